@@ -1,0 +1,68 @@
+//! The error type of the core library.
+
+use std::path::{Path, PathBuf};
+
+/// Everything that can go wrong opening or querying an index.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A file is damaged or does not belong to this index.
+    #[error("{path}: corrupt index file: {detail}. Rebuild the index with `verbatim index`.")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A file was written by another format version.
+    #[error("{path}: index format version {found}, but this verbatim reads version {expected}. Rebuild the index with this version of `verbatim index`.")]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// Version in the file.
+        found: u32,
+        /// Version this build reads.
+        expected: u32,
+    },
+    /// The index was built with another tokenizer than the one requested.
+    #[error("tokenizer mismatch: the index was built with tokenizer sha256 {index}, but {given} was given. Use the tokenizer the index was built with, or rebuild the index.")]
+    TokenizerMismatch {
+        /// sha256 recorded in the index.
+        index: String,
+        /// sha256 of the given tokenizer.
+        given: String,
+    },
+    /// The tokenizer could not be loaded or run.
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+    /// The full-text side index failed.
+    #[error("full-text index: {0}")]
+    FullText(String),
+    /// A caller asked for something that does not exist or is not allowed.
+    #[error("{0}")]
+    Invalid(String),
+    /// A document was asked for that is not in the index (or was taken down).
+    #[error("document not found: {0}")]
+    DocumentNotFound(String),
+}
+
+impl Error {
+    /// An I/O error on `path`.
+    pub fn io(path: &Path, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Result alias of the core library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,137 @@
+//! Read-only, memory-mapped index files with their header checked.
+
+use super::{FileKind, Header, HEADER_LEN};
+use crate::error::{Error, Result};
+use crate::mmap::map_file;
+use memmap2::Mmap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A memory-mapped index file whose header has been checked.
+///
+/// Opening is cheap: it reads the header and compares lengths. [`MappedFile::verify_payload`]
+/// hashes the payload to detect corruption anywhere in the file.
+#[derive(Debug, Clone)]
+pub struct MappedFile {
+    path: PathBuf,
+    header: Header,
+    map: Arc<Mmap>,
+}
+
+impl MappedFile {
+    /// Maps `path`, checks magic, version, header checksum, `kind`, and that the payload length
+    /// agrees with the file size and element count.
+    pub fn open(path: &Path, kind: FileKind) -> Result<MappedFile> {
+        let map = map_file(path)?;
+        let header = Header::decode(&map, path)?;
+        let corrupt = |detail: String| Error::Corrupt {
+            path: path.to_path_buf(),
+            detail,
+        };
+        if header.kind != kind as u32 {
+            let found = FileKind::from_u32(header.kind).map_or("unknown", |k| k.name());
+            return Err(corrupt(format!(
+                "expected a {} file, found a {found} file",
+                kind.name()
+            )));
+        }
+        let payload_len = (map.len() - HEADER_LEN) as u64;
+        if header.payload_len != payload_len {
+            return Err(corrupt(format!(
+                "header says {} payload bytes but the file holds {payload_len} (truncated or extended)",
+                header.payload_len
+            )));
+        }
+        if header.element_width > 0
+            && header.element_count * header.element_width as u64 != header.payload_len
+        {
+            return Err(corrupt(format!(
+                "{} elements of {} bytes do not fill {} payload bytes",
+                header.element_count, header.element_width, header.payload_len
+            )));
+        }
+        Ok(MappedFile {
+            path: path.to_path_buf(),
+            header,
+            map: Arc::new(map),
+        })
+    }
+
+    /// The file's checked header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// Where the file lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The payload bytes after the header.
+    pub fn payload(&self) -> &[u8] {
+        &self.map[HEADER_LEN..]
+    }
+
+    /// The payload as a slice of `T` (little-endian hosts only; alignment is guaranteed by the
+    /// page-aligned map and the 64-byte header).
+    pub fn as_slice<T: bytemuck::Pod>(&self) -> Result<&[T]> {
+        bytemuck::try_cast_slice(self.payload()).map_err(|e| Error::Corrupt {
+            path: self.path.clone(),
+            detail: format!(
+                "payload is not an array of {}-byte values: {e}",
+                size_of::<T>()
+            ),
+        })
+    }
+
+    /// A cheaply clonable handle on a byte range of the payload (for `fst`).
+    pub fn payload_slice(&self, range: Range<usize>) -> MappedSlice {
+        MappedSlice {
+            map: self.map.clone(),
+            range: HEADER_LEN + range.start..HEADER_LEN + range.end,
+        }
+    }
+
+    /// Hashes the whole payload and compares it with the header's checksum.
+    pub fn verify_payload(&self) -> Result<()> {
+        let sum = xxhash_rust::xxh3::xxh3_64(self.payload());
+        if sum != self.header.payload_checksum {
+            return Err(Error::Corrupt {
+                path: self.path.clone(),
+                detail: format!(
+                    "payload checksum mismatch (stored {:016x}, computed {sum:016x}): the file is damaged",
+                    self.header.payload_checksum
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Fails unless the file belongs to the build `build_id`.
+    pub fn expect_build(&self, build_id: u64) -> Result<()> {
+        if self.header.build_id != build_id {
+            return Err(Error::Corrupt {
+                path: self.path.clone(),
+                detail: format!(
+                    "file belongs to build {:016x}, the manifest to build {build_id:016x}: files of two different builds are mixed",
+                    self.header.build_id
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A byte range of a mapped file, usable wherever `AsRef<[u8]>` is wanted.
+#[derive(Debug, Clone)]
+pub struct MappedSlice {
+    map: Arc<Mmap>,
+    range: Range<usize>,
+}
+
+impl AsRef<[u8]> for MappedSlice {
+    fn as_ref(&self) -> &[u8] {
+        &self.map[self.range.clone()]
+    }
+}

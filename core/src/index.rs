@@ -1,0 +1,336 @@
+//! An open index: manifest, tokenizer, shards, id map, source subsets, takedowns and the
+//! full-text side index, with queries that span every shard.
+
+use crate::error::{Error, Result};
+use crate::format::{FileKind, MappedFile, MappedSlice};
+use crate::fulltext::{FullText, FULLTEXT_DIR};
+use crate::manifest::Manifest;
+use crate::shard::{DocRecord, Shard};
+use crate::takedown::Takedown;
+use crate::tokenizer::TextTokenizer;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+/// Index-level file names.
+pub mod files {
+    /// The HuggingFace tokenizer the index was built with.
+    pub const TOKENIZER: &str = "tokenizer.bin";
+    /// External id → global document number.
+    pub const ID_MAP: &str = "ids.fst";
+    /// Roaring bitmaps of documents per source.
+    pub const SOURCES: &str = "sources.bin";
+    /// Roaring bitmap of taken-down documents (written by `verbatim takedown`).
+    pub const TAKEDOWN: &str = "takedown.bin";
+}
+
+/// Checks every tantivy file against the size and checksum the manifest recorded.
+pub(crate) fn verify_fulltext_files(ft_dir: &Path, manifest: &Manifest) -> Result<()> {
+    manifest.fulltext_files.par_iter().try_for_each(|(name, want)| {
+        let path = ft_dir.join(name);
+        let got = crate::manifest::FileSum::of(&path)?;
+        if &got != want {
+            return Err(Error::Corrupt {
+                path,
+                detail: format!(
+                    "full-text index file changed since the build (size {} / checksum {}, expected {} / {})",
+                    got.bytes, got.xxh3, want.bytes, want.xxh3
+                ),
+            });
+        }
+        Ok(())
+    })
+}
+
+/// Directory name of shard `i`.
+pub fn shard_dir_name(i: usize) -> String {
+    format!("shard-{i:05}")
+}
+
+/// How much to check when opening.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenOptions {
+    /// Hash every payload (all files) and fail on any mismatch. On by default: it costs a
+    /// sequential read of the index (about 0.1 s per GB from page cache).
+    pub verify_checksums: bool,
+    /// Open the full-text (BM25) side index if the index has one.
+    pub fulltext: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            verify_checksums: true,
+            fulltext: true,
+        }
+    }
+}
+
+/// A document located in the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DocLocation {
+    /// Global document number.
+    pub doc_no: u64,
+    /// Shard holding it.
+    pub shard: usize,
+    /// Document number within the shard.
+    pub local: usize,
+}
+
+/// An open, read-only index.
+pub struct Index {
+    dir: PathBuf,
+    manifest: Manifest,
+    build_id: u64,
+    tokenizer: TextTokenizer,
+    shards: Vec<Shard>,
+    id_file: MappedFile,
+    ids: fst::Map<MappedSlice>,
+    sources_file: MappedFile,
+    unigrams: Vec<u64>,
+    unigram_total: u64,
+    fulltext: Option<FullText>,
+    takedown: RwLock<Takedown>,
+    sides: Vec<(crate::normalize::Normalization, Index)>,
+}
+
+impl Index {
+    /// Opens the index in `dir` with default options (checksums verified).
+    pub fn open(dir: &Path) -> Result<Index> {
+        Self::open_with(dir, OpenOptions::default())
+    }
+
+    /// Opens the index in `dir`.
+    pub fn open_with(dir: &Path, opts: OpenOptions) -> Result<Index> {
+        let (manifest, build_id) = Manifest::read(dir)?;
+        let width = manifest.tokenizer.width;
+        let tokenizer = if manifest.tokenizer.kind == "bytes" {
+            TextTokenizer::Bytes
+        } else {
+            let f = MappedFile::open(&dir.join(files::TOKENIZER), FileKind::Tokenizer)?;
+            f.expect_build(build_id)?;
+            f.verify_payload()?;
+            let tok = TextTokenizer::from_json_bytes(f.payload())?;
+            if tok.identity() != manifest.tokenizer.sha256 {
+                return Err(Error::TokenizerMismatch {
+                    index: manifest.tokenizer.sha256.clone(),
+                    given: tok.identity(),
+                });
+            }
+            tok
+        };
+        if tokenizer.width() != width {
+            return Err(Error::Invalid(format!(
+                "{}: tokenizer needs {:?} tokens but the index stores {:?}",
+                dir.display(),
+                tokenizer.width(),
+                width
+            )));
+        }
+        let shards = manifest
+            .shards
+            .iter()
+            .map(|info| Shard::open(&dir.join(&info.dir), info, width, build_id))
+            .collect::<Result<Vec<_>>>()?;
+        let id_file = MappedFile::open(&dir.join(files::ID_MAP), FileKind::IdMap)?;
+        id_file.expect_build(build_id)?;
+        let sources_file = MappedFile::open(&dir.join(files::SOURCES), FileKind::Sources)?;
+        sources_file.expect_build(build_id)?;
+        if opts.verify_checksums {
+            let mut all: Vec<&MappedFile> = vec![&id_file, &sources_file];
+            for s in &shards {
+                all.extend(s.files());
+            }
+            all.par_iter().try_for_each(|f| f.verify_payload())?;
+        }
+        let ids =
+            fst::Map::new(id_file.payload_slice(0..id_file.payload().len())).map_err(|e| {
+                Error::Corrupt {
+                    path: id_file.path().to_path_buf(),
+                    detail: format!("not a valid fst map: {e}"),
+                }
+            })?;
+        let vocab = manifest.tokenizer.vocab_size as usize;
+        let mut unigrams = vec![0u64; vocab];
+        for s in &shards {
+            for (acc, c) in unigrams.iter_mut().zip(s.unigram_counts()) {
+                *acc += c;
+            }
+        }
+        let unigram_total = unigrams.iter().sum();
+        let ft_dir = dir.join(FULLTEXT_DIR);
+        let fulltext = if opts.fulltext && manifest.options.fulltext {
+            if opts.verify_checksums {
+                verify_fulltext_files(&ft_dir, &manifest)?;
+            }
+            let ft = FullText::open(&ft_dir, manifest.documents)?;
+            if opts.verify_checksums {
+                ft.verify(&ft_dir)?;
+            }
+            Some(ft)
+        } else {
+            None
+        };
+        let takedown = Takedown::load(dir)?;
+        let sides = manifest
+            .side_indexes
+            .iter()
+            .map(|n| {
+                Ok((
+                    *n,
+                    Index::open_with(&dir.join("side").join(n.name()), opts)?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Index {
+            sides,
+            dir: dir.to_path_buf(),
+            manifest,
+            build_id,
+            tokenizer,
+            shards,
+            id_file,
+            ids,
+            sources_file,
+            unigrams,
+            unigram_total,
+            fulltext,
+            takedown: RwLock::new(takedown),
+        })
+    }
+
+    /// The normalised side index `n`, if the index was built with it.
+    pub fn side(&self, n: crate::normalize::Normalization) -> Option<&Index> {
+        self.sides.iter().find(|(k, _)| *k == n).map(|(_, i)| i)
+    }
+
+    /// The index directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The build id shared by all files.
+    pub fn build_id(&self) -> u64 {
+        self.build_id
+    }
+
+    /// The tokenizer queries must use.
+    pub fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
+    }
+
+    /// The shards in document order.
+    pub fn shards(&self) -> &[Shard] {
+        &self.shards
+    }
+
+    /// The full-text index, if built.
+    pub fn fulltext(&self) -> Option<&FullText> {
+        self.fulltext.as_ref()
+    }
+
+    /// Occurrences of every token id over the whole corpus.
+    pub fn unigram_counts(&self) -> &[u64] {
+        &self.unigrams
+    }
+
+    /// Total tokens counted in the unigram table (separators excluded).
+    pub fn unigram_total(&self) -> u64 {
+        self.unigram_total
+    }
+
+    /// Index-level mapped files (id map, sources), for verification.
+    pub(crate) fn index_files(&self) -> [&MappedFile; 2] {
+        [&self.id_file, &self.sources_file]
+    }
+
+    /// The external-id map.
+    pub fn id_map(&self) -> &fst::Map<MappedSlice> {
+        &self.ids
+    }
+
+    /// Locates global document `doc_no`.
+    pub fn locate(&self, doc_no: u64) -> Option<DocLocation> {
+        let i = self
+            .shards
+            .partition_point(|s| s.info().first_doc <= doc_no)
+            .checked_sub(1)?;
+        let shard = &self.shards[i];
+        let local = (doc_no - shard.info().first_doc) as usize;
+        (local < shard.documents()).then_some(DocLocation {
+            doc_no,
+            shard: i,
+            local,
+        })
+    }
+
+    /// Locates the document holding token `pos` of shard `shard`.
+    pub fn locate_position(&self, shard: usize, pos: usize) -> DocLocation {
+        let s = &self.shards[shard];
+        let local = s.doc_at(pos);
+        DocLocation {
+            doc_no: s.info().first_doc + local as u64,
+            shard,
+            local,
+        }
+    }
+
+    /// The global document number of an external id, unless unknown or taken down.
+    pub fn doc_by_id(&self, id: &str) -> Option<DocLocation> {
+        let no = self.ids.get(id)?;
+        if self.is_taken_down(no) {
+            return None;
+        }
+        self.locate(no)
+    }
+
+    /// The stored record (id, source, metadata) of a document.
+    pub fn doc_record(&self, loc: DocLocation) -> Result<DocRecord> {
+        self.shards[loc.shard].doc_record(loc.local)
+    }
+
+    /// The token ids of a document.
+    pub fn doc_tokens(&self, loc: DocLocation) -> Vec<u32> {
+        let s = &self.shards[loc.shard];
+        s.tokens().to_u32(s.doc_range(loc.local))
+    }
+
+    /// The text of a document, decoded from its tokens.
+    pub fn doc_text(&self, loc: DocLocation) -> String {
+        self.tokenizer.decode(&self.doc_tokens(loc))
+    }
+
+    /// Whether document `doc_no` was taken down.
+    pub fn is_taken_down(&self, doc_no: u64) -> bool {
+        self.takedown
+            .read()
+            .map(|t| t.contains(doc_no))
+            .unwrap_or(true)
+    }
+
+    /// Re-reads the takedown list if it changed on disk (cheap when it did not).
+    pub fn refresh_takedown(&self) -> Result<()> {
+        let changed = self
+            .takedown
+            .read()
+            .map(|t| t.changed_on_disk(&self.dir))
+            .unwrap_or(true);
+        if changed {
+            let fresh = Takedown::load(&self.dir)?;
+            if let Ok(mut t) = self.takedown.write() {
+                *t = fresh;
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of taken-down documents.
+    pub fn taken_down_count(&self) -> u64 {
+        self.takedown.read().map(|t| t.len()).unwrap_or(0)
+    }
+}

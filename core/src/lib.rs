@@ -1,0 +1,44 @@
+//! # verbatim-core
+//!
+//! The on-disk formats and query algorithms shared by the verbatim indexer, server and CLI.
+//!
+//! An index is a directory: a manifest, the tokenizer it was built with, one or more shards
+//! (token stream with a separator before every document, suffix array over token positions,
+//! document offsets, document metadata, unigram counts), a map from external document ids to
+//! document numbers (`fst`), per-source document sets (`roaring`), a takedown list, and a
+//! tantivy full-text index for BM25. See `FORMAT.md` for every byte.
+//!
+//! Invariants:
+//! - every file starts with a [`format::Header`] (magic, version, kind, checksum, build id);
+//! - a document never spans two shards, and no query can match across a document boundary,
+//!   because the separator id is larger than every vocabulary id;
+//! - the server never writes an index; only `verbatim index` and `verbatim takedown` do.
+//!
+//! ```no_run
+//! let index = verbatim_core::Index::open(std::path::Path::new("my-index"))?;
+//! let ids = index.tokenizer().encode_ids("It was the best of times")?;
+//! println!("{} occurrences", index.count(&ids));
+//! # Ok::<(), verbatim_core::Error>(())
+//! ```
+
+pub mod api;
+pub mod error;
+pub mod format;
+pub mod fulltext;
+pub mod index;
+pub mod manifest;
+mod mmap;
+pub mod normalize;
+pub mod query;
+pub mod search;
+pub mod shard;
+pub mod takedown;
+pub mod token;
+pub mod tokenizer;
+pub mod verify;
+
+pub use error::{Error, Result};
+pub use index::{DocLocation, Index, OpenOptions};
+pub use manifest::Manifest;
+pub use token::{Token, TokenWidth};
+pub use tokenizer::TextTokenizer;

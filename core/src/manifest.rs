@@ -1,0 +1,194 @@
+//! `manifest.bin`: what an index holds and how it was built.
+
+use crate::error::{Error, Result};
+use crate::format::{FileKind, FileWriter, MappedFile};
+use crate::token::TokenWidth;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// File name of the manifest inside an index directory.
+pub const MANIFEST_FILE: &str = "manifest.bin";
+
+/// The description of a whole index, stored as JSON inside `manifest.bin`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Human name of the index (the `--name` given to `verbatim index`).
+    pub name: String,
+    /// Random id shared by every file of this build (hex).
+    pub build_id: String,
+    /// Unix time the build finished.
+    pub created_unix: u64,
+    /// Version of verbatim that built the index.
+    pub verbatim_version: String,
+    /// The tokenizer.
+    pub tokenizer: TokenizerInfo,
+    /// Total documents indexed (all shards).
+    pub documents: u64,
+    /// Total tokens in all token streams, separators included.
+    pub tokens: u64,
+    /// Total bytes of document text indexed (UTF-8, after JSON decoding).
+    pub text_bytes: u64,
+    /// The shards, in document order.
+    pub shards: Vec<ShardInfo>,
+    /// The corpus files read.
+    pub inputs: Vec<InputInfo>,
+    /// Documents skipped, by reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// Document sources seen (the `source` field), in the order of `sources.bin`.
+    pub sources: Vec<String>,
+    /// Documents whose external id repeated an earlier one and got a `#N` suffix.
+    pub renamed_duplicate_ids: u64,
+    /// The build options, as given.
+    pub options: BuildOptionsRecord,
+    /// Seconds per build stage.
+    pub timings: BTreeMap<String, f64>,
+    /// Peak resident memory of the build process, bytes.
+    pub peak_rss_bytes: u64,
+    /// The normalisation applied to every document (side indexes only).
+    #[serde(default)]
+    pub normalization: Option<crate::normalize::Normalization>,
+    /// Normalised side indexes under `side/NAME`.
+    #[serde(default)]
+    pub side_indexes: Vec<crate::normalize::Normalization>,
+    /// Size and xxh3-64 of every file of the tantivy full-text index, checked at open.
+    #[serde(default)]
+    pub fulltext_files: BTreeMap<String, FileSum>,
+}
+
+/// Size and checksum of a file the index does not write itself (tantivy's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSum {
+    /// Size in bytes.
+    pub bytes: u64,
+    /// xxh3-64, 16 hex digits.
+    pub xxh3: String,
+}
+
+impl FileSum {
+    /// Computes the sum of `path`.
+    pub fn of(path: &Path) -> Result<FileSum> {
+        let data = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Ok(FileSum {
+            bytes: data.len() as u64,
+            xxh3: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&data)),
+        })
+    }
+}
+
+/// The tantivy files to checksum: everything in the directory but lock files.
+pub fn fulltext_file_names(dir: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let e = e.map_err(|e| Error::io(dir, e))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".lock") && e.path().is_file() {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The tokenizer an index was built with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenizerInfo {
+    /// `bytes` or `huggingface`.
+    pub kind: String,
+    /// sha256 of `tokenizer.json` (or `bytes`).
+    pub sha256: String,
+    /// Number of token ids.
+    pub vocab_size: u32,
+    /// Token width in the token stream.
+    pub width: TokenWidth,
+    /// Where the tokenizer file was read from at build time.
+    pub source_path: Option<String>,
+}
+
+/// One shard of the index.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// Directory name inside the index.
+    pub dir: String,
+    /// Global number of the shard's first document.
+    pub first_doc: u64,
+    /// Documents in the shard.
+    pub documents: u64,
+    /// Tokens in the shard, separators included.
+    pub tokens: u64,
+}
+
+/// One corpus file read by the build.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InputInfo {
+    /// Path as given (or found under a given directory).
+    pub path: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// sha256 of the file.
+    pub sha256: String,
+    /// Documents indexed from it.
+    pub documents: u64,
+    /// Documents skipped in it.
+    pub skipped: u64,
+}
+
+/// The options a build ran with.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BuildOptionsRecord {
+    /// JSON field holding the text.
+    pub text_field: String,
+    /// JSON field holding the external id.
+    pub id_field: String,
+    /// Maximum tokens per shard.
+    pub shard_max_tokens: u64,
+    /// Documents above this many bytes were skipped.
+    pub max_document_bytes: u64,
+    /// Whether bad input was a hard error.
+    pub strict: bool,
+    /// Whether the full-text (BM25) index was built.
+    pub fulltext: bool,
+    /// Worker threads.
+    pub threads: usize,
+}
+
+impl Manifest {
+    /// Reads and fully verifies `DIR/manifest.bin` (it is small).
+    pub fn read(dir: &Path) -> Result<(Manifest, u64)> {
+        let path = dir.join(MANIFEST_FILE);
+        if !path.exists() {
+            return Err(Error::Invalid(format!(
+                "{} is not a verbatim index (no {MANIFEST_FILE}); build one with `verbatim index`",
+                dir.display()
+            )));
+        }
+        let file = MappedFile::open(&path, FileKind::Manifest)?;
+        file.verify_payload()?;
+        let manifest: Manifest =
+            serde_json::from_slice(file.payload()).map_err(|e| Error::Corrupt {
+                path: path.clone(),
+                detail: format!("manifest JSON does not parse: {e}"),
+            })?;
+        let build_id = file.header().build_id;
+        if format!("{build_id:016x}") != manifest.build_id {
+            return Err(Error::Corrupt {
+                path,
+                detail: "build id in the header differs from the manifest's".into(),
+            });
+        }
+        Ok((manifest, build_id))
+    }
+
+    /// Writes `DIR/manifest.bin`.
+    pub fn write(&self, dir: &Path, build_id: u64) -> Result<()> {
+        let json = serde_json::to_vec_pretty(self).expect("manifest serializes");
+        FileWriter::write_file(
+            &dir.join(MANIFEST_FILE),
+            FileKind::Manifest,
+            0,
+            build_id,
+            &json,
+            1,
+        )
+    }
+}

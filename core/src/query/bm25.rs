@@ -1,0 +1,79 @@
+//! BM25 (Okapi) over a small set of retrieved texts, as OLMoTrace ranks documents: the corpus
+//! is the retrieved context windows, terms are whitespace-separated words (no lowercasing),
+//! `k1 = 1.5`, `b = 0.75`, and negative idf values are floored at `0.25 x` the mean idf
+//! (the `rank_bm25.BM25Okapi` definition).
+
+use std::collections::HashMap;
+
+const K1: f64 = 1.5;
+const B: f64 = 0.75;
+const EPSILON: f64 = 0.25;
+
+/// BM25 scores of each text in `corpus` against `query`.
+pub fn okapi_scores(corpus: &[String], query: &str) -> Vec<f64> {
+    let docs: Vec<HashMap<&str, u32>> = corpus
+        .iter()
+        .map(|t| {
+            let mut tf = HashMap::new();
+            for w in t.split_whitespace() {
+                *tf.entry(w).or_insert(0) += 1;
+            }
+            tf
+        })
+        .collect();
+    let lens: Vec<f64> = corpus
+        .iter()
+        .map(|t| t.split_whitespace().count() as f64)
+        .collect();
+    let n = docs.len() as f64;
+    if docs.is_empty() {
+        return Vec::new();
+    }
+    let avgdl = (lens.iter().sum::<f64>() / n).max(1e-9);
+    let mut df: HashMap<&str, u32> = HashMap::new();
+    for d in &docs {
+        for w in d.keys() {
+            *df.entry(w).or_insert(0) += 1;
+        }
+    }
+    let mut idf: HashMap<&str, f64> = df
+        .iter()
+        .map(|(w, &f)| (*w, ((n - f as f64 + 0.5) / (f as f64 + 0.5)).ln()))
+        .collect();
+    let mean_idf = idf.values().sum::<f64>() / idf.len().max(1) as f64;
+    for v in idf.values_mut() {
+        if *v < 0.0 {
+            *v = EPSILON * mean_idf;
+        }
+    }
+    docs.iter()
+        .zip(&lens)
+        .map(|(tf, &dl)| {
+            query
+                .split_whitespace()
+                .map(|q| {
+                    let f = tf.get(q).copied().unwrap_or(0) as f64;
+                    let i = idf.get(q).copied().unwrap_or(0.0);
+                    i * f * (K1 + 1.0) / (f + K1 * (1.0 - B + B * dl / avgdl))
+                })
+                .sum()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matching_words_score_higher() {
+        let corpus = vec![
+            "the cat sat on the mat".to_string(),
+            "a dog ran in the park".to_string(),
+            "stocks fell sharply today".to_string(),
+        ];
+        let s = okapi_scores(&corpus, "the cat on a mat");
+        assert!(s[0] > s[1] && s[1] >= s[2], "{s:?}");
+        assert_eq!(s[2], 0.0);
+    }
+}

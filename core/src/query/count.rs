@@ -1,0 +1,72 @@
+//! Counting and finding a token sequence across all shards.
+
+use crate::index::{DocLocation, Index};
+use crate::search;
+use crate::with_tokens;
+use std::ops::Range;
+
+/// Where a token sequence occurs: one suffix-array range per shard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Occurrences {
+    /// Suffix-array range of each shard (empty when absent there).
+    pub ranges: Vec<Range<usize>>,
+}
+
+impl Occurrences {
+    /// Total occurrences.
+    pub fn count(&self) -> u64 {
+        self.ranges.iter().map(|r| r.len() as u64).sum()
+    }
+}
+
+impl Index {
+    /// Finds every occurrence of `ids` (suffix-array ranges per shard).
+    pub fn find(&self, ids: &[u32]) -> Occurrences {
+        let ranges = self
+            .shards()
+            .iter()
+            .map(|s| {
+                let sa = s.suffix_array();
+                with_tokens!(s.tokens(), |t| search::find(t, sa, ids))
+            })
+            .collect();
+        Occurrences { ranges }
+    }
+
+    /// Number of occurrences of `ids` in the corpus. The empty sequence occurs at every
+    /// position of every token stream.
+    pub fn count(&self, ids: &[u32]) -> u64 {
+        self.find(ids).count()
+    }
+
+    /// Length of the longest prefix of `ids` that occurs somewhere in the corpus.
+    pub fn longest_prefix_match(&self, ids: &[u32]) -> usize {
+        self.shards()
+            .iter()
+            .map(|s| {
+                let sa = s.suffix_array();
+                with_tokens!(s.tokens(), |t| search::lower_bound(t, sa, ids)
+                    .longest_match)
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The token position in its shard of occurrence `rank` of a `find` result, and the
+    /// document holding it.
+    pub fn occurrence(
+        &self,
+        occ: &Occurrences,
+        mut rank: u64,
+    ) -> Option<(usize, usize, DocLocation)> {
+        for (shard, r) in occ.ranges.iter().enumerate() {
+            let n = r.len() as u64;
+            if rank < n {
+                let pos = self.shards()[shard].suffix_array()[r.start + rank as usize] as usize;
+                return Some((shard, pos, self.locate_position(shard, pos)));
+            }
+            rank -= n;
+        }
+        None
+    }
+}

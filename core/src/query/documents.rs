@@ -1,0 +1,128 @@
+//! Fetching documents and context windows around matches.
+
+use crate::error::{Error, Result};
+use crate::index::{DocLocation, Index};
+use crate::shard::DocRecord;
+
+/// A window of a document around a match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snippet {
+    /// Text before the match (up to the context window).
+    pub before: String,
+    /// The matched text.
+    pub matched: String,
+    /// Text after the match.
+    pub after: String,
+    /// Token offset of the match within the document.
+    pub token_offset: usize,
+}
+
+/// A whole document with its stored record.
+#[derive(Debug, Clone)]
+pub struct DocumentView {
+    /// Where it is.
+    pub location: DocLocation,
+    /// External id, source, metadata.
+    pub record: DocRecord,
+    /// Document text (possibly truncated to `max_tokens`).
+    pub text: String,
+    /// Whether the text was cut.
+    pub truncated: bool,
+    /// Token count of the whole document.
+    pub tokens: usize,
+}
+
+impl Index {
+    /// Context window around `len` tokens at position `pos` of shard `shard`, `context` tokens
+    /// each side, clipped to the document.
+    pub fn snippet(&self, shard: usize, pos: usize, len: usize, context: usize) -> Snippet {
+        let s = &self.shards()[shard];
+        let doc = s.doc_range(s.doc_at(pos));
+        let start = pos.saturating_sub(context).max(doc.start);
+        let end = (pos + len + context).min(doc.end);
+        let toks = s.tokens();
+        let tok = self.tokenizer();
+        Snippet {
+            before: tok.decode(&toks.to_u32(start..pos)),
+            matched: tok.decode(&toks.to_u32(pos..pos + len)),
+            after: tok.decode(&toks.to_u32(pos + len..end)),
+            token_offset: pos - doc.start,
+        }
+    }
+
+    /// A document by location, refusing taken-down ones; text cut after `max_tokens` tokens.
+    pub fn document(&self, loc: DocLocation, max_tokens: Option<usize>) -> Result<DocumentView> {
+        if self.is_taken_down(loc.doc_no) {
+            return Err(Error::DocumentNotFound(format!("#{}", loc.doc_no)));
+        }
+        let record = self.doc_record(loc)?;
+        let s = &self.shards()[loc.shard];
+        let range = s.doc_range(loc.local);
+        let tokens = range.len();
+        let end = max_tokens.map_or(range.end, |m| range.start + m.min(tokens));
+        let text = self
+            .tokenizer()
+            .decode(&s.tokens().to_u32(range.start..end));
+        Ok(DocumentView {
+            location: loc,
+            record,
+            text,
+            truncated: end < range.end,
+            tokens,
+        })
+    }
+
+    /// A document by external id.
+    pub fn document_by_id(&self, id: &str, max_tokens: Option<usize>) -> Result<DocumentView> {
+        let loc = self
+            .doc_by_id(id)
+            .ok_or_else(|| Error::DocumentNotFound(id.to_string()))?;
+        self.document(loc, max_tokens)
+    }
+}
+
+impl Index {
+    /// A short window of a document around the first occurrence of any word of `query`
+    /// (case-insensitive), decoding the document a chunk at a time; `words` of context each
+    /// side. Falls back to the document's start.
+    pub fn keyword_snippet(&self, loc: DocLocation, query: &str, words: usize) -> String {
+        const CHUNK: usize = 4096;
+        const MAX_CHUNKS: usize = 64;
+        let terms: Vec<String> = query
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() >= 3)
+            .map(|w| w.to_lowercase())
+            .collect();
+        let s = &self.shards()[loc.shard];
+        let range = s.doc_range(loc.local);
+        let toks = s.tokens();
+        let mut start = range.start;
+        let mut first_text = None;
+        for _ in 0..MAX_CHUNKS {
+            if start >= range.end {
+                break;
+            }
+            let end = (start + CHUNK).min(range.end);
+            let text = self.tokenizer().decode(&toks.to_u32(start..end));
+            let lower = text.to_lowercase();
+            let hit = terms.iter().filter_map(|t| lower.find(t.as_str())).min();
+            if let Some(pos) = hit.filter(|&p| text.is_char_boundary(p)) {
+                return window_around(&text, pos, words);
+            }
+            first_text.get_or_insert(text);
+            start = end;
+        }
+        first_text
+            .map(|t| window_around(&t, 0, words))
+            .unwrap_or_default()
+    }
+}
+
+/// About `words` words either side of byte `pos` of `text`.
+fn window_around(text: &str, pos: usize, words: usize) -> String {
+    let before: Vec<&str> = text[..pos].split_whitespace().rev().take(words).collect();
+    let after: Vec<&str> = text[pos..].split_whitespace().take(words + 1).collect();
+    let mut out: Vec<&str> = before.into_iter().rev().collect();
+    out.extend(after);
+    out.join(" ")
+}

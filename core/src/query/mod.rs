@@ -1,0 +1,17 @@
+//! Queries over a whole index (every shard): counts, n-gram distributions, maximal matching
+//! spans, document retrieval and the OLMoTrace-style trace.
+
+mod bm25;
+pub(crate) mod count;
+mod documents;
+mod ngram;
+pub mod spans;
+pub mod trace;
+
+pub use count::Occurrences;
+pub use documents::{DocumentView, Snippet};
+pub use ngram::{InfGramProb, NextTokenDistribution};
+pub use spans::{Span, SpanOptions};
+pub use trace::{
+    DisplaySpan, Relevance, Trace, TraceOptions, TraceTiming, TracedDocument, TracedSpan,
+};

@@ -1,0 +1,175 @@
+//! Maximal matching spans of a text, by OLMoTrace's rules (infini-gram's `attribute`).
+//!
+//! For every start position `l` (a word start when word boundaries are enforced):
+//! 1. `L` = the longest prefix of `ids[l..]` occurring anywhere in the corpus: one lower-bound
+//!    search per shard, whose two neighbouring suffixes give the longest common prefix;
+//! 2. the span is cut after its first delimiter token (it may end with one, never contain one);
+//! 3. with word boundaries, it is shortened until the token after it begins a word (or the
+//!    input ends);
+//! 4. spans shorter than `min_len`, or occurring more than `max_count` times, are dropped;
+//! 5. walking by start position, a span is kept only if it ends after every span kept before
+//!    it (so no kept span lies inside another).
+//!
+//! The result equals infini-gram 2.6.0's `attribute()` except where that engine's search
+//! inspects no neighbour at suffix-array rank 0 (an unsigned underflow) and reports no match;
+//! verbatim reports the true longest match there.
+
+use crate::index::Index;
+use crate::query::count::Occurrences;
+use crate::search;
+use crate::tokenizer::Encoded;
+use crate::with_tokens;
+use rayon::prelude::*;
+
+/// How spans are found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanOptions {
+    /// Token ids a span may end with but not contain (default: the ids of `.` and newline).
+    pub delimiters: Vec<u32>,
+    /// Spans start at a word start and the token after them starts a word.
+    pub word_boundaries: bool,
+    /// Shortest span kept, in tokens.
+    pub min_len: usize,
+    /// Spans occurring more than this many times are dropped.
+    pub max_count: Option<u64>,
+}
+
+impl SpanOptions {
+    /// OLMoTrace's defaults for an index: delimiters `.` and `\n`, word boundaries, spans of
+    /// at least one token, no count limit.
+    pub fn defaults_for(index: &Index) -> SpanOptions {
+        let tok = index.tokenizer();
+        let delimiters = [".", "\n"]
+            .iter()
+            .filter_map(|d| tok.single_token(d))
+            .collect();
+        SpanOptions {
+            delimiters,
+            word_boundaries: true,
+            min_len: 1,
+            max_count: None,
+        }
+    }
+}
+
+/// One maximal matching span of an input text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span {
+    /// First token of the span in the input's token sequence.
+    pub token_start: usize,
+    /// One past the last token.
+    pub token_end: usize,
+    /// Byte range of the input text the span covers.
+    pub byte_start: usize,
+    /// End of that byte range.
+    pub byte_end: usize,
+    /// The input text of the span.
+    pub text: String,
+    /// Exact number of occurrences in the corpus.
+    pub count: u64,
+    /// Where it occurs (suffix-array ranges per shard).
+    pub occurrences: Occurrences,
+}
+
+impl Index {
+    /// Longest matching prefix length of `ids[l..]` for every `l` (infini-gram's `creativity`,
+    /// as lengths), computed in parallel over start positions.
+    pub fn longest_matches(&self, ids: &[u32]) -> Vec<usize> {
+        (0..ids.len())
+            .into_par_iter()
+            .with_min_len(16)
+            .map(|l| self.longest_prefix_match(&ids[l..]))
+            .collect()
+    }
+
+    /// The maximal matching spans of a tokenized text.
+    pub fn spans(&self, text: &str, enc: &Encoded, opts: &SpanOptions) -> Vec<Span> {
+        let ids = &enc.ids;
+        let n = ids.len();
+        let tok = self.tokenizer();
+        let is_delim = |t: u32| opts.delimiters.contains(&t);
+        // Candidate end for each start (None: not a start).
+        let ends: Vec<Option<usize>> = (0..n)
+            .into_par_iter()
+            .with_min_len(16)
+            .map(|l| {
+                if opts.word_boundaries && !tok.is_word_start(ids[l]) {
+                    return None;
+                }
+                let q = &ids[l..];
+                let mut len = self
+                    .shards()
+                    .iter()
+                    .map(|s| {
+                        let sa = s.suffix_array();
+                        with_tokens!(s.tokens(), |t| search::lower_bound(t, sa, q).longest_match)
+                    })
+                    .max()
+                    .unwrap_or(0);
+                if let Some(p) = q[..len.saturating_sub(1)].iter().position(|&t| is_delim(t)) {
+                    len = p + 1;
+                }
+                if opts.word_boundaries {
+                    while len > 0 && !(len == q.len() || tok.is_word_start(q[len])) {
+                        len -= 1;
+                    }
+                }
+                (len >= opts.min_len).then_some(l + len)
+            })
+            .collect();
+        // Walk by start; a candidate ending at or before the furthest kept end is nested in a
+        // kept span whatever its count, so only candidates that extend it are counted.
+        let mut spans = Vec::new();
+        let mut last_end = 0usize;
+        for (l, end) in ends.into_iter().enumerate() {
+            let Some(r) = end else { continue };
+            if r <= last_end {
+                continue;
+            }
+            let occurrences = self.find(&ids[l..r]);
+            let count = occurrences.count();
+            if opts.max_count.is_some_and(|m| count > m) {
+                continue;
+            }
+            last_end = r;
+            let (byte_start, byte_end) = if r > l {
+                (enc.offsets[l].0, enc.offsets[r - 1].1)
+            } else {
+                let b = enc.offsets.get(l).map_or(text.len(), |o| o.0);
+                (b, b)
+            };
+            spans.push(Span {
+                token_start: l,
+                token_end: r,
+                byte_start,
+                byte_end,
+                text: text
+                    .get(byte_start..byte_end)
+                    .unwrap_or_default()
+                    .to_string(),
+                count,
+                occurrences,
+            });
+        }
+        spans
+    }
+
+    /// Sum of the log unigram probabilities of `ids` (natural log; the denominator counts
+    /// every token of the corpus, separators included, as infini-gram does). Tokens absent
+    /// from the corpus contribute -10000.
+    pub fn unigram_logprob_sum(&self, ids: &[u32]) -> f64 {
+        let total = self
+            .shards()
+            .iter()
+            .map(|s| s.info().tokens)
+            .sum::<u64>()
+            .max(1) as f64;
+        let counts = self.unigram_counts();
+        ids.iter()
+            .map(|&t| match counts.get(t as usize) {
+                Some(&c) if c > 0 => (c as f64).ln() - total.ln(),
+                _ => -10000.0,
+            })
+            .sum()
+    }
+}

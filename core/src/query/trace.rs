@@ -1,0 +1,347 @@
+//! The OLMoTrace pipeline: maximal spans → keep the rarest ones → retrieve documents with
+//! context → rank by BM25 → label relevance → merge overlapping spans for display.
+
+use crate::error::Result;
+use crate::index::{DocLocation, Index};
+use crate::query::bm25;
+use crate::query::documents::Snippet;
+use crate::query::spans::{Span, SpanOptions};
+use crate::shard::DocRecord;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// Relevance bucket of a document or span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Relevance {
+    /// Normalised BM25 below 0.5.
+    Low,
+    /// Normalised BM25 in [0.5, 0.7).
+    Medium,
+    /// Normalised BM25 of at least 0.7.
+    High,
+}
+
+impl Relevance {
+    /// The bucket of a normalised score in [0, 1].
+    pub fn from_score(score: f64) -> Relevance {
+        if score >= 0.7 {
+            Relevance::High
+        } else if score >= 0.5 {
+            Relevance::Medium
+        } else {
+            Relevance::Low
+        }
+    }
+}
+
+/// How a trace runs.
+#[derive(Debug, Clone)]
+pub struct TraceOptions {
+    /// Span rules.
+    pub spans: SpanOptions,
+    /// Keep `ceil(density x output tokens)` spans with the lowest unigram probability.
+    pub density: f64,
+    /// Documents retrieved per span.
+    pub docs_per_span: usize,
+    /// Snippet context, tokens each side of the match.
+    pub snippet_context: usize,
+    /// Context window scored by BM25, tokens each side of the match.
+    pub bm25_context: usize,
+    /// Include each document's full text.
+    pub full_documents: bool,
+}
+
+impl TraceOptions {
+    /// OLMoTrace's defaults for `index`.
+    pub fn defaults_for(index: &Index) -> TraceOptions {
+        TraceOptions {
+            spans: SpanOptions::defaults_for(index),
+            density: 0.05,
+            docs_per_span: 10,
+            snippet_context: 40,
+            bm25_context: 250,
+            full_documents: false,
+        }
+    }
+}
+
+/// A kept span with its documents.
+#[derive(Debug, Clone)]
+pub struct TracedSpan {
+    /// The span.
+    pub span: Span,
+    /// Sum of log unigram probabilities of its tokens (lower = rarer).
+    pub unigram_logprob: f64,
+    /// Best relevance among its documents.
+    pub relevance: Relevance,
+    /// Indices into [`Trace::documents`].
+    pub documents: Vec<usize>,
+}
+
+/// A retrieved document.
+#[derive(Debug, Clone)]
+pub struct TracedDocument {
+    /// Where it is.
+    pub location: DocLocation,
+    /// Its id, source and metadata.
+    pub record: DocRecord,
+    /// One snippet per span it was retrieved for: `(span index, snippet)`.
+    pub snippets: Vec<(usize, Snippet)>,
+    /// BM25 score against prompt + output.
+    pub bm25: f64,
+    /// `clamp(bm25 / (0.18 x output characters), 0, 1)`.
+    pub relevance_score: f64,
+    /// Bucket of `relevance_score`.
+    pub relevance: Relevance,
+    /// Full text, when asked for.
+    pub full_text: Option<String>,
+}
+
+/// Overlapping spans merged for display.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DisplaySpan {
+    /// Byte range in the output.
+    pub byte_start: usize,
+    /// End of the byte range.
+    pub byte_end: usize,
+    /// Indices of the merged spans.
+    pub span_ids: Vec<usize>,
+    /// Best relevance of the merged spans.
+    pub relevance: Relevance,
+}
+
+/// Time spent per stage, milliseconds.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TraceTiming {
+    /// Tokenizing the output.
+    pub tokenize: f64,
+    /// Finding maximal spans.
+    pub spans: f64,
+    /// Retrieving documents and snippets.
+    pub documents: f64,
+    /// BM25 ranking.
+    pub rank: f64,
+    /// Everything.
+    pub total: f64,
+}
+
+/// The result of tracing one output.
+#[derive(Debug, Clone)]
+pub struct Trace {
+    /// Tokens in the output.
+    pub tokens: usize,
+    /// All maximal spans found, before the density cap.
+    pub candidate_spans: usize,
+    /// Kept spans, by position.
+    pub spans: Vec<TracedSpan>,
+    /// Documents, most relevant first.
+    pub documents: Vec<TracedDocument>,
+    /// Spans merged for display.
+    pub display_spans: Vec<DisplaySpan>,
+    /// Stage timings.
+    pub timing: TraceTiming,
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+/// One occurrence picked for a span.
+struct Pick {
+    span: usize,
+    shard: usize,
+    pos: usize,
+    loc: DocLocation,
+}
+
+impl Index {
+    /// Deterministically picks up to `k` distinct, not-taken-down documents among a span's
+    /// occurrences: evenly spaced suffix-array ranks first, then the rest in order.
+    fn pick_documents(&self, span_idx: usize, span: &Span, k: usize) -> Vec<Pick> {
+        let total = span.count;
+        let mut picks: Vec<Pick> = Vec::new();
+        let spaced = total.min(4 * k as u64);
+        let candidates = (0..spaced)
+            .map(|i| i * total / spaced.max(1))
+            .chain(0..total.min(1000));
+        for rank in candidates {
+            if picks.len() >= k {
+                break;
+            }
+            let Some((shard, pos, loc)) = self.occurrence(&span.occurrences, rank) else {
+                continue;
+            };
+            if self.is_taken_down(loc.doc_no) || picks.iter().any(|p| p.loc == loc) {
+                continue;
+            }
+            picks.push(Pick {
+                span: span_idx,
+                shard,
+                pos,
+                loc,
+            });
+        }
+        picks
+    }
+
+    /// Traces `response` (optionally with its `prompt`) back to the corpus.
+    pub fn trace(
+        &self,
+        response: &str,
+        prompt: Option<&str>,
+        opts: &TraceOptions,
+    ) -> Result<Trace> {
+        let t0 = Instant::now();
+        let mut timing = TraceTiming::default();
+        let enc = self.tokenizer().encode(response)?;
+        timing.tokenize = ms(t0);
+
+        let t = Instant::now();
+        let all = self.spans(response, &enc, &opts.spans);
+        let candidate_spans = all.len();
+        let k = (opts.density * enc.ids.len() as f64).ceil() as usize;
+        let mut scored: Vec<(f64, Span)> = all
+            .into_iter()
+            .map(|s| {
+                (
+                    self.unigram_logprob_sum(&enc.ids[s.token_start..s.token_end]),
+                    s,
+                )
+            })
+            .collect();
+        // Stable sort: ties keep their position order, as OLMoTrace's Python sort does.
+        scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+        scored.truncate(k);
+        scored.sort_by_key(|(_, s)| s.token_start);
+        timing.spans = ms(t);
+
+        let t = Instant::now();
+        let picks: Vec<Vec<Pick>> = scored
+            .par_iter()
+            .enumerate()
+            .map(|(i, (_, s))| self.pick_documents(i, s, opts.docs_per_span))
+            .collect();
+        // Group occurrences by document.
+        let mut by_doc: BTreeMap<u64, Vec<Pick>> = BTreeMap::new();
+        for p in picks.into_iter().flatten() {
+            by_doc.entry(p.loc.doc_no).or_default().push(p);
+        }
+        let groups: Vec<Vec<Pick>> = by_doc.into_values().collect();
+        let built: Vec<Result<(TracedDocument, String)>> = groups
+            .par_iter()
+            .map(|g| {
+                let loc = g[0].loc;
+                let record = self.doc_record(loc)?;
+                let mut snippets = Vec::with_capacity(g.len());
+                let mut window = String::new();
+                for p in g {
+                    let len = scored[p.span].1.token_end - scored[p.span].1.token_start;
+                    snippets.push((
+                        p.span,
+                        self.snippet(p.shard, p.pos, len, opts.snippet_context),
+                    ));
+                    let w = self.snippet(p.shard, p.pos, len, opts.bm25_context);
+                    window.push_str(&w.before);
+                    window.push_str(&w.matched);
+                    window.push_str(&w.after);
+                    window.push('\n');
+                }
+                let full_text = opts.full_documents.then(|| self.doc_text(loc));
+                Ok((
+                    TracedDocument {
+                        location: loc,
+                        record,
+                        snippets,
+                        bm25: 0.0,
+                        relevance_score: 0.0,
+                        relevance: Relevance::Low,
+                        full_text,
+                    },
+                    window,
+                ))
+            })
+            .collect();
+        let mut documents = Vec::with_capacity(built.len());
+        let mut windows = Vec::with_capacity(built.len());
+        for b in built {
+            let (d, w) = b?;
+            documents.push(d);
+            windows.push(w);
+        }
+        timing.documents = ms(t);
+
+        let t = Instant::now();
+        let query = match prompt {
+            Some(p) if !p.is_empty() => format!("{p} {response}"),
+            _ => response.to_string(),
+        };
+        let scores = bm25::okapi_scores(&windows, &query);
+        let norm = 0.18 * response.chars().count().max(1) as f64;
+        for (d, s) in documents.iter_mut().zip(scores) {
+            d.bm25 = s;
+            d.relevance_score = (s / norm).clamp(0.0, 1.0);
+            d.relevance = Relevance::from_score(d.relevance_score);
+        }
+        documents.sort_by(|a, b| {
+            b.bm25
+                .total_cmp(&a.bm25)
+                .then(a.location.doc_no.cmp(&b.location.doc_no))
+        });
+        let mut spans: Vec<TracedSpan> = scored
+            .into_iter()
+            .map(|(lp, span)| TracedSpan {
+                span,
+                unigram_logprob: lp,
+                relevance: Relevance::Low,
+                documents: Vec::new(),
+            })
+            .collect();
+        for (di, d) in documents.iter().enumerate() {
+            for (si, _) in &d.snippets {
+                let s = &mut spans[*si];
+                if !s.documents.contains(&di) {
+                    s.documents.push(di);
+                }
+                s.relevance = s.relevance.max(d.relevance);
+            }
+        }
+        let display_spans = merge_for_display(&spans);
+        timing.rank = ms(t);
+        timing.total = ms(t0);
+        Ok(Trace {
+            tokens: enc.ids.len(),
+            candidate_spans,
+            spans,
+            documents,
+            display_spans,
+            timing,
+        })
+    }
+}
+
+/// Merges overlapping spans (not merely touching ones) into display groups.
+pub fn merge_for_display(spans: &[TracedSpan]) -> Vec<DisplaySpan> {
+    let mut order: Vec<usize> = (0..spans.len()).collect();
+    order.sort_by_key(|&i| (spans[i].span.byte_start, spans[i].span.byte_end));
+    let mut out: Vec<DisplaySpan> = Vec::new();
+    for i in order {
+        let s = &spans[i];
+        match out.last_mut() {
+            Some(g) if s.span.byte_start < g.byte_end => {
+                g.byte_end = g.byte_end.max(s.span.byte_end);
+                g.span_ids.push(i);
+                g.relevance = g.relevance.max(s.relevance);
+            }
+            _ => out.push(DisplaySpan {
+                byte_start: s.span.byte_start,
+                byte_end: s.span.byte_end,
+                span_ids: vec![i],
+                relevance: s.relevance,
+            }),
+        }
+    }
+    out
+}

@@ -1,0 +1,225 @@
+//! Binary searches over one shard's suffix array.
+//!
+//! Comparisons skip the prefix already known to be shared with both search bounds (the
+//! Manber–Myers `min(lcp_lo, lcp_hi)` trick), so a search costs about `log2(n)` random reads of
+//! the suffix array plus short sequential reads of the token stream.
+
+use crate::token::Token;
+use std::cmp::Ordering;
+use std::ops::Range;
+
+/// Compares the suffix of `tokens` at `pos` with `query`, starting at offset `skip` (which the
+/// caller knows both share). `Equal` means `query` is a prefix of the suffix. Returns the order
+/// and the length of the common prefix.
+#[inline]
+pub fn compare_suffix<T: Token>(
+    tokens: &[T],
+    pos: usize,
+    query: &[u32],
+    skip: usize,
+) -> (Ordering, usize) {
+    let rest = &tokens[pos..];
+    let n = query.len().min(rest.len());
+    let mut i = skip.min(n);
+    while i < n {
+        let t = rest[i].to_u32();
+        let q = query[i];
+        if t != q {
+            return (t.cmp(&q), i);
+        }
+        i += 1;
+    }
+    if i == query.len() {
+        (Ordering::Equal, i)
+    } else {
+        // The suffix ended first (end of the stream sorts before every token).
+        (Ordering::Less, i)
+    }
+}
+
+/// Outcome of a lower-bound search: the insertion point and the longest common prefix of the
+/// query with the suffixes just before and at that point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bound {
+    /// First suffix-array index whose suffix is not less than the query.
+    pub index: usize,
+    /// Longest common prefix of the query with any suffix of the shard.
+    pub longest_match: usize,
+}
+
+/// Finds the first suffix not less than `query` (prefix-equal counts as not less), tracking the
+/// common prefix with both neighbours, which gives the longest prefix of `query` that occurs.
+pub fn lower_bound<T: Token>(tokens: &[T], sa: &[u32], query: &[u32]) -> Bound {
+    let (mut lo, mut hi) = (0usize, sa.len());
+    let (mut lcp_lo, mut lcp_hi) = (0usize, 0usize);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let (ord, lcp) = compare_suffix(tokens, sa[mid] as usize, query, lcp_lo.min(lcp_hi));
+        if ord == Ordering::Less {
+            lo = mid + 1;
+            lcp_lo = lcp;
+        } else {
+            hi = mid;
+            lcp_hi = lcp;
+        }
+    }
+    Bound {
+        index: lo,
+        longest_match: lcp_lo.max(lcp_hi),
+    }
+}
+
+/// First suffix-array index whose suffix is greater than `query` and does not start with it.
+fn upper_bound<T: Token>(tokens: &[T], sa: &[u32], query: &[u32], from: usize) -> usize {
+    let (mut lo, mut hi) = (from, sa.len());
+    let (mut lcp_lo, mut lcp_hi) = (query.len(), 0usize);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let (ord, lcp) = compare_suffix(tokens, sa[mid] as usize, query, lcp_lo.min(lcp_hi));
+        if ord != Ordering::Greater {
+            lo = mid + 1;
+            lcp_lo = lcp;
+        } else {
+            hi = mid;
+            lcp_hi = lcp;
+        }
+    }
+    lo
+}
+
+/// The suffix-array range of all suffixes starting with `query`; its length is the number of
+/// occurrences. The empty query matches every position.
+pub fn find<T: Token>(tokens: &[T], sa: &[u32], query: &[u32]) -> Range<usize> {
+    if query.is_empty() {
+        return 0..sa.len();
+    }
+    let lo = lower_bound(tokens, sa, query);
+    if lo.longest_match < query.len() {
+        return lo.index..lo.index;
+    }
+    lo.index..upper_bound(tokens, sa, query, lo.index)
+}
+
+/// Within `range` (all suffixes sharing a prefix of length `depth`), the end of the block whose
+/// token at `depth` equals the token at `depth` of the suffix at `range.start`.
+pub fn next_token_block_end<T: Token>(
+    tokens: &[T],
+    sa: &[u32],
+    range: Range<usize>,
+    depth: usize,
+) -> usize {
+    let key = token_at(tokens, sa[range.start] as usize + depth);
+    let slice = &sa[range.clone()];
+    range.start + slice.partition_point(|&p| token_at(tokens, p as usize + depth) <= key)
+}
+
+/// The token at `pos` as an `Option` (None past the end; it sorts first).
+#[inline]
+pub fn token_at<T: Token>(tokens: &[T], pos: usize) -> Option<u32> {
+    tokens.get(pos).map(|t| t.to_u32())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive_sa(t: &[u16]) -> Vec<u32> {
+        let mut sa: Vec<u32> = (0..t.len() as u32).collect();
+        sa.sort_by(|&a, &b| t[a as usize..].cmp(&t[b as usize..]));
+        sa
+    }
+
+    #[test]
+    fn find_counts_and_longest_match() {
+        let t: Vec<u16> = vec![u16::MAX, 1, 2, 3, 1, 2, u16::MAX, 1, 2, 3, 4];
+        let sa = naive_sa(&t);
+        assert_eq!(find(&t, &sa, &[1, 2]).len(), 3);
+        assert_eq!(find(&t, &sa, &[1, 2, 3]).len(), 2);
+        assert_eq!(find(&t, &sa, &[2, 3, 4]).len(), 1);
+        assert_eq!(find(&t, &sa, &[5]).len(), 0);
+        assert_eq!(lower_bound(&t, &sa, &[1, 2, 3, 4, 9]).longest_match, 4);
+        assert_eq!(lower_bound(&t, &sa, &[3, 1, 2, 7]).longest_match, 3);
+    }
+}
+
+#[cfg(test)]
+mod oracle {
+    //! Property tests against brute force: sorting all suffixes and scanning the stream.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn naive_sa<T: Token>(t: &[T]) -> Vec<u32> {
+        let mut sa: Vec<u32> = (0..t.len() as u32).collect();
+        sa.sort_by(|&a, &b| t[a as usize..].cmp(&t[b as usize..]));
+        sa
+    }
+
+    fn brute_count<T: Token>(t: &[T], q: &[u32]) -> usize {
+        if q.is_empty() {
+            return t.len();
+        }
+        t.windows(q.len())
+            .filter(|w| w.iter().zip(q).all(|(a, b)| a.to_u32() == *b))
+            .count()
+    }
+
+    fn brute_longest<T: Token>(t: &[T], q: &[u32]) -> usize {
+        (0..t.len())
+            .map(|p| {
+                t[p..]
+                    .iter()
+                    .zip(q)
+                    .take_while(|(a, b)| a.to_u32() == **b)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn check<T: Token>(t: Vec<T>, queries: Vec<Vec<u32>>) {
+        let sa = naive_sa(&t);
+        for q in &queries {
+            let r = find(&t, &sa, q);
+            assert_eq!(r.len(), brute_count(&t, q), "count of {q:?}");
+            for &p in &sa[r] {
+                assert!(t[p as usize..]
+                    .iter()
+                    .map(|x| x.to_u32())
+                    .take(q.len())
+                    .eq(q.iter().copied()));
+            }
+            assert_eq!(
+                lower_bound(&t, &sa, q).longest_match,
+                brute_longest(&t, q),
+                "longest {q:?}"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn u8_tokens(t in prop::collection::vec(0u8..4, 0..200), qs in prop::collection::vec(prop::collection::vec(0u32..4, 0..6), 1..20)) {
+            check(t, qs);
+        }
+
+        #[test]
+        fn u16_tokens_with_separators(t in prop::collection::vec(prop_oneof![0u16..5, Just(u16::MAX)], 0..200), qs in prop::collection::vec(prop::collection::vec(0u32..5, 0..6), 1..20)) {
+            check(t, qs);
+        }
+
+        #[test]
+        fn u32_tokens_large_ids(t in prop::collection::vec(prop_oneof![70_000u32..70_004, Just(u32::MAX)], 0..200), qs in prop::collection::vec(prop::collection::vec(70_000u32..70_004, 0..6), 1..20)) {
+            check(t, qs);
+        }
+
+        #[test]
+        fn verify_accepts_the_true_suffix_array_and_rejects_swaps(t in prop::collection::vec(0u16..3, 2..120), i in 0usize..1000) {
+            let sa = naive_sa(&t);
+            prop_assert!(crate::verify::check_suffix_array(&t, &sa).is_ok());
+            let mut bad = sa.clone();
+            let k = i % (bad.len() - 1);
+            bad.swap(k, k + 1);
+            prop_assert!(crate::verify::check_suffix_array(&t, &bad).is_err());
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Taken-down documents: a roaring bitmap of global document numbers in `INDEX/takedown.bin`.
+//!
+//! Taken-down documents are never returned and their text is never shown, without rebuilding
+//! the index. The file is replaced atomically (written beside it, then renamed), so a server
+//! reading it concurrently sees either the old or the new list.
+
+use crate::error::{Error, Result};
+use crate::format::{FileKind, FileWriter, MappedFile};
+use crate::index::files::TAKEDOWN;
+use roaring::RoaringBitmap;
+use std::path::Path;
+use std::time::SystemTime;
+
+/// The set of taken-down documents.
+#[derive(Debug, Clone, Default)]
+pub struct Takedown {
+    docs: RoaringBitmap,
+    modified: Option<SystemTime>,
+}
+
+fn modified(dir: &Path) -> Option<SystemTime> {
+    std::fs::metadata(dir.join(TAKEDOWN))
+        .and_then(|m| m.modified())
+        .ok()
+}
+
+impl Takedown {
+    /// Loads `DIR/takedown.bin`; an absent file is an empty list.
+    pub fn load(dir: &Path) -> Result<Takedown> {
+        let path = dir.join(TAKEDOWN);
+        let stamp = modified(dir);
+        if !path.exists() {
+            return Ok(Takedown::default());
+        }
+        let file = MappedFile::open(&path, FileKind::Takedown)?;
+        file.verify_payload()?;
+        let docs = RoaringBitmap::deserialize_from(file.payload()).map_err(|e| Error::Corrupt {
+            path: path.clone(),
+            detail: format!("roaring bitmap does not parse: {e}"),
+        })?;
+        Ok(Takedown {
+            docs,
+            modified: stamp,
+        })
+    }
+
+    /// Writes the list to `DIR/takedown.bin` atomically.
+    pub fn save(&self, dir: &Path, build_id: u64) -> Result<()> {
+        let tmp = dir.join(format!("{TAKEDOWN}.tmp-{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        let mut bytes = Vec::with_capacity(self.docs.serialized_size());
+        self.docs
+            .serialize_into(&mut bytes)
+            .map_err(|e| Error::io(&tmp, e))?;
+        FileWriter::write_file(
+            &tmp,
+            FileKind::Takedown,
+            0,
+            build_id,
+            &bytes,
+            self.docs.len(),
+        )?;
+        std::fs::rename(&tmp, dir.join(TAKEDOWN)).map_err(|e| Error::io(&tmp, e))
+    }
+
+    /// Whether `doc_no` is taken down.
+    pub fn contains(&self, doc_no: u64) -> bool {
+        u32::try_from(doc_no).is_ok_and(|d| self.docs.contains(d))
+    }
+
+    /// Adds a document; returns whether it was new.
+    pub fn insert(&mut self, doc_no: u64) -> bool {
+        u32::try_from(doc_no).is_ok_and(|d| self.docs.insert(d))
+    }
+
+    /// Removes a document; returns whether it was listed.
+    pub fn remove(&mut self, doc_no: u64) -> bool {
+        u32::try_from(doc_no).is_ok_and(|d| self.docs.remove(d))
+    }
+
+    /// Number of documents taken down.
+    pub fn len(&self) -> u64 {
+        self.docs.len()
+    }
+
+    /// Whether nothing is taken down.
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    /// The taken-down document numbers, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.docs.iter().map(u64::from)
+    }
+
+    /// Whether the file on disk differs from what was loaded.
+    pub fn changed_on_disk(&self, dir: &Path) -> bool {
+        modified(dir) != self.modified
+    }
+}

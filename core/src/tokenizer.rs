@@ -1,0 +1,168 @@
+//! Turning text into token ids and back: a HuggingFace `tokenizer.json`, or raw UTF-8 bytes.
+//!
+//! The same [`TextTokenizer`] is used to build an index and to query it; the index stores the
+//! tokenizer file it was built with, so a query can never be tokenized differently from the
+//! corpus.
+
+use crate::error::{Error, Result};
+use crate::token::TokenWidth;
+use sha2::{Digest, Sha256};
+
+/// A tokenized text: ids and, for each id, the byte range of the input it came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Encoded {
+    /// Token ids.
+    pub ids: Vec<u32>,
+    /// Byte range of the input text covered by each token.
+    pub offsets: Vec<(usize, usize)>,
+}
+
+/// Which tokenizer an index uses.
+pub enum TextTokenizer {
+    /// Raw UTF-8 bytes, one token per byte (tokenizer-free, like infini-gram mini).
+    Bytes,
+    /// A HuggingFace tokenizer loaded from `tokenizer.json` bytes.
+    Hf(Box<HfTokenizer>),
+}
+
+/// A loaded HuggingFace tokenizer and the per-id facts the query engine needs.
+pub struct HfTokenizer {
+    inner: tokenizers::Tokenizer,
+    vocab_size: u32,
+    word_start: Vec<bool>,
+    sha256: String,
+}
+
+/// Python's `string.whitespace + string.punctuation`: the bytes that begin a word in byte mode.
+fn is_ascii_boundary_byte(b: u8) -> bool {
+    b.is_ascii_punctuation() || matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+impl TextTokenizer {
+    /// Loads a `tokenizer.json` from its bytes. Nothing is downloaded.
+    pub fn from_json_bytes(bytes: &[u8]) -> Result<TextTokenizer> {
+        let inner = tokenizers::Tokenizer::from_bytes(bytes)
+            .map_err(|e| Error::Tokenizer(format!("cannot load tokenizer.json: {e}")))?;
+        let vocab_size = inner.get_vocab_size(true) as u32;
+        let added: std::collections::HashSet<u32> =
+            inner.get_added_tokens_decoder().keys().copied().collect();
+        let word_start = (0..vocab_size)
+            .map(|id| {
+                if added.contains(&id) {
+                    return true;
+                }
+                match inner.id_to_token(id) {
+                    None => false,
+                    Some(t) => {
+                        let first = t.chars().next();
+                        matches!(first, Some('Ġ' | 'Ċ' | 'ĉ' | '▁'))
+                            || (!t.is_empty() && t.bytes().all(|b| b.is_ascii_punctuation()))
+                    }
+                }
+            })
+            .collect();
+        Ok(TextTokenizer::Hf(Box::new(HfTokenizer {
+            inner,
+            vocab_size,
+            word_start,
+            sha256: sha256_hex(bytes),
+        })))
+    }
+
+    /// Loads a tokenizer from a path, or raw bytes when `spec` is `bytes`.
+    pub fn from_spec(spec: &str) -> Result<(TextTokenizer, Option<Vec<u8>>)> {
+        if spec == "bytes" {
+            return Ok((TextTokenizer::Bytes, None));
+        }
+        let path = std::path::Path::new(spec);
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Ok((TextTokenizer::from_json_bytes(&bytes)?, Some(bytes)))
+    }
+
+    /// Number of ids the tokenizer can produce.
+    pub fn vocab_size(&self) -> u32 {
+        match self {
+            TextTokenizer::Bytes => 255,
+            TextTokenizer::Hf(h) => h.vocab_size,
+        }
+    }
+
+    /// Token width an index of this tokenizer uses.
+    pub fn width(&self) -> TokenWidth {
+        match self {
+            TextTokenizer::Bytes => TokenWidth::U8,
+            TextTokenizer::Hf(h) => TokenWidth::for_vocab(h.vocab_size),
+        }
+    }
+
+    /// sha256 of the tokenizer file, or `"bytes"`.
+    pub fn identity(&self) -> String {
+        match self {
+            TextTokenizer::Bytes => "bytes".to_string(),
+            TextTokenizer::Hf(h) => h.sha256.clone(),
+        }
+    }
+
+    /// Tokenizes `text` for indexing (no special tokens added, no offsets).
+    pub fn encode_ids(&self, text: &str) -> Result<Vec<u32>> {
+        match self {
+            TextTokenizer::Bytes => Ok(text.bytes().map(u32::from).collect()),
+            TextTokenizer::Hf(h) => h
+                .inner
+                .encode_fast(text, false)
+                .map(|e| e.get_ids().to_vec())
+                .map_err(|e| Error::Tokenizer(e.to_string())),
+        }
+    }
+
+    /// Tokenizes `text` with byte offsets into it (no special tokens added).
+    pub fn encode(&self, text: &str) -> Result<Encoded> {
+        match self {
+            TextTokenizer::Bytes => Ok(Encoded {
+                ids: text.bytes().map(u32::from).collect(),
+                offsets: (0..text.len()).map(|i| (i, i + 1)).collect(),
+            }),
+            TextTokenizer::Hf(h) => {
+                let e = h
+                    .inner
+                    .encode(text, false)
+                    .map_err(|e| Error::Tokenizer(e.to_string()))?;
+                Ok(Encoded {
+                    ids: e.get_ids().to_vec(),
+                    offsets: e.get_offsets().to_vec(),
+                })
+            }
+        }
+    }
+
+    /// Turns ids back into text. Partial characters at the edges become U+FFFD.
+    pub fn decode(&self, ids: &[u32]) -> String {
+        match self {
+            TextTokenizer::Bytes => {
+                let bytes: Vec<u8> = ids.iter().map(|&i| i as u8).collect();
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+            TextTokenizer::Hf(h) => h.inner.decode(ids, false).unwrap_or_default(),
+        }
+    }
+
+    /// Whether a token begins a word: it starts with whitespace, is all punctuation, or is an
+    /// added/special token (infini-gram's and OLMoTrace's "bow" rule).
+    pub fn is_word_start(&self, id: u32) -> bool {
+        match self {
+            TextTokenizer::Bytes => id < 256 && is_ascii_boundary_byte(id as u8),
+            TextTokenizer::Hf(h) => h.word_start.get(id as usize).copied().unwrap_or(false),
+        }
+    }
+
+    /// The id of a text that is exactly one token (e.g. `"."` or `"\n"`), if it is one.
+    pub fn single_token(&self, text: &str) -> Option<u32> {
+        let ids = self.encode_ids(text).ok()?;
+        (ids.len() == 1).then(|| ids[0])
+    }
+}
+
+/// Lower-case hex sha256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}

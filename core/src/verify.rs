@@ -1,0 +1,199 @@
+//! Full verification of an index: every checksum, the suffix array really sorted, offsets,
+//! unigram counts and id map consistent. Used by `verbatim verify`.
+
+use crate::error::{Error, Result};
+use crate::fulltext::FULLTEXT_DIR;
+use crate::index::Index;
+use crate::shard::Shard;
+use crate::token::Token;
+use crate::with_tokens;
+use fst::Streamer;
+use rayon::prelude::*;
+
+/// What verification looked at.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyReport {
+    /// Files whose checksum was checked.
+    pub files_checked: usize,
+    /// Suffix-array entries checked.
+    pub suffixes_checked: u64,
+    /// Documents checked.
+    pub documents_checked: u64,
+}
+
+fn corrupt(path: &std::path::Path, detail: impl Into<String>) -> Error {
+    Error::Corrupt {
+        path: path.to_path_buf(),
+        detail: detail.into(),
+    }
+}
+
+/// Checks that `sa` is exactly the sorted order of the suffixes of `tokens`, in linear time:
+/// it must be a permutation, and each adjacent pair must be ordered by first token, or on equal
+/// first tokens by the ranks of the suffixes one token later (via the inverse suffix array).
+pub fn check_suffix_array<T: Token>(tokens: &[T], sa: &[u32]) -> std::result::Result<(), String> {
+    let n = tokens.len();
+    if sa.len() != n {
+        return Err(format!("{} entries for {n} tokens", sa.len()));
+    }
+    let mut rank = vec![u32::MAX; n];
+    for (r, &p) in sa.iter().enumerate() {
+        let p = p as usize;
+        if p >= n {
+            return Err(format!("entry {r} points past the end ({p})"));
+        }
+        if rank[p] != u32::MAX {
+            return Err(format!("position {p} appears twice"));
+        }
+        rank[p] = r as u32;
+    }
+    // rank of the suffix after position p (-1 for the empty suffix, which sorts first)
+    let next_rank = |p: usize| -> i64 {
+        if p + 1 == n {
+            -1
+        } else {
+            rank[p + 1] as i64
+        }
+    };
+    let bad = sa.par_windows(2).position_any(|w| {
+        let (a, b) = (w[0] as usize, w[1] as usize);
+        match tokens[a].cmp(&tokens[b]) {
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Equal => next_rank(a) >= next_rank(b),
+        }
+    });
+    match bad {
+        Some(r) => Err(format!(
+            "suffixes at ranks {r} and {} are out of order",
+            r + 1
+        )),
+        None => Ok(()),
+    }
+}
+
+fn verify_shard(index: &Index, shard: &Shard) -> Result<u64> {
+    let sa = shard.suffix_array();
+    let sa_path = shard.files()[1].path();
+    with_tokens!(shard.tokens(), |t| check_suffix_array(t, sa))
+        .map_err(|d| corrupt(sa_path, format!("suffix array is not sorted: {d}")))?;
+    // Document offsets: increasing, each at a separator, no separator inside a document.
+    let docs_path = shard.files()[2].path();
+    let starts = shard.doc_starts();
+    if starts.first() != Some(&0) && shard.documents() > 0 {
+        return Err(corrupt(docs_path, "first document does not start at 0"));
+    }
+    if starts.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(corrupt(
+            docs_path,
+            "document offsets are not strictly increasing",
+        ));
+    }
+    let vocab = index.manifest().tokenizer.vocab_size as usize;
+    let mut counts = vec![0u64; vocab];
+    with_tokens!(shard.tokens(), |t| {
+        let sep = sep_of(t);
+        let mut next_doc = 0usize;
+        for (pos, &tok) in t.iter().enumerate() {
+            let is_start = next_doc < starts.len() - 1 && starts[next_doc] as usize == pos;
+            if is_start {
+                next_doc += 1;
+            }
+            if (tok.to_u32() == sep) != is_start {
+                return Err(corrupt(
+                    shard.files()[0].path(),
+                    format!("separator/document offset mismatch at token {pos}"),
+                ));
+            }
+            if !is_start {
+                match counts.get_mut(tok.to_u32() as usize) {
+                    Some(c) => *c += 1,
+                    None => {
+                        return Err(corrupt(
+                            shard.files()[0].path(),
+                            format!(
+                                "token id {} at {pos} is outside the vocabulary",
+                                tok.to_u32()
+                            ),
+                        ))
+                    }
+                }
+            }
+        }
+        Ok(())
+    })?;
+    if counts != shard.unigram_counts() {
+        return Err(corrupt(
+            shard.files()[4].path(),
+            "unigram counts differ from a recount of the token stream",
+        ));
+    }
+    for d in 0..shard.documents() {
+        let rec = shard.doc_record(d)?;
+        let no = shard.info().first_doc + d as u64;
+        if index.id_map().get(&rec.id) != Some(no) {
+            return Err(corrupt(
+                shard.files()[3].path(),
+                format!(
+                    "document {no} (id {:?}) is not found under its id in ids.fst",
+                    rec.id
+                ),
+            ));
+        }
+    }
+    Ok(sa.len() as u64)
+}
+
+fn sep_of<T: Token>(_: &[T]) -> u32 {
+    T::SEPARATOR.to_u32()
+}
+
+/// Verifies everything; the first problem found is returned as an error naming the file.
+pub fn verify(index: &Index) -> Result<VerifyReport> {
+    let mut report = VerifyReport::default();
+    let mut files: Vec<_> = index.index_files().to_vec();
+    for s in index.shards() {
+        files.extend(s.files());
+    }
+    files.par_iter().try_for_each(|f| f.verify_payload())?;
+    report.files_checked = files.len();
+    if let Some(ft) = index.fulltext() {
+        let ft_dir = index.dir().join(FULLTEXT_DIR);
+        crate::index::verify_fulltext_files(&ft_dir, index.manifest())?;
+        ft.verify(&ft_dir)?;
+    }
+    let mut first = 0u64;
+    for s in index.shards() {
+        if s.info().first_doc != first {
+            return Err(corrupt(
+                index.dir(),
+                format!(
+                    "shard {} starts at document {} instead of {first}",
+                    s.info().dir,
+                    s.info().first_doc
+                ),
+            ));
+        }
+        first += s.info().documents;
+        report.suffixes_checked += verify_shard(index, s)?;
+        report.documents_checked += s.info().documents;
+    }
+    let mut stream = index.id_map().stream();
+    let mut n = 0u64;
+    while let Some((_, no)) = stream.next() {
+        if no >= index.manifest().documents {
+            return Err(corrupt(
+                index.dir(),
+                format!("ids.fst maps to document {no}, past the end"),
+            ));
+        }
+        n += 1;
+    }
+    if n != index.manifest().documents {
+        return Err(corrupt(
+            &index.dir().join(crate::index::files::ID_MAP),
+            format!("{n} ids for {} documents", index.manifest().documents),
+        ));
+    }
+    Ok(report)
+}

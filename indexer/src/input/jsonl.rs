@@ -1,0 +1,356 @@
+//! Dolma-style JSONL: one JSON object per line with a text field, an id field and metadata.
+
+use super::{Document, InputFile, InputKind, SkipReason, Skips};
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Hashes (sha256) and counts the raw bytes of a file as they are read.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    progress: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.progress.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Reads documents from one input file (JSONL or plain text), counting bad lines as skips.
+pub struct JsonlReader<'a> {
+    /// Field holding the text.
+    pub text_field: &'a str,
+    /// Field holding the external id.
+    pub id_field: &'a str,
+    /// Texts larger than this are skipped.
+    pub max_document_bytes: u64,
+    /// Bad input is an error instead of a skip.
+    pub strict: bool,
+    /// Raw bytes read so far, for the progress bar.
+    pub progress: Arc<AtomicU64>,
+}
+
+/// What one input file yielded.
+pub struct FileOutcome {
+    /// sha256 of the raw file.
+    pub sha256: String,
+}
+
+impl JsonlReader<'_> {
+    fn skip(
+        &self,
+        skips: &mut Skips,
+        reason: SkipReason,
+        file_no: usize,
+        file: &InputFile,
+        line: u64,
+        detail: &str,
+    ) -> Result<()> {
+        let msg = format!("{}:{line}: {reason}: {detail}", file.path.display());
+        if self.strict {
+            bail!("{msg} (bad input is an error with --strict; omit it to skip and count)");
+        }
+        skips.record(reason, file_no, msg);
+        Ok(())
+    }
+
+    /// Reads `file`, handing every good document to `sink`.
+    pub fn read_file(
+        &self,
+        file_no: usize,
+        file: &InputFile,
+        skips: &mut Skips,
+        sink: &mut dyn FnMut(Document) -> Result<()>,
+    ) -> Result<FileOutcome> {
+        let raw = File::open(&file.path)
+            .with_context(|| format!("cannot open input {}", file.path.display()))?;
+        let mut hashing = HashingReader {
+            inner: raw,
+            hasher: Sha256::new(),
+            progress: self.progress.clone(),
+        };
+        if file.kind == InputKind::Text {
+            super::read_text_file(self, file_no, file, &mut hashing, skips, sink)?;
+        } else {
+            let decoded: Box<dyn Read + '_> = match file.kind {
+                InputKind::JsonlGz => Box::new(flate2::read::MultiGzDecoder::new(&mut hashing)),
+                InputKind::JsonlZst => Box::new(
+                    zstd::stream::read::Decoder::new(&mut hashing)
+                        .with_context(|| format!("{}: not a zstd file", file.path.display()))?,
+                ),
+                _ => Box::new(&mut hashing),
+            };
+            self.read_lines(
+                file_no,
+                file,
+                BufReader::with_capacity(1 << 20, decoded),
+                skips,
+                sink,
+            )?;
+        }
+        // Hash whatever the decoder did not consume (trailing bytes).
+        std::io::copy(&mut hashing, &mut std::io::sink())
+            .with_context(|| format!("cannot read {}", file.path.display()))?;
+        Ok(FileOutcome {
+            sha256: hex::encode(hashing.hasher.finalize()),
+        })
+    }
+
+    fn read_lines(
+        &self,
+        file_no: usize,
+        file: &InputFile,
+        mut reader: impl BufRead,
+        skips: &mut Skips,
+        sink: &mut dyn FnMut(Document) -> Result<()>,
+    ) -> Result<()> {
+        // A JSON line may escape its text, so allow lines a good deal longer than the text cap.
+        let max_line = self
+            .max_document_bytes
+            .saturating_mul(2)
+            .saturating_add(1 << 16);
+        let mut buf = Vec::new();
+        let mut line_no = 0u64;
+        loop {
+            buf.clear();
+            line_no += 1;
+            let (n, too_long) = match read_bounded_line(&mut reader, &mut buf, max_line) {
+                Ok(x) => x,
+                Err(e) => {
+                    let detail = format!("read or decompression failed: {e}");
+                    self.skip(
+                        skips,
+                        SkipReason::UnreadableInput,
+                        file_no,
+                        file,
+                        line_no,
+                        &detail,
+                    )?;
+                    tracing::error!(
+                        "{}: stopped reading at line {line_no}: {e}; the rest of the file is not indexed",
+                        file.path.display()
+                    );
+                    return Ok(());
+                }
+            };
+            if n == 0 {
+                return Ok(());
+            }
+            if too_long {
+                let detail = format!("line longer than {max_line} bytes");
+                self.skip(
+                    skips,
+                    SkipReason::DocumentTooLarge,
+                    file_no,
+                    file,
+                    line_no,
+                    &detail,
+                )?;
+                continue;
+            }
+            let line = trim_newline(&buf);
+            if line.iter().all(|b| b.is_ascii_whitespace()) {
+                continue; // blank lines are not documents
+            }
+            match self.parse_line(file_no, file, line_no, line) {
+                Ok(doc) => sink(doc)?,
+                Err((reason, detail)) => {
+                    self.skip(skips, reason, file_no, file, line_no, &detail)?
+                }
+            }
+        }
+    }
+
+    fn parse_line(
+        &self,
+        file_no: usize,
+        file: &InputFile,
+        line_no: u64,
+        line: &[u8],
+    ) -> std::result::Result<Document, (SkipReason, String)> {
+        if let Err(e) = std::str::from_utf8(line) {
+            return Err((SkipReason::InvalidUtf8, e.to_string()));
+        }
+        let value: Value =
+            serde_json::from_slice(line).map_err(|e| (SkipReason::MalformedJson, e.to_string()))?;
+        let Value::Object(mut map) = value else {
+            return Err((
+                SkipReason::MalformedJson,
+                "line is not a JSON object".into(),
+            ));
+        };
+        let text = match map.remove(self.text_field) {
+            None => {
+                return Err((
+                    SkipReason::MissingText,
+                    format!("no {:?} field", self.text_field),
+                ))
+            }
+            Some(Value::String(s)) => s,
+            Some(other) => {
+                return Err((
+                    SkipReason::NonStringText,
+                    format!(
+                        "{:?} is a {}, not a string",
+                        self.text_field,
+                        json_type(&other)
+                    ),
+                ))
+            }
+        };
+        self.check_text(&text)?;
+        let id = match map.remove(self.id_field) {
+            Some(Value::String(s)) if !s.is_empty() => s,
+            Some(Value::Number(n)) => n.to_string(),
+            _ => format!("{}:{line_no}", file_label(file)),
+        };
+        let source = match map.remove("source") {
+            Some(Value::String(s)) => Some(s),
+            Some(other) => {
+                map.insert("source".into(), other);
+                None
+            }
+            None => None,
+        };
+        Ok(Document {
+            id,
+            source,
+            metadata: map,
+            text,
+            file: file_no,
+            line: line_no,
+        })
+    }
+
+    /// Checks the size rules shared by JSONL and text documents.
+    pub(super) fn check_text(&self, text: &str) -> std::result::Result<(), (SkipReason, String)> {
+        if text.is_empty() {
+            return Err((SkipReason::EmptyDocument, "text is empty".into()));
+        }
+        if text.len() as u64 > self.max_document_bytes {
+            return Err((
+                SkipReason::DocumentTooLarge,
+                format!(
+                    "text of {} bytes exceeds --max-document-bytes {}",
+                    text.len(),
+                    self.max_document_bytes
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn skip_public(
+        &self,
+        skips: &mut Skips,
+        reason: SkipReason,
+        file_no: usize,
+        file: &InputFile,
+        detail: &str,
+    ) -> Result<()> {
+        self.skip(skips, reason, file_no, file, 1, detail)
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// The file name used in derived ids.
+pub(super) fn file_label(file: &InputFile) -> String {
+    match &file.root {
+        Some(root) => file
+            .path
+            .strip_prefix(root)
+            .unwrap_or(&file.path)
+            .to_string_lossy()
+            .into_owned(),
+        None => file
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    }
+}
+
+fn trim_newline(buf: &[u8]) -> &[u8] {
+    let mut end = buf.len();
+    while end > 0 && (buf[end - 1] == b'\n' || buf[end - 1] == b'\r') {
+        end -= 1;
+    }
+    &buf[..end]
+}
+
+/// Reads one line into `buf`, keeping at most `max` bytes; returns the bytes consumed and
+/// whether the line was longer than `max` (the excess is consumed and dropped).
+fn read_bounded_line(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: u64,
+) -> std::io::Result<(usize, bool)> {
+    let mut consumed = 0usize;
+    let mut too_long = false;
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok((consumed, too_long));
+        }
+        let (chunk, done) = match memchr(b'\n', available) {
+            Some(i) => (&available[..=i], true),
+            None => (available, false),
+        };
+        let len = chunk.len();
+        if !too_long {
+            if (buf.len() + len) as u64 > max {
+                too_long = true;
+                buf.clear();
+            } else {
+                buf.extend_from_slice(chunk);
+            }
+        }
+        reader.consume(len);
+        consumed += len;
+        if done {
+            return Ok((consumed, too_long));
+        }
+    }
+}
+
+fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&b| b == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_lines() {
+        let data = b"short\nthis line is long\nok\n";
+        let mut r = std::io::BufReader::with_capacity(4, &data[..]);
+        let mut buf = Vec::new();
+        assert_eq!(read_bounded_line(&mut r, &mut buf, 10).unwrap(), (6, false));
+        assert_eq!(buf, b"short\n");
+        buf.clear();
+        assert!(read_bounded_line(&mut r, &mut buf, 10).unwrap().1);
+        buf.clear();
+        assert_eq!(read_bounded_line(&mut r, &mut buf, 10).unwrap(), (3, false));
+        assert_eq!(buf, b"ok\n");
+    }
+}

@@ -1,0 +1,93 @@
+//! Bad input: the reasons a document is skipped, counted per reason.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Why a document (or line) was not indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SkipReason {
+    /// The line is not valid JSON (or not a JSON object).
+    MalformedJson,
+    /// The line or file is not valid UTF-8.
+    InvalidUtf8,
+    /// The text field is missing.
+    MissingText,
+    /// The text field is not a string.
+    NonStringText,
+    /// The text is empty.
+    EmptyDocument,
+    /// The text is larger than `--max-document-bytes`.
+    DocumentTooLarge,
+    /// The document has more tokens than a shard may hold.
+    DocumentTooManyTokens,
+    /// The file could not be read or decompressed to its end.
+    UnreadableInput,
+}
+
+impl SkipReason {
+    /// Stable snake-case key used in the manifest.
+    pub fn key(self) -> &'static str {
+        match self {
+            SkipReason::MalformedJson => "malformed_json",
+            SkipReason::InvalidUtf8 => "invalid_utf8",
+            SkipReason::MissingText => "missing_text",
+            SkipReason::NonStringText => "non_string_text",
+            SkipReason::EmptyDocument => "empty_document",
+            SkipReason::DocumentTooLarge => "document_too_large",
+            SkipReason::DocumentTooManyTokens => "document_too_many_tokens",
+            SkipReason::UnreadableInput => "unreadable_input",
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key().replace('_', " "))
+    }
+}
+
+/// Skip counts, plus the first few messages of each reason for the summary.
+#[derive(Debug, Clone, Default)]
+pub struct Skips {
+    counts: BTreeMap<SkipReason, u64>,
+    per_file: BTreeMap<usize, u64>,
+    examples: Vec<String>,
+}
+
+/// How many skip messages are printed before the rest are only counted.
+const MAX_EXAMPLES: usize = 20;
+
+impl Skips {
+    /// Records a skip in file `file` with a message naming the file and line.
+    pub fn record(&mut self, reason: SkipReason, file: usize, message: String) {
+        *self.counts.entry(reason).or_default() += 1;
+        *self.per_file.entry(file).or_default() += 1;
+        if self.examples.len() < MAX_EXAMPLES {
+            tracing::warn!("skipped: {message}");
+            self.examples.push(message);
+        }
+    }
+
+    /// Total skipped.
+    pub fn total(&self) -> u64 {
+        self.counts.values().sum()
+    }
+
+    /// Skips in file `file`.
+    pub fn in_file(&self, file: usize) -> u64 {
+        self.per_file.get(&file).copied().unwrap_or(0)
+    }
+
+    /// Counts by reason key.
+    pub fn by_reason(&self) -> BTreeMap<String, u64> {
+        self.counts
+            .iter()
+            .map(|(r, c)| (r.key().to_string(), *c))
+            .collect()
+    }
+
+    /// The first messages.
+    pub fn examples(&self) -> &[String] {
+        &self.examples
+    }
+}

@@ -1,0 +1,86 @@
+//! What a build is asked to do.
+
+use std::path::PathBuf;
+use verbatim_core::normalize::Normalization;
+
+/// How input files are interpreted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InputFormat {
+    /// `.jsonl`, `.jsonl.gz`, `.jsonl.zst` (and `.json*` variants) are JSONL; every other file
+    /// is one plain-text document.
+    #[default]
+    Auto,
+    /// Every file is JSONL (optionally compressed).
+    Jsonl,
+    /// Every file is one plain-text document.
+    Text,
+}
+
+/// Options of one `verbatim index` run.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// Files or directories to read.
+    pub inputs: Vec<PathBuf>,
+    /// Final index directory (written atomically).
+    pub out: PathBuf,
+    /// `bytes` or a path to a HuggingFace `tokenizer.json`.
+    pub tokenizer: String,
+    /// Name recorded in the manifest.
+    pub name: String,
+    /// How to read the inputs.
+    pub format: InputFormat,
+    /// JSON field holding the document text.
+    pub text_field: String,
+    /// JSON field holding the external id.
+    pub id_field: String,
+    /// Maximum tokens per shard (separators included); at most `u32::MAX` and the suffix-array
+    /// library's limit of `i32::MAX`.
+    pub shard_max_tokens: u64,
+    /// Documents with more text than this are skipped (or fail with `strict`).
+    pub max_document_bytes: u64,
+    /// Make every bad input a hard error instead of a counted skip.
+    pub strict: bool,
+    /// Build the tantivy full-text index (BM25).
+    pub fulltext: bool,
+    /// Replace an existing index at `out`.
+    pub force: bool,
+    /// Worker threads (0 = all cores).
+    pub threads: usize,
+    /// Show progress bars.
+    pub progress: bool,
+    /// Normalise every document before indexing (side indexes for contamination checks).
+    pub normalize: Option<Normalization>,
+    /// Also build these normalised byte-level side indexes under `INDEX/side/NAME`.
+    pub side_indexes: Vec<Normalization>,
+}
+
+impl BuildOptions {
+    /// Options with defaults for everything but the inputs, output and tokenizer.
+    pub fn new(inputs: Vec<PathBuf>, out: PathBuf, tokenizer: impl Into<String>) -> Self {
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "index".into());
+        BuildOptions {
+            inputs,
+            out,
+            tokenizer: tokenizer.into(),
+            name,
+            format: InputFormat::Auto,
+            text_field: "text".into(),
+            id_field: "id".into(),
+            shard_max_tokens: DEFAULT_SHARD_MAX_TOKENS,
+            max_document_bytes: 64 << 20,
+            strict: false,
+            fulltext: true,
+            force: false,
+            threads: 0,
+            progress: false,
+            normalize: None,
+            side_indexes: Vec::new(),
+        }
+    }
+}
+
+/// Default shard limit: the largest text libsais sorts with 32-bit suffix-array entries.
+pub const DEFAULT_SHARD_MAX_TOKENS: u64 = i32::MAX as u64;

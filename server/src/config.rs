@@ -1,0 +1,44 @@
+//! Server settings.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub addr: SocketAddr,
+    /// Requests computed at once (default: the number of cores).
+    pub workers: usize,
+    /// Requests allowed to wait for a worker; beyond this they get 503 at once.
+    pub queue: usize,
+    /// Deadline of one request; past it the client gets 504.
+    pub deadline: Duration,
+    /// Largest text accepted (bytes); larger gets 413.
+    pub max_text_bytes: usize,
+    /// Largest request body (bytes); larger gets 413.
+    pub max_body_bytes: usize,
+    /// Largest number of items in one contamination request.
+    pub max_items: usize,
+    /// Origins allowed by CORS (empty: CORS off).
+    pub cors_origins: Vec<String>,
+    /// Identical requests answered from memory (entries; 0 disables).
+    pub cache_entries: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        ServerConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            workers: cores,
+            queue: 4 * cores,
+            deadline: Duration::from_secs(10),
+            max_text_bytes: 64 << 10,
+            max_body_bytes: 4 << 20,
+            max_items: 1000,
+            cors_origins: Vec::new(),
+            cache_entries: 256,
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The one table mapping every API error to a stable code and HTTP status.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+/// An error returned to an API client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed JSON or wrong field types.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Unknown index, document or route.
+    #[error("{0}")]
+    NotFound(String),
+    /// Body or text over the configured limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// Well-formed but unusable input (empty text, token ids outside the vocabulary).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// All workers busy and the queue full.
+    #[error("the server is busy; retry shortly")]
+    Overloaded,
+    /// The request ran past its deadline.
+    #[error("the request took longer than the {0} ms deadline")]
+    Timeout(u64),
+    /// Anything else; the detail is logged, never returned.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// HTTP status and stable code.
+    pub fn status_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
+            ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            ApiError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "timeout"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl From<verbatim_core::Error> for ApiError {
+    fn from(e: verbatim_core::Error) -> Self {
+        match e {
+            verbatim_core::Error::DocumentNotFound(id) => {
+                ApiError::NotFound(format!("no document with id {id:?}"))
+            }
+            verbatim_core::Error::Invalid(m) => ApiError::Unprocessable(m),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_code();
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        let body = serde_json::json!({"error": {"code": code, "message": self.to_string()}});
+        let mut resp = (status, Json(body)).into_response();
+        if matches!(self, ApiError::Overloaded) {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        resp
+    }
+}

@@ -1,0 +1,69 @@
+//! # verbatim-server
+//!
+//! The HTTP API and web page of verbatim, on axum. [`app`] builds the router (tested in-process
+//! and over a loopback socket); [`serve`] binds it and shuts down gracefully on SIGINT/SIGTERM.
+//!
+//! CPU-bound work (tracing, span lookup, search) runs on blocking threads behind a bounded
+//! admission gate ([`gate::Gate`]): when all workers are busy and the queue is full, requests
+//! are refused at once with 503 instead of piling up; a request that exceeds its deadline gets
+//! 504. Errors are JSON `{"error": {"code", "message"}}` with one table of statuses
+//! ([`error::ApiError`]); internal details are logged, not returned.
+
+#![recursion_limit = "512"]
+
+pub mod config;
+pub mod error;
+mod extract;
+mod gate;
+mod metrics;
+mod openapi;
+mod response_cache;
+mod routes;
+pub mod state;
+mod static_files;
+
+pub use config::ServerConfig;
+pub use state::AppState;
+
+use axum::Router;
+use std::sync::Arc;
+
+/// Builds the router over `state`.
+pub fn app(state: Arc<AppState>) -> Router {
+    routes::router(state)
+}
+
+/// Binds `config.addr` and serves until SIGINT or SIGTERM.
+pub async fn serve(state: Arc<AppState>) -> anyhow::Result<()> {
+    let addr = state.config.addr;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr()?;
+    tracing::info!(%local, "serving");
+    eprintln!("verbatim is serving on http://{local}/");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,170 @@
+//! The OpenAPI 3 description of the API. Integration tests check real responses against it.
+
+use serde_json::{json, Value};
+
+fn error_response(desc: &str) -> Value {
+    json!({"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+fn errors(codes: &[&str]) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    for c in codes {
+        let desc = match *c {
+            "400" => "malformed JSON or fields",
+            "404" => "unknown index or document",
+            "413" => "text or body over the configured limit",
+            "422" => "unusable input (empty text, ids outside the vocabulary)",
+            "503" => "the server is busy; retry (Retry-After: 1)",
+            "504" => "the request exceeded its deadline",
+            _ => "error",
+        };
+        m.insert(c.to_string(), error_response(desc));
+    }
+    m
+}
+
+fn op(summary: &str, body: Option<&str>, ok: Value, errs: &[&str]) -> Value {
+    let mut responses = errors(errs);
+    responses.insert(
+        "200".into(),
+        json!({"description": "success", "content": {"application/json": {"schema": ok}}}),
+    );
+    let mut o = json!({"summary": summary, "responses": responses});
+    if let Some(b) = body {
+        o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{b}")}}}});
+    }
+    o
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+/// The OpenAPI document.
+pub fn document() -> Value {
+    let rel = json!({"type": "string", "enum": ["high", "medium", "low"]});
+    let meta = json!({"type": "object", "additionalProperties": true});
+    let nullable_str = json!({"type": ["string", "null"]});
+    let uint = json!({"type": "integer", "minimum": 0});
+    let span = json!({
+        "type": "object",
+        "required": ["id", "byte_start", "byte_end", "utf16_start", "utf16_end", "token_start", "token_end", "text", "count"],
+        "properties": {
+            "id": uint, "byte_start": uint, "byte_end": uint, "utf16_start": uint, "utf16_end": uint,
+            "token_start": uint, "token_end": uint, "text": {"type": "string"}, "count": uint,
+            "relevance": rel, "unigram_logprob": {"type": "number"},
+            "document_ids": {"type": "array", "items": {"type": "string"}}
+        }
+    });
+    let document = json!({
+        "type": "object",
+        "required": ["id", "doc_no", "source", "metadata", "bm25", "relevance_score", "relevance", "span_ids", "snippets"],
+        "properties": {
+            "id": {"type": "string"}, "doc_no": uint, "source": nullable_str, "metadata": meta,
+            "bm25": {"type": "number"}, "relevance_score": {"type": "number", "minimum": 0, "maximum": 1},
+            "relevance": rel, "span_ids": {"type": "array", "items": uint},
+            "snippets": {"type": "array", "items": {
+                "type": "object", "required": ["span_id", "before", "match", "after"],
+                "properties": {"span_id": uint, "before": {"type": "string"}, "match": {"type": "string"}, "after": {"type": "string"}}
+            }},
+            "text": {"type": "string"}
+        }
+    });
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "verbatim",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Find which spans of a language model's output appear verbatim in its training corpus, and the documents behind each span."
+        },
+        "paths": {
+            "/api/v1/trace": {"post": op("OLMoTrace-style trace of a model output", Some("TraceRequest"), schema_ref("Trace"), &["400", "404", "413", "422", "503", "504"])},
+            "/api/v1/spans": {"post": op("All maximal matching spans of a text", Some("SpansRequest"), schema_ref("Spans"), &["400", "404", "413", "422", "503", "504"])},
+            "/api/v1/count": {"post": op("Occurrences of a text or token ids", Some("CountRequest"), schema_ref("Count"), &["400", "404", "413", "422", "503", "504"])},
+            "/api/v1/documents/{id}": {"get": {
+                "summary": "A document by external id",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                    {"name": "index", "in": "query", "required": false, "schema": {"type": "string"}},
+                    {"name": "max_tokens", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0}},
+                    {"name": "highlight", "in": "query", "required": false, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": {"description": "the document", "content": {"application/json": {"schema": schema_ref("Document")}}},
+                    "400": error_response("bad parameters"),
+                    "404": error_response("unknown index or document"),
+                    "503": error_response("busy"),
+                    "504": error_response("deadline exceeded")
+                }
+            }},
+            "/api/v1/search": {"post": op("BM25 keyword search over the corpus", Some("SearchRequest"), schema_ref("Search"), &["400", "404", "413", "422", "503", "504"])},
+            "/api/v1/indexes": {"get": op("The served indexes", None, schema_ref("Indexes"), &[])},
+            "/api/v1/examples": {"get": op("Example outputs for the web page", None, json!({"type": "object", "required": ["examples"], "properties": {"examples": {"type": "array", "items": {"type": "object"}}}}), &[])},
+            "/health": {"get": op("Liveness", None, json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}), &[])}
+        },
+        "components": {"schemas": {
+            "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                "type": "object", "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}}
+            }}},
+            "TraceRequest": {"type": "object", "required": ["response"], "properties": {
+                "response": {"type": "string", "description": "the model output"},
+                "prompt": {"type": "string"}, "index": {"type": "string"},
+                "max_count": {"type": "integer", "minimum": 0},
+                "word_boundaries": {"type": "boolean"},
+                "density": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                "docs_per_span": {"type": "integer", "minimum": 1, "maximum": 100},
+                "full_documents": {"type": "boolean"}
+            }},
+            "SpansRequest": {"type": "object", "required": ["text"], "properties": {
+                "text": {"type": "string"}, "index": {"type": "string"},
+                "max_count": {"type": "integer", "minimum": 0}, "word_boundaries": {"type": "boolean"},
+                "delimiters": {"type": "array", "items": {"type": "string"}, "maxItems": 32},
+                "min_len": {"type": "integer", "minimum": 0}
+            }},
+            "CountRequest": {"type": "object", "properties": {
+                "text": {"type": "string"}, "token_ids": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                "index": {"type": "string"}
+            }},
+            "SearchRequest": {"type": "object", "required": ["query"], "properties": {
+                "query": {"type": "string"}, "limit": {"type": "integer", "minimum": 1, "maximum": 100}, "index": {"type": "string"}
+            }},
+            "Span": span,
+            "TracedDocument": document,
+            "Trace": {"type": "object", "required": ["index", "tokens", "candidate_spans", "spans", "display_spans", "documents", "timing_ms"], "properties": {
+                "index": {"type": "string"}, "tokens": uint, "candidate_spans": uint,
+                "spans": {"type": "array", "items": schema_ref("Span")},
+                "display_spans": {"type": "array", "items": {"type": "object",
+                    "required": ["byte_start", "byte_end", "utf16_start", "utf16_end", "span_ids", "relevance"],
+                    "properties": {"byte_start": uint, "byte_end": uint, "utf16_start": uint, "utf16_end": uint,
+                        "span_ids": {"type": "array", "items": uint}, "relevance": rel}}},
+                "documents": {"type": "array", "items": schema_ref("TracedDocument")},
+                "timing_ms": {"type": "object", "additionalProperties": {"type": "number"}}
+            }},
+            "Spans": {"type": "object", "required": ["index", "tokens", "spans"], "properties": {
+                "index": {"type": "string"}, "tokens": uint, "spans": {"type": "array", "items": schema_ref("Span")}
+            }},
+            "Count": {"type": "object", "required": ["count", "token_ids"], "properties": {
+                "count": uint, "token_ids": {"type": "array", "items": uint}
+            }},
+            "Document": {"type": "object", "required": ["id", "doc_no", "source", "metadata", "tokens", "truncated", "text", "highlights"], "properties": {
+                "id": {"type": "string"}, "doc_no": uint, "source": nullable_str, "metadata": meta, "tokens": uint,
+                "truncated": {"type": "boolean"}, "text": {"type": "string"},
+                "highlights": {"type": "array", "items": {"type": "object", "required": ["utf16_start", "utf16_end"],
+                    "properties": {"utf16_start": uint, "utf16_end": uint}}}
+            }},
+            "Search": {"type": "object", "required": ["hits"], "properties": {"hits": {"type": "array", "items": {
+                "type": "object", "required": ["id", "doc_no", "source", "metadata", "score", "snippet"],
+                "properties": {"id": {"type": "string"}, "doc_no": uint, "source": nullable_str, "metadata": meta,
+                    "score": {"type": "number"}, "snippet": {"type": "string"}}
+            }}}},
+            "Indexes": {"type": "object", "required": ["indexes"], "properties": {"indexes": {"type": "array", "items": {
+                "type": "object",
+                "required": ["name", "tokenizer", "tokenizer_sha256", "token_width", "shards", "tokens", "documents", "taken_down", "built_at", "fulltext", "sources"],
+                "properties": {"name": {"type": "string"}, "tokenizer": {"type": "string"}, "tokenizer_sha256": {"type": "string"},
+                    "token_width": uint, "shards": uint, "tokens": uint, "documents": uint, "taken_down": uint,
+                    "built_at": uint, "fulltext": {"type": "boolean"}, "sources": {"type": "array", "items": {"type": "string"}}}
+            }}}}
+        }}
+    })
+}

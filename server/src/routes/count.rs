@@ -1,0 +1,56 @@
+//! `POST /api/v1/count`: occurrences of a text or of token ids.
+
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// Body of a count request: `text` or `token_ids`.
+#[derive(Debug, Deserialize)]
+pub struct CountRequest {
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    token_ids: Option<Vec<u32>>,
+    #[serde(default)]
+    index: Option<String>,
+}
+
+/// Counts occurrences.
+pub async fn count(
+    State(st): State<Arc<AppState>>,
+    ApiJson(req): ApiJson<CountRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let index = st.index(req.index.as_deref())?;
+    let ids = match (req.text, req.token_ids) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::BadRequest(
+                "give text or token_ids, not both".into(),
+            ))
+        }
+        (None, None) => return Err(ApiError::BadRequest("give text or token_ids".into())),
+        (Some(t), None) => {
+            st.check_text("text", &t)?;
+            index.tokenizer().encode_ids(&t)?
+        }
+        (None, Some(ids)) => {
+            if ids.len() * 4 > st.config.max_text_bytes {
+                return Err(ApiError::TooLarge("too many token ids".into()));
+            }
+            let vocab = index.manifest().tokenizer.vocab_size;
+            if let Some(bad) = ids.iter().find(|&&i| i >= vocab) {
+                return Err(ApiError::Unprocessable(format!(
+                    "token id {bad} is outside the vocabulary (0..{vocab})"
+                )));
+            }
+            ids
+        }
+    };
+    let (count, ids) = st.gate.run(move || Ok((index.count(&ids), ids))).await?;
+    Ok(Json(
+        serde_json::json!({ "count": count, "token_ids": ids }),
+    ))
+}

@@ -1,0 +1,50 @@
+//! Small read-only endpoints: indexes, examples, OpenAPI, health, metrics.
+
+use crate::state::AppState;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::Json;
+use std::sync::Arc;
+use verbatim_core::api::IndexInfoJson;
+
+/// `GET /api/v1/indexes`.
+pub async fn indexes(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    st.refresh_takedowns();
+    let list: Vec<IndexInfoJson> = st
+        .indexes
+        .iter()
+        .map(|(_, i)| IndexInfoJson::new(i))
+        .collect();
+    Json(serde_json::json!({ "indexes": list }))
+}
+
+/// `GET /api/v1/examples`.
+pub async fn examples(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    Json(st.examples.clone())
+}
+
+/// `GET /api/v1/openapi.json`.
+pub async fn openapi() -> Json<serde_json::Value> {
+    Json(crate::openapi::document())
+}
+
+/// `GET /health`.
+pub async fn health(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "status": "ok",
+        "indexes": st.indexes.len(),
+        "in_flight": st.gate.in_flight(),
+        "web": crate::static_files::has_index_page(),
+    }))
+}
+
+/// `GET /metrics` (Prometheus text format).
+pub async fn metrics(State(st): State<Arc<AppState>>) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        st.metrics.render(st.gate.in_flight()),
+    )
+}

@@ -1,0 +1,78 @@
+//! The routes: one file per endpoint group.
+
+mod count;
+mod documents;
+mod info;
+mod search;
+mod spans;
+mod trace;
+
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Builds the full router.
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/api/v1/trace", post(trace::trace))
+        .route("/api/v1/spans", post(spans::spans))
+        .route("/api/v1/count", post(count::count))
+        .route("/api/v1/documents/{*id}", get(documents::document))
+        .route("/api/v1/search", post(search::search))
+        .route("/api/v1/indexes", get(info::indexes))
+        .route("/api/v1/examples", get(info::examples))
+        .route("/api/v1/openapi.json", get(info::openapi))
+        .route("/health", get(info::health))
+        .route("/metrics", get(info::metrics))
+        .fallback(crate::static_files::serve_static);
+    let mut app = api
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.config.max_body_bytes,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(tower_http::trace::TraceLayer::new_for_http());
+    if !state.config.cors_origins.is_empty() {
+        let origins: Vec<_> = state
+            .config
+            .cors_origins
+            .iter()
+            .filter_map(|o| o.parse().ok())
+            .collect();
+        app = app.layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(origins)
+                .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+                .allow_headers([axum::http::header::CONTENT_TYPE]),
+        );
+    }
+    app.with_state(state)
+}
+
+/// Times every request and counts it by route and status.
+async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "static".to_string(), |p| p.as_str().to_string());
+    let t = Instant::now();
+    let resp = next.run(req).await;
+    state
+        .metrics
+        .observe(&route, resp.status().as_u16(), t.elapsed().as_secs_f64());
+    resp
+}
+
+/// A response whose body is already-serialized JSON.
+pub(crate) fn json_bytes(body: bytes::Bytes) -> Response {
+    use axum::response::IntoResponse;
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}

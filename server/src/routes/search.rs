@@ -1,0 +1,64 @@
+//! `POST /api/v1/search`: BM25 keyword search over the corpus (tantivy).
+
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// Body of a search request.
+#[derive(Debug, Deserialize)]
+pub struct SearchRequest {
+    query: String,
+    #[serde(default)]
+    limit: Option<usize>,
+    #[serde(default)]
+    index: Option<String>,
+}
+
+/// Searches the corpus by keywords.
+pub async fn search(
+    State(st): State<Arc<AppState>>,
+    ApiJson(req): ApiJson<SearchRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    st.check_text("query", &req.query)?;
+    let limit = req.limit.unwrap_or(10);
+    if limit == 0 || limit > 100 {
+        return Err(ApiError::BadRequest(
+            "limit must be between 1 and 100".into(),
+        ));
+    }
+    let index = st.index(req.index.as_deref())?;
+    st.refresh_takedowns();
+    let v = st
+        .gate
+        .run(move || {
+            let ft = index.fulltext().ok_or_else(|| {
+                ApiError::Unprocessable("this index was built without a full-text index".into())
+            })?;
+            let hits = ft.search(&req.query, limit + 16)?;
+            let mut out = Vec::new();
+            for h in hits {
+                if out.len() >= limit {
+                    break;
+                }
+                if index.is_taken_down(h.doc_no) {
+                    continue;
+                }
+                let Some(loc) = index.locate(h.doc_no) else {
+                    continue;
+                };
+                let rec = index.doc_record(loc)?;
+                let snippet = index.keyword_snippet(loc, &req.query, 30);
+                out.push(serde_json::json!({
+                    "id": rec.id, "doc_no": h.doc_no, "source": rec.source,
+                    "metadata": rec.metadata, "score": h.score, "snippet": snippet,
+                }));
+            }
+            Ok(serde_json::json!({ "hits": out }))
+        })
+        .await?;
+    Ok(Json(v))
+}

@@ -1,0 +1,77 @@
+//! `POST /api/v1/spans`: every maximal matching span (no density cap).
+
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use verbatim_core::api::SpansJson;
+use verbatim_core::query::SpanOptions;
+
+/// Body of a span request.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct SpansRequest {
+    text: String,
+    #[serde(default)]
+    index: Option<String>,
+    #[serde(default)]
+    max_count: Option<u64>,
+    #[serde(default)]
+    word_boundaries: Option<bool>,
+    #[serde(default)]
+    delimiters: Option<Vec<String>>,
+    #[serde(default)]
+    min_len: Option<usize>,
+}
+
+/// Finds all maximal spans of a text.
+pub async fn spans(
+    State(st): State<Arc<AppState>>,
+    ApiJson(req): ApiJson<SpansRequest>,
+) -> Result<Response, ApiError> {
+    st.check_text("text", &req.text)?;
+    let index = st.index(req.index.as_deref())?;
+    let mut opts = SpanOptions::defaults_for(&index);
+    opts.max_count = req.max_count;
+    if let Some(w) = req.word_boundaries {
+        opts.word_boundaries = w;
+    }
+    if let Some(m) = req.min_len {
+        opts.min_len = m.max(1);
+    }
+    if let Some(ds) = &req.delimiters {
+        if ds.len() > 32 {
+            return Err(ApiError::BadRequest("at most 32 delimiters".into()));
+        }
+        opts.delimiters = ds
+            .iter()
+            .map(|d| {
+                index.tokenizer().single_token(d).ok_or_else(|| {
+                    ApiError::Unprocessable(format!("delimiter {d:?} is not a single token"))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+    }
+    let key = crate::response_cache::ResponseCache::key(&[
+        b"spans",
+        index.manifest().build_id.as_bytes(),
+        &serde_json::to_vec(&req).unwrap_or_default(),
+    ]);
+    if let Some(body) = st.cache.get(key) {
+        return Ok(super::json_bytes(body));
+    }
+    let body = st
+        .gate
+        .run(move || {
+            let enc = index.tokenizer().encode(&req.text)?;
+            let spans = index.spans(&req.text, &enc, &opts);
+            let json = SpansJson::new(&index, &req.text, enc.ids.len(), &spans);
+            serde_json::to_vec(&json).map_err(|e| ApiError::Internal(e.to_string()))
+        })
+        .await?;
+    let body = bytes::Bytes::from(body);
+    st.cache.put(key, body.clone());
+    Ok(super::json_bytes(body))
+}

@@ -1,0 +1,40 @@
+//! The web page, embedded in the binary at build time from `web/` (no network, no CDN).
+
+use axum::http::{header, Uri};
+use axum::response::{IntoResponse, Response};
+
+#[derive(rust_embed::Embed)]
+#[folder = "../web/"]
+#[include = "*.html"]
+#[include = "*.js"]
+#[include = "*.css"]
+#[include = "*.svg"]
+#[exclude = "tests/*"]
+#[exclude = "node_modules/*"]
+struct WebAssets;
+
+/// Serves an embedded file by path (`/` is `index.html`); unknown paths are 404.
+pub async fn serve_static(uri: Uri) -> Response {
+    let path = uri.path().trim_start_matches('/');
+    let path = if path.is_empty() { "index.html" } else { path };
+    match WebAssets::get(path) {
+        Some(file) => {
+            let mime = file.metadata.mimetype().to_string();
+            (
+                [
+                    (header::CONTENT_TYPE, mime),
+                    (header::CACHE_CONTROL, "no-cache".to_string()),
+                ],
+                file.data,
+            )
+                .into_response()
+        }
+        None => crate::error::ApiError::NotFound(format!("no such page: /{path}")).into_response(),
+    }
+    .into_response()
+}
+
+/// Whether the page is embedded (for /health).
+pub fn has_index_page() -> bool {
+    WebAssets::get("index.html").is_some()
+}

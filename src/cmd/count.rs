@@ -1,0 +1,61 @@
+//! `verbatim count`: occurrences of a text or token sequence.
+
+use super::input_text::TextInput;
+use anyhow::{bail, Result};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Arguments of `verbatim count`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The index directory.
+    #[arg(long)]
+    index: PathBuf,
+    #[command(flatten)]
+    input: TextInput,
+    /// Token ids instead of text, comma-separated.
+    #[arg(long, value_delimiter = ',', conflicts_with_all = ["text", "file"])]
+    ids: Option<Vec<u32>>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Reads token ids from `--ids` or tokenizes the text.
+pub fn query_ids(
+    index: &verbatim_core::Index,
+    ids: Option<Vec<u32>>,
+    input: &TextInput,
+) -> Result<Vec<u32>> {
+    let vocab = index.manifest().tokenizer.vocab_size;
+    match ids {
+        Some(ids) => {
+            if let Some(bad) = ids.iter().find(|&&i| i >= vocab) {
+                bail!("token id {bad} is outside the vocabulary (0..{vocab})");
+            }
+            Ok(ids)
+        }
+        None => Ok(index.tokenizer().encode_ids(&input.read()?)?),
+    }
+}
+
+/// Runs `verbatim count`.
+pub fn run(a: Args) -> Result<ExitCode> {
+    let index = super::open_index(&a.index, false)?;
+    let ids = query_ids(&index, a.ids, &a.input)?;
+    let t = Instant::now();
+    let count = index.count(&ids);
+    let us = t.elapsed().as_secs_f64() * 1e6;
+    if a.json {
+        crate::output::print_json(
+            &serde_json::json!({"count": count, "token_ids": ids, "micros": us}),
+        )?;
+    } else {
+        outln!(
+            "{count} occurrence(s) of {} token(s) ({us:.0} µs)",
+            ids.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,146 @@
+//! `verbatim index`: build an index.
+
+use crate::output::human_bytes;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use verbatim_indexer::{BuildOptions, InputFormat};
+
+/// Arguments of `verbatim index`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Corpus files or directories (JSONL, .jsonl.gz, .jsonl.zst, or plain-text files).
+    #[arg(long, short, required = true, num_args = 1..)]
+    input: Vec<PathBuf>,
+    /// Directory to create (written atomically).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// A HuggingFace tokenizer.json, or `bytes` for raw UTF-8 bytes. Use the tokenizer of the
+    /// model whose output you will trace.
+    #[arg(long, short)]
+    tokenizer: String,
+    /// Name shown by the server (default: the output directory's name).
+    #[arg(long)]
+    name: Option<String>,
+    /// How to read inputs: auto (by file name), jsonl, or text (one document per file).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "jsonl", "text"])]
+    format: String,
+    /// JSON field holding the document text.
+    #[arg(long, default_value = "text")]
+    text_field: String,
+    /// JSON field holding the document's external id.
+    #[arg(long, default_value = "id")]
+    id_field: String,
+    /// Maximum tokens per shard; larger corpora are split into several shards.
+    #[arg(long, default_value_t = verbatim_indexer::options::DEFAULT_SHARD_MAX_TOKENS)]
+    shard_max_tokens: u64,
+    /// Skip documents with more text than this many bytes.
+    #[arg(long, default_value_t = 64 << 20)]
+    max_document_bytes: u64,
+    /// Fail on the first bad input instead of skipping and counting it.
+    #[arg(long)]
+    strict: bool,
+    /// Do not build the full-text (BM25 keyword search) index.
+    #[arg(long)]
+    no_fulltext: bool,
+    /// Replace an existing index at --out.
+    #[arg(long)]
+    force: bool,
+    /// Also build normalised byte-level side indexes for exact word-level contamination
+    /// checks: `words` (GPT-3 / PaLM n-grams, 50-char substrings) and `alnum` (GPT-4).
+    #[arg(long, value_delimiter = ',', value_parser = ["words", "alnum"])]
+    side_indexes: Vec<String>,
+    /// Worker threads (default: all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `verbatim index`.
+pub fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let mut opts = BuildOptions::new(a.input, a.out, a.tokenizer);
+    if let Some(n) = a.name {
+        opts.name = n;
+    }
+    opts.format = match a.format.as_str() {
+        "jsonl" => InputFormat::Jsonl,
+        "text" => InputFormat::Text,
+        _ => InputFormat::Auto,
+    };
+    opts.text_field = a.text_field;
+    opts.id_field = a.id_field;
+    opts.shard_max_tokens = a.shard_max_tokens;
+    opts.max_document_bytes = a.max_document_bytes;
+    opts.strict = a.strict;
+    opts.fulltext = !a.no_fulltext;
+    opts.force = a.force;
+    opts.threads = a.threads;
+    opts.side_indexes = a
+        .side_indexes
+        .iter()
+        .filter_map(|n| verbatim_core::normalize::Normalization::from_name(n))
+        .collect();
+    opts.progress = std::io::stderr().is_terminal();
+    let summary = verbatim_indexer::build(&opts)?;
+    let m = &summary.manifest;
+    if a.json {
+        crate::output::print_json(&serde_json::json!({
+            "manifest": m,
+            "exact_match_bytes": summary.exact_match_bytes,
+            "total_bytes": summary.total_bytes,
+        }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let skipped: u64 = m.skipped.values().sum();
+    outln!("index {} written to {}", m.name, opts.out.display());
+    outln!(
+        "  documents  {} indexed, {} skipped{}",
+        m.documents,
+        skipped,
+        if skipped > 0 {
+            format!(
+                " ({})",
+                m.skipped
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            String::new()
+        }
+    );
+    for e in &summary.skip_examples {
+        outln!("    {e}");
+    }
+    outln!(
+        "  tokens     {} in {} shard(s), {:?} tokens ({} tokenizer {})",
+        m.tokens,
+        m.shards.len(),
+        m.tokenizer.width,
+        m.tokenizer.kind,
+        &m.tokenizer.sha256[..m.tokenizer.sha256.len().min(12)]
+    );
+    outln!(
+        "  text       {} ({:.2} bytes of text per token)",
+        human_bytes(m.text_bytes),
+        m.text_bytes as f64 / m.tokens.max(1) as f64
+    );
+    outln!(
+        "  size       {} exact-match structures ({:.3} bytes/token), {} in all ({:.3} bytes/token)",
+        human_bytes(summary.exact_match_bytes),
+        summary.exact_match_bytes as f64 / m.tokens.max(1) as f64,
+        human_bytes(summary.total_bytes),
+        summary.total_bytes as f64 / m.tokens.max(1) as f64
+    );
+    let stages: Vec<String> = m
+        .timings
+        .iter()
+        .map(|(k, v)| format!("{k} {v:.1}s"))
+        .collect();
+    outln!("  time       {}", stages.join(", "));
+    outln!("  peak RSS   {}", human_bytes(m.peak_rss_bytes));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,38 @@
+//! The text a query command works on: `--text`, `--file`, or standard input.
+
+use anyhow::{bail, Context, Result};
+use std::io::Read;
+use std::path::PathBuf;
+
+/// Where the query text comes from.
+#[derive(Debug, clap::Args)]
+pub struct TextInput {
+    /// The text.
+    #[arg(long, conflicts_with = "file")]
+    pub text: Option<String>,
+    /// Read the text from a file (`-` for standard input).
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+}
+
+impl TextInput {
+    /// Reads the text.
+    pub fn read(&self) -> Result<String> {
+        if let Some(t) = &self.text {
+            return Ok(t.clone());
+        }
+        match &self.file {
+            Some(p) if p.as_os_str() == "-" => {
+                let mut s = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .context("cannot read standard input")?;
+                Ok(s)
+            }
+            Some(p) => {
+                std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
+            }
+            None => bail!("give the text with --text TEXT or --file PATH (- for standard input)"),
+        }
+    }
+}

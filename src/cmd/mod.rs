@@ -1,0 +1,87 @@
+//! The subcommands.
+
+mod count;
+mod doc;
+mod index;
+mod input_text;
+mod ngram;
+mod serve;
+mod spans;
+mod stats;
+mod takedown;
+mod trace;
+mod verify;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Trace language-model output back to the training documents it copies, verbatim.
+#[derive(Debug, Parser)]
+#[command(name = "verbatim", version, about, long_about = None)]
+pub struct Cli {
+    /// More log output (-v info, -vv debug). `VERBATIM_LOG` overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Logs as JSON lines.
+    #[arg(long, global = true)]
+    pub log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build an index of a corpus (JSONL / .gz / .zst, or folders of text files).
+    Index(index::Args),
+    /// Check every file of an index: checksums, suffix-array order, offsets, counts.
+    Verify(verify::Args),
+    /// Print what an index holds.
+    Stats(stats::Args),
+    /// Count the occurrences of a text (or token ids) in the corpus.
+    Count(count::Args),
+    /// Next-token distribution after a text (like infini-gram's `ntd`).
+    Ntd(ngram::NtdArgs),
+    /// Infini-gram probability of a continuation token after a text.
+    Prob(ngram::ProbArgs),
+    /// All maximal spans of a text that occur verbatim in the corpus.
+    Spans(spans::Args),
+    /// OLMoTrace-style trace: rare spans, their documents, ranked by relevance.
+    Trace(trace::Args),
+    /// Show a document by external id.
+    Doc(doc::Args),
+    /// Manage documents taken down from results (no rebuild needed).
+    Takedown(takedown::Args),
+    /// Serve the web page and the HTTP API.
+    Serve(serve::Args),
+    /// Build the bundled demo index (first run only) and serve it.
+    Demo(serve::DemoArgs),
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Index(a) => index::run(a),
+        Command::Verify(a) => verify::run(a),
+        Command::Stats(a) => stats::run(a),
+        Command::Count(a) => count::run(a),
+        Command::Ntd(a) => ngram::run_ntd(a),
+        Command::Prob(a) => ngram::run_prob(a),
+        Command::Spans(a) => spans::run(a),
+        Command::Trace(a) => trace::run(a),
+        Command::Doc(a) => doc::run(a),
+        Command::Takedown(a) => takedown::run(a),
+        Command::Serve(a) => serve::run(a),
+        Command::Demo(a) => serve::run_demo(a),
+    }
+}
+
+/// Opens an index for a query command.
+pub fn open_index(dir: &std::path::Path, verify: bool) -> anyhow::Result<verbatim_core::Index> {
+    use anyhow::Context;
+    let opts = verbatim_core::OpenOptions {
+        verify_checksums: verify,
+        fulltext: true,
+    };
+    verbatim_core::Index::open_with(dir, opts)
+        .with_context(|| format!("cannot open index {}", dir.display()))
+}

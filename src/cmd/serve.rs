@@ -1,0 +1,175 @@
+//! `verbatim serve` and `verbatim demo`.
+
+use anyhow::{Context, Result};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use verbatim_server::{AppState, ServerConfig};
+
+/// Server flags shared by `serve` and `demo`.
+#[derive(Debug, clap::Args)]
+pub struct ServerFlags {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Requests computed at once (default: number of cores).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Requests waiting for a worker before new ones get 503.
+    #[arg(long)]
+    queue: Option<usize>,
+    /// Per-request deadline in milliseconds (then 504).
+    #[arg(long, default_value_t = 10_000)]
+    deadline_ms: u64,
+    /// Largest text accepted, bytes (then 413).
+    #[arg(long, default_value_t = 64 << 10)]
+    max_text_bytes: usize,
+    /// Allow cross-origin requests from this origin (repeatable). CORS is off by default.
+    #[arg(long)]
+    cors_origin: Vec<String>,
+    /// Responses kept for identical requests (0 disables the cache).
+    #[arg(long, default_value_t = 256)]
+    cache_entries: usize,
+    /// Skip hashing every index file at start-up (headers are still checked).
+    #[arg(long)]
+    no_verify: bool,
+}
+
+impl ServerFlags {
+    fn config(&self) -> ServerConfig {
+        let mut c = ServerConfig {
+            addr: self.addr,
+            deadline: Duration::from_millis(self.deadline_ms.max(1)),
+            max_text_bytes: self.max_text_bytes,
+            cors_origins: self.cors_origin.clone(),
+            cache_entries: self.cache_entries,
+            ..ServerConfig::default()
+        };
+        if let Some(w) = self.workers {
+            c.workers = w.max(1);
+        }
+        if let Some(q) = self.queue {
+            c.queue = q;
+        }
+        c
+    }
+}
+
+/// Arguments of `verbatim serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Index directories to serve (repeatable).
+    #[arg(long, required = true)]
+    index: Vec<PathBuf>,
+    /// JSON file of example outputs for the page: `[{"title","prompt","response"}]`.
+    #[arg(long)]
+    examples: Option<PathBuf>,
+    #[command(flatten)]
+    server: ServerFlags,
+}
+
+/// Arguments of `verbatim demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Where the demo index is cached.
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+    /// Rebuild the demo index even if a cached one exists.
+    #[arg(long)]
+    rebuild: bool,
+    /// Build the index and exit without serving.
+    #[arg(long)]
+    build_only: bool,
+    #[command(flatten)]
+    server: ServerFlags,
+}
+
+fn start(indexes: &[PathBuf], examples: Option<&Path>, flags: &ServerFlags) -> Result<ExitCode> {
+    let opened = indexes
+        .iter()
+        .map(|d| super::open_index(d, !flags.no_verify).map(Arc::new))
+        .collect::<Result<Vec<_>>>()?;
+    let examples = match examples {
+        Some(p) => Some(
+            serde_json::from_slice(
+                &std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+            )
+            .with_context(|| format!("{} is not JSON", p.display()))?,
+        ),
+        None => None,
+    };
+    let state = Arc::new(AppState::new(flags.config(), opened, examples)?);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(verbatim_server::serve(state))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `verbatim serve`.
+pub fn run(a: Args) -> Result<ExitCode> {
+    start(&a.index, a.examples.as_deref(), &a.server)
+}
+
+/// The repository's `corpora/demo` (the binary is meant to run from its checkout).
+fn demo_dir() -> Result<PathBuf> {
+    let candidates = [
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpora/demo"),
+        PathBuf::from("corpora/demo"),
+    ];
+    candidates
+        .into_iter()
+        .find(|p| p.join("demo.jsonl.zst").exists())
+        .context("cannot find corpora/demo/demo.jsonl.zst; run verbatim demo from the repository checkout")
+}
+
+/// Runs `verbatim demo`: builds the demo index once (cached), then serves it.
+pub fn run_demo(a: DemoArgs) -> Result<ExitCode> {
+    let demo = demo_dir()?;
+    let cache = a
+        .cache_dir
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/verbatim-demo"));
+    let out = cache.join("demo-index");
+    let corpus = demo.join("demo.jsonl.zst");
+    let tokenizer = demo.join("tokenizer.json");
+    let fresh = !a.rebuild
+        && verbatim_core::Manifest::read(&out).is_ok_and(|(m, _)| {
+            let want = std::fs::metadata(&corpus).map(|x| x.len()).ok();
+            m.inputs.len() == 1 && Some(m.inputs[0].bytes) == want
+        });
+    if fresh {
+        eprintln!("using the cached demo index at {}", out.display());
+    } else {
+        eprintln!(
+            "building the demo index (first run only) at {} ...",
+            out.display()
+        );
+        let mut opts = verbatim_indexer::BuildOptions::new(
+            vec![corpus],
+            out.clone(),
+            tokenizer.display().to_string(),
+        );
+        opts.name = "demo".into();
+        opts.force = true;
+        opts.progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let s = verbatim_indexer::build(&opts)?;
+        eprintln!(
+            "built: {} documents, {} tokens in {:.1}s",
+            s.manifest.documents,
+            s.manifest.tokens,
+            s.manifest.timings.get("total").copied().unwrap_or(0.0)
+        );
+    }
+    if a.build_only {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let examples = demo.join("examples.json");
+    start(
+        &[out],
+        examples.exists().then_some(examples.as_path()),
+        &a.server,
+    )
+}

@@ -1,0 +1,87 @@
+//! `verbatim takedown`: remove documents from results without rebuilding the index.
+
+use anyhow::{bail, Result};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use verbatim_core::takedown::Takedown;
+
+/// Arguments of `verbatim takedown`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Action {
+    /// Take documents down (by external id).
+    Add {
+        /// The index directory.
+        #[arg(long)]
+        index: PathBuf,
+        /// External document ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Restore taken-down documents.
+    Remove {
+        /// The index directory.
+        #[arg(long)]
+        index: PathBuf,
+        /// External document ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// List taken-down documents.
+    List {
+        /// The index directory.
+        #[arg(long)]
+        index: PathBuf,
+    },
+}
+
+/// Runs `verbatim takedown`.
+pub fn run(a: Args) -> Result<ExitCode> {
+    match a.action {
+        Action::Add { index, ids } => change(&index, &ids, true),
+        Action::Remove { index, ids } => change(&index, &ids, false),
+        Action::List { index: dir } => {
+            let index = super::open_index(&dir, false)?;
+            let list = Takedown::load(&dir)?;
+            for no in list.iter() {
+                let id = index
+                    .locate(no)
+                    .and_then(|l| index.doc_record(l).ok())
+                    .map_or_else(|| format!("#{no}"), |r| r.id);
+                outln!("{id}");
+            }
+            eprintln!("{} document(s) taken down", list.len());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn change(dir: &std::path::Path, ids: &[String], add: bool) -> Result<ExitCode> {
+    let index = super::open_index(dir, false)?;
+    let mut list = Takedown::load(dir)?;
+    let mut changed = 0;
+    for id in ids {
+        let Some(no) = index.id_map().get(id) else {
+            bail!("no document with id {id:?} in {}", dir.display());
+        };
+        if if add {
+            list.insert(no)
+        } else {
+            list.remove(no)
+        } {
+            changed += 1;
+        }
+    }
+    list.save(dir, index.build_id())?;
+    outln!(
+        "{changed} document(s) {}; {} taken down in all",
+        if add { "taken down" } else { "restored" },
+        list.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}

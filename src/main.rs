@@ -1,0 +1,57 @@
+//! `verbatim`: find which spans of a language model's output appear verbatim in its training
+//! corpus, and the documents behind each span.
+//!
+//! One binary, one subcommand per file in `cmd/`.
+
+/// `println!` that returns an error instead of panicking (e.g. on a closed pipe).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?
+    }};
+}
+
+mod cmd;
+mod output;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cmd::Cli::parse();
+    init_logging(cli.verbose, cli.log_json);
+    match cmd::run(cli) {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
+
+/// Whether the error is a closed standard output (`verbatim ... | head`), which is not a failure.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn init_logging(verbose: u8, json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn,tantivy=error",
+        1 => "info,tantivy=warn",
+        _ => "debug",
+    };
+    let filter =
+        EnvFilter::try_from_env("VERBATIM_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

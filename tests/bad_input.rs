@@ -1,0 +1,227 @@
+//! Bad input gets a clear message naming the file and line, and a counted skip (default) or a
+//! hard error (`--strict`); never a panic.
+
+use crate::support;
+use std::io::Write;
+use std::process::Command;
+
+fn index_cmd(args: &[&str]) -> std::process::Output {
+    Command::new(support::verbatim_bin())
+        .arg("index")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn every_kind_of_bad_line_is_skipped_counted_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.jsonl");
+    let mut f = std::fs::File::create(&path).unwrap();
+    writeln!(f, r#"{{"id": "good1", "text": "a good document"}}"#).unwrap(); // line 1
+    writeln!(f, r#"{{"id": "broken", "text": "unterminated"#).unwrap(); // 2 malformed
+    writeln!(f, r#"{{"id": "notext"}}"#).unwrap(); // 3 missing text
+    writeln!(f, r#"{{"id": "num", "text": 42}}"#).unwrap(); // 4 non-string
+    f.write_all(b"{\"id\": \"utf\", \"text\": \"bad \xff\xfe bytes\"}\n")
+        .unwrap(); // 5 invalid utf-8
+    writeln!(f, r#"{{"id": "empty", "text": ""}}"#).unwrap(); // 6 empty
+    writeln!(f, r#"[1, 2, 3]"#).unwrap(); // 7 not an object
+    writeln!(f).unwrap(); // 8 blank: ignored
+    writeln!(f, r#"{{"id": "good2", "text": "another good document"}}"#).unwrap(); // 9
+    drop(f);
+    let out = dir.path().join("idx");
+    let o = index_cmd(&[
+        "--input",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--tokenizer",
+        "bytes",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let m = &v["manifest"];
+    assert_eq!(m["documents"], 2);
+    let skipped = &m["skipped"];
+    for (k, n) in [
+        ("malformed_json", 2),
+        ("missing_text", 1),
+        ("non_string_text", 1),
+        ("invalid_utf8", 1),
+        ("empty_document", 1),
+    ] {
+        assert_eq!(skipped[k], n, "{k} in {skipped}");
+    }
+    assert_eq!(m["inputs"][0]["skipped"], 6);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("bad.jsonl:2"), "{stderr}");
+    assert!(stderr.contains("bad.jsonl:5"), "{stderr}");
+
+    // --strict: the first bad line is a hard error naming file and line; no index is left.
+    let out2 = dir.path().join("idx2");
+    let o = index_cmd(&[
+        "--input",
+        path.to_str().unwrap(),
+        "--out",
+        out2.to_str().unwrap(),
+        "--tokenizer",
+        "bytes",
+        "--strict",
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("bad.jsonl:2") && err.contains("malformed json"),
+        "{err}"
+    );
+    assert!(!out2.exists());
+    assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains("building")));
+}
+
+#[test]
+fn a_100_mb_document_is_skipped_by_default_and_fatal_with_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.jsonl");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    writeln!(f, r#"{{"id": "small", "text": "small document"}}"#).unwrap();
+    f.write_all(br#"{"id": "huge", "text": ""#).unwrap();
+    let chunk = "lorem ipsum dolor sit amet ".repeat(1000);
+    let mut written = 0;
+    while written < 100 << 20 {
+        f.write_all(chunk.as_bytes()).unwrap();
+        written += chunk.len();
+    }
+    f.write_all(b"\"}\n").unwrap();
+    drop(f);
+    let out = dir.path().join("idx");
+    let o = index_cmd(&[
+        "--input",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--tokenizer",
+        "bytes",
+        "--json",
+        "--no-fulltext",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["manifest"]["documents"], 1);
+    assert_eq!(v["manifest"]["skipped"]["document_too_large"], 1);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("huge.jsonl:2"));
+    let o = index_cmd(&[
+        "--input",
+        path.to_str().unwrap(),
+        "--out",
+        dir.path().join("i2").to_str().unwrap(),
+        "--tokenizer",
+        "bytes",
+        "--strict",
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("huge.jsonl:2"));
+}
+
+#[test]
+fn empty_input_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.jsonl");
+    std::fs::write(&path, "").unwrap();
+    let out = dir.path().join("idx");
+    let o = index_cmd(&[
+        "--input",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--tokenizer",
+        "bytes",
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no documents to index"));
+    assert!(!out.exists());
+    let empty_dir = dir.path().join("nothing");
+    std::fs::create_dir(&empty_dir).unwrap();
+    let o = index_cmd(&[
+        "--input",
+        empty_dir.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--tokenizer",
+        "bytes",
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no files"));
+}
+
+#[test]
+fn compressed_inputs_and_text_folders_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = "{\"id\": \"z1\", \"text\": \"zstd compressed text\"}\n";
+    std::fs::write(
+        dir.path().join("a.jsonl.zst"),
+        zstd_compress(line.as_bytes()),
+    )
+    .unwrap();
+    let mut gz = flate2_compress(b"{\"id\": \"g1\", \"text\": \"gzip compressed text\"}\n");
+    std::fs::write(dir.path().join("b.jsonl.gz"), std::mem::take(&mut gz)).unwrap();
+    let texts = dir.path().join("texts");
+    std::fs::create_dir_all(texts.join("sub")).unwrap();
+    std::fs::write(texts.join("one.txt"), "plain text file one").unwrap();
+    std::fs::write(texts.join("sub/two.md"), "plain text file two").unwrap();
+    std::fs::write(texts.join("bin.dat"), b"\xff\xfe\x00binary").unwrap();
+    let out = dir.path().join("idx");
+    let o = Command::new(support::verbatim_bin())
+        .args(["index", "--input"])
+        .arg(dir.path().join("a.jsonl.zst"))
+        .arg(dir.path().join("b.jsonl.gz"))
+        .arg(&texts)
+        .args([
+            "--out",
+            out.to_str().unwrap(),
+            "--tokenizer",
+            "bytes",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let index = verbatim_core::Index::open(&out).unwrap();
+    assert_eq!(index.manifest().documents, 4);
+    assert_eq!(index.manifest().skipped["invalid_utf8"], 1);
+    assert!(index.doc_by_id("sub/two.md").is_some());
+    assert!(index.doc_by_id("z1").is_some() && index.doc_by_id("g1").is_some());
+    for i in &index.manifest().inputs {
+        assert_eq!(i.sha256.len(), 64);
+    }
+}
+
+fn zstd_compress(b: &[u8]) -> Vec<u8> {
+    let o = Command::new("zstd")
+        .args(["-q", "-c"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    match o {
+        Ok(mut child) => {
+            child.stdin.take().unwrap().write_all(b).unwrap();
+            child.wait_with_output().unwrap().stdout
+        }
+        Err(_) => panic!("the zstd command is needed for this test (apt-get install zstd)"),
+    }
+}
+
+fn flate2_compress(b: &[u8]) -> Vec<u8> {
+    let mut child = Command::new("gzip")
+        .arg("-c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b).unwrap();
+    child.wait_with_output().unwrap().stdout
+}

@@ -1,0 +1,196 @@
+//! Building, opening, verifying, stats, takedowns and atomic replacement.
+
+use crate::support;
+use std::process::Command;
+use verbatim_core::Index;
+
+fn small_corpus(dir: &std::path::Path) -> std::path::PathBuf {
+    let docs: Vec<(String, String)> = (0..40)
+        .map(|i| {
+            (
+                format!("doc-{i}"),
+                format!("It was the best of times, it was the worst of times. Document number {i} says hello.\nA second line {i}."),
+            )
+        })
+        .collect();
+    support::write_jsonl(dir, "corpus.jsonl", &docs)
+}
+
+#[test]
+fn build_open_verify_and_query_a_byte_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = small_corpus(dir.path());
+    let out = dir.path().join("idx");
+    let summary = support::build(vec![input], &out, "bytes", None);
+    assert_eq!(summary.manifest.documents, 40);
+    let index = Index::open(&out).unwrap();
+    verbatim_core::verify::verify(&index).unwrap();
+    let ids = index.tokenizer().encode_ids("the worst of times").unwrap();
+    assert_eq!(index.count(&ids), 40);
+    let doc = index.document_by_id("doc-7", None).unwrap();
+    assert!(doc.text.contains("Document number 7 says hello"));
+    assert_eq!(doc.record.metadata["title"], "T doc-7");
+    assert_eq!(doc.record.source.as_deref(), Some("test"));
+    // The full-text index finds it by keyword.
+    let hits = index.fulltext().unwrap().search("number 7", 5).unwrap();
+    assert!(hits.iter().any(|h| h.doc_no == doc.location.doc_no));
+}
+
+#[test]
+fn multi_shard_build_counts_across_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = small_corpus(dir.path());
+    let out = dir.path().join("idx");
+    let s = support::build(vec![input], &out, "bytes", Some(1000));
+    assert!(
+        s.manifest.shards.len() > 3,
+        "{} shards",
+        s.manifest.shards.len()
+    );
+    let index = Index::open(&out).unwrap();
+    verbatim_core::verify::verify(&index).unwrap();
+    let ids = index.tokenizer().encode_ids("says hello").unwrap();
+    assert_eq!(index.count(&ids), 40);
+    for i in [0, 13, 39] {
+        assert!(index.doc_by_id(&format!("doc-{i}")).is_some());
+    }
+}
+
+#[test]
+fn cli_index_verify_stats_count_spans_trace_doc_takedown() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = small_corpus(dir.path());
+    let out = dir.path().join("cli-idx");
+    let bin = support::verbatim_bin();
+    let run = |args: &[&str]| {
+        let o = Command::new(&bin).args(args).output().unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let outs = out.to_str().unwrap();
+    run(&[
+        "index",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        outs,
+        "--tokenizer",
+        "bytes",
+        "--name",
+        "small",
+    ]);
+    assert!(run(&["verify", outs]).starts_with("ok:"));
+    assert!(run(&["stats", outs]).contains("documents  40"));
+    let c: serde_json::Value = serde_json::from_str(&run(&[
+        "count",
+        "--index",
+        outs,
+        "--text",
+        "worst of times",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(c["count"], 40);
+    let s: serde_json::Value = serde_json::from_str(&run(&[
+        "spans",
+        "--index",
+        outs,
+        "--text",
+        "They said it was the best of times, truly.",
+        "--json",
+    ]))
+    .unwrap();
+    assert!(s["spans"].as_array().unwrap().iter().any(|x| x["text"]
+        .as_str()
+        .unwrap()
+        .contains("it was the best of times")));
+    let t: serde_json::Value = serde_json::from_str(&run(&[
+        "trace",
+        "--index",
+        outs,
+        "--text",
+        "Document number 12 says hello to you",
+        "--json",
+    ]))
+    .unwrap();
+    assert!(!t["documents"].as_array().unwrap().is_empty());
+    assert!(run(&["doc", "--index", outs, "doc-3"]).contains("Document number 3 says"));
+    // Takedown: the document disappears from results without a rebuild, and comes back.
+    run(&["takedown", "add", "--index", outs, "doc-12"]);
+    let t: serde_json::Value = serde_json::from_str(&run(&[
+        "trace",
+        "--index",
+        outs,
+        "--text",
+        "Document number 12 says hello to you",
+        "--json",
+        "--density",
+        "1",
+    ]))
+    .unwrap();
+    assert!(t["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["id"] != "doc-12"));
+    assert!(run(&["takedown", "list", "--index", outs]).contains("doc-12"));
+    let o = Command::new(&bin)
+        .args(["doc", "--index", outs, "doc-12"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    run(&["takedown", "remove", "--index", outs, "doc-12"]);
+    assert!(run(&["doc", "--index", outs, "doc-12"]).contains("Document number 12"));
+    // An existing index is not replaced without --force.
+    let o = Command::new(&bin)
+        .args([
+            "index",
+            "--input",
+            input.to_str().unwrap(),
+            "--out",
+            outs,
+            "--tokenizer",
+            "bytes",
+        ])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
+}
+
+#[test]
+fn an_interrupted_build_leaves_nothing_that_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = small_corpus(dir.path());
+    let out = dir.path().join("idx");
+    let mut child = Command::new(support::verbatim_bin())
+        .args([
+            "index",
+            "--input",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--tokenizer",
+            "bytes",
+        ])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    let _ = child.kill();
+    let status = child.wait().unwrap();
+    if !status.success() {
+        assert!(
+            Index::open(&out).is_err(),
+            "a killed build must not leave an index"
+        );
+    }
+    // Whatever happened, the target is either absent or a complete, verified index.
+    if out.exists() {
+        let index = Index::open(&out).unwrap();
+        verbatim_core::verify::verify(&index).unwrap();
+    }
+}

@@ -1,0 +1,127 @@
+//! Flipping one byte in any index file makes `verify` and opening fail, naming the file.
+
+use crate::support;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            all_files(&p, out);
+        } else if !p.file_name().unwrap().to_string_lossy().ends_with(".lock") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn a_flipped_byte_in_any_file_is_refused_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = support::word_tokenizer(dir.path(), 50);
+    let docs: Vec<(String, String)> = (0..30)
+        .map(|i| {
+            (
+                format!("d{i}"),
+                format!("w{} w{} w3 w4 . w{} w7 ,", i % 7, i % 11, i % 5),
+            )
+        })
+        .collect();
+    let input = support::write_jsonl(dir.path(), "c.jsonl", &docs);
+    let pristine = dir.path().join("pristine");
+    support::build(vec![input], &pristine, tok.to_str().unwrap(), Some(60));
+    let mut files = Vec::new();
+    all_files(&pristine, &mut files);
+    files.sort();
+    assert!(files.len() > 12, "{files:?}");
+    for (k, file) in files.iter().enumerate() {
+        let rel = file.strip_prefix(&pristine).unwrap();
+        let copy = dir.path().join(format!("copy-{k}"));
+        copy_dir(&pristine, &copy);
+        let target = copy.join(rel);
+        let mut bytes = std::fs::read(&target).unwrap();
+        if bytes.is_empty() {
+            continue;
+        }
+        // Flip a byte in the middle of the payload (or of the file, for tantivy's files).
+        let at = if bytes.len() > 64 && bytes.starts_with(b"VERBATIM") {
+            64 + (bytes.len() - 64) / 2
+        } else {
+            bytes.len() / 2
+        };
+        bytes[at] ^= 0x01;
+        std::fs::write(&target, &bytes).unwrap();
+        let name = rel.file_name().unwrap().to_string_lossy().to_string();
+        let o = Command::new(support::verbatim_bin())
+            .args(["verify", copy.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success(),
+            "verify accepted a flipped byte in {}",
+            rel.display()
+        );
+        assert!(
+            err.contains(&name),
+            "verify's message does not name {}: {err}",
+            rel.display()
+        );
+        let opened = verbatim_core::Index::open(&copy);
+        let msg = format!(
+            "{:#}",
+            opened
+                .as_ref()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        );
+        assert!(
+            opened.is_err(),
+            "opening accepted a flipped byte in {}",
+            rel.display()
+        );
+        assert!(
+            msg.contains(&name),
+            "open's message does not name {}: {msg}",
+            rel.display()
+        );
+        std::fs::remove_dir_all(&copy).unwrap();
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_mismatched_version_is_refused_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = support::write_jsonl(dir.path(), "c.jsonl", &[("a".into(), "hello world".into())]);
+    let out = dir.path().join("idx");
+    support::build(vec![input], &out, "bytes", None);
+    let path = out.join("shard-00000/tokens.bin");
+    let mut bytes = std::fs::read(&path).unwrap();
+    // Rewrite the version to 99 with a valid header checksum: a file from a future format.
+    bytes[8..12].copy_from_slice(&99u32.to_le_bytes());
+    let hc = xxhash_rust::xxh3::xxh3_64(&bytes[0..56]);
+    bytes[56..64].copy_from_slice(&hc.to_le_bytes());
+    std::fs::write(&path, bytes).unwrap();
+    let err = verbatim_core::Index::open(&out)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        err.contains("format version 99") && err.contains("Rebuild"),
+        "{err}"
+    );
+}

@@ -1,0 +1,10 @@
+//! verbatim's integration tests: one binary, one module per area.
+
+mod support;
+
+mod bad_input;
+mod build_verify;
+mod corruption;
+mod oracle;
+mod server_api;
+mod shared_data;

@@ -1,0 +1,226 @@
+//! Counts, spans and document mapping checked against brute force over random corpora, for
+//! u8, u16 and u32 tokens and multi-shard splits (documents at the edges of shards).
+
+use crate::support;
+use proptest::prelude::*;
+use verbatim_core::query::SpanOptions;
+use verbatim_core::{Index, TokenWidth};
+
+/// Token sequences of the indexed documents, as the oracle sees them.
+fn doc_tokens(index: &Index, texts: &[String], shard_max: u64) -> Vec<Vec<u32>> {
+    texts
+        .iter()
+        .map(|t| index.tokenizer().encode_ids(t).unwrap())
+        .filter(|ids| !ids.is_empty() && ids.len() as u64 + 1 <= shard_max)
+        .collect()
+}
+
+fn brute_count(docs: &[Vec<u32>], q: &[u32]) -> u64 {
+    docs.iter()
+        .map(|d| d.windows(q.len()).filter(|w| *w == q).count() as u64)
+        .sum()
+}
+
+fn occurs(docs: &[Vec<u32>], q: &[u32]) -> bool {
+    q.is_empty() || brute_count(docs, q) > 0
+}
+
+/// OLMoTrace's span rules written the slow, obvious way.
+fn brute_spans(
+    index: &Index,
+    docs: &[Vec<u32>],
+    ids: &[u32],
+    o: &SpanOptions,
+) -> Vec<(usize, usize, u64)> {
+    let tok = index.tokenizer();
+    let mut out = Vec::new();
+    let mut last = 0;
+    for l in 0..ids.len() {
+        if o.word_boundaries && !tok.is_word_start(ids[l]) {
+            continue;
+        }
+        let mut r = l;
+        while r < ids.len() && occurs(docs, &ids[l..=r]) {
+            r += 1;
+        }
+        if let Some(p) = (l..r.saturating_sub(1)).find(|&p| o.delimiters.contains(&ids[p])) {
+            r = p + 1;
+        }
+        if o.word_boundaries {
+            while r > l && !(r == ids.len() || tok.is_word_start(ids[r])) {
+                r -= 1;
+            }
+        }
+        if r - l < o.min_len {
+            continue;
+        }
+        let c = brute_count(docs, &ids[l..r]);
+        if o.max_count.is_some_and(|m| c > m) {
+            continue;
+        }
+        if r > last {
+            last = r;
+            out.push((l, r, c));
+        }
+    }
+    out
+}
+
+fn words(ws: &[usize], base: usize) -> String {
+    ws.iter()
+        .map(|&w| match w {
+            0 => ".".to_string(),
+            1 => ",".to_string(),
+            w => format!("w{}", base + w),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn letters(ws: &[usize]) -> String {
+    ws.iter()
+        .map(|&w| ['.', ' ', 'a', 'b', 'c', '\n', 'd'][w % 7])
+        .collect()
+}
+
+fn run_case(
+    width: TokenWidth,
+    docs_w: Vec<Vec<usize>>,
+    query_w: Vec<usize>,
+    shard_max: Option<u64>,
+    max_count: Option<u64>,
+    bow: bool,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let (tok, texts, query): (String, Vec<String>, String) = match width {
+        TokenWidth::U8 => (
+            "bytes".into(),
+            docs_w.iter().map(|d| letters(d)).collect(),
+            letters(&query_w),
+        ),
+        TokenWidth::U16 => (
+            support::word_tokenizer(dir.path(), 8).display().to_string(),
+            docs_w.iter().map(|d| words(d, 0)).collect(),
+            words(&query_w, 0),
+        ),
+        TokenWidth::U32 => (
+            support::word_tokenizer(dir.path(), 70_000)
+                .display()
+                .to_string(),
+            docs_w.iter().map(|d| words(d, 69_990)).collect(),
+            words(&query_w, 69_990),
+        ),
+    };
+    let docs: Vec<(String, String)> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("d{i}"), t.clone()))
+        .collect();
+    let input = support::write_jsonl(dir.path(), "c.jsonl", &docs);
+    let out = dir.path().join("idx");
+    let mut o = verbatim_indexer::BuildOptions::new(vec![input], out.clone(), tok);
+    o.fulltext = false;
+    o.threads = 1;
+    if let Some(s) = shard_max {
+        o.shard_max_tokens = s;
+    }
+    if let Err(e) = verbatim_indexer::build(&o) {
+        // Every document was empty or too large for a shard: nothing to index.
+        assert!(e.to_string().contains("no documents to index"), "{e:#}");
+        return;
+    }
+    let index = Index::open(&out).unwrap();
+    assert_eq!(index.manifest().tokenizer.width, width);
+    verbatim_core::verify::verify(&index).expect("fresh index verifies");
+    let shard_max = shard_max.unwrap_or(u64::MAX);
+    let oracle_docs = doc_tokens(&index, &texts, shard_max);
+    let enc = index.tokenizer().encode(&query).unwrap();
+    // Counts of every substring of the query, and the document of every occurrence.
+    for l in 0..enc.ids.len() {
+        for r in l + 1..=enc.ids.len().min(l + 6) {
+            let q = &enc.ids[l..r];
+            let occ = index.find(q);
+            assert_eq!(occ.count(), brute_count(&oracle_docs, q), "count of {q:?}");
+            for rank in 0..occ.count() {
+                let (_, pos, loc) = index.occurrence(&occ, rank).unwrap();
+                let doc = index.doc_tokens(loc);
+                let s = index.shards()[loc.shard].doc_range(loc.local).start;
+                assert_eq!(
+                    &doc[pos - s..pos - s + q.len()],
+                    q,
+                    "occurrence maps into its document"
+                );
+            }
+        }
+    }
+    let mut opts = SpanOptions::defaults_for(&index);
+    opts.word_boundaries = bow;
+    opts.max_count = max_count;
+    if width != TokenWidth::U8 {
+        opts.delimiters = vec![1];
+    }
+    let got: Vec<(usize, usize, u64)> = index
+        .spans(&query, &enc, &opts)
+        .iter()
+        .map(|s| (s.token_start, s.token_end, s.count))
+        .collect();
+    assert_eq!(
+        got,
+        brute_spans(&index, &oracle_docs, &enc.ids, &opts),
+        "spans of {query:?}"
+    );
+}
+
+fn case_strategy(
+) -> impl Strategy<Value = (Vec<Vec<usize>>, Vec<usize>, Option<u64>, Option<u64>, bool)> {
+    (
+        prop::collection::vec(prop::collection::vec(0usize..7, 0..30), 1..10),
+        prop::collection::vec(0usize..7, 1..25),
+        prop_oneof![Just(None), (4u64..40).prop_map(Some)],
+        prop_oneof![Just(None), (1u64..4).prop_map(Some)],
+        any::<bool>(),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn u8_byte_tokens_match_brute_force((d, q, s, m, b) in case_strategy()) {
+        run_case(TokenWidth::U8, d, q, s, m, b);
+    }
+
+    #[test]
+    fn u16_tokens_match_brute_force((d, q, s, m, b) in case_strategy()) {
+        run_case(TokenWidth::U16, d, q, s, m, b);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    #[test]
+    fn u32_tokens_match_brute_force((d, q, s, m, b) in case_strategy()) {
+        run_case(TokenWidth::U32, d, q, s, m, b);
+    }
+}
+
+#[test]
+fn documents_at_shard_edges_are_found_in_every_shard() {
+    // Five documents, shards of at most 8 tokens: each document sits at a shard edge.
+    let docs: Vec<Vec<usize>> = vec![
+        vec![2, 3, 4],
+        vec![3, 4, 5, 2],
+        vec![2, 3],
+        vec![4, 5, 6, 2, 3],
+        vec![3, 4],
+    ];
+    run_case(
+        TokenWidth::U16,
+        docs,
+        vec![2, 3, 4, 5, 2, 3],
+        Some(8),
+        None,
+        false,
+    );
+}

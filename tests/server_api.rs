@@ -1,0 +1,300 @@
+//! The real server on a loopback port: every endpoint, every error status, and a response
+//! checked against the core library's answer for the same input.
+
+use crate::support;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// A running `verbatim serve`, killed on drop.
+pub struct Server {
+    child: Child,
+    pub base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    pub fn start(index: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(support::verbatim_bin())
+            .args([
+                "serve",
+                "--index",
+                index.to_str().unwrap(),
+                "--addr",
+                "127.0.0.1:0",
+            ])
+            .args(extra)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(stderr).lines();
+        let base = loop {
+            let line = lines.next().expect("server printed its address").unwrap();
+            if let Some(rest) = line.split("serving on ").nth(1) {
+                break rest.trim().trim_end_matches('/').to_string();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, base }
+    }
+
+    pub fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        respond(ureq::post(&format!("{}{path}", self.base)).send_json(body))
+    }
+
+    pub fn get(&self, path: &str) -> (u16, String) {
+        match ureq::get(&format!("{}{path}", self.base)).call() {
+            Ok(r) => (r.status(), r.into_string().unwrap()),
+            Err(ureq::Error::Status(c, r)) => (c, r.into_string().unwrap()),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+fn respond(r: Result<ureq::Response, ureq::Error>) -> (u16, serde_json::Value) {
+    match r {
+        Ok(r) => (r.status(), r.into_json().unwrap()),
+        Err(ureq::Error::Status(c, r)) => (c, r.into_json().unwrap()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// A small index of real English with the demo's GPT-NeoX tokenizer.
+pub fn demo_like_index(dir: &Path) -> std::path::PathBuf {
+    let tok = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/demo/tokenizer.json");
+    let docs: Vec<(String, String)> = vec![
+        ("books/tale/1".into(), "It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of foolishness.".into()),
+        ("books/pride/1".into(), "It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife.".into()),
+        ("books/pride/2".into(), "However little known the feelings or views of such a man may be on his first entering a neighbourhood.".into()),
+        ("docs/sorted".into(), "The built-in sorted() function returns a new sorted list from the items in iterable. The sort is guaranteed to be stable.".into()),
+        ("docs/généré ü".into(), "Unicode text: naïve café — déjà vu. The sort is guaranteed to be stable.".into()),
+    ];
+    let input = support::write_jsonl(dir, "c.jsonl", &docs);
+    let out = dir.join("idx");
+    support::build(vec![input], &out, tok.to_str().unwrap(), None);
+    out
+}
+
+const OUTPUT: &str = "As Dickens wrote, it was the best of times, it was the worst of times. Also, the sort is guaranteed to be stable, like naïve café — déjà vu.";
+
+#[test]
+fn every_endpoint_and_error_status_over_a_real_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = demo_like_index(dir.path());
+    let srv = Server::start(&idx, &["--max-text-bytes", "4000"]);
+
+    let (c, body) = srv.get("/health");
+    assert_eq!(c, 200, "{body}");
+    let (c, body) = srv.get("/api/v1/indexes");
+    assert_eq!(c, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["indexes"][0]["documents"], 5);
+
+    // Trace, checked against the library's own answer.
+    let (c, t) = srv.post(
+        "/api/v1/trace",
+        serde_json::json!({"response": OUTPUT, "prompt": "Quote some books", "density": 1.0}),
+    );
+    assert_eq!(c, 200, "{t}");
+    let index = verbatim_core::Index::open(&idx).unwrap();
+    let mut opts = verbatim_core::query::TraceOptions::defaults_for(&index);
+    opts.density = 1.0;
+    let lib = index
+        .trace(OUTPUT, Some("Quote some books"), &opts)
+        .unwrap();
+    let lib =
+        serde_json::to_value(verbatim_core::api::TraceJson::new(&index, OUTPUT, &lib)).unwrap();
+    for key in [
+        "spans",
+        "documents",
+        "display_spans",
+        "tokens",
+        "candidate_spans",
+    ] {
+        assert_eq!(t[key], lib[key], "{key} differs from the library's answer");
+    }
+    let spans = t["spans"].as_array().unwrap();
+    assert!(
+        spans.iter().any(|s| s["text"]
+            .as_str()
+            .unwrap()
+            .contains("it was the best of times")),
+        "{t}"
+    );
+    // Offsets point at the span text, in bytes and in UTF-16 units.
+    let utf16: Vec<u16> = OUTPUT.encode_utf16().collect();
+    for s in spans {
+        let (b0, b1) = (
+            s["byte_start"].as_u64().unwrap() as usize,
+            s["byte_end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(&OUTPUT[b0..b1], s["text"].as_str().unwrap());
+        let (u0, u1) = (
+            s["utf16_start"].as_u64().unwrap() as usize,
+            s["utf16_end"].as_u64().unwrap() as usize,
+        );
+        assert_eq!(
+            String::from_utf16(&utf16[u0..u1]).unwrap(),
+            s["text"].as_str().unwrap()
+        );
+    }
+    // Every document returned for a span contains that span's text.
+    for d in t["documents"].as_array().unwrap() {
+        let id = d["id"].as_str().unwrap();
+        let (c, doc) = srv.get(&format!("/api/v1/documents/{}", encode(id)));
+        assert_eq!(c, 200, "{id}: {doc}");
+        let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        for sid in d["span_ids"].as_array().unwrap() {
+            let text = spans[sid.as_u64().unwrap() as usize]["text"]
+                .as_str()
+                .unwrap();
+            assert!(
+                doc["text"].as_str().unwrap().contains(text),
+                "{id} lacks {text:?}"
+            );
+        }
+    }
+
+    let (c, s) = srv.post(
+        "/api/v1/spans",
+        serde_json::json!({"text": OUTPUT, "max_count": 5}),
+    );
+    assert_eq!(c, 200, "{s}");
+    assert!(s["spans"].as_array().unwrap().len() >= 2);
+    let (c, n) = srv.post(
+        "/api/v1/count",
+        serde_json::json!({"text": " the sort is guaranteed"}),
+    );
+    assert_eq!((c, n["count"].as_u64()), (200, Some(1)), "{n}");
+    let ids = n["token_ids"].clone();
+    let (c, n2) = srv.post("/api/v1/count", serde_json::json!({"token_ids": ids}));
+    assert_eq!((c, n2["count"].as_u64()), (200, Some(1)));
+    let (c, h) = srv.post(
+        "/api/v1/search",
+        serde_json::json!({"query": "universally acknowledged", "limit": 3}),
+    );
+    assert_eq!(c, 200, "{h}");
+    assert_eq!(h["hits"][0]["id"], "books/pride/1");
+    let (c, d) = srv.get(&format!(
+        "/api/v1/documents/{}?highlight=caf%C3%A9",
+        encode("docs/généré ü")
+    ));
+    assert_eq!(c, 200, "{d}");
+    let d: serde_json::Value = serde_json::from_str(&d).unwrap();
+    assert_eq!(d["highlights"].as_array().unwrap().len(), 1);
+    let (c, o) = srv.get("/api/v1/openapi.json");
+    assert_eq!(c, 200);
+    assert!(o.contains("\"openapi\""));
+    let (c, m) = srv.get("/metrics");
+    assert_eq!(c, 200);
+    assert!(
+        m.contains("verbatim_requests_total{route=\"/api/v1/trace\",status=\"200\"}"),
+        "{m}"
+    );
+    let (c, page) = srv.get("/");
+    assert_eq!(c, 200);
+    assert!(page.contains("<html"));
+
+    // Errors: JSON bodies with the right status.
+    let bad_json = ureq::post(&format!("{}/api/v1/trace", srv.base))
+        .set("Content-Type", "application/json")
+        .send_string("{not json");
+    assert_eq!(respond(bad_json).0, 400);
+    let (c, e) = srv.post(
+        "/api/v1/trace",
+        serde_json::json!({"prompt": "no response field"}),
+    );
+    assert_eq!(c, 400, "{e}");
+    assert!(e["error"]["message"].is_string() && e["error"]["code"] == "bad_request");
+    assert_eq!(
+        srv.post(
+            "/api/v1/trace",
+            serde_json::json!({"response": "x", "index": "nope"})
+        )
+        .0,
+        404
+    );
+    assert_eq!(srv.get("/api/v1/documents/no%2Fsuch%2Fdoc").0, 404);
+    assert_eq!(
+        srv.post(
+            "/api/v1/trace",
+            serde_json::json!({"response": "a".repeat(5000)})
+        )
+        .0,
+        413
+    );
+    assert_eq!(
+        srv.post("/api/v1/trace", serde_json::json!({"response": "   "}))
+            .0,
+        422
+    );
+    assert_eq!(
+        srv.post("/api/v1/count", serde_json::json!({"token_ids": [999999]}))
+            .0,
+        422
+    );
+    // Nothing outside the embedded web page can be read.
+    for p in [
+        "/../Cargo.toml",
+        "/%2e%2e/Cargo.toml",
+        "/..%2fCargo.toml",
+        "/etc/passwd",
+        "/tests/e2e.test.mjs",
+    ] {
+        assert_eq!(srv.get(p).0, 404, "{p}");
+    }
+}
+
+#[test]
+fn overload_gets_fast_503_and_deadline_gets_504() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = demo_like_index(dir.path());
+    // One worker and no queue: concurrent requests beyond one are refused at once.
+    let srv = Server::start(
+        &idx,
+        &["--workers", "1", "--queue", "0", "--cache-entries", "0"],
+    );
+    let base = srv.base.clone();
+    let handles: Vec<_> = (0..24)
+        .map(|i| {
+            let base = base.clone();
+            std::thread::spawn(move || {
+                let text = format!("{} {i} ", OUTPUT).repeat(60);
+                respond(
+                    ureq::post(&format!("{base}/api/v1/trace"))
+                        .send_json(serde_json::json!({"response": text})),
+                )
+                .0
+            })
+        })
+        .collect();
+    let codes: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(codes.iter().all(|&c| c == 200 || c == 503), "{codes:?}");
+    assert!(codes.contains(&503), "{codes:?}");
+    assert!(codes.contains(&200), "{codes:?}");
+    drop(srv);
+    let srv = Server::start(&idx, &["--deadline-ms", "1", "--cache-entries", "0"]);
+    let text = format!("{OUTPUT} ").repeat(200);
+    let (c, e) = srv.post("/api/v1/trace", serde_json::json!({"response": text}));
+    assert_eq!(c, 504, "{e}");
+    assert_eq!(e["error"]["code"], "timeout");
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

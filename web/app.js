@@ -1,0 +1,530 @@
+// verbatim web page: wires the API, the URL state and the rendering together.
+import * as api from './js/api.js';
+import { parseHash, writeHash, effectiveTheme, setTheme, VIEWS } from './js/state.js';
+import {
+  el, fmtInt, fmtMs, plural, truncate, normalizeTrace, renderOutput, describeDisplaySpan, renderDocCard, docTitle,
+} from './js/render.js';
+import { $, showError, clearError, setBusy, selectedIndex } from './js/ui.js';
+import { openDocument } from './js/dialog.js';
+import { initSearch } from './js/search.js';
+
+const ui = {
+  tabs: [...document.querySelectorAll('[role="tab"]')],
+  themeToggle: $('theme-toggle'),
+  traceForm: $('trace-form'),
+  prompt: $('prompt'),
+  response: $('response'),
+  traceIndexField: $('trace-index-field'),
+  traceIndex: $('trace-index'),
+  traceBtn: $('trace-btn'),
+  examples: $('examples'),
+  traceError: $('trace-error'),
+  result: $('result'),
+  resultSummary: $('result-summary'),
+  staleNote: $('stale-note'),
+  retraceBtn: $('retrace-btn'),
+  locateBanner: $('locate-banner'),
+  output: $('output'),
+  noMatch: $('no-match'),
+  docsPanel: $('docs-panel'),
+  docsCount: $('docs-count'),
+  docsFilter: $('docs-filter'),
+  docsFilterText: $('docs-filter-text'),
+  showAllBtn: $('show-all-btn'),
+  docsEmpty: $('docs-empty'),
+  docList: $('doc-list'),
+  tooltip: $('span-tooltip'),
+  searchIndexField: $('search-index-field'),
+  searchIndex: $('search-index'),
+  indexesError: $('indexes-error'),
+  indexList: $('index-list'),
+};
+
+const state = {
+  view: 'trace',
+  indexes: [],
+  indexesLoaded: false,
+  traced: null, // {response, prompt, index} of the shown (or running) trace
+  result: null, // normalized trace answer
+  marks: [], // highlight elements, by display index
+  selected: null, // selected display span index
+  locatedDocId: null,
+  traceCtrl: null,
+};
+
+// ================================================================= helpers
+
+function hashState() {
+  const d = state.selected !== null && state.result ? state.result.display[state.selected] : null;
+  return { trace: state.traced, span: d && d.span_ids.length ? d.span_ids[0] : null, view: state.view };
+}
+
+// ================================================================= theme
+
+function syncThemeButton() {
+  const next = effectiveTheme() === 'dark' ? 'light' : 'dark';
+  const label = `Switch to ${next} theme`;
+  ui.themeToggle.setAttribute('aria-label', label);
+  ui.themeToggle.title = label;
+  ui.themeToggle.dataset.current = effectiveTheme();
+}
+ui.themeToggle.addEventListener('click', () => {
+  setTheme(effectiveTheme() === 'dark' ? 'light' : 'dark');
+  syncThemeButton();
+});
+window.matchMedia?.('(prefers-color-scheme: dark)').addEventListener?.('change', syncThemeButton);
+
+// ================================================================= views (tabs)
+
+function setView(view, { focusTab = false, updateHash = true } = {}) {
+  if (!VIEWS.includes(view)) view = 'trace';
+  state.view = view;
+  for (const tab of ui.tabs) {
+    const on = tab.dataset.view === view;
+    tab.setAttribute('aria-selected', String(on));
+    tab.tabIndex = on ? 0 : -1;
+    $(tab.getAttribute('aria-controls')).hidden = !on;
+    if (on && focusTab) tab.focus();
+  }
+  hideTooltip();
+  if (view === 'indexes') loadIndexes({ render: true });
+  if (updateHash) writeHash(hashState());
+}
+
+for (const tab of ui.tabs) {
+  tab.addEventListener('click', () => setView(tab.dataset.view));
+  tab.addEventListener('keydown', (e) => {
+    const i = ui.tabs.indexOf(tab);
+    let j = null;
+    if (e.key === 'ArrowRight') j = (i + 1) % ui.tabs.length;
+    else if (e.key === 'ArrowLeft') j = (i - 1 + ui.tabs.length) % ui.tabs.length;
+    else if (e.key === 'Home') j = 0;
+    else if (e.key === 'End') j = ui.tabs.length - 1;
+    if (j !== null) {
+      e.preventDefault();
+      setView(ui.tabs[j].dataset.view, { focusTab: true });
+    }
+  });
+}
+
+// ================================================================= indexes
+
+let indexesPromise = null;
+function loadIndexes({ render = false } = {}) {
+  if (!indexesPromise || (render && !state.indexesLoaded)) {
+    ui.indexList.setAttribute('aria-busy', 'true');
+    indexesPromise = api.getIndexes().then((list) => {
+      state.indexes = list;
+      state.indexesLoaded = true;
+      clearError(ui.indexesError);
+      fillIndexPickers();
+      return list;
+    }).catch((err) => {
+      showError(ui.indexesError, `Could not load the list of indexes. ${err.message}`);
+      return [];
+    }).finally(() => ui.indexList.setAttribute('aria-busy', 'false'));
+  }
+  return indexesPromise.then((list) => {
+    if (render) renderIndexes();
+    return list;
+  });
+}
+
+function fillIndexPickers() {
+  const several = state.indexes.length > 1;
+  for (const [select, field] of [[ui.traceIndex, ui.traceIndexField], [ui.searchIndex, ui.searchIndexField]]) {
+    const keep = select.value || (state.traced && state.traced.index) || '';
+    select.replaceChildren(...state.indexes.map((ix) => el('option', { value: ix.name }, ix.name)));
+    if (keep && state.indexes.some((ix) => ix.name === keep)) select.value = keep;
+    field.hidden = !several;
+    select.disabled = !several;
+  }
+}
+
+function approx(n) {
+  if (typeof n !== 'number' || n < 10000) return '';
+  return `≈ ${new Intl.NumberFormat('en-US', { notation: 'compact', compactDisplay: 'long', maximumFractionDigits: 1 }).format(n)}`;
+}
+
+function renderIndexes() {
+  if (!state.indexesLoaded) return;
+  if (!state.indexes.length) {
+    ui.indexList.replaceChildren(el('p', { class: 'empty-inline' }, 'This server has no index loaded.'));
+    return;
+  }
+  ui.indexList.replaceChildren(...state.indexes.map((ix) => {
+    const built = ix.built_at ? new Date(ix.built_at) : null;
+    const validDate = built && !Number.isNaN(built.getTime());
+    const builtText = validDate ? built.toLocaleDateString('en-US', { dateStyle: 'medium' }) : (ix.built_at || '—');
+    const builtTime = validDate ? built.toLocaleTimeString('en-US', { timeStyle: 'short' }) : '';
+    const stat = (label, value, sub) => el('div', { class: 'stat' },
+      el('dt', null, label), el('dd', null, value, sub ? el('span', { class: 'stat-sub' }, sub) : null));
+    return el('article', { class: 'card index-card', 'aria-label': `Index ${ix.name}` },
+      el('h3', null, ix.name),
+      el('dl', { class: 'stats' },
+        stat('Tokens', fmtInt(ix.tokens), approx(ix.tokens)),
+        stat('Documents', fmtInt(ix.documents), approx(ix.documents)),
+        stat('Tokenizer', ix.tokenizer || '—'),
+        stat('Token width', ix.token_width ? `${ix.token_width} bytes` : '—'),
+        stat('Shards', fmtInt(ix.shards)),
+        stat('Built', builtText, builtTime)));
+  }));
+}
+
+// ================================================================= examples
+
+function loadExamples() {
+  api.getExamples().then((examples) => {
+    const list = ui.examples.querySelector('.example-list');
+    list.replaceChildren(...examples.filter((ex) => ex && typeof ex.response === 'string').map((ex) => el('button', {
+      type: 'button',
+      class: 'chip-btn',
+      title: ex.prompt ? `Prompt: ${truncate(ex.prompt, 120)}` : truncate(ex.response, 120),
+      onclick: () => {
+        ui.prompt.value = ex.prompt || '';
+        ui.response.value = ex.response;
+        runTrace({ push: true });
+      },
+    }, ex.title || truncate(ex.response, 32))));
+    ui.examples.hidden = list.children.length === 0;
+  }).catch(() => {
+    ui.examples.hidden = true; // examples are optional
+  });
+}
+
+// ================================================================= trace
+
+async function runTrace({ push = true, spanId = null, input = null } = {}) {
+  const req = input || {
+    response: ui.response.value,
+    prompt: ui.prompt.value,
+    index: selectedIndex(ui.traceIndex, ui.traceIndexField),
+  };
+  clearError(ui.traceError);
+  if (!req.response.trim()) {
+    showError(ui.traceError, 'There is no text to trace. Paste or type the model output into the “Model output” box first.');
+    ui.response.focus();
+    return;
+  }
+  state.traceCtrl?.abort();
+  const ctrl = new AbortController();
+  state.traceCtrl = ctrl;
+  state.traced = { response: req.response, prompt: req.prompt || '', index: req.index || '' };
+  // A trace started here shows the trace view; one restored from the URL keeps the URL's view.
+  if (!input && state.view !== 'trace') setView('trace', { updateHash: false });
+  writeHash({ trace: state.traced, span: spanId, view: state.view }, { push });
+
+  setBusy(ui.traceBtn, [ui.result, ui.docsPanel], true, 'Tracing…', 'Trace');
+  ui.docsPanel.classList.add('is-loading');
+  ui.result.classList.add('is-loading');
+  try {
+    const body = { response: req.response };
+    if (req.prompt) body.prompt = req.prompt;
+    if (req.index) body.index = req.index;
+    const data = await api.trace(body, { signal: ctrl.signal });
+    if (ctrl !== state.traceCtrl) return;
+    showResult(normalizeTrace(data, req.response), spanId, { reveal: !input });
+  } catch (err) {
+    if (err && err.name === 'AbortError') return;
+    if (ctrl !== state.traceCtrl) return;
+    // Do not leave an older result on screen under the new text.
+    hideResult();
+    showError(ui.traceError, err instanceof api.ApiError ? err.message : 'Something went wrong while tracing. Please try again.');
+  } finally {
+    if (ctrl === state.traceCtrl) {
+      state.traceCtrl = null;
+      setBusy(ui.traceBtn, [ui.result, ui.docsPanel], false, 'Tracing…', 'Trace');
+      ui.docsPanel.classList.remove('is-loading');
+      ui.result.classList.remove('is-loading');
+    }
+  }
+}
+
+function showResult(result, spanId, { reveal = false } = {}) {
+  state.result = result;
+  ui.traceForm.classList.add('has-result');
+  state.selected = null;
+  state.locatedDocId = null;
+  hideTooltip();
+  ui.result.hidden = false;
+  ui.staleNote.hidden = true;
+  ui.locateBanner.hidden = true;
+
+  state.marks = renderOutput(ui.output, result);
+  ui.noMatch.hidden = result.display.length > 0;
+
+  const parts = [plural(result.spans.length, 'matched span'), plural(result.documents.length, 'document')];
+  if (result.index) parts.push(`index ${result.index}`);
+  if (result.tokens !== null) parts.push(plural(result.tokens, 'token'));
+  if (result.timing !== null) parts.push(fmtMs(result.timing));
+  ui.resultSummary.textContent = parts.join(' · ');
+
+  if (spanId !== null && spanId !== undefined) {
+    const d = result.display.find((x) => x.span_ids.includes(spanId));
+    if (d) {
+      selectSpan(d.index, { updateHash: false });
+      state.marks[d.index].scrollIntoView({ block: 'nearest' });
+      return;
+    }
+  }
+  renderDocs();
+  writeHash(hashState());
+  if (reveal) {
+    const top = ui.result.getBoundingClientRect().top;
+    if (top > window.innerHeight * 0.6) ui.result.scrollIntoView({ block: 'start', behavior: 'smooth' });
+  }
+}
+
+function checkStale() {
+  if (!state.result || !state.traced) return;
+  ui.staleNote.hidden = ui.response.value === state.traced.response && ui.prompt.value === state.traced.prompt;
+}
+
+// ---------------------------------------------------------------- selection
+
+function selectSpan(index, { updateHash = true } = {}) {
+  state.selected = index;
+  state.marks.forEach((m, i) => {
+    const on = i === index;
+    m.classList.toggle('is-selected', on);
+    m.setAttribute('aria-pressed', String(on));
+  });
+  renderDocs();
+  if (updateHash) writeHash(hashState());
+}
+
+function toggleSpan(index) {
+  selectSpan(state.selected === index ? null : index);
+  // On narrow screens the panel is stacked below: bring the documents into view.
+  if (state.selected !== null && window.matchMedia('(max-width: 980px)').matches) {
+    const top = ui.docsPanel.getBoundingClientRect().top;
+    if (top > window.innerHeight * 0.75) ui.docsPanel.scrollIntoView({ block: 'start', behavior: 'smooth' });
+  }
+}
+
+ui.output.addEventListener('click', (e) => {
+  const mark = e.target.closest('.hl');
+  if (mark) toggleSpan(Number(mark.dataset.index));
+});
+ui.output.addEventListener('keydown', (e) => {
+  const mark = e.target.closest('.hl');
+  if (!mark) return;
+  if (e.key === 'Enter' || e.key === ' ' || e.key === 'Spacebar') {
+    e.preventDefault();
+    toggleSpan(Number(mark.dataset.index));
+  } else if (e.key === 'Escape') {
+    hideTooltip();
+    if (state.selected !== null) selectSpan(null);
+  }
+});
+ui.showAllBtn.addEventListener('click', () => {
+  const idx = state.selected;
+  selectSpan(null);
+  if (idx !== null) state.marks[idx]?.focus({ preventScroll: true });
+});
+
+// ---------------------------------------------------------------- documents panel
+
+function renderDocs() {
+  const r = state.result;
+  if (!r) {
+    ui.docList.replaceChildren();
+    ui.docsEmpty.hidden = false;
+    ui.docsFilter.hidden = true;
+    ui.docsCount.hidden = true;
+    return;
+  }
+  const selected = state.selected !== null ? r.display[state.selected] : null;
+  const selIds = selected ? selected.span_ids : null;
+  const docs = selIds
+    ? r.documents.filter((d) => d.span_ids.some((id) => selIds.includes(id)))
+    : r.documents;
+
+  ui.docsCount.hidden = false;
+  ui.docsCount.textContent = selIds ? `${docs.length} of ${r.documents.length}` : String(r.documents.length);
+  ui.docsFilter.hidden = !selected;
+  if (selected) {
+    const text = r.response.slice(selected.utf16_start, selected.utf16_end);
+    ui.docsFilterText.replaceChildren(
+      `${plural(docs.length, 'document')} containing `,
+      el('q', { class: 'filter-quote' }, truncate(text, 80)),
+    );
+  }
+
+  const emptyTitle = ui.docsEmpty.querySelector('.empty-title');
+  if (!docs.length) {
+    ui.docsEmpty.hidden = false;
+    emptyTitle.textContent = r.spans.length ? 'No documents were returned for this span' : 'No matching documents';
+    ui.docsEmpty.querySelector('p:last-child').textContent = r.spans.length
+      ? 'The server found the text in the index but sent no document for it.'
+      : 'Nothing in this text was found verbatim in the training data.';
+  } else {
+    ui.docsEmpty.hidden = true;
+  }
+  ui.docList.scrollTop = 0;
+  ui.docList.replaceChildren(...docs.map((doc) => renderDocCard(doc, {
+    spansById: r.spansById,
+    selectedSpanIds: selIds,
+    locatedDocId: state.locatedDocId,
+    onLocate: toggleLocate,
+    onView: (d) => openDocument(d, d.span_ids.map((id) => r.spansById.get(id)?.text).filter(Boolean), r.index),
+  })));
+}
+
+function toggleLocate(doc) {
+  const r = state.result;
+  if (!r) return;
+  state.locatedDocId = state.locatedDocId === doc.id ? null : doc.id;
+  const ids = state.locatedDocId ? new Set(doc.span_ids) : new Set();
+  let first = null;
+  let n = 0;
+  for (const m of state.marks) {
+    const on = m.dataset.spanIds.split(',').some((id) => ids.has(Number(id)));
+    m.classList.toggle('is-located', on);
+    if (on) {
+      n++;
+      first = first || m;
+    }
+  }
+  for (const card of ui.docList.querySelectorAll('.doc-card')) {
+    const on = card.dataset.docId === state.locatedDocId;
+    card.classList.toggle('is-located', on);
+    const btn = card.querySelector('.locate-btn');
+    btn.setAttribute('aria-pressed', String(on));
+    btn.textContent = on ? 'Hide spans' : 'Locate spans';
+  }
+  if (state.locatedDocId) {
+    ui.locateBanner.hidden = false;
+    ui.locateBanner.replaceChildren(
+      el('span', { class: 'locate-swatch', 'aria-hidden': 'true' }),
+      el('span', null, `Outlined ${plural(n, 'passage')} found in `, el('q', null, truncate(docTitle(doc), 60)), '. '),
+      el('button', { type: 'button', class: 'link-btn', onclick: () => toggleLocate(doc) }, 'Clear'),
+    );
+    first?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  } else {
+    ui.locateBanner.hidden = true;
+  }
+}
+
+// ---------------------------------------------------------------- tooltip
+
+function showTooltip(mark) {
+  const r = state.result;
+  if (!r) return;
+  const d = r.display[Number(mark.dataset.index)];
+  if (!d) return;
+  ui.tooltip.replaceChildren(describeDisplaySpan(d, r.spansById));
+  ui.tooltip.hidden = false;
+  const rect = mark.getClientRects()[0] || mark.getBoundingClientRect();
+  const tip = ui.tooltip.getBoundingClientRect();
+  const margin = 8;
+  let left = Math.min(Math.max(margin, rect.left), window.innerWidth - tip.width - margin);
+  let top = rect.top - tip.height - margin;
+  if (top < margin) top = (mark.getClientRects()[mark.getClientRects().length - 1] || rect).bottom + margin;
+  left = Math.max(margin, left);
+  ui.tooltip.style.left = `${Math.round(left)}px`;
+  ui.tooltip.style.top = `${Math.round(top)}px`;
+  mark.setAttribute('aria-describedby', 'span-tooltip');
+}
+function hideTooltip() {
+  ui.tooltip.hidden = true;
+  for (const m of ui.output.querySelectorAll('[aria-describedby="span-tooltip"]')) m.removeAttribute('aria-describedby');
+}
+ui.output.addEventListener('mouseover', (e) => {
+  const mark = e.target.closest('.hl');
+  if (mark) showTooltip(mark);
+});
+ui.output.addEventListener('mouseout', (e) => {
+  const mark = e.target.closest('.hl');
+  if (mark && !mark.contains(e.relatedTarget)) hideTooltip();
+});
+ui.output.addEventListener('focusin', (e) => {
+  const mark = e.target.closest('.hl');
+  if (mark) showTooltip(mark);
+});
+ui.output.addEventListener('focusout', hideTooltip);
+window.addEventListener('scroll', hideTooltip, { passive: true });
+ui.output.addEventListener('scroll', hideTooltip, { passive: true });
+window.addEventListener('resize', hideTooltip);
+
+// ================================================================= form & URL wiring
+
+ui.traceForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  runTrace({ push: true });
+});
+ui.traceForm.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+    e.preventDefault();
+    runTrace({ push: true });
+  }
+});
+ui.retraceBtn.addEventListener('click', () => runTrace({ push: true }));
+ui.response.addEventListener('input', checkStale);
+ui.prompt.addEventListener('input', checkStale);
+if (/Mac|iPhone|iPad/.test(navigator.platform || '')) {
+  const kbd = document.querySelector('#response-hint kbd');
+  if (kbd) kbd.textContent = '⌘';
+}
+
+function hideResult() {
+  hideTooltip();
+  state.result = null;
+  state.selected = null;
+  state.locatedDocId = null;
+  state.marks = [];
+  ui.result.hidden = true;
+  ui.traceForm.classList.remove('has-result');
+  ui.output.replaceChildren();
+  renderDocs();
+}
+
+function clearResult() {
+  state.traceCtrl?.abort();
+  state.traceCtrl = null;
+  state.traced = null;
+  hideResult();
+}
+
+/** Bring the page in line with the URL hash (on load and on back/forward). */
+function applyHash() {
+  const h = parseHash(window.location.hash);
+  if (h.view !== state.view) setView(h.view, { updateHash: false });
+  if (!h.trace) {
+    if (state.traced) {
+      clearResult();
+      ui.response.value = '';
+      ui.prompt.value = '';
+    }
+    return;
+  }
+  const t = state.traced;
+  const same = t && t.response === h.trace.response && t.prompt === h.trace.prompt && t.index === h.trace.index;
+  if (!same) {
+    ui.response.value = h.trace.response;
+    ui.prompt.value = h.trace.prompt;
+    if (h.trace.index) {
+      if (![...ui.traceIndex.options].some((o) => o.value === h.trace.index)) ui.traceIndex.append(el('option', { value: h.trace.index }, h.trace.index));
+      ui.traceIndex.value = h.trace.index;
+    }
+    runTrace({ push: false, spanId: h.span, input: h.trace });
+    return;
+  }
+  if (state.result) {
+    const d = h.span === null ? null : state.result.display.find((x) => x.span_ids.includes(h.span));
+    const idx = d ? d.index : null;
+    if (idx !== state.selected) selectSpan(idx, { updateHash: false });
+  }
+}
+window.addEventListener('popstate', applyHash);
+window.addEventListener('hashchange', applyHash);
+
+// ================================================================= start
+
+syncThemeButton();
+initSearch({ defaultIndex: () => state.indexes[0]?.name || '' });
+renderDocs();
+loadIndexes();
+loadExamples();
+applyHash();
+document.documentElement.classList.add('js-ready');

@@ -1,0 +1,91 @@
+// Thin client for the verbatim JSON API (see docs for the contract).
+// Every failure is turned into an ApiError whose `message` is fit to show.
+
+export class ApiError extends Error {
+  /**
+   * @param {string} message  plain-words message for people
+   * @param {{code?: string, status?: number, detail?: string}} [info]
+   */
+  constructor(message, { code = 'error', status = 0, detail = '' } = {}) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+const BASE = 'api/v1';
+
+/** Resolve an API path against the page's own location (works behind a path prefix). */
+function url(path) {
+  return new URL(`${BASE}/${path}`, document.baseURI).toString();
+}
+
+function statusWords(status) {
+  if (status === 400 || status === 422) return 'The server could not accept this request';
+  if (status === 404) return 'The server could not find what was asked for';
+  if (status === 408 || status === 504) return 'The server took too long to answer';
+  if (status === 413) return 'The text is too long for the server';
+  if (status === 429) return 'The server is busy; please wait a moment and try again';
+  if (status === 503) return 'The server is not ready yet';
+  if (status >= 500) return 'The server ran into a problem';
+  return 'The request failed';
+}
+
+async function request(method, path, body, { signal } = {}) {
+  let res;
+  try {
+    res = await fetch(url(path), {
+      method,
+      signal,
+      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    if (err && err.name === 'AbortError') throw err;
+    throw new ApiError('Could not reach the verbatim server. Check that it is running and that you are online, then try again.', { code: 'network' });
+  }
+
+  let data = null;
+  const text = await res.text().catch(() => '');
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = null; }
+  }
+
+  if (!res.ok) {
+    const e = data && typeof data === 'object' ? data.error : null;
+    const serverMsg = e && typeof e.message === 'string' && e.message.trim() ? e.message.trim() : '';
+    const code = e && typeof e.code === 'string' ? e.code : `http_${res.status}`;
+    const lead = statusWords(res.status);
+    const message = serverMsg ? `${lead}: ${serverMsg}` : `${lead} (HTTP ${res.status}).`;
+    throw new ApiError(message, { code, status: res.status, detail: serverMsg });
+  }
+  if (data === null || typeof data !== 'object') {
+    throw new ApiError('The server sent an answer this page could not read.', { code: 'bad_response', status: res.status });
+  }
+  return data;
+}
+
+export function getIndexes(opts) {
+  return request('GET', 'indexes', undefined, opts).then((d) => (Array.isArray(d.indexes) ? d.indexes : []));
+}
+
+export function getExamples(opts) {
+  return request('GET', 'examples', undefined, opts).then((d) => (Array.isArray(d.examples) ? d.examples : []));
+}
+
+/** @param {{response: string, prompt?: string, index?: string}} body */
+export function trace(body, opts) {
+  return request('POST', 'trace', body, opts);
+}
+
+/** @param {{query: string, limit?: number, index?: string}} body */
+export function search(body, opts) {
+  return request('POST', 'search', body, opts).then((d) => (Array.isArray(d.hits) ? d.hits : []));
+}
+
+export function getDocument(id, index, opts) {
+  const q = index ? `?index=${encodeURIComponent(index)}` : '';
+  return request('GET', `documents/${encodeURIComponent(id)}${q}`, undefined, opts);
+}

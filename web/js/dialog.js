@@ -1,0 +1,99 @@
+// The "View document" dialog: full document text with the matched spans marked.
+import * as api from './api.js';
+import { el, plural, docTitle, metaLine, safeUrl, findMatches, renderMarkedText } from './render.js';
+import { $, showError, clearError } from './ui.js';
+
+const ui = {
+  dialog: $('doc-dialog'),
+  title: $('doc-dialog-title'),
+  meta: $('doc-dialog-meta'),
+  matches: $('doc-dialog-matches'),
+  error: $('doc-dialog-error'),
+  body: $('doc-dialog-body'),
+  close: $('doc-dialog-close'),
+  prev: $('doc-prev-match'),
+  next: $('doc-next-match'),
+  nav: document.querySelector('#doc-dialog .match-nav'),
+};
+
+const state = { token: 0, marks: [], pos: 0, returnFocus: null };
+
+/**
+ * Open the dialog for a document and load its full text.
+ * @param {{id: string, source?: string|null, metadata?: object}} doc what is known already
+ * @param {string[]} needles texts to mark (the document's matched spans)
+ * @param {string} index index name for GET /api/v1/documents/{id}?index=
+ */
+export async function openDocument(doc, needles, index) {
+  const token = ++state.token;
+  state.returnFocus = document.activeElement;
+  state.marks = [];
+  state.pos = 0;
+  ui.title.textContent = docTitle(doc);
+  ui.meta.replaceChildren(...metaLine(doc));
+  ui.matches.textContent = 'Loading the document…';
+  ui.prev.disabled = true;
+  ui.next.disabled = true;
+  ui.nav.hidden = true;
+  clearError(ui.error);
+  ui.body.replaceChildren(el('div', { class: 'doc-loading' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading…'));
+  ui.body.setAttribute('aria-busy', 'true');
+  if (!ui.dialog.open) ui.dialog.showModal();
+  ui.close.focus();
+
+  try {
+    const full = await api.getDocument(doc.id, index);
+    if (token !== state.token) return;
+    const merged = { ...doc, ...full, id: String(full.id ?? doc.id), metadata: full.metadata || doc.metadata || {} };
+    ui.title.textContent = docTitle(merged);
+    const meta = metaLine(merged);
+    const url = safeUrl(merged.metadata.url);
+    if (url) meta.push(el('a', { href: url, target: '_blank', rel: 'noopener noreferrer', class: 'doc-link' }, 'Open source ↗'));
+    ui.meta.replaceChildren(...meta);
+
+    const text = typeof full.text === 'string' ? full.text : '';
+    state.marks = renderMarkedText(ui.body, text, findMatches(text, needles));
+    if (!text) ui.body.replaceChildren(el('p', { class: 'empty-inline' }, 'This document has no text.'));
+    if (full.truncated) {
+      ui.body.append(el('p', { class: 'notice truncated-note' }, 'The document is longer than the server returns; the text above is cut short.'));
+    }
+    ui.matches.textContent = state.marks.length
+      ? `${plural(state.marks.length, 'matched passage')} marked`
+      : 'The matched spans were not found in the returned text (it may be cut short or differ in spacing).';
+    ui.prev.disabled = ui.next.disabled = state.marks.length < 2;
+    ui.nav.hidden = state.marks.length < 2;
+    if (state.marks.length) goToMatch(0);
+  } catch (err) {
+    if (token !== state.token) return;
+    ui.body.replaceChildren();
+    ui.matches.textContent = '';
+    showError(ui.error, err instanceof api.ApiError ? `Could not load the document. ${err.message}` : 'Could not load the document.');
+  } finally {
+    if (token === state.token) ui.body.setAttribute('aria-busy', 'false');
+  }
+}
+
+function goToMatch(i) {
+  const marks = state.marks;
+  if (!marks.length) return;
+  state.pos = (i + marks.length) % marks.length;
+  marks.forEach((m, k) => m.classList.toggle('is-current', k === state.pos));
+  const m = marks[state.pos];
+  // Scroll inside the dialog body only, centring the match.
+  const top = m.offsetTop - ui.body.offsetTop - ui.body.clientHeight / 2 + m.offsetHeight / 2;
+  ui.body.scrollTop = Math.max(0, top);
+  if (marks.length > 1) ui.matches.textContent = `Match ${state.pos + 1} of ${marks.length}`;
+}
+
+ui.prev.addEventListener('click', () => goToMatch(state.pos - 1));
+ui.next.addEventListener('click', () => goToMatch(state.pos + 1));
+ui.close.addEventListener('click', () => ui.dialog.close());
+ui.dialog.addEventListener('click', (e) => {
+  if (e.target === ui.dialog) ui.dialog.close(); // click on the backdrop
+});
+ui.dialog.addEventListener('close', () => {
+  state.token++;
+  const back = state.returnFocus;
+  state.returnFocus = null;
+  if (back && document.contains(back)) back.focus({ preventScroll: true });
+});

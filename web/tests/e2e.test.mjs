@@ -1,0 +1,543 @@
+// Browser end-to-end tests of the verbatim web page (node:test + playwright-core).
+//
+//   VERBATIM_URL=http://127.0.0.1:8080 \
+//   VERBATIM_E2E_FIXTURE=/path/fixture.json \
+//   node --test --test-concurrency=1 e2e.test.mjs
+//
+// The fixture is {"response": str, "prompt"?: str, "index"?: str, "expect_span_texts": [str]}:
+// a text with spans known to occur verbatim in the served index. The first
+// group of tests runs against the real server; the "canned" group replaces the
+// API answers with fixed JSON (page.route) to check the page's own logic.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, baseUrl, loadFixture, traceHash } from './browser.mjs';
+
+const BASE = baseUrl();
+const FIXTURE = await loadFixture(BASE);
+
+let browser;
+before(async () => {
+  browser = await launch({ viewport: { width: 1280, height: 900 } });
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** A fresh page that records uncaught page errors. */
+async function openPage(hash = '') {
+  const page = await browser.context.newPage();
+  page.errors = [];
+  page.on('pageerror', (err) => page.errors.push(String(err)));
+  await page.goto(`${BASE}/${hash}`);
+  await page.waitForFunction(() => document.documentElement.classList.contains('js-ready'));
+  return page;
+}
+
+async function closePage(page) {
+  const errors = page.errors;
+  await page.close();
+  assert.deepEqual(errors, [], 'the page threw uncaught errors');
+}
+
+async function fillAndTrace(page, { response, prompt = '', index = '' }) {
+  await page.fill('#prompt', prompt);
+  await page.fill('#response', response);
+  if (index && (await page.isVisible('#trace-index'))) await page.selectOption('#trace-index', index);
+  await page.click('#trace-btn');
+}
+
+async function waitTraceDone(page) {
+  await page.waitForSelector('#result:not([hidden])');
+  await page.waitForSelector('#trace-btn:not([disabled])');
+  await page.waitForFunction(() => document.getElementById('result').getAttribute('aria-busy') === 'false');
+}
+
+function idsOf(attr) {
+  return String(attr || '').split(',').filter(Boolean).map(Number);
+}
+
+async function docCards(page) {
+  return page.$$eval('#doc-list .doc-card', (cards) => cards.map((c) => ({
+    id: c.dataset.docId,
+    spanIds: c.dataset.spanIds,
+    badge: c.querySelector('.badge')?.textContent || '',
+    title: c.querySelector('.doc-title')?.textContent || '',
+    marks: [...c.querySelectorAll('.snippet mark')].map((m) => m.textContent),
+  })));
+}
+
+// =====================================================================
+describe('against the running server', () => {
+  test('trace shows busy state, highlights the expected spans, and lists documents', async () => {
+    const page = await openPage();
+    // Hold the trace request briefly so the busy state can be observed.
+    let release;
+    const held = new Promise((r) => { release = r; });
+    await page.route('**/api/v1/trace', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await fillAndTrace(page, FIXTURE);
+    await page.waitForSelector('#trace-btn.is-busy');
+    assert.equal(await page.isDisabled('#trace-btn'), true, 'Trace button disabled while tracing');
+    assert.equal(await page.getAttribute('#docs-panel', 'aria-busy'), 'true');
+    assert.match(await page.textContent('#trace-btn'), /Tracing/);
+    release();
+    await waitTraceDone(page);
+    await page.unroute('**/api/v1/trace');
+
+    assert.equal(await page.textContent('#trace-error'), '', 'no error shown');
+    const highlights = await page.$$eval('#output .hl', (els) => els.map((e) => ({
+      text: e.textContent,
+      relevance: e.dataset.relevance,
+      cls: e.className,
+      role: e.getAttribute('role'),
+      tabindex: e.getAttribute('tabindex'),
+    })));
+    assert.ok(highlights.length >= 1, 'at least one highlighted span');
+    for (const h of highlights) {
+      assert.ok(['high', 'medium', 'low'].includes(h.relevance), `relevance ${h.relevance}`);
+      assert.ok(h.cls.includes(`rel-${h.relevance}`));
+      assert.equal(h.role, 'button');
+      assert.equal(h.tabindex, '0');
+    }
+    for (const expected of FIXTURE.expectSpanTexts) {
+      const want = expected.trim();
+      assert.ok(
+        highlights.some((h) => h.text.includes(want)),
+        `expected span ${JSON.stringify(want)} to be highlighted; highlights: ${JSON.stringify(highlights.map((h) => h.text))}`,
+      );
+    }
+    // Offsets are applied exactly: the rendered output is the traced text, unchanged.
+    assert.equal(await page.textContent('#output'), FIXTURE.response);
+
+    // Legend and the "about" note.
+    assert.match(await page.textContent('.legend'), /High relevance[\s\S]*Medium[\s\S]*Low/);
+    assert.match(await page.textContent('.about-note'), /verbatim in the training data/);
+
+    // Documents: one card per document, with relevance, title and a bold match.
+    const cards = await docCards(page);
+    assert.ok(cards.length >= 1, 'at least one document card');
+    assert.equal(new Set(cards.map((c) => c.id)).size, cards.length, 'documents are grouped (no duplicate cards)');
+    for (const c of cards) {
+      assert.match(c.badge, /^(High|Medium|Low) relevance$/);
+      assert.ok(c.title.trim().length > 0);
+      assert.ok(c.marks.length >= 1 && c.marks.every((m) => m.length > 0), 'snippet has a marked match');
+    }
+    assert.equal(await page.textContent('#docs-count'), String(cards.length));
+
+    // Hover shows count and relevance.
+    await page.hover('#output .hl >> nth=0');
+    await page.waitForSelector('#span-tooltip:not([hidden])');
+    assert.match(await page.textContent('#span-tooltip'), /(High|Medium|Low) relevance/);
+    assert.match(await page.textContent('#span-tooltip'), /(Found [\d,]+ times?|overlapping spans)/);
+
+    // State is in the URL.
+    assert.match(new URL(page.url()).hash, /^#t=[A-Za-z0-9_-]+/);
+    await closePage(page);
+  });
+
+  test('clicking a span filters the documents; clicking again shows all', async () => {
+    const page = await openPage(traceHash(FIXTURE));
+    await waitTraceDone(page);
+    const total = (await docCards(page)).length;
+    const count = await page.locator('#output .hl').count();
+    assert.ok(count >= 1);
+
+    for (let i = 0; i < Math.min(count, 3); i++) {
+      const hl = page.locator('#output .hl').nth(i);
+      const spanIds = idsOf(await hl.getAttribute('data-span-ids'));
+      await hl.click();
+      assert.equal(await hl.getAttribute('aria-pressed'), 'true');
+      await page.waitForSelector('#docs-filter:not([hidden])');
+      const filtered = await docCards(page);
+      assert.ok(filtered.length <= total);
+      for (const c of filtered) {
+        assert.ok(idsOf(c.spanIds).some((id) => spanIds.includes(id)), `card ${c.id} belongs to the selected span`);
+      }
+      assert.match(new URL(page.url()).hash, /&s=\d+/, 'selected span kept in the URL');
+      await hl.click();
+      assert.equal(await hl.getAttribute('aria-pressed'), 'false');
+      await page.waitForSelector('#docs-filter', { state: 'hidden' });
+      assert.equal((await docCards(page)).length, total, 'all documents shown again');
+    }
+
+    // "Show all" clears the filter too.
+    await page.locator('#output .hl').first().click();
+    await page.waitForSelector('#docs-filter:not([hidden])');
+    await page.click('#show-all-btn');
+    await page.waitForSelector('#docs-filter', { state: 'hidden' });
+    assert.equal((await docCards(page)).length, total);
+
+    // Keyboard: spans are focusable and activate with Enter and Space.
+    const first = page.locator('#output .hl').first();
+    await first.focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await first.getAttribute('aria-pressed'), 'true');
+    await page.waitForSelector('#docs-filter:not([hidden])');
+    await page.keyboard.press('Space');
+    assert.equal(await first.getAttribute('aria-pressed'), 'false');
+    await closePage(page);
+  });
+
+  test('"Locate spans" outlines a document\'s spans in the output', async () => {
+    const page = await openPage(traceHash(FIXTURE));
+    await waitTraceDone(page);
+    const card = page.locator('#doc-list .doc-card').first();
+    const docSpanIds = idsOf(await card.getAttribute('data-span-ids'));
+    await card.locator('.locate-btn').click();
+    assert.equal(await card.locator('.locate-btn').getAttribute('aria-pressed'), 'true');
+    await page.waitForSelector('#locate-banner:not([hidden])');
+    const located = await page.$$eval('#output .hl.is-located', (els) => els.map((e) => e.dataset.spanIds));
+    assert.ok(located.length >= 1, 'at least one span outlined');
+    for (const ids of located) assert.ok(idsOf(ids).some((id) => docSpanIds.includes(id)));
+    await card.locator('.locate-btn').click();
+    assert.equal(await page.locator('#output .hl.is-located').count(), 0);
+    await closePage(page);
+  });
+
+  test('"View document" opens the full text with the matched spans marked', async () => {
+    const page = await openPage(traceHash(FIXTURE));
+    await waitTraceDone(page);
+    const card = page.locator('#doc-list .doc-card').first();
+    const docId = await card.getAttribute('data-doc-id');
+    const viewBtn = card.locator('.view-btn');
+    const [docResponse] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/api/v1/documents/')),
+      viewBtn.click(),
+    ]);
+    assert.equal(docResponse.status(), 200);
+    assert.ok(docResponse.url().includes(`/api/v1/documents/${encodeURIComponent(docId)}`), docResponse.url());
+    await page.waitForSelector('#doc-dialog[open]');
+    await page.waitForSelector('#doc-dialog-body[aria-busy="false"]');
+    assert.equal(await page.textContent('#doc-dialog-error'), '');
+    const text = await page.textContent('#doc-dialog-body');
+    assert.ok(text.length > 0, 'document text shown');
+    const marks = await page.$$eval('#doc-dialog-body mark.doc-mark', (els) => els.map((e) => e.textContent));
+    assert.ok(marks.length >= 1, 'matched span marked in the document');
+    // The first match is scrolled into the visible part of the dialog body.
+    const visible = await page.evaluate(() => {
+      const body = document.getElementById('doc-dialog-body').getBoundingClientRect();
+      const m = document.querySelector('#doc-dialog-body mark.doc-mark').getBoundingClientRect();
+      return m.bottom > body.top && m.top < body.bottom;
+    });
+    assert.ok(visible, 'first match is in view');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#doc-dialog', { state: 'hidden' });
+    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('view-btn')), true, 'focus returns to the button');
+    await closePage(page);
+  });
+
+  test('a URL with the trace state restores the text, the trace and the selected span', async () => {
+    const page = await openPage();
+    await fillAndTrace(page, FIXTURE);
+    await waitTraceDone(page);
+    const hl = page.locator('#output .hl').first();
+    const hlText = await hl.textContent();
+    await hl.click();
+    await page.waitForSelector('#docs-filter:not([hidden])');
+    const url = page.url();
+    assert.match(url, /#t=[A-Za-z0-9_-]+&s=\d+/);
+    await closePage(page);
+
+    const restored = await browser.context.newPage();
+    await restored.goto(url);
+    await waitTraceDone(restored);
+    assert.equal(await restored.inputValue('#response'), FIXTURE.response);
+    assert.equal(await restored.inputValue('#prompt'), FIXTURE.prompt);
+    const selected = restored.locator('#output .hl[aria-pressed="true"]');
+    assert.equal(await selected.count(), 1);
+    assert.equal(await selected.textContent(), hlText);
+    assert.equal(await restored.isVisible('#docs-filter'), true);
+    await restored.close();
+  });
+
+  test('an empty text shows a plain-words error and sends no request', async () => {
+    const page = await openPage();
+    let traced = 0;
+    page.on('request', (r) => { if (r.url().includes('/api/v1/trace')) traced++; });
+    await page.fill('#response', '   \n ');
+    await page.click('#trace-btn');
+    await page.waitForSelector('#trace-error:not(:empty)');
+    assert.match(await page.textContent('[role="alert"]#trace-error'), /no text to trace/i);
+    assert.equal(traced, 0);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'response');
+    // Ctrl+Enter takes the same path.
+    await page.fill('#response', '');
+    await page.focus('#response');
+    await page.keyboard.press('Control+Enter');
+    assert.match(await page.textContent('#trace-error'), /no text to trace/i);
+    await closePage(page);
+  });
+
+  test('server errors are shown in plain words', async () => {
+    const page = await openPage();
+    await page.route('**/api/v1/trace', (route) => route.fulfill({
+      status: 500,
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'internal', message: 'The index shard could not be read.' } }),
+    }));
+    await fillAndTrace(page, FIXTURE);
+    await page.waitForSelector('#trace-error:not(:empty)');
+    const msg = await page.textContent('#trace-error');
+    assert.match(msg, /The index shard could not be read\./);
+    assert.match(msg, /server ran into a problem/i);
+    assert.equal(await page.isDisabled('#trace-btn'), false, 'button usable again');
+    assert.equal(await page.getAttribute('#result', 'aria-busy'), 'false');
+
+    // A non-JSON error page.
+    await page.unroute('**/api/v1/trace');
+    await page.route('**/api/v1/trace', (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>Bad gateway</h1>' }));
+    await page.click('#trace-btn');
+    await page.waitForFunction(() => /HTTP 502/.test(document.getElementById('trace-error').textContent));
+
+    // The server cannot be reached at all.
+    await page.unroute('**/api/v1/trace');
+    await page.route('**/api/v1/trace', (route) => route.abort('connectionrefused'));
+    await page.click('#trace-btn');
+    await page.waitForFunction(() => /Could not reach/.test(document.getElementById('trace-error').textContent));
+
+    // The real server's own 4xx answer for a blank text (bypassing the page's check).
+    await page.unroute('**/api/v1/trace');
+    const status = await page.evaluate(async () => {
+      const r = await fetch('api/v1/trace', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ response: '' }) });
+      const body = await r.json();
+      return { status: r.status, hasError: typeof body.error?.message === 'string' && typeof body.error?.code === 'string' };
+    });
+    assert.ok(status.status >= 400 && status.status < 500, `blank text answered with HTTP ${status.status}`);
+    assert.ok(status.hasError, 'error body has code and message');
+    await closePage(page);
+  });
+
+  test('keyword search lists documents and opens them', async () => {
+    const page = await openPage();
+    const source = FIXTURE.expectSpanTexts[0] || FIXTURE.response;
+    const query = source.split(/\s+/).filter((w) => /^[\p{L}\p{N}]{4,}$/u.test(w)).slice(0, 3).join(' ') || source.split(/\s+/)[0];
+    await page.click('#tab-search');
+    assert.equal(await page.isVisible('#view-search'), true);
+    assert.equal(await page.isVisible('#view-trace'), false);
+    await page.fill('#search-query', query);
+    await page.press('#search-query', 'Enter');
+    await page.waitForSelector('#search-btn:not([disabled])');
+    await page.waitForFunction(() => document.getElementById('search-summary').textContent.length > 0
+      || document.getElementById('search-error').textContent.length > 0);
+    assert.equal(await page.textContent('#search-error'), '', 'no search error');
+    const hits = await page.locator('#search-list .search-hit').count();
+    assert.ok(hits >= 1, `search for ${JSON.stringify(query)} found documents`);
+    await page.locator('#search-list .view-btn').first().click();
+    await page.waitForSelector('#doc-dialog[open] #doc-dialog-body[aria-busy="false"]');
+    assert.ok((await page.textContent('#doc-dialog-body')).length > 0);
+    await page.click('#doc-dialog-close');
+    await page.waitForSelector('#doc-dialog', { state: 'hidden' });
+    assert.match(new URL(page.url()).hash, /v=search/);
+
+    // Empty query: plain-words error.
+    await page.fill('#search-query', '');
+    await page.click('#search-btn');
+    assert.match(await page.textContent('#search-error'), /Type one or more words/);
+    await closePage(page);
+  });
+
+  test('index statistics view shows every served index', async () => {
+    const page = await openPage();
+    const served = await page.evaluate(async () => (await (await fetch('api/v1/indexes')).json()).indexes);
+    assert.ok(served.length >= 1);
+    await page.click('#tab-indexes');
+    await page.waitForSelector('#index-list .index-card');
+    const cards = await page.$$eval('#index-list .index-card', (els) => els.map((e) => e.textContent));
+    assert.equal(cards.length, served.length);
+    for (const [i, ix] of served.entries()) {
+      assert.ok(cards[i].includes(ix.name));
+      assert.ok(cards[i].includes(new Intl.NumberFormat('en-US').format(ix.tokens)), 'token count shown');
+      assert.ok(cards[i].includes(new Intl.NumberFormat('en-US').format(ix.documents)), 'document count shown');
+      assert.match(cards[i], /Tokens[\s\S]*Documents[\s\S]*Tokenizer[\s\S]*Shards/);
+    }
+    // The index picker is shown only when several indexes are served.
+    await page.click('#tab-trace');
+    assert.equal(await page.isVisible('#trace-index'), served.length > 1);
+    await closePage(page);
+  });
+
+  test('theme toggle switches and persists; narrow screens stack the panel', async () => {
+    const page = await openPage();
+    const before = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await page.click('#theme-toggle');
+    assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
+    const after = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.notEqual(before, after);
+    await page.reload();
+    assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
+    await page.click('#theme-toggle');
+    assert.equal(await page.getAttribute('html', 'data-theme'), 'light');
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${BASE}/${traceHash(FIXTURE)}`);
+    await waitTraceDone(page);
+    const layout = await page.evaluate(() => {
+      const main = document.querySelector('.trace-main').getBoundingClientRect();
+      const panel = document.getElementById('docs-panel').getBoundingClientRect();
+      return { panelTop: panel.top, mainBottom: main.bottom, scrollW: document.documentElement.scrollWidth, w: window.innerWidth };
+    });
+    assert.ok(layout.panelTop >= layout.mainBottom, 'documents panel is below the output');
+    assert.ok(layout.scrollW <= layout.w, 'no horizontal scrolling');
+    await closePage(page);
+  });
+});
+
+// =====================================================================
+// Fixed API answers: checks grouping, merging and the example buttons
+// independently of what the served index contains.
+describe('with canned API answers', () => {
+  const RESPONSE = 'The cat sat on the mat. A dog ran far away from here.';
+  const spanA = { id: 0, text: 'The cat sat on', utf16_start: 0, utf16_end: 14, count: 120, relevance: 'medium', document_ids: ['d1', 'd2'] };
+  const spanB = { id: 1, text: 'sat on the mat.', utf16_start: 8, utf16_end: 23, count: 5, relevance: 'high', document_ids: ['d1'] };
+  const spanC = { id: 2, text: 'ran far away', utf16_start: 30, utf16_end: 42, count: 9000, relevance: 'low', document_ids: ['d3'] };
+  const withTokens = (s, i) => ({ ...s, byte_start: s.utf16_start, byte_end: s.utf16_end, token_start: i * 3, token_end: i * 3 + 3 });
+  const TRACE = {
+    index: 'alpha',
+    tokens: 14,
+    spans: [spanA, spanB, spanC].map(withTokens),
+    // display_spans deliberately omitted: the page must merge A and B itself.
+    documents: [
+      { id: 'd1', source: 'web', metadata: { title: 'Doc <one>', url: 'https://example.org/one', license: 'CC0' }, bm25: 9, relevance: 'high', span_ids: [0],
+        snippets: [{ span_id: 0, before: 'x ', match: 'The cat sat on', after: ' y' }] },
+      { id: 'd2', source: 'books', metadata: {}, bm25: 5, relevance: 'medium', span_ids: [0],
+        snippets: [{ span_id: 0, before: '', match: 'The cat sat on', after: '' }] },
+      // d1 again for another span: must be grouped into the first card.
+      { id: 'd1', source: 'web', metadata: { title: 'Doc <one>' }, bm25: 7, relevance: 'high', span_ids: [1],
+        snippets: [{ span_id: 1, before: 'the cat ', match: 'sat on the mat.', after: '' }] },
+      { id: 'd3', source: null, metadata: { url: 'javascript:alert(1)' }, bm25: 1, relevance: 'low', span_ids: [2], snippets: [] },
+    ],
+    timing_ms: { total: 3.5 },
+  };
+  const INDEXES = [
+    { name: 'alpha', tokenizer: 'gpt2', token_width: 2, shards: 2, tokens: 1000, documents: 10, built_at: '2025-01-01T00:00:00Z' },
+    { name: 'beta', tokenizer: 'llama', token_width: 4, shards: 1, tokens: 2000, documents: 20, built_at: '2025-01-02T00:00:00Z' },
+  ];
+  const EXAMPLES = [{ title: 'Cats', prompt: 'Tell me about cats', response: RESPONSE }];
+
+  async function cannedPage(hash = '', { examples = EXAMPLES, indexes = INDEXES } = {}) {
+    const page = await browser.context.newPage();
+    page.errors = [];
+    page.on('pageerror', (err) => page.errors.push(String(err)));
+    page.traceBodies = [];
+    await page.route('**/api/v1/**', async (route) => {
+      const url = new URL(route.request().url());
+      const json = (status, body) => route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
+      if (url.pathname.endsWith('/api/v1/indexes')) return json(200, { indexes });
+      if (url.pathname.endsWith('/api/v1/examples')) return json(200, { examples });
+      if (url.pathname.endsWith('/api/v1/trace')) {
+        page.traceBodies.push(route.request().postDataJSON());
+        return json(200, TRACE);
+      }
+      if (url.pathname.endsWith('/api/v1/documents/d2')) {
+        return json(404, { error: { code: 'not_found', message: 'No document with id d2.' } });
+      }
+      if (url.pathname.includes('/api/v1/documents/')) {
+        return json(200, { id: 'd1', source: 'web', metadata: { title: 'Doc <one>' }, text: `${'filler text. '.repeat(400)}The cat sat on the mat. The end.`, truncated: true });
+      }
+      return json(404, { error: { code: 'not_found', message: 'nope' } });
+    });
+    await page.goto(`${BASE}/${hash}`);
+    await page.waitForFunction(() => document.documentElement.classList.contains('js-ready'));
+    return page;
+  }
+
+  test('example buttons fill the fields and trace; overlapping spans merge; documents group', async () => {
+    const page = await cannedPage();
+    await page.waitForSelector('#examples:not([hidden]) .chip-btn');
+    // Two indexes: the picker is shown and its choice is sent.
+    await page.waitForSelector('#trace-index-field:not([hidden])');
+    await page.selectOption('#trace-index', 'beta');
+    await page.click('#examples .chip-btn >> text=Cats');
+    await waitTraceDone(page);
+    assert.equal(await page.inputValue('#response'), RESPONSE);
+    assert.equal(await page.inputValue('#prompt'), 'Tell me about cats');
+    assert.deepEqual(page.traceBodies.at(-1), { response: RESPONSE, prompt: 'Tell me about cats', index: 'beta' });
+
+    const hls = await page.$$eval('#output .hl', (els) => els.map((e) => [e.textContent, e.dataset.relevance, e.dataset.spanIds]));
+    assert.deepEqual(hls, [['The cat sat on the mat.', 'high', '0,1'], ['ran far away', 'low', '2']]);
+    assert.equal(await page.textContent('#output'), RESPONSE);
+
+    const cards = await docCards(page);
+    assert.deepEqual(cards.map((c) => c.id), ['d1', 'd2', 'd3']);
+    assert.equal(cards[0].spanIds, '0,1');
+    assert.equal(cards[0].title, 'Doc <one>', 'metadata is shown as text, not markup');
+    assert.deepEqual(cards[0].marks, ['The cat sat on', 'sat on the mat.']);
+    assert.equal(await page.locator('#doc-list .doc-card[data-doc-id="d3"] a').count(), 0, 'unsafe URLs are not linked');
+    assert.equal(await page.getAttribute('#doc-list .doc-card[data-doc-id="d1"] .doc-title a', 'href'), 'https://example.org/one');
+    assert.match(await page.textContent('#doc-list .doc-card[data-doc-id="d1"]'), /CC0/);
+
+    // Merged span -> documents of both spans; the low span -> only d3.
+    await page.locator('#output .hl').nth(0).click();
+    assert.deepEqual((await docCards(page)).map((c) => c.id), ['d1', 'd2']);
+    assert.match(await page.textContent('#docs-count'), /2 of 3/);
+    await page.locator('#output .hl').nth(1).click();
+    assert.deepEqual((await docCards(page)).map((c) => c.id), ['d3']);
+    await page.locator('#output .hl').nth(1).click();
+    assert.equal((await docCards(page)).length, 3);
+
+    // Tooltip of the merged span lists both spans.
+    await page.locator('#output .hl').nth(0).focus();
+    await page.waitForSelector('#span-tooltip:not([hidden])');
+    assert.match(await page.textContent('#span-tooltip'), /2 overlapping spans/);
+
+    // Document view: the span texts are marked, the first one is in view, truncation noted.
+    await page.locator('#doc-list .doc-card[data-doc-id="d1"] .view-btn').click();
+    await page.waitForSelector('#doc-dialog[open] #doc-dialog-body[aria-busy="false"]');
+    assert.deepEqual(await page.$$eval('#doc-dialog-body mark', (m) => m.map((x) => x.textContent)), ['The cat sat on the mat.']);
+    assert.match(await page.textContent('#doc-dialog-body'), /cut short/);
+    const inView = await page.evaluate(() => {
+      const b = document.getElementById('doc-dialog-body').getBoundingClientRect();
+      const m = document.querySelector('#doc-dialog-body mark').getBoundingClientRect();
+      return m.top >= b.top && m.bottom <= b.bottom;
+    });
+    assert.ok(inView, 'scrolled to the first match');
+    await page.keyboard.press('Escape');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  test('browser history restores earlier traces', async () => {
+    const page = await cannedPage();
+    await page.fill('#response', 'first text here');
+    await page.click('#trace-btn');
+    await waitTraceDone(page);
+    await page.fill('#response', RESPONSE);
+    await page.click('#trace-btn');
+    await waitTraceDone(page);
+    await page.goBack();
+    await page.waitForFunction(() => document.getElementById('response').value === 'first text here');
+    await waitTraceDone(page);
+    assert.equal(page.traceBodies.at(-1).response, 'first text here');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  test('one index and no examples: the picker and the examples are hidden', async () => {
+    const page = await cannedPage('', { examples: [], indexes: INDEXES.slice(0, 1) });
+    await page.waitForFunction(() => document.getElementById('trace-index').options.length === 1);
+    assert.equal(await page.isVisible('#trace-index'), false);
+    assert.equal(await page.isVisible('#examples'), false);
+    await fillAndTrace(page, { response: RESPONSE });
+    await waitTraceDone(page);
+    assert.deepEqual(page.traceBodies.at(-1), { response: RESPONSE }, 'no index sent when only one is served');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  test('a document that cannot be loaded shows an error in the dialog', async () => {
+    const page = await cannedPage(traceHash({ response: RESPONSE }));
+    await waitTraceDone(page);
+    const [req] = await Promise.all([
+      page.waitForRequest((r) => r.url().includes('/api/v1/documents/')),
+      page.locator('#doc-list .doc-card[data-doc-id="d2"] .view-btn').click(),
+    ]);
+    assert.equal(new URL(req.url()).searchParams.get('index'), 'alpha', 'the traced index is passed on');
+    await page.waitForSelector('#doc-dialog-error:not(:empty)');
+    assert.match(await page.textContent('#doc-dialog-error'), /Could not load the document[\s\S]*No document with id d2/);
+    await page.click('#doc-dialog-close');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+});
