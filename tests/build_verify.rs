@@ -100,14 +100,14 @@ fn cli_index_verify_stats_count_spans_trace_doc_takedown() {
         "--index",
         outs,
         "--text",
-        "They said it was the best of times, truly.",
+        "They said it was the worst of times, truly.",
         "--json",
     ]))
     .unwrap();
     assert!(s["spans"].as_array().unwrap().iter().any(|x| x["text"]
         .as_str()
         .unwrap()
-        .contains("it was the best of times")));
+        .contains("it was the worst of times")));
     let t: serde_json::Value = serde_json::from_str(&run(&[
         "trace",
         "--index",

@@ -4,6 +4,7 @@ mod support;
 
 mod bad_input;
 mod build_verify;
+mod contamination;
 mod corruption;
 mod oracle;
 mod server_api;

@@ -1,5 +1,6 @@
 //! The subcommands.
 
+mod contamination;
 mod count;
 mod doc;
 mod index;
@@ -49,6 +50,8 @@ enum Command {
     Trace(trace::Args),
     /// Show a document by external id.
     Doc(doc::Args),
+    /// Check benchmark items for contamination (GPT-3, PaLM, Llama 2, GPT-4, 50-char substrings).
+    Contamination(contamination::Args),
     /// Manage documents taken down from results (no rebuild needed).
     Takedown(takedown::Args),
     /// Serve the web page and the HTTP API.
@@ -69,6 +72,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Spans(a) => spans::run(a),
         Command::Trace(a) => trace::run(a),
         Command::Doc(a) => doc::run(a),
+        Command::Contamination(a) => contamination::run(a),
         Command::Takedown(a) => takedown::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Demo(a) => serve::run_demo(a),

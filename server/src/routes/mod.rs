@@ -1,5 +1,6 @@
 //! The routes: one file per endpoint group.
 
+mod contamination;
 mod count;
 mod documents;
 mod info;
@@ -22,6 +23,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/trace", post(trace::trace))
         .route("/api/v1/spans", post(spans::spans))
         .route("/api/v1/count", post(count::count))
+        .route("/api/v1/contamination", post(contamination::contamination))
         .route("/api/v1/documents/{*id}", get(documents::document))
         .route("/api/v1/search", post(search::search))
         .route("/api/v1/indexes", get(info::indexes))

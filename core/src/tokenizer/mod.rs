@@ -4,6 +4,8 @@
 //! tokenizer file it was built with, so a query can never be tokenized differently from the
 //! corpus.
 
+mod fast_bpe;
+
 use crate::error::{Error, Result};
 use crate::token::TokenWidth;
 use sha2::{Digest, Sha256};
@@ -31,6 +33,7 @@ pub struct HfTokenizer {
     vocab_size: u32,
     word_start: Vec<bool>,
     sha256: String,
+    fast: Option<fast_bpe::FastBpe>,
 }
 
 /// Python's `string.whitespace + string.punctuation`: the bytes that begin a word in byte mode.
@@ -61,11 +64,15 @@ impl TextTokenizer {
                 }
             })
             .collect();
+        let fast = serde_json::from_slice(bytes)
+            .ok()
+            .and_then(|json| fast_bpe::FastBpe::detect(&json));
         Ok(TextTokenizer::Hf(Box::new(HfTokenizer {
             inner,
             vocab_size,
             word_start,
             sha256: sha256_hex(bytes),
+            fast,
         })))
     }
 
@@ -107,12 +114,34 @@ impl TextTokenizer {
     pub fn encode_ids(&self, text: &str) -> Result<Vec<u32>> {
         match self {
             TextTokenizer::Bytes => Ok(text.bytes().map(u32::from).collect()),
+            TextTokenizer::Hf(h) => match &h.fast {
+                Some(fast) => fast
+                    .encode(h.inner.get_model(), text)
+                    .map_err(Error::Tokenizer),
+                None => h
+                    .inner
+                    .encode_fast(text, false)
+                    .map(|e| e.get_ids().to_vec())
+                    .map_err(|e| Error::Tokenizer(e.to_string())),
+            },
+        }
+    }
+
+    /// Tokenizes with the full HuggingFace pipeline even where a fast path exists (reference).
+    pub fn encode_ids_reference(&self, text: &str) -> Result<Vec<u32>> {
+        match self {
+            TextTokenizer::Bytes => self.encode_ids(text),
             TextTokenizer::Hf(h) => h
                 .inner
                 .encode_fast(text, false)
                 .map(|e| e.get_ids().to_vec())
                 .map_err(|e| Error::Tokenizer(e.to_string())),
         }
+    }
+
+    /// Whether the fast byte-level BPE path is in use.
+    pub fn has_fast_path(&self) -> bool {
+        matches!(self, TextTokenizer::Hf(h) if h.fast.is_some())
     }
 
     /// Tokenizes `text` with byte offsets into it (no special tokens added).

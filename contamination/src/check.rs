@@ -1,0 +1,895 @@
+//! Checking one item under every requested definition.
+
+use crate::method::*;
+use crate::Item;
+use anyhow::{bail, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+use verbatim_core::normalize::{self, Normalization};
+use verbatim_core::query::Occurrences;
+use verbatim_core::{DocLocation, Index};
+
+/// How items are checked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckOptions {
+    /// Definitions to apply, in report order.
+    pub methods: Vec<Method>,
+    /// Llama 2 skip-gram budget: mismatching token positions allowed inside one match
+    /// (0 = exact matches only; the paper's variant uses 4).
+    pub llama2_skip: usize,
+    /// Example documents kept per method for items that are not clean.
+    pub examples: usize,
+    /// Matched spans (n-grams, substrings, token runs) kept per method.
+    pub max_spans: usize,
+    /// Context of a snippet, characters (side indexes) each side of the match; the main index
+    /// uses a quarter as many tokens.
+    pub snippet_chars: usize,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            methods: Method::ALL.to_vec(),
+            llama2_skip: 0,
+            examples: 3,
+            max_spans: 10,
+            snippet_chars: 100,
+        }
+    }
+}
+
+/// A window of a corpus document around a match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snippet {
+    /// Text before the match.
+    pub before: String,
+    /// The matched text (normalised for side-index methods).
+    #[serde(rename = "match")]
+    pub matched: String,
+    /// Text after the match.
+    pub after: String,
+}
+
+/// A corpus document that contains part of an item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Example {
+    /// External id of the document.
+    pub id: String,
+    /// Its global number in the main index.
+    pub doc_no: u64,
+    /// Its source, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Where the item's text occurs in it.
+    pub snippet: Snippet,
+}
+
+/// An item's result under one method.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MethodResult {
+    /// The definition.
+    pub method: Method,
+    /// Share of units found (n-grams, substrings, tokens covered), in [0, 1].
+    pub score: f64,
+    /// The verdict.
+    pub label: Label,
+    /// Units checked: distinct n-grams (`gpt3`, `palm`), distinct substrings (`gpt4`,
+    /// `substr50`) or tokens (`llama2`).
+    pub units: usize,
+    /// Units found (tokens covered for `llama2`).
+    pub matched: usize,
+    /// `gpt3` only: n-grams found in more than 10 documents, ignored as too common.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<usize>,
+    /// The matched units (capped at `max_spans`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spans: Vec<String>,
+    /// Documents holding matches (items that are not clean only; capped at `examples`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<Example>,
+    /// How an edge case was handled (e.g. an item shorter than n).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Time spent, not serialized.
+    #[serde(skip)]
+    pub elapsed: Duration,
+}
+
+/// An item's results under every method.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemResult {
+    /// The item's benchmark.
+    pub bench: String,
+    /// The item's id.
+    pub id: String,
+    /// Words of the item (`words` normalisation).
+    pub words: usize,
+    /// One result per method, in the order asked.
+    pub methods: Vec<MethodResult>,
+    /// Time of the words-side-index searches shared by gpt3, palm and substr50 (not
+    /// serialized).
+    #[serde(skip)]
+    pub shared_elapsed: Duration,
+}
+
+impl ItemResult {
+    /// The result of `m`, if checked.
+    pub fn get(&self, m: Method) -> Option<&MethodResult> {
+        self.methods.iter().find(|r| r.method == m)
+    }
+
+    /// The worst label over all methods.
+    pub fn worst(&self) -> Label {
+        self.methods
+            .iter()
+            .map(|r| r.label)
+            .max()
+            .unwrap_or(Label::Clean)
+    }
+}
+
+/// Checks items against one index.
+pub struct Checker<'a> {
+    index: &'a Index,
+    words: Option<&'a Index>,
+    alnum: Option<&'a Index>,
+    opts: CheckOptions,
+}
+
+/// A hit in a side index: `(shard, position, document, match length)`.
+type Hit = (usize, usize, DocLocation, usize);
+
+fn bytes_query(s: &str) -> Vec<u32> {
+    s.bytes().map(u32::from).collect()
+}
+
+/// Whether `q` occurs: one lower-bound search per shard instead of the two of `count`.
+fn present(ix: &Index, q: &[u32]) -> bool {
+    !q.is_empty() && ix.longest_prefix_match(q) >= q.len()
+}
+
+/// `" w1 w2 ... wn "`: the exact words-side-index query of a word sequence.
+fn framed(words: &[String]) -> String {
+    let mut s = String::with_capacity(words.iter().map(|w| w.len() + 1).sum::<usize>() + 1);
+    s.push(' ');
+    for w in words {
+        s.push_str(w);
+        s.push(' ');
+    }
+    s
+}
+
+/// Longest-prefix-match lengths of `q` at ascending `starts`, computed only where needed.
+///
+/// If `q[a..a+k]` occurs, so does `q[b..a+k]` for `a < b`, hence
+/// `LPM(a) <= LPM(b) + (b - a)`. Walking right to left, a start whose bound is already below
+/// `need(i)` cannot reach `need(i)` and is not searched (`None`); the answer "does
+/// `q[s..s+need]` occur" stays exact while most searches in text absent from the corpus are
+/// skipped.
+pub(crate) fn sparse_lpm(
+    ix: &Index,
+    q: &[u32],
+    starts: &[usize],
+    need: impl Fn(usize) -> usize,
+) -> Vec<Option<usize>> {
+    let mut out = vec![None; starts.len()];
+    let mut last: Option<(usize, usize)> = None;
+    for i in (0..starts.len()).rev() {
+        let s = starts[i];
+        if let Some((p, l)) = last {
+            if l + (p - s) < need(i) {
+                continue;
+            }
+        }
+        let l = ix.longest_prefix_match(&q[s..]);
+        out[i] = Some(l);
+        last = Some((s, l));
+    }
+    out
+}
+
+/// One pass of searches over the words side index serving every word-level method of an
+/// item: longest-prefix-match lengths at the space before each word (n-gram queries
+/// `" w1 ... wn "`) and right after it (50-character substrings), searched only where the
+/// bound of [`sparse_lpm`] leaves the answer open.
+pub(crate) struct WordsSearch {
+    /// `" w1 w2 ... wn "`.
+    norm: String,
+    /// Byte offset of the space before each word, then of the final space.
+    ws: Vec<usize>,
+    /// LPM at `ws[i]` (`None`: provably below every length asked there).
+    at_space: Vec<Option<usize>>,
+    /// LPM at `ws[i] + 1` (`None`: provably below 50).
+    at_word: Vec<Option<usize>>,
+}
+
+impl WordsSearch {
+    /// Searches for word n-grams of the lengths in `ns` and, with `substrings`, for the
+    /// 50-character substrings at word starts.
+    pub(crate) fn new(
+        side: &Index,
+        words: &[String],
+        ns: &[usize],
+        substrings: bool,
+    ) -> WordsSearch {
+        let norm = framed(words);
+        let mut ws = Vec::with_capacity(words.len() + 1);
+        let mut p = 0usize;
+        for w in words {
+            ws.push(p);
+            p += w.len() + 1;
+        }
+        ws.push(p);
+        let nw = words.len();
+        // (position, need, slot): slot 2i = at_space[i], 2i + 1 = at_word[i].
+        let mut pos = Vec::with_capacity(2 * nw);
+        let mut need = Vec::with_capacity(2 * nw);
+        let mut slot = Vec::with_capacity(2 * nw);
+        for i in 0..nw {
+            let n_need = ns
+                .iter()
+                .filter(|&&n| i + n <= nw)
+                .map(|&n| ws[i + n] + 1 - ws[i])
+                .min();
+            if let Some(k) = n_need {
+                pos.push(ws[i]);
+                need.push(k);
+                slot.push(2 * i);
+            }
+            if substrings && ws[i] + 1 + SUBSTR_LEN <= norm.len() {
+                pos.push(ws[i] + 1);
+                need.push(SUBSTR_LEN);
+                slot.push(2 * i + 1);
+            }
+        }
+        let q = bytes_query(&norm);
+        let lpm = sparse_lpm(side, &q, &pos, |i| need[i]);
+        let mut at_space = vec![None; nw];
+        let mut at_word = vec![None; nw];
+        for (k, l) in lpm.into_iter().enumerate() {
+            if slot[k] % 2 == 0 {
+                at_space[slot[k] / 2] = l;
+            } else {
+                at_word[slot[k] / 2] = l;
+            }
+        }
+        WordsSearch {
+            norm,
+            ws,
+            at_space,
+            at_word,
+        }
+    }
+
+    /// The distinct word n-grams in order of first appearance, framed, each with whether it
+    /// occurs. An item shorter than `n` words gives its whole word sequence as its single
+    /// n-gram (and `true`).
+    pub(crate) fn ngrams(&self, side: &Index, n: usize) -> (Vec<(String, bool)>, bool) {
+        let nw = self.at_space.len();
+        if nw == 0 {
+            return (Vec::new(), false);
+        }
+        if nw < n {
+            let p = present(side, &bytes_query(&self.norm));
+            return (vec![(self.norm.clone(), p)], true);
+        }
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for i in 0..=nw - n {
+            let (a, b) = (self.ws[i], self.ws[i + n] + 1);
+            let g = &self.norm[a..b];
+            if seen.insert(g) {
+                out.push((g.to_string(), self.at_space[i].is_some_and(|l| l >= b - a)));
+            }
+        }
+        (out, false)
+    }
+
+    /// The distinct 50-character substrings starting at word starts, in order, each with
+    /// whether it occurs; a text of fewer than 50 characters (framing spaces excluded) gives
+    /// itself (and `true`).
+    pub(crate) fn substrings(&self, side: &Index) -> (Vec<(String, bool)>, bool) {
+        let inner = self.norm.trim_matches(' ');
+        if inner.is_empty() {
+            return (Vec::new(), false);
+        }
+        if inner.len() < SUBSTR_LEN {
+            let p = present(side, &bytes_query(inner));
+            return (vec![(inner.to_string(), p)], true);
+        }
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for (i, &w) in self.ws[..self.at_word.len()].iter().enumerate() {
+            let st = w + 1;
+            if st + SUBSTR_LEN > self.norm.len() {
+                break;
+            }
+            let sub = &self.norm[st..st + SUBSTR_LEN];
+            if seen.insert(sub) {
+                out.push((
+                    sub.to_string(),
+                    self.at_word[i].is_some_and(|l| l >= SUBSTR_LEN),
+                ));
+            }
+        }
+        (out, false)
+    }
+}
+
+/// FNV-1a, 64 bits: the stable seed of an item id.
+fn fnv1a(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// splitmix64: a small, stable pseudo-random generator.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0), by rejection.
+    fn below(&mut self, n: u64) -> u64 {
+        let zone = u64::MAX - u64::MAX % n;
+        loop {
+            let x = self.next();
+            if x < zone {
+                return x % n;
+            }
+        }
+    }
+}
+
+/// The GPT-4 samples of an item: start offsets of up to 3 distinct 50-character windows of
+/// the alnum text of length `len`, drawn with a generator seeded by the item id.
+pub(crate) fn gpt4_starts(id: &str, len: usize) -> Vec<usize> {
+    if len <= SUBSTR_LEN {
+        return if len == 0 { Vec::new() } else { vec![0] };
+    }
+    let positions = (len - SUBSTR_LEN + 1) as u64;
+    if positions <= GPT4_SAMPLES as u64 {
+        return (0..positions as usize).collect();
+    }
+    let mut rng = SplitMix(fnv1a(id));
+    let mut out: Vec<usize> = Vec::with_capacity(GPT4_SAMPLES);
+    while out.len() < GPT4_SAMPLES {
+        let p = rng.below(positions) as usize;
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The GPT-4 samples of an item: up to 3 distinct 50-character substrings of its alnum text
+/// (the whole text when shorter), at offsets drawn by a generator seeded with the item id.
+pub fn gpt4_samples(id: &str, text: &str) -> Vec<String> {
+    let a = Normalization::Alnum.apply(text);
+    gpt4_starts(id, a.len())
+        .into_iter()
+        .map(|s| a[s..(s + SUBSTR_LEN).min(a.len())].to_string())
+        .collect()
+}
+
+impl<'a> Checker<'a> {
+    /// A checker for `index` using its own side indexes; fails when a requested method needs
+    /// a side index it lacks.
+    pub fn new(index: &'a Index, opts: CheckOptions) -> Result<Checker<'a>> {
+        Self::with_side_indexes(
+            index,
+            index.side(Normalization::Words),
+            index.side(Normalization::Alnum),
+            opts,
+        )
+    }
+
+    /// A checker for `index` with side indexes opened separately (e.g. `OTHER/side/words` of
+    /// a `--tokenizer bytes` build of the same corpus). Each must carry its normalisation and
+    /// hold as many documents as the main index.
+    pub fn with_side_indexes(
+        index: &'a Index,
+        words: Option<&'a Index>,
+        alnum: Option<&'a Index>,
+        opts: CheckOptions,
+    ) -> Result<Checker<'a>> {
+        if opts.methods.is_empty() {
+            bail!("no contamination method chosen");
+        }
+        for (side, want) in [(words, Normalization::Words), (alnum, Normalization::Alnum)] {
+            let Some(side) = side else { continue };
+            if side.manifest().normalization != Some(want) {
+                bail!(
+                    "{} is not a `{}` side index (its manifest records normalisation {:?})",
+                    side.dir().display(),
+                    want.name(),
+                    side.manifest().normalization
+                );
+            }
+            if side.manifest().documents != index.manifest().documents {
+                bail!(
+                    "the `{}` side index {} holds {} documents but the index {} holds {}: \
+                     they were not built from the same corpus",
+                    want.name(),
+                    side.dir().display(),
+                    side.manifest().documents,
+                    index.dir().display(),
+                    index.manifest().documents
+                );
+            }
+        }
+        let mut missing: Vec<String> = Vec::new();
+        for m in &opts.methods {
+            let have = match m.side_index() {
+                Some(Normalization::Words) => words.is_some(),
+                Some(Normalization::Alnum) => alnum.is_some(),
+                None => true,
+            };
+            if !have {
+                let side = m.side_index().map_or("", |s| s.name());
+                missing.push(format!("{m} needs the `{side}` side index"));
+            }
+        }
+        if !missing.is_empty() {
+            bail!(
+                "index {} cannot answer every method asked: {}. Rebuild it with \
+                 `verbatim index ... --side-indexes words,alnum` (or pass side indexes of the \
+                 same corpus with --side-index DIR), or choose other methods with --method \
+                 (llama2 needs no side index)",
+                index.dir().display(),
+                missing.join("; ")
+            );
+        }
+        Ok(Checker {
+            index,
+            words,
+            alnum,
+            opts,
+        })
+    }
+
+    /// The options.
+    pub fn options(&self) -> &CheckOptions {
+        &self.opts
+    }
+
+    /// The index checked against.
+    pub fn index(&self) -> &Index {
+        self.index
+    }
+
+    /// Checks one item under every method.
+    pub fn check(&self, item: &Item) -> ItemResult {
+        let words: Vec<String> = normalize::words(&item.text).collect();
+        let ms = &self.opts.methods;
+        let mut ns = Vec::new();
+        if ms.contains(&Method::Gpt3) {
+            ns.push(GPT3_N);
+        }
+        if ms.contains(&Method::Palm) {
+            ns.push(PALM_N);
+        }
+        let substrings = ms.contains(&Method::Substr50);
+        let t = Instant::now();
+        let shared = match self.words {
+            Some(side) if !ns.is_empty() || substrings => {
+                Some(WordsSearch::new(side, &words, &ns, substrings))
+            }
+            _ => None,
+        };
+        let shared_elapsed = t.elapsed();
+        let methods = ms
+            .iter()
+            .map(|&m| {
+                let t = Instant::now();
+                let ws = shared.as_ref();
+                let mut r = match m {
+                    Method::Gpt3 => self.gpt3(&words, ws.expect("words side index")),
+                    Method::Palm => self.palm(&words, ws.expect("words side index")),
+                    Method::Llama2 => self.llama2(&item.text),
+                    Method::Gpt4 => self.gpt4(&item.id, &item.text),
+                    Method::Substr50 => self.substr50(ws.expect("words side index")),
+                };
+                r.elapsed = t.elapsed();
+                r
+            })
+            .collect();
+        ItemResult {
+            bench: item.bench.clone(),
+            id: item.id.clone(),
+            words: words.len(),
+            methods,
+            shared_elapsed,
+        }
+    }
+
+    fn result(&self, method: Method, units: usize, matched: usize) -> MethodResult {
+        let score = if units == 0 {
+            0.0
+        } else {
+            matched as f64 / units as f64
+        };
+        MethodResult {
+            method,
+            score,
+            label: method.label(score, matched),
+            units,
+            matched,
+            ignored: None,
+            spans: Vec::new(),
+            examples: Vec::new(),
+            note: None,
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    /// Up to `limit + 1` occurrences in distinct documents (the first of each).
+    fn distinct_docs(&self, ix: &Index, occ: &Occurrences, len: usize, limit: usize) -> Vec<Hit> {
+        let mut out: Vec<Hit> = Vec::new();
+        for rank in 0..occ.count() {
+            let Some((shard, pos, loc)) = ix.occurrence(occ, rank) else {
+                break;
+            };
+            if !out.iter().any(|h| h.2.doc_no == loc.doc_no) {
+                out.push((shard, pos, loc, len));
+                if out.len() > limit {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// An example from a side-index hit: the document is found in the main index by its
+    /// external id (side indexes keep the ids), and the snippet is the normalised text.
+    fn side_example(&self, side: &Index, hit: Hit) -> Option<Example> {
+        let (shard, pos, loc, len) = hit;
+        let rec = side.doc_record(loc).ok()?;
+        let main = self.index.doc_by_id(&rec.id)?; // None when taken down
+        let sn = side.snippet(shard, pos, len, self.opts.snippet_chars);
+        Some(Example {
+            id: rec.id,
+            doc_no: main.doc_no,
+            source: rec.source,
+            snippet: Snippet {
+                before: sn.before,
+                matched: sn.matched,
+                after: sn.after,
+            },
+        })
+    }
+
+    /// Examples for matched side-index units: up to `examples` distinct documents.
+    fn side_examples(&self, side: &Index, units: &[String]) -> Vec<Example> {
+        let k = self.opts.examples;
+        let mut out: Vec<Example> = Vec::new();
+        for u in units.iter().take(4 * k.max(1)) {
+            if out.len() >= k {
+                break;
+            }
+            let q = bytes_query(u);
+            let occ = side.find(&q);
+            for hit in self.distinct_docs(side, &occ, q.len(), k) {
+                if out.len() >= k {
+                    break;
+                }
+                if out.iter().any(|e| e.doc_no == hit.2.doc_no) {
+                    continue;
+                }
+                if let Some(e) = self.side_example(side, hit) {
+                    if !out.iter().any(|x| x.id == e.id) {
+                        out.push(e);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn cap_spans(&self, units: &[String]) -> Vec<String> {
+        units
+            .iter()
+            .take(self.opts.max_spans)
+            .map(|u| u.trim_matches(' ').to_string())
+            .collect()
+    }
+
+    /// GPT-3: distinct word 13-grams; one found in 1..=10 distinct documents contaminates,
+    /// one found in more is ignored.
+    fn gpt3(&self, words: &[String], ws: &WordsSearch) -> MethodResult {
+        let side = self.words.expect("checked in new");
+        let (grams, short) = ws.ngrams(side, GPT3_N);
+        let mut matched_units: Vec<String> = Vec::new();
+        let mut hits: Vec<Hit> = Vec::new();
+        let mut ignored = 0usize;
+        for (g, found) in &grams {
+            if !found {
+                continue;
+            }
+            let q = bytes_query(g);
+            let occ = side.find(&q);
+            let docs = self.distinct_docs(side, &occ, q.len(), GPT3_MAX_DOCS);
+            if docs.len() > GPT3_MAX_DOCS {
+                ignored += 1;
+                continue;
+            }
+            matched_units.push(g.clone());
+            if hits.len() < 4 * self.opts.examples {
+                hits.extend(docs);
+            }
+        }
+        let mut r = self.result(Method::Gpt3, grams.len(), matched_units.len());
+        r.ignored = Some(ignored);
+        r.spans = self.cap_spans(&matched_units);
+        if r.label != Label::Clean {
+            for h in hits {
+                if r.examples.len() >= self.opts.examples {
+                    break;
+                }
+                if let Some(e) = self.side_example(side, h) {
+                    if !r.examples.iter().any(|x| x.id == e.id) {
+                        r.examples.push(e);
+                    }
+                }
+            }
+        }
+        if short {
+            r.note = Some(format!(
+                "shorter than {GPT3_N} words: its whole word sequence ({} words) is the single n-gram",
+                words.len()
+            ));
+        } else if words.is_empty() {
+            r.note = Some("no words: nothing to match".into());
+        }
+        r
+    }
+
+    /// PaLM: share of distinct word 8-grams found; dirty from 70%.
+    fn palm(&self, words: &[String], ws: &WordsSearch) -> MethodResult {
+        let side = self.words.expect("checked in new");
+        let (grams, short) = ws.ngrams(side, PALM_N);
+        let found: Vec<String> = grams.iter().filter(|g| g.1).map(|g| g.0.clone()).collect();
+        let mut r = self.result(Method::Palm, grams.len(), found.len());
+        r.spans = self.cap_spans(&found);
+        if r.label != Label::Clean {
+            r.examples = self.side_examples(side, &found);
+        }
+        if short {
+            r.note = Some(format!(
+                "shorter than {PALM_N} words: its whole word sequence ({} words) is the single n-gram",
+                words.len()
+            ));
+        } else if words.is_empty() {
+            r.note = Some("no words: nothing to match".into());
+        }
+        r
+    }
+
+    /// infini-gram mini: share of distinct 50-character substrings of the words-normalised
+    /// text, one starting at each word, that occur.
+    fn substr50(&self, ws: &WordsSearch) -> MethodResult {
+        let side = self.words.expect("checked in new");
+        let (subs, short) = ws.substrings(side);
+        let found: Vec<String> = subs.iter().filter(|s| s.1).map(|s| s.0.clone()).collect();
+        let mut r = self.result(Method::Substr50, subs.len(), found.len());
+        r.spans = self.cap_spans(&found);
+        if r.label != Label::Clean {
+            r.examples = self.side_examples(side, &found);
+        }
+        if short {
+            r.note = Some(format!(
+                "normalised text shorter than {SUBSTR_LEN} characters: the whole text is the single substring"
+            ));
+        }
+        r
+    }
+
+    /// GPT-4: 3 random 50-character substrings of the alnum text (seeded by the item id);
+    /// any found contaminates.
+    fn gpt4(&self, id: &str, text: &str) -> MethodResult {
+        let side = self.alnum.expect("checked in new");
+        let a = Normalization::Alnum.apply(text);
+        let subs = gpt4_samples(id, text);
+        let found: Vec<String> = subs
+            .iter()
+            .filter(|s| present(side, &bytes_query(s)))
+            .cloned()
+            .collect();
+        let mut r = self.result(Method::Gpt4, subs.len(), found.len());
+        r.spans = self.cap_spans(&found);
+        if r.label != Label::Clean {
+            r.examples = self.side_examples(side, &found);
+        }
+        if !a.is_empty() && a.len() < SUBSTR_LEN {
+            r.note = Some(format!(
+                "fewer than {SUBSTR_LEN} alphanumeric characters ({}): the whole text is the single sample",
+                a.len()
+            ));
+        }
+        r
+    }
+
+    /// Llama 2: share of tokens covered by matches longer than 10 tokens (with the skip
+    /// budget, aligned matches with at most `llama2_skip` mismatching positions).
+    fn llama2(&self, text: &str) -> MethodResult {
+        let ids = match self.index.tokenizer().encode_ids(text) {
+            Ok(ids) => ids,
+            Err(e) => {
+                let mut r = self.result(Method::Llama2, 0, 0);
+                r.note = Some(format!("cannot tokenize: {e}"));
+                return r;
+            }
+        };
+        let n = ids.len();
+        let skip = self.opts.llama2_skip;
+        let mut covered = vec![false; n];
+        // (start, end, exact prefix length, aligned corpus position if extended)
+        let mut matches: Vec<(usize, usize, usize, Option<(usize, usize)>)> = Vec::new();
+        // A chain needs 10 exact tokens first (skip budget) or one match of 11 (no budget).
+        let need = if skip > 0 {
+            LLAMA2_MIN_LEN
+        } else {
+            LLAMA2_MIN_LEN + 1
+        };
+        let starts: Vec<usize> = (0..n).collect();
+        let lpm = sparse_lpm(self.index, &ids, &starts, |_| need);
+        for l in 0..n {
+            let Some(exact) = lpm[l] else {
+                continue;
+            };
+            let mut end = l + exact;
+            let mut at = None;
+            if skip > 0 && exact >= LLAMA2_MIN_LEN && end < n {
+                let (e, p) = self.skip_extend(&ids, l, exact, skip);
+                if e > end {
+                    end = e;
+                    at = p;
+                }
+            }
+            if end - l > LLAMA2_MIN_LEN {
+                covered[l..end].iter_mut().for_each(|c| *c = true);
+                matches.push((l, end, exact, at));
+            }
+        }
+        let matched = covered.iter().filter(|&&c| c).count();
+        let mut r = self.result(Method::Llama2, n, matched);
+        // Spans: the covered runs.
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for (i, &c) in covered.iter().enumerate() {
+            if c {
+                match runs.last_mut() {
+                    Some(last) if last.1 == i => last.1 = i + 1,
+                    _ => runs.push((i, i + 1)),
+                }
+            }
+        }
+        let tok = self.index.tokenizer();
+        r.spans = runs
+            .iter()
+            .take(self.opts.max_spans)
+            .map(|&(a, b)| tok.decode(&ids[a..b]))
+            .collect();
+        if r.label != Label::Clean {
+            let ctx = (self.opts.snippet_chars / 4).max(1);
+            // The longest match of each run.
+            let mut best: Vec<(usize, usize, usize, Option<(usize, usize)>)> = Vec::new();
+            for &(a, b) in &runs {
+                if let Some(m) = matches
+                    .iter()
+                    .filter(|m| m.0 >= a && m.1 <= b)
+                    .max_by_key(|m| (m.1 - m.0, std::cmp::Reverse(m.0)))
+                {
+                    best.push(*m);
+                }
+            }
+            best.sort_by_key(|m| std::cmp::Reverse(m.1 - m.0));
+            for (l, end, exact, at) in best {
+                if r.examples.len() >= self.opts.examples {
+                    break;
+                }
+                let (shard, pos) = match at {
+                    Some(p) => p,
+                    None => {
+                        let occ = self.index.find(&ids[l..l + exact]);
+                        match self.index.occurrence(&occ, 0) {
+                            Some((s, p, _)) => (s, p),
+                            None => continue,
+                        }
+                    }
+                };
+                let loc = self.index.locate_position(shard, pos);
+                if self.index.is_taken_down(loc.doc_no)
+                    || r.examples.iter().any(|e| e.doc_no == loc.doc_no)
+                {
+                    continue;
+                }
+                let Ok(rec) = self.index.doc_record(loc) else {
+                    continue;
+                };
+                let sn = self.index.snippet(shard, pos, end - l, ctx);
+                r.examples.push(Example {
+                    id: rec.id,
+                    doc_no: loc.doc_no,
+                    source: rec.source,
+                    snippet: Snippet {
+                        before: sn.before,
+                        matched: sn.matched,
+                        after: sn.after,
+                    },
+                });
+            }
+        }
+        if n <= LLAMA2_MIN_LEN && n > 0 {
+            r.note = Some(format!(
+                "{n} tokens: no match can be longer than {LLAMA2_MIN_LEN} tokens"
+            ));
+        }
+        r
+    }
+
+    /// The skip-gram extension of the exact match `ids[l..l+exact]` (exact ≥ 10): over the
+    /// match's occurrences (all of them, or 64 evenly spaced ones when there are more), walk
+    /// the item and the corpus document in step past the match, allowing at most `skip`
+    /// mismatching positions; the match ends at its last agreeing token (no trailing
+    /// mismatches). Returns the furthest end and the corpus position reaching it.
+    fn skip_extend(
+        &self,
+        ids: &[u32],
+        l: usize,
+        exact: usize,
+        skip: usize,
+    ) -> (usize, Option<(usize, usize)>) {
+        const MAX_OCC: u64 = 64;
+        let occ = self.index.find(&ids[l..l + exact]);
+        let total = occ.count();
+        let n = ids.len();
+        let mut best = (l + exact, None);
+        let ranks: Vec<u64> = if total <= MAX_OCC {
+            (0..total).collect()
+        } else {
+            (0..MAX_OCC).map(|i| i * total / MAX_OCC).collect()
+        };
+        for rank in ranks {
+            let Some((shard, pos, loc)) = self.index.occurrence(&occ, rank) else {
+                continue;
+            };
+            let s = &self.index.shards()[shard];
+            let doc_end = s.doc_range(loc.local).end;
+            let want = n - l; // item tokens from l on
+            let avail = doc_end.saturating_sub(pos).min(want);
+            if avail <= exact {
+                continue;
+            }
+            let corpus = s.tokens().to_u32(pos + exact..pos + avail);
+            let mut mismatches = 0usize;
+            let mut last = exact; // length of the aligned match so far (ends on agreement)
+            for (j, &t) in corpus.iter().enumerate() {
+                if t == ids[l + exact + j] {
+                    last = exact + j + 1;
+                } else {
+                    mismatches += 1;
+                    if mismatches > skip {
+                        break;
+                    }
+                }
+            }
+            if l + last > best.0 {
+                best = (l + last, Some((shard, pos)));
+                if last == want {
+                    break;
+                }
+            }
+        }
+        best
+    }
+}

@@ -1,0 +1,308 @@
+//! Reading benchmark items: JSONL (plain, `.gz`, `.zst`), JSON arrays and CSV / TSV.
+//!
+//! Parquet is recognised but not read: the `parquet` crate (with Arrow) roughly doubles the
+//! build time of the workspace, so this build asks for a conversion instead (see
+//! [`PARQUET_UNSUPPORTED`]).
+
+use crate::Item;
+use anyhow::{bail, Context, Result};
+use serde_json::{Map, Value};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// How an input file is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON object per line (or one JSON array of objects).
+    Jsonl,
+    /// Comma-separated values with a header row (tab-separated for `.tsv`).
+    Csv,
+    /// Apache Parquet (not supported by this build).
+    Parquet,
+}
+
+impl Format {
+    /// Parses `jsonl`, `json`, `csv`, `tsv` or `parquet`.
+    pub fn from_name(s: &str) -> Option<Format> {
+        match s.to_ascii_lowercase().as_str() {
+            "jsonl" | "json" | "ndjson" => Some(Format::Jsonl),
+            "csv" | "tsv" => Some(Format::Csv),
+            "parquet" => Some(Format::Parquet),
+            _ => None,
+        }
+    }
+
+    /// The format a file name implies (compression suffixes ignored).
+    pub fn from_path(p: &Path) -> Option<Format> {
+        let name = p.file_name()?.to_string_lossy().to_ascii_lowercase();
+        let base = name
+            .strip_suffix(".gz")
+            .or_else(|| name.strip_suffix(".zst"))
+            .or_else(|| name.strip_suffix(".zstd"))
+            .unwrap_or(&name);
+        let ext = base.rsplit_once('.')?.1;
+        Format::from_name(ext)
+    }
+}
+
+/// The message given for Parquet inputs.
+pub const PARQUET_UNSUPPORTED: &str = "Parquet input is not supported by this build of verbatim \
+(the parquet crate was left out to keep build times short); convert the file to JSONL first, \
+e.g. `python -c \"import pandas as pd; pd.read_parquet('in.parquet').to_json('out.jsonl', \
+orient='records', lines=True)\"`, or `duckdb -c \"COPY (SELECT * FROM 'in.parquet') TO \
+'out.jsonl' (FORMAT JSON)\"`";
+
+/// Which fields make an item.
+#[derive(Debug, Clone)]
+pub struct InputOptions {
+    /// Force a format instead of guessing it from each file name.
+    pub format: Option<Format>,
+    /// The field holding the text (ignored with a template).
+    pub field: String,
+    /// A template such as `"{question} {choices}"`: each `{name}` is replaced by that field
+    /// (lists are joined with newlines); `{{` and `}}` are literal braces.
+    pub template: Option<String>,
+    /// The field holding the item id (default `id`; the record number when absent).
+    pub id_field: String,
+    /// The field naming the benchmark (default `bench`; the file name when absent).
+    pub group_field: String,
+}
+
+impl Default for InputOptions {
+    fn default() -> Self {
+        InputOptions {
+            format: None,
+            field: "text".into(),
+            template: None,
+            id_field: "id".into(),
+            group_field: "bench".into(),
+        }
+    }
+}
+
+/// What reading found besides the items.
+#[derive(Debug, Clone, Default)]
+pub struct ReadStats {
+    /// Records read.
+    pub records: usize,
+    /// Records skipped because they have no text field (with its name and file).
+    pub skipped: Vec<(PathBuf, usize)>,
+}
+
+fn open_reader(path: &Path) -> Result<Box<dyn BufRead>> {
+    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    let r: Box<dyn Read> = if name.ends_with(".gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(f))
+    } else if name.ends_with(".zst") || name.ends_with(".zstd") {
+        Box::new(zstd::Decoder::new(f)?)
+    } else {
+        Box::new(f)
+    };
+    Ok(Box::new(BufReader::with_capacity(1 << 20, r)))
+}
+
+/// A field value as text: strings as they are, lists joined with newlines, null as empty,
+/// anything else as JSON.
+fn render(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Array(a) => a.iter().map(render).collect::<Vec<_>>().join("\n"),
+        other => other.to_string(),
+    }
+}
+
+/// Fills a template from a record; `None` when a named field is absent.
+pub fn fill_template(template: &str, rec: &Map<String, Value>) -> Result<Option<String>> {
+    let mut out = String::with_capacity(template.len() * 4);
+    let mut rest = template;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if tail.starts_with("{{") {
+            out.push('{');
+            rest = &tail[2..];
+        } else if tail.starts_with("}}") {
+            out.push('}');
+            rest = &tail[2..];
+        } else if tail.starts_with('{') {
+            let Some(j) = tail.find('}') else {
+                bail!("template {template:?}: unclosed `{{`");
+            };
+            let name = &tail[1..j];
+            match rec.get(name) {
+                Some(v) => out.push_str(&render(v)),
+                None => return Ok(None),
+            }
+            rest = &tail[j + 1..];
+        } else {
+            bail!("template {template:?}: a lone `}}` (write `}}}}` for a literal brace)");
+        }
+    }
+    out.push_str(rest);
+    Ok(Some(out))
+}
+
+fn file_stem(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    name.split('.').next().unwrap_or(&name).to_string()
+}
+
+impl InputOptions {
+    /// Makes an item of record number `no` (1-based) of `path`; `None` without text.
+    pub fn item(&self, rec: &Map<String, Value>, path: &Path, no: usize) -> Result<Option<Item>> {
+        let text = match &self.template {
+            Some(t) => fill_template(t, rec)?,
+            None => rec.get(&self.field).map(render),
+        };
+        let Some(text) = text else {
+            return Ok(None);
+        };
+        let id = match rec.get(&self.id_field) {
+            Some(v) if !v.is_null() => render(v),
+            _ => no.to_string(),
+        };
+        let bench = match rec.get(&self.group_field) {
+            Some(v) if !v.is_null() => render(v),
+            _ => file_stem(path),
+        };
+        Ok(Some(Item { id, text, bench }))
+    }
+
+    /// Reads every item of `paths`.
+    pub fn read(&self, paths: &[PathBuf]) -> Result<(Vec<Item>, ReadStats)> {
+        let mut items = Vec::new();
+        let mut stats = ReadStats::default();
+        for p in paths {
+            let format = match self.format.or_else(|| Format::from_path(p)) {
+                Some(f) => f,
+                None => bail!(
+                    "{}: cannot tell the format from the name; pass --format jsonl|csv",
+                    p.display()
+                ),
+            };
+            let before = items.len();
+            let mut skipped = 0usize;
+            let mut push = |rec: &Map<String, Value>, no: usize| -> Result<()> {
+                stats.records += 1;
+                match self.item(rec, p, no)? {
+                    Some(it) => items.push(it),
+                    None => skipped += 1,
+                }
+                Ok(())
+            };
+            match format {
+                Format::Parquet => bail!("{}: {PARQUET_UNSUPPORTED}", p.display()),
+                Format::Jsonl => read_jsonl(p, &mut push)?,
+                Format::Csv => read_csv(p, &mut push)?,
+            }
+            if skipped > 0 {
+                stats.skipped.push((p.clone(), skipped));
+            }
+            if items.len() == before && skipped > 0 {
+                let what = match &self.template {
+                    Some(t) => format!("the fields of the template {t:?}"),
+                    None => format!("the field {:?}", self.field),
+                };
+                bail!(
+                    "{}: no record has {what}; choose the text with --field NAME or --template \"{{a}} {{b}}\"",
+                    p.display()
+                );
+            }
+        }
+        Ok((items, stats))
+    }
+}
+
+fn read_jsonl(
+    p: &Path,
+    push: &mut dyn FnMut(&Map<String, Value>, usize) -> Result<()>,
+) -> Result<()> {
+    let mut r = open_reader(p)?;
+    // A JSON array file: `[ {...}, {...} ]`.
+    let starts_array = {
+        let buf = r.fill_buf()?;
+        buf.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
+    };
+    if starts_array {
+        let v: Value = serde_json::from_reader(r)
+            .with_context(|| format!("{}: not valid JSON", p.display()))?;
+        for (i, rec) in v.as_array().into_iter().flatten().enumerate() {
+            match rec {
+                Value::Object(m) => push(m, i + 1)?,
+                _ => bail!("{}: element {} is not an object", p.display(), i + 1),
+            }
+        }
+        return Ok(());
+    }
+    let mut no = 0usize;
+    for (i, line) in r.lines().enumerate() {
+        let line = line.with_context(|| format!("{}: cannot read line {}", p.display(), i + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        no += 1;
+        let v: Value = serde_json::from_str(&line)
+            .with_context(|| format!("{}:{}: not a JSON object", p.display(), i + 1))?;
+        match v {
+            Value::Object(m) => push(&m, no)?,
+            _ => bail!("{}:{}: not a JSON object", p.display(), i + 1),
+        }
+    }
+    Ok(())
+}
+
+fn read_csv(
+    p: &Path,
+    push: &mut dyn FnMut(&Map<String, Value>, usize) -> Result<()>,
+) -> Result<()> {
+    let tsv = p.to_string_lossy().to_ascii_lowercase().contains(".tsv");
+    let mut r = csv::ReaderBuilder::new()
+        .delimiter(if tsv { b'\t' } else { b',' })
+        .flexible(true)
+        .from_reader(open_reader(p)?);
+    let headers = r
+        .headers()
+        .with_context(|| format!("{}: cannot read the header row", p.display()))?
+        .clone();
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.with_context(|| format!("{}: bad CSV record {}", p.display(), i + 1))?;
+        let m: Map<String, Value> = headers
+            .iter()
+            .zip(rec.iter())
+            .map(|(h, v)| (h.to_string(), Value::String(v.to_string())))
+            .collect();
+        push(&m, i + 1)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_and_formats() {
+        let rec: Map<String, Value> =
+            serde_json::from_str(r#"{"question": "Q?", "choices": ["a", "b"], "n": 3}"#).unwrap();
+        assert_eq!(
+            fill_template("{question} {choices} {n} {{x}}", &rec).unwrap(),
+            Some("Q? a\nb 3 {x}".into())
+        );
+        assert_eq!(fill_template("{missing}", &rec).unwrap(), None);
+        assert!(fill_template("{oops", &rec).is_err());
+        assert_eq!(
+            Format::from_path(Path::new("a/items.jsonl.zst")),
+            Some(Format::Jsonl)
+        );
+        assert_eq!(Format::from_path(Path::new("T.csv")), Some(Format::Csv));
+        assert_eq!(
+            Format::from_path(Path::new("x.parquet")),
+            Some(Format::Parquet)
+        );
+    }
+}

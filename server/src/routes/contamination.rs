@@ -1,0 +1,95 @@
+//! `POST /api/v1/contamination`: benchmark items in, per-item contamination results out.
+
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use verbatim_contamination::{CheckOptions, Checker, Item, ItemResult, Method, Summary};
+
+/// Body of a contamination request.
+#[derive(Debug, Deserialize)]
+pub struct ContaminationRequest {
+    items: Vec<Item>,
+    #[serde(default)]
+    methods: Option<Vec<String>>,
+    #[serde(default)]
+    index: Option<String>,
+    #[serde(default)]
+    llama2_skip: Option<usize>,
+    #[serde(default)]
+    examples: Option<usize>,
+}
+
+/// Response of a contamination request.
+#[derive(Debug, Serialize)]
+struct ContaminationResponse {
+    index: String,
+    methods: Vec<Method>,
+    summary: Summary,
+    items: Vec<ItemResult>,
+    elapsed_ms: f64,
+}
+
+/// Checks benchmark items against an index.
+pub async fn contamination(
+    State(st): State<Arc<AppState>>,
+    ApiJson(req): ApiJson<ContaminationRequest>,
+) -> Result<Response, ApiError> {
+    if req.items.len() > st.config.max_items {
+        return Err(ApiError::TooLarge(format!(
+            "{} items; the limit is {} per request: split them into several requests",
+            req.items.len(),
+            st.config.max_items
+        )));
+    }
+    if req.items.is_empty() {
+        return Err(ApiError::Unprocessable("items is empty".into()));
+    }
+    for (i, it) in req.items.iter().enumerate() {
+        st.check_text(&format!("items[{i}].text"), &it.text)?;
+    }
+    let methods = match &req.methods {
+        None => Method::ALL.to_vec(),
+        Some(m) => Method::parse_list(m).map_err(ApiError::BadRequest)?,
+    };
+    if req.llama2_skip.is_some_and(|k| k > 16) {
+        return Err(ApiError::BadRequest(
+            "llama2_skip must be between 0 and 16".into(),
+        ));
+    }
+    if req.examples.is_some_and(|k| k > 20) {
+        return Err(ApiError::BadRequest(
+            "examples must be between 0 and 20".into(),
+        ));
+    }
+    let index = st.index(req.index.as_deref())?;
+    st.refresh_takedowns();
+    let opts = CheckOptions {
+        methods,
+        llama2_skip: req.llama2_skip.unwrap_or(0),
+        examples: req.examples.unwrap_or(3),
+        ..CheckOptions::default()
+    };
+    let body = st
+        .gate
+        .run(move || {
+            let t = std::time::Instant::now();
+            let checker = Checker::new(&index, opts)
+                .map_err(|e| ApiError::Unprocessable(format!("{e:#}")))?;
+            let (items, _) = verbatim_contamination::check_all(&checker, &req.items, 0, &|| {})
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let resp = ContaminationResponse {
+                index: index.manifest().name.clone(),
+                methods: checker.options().methods.clone(),
+                summary: Summary::of(&items),
+                items,
+                elapsed_ms: t.elapsed().as_secs_f64() * 1e3,
+            };
+            serde_json::to_vec(&resp).map_err(|e| ApiError::Internal(e.to_string()))
+        })
+        .await?;
+    Ok(super::json_bytes(bytes::Bytes::from(body)))
+}

@@ -1,0 +1,184 @@
+//! `verbatim contamination`: which benchmark items does the corpus already contain, under
+//! every standard definition (GPT-3, PaLM, Llama 2, GPT-4, infini-gram mini).
+
+use anyhow::{bail, Context, Result};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use verbatim_contamination::input::{Format, InputOptions};
+use verbatim_contamination::{atomic, html, CheckOptions, Checker, Method, Report};
+use verbatim_core::normalize::Normalization;
+
+/// Arguments of `verbatim contamination`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The index directory (word-level methods need its `words` / `alnum` side indexes:
+    /// build with `verbatim index ... --side-indexes words,alnum`).
+    #[arg(long)]
+    index: PathBuf,
+    /// Benchmark files: JSONL (.jsonl, .jsonl.gz, .jsonl.zst, JSON arrays) or CSV / TSV.
+    #[arg(long, short = 'i', num_args = 1.., required = true)]
+    input: Vec<PathBuf>,
+    /// Input format (default: from each file name). Parquet is not supported by this build.
+    #[arg(long)]
+    format: Option<String>,
+    /// Field holding the item text.
+    #[arg(long, default_value = "text", conflicts_with = "template")]
+    field: String,
+    /// Build the text from several fields, e.g. "{question} {choices}" (lists are joined
+    /// with newlines; `{{` / `}}` are literal braces).
+    #[arg(long)]
+    template: Option<String>,
+    /// Field holding the item id (the record number when absent).
+    #[arg(long, default_value = "id")]
+    id_field: String,
+    /// Field naming the benchmark, for the per-benchmark summary (the file name when absent).
+    #[arg(long, default_value = "bench")]
+    group_field: String,
+    /// Methods: gpt3, palm, llama2, gpt4, substr50 or all (repeatable, comma-separated).
+    #[arg(long = "method", value_name = "METHODS", default_value = "all")]
+    methods: Vec<String>,
+    /// Llama 2 skip-gram budget: mismatching tokens allowed inside one match (the paper's
+    /// variant uses 4; 0 = exact matches).
+    #[arg(long, default_value_t = 0)]
+    llama2_skip: usize,
+    /// Example documents kept per method for contaminated items.
+    #[arg(long, default_value_t = 3)]
+    examples: usize,
+    /// Matched spans kept per method and item.
+    #[arg(long, default_value_t = 10)]
+    max_spans: usize,
+    /// Check only the first N items.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Write the full JSON report here (atomically).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write one CSV row per item here (atomically).
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Write a self-contained HTML report here (atomically).
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// Worker threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// A normalised side index to use instead of the index's own (repeatable): e.g.
+    /// `OTHER/side/words` and `OTHER/side/alnum` of a `--tokenizer bytes --side-indexes
+    /// words,alnum` build of the same corpus.
+    #[arg(long = "side-index", value_name = "DIR")]
+    side_indexes: Vec<PathBuf>,
+    /// Hash every index file before checking (slow on large indexes).
+    #[arg(long)]
+    verify: bool,
+    /// Print the per-benchmark table too.
+    #[arg(long)]
+    per_benchmark: bool,
+}
+
+/// Runs `verbatim contamination`.
+pub fn run(a: Args) -> Result<ExitCode> {
+    let methods = Method::parse_list(&a.methods).map_err(anyhow::Error::msg)?;
+    let format = match &a.format {
+        None => None,
+        Some(f) => match Format::from_name(f) {
+            Some(x) => Some(x),
+            None => bail!("unknown --format {f:?}; use jsonl, csv or parquet"),
+        },
+    };
+    if format == Some(Format::Parquet) {
+        bail!("{}", verbatim_contamination::input::PARQUET_UNSUPPORTED);
+    }
+    // Refuse to overwrite an input with a report.
+    for out in [&a.out, &a.csv, &a.html].into_iter().flatten() {
+        if a.input.iter().any(|i| i == out) {
+            bail!("{} is an input; choose another output path", out.display());
+        }
+    }
+    let index = super::open_index(&a.index, a.verify)?;
+    let opts = CheckOptions {
+        methods,
+        llama2_skip: a.llama2_skip,
+        examples: a.examples,
+        max_spans: a.max_spans,
+        ..CheckOptions::default()
+    };
+    let mut extra = Vec::new();
+    for d in &a.side_indexes {
+        extra.push(super::open_index(d, a.verify)?);
+    }
+    let side = |n: Normalization| {
+        extra
+            .iter()
+            .find(|i| i.manifest().normalization == Some(n))
+            .or_else(|| index.side(n))
+    };
+    if let Some(bad) = extra.iter().find(|i| i.manifest().normalization.is_none()) {
+        bail!(
+            "{} is not a normalised side index (use INDEX/side/words or INDEX/side/alnum)",
+            bad.dir().display()
+        );
+    }
+    let checker = Checker::with_side_indexes(
+        &index,
+        side(Normalization::Words),
+        side(Normalization::Alnum),
+        opts,
+    )?;
+    let input_opts = InputOptions {
+        format,
+        field: a.field.clone(),
+        template: a.template.clone(),
+        id_field: a.id_field.clone(),
+        group_field: a.group_field.clone(),
+    };
+    let (mut items, stats) = input_opts.read(&a.input)?;
+    for (p, n) in &stats.skipped {
+        eprintln!(
+            "warning: {}: {n} records have no text field and were skipped",
+            p.display()
+        );
+    }
+    if let Some(n) = a.limit {
+        items.truncate(n);
+    }
+    if items.is_empty() {
+        bail!("no items to check");
+    }
+    let pb = verbatim_contamination::progress_bar(items.len() as u64, "checking");
+    let (results, timing) =
+        verbatim_contamination::check_all(&checker, &items, a.threads, &|| pb.inc(1))?;
+    pb.finish_and_clear();
+    let inputs = a.input.iter().map(|p| p.display().to_string()).collect();
+    let report = Report::new(&checker, inputs, results, timing);
+
+    if let Some(p) = &a.out {
+        atomic::write_atomic(p, |w| report.write_json(w))
+            .with_context(|| format!("cannot write the report {}", p.display()))?;
+    }
+    if let Some(p) = &a.csv {
+        atomic::write_atomic(p, |w| report.write_csv(w))
+            .with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    if let Some(p) = &a.html {
+        let page = html::render(&report);
+        atomic::write_atomic(p, |w| Ok(w.write_all(page.as_bytes())?))
+            .with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    outln!("{}", report.text_summary().trim_end());
+    if a.per_benchmark {
+        outln!("{}", report.text_benchmarks().trim_end());
+    }
+    for (what, p) in [
+        ("report", &a.out),
+        ("items CSV", &a.csv),
+        ("HTML report", &a.html),
+    ] {
+        if let Some(p) = p {
+            outln!("{what}: {}", p.display());
+        }
+    }
+    if a.out.is_none() && a.csv.is_none() && a.html.is_none() {
+        outln!("(write the per-item results with --out report.json, --csv items.csv or --html report.html)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
