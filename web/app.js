@@ -54,6 +54,11 @@ const state = {
 
 // ================================================================= helpers
 
+/** Scripted scrolls are smooth unless the user asked for reduced motion. */
+function scrollBehavior() {
+  return window.matchMedia?.('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth';
+}
+
 function hashState() {
   const d = state.selected !== null && state.result ? state.result.display[state.selected] : null;
   return { trace: state.traced, span: d && d.span_ids.length ? d.span_ids[0] : null, view: state.view };
@@ -271,7 +276,7 @@ function showResult(result, spanId, { reveal = false } = {}) {
   writeHash(hashState());
   if (reveal) {
     const top = ui.result.getBoundingClientRect().top;
-    if (top > window.innerHeight * 0.6) ui.result.scrollIntoView({ block: 'start', behavior: 'smooth' });
+    if (top > window.innerHeight * 0.6) ui.result.scrollIntoView({ block: 'start', behavior: scrollBehavior() });
   }
 }
 
@@ -298,7 +303,7 @@ function toggleSpan(index) {
   // On narrow screens the panel is stacked below: bring the documents into view.
   if (state.selected !== null && window.matchMedia('(max-width: 980px)').matches) {
     const top = ui.docsPanel.getBoundingClientRect().top;
-    if (top > window.innerHeight * 0.75) ui.docsPanel.scrollIntoView({ block: 'start', behavior: 'smooth' });
+    if (top > window.innerHeight * 0.75) ui.docsPanel.scrollIntoView({ block: 'start', behavior: scrollBehavior() });
   }
 }
 
@@ -400,7 +405,7 @@ function toggleLocate(doc) {
       el('span', null, `Outlined ${plural(n, 'passage')} found in `, el('q', null, truncate(docTitle(doc), 60)), '. '),
       el('button', { type: 'button', class: 'link-btn', onclick: () => toggleLocate(doc) }, 'Clear'),
     );
-    first?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    first?.scrollIntoView({ block: 'nearest', behavior: scrollBehavior() });
   } else {
     ui.locateBanner.hidden = true;
   }
@@ -408,25 +413,58 @@ function toggleLocate(doc) {
 
 // ---------------------------------------------------------------- tooltip
 
+// The span the tooltip describes. Scrolling (the page's own "reveal" scroll after a
+// trace, a focus() that scrolls, the user's wheel) moves the tooltip along with its
+// span instead of hiding it: hiding on every scroll event made a tooltip shown
+// just before a late scroll event vanish while the pointer was still on the span.
+let tipAnchor = null;
+let tipFrame = 0;
+
 function showTooltip(mark) {
   const r = state.result;
   if (!r) return;
   const d = r.display[Number(mark.dataset.index)];
   if (!d) return;
+  if (tipAnchor && tipAnchor !== mark) tipAnchor.removeAttribute('aria-describedby');
+  tipAnchor = mark;
   ui.tooltip.replaceChildren(describeDisplaySpan(d, r.spansById));
   ui.tooltip.hidden = false;
-  const rect = mark.getClientRects()[0] || mark.getBoundingClientRect();
+  mark.setAttribute('aria-describedby', 'span-tooltip');
+  positionTooltip();
+}
+function positionTooltip() {
+  const mark = tipAnchor;
+  if (!mark || !mark.isConnected) {
+    hideTooltip();
+    return;
+  }
+  const rects = mark.getClientRects();
+  const rect = rects[0] || mark.getBoundingClientRect();
+  const last = rects[rects.length - 1] || rect;
+  if (last.bottom < 0 || rect.top > window.innerHeight) {
+    // The span scrolled out of the window: nothing left to point at.
+    ui.tooltip.hidden = true;
+    return;
+  }
+  ui.tooltip.hidden = false;
   const tip = ui.tooltip.getBoundingClientRect();
   const margin = 8;
   let left = Math.min(Math.max(margin, rect.left), window.innerWidth - tip.width - margin);
   let top = rect.top - tip.height - margin;
-  if (top < margin) top = (mark.getClientRects()[mark.getClientRects().length - 1] || rect).bottom + margin;
+  if (top < margin) top = last.bottom + margin;
   left = Math.max(margin, left);
   ui.tooltip.style.left = `${Math.round(left)}px`;
   ui.tooltip.style.top = `${Math.round(top)}px`;
-  mark.setAttribute('aria-describedby', 'span-tooltip');
+}
+function followTooltip() {
+  if (!tipAnchor || tipFrame) return;
+  tipFrame = requestAnimationFrame(() => {
+    tipFrame = 0;
+    if (tipAnchor) positionTooltip();
+  });
 }
 function hideTooltip() {
+  tipAnchor = null;
   ui.tooltip.hidden = true;
   for (const m of ui.output.querySelectorAll('[aria-describedby="span-tooltip"]')) m.removeAttribute('aria-describedby');
 }
@@ -443,9 +481,9 @@ ui.output.addEventListener('focusin', (e) => {
   if (mark) showTooltip(mark);
 });
 ui.output.addEventListener('focusout', hideTooltip);
-window.addEventListener('scroll', hideTooltip, { passive: true });
-ui.output.addEventListener('scroll', hideTooltip, { passive: true });
-window.addEventListener('resize', hideTooltip);
+// Capture: also scrolls of inner boxes (the output, the documents list).
+window.addEventListener('scroll', followTooltip, { passive: true, capture: true });
+window.addEventListener('resize', followTooltip);
 
 // ================================================================= form & URL wiring
 

@@ -226,6 +226,13 @@ def ref_attribute(engine, ids, rs, flags, bow, max_cnt, buggy, delims=DELIMS, mi
 
 # ------------------------------------------------------------------ main
 
+def bin_id(path):
+    import hashlib
+    st = os.stat(path)
+    return {'mtime_utc': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(st.st_mtime)),
+            'sha256': hashlib.sha256(open(path, 'rb').read()).hexdigest()}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--verbatim', default=VB_BIN)
@@ -239,7 +246,8 @@ def main():
     T0 = time.time()
     timings = {}
     R = {'verbatim_bin': args.verbatim, 'verbatim_index': args.index, 'ig_index': args.ig_index,
-         'started_utc': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}
+         'started_utc': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
+         'verbatim_bin_at_start': bin_id(args.verbatim)}
 
     engine = make_engine(args.ig_index)
     tok = load_tokenizer()
@@ -285,23 +293,26 @@ def main():
     print(f"[tokenize] {len(texts)} texts ({sum(len(t['ids']) for t in texts)} tokens): "
           f"{len(texts) - len(tok_mis)} identical, {len(tok_mis)} differ", flush=True)
 
-    span_results = {str(m): {'texts': 0, 'equal_texts': 0, 'unequal_texts': 0,
-                             'ig_spans': 0, 'vb_spans': 0, 'equal_spans': 0,
-                             'ig_only_spans': 0, 'vb_only_spans': 0,
-                             'ig_equals_buggy_ref': 0, 'vb_equals_exact_ref': 0,
-                             'texts_with_rank0_trigger': 0,
-                             'mismatches_rank0_bug': [], 'mismatches_unexplained': []}
-                    for m in MAX_CNTS}
-    per_text = []
+    def new_stats():
+        return {str(m): {'texts': 0, 'equal_texts': 0, 'unequal_texts': 0,
+                         'ig_spans': 0, 'vb_spans': 0, 'equal_spans': 0,
+                         'ig_only_spans': 0, 'vb_only_spans': 0,
+                         'ig_equals_buggy_ref': 0, 'vb_equals_exact_ref': 0,
+                         'texts_with_rank0_trigger': 0,
+                         'mismatches_rank0_bug': [], 'mismatches_unexplained': []}
+                for m in MAX_CNTS}
+
     count_cache = {}
-    for i, tx in enumerate(texts):
+
+    def compare_text(i, tx, stats_by_m):
+        """Compares infini-gram and verbatim spans of one text for every MAX_CNT."""
         ids = tx['ids']
         rs = true_rs(engine, ids)
         flags = rank0_flags(engine, ids)
         row = {'text': i, 'kind': tx['kind'], 'source': tx['source'], 'tokens': len(ids),
                'rank0_positions': [l for l, f in enumerate(flags) if f]}
         for m in MAX_CNTS:
-            S = span_results[str(m)]
+            S = stats_by_m[str(m)]
             ar = engine.attribute(ids, DELIMS, 1, m, True)
             assert 'error' not in ar, ar
             ig = [(s['l'], s['r'], s['count']) for s in ar['spans']]
@@ -338,9 +349,36 @@ def main():
             explained = (ig == ref_bug and vs == ref_exact and ref_bug != ref_exact
                          and all(b['count'] == b['vb_count'] and b['count'] > 0 for b in brute))
             (S['mismatches_rank0_bug'] if explained else S['mismatches_unexplained']).append(detail)
-        per_text.append(row)
+        return row
+
+    span_results = new_stats()
+    per_text = []
+    for i, tx in enumerate(texts):
+        per_text.append(compare_text(i, tx, span_results))
         if (i + 1) % 10 == 0:
             print(f"  spans: {i + 1}/{len(texts)} texts ({time.time() - t:.0f} s)", flush=True)
+
+    # Rank-0 probe: infini-gram's rank-0 suffix starts ' s' ' s' ' s' ' s' '!"' (ids 256 x4,
+    # 1476), so a run of >= 5 ' s' tokens sorts before every suffix and never occurs whole:
+    # infini-gram's LPL is 0 there, the true longest match is 4 tokens. These crafted texts
+    # show that the classifier recognises the bug (they are not part of the 100 texts).
+    probe_texts = [{'kind': 'probe', 'source': 'rank-0 probe', 'text': s}
+                   for s in ['He said s s s s s s and left.', 'The letters s s s s s s s.']]
+    probe_stats = new_stats()
+    probe_rows = []
+    for j, tx in enumerate(probe_texts):
+        tx['ids'] = tok.encode(tx['text'], add_special_tokens=False).ids
+        tx['path'] = os.path.join(tmpdir, f'probe{j}.txt')
+        with open(tx['path'], 'w', encoding='utf-8', newline='') as f:
+            f.write(tx['text'])
+        v = vb(['count', '--file', tx['path'], '--json'], args.verbatim, args.index)
+        assert v['token_ids'] == tx['ids'], (v['token_ids'], tx['ids'])
+        probe_rows.append(compare_text(f'probe{j}', tx, probe_stats))
+    R['rank0_probe'] = {'texts': [t['text'] for t in probe_texts], 'spans': probe_stats, 'rows': probe_rows}
+    for m in MAX_CNTS:
+        S = probe_stats[str(m)]
+        print(f"[rank-0 probe max_cnt={m}] {S['texts']} texts: {S['equal_texts']} equal, "
+              f"{len(S['mismatches_rank0_bug'])} rank-0 bug, {len(S['mismatches_unexplained'])} unexplained", flush=True)
     timings['spans_s'] = time.time() - t
     R['tokenization'] = {'texts': len(texts), 'identical': len(texts) - len(tok_mis),
                          'differ': len(tok_mis), 'mismatches': tok_mis,
@@ -419,6 +457,9 @@ def main():
           f"{tr['trace_spans_equal_spans_cmd']}/{tr['texts']} ({timings['trace_docs_s']:.0f} s)", flush=True)
 
     timings['total_s'] = time.time() - T0
+    R['verbatim_bin_at_end'] = bin_id(args.verbatim)
+    if R['verbatim_bin_at_end'] != R['verbatim_bin_at_start']:
+        print('WARNING: the verbatim binary changed during the run', flush=True)
     R['timings'] = timings
     R['texts'] = [{'kind': t['kind'], 'source': t['source'], 'text': t['text'], 'tokens': len(t['ids'])}
                   for t in texts]

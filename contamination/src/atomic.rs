@@ -27,6 +27,14 @@ pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>
         w.flush()?;
     }
     tmp.as_file().sync_all()?;
+    // A report is meant to be shared: not the temporary file's owner-only mode.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = tmp
+            .as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644));
+    }
     tmp.persist(path)
         .with_context(|| format!("cannot move the finished file to {}", path.display()))?;
     Ok(())

@@ -56,7 +56,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 .legend span{display:inline-block;padding:1px 8px;margin-right:6px;border-radius:3px}
 .bench{display:grid;grid-template-columns:200px 1fr;gap:2px 12px;align-items:center;margin:10px 0}
 .bench .name{font-weight:600}
-.row{display:grid;grid-template-columns:80px 1fr 70px;gap:8px;align-items:center;font-size:12px}
+.row{display:grid;grid-template-columns:80px 1fr 150px;gap:8px;align-items:center;font-size:12px}
 .bar{display:flex;height:14px;border-radius:3px;overflow:hidden;background:#eee}
 .bar div{height:100%}.bar .c{background:#7cc48c}.bar .s{background:#f2c14e}.bar .d{background:#e5534b}
 details summary{cursor:pointer;color:#0969da}
@@ -179,14 +179,19 @@ pub fn render(rep: &Report) -> String {
                 h,
                 "<div class=row><span>{m}</span><div class=bar title='{m}: {} clean, {} suspicious, {} dirty'>\
                  <div class=c style='width:{:.3}%'></div><div class=s style='width:{:.3}%'></div><div class=d style='width:{:.3}%'></div></div>\
-                 <span>{:.1}% dirty</span></div>",
+                 <span>{:.1}% dirty{}</span></div>",
                 c.clean,
                 c.suspicious,
                 c.dirty,
                 100.0 * c.clean_share,
                 100.0 * c.suspicious_share,
                 100.0 * c.dirty_share,
-                100.0 * c.dirty_share
+                100.0 * c.dirty_share,
+                if c.suspicious > 0 {
+                    format!(" · {:.1}% susp.", 100.0 * c.suspicious_share)
+                } else {
+                    String::new()
+                }
             );
         }
         h.push_str("</div></div>");

@@ -364,6 +364,14 @@ fn run<T: Token>(ctx: &Ctx<'_>) -> Result<RunOutput> {
             skips.total()
         );
     }
+    // Commit the full-text index first, so its memory is free before the last (usually the
+    // largest) suffix array is built: this bounds the build's peak memory.
+    if let Some(ft) = fulltext {
+        let t = Instant::now();
+        progress.stage("full-text index commit");
+        ft.finish()?;
+        timings.insert("fulltext_commit".into(), t.elapsed().as_secs_f64());
+    }
     if !builder.is_empty() {
         finish_shard(builder, &mut shards)?;
     }
@@ -376,12 +384,6 @@ fn run<T: Token>(ctx: &Ctx<'_>) -> Result<RunOutput> {
     let source_names: Vec<String> = sources.keys().cloned().collect();
     side_files::write_sources(ctx.dir, ctx.build_id, &sources)?;
     timings.insert("id_map".into(), t.elapsed().as_secs_f64());
-    if let Some(ft) = fulltext {
-        let t = Instant::now();
-        progress.stage("full-text index commit");
-        ft.finish()?;
-        timings.insert("fulltext_commit".into(), t.elapsed().as_secs_f64());
-    }
     progress.finish();
     let inputs = ctx
         .files

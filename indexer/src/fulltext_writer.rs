@@ -19,7 +19,7 @@ impl FullTextWriter {
         let index = Index::create_in_dir(dir, schema).context("cannot create full-text index")?;
         let threads = threads.clamp(1, 8);
         let writer = index
-            .writer_with_num_threads(threads, threads * 128 << 20)
+            .writer_with_num_threads(threads, threads * (48 << 20))
             .context("cannot start full-text writer")?;
         Ok(FullTextWriter { writer, fields })
     }

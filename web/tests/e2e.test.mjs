@@ -131,6 +131,22 @@ describe('against the running server', () => {
     await page.waitForSelector('#span-tooltip:not([hidden])');
     assert.match(await page.textContent('#span-tooltip'), /(High|Medium|Low) relevance/);
     assert.match(await page.textContent('#span-tooltip'), /(Found [\d,]+ times?|overlapping spans)/);
+    // A late scroll event (the page's reveal scroll, a slow machine) must not hide the
+    // tooltip of the span under the pointer: it follows its span. Scroll by 2 px (the
+    // pointer stays on the span's middle) and wait two frames for the scroll event.
+    const afterScroll = await page.evaluate(() => new Promise((resolve) => {
+      window.scrollBy(0, window.scrollY >= 2 ? -2 : 2);
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        const tip = document.getElementById('span-tooltip');
+        const mark = document.querySelector('#output .hl[aria-describedby="span-tooltip"]');
+        const m = mark?.getClientRects()[0];
+        const t = tip.getBoundingClientRect();
+        resolve({ hidden: tip.hidden, anchored: !!mark, gap: m ? Math.min(Math.abs(m.top - t.bottom), Math.abs(t.top - m.bottom)) : null });
+      }));
+    }));
+    assert.equal(afterScroll.hidden, false, 'tooltip still shown after a scroll');
+    assert.ok(afterScroll.anchored, 'tooltip still describes the hovered span');
+    assert.ok(afterScroll.gap !== null && afterScroll.gap <= 40, `tooltip next to its span after the scroll (gap ${afterScroll.gap}px)`);
 
     // State is in the URL.
     assert.match(new URL(page.url()).hash, /^#t=[A-Za-z0-9_-]+/);
