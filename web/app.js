@@ -276,7 +276,9 @@ function showResult(result, spanId, { reveal = false } = {}) {
   writeHash(hashState());
   if (reveal) {
     const top = ui.result.getBoundingClientRect().top;
-    if (top > window.innerHeight * 0.6) ui.result.scrollIntoView({ block: 'start', behavior: scrollBehavior() });
+    // 'nearest': just enough to show the whole result (its top when it is taller than the window),
+    // which keeps the documents panel's heading in view beside it.
+    if (top > window.innerHeight * 0.6) ui.result.scrollIntoView({ block: 'nearest', behavior: scrollBehavior() });
   }
 }
 

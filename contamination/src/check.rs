@@ -137,6 +137,10 @@ pub struct Checker<'a> {
     opts: CheckOptions,
 }
 
+/// A Llama 2 match: `(start, end, exact prefix length, aligned corpus (shard, position) when
+/// extended past a mismatch)`.
+type Llama2Match = (usize, usize, usize, Option<(usize, usize)>);
+
 /// A hit in a side index: `(shard, position, document, match length)`.
 type Hit = (usize, usize, DocLocation, usize);
 
@@ -734,7 +738,7 @@ impl<'a> Checker<'a> {
         let skip = self.opts.llama2_skip;
         let mut covered = vec![false; n];
         // (start, end, exact prefix length, aligned corpus position if extended)
-        let mut matches: Vec<(usize, usize, usize, Option<(usize, usize)>)> = Vec::new();
+        let mut matches: Vec<Llama2Match> = Vec::new();
         // A chain needs 10 exact tokens first (skip budget) or one match of 11 (no budget).
         let need = if skip > 0 {
             LLAMA2_MIN_LEN
@@ -782,7 +786,7 @@ impl<'a> Checker<'a> {
         if r.label != Label::Clean {
             let ctx = (self.opts.snippet_chars / 4).max(1);
             // The longest match of each run.
-            let mut best: Vec<(usize, usize, usize, Option<(usize, usize)>)> = Vec::new();
+            let mut best: Vec<Llama2Match> = Vec::new();
             for &(a, b) in &runs {
                 if let Some(m) = matches
                     .iter()

@@ -284,6 +284,6 @@ pub fn render(rep: &Report) -> String {
         h.push_str("</details></td></tr>");
     }
     h.push_str("</tbody></table>");
-    let _ = write!(h, "<script>{JS}</script></body></html>\n");
+    let _ = writeln!(h, "<script>{JS}</script></body></html>");
     h
 }

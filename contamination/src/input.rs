@@ -89,6 +89,9 @@ pub struct ReadStats {
     pub skipped: Vec<(PathBuf, usize)>,
 }
 
+/// Receives each record and its 1-based number.
+type Sink<'a> = &'a mut dyn FnMut(&Map<String, Value>, usize) -> Result<()>;
+
 fn open_reader(path: &Path) -> Result<Box<dyn BufRead>> {
     let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let name = path.to_string_lossy().to_ascii_lowercase();
@@ -120,12 +123,12 @@ pub fn fill_template(template: &str, rec: &Map<String, Value>) -> Result<Option<
     while let Some(i) = rest.find(['{', '}']) {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
-        if tail.starts_with("{{") {
+        if let Some(t) = tail.strip_prefix("{{") {
             out.push('{');
-            rest = &tail[2..];
-        } else if tail.starts_with("}}") {
+            rest = t;
+        } else if let Some(t) = tail.strip_prefix("}}") {
             out.push('}');
-            rest = &tail[2..];
+            rest = t;
         } else if tail.starts_with('{') {
             let Some(j) = tail.find('}') else {
                 bail!("template {template:?}: unclosed `{{`");
@@ -218,10 +221,7 @@ impl InputOptions {
     }
 }
 
-fn read_jsonl(
-    p: &Path,
-    push: &mut dyn FnMut(&Map<String, Value>, usize) -> Result<()>,
-) -> Result<()> {
+fn read_jsonl(p: &Path, push: Sink<'_>) -> Result<()> {
     let mut r = open_reader(p)?;
     // A JSON array file: `[ {...}, {...} ]`.
     let starts_array = {
@@ -256,10 +256,7 @@ fn read_jsonl(
     Ok(())
 }
 
-fn read_csv(
-    p: &Path,
-    push: &mut dyn FnMut(&Map<String, Value>, usize) -> Result<()>,
-) -> Result<()> {
+fn read_csv(p: &Path, push: Sink<'_>) -> Result<()> {
     let tsv = p.to_string_lossy().to_ascii_lowercase().contains(".tsv");
     let mut r = csv::ReaderBuilder::new()
         .delimiter(if tsv { b'\t' } else { b',' })

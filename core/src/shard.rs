@@ -92,6 +92,10 @@ macro_rules! with_tokens {
 /// An open shard.
 #[derive(Debug)]
 pub struct Shard {
+    /// `first_token[t]..first_token[t + 1]` is the suffix-array range of suffixes starting with
+    /// token `t` (the suffix array is grouped by first token, in id order, separators last), so
+    /// searches start inside that range instead of the whole array.
+    first_token: Vec<u64>,
     info: ShardInfo,
     width: TokenWidth,
     tokens: MappedFile,
@@ -151,6 +155,7 @@ impl Shard {
             ));
         }
         let shard = Shard {
+            first_token: Vec::new(),
             info: info.clone(),
             width,
             tokens,
@@ -175,6 +180,22 @@ impl Shard {
         if meta_offsets.len() != info.documents as usize + 1 {
             return Err(bad(shard.meta.path(), "offset table truncated".into()));
         }
+        let mut shard = shard;
+        let counts = shard.unigram_counts();
+        let mut first_token = Vec::with_capacity(counts.len() + 1);
+        let mut acc = 0u64;
+        first_token.push(0);
+        for &c in counts {
+            acc += c;
+            first_token.push(acc);
+        }
+        if acc + info.documents != info.tokens {
+            return Err(bad(
+                shard.unigrams.path(),
+                "unigram counts plus separators do not add up to the token count".into(),
+            ));
+        }
+        shard.first_token = first_token;
         Ok(shard)
     }
 
@@ -233,6 +254,15 @@ impl Shard {
     /// Unigram counts indexed by token id.
     pub fn unigram_counts(&self) -> &[u64] {
         self.unigrams.as_slice::<u64>().expect("checked at open")
+    }
+
+    /// Suffix-array range of the suffixes starting with token `t` (empty for ids outside the
+    /// vocabulary).
+    pub fn first_token_range(&self, t: u32) -> std::ops::Range<usize> {
+        match (self.first_token.get(t as usize), self.first_token.get(t as usize + 1)) {
+            (Some(&a), Some(&b)) => a as usize..b as usize,
+            _ => 0..0,
+        }
     }
 
     /// Number of documents in the shard.

@@ -98,6 +98,10 @@ pub fn document() -> Value {
                 }
             }},
             "/api/v1/search": {"post": op("BM25 keyword search over the corpus", Some("SearchRequest"), schema_ref("Search"), &["400", "404", "413", "422", "503", "504"])},
+            "/api/v1/contamination": {"post": op("Benchmark contamination checks of items (GPT-3, PaLM, Llama 2, GPT-4, 50-char substrings)", Some("ContaminationRequest"), json!({"type": "object", "required": ["index", "methods", "summary", "items", "elapsed_ms"], "properties": {
+                "index": {"type": "string"}, "methods": {"type": "array", "items": {"type": "string"}},
+                "summary": {"type": "object"}, "items": {"type": "array", "items": {"type": "object"}}, "elapsed_ms": {"type": "number"}
+            }}), &["400", "404", "413", "422", "503", "504"])},
             "/api/v1/indexes": {"get": op("The served indexes", None, schema_ref("Indexes"), &[])},
             "/api/v1/examples": {"get": op("Example outputs for the web page", None, json!({"type": "object", "required": ["examples"], "properties": {"examples": {"type": "array", "items": {"type": "object"}}}}), &[])},
             "/health": {"get": op("Liveness", None, json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}), &[])}
@@ -125,6 +129,12 @@ pub fn document() -> Value {
             "CountRequest": {"type": "object", "properties": {
                 "text": {"type": "string"}, "token_ids": {"type": "array", "items": {"type": "integer", "minimum": 0}},
                 "index": {"type": "string"}
+            }},
+            "ContaminationRequest": {"type": "object", "required": ["items"], "properties": {
+                "items": {"type": "array", "items": {"type": "object", "required": ["id", "text"], "properties": {
+                    "id": {"type": "string"}, "text": {"type": "string"}, "bench": {"type": "string"}}}},
+                "methods": {"type": "array", "items": {"type": "string", "enum": ["gpt3", "palm", "llama2", "gpt4", "substr50", "all"]}},
+                "index": {"type": "string"}, "llama2_skip": {"type": "integer", "minimum": 0}, "examples": {"type": "integer", "minimum": 0}
             }},
             "SearchRequest": {"type": "object", "required": ["query"], "properties": {
                 "query": {"type": "string"}, "limit": {"type": "integer", "minimum": 1, "maximum": 100}, "index": {"type": "string"}

@@ -26,6 +26,9 @@ pub struct ServerFlags {
     /// Largest text accepted, bytes (then 413).
     #[arg(long, default_value_t = 64 << 10)]
     max_text_bytes: usize,
+    /// Largest number of items in one contamination request (then 413).
+    #[arg(long, default_value_t = 1000)]
+    max_items: usize,
     /// Allow cross-origin requests from this origin (repeatable). CORS is off by default.
     #[arg(long)]
     cors_origin: Vec<String>,
@@ -45,6 +48,7 @@ impl ServerFlags {
             max_text_bytes: self.max_text_bytes,
             cors_origins: self.cors_origin.clone(),
             cache_entries: self.cache_entries,
+            max_items: self.max_items,
             ..ServerConfig::default()
         };
         if let Some(w) = self.workers {

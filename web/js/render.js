@@ -276,14 +276,39 @@ function extraMetadata(doc) {
   return el('details', { class: 'more-meta' }, el('summary', null, 'More metadata'), dl);
 }
 
+// Characters of context shown on each side of a match in a card (the full text is
+// one click away in "View document"); the server may send more.
+const SNIPPET_CONTEXT = 110;
+
+/** The last ~max characters of text, starting at a word boundary. */
+export function clipStart(text, max) {
+  const s = String(text ?? '');
+  if (s.length <= max) return s;
+  const cut = s.slice(s.length - max);
+  const sp = cut.search(/\s/);
+  return sp >= 0 && sp < max / 3 ? cut.slice(sp + 1) : cut;
+}
+
+/** The first ~max characters of text, ending at a word boundary. */
+export function clipEnd(text, max) {
+  const s = String(text ?? '');
+  if (s.length <= max) return s;
+  const cut = s.slice(0, max);
+  const sp = Math.max(cut.lastIndexOf(' '), cut.lastIndexOf('\n'));
+  return sp > (max * 2) / 3 ? cut.slice(0, sp) : cut;
+}
+
 function snippetNode(doc, spanId, spansById, highlighted) {
   const sn = doc.snippets.find((x) => x.span_id === spanId);
   const span = spansById.get(spanId);
   const li = el('li', { class: `snippet${highlighted ? ' is-selected' : ''}`, dataset: { spanId: String(spanId) } });
   if (sn) {
-    if (sn.before) li.append(el('span', { class: 'ctx' }, `…${sn.before}`));
+    // Outer whitespace (often a line break) would only put the ellipsis on a line of its own.
+    const before = clipStart(sn.before, SNIPPET_CONTEXT).trimStart();
+    const after = clipEnd(sn.after, SNIPPET_CONTEXT).trimEnd();
+    if (before) li.append(el('span', { class: 'ctx' }, `…${before}`));
     li.append(el('mark', null, sn.match ?? span?.text ?? ''));
-    if (sn.after) li.append(el('span', { class: 'ctx' }, `${sn.after}…`));
+    if (after) li.append(el('span', { class: 'ctx' }, `${after}…`));
   } else if (span) {
     li.append(el('mark', null, span.text ?? ''));
   }

@@ -30,7 +30,7 @@ export function baseUrl() {
  * Launch chromium with a fresh profile directory. Returns {context, close}.
  * Each call gets its own browser context (own storage, own theme choice).
  */
-export async function launch({ viewport = { width: 1280, height: 900 }, colorScheme = 'light' } = {}) {
+export async function launch({ viewport = { width: 1280, height: 900 }, colorScheme = 'light', deviceScaleFactor = 1 } = {}) {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(`No chromium at ${CHROMIUM}: install it with "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH).`);
   }
@@ -40,11 +40,13 @@ export async function launch({ viewport = { width: 1280, height: 900 }, colorSch
     headless: true,
     args: ARGS,
     viewport,
+    deviceScaleFactor,
     colorScheme,
     reducedMotion: 'reduce',
     timeout: 60_000,
   });
   context.setDefaultTimeout(20_000);
+  if (process.env.VERBATIM_WEB_DIR) await serveWebDir(context, process.env.VERBATIM_WEB_DIR);
   return {
     context,
     async close() {
@@ -87,4 +89,32 @@ export function traceHash({ response, prompt, index }, spanId) {
   if (index) obj.index = index;
   const b64 = Buffer.from(JSON.stringify(obj), 'utf8').toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
   return `#t=${b64}${spanId === undefined || spanId === null ? '' : `&s=${spanId}`}`;
+}
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+
+/**
+ * Serve the page's own files (everything but /api/) from `dir` instead of the
+ * copy embedded in the server binary (launch() does this when VERBATIM_WEB_DIR
+ * is set): lets the tests, the screenshots and the timing use the page in the
+ * working tree before the binary is rebuilt. The API requests still go to the
+ * real server (Playwright passes them through, which costs a browser→node
+ * round trip per request).
+ */
+export async function serveWebDir(target, dir) {
+  const root = path.resolve(dir);
+  await target.route((u) => !u.pathname.startsWith('/api/'), (route) => {
+    const rel = decodeURIComponent(new URL(route.request().url()).pathname).replace(/^\/+/, '') || 'index.html';
+    const file = path.resolve(root, rel);
+    if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || rel.startsWith('tests/')) {
+      return route.fulfill({ status: 404, contentType: 'text/plain', body: 'not found' });
+    }
+    return route.fulfill({ status: 200, contentType: TYPES[path.extname(file)] || 'application/octet-stream', headers: { 'Cache-Control': 'no-cache' }, body: fs.readFileSync(file) });
+  });
+}
+
+/** Value of `--name VALUE` on the command line, or dflt. */
+export function cliArg(name, dflt = '') {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
 }

@@ -28,16 +28,17 @@
 // server's own timing_ms.total, so the time can be split into server / network / page.
 import fs from 'node:fs';
 import os from 'node:os';
-import { launch, baseUrl } from './browser.mjs';
+import path from 'node:path';
+import { launch, baseUrl, cliArg as arg } from './browser.mjs';
 
-function arg(name, dflt) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : dflt;
-}
 const RUNS = Number(arg('runs', 20));
 const WARMUP = Number(arg('warmup', 3));
 const TARGET_TOKENS = Number(arg('tokens', 450));
 const JSON_OUT = arg('json', '');
+// VERBATIM_WEB_DIR=DIR serves the page's own files from DIR instead of the copy
+// embedded in the server binary (see browser.mjs): to measure page changes before a
+// rebuild. It adds a browser→node round trip to every request, the trace too.
+const WEB_DIR = process.env.VERBATIM_WEB_DIR || '';
 const SOLUTIONS = process.env.GSM8K_SOLUTIONS || '/work/shared/data/benchmarks/gsm8k/example_model_solutions.jsonl';
 const BASE = baseUrl();
 
@@ -132,7 +133,7 @@ await page.evaluate(() => {
     run.error = document.getElementById('trace-error').textContent;
     run.outputMatches = document.getElementById('output').textContent === document.getElementById('response').value;
     const trace = performance.getEntriesByType('resource').slice(run.resourcesBefore).filter((r) => r.name.includes('/api/v1/trace')).pop();
-    if (trace) run.fetch = { start: trace.startTime, end: trace.responseEnd };
+    if (trace) run.fetch = { start: trace.startTime, end: trace.responseEnd, bytes: trace.encodedBodySize };
     requestAnimationFrame(() => setTimeout(() => {
       run.painted = performance.now();
       window.__timing.runs.push(run);
@@ -165,6 +166,10 @@ async function traceOnce(text) {
     highlights: run.highlights,
     server_ms: answer?.timing_ms?.total ?? null,
     fetch_ms: run.fetch ? run.fetch.end - run.fetch.start : null,
+    click_to_fetch_ms: run.fetch ? run.fetch.start - run.t0 : null,
+    fetch_to_dom_ms: run.fetch ? run.dom - run.fetch.end : null,
+    dom_to_painted_ms: run.painted - run.dom,
+    response_bytes: run.fetch ? run.fetch.bytes : null,
     click_to_dom_ms: run.dom - run.t0,
     click_to_painted_ms: run.painted - run.t0,
   };
@@ -199,7 +204,7 @@ function pct(values, p) {
 }
 const col = (k) => runs.map((r) => r[k]);
 const summary = {};
-for (const k of ['click_to_painted_ms', 'click_to_dom_ms', 'fetch_ms', 'server_ms']) {
+for (const k of ['click_to_painted_ms', 'click_to_dom_ms', 'click_to_fetch_ms', 'fetch_ms', 'server_ms', 'fetch_to_dom_ms', 'dom_to_painted_ms']) {
   summary[k] = { p50: pct(col(k), 50), p90: pct(col(k), 90), min: pct(col(k), 0), max: pct(col(k), 100) };
 }
 const tokens = col('tokens').filter((t) => t !== null);
@@ -211,6 +216,7 @@ const out = {
   tokens: { min: Math.min(...tokens), median: pct(tokens, 50), max: Math.max(...tokens) },
   machine: { nproc, cpu: cpuModel, loadavg: os.loadavg().map((x) => Number(x.toFixed(2))) },
   browser: 'chromium (headless), 1400x900',
+  page: WEB_DIR ? `files of ${path.resolve(WEB_DIR)}` : 'served by the server',
   summary,
   per_run: runs,
 };
@@ -219,7 +225,15 @@ if (JSON_OUT) fs.writeFileSync(JSON_OUT, `${JSON.stringify(out, null, 2)}\n`);
 const f = (v) => (v === null ? '—' : v.toFixed(1));
 console.log(`${RUNS} traces (+${WARMUP} warm-up), ${out.tokens.min}–${out.tokens.max} tokens (median ${out.tokens.median}), ${nproc} × ${cpuModel}`);
 console.log('measure                      p50      p90      min      max   (ms)');
-for (const [k, label] of [['click_to_painted_ms', 'click → rendered (painted)'], ['click_to_dom_ms', 'click → DOM complete'], ['fetch_ms', 'POST /api/v1/trace fetch'], ['server_ms', 'server timing_ms.total']]) {
+for (const [k, label] of [
+  ['click_to_painted_ms', 'click → rendered (painted)'],
+  ['click_to_dom_ms', 'click → DOM complete'],
+  ['click_to_fetch_ms', '  click → fetch start'],
+  ['fetch_ms', '  POST /api/v1/trace fetch'],
+  ['server_ms', '    server timing_ms.total'],
+  ['fetch_to_dom_ms', '  fetch end → DOM complete'],
+  ['dom_to_painted_ms', '  DOM complete → painted'],
+]) {
   const s = summary[k];
   console.log(`${label.padEnd(27)}${f(s.p50).padStart(7)}  ${f(s.p90).padStart(7)}  ${f(s.min).padStart(7)}  ${f(s.max).padStart(7)}`);
 }

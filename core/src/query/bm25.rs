@@ -3,7 +3,7 @@
 //! `k1 = 1.5`, `b = 0.75`, and negative idf values are floored at `0.25 x` the mean idf
 //! (the `rank_bm25.BM25Okapi` definition).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 const K1: f64 = 1.5;
 const B: f64 = 0.75;
@@ -14,7 +14,7 @@ pub fn okapi_scores(corpus: &[String], query: &str) -> Vec<f64> {
     let docs: Vec<HashMap<&str, u32>> = corpus
         .iter()
         .map(|t| {
-            let mut tf = HashMap::new();
+            let mut tf = HashMap::default();
             for w in t.split_whitespace() {
                 *tf.entry(w).or_insert(0) += 1;
             }
@@ -30,7 +30,7 @@ pub fn okapi_scores(corpus: &[String], query: &str) -> Vec<f64> {
         return Vec::new();
     }
     let avgdl = (lens.iter().sum::<f64>() / n).max(1e-9);
-    let mut df: HashMap<&str, u32> = HashMap::new();
+    let mut df: HashMap<&str, u32> = HashMap::default();
     for d in &docs {
         for w in d.keys() {
             *df.entry(w).or_insert(0) += 1;

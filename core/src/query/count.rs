@@ -2,7 +2,6 @@
 
 use crate::index::{DocLocation, Index};
 use crate::search;
-use crate::with_tokens;
 use std::ops::Range;
 
 /// Where a token sequence occurs: one suffix-array range per shard.
@@ -25,10 +24,7 @@ impl Index {
         let ranges = self
             .shards()
             .iter()
-            .map(|s| {
-                let sa = s.suffix_array();
-                with_tokens!(s.tokens(), |t| search::find(t, sa, ids))
-            })
+            .map(|s| search::shard_find(s, ids))
             .collect();
         Occurrences { ranges }
     }
@@ -43,11 +39,7 @@ impl Index {
     pub fn longest_prefix_match(&self, ids: &[u32]) -> usize {
         self.shards()
             .iter()
-            .map(|s| {
-                let sa = s.suffix_array();
-                with_tokens!(s.tokens(), |t| search::lower_bound(t, sa, ids)
-                    .longest_match)
-            })
+            .map(|s| search::shard_longest_match(s, ids))
             .max()
             .unwrap_or(0)
     }

@@ -18,7 +18,6 @@ use crate::index::Index;
 use crate::query::count::Occurrences;
 use crate::search;
 use crate::tokenizer::Encoded;
-use crate::with_tokens;
 use rayon::prelude::*;
 
 /// How spans are found.
@@ -100,10 +99,7 @@ impl Index {
                 let mut len = self
                     .shards()
                     .iter()
-                    .map(|s| {
-                        let sa = s.suffix_array();
-                        with_tokens!(s.tokens(), |t| search::lower_bound(t, sa, q).longest_match)
-                    })
+                    .map(|s| search::shard_longest_match(s, q))
                     .max()
                     .unwrap_or(0);
                 if let Some(p) = q[..len.saturating_sub(1)].iter().position(|&t| is_delim(t)) {

@@ -50,8 +50,21 @@ pub struct Bound {
 /// Finds the first suffix not less than `query` (prefix-equal counts as not less), tracking the
 /// common prefix with both neighbours, which gives the longest prefix of `query` that occurs.
 pub fn lower_bound<T: Token>(tokens: &[T], sa: &[u32], query: &[u32]) -> Bound {
-    let (mut lo, mut hi) = (0usize, sa.len());
-    let (mut lcp_lo, mut lcp_hi) = (0usize, 0usize);
+    lower_bound_in(tokens, sa, query, 0..sa.len(), 0)
+}
+
+/// [`lower_bound`] within `range`, whose suffixes all share their first `known` tokens with
+/// `query` (e.g. the block of suffixes starting with `query[0]`, `known = 1`). `range` must
+/// not be empty when `known > 0`.
+pub fn lower_bound_in<T: Token>(
+    tokens: &[T],
+    sa: &[u32],
+    query: &[u32],
+    range: Range<usize>,
+    known: usize,
+) -> Bound {
+    let (mut lo, mut hi) = (range.start, range.end);
+    let (mut lcp_lo, mut lcp_hi) = (known, known);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
         let (ord, lcp) = compare_suffix(tokens, sa[mid] as usize, query, lcp_lo.min(lcp_hi));
@@ -70,8 +83,8 @@ pub fn lower_bound<T: Token>(tokens: &[T], sa: &[u32], query: &[u32]) -> Bound {
 }
 
 /// First suffix-array index whose suffix is greater than `query` and does not start with it.
-fn upper_bound<T: Token>(tokens: &[T], sa: &[u32], query: &[u32], from: usize) -> usize {
-    let (mut lo, mut hi) = (from, sa.len());
+fn upper_bound<T: Token>(tokens: &[T], sa: &[u32], query: &[u32], from: usize, to: usize) -> usize {
+    let (mut lo, mut hi) = (from, to);
     let (mut lcp_lo, mut lcp_hi) = (query.len(), 0usize);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
@@ -90,14 +103,25 @@ fn upper_bound<T: Token>(tokens: &[T], sa: &[u32], query: &[u32], from: usize) -
 /// The suffix-array range of all suffixes starting with `query`; its length is the number of
 /// occurrences. The empty query matches every position.
 pub fn find<T: Token>(tokens: &[T], sa: &[u32], query: &[u32]) -> Range<usize> {
-    if query.is_empty() {
-        return 0..sa.len();
+    find_in(tokens, sa, query, 0..sa.len(), 0)
+}
+
+/// [`find`] within `range`, whose suffixes all share their first `known` tokens with `query`.
+pub fn find_in<T: Token>(
+    tokens: &[T],
+    sa: &[u32],
+    query: &[u32],
+    range: Range<usize>,
+    known: usize,
+) -> Range<usize> {
+    if query.len() <= known {
+        return range;
     }
-    let lo = lower_bound(tokens, sa, query);
+    let lo = lower_bound_in(tokens, sa, query, range.clone(), known);
     if lo.longest_match < query.len() {
         return lo.index..lo.index;
     }
-    lo.index..upper_bound(tokens, sa, query, lo.index)
+    lo.index..upper_bound(tokens, sa, query, lo.index, range.end)
 }
 
 /// Within `range` (all suffixes sharing a prefix of length `depth`), the end of the block whose

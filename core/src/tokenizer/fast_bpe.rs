@@ -36,6 +36,8 @@ pub struct FastBpe {
     added: Option<(AhoCorasick, Vec<u32>)>,
     pattern: regex::Regex,
     byte_chars: [char; 256],
+    /// Bytes of every id for the ByteLevel decoder, when the tokenizer uses it.
+    decode_table: Option<Vec<Box<[u8]>>>,
 }
 
 /// GPT-2's reversible byte → printable character map.
@@ -121,6 +123,43 @@ impl FastBpe {
             added,
             pattern: regex::Regex::new(PATTERN).ok()?,
             byte_chars: byte_chars(),
+            decode_table: None,
+        })
+    }
+
+    /// Precomputes the bytes of every id, exactly as HuggingFace's ByteLevel decoder turns a
+    /// token into bytes (its characters mapped back through the byte alphabet, or its raw
+    /// UTF-8 when a character is outside it), if `json` uses that decoder.
+    pub fn build_decode_table(&mut self, json: &serde_json::Value, tok: &tokenizers::Tokenizer, vocab: u32) {
+        if json["decoder"]["type"] != "ByteLevel" {
+            return;
+        }
+        let mut inverse = HashMap::new();
+        for (b, c) in self.byte_chars.iter().enumerate() {
+            inverse.insert(*c, b as u8);
+        }
+        let table = (0..vocab)
+            .map(|id| {
+                let Some(t) = tok.id_to_token(id) else { return Box::default() };
+                let mapped: Option<Vec<u8>> = t.chars().map(|c| inverse.get(&c).copied()).collect();
+                mapped.unwrap_or_else(|| t.as_bytes().to_vec()).into_boxed_slice()
+            })
+            .collect();
+        self.decode_table = Some(table);
+    }
+
+    /// Decodes ids to text (lossy at partial characters), if the decode table exists.
+    pub fn decode(&self, ids: &[u32]) -> Option<String> {
+        let table = self.decode_table.as_ref()?;
+        let mut bytes = Vec::with_capacity(ids.len() * 4);
+        for &id in ids {
+            if let Some(b) = table.get(id as usize) {
+                bytes.extend_from_slice(b);
+            }
+        }
+        Some(match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         })
     }
 

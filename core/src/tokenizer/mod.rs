@@ -64,9 +64,13 @@ impl TextTokenizer {
                 }
             })
             .collect();
-        let fast = serde_json::from_slice(bytes)
+        let fast = serde_json::from_slice::<serde_json::Value>(bytes)
             .ok()
-            .and_then(|json| fast_bpe::FastBpe::detect(&json));
+            .and_then(|json| {
+                let mut f = fast_bpe::FastBpe::detect(&json)?;
+                f.build_decode_table(&json, &inner, vocab_size);
+                Some(f)
+            });
         Ok(TextTokenizer::Hf(Box::new(HfTokenizer {
             inner,
             vocab_size,
@@ -139,6 +143,14 @@ impl TextTokenizer {
         }
     }
 
+    /// Decodes with the full HuggingFace pipeline even where a fast path exists (reference).
+    pub fn decode_reference(&self, ids: &[u32]) -> String {
+        match self {
+            TextTokenizer::Hf(h) => h.inner.decode(ids, false).unwrap_or_default(),
+            TextTokenizer::Bytes => self.decode(ids),
+        }
+    }
+
     /// Whether the fast byte-level BPE path is in use.
     pub fn has_fast_path(&self) -> bool {
         matches!(self, TextTokenizer::Hf(h) if h.fast.is_some())
@@ -171,7 +183,10 @@ impl TextTokenizer {
                 let bytes: Vec<u8> = ids.iter().map(|&i| i as u8).collect();
                 String::from_utf8_lossy(&bytes).into_owned()
             }
-            TextTokenizer::Hf(h) => h.inner.decode(ids, false).unwrap_or_default(),
+            TextTokenizer::Hf(h) => match h.fast.as_ref().and_then(|f| f.decode(ids)) {
+                Some(text) => text,
+                None => h.inner.decode(ids, false).unwrap_or_default(),
+            },
         }
     }
 
@@ -194,4 +209,49 @@ impl TextTokenizer {
 /// Lower-case hex sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo_tokenizer() -> TextTokenizer {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpora/demo/tokenizer.json");
+        TextTokenizer::from_spec(path).unwrap().0
+    }
+
+    const TRICKY: &[&str] = &[
+        "Hello, world! It's 2024 -- they'll've done it.\n\n  Indented\tline  ",
+        "a\u{a0}\u{a0}b a\u{3000}\u{3000}b x\u{2028}y a \u{85}b",
+        "Cafe\u{301} cafe\u{301} naïve — déjà vu; 東京 🦀🦀 emoji",
+        "<|endoftext|>x |||IP_ADDRESS||| and   three   spaces                          many",
+        "numbers 1234567 and 3.14159, 'quoted' 'S 'T 'RE 'Ll",
+        "",
+        " ",
+        "\n",
+        "trailing spaces   ",
+    ];
+
+    #[test]
+    fn fast_path_equals_the_huggingface_pipeline() {
+        let tok = demo_tokenizer();
+        assert!(tok.has_fast_path());
+        for t in TRICKY {
+            assert_eq!(tok.encode_ids(t).unwrap(), tok.encode_ids_reference(t).unwrap(), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn fast_decode_equals_the_huggingface_decoder_even_on_partial_characters() {
+        let tok = demo_tokenizer();
+        for t in TRICKY {
+            let ids = tok.encode_ids(t).unwrap();
+            for a in 0..ids.len() {
+                for b in a..=ids.len().min(a + 4) {
+                    assert_eq!(tok.decode(&ids[a..b]), tok.decode_reference(&ids[a..b]), "{t:?} {a}..{b}");
+                }
+            }
+            assert_eq!(tok.decode(&ids), tok.decode_reference(&ids));
+        }
+    }
 }
