@@ -11,11 +11,16 @@ use verbatim_core::Index;
 fn index_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("VERBATIM_BENCH_INDEX")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/verbatim-demo/demo-index"));
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/verbatim-demo/demo-index")
+        });
     if dir.join("manifest.bin").exists() {
         Some(dir)
     } else {
-        eprintln!("queries bench: no index at {}; build one (see the file's doc comment); skipped", dir.display());
+        eprintln!(
+            "queries bench: no index at {}; build one (see the file's doc comment); skipped",
+            dir.display()
+        );
         None
     }
 }
@@ -66,9 +71,13 @@ fn benches(c: &mut Criterion) {
     let text = index.tokenizer().decode(&ids);
     let enc = index.tokenizer().encode(&text).unwrap();
     let opts = SpanOptions::defaults_for(&index);
-    c.bench_function("maximal spans of a 450-token output", |b| b.iter(|| index.spans(&text, &enc, &opts)));
+    c.bench_function("maximal spans of a 450-token output", |b| {
+        b.iter(|| index.spans(&text, &enc, &opts))
+    });
     let topts = TraceOptions::defaults_for(&index);
-    c.bench_function("full trace of a 450-token output", |b| b.iter(|| index.trace(&text, None, &topts).unwrap()));
+    c.bench_function("full trace of a 450-token output", |b| {
+        b.iter(|| index.trace(&text, None, &topts).unwrap())
+    });
 }
 
 criterion_group! {

@@ -19,7 +19,10 @@ fn p50(xs: &[f64]) -> f64 {
 }
 
 fn main() {
-    let (Ok(index_dir), Ok(queries)) = (std::env::var("VERBATIM_BENCH_INDEX"), std::env::var("VERBATIM_QUERIES")) else {
+    let (Ok(index_dir), Ok(queries)) = (
+        std::env::var("VERBATIM_BENCH_INDEX"),
+        std::env::var("VERBATIM_QUERIES"),
+    ) else {
         eprintln!("side_by_side: set VERBATIM_BENCH_INDEX and VERBATIM_QUERIES (see benches/peer/run_side_by_side.sh); skipped");
         return;
     };
@@ -27,7 +30,8 @@ fn main() {
     let t = Instant::now();
     let index = Index::open(std::path::Path::new(&index_dir)).expect("index opens");
     let open_ms = t.elapsed().as_secs_f64() * 1e3;
-    let q: serde_json::Value = serde_json::from_slice(&std::fs::read(&queries).expect("queries file")).unwrap();
+    let q: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&queries).expect("queries file")).unwrap();
     let ngrams: Vec<Vec<u32>> = serde_json::from_value(q["queries"].clone()).unwrap();
     let texts: Vec<(String, String, Vec<u32>)> = q["texts"]
         .as_array()

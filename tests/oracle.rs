@@ -11,7 +11,7 @@ fn doc_tokens(index: &Index, texts: &[String], shard_max: u64) -> Vec<Vec<u32>> 
     texts
         .iter()
         .map(|t| index.tokenizer().encode_ids(t).unwrap())
-        .filter(|ids| !ids.is_empty() && ids.len() as u64 + 1 <= shard_max)
+        .filter(|ids| !ids.is_empty() && (ids.len() as u64) < shard_max)
         .collect()
 }
 
@@ -171,8 +171,10 @@ fn run_case(
     );
 }
 
-fn case_strategy(
-) -> impl Strategy<Value = (Vec<Vec<usize>>, Vec<usize>, Option<u64>, Option<u64>, bool)> {
+/// Documents (as word indices), a query, a shard limit, a max count, word boundaries on/off.
+type Case = (Vec<Vec<usize>>, Vec<usize>, Option<u64>, Option<u64>, bool);
+
+fn case_strategy() -> impl Strategy<Value = Case> {
     (
         prop::collection::vec(prop::collection::vec(0usize..7, 0..30), 1..10),
         prop::collection::vec(0usize..7, 1..25),

@@ -259,7 +259,10 @@ impl Shard {
     /// Suffix-array range of the suffixes starting with token `t` (empty for ids outside the
     /// vocabulary).
     pub fn first_token_range(&self, t: u32) -> std::ops::Range<usize> {
-        match (self.first_token.get(t as usize), self.first_token.get(t as usize + 1)) {
+        match (
+            self.first_token.get(t as usize),
+            self.first_token.get(t as usize + 1),
+        ) {
             (Some(&a), Some(&b)) => a as usize..b as usize,
             _ => 0..0,
         }

@@ -34,5 +34,8 @@ pub fn shard_longest_match(shard: &Shard, query: &[u32]) -> usize {
         return 0;
     }
     let sa = shard.suffix_array();
-    with_tokens!(shard.tokens(), |tok| lower_bound_in(tok, sa, query, block, 1).longest_match)
+    with_tokens!(shard.tokens(), |tok| lower_bound_in(
+        tok, sa, query, block, 1
+    )
+    .longest_match)
 }

@@ -130,7 +130,12 @@ impl FastBpe {
     /// Precomputes the bytes of every id, exactly as HuggingFace's ByteLevel decoder turns a
     /// token into bytes (its characters mapped back through the byte alphabet, or its raw
     /// UTF-8 when a character is outside it), if `json` uses that decoder.
-    pub fn build_decode_table(&mut self, json: &serde_json::Value, tok: &tokenizers::Tokenizer, vocab: u32) {
+    pub fn build_decode_table(
+        &mut self,
+        json: &serde_json::Value,
+        tok: &tokenizers::Tokenizer,
+        vocab: u32,
+    ) {
         if json["decoder"]["type"] != "ByteLevel" {
             return;
         }
@@ -140,9 +145,13 @@ impl FastBpe {
         }
         let table = (0..vocab)
             .map(|id| {
-                let Some(t) = tok.id_to_token(id) else { return Box::default() };
+                let Some(t) = tok.id_to_token(id) else {
+                    return Box::default();
+                };
                 let mapped: Option<Vec<u8>> = t.chars().map(|c| inverse.get(&c).copied()).collect();
-                mapped.unwrap_or_else(|| t.as_bytes().to_vec()).into_boxed_slice()
+                mapped
+                    .unwrap_or_else(|| t.as_bytes().to_vec())
+                    .into_boxed_slice()
             })
             .collect();
         self.decode_table = Some(table);

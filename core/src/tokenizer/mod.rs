@@ -216,7 +216,10 @@ mod tests {
     use super::*;
 
     fn demo_tokenizer() -> TextTokenizer {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpora/demo/tokenizer.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../corpora/demo/tokenizer.json"
+        );
         TextTokenizer::from_spec(path).unwrap().0
     }
 
@@ -237,7 +240,11 @@ mod tests {
         let tok = demo_tokenizer();
         assert!(tok.has_fast_path());
         for t in TRICKY {
-            assert_eq!(tok.encode_ids(t).unwrap(), tok.encode_ids_reference(t).unwrap(), "{t:?}");
+            assert_eq!(
+                tok.encode_ids(t).unwrap(),
+                tok.encode_ids_reference(t).unwrap(),
+                "{t:?}"
+            );
         }
     }
 
@@ -248,7 +255,11 @@ mod tests {
             let ids = tok.encode_ids(t).unwrap();
             for a in 0..ids.len() {
                 for b in a..=ids.len().min(a + 4) {
-                    assert_eq!(tok.decode(&ids[a..b]), tok.decode_reference(&ids[a..b]), "{t:?} {a}..{b}");
+                    assert_eq!(
+                        tok.decode(&ids[a..b]),
+                        tok.decode_reference(&ids[a..b]),
+                        "{t:?} {a}..{b}"
+                    );
                 }
             }
             assert_eq!(tok.decode(&ids), tok.decode_reference(&ids));
