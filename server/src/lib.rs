@@ -4,7 +4,7 @@
 //! and over a loopback socket); [`serve`] binds it and shuts down gracefully on SIGINT/SIGTERM.
 //!
 //! CPU-bound work (tracing, span lookup, search) runs on blocking threads behind a bounded
-//! admission gate ([`gate::Gate`]): when all workers are busy and the queue is full, requests
+//! admission gate (`gate::Gate`): when all workers are busy and the queue is full, requests
 //! are refused at once with 503 instead of piling up; a request that exceeds its deadline gets
 //! 504. Errors are JSON `{"error": {"code", "message"}}` with one table of statuses
 //! ([`error::ApiError`]); internal details are logged, not returned.
