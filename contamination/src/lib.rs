@@ -31,6 +31,7 @@ pub mod html;
 pub mod input;
 mod method;
 pub mod report;
+mod results;
 
 pub use check::{gpt4_samples, CheckOptions, Checker, Example, ItemResult, MethodResult, Snippet};
 pub use method::{Label, Method};
