@@ -43,7 +43,7 @@ impl Index {
         for s in self.shards() {
             let sa = s.suffix_array();
             with_tokens!(s.tokens(), |t| {
-                let range = search::find(t, sa, prompt);
+                let range = search::shard_find(s, prompt);
                 prompt_count += range.len() as u64;
                 let sep = separator_of(t);
                 let mut start = range.start;
