@@ -199,6 +199,9 @@ function loadExamples() {
 
 // ================================================================= trace
 
+/** How long a trace may take before the old result is dimmed as busy. */
+const DIM_AFTER_MS = 250;
+
 async function runTrace({ push = true, spanId = null, input = null } = {}) {
   const req = input || {
     response: ui.response.value,
@@ -216,17 +219,24 @@ async function runTrace({ push = true, spanId = null, input = null } = {}) {
   state.traceCtrl = ctrl;
   state.traced = { response: req.response, prompt: req.prompt || '', index: req.index || '' };
   // A trace started here shows the trace view; one restored from the URL keeps the URL's view.
+  const body = { response: req.response };
+  if (req.prompt) body.prompt = req.prompt;
+  if (req.index) body.index = req.index;
+  // Send the request first: the URL and busy-state updates below run while the server works.
+  const answer = api.trace(body, { signal: ctrl.signal });
   if (!input && state.view !== 'trace') setView('trace', { updateHash: false });
   writeHash({ trace: state.traced, span: spanId, view: state.view }, { push });
 
   setBusy(ui.traceBtn, [ui.result, ui.docsPanel], true, 'Tracing…', 'Trace');
-  ui.docsPanel.classList.add('is-loading');
-  ui.result.classList.add('is-loading');
+  // Dim the old result only when the answer is slow to come: most traces take tens
+  // of milliseconds, and a dim-then-undim flash costs two full-page compositing
+  // passes (tens of ms where the browser composites in software) for nothing.
+  const dimTimer = setTimeout(() => {
+    ui.docsPanel.classList.add('is-loading');
+    ui.result.classList.add('is-loading');
+  }, DIM_AFTER_MS);
   try {
-    const body = { response: req.response };
-    if (req.prompt) body.prompt = req.prompt;
-    if (req.index) body.index = req.index;
-    const data = await api.trace(body, { signal: ctrl.signal });
+    const data = await answer;
     if (ctrl !== state.traceCtrl) return;
     showResult(normalizeTrace(data, req.response), spanId, { reveal: !input });
   } catch (err) {
@@ -236,6 +246,7 @@ async function runTrace({ push = true, spanId = null, input = null } = {}) {
     hideResult();
     showError(ui.traceError, err instanceof api.ApiError ? err.message : 'Something went wrong while tracing. Please try again.');
   } finally {
+    clearTimeout(dimTimer);
     if (ctrl === state.traceCtrl) {
       state.traceCtrl = null;
       setBusy(ui.traceBtn, [ui.result, ui.docsPanel], false, 'Tracing…', 'Trace');
@@ -246,6 +257,7 @@ async function runTrace({ push = true, spanId = null, input = null } = {}) {
 }
 
 function showResult(result, spanId, { reveal = false } = {}) {
+  resetDocScroll();
   state.result = result;
   ui.traceForm.classList.add('has-result');
   state.selected = null;
@@ -290,6 +302,7 @@ function checkStale() {
 // ---------------------------------------------------------------- selection
 
 function selectSpan(index, { updateHash = true } = {}) {
+  resetDocScroll();
   state.selected = index;
   state.marks.forEach((m, i) => {
     const on = i === index;
@@ -332,6 +345,15 @@ ui.showAllBtn.addEventListener('click', () => {
 
 // ---------------------------------------------------------------- documents panel
 
+/**
+ * Scroll the documents list back to its top. Call it before changing the page:
+ * setting scrollTop needs an up-to-date layout, which is free then and costs a
+ * full extra layout once the output and the cards have been replaced.
+ */
+function resetDocScroll() {
+  ui.docList.scrollTop = 0;
+}
+
 function renderDocs() {
   const r = state.result;
   if (!r) {
@@ -368,7 +390,6 @@ function renderDocs() {
   } else {
     ui.docsEmpty.hidden = true;
   }
-  ui.docList.scrollTop = 0;
   ui.docList.replaceChildren(...docs.map((doc) => renderDocCard(doc, {
     spansById: r.spansById,
     selectedSpanIds: selIds,
