@@ -251,6 +251,61 @@ fn every_endpoint_and_error_status_over_a_real_socket() {
             .0,
         422
     );
+    // Request fields as the OpenAPI document states them.
+    let (c, n3) = srv.post(
+        "/api/v1/count",
+        serde_json::json!({"token_ids": ids.as_array().unwrap().iter().map(|i| i.as_f64().unwrap()).collect::<Vec<_>>()}),
+    );
+    assert_eq!(
+        (c, n3["count"].as_u64()),
+        (200, Some(2)),
+        "whole floats are integers: {n3}"
+    );
+    for (path, body) in [
+        (
+            "/api/v1/count",
+            serde_json::json!({"text": null, "token_ids": [1]}),
+        ),
+        (
+            "/api/v1/count",
+            serde_json::json!({"text": "a", "token_ids": [1]}),
+        ),
+        (
+            "/api/v1/spans",
+            serde_json::json!({"text": "a", "max_count": 2.5}),
+        ),
+        (
+            "/api/v1/trace",
+            serde_json::json!({"response": "a", "max_count": -1}),
+        ),
+        (
+            "/api/v1/search",
+            serde_json::json!({"query": "a", "limit": null}),
+        ),
+    ] {
+        let (c, e) = srv.post(path, body.clone());
+        assert_eq!(
+            (c, e["error"]["code"].as_str()),
+            (400, Some("bad_request")),
+            "{path} {body}: {e}"
+        );
+    }
+    assert_eq!(
+        srv.post("/api/v1/count", serde_json::json!({"token_ids": []}))
+            .0,
+        422
+    );
+    let (c, e) = srv.get("/api/v1/documents/x?max_tokens=many");
+    assert_eq!(c, 400);
+    let e: serde_json::Value = serde_json::from_str(&e).expect("query errors are JSON too");
+    assert_eq!(e["error"]["code"], "bad_request");
+    let o: serde_json::Value = serde_json::from_str(&o).unwrap();
+    let items = &o["components"]["schemas"]["ContaminationRequest"]["properties"]["items"];
+    assert_eq!(
+        items["maxItems"], 1000,
+        "the document states this server's --max-items"
+    );
+
     // Nothing outside the embedded web page can be read.
     for p in [
         "/../Cargo.toml",

@@ -14,6 +14,7 @@
 pub mod config;
 pub mod error;
 mod extract;
+mod fields;
 mod gate;
 mod metrics;
 mod openapi;

@@ -1,6 +1,31 @@
-//! The OpenAPI 3 description of the API. Integration tests check real responses against it.
+//! The OpenAPI 3 description of the API. Integration tests check real responses against it,
+//! and `benches/api/run_schemathesis.sh` fuzzes the running server with it.
+//!
+//! The request schemas say what the server accepts: whole numbers up to 2^53 - 1
+//! ([`crate::fields::UInt`]), optional fields absent rather than `null`, texts with at least one
+//! non-whitespace character, and the limits this server was started with (`--max-items`,
+//! `--max-text-bytes`). Two limits cannot be written in JSON Schema and answer 413 / 422 instead:
+//! the text limit counts UTF-8 bytes, not characters, and token ids or delimiters depend on the
+//! vocabulary of the index asked for.
 
+use crate::config::ServerConfig;
+use crate::fields::MAX_SAFE_INTEGER;
 use serde_json::{json, Value};
+
+/// A string with at least one character that is not whitespace, as `str::trim` defines it
+/// (Unicode `White_Space`), spelled out so that every regex dialect reads it alike.
+const NOT_ONLY_WHITESPACE: &str =
+    "[^\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+
+/// A text field: non-empty after trimming whitespace.
+fn text_field(description: &str) -> Value {
+    json!({"type": "string", "minLength": 1, "pattern": NOT_ONLY_WHITESPACE, "description": description})
+}
+
+/// An integer field in `min..=max`.
+fn int_field(min: u64, max: u64) -> Value {
+    json!({"type": "integer", "minimum": min, "maximum": max})
+}
 
 fn error_response(desc: &str) -> Value {
     json!({"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
@@ -40,8 +65,13 @@ fn schema_ref(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
-/// The OpenAPI document.
-pub fn document() -> Value {
+/// The OpenAPI document for a server running with `config`.
+pub fn document(config: &ServerConfig) -> Value {
+    let any_int = int_field(0, MAX_SAFE_INTEGER);
+    let text_limit = format!(
+        "at most {} bytes of UTF-8 (413 beyond)",
+        config.max_text_bytes
+    );
     let rel = json!({"type": "string", "enum": ["high", "medium", "low"]});
     let meta = json!({"type": "object", "additionalProperties": true});
     let nullable_str = json!({"type": ["string", "null"]});
@@ -86,7 +116,7 @@ pub fn document() -> Value {
                 "parameters": [
                     {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
                     {"name": "index", "in": "query", "required": false, "schema": {"type": "string"}},
-                    {"name": "max_tokens", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0}},
+                    {"name": "max_tokens", "in": "query", "required": false, "schema": any_int},
                     {"name": "highlight", "in": "query", "required": false, "schema": {"type": "string"}}
                 ],
                 "responses": {
@@ -112,32 +142,39 @@ pub fn document() -> Value {
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}}
             }}},
             "TraceRequest": {"type": "object", "required": ["response"], "properties": {
-                "response": {"type": "string", "description": "the model output"},
-                "prompt": {"type": "string"}, "index": {"type": "string"},
-                "max_count": {"type": "integer", "minimum": 0},
+                "response": text_field(&format!("the model output; {text_limit}")),
+                "prompt": {"type": "string", "description": text_limit}, "index": {"type": "string"},
+                "max_count": any_int,
                 "word_boundaries": {"type": "boolean"},
                 "density": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-                "docs_per_span": {"type": "integer", "minimum": 1, "maximum": 100},
+                "docs_per_span": int_field(1, 100),
                 "full_documents": {"type": "boolean"}
             }},
             "SpansRequest": {"type": "object", "required": ["text"], "properties": {
-                "text": {"type": "string"}, "index": {"type": "string"},
-                "max_count": {"type": "integer", "minimum": 0}, "word_boundaries": {"type": "boolean"},
-                "delimiters": {"type": "array", "items": {"type": "string"}, "maxItems": 32},
-                "min_len": {"type": "integer", "minimum": 0}
+                "text": text_field(&text_limit), "index": {"type": "string"},
+                "max_count": any_int, "word_boundaries": {"type": "boolean"},
+                "delimiters": {"type": "array", "items": {"type": "string", "description": "a single token of the index's tokenizer (422 otherwise)"}, "maxItems": 32},
+                "min_len": any_int
             }},
-            "CountRequest": {"type": "object", "properties": {
-                "text": {"type": "string"}, "token_ids": {"type": "array", "items": {"type": "integer", "minimum": 0}},
-                "index": {"type": "string"}
-            }},
+            "CountRequest": {
+                "type": "object",
+                "description": "text or token_ids, exactly one of them",
+                "oneOf": [{"required": ["text"]}, {"required": ["token_ids"]}],
+                "properties": {
+                    "text": text_field(&text_limit),
+                    "token_ids": {"type": "array", "minItems": 1, "maxItems": config.max_text_bytes / 4,
+                        "items": {"type": "integer", "minimum": 0, "maximum": u32::MAX, "description": "below the index's vocabulary size (422 otherwise)"}},
+                    "index": {"type": "string"}
+                }
+            },
             "ContaminationRequest": {"type": "object", "required": ["items"], "properties": {
-                "items": {"type": "array", "items": {"type": "object", "required": ["id", "text"], "properties": {
-                    "id": {"type": "string"}, "text": {"type": "string"}, "bench": {"type": "string"}}}},
+                "items": {"type": "array", "minItems": 1, "maxItems": config.max_items, "items": {"type": "object", "required": ["id", "text"], "properties": {
+                    "id": {"type": "string"}, "text": text_field(&text_limit), "bench": {"type": "string"}}}},
                 "methods": {"type": "array", "items": {"type": "string", "enum": ["gpt3", "palm", "llama2", "gpt4", "substr50", "all"]}},
-                "index": {"type": "string"}, "llama2_skip": {"type": "integer", "minimum": 0}, "examples": {"type": "integer", "minimum": 0}
+                "index": {"type": "string"}, "llama2_skip": int_field(0, 16), "examples": int_field(0, 20)
             }},
             "SearchRequest": {"type": "object", "required": ["query"], "properties": {
-                "query": {"type": "string"}, "limit": {"type": "integer", "minimum": 1, "maximum": 100}, "index": {"type": "string"}
+                "query": text_field(&text_limit), "limit": int_field(1, 100), "index": {"type": "string"}
             }},
             "Span": span,
             "TracedDocument": document,

@@ -2,6 +2,7 @@
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::fields::UInt;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
@@ -13,14 +14,14 @@ use verbatim_contamination::{CheckOptions, Checker, Item, ItemResult, Method, Su
 #[derive(Debug, Deserialize)]
 pub struct ContaminationRequest {
     items: Vec<Item>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::fields::present")]
     methods: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::fields::present")]
     index: Option<String>,
-    #[serde(default)]
-    llama2_skip: Option<usize>,
-    #[serde(default)]
-    examples: Option<usize>,
+    #[serde(default, deserialize_with = "crate::fields::present")]
+    llama2_skip: Option<UInt>,
+    #[serde(default, deserialize_with = "crate::fields::present")]
+    examples: Option<UInt>,
 }
 
 /// Response of a contamination request.
@@ -55,12 +56,12 @@ pub async fn contamination(
         None => Method::ALL.to_vec(),
         Some(m) => Method::parse_list(m).map_err(ApiError::BadRequest)?,
     };
-    if req.llama2_skip.is_some_and(|k| k > 16) {
+    if req.llama2_skip.is_some_and(|k| k.0 > 16) {
         return Err(ApiError::BadRequest(
             "llama2_skip must be between 0 and 16".into(),
         ));
     }
-    if req.examples.is_some_and(|k| k > 20) {
+    if req.examples.is_some_and(|k| k.0 > 20) {
         return Err(ApiError::BadRequest(
             "examples must be between 0 and 20".into(),
         ));
@@ -69,8 +70,8 @@ pub async fn contamination(
     st.refresh_takedowns();
     let opts = CheckOptions {
         methods,
-        llama2_skip: req.llama2_skip.unwrap_or(0),
-        examples: req.examples.unwrap_or(3),
+        llama2_skip: req.llama2_skip.map_or(0, UInt::usize),
+        examples: req.examples.map_or(3, UInt::usize),
         ..CheckOptions::default()
     };
     let body = st

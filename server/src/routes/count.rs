@@ -2,6 +2,7 @@
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::fields::TokenId;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
@@ -11,11 +12,11 @@ use std::sync::Arc;
 /// Body of a count request: `text` or `token_ids`.
 #[derive(Debug, Deserialize)]
 pub struct CountRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::fields::present")]
     text: Option<String>,
-    #[serde(default)]
-    token_ids: Option<Vec<u32>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::fields::present")]
+    token_ids: Option<Vec<TokenId>>,
+    #[serde(default, deserialize_with = "crate::fields::present")]
     index: Option<String>,
 }
 
@@ -37,6 +38,10 @@ pub async fn count(
             index.tokenizer().encode_ids(&t)?
         }
         (None, Some(ids)) => {
+            let ids: Vec<u32> = ids.into_iter().map(|TokenId(id)| id).collect();
+            if ids.is_empty() {
+                return Err(ApiError::Unprocessable("token_ids is empty".into()));
+            }
             if ids.len() * 4 > st.config.max_text_bytes {
                 return Err(ApiError::TooLarge("too many token ids".into()));
             }

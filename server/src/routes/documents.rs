@@ -1,8 +1,10 @@
 //! `GET /api/v1/documents/{id}`: a document's text and metadata.
 
 use crate::error::ApiError;
+use crate::extract::{ApiPath, ApiQuery};
+use crate::fields::QueryUInt;
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -14,7 +16,7 @@ pub struct DocQuery {
     index: Option<String>,
     /// Return at most this many tokens of text.
     #[serde(default)]
-    max_tokens: Option<usize>,
+    max_tokens: Option<QueryUInt>,
     /// Mark every occurrence of this text (UTF-16 ranges into `text`).
     #[serde(default)]
     highlight: Option<String>,
@@ -26,14 +28,14 @@ const MAX_DOC_TOKENS: usize = 2_000_000;
 /// Fetches a document by external id.
 pub async fn document(
     State(st): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    Query(q): Query<DocQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<DocQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let index = st.index(q.index.as_deref())?;
     st.refresh_takedowns();
     let max = q
         .max_tokens
-        .unwrap_or(MAX_DOC_TOKENS)
+        .map_or(MAX_DOC_TOKENS, |m| m.0.usize())
         .clamp(1, MAX_DOC_TOKENS);
     let v = st
         .gate

@@ -24,8 +24,8 @@ pub async fn examples(State(st): State<Arc<AppState>>) -> Json<serde_json::Value
 }
 
 /// `GET /api/v1/openapi.json`.
-pub async fn openapi() -> Json<serde_json::Value> {
-    Json(crate::openapi::document())
+pub async fn openapi(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    Json(crate::openapi::document(&st.config))
 }
 
 /// `GET /health`.

@@ -2,6 +2,7 @@
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::fields::UInt;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
@@ -12,9 +13,9 @@ use std::sync::Arc;
 #[derive(Debug, Deserialize)]
 pub struct SearchRequest {
     query: String,
-    #[serde(default)]
-    limit: Option<usize>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::fields::present")]
+    limit: Option<UInt>,
+    #[serde(default, deserialize_with = "crate::fields::present")]
     index: Option<String>,
 }
 
@@ -24,7 +25,7 @@ pub async fn search(
     ApiJson(req): ApiJson<SearchRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     st.check_text("query", &req.query)?;
-    let limit = req.limit.unwrap_or(10);
+    let limit = req.limit.map_or(10, UInt::usize);
     if limit == 0 || limit > 100 {
         return Err(ApiError::BadRequest(
             "limit must be between 1 and 100".into(),

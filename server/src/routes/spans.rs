@@ -2,6 +2,7 @@
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::fields::UInt;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
@@ -14,16 +15,16 @@ use verbatim_core::query::SpanOptions;
 #[derive(Debug, Deserialize, Serialize)]
 pub struct SpansRequest {
     text: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::fields::present")]
     index: Option<String>,
-    #[serde(default)]
-    max_count: Option<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::fields::present")]
+    max_count: Option<UInt>,
+    #[serde(default, deserialize_with = "crate::fields::present")]
     word_boundaries: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::fields::present")]
     delimiters: Option<Vec<String>>,
-    #[serde(default)]
-    min_len: Option<usize>,
+    #[serde(default, deserialize_with = "crate::fields::present")]
+    min_len: Option<UInt>,
 }
 
 /// Finds all maximal spans of a text.
@@ -34,12 +35,12 @@ pub async fn spans(
     st.check_text("text", &req.text)?;
     let index = st.index(req.index.as_deref())?;
     let mut opts = SpanOptions::defaults_for(&index);
-    opts.max_count = req.max_count;
+    opts.max_count = req.max_count.map(|m| m.0);
     if let Some(w) = req.word_boundaries {
         opts.word_boundaries = w;
     }
     if let Some(m) = req.min_len {
-        opts.min_len = m.max(1);
+        opts.min_len = m.usize().max(1);
     }
     if let Some(ds) = &req.delimiters {
         if ds.len() > 32 {

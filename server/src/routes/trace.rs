@@ -2,6 +2,7 @@
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::fields::UInt;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
@@ -14,19 +15,19 @@ use verbatim_core::query::TraceOptions;
 #[derive(Debug, Deserialize, Serialize)]
 pub struct TraceRequest {
     response: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::fields::present")]
     prompt: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::fields::present")]
     index: Option<String>,
-    #[serde(default)]
-    max_count: Option<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::fields::present")]
+    max_count: Option<UInt>,
+    #[serde(default, deserialize_with = "crate::fields::present")]
     word_boundaries: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::fields::present")]
     density: Option<f64>,
-    #[serde(default)]
-    docs_per_span: Option<usize>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::fields::present")]
+    docs_per_span: Option<UInt>,
+    #[serde(default, deserialize_with = "crate::fields::present")]
     full_documents: Option<bool>,
 }
 
@@ -50,7 +51,7 @@ pub async fn trace(
             return Err(ApiError::BadRequest("density must be in (0, 1]".into()));
         }
     }
-    if req.docs_per_span.is_some_and(|k| k == 0 || k > 100) {
+    if req.docs_per_span.is_some_and(|k| k.0 == 0 || k.0 > 100) {
         return Err(ApiError::BadRequest(
             "docs_per_span must be between 1 and 100".into(),
         ));
@@ -69,7 +70,7 @@ pub async fn trace(
         .gate
         .run(move || {
             let mut opts = TraceOptions::defaults_for(&index);
-            opts.spans.max_count = req.max_count;
+            opts.spans.max_count = req.max_count.map(|m| m.0);
             if let Some(w) = req.word_boundaries {
                 opts.spans.word_boundaries = w;
             }
@@ -77,7 +78,7 @@ pub async fn trace(
                 opts.density = d;
             }
             if let Some(k) = req.docs_per_span {
-                opts.docs_per_span = k;
+                opts.docs_per_span = k.usize();
             }
             opts.full_documents = req.full_documents.unwrap_or(false);
             let t = index.trace(&req.response, req.prompt.as_deref(), &opts)?;
