@@ -146,7 +146,8 @@ mod tests {
             parse(r#"{"n": 9007199254740991}"#).unwrap().n,
             Some(UInt(MAX_SAFE_INTEGER))
         );
-        assert_eq!(parse("{}").unwrap().n, None);
+        let empty = parse("{}").unwrap();
+        assert_eq!((empty.n, empty.s), (None, None));
     }
 
     #[test]
