@@ -8,20 +8,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 INDEX="${1:?index dir}"; TEXTS="${2:?texts json}"; SECS="${3:-30}"
+source benches/load/common.sh
 bodies=$(mktemp)
-python3 -c "
-import json, sys
-kind = sys.argv[2]
-for t in json.load(open(sys.argv[1]))['texts']:
-    if not kind or t.get('kind') == kind:
-        print(json.dumps({'response': t['text']}))
-" "$TEXTS" "${KIND:-}" > "$bodies"
-[ -s "$bodies" ] || { echo "no texts of kind '${KIND:-}' in $TEXTS" >&2; exit 1; }
 log=$(mktemp)
-target/release/verbatim serve --index "$INDEX" --addr 127.0.0.1:0 --cache-entries 0 --no-verify 2>"$log" &
-server=$!
-trap 'kill $server 2>/dev/null || true; rm -f "$bodies" "$log"' EXIT
-for _ in $(seq 1 300); do url=$(grep -o 'http://[0-9.:]*' "$log" | head -1 || true); [ -n "$url" ] && break; sleep 0.1; done
+trap 'if [ -n "${server:-}" ]; then kill "$server" 2>/dev/null || true; fi; rm -f "$bodies" "$log"' EXIT
+write_bodies "$TEXTS" "$bodies"
+start_server "$INDEX" "$log"
 echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); server $url; $(wc -l < "$bodies") distinct bodies"
 # Warm-up, not recorded: the first traces fault the index's pages into memory.
 BODIES="$bodies" wrk -t1 -c2 -d10s -s benches/load/trace.lua "$url" >/dev/null
