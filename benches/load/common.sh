@@ -29,3 +29,13 @@ start_server() {
   echo "the server did not start" >&2
   exit 1
 }
+
+# setup INDEX TEXTS_JSON: the bodies in $bodies, the server started ($server, $url), and both
+# cleaned up when the script exits.
+setup() {
+  bodies=$(mktemp)
+  log=$(mktemp)
+  trap 'if [ -n "${server:-}" ]; then kill "$server" 2>/dev/null || true; fi; rm -f "$bodies" "$log"' EXIT
+  write_bodies "$2" "$bodies"
+  start_server "$1" "$log"
+}

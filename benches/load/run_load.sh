@@ -9,11 +9,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 INDEX="${1:?index dir}"; TEXTS="${2:?texts json}"; SECS="${3:-30}"
 source benches/load/common.sh
-bodies=$(mktemp)
-log=$(mktemp)
-trap 'if [ -n "${server:-}" ]; then kill "$server" 2>/dev/null || true; fi; rm -f "$bodies" "$log"' EXIT
-write_bodies "$TEXTS" "$bodies"
-start_server "$INDEX" "$log"
+setup "$INDEX" "$TEXTS"
 echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); server $url; $(wc -l < "$bodies") distinct bodies"
 # Warm-up, not recorded: the first traces fault the index's pages into memory.
 BODIES="$bodies" wrk -t1 -c2 -d10s -s benches/load/trace.lua "$url" >/dev/null

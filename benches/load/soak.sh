@@ -8,11 +8,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 INDEX="${1:?index dir}"; TEXTS="${2:?texts json}"; SECS="${3:-600}"; CONC="${4:-8}"; CSV="${5:-target/soak-rss.csv}"
 source benches/load/common.sh
-bodies=$(mktemp)
-log=$(mktemp)
-trap 'if [ -n "${server:-}" ]; then kill "$server" 2>/dev/null || true; fi; rm -f "$bodies" "$log"' EXIT
-write_bodies "$TEXTS" "$bodies"
-start_server "$INDEX" "$log"
+setup "$INDEX" "$TEXTS"
 echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); server $url; $(wc -l < "$bodies") distinct bodies; $SECS s at concurrency $CONC"
 mkdir -p "$(dirname "$CSV")"
 echo "seconds,rss_kb,requests_200,requests_other" > "$CSV"
