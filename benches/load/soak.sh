@@ -34,7 +34,7 @@ import csv, sys
 rows = [r for r in csv.DictReader(open(sys.argv[1]))]
 rss = [(int(r['seconds']), int(r['rss_kb'])) for r in rows]
 first = [k for s, k in rss if 0 < s <= 60]
-last = [k for s, k in rss if s > rss[-1][0] - 60]
+last = [k for s, k in rss if s > 0 and s > rss[-1][0] - 60]
 print(f"rss first minute mean {sum(first)/len(first)/1024:.1f} MiB, last minute mean {sum(last)/len(last)/1024:.1f} MiB, "
       f"max {max(k for _, k in rss)/1024:.1f} MiB; growth {(sum(last)/len(last) - sum(first)/len(first))/1024:+.1f} MiB; "
       f"trace answers 200: {rows[-1]['requests_200']}, other: {rows[-1]['requests_other']}")
