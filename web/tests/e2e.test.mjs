@@ -432,7 +432,7 @@ describe('with canned API answers', () => {
   ];
   const EXAMPLES = [{ title: 'Cats', prompt: 'Tell me about cats', response: RESPONSE }];
 
-  async function cannedPage(hash = '', { examples = EXAMPLES, indexes = INDEXES } = {}) {
+  async function cannedPage(hash = '', { examples = EXAMPLES, indexes = INDEXES, trace = TRACE } = {}) {
     const page = await browser.context.newPage();
     page.errors = [];
     page.on('pageerror', (err) => page.errors.push(String(err)));
@@ -444,7 +444,7 @@ describe('with canned API answers', () => {
       if (url.pathname.endsWith('/api/v1/examples')) return json(200, { examples });
       if (url.pathname.endsWith('/api/v1/trace')) {
         page.traceBodies.push(route.request().postDataJSON());
-        return json(200, TRACE);
+        return json(200, trace);
       }
       if (url.pathname.endsWith('/api/v1/documents/d2')) {
         return json(404, { error: { code: 'not_found', message: 'No document with id d2.' } });
@@ -458,6 +458,38 @@ describe('with canned API answers', () => {
     await page.waitForFunction(() => document.documentElement.classList.contains('js-ready'));
     return page;
   }
+
+  test('a document with more than three matches shows three and builds the rest on "show more"', async () => {
+    const text = 'one two three four five six seven eight';
+    const words = ['one two', 'three four', 'five six', 'seven eight'];
+    const spans = words.map((w, i) => {
+      const at = text.indexOf(w);
+      return withTokens({ id: i, text: w, utf16_start: at, utf16_end: at + w.length, count: 2, relevance: 'high', document_ids: ['d9'] }, i);
+    });
+    const trace = {
+      index: 'alpha', tokens: 8, spans, timing_ms: { total: 1 },
+      documents: [{ id: 'd9', source: 'web', metadata: {}, bm25: 3, relevance: 'high', span_ids: [0, 1, 2, 3],
+        snippets: words.map((w, i) => ({ span_id: i, before: 'x ', match: w, after: ' y' })) }],
+    };
+    const page = await cannedPage('', { trace });
+    await page.fill('#response', text);
+    await page.click('#trace-btn');
+    await waitTraceDone(page);
+    const card = page.locator('#doc-list .doc-card[data-doc-id="d9"]');
+    const shown = () => card.locator('.snippet:visible mark').allTextContents();
+    assert.deepEqual(await shown(), words.slice(0, 3));
+    assert.equal(await card.locator('.snippet').count(), 3, 'the fourth match is not built yet');
+    const more = card.locator('.more-btn');
+    assert.equal((await more.textContent()).trim(), 'Show 1 more match');
+    await more.click();
+    assert.deepEqual(await shown(), words);
+    assert.equal(await more.getAttribute('aria-expanded'), 'true');
+    await more.click();
+    assert.deepEqual(await shown(), words.slice(0, 3));
+    assert.equal(await card.locator('.snippet').count(), 4, 'built once, then hidden');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
 
   test('example buttons fill the fields and trace; overlapping spans merge; documents group', async () => {
     const page = await cannedPage();
