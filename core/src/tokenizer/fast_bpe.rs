@@ -14,6 +14,10 @@
 //! It is used only when the tokenizer file has exactly that shape (checked in [`FastBpe::detect`]);
 //! any other tokenizer goes through the full HuggingFace pipeline. The integration tests compare
 //! its output with the Python `tokenizers` package on real documents.
+//!
+//! Queries also need each token's byte range. For ASCII text (most model outputs)
+//! [`FastBpe::encode_with_offsets`] derives them from the token bytes and HuggingFace's offset
+//! trimming; other text takes the full pipeline. Unit tests compare both with the pipeline.
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use std::cell::RefCell;
@@ -38,6 +42,21 @@ pub struct FastBpe {
     byte_chars: [char; 256],
     /// Bytes of every id for the ByteLevel decoder, when the tokenizer uses it.
     decode_table: Option<Vec<Box<[u8]>>>,
+    /// How to report offsets like the full pipeline, when the decode table exists.
+    offset_rules: Option<OffsetRules>,
+}
+
+/// Token ids and the byte range of the text each covers.
+pub type IdsAndOffsets = (Vec<u32>, Vec<(usize, usize)>);
+
+/// What HuggingFace's ByteLevel post-processor does to offsets (`process_offsets`): with
+/// `trim_offsets`, a token's leading and trailing spaces (`Ġ`, or whitespace in an added
+/// token's text) are cut from its range.
+struct OffsetRules {
+    trim: bool,
+    add_prefix_space: bool,
+    /// Per id: leading and trailing space characters of its token string.
+    spaces: Vec<(u16, u16)>,
 }
 
 /// GPT-2's reversible byte → printable character map.
@@ -124,6 +143,7 @@ impl FastBpe {
             pattern: regex::Regex::new(PATTERN).ok()?,
             byte_chars: byte_chars(),
             decode_table: None,
+            offset_rules: None,
         })
     }
 
@@ -155,6 +175,66 @@ impl FastBpe {
             })
             .collect();
         self.decode_table = Some(table);
+        let post = &json["post_processor"];
+        let is_space = |c: &char| *c == 'Ġ' || c.is_whitespace();
+        self.offset_rules = Some(OffsetRules {
+            trim: post["type"] == "ByteLevel" && post["trim_offsets"] != false,
+            add_prefix_space: post["add_prefix_space"] == true,
+            spaces: (0..vocab)
+                .map(|id| {
+                    let t = tok.id_to_token(id).unwrap_or_default();
+                    let lead = t.chars().take_while(is_space).count();
+                    let trail = t.chars().rev().take_while(is_space).count();
+                    (
+                        lead.min(u16::MAX as usize) as u16,
+                        trail.min(u16::MAX as usize) as u16,
+                    )
+                })
+                .collect(),
+        });
+    }
+
+    /// Ids and byte offsets of an ASCII `text`, equal to the full pipeline's `encode(text,
+    /// false)`: each token covers its own bytes (ASCII is unchanged by NFC and maps one byte to
+    /// one byte-level character), then the post-processor's trimming is applied. `None` where
+    /// this path does not apply (non-ASCII text, no decode table): use the full pipeline.
+    pub fn encode_with_offsets(
+        &self,
+        model: &impl Model,
+        text: &str,
+    ) -> Option<Result<IdsAndOffsets, String>> {
+        let (table, rules) = (self.decode_table.as_ref()?, self.offset_rules.as_ref()?);
+        if !text.is_ascii() {
+            return None;
+        }
+        let ids = match self.encode(model, text) {
+            Ok(ids) => ids,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut offsets = Vec::with_capacity(ids.len());
+        let mut pos = 0usize;
+        for (i, &id) in ids.iter().enumerate() {
+            let len = table.get(id as usize)?.len();
+            let (mut start, mut end) = (pos, pos + len);
+            pos = end;
+            if rules.trim {
+                let (lead, trail) = rules.spaces.get(id as usize).copied().unwrap_or((0, 0));
+                let (mut lead, trail) = (lead as usize, trail as usize);
+                if lead > 0 {
+                    let is_first = i == 0 || start == 0;
+                    if is_first && rules.add_prefix_space && lead == 1 {
+                        lead = 0;
+                    }
+                    start = (start + lead).min(end);
+                }
+                if trail > 0 && end >= trail {
+                    end = end.saturating_sub(trail).max(start);
+                }
+            }
+            offsets.push((start, end));
+        }
+        // The tokens must tile the text exactly; anything else means this path does not apply.
+        (pos == text.len()).then_some(Ok((ids, offsets)))
     }
 
     /// Decodes ids to text (lossy at partial characters), if the decode table exists.

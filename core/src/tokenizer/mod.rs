@@ -164,15 +164,24 @@ impl TextTokenizer {
                 offsets: (0..text.len()).map(|i| (i, i + 1)).collect(),
             }),
             TextTokenizer::Hf(h) => {
-                let e = h
-                    .inner
-                    .encode(text, false)
-                    .map_err(|e| Error::Tokenizer(e.to_string()))?;
-                Ok(Encoded {
-                    ids: e.get_ids().to_vec(),
-                    offsets: e.get_offsets().to_vec(),
-                })
+                // Model outputs are mostly ASCII: the fast path gives the same ids and offsets
+                // ~10x sooner (tested against the full pipeline below).
+                if let Some(fast) = &h.fast {
+                    if let Some(r) = fast.encode_with_offsets(h.inner.get_model(), text) {
+                        let (ids, offsets) = r.map_err(Error::Tokenizer)?;
+                        return Ok(Encoded { ids, offsets });
+                    }
+                }
+                h.encode_reference(text)
             }
+        }
+    }
+
+    /// Tokenizes with offsets through the full HuggingFace pipeline (reference).
+    pub fn encode_reference(&self, text: &str) -> Result<Encoded> {
+        match self {
+            TextTokenizer::Bytes => self.encode(text),
+            TextTokenizer::Hf(h) => h.encode_reference(text),
         }
     }
 
@@ -206,6 +215,20 @@ impl TextTokenizer {
     }
 }
 
+impl HfTokenizer {
+    /// Ids and offsets from the full HuggingFace pipeline.
+    fn encode_reference(&self, text: &str) -> Result<Encoded> {
+        let e = self
+            .inner
+            .encode(text, false)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        Ok(Encoded {
+            ids: e.get_ids().to_vec(),
+            offsets: e.get_offsets().to_vec(),
+        })
+    }
+}
+
 /// Lower-case hex sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -215,12 +238,16 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn demo_tokenizer() -> TextTokenizer {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../corpora/demo/tokenizer.json"
-        );
-        TextTokenizer::from_spec(path).unwrap().0
+    /// The demo tokenizer (OLMo's GPT-NeoX), loaded once for all tests.
+    fn demo_tokenizer() -> &'static TextTokenizer {
+        static TOKENIZER: std::sync::OnceLock<TextTokenizer> = std::sync::OnceLock::new();
+        TOKENIZER.get_or_init(|| {
+            let path = concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../corpora/demo/tokenizer.json"
+            );
+            TextTokenizer::from_spec(path).unwrap().0
+        })
     }
 
     const TRICKY: &[&str] = &[
@@ -245,6 +272,56 @@ mod tests {
                 tok.encode_ids_reference(t).unwrap(),
                 "{t:?}"
             );
+        }
+    }
+
+    /// ASCII texts with what makes offsets hard: runs of spaces (the tokenizer has added tokens
+    /// for runs of 2-24 spaces), tabs, newlines, contractions, added tokens, punctuation.
+    const OFFSET_CASES: &[&str] = &[
+        "Hello, world! It's 2024 -- they'll've done it.\n\n  Indented\tline  ",
+        "<|endoftext|>x |||IP_ADDRESS||| and   three   spaces                          many",
+        "  leading two, trailing two  ",
+        " \t \n\r\n  \t\t  x",
+        "a                                                  b",
+        "def f(x):\n    return x  # comment\n\n\n    \n",
+        " ",
+        "",
+        "'s 'S's''s ''",
+    ];
+
+    #[test]
+    fn fast_offsets_equal_the_huggingface_pipeline() {
+        let tok = demo_tokenizer();
+        for t in OFFSET_CASES.iter().chain(TRICKY) {
+            assert_eq!(
+                tok.encode(t).unwrap(),
+                tok.encode_reference(t).unwrap(),
+                "{t:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        #[test]
+        fn fast_offsets_equal_the_huggingface_pipeline_on_random_ascii(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[ ]{1,30}",
+                    "[\t\n\r ]{1,4}",
+                    "[A-Za-z]{1,8}",
+                    "[0-9]{1,5}",
+                    "[!-/:-@\\[-`{-~]{1,3}",
+                    proptest::strategy::Just("'s".to_string()),
+                    proptest::strategy::Just("<|endoftext|>".to_string()),
+                    proptest::strategy::Just("|||EMAIL_ADDRESS|||".to_string()),
+                ],
+                0..40,
+            )
+        ) {
+            let tok = demo_tokenizer();
+            let text = parts.concat();
+            proptest::prop_assert_eq!(tok.encode(&text).unwrap(), tok.encode_reference(&text).unwrap(), "{:?}", text);
         }
     }
 
