@@ -194,18 +194,24 @@ impl FastBpe {
         });
     }
 
-    /// Ids and byte offsets of an ASCII `text`, equal to the full pipeline's `encode(text,
-    /// false)`: each token covers its own bytes (ASCII is unchanged by NFC and maps one byte to
-    /// one byte-level character), then the post-processor's trimming is applied. `None` where
-    /// this path does not apply (non-ASCII text, no decode table): use the full pipeline.
+    /// Ids and byte offsets of `text`, equal to the full pipeline's `encode(text, false)`, for
+    /// text that normalisation leaves unchanged (ASCII, or already NFC). Each byte of the text
+    /// is one byte-level character, so a token covers its own bytes; like the pipeline's
+    /// alignments, a range that starts or ends inside a multi-byte character is widened to the
+    /// whole character; then the post-processor's trimming is applied. `None` where this path
+    /// does not apply (text that NFC changes, no decode table): use the full pipeline.
     pub fn encode_with_offsets(
         &self,
         model: &impl Model,
         text: &str,
     ) -> Option<Result<IdsAndOffsets, String>> {
         let (table, rules) = (self.decode_table.as_ref()?, self.offset_rules.as_ref()?);
-        if !text.is_ascii() {
-            return None;
+        if self.nfc && !text.is_ascii() {
+            let mut n = NormalizedString::from(text);
+            n.nfc();
+            if n.get() != text {
+                return None;
+            }
         }
         let ids = match self.encode(model, text) {
             Ok(ids) => ids,
@@ -217,6 +223,15 @@ impl FastBpe {
             let len = table.get(id as usize)?.len();
             let (mut start, mut end) = (pos, pos + len);
             pos = end;
+            if end > text.len() {
+                return None;
+            }
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
             if rules.trim {
                 let (lead, trail) = rules.spaces.get(id as usize).copied().unwrap_or((0, 0));
                 let (mut lead, trail) = (lead as usize, trail as usize);
