@@ -15,9 +15,10 @@
 //! any other tokenizer goes through the full HuggingFace pipeline. The integration tests compare
 //! its output with the Python `tokenizers` package on real documents.
 //!
-//! Queries also need each token's byte range. For ASCII text (most model outputs)
-//! [`FastBpe::encode_with_offsets`] derives them from the token bytes and HuggingFace's offset
-//! trimming; other text takes the full pipeline. Unit tests compare both with the pipeline.
+//! Queries also need each token's byte range. For text that NFC leaves unchanged (ASCII or
+//! already NFC: nearly every model output) [`FastBpe::encode_with_offsets`] derives them from
+//! the token bytes and HuggingFace's offset trimming; other text takes the full pipeline. Unit
+//! tests compare both with the pipeline.
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use std::cell::RefCell;
@@ -213,7 +214,8 @@ impl FastBpe {
                 return None;
             }
         }
-        let ids = match self.encode(model, text) {
+        // Normalisation left the text unchanged: do not normalise it a second time.
+        let ids = match self.encode_normalized(model, text) {
             Ok(ids) => ids,
             Err(e) => return Some(Err(e)),
         };
@@ -278,6 +280,11 @@ impl FastBpe {
         } else {
             text
         };
+        self.encode_normalized(model, text)
+    }
+
+    /// Token ids of `text` that is already normalised.
+    fn encode_normalized(&self, model: &impl Model, text: &str) -> Result<Vec<u32>, String> {
         let mut out = Vec::with_capacity(text.len() / 3);
         let mut start = 0;
         if let Some((ac, ids)) = &self.added {
