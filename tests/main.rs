@@ -6,6 +6,7 @@ mod bad_input;
 mod build_verify;
 mod contamination;
 mod corruption;
+mod issue16_core;
 mod oracle;
 mod server_api;
 mod shared_data;

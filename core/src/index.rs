@@ -10,6 +10,7 @@ use crate::takedown::Takedown;
 use crate::tokenizer::TextTokenizer;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::RwLock;
 
 /// Index-level file names.
@@ -91,6 +92,8 @@ pub struct Index {
     unigram_total: u64,
     fulltext: Option<FullText>,
     takedown: RwLock<Takedown>,
+    /// Bumped on every reload of the takedown list (see [`Index::takedown_generation`]).
+    takedown_generation: AtomicU64,
     sides: Vec<(crate::normalize::Normalization, Index)>,
 }
 
@@ -171,7 +174,7 @@ impl Index {
         } else {
             None
         };
-        let takedown = Takedown::load(dir)?;
+        let takedown = Takedown::load(dir, build_id)?;
         let sides = manifest
             .side_indexes
             .iter()
@@ -196,6 +199,7 @@ impl Index {
             unigram_total,
             fulltext,
             takedown: RwLock::new(takedown),
+            takedown_generation: AtomicU64::new(0),
         })
     }
 
@@ -321,12 +325,20 @@ impl Index {
             .map(|t| t.changed_on_disk(&self.dir))
             .unwrap_or(true);
         if changed {
-            let fresh = Takedown::load(&self.dir)?;
+            let fresh = Takedown::load(&self.dir, self.build_id)?;
             if let Ok(mut t) = self.takedown.write() {
                 *t = fresh;
+                self.takedown_generation.fetch_add(1, Ordering::SeqCst);
             }
         }
         Ok(())
+    }
+
+    /// A number that changes every time the takedown list is reloaded, whatever changed in it
+    /// (even when as many documents are restored as taken down). Anything that caches an answer
+    /// showing documents must key it by this.
+    pub fn takedown_generation(&self) -> u64 {
+        self.takedown_generation.load(Ordering::SeqCst)
     }
 
     /// Number of taken-down documents.

@@ -15,33 +15,49 @@ use std::time::SystemTime;
 #[derive(Debug, Clone, Default)]
 pub struct Takedown {
     docs: RoaringBitmap,
+    stamp: Option<FileStamp>,
+}
+
+/// What identifies one version of `takedown.bin` on disk. Every save renames a new file into
+/// place, so the inode changes even when the size and modification time (whose granularity
+/// may be coarse) do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    dev: u64,
+    ino: u64,
+    len: u64,
     modified: Option<SystemTime>,
 }
 
-fn modified(dir: &Path) -> Option<SystemTime> {
-    std::fs::metadata(dir.join(TAKEDOWN))
-        .and_then(|m| m.modified())
-        .ok()
+fn stamp(dir: &Path) -> Option<FileStamp> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(dir.join(TAKEDOWN)).ok()?;
+    Some(FileStamp {
+        dev: m.dev(),
+        ino: m.ino(),
+        len: m.len(),
+        modified: m.modified().ok(),
+    })
 }
 
 impl Takedown {
-    /// Loads `DIR/takedown.bin`; an absent file is an empty list.
-    pub fn load(dir: &Path) -> Result<Takedown> {
+    /// Loads `DIR/takedown.bin`; an absent file is an empty list. The file must carry the
+    /// index's build id (`build_id`): a list written for another index is refused, because its
+    /// document numbers mean other documents there.
+    pub fn load(dir: &Path, build_id: u64) -> Result<Takedown> {
         let path = dir.join(TAKEDOWN);
-        let stamp = modified(dir);
+        let stamp = stamp(dir);
         if !path.exists() {
             return Ok(Takedown::default());
         }
         let file = MappedFile::open(&path, FileKind::Takedown)?;
         file.verify_payload()?;
+        file.expect_build(build_id)?;
         let docs = RoaringBitmap::deserialize_from(file.payload()).map_err(|e| Error::Corrupt {
             path: path.clone(),
             detail: format!("roaring bitmap does not parse: {e}"),
         })?;
-        Ok(Takedown {
-            docs,
-            modified: stamp,
-        })
+        Ok(Takedown { docs, stamp })
     }
 
     /// Writes the list to `DIR/takedown.bin` atomically.
@@ -93,8 +109,9 @@ impl Takedown {
         self.docs.iter().map(u64::from)
     }
 
-    /// Whether the file on disk differs from what was loaded.
+    /// Whether the file on disk differs from what was loaded (another inode, size or
+    /// modification time, or the file appeared or disappeared).
     pub fn changed_on_disk(&self, dir: &Path) -> bool {
-        modified(dir) != self.modified
+        stamp(dir) != self.stamp
     }
 }

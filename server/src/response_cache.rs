@@ -54,12 +54,5 @@ impl ResponseCache {
             }
         }
     }
-
-    /// Drops everything (after a takedown change).
-    pub fn clear(&self) {
-        if let Ok(mut g) = self.inner.lock() {
-            g.0.clear();
-            g.1.clear();
-        }
     }
 }

@@ -82,18 +82,15 @@ impl AppState {
         Ok(())
     }
 
-    /// Re-reads takedown lists that changed on disk (and drops cached answers if any did).
+    /// Re-reads takedown lists that changed on disk. Cached answers that show documents are
+    /// keyed by [`Index::takedown_generation`], so a reload makes them unreachable.
     pub fn refresh_takedowns(&self) {
         for (_, ix) in &self.indexes {
-            let before = ix.taken_down_count();
             if let Err(e) = ix.refresh_takedown() {
                 tracing::error!(
                     "cannot reload the takedown list of {}: {e}",
                     ix.dir().display()
                 );
-            }
-            if ix.taken_down_count() != before {
-                self.cache.clear();
             }
         }
     }

@@ -61,6 +61,7 @@ pub async fn trace(
     let key = crate::response_cache::ResponseCache::key(&[
         b"trace",
         index.manifest().build_id.as_bytes(),
+        &index.takedown_generation().to_le_bytes(),
         &serde_json::to_vec(&req).unwrap_or_default(),
     ]);
     if let Some(body) = st.cache.get(key) {
