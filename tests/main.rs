@@ -5,6 +5,7 @@ mod support;
 mod bad_input;
 mod build_verify;
 mod contamination;
+mod golden;
 mod corruption;
 mod issue16_core;
 mod oracle;
