@@ -28,15 +28,15 @@ fn issue16_takedown_generation_changes_when_count_is_unchanged() {
     let index = Index::open(&out).unwrap();
     let mut list = Takedown::default();
     list.insert(3);
-    list.save(&out, index.build_id()).unwrap();
+    list.save(&out, index.index_id()).unwrap();
     index.refresh_takedown().unwrap();
     assert!(index.is_taken_down(3));
     let g = index.takedown_generation();
     // Restore 3, take 7 down: same count.
-    let mut list = Takedown::load(&out, index.build_id()).unwrap();
+    let mut list = Takedown::load(&out, index.index_id()).unwrap();
     list.remove(3);
     list.insert(7);
-    list.save(&out, index.build_id()).unwrap();
+    list.save(&out, index.index_id()).unwrap();
     index.refresh_takedown().unwrap();
     assert_eq!(index.taken_down_count(), 1);
     assert!(!index.is_taken_down(3) && index.is_taken_down(7));
@@ -60,7 +60,7 @@ fn issue16_takedown_list_of_another_index_is_refused() {
     let ia = Index::open(&a).unwrap();
     let mut list = Takedown::default();
     list.insert(1);
-    list.save(&a, ia.build_id()).unwrap();
+    list.save(&a, ia.index_id()).unwrap();
     std::fs::copy(a.join("takedown.bin"), b.join("takedown.bin")).unwrap();
     let err = Index::open(&b).err().expect("refused").to_string();
     assert!(err.contains("takedown.bin"), "{err}");

@@ -26,6 +26,9 @@ type Llama2Match = (usize, usize, usize, Option<(usize, usize)>);
 /// A hit in a side index: `(shard, position, document, match length)`.
 type Hit = (usize, usize, DocLocation, usize);
 
+/// Seed of the occurrence sampling of contamination checks (fixed: reports are reproducible).
+const SAMPLE_SEED: u64 = 0x7665_7262_6174_696d;
+
 fn bytes_query(s: &str) -> Vec<u32> {
     s.bytes().map(u32::from).collect()
 }
@@ -419,21 +422,14 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Up to `limit + 1` occurrences in distinct documents (the first of each).
+    /// Up to `limit + 1` occurrences in distinct documents, taken-down ones included (they
+    /// count towards contamination, though they are never shown), in the layout-independent
+    /// sampling order, so that any sharding of the corpus gives the same report.
     fn distinct_docs(&self, ix: &Index, occ: &Occurrences, len: usize, limit: usize) -> Vec<Hit> {
-        let mut out: Vec<Hit> = Vec::new();
-        for rank in 0..occ.count() {
-            let Some((shard, pos, loc)) = ix.occurrence(occ, rank) else {
-                break;
-            };
-            if !out.iter().any(|h| h.2.doc_no == loc.doc_no) {
-                out.push((shard, pos, loc, len));
-                if out.len() > limit {
-                    break;
-                }
-            }
-        }
-        out
+        ix.sample_documents(occ, SAMPLE_SEED, limit + 1, |_| true)
+            .into_iter()
+            .map(|o| (o.shard, o.pos, o.loc, len))
+            .collect()
     }
 
     /// An example from a side-index hit: the document is found in the main index by its
@@ -687,8 +683,8 @@ impl<'a> Checker<'a> {
                     Some(p) => p,
                     None => {
                         let occ = self.index.find(&ids[l..l + exact]);
-                        match self.index.occurrence(&occ, 0) {
-                            Some((s, p, _)) => (s, p),
+                        match self.index.sample_occurrences(&occ, SAMPLE_SEED, 1).first() {
+                            Some(o) => (o.shard, o.pos),
                             None => continue,
                         }
                     }
@@ -724,7 +720,8 @@ impl<'a> Checker<'a> {
     }
 
     /// The skip-gram extension of the exact match `ids[l..l+exact]` (exact ≥ 10): over the
-    /// match's occurrences (all of them, or 64 evenly spaced ones when there are more), walk
+    /// match's occurrences (all of them, or 64 sampled ones when there are more, in the
+    /// layout-independent sampling order), walk
     /// the item and the corpus document in step past the match, allowing at most `skip`
     /// mismatching positions; the match ends at its last agreeing token (no trailing
     /// mismatches). Returns the furthest end and the corpus position reaching it.
@@ -735,20 +732,12 @@ impl<'a> Checker<'a> {
         exact: usize,
         skip: usize,
     ) -> (usize, Option<(usize, usize)>) {
-        const MAX_OCC: u64 = 64;
+        const MAX_OCC: usize = 64;
         let occ = self.index.find(&ids[l..l + exact]);
-        let total = occ.count();
         let n = ids.len();
         let mut best = (l + exact, None);
-        let ranks: Vec<u64> = if total <= MAX_OCC {
-            (0..total).collect()
-        } else {
-            (0..MAX_OCC).map(|i| i * total / MAX_OCC).collect()
-        };
-        for rank in ranks {
-            let Some((shard, pos, loc)) = self.index.occurrence(&occ, rank) else {
-                continue;
-            };
+        for o in self.index.sample_occurrences(&occ, SAMPLE_SEED, MAX_OCC) {
+            let (shard, pos, loc) = (o.shard, o.pos, o.loc);
             let s = &self.index.shards()[shard];
             let doc_end = s.doc_range(loc.local).end;
             let want = n - l; // item tokens from l on

@@ -23,14 +23,16 @@ pub enum Error {
         detail: String,
     },
     /// A file was written by another format version.
-    #[error("{path}: index format version {found}, but this verbatim reads version {expected}. Rebuild the index with this version of `verbatim index`.")]
+    #[error("{path}: index format version {found}, but this verbatim reads versions {oldest} to {newest}. Rebuild the index with this version of `verbatim index`, or open it with the verbatim that built it.")]
     Version {
         /// The file.
         path: PathBuf,
         /// Version in the file.
         found: u32,
-        /// Version this build reads.
-        expected: u32,
+        /// Oldest version this build reads.
+        oldest: u32,
+        /// Newest version this build reads (the one it writes).
+        newest: u32,
     },
     /// The index was built with another tokenizer than the one requested.
     #[error("tokenizer mismatch: the index was built with tokenizer sha256 {index}, but {given} was given. Use the tokenizer the index was built with, or rebuild the index.")]

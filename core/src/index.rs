@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::format::{FileKind, MappedFile, MappedSlice};
-use crate::fulltext::{FullText, FULLTEXT_DIR};
+use crate::fulltext::FullText;
 use crate::manifest::Manifest;
 use crate::shard::{DocRecord, Shard};
 use crate::takedown::Takedown;
@@ -41,6 +41,35 @@ pub(crate) fn verify_fulltext_files(ft_dir: &Path, manifest: &Manifest) -> Resul
         }
         Ok(())
     })
+}
+
+/// Checks that the shards number documents consecutively from 0 and that the totals agree.
+fn check_shard_numbering(dir: &Path, m: &Manifest) -> Result<()> {
+    let mut next = 0u64;
+    let mut tokens = 0u64;
+    for s in &m.shards {
+        if s.first_doc != next {
+            return Err(Error::Corrupt {
+                path: dir.join(crate::manifest::MANIFEST_FILE),
+                detail: format!(
+                    "shard {} starts at document {} but {} documents precede it",
+                    s.dir, s.first_doc, next
+                ),
+            });
+        }
+        next += s.documents;
+        tokens += s.tokens;
+    }
+    if next != m.documents || tokens != m.tokens {
+        return Err(Error::Corrupt {
+            path: dir.join(crate::manifest::MANIFEST_FILE),
+            detail: format!(
+                "the shards hold {next} documents and {tokens} tokens, the manifest says {} and {}",
+                m.documents, m.tokens
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Directory name of shard `i`.
@@ -83,8 +112,11 @@ pub struct Index {
     dir: PathBuf,
     manifest: Manifest,
     build_id: u64,
+    index_id: u64,
     tokenizer: TextTokenizer,
     shards: Vec<Shard>,
+    /// Global token position of each shard's first token (shards concatenate in order).
+    shard_token_base: Vec<u64>,
     id_file: MappedFile,
     ids: fst::Map<MappedSlice>,
     sources_file: MappedFile,
@@ -105,13 +137,24 @@ impl Index {
 
     /// Opens the index in `dir`.
     pub fn open_with(dir: &Path, opts: OpenOptions) -> Result<Index> {
-        let (manifest, build_id) = Manifest::read(dir)?;
+        Self::open_manifest(dir, crate::manifest::MANIFEST_FILE, opts)
+    }
+
+    /// Opens the index in `dir` described by the manifest file `manifest_name` instead of
+    /// `manifest.bin` (side indexes are opened through the manifest their parent names).
+    pub fn open_named(dir: &Path, manifest_name: &str, opts: OpenOptions) -> Result<Index> {
+        Self::open_manifest(dir, manifest_name, opts)
+    }
+
+    fn open_manifest(dir: &Path, manifest_name: &str, opts: OpenOptions) -> Result<Index> {
+        let (manifest, build_id) = Manifest::read_named(dir, manifest_name)?;
+        let index_id = manifest.index_id(dir)?;
         let width = manifest.tokenizer.width;
         let tokenizer = if manifest.tokenizer.kind == "bytes" {
             TextTokenizer::Bytes
         } else {
             let f = MappedFile::open(&dir.join(files::TOKENIZER), FileKind::Tokenizer)?;
-            f.expect_build(build_id)?;
+            f.expect_build(index_id)?;
             f.verify_payload()?;
             let tok = TextTokenizer::from_json_bytes(f.payload())?;
             if tok.identity() != manifest.tokenizer.sha256 {
@@ -133,11 +176,22 @@ impl Index {
         let shards = manifest
             .shards
             .iter()
-            .map(|info| Shard::open(&dir.join(&info.dir), info, width, build_id))
+            .map(|info| {
+                let id = manifest.shard_build_id(info, dir)?;
+                Shard::open(&dir.join(&info.dir), info, width, id)
+            })
             .collect::<Result<Vec<_>>>()?;
-        let id_file = MappedFile::open(&dir.join(files::ID_MAP), FileKind::IdMap)?;
+        check_shard_numbering(dir, &manifest)?;
+        let mut shard_token_base = Vec::with_capacity(shards.len());
+        let mut acc = 0u64;
+        for s in &shards {
+            shard_token_base.push(acc);
+            acc += s.info().tokens;
+        }
+        let id_file = MappedFile::open(&dir.join(&manifest.files.ids), FileKind::IdMap)?;
         id_file.expect_build(build_id)?;
-        let sources_file = MappedFile::open(&dir.join(files::SOURCES), FileKind::Sources)?;
+        let sources_file =
+            MappedFile::open(&dir.join(&manifest.files.sources), FileKind::Sources)?;
         sources_file.expect_build(build_id)?;
         if opts.verify_checksums {
             let mut all: Vec<&MappedFile> = vec![&id_file, &sources_file];
@@ -161,7 +215,7 @@ impl Index {
             }
         }
         let unigram_total = unigrams.iter().sum();
-        let ft_dir = dir.join(FULLTEXT_DIR);
+        let ft_dir = dir.join(&manifest.files.fulltext);
         let fulltext = if opts.fulltext && manifest.options.fulltext {
             if opts.verify_checksums {
                 verify_fulltext_files(&ft_dir, &manifest)?;
@@ -174,14 +228,19 @@ impl Index {
         } else {
             None
         };
-        let takedown = Takedown::load(dir, build_id)?;
+        let takedown = Takedown::load(dir, index_id)?;
         let sides = manifest
             .side_indexes
             .iter()
             .map(|n| {
+                let name = manifest
+                    .files
+                    .side_manifests
+                    .get(n.name())
+                    .map_or(crate::manifest::MANIFEST_FILE, String::as_str);
                 Ok((
                     *n,
-                    Index::open_with(&dir.join("side").join(n.name()), opts)?,
+                    Index::open_manifest(&dir.join("side").join(n.name()), name, opts)?,
                 ))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -190,8 +249,10 @@ impl Index {
             dir: dir.to_path_buf(),
             manifest,
             build_id,
+            index_id,
             tokenizer,
             shards,
+            shard_token_base,
             id_file,
             ids,
             sources_file,
@@ -218,9 +279,21 @@ impl Index {
         &self.manifest
     }
 
-    /// The build id shared by all files.
+    /// The build id of this generation of the index (the manifest's; appends change it).
     pub fn build_id(&self) -> u64 {
         self.build_id
+    }
+
+    /// The id of the index's first build, constant across appends: `tokenizer.bin` and
+    /// `takedown.bin` carry it.
+    pub fn index_id(&self) -> u64 {
+        self.index_id
+    }
+
+    /// Global token position of shard `shard`'s first token: the shards' streams concatenate
+    /// into the stream a one-shard build of the same corpus would hold.
+    pub fn shard_token_base(&self, shard: usize) -> u64 {
+        self.shard_token_base[shard]
     }
 
     /// The tokenizer queries must use.
@@ -246,6 +319,11 @@ impl Index {
     /// Total tokens counted in the unigram table (separators excluded).
     pub fn unigram_total(&self) -> u64 {
         self.unigram_total
+    }
+
+    /// The documents of each source (parsed from `sources.bin` on each call).
+    pub fn source_documents(&self) -> Result<crate::sources::SourceSets> {
+        crate::sources::decode(self.sources_file.payload(), self.sources_file.path())
     }
 
     /// Index-level mapped files (id map, sources), for verification.
@@ -325,7 +403,7 @@ impl Index {
             .map(|t| t.changed_on_disk(&self.dir))
             .unwrap_or(true);
         if changed {
-            let fresh = Takedown::load(&self.dir, self.build_id)?;
+            let fresh = Takedown::load(&self.dir, self.index_id)?;
             if let Ok(mut t) = self.takedown.write() {
                 *t = fresh;
                 self.takedown_generation.fetch_add(1, Ordering::SeqCst);

@@ -32,6 +32,7 @@ pub mod normalize;
 pub mod query;
 pub mod search;
 pub mod shard;
+pub mod sources;
 pub mod takedown;
 pub mod token;
 pub mod tokenizer;

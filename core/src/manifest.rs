@@ -54,6 +54,58 @@ pub struct Manifest {
     /// Size and xxh3-64 of every file of the tantivy full-text index, checked at open.
     #[serde(default)]
     pub fulltext_files: BTreeMap<String, FileSum>,
+    /// Build id (16 hex digits) of the index's first build. It stays the same across appends;
+    /// `tokenizer.bin` and `takedown.bin` carry it. Absent in format 1 (then `build_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_id: Option<String>,
+    /// Number of appends since the first build (0 for a fresh build).
+    #[serde(default)]
+    pub generation: u64,
+    /// Names of the index-level files of this generation (appends write new ones beside the
+    /// old, so that the manifest's rename is the only commit point).
+    #[serde(default)]
+    pub files: IndexFiles,
+    /// Documents, tokens and text bytes of each source (absent in indexes built before it
+    /// was recorded).
+    #[serde(default)]
+    pub source_stats: BTreeMap<String, SourceStats>,
+}
+
+/// What one source contributes to an index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceStats {
+    /// Documents.
+    pub documents: u64,
+    /// Tokens (separators excluded).
+    pub tokens: u64,
+    /// Bytes of text.
+    pub text_bytes: u64,
+}
+
+/// Names of an index's index-level files, relative to the index directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexFiles {
+    /// The external-id map (`ids.fst` in a fresh build).
+    pub ids: String,
+    /// The per-source document sets (`sources.bin` in a fresh build).
+    pub sources: String,
+    /// The tantivy directory (`fulltext` in a fresh build).
+    pub fulltext: String,
+    /// The manifest file of each side index, by side-index name (`manifest.bin` in a fresh
+    /// build), inside `side/NAME/`.
+    #[serde(default)]
+    pub side_manifests: BTreeMap<String, String>,
+}
+
+impl Default for IndexFiles {
+    fn default() -> Self {
+        IndexFiles {
+            ids: "ids.fst".into(),
+            sources: "sources.bin".into(),
+            fulltext: crate::fulltext::FULLTEXT_DIR.into(),
+            side_manifests: BTreeMap::new(),
+        }
+    }
 }
 
 /// Size and checksum of a file the index does not write itself (tantivy's).
@@ -116,6 +168,10 @@ pub struct ShardInfo {
     pub documents: u64,
     /// Tokens in the shard, separators included.
     pub tokens: u64,
+    /// Build id (16 hex digits) stamped in the shard's files, when it differs from the
+    /// manifest's (shards added by an append keep the id of the append that wrote them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_id: Option<String>,
 }
 
 /// One corpus file read by the build.
@@ -150,15 +206,48 @@ pub struct BuildOptionsRecord {
     pub fulltext: bool,
     /// Worker threads.
     pub threads: usize,
+    /// The memory budget (`--max-memory`) the build kept to, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_memory: Option<u64>,
+}
+
+/// Parses a 16-hex-digit build id.
+pub fn parse_build_id(hex: &str, path: &Path) -> Result<u64> {
+    u64::from_str_radix(hex, 16).map_err(|_| Error::Corrupt {
+        path: path.to_path_buf(),
+        detail: format!("build id {hex:?} is not 16 hex digits"),
+    })
 }
 
 impl Manifest {
     /// Reads and fully verifies `DIR/manifest.bin` (it is small).
     pub fn read(dir: &Path) -> Result<(Manifest, u64)> {
-        let path = dir.join(MANIFEST_FILE);
+        Self::read_named(dir, MANIFEST_FILE)
+    }
+
+    /// The id of the index's first build (see [`Manifest::index_id`]).
+    pub fn index_id(&self, dir: &Path) -> Result<u64> {
+        parse_build_id(
+            self.index_id.as_deref().unwrap_or(&self.build_id),
+            &dir.join(MANIFEST_FILE),
+        )
+    }
+
+    /// The build id stamped in shard `info`'s files.
+    pub fn shard_build_id(&self, info: &ShardInfo, dir: &Path) -> Result<u64> {
+        parse_build_id(
+            info.build_id.as_deref().unwrap_or(&self.build_id),
+            &dir.join(MANIFEST_FILE),
+        )
+    }
+
+    /// Reads and fully verifies the manifest file `DIR/NAME` (side indexes name theirs in
+    /// their parent's manifest).
+    pub fn read_named(dir: &Path, name: &str) -> Result<(Manifest, u64)> {
+        let path = dir.join(name);
         if !path.exists() {
             return Err(Error::Invalid(format!(
-                "{} is not a verbatim index (no {MANIFEST_FILE}); build one with `verbatim index`",
+                "{} is not a verbatim index (no {name}); build one with `verbatim index`",
                 dir.display()
             )));
         }
@@ -181,14 +270,12 @@ impl Manifest {
 
     /// Writes `DIR/manifest.bin`.
     pub fn write(&self, dir: &Path, build_id: u64) -> Result<()> {
+        self.write_named(dir, MANIFEST_FILE, build_id)
+    }
+
+    /// Writes the manifest as `DIR/NAME` (a new file).
+    pub fn write_named(&self, dir: &Path, name: &str, build_id: u64) -> Result<()> {
         let json = serde_json::to_vec_pretty(self).expect("manifest serializes");
-        FileWriter::write_file(
-            &dir.join(MANIFEST_FILE),
-            FileKind::Manifest,
-            0,
-            build_id,
-            &json,
-            1,
-        )
+        FileWriter::write_file(&dir.join(name), FileKind::Manifest, 0, build_id, &json, 1)
     }
 }

@@ -5,6 +5,9 @@ use std::path::Path;
 use tantivy::{doc, Index, IndexWriter};
 use verbatim_core::fulltext::{schema, Fields};
 
+/// tantivy's indexing arena per thread (counted in the memory budget).
+const ARENA_PER_THREAD: usize = crate::memory::FULLTEXT_ARENA_PER_THREAD as usize;
+
 /// A tantivy writer for the full-text side index.
 pub struct FullTextWriter {
     writer: IndexWriter,
@@ -19,7 +22,38 @@ impl FullTextWriter {
         let index = Index::create_in_dir(dir, schema).context("cannot create full-text index")?;
         let threads = threads.clamp(1, 8);
         let writer = index
-            .writer_with_num_threads(threads, threads * (48 << 20))
+            .writer_with_num_threads(threads, threads * ARENA_PER_THREAD)
+            .context("cannot start full-text writer")?;
+        Ok(FullTextWriter { writer, fields })
+    }
+
+    /// Opens a copy of the full-text index in `old` at `new` for an append: every tantivy file
+    /// of `old` is hard-linked (copied where links are not possible) into the new directory,
+    /// so `old` is never modified (tantivy's segment files are immutable; its metadata is
+    /// replaced by rename, which replaces only the new directory's link).
+    pub fn open_linked(old: &Path, new: &Path, threads: usize) -> Result<Self> {
+        if new.exists() {
+            std::fs::remove_dir_all(new)
+                .with_context(|| format!("cannot remove {}", new.display()))?;
+        }
+        std::fs::create_dir_all(new).with_context(|| format!("cannot create {}", new.display()))?;
+        for e in std::fs::read_dir(old).with_context(|| format!("cannot list {}", old.display()))? {
+            let e = e?;
+            let name = e.file_name();
+            if name.to_string_lossy().ends_with(".lock") || !e.path().is_file() {
+                continue;
+            }
+            let to = new.join(&name);
+            if std::fs::hard_link(e.path(), &to).is_err() {
+                std::fs::copy(e.path(), &to)
+                    .with_context(|| format!("cannot copy {} to {}", e.path().display(), to.display()))?;
+            }
+        }
+        let index = Index::open_in_dir(new).context("cannot open the full-text index")?;
+        let (_, fields) = schema();
+        let threads = threads.clamp(1, 8);
+        let writer = index
+            .writer_with_num_threads(threads, threads * ARENA_PER_THREAD)
             .context("cannot start full-text writer")?;
         Ok(FullTextWriter { writer, fields })
     }

@@ -8,13 +8,20 @@
 //!
 //! The build is atomic: it writes into a temporary directory beside `--out` and renames it
 //! into place only at the very end; an interrupted build leaves nothing that opens as an index.
+//! Its memory stays under a budget (`--max-memory`): the corpus is cut into as many shards as
+//! the budget needs. An append (`--append`) adds documents as new shards of an existing index,
+//! with the rename of its manifest as the only commit point.
 //! Bad input lines are counted and skipped (or fail the build with `strict`).
 
+mod append;
 mod atomic;
 mod build;
 mod fulltext_writer;
 pub mod input;
+pub mod memory;
 pub mod options;
+mod pipeline;
+mod placement;
 mod progress;
 pub mod rss;
 mod shard_builder;

@@ -52,6 +52,15 @@ pub struct BuildOptions {
     pub normalize: Option<Normalization>,
     /// Also build these normalised byte-level side indexes under `INDEX/side/NAME`.
     pub side_indexes: Vec<Normalization>,
+    /// Keep the build's resident memory under this many bytes (`None`: 60% of the memory
+    /// available at start, see [`crate::memory::default_budget`]).
+    pub max_memory: Option<u64>,
+    /// Add the inputs to the existing index at `out` as new shards instead of building one.
+    /// An empty `tokenizer` then means the index's own.
+    pub append: bool,
+    /// Directories (e.g. on other disks) to spread new shards over, round-robin; empty: inside
+    /// the index directory.
+    pub shard_roots: Vec<PathBuf>,
 }
 
 impl BuildOptions {
@@ -78,6 +87,9 @@ impl BuildOptions {
             progress: false,
             normalize: None,
             side_indexes: Vec::new(),
+            max_memory: None,
+            append: false,
+            shard_roots: Vec::new(),
         }
     }
 }

@@ -1,23 +1,33 @@
 //! Accumulates documents into one shard and writes its files.
+//!
+//! Tokens are streamed to `tokens.bin` as documents arrive, so an open shard holds only its
+//! document tables in memory. When the shard closes, the token stream is read back once into
+//! memory for libsais, which is the shard's memory peak: the tokens plus the 32-bit suffix
+//! array (see [`crate::memory`]).
 
 use crate::suffix_array;
 use anyhow::{Context, Result};
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
-use verbatim_core::format::{FileKind, FileWriter};
+use verbatim_core::format::{FileKind, FileWriter, HEADER_LEN};
 use verbatim_core::manifest::ShardInfo;
 use verbatim_core::shard::{files, DocRecord};
 use verbatim_core::Token;
 
-/// The in-memory state of the shard being built.
+/// The state of the shard being built.
 pub struct ShardBuilder<T: Token> {
-    tokens: Vec<T>,
+    dir: PathBuf,
+    dir_name: String,
+    build_id: u64,
+    tokens_out: FileWriter,
+    token_count: u64,
     doc_starts: Vec<u64>,
     meta_offsets: Vec<u64>,
     meta_blob: Vec<u8>,
     unigrams: Vec<u64>,
     first_doc: u64,
-    max_tokens: u64,
+    scratch: Vec<T>,
 }
 
 /// Seconds spent in each part of finishing a shard.
@@ -30,68 +40,83 @@ pub struct ShardTimings {
 }
 
 impl<T: Token> ShardBuilder<T> {
-    /// An empty shard whose first document has global number `first_doc`.
-    pub fn new(first_doc: u64, vocab_size: u32, max_tokens: u64) -> Self {
-        ShardBuilder {
-            tokens: Vec::new(),
+    /// Starts a shard in `dir` (created; recorded in the manifest as `dir_name`) whose first
+    /// document has global number `first_doc`.
+    pub fn create(
+        dir: &Path,
+        dir_name: &str,
+        build_id: u64,
+        first_doc: u64,
+        vocab_size: u32,
+    ) -> Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let tokens_out = FileWriter::create(
+            &dir.join(files::TOKENS),
+            FileKind::Tokens,
+            T::WIDTH.bytes(),
+            build_id,
+        )?;
+        Ok(ShardBuilder {
+            dir: dir.to_path_buf(),
+            dir_name: dir_name.to_string(),
+            build_id,
+            tokens_out,
+            token_count: 0,
             doc_starts: Vec::new(),
             meta_offsets: vec![0],
             meta_blob: Vec::new(),
             unigrams: vec![0; vocab_size as usize],
             first_doc,
-            max_tokens,
-        }
+            scratch: Vec::new(),
+        })
     }
 
-    /// Whether a document of `n` tokens still fits (one separator is added before it).
-    pub fn fits(&self, n: usize) -> bool {
-        (self.tokens.len() + 1 + n) as u64 <= self.max_tokens
+    /// Tokens in the shard so far, separators included.
+    pub fn tokens(&self) -> u64 {
+        self.token_count
     }
 
-    /// Whether the shard holds no document.
-    pub fn is_empty(&self) -> bool {
-        self.doc_starts.is_empty()
+    /// Bytes of memory held by the shard's document tables.
+    pub fn held_bytes(&self) -> u64 {
+        (self.meta_blob.capacity() + 16 * self.doc_starts.capacity()) as u64
     }
 
-    /// Appends a document's tokens and record.
-    pub fn push(&mut self, ids: &[u32], record: &DocRecord) {
-        self.doc_starts.push(self.tokens.len() as u64);
-        self.tokens.push(T::SEPARATOR);
-        self.tokens.extend(ids.iter().map(|&i| T::from_u32(i)));
+    /// Appends a document's tokens (after one separator) and its record.
+    pub fn push(&mut self, ids: &[u32], record: &DocRecord) -> Result<()> {
+        self.doc_starts.push(self.token_count);
+        self.scratch.clear();
+        self.scratch.reserve(ids.len() + 1);
+        self.scratch.push(T::SEPARATOR);
+        self.scratch.extend(ids.iter().map(|&i| T::from_u32(i)));
+        self.tokens_out.write_slice(&self.scratch)?;
+        self.token_count += ids.len() as u64 + 1;
         for &i in ids {
             self.unigrams[i as usize] += 1;
         }
         serde_json::to_writer(&mut self.meta_blob, record).expect("record serializes");
         self.meta_offsets.push(self.meta_blob.len() as u64);
+        Ok(())
     }
 
-    /// Builds the suffix array and writes the shard's five files into `dir`.
-    pub fn finish(
-        self,
-        dir: &Path,
-        dir_name: &str,
-        build_id: u64,
-        threads: usize,
-    ) -> Result<(ShardInfo, ShardTimings)> {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    /// Finishes `tokens.bin`, reads it back, builds the suffix array and writes the other
+    /// four files.
+    pub fn finish(self, threads: usize) -> Result<(ShardInfo, ShardTimings)> {
+        let n = self.token_count;
+        let dir = self.dir;
+        self.tokens_out.finish(n)?;
         let mut timings = ShardTimings::default();
         let t = Instant::now();
         let alphabet = self.unigrams.len() as u32 + 1;
-        let sa = suffix_array::build(&self.tokens, alphabet, threads)?;
+        let sa = {
+            let tokens: Vec<T> = read_tokens(&dir.join(files::TOKENS), n)?;
+            suffix_array::build(tokens, alphabet, threads)?
+        };
         timings.suffix_array = t.elapsed().as_secs_f64();
         let t = Instant::now();
-        let n = self.tokens.len() as u64;
-        let width = T::WIDTH.bytes();
+        let build_id = self.build_id;
         let write = |name: &str, kind, w: u32, bytes: &[u8], count: u64| {
             FileWriter::write_file(&dir.join(name), kind, w, build_id, bytes, count)
         };
-        write(
-            files::TOKENS,
-            FileKind::Tokens,
-            width,
-            bytemuck::cast_slice(&self.tokens),
-            n,
-        )?;
         write(
             files::SUFFIX_ARRAY,
             FileKind::SuffixArray,
@@ -99,6 +124,7 @@ impl<T: Token> ShardBuilder<T> {
             bytemuck::cast_slice(&sa),
             n,
         )?;
+        drop(sa);
         let mut starts = self.doc_starts;
         let docs = starts.len() as u64;
         starts.push(n);
@@ -109,8 +135,7 @@ impl<T: Token> ShardBuilder<T> {
             bytemuck::cast_slice(&starts),
             docs + 1,
         )?;
-        let mut meta =
-            FileWriter::create(&dir.join(files::DOC_META), FileKind::DocMeta, 0, build_id)?;
+        let mut meta = FileWriter::create(&dir.join(files::DOC_META), FileKind::DocMeta, 0, build_id)?;
         meta.write_slice(&self.meta_offsets)?;
         meta.write(&self.meta_blob)?;
         meta.finish(docs)?;
@@ -125,12 +150,27 @@ impl<T: Token> ShardBuilder<T> {
         timings.write = t.elapsed().as_secs_f64();
         Ok((
             ShardInfo {
-                dir: dir_name.to_string(),
+                dir: self.dir_name,
                 first_doc: self.first_doc,
                 documents: docs,
                 tokens: n,
+                build_id: None,
             },
             timings,
         ))
     }
+}
+
+/// Reads the `n` tokens of a finished `tokens.bin` into memory (exactly `n` elements, no
+/// spare capacity: this is the shard's memory peak).
+fn read_tokens<T: Token>(path: &Path, n: u64) -> Result<Vec<T>> {
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut header = [0u8; HEADER_LEN];
+    file.read_exact(&mut header)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut tokens: Vec<T> = vec![T::SEPARATOR; n as usize];
+    file.read_exact(bytemuck::cast_slice_mut(&mut tokens))
+        .with_context(|| format!("cannot read the token stream back from {}", path.display()))?;
+    Ok(tokens)
 }

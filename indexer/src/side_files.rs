@@ -1,10 +1,11 @@
 //! Index-level files besides the shards: tokenizer copy, external-id map, source sets.
 
 use anyhow::{Context, Result};
-use std::collections::BTreeMap;
+use fst::{IntoStreamer, Streamer};
 use std::path::Path;
 use verbatim_core::format::{FileKind, FileWriter};
 use verbatim_core::index::files;
+use verbatim_core::sources::SourceSets;
 
 /// Stores the tokenizer file inside the index, so queries always use the same one.
 pub fn write_tokenizer(dir: &Path, build_id: u64, json: &[u8]) -> Result<()> {
@@ -19,50 +20,66 @@ pub fn write_tokenizer(dir: &Path, build_id: u64, json: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Writes `ids.fst`: external id → global document number (ids are unique by construction).
-pub fn write_id_map(dir: &Path, build_id: u64, mut ids: Vec<(String, u64)>) -> Result<()> {
+/// Writes the id map `path`: external id → global document number, streamed into the file
+/// (the fst is never held whole in memory). `ids` are this build's new documents (unique by
+/// construction); `existing`, for an append, is the index's current map, whose ids the new
+/// ones were checked not to repeat.
+pub fn write_id_map<D: AsRef<[u8]>>(
+    path: &Path,
+    build_id: u64,
+    mut ids: Vec<(String, u64)>,
+    existing: Option<&fst::Map<D>>,
+) -> Result<()> {
     ids.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut builder = fst::MapBuilder::memory();
-    for (id, no) in &ids {
-        builder
-            .insert(id, *no)
-            .with_context(|| format!("cannot add id {id:?} to the id map"))?;
+    let out = FileWriter::create(path, FileKind::IdMap, 0, build_id)?;
+    let mut builder = fst::MapBuilder::new(out).context("cannot start the id map")?;
+    let mut count = 0u64;
+    let mut add = |b: &mut fst::MapBuilder<FileWriter>, k: &[u8], v: u64| -> Result<()> {
+        b.insert(k, v).with_context(|| {
+            format!(
+                "cannot add id {:?} to the id map (ids must be unique)",
+                String::from_utf8_lossy(k)
+            )
+        })?;
+        count += 1;
+        Ok(())
+    };
+    match existing {
+        None => {
+            for (id, no) in &ids {
+                add(&mut builder, id.as_bytes(), *no)?;
+            }
+        }
+        Some(old) => {
+            // Merge two sorted streams.
+            let mut old_stream = old.into_stream();
+            let mut new_iter = ids.iter().peekable();
+            while let Some((k, v)) = old_stream.next() {
+                while let Some((id, no)) = new_iter.next_if(|(id, _)| id.as_bytes() < k) {
+                    add(&mut builder, id.as_bytes(), *no)?;
+                }
+                add(&mut builder, k, v)?;
+            }
+            for (id, no) in new_iter {
+                add(&mut builder, id.as_bytes(), *no)?;
+            }
+        }
     }
-    let bytes = builder.into_inner()?;
-    FileWriter::write_file(
-        &dir.join(files::ID_MAP),
-        FileKind::IdMap,
-        0,
-        build_id,
-        &bytes,
-        ids.len() as u64,
-    )?;
+    let out = builder
+        .into_inner()
+        .context("cannot finish the id map")?;
+    out.finish(count)?;
     Ok(())
 }
 
-/// Writes `sources.bin`: for each source name, the roaring bitmap of its documents.
-///
-/// Payload: `u32 count`, then per source `u32 name length, name bytes (UTF-8), u64 bitmap
-/// length, bitmap (roaring portable format)`.
-pub fn write_sources(
-    dir: &Path,
-    build_id: u64,
-    sources: &BTreeMap<String, roaring::RoaringBitmap>,
-) -> Result<()> {
-    let mut payload = Vec::new();
-    payload.extend_from_slice(&(sources.len() as u32).to_le_bytes());
-    for (name, bitmap) in sources {
-        payload.extend_from_slice(&(name.len() as u32).to_le_bytes());
-        payload.extend_from_slice(name.as_bytes());
-        payload.extend_from_slice(&(bitmap.serialized_size() as u64).to_le_bytes());
-        bitmap.serialize_into(&mut payload)?;
-    }
+/// Writes the source sets `path`: for each source name, the roaring bitmap of its documents.
+pub fn write_sources(path: &Path, build_id: u64, sources: &SourceSets) -> Result<()> {
     FileWriter::write_file(
-        &dir.join(files::SOURCES),
+        path,
         FileKind::Sources,
         0,
         build_id,
-        &payload,
+        &verbatim_core::sources::encode(sources),
         sources.len() as u64,
     )?;
     Ok(())

@@ -6,8 +6,9 @@ use verbatim_core::Token;
 
 /// Builds the suffix array of `tokens` (suffixes in lexicographic order; a suffix that is a
 /// prefix of another sorts first), as `u32` positions. `alphabet` bounds every token value for
-/// 32-bit streams, where the separator is remapped to `alphabet - 1`.
-pub fn build<T: Token>(tokens: &[T], alphabet: u32, threads: usize) -> Result<Vec<u32>> {
+/// 32-bit streams, where the separator is remapped to `alphabet - 1` in place (so the stream
+/// is taken by value: 32-bit tokens need no second copy).
+pub fn build<T: Token>(tokens: Vec<T>, alphabet: u32, threads: usize) -> Result<Vec<u32>> {
     if tokens.len() > libsais::LIBSAIS_I32_OUTPUT_MAXIMUM_SIZE {
         bail!(
             "shard of {} tokens exceeds the suffix-array limit of 2^31-1",
@@ -20,7 +21,7 @@ pub fn build<T: Token>(tokens: &[T], alphabet: u32, threads: usize) -> Result<Ve
     let threads = ThreadCount::fixed(threads.max(1) as u16);
     let sa: Vec<i32> = match T::WIDTH {
         verbatim_core::TokenWidth::U8 => {
-            let t: &[u8] = bytemuck::cast_slice(tokens);
+            let t: &[u8] = bytemuck::cast_slice(&tokens);
             SuffixArrayConstruction::for_text(t)
                 .in_owned_buffer32()
                 .multi_threaded(threads)
@@ -29,7 +30,7 @@ pub fn build<T: Token>(tokens: &[T], alphabet: u32, threads: usize) -> Result<Ve
                 .into_vec()
         }
         verbatim_core::TokenWidth::U16 => {
-            let t: &[u16] = bytemuck::cast_slice(tokens);
+            let t: &[u16] = bytemuck::cast_slice(&tokens);
             SuffixArrayConstruction::for_text(t)
                 .in_owned_buffer32()
                 .multi_threaded(threads)
@@ -45,19 +46,16 @@ pub fn build<T: Token>(tokens: &[T], alphabet: u32, threads: usize) -> Result<Ve
 /// libsais for 32-bit tokens: it sorts non-negative i32 texts over a dense alphabet, so the
 /// separator (u32::MAX) is mapped to the top of the alphabet, which keeps the order.
 #[allow(unsafe_code)]
-fn build_u32<T: Token>(tokens: &[T], alphabet: u32, threads: ThreadCount) -> Result<Vec<i32>> {
+fn build_u32<T: Token>(tokens: Vec<T>, alphabet: u32, threads: ThreadCount) -> Result<Vec<i32>> {
     let sep_dense = alphabet - 1;
-    let mut text: Vec<i32> = tokens
-        .iter()
-        .map(|t| {
-            let v = t.to_u32();
-            if v == T::SEPARATOR.to_u32() {
-                sep_dense as i32
-            } else {
-                v as i32
-            }
-        })
-        .collect();
+    let mut words: Vec<u32> = bytemuck::allocation::try_cast_vec(tokens)
+        .map_err(|(e, _)| anyhow!("32-bit token stream expected: {e}"))?;
+    for v in words.iter_mut() {
+        if *v == u32::MAX {
+            *v = sep_dense;
+        }
+    }
+    let mut text: Vec<i32> = bytemuck::allocation::cast_vec(words);
     if text.iter().any(|&v| v < 0 || v as u32 >= alphabet) {
         bail!("token id outside the alphabet of {alphabet}");
     }
@@ -79,7 +77,7 @@ mod tests {
     #[test]
     fn matches_naive_sort() {
         let t: Vec<u16> = vec![u16::MAX, 3, 1, 3, 1, 2, u16::MAX, 3, 1];
-        let sa = build(&t, 0, 1).unwrap();
+        let sa = build(t.clone(), 0, 1).unwrap();
         let mut naive: Vec<u32> = (0..t.len() as u32).collect();
         naive.sort_by(|&a, &b| t[a as usize..].cmp(&t[b as usize..]));
         assert_eq!(sa, naive);
@@ -87,6 +85,6 @@ mod tests {
             .iter()
             .map(|&x| if x == u16::MAX { u32::MAX } else { x as u32 })
             .collect();
-        assert_eq!(build(&t32, 5, 1).unwrap(), naive);
+        assert_eq!(build(t32, 5, 1).unwrap(), naive);
     }
 }

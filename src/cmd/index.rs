@@ -16,9 +16,24 @@ pub struct Args {
     #[arg(long, short)]
     out: PathBuf,
     /// A HuggingFace tokenizer.json, or `bytes` for raw UTF-8 bytes. Use the tokenizer of the
-    /// model whose output you will trace.
-    #[arg(long, short)]
-    tokenizer: String,
+    /// model whose output you will trace. With --append it may be omitted (the index's own
+    /// copy is used); if given it must be the index's.
+    #[arg(long, short, required_unless_present = "append")]
+    tokenizer: Option<String>,
+    /// Add the inputs to the existing index at --out as new shards, without rewriting its
+    /// shards. Atomic: an interrupted append leaves the index as it was. Ids already in the
+    /// index are refused.
+    #[arg(long)]
+    append: bool,
+    /// Keep the build's memory (peak resident set of the whole process) under this size, e.g.
+    /// 4G or 512M: the corpus is split into as many shards as needed. Default: 60% of the
+    /// memory available at start (printed).
+    #[arg(long, value_parser = verbatim_indexer::memory::parse_size)]
+    max_memory: Option<u64>,
+    /// Write new shards under these directories (e.g. other disks), round-robin, instead of
+    /// inside the index directory; the manifest names them by absolute path. Repeatable.
+    #[arg(long = "shard-root")]
+    shard_roots: Vec<PathBuf>,
     /// Name shown by the server (default: the output directory's name).
     #[arg(long)]
     name: Option<String>,
@@ -60,7 +75,26 @@ pub struct Args {
 
 /// Runs `verbatim index`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let mut opts = BuildOptions::new(a.input, a.out, a.tokenizer);
+    let mut opts = BuildOptions::new(a.input, a.out, a.tokenizer.unwrap_or_default());
+    opts.append = a.append;
+    opts.shard_roots = a.shard_roots;
+    opts.max_memory = a.max_memory;
+    match a.max_memory {
+        Some(m) => eprintln!(
+            "memory budget {} (--max-memory)",
+            verbatim_indexer::memory::human(m)
+        ),
+        None => {
+            let budget = verbatim_indexer::memory::default_budget();
+            let available = verbatim_indexer::memory::available_memory()
+                .map_or("unknown".to_string(), verbatim_indexer::memory::human);
+            eprintln!(
+                "memory budget {} (default: 60% of the {available} available; set it with --max-memory)",
+                verbatim_indexer::memory::human(budget)
+            );
+            opts.max_memory = Some(budget);
+        }
+    }
     if let Some(n) = a.name {
         opts.name = n;
     }
@@ -94,7 +128,16 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let skipped: u64 = m.skipped.values().sum();
-    outln!("index {} written to {}", m.name, opts.out.display());
+    if opts.append {
+        outln!(
+            "appended to index {} at {} (generation {})",
+            m.name,
+            opts.out.display(),
+            m.generation
+        );
+    } else {
+        outln!("index {} written to {}", m.name, opts.out.display());
+    }
     outln!(
         "  documents  {} indexed, {} skipped{}",
         m.documents,
@@ -141,6 +184,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .map(|(k, v)| format!("{k} {v:.1}s"))
         .collect();
     outln!("  time       {}", stages.join(", "));
-    outln!("  peak RSS   {}", human_bytes(m.peak_rss_bytes));
+    outln!(
+        "  peak RSS   {} (budget {})",
+        human_bytes(m.peak_rss_bytes),
+        human_bytes(summary.max_memory)
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -47,7 +47,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         Action::Remove { index, ids } => change(&index, &ids, false),
         Action::List { index: dir } => {
             let index = super::open_index(&dir, false)?;
-            let list = Takedown::load(&dir, index.build_id())?;
+            let list = Takedown::load(&dir, index.index_id())?;
             for no in list.iter() {
                 let id = index
                     .locate(no)
@@ -63,7 +63,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
 
 fn change(dir: &std::path::Path, ids: &[String], add: bool) -> Result<ExitCode> {
     let index = super::open_index(dir, false)?;
-    let mut list = Takedown::load(dir, index.build_id())?;
+    let mut list = Takedown::load(dir, index.index_id())?;
     let mut changed = 0;
     for id in ids {
         let Some(no) = index.id_map().get(id) else {
@@ -77,7 +77,7 @@ fn change(dir: &std::path::Path, ids: &[String], add: bool) -> Result<ExitCode> 
             changed += 1;
         }
     }
-    list.save(dir, index.build_id())?;
+    list.save(dir, index.index_id())?;
     outln!(
         "{changed} document(s) {}; {} taken down in all",
         if add { "taken down" } else { "restored" },

@@ -5,8 +5,14 @@ use std::path::Path;
 
 /// The eight bytes every verbatim file starts with.
 pub const MAGIC: [u8; 8] = *b"VERBATIM";
-/// The on-disk format version written by this build. Readers accept exactly this version.
-pub const FORMAT_VERSION: u32 = 1;
+/// The on-disk format version written by this build.
+///
+/// Version 2 added appends (per-shard build ids, generation-named index-level files, the
+/// `index_id` that `tokenizer.bin` and `takedown.bin` carry) and shards in other directories.
+/// A version-1 index is a version-2 index without any of those, so both are read.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format version this build still reads.
+pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Length of the header in bytes; the payload starts here (8-byte aligned).
 pub const HEADER_LEN: usize = 64;
 
@@ -67,11 +73,12 @@ impl Header {
             return Err(corrupt("header checksum mismatch"));
         }
         let version = u32_at(8);
-        if version != FORMAT_VERSION {
+        if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&version) {
             return Err(Error::Version {
                 path: path.to_path_buf(),
                 found: version,
-                expected: FORMAT_VERSION,
+                oldest: OLDEST_READABLE_VERSION,
+                newest: FORMAT_VERSION,
             });
         }
         Ok(Header {

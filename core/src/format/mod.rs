@@ -13,7 +13,7 @@ mod kind;
 mod mapped;
 mod writer;
 
-pub use header::{Header, FORMAT_VERSION, HEADER_LEN, MAGIC};
+pub use header::{Header, FORMAT_VERSION, HEADER_LEN, MAGIC, OLDEST_READABLE_VERSION};
 pub use kind::FileKind;
 pub use mapped::{MappedFile, MappedSlice};
 pub use writer::FileWriter;

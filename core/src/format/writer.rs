@@ -77,6 +77,11 @@ impl FileWriter {
         Ok(())
     }
 
+    /// Payload bytes written so far.
+    pub fn payload_len(&self) -> u64 {
+        self.len
+    }
+
     /// Writes a whole file in one call.
     pub fn write_file(
         path: &Path,
@@ -89,5 +94,17 @@ impl FileWriter {
         let mut w = FileWriter::create(path, kind, element_width, build_id)?;
         w.write(payload)?;
         w.finish(element_count)
+    }
+}
+
+/// Lets streaming encoders (e.g. `fst::MapBuilder`) write a payload directly.
+impl Write for FileWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        FileWriter::write(self, buf).map_err(std::io::Error::other)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
     }
 }

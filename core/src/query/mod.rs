@@ -5,12 +5,14 @@ mod bm25;
 pub(crate) mod count;
 mod documents;
 mod ngram;
+pub mod sample;
 pub mod spans;
 pub mod trace;
 
 pub use count::Occurrences;
 pub use documents::{DocumentView, Snippet};
 pub use ngram::{InfGramProb, NextTokenDistribution};
+pub use sample::Occurrence;
 pub use spans::{Span, SpanOptions};
 pub use trace::{
     DisplaySpan, Relevance, Trace, TraceOptions, TraceTiming, TracedDocument, TracedSpan,

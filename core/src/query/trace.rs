@@ -37,6 +37,9 @@ impl Relevance {
     }
 }
 
+/// OLMoTrace's maximum span frequency: spans found more often are not traced.
+pub const DEFAULT_MAX_SPAN_COUNT: u64 = 1_000_000;
+
 /// How a trace runs.
 #[derive(Debug, Clone)]
 pub struct TraceOptions {
@@ -55,10 +58,14 @@ pub struct TraceOptions {
 }
 
 impl TraceOptions {
-    /// OLMoTrace's defaults for `index`.
+    /// OLMoTrace's defaults for `index` (spans occurring more than 1,000,000 times are
+    /// dropped, OLMoTrace's production setting).
     pub fn defaults_for(index: &Index) -> TraceOptions {
         TraceOptions {
-            spans: SpanOptions::defaults_for(index),
+            spans: SpanOptions {
+                max_count: Some(DEFAULT_MAX_SPAN_COUNT),
+                ..SpanOptions::defaults_for(index)
+            },
             density: 0.05,
             docs_per_span: 10,
             snippet_context: 40,
@@ -158,33 +165,22 @@ struct Pick {
 }
 
 impl Index {
-    /// Deterministically picks up to `k` distinct, not-taken-down documents among a span's
-    /// occurrences: evenly spaced suffix-array ranks first, then the rest in order.
-    fn pick_documents(&self, span_idx: usize, span: &Span, k: usize) -> Vec<Pick> {
-        let total = span.count;
-        let mut picks: Vec<Pick> = Vec::new();
-        let spaced = total.min(4 * k as u64);
-        let candidates = (0..spaced)
-            .map(|i| i * total / spaced.max(1))
-            .chain(0..total.min(1000));
-        for rank in candidates {
-            if picks.len() >= k {
-                break;
-            }
-            let Some((shard, pos, loc)) = self.occurrence(&span.occurrences, rank) else {
-                continue;
-            };
-            if self.is_taken_down(loc.doc_no) || picks.iter().any(|p| p.loc == loc) {
-                continue;
-            }
-            picks.push(Pick {
-                span: span_idx,
-                shard,
-                pos,
-                loc,
-            });
-        }
-        picks
+    /// Picks up to `k` distinct, not-taken-down documents among a span's occurrences, in the
+    /// layout-independent sampling order of [`crate::query::sample`] seeded by the span's
+    /// tokens: the same corpus picks the same documents however it is sharded.
+    fn pick_documents(&self, span_idx: usize, span: &Span, ids: &[u32], k: usize) -> Vec<Pick> {
+        let seed = crate::query::sample::seed_of(&ids[span.token_start..span.token_end]);
+        self.sample_documents(&span.occurrences, seed, k, |loc| {
+            !self.is_taken_down(loc.doc_no)
+        })
+        .into_iter()
+        .map(|o| Pick {
+            span: span_idx,
+            shard: o.shard,
+            pos: o.pos,
+            loc: o.loc,
+        })
+        .collect()
     }
 
     /// Traces `response` (optionally with its `prompt`) back to the corpus.
@@ -222,7 +218,7 @@ impl Index {
         let picks: Vec<Vec<Pick>> = scored
             .par_iter()
             .enumerate()
-            .map(|(i, (_, s))| self.pick_documents(i, s, opts.docs_per_span))
+            .map(|(i, (_, s))| self.pick_documents(i, s, &enc.ids, opts.docs_per_span))
             .collect();
         // Group occurrences by document.
         let mut by_doc: BTreeMap<u64, Vec<Pick>> = BTreeMap::new();

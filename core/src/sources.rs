@@ -1,0 +1,76 @@
+//! `sources.bin`: the set of documents of each source (the corpus records' `source` field).
+//!
+//! Payload: `u32 count`, then per source, in name order: `u32 name_len`, the name (UTF-8),
+//! `u64 bitmap_len`, a roaring bitmap (portable serialization) of global document numbers.
+
+use crate::error::{Error, Result};
+use roaring::RoaringBitmap;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Documents per source name.
+pub type SourceSets = BTreeMap<String, RoaringBitmap>;
+
+/// Encodes the payload of `sources.bin`.
+pub fn encode(sources: &SourceSets) -> Vec<u8> {
+    let mut payload = Vec::new();
+    payload.extend_from_slice(&(sources.len() as u32).to_le_bytes());
+    for (name, bitmap) in sources {
+        payload.extend_from_slice(&(name.len() as u32).to_le_bytes());
+        payload.extend_from_slice(name.as_bytes());
+        payload.extend_from_slice(&(bitmap.serialized_size() as u64).to_le_bytes());
+        bitmap
+            .serialize_into(&mut payload)
+            .expect("writing to a Vec cannot fail");
+    }
+    payload
+}
+
+/// Decodes the payload of `sources.bin` read from `path` (named in errors).
+pub fn decode(payload: &[u8], path: &Path) -> Result<SourceSets> {
+    let corrupt = |detail: String| Error::Corrupt {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let mut at = 0usize;
+    let mut take = |n: usize| -> Result<&[u8]> {
+        let end = at
+            .checked_add(n)
+            .filter(|&e| e <= payload.len())
+            .ok_or_else(|| corrupt(format!("truncated at byte {at}")))?;
+        let s = &payload[at..end];
+        at = end;
+        Ok(s)
+    };
+    let count = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes"));
+    let mut out = SourceSets::new();
+    for _ in 0..count {
+        let len = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes")) as usize;
+        let name = std::str::from_utf8(take(len)?)
+            .map_err(|_| corrupt("a source name is not UTF-8".into()))?
+            .to_string();
+        let blen = u64::from_le_bytes(take(8)?.try_into().expect("8 bytes"));
+        let blen = usize::try_from(blen).map_err(|_| corrupt("bitmap length overflows".into()))?;
+        let bitmap = RoaringBitmap::deserialize_from(take(blen)?)
+            .map_err(|e| corrupt(format!("bitmap of source {name:?} does not parse: {e}")))?;
+        out.insert(name, bitmap);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roundtrip_and_truncation_is_an_error() {
+        let mut s = SourceSets::new();
+        s.insert("books".into(), (0..10).collect());
+        s.insert("wiki".into(), [3u32, 99, 100_000].into_iter().collect());
+        let bytes = encode(&s);
+        assert_eq!(decode(&bytes, Path::new("x")).unwrap(), s);
+        for cut in [0, 3, 9, bytes.len() - 1] {
+            assert!(decode(&bytes[..cut], Path::new("x")).is_err(), "cut {cut}");
+        }
+    }
+}

@@ -1,0 +1,456 @@
+//! Appends: new documents become new shards of an existing index, without rewriting its
+//! shards.
+//!
+//! Everything an append writes is new files beside the old ones: shard directories with
+//! new numbers, and generation-named index-level files (`ids-gN.fst`, `sources-gN.bin`,
+//! `fulltext-gN/` whose unchanged tantivy segments are hard links of the old ones, side-index
+//! manifests `side/NAME/manifest-gN.bin`). The one commit point is the atomic rename of a new
+//! `manifest.bin` over the old one: a killed append leaves the old manifest, which names only
+//! old files, so the index opens and verifies as before. Files of an interrupted append are
+//! removed by the next one; files of the previous generation are removed after the commit.
+
+use crate::build::{
+    check_options, fulltext_sums, new_build_id, now_unix, options_record, run_width, sanitize,
+    side_options, thread_count, BuildSummary,
+};
+use crate::fulltext_writer::FullTextWriter;
+use crate::input::discover;
+use crate::options::BuildOptions;
+use crate::pipeline::Ctx;
+use crate::placement::ShardPlacement;
+use crate::side_files;
+use anyhow::{bail, Context, Result};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use verbatim_core::manifest::{IndexFiles, Manifest, MANIFEST_FILE};
+use verbatim_core::{Index, OpenOptions, TextTokenizer};
+
+/// Name of the lock file that keeps two appends from running at once.
+const LOCK_FILE: &str = ".verbatim-append.lock";
+
+/// Appends `opts.inputs` to the index at `opts.out`.
+pub fn append(opts: &BuildOptions) -> Result<BuildSummary> {
+    let started = Instant::now();
+    let dir = opts.out.as_path();
+    if !dir.join(MANIFEST_FILE).exists() {
+        bail!(
+            "{} is not a verbatim index (no {MANIFEST_FILE}); --append adds to an existing index: build one first without --append",
+            dir.display()
+        );
+    }
+    let _lock = AppendLock::acquire(dir)?;
+    let (old, _) = Manifest::read(dir)?;
+    let generation = old.generation + 1;
+    let result = append_at(opts, dir, MANIFEST_FILE, generation, Commit::Rename)?;
+    let mut summary = result.summary;
+    summary
+        .manifest
+        .timings
+        .insert("total".into(), started.elapsed().as_secs_f64());
+    Ok(summary)
+}
+
+/// How an append publishes its new manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Commit {
+    /// Rename it over `manifest.bin` (the index's own commit point).
+    Rename,
+    /// Write it as a new generation-named file, which the parent's manifest will name (side
+    /// indexes).
+    Named,
+}
+
+struct AppendResult {
+    summary: BuildSummary,
+    manifest_name: String,
+}
+
+/// Generation-named index-level file names.
+fn generation_files(generation: u64, sides: &[String]) -> IndexFiles {
+    IndexFiles {
+        ids: format!("ids-g{generation}.fst"),
+        sources: format!("sources-g{generation}.bin"),
+        fulltext: format!("fulltext-g{generation}"),
+        side_manifests: sides
+            .iter()
+            .map(|s| (s.clone(), format!("manifest-g{generation}.bin")))
+            .collect(),
+    }
+}
+
+fn append_at(
+    opts: &BuildOptions,
+    dir: &Path,
+    manifest_name: &str,
+    generation: u64,
+    commit: Commit,
+) -> Result<AppendResult> {
+    let t0 = Instant::now();
+    let index = Index::open_named(
+        dir,
+        manifest_name,
+        OpenOptions {
+            verify_checksums: false,
+            fulltext: false,
+        },
+    )
+    .with_context(|| format!("cannot open the index to append to, {}", dir.display()))?;
+    let old = index.manifest().clone();
+    remove_garbage(dir, &old, commit)?;
+    let given;
+    let tokenizer: &TextTokenizer = if opts.tokenizer.is_empty() {
+        index.tokenizer()
+    } else {
+        let (t, _) = TextTokenizer::from_spec(&opts.tokenizer)
+            .with_context(|| format!("cannot load tokenizer {}", opts.tokenizer))?;
+        if t.identity() != old.tokenizer.sha256 {
+            bail!(
+                "{} was built with another tokenizer (sha256 {}, from {}) than --tokenizer {} (sha256 {}): an append must use the index's tokenizer; omit --tokenizer to use the copy stored in the index",
+                dir.display(),
+                old.tokenizer.sha256,
+                old.tokenizer.source_path.as_deref().unwrap_or("raw bytes"),
+                opts.tokenizer,
+                t.identity()
+            );
+        }
+        given = t;
+        &given
+    };
+    if opts.normalize != old.normalization {
+        bail!("{}: the side index's normalisation differs", dir.display());
+    }
+    let threads = thread_count(opts);
+    let budget = check_options(opts, tokenizer.width(), threads)?;
+    let files = discover(&opts.inputs, opts.format)?;
+    let build_id = new_build_id();
+    let index_id = index.index_id();
+    let sides: Vec<String> = old
+        .side_indexes
+        .iter()
+        .map(|s| s.name().to_string())
+        .collect();
+    let new_files = generation_files(generation, &sides);
+    let tag = format!("{}.{index_id:016x}", sanitize(&old.name));
+    let placement = ShardPlacement::new(dir, &opts.shard_roots, &tag)?;
+    let fulltext = if old.options.fulltext && commit == Commit::Rename {
+        Some(FullTextWriter::open_linked(
+            &dir.join(&old.files.fulltext),
+            &dir.join(&new_files.fulltext),
+            threads,
+        )?)
+    } else {
+        None
+    };
+    let cleanup = NewFiles {
+        paths: vec![
+            dir.join(&new_files.ids),
+            dir.join(&new_files.sources),
+            dir.join(&new_files.fulltext),
+        ],
+        keep: false,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("cannot start worker threads")?;
+    let ctx = Ctx {
+        opts,
+        tokenizer,
+        files: &files,
+        build_id,
+        threads,
+        budget,
+        first_doc: old.documents,
+        placement: &placement,
+        first_shard: old.shards.len(),
+        existing_ids: Some(index.id_map()),
+        fulltext,
+    };
+    let out = pool.install(|| run_width(ctx, tokenizer.width()))?;
+    let t = Instant::now();
+    side_files::write_id_map(
+        &dir.join(&new_files.ids),
+        build_id,
+        out.ids,
+        Some(index.id_map()),
+    )?;
+    let mut sources = index.source_documents()?;
+    for (name, docs) in out.sources {
+        *sources.entry(name).or_default() |= docs;
+    }
+    side_files::write_sources(&dir.join(&new_files.sources), build_id, &sources)?;
+    let mut timings = out.timings;
+    timings.insert("id_map".into(), t.elapsed().as_secs_f64());
+
+    // Side indexes get the same documents, as new generation-named manifests.
+    let mut side_manifests = std::collections::BTreeMap::new();
+    for side in &old.side_indexes {
+        let t = Instant::now();
+        let side_dir = dir.join("side").join(side.name());
+        let current = old
+            .files
+            .side_manifests
+            .get(side.name())
+            .cloned()
+            .unwrap_or_else(|| MANIFEST_FILE.to_string());
+        let mut so = side_options(opts, side, &side_dir);
+        so.tokenizer = String::new();
+        so.shard_roots = Vec::new();
+        let r = append_at(&so, &side_dir, &current, generation, Commit::Named)
+            .with_context(|| format!("appending to the {} side index", side.name()))?;
+        side_manifests.insert(side.name().to_string(), r.manifest_name);
+        timings.insert(format!("side_{}", side.name()), t.elapsed().as_secs_f64());
+    }
+
+    let mut shards = old.shards.clone();
+    for s in &mut shards {
+        s.build_id.get_or_insert_with(|| old.build_id.clone());
+    }
+    for mut s in out.shards {
+        s.build_id = Some(format!("{build_id:016x}"));
+        shards.push(s);
+    }
+    let mut inputs = old.inputs.clone();
+    inputs.extend(out.inputs);
+    let mut skipped = old.skipped.clone();
+    for (k, v) in out.skips.by_reason() {
+        *skipped.entry(k).or_default() += v;
+    }
+    let mut source_stats = old.source_stats.clone();
+    for (k, v) in out.source_stats {
+        let e = source_stats.entry(k).or_default();
+        e.documents += v.documents;
+        e.tokens += v.tokens;
+        e.text_bytes += v.text_bytes;
+    }
+    let ft_dir = dir.join(&new_files.fulltext);
+    let has_ft = old.options.fulltext && commit == Commit::Rename;
+    let mut files_record = new_files.clone();
+    files_record.side_manifests = side_manifests;
+    if !has_ft {
+        files_record.fulltext = old.files.fulltext.clone();
+    }
+    let mut options = old.options.clone();
+    options.max_memory = options_record(opts, threads).max_memory;
+    timings.insert("total".into(), t0.elapsed().as_secs_f64());
+    let manifest = Manifest {
+        name: old.name.clone(),
+        build_id: format!("{build_id:016x}"),
+        created_unix: now_unix(),
+        verbatim_version: env!("CARGO_PKG_VERSION").to_string(),
+        tokenizer: old.tokenizer.clone(),
+        documents: shards.iter().map(|s| s.documents).sum(),
+        tokens: shards.iter().map(|s| s.tokens).sum(),
+        text_bytes: old.text_bytes + out.text_bytes,
+        shards,
+        inputs,
+        skipped,
+        sources: sources.keys().cloned().collect(),
+        renamed_duplicate_ids: old.renamed_duplicate_ids + out.renamed,
+        options,
+        timings,
+        peak_rss_bytes: crate::rss::peak_rss_bytes(),
+        normalization: old.normalization,
+        side_indexes: old.side_indexes.clone(),
+        fulltext_files: if has_ft {
+            fulltext_sums(&ft_dir, true)?
+        } else {
+            old.fulltext_files.clone()
+        },
+        index_id: Some(format!("{index_id:016x}")),
+        generation,
+        files: files_record,
+        source_stats,
+    };
+    let manifest_name = match commit {
+        Commit::Rename => {
+            let tmp = format!("{MANIFEST_FILE}.tmp-{}", std::process::id());
+            let _ = std::fs::remove_file(dir.join(&tmp));
+            manifest.write_named(dir, &tmp, build_id)?;
+            std::fs::rename(dir.join(&tmp), dir.join(MANIFEST_FILE))
+                .with_context(|| format!("cannot commit {}", dir.join(MANIFEST_FILE).display()))?;
+            sync_dir(dir);
+            MANIFEST_FILE.to_string()
+        }
+        Commit::Named => {
+            let name = format!("manifest-g{generation}.bin");
+            let _ = std::fs::remove_file(dir.join(&name));
+            manifest.write_named(dir, &name, build_id)?;
+            sync_dir(dir);
+            name
+        }
+    };
+    placement.commit();
+    let mut cleanup = cleanup;
+    cleanup.keep = true;
+    drop(index);
+    if commit == Commit::Rename {
+        // The new generation is committed: the previous one's files are garbage now.
+        remove_garbage(dir, &manifest, commit)?;
+    }
+    let (exact_match_bytes, _) = crate::sizes::measure(dir, &manifest)?;
+    let total_bytes = crate::sizes::dir_size(dir)?;
+    Ok(AppendResult {
+        summary: BuildSummary {
+            manifest,
+            skip_examples: out.skips.examples().to_vec(),
+            exact_match_bytes,
+            total_bytes,
+            max_memory: budget.total,
+        },
+        manifest_name,
+    })
+}
+
+/// New index-level files of an append, removed if it fails before committing.
+struct NewFiles {
+    paths: Vec<PathBuf>,
+    keep: bool,
+}
+
+impl Drop for NewFiles {
+    fn drop(&mut self) {
+        if self.keep {
+            return;
+        }
+        for p in &self.paths {
+            if p.is_dir() {
+                let _ = std::fs::remove_dir_all(p);
+            } else {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(f) = std::fs::File::open(dir) {
+        let _ = f.sync_all();
+    }
+}
+
+/// Removes what `current` (the committed manifest of `dir`) does not name among the files an
+/// index or an append writes: shard directories, generation-named id maps, source sets,
+/// full-text directories, temporary manifests and (in the index directory itself, after a
+/// commit) side-index manifests of other generations. Files of other names are never touched.
+fn remove_garbage(dir: &Path, current: &Manifest, commit: Commit) -> Result<()> {
+    let shards: BTreeSet<&str> = current.shards.iter().map(|s| s.dir.as_str()).collect();
+    let keep_files = [current.files.ids.as_str(), current.files.sources.as_str()];
+    for e in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let e = e?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let path = e.path();
+        let garbage = if name.starts_with("shard-") && path.is_dir() {
+            !shards.contains(name.as_str())
+        } else if is_generation_file(&name, "ids", ".fst") || is_generation_file(&name, "sources", ".bin") {
+            !keep_files.contains(&name.as_str())
+        } else if (name == "fulltext" || name.starts_with("fulltext-g")) && path.is_dir() {
+            name != current.files.fulltext
+        } else {
+            name.starts_with(&format!("{MANIFEST_FILE}.tmp-"))
+        };
+        if garbage {
+            tracing::info!("removing {} (not part of the index)", path.display());
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            }
+            .with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+    }
+    if commit == Commit::Rename {
+        for side in &current.side_indexes {
+            let side_dir = dir.join("side").join(side.name());
+            let keep = current
+                .files
+                .side_manifests
+                .get(side.name())
+                .map_or(MANIFEST_FILE, String::as_str);
+            let Ok((side_manifest, _)) = Manifest::read_named(&side_dir, keep) else {
+                continue;
+            };
+            remove_garbage(&side_dir, &side_manifest, Commit::Named)?;
+            for e in std::fs::read_dir(&side_dir)? {
+                let name = e?.file_name().to_string_lossy().into_owned();
+                let is_manifest = name == MANIFEST_FILE
+                    || (name.starts_with("manifest-g") && name.ends_with(".bin"));
+                if is_manifest && name != keep {
+                    std::fs::remove_file(side_dir.join(&name)).ok();
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `STEM.EXT` or `STEM-gN.EXT`.
+fn is_generation_file(name: &str, stem: &str, ext: &str) -> bool {
+    name == format!("{stem}{ext}")
+        || name
+            .strip_prefix(&format!("{stem}-g"))
+            .and_then(|r| r.strip_suffix(ext))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Keeps two appends off one index; a lock left by a killed process is taken over.
+struct AppendLock {
+    path: PathBuf,
+}
+
+impl AppendLock {
+    fn acquire(dir: &Path) -> Result<AppendLock> {
+        let path = dir.join(LOCK_FILE);
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    use std::io::Write;
+                    write!(f, "{}", std::process::id())?;
+                    return Ok(AppendLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let pid = std::fs::read_to_string(&path).unwrap_or_default();
+                    let pid = pid.trim();
+                    let alive = !pid.is_empty() && Path::new("/proc").join(pid).exists();
+                    if alive {
+                        bail!(
+                            "another append (process {pid}) is running on {}; wait for it to finish",
+                            dir.display()
+                        );
+                    }
+                    tracing::info!("taking over the lock of a stopped append (process {pid})");
+                    std::fs::remove_file(&path).ok();
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot create {}", path.display()))
+                }
+            }
+        }
+        bail!("cannot lock {} for the append", dir.display())
+    }
+}
+
+impl Drop for AppendLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generation_file_names() {
+        assert!(is_generation_file("ids.fst", "ids", ".fst"));
+        assert!(is_generation_file("ids-g12.fst", "ids", ".fst"));
+        assert!(!is_generation_file("ids-g.fst", "ids", ".fst"));
+        assert!(!is_generation_file("ids-gx.fst", "ids", ".fst"));
+        assert!(!is_generation_file("myids.fst", "ids", ".fst"));
+    }
+}

@@ -1,0 +1,218 @@
+//! The build's memory budget (`--max-memory`): how many tokens a shard may hold so that the
+//! whole process stays under the budget, whatever the corpus size.
+//!
+//! The build's resident memory is, at its peak (while a shard's suffix array is built):
+//!
+//! ```text
+//! fixed                      process, tokenizer, reader/tokenizer pipeline, full-text writer
+//! + per-document state       ids of every document so far (for the id map), kept in memory
+//! + shard records            the open shard's document records and offsets
+//! + tokens × bytes_per_token token stream (1, 2 or 4 bytes) + suffix array (4 bytes)
+//! ```
+//!
+//! A shard is closed before a document would push that sum past the budget, so the corpus is
+//! cut into as many shards as the budget needs. Answers do not depend on the cut: queries
+//! merge every shard and sample documents independently of the layout.
+
+use verbatim_core::TokenWidth;
+
+/// Memory the build needs besides the shards' token streams and suffix arrays: the process
+/// and its libraries, the loaded tokenizer, two 8 MiB text batches in flight with their
+/// token ids, allocator slack. Measured: a build of a 3 KiB corpus peaks at 60–70 MiB.
+const BASE_BYTES: u64 = 192 << 20;
+
+/// tantivy's indexing arena per writer thread (see `fulltext_writer.rs`), plus what its
+/// segment flushes and merges hold.
+pub const FULLTEXT_ARENA_PER_THREAD: u64 = 48 << 20;
+
+/// Memory kept per indexed document until the end of the build (its id twice, once for the
+/// id map and once for duplicate detection, with hash-map and vector overhead), bytes beyond
+/// the id's own length.
+pub const PER_DOCUMENT_OVERHEAD: u64 = 112;
+
+/// Peak bytes per token of a shard while its suffix array is built: the token stream (1, 2
+/// or 4 bytes per token) plus the 32-bit suffix array. (For 32-bit tokens the stream is
+/// written out and dropped before the suffix array is built from a 32-bit copy.)
+pub fn bytes_per_token(width: TokenWidth) -> u64 {
+    match width {
+        TokenWidth::U8 => 1 + 4,
+        TokenWidth::U16 => 2 + 4,
+        TokenWidth::U32 => 4 + 4,
+    }
+}
+
+/// The budget of one build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryBudget {
+    /// The whole budget, bytes.
+    pub total: u64,
+    /// What the build holds besides shards and per-document state.
+    pub fixed: u64,
+    /// Peak bytes per shard token.
+    pub per_token: u64,
+}
+
+/// Why a budget cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--max-memory {given} is too small: {reason}. The smallest budget that works here is {smallest} ({smallest_bytes} bytes); pass --max-memory {smallest} or more{hint}")]
+pub struct BudgetTooSmall {
+    /// The budget given, human-readable.
+    pub given: String,
+    /// What does not fit.
+    pub reason: String,
+    /// The smallest workable budget, human-readable.
+    pub smallest: String,
+    /// The smallest workable budget, bytes.
+    pub smallest_bytes: u64,
+    /// Another way out, if any.
+    pub hint: String,
+}
+
+impl MemoryBudget {
+    /// The budget for a build of `width` tokens with `threads` threads, whose documents have
+    /// at most `max_document_bytes` bytes of text (a document's tokens never outnumber its
+    /// bytes). Refused when not even the largest possible document fits in one shard.
+    pub fn new(
+        total: u64,
+        width: TokenWidth,
+        threads: usize,
+        fulltext: bool,
+        max_document_bytes: u64,
+    ) -> Result<MemoryBudget, BudgetTooSmall> {
+        let ft = if fulltext {
+            threads.clamp(1, 8) as u64 * FULLTEXT_ARENA_PER_THREAD * 2
+        } else {
+            0
+        };
+        let per_token = bytes_per_token(width);
+        // A document in flight is held as text, as token ids (4 bytes each) and in its shard.
+        let fixed = BASE_BYTES + ft + max_document_bytes * 5;
+        let budget = MemoryBudget {
+            total,
+            fixed,
+            per_token,
+        };
+        let smallest = budget.smallest_workable(max_document_bytes);
+        if total < smallest {
+            return Err(BudgetTooSmall {
+                given: human(total),
+                reason: format!(
+                    "a shard must be able to hold one document of up to {} (--max-document-bytes) at {per_token} bytes per token, besides {} the build needs anyway",
+                    human(max_document_bytes),
+                    human(fixed)
+                ),
+                smallest: human_ceil(smallest),
+                smallest_bytes: smallest,
+                hint: " (or lower --max-document-bytes)".into(),
+            });
+        }
+        Ok(budget)
+    }
+
+    /// The smallest total that fits one document of `max_document_bytes` in a shard, with
+    /// room for a small id table.
+    pub fn smallest_workable(&self, max_document_bytes: u64) -> u64 {
+        self.fixed + (max_document_bytes + 1) * self.per_token + (16 << 20)
+    }
+
+    /// Tokens a shard may hold when `held` bytes are taken by per-document state and the
+    /// open shard's records.
+    pub fn shard_tokens(&self, held: u64) -> u64 {
+        self.total.saturating_sub(self.fixed + held) / self.per_token
+    }
+}
+
+/// The default budget: 60% of the memory available now (`MemAvailable`), so that the page
+/// cache and other processes keep the rest; 4 GiB where that cannot be read.
+pub fn default_budget() -> u64 {
+    available_memory().map_or(4 << 30, |a| a / 10 * 6)
+}
+
+/// `MemAvailable` from `/proc/meminfo`, bytes.
+pub fn available_memory() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = s.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Parses a size such as `4G`, `2GiB`, `512M`, `1.5G` or `1073741824` (binary units).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (examples: 4G, 512M, 1.5GiB)"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        other => return Err(format!("{s:?}: unknown unit {other:?} (use K, M, G or T)")),
+    };
+    let bytes = value * mult as f64;
+    if !bytes.is_finite() || bytes < 1.0 || bytes > u64::MAX as f64 {
+        return Err(format!("{s:?} is not a usable size"));
+    }
+    Ok(bytes as u64)
+}
+
+/// A size in binary units with one decimal (e.g. `3.8G`).
+pub fn human(bytes: u64) -> String {
+    const UNITS: [(&str, u64); 4] = [("T", 1 << 40), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)];
+    for (u, m) in UNITS {
+        if bytes >= m {
+            return format!("{:.1}{u}", bytes as f64 / m as f64);
+        }
+    }
+    format!("{bytes}B")
+}
+
+/// A size in binary units rounded up to the next tenth, so it is never below `bytes`.
+fn human_ceil(bytes: u64) -> String {
+    const UNITS: [(&str, u64); 3] = [("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)];
+    for (u, m) in UNITS {
+        if bytes >= m {
+            let tenths = (bytes * 10).div_ceil(m);
+            return format!("{}.{}{u}", tenths / 10, tenths % 10);
+        }
+    }
+    format!("{bytes}B")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("4G").unwrap(), 4 << 30);
+        assert_eq!(parse_size("2GiB").unwrap(), 2 << 30);
+        assert_eq!(parse_size("512m").unwrap(), 512 << 20);
+        assert_eq!(parse_size("1.5G").unwrap(), 3 << 29);
+        assert_eq!(parse_size("1000").unwrap(), 1000);
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("4X").is_err());
+        assert!(parse_size("0").is_err());
+    }
+
+    #[test]
+    fn too_small_budget_names_the_smallest_workable_one() {
+        let e = MemoryBudget::new(100 << 20, TokenWidth::U16, 2, true, 64 << 20).unwrap_err();
+        let smallest = parse_size(&e.smallest).unwrap();
+        assert!(smallest >= e.smallest_bytes);
+        assert!(MemoryBudget::new(smallest, TokenWidth::U16, 2, true, 64 << 20).is_ok());
+        assert!(e.to_string().contains("--max-memory"), "{e}");
+    }
+
+    #[test]
+    fn shard_tokens_shrink_as_documents_accumulate() {
+        let b = MemoryBudget::new(4 << 30, TokenWidth::U16, 2, true, 64 << 20).unwrap();
+        assert!(b.shard_tokens(0) > b.shard_tokens(1 << 30));
+        assert_eq!(b.shard_tokens(u64::MAX / 2), 0);
+    }
+}

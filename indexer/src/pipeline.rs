@@ -1,0 +1,348 @@
+//! The streaming part of a build: read → tokenize (parallel) → shards sized to the memory
+//! budget → full-text documents; shared by fresh builds and appends.
+
+use crate::fulltext_writer::FullTextWriter;
+use crate::input::{Document, InputFile, JsonlReader, SkipReason, Skips};
+use crate::memory::{MemoryBudget, PER_DOCUMENT_OVERHEAD};
+use crate::options::BuildOptions;
+use crate::placement::ShardPlacement;
+use crate::progress::Progress;
+use crate::shard_builder::ShardBuilder;
+use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Instant;
+use verbatim_core::format::MappedSlice;
+use verbatim_core::manifest::{InputInfo, ShardInfo, SourceStats};
+use verbatim_core::shard::DocRecord;
+use verbatim_core::sources::SourceSets;
+use verbatim_core::{TextTokenizer, Token};
+
+/// Text per batch handed from the reader thread to the tokenizers.
+pub const BATCH_BYTES: usize = 8 << 20;
+
+/// What the pipeline needs to know.
+pub struct Ctx<'a> {
+    /// The build's options.
+    pub opts: &'a BuildOptions,
+    /// The tokenizer.
+    pub tokenizer: &'a TextTokenizer,
+    /// The input files, in order.
+    pub files: &'a [InputFile],
+    /// Build id stamped in every file written.
+    pub build_id: u64,
+    /// Worker threads.
+    pub threads: usize,
+    /// The memory budget.
+    pub budget: MemoryBudget,
+    /// Global number of the first new document (the index's document count for an append).
+    pub first_doc: u64,
+    /// Where new shards go.
+    pub placement: &'a ShardPlacement,
+    /// Number of the first new shard.
+    pub first_shard: usize,
+    /// The index's id map, for an append (new ids must not repeat its ids).
+    pub existing_ids: Option<&'a fst::Map<MappedSlice>>,
+    /// The full-text writer, if the index has a full-text index.
+    pub fulltext: Option<FullTextWriter>,
+}
+
+/// What the pipeline produced.
+pub struct RunOutput {
+    /// The new shards.
+    pub shards: Vec<ShardInfo>,
+    /// The files read.
+    pub inputs: Vec<InputInfo>,
+    /// Skipped input.
+    pub skips: Skips,
+    /// Documents of each source (new documents only).
+    pub sources: SourceSets,
+    /// Documents, tokens and text per source (new documents only).
+    pub source_stats: BTreeMap<String, SourceStats>,
+    /// Ids renamed because they repeated an earlier id of this build.
+    pub renamed: u64,
+    /// Text bytes indexed.
+    pub text_bytes: u64,
+    /// `(external id, global document number)` of every new document.
+    pub ids: Vec<(String, u64)>,
+    /// Seconds per stage.
+    pub timings: BTreeMap<String, f64>,
+}
+
+/// What the reader thread hands back when it is done.
+struct ReadResult {
+    skips: Skips,
+    sha256: Vec<String>,
+}
+
+/// The ids seen so far, for uniqueness.
+struct IdTable<'a> {
+    ids: HashMap<String, u64>,
+    repeats: HashMap<String, u32>,
+    existing: Option<&'a fst::Map<MappedSlice>>,
+    renamed: u64,
+    held_bytes: u64,
+}
+
+impl IdTable<'_> {
+    fn taken(&self, id: &str) -> bool {
+        self.ids.contains_key(id) || self.existing.is_some_and(|m| m.contains_key(id))
+    }
+
+    /// Makes `id` unique and records it: a repeat of an id of this build gets `#2`, `#3`...;
+    /// an id already in the index being appended to is refused.
+    fn insert(&mut self, id: String, doc_no: u64, at: &str) -> Result<String> {
+        if !self.ids.contains_key(&id) {
+            if let Some(no) = self.existing.and_then(|m| m.get(&id)) {
+                bail!(
+                    "{at}: document id {id:?} is already in the index (document #{no}); an append adds new documents only: remove the document from the input, or rebuild the index"
+                );
+            }
+            self.held_bytes += id.len() as u64 + PER_DOCUMENT_OVERHEAD;
+            self.ids.insert(id.clone(), doc_no);
+            return Ok(id);
+        }
+        let mut k = self.repeats.get(&id).copied().unwrap_or(1);
+        loop {
+            k += 1;
+            let candidate = format!("{id}#{k}");
+            if !self.taken(&candidate) {
+                self.repeats.insert(id, k);
+                self.renamed += 1;
+                self.held_bytes += 2 * candidate.len() as u64 + 2 * PER_DOCUMENT_OVERHEAD;
+                self.ids.insert(candidate.clone(), doc_no);
+                return Ok(candidate);
+            }
+        }
+    }
+}
+
+/// Runs the pipeline over `ctx.files`, writing new shards.
+pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
+    let opts = ctx.opts;
+    let total_input: u64 = ctx.files.iter().map(|f| f.bytes).sum();
+    let read_bytes = Arc::new(AtomicU64::new(0));
+    let progress = Progress::new(opts.progress, total_input, read_bytes.clone());
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Document>>(2);
+
+    // Reader thread: decompress and parse, in file order.
+    let reader_files = ctx.files.to_vec();
+    let reader_opts = opts.clone();
+    let reader_progress = read_bytes.clone();
+    let reader = std::thread::Builder::new()
+        .name("verbatim-reader".into())
+        .spawn(move || -> Result<ReadResult> {
+            let r = JsonlReader {
+                text_field: &reader_opts.text_field,
+                id_field: &reader_opts.id_field,
+                max_document_bytes: reader_opts.max_document_bytes,
+                strict: reader_opts.strict,
+                progress: reader_progress,
+            };
+            let mut skips = Skips::default();
+            let mut sha = Vec::new();
+            let mut batch = Vec::new();
+            let mut batch_bytes = 0usize;
+            for (i, f) in reader_files.iter().enumerate() {
+                let outcome = r.read_file(i, f, &mut skips, &mut |doc| {
+                    batch_bytes += doc.text.len();
+                    batch.push(doc);
+                    if batch_bytes >= BATCH_BYTES {
+                        batch_bytes = 0;
+                        tx.send(std::mem::take(&mut batch))
+                            .context("tokenizer stage stopped")?;
+                    }
+                    Ok(())
+                })?;
+                sha.push(outcome.sha256);
+            }
+            if !batch.is_empty() {
+                tx.send(batch).context("tokenizer stage stopped")?;
+            }
+            Ok(ReadResult { skips, sha256: sha })
+        })
+        .context("cannot start reader thread")?;
+
+    let mut timings = BTreeMap::new();
+    let t_read = Instant::now();
+    let mut shards: Vec<ShardInfo> = Vec::new();
+    let mut sa_secs = 0.0;
+    let mut write_secs = 0.0;
+    let vocab = ctx.tokenizer.vocab_size();
+    let mut builder: Option<ShardBuilder<T>> = None;
+    let mut table = IdTable {
+        ids: HashMap::new(),
+        repeats: HashMap::new(),
+        existing: ctx.existing_ids,
+        renamed: 0,
+        held_bytes: 0,
+    };
+    let mut sources = SourceSets::new();
+    let mut source_stats: BTreeMap<String, SourceStats> = BTreeMap::new();
+    let mut per_file_docs = vec![0u64; ctx.files.len()];
+    let mut late_skips: Vec<(SkipReason, usize, String)> = Vec::new();
+    let mut next_doc = ctx.first_doc;
+    let mut text_bytes = 0u64;
+
+    let mut finish_shard = |b: ShardBuilder<T>, shards: &mut Vec<ShardInfo>| -> Result<()> {
+        progress.stage(&format!("suffix array of shard {}", ctx.first_shard + shards.len()));
+        let (info, t) = b.finish(ctx.threads)?;
+        sa_secs += t.suffix_array;
+        write_secs += t.write;
+        shards.push(info);
+        progress.stage("reading and tokenizing");
+        Ok(())
+    };
+
+    for batch in rx {
+        let mut batch = batch;
+        if let Some(n) = opts.normalize {
+            batch.par_iter_mut().for_each(|d| d.text = n.apply(&d.text));
+        }
+        let encoded: Vec<_> = batch
+            .par_iter()
+            .map(|d| ctx.tokenizer.encode_ids(&d.text))
+            .collect();
+        for (doc, ids_res) in batch.into_iter().zip(encoded) {
+            let where_ = format!("{}:{}", ctx.files[doc.file].path.display(), doc.line);
+            let tokens = ids_res.with_context(|| format!("{where_}: tokenizer failed"))?;
+            if tokens.is_empty() {
+                late_skips.push((
+                    SkipReason::EmptyDocument,
+                    doc.file,
+                    format!("{where_}: text has no tokens"),
+                ));
+                continue;
+            }
+            let need = tokens.len() as u64 + 1;
+            if need > opts.shard_max_tokens {
+                late_skips.push((
+                    SkipReason::DocumentTooManyTokens,
+                    doc.file,
+                    format!(
+                        "{where_}: {} tokens exceed --shard-max-tokens {}",
+                        tokens.len(),
+                        opts.shard_max_tokens
+                    ),
+                ));
+                continue;
+            }
+            let limit = |b: Option<&ShardBuilder<T>>| {
+                opts.shard_max_tokens.min(
+                    ctx.budget
+                        .shard_tokens(table.held_bytes + b.map_or(0, |b| b.held_bytes())),
+                )
+            };
+            if let Some(b) = builder.as_ref() {
+                if b.tokens() + need > limit(Some(b)) {
+                    let full = builder.take().expect("checked");
+                    finish_shard(full, &mut shards)?;
+                }
+            }
+            if builder.is_none() {
+                if need > limit(None) {
+                    bail!(
+                        "{where_}: a document of {} tokens does not fit in a shard under --max-memory {} once the ids of {} documents are held; raise --max-memory",
+                        tokens.len(),
+                        crate::memory::human(ctx.budget.total),
+                        next_doc - ctx.first_doc
+                    );
+                }
+                let i = ctx.first_shard + shards.len();
+                let (abs, name) = ctx.placement.place(i)?;
+                builder = Some(ShardBuilder::create(
+                    &abs, &name, ctx.build_id, next_doc, vocab,
+                )?);
+            }
+            let doc_no = next_doc;
+            next_doc += 1;
+            per_file_docs[doc.file] += 1;
+            text_bytes += doc.text.len() as u64;
+            let id = table.insert(doc.id, doc_no, &where_)?;
+            if let Some(src) = &doc.source {
+                sources.entry(src.clone()).or_default().insert(
+                    u32::try_from(doc_no).context("more than 2^32 documents in one index")?,
+                );
+                let st = source_stats.entry(src.clone()).or_default();
+                st.documents += 1;
+                st.tokens += tokens.len() as u64;
+                st.text_bytes += doc.text.len() as u64;
+            }
+            let record = DocRecord {
+                id: id.clone(),
+                source: doc.source,
+                metadata: doc.metadata,
+                text_bytes: doc.text.len() as u64,
+            };
+            builder
+                .as_mut()
+                .expect("created above")
+                .push(&tokens, &record)?;
+            progress.add_tokens(need);
+            if let Some(ft) = &ctx.fulltext {
+                let meta = serde_json::to_string(&record.metadata)?;
+                ft.add(doc_no, &id, record.source.as_deref(), &meta, &doc.text)?;
+            }
+        }
+    }
+    let read = reader
+        .join()
+        .map_err(|_| anyhow::anyhow!("reader thread panicked"))??;
+    let mut skips = read.skips;
+    for (reason, file, msg) in late_skips {
+        if opts.strict {
+            bail!("{msg} (bad input is an error with --strict)");
+        }
+        skips.record(reason, file, msg);
+    }
+    timings.insert("read_tokenize".into(), t_read.elapsed().as_secs_f64());
+    if next_doc == ctx.first_doc {
+        bail!(
+            "no documents to index: {} input file(s) held no usable document ({} skipped)",
+            ctx.files.len(),
+            skips.total()
+        );
+    }
+    // Commit the full-text index first, so its memory is free before the last suffix array
+    // is built.
+    if let Some(ft) = ctx.fulltext.take() {
+        let t = Instant::now();
+        progress.stage("full-text index commit");
+        ft.finish()?;
+        timings.insert("fulltext_commit".into(), t.elapsed().as_secs_f64());
+    }
+    if let Some(b) = builder.take() {
+        finish_shard(b, &mut shards)?;
+    }
+    timings.insert("suffix_array".into(), sa_secs);
+    timings.insert("write_shards".into(), write_secs);
+    progress.finish();
+    let inputs = ctx
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| InputInfo {
+            path: f.path.display().to_string(),
+            bytes: f.bytes,
+            sha256: read.sha256.get(i).cloned().unwrap_or_default(),
+            documents: per_file_docs[i],
+            skipped: skips.in_file(i),
+        })
+        .collect();
+    let renamed = table.renamed;
+    let mut ids: Vec<(String, u64)> = table.ids.into_iter().collect();
+    ids.shrink_to_fit();
+    Ok(RunOutput {
+        shards,
+        inputs,
+        skips,
+        sources,
+        source_stats,
+        renamed,
+        text_bytes,
+        ids,
+        timings,
+    })
+}
