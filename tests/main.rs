@@ -2,12 +2,14 @@
 
 mod support;
 
+mod append;
 mod bad_input;
 mod build_verify;
 mod contamination;
-mod golden;
 mod corruption;
+mod golden;
 mod issue16_core;
+mod layout;
 mod oracle;
 mod server_api;
 mod shared_data;

@@ -190,8 +190,7 @@ impl Index {
         }
         let id_file = MappedFile::open(&dir.join(&manifest.files.ids), FileKind::IdMap)?;
         id_file.expect_build(build_id)?;
-        let sources_file =
-            MappedFile::open(&dir.join(&manifest.files.sources), FileKind::Sources)?;
+        let sources_file = MappedFile::open(&dir.join(&manifest.files.sources), FileKind::Sources)?;
         sources_file.expect_build(build_id)?;
         if opts.verify_checksums {
             let mut all: Vec<&MappedFile> = vec![&id_file, &sources_file];

@@ -2,7 +2,6 @@
 //! unigram counts and id map consistent. Used by `verbatim verify`.
 
 use crate::error::{Error, Result};
-use crate::fulltext::FULLTEXT_DIR;
 use crate::index::Index;
 use crate::shard::Shard;
 use crate::token::Token;
@@ -158,7 +157,7 @@ pub fn verify(index: &Index) -> Result<VerifyReport> {
     files.par_iter().try_for_each(|f| f.verify_payload())?;
     report.files_checked = files.len();
     if let Some(ft) = index.fulltext() {
-        let ft_dir = index.dir().join(FULLTEXT_DIR);
+        let ft_dir = index.dir().join(&index.manifest().files.fulltext);
         crate::index::verify_fulltext_files(&ft_dir, index.manifest())?;
         ft.verify(&ft_dir)?;
     }

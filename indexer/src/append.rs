@@ -343,7 +343,9 @@ fn remove_garbage(dir: &Path, current: &Manifest, commit: Commit) -> Result<()> 
         let path = e.path();
         let garbage = if name.starts_with("shard-") && path.is_dir() {
             !shards.contains(name.as_str())
-        } else if is_generation_file(&name, "ids", ".fst") || is_generation_file(&name, "sources", ".bin") {
+        } else if is_generation_file(&name, "ids", ".fst")
+            || is_generation_file(&name, "sources", ".bin")
+        {
             !keep_files.contains(&name.as_str())
         } else if (name == "fulltext" || name.starts_with("fulltext-g")) && path.is_dir() {
             name != current.files.fulltext

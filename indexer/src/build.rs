@@ -13,9 +13,7 @@ use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-use verbatim_core::manifest::{
-    BuildOptionsRecord, FileSum, IndexFiles, Manifest, TokenizerInfo,
-};
+use verbatim_core::manifest::{BuildOptionsRecord, FileSum, IndexFiles, Manifest, TokenizerInfo};
 use verbatim_core::{TextTokenizer, TokenWidth};
 
 /// What a finished build reports.
@@ -55,7 +53,9 @@ pub(crate) fn check_options(
             crate::options::DEFAULT_SHARD_MAX_TOKENS
         );
     }
-    let total = opts.max_memory.unwrap_or_else(crate::memory::default_budget);
+    let total = opts
+        .max_memory
+        .unwrap_or_else(crate::memory::default_budget);
     Ok(MemoryBudget::new(
         total,
         width,
@@ -133,7 +133,11 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary> {
         out.ids,
         None,
     )?;
-    side_files::write_sources(&temp.path().join(&index_files.sources), build_id, &out.sources)?;
+    side_files::write_sources(
+        &temp.path().join(&index_files.sources),
+        build_id,
+        &out.sources,
+    )?;
     let mut timings = out.timings;
     timings.insert("id_map".into(), t.elapsed().as_secs_f64());
     let mut manifest = Manifest {
@@ -174,8 +178,12 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary> {
     };
     for side in &opts.side_indexes {
         let t = Instant::now();
-        build(&side_options(opts, side, &temp.path().join("side").join(side.name())))
-            .with_context(|| format!("building the {} side index", side.name()))?;
+        build(&side_options(
+            opts,
+            side,
+            &temp.path().join("side").join(side.name()),
+        ))
+        .with_context(|| format!("building the {} side index", side.name()))?;
         manifest
             .timings
             .insert(format!("side_{}", side.name()), t.elapsed().as_secs_f64());
@@ -254,7 +262,13 @@ pub(crate) fn fulltext_sums(dir: &Path, built: bool) -> Result<BTreeMap<String, 
 pub(crate) fn sanitize(name: &str) -> String {
     let s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if s.is_empty() {
         "index".into()

@@ -45,8 +45,9 @@ impl FullTextWriter {
             }
             let to = new.join(&name);
             if std::fs::hard_link(e.path(), &to).is_err() {
-                std::fs::copy(e.path(), &to)
-                    .with_context(|| format!("cannot copy {} to {}", e.path().display(), to.display()))?;
+                std::fs::copy(e.path(), &to).with_context(|| {
+                    format!("cannot copy {} to {}", e.path().display(), to.display())
+                })?;
             }
         }
         let index = Index::open_in_dir(new).context("cannot open the full-text index")?;

@@ -163,7 +163,12 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 
 /// A size in binary units with one decimal (e.g. `3.8G`).
 pub fn human(bytes: u64) -> String {
-    const UNITS: [(&str, u64); 4] = [("T", 1 << 40), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)];
+    const UNITS: [(&str, u64); 4] = [
+        ("T", 1 << 40),
+        ("G", 1 << 30),
+        ("M", 1 << 20),
+        ("K", 1 << 10),
+    ];
     for (u, m) in UNITS {
         if bytes >= m {
             return format!("{:.1}{u}", bytes as f64 / m as f64);

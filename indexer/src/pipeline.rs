@@ -187,7 +187,10 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
     let mut text_bytes = 0u64;
 
     let mut finish_shard = |b: ShardBuilder<T>, shards: &mut Vec<ShardInfo>| -> Result<()> {
-        progress.stage(&format!("suffix array of shard {}", ctx.first_shard + shards.len()));
+        progress.stage(&format!(
+            "suffix array of shard {}",
+            ctx.first_shard + shards.len()
+        ));
         let (info, t) = b.finish(ctx.threads)?;
         sa_secs += t.suffix_array;
         write_secs += t.write;
@@ -253,7 +256,11 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
                 let i = ctx.first_shard + shards.len();
                 let (abs, name) = ctx.placement.place(i)?;
                 builder = Some(ShardBuilder::create(
-                    &abs, &name, ctx.build_id, next_doc, vocab,
+                    &abs,
+                    &name,
+                    ctx.build_id,
+                    next_doc,
+                    vocab,
                 )?);
             }
             let doc_no = next_doc;

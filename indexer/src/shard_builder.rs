@@ -135,7 +135,8 @@ impl<T: Token> ShardBuilder<T> {
             bytemuck::cast_slice(&starts),
             docs + 1,
         )?;
-        let mut meta = FileWriter::create(&dir.join(files::DOC_META), FileKind::DocMeta, 0, build_id)?;
+        let mut meta =
+            FileWriter::create(&dir.join(files::DOC_META), FileKind::DocMeta, 0, build_id)?;
         meta.write_slice(&self.meta_offsets)?;
         meta.write(&self.meta_blob)?;
         meta.finish(docs)?;

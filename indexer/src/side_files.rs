@@ -65,9 +65,7 @@ pub fn write_id_map<D: AsRef<[u8]>>(
             }
         }
     }
-    let out = builder
-        .into_inner()
-        .context("cannot finish the id map")?;
+    let out = builder.into_inner().context("cannot finish the id map")?;
     out.finish(count)?;
     Ok(())
 }

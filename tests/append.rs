@@ -1,0 +1,278 @@
+//! Appends (new shards added atomically), their refusals, shards on other roots, and the
+//! memory budget's refusal of a budget too small.
+
+use crate::support;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use verbatim_core::Index;
+use verbatim_indexer::BuildOptions;
+
+fn docs(prefix: &str, n: usize, words: usize) -> Vec<(String, String)> {
+    (0..n)
+        .map(|i| {
+            let text: Vec<String> = (0..words)
+                .map(|w| format!("{prefix}{}", (i * 31 + w * 7) % 997))
+                .collect();
+            (format!("{prefix}-{i}"), text.join(" "))
+        })
+        .collect()
+}
+
+fn opts(input: PathBuf, out: &Path, tokenizer: &str) -> BuildOptions {
+    let mut o = BuildOptions::new(vec![input], out.to_path_buf(), tokenizer);
+    o.threads = 2;
+    o.max_document_bytes = 1 << 20;
+    o
+}
+
+fn append(input: PathBuf, out: &Path) -> anyhow::Result<verbatim_indexer::BuildSummary> {
+    let mut o = opts(input, out, "");
+    o.append = true;
+    verbatim_indexer::build(&o)
+}
+
+#[test]
+fn append_adds_shards_keeps_old_files_and_takedowns_work_across() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("idx");
+    let a = support::write_jsonl(dir.path(), "a.jsonl", &docs("alpha", 20, 40));
+    let b = support::write_jsonl(dir.path(), "b.jsonl", &docs("beta", 15, 40));
+    verbatim_indexer::build(&opts(a, &out, "bytes")).unwrap();
+    let shard0 = std::fs::read(out.join("shard-00000/sa.bin")).unwrap();
+    let s = append(b, &out).unwrap();
+    assert_eq!(s.manifest.generation, 1);
+    assert_eq!(s.manifest.documents, 35);
+    assert_eq!(
+        std::fs::read(out.join("shard-00000/sa.bin")).unwrap(),
+        shard0
+    );
+    // The previous generation's index-level files are gone; the new ones are named.
+    assert!(!out.join("ids.fst").exists() && out.join("ids-g1.fst").exists());
+    assert!(!out.join("fulltext").exists() && out.join("fulltext-g1").exists());
+    let index = Index::open(&out).unwrap();
+    verbatim_core::verify::verify(&index).unwrap();
+    let loc = index.doc_by_id("beta-3").unwrap();
+    assert_eq!(loc.doc_no, 23);
+    assert_eq!(
+        index
+            .fulltext()
+            .unwrap()
+            .search("beta7", 100)
+            .unwrap()
+            .is_empty(),
+        false
+    );
+    // Take down one old and one new document with the CLI.
+    let bin = support::verbatim_bin();
+    let o = Command::new(&bin)
+        .args(["takedown", "add", "--index"])
+        .arg(&out)
+        .args(["alpha-1", "beta-3"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let index = Index::open(&out).unwrap();
+    assert!(index.doc_by_id("beta-3").is_none() && index.doc_by_id("alpha-1").is_none());
+    assert!(index.is_taken_down(23) && index.is_taken_down(1));
+}
+
+#[test]
+fn append_refuses_known_ids_other_tokenizers_and_non_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("idx");
+    let a = support::write_jsonl(dir.path(), "a.jsonl", &docs("alpha", 10, 20));
+    verbatim_indexer::build(&opts(a.clone(), &out, "bytes")).unwrap();
+    let before = std::fs::read(out.join("manifest.bin")).unwrap();
+
+    let mut dup = docs("gamma", 3, 20);
+    dup.push(("alpha-4".into(), "a new text under an old id".into()));
+    let dup = support::write_jsonl(dir.path(), "dup.jsonl", &dup);
+    let err = format!("{:#}", append(dup, &out).unwrap_err());
+    assert!(err.contains("\"alpha-4\" is already in the index"), "{err}");
+    assert!(err.contains("dup.jsonl:4"), "{err}");
+
+    let tok = support::word_tokenizer(dir.path(), 100);
+    let mut o = opts(a.clone(), &out, tok.to_str().unwrap());
+    o.append = true;
+    let err = format!("{:#}", verbatim_indexer::build(&o).unwrap_err());
+    assert!(err.contains("another tokenizer"), "{err}");
+
+    let err = format!("{:#}", append(a, &dir.path().join("nothing")).unwrap_err());
+    assert!(err.contains("not a verbatim index"), "{err}");
+
+    // Nothing changed, and nothing was left behind.
+    assert_eq!(std::fs::read(out.join("manifest.bin")).unwrap(), before);
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "fulltext",
+            "ids.fst",
+            "manifest.bin",
+            "shard-00000",
+            "sources.bin"
+        ]
+    );
+    verbatim_core::verify::verify(&Index::open(&out).unwrap()).unwrap();
+}
+
+/// `kill -9` at several moments of an append: the index opens and verifies as before, and a
+/// later append still works (taking over the stale lock, removing the leftovers).
+#[test]
+fn a_killed_append_leaves_the_index_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("idx");
+    let a = support::write_jsonl(dir.path(), "a.jsonl", &docs("alpha", 50, 50));
+    let mut big = Vec::new();
+    for i in 0..40 {
+        big.extend(docs(&format!("k{i}x"), 200, 200));
+    }
+    let b = support::write_jsonl(dir.path(), "big.jsonl", &big);
+    let mut o = opts(a, &out, "bytes");
+    o.side_indexes = vec![verbatim_core::normalize::Normalization::Words];
+    verbatim_indexer::build(&o).unwrap();
+    let before = std::fs::read(out.join("manifest.bin")).unwrap();
+    let bin = support::verbatim_bin();
+    let mut killed_mid_way = 0;
+    for delay_ms in [30u64, 150, 400, 900, 1600] {
+        let mut child = Command::new(&bin)
+            .args(["index", "--append", "--threads", "2", "--input"])
+            .arg(&b)
+            .arg("--out")
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let finished = child.try_wait().unwrap().is_some();
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        if finished {
+            break;
+        }
+        killed_mid_way += 1;
+        assert_eq!(
+            std::fs::read(out.join("manifest.bin")).unwrap(),
+            before,
+            "killed after {delay_ms} ms"
+        );
+        let index = Index::open(&out).unwrap();
+        assert_eq!(index.manifest().documents, 50);
+        verbatim_core::verify::verify(&index).unwrap();
+    }
+    assert!(
+        killed_mid_way >= 2,
+        "the append ended before it could be killed"
+    );
+    // A later append takes over the stale lock and succeeds.
+    let c = support::write_jsonl(dir.path(), "c.jsonl", &docs("gamma", 5, 30));
+    let s = append(c, &out).unwrap();
+    assert_eq!(s.manifest.documents, 55);
+    let index = Index::open(&out).unwrap();
+    verbatim_core::verify::verify(&index).unwrap();
+    assert_eq!(
+        index
+            .side(verbatim_core::normalize::Normalization::Words)
+            .unwrap()
+            .manifest()
+            .documents,
+        55
+    );
+    assert!(!out.join(".verbatim-append.lock").exists());
+    let shard_dirs = std::fs::read_dir(&out)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("shard-")
+        })
+        .count();
+    assert_eq!(
+        shard_dirs,
+        index.shards().len(),
+        "leftover shard directories"
+    );
+}
+
+#[test]
+fn shards_can_live_under_other_roots() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("idx");
+    let roots = [dir.path().join("disk1"), dir.path().join("disk2")];
+    let a = support::write_jsonl(dir.path(), "a.jsonl", &docs("alpha", 30, 40));
+    let mut o = opts(a, &out, "bytes");
+    o.shard_roots = roots.to_vec();
+    o.shard_max_tokens = 3000;
+    let s = verbatim_indexer::build(&o).unwrap();
+    assert!(s.manifest.shards.len() >= 3);
+    for (i, sh) in s.manifest.shards.iter().enumerate() {
+        let p = Path::new(&sh.dir);
+        assert!(p.is_absolute(), "{}", sh.dir);
+        assert!(
+            p.starts_with(roots[i % 2].canonicalize().unwrap()),
+            "{}",
+            sh.dir
+        );
+    }
+    assert!(!out.join("shard-00000").exists());
+    let index = Index::open(&out).unwrap();
+    verbatim_core::verify::verify(&index).unwrap();
+    assert_eq!(
+        index.count(&index.tokenizer().encode_ids("alpha").unwrap()),
+        30 * 40
+    );
+}
+
+#[test]
+fn a_budget_too_small_is_refused_naming_the_smallest_that_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = support::write_jsonl(dir.path(), "a.jsonl", &docs("alpha", 3, 10));
+    let out = dir.path().join("idx");
+    let bin = support::verbatim_bin();
+    let o = Command::new(&bin)
+        .args([
+            "index",
+            "--tokenizer",
+            "bytes",
+            "--max-memory",
+            "64M",
+            "--input",
+        ])
+        .arg(&a)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--max-memory 64.0M is too small"), "{err}");
+    let smallest = err
+        .split("pass --max-memory ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .expect("names a size")
+        .to_string();
+    assert!(!out.exists());
+    let o = Command::new(&bin)
+        .args([
+            "index",
+            "--tokenizer",
+            "bytes",
+            "--max-memory",
+            &smallest,
+            "--input",
+        ])
+        .arg(&a)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
