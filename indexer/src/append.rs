@@ -138,6 +138,7 @@ fn append_at(
             &dir.join(&old.files.fulltext),
             &dir.join(&new_files.fulltext),
             threads,
+            budget.fulltext_merge_cap(),
         )?)
     } else {
         None

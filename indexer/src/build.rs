@@ -105,6 +105,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary> {
         Some(FullTextWriter::create(
             &temp.path().join(&index_files.fulltext),
             threads,
+            budget.fulltext_merge_cap(),
         )?)
     } else {
         None

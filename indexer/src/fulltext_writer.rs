@@ -1,7 +1,13 @@
 //! Feeds documents to the tantivy full-text index.
+//!
+//! Segments are not merged while the corpus streams in (a merge maps its input segments, so
+//! its memory would grow with the corpus); at the end, segments are merged in groups of at
+//! most `merge_cap` bytes, which bounds the merge's memory whatever the corpus size.
 
 use anyhow::{Context, Result};
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use tantivy::indexer::NoMergePolicy;
 use tantivy::{doc, Index, IndexWriter};
 use verbatim_core::fulltext::{schema, Fields};
 
@@ -12,26 +18,42 @@ const ARENA_PER_THREAD: usize = crate::memory::FULLTEXT_ARENA_PER_THREAD as usiz
 pub struct FullTextWriter {
     writer: IndexWriter,
     fields: Fields,
+    index: Index,
+    dir: PathBuf,
+    merge_cap: u64,
 }
 
 impl FullTextWriter {
-    /// Creates the full-text index in `dir` with `threads` indexing threads.
-    pub fn create(dir: &Path, threads: usize) -> Result<Self> {
+    /// Creates the full-text index in `dir` with `threads` indexing threads; the final merges
+    /// read at most `merge_cap` bytes of segments each.
+    pub fn create(dir: &Path, threads: usize, merge_cap: u64) -> Result<Self> {
         std::fs::create_dir_all(dir)?;
-        let (schema, fields) = schema();
+        let (schema, _) = schema();
         let index = Index::create_in_dir(dir, schema).context("cannot create full-text index")?;
+        Self::start(index, dir, threads, merge_cap)
+    }
+
+    fn start(index: Index, dir: &Path, threads: usize, merge_cap: u64) -> Result<Self> {
+        let (_, fields) = schema();
         let threads = threads.clamp(1, 8);
-        let writer = index
+        let writer: IndexWriter = index
             .writer_with_num_threads(threads, threads * ARENA_PER_THREAD)
             .context("cannot start full-text writer")?;
-        Ok(FullTextWriter { writer, fields })
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        Ok(FullTextWriter {
+            writer,
+            fields,
+            index,
+            dir: dir.to_path_buf(),
+            merge_cap,
+        })
     }
 
     /// Opens a copy of the full-text index in `old` at `new` for an append: every tantivy file
     /// of `old` is hard-linked (copied where links are not possible) into the new directory,
     /// so `old` is never modified (tantivy's segment files are immutable; its metadata is
     /// replaced by rename, which replaces only the new directory's link).
-    pub fn open_linked(old: &Path, new: &Path, threads: usize) -> Result<Self> {
+    pub fn open_linked(old: &Path, new: &Path, threads: usize, merge_cap: u64) -> Result<Self> {
         if new.exists() {
             std::fs::remove_dir_all(new)
                 .with_context(|| format!("cannot remove {}", new.display()))?;
@@ -51,12 +73,7 @@ impl FullTextWriter {
             }
         }
         let index = Index::open_in_dir(new).context("cannot open the full-text index")?;
-        let (_, fields) = schema();
-        let threads = threads.clamp(1, 8);
-        let writer = index
-            .writer_with_num_threads(threads, threads * ARENA_PER_THREAD)
-            .context("cannot start full-text writer")?;
-        Ok(FullTextWriter { writer, fields })
+        Self::start(index, new, threads, merge_cap)
     }
 
     /// Adds one document.
@@ -79,12 +96,69 @@ impl FullTextWriter {
         Ok(())
     }
 
-    /// Commits and waits for merges to end.
+    /// Commits, merges small segments in groups of at most the merge cap, and waits for the
+    /// merges to end.
     pub fn finish(mut self) -> Result<()> {
         self.writer.commit().context("full-text commit failed")?;
+        let metas = self
+            .index
+            .searchable_segment_metas()
+            .context("cannot list full-text segments")?;
+        let mut sizes: HashMap<String, u64> = HashMap::new();
+        for e in std::fs::read_dir(&self.dir)? {
+            let e = e?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(stem) = name.split('.').next() {
+                *sizes.entry(stem.to_string()).or_default() += e.metadata()?.len();
+            }
+        }
+        let mut segs: Vec<(u64, tantivy::index::SegmentId)> = metas
+            .iter()
+            .map(|m| {
+                let id = m.id();
+                (sizes.get(&id.uuid_string()).copied().unwrap_or(0), id)
+            })
+            .collect();
+        segs.sort_by_key(|(size, _)| *size);
+        for group in merge_groups(&segs, self.merge_cap) {
+            self.writer
+                .merge(&group)
+                .wait()
+                .context("full-text merge failed")?;
+        }
         self.writer
             .wait_merging_threads()
             .context("full-text merge failed")?;
         Ok(())
+    }
+}
+
+/// Groups of segments (sorted by size) to merge: consecutive segments whose sizes add up to at
+/// most `cap` bytes; groups of one are left alone.
+fn merge_groups<T: Clone>(segs: &[(u64, T)], cap: u64) -> Vec<Vec<T>> {
+    let mut groups: Vec<Vec<T>> = Vec::new();
+    let mut cur: Vec<T> = Vec::new();
+    let mut cur_bytes = 0u64;
+    for (size, id) in segs {
+        if !cur.is_empty() && cur_bytes + size > cap {
+            groups.push(std::mem::take(&mut cur));
+            cur_bytes = 0;
+        }
+        cur.push(id.clone());
+        cur_bytes += size;
+    }
+    groups.push(cur);
+    groups.retain(|g| g.len() > 1);
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn merge_groups_respect_the_cap() {
+        let segs: Vec<(u64, u32)> = vec![(10, 1), (10, 2), (30, 3), (50, 4), (200, 5)];
+        assert_eq!(super::merge_groups(&segs, 50), vec![vec![1, 2, 3]]);
+        assert_eq!(super::merge_groups(&segs, 1000), vec![vec![1, 2, 3, 4, 5]]);
+        assert!(super::merge_groups(&segs, 5).is_empty());
     }
 }

@@ -115,6 +115,12 @@ impl MemoryBudget {
         self.fixed + (max_document_bytes + 1) * self.per_token + (16 << 20)
     }
 
+    /// Bytes of full-text segments one final merge may read (a merge maps its inputs): a
+    /// quarter of the budget, at least 64 MiB.
+    pub fn fulltext_merge_cap(&self) -> u64 {
+        (self.total / 4).max(64 << 20)
+    }
+
     /// Tokens a shard may hold when `held` bytes are taken by per-document state and the
     /// open shard's records.
     pub fn shard_tokens(&self, held: u64) -> u64 {

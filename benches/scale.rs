@@ -1,0 +1,253 @@
+//! Latency at scale, and answer equality between builds of the same corpus (issue 11).
+//!
+//! ```text
+//! cargo bench --bench scale -- gen     --index IDX --out probes.json [--ngrams 1000] [--texts 100]
+//! cargo bench --bench scale -- run     --index IDX --probes probes.json --out result.json
+//! cargo bench --bench scale -- compare result-a.json result-b.json ...
+//! ```
+//!
+//! `gen` samples probes from an index, deterministically: n-grams of 1–10 tokens cut from
+//! documents, and "450-token outputs" stitched from document snippets of 5–40 tokens and
+//! sentences that are not in the corpus (like a model output that copies in places).
+//! `run` opens the index, makes one untimed pass (warm page cache), then times every probe
+//! once in this process: count, spans (tokenization included, OLMoTrace's span rules) and the
+//! full trace (stage times too); it writes p50/p99 and every answer. `compare` checks that
+//! several results hold the same answers (counts, spans, traced documents).
+
+use std::path::Path;
+use std::time::Instant;
+use verbatim_core::query::{SpanOptions, TraceOptions};
+use verbatim_core::Index;
+
+const NOVEL: &[&str] = &[
+    "In short, the answer depends on what you measure and when you measure it.",
+    "Let me walk through the reasoning one step at a time before giving a number.",
+    "This is a common pattern, and there are a few ways to think about it.",
+    "Here is a version that keeps the same behaviour but is easier to read.",
+    "The main trade-off is between memory and the time each lookup takes.",
+    "To summarise: keep the interface small and test the edge cases first.",
+    "Note that the second approach avoids copying the data at all.",
+    "If the input is empty, the function should return early with no error.",
+    "One could also argue the opposite, which is why the evidence matters.",
+    "Finally, remember to check the result against a simple reference.",
+];
+
+struct Lcg(u64);
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n.max(1)
+    }
+}
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn pct(xs: &[f64], p: f64) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// A random document of the index (global number) with at least `min` tokens.
+fn random_doc(index: &Index, r: &mut Lcg, min: usize) -> (usize, std::ops::Range<usize>) {
+    loop {
+        let d = r.below(index.manifest().documents);
+        let loc = index.locate(d).expect("document exists");
+        let range = index.shards()[loc.shard].doc_range(loc.local);
+        if range.len() >= min && !index.is_taken_down(d) {
+            return (loc.shard, range);
+        }
+    }
+}
+
+fn gen(args: &[String]) {
+    let index = Index::open(Path::new(&arg(args, "--index").expect("--index"))).unwrap();
+    let out = arg(args, "--out").expect("--out");
+    let n_ngrams: usize = arg(args, "--ngrams").map_or(1000, |s| s.parse().unwrap());
+    let n_texts: usize = arg(args, "--texts").map_or(100, |s| s.parse().unwrap());
+    let mut r = Lcg(arg(args, "--seed").map_or(1, |s| s.parse().unwrap()));
+    let tok = index.tokenizer();
+    let mut ngrams: Vec<Vec<u32>> = Vec::new();
+    while ngrams.len() < n_ngrams {
+        let (shard, range) = random_doc(&index, &mut r, 10);
+        let len = 1 + r.below(10) as usize;
+        let a = range.start + r.below((range.len() - len) as u64) as usize;
+        ngrams.push(index.shards()[shard].tokens().to_u32(a..a + len));
+    }
+    let mut texts: Vec<String> = Vec::new();
+    while texts.len() < n_texts {
+        let mut text = String::new();
+        while tok.encode_ids(&text).unwrap().len() < 450 {
+            if r.below(3) == 0 {
+                text.push(' ');
+                text.push_str(NOVEL[r.below(NOVEL.len() as u64) as usize]);
+            } else {
+                let (shard, range) = random_doc(&index, &mut r, 60);
+                let len = 5 + r.below(36) as usize;
+                let a = range.start + r.below((range.len() - len) as u64) as usize;
+                text.push_str(&tok.decode(&index.shards()[shard].tokens().to_u32(a..a + len)));
+            }
+        }
+        // Cut to about 450 tokens at a character boundary.
+        let enc = tok.encode(&text).unwrap();
+        let end = enc.offsets[449].1;
+        texts.push(text[..end].to_string());
+    }
+    let v = serde_json::json!({"ngrams": ngrams, "texts": texts, "from": index.dir()});
+    std::fs::write(&out, serde_json::to_vec(&v).unwrap()).unwrap();
+    eprintln!("{} n-grams and {} texts -> {out}", ngrams.len(), texts.len());
+}
+
+fn run(args: &[String]) {
+    let dir = arg(args, "--index").expect("--index");
+    let probes: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(arg(args, "--probes").expect("--probes")).unwrap())
+            .unwrap();
+    let out = arg(args, "--out").expect("--out");
+    let ngrams: Vec<Vec<u32>> = serde_json::from_value(probes["ngrams"].clone()).unwrap();
+    let texts: Vec<String> = serde_json::from_value(probes["texts"].clone()).unwrap();
+    let t = Instant::now();
+    let index = Index::open(Path::new(&dir)).unwrap();
+    let open_ms = t.elapsed().as_secs_f64() * 1e3;
+    let span_opts = SpanOptions::defaults_for(&index);
+    let trace_opts = TraceOptions::defaults_for(&index);
+    // Warm-up: one untimed pass over everything.
+    for g in &ngrams {
+        std::hint::black_box(index.count(g));
+    }
+    for text in &texts {
+        std::hint::black_box(index.trace(text, None, &trace_opts).unwrap());
+    }
+    let mut count_us = Vec::new();
+    let mut counts = Vec::new();
+    for g in &ngrams {
+        let t = Instant::now();
+        let c = index.count(g);
+        count_us.push(t.elapsed().as_secs_f64() * 1e6);
+        counts.push(c);
+    }
+    let (mut spans_ms, mut trace_ms) = (Vec::new(), Vec::new());
+    let mut stages: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
+    let (mut span_answers, mut trace_answers) = (Vec::new(), Vec::new());
+    for text in &texts {
+        let t = Instant::now();
+        let enc = index.tokenizer().encode(text).unwrap();
+        let spans = index.spans(text, &enc, &span_opts);
+        spans_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        span_answers.push(
+            spans
+                .iter()
+                .map(|s| (s.token_start, s.token_end, s.count))
+                .collect::<Vec<_>>(),
+        );
+        let t = Instant::now();
+        let tr = index.trace(text, None, &trace_opts).unwrap();
+        trace_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        for (k, v) in [
+            ("tokenize", tr.timing.tokenize),
+            ("spans", tr.timing.spans),
+            ("documents", tr.timing.documents),
+            ("rank", tr.timing.rank),
+            ("total", tr.timing.total),
+        ] {
+            stages.entry(k).or_default().push(v);
+        }
+        trace_answers.push(
+            tr.spans
+                .iter()
+                .map(|s| {
+                    let docs: Vec<&str> = s
+                        .documents
+                        .iter()
+                        .map(|&d| tr.documents[d].record.id.as_str())
+                        .collect();
+                    serde_json::json!([s.span.token_start, s.span.token_end, s.span.count, docs])
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
+    let stat = |xs: &[f64]| serde_json::json!({"p50": pct(xs, 0.5), "p99": pct(xs, 0.99), "mean": xs.iter().sum::<f64>() / xs.len().max(1) as f64});
+    let stage_stats: serde_json::Map<String, serde_json::Value> = stages
+        .iter()
+        .map(|(k, v)| (k.to_string(), stat(v)))
+        .collect();
+    let m = index.manifest();
+    let v = serde_json::json!({
+        "index": dir, "documents": m.documents, "tokens": m.tokens, "shards": m.shards.len(),
+        "open_ms": open_ms,
+        "count_us": stat(&count_us), "spans_ms": stat(&spans_ms), "trace_ms": stat(&trace_ms),
+        "trace_stages_ms": stage_stats,
+        "answers": {"counts": counts, "spans": span_answers, "traces": trace_answers},
+    });
+    std::fs::write(&out, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    eprintln!(
+        "{dir}: {} tokens, {} shards; count p50 {:.1} us p99 {:.1} us; spans p50 {:.2} ms p99 {:.2} ms; trace p50 {:.2} ms p99 {:.2} ms (stages p50: {}) -> {out}",
+        m.tokens,
+        m.shards.len(),
+        pct(&count_us, 0.5),
+        pct(&count_us, 0.99),
+        pct(&spans_ms, 0.5),
+        pct(&spans_ms, 0.99),
+        pct(&trace_ms, 0.5),
+        pct(&trace_ms, 0.99),
+        stages
+            .iter()
+            .map(|(k, v)| format!("{k} {:.2}", pct(v, 0.5)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}
+
+fn compare(files: &[String]) {
+    let load = |f: &String| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap()
+    };
+    let first = load(&files[0]);
+    let mut ok = true;
+    for f in &files[1..] {
+        let other = load(f);
+        for key in ["counts", "spans", "traces"] {
+            let (a, b) = (&first["answers"][key], &other["answers"][key]);
+            let n = a.as_array().map_or(0, |x| x.len());
+            let same = a
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(b.as_array().unwrap())
+                .filter(|(x, y)| x == y)
+                .count();
+            let equal = a == b;
+            ok &= equal;
+            println!(
+                "{key:7} {} vs {}: {same}/{n} equal{}",
+                files[0],
+                f,
+                if equal { "" } else { "  <-- DIFFER" }
+            );
+        }
+    }
+    std::process::exit(if ok { 0 } else { 1 });
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    match args.first().map(String::as_str) {
+        Some("gen") => gen(&args[1..]),
+        Some("run") => run(&args[1..]),
+        Some("compare") => compare(&args[1..]),
+        _ => eprintln!("scale: usage: gen --index IDX --out P.json | run --index IDX --probes P.json --out R.json | compare R1.json R2.json ...; nothing to do"),
+    }
+}
