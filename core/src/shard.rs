@@ -268,6 +268,12 @@ impl Shard {
         self.unigrams.as_slice::<u64>().expect("checked at open")
     }
 
+    /// The first-token table: `table[t]..table[t + 1]` is the suffix-array block of the
+    /// suffixes starting with token `t` (vocabulary size + 1 entries).
+    pub fn first_token_table(&self) -> &[u64] {
+        &self.first_token
+    }
+
     /// Suffix-array range of the suffixes starting with token `t` (empty for ids outside the
     /// vocabulary).
     pub fn first_token_range(&self, t: u32) -> std::ops::Range<usize> {

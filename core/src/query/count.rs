@@ -19,13 +19,16 @@ impl Occurrences {
 }
 
 impl Index {
-    /// Finds every occurrence of `ids` (suffix-array ranges per shard).
+    /// Finds every occurrence of `ids` (suffix-array ranges per shard; the shards' searches
+    /// run in lockstep).
     pub fn find(&self, ids: &[u32]) -> Occurrences {
-        let ranges = self
-            .shards()
-            .iter()
-            .map(|s| search::shard_find(s, ids))
-            .collect();
+        let ranges = if self.shards().len() == 1 {
+            vec![search::shard_find(&self.shards()[0], ids)]
+        } else {
+            crate::with_arrays!(search::Arrays::of(self.shards()), |a| {
+                search::batch::find_all(&a, ids)
+            })
+        };
         Occurrences { ranges }
     }
 
@@ -37,11 +40,15 @@ impl Index {
 
     /// Length of the longest prefix of `ids` that occurs somewhere in the corpus.
     pub fn longest_prefix_match(&self, ids: &[u32]) -> usize {
-        self.shards()
-            .iter()
-            .map(|s| search::shard_longest_match(s, ids))
-            .max()
-            .unwrap_or(0)
+        self.longest_prefix_matches(&[ids])[0]
+    }
+
+    /// [`Index::longest_prefix_match`] of several queries, all their searches (in every shard)
+    /// in lockstep.
+    pub fn longest_prefix_matches(&self, queries: &[&[u32]]) -> Vec<usize> {
+        crate::with_arrays!(search::Arrays::of(self.shards()), |a| {
+            search::batch::longest_matches(&a, queries)
+        })
     }
 
     /// The token position in its shard of occurrence `rank` of a `find` result, and the

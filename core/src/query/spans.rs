@@ -16,7 +16,6 @@
 
 use crate::index::Index;
 use crate::query::count::Occurrences;
-use crate::search;
 use crate::tokenizer::Encoded;
 use rayon::prelude::*;
 
@@ -70,14 +69,27 @@ pub struct Span {
     pub occurrences: Occurrences,
 }
 
+/// Start positions whose searches run in lockstep (memory accesses overlapping), per chunk
+/// of the parallel loop.
+const LOCKSTEP_POSITIONS: usize = 16;
+
 impl Index {
     /// Longest matching prefix length of `ids[l..]` for every `l` (infini-gram's `creativity`,
-    /// as lengths), computed in parallel over start positions.
+    /// as lengths), computed in parallel over chunks of start positions whose searches run in
+    /// lockstep.
     pub fn longest_matches(&self, ids: &[u32]) -> Vec<usize> {
-        (0..ids.len())
-            .into_par_iter()
-            .with_min_len(16)
-            .map(|l| self.longest_prefix_match(&ids[l..]))
+        let starts: Vec<usize> = (0..ids.len()).collect();
+        self.longest_matches_at(ids, &starts)
+    }
+
+    /// Longest matching prefix length of `ids[l..]` for every `l` in `starts`.
+    pub fn longest_matches_at(&self, ids: &[u32], starts: &[usize]) -> Vec<usize> {
+        starts
+            .par_chunks(LOCKSTEP_POSITIONS)
+            .flat_map_iter(|chunk| {
+                let queries: Vec<&[u32]> = chunk.iter().map(|&l| &ids[l..]).collect();
+                self.longest_prefix_matches(&queries)
+            })
             .collect()
     }
 
@@ -87,32 +99,25 @@ impl Index {
         let n = ids.len();
         let tok = self.tokenizer();
         let is_delim = |t: u32| opts.delimiters.contains(&t);
-        // Candidate end for each start (None: not a start).
-        let ends: Vec<Option<usize>> = (0..n)
-            .into_par_iter()
-            .with_min_len(16)
-            .map(|l| {
-                if opts.word_boundaries && !tok.is_word_start(ids[l]) {
-                    return None;
-                }
-                let q = &ids[l..];
-                let mut len = self
-                    .shards()
-                    .iter()
-                    .map(|s| search::shard_longest_match(s, q))
-                    .max()
-                    .unwrap_or(0);
-                if let Some(p) = q[..len.saturating_sub(1)].iter().position(|&t| is_delim(t)) {
-                    len = p + 1;
-                }
-                if opts.word_boundaries {
-                    while len > 0 && !(len == q.len() || tok.is_word_start(q[len])) {
-                        len -= 1;
-                    }
-                }
-                (len >= opts.min_len).then_some(l + len)
-            })
+        let starts: Vec<usize> = (0..n)
+            .filter(|&l| !opts.word_boundaries || tok.is_word_start(ids[l]))
             .collect();
+        let longest = self.longest_matches_at(ids, &starts);
+        // Candidate end for each start (None: not a start).
+        let mut ends: Vec<Option<usize>> = vec![None; n];
+        for (&l, &found) in starts.iter().zip(&longest) {
+            let q = &ids[l..];
+            let mut len = found;
+            if let Some(p) = q[..len.saturating_sub(1)].iter().position(|&t| is_delim(t)) {
+                len = p + 1;
+            }
+            if opts.word_boundaries {
+                while len > 0 && !(len == q.len() || tok.is_word_start(q[len])) {
+                    len -= 1;
+                }
+            }
+            ends[l] = (len >= opts.min_len).then_some(l + len);
+        }
         // Walk by start; a candidate ending at or before the furthest kept end is nested in a
         // kept span whatever its count, so only candidates that extend it are counted.
         let mut spans = Vec::new();

@@ -1,5 +1,6 @@
 //! Suffix-array search primitives over a single shard, generic over the token width.
 
+pub mod batch;
 pub mod sa;
 
 pub use sa::{
@@ -7,9 +8,60 @@ pub use sa::{
     Bound,
 };
 
-use crate::shard::Shard;
+use crate::shard::{Shard, TokenSlice};
 use crate::with_tokens;
+use batch::ShardArrays;
 use std::ops::Range;
+
+/// Every shard's arrays, typed by the index's token width.
+pub enum Arrays<'a> {
+    /// Byte tokens.
+    U8(Vec<ShardArrays<'a, u8>>),
+    /// 16-bit tokens.
+    U16(Vec<ShardArrays<'a, u16>>),
+    /// 32-bit tokens.
+    U32(Vec<ShardArrays<'a, u32>>),
+}
+
+impl<'a> Arrays<'a> {
+    /// The typed arrays of `shards` (all of one token width).
+    pub fn of(shards: &'a [Shard]) -> Arrays<'a> {
+        macro_rules! typed {
+            ($variant:ident) => {
+                Arrays::$variant(
+                    shards
+                        .iter()
+                        .map(|s| ShardArrays {
+                            tokens: match s.tokens() {
+                                TokenSlice::$variant(t) => t,
+                                _ => unreachable!("every shard of an index has the index's width"),
+                            },
+                            sa: s.suffix_array(),
+                            first: s.first_token_table(),
+                        })
+                        .collect(),
+                )
+            };
+        }
+        match shards.first().map(|s| s.tokens()) {
+            Some(TokenSlice::U8(_)) | None => typed!(U8),
+            Some(TokenSlice::U16(_)) => typed!(U16),
+            Some(TokenSlice::U32(_)) => typed!(U32),
+        }
+    }
+}
+
+/// Runs a generic expression over the typed shard arrays of an [`Arrays`].
+#[macro_export]
+macro_rules! with_arrays {
+    ($arrays:expr, |$a:ident| $body:expr) => {
+        match $arrays {
+            $crate::search::Arrays::U8($a) => $body,
+            $crate::search::Arrays::U16($a) => $body,
+            $crate::search::Arrays::U32($a) => $body,
+        }
+    };
+}
 
 /// Occurrences of `query` in `shard`, starting from the block of its first token.
 pub fn shard_find(shard: &Shard, query: &[u32]) -> Range<usize> {

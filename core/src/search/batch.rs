@@ -1,0 +1,296 @@
+//! Many suffix-array searches run in lockstep, so that their memory accesses overlap.
+//!
+//! One binary search is a chain of dependent cache misses (suffix-array entry, then the
+//! token it points to, then the next midpoint). Searches in different shards, or for
+//! different start positions of a text, are independent, so running them step by step
+//! together — first every search's suffix-array load, then every search's token load, then
+//! every comparison — lets the processor have many misses in flight at once instead of one.
+//! The answers are exactly those of [`super::lower_bound_in`] and [`super::find_in`], which
+//! the property tests check.
+
+use crate::token::Token;
+use std::cmp::Ordering;
+use std::ops::Range;
+
+/// One shard's arrays, typed.
+#[derive(Clone, Copy)]
+pub struct ShardArrays<'a, T> {
+    /// Token stream.
+    pub tokens: &'a [T],
+    /// Suffix array.
+    pub sa: &'a [u32],
+    /// `first[t]..first[t + 1]`: the suffix-array block of suffixes starting with token `t`
+    /// (see [`crate::shard::Shard::first_token_table`]).
+    pub first: &'a [u64],
+}
+
+impl<T> ShardArrays<'_, T> {
+    /// The block of suffixes starting with token `t` (empty outside the vocabulary).
+    fn block(&self, t: u32) -> Range<usize> {
+        match (self.first.get(t as usize), self.first.get(t as usize + 1)) {
+            (Some(&a), Some(&b)) => a as usize..b as usize,
+            _ => 0..0,
+        }
+    }
+}
+
+/// The state of one lower-bound search.
+#[derive(Clone, Copy)]
+struct Search {
+    lo: usize,
+    hi: usize,
+    lcp_lo: usize,
+    lcp_hi: usize,
+    query: u32,
+    shard: u32,
+    pos: usize,
+    next: Option<u32>,
+}
+
+/// Compares the suffix at `pos` with `query` from offset `skip`, whose token at `skip` (if
+/// any) is already loaded as `first`. Same result as [`super::compare_suffix`].
+#[inline]
+fn compare_from<T: Token>(
+    tokens: &[T],
+    pos: usize,
+    query: &[u32],
+    skip: usize,
+    first: Option<u32>,
+) -> (Ordering, usize) {
+    let rest_len = tokens.len() - pos;
+    let n = query.len().min(rest_len);
+    let mut i = skip.min(n);
+    if i < n {
+        let t = first.expect("token loaded for an offset inside the suffix");
+        if t != query[i] {
+            return (t.cmp(&query[i]), i);
+        }
+        i += 1;
+        while i < n {
+            let t = tokens[pos + i].to_u32();
+            let q = query[i];
+            if t != q {
+                return (t.cmp(&q), i);
+            }
+            i += 1;
+        }
+    }
+    if i == query.len() {
+        (Ordering::Equal, i)
+    } else {
+        (Ordering::Less, i)
+    }
+}
+
+/// Runs every search in `searches` to its end; `done(search)` receives each finished one.
+/// A lower-bound search moves right past suffixes less than the query; an upper-bound search
+/// (`upper`) also past those that start with it.
+fn run<T: Token>(
+    shards: &[ShardArrays<'_, T>],
+    queries: &[&[u32]],
+    mut searches: Vec<Search>,
+    upper: bool,
+    mut done: impl FnMut(&Search),
+) {
+    while !searches.is_empty() {
+        // 1. Every suffix-array load.
+        for s in searches.iter_mut() {
+            let mid = s.lo + (s.hi - s.lo) / 2;
+            s.pos = shards[s.shard as usize].sa[mid] as usize;
+        }
+        // 2. Every first compared token.
+        for s in searches.iter_mut() {
+            let skip = s.lcp_lo.min(s.lcp_hi);
+            s.next = shards[s.shard as usize]
+                .tokens
+                .get(s.pos + skip)
+                .map(|t| t.to_u32());
+        }
+        // 3. Every comparison.
+        for s in searches.iter_mut() {
+            let sh = &shards[s.shard as usize];
+            let q = queries[s.query as usize];
+            let skip = s.lcp_lo.min(s.lcp_hi);
+            let (ord, lcp) = compare_from(sh.tokens, s.pos, q, skip, s.next);
+            let mid = s.lo + (s.hi - s.lo) / 2;
+            let right = if upper {
+                ord != Ordering::Greater
+            } else {
+                ord == Ordering::Less
+            };
+            if right {
+                s.lo = mid + 1;
+                s.lcp_lo = lcp;
+            } else {
+                s.hi = mid;
+                s.lcp_hi = lcp;
+            }
+        }
+        searches.retain(|s| {
+            if s.lo < s.hi {
+                true
+            } else {
+                done(s);
+                false
+            }
+        });
+    }
+}
+
+/// The longest prefix of each query occurring in any of `shards` (infini-gram's longest
+/// match, maximised over shards), all searches in lockstep.
+pub fn longest_matches<T: Token>(shards: &[ShardArrays<'_, T>], queries: &[&[u32]]) -> Vec<usize> {
+    let mut best = vec![0usize; queries.len()];
+    let mut searches = Vec::with_capacity(queries.len() * shards.len());
+    for (qi, q) in queries.iter().enumerate() {
+        let Some(&t) = q.first() else { continue };
+        for (si, sh) in shards.iter().enumerate() {
+            let block = sh.block(t);
+            if block.is_empty() {
+                continue;
+            }
+            best[qi] = best[qi].max(1);
+            if q.len() == 1 {
+                continue;
+            }
+            searches.push(Search {
+                lo: block.start,
+                hi: block.end,
+                lcp_lo: 1,
+                lcp_hi: 1,
+                query: qi as u32,
+                shard: si as u32,
+                pos: 0,
+                next: None,
+            });
+        }
+    }
+    run(shards, queries, searches, false, |s| {
+        let m = s.lcp_lo.max(s.lcp_hi);
+        let b = &mut best[s.query as usize];
+        *b = (*b).max(m);
+    });
+    best
+}
+
+/// The suffix-array range of `query` in every shard (empty where it does not occur), the
+/// shards' searches in lockstep.
+pub fn find_all<T: Token>(shards: &[ShardArrays<'_, T>], query: &[u32]) -> Vec<Range<usize>> {
+    let Some(&t) = query.first() else {
+        return shards.iter().map(|s| 0..s.sa.len()).collect();
+    };
+    let blocks: Vec<Range<usize>> = shards
+        .iter()
+        .map(|s| s.block(t))
+        .collect();
+    if query.len() == 1 {
+        return blocks;
+    }
+    // Lower bounds.
+    let mut lower = vec![usize::MAX; shards.len()];
+    let mut found = vec![false; shards.len()];
+    let searches: Vec<Search> = blocks
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| !b.is_empty())
+        .map(|(si, b)| Search {
+            lo: b.start,
+            hi: b.end,
+            lcp_lo: 1,
+            lcp_hi: 1,
+            query: 0,
+            shard: si as u32,
+            pos: 0,
+            next: None,
+        })
+        .collect();
+    let queries = [query];
+    run(shards, &queries, searches, false, |s| {
+        lower[s.shard as usize] = s.lo;
+        found[s.shard as usize] = s.lcp_lo.max(s.lcp_hi) >= query.len();
+    });
+    // Upper bounds: the first suffix after the lower bound that does not start with the query.
+    let mut uppers = vec![0usize; shards.len()];
+    let searches: Vec<Search> = (0..shards.len())
+        .filter(|&si| found[si])
+        .map(|si| Search {
+            lo: lower[si],
+            hi: blocks[si].end,
+            lcp_lo: query.len(),
+            lcp_hi: 0,
+            query: 0,
+            shard: si as u32,
+            pos: 0,
+            next: None,
+        })
+        .collect();
+    run(shards, &queries, searches, true, |s| uppers[s.shard as usize] = s.lo);
+    (0..shards.len())
+        .map(|si| {
+            if found[si] {
+                lower[si]..uppers[si]
+            } else if blocks[si].is_empty() {
+                blocks[si].start..blocks[si].start
+            } else {
+                lower[si]..lower[si]
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod oracle {
+    //! Lockstep searches against the one-at-a-time searches of `sa.rs`, on random shards.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn naive_sa(t: &[u16]) -> Vec<u32> {
+        let mut sa: Vec<u32> = (0..t.len() as u32).collect();
+        sa.sort_by(|&a, &b| t[a as usize..].cmp(&t[b as usize..]));
+        sa
+    }
+
+    fn first_table(t: &[u16], sa: &[u32], vocab: usize) -> Vec<u64> {
+        let mut first = vec![0u64; vocab + 1];
+        for &p in sa {
+            let tok = t[p as usize] as usize;
+            if tok < vocab {
+                first[tok + 1] += 1;
+            }
+        }
+        for i in 0..vocab {
+            first[i + 1] += first[i];
+        }
+        first
+    }
+
+    proptest! {
+        #[test]
+        fn lockstep_equals_one_at_a_time(
+            shards in prop::collection::vec(prop::collection::vec(prop_oneof![0u16..4, Just(u16::MAX)], 0..120), 1..5),
+            queries in prop::collection::vec(prop::collection::vec(0u32..5, 0..7), 1..12),
+        ) {
+            let sas: Vec<Vec<u32>> = shards.iter().map(|t| naive_sa(t)).collect();
+            let firsts: Vec<Vec<u64>> = shards.iter().zip(&sas).map(|(t, sa)| first_table(t, sa, 5)).collect();
+            let arrays: Vec<ShardArrays<'_, u16>> = (0..shards.len())
+                .map(|i| ShardArrays { tokens: &shards[i], sa: &sas[i], first: &firsts[i] })
+                .collect();
+            let qs: Vec<&[u32]> = queries.iter().map(|q| q.as_slice()).collect();
+            let got = longest_matches(&arrays, &qs);
+            for (qi, q) in queries.iter().enumerate() {
+                let want = shards.iter().zip(&sas)
+                    .map(|(t, sa)| crate::search::lower_bound(t, sa, q).longest_match)
+                    .max().unwrap_or(0);
+                prop_assert_eq!(got[qi], want, "longest match of {:?}", q);
+                let ranges = find_all(&arrays, q);
+                for (i, (t, sa)) in shards.iter().zip(&sas).enumerate() {
+                    let want = crate::search::find(t, sa, q);
+                    prop_assert_eq!(ranges[i].len(), want.len(), "count of {:?} in shard {}", q, i);
+                    if !want.is_empty() {
+                        prop_assert_eq!(ranges[i].clone(), want);
+                    }
+                }
+            }
+        }
+    }
+}
