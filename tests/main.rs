@@ -3,10 +3,12 @@
 mod support;
 
 mod bad_input;
+mod body_limit;
 mod build_verify;
 mod contamination;
 mod corruption;
 mod issue16_core;
 mod oracle;
+mod router;
 mod server_api;
 mod shared_data;

@@ -2,8 +2,9 @@
 //! and `benches/api/run_schemathesis.sh` fuzzes the running server with it.
 //!
 //! The request schemas say what the server accepts: whole numbers up to 2^53 - 1
-//! ([`crate::fields::UInt`]), optional fields absent rather than `null`, texts with at least one
-//! non-whitespace character, and the limits this server was started with (`--max-items`,
+//! ([`crate::fields::UInt`]), optional fields absent rather than `null`, no fields but the
+//! listed ones (`additionalProperties: false`: an unknown field is answered 400), texts of at
+//! least one character (whitespace is text; a search query needs a word), and the limits this server was started with (`--max-items`,
 //! `--max-text-bytes`). Two limits cannot be written in JSON Schema and answer 413 / 422 instead:
 //! the text limit counts UTF-8 bytes, not characters, and token ids or delimiters depend on the
 //! vocabulary of the index asked for.
@@ -17,8 +18,13 @@ use serde_json::{json, Value};
 const NOT_ONLY_WHITESPACE: &str =
     "[^\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
 
-/// A text field: non-empty after trimming whitespace.
+/// A text field: any non-empty string (whitespace-only text is a valid n-gram).
 fn text_field(description: &str) -> Value {
+    json!({"type": "string", "minLength": 1, "description": description})
+}
+
+/// A search query: at least one character that is not whitespace.
+fn query_field(description: &str) -> Value {
     json!({"type": "string", "minLength": 1, "pattern": NOT_ONLY_WHITESPACE, "description": description})
 }
 
@@ -35,7 +41,7 @@ fn errors(codes: &[&str]) -> serde_json::Map<String, Value> {
     let mut m = serde_json::Map::new();
     for c in codes {
         let desc = match *c {
-            "400" => "malformed JSON or fields",
+            "400" => "malformed JSON, wrong field types or an unknown field",
             "404" => "unknown index or document",
             "413" => "text or body over the configured limit",
             "422" => "unusable input (empty text, ids outside the vocabulary)",
@@ -141,7 +147,7 @@ pub fn document(config: &ServerConfig) -> Value {
                 "type": "object", "required": ["code", "message"],
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}}
             }}},
-            "TraceRequest": {"type": "object", "required": ["response"], "properties": {
+            "TraceRequest": {"type": "object", "required": ["response"], "additionalProperties": false, "properties": {
                 "response": text_field(&format!("the model output; {text_limit}")),
                 "prompt": {"type": "string", "description": text_limit}, "index": {"type": "string"},
                 "max_count": any_int,
@@ -150,7 +156,7 @@ pub fn document(config: &ServerConfig) -> Value {
                 "docs_per_span": int_field(1, 100),
                 "full_documents": {"type": "boolean"}
             }},
-            "SpansRequest": {"type": "object", "required": ["text"], "properties": {
+            "SpansRequest": {"type": "object", "required": ["text"], "additionalProperties": false, "properties": {
                 "text": text_field(&text_limit), "index": {"type": "string"},
                 "max_count": any_int, "word_boundaries": {"type": "boolean"},
                 "delimiters": {"type": "array", "items": {"type": "string", "description": "a single token of the index's tokenizer (422 otherwise)"}, "maxItems": 32},
@@ -158,6 +164,7 @@ pub fn document(config: &ServerConfig) -> Value {
             }},
             "CountRequest": {
                 "type": "object",
+                "additionalProperties": false,
                 "description": "text or token_ids, exactly one of them",
                 "oneOf": [{"required": ["text"]}, {"required": ["token_ids"]}],
                 "properties": {
@@ -167,14 +174,14 @@ pub fn document(config: &ServerConfig) -> Value {
                     "index": {"type": "string"}
                 }
             },
-            "ContaminationRequest": {"type": "object", "required": ["items"], "properties": {
-                "items": {"type": "array", "minItems": 1, "maxItems": config.max_items, "items": {"type": "object", "required": ["id", "text"], "properties": {
+            "ContaminationRequest": {"type": "object", "required": ["items"], "additionalProperties": false, "properties": {
+                "items": {"type": "array", "minItems": 1, "maxItems": config.max_items, "items": {"type": "object", "required": ["id", "text"], "additionalProperties": false, "properties": {
                     "id": {"type": "string"}, "text": text_field(&text_limit), "bench": {"type": "string"}}}},
                 "methods": {"type": "array", "items": {"type": "string", "enum": ["gpt3", "palm", "llama2", "gpt4", "substr50", "all"]}},
                 "index": {"type": "string"}, "llama2_skip": int_field(0, 16), "examples": int_field(0, 20)
             }},
-            "SearchRequest": {"type": "object", "required": ["query"], "properties": {
-                "query": text_field(&text_limit), "limit": int_field(1, 100), "index": {"type": "string"}
+            "SearchRequest": {"type": "object", "required": ["query"], "additionalProperties": false, "properties": {
+                "query": query_field(&text_limit), "limit": int_field(1, 100), "index": {"type": "string"}
             }},
             "Span": span,
             "TracedDocument": document,
@@ -207,10 +214,13 @@ pub fn document(config: &ServerConfig) -> Value {
             }}}},
             "Indexes": {"type": "object", "required": ["indexes"], "properties": {"indexes": {"type": "array", "items": {
                 "type": "object",
-                "required": ["name", "tokenizer", "tokenizer_sha256", "token_width", "shards", "tokens", "documents", "taken_down", "built_at", "fulltext", "sources"],
-                "properties": {"name": {"type": "string"}, "tokenizer": {"type": "string"}, "tokenizer_sha256": {"type": "string"},
+                "required": ["name", "tokenizer", "tokenizer_family", "tokenizer_sha256", "token_width", "shards", "tokens", "documents", "taken_down", "built_at", "fulltext", "sources", "source_stats"],
+                "properties": {"name": {"type": "string"}, "tokenizer": {"type": "string"}, "tokenizer_family": {"type": "string"}, "tokenizer_sha256": {"type": "string"},
                     "token_width": uint, "shards": uint, "tokens": uint, "documents": uint, "taken_down": uint,
-                    "built_at": uint, "fulltext": {"type": "boolean"}, "sources": {"type": "array", "items": {"type": "string"}}}
+                    "built_at": {"type": "integer", "minimum": 0, "description": "Unix time of the build, in seconds"},
+                    "fulltext": {"type": "boolean"}, "sources": {"type": "array", "items": {"type": "string"}},
+                    "source_stats": {"type": "array", "items": {"type": "object", "required": ["name", "documents", "tokens"],
+                        "properties": {"name": nullable_str, "documents": uint, "tokens": uint}}}}
             }}}}
         }}
     })

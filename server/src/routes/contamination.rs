@@ -12,6 +12,7 @@ use verbatim_contamination::{CheckOptions, Checker, Item, ItemResult, Method, Su
 
 /// Body of a contamination request.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ContaminationRequest {
     items: Vec<Item>,
     #[serde(default, deserialize_with = "crate::fields::present")]
@@ -54,7 +55,7 @@ pub async fn contamination(
     }
     let methods = match &req.methods {
         None => Method::ALL.to_vec(),
-        Some(m) => Method::parse_list(m).map_err(ApiError::BadRequest)?,
+        Some(m) => Method::parse_list(m).map_err(|e| ApiError::BadRequest(e.to_string()))?,
     };
     if req.llama2_skip.is_some_and(|k| k.0 > 16) {
         return Err(ApiError::BadRequest(
@@ -78,10 +79,8 @@ pub async fn contamination(
         .gate
         .run(move || {
             let t = std::time::Instant::now();
-            let checker = Checker::new(&index, opts)
-                .map_err(|e| ApiError::Unprocessable(format!("{e:#}")))?;
-            let (items, _) = verbatim_contamination::check_all(&checker, &req.items, 0, &|| {})
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let checker = Checker::new(&index, opts)?;
+            let (items, _) = verbatim_contamination::check_all(&checker, &req.items, 0, &|| {})?;
             let resp = ContaminationResponse {
                 index: index.manifest().name.clone(),
                 methods: checker.options().methods.clone(),

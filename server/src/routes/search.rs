@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 /// Body of a search request.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SearchRequest {
     query: String,
     #[serde(default, deserialize_with = "crate::fields::present")]
@@ -25,6 +26,11 @@ pub async fn search(
     ApiJson(req): ApiJson<SearchRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     st.check_text("query", &req.query)?;
+    if req.query.trim().is_empty() {
+        return Err(ApiError::Unprocessable(
+            "query has no words to search for".into(),
+        ));
+    }
     let limit = req.limit.map_or(10, UInt::usize);
     if limit == 0 || limit > 100 {
         return Err(ApiError::BadRequest(

@@ -13,6 +13,7 @@ use verbatim_core::query::TraceOptions;
 
 /// Body of a trace request.
 #[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct TraceRequest {
     response: String,
     #[serde(default, deserialize_with = "crate::fields::present")]
