@@ -39,12 +39,13 @@ pub use method::{Label, Method};
 pub use report::{check_all, BatchTiming, Counts, Report, Summary};
 
 /// One benchmark item to check.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Item {
     /// The item's id within its benchmark.
     pub id: String,
     /// The text checked (question, choices, answer... as the input template made it).
+    #[schema(min_length = 1)]
     pub text: String,
     /// Its benchmark (grouping key of the summary).
     #[serde(default)]

@@ -11,14 +11,20 @@ use std::sync::Arc;
 use verbatim_core::api::CountJson;
 
 /// Body of a count request: `text` or `token_ids`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CountRequest {
+    /// The text to count.
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(nullable = false, min_length = 1)]
     text: Option<String>,
+    /// Token ids to count instead, each below the index's vocabulary size (422 otherwise).
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(value_type = Vec<u32>, nullable = false, min_items = 1)]
     token_ids: Option<Vec<TokenId>>,
+    /// The index to count in (default: the first served).
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(nullable = false)]
     index: Option<String>,
 }
 

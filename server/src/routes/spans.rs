@@ -13,19 +13,32 @@ use verbatim_core::query::SpanOptions;
 use verbatim_core::Index;
 
 /// Body of a span request.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SpansRequest {
+    /// The text.
+    #[schema(min_length = 1)]
     text: String,
+    /// The index to search (default: the first served).
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(nullable = false)]
     index: Option<String>,
+    /// Drop spans occurring more than this many times.
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(value_type = u64, nullable = false, maximum = 9_007_199_254_740_991_u64)]
     max_count: Option<UInt>,
+    /// Spans start and end at word boundaries (default true).
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(nullable = false)]
     word_boundaries: Option<bool>,
+    /// Texts a span may end with but not contain; each a single token of the index's
+    /// tokenizer (422 otherwise).
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(nullable = false, max_items = 32)]
     delimiters: Option<Vec<String>>,
+    /// Shortest span kept, in tokens.
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(value_type = u64, nullable = false, maximum = 9_007_199_254_740_991_u64)]
     min_len: Option<UInt>,
 }
 
