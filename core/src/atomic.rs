@@ -8,10 +8,10 @@
 //! `.NAME.PID-N.partial` file beside the target (removed when the writer unwinds normally).
 //!
 //! ```no_run
-//! use std::io::Write;
-//! verbatim_core::atomic::write_atomic(std::path::Path::new("report.json"), |w| {
-//!     w.write_all(b"{}")?;
-//!     Ok::<(), verbatim_core::Error>(())
+//! use std::path::Path;
+//! let path = Path::new("report.json");
+//! verbatim_core::atomic::write_atomic(path, |w| {
+//!     w.write_all(b"{}").map_err(|e| verbatim_core::Error::io(path, e))
 //! })?;
 //! # Ok::<(), verbatim_core::Error>(())
 //! ```
