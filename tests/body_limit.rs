@@ -4,7 +4,8 @@
 //! The cause of the lost answers: the body limit was enforced while reading the body, so hyper
 //! first answered `100 Continue`, the client started sending its 64 MB, and after the 413 the
 //! server closed the connection with the rest of the body unread; closing a socket with unread
-//! data sends a TCP reset, which discards the 413 the client had not read yet.
+//! data sends a TCP reset, and a client still sending its body sees its write fail ("connection
+//! reset") before it reads the 413.
 
 use axum::Router;
 use std::io::{Read, Write};
@@ -56,42 +57,42 @@ fn read_status(s: &mut TcpStream) -> Result<u16, String> {
         .ok_or_else(|| format!("bad head {line:?}"))
 }
 
+/// Sends the whole body, then the caller reads the answer: what most HTTP clients do (Python's
+/// `requests`, Java's `HttpURLConnection`). A write that fails is what such a client reports as
+/// a connection closed with no final status.
+fn send_body(s: &mut TcpStream, len: usize) -> Result<(), String> {
+    let chunk = vec![b' '; 1 << 16];
+    let mut sent = 0;
+    while sent < len {
+        if let Err(e) = s.write_all(&chunk) {
+            return Err(format!(
+                "{e} after sending {sent} bytes, before any final status"
+            ));
+        }
+        sent += chunk.len();
+    }
+    Ok(())
+}
+
 /// Sends a JSON request announcing `len` bytes, the way curl does with `expect` (wait for
 /// `100 Continue`, then send) or a plain client does (send at once); returns the final status.
 fn oversized_request(addr: SocketAddr, len: usize, expect: bool) -> Result<u16, String> {
     let mut s = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
     let head = format!(
         "POST /api/v1/trace HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n{}\r\n",
         if expect { "Expect: 100-continue\r\n" } else { "" }
     );
     s.write_all(head.as_bytes()).map_err(|e| e.to_string())?;
-    let send_body = move |mut w: TcpStream| {
-        let chunk = vec![b' '; 1 << 16];
-        let mut sent = 0;
-        while sent < len {
-            // The server may stop reading: a failed write is not the answer.
-            if w.write_all(&chunk).is_err() {
-                break;
-            }
-            sent += chunk.len();
-        }
-    };
     if expect {
         let status = read_status(&mut s)?;
         if status != 100 {
             return Ok(status);
         }
-        send_body(s.try_clone().unwrap());
-        read_status(&mut s)
-    } else {
-        let w = s.try_clone().unwrap();
-        let writer = std::thread::spawn(move || send_body(w));
-        let status = read_status(&mut s);
-        let _ = s.shutdown(std::net::Shutdown::Both);
-        let _ = writer.join();
-        status
     }
+    send_body(&mut s, len)?;
+    read_status(&mut s)
 }
 
 #[test]
