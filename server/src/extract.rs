@@ -20,13 +20,15 @@ use std::time::Duration;
 /// when the body is first read). When the body is already on its way (no `Expect`, or a
 /// chunked body found too large while reading), the rest of it is read and thrown away in the
 /// background for a bounded time while the 413 goes out with `Connection: close`: closing a
-/// socket with unread data sends a TCP reset, which destroys the 413 before the client reads it.
+/// socket with unread data sends a TCP reset, and a client still sending its body then sees
+/// its write fail ("broken pipe") before it ever reads the 413 (`tests/body_limit.rs`).
 /// Unknown fields are refused by the request types (`deny_unknown_fields`), and the message
 /// names the field and the accepted ones.
 pub struct ApiJson<T>(pub T);
 
-/// Longest time, and most bytes, spent reading and discarding the rest of an oversized body.
+/// Longest time spent reading and discarding the rest of an oversized body.
 const DRAIN_TIME: Duration = Duration::from_secs(30);
+/// Most bytes read and discarded from one oversized body.
 const DRAIN_BYTES: u64 = 1 << 30;
 
 impl<T> FromRequest<Arc<AppState>> for ApiJson<T>
