@@ -248,12 +248,23 @@ async fn route_indexes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn route_examples_health_metrics_openapi_and_page() {
+async fn route_examples() {
     let (app, _) = router(&[demo_index()], 0);
     let (c, v) = get(&app, "/api/v1/examples").await;
     assert_eq!((c, v["examples"].as_array().map(Vec::len)), (200, Some(0)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route_health() {
+    let (app, _) = router(&[demo_index()], 0);
     let (c, v) = get(&app, "/health").await;
     assert_eq!((c, v["status"].as_str()), (200, Some("ok")));
+    assert_eq!(v["indexes"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route_metrics() {
+    let (app, _) = router(&[demo_index()], 0);
     post(&app, "/api/v1/count", json!({"text": "the"})).await;
     let (c, m) = get(&app, "/metrics").await;
     assert_eq!(c, 200);
@@ -267,12 +278,25 @@ async fn route_examples_health_metrics_openapi_and_page() {
         "{m}"
     );
     assert!(m.contains("verbatim_in_flight 0"), "{m}");
+    assert!(m.contains("verbatim_rejected_total 0"), "{m}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route_openapi() {
+    let (app, _) = router(&[demo_index()], 0);
     let (c, o) = get(&app, "/api/v1/openapi.json").await;
     assert_eq!(c, 200);
     assert_eq!(o["openapi"], "3.1.0");
+    assert!(o["paths"]["/api/v1/trace"]["post"].is_object());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route_static_page() {
+    let (app, _) = router(&[demo_index()], 0);
     let (c, page) = get(&app, "/").await;
     assert_eq!(c, 200);
     assert!(page.as_str().unwrap().contains("<html"));
+    assert_eq!(get(&app, "/app.js").await.0, 200);
     assert_eq!(get(&app, "/../Cargo.toml").await.0, 404);
 }
 
