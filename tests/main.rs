@@ -8,5 +8,6 @@ mod contamination;
 mod corruption;
 mod issue16_core;
 mod oracle;
+mod parquet_input;
 mod server_api;
 mod shared_data;

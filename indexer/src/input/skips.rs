@@ -68,6 +68,17 @@ impl Skips {
         }
     }
 
+    /// Records `rows` skipped rows of one reason in file `file` with one message (a Parquet
+    /// row group or file that could not be read as documents).
+    pub fn record_rows(&mut self, reason: SkipReason, file: usize, rows: u64, message: String) {
+        *self.counts.entry(reason).or_default() += rows;
+        *self.per_file.entry(file).or_default() += rows;
+        if self.examples.len() < MAX_EXAMPLES {
+            tracing::warn!("skipped: {message}");
+            self.examples.push(message);
+        }
+    }
+
     /// Total skipped.
     pub fn total(&self) -> u64 {
         self.counts.values().sum()
