@@ -8,6 +8,7 @@ use parquet::arrow::arrow_reader::{
     ParquetRecordBatchReaderBuilder,
 };
 use parquet::arrow::ProjectionMask;
+use parquet::basic::PageType;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -41,7 +42,9 @@ impl ParquetFile {
                 path: path.to_path_buf(),
             });
         }
-        let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
+        let options = ArrowReaderOptions::new()
+            .with_skip_arrow_metadata(true)
+            .with_encoding_stats_as_mask(false);
         let meta = ArrowReaderMetadata::load(&file, options).map_err(|e| Error::BadFooter {
             path: path.to_path_buf(),
             detail: e.to_string(),
@@ -115,6 +118,38 @@ impl ParquetFile {
             .map(|(_, c)| {
                 let plain = c.unencoded_byte_array_data_bytes().unwrap_or(0);
                 plain.max(c.uncompressed_size()).max(0) as u64
+            })
+            .sum()
+    }
+
+    /// Estimated bytes of the pages that decoding the columns `roots` of row group `g` holds at
+    /// once: for each column, the size of one decompressed data page (the column's uncompressed
+    /// size over its data pages, as the footer's page statistics count them; the whole column
+    /// when the writer recorded none). A reader must hold a whole page: writers that check the
+    /// page size only every 1,024 values (pyarrow) write one page per row group when the values
+    /// are books.
+    pub fn group_page_bytes(&self, g: usize, roots: &[usize]) -> u64 {
+        let schema = self.meta.parquet_schema();
+        let group = self.meta.metadata().row_group(g);
+        group
+            .columns()
+            .iter()
+            .enumerate()
+            .filter(|(leaf, _)| roots.contains(&schema.get_column_root_idx(*leaf)))
+            .map(|(_, c)| {
+                let pages: i64 = c
+                    .page_encoding_stats()
+                    .map(|stats| {
+                        stats
+                            .iter()
+                            .filter(|s| {
+                                matches!(s.page_type, PageType::DATA_PAGE | PageType::DATA_PAGE_V2)
+                            })
+                            .map(|s| i64::from(s.count))
+                            .sum()
+                    })
+                    .unwrap_or(0);
+                (c.uncompressed_size().max(0) / pages.max(1)) as u64
             })
             .sum()
     }

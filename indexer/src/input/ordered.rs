@@ -136,6 +136,11 @@ impl<T> OrderedQueue<T> {
         }
     }
 
+    /// Whether the consumer stopped (or a worker failed).
+    pub fn is_stopped(&self) -> bool {
+        self.lock().stopped
+    }
+
     /// Tells the workers to stop (their next [`OrderedQueue::push`] fails).
     pub fn stop(&self) {
         self.lock().stopped = true;

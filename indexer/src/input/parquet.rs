@@ -28,11 +28,16 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use verbatim_parquet::{json_value, Array, ParquetFile, RecordBatch, TextColumn, TextProblem};
 
 /// Text per chunk of documents handed on, and the decoded size a batch of rows aims at.
 pub const CHUNK_BYTES: u64 = 8 << 20;
+
+/// Memory that row groups being decoded at once may need (their pages, compressed and
+/// decompressed, and a batch): row groups are decoded in parallel while their estimates fit;
+/// a row group whose estimate alone exceeds this is decoded by itself.
+pub const DECODE_BUDGET: u64 = 256 << 20;
 
 /// Reads runs of Parquet files with the rules (fields, size cap, `--strict`, progress) of a
 /// [`JsonlReader`].
@@ -43,6 +48,8 @@ pub struct ParquetReader<'a> {
     pub threads: usize,
     /// Bytes of decoded text that may wait for their turn (the reorder window).
     pub window_bytes: u64,
+    /// Estimated memory of the row groups decoded at once, at most (see [`DECODE_BUDGET`]).
+    pub decode_budget: u64,
 }
 
 /// What a decoding worker hands on, in order.
@@ -76,17 +83,30 @@ struct Plan {
 
 enum Unit {
     Report(Item),
-    Group(Arc<Plan>, usize),
+    /// A row group, and the memory its decoding needs (estimated from the footer).
+    Group(Arc<Plan>, usize, u64),
     Hash(usize, u64),
 }
 
-/// Hands out units in order: each file's row groups, then its hash.
+impl Unit {
+    fn cost(&self) -> u64 {
+        match self {
+            Unit::Group(_, _, cost) => *cost,
+            _ => 0,
+        }
+    }
+}
+
+/// Hands out units in order: each file's row groups, then its hash; a row group only while
+/// the memory of those being decoded fits the budget.
 struct Scheduler<'f> {
     files: &'f [InputFile],
     first_file_no: usize,
     next_file: usize,
     pending: std::collections::VecDeque<Unit>,
     next_seq: u64,
+    /// Estimated memory of the row groups being decoded.
+    in_use: u64,
 }
 
 impl ParquetReader<'_> {
@@ -97,6 +117,7 @@ impl ParquetReader<'_> {
             rules,
             threads,
             window_bytes: 2 * CHUNK_BYTES * threads as u64,
+            decode_budget: DECODE_BUDGET,
         }
     }
 
@@ -116,13 +137,15 @@ impl ParquetReader<'_> {
             next_file: 0,
             pending: Default::default(),
             next_seq: 0,
+            in_use: 0,
         });
+        let freed = Condvar::new();
         let mut hashes = vec![String::new(); files.len()];
         std::thread::scope(|scope| -> Result<()> {
             for _ in 0..self.threads {
                 scope.spawn(|| {
                     let guard = FailOnPanic(&queue);
-                    self.work(&sched, &queue);
+                    self.work(&sched, &freed, &queue);
                     std::mem::forget(guard);
                 });
             }
@@ -170,27 +193,39 @@ impl ParquetReader<'_> {
     }
 
     /// A worker: takes units in order and decodes them until none is left or the consumer
-    /// stops.
-    fn work(&self, sched: &Mutex<Scheduler<'_>>, queue: &OrderedQueue<Item>) {
+    /// stops. Units are taken strictly in order, and a row group only when its memory fits
+    /// the budget (or nothing else is being decoded), so the unit the consumer waits for is
+    /// never kept waiting by later ones.
+    fn work(&self, sched: &Mutex<Scheduler<'_>>, freed: &Condvar, queue: &OrderedQueue<Item>) {
         loop {
-            let (seq, unit) = {
+            let (seq, unit, cost) = {
                 let mut s = sched.lock().unwrap_or_else(|e| e.into_inner());
-                match s.next_unit(self.rules) {
-                    Some(u) => {
-                        queue.open(u.0);
-                        u
-                    }
-                    None => {
-                        queue.close(s.next_seq);
+                loop {
+                    if queue.is_stopped() {
                         return;
                     }
+                    let Some(cost) = s.peek_cost(self.rules) else {
+                        queue.close(s.next_seq);
+                        return;
+                    };
+                    if s.in_use == 0 || s.in_use + cost <= self.decode_budget {
+                        break;
+                    }
+                    s = freed.wait(s).unwrap_or_else(|e| e.into_inner());
                 }
+                let (seq, unit) = s.take();
+                let cost = unit.cost();
+                s.in_use += cost;
+                queue.open(seq);
+                (seq, unit, cost)
             };
             let done = match unit {
                 Unit::Report(item) => queue.push(seq, item, 0),
-                Unit::Group(plan, g) => self.decode_group(&plan, g, seq, queue),
+                Unit::Group(plan, g, _) => self.decode_group_catching_panics(&plan, g, seq, queue),
                 Unit::Hash(file, progress) => hash_file(sched, file, progress, seq, queue),
             };
+            sched.lock().unwrap_or_else(|e| e.into_inner()).in_use -= cost;
+            freed.notify_all();
             if done.is_err() {
                 return;
             }
@@ -198,13 +233,52 @@ impl ParquetReader<'_> {
         }
     }
 
-    /// Decodes row group `g` of a file into documents and skips.
+    /// [`ParquetReader::decode_group`], with a panic of the Parquet decoder on malformed data
+    /// turned into an unreadable row group (the rows not yet handed on are counted).
+    fn decode_group_catching_panics(
+        &self,
+        plan: &Plan,
+        g: usize,
+        seq: u64,
+        queue: &OrderedQueue<Item>,
+    ) -> Result<(), Stopped> {
+        let first = plan.pq.group_first_row(g);
+        let end = first + plan.pq.group_rows(g);
+        let mut row = first;
+        let run = std::panic::AssertUnwindSafe(|| self.decode_group(plan, g, seq, queue, &mut row));
+        match std::panic::catch_unwind(run) {
+            Ok(done) => done,
+            Err(panic) => {
+                let why = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("unknown");
+                let message = format!(
+                    "{}: row group {g}: the Parquet decoder failed ({why}); rows {row}..{end} of \
+                     the file are not indexed (unreadable input)",
+                    plan.pq.path().display()
+                );
+                let item = Item::Skip {
+                    reason: SkipReason::UnreadableInput,
+                    file_no: plan.file_no,
+                    rows: end - row,
+                    message,
+                };
+                queue.push(seq, item, 0)
+            }
+        }
+    }
+
+    /// Decodes row group `g` of a file into documents and skips; `row` follows the rows
+    /// handed on.
     fn decode_group(
         &self,
         plan: &Plan,
         g: usize,
         seq: u64,
         queue: &OrderedQueue<Item>,
+        row: &mut u64,
     ) -> Result<(), Stopped> {
         let pq = &plan.pq;
         let rows = pq.group_rows(g);
@@ -226,17 +300,17 @@ impl ParquetReader<'_> {
                  {max} a row on average; the row group is not decoded",
                 plan.text
             );
+            *row = end;
             queue.push(seq, skip(SkipReason::DocumentTooLarge, rows, msg), 0)?;
         } else if rows > 0 {
             let batch_rows = pq.batch_rows(g, &plan.roots, CHUNK_BYTES);
-            let mut row = first;
             let failed = match pq.row_group(g, &plan.roots, batch_rows) {
                 Err(e) => Some(e),
                 Ok(batches) => {
                     let mut failed = None;
                     for batch in batches {
                         match batch {
-                            Ok(b) => self.convert(plan, g, &b, &mut row, seq, queue)?,
+                            Ok(b) => self.convert(plan, g, &b, row, seq, queue)?,
                             Err(e) => {
                                 failed = Some(e);
                                 break;
@@ -250,7 +324,9 @@ impl ParquetReader<'_> {
                 let msg = format!(
                     "{e}; rows {row}..{end} of the file are not indexed (unreadable input)"
                 );
-                queue.push(seq, skip(SkipReason::UnreadableInput, end - row, msg), 0)?;
+                let n = end - *row;
+                *row = end;
+                queue.push(seq, skip(SkipReason::UnreadableInput, n, msg), 0)?;
             }
         }
         queue.push(seq, Item::Progress(pq.group_compressed_bytes(g)), 0)
@@ -417,8 +493,9 @@ fn hash_file(
 }
 
 impl Scheduler<'_> {
-    /// The next unit and its number, opening the next file's footer when needed.
-    fn next_unit(&mut self, rules: &JsonlReader<'_>) -> Option<(u64, Unit)> {
+    /// The memory the next unit needs, opening the next file's footer when needed; `None`
+    /// when every unit was taken.
+    fn peek_cost(&mut self, rules: &JsonlReader<'_>) -> Option<u64> {
         while self.pending.is_empty() {
             if self.next_file == self.files.len() {
                 return None;
@@ -427,10 +504,15 @@ impl Scheduler<'_> {
             self.next_file += 1;
             self.plan_file(i, rules);
         }
-        let unit = self.pending.pop_front()?;
+        self.pending.front().map(Unit::cost)
+    }
+
+    /// Takes the next unit (after [`Scheduler::peek_cost`] found one) and numbers it.
+    fn take(&mut self) -> (u64, Unit) {
+        let unit = self.pending.pop_front().expect("peek_cost found a unit");
         let seq = self.next_seq;
         self.next_seq += 1;
-        Some((seq, unit))
+        (seq, unit)
     }
 
     /// Queues the units of file `i`: a report when it cannot be read as documents, else its
@@ -459,7 +541,9 @@ impl Scheduler<'_> {
                     let plan = Arc::new(plan);
                     for g in 0..plan.pq.num_row_groups() {
                         group_bytes += plan.pq.group_compressed_bytes(g);
-                        self.pending.push_back(Unit::Group(plan.clone(), g));
+                        // A page compressed and decompressed, and a batch of rows.
+                        let cost = 2 * plan.pq.group_page_bytes(g, &plan.roots) + CHUNK_BYTES;
+                        self.pending.push_back(Unit::Group(plan.clone(), g, cost));
                     }
                 }
             },
