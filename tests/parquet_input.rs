@@ -8,8 +8,8 @@ use crate::support;
 use arrow_array::builder::{ListBuilder, StringBuilder};
 use arrow_array::types::Int32Type;
 use arrow_array::{
-    ArrayRef, BinaryArray, DictionaryArray, Float64Array, Int32Array, Int64Array,
-    LargeStringArray, RecordBatch, StringArray, StringViewArray,
+    ArrayRef, BinaryArray, DictionaryArray, Float64Array, Int32Array, Int64Array, LargeStringArray,
+    RecordBatch, StringArray, StringViewArray,
 };
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
@@ -36,9 +36,12 @@ fn write_parquet(
         .set_max_row_group_row_count(Some(rows_per_group))
         .set_data_page_row_count_limit(3)
         .build();
-    let mut w =
-        ArrowWriter::try_new(std::fs::File::create(path).unwrap(), batch.schema(), Some(props))
-            .unwrap();
+    let mut w = ArrowWriter::try_new(
+        std::fs::File::create(path).unwrap(),
+        batch.schema(),
+        Some(props),
+    )
+    .unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
 }
@@ -194,7 +197,10 @@ fn parquet_in_every_compression_and_layout_indexes_like_the_same_jsonl() {
     verbatim_core::verify::verify(&index).unwrap();
     let m = index.manifest();
     assert_eq!(m.inputs.len(), 5);
-    assert!(m.inputs.iter().all(|i| i.sha256.len() == 64 && i.documents == 15));
+    assert!(m
+        .inputs
+        .iter()
+        .all(|i| i.sha256.len() == 64 && i.documents == 15));
 }
 
 #[test]
@@ -237,7 +243,10 @@ fn spark_and_hive_layouts_with_content_column_and_derived_ids() {
     let en = "lang=en/part-00000-5d2c6a1e-0000-4000-8000-000000000000.c000.snappy.parquet";
     assert_eq!(docs[0].0["id"], format!("{en}:0"));
     assert_eq!(docs[1].0["id"], format!("{en}:1"));
-    assert_eq!(docs[0].0["metadata"], serde_json::json!({"lang": "en", "stars": 5}));
+    assert_eq!(
+        docs[0].0["metadata"],
+        serde_json::json!({"lang": "en", "stars": 5})
+    );
     assert_eq!(docs[1].0["metadata"], serde_json::json!({"lang": "en"}));
     assert_eq!(docs[3].0["metadata"]["lang"], "fr");
     let index = Index::open(&out).unwrap();
@@ -263,15 +272,30 @@ fn texts_file(path: &Path, texts: Vec<Option<&str>>, rows_per_group: usize) {
 fn bad_parquet_is_skipped_counted_and_named_and_fatal_with_strict() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().join("in");
-    texts_file(&d.join("a-good.parquet"), vec![Some("good one"), Some("good two")], 10);
-    std::fs::write(d.join("b-not-parquet.parquet"), b"{\"text\": \"json, not parquet\"}\n").unwrap();
-    texts_file(&d.join("c-full.parquet"), vec![Some("will be cut short"); 50], 10);
+    texts_file(
+        &d.join("a-good.parquet"),
+        vec![Some("good one"), Some("good two")],
+        10,
+    );
+    std::fs::write(
+        d.join("b-not-parquet.parquet"),
+        b"{\"text\": \"json, not parquet\"}\n",
+    )
+    .unwrap();
+    texts_file(
+        &d.join("c-full.parquet"),
+        vec![Some("will be cut short"); 50],
+        10,
+    );
     let full = std::fs::read(d.join("c-full.parquet")).unwrap();
     std::fs::write(d.join("c-truncated.parquet"), &full[..full.len() / 2]).unwrap();
     std::fs::remove_file(d.join("c-full.parquet")).unwrap();
     write_parquet(
         &d.join("d-missing-text.parquet"),
-        vec![("body", Arc::new(StringArray::from(vec!["x", "y", "z"])) as ArrayRef)],
+        vec![(
+            "body",
+            Arc::new(StringArray::from(vec!["x", "y", "z"])) as ArrayRef,
+        )],
         Compression::SNAPPY,
         true,
         10,
@@ -302,7 +326,10 @@ fn bad_parquet_is_skipped_counted_and_named_and_fatal_with_strict() {
         &d.join("g-binary.parquet"),
         vec![(
             "text",
-            Arc::new(BinaryArray::from(vec![&b"utf-8 bytes"[..], &b"bad \xff\xfe"[..]])) as ArrayRef,
+            Arc::new(BinaryArray::from(vec![
+                &b"utf-8 bytes"[..],
+                &b"bad \xff\xfe"[..],
+            ])) as ArrayRef,
         )],
         Compression::GZIP(GzipLevel::default()),
         false,
@@ -312,7 +339,12 @@ fn bad_parquet_is_skipped_counted_and_named_and_fatal_with_strict() {
     let huge = "y".repeat(1000);
     texts_file(
         &d.join("h-huge-group.parquet"),
-        vec![Some("small"), Some(&huge), Some(&huge), Some("tail in group 2")],
+        vec![
+            Some("small"),
+            Some(&huge),
+            Some(&huge),
+            Some("tail in group 2"),
+        ],
         3,
     );
     let out = dir.path().join("idx");
@@ -335,8 +367,8 @@ fn bad_parquet_is_skipped_counted_and_named_and_fatal_with_strict() {
     assert_eq!(m["documents"], 7, "{m}");
     let skipped = &m["skipped"];
     for (k, n) in [
-        ("unreadable_input", 2),   // not Parquet, truncated
-        ("missing_text", 3),       // every row of d
+        ("unreadable_input", 2),    // not Parquet, truncated
+        ("missing_text", 3),        // every row of d
         ("non_string_text", 2 + 1), // every row of e, and the null of f
         ("empty_document", 1),
         ("document_too_large", 1 + 3), // f's row 3, h's first row group
@@ -446,7 +478,11 @@ fn contamination_report_of_a_parquet_benchmark_equals_the_jsonl_one() {
     let mut jsonl = String::new();
     let mut choices = ListBuilder::new(StringBuilder::new());
     for (i, q) in questions.iter().enumerate() {
-        let c = [format!("w{}", i + 1), format!("w{}", i + 2), "none".to_string()];
+        let c = [
+            format!("w{}", i + 1),
+            format!("w{}", i + 2),
+            "none".to_string(),
+        ];
         jsonl.push_str(
             &serde_json::json!({"question": q, "subject": "toy", "choices": c, "answer": i % 3})
                 .to_string(),
@@ -460,7 +496,10 @@ fn contamination_report_of_a_parquet_benchmark_equals_the_jsonl_one() {
     write_parquet(
         &pq_path,
         vec![
-            ("question", Arc::new(StringArray::from(questions.clone())) as ArrayRef),
+            (
+                "question",
+                Arc::new(StringArray::from(questions.clone())) as ArrayRef,
+            ),
             ("subject", Arc::new(StringArray::from(vec!["toy"; 12]))),
             ("choices", Arc::new(choices.finish())),
             (
@@ -476,7 +515,12 @@ fn contamination_report_of_a_parquet_benchmark_equals_the_jsonl_one() {
         let out = dir.path().join(name);
         let o = Command::new(support::verbatim_bin())
             .args(["contamination", "--index", s(&idx), "--input", s(input)])
-            .args(["--template", "{question}\n{choices}", "--group-field", "subject"])
+            .args([
+                "--template",
+                "{question}\n{choices}",
+                "--group-field",
+                "subject",
+            ])
             .arg("--out")
             .arg(&out)
             .output()
@@ -501,4 +545,58 @@ fn contamination_report_of_a_parquet_benchmark_equals_the_jsonl_one() {
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("fake.parquet: not a Parquet file"), "{err}");
+}
+
+/// Files written by the real writers: pyarrow (a hive-partitioned dataset with a `_SUCCESS`
+/// marker, large strings, a dictionary column) and polars (four compressions, categoricals),
+/// generated at test time by `tests/scripts/write_parquet_fixtures.py`. Skipped with a reason
+/// when pyarrow or polars is missing, failing when `CI` is set (`.ci/run` installs both).
+#[test]
+fn parquet_written_by_pyarrow_and_polars_indexes_like_jsonl() {
+    let dir = tempfile::tempdir().unwrap();
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/write_parquet_fixtures.py");
+    let o = Command::new("python3")
+        .arg(script)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    if o.status.code() == Some(3) && std::env::var_os("CI").is_none() {
+        eprintln!(
+            "skipped: {} (pip install pyarrow polars to run it)",
+            String::from_utf8_lossy(&o.stderr).trim()
+        );
+        return;
+    }
+    assert!(
+        o.status.success(),
+        "fixture writer failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut indexes = Vec::new();
+    for input in ["jsonl", "pyarrow", "polars"] {
+        let out = dir.path().join(format!("idx-{input}"));
+        let o = index_cmd(&[
+            "--input",
+            s(&dir.path().join(input)),
+            "--out",
+            s(&out),
+            "--tokenizer",
+            "bytes",
+            "--strict",
+        ]);
+        assert!(
+            o.status.success(),
+            "{input}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        indexes.push(documents(&out));
+    }
+    assert_eq!(indexes[0].len(), 48);
+    assert_eq!(
+        indexes[1], indexes[0],
+        "pyarrow dataset differs from the JSONL"
+    );
+    assert_eq!(indexes[2], indexes[0], "polars files differ from the JSONL");
+    assert_eq!(indexes[1][30].0["metadata"]["lang"], "fr");
 }

@@ -35,7 +35,7 @@ mod value;
 
 pub use error::Error;
 pub use file::{ParquetFile, RowGroupBatches};
-pub use records::read_records;
+pub use records::{read_records, RecordSink};
 pub use value::{is_scalar, json_value, TextColumn, TextProblem};
 
 /// Re-exported so callers name the same Arrow types as this crate.

@@ -4,6 +4,9 @@
 use crate::{json_value, Array, Error, ParquetFile};
 use serde_json::{Map, Value};
 
+/// Receives one row as a JSON object and its 0-based row number; an `Err` stops the reading.
+pub type RecordSink<'a> = &'a mut dyn FnMut(&Map<String, Value>, u64) -> Result<(), String>;
+
 /// Calls `sink` with every row of `file` as a JSON object and its 0-based row number, row
 /// group by row group, in batches of about `target_bytes`. Null values and values of types
 /// JSON cannot hold (binary, maps) are left out of the object, so a null field reads like a
@@ -11,7 +14,7 @@ use serde_json::{Map, Value};
 pub fn read_records(
     file: &ParquetFile,
     target_bytes: u64,
-    sink: &mut dyn FnMut(&Map<String, Value>, u64) -> Result<(), String>,
+    sink: RecordSink<'_>,
 ) -> Result<(), Error> {
     let roots: Vec<usize> = (0..file.schema().fields().len()).collect();
     let mut row = 0u64;

@@ -12,9 +12,26 @@ use serde_json::{Number, Value};
 pub fn is_scalar(dt: &DataType) -> bool {
     use DataType::*;
     match dt {
-        Boolean | Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64 | Float16
-        | Float32 | Float64 | Utf8 | LargeUtf8 | Utf8View | Date32 | Date64 | Timestamp(_, _)
-        | Decimal128(_, _) | Decimal256(_, _) => true,
+        Boolean
+        | Int8
+        | Int16
+        | Int32
+        | Int64
+        | UInt8
+        | UInt16
+        | UInt32
+        | UInt64
+        | Float16
+        | Float32
+        | Float64
+        | Utf8
+        | LargeUtf8
+        | Utf8View
+        | Date32
+        | Date64
+        | Timestamp(_, _)
+        | Decimal128(_, _)
+        | Decimal256(_, _) => true,
         Dictionary(_, v) => is_scalar(v),
         _ => false,
     }
@@ -59,7 +76,14 @@ pub fn json_value(a: &dyn Array, i: usize) -> Option<Value> {
         UInt32 => prim::<UInt32Type>(a).value(i).into(),
         UInt64 => prim::<UInt64Type>(a).value(i).into(),
         // f32 -> its shortest decimal -> f64, so 0.1f32 reads as 0.1, not 0.10000000149...
-        Float16 => float(prim::<Float16Type>(a).value(i).to_f32().to_string().parse().ok()?),
+        Float16 => float(
+            prim::<Float16Type>(a)
+                .value(i)
+                .to_f32()
+                .to_string()
+                .parse()
+                .ok()?,
+        ),
         Float32 => float(prim::<Float32Type>(a).value(i).to_string().parse().ok()?),
         Float64 => float(prim::<Float64Type>(a).value(i)),
         Utf8 => Value::String(a.as_string::<i32>().value(i).to_string()),

@@ -64,7 +64,10 @@ enum Item {
     /// Raw bytes read, for the progress bar.
     Progress(u64),
     /// A file is finished: its sha256.
-    Hashed { file: usize, sha256: String },
+    Hashed {
+        file: usize,
+        sha256: String,
+    },
 }
 
 /// How the columns of one file are read.
@@ -219,13 +222,13 @@ impl ParquetReader<'_> {
                 queue.open(seq);
                 (seq, unit, cost)
             };
+            // Gives the memory back however the unit ends (a panic included).
+            let _reservation = Reservation { sched, freed, cost };
             let done = match unit {
                 Unit::Report(item) => queue.push(seq, item, 0),
                 Unit::Group(plan, g, _) => self.decode_group_catching_panics(&plan, g, seq, queue),
                 Unit::Hash(file, progress) => hash_file(sched, file, progress, seq, queue),
             };
-            sched.lock().unwrap_or_else(|e| e.into_inner()).in_use -= cost;
-            freed.notify_all();
             if done.is_err() {
                 return;
             }
@@ -448,6 +451,20 @@ impl ParquetReader<'_> {
     }
 }
 
+/// The decoding memory a unit holds, given back when it ends.
+struct Reservation<'s, 'f> {
+    sched: &'s Mutex<Scheduler<'f>>,
+    freed: &'s Condvar,
+    cost: u64,
+}
+
+impl Drop for Reservation<'_, '_> {
+    fn drop(&mut self) {
+        self.sched.lock().unwrap_or_else(|e| e.into_inner()).in_use -= self.cost;
+        self.freed.notify_all();
+    }
+}
+
 /// Fails the queue when a worker unwinds, so the consumer never waits for it forever.
 struct FailOnPanic<'q>(&'q OrderedQueue<Item>);
 
@@ -536,7 +553,9 @@ impl Scheduler<'_> {
                 format!("{e}; the file is not indexed (unreadable input)"),
             )),
             Ok(pq) => match plan(file, file_no, pq, rules) {
-                Err((reason, rows, message)) => self.pending.push_back(report(reason, rows, message)),
+                Err((reason, rows, message)) => {
+                    self.pending.push_back(report(reason, rows, message))
+                }
                 Ok(plan) => {
                     let plan = Arc::new(plan);
                     for g in 0..plan.pq.num_row_groups() {
