@@ -39,6 +39,12 @@ pub const CHUNK_BYTES: u64 = 8 << 20;
 /// a row group whose estimate alone exceeds this is decoded by itself.
 pub const DECODE_BUDGET: u64 = 256 << 20;
 
+/// Memory one row group may need to be decoded at all (its estimated pages, compressed and
+/// decompressed). A reader must hold a whole page, and writers that check the page size only
+/// every 1,024 values (pyarrow, parquet-mr) put 1,024 large documents in one page; such a row
+/// group is skipped with a message instead of exhausting memory.
+pub const MAX_GROUP_MEMORY: u64 = 4 << 30;
+
 /// Reads runs of Parquet files with the rules (fields, size cap, `--strict`, progress) of a
 /// [`JsonlReader`].
 pub struct ParquetReader<'a> {
@@ -50,6 +56,8 @@ pub struct ParquetReader<'a> {
     pub window_bytes: u64,
     /// Estimated memory of the row groups decoded at once, at most (see [`DECODE_BUDGET`]).
     pub decode_budget: u64,
+    /// Estimated memory one row group may need (see [`MAX_GROUP_MEMORY`]).
+    pub max_group_memory: u64,
 }
 
 /// What a decoding worker hands on, in order.
@@ -121,6 +129,7 @@ impl ParquetReader<'_> {
             threads,
             window_bytes: 2 * CHUNK_BYTES * threads as u64,
             decode_budget: DECODE_BUDGET,
+            max_group_memory: MAX_GROUP_MEMORY,
         }
     }
 
@@ -296,7 +305,20 @@ impl ParquetReader<'_> {
         let path = pq.path().display();
         let text_bytes = pq.group_decoded_bytes(g, &[plan.text_root]);
         let max = self.rules.max_document_bytes;
-        if rows > 0 && text_bytes / rows > max {
+        let memory = group_memory(pq, g, &plan.roots);
+        if rows > 0 && memory > self.max_group_memory {
+            let msg = format!(
+                "{path}: row group {g} (rows {first}..{end}): row group too large: decoding it \
+                 needs about {} MiB at once (pages of about {} MiB), more than the {} MiB a row \
+                 group may use; not decoded (rewrite the file with smaller pages or row groups, \
+                 e.g. pyarrow's write_batch_size)",
+                memory >> 20,
+                pq.group_page_bytes(g, &plan.roots) >> 20,
+                self.max_group_memory >> 20
+            );
+            *row = end;
+            queue.push(seq, skip(SkipReason::RowGroupTooLarge, rows, msg), 0)?;
+        } else if rows > 0 && text_bytes / rows > max {
             let msg = format!(
                 "{path}: row group {g} (rows {first}..{end}): document too large: its {:?} \
                  column holds {text_bytes} bytes in {rows} rows, more than --max-document-bytes \
@@ -560,8 +582,7 @@ impl Scheduler<'_> {
                     let plan = Arc::new(plan);
                     for g in 0..plan.pq.num_row_groups() {
                         group_bytes += plan.pq.group_compressed_bytes(g);
-                        // A page compressed and decompressed, and a batch of rows.
-                        let cost = 2 * plan.pq.group_page_bytes(g, &plan.roots) + CHUNK_BYTES;
+                        let cost = group_memory(&plan.pq, g, &plan.roots);
                         self.pending.push_back(Unit::Group(plan.clone(), g, cost));
                     }
                 }
@@ -570,6 +591,12 @@ impl Scheduler<'_> {
         let rest = file.bytes.saturating_sub(group_bytes);
         self.pending.push_back(Unit::Hash(i, rest));
     }
+}
+
+/// Estimated memory of decoding row group `g`: a page of each column, compressed and
+/// decompressed, and a batch of rows.
+fn group_memory(pq: &ParquetFile, g: usize, roots: &[usize]) -> u64 {
+    2 * pq.group_page_bytes(g, roots) + CHUNK_BYTES
 }
 
 /// Chooses the columns of a file; a file with no usable text column is a skip of all its rows.
@@ -665,3 +692,7 @@ fn hive_partitions(file: &InputFile) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+#[cfg(test)]
+#[path = "parquet_tests.rs"]
+mod tests;

@@ -22,6 +22,8 @@ pub enum SkipReason {
     DocumentTooManyTokens,
     /// The file could not be read or decompressed to its end.
     UnreadableInput,
+    /// A Parquet row group whose pages need more memory at once than a row group may use.
+    RowGroupTooLarge,
 }
 
 impl SkipReason {
@@ -36,6 +38,7 @@ impl SkipReason {
             SkipReason::DocumentTooLarge => "document_too_large",
             SkipReason::DocumentTooManyTokens => "document_too_many_tokens",
             SkipReason::UnreadableInput => "unreadable_input",
+            SkipReason::RowGroupTooLarge => "row_group_too_large",
         }
     }
 }
