@@ -1,8 +1,12 @@
 //! Parquet corpora: one document per row. Row groups are decoded in parallel, across files and
 //! within a file, and handed on strictly in file and row order (an [`OrderedQueue`] with a
-//! bounded window), so the index is the same as a sequential read's and memory stays bounded:
+//! bounded window), so the index is the same as a sequential read's. Memory stays bounded:
 //! each worker decodes one batch of rows at a time (about [`CHUNK_BYTES`] of text, sized from
-//! the footer), never a whole row group or file.
+//! the footer), never a whole row group or file, and holds one page per column (the Parquet
+//! reader's unit). Pages can be large (pyarrow checks the page size only every 1,024 values,
+//! so book-sized texts make one page per row group), so row groups are decoded at once only
+//! while their estimated pages fit [`DECODE_BUDGET`], and one whose pages alone would need more
+//! than [`MAX_GROUP_MEMORY`] is skipped (`row_group_too_large`) rather than exhausting memory.
 //!
 //! Columns: the text column is `--text-field` (when it is the default `text` and a file has no
 //! `text` column but a `content` column, as The Stack's files, `content`); the id column is
