@@ -12,7 +12,7 @@ mod text_file;
 pub use discover::{discover, InputFile, InputKind};
 pub use document::Document;
 pub use jsonl::JsonlReader;
-pub use parquet::{ParquetReader, CHUNK_BYTES};
+pub use parquet::{ParquetReader, CHUNK_BYTES, DECODE_BUDGET, MAX_GROUP_MEMORY};
 pub use skips::{SkipReason, Skips};
 pub use text_file::read_text_file;
 
