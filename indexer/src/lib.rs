@@ -1,7 +1,7 @@
 //! # verbatim-indexer
 //!
 //! Builds a verbatim index from a corpus: Dolma-style JSONL (`.jsonl`, `.jsonl.gz`,
-//! `.jsonl.zst`) or folders of plain-text files, tokenized in parallel with a HuggingFace
+//! `.jsonl.zst`), Parquet (one document per row) or folders of plain-text files, tokenized in parallel with a HuggingFace
 //! `tokenizer.json` (or as raw bytes), into shards holding a token stream and its suffix array
 //! (libsais), document tables and unigram counts, plus an external-id map (`fst`), per-source
 //! document sets (`roaring`) and a tantivy full-text index.

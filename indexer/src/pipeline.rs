@@ -2,7 +2,7 @@
 //! budget → full-text documents; shared by fresh builds and appends.
 
 use crate::fulltext_writer::FullTextWriter;
-use crate::input::{Document, InputFile, JsonlReader, SkipReason, Skips};
+use crate::input::{read_inputs, Document, InputFile, JsonlReader, SkipReason, Skips};
 use crate::memory::{MemoryBudget, PER_DOCUMENT_OVERHEAD};
 use crate::options::BuildOptions;
 use crate::placement::ShardPlacement;
@@ -131,6 +131,7 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
     let reader_files = ctx.files.to_vec();
     let reader_opts = opts.clone();
     let reader_progress = read_bytes.clone();
+    let decode_threads = ctx.threads;
     let reader = std::thread::Builder::new()
         .name("verbatim-reader".into())
         .spawn(move || -> Result<ReadResult> {
@@ -142,22 +143,18 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
                 progress: reader_progress,
             };
             let mut skips = Skips::default();
-            let mut sha = Vec::new();
             let mut batch = Vec::new();
             let mut batch_bytes = 0usize;
-            for (i, f) in reader_files.iter().enumerate() {
-                let outcome = r.read_file(i, f, &mut skips, &mut |doc| {
-                    batch_bytes += doc.text.len();
-                    batch.push(doc);
-                    if batch_bytes >= BATCH_BYTES {
-                        batch_bytes = 0;
-                        tx.send(std::mem::take(&mut batch))
-                            .context("tokenizer stage stopped")?;
-                    }
-                    Ok(())
-                })?;
-                sha.push(outcome.sha256);
-            }
+            let sha = read_inputs(&r, &reader_files, decode_threads, &mut skips, &mut |doc| {
+                batch_bytes += doc.text.len();
+                batch.push(doc);
+                if batch_bytes >= BATCH_BYTES {
+                    batch_bytes = 0;
+                    tx.send(std::mem::take(&mut batch))
+                        .context("tokenizer stage stopped")?;
+                }
+                Ok(())
+            })?;
             if !batch.is_empty() {
                 tx.send(batch).context("tokenizer stage stopped")?;
             }
