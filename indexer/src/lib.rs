@@ -17,6 +17,7 @@ mod append;
 mod assemble;
 mod atomic;
 mod build;
+pub mod error;
 mod fulltext_writer;
 pub mod input;
 pub mod memory;
@@ -32,4 +33,5 @@ pub mod suffix_array;
 
 pub use assemble::{assemble, AssembleOptions};
 pub use build::{build, BuildSummary};
+pub use error::{Error, Result};
 pub use options::{BuildOptions, InputFormat};
