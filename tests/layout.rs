@@ -156,7 +156,7 @@ fn answers(index: &Index, texts: &[String], ngrams: &[Vec<u32>], n_docs: usize) 
 }
 
 /// Probe texts stitched from documents and unknown words, and n-grams cut from documents.
-fn probes(
+pub(crate) fn probes(
     docs: &[(String, String)],
     phrases: &[String],
     index: &Index,

@@ -56,7 +56,7 @@ fn router(indexes: &[&Path], cache_entries: usize) -> (Router, Vec<Arc<Index>>) 
 }
 
 /// Sends one request; returns the status and the body (JSON when it parses, else a string).
-async fn call(app: &Router, method: Method, uri: &str, body: Option<Value>) -> (u16, Value) {
+pub(crate) async fn call(app: &Router, method: Method, uri: &str, body: Option<Value>) -> (u16, Value) {
     let mut req = Request::builder().method(method).uri(uri);
     let body = match body {
         Some(b) => {
@@ -75,11 +75,11 @@ async fn call(app: &Router, method: Method, uri: &str, body: Option<Value>) -> (
     (status, v)
 }
 
-async fn post(app: &Router, uri: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn post(app: &Router, uri: &str, body: Value) -> (u16, Value) {
     call(app, Method::POST, uri, Some(body)).await
 }
 
-async fn get(app: &Router, uri: &str) -> (u16, Value) {
+pub(crate) async fn get(app: &Router, uri: &str) -> (u16, Value) {
     call(app, Method::GET, uri, None).await
 }
 
@@ -392,7 +392,7 @@ async fn issue16_takedown_and_restore_in_one_write_is_not_served_from_the_cache(
     let idx = build_index(dir.path(), "td", &support::demo_tokenizer());
     let (app, ix) = router(&[idx.as_path()], 256);
     let ix = &ix[0];
-    let no = |id: &str| ix.id_map().get(id).unwrap();
+    let no = |id: &str| ix.id_map().unwrap().get(id).unwrap();
     let (x, y) = (no("docs/sorted"), no("docs/sorted-copy"));
     // Y taken down first.
     let mut list = verbatim_core::takedown::Takedown::default();

@@ -33,6 +33,8 @@ const ui = {
   showAllBtn: $('show-all-btn'),
   docsEmpty: $('docs-empty'),
   docList: $('doc-list'),
+  stageFilter: $('stage-filter'),
+  advanced: $('advanced'),
   tooltip: $('span-tooltip'),
   searchIndexField: $('search-index-field'),
   searchIndex: $('search-index'),
@@ -43,7 +45,9 @@ const ui = {
 const state = {
   view: 'trace',
   indexes: [],
+  groups: [],
   indexesLoaded: false,
+  stage: null, // the stage whose documents alone are shown (groups), or null
   traced: null, // {response, prompt, index} of the shown (or running) trace
   result: null, // normalized trace answer
   marks: [], // highlight elements, by display index
@@ -118,8 +122,9 @@ let indexesPromise = null;
 function loadIndexes({ render = false } = {}) {
   if (!indexesPromise || (render && !state.indexesLoaded)) {
     ui.indexList.setAttribute('aria-busy', 'true');
-    indexesPromise = api.getIndexes().then((list) => {
+    indexesPromise = api.getCatalog().then(({ indexes: list, groups }) => {
       state.indexes = list;
+      state.groups = groups;
       state.indexesLoaded = true;
       clearError(ui.indexesError);
       fillIndexPickers();
@@ -136,14 +141,53 @@ function loadIndexes({ render = false } = {}) {
 }
 
 function fillIndexPickers() {
-  const several = state.indexes.length > 1;
-  for (const [select, field] of [[ui.traceIndex, ui.traceIndexField], [ui.searchIndex, ui.searchIndexField]]) {
+  // Traces may ask for a group of indexes (every stage at once); search takes one index.
+  const groupOptions = state.groups.map((g) => el('option', { value: g.name },
+    `${g.name} (${(g.stages || []).map((st) => st.stage).join(' + ')})`));
+  for (const [select, field, withGroups] of [[ui.traceIndex, ui.traceIndexField, true], [ui.searchIndex, ui.searchIndexField, false]]) {
     const keep = select.value || (state.traced && state.traced.index) || '';
-    select.replaceChildren(...state.indexes.map((ix) => el('option', { value: ix.name }, ix.name)));
-    if (keep && state.indexes.some((ix) => ix.name === keep)) select.value = keep;
+    const options = state.indexes.map((ix) => el('option', { value: ix.name }, ix.name));
+    if (withGroups) options.push(...groupOptions);
+    const several = options.length > 1;
+    select.replaceChildren(...options);
+    if (keep && options.some((o) => o.value === keep)) select.value = keep;
     field.hidden = !several;
     select.disabled = !several;
   }
+}
+
+// ================================================================= advanced controls
+
+/** The advanced controls that were set (empty fields keep OLMoTrace's defaults). */
+function advancedOptions() {
+  const out = {};
+  for (const input of ui.advanced.querySelectorAll('[data-opt]')) {
+    const name = input.dataset.opt;
+    const kind = input.dataset.kind;
+    if (kind === 'bool') {
+      if (input.checked) out[name] = true;
+      continue;
+    }
+    const v = String(input.value ?? '').trim();
+    if (!v) continue;
+    if (kind === 'int') out[name] = Number.parseInt(v, 10);
+    else if (kind === 'float') out[name] = Number.parseFloat(v);
+    else if (kind === 'list') out[name] = v.split(',').map((t) => t.replace(/\\n/g, '\n')).filter((t) => t.length);
+    else out[name] = v;
+  }
+  return out;
+}
+
+/** Put options (from a shared URL) back into the advanced controls. */
+function setAdvancedOptions(options) {
+  const opts = options || {};
+  for (const input of ui.advanced.querySelectorAll('[data-opt]')) {
+    const v = opts[input.dataset.opt];
+    if (input.dataset.kind === 'bool') input.checked = v === true;
+    else if (input.dataset.kind === 'list') input.value = Array.isArray(v) ? v.map((t) => t.replace(/\n/g, '\\n')).join(',') : '';
+    else input.value = v === undefined || v === null ? '' : String(v);
+  }
+  if (Object.keys(opts).length) ui.advanced.open = true;
 }
 
 function approx(n) {
@@ -222,6 +266,7 @@ async function runTrace({ push = true, spanId = null, input = null } = {}) {
     response: ui.response.value,
     prompt: ui.prompt.value,
     index: selectedIndex(ui.traceIndex, ui.traceIndexField),
+    options: advancedOptions(),
   };
   clearError(ui.traceError);
   if (!req.response.trim()) {
@@ -232,9 +277,10 @@ async function runTrace({ push = true, spanId = null, input = null } = {}) {
   state.traceCtrl?.abort();
   const ctrl = new AbortController();
   state.traceCtrl = ctrl;
-  state.traced = { response: req.response, prompt: req.prompt || '', index: req.index || '' };
+  const options = req.options && typeof req.options === 'object' ? req.options : {};
+  state.traced = { response: req.response, prompt: req.prompt || '', index: req.index || '', options };
   // A trace started here shows the trace view; one restored from the URL keeps the URL's view.
-  const body = { response: req.response };
+  const body = { ...options, response: req.response };
   if (req.prompt) body.prompt = req.prompt;
   if (req.index) body.index = req.index;
   // Send the request first: the URL and busy-state updates below run while the server works.
@@ -277,6 +323,7 @@ function showResult(result, spanId, { reveal = false } = {}) {
   ui.traceForm.classList.add('has-result');
   state.selected = null;
   state.locatedDocId = null;
+  state.stage = null;
   hideTooltip();
   ui.result.hidden = false;
   ui.staleNote.hidden = true;
@@ -287,6 +334,7 @@ function showResult(result, spanId, { reveal = false } = {}) {
 
   const parts = [plural(result.spans.length, 'matched span'), plural(result.documents.length, 'document')];
   if (result.index) parts.push(`index ${result.index}`);
+  if (result.piiDropped) parts.push(`${plural(result.piiDropped, 'document')} withheld (personal data)`);
   if (result.tokens !== null) parts.push(plural(result.tokens, 'token'));
   if (result.timing !== null) parts.push(fmtMs(result.timing));
   ui.resultSummary.textContent = parts.join(' · ');
@@ -380,9 +428,11 @@ function renderDocs() {
   }
   const selected = state.selected !== null ? r.display[state.selected] : null;
   const selIds = selected ? selected.span_ids : null;
-  const docs = selIds
+  const bySpan = selIds
     ? r.documents.filter((d) => d.span_ids.some((id) => selIds.includes(id)))
     : r.documents;
+  renderStageFilter(r, bySpan);
+  const docs = state.stage === null ? bySpan : bySpan.filter((d) => d.stage === state.stage);
 
   ui.docsCount.hidden = false;
   ui.docsCount.textContent = selIds ? `${docs.length} of ${r.documents.length}` : String(r.documents.length);
@@ -410,8 +460,31 @@ function renderDocs() {
     selectedSpanIds: selIds,
     locatedDocId: state.locatedDocId,
     onLocate: toggleLocate,
-    onView: (d) => openDocument(d, d.span_ids.map((id) => r.spansById.get(id)?.text).filter(Boolean), r.index),
+    onView: (d) => openDocument(d, d.span_ids.map((id) => r.spansById.get(id)?.text).filter(Boolean), d.index || r.index),
   })));
+}
+
+/** Stage chips (groups only): "All" and one per stage, each with its document count. */
+function renderStageFilter(r, docs) {
+  ui.stageFilter.hidden = r.stages.length < 2;
+  if (ui.stageFilter.hidden) {
+    ui.stageFilter.replaceChildren();
+    return;
+  }
+  const chip = (label, stage, n) => el('button', {
+    type: 'button',
+    class: 'chip-btn stage-chip',
+    'aria-pressed': String(state.stage === stage),
+    dataset: { stage: stage ?? '' },
+    onclick: () => {
+      state.stage = state.stage === stage ? null : stage;
+      renderDocs();
+    },
+  }, `${label} `, el('span', { class: 'count-badge' }, fmtInt(n)));
+  ui.stageFilter.replaceChildren(
+    chip('All stages', null, docs.length),
+    ...r.stages.map((st) => chip(st.stage, st.stage, docs.filter((d) => d.stage === st.stage).length)),
+  );
 }
 
 function toggleLocate(doc) {
@@ -575,10 +648,12 @@ function applyHash() {
     return;
   }
   const t = state.traced;
-  const same = t && t.response === h.trace.response && t.prompt === h.trace.prompt && t.index === h.trace.index;
+  const same = t && t.response === h.trace.response && t.prompt === h.trace.prompt && t.index === h.trace.index
+    && JSON.stringify(t.options || {}) === JSON.stringify(h.trace.options || {});
   if (!same) {
     ui.response.value = h.trace.response;
     ui.prompt.value = h.trace.prompt;
+    setAdvancedOptions(h.trace.options);
     if (h.trace.index) {
       if (![...ui.traceIndex.options].some((o) => o.value === h.trace.index)) ui.traceIndex.append(el('option', { value: h.trace.index }, h.trace.index));
       ui.traceIndex.value = h.trace.index;

@@ -63,6 +63,70 @@ pub struct SpanJson {
     /// External ids of its documents (trace only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub document_ids: Option<Vec<String>>,
+    /// Occurrences in each index of a group, in member order (groups only; they add up to
+    /// `count`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage_counts: Option<Vec<StageCount>>,
+}
+
+/// Occurrences of a span in one index of a group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageCount {
+    /// The member index's name.
+    pub index: String,
+    /// The group's label for it.
+    pub stage: String,
+    /// Occurrences in it.
+    pub count: u64,
+}
+
+/// One index of a group, as answers list them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageJson {
+    /// The member index's name.
+    pub index: String,
+    /// The group's label for it.
+    pub stage: String,
+    /// Global number of its first document in the group.
+    pub first_doc: u64,
+    /// Its documents.
+    pub documents: u64,
+    /// Documents of it shown in this answer (traces only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shown_documents: Option<usize>,
+}
+
+/// The stages of `index` (empty for a built index).
+pub fn stages(index: &Index) -> Vec<StageJson> {
+    index
+        .members()
+        .iter()
+        .map(|m| StageJson {
+            index: m.name().to_string(),
+            stage: m.label().to_string(),
+            first_doc: m.first_doc(),
+            documents: m.index().manifest().documents,
+            shown_documents: None,
+        })
+        .collect()
+}
+
+fn stage_counts(index: &Index, s: &Span) -> Option<Vec<StageCount>> {
+    if index.members().is_empty() {
+        return None;
+    }
+    Some(
+        index
+            .members()
+            .iter()
+            .zip(index.counts_by_member(&s.occurrences))
+            .map(|(m, count)| StageCount {
+                index: m.name().to_string(),
+                stage: m.label().to_string(),
+                count,
+            })
+            .collect(),
+    )
 }
 
 impl SpanJson {
@@ -80,6 +144,7 @@ impl SpanJson {
             relevance: None,
             unigram_logprob: None,
             document_ids: None,
+            stage_counts: None,
         }
     }
 }
@@ -93,6 +158,9 @@ pub struct SpansJson {
     pub tokens: usize,
     /// All maximal spans.
     pub spans: Vec<SpanJson>,
+    /// The indexes of a group, in order (absent for one index).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageJson>,
 }
 
 impl SpansJson {
@@ -105,8 +173,13 @@ impl SpansJson {
             spans: spans
                 .iter()
                 .enumerate()
-                .map(|(i, s)| SpanJson::from_span(i, s, &map))
+                .map(|(i, s)| {
+                    let mut j = SpanJson::from_span(i, s, &map);
+                    j.stage_counts = stage_counts(index, s);
+                    j
+                })
                 .collect(),
+            stages: stages(index),
         }
     }
 }
@@ -118,14 +191,31 @@ pub struct CountJson {
     pub count: u64,
     /// The token ids counted (the text's tokenization, or the ids given).
     pub token_ids: Vec<u32>,
+    /// Occurrences in each index of a group (absent for one index).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage_counts: Option<Vec<StageCount>>,
 }
 
 impl CountJson {
     /// Counts `ids` in `index`.
     pub fn new(index: &Index, ids: Vec<u32>) -> CountJson {
+        let occ = index.find(&ids);
+        let stage_counts = (!index.members().is_empty()).then(|| {
+            index
+                .members()
+                .iter()
+                .zip(index.counts_by_member(&occ))
+                .map(|(m, count)| StageCount {
+                    index: m.name().to_string(),
+                    stage: m.label().to_string(),
+                    count,
+                })
+                .collect()
+        });
         CountJson {
-            count: index.count(&ids),
+            count: occ.count(),
             token_ids: ids,
+            stage_counts,
         }
     }
 }
@@ -159,10 +249,37 @@ pub struct DocumentTextJson {
     pub text: String,
     /// Occurrences of the highlight text in `text` (at most 1,000).
     pub highlights: Vec<Utf16Range>,
+    /// Personal-data items masked in `text`, by kind (absent when none).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub pii_masked: std::collections::BTreeMap<crate::pii::PiiKind, usize>,
 }
 
 impl DocumentTextJson {
-    /// The JSON of `doc`, marking every occurrence of `highlight` (if not empty).
+    /// The JSON of `doc` under the privacy filter `pii` (`None` in `drop` mode when its text
+    /// holds an item), marking every occurrence of `highlight` (if not empty).
+    pub fn filtered(
+        mut doc: DocumentView,
+        highlight: Option<&str>,
+        pii: crate::pii::PiiMode,
+    ) -> Option<DocumentTextJson> {
+        let mut masked = std::collections::BTreeMap::new();
+        if pii != crate::pii::PiiMode::Off {
+            let (text, found) = crate::pii::mask(&doc.text);
+            if !found.is_empty() && pii == crate::pii::PiiMode::Drop {
+                return None;
+            }
+            for f in found {
+                *masked.entry(f.kind).or_default() += 1;
+            }
+            doc.text = text;
+        }
+        let mut j = DocumentTextJson::new(doc, highlight);
+        j.pii_masked = masked;
+        Some(j)
+    }
+
+    /// The JSON of `doc` as stored (no privacy filter), marking every occurrence of
+    /// `highlight` (if not empty).
     pub fn new(doc: DocumentView, highlight: Option<&str>) -> DocumentTextJson {
         let highlights = match highlight {
             Some(h) if !h.is_empty() => {
@@ -187,6 +304,7 @@ impl DocumentTextJson {
             truncated: doc.truncated,
             text: doc.text,
             highlights,
+            pii_masked: Default::default(),
         }
     }
 }
@@ -204,10 +322,18 @@ pub struct SnippetJson {
 /// A traced document as the API returns it.
 #[derive(Debug, Clone, Serialize)]
 pub struct DocumentJson {
-    /// External id.
+    /// External id (unique within its index).
     pub id: String,
-    /// Global document number.
+    /// Global document number (in a group: counted over the members in order).
     pub doc_no: u64,
+    /// The index holding it (in a group: the member; fetch the document from it).
+    pub index: String,
+    /// The group's label for that index (groups only), e.g. "pre-training".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// Personal-data items masked in its shown text, by kind (absent when none).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub pii_masked: std::collections::BTreeMap<crate::pii::PiiKind, usize>,
     /// Source, if any.
     pub source: Option<String>,
     /// Other stored fields.
@@ -222,6 +348,9 @@ pub struct DocumentJson {
     pub span_ids: Vec<usize>,
     /// One snippet per span.
     pub snippets: Vec<SnippetJson>,
+    /// The long-view window of each snippet, when asked for (`long_view`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub long_snippets: Option<Vec<SnippetJson>>,
     /// Full text, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
@@ -261,6 +390,16 @@ pub struct TraceJson {
     pub documents: Vec<DocumentJson>,
     /// Stage timings in milliseconds.
     pub timing_ms: crate::query::TraceTiming,
+    /// Every control the trace ran with, resolved (send them back to reproduce it).
+    pub options: crate::query::ControlsJson,
+    /// The indexes of a group, in order, with the documents shown from each (absent for one
+    /// index).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageJson>,
+    /// The privacy filter applied to the shown text (`mask`, `drop` or `off`).
+    pub pii: crate::pii::PiiMode,
+    /// Documents left out by the privacy filter (`drop` mode).
+    pub pii_dropped_documents: usize,
 }
 
 impl TraceJson {
@@ -281,6 +420,7 @@ impl TraceJson {
                         .map(|&d| trace.documents[d].record.id.clone())
                         .collect(),
                 );
+                j.stage_counts = stage_counts(index, &s.span);
                 j
             })
             .collect();
@@ -290,9 +430,16 @@ impl TraceJson {
             .map(|d| {
                 let mut span_ids: Vec<usize> = d.snippets.iter().map(|(s, _)| *s).collect();
                 span_ids.dedup();
+                let member = index.member_of(d.location.doc_no);
                 DocumentJson {
                     id: d.record.id.clone(),
                     doc_no: d.location.doc_no,
+                    index: member.map_or_else(
+                        || index.manifest().name.clone(),
+                        |m| m.name().to_string(),
+                    ),
+                    stage: member.map(|m| m.label().to_string()),
+                    pii_masked: Default::default(),
                     source: d.record.source.clone(),
                     metadata: d.record.metadata.clone(),
                     bm25: d.bm25,
@@ -307,6 +454,16 @@ impl TraceJson {
                             snippet: sn.clone(),
                         })
                         .collect(),
+                    long_snippets: d.long_snippets.as_ref().map(|l| {
+                        d.snippets
+                            .iter()
+                            .zip(l)
+                            .map(|((s, _), sn)| SnippetJson {
+                                span_id: *s,
+                                snippet: sn.clone(),
+                            })
+                            .collect()
+                    }),
                     text: d.full_text.clone(),
                 }
             })
@@ -331,7 +488,87 @@ impl TraceJson {
             display_spans,
             documents,
             timing_ms: trace.timing.clone(),
+            options: crate::query::ControlsJson::new(index, &trace.options),
+            stages: Vec::new(),
+            pii: crate::pii::PiiMode::Off,
+            pii_dropped_documents: 0,
         }
+        .with_stages(index)
+    }
+
+    fn with_stages(mut self, index: &Index) -> TraceJson {
+        self.stages = stages(index);
+        self.count_shown();
+        self
+    }
+
+    fn count_shown(&mut self) {
+        for st in &mut self.stages {
+            st.shown_documents = Some(
+                self.documents
+                    .iter()
+                    .filter(|d| d.index == st.index)
+                    .count(),
+            );
+        }
+    }
+
+    /// Applies the privacy filter to every shown text (snippets, long snippets, full texts):
+    /// `mask` replaces each item by its kind's marker and counts them per document; `drop`
+    /// leaves out every document holding one (and its id from the spans' lists). Spans and
+    /// counts are not changed.
+    pub fn apply_pii(&mut self, mode: crate::pii::PiiMode) {
+        use crate::pii::PiiMode;
+        self.pii = mode;
+        if mode == PiiMode::Off {
+            return;
+        }
+        let mut keep = Vec::with_capacity(self.documents.len());
+        for mut d in std::mem::take(&mut self.documents) {
+            let mut found = Vec::new();
+            for sn in d
+                .snippets
+                .iter_mut()
+                .chain(d.long_snippets.iter_mut().flatten())
+            {
+                let s = &mut sn.snippet;
+                found.extend(crate::pii::mask_parts(&mut [
+                    &mut s.before,
+                    &mut s.matched,
+                    &mut s.after,
+                ]));
+            }
+            if let Some(t) = &mut d.text {
+                let (masked, f) = crate::pii::mask(t);
+                *t = masked;
+                found.extend(f);
+            }
+            if found.is_empty() {
+                keep.push(d);
+                continue;
+            }
+            if mode == PiiMode::Drop {
+                self.pii_dropped_documents += 1;
+                continue;
+            }
+            for f in found {
+                *d.pii_masked.entry(f.kind).or_default() += 1;
+            }
+            keep.push(d);
+        }
+        if mode == PiiMode::Drop {
+            let shown: std::collections::HashSet<&str> =
+                keep.iter().map(|d| d.id.as_str()).collect();
+            for s in &mut self.spans {
+                // A span's ids are of documents in this answer; in a group two members may
+                // share an id, so an id is kept while any shown document carries it.
+                if let Some(ids) = &mut s.document_ids {
+                    ids.retain(|id| shown.contains(id.as_str()));
+                }
+            }
+        }
+        self.documents = keep;
+        self.count_shown();
     }
 }
 

@@ -116,21 +116,31 @@ pub struct DocLocation {
     pub local: usize,
 }
 
-/// An open, read-only index.
+/// An open, read-only index: one built index, or a group of indexes served as one (see
+/// [`crate::group`]).
 pub struct Index {
     dir: PathBuf,
     manifest: Manifest,
     build_id: u64,
     index_id: u64,
-    tokenizer: TextTokenizer,
+    tokenizer: std::sync::Arc<TextTokenizer>,
     shards: Vec<Shard>,
     /// Global token position of each shard's first token (shards concatenate in order).
     shard_token_base: Vec<u64>,
+    unigrams: Vec<u64>,
+    unigram_total: u64,
+    /// What only a built index has on disk (`None` for a group).
+    own: Option<Own>,
+    /// The indexes of a group, in order (empty for a built index).
+    members: Vec<crate::group::Member>,
+}
+
+/// The index-level files of a built index: id map, sources, full-text and side indexes,
+/// takedowns.
+struct Own {
     id_file: MappedFile,
     ids: fst::Map<MappedSlice>,
     sources_file: MappedFile,
-    unigrams: Vec<u64>,
-    unigram_total: u64,
     fulltext: Option<FullText>,
     takedown: RwLock<Takedown>,
     /// Bumped on every reload of the takedown list (see [`Index::takedown_generation`]).
@@ -249,48 +259,110 @@ impl Index {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Index {
-            sides,
             dir: dir.to_path_buf(),
             manifest,
             build_id,
             index_id,
+            tokenizer: std::sync::Arc::new(tokenizer),
+            shards,
+            shard_token_base,
+            unigrams,
+            unigram_total,
+            own: Some(Own {
+                id_file,
+                ids,
+                sources_file,
+                fulltext,
+                takedown: RwLock::new(takedown),
+                takedown_generation: AtomicU64::new(0),
+                sides,
+            }),
+            members: Vec::new(),
+        })
+    }
+
+    /// An index over `shards` (already numbered globally) with `members`: a group.
+    pub(crate) fn from_group_parts(
+        dir: PathBuf,
+        manifest: Manifest,
+        build_id: u64,
+        tokenizer: std::sync::Arc<TextTokenizer>,
+        shards: Vec<Shard>,
+        members: Vec<crate::group::Member>,
+    ) -> Index {
+        let mut shard_token_base = Vec::with_capacity(shards.len());
+        let mut acc = 0u64;
+        for s in &shards {
+            shard_token_base.push(acc);
+            acc += s.info().tokens;
+        }
+        let mut unigrams = vec![0u64; manifest.tokenizer.vocab_size as usize];
+        for s in &shards {
+            for (acc, c) in unigrams.iter_mut().zip(s.unigram_counts()) {
+                *acc += c;
+            }
+        }
+        let unigram_total = unigrams.iter().sum();
+        Index {
+            dir,
+            manifest,
+            build_id,
+            index_id: build_id,
             tokenizer,
             shards,
             shard_token_base,
-            id_file,
-            ids,
-            sources_file,
             unigrams,
             unigram_total,
-            fulltext,
-            takedown: RwLock::new(takedown),
-            takedown_generation: AtomicU64::new(0),
-        })
+            own: None,
+            members,
+        }
+    }
+
+    /// The member indexes of a group, in order (empty for a built index).
+    pub fn members(&self) -> &[crate::group::Member] {
+        &self.members
+    }
+
+    /// The group member holding global document `doc_no` (`None` for a built index).
+    pub fn member_of(&self, doc_no: u64) -> Option<&crate::group::Member> {
+        let i = self
+            .members
+            .partition_point(|m| m.first_doc() <= doc_no)
+            .checked_sub(1)?;
+        self.members.get(i)
     }
 
     /// What opening with checksums verifies, for an index opened without: every payload
     /// checksum of this index and its side indexes, and the full-text files' sizes and
     /// checksums. Reads the whole index once (sequentially, through the page cache); holds no
     /// memory of its own, so it can run beside queries (`verbatim serve --verify background`).
+    /// A group checks each of its members.
     pub fn verify_checksums(&self) -> Result<()> {
-        verify_payloads(&self.id_file, &self.sources_file, &self.shards)?;
-        if let Some(ft) = &self.fulltext {
+        let Some(own) = &self.own else {
+            return self
+                .members
+                .iter()
+                .try_for_each(|m| m.index().verify_checksums());
+        };
+        verify_payloads(&own.id_file, &own.sources_file, &self.shards)?;
+        if let Some(ft) = &own.fulltext {
             let ft_dir = self.dir.join(&self.manifest.files.fulltext);
             verify_fulltext_files(&ft_dir, &self.manifest)?;
             ft.verify(&ft_dir)?;
         }
-        for (_, side) in &self.sides {
+        for (_, side) in &own.sides {
             side.verify_checksums()?;
         }
         Ok(())
     }
 
-    /// The normalised side index `n`, if the index was built with it.
+    /// The normalised side index `n`, if the index was built with it (never for a group).
     pub fn side(&self, n: crate::normalize::Normalization) -> Option<&Index> {
-        self.sides.iter().find(|(k, _)| *k == n).map(|(_, i)| i)
+        let own = self.own.as_ref()?;
+        own.sides.iter().find(|(k, _)| *k == n).map(|(_, i)| i)
     }
 
-    /// The index directory.
+    /// The index directory (a group's is its first member's).
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -322,14 +394,19 @@ impl Index {
         &self.tokenizer
     }
 
+    /// The tokenizer, shared (a group uses its first member's).
+    pub(crate) fn shared_tokenizer(&self) -> std::sync::Arc<TextTokenizer> {
+        self.tokenizer.clone()
+    }
+
     /// The shards in document order.
     pub fn shards(&self) -> &[Shard] {
         &self.shards
     }
 
-    /// The full-text index, if built.
+    /// The full-text index, if built (a group has none: search its members).
     pub fn fulltext(&self) -> Option<&FullText> {
-        self.fulltext.as_ref()
+        self.own.as_ref()?.fulltext.as_ref()
     }
 
     /// Occurrences of every token id over the whole corpus.
@@ -342,19 +419,47 @@ impl Index {
         self.unigram_total
     }
 
-    /// The documents of each source (parsed from `sources.bin` on each call).
+    /// The documents of each source (parsed from `sources.bin` on each call; a group merges
+    /// its members', renumbered).
     pub fn source_documents(&self) -> Result<crate::sources::SourceSets> {
-        crate::sources::decode(self.sources_file.payload(), self.sources_file.path())
+        let Some(own) = &self.own else {
+            let mut out = crate::sources::SourceSets::new();
+            for m in &self.members {
+                for (name, docs) in m.index().source_documents()? {
+                    let shifted: roaring::RoaringBitmap = docs
+                        .iter()
+                        .map(|d| (u64::from(d) + m.first_doc()) as u32)
+                        .collect();
+                    *out.entry(name).or_default() |= shifted;
+                }
+            }
+            return Ok(out);
+        };
+        crate::sources::decode(own.sources_file.payload(), own.sources_file.path())
     }
 
-    /// Index-level mapped files (id map, sources), for verification.
-    pub(crate) fn index_files(&self) -> [&MappedFile; 2] {
-        [&self.id_file, &self.sources_file]
+    /// Index-level mapped files (id map, sources), for verification (none for a group).
+    pub(crate) fn index_files(&self) -> Vec<&MappedFile> {
+        self.own
+            .as_ref()
+            .map(|o| vec![&o.id_file, &o.sources_file])
+            .unwrap_or_default()
     }
 
-    /// The external-id map.
-    pub fn id_map(&self) -> &fst::Map<MappedSlice> {
-        &self.ids
+    /// The external-id map (`None` for a group: ids are unique only within a member).
+    pub fn id_map(&self) -> Option<&fst::Map<MappedSlice>> {
+        self.own.as_ref().map(|o| &o.ids)
+    }
+
+    /// The external-id map of an index opened from a directory (an error for a group, whose
+    /// ids live in its members).
+    pub fn own_id_map(&self) -> Result<&fst::Map<MappedSlice>> {
+        self.id_map().ok_or_else(|| {
+            Error::Invalid(format!(
+                "{:?} is a group of indexes: its ids are in its members",
+                self.manifest.name
+            ))
+        })
     }
 
     /// Locates global document `doc_no`.
@@ -383,9 +488,16 @@ impl Index {
         }
     }
 
-    /// The global document number of an external id, unless unknown or taken down.
+    /// The global document number of an external id, unless unknown or taken down. Ids are
+    /// unique within a built index; in a group the first member holding the id answers.
     pub fn doc_by_id(&self, id: &str) -> Option<DocLocation> {
-        let no = self.ids.get(id)?;
+        let Some(own) = &self.own else {
+            return self.members.iter().find_map(|m| {
+                let loc = m.index().doc_by_id(id)?;
+                self.locate(loc.doc_no + m.first_doc())
+            });
+        };
+        let no = own.ids.get(id)?;
         if self.is_taken_down(no) {
             return None;
         }
@@ -408,26 +520,38 @@ impl Index {
         self.tokenizer.decode(&self.doc_tokens(loc))
     }
 
-    /// Whether document `doc_no` was taken down.
+    /// Whether document `doc_no` was taken down (in a group: by its member's list).
     pub fn is_taken_down(&self, doc_no: u64) -> bool {
-        self.takedown
+        let Some(own) = &self.own else {
+            return self
+                .member_of(doc_no)
+                .is_none_or(|m| m.index().is_taken_down(doc_no - m.first_doc()));
+        };
+        own.takedown
             .read()
             .map(|t| t.contains(doc_no))
             .unwrap_or(true)
     }
 
-    /// Re-reads the takedown list if it changed on disk (cheap when it did not).
+    /// Re-reads the takedown list if it changed on disk (cheap when it did not); a group
+    /// re-reads each member's.
     pub fn refresh_takedown(&self) -> Result<()> {
-        let changed = self
+        let Some(own) = &self.own else {
+            return self
+                .members
+                .iter()
+                .try_for_each(|m| m.index().refresh_takedown());
+        };
+        let changed = own
             .takedown
             .read()
             .map(|t| t.changed_on_disk(&self.dir))
             .unwrap_or(true);
         if changed {
             let fresh = Takedown::load(&self.dir, self.index_id)?;
-            if let Ok(mut t) = self.takedown.write() {
+            if let Ok(mut t) = own.takedown.write() {
                 *t = fresh;
-                self.takedown_generation.fetch_add(1, Ordering::SeqCst);
+                own.takedown_generation.fetch_add(1, Ordering::SeqCst);
             }
         }
         Ok(())
@@ -435,13 +559,28 @@ impl Index {
 
     /// A number that changes every time the takedown list is reloaded, whatever changed in it
     /// (even when as many documents are restored as taken down). Anything that caches an answer
-    /// showing documents must key it by this.
+    /// showing documents must key it by this. A group's is the sum of its members' (each
+    /// only grows, so the sum changes whenever one does).
     pub fn takedown_generation(&self) -> u64 {
-        self.takedown_generation.load(Ordering::SeqCst)
+        match &self.own {
+            Some(own) => own.takedown_generation.load(Ordering::SeqCst),
+            None => self
+                .members
+                .iter()
+                .map(|m| m.index().takedown_generation())
+                .sum(),
+        }
     }
 
     /// Number of taken-down documents.
     pub fn taken_down_count(&self) -> u64 {
-        self.takedown.read().map(|t| t.len()).unwrap_or(0)
+        match &self.own {
+            Some(own) => own.takedown.read().map(|t| t.len()).unwrap_or(0),
+            None => self
+                .members
+                .iter()
+                .map(|m| m.index().taken_down_count())
+                .sum(),
+        }
     }
 }

@@ -100,8 +100,9 @@ pub fn record_table_validations() -> u64 {
     RECORD_TABLE_VALIDATIONS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// An open shard.
-#[derive(Debug)]
+/// An open shard. Cloning shares the mapped files (a group of indexes holds its members'
+/// shards, renumbered with [`Shard::rebased`]).
+#[derive(Debug, Clone)]
 pub struct Shard {
     /// `first_token[t]..first_token[t + 1]` is the suffix-array range of suffixes starting with
     /// token `t` (the suffix array is grouped by first token, in id order, separators last), so
@@ -117,6 +118,15 @@ pub struct Shard {
 }
 
 impl Shard {
+    /// The same shard, its documents numbered from `first_doc` (its place in a group of
+    /// indexes) and its directory named `dir`.
+    pub fn rebased(&self, first_doc: u64, dir: String) -> Shard {
+        let mut s = self.clone();
+        s.info.first_doc = first_doc;
+        s.info.dir = dir;
+        s
+    }
+
     /// Opens the shard in `dir`, checking every header against `info` and `build_id`.
     pub fn open(dir: &Path, info: &ShardInfo, width: TokenWidth, build_id: u64) -> Result<Shard> {
         let open = |name: &str, kind| -> Result<MappedFile> {

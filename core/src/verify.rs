@@ -71,7 +71,7 @@ pub fn check_suffix_array<T: Token>(tokens: &[T], sa: &[u32]) -> std::result::Re
     }
 }
 
-fn verify_shard(index: &Index, shard: &Shard) -> Result<u64> {
+fn verify_shard(index: &Index, ids: &fst::Map<crate::format::MappedSlice>, shard: &Shard) -> Result<u64> {
     let sa = shard.suffix_array();
     let sa_path = shard.files()[1].path();
     with_tokens!(shard.tokens(), |t| check_suffix_array(t, sa))
@@ -130,7 +130,7 @@ fn verify_shard(index: &Index, shard: &Shard) -> Result<u64> {
     for d in 0..shard.documents() {
         let rec = shard.doc_record(d)?;
         let no = shard.info().first_doc + d as u64;
-        if index.id_map().get(&rec.id) != Some(no) {
+        if ids.get(&rec.id) != Some(no) {
             return Err(corrupt(
                 shard.files()[3].path(),
                 format!(
@@ -149,8 +149,13 @@ fn sep_of<T: Token>(_: &[T]) -> u32 {
 
 /// Verifies everything; the first problem found is returned as an error naming the file.
 pub fn verify(index: &Index) -> Result<VerifyReport> {
+    let Some(ids) = index.id_map() else {
+        return Err(crate::error::Error::Invalid(
+            "a group of indexes is verified by verifying each of its members".into(),
+        ));
+    };
     let mut report = VerifyReport::default();
-    let mut files: Vec<_> = index.index_files().to_vec();
+    let mut files: Vec<_> = index.index_files();
     for s in index.shards() {
         files.extend(s.files());
     }
@@ -174,10 +179,10 @@ pub fn verify(index: &Index) -> Result<VerifyReport> {
             ));
         }
         first += s.info().documents;
-        report.suffixes_checked += verify_shard(index, s)?;
+        report.suffixes_checked += verify_shard(index, ids, s)?;
         report.documents_checked += s.info().documents;
     }
-    let mut stream = index.id_map().stream();
+    let mut stream = ids.stream();
     let mut n = 0u64;
     while let Some((_, no)) = stream.next() {
         if no >= index.manifest().documents {

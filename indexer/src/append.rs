@@ -165,7 +165,7 @@ fn append_at(
         first_doc: old.documents,
         placement: &placement,
         first_shard: old.shards.len(),
-        existing_ids: Some(index.id_map()),
+        existing_ids: Some(index.own_id_map()?),
         fulltext,
     };
     let out = pool.install(|| run_width(ctx, tokenizer.width()))?;
@@ -174,7 +174,7 @@ fn append_at(
         &dir.join(&new_files.ids),
         build_id,
         out.ids,
-        Some(index.id_map()),
+        Some(index.own_id_map()?),
     )?;
     let mut sources = index.source_documents()?;
     for (name, docs) in out.sources {

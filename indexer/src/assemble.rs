@@ -166,7 +166,7 @@ fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -
     {
         let mut op = fst::map::OpBuilder::new();
         for ix in &indexes {
-            op.push(ix.id_map().stream());
+            op.push(ix.own_id_map()?.stream());
         }
         let mut union = op.union();
         while let Some((key, values)) = union.next() {

@@ -24,6 +24,8 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     /// Identical requests answered from memory (entries; 0 disables).
     pub cache_entries: usize,
+    /// The privacy filter on shown document text (default: mask).
+    pub pii: verbatim_core::pii::PiiMode,
 }
 
 impl Default for ServerConfig {
@@ -39,6 +41,7 @@ impl Default for ServerConfig {
             max_items: 1000,
             cors_origins: Vec::new(),
             cache_entries: 256,
+            pii: verbatim_core::pii::PiiMode::Mask,
         }
     }
 }

@@ -62,6 +62,16 @@ impl From<verbatim_core::Error> for ApiError {
     }
 }
 
+impl From<verbatim_core::query::ControlError> for ApiError {
+    fn from(e: verbatim_core::query::ControlError) -> Self {
+        if e.index_dependent {
+            ApiError::Unprocessable(e.to_string())
+        } else {
+            ApiError::BadRequest(e.to_string())
+        }
+    }
+}
+
 impl From<verbatim_contamination::Error> for ApiError {
     fn from(e: verbatim_contamination::Error) -> Self {
         use verbatim_contamination::Error as E;

@@ -23,6 +23,7 @@ mod metrics;
 mod openapi;
 mod response_cache;
 mod routes;
+pub mod select;
 pub mod state;
 mod static_files;
 

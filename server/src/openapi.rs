@@ -143,14 +143,24 @@ fn hand_written() -> Value {
             "id": uint, "byte_start": uint, "byte_end": uint, "utf16_start": uint, "utf16_end": uint,
             "token_start": uint, "token_end": uint, "text": {"type": "string"}, "count": uint,
             "relevance": rel, "unigram_logprob": {"type": "number"},
-            "document_ids": {"type": "array", "items": {"type": "string"}}
+            "document_ids": {"type": "array", "items": {"type": "string"}},
+            "stage_counts": {"type": "array", "items": schema_ref("StageCount")}
         }
     });
+    let pii_masked = json!({"type": "object", "description": "personal-data items masked in the shown text, by kind",
+        "properties": {"email": uint, "phone": uint, "ip": uint}, "additionalProperties": false});
     let document = json!({
         "type": "object",
-        "required": ["id", "doc_no", "source", "metadata", "bm25", "relevance_score", "relevance", "span_ids", "snippets"],
+        "required": ["id", "doc_no", "index", "source", "metadata", "bm25", "relevance_score", "relevance", "span_ids", "snippets"],
         "properties": {
             "id": {"type": "string"}, "doc_no": uint, "source": nullable_str, "metadata": meta,
+            "index": {"type": "string", "description": "the index holding it (in a group: the member)"},
+            "stage": {"type": "string", "description": "the group's label for that index (groups only)"},
+            "pii_masked": pii_masked,
+            "long_snippets": {"type": "array", "items": {
+                "type": "object", "required": ["span_id", "before", "match", "after"],
+                "properties": {"span_id": uint, "before": {"type": "string"}, "match": {"type": "string"}, "after": {"type": "string"}}
+            }},
             "bm25": {"type": "number"}, "relevance_score": {"type": "number", "minimum": 0, "maximum": 1},
             "relevance": rel, "span_ids": {"type": "array", "items": uint},
             "snippets": {"type": "array", "items": {
@@ -202,8 +212,22 @@ fn hand_written() -> Value {
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}}
             }}},
             "Span": span,
+            "StageCount": {"type": "object", "required": ["index", "stage", "count"], "properties": {
+                "index": {"type": "string"}, "stage": {"type": "string"}, "count": uint}},
+            "Stage": {"type": "object", "required": ["index", "stage", "first_doc", "documents"], "properties": {
+                "index": {"type": "string"}, "stage": {"type": "string"}, "first_doc": uint, "documents": uint,
+                "shown_documents": uint}},
             "TracedDocument": document,
-            "Trace": {"type": "object", "required": ["index", "tokens", "candidate_spans", "spans", "display_spans", "documents", "timing_ms"], "properties": {
+            "Trace": {"type": "object", "required": ["index", "tokens", "candidate_spans", "spans", "display_spans", "documents", "timing_ms", "options", "pii", "pii_dropped_documents"], "properties": {
+                "options": {"type": "object", "description": "every control the trace ran with, resolved",
+                    "required": ["delimiters", "allow_spans_with_partial_words", "minimum_span_length", "maximum_frequency", "maximum_span_density", "span_ranking_method", "maximum_documents_per_span", "snippet_context_tokens", "long_context_tokens"],
+                    "properties": {"delimiters": {"type": "array", "items": {"type": "string"}}, "allow_spans_with_partial_words": {"type": "boolean"},
+                        "minimum_span_length": uint, "maximum_frequency": {"type": ["integer", "null"], "minimum": 1}, "maximum_span_density": {"type": "number"},
+                        "span_ranking_method": {"type": "string", "enum": ["unigram_logprob_sum", "length"]},
+                        "maximum_documents_per_span": uint, "snippet_context_tokens": uint, "long_context_tokens": uint}},
+                "stages": {"type": "array", "items": schema_ref("Stage")},
+                "pii": {"type": "string", "enum": ["mask", "drop", "off"]},
+                "pii_dropped_documents": uint,
                 "index": {"type": "string"}, "tokens": uint, "candidate_spans": uint,
                 "spans": {"type": "array", "items": schema_ref("Span")},
                 "display_spans": {"type": "array", "items": {"type": "object",
@@ -214,23 +238,29 @@ fn hand_written() -> Value {
                 "timing_ms": {"type": "object", "additionalProperties": {"type": "number"}}
             }},
             "Spans": {"type": "object", "required": ["index", "tokens", "spans"], "properties": {
-                "index": {"type": "string"}, "tokens": uint, "spans": {"type": "array", "items": schema_ref("Span")}
+                "index": {"type": "string"}, "tokens": uint, "spans": {"type": "array", "items": schema_ref("Span")},
+                "stages": {"type": "array", "items": schema_ref("Stage")}
             }},
             "Count": {"type": "object", "required": ["count", "token_ids"], "properties": {
-                "count": uint, "token_ids": {"type": "array", "items": uint}
+                "count": uint, "token_ids": {"type": "array", "items": uint},
+                "stage_counts": {"type": "array", "items": schema_ref("StageCount")}
             }},
             "Document": {"type": "object", "required": ["id", "doc_no", "source", "metadata", "tokens", "truncated", "text", "highlights"], "properties": {
                 "id": {"type": "string"}, "doc_no": uint, "source": nullable_str, "metadata": meta, "tokens": uint,
-                "truncated": {"type": "boolean"}, "text": {"type": "string"},
+                "truncated": {"type": "boolean"}, "text": {"type": "string"}, "pii_masked": pii_masked,
                 "highlights": {"type": "array", "items": {"type": "object", "required": ["utf16_start", "utf16_end"],
                     "properties": {"utf16_start": uint, "utf16_end": uint}}}
             }},
             "Search": {"type": "object", "required": ["hits"], "properties": {"hits": {"type": "array", "items": {
                 "type": "object", "required": ["id", "doc_no", "source", "metadata", "score", "snippet"],
                 "properties": {"id": {"type": "string"}, "doc_no": uint, "source": nullable_str, "metadata": meta,
-                    "score": {"type": "number"}, "snippet": {"type": "string"}}
+                    "score": {"type": "number"}, "snippet": {"type": "string"}, "pii_masked": pii_masked}
             }}}},
-            "Indexes": {"type": "object", "required": ["indexes"], "properties": {"indexes": {"type": "array", "items": {
+            "Indexes": {"type": "object", "required": ["indexes", "groups", "pii"], "properties": {
+                "pii": {"type": "string", "enum": ["mask", "drop", "off"]},
+                "groups": {"type": "array", "items": {"type": "object", "required": ["name", "documents", "tokens", "stages"], "properties": {
+                    "name": {"type": "string"}, "documents": uint, "tokens": uint, "stages": {"type": "array", "items": schema_ref("Stage")}}}},
+                "indexes": {"type": "array", "items": {
                 "type": "object",
                 "required": ["name", "tokenizer", "tokenizer_family", "tokenizer_sha256", "token_width", "shards", "tokens", "documents", "taken_down", "built_at", "fulltext", "sources", "source_stats"],
                 "properties": {"name": {"type": "string"}, "tokenizer": {"type": "string"}, "tokenizer_family": {"type": "string"}, "tokenizer_sha256": {"type": "string"},
@@ -271,8 +301,16 @@ mod tests {
         let t = &s["TraceRequest"];
         assert_eq!(t["required"], json!(["response"]));
         assert_eq!(t["properties"]["response"]["minLength"], 1);
-        assert_eq!(t["properties"]["max_count"]["maximum"], MAX_SAFE_INTEGER);
-        assert_eq!(t["properties"]["docs_per_span"]["maximum"], 100);
+        assert_eq!(
+            t["properties"]["maximum_frequency"]["maximum"],
+            MAX_SAFE_INTEGER
+        );
+        assert_eq!(t["properties"]["maximum_documents_per_span"]["maximum"], 100);
+        assert_eq!(
+            s["SpanRankingMethod"]["enum"],
+            json!(["unigram_logprob_sum", "length"])
+        );
+        assert!(t["properties"]["index"].to_string().contains("array"));
         let items = &s["ContaminationRequest"]["properties"]["items"];
         assert_eq!(items["maxItems"], config.max_items);
         assert_eq!(items["items"]["additionalProperties"], false);

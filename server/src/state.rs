@@ -5,7 +5,9 @@ use crate::error::ApiError;
 use crate::gate::Gate;
 use crate::metrics::Metrics;
 use crate::response_cache::ResponseCache;
-use std::sync::{Arc, OnceLock, RwLock};
+use crate::select::{GroupSpec, IndexSelector};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use verbatim_core::sources::SourceStats;
 use verbatim_core::Index;
 
@@ -27,6 +29,14 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
+    /// A `--group` names an index that is not served, or its indexes cannot be grouped.
+    #[error("--group {group}: {detail}")]
+    Group {
+        /// The group.
+        group: String,
+        /// What is wrong.
+        detail: String,
+    },
     /// The server stopped with an I/O error.
     #[error("the server failed: {0}")]
     Io(#[from] std::io::Error),
@@ -38,6 +48,13 @@ pub struct AppState {
     pub config: ServerConfig,
     /// Served indexes by name, in the order given.
     pub indexes: Vec<(String, Arc<Index>)>,
+    /// Groups named at start (`--group`), then `all` when every served index shares a
+    /// tokenizer and there are several.
+    pub groups: Vec<(String, Arc<Index>)>,
+    /// Why `all` cannot be queried, when the served indexes do not share a tokenizer.
+    all_refused: Option<String>,
+    /// Groups of listed indexes, built on first use (by served-index positions).
+    listed: Mutex<HashMap<Vec<usize>, Arc<Index>>>,
     /// Example outputs shown on the page (`{"examples": [...]}`).
     pub examples: serde_json::Value,
     pub(crate) gate: Gate,
@@ -94,7 +111,22 @@ impl AppState {
             Some(v @ serde_json::Value::Object(_)) => v,
             _ => serde_json::json!({ "examples": [] }),
         };
+        let mut groups = Vec::new();
+        let mut all_refused = None;
+        if named.len() > 1 {
+            let members = named
+                .iter()
+                .map(|(n, ix)| (ix.clone(), n.clone()))
+                .collect();
+            match Index::group(crate::select::ALL, members) {
+                Ok(g) => groups.push((crate::select::ALL.to_string(), Arc::new(g))),
+                Err(e) => all_refused = Some(e.to_string()),
+            }
+        }
         Ok(AppState {
+            groups,
+            all_refused,
+            listed: Mutex::new(HashMap::new()),
             gate: Gate::new(config.workers, config.queue, config.deadline),
             metrics: Metrics::default(),
             cache: ResponseCache::new(config.cache_entries),
@@ -109,6 +141,157 @@ impl AppState {
         })
     }
 
+    /// Adds the groups given at start (`--group`); each member must be a served index, and a
+    /// group's indexes must share a tokenizer.
+    pub fn with_groups(mut self, specs: &[GroupSpec]) -> Result<AppState, StartError> {
+        for spec in specs {
+            let err = |detail: String| StartError::Group {
+                group: spec.name.clone(),
+                detail,
+            };
+            if self.indexes.iter().any(|(n, _)| *n == spec.name)
+                || self.groups.iter().any(|(n, _)| *n == spec.name)
+            {
+                return Err(err(format!(
+                    "{:?} is already the name of a served index or group",
+                    spec.name
+                )));
+            }
+            let members = spec
+                .members
+                .iter()
+                .map(|(name, label)| {
+                    self.indexes
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, ix)| (ix.clone(), label.clone()))
+                        .ok_or_else(|| err(format!("no served index is named {name:?}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let g = Index::group(&spec.name, members).map_err(|e| err(e.to_string()))?;
+            self.groups.insert(
+                self.groups.len().saturating_sub(usize::from(
+                    self.groups.last().is_some_and(|(n, _)| n == crate::select::ALL),
+                )),
+                (spec.name.clone(), Arc::new(g)),
+            );
+        }
+        Ok(self)
+    }
+
+    /// The index or group a query asks for (`None`: the first served index). A group
+    /// answers 503 when one of its members failed its integrity check.
+    pub fn target(&self, sel: Option<&IndexSelector>) -> Result<Arc<Index>, ApiError> {
+        let name = match sel {
+            None => return self.index(None),
+            Some(IndexSelector::Name(n)) => n,
+            Some(IndexSelector::List(list)) => return self.listed_group(list),
+        };
+        if self.indexes.iter().any(|(n, _)| n == name) {
+            return self.index(Some(name));
+        }
+        if let Some((_, g)) = self.groups.iter().find(|(n, _)| n == name) {
+            self.check_members(g)?;
+            return Ok(g.clone());
+        }
+        if name == crate::select::ALL {
+            if let Some(why) = &self.all_refused {
+                return Err(ApiError::Unprocessable(format!(
+                    "\"all\" cannot be traced: {why}"
+                )));
+            }
+            return self.index(None);
+        }
+        Err(ApiError::NotFound(format!(
+            "no index or group named {name:?}; served: {}",
+            self.names().join(", ")
+        )))
+    }
+
+    /// Every name a query may give: indexes, then groups.
+    pub fn names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.indexes.iter().map(|(n, _)| n.clone()).collect();
+        v.extend(self.groups.iter().map(|(n, _)| n.clone()));
+        v
+    }
+
+    fn check_members(&self, g: &Index) -> Result<(), ApiError> {
+        for m in g.members() {
+            if let Some(k) = self.indexes.iter().position(|(n, _)| n == m.name()) {
+                if let Verification::Failed { .. } = self.verification(k) {
+                    self.index(Some(m.name()))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A group of the listed served indexes, in the order listed (one name: that index).
+    fn listed_group(&self, list: &[String]) -> Result<Arc<Index>, ApiError> {
+        IndexSelector::List(list.to_vec()).check()?;
+        let positions = list
+            .iter()
+            .map(|name| {
+                self.indexes
+                    .iter()
+                    .position(|(n, _)| n == name)
+                    .ok_or_else(|| {
+                        ApiError::NotFound(format!(
+                            "no index named {name:?} (a list names served indexes: {})",
+                            self.indexes
+                                .iter()
+                                .map(|(n, _)| n.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                    })
+            })
+            .collect::<Result<Vec<usize>, _>>()?;
+        if positions.len() == 1 {
+            return self.index(Some(&list[0]));
+        }
+        for &k in &positions {
+            self.index(Some(&self.indexes[k].0))?;
+        }
+        let mut cache = self
+            .listed
+            .lock()
+            .map_err(|_| ApiError::Internal("listed-group cache poisoned".into()))?;
+        if let Some(g) = cache.get(&positions) {
+            return Ok(g.clone());
+        }
+        let members = positions
+            .iter()
+            .map(|&k| (self.indexes[k].1.clone(), self.indexes[k].0.clone()))
+            .collect();
+        let g = Index::group(&list.join("+"), members).map_err(|e| match e {
+            verbatim_core::group::GroupError::Duplicate { .. } => {
+                ApiError::BadRequest(format!("index: {e}"))
+            }
+            e => ApiError::Unprocessable(e.to_string()),
+        })?;
+        let g = Arc::new(g);
+        if cache.len() >= 64 {
+            cache.clear();
+        }
+        cache.insert(positions, g.clone());
+        Ok(g)
+    }
+
+    /// The cache-key parts of answers from `index`: its build id and the takedown generation
+    /// of it or of each of its members.
+    pub fn cache_identity(index: &Index) -> Vec<u8> {
+        let mut v = index.manifest().build_id.as_bytes().to_vec();
+        if index.members().is_empty() {
+            v.extend_from_slice(&index.takedown_generation().to_le_bytes());
+        }
+        for m in index.members() {
+            v.extend_from_slice(m.index().manifest().build_id.as_bytes());
+            v.extend_from_slice(&m.index().takedown_generation().to_le_bytes());
+        }
+        v
+    }
+
     /// The index named `name`, or the first one.
     pub fn index(&self, name: Option<&str>) -> Result<Arc<Index>, ApiError> {
         let k = match name {
@@ -117,7 +300,15 @@ impl AppState {
                 .indexes
                 .iter()
                 .position(|(k, _)| k == n)
-                .ok_or_else(|| ApiError::NotFound(format!("no index named {n:?}")))?,
+                .ok_or_else(|| {
+                    if self.groups.iter().any(|(g, _)| g == n) {
+                        ApiError::NotFound(format!(
+                            "{n:?} is a group: this endpoint answers for one index at a time (ask one of its members)"
+                        ))
+                    } else {
+                        ApiError::NotFound(format!("no index named {n:?}"))
+                    }
+                })?,
         };
         if let Verification::Failed { error } = self.verification(k) {
             return Err(ApiError::IndexUnavailable(format!(

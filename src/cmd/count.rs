@@ -2,16 +2,14 @@
 
 use super::input_text::TextInput;
 use anyhow::{bail, Result};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 /// Arguments of `verbatim count`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The index directory.
-    #[arg(long)]
-    index: PathBuf,
+    #[command(flatten)]
+    index: super::target::IndexArgs,
     #[command(flatten)]
     input: TextInput,
     /// Token ids instead of text, comma-separated.
@@ -42,7 +40,7 @@ pub fn query_ids(
 
 /// Runs `verbatim count`.
 pub fn run(a: Args) -> Result<ExitCode> {
-    let index = super::open_index(&a.index, false)?;
+    let index = a.index.open()?;
     let ids = query_ids(&index, a.ids, &a.input)?;
     let t = Instant::now();
     let answer = verbatim_core::api::CountJson::new(&index, ids);

@@ -18,14 +18,24 @@ pub struct Args {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// The privacy filter on the text: mask (default), drop (refuse a document holding
+    /// personal data), or off.
+    #[arg(long, default_value = "mask")]
+    pii: verbatim_core::pii::PiiMode,
 }
 
 /// Runs `verbatim doc`.
 pub fn run(a: Args) -> Result<ExitCode> {
     let index = super::open_index(&a.index, false)?;
     let d = index.document_by_id(&a.id, a.max_tokens)?;
+    let Some(j) = verbatim_core::api::DocumentTextJson::filtered(d.clone(), None, a.pii) else {
+        anyhow::bail!(
+            "document {:?} holds personal data and --pii drop withholds it",
+            a.id
+        );
+    };
     if a.json {
-        crate::output::print_json(&verbatim_core::api::DocumentTextJson::new(d, None))?;
+        crate::output::print_json(&j)?;
         return Ok(ExitCode::SUCCESS);
     }
     outln!("id        {}", d.record.id);
@@ -42,6 +52,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
         outln!("{k:<9} {v}");
     }
     outln!();
-    outln!("{}", d.text);
+    outln!("{}", j.text);
     Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,7 @@ mod serve;
 mod spans;
 mod stats;
 mod takedown;
+mod target;
 mod trace;
 mod verify;
 

@@ -44,6 +44,11 @@ pub struct ServerFlags {
     /// Same as `--verify off`.
     #[arg(long)]
     no_verify: bool,
+    /// The privacy filter on document text shown by traces, document views and search:
+    /// `mask` e-mail addresses, phone numbers and IP addresses (default), `drop` every
+    /// document holding one, or `off` (private deployments). Counts and spans are unaffected.
+    #[arg(long, default_value = "mask")]
+    pii: verbatim_core::pii::PiiMode,
 }
 
 /// When the server checks index checksums.
@@ -76,6 +81,7 @@ impl ServerFlags {
             cors_origins: self.cors_origin.clone(),
             cache_entries: self.cache_entries,
             max_items: self.max_items,
+            pii: self.pii,
             ..ServerConfig::default()
         };
         if let Some(w) = self.workers {
@@ -97,6 +103,11 @@ pub struct Args {
     /// JSON file of example outputs for the page: `[{"title","prompt","response"}]`.
     #[arg(long)]
     examples: Option<PathBuf>,
+    /// A group of served indexes traced as one, `NAME=INDEX[:LABEL],...` in order, e.g.
+    /// `olmo2=pre:pre-training,mid:mid-training,post:post-training` (repeatable; the
+    /// indexes must share a tokenizer). `all` (every served index) needs no flag.
+    #[arg(long)]
+    group: Vec<verbatim_server::select::GroupSpec>,
     #[command(flatten)]
     server: ServerFlags,
 }
@@ -117,7 +128,12 @@ pub struct DemoArgs {
     server: ServerFlags,
 }
 
-fn start(indexes: &[PathBuf], examples: Option<&Path>, flags: &ServerFlags) -> Result<ExitCode> {
+fn start(
+    indexes: &[PathBuf],
+    groups: &[verbatim_server::select::GroupSpec],
+    examples: Option<&Path>,
+    flags: &ServerFlags,
+) -> Result<ExitCode> {
     let mode = flags.verify_mode();
     let opened = indexes
         .iter()
@@ -132,7 +148,7 @@ fn start(indexes: &[PathBuf], examples: Option<&Path>, flags: &ServerFlags) -> R
         ),
         None => None,
     };
-    let state = Arc::new(AppState::new(flags.config(), opened, examples)?);
+    let state = Arc::new(AppState::new(flags.config(), opened, examples)?.with_groups(groups)?);
     match mode {
         VerifyMode::Start => {}
         VerifyMode::Off => state.mark_unverified(),
@@ -148,7 +164,7 @@ fn start(indexes: &[PathBuf], examples: Option<&Path>, flags: &ServerFlags) -> R
 
 /// Runs `verbatim serve`.
 pub fn run(a: Args) -> Result<ExitCode> {
-    start(&a.index, a.examples.as_deref(), &a.server)
+    start(&a.index, &a.group, a.examples.as_deref(), &a.server)
 }
 
 /// The repository's `corpora/demo` (the binary is meant to run from its checkout).
@@ -206,6 +222,7 @@ pub fn run_demo(a: DemoArgs) -> Result<ExitCode> {
     let examples = demo.join("examples.json");
     start(
         &[out],
+        &[],
         examples.exists().then_some(examples.as_path()),
         &a.server,
     )

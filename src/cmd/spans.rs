@@ -3,9 +3,8 @@
 use super::input_text::TextInput;
 use crate::output::ellipsize;
 use anyhow::Result;
-use std::path::PathBuf;
 use std::process::ExitCode;
-use verbatim_core::query::SpanOptions;
+use verbatim_core::query::TraceControls;
 
 /// Span rule flags shared by `spans` and `trace`.
 #[derive(Debug, clap::Args)]
@@ -22,38 +21,30 @@ pub struct SpanFlags {
     pub delimiters: Option<Vec<String>>,
     /// Shortest span kept, in tokens.
     #[arg(long, default_value_t = 1)]
-    pub min_len: usize,
+    pub min_len: u64,
 }
 
 impl SpanFlags {
-    /// The span options these flags ask for.
-    pub fn options(&self, index: &verbatim_core::Index) -> Result<SpanOptions> {
-        let mut o = SpanOptions::defaults_for(index);
-        o.max_count = self.max_count;
-        o.word_boundaries = !self.no_word_boundaries;
-        o.min_len = self.min_len;
-        if let Some(d) = &self.delimiters {
-            o.delimiters = d
-                .iter()
-                .map(|t| {
-                    let t = t.replace("\\n", "\n");
-                    index
-                        .tokenizer()
-                        .single_token(&t)
-                        .ok_or_else(|| anyhow::anyhow!("delimiter {t:?} is not a single token"))
-                })
-                .collect::<Result<_>>()?;
+    /// The controls these flags ask for (`\\n` in a delimiter is a newline).
+    pub fn controls(&self) -> TraceControls {
+        TraceControls {
+            delimiters: self
+                .delimiters
+                .as_ref()
+                .map(|d| d.iter().map(|t| t.replace("\\n", "\n")).collect()),
+            allow_spans_with_partial_words: Some(self.no_word_boundaries),
+            minimum_span_length: Some(self.min_len),
+            maximum_frequency: self.max_count,
+            ..TraceControls::default()
         }
-        Ok(o)
     }
 }
 
 /// Arguments of `verbatim spans`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The index directory.
-    #[arg(long)]
-    index: PathBuf,
+    #[command(flatten)]
+    index: super::target::IndexArgs,
     #[command(flatten)]
     input: TextInput,
     #[command(flatten)]
@@ -65,9 +56,9 @@ pub struct Args {
 
 /// Runs `verbatim spans`.
 pub fn run(a: Args) -> Result<ExitCode> {
-    let index = super::open_index(&a.index, false)?;
+    let index = a.index.open()?;
     let text = a.input.read()?;
-    let opts = a.flags.options(&index)?;
+    let opts = a.flags.controls().span_options(&index)?;
     let enc = index.tokenizer().encode(&text)?;
     let spans = index.spans(&text, &enc, &opts);
     if a.json {

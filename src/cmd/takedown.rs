@@ -66,7 +66,7 @@ fn change(dir: &std::path::Path, ids: &[String], add: bool) -> Result<ExitCode> 
     let mut list = Takedown::load(dir, index.index_id())?;
     let mut changed = 0;
     for id in ids {
-        let Some(no) = index.id_map().get(id) else {
+        let Some(no) = index.id_map().and_then(|m| m.get(id)) else {
             bail!("no document with id {id:?} in {}", dir.display());
         };
         if if add {

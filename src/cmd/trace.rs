@@ -4,16 +4,13 @@ use super::input_text::TextInput;
 use super::spans::SpanFlags;
 use crate::output::ellipsize;
 use anyhow::Result;
-use std::path::PathBuf;
 use std::process::ExitCode;
-use verbatim_core::query::TraceOptions;
 
 /// Arguments of `verbatim trace`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The index directory.
-    #[arg(long)]
-    index: PathBuf,
+    #[command(flatten)]
+    index: super::target::IndexArgs,
     #[command(flatten)]
     input: TextInput,
     /// The prompt the output answered (used for BM25 ranking).
@@ -21,15 +18,27 @@ pub struct Args {
     prompt: Option<String>,
     #[command(flatten)]
     flags: SpanFlags,
-    /// Spans kept per output token (OLMoTrace: 0.05).
-    #[arg(long, default_value_t = 0.05)]
-    density: f64,
-    /// Documents retrieved per span.
-    #[arg(long, default_value_t = 10)]
-    docs_per_span: usize,
-    /// Snippet context in tokens each side.
-    #[arg(long, default_value_t = 40)]
-    context: usize,
+    /// Spans kept per output token (OLMoTrace's maximum_span_density; default 0.05).
+    #[arg(long)]
+    density: Option<f64>,
+    /// Which spans the density cap keeps first: unigram-logprob-sum (rarest) or length.
+    #[arg(long, value_enum)]
+    ranking: Option<Ranking>,
+    /// Documents shown per span (OLMoTrace's maximum_documents_per_span; default 10).
+    #[arg(long)]
+    docs_per_span: Option<u64>,
+    /// Snippet context in tokens each side (default 40).
+    #[arg(long)]
+    context: Option<u64>,
+    /// Long-view context in tokens each side, the window BM25 scores (default 250).
+    #[arg(long)]
+    long_context: Option<u64>,
+    /// Print each snippet's long-view window too (JSON: `long_snippets`).
+    #[arg(long)]
+    long_view: bool,
+    /// The privacy filter on shown text: mask (default), drop the document, or off.
+    #[arg(long, default_value = "mask")]
+    pii: verbatim_core::pii::PiiMode,
     /// Include each document's full text.
     #[arg(long)]
     full_documents: bool,
@@ -40,17 +49,27 @@ pub struct Args {
 
 /// Runs `verbatim trace`.
 pub fn run(a: Args) -> Result<ExitCode> {
-    let index = super::open_index(&a.index, false)?;
+    let index = a.index.open()?;
     let text = a.input.read()?;
-    let mut opts = TraceOptions::defaults_for(&index);
-    opts.spans = a.flags.options(&index)?;
-    opts.density = a.density;
-    opts.docs_per_span = a.docs_per_span;
-    opts.snippet_context = a.context;
+    let mut controls = a.flags.controls();
+    controls.maximum_frequency = Some(
+        a.flags
+            .max_count
+            .unwrap_or(verbatim_core::query::trace::DEFAULT_MAX_SPAN_COUNT),
+    );
+    controls.maximum_span_density = a.density;
+    controls.span_ranking_method = a.ranking.map(Ranking::method);
+    controls.maximum_documents_per_span = a.docs_per_span;
+    controls.snippet_context_tokens = a.context;
+    controls.long_context_tokens = a.long_context;
+    let mut opts = controls.resolve(&index)?;
+    opts.long_view = a.long_view;
     opts.full_documents = a.full_documents;
     let trace = index.trace(&text, a.prompt.as_deref(), &opts)?;
+    let mut json = verbatim_core::api::TraceJson::new(&index, &text, &trace);
+    json.apply_pii(a.pii);
     if a.json {
-        crate::output::print_json(&verbatim_core::api::TraceJson::new(&index, &text, &trace))?;
+        crate::output::print_json(&json)?;
         return Ok(ExitCode::SUCCESS);
     }
     outln!(
@@ -69,26 +88,53 @@ pub fn run(a: Args) -> Result<ExitCode> {
             ellipsize(&s.span.text, 80)
         );
     }
-    for d in &trace.documents {
+    for d in &json.documents {
         outln!(
-            "  {:?} bm25 {:.1}  {}{}",
+            "  {:?} bm25 {:.1}  {}{}{}",
             d.relevance,
             d.bm25,
-            d.record.id,
-            d.record
-                .source
+            d.id,
+            d.source
                 .as_deref()
                 .map(|s| format!(" ({s})"))
+                .unwrap_or_default(),
+            d.stage
+                .as_deref()
+                .map(|s| format!(" [{s}]"))
                 .unwrap_or_default()
         );
-        if let Some((_, sn)) = d.snippets.first() {
+        if let Some(sn) = d.snippets.first() {
             outln!(
                 "      …{}[{}]{}…",
-                ellipsize(&sn.before, 60),
-                ellipsize(&sn.matched, 80),
-                ellipsize(&sn.after, 60)
+                ellipsize(&sn.snippet.before, 60),
+                ellipsize(&sn.snippet.matched, 80),
+                ellipsize(&sn.snippet.after, 60)
             );
         }
     }
+    if json.pii_dropped_documents > 0 {
+        outln!(
+            "  ({} document(s) left out: their text holds personal data)",
+            json.pii_dropped_documents
+        );
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--ranking` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Ranking {
+    /// Lowest sum of log unigram probabilities first.
+    UnigramLogprobSum,
+    /// Longest first.
+    Length,
+}
+
+impl Ranking {
+    fn method(self) -> verbatim_core::query::SpanRanking {
+        match self {
+            Ranking::UnigramLogprobSum => verbatim_core::query::SpanRanking::UnigramLogprobSum,
+            Ranking::Length => verbatim_core::query::SpanRanking::Length,
+        }
+    }
 }

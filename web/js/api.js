@@ -68,7 +68,15 @@ async function request(method, path, body, { signal } = {}) {
 }
 
 export function getIndexes(opts) {
-  return request('GET', 'indexes', undefined, opts).then((d) => (Array.isArray(d.indexes) ? d.indexes : []));
+  return getCatalog(opts).then((c) => c.indexes);
+}
+
+/** The served indexes and the groups of them a trace may ask for. */
+export function getCatalog(opts) {
+  return request('GET', 'indexes', undefined, opts).then((d) => ({
+    indexes: Array.isArray(d.indexes) ? d.indexes : [],
+    groups: Array.isArray(d.groups) ? d.groups : [],
+  }));
 }
 
 export function getExamples(opts) {

@@ -107,12 +107,17 @@ export function groupDocuments(documents) {
   for (const raw of documents) {
     if (!raw || raw.id === undefined || raw.id === null) continue;
     const id = String(raw.id);
+    // In a group two indexes may hold the same id: a document is its index and its id.
+    const key = typeof raw.index === 'string' ? `${raw.index}\u0000${id}` : id;
     const spanIds = Array.isArray(raw.span_ids) ? raw.span_ids : [];
     const snippets = Array.isArray(raw.snippets) ? raw.snippets : [];
-    const existing = byId.get(id);
+    const existing = byId.get(key);
     if (!existing) {
-      byId.set(id, {
+      byId.set(key, {
         id,
+        index: typeof raw.index === 'string' ? raw.index : '',
+        stage: typeof raw.stage === 'string' ? raw.stage : '',
+        pii_masked: raw.pii_masked && typeof raw.pii_masked === 'object' ? raw.pii_masked : {},
         source: raw.source ?? null,
         metadata: raw.metadata && typeof raw.metadata === 'object' ? raw.metadata : {},
         bm25: typeof raw.bm25 === 'number' ? raw.bm25 : 0,
@@ -188,6 +193,9 @@ export function normalizeTrace(data, response) {
 
   return {
     index: typeof data.index === 'string' ? data.index : '',
+    stages: Array.isArray(data.stages) ? data.stages.filter((st) => st && typeof st.stage === 'string') : [],
+    options: data.options && typeof data.options === 'object' ? data.options : null,
+    piiDropped: typeof data.pii_dropped_documents === 'number' ? data.pii_dropped_documents : 0,
     tokens: typeof data.tokens === 'number' ? data.tokens : null,
     timing: data.timing_ms && typeof data.timing_ms.total === 'number' ? data.timing_ms.total : null,
     response,
@@ -242,6 +250,9 @@ export function describeDisplaySpan(d, spansById) {
     const count = s ? s.count : 0;
     root.append(el('div', null, `Found ${fmtInt(count)} ${count === 1 ? 'time' : 'times'} in the corpus`));
     if (s) root.append(el('div', { class: 'tooltip-sub' }, `${plural(s.document_ids.length || 0, 'document')} shown · ${plural(s.token_end - s.token_start, 'token')}`));
+    if (s && Array.isArray(s.stage_counts)) {
+      root.append(el('div', { class: 'tooltip-sub' }, s.stage_counts.map((c) => `${c.stage}: ${fmtInt(c.count)}`).join(' · ')));
+    }
   } else {
     root.append(el('div', null, `${spans.length} overlapping spans:`));
     const list = el('ul', { class: 'tooltip-list' });
@@ -273,6 +284,7 @@ function urlLabel(value) {
 /** One line of metadata facts (source, id, license, host) for a card or the dialog. */
 export function metaLine(doc) {
   const parts = [];
+  if (doc.stage) parts.push(el('span', { class: 'chip chip-stage', title: `Training stage (index ${doc.index})` }, doc.stage));
   if (doc.source) parts.push(el('span', { class: 'chip chip-source', title: 'Source' }, String(doc.source)));
   if (docTitle(doc) !== doc.id) parts.push(el('code', { class: 'doc-id', title: 'Document id' }, doc.id));
   const license = doc.metadata && doc.metadata.license;
@@ -378,13 +390,14 @@ export function renderDocCard(doc, ctx) {
   const card = el('li', {
     class: `doc-card rel-${rel}${located ? ' is-located' : ''}`,
     'aria-labelledby': titleId,
-    dataset: { docId: doc.id, spanIds: doc.span_ids.join(','), relevance: rel },
+    dataset: { docId: doc.id, spanIds: doc.span_ids.join(','), relevance: rel, stage: doc.stage || '' },
   },
   el('div', { class: 'doc-card-head' },
     el('span', { class: `badge rel-${rel}` }, relevanceLabel(rel)),
     el('span', { class: 'doc-span-count' }, plural(doc.span_ids.length, 'span'))),
   title,
   el('div', { class: 'doc-meta' }, metaLine(doc)),
+  piiNote(doc),
   list,
   more,
   extraMetadata(doc),
@@ -397,6 +410,16 @@ export function renderDocCard(doc, ctx) {
     }, located ? 'Hide spans' : 'Locate spans'),
     el('button', { type: 'button', class: 'btn btn-small view-btn', onclick: () => ctx.onView(doc) }, 'View document')));
   return card;
+}
+
+const PII_WORDS = { email: ['e-mail address', 'e-mail addresses'], phone: ['phone number', 'phone numbers'], ip: ['IP address', 'IP addresses'] };
+
+/** "2 e-mail addresses masked" when the privacy filter masked items in the shown text. */
+function piiNote(doc) {
+  const parts = Object.entries(doc.pii_masked || {})
+    .filter(([k, n]) => PII_WORDS[k] && n > 0)
+    .map(([k, n]) => `${n} ${PII_WORDS[k][n === 1 ? 0 : 1]}`);
+  return parts.length ? el('p', { class: 'pii-note' }, `Personal data masked: ${parts.join(', ')}`) : null;
 }
 
 function cssSafe(id) {

@@ -1,6 +1,7 @@
 // Page state kept in the URL hash, and the colour theme kept in localStorage.
 //
-// Hash format:  #t=<base64url(utf-8 JSON {"response", "prompt"?, "index"?})>&s=<span id>&v=<view>
+// Hash format:  #t=<base64url(utf-8 JSON {"response", "prompt"?, "index"?, "options"?})>&s=<span id>&v=<view>
+//   (options: the advanced trace controls that were set, sent as they are)
 //   t  the traced text (restored and re-traced on load)
 //   s  the id of the selected span (its documents are shown)
 //   v  the visible view when it is not "trace" ("search" or "indexes")
@@ -42,6 +43,7 @@ export function parseHash(hash) {
           response: obj.response,
           prompt: typeof obj.prompt === 'string' ? obj.prompt : '',
           index: typeof obj.index === 'string' ? obj.index : '',
+          options: obj.options && typeof obj.options === 'object' && !Array.isArray(obj.options) ? obj.options : {},
         };
       }
     } catch {
@@ -62,6 +64,7 @@ export function buildHash({ trace, span, view }) {
     const obj = { response: trace.response };
     if (trace.prompt) obj.prompt = trace.prompt;
     if (trace.index) obj.index = trace.index;
+    if (trace.options && Object.keys(trace.options).length) obj.options = trace.options;
     parts.push(`t=${base64urlEncode(JSON.stringify(obj))}`);
     if (span !== null && span !== undefined) parts.push(`s=${span}`);
   }

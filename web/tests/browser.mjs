@@ -58,7 +58,8 @@ export async function launch({ viewport = { width: 1280, height: 900 }, colorSch
 
 /**
  * The text to trace and the spans expected in it.
- * VERBATIM_E2E_FIXTURE names a JSON file {"response", "prompt"?, "index"?, "expect_span_texts": [...]}
+ * VERBATIM_E2E_FIXTURE names a JSON file {"response", "prompt"?, "index"?, "expect_span_texts": [...],
+ * "group"?, "group_response"?} (a served group and a text with spans in several of its stages)
  * written by the test harness. Without it, the first example served by
  * /api/v1/examples is used and only "at least one span" is expected.
  */
@@ -72,6 +73,9 @@ export async function loadFixture(base) {
       prompt: typeof fx.prompt === 'string' ? fx.prompt : '',
       index: typeof fx.index === 'string' ? fx.index : '',
       expectSpanTexts: Array.isArray(fx.expect_span_texts) ? fx.expect_span_texts.map(String) : [],
+      // A group of served indexes and a text with spans in several of its stages (issue 14).
+      group: typeof fx.group === 'string' ? fx.group : '',
+      groupResponse: typeof fx.group_response === 'string' ? fx.group_response : '',
       source: file,
     };
   }

@@ -391,6 +391,91 @@ describe('against the running server', () => {
     await closePage(page);
   });
 
+  test('a group trace labels documents with their stage and filters them by stage (issue 14)', { skip: !FIXTURE.group && 'the fixture names no group' }, async () => {
+    const page = await openPage();
+    const catalog = await page.evaluate(async () => (await (await fetch('api/v1/indexes')).json()));
+    const group = catalog.groups.find((g) => g.name === FIXTURE.group);
+    assert.ok(group, `group ${FIXTURE.group} is served`);
+    const labels = group.stages.map((st) => st.stage);
+    await page.waitForFunction((g) => [...document.getElementById('trace-index').options].some((o) => o.value === g), FIXTURE.group);
+    await fillAndTrace(page, { response: FIXTURE.groupResponse, index: FIXTURE.group });
+    await waitTraceDone(page);
+    assert.equal(await page.textContent('#trace-error'), '');
+    // One chip per stage and "All", each with its number of documents.
+    await page.waitForSelector('#stage-filter:not([hidden])');
+    const chips = await page.$$eval('#stage-filter .stage-chip', (els) => els.map((e) => ({
+      stage: e.dataset.stage, pressed: e.getAttribute('aria-pressed'), n: Number(e.querySelector('.count-badge').textContent.replace(/,/g, '')),
+    })));
+    assert.deepEqual(chips.map((c) => c.stage), ['', ...labels]);
+    const all = (await docCards(page)).length;
+    assert.equal(chips[0].n, all);
+    assert.equal(chips.slice(1).reduce((a, c) => a + c.n, 0), all, 'per-stage counts add up');
+    for (const c of chips.slice(1)) assert.ok(c.n > 0, `documents of ${c.stage} are cited`);
+    // Every card names its stage, and the stage matches the index the server says holds it.
+    const answer = await page.evaluate(async (body) => (await (await fetch('api/v1/trace', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+    })).json()), { response: FIXTURE.groupResponse, index: FIXTURE.group });
+    const stageOf = new Map(answer.documents.map((d) => [d.id, d.stage]));
+    const cardStages = await page.$$eval('#doc-list .doc-card', (els) => els.map((e) => [e.dataset.docId, e.dataset.stage, e.querySelector('.chip-stage')?.textContent]));
+    for (const [id, stage, chip] of cardStages) {
+      assert.equal(stage, stageOf.get(id), `stage of ${id}`);
+      assert.equal(chip, stage, 'the card shows its stage');
+    }
+    // Filtering by one stage shows only its documents; clicking it again shows all.
+    const second = labels[1];
+    await page.click(`#stage-filter .stage-chip[data-stage="${second}"]`);
+    const filtered = await page.$$eval('#doc-list .doc-card', (els) => els.map((e) => e.dataset.stage));
+    assert.equal(filtered.length, chips[2].n);
+    assert.ok(filtered.every((st) => st === second), `only ${second} documents`);
+    assert.equal(await page.getAttribute(`#stage-filter .stage-chip[data-stage="${second}"]`, 'aria-pressed'), 'true');
+    await page.click(`#stage-filter .stage-chip[data-stage="${second}"]`);
+    assert.equal((await docCards(page)).length, all);
+    // A document of a stage opens from its own index.
+    await page.click(`#stage-filter .stage-chip[data-stage="${labels[0]}"]`);
+    await page.locator('#doc-list .view-btn').first().click();
+    await page.waitForSelector('#doc-dialog[open] #doc-dialog-body[aria-busy="false"]');
+    assert.equal(await page.textContent('#doc-dialog-error'), '');
+    assert.ok((await page.locator('#doc-dialog-body mark.doc-mark').count()) > 0, 'the matches are marked');
+    await closePage(page);
+  });
+
+  test('advanced controls are sent, echoed and kept in the URL (issue 14)', async () => {
+    const page = await openPage();
+    await page.click('#advanced > summary');
+    await page.fill('#opt-maximum_span_density', '0.5');
+    await page.selectOption('#opt-span_ranking_method', 'length');
+    await page.fill('#opt-maximum_documents_per_span', '2');
+    let sent = null;
+    page.on('request', (r) => { if (r.url().endsWith('/api/v1/trace')) sent = JSON.parse(r.postData()); });
+    const answer = page.waitForResponse((r) => r.url().endsWith('/api/v1/trace'));
+    await fillAndTrace(page, FIXTURE);
+    const echoed = (await (await answer).json()).options;
+    await waitTraceDone(page);
+    assert.equal(sent.maximum_span_density, 0.5);
+    assert.equal(sent.span_ranking_method, 'length');
+    assert.equal(sent.maximum_documents_per_span, 2);
+    assert.equal(echoed.maximum_span_density, 0.5);
+    assert.equal(echoed.span_ranking_method, 'length');
+    assert.equal(echoed.maximum_documents_per_span, 2);
+    assert.equal(echoed.maximum_frequency, 1000000, 'defaults are echoed too');
+    // A bad value is refused by the server with the field and its range, shown in plain words.
+    await page.fill('#opt-maximum_documents_per_span', '500');
+    await fillAndTrace(page, FIXTURE);
+    await page.waitForFunction(() => document.getElementById('trace-error').textContent.length > 0);
+    assert.match(await page.textContent('#trace-error'), /maximum_documents_per_span.*1 to 100/);
+    // The URL keeps the controls: a reload restores and re-runs the same trace.
+    await page.fill('#opt-maximum_documents_per_span', '2');
+    await fillAndTrace(page, FIXTURE);
+    await waitTraceDone(page);
+    const url = page.url();
+    const again = await openPage(url.slice(url.indexOf('#')));
+    await waitTraceDone(again);
+    assert.equal(await again.inputValue('#opt-span_ranking_method'), 'length');
+    assert.equal(await again.inputValue('#opt-maximum_documents_per_span'), '2');
+    await closePage(again);
+    await closePage(page);
+  });
+
   test('theme toggle switches and persists; narrow screens stack the panel', async () => {
     const page = await openPage();
     const before = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);

@@ -2,6 +2,9 @@
 //
 //   trace-light-wide.png  trace-dark-wide.png  trace-light-narrow.png  trace-dark-narrow.png
 //   document-light-wide.png   (the "View document" dialog)
+//   stages-light-wide.png stages-filtered-light-wide.png advanced-light-wide.png (issue 14:
+//   a trace against a group of training stages, and the advanced controls; when the
+//   fixture names a group)
 //
 //   VERBATIM_URL=http://127.0.0.1:8080 VERBATIM_E2E_FIXTURE=fixture.json node screenshots.mjs OUT_DIR [--all]
 //
@@ -107,6 +110,30 @@ for (const theme of ['light', 'dark']) {
         await page.waitForSelector('#search-btn:not([disabled])');
         await page.waitForFunction(() => document.getElementById('search-summary').textContent || document.getElementById('search-error').textContent);
         await shot('search');
+      }
+      // Issue 14: a trace against a group of training stages (documents labelled by stage,
+      // filtered to one stage), and the advanced controls.
+      if (fixture.group && theme === 'light' && size === 'wide') {
+        await page.locator('#tab-trace').click();
+        await page.selectOption('#trace-index', fixture.group);
+        await page.fill('#prompt', '');
+        await page.fill('#response', fixture.groupResponse);
+        await page.click('#trace-btn');
+        await page.waitForSelector('#stage-filter:not([hidden])');
+        await page.waitForFunction(() => !document.getElementById('trace-btn').disabled);
+        await page.evaluate(() => window.scrollTo(0, 0));
+        await page.mouse.move(viewport.width - 2, viewport.height - 2);
+        await shot('stages');
+        await page.locator('#stage-filter .stage-chip').nth(2).click();
+        await page.mouse.move(viewport.width - 2, viewport.height - 2);
+        await shot('stages-filtered');
+        await page.locator('#advanced > summary').click();
+        await page.fill('#opt-maximum_span_density', '0.2');
+        await page.selectOption('#opt-span_ranking_method', 'length');
+        await page.fill('#opt-maximum_documents_per_span', '3');
+        await page.evaluate(() => window.scrollTo(0, 0));
+        await page.mouse.move(viewport.width - 2, viewport.height - 2);
+        await shot('advanced', { clip: await page.locator('#trace-form').boundingBox() });
       }
       if (errors.length) throw new Error(`the page threw: ${errors.join('; ')}`);
     } finally {

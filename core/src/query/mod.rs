@@ -2,6 +2,7 @@
 //! spans, document retrieval and the OLMoTrace-style trace.
 
 mod bm25;
+pub mod controls;
 pub(crate) mod count;
 mod documents;
 mod ngram;
@@ -9,6 +10,7 @@ pub mod sample;
 pub mod spans;
 pub mod trace;
 
+pub use controls::{ControlError, ControlsJson, SpanRanking, TraceControls};
 pub use count::Occurrences;
 pub use documents::{DocumentView, Snippet};
 pub use ngram::{InfGramProb, NextTokenDistribution};

@@ -4,6 +4,7 @@
 use crate::error::Result;
 use crate::index::{DocLocation, Index};
 use crate::query::bm25;
+use crate::query::controls::{SpanRanking, DEFAULT_LONG_CONTEXT, DEFAULT_SNIPPET_CONTEXT};
 use crate::query::documents::Snippet;
 use crate::query::spans::{Span, SpanOptions};
 use crate::shard::DocRecord;
@@ -45,14 +46,19 @@ pub const DEFAULT_MAX_SPAN_COUNT: u64 = 1_000_000;
 pub struct TraceOptions {
     /// Span rules.
     pub spans: SpanOptions,
-    /// Keep `ceil(density x output tokens)` spans with the lowest unigram probability.
+    /// Keep `ceil(density x output tokens)` spans, the first in `ranking` order.
     pub density: f64,
+    /// Which spans the density cap keeps first.
+    pub ranking: SpanRanking,
     /// Documents retrieved per span.
     pub docs_per_span: usize,
     /// Snippet context, tokens each side of the match.
     pub snippet_context: usize,
-    /// Context window scored by BM25, tokens each side of the match.
-    pub bm25_context: usize,
+    /// Long-view context, tokens each side of the match: the window BM25 scores, and the one
+    /// returned with each snippet when `long_view` is set.
+    pub long_context: usize,
+    /// Return each snippet's long-view window too.
+    pub long_view: bool,
     /// Include each document's full text.
     pub full_documents: bool,
 }
@@ -67,9 +73,11 @@ impl TraceOptions {
                 ..SpanOptions::defaults_for(index)
             },
             density: 0.05,
+            ranking: SpanRanking::UnigramLogprobSum,
             docs_per_span: 10,
-            snippet_context: 40,
-            bm25_context: 250,
+            snippet_context: DEFAULT_SNIPPET_CONTEXT,
+            long_context: DEFAULT_LONG_CONTEXT,
+            long_view: false,
             full_documents: false,
         }
     }
@@ -97,6 +105,8 @@ pub struct TracedDocument {
     pub record: DocRecord,
     /// One snippet per span it was retrieved for: `(span index, snippet)`.
     pub snippets: Vec<(usize, Snippet)>,
+    /// The long-view window of each snippet (same order), when asked for.
+    pub long_snippets: Option<Vec<Snippet>>,
     /// BM25 score against prompt + output.
     pub bm25: f64,
     /// `clamp(bm25 / (0.18 x output characters), 0, 1)`.
@@ -150,6 +160,8 @@ pub struct Trace {
     pub display_spans: Vec<DisplaySpan>,
     /// Stage timings.
     pub timing: TraceTiming,
+    /// The options it ran with (echoed in answers).
+    pub options: TraceOptions,
 }
 
 fn ms(t: Instant) -> f64 {
@@ -198,20 +210,7 @@ impl Index {
         let t = Instant::now();
         let all = self.spans(response, &enc, &opts.spans);
         let candidate_spans = all.len();
-        let k = (opts.density * enc.ids.len() as f64).ceil() as usize;
-        let mut scored: Vec<(f64, Span)> = all
-            .into_iter()
-            .map(|s| {
-                (
-                    self.unigram_logprob_sum(&enc.ids[s.token_start..s.token_end]),
-                    s,
-                )
-            })
-            .collect();
-        // Stable sort: ties keep their position order, as OLMoTrace's Python sort does.
-        scored.sort_by(|a, b| a.0.total_cmp(&b.0));
-        scored.truncate(k);
-        scored.sort_by_key(|(_, s)| s.token_start);
+        let scored = self.keep_ranked(all, &enc.ids, opts.density, opts.ranking);
         timing.spans = ms(t);
 
         let t = Instant::now();
@@ -232,6 +231,7 @@ impl Index {
                 let loc = g[0].loc;
                 let record = self.doc_record(loc)?;
                 let mut snippets = Vec::with_capacity(g.len());
+                let mut longs = Vec::with_capacity(g.len());
                 let mut window = String::new();
                 for p in g {
                     let len = scored[p.span].1.token_end - scored[p.span].1.token_start;
@@ -239,11 +239,12 @@ impl Index {
                         p.span,
                         self.snippet(p.shard, p.pos, len, opts.snippet_context),
                     ));
-                    let w = self.snippet(p.shard, p.pos, len, opts.bm25_context);
+                    let w = self.snippet(p.shard, p.pos, len, opts.long_context);
                     window.push_str(&w.before);
                     window.push_str(&w.matched);
                     window.push_str(&w.after);
                     window.push('\n');
+                    longs.push(w);
                 }
                 let full_text = opts.full_documents.then(|| self.doc_text(loc));
                 Ok((
@@ -251,6 +252,7 @@ impl Index {
                         location: loc,
                         record,
                         snippets,
+                        long_snippets: opts.long_view.then_some(longs),
                         bm25: 0.0,
                         relevance_score: 0.0,
                         relevance: Relevance::Low,
@@ -314,7 +316,42 @@ impl Index {
             documents,
             display_spans,
             timing,
+            options: opts.clone(),
         })
+    }
+}
+
+impl Index {
+    /// The spans the density cap keeps, by position, each with its unigram log-probability
+    /// sum: `ceil(density x tokens)` of them, the first in `ranking` order (OLMoTrace's rule:
+    /// log-probability sum ascending, or length descending; a stable sort, so ties keep text
+    /// order, as OLMoTrace's Python sort does).
+    pub fn keep_ranked(
+        &self,
+        spans: Vec<Span>,
+        ids: &[u32],
+        density: f64,
+        ranking: SpanRanking,
+    ) -> Vec<(f64, Span)> {
+        let k = (density * ids.len() as f64).ceil() as usize;
+        let mut scored: Vec<(f64, Span)> = spans
+            .into_iter()
+            .map(|s| {
+                (
+                    self.unigram_logprob_sum(&ids[s.token_start..s.token_end]),
+                    s,
+                )
+            })
+            .collect();
+        match ranking {
+            SpanRanking::UnigramLogprobSum => scored.sort_by(|a, b| a.0.total_cmp(&b.0)),
+            SpanRanking::Length => scored.sort_by(|a, b| {
+                (b.1.token_end - b.1.token_start).cmp(&(a.1.token_end - a.1.token_start))
+            }),
+        }
+        scored.truncate(k);
+        scored.sort_by_key(|(_, s)| s.token_start);
+        scored
     }
 }
 

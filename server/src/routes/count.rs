@@ -22,10 +22,11 @@ pub struct CountRequest {
     #[serde(default, deserialize_with = "crate::fields::present")]
     #[schema(value_type = Vec<u32>, nullable = false, min_items = 1)]
     token_ids: Option<Vec<TokenId>>,
-    /// The index to count in (default: the first served).
+    /// The index to count in: an index name, a group name, `"all"`, or a list of index
+    /// names counted as one group (default: the first served index).
     #[serde(default, deserialize_with = "crate::fields::present")]
     #[schema(nullable = false)]
-    index: Option<String>,
+    index: Option<crate::select::IndexSelector>,
 }
 
 /// Counts occurrences. Tokenizing and counting both run behind the admission gate.
@@ -33,7 +34,7 @@ pub async fn count(
     State(st): State<Arc<AppState>>,
     ApiJson(req): ApiJson<CountRequest>,
 ) -> Result<Json<CountJson>, ApiError> {
-    let index = st.index(req.index.as_deref())?;
+    let index = st.target(req.index.as_ref())?;
     let query = match (req.text, req.token_ids) {
         (Some(_), Some(_)) => {
             return Err(ApiError::BadRequest(

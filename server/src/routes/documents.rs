@@ -39,11 +39,16 @@ pub async fn document(
         .max_tokens
         .map_or(MAX_DOC_TOKENS, |m| m.0.usize())
         .clamp(1, MAX_DOC_TOKENS);
+    let pii = st.config.pii;
     let v = st
         .gate
         .run(move || {
             let d = index.document_by_id(&id, Some(max))?;
-            Ok(DocumentTextJson::new(d, q.highlight.as_deref()))
+            DocumentTextJson::filtered(d, q.highlight.as_deref(), pii).ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "document {id:?} is withheld: its text holds personal data (the server runs with --pii drop)"
+                ))
+            })
         })
         .await?;
     Ok(Json(v))

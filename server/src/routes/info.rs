@@ -23,7 +23,21 @@ pub async fn indexes(State(st): State<Arc<AppState>>) -> Result<Json<serde_json:
                 .collect::<Vec<_>>())
         })
         .await?;
-    Ok(Json(serde_json::json!({ "indexes": list })))
+    let groups: Vec<serde_json::Value> = st
+        .groups
+        .iter()
+        .map(|(name, g)| {
+            serde_json::json!({
+                "name": name,
+                "documents": g.manifest().documents,
+                "tokens": g.manifest().tokens,
+                "stages": verbatim_core::api::stages(g),
+            })
+        })
+        .collect();
+    Ok(Json(
+        serde_json::json!({ "indexes": list, "groups": groups, "pii": st.config.pii }),
+    ))
 }
 
 /// `GET /api/v1/examples`.

@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use std::sync::Arc;
+use verbatim_core::pii::PiiMode;
 
 /// Body of a search request.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -48,6 +49,7 @@ pub async fn search(
     }
     let index = st.index(req.index.as_deref())?;
     st.refresh_takedowns();
+    let pii = st.config.pii;
     let v = st
         .gate
         .run(move || {
@@ -67,10 +69,22 @@ pub async fn search(
                     continue;
                 };
                 let rec = index.doc_record(loc)?;
-                let snippet = index.keyword_snippet(loc, &req.query, 30);
+                let mut snippet = index.keyword_snippet(loc, &req.query, 30);
+                let mut masked = std::collections::BTreeMap::new();
+                if pii != PiiMode::Off {
+                    let (text, found) = verbatim_core::pii::mask(&snippet);
+                    if !found.is_empty() && pii == PiiMode::Drop {
+                        continue;
+                    }
+                    for f in found {
+                        *masked.entry(f.kind).or_insert(0usize) += 1;
+                    }
+                    snippet = text;
+                }
                 out.push(serde_json::json!({
                     "id": rec.id, "doc_no": h.doc_no, "source": rec.source,
                     "metadata": rec.metadata, "score": h.score, "snippet": snippet,
+                    "pii_masked": masked,
                 }));
             }
             Ok(serde_json::json!({ "hits": out }))

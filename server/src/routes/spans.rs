@@ -9,8 +9,8 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use verbatim_core::api::SpansJson;
-use verbatim_core::query::SpanOptions;
-use verbatim_core::Index;
+use crate::select::IndexSelector;
+use verbatim_core::query::TraceControls;
 
 /// Body of a span request.
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
@@ -19,26 +19,33 @@ pub struct SpansRequest {
     /// The text.
     #[schema(min_length = 1)]
     text: String,
-    /// The index to search (default: the first served).
+    /// The index to search: an index name, a group name, `"all"`, or a list of index names
+    /// searched as one group (default: the first served index).
     #[serde(default, deserialize_with = "crate::fields::present")]
     #[schema(nullable = false)]
-    index: Option<String>,
-    /// Drop spans occurring more than this many times.
-    #[serde(default, deserialize_with = "crate::fields::present")]
-    #[schema(value_type = u64, nullable = false, maximum = 9_007_199_254_740_991_u64)]
+    index: Option<IndexSelector>,
+    /// Drop spans occurring more than this many times (default: no limit; also accepted
+    /// as `maximum_frequency`).
+    #[serde(default, alias = "maximum_frequency", deserialize_with = "crate::fields::present")]
+    #[schema(value_type = u64, nullable = false, minimum = 1, maximum = 9_007_199_254_740_991_u64)]
     max_count: Option<UInt>,
     /// Spans start and end at word boundaries (default true).
     #[serde(default, deserialize_with = "crate::fields::present")]
     #[schema(nullable = false)]
     word_boundaries: Option<bool>,
+    /// Let spans start or end inside a word (the opposite of `word_boundaries`, OLMoTrace's
+    /// name; giving both with conflicting values is a 400).
+    #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(nullable = false)]
+    allow_spans_with_partial_words: Option<bool>,
     /// Texts a span may end with but not contain; each a single token of the index's
     /// tokenizer (422 otherwise).
     #[serde(default, deserialize_with = "crate::fields::present")]
     #[schema(nullable = false, max_items = 32)]
     delimiters: Option<Vec<String>>,
-    /// Shortest span kept, in tokens.
-    #[serde(default, deserialize_with = "crate::fields::present")]
-    #[schema(value_type = u64, nullable = false, maximum = 9_007_199_254_740_991_u64)]
+    /// Shortest span kept, in tokens (default 1; also accepted as `minimum_span_length`).
+    #[serde(default, alias = "minimum_span_length", deserialize_with = "crate::fields::present")]
+    #[schema(value_type = u64, nullable = false, minimum = 1, maximum = 10_000)]
     min_len: Option<UInt>,
 }
 
@@ -49,14 +56,14 @@ pub async fn spans(
     ApiJson(req): ApiJson<SpansRequest>,
 ) -> Result<Response, ApiError> {
     st.check_text("text", &req.text)?;
-    if req.delimiters.as_ref().is_some_and(|d| d.len() > 32) {
-        return Err(ApiError::BadRequest("at most 32 delimiters".into()));
-    }
-    let index = st.index(req.index.as_deref())?;
-    // Spans show no documents, so takedowns do not change them: build id and request suffice.
+    let controls = controls(&req)?;
+    controls.check()?;
+    let index = st.target(req.index.as_ref())?;
+    // Spans show no documents, so takedowns do not change them: build ids and request
+    // suffice.
     let key = crate::response_cache::ResponseCache::key(&[
         b"spans",
-        index.manifest().build_id.as_bytes(),
+        &AppState::cache_identity(&index),
         &serde_json::to_vec(&req).unwrap_or_default(),
     ]);
     if let Some(body) = st.cache.get(key) {
@@ -65,7 +72,7 @@ pub async fn spans(
     let body = st
         .gate
         .run(move || {
-            let opts = options(&index, &req)?;
+            let opts = controls.span_options(&index)?;
             let enc = index.tokenizer().encode(&req.text)?;
             let spans = index.spans(&req.text, &enc, &opts);
             let json = SpansJson::new(&index, &req.text, enc.ids.len(), &spans);
@@ -77,25 +84,22 @@ pub async fn spans(
     Ok(super::json_bytes(body))
 }
 
-/// The span options a request asks for.
-fn options(index: &Index, req: &SpansRequest) -> Result<SpanOptions, ApiError> {
-    let mut opts = SpanOptions::defaults_for(index);
-    opts.max_count = req.max_count.map(|m| m.0);
-    if let Some(w) = req.word_boundaries {
-        opts.word_boundaries = w;
-    }
-    if let Some(m) = req.min_len {
-        opts.min_len = m.usize().max(1);
-    }
-    if let Some(ds) = &req.delimiters {
-        opts.delimiters = ds
-            .iter()
-            .map(|d| {
-                index.tokenizer().single_token(d).ok_or_else(|| {
-                    ApiError::Unprocessable(format!("delimiter {d:?} is not a single token"))
-                })
-            })
-            .collect::<Result<_, _>>()?;
-    }
-    Ok(opts)
+/// The span controls a request asks for (no frequency limit unless given).
+fn controls(req: &SpansRequest) -> Result<TraceControls, ApiError> {
+    let partial = match (req.allow_spans_with_partial_words, req.word_boundaries) {
+        (Some(p), Some(w)) if p == w => {
+            return Err(ApiError::BadRequest(format!(
+                "allow_spans_with_partial_words is {p} but word_boundaries is {w}; give one of them (accepted: opposite values, or only one)"
+            )))
+        }
+        (Some(p), _) => Some(p),
+        (None, w) => w.map(|w| !w),
+    };
+    Ok(TraceControls {
+        delimiters: req.delimiters.clone(),
+        allow_spans_with_partial_words: partial,
+        minimum_span_length: req.min_len.map(|m| m.0),
+        maximum_frequency: req.max_count.map(|m| m.0),
+        ..TraceControls::default()
+    })
 }

@@ -1,17 +1,33 @@
-//! `POST /api/v1/trace`: the OLMoTrace pipeline.
+//! `POST /api/v1/trace`: the OLMoTrace pipeline, with OLMoTrace's controls
+//! (`verbatim_core::query::controls`), over one index or a group of indexes.
 
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::fields::UInt;
+use crate::select::IndexSelector;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use verbatim_core::api::TraceJson;
-use verbatim_core::query::TraceOptions;
+use verbatim_core::query::{SpanRanking, TraceControls};
 
-/// Body of a trace request.
+/// The ranking methods, for the OpenAPI document.
+#[derive(utoipa::ToSchema)]
+#[schema(as = SpanRankingMethod)]
+#[allow(dead_code)]
+#[serde(rename_all = "snake_case")]
+#[derive(Serialize)]
+pub(crate) enum RankingSchema {
+    /// Lowest sum of log unigram probabilities first (the rarest spans; the default).
+    UnigramLogprobSum,
+    /// Longest spans first.
+    Length,
+}
+
+/// Body of a trace request. Field names and defaults are OLMoTrace's; the older names
+/// (`max_count`, `density`, `docs_per_span`, `min_len`) are accepted as aliases.
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TraceRequest {
@@ -22,30 +38,88 @@ pub struct TraceRequest {
     #[serde(default, deserialize_with = "crate::fields::present")]
     #[schema(nullable = false)]
     prompt: Option<String>,
-    /// The index to trace against (default: the first served).
+    /// The index to trace against: an index name, a group name, `"all"`, or a list of index
+    /// names traced as one group (default: the first served index).
     #[serde(default, deserialize_with = "crate::fields::present")]
     #[schema(nullable = false)]
-    index: Option<String>,
-    /// Drop spans occurring more than this many times.
+    index: Option<IndexSelector>,
+    /// Texts a span may end with but not contain, each one token of the index's tokenizer
+    /// (default "." and newline; 422 for a text that is not one token).
     #[serde(default, deserialize_with = "crate::fields::present")]
-    #[schema(value_type = u64, nullable = false, maximum = 9_007_199_254_740_991_u64)]
-    max_count: Option<UInt>,
-    /// Spans start and end at word boundaries (default true).
+    #[schema(nullable = false, max_items = 32)]
+    delimiters: Option<Vec<String>>,
+    /// Let spans start or end inside a word (default false).
+    #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(nullable = false)]
+    allow_spans_with_partial_words: Option<bool>,
+    /// Older name: spans start and end at word boundaries (the opposite of
+    /// `allow_spans_with_partial_words`; giving both with conflicting values is a 400).
     #[serde(default, deserialize_with = "crate::fields::present")]
     #[schema(nullable = false)]
     word_boundaries: Option<bool>,
+    /// Shortest span kept, in tokens (default 1).
+    #[serde(default, alias = "min_len", deserialize_with = "crate::fields::present")]
+    #[schema(value_type = u64, nullable = false, minimum = 1, maximum = 10_000)]
+    minimum_span_length: Option<UInt>,
+    /// Spans occurring more often than this are not traced (default 1,000,000).
+    #[serde(default, alias = "max_count", deserialize_with = "crate::fields::present")]
+    #[schema(value_type = u64, nullable = false, minimum = 1, maximum = 9_007_199_254_740_991_u64)]
+    maximum_frequency: Option<UInt>,
     /// Spans kept per output token (default 0.05).
-    #[serde(default, deserialize_with = "crate::fields::present")]
+    #[serde(default, alias = "density", deserialize_with = "crate::fields::present")]
     #[schema(nullable = false, exclusive_minimum = 0, maximum = 1)]
-    density: Option<f64>,
-    /// Documents retrieved per span (default 10).
+    maximum_span_density: Option<f64>,
+    /// Which spans the density cap keeps first (default `unigram_logprob_sum`).
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(value_type = RankingSchema, nullable = false)]
+    span_ranking_method: Option<SpanRanking>,
+    /// Documents shown per span, sampled reproducibly (default 10).
+    #[serde(default, alias = "docs_per_span", deserialize_with = "crate::fields::present")]
     #[schema(value_type = u64, nullable = false, minimum = 1, maximum = 100)]
-    docs_per_span: Option<UInt>,
+    maximum_documents_per_span: Option<UInt>,
+    /// Tokens of context each side of a match in a snippet (default 40).
+    #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(value_type = u64, nullable = false, minimum = 0, maximum = 1000)]
+    snippet_context_tokens: Option<UInt>,
+    /// Tokens of context each side of a match in the long view, the window BM25 scores
+    /// (default 250).
+    #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(value_type = u64, nullable = false, minimum = 0, maximum = 5000)]
+    long_context_tokens: Option<UInt>,
+    /// Return each snippet's long-view window too (`long_snippets`).
+    #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(nullable = false)]
+    long_view: Option<bool>,
     /// Include each document's full text.
     #[serde(default, deserialize_with = "crate::fields::present")]
     #[schema(nullable = false)]
     full_documents: Option<bool>,
+}
+
+impl TraceRequest {
+    /// The controls asked for (checked for ranges by the caller).
+    fn controls(&self) -> Result<TraceControls, ApiError> {
+        let partial = match (self.allow_spans_with_partial_words, self.word_boundaries) {
+            (Some(p), Some(w)) if p == w => {
+                return Err(ApiError::BadRequest(format!(
+                    "allow_spans_with_partial_words is {p} but word_boundaries is {w}; give one of them (accepted: opposite values, or only one)"
+                )))
+            }
+            (Some(p), _) => Some(p),
+            (None, w) => w.map(|w| !w),
+        };
+        Ok(TraceControls {
+            delimiters: self.delimiters.clone(),
+            allow_spans_with_partial_words: partial,
+            minimum_span_length: self.minimum_span_length.map(|m| m.0),
+            maximum_frequency: self.maximum_frequency.map(|m| m.0),
+            maximum_span_density: self.maximum_span_density,
+            span_ranking_method: self.span_ranking_method,
+            maximum_documents_per_span: self.maximum_documents_per_span.map(|m| m.0),
+            snippet_context_tokens: self.snippet_context_tokens.map(|m| m.0),
+            long_context_tokens: self.long_context_tokens.map(|m| m.0),
+        })
+    }
 }
 
 /// Traces a model output.
@@ -63,44 +137,29 @@ pub async fn trace(
             )));
         }
     }
-    if let Some(d) = req.density {
-        if !(d > 0.0 && d <= 1.0) {
-            return Err(ApiError::BadRequest("density must be in (0, 1]".into()));
-        }
-    }
-    if req.docs_per_span.is_some_and(|k| k.0 == 0 || k.0 > 100) {
-        return Err(ApiError::BadRequest(
-            "docs_per_span must be between 1 and 100".into(),
-        ));
-    }
-    let index = st.index(req.index.as_deref())?;
+    let controls = req.controls()?;
+    controls.check()?;
+    let index = st.target(req.index.as_ref())?;
     st.refresh_takedowns();
     let key = crate::response_cache::ResponseCache::key(&[
         b"trace",
-        index.manifest().build_id.as_bytes(),
-        &index.takedown_generation().to_le_bytes(),
+        &AppState::cache_identity(&index),
+        st.config.pii.name().as_bytes(),
         &serde_json::to_vec(&req).unwrap_or_default(),
     ]);
     if let Some(body) = st.cache.get(key) {
         return Ok(super::json_bytes(body));
     }
+    let pii = st.config.pii;
     let body = st
         .gate
         .run(move || {
-            let mut opts = TraceOptions::defaults_for(&index);
-            opts.spans.max_count = req.max_count.map(|m| m.0);
-            if let Some(w) = req.word_boundaries {
-                opts.spans.word_boundaries = w;
-            }
-            if let Some(d) = req.density {
-                opts.density = d;
-            }
-            if let Some(k) = req.docs_per_span {
-                opts.docs_per_span = k.usize();
-            }
+            let mut opts = controls.resolve(&index)?;
+            opts.long_view = req.long_view.unwrap_or(false);
             opts.full_documents = req.full_documents.unwrap_or(false);
             let t = index.trace(&req.response, req.prompt.as_deref(), &opts)?;
-            let json = TraceJson::new(&index, &req.response, &t);
+            let mut json = TraceJson::new(&index, &req.response, &t);
+            json.apply_pii(pii);
             serde_json::to_vec(&json).map_err(|e| ApiError::Internal(e.to_string()))
         })
         .await?;
