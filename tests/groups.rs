@@ -158,17 +158,33 @@ fn a_group_refuses_mixed_tokenizers_and_repeated_members() {
     let t2 = support::word_tokenizer(dir.path(), 200);
     let docs = vec![("d0".to_string(), "w1 w2 w3".to_string())];
     let f = support::write_jsonl(dir.path(), "d.jsonl", &docs);
-    build(vec![f.clone()], &dir.path().join("x"), t1.to_str().unwrap(), "x", None);
-    build(vec![f], &dir.path().join("y"), t2.to_str().unwrap(), "y", None);
+    build(
+        vec![f.clone()],
+        &dir.path().join("x"),
+        t1.to_str().unwrap(),
+        "x",
+        None,
+    );
+    build(
+        vec![f],
+        &dir.path().join("y"),
+        t2.to_str().unwrap(),
+        "y",
+        None,
+    );
     let x = Arc::new(Index::open(&dir.path().join("x")).unwrap());
     let y = Arc::new(Index::open(&dir.path().join("y")).unwrap());
-    let e = Index::group("g", vec![(x.clone(), "a".into()), (y, "b".into())]).unwrap_err();
+    let e = Index::group("g", vec![(x.clone(), "a".into()), (y, "b".into())])
+        .err()
+        .expect("mixed tokenizers are refused");
     let msg = e.to_string();
     assert!(
         msg.contains("mixes tokenizers") && msg.contains("\"x\"") && msg.contains("\"y\""),
         "{msg}"
     );
-    let e = Index::group("g", vec![(x.clone(), "a".into()), (x, "b".into())]).unwrap_err();
+    let e = Index::group("g", vec![(x.clone(), "a".into()), (x, "b".into())])
+        .err()
+        .expect("a repeated member is refused");
     assert!(e.to_string().contains("twice"), "{e}");
     assert!(Index::group("g", vec![]).is_err());
 }
@@ -186,7 +202,11 @@ fn takedowns_stay_per_member() {
     build(vec![fb], &dir.path().join("b"), tok, "b", None);
     let ia = Arc::new(Index::open(&dir.path().join("a")).unwrap());
     let ib = Arc::new(Index::open(&dir.path().join("b")).unwrap());
-    let g = Index::group("g", vec![(ia.clone(), "A".into()), (ib.clone(), "B".into())]).unwrap();
+    let g = Index::group(
+        "g",
+        vec![(ia.clone(), "A".into()), (ib.clone(), "B".into())],
+    )
+    .unwrap();
     let before = g.takedown_generation();
     // Take down "same" in b only (document 0 of b, document 1 of the group).
     let mut list = verbatim_core::takedown::Takedown::load(ib.dir(), ib.index_id()).unwrap();
@@ -203,5 +223,9 @@ fn takedowns_stay_per_member() {
     let tr = g.trace("w1 w2 w3", None, &o).unwrap();
     assert_eq!(tr.spans[0].span.count, 2, "counts are not affected");
     let shown: Vec<u64> = tr.documents.iter().map(|d| d.location.doc_no).collect();
-    assert_eq!(shown, vec![0], "the taken-down member document is not shown");
+    assert_eq!(
+        shown,
+        vec![0],
+        "the taken-down member document is not shown"
+    );
 }

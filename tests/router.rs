@@ -56,7 +56,12 @@ fn router(indexes: &[&Path], cache_entries: usize) -> (Router, Vec<Arc<Index>>) 
 }
 
 /// Sends one request; returns the status and the body (JSON when it parses, else a string).
-pub(crate) async fn call(app: &Router, method: Method, uri: &str, body: Option<Value>) -> (u16, Value) {
+pub(crate) async fn call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut req = Request::builder().method(method).uri(uri);
     let body = match body {
         Some(b) => {

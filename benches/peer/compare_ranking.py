@@ -12,7 +12,10 @@ For the same 100 texts as compare_peer.py (50 GSM8K model solutions, 50 stitched
 texts), and each `span_ranking_method` in {unigram_logprob_sum, length}:
 
 - reference: infini-gram `attribute(ids, [15, 187], 1, 1000000, True)` (OLMoTrace's
-  delimiters, minimum length, maximum frequency, word boundaries), then OLMoTrace's rule:
+  delimiters, minimum length, maximum frequency, word boundaries; word starts from
+  make_bow.py), each span's unigram log-probability sum from infini-gram's own unigram
+  counts (`engine.count([t])` over all tokens, separators included: this index has no
+  unigram table, and attribute() then reports -10000 per token), then OLMoTrace's rule:
   K = ceil(0.05 x tokens); a stable sort by unigram_logprob_sum ascending, or by length
   descending; the first K kept, in text order;
 - verbatim: `verbatim trace --json --density 0.05 --ranking METHOD` (default controls otherwise).
@@ -52,10 +55,28 @@ def main():
     ap.add_argument('--index', required=True)
     ap.add_argument('--ig-index', default=cp.IG_INDEX)
     ap.add_argument('--out', default=os.path.join(HERE, 'ranking_results.json'))
+    ap.add_argument('--bow-ids', default=cp.BOW_IDS,
+                    help='word-start ids of the OLMo tokenizer (make_bow.py TOKENIZER > FILE)')
     a = ap.parse_args()
+    cp.BOW_IDS = a.bow_ids
     engine = cp.make_engine(a.ig_index)
+    ds = cp.open_ds(a.ig_index)
+    total = len(ds)  # every token, separators included, as infini-gram counts
+    unigram = {}
+
+    def logprob_sum(ids):
+        # This infini-gram index has no unigram table (its attribute() reports -10000 per
+        # token), so the sum comes from infini-gram's own unigram counts.
+        out = 0.0
+        for t in ids:
+            if t not in unigram:
+                c = engine.count([t])['count']
+                unigram[t] = math.log(c) - math.log(total) if c > 0 else -10000.0
+            out += unigram[t]
+        return out
+
     tok = cp.load_tokenizer()
-    texts = cp.build_texts(cp.open_ds(a.ig_index), tok)
+    texts = cp.build_texts(ds, tok)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for method in ['unigram_logprob_sum', 'length']:
@@ -65,6 +86,8 @@ def main():
             failures = []
             for i, t in enumerate(texts):
                 ig = engine.attribute(t['ids'], cp.DELIMS, 1, MAX_CNT, True)['spans']
+                for s in ig:
+                    s['unigram_logprob_sum'] = logprob_sum(t['ids'][s['l']:s['r']])
                 want = reference(ig, len(t['ids']), method)
                 path = os.path.join(tmp, f'{i}.txt')
                 with open(path, 'w', encoding='utf-8') as f:

@@ -434,10 +434,8 @@ impl TraceJson {
                 DocumentJson {
                     id: d.record.id.clone(),
                     doc_no: d.location.doc_no,
-                    index: member.map_or_else(
-                        || index.manifest().name.clone(),
-                        |m| m.name().to_string(),
-                    ),
+                    index: member
+                        .map_or_else(|| index.manifest().name.clone(), |m| m.name().to_string()),
                     stage: member.map(|m| m.label().to_string()),
                     pii_masked: Default::default(),
                     source: d.record.source.clone(),

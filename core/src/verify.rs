@@ -71,7 +71,11 @@ pub fn check_suffix_array<T: Token>(tokens: &[T], sa: &[u32]) -> std::result::Re
     }
 }
 
-fn verify_shard(index: &Index, ids: &fst::Map<crate::format::MappedSlice>, shard: &Shard) -> Result<u64> {
+fn verify_shard(
+    index: &Index,
+    ids: &fst::Map<crate::format::MappedSlice>,
+    shard: &Shard,
+) -> Result<u64> {
     let sa = shard.suffix_array();
     let sa_path = shard.files()[1].path();
     with_tokens!(shard.tokens(), |t| check_suffix_array(t, sa))

@@ -305,7 +305,10 @@ mod tests {
             t["properties"]["maximum_frequency"]["maximum"],
             MAX_SAFE_INTEGER
         );
-        assert_eq!(t["properties"]["maximum_documents_per_span"]["maximum"], 100);
+        assert_eq!(
+            t["properties"]["maximum_documents_per_span"]["maximum"],
+            100
+        );
         assert_eq!(
             s["SpanRankingMethod"]["enum"],
             json!(["unigram_logprob_sum", "length"])

@@ -111,10 +111,7 @@ mod tests {
         let one: IndexSelector = serde_json::from_str("\"pre\"").unwrap();
         assert_eq!(one, IndexSelector::Name("pre".into()));
         let many: IndexSelector = serde_json::from_str("[\"pre\", \"post\"]").unwrap();
-        assert_eq!(
-            many,
-            IndexSelector::List(vec!["pre".into(), "post".into()])
-        );
+        assert_eq!(many, IndexSelector::List(vec!["pre".into(), "post".into()]));
         assert!(serde_json::from_str::<IndexSelector>("3").is_err());
         assert!(IndexSelector::List(vec![]).check().is_err());
     }

@@ -171,7 +171,9 @@ impl AppState {
             let g = Index::group(&spec.name, members).map_err(|e| err(e.to_string()))?;
             self.groups.insert(
                 self.groups.len().saturating_sub(usize::from(
-                    self.groups.last().is_some_and(|(n, _)| n == crate::select::ALL),
+                    self.groups
+                        .last()
+                        .is_some_and(|(n, _)| n == crate::select::ALL),
                 )),
                 (spec.name.clone(), Arc::new(g)),
             );

@@ -137,7 +137,12 @@ impl TraceControls {
             1,
             MAX_MIN_SPAN_LENGTH,
         )?;
-        in_range("maximum_frequency", self.maximum_frequency, 1, MAX_FREQUENCY)?;
+        in_range(
+            "maximum_frequency",
+            self.maximum_frequency,
+            1,
+            MAX_FREQUENCY,
+        )?;
         if let Some(d) = self.maximum_span_density {
             if !(d > 0.0 && d <= 1.0) {
                 return Err(ControlError::range(
@@ -176,12 +181,16 @@ impl TraceControls {
             o.delimiters = ds
                 .iter()
                 .map(|d| {
-                    index.tokenizer().single_token(d).ok_or_else(|| ControlError {
-                        field: "delimiters",
-                        problem: format!("holds {d:?}, which is not a single token"),
-                        accepted: "texts that are one token each of the index's tokenizer".into(),
-                        index_dependent: true,
-                    })
+                    index
+                        .tokenizer()
+                        .single_token(d)
+                        .ok_or_else(|| ControlError {
+                            field: "delimiters",
+                            problem: format!("holds {d:?}, which is not a single token"),
+                            accepted: "texts that are one token each of the index's tokenizer"
+                                .into(),
+                            index_dependent: true,
+                        })
                 })
                 .collect::<Result<_, _>>()?;
         }

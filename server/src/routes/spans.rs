@@ -3,13 +3,13 @@
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::fields::UInt;
+use crate::select::IndexSelector;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use verbatim_core::api::SpansJson;
-use crate::select::IndexSelector;
 use verbatim_core::query::TraceControls;
 
 /// Body of a span request.
@@ -26,7 +26,11 @@ pub struct SpansRequest {
     index: Option<IndexSelector>,
     /// Drop spans occurring more than this many times (default: no limit; also accepted
     /// as `maximum_frequency`).
-    #[serde(default, alias = "maximum_frequency", deserialize_with = "crate::fields::present")]
+    #[serde(
+        default,
+        alias = "maximum_frequency",
+        deserialize_with = "crate::fields::present"
+    )]
     #[schema(value_type = u64, nullable = false, minimum = 1, maximum = 9_007_199_254_740_991_u64)]
     max_count: Option<UInt>,
     /// Spans start and end at word boundaries (default true).
@@ -44,7 +48,11 @@ pub struct SpansRequest {
     #[schema(nullable = false, max_items = 32)]
     delimiters: Option<Vec<String>>,
     /// Shortest span kept, in tokens (default 1; also accepted as `minimum_span_length`).
-    #[serde(default, alias = "minimum_span_length", deserialize_with = "crate::fields::present")]
+    #[serde(
+        default,
+        alias = "minimum_span_length",
+        deserialize_with = "crate::fields::present"
+    )]
     #[schema(value_type = u64, nullable = false, minimum = 1, maximum = 10_000)]
     min_len: Option<UInt>,
 }

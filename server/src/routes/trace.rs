@@ -58,15 +58,27 @@ pub struct TraceRequest {
     #[schema(nullable = false)]
     word_boundaries: Option<bool>,
     /// Shortest span kept, in tokens (default 1).
-    #[serde(default, alias = "min_len", deserialize_with = "crate::fields::present")]
+    #[serde(
+        default,
+        alias = "min_len",
+        deserialize_with = "crate::fields::present"
+    )]
     #[schema(value_type = u64, nullable = false, minimum = 1, maximum = 10_000)]
     minimum_span_length: Option<UInt>,
     /// Spans occurring more often than this are not traced (default 1,000,000).
-    #[serde(default, alias = "max_count", deserialize_with = "crate::fields::present")]
+    #[serde(
+        default,
+        alias = "max_count",
+        deserialize_with = "crate::fields::present"
+    )]
     #[schema(value_type = u64, nullable = false, minimum = 1, maximum = 9_007_199_254_740_991_u64)]
     maximum_frequency: Option<UInt>,
     /// Spans kept per output token (default 0.05).
-    #[serde(default, alias = "density", deserialize_with = "crate::fields::present")]
+    #[serde(
+        default,
+        alias = "density",
+        deserialize_with = "crate::fields::present"
+    )]
     #[schema(nullable = false, exclusive_minimum = 0, maximum = 1)]
     maximum_span_density: Option<f64>,
     /// Which spans the density cap keeps first (default `unigram_logprob_sum`).
@@ -74,7 +86,11 @@ pub struct TraceRequest {
     #[schema(value_type = RankingSchema, nullable = false)]
     span_ranking_method: Option<SpanRanking>,
     /// Documents shown per span, sampled reproducibly (default 10).
-    #[serde(default, alias = "docs_per_span", deserialize_with = "crate::fields::present")]
+    #[serde(
+        default,
+        alias = "docs_per_span",
+        deserialize_with = "crate::fields::present"
+    )]
     #[schema(value_type = u64, nullable = false, minimum = 1, maximum = 100)]
     maximum_documents_per_span: Option<UInt>,
     /// Tokens of context each side of a match in a snippet (default 40).
