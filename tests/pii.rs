@@ -93,8 +93,8 @@ fn detector_scores(docs: &[(String, String)]) -> (usize, usize, usize) {
                 }
             }
         }
-        if planted.is_some() && !hit {
-            eprintln!("missed in {id}: {:?}", planted.unwrap().1);
+        if let (Some((_, item)), false) = (planted, hit) {
+            eprintln!("missed in {id}: {item:?}");
             missed += 1;
         }
     }
