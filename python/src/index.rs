@@ -1,0 +1,501 @@
+//! `verbatim.Index`: an open index and its queries.
+//!
+//! Every query releases the GIL while it runs (tokenizing included), so Python threads query
+//! in parallel. Results have the field names of the REST API (`verbatim_core::api`).
+
+use crate::convert::{self, Query};
+use crate::errors::{self, Kind};
+use crate::pool;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+use std::path::PathBuf;
+use std::sync::Arc;
+use verbatim_core::query::{SpanOptions, TraceOptions};
+use verbatim_core::{Index, OpenOptions};
+
+/// An open, read-only verbatim index (memory-mapped: opening is cheap, and processes that
+/// open the same index share its pages).
+#[pyclass(module = "verbatim._native", name = "Index", frozen)]
+pub struct PyIndex {
+    pub(crate) inner: Arc<Index>,
+    pub(crate) threads: Option<usize>,
+}
+
+/// Opens `path` like the CLI's query commands do, with the CLI's message on failure.
+pub fn open(path: &std::path::Path, verify: bool, fulltext: bool) -> PyResult<Index> {
+    let opts = OpenOptions {
+        verify_checksums: verify,
+        fulltext,
+    };
+    Index::open_with(path, opts).map_err(|e| {
+        errors::error(
+            errors::kind_of(&e),
+            format!("cannot open index {}: {e}", path.display()),
+        )
+    })
+}
+
+impl PyIndex {
+    /// Token ids of a query, tokenizing text without the GIL.
+    fn ids(&self, py: Python<'_>, query: &Bound<'_, PyAny>) -> PyResult<Vec<u32>> {
+        match convert::query_of(query, self.vocab(), "query")? {
+            Query::Ids(ids) => Ok(ids),
+            Query::Text(t) => {
+                if t.trim().is_empty() {
+                    return Err(errors::invalid("text is empty"));
+                }
+                let ix = &self.inner;
+                py.detach(|| ix.tokenizer().encode_ids(&t))
+                    .map_err(errors::core)
+            }
+        }
+    }
+
+    fn vocab(&self) -> u64 {
+        u64::from(self.inner.manifest().tokenizer.vocab_size)
+    }
+
+    /// Span rules from keyword arguments, with the API's defaults and messages.
+    fn span_options(
+        &self,
+        max_count: Option<u64>,
+        word_boundaries: bool,
+        delimiters: Option<Vec<String>>,
+        min_len: usize,
+    ) -> PyResult<SpanOptions> {
+        let mut o = SpanOptions::defaults_for(&self.inner);
+        o.max_count = max_count;
+        o.word_boundaries = word_boundaries;
+        o.min_len = min_len.max(1);
+        if let Some(ds) = delimiters {
+            o.delimiters = ds
+                .iter()
+                .map(|d| {
+                    self.inner.tokenizer().single_token(d).ok_or_else(|| {
+                        errors::invalid(format!("delimiter {d:?} is not a single token"))
+                    })
+                })
+                .collect::<PyResult<_>>()?;
+        }
+        Ok(o)
+    }
+}
+
+fn nonempty(field: &str, text: &str) -> PyResult<()> {
+    if text.trim().is_empty() {
+        return Err(errors::invalid(format!("{field} is empty")));
+    }
+    Ok(())
+}
+
+#[pymethods]
+impl PyIndex {
+    /// Opens the index in `path`.
+    ///
+    /// `verify=True` hashes every file first (about 0.1 s per GB from page cache; `verbatim
+    /// verify` checks more). `fulltext=False` skips the BM25 index (traces then rank by span
+    /// order only; `search` is unavailable). `threads=None` lets each query use every core;
+    /// `threads=N` keeps each query on `N` threads of the calling thread's own pool, for
+    /// callers that run many queries at once from several threads.
+    #[new]
+    #[pyo3(signature = (path, *, verify = false, fulltext = true, threads = None))]
+    fn new(
+        py: Python<'_>,
+        path: PathBuf,
+        verify: bool,
+        fulltext: bool,
+        threads: Option<usize>,
+    ) -> PyResult<Self> {
+        if threads == Some(0) {
+            return Err(errors::invalid(
+                "threads must be at least 1 (or None for every core)",
+            ));
+        }
+        let inner = py.detach(|| open(&path, verify, fulltext))?;
+        Ok(PyIndex {
+            inner: Arc::new(inner),
+            threads,
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        let m = self.inner.manifest();
+        format!(
+            "verbatim.Index({:?}: {} documents, {} tokens, {} shard(s))",
+            self.inner.dir().display().to_string(),
+            m.documents,
+            m.tokens,
+            m.shards.len()
+        )
+    }
+
+    /// The index directory.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.inner.dir().to_path_buf()
+    }
+
+    /// The index's name (from its manifest).
+    #[getter]
+    fn name(&self) -> String {
+        self.inner.manifest().name.clone()
+    }
+
+    /// Token ids `0..vocab_size` are valid queries.
+    #[getter]
+    fn vocab_size(&self) -> u64 {
+        self.vocab()
+    }
+
+    /// Number of documents.
+    #[getter]
+    fn documents(&self) -> u64 {
+        self.inner.manifest().documents
+    }
+
+    /// What the index holds, as `GET /api/v1/indexes` shows it.
+    fn info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::to_py(py, &verbatim_core::api::IndexInfoJson::new(&self.inner))
+    }
+
+    /// The whole manifest (what the index holds and how it was built).
+    fn manifest<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        convert::to_py(py, self.inner.manifest())
+    }
+
+    /// Token ids of `text` with the index's tokenizer (no special tokens added).
+    fn tokenize(&self, py: Python<'_>, text: &Bound<'_, pyo3::types::PyString>) -> PyResult<Vec<u32>> {
+        let t = convert::text_of(text)?;
+        let ix = &self.inner;
+        py.detach(|| ix.tokenizer().encode_ids(&t))
+            .map_err(errors::core)
+    }
+
+    /// Text of token ids (a list or a numpy array).
+    fn decode(&self, py: Python<'_>, ids: &Bound<'_, PyAny>) -> PyResult<String> {
+        let ids = convert::ids_of(ids, self.vocab(), "ids")?;
+        let ix = &self.inner;
+        Ok(py.detach(|| ix.tokenizer().decode(&ids)))
+    }
+
+    /// Occurrences of a text or of token ids: `{"count", "token_ids"}`.
+    fn count<'py>(&self, py: Python<'py>, query: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+        let ids = self.ids(py, query)?;
+        let ix = &self.inner;
+        let n = py.detach(|| ix.count(&ids));
+        let d = PyDict::new(py);
+        d.set_item("count", n)?;
+        d.set_item("token_ids", PyList::new(py, ids)?)?;
+        Ok(d)
+    }
+
+    /// Every maximal span of `text` that occurs in the corpus, with its exact count (no
+    /// density cap), as `POST /api/v1/spans` returns it.
+    #[pyo3(signature = (text, *, max_count = None, word_boundaries = true, delimiters = None, min_len = 1))]
+    fn spans<'py>(
+        &self,
+        py: Python<'py>,
+        text: &Bound<'py, pyo3::types::PyString>,
+        max_count: Option<u64>,
+        word_boundaries: bool,
+        delimiters: Option<Vec<String>>,
+        min_len: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let text = convert::text_of(text)?;
+        nonempty("text", &text)?;
+        let opts = self.span_options(max_count, word_boundaries, delimiters, min_len)?;
+        let ix = &self.inner;
+        let json = py.detach(|| {
+            pool::run(self.threads, || {
+                let enc = ix.tokenizer().encode(&text)?;
+                let spans = ix.spans(&text, &enc, &opts);
+                serde_json::to_value(verbatim_core::api::SpansJson::new(
+                    ix,
+                    &text,
+                    enc.ids.len(),
+                    &spans,
+                ))
+                .map_err(|e| verbatim_core::Error::Invalid(e.to_string()))
+            })
+        });
+        convert::json_to_py(py, &json.map_err(errors::core)?)
+    }
+
+    /// OLMoTrace's pipeline on one model output, as `POST /api/v1/trace` returns it: the
+    /// rarest maximal spans (`density` per output token), up to `docs_per_span` documents
+    /// each with a snippet of `context` tokens each side, ranked by BM25 against prompt +
+    /// response.
+    #[pyo3(signature = (response, prompt = None, *, max_count = Some(verbatim_core::query::trace::DEFAULT_MAX_SPAN_COUNT), word_boundaries = true, delimiters = None, min_len = 1, density = 0.05, docs_per_span = 10, context = 40, full_documents = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn trace<'py>(
+        &self,
+        py: Python<'py>,
+        response: &Bound<'py, pyo3::types::PyString>,
+        prompt: Option<&Bound<'py, pyo3::types::PyString>>,
+        max_count: Option<u64>,
+        word_boundaries: bool,
+        delimiters: Option<Vec<String>>,
+        min_len: usize,
+        density: f64,
+        docs_per_span: usize,
+        context: usize,
+        full_documents: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let response = convert::text_of(response)?;
+        nonempty("response", &response)?;
+        let prompt = prompt.map(convert::text_of).transpose()?;
+        if !(density > 0.0 && density <= 1.0) {
+            return Err(errors::invalid("density must be in (0, 1]"));
+        }
+        if docs_per_span == 0 || docs_per_span > 100 {
+            return Err(errors::invalid("docs_per_span must be between 1 and 100"));
+        }
+        let mut opts = TraceOptions::defaults_for(&self.inner);
+        opts.spans = self.span_options(max_count, word_boundaries, delimiters, min_len)?;
+        opts.density = density;
+        opts.docs_per_span = docs_per_span;
+        opts.snippet_context = context;
+        opts.full_documents = full_documents;
+        let ix = &self.inner;
+        let json = py.detach(|| {
+            pool::run(self.threads, || {
+                let t = ix.trace(&response, prompt.as_deref(), &opts)?;
+                serde_json::to_value(verbatim_core::api::TraceJson::new(ix, &response, &t))
+                    .map_err(|e| verbatim_core::Error::Invalid(e.to_string()))
+            })
+        });
+        convert::json_to_py(py, &json.map_err(errors::core)?)
+    }
+
+    /// A document by external id (`str`) or global document number (`int`), as
+    /// `GET /api/v1/documents/{id}` returns it; its text is cut after `max_tokens` tokens.
+    /// `highlight` marks every occurrence of that text (UTF-16 ranges into `text`). Raises
+    /// `NotFoundError` for an unknown or taken-down document.
+    #[pyo3(signature = (id, *, max_tokens = None, highlight = None))]
+    fn document<'py>(
+        &self,
+        py: Python<'py>,
+        id: &Bound<'py, PyAny>,
+        max_tokens: Option<usize>,
+        highlight: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        enum Key {
+            Id(String),
+            No(u64),
+        }
+        let key = if let Ok(s) = id.cast::<pyo3::types::PyString>() {
+            Key::Id(convert::text_of(s)?)
+        } else if let Ok(n) = id.extract::<u64>() {
+            Key::No(n)
+        } else {
+            return Err(errors::invalid(
+                "id must be a document's external id (str) or its number (int >= 0)",
+            ));
+        };
+        let ix = &self.inner;
+        let json = py.detach(|| -> verbatim_core::Result<serde_json::Value> {
+            let d = match key {
+                Key::Id(id) => ix.document_by_id(&id, max_tokens)?,
+                Key::No(n) => {
+                    let loc = ix
+                        .locate(n)
+                        .ok_or_else(|| verbatim_core::Error::DocumentNotFound(format!("#{n}")))?;
+                    ix.document(loc, max_tokens)?
+                }
+            };
+            let highlights: Vec<serde_json::Value> = match highlight.as_deref() {
+                Some(h) if !h.is_empty() => {
+                    let map = verbatim_core::api::Utf16Map::new(&d.text);
+                    d.text
+                        .match_indices(h)
+                        .take(1000)
+                        .map(|(b, m)| {
+                            serde_json::json!({"utf16_start": map.get(b), "utf16_end": map.get(b + m.len())})
+                        })
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            Ok(serde_json::json!({
+                "id": d.record.id,
+                "doc_no": d.location.doc_no,
+                "source": d.record.source,
+                "metadata": d.record.metadata,
+                "tokens": d.tokens,
+                "truncated": d.truncated,
+                "text": d.text,
+                "highlights": highlights,
+            }))
+        });
+        convert::json_to_py(py, &json.map_err(errors::core)?)
+    }
+
+    /// BM25 keyword search, as `POST /api/v1/search` returns it: `{"hits": [{"id", "doc_no",
+    /// "source", "metadata", "score", "snippet"}]}`, at most `limit` hits.
+    #[pyo3(signature = (query, *, limit = 10))]
+    fn search<'py>(
+        &self,
+        py: Python<'py>,
+        query: &Bound<'py, pyo3::types::PyString>,
+        limit: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let query = convert::text_of(query)?;
+        nonempty("query", &query)?;
+        if limit == 0 || limit > 100 {
+            return Err(errors::invalid("limit must be between 1 and 100"));
+        }
+        let ix = &self.inner;
+        let json = py.detach(|| -> verbatim_core::Result<serde_json::Value> {
+            let ft = ix.fulltext().ok_or_else(|| {
+                verbatim_core::Error::FullText(
+                    "this index was built without a full-text index".into(),
+                )
+            })?;
+            let hits = ft.search(&query, limit + 16)?;
+            let mut out = Vec::new();
+            for h in hits {
+                if out.len() >= limit {
+                    break;
+                }
+                if ix.is_taken_down(h.doc_no) {
+                    continue;
+                }
+                let Some(loc) = ix.locate(h.doc_no) else {
+                    continue;
+                };
+                let rec = ix.doc_record(loc)?;
+                let snippet = ix.keyword_snippet(loc, &query, 30);
+                out.push(serde_json::json!({
+                    "id": rec.id, "doc_no": h.doc_no, "source": rec.source,
+                    "metadata": rec.metadata, "score": h.score, "snippet": snippet,
+                }));
+            }
+            Ok(serde_json::json!({ "hits": out }))
+        });
+        convert::json_to_py(py, &json.map_err(errors::core)?)
+    }
+
+    /// Exact distribution of the token after a text or token ids (infini-gram's `ntd`,
+    /// never sampled): `{"prompt_count", "end_of_document", "result_by_token_id": {id:
+    /// {"cont_count", "prob"}}, "approx": False}`, as `verbatim ntd --json` prints it (with
+    /// int keys).
+    fn ntd<'py>(&self, py: Python<'py>, query: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+        let ids = match convert::query_of(query, self.vocab(), "query")? {
+            Query::Ids(ids) => ids,
+            Query::Text(t) => {
+                let ix = &self.inner;
+                py.detach(|| ix.tokenizer().encode_ids(&t))
+                    .map_err(errors::core)?
+            }
+        };
+        let ix = &self.inner;
+        let d = py.detach(|| ix.next_token_distribution(&ids));
+        let by = PyDict::new(py);
+        let denom = d.prompt_count.max(1) as f64;
+        for (t, c) in &d.next {
+            let e = PyDict::new(py);
+            e.set_item("cont_count", c)?;
+            e.set_item("prob", *c as f64 / denom)?;
+            by.set_item(t, e)?;
+        }
+        let out = PyDict::new(py);
+        out.set_item("prompt_count", d.prompt_count)?;
+        out.set_item("end_of_document", d.end_of_document)?;
+        out.set_item("result_by_token_id", by)?;
+        out.set_item("approx", false)?;
+        Ok(out)
+    }
+
+    /// The infini-gram probability of token `next` after a text or token ids, as `verbatim
+    /// prob --json` prints it: `{"prompt_count", "cont_count", "prob", "suffix_len"}`:
+    /// `suffix_len` is the length of the longest suffix of the prompt that occurs, and `prob`
+    /// = `cont_count / prompt_count` over that suffix.
+    fn prob<'py>(
+        &self,
+        py: Python<'py>,
+        query: &Bound<'py, PyAny>,
+        next: i64,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let vocab = self.vocab();
+        if next < 0 || next as u64 >= vocab {
+            return Err(errors::invalid(format!(
+                "token id {next} is outside the vocabulary (0..{vocab})"
+            )));
+        }
+        let ids = match convert::query_of(query, vocab, "query")? {
+            Query::Ids(ids) => ids,
+            Query::Text(t) => {
+                let ix = &self.inner;
+                py.detach(|| ix.tokenizer().encode_ids(&t))
+                    .map_err(errors::core)?
+            }
+        };
+        let ix = &self.inner;
+        let p = py.detach(|| ix.infgram_prob(&ids, next as u32));
+        let out = PyDict::new(py);
+        out.set_item("prompt_count", p.prompt_count)?;
+        out.set_item("cont_count", p.cont_count)?;
+        out.set_item("prob", p.prob)?;
+        out.set_item("suffix_len", p.suffix_len)?;
+        Ok(out)
+    }
+
+    /// Checks benchmark items for contamination and returns the report `verbatim
+    /// contamination --out` writes (options, timing, summary, every item's result).
+    ///
+    /// `items`: a list of dicts (`id`, `text`, `bench`; other fields with `template`), a list
+    /// of str, or the path(s) of JSONL / CSV files (read as the CLI reads them, with `field`,
+    /// `template`, `id_field`, `group_field` and `format`). `methods`: any of `gpt3`, `palm`,
+    /// `llama2`, `gpt4`, `substr50` (default all). `out`, `csv`, `html`: also write those
+    /// report files (atomically).
+    #[pyo3(signature = (items, *, methods = None, llama2_skip = 0, examples = 3, max_spans = 10, threads = 0, field = "text".to_string(), template = None, id_field = "id".to_string(), group_field = "bench".to_string(), format = None, limit = None, out = None, csv = None, html = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn contamination<'py>(
+        &self,
+        py: Python<'py>,
+        items: &Bound<'py, PyAny>,
+        methods: Option<Vec<String>>,
+        llama2_skip: usize,
+        examples: usize,
+        max_spans: usize,
+        threads: usize,
+        field: String,
+        template: Option<String>,
+        id_field: String,
+        group_field: String,
+        format: Option<String>,
+        limit: Option<usize>,
+        out: Option<PathBuf>,
+        csv: Option<PathBuf>,
+        html: Option<PathBuf>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let input = crate::contamination::InputSpec {
+            field,
+            template,
+            id_field,
+            group_field,
+            format,
+        };
+        let (items, inputs) = crate::contamination::items_of(py, items, &input)?;
+        let mut items = items;
+        if let Some(n) = limit {
+            items.truncate(n);
+        }
+        let opts = crate::contamination::options(methods, llama2_skip, examples, max_spans)?;
+        let ix = &self.inner;
+        let report = py.detach(|| -> anyhow::Result<verbatim_contamination::Report> {
+            let checker = verbatim_contamination::Checker::new(ix, opts)?;
+            if items.is_empty() {
+                anyhow::bail!("no items to check");
+            }
+            let (results, timing) =
+                verbatim_contamination::check_all(&checker, &items, threads, &|| {})?;
+            Ok(verbatim_contamination::Report::new(
+                &checker, inputs, results, timing,
+            ))
+        });
+        let report = report.map_err(|e| errors::chain(&e, Kind::Contamination))?;
+        crate::contamination::write_files(py, &report, out, csv, html)?;
+        convert::to_py(py, &report)
+    }
+}
