@@ -101,7 +101,7 @@ pub fn ig_doc_at<'py>(
             "position {pos} is past the end of shard {s}"
         )));
     }
-    let (doc_no, doc_len, start, end, rec, ids) = py.detach(|| {
+    let (doc_no, doc_len, start, end, needle, rec, ids) = py.detach(|| {
         // The document whose separator is at or before `pos`.
         let starts = shard.doc_starts();
         let local = starts.partition_point(|&p| p as usize <= pos).saturating_sub(1);
@@ -110,16 +110,21 @@ pub fn ig_doc_at<'py>(
         let after = max_disp_len.div_ceil(2);
         let start = pos.saturating_sub(before).max(range.start);
         let end = (pos + after).min(range.end);
-        let ids = shard.tokens().to_u32(start..end.max(start));
+        let end = end.max(start);
+        let ids = shard.tokens().to_u32(start..end);
         let doc_no = shard.info().first_doc + local as u64;
-        (doc_no, range.len(), start, end.max(start), shard.doc_record(local), ids)
+        // On a separator the window starts after it, and infini-gram's unsigned
+        // `(ptr - disp_start) / width` wraps around: reproduced as it is.
+        let width = ix.manifest().tokenizer.width.bytes() as u64;
+        let needle = ((pos as u64 * width).wrapping_sub(start as u64 * width) / width) as usize;
+        (doc_no, range.len(), start, end, needle, shard.doc_record(local), ids)
     });
     let rec = rec.map_err(crate::errors::core)?;
     Ok((
         doc_no,
         doc_len,
         end - start,
-        pos - start,
+        needle,
         convert::to_py(py, &rec)?,
         PyList::new(py, ids)?,
     ))

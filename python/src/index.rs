@@ -499,3 +499,58 @@ impl PyIndex {
         convert::to_py(py, &report)
     }
 }
+
+/// Per-call wall times (seconds) of the engine's own calls, timed inside Rust with no Python
+/// in the loop: the baseline that `python/bench/overhead.py` compares Python calls against.
+/// `kind` is `"count"` (`Index::count` of each token-id query) or `"trace"` (`Index::trace`
+/// of each text with the default options, plus building its JSON shape, as the CLI and the
+/// server do).
+#[pyfunction]
+pub fn bench_in_rust(
+    py: Python<'_>,
+    index: &PyIndex,
+    kind: &str,
+    queries: &Bound<'_, PyList>,
+) -> PyResult<Vec<f64>> {
+    use std::time::Instant;
+    let ix = &index.inner;
+    match kind {
+        "count" => {
+            let qs = queries
+                .iter()
+                .map(|q| convert::ids_of(&q, index.vocab(), "query"))
+                .collect::<PyResult<Vec<_>>>()?;
+            Ok(py.detach(|| {
+                qs.iter()
+                    .map(|q| {
+                        let t = Instant::now();
+                        std::hint::black_box(ix.count(std::hint::black_box(q)));
+                        t.elapsed().as_secs_f64()
+                    })
+                    .collect()
+            }))
+        }
+        "trace" => {
+            let texts = queries.extract::<Vec<String>>()?;
+            let opts = TraceOptions::defaults_for(ix);
+            let threads = index.threads;
+            py.detach(|| {
+                pool::run(threads, || {
+                    texts
+                        .iter()
+                        .map(|text| {
+                            let t = Instant::now();
+                            let tr = ix.trace(text, None, &opts)?;
+                            std::hint::black_box(verbatim_core::api::TraceJson::new(ix, text, &tr));
+                            Ok(t.elapsed().as_secs_f64())
+                        })
+                        .collect::<verbatim_core::Result<Vec<f64>>>()
+                })
+            })
+            .map_err(errors::core)
+        }
+        other => Err(errors::invalid(format!(
+            "unknown kind {other:?}; use count or trace"
+        ))),
+    }
+}

@@ -31,6 +31,7 @@ use pyo3::prelude::*;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<index::PyIndex>()?;
+    m.add_function(wrap_pyfunction!(index::bench_in_rust, m)?)?;
     m.add_function(wrap_pyfunction!(build::build_index, m)?)?;
     m.add_function(wrap_pyfunction!(build::discover_inputs, m)?)?;
     m.add_function(wrap_pyfunction!(contamination::read_items, m)?)?;

@@ -284,3 +284,5 @@ def ig_attribute(
     bow: Set[int],
     unigram_logprobs: bool,
 ) -> List[Tuple[int, int, int, float, List[Tuple[int, int]]]]: ...
+def bench_in_rust(index: Index, kind: str, queries: List[Any]) -> List[float]:
+    """Per-call seconds of ``count`` / ``trace`` timed inside Rust (benchmark baseline)."""

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Python call overhead and thread scaling of verbatim.Index (issue 13, must-show 3).
+
+    python3 python/bench/overhead.py --index /work/scratch-py/medium --out python/bench/overhead.json
+
+1. count: 1,000 n-grams (n in 1..20, seed 0) sampled from the index's own token stream, as
+   token-id lists. p50 of `Index.count(ids)` from Python (the dict with `count` and
+   `token_ids` built) against p50 of the same `Index::count` calls timed inside Rust
+   (`verbatim._native.bench_in_rust`, same process, same index, no Python in the loop).
+   Rounds alternate Python and Rust so that load changes hit both.
+2. trace: 50 GSM8K model solutions (realistic model output, ~100-250 tokens) and 20 texts
+   of 450 tokens stitched from corpus snippets of 1..20 tokens. p50 of `Index.trace(text)` from Python (the
+   result converted to dicts) against `Index::trace` + its JSON shape timed inside Rust.
+3. threads: texts traced per second by 1 Python thread, then by 2 Python threads at once
+   (each tracing the same list), for `Index(threads=None)` (each query on every core) and
+   `Index(threads=1)` (each query on its calling thread's own pool of one thread).
+"""
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import threading
+import time
+
+import numpy as np
+
+import verbatim
+from verbatim import _native
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GSM8K = "/work/shared/data/benchmarks/gsm8k/example_model_solutions.jsonl"
+
+
+def loadavg():
+    return open("/proc/loadavg").read().split()[0]
+
+
+def sample_queries(tokens, k, seed):
+    rng = random.Random(seed)
+    out = []
+    n_tok = len(tokens)
+    while len(out) < k:
+        n = rng.randint(1, 20)
+        p = rng.randrange(0, n_tok - n)
+        g = tokens[p:p + n]
+        if not (g == 0xFFFF).any():
+            out.append([int(x) for x in g])
+    return out
+
+
+def texts_of(ix, tokens, seed=0):
+    rows = [json.loads(l) for l in open(GSM8K, encoding="utf-8") if l.strip()]
+    rng = random.Random(seed)
+    keys = ["6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification"]
+    texts = [rows[i][rng.choice(keys)]["solution"] for i in rng.sample(range(len(rows)), 50)]
+    for _ in range(20):
+        ids = []
+        while len(ids) < 450:  # corpus snippets of 1..20 tokens
+            ids += sample_queries(tokens, 1, rng.randrange(10**9))[0]
+        texts.append(ix.decode(ids[:450]))
+    return texts
+
+
+def p50(xs):
+    return statistics.median(xs)
+
+
+def throughput(ix, texts, nthreads, reps):
+    def work():
+        for _ in range(reps):
+            for t in texts:
+                ix.trace(t)
+
+    ts = [threading.Thread(target=work) for _ in range(nthreads)]
+    t0 = time.perf_counter()
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return nthreads * reps * len(texts) / (time.perf_counter() - t0)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--index", default="/work/scratch-py/medium")
+    ap.add_argument("--out", default=os.path.join(HERE, "overhead.json"))
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    R = {"loadavg_start": loadavg(), "index": args.index, "cores": os.cpu_count()}
+    ix = verbatim.Index(args.index)
+    tokens = np.memmap(os.path.join(args.index, "shard-00000", "tokens.bin"), dtype=np.uint16,
+                       mode="r", offset=64)
+    queries = sample_queries(tokens, 1000, 0)
+    for q in queries:  # warm-up
+        ix.count(q)
+    py_t, rs_t = [], []
+    for _ in range(args.rounds):
+        for q in queries:
+            t = time.perf_counter()
+            ix.count(q)
+            py_t.append(time.perf_counter() - t)
+        rs_t += _native.bench_in_rust(ix, "count", queries)
+    R["count_p50_us"] = {"python": p50(py_t) * 1e6, "rust": p50(rs_t) * 1e6,
+                         "ratio": p50(py_t) / p50(rs_t), "calls_each": len(py_t)}
+    print(f"[count] p50 Python {p50(py_t) * 1e6:.2f} us, Rust {p50(rs_t) * 1e6:.2f} us, "
+          f"ratio {p50(py_t) / p50(rs_t):.3f} ({len(py_t)} calls each)", flush=True)
+
+    texts = texts_of(ix, tokens)
+    for t in texts[:10]:
+        ix.trace(t)
+    py_t, rs_t = [], []
+    for _ in range(args.rounds):
+        for t in texts:
+            s = time.perf_counter()
+            ix.trace(t)
+            py_t.append(time.perf_counter() - s)
+        rs_t += _native.bench_in_rust(ix, "trace", texts)
+    tokens_per_text = statistics.mean(len(ix.tokenize(t)) for t in texts)
+    R["trace_p50_ms"] = {"python": p50(py_t) * 1e3, "rust": p50(rs_t) * 1e3,
+                         "ratio": p50(py_t) / p50(rs_t), "calls_each": len(py_t),
+                         "mean_tokens_per_text": tokens_per_text}
+    print(f"[trace] p50 Python {p50(py_t) * 1e3:.2f} ms, Rust {p50(rs_t) * 1e3:.2f} ms, ratio "
+          f"{p50(py_t) / p50(rs_t):.3f} ({len(py_t)} calls each, {tokens_per_text:.0f} tokens a text)",
+          flush=True)
+
+    R["threads"] = {}
+    for mode in (None, 1):
+        tix = verbatim.Index(args.index, threads=mode)
+        for t in texts[:10]:
+            tix.trace(t)
+        one = throughput(tix, texts, 1, 2)
+        two = throughput(tix, texts, 2, 2)
+        one_b = throughput(tix, texts, 1, 2)
+        one = (one + one_b) / 2
+        name = "threads=None" if mode is None else f"threads={mode}"
+        R["threads"][name] = {"one_thread_per_s": one, "two_threads_per_s": two, "speedup": two / one}
+        print(f"[threads] Index({name}): 1 thread {one:.1f} traces/s, 2 threads {two:.1f} traces/s, "
+              f"x{two / one:.2f}", flush=True)
+    R["loadavg_end"] = loadavg()
+    with open(args.out, "w") as f:
+        json.dump(R, f, indent=1)
+    print(f"load average {R['loadavg_start']} -> {R['loadavg_end']}; results in {args.out}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
