@@ -105,7 +105,11 @@ fn gen(args: &[String]) {
     }
     let v = serde_json::json!({"ngrams": ngrams, "texts": texts, "from": index.dir()});
     std::fs::write(&out, serde_json::to_vec(&v).unwrap()).unwrap();
-    eprintln!("{} n-grams and {} texts -> {out}", ngrams.len(), texts.len());
+    eprintln!(
+        "{} n-grams and {} texts -> {out}",
+        ngrams.len(),
+        texts.len()
+    );
 }
 
 fn run(args: &[String]) {

@@ -576,7 +576,7 @@ fn cli_reads_jsonl_zst_and_csv_and_writes_every_report() {
     assert_eq!(rows.lines().count(), 21);
     assert!(rows.starts_with("bench,id,words,worst,gpt3_score"));
     let page = std::fs::read_to_string(&html).unwrap();
-    assert!(page.contains("<table id=items>") && page.contains("class=bar"));
+    assert!(page.contains("<table id=\"items\">") && page.contains("class=\"bar\""));
     assert!(
         !page.contains("src=\"http")
             && !page.contains("href=\"http")

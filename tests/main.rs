@@ -4,6 +4,7 @@ mod support;
 
 mod append;
 mod bad_input;
+mod body_limit;
 mod build_verify;
 mod contamination;
 mod corruption;
@@ -11,5 +12,6 @@ mod golden;
 mod issue16_core;
 mod layout;
 mod oracle;
+mod router;
 mod server_api;
 mod shared_data;

@@ -158,21 +158,36 @@ function renderIndexes() {
     return;
   }
   ui.indexList.replaceChildren(...state.indexes.map((ix) => {
-    const built = ix.built_at ? new Date(ix.built_at) : null;
+    // built_at is Unix time in seconds (JavaScript dates count milliseconds).
+    const built = typeof ix.built_at === 'number' && ix.built_at > 0 ? new Date(ix.built_at * 1000) : null;
     const validDate = built && !Number.isNaN(built.getTime());
-    const builtText = validDate ? built.toLocaleDateString('en-US', { dateStyle: 'medium' }) : (ix.built_at || '—');
+    const builtText = validDate ? built.toLocaleDateString('en-US', { dateStyle: 'medium' }) : '—';
     const builtTime = validDate ? built.toLocaleTimeString('en-US', { timeStyle: 'short' }) : '';
-    const stat = (label, value, sub) => el('div', { class: 'stat' },
+    const stat = (label, value, sub, attrs) => el('div', { class: 'stat', ...attrs },
       el('dt', null, label), el('dd', null, value, sub ? el('span', { class: 'stat-sub' }, sub) : null));
+    const hash = typeof ix.tokenizer_sha256 === 'string' ? ix.tokenizer_sha256 : '';
+    const sources = Array.isArray(ix.source_stats) ? ix.source_stats : [];
+    const sourceTable = sources.length ? el('table', { class: 'source-table' },
+      el('caption', null, 'Documents and tokens per source'),
+      el('thead', null, el('tr', null,
+        el('th', { scope: 'col' }, 'Source'),
+        el('th', { scope: 'col', class: 'num' }, 'Documents'),
+        el('th', { scope: 'col', class: 'num' }, 'Tokens'))),
+      el('tbody', null, ...sources.map((src) => el('tr', null,
+        el('td', null, typeof src.name === 'string' ? src.name : '(no source)'),
+        el('td', { class: 'num' }, fmtInt(src.documents)),
+        el('td', { class: 'num' }, fmtInt(src.tokens)))))) : null;
     return el('article', { class: 'card index-card', 'aria-label': `Index ${ix.name}` },
       el('h3', null, ix.name),
       el('dl', { class: 'stats' },
         stat('Tokens', fmtInt(ix.tokens), approx(ix.tokens)),
         stat('Documents', fmtInt(ix.documents), approx(ix.documents)),
-        stat('Tokenizer', ix.tokenizer || '—'),
+        stat('Tokenizer', ix.tokenizer_family || ix.tokenizer || '—', ix.tokenizer_family && ix.tokenizer ? ix.tokenizer : ''),
+        stat('Tokenizer sha256', hash ? `${hash.slice(0, 12)}…` : '—', null, hash ? { title: hash, class: 'stat stat-hash' } : null),
         stat('Token width', ix.token_width ? `${ix.token_width} bytes` : '—'),
         stat('Shards', fmtInt(ix.shards)),
-        stat('Built', builtText, builtTime)));
+        stat('Built', builtText, builtTime, { class: 'stat stat-built' })),
+      sourceTable);
   }));
 }
 

@@ -1,8 +1,8 @@
 //! Checking one item under every requested definition.
 
+use crate::error::{Error, Result};
 use crate::method::*;
 use crate::Item;
-use anyhow::{bail, Result};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 use verbatim_core::normalize::{self, Normalization};
@@ -293,28 +293,25 @@ impl<'a> Checker<'a> {
         opts: CheckOptions,
     ) -> Result<Checker<'a>> {
         if opts.methods.is_empty() {
-            bail!("no contamination method chosen");
+            return Err(Error::NoMethod);
         }
         for (side, want) in [(words, Normalization::Words), (alnum, Normalization::Alnum)] {
             let Some(side) = side else { continue };
             if side.manifest().normalization != Some(want) {
-                bail!(
-                    "{} is not a `{}` side index (its manifest records normalisation {:?})",
-                    side.dir().display(),
-                    want.name(),
-                    side.manifest().normalization
-                );
+                return Err(Error::NotASideIndex {
+                    dir: side.dir().to_path_buf(),
+                    want: want.name(),
+                    found: format!("{:?}", side.manifest().normalization),
+                });
             }
             if side.manifest().documents != index.manifest().documents {
-                bail!(
-                    "the `{}` side index {} holds {} documents but the index {} holds {}: \
-                     they were not built from the same corpus",
-                    want.name(),
-                    side.dir().display(),
-                    side.manifest().documents,
-                    index.dir().display(),
-                    index.manifest().documents
-                );
+                return Err(Error::SideIndexMismatch {
+                    want: want.name(),
+                    dir: side.dir().to_path_buf(),
+                    side_documents: side.manifest().documents,
+                    index: index.dir().to_path_buf(),
+                    index_documents: index.manifest().documents,
+                });
             }
         }
         let mut missing: Vec<String> = Vec::new();
@@ -330,14 +327,10 @@ impl<'a> Checker<'a> {
             }
         }
         if !missing.is_empty() {
-            bail!(
-                "index {} cannot answer every method asked: {}. Rebuild it with \
-                 `verbatim index ... --side-indexes words,alnum` (or pass side indexes of the \
-                 same corpus with --side-index DIR), or choose other methods with --method \
-                 (llama2 needs no side index)",
-                index.dir().display(),
-                missing.join("; ")
-            );
+            return Err(Error::MissingSideIndexes {
+                index: index.dir().to_path_buf(),
+                missing,
+            });
         }
         Ok(Checker {
             index,
@@ -443,11 +436,7 @@ impl<'a> Checker<'a> {
             id: rec.id,
             doc_no: main.doc_no,
             source: rec.source,
-            snippet: Snippet {
-                before: sn.before,
-                matched: sn.matched,
-                after: sn.after,
-            },
+            snippet: sn,
         })
     }
 
@@ -703,11 +692,7 @@ impl<'a> Checker<'a> {
                     id: rec.id,
                     doc_no: loc.doc_no,
                     source: rec.source,
-                    snippet: Snippet {
-                        before: sn.before,
-                        matched: sn.matched,
-                        after: sn.after,
-                    },
+                    snippet: sn,
                 });
             }
         }

@@ -1,28 +1,13 @@
-//! The self-contained HTML report: inline CSS and JavaScript, no network access.
+//! The self-contained HTML report: inline CSS and JavaScript, no network access. The page is
+//! a `maud` template, which escapes every text it inserts.
 
 use crate::check::ItemResult;
 use crate::method::Label;
 use crate::report::Report;
-use std::fmt::Write;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 /// Most contaminated items listed in the page (the JSON report has them all).
 pub const MAX_LISTED: usize = 5000;
-
-/// Escapes text for HTML.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            _ => o.push(c),
-        }
-    }
-    o
-}
 
 fn cut(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -94,110 +79,117 @@ fn label_weight(r: &ItemResult) -> (usize, usize, u64) {
 
 /// Renders the report as one HTML page.
 pub fn render(rep: &Report) -> String {
-    let mut h = String::with_capacity(1 << 20);
-    let _ = write!(
-        h,
-        "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content='width=device-width,initial-scale=1'>\
-         <title>Contamination report: {}</title><style>{CSS}</style></head><body>",
-        esc(&rep.index.name)
-    );
-    let _ = write!(
-        h,
-        "<h1>Benchmark contamination report</h1><div class=meta>Index <b>{}</b> ({} documents, {} tokens) · \
-         {} items from {} · methods {} · checked in {:.1} s ({:.0} items/s) · verbatim {}</div>",
-        esc(&rep.index.name),
-        rep.index.documents,
-        rep.index.tokens,
-        rep.summary.items,
-        esc(&rep.inputs.join(", ")),
-        esc(&rep
-            .methods
-            .iter()
-            .map(|m| m.name())
-            .collect::<Vec<_>>()
-            .join(", ")),
-        rep.timing.wall_seconds,
-        rep.timing.items_per_second,
-        esc(&rep.verbatim_version)
-    );
-    let _ = write!(
-        h,
-        "<div class=legend><span class=clean>clean</span><span class=suspicious>suspicious</span><span class=dirty>dirty</span> \
-         Definitions: <b>gpt3</b> any word 13-gram found in ≤ 10 documents · <b>palm</b> ≥ 70% of word 8-grams found · \
-         <b>llama2</b> tokens covered by matches &gt; 10 tokens (clean &lt; 20%, dirty &gt; 80%{}) · \
-         <b>gpt4</b> any of 3 random 50-char alphanumeric substrings found · <b>substr50</b> 50-char substrings at every word \
-         (clean &lt; 20% ≤ suspicious &lt; 80% ≤ dirty).</div>",
-        if rep.options.llama2_skip > 0 {
-            format!(", skip budget {}", rep.options.llama2_skip)
-        } else {
-            String::new()
-        }
-    );
-
-    // Summary table.
-    h.push_str("<h2>Summary</h2><table><thead><tr><th>method</th><th>items</th><th>clean</th><th>suspicious</th><th>dirty</th><th>dirty share</th><th>mean score</th><th>time (cpu s)</th></tr></thead><tbody>");
-    for m in &rep.methods {
-        let c = rep
-            .summary
-            .overall
-            .get(m.name())
-            .cloned()
-            .unwrap_or_default();
-        let cpu = rep
-            .timing
-            .method_cpu_seconds
-            .get(m.name())
-            .copied()
-            .unwrap_or(0.0);
-        let _ = write!(
-            h,
-            "<tr><td>{m}</td><td class=n>{}</td><td class='n clean'>{}</td><td class='n suspicious'>{}</td><td class='n dirty'>{}</td>\
-             <td class=n>{:.2}%</td><td class=n>{:.3}</td><td class=n>{:.2}</td></tr>",
-            c.items, c.clean, c.suspicious, c.dirty, 100.0 * c.dirty_share, c.mean_score, cpu
-        );
-    }
-    if let Some(cpu) = rep.timing.method_cpu_seconds.get(crate::report::SHARED) {
-        let _ = write!(
-            h,
-            "<tr><td colspan=7><i>words-side-index searches shared by gpt3, palm and substr50 (one pass per item)</i></td><td class=n>{cpu:.2}</td></tr>"
-        );
-    }
-    h.push_str("</tbody></table>");
-
-    // Bars per benchmark.
-    h.push_str("<h2>Per benchmark</h2>");
-    for (b, per) in &rep.summary.benchmarks {
-        let n = per.values().next().map_or(0, |c| c.items);
-        let _ = write!(
-            h,
-            "<div class=bench><div class=name>{}<br><small>{n} items</small></div><div>",
-            esc(b)
-        );
-        for m in &rep.methods {
-            let c = per.get(m.name()).cloned().unwrap_or_default();
-            let _ = write!(
-                h,
-                "<div class=row><span>{m}</span><div class=bar title='{m}: {} clean, {} suspicious, {} dirty'>\
-                 <div class=c style='width:{:.3}%'></div><div class=s style='width:{:.3}%'></div><div class=d style='width:{:.3}%'></div></div>\
-                 <span>{:.1}% dirty{}</span></div>",
-                c.clean,
-                c.suspicious,
-                c.dirty,
-                100.0 * c.clean_share,
-                100.0 * c.suspicious_share,
-                100.0 * c.dirty_share,
-                100.0 * c.dirty_share,
-                if c.suspicious > 0 {
-                    format!(" · {:.1}% susp.", 100.0 * c.suspicious_share)
-                } else {
-                    String::new()
+    let method_names: Vec<&str> = rep.methods.iter().map(|m| m.name()).collect();
+    let skip = if rep.options.llama2_skip > 0 {
+        format!(", skip budget {}", rep.options.llama2_skip)
+    } else {
+        String::new()
+    };
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                title { "Contamination report: " (rep.index.name) }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                h1 { "Benchmark contamination report" }
+                div.meta {
+                    "Index " b { (rep.index.name) }
+                    (format!(" ({} documents, {} tokens) · {} items from ", rep.index.documents, rep.index.tokens, rep.summary.items))
+                    (rep.inputs.join(", "))
+                    " · methods " (method_names.join(", "))
+                    (format!(" · checked in {:.1} s ({:.0} items/s) · verbatim ", rep.timing.wall_seconds, rep.timing.items_per_second))
+                    (rep.verbatim_version)
                 }
-            );
+                div.legend {
+                    span.clean { "clean" } span.suspicious { "suspicious" } span.dirty { "dirty" }
+                    " Definitions: " b { "gpt3" } " any word 13-gram found in ≤ 10 documents · "
+                    b { "palm" } " ≥ 70% of word 8-grams found · "
+                    b { "llama2" } " tokens covered by matches > 10 tokens (clean < 20%, dirty > 80%" (skip) ") · "
+                    b { "gpt4" } " any of 3 random 50-char alphanumeric substrings found · "
+                    b { "substr50" } " 50-char substrings at every word (clean < 20% ≤ suspicious < 80% ≤ dirty)."
+                }
+                (summary(rep))
+                (benchmarks(rep))
+                (items(rep))
+                script { (PreEscaped(JS)) }
+            }
         }
-        h.push_str("</div></div>");
-    }
+    };
+    page.into_string()
+}
 
-    // Contaminated items.
+/// The summary table: one row per method.
+fn summary(rep: &Report) -> Markup {
+    html! {
+        h2 { "Summary" }
+        table {
+            thead { tr {
+                th { "method" } th { "items" } th { "clean" } th { "suspicious" } th { "dirty" }
+                th { "dirty share" } th { "mean score" } th { "time (cpu s)" }
+            } }
+            tbody {
+                @for m in &rep.methods {
+                    @let c = rep.summary.overall.get(m.name()).cloned().unwrap_or_default();
+                    @let cpu = rep.timing.method_cpu_seconds.get(m.name()).copied().unwrap_or(0.0);
+                    tr {
+                        td { (m) } td.n { (c.items) }
+                        td class="n clean" { (c.clean) }
+                        td class="n suspicious" { (c.suspicious) }
+                        td class="n dirty" { (c.dirty) }
+                        td.n { (format!("{:.2}%", 100.0 * c.dirty_share)) }
+                        td.n { (format!("{:.3}", c.mean_score)) }
+                        td.n { (format!("{cpu:.2}")) }
+                    }
+                }
+                @if let Some(cpu) = rep.timing.method_cpu_seconds.get(crate::report::SHARED) {
+                    tr {
+                        td colspan="7" { i { "words-side-index searches shared by gpt3, palm and substr50 (one pass per item)" } }
+                        td.n { (format!("{cpu:.2}")) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Bars of clean / suspicious / dirty shares per benchmark and method.
+fn benchmarks(rep: &Report) -> Markup {
+    html! {
+        h2 { "Per benchmark" }
+        @for (b, per) in &rep.summary.benchmarks {
+            @let n = per.values().next().map_or(0, |c| c.items);
+            div.bench {
+                div.name { (b) br; small { (n) " items" } }
+                div {
+                    @for m in &rep.methods {
+                        @let c = per.get(m.name()).cloned().unwrap_or_default();
+                        div.row {
+                            span { (m) }
+                            div.bar title=(format!("{m}: {} clean, {} suspicious, {} dirty", c.clean, c.suspicious, c.dirty)) {
+                                div.c style=(format!("width:{:.3}%", 100.0 * c.clean_share)) {}
+                                div.s style=(format!("width:{:.3}%", 100.0 * c.suspicious_share)) {}
+                                div.d style=(format!("width:{:.3}%", 100.0 * c.dirty_share)) {}
+                            }
+                            span {
+                                (format!("{:.1}% dirty", 100.0 * c.dirty_share))
+                                @if c.suspicious > 0 {
+                                    (format!(" · {:.1}% susp.", 100.0 * c.suspicious_share))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The contaminated items, most contaminated first, with their evidence.
+fn items(rep: &Report) -> Markup {
     let mut flagged: Vec<&ItemResult> = rep
         .items
         .iter()
@@ -206,84 +198,62 @@ pub fn render(rep: &Report) -> String {
     let total_flagged = flagged.len();
     flagged.sort_by_key(|r| std::cmp::Reverse(label_weight(r)));
     flagged.truncate(MAX_LISTED);
-    let _ = write!(
-        h,
-        "<h2>Contaminated items ({total_flagged} flagged by at least one method{})</h2>\
-         <input id=filter placeholder='filter rows (benchmark, id, text, document)'>\
-         <table id=items><thead><tr><th class=sort>benchmark</th><th class=sort>id</th><th class=sort>dirty methods</th>",
-        if total_flagged > MAX_LISTED {
-            format!("; the {MAX_LISTED} most contaminated are listed, the JSON report has all")
-        } else {
-            String::new()
+    html! {
+        h2 {
+            "Contaminated items (" (total_flagged) " flagged by at least one method"
+            @if total_flagged > MAX_LISTED {
+                "; the " (MAX_LISTED) " most contaminated are listed, the JSON report has all"
+            }
+            ")"
         }
-    );
-    for m in &rep.methods {
-        let _ = write!(h, "<th class=sort>{m}</th>");
-    }
-    h.push_str("<th>evidence</th></tr></thead><tbody>");
-    for r in flagged {
-        let (dirty, _, _) = label_weight(r);
-        let _ = write!(
-            h,
-            "<tr><td>{}</td><td>{}</td><td class=n>{dirty}</td>",
-            esc(&r.bench),
-            esc(&r.id)
-        );
-        for m in &rep.methods {
-            match r.get(*m) {
-                Some(x) => {
-                    let _ = write!(
-                        h,
-                        "<td class='n {}' data-v='{:.6}' title='{} of {} matched'>{:.2}</td>",
-                        x.label.name(),
-                        x.score,
-                        x.matched,
-                        x.units,
-                        x.score
-                    );
+        input #filter placeholder="filter rows (benchmark, id, text, document)";
+        table #items {
+            thead { tr {
+                th.sort { "benchmark" } th.sort { "id" } th.sort { "dirty methods" }
+                @for m in &rep.methods { th.sort { (m) } }
+                th { "evidence" }
+            } }
+            tbody {
+                @for r in flagged {
+                    tr {
+                        td { (r.bench) } td { (r.id) } td.n { (label_weight(r).0) }
+                        @for m in &rep.methods {
+                            @if let Some(x) = r.get(*m) {
+                                td class=(format!("n {}", x.label.name())) data-v=(format!("{:.6}", x.score))
+                                    title=(format!("{} of {} matched", x.matched, x.units)) { (format!("{:.2}", x.score)) }
+                            } @else {
+                                td {}
+                            }
+                        }
+                        td.ev { details { summary { "show" } (evidence(r)) } }
+                    }
                 }
-                None => h.push_str("<td></td>"),
             }
         }
-        h.push_str("<td class=ev><details><summary>show</summary>");
-        for x in &r.methods {
-            if x.spans.is_empty() && x.examples.is_empty() {
-                continue;
-            }
-            let _ = write!(
-                h,
-                "<div><b>{}</b> ({}, {} of {} matched)",
-                x.method,
-                x.label.name(),
-                x.matched,
-                x.units
-            );
-            if let Some(n) = &x.note {
-                let _ = write!(h, " <i>{}</i>", esc(n));
-            }
-            h.push_str("<br>");
-            for s in x.spans.iter().take(5) {
-                let _ = write!(h, "<code>{}</code> ", esc(&cut(s, 160)));
-            }
-            for e in &x.examples {
-                let _ = write!(
-                    h,
-                    "<div class=snip>📄 <b>{}</b>{}: …{}<mark>{}</mark>{}…</div>",
-                    esc(&e.id),
-                    e.source
-                        .as_deref()
-                        .map(|s| format!(" ({})", esc(s)))
-                        .unwrap_or_default(),
-                    esc(&cut_left(&e.snippet.before, 120)),
-                    esc(&cut(&e.snippet.matched, 300)),
-                    esc(&cut(&e.snippet.after, 120))
-                );
-            }
-            h.push_str("</div>");
-        }
-        h.push_str("</details></td></tr>");
     }
-    h.push_str("</tbody></table>");
-    let _ = writeln!(h, "<script>{JS}</script></body></html>");
-    h
+}
+
+/// Matched units and example documents of each method of an item.
+fn evidence(r: &ItemResult) -> Markup {
+    html! {
+        @for x in &r.methods {
+            @if !(x.spans.is_empty() && x.examples.is_empty()) {
+                div {
+                    b { (x.method) } (format!(" ({}, {} of {} matched)", x.label.name(), x.matched, x.units))
+                    @if let Some(n) = &x.note { " " i { (n) } }
+                    br;
+                    @for s in x.spans.iter().take(5) { code { (cut(s, 160)) } " " }
+                    @for e in &x.examples {
+                        div.snip {
+                            "📄 " b { (e.id) }
+                            @if let Some(s) = &e.source { " (" (s) ")" }
+                            ": …" (cut_left(&e.snippet.before, 120))
+                            mark { (cut(&e.snippet.matched, 300)) }
+                            (cut(&e.snippet.after, 120)) "…"
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -4,8 +4,8 @@
 //! build time of the workspace, so this build asks for a conversion instead (see
 //! [`PARQUET_UNSUPPORTED`]).
 
+use crate::error::{Error, Result};
 use crate::Item;
-use anyhow::{bail, Context, Result};
 use serde_json::{Map, Value};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -93,12 +93,16 @@ pub struct ReadStats {
 type Sink<'a> = &'a mut dyn FnMut(&Map<String, Value>, usize) -> Result<()>;
 
 fn open_reader(path: &Path) -> Result<Box<dyn BufRead>> {
-    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let read_err = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let f = std::fs::File::open(path).map_err(read_err)?;
     let name = path.to_string_lossy().to_ascii_lowercase();
     let r: Box<dyn Read> = if name.ends_with(".gz") {
         Box::new(flate2::read::MultiGzDecoder::new(f))
     } else if name.ends_with(".zst") || name.ends_with(".zstd") {
-        Box::new(zstd::Decoder::new(f)?)
+        Box::new(zstd::Decoder::new(f).map_err(read_err)?)
     } else {
         Box::new(f)
     };
@@ -131,7 +135,10 @@ pub fn fill_template(template: &str, rec: &Map<String, Value>) -> Result<Option<
             rest = t;
         } else if tail.starts_with('{') {
             let Some(j) = tail.find('}') else {
-                bail!("template {template:?}: unclosed `{{`");
+                return Err(Error::Template {
+                    template: template.to_string(),
+                    detail: "unclosed `{`".into(),
+                });
             };
             let name = &tail[1..j];
             match rec.get(name) {
@@ -140,7 +147,10 @@ pub fn fill_template(template: &str, rec: &Map<String, Value>) -> Result<Option<
             }
             rest = &tail[j + 1..];
         } else {
-            bail!("template {template:?}: a lone `}}` (write `}}}}` for a literal brace)");
+            return Err(Error::Template {
+                template: template.to_string(),
+                detail: "a lone `}` (write `}}` for a literal brace)".into(),
+            });
         }
     }
     out.push_str(rest);
@@ -183,10 +193,12 @@ impl InputOptions {
         for p in paths {
             let format = match self.format.or_else(|| Format::from_path(p)) {
                 Some(f) => f,
-                None => bail!(
-                    "{}: cannot tell the format from the name; pass --format jsonl|csv",
-                    p.display()
-                ),
+                None => {
+                    return Err(input_error(
+                        p,
+                        "cannot tell the format from the name; pass --format jsonl|csv",
+                    ))
+                }
             };
             let before = items.len();
             let mut skipped = 0usize;
@@ -199,7 +211,7 @@ impl InputOptions {
                 Ok(())
             };
             match format {
-                Format::Parquet => bail!("{}: {PARQUET_UNSUPPORTED}", p.display()),
+                Format::Parquet => return Err(input_error(p, PARQUET_UNSUPPORTED)),
                 Format::Jsonl => read_jsonl(p, &mut push)?,
                 Format::Csv => read_csv(p, &mut push)?,
             }
@@ -211,13 +223,21 @@ impl InputOptions {
                     Some(t) => format!("the fields of the template {t:?}"),
                     None => format!("the field {:?}", self.field),
                 };
-                bail!(
-                    "{}: no record has {what}; choose the text with --field NAME or --template \"{{a}} {{b}}\"",
-                    p.display()
-                );
+                return Err(input_error(
+                    p,
+                    format!("no record has {what}; choose the text with --field NAME or --template \"{{a}} {{b}}\""),
+                ));
             }
         }
         Ok((items, stats))
+    }
+}
+
+/// An [`Error::Input`] about file `p`.
+fn input_error(p: &Path, detail: impl Into<String>) -> Error {
+    Error::Input {
+        path: p.display().to_string(),
+        detail: detail.into(),
     }
 }
 
@@ -225,32 +245,43 @@ fn read_jsonl(p: &Path, push: Sink<'_>) -> Result<()> {
     let mut r = open_reader(p)?;
     // A JSON array file: `[ {...}, {...} ]`.
     let starts_array = {
-        let buf = r.fill_buf()?;
+        let buf = r
+            .fill_buf()
+            .map_err(|e| input_error(p, format!("cannot read: {e}")))?;
         buf.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
     };
     if starts_array {
         let v: Value = serde_json::from_reader(r)
-            .with_context(|| format!("{}: not valid JSON", p.display()))?;
+            .map_err(|e| input_error(p, format!("not valid JSON: {e}")))?;
         for (i, rec) in v.as_array().into_iter().flatten().enumerate() {
             match rec {
                 Value::Object(m) => push(m, i + 1)?,
-                _ => bail!("{}: element {} is not an object", p.display(), i + 1),
+                _ => {
+                    return Err(input_error(
+                        p,
+                        format!("element {} is not an object", i + 1),
+                    ))
+                }
             }
         }
         return Ok(());
     }
     let mut no = 0usize;
     for (i, line) in r.lines().enumerate() {
-        let line = line.with_context(|| format!("{}: cannot read line {}", p.display(), i + 1))?;
+        let line = line.map_err(|e| input_error(p, format!("cannot read line {}: {e}", i + 1)))?;
         if line.trim().is_empty() {
             continue;
         }
         no += 1;
+        let not_object = |detail: String| Error::Input {
+            path: format!("{}:{}", p.display(), i + 1),
+            detail,
+        };
         let v: Value = serde_json::from_str(&line)
-            .with_context(|| format!("{}:{}: not a JSON object", p.display(), i + 1))?;
+            .map_err(|e| not_object(format!("not a JSON object: {e}")))?;
         match v {
             Value::Object(m) => push(&m, no)?,
-            _ => bail!("{}:{}: not a JSON object", p.display(), i + 1),
+            _ => return Err(not_object("not a JSON object".into())),
         }
     }
     Ok(())
@@ -264,10 +295,10 @@ fn read_csv(p: &Path, push: Sink<'_>) -> Result<()> {
         .from_reader(open_reader(p)?);
     let headers = r
         .headers()
-        .with_context(|| format!("{}: cannot read the header row", p.display()))?
+        .map_err(|e| input_error(p, format!("cannot read the header row: {e}")))?
         .clone();
     for (i, rec) in r.records().enumerate() {
-        let rec = rec.with_context(|| format!("{}: bad CSV record {}", p.display(), i + 1))?;
+        let rec = rec.map_err(|e| input_error(p, format!("bad CSV record {}: {e}", i + 1)))?;
         let m: Map<String, Value> = headers
             .iter()
             .zip(rec.iter())

@@ -22,11 +22,11 @@
 //! let checker = Checker::new(&index, CheckOptions::default())?;
 //! let r = checker.check(&Item::new("q1", "Which planet is the largest?", "toy"));
 //! println!("{:?}", r.methods[0].label);
-//! # Ok::<(), anyhow::Error>(())
+//! # Ok::<(), verbatim_contamination::Error>(())
 //! ```
 
-pub mod atomic;
 mod check;
+pub mod error;
 pub mod html;
 pub mod input;
 mod method;
@@ -34,15 +34,18 @@ pub mod report;
 mod results;
 
 pub use check::{gpt4_samples, CheckOptions, Checker, Example, ItemResult, MethodResult, Snippet};
+pub use error::{Error, Result};
 pub use method::{Label, Method};
 pub use report::{check_all, BatchTiming, Counts, Report, Summary};
 
 /// One benchmark item to check.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Item {
     /// The item's id within its benchmark.
     pub id: String,
     /// The text checked (question, choices, answer... as the input template made it).
+    #[schema(min_length = 1)]
     pub text: String,
     /// Its benchmark (grouping key of the summary).
     #[serde(default)]

@@ -53,7 +53,7 @@ impl Method {
     }
 
     /// Parses a comma-separated list, keeping report order and dropping repeats.
-    pub fn parse_list<S: AsRef<str>>(names: &[S]) -> Result<Vec<Method>, String> {
+    pub fn parse_list<S: AsRef<str>>(names: &[S]) -> Result<Vec<Method>, crate::Error> {
         let mut out = Vec::new();
         for n in names {
             for part in n.as_ref().split(',').filter(|p| !p.trim().is_empty()) {
@@ -62,9 +62,9 @@ impl Method {
                     continue;
                 }
                 let m = Method::from_name(part).ok_or_else(|| {
-                    format!(
+                    crate::Error::UnknownMethod(format!(
                         "unknown method {part:?}; choose among gpt3, palm, llama2, gpt4, substr50 (or all)"
-                    )
+                    ))
                 })?;
                 out.push(m);
             }

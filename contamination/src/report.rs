@@ -1,9 +1,9 @@
 //! Running many items, summarising them per benchmark and overall, and the report files.
 
 use crate::check::{Checker, ItemResult};
+use crate::error::{Error, Result};
 use crate::method::{Label, Method};
 use crate::Item;
-use anyhow::Result;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -135,7 +135,8 @@ pub fn check_all(
     } else {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
-            .build()?
+            .build()
+            .map_err(|e| Error::Threads(e.to_string()))?
             .install(run)
     };
     let wall = t.elapsed().as_secs_f64();

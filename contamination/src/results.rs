@@ -33,17 +33,9 @@ impl Default for CheckOptions {
     }
 }
 
-/// A window of a corpus document around a match.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Snippet {
-    /// Text before the match.
-    pub before: String,
-    /// The matched text (normalised for side-index methods).
-    #[serde(rename = "match")]
-    pub matched: String,
-    /// Text after the match.
-    pub after: String,
-}
+/// A window of a corpus document around a match (normalised text for side-index methods):
+/// the core's one snippet type.
+pub use verbatim_core::query::Snippet;
 
 /// A corpus document that contains part of an item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,7 +3,8 @@
 //! JavaScript strings index by).
 
 use crate::index::Index;
-use crate::query::{Relevance, Span, Trace};
+use crate::query::{DocumentView, Relevance, Snippet, Span, Trace};
+use crate::sources::SourceStats;
 use serde::Serialize;
 
 /// Byte offset → UTF-16 offset of a text.
@@ -110,18 +111,94 @@ impl SpansJson {
     }
 }
 
-/// A snippet as the API returns it.
+/// Response of a count: occurrences of a token sequence, and the sequence.
+#[derive(Debug, Clone, Serialize)]
+pub struct CountJson {
+    /// Exact occurrences in the corpus.
+    pub count: u64,
+    /// The token ids counted (the text's tokenization, or the ids given).
+    pub token_ids: Vec<u32>,
+}
+
+impl CountJson {
+    /// Counts `ids` in `index`.
+    pub fn new(index: &Index, ids: Vec<u32>) -> CountJson {
+        CountJson {
+            count: index.count(&ids),
+            token_ids: ids,
+        }
+    }
+}
+
+/// A UTF-16 range of a document's text (what the page marks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Utf16Range {
+    /// Start, UTF-16 code units.
+    pub utf16_start: u32,
+    /// End, UTF-16 code units.
+    pub utf16_end: u32,
+}
+
+/// A document's text and record, as `verbatim doc --json` and `GET /api/v1/documents/{id}`
+/// return it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentTextJson {
+    /// External id.
+    pub id: String,
+    /// Global document number.
+    pub doc_no: u64,
+    /// Source, if any.
+    pub source: Option<String>,
+    /// Other stored fields.
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// Tokens of the whole document.
+    pub tokens: usize,
+    /// Whether `text` was cut at the token limit.
+    pub truncated: bool,
+    /// The text.
+    pub text: String,
+    /// Occurrences of the highlight text in `text` (at most 1,000).
+    pub highlights: Vec<Utf16Range>,
+}
+
+impl DocumentTextJson {
+    /// The JSON of `doc`, marking every occurrence of `highlight` (if not empty).
+    pub fn new(doc: DocumentView, highlight: Option<&str>) -> DocumentTextJson {
+        let highlights = match highlight {
+            Some(h) if !h.is_empty() => {
+                let map = Utf16Map::new(&doc.text);
+                doc.text
+                    .match_indices(h)
+                    .take(1000)
+                    .map(|(b, m)| Utf16Range {
+                        utf16_start: map.get(b),
+                        utf16_end: map.get(b + m.len()),
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        DocumentTextJson {
+            id: doc.record.id,
+            doc_no: doc.location.doc_no,
+            source: doc.record.source,
+            metadata: doc.record.metadata,
+            tokens: doc.tokens,
+            truncated: doc.truncated,
+            text: doc.text,
+            highlights,
+        }
+    }
+}
+
+/// A snippet as the API returns it: the span it was retrieved for, and the snippet.
 #[derive(Debug, Clone, Serialize)]
 pub struct SnippetJson {
     /// The span it was retrieved for.
     pub span_id: usize,
-    /// Text before the match.
-    pub before: String,
-    /// The matched text.
-    #[serde(rename = "match")]
-    pub matched: String,
-    /// Text after the match.
-    pub after: String,
+    /// The window (`before`, `match`, `after`).
+    #[serde(flatten)]
+    pub snippet: Snippet,
 }
 
 /// A traced document as the API returns it.
@@ -227,9 +304,7 @@ impl TraceJson {
                         .iter()
                         .map(|(s, sn)| SnippetJson {
                             span_id: *s,
-                            before: sn.before.clone(),
-                            matched: sn.matched.clone(),
-                            after: sn.after.clone(),
+                            snippet: sn.clone(),
                         })
                         .collect(),
                     text: d.full_text.clone(),
@@ -265,8 +340,10 @@ impl TraceJson {
 pub struct IndexInfoJson {
     /// Index name.
     pub name: String,
-    /// Tokenizer kind and identity.
+    /// Tokenizer file name (or `bytes`).
     pub tokenizer: String,
+    /// The tokenizer's model family (`OLMo (GPT-NeoX)`, `GPT-2`, or its shape).
+    pub tokenizer_family: String,
     /// sha256 of the tokenizer.
     pub tokenizer_sha256: String,
     /// Bytes per token.
@@ -279,17 +356,20 @@ pub struct IndexInfoJson {
     pub documents: u64,
     /// Documents taken down.
     pub taken_down: u64,
-    /// Unix time of the build.
+    /// Unix time of the build, in seconds.
     pub built_at: u64,
     /// Whether BM25 keyword search is available.
     pub fulltext: bool,
     /// Document sources.
     pub sources: Vec<String>,
+    /// Documents and tokens of each source.
+    pub source_stats: Vec<SourceStats>,
 }
 
 impl IndexInfoJson {
-    /// Summarises `index`.
-    pub fn new(index: &Index) -> IndexInfoJson {
+    /// Summarises `index`, with its per-source counts (from [`crate::sources::source_stats`],
+    /// which callers compute once: it reads the whole document table).
+    pub fn new(index: &Index, source_stats: Vec<SourceStats>) -> IndexInfoJson {
         let m = index.manifest();
         IndexInfoJson {
             name: m.name.clone(),
@@ -299,6 +379,7 @@ impl IndexInfoJson {
                     .map_or_else(|| p.clone(), |n| n.to_string_lossy().into_owned()),
                 None => m.tokenizer.kind.clone(),
             },
+            tokenizer_family: index.tokenizer().family(),
             tokenizer_sha256: m.tokenizer.sha256.clone(),
             token_width: m.tokenizer.width.bytes(),
             shards: m.shards.len(),
@@ -308,6 +389,7 @@ impl IndexInfoJson {
             built_at: m.created_unix,
             fulltext: index.fulltext().is_some(),
             sources: m.sources.clone(),
+            source_stats,
         }
     }
 }

@@ -1,17 +1,24 @@
-//! The full-text side index (tantivy): BM25 keyword search and corpus-level BM25 statistics.
+//! The full-text side index (tantivy): BM25 keyword search.
 //!
-//! One tantivy document per corpus document: `doc_no` (global document number, fast field),
-//! `id` and `source` (stored strings), `meta` (stored JSON text) and `text` (indexed with
-//! frequencies and positions, not stored: text is always decoded from the token stream).
+//! One tantivy document per corpus document: `doc_no` and `part` (fast fields: the document's
+//! number), `id` and `source` (stored strings), `meta` (stored JSON text) and `text` (indexed
+//! with frequencies and positions, not stored: text is always decoded from the token stream).
+//!
+//! A document's global number is `doc_no` when `part` is 0. An index assembled from parts
+//! built apart (a distributed build) keeps each part's tantivy segments as they are: their
+//! documents carry `part = K + 1` and their number within part K, and the manifest's
+//! `fulltext_parts` gives each part's first global number. Opening costs nothing per
+//! document: numbers are read from the fast-field columns (memory-mapped) when a hit needs
+//! one.
 
 use crate::error::{Error, Result};
+use std::collections::BTreeMap;
 use std::path::Path;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, EnableScoring, Occur, Query, QueryParser, TermQuery};
-use tantivy::schema::{
-    Field, IndexRecordOption, Schema, Value, FAST, INDEXED, STORED, STRING, TEXT,
-};
-use tantivy::{DocAddress, DocId, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+use tantivy::columnar::Column;
+use tantivy::query::QueryParser;
+use tantivy::schema::{Field, Schema, FAST, INDEXED, STORED, STRING, TEXT};
+use tantivy::{Index, IndexReader, ReloadPolicy};
 
 /// Directory of the full-text index inside an index directory.
 pub const FULLTEXT_DIR: &str = "fulltext";
@@ -19,8 +26,10 @@ pub const FULLTEXT_DIR: &str = "fulltext";
 /// The fields of the full-text schema.
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
-    /// Global document number.
+    /// Document number (global when `part` is 0, else within the part).
     pub doc_no: Field,
+    /// 0, or 1 + the number of the distributed-build part that indexed the document.
+    pub part: Field,
     /// External id.
     pub id: Field,
     /// Source name.
@@ -39,10 +48,12 @@ pub fn schema() -> (Schema, Fields) {
     let source = b.add_text_field("source", STRING | STORED);
     let meta = b.add_text_field("meta", STORED);
     let text = b.add_text_field("text", TEXT);
+    let part = b.add_u64_field("part", FAST | STORED);
     (
         b.build(),
         Fields {
             doc_no,
+            part,
             id,
             source,
             meta,
@@ -56,8 +67,9 @@ pub struct FullText {
     index: Index,
     reader: IndexReader,
     fields: Fields,
-    /// tantivy address of every global document number.
-    addresses: Vec<DocAddress>,
+    /// First global number of each part (by `part` field value); part 0 is 0.
+    part_bases: BTreeMap<u64, u64>,
+    documents: u64,
 }
 
 /// One keyword-search hit.
@@ -73,9 +85,17 @@ fn ft_err(e: impl std::fmt::Display) -> Error {
     Error::FullText(e.to_string())
 }
 
+/// The `doc_no` and `part` columns of one segment (`part` absent in indexes built before
+/// parts existed, which is part 0).
+struct NumberColumns {
+    doc_no: Column<u64>,
+    part: Option<Column<u64>>,
+}
+
 impl FullText {
-    /// Opens `INDEX/fulltext`, mapping every document number to its tantivy address.
-    pub fn open(dir: &Path, documents: u64) -> Result<FullText> {
+    /// Opens the tantivy index in `dir` of an index of `documents` documents whose parts start
+    /// at `part_bases` (see the module documentation).
+    pub fn open(dir: &Path, documents: u64, part_bases: &BTreeMap<u64, u64>) -> Result<FullText> {
         let index = Index::open_in_dir(dir).map_err(|e| Error::Corrupt {
             path: dir.to_path_buf(),
             detail: format!("full-text index does not open: {e}"),
@@ -86,33 +106,34 @@ impl FullText {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(ft_err)?;
-        let searcher = reader.searcher();
-        let mut addresses = vec![DocAddress::new(u32::MAX, 0); documents as usize];
-        for (ord, seg) in searcher.segment_readers().iter().enumerate() {
-            let col = seg.fast_fields().u64("doc_no").map_err(ft_err)?;
-            for doc in 0..seg.max_doc() {
-                if let Some(no) = col.first(doc) {
-                    if let Some(slot) = addresses.get_mut(no as usize) {
-                        *slot = DocAddress::new(ord as u32, doc);
-                    }
-                }
-            }
-        }
-        if addresses.iter().any(|a| a.segment_ord == u32::MAX) {
-            return Err(Error::Corrupt {
-                path: dir.to_path_buf(),
-                detail: "full-text index lacks some documents".into(),
-            });
-        }
+        let mut bases = part_bases.clone();
+        bases.insert(0, 0);
         Ok(FullText {
             index,
             reader,
             fields,
-            addresses,
+            part_bases: bases,
+            documents,
         })
     }
 
-    /// Checks every tantivy file's checksum.
+    fn columns(&self, seg: &tantivy::SegmentReader) -> Result<NumberColumns> {
+        let ff = seg.fast_fields();
+        Ok(NumberColumns {
+            doc_no: ff.u64("doc_no").map_err(ft_err)?,
+            part: ff.u64("part").ok(),
+        })
+    }
+
+    /// The global number of tantivy document `doc` of a segment.
+    fn global(&self, cols: &NumberColumns, doc: u32) -> Option<u64> {
+        let local = cols.doc_no.first(doc)?;
+        let part = cols.part.as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
+        Some(self.part_bases.get(&part)? + local)
+    }
+
+    /// Checks every tantivy file's checksum, and that every document of the index is in the
+    /// full-text index exactly once.
     pub fn verify(&self, dir: &Path) -> Result<()> {
         let bad = self.index.validate_checksum().map_err(ft_err)?;
         if let Some(p) = bad.iter().next() {
@@ -120,6 +141,33 @@ impl FullText {
                 path: dir.join(p),
                 detail: "full-text index file checksum mismatch".into(),
             });
+        }
+        let corrupt = |detail: String| Error::Corrupt {
+            path: dir.to_path_buf(),
+            detail,
+        };
+        let searcher = self.reader.searcher();
+        let mut seen = roaring::RoaringTreemap::new();
+        let mut count = 0u64;
+        for seg in searcher.segment_readers() {
+            let cols = self.columns(seg)?;
+            for doc in 0..seg.max_doc() {
+                let no = self.global(&cols, doc).ok_or_else(|| {
+                    corrupt("a document has no number, or an unknown part".into())
+                })?;
+                if no >= self.documents || !seen.insert(no) {
+                    return Err(corrupt(format!(
+                        "document number {no} is out of range or indexed twice"
+                    )));
+                }
+                count += 1;
+            }
+        }
+        if count != self.documents {
+            return Err(corrupt(format!(
+                "{count} documents in the full-text index, {} in the index",
+                self.documents
+            )));
         }
         Ok(())
     }
@@ -133,72 +181,16 @@ impl FullText {
         let top = searcher
             .search(&q, &TopDocs::with_limit(limit.max(1)).order_by_score())
             .map_err(ft_err)?;
+        let mut cols: BTreeMap<u32, NumberColumns> = BTreeMap::new();
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
-            let doc: TantivyDocument = searcher.doc(addr).map_err(ft_err)?;
-            if let Some(no) = doc.get_first(self.fields.doc_no).and_then(|v| v.as_u64()) {
+            if let std::collections::btree_map::Entry::Vacant(e) = cols.entry(addr.segment_ord) {
+                e.insert(self.columns(searcher.segment_reader(addr.segment_ord))?);
+            }
+            if let Some(no) = self.global(&cols[&addr.segment_ord], addr.doc_id) {
                 hits.push(SearchHit { doc_no: no, score });
             }
         }
         Ok(hits)
-    }
-
-    /// BM25 score of each of `doc_nos` against `query_text` (terms from the index's own text
-    /// analyzer; statistics from the whole corpus). Documents that match no term score 0.
-    pub fn bm25_scores(&self, query_text: &str, doc_nos: &[u64]) -> Result<Vec<f32>> {
-        let searcher = self.reader.searcher();
-        let mut analyzer = self
-            .index
-            .tokenizer_for_field(self.fields.text)
-            .map_err(ft_err)?;
-        let mut terms = Vec::new();
-        let mut stream = analyzer.token_stream(query_text);
-        while let Some(tok) = stream.next() {
-            terms.push(tok.text.clone());
-        }
-        terms.sort();
-        terms.dedup();
-        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
-            .iter()
-            .map(|t| {
-                let term = Term::from_field_text(self.fields.text, t);
-                let q: Box<dyn Query> =
-                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
-                (Occur::Should, q)
-            })
-            .collect();
-        let mut scores = vec![0f32; doc_nos.len()];
-        if clauses.is_empty() {
-            return Ok(scores);
-        }
-        let query = BooleanQuery::new(clauses);
-        let weight = query
-            .weight(EnableScoring::enabled_from_searcher(&searcher))
-            .map_err(ft_err)?;
-        // Visit the wanted documents segment by segment in ascending doc id, seeking forward.
-        let mut order: Vec<(DocAddress, usize)> = doc_nos
-            .iter()
-            .enumerate()
-            .filter_map(|(i, &no)| self.addresses.get(no as usize).map(|a| (*a, i)))
-            .collect();
-        order.sort_by_key(|(a, _)| (a.segment_ord, a.doc_id));
-        let mut k = 0;
-        while k < order.len() {
-            let seg = order[k].0.segment_ord;
-            let reader = searcher.segment_reader(seg);
-            let mut scorer = weight.scorer(reader, 1.0).map_err(ft_err)?;
-            while k < order.len() && order[k].0.segment_ord == seg {
-                let target: DocId = order[k].0.doc_id;
-                let mut cur = scorer.doc();
-                if cur < target {
-                    cur = scorer.seek(target);
-                }
-                if cur == target {
-                    scores[order[k].1] = scorer.score();
-                }
-                k += 1;
-            }
-        }
-        Ok(scores)
     }
 }

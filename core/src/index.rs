@@ -219,7 +219,7 @@ impl Index {
             if opts.verify_checksums {
                 verify_fulltext_files(&ft_dir, &manifest)?;
             }
-            let ft = FullText::open(&ft_dir, manifest.documents)?;
+            let ft = FullText::open(&ft_dir, manifest.documents, &manifest.fulltext_parts)?;
             if opts.verify_checksums {
                 ft.verify(&ft_dir)?;
             }

@@ -21,7 +21,12 @@
 //! # Ok::<(), verbatim_core::Error>(())
 //! ```
 
+// Index files hold little-endian integers that are read in place from memory maps.
+#[cfg(target_endian = "big")]
+compile_error!("verbatim reads its little-endian index files in place: it does not build for a big-endian target");
+
 pub mod api;
+pub mod atomic;
 pub mod error;
 pub mod format;
 pub mod fulltext;

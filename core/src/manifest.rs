@@ -69,6 +69,11 @@ pub struct Manifest {
     /// was recorded).
     #[serde(default)]
     pub source_stats: BTreeMap<String, SourceStats>,
+    /// For full-text documents indexed by a part of a distributed build: the first global
+    /// document number of each part, keyed by the documents' `part` value (1 + the part
+    /// number). Empty when every document carries its global number (see `fulltext.rs`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fulltext_parts: BTreeMap<u64, u64>,
 }
 
 /// What one source contributes to an index.

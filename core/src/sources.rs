@@ -1,4 +1,5 @@
-//! `sources.bin`: the set of documents of each source (the corpus records' `source` field).
+//! `sources.bin`: the set of documents of each source (the corpus records' `source` field),
+//! and the per-source counts an index summary shows.
 //!
 //! Payload: `u32 count`, then per source, in name order: `u32 name_len`, the name (UTF-8),
 //! `u64 bitmap_len`, a roaring bitmap (portable serialization) of global document numbers.
@@ -54,6 +55,60 @@ pub fn decode(payload: &[u8], path: &Path) -> Result<SourceSets> {
         let bitmap = RoaringBitmap::deserialize_from(take(blen)?)
             .map_err(|e| corrupt(format!("bitmap of source {name:?} does not parse: {e}")))?;
         out.insert(name, bitmap);
+    }
+    Ok(out)
+}
+
+/// One source of an index, as the index summary shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SourceStats {
+    /// The source name; documents without a source are counted under `null`.
+    pub name: Option<String>,
+    /// Documents from it.
+    pub documents: u64,
+    /// Tokens of those documents (separators excluded).
+    pub tokens: u64,
+}
+
+/// Documents and tokens of every source of `index`, in name order, then the documents
+/// without a source (if any). From the manifest's `source_stats` (recorded at build time);
+/// for indexes built before those were recorded, counted from `sources.bin` and the document
+/// table in one pass, O(documents).
+pub fn source_stats(index: &crate::index::Index) -> Result<Vec<SourceStats>> {
+    let m = index.manifest();
+    let mut out: Vec<SourceStats> = Vec::new();
+    if !m.source_stats.is_empty() || m.sources.is_empty() {
+        for (name, s) in &m.source_stats {
+            out.push(SourceStats {
+                name: Some(name.clone()),
+                documents: s.documents,
+                tokens: s.tokens,
+            });
+        }
+    } else {
+        let doc_tokens = |doc_no: u64| {
+            index.locate(doc_no).map_or(0, |loc| {
+                index.shards()[loc.shard].doc_range(loc.local).len() as u64
+            })
+        };
+        for (name, bitmap) in index.source_documents()? {
+            out.push(SourceStats {
+                name: Some(name),
+                documents: bitmap.len(),
+                tokens: bitmap.iter().map(|d| doc_tokens(u64::from(d))).sum(),
+            });
+        }
+    }
+    let docs: u64 = out.iter().map(|s| s.documents).sum();
+    let tokens: u64 = out.iter().map(|s| s.tokens).sum();
+    let rest_docs = m.documents.saturating_sub(docs);
+    if rest_docs > 0 {
+        let all_tokens = m.tokens.saturating_sub(m.documents);
+        out.push(SourceStats {
+            name: None,
+            documents: rest_docs,
+            tokens: all_tokens.saturating_sub(tokens),
+        });
     }
     Ok(out)
 }

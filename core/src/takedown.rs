@@ -1,9 +1,10 @@
 //! Taken-down documents: a roaring bitmap of global document numbers in `INDEX/takedown.bin`.
 //!
 //! Taken-down documents are never returned and their text is never shown, without rebuilding
-//! the index. The file is replaced atomically (written beside it, then renamed), so a server
-//! reading it concurrently sees either the old or the new list.
+//! the index. The file is replaced atomically ([`crate::atomic`]: written beside it, synced,
+//! renamed), so a server reading it concurrently sees either the old or the new list.
 
+use crate::atomic::AtomicFile;
 use crate::error::{Error, Result};
 use crate::format::{FileKind, FileWriter, MappedFile};
 use crate::index::files::TAKEDOWN;
@@ -60,23 +61,22 @@ impl Takedown {
         Ok(Takedown { docs, stamp })
     }
 
-    /// Writes the list to `DIR/takedown.bin` atomically.
+    /// Writes the list to `DIR/takedown.bin` atomically ([`crate::atomic::AtomicFile`]).
     pub fn save(&self, dir: &Path, build_id: u64) -> Result<()> {
-        let tmp = dir.join(format!("{TAKEDOWN}.tmp-{}", std::process::id()));
-        let _ = std::fs::remove_file(&tmp);
+        let file = AtomicFile::new(&dir.join(TAKEDOWN));
         let mut bytes = Vec::with_capacity(self.docs.serialized_size());
         self.docs
             .serialize_into(&mut bytes)
-            .map_err(|e| Error::io(&tmp, e))?;
+            .map_err(|e| Error::io(file.temp_path(), e))?;
         FileWriter::write_file(
-            &tmp,
+            file.temp_path(),
             FileKind::Takedown,
             0,
             build_id,
             &bytes,
             self.docs.len(),
         )?;
-        std::fs::rename(&tmp, dir.join(TAKEDOWN)).map_err(|e| Error::io(&tmp, e))
+        file.commit()
     }
 
     /// Whether `doc_no` is taken down.

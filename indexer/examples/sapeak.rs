@@ -11,7 +11,11 @@ fn status(what: &str) {
             .map(|l| l.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024)
             .unwrap()
     };
-    eprintln!("{what:>28}: RSS {:>6} MiB, peak {:>6} MiB", get("VmRSS:"), get("VmHWM:"));
+    eprintln!(
+        "{what:>28}: RSS {:>6} MiB, peak {:>6} MiB",
+        get("VmRSS:"),
+        get("VmHWM:")
+    );
 }
 
 fn main() {

@@ -263,6 +263,7 @@ fn append_at(
         generation,
         files: files_record,
         source_stats,
+        fulltext_parts: old.fulltext_parts.clone(),
     };
     let manifest_name = match commit {
         Commit::Rename => {

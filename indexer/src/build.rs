@@ -176,6 +176,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary> {
         generation: 0,
         files: index_files,
         source_stats: out.source_stats,
+        fulltext_parts: match opts.part {
+            Some(k) if opts.fulltext => [(k as u64 + 1, 0)].into_iter().collect(),
+            _ => BTreeMap::new(),
+        },
     };
     for side in &opts.side_indexes {
         let t = Instant::now();

@@ -80,6 +80,7 @@ impl FullTextWriter {
     pub fn add(
         &self,
         doc_no: u64,
+        part: u64,
         id: &str,
         source: Option<&str>,
         meta: &str,
@@ -88,6 +89,7 @@ impl FullTextWriter {
         let f = &self.fields;
         self.writer.add_document(doc!(
             f.doc_no => doc_no,
+            f.part => part,
             f.id => id,
             f.source => source.unwrap_or(""),
             f.meta => meta,

@@ -14,6 +14,7 @@
 //! Bad input lines are counted and skipped (or fail the build with `strict`).
 
 mod append;
+mod assemble;
 mod atomic;
 mod build;
 mod fulltext_writer;
@@ -29,5 +30,6 @@ mod side_files;
 mod sizes;
 pub mod suffix_array;
 
+pub use assemble::{assemble, AssembleOptions};
 pub use build::{build, BuildSummary};
 pub use options::{BuildOptions, InputFormat};

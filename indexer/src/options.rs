@@ -61,6 +61,9 @@ pub struct BuildOptions {
     /// Directories (e.g. on other disks) to spread new shards over, round-robin; empty: inside
     /// the index directory.
     pub shard_roots: Vec<PathBuf>,
+    /// This build is part `K` of a distributed build, to be assembled with the others
+    /// ([`crate::assemble()`]): its full-text documents are marked with the part.
+    pub part: Option<u32>,
 }
 
 impl BuildOptions {
@@ -90,6 +93,7 @@ impl BuildOptions {
             max_memory: None,
             append: false,
             shard_roots: Vec::new(),
+            part: None,
         }
     }
 }

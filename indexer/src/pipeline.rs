@@ -185,6 +185,7 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
     let mut late_skips: Vec<(SkipReason, usize, String)> = Vec::new();
     let mut next_doc = ctx.first_doc;
     let mut text_bytes = 0u64;
+    let fulltext_part = opts.part.map_or(0, |k| k as u64 + 1);
 
     let mut finish_shard = |b: ShardBuilder<T>, shards: &mut Vec<ShardInfo>| -> Result<()> {
         progress.stage(&format!(
@@ -290,7 +291,14 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
             progress.add_tokens(need);
             if let Some(ft) = &ctx.fulltext {
                 let meta = serde_json::to_string(&record.metadata)?;
-                ft.add(doc_no, &id, record.source.as_deref(), &meta, &doc.text)?;
+                ft.add(
+                    doc_no,
+                    fulltext_part,
+                    &id,
+                    record.source.as_deref(),
+                    &meta,
+                    &doc.text,
+                )?;
             }
         }
     }

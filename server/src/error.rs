@@ -57,6 +57,18 @@ impl From<verbatim_core::Error> for ApiError {
     }
 }
 
+impl From<verbatim_contamination::Error> for ApiError {
+    fn from(e: verbatim_contamination::Error) -> Self {
+        use verbatim_contamination::Error as E;
+        match e {
+            E::Index(core) => core.into(),
+            E::UnknownMethod(m) => ApiError::BadRequest(m),
+            e if e.is_user_error() => ApiError::Unprocessable(e.to_string()),
+            e => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_code();

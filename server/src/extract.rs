@@ -1,39 +1,136 @@
-//! Body and query-string extractors whose rejections are API errors (JSON 400 / 413), not plain text.
+//! Body, query-string and path extractors whose rejections are API errors (JSON 400 / 413),
+//! not plain text.
 
 use crate::error::ApiError;
-use axum::extract::rejection::JsonRejection;
+use crate::state::AppState;
+use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use std::time::Duration;
 
-/// `Json<T>` with API-shaped errors.
+/// `Json<T>` with API-shaped errors, read under the server's body limit.
+///
+/// The limit is checked against `Content-Length` before the body is touched, so a client that
+/// sent `Expect: 100-continue` gets its 413 instead of a `100 Continue` (hyper sends that only
+/// when the body is first read). When the body is already on its way (no `Expect`, or a
+/// chunked body found too large while reading), the rest of it is read and thrown away in the
+/// background for a bounded time while the 413 goes out with `Connection: close`: closing a
+/// socket with unread data sends a TCP reset, and a client still sending its body then sees
+/// its write fail ("broken pipe") before it ever reads the 413 (`tests/body_limit.rs`).
+/// Unknown fields are refused by the request types (`deny_unknown_fields`), and the message
+/// names the field and the accepted ones.
 pub struct ApiJson<T>(pub T);
 
-impl<S, T> FromRequest<S> for ApiJson<T>
+/// Longest time spent reading and discarding the rest of an oversized body.
+const DRAIN_TIME: Duration = Duration::from_secs(30);
+/// Most bytes read and discarded from one oversized body.
+const DRAIN_BYTES: u64 = 1 << 30;
+
+impl<T> FromRequest<Arc<AppState>> for ApiJson<T>
 where
     T: DeserializeOwned,
-    S: Send + Sync,
 {
-    type Rejection = ApiError;
+    type Rejection = Response;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::BytesRejection(e)) => {
-                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    Err(ApiError::TooLarge(
-                        "request body is larger than the server accepts".into(),
-                    ))
-                } else {
-                    Err(ApiError::BadRequest(e.body_text()))
+    async fn from_request(req: Request, st: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        let limit = st.config.max_body_bytes;
+        let (parts, mut body) = req.into_parts();
+        let expects_continue = parts
+            .headers
+            .get(header::EXPECT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(len) = declared.filter(|&n| n > limit as u64) {
+            if !expects_continue {
+                drain(body);
+            }
+            return Err(too_large(format!(
+                "the request body is {len} bytes; the limit is {limit}"
+            )));
+        }
+        if !is_json(&parts.headers) {
+            return Err(ApiError::BadRequest(
+                "send the body as JSON with Content-Type: application/json".into(),
+            )
+            .into_response());
+        }
+        let mut buf: Vec<u8> = Vec::with_capacity(declared.unwrap_or(0) as usize);
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                ApiError::BadRequest(format!("cannot read the request body: {e}")).into_response()
+            })?;
+            if let Ok(data) = frame.into_data() {
+                if buf.len() + data.len() > limit {
+                    drain(body);
+                    return Err(too_large(format!(
+                        "the request body is larger than the limit of {limit} bytes"
+                    )));
+                }
+                buf.extend_from_slice(&data);
+            }
+        }
+        serde_json::from_slice(&buf).map(ApiJson).map_err(|e| {
+            let what = if e.is_syntax() || e.is_eof() {
+                "the body is not valid JSON"
+            } else {
+                "invalid request"
+            };
+            ApiError::BadRequest(format!("{what}: {e}")).into_response()
+        })
+    }
+}
+
+/// A 413 after which the connection is closed (the client may still be sending).
+fn too_large(message: String) -> Response {
+    let mut resp = ApiError::TooLarge(message).into_response();
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}
+
+/// Reads and discards the rest of a body in the background, so that the connection ends
+/// with nothing unread (see [`ApiJson`]).
+fn drain(mut body: Body) {
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(DRAIN_TIME, async move {
+            let mut seen = 0u64;
+            while let Some(Ok(frame)) = body.frame().await {
+                seen += frame.data_ref().map_or(0, |d| d.len() as u64);
+                if seen > DRAIN_BYTES {
+                    break;
                 }
             }
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::BadRequest(
-                "send the body as JSON with Content-Type: application/json".into(),
-            )),
-            Err(e) => Err(ApiError::BadRequest(e.body_text())),
-        }
-    }
+        })
+        .await;
+    });
+}
+
+/// Whether the content type is JSON (`application/json` or `application/*+json`).
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// `Query<T>` with API-shaped errors.

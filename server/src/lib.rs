@@ -1,9 +1,12 @@
 //! # verbatim-server
 //!
-//! The HTTP API and web page of verbatim, on axum. [`app`] builds the router (tested in-process
-//! and over a loopback socket); [`serve`] binds it and shuts down gracefully on SIGINT/SIGTERM.
+//! The HTTP API and web page of verbatim, on axum. [`app`] builds the router: the integration
+//! tests drive it in process (`tests/router.rs`, `tower::ServiceExt::oneshot`, one test per
+//! route), serve it on a loopback socket (`tests/body_limit.rs`), and run the real binary once
+//! (`tests/server_api.rs`); [`serve`] binds it and shuts down gracefully on SIGINT/SIGTERM.
 //!
-//! CPU-bound work (tracing, span lookup, search) runs on blocking threads behind a bounded
+//! CPU-bound work (tokenizing, tracing, span lookup, counting, search) runs on blocking threads
+//! behind a bounded
 //! admission gate (`gate::Gate`): when all workers are busy and the queue is full, requests
 //! are refused at once with 503 instead of piling up; a request that exceeds its deadline gets
 //! 504. Errors are JSON `{"error": {"code", "message"}}` with one table of statuses
@@ -24,7 +27,7 @@ pub mod state;
 mod static_files;
 
 pub use config::ServerConfig;
-pub use state::AppState;
+pub use state::{AppState, StartError};
 
 use axum::Router;
 use std::sync::Arc;
@@ -35,11 +38,11 @@ pub fn app(state: Arc<AppState>) -> Router {
 }
 
 /// Binds `config.addr` and serves until SIGINT or SIGTERM.
-pub async fn serve(state: Arc<AppState>) -> anyhow::Result<()> {
+pub async fn serve(state: Arc<AppState>) -> Result<(), StartError> {
     let addr = state.config.addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        .map_err(|source| StartError::Bind { addr, source })?;
     let local = listener.local_addr()?;
     tracing::info!(%local, "serving");
     eprintln!("verbatim is serving on http://{local}/");

@@ -1,26 +1,22 @@
-//! The OpenAPI 3 description of the API. Integration tests check real responses against it,
+//! The OpenAPI 3.1 description of the API. Integration tests check real responses against it,
 //! and `benches/api/run_schemathesis.sh` fuzzes the running server with it.
 //!
+//! The request schemas are derived from the request types with `utoipa` (`#[derive(ToSchema)]`
+//! beside each route's request struct), so they cannot drift from what the server parses;
+//! only the limits this server was started with are filled in here. Paths and answer schemas
+//! are written out below.
+//!
 //! The request schemas say what the server accepts: whole numbers up to 2^53 - 1
-//! ([`crate::fields::UInt`]), optional fields absent rather than `null`, texts with at least one
-//! non-whitespace character, and the limits this server was started with (`--max-items`,
-//! `--max-text-bytes`). Two limits cannot be written in JSON Schema and answer 413 / 422 instead:
+//! ([`crate::fields::UInt`]), optional fields absent rather than `null`, no fields but the
+//! listed ones (`additionalProperties: false`: an unknown field is answered 400), texts of at
+//! least one character (whitespace is text; a search query needs a word), and the limits this
+//! server was started with (`--max-items`, `--max-text-bytes`). Two limits cannot be written in JSON Schema and answer 413 / 422 instead:
 //! the text limit counts UTF-8 bytes, not characters, and token ids or delimiters depend on the
 //! vocabulary of the index asked for.
 
 use crate::config::ServerConfig;
 use crate::fields::MAX_SAFE_INTEGER;
 use serde_json::{json, Value};
-
-/// A string with at least one character that is not whitespace, as `str::trim` defines it
-/// (Unicode `White_Space`), spelled out so that every regex dialect reads it alike.
-const NOT_ONLY_WHITESPACE: &str =
-    "[^\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
-
-/// A text field: non-empty after trimming whitespace.
-fn text_field(description: &str) -> Value {
-    json!({"type": "string", "minLength": 1, "pattern": NOT_ONLY_WHITESPACE, "description": description})
-}
 
 /// An integer field in `min..=max`.
 fn int_field(min: u64, max: u64) -> Value {
@@ -35,7 +31,7 @@ fn errors(codes: &[&str]) -> serde_json::Map<String, Value> {
     let mut m = serde_json::Map::new();
     for c in codes {
         let desc = match *c {
-            "400" => "malformed JSON or fields",
+            "400" => "malformed JSON, wrong field types or an unknown field",
             "404" => "unknown index or document",
             "413" => "text or body over the configured limit",
             "422" => "unusable input (empty text, ids outside the vocabulary)",
@@ -67,11 +63,75 @@ fn schema_ref(name: &str) -> Value {
 
 /// The OpenAPI document for a server running with `config`.
 pub fn document(config: &ServerConfig) -> Value {
-    let any_int = int_field(0, MAX_SAFE_INTEGER);
-    let text_limit = format!(
-        "at most {} bytes of UTF-8 (413 beyond)",
+    let mut doc = hand_written();
+    let schemas = doc["components"]["schemas"]
+        .as_object_mut()
+        .expect("the document has component schemas");
+    request_schemas(schemas, config);
+    doc
+}
+
+/// The schema of request type `T` (and of the types it references), derived from the type
+/// itself: its fields, their serde attributes (`deny_unknown_fields` gives
+/// `additionalProperties: false`) and `#[schema(...)]` limits.
+fn derive_schema<T: utoipa::ToSchema>(schemas: &mut serde_json::Map<String, Value>) {
+    let mut deps = Vec::new();
+    T::schemas(&mut deps);
+    for (name, schema) in deps {
+        schemas.insert(name, serde_json::to_value(schema).unwrap_or_default());
+    }
+    schemas.insert(
+        T::name().into_owned(),
+        serde_json::to_value(T::schema()).unwrap_or_default(),
+    );
+}
+
+/// The request schemas, derived from the request types, with what only this running server
+/// knows: its text, token and item limits.
+fn request_schemas(schemas: &mut serde_json::Map<String, Value>, config: &ServerConfig) {
+    use crate::routes::{contamination, count, search, spans, trace};
+    derive_schema::<trace::TraceRequest>(schemas);
+    derive_schema::<spans::SpansRequest>(schemas);
+    derive_schema::<count::CountRequest>(schemas);
+    derive_schema::<search::SearchRequest>(schemas);
+    derive_schema::<contamination::ContaminationRequest>(schemas);
+    let limit = format!(
+        "at most {} bytes of UTF-8; 413 beyond",
         config.max_text_bytes
     );
+    let mut describe = |schema: &str, path: &[&str]| {
+        let mut v = &mut schemas[schema];
+        for p in path {
+            v = &mut v[*p];
+        }
+        let before = v["description"]
+            .as_str()
+            .unwrap_or("text")
+            .trim_end_matches('.');
+        v["description"] = Value::from(format!("{before} ({limit})."));
+    };
+    describe("TraceRequest", &["properties", "response"]);
+    describe("TraceRequest", &["properties", "prompt"]);
+    describe("SpansRequest", &["properties", "text"]);
+    describe("CountRequest", &["properties", "text"]);
+    describe("SearchRequest", &["properties", "query"]);
+    describe(
+        "ContaminationRequest",
+        &["properties", "items", "items", "properties", "text"],
+    );
+    let count = &mut schemas["CountRequest"];
+    count["description"] = Value::from("text or token_ids, exactly one of them");
+    count["oneOf"] = json!([{"required": ["text"]}, {"required": ["token_ids"]}]);
+    count["properties"]["token_ids"]["maxItems"] = Value::from(config.max_text_bytes / 4);
+    // Token ids are u32 (TokenId); JSON Schema's int32 format is signed, so say it.
+    count["properties"]["token_ids"]["items"]["maximum"] = Value::from(u32::MAX);
+    schemas["ContaminationRequest"]["properties"]["items"]["maxItems"] =
+        Value::from(config.max_items);
+}
+
+/// The rest of the document: paths, responses and answer schemas.
+fn hand_written() -> Value {
+    let any_int = int_field(0, MAX_SAFE_INTEGER);
     let rel = json!({"type": "string", "enum": ["high", "medium", "low"]});
     let meta = json!({"type": "object", "additionalProperties": true});
     let nullable_str = json!({"type": ["string", "null"]});
@@ -141,41 +201,6 @@ pub fn document(config: &ServerConfig) -> Value {
                 "type": "object", "required": ["code", "message"],
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}}
             }}},
-            "TraceRequest": {"type": "object", "required": ["response"], "properties": {
-                "response": text_field(&format!("the model output; {text_limit}")),
-                "prompt": {"type": "string", "description": text_limit}, "index": {"type": "string"},
-                "max_count": any_int,
-                "word_boundaries": {"type": "boolean"},
-                "density": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
-                "docs_per_span": int_field(1, 100),
-                "full_documents": {"type": "boolean"}
-            }},
-            "SpansRequest": {"type": "object", "required": ["text"], "properties": {
-                "text": text_field(&text_limit), "index": {"type": "string"},
-                "max_count": any_int, "word_boundaries": {"type": "boolean"},
-                "delimiters": {"type": "array", "items": {"type": "string", "description": "a single token of the index's tokenizer (422 otherwise)"}, "maxItems": 32},
-                "min_len": any_int
-            }},
-            "CountRequest": {
-                "type": "object",
-                "description": "text or token_ids, exactly one of them",
-                "oneOf": [{"required": ["text"]}, {"required": ["token_ids"]}],
-                "properties": {
-                    "text": text_field(&text_limit),
-                    "token_ids": {"type": "array", "minItems": 1, "maxItems": config.max_text_bytes / 4,
-                        "items": {"type": "integer", "minimum": 0, "maximum": u32::MAX, "description": "below the index's vocabulary size (422 otherwise)"}},
-                    "index": {"type": "string"}
-                }
-            },
-            "ContaminationRequest": {"type": "object", "required": ["items"], "properties": {
-                "items": {"type": "array", "minItems": 1, "maxItems": config.max_items, "items": {"type": "object", "required": ["id", "text"], "properties": {
-                    "id": {"type": "string"}, "text": text_field(&text_limit), "bench": {"type": "string"}}}},
-                "methods": {"type": "array", "items": {"type": "string", "enum": ["gpt3", "palm", "llama2", "gpt4", "substr50", "all"]}},
-                "index": {"type": "string"}, "llama2_skip": int_field(0, 16), "examples": int_field(0, 20)
-            }},
-            "SearchRequest": {"type": "object", "required": ["query"], "properties": {
-                "query": text_field(&text_limit), "limit": int_field(1, 100), "index": {"type": "string"}
-            }},
             "Span": span,
             "TracedDocument": document,
             "Trace": {"type": "object", "required": ["index", "tokens", "candidate_spans", "spans", "display_spans", "documents", "timing_ms"], "properties": {
@@ -207,11 +232,59 @@ pub fn document(config: &ServerConfig) -> Value {
             }}}},
             "Indexes": {"type": "object", "required": ["indexes"], "properties": {"indexes": {"type": "array", "items": {
                 "type": "object",
-                "required": ["name", "tokenizer", "tokenizer_sha256", "token_width", "shards", "tokens", "documents", "taken_down", "built_at", "fulltext", "sources"],
-                "properties": {"name": {"type": "string"}, "tokenizer": {"type": "string"}, "tokenizer_sha256": {"type": "string"},
+                "required": ["name", "tokenizer", "tokenizer_family", "tokenizer_sha256", "token_width", "shards", "tokens", "documents", "taken_down", "built_at", "fulltext", "sources", "source_stats"],
+                "properties": {"name": {"type": "string"}, "tokenizer": {"type": "string"}, "tokenizer_family": {"type": "string"}, "tokenizer_sha256": {"type": "string"},
                     "token_width": uint, "shards": uint, "tokens": uint, "documents": uint, "taken_down": uint,
-                    "built_at": uint, "fulltext": {"type": "boolean"}, "sources": {"type": "array", "items": {"type": "string"}}}
+                    "built_at": {"type": "integer", "minimum": 0, "description": "Unix time of the build, in seconds"},
+                    "fulltext": {"type": "boolean"}, "sources": {"type": "array", "items": {"type": "string"}},
+                    "source_stats": {"type": "array", "items": {"type": "object", "required": ["name", "documents", "tokens"],
+                        "properties": {"name": nullable_str, "documents": uint, "tokens": uint}}}}
             }}}}
         }}
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The request schemas come from the request types: closed objects, optional fields that
+    /// are absent rather than `null`, the limits of the types and of this server.
+    #[test]
+    fn request_schemas_are_derived_closed_and_carry_the_limits() {
+        let config = ServerConfig::default();
+        let doc = document(&config);
+        let s = &doc["components"]["schemas"];
+        for name in [
+            "TraceRequest",
+            "SpansRequest",
+            "CountRequest",
+            "SearchRequest",
+            "ContaminationRequest",
+        ] {
+            assert_eq!(s[name]["additionalProperties"], false, "{name}");
+            for (field, schema) in s[name]["properties"].as_object().unwrap() {
+                let text = schema.to_string();
+                assert!(!text.contains("null"), "{name}.{field} is nullable: {text}");
+            }
+        }
+        let t = &s["TraceRequest"];
+        assert_eq!(t["required"], json!(["response"]));
+        assert_eq!(t["properties"]["response"]["minLength"], 1);
+        assert_eq!(t["properties"]["max_count"]["maximum"], MAX_SAFE_INTEGER);
+        assert_eq!(t["properties"]["docs_per_span"]["maximum"], 100);
+        let items = &s["ContaminationRequest"]["properties"]["items"];
+        assert_eq!(items["maxItems"], config.max_items);
+        assert_eq!(items["items"]["additionalProperties"], false);
+        assert_eq!(
+            s["CountRequest"]["properties"]["token_ids"]["maxItems"],
+            config.max_text_bytes / 4
+        );
+        assert!(s["SearchRequest"]["properties"]["query"]["pattern"].is_string());
+        assert_eq!(s["MethodName"]["enum"].as_array().unwrap().len(), 6);
+        assert_eq!(
+            s["CountRequest"]["properties"]["token_ids"]["items"]["maximum"],
+            u32::MAX
+        );
+    }
 }

@@ -1,25 +1,27 @@
-//! A small in-memory cache of responses to identical requests (FIFO eviction).
+//! Responses to identical requests, kept in memory (`quick_cache`: a concurrent cache with
+//! CLOCK-Pro eviction, so a burst of one-off requests does not flush the popular ones).
+//!
+//! Keys hash everything an answer depends on: the route, the index's build id, the request
+//! body, and for answers that show documents the index's takedown generation
+//! ([`verbatim_core::Index::takedown_generation`]), so a reload of the takedown list makes
+//! every earlier answer unreachable.
 
 use bytes::Bytes;
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
 
 /// Cached response bodies keyed by a hash of route, index and request body.
 pub struct ResponseCache {
-    cap: usize,
-    inner: Mutex<(HashMap<u64, Bytes>, VecDeque<u64>)>,
+    inner: Option<quick_cache::sync::Cache<u64, Bytes>>,
 }
 
 impl ResponseCache {
     /// A cache of at most `cap` entries (0 disables it).
     pub fn new(cap: usize) -> ResponseCache {
         ResponseCache {
-            cap,
-            inner: Mutex::new((HashMap::new(), VecDeque::new())),
+            inner: (cap > 0).then(|| quick_cache::sync::Cache::new(cap)),
         }
     }
 
-    /// The key of a request.
+    /// The key of a request: an xxh3 hash of its length-prefixed parts.
     pub fn key(parts: &[&[u8]]) -> u64 {
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         for p in parts {
@@ -31,27 +33,13 @@ impl ResponseCache {
 
     /// A cached body.
     pub fn get(&self, key: u64) -> Option<Bytes> {
-        if self.cap == 0 {
-            return None;
-        }
-        self.inner.lock().ok()?.0.get(&key).cloned()
+        self.inner.as_ref()?.get(&key)
     }
 
     /// Stores a body.
     pub fn put(&self, key: u64, body: Bytes) {
-        if self.cap == 0 {
-            return;
-        }
-        if let Ok(mut g) = self.inner.lock() {
-            let (map, order) = &mut *g;
-            if map.insert(key, body).is_none() {
-                order.push_back(key);
-                while order.len() > self.cap {
-                    if let Some(old) = order.pop_front() {
-                        map.remove(&old);
-                    }
-                }
-            }
+        if let Some(c) = &self.inner {
+            c.insert(key, body);
         }
     }
 }

@@ -5,7 +5,8 @@ use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use verbatim_contamination::input::{Format, InputOptions};
-use verbatim_contamination::{atomic, html, CheckOptions, Checker, Method, Report};
+use verbatim_contamination::{html, CheckOptions, Checker, Method, Report};
+use verbatim_core::atomic::write_atomic;
 use verbatim_core::normalize::Normalization;
 
 /// Arguments of `verbatim contamination`.
@@ -77,7 +78,7 @@ pub struct Args {
 
 /// Runs `verbatim contamination`.
 pub fn run(a: Args) -> Result<ExitCode> {
-    let methods = Method::parse_list(&a.methods).map_err(anyhow::Error::msg)?;
+    let methods = Method::parse_list(&a.methods)?;
     let format = match &a.format {
         None => None,
         Some(f) => match Format::from_name(f) {
@@ -152,17 +153,20 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let report = Report::new(&checker, inputs, results, timing);
 
     if let Some(p) = &a.out {
-        atomic::write_atomic(p, |w| report.write_json(w))
+        write_atomic(p, |w| report.write_json(w))
             .with_context(|| format!("cannot write the report {}", p.display()))?;
     }
     if let Some(p) = &a.csv {
-        atomic::write_atomic(p, |w| report.write_csv(w))
+        write_atomic(p, |w| report.write_csv(w))
             .with_context(|| format!("cannot write {}", p.display()))?;
     }
     if let Some(p) = &a.html {
         let page = html::render(&report);
-        atomic::write_atomic(p, |w| Ok(w.write_all(page.as_bytes())?))
-            .with_context(|| format!("cannot write {}", p.display()))?;
+        write_atomic(p, |w| {
+            w.write_all(page.as_bytes())
+                .map_err(verbatim_contamination::Error::from)
+        })
+        .with_context(|| format!("cannot write {}", p.display()))?;
     }
     outln!("{}", report.text_summary().trim_end());
     if a.per_benchmark {

@@ -45,16 +45,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let index = super::open_index(&a.index, false)?;
     let ids = query_ids(&index, a.ids, &a.input)?;
     let t = Instant::now();
-    let count = index.count(&ids);
+    let answer = verbatim_core::api::CountJson::new(&index, ids);
     let us = t.elapsed().as_secs_f64() * 1e6;
     if a.json {
-        crate::output::print_json(
-            &serde_json::json!({"count": count, "token_ids": ids, "micros": us}),
-        )?;
+        crate::output::print_json(&answer)?;
     } else {
         outln!(
-            "{count} occurrence(s) of {} token(s) ({us:.0} µs)",
-            ids.len()
+            "{} occurrence(s) of {} token(s) ({us:.0} µs)",
+            answer.count,
+            answer.token_ids.len()
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -25,10 +25,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let index = super::open_index(&a.index, false)?;
     let d = index.document_by_id(&a.id, a.max_tokens)?;
     if a.json {
-        crate::output::print_json(&serde_json::json!({
-            "id": d.record.id, "doc_no": d.location.doc_no, "source": d.record.source,
-            "metadata": d.record.metadata, "tokens": d.tokens, "truncated": d.truncated, "text": d.text,
-        }))?;
+        crate::output::print_json(&verbatim_core::api::DocumentTextJson::new(d, None))?;
         return Ok(ExitCode::SUCCESS);
     }
     outln!("id        {}", d.record.id);

@@ -34,6 +34,10 @@ pub struct Args {
     /// inside the index directory; the manifest names them by absolute path. Repeatable.
     #[arg(long = "shard-root")]
     shard_roots: Vec<PathBuf>,
+    /// Build part K (0-based, in corpus-file order) of a distributed build, to be joined with
+    /// the other parts by `verbatim assemble`.
+    #[arg(long, conflicts_with = "append")]
+    part: Option<u32>,
     /// Name shown by the server (default: the output directory's name).
     #[arg(long)]
     name: Option<String>,
@@ -78,6 +82,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let mut opts = BuildOptions::new(a.input, a.out, a.tokenizer.unwrap_or_default());
     opts.append = a.append;
     opts.shard_roots = a.shard_roots;
+    opts.part = a.part;
     opts.max_memory = a.max_memory;
     match a.max_memory {
         Some(m) => eprintln!(

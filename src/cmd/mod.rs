@@ -1,5 +1,6 @@
 //! The subcommands.
 
+mod assemble;
 mod contamination;
 mod count;
 mod doc;
@@ -32,8 +33,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Build an index of a corpus (JSONL / .gz / .zst, or folders of text files).
+    /// Build an index of a corpus (JSONL / .gz / .zst, or folders of text files), or append to one.
     Index(index::Args),
+    /// Assemble one index from parts built apart (`verbatim index --part K`).
+    Assemble(assemble::Args),
     /// Check every file of an index: checksums, suffix-array order, offsets, counts.
     Verify(verify::Args),
     /// Print what an index holds.
@@ -64,6 +67,7 @@ enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Index(a) => index::run(a),
+        Command::Assemble(a) => assemble::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Stats(a) => stats::run(a),
         Command::Count(a) => count::run(a),

@@ -79,3 +79,44 @@ pub fn shared_data(rel: &str) -> Option<PathBuf> {
 pub fn verbatim_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_verbatim"))
 }
+
+/// The demo tokenizer (OLMo's GPT-NeoX, byte-level BPE).
+pub fn demo_tokenizer() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpora/demo/tokenizer.json")
+}
+
+/// Writes a second byte-level BPE tokenizer: the demo tokenizer with the ids of its model
+/// vocabulary reversed (added tokens keep theirs). It splits every text into the same pieces
+/// as the demo tokenizer but gives them other ids, so any cache shared between the two shows
+/// up as wrong ids.
+pub fn permuted_demo_tokenizer(dir: &Path) -> PathBuf {
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(demo_tokenizer()).unwrap()).unwrap();
+    let added: std::collections::HashSet<u64> = json["added_tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_u64().unwrap())
+        .collect();
+    let vocab = json["model"]["vocab"].as_object_mut().unwrap();
+    let mut ids: Vec<u64> = vocab
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .filter(|i| !added.contains(i))
+        .collect();
+    ids.sort_unstable();
+    let reversed: std::collections::HashMap<u64, u64> = ids
+        .iter()
+        .zip(ids.iter().rev())
+        .map(|(a, b)| (*a, *b))
+        .collect();
+    for v in vocab.values_mut() {
+        let id = v.as_u64().unwrap();
+        if let Some(new) = reversed.get(&id) {
+            *v = (*new).into();
+        }
+    }
+    let path = dir.join("permuted-neox.json");
+    std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+    path
+}

@@ -367,6 +367,23 @@ describe('against the running server', () => {
       assert.ok(cards[i].includes(new Intl.NumberFormat('en-US').format(ix.tokens)), 'token count shown');
       assert.ok(cards[i].includes(new Intl.NumberFormat('en-US').format(ix.documents)), 'document count shown');
       assert.match(cards[i], /Tokens[\s\S]*Documents[\s\S]*Tokenizer[\s\S]*Shards/);
+      // What tells which corpus a trace runs against: tokenizer family and hash, and the
+      // documents and tokens of each source.
+      assert.ok(ix.tokenizer_family && cards[i].includes(ix.tokenizer_family), `tokenizer family ${ix.tokenizer_family} shown`);
+      assert.ok(cards[i].includes(ix.tokenizer_sha256.slice(0, 12)), 'tokenizer hash shown');
+      for (const src of ix.source_stats) {
+        assert.ok(cards[i].includes(src.name ?? '(no source)'), `source ${src.name} shown`);
+        assert.ok(cards[i].includes(new Intl.NumberFormat('en-US').format(src.tokens)), `tokens of ${src.name} shown`);
+      }
+    }
+    // Issue 16, item 7: built_at is Unix seconds; the page showed "Jan 21, 1970" reading it as
+    // milliseconds. The date shown is the build's own date, in its year.
+    const shown = await page.$$eval('#index-list .stat-built dd', (els) => els.map((e) => e.firstChild.textContent));
+    for (const [i, ix] of served.entries()) {
+      const want = new Date(ix.built_at * 1000).toLocaleDateString('en-US', { dateStyle: 'medium' });
+      assert.equal(shown[i], want, 'the build date');
+      assert.ok(shown[i].includes(String(new Date(ix.built_at * 1000).getFullYear())));
+      assert.ok(!shown[i].includes('1970'), `a date in 1970: ${shown[i]}`);
     }
     // The index picker is shown only when several indexes are served.
     await page.click('#tab-trace');
@@ -427,8 +444,8 @@ describe('with canned API answers', () => {
     timing_ms: { total: 3.5 },
   };
   const INDEXES = [
-    { name: 'alpha', tokenizer: 'gpt2', token_width: 2, shards: 2, tokens: 1000, documents: 10, built_at: '2025-01-01T00:00:00Z' },
-    { name: 'beta', tokenizer: 'llama', token_width: 4, shards: 1, tokens: 2000, documents: 20, built_at: '2025-01-02T00:00:00Z' },
+    { name: 'alpha', tokenizer: 'gpt2', token_width: 2, shards: 2, tokens: 1000, documents: 10, built_at: 1735689600 },
+    { name: 'beta', tokenizer: 'llama', token_width: 4, shards: 1, tokens: 2000, documents: 20, built_at: 1735776000 },
   ];
   const EXAMPLES = [{ title: 'Cats', prompt: 'Tell me about cats', response: RESPONSE }];
 

@@ -4,16 +4,19 @@ use crate::error::{Error, Result};
 use crate::index::{DocLocation, Index};
 use crate::shard::DocRecord;
 
-/// A window of a document around a match.
-#[derive(Debug, Clone, PartialEq)]
+/// A window of a document around a match: the one snippet type of the trace, the API and the
+/// contamination reports (serialized as `{"before", "match", "after"}`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Snippet {
     /// Text before the match (up to the context window).
     pub before: String,
     /// The matched text.
+    #[serde(rename = "match")]
     pub matched: String,
     /// Text after the match.
     pub after: String,
-    /// Token offset of the match within the document.
+    /// Token offset of the match within the document (not serialized).
+    #[serde(skip)]
     pub token_offset: usize,
 }
 

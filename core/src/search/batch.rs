@@ -179,10 +179,7 @@ pub fn find_all<T: Token>(shards: &[ShardArrays<'_, T>], query: &[u32]) -> Vec<R
     let Some(&t) = query.first() else {
         return shards.iter().map(|s| 0..s.sa.len()).collect();
     };
-    let blocks: Vec<Range<usize>> = shards
-        .iter()
-        .map(|s| s.block(t))
-        .collect();
+    let blocks: Vec<Range<usize>> = shards.iter().map(|s| s.block(t)).collect();
     if query.len() == 1 {
         return blocks;
     }
@@ -224,7 +221,9 @@ pub fn find_all<T: Token>(shards: &[ShardArrays<'_, T>], query: &[u32]) -> Vec<R
             next: None,
         })
         .collect();
-    run(shards, &queries, searches, true, |s| uppers[s.shard as usize] = s.lo);
+    run(shards, &queries, searches, true, |s| {
+        uppers[s.shard as usize] = s.lo
+    });
     (0..shards.len())
         .map(|si| {
             if found[si] {

@@ -9,7 +9,10 @@
 //! 3. pre-tokenizes with the GPT-2 pattern, emulating its `\s+(?!\S)` look-ahead (a run of
 //!    whitespace followed by a non-space gives back its last character);
 //! 4. maps each piece's bytes to the byte-level alphabet and runs the tokenizer's own BPE model,
-//!    memoising piece → ids in a per-thread cache.
+//!    memoising piece → ids in a cache per thread *and per tokenizer*: the cache lives inside
+//!    the [`FastBpe`] (a `thread_local::ThreadLocal`), so two tokenizers in one process (a
+//!    server with indexes of several tokenizers) never see each other's ids, and it is freed
+//!    with its tokenizer.
 //!
 //! It is used only when the tokenizer file has exactly that shape (checked in [`FastBpe::detect`]);
 //! any other tokenizer goes through the full HuggingFace pipeline. The integration tests compare
@@ -23,6 +26,7 @@
 use aho_corasick::{AhoCorasick, MatchKind};
 use std::cell::RefCell;
 use std::collections::HashMap;
+use thread_local::ThreadLocal;
 use tokenizers::{Model, NormalizedString};
 
 /// GPT-2's pre-tokenization pattern without its look-ahead alternative (emulated in code).
@@ -31,9 +35,8 @@ const PATTERN: &str = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{
 /// Pieces memoised per thread before the cache is cleared.
 const CACHE_CAP: usize = 1 << 20;
 
-thread_local! {
-    static CACHE: RefCell<HashMap<Box<str>, Box<[u32]>>> = RefCell::new(HashMap::new());
-}
+/// Piece → ids, for one thread of one tokenizer.
+type PieceCache = RefCell<HashMap<Box<str>, Box<[u32]>>>;
 
 /// The fast path's state for one tokenizer.
 pub struct FastBpe {
@@ -45,6 +48,9 @@ pub struct FastBpe {
     decode_table: Option<Vec<Box<[u8]>>>,
     /// How to report offsets like the full pipeline, when the decode table exists.
     offset_rules: Option<OffsetRules>,
+    /// Memoised pieces: one map per thread, owned by this tokenizer (issue 16: a cache shared
+    /// by all tokenizers of a process gave one tokenizer's ids to another's queries).
+    cache: ThreadLocal<PieceCache>,
 }
 
 /// Token ids and the byte range of the text each covers.
@@ -145,6 +151,7 @@ impl FastBpe {
             byte_chars: byte_chars(),
             decode_table: None,
             offset_rules: None,
+            cache: ThreadLocal::new(),
         })
     }
 
@@ -337,25 +344,23 @@ impl FastBpe {
         piece: &str,
         out: &mut Vec<u32>,
     ) -> Result<(), String> {
-        CACHE.with(|c| {
-            let mut cache = c.borrow_mut();
-            if let Some(ids) = cache.get(piece) {
-                out.extend_from_slice(ids);
-                return Ok(());
-            }
-            let mapped: String = piece.bytes().map(|b| self.byte_chars[b as usize]).collect();
-            let ids: Vec<u32> = model
-                .tokenize(&mapped)
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .map(|t| t.id)
-                .collect();
-            out.extend_from_slice(&ids);
-            if cache.len() >= CACHE_CAP {
-                cache.clear();
-            }
-            cache.insert(piece.into(), ids.into_boxed_slice());
-            Ok(())
-        })
+        let mut cache = self.cache.get_or_default().borrow_mut();
+        if let Some(ids) = cache.get(piece) {
+            out.extend_from_slice(ids);
+            return Ok(());
+        }
+        let mapped: String = piece.bytes().map(|b| self.byte_chars[b as usize]).collect();
+        let ids: Vec<u32> = model
+            .tokenize(&mapped)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
+        out.extend_from_slice(&ids);
+        if cache.len() >= CACHE_CAP {
+            cache.clear();
+        }
+        cache.insert(piece.into(), ids.into_boxed_slice());
+        Ok(())
     }
 }

@@ -33,7 +33,57 @@ pub struct HfTokenizer {
     vocab_size: u32,
     word_start: Vec<bool>,
     sha256: String,
+    family: String,
     fast: Option<fast_bpe::FastBpe>,
+}
+
+/// Tokenizer files people trace against, by sha256, with their model family.
+const KNOWN_FAMILIES: &[(&str, &str)] = &[
+    (
+        "9ad33b4b39a9f83973c3f8c42a01948dd5b877a28ac9a5356956c4ff4ed0b714",
+        "OLMo (GPT-NeoX)",
+    ),
+    (
+        "a73a055627f30e6a530741d6dd925a75c90b616f098e3734501cd4ca0aae7315",
+        "GPT-2",
+    ),
+    (
+        "fc4f0bd70b3709312d9d1d9e5ba674794b6bc5abc17429897a540f93882f25fc",
+        "Llama 2",
+    ),
+    (
+        "3ca996cca8afea58b34e95c353e859333592642a5e51d695d7a6dbbaf692dfe9",
+        "OLMo 2 (Dolma 2, cl100k)",
+    ),
+    (
+        "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+        "BERT (uncased WordPiece)",
+    ),
+];
+
+/// The model family of a tokenizer file for people: a known file by its sha256, otherwise
+/// its shape (`byte-level BPE, 50,257 ids`).
+fn family_of(sha256: &str, json: Option<&serde_json::Value>, vocab: u32) -> String {
+    if let Some((_, name)) = KNOWN_FAMILIES.iter().find(|(h, _)| *h == sha256) {
+        return (*name).to_string();
+    }
+    let model = json
+        .and_then(|j| j["model"]["type"].as_str())
+        .unwrap_or("unknown model");
+    let byte_level = json.is_some_and(|j| {
+        let text = j["pre_tokenizer"].to_string() + &j["decoder"].to_string();
+        text.contains("\"ByteLevel\"")
+    });
+    let mut digits = vocab.to_string();
+    let mut i = digits.len();
+    while i > 3 {
+        i -= 3;
+        digits.insert(i, ',');
+    }
+    format!(
+        "{}{model}, {digits} ids",
+        if byte_level { "byte-level " } else { "" }
+    )
 }
 
 /// Python's `string.whitespace + string.punctuation`: the bytes that begin a word in byte mode.
@@ -64,18 +114,19 @@ impl TextTokenizer {
                 }
             })
             .collect();
-        let fast = serde_json::from_slice::<serde_json::Value>(bytes)
-            .ok()
-            .and_then(|json| {
-                let mut f = fast_bpe::FastBpe::detect(&json)?;
-                f.build_decode_table(&json, &inner, vocab_size);
-                Some(f)
-            });
+        let json = serde_json::from_slice::<serde_json::Value>(bytes).ok();
+        let fast = json.as_ref().and_then(|json| {
+            let mut f = fast_bpe::FastBpe::detect(json)?;
+            f.build_decode_table(json, &inner, vocab_size);
+            Some(f)
+        });
+        let sha256 = sha256_hex(bytes);
         Ok(TextTokenizer::Hf(Box::new(HfTokenizer {
             inner,
             vocab_size,
             word_start,
-            sha256: sha256_hex(bytes),
+            family: family_of(&sha256, json.as_ref(), vocab_size),
+            sha256,
             fast,
         })))
     }
@@ -111,6 +162,15 @@ impl TextTokenizer {
         match self {
             TextTokenizer::Bytes => "bytes".to_string(),
             TextTokenizer::Hf(h) => h.sha256.clone(),
+        }
+    }
+
+    /// The model family, for people: `OLMo (GPT-NeoX)`, `GPT-2`, ... for known tokenizer
+    /// files, otherwise the tokenizer's shape (`byte-level BPE, 50,257 ids`).
+    pub fn family(&self) -> String {
+        match self {
+            TextTokenizer::Bytes => "raw UTF-8 bytes".to_string(),
+            TextTokenizer::Hf(h) => h.family.clone(),
         }
     }
 
@@ -339,6 +399,72 @@ mod tests {
             let text = parts.concat();
             proptest::prop_assert_eq!(tok.encode(&text).unwrap(), tok.encode_reference(&text).unwrap(), "{:?}", text);
         }
+    }
+
+    /// The demo tokenizer with the ids of its model vocabulary reversed (added tokens keep
+    /// theirs): the same pieces, other ids.
+    fn permuted_demo_tokenizer() -> TextTokenizer {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../corpora/demo/tokenizer.json"
+        );
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let added: std::collections::HashSet<u64> = json["added_tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_u64().unwrap())
+            .collect();
+        let vocab = json["model"]["vocab"].as_object_mut().unwrap();
+        let mut ids: Vec<u64> = vocab
+            .values()
+            .filter_map(|v| v.as_u64())
+            .filter(|i| !added.contains(i))
+            .collect();
+        ids.sort_unstable();
+        let rev: std::collections::HashMap<u64, u64> = ids
+            .iter()
+            .zip(ids.iter().rev())
+            .map(|(a, b)| (*a, *b))
+            .collect();
+        for v in vocab.values_mut() {
+            if let Some(n) = v.as_u64().and_then(|i| rev.get(&i)) {
+                *v = (*n).into();
+            }
+        }
+        TextTokenizer::from_json_bytes(&serde_json::to_vec(&json).unwrap()).unwrap()
+    }
+
+    /// Issue 16, item 1: two byte-level BPE tokenizers used in turn on one thread each give
+    /// their own ids (the piece cache was per thread only, so the second got the first's).
+    #[test]
+    fn issue16_two_tokenizers_on_one_thread_keep_their_own_ids() {
+        let (a, b) = (demo_tokenizer(), permuted_demo_tokenizer());
+        assert!(a.has_fast_path() && b.has_fast_path());
+        for t in TRICKY.iter().chain(OFFSET_CASES) {
+            for _ in 0..2 {
+                for tok in [a, &b] {
+                    let want = tok.encode_ids_reference(t).unwrap();
+                    assert_eq!(tok.encode_ids(t).unwrap(), want, "{t:?}");
+                    assert_eq!(tok.encode(t).unwrap().ids, want, "{t:?}");
+                }
+            }
+        }
+        assert_ne!(
+            a.encode_ids("the best of times").unwrap(),
+            b.encode_ids("the best of times").unwrap()
+        );
+    }
+
+    #[test]
+    fn families_of_known_and_unknown_tokenizers() {
+        assert_eq!(demo_tokenizer().family(), "OLMo (GPT-NeoX)");
+        assert_eq!(
+            permuted_demo_tokenizer().family(),
+            "byte-level BPE, 50,280 ids"
+        );
+        assert_eq!(TextTokenizer::Bytes.family(), "raw UTF-8 bytes");
     }
 
     #[test]

@@ -11,17 +11,42 @@ use std::sync::Arc;
 use verbatim_contamination::{CheckOptions, Checker, Item, ItemResult, Method, Summary};
 
 /// Body of a contamination request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ContaminationRequest {
+    /// The benchmark items.
+    #[schema(inline, min_items = 1)]
     items: Vec<Item>,
+    /// Definitions to apply (default: all).
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(value_type = Vec<MethodName>, nullable = false)]
     methods: Option<Vec<String>>,
+    /// The index to check against (default: the first served).
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(nullable = false)]
     index: Option<String>,
+    /// Llama 2 skip budget: mismatching tokens allowed inside one match.
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(value_type = u64, nullable = false, maximum = 16)]
     llama2_skip: Option<UInt>,
+    /// Example documents kept per method for items that are not clean.
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(value_type = u64, nullable = false, maximum = 20)]
     examples: Option<UInt>,
+}
+
+/// A method name as requests spell it (`all`: every method). Exists for the OpenAPI document;
+/// a unit test checks it against [`Method`].
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum MethodName {
+    Gpt3,
+    Palm,
+    Llama2,
+    Gpt4,
+    Substr50,
+    All,
 }
 
 /// Response of a contamination request.
@@ -54,7 +79,7 @@ pub async fn contamination(
     }
     let methods = match &req.methods {
         None => Method::ALL.to_vec(),
-        Some(m) => Method::parse_list(m).map_err(ApiError::BadRequest)?,
+        Some(m) => Method::parse_list(m).map_err(|e| ApiError::BadRequest(e.to_string()))?,
     };
     if req.llama2_skip.is_some_and(|k| k.0 > 16) {
         return Err(ApiError::BadRequest(
@@ -78,10 +103,8 @@ pub async fn contamination(
         .gate
         .run(move || {
             let t = std::time::Instant::now();
-            let checker = Checker::new(&index, opts)
-                .map_err(|e| ApiError::Unprocessable(format!("{e:#}")))?;
-            let (items, _) = verbatim_contamination::check_all(&checker, &req.items, 0, &|| {})
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let checker = Checker::new(&index, opts)?;
+            let (items, _) = verbatim_contamination::check_all(&checker, &req.items, 0, &|| {})?;
             let resp = ContaminationResponse {
                 index: index.manifest().name.clone(),
                 methods: checker.options().methods.clone(),
@@ -93,4 +116,24 @@ pub async fn contamination(
         })
         .await?;
     Ok(super::json_bytes(bytes::Bytes::from(body)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_method_names_are_the_accepted_ones() {
+        let doc = serde_json::to_value(<MethodName as utoipa::PartialSchema>::schema()).unwrap();
+        let names: Vec<String> = doc["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        let mut want: Vec<String> = Method::ALL.iter().map(|m| m.name().to_string()).collect();
+        want.push("all".into());
+        assert_eq!(names, want);
+        assert!(Method::parse_list(&names).is_ok());
+    }
 }

@@ -8,25 +8,33 @@ use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use std::sync::Arc;
+use verbatim_core::api::CountJson;
 
 /// Body of a count request: `text` or `token_ids`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CountRequest {
+    /// The text to count.
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(nullable = false, min_length = 1)]
     text: Option<String>,
+    /// Token ids to count instead, each below the index's vocabulary size (422 otherwise).
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(value_type = Vec<u32>, nullable = false, min_items = 1)]
     token_ids: Option<Vec<TokenId>>,
+    /// The index to count in (default: the first served).
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(nullable = false)]
     index: Option<String>,
 }
 
-/// Counts occurrences.
+/// Counts occurrences. Tokenizing and counting both run behind the admission gate.
 pub async fn count(
     State(st): State<Arc<AppState>>,
     ApiJson(req): ApiJson<CountRequest>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CountJson>, ApiError> {
     let index = st.index(req.index.as_deref())?;
-    let ids = match (req.text, req.token_ids) {
+    let query = match (req.text, req.token_ids) {
         (Some(_), Some(_)) => {
             return Err(ApiError::BadRequest(
                 "give text or token_ids, not both".into(),
@@ -35,7 +43,7 @@ pub async fn count(
         (None, None) => return Err(ApiError::BadRequest("give text or token_ids".into())),
         (Some(t), None) => {
             st.check_text("text", &t)?;
-            index.tokenizer().encode_ids(&t)?
+            Query::Text(t)
         }
         (None, Some(ids)) => {
             let ids: Vec<u32> = ids.into_iter().map(|TokenId(id)| id).collect();
@@ -51,11 +59,24 @@ pub async fn count(
                     "token id {bad} is outside the vocabulary (0..{vocab})"
                 )));
             }
-            ids
+            Query::Ids(ids)
         }
     };
-    let (count, ids) = st.gate.run(move || Ok((index.count(&ids), ids))).await?;
-    Ok(Json(
-        serde_json::json!({ "count": count, "token_ids": ids }),
-    ))
+    let answer = st
+        .gate
+        .run(move || {
+            let ids = match query {
+                Query::Text(t) => index.tokenizer().encode_ids(&t)?,
+                Query::Ids(ids) => ids,
+            };
+            Ok(CountJson::new(&index, ids))
+        })
+        .await?;
+    Ok(Json(answer))
+}
+
+/// What is counted.
+enum Query {
+    Text(String),
+    Ids(Vec<u32>),
 }

@@ -8,9 +8,11 @@ use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use std::sync::Arc;
+use verbatim_core::api::DocumentTextJson;
 
 /// Query parameters of a document request.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DocQuery {
     #[serde(default)]
     index: Option<String>,
@@ -30,7 +32,7 @@ pub async fn document(
     State(st): State<Arc<AppState>>,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<DocQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<DocumentTextJson>, ApiError> {
     let index = st.index(q.index.as_deref())?;
     st.refresh_takedowns();
     let max = q
@@ -41,29 +43,7 @@ pub async fn document(
         .gate
         .run(move || {
             let d = index.document_by_id(&id, Some(max))?;
-            let highlights: Vec<serde_json::Value> = match q.highlight.as_deref() {
-                Some(h) if !h.is_empty() => {
-                    let map = verbatim_core::api::Utf16Map::new(&d.text);
-                    d.text
-                        .match_indices(h)
-                        .take(1000)
-                        .map(|(b, m)| {
-                            serde_json::json!({"utf16_start": map.get(b), "utf16_end": map.get(b + m.len())})
-                        })
-                        .collect()
-                }
-                _ => Vec::new(),
-            };
-            Ok(serde_json::json!({
-                "id": d.record.id,
-                "doc_no": d.location.doc_no,
-                "source": d.record.source,
-                "metadata": d.record.metadata,
-                "tokens": d.tokens,
-                "truncated": d.truncated,
-                "text": d.text,
-                "highlights": highlights,
-            }))
+            Ok(DocumentTextJson::new(d, q.highlight.as_deref()))
         })
         .await?;
     Ok(Json(v))

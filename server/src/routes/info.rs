@@ -1,5 +1,6 @@
 //! Small read-only endpoints: indexes, examples, OpenAPI, health, metrics.
 
+use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::IntoResponse;
@@ -7,15 +8,22 @@ use axum::Json;
 use std::sync::Arc;
 use verbatim_core::api::IndexInfoJson;
 
-/// `GET /api/v1/indexes`.
-pub async fn indexes(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
+/// `GET /api/v1/indexes`. The per-source counts are read once per index, behind the gate.
+pub async fn indexes(State(st): State<Arc<AppState>>) -> Result<Json<serde_json::Value>, ApiError> {
     st.refresh_takedowns();
-    let list: Vec<IndexInfoJson> = st
-        .indexes
-        .iter()
-        .map(|(_, i)| IndexInfoJson::new(i))
-        .collect();
-    Json(serde_json::json!({ "indexes": list }))
+    let state = st.clone();
+    let list = st
+        .gate
+        .run(move || {
+            Ok(state
+                .indexes
+                .iter()
+                .enumerate()
+                .map(|(k, (_, i))| IndexInfoJson::new(i, state.source_stats(k)))
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(Json(serde_json::json!({ "indexes": list })))
 }
 
 /// `GET /api/v1/examples`.
@@ -43,7 +51,7 @@ pub async fn metrics(State(st): State<Arc<AppState>>) -> impl IntoResponse {
     (
         [(
             axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
         st.metrics.render(st.gate.in_flight()),
     )

@@ -1,12 +1,12 @@
 //! The routes: one file per endpoint group.
 
-mod contamination;
-mod count;
+pub(crate) mod contamination;
+pub(crate) mod count;
 mod documents;
 mod info;
-mod search;
-mod spans;
-mod trace;
+pub(crate) mod search;
+pub(crate) mod spans;
+pub(crate) mod trace;
 
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};

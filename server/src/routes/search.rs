@@ -10,12 +10,22 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 /// Body of a search request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SearchRequest {
+    /// Keywords; at least one character that is not whitespace.
+    #[schema(
+        min_length = 1,
+        pattern = "[^\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+    )]
     query: String,
+    /// Most hits returned (default 10).
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(value_type = u64, nullable = false, minimum = 1, maximum = 100)]
     limit: Option<UInt>,
+    /// The index to search (default: the first served).
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(nullable = false)]
     index: Option<String>,
 }
 
@@ -25,6 +35,11 @@ pub async fn search(
     ApiJson(req): ApiJson<SearchRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     st.check_text("query", &req.query)?;
+    if req.query.trim().is_empty() {
+        return Err(ApiError::Unprocessable(
+            "query has no words to search for".into(),
+        ));
+    }
     let limit = req.limit.map_or(10, UInt::usize);
     if limit == 0 || limit > 100 {
         return Err(ApiError::BadRequest(

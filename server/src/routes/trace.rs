@@ -12,22 +12,39 @@ use verbatim_core::api::TraceJson;
 use verbatim_core::query::TraceOptions;
 
 /// Body of a trace request.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TraceRequest {
+    /// The model output.
+    #[schema(min_length = 1)]
     response: String,
+    /// The prompt it answered (used for BM25 ranking only).
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(nullable = false)]
     prompt: Option<String>,
+    /// The index to trace against (default: the first served).
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(nullable = false)]
     index: Option<String>,
+    /// Drop spans occurring more than this many times.
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(value_type = u64, nullable = false, maximum = 9_007_199_254_740_991_u64)]
     max_count: Option<UInt>,
+    /// Spans start and end at word boundaries (default true).
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(nullable = false)]
     word_boundaries: Option<bool>,
+    /// Spans kept per output token (default 0.05).
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(nullable = false, exclusive_minimum = 0, maximum = 1)]
     density: Option<f64>,
+    /// Documents retrieved per span (default 10).
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(value_type = u64, nullable = false, minimum = 1, maximum = 100)]
     docs_per_span: Option<UInt>,
+    /// Include each document's full text.
     #[serde(default, deserialize_with = "crate::fields::present")]
+    #[schema(nullable = false)]
     full_documents: Option<bool>,
 }
 

@@ -1,0 +1,134 @@
+//! Replacing a file atomically: the one helper every writer of verbatim uses (takedown lists,
+//! contamination reports).
+//!
+//! The new content goes into a temporary file beside the target (same directory, so the
+//! rename cannot cross file systems), which is synced, renamed over the target, and then the
+//! directory is synced so the rename itself survives a crash. A reader sees the old file or
+//! the new one, never a partial one; an interrupted writer leaves at most a hidden
+//! `.NAME.PID-N.partial` file beside the target (removed when the writer unwinds normally).
+//!
+//! ```no_run
+//! use std::path::Path;
+//! let path = Path::new("report.json");
+//! verbatim_core::atomic::write_atomic(path, |w| {
+//!     w.write_all(b"{}").map_err(|e| verbatim_core::Error::io(path, e))
+//! })?;
+//! # Ok::<(), verbatim_core::Error>(())
+//! ```
+
+use crate::error::{Error, Result};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A temporary file that replaces `target` on [`AtomicFile::commit`], and is removed if
+/// dropped uncommitted.
+#[derive(Debug)]
+pub struct AtomicFile {
+    temp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+/// Distinguishes the temporary files of concurrent writers in one process.
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+/// The directory holding `path` (`.` for a bare file name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+impl AtomicFile {
+    /// Chooses a fresh temporary path beside `target` (not created yet: the caller creates and
+    /// writes it, e.g. with [`crate::format::FileWriter`]).
+    pub fn new(target: &Path) -> AtomicFile {
+        let name = target
+            .file_name()
+            .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let temp = parent_dir(target).join(format!(".{name}.{}-{n}.partial", std::process::id()));
+        AtomicFile {
+            temp,
+            target: target.to_path_buf(),
+            committed: false,
+        }
+    }
+
+    /// Where to write the new content.
+    pub fn temp_path(&self) -> &Path {
+        &self.temp
+    }
+
+    /// Syncs the temporary file, renames it over the target and syncs the directory.
+    pub fn commit(mut self) -> Result<()> {
+        std::fs::File::open(&self.temp)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| Error::io(&self.temp, e))?;
+        std::fs::rename(&self.temp, &self.target).map_err(|e| Error::io(&self.target, e))?;
+        self.committed = true;
+        // The rename is durable only once the directory entry is.
+        let dir = parent_dir(&self.target);
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io(dir, e))
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Writes `target` atomically with `fill`, which writes the whole content to a buffered writer.
+pub fn write_atomic<E>(
+    target: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E>
+where
+    E: From<Error>,
+{
+    let file = AtomicFile::new(target);
+    let f = std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(file.temp_path())
+        .map_err(|e| Error::io(file.temp_path(), e))?;
+    let mut w = BufWriter::new(f);
+    fill(&mut w)?;
+    w.flush().map_err(|e| Error::io(file.temp_path(), e))?;
+    drop(w);
+    Ok(file.commit()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_the_target_and_leaves_nothing_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.txt");
+        std::fs::write(&target, "old").unwrap();
+        write_atomic(&target, |w| {
+            w.write_all(b"new")
+                .map_err(|e| Error::io(Path::new("x"), e))
+        })
+        .unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        // A failing writer leaves the old file and no temporary file.
+        let r: Result<()> = write_atomic(&target, |w| {
+            w.write_all(b"partial").unwrap();
+            Err(Error::Invalid("stop".into()))
+        });
+        assert!(r.is_err());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+}
