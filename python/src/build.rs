@@ -62,17 +62,8 @@ pub fn build_index<'py>(
     fulltext: bool,
     force: bool,
     strict: bool,
-    part: Option<usize>,
+    part: Option<u32>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    if let Some(k) = part {
-        return Err(errors::error(
-            Kind::Build,
-            format!(
-                "cannot build part {k}: this build of verbatim's indexer has no part builds \
-                 (BuildOptions::part) yet"
-            ),
-        ));
-    }
     let mut opts = BuildOptions::new(inputs, out, tokenizer);
     if let Some(n) = name {
         opts.name = n;
@@ -85,6 +76,7 @@ pub fn build_index<'py>(
         opts.shard_max_tokens = m;
     }
     opts.threads = threads;
+    opts.part = part;
     opts.fulltext = fulltext;
     opts.force = force;
     opts.strict = strict;
@@ -98,6 +90,31 @@ pub fn build_index<'py>(
         .collect::<PyResult<_>>()?;
     let summary = py
         .detach(|| verbatim_indexer::build(&opts))
+        .map_err(|e| errors::chain(&e, Kind::Build))?;
+    convert::to_py(py, &summary.manifest)
+}
+
+/// Assembles complete part indexes (`parts[k]` built with `part=k`) into one index at `out`,
+/// as `verbatim assemble` does (atomically; shards hard-linked, not rewritten), and returns
+/// its manifest. `remove_parts` deletes the parts once the index is in place.
+#[pyfunction]
+#[pyo3(signature = (parts, out, *, name = None, force = false, remove_parts = false))]
+pub fn assemble_index<'py>(
+    py: Python<'py>,
+    parts: Vec<PathBuf>,
+    out: PathBuf,
+    name: Option<String>,
+    force: bool,
+    remove_parts: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let opts = verbatim_indexer::AssembleOptions {
+        out,
+        name,
+        force,
+        remove_parts,
+    };
+    let summary = py
+        .detach(|| verbatim_indexer::assemble(&parts, &opts))
         .map_err(|e| errors::chain(&e, Kind::Build))?;
     convert::to_py(py, &summary.manifest)
 }

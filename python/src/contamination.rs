@@ -3,13 +3,14 @@
 //! assemble the report on the driver).
 
 use crate::convert;
-use crate::errors::{self, Kind};
+use crate::errors;
 use crate::index::PyIndex;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use std::path::PathBuf;
 use verbatim_contamination::input::{Format, InputOptions};
-use verbatim_contamination::{atomic, html, BatchTiming, CheckOptions, Item, ItemResult, Method};
+use verbatim_contamination::{html, BatchTiming, CheckOptions, Item, ItemResult, Method};
+use verbatim_core::atomic::write_atomic;
 
 /// How records become items (the CLI's `--field`, `--template`, `--id-field`,
 /// `--group-field`, `--format`).
@@ -78,7 +79,7 @@ pub fn items_of(
     if let Some(paths) = paths {
         let (items, stats) = py
             .detach(|| opts.read(&paths))
-            .map_err(|e| errors::chain(&e, Kind::Contamination))?;
+            .map_err(errors::contamination)?;
         for (p, n) in &stats.skipped {
             let msg = format!(
                 "{}: {n} records have no text field and were skipped",
@@ -111,7 +112,7 @@ pub fn items_of(
         };
         let item = opts
             .item(&map, std::path::Path::new("items"), no + 1)
-            .map_err(|e| errors::chain(&e, Kind::InvalidInput))?;
+            .map_err(errors::contamination)?;
         match item {
             Some(it) => items.push(it),
             None => {
@@ -142,7 +143,7 @@ pub fn options(
 ) -> PyResult<CheckOptions> {
     let methods = match methods {
         None => Method::ALL.to_vec(),
-        Some(m) => Method::parse_list(&m).map_err(errors::invalid)?,
+        Some(m) => Method::parse_list(&m).map_err(errors::contamination)?,
     };
     Ok(CheckOptions {
         methods,
@@ -161,24 +162,23 @@ pub fn write_files(
     csv: Option<PathBuf>,
     html_out: Option<PathBuf>,
 ) -> PyResult<()> {
-    py.detach(|| -> anyhow::Result<()> {
-        use anyhow::Context;
+    py.detach(|| -> verbatim_contamination::Result<()> {
         if let Some(p) = &out {
-            atomic::write_atomic(p, |w| report.write_json(w))
-                .with_context(|| format!("cannot write the report {}", p.display()))?;
+            write_atomic(p, |w| report.write_json(w))?;
         }
         if let Some(p) = &csv {
-            atomic::write_atomic(p, |w| report.write_csv(w))
-                .with_context(|| format!("cannot write {}", p.display()))?;
+            write_atomic(p, |w| report.write_csv(w))?;
         }
         if let Some(p) = &html_out {
             let page = html::render(report);
-            atomic::write_atomic(p, |w| Ok(w.write_all(page.as_bytes())?))
-                .with_context(|| format!("cannot write {}", p.display()))?;
+            write_atomic(p, |w| {
+                w.write_all(page.as_bytes())
+                    .map_err(verbatim_contamination::Error::from)
+            })?;
         }
         Ok(())
     })
-    .map_err(|e| errors::chain(&e, Kind::Contamination))
+    .map_err(errors::contamination)
 }
 
 /// Reads benchmark items as `Index.contamination` does and returns them as dicts `{"id",
@@ -225,16 +225,17 @@ pub fn check_batch(
         .map_err(|e| errors::invalid(format!("items must be dicts with id, text and bench: {e}")))?;
     let opts = options(methods, llama2_skip, examples, max_spans)?;
     let ix = &index.inner;
-    py.detach(|| -> anyhow::Result<_> {
+    py.detach(|| -> verbatim_contamination::Result<_> {
         let checker = verbatim_contamination::Checker::new(ix, opts)?;
-        let (results, timing) = verbatim_contamination::check_all(&checker, &items, threads, &|| {})?;
+        let (results, timing) =
+            verbatim_contamination::check_all(&checker, &items, threads, &|| {})?;
         let json = results
             .iter()
             .map(serde_json::to_string)
             .collect::<Result<Vec<_>, _>>()?;
         Ok((json, timing.method_cpu_seconds))
     })
-    .map_err(|e| errors::chain(&e, Kind::Contamination))
+    .map_err(errors::contamination)
 }
 
 /// Assembles the report of results checked elsewhere (JSON strings from `check_batch`, in
@@ -262,7 +263,7 @@ pub fn assemble_report<'py>(
     let opts = options(methods, llama2_skip, examples, max_spans)?;
     let ix = &index.inner;
     let report = py
-        .detach(|| -> anyhow::Result<_> {
+        .detach(|| -> verbatim_contamination::Result<_> {
             let checker = verbatim_contamination::Checker::new(ix, opts)?;
             let results = results
                 .iter()
@@ -283,7 +284,7 @@ pub fn assemble_report<'py>(
                 &checker, inputs, results, timing,
             ))
         })
-        .map_err(|e| errors::chain(&e, Kind::Contamination))?;
+        .map_err(errors::contamination)?;
     write_files(py, &report, out, csv, html)?;
     convert::to_py(py, &report)
 }

@@ -100,3 +100,17 @@ pub fn chain(e: &anyhow::Error, fallback: Kind) -> PyErr {
 pub fn invalid(message: impl Into<String>) -> PyErr {
     error(Kind::InvalidInput, message)
 }
+
+/// A contamination-check error as a Python exception: bad methods, items or templates are
+/// invalid input, unreadable or unwritable files I/O errors, an index that cannot answer
+/// the methods a `ContaminationError`.
+pub fn contamination(e: verbatim_contamination::Error) -> PyErr {
+    use verbatim_contamination::Error as E;
+    let kind = match &e {
+        E::Index(c) => kind_of(c),
+        E::UnknownMethod(_) | E::Input { .. } | E::Template { .. } => Kind::InvalidInput,
+        E::Read { .. } | E::Write(_) => Kind::Io,
+        _ => Kind::Contamination,
+    };
+    error(kind, e.to_string())
+}

@@ -4,7 +4,7 @@
 //! in parallel. Results have the field names of the REST API (`verbatim_core::api`).
 
 use crate::convert::{self, Query};
-use crate::errors::{self, Kind};
+use crate::errors;
 use crate::pool;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -155,7 +155,11 @@ impl PyIndex {
 
     /// What the index holds, as `GET /api/v1/indexes` shows it.
     fn info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::to_py(py, &verbatim_core::api::IndexInfoJson::new(&self.inner))
+        let ix = &self.inner;
+        let stats = py
+            .detach(|| verbatim_core::sources::source_stats(ix))
+            .map_err(errors::core)?;
+        convert::to_py(py, &verbatim_core::api::IndexInfoJson::new(ix, stats))
     }
 
     /// The whole manifest (what the index holds and how it was built).
@@ -303,29 +307,11 @@ impl PyIndex {
                     ix.document(loc, max_tokens)?
                 }
             };
-            let highlights: Vec<serde_json::Value> = match highlight.as_deref() {
-                Some(h) if !h.is_empty() => {
-                    let map = verbatim_core::api::Utf16Map::new(&d.text);
-                    d.text
-                        .match_indices(h)
-                        .take(1000)
-                        .map(|(b, m)| {
-                            serde_json::json!({"utf16_start": map.get(b), "utf16_end": map.get(b + m.len())})
-                        })
-                        .collect()
-                }
-                _ => Vec::new(),
-            };
-            Ok(serde_json::json!({
-                "id": d.record.id,
-                "doc_no": d.location.doc_no,
-                "source": d.record.source,
-                "metadata": d.record.metadata,
-                "tokens": d.tokens,
-                "truncated": d.truncated,
-                "text": d.text,
-                "highlights": highlights,
-            }))
+            serde_json::to_value(verbatim_core::api::DocumentTextJson::new(
+                d,
+                highlight.as_deref(),
+            ))
+            .map_err(|e| verbatim_core::Error::Invalid(e.to_string()))
         });
         convert::json_to_py(py, &json.map_err(errors::core)?)
     }
@@ -483,18 +469,20 @@ impl PyIndex {
         }
         let opts = crate::contamination::options(methods, llama2_skip, examples, max_spans)?;
         let ix = &self.inner;
-        let report = py.detach(|| -> anyhow::Result<verbatim_contamination::Report> {
+        let report = py.detach(|| -> verbatim_contamination::Result<_> {
             let checker = verbatim_contamination::Checker::new(ix, opts)?;
             if items.is_empty() {
-                anyhow::bail!("no items to check");
+                return Ok(None);
             }
             let (results, timing) =
                 verbatim_contamination::check_all(&checker, &items, threads, &|| {})?;
-            Ok(verbatim_contamination::Report::new(
+            Ok(Some(verbatim_contamination::Report::new(
                 &checker, inputs, results, timing,
-            ))
+            )))
         });
-        let report = report.map_err(|e| errors::chain(&e, Kind::Contamination))?;
+        let report = report
+            .map_err(errors::contamination)?
+            .ok_or_else(|| errors::invalid("no items to check"))?;
         crate::contamination::write_files(py, &report, out, csv, html)?;
         convert::to_py(py, &report)
     }

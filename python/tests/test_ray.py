@@ -14,7 +14,7 @@ ray = pytest.importorskip("ray")
 
 import verbatim  # noqa: E402
 import verbatim.ray as vray  # noqa: E402
-from conftest import TOKENIZER, need, strip_timing  # noqa: E402
+from conftest import TOKENIZER, strip_timing  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -53,10 +53,6 @@ def test_contamination_of_a_ray_dataset(cluster, index, index_dir, items_file):
     assert got["summary"] == want["summary"]
 
 
-def _assemble_available() -> bool:
-    return hasattr(verbatim._native, "assemble_index")
-
-
 def _answers(ix, texts, queries):
     return ([ix.count(q)["count"] for q in queries], [ix.spans(t)["spans"] for t in texts],
             [ix.document(d)["id"] for d in range(ix.documents)])
@@ -70,7 +66,6 @@ def _probe(index):
 
 
 def test_distributed_build_equals_a_single_build(cluster, corpus_dir, index, tmp_path):
-    need(_assemble_available(), "verbatim_indexer::assemble is not in this build yet")
     out = tmp_path / "dist"
     m = vray.build([str(corpus_dir)], out, TOKENIZER, shared_dir=tmp_path / "shared",
                    num_tasks=4, side_indexes=["words", "alnum"])
@@ -105,7 +100,6 @@ def _kill_first_attempt_of_part_1(k, attempt, out_dir):
 
 
 def test_a_worker_killed_mid_build_is_retried(cluster, corpus_dir, index, tmp_path):
-    need(_assemble_available(), "verbatim_indexer::assemble is not in this build yet")
     out = tmp_path / "dist"
     shared = tmp_path / "shared"
     m = vray.build([str(corpus_dir)], out, TOKENIZER, shared_dir=shared, num_tasks=4,

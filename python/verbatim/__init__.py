@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from . import errors
 from ._native import Index, __version__
+from ._native import assemble_index as assemble
 from ._native import build_index as build
 from ._native import discover_inputs
 from .errors import (
@@ -35,6 +36,7 @@ from .errors import (
 __all__ = [
     "Index",
     "build",
+    "assemble",
     "discover_inputs",
     "errors",
     "__version__",

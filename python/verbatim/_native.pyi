@@ -217,7 +217,18 @@ def build_index(
     strict: bool = False,
     part: Optional[int] = None,
 ) -> Dict[str, Any]:
-    """Builds an index (``verbatim index``) and returns its manifest."""
+    """Builds an index (``verbatim index``) and returns its manifest; ``part=k`` builds part
+    ``k`` of a distributed build."""
+
+def assemble_index(
+    parts: Sequence[PathLike],
+    out: PathLike,
+    *,
+    name: Optional[str] = None,
+    force: bool = False,
+    remove_parts: bool = False,
+) -> Dict[str, Any]:
+    """Assembles part indexes, in part order, into one index (``verbatim assemble``)."""
 
 def discover_inputs(inputs: Sequence[PathLike], *, format: str = "auto") -> List[Tuple[str, int]]:
     """The corpus files a build reads, in order, with their sizes."""

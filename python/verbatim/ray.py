@@ -39,7 +39,7 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
         "verbatim.ray needs Ray: pip install 'verbatim[ray]' (or pip install 'ray[data]')"
     ) from e
 
-__all__ = ["build", "plan_parts", "contamination"]
+__all__ = ["build", "assemble", "plan_parts", "contamination"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -191,14 +191,8 @@ def _remove_parts(parts_dir: Path, manifest: Dict[str, Any]) -> None:
 
 def assemble(parts: Sequence[PathLike], out: PathLike, *, force: bool = False) -> Dict[str, Any]:
     """Assembles complete part indexes (part 0 first) into one index at ``out`` and returns
-    its manifest (``verbatim assemble``)."""
-    native = getattr(_native, "assemble_index", None)
-    if native is None:
-        raise BuildError(
-            "this build of verbatim cannot assemble part indexes yet (it needs the indexer's "
-            "`assemble`); build on one machine with verbatim.build instead"
-        )
-    return native([str(p) for p in parts], str(out), force=force)
+    its manifest (``verbatim assemble``: atomic, shards hard-linked rather than rewritten)."""
+    return _native.assemble_index([str(p) for p in parts], str(out), force=force)
 
 
 # -------------------------------------------------------------------------- contamination
