@@ -90,7 +90,14 @@ pub fn ig_doc_at<'py>(
     s: usize,
     pos: usize,
     max_disp_len: usize,
-) -> PyResult<(u64, usize, usize, usize, Bound<'py, PyAny>, Bound<'py, PyList>)> {
+) -> PyResult<(
+    u64,
+    usize,
+    usize,
+    usize,
+    Bound<'py, PyAny>,
+    Bound<'py, PyList>,
+)> {
     let ix = &index.inner;
     let shard = ix
         .shards()
@@ -104,7 +111,9 @@ pub fn ig_doc_at<'py>(
     let (doc_no, doc_len, start, end, needle, rec, ids) = py.detach(|| {
         // The document whose separator is at or before `pos`.
         let starts = shard.doc_starts();
-        let local = starts.partition_point(|&p| p as usize <= pos).saturating_sub(1);
+        let local = starts
+            .partition_point(|&p| p as usize <= pos)
+            .saturating_sub(1);
         let range = shard.doc_range(local);
         let before = max_disp_len / 2;
         let after = max_disp_len.div_ceil(2);
@@ -117,7 +126,15 @@ pub fn ig_doc_at<'py>(
         // `(ptr - disp_start) / width` wraps around: reproduced as it is.
         let width = ix.manifest().tokenizer.width.bytes() as u64;
         let needle = ((pos as u64 * width).wrapping_sub(start as u64 * width) / width) as usize;
-        (doc_no, range.len(), start, end, needle, shard.doc_record(local), ids)
+        (
+            doc_no,
+            range.len(),
+            start,
+            end,
+            needle,
+            shard.doc_record(local),
+            ids,
+        )
     });
     let rec = rec.map_err(crate::errors::core)?;
     Ok((
@@ -154,7 +171,12 @@ pub fn ig_doc_by_no<'py>(
         )
     });
     let rec = rec.map_err(crate::errors::core)?;
-    Ok((doc_len, ids.len(), convert::to_py(py, &rec)?, PyList::new(py, ids)?))
+    Ok((
+        doc_len,
+        ids.len(),
+        convert::to_py(py, &rec)?,
+        PyList::new(py, ids)?,
+    ))
 }
 
 /// The input file (path relative to the inputs' common folder) and 0-based record number of
@@ -163,7 +185,10 @@ pub fn ig_doc_by_no<'py>(
 #[pyfunction]
 pub fn ig_doc_origin(index: &PyIndex, doc_no: u64) -> Option<(String, u64)> {
     let inputs = &index.inner.manifest().inputs;
-    let paths: Vec<&std::path::Path> = inputs.iter().map(|i| std::path::Path::new(&i.path)).collect();
+    let paths: Vec<&std::path::Path> = inputs
+        .iter()
+        .map(|i| std::path::Path::new(&i.path))
+        .collect();
     let common = paths.first().and_then(|p| p.parent()).map(|first| {
         let mut c = first.to_path_buf();
         while !paths.iter().all(|p| p.starts_with(&c)) {
@@ -214,7 +239,11 @@ pub fn ig_ntd<'py>(
 /// `rs[l]` = `l` + the longest prefix of `input_ids[l..]` that occurs (infini-gram's
 /// `creativity`).
 #[pyfunction]
-pub fn ig_creativity(py: Python<'_>, index: &PyIndex, input_ids: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
+pub fn ig_creativity(
+    py: Python<'_>,
+    index: &PyIndex,
+    input_ids: &Bound<'_, PyAny>,
+) -> PyResult<Vec<usize>> {
     let ids = raw_ids(index, input_ids)?;
     let ix = &index.inner;
     let threads = index.threads;

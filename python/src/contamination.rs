@@ -28,7 +28,9 @@ impl InputSpec {
             None => None,
             Some(f) => match Format::from_name(f) {
                 Some(Format::Parquet) => {
-                    return Err(errors::invalid(verbatim_contamination::input::PARQUET_UNSUPPORTED))
+                    return Err(errors::invalid(
+                        verbatim_contamination::input::PARQUET_UNSUPPORTED,
+                    ))
                 }
                 Some(x) => Some(x),
                 None => {
@@ -66,8 +68,11 @@ pub fn items_of(
     let paths: Option<Vec<PathBuf>> = if is_path(obj)? {
         Some(vec![obj.extract()?])
     } else if let Ok(list) = obj.extract::<Vec<Bound<'_, PyAny>>>() {
-        if !list.is_empty() && list.iter().all(|x| is_path(x).unwrap_or(false))
-            && list.iter().all(|x| x.cast::<PyString>().is_err() || looks_like_file(x))
+        if !list.is_empty()
+            && list.iter().all(|x| is_path(x).unwrap_or(false))
+            && list
+                .iter()
+                .all(|x| x.cast::<PyString>().is_err() || looks_like_file(x))
         {
             Some(list.iter().map(|x| x.extract()).collect::<PyResult<_>>()?)
         } else {
@@ -96,7 +101,11 @@ pub fn items_of(
     for (no, rec) in obj.try_iter()?.enumerate() {
         let rec = rec?;
         if let Ok(s) = rec.cast::<PyString>() {
-            items.push(Item::new((no + 1).to_string(), convert::text_of(s)?, "items"));
+            items.push(Item::new(
+                (no + 1).to_string(),
+                convert::text_of(s)?,
+                "items",
+            ));
             continue;
         }
         let Ok(d) = rec.cast::<PyDict>() else {
@@ -119,9 +128,10 @@ pub fn items_of(
                 return Err(errors::invalid(format!(
                     "item {} has no {} field",
                     no + 1,
-                    spec.template
-                        .as_ref()
-                        .map_or_else(|| format!("{:?}", spec.field), |t| format!("field of the template {t:?}"))
+                    spec.template.as_ref().map_or_else(
+                        || format!("{:?}", spec.field),
+                        |t| format!("field of the template {t:?}")
+                    )
                 )))
             }
         }
@@ -221,8 +231,9 @@ pub fn check_batch(
     max_spans: usize,
     threads: usize,
 ) -> PyResult<(Vec<String>, std::collections::BTreeMap<String, f64>)> {
-    let items: Vec<Item> = serde_json::from_value(convert::py_to_json(items)?)
-        .map_err(|e| errors::invalid(format!("items must be dicts with id, text and bench: {e}")))?;
+    let items: Vec<Item> = serde_json::from_value(convert::py_to_json(items)?).map_err(|e| {
+        errors::invalid(format!("items must be dicts with id, text and bench: {e}"))
+    })?;
     let opts = options(methods, llama2_skip, examples, max_spans)?;
     let ix = &index.inner;
     py.detach(|| -> verbatim_contamination::Result<_> {

@@ -168,7 +168,11 @@ impl PyIndex {
     }
 
     /// Token ids of `text` with the index's tokenizer (no special tokens added).
-    fn tokenize(&self, py: Python<'_>, text: &Bound<'_, pyo3::types::PyString>) -> PyResult<Vec<u32>> {
+    fn tokenize(
+        &self,
+        py: Python<'_>,
+        text: &Bound<'_, pyo3::types::PyString>,
+    ) -> PyResult<Vec<u32>> {
         let t = convert::text_of(text)?;
         let ix = &self.inner;
         py.detach(|| ix.tokenizer().encode_ids(&t))
@@ -183,7 +187,11 @@ impl PyIndex {
     }
 
     /// Occurrences of a text or of token ids: `{"count", "token_ids"}`.
-    fn count<'py>(&self, py: Python<'py>, query: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    fn count<'py>(
+        &self,
+        py: Python<'py>,
+        query: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyDict>> {
         let ids = self.ids(py, query)?;
         let ix = &self.inner;
         let n = py.detach(|| ix.count(&ids));

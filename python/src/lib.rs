@@ -3,16 +3,16 @@
 //! The native module `verbatim._native` of the Python package `verbatim` (built with maturin:
 //! `pip install ./python`). It wraps the engine crates without adding query logic of its own:
 //!
-//! - [`index::PyIndex`] (`verbatim.Index`): counts, spans, traces, documents, keyword search,
+//! - `index::PyIndex` (`verbatim.Index`): counts, spans, traces, documents, keyword search,
 //!   n-gram statistics and contamination checks, each releasing the GIL while it runs;
-//! - [`compat`]: the queries `verbatim.compat.InfiniGramEngine` answers with infini-gram's
+//! - `compat`: the queries `verbatim.compat.InfiniGramEngine` answers with infini-gram's
 //!   conventions (suffix-array ranks, byte pointers, end of document as EOS);
-//! - [`build`]: index builds and input discovery, for `verbatim.build` and the distributed
+//! - `build`: index builds and input discovery, for `verbatim.build` and the distributed
 //!   build of `verbatim.ray`;
-//! - [`contamination`]: reading benchmark items, checking batches on workers and assembling
+//! - `contamination`: reading benchmark items, checking batches on workers and assembling
 //!   the CLI's report on a driver.
 //!
-//! Errors become the exception classes of `verbatim/errors.py` ([`errors`]) with the CLI's
+//! Errors become the exception classes of `verbatim/errors.py` (`errors`) with the CLI's
 //! messages. The pure-Python half of the package (the `InfiniGramEngine` class, Ray drivers,
 //! the typed stub) is in `python/verbatim/`.
 

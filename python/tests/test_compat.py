@@ -152,5 +152,5 @@ def test_constructor_checks(index_dir):
         InfiniGramEngine(index_dir=str(index_dir), eos_token_id=-1)
     with pytest.raises(ValueError, match="token_dtype"):
         InfiniGramEngine(index_dir=str(index_dir), eos_token_id=0, token_dtype="u32", vocab_size=2**20)
-    with pytest.raises(verbatim.IndexIOError):
+    with pytest.raises(verbatim.VerbatimError, match="is not a verbatim index"):
         InfiniGramEngine(index_dir="/nonexistent/index", eos_token_id=0)

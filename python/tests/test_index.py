@@ -104,9 +104,10 @@ def test_info_and_repr(index):
 # ------------------------------------------------------------------------------ bad input
 
 def test_path_that_is_not_an_index(tmp_path):
-    with pytest.raises(verbatim.IndexIOError, match="cannot open index") as e:
+    with pytest.raises(verbatim.InvalidInputError, match="is not a verbatim index"):
         verbatim.Index(tmp_path)
-    assert isinstance(e.value, OSError)
+    with pytest.raises(ValueError, match="is not a verbatim index"):
+        verbatim.Index(tmp_path / "missing")
     (tmp_path / "manifest.bin").write_bytes(b"not a manifest at all" * 10)
     with pytest.raises(verbatim.VerbatimError, match="cannot open index"):
         verbatim.Index(tmp_path)
