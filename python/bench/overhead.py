@@ -12,8 +12,11 @@
    of 450 tokens stitched from corpus snippets of 1..20 tokens. p50 of `Index.trace(text)` from Python (the
    result converted to dicts) against `Index::trace` + its JSON shape timed inside Rust.
 3. threads: texts traced per second by 1 Python thread, then by 2 Python threads at once
-   (each tracing the same list), for `Index(threads=None)` (each query on every core) and
-   `Index(threads=1)` (each query on its calling thread's own pool of one thread).
+   (each tracing the same list), in alternating rounds, for `Index(threads=None)` (each query
+   on every core) and `Index(threads=1)` (each query on its calling thread's own pool of one
+   thread); with the process CPU seconds per wall second (2.0: both threads always ran, so
+   the GIL held neither back). On a machine whose cores other work keeps busy the speedup
+   cannot show; the load average is recorded.
 """
 import argparse
 import json
@@ -68,18 +71,21 @@ def p50(xs):
 
 
 def throughput(ix, texts, nthreads, reps):
+    """Traces per second with `nthreads` Python threads each tracing `texts` `reps` times,
+    and the process CPU seconds used per wall second (2.0 = both threads always running)."""
     def work():
         for _ in range(reps):
             for t in texts:
                 ix.trace(t)
 
     ts = [threading.Thread(target=work) for _ in range(nthreads)]
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     for t in ts:
         t.start()
     for t in ts:
         t.join()
-    return nthreads * reps * len(texts) / (time.perf_counter() - t0)
+    wall = time.perf_counter() - t0
+    return nthreads * reps * len(texts) / wall, (time.process_time() - c0) / wall
 
 
 def main():
@@ -130,14 +136,21 @@ def main():
         tix = verbatim.Index(args.index, threads=mode)
         for t in texts[:10]:
             tix.trace(t)
-        one = throughput(tix, texts, 1, 2)
-        two = throughput(tix, texts, 2, 2)
-        one_b = throughput(tix, texts, 1, 2)
-        one = (one + one_b) / 2
+        # Alternating rounds, so that a change in the machine's load hits both.
+        one, two = [], []
+        for _ in range(args.rounds):
+            one.append(throughput(tix, texts, 1, 1))
+            two.append(throughput(tix, texts, 2, 1))
+        o = statistics.median(x for x, _ in one)
+        w = statistics.median(x for x, _ in two)
         name = "threads=None" if mode is None else f"threads={mode}"
-        R["threads"][name] = {"one_thread_per_s": one, "two_threads_per_s": two, "speedup": two / one}
-        print(f"[threads] Index({name}): 1 thread {one:.1f} traces/s, 2 threads {two:.1f} traces/s, "
-              f"x{two / one:.2f}", flush=True)
+        R["threads"][name] = {
+            "one_thread_per_s": o, "two_threads_per_s": w, "speedup": w / o,
+            "cpu_per_wall_one": statistics.median(c for _, c in one),
+            "cpu_per_wall_two": statistics.median(c for _, c in two)}
+        print(f"[threads] Index({name}): 1 thread {o:.1f} traces/s (cpu/wall "
+              f"{R['threads'][name]['cpu_per_wall_one']:.2f}), 2 threads {w:.1f} traces/s (cpu/wall "
+              f"{R['threads'][name]['cpu_per_wall_two']:.2f}), x{w / o:.2f}", flush=True)
     R["loadavg_end"] = loadavg()
     with open(args.out, "w") as f:
         json.dump(R, f, indent=1)

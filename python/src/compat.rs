@@ -79,6 +79,16 @@ pub fn ig_rank_to_pos(index: &PyIndex, s: usize, rank: usize) -> PyResult<usize>
         .ok_or_else(|| crate::errors::invalid(format!("rank {rank} is past the end of shard {s}")))
 }
 
+/// `(doc_ix, doc_len, disp_len, needle_offset, record, token_ids)` of `ig_doc_at`.
+type DocAt<'py> = (
+    u64,
+    usize,
+    usize,
+    usize,
+    Bound<'py, PyAny>,
+    Bound<'py, PyList>,
+);
+
 /// The document around token position `pos` of shard `s`, as infini-gram's `DocResult`
 /// fields: `(doc_ix, doc_len, disp_len, needle_offset, record, token_ids)`, the window
 /// taking `max_disp_len / 2` tokens before the position and `(max_disp_len + 1) / 2` from it,
@@ -90,14 +100,7 @@ pub fn ig_doc_at<'py>(
     s: usize,
     pos: usize,
     max_disp_len: usize,
-) -> PyResult<(
-    u64,
-    usize,
-    usize,
-    usize,
-    Bound<'py, PyAny>,
-    Bound<'py, PyList>,
-)> {
+) -> PyResult<DocAt<'py>> {
     let ix = &index.inner;
     let shard = ix
         .shards()
