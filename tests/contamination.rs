@@ -604,17 +604,6 @@ fn cli_reads_jsonl_zst_and_csv_and_writes_every_report() {
     assert_eq!(rep["summary"]["benchmarks"]["More"]["gpt3"]["dirty"], 1);
     assert_eq!(rep["summary"]["benchmarks"]["More"]["llama2"]["dirty"], 1);
     assert_eq!(rep["items"][0]["id"], "1");
-
-    // Parquet is refused with a clear message.
-    let pq = dir.path().join("x.parquet");
-    std::fs::write(&pq, b"PAR1").unwrap();
-    let o = std::process::Command::new(support::verbatim_bin())
-        .args(["contamination", "--index", idx.to_str().unwrap(), "--input"])
-        .arg(&pq)
-        .output()
-        .unwrap();
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("Parquet input is not supported"));
 }
 
 #[test]

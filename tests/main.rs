@@ -12,6 +12,7 @@ mod golden;
 mod issue16_core;
 mod layout;
 mod oracle;
+mod parquet_input;
 mod router;
 mod server_api;
 mod shared_data;

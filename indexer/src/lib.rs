@@ -1,7 +1,7 @@
 //! # verbatim-indexer
 //!
 //! Builds a verbatim index from a corpus: Dolma-style JSONL (`.jsonl`, `.jsonl.gz`,
-//! `.jsonl.zst`) or folders of plain-text files, tokenized in parallel with a HuggingFace
+//! `.jsonl.zst`), Parquet (one document per row) or folders of plain-text files, tokenized in parallel with a HuggingFace
 //! `tokenizer.json` (or as raw bytes), into shards holding a token stream and its suffix array
 //! (libsais), document tables and unigram counts, plus an external-id map (`fst`), per-source
 //! document sets (`roaring`) and a tantivy full-text index.
@@ -17,6 +17,7 @@ mod append;
 mod assemble;
 mod atomic;
 mod build;
+pub mod error;
 mod fulltext_writer;
 pub mod input;
 pub mod memory;
@@ -32,4 +33,5 @@ pub mod suffix_array;
 
 pub use assemble::{assemble, AssembleOptions};
 pub use build::{build, BuildSummary};
+pub use error::{Error, Result};
 pub use options::{BuildOptions, InputFormat};

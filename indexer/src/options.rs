@@ -6,14 +6,16 @@ use verbatim_core::normalize::Normalization;
 /// How input files are interpreted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum InputFormat {
-    /// `.jsonl`, `.jsonl.gz`, `.jsonl.zst` (and `.json*` variants) are JSONL; every other file
-    /// is one plain-text document.
+    /// `.jsonl`, `.jsonl.gz`, `.jsonl.zst` (and `.json*` variants) are JSONL, `.parquet` files
+    /// are Parquet; every other file is one plain-text document.
     #[default]
     Auto,
     /// Every file is JSONL (optionally compressed).
     Jsonl,
     /// Every file is one plain-text document.
     Text,
+    /// Every file is Parquet.
+    Parquet,
 }
 
 /// Options of one `verbatim index` run.

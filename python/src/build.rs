@@ -3,7 +3,7 @@
 //! indexes into one.
 
 use crate::convert;
-use crate::errors::{self, Kind};
+use crate::errors;
 use pyo3::prelude::*;
 use std::path::PathBuf;
 use verbatim_core::normalize::Normalization;
@@ -32,7 +32,7 @@ pub fn discover_inputs(
     let format = input_format(format)?;
     let files = py
         .detach(|| verbatim_indexer::input::discover(&inputs, format))
-        .map_err(|e| errors::chain(&e, Kind::Build))?;
+        .map_err(errors::indexer)?;
     Ok(files.into_iter().map(|f| (f.path, f.bytes)).collect())
 }
 
@@ -90,7 +90,7 @@ pub fn build_index<'py>(
         .collect::<PyResult<_>>()?;
     let summary = py
         .detach(|| verbatim_indexer::build(&opts))
-        .map_err(|e| errors::chain(&e, Kind::Build))?;
+        .map_err(errors::indexer)?;
     convert::to_py(py, &summary.manifest)
 }
 
@@ -115,6 +115,6 @@ pub fn assemble_index<'py>(
     };
     let summary = py
         .detach(|| verbatim_indexer::assemble(&parts, &opts))
-        .map_err(|e| errors::chain(&e, Kind::Build))?;
+        .map_err(errors::indexer)?;
     convert::to_py(py, &summary.manifest)
 }

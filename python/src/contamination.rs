@@ -27,11 +27,6 @@ impl InputSpec {
         let format = match &self.format {
             None => None,
             Some(f) => match Format::from_name(f) {
-                Some(Format::Parquet) => {
-                    return Err(errors::invalid(
-                        verbatim_contamination::input::PARQUET_UNSUPPORTED,
-                    ))
-                }
                 Some(x) => Some(x),
                 None => {
                     return Err(errors::invalid(format!(

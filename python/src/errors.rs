@@ -86,16 +86,6 @@ pub fn core(e: verbatim_core::Error) -> PyErr {
     error(kind_of(&e), e.to_string())
 }
 
-/// An `anyhow` error as a Python exception: the kind of the core error inside it if there is
-/// one, else `fallback`; the message is the whole chain, as the CLI prints it.
-pub fn chain(e: &anyhow::Error, fallback: Kind) -> PyErr {
-    let kind = e
-        .chain()
-        .find_map(|c| c.downcast_ref::<verbatim_core::Error>())
-        .map_or(fallback, kind_of);
-    error(kind, format!("{e:#}"))
-}
-
 /// An invalid-input exception.
 pub fn invalid(message: impl Into<String>) -> PyErr {
     error(Kind::InvalidInput, message)
@@ -113,4 +103,23 @@ pub fn contamination(e: verbatim_contamination::Error) -> PyErr {
         _ => Kind::Contamination,
     };
     error(kind, e.to_string())
+}
+
+/// An indexer error as a Python exception: refusals, bad options and bad input are invalid
+/// input, I/O errors I/O errors, index errors their core kind, the rest a `BuildError`; the
+/// message is the indexer's, context included.
+pub fn indexer(e: verbatim_indexer::Error) -> PyErr {
+    use verbatim_indexer::Error as E;
+    fn kind(e: &E) -> Kind {
+        match e {
+            E::Io { .. } => Kind::Io,
+            E::Index(c) => kind_of(c),
+            E::Budget(_) | E::Refused(_) | E::Options(_) | E::Input(_) | E::Parquet(_) => {
+                Kind::InvalidInput
+            }
+            E::Context { source, .. } => kind(source),
+            _ => Kind::Build,
+        }
+    }
+    error(kind(&e), e.to_string())
 }

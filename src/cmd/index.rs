@@ -9,7 +9,9 @@ use verbatim_indexer::{BuildOptions, InputFormat};
 /// Arguments of `verbatim index`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Corpus files or directories (JSONL, .jsonl.gz, .jsonl.zst, or plain-text files).
+    /// Corpus files or directories (walked recursively, in sorted order): JSONL (.jsonl,
+    /// .jsonl.gz, .jsonl.zst), Parquet (.parquet: HuggingFace, pyarrow, polars and Spark
+    /// layouts; writer side files such as _SUCCESS are skipped), or plain-text files.
     #[arg(long, short, required = true, num_args = 1..)]
     input: Vec<PathBuf>,
     /// Directory to create (written atomically).
@@ -41,13 +43,16 @@ pub struct Args {
     /// Name shown by the server (default: the output directory's name).
     #[arg(long)]
     name: Option<String>,
-    /// How to read inputs: auto (by file name), jsonl, or text (one document per file).
-    #[arg(long, default_value = "auto", value_parser = ["auto", "jsonl", "text"])]
+    /// How to read inputs: auto (by file name), jsonl, parquet, or text (one document per
+    /// file).
+    #[arg(long, default_value = "auto", value_parser = ["auto", "jsonl", "parquet", "text"])]
     format: String,
-    /// JSON field holding the document text.
+    /// JSON field or Parquet column holding the document text (Parquet files with no `text`
+    /// column but a `content` column use `content`).
     #[arg(long, default_value = "text")]
     text_field: String,
-    /// JSON field holding the document's external id.
+    /// JSON field or Parquet column holding the document's external id (absent: FILE:LINE for
+    /// JSONL, FILE:ROW for Parquet, rows counted from 0).
     #[arg(long, default_value = "id")]
     id_field: String,
     /// Maximum tokens per shard; larger corpora are split into several shards.
@@ -106,6 +111,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     opts.format = match a.format.as_str() {
         "jsonl" => InputFormat::Jsonl,
         "text" => InputFormat::Text,
+        "parquet" => InputFormat::Parquet,
         _ => InputFormat::Auto,
     };
     opts.text_field = a.text_field;

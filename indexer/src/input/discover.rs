@@ -1,10 +1,10 @@
 //! Finding the corpus files under the given paths.
 
+use crate::error::{bail, Context, Result};
 use crate::options::InputFormat;
-use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
-/// Compression of a JSONL file, from its name.
+/// How a corpus file is read, from its name (or `--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputKind {
     /// Uncompressed JSONL.
@@ -15,6 +15,8 @@ pub enum InputKind {
     JsonlZst,
     /// One plain-text document.
     Text,
+    /// Apache Parquet: one document per row.
+    Parquet,
 }
 
 /// A corpus file to read.
@@ -43,6 +45,23 @@ fn jsonl_kind(name: &str) -> Option<InputKind> {
     }
 }
 
+fn is_parquet_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.ends_with(".parquet") || n.ends_with(".parq")
+}
+
+/// Files that Spark, Hadoop and Hive writers leave beside the data: markers (`_SUCCESS`,
+/// `_started_*`, `_committed_*`), summary footers (`_metadata`, `_common_metadata`, which
+/// describe the data files but hold no rows) and checksums (`*.crc`). Never documents.
+fn is_writer_side_file(name: &str) -> bool {
+    name == "_SUCCESS"
+        || name == "_metadata"
+        || name == "_common_metadata"
+        || name.starts_with("_started_")
+        || name.starts_with("_committed_")
+        || name.ends_with(".crc")
+}
+
 fn kind_for(path: &Path, format: InputFormat) -> InputKind {
     let name = path
         .file_name()
@@ -50,6 +69,8 @@ fn kind_for(path: &Path, format: InputFormat) -> InputKind {
         .unwrap_or_default();
     match format {
         InputFormat::Text => InputKind::Text,
+        InputFormat::Parquet => InputKind::Parquet,
+        InputFormat::Auto if is_parquet_name(&name) => InputKind::Parquet,
         InputFormat::Jsonl => jsonl_kind(&name).unwrap_or_else(|| {
             if name.ends_with(".gz") {
                 InputKind::JsonlGz
@@ -74,7 +95,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         let hidden = p
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if hidden {
+        let side_file = p
+            .file_name()
+            .is_some_and(|n| is_writer_side_file(&n.to_string_lossy()));
+        if hidden || side_file {
             continue;
         }
         if p.is_dir() {
@@ -87,7 +111,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 /// Lists the files to read, in a deterministic order: each given path in order, directories
-/// walked recursively in sorted order (hidden entries skipped).
+/// walked recursively in sorted order (hidden entries and the side files of Spark and Hadoop
+/// writers skipped). With `--format auto`, a directory that holds Parquet files is read as a
+/// dataset: its files that are neither Parquet nor JSONL (a dataset card `README.md`, say) are
+/// left out with a warning instead of being indexed as text documents.
 pub fn discover(inputs: &[PathBuf], format: InputFormat) -> Result<Vec<InputFile>> {
     if inputs.is_empty() {
         bail!("no input given: pass --input FILE_OR_DIR");
@@ -100,6 +127,9 @@ pub fn discover(inputs: &[PathBuf], format: InputFormat) -> Result<Vec<InputFile
         if meta.is_dir() {
             let mut found = Vec::new();
             walk(input, &mut found)?;
+            if format == InputFormat::Auto {
+                drop_non_data_beside_parquet(input, &mut found);
+            }
             for p in found {
                 let bytes = std::fs::metadata(&p)?.len();
                 files.push(InputFile {
@@ -122,4 +152,69 @@ pub fn discover(inputs: &[PathBuf], format: InputFormat) -> Result<Vec<InputFile
         bail!("the inputs hold no files");
     }
     Ok(files)
+}
+
+fn drop_non_data_beside_parquet(dir: &Path, found: &mut Vec<PathBuf>) {
+    let name = |p: &PathBuf| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    if !found.iter().any(|p| is_parquet_name(&name(p))) {
+        return;
+    }
+    let (data, other): (Vec<PathBuf>, Vec<PathBuf>) = std::mem::take(found)
+        .into_iter()
+        .partition(|p| is_parquet_name(&name(p)) || jsonl_kind(&name(p)).is_some());
+    if let Some(first) = other.first() {
+        tracing::warn!(
+            "{}: left out {} file(s) that are neither Parquet nor JSONL (e.g. {}); pass them \
+             as inputs of their own or use --format text to index them",
+            dir.display(),
+            other.len(),
+            first.display()
+        );
+    }
+    *found = data;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parquet_datasets_skip_side_files_and_cards() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for f in [
+            "README.md",
+            "data/train-00000-of-00002.parquet",
+            "data/train-00001-of-00002.parquet",
+            "spark/_SUCCESS",
+            "spark/_metadata",
+            "spark/lang=en/part-00000-abc.snappy.parquet",
+            "spark/lang=en/.part-00000-abc.snappy.parquet.crc",
+            "extra.jsonl",
+        ] {
+            let p = d.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b"x").unwrap();
+        }
+        let files = discover(&[d.to_path_buf()], InputFormat::Auto).unwrap();
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| f.path.strip_prefix(d).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "data/train-00000-of-00002.parquet",
+                "data/train-00001-of-00002.parquet",
+                "extra.jsonl",
+                "spark/lang=en/part-00000-abc.snappy.parquet"
+            ]
+        );
+        assert_eq!(files[0].kind, InputKind::Parquet);
+        assert_eq!(files[2].kind, InputKind::Jsonl);
+    }
 }

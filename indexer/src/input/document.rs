@@ -3,7 +3,7 @@
 /// One corpus document.
 #[derive(Debug, Clone)]
 pub struct Document {
-    /// External id (from the id field, or derived from the file and line).
+    /// External id (from the id field, or derived from the file and line or row).
     pub id: String,
     /// The `source` field, if any.
     pub source: Option<String>,
@@ -13,6 +13,6 @@ pub struct Document {
     pub text: String,
     /// Index of the input file it came from.
     pub file: usize,
-    /// 1-based line in that file (1 for text files).
+    /// 1-based line in that file (1 for text files; for Parquet, the 0-based row in the file).
     pub line: u64,
 }

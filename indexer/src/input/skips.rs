@@ -22,6 +22,8 @@ pub enum SkipReason {
     DocumentTooManyTokens,
     /// The file could not be read or decompressed to its end.
     UnreadableInput,
+    /// A Parquet row group whose pages need more memory at once than a row group may use.
+    RowGroupTooLarge,
 }
 
 impl SkipReason {
@@ -36,6 +38,7 @@ impl SkipReason {
             SkipReason::DocumentTooLarge => "document_too_large",
             SkipReason::DocumentTooManyTokens => "document_too_many_tokens",
             SkipReason::UnreadableInput => "unreadable_input",
+            SkipReason::RowGroupTooLarge => "row_group_too_large",
         }
     }
 }
@@ -62,6 +65,17 @@ impl Skips {
     pub fn record(&mut self, reason: SkipReason, file: usize, message: String) {
         *self.counts.entry(reason).or_default() += 1;
         *self.per_file.entry(file).or_default() += 1;
+        if self.examples.len() < MAX_EXAMPLES {
+            tracing::warn!("skipped: {message}");
+            self.examples.push(message);
+        }
+    }
+
+    /// Records `rows` skipped rows of one reason in file `file` with one message (a Parquet
+    /// row group or file that could not be read as documents).
+    pub fn record_rows(&mut self, reason: SkipReason, file: usize, rows: u64, message: String) {
+        *self.counts.entry(reason).or_default() += rows;
+        *self.per_file.entry(file).or_default() += rows;
         if self.examples.len() < MAX_EXAMPLES {
             tracing::warn!("skipped: {message}");
             self.examples.push(message);
