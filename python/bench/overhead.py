@@ -12,7 +12,7 @@
    of 450 tokens stitched from corpus snippets of 1..20 tokens. p50 of `Index.trace(text)` from Python (the
    result converted to dicts) against `Index::trace` + its JSON shape timed inside Rust.
 3. threads: texts traced per second by 1 Python thread, then by 2 Python threads at once
-   (each tracing the same list), in alternating rounds, for `Index(threads=None)` (each query
+   (each tracing the same list `--thread-reps` times a round), in alternating rounds, for `Index(threads=None)` (each query
    on every core) and `Index(threads=1)` (each query on its calling thread's own pool of one
    thread); with the process CPU seconds per wall second (2.0: both threads always ran, so
    the GIL held neither back). On a machine whose cores other work keeps busy the speedup
@@ -93,16 +93,40 @@ def main():
     ap.add_argument("--index", default="/work/scratch-py/medium")
     ap.add_argument("--out", default=os.path.join(HERE, "overhead.json"))
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--thread-rounds", type=int, default=5,
+                    help="alternating 1-thread / 2-thread rounds per Index mode")
+    ap.add_argument("--thread-reps", type=int, default=10,
+                    help="times each thread traces the text list in one round")
+    ap.add_argument("--parts", default="count,trace,threads",
+                    help="comma-separated subset of count,trace,threads")
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
     R = {"loadavg_start": loadavg(), "index": args.index, "cores": os.cpu_count()}
     ix = verbatim.Index(args.index)
     tokens = np.memmap(os.path.join(args.index, "shard-00000", "tokens.bin"), dtype=np.uint16,
                        mode="r", offset=64)
     queries = sample_queries(tokens, 1000, 0)
+    if "count" in parts:
+        count_overhead(ix, queries, args.rounds, R)
+
+    texts = texts_of(ix, tokens)
+    for t in texts[:10]:
+        ix.trace(t)
+    if "trace" in parts:
+        trace_overhead(ix, texts, args.rounds, R)
+    if "threads" in parts:
+        R["threads"] = thread_scaling(args, texts)
+    R["loadavg_end"] = loadavg()
+    with open(args.out, "w") as f:
+        json.dump(R, f, indent=1)
+    print(f"load average {R['loadavg_start']} -> {R['loadavg_end']}; results in {args.out}")
+
+
+def count_overhead(ix, queries, rounds, R):
     for q in queries:  # warm-up
         ix.count(q)
     py_t, rs_t = [], []
-    for _ in range(args.rounds):
+    for _ in range(rounds):
         for q in queries:
             t = time.perf_counter()
             ix.count(q)
@@ -113,48 +137,54 @@ def main():
     print(f"[count] p50 Python {p50(py_t) * 1e6:.2f} us, Rust {p50(rs_t) * 1e6:.2f} us, "
           f"ratio {p50(py_t) / p50(rs_t):.3f} ({len(py_t)} calls each)", flush=True)
 
-    texts = texts_of(ix, tokens)
-    for t in texts[:10]:
-        ix.trace(t)
+
+def trace_overhead(ix, texts, rounds, R):
     py_t, rs_t = [], []
-    for _ in range(args.rounds):
+    for _ in range(rounds):
         for t in texts:
             s = time.perf_counter()
             ix.trace(t)
             py_t.append(time.perf_counter() - s)
         rs_t += _native.bench_in_rust(ix, "trace", texts)
+    gil_t = _native.bench_in_rust(ix, "trace_gil", texts)
     tokens_per_text = statistics.mean(len(ix.tokenize(t)) for t in texts)
+    gil_share = sum(gil_t) / (sum(py_t) / rounds)
     R["trace_p50_ms"] = {"python": p50(py_t) * 1e3, "rust": p50(rs_t) * 1e3,
                          "ratio": p50(py_t) / p50(rs_t), "calls_each": len(py_t),
-                         "mean_tokens_per_text": tokens_per_text}
+                         "mean_tokens_per_text": tokens_per_text,
+                         "gil_held_p50": p50(gil_t) * 1e3,
+                         "gil_held_share_of_total": gil_share,
+                         "two_thread_bound": min(2.0, 1 / gil_share)}
     print(f"[trace] p50 Python {p50(py_t) * 1e3:.2f} ms, Rust {p50(rs_t) * 1e3:.2f} ms, ratio "
-          f"{p50(py_t) / p50(rs_t):.3f} ({len(py_t)} calls each, {tokens_per_text:.0f} tokens a text)",
-          flush=True)
+          f"{p50(py_t) / p50(rs_t):.3f} ({len(py_t)} calls each, {tokens_per_text:.0f} tokens a text); "
+          f"GIL held p50 {p50(gil_t) * 1e3:.3f} ms, {100 * gil_share:.1f}% of the time "
+          f"(2 threads at most x{min(2.0, 1 / gil_share):.2f})", flush=True)
 
-    R["threads"] = {}
+
+def thread_scaling(args, texts):
+    out = {}
     for mode in (None, 1):
         tix = verbatim.Index(args.index, threads=mode)
         for t in texts[:10]:
             tix.trace(t)
         # Alternating rounds, so that a change in the machine's load hits both.
         one, two = [], []
-        for _ in range(args.rounds):
-            one.append(throughput(tix, texts, 1, 1))
-            two.append(throughput(tix, texts, 2, 1))
+        for _ in range(args.thread_rounds):
+            one.append(throughput(tix, texts, 1, args.thread_reps))
+            two.append(throughput(tix, texts, 2, args.thread_reps))
         o = statistics.median(x for x, _ in one)
         w = statistics.median(x for x, _ in two)
         name = "threads=None" if mode is None else f"threads={mode}"
-        R["threads"][name] = {
+        out[name] = {
             "one_thread_per_s": o, "two_threads_per_s": w, "speedup": w / o,
+            "rounds": args.thread_rounds, "traces_per_thread_per_round": args.thread_reps * len(texts),
             "cpu_per_wall_one": statistics.median(c for _, c in one),
-            "cpu_per_wall_two": statistics.median(c for _, c in two)}
+            "cpu_per_wall_two": statistics.median(c for _, c in two),
+            "speedup_by_round": [b[0] / a[0] for a, b in zip(one, two)]}
         print(f"[threads] Index({name}): 1 thread {o:.1f} traces/s (cpu/wall "
-              f"{R['threads'][name]['cpu_per_wall_one']:.2f}), 2 threads {w:.1f} traces/s (cpu/wall "
-              f"{R['threads'][name]['cpu_per_wall_two']:.2f}), x{w / o:.2f}", flush=True)
-    R["loadavg_end"] = loadavg()
-    with open(args.out, "w") as f:
-        json.dump(R, f, indent=1)
-    print(f"load average {R['loadavg_start']} -> {R['loadavg_end']}; results in {args.out}")
+              f"{out[name]['cpu_per_wall_one']:.2f}), 2 threads {w:.1f} traces/s (cpu/wall "
+              f"{out[name]['cpu_per_wall_two']:.2f}), x{w / o:.2f}", flush=True)
+    return out
 
 
 if __name__ == "__main__":

@@ -233,8 +233,9 @@ pub fn check_batch(
     let ix = &index.inner;
     py.detach(|| -> verbatim_contamination::Result<_> {
         let checker = verbatim_contamination::Checker::new(ix, opts)?;
-        let (results, timing) =
-            verbatim_contamination::check_all(&checker, &items, threads, &|| {})?;
+        let (results, timing) = crate::pool::run(None, || {
+            verbatim_contamination::check_all(&checker, &items, threads, &|| {})
+        })?;
         let json = results
             .iter()
             .map(serde_json::to_string)

@@ -6,7 +6,7 @@
 
 use crate::errors;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyList, PyString};
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyInt, PyList, PyString};
 use serde_json::Value;
 
 /// A JSON value as a Python object (objects become dicts, arrays lists).
@@ -116,8 +116,38 @@ pub enum Query {
 }
 
 /// Token ids from a Python sequence of ints (a list, a tuple, a numpy array...), each
-/// checked to lie in `0..limit`; `what` names the argument in errors.
+/// checked to lie in `0..limit`; `what` names the argument in errors. `bytes` are refused
+/// (they iterate as ints, but are almost always text that was not decoded).
 pub fn ids_of(obj: &Bound<'_, PyAny>, limit: u64, what: &str) -> PyResult<Vec<u32>> {
+    // The common case first: a list of in-range ints, read in one pass.
+    if let Ok(list) = obj.cast::<PyList>() {
+        let mut ids = Vec::with_capacity(list.len());
+        for item in list.iter() {
+            match item.extract::<i64>() {
+                Ok(x) if x >= 0 && (x as u64) < limit => ids.push(x as u32),
+                _ => return ids_slow(obj, limit, what),
+            }
+        }
+        return Ok(ids);
+    }
+    ids_slow(obj, limit, what)
+}
+
+/// `ids_of` for every other sequence, and for lists with a bad item (to name it).
+fn ids_slow(obj: &Bound<'_, PyAny>, limit: u64, what: &str) -> PyResult<Vec<u32>> {
+    let type_name = || {
+        obj.get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default()
+    };
+    if obj.cast::<PyBytes>().is_ok() || obj.cast::<PyByteArray>().is_ok() {
+        return Err(errors::invalid(format!(
+            "{what} must be a str or a sequence of int token ids, not {}: decode it to a str \
+             first",
+            type_name()
+        )));
+    }
     let owned;
     let seq = if obj.cast::<PyList>().is_err() && obj.hasattr("tolist")? {
         owned = obj.call_method0("tolist")?;
@@ -125,15 +155,10 @@ pub fn ids_of(obj: &Bound<'_, PyAny>, limit: u64, what: &str) -> PyResult<Vec<u3
     } else {
         obj
     };
-    let raw: Vec<i64> = seq.extract().map_err(|_| {
-        errors::invalid(format!(
-            "{what} must be a str or a sequence of int token ids, not {}",
-            obj.get_type()
-                .name()
-                .map(|n| n.to_string())
-                .unwrap_or_default()
-        ))
-    })?;
+    let raw: Vec<i64> = match seq.extract() {
+        Ok(raw) => raw,
+        Err(_) => return Err(bad_ids(seq, what, &type_name(), limit)),
+    };
     let mut ids = Vec::with_capacity(raw.len());
     for x in raw {
         if x < 0 || x as u64 >= limit {
@@ -144,6 +169,44 @@ pub fn ids_of(obj: &Bound<'_, PyAny>, limit: u64, what: &str) -> PyResult<Vec<u3
         ids.push(x as u32);
     }
     Ok(ids)
+}
+
+/// The error for a value that is not a sequence of `i64`s: the first item that is not an
+/// int, or an int too large for any vocabulary, named.
+fn bad_ids(seq: &Bound<'_, PyAny>, what: &str, type_name: &str, limit: u64) -> PyErr {
+    let generic = || {
+        errors::invalid(format!(
+            "{what} must be a str or a sequence of int token ids, not {type_name}"
+        ))
+    };
+    if seq.cast::<PyString>().is_ok() {
+        return generic();
+    }
+    let Ok(items) = seq.try_iter() else {
+        return generic();
+    };
+    for (i, item) in items.enumerate() {
+        let Ok(item) = item else { return generic() };
+        if item.cast::<PyInt>().is_ok() {
+            if item.extract::<i64>().is_err() {
+                let shown = item.str().map(|s| s.to_string()).unwrap_or_default();
+                return errors::invalid(format!(
+                    "token id {shown} is outside the vocabulary (0..{limit})"
+                ));
+            }
+            continue;
+        }
+        let item_type = item
+            .get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default();
+        return errors::invalid(format!(
+            "{what} must be a str or a sequence of int token ids: item {i} is a {item_type}, \
+             not an int"
+        ));
+    }
+    generic()
 }
 
 /// A query argument: a `str`, or token ids checked against `vocab`.

@@ -95,8 +95,9 @@ impl PyIndex {
     /// `verify=True` hashes every file first (about 0.1 s per GB from page cache; `verbatim
     /// verify` checks more). `fulltext=False` skips the BM25 index (traces then rank by span
     /// order only; `search` is unavailable). `threads=None` lets each query use every core;
-    /// `threads=N` keeps each query on `N` threads of the calling thread's own pool, for
-    /// callers that run many queries at once from several threads.
+    /// `threads=N` keeps each query on `N` threads of the calling thread's own pool (the
+    /// calling thread one of them), for callers that run many queries at once from several
+    /// threads.
     #[new]
     #[pyo3(signature = (path, *, verify = false, fulltext = true, threads = None))]
     fn new(
@@ -196,8 +197,8 @@ impl PyIndex {
         let ix = &self.inner;
         let n = py.detach(|| ix.count(&ids));
         let d = PyDict::new(py);
-        d.set_item("count", n)?;
-        d.set_item("token_ids", PyList::new(py, ids)?)?;
+        d.set_item(pyo3::intern!(py, "count"), n)?;
+        d.set_item(pyo3::intern!(py, "token_ids"), PyList::new(py, ids)?)?;
         Ok(d)
     }
 
@@ -289,8 +290,9 @@ impl PyIndex {
         py: Python<'py>,
         id: &Bound<'py, PyAny>,
         max_tokens: Option<usize>,
-        highlight: Option<String>,
+        highlight: Option<Bound<'py, pyo3::types::PyString>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let highlight = highlight.as_ref().map(convert::text_of).transpose()?;
         enum Key {
             Id(String),
             No(u64),
@@ -482,8 +484,9 @@ impl PyIndex {
             if items.is_empty() {
                 return Ok(None);
             }
-            let (results, timing) =
-                verbatim_contamination::check_all(&checker, &items, threads, &|| {})?;
+            let (results, timing) = crate::pool::run(None, || {
+                verbatim_contamination::check_all(&checker, &items, threads, &|| {})
+            })?;
             Ok(Some(verbatim_contamination::Report::new(
                 &checker, inputs, results, timing,
             )))
@@ -500,7 +503,8 @@ impl PyIndex {
 /// in the loop: the baseline that `python/bench/overhead.py` compares Python calls against.
 /// `kind` is `"count"` (`Index::count` of each token-id query) or `"trace"` (`Index::trace`
 /// of each text with the default options, plus building its JSON shape, as the CLI and the
-/// server do).
+/// server do); `"trace_gil"` times only the part of `Index.trace` that holds the GIL
+/// (converting the answer into Python objects).
 #[pyfunction]
 pub fn bench_in_rust(
     py: Python<'_>,
@@ -545,8 +549,31 @@ pub fn bench_in_rust(
             })
             .map_err(errors::core)
         }
+        "trace_gil" => {
+            // What `Index.trace` does with the GIL held: turning the answer (built without
+            // it) into Python objects. 2 threads cannot trace faster than 1 / this share.
+            let texts = queries.extract::<Vec<String>>()?;
+            let opts = TraceOptions::defaults_for(ix);
+            let threads = index.threads;
+            let mut out = Vec::with_capacity(texts.len());
+            for text in &texts {
+                let json = py
+                    .detach(|| {
+                        pool::run(threads, || {
+                            let t = ix.trace(text, None, &opts)?;
+                            serde_json::to_value(verbatim_core::api::TraceJson::new(ix, text, &t))
+                                .map_err(|e| verbatim_core::Error::Invalid(e.to_string()))
+                        })
+                    })
+                    .map_err(errors::core)?;
+                let t = Instant::now();
+                std::hint::black_box(convert::json_to_py(py, &json)?);
+                out.push(t.elapsed().as_secs_f64());
+            }
+            Ok(out)
+        }
         other => Err(errors::invalid(format!(
-            "unknown kind {other:?}; use count or trace"
+            "unknown kind {other:?}; use count, trace or trace_gil"
         ))),
     }
 }

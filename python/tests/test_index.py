@@ -68,6 +68,8 @@ def test_document_by_id_and_number(index):
     assert short["truncated"] and short["tokens"] == doc["tokens"]
     hl = index.document(doc["id"], highlight="Emma")
     assert hl["highlights"]
+    with pytest.raises(verbatim.TokenizerError, match="lone surrogate"):
+        index.document(doc["id"], highlight="Emma \ud800")
     with pytest.raises(verbatim.NotFoundError, match="document not found: no/such/doc"):
         index.document("no/such/doc")
     with pytest.raises(LookupError):
@@ -146,6 +148,52 @@ def test_ids_outside_the_vocabulary(index):
         index.prob([1, 2], v + 5)
     with pytest.raises(verbatim.InvalidInputError):
         index.decode([2**40])
+
+
+def test_ids_that_are_not_ints(index):
+    with pytest.raises(verbatim.InvalidInputError, match="item 1 is a float, not an int"):
+        index.count([5, 1.5])
+    with pytest.raises(verbatim.InvalidInputError, match=r"token id 1180591620717411303424 is outside"):
+        index.count([2**70])
+    with pytest.raises(verbatim.InvalidInputError, match="not bytes: decode it to a str first"):
+        index.count(b"Emma")
+    with pytest.raises(verbatim.InvalidInputError, match="item 0 is a list, not an int"):
+        index.count(np.array([[1, 2], [3, 4]]))
+    with pytest.raises(verbatim.InvalidInputError, match="item 0 is a float"):
+        index.ntd(np.array([1.5]))
+
+
+def test_path_that_is_a_file(tmp_path):
+    f = tmp_path / "notes.txt"
+    f.write_text("hello")
+    with pytest.raises(verbatim.InvalidInputError, match="is not a verbatim index"):
+        verbatim.Index(f)
+
+
+def test_no_bad_input_crashes_or_panics(index):
+    """Every query method given every kind of bad value raises an ordinary Exception (a
+    Rust panic would surface as pyo3's PanicException, a BaseException), and the
+    interpreter lives on."""
+    v = index.vocab_size
+    values = [[], [v], [-1], [2**40], [2**70], [1.5], ["a"], [None], np.array([[1, 2]]),
+              np.array([1.5]), np.array([v]), {"a": 1}, b"abc", bytearray(b"ab"), None, 3, 2.5,
+              "", " ", "\ud800", "\x00", "a\udfffb", "Emma" * 20000]
+    calls = [index.count, index.ntd, lambda a: index.prob(a, 0), lambda a: index.prob([1], a),
+             index.decode, index.tokenize, index.spans, index.trace,
+             lambda a: index.trace("Emma Woodhouse", prompt=a), index.document, index.search,
+             lambda a: index.contamination(a, methods=["llama2"]),
+             lambda a: index.document(0, highlight=a), lambda a: index.spans("Emma", delimiters=a),
+             lambda a: index.trace("Emma Woodhouse", max_count=a)]
+    outcomes = 0
+    for call in calls:
+        for a in values:
+            try:
+                call(a)
+            except Exception:  # noqa: BLE001 - any ordinary exception is the point
+                pass
+            outcomes += 1
+    assert outcomes == len(calls) * len(values)
+    assert index.count("Emma")["count"] > 0
 
 
 def test_bad_arguments(index):

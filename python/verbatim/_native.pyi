@@ -120,7 +120,7 @@ class Index:
         threads: Optional[int] = None,
     ) -> None:
         """Opens the index in ``path``; ``threads=N`` keeps each query on N threads of the
-        calling thread's own pool (None: every core)."""
+        calling thread's own pool, the calling thread one of them (None: every core)."""
     @property
     def path(self) -> str:
         """The index directory."""
@@ -296,4 +296,6 @@ def ig_attribute(
     unigram_logprobs: bool,
 ) -> List[Tuple[int, int, int, float, List[Tuple[int, int]]]]: ...
 def bench_in_rust(index: Index, kind: str, queries: List[Any]) -> List[float]:
-    """Per-call seconds of ``count`` / ``trace`` timed inside Rust (benchmark baseline)."""
+    """Per-call seconds of ``count`` / ``trace`` timed inside Rust (benchmark baseline);
+    ``trace_gil``: the seconds of each ``trace`` call spent holding the GIL (converting the
+    answer into Python objects)."""
