@@ -103,7 +103,14 @@ fn gen(args: &[String]) {
         let end = enc.offsets[449].1;
         texts.push(text[..end].to_string());
     }
-    let v = serde_json::json!({"ngrams": ngrams, "texts": texts, "from": index.dir()});
+    // Document ids to look up: 100 evenly spaced documents.
+    let docs = index.manifest().documents;
+    let ids: Vec<String> = (0..100u64)
+        .map(|i| i * docs / 100)
+        .filter_map(|d| index.locate(d).and_then(|l| index.doc_record(l).ok()))
+        .map(|r| r.id)
+        .collect();
+    let v = serde_json::json!({"ngrams": ngrams, "texts": texts, "ids": ids, "from": index.dir()});
     std::fs::write(&out, serde_json::to_vec(&v).unwrap()).unwrap();
     eprintln!(
         "{} n-grams and {} texts -> {out}",
@@ -184,6 +191,19 @@ fn run(args: &[String]) {
                 .collect::<Vec<_>>(),
         );
     }
+    let ids: Vec<String> = serde_json::from_value(probes["ids"].clone()).unwrap_or_default();
+    let doc_answers: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|id| match index.document_by_id(id, None) {
+            Ok(d) => serde_json::json!([
+                id,
+                d.location.doc_no,
+                format!("{:016x}", xxhash_rust::xxh3::xxh3_64(d.text.as_bytes())),
+                d.record.source
+            ]),
+            Err(e) => serde_json::json!([id, e.to_string()]),
+        })
+        .collect();
     let stat = |xs: &[f64]| serde_json::json!({"p50": pct(xs, 0.5), "p99": pct(xs, 0.99), "mean": xs.iter().sum::<f64>() / xs.len().max(1) as f64});
     let stage_stats: serde_json::Map<String, serde_json::Value> = stages
         .iter()
@@ -195,7 +215,7 @@ fn run(args: &[String]) {
         "open_ms": open_ms,
         "count_us": stat(&count_us), "spans_ms": stat(&spans_ms), "trace_ms": stat(&trace_ms),
         "trace_stages_ms": stage_stats,
-        "answers": {"counts": counts, "spans": span_answers, "traces": trace_answers},
+        "answers": {"counts": counts, "spans": span_answers, "traces": trace_answers, "documents": doc_answers},
     });
     std::fs::write(&out, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
     eprintln!(
@@ -224,16 +244,15 @@ fn compare(files: &[String]) {
     let mut ok = true;
     for f in &files[1..] {
         let other = load(f);
-        for key in ["counts", "spans", "traces"] {
+        for key in ["counts", "spans", "traces", "documents"] {
             let (a, b) = (&first["answers"][key], &other["answers"][key]);
-            let n = a.as_array().map_or(0, |x| x.len());
-            let same = a
-                .as_array()
-                .unwrap()
-                .iter()
-                .zip(b.as_array().unwrap())
-                .filter(|(x, y)| x == y)
-                .count();
+            let empty = Vec::new();
+            let (xa, xb) = (
+                a.as_array().unwrap_or(&empty),
+                b.as_array().unwrap_or(&empty),
+            );
+            let n = xa.len();
+            let same = xa.iter().zip(xb).filter(|(x, y)| x == y).count();
             let equal = a == b;
             ok &= equal;
             println!(

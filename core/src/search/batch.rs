@@ -176,65 +176,93 @@ pub fn longest_matches<T: Token>(shards: &[ShardArrays<'_, T>], queries: &[&[u32
 /// The suffix-array range of `query` in every shard (empty where it does not occur), the
 /// shards' searches in lockstep.
 pub fn find_all<T: Token>(shards: &[ShardArrays<'_, T>], query: &[u32]) -> Vec<Range<usize>> {
-    let Some(&t) = query.first() else {
-        return shards.iter().map(|s| 0..s.sa.len()).collect();
-    };
-    let blocks: Vec<Range<usize>> = shards.iter().map(|s| s.block(t)).collect();
-    if query.len() == 1 {
-        return blocks;
-    }
-    // Lower bounds.
-    let mut lower = vec![usize::MAX; shards.len()];
-    let mut found = vec![false; shards.len()];
-    let searches: Vec<Search> = blocks
+    find_many(shards, &[query]).pop().expect("one query")
+}
+
+/// [`find_all`] of several queries: every (query, shard) search in lockstep.
+pub fn find_many<T: Token>(
+    shards: &[ShardArrays<'_, T>],
+    queries: &[&[u32]],
+) -> Vec<Vec<Range<usize>>> {
+    let ns = shards.len();
+    // Per (query, shard): the first-token block, then the lower bound.
+    let mut out: Vec<Vec<Range<usize>>> = queries
         .iter()
-        .enumerate()
-        .filter(|(_, b)| !b.is_empty())
-        .map(|(si, b)| Search {
-            lo: b.start,
-            hi: b.end,
-            lcp_lo: 1,
-            lcp_hi: 1,
-            query: 0,
-            shard: si as u32,
-            pos: 0,
-            next: None,
+        .map(|q| match q.first() {
+            None => shards.iter().map(|s| 0..s.sa.len()).collect(),
+            Some(&t) => shards.iter().map(|s| s.block(t)).collect(),
         })
         .collect();
-    let queries = [query];
-    run(shards, &queries, searches, false, |s| {
-        lower[s.shard as usize] = s.lo;
-        found[s.shard as usize] = s.lcp_lo.max(s.lcp_hi) >= query.len();
+    let mut lower = vec![0usize; queries.len() * ns];
+    let mut found = vec![false; queries.len() * ns];
+    let mut searches: Vec<Search> = Vec::new();
+    for (qi, q) in queries.iter().enumerate() {
+        if q.len() <= 1 {
+            continue;
+        }
+        for (si, b) in out[qi].iter().enumerate() {
+            if !b.is_empty() {
+                searches.push(Search {
+                    lo: b.start,
+                    hi: b.end,
+                    lcp_lo: 1,
+                    lcp_hi: 1,
+                    query: qi as u32,
+                    shard: si as u32,
+                    pos: 0,
+                    next: None,
+                });
+            }
+        }
+    }
+    run(shards, queries, searches, false, |s| {
+        let k = s.query as usize * ns + s.shard as usize;
+        lower[k] = s.lo;
+        found[k] = s.lcp_lo.max(s.lcp_hi) >= queries[s.query as usize].len();
     });
     // Upper bounds: the first suffix after the lower bound that does not start with the query.
-    let mut uppers = vec![0usize; shards.len()];
-    let searches: Vec<Search> = (0..shards.len())
-        .filter(|&si| found[si])
-        .map(|si| Search {
-            lo: lower[si],
-            hi: blocks[si].end,
-            lcp_lo: query.len(),
-            lcp_hi: 0,
-            query: 0,
-            shard: si as u32,
-            pos: 0,
-            next: None,
-        })
-        .collect();
-    run(shards, &queries, searches, true, |s| {
-        uppers[s.shard as usize] = s.lo
-    });
-    (0..shards.len())
-        .map(|si| {
-            if found[si] {
-                lower[si]..uppers[si]
-            } else if blocks[si].is_empty() {
-                blocks[si].start..blocks[si].start
-            } else {
-                lower[si]..lower[si]
+    let mut upper = vec![0usize; queries.len() * ns];
+    let mut searches: Vec<Search> = Vec::new();
+    for (qi, q) in queries.iter().enumerate() {
+        if q.len() <= 1 {
+            continue;
+        }
+        for (si, block) in out[qi].iter().enumerate() {
+            let k = qi * ns + si;
+            if found[k] {
+                searches.push(Search {
+                    lo: lower[k],
+                    hi: block.end,
+                    lcp_lo: q.len(),
+                    lcp_hi: 0,
+                    query: qi as u32,
+                    shard: si as u32,
+                    pos: 0,
+                    next: None,
+                });
             }
-        })
-        .collect()
+        }
+    }
+    run(shards, queries, searches, true, |s| {
+        upper[s.query as usize * ns + s.shard as usize] = s.lo;
+    });
+    for (qi, q) in queries.iter().enumerate() {
+        if q.len() <= 1 {
+            continue;
+        }
+        for (si, slot) in out[qi].iter_mut().enumerate() {
+            let k = qi * ns + si;
+            let b = slot.clone();
+            *slot = if found[k] {
+                lower[k]..upper[k]
+            } else if b.is_empty() {
+                b.start..b.start
+            } else {
+                lower[k]..lower[k]
+            };
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -282,6 +310,7 @@ mod oracle {
                     .max().unwrap_or(0);
                 prop_assert_eq!(got[qi], want, "longest match of {:?}", q);
                 let ranges = find_all(&arrays, q);
+                prop_assert_eq!(&find_many(&arrays, &qs)[qi], &ranges);
                 for (i, (t, sa)) in shards.iter().zip(&sas).enumerate() {
                     let want = crate::search::find(t, sa, q);
                     prop_assert_eq!(ranges[i].len(), want.len(), "count of {:?} in shard {}", q, i);
