@@ -9,11 +9,15 @@
    (`verbatim._native.bench_in_rust`, same process, same index, no Python in the loop).
    Rounds alternate Python and Rust so that load changes hit both.
 2. trace: 50 GSM8K model solutions (realistic model output, ~100-250 tokens) and 20 texts
-   of 450 tokens stitched from corpus snippets of 1..20 tokens. p50 of `Index.trace(text)` from Python (the
-   result converted to dicts) against `Index::trace` + its JSON shape timed inside Rust.
+   of 450 tokens stitched from corpus snippets of 1..20 tokens. p50 of `Index.trace(text)`
+   from Python (the result converted to dicts) against `Index::trace` + its JSON shape timed
+   inside Rust, each call handed to the query pool on its own as `Index.trace` hands it; and
+   the time `Index.trace` holds the GIL (converting the answer to Python objects), which
+   bounds how much 2 threads can gain (at most 1 / that share).
 3. threads: texts traced per second by 1 Python thread, then by 2 Python threads at once
-   (each tracing the same list `--thread-reps` times a round), in alternating rounds, for `Index(threads=None)` (each query
-   on every core) and `Index(threads=1)` (each query on its calling thread's own pool of one
+   (each tracing the same list `--thread-reps` times a round), in alternating rounds, for
+   `Index(threads=None)` (each query on the process-wide pool, a thread per core) and
+   `Index(threads=1)` (each query on its calling thread, which is its own pool of one
    thread); with the process CPU seconds per wall second (2.0: both threads always ran, so
    the GIL held neither back). On a machine whose cores other work keeps busy the speedup
    cannot show; the load average is recorded.

@@ -196,9 +196,21 @@ impl PyIndex {
         let ids = self.ids(py, query)?;
         let ix = &self.inner;
         let n = py.detach(|| ix.count(&ids));
+        // A list of plain ints was checked item by item: a copy of it shares its int
+        // objects (cheaper than making new ones).
+        let token_ids = match query.cast::<PyList>() {
+            Ok(list)
+                if list
+                    .iter()
+                    .all(|x| x.is_exact_instance_of::<pyo3::types::PyInt>()) =>
+            {
+                list.get_slice(0, list.len())
+            }
+            _ => PyList::new(py, ids)?,
+        };
         let d = PyDict::new(py);
         d.set_item(pyo3::intern!(py, "count"), n)?;
-        d.set_item(pyo3::intern!(py, "token_ids"), PyList::new(py, ids)?)?;
+        d.set_item(pyo3::intern!(py, "token_ids"), token_ids)?;
         Ok(d)
     }
 
@@ -503,8 +515,9 @@ impl PyIndex {
 /// in the loop: the baseline that `python/bench/overhead.py` compares Python calls against.
 /// `kind` is `"count"` (`Index::count` of each token-id query) or `"trace"` (`Index::trace`
 /// of each text with the default options, plus building its JSON shape, as the CLI and the
-/// server do); `"trace_gil"` times only the part of `Index.trace` that holds the GIL
-/// (converting the answer into Python objects).
+/// server do, each call handed to the query pool on its own as `Index.trace` does);
+/// `"trace_gil"` times only the part of `Index.trace` that holds the GIL (converting the
+/// answer into Python objects).
 #[pyfunction]
 pub fn bench_in_rust(
     py: Python<'_>,
@@ -534,18 +547,22 @@ pub fn bench_in_rust(
             let texts = queries.extract::<Vec<String>>()?;
             let opts = TraceOptions::defaults_for(ix);
             let threads = index.threads;
+            // Each call is handed to the query pool on its own, as `Index.trace` hands it
+            // (a Rust caller calling `Index::trace` from a thread outside rayon's pool hands
+            // over each parallel step instead).
             py.detach(|| {
-                pool::run(threads, || {
-                    texts
-                        .iter()
-                        .map(|text| {
-                            let t = Instant::now();
+                texts
+                    .iter()
+                    .map(|text| {
+                        let t = Instant::now();
+                        pool::run(threads, || -> verbatim_core::Result<()> {
                             let tr = ix.trace(text, None, &opts)?;
                             std::hint::black_box(verbatim_core::api::TraceJson::new(ix, text, &tr));
-                            Ok(t.elapsed().as_secs_f64())
-                        })
-                        .collect::<verbatim_core::Result<Vec<f64>>>()
-                })
+                            Ok(())
+                        })?;
+                        Ok(t.elapsed().as_secs_f64())
+                    })
+                    .collect::<verbatim_core::Result<Vec<f64>>>()
             })
             .map_err(errors::core)
         }
