@@ -47,6 +47,23 @@ struct Search {
     next: Option<u32>,
 }
 
+impl Search {
+    /// A lower-bound search of query `query` in shard `shard`, inside the block of suffixes
+    /// that start with the query's first token (so one token is known to match).
+    fn in_block(block: &Range<usize>, query: usize, shard: usize) -> Search {
+        Search {
+            lo: block.start,
+            hi: block.end,
+            lcp_lo: 1,
+            lcp_hi: 1,
+            query: query as u32,
+            shard: shard as u32,
+            pos: 0,
+            next: None,
+        }
+    }
+}
+
 /// Compares the suffix at `pos` with `query` from offset `skip`, whose token at `skip` (if
 /// any) is already loaded as `first`. Same result as [`super::compare_suffix`].
 #[inline]
@@ -153,16 +170,7 @@ pub fn longest_matches<T: Token>(shards: &[ShardArrays<'_, T>], queries: &[&[u32
             if q.len() == 1 {
                 continue;
             }
-            searches.push(Search {
-                lo: block.start,
-                hi: block.end,
-                lcp_lo: 1,
-                lcp_hi: 1,
-                query: qi as u32,
-                shard: si as u32,
-                pos: 0,
-                next: None,
-            });
+            searches.push(Search::in_block(&block, qi, si));
         }
     }
     run(shards, queries, searches, false, |s| {
@@ -202,16 +210,7 @@ pub fn find_many<T: Token>(
         }
         for (si, b) in out[qi].iter().enumerate() {
             if !b.is_empty() {
-                searches.push(Search {
-                    lo: b.start,
-                    hi: b.end,
-                    lcp_lo: 1,
-                    lcp_hi: 1,
-                    query: qi as u32,
-                    shard: si as u32,
-                    pos: 0,
-                    next: None,
-                });
+                searches.push(Search::in_block(b, qi, si));
             }
         }
     }
