@@ -83,8 +83,7 @@ fn open_attached_shards(
 ) -> Result<Vec<Shard>> {
     use crate::infini_gram as ig;
     let layout = att.check(dir)?;
-    if layout.shards.len() != manifest.shards.len() || att.token_width != manifest.tokenizer.width
-    {
+    if layout.shards.len() != manifest.shards.len() || att.token_width != manifest.tokenizer.width {
         return Err(Error::Corrupt {
             path: dir.join(crate::manifest::MANIFEST_FILE),
             detail: "the manifest and infini-gram.bin describe different shards".into(),
@@ -247,7 +246,10 @@ impl Index {
             }
             tok
         };
-        if tokenizer.width() != width {
+        let attachment = crate::infini_gram::Attachment::read(dir, build_id)?;
+        // An infini-gram index may store a small vocabulary in wide tokens.
+        let fits = attachment.is_some() && tokenizer.width().bytes() <= width.bytes();
+        if tokenizer.width() != width && !fits {
             return Err(Error::Invalid(format!(
                 "{}: tokenizer needs {:?} tokens but the index stores {:?}",
                 dir.display(),
@@ -255,7 +257,6 @@ impl Index {
                 width
             )));
         }
-        let attachment = crate::infini_gram::Attachment::read(dir, build_id)?;
         let shards = match &attachment {
             Some(att) => open_attached_shards(dir, &manifest, att, build_id, opts)?,
             None => manifest

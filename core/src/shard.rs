@@ -369,9 +369,7 @@ impl Shard {
     /// the stream length for `d == documents()`.
     pub fn doc_start(&self, d: usize) -> usize {
         match &self.storage {
-            Storage::Verbatim(f) => {
-                f.docs.as_slice::<u64>().expect("checked at open")[d] as usize
-            }
+            Storage::Verbatim(f) => f.docs.as_slice::<u64>().expect("checked at open")[d] as usize,
             Storage::InfiniGram(ig) => ig.doc_start(d),
         }
     }

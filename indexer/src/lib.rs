@@ -16,6 +16,7 @@
 mod append;
 mod assemble;
 mod atomic;
+pub mod attach;
 mod build;
 mod fulltext_writer;
 pub mod input;
@@ -31,5 +32,6 @@ mod sizes;
 pub mod suffix_array;
 
 pub use assemble::{assemble, AssembleOptions};
+pub use attach::{attach, AttachOptions, AttachSummary};
 pub use build::{build, BuildSummary};
 pub use options::{BuildOptions, InputFormat};

@@ -175,9 +175,8 @@ impl Attachment {
             other => other,
         })?;
         let now = Self::fingerprint(&layout)?;
-        let names = |v: &[AttachedShard]| -> Vec<String> {
-            v.iter().map(|s| s.suffix.clone()).collect()
-        };
+        let names =
+            |v: &[AttachedShard]| -> Vec<String> { v.iter().map(|s| s.suffix.clone()).collect() };
         if names(&now) != names(&self.shards) {
             return Err(refuse(
                 &self.dir,

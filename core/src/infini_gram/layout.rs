@@ -14,7 +14,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The kinds of file of one infini-gram shard.
-const KINDS: [&str; 6] = ["tokenized", "table", "offset", "metadata", "metaoff", "unigram"];
+const KINDS: [&str; 6] = [
+    "tokenized",
+    "table",
+    "offset",
+    "metadata",
+    "metaoff",
+    "unigram",
+];
 
 /// The files of one shard of an infini-gram index.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,7 +128,10 @@ pub fn scan(dir: &Path) -> Result<Layout> {
     };
     let tokenized = numbers("tokenized");
     if tokenized.is_empty() {
-        return Err(refuse(dir, "no tokenized.N files: not an infini-gram index"));
+        return Err(refuse(
+            dir,
+            "no tokenized.N files: not an infini-gram index",
+        ));
     }
     for kind in ["table", "offset"] {
         let got = numbers(kind);

@@ -88,8 +88,11 @@ pub fn record(raw: &[u8], rule: IdRule, doc_no: u64, path: &Path) -> Result<DocR
     };
     let line: Line = serde_json::from_slice(raw)
         .map_err(|e| bad(format!("metadata of document {doc_no} does not parse: {e}")))?;
-    let id = id_of(raw, rule, doc_no)
-        .ok_or_else(|| bad(format!("document {doc_no} has no id under the rule {rule:?}")))?;
+    let id = id_of(raw, rule, doc_no).ok_or_else(|| {
+        bad(format!(
+            "document {doc_no} has no id under the rule {rule:?}"
+        ))
+    })?;
     let mut metadata = line.metadata;
     let source = match metadata.remove("source") {
         Some(serde_json::Value::String(s)) => Some(s),

@@ -74,9 +74,7 @@ impl IgShard {
         if ds_size % w != 0 {
             return Err(refuse(
                 &files.tokenized,
-                format!(
-                    "truncated: {ds_size} bytes is not a whole number of {w}-byte tokens"
-                ),
+                format!("truncated: {ds_size} bytes is not a whole number of {w}-byte tokens"),
             ));
         }
         let tok_cnt = ds_size / w;
@@ -91,13 +89,12 @@ impl IgShard {
             ));
         }
         let ptr_size = table.len() / tok_cnt;
-        if !(1..=8).contains(&ptr_size) || (ptr_size < 8 && (ds_size as u64) > 1u64 << (8 * ptr_size))
+        if !(1..=8).contains(&ptr_size)
+            || (ptr_size < 8 && (ds_size as u64) > 1u64 << (8 * ptr_size))
         {
             return Err(refuse(
                 &files.table,
-                format!(
-                    "{ptr_size}-byte pointers cannot address the {ds_size}-byte token stream"
-                ),
+                format!("{ptr_size}-byte pointers cannot address the {ds_size}-byte token stream"),
             ));
         }
         if offset.len() % 8 != 0 || offset.is_empty() {
@@ -155,10 +152,13 @@ impl IgShard {
             return Err(refuse(path, "the first document does not start at byte 0"));
         }
         let ds = self.tokenized.len() as u64;
-        let bad = (0..offs.len()).into_par_iter().with_min_len(1 << 16).find_any(|&i| {
-            let o = offs[i];
-            o % w != 0 || o >= ds || (i > 0 && offs[i - 1] >= o)
-        });
+        let bad = (0..offs.len())
+            .into_par_iter()
+            .with_min_len(1 << 16)
+            .find_any(|&i| {
+                let o = offs[i];
+                o % w != 0 || o >= ds || (i > 0 && offs[i - 1] >= o)
+            });
         if let Some(i) = bad {
             return Err(refuse(
                 path,
@@ -203,7 +203,8 @@ impl IgShard {
                 ),
             ));
         }
-        let offs: &[u64] = bytemuck::try_cast_slice(om).map_err(|e| refuse(om_path, e.to_string()))?;
+        let offs: &[u64] =
+            bytemuck::try_cast_slice(om).map_err(|e| refuse(om_path, e.to_string()))?;
         let mt_len = mt.len() as u64;
         if offs.first() != Some(&0)
             || offs.windows(2).any(|p| p[0] > p[1])
@@ -265,12 +266,12 @@ impl IgShard {
     pub fn tokens(&self) -> TokenSlice<'_> {
         match self.width {
             TokenWidth::U8 => TokenSlice::U8(&self.tokenized),
-            TokenWidth::U16 => TokenSlice::BytewiseU16(bytemuck::cast_slice::<u8, BytewiseU16>(
-                &self.tokenized,
-            )),
-            TokenWidth::U32 => TokenSlice::BytewiseU32(bytemuck::cast_slice::<u8, BytewiseU32>(
-                &self.tokenized,
-            )),
+            TokenWidth::U16 => {
+                TokenSlice::BytewiseU16(bytemuck::cast_slice::<u8, BytewiseU16>(&self.tokenized))
+            }
+            TokenWidth::U32 => {
+                TokenSlice::BytewiseU32(bytemuck::cast_slice::<u8, BytewiseU32>(&self.tokenized))
+            }
         }
     }
 

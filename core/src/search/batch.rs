@@ -277,19 +277,32 @@ mod oracle {
         queries: &[Vec<u32>],
     ) -> Result<(), TestCaseError> {
         let arrays: Vec<ShardArrays<'_, T, S>> = (0..shards.len())
-            .map(|i| ShardArrays { tokens: &shards[i], sa: sas[i], first: &firsts[i] })
+            .map(|i| ShardArrays {
+                tokens: &shards[i],
+                sa: sas[i],
+                first: &firsts[i],
+            })
             .collect();
         let qs: Vec<&[u32]> = queries.iter().map(|q| q.as_slice()).collect();
         let got = longest_matches(&arrays, &qs);
         for (qi, q) in queries.iter().enumerate() {
-            let want = shards.iter().zip(sas)
+            let want = shards
+                .iter()
+                .zip(sas)
                 .map(|(t, sa)| crate::search::lower_bound(t, *sa, q).longest_match)
-                .max().unwrap_or(0);
+                .max()
+                .unwrap_or(0);
             prop_assert_eq!(got[qi], want, "longest match of {:?}", q);
             let ranges = find_all(&arrays, q);
             for (i, (t, sa)) in shards.iter().zip(sas).enumerate() {
                 let want = crate::search::find(t, *sa, q);
-                prop_assert_eq!(ranges[i].len(), want.len(), "count of {:?} in shard {}", q, i);
+                prop_assert_eq!(
+                    ranges[i].len(),
+                    want.len(),
+                    "count of {:?} in shard {}",
+                    q,
+                    i
+                );
                 if !want.is_empty() {
                     prop_assert_eq!(ranges[i].clone(), want);
                 }

@@ -83,9 +83,7 @@ pub fn shard_find(shard: &Shard, query: &[u32]) -> Range<usize> {
             if block.is_empty() {
                 return block.start..block.start;
             }
-            crate::with_shard_arrays!(shard.arrays(), |a| find_in(
-                a.tokens, a.sa, query, block, 1
-            ))
+            crate::with_shard_arrays!(shard.arrays(), |a| find_in(a.tokens, a.sa, query, block, 1))
         }
     }
 }

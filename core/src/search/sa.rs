@@ -145,7 +145,10 @@ pub fn next_token_block_end<T: Token, S: SuffixArray>(
 ) -> usize {
     let key = key_at(tokens, sa.at(range.start) + depth);
     // First rank in the range whose key at `depth` is greater (keys ascend in the range).
-    let (mut lo, mut hi) = (range.start + 1, range.end.min(sa.len()).max(range.start + 1));
+    let (mut lo, mut hi) = (
+        range.start + 1,
+        range.end.min(sa.len()).max(range.start + 1),
+    );
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
         if key_at(tokens, sa.at(mid) + depth) <= key {
