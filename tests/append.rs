@@ -25,7 +25,7 @@ fn opts(input: PathBuf, out: &Path, tokenizer: &str) -> BuildOptions {
     o
 }
 
-fn append(input: PathBuf, out: &Path) -> anyhow::Result<verbatim_indexer::BuildSummary> {
+fn append(input: PathBuf, out: &Path) -> verbatim_indexer::Result<verbatim_indexer::BuildSummary> {
     let mut o = opts(input, out, "");
     o.append = true;
     verbatim_indexer::build(&o)
@@ -87,7 +87,12 @@ fn append_refuses_known_ids_other_tokenizers_and_non_indexes() {
     let mut dup = docs("gamma", 3, 20);
     dup.push(("alpha-4".into(), "a new text under an old id".into()));
     let dup = support::write_jsonl(dir.path(), "dup.jsonl", &dup);
-    let err = format!("{:#}", append(dup, &out).unwrap_err());
+    let e = append(dup, &out).unwrap_err();
+    assert!(
+        matches!(e.root(), verbatim_indexer::Error::Refused(_)),
+        "a typed refusal: {e:?}"
+    );
+    let err = format!("{e:#}");
     assert!(err.contains("\"alpha-4\" is already in the index"), "{err}");
     assert!(err.contains("dup.jsonl:4"), "{err}");
 

@@ -548,3 +548,60 @@ async fn issue16_unknown_request_fields_are_refused_by_name() {
         );
     }
 }
+
+/// Issue 11: `serve --verify background` serves at once; an index found damaged by the
+/// background check answers 503 (and `/health` says so) instead of answering from bad data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_index_found_by_the_background_check_answers_503() {
+    use std::io::{Seek, SeekFrom, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let good = build_index(dir.path(), "good", &support::demo_tokenizer());
+    let bad = build_index(dir.path(), "bad", &support::demo_tokenizer());
+    let opts = verbatim_core::OpenOptions {
+        verify_checksums: false,
+        fulltext: true,
+    };
+    let opened: Vec<Arc<Index>> = [&good, &bad]
+        .iter()
+        .map(|d| Arc::new(Index::open_with(d, opts).unwrap()))
+        .collect();
+    // Damage one byte of the second index's token stream in place (the map sees it).
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(bad.join("shard-00000/tokens.bin"))
+        .unwrap();
+    f.seek(SeekFrom::Start(64 + 3)).unwrap();
+    f.write_all(&[0x5a]).unwrap();
+    drop(f);
+    let state = Arc::new(AppState::new(ServerConfig::default(), opened, None).unwrap());
+    state.verify_in_background();
+    let app = verbatim_server::app(state.clone());
+    for _ in 0..500 {
+        if !matches!(
+            state.verification(1),
+            verbatim_server::state::Verification::Running
+        ) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let (status, health) = call(&app, Method::GET, "/health", None).await;
+    assert_eq!(status, 503, "{health}");
+    assert_eq!(health["verification"]["good"]["state"], "passed");
+    assert_eq!(health["verification"]["bad"]["state"], "failed");
+    let (status, v) = post(
+        &app,
+        "/api/v1/count",
+        json!({"text": "the", "index": "bad"}),
+    )
+    .await;
+    assert_eq!(status, 503, "{v}");
+    assert_eq!(v["error"]["code"], "index_unavailable");
+    let (status, _) = post(
+        &app,
+        "/api/v1/count",
+        json!({"text": "the", "index": "good"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+}

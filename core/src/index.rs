@@ -43,6 +43,19 @@ pub(crate) fn verify_fulltext_files(ft_dir: &Path, manifest: &Manifest) -> Resul
     })
 }
 
+/// Hashes every payload of the index-level files and the shards.
+fn verify_payloads(
+    ids: Option<&MappedFile>,
+    sources: Option<&MappedFile>,
+    shards: &[Shard],
+) -> Result<()> {
+    let mut all: Vec<&MappedFile> = ids.into_iter().chain(sources).collect();
+    for s in shards {
+        all.extend(s.files());
+    }
+    all.par_iter().try_for_each(|f| f.verify_payload())
+}
+
 /// Checks that the shards number documents consecutively from 0 and that the totals agree.
 fn check_shard_numbering(dir: &Path, m: &Manifest) -> Result<()> {
     let mut next = 0u64;
@@ -280,11 +293,7 @@ impl Index {
         let sources_file = MappedFile::open(&dir.join(&manifest.files.sources), FileKind::Sources)?;
         sources_file.expect_build(build_id)?;
         if opts.verify_checksums {
-            let mut all: Vec<&MappedFile> = vec![&id_file, &sources_file];
-            for s in &shards {
-                all.extend(s.files());
-            }
-            all.par_iter().try_for_each(|f| f.verify_payload())?;
+            verify_payloads(Some(&id_file), Some(&sources_file), &shards)?;
         }
         let numbered_ids = attachment
             .as_ref()
@@ -438,6 +447,23 @@ impl Index {
             takedown_generation: AtomicU64::new(0),
             manifest,
         })
+    }
+
+    /// What opening with checksums verifies, for an index opened without: every payload
+    /// checksum of this index and its side indexes, and the full-text files' sizes and
+    /// checksums. Reads the whole index once (sequentially, through the page cache); holds no
+    /// memory of its own, so it can run beside queries (`verbatim serve --verify background`).
+    pub fn verify_checksums(&self) -> Result<()> {
+        verify_payloads(self.id_file.as_ref(), self.sources_file.as_ref(), &self.shards)?;
+        if let Some(ft) = &self.fulltext {
+            let ft_dir = self.dir.join(&self.manifest.files.fulltext);
+            verify_fulltext_files(&ft_dir, &self.manifest)?;
+            ft.verify(&ft_dir)?;
+        }
+        for (_, side) in &self.sides {
+            side.verify_checksums()?;
+        }
+        Ok(())
     }
 
     /// The normalised side index `n`, if the index was built with it.

@@ -13,13 +13,13 @@ use crate::build::{
     check_options, fulltext_sums, new_build_id, now_unix, options_record, run_width, sanitize,
     side_options, thread_count, BuildSummary,
 };
+use crate::error::{bail, refuse, Context, Result};
 use crate::fulltext_writer::FullTextWriter;
 use crate::input::discover;
 use crate::options::BuildOptions;
 use crate::pipeline::Ctx;
 use crate::placement::ShardPlacement;
 use crate::side_files;
-use anyhow::{bail, Context, Result};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -34,7 +34,7 @@ pub fn append(opts: &BuildOptions) -> Result<BuildSummary> {
     let started = Instant::now();
     let dir = opts.out.as_path();
     if !dir.join(MANIFEST_FILE).exists() {
-        bail!(
+        refuse!(
             "{} is not a verbatim index (no {MANIFEST_FILE}); --append adds to an existing index: build one first without --append",
             dir.display()
         );
@@ -105,7 +105,7 @@ fn append_at(
         let (t, _) = TextTokenizer::from_spec(&opts.tokenizer)
             .with_context(|| format!("cannot load tokenizer {}", opts.tokenizer))?;
         if t.identity() != old.tokenizer.sha256 {
-            bail!(
+            refuse!(
                 "{} was built with another tokenizer (sha256 {}, from {}) than --tokenizer {} (sha256 {}): an append must use the index's tokenizer; omit --tokenizer to use the copy stored in the index",
                 dir.display(),
                 old.tokenizer.sha256,
@@ -422,7 +422,7 @@ impl AppendLock {
                     let pid = pid.trim();
                     let alive = !pid.is_empty() && Path::new("/proc").join(pid).exists();
                     if alive {
-                        bail!(
+                        refuse!(
                             "another append (process {pid}) is running on {}; wait for it to finish",
                             dir.display()
                         );

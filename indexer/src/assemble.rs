@@ -12,8 +12,8 @@
 
 use crate::atomic::TempIndexDir;
 use crate::build::{fulltext_sums, new_build_id, now_unix, BuildSummary};
+use crate::error::{bail, refuse, Context, Result};
 use crate::side_files;
-use anyhow::{bail, Context, Result};
 use fst::Streamer;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -96,20 +96,20 @@ fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -
             && m.side_indexes == first.side_indexes
             && m.options.fulltext == first.options.fulltext;
         if !same {
-            bail!(
+            refuse!(
                 "part {} was not built like part {} (tokenizer, side indexes, normalisation and full-text index must be the same)",
                 dir.display(),
                 parts[0].0.display()
             );
         }
         if m.generation > 0 {
-            bail!(
+            refuse!(
                 "part {} was appended to; assemble parts as their builds wrote them",
                 dir.display()
             );
         }
         if dir.join(verbatim_core::index::files::TAKEDOWN).exists() {
-            bail!(
+            refuse!(
                 "part {} has a takedown list; take documents down in the assembled index instead",
                 dir.display()
             );
@@ -173,7 +173,7 @@ fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -
             if values.len() > 1 {
                 let a = &parts[values[0].index].0;
                 let b = &parts[values[1].index].0;
-                bail!(
+                refuse!(
                     "document id {:?} is in two parts ({} and {}); ids must be unique across the corpus",
                     String::from_utf8_lossy(key),
                     a.display(),
@@ -210,14 +210,14 @@ fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -
         for (ix, &off) in indexes.iter().zip(&offsets) {
             let m = ix.manifest();
             if m.fulltext_parts.is_empty() {
-                bail!(
+                refuse!(
                     "part {} was not built as a part (--part K): its full-text documents carry no part number",
                     ix.dir().display()
                 );
             }
             for (&k, &base) in &m.fulltext_parts {
                 if fulltext_parts.insert(k, off + base).is_some() {
-                    bail!(
+                    refuse!(
                         "two parts were built with the same --part {}; give each part its own number",
                         k - 1
                     );

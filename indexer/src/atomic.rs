@@ -1,7 +1,7 @@
 //! Atomic builds: everything is written into a temporary directory beside the target, which
 //! is renamed into place only when the build has fully succeeded.
 
-use anyhow::{bail, Context, Result};
+use crate::error::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
 /// A temporary index directory, removed on drop unless committed.

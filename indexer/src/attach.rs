@@ -12,7 +12,7 @@
 use crate::atomic::TempIndexDir;
 use crate::fulltext_writer::FullTextWriter;
 use crate::side_files;
-use anyhow::{bail, Context, Result};
+use crate::error::{refuse, Context, Result};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -76,7 +76,7 @@ pub fn attach(opts: &AttachOptions) -> Result<AttachSummary> {
     match opts.version {
         None => ig::refuse_v5_name(&dir)?,
         Some(4) => {}
-        Some(v) => bail!(
+        Some(v) => refuse!(
             "{}: infini-gram index version {v} is not supported: verbatim reads version 4 \
              (version 5 stores every document reversed)",
             dir.display()
@@ -89,13 +89,13 @@ pub fn attach(opts: &AttachOptions) -> Result<AttachSummary> {
     };
     let (tokenizer, tokenizer_json) = TextTokenizer::from_spec(&opts.tokenizer)?;
     if width == TokenWidth::U8 && tokenizer_json.is_some() {
-        bail!(
+        refuse!(
             "{} is a byte-level (u8) index: attach it with --tokenizer bytes",
             dir.display()
         );
     }
     if tokenizer.width().bytes() > width.bytes() {
-        bail!(
+        refuse!(
             "the tokenizer has {} ids, more than {:?} tokens hold",
             tokenizer.vocab_size(),
             width
@@ -107,7 +107,7 @@ pub fn attach(opts: &AttachOptions) -> Result<AttachSummary> {
         .clone()
         .unwrap_or_else(|| ig::default_side_dir(&dir));
     if out.starts_with(&dir) {
-        bail!(
+        refuse!(
             "{} is inside the infini-gram index {}: the side directory must be elsewhere",
             out.display(),
             dir.display()
@@ -186,7 +186,7 @@ pub fn attach(opts: &AttachOptions) -> Result<AttachSummary> {
         let mut sorted: Vec<&str> = ids.iter().map(|(i, _)| i.as_str()).collect();
         sorted.sort_unstable();
         if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
-            bail!(
+            refuse!(
                 "two documents have the id {:?}: choose another --id-rule (path-line or doc-number)",
                 w[0]
             );
@@ -356,7 +356,7 @@ fn check_reversal(shards: &[IgShard], tok: &TextTokenizer, dir: &Path) -> Result
         }
     }
     if total > 0 && same * 2 < total {
-        bail!(
+        refuse!(
             "{}: its documents do not re-tokenize as written ({same} of {total} leading tokens \
              do): either it was built with another tokenizer, or it is an infini-gram version 5 \
              index (documents reversed), which verbatim does not read",

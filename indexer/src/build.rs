@@ -2,6 +2,7 @@
 //! side indexes and manifest, renamed into place at the end.
 
 use crate::atomic::TempIndexDir;
+use crate::error::{Context, Error, Result};
 use crate::fulltext_writer::FullTextWriter;
 use crate::input::discover;
 use crate::memory::MemoryBudget;
@@ -9,7 +10,6 @@ use crate::options::BuildOptions;
 use crate::pipeline::{self, Ctx, RunOutput};
 use crate::placement::ShardPlacement;
 use crate::side_files;
-use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -48,10 +48,10 @@ pub(crate) fn check_options(
 ) -> Result<MemoryBudget> {
     if opts.shard_max_tokens < 2 || opts.shard_max_tokens > crate::options::DEFAULT_SHARD_MAX_TOKENS
     {
-        bail!(
+        return Err(Error::Options(format!(
             "--shard-max-tokens must be between 2 and {}",
             crate::options::DEFAULT_SHARD_MAX_TOKENS
-        );
+        )));
     }
     let total = opts
         .max_memory

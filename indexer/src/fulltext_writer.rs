@@ -4,7 +4,7 @@
 //! its memory would grow with the corpus); at the end, segments are merged in groups of at
 //! most `merge_cap` bytes, which bounds the merge's memory whatever the corpus size.
 
-use anyhow::{Context, Result};
+use crate::error::{Context, Result};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use tantivy::indexer::NoMergePolicy;

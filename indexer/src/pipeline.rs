@@ -1,6 +1,7 @@
 //! The streaming part of a build: read → tokenize (parallel) → shards sized to the memory
 //! budget → full-text documents; shared by fresh builds and appends.
 
+use crate::error::{bail, Context, Result};
 use crate::fulltext_writer::FullTextWriter;
 use crate::input::{read_inputs, Document, InputFile, JsonlReader, SkipReason, Skips};
 use crate::memory::{MemoryBudget, PER_DOCUMENT_OVERHEAD};
@@ -8,7 +9,6 @@ use crate::options::BuildOptions;
 use crate::placement::ShardPlacement;
 use crate::progress::Progress;
 use crate::shard_builder::ShardBuilder;
-use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicU64;
@@ -96,7 +96,7 @@ impl IdTable<'_> {
     fn insert(&mut self, id: String, doc_no: u64, at: &str) -> Result<String> {
         if !self.ids.contains_key(&id) {
             if let Some(no) = self.existing.and_then(|m| m.get(&id)) {
-                bail!(
+                crate::error::refuse!(
                     "{at}: document id {id:?} is already in the index (document #{no}); an append adds new documents only: remove the document from the input, or rebuild the index"
                 );
             }
@@ -301,21 +301,23 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
     }
     let read = reader
         .join()
-        .map_err(|_| anyhow::anyhow!("reader thread panicked"))??;
+        .map_err(|_| crate::error::Error::Failed("reader thread panicked".into()))??;
     let mut skips = read.skips;
     for (reason, file, msg) in late_skips {
         if opts.strict {
-            bail!("{msg} (bad input is an error with --strict)");
+            return Err(crate::error::Error::Input(format!(
+                "{msg} (bad input is an error with --strict)"
+            )));
         }
         skips.record(reason, file, msg);
     }
     timings.insert("read_tokenize".into(), t_read.elapsed().as_secs_f64());
     if next_doc == ctx.first_doc {
-        bail!(
+        return Err(crate::error::Error::Input(format!(
             "no documents to index: {} input file(s) held no usable document ({} skipped)",
             ctx.files.len(),
             skips.total()
-        );
+        )));
     }
     // Commit the full-text index first, so its memory is free before the last suffix array
     // is built.

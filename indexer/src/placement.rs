@@ -1,7 +1,7 @@
 //! Where new shards are written: inside the index directory, or spread over other
 //! directories (`--shard-root`, e.g. other disks), named in the manifest by absolute path.
 
-use anyhow::{bail, Context, Result};
+use crate::error::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use verbatim_core::index::shard_dir_name;

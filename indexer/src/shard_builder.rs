@@ -5,8 +5,8 @@
 //! memory for libsais, which is the shard's memory peak: the tokens plus the 32-bit suffix
 //! array (see [`crate::memory`]).
 
+use crate::error::{Context, Result};
 use crate::suffix_array;
-use anyhow::{Context, Result};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;

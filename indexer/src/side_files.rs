@@ -1,6 +1,6 @@
 //! Index-level files besides the shards: tokenizer copy, external-id map, source sets.
 
-use anyhow::{Context, Result};
+use crate::error::{Context, Result};
 use fst::{IntoStreamer, Streamer};
 use std::path::Path;
 use verbatim_core::format::{FileKind, FileWriter};

@@ -1,6 +1,6 @@
 //! Sizes of an index on disk.
 
-use anyhow::Result;
+use crate::error::Result;
 use std::path::Path;
 use verbatim_core::shard::files;
 use verbatim_core::Manifest;

@@ -1,6 +1,6 @@
 //! Suffix-array construction with libsais (parallel via OpenMP), for every token width.
 
-use anyhow::{anyhow, bail, Result};
+use crate::error::{bail, Error, Result};
 use libsais::{suffix_array::AlphabetSize, SuffixArrayConstruction, ThreadCount};
 use verbatim_core::Token;
 
@@ -26,7 +26,7 @@ pub fn build<T: Token>(tokens: Vec<T>, alphabet: u32, threads: usize) -> Result<
                 .in_owned_buffer32()
                 .multi_threaded(threads)
                 .run()
-                .map_err(|e| anyhow!("libsais failed: {e:?}"))?
+                .map_err(|e| Error::Failed(format!("libsais failed: {e:?}")))?
                 .into_vec()
         }
         verbatim_core::TokenWidth::U16 => {
@@ -35,7 +35,7 @@ pub fn build<T: Token>(tokens: Vec<T>, alphabet: u32, threads: usize) -> Result<
                 .in_owned_buffer32()
                 .multi_threaded(threads)
                 .run()
-                .map_err(|e| anyhow!("libsais failed: {e:?}"))?
+                .map_err(|e| Error::Failed(format!("libsais failed: {e:?}")))?
                 .into_vec()
         }
         verbatim_core::TokenWidth::U32 => build_u32(tokens, alphabet, threads)?,
@@ -49,7 +49,7 @@ pub fn build<T: Token>(tokens: Vec<T>, alphabet: u32, threads: usize) -> Result<
 fn build_u32<T: Token>(tokens: Vec<T>, alphabet: u32, threads: ThreadCount) -> Result<Vec<i32>> {
     let sep_dense = alphabet - 1;
     let mut words: Vec<u32> = bytemuck::allocation::try_cast_vec(tokens)
-        .map_err(|(e, _)| anyhow!("32-bit token stream expected: {e}"))?;
+        .map_err(|(e, _)| Error::Failed(format!("32-bit token stream expected: {e}")))?;
     for v in words.iter_mut() {
         if *v == u32::MAX {
             *v = sep_dense;
@@ -66,7 +66,7 @@ fn build_u32<T: Token>(tokens: Vec<T>, alphabet: u32, threads: ThreadCount) -> R
     // reads out of bounds only if a value is negative or not below the alphabet size.
     let c = unsafe { c.with_alphabet_size(AlphabetSize::new(alphabet as i32)) };
     Ok(c.run()
-        .map_err(|e| anyhow!("libsais failed: {e:?}"))?
+        .map_err(|e| Error::Failed(format!("libsais failed: {e:?}")))?
         .into_vec())
 }
 

@@ -22,6 +22,10 @@ pub enum ApiError {
     /// All workers busy and the queue full.
     #[error("the server is busy; retry shortly")]
     Overloaded,
+    /// The index failed its integrity check while serving; it answers nothing until it is
+    /// restored or rebuilt and the server restarted.
+    #[error("{0}")]
+    IndexUnavailable(String),
     /// The request ran past its deadline.
     #[error("the request took longer than the {0} ms deadline")]
     Timeout(u64),
@@ -39,6 +43,7 @@ impl ApiError {
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            ApiError::IndexUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "index_unavailable"),
             ApiError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "timeout"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

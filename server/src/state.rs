@@ -5,7 +5,7 @@ use crate::error::ApiError;
 use crate::gate::Gate;
 use crate::metrics::Metrics;
 use crate::response_cache::ResponseCache;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use verbatim_core::sources::SourceStats;
 use verbatim_core::Index;
 
@@ -45,6 +45,30 @@ pub struct AppState {
     pub(crate) cache: ResponseCache,
     /// Documents and tokens per source of each index, computed on first use.
     source_stats: Vec<OnceLock<Vec<SourceStats>>>,
+    /// The integrity check of each index.
+    verification: Vec<RwLock<Verification>>,
+}
+
+/// Where the integrity check (every checksum) of a served index stands.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Verification {
+    /// Checked when the index was opened, before serving.
+    AtStart,
+    /// Not checked (`--verify off`).
+    Skipped,
+    /// Being checked in the background; answers are served meanwhile.
+    Running,
+    /// Checked in the background and found intact.
+    Passed {
+        /// How long the check took.
+        seconds: f64,
+    },
+    /// Checked in the background and found damaged: the index answers 503 from then on.
+    Failed {
+        /// What is wrong.
+        error: String,
+    },
 }
 
 impl AppState {
@@ -75,6 +99,10 @@ impl AppState {
             metrics: Metrics::default(),
             cache: ResponseCache::new(config.cache_entries),
             source_stats: named.iter().map(|_| OnceLock::new()).collect(),
+            verification: named
+                .iter()
+                .map(|_| RwLock::new(Verification::AtStart))
+                .collect(),
             config,
             indexes: named,
             examples,
@@ -83,14 +111,75 @@ impl AppState {
 
     /// The index named `name`, or the first one.
     pub fn index(&self, name: Option<&str>) -> Result<Arc<Index>, ApiError> {
-        match name {
-            None | Some("") => Ok(self.indexes[0].1.clone()),
+        let k = match name {
+            None | Some("") => 0,
             Some(n) => self
                 .indexes
                 .iter()
-                .find(|(k, _)| k == n)
-                .map(|(_, i)| i.clone())
-                .ok_or_else(|| ApiError::NotFound(format!("no index named {n:?}"))),
+                .position(|(k, _)| k == n)
+                .ok_or_else(|| ApiError::NotFound(format!("no index named {n:?}")))?,
+        };
+        if let Verification::Failed { error } = self.verification(k) {
+            return Err(ApiError::IndexUnavailable(format!(
+                "index {:?} failed its integrity check while serving and answers nothing: {error}. Restore it from a copy or rebuild it, then restart the server",
+                self.indexes[k].0
+            )));
+        }
+        Ok(self.indexes[k].1.clone())
+    }
+
+    /// The integrity check of the `k`-th index.
+    pub fn verification(&self, k: usize) -> Verification {
+        self.verification[k]
+            .read()
+            .map(|v| v.clone())
+            .unwrap_or(Verification::Running)
+    }
+
+    /// Records that the indexes were opened without their checksums checked.
+    pub fn mark_unverified(&self) {
+        for v in &self.verification {
+            if let Ok(mut v) = v.write() {
+                *v = Verification::Skipped;
+            }
+        }
+    }
+
+    /// Checks every index's checksums on one background thread while serving;
+    /// an index found damaged answers 503 from then on, and `/health` says so.
+    pub fn verify_in_background(self: &Arc<Self>) {
+        for v in &self.verification {
+            if let Ok(mut v) = v.write() {
+                *v = Verification::Running;
+            }
+        }
+        let state = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("verbatim-verify".into())
+            .spawn(move || {
+                for (k, (name, index)) in state.indexes.iter().enumerate() {
+                    let t = std::time::Instant::now();
+                    let outcome = match index.verify_checksums() {
+                        Ok(()) => {
+                            tracing::info!(index = %name, seconds = t.elapsed().as_secs_f64(), "background check passed");
+                            Verification::Passed {
+                                seconds: t.elapsed().as_secs_f64(),
+                            }
+                        }
+                        Err(e) => {
+                            tracing::error!(index = %name, "background check failed: {e}");
+                            Verification::Failed {
+                                error: e.to_string(),
+                            }
+                        }
+                    };
+                    if let Ok(mut v) = state.verification[k].write() {
+                        *v = outcome;
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!("cannot start the background check: {e}");
         }
     }
 

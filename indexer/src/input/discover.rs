@@ -1,7 +1,7 @@
 //! Finding the corpus files under the given paths.
 
+use crate::error::{bail, Context, Result};
 use crate::options::InputFormat;
-use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
 /// How a corpus file is read, from its name (or `--format`).

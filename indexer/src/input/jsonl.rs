@@ -1,7 +1,7 @@
 //! Dolma-style JSONL: one JSON object per line with a text field, an id field and metadata.
 
 use super::{Document, InputFile, InputKind, SkipReason, Skips};
-use anyhow::{bail, Context, Result};
+use crate::error::{bail, Context, Result};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::fs::File;

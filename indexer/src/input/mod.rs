@@ -16,7 +16,7 @@ pub use parquet::{ParquetReader, CHUNK_BYTES, DECODE_BUDGET, MAX_GROUP_MEMORY};
 pub use skips::{SkipReason, Skips};
 pub use text_file::read_text_file;
 
-use anyhow::Result;
+use crate::error::Result;
 
 /// Reads `files` in order, handing every good document to `sink` and counting bad input in
 /// `skips`; returns each file's sha256. JSONL and text files are read one after the other;

@@ -27,7 +27,7 @@
 use super::jsonl::{file_label, FileOutcome};
 use super::ordered::{OrderedQueue, Stopped};
 use super::{Document, InputFile, JsonlReader, SkipReason, Skips};
-use anyhow::{bail, Result};
+use crate::error::{bail, Result};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -183,7 +183,7 @@ impl ParquetReader<'_> {
         sink: &mut dyn FnMut(Document) -> Result<()>,
         hashes: &mut [String],
     ) -> Result<()> {
-        while let Some(item) = queue.pop().map_err(anyhow::Error::msg)? {
+        while let Some(item) = queue.pop().map_err(crate::error::Error::Failed)? {
             match item {
                 Item::Docs(docs) => docs.into_iter().try_for_each(&mut *sink)?,
                 Item::Skip {

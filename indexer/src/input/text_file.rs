@@ -2,7 +2,7 @@
 
 use super::jsonl::file_label;
 use super::{Document, InputFile, JsonlReader, SkipReason, Skips};
-use anyhow::{Context, Result};
+use crate::error::{Context, Result};
 use std::io::Read;
 
 /// Reads one plain-text document from `reader`.

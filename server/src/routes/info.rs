@@ -36,14 +36,37 @@ pub async fn openapi(State(st): State<Arc<AppState>>) -> Json<serde_json::Value>
     Json(crate::openapi::document(&st.config))
 }
 
-/// `GET /health`.
-pub async fn health(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({
-        "status": "ok",
+/// `GET /health`: 200 while every index is usable, 503 once one failed its integrity check.
+pub async fn health(State(st): State<Arc<AppState>>) -> axum::response::Response {
+    let checks: serde_json::Map<String, serde_json::Value> = st
+        .indexes
+        .iter()
+        .enumerate()
+        .map(|(k, (name, _))| {
+            (
+                name.clone(),
+                serde_json::to_value(st.verification(k)).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let failed = (0..st.indexes.len()).any(|k| {
+        matches!(
+            st.verification(k),
+            crate::state::Verification::Failed { .. }
+        )
+    });
+    let body = Json(serde_json::json!({
+        "status": if failed { "failing" } else { "ok" },
         "indexes": st.indexes.len(),
         "in_flight": st.gate.in_flight(),
         "web": crate::static_files::has_index_page(),
-    }))
+        "verification": checks,
+    }));
+    if failed {
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, body).into_response()
+    } else {
+        body.into_response()
+    }
 }
 
 /// `GET /metrics` (Prometheus text format).
