@@ -454,7 +454,11 @@ impl Index {
     /// checksums. Reads the whole index once (sequentially, through the page cache); holds no
     /// memory of its own, so it can run beside queries (`verbatim serve --verify background`).
     pub fn verify_checksums(&self) -> Result<()> {
-        verify_payloads(self.id_file.as_ref(), self.sources_file.as_ref(), &self.shards)?;
+        verify_payloads(
+            self.id_file.as_ref(),
+            self.sources_file.as_ref(),
+            &self.shards,
+        )?;
         if let Some(ft) = &self.fulltext {
             let ft_dir = self.dir.join(&self.manifest.files.fulltext);
             verify_fulltext_files(&ft_dir, &self.manifest)?;

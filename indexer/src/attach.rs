@@ -10,9 +10,9 @@
 //! written into a temporary directory and renamed into place when complete.
 
 use crate::atomic::TempIndexDir;
+use crate::error::{refuse, Context, Result};
 use crate::fulltext_writer::FullTextWriter;
 use crate::side_files;
-use crate::error::{refuse, Context, Result};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

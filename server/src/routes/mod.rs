@@ -3,6 +3,7 @@
 pub(crate) mod contamination;
 pub(crate) mod count;
 mod documents;
+pub(crate) mod infini_gram;
 mod info;
 pub(crate) mod search;
 pub(crate) mod spans;
@@ -29,6 +30,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/indexes", get(info::indexes))
         .route("/api/v1/examples", get(info::examples))
         .route("/api/v1/openapi.json", get(info::openapi))
+        .route("/api/infini-gram", post(infini_gram::query))
+        .route(
+            "/",
+            get(crate::static_files::serve_static).post(infini_gram::query),
+        )
         .route("/health", get(info::health))
         .route("/metrics", get(info::metrics))
         .fallback(crate::static_files::serve_static);
