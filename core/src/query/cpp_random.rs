@@ -1,7 +1,9 @@
 //! The two pieces of C++'s `<random>` that infini-gram's CNF search samples with:
 //! `std::mt19937` (fully specified by the standard) and libstdc++'s
-//! `std::uniform_int_distribution<uint64_t>` over it (Lemire's nearly divisionless method for
-//! ranges below 2^32, libstdc++'s upscaling loop above). Reproducing them draws the same
+//! `std::uniform_int_distribution<uint64_t>` over it as GCC 10 and earlier compute it
+//! (rejection, then division, for ranges below 2^32; the upscaling loop above). GCC 11
+//! switched small ranges to Lemire's method, which draws nearby but different values: checked
+//! against infini-gram 2.6.0's wheel, whose sampled CNF windows are the older method's. Reproducing them draws the same
 //! sample of occurrences as infini-gram from the same suffix array, so an approximate CNF
 //! count on an infini-gram index equals infini-gram's.
 
@@ -58,18 +60,18 @@ impl Mt19937 {
     fn below_inclusive(&mut self, range: u64) -> u64 {
         const URNG_RANGE: u64 = u32::MAX as u64;
         if range < URNG_RANGE {
-            // Downscaling: Lemire's method with 64-bit products (the generator gives 32 bits).
-            let erange = (range + 1) as u32;
-            let mut product = self.next_u32() as u64 * erange as u64;
-            let mut low = product as u32;
-            if low < erange {
-                let threshold = erange.wrapping_neg() % erange;
-                while low < threshold {
-                    product = self.next_u32() as u64 * erange as u64;
-                    low = product as u32;
+            // Downscaling, as libstdc++ did it before GCC 11 (infini-gram 2.6.0's wheel was
+            // built with it): outputs at or above the largest multiple of the range are
+            // redrawn, the rest divided down.
+            let erange = range + 1;
+            let scaling = URNG_RANGE / erange;
+            let past = erange * scaling;
+            loop {
+                let ret = self.next_u32() as u64;
+                if ret < past {
+                    return ret / scaling;
                 }
             }
-            product >> 32
         } else if range > URNG_RANGE {
             // Upscaling: a high part drawn recursively, a low part from one output.
             const ERNG: u64 = URNG_RANGE + 1;
@@ -100,6 +102,17 @@ mod tests {
             x = g.next_u32();
         }
         assert_eq!(x, 4_123_659_995);
+    }
+
+    #[test]
+    fn uniform_draws_what_infini_grams_wheel_draws() {
+        // infini-gram 2.6.0 sampling a 50,000-rank window out of the 8,904,819 occurrences
+        // of "\n" in the medium corpus (OLMo tokenizer): offset 3,957,024, the pre-GCC-11
+        // draw (Lemire's method would give 3,956,674); raw first output 1919156834.
+        let mut g = Mt19937::new(19_260_817);
+        assert_eq!(g.next_u32(), 1_919_156_834);
+        let mut g = Mt19937::new(19_260_817);
+        assert_eq!(g.uniform_u64(0, 8_904_819 - 50_000), 3_957_024);
     }
 
     #[test]
