@@ -65,16 +65,20 @@ def api(url, body):
 class Reference:
     """infini-gram's API server (api_server.py's Processor) over its engine, for one index."""
 
-    def __init__(self, engine, tok, vocab, sep):
-        self.e, self.tok, self.vocab, self.sep = engine, tok, vocab, sep
+    def __init__(self, engine, tok, vocab, sep, u8=False):
+        self.e, self.tok, self.vocab, self.sep, self.u8 = engine, tok, vocab, sep, u8
 
     def tokenize(self, q):
         return self.tok.encode(' ' + q, add_special_tokens=False).ids if q else []
 
     def decode(self, ids):
+        if self.u8:  # verbatim's byte tokenizer: UTF-8 with U+FFFD for broken sequences
+            return bytes(ids).decode('utf-8', 'replace')
         return self.tok.decode(ids, skip_special_tokens=False)
 
     def pieces(self, ids):
+        if self.u8:
+            return [chr(i) for i in ids]
         return [self.tok.id_to_token(i) for i in ids]
 
     def spans(self, token_ids, cnf):
@@ -124,7 +128,7 @@ class Reference:
         elif qt in ('ntd', 'infgram_ntd'):
             r = getattr(e, qt)(ids, **kw)
             for t in r.get('result_by_token_id', {}):
-                r['result_by_token_id'][t]['token'] = self.tok.id_to_token(t).replace('Ġ', ' ')
+                r['result_by_token_id'][t]['token'] = self.pieces([t])[0].replace('Ġ', ' ')
             if 'suffix_len' in r:
                 r['longest_suffix'] = self.decode(ids[len(ids) - r['suffix_len']:])
         elif qt == 'find':
@@ -142,12 +146,12 @@ class Reference:
         return json.loads(json.dumps(r))  # int keys become strings, tuples lists
 
 
-def doc_core(d, tok=None):
+def doc_core(d, dec=None):
     """A document's fields; through the API (`tok` None) its text is its one span (the API's
     `token_ids` are the query's, as in infini-gram's server), from the engine its tokens
     decoded."""
     core = {k: d[k] for k in ('doc_ix', 'doc_len', 'disp_len', 'needle_offset', 'metadata', 'blocked')}
-    core['text'] = tok.decode(d['token_ids'], skip_special_tokens=False) if tok else ''.join(s[0] for s in d['spans'])
+    core['text'] = dec(d['token_ids']) if dec else ''.join(s[0] for s in d['spans'])
     return core
 
 
@@ -211,7 +215,7 @@ def mixed_requests(rng, queries, ds, tok, index, n=200):
                          'rank': rng.randrange(0, len(ds)), 'max_disp_len': rng.choice([10, 1000])})
         elif k == 'get_doc_by_ptr':
             reqs.append({'index': index, 'query_type': 'get_doc_by_ptr', 'query_ids': q, 's': 0,
-                         'ptr': 2 * rng.randrange(0, len(ds)), 'max_disp_len': rng.choice([10, 1000])})
+                         'ptr': 2 * rng.randrange(0, len(ds) * ds.itemsize // 2), 'max_disp_len': rng.choice([10, 1000])})
     return reqs
 
 
@@ -223,18 +227,28 @@ def main():
     ap.add_argument('--ig-index', default=cp.IG_INDEX)
     ap.add_argument('--out', default=None)
     ap.add_argument('--skip-spans', action='store_true')
+    ap.add_argument('--dtype', default='u16', choices=['u16', 'u8'],
+                    help='u8: a byte-level index (MODE=u8); token-id queries only, no spans or traces')
     a = ap.parse_args()
     t0 = time.time()
-    engine = cp.make_engine(a.ig_index)
+    if a.dtype == 'u8':
+        from infini_gram.engine import InfiniGramEngine
+        cp.SEP, cp.VOCAB = 0xFF, 255
+        engine = InfiniGramEngine(index_dir=a.ig_index, eos_token_id=0, vocab_size=255, version=4, token_dtype='u8')
+        ds = np.memmap(os.path.join(a.ig_index, 'tokenized.0'), dtype=np.uint8, mode='r')
+        a.skip_spans = True
+    else:
+        engine = cp.make_engine(a.ig_index)
+        ds = cp.open_ds(a.ig_index)
     tok = cp.load_tokenizer()
-    ds = cp.open_ds(a.ig_index)
+    names = [n for n in (a.ig_name, a.vb_name) if n]
     out = {'meta': {'url': a.url, 'ig_index': a.ig_index, 'ig_name': a.ig_name, 'vb_name': a.vb_name,
                     'loadavg_start': open('/proc/loadavg').read().split()[:3]}}
     queries = cp.sample_queries(ds)
 
     # 1. counts
     res = {}
-    for name in (a.ig_name, a.vb_name):
+    for name in names:
         bad = []
         for q in queries:
             want = engine.count(q)['count']
@@ -249,7 +263,7 @@ def main():
     if not a.skip_spans:
         texts = cp.build_texts(ds, tok)
         res = {}
-        for name in (a.ig_name, a.vb_name):
+        for name in names:
             for m in cp.MAX_CNTS:
                 eq, spans, diffs = 0, 0, []
                 for i, tx in enumerate(texts):
@@ -270,9 +284,10 @@ def main():
     # 3. documents by rank and by pointer
     table = np.memmap(os.path.join(a.ig_index, 'table.0'), dtype=np.uint8, mode='r')
     ptr_size = len(table) // len(ds)
+    dec = (lambda ids: bytes(ids).decode('utf-8', 'replace')) if a.dtype == 'u8' else (lambda ids: tok.decode(ids, skip_special_tokens=False))
     rng = random.Random(12)
     res = {'by_rank': {'n': 0, 'equal': 0, 'unequal': []}}
-    for name in (a.ig_name, a.vb_name):
+    for name in names:
         res[f'by_ptr/{name}'] = {'n': 0, 'equal': 0, 'unequal': []}
     for q in queries[:200]:
         lo, hi = engine.find(q)['segment_by_shard'][0]
@@ -282,17 +297,19 @@ def main():
             got = api(a.url, {'index': a.ig_name, 'query_type': 'get_doc_by_rank', 'query_ids': [], 's': 0, 'rank': rank, 'max_disp_len': disp})
             R = res['by_rank']
             R['n'] += 1
-            if doc_core(got) == doc_core(want, tok):
+            if doc_core(got) == doc_core(want, dec):
                 R['equal'] += 1
             else:
                 R['unequal'].append({'rank': rank, 'infini_gram': want, 'verbatim': got})
             ptr = int.from_bytes(bytes(table[rank * ptr_size:(rank + 1) * ptr_size]), 'little')
+            if ptr % 2:
+                continue  # infini-gram's Python layer takes even pointers only (u8 included)
             want = engine.get_doc_by_ptr(s=0, ptr=ptr, max_disp_len=disp)
-            for name in (a.ig_name, a.vb_name):
+            for name in names:
                 got = api(a.url, {'index': name, 'query_type': 'get_doc_by_ptr', 'query_ids': [], 's': 0, 'ptr': ptr, 'max_disp_len': disp})
                 R = res[f'by_ptr/{name}']
                 R['n'] += 1
-                w = doc_core(want, tok)
+                w = doc_core(want, dec)
                 g = doc_core(got)
                 if name == a.vb_name:
                     # verbatim's own index gives its records' metadata, not infini-gram's line
@@ -306,8 +323,10 @@ def main():
     out['documents'] = res
 
     # 4. 200 mixed API requests
-    ref = Reference(engine, tok, cp.VOCAB, cp.SEP)
+    ref = Reference(engine, tok, cp.VOCAB, cp.SEP, u8=a.dtype == 'u8')
     reqs = mixed_requests(random.Random(7), queries, ds, tok, a.ig_name)
+    if a.dtype == 'u8':  # no tokenizer on either side: token ids only
+        reqs = [r for r in reqs if 'query' not in r]
     by_type, bad, approx_notes = {}, [], []
     for req in reqs:
         got = api(a.url, req)
@@ -325,10 +344,10 @@ def main():
                 lo, _ = engine.find(ids)['segment_by_shard'][0]
                 for idx, d in zip(got['idxs'], got['documents']):
                     w = engine.get_doc_by_rank(s=0, rank=lo + idx, max_disp_len=req.get('max_disp_len', 1000))
-                    ok &= doc_core(w, tok) == doc_core(d)
+                    ok &= doc_core(w, dec) == doc_core(d)
             elif ok:
                 f = engine.find_cnf(ids)
-                docs = {engine.get_doc_by_ptr(s=0, ptr=p, max_disp_len=1)['doc_ix'] for p in f['ptrs_by_shard'][0]}
+                docs = {engine.get_doc_by_ptr(s=0, ptr=p - p % 2, max_disp_len=1)['doc_ix'] for p in f['ptrs_by_shard'][0]}  # even: infini-gram's Python layer
                 ok &= all(d['doc_ix'] in docs for d in got['documents'])
             if got['approx']:
                 T['approx'] += 1
@@ -349,11 +368,14 @@ def main():
     print(f'api: {len(reqs) - len(bad)} of {len(reqs)} requests equal', flush=True)
 
     # 5. traces
-    texts = cp.build_texts(ds, tok)[:10] + cp.build_texts(ds, tok)[50:60]
+    if not a.vb_name or a.dtype == 'u8':
+        texts = []
+    else:
+        texts = cp.build_texts(ds, tok)[:10] + cp.build_texts(ds, tok)[50:60]
     eq, diffs = 0, []
     for i, tx in enumerate(texts):
         tr = {}
-        for name in (a.ig_name, a.vb_name):
+        for name in names:
             st, v = post(a.url, '/api/v1/trace', {'index': name, 'response': tx['text']})
             assert st == 200, v
             tr[name] = ([(s['text'], s['count']) for s in v['spans']],
@@ -362,7 +384,8 @@ def main():
             eq += 1
         else:
             diffs.append({'text': i, 'ig': tr[a.ig_name], 'vb': tr[a.vb_name]})
-    print(f'traces: {eq} of {len(texts)} texts with the same spans and documents', flush=True)
+    if texts:
+        print(f'traces: {eq} of {len(texts)} texts with the same spans and documents', flush=True)
     out['traces'] = {'texts': len(texts), 'equal': eq, 'diffs': diffs}
     out['meta']['loadavg_end'] = open('/proc/loadavg').read().split()[:3]
     out['meta']['seconds'] = time.time() - t0

@@ -97,6 +97,21 @@ pub fn infer_layout_width(layout: &Layout) -> Result<TokenWidth> {
             Ok((size(&s.tokenized)?, size(&s.table)?))
         })
         .collect::<Result<Vec<_>>>()?;
+    // A table that fits no width at all is named as the culprit.
+    for ((ds, sa), files) in sizes.iter().zip(&layout.shards) {
+        let fits_some = [1u64, 2, 4]
+            .iter()
+            .any(|&w| *ds > 0 && ds % w == 0 && sa % (ds / w) == 0);
+        if !fits_some {
+            return Err(Error::InfiniGram {
+                path: files.table.clone(),
+                detail: format!(
+                    "truncated or mismatched: its size {sa} is not a multiple of the token count of {} ({ds} bytes) for u8, u16 or u32 tokens",
+                    files.tokenized.display()
+                ),
+            });
+        }
+    }
     layout::infer_width(&sizes).ok_or_else(|| Error::InfiniGram {
         path: layout.dir.clone(),
         detail: "cannot tell the token width from the file sizes (tokenized.N and table.N do not \

@@ -243,6 +243,7 @@ fn doc_by_pointer(index: &Index, query_type: &str, query: &Query, f: &InfiniGram
         let ptr = index_field(&f.ptr)
             .filter(|&p| p < ds_size && p % w == 0)
             .ok_or_else(|| match w {
+                1 => format!("ptr must be an integer in range [0, {ds_size})"),
                 2 => format!("ptr must be an even integer in range [0, {ds_size})"),
                 w => format!("ptr must be a multiple of {w} in range [0, {ds_size})"),
             })?;

@@ -1,5 +1,6 @@
 //! The routes: one file per endpoint group.
 
+pub(crate) mod cnf;
 pub(crate) mod contamination;
 pub(crate) mod count;
 mod documents;
@@ -27,6 +28,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/contamination", post(contamination::contamination))
         .route("/api/v1/documents/{*id}", get(documents::document))
         .route("/api/v1/search", post(search::search))
+        .route("/api/v1/cnf", post(cnf::cnf))
         .route("/api/v1/indexes", get(info::indexes))
         .route("/api/v1/examples", get(info::examples))
         .route("/api/v1/openapi.json", get(info::openapi))
