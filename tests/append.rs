@@ -53,15 +53,12 @@ fn append_adds_shards_keeps_old_files_and_takedowns_work_across() {
     verbatim_core::verify::verify(&index).unwrap();
     let loc = index.doc_by_id("beta-3").unwrap();
     assert_eq!(loc.doc_no, 23);
-    assert_eq!(
-        index
-            .fulltext()
-            .unwrap()
-            .search("beta7", 100)
-            .unwrap()
-            .is_empty(),
-        false
-    );
+    assert!(!index
+        .fulltext()
+        .unwrap()
+        .search("beta7", 100)
+        .unwrap()
+        .is_empty());
     // Take down one old and one new document with the CLI.
     let bin = support::verbatim_bin();
     let o = Command::new(&bin)
@@ -283,4 +280,39 @@ fn a_budget_too_small_is_refused_naming_the_smallest_that_works() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// The full-text directory holds only the segments its meta.json lists (merged-away segments
+/// are removed), after a build and after an append.
+#[test]
+fn full_text_directories_hold_no_merged_away_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("idx");
+    let a = support::write_jsonl(dir.path(), "a.jsonl", &docs("alpha", 300, 60));
+    let b = support::write_jsonl(dir.path(), "b.jsonl", &docs("beta", 300, 60));
+    verbatim_indexer::build(&opts(a, &out, "bytes")).unwrap();
+    let check = |ft: &Path| {
+        let meta: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(ft.join("meta.json")).unwrap()).unwrap();
+        let listed: std::collections::BTreeSet<String> = meta["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["segment_id"].as_str().unwrap().replace('-', ""))
+            .collect();
+        for e in std::fs::read_dir(ft).unwrap() {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            let stem = name.split('.').next().unwrap().to_string();
+            if stem.len() == 32 {
+                assert!(
+                    listed.contains(&stem),
+                    "{name} in {} is not a listed segment",
+                    ft.display()
+                );
+            }
+        }
+    };
+    check(&out.join("fulltext"));
+    append(b, &out).unwrap();
+    check(&out.join("fulltext-g1"));
 }

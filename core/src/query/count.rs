@@ -32,6 +32,16 @@ impl Index {
         Occurrences { ranges }
     }
 
+    /// [`Index::find`] of several token sequences, their searches (in every shard) in lockstep.
+    pub fn find_many(&self, queries: &[&[u32]]) -> Vec<Occurrences> {
+        crate::with_arrays!(search::Arrays::of(self.shards()), |a| {
+            search::batch::find_many(&a, queries)
+        })
+        .into_iter()
+        .map(|ranges| Occurrences { ranges })
+        .collect()
+    }
+
     /// Number of occurrences of `ids` in the corpus. The empty sequence occurs at every
     /// position of every token stream.
     pub fn count(&self, ids: &[u32]) -> u64 {

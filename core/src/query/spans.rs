@@ -119,7 +119,29 @@ impl Index {
             ends[l] = (len >= opts.min_len).then_some(l + len);
         }
         // Walk by start; a candidate ending at or before the furthest kept end is nested in a
-        // kept span whatever its count, so only candidates that extend it are counted.
+        // kept span whatever its count, so only candidates that extend it are counted. The
+        // candidates kept if every count passes `max_count` are counted first, in parallel
+        // and in lockstep; a candidate that fails it lets nested ones through, which are then
+        // counted one by one (rare: `max_count` drops only very frequent spans).
+        let mut chain: Vec<(usize, usize)> = Vec::new();
+        let mut furthest = 0usize;
+        for (l, end) in ends.iter().enumerate() {
+            if let Some(r) = *end {
+                if r > furthest {
+                    chain.push((l, r));
+                    furthest = r;
+                }
+            }
+        }
+        let counted: Vec<Occurrences> = chain
+            .par_chunks(LOCKSTEP_POSITIONS)
+            .flat_map_iter(|c| {
+                let qs: Vec<&[u32]> = c.iter().map(|&(l, r)| &ids[l..r]).collect();
+                self.find_many(&qs)
+            })
+            .collect();
+        let mut precounted: std::collections::HashMap<(usize, usize), Occurrences> =
+            chain.into_iter().zip(counted).collect();
         let mut spans = Vec::new();
         let mut last_end = 0usize;
         for (l, end) in ends.into_iter().enumerate() {
@@ -127,7 +149,9 @@ impl Index {
             if r <= last_end {
                 continue;
             }
-            let occurrences = self.find(&ids[l..r]);
+            let occurrences = precounted
+                .remove(&(l, r))
+                .unwrap_or_else(|| self.find(&ids[l..r]));
             let count = occurrences.count();
             if opts.max_count.is_some_and(|m| count > m) {
                 continue;

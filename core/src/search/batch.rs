@@ -46,6 +46,23 @@ struct Search {
     next: Option<u32>,
 }
 
+impl Search {
+    /// A lower-bound search of query `query` in shard `shard`, inside the block of suffixes
+    /// that start with the query's first token (so one token is known to match).
+    fn in_block(block: &Range<usize>, query: usize, shard: usize) -> Search {
+        Search {
+            lo: block.start,
+            hi: block.end,
+            lcp_lo: 1,
+            lcp_hi: 1,
+            query: query as u32,
+            shard: shard as u32,
+            pos: 0,
+            next: None,
+        }
+    }
+}
+
 /// Compares the suffix at `pos` with `query` from offset `skip`, whose token at `skip` (if
 /// any) is already loaded, as its order key, in `first`. Same result as
 /// [`super::compare_suffix`].
@@ -158,16 +175,7 @@ pub fn longest_matches<T: Token, S: SuffixArray>(
             if q.len() == 1 {
                 continue;
             }
-            searches.push(Search {
-                lo: block.start,
-                hi: block.end,
-                lcp_lo: 1,
-                lcp_hi: 1,
-                query: qi as u32,
-                shard: si as u32,
-                pos: 0,
-                next: None,
-            });
+            searches.push(Search::in_block(&block, qi, si));
         }
     }
     run(shards, queries, searches, false, |s| {
@@ -184,65 +192,84 @@ pub fn find_all<T: Token, S: SuffixArray>(
     shards: &[ShardArrays<'_, T, S>],
     query: &[u32],
 ) -> Vec<Range<usize>> {
-    let Some(&t) = query.first() else {
-        return shards.iter().map(|s| 0..s.sa.len()).collect();
-    };
-    let blocks: Vec<Range<usize>> = shards.iter().map(|s| s.block(t)).collect();
-    if query.len() == 1 {
-        return blocks;
-    }
-    // Lower bounds.
-    let mut lower = vec![usize::MAX; shards.len()];
-    let mut found = vec![false; shards.len()];
-    let searches: Vec<Search> = blocks
+    find_many(shards, &[query]).pop().expect("one query")
+}
+
+/// [`find_all`] of several queries: every (query, shard) search in lockstep.
+pub fn find_many<T: Token, S: SuffixArray>(
+    shards: &[ShardArrays<'_, T, S>],
+    queries: &[&[u32]],
+) -> Vec<Vec<Range<usize>>> {
+    let ns = shards.len();
+    // Per (query, shard): the first-token block, then the lower bound.
+    let mut out: Vec<Vec<Range<usize>>> = queries
         .iter()
-        .enumerate()
-        .filter(|(_, b)| !b.is_empty())
-        .map(|(si, b)| Search {
-            lo: b.start,
-            hi: b.end,
-            lcp_lo: 1,
-            lcp_hi: 1,
-            query: 0,
-            shard: si as u32,
-            pos: 0,
-            next: None,
+        .map(|q| match q.first() {
+            None => shards.iter().map(|s| 0..s.sa.len()).collect(),
+            Some(&t) => shards.iter().map(|s| s.block(t)).collect(),
         })
         .collect();
-    let queries = [query];
-    run(shards, &queries, searches, false, |s| {
-        lower[s.shard as usize] = s.lo;
-        found[s.shard as usize] = s.lcp_lo.max(s.lcp_hi) >= query.len();
+    let mut lower = vec![0usize; queries.len() * ns];
+    let mut found = vec![false; queries.len() * ns];
+    let mut searches: Vec<Search> = Vec::new();
+    for (qi, q) in queries.iter().enumerate() {
+        if q.len() <= 1 {
+            continue;
+        }
+        for (si, b) in out[qi].iter().enumerate() {
+            if !b.is_empty() {
+                searches.push(Search::in_block(b, qi, si));
+            }
+        }
+    }
+    run(shards, queries, searches, false, |s| {
+        let k = s.query as usize * ns + s.shard as usize;
+        lower[k] = s.lo;
+        found[k] = s.lcp_lo.max(s.lcp_hi) >= queries[s.query as usize].len();
     });
     // Upper bounds: the first suffix after the lower bound that does not start with the query.
-    let mut uppers = vec![0usize; shards.len()];
-    let searches: Vec<Search> = (0..shards.len())
-        .filter(|&si| found[si])
-        .map(|si| Search {
-            lo: lower[si],
-            hi: blocks[si].end,
-            lcp_lo: query.len(),
-            lcp_hi: 0,
-            query: 0,
-            shard: si as u32,
-            pos: 0,
-            next: None,
-        })
-        .collect();
-    run(shards, &queries, searches, true, |s| {
-        uppers[s.shard as usize] = s.lo
-    });
-    (0..shards.len())
-        .map(|si| {
-            if found[si] {
-                lower[si]..uppers[si]
-            } else if blocks[si].is_empty() {
-                blocks[si].start..blocks[si].start
-            } else {
-                lower[si]..lower[si]
+    let mut upper = vec![0usize; queries.len() * ns];
+    let mut searches: Vec<Search> = Vec::new();
+    for (qi, q) in queries.iter().enumerate() {
+        if q.len() <= 1 {
+            continue;
+        }
+        for (si, block) in out[qi].iter().enumerate() {
+            let k = qi * ns + si;
+            if found[k] {
+                searches.push(Search {
+                    lo: lower[k],
+                    hi: block.end,
+                    lcp_lo: q.len(),
+                    lcp_hi: 0,
+                    query: qi as u32,
+                    shard: si as u32,
+                    pos: 0,
+                    next: None,
+                });
             }
-        })
-        .collect()
+        }
+    }
+    run(shards, queries, searches, true, |s| {
+        upper[s.query as usize * ns + s.shard as usize] = s.lo;
+    });
+    for (qi, q) in queries.iter().enumerate() {
+        if q.len() <= 1 {
+            continue;
+        }
+        for (si, slot) in out[qi].iter_mut().enumerate() {
+            let k = qi * ns + si;
+            let b = slot.clone();
+            *slot = if found[k] {
+                lower[k]..upper[k]
+            } else if b.is_empty() {
+                b.start..b.start
+            } else {
+                lower[k]..lower[k]
+            };
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -294,6 +321,7 @@ mod oracle {
                 .unwrap_or(0);
             prop_assert_eq!(got[qi], want, "longest match of {:?}", q);
             let ranges = find_all(&arrays, q);
+            prop_assert_eq!(&find_many(&arrays, &qs)[qi], &ranges);
             for (i, (t, sa)) in shards.iter().zip(sas).enumerate() {
                 let want = crate::search::find(t, *sa, q);
                 prop_assert_eq!(
