@@ -166,6 +166,9 @@ struct VerbatimFiles {
 
 /// Where a shard's arrays live.
 #[derive(Debug)]
+// One value per shard, built once at open and never moved on a query path: its size does
+// not matter.
+#[allow(clippy::large_enum_variant)]
 enum Storage {
     Verbatim(VerbatimFiles),
     InfiniGram(Box<IgShard>),

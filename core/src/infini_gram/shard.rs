@@ -157,7 +157,7 @@ impl IgShard {
             .with_min_len(1 << 16)
             .find_any(|&i| {
                 let o = offs[i];
-                o % w != 0 || o >= ds || (i > 0 && offs[i - 1] >= o)
+                !o.is_multiple_of(w) || o >= ds || (i > 0 && offs[i - 1] >= o)
             });
         if let Some(i) = bad {
             return Err(refuse(

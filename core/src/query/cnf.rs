@@ -141,7 +141,7 @@ impl Index {
                     .iter()
                     .map(|r| {
                         let len = r.len() as u64;
-                        let new_len = (len.wrapping_mul(per_shard) + (count - 1)) / count;
+                        let new_len = len.wrapping_mul(per_shard).div_ceil(count);
                         let start = r.start as u64 + gen.uniform_u64(0, len - new_len);
                         kept += new_len;
                         start as usize..(start + new_len) as usize
@@ -259,7 +259,7 @@ impl Index {
 fn has_separator<T: Token>(t: &[T], l: usize, r: usize) -> bool {
     let end = r.min(t.len());
     t.get(l.min(end)..end)
-        .is_some_and(|w| w.iter().any(|x| *x == T::SEPARATOR))
+        .is_some_and(|w| w.contains(&T::SEPARATOR))
 }
 
 /// Parses infini-gram's CNF syntax: clauses separated by ` AND `, terms by ` OR ` (OR binds
