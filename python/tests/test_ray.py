@@ -48,9 +48,13 @@ def test_contamination_of_a_ray_dataset(cluster, index, index_dir, items_file):
     recs = [json.loads(line) for line in items_file.read_text().splitlines()]
     want = index.contamination(recs, methods=["gpt3", "palm", "substr50"])
     ds = ray.data.from_items(recs)
+    keep = ds.context.execution_options.preserve_order
     got = vray.contamination(index_dir, ds, methods=["gpt3", "palm", "substr50"], batch_size=5)
+    # In the dataset's order (its execution was made to keep it), the option restored after.
+    assert [i["id"] for i in got["items"]] == [r["id"] for r in recs]
     assert got["items"] == want["items"]
     assert got["summary"] == want["summary"]
+    assert ds.context.execution_options.preserve_order == keep
 
 
 def _answers(ix, texts, queries):

@@ -288,15 +288,28 @@ def contamination(
     if is_dataset:
         if template is not None:
             raise ValueError("template is not supported for a Dataset: build the text column first")
-        ctx = ray.data.DataContext.get_current()
-        ctx.execution_options.preserve_order = True
-        ds = _dataset_items(items, field, id_field, group_field)
-        checked = ds.map_batches(
-            _CheckBatches, fn_constructor_args=(index, cpus_per_task, opts),
-            batch_size=batch_size, batch_format="numpy", num_cpus=cpus_per_task,
-            concurrency=max(1, int(ray.available_resources().get("CPU", 1) // cpus_per_task)),
-        )
-        results = [r["result"] for r in checked.iter_rows()]
+        # The report lists items in the dataset's order, so its execution must keep it. A
+        # Dataset executes with the DataContext it was created with (shared with the datasets
+        # derived from it), not the current one: set the option there (and in the current one,
+        # for Ray versions without Dataset.context) for this run only.
+        contexts = [ray.data.DataContext.get_current()]
+        own = getattr(items, "context", None)
+        if own is not None and own is not contexts[0]:
+            contexts.append(own)
+        saved = [c.execution_options.preserve_order for c in contexts]
+        for c in contexts:
+            c.execution_options.preserve_order = True
+        try:
+            ds = _dataset_items(items, field, id_field, group_field)
+            checked = ds.map_batches(
+                _CheckBatches, fn_constructor_args=(index, cpus_per_task, opts),
+                batch_size=batch_size, batch_format="numpy", num_cpus=cpus_per_task,
+                concurrency=max(1, int(ray.available_resources().get("CPU", 1) // cpus_per_task)),
+            )
+            results = [r["result"] for r in checked.iter_rows()]
+        finally:
+            for c, v in zip(contexts, saved):
+                c.execution_options.preserve_order = v
         inputs = ["<ray.data.Dataset>"]
     else:
         item_dicts, inputs = _native.read_items(items, field=field, template=template,
