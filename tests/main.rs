@@ -9,6 +9,7 @@ mod build_verify;
 mod contamination;
 mod corruption;
 mod golden;
+mod infini_gram;
 mod issue16_core;
 mod layout;
 mod oracle;

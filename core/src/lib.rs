@@ -31,6 +31,7 @@ pub mod error;
 pub mod format;
 pub mod fulltext;
 pub mod index;
+pub mod infini_gram;
 pub mod manifest;
 mod mmap;
 pub mod normalize;

@@ -17,6 +17,7 @@ use crate::index::PyIndex;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use std::collections::HashSet;
+use verbatim_core::search::SuffixArray;
 
 fn token_limit(index: &PyIndex) -> u64 {
     1u64 << (8 * index.inner.manifest().tokenizer.width.bytes())
@@ -72,11 +73,13 @@ pub fn ig_rank_to_pos(index: &PyIndex, s: usize, rank: usize) -> PyResult<usize>
         .shards()
         .get(s)
         .ok_or_else(|| crate::errors::invalid(format!("no shard {s}")))?;
-    shard
-        .suffix_array()
-        .get(rank)
-        .map(|&p| p as usize)
-        .ok_or_else(|| crate::errors::invalid(format!("rank {rank} is past the end of shard {s}")))
+    let sa = shard.suffix_array();
+    if rank >= sa.len() {
+        return Err(crate::errors::invalid(format!(
+            "rank {rank} is past the end of shard {s}"
+        )));
+    }
+    Ok(sa.at(rank))
 }
 
 /// `(doc_ix, doc_len, disp_len, needle_offset, record, token_ids)` of `ig_doc_at`.
@@ -113,10 +116,7 @@ pub fn ig_doc_at<'py>(
     }
     let (doc_no, doc_len, start, end, needle, rec, ids) = py.detach(|| {
         // The document whose separator is at or before `pos`.
-        let starts = shard.doc_starts();
-        let local = starts
-            .partition_point(|&p| p as usize <= pos)
-            .saturating_sub(1);
+        let local = shard.doc_at(pos);
         let range = shard.doc_range(local);
         let before = max_disp_len / 2;
         let after = max_disp_len.div_ceil(2);
@@ -321,7 +321,7 @@ pub fn ig_attribute(
                 let mut docs = Vec::with_capacity(count as usize);
                 for (s, range) in occ.ranges.iter().enumerate() {
                     let sa = ix.shards()[s].suffix_array();
-                    docs.extend(sa[range.clone()].iter().map(|&p| (s, p as u64 * width)));
+                    docs.extend(range.clone().map(|r| (s, sa.at(r) as u64 * width)));
                 }
                 let logprob = if unigram_logprobs {
                     ix.unigram_logprob_sum(&ids[l..r])
