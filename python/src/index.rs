@@ -90,7 +90,8 @@ fn nonempty(field: &str, text: &str) -> PyResult<()> {
 
 #[pymethods]
 impl PyIndex {
-    /// Opens the index in `path`.
+    /// Opens the index in `path`: a verbatim index, or an infini-gram (v4) index directory
+    /// in place, read-only (bare it answers token-id queries only; see docs/infini-gram.md).
     ///
     /// `verify=True` hashes every file first (about 0.1 s per GB from page cache; `verbatim
     /// verify` checks more). `fulltext=False` skips the BM25 index (traces then rank by span

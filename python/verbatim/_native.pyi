@@ -119,8 +119,9 @@ class Index:
         fulltext: bool = True,
         threads: Optional[int] = None,
     ) -> None:
-        """Opens the index in ``path``; ``threads=N`` keeps each query on N threads of the
-        calling thread's own pool, the calling thread one of them (None: every core)."""
+        """Opens the index in ``path`` (a verbatim index, or an infini-gram v4 index
+        directory, in place); ``threads=N`` keeps each query on N threads of the calling
+        thread's own pool, the calling thread one of them (None: every core)."""
     @property
     def path(self) -> str:
         """The index directory."""
