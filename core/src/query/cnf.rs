@@ -10,7 +10,7 @@
 //!    sized in proportion: the answer is then approximate (`approx`), scaled up by the integer
 //!    ratio of all to kept occurrences, as infini-gram scales it. The windows are drawn as
 //!    infini-gram draws them (`std::mt19937` seeded 19260817 per clause and shard, libstdc++'s
-//!    uniform distribution; [`super::cpp_random`]), so on an infini-gram index the sample, and
+//!    uniform distribution; module `cpp_random`), so on an infini-gram index the sample, and
 //!    the approximate count, are infini-gram's too. On a verbatim index the suffix array orders
 //!    the same occurrences differently, so a sampled answer may differ.
 //! 2. Per shard, the rarest clause's occurrences start one range each `[p, p]`; each other
