@@ -88,8 +88,9 @@ pub struct Doc {
     pub blocked: bool,
 }
 
-/// infini-gram's `search_docs` (and `search_docs_cnf`).
-#[derive(Debug, Clone, PartialEq)]
+/// infini-gram's `search_docs` (and `search_docs_cnf`); the default is the answer for no
+/// match.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchDocs {
     /// Occurrences (of the conjunction, for CNF).
     pub cnt: u64,
@@ -368,12 +369,7 @@ impl Index {
     ) -> SearchDocs {
         let f = self.ig_find(ids);
         if f.cnt == 0 {
-            return SearchDocs {
-                cnt: 0,
-                approx: false,
-                idxs: Vec::new(),
-                documents: Vec::new(),
-            };
+            return SearchDocs::default();
         }
         let mut idxs = Vec::with_capacity(maxnum);
         let mut documents = Vec::with_capacity(maxnum);
@@ -420,12 +416,7 @@ impl Index {
         let (cnt, approx, ptrs) = self.ig_find_cnf(cnf, opts);
         let total: u64 = ptrs.iter().map(|p| p.len() as u64).sum();
         if cnt == 0 || total == 0 {
-            return SearchDocs {
-                cnt: 0,
-                approx: false,
-                idxs: Vec::new(),
-                documents: Vec::new(),
-            };
+            return SearchDocs::default();
         }
         let mut idxs = Vec::with_capacity(maxnum);
         let mut documents = Vec::with_capacity(maxnum);
