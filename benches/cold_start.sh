@@ -9,7 +9,8 @@
 # Eviction: `sync`, then posix_fadvise(POSIX_FADV_DONTNEED) on every file of the index (and
 # of shards under other roots), which drops their clean pages from the page cache; the
 # script reports how much of the index is still cached after eviction (util-linux `fincore`)
-# so the measurement shows it started cold.
+# so the measurement shows it started cold. At the end it prints the server's anonymous
+# memory (RssAnon: its own allocations) beside RssFile (index pages mapped through the cache).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 INDEX="${1:?usage: cold_start.sh INDEX PROBES.json [N_TRACES] [PORT]}"
@@ -83,6 +84,9 @@ try:
     print("first traces (ms): " + ", ".join(f"{x*1e3:.0f}" for x in lat))
     cached, total = cached_fraction(files)
     print(f"index cached after {len(texts)} traces: {cached/2**20:.0f} MiB of {total/2**20:.0f} MiB")
+    # The server's own memory (RssAnon) against what it reads through the page cache (RssFile).
+    status = dict(l.split(":", 1) for l in open(f"/proc/{proc.pid}/status") if ":" in l)
+    print("server memory after the traces: " + ", ".join(f"{k} {status[k].strip()}" for k in ("RssAnon", "RssFile", "VmHWM")))
 finally:
     proc.terminate()
     proc.wait()

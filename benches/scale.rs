@@ -3,6 +3,7 @@
 //! ```text
 //! cargo bench --bench scale -- gen     --index IDX --out probes.json [--ngrams 1000] [--texts 100]
 //! cargo bench --bench scale -- run     --index IDX --probes probes.json --out result.json
+//!                                      [--no-verify] [--docs-per-span K] [--spans-only ROUNDS]
 //! cargo bench --bench scale -- compare result-a.json result-b.json ...
 //! ```
 //!
@@ -11,7 +12,9 @@
 //! sentences that are not in the corpus (like a model output that copies in places).
 //! `run` opens the index, makes one untimed pass (warm page cache), then times every probe
 //! once in this process: count, spans (tokenization included, OLMoTrace's span rules) and the
-//! full trace (stage times too); it writes p50/p99 and every answer. `compare` checks that
+//! full trace (stage times and documents per trace too); it writes p50/p99 and every answer.
+//! `--no-verify` opens without hashing every file; `--docs-per-span K` changes the trace's
+//! documents per span (default 10); `--spans-only ROUNDS` only finds spans, for profilers. `compare` checks that
 //! several results hold the same answers (counts, spans, traced documents).
 
 use std::path::Path;
@@ -128,10 +131,28 @@ fn run(args: &[String]) {
     let ngrams: Vec<Vec<u32>> = serde_json::from_value(probes["ngrams"].clone()).unwrap();
     let texts: Vec<String> = serde_json::from_value(probes["texts"].clone()).unwrap();
     let t = Instant::now();
-    let index = Index::open(Path::new(&dir)).unwrap();
+    let verify_checksums = !args.iter().any(|a| a == "--no-verify");
+    let open_opts = verbatim_core::index::OpenOptions {
+        verify_checksums,
+        ..Default::default()
+    };
+    let index = Index::open_with(Path::new(&dir), open_opts).unwrap();
     let open_ms = t.elapsed().as_secs_f64() * 1e3;
     let span_opts = SpanOptions::defaults_for(&index);
-    let trace_opts = TraceOptions::defaults_for(&index);
+    let mut trace_opts = TraceOptions::defaults_for(&index);
+    if let Some(k) = arg(args, "--docs-per-span") {
+        trace_opts.docs_per_span = k.parse().expect("--docs-per-span N");
+    }
+    // `--spans-only N`: N rounds of the spans of every text, nothing else (for profilers).
+    if let Some(rounds) = arg(args, "--spans-only") {
+        for _ in 0..rounds.parse::<usize>().expect("--spans-only N") {
+            for text in &texts {
+                let enc = index.tokenizer().encode(text).unwrap();
+                std::hint::black_box(index.spans(text, &enc, &span_opts));
+            }
+        }
+        return;
+    }
     // Warm-up: one untimed pass over everything.
     for g in &ngrams {
         std::hint::black_box(index.count(g));
@@ -150,6 +171,7 @@ fn run(args: &[String]) {
     let (mut spans_ms, mut trace_ms) = (Vec::new(), Vec::new());
     let mut stages: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
     let (mut span_answers, mut trace_answers) = (Vec::new(), Vec::new());
+    let mut docs_per_trace: Vec<f64> = Vec::new();
     // Spans of every text, then traces of every text (separate passes, so that a trace does
     // not find the caches warmed by the spans of the same text).
     for text in &texts {
@@ -168,6 +190,7 @@ fn run(args: &[String]) {
         let t = Instant::now();
         let tr = index.trace(text, None, &trace_opts).unwrap();
         trace_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        docs_per_trace.push(tr.documents.len() as f64);
         for (k, v) in [
             ("tokenize", tr.timing.tokenize),
             ("spans", tr.timing.spans),
@@ -214,12 +237,13 @@ fn run(args: &[String]) {
         "index": dir, "documents": m.documents, "tokens": m.tokens, "shards": m.shards.len(),
         "open_ms": open_ms,
         "count_us": stat(&count_us), "spans_ms": stat(&spans_ms), "trace_ms": stat(&trace_ms),
-        "trace_stages_ms": stage_stats,
+        "trace_stages_ms": stage_stats, "documents_per_trace": stat(&docs_per_trace),
+        "docs_per_span": trace_opts.docs_per_span, "open_verified": verify_checksums,
         "answers": {"counts": counts, "spans": span_answers, "traces": trace_answers, "documents": doc_answers},
     });
     std::fs::write(&out, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
     eprintln!(
-        "{dir}: {} tokens, {} shards; count p50 {:.1} us p99 {:.1} us; spans p50 {:.2} ms p99 {:.2} ms; trace p50 {:.2} ms p99 {:.2} ms (stages p50: {}) -> {out}",
+        "{dir}: {} tokens, {} shards; count p50 {:.1} us p99 {:.1} us; spans p50 {:.2} ms p99 {:.2} ms; trace p50 {:.2} ms p99 {:.2} ms (stages p50: {}; {:.1} documents per trace) -> {out}",
         m.tokens,
         m.shards.len(),
         pct(&count_us, 0.5),
@@ -232,7 +256,8 @@ fn run(args: &[String]) {
             .iter()
             .map(|(k, v)| format!("{k} {:.2}", pct(v, 0.5)))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        docs_per_trace.iter().sum::<f64>() / docs_per_trace.len().max(1) as f64
     );
 }
 

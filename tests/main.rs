@@ -10,6 +10,7 @@ mod contamination;
 mod corruption;
 mod golden;
 mod groups;
+mod infini_gram;
 mod issue16_core;
 mod layout;
 mod oracle;

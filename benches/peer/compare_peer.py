@@ -45,7 +45,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, '..', '..'))
 
 IG_INDEX = '/work/peer/ig/index_u16'
-BOW_IDS = '/work/peer/ig/bow_ids.txt'
+# run_peer.sh's MODE=u8 overwrites bow_ids.txt with byte ids: IG_BOW_IDS names a u16 one
+# (make_bow.py TOKENIZER > FILE).
+BOW_IDS = os.environ.get('IG_BOW_IDS', '/work/peer/ig/bow_ids.txt')
 VB_INDEX = '/work/idx/medium'
 VB_BIN = os.path.join(ROOT, 'target', 'release', 'verbatim')
 TOKENIZER = '/work/shared/data/tokenizers/olmo-gpt-neox.json'

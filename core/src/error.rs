@@ -22,6 +22,15 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+    /// An infini-gram index (or the side directory attached to it) that cannot be read as it
+    /// is: an unsupported variant, missing or inconsistent files, sizes that do not fit.
+    #[error("{path}: cannot serve this infini-gram index: {detail}")]
+    InfiniGram {
+        /// The file or directory.
+        path: PathBuf,
+        /// What is wrong, and what to do about it.
+        detail: String,
+    },
     /// A file was written by another format version.
     #[error("{path}: index format version {found}, but this verbatim reads versions {oldest} to {newest}. Rebuild the index with this version of `verbatim index`, or open it with the verbatim that built it.")]
     Version {

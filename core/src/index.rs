@@ -44,8 +44,12 @@ pub(crate) fn verify_fulltext_files(ft_dir: &Path, manifest: &Manifest) -> Resul
 }
 
 /// Hashes every payload of the index-level files and the shards.
-fn verify_payloads(ids: &MappedFile, sources: &MappedFile, shards: &[Shard]) -> Result<()> {
-    let mut all: Vec<&MappedFile> = vec![ids, sources];
+fn verify_payloads(
+    ids: Option<&MappedFile>,
+    sources: Option<&MappedFile>,
+    shards: &[Shard],
+) -> Result<()> {
+    let mut all: Vec<&MappedFile> = ids.into_iter().chain(sources).collect();
     for s in shards {
         all.extend(s.files());
     }
@@ -79,6 +83,59 @@ fn check_shard_numbering(dir: &Path, m: &Manifest) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// The shards of a side directory attached to an infini-gram index: the infini-gram files,
+/// checked against the attachment's fingerprints, with the side's unigram counts.
+fn open_attached_shards(
+    dir: &Path,
+    manifest: &Manifest,
+    att: &crate::infini_gram::Attachment,
+    build_id: u64,
+    opts: OpenOptions,
+) -> Result<Vec<Shard>> {
+    use crate::infini_gram as ig;
+    let layout = att.check(dir)?;
+    if layout.shards.len() != manifest.shards.len() || att.token_width != manifest.tokenizer.width {
+        return Err(Error::Corrupt {
+            path: dir.join(crate::manifest::MANIFEST_FILE),
+            detail: "the manifest and infini-gram.bin describe different shards".into(),
+        });
+    }
+    layout
+        .shards
+        .par_iter()
+        .zip(&manifest.shards)
+        .map(|(files, info)| {
+            let path = dir.join(ig::attachment::unigram_file(&files.suffix));
+            let f = MappedFile::open(&path, FileKind::Unigrams)?;
+            f.expect_build(build_id)?;
+            if opts.verify_checksums {
+                f.verify_payload()?;
+            }
+            let counts = f.as_slice::<u64>()?.to_vec();
+            let s = ig::IgShard::open(
+                files,
+                att.token_width,
+                ig::Unigrams::Given(counts, path),
+                att.id_rule,
+            )?;
+            if s.documents() as u64 != info.documents || s.tokens_count() as u64 != info.tokens {
+                return Err(Error::InfiniGram {
+                    path: files.tokenized.clone(),
+                    detail: format!(
+                        "holds {} documents and {} tokens, the side directory {} says {} and {}",
+                        s.documents(),
+                        s.tokens_count(),
+                        dir.display(),
+                        info.documents,
+                        info.tokens
+                    ),
+                });
+            }
+            Shard::from_infini_gram(s, info.clone())
+        })
+        .collect()
 }
 
 /// Directory name of shard `i`.
@@ -127,25 +184,26 @@ pub struct Index {
     shards: Vec<Shard>,
     /// Global token position of each shard's first token (shards concatenate in order).
     shard_token_base: Vec<u64>,
+    id_file: Option<MappedFile>,
+    /// External id to global document number (`None` for a group, whose ids stay with its
+    /// members, and for a bare infini-gram index, whose documents are `#N`).
+    ids: Option<fst::Map<MappedSlice>>,
+    /// Documents are named `#N` (global number) instead of by an id map.
+    numbered_ids: bool,
+    sources_file: Option<MappedFile>,
+    /// Where the shards' files are, when they are an infini-gram index's.
+    infini_gram: Option<crate::infini_gram::InfiniGramSource>,
     unigrams: Vec<u64>,
     unigram_total: u64,
-    /// What only a built index has on disk (`None` for a group).
-    own: Option<Own>,
-    /// The indexes of a group, in order (empty for a built index).
-    members: Vec<crate::group::Member>,
-}
-
-/// The index-level files of a built index: id map, sources, full-text and side indexes,
-/// takedowns.
-struct Own {
-    id_file: MappedFile,
-    ids: fst::Map<MappedSlice>,
-    sources_file: MappedFile,
     fulltext: Option<FullText>,
     takedown: RwLock<Takedown>,
     /// Bumped on every reload of the takedown list (see [`Index::takedown_generation`]).
     takedown_generation: AtomicU64,
     sides: Vec<(crate::normalize::Normalization, Index)>,
+    /// The indexes of a group, in order (empty for a built index). A group has no index-level
+    /// files of its own: ids, sources, takedowns, full-text and side indexes stay with its
+    /// members.
+    members: Vec<crate::group::Member>,
 }
 
 impl Index {
@@ -154,8 +212,32 @@ impl Index {
         Self::open_with(dir, OpenOptions::default())
     }
 
-    /// Opens the index in `dir`.
+    /// Opens the index in `dir`: a verbatim index, a side directory made by
+    /// `verbatim attach` (serving the infini-gram index it names), or an infini-gram index
+    /// directory (served with its side directory `DIR.verbatim` when there is one, bare
+    /// otherwise; see [`crate::infini_gram`]).
     pub fn open_with(dir: &Path, opts: OpenOptions) -> Result<Index> {
+        if crate::infini_gram::looks_like(dir) {
+            let side = crate::infini_gram::default_side_dir(dir);
+            if side.join(crate::manifest::MANIFEST_FILE).exists() {
+                let ix = Self::open_manifest(&side, crate::manifest::MANIFEST_FILE, opts)?;
+                let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+                    (Ok(a), Ok(b)) => a == b,
+                    _ => false,
+                };
+                if !ix.infini_gram.as_ref().is_some_and(|g| same(&g.dir, dir)) {
+                    return Err(Error::InfiniGram {
+                        path: side,
+                        detail: format!(
+                            "this side directory is not attached to {}; run `verbatim attach` again",
+                            dir.display()
+                        ),
+                    });
+                }
+                return Ok(ix);
+            }
+            return Self::open_bare_infini_gram(dir, opts);
+        }
         Self::open_manifest(dir, crate::manifest::MANIFEST_FILE, opts)
     }
 
@@ -184,7 +266,10 @@ impl Index {
             }
             tok
         };
-        if tokenizer.width() != width {
+        let attachment = crate::infini_gram::Attachment::read(dir, build_id)?;
+        // An infini-gram index may store a small vocabulary in wide tokens.
+        let fits = attachment.is_some() && tokenizer.width().bytes() <= width.bytes();
+        if tokenizer.width() != width && !fits {
             return Err(Error::Invalid(format!(
                 "{}: tokenizer needs {:?} tokens but the index stores {:?}",
                 dir.display(),
@@ -192,14 +277,17 @@ impl Index {
                 width
             )));
         }
-        let shards = manifest
-            .shards
-            .iter()
-            .map(|info| {
-                let id = manifest.shard_build_id(info, dir)?;
-                Shard::open(&dir.join(&info.dir), info, width, id)
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let shards = match &attachment {
+            Some(att) => open_attached_shards(dir, &manifest, att, build_id, opts)?,
+            None => manifest
+                .shards
+                .iter()
+                .map(|info| {
+                    let id = manifest.shard_build_id(info, dir)?;
+                    Shard::open(&dir.join(&info.dir), info, width, id)
+                })
+                .collect::<Result<Vec<_>>>()?,
+        };
         check_shard_numbering(dir, &manifest)?;
         let mut shard_token_base = Vec::with_capacity(shards.len());
         let mut acc = 0u64;
@@ -212,8 +300,16 @@ impl Index {
         let sources_file = MappedFile::open(&dir.join(&manifest.files.sources), FileKind::Sources)?;
         sources_file.expect_build(build_id)?;
         if opts.verify_checksums {
-            verify_payloads(&id_file, &sources_file, &shards)?;
+            verify_payloads(Some(&id_file), Some(&sources_file), &shards)?;
         }
+        let numbered_ids = attachment
+            .as_ref()
+            .is_some_and(|a| a.id_rule == crate::infini_gram::IdRule::DocNumber);
+        let infini_gram = attachment.map(|a| crate::infini_gram::InfiniGramSource {
+            dir: a.dir,
+            side: Some(dir.to_path_buf()),
+            eos_token_id: a.eos_token_id,
+        });
         let ids =
             fst::Map::new(id_file.payload_slice(0..id_file.payload().len())).map_err(|e| {
                 Error::Corrupt {
@@ -259,6 +355,7 @@ impl Index {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Index {
+            sides,
             dir: dir.to_path_buf(),
             manifest,
             build_id,
@@ -266,17 +363,92 @@ impl Index {
             tokenizer: std::sync::Arc::new(tokenizer),
             shards,
             shard_token_base,
+            id_file: Some(id_file),
+            ids: Some(ids),
+            numbered_ids,
+            sources_file: Some(sources_file),
+            infini_gram,
             unigrams,
             unigram_total,
-            own: Some(Own {
-                id_file,
-                ids,
-                sources_file,
-                fulltext,
-                takedown: RwLock::new(takedown),
-                takedown_generation: AtomicU64::new(0),
-                sides,
+            fulltext,
+            takedown: RwLock::new(takedown),
+            takedown_generation: AtomicU64::new(0),
+            members: Vec::new(),
+        })
+    }
+
+    /// Opens an infini-gram index directory without a side directory (see
+    /// [`crate::infini_gram`]): byte indexes get the bytes tokenizer, others answer token ids
+    /// only; documents are `#N`; no id map, sources, full-text index or takedowns.
+    fn open_bare_infini_gram(dir: &Path, _opts: OpenOptions) -> Result<Index> {
+        use crate::infini_gram as ig;
+        ig::refuse_v5_name(dir)?;
+        let layout = ig::scan(dir)?;
+        let width = ig::infer_layout_width(&layout)?;
+        let vocab_size = ig::bare_vocab_size(&layout, width)?;
+        let (tokenizer, kind) = match width {
+            crate::TokenWidth::U8 => (TextTokenizer::Bytes, "bytes"),
+            _ => (TextTokenizer::Ids { vocab_size, width }, "ids"),
+        };
+        let opened = layout
+            .shards
+            .par_iter()
+            .map(|s| {
+                ig::IgShard::open(
+                    s,
+                    width,
+                    ig::Unigrams::Derive { vocab_size },
+                    ig::IdRule::DocNumber,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let infos = ig::shard_infos(&opened);
+        let build_id = ig::content_id(&layout)?;
+        let manifest = ig::bare_manifest(&layout, width, vocab_size, kind, &infos, build_id);
+        let shards = opened
+            .into_iter()
+            .zip(&infos)
+            .map(|(s, info)| Shard::from_infini_gram(s, info.clone()))
+            .collect::<Result<Vec<_>>>()?;
+        let eos_token_id = match width {
+            crate::TokenWidth::U8 => 0,
+            _ => vocab_size.saturating_sub(1),
+        };
+        let mut shard_token_base = Vec::with_capacity(shards.len());
+        let mut acc = 0u64;
+        for s in &shards {
+            shard_token_base.push(acc);
+            acc += s.info().tokens;
+        }
+        let mut unigrams = vec![0u64; vocab_size as usize];
+        for s in &shards {
+            for (acc, c) in unigrams.iter_mut().zip(s.unigram_counts()) {
+                *acc += c;
+            }
+        }
+        Ok(Index {
+            sides: Vec::new(),
+            dir: dir.to_path_buf(),
+            build_id,
+            index_id: build_id,
+            tokenizer: std::sync::Arc::new(tokenizer),
+            shards,
+            shard_token_base,
+            id_file: None,
+            ids: None,
+            numbered_ids: true,
+            sources_file: None,
+            infini_gram: Some(ig::InfiniGramSource {
+                dir: dir.to_path_buf(),
+                side: None,
+                eos_token_id,
             }),
+            unigram_total: unigrams.iter().sum(),
+            unigrams,
+            fulltext: None,
+            takedown: RwLock::new(Takedown::default()),
+            takedown_generation: AtomicU64::new(0),
+            manifest,
             members: Vec::new(),
         })
     }
@@ -311,11 +483,24 @@ impl Index {
             tokenizer,
             shards,
             shard_token_base,
+            id_file: None,
+            ids: None,
+            numbered_ids: false,
+            sources_file: None,
+            infini_gram: None,
             unigrams,
             unigram_total,
-            own: None,
+            fulltext: None,
+            takedown: RwLock::new(Takedown::default()),
+            takedown_generation: AtomicU64::new(0),
+            sides: Vec::new(),
             members,
         }
+    }
+
+    /// Whether this is a group of indexes.
+    fn is_group(&self) -> bool {
+        !self.members.is_empty()
     }
 
     /// The member indexes of a group, in order (empty for a built index).
@@ -338,19 +523,23 @@ impl Index {
     /// memory of its own, so it can run beside queries (`verbatim serve --verify background`).
     /// A group checks each of its members.
     pub fn verify_checksums(&self) -> Result<()> {
-        let Some(own) = &self.own else {
+        if self.is_group() {
             return self
                 .members
                 .iter()
                 .try_for_each(|m| m.index().verify_checksums());
-        };
-        verify_payloads(&own.id_file, &own.sources_file, &self.shards)?;
-        if let Some(ft) = &own.fulltext {
+        }
+        verify_payloads(
+            self.id_file.as_ref(),
+            self.sources_file.as_ref(),
+            &self.shards,
+        )?;
+        if let Some(ft) = &self.fulltext {
             let ft_dir = self.dir.join(&self.manifest.files.fulltext);
             verify_fulltext_files(&ft_dir, &self.manifest)?;
             ft.verify(&ft_dir)?;
         }
-        for (_, side) in &own.sides {
+        for (_, side) in &self.sides {
             side.verify_checksums()?;
         }
         Ok(())
@@ -358,8 +547,7 @@ impl Index {
 
     /// The normalised side index `n`, if the index was built with it (never for a group).
     pub fn side(&self, n: crate::normalize::Normalization) -> Option<&Index> {
-        let own = self.own.as_ref()?;
-        own.sides.iter().find(|(k, _)| *k == n).map(|(_, i)| i)
+        self.sides.iter().find(|(k, _)| *k == n).map(|(_, i)| i)
     }
 
     /// The index directory (a group's is its first member's).
@@ -404,9 +592,9 @@ impl Index {
         &self.shards
     }
 
-    /// The full-text index, if built (a group has none: search its members).
+    /// The full-text index, if built.
     pub fn fulltext(&self) -> Option<&FullText> {
-        self.own.as_ref()?.fulltext.as_ref()
+        self.fulltext.as_ref()
     }
 
     /// Occurrences of every token id over the whole corpus.
@@ -419,10 +607,10 @@ impl Index {
         self.unigram_total
     }
 
-    /// The documents of each source (parsed from `sources.bin` on each call; a group merges
-    /// its members', renumbered).
+    /// The documents of each source (parsed from `sources.bin` on each call; none for a bare
+    /// infini-gram index; a group merges its members', renumbered).
     pub fn source_documents(&self) -> Result<crate::sources::SourceSets> {
-        let Some(own) = &self.own else {
+        if self.is_group() {
             let mut out = crate::sources::SourceSets::new();
             for m in &self.members {
                 for (name, docs) in m.index().source_documents()? {
@@ -434,31 +622,62 @@ impl Index {
                 }
             }
             return Ok(out);
-        };
-        crate::sources::decode(own.sources_file.payload(), own.sources_file.path())
+        }
+        match &self.sources_file {
+            Some(f) => crate::sources::decode(f.payload(), f.path()),
+            None => Ok(Default::default()),
+        }
     }
 
-    /// Index-level mapped files (id map, sources), for verification (none for a group).
+    /// Index-level mapped files (id map, sources), for verification.
     pub(crate) fn index_files(&self) -> Vec<&MappedFile> {
-        self.own
-            .as_ref()
-            .map(|o| vec![&o.id_file, &o.sources_file])
-            .unwrap_or_default()
+        self.id_file.iter().chain(&self.sources_file).collect()
     }
 
-    /// The external-id map (`None` for a group: ids are unique only within a member).
+    /// Whether documents are named `#N` by their global number (an infini-gram index without
+    /// metadata, or served without a side directory) instead of through the id map.
+    pub fn numbered_ids(&self) -> bool {
+        self.numbered_ids
+    }
+
+    /// Where the shards' files are when they are an infini-gram index's (`None` for a
+    /// verbatim index).
+    pub fn infini_gram(&self) -> Option<&crate::infini_gram::InfiniGramSource> {
+        self.infini_gram.as_ref()
+    }
+
+    /// The token id infini-gram reports for a document end: the attached index's, else the
+    /// tokenizer's end-of-text token (`<|endoftext|>`, `</s>`, ...), else 0 for bytes, else
+    /// the last id of the vocabulary.
+    pub fn eos_token_id(&self) -> u32 {
+        if let Some(g) = &self.infini_gram {
+            return g.eos_token_id;
+        }
+        crate::infini_gram::engine::default_eos(&self.tokenizer, self.manifest.tokenizer.vocab_size)
+    }
+
+    /// The external-id map (`None` for a group, whose ids are unique only within a member,
+    /// and for a bare infini-gram index, whose documents are `#N`).
     pub fn id_map(&self) -> Option<&fst::Map<MappedSlice>> {
-        self.own.as_ref().map(|o| &o.ids)
+        self.ids.as_ref()
     }
 
     /// The external-id map of an index opened from a directory (an error for a group, whose
-    /// ids live in its members).
+    /// ids live in its members, and for a bare infini-gram index, which has none).
     pub fn own_id_map(&self) -> Result<&fst::Map<MappedSlice>> {
         self.id_map().ok_or_else(|| {
-            Error::Invalid(format!(
-                "{:?} is a group of indexes: its ids are in its members",
-                self.manifest.name
-            ))
+            Error::Invalid(if self.is_group() {
+                format!(
+                    "{:?} is a group of indexes: its ids are in its members",
+                    self.manifest.name
+                )
+            } else {
+                format!(
+                    "{:?} is an infini-gram index without a side directory: its documents are \
+                     numbered, not named (run `verbatim attach` to give it an id map)",
+                    self.manifest.name
+                )
+            })
         })
     }
 
@@ -491,17 +710,34 @@ impl Index {
     /// The global document number of an external id, unless unknown or taken down. Ids are
     /// unique within a built index; in a group the first member holding the id answers.
     pub fn doc_by_id(&self, id: &str) -> Option<DocLocation> {
-        let Some(own) = &self.own else {
+        if self.is_group() {
             return self.members.iter().find_map(|m| {
                 let loc = m.index().doc_by_id(id)?;
                 self.locate(loc.doc_no + m.first_doc())
             });
-        };
-        let no = own.ids.get(id)?;
+        }
+        let no = self.doc_by_id_ignoring_takedowns(id)?;
         if self.is_taken_down(no) {
             return None;
         }
         self.locate(no)
+    }
+
+    /// The global document number of an external id, taken down or not (in a group: of the
+    /// first member holding the id).
+    pub fn doc_by_id_ignoring_takedowns(&self, id: &str) -> Option<u64> {
+        if self.is_group() {
+            return self.members.iter().find_map(|m| {
+                m.index()
+                    .doc_by_id_ignoring_takedowns(id)
+                    .map(|no| no + m.first_doc())
+            });
+        }
+        if self.numbered_ids {
+            return crate::infini_gram::records::parse_number_id(id)
+                .filter(|&n| n < self.manifest.documents);
+        }
+        self.ids.as_ref()?.get(id)
     }
 
     /// The stored record (id, source, metadata) of a document.
@@ -522,12 +758,12 @@ impl Index {
 
     /// Whether document `doc_no` was taken down (in a group: by its member's list).
     pub fn is_taken_down(&self, doc_no: u64) -> bool {
-        let Some(own) = &self.own else {
+        if self.is_group() {
             return self
                 .member_of(doc_no)
                 .is_none_or(|m| m.index().is_taken_down(doc_no - m.first_doc()));
-        };
-        own.takedown
+        }
+        self.takedown
             .read()
             .map(|t| t.contains(doc_no))
             .unwrap_or(true)
@@ -536,22 +772,22 @@ impl Index {
     /// Re-reads the takedown list if it changed on disk (cheap when it did not); a group
     /// re-reads each member's.
     pub fn refresh_takedown(&self) -> Result<()> {
-        let Some(own) = &self.own else {
+        if self.is_group() {
             return self
                 .members
                 .iter()
                 .try_for_each(|m| m.index().refresh_takedown());
-        };
-        let changed = own
+        }
+        let changed = self
             .takedown
             .read()
             .map(|t| t.changed_on_disk(&self.dir))
             .unwrap_or(true);
         if changed {
             let fresh = Takedown::load(&self.dir, self.index_id)?;
-            if let Ok(mut t) = own.takedown.write() {
+            if let Ok(mut t) = self.takedown.write() {
                 *t = fresh;
-                own.takedown_generation.fetch_add(1, Ordering::SeqCst);
+                self.takedown_generation.fetch_add(1, Ordering::SeqCst);
             }
         }
         Ok(())
@@ -562,25 +798,25 @@ impl Index {
     /// showing documents must key it by this. A group's is the sum of its members' (each
     /// only grows, so the sum changes whenever one does).
     pub fn takedown_generation(&self) -> u64 {
-        match &self.own {
-            Some(own) => own.takedown_generation.load(Ordering::SeqCst),
-            None => self
+        if self.is_group() {
+            return self
                 .members
                 .iter()
                 .map(|m| m.index().takedown_generation())
-                .sum(),
+                .sum();
         }
+        self.takedown_generation.load(Ordering::SeqCst)
     }
 
     /// Number of taken-down documents.
     pub fn taken_down_count(&self) -> u64 {
-        match &self.own {
-            Some(own) => own.takedown.read().map(|t| t.len()).unwrap_or(0),
-            None => self
+        if self.is_group() {
+            return self
                 .members
                 .iter()
                 .map(|m| m.index().taken_down_count())
-                .sum(),
+                .sum();
         }
+        self.takedown.read().map(|t| t.len()).unwrap_or(0)
     }
 }

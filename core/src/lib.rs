@@ -32,6 +32,7 @@ pub mod format;
 pub mod fulltext;
 pub mod group;
 pub mod index;
+pub mod infini_gram;
 pub mod manifest;
 mod mmap;
 pub mod normalize;

@@ -3,14 +3,24 @@
 //! Token stream layout: for every document, one separator token followed by the document's
 //! tokens. `docs.bin` holds the position of each document's separator plus one final entry
 //! equal to the stream length, so document `d` covers tokens `starts[d] + 1 .. starts[d + 1]`.
+//!
+//! A shard is stored either in verbatim's files (`shard-NNNNN/`, headers and checksums) or in
+//! an infini-gram index's files (`tokenized.N`, `table.N`, `offset.N`, ...), read in place
+//! ([`crate::infini_gram`]). The token stream layout is the same; the suffix array differs
+//! (infini-gram's holds byte pointers and orders suffixes by bytes), which the typed views of
+//! [`Shard::arrays`] carry to the searches.
 
 use crate::error::{Error, Result};
 use crate::format::{FileKind, MappedFile};
+use crate::infini_gram::IgShard;
 use crate::manifest::ShardInfo;
-use crate::token::TokenWidth;
+use crate::search::batch::ShardArrays;
+use crate::search::{BytePointers, FirstTokenTable, SuffixArrayRef};
+use crate::token::{BytewiseU16, BytewiseU32, TokenWidth};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 /// File names inside a shard directory.
 pub mod files {
@@ -41,25 +51,25 @@ pub struct DocRecord {
     pub text_bytes: u64,
 }
 
-/// A borrowed token stream of any width.
+/// A borrowed token stream of any width and order.
 #[derive(Debug, Clone, Copy)]
 pub enum TokenSlice<'a> {
-    /// Byte tokens.
+    /// Byte tokens (the same order in verbatim's and infini-gram's indexes).
     U8(&'a [u8]),
     /// 16-bit tokens.
     U16(&'a [u16]),
     /// 32-bit tokens.
     U32(&'a [u32]),
+    /// 16-bit tokens of an infini-gram index (byte-ordered suffix array).
+    BytewiseU16(&'a [BytewiseU16]),
+    /// 32-bit tokens of an infini-gram index (byte-ordered suffix array).
+    BytewiseU32(&'a [BytewiseU32]),
 }
 
 impl TokenSlice<'_> {
     /// Number of tokens.
     pub fn len(&self) -> usize {
-        match self {
-            TokenSlice::U8(t) => t.len(),
-            TokenSlice::U16(t) => t.len(),
-            TokenSlice::U32(t) => t.len(),
-        }
+        crate::with_tokens!(*self, |t| t.len())
     }
 
     /// Whether the stream is empty.
@@ -67,13 +77,25 @@ impl TokenSlice<'_> {
         self.len() == 0
     }
 
-    /// The ids in `range`, widened.
+    /// The ids in `range`, widened (clipped to the stream: a range from a damaged index
+    /// never reads out of bounds).
     pub fn to_u32(&self, range: Range<usize>) -> Vec<u32> {
+        let end = range.end.min(self.len());
+        let range = range.start.min(end)..end;
         match self {
             TokenSlice::U8(t) => t[range].iter().map(|&x| x as u32).collect(),
             TokenSlice::U16(t) => t[range].iter().map(|&x| x as u32).collect(),
             TokenSlice::U32(t) => t[range].to_vec(),
+            TokenSlice::BytewiseU16(t) => t[range].iter().map(|x| x.0 as u32).collect(),
+            TokenSlice::BytewiseU32(t) => t[range].iter().map(|x| x.0).collect(),
         }
+    }
+
+    /// The id at `pos`, if inside the stream.
+    pub fn get(&self, pos: usize) -> Option<u32> {
+        crate::with_tokens!(*self, |t| t
+            .get(pos)
+            .map(|x| crate::token::Token::to_u32(*x)))
     }
 }
 
@@ -85,6 +107,39 @@ macro_rules! with_tokens {
             $crate::shard::TokenSlice::U8($t) => $body,
             $crate::shard::TokenSlice::U16($t) => $body,
             $crate::shard::TokenSlice::U32($t) => $body,
+            $crate::shard::TokenSlice::BytewiseU16($t) => $body,
+            $crate::shard::TokenSlice::BytewiseU32($t) => $body,
+        }
+    };
+}
+
+/// One shard's typed arrays, for the searches (see [`crate::search::Arrays`]).
+pub enum TypedArrays<'a> {
+    /// verbatim, byte tokens.
+    U8(ShardArrays<'a, u8>),
+    /// verbatim, 16-bit tokens.
+    U16(ShardArrays<'a, u16>),
+    /// verbatim, 32-bit tokens.
+    U32(ShardArrays<'a, u32>),
+    /// infini-gram, byte tokens.
+    IgU8(ShardArrays<'a, u8, BytePointers<'a>>),
+    /// infini-gram, 16-bit tokens.
+    IgU16(ShardArrays<'a, BytewiseU16, BytePointers<'a>>),
+    /// infini-gram, 32-bit tokens.
+    IgU32(ShardArrays<'a, BytewiseU32, BytePointers<'a>>),
+}
+
+/// Runs a generic expression over the typed arrays of one shard (see [`Shard::arrays`]).
+#[macro_export]
+macro_rules! with_shard_arrays {
+    ($typed:expr, |$a:ident| $body:expr) => {
+        match $typed {
+            $crate::shard::TypedArrays::U8($a) => $body,
+            $crate::shard::TypedArrays::U16($a) => $body,
+            $crate::shard::TypedArrays::U32($a) => $body,
+            $crate::shard::TypedArrays::IgU8($a) => $body,
+            $crate::shard::TypedArrays::IgU16($a) => $body,
+            $crate::shard::TypedArrays::IgU32($a) => $body,
         }
     };
 }
@@ -100,21 +155,51 @@ pub fn record_table_validations() -> u64 {
     RECORD_TABLE_VALIDATIONS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// An open shard. Cloning shares the mapped files (a group of indexes holds its members'
-/// shards, renumbered with [`Shard::rebased`]).
-#[derive(Debug, Clone)]
-pub struct Shard {
-    /// `first_token[t]..first_token[t + 1]` is the suffix-array range of suffixes starting with
-    /// token `t` (the suffix array is grouped by first token, in id order, separators last), so
-    /// searches start inside that range instead of the whole array.
-    first_token: Vec<u64>,
-    info: ShardInfo,
-    width: TokenWidth,
+/// verbatim's files of one shard.
+#[derive(Debug)]
+struct VerbatimFiles {
     tokens: MappedFile,
     sa: MappedFile,
     docs: MappedFile,
     meta: MappedFile,
     unigrams: MappedFile,
+}
+
+/// Where a shard's arrays live.
+#[derive(Debug)]
+// One value per shard, built once at open and never moved on a query path: its size does
+// not matter.
+#[allow(clippy::large_enum_variant)]
+enum Storage {
+    Verbatim(VerbatimFiles),
+    InfiniGram(Box<IgShard>),
+}
+
+/// The files of a shard, by role, for error messages and verification.
+#[derive(Debug, Clone)]
+pub struct ShardPaths {
+    /// The token stream.
+    pub tokens: std::path::PathBuf,
+    /// The suffix array.
+    pub suffix_array: std::path::PathBuf,
+    /// The document offsets.
+    pub doc_offsets: std::path::PathBuf,
+    /// The document records (infini-gram: `metadata.N`, or the offsets when absent).
+    pub records: std::path::PathBuf,
+    /// The unigram counts.
+    pub unigrams: std::path::PathBuf,
+}
+
+/// An open shard. Cloning shares the mapped files (a group of indexes holds its members'
+/// shards, renumbered with [`Shard::rebased`]).
+#[derive(Debug, Clone)]
+pub struct Shard {
+    /// The suffix-array block of the suffixes starting with each token, so searches start
+    /// inside that block instead of the whole array.
+    first_token: Arc<FirstTokenTable>,
+    info: ShardInfo,
+    width: TokenWidth,
+    storage: Arc<Storage>,
 }
 
 impl Shard {
@@ -176,81 +261,68 @@ impl Shard {
             ));
         }
         let shard = Shard {
-            first_token: Vec::new(),
+            first_token: Arc::default(),
             info: info.clone(),
             width,
-            tokens,
-            sa,
-            docs,
-            meta,
-            unigrams,
+            storage: Arc::new(Storage::Verbatim(VerbatimFiles {
+                tokens,
+                sa,
+                docs,
+                meta,
+                unigrams,
+            })),
+        };
+        let Storage::Verbatim(f) = &*shard.storage else {
+            unreachable!("just built")
         };
         // Cast once now so later accessors cannot fail.
-        shard.tokens_checked()?;
-        shard.sa.as_slice::<u32>()?;
-        shard.docs.as_slice::<u64>()?;
-        shard.unigrams.as_slice::<u64>()?;
-        let starts = shard.doc_starts();
+        verbatim_tokens(f, width)?;
+        f.sa.as_slice::<u32>()?;
+        f.docs.as_slice::<u64>()?;
+        f.unigrams.as_slice::<u64>()?;
+        let starts = f.docs.as_slice::<u64>()?;
         if starts.last().copied() != Some(info.tokens) {
             return Err(bad(
-                shard.docs.path(),
+                f.docs.path(),
                 "last document offset is not the stream length".into(),
             ));
         }
-        let meta_offsets = shard.meta_offsets_checked()?;
+        let meta_offsets = meta_offsets_checked(f, info.documents as usize)?;
         if meta_offsets.len() != info.documents as usize + 1 {
-            return Err(bad(shard.meta.path(), "offset table truncated".into()));
+            return Err(bad(f.meta.path(), "offset table truncated".into()));
         }
-        let mut shard = shard;
-        let counts = shard.unigram_counts();
-        let mut first_token = Vec::with_capacity(counts.len() + 1);
-        let mut acc = 0u64;
-        first_token.push(0);
-        for &c in counts {
-            acc += c;
-            first_token.push(acc);
-        }
-        if acc + info.documents != info.tokens {
+        let (first_token, covered) =
+            FirstTokenTable::from_counts(f.unigrams.as_slice::<u64>()?, |t| t);
+        if covered + info.documents != info.tokens {
             return Err(bad(
-                shard.unigrams.path(),
+                f.unigrams.path(),
                 "unigram counts plus separators do not add up to the token count".into(),
             ));
         }
-        shard.first_token = first_token;
-        Ok(shard)
-    }
-
-    fn tokens_checked(&self) -> Result<TokenSlice<'_>> {
-        Ok(match self.width {
-            TokenWidth::U8 => TokenSlice::U8(self.tokens.payload()),
-            TokenWidth::U16 => TokenSlice::U16(self.tokens.as_slice::<u16>()?),
-            TokenWidth::U32 => TokenSlice::U32(self.tokens.as_slice::<u32>()?),
+        Ok(Shard {
+            first_token: Arc::new(first_token),
+            ..shard
         })
     }
 
-    fn meta_offsets_checked(&self) -> Result<&[u64]> {
-        RECORD_TABLE_VALIDATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let n = self.info.documents as usize + 1;
-        let payload = self.meta.payload();
-        if payload.len() < n * 8 {
-            return Err(Error::Corrupt {
-                path: self.meta.path().to_path_buf(),
-                detail: "offset table truncated".into(),
-            });
+    /// A shard stored in an infini-gram index (already validated by [`IgShard`]).
+    pub(crate) fn from_infini_gram(ig: IgShard, info: ShardInfo) -> Result<Shard> {
+        let width = ig.width();
+        let first_token = ig.first_token_table()?;
+        Ok(Shard {
+            first_token: Arc::new(first_token),
+            info,
+            width,
+            storage: Arc::new(Storage::InfiniGram(Box::new(ig))),
+        })
+    }
+
+    /// The infini-gram files of this shard, if it is stored in an infini-gram index.
+    pub fn infini_gram(&self) -> Option<&IgShard> {
+        match &*self.storage {
+            Storage::InfiniGram(ig) => Some(ig),
+            Storage::Verbatim(_) => None,
         }
-        let offsets: &[u64] =
-            bytemuck::try_cast_slice(&payload[..n * 8]).map_err(|e| Error::Corrupt {
-                path: self.meta.path().to_path_buf(),
-                detail: e.to_string(),
-            })?;
-        let blob = (payload.len() - n * 8) as u64;
-        if offsets.windows(2).any(|w| w[0] > w[1]) || offsets.last() != Some(&blob) {
-            return Err(Error::Corrupt {
-                path: self.meta.path().to_path_buf(),
-                detail: "record offsets are not increasing or do not end at the blob's end".into(),
-            });
-        }
-        Ok(offsets)
     }
 
     /// The shard's manifest entry.
@@ -258,42 +330,81 @@ impl Shard {
         &self.info
     }
 
+    /// Bytes per token.
+    pub fn width(&self) -> TokenWidth {
+        self.width
+    }
+
     /// The token stream.
     pub fn tokens(&self) -> TokenSlice<'_> {
-        self.tokens_checked().expect("checked at open")
+        match &*self.storage {
+            Storage::Verbatim(f) => verbatim_tokens(f, self.width).expect("checked at open"),
+            Storage::InfiniGram(ig) => ig.tokens(),
+        }
     }
 
-    /// The suffix array: token positions in lexicographic order of their suffixes.
-    pub fn suffix_array(&self) -> &[u32] {
-        self.sa.as_slice::<u32>().expect("checked at open")
+    /// The suffix array: token positions in the order of their suffixes.
+    pub fn suffix_array(&self) -> SuffixArrayRef<'_> {
+        match &*self.storage {
+            Storage::Verbatim(f) => {
+                SuffixArrayRef::Positions(f.sa.as_slice::<u32>().expect("checked at open"))
+            }
+            Storage::InfiniGram(ig) => SuffixArrayRef::Pointers(ig.pointers()),
+        }
     }
 
-    /// Separator position of every document, plus the stream length.
-    pub fn doc_starts(&self) -> &[u64] {
-        self.docs.as_slice::<u64>().expect("checked at open")
+    /// The shard's arrays, typed for the searches.
+    pub fn arrays(&self) -> TypedArrays<'_> {
+        let first = &self.first_token;
+        match (self.tokens(), self.suffix_array()) {
+            (TokenSlice::U8(tokens), SuffixArrayRef::Positions(sa)) => {
+                TypedArrays::U8(ShardArrays { tokens, sa, first })
+            }
+            (TokenSlice::U16(tokens), SuffixArrayRef::Positions(sa)) => {
+                TypedArrays::U16(ShardArrays { tokens, sa, first })
+            }
+            (TokenSlice::U32(tokens), SuffixArrayRef::Positions(sa)) => {
+                TypedArrays::U32(ShardArrays { tokens, sa, first })
+            }
+            (TokenSlice::U8(tokens), SuffixArrayRef::Pointers(sa)) => {
+                TypedArrays::IgU8(ShardArrays { tokens, sa, first })
+            }
+            (TokenSlice::BytewiseU16(tokens), SuffixArrayRef::Pointers(sa)) => {
+                TypedArrays::IgU16(ShardArrays { tokens, sa, first })
+            }
+            (TokenSlice::BytewiseU32(tokens), SuffixArrayRef::Pointers(sa)) => {
+                TypedArrays::IgU32(ShardArrays { tokens, sa, first })
+            }
+            _ => unreachable!("a shard's token type and suffix-array storage come together"),
+        }
     }
 
-    /// Unigram counts indexed by token id.
+    /// The document boundaries: separator position of document `d` for `d < documents()`,
+    /// the stream length for `d == documents()`.
+    pub fn doc_start(&self, d: usize) -> usize {
+        match &*self.storage {
+            Storage::Verbatim(f) => f.docs.as_slice::<u64>().expect("checked at open")[d] as usize,
+            Storage::InfiniGram(ig) => ig.doc_start(d),
+        }
+    }
+
+    /// Unigram counts indexed by token id (separators excluded).
     pub fn unigram_counts(&self) -> &[u64] {
-        self.unigrams.as_slice::<u64>().expect("checked at open")
+        match &*self.storage {
+            Storage::Verbatim(f) => f.unigrams.as_slice::<u64>().expect("checked at open"),
+            Storage::InfiniGram(ig) => ig.unigram_counts(),
+        }
     }
 
-    /// The first-token table: `table[t]..table[t + 1]` is the suffix-array block of the
-    /// suffixes starting with token `t` (vocabulary size + 1 entries).
-    pub fn first_token_table(&self) -> &[u64] {
+    /// The suffix-array block of the suffixes starting with each token.
+    pub fn first_token_table(&self) -> &FirstTokenTable {
         &self.first_token
     }
 
     /// Suffix-array range of the suffixes starting with token `t` (empty for ids outside the
     /// vocabulary).
     pub fn first_token_range(&self, t: u32) -> std::ops::Range<usize> {
-        match (
-            self.first_token.get(t as usize),
-            self.first_token.get(t as usize + 1),
-        ) {
-            (Some(&a), Some(&b)) => a as usize..b as usize,
-            _ => 0..0,
-        }
+        self.first_token.block(t)
     }
 
     /// Number of documents in the shard.
@@ -301,40 +412,100 @@ impl Shard {
         self.info.documents as usize
     }
 
-    /// The local document holding token position `pos`.
+    /// The local document holding token position `pos` (the last document for positions
+    /// past the end).
     pub fn doc_at(&self, pos: usize) -> usize {
-        let starts = self.doc_starts();
-        starts.partition_point(|&s| s <= pos as u64) - 1
+        // First document whose separator lies after `pos`, minus one.
+        let (mut lo, mut hi) = (0usize, self.documents());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.doc_start(mid) <= pos {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo.saturating_sub(1)
     }
 
     /// Token range of local document `doc` (separator excluded).
     pub fn doc_range(&self, doc: usize) -> Range<usize> {
-        let starts = self.doc_starts();
-        starts[doc] as usize + 1..starts[doc + 1] as usize
+        let start = self.doc_start(doc) + 1;
+        start.min(self.doc_start(doc + 1))..self.doc_start(doc + 1)
     }
 
     /// The stored record of local document `doc`, in O(1): the offset table was validated
     /// (increasing, ending at the blob's end) once, at open.
     pub fn doc_record(&self, doc: usize) -> Result<DocRecord> {
-        let n = self.info.documents as usize + 1;
-        let payload = self.meta.payload();
-        let (table, blob) = payload.split_at(n * 8);
-        let offsets: &[u64] = bytemuck::cast_slice(table);
-        let bytes = &blob[offsets[doc] as usize..offsets[doc + 1] as usize];
-        serde_json::from_slice(bytes).map_err(|e| Error::Corrupt {
-            path: self.meta.path().to_path_buf(),
-            detail: format!("record of document {doc} does not parse: {e}"),
-        })
+        match &*self.storage {
+            Storage::Verbatim(f) => {
+                let n = self.info.documents as usize + 1;
+                let payload = f.meta.payload();
+                let (table, blob) = payload.split_at(n * 8);
+                let offsets: &[u64] = bytemuck::cast_slice(table);
+                let bytes = &blob[offsets[doc] as usize..offsets[doc + 1] as usize];
+                serde_json::from_slice(bytes).map_err(|e| Error::Corrupt {
+                    path: f.meta.path().to_path_buf(),
+                    detail: format!("record of document {doc} does not parse: {e}"),
+                })
+            }
+            Storage::InfiniGram(ig) => ig.doc_record(doc, self.info.first_doc + doc as u64),
+        }
     }
 
-    /// Every mapped file, for verification.
-    pub fn files(&self) -> [&MappedFile; 5] {
-        [
-            &self.tokens,
-            &self.sa,
-            &self.docs,
-            &self.meta,
-            &self.unigrams,
-        ]
+    /// verbatim's mapped files of this shard (none for an infini-gram shard, whose files carry
+    /// no checksums), for verification.
+    pub fn files(&self) -> Vec<&MappedFile> {
+        match &*self.storage {
+            Storage::Verbatim(f) => vec![&f.tokens, &f.sa, &f.docs, &f.meta, &f.unigrams],
+            Storage::InfiniGram(_) => Vec::new(),
+        }
     }
+
+    /// The files holding each part of the shard, for messages.
+    pub fn paths(&self) -> ShardPaths {
+        match &*self.storage {
+            Storage::Verbatim(f) => ShardPaths {
+                tokens: f.tokens.path().to_path_buf(),
+                suffix_array: f.sa.path().to_path_buf(),
+                doc_offsets: f.docs.path().to_path_buf(),
+                records: f.meta.path().to_path_buf(),
+                unigrams: f.unigrams.path().to_path_buf(),
+            },
+            Storage::InfiniGram(ig) => ig.paths(),
+        }
+    }
+}
+
+fn verbatim_tokens(f: &VerbatimFiles, width: TokenWidth) -> Result<TokenSlice<'_>> {
+    Ok(match width {
+        TokenWidth::U8 => TokenSlice::U8(f.tokens.payload()),
+        TokenWidth::U16 => TokenSlice::U16(f.tokens.as_slice::<u16>()?),
+        TokenWidth::U32 => TokenSlice::U32(f.tokens.as_slice::<u32>()?),
+    })
+}
+
+fn meta_offsets_checked(f: &VerbatimFiles, documents: usize) -> Result<&[u64]> {
+    RECORD_TABLE_VALIDATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let n = documents + 1;
+    let payload = f.meta.payload();
+    if payload.len() < n * 8 {
+        return Err(Error::Corrupt {
+            path: f.meta.path().to_path_buf(),
+            detail: "offset table truncated".into(),
+        });
+    }
+    let offsets: &[u64] =
+        bytemuck::try_cast_slice(&payload[..n * 8]).map_err(|e| Error::Corrupt {
+            path: f.meta.path().to_path_buf(),
+            detail: e.to_string(),
+        })?;
+    let blob = (payload.len() - n * 8) as u64;
+    if offsets.windows(2).any(|w| w[0] > w[1]) || offsets.last() != Some(&blob) {
+        return Err(Error::Corrupt {
+            path: f.meta.path().to_path_buf(),
+            detail: "record offsets are not increasing or do not end at the blob's end".into(),
+        });
+    }
+    Ok(offsets)
 }

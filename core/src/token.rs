@@ -4,6 +4,11 @@
 //! run time from the index header. The largest value of each width is reserved as the
 //! document separator, so a query (whose ids are all below the vocabulary size) never matches
 //! across a document boundary.
+//!
+//! The token type also fixes the order of the suffix array: verbatim sorts suffixes by token
+//! id, infini-gram by the bytes of the little-endian stream. [`BytewiseU16`] and
+//! [`BytewiseU32`] are the same ids in infini-gram's order ([`Token::key`]); `u8` is the same
+//! in both.
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +22,19 @@ pub trait Token: bytemuck::Pod + Ord + Copy + Send + Sync + std::fmt::Debug + 's
     fn to_u32(self) -> u32;
     /// Narrows from `u32`; the caller guarantees the value fits.
     fn from_u32(v: u32) -> Self;
+    /// The key suffixes are ordered by: comparing two suffixes compares the keys of their
+    /// tokens one by one. The id itself for verbatim's token types; the token's bytes read
+    /// big-endian for [`BytewiseU16`] and [`BytewiseU32`] (infini-gram's order).
+    #[inline]
+    fn key(self) -> u32 {
+        self.to_u32()
+    }
+    /// [`Token::key`] of a token id (of a query). An id that no token of this type can hold
+    /// gets a key above every token's, so it sorts after every suffix.
+    #[inline]
+    fn key_of(id: u32) -> u32 {
+        id
+    }
 }
 
 impl Token for u8 {
@@ -49,6 +67,87 @@ impl Token for u32 {
     }
     fn from_u32(v: u32) -> u32 {
         v
+    }
+}
+
+/// A 16-bit token of an infini-gram index: the same little-endian id as `u16`, but suffixes
+/// are ordered by the bytes of that encoding (`memcmp`), low byte first, so the order key is
+/// the id with its bytes swapped. The type carries the order, so every search written for
+/// [`Token`] reads infini-gram's suffix arrays in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(transparent)]
+pub struct BytewiseU16(pub u16);
+
+/// A 32-bit token of an infini-gram index, ordered by its little-endian bytes (see
+/// [`BytewiseU16`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(transparent)]
+pub struct BytewiseU32(pub u32);
+
+impl Ord for BytewiseU16 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.swap_bytes().cmp(&other.0.swap_bytes())
+    }
+}
+
+impl PartialOrd for BytewiseU16 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for BytewiseU32 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.swap_bytes().cmp(&other.0.swap_bytes())
+    }
+}
+
+impl PartialOrd for BytewiseU32 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Token for BytewiseU16 {
+    const WIDTH: TokenWidth = TokenWidth::U16;
+    const SEPARATOR: BytewiseU16 = BytewiseU16(u16::MAX);
+    #[inline]
+    fn to_u32(self) -> u32 {
+        self.0 as u32
+    }
+    fn from_u32(v: u32) -> BytewiseU16 {
+        BytewiseU16(v as u16)
+    }
+    #[inline]
+    fn key(self) -> u32 {
+        self.0.swap_bytes() as u32
+    }
+    #[inline]
+    fn key_of(id: u32) -> u32 {
+        match u16::try_from(id) {
+            Ok(v) => v.swap_bytes() as u32,
+            Err(_) => id,
+        }
+    }
+}
+
+impl Token for BytewiseU32 {
+    const WIDTH: TokenWidth = TokenWidth::U32;
+    const SEPARATOR: BytewiseU32 = BytewiseU32(u32::MAX);
+    #[inline]
+    fn to_u32(self) -> u32 {
+        self.0
+    }
+    fn from_u32(v: u32) -> BytewiseU32 {
+        BytewiseU32(v)
+    }
+    #[inline]
+    fn key(self) -> u32 {
+        self.0.swap_bytes()
+    }
+    #[inline]
+    fn key_of(id: u32) -> u32 {
+        id.swap_bytes()
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::index::Index;
+use crate::search::SuffixArray;
 use crate::shard::Shard;
 use crate::token::Token;
 use crate::with_tokens;
@@ -27,17 +28,21 @@ fn corrupt(path: &std::path::Path, detail: impl Into<String>) -> Error {
     }
 }
 
-/// Checks that `sa` is exactly the sorted order of the suffixes of `tokens`, in linear time:
-/// it must be a permutation, and each adjacent pair must be ordered by first token, or on equal
-/// first tokens by the ranks of the suffixes one token later (via the inverse suffix array).
-pub fn check_suffix_array<T: Token>(tokens: &[T], sa: &[u32]) -> std::result::Result<(), String> {
+/// Checks that `sa` is exactly the sorted order of the suffixes of `tokens` (in the order of
+/// the token type), in linear time: it must be a permutation, and each adjacent pair must be
+/// ordered by first token, or on equal first tokens by the ranks of the suffixes one token
+/// later (via the inverse suffix array).
+pub fn check_suffix_array<T: Token, S: SuffixArray>(
+    tokens: &[T],
+    sa: S,
+) -> std::result::Result<(), String> {
     let n = tokens.len();
     if sa.len() != n {
         return Err(format!("{} entries for {n} tokens", sa.len()));
     }
     let mut rank = vec![u32::MAX; n];
-    for (r, &p) in sa.iter().enumerate() {
-        let p = p as usize;
+    for r in 0..n {
+        let p = sa.at(r);
         if p >= n {
             return Err(format!("entry {r} points past the end ({p})"));
         }
@@ -54,8 +59,8 @@ pub fn check_suffix_array<T: Token>(tokens: &[T], sa: &[u32]) -> std::result::Re
             rank[p + 1] as i64
         }
     };
-    let bad = sa.par_windows(2).position_any(|w| {
-        let (a, b) = (w[0] as usize, w[1] as usize);
+    let bad = (0..n.saturating_sub(1)).into_par_iter().find_any(|&r| {
+        let (a, b) = (sa.at(r), sa.at(r + 1));
         match tokens[a].cmp(&tokens[b]) {
             std::cmp::Ordering::Less => false,
             std::cmp::Ordering::Greater => true,
@@ -71,18 +76,21 @@ pub fn check_suffix_array<T: Token>(tokens: &[T], sa: &[u32]) -> std::result::Re
     }
 }
 
-fn verify_shard(
-    index: &Index,
-    ids: &fst::Map<crate::format::MappedSlice>,
-    shard: &Shard,
-) -> Result<u64> {
-    let sa = shard.suffix_array();
-    let sa_path = shard.files()[1].path();
-    with_tokens!(shard.tokens(), |t| check_suffix_array(t, sa))
-        .map_err(|d| corrupt(sa_path, format!("suffix array is not sorted: {d}")))?;
+fn verify_shard(index: &Index, shard: &Shard) -> Result<u64> {
+    let paths = shard.paths();
+    crate::with_shard_arrays!(shard.arrays(), |a| check_suffix_array(a.tokens, a.sa)).map_err(
+        |d| {
+            corrupt(
+                &paths.suffix_array,
+                format!("suffix array is not sorted: {d}"),
+            )
+        },
+    )?;
     // Document offsets: increasing, each at a separator, no separator inside a document.
-    let docs_path = shard.files()[2].path();
-    let starts = shard.doc_starts();
+    let docs_path = &paths.doc_offsets;
+    let starts: Vec<u64> = (0..=shard.documents())
+        .map(|d| shard.doc_start(d) as u64)
+        .collect();
     if starts.first() != Some(&0) && shard.documents() > 0 {
         return Err(corrupt(docs_path, "first document does not start at 0"));
     }
@@ -104,7 +112,7 @@ fn verify_shard(
             }
             if (tok.to_u32() == sep) != is_start {
                 return Err(corrupt(
-                    shard.files()[0].path(),
+                    &paths.tokens,
                     format!("separator/document offset mismatch at token {pos}"),
                 ));
             }
@@ -113,7 +121,7 @@ fn verify_shard(
                     Some(c) => *c += 1,
                     None => {
                         return Err(corrupt(
-                            shard.files()[0].path(),
+                            &paths.tokens,
                             format!(
                                 "token id {} at {pos} is outside the vocabulary",
                                 tok.to_u32()
@@ -127,16 +135,16 @@ fn verify_shard(
     })?;
     if counts != shard.unigram_counts() {
         return Err(corrupt(
-            shard.files()[4].path(),
+            &paths.unigrams,
             "unigram counts differ from a recount of the token stream",
         ));
     }
     for d in 0..shard.documents() {
         let rec = shard.doc_record(d)?;
         let no = shard.info().first_doc + d as u64;
-        if ids.get(&rec.id) != Some(no) {
+        if index.doc_by_id_ignoring_takedowns(&rec.id) != Some(no) {
             return Err(corrupt(
-                shard.files()[3].path(),
+                &paths.records,
                 format!(
                     "document {no} (id {:?}) is not found under its id in ids.fst",
                     rec.id
@@ -144,7 +152,7 @@ fn verify_shard(
             ));
         }
     }
-    Ok(sa.len() as u64)
+    Ok(shard.info().tokens)
 }
 
 fn sep_of<T: Token>(_: &[T]) -> u32 {
@@ -153,11 +161,11 @@ fn sep_of<T: Token>(_: &[T]) -> u32 {
 
 /// Verifies everything; the first problem found is returned as an error naming the file.
 pub fn verify(index: &Index) -> Result<VerifyReport> {
-    let Some(ids) = index.id_map() else {
+    if !index.members().is_empty() {
         return Err(crate::error::Error::Invalid(
             "a group of indexes is verified by verifying each of its members".into(),
         ));
-    };
+    }
     let mut report = VerifyReport::default();
     let mut files: Vec<_> = index.index_files();
     for s in index.shards() {
@@ -183,21 +191,23 @@ pub fn verify(index: &Index) -> Result<VerifyReport> {
             ));
         }
         first += s.info().documents;
-        report.suffixes_checked += verify_shard(index, ids, s)?;
+        report.suffixes_checked += verify_shard(index, s)?;
         report.documents_checked += s.info().documents;
     }
-    let mut stream = ids.stream();
     let mut n = 0u64;
-    while let Some((_, no)) = stream.next() {
-        if no >= index.manifest().documents {
-            return Err(corrupt(
-                index.dir(),
-                format!("ids.fst maps to document {no}, past the end"),
-            ));
+    if let Some(ids) = index.id_map() {
+        let mut stream = ids.stream();
+        while let Some((_, no)) = stream.next() {
+            if no >= index.manifest().documents {
+                return Err(corrupt(
+                    index.dir(),
+                    format!("ids.fst maps to document {no}, past the end"),
+                ));
+            }
+            n += 1;
         }
-        n += 1;
     }
-    if n != index.manifest().documents {
+    if n != index.manifest().documents && !index.numbered_ids() {
         return Err(corrupt(
             &index.dir().join(crate::index::files::ID_MAP),
             format!("{n} ids for {} documents", index.manifest().documents),

@@ -14,9 +14,6 @@ use verbatim_core::fulltext::{schema, Fields};
 /// tantivy's indexing arena per thread (counted in the memory budget).
 const ARENA_PER_THREAD: usize = crate::memory::FULLTEXT_ARENA_PER_THREAD as usize;
 
-/// The smallest arena tantivy accepts for a writer (used only to collect files).
-const MIN_WRITER_MEMORY: usize = 15_000_000;
-
 /// A tantivy writer for the full-text side index.
 pub struct FullTextWriter {
     writer: IndexWriter,
@@ -133,20 +130,15 @@ impl FullTextWriter {
                 .wait()
                 .context("full-text merge failed")?;
         }
+        // Merged-away segments stay on disk until collected (the segment metas listed above
+        // were dropped before the merges, or they would keep their files alive).
         self.writer
-            .wait_merging_threads()
-            .context("full-text merge failed")?;
-        // Merged-away segments stay on disk until collected, and the writer's own collection
-        // can run before a finished merge releases its inputs: collect once more, with a small
-        // writer, after every merge thread has ended.
-        let writer: IndexWriter = self
-            .index
-            .writer_with_num_threads(1, MIN_WRITER_MEMORY)
-            .context("full-text clean-up failed")?;
-        writer
             .garbage_collect_files()
             .wait()
             .context("full-text clean-up failed")?;
+        self.writer
+            .wait_merging_threads()
+            .context("full-text merge failed")?;
         Ok(())
     }
 }

@@ -16,6 +16,7 @@
 mod append;
 mod assemble;
 mod atomic;
+pub mod attach;
 mod build;
 pub mod error;
 mod fulltext_writer;
@@ -32,6 +33,7 @@ mod sizes;
 pub mod suffix_array;
 
 pub use assemble::{assemble, AssembleOptions};
+pub use attach::{attach, AttachOptions, AttachSummary};
 pub use build::{build, BuildSummary};
 pub use error::{Error, Result};
 pub use options::{BuildOptions, InputFormat};

@@ -195,6 +195,25 @@ fn human_ceil(bytes: u64) -> String {
     format!("{bytes}B")
 }
 
+/// How to hand memory the allocator keeps but no longer uses back to the operating system
+/// (registered by the program, which chose the allocator).
+static RELEASE_HOOK: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Registers `hook`, called before each memory peak of a build (a shard's suffix array) to
+/// return freed memory to the operating system, so that what the reading stage freed does not
+/// count toward the peak. The `verbatim` binary registers mimalloc's collection. Only the
+/// first registration counts.
+pub fn set_release_hook(hook: fn()) {
+    let _ = RELEASE_HOOK.set(hook);
+}
+
+/// Returns freed memory to the operating system, if the program registered how.
+pub(crate) fn release_unused_memory() {
+    if let Some(hook) = RELEASE_HOOK.get() {
+        hook();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -107,6 +107,8 @@ impl<T: Token> ShardBuilder<T> {
         let mut timings = ShardTimings::default();
         let t = Instant::now();
         let alphabet = self.unigrams.len() as u32 + 1;
+        // The suffix array is the peak: hand back what reading freed first.
+        crate::memory::release_unused_memory();
         let sa = {
             let tokens: Vec<T> = read_tokens(&dir.join(files::TOKENS), n)?;
             suffix_array::build(tokens, alphabet, threads)?

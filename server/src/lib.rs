@@ -19,6 +19,7 @@ pub mod error;
 mod extract;
 mod fields;
 mod gate;
+pub mod infini_gram;
 mod metrics;
 mod openapi;
 mod response_cache;

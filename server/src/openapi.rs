@@ -89,7 +89,9 @@ fn derive_schema<T: utoipa::ToSchema>(schemas: &mut serde_json::Map<String, Valu
 /// The request schemas, derived from the request types, with what only this running server
 /// knows: its text, token and item limits.
 fn request_schemas(schemas: &mut serde_json::Map<String, Value>, config: &ServerConfig) {
-    use crate::routes::{contamination, count, search, spans, trace};
+    use crate::routes::{cnf, contamination, count, search, spans, trace};
+    derive_schema::<cnf::CnfRequest>(schemas);
+    derive_schema::<crate::infini_gram::request::InfiniGramRequest>(schemas);
     derive_schema::<trace::TraceRequest>(schemas);
     derive_schema::<spans::SpansRequest>(schemas);
     derive_schema::<count::CountRequest>(schemas);
@@ -127,6 +129,23 @@ fn request_schemas(schemas: &mut serde_json::Map<String, Value>, config: &Server
     count["properties"]["token_ids"]["items"]["maximum"] = Value::from(u32::MAX);
     schemas["ContaminationRequest"]["properties"]["items"]["maxItems"] =
         Value::from(config.max_items);
+}
+
+/// `POST /api/infini-gram`: infini-gram's API, with its error convention (a string `error`;
+/// 400 when the request cannot be routed, 200 when a value is out of bounds).
+fn infini_gram_op() -> Value {
+    let err = |d: &str| json!({"description": d, "content": {"application/json": {"schema": schema_ref("InfiniGramError")}}});
+    json!({
+        "summary": "infini-gram's HTTP API (also at POST /): count, prob, ntd, infgram_prob, infgram_ntd, find, find_cnf, search_docs, get_doc_by_rank, get_doc_by_ptr, with its request fields, limits and answers",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": schema_ref("InfiniGramRequest")}}},
+        "responses": {
+            "200": {"description": "the answer, or {\"error\"} for a value out of infini-gram's bounds", "content": {"application/json": {"schema": schema_ref("InfiniGramAnswer")}}},
+            "400": err("missing query_type or index, unknown index or query type, both or neither of query and query_ids, malformed JSON or an unknown field"),
+            "413": err("body over the configured limit"),
+            "503": err("the server is busy; retry"),
+            "504": err("the request exceeded its deadline")
+        }
+    })
 }
 
 /// The rest of the document: paths, responses and answer schemas.
@@ -202,6 +221,8 @@ fn hand_written() -> Value {
                 "index": {"type": "string"}, "methods": {"type": "array", "items": {"type": "string"}},
                 "summary": {"type": "object"}, "items": {"type": "array", "items": {"type": "object"}}, "elapsed_ms": {"type": "number"}
             }}), &["400", "404", "413", "422", "503", "504"])},
+            "/api/v1/cnf": {"post": op("Documents holding a CNF of n-grams (a AND (b OR c)), counted and listed with the matches marked; infini-gram's max_clause_freq / max_diff_tokens semantics", Some("CnfRequest"), schema_ref("Cnf"), &["400", "404", "413", "422", "503", "504"])},
+            "/api/infini-gram": {"post": infini_gram_op()},
             "/api/v1/indexes": {"get": op("The served indexes", None, schema_ref("Indexes"), &[])},
             "/api/v1/examples": {"get": op("Example outputs for the web page", None, json!({"type": "object", "required": ["examples"], "properties": {"examples": {"type": "array", "items": {"type": "object"}}}}), &[])},
             "/health": {"get": op("Liveness", None, json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}), &[])}
@@ -237,6 +258,25 @@ fn hand_written() -> Value {
                 "documents": {"type": "array", "items": schema_ref("TracedDocument")},
                 "timing_ms": {"type": "object", "additionalProperties": {"type": "number"}}
             }},
+            "Cnf": {"type": "object", "required": ["index", "clauses", "count", "approx", "documents_matched", "documents", "elapsed_ms"], "properties": {
+                "index": {"type": "string"},
+                "clauses": {"type": "array", "items": {"type": "array", "items": {"type": "object", "required": ["text", "token_ids", "count"],
+                    "properties": {"text": {"type": "string"}, "token_ids": {"type": "array", "items": uint}, "count": uint}}}},
+                "count": uint, "approx": {"type": "boolean"}, "documents_matched": uint, "elapsed_ms": {"type": "number"},
+                "documents": {"type": "array", "items": {"type": "object", "required": ["id", "doc_no", "source", "metadata", "pieces"], "properties": {
+                    "id": {"type": "string"}, "doc_no": uint, "source": nullable_str, "metadata": meta,
+                    "pieces": {"type": "array", "items": {"type": "object", "required": ["text", "clause"],
+                        "properties": {"text": {"type": "string"}, "clause": {"type": ["integer", "null"], "minimum": 0}}}}
+                }}}
+            }},
+            "InfiniGramAnswer": {"type": "object", "description": "infini-gram's answer of the query type: count/approx (count), prompt_cnt/cont_cnt/prob (prob, infgram_prob, with suffix_len and longest_suffix), prompt_cnt/result_by_token_id/approx (ntd, infgram_ntd), cnt/segment_by_shard (find), cnt/approx/ptrs_by_shard (find_cnf), cnt/approx/idxs/documents/message (search_docs), doc_ix/doc_len/disp_len/needle_offset/metadata/blocked/spans (get_doc_by_rank, get_doc_by_ptr); always latency (ms), token_ids and tokens; or error (a string) when a value is out of bounds", "properties": {
+                "error": {"type": "string"}, "latency": {"type": "number"}, "token_ids": {"type": "array"}, "tokens": {"type": "array"},
+                "count": uint, "approx": {"type": "boolean"}, "cnt": uint, "prompt_cnt": uint, "cont_cnt": uint, "prob": {"type": "number"},
+                "suffix_len": uint, "longest_suffix": {"type": "string"}, "result_by_token_id": {"type": "object"},
+                "segment_by_shard": {"type": "array"}, "ptrs_by_shard": {"type": "array"}, "idxs": {"type": "array"}, "documents": {"type": "array"},
+                "message": {"type": "string"}
+            }},
+            "InfiniGramError": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
             "Spans": {"type": "object", "required": ["index", "tokens", "spans"], "properties": {
                 "index": {"type": "string"}, "tokens": uint, "spans": {"type": "array", "items": schema_ref("Span")},
                 "stages": {"type": "array", "items": schema_ref("Stage")}

@@ -1,6 +1,7 @@
 //! The subcommands.
 
 mod assemble;
+mod attach;
 mod contamination;
 mod count;
 mod doc;
@@ -38,6 +39,8 @@ enum Command {
     Index(index::Args),
     /// Assemble one index from parts built apart (`verbatim index --part K`).
     Assemble(assemble::Args),
+    /// Attach a side directory to an infini-gram index so verbatim serves it in place.
+    Attach(attach::Args),
     /// Check every file of an index: checksums, suffix-array order, offsets, counts.
     Verify(verify::Args),
     /// Print what an index holds.
@@ -69,6 +72,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Index(a) => index::run(a),
         Command::Assemble(a) => assemble::run(a),
+        Command::Attach(a) => attach::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Stats(a) => stats::run(a),
         Command::Count(a) => count::run(a),

@@ -16,7 +16,11 @@ pub struct Args {
 
 /// Runs `verbatim stats`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let (m, _) = verbatim_core::Manifest::read(&a.index)?;
+    let m = if verbatim_core::infini_gram::looks_like(&a.index) {
+        super::open_index(&a.index, false)?.manifest().clone()
+    } else {
+        verbatim_core::Manifest::read(&a.index)?.0
+    };
     if a.json {
         crate::output::print_json(&m)?;
         return Ok(ExitCode::SUCCESS);

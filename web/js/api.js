@@ -97,3 +97,8 @@ export function getDocument(id, index, opts) {
   const q = index ? `?index=${encodeURIComponent(index)}` : '';
   return request('GET', `documents/${encodeURIComponent(id)}${q}`, undefined, opts);
 }
+
+/** @param {{query: string, limit?: number, index?: string}} body CNF of exact n-grams */
+export function cnf(body, opts) {
+  return request('POST', 'cnf', body, opts);
+}

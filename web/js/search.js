@@ -7,6 +7,8 @@ import { openDocument } from './dialog.js';
 const ui = {
   form: $('search-form'),
   query: $('search-query'),
+  mode: $('search-mode'),
+  label: $('search-label'),
   indexField: $('search-index-field'),
   index: $('search-index'),
   button: $('search-btn'),
@@ -40,6 +42,42 @@ function hitCard(hit, query, index) {
       }, 'View document')));
 }
 
+/** A document holding a CNF match: its window with every clause's n-grams marked. */
+function cnfCard(doc, index) {
+  const d = { id: String(doc.id), source: doc.source ?? null, metadata: doc.metadata && typeof doc.metadata === 'object' ? doc.metadata : {} };
+  const titleText = docTitle(d);
+  const pieces = Array.isArray(doc.pieces) ? doc.pieces : [];
+  const terms = pieces.filter((p) => p.clause !== null).map((p) => String(p.text).trim()).filter(Boolean);
+  return el('li', { class: 'doc-card search-hit cnf-hit', dataset: { docId: d.id } },
+    el('div', { class: 'doc-card-head' },
+      d.source ? el('span', { class: 'chip chip-source' }, String(d.source)) : el('span'),
+      el('span', { class: 'score' }, `document #${doc.doc_no}`)),
+    el('h3', { class: `doc-title${titleText === d.id ? ' is-id' : ''}` }, titleText),
+    el('p', { class: 'search-snippet cnf-snippet' }, ...pieces.map((p) => (p.clause === null
+      ? String(p.text)
+      : el('mark', { class: `cnf-mark cnf-clause-${Number(p.clause) % 4}`, title: `clause ${Number(p.clause) + 1}` }, String(p.text))))),
+    el('div', { class: 'doc-actions' },
+      el('button', { type: 'button', class: 'btn btn-small view-btn', onclick: () => openDocument(d, terms, index || defaultIndex()) }, 'View document')));
+}
+
+async function runCnf(query, index, signal) {
+  const body = { query, limit: 20 };
+  if (index) body.index = index;
+  const r = await api.cnf(body, { signal });
+  const docs = Array.isArray(r.documents) ? r.documents : [];
+  const about = r.approx ? 'about ' : '';
+  ui.summary.textContent = r.count
+    ? `${about}${plural(r.count, 'match')} in ${r.approx ? 'a sample of ' : ''}${plural(r.documents_matched, 'document')}${r.approx ? ' (a clause is frequent: counted from a sample, as infini-gram does)' : ''}; ${docs.length < r.documents_matched ? `first ${docs.length} shown` : 'all shown'}`
+    : `No document holds “${truncate(query, 60)}” (every clause within 100 tokens of the others).`;
+  ui.list.replaceChildren(...docs.map((d) => cnfCard(d, index)));
+}
+
+function syncMode() {
+  const cnf = ui.mode.value === 'cnf';
+  ui.label.textContent = cnf ? 'Exact n-grams: join words with OR, clauses with AND (OR binds tighter)' : 'Keyword search over the training corpus';
+  ui.query.placeholder = cnf ? 'e.g. single man AND good fortune OR large fortune' : 'e.g. photosynthesis light energy';
+}
+
 async function runSearch() {
   const query = ui.query.value.trim();
   clearError(ui.error);
@@ -54,6 +92,10 @@ async function runSearch() {
   const index = selectedIndex(ui.index, ui.indexField);
   setBusy(ui.button, ui.results, true, 'Searching…', 'Search');
   try {
+    if (ui.mode.value === 'cnf') {
+      await runCnf(query, index, mine.signal);
+      return;
+    }
     const body = { query, limit: 20 };
     if (index) body.index = index;
     const hits = await api.search(body, { signal: mine.signal });
@@ -79,6 +121,8 @@ async function runSearch() {
 /** @param {{defaultIndex: () => string}} opts index used to open documents when no picker is shown */
 export function initSearch(opts) {
   defaultIndex = opts.defaultIndex;
+  ui.mode.addEventListener('change', syncMode);
+  syncMode();
   ui.form.addEventListener('submit', (e) => {
     e.preventDefault();
     runSearch();

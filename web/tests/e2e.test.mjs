@@ -354,6 +354,29 @@ describe('against the running server', () => {
     await closePage(page);
   });
 
+  test('exact n-gram (AND / OR) search lists documents with each clause marked', async () => {
+    const page = await openPage();
+    const words = (FIXTURE.expectSpanTexts[0] || FIXTURE.response).split(/\s+/).filter((w) => /^[\p{L}]{3,}$/u.test(w));
+    assert.ok(words.length >= 2, 'the fixture has two words to combine');
+    const query = `${words[0]} OR zzzqqqxxv AND ${words[1]}`;
+    await page.click('#tab-search');
+    await page.selectOption('#search-mode', 'cnf');
+    assert.match(await page.textContent('#search-label'), /AND/);
+    await page.fill('#search-query', query);
+    await page.press('#search-query', 'Enter');
+    await page.waitForSelector('#search-btn:not([disabled])');
+    await page.waitForFunction(() => document.getElementById('search-summary').textContent.length > 0
+      || document.getElementById('search-error').textContent.length > 0);
+    assert.equal(await page.textContent('#search-error'), '', 'no search error');
+    const api = await page.evaluate(async (q) => (await (await fetch('api/v1/cnf', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ query: q, limit: 20 }) })).json()), query);
+    const cards = await page.locator('#search-list .cnf-hit').count();
+    assert.equal(cards, api.documents.length, 'one card per document of the answer');
+    assert.ok(api.count >= 1 && cards >= 1, `${JSON.stringify(query)} matched`);
+    assert.ok(await page.locator('#search-list .cnf-clause-0').count() >= 1, 'clause 1 marked');
+    assert.ok(await page.locator('#search-list .cnf-clause-1').count() >= 1, 'clause 2 marked');
+    await closePage(page);
+  });
+
   test('index statistics view shows every served index', async () => {
     const page = await openPage();
     const served = await page.evaluate(async () => (await (await fetch('api/v1/indexes')).json()).indexes);

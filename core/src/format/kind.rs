@@ -24,11 +24,14 @@ pub enum FileKind {
     Takedown = 9,
     /// `sources.bin`: roaring bitmap of documents per source.
     Sources = 10,
+    /// `infini-gram.bin`: JSON naming the infini-gram index a side directory is attached to,
+    /// with a fingerprint of its files (`verbatim attach`).
+    Attachment = 11,
 }
 
 impl FileKind {
     /// Every kind, for lookups from the raw value.
-    pub const ALL: [FileKind; 10] = [
+    pub const ALL: [FileKind; 11] = [
         FileKind::Manifest,
         FileKind::Tokens,
         FileKind::SuffixArray,
@@ -39,6 +42,7 @@ impl FileKind {
         FileKind::Tokenizer,
         FileKind::Takedown,
         FileKind::Sources,
+        FileKind::Attachment,
     ];
 
     /// The kind with raw value `raw`, if any.
@@ -59,6 +63,7 @@ impl FileKind {
             FileKind::Tokenizer => "tokenizer",
             FileKind::Takedown => "takedown list",
             FileKind::Sources => "source subsets",
+            FileKind::Attachment => "infini-gram attachment",
         }
     }
 }

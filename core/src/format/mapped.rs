@@ -130,6 +130,19 @@ pub struct MappedSlice {
     range: Range<usize>,
 }
 
+impl MappedSlice {
+    /// A copy of `bytes` in anonymous memory (for small in-memory maps, such as an empty id
+    /// map).
+    pub fn from_bytes(bytes: &[u8]) -> std::io::Result<MappedSlice> {
+        let mut map = memmap2::MmapMut::map_anon(bytes.len().max(1))?;
+        map[..bytes.len()].copy_from_slice(bytes);
+        Ok(MappedSlice {
+            map: Arc::new(map.make_read_only()?),
+            range: 0..bytes.len(),
+        })
+    }
+}
+
 impl AsRef<[u8]> for MappedSlice {
     fn as_ref(&self) -> &[u8] {
         &self.map[self.range.clone()]

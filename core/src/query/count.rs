@@ -1,7 +1,7 @@
 //! Counting and finding a token sequence across all shards.
 
 use crate::index::{DocLocation, Index};
-use crate::search;
+use crate::search::{self, SuffixArray};
 use std::ops::Range;
 
 /// Where a token sequence occurs: one suffix-array range per shard.
@@ -71,7 +71,9 @@ impl Index {
         for (shard, r) in occ.ranges.iter().enumerate() {
             let n = r.len() as u64;
             if rank < n {
-                let pos = self.shards()[shard].suffix_array()[r.start + rank as usize] as usize;
+                let pos = self.shards()[shard]
+                    .suffix_array()
+                    .at(r.start + rank as usize);
                 return Some((shard, pos, self.locate_position(shard, pos)));
             }
             rank -= n;

@@ -41,14 +41,17 @@ impl Index {
     pub fn snippet(&self, shard: usize, pos: usize, len: usize, context: usize) -> Snippet {
         let s = &self.shards()[shard];
         let doc = s.doc_range(s.doc_at(pos));
+        // Clipped to the document, even for a position a damaged index reports outside it.
+        let pos = pos.clamp(doc.start, doc.end);
+        let match_end = (pos + len).min(doc.end);
         let start = pos.saturating_sub(context).max(doc.start);
-        let end = (pos + len + context).min(doc.end);
+        let end = (match_end + context).min(doc.end);
         let toks = s.tokens();
         let tok = self.tokenizer();
         Snippet {
             before: tok.decode(&toks.to_u32(start..pos)),
-            matched: tok.decode(&toks.to_u32(pos..pos + len)),
-            after: tok.decode(&toks.to_u32(pos + len..end)),
+            matched: tok.decode(&toks.to_u32(pos..match_end)),
+            after: tok.decode(&toks.to_u32(match_end..end)),
             token_offset: pos - doc.start,
         }
     }

@@ -1,15 +1,18 @@
 //! Queries over a whole index (every shard): counts, n-gram distributions, maximal matching
-//! spans, document retrieval and the OLMoTrace-style trace.
+//! spans, CNF (AND/OR) document search, document retrieval and the OLMoTrace-style trace.
 
 mod bm25;
+pub mod cnf;
 pub mod controls;
 pub(crate) mod count;
+mod cpp_random;
 mod documents;
 mod ngram;
 pub mod sample;
 pub mod spans;
 pub mod trace;
 
+pub use cnf::{Cnf, CnfMatches, CnfOptions};
 pub use controls::{ControlError, ControlsJson, SpanRanking, TraceControls};
 pub use count::Occurrences;
 pub use documents::{DocumentView, Snippet};

@@ -3,8 +3,7 @@
 //! occurs once per token (separators included), and a document end is reported separately.
 
 use crate::index::Index;
-use crate::search;
-use crate::with_tokens;
+use crate::search::{self, SuffixArray};
 use std::collections::BTreeMap;
 
 /// Distribution of the token that follows a prompt in the corpus.
@@ -41,15 +40,15 @@ impl Index {
         let mut prompt_count = 0u64;
         let depth = prompt.len();
         for s in self.shards() {
-            let sa = s.suffix_array();
-            with_tokens!(s.tokens(), |t| {
-                let range = search::shard_find(s, prompt);
-                prompt_count += range.len() as u64;
+            let range = search::shard_find(s, prompt);
+            prompt_count += range.len() as u64;
+            crate::with_shard_arrays!(s.arrays(), |a| {
+                let (t, sa) = (a.tokens, a.sa);
                 let sep = separator_of(t);
                 let mut start = range.start;
                 while start < range.end {
                     let end = search::next_token_block_end(t, sa, start..range.end, depth);
-                    match search::token_at(t, sa[start] as usize + depth) {
+                    match search::token_at(t, sa.at(start) + depth) {
                         Some(tok) if tok != sep => {
                             *counts.entry(tok).or_default() += (end - start) as u64
                         }

@@ -14,6 +14,7 @@
 
 use crate::index::{DocLocation, Index};
 use crate::query::count::Occurrences;
+use crate::search::SuffixArray;
 use std::collections::BinaryHeap;
 
 /// One occurrence of a token sequence.
@@ -60,16 +61,18 @@ impl Index {
                 continue;
             }
             let base = self.shard_token_base(shard);
-            let sa = &self.shards()[shard].suffix_array()[range.clone()];
-            for &p in sa {
-                let k = key(seed, base + p as u64);
-                if heap.len() < want {
-                    heap.push((k, shard, p as usize));
-                } else if heap.peek().is_some_and(|top| k < top.0) {
-                    heap.pop();
-                    heap.push((k, shard, p as usize));
+            crate::with_shard_arrays!(self.shards()[shard].arrays(), |a| {
+                for rank in range.clone() {
+                    let p = a.sa.at(rank);
+                    let k = key(seed, base + p as u64);
+                    if heap.len() < want {
+                        heap.push((k, shard, p));
+                    } else if heap.peek().is_some_and(|top| k < top.0) {
+                        heap.pop();
+                        heap.push((k, shard, p));
+                    }
                 }
-            }
+            });
         }
         heap.into_sorted_vec()
             .into_iter()

@@ -8,29 +8,28 @@
 //! The answers are exactly those of [`super::lower_bound_in`] and [`super::find_in`], which
 //! the property tests check.
 
+use super::suffix_array::{FirstTokenTable, SuffixArray};
 use crate::token::Token;
 use std::cmp::Ordering;
 use std::ops::Range;
 
-/// One shard's arrays, typed.
+/// One shard's arrays, typed by token (which fixes the order) and suffix-array storage.
 #[derive(Clone, Copy)]
-pub struct ShardArrays<'a, T> {
+pub struct ShardArrays<'a, T, S = &'a [u32]> {
     /// Token stream.
     pub tokens: &'a [T],
     /// Suffix array.
-    pub sa: &'a [u32],
-    /// `first[t]..first[t + 1]`: the suffix-array block of suffixes starting with token `t`
-    /// (see [`crate::shard::Shard::first_token_table`]).
-    pub first: &'a [u64],
+    pub sa: S,
+    /// The suffix-array block of the suffixes starting with each token (see
+    /// [`crate::shard::Shard::first_token_table`]).
+    pub first: &'a FirstTokenTable,
 }
 
-impl<T> ShardArrays<'_, T> {
+impl<T, S> ShardArrays<'_, T, S> {
     /// The block of suffixes starting with token `t` (empty outside the vocabulary).
+    #[inline]
     fn block(&self, t: u32) -> Range<usize> {
-        match (self.first.get(t as usize), self.first.get(t as usize + 1)) {
-            (Some(&a), Some(&b)) => a as usize..b as usize,
-            _ => 0..0,
-        }
+        self.first.block(t)
     }
 }
 
@@ -47,8 +46,26 @@ struct Search {
     next: Option<u32>,
 }
 
+impl Search {
+    /// A lower-bound search of query `query` in shard `shard`, inside the block of suffixes
+    /// that start with the query's first token (so one token is known to match).
+    fn in_block(block: &Range<usize>, query: usize, shard: usize) -> Search {
+        Search {
+            lo: block.start,
+            hi: block.end,
+            lcp_lo: 1,
+            lcp_hi: 1,
+            query: query as u32,
+            shard: shard as u32,
+            pos: 0,
+            next: None,
+        }
+    }
+}
+
 /// Compares the suffix at `pos` with `query` from offset `skip`, whose token at `skip` (if
-/// any) is already loaded as `first`. Same result as [`super::compare_suffix`].
+/// any) is already loaded, as its order key, in `first`. Same result as
+/// [`super::compare_suffix`].
 #[inline]
 fn compare_from<T: Token>(
     tokens: &[T],
@@ -57,20 +74,22 @@ fn compare_from<T: Token>(
     skip: usize,
     first: Option<u32>,
 ) -> (Ordering, usize) {
-    let rest_len = tokens.len() - pos;
+    let rest_len = tokens.len().saturating_sub(pos);
     let n = query.len().min(rest_len);
     let mut i = skip.min(n);
     if i < n {
-        let t = first.expect("token loaded for an offset inside the suffix");
-        if t != query[i] {
-            return (t.cmp(&query[i]), i);
+        // `first` is the key of the token at `pos + skip`, loaded with the others.
+        let t = first.unwrap_or(0);
+        let q = T::key_of(query[i]);
+        if t != q {
+            return (t.cmp(&q), i);
         }
         i += 1;
         while i < n {
-            let t = tokens[pos + i].to_u32();
+            let t = tokens[pos + i];
             let q = query[i];
-            if t != q {
-                return (t.cmp(&q), i);
+            if t.to_u32() != q {
+                return (t.key().cmp(&T::key_of(q)), i);
             }
             i += 1;
         }
@@ -85,8 +104,8 @@ fn compare_from<T: Token>(
 /// Runs every search in `searches` to its end; `done(search)` receives each finished one.
 /// A lower-bound search moves right past suffixes less than the query; an upper-bound search
 /// (`upper`) also past those that start with it.
-fn run<T: Token>(
-    shards: &[ShardArrays<'_, T>],
+fn run<T: Token, S: SuffixArray>(
+    shards: &[ShardArrays<'_, T, S>],
     queries: &[&[u32]],
     mut searches: Vec<Search>,
     upper: bool,
@@ -96,7 +115,7 @@ fn run<T: Token>(
         // 1. Every suffix-array load.
         for s in searches.iter_mut() {
             let mid = s.lo + (s.hi - s.lo) / 2;
-            s.pos = shards[s.shard as usize].sa[mid] as usize;
+            s.pos = shards[s.shard as usize].sa.at(mid);
         }
         // 2. Every first compared token.
         for s in searches.iter_mut() {
@@ -104,7 +123,7 @@ fn run<T: Token>(
             s.next = shards[s.shard as usize]
                 .tokens
                 .get(s.pos + skip)
-                .map(|t| t.to_u32());
+                .map(|t| t.key());
         }
         // 3. Every comparison.
         for s in searches.iter_mut() {
@@ -139,7 +158,10 @@ fn run<T: Token>(
 
 /// The longest prefix of each query occurring in any of `shards` (infini-gram's longest
 /// match, maximised over shards), all searches in lockstep.
-pub fn longest_matches<T: Token>(shards: &[ShardArrays<'_, T>], queries: &[&[u32]]) -> Vec<usize> {
+pub fn longest_matches<T: Token, S: SuffixArray>(
+    shards: &[ShardArrays<'_, T, S>],
+    queries: &[&[u32]],
+) -> Vec<usize> {
     let mut best = vec![0usize; queries.len()];
     let mut searches = Vec::with_capacity(queries.len() * shards.len());
     for (qi, q) in queries.iter().enumerate() {
@@ -153,16 +175,7 @@ pub fn longest_matches<T: Token>(shards: &[ShardArrays<'_, T>], queries: &[&[u32
             if q.len() == 1 {
                 continue;
             }
-            searches.push(Search {
-                lo: block.start,
-                hi: block.end,
-                lcp_lo: 1,
-                lcp_hi: 1,
-                query: qi as u32,
-                shard: si as u32,
-                pos: 0,
-                next: None,
-            });
+            searches.push(Search::in_block(&block, qi, si));
         }
     }
     run(shards, queries, searches, false, |s| {
@@ -175,13 +188,16 @@ pub fn longest_matches<T: Token>(shards: &[ShardArrays<'_, T>], queries: &[&[u32
 
 /// The suffix-array range of `query` in every shard (empty where it does not occur), the
 /// shards' searches in lockstep.
-pub fn find_all<T: Token>(shards: &[ShardArrays<'_, T>], query: &[u32]) -> Vec<Range<usize>> {
+pub fn find_all<T: Token, S: SuffixArray>(
+    shards: &[ShardArrays<'_, T, S>],
+    query: &[u32],
+) -> Vec<Range<usize>> {
     find_many(shards, &[query]).pop().expect("one query")
 }
 
 /// [`find_all`] of several queries: every (query, shard) search in lockstep.
-pub fn find_many<T: Token>(
-    shards: &[ShardArrays<'_, T>],
+pub fn find_many<T: Token, S: SuffixArray>(
+    shards: &[ShardArrays<'_, T, S>],
     queries: &[&[u32]],
 ) -> Vec<Vec<Range<usize>>> {
     let ns = shards.len();
@@ -202,16 +218,7 @@ pub fn find_many<T: Token>(
         }
         for (si, b) in out[qi].iter().enumerate() {
             if !b.is_empty() {
-                searches.push(Search {
-                    lo: b.start,
-                    hi: b.end,
-                    lcp_lo: 1,
-                    lcp_hi: 1,
-                    query: qi as u32,
-                    shard: si as u32,
-                    pos: 0,
-                    next: None,
-                });
+                searches.push(Search::in_block(b, qi, si));
             }
         }
     }
@@ -267,28 +274,69 @@ pub fn find_many<T: Token>(
 
 #[cfg(test)]
 mod oracle {
-    //! Lockstep searches against the one-at-a-time searches of `sa.rs`, on random shards.
+    //! Lockstep searches against the one-at-a-time searches of `sa.rs`, on random shards, in
+    //! verbatim's layout and in infini-gram's (bytewise order, byte-pointer suffix arrays).
     use super::*;
+    use crate::search::BytePointers;
+    use crate::token::BytewiseU16;
     use proptest::prelude::*;
 
-    fn naive_sa(t: &[u16]) -> Vec<u32> {
+    fn naive_sa<T: Token>(t: &[T]) -> Vec<u32> {
         let mut sa: Vec<u32> = (0..t.len() as u32).collect();
         sa.sort_by(|&a, &b| t[a as usize..].cmp(&t[b as usize..]));
         sa
     }
 
-    fn first_table(t: &[u16], sa: &[u32], vocab: usize) -> Vec<u64> {
-        let mut first = vec![0u64; vocab + 1];
-        for &p in sa {
-            let tok = t[p as usize] as usize;
-            if tok < vocab {
-                first[tok + 1] += 1;
+    fn first_table<T: Token>(t: &[T], vocab: usize) -> FirstTokenTable {
+        let mut counts = vec![0u64; vocab];
+        for tok in t {
+            if let Some(c) = counts.get_mut(tok.to_u32() as usize) {
+                *c += 1;
             }
         }
-        for i in 0..vocab {
-            first[i + 1] += first[i];
+        FirstTokenTable::from_counts(&counts, T::key_of).0
+    }
+
+    fn check<T: Token, S: SuffixArray>(
+        shards: &[Vec<T>],
+        sas: &[S],
+        firsts: &[FirstTokenTable],
+        queries: &[Vec<u32>],
+    ) -> Result<(), TestCaseError> {
+        let arrays: Vec<ShardArrays<'_, T, S>> = (0..shards.len())
+            .map(|i| ShardArrays {
+                tokens: &shards[i],
+                sa: sas[i],
+                first: &firsts[i],
+            })
+            .collect();
+        let qs: Vec<&[u32]> = queries.iter().map(|q| q.as_slice()).collect();
+        let got = longest_matches(&arrays, &qs);
+        for (qi, q) in queries.iter().enumerate() {
+            let want = shards
+                .iter()
+                .zip(sas)
+                .map(|(t, sa)| crate::search::lower_bound(t, *sa, q).longest_match)
+                .max()
+                .unwrap_or(0);
+            prop_assert_eq!(got[qi], want, "longest match of {:?}", q);
+            let ranges = find_all(&arrays, q);
+            prop_assert_eq!(&find_many(&arrays, &qs)[qi], &ranges);
+            for (i, (t, sa)) in shards.iter().zip(sas).enumerate() {
+                let want = crate::search::find(t, *sa, q);
+                prop_assert_eq!(
+                    ranges[i].len(),
+                    want.len(),
+                    "count of {:?} in shard {}",
+                    q,
+                    i
+                );
+                if !want.is_empty() {
+                    prop_assert_eq!(ranges[i].clone(), want);
+                }
+            }
         }
-        first
+        Ok(())
     }
 
     proptest! {
@@ -298,27 +346,23 @@ mod oracle {
             queries in prop::collection::vec(prop::collection::vec(0u32..5, 0..7), 1..12),
         ) {
             let sas: Vec<Vec<u32>> = shards.iter().map(|t| naive_sa(t)).collect();
-            let firsts: Vec<Vec<u64>> = shards.iter().zip(&sas).map(|(t, sa)| first_table(t, sa, 5)).collect();
-            let arrays: Vec<ShardArrays<'_, u16>> = (0..shards.len())
-                .map(|i| ShardArrays { tokens: &shards[i], sa: &sas[i], first: &firsts[i] })
-                .collect();
-            let qs: Vec<&[u32]> = queries.iter().map(|q| q.as_slice()).collect();
-            let got = longest_matches(&arrays, &qs);
-            for (qi, q) in queries.iter().enumerate() {
-                let want = shards.iter().zip(&sas)
-                    .map(|(t, sa)| crate::search::lower_bound(t, sa, q).longest_match)
-                    .max().unwrap_or(0);
-                prop_assert_eq!(got[qi], want, "longest match of {:?}", q);
-                let ranges = find_all(&arrays, q);
-                prop_assert_eq!(&find_many(&arrays, &qs)[qi], &ranges);
-                for (i, (t, sa)) in shards.iter().zip(&sas).enumerate() {
-                    let want = crate::search::find(t, sa, q);
-                    prop_assert_eq!(ranges[i].len(), want.len(), "count of {:?} in shard {}", q, i);
-                    if !want.is_empty() {
-                        prop_assert_eq!(ranges[i].clone(), want);
-                    }
-                }
-            }
+            let firsts: Vec<FirstTokenTable> = shards.iter().map(|t| first_table(t, 5)).collect();
+            let views: Vec<&[u32]> = sas.iter().map(|s| s.as_slice()).collect();
+            check(&shards, &views, &firsts, &queries)?;
+        }
+
+        #[test]
+        fn lockstep_equals_one_at_a_time_in_infini_gram_layout(
+            shards in prop::collection::vec(prop::collection::vec(prop_oneof![0u16..4, 256u16..259, Just(u16::MAX)], 0..120), 1..5),
+            queries in prop::collection::vec(prop::collection::vec(prop_oneof![0u32..5, 256u32..259], 0..7), 1..12),
+        ) {
+            let shards: Vec<Vec<BytewiseU16>> = shards.into_iter().map(|t| t.into_iter().map(BytewiseU16).collect()).collect();
+            let tables: Vec<Vec<u8>> = shards.iter().map(|t| {
+                naive_sa(t).iter().flat_map(|&p| (p as u64 * 2).to_le_bytes()[..3].to_vec()).collect()
+            }).collect();
+            let sas: Vec<BytePointers<'_>> = tables.iter().zip(&shards).map(|(b, t)| BytePointers::new(b, 3, 2, t.len())).collect();
+            let firsts: Vec<FirstTokenTable> = shards.iter().map(|t| first_table(t, 260)).collect();
+            check(&shards, &sas, &firsts, &queries)?;
         }
     }
 }

@@ -1,52 +1,60 @@
-//! Suffix-array search primitives over a single shard, generic over the token width.
+//! Suffix-array search primitives over a single shard, generic over the token type (which
+//! fixes the suffix order) and the suffix-array storage.
 
 pub mod batch;
 pub mod sa;
+pub mod suffix_array;
 
 pub use sa::{
     compare_suffix, find, find_in, lower_bound, lower_bound_in, next_token_block_end, token_at,
     Bound,
 };
+pub use suffix_array::{BytePointers, FirstTokenTable, SuffixArray, SuffixArrayRef};
 
-use crate::shard::{Shard, TokenSlice};
-use crate::with_tokens;
+use crate::shard::{Shard, TypedArrays};
+use crate::token::{BytewiseU16, BytewiseU32};
 use batch::ShardArrays;
 use std::ops::Range;
 
-/// Every shard's arrays, typed by the index's token width.
+/// Every shard's arrays, typed by the index's token type and suffix-array storage.
 pub enum Arrays<'a> {
-    /// Byte tokens.
+    /// verbatim, byte tokens.
     U8(Vec<ShardArrays<'a, u8>>),
-    /// 16-bit tokens.
+    /// verbatim, 16-bit tokens.
     U16(Vec<ShardArrays<'a, u16>>),
-    /// 32-bit tokens.
+    /// verbatim, 32-bit tokens.
     U32(Vec<ShardArrays<'a, u32>>),
+    /// infini-gram, byte tokens.
+    IgU8(Vec<ShardArrays<'a, u8, BytePointers<'a>>>),
+    /// infini-gram, 16-bit tokens.
+    IgU16(Vec<ShardArrays<'a, BytewiseU16, BytePointers<'a>>>),
+    /// infini-gram, 32-bit tokens.
+    IgU32(Vec<ShardArrays<'a, BytewiseU32, BytePointers<'a>>>),
 }
 
 impl<'a> Arrays<'a> {
-    /// The typed arrays of `shards` (all of one token width).
+    /// The typed arrays of `shards` (all of one token type and storage, as in one index).
     pub fn of(shards: &'a [Shard]) -> Arrays<'a> {
         macro_rules! typed {
             ($variant:ident) => {
                 Arrays::$variant(
                     shards
                         .iter()
-                        .map(|s| ShardArrays {
-                            tokens: match s.tokens() {
-                                TokenSlice::$variant(t) => t,
-                                _ => unreachable!("every shard of an index has the index's width"),
-                            },
-                            sa: s.suffix_array(),
-                            first: s.first_token_table(),
+                        .map(|s| match s.arrays() {
+                            TypedArrays::$variant(a) => a,
+                            _ => unreachable!("every shard of an index has the same layout"),
                         })
                         .collect(),
                 )
             };
         }
-        match shards.first().map(|s| s.tokens()) {
-            Some(TokenSlice::U8(_)) | None => typed!(U8),
-            Some(TokenSlice::U16(_)) => typed!(U16),
-            Some(TokenSlice::U32(_)) => typed!(U32),
+        match shards.first().map(|s| s.arrays()) {
+            Some(TypedArrays::U8(_)) | None => typed!(U8),
+            Some(TypedArrays::U16(_)) => typed!(U16),
+            Some(TypedArrays::U32(_)) => typed!(U32),
+            Some(TypedArrays::IgU8(_)) => typed!(IgU8),
+            Some(TypedArrays::IgU16(_)) => typed!(IgU16),
+            Some(TypedArrays::IgU32(_)) => typed!(IgU32),
         }
     }
 }
@@ -59,21 +67,23 @@ macro_rules! with_arrays {
             $crate::search::Arrays::U8($a) => $body,
             $crate::search::Arrays::U16($a) => $body,
             $crate::search::Arrays::U32($a) => $body,
+            $crate::search::Arrays::IgU8($a) => $body,
+            $crate::search::Arrays::IgU16($a) => $body,
+            $crate::search::Arrays::IgU32($a) => $body,
         }
     };
 }
 
 /// Occurrences of `query` in `shard`, starting from the block of its first token.
 pub fn shard_find(shard: &Shard, query: &[u32]) -> Range<usize> {
-    let sa = shard.suffix_array();
     match query.first() {
-        None => 0..sa.len(),
+        None => 0..shard.info().tokens as usize,
         Some(&t) => {
             let block = shard.first_token_range(t);
             if block.is_empty() {
                 return block.start..block.start;
             }
-            with_tokens!(shard.tokens(), |tok| find_in(tok, sa, query, block, 1))
+            crate::with_shard_arrays!(shard.arrays(), |a| find_in(a.tokens, a.sa, query, block, 1))
         }
     }
 }
@@ -85,9 +95,8 @@ pub fn shard_longest_match(shard: &Shard, query: &[u32]) -> usize {
     if block.is_empty() {
         return 0;
     }
-    let sa = shard.suffix_array();
-    with_tokens!(shard.tokens(), |tok| lower_bound_in(
-        tok, sa, query, block, 1
+    crate::with_shard_arrays!(shard.arrays(), |a| lower_bound_in(
+        a.tokens, a.sa, query, block, 1
     )
     .longest_match)
 }

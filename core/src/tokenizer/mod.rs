@@ -25,6 +25,14 @@ pub enum TextTokenizer {
     Bytes,
     /// A HuggingFace tokenizer loaded from `tokenizer.json` bytes.
     Hf(Box<HfTokenizer>),
+    /// No tokenizer: token ids only (an infini-gram index served without a side directory).
+    /// Texts cannot be tokenized; decoding shows each id as `⟨id⟩`.
+    Ids {
+        /// Number of token ids.
+        vocab_size: u32,
+        /// Token width of the index.
+        width: TokenWidth,
+    },
 }
 
 /// A loaded HuggingFace tokenizer and the per-id facts the query engine needs.
@@ -146,6 +154,7 @@ impl TextTokenizer {
         match self {
             TextTokenizer::Bytes => 255,
             TextTokenizer::Hf(h) => h.vocab_size,
+            TextTokenizer::Ids { vocab_size, .. } => *vocab_size,
         }
     }
 
@@ -154,6 +163,7 @@ impl TextTokenizer {
         match self {
             TextTokenizer::Bytes => TokenWidth::U8,
             TextTokenizer::Hf(h) => TokenWidth::for_vocab(h.vocab_size),
+            TextTokenizer::Ids { width, .. } => *width,
         }
     }
 
@@ -162,6 +172,7 @@ impl TextTokenizer {
         match self {
             TextTokenizer::Bytes => "bytes".to_string(),
             TextTokenizer::Hf(h) => h.sha256.clone(),
+            TextTokenizer::Ids { .. } => "ids".to_string(),
         }
     }
 
@@ -171,6 +182,7 @@ impl TextTokenizer {
         match self {
             TextTokenizer::Bytes => "raw UTF-8 bytes".to_string(),
             TextTokenizer::Hf(h) => h.family.clone(),
+            TextTokenizer::Ids { .. } => "token ids only (no tokenizer attached)".to_string(),
         }
     }
 
@@ -178,6 +190,7 @@ impl TextTokenizer {
     pub fn encode_ids(&self, text: &str) -> Result<Vec<u32>> {
         match self {
             TextTokenizer::Bytes => Ok(text.bytes().map(u32::from).collect()),
+            TextTokenizer::Ids { .. } => Err(no_tokenizer()),
             TextTokenizer::Hf(h) => match &h.fast {
                 Some(fast) => fast
                     .encode(h.inner.get_model(), text)
@@ -194,7 +207,7 @@ impl TextTokenizer {
     /// Tokenizes with the full HuggingFace pipeline even where a fast path exists (reference).
     pub fn encode_ids_reference(&self, text: &str) -> Result<Vec<u32>> {
         match self {
-            TextTokenizer::Bytes => self.encode_ids(text),
+            TextTokenizer::Bytes | TextTokenizer::Ids { .. } => self.encode_ids(text),
             TextTokenizer::Hf(h) => h
                 .inner
                 .encode_fast(text, false)
@@ -207,7 +220,7 @@ impl TextTokenizer {
     pub fn decode_reference(&self, ids: &[u32]) -> String {
         match self {
             TextTokenizer::Hf(h) => h.inner.decode(ids, false).unwrap_or_default(),
-            TextTokenizer::Bytes => self.decode(ids),
+            TextTokenizer::Bytes | TextTokenizer::Ids { .. } => self.decode(ids),
         }
     }
 
@@ -219,6 +232,7 @@ impl TextTokenizer {
     /// Tokenizes `text` with byte offsets into it (no special tokens added).
     pub fn encode(&self, text: &str) -> Result<Encoded> {
         match self {
+            TextTokenizer::Ids { .. } => Err(no_tokenizer()),
             TextTokenizer::Bytes => Ok(Encoded {
                 ids: text.bytes().map(u32::from).collect(),
                 offsets: (0..text.len()).map(|i| (i, i + 1)).collect(),
@@ -240,7 +254,7 @@ impl TextTokenizer {
     /// Tokenizes with offsets through the full HuggingFace pipeline (reference).
     pub fn encode_reference(&self, text: &str) -> Result<Encoded> {
         match self {
-            TextTokenizer::Bytes => self.encode(text),
+            TextTokenizer::Bytes | TextTokenizer::Ids { .. } => self.encode(text),
             TextTokenizer::Hf(h) => h.encode_reference(text),
         }
     }
@@ -256,6 +270,32 @@ impl TextTokenizer {
                 Some(text) => text,
                 None => h.inner.decode(ids, false).unwrap_or_default(),
             },
+            TextTokenizer::Ids { .. } => ids.iter().map(|i| format!("⟨{i}⟩")).collect(),
+        }
+    }
+
+    /// The vocabulary entry of each id (HuggingFace's `convert_ids_to_tokens`: `Ġthe`,
+    /// `▁the`; bytes as one character each; `⟨id⟩` without a tokenizer). Unknown ids give
+    /// an empty string.
+    pub fn id_pieces(&self, ids: &[u32]) -> Vec<String> {
+        match self {
+            TextTokenizer::Bytes => ids
+                .iter()
+                .map(|&i| char::from_u32(i).map(String::from).unwrap_or_default())
+                .collect(),
+            TextTokenizer::Hf(h) => ids
+                .iter()
+                .map(|&i| h.inner.id_to_token(i).unwrap_or_default())
+                .collect(),
+            TextTokenizer::Ids { .. } => ids.iter().map(|i| format!("⟨{i}⟩")).collect(),
+        }
+    }
+
+    /// The id of a vocabulary entry (`<|endoftext|>`), if the tokenizer has it.
+    pub fn piece_id(&self, piece: &str) -> Option<u32> {
+        match self {
+            TextTokenizer::Hf(h) => h.inner.token_to_id(piece),
+            TextTokenizer::Bytes | TextTokenizer::Ids { .. } => None,
         }
     }
 
@@ -265,6 +305,8 @@ impl TextTokenizer {
         match self {
             TextTokenizer::Bytes => id < 256 && is_ascii_boundary_byte(id as u8),
             TextTokenizer::Hf(h) => h.word_start.get(id as usize).copied().unwrap_or(false),
+            // Without a tokenizer nothing is known about words: every token may start one.
+            TextTokenizer::Ids { .. } => true,
         }
     }
 
@@ -287,6 +329,14 @@ impl HfTokenizer {
             offsets: e.get_offsets().to_vec(),
         })
     }
+}
+
+/// The error of tokenizing text without a tokenizer.
+fn no_tokenizer() -> Error {
+    Error::Invalid(
+        "this index has no tokenizer (an infini-gram index served without a side directory):          query it with token ids, or attach a tokenizer with `verbatim attach`"
+            .into(),
+    )
 }
 
 /// Lower-case hex sha256 of `bytes`.

@@ -1,8 +1,10 @@
 //! The routes: one file per endpoint group.
 
+pub(crate) mod cnf;
 pub(crate) mod contamination;
 pub(crate) mod count;
 mod documents;
+pub(crate) mod infini_gram;
 mod info;
 pub(crate) mod search;
 pub(crate) mod spans;
@@ -26,9 +28,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/contamination", post(contamination::contamination))
         .route("/api/v1/documents/{*id}", get(documents::document))
         .route("/api/v1/search", post(search::search))
+        .route("/api/v1/cnf", post(cnf::cnf))
         .route("/api/v1/indexes", get(info::indexes))
         .route("/api/v1/examples", get(info::examples))
         .route("/api/v1/openapi.json", get(info::openapi))
+        .route("/api/infini-gram", post(infini_gram::query))
+        .route(
+            "/",
+            get(crate::static_files::serve_static).post(infini_gram::query),
+        )
         .route("/health", get(info::health))
         .route("/metrics", get(info::metrics))
         .fallback(crate::static_files::serve_static);

@@ -1,0 +1,191 @@
+//! How a shard's suffix array is stored: verbatim's `u32` token positions, or infini-gram's
+//! byte pointers of `ptr_size` bytes (`table.N`).
+//!
+//! Every search is generic over [`SuffixArray`], so verbatim's `&[u32]` path compiles to the
+//! plain slice index it always was, and an infini-gram table is read in place. A pointer read
+//! from an infini-gram table is never trusted: it is clamped to the token stream, so a damaged
+//! table gives wrong answers, never an out-of-bounds access.
+
+/// A suffix array: `at(rank)` is the token position of the suffix of that rank.
+pub trait SuffixArray: Copy + Send + Sync {
+    /// Number of entries (= tokens in the shard).
+    fn len(&self) -> usize;
+    /// Whether it has no entries.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Token position of the suffix at `rank` (`rank < len()`), at most the token count.
+    fn at(&self, rank: usize) -> usize;
+}
+
+impl SuffixArray for &[u32] {
+    #[inline]
+    fn len(&self) -> usize {
+        <[u32]>::len(self)
+    }
+    #[inline]
+    fn at(&self, rank: usize) -> usize {
+        self[rank] as usize
+    }
+}
+
+/// infini-gram's suffix array (`table.N`): one little-endian **byte** offset into the token
+/// stream per entry, `ptr_size` bytes each (1 to 8: infini-gram derives it from the file
+/// sizes, `ceil(log2(stream bytes) / 8)`).
+#[derive(Debug, Clone, Copy)]
+pub struct BytePointers<'a> {
+    bytes: &'a [u8],
+    ptr_size: usize,
+    mask: u64,
+    /// log2 of the token width: byte offset >> shift = token position.
+    shift: u32,
+    tokens: usize,
+}
+
+impl<'a> BytePointers<'a> {
+    /// The table `bytes` of `ptr_size`-byte pointers into a stream of `tokens` tokens of
+    /// `token_bytes` bytes each. `bytes.len()` must be `tokens * ptr_size` (checked at open).
+    pub fn new(bytes: &'a [u8], ptr_size: usize, token_bytes: usize, tokens: usize) -> Self {
+        debug_assert!((1..=8).contains(&ptr_size));
+        debug_assert_eq!(bytes.len(), tokens * ptr_size);
+        BytePointers {
+            bytes,
+            ptr_size,
+            mask: if ptr_size >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * ptr_size)) - 1
+            },
+            shift: token_bytes.trailing_zeros(),
+            tokens,
+        }
+    }
+
+    /// Bytes per entry.
+    pub fn ptr_size(&self) -> usize {
+        self.ptr_size
+    }
+
+    /// The raw byte pointer at `rank` (infini-gram's `ptr`), unchecked against the stream.
+    #[inline]
+    pub fn raw(&self, rank: usize) -> u64 {
+        let off = rank * self.ptr_size;
+        match self.bytes.get(off..off + 8) {
+            Some(b) => u64::from_le_bytes(b.try_into().expect("8 bytes")) & self.mask,
+            None => {
+                let mut buf = [0u8; 8];
+                let end = (off + self.ptr_size).min(self.bytes.len());
+                let part = self.bytes.get(off..end).unwrap_or_default();
+                buf[..part.len()].copy_from_slice(part);
+                u64::from_le_bytes(buf)
+            }
+        }
+    }
+}
+
+impl SuffixArray for BytePointers<'_> {
+    #[inline]
+    fn len(&self) -> usize {
+        self.tokens
+    }
+    #[inline]
+    fn at(&self, rank: usize) -> usize {
+        ((self.raw(rank) >> self.shift) as usize).min(self.tokens)
+    }
+}
+
+/// A shard's suffix array of either kind, for code that is not hot enough to monomorphise.
+#[derive(Debug, Clone, Copy)]
+pub enum SuffixArrayRef<'a> {
+    /// verbatim's `sa.bin`: `u32` token positions.
+    Positions(&'a [u32]),
+    /// infini-gram's `table.N`: byte pointers.
+    Pointers(BytePointers<'a>),
+}
+
+impl SuffixArray for SuffixArrayRef<'_> {
+    #[inline]
+    fn len(&self) -> usize {
+        match self {
+            SuffixArrayRef::Positions(p) => p.len(),
+            SuffixArrayRef::Pointers(p) => SuffixArray::len(p),
+        }
+    }
+    #[inline]
+    fn at(&self, rank: usize) -> usize {
+        match self {
+            SuffixArrayRef::Positions(p) => p[rank] as usize,
+            SuffixArrayRef::Pointers(p) => p.at(rank),
+        }
+    }
+}
+
+/// The suffix-array block of every first token: `block(t)` is the range of ranks whose
+/// suffixes start with token `t`. Blocks come in the order of the shard's token type (id
+/// order for verbatim, byte order for infini-gram), so each is stored as its own range.
+#[derive(Debug, Clone, Default)]
+pub struct FirstTokenTable {
+    blocks: Vec<[u64; 2]>,
+}
+
+impl FirstTokenTable {
+    /// The table of a shard whose suffix array is ordered by `key` (a token id's order key)
+    /// and holds `counts[t]` suffixes starting with token `t` (separators excluded: they sort
+    /// after every vocabulary id in both orders). Returns the table and the ranks it covers.
+    pub fn from_counts(counts: &[u64], key: impl Fn(u32) -> u32) -> (FirstTokenTable, u64) {
+        let mut order: Vec<u32> = (0..counts.len() as u32).collect();
+        order.sort_unstable_by_key(|&t| key(t));
+        let mut blocks = vec![[0u64; 2]; counts.len()];
+        let mut acc = 0u64;
+        for t in order {
+            let c = counts[t as usize];
+            blocks[t as usize] = [acc, acc + c];
+            acc += c;
+        }
+        (FirstTokenTable { blocks }, acc)
+    }
+
+    /// The ranks of the suffixes starting with token `t` (empty outside the vocabulary).
+    #[inline]
+    pub fn block(&self, t: u32) -> std::ops::Range<usize> {
+        match self.blocks.get(t as usize) {
+            Some(&[a, b]) => a as usize..b as usize,
+            None => 0..0,
+        }
+    }
+
+    /// Number of token ids covered.
+    pub fn len(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Whether the table covers no ids.
+    pub fn is_empty(&self) -> bool {
+        self.blocks.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_pointers_decode_every_width_and_clamp() {
+        for ptr_size in 1..=8usize {
+            let tokens = 40usize;
+            let mut bytes = Vec::new();
+            for p in 0..tokens as u64 {
+                bytes.extend_from_slice(&(p * 2).to_le_bytes()[..ptr_size]);
+            }
+            let bp = BytePointers::new(&bytes, ptr_size, 2, tokens);
+            for r in 0..tokens {
+                assert_eq!(bp.at(r), r, "ptr_size {ptr_size}");
+                assert_eq!(bp.raw(r), 2 * r as u64);
+            }
+        }
+        // A pointer past the stream (a damaged table) is clamped to the stream's end.
+        let bytes = [0xffu8; 12];
+        let bp = BytePointers::new(&bytes, 4, 2, 3);
+        assert_eq!(bp.at(2), 3);
+    }
+}

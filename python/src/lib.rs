@@ -1,0 +1,52 @@
+//! # verbatim-python
+//!
+//! The native module `verbatim._native` of the Python package `verbatim` (built with maturin:
+//! `pip install ./python`). It wraps the engine crates without adding query logic of its own:
+//!
+//! - `index::PyIndex` (`verbatim.Index`): counts, spans, traces, documents, keyword search,
+//!   n-gram statistics and contamination checks, each releasing the GIL while it runs;
+//! - `compat`: the queries `verbatim.compat.InfiniGramEngine` answers with infini-gram's
+//!   conventions (suffix-array ranks, byte pointers, end of document as EOS);
+//! - `build`: index builds and input discovery, for `verbatim.build` and the distributed
+//!   build of `verbatim.ray`;
+//! - `contamination`: reading benchmark items, checking batches on workers and assembling
+//!   the CLI's report on a driver.
+//!
+//! Errors become the exception classes of `verbatim/errors.py` (`errors`) with the CLI's
+//! messages. The pure-Python half of the package (the `InfiniGramEngine` class, Ray drivers,
+//! the typed stub) is in `python/verbatim/`.
+
+mod build;
+mod compat;
+mod contamination;
+mod convert;
+mod errors;
+mod index;
+mod pool;
+
+use pyo3::prelude::*;
+
+/// The native half of the `verbatim` package.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<index::PyIndex>()?;
+    m.add_function(wrap_pyfunction!(index::bench_in_rust, m)?)?;
+    m.add_function(wrap_pyfunction!(build::build_index, m)?)?;
+    m.add_function(wrap_pyfunction!(build::discover_inputs, m)?)?;
+    m.add_function(wrap_pyfunction!(build::assemble_index, m)?)?;
+    m.add_function(wrap_pyfunction!(contamination::read_items, m)?)?;
+    m.add_function(wrap_pyfunction!(contamination::check_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(contamination::assemble_report, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::ig_find, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::ig_count, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::ig_shards, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::ig_rank_to_pos, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::ig_doc_at, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::ig_doc_by_no, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::ig_doc_origin, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::ig_ntd, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::ig_creativity, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::ig_attribute, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,278 @@
+"""verbatim.Index: queries, result shapes, agreement with the CLI, errors."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import verbatim
+from conftest import run_cli, strip_timing
+
+PHRASE = "Emma Woodhouse, handsome, clever, and rich"
+
+
+def test_count_text_ids_and_numpy_agree(index):
+    r = index.count(PHRASE)
+    assert set(r) == {"count", "token_ids"}
+    assert r["count"] >= 1
+    ids = r["token_ids"]
+    assert index.count(ids)["count"] == r["count"]
+    assert index.count(tuple(ids))["count"] == r["count"]
+    assert index.count(np.array(ids, dtype=np.int64))["count"] == r["count"]
+    assert index.count(np.array(ids, dtype=np.uint16))["count"] == r["count"]
+    assert index.tokenize(PHRASE) == ids
+    assert index.decode(ids) == PHRASE
+    assert index.count("zyzzyva quokka xylophone " * 3)["count"] == 0
+
+
+def test_count_matches_cli(index, index_dir, cli):
+    want = run_cli(cli, "count", "--index", str(index_dir), "--text", PHRASE, "--json")
+    got = index.count(PHRASE)
+    assert got["count"] == want["count"] and got["token_ids"] == want["token_ids"]
+
+
+def test_spans_have_the_api_shape_and_match_the_cli(index, index_dir, cli):
+    text = PHRASE + " and she had lived nearly twenty-one years in the world."
+    got = index.spans(text)
+    assert set(got) == {"index", "tokens", "spans"}
+    assert got["spans"], "the copied phrase must match"
+    for s in got["spans"]:
+        assert text[s["byte_start"]:s["byte_end"]] == s["text"]
+        assert s["count"] >= 1
+    want = run_cli(cli, "spans", "--index", str(index_dir), "--text", text, "--json")
+    assert got == want
+
+
+def test_trace_matches_the_cli(index, index_dir, cli):
+    text = ("It was the best of times. " + PHRASE +
+            ", with a comfortable home and happy disposition, seemed to unite some of the best "
+            "blessings of existence.")
+    got = index.trace(text, prompt="Who is Emma?")
+    want = run_cli(cli, "trace", "--index", str(index_dir), "--text", text, "--prompt",
+                   "Who is Emma?", "--json")
+    got.pop("timing_ms")
+    want.pop("timing_ms")
+    assert got == want
+    assert got["documents"] and got["spans"]
+    assert {"id", "doc_no", "bm25", "relevance", "snippets"} <= set(got["documents"][0])
+
+
+def test_document_by_id_and_number(index):
+    doc = index.document("austen/emma/volume-1/chapter-01")
+    assert doc["text"].startswith("Emma Woodhouse")
+    assert doc["source"] == "austen"
+    assert index.document(doc["doc_no"])["id"] == doc["id"]
+    short = index.document(doc["id"], max_tokens=5)
+    assert short["truncated"] and short["tokens"] == doc["tokens"]
+    hl = index.document(doc["id"], highlight="Emma")
+    assert hl["highlights"]
+    with pytest.raises(verbatim.TokenizerError, match="lone surrogate"):
+        index.document(doc["id"], highlight="Emma \ud800")
+    with pytest.raises(verbatim.NotFoundError, match="document not found: no/such/doc"):
+        index.document("no/such/doc")
+    with pytest.raises(LookupError):
+        index.document(10**9)
+
+
+def test_search(index):
+    hits = index.search("Woodhouse Hartfield", limit=3)["hits"]
+    assert 1 <= len(hits) <= 3
+    assert {"id", "doc_no", "source", "metadata", "score", "snippet"} == set(hits[0])
+
+
+def test_ntd_and_prob(index):
+    ids = index.tokenize(" Miss")
+    d = index.ntd(ids)
+    total = sum(v["cont_count"] for v in d["result_by_token_id"].values())
+    assert total + d["end_of_document"] == d["prompt_count"] > 0
+    nxt = max(d["result_by_token_id"], key=lambda t: d["result_by_token_id"][t]["cont_count"])
+    p = index.prob(ids, nxt)
+    assert p["suffix_len"] == len(ids)
+    assert p["cont_count"] == d["result_by_token_id"][nxt]["cont_count"]
+    assert p["prob"] == pytest.approx(p["cont_count"] / p["prompt_count"])
+    assert index.ntd(" Miss") == d
+
+
+def test_info_and_repr(index):
+    info = index.info()
+    assert info["documents"] == index.documents == 80
+    assert info["fulltext"] is True
+    assert "80 documents" in repr(index)
+    assert index.manifest()["side_indexes"] == ["words", "alnum"]
+
+
+# ------------------------------------------------------------------------------ bad input
+
+def test_path_that_is_not_an_index(tmp_path):
+    with pytest.raises(verbatim.InvalidInputError, match="is not a verbatim index"):
+        verbatim.Index(tmp_path)
+    with pytest.raises(ValueError, match="is not a verbatim index"):
+        verbatim.Index(tmp_path / "missing")
+    (tmp_path / "manifest.bin").write_bytes(b"not a manifest at all" * 10)
+    with pytest.raises(verbatim.VerbatimError, match="cannot open index"):
+        verbatim.Index(tmp_path)
+
+
+def test_corrupt_file_is_reported(index_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(index_dir, copy)
+    sa = next(copy.glob("shard-*/sa.bin"))
+    data = bytearray(sa.read_bytes())
+    data[200] ^= 0xFF
+    sa.write_bytes(bytes(data))
+    with pytest.raises(verbatim.IndexCorruptError, match="corrupt index file"):
+        verbatim.Index(copy, verify=True)
+
+
+def test_text_that_no_tokenizer_can_read(index):
+    with pytest.raises(verbatim.TokenizerError, match="lone surrogate"):
+        index.count("abc \ud800 def")
+    with pytest.raises(ValueError):
+        index.trace("\udfff")
+
+
+def test_ids_outside_the_vocabulary(index):
+    v = index.vocab_size
+    with pytest.raises(verbatim.InvalidInputError,
+                       match=rf"token id {v} is outside the vocabulary \(0..{v}\)"):
+        index.count([1, 2, v])
+    with pytest.raises(ValueError, match="token id -1 is outside"):
+        index.count(np.array([-1]))
+    with pytest.raises(verbatim.InvalidInputError, match="must be a str or a sequence of int"):
+        index.count([1.5, "a"])
+    with pytest.raises(verbatim.InvalidInputError):
+        index.prob([1, 2], v + 5)
+    with pytest.raises(verbatim.InvalidInputError):
+        index.decode([2**40])
+
+
+def test_ids_that_are_not_ints(index):
+    with pytest.raises(verbatim.InvalidInputError, match="item 1 is a float, not an int"):
+        index.count([5, 1.5])
+    with pytest.raises(verbatim.InvalidInputError, match=r"token id 1180591620717411303424 is outside"):
+        index.count([2**70])
+    with pytest.raises(verbatim.InvalidInputError, match="not bytes: decode it to a str first"):
+        index.count(b"Emma")
+    with pytest.raises(verbatim.InvalidInputError, match="item 0 is a list, not an int"):
+        index.count(np.array([[1, 2], [3, 4]]))
+    with pytest.raises(verbatim.InvalidInputError, match="item 0 is a float"):
+        index.ntd(np.array([1.5]))
+
+
+def test_path_that_is_a_file(tmp_path):
+    f = tmp_path / "notes.txt"
+    f.write_text("hello")
+    with pytest.raises(verbatim.InvalidInputError, match="is not a verbatim index"):
+        verbatim.Index(f)
+
+
+def test_no_bad_input_crashes_or_panics(index):
+    """Every query method given every kind of bad value raises an ordinary Exception (a
+    Rust panic would surface as pyo3's PanicException, a BaseException), and the
+    interpreter lives on."""
+    v = index.vocab_size
+    values = [[], [v], [-1], [2**40], [2**70], [1.5], ["a"], [None], np.array([[1, 2]]),
+              np.array([1.5]), np.array([v]), {"a": 1}, b"abc", bytearray(b"ab"), None, 3, 2.5,
+              "", " ", "\ud800", "\x00", "a\udfffb", "Emma" * 20000]
+    calls = [index.count, index.ntd, lambda a: index.prob(a, 0), lambda a: index.prob([1], a),
+             index.decode, index.tokenize, index.spans, index.trace,
+             lambda a: index.trace("Emma Woodhouse", prompt=a), index.document, index.search,
+             lambda a: index.contamination(a, methods=["llama2"]),
+             lambda a: index.document(0, highlight=a), lambda a: index.spans("Emma", delimiters=a),
+             lambda a: index.trace("Emma Woodhouse", max_count=a)]
+    outcomes = 0
+    for call in calls:
+        for a in values:
+            try:
+                call(a)
+            except Exception:  # noqa: BLE001 - any ordinary exception is the point
+                pass
+            outcomes += 1
+    assert outcomes == len(calls) * len(values)
+    assert index.count("Emma")["count"] > 0
+
+
+def test_bad_arguments(index):
+    with pytest.raises(verbatim.InvalidInputError, match="text is empty"):
+        index.spans("   ")
+    with pytest.raises(verbatim.InvalidInputError, match="density must be in"):
+        index.trace("hello there", density=0)
+    with pytest.raises(verbatim.InvalidInputError, match="is not a single token"):
+        index.spans("hello there", delimiters=["not one token"])
+    with pytest.raises(verbatim.InvalidInputError, match="limit must be between"):
+        index.search("Emma", limit=0)
+    with pytest.raises(verbatim.InvalidInputError):
+        verbatim.Index(".", threads=0)
+
+
+def test_queries_from_threads(index_dir):
+    """Threads query one index at once (the GIL is released) and get the single-thread
+    answers; threads=1 keeps each query on the calling thread's own pool."""
+    for threads in (None, 1):
+        ix = verbatim.Index(index_dir, threads=threads)
+        texts = [PHRASE + f" and {i} more words about the weather at Hartfield." for i in range(8)]
+        want = [ix.spans(t) for t in texts]
+        got = [None] * len(texts)
+
+        def work(i):
+            for _ in range(3):
+                got[i] = ix.spans(texts[i])
+
+        ts = [threading.Thread(target=work, args=(i,)) for i in range(len(texts))]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        assert got == want
+
+
+# ------------------------------------------------------------------------------ contamination
+
+def test_contamination_report_equals_the_cli(index, index_dir, items_file, cli, tmp_path):
+    out = tmp_path / "report.json"
+    got = index.contamination(str(items_file), out=out, html=tmp_path / "r.html",
+                              csv=tmp_path / "r.csv")
+    import json
+    import subprocess
+
+    cli_out = tmp_path / "cli.json"
+    subprocess.run([cli, "contamination", "--index", str(index_dir), "--input",
+                    str(items_file), "--out", str(cli_out)], check=True, capture_output=True)
+    want = json.loads(cli_out.read_text())
+    assert strip_timing(got) == strip_timing(want)
+    assert strip_timing(json.loads(out.read_text())) == strip_timing(want)
+    assert (tmp_path / "r.html").stat().st_size > 1000
+    dirty = got["summary"]["benchmarks"]["copied"]["gpt3"]["dirty"]
+    assert dirty >= 25
+
+
+def test_contamination_from_python_records(index, items_file):
+    import json
+
+    recs = [json.loads(line) for line in items_file.read_text().splitlines()]
+    from_file = index.contamination(str(items_file), methods=["gpt3", "llama2"])
+    from_list = index.contamination(recs, methods=["gpt3", "llama2"])
+    assert from_list["items"] == from_file["items"]
+    texts = index.contamination([r["text"] for r in recs[:3]], methods=["palm"])
+    assert [i["id"] for i in texts["items"]] == ["1", "2", "3"]
+    with pytest.raises(verbatim.InvalidInputError, match="unknown contamination method|unknown"):
+        index.contamination(recs, methods=["gpt5"])
+    with pytest.raises(verbatim.InvalidInputError, match="has no"):
+        index.contamination([{"id": "x"}])
+
+
+def test_contamination_needs_side_indexes(corpus_dir, tmp_path):
+    from conftest import TOKENIZER
+
+    out = tmp_path / "plain"
+    verbatim.build([str(corpus_dir)], str(out), TOKENIZER, fulltext=False)
+    ix = verbatim.Index(out)
+    with pytest.raises(verbatim.ContaminationError, match="needs the `words` side index"):
+        ix.contamination(["some text here"], methods=["gpt3"])
+    assert ix.contamination(["some text here"], methods=["llama2"])["summary"]["items"] == 1
+    with pytest.raises(verbatim.FullTextError):
+        ix.search("Emma")

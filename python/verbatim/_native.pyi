@@ -1,0 +1,302 @@
+"""Typed stub of the native module ``verbatim._native`` (Rust, PyO3)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, TypedDict, Union
+
+import numpy.typing as npt
+
+__version__: str
+
+PathLike = Union[str, "os.PathLike[str]"]
+TokenIds = Union[Sequence[int], "npt.NDArray[Any]"]
+Query = Union[str, TokenIds]
+
+class CountResult(TypedDict):
+    count: int
+    token_ids: List[int]
+
+class SpanResult(TypedDict, total=False):
+    id: int
+    byte_start: int
+    byte_end: int
+    utf16_start: int
+    utf16_end: int
+    token_start: int
+    token_end: int
+    text: str
+    count: int
+    relevance: str
+    unigram_logprob: float
+    document_ids: List[str]
+
+class SpansResult(TypedDict):
+    index: str
+    tokens: int
+    spans: List[SpanResult]
+
+class SnippetResult(TypedDict):
+    span_id: int
+    before: str
+    match: str
+    after: str
+
+class TracedDocumentResult(TypedDict, total=False):
+    id: str
+    doc_no: int
+    source: Optional[str]
+    metadata: Dict[str, Any]
+    bm25: float
+    relevance_score: float
+    relevance: str
+    span_ids: List[int]
+    snippets: List[SnippetResult]
+    text: str
+
+class DisplaySpanResult(TypedDict):
+    byte_start: int
+    byte_end: int
+    utf16_start: int
+    utf16_end: int
+    span_ids: List[int]
+    relevance: str
+
+class TraceResult(TypedDict):
+    index: str
+    tokens: int
+    candidate_spans: int
+    spans: List[SpanResult]
+    display_spans: List[DisplaySpanResult]
+    documents: List[TracedDocumentResult]
+    timing_ms: Dict[str, float]
+
+class DocumentResult(TypedDict):
+    id: str
+    doc_no: int
+    source: Optional[str]
+    metadata: Dict[str, Any]
+    tokens: int
+    truncated: bool
+    text: str
+    highlights: List[Dict[str, int]]
+
+class SearchHit(TypedDict):
+    id: str
+    doc_no: int
+    source: Optional[str]
+    metadata: Dict[str, Any]
+    score: float
+    snippet: str
+
+class SearchResult(TypedDict):
+    hits: List[SearchHit]
+
+class NextToken(TypedDict):
+    cont_count: int
+    prob: float
+
+class NtdResult(TypedDict):
+    prompt_count: int
+    end_of_document: int
+    result_by_token_id: Dict[int, NextToken]
+    approx: bool
+
+class ProbResult(TypedDict):
+    prompt_count: int
+    cont_count: int
+    prob: float
+    suffix_len: int
+
+class Index:
+    """An open, read-only verbatim index (memory-mapped)."""
+
+    def __init__(
+        self,
+        path: PathLike,
+        *,
+        verify: bool = False,
+        fulltext: bool = True,
+        threads: Optional[int] = None,
+    ) -> None:
+        """Opens the index in ``path`` (a verbatim index, or an infini-gram v4 index
+        directory, in place); ``threads=N`` keeps each query on N threads of the calling
+        thread's own pool, the calling thread one of them (None: every core)."""
+    @property
+    def path(self) -> str:
+        """The index directory."""
+    @property
+    def name(self) -> str:
+        """The index's name."""
+    @property
+    def vocab_size(self) -> int:
+        """Token ids ``0..vocab_size`` are valid queries."""
+    @property
+    def documents(self) -> int:
+        """Number of documents."""
+    def info(self) -> Dict[str, Any]:
+        """What the index holds, as ``GET /api/v1/indexes`` shows it."""
+    def manifest(self) -> Dict[str, Any]:
+        """The whole manifest."""
+    def tokenize(self, text: str) -> List[int]:
+        """Token ids of ``text`` (no special tokens added)."""
+    def decode(self, ids: TokenIds) -> str:
+        """Text of token ids."""
+    def count(self, query: Query) -> CountResult:
+        """Occurrences of a text or of token ids."""
+    def spans(
+        self,
+        text: str,
+        *,
+        max_count: Optional[int] = None,
+        word_boundaries: bool = True,
+        delimiters: Optional[Sequence[str]] = None,
+        min_len: int = 1,
+    ) -> SpansResult:
+        """Every maximal span of ``text`` that occurs in the corpus."""
+    def trace(
+        self,
+        response: str,
+        prompt: Optional[str] = None,
+        *,
+        max_count: Optional[int] = 1000000,
+        word_boundaries: bool = True,
+        delimiters: Optional[Sequence[str]] = None,
+        min_len: int = 1,
+        density: float = 0.05,
+        docs_per_span: int = 10,
+        context: int = 40,
+        full_documents: bool = False,
+    ) -> TraceResult:
+        """OLMoTrace's pipeline on one model output."""
+    def document(
+        self, id: Union[str, int], *, max_tokens: Optional[int] = None, highlight: Optional[str] = None
+    ) -> DocumentResult:
+        """A document by external id or number."""
+    def search(self, query: str, *, limit: int = 10) -> SearchResult:
+        """BM25 keyword search."""
+    def ntd(self, query: Query) -> NtdResult:
+        """Exact next-token distribution."""
+    def prob(self, query: Query, next: int) -> ProbResult:
+        """The infini-gram probability of token ``next``."""
+    def contamination(
+        self,
+        items: Any,
+        *,
+        methods: Optional[Sequence[str]] = None,
+        llama2_skip: int = 0,
+        examples: int = 3,
+        max_spans: int = 10,
+        threads: int = 0,
+        field: str = "text",
+        template: Optional[str] = None,
+        id_field: str = "id",
+        group_field: str = "bench",
+        format: Optional[str] = None,
+        limit: Optional[int] = None,
+        out: Optional[PathLike] = None,
+        csv: Optional[PathLike] = None,
+        html: Optional[PathLike] = None,
+    ) -> Dict[str, Any]:
+        """Contamination report of benchmark items (``verbatim contamination --out``)."""
+
+def build_index(
+    inputs: Sequence[PathLike],
+    out: PathLike,
+    tokenizer: str,
+    *,
+    name: Optional[str] = None,
+    side_indexes: Sequence[str] = (),
+    format: str = "auto",
+    text_field: str = "text",
+    id_field: str = "id",
+    max_memory: Optional[int] = None,
+    shard_max_tokens: Optional[int] = None,
+    threads: int = 0,
+    fulltext: bool = True,
+    force: bool = False,
+    strict: bool = False,
+    part: Optional[int] = None,
+) -> Dict[str, Any]:
+    """Builds an index (``verbatim index``) and returns its manifest; ``part=k`` builds part
+    ``k`` of a distributed build."""
+
+def assemble_index(
+    parts: Sequence[PathLike],
+    out: PathLike,
+    *,
+    name: Optional[str] = None,
+    force: bool = False,
+    remove_parts: bool = False,
+) -> Dict[str, Any]:
+    """Assembles part indexes, in part order, into one index (``verbatim assemble``)."""
+
+def discover_inputs(inputs: Sequence[PathLike], *, format: str = "auto") -> List[Tuple[str, int]]:
+    """The corpus files a build reads, in order, with their sizes."""
+
+def read_items(
+    items: Any,
+    *,
+    field: str = "text",
+    template: Optional[str] = None,
+    id_field: str = "id",
+    group_field: str = "bench",
+    format: Optional[str] = None,
+) -> Tuple[List[Dict[str, str]], List[str]]:
+    """Benchmark items as dicts, and the names of their inputs."""
+
+def check_batch(
+    index: Index,
+    items: List[Dict[str, str]],
+    *,
+    methods: Optional[Sequence[str]] = None,
+    llama2_skip: int = 0,
+    examples: int = 3,
+    max_spans: int = 10,
+    threads: int = 0,
+) -> Tuple[List[str], Dict[str, float]]:
+    """Checks a batch; each result as JSON, and CPU seconds per method."""
+
+def assemble_report(
+    index: Index,
+    results: List[str],
+    *,
+    inputs: List[str],
+    methods: Optional[Sequence[str]] = None,
+    llama2_skip: int = 0,
+    examples: int = 3,
+    max_spans: int = 10,
+    wall_seconds: float = 0.0,
+    threads: int = 0,
+    method_cpu_seconds: Optional[Dict[str, float]] = None,
+    out: Optional[PathLike] = None,
+    csv: Optional[PathLike] = None,
+    html: Optional[PathLike] = None,
+) -> Dict[str, Any]:
+    """The CLI's report of results checked elsewhere."""
+
+def ig_find(index: Index, input_ids: TokenIds) -> Tuple[int, List[Tuple[int, int]]]: ...
+def ig_count(index: Index, input_ids: TokenIds) -> int: ...
+def ig_shards(index: Index) -> Tuple[List[Tuple[int, int, int]], int]: ...
+def ig_rank_to_pos(index: Index, s: int, rank: int) -> int: ...
+def ig_doc_at(
+    index: Index, s: int, pos: int, max_disp_len: int
+) -> Tuple[int, int, int, int, Dict[str, Any], List[int]]: ...
+def ig_doc_by_no(index: Index, doc_no: int, max_disp_len: int) -> Tuple[int, int, Dict[str, Any], List[int]]: ...
+def ig_doc_origin(index: Index, doc_no: int) -> Optional[Tuple[str, int]]: ...
+def ig_ntd(index: Index, prompt_ids: TokenIds, eos: int) -> Tuple[int, Dict[int, int]]: ...
+def ig_creativity(index: Index, input_ids: TokenIds) -> List[int]: ...
+def ig_attribute(
+    index: Index,
+    input_ids: TokenIds,
+    delim_ids: TokenIds,
+    min_len: int,
+    max_cnt: int,
+    enforce_bow: bool,
+    bow: Set[int],
+    unigram_logprobs: bool,
+) -> List[Tuple[int, int, int, float, List[Tuple[int, int]]]]: ...
+def bench_in_rust(index: Index, kind: str, queries: List[Any]) -> List[float]:
+    """Per-call seconds of ``count`` / ``trace`` timed inside Rust (benchmark baseline);
+    ``trace_gil``: the seconds of each ``trace`` call spent holding the GIL (converting the
+    answer into Python objects)."""

@@ -1,0 +1,416 @@
+//! infini-gram's index format served in place: indexes written exactly as infini-gram's
+//! `indexing.py` writes them (v4: `tokenized.0`, `table.0` of byte pointers in `memcmp`
+//! order, `offset.0`, `metadata.0` + `metaoff.0`) from the documents of a verbatim build,
+//! opened bare and attached; answers equal to the verbatim index's and to brute force
+//! (counts, spans, documents by pointer, CNF queries); refusals of damaged or mismatched
+//! directories name the file and the reason; a flipped byte cannot make a query panic.
+
+use crate::support;
+use proptest::prelude::*;
+use std::path::Path;
+use verbatim_core::infini_gram::layout::standard_ptr_size;
+use verbatim_core::query::{CnfOptions, SpanOptions, TraceOptions};
+use verbatim_core::{Index, TokenWidth};
+
+/// Writes an infini-gram v4 index of `docs` (token ids) with tokens of `width` into `dir`.
+fn write_infini_gram(dir: &Path, docs: &[Vec<u32>], ids: &[String], width: TokenWidth) {
+    std::fs::create_dir_all(dir).unwrap();
+    let w = width.bytes() as usize;
+    let (mut ds, mut od, mut mt, mut om) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (i, d) in docs.iter().enumerate() {
+        od.extend_from_slice(&(ds.len() as u64).to_le_bytes());
+        ds.extend(std::iter::repeat_n(0xffu8, w));
+        for &t in d {
+            ds.extend_from_slice(&t.to_le_bytes()[..w]);
+        }
+        om.extend_from_slice(&(mt.len() as u64).to_le_bytes());
+        let line = serde_json::json!({"path": "c.jsonl", "linenum": i, "metadata": {"id": ids[i], "source": "test"}});
+        mt.extend_from_slice(format!("{line}\n").as_bytes());
+    }
+    let mut sa: Vec<usize> = (0..ds.len() / w).map(|p| p * w).collect();
+    sa.sort_by(|&a, &b| ds[a..].cmp(&ds[b..]));
+    let ptr = standard_ptr_size(ds.len() as u64);
+    let table: Vec<u8> = sa
+        .iter()
+        .flat_map(|&p| (p as u64).to_le_bytes()[..ptr].to_vec())
+        .collect();
+    for (name, bytes) in [
+        ("tokenized.0", &ds),
+        ("table.0", &table),
+        ("offset.0", &od),
+        ("metadata.0", &mt),
+        ("metaoff.0", &om),
+    ] {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+}
+
+/// A verbatim index of `texts` and the same corpus as an infini-gram index (`ig`).
+fn both(dir: &Path, texts: &[String], width: TokenWidth) -> (Index, std::path::PathBuf, String) {
+    let tok = match width {
+        TokenWidth::U8 => "bytes".to_string(),
+        TokenWidth::U16 => support::word_tokenizer(dir, 8).display().to_string(),
+        TokenWidth::U32 => support::word_tokenizer(dir, 70_000).display().to_string(),
+    };
+    let docs: Vec<(String, String)> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("d{i}"), t.clone()))
+        .collect();
+    let input = support::write_jsonl(dir, "c.jsonl", &docs);
+    let out = dir.join("vb");
+    let mut o = verbatim_indexer::BuildOptions::new(vec![input], out.clone(), tok.clone());
+    o.fulltext = false;
+    o.threads = 1;
+    verbatim_indexer::build(&o).expect("build");
+    let vb = Index::open(&out).unwrap();
+    let n = vb.manifest().documents;
+    let locs: Vec<_> = (0..n).map(|d| vb.locate(d).unwrap()).collect();
+    let tokens: Vec<Vec<u32>> = locs.iter().map(|&l| vb.doc_tokens(l)).collect();
+    let ids: Vec<String> = locs.iter().map(|&l| vb.doc_record(l).unwrap().id).collect();
+    let ig = dir.join("ig");
+    write_infini_gram(&ig, &tokens, &ids, width);
+    (vb, ig, tok)
+}
+
+fn attach(ig: &Path, tok: &str, out: &Path) -> Index {
+    let opts = verbatim_indexer::AttachOptions {
+        index: ig.to_path_buf(),
+        out: Some(out.to_path_buf()),
+        tokenizer: tok.to_string(),
+        name: None,
+        token_width: None,
+        version: None,
+        eos_token_id: None,
+        id_rule: None,
+        fulltext: false,
+        force: false,
+        threads: 1,
+    };
+    verbatim_indexer::attach(&opts).expect("attach");
+    Index::open(out).expect("open the side directory")
+}
+
+/// infini-gram's CNF search written the slow way: occurrences found by scanning the stream,
+/// nearest occurrences by linear scans. Returns the surviving `(l, r)` ranges, sorted.
+fn brute_cnf(stream: &[u32], sep: u32, cnf: &[Vec<Vec<u32>>], max_diff: u64) -> Vec<(u64, u64)> {
+    let occ = |t: &[u32]| -> Vec<u64> {
+        (0..stream.len().saturating_sub(t.len() - 1))
+            .filter(|&p| stream[p..p + t.len()] == *t)
+            .map(|p| p as u64)
+            .collect()
+    };
+    let clauses: Vec<Vec<u64>> = cnf
+        .iter()
+        .map(|c| c.iter().flat_map(|t| occ(t)).collect())
+        .collect();
+    if clauses.iter().any(Vec::is_empty) {
+        return Vec::new();
+    }
+    let mut order: Vec<usize> = (0..clauses.len()).collect();
+    order.sort_by_key(|&c| clauses[c].len());
+    let mut ranges: Vec<(u64, u64)> = clauses[order[0]].iter().map(|&p| (p, p)).collect();
+    for &c in &order[1..] {
+        let ps = &clauses[c];
+        let mut next = Vec::new();
+        for &(l, r) in &ranges {
+            let before = ps.iter().filter(|&&p| p < r).max().map(|&p| l.min(p));
+            let after = ps.iter().filter(|&&p| p >= l).min().map(|&p| r.max(p));
+            let lok = before.is_some_and(|b| b + max_diff >= l);
+            let rok = after.is_some_and(|a| a <= r + max_diff);
+            if lok && rok {
+                next.push((before.unwrap(), after.unwrap()));
+            } else {
+                if lok {
+                    next.push((before.unwrap(), r));
+                }
+                if rok {
+                    next.push((l, after.unwrap()));
+                }
+            }
+        }
+        ranges = next;
+    }
+    ranges.retain(|&(l, r)| !stream[l as usize..r as usize].contains(&sep));
+    ranges.sort_unstable();
+    ranges
+}
+
+fn run_case(
+    width: TokenWidth,
+    docs_w: Vec<Vec<usize>>,
+    query_w: Vec<usize>,
+    cnf_w: Vec<Vec<Vec<usize>>>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = |ws: &[usize]| -> String {
+        match width {
+            TokenWidth::U8 => ws
+                .iter()
+                .map(|&w| ['a', 'b', ' ', 'c', '.'][w % 5])
+                .collect(),
+            _ => ws
+                .iter()
+                .map(|&w| {
+                    format!(
+                        "w{}",
+                        w % 6 + if width == TokenWidth::U32 { 69_990 } else { 0 }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        }
+    };
+    let texts: Vec<String> = docs_w
+        .iter()
+        .map(|d| text(d))
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    if texts.is_empty() {
+        return;
+    }
+    let (vb, ig_dir, tok) = both(dir.path(), &texts, width);
+    let bare = Index::open(&ig_dir).expect("a bare infini-gram index opens");
+    let side = attach(&ig_dir, &tok, &dir.path().join("side"));
+    assert_eq!(bare.manifest().documents, vb.manifest().documents);
+    assert_eq!(side.manifest().tokens, vb.manifest().tokens);
+    let q = vb.tokenizer().encode_ids(&text(&query_w)).unwrap();
+    let stream: Vec<u32> = vb.shards()[0]
+        .tokens()
+        .to_u32(0..vb.manifest().tokens as usize);
+    let sep = width.separator();
+    for l in 0..q.len() {
+        for r in l + 1..=q.len().min(l + 5) {
+            let g = &q[l..r];
+            let want = vb.count(g);
+            assert_eq!(bare.count(g), want, "bare count of {g:?}");
+            assert_eq!(side.count(g), want, "attached count of {g:?}");
+            // Every occurrence: the same document and window through a byte pointer.
+            let f = side.ig_find(g);
+            for rank in f.segment_by_shard[0].0..f.segment_by_shard[0].1 {
+                let ptr = side.ig_rank_to_ptr(0, rank);
+                // The metadata string differs by design (infini-gram's line vs the record).
+                let plain = |d: verbatim_core::infini_gram::engine::Doc| {
+                    verbatim_core::infini_gram::engine::Doc {
+                        metadata: String::new(),
+                        ..d
+                    }
+                };
+                assert_eq!(
+                    plain(side.ig_doc_by_ptr(0, ptr, 5)),
+                    plain(vb.ig_doc_by_ptr(0, ptr, 5))
+                );
+                assert_eq!(
+                    side.ig_doc_by_rank(0, rank, 5),
+                    side.ig_doc_by_ptr(0, ptr, 5)
+                );
+            }
+        }
+    }
+    let o = SpanOptions::defaults_for(&vb);
+    let qtext = text(&query_w);
+    let enc = vb.tokenizer().encode(&qtext).unwrap();
+    let spans = |ix: &Index| -> Vec<(usize, usize, u64)> {
+        ix.spans(&qtext, &enc, &o)
+            .into_iter()
+            .map(|s| (s.token_start, s.token_end, s.count))
+            .collect()
+    };
+    assert_eq!(spans(&side), spans(&vb), "spans");
+    let cnf: Vec<Vec<Vec<u32>>> = cnf_w
+        .iter()
+        .map(|c| {
+            c.iter()
+                .map(|t| vb.tokenizer().encode_ids(&text(t)).unwrap())
+                .filter(|t| !t.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .filter(|c: &Vec<Vec<u32>>| !c.is_empty())
+        .collect();
+    if cnf.is_empty() {
+        return;
+    }
+    for max_diff in [1u64, 3, 100] {
+        let opts = CnfOptions {
+            max_clause_freq: 1 << 40,
+            max_diff_tokens: max_diff,
+        };
+        let want = brute_cnf(&stream, sep, &cnf, max_diff);
+        for ix in [&vb, &bare, &side] {
+            let m = ix.find_cnf(&cnf, opts);
+            let mut got = m.ranges_by_shard.concat();
+            got.sort_unstable();
+            assert_eq!(got, want, "CNF {cnf:?} within {max_diff}");
+            assert_eq!(m.count, want.len() as u64);
+            assert!(!m.approx);
+        }
+    }
+    // Sampled: approximate, never more matches than exact, the same on both infini-gram opens.
+    let opts = CnfOptions {
+        max_clause_freq: 2,
+        max_diff_tokens: 100,
+    };
+    let (a, b) = (bare.find_cnf(&cnf, opts), side.find_cnf(&cnf, opts));
+    assert_eq!(a, b);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn infini_gram_indexes_answer_like_verbatims(
+        width in prop_oneof![Just(TokenWidth::U8), Just(TokenWidth::U16), Just(TokenWidth::U32)],
+        docs in prop::collection::vec(prop::collection::vec(0usize..6, 1..40), 1..6),
+        query in prop::collection::vec(0usize..6, 1..12),
+        cnf in prop::collection::vec(prop::collection::vec(prop::collection::vec(0usize..6, 1..3), 1..3), 1..3),
+    ) {
+        run_case(width, docs, query, cnf);
+    }
+}
+
+/// An infini-gram index of a few documents for the refusal tests.
+fn small_ig(dir: &Path) -> std::path::PathBuf {
+    let texts: Vec<String> = ["w1 w2 w3 w1", "w2 w3 w4", "w5 w1 w2"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    both(dir, &texts, TokenWidth::U16).1
+}
+
+fn refusal(dir: &Path) -> String {
+    match Index::open(dir) {
+        Ok(_) => panic!("{} opened", dir.display()),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn damaged_or_mismatched_directories_are_refused_with_the_file_and_the_reason() {
+    let t = tempfile::tempdir().unwrap();
+    let ig = small_ig(t.path());
+    assert!(Index::open(&ig).is_ok());
+
+    // Mismatched shard file counts.
+    let d = t.path().join("extra");
+    copy_dir(&ig, &d);
+    std::fs::copy(d.join("table.0"), d.join("table.1")).unwrap();
+    let e = refusal(&d);
+    assert!(
+        e.contains("mismatched shard files") && e.contains("table"),
+        "{e}"
+    );
+
+    // A table whose size is not a multiple of the token count.
+    let d = t.path().join("table");
+    copy_dir(&ig, &d);
+    let mut table = std::fs::read(d.join("table.0")).unwrap();
+    table.push(0);
+    std::fs::write(d.join("table.0"), table).unwrap();
+    let e = refusal(&d);
+    assert!(
+        e.contains("table.0") && e.contains("not a multiple of the token count"),
+        "{e}"
+    );
+
+    // A truncated token stream (half a token).
+    let d = t.path().join("truncated");
+    copy_dir(&ig, &d);
+    let tokens = std::fs::read(d.join("tokenized.0")).unwrap();
+    std::fs::write(d.join("tokenized.0"), &tokens[..tokens.len() - 1]).unwrap();
+    let e = refusal(&d);
+    assert!(e.contains("tokenized.0") && e.contains("truncated"), "{e}");
+
+    // A truncated offset file.
+    let d = t.path().join("offsets");
+    copy_dir(&ig, &d);
+    let od = std::fs::read(d.join("offset.0")).unwrap();
+    std::fs::write(d.join("offset.0"), &od[..od.len() - 3]).unwrap();
+    let e = refusal(&d);
+    assert!(e.contains("offset.0") && e.contains("truncated"), "{e}");
+
+    // A version-5 (reversed) index, by its name.
+    let d = t.path().join("v5_pile_llama");
+    copy_dir(&ig, &d);
+    let e = refusal(&d);
+    assert!(e.contains("version 5"), "{e}");
+
+    // A side directory whose infini-gram index changed since `verbatim attach`.
+    let d = t.path().join("changed");
+    copy_dir(&ig, &d);
+    let side = t.path().join("changed.side");
+    drop(attach(
+        &d,
+        &support::word_tokenizer(t.path(), 8).display().to_string(),
+        &side,
+    ));
+    let mut meta = std::fs::read(d.join("metadata.0")).unwrap();
+    meta.extend_from_slice(b"\n");
+    std::fs::write(d.join("metadata.0"), meta).unwrap();
+    let e = match Index::open(&side) {
+        Ok(_) => panic!("a changed index opened"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        e.contains("metadata.0") && e.contains("changed since `verbatim attach`"),
+        "{e}"
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn a_flipped_byte_in_the_token_stream_changes_answers_never_panics() {
+    let t = tempfile::tempdir().unwrap();
+    let texts: Vec<String> = (0..30)
+        .map(|i| {
+            (0..40)
+                .map(|j| format!("w{}", (i * 7 + j * 3) % 6))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let (vb, ig, _) = both(t.path(), &texts, TokenWidth::U16);
+    let tokens = std::fs::read(ig.join("tokenized.0")).unwrap();
+    let queries: Vec<Vec<u32>> = (0..60)
+        .map(|i| {
+            (0..1 + i % 6)
+                .map(|j| 3 + ((i * 5 + j) % 6) as u32)
+                .collect()
+        })
+        .collect();
+    for pos in (0..tokens.len()).step_by(7).chain([0, 1, tokens.len() - 1]) {
+        for value in [0xffu8, 0x00, tokens[pos] ^ 0x5a] {
+            let d = t.path().join("flipped");
+            copy_dir(&ig, &d);
+            let mut bytes = tokens.clone();
+            bytes[pos] = value;
+            std::fs::write(d.join("tokenized.0"), &bytes).unwrap();
+            // Opening may refuse (a separator destroyed); answering must not panic.
+            let Ok(ix) = Index::open(&d) else { continue };
+            for q in &queries {
+                ix.count(q);
+                let qtext = vb.tokenizer().decode(q);
+                let enc = vb.tokenizer().encode(&qtext).unwrap();
+                let _ = ix.spans(&qtext, &enc, &SpanOptions::defaults_for(&ix));
+                let _ = ix.ig_ntd(q, 4);
+                let _ = ix.ig_infgram_prob(q, 3);
+                let f = ix.ig_find(q);
+                let (a, b) = f.segment_by_shard[0];
+                for rank in a..b.min(a + 3) {
+                    let _ = ix.ig_doc_by_rank(0, rank, 10);
+                }
+                let _ = ix.find_cnf(&[vec![q.clone()], vec![vec![4]]], CnfOptions::default());
+                let _ = ix.trace(&qtext, None, &TraceOptions::defaults_for(&ix));
+            }
+            for p in (0..bytes.len() as u64).step_by(2) {
+                let _ = ix.ig_doc_by_ptr(0, p, 3);
+            }
+        }
+    }
+}
