@@ -481,6 +481,70 @@ fn every_method_agrees_with_brute_force_on_a_repetitive_corpus() {
     }
 }
 
+/// Documents whose text has no tokens (`blank`: whitespace only, skipped by the main index)
+/// or whose normalisation is empty (`punct`: no ASCII letter or digit, empty in `alnum`).
+fn awkward_docs(tag: &str, body: &str) -> Vec<(String, String)> {
+    vec![
+        (format!("{tag}-a"), join(&seq(0, 20))),
+        (format!("{tag}-blank"), "   \n  \t ".to_string()),
+        (
+            format!("{tag}-punct"),
+            "!!! ??? \u{4e2d}\u{6587} ...".to_string(),
+        ),
+        (format!("{tag}-fox"), body.to_string()),
+        (format!("{tag}-b"), join(&seq(20, 40))),
+    ]
+}
+
+/// Every side index numbers its documents as the main index does (a document the main index
+/// skips is skipped, one whose normalisation is empty is kept, empty), also after an append,
+/// so a side-index match names the right document.
+#[test]
+fn side_indexes_number_documents_as_the_main_index_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "Seven violet penguins recite the Gettysburg Address backwards to forty-two \
+                astonished zebras under a quiet Antarctic moon.";
+    let idx = build(dir.path(), &awkward_docs("x", body));
+    let check = |expect_docs: u64, tag: &str| {
+        let ix = Index::open(&idx).unwrap();
+        assert_eq!(ix.manifest().documents, expect_docs);
+        for n in [Normalization::Words, Normalization::Alnum] {
+            let side = ix.side(n).unwrap();
+            assert_eq!(side.manifest().documents, expect_docs, "{n:?}");
+            for d in 0..expect_docs {
+                let (main_loc, side_loc) = (ix.locate(d).unwrap(), side.locate(d).unwrap());
+                assert_eq!(
+                    ix.doc_record(main_loc).unwrap().id,
+                    side.doc_record(side_loc).unwrap().id,
+                    "{n:?} document {d}"
+                );
+            }
+        }
+        let copy = body.to_uppercase().replace(' ', "  ;");
+        for m in [Method::Gpt4, Method::Substr50] {
+            let r = run(&ix, m, 0, "g", &copy);
+            assert_eq!(r.label, Label::Dirty, "{m:?}: {r:?}");
+            let ids: Vec<&str> = r.examples.iter().map(|e| e.id.as_str()).collect();
+            assert!(
+                ids.contains(&format!("{tag}-fox").as_str()),
+                "{m:?}: {ids:?}"
+            );
+            assert!(ids.iter().all(|i| i.ends_with("-fox")), "{m:?}: {ids:?}");
+        }
+        let r = run(&ix, Method::Gpt3, 0, "w", &join(&seq(20, 40)));
+        assert_eq!(r.examples[0].id, "x-b", "{r:?}");
+    };
+    check(4, "x");
+    // An append with the same kinds of documents.
+    let more = support::write_jsonl(dir.path(), "more.jsonl", &awkward_docs("y", body));
+    let mut o = BuildOptions::new(vec![more], idx.clone(), "");
+    o.threads = 2;
+    o.fulltext = false;
+    o.append = true;
+    verbatim_indexer::build(&o).expect("append succeeds");
+    check(8, "x");
+}
+
 #[test]
 fn missing_side_index_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();

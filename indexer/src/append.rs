@@ -17,7 +17,7 @@ use crate::error::{bail, refuse, Context, Result};
 use crate::fulltext_writer::FullTextWriter;
 use crate::input::discover;
 use crate::options::BuildOptions;
-use crate::pipeline::Ctx;
+use crate::pipeline::{Ctx, LateSkips};
 use crate::placement::ShardPlacement;
 use crate::side_files;
 use std::collections::BTreeSet;
@@ -42,7 +42,7 @@ pub fn append(opts: &BuildOptions) -> Result<BuildSummary> {
     let _lock = AppendLock::acquire(dir)?;
     let (old, _) = Manifest::read(dir)?;
     let generation = old.generation + 1;
-    let result = append_at(opts, dir, MANIFEST_FILE, generation, Commit::Rename)?;
+    let result = append_at(opts, dir, MANIFEST_FILE, generation, Commit::Rename, None)?;
     let mut summary = result.summary;
     summary
         .manifest
@@ -85,6 +85,7 @@ fn append_at(
     manifest_name: &str,
     generation: u64,
     commit: Commit,
+    follow: Option<&LateSkips>,
 ) -> Result<AppendResult> {
     let t0 = Instant::now();
     let index = Index::open_named(
@@ -167,6 +168,7 @@ fn append_at(
         first_shard: old.shards.len(),
         existing_ids: Some(index.own_id_map()?),
         fulltext,
+        follow,
     };
     let out = pool.install(|| run_width(ctx, tokenizer.width()))?;
     let t = Instant::now();
@@ -198,8 +200,15 @@ fn append_at(
         let mut so = side_options(opts, side, &side_dir);
         so.tokenizer = String::new();
         so.shard_roots = Vec::new();
-        let r = append_at(&so, &side_dir, &current, generation, Commit::Named)
-            .with_context(|| format!("appending to the {} side index", side.name()))?;
+        let r = append_at(
+            &so,
+            &side_dir,
+            &current,
+            generation,
+            Commit::Named,
+            Some(&out.late_skipped),
+        )
+        .with_context(|| format!("appending to the {} side index", side.name()))?;
         side_manifests.insert(side.name().to_string(), r.manifest_name);
         timings.insert(format!("side_{}", side.name()), t.elapsed().as_secs_f64());
     }

@@ -7,7 +7,7 @@ use crate::fulltext_writer::FullTextWriter;
 use crate::input::discover;
 use crate::memory::MemoryBudget;
 use crate::options::BuildOptions;
-use crate::pipeline::{self, Ctx, RunOutput};
+use crate::pipeline::{self, Ctx, LateSkips, RunOutput};
 use crate::placement::ShardPlacement;
 use crate::side_files;
 use std::collections::BTreeMap;
@@ -86,6 +86,11 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary> {
     if opts.append {
         return crate::append::append(opts);
     }
+    build_following(opts, None)
+}
+
+/// Builds an index; a side index `follow`s its main index's skips (see [`Ctx::follow`]).
+fn build_following(opts: &BuildOptions, follow: Option<&LateSkips>) -> Result<BuildSummary> {
     let started = Instant::now();
     let threads = thread_count(opts);
     let (tokenizer, tokenizer_json) = TextTokenizer::from_spec(&opts.tokenizer)
@@ -122,6 +127,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary> {
         first_shard: 0,
         existing_ids: None,
         fulltext,
+        follow,
     };
     let out = pool.install(|| run_width(ctx, tokenizer.width()))?;
     if let Some(json) = &tokenizer_json {
@@ -183,11 +189,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildSummary> {
     };
     for side in &opts.side_indexes {
         let t = Instant::now();
-        build(&side_options(
-            opts,
-            side,
-            &temp.path().join("side").join(side.name()),
-        ))
+        build_following(
+            &side_options(opts, side, &temp.path().join("side").join(side.name())),
+            Some(&out.late_skipped),
+        )
         .with_context(|| format!("building the {} side index", side.name()))?;
         manifest
             .timings

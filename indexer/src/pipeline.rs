@@ -47,7 +47,16 @@ pub struct Ctx<'a> {
     pub existing_ids: Option<&'a fst::Map<MappedSlice>>,
     /// The full-text writer, if the index has a full-text index.
     pub fulltext: Option<FullTextWriter>,
+    /// For a side index: the documents its main index skipped after reading them. A side
+    /// index must number its documents as its main index does, so it skips exactly these and
+    /// keeps every other document, even one its normalisation left empty (`None`: decide
+    /// alone, as a main index does).
+    pub follow: Option<&'a LateSkips>,
 }
+
+/// The documents a build skipped after reading them (no tokens, or more tokens than a shard
+/// holds), by input file and line, with the reason.
+pub type LateSkips = HashMap<(usize, u64), SkipReason>;
 
 /// What the pipeline produced.
 pub struct RunOutput {
@@ -69,6 +78,8 @@ pub struct RunOutput {
     pub ids: Vec<(String, u64)>,
     /// Seconds per stage.
     pub timings: BTreeMap<String, f64>,
+    /// The documents skipped after reading (for the side indexes to skip the same ones).
+    pub late_skipped: LateSkips,
 }
 
 /// What the reader thread hands back when it is done.
@@ -180,6 +191,7 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
     let mut source_stats: BTreeMap<String, SourceStats> = BTreeMap::new();
     let mut per_file_docs = vec![0u64; ctx.files.len()];
     let mut late_skips: Vec<(SkipReason, usize, String)> = Vec::new();
+    let mut late_skipped = LateSkips::new();
     let mut next_doc = ctx.first_doc;
     let mut text_bytes = 0u64;
     let fulltext_part = opts.part.map_or(0, |k| k as u64 + 1);
@@ -209,16 +221,31 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
         for (doc, ids_res) in batch.into_iter().zip(encoded) {
             let where_ = format!("{}:{}", ctx.files[doc.file].path.display(), doc.line);
             let tokens = ids_res.with_context(|| format!("{where_}: tokenizer failed"))?;
-            if tokens.is_empty() {
-                late_skips.push((
+            let need = tokens.len() as u64 + 1;
+            let skip = match ctx.follow {
+                Some(main) => main
+                    .get(&(doc.file, doc.line))
+                    .map(|&reason| (reason, format!("{where_}: skipped in the main index"))),
+                None if tokens.is_empty() => Some((
                     SkipReason::EmptyDocument,
-                    doc.file,
                     format!("{where_}: text has no tokens"),
-                ));
+                )),
+                None => None,
+            };
+            if let Some((reason, msg)) = skip {
+                late_skipped.insert((doc.file, doc.line), reason);
+                late_skips.push((reason, doc.file, msg));
                 continue;
             }
-            let need = tokens.len() as u64 + 1;
             if need > opts.shard_max_tokens {
+                if ctx.follow.is_some() {
+                    bail!(
+                        "{where_}: the normalised text of this document is {} bytes, more than --shard-max-tokens {} lets the side index hold; raise --shard-max-tokens",
+                        tokens.len(),
+                        opts.shard_max_tokens
+                    );
+                }
+                late_skipped.insert((doc.file, doc.line), SkipReason::DocumentTooManyTokens);
                 late_skips.push((
                     SkipReason::DocumentTooManyTokens,
                     doc.file,
@@ -349,6 +376,7 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
     let mut ids: Vec<(String, u64)> = table.ids.into_iter().collect();
     ids.shrink_to_fit();
     Ok(RunOutput {
+        late_skipped,
         shards,
         inputs,
         skips,
