@@ -353,7 +353,18 @@ mod tests {
             s["SpanRankingMethod"]["enum"],
             json!(["unigram_logprob_sum", "length"])
         );
-        assert!(t["properties"]["index"].to_string().contains("array"));
+        // `index` is a name or a list of names, through the shared `IndexSelector` schema.
+        assert_eq!(
+            t["properties"]["index"]["$ref"],
+            "#/components/schemas/IndexSelector"
+        );
+        let kinds: Vec<&Value> = s["IndexSelector"]["oneOf"]
+            .as_array()
+            .expect("IndexSelector is a oneOf")
+            .iter()
+            .map(|k| &k["type"])
+            .collect();
+        assert_eq!(kinds, [&json!("string"), &json!("array")]);
         let items = &s["ContaminationRequest"]["properties"]["items"];
         assert_eq!(items["maxItems"], config.max_items);
         assert_eq!(items["items"]["additionalProperties"], false);
