@@ -8,8 +8,8 @@ use crate::support;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use verbatim_core::api::{CountJson, SpansJson, TraceJson};
-use verbatim_core::query::{SpanOptions, TraceOptions};
+use verbatim_core::api::{CountJson, TraceJson};
+use verbatim_core::query::TraceOptions;
 use verbatim_core::Index;
 
 fn build(inputs: Vec<PathBuf>, out: &Path, tok: &str, name: &str, shard_max: Option<u64>) {
@@ -51,28 +51,9 @@ pub(crate) fn answers(index: &Index, texts: &[String], ngrams: &[Vec<u32>]) -> V
         .iter()
         .map(|g| CountJson::new(index, g.clone()).count)
         .collect();
-    let span_opts = SpanOptions {
-        word_boundaries: false,
-        ..SpanOptions::defaults_for(index)
-    };
-    let mut trace_opts = TraceOptions {
-        density: 1.0,
-        ..TraceOptions::defaults_for(index)
-    };
-    trace_opts.spans.word_boundaries = false;
-    let mut spans = Vec::new();
-    let mut traces = Vec::new();
-    for t in texts {
-        let enc = index.tokenizer().encode(t).unwrap();
-        let s = index.spans(t, &enc, &span_opts);
-        spans.push(strip(
-            serde_json::to_value(SpansJson::new(index, t, enc.ids.len(), &s)).unwrap(),
-        ));
-        let tr = index.trace(t, Some("a prompt w1 w2"), &trace_opts).unwrap();
-        traces.push(strip(
-            serde_json::to_value(TraceJson::new(index, t, &tr)).unwrap(),
-        ));
-    }
+    let (spans, traces) = crate::layout::spans_and_traces(index, texts);
+    let spans: Vec<Value> = spans.into_iter().map(strip).collect();
+    let traces: Vec<Value> = traces.into_iter().map(strip).collect();
     json!({
         "counts": counts, "spans": spans, "traces": traces,
         "documents": index.manifest().documents, "tokens": index.manifest().tokens,

@@ -68,15 +68,14 @@ fn options(inputs: Vec<PathBuf>, out: &Path, tokenizer: &str) -> BuildOptions {
     o
 }
 
-/// Everything the index answers for the probes, without timings.
-fn answers(index: &Index, texts: &[String], ngrams: &[Vec<u32>], n_docs: usize) -> Value {
-    let counts: Vec<u64> = ngrams.iter().map(|g| index.count(g)).collect();
+/// The spans and traces of `texts` as the API shows them, without timings. Every span is
+/// traced (not only the rarest 5%), so frequent spans sample documents too.
+pub(crate) fn spans_and_traces(index: &Index, texts: &[String]) -> (Vec<Value>, Vec<Value>) {
     // The word-level test tokenizer marks no word starts, so spans may start at any token.
     let span_opts = SpanOptions {
         word_boundaries: false,
         ..SpanOptions::defaults_for(index)
     };
-    // Every span is traced (not only the rarest 5%), so frequent spans sample documents too.
     let mut trace_opts = TraceOptions {
         density: 1.0,
         ..TraceOptions::defaults_for(index)
@@ -93,6 +92,13 @@ fn answers(index: &Index, texts: &[String], ngrams: &[Vec<u32>], n_docs: usize) 
         v.as_object_mut().unwrap().remove("timing_ms");
         traces.push(v);
     }
+    (spans, traces)
+}
+
+/// Everything the index answers for the probes, without timings.
+fn answers(index: &Index, texts: &[String], ngrams: &[Vec<u32>], n_docs: usize) -> Value {
+    let counts: Vec<u64> = ngrams.iter().map(|g| index.count(g)).collect();
+    let (spans, traces) = spans_and_traces(index, texts);
     let ntd: Vec<Value> = ngrams
         .iter()
         .take(30)

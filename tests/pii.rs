@@ -2,8 +2,9 @@
 //! numbers and IP addresses in several formats, and look-alikes that are not personal data
 //! (version numbers, dates, times, ISBNs, code). Precision and recall of the detector are
 //! printed and bounded; in the default mode no planted item is shown by any endpoint (trace
-//! with full documents and long views, document views, search); `drop` leaves those documents
-//! out; `off` shows them (so the leak check can fail).
+//! with full documents and long views, document views, search, CNF search, infini-gram's
+//! search_docs, contamination examples); `drop` leaves those documents out; `off` shows them
+//! (so the leak check can fail).
 
 use crate::router::{get, post};
 use crate::support;
@@ -125,8 +126,10 @@ fn state(dir: &std::path::Path, pii: PiiMode) -> (axum::Router, Arc<Index>) {
 /// Every answer the page can show for the corpus, as one string: a trace of each document's
 /// context (without the item) with full documents and long views, each document's view, and
 /// searches for words next to the items.
-async fn everything_shown(app: &axum::Router) -> (String, Vec<Value>) {
+/// Also returns what the CNF, infini-gram and contamination endpoints showed, on its own.
+async fn everything_shown(app: &axum::Router) -> (String, Vec<Value>, String) {
     let mut shown = String::new();
+    let mut others = String::new();
     let mut traces = Vec::new();
     for (id, text) in corpus() {
         let context = text.split(" write or call ").next().unwrap().to_string();
@@ -147,7 +150,41 @@ async fn everything_shown(app: &axum::Router) -> (String, Vec<Value>) {
         .await;
         assert!(c == 200 || c == 404, "{c} {d}");
         shown.push_str(&d.to_string());
+        // The endpoints that show document windows around matches: CNF search, infini-gram's
+        // API (search_docs, and the document at the occurrence it names) and the
+        // contamination check's example snippets.
+        let opening: Vec<&str> = text.split(' ').take(6).collect();
+        let (c, g) = post(
+            app,
+            "/api/infini-gram",
+            json!({"index": "pii", "query_type": "search_docs", "query": opening.join(" "), "maxnum": 10}),
+        )
+        .await;
+        assert_eq!(c, 200, "{g}");
+        for d in g["documents"].as_array().unwrap() {
+            // token_ids are shown text too: a withheld document has none.
+            assert!(d["blocked"] == false || d["token_ids"] == json!([]), "{d}");
+        }
+        others.push_str(&g.to_string());
+        let (c, r) = post(
+            app,
+            "/api/v1/contamination",
+            // The item's own text (echoed as its matched spans) leaves the planted item out:
+            // it may reach the answer only through the example snippets of the document.
+            json!({"items": [{"id": id, "text": context}], "methods": ["llama2"], "examples": 5}),
+        )
+        .await;
+        assert_eq!(c, 200, "{r}");
+        others.push_str(&without_echoed_spans(r).to_string());
     }
+    let (c, f) = post(
+        app,
+        "/api/v1/cnf",
+        json!({"query": "write or call AND the evening bell", "limit": 100}),
+    )
+    .await;
+    assert_eq!(c, 200, "{f}");
+    others.push_str(&f.to_string());
     for q in [
         "orders evening bell",
         "margin catalogue",
@@ -157,7 +194,36 @@ async fn everything_shown(app: &axum::Router) -> (String, Vec<Value>) {
         assert_eq!(c, 200, "{s}");
         shown.push_str(&s.to_string());
     }
-    (shown, traces)
+    shown.push_str(&others);
+    (shown, traces, others)
+}
+
+/// A contamination answer without the matched spans of its items: those echo the text the
+/// caller sent, not document text.
+fn without_echoed_spans(mut v: Value) -> Value {
+    match &mut v {
+        Value::Object(m) => {
+            m.remove("spans");
+            for x in m.values_mut() {
+                *x = without_echoed_spans(x.take());
+            }
+        }
+        Value::Array(a) => {
+            for x in a.iter_mut() {
+                *x = without_echoed_spans(x.take());
+            }
+        }
+        _ => {}
+    }
+    v
+}
+
+/// The answer text around the first place `item` occurs in `shown`, to say which endpoint leaked it.
+fn around(shown: &str, item: &str) -> String {
+    let at = shown.find(item).unwrap_or(0);
+    let start = shown.floor_char_boundary(at.saturating_sub(300));
+    let end = shown.ceil_char_boundary((at + item.len() + 100).min(shown.len()));
+    shown[start..end].to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -178,9 +244,13 @@ async fn planted_personal_data_is_never_shown_by_default() {
 
     let dir = tempfile::tempdir().unwrap();
     let (app, _) = state(dir.path(), PiiMode::Mask);
-    let (shown, traces) = everything_shown(&app).await;
+    let (shown, traces, _) = everything_shown(&app).await;
     for (_, item) in PLANTED {
-        assert!(!shown.contains(item), "{item} was shown in mask mode");
+        assert!(
+            !shown.contains(item),
+            "{item} was shown in mask mode: {}",
+            around(&shown, item)
+        );
         // JSON escapes nothing in these items, but check the escaped form too.
         assert!(!shown.contains(&serde_json::to_string(item).unwrap()[1..item.len()]));
     }
@@ -207,9 +277,13 @@ async fn planted_personal_data_is_never_shown_by_default() {
     }
 
     let (app, _) = state(dir.path(), PiiMode::Drop);
-    let (shown, traces) = everything_shown(&app).await;
+    let (shown, traces, _) = everything_shown(&app).await;
     for (_, item) in PLANTED {
-        assert!(!shown.contains(item), "{item} was shown in drop mode");
+        assert!(
+            !shown.contains(item),
+            "{item} was shown in drop mode: {}",
+            around(&shown, item)
+        );
     }
     assert!(
         !shown.contains("[EMAIL]"),
@@ -222,11 +296,16 @@ async fn planted_personal_data_is_never_shown_by_default() {
     assert_eq!(c, 404, "a document holding personal data is withheld");
 
     let (app, _) = state(dir.path(), PiiMode::Off);
-    let (shown, _) = everything_shown(&app).await;
+    let (shown, _, others) = everything_shown(&app).await;
     for (_, item) in PLANTED {
         assert!(
             shown.contains(item),
             "{item} is shown when the filter is off"
+        );
+        // The leak checks above reach the CNF, infini-gram and contamination answers too.
+        assert!(
+            others.contains(item),
+            "{item} is in the CNF, infini-gram or contamination answers when the filter is off"
         );
     }
 }

@@ -264,7 +264,7 @@ fn hand_written() -> Value {
                     "properties": {"text": {"type": "string"}, "token_ids": {"type": "array", "items": uint}, "count": uint}}}},
                 "count": uint, "approx": {"type": "boolean"}, "documents_matched": uint, "elapsed_ms": {"type": "number"},
                 "documents": {"type": "array", "items": {"type": "object", "required": ["id", "doc_no", "source", "metadata", "pieces"], "properties": {
-                    "id": {"type": "string"}, "doc_no": uint, "source": nullable_str, "metadata": meta,
+                    "id": {"type": "string"}, "doc_no": uint, "source": nullable_str, "metadata": meta, "pii_masked": pii_masked,
                     "pieces": {"type": "array", "items": {"type": "object", "required": ["text", "clause"],
                         "properties": {"text": {"type": "string"}, "clause": {"type": ["integer", "null"], "minimum": 0}}}}
                 }}}

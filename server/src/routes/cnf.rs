@@ -12,6 +12,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Instant;
+use verbatim_core::pii::PiiMode;
 use verbatim_core::query::CnfOptions;
 use verbatim_core::Index;
 
@@ -77,6 +78,28 @@ pub struct CnfDocument {
     /// The window around the first match found in it, cut into pieces with every clause's
     /// terms marked.
     pub pieces: Vec<Piece>,
+    /// Personal data masked in the pieces, by kind (absent when none).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub pii_masked: std::collections::BTreeMap<verbatim_core::pii::PiiKind, usize>,
+}
+
+impl CnfDocument {
+    /// The document under the privacy filter `pii` (`None` in `drop` mode when its pieces
+    /// hold personal data). An item cut across pieces is found and masked too.
+    fn filtered(mut self, pii: PiiMode) -> Option<CnfDocument> {
+        if pii == PiiMode::Off {
+            return Some(self);
+        }
+        let mut parts: Vec<&mut String> = self.pieces.iter_mut().map(|p| &mut p.text).collect();
+        let found = verbatim_core::pii::mask_parts(&mut parts);
+        if !found.is_empty() && pii == PiiMode::Drop {
+            return None;
+        }
+        for f in found {
+            *self.pii_masked.entry(f.kind).or_default() += 1;
+        }
+        Some(self)
+    }
 }
 
 /// The answer.
@@ -157,9 +180,10 @@ pub async fn cnf(
     let index = st.index(req.index.as_deref())?;
     st.refresh_takedowns();
     let name = index.manifest().name.clone();
+    let pii = st.config.pii;
     let answer = st
         .gate
-        .run(move || run(&index, name, &clauses, opts, limit))
+        .run(move || run(&index, name, &clauses, opts, limit, pii))
         .await?;
     Ok(Json(answer))
 }
@@ -170,6 +194,7 @@ fn run(
     clauses: &[Vec<String>],
     opts: CnfOptions,
     limit: usize,
+    pii: PiiMode,
 ) -> Result<CnfAnswer, ApiError> {
     let t = Instant::now();
     let tok = index.tokenizer();
@@ -201,8 +226,11 @@ fn run(
                         clause: label.and_then(|l| l.parse().ok()),
                     })
                     .collect(),
-            })
+                pii_masked: Default::default(),
+            }
+            .filtered(pii))
         })
+        .filter_map(Result::transpose)
         .collect::<Result<Vec<_>, ApiError>>()?;
     Ok(CnfAnswer {
         index: name,

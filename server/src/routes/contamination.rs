@@ -9,6 +9,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use verbatim_contamination::{CheckOptions, Checker, Item, ItemResult, Method, Summary};
+use verbatim_core::pii::PiiMode;
 
 /// Body of a contamination request.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -99,12 +100,15 @@ pub async fn contamination(
         examples: req.examples.map_or(3, UInt::usize),
         ..CheckOptions::default()
     };
+    let pii = st.config.pii;
     let body = st
         .gate
         .run(move || {
             let t = std::time::Instant::now();
             let checker = Checker::new(&index, opts)?;
-            let (items, _) = verbatim_contamination::check_all(&checker, &req.items, 0, &|| {})?;
+            let (mut items, _) =
+                verbatim_contamination::check_all(&checker, &req.items, 0, &|| {})?;
+            filter_examples(&mut items, pii);
             let resp = ContaminationResponse {
                 index: index.manifest().name.clone(),
                 methods: checker.options().methods.clone(),
@@ -116,6 +120,22 @@ pub async fn contamination(
         })
         .await?;
     Ok(super::json_bytes(bytes::Bytes::from(body)))
+}
+
+/// The privacy filter on the example snippets of a report: masked in place, or the example
+/// left out (`drop`). Scores and labels are unaffected.
+fn filter_examples(items: &mut [verbatim_contamination::ItemResult], pii: PiiMode) {
+    if pii == PiiMode::Off {
+        return;
+    }
+    for m in items.iter_mut().flat_map(|i| i.methods.iter_mut()) {
+        m.examples.retain_mut(|e| {
+            let s = &mut e.snippet;
+            let found =
+                verbatim_core::pii::mask_parts(&mut [&mut s.before, &mut s.matched, &mut s.after]);
+            found.is_empty() || pii == PiiMode::Mask
+        });
+    }
 }
 
 #[cfg(test)]

@@ -61,9 +61,10 @@ pub async fn query(
         }
         Err(e) => return reshape(e.into_response()).await,
     };
+    let pii = st.config.pii;
     match st
         .gate
-        .run(move || Ok(crate::infini_gram::respond(&index, routed)))
+        .run(move || Ok(crate::infini_gram::respond(&index, routed, pii)))
         .await
     {
         Ok(v) => (StatusCode::OK, Json(v)).into_response(),

@@ -77,6 +77,21 @@ async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -
     resp
 }
 
+/// `allow_spans_with_partial_words`, given directly or through its older opposite
+/// `word_boundaries` (both given with the same value contradict each other: 400).
+pub(crate) fn partial_words(
+    allow_partial: Option<bool>,
+    word_boundaries: Option<bool>,
+) -> Result<Option<bool>, crate::error::ApiError> {
+    match (allow_partial, word_boundaries) {
+        (Some(p), Some(w)) if p == w => Err(crate::error::ApiError::BadRequest(format!(
+            "allow_spans_with_partial_words is {p} but word_boundaries is {w}; give one of them (accepted: opposite values, or only one)"
+        ))),
+        (Some(p), _) => Ok(Some(p)),
+        (None, w) => Ok(w.map(|w| !w)),
+    }
+}
+
 /// A response whose body is already-serialized JSON.
 pub(crate) fn json_bytes(body: bytes::Bytes) -> Response {
     use axum::response::IntoResponse;

@@ -94,15 +94,7 @@ pub async fn spans(
 
 /// The span controls a request asks for (no frequency limit unless given).
 fn controls(req: &SpansRequest) -> Result<TraceControls, ApiError> {
-    let partial = match (req.allow_spans_with_partial_words, req.word_boundaries) {
-        (Some(p), Some(w)) if p == w => {
-            return Err(ApiError::BadRequest(format!(
-                "allow_spans_with_partial_words is {p} but word_boundaries is {w}; give one of them (accepted: opposite values, or only one)"
-            )))
-        }
-        (Some(p), _) => Some(p),
-        (None, w) => w.map(|w| !w),
-    };
+    let partial = super::partial_words(req.allow_spans_with_partial_words, req.word_boundaries)?;
     Ok(TraceControls {
         delimiters: req.delimiters.clone(),
         allow_spans_with_partial_words: partial,

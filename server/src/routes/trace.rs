@@ -115,15 +115,8 @@ pub struct TraceRequest {
 impl TraceRequest {
     /// The controls asked for (checked for ranges by the caller).
     fn controls(&self) -> Result<TraceControls, ApiError> {
-        let partial = match (self.allow_spans_with_partial_words, self.word_boundaries) {
-            (Some(p), Some(w)) if p == w => {
-                return Err(ApiError::BadRequest(format!(
-                    "allow_spans_with_partial_words is {p} but word_boundaries is {w}; give one of them (accepted: opposite values, or only one)"
-                )))
-            }
-            (Some(p), _) => Some(p),
-            (None, w) => w.map(|w| !w),
-        };
+        let partial =
+            super::partial_words(self.allow_spans_with_partial_words, self.word_boundaries)?;
         Ok(TraceControls {
             delimiters: self.delimiters.clone(),
             allow_spans_with_partial_words: partial,
