@@ -129,6 +129,41 @@ fn request_schemas(schemas: &mut serde_json::Map<String, Value>, config: &Server
     count["properties"]["token_ids"]["items"]["maximum"] = Value::from(u32::MAX);
     schemas["ContaminationRequest"]["properties"]["items"]["maxItems"] =
         Value::from(config.max_items);
+    // A list of index names holds 1 to MAX_LISTED names.
+    if let Some(list) = schemas["IndexSelector"]["oneOf"]
+        .as_array_mut()
+        .and_then(|kinds| kinds.iter_mut().find(|k| k["type"] == "array"))
+    {
+        list["minItems"] = Value::from(1);
+        list["maxItems"] = Value::from(crate::select::MAX_LISTED);
+    }
+    // The two names of the partial-words control must not contradict each other.
+    let contradict = json!({"required": ["allow_spans_with_partial_words", "word_boundaries"],
+    "anyOf": [
+        {"properties": {"allow_spans_with_partial_words": {"const": true}, "word_boundaries": {"const": true}}},
+        {"properties": {"allow_spans_with_partial_words": {"const": false}, "word_boundaries": {"const": false}}}
+    ]});
+    for name in ["SpansRequest", "TraceRequest"] {
+        schemas[name]["not"] = contradict.clone();
+        // A delimiter is one token: never empty.
+        schemas[name]["properties"]["delimiters"]["items"]["minLength"] = Value::from(1);
+    }
+    // infini-gram's server reads a `null` query or query_ids as absent; exactly one is given.
+    let ig = &mut schemas["InfiniGramRequest"];
+    ig["properties"]["query"]["type"] = json!(["string", "null"]);
+    ig["properties"]["query_ids"] = json!({"type": ["array", "null"],
+        "description": "The query as token ids: a list of ids, or a CNF as a list (AND) of lists (OR) of lists of ids. At most 500 ids in all. Exactly one of `query` and `query_ids`."});
+    for ignored in ["engine", "source", "timestamp"] {
+        ig["properties"][ignored] = json!({"description": "Accepted and ignored, whatever its type (infini-gram's clients send it)."});
+    }
+    ig["properties"]["query_type"]["enum"] = json!(crate::infini_gram::request::QUERY_TYPES);
+    // Routing needs the query type and the index (by either name).
+    ig["required"] = json!(["query_type"]);
+    ig["anyOf"] = json!([{"required": ["index"]}, {"required": ["corpus"]}]);
+    ig["oneOf"] = json!([
+        {"required": ["query"], "properties": {"query": {"type": "string"}, "query_ids": {"type": "null"}}},
+        {"required": ["query_ids"], "properties": {"query_ids": {"type": "array"}, "query": {"type": "null"}}}
+    ]);
 }
 
 /// `POST /api/infini-gram`: infini-gram's API, with its error convention (a string `error`;
@@ -365,6 +400,9 @@ mod tests {
             .map(|k| &k["type"])
             .collect();
         assert_eq!(kinds, [&json!("string"), &json!("array")]);
+        assert_eq!(s["IndexSelector"]["oneOf"][1]["maxItems"], 16);
+        assert!(s["SpansRequest"]["not"]["required"].is_array());
+        assert_eq!(s["InfiniGramRequest"]["oneOf"].as_array().unwrap().len(), 2);
         let items = &s["ContaminationRequest"]["properties"]["items"];
         assert_eq!(items["maxItems"], config.max_items);
         assert_eq!(items["items"]["additionalProperties"], false);
