@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use std::path::PathBuf;
 use std::sync::Arc;
+use verbatim_core::pii::PiiMode;
 use verbatim_core::query::{SpanOptions, TraceOptions};
 use verbatim_core::{Index, OpenOptions};
 
@@ -251,7 +252,7 @@ impl PyIndex {
     /// rarest maximal spans (`density` per output token), up to `docs_per_span` documents
     /// each with a snippet of `context` tokens each side, ranked by BM25 against prompt +
     /// response.
-    #[pyo3(signature = (response, prompt = None, *, max_count = Some(verbatim_core::query::trace::DEFAULT_MAX_SPAN_COUNT), word_boundaries = true, delimiters = None, min_len = 1, density = 0.05, docs_per_span = 10, context = 40, full_documents = false))]
+    #[pyo3(signature = (response, prompt = None, *, max_count = Some(verbatim_core::query::trace::DEFAULT_MAX_SPAN_COUNT), word_boundaries = true, delimiters = None, min_len = 1, density = 0.05, docs_per_span = 10, context = 40, full_documents = false, pii = "mask"))]
     #[allow(clippy::too_many_arguments)]
     fn trace<'py>(
         &self,
@@ -266,7 +267,9 @@ impl PyIndex {
         docs_per_span: usize,
         context: usize,
         full_documents: bool,
+        pii: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let pii = pii_mode(pii)?;
         let response = convert::text_of(response)?;
         nonempty("response", &response)?;
         let prompt = prompt.map(convert::text_of).transpose()?;
@@ -286,8 +289,9 @@ impl PyIndex {
         let json = py.detach(|| {
             pool::run(self.threads, || {
                 let t = ix.trace(&response, prompt.as_deref(), &opts)?;
-                serde_json::to_value(verbatim_core::api::TraceJson::new(ix, &response, &t))
-                    .map_err(|e| verbatim_core::Error::Invalid(e.to_string()))
+                let mut json = verbatim_core::api::TraceJson::new(ix, &response, &t);
+                json.apply_pii(pii);
+                serde_json::to_value(json).map_err(|e| verbatim_core::Error::Invalid(e.to_string()))
             })
         });
         convert::json_to_py(py, &json.map_err(errors::core)?)
@@ -296,15 +300,18 @@ impl PyIndex {
     /// A document by external id (`str`) or global document number (`int`), as
     /// `GET /api/v1/documents/{id}` returns it; its text is cut after `max_tokens` tokens.
     /// `highlight` marks every occurrence of that text (UTF-16 ranges into `text`). Raises
-    /// `NotFoundError` for an unknown or taken-down document.
-    #[pyo3(signature = (id, *, max_tokens = None, highlight = None))]
+    /// `NotFoundError` for an unknown or taken-down document, or (with `pii="drop"`) one
+    /// whose text holds personal data.
+    #[pyo3(signature = (id, *, max_tokens = None, highlight = None, pii = "mask"))]
     fn document<'py>(
         &self,
         py: Python<'py>,
         id: &Bound<'py, PyAny>,
         max_tokens: Option<usize>,
         highlight: Option<Bound<'py, pyo3::types::PyString>>,
+        pii: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let pii = pii_mode(pii)?;
         let highlight = highlight.as_ref().map(convert::text_of).transpose()?;
         enum Key {
             Id(String),
@@ -330,24 +337,29 @@ impl PyIndex {
                     ix.document(loc, max_tokens)?
                 }
             };
-            serde_json::to_value(verbatim_core::api::DocumentTextJson::new(
-                d,
-                highlight.as_deref(),
-            ))
-            .map_err(|e| verbatim_core::Error::Invalid(e.to_string()))
+            let id = d.record.id.clone();
+            let json = verbatim_core::api::DocumentTextJson::filtered(d, highlight.as_deref(), pii)
+                .ok_or_else(|| {
+                    verbatim_core::Error::DocumentNotFound(format!(
+                        "{id} (it holds personal data and pii=\"drop\" withholds it)"
+                    ))
+                })?;
+            serde_json::to_value(json).map_err(|e| verbatim_core::Error::Invalid(e.to_string()))
         });
         convert::json_to_py(py, &json.map_err(errors::core)?)
     }
 
     /// BM25 keyword search, as `POST /api/v1/search` returns it: `{"hits": [{"id", "doc_no",
     /// "source", "metadata", "score", "snippet"}]}`, at most `limit` hits.
-    #[pyo3(signature = (query, *, limit = 10))]
+    #[pyo3(signature = (query, *, limit = 10, pii = "mask"))]
     fn search<'py>(
         &self,
         py: Python<'py>,
         query: &Bound<'py, pyo3::types::PyString>,
         limit: usize,
+        pii: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let pii = pii_mode(pii)?;
         let query = convert::text_of(query)?;
         nonempty("query", &query)?;
         if limit == 0 || limit > 100 {
@@ -373,10 +385,21 @@ impl PyIndex {
                     continue;
                 };
                 let rec = ix.doc_record(loc)?;
-                let snippet = ix.keyword_snippet(loc, &query, 30);
+                let (snippet, found) = match pii {
+                    PiiMode::Off => (ix.keyword_snippet(loc, &query, 30), Vec::new()),
+                    _ => verbatim_core::pii::mask(&ix.keyword_snippet(loc, &query, 30)),
+                };
+                if !found.is_empty() && pii == PiiMode::Drop {
+                    continue;
+                }
+                let mut masked = std::collections::BTreeMap::new();
+                for f in found {
+                    *masked.entry(f.kind).or_insert(0usize) += 1;
+                }
                 out.push(serde_json::json!({
                     "id": rec.id, "doc_no": h.doc_no, "source": rec.source,
                     "metadata": rec.metadata, "score": h.score, "snippet": snippet,
+                    "pii_masked": masked,
                 }));
             }
             Ok(serde_json::json!({ "hits": out }))
@@ -594,4 +617,10 @@ pub fn bench_in_rust(
             "unknown kind {other:?}; use count, trace or trace_gil"
         ))),
     }
+}
+
+/// The privacy filter named by a `pii=` argument: `"mask"`, `"drop"` or `"off"`.
+fn pii_mode(name: &str) -> PyResult<PiiMode> {
+    name.parse()
+        .map_err(|e: String| errors::invalid(format!("pii: {e}")))
 }

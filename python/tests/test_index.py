@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import numpy as np
 import pytest
 
 import verbatim
-from conftest import run_cli, strip_timing
+from conftest import TOKENIZER, run_cli, strip_timing
 
 PHRASE = "Emma Woodhouse, handsome, clever, and rich"
 
@@ -79,7 +80,7 @@ def test_document_by_id_and_number(index):
 def test_search(index):
     hits = index.search("Woodhouse Hartfield", limit=3)["hits"]
     assert 1 <= len(hits) <= 3
-    assert {"id", "doc_no", "source", "metadata", "score", "snippet"} == set(hits[0])
+    assert {"id", "doc_no", "source", "metadata", "score", "snippet", "pii_masked"} == set(hits[0])
 
 
 def test_ntd_and_prob(index):
@@ -276,3 +277,27 @@ def test_contamination_needs_side_indexes(corpus_dir, tmp_path):
     assert ix.contamination(["some text here"], methods=["llama2"])["summary"]["items"] == 1
     with pytest.raises(verbatim.FullTextError):
         ix.search("Emma")
+
+
+def test_shown_text_passes_the_privacy_filter(tmp_path):
+    """Documents, traces and search hits are masked by default, as `verbatim trace` and
+    `verbatim doc` mask them; `pii=\"drop\"` withholds, `pii=\"off\"` shows."""
+    text = ("The clerk of the north mill wrote that for orders one should write to "
+            "margaret.hale@milton-mills.co.uk before the evening bell rang.")
+    src = tmp_path / "pii.jsonl"
+    src.write_text(json.dumps({"id": "mill/0", "text": text}) + "\n")
+    out = tmp_path / "pii-index"
+    verbatim.build([str(src)], str(out), TOKENIZER, threads=1)
+    ix = verbatim.Index(str(out))
+    doc = ix.document("mill/0")
+    assert "margaret.hale" not in doc["text"] and "[EMAIL]" in doc["text"]
+    assert doc["pii_masked"] == {"email": 1}
+    assert "margaret.hale" in ix.document("mill/0", pii="off")["text"]
+    with pytest.raises(verbatim.NotFoundError, match="personal data"):
+        ix.document("mill/0", pii="drop")
+    t = ix.trace("The clerk of the north mill wrote that for orders", full_documents=True)
+    assert t["pii"] == "mask"
+    assert "margaret.hale" not in json.dumps(t) and "[EMAIL]" in json.dumps(t)
+    assert ix.trace("The clerk of the north mill wrote that", pii="drop")["documents"] == []
+    with pytest.raises(verbatim.InvalidInputError, match="pii"):
+        ix.trace("The clerk", pii="hide")

@@ -53,6 +53,7 @@ class TracedDocumentResult(TypedDict, total=False):
     span_ids: List[int]
     snippets: List[SnippetResult]
     text: str
+    pii_masked: Dict[str, int]
 
 class DisplaySpanResult(TypedDict):
     byte_start: int
@@ -70,6 +71,8 @@ class TraceResult(TypedDict):
     display_spans: List[DisplaySpanResult]
     documents: List[TracedDocumentResult]
     timing_ms: Dict[str, float]
+    pii: str
+    pii_dropped_documents: int
 
 class DocumentResult(TypedDict):
     id: str
@@ -88,6 +91,7 @@ class SearchHit(TypedDict):
     metadata: Dict[str, Any]
     score: float
     snippet: str
+    pii_masked: Dict[str, int]
 
 class SearchResult(TypedDict):
     hits: List[SearchHit]
@@ -167,14 +171,21 @@ class Index:
         docs_per_span: int = 10,
         context: int = 40,
         full_documents: bool = False,
+        pii: str = "mask",
     ) -> TraceResult:
-        """OLMoTrace's pipeline on one model output."""
+        """OLMoTrace's pipeline on one model output; shown text under the privacy filter
+        ``pii`` ("mask", "drop" or "off", as ``verbatim trace --pii``)."""
     def document(
-        self, id: Union[str, int], *, max_tokens: Optional[int] = None, highlight: Optional[str] = None
+        self,
+        id: Union[str, int],
+        *,
+        max_tokens: Optional[int] = None,
+        highlight: Optional[str] = None,
+        pii: str = "mask",
     ) -> DocumentResult:
-        """A document by external id or number."""
-    def search(self, query: str, *, limit: int = 10) -> SearchResult:
-        """BM25 keyword search."""
+        """A document by external id or number, under the privacy filter ``pii``."""
+    def search(self, query: str, *, limit: int = 10, pii: str = "mask") -> SearchResult:
+        """BM25 keyword search; snippets under the privacy filter ``pii``."""
     def ntd(self, query: Query) -> NtdResult:
         """Exact next-token distribution."""
     def prob(self, query: Query, next: int) -> ProbResult:
