@@ -236,19 +236,15 @@ fn group_manifest(name: &str, members: &[Member], shards: &[crate::shard::Shard]
     sources.sort();
     let sum = |f: fn(&Manifest) -> u64| members.iter().map(|m| f(m.index.manifest())).sum();
     Manifest {
-        name: name.to_string(),
-        build_id: String::new(),
         created_unix: members
             .iter()
             .map(|m| m.index.manifest().created_unix)
             .max()
             .unwrap_or(0),
         verbatim_version: first.verbatim_version.clone(),
-        tokenizer: first.tokenizer.clone(),
         documents: sum(|m| m.documents),
         tokens: sum(|m| m.tokens),
         text_bytes: sum(|m| m.text_bytes),
-        shards: shards.iter().map(|s| s.info().clone()).collect(),
         inputs: members
             .iter()
             .flat_map(|m| m.index.manifest().inputs.clone())
@@ -260,15 +256,11 @@ fn group_manifest(name: &str, members: &[Member], shards: &[crate::shard::Shard]
             fulltext: false,
             ..first.options.clone()
         },
-        timings: BTreeMap::new(),
-        peak_rss_bytes: 0,
-        normalization: None,
-        side_indexes: Vec::new(),
-        fulltext_files: BTreeMap::new(),
-        index_id: None,
-        generation: 0,
-        files: Default::default(),
         source_stats,
-        fulltext_parts: BTreeMap::new(),
+        ..Manifest::assembled(
+            name.to_string(),
+            first.tokenizer.clone(),
+            shards.iter().map(|s| s.info().clone()).collect(),
+        )
     }
 }

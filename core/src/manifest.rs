@@ -225,6 +225,38 @@ pub fn parse_build_id(hex: &str, path: &Path) -> Result<u64> {
 }
 
 impl Manifest {
+    /// The manifest of shards that were not built as one verbatim index (a group of indexes,
+    /// an infini-gram index read in place): its documents and tokens are the shards', and it
+    /// records no build (no inputs, options, timings, side indexes or full-text files).
+    pub fn assembled(name: String, tokenizer: TokenizerInfo, shards: Vec<ShardInfo>) -> Manifest {
+        Manifest {
+            name,
+            build_id: String::new(),
+            created_unix: 0,
+            verbatim_version: String::new(),
+            tokenizer,
+            documents: shards.iter().map(|s| s.documents).sum(),
+            tokens: shards.iter().map(|s| s.tokens).sum(),
+            text_bytes: 0,
+            shards,
+            inputs: Vec::new(),
+            skipped: BTreeMap::new(),
+            sources: Vec::new(),
+            renamed_duplicate_ids: 0,
+            options: BuildOptionsRecord::default(),
+            timings: BTreeMap::new(),
+            peak_rss_bytes: 0,
+            normalization: None,
+            side_indexes: Vec::new(),
+            fulltext_files: BTreeMap::new(),
+            index_id: None,
+            generation: 0,
+            files: IndexFiles::default(),
+            source_stats: BTreeMap::new(),
+            fulltext_parts: BTreeMap::new(),
+        }
+    }
+
     /// Reads and fully verifies `DIR/manifest.bin` (it is small).
     pub fn read(dir: &Path) -> Result<(Manifest, u64)> {
         Self::read_named(dir, MANIFEST_FILE)

@@ -35,9 +35,8 @@ pub use records::IdRule;
 pub use shard::{count_ids, IgShard, Unigrams};
 
 use crate::error::{Error, Result};
-use crate::manifest::{BuildOptionsRecord, IndexFiles, Manifest, ShardInfo, TokenizerInfo};
+use crate::manifest::{Manifest, ShardInfo, TokenizerInfo};
 use crate::token::TokenWidth;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// What an index served from infini-gram's files knows about them.
@@ -214,35 +213,18 @@ pub fn bare_manifest(
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_secs());
     Manifest {
-        name,
         build_id: format!("{build_id:016x}"),
         created_unix,
-        verbatim_version: String::new(),
-        tokenizer: TokenizerInfo {
-            kind: tokenizer_kind.into(),
-            sha256: tokenizer_kind.into(),
-            vocab_size,
-            width,
-            source_path: None,
-        },
-        documents: shards.iter().map(|s| s.documents).sum(),
-        tokens: shards.iter().map(|s| s.tokens).sum(),
-        text_bytes: 0,
-        shards: shards.to_vec(),
-        inputs: Vec::new(),
-        skipped: BTreeMap::new(),
-        sources: Vec::new(),
-        renamed_duplicate_ids: 0,
-        options: BuildOptionsRecord::default(),
-        timings: BTreeMap::new(),
-        peak_rss_bytes: 0,
-        normalization: None,
-        side_indexes: Vec::new(),
-        fulltext_files: BTreeMap::new(),
-        index_id: None,
-        generation: 0,
-        files: IndexFiles::default(),
-        source_stats: BTreeMap::new(),
-        fulltext_parts: BTreeMap::new(),
+        ..Manifest::assembled(
+            name,
+            TokenizerInfo {
+                kind: tokenizer_kind.into(),
+                sha256: tokenizer_kind.into(),
+                vocab_size,
+                width,
+                source_path: None,
+            },
+            shards.to_vec(),
+        )
     }
 }
