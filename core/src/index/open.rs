@@ -1,0 +1,421 @@
+//! Opening an index: a verbatim index by its manifest, a side directory attached to an
+//! infini-gram index, or a bare infini-gram index; and groups assembled from open members.
+
+use super::{files, Index, OpenOptions};
+use crate::error::{Error, Result};
+use crate::format::{FileKind, MappedFile};
+use crate::fulltext::FullText;
+use crate::manifest::Manifest;
+use crate::shard::Shard;
+use crate::takedown::Takedown;
+use crate::tokenizer::TextTokenizer;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::RwLock;
+
+/// Checks every tantivy file against the size and checksum the manifest recorded.
+pub(crate) fn verify_fulltext_files(ft_dir: &Path, manifest: &Manifest) -> Result<()> {
+    manifest.fulltext_files.par_iter().try_for_each(|(name, want)| {
+        let path = ft_dir.join(name);
+        let got = crate::manifest::FileSum::of(&path)?;
+        if &got != want {
+            return Err(Error::Corrupt {
+                path,
+                detail: format!(
+                    "full-text index file changed since the build (size {} / checksum {}, expected {} / {})",
+                    got.bytes, got.xxh3, want.bytes, want.xxh3
+                ),
+            });
+        }
+        Ok(())
+    })
+}
+
+/// Hashes every payload of the index-level files and the shards.
+pub(super) fn verify_payloads(
+    ids: Option<&MappedFile>,
+    sources: Option<&MappedFile>,
+    shards: &[Shard],
+) -> Result<()> {
+    let mut all: Vec<&MappedFile> = ids.into_iter().chain(sources).collect();
+    for s in shards {
+        all.extend(s.files());
+    }
+    all.par_iter().try_for_each(|f| f.verify_payload())
+}
+
+/// Checks that the shards number documents consecutively from 0 and that the totals agree.
+fn check_shard_numbering(dir: &Path, m: &Manifest) -> Result<()> {
+    let mut next = 0u64;
+    let mut tokens = 0u64;
+    for s in &m.shards {
+        if s.first_doc != next {
+            return Err(Error::Corrupt {
+                path: dir.join(crate::manifest::MANIFEST_FILE),
+                detail: format!(
+                    "shard {} starts at document {} but {} documents precede it",
+                    s.dir, s.first_doc, next
+                ),
+            });
+        }
+        next += s.documents;
+        tokens += s.tokens;
+    }
+    if next != m.documents || tokens != m.tokens {
+        return Err(Error::Corrupt {
+            path: dir.join(crate::manifest::MANIFEST_FILE),
+            detail: format!(
+                "the shards hold {next} documents and {tokens} tokens, the manifest says {} and {}",
+                m.documents, m.tokens
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The shards of a side directory attached to an infini-gram index: the infini-gram files,
+/// checked against the attachment's fingerprints, with the side's unigram counts.
+fn open_attached_shards(
+    dir: &Path,
+    manifest: &Manifest,
+    att: &crate::infini_gram::Attachment,
+    build_id: u64,
+    opts: OpenOptions,
+) -> Result<Vec<Shard>> {
+    use crate::infini_gram as ig;
+    let layout = att.check(dir)?;
+    if layout.shards.len() != manifest.shards.len() || att.token_width != manifest.tokenizer.width {
+        return Err(Error::Corrupt {
+            path: dir.join(crate::manifest::MANIFEST_FILE),
+            detail: "the manifest and infini-gram.bin describe different shards".into(),
+        });
+    }
+    layout
+        .shards
+        .par_iter()
+        .zip(&manifest.shards)
+        .map(|(files, info)| {
+            let path = dir.join(ig::attachment::unigram_file(&files.suffix));
+            let f = MappedFile::open(&path, FileKind::Unigrams)?;
+            f.expect_build(build_id)?;
+            if opts.verify_checksums {
+                f.verify_payload()?;
+            }
+            let counts = f.as_slice::<u64>()?.to_vec();
+            let s = ig::IgShard::open(
+                files,
+                att.token_width,
+                ig::Unigrams::Given(counts, path),
+                att.id_rule,
+            )?;
+            if s.documents() as u64 != info.documents || s.tokens_count() as u64 != info.tokens {
+                return Err(Error::InfiniGram {
+                    path: files.tokenized.clone(),
+                    detail: format!(
+                        "holds {} documents and {} tokens, the side directory {} says {} and {}",
+                        s.documents(),
+                        s.tokens_count(),
+                        dir.display(),
+                        info.documents,
+                        info.tokens
+                    ),
+                });
+            }
+            Shard::from_infini_gram(s, info.clone())
+        })
+        .collect()
+}
+
+impl Index {
+    /// Opens the index in `dir` with default options (checksums verified).
+    pub fn open(dir: &Path) -> Result<Index> {
+        Self::open_with(dir, OpenOptions::default())
+    }
+
+    /// Opens the index in `dir`: a verbatim index, a side directory made by
+    /// `verbatim attach` (serving the infini-gram index it names), or an infini-gram index
+    /// directory (served with its side directory `DIR.verbatim` when there is one, bare
+    /// otherwise; see [`crate::infini_gram`]).
+    pub fn open_with(dir: &Path, opts: OpenOptions) -> Result<Index> {
+        if crate::infini_gram::looks_like(dir) {
+            let side = crate::infini_gram::default_side_dir(dir);
+            if side.join(crate::manifest::MANIFEST_FILE).exists() {
+                let ix = Self::open_manifest(&side, crate::manifest::MANIFEST_FILE, opts)?;
+                let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+                    (Ok(a), Ok(b)) => a == b,
+                    _ => false,
+                };
+                if !ix.infini_gram.as_ref().is_some_and(|g| same(&g.dir, dir)) {
+                    return Err(Error::InfiniGram {
+                        path: side,
+                        detail: format!(
+                            "this side directory is not attached to {}; run `verbatim attach` again",
+                            dir.display()
+                        ),
+                    });
+                }
+                return Ok(ix);
+            }
+            return Self::open_bare_infini_gram(dir, opts);
+        }
+        Self::open_manifest(dir, crate::manifest::MANIFEST_FILE, opts)
+    }
+
+    /// Opens the index in `dir` described by the manifest file `manifest_name` instead of
+    /// `manifest.bin` (side indexes are opened through the manifest their parent names).
+    pub fn open_named(dir: &Path, manifest_name: &str, opts: OpenOptions) -> Result<Index> {
+        Self::open_manifest(dir, manifest_name, opts)
+    }
+
+    fn open_manifest(dir: &Path, manifest_name: &str, opts: OpenOptions) -> Result<Index> {
+        let (manifest, build_id) = Manifest::read_named(dir, manifest_name)?;
+        let index_id = manifest.index_id(dir)?;
+        let width = manifest.tokenizer.width;
+        let tokenizer = if manifest.tokenizer.kind == "bytes" {
+            TextTokenizer::Bytes
+        } else {
+            let f = MappedFile::open(&dir.join(files::TOKENIZER), FileKind::Tokenizer)?;
+            f.expect_build(index_id)?;
+            f.verify_payload()?;
+            let tok = TextTokenizer::from_json_bytes(f.payload())?;
+            if tok.identity() != manifest.tokenizer.sha256 {
+                return Err(Error::TokenizerMismatch {
+                    index: manifest.tokenizer.sha256.clone(),
+                    given: tok.identity(),
+                });
+            }
+            tok
+        };
+        let attachment = crate::infini_gram::Attachment::read(dir, build_id)?;
+        // An infini-gram index may store a small vocabulary in wide tokens.
+        let fits = attachment.is_some() && tokenizer.width().bytes() <= width.bytes();
+        if tokenizer.width() != width && !fits {
+            return Err(Error::Invalid(format!(
+                "{}: tokenizer needs {:?} tokens but the index stores {:?}",
+                dir.display(),
+                tokenizer.width(),
+                width
+            )));
+        }
+        let shards = match &attachment {
+            Some(att) => open_attached_shards(dir, &manifest, att, build_id, opts)?,
+            None => manifest
+                .shards
+                .iter()
+                .map(|info| {
+                    let id = manifest.shard_build_id(info, dir)?;
+                    Shard::open(&dir.join(&info.dir), info, width, id)
+                })
+                .collect::<Result<Vec<_>>>()?,
+        };
+        check_shard_numbering(dir, &manifest)?;
+        let mut shard_token_base = Vec::with_capacity(shards.len());
+        let mut acc = 0u64;
+        for s in &shards {
+            shard_token_base.push(acc);
+            acc += s.info().tokens;
+        }
+        let id_file = MappedFile::open(&dir.join(&manifest.files.ids), FileKind::IdMap)?;
+        id_file.expect_build(build_id)?;
+        let sources_file = MappedFile::open(&dir.join(&manifest.files.sources), FileKind::Sources)?;
+        sources_file.expect_build(build_id)?;
+        if opts.verify_checksums {
+            verify_payloads(Some(&id_file), Some(&sources_file), &shards)?;
+        }
+        let numbered_ids = attachment
+            .as_ref()
+            .is_some_and(|a| a.id_rule == crate::infini_gram::IdRule::DocNumber);
+        let infini_gram = attachment.map(|a| crate::infini_gram::InfiniGramSource {
+            dir: a.dir,
+            side: Some(dir.to_path_buf()),
+            eos_token_id: a.eos_token_id,
+        });
+        let ids =
+            fst::Map::new(id_file.payload_slice(0..id_file.payload().len())).map_err(|e| {
+                Error::Corrupt {
+                    path: id_file.path().to_path_buf(),
+                    detail: format!("not a valid fst map: {e}"),
+                }
+            })?;
+        let vocab = manifest.tokenizer.vocab_size as usize;
+        let mut unigrams = vec![0u64; vocab];
+        for s in &shards {
+            for (acc, c) in unigrams.iter_mut().zip(s.unigram_counts()) {
+                *acc += c;
+            }
+        }
+        let unigram_total = unigrams.iter().sum();
+        let ft_dir = dir.join(&manifest.files.fulltext);
+        let fulltext = if opts.fulltext && manifest.options.fulltext {
+            if opts.verify_checksums {
+                verify_fulltext_files(&ft_dir, &manifest)?;
+            }
+            let ft = FullText::open(&ft_dir, manifest.documents, &manifest.fulltext_parts)?;
+            if opts.verify_checksums {
+                ft.verify(&ft_dir)?;
+            }
+            Some(ft)
+        } else {
+            None
+        };
+        let takedown = Takedown::load(dir, index_id)?;
+        let sides = manifest
+            .side_indexes
+            .iter()
+            .map(|n| {
+                let name = manifest
+                    .files
+                    .side_manifests
+                    .get(n.name())
+                    .map_or(crate::manifest::MANIFEST_FILE, String::as_str);
+                Ok((
+                    *n,
+                    Index::open_manifest(&dir.join("side").join(n.name()), name, opts)?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Index {
+            sides,
+            dir: dir.to_path_buf(),
+            manifest,
+            build_id,
+            index_id,
+            tokenizer: std::sync::Arc::new(tokenizer),
+            shards,
+            shard_token_base,
+            id_file: Some(id_file),
+            ids: Some(ids),
+            numbered_ids,
+            sources_file: Some(sources_file),
+            infini_gram,
+            unigrams,
+            unigram_total,
+            fulltext,
+            takedown: RwLock::new(takedown),
+            takedown_generation: AtomicU64::new(0),
+            members: Vec::new(),
+        })
+    }
+
+    /// Opens an infini-gram index directory without a side directory (see
+    /// [`crate::infini_gram`]): byte indexes get the bytes tokenizer, others answer token ids
+    /// only; documents are `#N`; no id map, sources, full-text index or takedowns.
+    fn open_bare_infini_gram(dir: &Path, _opts: OpenOptions) -> Result<Index> {
+        use crate::infini_gram as ig;
+        ig::refuse_v5_name(dir)?;
+        let layout = ig::scan(dir)?;
+        let width = ig::infer_layout_width(&layout)?;
+        let vocab_size = ig::bare_vocab_size(&layout, width)?;
+        let (tokenizer, kind) = match width {
+            crate::TokenWidth::U8 => (TextTokenizer::Bytes, "bytes"),
+            _ => (TextTokenizer::Ids { vocab_size, width }, "ids"),
+        };
+        let opened = layout
+            .shards
+            .par_iter()
+            .map(|s| {
+                ig::IgShard::open(
+                    s,
+                    width,
+                    ig::Unigrams::Derive { vocab_size },
+                    ig::IdRule::DocNumber,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let infos = ig::shard_infos(&opened);
+        let build_id = ig::content_id(&layout)?;
+        let manifest = ig::bare_manifest(&layout, width, vocab_size, kind, &infos, build_id);
+        let shards = opened
+            .into_iter()
+            .zip(&infos)
+            .map(|(s, info)| Shard::from_infini_gram(s, info.clone()))
+            .collect::<Result<Vec<_>>>()?;
+        let eos_token_id = match width {
+            crate::TokenWidth::U8 => 0,
+            _ => vocab_size.saturating_sub(1),
+        };
+        let mut shard_token_base = Vec::with_capacity(shards.len());
+        let mut acc = 0u64;
+        for s in &shards {
+            shard_token_base.push(acc);
+            acc += s.info().tokens;
+        }
+        let mut unigrams = vec![0u64; vocab_size as usize];
+        for s in &shards {
+            for (acc, c) in unigrams.iter_mut().zip(s.unigram_counts()) {
+                *acc += c;
+            }
+        }
+        Ok(Index {
+            sides: Vec::new(),
+            dir: dir.to_path_buf(),
+            build_id,
+            index_id: build_id,
+            tokenizer: std::sync::Arc::new(tokenizer),
+            shards,
+            shard_token_base,
+            id_file: None,
+            ids: None,
+            numbered_ids: true,
+            sources_file: None,
+            infini_gram: Some(ig::InfiniGramSource {
+                dir: dir.to_path_buf(),
+                side: None,
+                eos_token_id,
+            }),
+            unigram_total: unigrams.iter().sum(),
+            unigrams,
+            fulltext: None,
+            takedown: RwLock::new(Takedown::default()),
+            takedown_generation: AtomicU64::new(0),
+            manifest,
+            members: Vec::new(),
+        })
+    }
+
+    /// An index over `shards` (already numbered globally) with `members`: a group.
+    pub(crate) fn from_group_parts(
+        dir: PathBuf,
+        manifest: Manifest,
+        build_id: u64,
+        tokenizer: std::sync::Arc<TextTokenizer>,
+        shards: Vec<Shard>,
+        members: Vec<crate::group::Member>,
+    ) -> Index {
+        let mut shard_token_base = Vec::with_capacity(shards.len());
+        let mut acc = 0u64;
+        for s in &shards {
+            shard_token_base.push(acc);
+            acc += s.info().tokens;
+        }
+        let mut unigrams = vec![0u64; manifest.tokenizer.vocab_size as usize];
+        for s in &shards {
+            for (acc, c) in unigrams.iter_mut().zip(s.unigram_counts()) {
+                *acc += c;
+            }
+        }
+        let unigram_total = unigrams.iter().sum();
+        Index {
+            dir,
+            manifest,
+            build_id,
+            index_id: build_id,
+            tokenizer,
+            shards,
+            shard_token_base,
+            id_file: None,
+            ids: None,
+            numbered_ids: false,
+            sources_file: None,
+            infini_gram: None,
+            unigrams,
+            unigram_total,
+            fulltext: None,
+            takedown: RwLock::new(Takedown::default()),
+            takedown_generation: AtomicU64::new(0),
+            sides: Vec::new(),
+            members,
+        }
+    }
+}
