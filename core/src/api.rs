@@ -262,17 +262,7 @@ impl DocumentTextJson {
         highlight: Option<&str>,
         pii: crate::pii::PiiMode,
     ) -> Option<DocumentTextJson> {
-        let mut masked = std::collections::BTreeMap::new();
-        if pii != crate::pii::PiiMode::Off {
-            let (text, found) = crate::pii::mask(&doc.text);
-            if !found.is_empty() && pii == crate::pii::PiiMode::Drop {
-                return None;
-            }
-            for f in found {
-                *masked.entry(f.kind).or_default() += 1;
-            }
-            doc.text = text;
-        }
+        let masked = crate::pii::filter_parts(&mut [&mut doc.text], pii)?;
         let mut j = DocumentTextJson::new(doc, highlight);
         j.pii_masked = masked;
         Some(j)
@@ -549,9 +539,7 @@ impl TraceJson {
                 self.pii_dropped_documents += 1;
                 continue;
             }
-            for f in found {
-                *d.pii_masked.entry(f.kind).or_default() += 1;
-            }
+            d.pii_masked = crate::pii::count_by_kind(&found);
             keep.push(d);
         }
         if mode == PiiMode::Drop {
@@ -627,4 +615,44 @@ impl IndexInfoJson {
             source_stats,
         }
     }
+}
+
+/// Keyword search as `POST /api/v1/search` answers it: `{"hits": [{"id", "doc_no", "source",
+/// "metadata", "score", "snippet", "pii_masked"}]}`, at most `limit` hits, taken-down
+/// documents skipped, snippets under the privacy filter `pii` (`drop` leaves a hit holding
+/// personal data out). `None` when the index has no full-text index.
+pub fn search_json(
+    index: &Index,
+    query: &str,
+    limit: usize,
+    pii: crate::pii::PiiMode,
+) -> crate::Result<Option<serde_json::Value>> {
+    let Some(ft) = index.fulltext() else {
+        return Ok(None);
+    };
+    // A few spare hits for those skipped.
+    let hits = ft.search(query, limit + 16)?;
+    let mut out = Vec::new();
+    for h in hits {
+        if out.len() >= limit {
+            break;
+        }
+        if index.is_taken_down(h.doc_no) {
+            continue;
+        }
+        let Some(loc) = index.locate(h.doc_no) else {
+            continue;
+        };
+        let rec = index.doc_record(loc)?;
+        let mut snippet = index.keyword_snippet(loc, query, 30);
+        let Some(masked) = crate::pii::filter_parts(&mut [&mut snippet], pii) else {
+            continue;
+        };
+        out.push(serde_json::json!({
+            "id": rec.id, "doc_no": h.doc_no, "source": rec.source,
+            "metadata": rec.metadata, "score": h.score, "snippet": snippet,
+            "pii_masked": masked,
+        }));
+    }
+    Ok(Some(serde_json::json!({ "hits": out })))
 }

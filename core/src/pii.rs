@@ -23,6 +23,7 @@
 
 use regex::Regex;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 /// What the filter does with shown text.
@@ -246,6 +247,29 @@ pub fn mask(text: &str) -> (String, Vec<PiiMatch>) {
     }
     out.push_str(&text[at..]);
     (out, found)
+}
+
+/// How many items of each kind `found` holds (what answers report as `pii_masked`).
+pub fn count_by_kind(found: &[PiiMatch]) -> BTreeMap<PiiKind, usize> {
+    let mut counts = BTreeMap::new();
+    for f in found {
+        *counts.entry(f.kind).or_default() += 1;
+    }
+    counts
+}
+
+/// The privacy filter `mode` on texts shown together (see [`mask_parts`]): masks them unless
+/// the filter is off, and gives the items masked by kind, or `None` when `mode` is `drop` and
+/// they hold any (the caller leaves the whole thing out).
+pub fn filter_parts(parts: &mut [&mut String], mode: PiiMode) -> Option<BTreeMap<PiiKind, usize>> {
+    if mode == PiiMode::Off {
+        return Some(BTreeMap::new());
+    }
+    let found = mask_parts(parts);
+    if !found.is_empty() && mode == PiiMode::Drop {
+        return None;
+    }
+    Some(count_by_kind(&found))
 }
 
 /// Masks texts that are shown one after the other (a snippet's before, match and after), so

@@ -367,42 +367,11 @@ impl PyIndex {
         }
         let ix = &self.inner;
         let json = py.detach(|| -> verbatim_core::Result<serde_json::Value> {
-            let ft = ix.fulltext().ok_or_else(|| {
+            verbatim_core::api::search_json(ix, &query, limit, pii)?.ok_or_else(|| {
                 verbatim_core::Error::FullText(
                     "this index was built without a full-text index".into(),
                 )
-            })?;
-            let hits = ft.search(&query, limit + 16)?;
-            let mut out = Vec::new();
-            for h in hits {
-                if out.len() >= limit {
-                    break;
-                }
-                if ix.is_taken_down(h.doc_no) {
-                    continue;
-                }
-                let Some(loc) = ix.locate(h.doc_no) else {
-                    continue;
-                };
-                let rec = ix.doc_record(loc)?;
-                let (snippet, found) = match pii {
-                    PiiMode::Off => (ix.keyword_snippet(loc, &query, 30), Vec::new()),
-                    _ => verbatim_core::pii::mask(&ix.keyword_snippet(loc, &query, 30)),
-                };
-                if !found.is_empty() && pii == PiiMode::Drop {
-                    continue;
-                }
-                let mut masked = std::collections::BTreeMap::new();
-                for f in found {
-                    *masked.entry(f.kind).or_insert(0usize) += 1;
-                }
-                out.push(serde_json::json!({
-                    "id": rec.id, "doc_no": h.doc_no, "source": rec.source,
-                    "metadata": rec.metadata, "score": h.score, "snippet": snippet,
-                    "pii_masked": masked,
-                }));
-            }
-            Ok(serde_json::json!({ "hits": out }))
+            })
         });
         convert::json_to_py(py, &json.map_err(errors::core)?)
     }

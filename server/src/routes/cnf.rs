@@ -87,17 +87,8 @@ impl CnfDocument {
     /// The document under the privacy filter `pii` (`None` in `drop` mode when its pieces
     /// hold personal data). An item cut across pieces is found and masked too.
     fn filtered(mut self, pii: PiiMode) -> Option<CnfDocument> {
-        if pii == PiiMode::Off {
-            return Some(self);
-        }
         let mut parts: Vec<&mut String> = self.pieces.iter_mut().map(|p| &mut p.text).collect();
-        let found = verbatim_core::pii::mask_parts(&mut parts);
-        if !found.is_empty() && pii == PiiMode::Drop {
-            return None;
-        }
-        for f in found {
-            *self.pii_masked.entry(f.kind).or_default() += 1;
-        }
+        self.pii_masked = verbatim_core::pii::filter_parts(&mut parts, pii)?;
         Some(self)
     }
 }

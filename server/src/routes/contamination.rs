@@ -125,15 +125,14 @@ pub async fn contamination(
 /// The privacy filter on the example snippets of a report: masked in place, or the example
 /// left out (`drop`). Scores and labels are unaffected.
 fn filter_examples(items: &mut [verbatim_contamination::ItemResult], pii: PiiMode) {
-    if pii == PiiMode::Off {
-        return;
-    }
     for m in items.iter_mut().flat_map(|i| i.methods.iter_mut()) {
         m.examples.retain_mut(|e| {
             let s = &mut e.snippet;
-            let found =
-                verbatim_core::pii::mask_parts(&mut [&mut s.before, &mut s.matched, &mut s.after]);
-            found.is_empty() || pii == PiiMode::Mask
+            verbatim_core::pii::filter_parts(
+                &mut [&mut s.before, &mut s.matched, &mut s.after],
+                pii,
+            )
+            .is_some()
         });
     }
 }

@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use std::sync::Arc;
-use verbatim_core::pii::PiiMode;
 
 /// Body of a search request.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -53,41 +52,9 @@ pub async fn search(
     let v = st
         .gate
         .run(move || {
-            let ft = index.fulltext().ok_or_else(|| {
+            verbatim_core::api::search_json(&index, &req.query, limit, pii)?.ok_or_else(|| {
                 ApiError::Unprocessable("this index was built without a full-text index".into())
-            })?;
-            let hits = ft.search(&req.query, limit + 16)?;
-            let mut out = Vec::new();
-            for h in hits {
-                if out.len() >= limit {
-                    break;
-                }
-                if index.is_taken_down(h.doc_no) {
-                    continue;
-                }
-                let Some(loc) = index.locate(h.doc_no) else {
-                    continue;
-                };
-                let rec = index.doc_record(loc)?;
-                let mut snippet = index.keyword_snippet(loc, &req.query, 30);
-                let mut masked = std::collections::BTreeMap::new();
-                if pii != PiiMode::Off {
-                    let (text, found) = verbatim_core::pii::mask(&snippet);
-                    if !found.is_empty() && pii == PiiMode::Drop {
-                        continue;
-                    }
-                    for f in found {
-                        *masked.entry(f.kind).or_insert(0usize) += 1;
-                    }
-                    snippet = text;
-                }
-                out.push(serde_json::json!({
-                    "id": rec.id, "doc_no": h.doc_no, "source": rec.source,
-                    "metadata": rec.metadata, "score": h.score, "snippet": snippet,
-                    "pii_masked": masked,
-                }));
-            }
-            Ok(serde_json::json!({ "hits": out }))
+            })
         })
         .await?;
     Ok(Json(v))
