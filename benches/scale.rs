@@ -4,6 +4,7 @@
 //! cargo bench --bench scale -- gen     --index IDX --out probes.json [--ngrams 1000] [--texts 100]
 //! cargo bench --bench scale -- run     --index IDX --probes probes.json --out result.json
 //!                                      [--no-verify] [--docs-per-span K] [--spans-only ROUNDS]
+//!                                      [--traces-only ROUNDS]
 //! cargo bench --bench scale -- compare result-a.json result-b.json ...
 //! ```
 //!
@@ -14,7 +15,8 @@
 //! once in this process: count, spans (tokenization included, OLMoTrace's span rules) and the
 //! full trace (stage times and documents per trace too); it writes p50/p99 and every answer.
 //! `--no-verify` opens without hashing every file; `--docs-per-span K` changes the trace's
-//! documents per span (default 10); `--spans-only ROUNDS` only finds spans, for profilers. `compare` checks that
+//! documents per span (default 10); `--spans-only ROUNDS` only finds spans and
+//! `--traces-only ROUNDS` only traces, for profilers. `compare` checks that
 //! several results hold the same answers (counts, spans, traced documents).
 
 use std::path::Path;
@@ -153,6 +155,44 @@ fn run(args: &[String]) {
         }
         return;
     }
+    // `--traces-only N`: N rounds of the full trace of every text, nothing else (for profilers).
+    if let Some(rounds) = arg(args, "--traces-only") {
+        for _ in 0..rounds.parse::<usize>().expect("--traces-only N") {
+            for text in &texts {
+                std::hint::black_box(index.trace(text, None, &trace_opts).unwrap());
+            }
+        }
+        return;
+    }
+    // `--dump-windows FILE`: the BM25 windows and query of every trace, as JSON (scratch).
+    if let Some(file) = arg(args, "--dump-windows") {
+        let mut o = trace_opts.clone();
+        o.long_view = true;
+        let all: Vec<serde_json::Value> = texts
+            .iter()
+            .map(|text| {
+                let tr = index.trace(text, None, &o).unwrap();
+                let windows: Vec<String> = tr
+                    .documents
+                    .iter()
+                    .map(|d| {
+                        let mut w = String::new();
+                        for s in d.long_snippets.as_ref().unwrap() {
+                            w.push_str(&s.before);
+                            w.push_str(&s.matched);
+                            w.push_str(&s.after);
+                            w.push('\n');
+                        }
+                        w
+                    })
+                    .collect();
+                let bm25: Vec<f64> = tr.documents.iter().map(|d| d.bm25).collect();
+                serde_json::json!({"query": text, "windows": windows, "bm25": bm25})
+            })
+            .collect();
+        std::fs::write(file, serde_json::to_vec(&all).unwrap()).unwrap();
+        return;
+    }
     // Warm-up: one untimed pass over everything.
     for g in &ngrams {
         std::hint::black_box(index.count(g));
@@ -172,6 +212,7 @@ fn run(args: &[String]) {
     let mut stages: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
     let (mut span_answers, mut trace_answers) = (Vec::new(), Vec::new());
     let mut docs_per_trace: Vec<f64> = Vec::new();
+    let mut windows_per_trace: Vec<f64> = Vec::new();
     // Spans of every text, then traces of every text (separate passes, so that a trace does
     // not find the caches warmed by the spans of the same text).
     for text in &texts {
@@ -191,6 +232,7 @@ fn run(args: &[String]) {
         let tr = index.trace(text, None, &trace_opts).unwrap();
         trace_ms.push(t.elapsed().as_secs_f64() * 1e3);
         docs_per_trace.push(tr.documents.len() as f64);
+        windows_per_trace.push(tr.documents.iter().map(|d| d.snippets.len()).sum::<usize>() as f64);
         for (k, v) in [
             ("tokenize", tr.timing.tokenize),
             ("spans", tr.timing.spans),
@@ -238,12 +280,13 @@ fn run(args: &[String]) {
         "open_ms": open_ms,
         "count_us": stat(&count_us), "spans_ms": stat(&spans_ms), "trace_ms": stat(&trace_ms),
         "trace_stages_ms": stage_stats, "documents_per_trace": stat(&docs_per_trace),
+        "windows_per_trace": stat(&windows_per_trace),
         "docs_per_span": trace_opts.docs_per_span, "open_verified": verify_checksums,
         "answers": {"counts": counts, "spans": span_answers, "traces": trace_answers, "documents": doc_answers},
     });
     std::fs::write(&out, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
     eprintln!(
-        "{dir}: {} tokens, {} shards; count p50 {:.1} us p99 {:.1} us; spans p50 {:.2} ms p99 {:.2} ms; trace p50 {:.2} ms p99 {:.2} ms (stages p50: {}; {:.1} documents per trace) -> {out}",
+        "{dir}: {} tokens, {} shards; count p50 {:.1} us p99 {:.1} us; spans p50 {:.2} ms p99 {:.2} ms; trace p50 {:.2} ms p99 {:.2} ms (stages p50: {}; {:.1} documents, {:.1} windows per trace) -> {out}",
         m.tokens,
         m.shards.len(),
         pct(&count_us, 0.5),
@@ -257,7 +300,8 @@ fn run(args: &[String]) {
             .map(|(k, v)| format!("{k} {:.2}", pct(v, 0.5)))
             .collect::<Vec<_>>()
             .join(", "),
-        docs_per_trace.iter().sum::<f64>() / docs_per_trace.len().max(1) as f64
+        docs_per_trace.iter().sum::<f64>() / docs_per_trace.len().max(1) as f64,
+        windows_per_trace.iter().sum::<f64>() / windows_per_trace.len().max(1) as f64
     );
 }
 

@@ -16,6 +16,7 @@ mod layout;
 mod oracle;
 mod parquet_input;
 mod pii;
+mod ranking;
 mod router;
 mod server_api;
 mod shared_data;

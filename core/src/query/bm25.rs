@@ -2,7 +2,14 @@
 //! is the retrieved context windows, terms are whitespace-separated words (no lowercasing),
 //! `k1 = 1.5`, `b = 0.75`, and negative idf values are floored at `0.25 x` the mean idf
 //! (the `rank_bm25.BM25Okapi` definition).
+//!
+//! Words are numbered first (by text, or read from token ids by
+//! [`crate::tokenizer::words`]), and the scores are computed on the numbers: the same words
+//! give bit-identical scores either way. The mean idf is summed by document frequency
+//! (`sum over f of terms(f) x idf(f)`), an order that does not depend on how words are
+//! numbered.
 
+use crate::tokenizer::words::{DocWords, WordNumbering, WordTable};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
@@ -10,63 +17,146 @@ const K1: f64 = 1.5;
 const B: f64 = 0.75;
 const EPSILON: f64 = 0.25;
 
+/// Query slot of a word that is no query word.
+const NO_SLOT: u32 = u32::MAX;
+
 /// BM25 scores of each text in `corpus` against `query`.
 pub fn okapi_scores(corpus: &[String], query: &str) -> Vec<f64> {
-    // Term frequencies and lengths of each text, in parallel (a trace ranks a few hundred
-    // windows of ~500 words each).
-    let (docs, lens): (Vec<HashMap<&str, u32>>, Vec<f64>) = corpus
-        .par_iter()
-        .with_min_len(8)
+    let mut numbers: HashMap<&str, u32> = HashMap::default();
+    let docs: Vec<Vec<u32>> = corpus
+        .iter()
         .map(|t| {
-            let mut tf = HashMap::default();
-            let mut len = 0usize;
-            for w in t.split_whitespace() {
-                *tf.entry(w).or_insert(0) += 1;
-                len += 1;
-            }
-            (tf, len as f64)
+            t.split_whitespace()
+                .map(|w| {
+                    let next = numbers.len() as u32;
+                    *numbers.entry(w).or_insert(next)
+                })
+                .collect()
         })
-        .unzip();
-    let n = docs.len() as f64;
-    if docs.is_empty() {
+        .collect();
+    let query: Vec<Option<u32>> = query
+        .split_whitespace()
+        .map(|w| numbers.get(w).copied())
+        .collect();
+    okapi_scores_numbered(&docs, &query, numbers.len())
+}
+
+/// BM25 scores of texts whose words were read from token ids with `table` (one
+/// [`DocWords`] per text) against `query`. Equal to [`okapi_scores`] of the decoded texts.
+pub fn okapi_scores_of_words(table: &WordTable, docs: &[DocWords], query: &str) -> Vec<f64> {
+    let mut numbering = WordNumbering::new(table);
+    let numbered = numbering.number(docs);
+    let query: Vec<Option<u32>> = query
+        .split_whitespace()
+        .map(|w| numbering.lookup(docs, w))
+        .collect();
+    okapi_scores_numbered(&numbered, &query, numbering.len())
+}
+
+/// Per word number: the last text it was seen in, its document frequency and its query slot.
+#[derive(Clone)]
+struct Term {
+    last: u32,
+    df: u32,
+    slot: u32,
+}
+
+/// BM25 scores of texts given as word numbers below `words` against a query given as word
+/// numbers (`None`: a word in none of the texts). The same words, numbered any way, give the
+/// same scores.
+fn okapi_scores_numbered(docs: &[Vec<u32>], query: &[Option<u32>], words: usize) -> Vec<f64> {
+    let n = docs.len();
+    if n == 0 {
         return Vec::new();
     }
-    let avgdl = (lens.iter().sum::<f64>() / n).max(1e-9);
-    let mut df: HashMap<&str, u32> = HashMap::default();
-    for d in &docs {
-        for w in d.keys() {
-            *df.entry(w).or_insert(0) += 1;
-        }
-    }
-    let mut idf: HashMap<&str, f64> = df
+    let mut terms = vec![
+        Term {
+            last: u32::MAX,
+            df: 0,
+            slot: NO_SLOT,
+        };
+        words
+    ];
+    let mut slots = 0u32;
+    let query_slots: Vec<u32> = query
         .iter()
-        .map(|(w, &f)| (*w, ((n - f as f64 + 0.5) / (f as f64 + 0.5)).ln()))
+        .map(|q| match q {
+            None => NO_SLOT,
+            Some(w) => {
+                let t = &mut terms[*w as usize];
+                if t.slot == NO_SLOT {
+                    t.slot = slots;
+                    slots += 1;
+                }
+                t.slot
+            }
+        })
         .collect();
-    let mean_idf = idf.values().sum::<f64>() / idf.len().max(1) as f64;
-    for v in idf.values_mut() {
-        if *v < 0.0 {
-            *v = EPSILON * mean_idf;
+    let nq = slots as usize;
+    // One pass over every word: document frequencies, and term frequencies of query words.
+    let mut tf = vec![0u32; n * nq];
+    for (d, doc) in docs.iter().enumerate() {
+        for &w in doc {
+            let t = &mut terms[w as usize];
+            if t.last != d as u32 {
+                t.last = d as u32;
+                t.df += 1;
+            }
+            if t.slot != NO_SLOT {
+                tf[d * nq + t.slot as usize] += 1;
+            }
         }
     }
-    let query: Vec<&str> = query.split_whitespace().collect();
-    docs.par_iter()
-        .zip(&lens)
-        .map(|(tf, &dl)| {
-            query
-                .iter()
-                .map(|q| {
-                    let f = tf.get(*q).copied().unwrap_or(0) as f64;
-                    let i = idf.get(*q).copied().unwrap_or(0.0);
-                    i * f * (K1 + 1.0) / (f + K1 * (1.0 - B + B * dl / avgdl))
-                })
-                .sum()
-        })
+    let nf = n as f64;
+    let idf_of = |f: u32| ((nf - f as f64 + 0.5) / (f as f64 + 0.5)).ln();
+    // Mean idf over every distinct word of the texts, summed by document frequency.
+    let mut with_df = vec![0u64; n + 1];
+    for t in &terms {
+        with_df[t.df as usize] += 1;
+    }
+    let distinct: u64 = with_df[1..].iter().sum();
+    let idf_sum: f64 = (1..=n)
+        .filter(|&f| with_df[f] > 0)
+        .map(|f| with_df[f] as f64 * idf_of(f as u32))
+        .sum();
+    let mean_idf = idf_sum / distinct.max(1) as f64;
+    let mut slot_idf = vec![0.0f64; nq];
+    for t in &terms {
+        if t.slot != NO_SLOT && t.df > 0 {
+            let v = idf_of(t.df);
+            slot_idf[t.slot as usize] = if v < 0.0 { EPSILON * mean_idf } else { v };
+        }
+    }
+    let lens: Vec<f64> = docs.iter().map(|d| d.len() as f64).collect();
+    let avgdl = (lens.iter().sum::<f64>() / nf).max(1e-9);
+    (0..n)
+        .into_par_iter()
+        .with_min_len(16)
+        .map_init(
+            || Vec::with_capacity(nq),
+            |per_slot: &mut Vec<f64>, d| {
+                let dl = lens[d];
+                let tf = &tf[d * nq..(d + 1) * nq];
+                let term =
+                    |i: f64, f: f64| i * f * (K1 + 1.0) / (f + K1 * (1.0 - B + B * dl / avgdl));
+                per_slot.clear();
+                per_slot.extend((0..nq).map(|s| term(slot_idf[s], tf[s] as f64)));
+                query_slots
+                    .iter()
+                    .map(|&s| match s {
+                        NO_SLOT => term(0.0, 0.0),
+                        s => per_slot[s as usize],
+                    })
+                    .sum()
+            },
+        )
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn matching_words_score_higher() {
@@ -78,5 +168,126 @@ mod tests {
         let s = okapi_scores(&corpus, "the cat on a mat");
         assert!(s[0] > s[1] && s[1] >= s[2], "{s:?}");
         assert_eq!(s[2], 0.0);
+    }
+
+    /// `rank_bm25.BM25Okapi` written out directly: a map of term frequencies per text.
+    fn naive(corpus: &[String], query: &str) -> Vec<f64> {
+        use std::collections::{BTreeMap, HashMap};
+        let docs: Vec<HashMap<&str, u32>> = corpus
+            .iter()
+            .map(|t| {
+                let mut m = HashMap::new();
+                for w in t.split_whitespace() {
+                    *m.entry(w).or_insert(0) += 1;
+                }
+                m
+            })
+            .collect();
+        let n = docs.len() as f64;
+        let lens: Vec<f64> = corpus
+            .iter()
+            .map(|t| t.split_whitespace().count() as f64)
+            .collect();
+        let avgdl = (lens.iter().sum::<f64>() / n).max(1e-9);
+        let mut df: BTreeMap<&str, u32> = BTreeMap::new();
+        for d in &docs {
+            for w in d.keys() {
+                *df.entry(w).or_insert(0) += 1;
+            }
+        }
+        let mut idf: BTreeMap<&str, f64> = df
+            .iter()
+            .map(|(w, &f)| (*w, ((n - f as f64 + 0.5) / (f as f64 + 0.5)).ln()))
+            .collect();
+        let mean = idf.values().sum::<f64>() / idf.len().max(1) as f64;
+        for v in idf.values_mut() {
+            if *v < 0.0 {
+                *v = EPSILON * mean;
+            }
+        }
+        docs.iter()
+            .zip(&lens)
+            .map(|(tf, &dl)| {
+                query
+                    .split_whitespace()
+                    .map(|q| {
+                        let f = tf.get(q).copied().unwrap_or(0) as f64;
+                        let i = idf.get(q).copied().unwrap_or(0.0);
+                        i * f * (K1 + 1.0) / (f + K1 * (1.0 - B + B * dl / avgdl))
+                    })
+                    .sum()
+            })
+            .collect()
+    }
+
+    /// A vocabulary with words, spaces, a Unicode space and a character split in two tokens.
+    const VOCABULARY: &[&[u8]] = &[
+        b"cat",
+        b" cat",
+        b"ca",
+        b"t",
+        b" ",
+        b"\n",
+        b"dog",
+        b" dog",
+        b".",
+        b"a b",
+        "\u{3000}".as_bytes(),
+        b"\xc3",
+        b"\xa9",
+        "é".as_bytes(),
+    ];
+
+    proptest! {
+        #[test]
+        fn scores_from_token_ids_equal_scores_of_the_decoded_texts(
+            docs in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::collection::vec(0u32..VOCABULARY.len() as u32, 0..10), 1..4),
+                0..12),
+            query in proptest::collection::vec(0u32..VOCABULARY.len() as u32, 0..20),
+        ) {
+            let vocab: Vec<Box<[u8]>> = VOCABULARY.iter().map(|b| b.to_vec().into_boxed_slice()).collect();
+            let decode = |ids: &[u32]| {
+                let bytes: Vec<u8> = ids.iter().flat_map(|&i| vocab[i as usize].iter().copied()).collect();
+                String::from_utf8_lossy(&bytes).into_owned()
+            };
+            let table = WordTable::from_token_bytes(&vocab);
+            let mut texts = Vec::new();
+            let mut words = Vec::new();
+            for windows in &docs {
+                let mut text = String::new();
+                let mut reader = crate::tokenizer::words::WordReader::new(&table);
+                for w in windows {
+                    text.push_str(&decode(w));
+                    text.push('\n');
+                    reader.push_tokens(w, decode);
+                    reader.end_word();
+                }
+                texts.push(text);
+                words.push(reader.finish());
+            }
+            let query = decode(&query);
+            let by_text = okapi_scores(&texts, &query);
+            let by_ids = okapi_scores_of_words(&table, &words, &query);
+            prop_assert_eq!(
+                by_text.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                by_ids.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+            );
+        }
+
+        #[test]
+        fn scores_equal_the_direct_definition(
+            corpus in proptest::collection::vec("[abcde ]{0,40}", 0..30),
+            query in "[abcdef ]{0,30}",
+        ) {
+            let got = okapi_scores(&corpus, &query);
+            let want = naive(&corpus, &query);
+            prop_assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(&want) {
+                // The mean idf is summed in another order: equal up to rounding.
+                prop_assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "{} vs {}", g, w);
+            }
+        }
     }
 }

@@ -3,6 +3,8 @@
 use crate::error::{Error, Result};
 use crate::index::{DocLocation, Index};
 use crate::shard::DocRecord;
+use crate::tokenizer::words::WordReader;
+use std::ops::Range;
 
 /// A window of a document around a match: the one snippet type of the trace, the API and the
 /// contamination reports (serialized as `{"before", "match", "after"}`).
@@ -35,10 +37,30 @@ pub struct DocumentView {
     pub tokens: usize,
 }
 
+/// The token ranges of a context window in its shard's stream: before the match, the match
+/// and after it, clipped to the document.
+#[derive(Debug, Clone)]
+pub(crate) struct WindowRanges {
+    /// Tokens before the match.
+    pub before: Range<usize>,
+    /// The match.
+    pub matched: Range<usize>,
+    /// Tokens after the match.
+    pub after: Range<usize>,
+    /// First token of the document.
+    pub doc_start: usize,
+}
+
 impl Index {
-    /// Context window around `len` tokens at position `pos` of shard `shard`, `context` tokens
-    /// each side, clipped to the document.
-    pub fn snippet(&self, shard: usize, pos: usize, len: usize, context: usize) -> Snippet {
+    /// The ranges of the window around `len` tokens at position `pos` of shard `shard`,
+    /// `context` tokens each side, clipped to the document.
+    pub(crate) fn window_ranges(
+        &self,
+        shard: usize,
+        pos: usize,
+        len: usize,
+        context: usize,
+    ) -> WindowRanges {
         let s = &self.shards()[shard];
         let doc = s.doc_range(s.doc_at(pos));
         // Clipped to the document, even for a position a damaged index reports outside it.
@@ -46,14 +68,43 @@ impl Index {
         let match_end = (pos + len).min(doc.end);
         let start = pos.saturating_sub(context).max(doc.start);
         let end = (match_end + context).min(doc.end);
-        let toks = s.tokens();
+        WindowRanges {
+            before: start..pos,
+            matched: pos..match_end,
+            after: match_end..end,
+            doc_start: doc.start,
+        }
+    }
+
+    /// Context window around `len` tokens at position `pos` of shard `shard`, `context` tokens
+    /// each side, clipped to the document.
+    pub fn snippet(&self, shard: usize, pos: usize, len: usize, context: usize) -> Snippet {
+        let w = self.window_ranges(shard, pos, len, context);
+        let toks = self.shards()[shard].tokens();
         let tok = self.tokenizer();
         Snippet {
-            before: tok.decode(&toks.to_u32(start..pos)),
-            matched: tok.decode(&toks.to_u32(pos..match_end)),
-            after: tok.decode(&toks.to_u32(match_end..end)),
-            token_offset: pos - doc.start,
+            before: tok.decode(&toks.to_u32(w.before)),
+            matched: tok.decode(&toks.to_u32(w.matched.clone())),
+            after: tok.decode(&toks.to_u32(w.after)),
+            token_offset: w.matched.start - w.doc_start,
         }
+    }
+
+    /// Reads the words of a window into `reader` (the text [`Index::snippet`] gives, read from
+    /// the token ids), then ends the word being read, as the newline that follows each window
+    /// in the ranked text does.
+    pub(crate) fn read_window_words(
+        &self,
+        reader: &mut WordReader<'_>,
+        shard: usize,
+        w: &WindowRanges,
+    ) {
+        let toks = self.shards()[shard].tokens();
+        let tok = self.tokenizer();
+        for r in [&w.before, &w.matched, &w.after] {
+            reader.push_tokens(&toks.to_u32(r.clone()), |ids| tok.decode(ids));
+        }
+        reader.end_word();
     }
 
     /// A document by location, refusing taken-down ones; text cut after `max_tokens` tokens.

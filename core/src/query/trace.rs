@@ -8,6 +8,7 @@ use crate::query::controls::{SpanRanking, DEFAULT_LONG_CONTEXT, DEFAULT_SNIPPET_
 use crate::query::documents::Snippet;
 use crate::query::spans::{Span, SpanOptions};
 use crate::shard::DocRecord;
+use crate::tokenizer::words::{DocWords, WordReader, WordTable};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -176,6 +177,30 @@ struct Pick {
     loc: DocLocation,
 }
 
+/// The text a document is ranked by: decoded, or its words read from the token ids.
+enum RankedText {
+    Text(String),
+    Words(DocWords),
+}
+
+impl RankedText {
+    /// BM25 scores of every document's ranked text against `query`.
+    fn scores(table: Option<&WordTable>, texts: Vec<RankedText>, query: &str) -> Vec<f64> {
+        let mut decoded = Vec::new();
+        let mut words = Vec::new();
+        for t in texts {
+            match t {
+                RankedText::Text(s) => decoded.push(s),
+                RankedText::Words(w) => words.push(w),
+            }
+        }
+        match table {
+            Some(table) if decoded.is_empty() => bm25::okapi_scores_of_words(table, &words, query),
+            _ => bm25::okapi_scores(&decoded, query),
+        }
+    }
+}
+
 impl Index {
     /// Picks up to `k` distinct, not-taken-down documents among a span's occurrences, in the
     /// layout-independent sampling order of [`crate::query::sample`] seeded by the span's
@@ -225,7 +250,11 @@ impl Index {
             by_doc.entry(p.loc.doc_no).or_default().push(p);
         }
         let groups: Vec<Vec<Pick>> = by_doc.into_values().collect();
-        let built: Vec<Result<(TracedDocument, String)>> = groups
+        // The ranked text of each document is its long windows, each followed by a newline.
+        // With a byte-level vocabulary its words are read from the token ids and the windows
+        // are decoded only when they are shown (`long_view`).
+        let words = self.tokenizer().word_table();
+        let built: Vec<Result<(TracedDocument, RankedText)>> = groups
             .par_iter()
             .map(|g| {
                 let loc = g[0].loc;
@@ -233,20 +262,34 @@ impl Index {
                 let mut snippets = Vec::with_capacity(g.len());
                 let mut longs = Vec::with_capacity(g.len());
                 let mut window = String::new();
+                let mut reader = words
+                    .map(|t| WordReader::with_capacity(t, g.len() * (2 * opts.long_context + 16)));
                 for p in g {
                     let len = scored[p.span].1.token_end - scored[p.span].1.token_start;
                     snippets.push((
                         p.span,
                         self.snippet(p.shard, p.pos, len, opts.snippet_context),
                     ));
-                    let w = self.snippet(p.shard, p.pos, len, opts.long_context);
-                    window.push_str(&w.before);
-                    window.push_str(&w.matched);
-                    window.push_str(&w.after);
-                    window.push('\n');
-                    longs.push(w);
+                    if let Some(r) = reader.as_mut() {
+                        let ranges = self.window_ranges(p.shard, p.pos, len, opts.long_context);
+                        self.read_window_words(r, p.shard, &ranges);
+                        if opts.long_view {
+                            longs.push(self.snippet(p.shard, p.pos, len, opts.long_context));
+                        }
+                    } else {
+                        let w = self.snippet(p.shard, p.pos, len, opts.long_context);
+                        window.push_str(&w.before);
+                        window.push_str(&w.matched);
+                        window.push_str(&w.after);
+                        window.push('\n');
+                        longs.push(w);
+                    }
                 }
                 let full_text = opts.full_documents.then(|| self.doc_text(loc));
+                let ranked = match reader {
+                    Some(r) => RankedText::Words(r.finish()),
+                    None => RankedText::Text(window),
+                };
                 Ok((
                     TracedDocument {
                         location: loc,
@@ -258,16 +301,16 @@ impl Index {
                         relevance: Relevance::Low,
                         full_text,
                     },
-                    window,
+                    ranked,
                 ))
             })
             .collect();
         let mut documents = Vec::with_capacity(built.len());
-        let mut windows = Vec::with_capacity(built.len());
+        let mut ranked = Vec::with_capacity(built.len());
         for b in built {
             let (d, w) = b?;
             documents.push(d);
-            windows.push(w);
+            ranked.push(w);
         }
         timing.documents = ms(t);
 
@@ -276,7 +319,7 @@ impl Index {
             Some(p) if !p.is_empty() => format!("{p} {response}"),
             _ => response.to_string(),
         };
-        let scores = bm25::okapi_scores(&windows, &query);
+        let scores = RankedText::scores(words, ranked, &query);
         let norm = 0.18 * response.chars().count().max(1) as f64;
         for (d, s) in documents.iter_mut().zip(scores) {
             d.bm25 = s;

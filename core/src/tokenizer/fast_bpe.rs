@@ -261,6 +261,11 @@ impl FastBpe {
         (pos == text.len()).then_some(Ok((ids, offsets)))
     }
 
+    /// The bytes of every id, when decoding is their concatenation (ByteLevel decoder).
+    pub fn decode_table(&self) -> Option<&[Box<[u8]>]> {
+        self.decode_table.as_deref()
+    }
+
     /// Decodes ids to text (lossy at partial characters), if the decode table exists.
     pub fn decode(&self, ids: &[u32]) -> Option<String> {
         let table = self.decode_table.as_ref()?;

@@ -5,6 +5,7 @@
 //! corpus.
 
 mod fast_bpe;
+pub mod words;
 
 use crate::error::{Error, Result};
 use crate::token::TokenWidth;
@@ -43,6 +44,8 @@ pub struct HfTokenizer {
     sha256: String,
     family: String,
     fast: Option<fast_bpe::FastBpe>,
+    /// Words of token ranges read from the ids, built on first use (byte-level BPE only).
+    words: std::sync::OnceLock<Option<words::WordTable>>,
 }
 
 /// Tokenizer files people trace against, by sha256, with their model family.
@@ -136,6 +139,7 @@ impl TextTokenizer {
             family: family_of(&sha256, json.as_ref(), vocab_size),
             sha256,
             fast,
+            words: std::sync::OnceLock::new(),
         })))
     }
 
@@ -221,6 +225,21 @@ impl TextTokenizer {
         match self {
             TextTokenizer::Hf(h) => h.inner.decode(ids, false).unwrap_or_default(),
             TextTokenizer::Bytes | TextTokenizer::Ids { .. } => self.decode(ids),
+        }
+    }
+
+    /// How to read the words of decoded token ranges from the ids, when decoding is the
+    /// concatenation of each token's bytes (byte-level BPE); built on first use.
+    pub fn word_table(&self) -> Option<&words::WordTable> {
+        match self {
+            TextTokenizer::Hf(h) => h
+                .words
+                .get_or_init(|| {
+                    let table = h.fast.as_ref()?.decode_table()?;
+                    Some(words::WordTable::from_token_bytes(table))
+                })
+                .as_ref(),
+            TextTokenizer::Bytes | TextTokenizer::Ids { .. } => None,
         }
     }
 
