@@ -42,21 +42,38 @@ fn hash_bytes(mut h: u64, bytes: &[u8]) -> (u64, u64) {
     (h, p)
 }
 
-/// The events of one token, packed for the common shapes: an optional break, at most one
-/// fragment, an optional break; anything else is read from the event list.
+/// The events of one token, packed in 32 bits for the common shapes: an optional break, at
+/// most one fragment, an optional break; anything else is read from the event list. Bits
+/// 0..28: the fragment, or [`NO_FRAGMENT`]; bits 28..32: flags.
 #[derive(Clone, Copy)]
-struct TokenShape {
-    /// The fragment, or [`NONE`].
-    fragment: u32,
-    /// Bit 0: break before the fragment; bit 1: break after it; bit 2: several fragments
-    /// (read the event list); bit 3: not valid UTF-8 on its own.
-    flags: u32,
-}
+struct TokenShape(u32);
 
-const BREAK_BEFORE: u32 = 1;
-const BREAK_AFTER: u32 = 2;
-const COMPLEX: u32 = 4;
-const RAW: u32 = 8;
+/// Break before the fragment.
+const BREAK_BEFORE: u32 = 1 << 28;
+/// Break after it.
+const BREAK_AFTER: u32 = 1 << 29;
+/// Several fragments: read the event list.
+const COMPLEX: u32 = 1 << 30;
+/// Not valid UTF-8 on its own.
+const RAW: u32 = 1 << 31;
+/// No fragment in a [`TokenShape`].
+const NO_FRAGMENT: u32 = (1 << 28) - 1;
+
+impl TokenShape {
+    fn new(fragment: Option<u32>, flags: u32) -> TokenShape {
+        TokenShape(fragment.unwrap_or(NO_FRAGMENT) | flags)
+    }
+
+    #[inline]
+    fn fragment(self) -> u32 {
+        self.0 & NO_FRAGMENT
+    }
+
+    #[inline]
+    fn has(self, flag: u32) -> bool {
+        self.0 & flag != 0
+    }
+}
 
 /// Per-token word structure of a byte-level vocabulary (see the module documentation).
 pub struct WordTable {
@@ -95,10 +112,7 @@ impl WordTable {
         for bytes in table {
             t.starts.push(t.events.len() as u32);
             let Ok(s) = std::str::from_utf8(bytes) else {
-                t.shapes.push(TokenShape {
-                    fragment: NONE,
-                    flags: RAW,
-                });
+                t.shapes.push(TokenShape::new(None, RAW));
                 continue;
             };
             let events: Vec<u32> = runs(s)
@@ -107,39 +121,21 @@ impl WordTable {
                     Run::Word(w) => t.fragment_number(w),
                 })
                 .collect();
+            let packable = events.iter().all(|&e| e == BREAK || e < NO_FRAGMENT);
             let shape = match events.as_slice() {
-                [] => TokenShape {
-                    fragment: NONE,
-                    flags: 0,
-                },
-                [BREAK] => TokenShape {
-                    fragment: NONE,
-                    flags: BREAK_BEFORE,
-                },
-                [f] => TokenShape {
-                    fragment: *f,
-                    flags: 0,
-                },
-                [BREAK, f] => TokenShape {
-                    fragment: *f,
-                    flags: BREAK_BEFORE,
-                },
-                [f, BREAK] => TokenShape {
-                    fragment: *f,
-                    flags: BREAK_AFTER,
-                },
-                [BREAK, f, BREAK] => TokenShape {
-                    fragment: *f,
-                    flags: BREAK_BEFORE | BREAK_AFTER,
-                },
-                _ => {
-                    t.events.extend_from_slice(&events);
-                    TokenShape {
-                        fragment: NONE,
-                        flags: COMPLEX,
-                    }
-                }
+                _ if !packable => None,
+                [] => Some(TokenShape::new(None, 0)),
+                [BREAK] => Some(TokenShape::new(None, BREAK_BEFORE)),
+                [f] => Some(TokenShape::new(Some(*f), 0)),
+                [BREAK, f] => Some(TokenShape::new(Some(*f), BREAK_BEFORE)),
+                [f, BREAK] => Some(TokenShape::new(Some(*f), BREAK_AFTER)),
+                [BREAK, f, BREAK] => Some(TokenShape::new(Some(*f), BREAK_BEFORE | BREAK_AFTER)),
+                _ => None,
             };
+            let shape = shape.unwrap_or_else(|| {
+                t.events.extend_from_slice(&events);
+                TokenShape::new(None, COMPLEX)
+            });
             t.shapes.push(shape);
         }
         t.starts.push(t.events.len() as u32);
@@ -190,11 +186,13 @@ impl WordTable {
         None
     }
 
+    #[inline]
     fn shape(&self, id: u32) -> TokenShape {
-        self.shapes.get(id as usize).copied().unwrap_or(TokenShape {
-            fragment: NONE,
-            flags: 0,
-        })
+        // Ids outside the vocabulary decode to nothing.
+        self.shapes
+            .get(id as usize)
+            .copied()
+            .unwrap_or(TokenShape(NO_FRAGMENT))
     }
 
     fn events(&self, id: u32) -> &[u32] {
@@ -318,8 +316,8 @@ pub struct WordNumbering<'a> {
     /// `seen`).
     by_hash: FxHashMap<u64, u32>,
     next_same_hash: Vec<u32>,
-    /// One spelling of each distinct long word that is no fragment: (text, long word), and its
-    /// number.
+    /// One spelling of each distinct long-word text: (text, long word), and its number (a
+    /// fragment's when the text is a fragment's).
     seen: Vec<(usize, usize, u32)>,
     /// The number of each fragment seen, by fragment.
     fragments: FragmentNumbers,
@@ -436,9 +434,7 @@ impl<'a> WordNumbering<'a> {
 
     fn number_of(&mut self, docs: &[DocWords], d: usize, i: usize, w: &LongWord) -> u32 {
         let doc = &docs[d];
-        if let Some(f) = self.table.fragment_with_text(w.hash, w, doc) {
-            return self.fragment_number(f);
-        }
+        // Long words seen before in this numbering (the common case: texts repeat words).
         let head = self.by_hash.get(&w.hash).copied().unwrap_or(NONE);
         let mut s = head;
         while s != NONE {
@@ -458,8 +454,14 @@ impl<'a> WordNumbering<'a> {
             }
             s = self.next_same_hash[s as usize];
         }
-        let n = self.count;
-        self.count += 1;
+        // A new text: a fragment's, or a new number.
+        let n = match self.table.fragment_with_text(w.hash, w, doc) {
+            Some(f) => self.fragment_number(f),
+            None => {
+                self.count += 1;
+                self.count - 1
+            }
+        };
         self.seen.push((d, i, n));
         self.next_same_hash.push(head);
         self.by_hash.insert(w.hash, self.seen.len() as u32 - 1);
@@ -528,13 +530,13 @@ impl<'a> WordReader<'a> {
     /// `ids` when one of them is not valid UTF-8 on its own, as the text would be decoded).
     pub fn push_tokens(&mut self, ids: &[u32], decode: impl FnOnce(&[u32]) -> String) {
         let table = self.table;
-        if ids.iter().any(|&id| table.shape(id).flags & RAW != 0) {
+        if ids.iter().any(|&id| table.shape(id).has(RAW)) {
             self.push_text(&decode(ids));
             return;
         }
         for &id in ids {
             let shape = table.shape(id);
-            if shape.flags & COMPLEX != 0 {
+            if shape.has(COMPLEX) {
                 for &e in table.events(id) {
                     if e == BREAK {
                         self.end_word();
@@ -544,13 +546,13 @@ impl<'a> WordReader<'a> {
                 }
                 continue;
             }
-            if shape.flags & BREAK_BEFORE != 0 {
+            if shape.has(BREAK_BEFORE) {
                 self.end_word();
             }
-            if shape.fragment != NONE {
-                self.push_fragment(shape.fragment);
+            if shape.fragment() != NO_FRAGMENT {
+                self.push_fragment(shape.fragment());
             }
-            if shape.flags & BREAK_AFTER != 0 {
+            if shape.has(BREAK_AFTER) {
                 self.end_word();
             }
         }
@@ -614,6 +616,7 @@ impl<'a> WordReader<'a> {
     }
 
     /// Ends the word being read, if any (whitespace, or the end of the text).
+    #[inline]
     pub fn end_word(&mut self) {
         if self.parts == 0 {
             return;
