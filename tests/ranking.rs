@@ -39,7 +39,7 @@ proptest! {
         let want: Vec<String> = text.split_whitespace().map(str::to_string).collect();
         prop_assert_eq!(words.to_strings(table), want);
         // Numbered, the same text always gets the same number.
-        let numbers = WordNumbering::new(table).number(std::slice::from_ref(&words));
+        let numbers = WordNumbering::new(table).number(&[&words]);
         let mut seen: HashMap<u32, &str> = HashMap::new();
         for (n, w) in numbers[0].iter().zip(text.split_whitespace()) {
             prop_assert_eq!(*seen.entry(*n).or_insert(w), w);

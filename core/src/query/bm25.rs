@@ -21,12 +21,13 @@ const EPSILON: f64 = 0.25;
 const NO_SLOT: u32 = u32::MAX;
 
 /// BM25 scores of each text in `corpus` against `query`.
-pub fn okapi_scores(corpus: &[String], query: &str) -> Vec<f64> {
+pub fn okapi_scores(corpus: &[impl AsRef<str>], query: &str) -> Vec<f64> {
     let mut numbers: HashMap<&str, u32> = HashMap::default();
     let docs: Vec<Vec<u32>> = corpus
         .iter()
         .map(|t| {
-            t.split_whitespace()
+            t.as_ref()
+                .split_whitespace()
                 .map(|w| {
                     let next = numbers.len() as u32;
                     *numbers.entry(w).or_insert(next)
@@ -43,7 +44,7 @@ pub fn okapi_scores(corpus: &[String], query: &str) -> Vec<f64> {
 
 /// BM25 scores of texts whose words were read from token ids with `table` (one
 /// [`DocWords`] per text) against `query`. Equal to [`okapi_scores`] of the decoded texts.
-pub fn okapi_scores_of_words(table: &WordTable, docs: &[DocWords], query: &str) -> Vec<f64> {
+pub fn okapi_scores_of_words(table: &WordTable, docs: &[&DocWords], query: &str) -> Vec<f64> {
     let mut numbering = WordNumbering::new(table);
     let numbered = numbering.number(docs);
     let query: Vec<Option<u32>> = query
@@ -269,7 +270,7 @@ mod tests {
             }
             let query = decode(&query);
             let by_text = okapi_scores(&texts, &query);
-            let by_ids = okapi_scores_of_words(&table, &words, &query);
+            let by_ids = okapi_scores_of_words(&table, &words.iter().collect::<Vec<_>>(), &query);
             prop_assert_eq!(
                 by_text.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
                 by_ids.iter().map(|x| x.to_bits()).collect::<Vec<_>>()

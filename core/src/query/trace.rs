@@ -138,9 +138,10 @@ pub struct TraceTiming {
     pub tokenize: f64,
     /// Finding maximal spans.
     pub spans: f64,
-    /// Retrieving documents and snippets.
+    /// Choosing documents, reading their windows, fetching records and snippets.
     pub documents: f64,
-    /// BM25 ranking.
+    /// BM25 ranking (its scoring runs while records and snippets are fetched, so it overlaps
+    /// `documents`) and ordering.
     pub rank: f64,
     /// Everything.
     pub total: f64,
@@ -185,12 +186,12 @@ enum RankedText {
 
 impl RankedText {
     /// BM25 scores of every document's ranked text against `query`.
-    fn scores(table: Option<&WordTable>, texts: Vec<RankedText>, query: &str) -> Vec<f64> {
+    fn scores(table: Option<&WordTable>, texts: &[&RankedText], query: &str) -> Vec<f64> {
         let mut decoded = Vec::new();
         let mut words = Vec::new();
         for t in texts {
             match t {
-                RankedText::Text(s) => decoded.push(s),
+                RankedText::Text(s) => decoded.push(s.as_str()),
                 RankedText::Words(w) => words.push(w),
             }
         }
@@ -198,6 +199,83 @@ impl RankedText {
             Some(table) if decoded.is_empty() => bm25::okapi_scores_of_words(table, &words, query),
             _ => bm25::okapi_scores(&decoded, query),
         }
+    }
+}
+
+impl Index {
+    /// The text document group `g` is ranked by, and its long windows when they were decoded
+    /// for it (without a word table).
+    fn ranked_text(
+        &self,
+        g: &[Pick],
+        scored: &[(f64, Span)],
+        words: Option<&WordTable>,
+        opts: &TraceOptions,
+    ) -> (RankedText, Option<Vec<Snippet>>) {
+        match words {
+            Some(table) => {
+                let mut reader =
+                    WordReader::with_capacity(table, g.len() * (2 * opts.long_context + 16));
+                for p in g {
+                    let len = scored[p.span].1.token_end - scored[p.span].1.token_start;
+                    let ranges = self.window_ranges(p.shard, p.pos, len, opts.long_context);
+                    self.read_window_words(&mut reader, p.shard, &ranges);
+                }
+                (RankedText::Words(reader.finish()), None)
+            }
+            None => {
+                let mut window = String::new();
+                let mut longs = Vec::with_capacity(g.len());
+                for p in g {
+                    let len = scored[p.span].1.token_end - scored[p.span].1.token_start;
+                    let w = self.snippet(p.shard, p.pos, len, opts.long_context);
+                    window.push_str(&w.before);
+                    window.push_str(&w.matched);
+                    window.push_str(&w.after);
+                    window.push('\n');
+                    longs.push(w);
+                }
+                (RankedText::Text(window), Some(longs))
+            }
+        }
+    }
+
+    /// Document group `g` as traced: its record and snippets (long ones with `long_view`,
+    /// reusing `longs` when they were decoded already), not yet scored.
+    fn traced_document(
+        &self,
+        g: &[Pick],
+        scored: &[(f64, Span)],
+        longs: &Option<Vec<Snippet>>,
+        opts: &TraceOptions,
+    ) -> Result<TracedDocument> {
+        let loc = g[0].loc;
+        let record = self.doc_record(loc)?;
+        let len = |p: &Pick| scored[p.span].1.token_end - scored[p.span].1.token_start;
+        let snippets = g
+            .iter()
+            .map(|p| {
+                let s = self.snippet(p.shard, p.pos, len(p), opts.snippet_context);
+                (p.span, s)
+            })
+            .collect();
+        let long_snippets = opts.long_view.then(|| match longs {
+            Some(l) => l.clone(),
+            None => g
+                .iter()
+                .map(|p| self.snippet(p.shard, p.pos, len(p), opts.long_context))
+                .collect(),
+        });
+        Ok(TracedDocument {
+            location: loc,
+            record,
+            snippets,
+            long_snippets,
+            bm25: 0.0,
+            relevance_score: 0.0,
+            relevance: Relevance::Low,
+            full_text: opts.full_documents.then(|| self.doc_text(loc)),
+        })
     }
 }
 
@@ -250,76 +328,38 @@ impl Index {
             by_doc.entry(p.loc.doc_no).or_default().push(p);
         }
         let groups: Vec<Vec<Pick>> = by_doc.into_values().collect();
-        // The ranked text of each document is its long windows, each followed by a newline.
+        // The text each document is ranked by: its long windows, each followed by a newline.
         // With a byte-level vocabulary its words are read from the token ids and the windows
         // are decoded only when they are shown (`long_view`).
         let words = self.tokenizer().word_table();
-        let built: Vec<Result<(TracedDocument, RankedText)>> = groups
+        let ranked: Vec<(RankedText, Option<Vec<Snippet>>)> = groups
             .par_iter()
-            .map(|g| {
-                let loc = g[0].loc;
-                let record = self.doc_record(loc)?;
-                let mut snippets = Vec::with_capacity(g.len());
-                let mut longs = Vec::with_capacity(g.len());
-                let mut window = String::new();
-                let mut reader = words
-                    .map(|t| WordReader::with_capacity(t, g.len() * (2 * opts.long_context + 16)));
-                for p in g {
-                    let len = scored[p.span].1.token_end - scored[p.span].1.token_start;
-                    snippets.push((
-                        p.span,
-                        self.snippet(p.shard, p.pos, len, opts.snippet_context),
-                    ));
-                    if let Some(r) = reader.as_mut() {
-                        let ranges = self.window_ranges(p.shard, p.pos, len, opts.long_context);
-                        self.read_window_words(r, p.shard, &ranges);
-                        if opts.long_view {
-                            longs.push(self.snippet(p.shard, p.pos, len, opts.long_context));
-                        }
-                    } else {
-                        let w = self.snippet(p.shard, p.pos, len, opts.long_context);
-                        window.push_str(&w.before);
-                        window.push_str(&w.matched);
-                        window.push_str(&w.after);
-                        window.push('\n');
-                        longs.push(w);
-                    }
-                }
-                let full_text = opts.full_documents.then(|| self.doc_text(loc));
-                let ranked = match reader {
-                    Some(r) => RankedText::Words(r.finish()),
-                    None => RankedText::Text(window),
-                };
-                Ok((
-                    TracedDocument {
-                        location: loc,
-                        record,
-                        snippets,
-                        long_snippets: opts.long_view.then_some(longs),
-                        bm25: 0.0,
-                        relevance_score: 0.0,
-                        relevance: Relevance::Low,
-                        full_text,
-                    },
-                    ranked,
-                ))
-            })
+            .map(|g| self.ranked_text(g, &scored, words, opts))
             .collect();
-        let mut documents = Vec::with_capacity(built.len());
-        let mut ranked = Vec::with_capacity(built.len());
-        for b in built {
-            let (d, w) = b?;
-            documents.push(d);
-            ranked.push(w);
-        }
-        timing.documents = ms(t);
-
-        let t = Instant::now();
         let query = match prompt {
             Some(p) if !p.is_empty() => format!("{p} {response}"),
             _ => response.to_string(),
         };
-        let scores = RankedText::scores(words, ranked, &query);
+        // Scoring numbers the words in one sequential pass; records and snippets are fetched
+        // by the other threads meanwhile.
+        let ((scores, rank_ms), built) = rayon::join(
+            || {
+                let t = Instant::now();
+                let texts = ranked.iter().map(|(r, _)| r).collect::<Vec<_>>();
+                (RankedText::scores(words, &texts, &query), ms(t))
+            },
+            || {
+                groups
+                    .par_iter()
+                    .zip(&ranked)
+                    .map(|(g, (_, longs))| self.traced_document(g, &scored, longs, opts))
+                    .collect::<Vec<Result<TracedDocument>>>()
+            },
+        );
+        let mut documents = built.into_iter().collect::<Result<Vec<_>>>()?;
+        timing.documents = ms(t);
+
+        let t = Instant::now();
         let norm = 0.18 * response.chars().count().max(1) as f64;
         for (d, s) in documents.iter_mut().zip(scores) {
             d.bm25 = s;
@@ -350,7 +390,7 @@ impl Index {
             }
         }
         let display_spans = merge_for_display(&spans);
-        timing.rank = ms(t);
+        timing.rank = rank_ms + ms(t);
         timing.total = ms(t0);
         Ok(Trace {
             tokens: enc.ids.len(),

@@ -410,7 +410,7 @@ impl<'a> WordNumbering<'a> {
     }
 
     /// The numbers of every word of `docs`, text by text.
-    pub fn number(&mut self, docs: &[DocWords]) -> Vec<Vec<u32>> {
+    pub fn number(&mut self, docs: &[&DocWords]) -> Vec<Vec<u32>> {
         let first = self.table.fragment_count();
         docs.iter()
             .enumerate()
@@ -432,7 +432,7 @@ impl<'a> WordNumbering<'a> {
             .collect()
     }
 
-    fn number_of(&mut self, docs: &[DocWords], d: usize, i: usize, w: &LongWord) -> u32 {
+    fn number_of(&mut self, docs: &[&DocWords], d: usize, i: usize, w: &LongWord) -> u32 {
         let doc = &docs[d];
         // Long words seen before in this numbering (the common case: texts repeat words).
         let head = self.by_hash.get(&w.hash).copied().unwrap_or(NONE);
@@ -469,7 +469,7 @@ impl<'a> WordNumbering<'a> {
     }
 
     /// The number of `word` in the texts numbered so far, if it occurs in them.
-    pub fn lookup(&self, docs: &[DocWords], word: &str) -> Option<u32> {
+    pub fn lookup(&self, docs: &[&DocWords], word: &str) -> Option<u32> {
         if let Some(f) = self.table.fragment_of(word) {
             return self.fragments.get(f);
         }
@@ -752,7 +752,8 @@ mod tests {
             let read: Vec<(DocWords, String)> = docs.iter().map(|p| read(&table, &vocab, p)).collect();
             let words: Vec<DocWords> = read.iter().map(|(w, _)| w.clone()).collect();
             let mut numbering = WordNumbering::new(&table);
-            let numbers = numbering.number(&words);
+            let refs: Vec<&DocWords> = words.iter().collect();
+            let numbers = numbering.number(&refs);
             let mut text_of = std::collections::HashMap::new();
             let mut number_of = std::collections::HashMap::new();
             for ((_, text), nums) in read.iter().zip(&numbers) {
@@ -761,10 +762,10 @@ mod tests {
                 for (w, n) in ws.iter().zip(nums) {
                     prop_assert_eq!(*text_of.entry(*n).or_insert(*w), *w);
                     prop_assert_eq!(*number_of.entry(*w).or_insert(*n), *n);
-                    prop_assert_eq!(numbering.lookup(&words, w), Some(*n));
+                    prop_assert_eq!(numbering.lookup(&refs, w), Some(*n));
                 }
             }
-            prop_assert_eq!(numbering.lookup(&words, "absent-word"), None);
+            prop_assert_eq!(numbering.lookup(&refs, "absent-word"), None);
             // Dense: every number below the count is used.
             let used: std::collections::HashSet<u32> = numbers.iter().flatten().copied().collect();
             prop_assert_eq!(used.len(), numbering.len());
@@ -783,7 +784,7 @@ mod tests {
             unreachable!("no split character")
         });
         let doc = r.finish();
-        let numbers = WordNumbering::new(&table).number(std::slice::from_ref(&doc));
+        let numbers = WordNumbering::new(&table).number(&[&doc]);
         assert_eq!(numbers[0].len(), 4);
         assert_eq!(numbers[0][0], numbers[0][1]);
         assert_eq!(numbers[0][2], numbers[0][3]);
@@ -800,7 +801,7 @@ mod tests {
         // Force a collision: give the second long word the first one's hash.
         doc.long[1].hash = doc.long[0].hash;
         let mut numbering = WordNumbering::new(&table);
-        let numbers = numbering.number(std::slice::from_ref(&doc));
+        let numbers = numbering.number(&[&doc]);
         assert_ne!(numbers[0][0], numbers[0][1]);
     }
 }
