@@ -4,7 +4,7 @@
 //! cargo bench --bench scale -- gen     --index IDX --out probes.json [--ngrams 1000] [--texts 100]
 //! cargo bench --bench scale -- run     --index IDX --probes probes.json --out result.json
 //!                                      [--no-verify] [--docs-per-span K] [--spans-only ROUNDS]
-//!                                      [--traces-only ROUNDS]
+//!                                      [--traces-only ROUNDS] [--dump-windows FILE]
 //! cargo bench --bench scale -- compare result-a.json result-b.json ...
 //! ```
 //!
@@ -16,7 +16,9 @@
 //! full trace (stage times and documents per trace too); it writes p50/p99 and every answer.
 //! `--no-verify` opens without hashing every file; `--docs-per-span K` changes the trace's
 //! documents per span (default 10); `--spans-only ROUNDS` only finds spans and
-//! `--traces-only ROUNDS` only traces, for profilers. `compare` checks that
+//! `--traces-only ROUNDS` only traces, for profilers; `--dump-windows FILE` writes each text's
+//! ranked windows (decoded), query and BM25 scores as JSON, for studying the ranking stage
+//! alone. `compare` checks that
 //! several results hold the same answers (counts, spans, traced documents).
 
 use std::path::Path;
@@ -164,7 +166,7 @@ fn run(args: &[String]) {
         }
         return;
     }
-    // `--dump-windows FILE`: the BM25 windows and query of every trace, as JSON (scratch).
+    // `--dump-windows FILE`: the ranked windows, query and scores of every trace, as JSON.
     if let Some(file) = arg(args, "--dump-windows") {
         let mut o = trace_opts.clone();
         o.long_view = true;
