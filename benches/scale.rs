@@ -177,16 +177,7 @@ fn run(args: &[String]) {
                 let windows: Vec<String> = tr
                     .documents
                     .iter()
-                    .map(|d| {
-                        let mut w = String::new();
-                        for s in d.long_snippets.as_ref().unwrap() {
-                            w.push_str(&s.before);
-                            w.push_str(&s.matched);
-                            w.push_str(&s.after);
-                            w.push('\n');
-                        }
-                        w
-                    })
+                    .map(|d| d.ranked_text().expect("long view asked for"))
                     .collect();
                 let bm25: Vec<f64> = tr.documents.iter().map(|d| d.bm25).collect();
                 serde_json::json!({"query": text, "windows": windows, "bm25": bm25})

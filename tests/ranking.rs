@@ -1,5 +1,5 @@
 //! The trace's BM25 ranking reads each document's words from its token ids
-//! (`tokenizer/words.rs`) instead of decoding its windows. Checked against the definition: the
+//! (`tokenizer/words/`) instead of decoding its windows. Checked against the definition: the
 //! words equal `split_whitespace` of the decoded text for random token sequences of the real
 //! byte-level vocabulary (split characters, Unicode spaces, every id), and every traced
 //! document's score equals BM25 written out directly over its decoded windows.
@@ -66,7 +66,7 @@ fn bm25(corpus: &[String], query: &str) -> Vec<f64> {
         .iter()
         .map(|t| t.split_whitespace().count() as f64)
         .collect();
-    let avgdl = lens.iter().sum::<f64>() / n;
+    let avgdl = (lens.iter().sum::<f64>() / n).max(1e-9);
     let mut df: HashMap<&str, f64> = HashMap::new();
     for d in &docs {
         for w in d.keys() {
@@ -96,6 +96,22 @@ fn bm25(corpus: &[String], query: &str) -> Vec<f64> {
                 .sum()
         })
         .collect()
+}
+
+proptest! {
+    #[test]
+    fn bm25_of_texts_equals_the_definition(
+        corpus in proptest::collection::vec("[abcde ]{0,40}", 0..30),
+        query in "[abcdef ]{0,30}",
+    ) {
+        let got = verbatim_core::query::bm25::okapi_scores(&corpus, &query);
+        let want = bm25(&corpus, &query);
+        prop_assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            // The mean idf is summed in another order: equal up to rounding.
+            prop_assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "{} vs {}", g, w);
+        }
+    }
 }
 
 /// Documents mixing prose, code, Unicode spaces, accents, CJK and emoji (characters that
@@ -150,16 +166,7 @@ fn traced_documents_are_scored_by_bm25_over_their_decoded_windows() {
         let windows: Vec<String> = tr
             .documents
             .iter()
-            .map(|d| {
-                let mut w = String::new();
-                for s in d.long_snippets.as_ref().unwrap() {
-                    w.push_str(&s.before);
-                    w.push_str(&s.matched);
-                    w.push_str(&s.after);
-                    w.push('\n');
-                }
-                w
-            })
+            .map(|d| d.ranked_text().unwrap())
             .collect();
         let query = match prompt {
             Some(p) => format!("{p} {text}"),

@@ -1,7 +1,7 @@
 //! Queries over a whole index (every shard): counts, n-gram distributions, maximal matching
 //! spans, CNF (AND/OR) document search, document retrieval and the OLMoTrace-style trace.
 
-mod bm25;
+pub mod bm25;
 pub mod cnf;
 pub mod controls;
 pub(crate) mod count;

@@ -118,6 +118,28 @@ pub struct TracedDocument {
     pub full_text: Option<String>,
 }
 
+impl TracedDocument {
+    /// The text its BM25 score ranks: its long windows, each followed by a newline (`None`
+    /// unless the long view was asked for).
+    pub fn ranked_text(&self) -> Option<String> {
+        self.long_snippets
+            .as_ref()
+            .map(|longs| ranked_text_of(longs))
+    }
+}
+
+/// The ranked text of a document's long windows: each window, then a newline.
+fn ranked_text_of(longs: &[Snippet]) -> String {
+    let mut text = String::new();
+    for w in longs {
+        text.push_str(&w.before);
+        text.push_str(&w.matched);
+        text.push_str(&w.after);
+        text.push('\n');
+    }
+    text
+}
+
 /// Overlapping spans merged for display.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DisplaySpan {
@@ -224,18 +246,14 @@ impl Index {
                 (RankedText::Words(reader.finish()), None)
             }
             None => {
-                let mut window = String::new();
-                let mut longs = Vec::with_capacity(g.len());
-                for p in g {
-                    let len = scored[p.span].1.token_end - scored[p.span].1.token_start;
-                    let w = self.snippet(p.shard, p.pos, len, opts.long_context);
-                    window.push_str(&w.before);
-                    window.push_str(&w.matched);
-                    window.push_str(&w.after);
-                    window.push('\n');
-                    longs.push(w);
-                }
-                (RankedText::Text(window), Some(longs))
+                let longs: Vec<Snippet> = g
+                    .iter()
+                    .map(|p| {
+                        let len = scored[p.span].1.token_end - scored[p.span].1.token_start;
+                        self.snippet(p.shard, p.pos, len, opts.long_context)
+                    })
+                    .collect();
+                (RankedText::Text(ranked_text_of(&longs)), Some(longs))
             }
         }
     }

@@ -1,0 +1,247 @@
+//! Reading the words of one text from token ids and decoded pieces.
+
+use super::{
+    hash_bytes, runs, Run, WordTable, BREAK, BREAK_AFTER, BREAK_BEFORE, COMPLEX, NO_FRAGMENT, RAW,
+};
+use std::ops::Range;
+
+/// A word of several fragments, or with decoded text in it.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct LongWord {
+    /// Hash of its text.
+    pub(super) hash: u64,
+    /// Its fragment numbers in [`DocWords::parts`], or its text in [`DocWords::texts`].
+    pub(super) spelling: Spelling,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Spelling {
+    Fragments(Range<u32>),
+    Text(u32),
+}
+
+/// The words of one text, read from token ids by a [`WordReader`].
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct DocWords {
+    /// Each word in order: a fragment number below [`WordTable::fragment_count`], or
+    /// `fragment_count + i` for the `i`th long word.
+    pub(super) keys: Vec<u32>,
+    pub(super) long: Vec<LongWord>,
+    pub(super) parts: Vec<u32>,
+    pub(super) texts: Vec<String>,
+}
+
+impl DocWords {
+    /// Number of words.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether there are no words.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The words as texts, in order (long words joined): for checks.
+    pub fn to_strings(&self, table: &WordTable) -> Vec<String> {
+        let mut long = self.long.iter();
+        self.keys
+            .iter()
+            .map(|&k| match k.checked_sub(table.fragment_count()) {
+                None => table.fragment_text(k).to_string(),
+                Some(_) => self.text(table, long.next().expect("one long word per long key")),
+            })
+            .collect()
+    }
+
+    /// The text of long word `w`.
+    pub(super) fn text(&self, table: &WordTable, w: &LongWord) -> String {
+        match &w.spelling {
+            Spelling::Text(i) => self.texts[*i as usize].clone(),
+            Spelling::Fragments(r) => self.parts[r.start as usize..r.end as usize]
+                .iter()
+                .map(|&f| table.fragment_text(f))
+                .collect(),
+        }
+    }
+
+    /// Whether the text of `w` is `text`, without joining it.
+    pub(super) fn text_equals(&self, table: &WordTable, w: &LongWord, text: &str) -> bool {
+        match &w.spelling {
+            Spelling::Text(i) => self.texts[*i as usize] == text,
+            Spelling::Fragments(r) => {
+                let mut rest = text;
+                for &f in &self.parts[r.start as usize..r.end as usize] {
+                    match rest.strip_prefix(table.fragment_text(f)) {
+                        Some(r) => rest = r,
+                        None => return false,
+                    }
+                }
+                rest.is_empty()
+            }
+        }
+    }
+}
+
+/// Reads the words of one text from token pieces and text pieces (see [`DocWords`]).
+pub struct WordReader<'a> {
+    table: &'a WordTable,
+    /// Fragments in the word being read.
+    parts: u32,
+    /// Its only fragment's number, while it has one fragment that came from a token.
+    single: Option<u32>,
+    /// Its hash so far.
+    hash: u64,
+    /// Where its fragment numbers start in `out.parts`.
+    parts_start: u32,
+    /// Its text, once a fragment of decoded text is in it (`None`: fragments only).
+    text: Option<String>,
+    out: DocWords,
+}
+
+impl<'a> WordReader<'a> {
+    /// A reader starting outside any word.
+    pub fn new(table: &'a WordTable) -> WordReader<'a> {
+        WordReader::with_capacity(table, 0)
+    }
+
+    /// A reader with room for about `tokens` tokens' words.
+    pub fn with_capacity(table: &'a WordTable, tokens: usize) -> WordReader<'a> {
+        WordReader {
+            table,
+            parts: 0,
+            single: None,
+            hash: 0,
+            parts_start: 0,
+            text: None,
+            out: DocWords {
+                keys: Vec::with_capacity(tokens / 2),
+                long: Vec::with_capacity(tokens / 8),
+                parts: Vec::with_capacity(tokens / 4),
+                texts: Vec::new(),
+            },
+        }
+    }
+
+    /// Reads the text that `ids` decode to (one decoding unit: `decode` is called with all of
+    /// `ids` when one of them is not valid UTF-8 on its own, as the text would be decoded).
+    pub fn push_tokens(&mut self, ids: &[u32], decode: impl FnOnce(&[u32]) -> String) {
+        let table = self.table;
+        if ids.iter().any(|&id| table.shape(id).has(RAW)) {
+            self.push_text(&decode(ids));
+            return;
+        }
+        for &id in ids {
+            let shape = table.shape(id);
+            if shape.has(COMPLEX) {
+                for &e in table.events(id) {
+                    if e == BREAK {
+                        self.end_word();
+                    } else {
+                        self.push_fragment(e);
+                    }
+                }
+                continue;
+            }
+            if shape.has(BREAK_BEFORE) {
+                self.end_word();
+            }
+            if shape.fragment() != NO_FRAGMENT {
+                self.push_fragment(shape.fragment());
+            }
+            if shape.has(BREAK_AFTER) {
+                self.end_word();
+            }
+        }
+    }
+
+    /// Reads decoded text.
+    pub fn push_text(&mut self, text: &str) {
+        for run in runs(text) {
+            match run {
+                Run::Space => self.end_word(),
+                Run::Word(w) => self.push_str(w),
+            }
+        }
+    }
+
+    #[inline]
+    fn push_fragment(&mut self, f: u32) {
+        if self.parts == 0 {
+            // Most words are one fragment: nothing else is needed until a second one comes.
+            self.single = Some(f);
+        } else {
+            if let Some(first) = self.single.take() {
+                self.start_long(first);
+            }
+            let (h, p) = self.table.hashes[f as usize];
+            self.hash = self.hash.wrapping_mul(p).wrapping_add(h);
+            match self.text.as_mut() {
+                Some(t) => t.push_str(self.table.fragment_text(f)),
+                None => self.out.parts.push(f),
+            }
+        }
+        self.parts += 1;
+    }
+
+    /// Starts keeping the word being read, whose first fragment is `first`, as a long word.
+    fn start_long(&mut self, first: u32) {
+        self.parts_start = self.out.parts.len() as u32;
+        self.out.parts.push(first);
+        self.hash = self.table.hashes[first as usize].0;
+    }
+
+    fn push_str(&mut self, s: &str) {
+        if self.parts == 0 {
+            self.parts_start = self.out.parts.len() as u32;
+            self.hash = 0;
+        } else if let Some(first) = self.single.take() {
+            self.start_long(first);
+        }
+        // From here on the word is kept as text.
+        if self.text.is_none() {
+            let t: String = self.out.parts[self.parts_start as usize..]
+                .iter()
+                .map(|&f| self.table.fragment_text(f))
+                .collect();
+            self.out.parts.truncate(self.parts_start as usize);
+            self.text = Some(t);
+        }
+        self.hash = hash_bytes(self.hash, s.as_bytes()).0;
+        self.text.as_mut().expect("set above").push_str(s);
+        self.parts += 1;
+    }
+
+    /// Ends the word being read, if any (whitespace, or the end of the text).
+    #[inline]
+    pub fn end_word(&mut self) {
+        if self.parts == 0 {
+            return;
+        }
+        self.parts = 0;
+        let key = match self.single.take() {
+            Some(f) => f,
+            None => {
+                let spelling = match self.text.take() {
+                    Some(t) => {
+                        self.out.texts.push(t);
+                        Spelling::Text(self.out.texts.len() as u32 - 1)
+                    }
+                    None => Spelling::Fragments(self.parts_start..self.out.parts.len() as u32),
+                };
+                self.out.long.push(LongWord {
+                    hash: self.hash,
+                    spelling,
+                });
+                self.table.fragment_count() + self.out.long.len() as u32 - 1
+            }
+        };
+        self.out.keys.push(key);
+    }
+
+    /// The words read, the last one ended.
+    pub fn finish(mut self) -> DocWords {
+        self.end_word();
+        self.out
+    }
+}
