@@ -204,3 +204,46 @@ fn traced_documents_are_scored_by_bm25_over_their_decoded_windows() {
     }
     assert!(compared > 20, "only {compared} documents compared");
 }
+
+/// OLMo 2's tokenizer (byte-level BPE behind a pre-tokenizer the fast encoder does not know)
+/// still decodes by its byte table, equal to HuggingFace's decoder, and has a word table.
+#[test]
+fn olmo2_decodes_by_its_byte_table_and_reads_words_from_ids() {
+    let Some(path) = support::shared_data("tokenizers/olmo2-dolma2.json") else {
+        return;
+    };
+    let tok = TextTokenizer::from_spec(path.to_str().unwrap()).unwrap().0;
+    assert!(!tok.has_fast_path());
+    let table = tok.word_table().expect("ByteLevel decoder: a word table");
+    let texts = [
+        "Hello, world! It's 2024 -- they'll've done it.\n\n  Indented\tline  ",
+        "a\u{a0}\u{a0}b a\u{3000}\u{3000}b x\u{2028}y a \u{85}b",
+        "Cafe\u{301} naïve — déjà vu; 東京 🦀🦀 emoji <|endoftext|> <|fim_prefix|>x",
+    ];
+    for t in texts {
+        let ids = tok.encode_ids(t).unwrap();
+        for a in 0..ids.len() {
+            for b in a..=ids.len().min(a + 5) {
+                assert_eq!(tok.decode(&ids[a..b]), tok.decode_reference(&ids[a..b]));
+            }
+        }
+    }
+    // Random ids over the whole vocabulary, added tokens included.
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..300 {
+        let ids: Vec<u32> = (0..24)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((x >> 33) % tok.vocab_size() as u64) as u32
+            })
+            .collect();
+        let text = tok.decode(&ids);
+        assert_eq!(text, tok.decode_reference(&ids), "{ids:?}");
+        let mut reader = WordReader::new(table);
+        reader.push_tokens(&ids, |ids| tok.decode(ids));
+        let want: Vec<String> = text.split_whitespace().map(str::to_string).collect();
+        assert_eq!(reader.finish().to_strings(table), want, "{ids:?}");
+    }
+}

@@ -53,6 +53,52 @@ pub struct FastBpe {
     cache: ThreadLocal<PieceCache>,
 }
 
+/// The bytes of every id, exactly as HuggingFace's ByteLevel decoder turns a token into bytes
+/// (its characters mapped back through the byte alphabet, or its raw UTF-8 when a character is
+/// outside it), if `json` uses that decoder: decoding is then the concatenation of these
+/// bytes, read as UTF-8 with invalid sequences replaced.
+pub fn byte_level_decode_table(
+    json: &serde_json::Value,
+    tok: &tokenizers::Tokenizer,
+    vocab: u32,
+) -> Option<Vec<Box<[u8]>>> {
+    if json["decoder"]["type"] != "ByteLevel" {
+        return None;
+    }
+    let inverse: HashMap<char, u8> = byte_chars()
+        .iter()
+        .enumerate()
+        .map(|(b, c)| (*c, b as u8))
+        .collect();
+    Some(
+        (0..vocab)
+            .map(|id| {
+                let Some(t) = tok.id_to_token(id) else {
+                    return Box::default();
+                };
+                let mapped: Option<Vec<u8>> = t.chars().map(|c| inverse.get(&c).copied()).collect();
+                mapped
+                    .unwrap_or_else(|| t.as_bytes().to_vec())
+                    .into_boxed_slice()
+            })
+            .collect(),
+    )
+}
+
+/// Decodes `ids` with a [`byte_level_decode_table`] (ids outside it decode to nothing).
+pub fn decode_with_table(table: &[Box<[u8]>], ids: &[u32]) -> String {
+    let mut bytes = Vec::with_capacity(ids.len() * 4);
+    for &id in ids {
+        if let Some(b) = table.get(id as usize) {
+            bytes.extend_from_slice(b);
+        }
+    }
+    match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
 /// Token ids and the byte range of the text each covers.
 pub type IdsAndOffsets = (Vec<u32>, Vec<(usize, usize)>);
 
@@ -155,33 +201,17 @@ impl FastBpe {
         })
     }
 
-    /// Precomputes the bytes of every id, exactly as HuggingFace's ByteLevel decoder turns a
-    /// token into bytes (its characters mapped back through the byte alphabet, or its raw
-    /// UTF-8 when a character is outside it), if `json` uses that decoder.
+    /// Precomputes the bytes of every id ([`byte_level_decode_table`]) and the offset rules,
+    /// if `json` uses the ByteLevel decoder.
     pub fn build_decode_table(
         &mut self,
         json: &serde_json::Value,
         tok: &tokenizers::Tokenizer,
         vocab: u32,
     ) {
-        if json["decoder"]["type"] != "ByteLevel" {
+        let Some(table) = byte_level_decode_table(json, tok, vocab) else {
             return;
-        }
-        let mut inverse = HashMap::new();
-        for (b, c) in self.byte_chars.iter().enumerate() {
-            inverse.insert(*c, b as u8);
-        }
-        let table = (0..vocab)
-            .map(|id| {
-                let Some(t) = tok.id_to_token(id) else {
-                    return Box::default();
-                };
-                let mapped: Option<Vec<u8>> = t.chars().map(|c| inverse.get(&c).copied()).collect();
-                mapped
-                    .unwrap_or_else(|| t.as_bytes().to_vec())
-                    .into_boxed_slice()
-            })
-            .collect();
+        };
         self.decode_table = Some(table);
         let post = &json["post_processor"];
         let is_space = |c: &char| *c == 'Ġ' || c.is_whitespace();
@@ -264,21 +294,6 @@ impl FastBpe {
     /// The bytes of every id, when decoding is their concatenation (ByteLevel decoder).
     pub fn decode_table(&self) -> Option<&[Box<[u8]>]> {
         self.decode_table.as_deref()
-    }
-
-    /// Decodes ids to text (lossy at partial characters), if the decode table exists.
-    pub fn decode(&self, ids: &[u32]) -> Option<String> {
-        let table = self.decode_table.as_ref()?;
-        let mut bytes = Vec::with_capacity(ids.len() * 4);
-        for &id in ids {
-            if let Some(b) = table.get(id as usize) {
-                bytes.extend_from_slice(b);
-            }
-        }
-        Some(match String::from_utf8(bytes) {
-            Ok(s) => s,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        })
     }
 
     /// Token ids of `text` (no special tokens added), equal to the full pipeline's.

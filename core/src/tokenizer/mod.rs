@@ -44,8 +44,21 @@ pub struct HfTokenizer {
     sha256: String,
     family: String,
     fast: Option<fast_bpe::FastBpe>,
+    /// The bytes of every id when the decoder is ByteLevel but the fast path does not apply
+    /// (a pre-tokenizer it does not know, as OLMo 2's): decoding without the full pipeline.
+    byte_table: Option<Vec<Box<[u8]>>>,
     /// Words of token ranges read from the ids, built on first use (byte-level BPE only).
     words: std::sync::OnceLock<Option<words::WordTable>>,
+}
+
+impl HfTokenizer {
+    /// The bytes of every id, when decoding is their concatenation (ByteLevel decoder).
+    fn decode_table(&self) -> Option<&[Box<[u8]>]> {
+        match self.fast.as_ref().and_then(|f| f.decode_table()) {
+            Some(t) => Some(t),
+            None => self.byte_table.as_deref(),
+        }
+    }
 }
 
 /// Tokenizer files people trace against, by sha256, with their model family.
@@ -131,6 +144,12 @@ impl TextTokenizer {
             f.build_decode_table(json, &inner, vocab_size);
             Some(f)
         });
+        let byte_table = match fast.as_ref().and_then(|f| f.decode_table()) {
+            Some(_) => None,
+            None => json
+                .as_ref()
+                .and_then(|json| fast_bpe::byte_level_decode_table(json, &inner, vocab_size)),
+        };
         let sha256 = sha256_hex(bytes);
         Ok(TextTokenizer::Hf(Box::new(HfTokenizer {
             inner,
@@ -139,6 +158,7 @@ impl TextTokenizer {
             family: family_of(&sha256, json.as_ref(), vocab_size),
             sha256,
             fast,
+            byte_table,
             words: std::sync::OnceLock::new(),
         })))
     }
@@ -234,10 +254,7 @@ impl TextTokenizer {
         match self {
             TextTokenizer::Hf(h) => h
                 .words
-                .get_or_init(|| {
-                    let table = h.fast.as_ref()?.decode_table()?;
-                    Some(words::WordTable::from_token_bytes(table))
-                })
+                .get_or_init(|| Some(words::WordTable::from_token_bytes(h.decode_table()?)))
                 .as_ref(),
             TextTokenizer::Bytes | TextTokenizer::Ids { .. } => None,
         }
@@ -285,8 +302,8 @@ impl TextTokenizer {
                 let bytes: Vec<u8> = ids.iter().map(|&i| i as u8).collect();
                 String::from_utf8_lossy(&bytes).into_owned()
             }
-            TextTokenizer::Hf(h) => match h.fast.as_ref().and_then(|f| f.decode(ids)) {
-                Some(text) => text,
+            TextTokenizer::Hf(h) => match h.decode_table() {
+                Some(table) => fast_bpe::decode_with_table(table, ids),
                 None => h.inner.decode(ids, false).unwrap_or_default(),
             },
             TextTokenizer::Ids { .. } => ids.iter().map(|i| format!("⟨{i}⟩")).collect(),
