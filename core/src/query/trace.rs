@@ -208,17 +208,20 @@ enum RankedText {
 
 impl RankedText {
     /// BM25 scores of every document's ranked text against `query`.
-    fn scores(table: Option<&WordTable>, texts: &[&RankedText], query: &str) -> Vec<f64> {
+    fn scores(table: Option<&WordTable>, texts: Vec<RankedText>, query: &str) -> Vec<f64> {
         let mut decoded = Vec::new();
         let mut words = Vec::new();
         for t in texts {
             match t {
-                RankedText::Text(s) => decoded.push(s.as_str()),
+                RankedText::Text(s) => decoded.push(s),
                 RankedText::Words(w) => words.push(w),
             }
         }
         match table {
-            Some(table) if decoded.is_empty() => bm25::okapi_scores_of_words(table, &words, query),
+            Some(table) if decoded.is_empty() => {
+                let words: Vec<&DocWords> = words.iter().collect();
+                bm25::okapi_scores_of_words(table, &words, query)
+            }
             _ => bm25::okapi_scores(&decoded, query),
         }
     }
@@ -264,7 +267,7 @@ impl Index {
         &self,
         g: &[Pick],
         scored: &[(f64, Span)],
-        longs: &Option<Vec<Snippet>>,
+        longs: Option<Vec<Snippet>>,
         opts: &TraceOptions,
     ) -> Result<TracedDocument> {
         let loc = g[0].loc;
@@ -278,7 +281,7 @@ impl Index {
             })
             .collect();
         let long_snippets = opts.long_view.then(|| match longs {
-            Some(l) => l.clone(),
+            Some(l) => l,
             None => g
                 .iter()
                 .map(|p| self.snippet(p.shard, p.pos, len(p), opts.long_context))
@@ -350,10 +353,10 @@ impl Index {
         // With a byte-level vocabulary its words are read from the token ids and the windows
         // are decoded only when they are shown (`long_view`).
         let words = self.tokenizer().word_table();
-        let ranked: Vec<(RankedText, Option<Vec<Snippet>>)> = groups
+        let (ranked, longs): (Vec<RankedText>, Vec<Option<Vec<Snippet>>>) = groups
             .par_iter()
             .map(|g| self.ranked_text(g, &scored, words, opts))
-            .collect();
+            .unzip();
         let query = match prompt {
             Some(p) if !p.is_empty() => format!("{p} {response}"),
             _ => response.to_string(),
@@ -363,14 +366,13 @@ impl Index {
         let ((scores, rank_ms), built) = rayon::join(
             || {
                 let t = Instant::now();
-                let texts = ranked.iter().map(|(r, _)| r).collect::<Vec<_>>();
-                (RankedText::scores(words, &texts, &query), ms(t))
+                (RankedText::scores(words, ranked, &query), ms(t))
             },
             || {
                 groups
                     .par_iter()
-                    .zip(&ranked)
-                    .map(|(g, (_, longs))| self.traced_document(g, &scored, longs, opts))
+                    .zip(longs)
+                    .map(|(g, longs)| self.traced_document(g, &scored, longs, opts))
                     .collect::<Vec<Result<TracedDocument>>>()
             },
         );

@@ -44,8 +44,6 @@ pub struct FastBpe {
     added: Option<(AhoCorasick, Vec<u32>)>,
     pattern: regex::Regex,
     byte_chars: [char; 256],
-    /// Bytes of every id for the ByteLevel decoder, when the tokenizer uses it.
-    decode_table: Option<Vec<Box<[u8]>>>,
     /// How to report offsets like the full pipeline, when the decode table exists.
     offset_rules: Option<OffsetRules>,
     /// Memoised pieces: one map per thread, owned by this tokenizer (issue 16: a cache shared
@@ -195,24 +193,22 @@ impl FastBpe {
             added,
             pattern: regex::Regex::new(PATTERN).ok()?,
             byte_chars: byte_chars(),
-            decode_table: None,
             offset_rules: None,
             cache: ThreadLocal::new(),
         })
     }
 
-    /// Precomputes the bytes of every id ([`byte_level_decode_table`]) and the offset rules,
-    /// if `json` uses the ByteLevel decoder.
-    pub fn build_decode_table(
+    /// Precomputes how the post-processor reports offsets, if `json` uses the ByteLevel
+    /// decoder (offsets are then read from the [`byte_level_decode_table`]).
+    pub fn build_offset_rules(
         &mut self,
         json: &serde_json::Value,
         tok: &tokenizers::Tokenizer,
         vocab: u32,
     ) {
-        let Some(table) = byte_level_decode_table(json, tok, vocab) else {
+        if json["decoder"]["type"] != "ByteLevel" {
             return;
-        };
-        self.decode_table = Some(table);
+        }
         let post = &json["post_processor"];
         let is_space = |c: &char| *c == 'Ġ' || c.is_whitespace();
         self.offset_rules = Some(OffsetRules {
@@ -237,13 +233,14 @@ impl FastBpe {
     /// is one byte-level character, so a token covers its own bytes; like the pipeline's
     /// alignments, a range that starts or ends inside a multi-byte character is widened to the
     /// whole character; then the post-processor's trimming is applied. `None` where this path
-    /// does not apply (text that NFC changes, no decode table): use the full pipeline.
+    /// does not apply (text that NFC changes, no offset rules): use the full pipeline.
     pub fn encode_with_offsets(
         &self,
         model: &impl Model,
+        table: &[Box<[u8]>],
         text: &str,
     ) -> Option<Result<IdsAndOffsets, String>> {
-        let (table, rules) = (self.decode_table.as_ref()?, self.offset_rules.as_ref()?);
+        let rules = self.offset_rules.as_ref()?;
         if self.nfc && !text.is_ascii() {
             let mut n = NormalizedString::from(text);
             n.nfc();
@@ -289,11 +286,6 @@ impl FastBpe {
         }
         // The tokens must tile the text exactly; anything else means this path does not apply.
         (pos == text.len()).then_some(Ok((ids, offsets)))
-    }
-
-    /// The bytes of every id, when decoding is their concatenation (ByteLevel decoder).
-    pub fn decode_table(&self) -> Option<&[Box<[u8]>]> {
-        self.decode_table.as_deref()
     }
 
     /// Token ids of `text` (no special tokens added), equal to the full pipeline's.

@@ -44,21 +44,12 @@ pub struct HfTokenizer {
     sha256: String,
     family: String,
     fast: Option<fast_bpe::FastBpe>,
-    /// The bytes of every id when the decoder is ByteLevel but the fast path does not apply
-    /// (a pre-tokenizer it does not know, as OLMo 2's): decoding without the full pipeline.
-    byte_table: Option<Vec<Box<[u8]>>>,
+    /// The bytes of every id, when the decoder is ByteLevel (decoding is then their
+    /// concatenation), whether or not the fast encoder applies (OLMo 2's pre-tokenizer is one
+    /// it does not know).
+    decode_table: Option<Vec<Box<[u8]>>>,
     /// Words of token ranges read from the ids, built on first use (byte-level BPE only).
     words: std::sync::OnceLock<Option<words::WordTable>>,
-}
-
-impl HfTokenizer {
-    /// The bytes of every id, when decoding is their concatenation (ByteLevel decoder).
-    fn decode_table(&self) -> Option<&[Box<[u8]>]> {
-        match self.fast.as_ref().and_then(|f| f.decode_table()) {
-            Some(t) => Some(t),
-            None => self.byte_table.as_deref(),
-        }
-    }
 }
 
 /// Tokenizer files people trace against, by sha256, with their model family.
@@ -141,15 +132,12 @@ impl TextTokenizer {
         let json = serde_json::from_slice::<serde_json::Value>(bytes).ok();
         let fast = json.as_ref().and_then(|json| {
             let mut f = fast_bpe::FastBpe::detect(json)?;
-            f.build_decode_table(json, &inner, vocab_size);
+            f.build_offset_rules(json, &inner, vocab_size);
             Some(f)
         });
-        let byte_table = match fast.as_ref().and_then(|f| f.decode_table()) {
-            Some(_) => None,
-            None => json
-                .as_ref()
-                .and_then(|json| fast_bpe::byte_level_decode_table(json, &inner, vocab_size)),
-        };
+        let decode_table = json
+            .as_ref()
+            .and_then(|json| fast_bpe::byte_level_decode_table(json, &inner, vocab_size));
         let sha256 = sha256_hex(bytes);
         Ok(TextTokenizer::Hf(Box::new(HfTokenizer {
             inner,
@@ -158,7 +146,7 @@ impl TextTokenizer {
             family: family_of(&sha256, json.as_ref(), vocab_size),
             sha256,
             fast,
-            byte_table,
+            decode_table,
             words: std::sync::OnceLock::new(),
         })))
     }
@@ -254,7 +242,11 @@ impl TextTokenizer {
         match self {
             TextTokenizer::Hf(h) => h
                 .words
-                .get_or_init(|| Some(words::WordTable::from_token_bytes(h.decode_table()?)))
+                .get_or_init(|| {
+                    Some(words::WordTable::from_token_bytes(
+                        h.decode_table.as_deref()?,
+                    ))
+                })
                 .as_ref(),
             TextTokenizer::Bytes | TextTokenizer::Ids { .. } => None,
         }
@@ -276,8 +268,8 @@ impl TextTokenizer {
             TextTokenizer::Hf(h) => {
                 // The fast path gives the same ids and offsets several times sooner wherever
                 // normalisation leaves the text unchanged (tested against the full pipeline below).
-                if let Some(fast) = &h.fast {
-                    if let Some(r) = fast.encode_with_offsets(h.inner.get_model(), text) {
+                if let (Some(fast), Some(table)) = (&h.fast, h.decode_table.as_deref()) {
+                    if let Some(r) = fast.encode_with_offsets(h.inner.get_model(), table, text) {
                         let (ids, offsets) = r.map_err(Error::Tokenizer)?;
                         return Ok(Encoded { ids, offsets });
                     }
@@ -302,7 +294,7 @@ impl TextTokenizer {
                 let bytes: Vec<u8> = ids.iter().map(|&i| i as u8).collect();
                 String::from_utf8_lossy(&bytes).into_owned()
             }
-            TextTokenizer::Hf(h) => match h.decode_table() {
+            TextTokenizer::Hf(h) => match h.decode_table.as_deref() {
                 Some(table) => fast_bpe::decode_with_table(table, ids),
                 None => h.inner.decode(ids, false).unwrap_or_default(),
             },
@@ -443,12 +435,17 @@ mod tests {
             panic!("a HuggingFace tokenizer")
         };
         let fast = h.fast.as_ref().expect("the fast path");
+        let table = h.decode_table.as_deref().expect("a byte-level decoder");
         let model = h.inner.get_model();
-        assert!(fast.encode_with_offsets(model, "plain ascii").is_some());
         assert!(fast
-            .encode_with_offsets(model, "naïve “quotes” 東京 🦀")
+            .encode_with_offsets(model, table, "plain ascii")
             .is_some());
-        assert!(fast.encode_with_offsets(model, "cafe\u{301}").is_none());
+        assert!(fast
+            .encode_with_offsets(model, table, "naïve “quotes” 東京 🦀")
+            .is_some());
+        assert!(fast
+            .encode_with_offsets(model, table, "cafe\u{301}")
+            .is_none());
         for t in OFFSET_CASES.iter().chain(TRICKY) {
             assert_eq!(
                 tok.encode(t).unwrap(),

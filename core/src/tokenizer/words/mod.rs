@@ -180,9 +180,9 @@ impl WordTable {
         &self.arena[a as usize..b as usize]
     }
 
-    /// The fragment whose text is that of `word` (hash `hash`), if any.
-    fn fragment_with_text(&self, hash: u64, word: &LongWord, doc: &DocWords) -> Option<u32> {
-        let mut f = self.by_hash.get(&hash).copied().unwrap_or(NONE);
+    /// The fragment whose text is that of long word `word` of `doc`, if any.
+    fn fragment_with_text(&self, word: &LongWord, doc: &DocWords) -> Option<u32> {
+        let mut f = self.by_hash.get(&word.hash).copied().unwrap_or(NONE);
         while f != NONE {
             if doc.text_equals(self, word, self.fragment_text(f)) {
                 return Some(f);

@@ -151,7 +151,7 @@ impl<'a> WordNumbering<'a> {
             s = self.next_same_hash[s as usize];
         }
         // A new text: a fragment's, or a new number.
-        let n = match self.table.fragment_with_text(w.hash, w, doc) {
+        let n = match self.table.fragment_with_text(w, doc) {
             Some(f) => self.fragment_number(f),
             None => {
                 self.count += 1;

@@ -32,16 +32,6 @@ pub struct DocWords {
 }
 
 impl DocWords {
-    /// Number of words.
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    /// Whether there are no words.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
     /// The words as texts, in order (long words joined): for checks.
     pub fn to_strings(&self, table: &WordTable) -> Vec<String> {
         let mut long = self.long.iter();
