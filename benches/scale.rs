@@ -26,6 +26,11 @@ use std::time::Instant;
 use verbatim_core::query::{SpanOptions, TraceOptions};
 use verbatim_core::Index;
 
+/// The allocator `verbatim serve` runs with (see `src/main.rs`), so that the latencies here
+/// are those of the server's process.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const NOVEL: &[&str] = &[
     "In short, the answer depends on what you measure and when you measure it.",
     "Let me walk through the reasoning one step at a time before giving a number.",
