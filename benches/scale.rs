@@ -6,6 +6,8 @@
 //!                                      [--no-verify] [--docs-per-span K] [--spans-only ROUNDS]
 //!                                      [--traces-only ROUNDS] [--dump-windows FILE]
 //! cargo bench --bench scale -- compare result-a.json result-b.json ...
+//! cargo bench --bench scale -- curve   --index A --probes PA.json --index B --probes PB.json ...
+//!                                      --out curve.json [--rounds 7] [--no-verify]
 //! ```
 //!
 //! `gen` samples probes from an index, deterministically: n-grams of 1–10 tokens cut from
@@ -20,6 +22,14 @@
 //! ranked windows (decoded), query and BM25 scores as JSON, for studying the ranking stage
 //! alone. `compare` checks that
 //! several results hold the same answers (counts, spans, traced documents).
+//!
+//! `curve` measures the full trace of several indexes in one process, for their ratios: this
+//! machine's speed drifts by ±20% over minutes, more than the differences measured, so the
+//! indexes are timed in turn, every text of one index then every text of the next, round
+//! after round; each round's trace p50 of every index is divided by the first index's p50
+//! of the same round, and the medians over rounds are reported. All indexes are opened and
+//! warmed (one untimed pass) first; only the first trace of each block follows another
+//! index's traces.
 
 use std::path::Path;
 use std::time::Instant;
@@ -53,6 +63,14 @@ impl Lcg {
             .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n.max(1)
     }
+}
+
+/// Every value given to option `name`, in order.
+fn args_all(args: &[String], name: &str) -> Vec<String> {
+    args.windows(2)
+        .filter(|w| w[0] == name)
+        .map(|w| w[1].clone())
+        .collect()
 }
 
 fn arg(args: &[String], name: &str) -> Option<String> {
@@ -333,6 +351,85 @@ fn compare(files: &[String]) {
     std::process::exit(if ok { 0 } else { 1 });
 }
 
+fn curve(args: &[String]) {
+    let dirs = args_all(args, "--index");
+    let probe_files = args_all(args, "--probes");
+    assert!(
+        !dirs.is_empty() && dirs.len() == probe_files.len(),
+        "curve: one --probes per --index"
+    );
+    let out = arg(args, "--out").expect("--out");
+    let rounds: usize = arg(args, "--rounds").map_or(7, |s| s.parse().expect("--rounds N"));
+    let verify_checksums = !args.iter().any(|a| a == "--no-verify");
+    let mut indexes = Vec::new();
+    for (dir, probes) in dirs.iter().zip(&probe_files) {
+        let open_opts = verbatim_core::index::OpenOptions {
+            verify_checksums,
+            ..Default::default()
+        };
+        let index = Index::open_with(Path::new(dir), open_opts).unwrap();
+        let probes: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(probes).unwrap()).unwrap();
+        let texts: Vec<String> = serde_json::from_value(probes["texts"].clone()).unwrap();
+        let opts = TraceOptions::defaults_for(&index);
+        indexes.push((index, texts, opts));
+    }
+    for (index, texts, opts) in &indexes {
+        for text in texts {
+            std::hint::black_box(index.trace(text, None, opts).unwrap());
+        }
+    }
+    // p50 and p99 of every (round, index).
+    let mut p50 = vec![vec![0.0f64; indexes.len()]; rounds];
+    let mut p99 = vec![vec![0.0f64; indexes.len()]; rounds];
+    for r in 0..rounds {
+        for (i, (index, texts, opts)) in indexes.iter().enumerate() {
+            let ms: Vec<f64> = texts
+                .iter()
+                .map(|text| {
+                    let t = Instant::now();
+                    std::hint::black_box(index.trace(text, None, opts).unwrap());
+                    t.elapsed().as_secs_f64() * 1e3
+                })
+                .collect();
+            p50[r][i] = pct(&ms, 0.5);
+            p99[r][i] = pct(&ms, 0.99);
+        }
+    }
+    let median = |xs: Vec<f64>| pct(&xs, 0.5);
+    let fmt = |xs: &[f64]| {
+        xs.iter()
+            .map(|x| format!("{x:.2}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut per_index = Vec::new();
+    for (i, dir) in dirs.iter().enumerate() {
+        let m = indexes[i].0.manifest();
+        let p50s: Vec<f64> = (0..rounds).map(|r| p50[r][i]).collect();
+        let p99s: Vec<f64> = (0..rounds).map(|r| p99[r][i]).collect();
+        let ratios: Vec<f64> = (0..rounds).map(|r| p50[r][i] / p50[r][0]).collect();
+        eprintln!(
+            "{dir}: {} tokens, {} shards; trace p50 median {:.2} ms (rounds {}), p99 median {:.2} ms; p50 / first index's: median {:.2}x (rounds {})",
+            m.tokens,
+            m.shards.len(),
+            median(p50s.clone()),
+            fmt(&p50s),
+            median(p99s.clone()),
+            median(ratios.clone()),
+            fmt(&ratios),
+        );
+        per_index.push(serde_json::json!({
+            "index": dir, "tokens": m.tokens, "shards": m.shards.len(),
+            "trace_p50_ms_by_round": p50s.clone(), "trace_p99_ms_by_round": p99s.clone(),
+            "median_p50_ms": median(p50s), "median_p99_ms": median(p99s),
+            "p50_over_first_by_round": ratios.clone(), "median_p50_over_first": median(ratios),
+        }));
+    }
+    let v = serde_json::json!({"rounds": rounds, "open_verified": verify_checksums, "indexes": per_index});
+    std::fs::write(&out, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -342,6 +439,7 @@ fn main() {
         Some("gen") => gen(&args[1..]),
         Some("run") => run(&args[1..]),
         Some("compare") => compare(&args[1..]),
-        _ => eprintln!("scale: usage: gen --index IDX --out P.json | run --index IDX --probes P.json --out R.json | compare R1.json R2.json ...; nothing to do"),
+        Some("curve") => curve(&args[1..]),
+        _ => eprintln!("scale: usage: gen --index IDX --out P.json | run --index IDX --probes P.json --out R.json | compare R1.json R2.json ... | curve --index A --probes PA.json --index B --probes PB.json ... --out C.json; nothing to do"),
     }
 }

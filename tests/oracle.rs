@@ -151,6 +151,7 @@ fn run_case(
                     "occurrence maps into its document"
                 );
             }
+            check_sampling(&index, &occ);
         }
     }
     let mut opts = SpanOptions::defaults_for(&index);
@@ -169,6 +170,45 @@ fn run_case(
         brute_spans(&index, &oracle_docs, &enc.ids, &opts),
         "spans of {query:?}"
     );
+}
+
+/// Sampling against its definition: the first `k` occurrences of the sampling order are a
+/// prefix of the whole order, which holds every occurrence once; documents sampled are the
+/// first `k` distinct documents of that order.
+fn check_sampling(index: &Index, occ: &verbatim_core::query::Occurrences) {
+    let total = occ.count() as usize;
+    for seed in [0u64, 7] {
+        let all = index.sample_occurrences(occ, seed, total);
+        let mut seen: Vec<(usize, usize)> = all.iter().map(|o| (o.shard, o.pos)).collect();
+        seen.sort_unstable();
+        let mut want: Vec<(usize, usize)> = (0..occ.count())
+            .map(|r| {
+                let (shard, pos, _) = index.occurrence(occ, r).unwrap();
+                (shard, pos)
+            })
+            .collect();
+        want.sort_unstable();
+        assert_eq!(seen, want, "the sampling order holds every occurrence once");
+        for k in [1, 2, 3, total / 2, total + 1] {
+            let some = index.sample_occurrences(occ, seed, k);
+            assert_eq!(some, all[..k.min(total)], "first {k} of the sampling order");
+            let docs = index.sample_documents(occ, seed, k, |_| true);
+            let mut firsts: Vec<_> = Vec::new();
+            for o in &all {
+                if firsts.len() < k
+                    && !firsts
+                        .iter()
+                        .any(|f: &verbatim_core::query::Occurrence| f.loc.doc_no == o.loc.doc_no)
+                {
+                    firsts.push(*o);
+                }
+            }
+            assert_eq!(
+                docs, firsts,
+                "first {k} distinct documents of the sampling order"
+            );
+        }
+    }
 }
 
 /// Documents (as word indices), a query, a shard limit, a max count, word boundaries on/off.

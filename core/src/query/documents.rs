@@ -99,11 +99,15 @@ impl Index {
         shard: usize,
         w: &WindowRanges,
     ) {
-        let toks = self.shards()[shard].tokens();
         let tok = self.tokenizer();
-        for r in [&w.before, &w.matched, &w.after] {
-            reader.push_tokens(&toks.to_u32(r.clone()), |ids| tok.decode(ids));
-        }
+        crate::with_tokens!(self.shards()[shard].tokens(), |toks| {
+            for r in [&w.before, &w.matched, &w.after] {
+                // Clipped to the stream, as `TokenSlice::to_u32` does.
+                let end = r.end.min(toks.len());
+                let ids = &toks[r.start.min(end)..end];
+                reader.push_tokens(ids, |ids| tok.decode(ids));
+            }
+        });
         reader.end_word();
     }
 

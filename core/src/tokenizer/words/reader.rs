@@ -3,6 +3,7 @@
 use super::{
     hash_bytes, runs, Run, WordTable, BREAK, BREAK_AFTER, BREAK_BEFORE, COMPLEX, NO_FRAGMENT, RAW,
 };
+use crate::token::Token;
 use std::ops::Range;
 
 /// A word of several fragments, or with decoded text in it.
@@ -114,14 +115,17 @@ impl<'a> WordReader<'a> {
     }
 
     /// Reads the text that `ids` decode to (one decoding unit: `decode` is called with all of
-    /// `ids` when one of them is not valid UTF-8 on its own, as the text would be decoded).
-    pub fn push_tokens(&mut self, ids: &[u32], decode: impl FnOnce(&[u32]) -> String) {
+    /// `ids`, widened, when one of them is not valid UTF-8 on its own, as the text would be
+    /// decoded). Any token width: a window is read in place from a shard's token stream.
+    pub fn push_tokens<T: Token>(&mut self, ids: &[T], decode: impl FnOnce(&[u32]) -> String) {
         let table = self.table;
-        if ids.iter().any(|&id| table.shape(id).has(RAW)) {
-            self.push_text(&decode(ids));
+        if ids.iter().any(|&id| table.shape(id.to_u32()).has(RAW)) {
+            let wide: Vec<u32> = ids.iter().map(|&id| id.to_u32()).collect();
+            self.push_text(&decode(&wide));
             return;
         }
         for &id in ids {
+            let id = id.to_u32();
             let shape = table.shape(id);
             if shape.has(COMPLEX) {
                 for &e in table.events(id) {
