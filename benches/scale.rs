@@ -4,10 +4,10 @@
 //! cargo bench --bench scale -- gen     --index IDX --out probes.json [--ngrams 1000] [--texts 100]
 //! cargo bench --bench scale -- run     --index IDX --probes probes.json --out result.json
 //!                                      [--no-verify] [--docs-per-span K] [--spans-only ROUNDS]
-//!                                      [--traces-only ROUNDS] [--dump-windows FILE]
+//!                                      [--traces-only ROUNDS] [--dump-windows FILE] [--warm]
 //! cargo bench --bench scale -- compare result-a.json result-b.json ...
 //! cargo bench --bench scale -- curve   --index A --probes PA.json --index B --probes PB.json ...
-//!                                      --out curve.json [--rounds 7] [--no-verify]
+//!                                      --out curve.json [--rounds 7] [--no-verify] [--warm]
 //! ```
 //!
 //! `gen` samples probes from an index, deterministically: n-grams of 1–10 tokens cut from
@@ -16,7 +16,8 @@
 //! `run` opens the index, makes one untimed pass (warm page cache), then times every probe
 //! once in this process: count, spans (tokenization included, OLMoTrace's span rules) and the
 //! full trace (stage times and documents per trace too); it writes p50/p99 and every answer.
-//! `--no-verify` opens without hashing every file; `--docs-per-span K` changes the trace's
+//! `--warm` first re-reads the index into the page cache in 2 MiB pages, as `verbatim serve
+//! --warm` does (`verbatim_core::warm`); `--no-verify` opens without hashing every file; `--docs-per-span K` changes the trace's
 //! documents per span (default 10); `--spans-only ROUNDS` only finds spans and
 //! `--traces-only ROUNDS` only traces, for profilers; `--dump-windows FILE` writes each text's
 //! ranked windows (decoded), query and BM25 scores as JSON, for studying the ranking stage
@@ -165,6 +166,10 @@ fn run(args: &[String]) {
     };
     let index = Index::open_with(Path::new(&dir), open_opts).unwrap();
     let open_ms = t.elapsed().as_secs_f64() * 1e3;
+    if args.iter().any(|a| a == "--warm") {
+        let w = verbatim_core::warm::warm(&index).unwrap();
+        eprintln!("warmed {dir}: {} files, {} bytes", w.files, w.bytes);
+    }
     let span_opts = SpanOptions::defaults_for(&index);
     let mut trace_opts = TraceOptions::defaults_for(&index);
     if let Some(k) = arg(args, "--docs-per-span") {
@@ -368,6 +373,10 @@ fn curve(args: &[String]) {
             ..Default::default()
         };
         let index = Index::open_with(Path::new(dir), open_opts).unwrap();
+        if args.iter().any(|a| a == "--warm") {
+            let w = verbatim_core::warm::warm(&index).unwrap();
+            eprintln!("warmed {dir}: {} files, {} bytes", w.files, w.bytes);
+        }
         let probes: serde_json::Value =
             serde_json::from_slice(&std::fs::read(probes).unwrap()).unwrap();
         let texts: Vec<String> = serde_json::from_value(probes["texts"].clone()).unwrap();

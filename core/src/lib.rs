@@ -45,6 +45,7 @@ pub mod takedown;
 pub mod token;
 pub mod tokenizer;
 pub mod verify;
+pub mod warm;
 
 pub use error::{Error, Result};
 pub use index::{DocLocation, Index, OpenOptions};

@@ -31,3 +31,25 @@ pub fn map_file(path: &Path) -> Result<Mmap> {
     }
     Ok(map)
 }
+
+/// Re-reads the file `map` maps (at `path`) into the page cache in 2 MiB pages: drops its
+/// cached pages that no process has mapped (`POSIX_FADV_DONTNEED`; pages another process
+/// maps stay as they are), then reads the whole file through `map` (`MADV_POPULATE_READ`),
+/// whose `MADV_HUGEPAGE` advice makes every read a 2 MiB block. Pages written by the indexer
+/// or by a copy are cached in smaller pages, which this replaces. Elsewhere than on Linux it
+/// does nothing.
+pub fn recache(path: &Path, map: &Mmap) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed)
+            .map_err(|e| Error::io(path, e.into()))?;
+        if !map.is_empty() {
+            map.advise(memmap2::Advice::PopulateRead)
+                .map_err(|e| Error::io(path, e))?;
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (path, map);
+    Ok(())
+}

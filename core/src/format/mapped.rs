@@ -58,6 +58,13 @@ impl MappedFile {
         })
     }
 
+    /// Re-reads the file into the page cache in 2 MiB pages: drops its cached pages that no
+    /// process maps, then reads it back through this mapping, advised `MADV_HUGEPAGE` (Linux;
+    /// elsewhere nothing happens).
+    pub fn recache(&self) -> Result<()> {
+        crate::mmap::recache(&self.path, &self.map)
+    }
+
     /// The file's checked header.
     pub fn header(&self) -> &Header {
         &self.header
