@@ -118,7 +118,7 @@ fn a_word_spelt_by_two_tokens_has_the_number_of_the_one_token_spelling() {
     let mut r = WordReader::new(&table);
     // " the" then "th" "e": the same word, once whole, once in two tokens; then "the."
     // whole and as "th" "e.".
-    r.push_tokens(&[1, 4, 2, 3, 4, 24, 4, 2, 25], |_| {
+    r.push_tokens(&[1u32, 4, 2, 3, 4, 24, 4, 2, 25], |_| {
         unreachable!("no split character")
     });
     let doc = r.finish();
@@ -134,7 +134,7 @@ fn words_with_one_hash_and_different_texts_get_different_numbers() {
     let vocab = vocabulary();
     let table = WordTable::from_token_bytes(&vocab);
     let mut r = WordReader::new(&table);
-    r.push_tokens(&[0, 10, 4, 0, 11], |_| unreachable!("no split character"));
+    r.push_tokens(&[0u32, 10, 4, 0, 11], |_| unreachable!("no split character"));
     let mut doc = r.finish();
     // Force a collision: give the second long word the first one's hash.
     doc.long[1].hash = doc.long[0].hash;
