@@ -57,6 +57,56 @@ fn multi_shard_build_counts_across_shards() {
 }
 
 #[test]
+fn warming_rereads_every_file_and_changes_no_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = small_corpus(dir.path());
+    let out = dir.path().join("idx");
+    let s = support::build(vec![input], &out, "bytes", Some(1000));
+    let index = Index::open(&out).unwrap();
+    let ids = index.tokenizer().encode_ids("says hello").unwrap();
+    let trace_before = index
+        .trace(
+            "Document number 7 says hello.",
+            None,
+            &verbatim_core::query::TraceOptions::defaults_for(&index),
+        )
+        .unwrap();
+    let report = verbatim_core::warm::warm(&index).unwrap();
+    // Five files per shard, the id map and the sources table.
+    assert_eq!(report.files, 5 * s.manifest.shards.len() + 2);
+    let payloads: u64 = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("shard-"))
+        .flat_map(|e| std::fs::read_dir(e.path()).unwrap().flatten())
+        .map(|f| f.metadata().unwrap().len() - verbatim_core::format::HEADER_LEN as u64)
+        .sum();
+    assert!(
+        report.bytes > payloads,
+        "{report:?} holds every shard file's payload ({payloads} bytes)"
+    );
+    assert_eq!(index.count(&ids), 40);
+    let trace_after = index
+        .trace(
+            "Document number 7 says hello.",
+            None,
+            &verbatim_core::query::TraceOptions::defaults_for(&index),
+        )
+        .unwrap();
+    let key = |t: &verbatim_core::query::Trace| {
+        t.documents
+            .iter()
+            .map(|d| (d.record.id.clone(), d.bm25.to_bits()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(key(&trace_before), key(&trace_after));
+    verbatim_core::verify::verify(&index).unwrap();
+    // The server's flag runs it before serving.
+    let server = crate::server_api::Server::start(&out, &["--warm"]);
+    assert_eq!(server.get("/health").0, 200);
+}
+
+#[test]
 fn cli_index_verify_stats_count_spans_trace_doc_takedown() {
     let dir = tempfile::tempdir().unwrap();
     let input = small_corpus(dir.path());

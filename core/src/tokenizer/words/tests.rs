@@ -134,7 +134,9 @@ fn words_with_one_hash_and_different_texts_get_different_numbers() {
     let vocab = vocabulary();
     let table = WordTable::from_token_bytes(&vocab);
     let mut r = WordReader::new(&table);
-    r.push_tokens(&[0u32, 10, 4, 0, 11], |_| unreachable!("no split character"));
+    r.push_tokens(&[0u32, 10, 4, 0, 11], |_| {
+        unreachable!("no split character")
+    });
     let mut doc = r.finish();
     // Force a collision: give the second long word the first one's hash.
     doc.long[1].hash = doc.long[0].hash;
