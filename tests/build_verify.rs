@@ -64,13 +64,18 @@ fn warming_rereads_every_file_and_changes_no_answer() {
     let s = support::build(vec![input], &out, "bytes", Some(1000));
     let index = Index::open(&out).unwrap();
     let ids = index.tokenizer().encode_ids("says hello").unwrap();
-    let trace_before = index
-        .trace(
-            "Document number 7 says hello.",
-            None,
-            &verbatim_core::query::TraceOptions::defaults_for(&index),
-        )
-        .unwrap();
+    // The documents a trace cites, with their scores' bits.
+    let traced = || {
+        let opts = verbatim_core::query::TraceOptions::defaults_for(&index);
+        let t = index
+            .trace("Document number 7 says hello.", None, &opts)
+            .unwrap();
+        t.documents
+            .iter()
+            .map(|d| (d.record.id.clone(), d.bm25.to_bits()))
+            .collect::<Vec<_>>()
+    };
+    let before = traced();
     let report = verbatim_core::warm::warm(&index).unwrap();
     // Five files per shard, the id map and the sources table.
     assert_eq!(report.files, 5 * s.manifest.shards.len() + 2);
@@ -86,20 +91,7 @@ fn warming_rereads_every_file_and_changes_no_answer() {
         "{report:?} holds every shard file's payload ({payloads} bytes)"
     );
     assert_eq!(index.count(&ids), 40);
-    let trace_after = index
-        .trace(
-            "Document number 7 says hello.",
-            None,
-            &verbatim_core::query::TraceOptions::defaults_for(&index),
-        )
-        .unwrap();
-    let key = |t: &verbatim_core::query::Trace| {
-        t.documents
-            .iter()
-            .map(|d| (d.record.id.clone(), d.bm25.to_bits()))
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(key(&trace_before), key(&trace_after));
+    assert_eq!(traced(), before);
     verbatim_core::verify::verify(&index).unwrap();
     // The server's flag runs it before serving.
     let server = crate::server_api::Server::start(&out, &["--warm"]);
