@@ -150,6 +150,24 @@ fn gen(args: &[String]) {
     );
 }
 
+/// Opens `dir`; with `warm`, reads it into the page cache in 2 MiB pages first, as `verbatim
+/// serve --warm` does (before the checksum check, which would map every page).
+fn open(dir: &str, verify_checksums: bool, warm: bool) -> Index {
+    let open_opts = verbatim_core::index::OpenOptions {
+        verify_checksums: verify_checksums && !warm,
+        ..Default::default()
+    };
+    let index = Index::open_with(Path::new(dir), open_opts).unwrap();
+    if warm {
+        let w = verbatim_core::warm::warm(&index).unwrap();
+        eprintln!("warmed {dir}: {} files, {} bytes", w.files, w.bytes);
+        if verify_checksums {
+            index.verify_checksums().unwrap();
+        }
+    }
+    index
+}
+
 fn run(args: &[String]) {
     let dir = arg(args, "--index").expect("--index");
     let probes: serde_json::Value =
@@ -160,16 +178,9 @@ fn run(args: &[String]) {
     let texts: Vec<String> = serde_json::from_value(probes["texts"].clone()).unwrap();
     let t = Instant::now();
     let verify_checksums = !args.iter().any(|a| a == "--no-verify");
-    let open_opts = verbatim_core::index::OpenOptions {
-        verify_checksums,
-        ..Default::default()
-    };
-    let index = Index::open_with(Path::new(&dir), open_opts).unwrap();
+    let warm = args.iter().any(|a| a == "--warm");
+    let index = open(&dir, verify_checksums, warm);
     let open_ms = t.elapsed().as_secs_f64() * 1e3;
-    if args.iter().any(|a| a == "--warm") {
-        let w = verbatim_core::warm::warm(&index).unwrap();
-        eprintln!("warmed {dir}: {} files, {} bytes", w.files, w.bytes);
-    }
     let span_opts = SpanOptions::defaults_for(&index);
     let mut trace_opts = TraceOptions::defaults_for(&index);
     if let Some(k) = arg(args, "--docs-per-span") {
@@ -367,16 +378,9 @@ fn curve(args: &[String]) {
     let rounds: usize = arg(args, "--rounds").map_or(7, |s| s.parse().expect("--rounds N"));
     let verify_checksums = !args.iter().any(|a| a == "--no-verify");
     let mut indexes = Vec::new();
+    let warm = args.iter().any(|a| a == "--warm");
     for (dir, probes) in dirs.iter().zip(&probe_files) {
-        let open_opts = verbatim_core::index::OpenOptions {
-            verify_checksums,
-            ..Default::default()
-        };
-        let index = Index::open_with(Path::new(dir), open_opts).unwrap();
-        if args.iter().any(|a| a == "--warm") {
-            let w = verbatim_core::warm::warm(&index).unwrap();
-            eprintln!("warmed {dir}: {} files, {} bytes", w.files, w.bytes);
-        }
+        let index = open(dir, verify_checksums, warm);
         let probes: serde_json::Value =
             serde_json::from_slice(&std::fs::read(probes).unwrap()).unwrap();
         let texts: Vec<String> = serde_json::from_value(probes["texts"].clone()).unwrap();

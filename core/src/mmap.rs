@@ -13,9 +13,9 @@ use std::path::Path;
 ///
 /// On Linux the mapping is advised `MADV_HUGEPAGE`: a page fault on a part of the file that
 /// is not cached then reads a 2 MiB block into the page cache and maps it with one TLB entry
-/// (on file systems whose page cache holds large folios: ext4 on Linux 6.18 here), where 4 KiB pages
-/// would give every random suffix-array or token access of a multi-GiB index its own TLB
-/// miss. Parts cached in small pages beforehand (a file just written or copied) stay small
+/// (on file systems whose page cache holds large folios: ext4 on Linux 6.18 here), where
+/// 4 KiB pages would give every random suffix-array or token access of a multi-GiB index its
+/// own TLB miss. Parts cached in small pages beforehand (a file just written or copied) stay small
 /// until evicted. The advice is a hint: a kernel without it maps as before.
 pub fn map_file(path: &Path) -> Result<Mmap> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
@@ -44,9 +44,10 @@ pub fn recache(path: &Path, map: &Mmap) -> Result<()> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed)
             .map_err(|e| Error::io(path, e.into()))?;
-        if !map.is_empty() {
-            map.advise(memmap2::Advice::PopulateRead)
-                .map_err(|e| Error::io(path, e))?;
+        // Kernels before 5.14 lack MADV_POPULATE_READ: then each page is read by touching it.
+        if !map.is_empty() && map.advise(memmap2::Advice::PopulateRead).is_err() {
+            let touched = map.iter().step_by(4096).fold(0u8, |a, &b| a ^ b);
+            std::hint::black_box(touched);
         }
     }
     #[cfg(not(target_os = "linux"))]

@@ -140,9 +140,11 @@ fn start(
     flags: &ServerFlags,
 ) -> Result<ExitCode> {
     let mode = flags.verify_mode();
+    // Warming drops only pages no process maps, so it comes before the checksum check, which
+    // maps every page.
     let opened = indexes
         .iter()
-        .map(|d| super::open_index(d, mode == VerifyMode::Start).map(Arc::new))
+        .map(|d| super::open_index(d, mode == VerifyMode::Start && !flags.warm).map(Arc::new))
         .collect::<Result<Vec<_>>>()?;
     if flags.warm {
         for (dir, index) in indexes.iter().zip(&opened) {
@@ -156,6 +158,11 @@ fn start(
                 r.bytes as f64 / (1u64 << 30) as f64,
                 t.elapsed().as_secs_f64()
             );
+            if mode == VerifyMode::Start {
+                index
+                    .verify_checksums()
+                    .with_context(|| format!("cannot open index {}", dir.display()))?;
+            }
         }
     }
     let examples = match examples {
