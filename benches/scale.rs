@@ -17,8 +17,8 @@
 //! once in this process: count, spans (tokenization included, OLMoTrace's span rules) and the
 //! full trace (stage times and documents per trace too); it writes p50/p99 and every answer.
 //! `--warm` first re-reads the index into the page cache in 2 MiB pages, as `verbatim serve
-//! --warm` does (`verbatim_core::warm`); `--no-verify` opens without hashing every file; `--docs-per-span K` changes the trace's
-//! documents per span (default 10); `--spans-only ROUNDS` only finds spans and
+//! --warm` does (`verbatim_core::warm`); `--no-verify` opens without hashing every file;
+//! `--docs-per-span K` changes the trace's documents per span (default 10); `--spans-only ROUNDS` only finds spans and
 //! `--traces-only ROUNDS` only traces, for profilers; `--dump-windows FILE` writes each text's
 //! ranked windows (decoded), query and BM25 scores as JSON, for studying the ranking stage
 //! alone. `compare` checks that

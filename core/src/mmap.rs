@@ -15,8 +15,9 @@ use std::path::Path;
 /// is not cached then reads a 2 MiB block into the page cache and maps it with one TLB entry
 /// (on file systems whose page cache holds large folios: ext4 on Linux 6.18 here), where
 /// 4 KiB pages would give every random suffix-array or token access of a multi-GiB index its
-/// own TLB miss. Parts cached in small pages beforehand (a file just written or copied) stay small
-/// until evicted. The advice is a hint: a kernel without it maps as before.
+/// own TLB miss. Parts cached in small pages beforehand (a file just written or copied) stay
+/// small until evicted (see `warm.rs`). The advice is a hint: a kernel without it maps as
+/// before.
 pub fn map_file(path: &Path) -> Result<Mmap> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     // SAFETY: `Mmap::map` is unsafe because another process could truncate or modify the file

@@ -80,8 +80,7 @@ impl TokenSlice<'_> {
     /// The ids in `range`, widened (clipped to the stream: a range from a damaged index
     /// never reads out of bounds).
     pub fn to_u32(&self, range: Range<usize>) -> Vec<u32> {
-        let end = range.end.min(self.len());
-        let range = range.start.min(end)..end;
+        let range = clip(range, self.len());
         match self {
             TokenSlice::U8(t) => t[range].iter().map(|&x| x as u32).collect(),
             TokenSlice::U16(t) => t[range].iter().map(|&x| x as u32).collect(),
@@ -97,6 +96,13 @@ impl TokenSlice<'_> {
             .get(pos)
             .map(|x| crate::token::Token::to_u32(*x)))
     }
+}
+
+/// `range` clipped to a stream of `len` tokens, so that a range from a damaged index never
+/// reads out of bounds.
+pub fn clip(range: Range<usize>, len: usize) -> Range<usize> {
+    let end = range.end.min(len);
+    range.start.min(end)..end
 }
 
 /// Runs a generic expression over the concrete token slice of a [`TokenSlice`].

@@ -102,9 +102,7 @@ impl Index {
         let tok = self.tokenizer();
         crate::with_tokens!(self.shards()[shard].tokens(), |toks| {
             for r in [&w.before, &w.matched, &w.after] {
-                // Clipped to the stream, as `TokenSlice::to_u32` does.
-                let end = r.end.min(toks.len());
-                let ids = &toks[r.start.min(end)..end];
+                let ids = &toks[crate::shard::clip(r.clone(), toks.len())];
                 reader.push_tokens(ids, |ids| tok.decode(ids));
             }
         });
