@@ -1,6 +1,7 @@
 //! Counting and finding a token sequence across all shards.
 
 use crate::index::{DocLocation, Index};
+use crate::search::batch::Landing;
 use crate::search::{self, SuffixArray};
 use std::ops::Range;
 
@@ -59,6 +60,34 @@ impl Index {
         crate::with_arrays!(search::Arrays::of(self.shards()), |a| {
             search::batch::longest_matches(&a, queries)
         })
+    }
+
+    /// [`Index::longest_prefix_matches`], and where each query's search landed in each shard
+    /// (`landings[query x shards + shard]`, see [`Landing`]).
+    pub fn longest_prefix_matches_landing(
+        &self,
+        queries: &[&[u32]],
+    ) -> (Vec<usize>, Vec<Option<Landing>>) {
+        crate::with_arrays!(search::Arrays::of(self.shards()), |a| {
+            search::batch::longest_matches_landing(&a, queries)
+        })
+    }
+
+    /// [`Index::find_many`] of queries of two tokens or more, each a prefix of a query whose
+    /// landings ([`Index::longest_prefix_matches_landing`]) are given
+    /// (`landings[query x shards + shard]`): the ranges are found by galloping out from
+    /// there, in lockstep (see [`search::expand`]).
+    pub fn find_from_landings(
+        &self,
+        queries: &[&[u32]],
+        landings: &[Option<Landing>],
+    ) -> Vec<Occurrences> {
+        crate::with_arrays!(search::Arrays::of(self.shards()), |a| {
+            search::expand::ranges_from_landings(&a, queries, landings)
+        })
+        .into_iter()
+        .map(|ranges| Occurrences { ranges })
+        .collect()
     }
 
     /// The token position in its shard of occurrence `rank` of a `find` result, and the

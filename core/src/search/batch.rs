@@ -156,12 +156,40 @@ fn run<T: Token, S: SuffixArray>(
     }
 }
 
+/// Where the lower-bound search of a query ended in one shard: its lower bound `lo` (the
+/// first suffix not less than the query) and the query's longest common prefixes with the
+/// suffixes just before it and at it. Every suffix starting with a prefix `P` of the query
+/// lies in one suffix-array range `[a, b)` with `a <= lo <= b`; [`super::expand`] finds that
+/// range from here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Landing {
+    /// The lower bound.
+    pub lo: usize,
+    /// Common prefix with the suffix at `lo - 1` (at most 1 when that suffix lies before the
+    /// query's first-token block, which the search never inspects).
+    pub lcp_before: usize,
+    /// Common prefix with the suffix at `lo` (at most 1 when `lo` is the block's end).
+    pub lcp_at: usize,
+}
+
 /// The longest prefix of each query occurring in any of `shards` (infini-gram's longest
 /// match, maximised over shards), all searches in lockstep.
 pub fn longest_matches<T: Token, S: SuffixArray>(
     shards: &[ShardArrays<'_, T, S>],
     queries: &[&[u32]],
 ) -> Vec<usize> {
+    longest_matches_landing(shards, queries).0
+}
+
+/// [`longest_matches`], and where each (query, shard) search landed: `landings[query x
+/// shards + shard]`, `None` where the shard has no suffix starting with the query's first
+/// token, or the query has fewer than two tokens (no search runs).
+pub fn longest_matches_landing<T: Token, S: SuffixArray>(
+    shards: &[ShardArrays<'_, T, S>],
+    queries: &[&[u32]],
+) -> (Vec<usize>, Vec<Option<Landing>>) {
+    let ns = shards.len();
+    let mut landings = vec![None; queries.len() * ns];
     let mut best = vec![0usize; queries.len()];
     let mut searches = Vec::with_capacity(queries.len() * shards.len());
     for (qi, q) in queries.iter().enumerate() {
@@ -182,8 +210,13 @@ pub fn longest_matches<T: Token, S: SuffixArray>(
         let m = s.lcp_lo.max(s.lcp_hi);
         let b = &mut best[s.query as usize];
         *b = (*b).max(m);
+        landings[s.query as usize * ns + s.shard as usize] = Some(Landing {
+            lo: s.lo,
+            lcp_before: s.lcp_lo,
+            lcp_at: s.lcp_hi,
+        });
     });
-    best
+    (best, landings)
 }
 
 /// The suffix-array range of `query` in every shard (empty where it does not occur), the

@@ -2,6 +2,7 @@
 //! fixes the suffix order) and the suffix-array storage.
 
 pub mod batch;
+pub mod expand;
 pub mod sa;
 pub mod suffix_array;
 
