@@ -40,19 +40,25 @@ pub fn okapi_scores(corpus: &[impl AsRef<str>], query: &str) -> Vec<f64> {
         .split_whitespace()
         .map(|w| numbers.get(w).copied())
         .collect();
-    okapi_scores_numbered(&docs, &query, numbers.len())
+    let lens: Vec<usize> = docs.iter().map(Vec::len).collect();
+    let counted: Vec<Vec<(u32, u32)>> = docs
+        .iter()
+        .map(|d| d.iter().map(|&n| (n, 1)).collect())
+        .collect();
+    okapi_scores_numbered(&counted, &lens, &query, numbers.len())
 }
 
 /// BM25 scores of texts whose words were read from token ids with `table` (one
 /// [`DocWords`] per text) against `query`. Equal to [`okapi_scores`] of the decoded texts.
 pub fn okapi_scores_of_words(table: &WordTable, docs: &[&DocWords], query: &str) -> Vec<f64> {
     let mut numbering = WordNumbering::new(table);
-    let numbered = numbering.number(docs);
+    let numbered = numbering.number_counted(docs);
     let query: Vec<Option<u32>> = query
         .split_whitespace()
         .map(|w| numbering.lookup(docs, w))
         .collect();
-    okapi_scores_numbered(&numbered, &query, numbering.len())
+    let lens: Vec<usize> = docs.iter().map(|d| d.len()).collect();
+    okapi_scores_numbered(&numbered, &lens, &query, numbering.len())
 }
 
 /// Per word number: the last text it was seen in, its document frequency and its query slot.
@@ -63,10 +69,16 @@ struct Term {
     slot: u32,
 }
 
-/// BM25 scores of texts given as word numbers below `words` against a query given as word
-/// numbers (`None`: a word in none of the texts). The same words, numbered any way, give the
-/// same scores.
-fn okapi_scores_numbered(docs: &[Vec<u32>], query: &[Option<u32>], words: usize) -> Vec<f64> {
+/// BM25 scores of texts given as `(word number, occurrences)` pairs, numbers below `words`
+/// (a number may come more than once in one text), of `lens` words each, against a query
+/// given as word numbers (`None`: a word in none of the texts). The same words, numbered any
+/// way and counted in any grouping, give the same scores.
+fn okapi_scores_numbered(
+    docs: &[Vec<(u32, u32)>],
+    lens: &[usize],
+    query: &[Option<u32>],
+    words: usize,
+) -> Vec<f64> {
     let n = docs.len();
     if n == 0 {
         return Vec::new();
@@ -95,17 +107,18 @@ fn okapi_scores_numbered(docs: &[Vec<u32>], query: &[Option<u32>], words: usize)
         })
         .collect();
     let nq = slots as usize;
-    // One pass over every word: document frequencies, and term frequencies of query words.
+    // One pass over every text's distinct words: document frequencies, and term frequencies
+    // of query words.
     let mut tf = vec![0u32; n * nq];
     for (d, doc) in docs.iter().enumerate() {
-        for &w in doc {
+        for &(w, c) in doc {
             let t = &mut terms[w as usize];
             if t.last != d as u32 {
                 t.last = d as u32;
                 t.df += 1;
             }
             if t.slot != NO_SLOT {
-                tf[d * nq + t.slot as usize] += 1;
+                tf[d * nq + t.slot as usize] += c;
             }
         }
     }
@@ -129,7 +142,7 @@ fn okapi_scores_numbered(docs: &[Vec<u32>], query: &[Option<u32>], words: usize)
             slot_idf[t.slot as usize] = if v < 0.0 { EPSILON * mean_idf } else { v };
         }
     }
-    let lens: Vec<f64> = docs.iter().map(|d| d.len() as f64).collect();
+    let lens: Vec<f64> = lens.iter().map(|&l| l as f64).collect();
     let avgdl = (lens.iter().sum::<f64>() / nf).max(1e-9);
     (0..n)
         .into_par_iter()

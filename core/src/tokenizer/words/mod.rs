@@ -23,6 +23,7 @@
 
 mod numbering;
 mod reader;
+mod slots;
 
 pub use numbering::WordNumbering;
 pub use reader::{DocWords, WordReader};

@@ -1,6 +1,7 @@
 //! Numbering words across texts: the same number for the same text.
 
 use super::reader::{LongWord, Spelling};
+use super::slots::Slots;
 use super::{hash_bytes, DocWords, WordTable, NONE};
 use rustc_hash::FxHashMap;
 
@@ -15,60 +16,20 @@ pub struct WordNumbering<'a> {
     /// One spelling of each distinct long-word text: (text, long word), and its number (a
     /// fragment's when the text is a fragment's).
     seen: Vec<(usize, usize, u32)>,
-    /// The number of each fragment seen, by fragment.
-    fragments: FragmentNumbers,
+    /// The number of each fragment seen, by fragment (a per-thread array reused across
+    /// numberings).
+    fragments: Slots,
     /// Numbers given.
     count: u32,
 }
 
-/// The number of each fragment in one numbering: a per-thread array reused across numberings,
-/// an entry valid when its generation is the current one (no clearing, no allocation per trace).
-struct FragmentNumbers {
-    generation: u32,
-    slots: Vec<(u32, u32)>,
-}
-
 thread_local! {
-    static FRAGMENT_NUMBERS: std::cell::Cell<Option<FragmentNumbers>> =
-        const { std::cell::Cell::new(None) };
-}
-
-impl FragmentNumbers {
-    /// This thread's array, at a new generation, with room for `fragments` fragments.
-    fn take(fragments: usize) -> FragmentNumbers {
-        let mut f = FRAGMENT_NUMBERS
-            .with(|c| c.take())
-            .unwrap_or(FragmentNumbers {
-                generation: 0,
-                slots: Vec::new(),
-            });
-        f.generation = f.generation.wrapping_add(1);
-        if f.generation == 0 {
-            f.slots.iter_mut().for_each(|s| *s = (0, 0));
-            f.generation = 1;
-        }
-        if f.slots.len() < fragments {
-            f.slots.resize(fragments, (0, 0));
-        }
-        f
-    }
-
-    fn get(&self, fragment: u32) -> Option<u32> {
-        let (g, n) = self.slots[fragment as usize];
-        (g == self.generation).then_some(n)
-    }
+    static FRAGMENT_NUMBERS: std::cell::Cell<Option<Slots>> = const { std::cell::Cell::new(None) };
 }
 
 impl Drop for WordNumbering<'_> {
     fn drop(&mut self) {
-        let f = std::mem::replace(
-            &mut self.fragments,
-            FragmentNumbers {
-                generation: 0,
-                slots: Vec::new(),
-            },
-        );
-        FRAGMENT_NUMBERS.with(|c| c.set(Some(f)));
+        std::mem::replace(&mut self.fragments, Slots::empty()).put_back(&FRAGMENT_NUMBERS);
     }
 }
 
@@ -80,7 +41,7 @@ impl<'a> WordNumbering<'a> {
             by_hash: FxHashMap::default(),
             next_same_hash: Vec::new(),
             seen: Vec::new(),
-            fragments: FragmentNumbers::take(table.fragment_count() as usize),
+            fragments: Slots::take(&FRAGMENT_NUMBERS, table.fragment_count() as usize),
             count: 0,
         }
     }
@@ -95,12 +56,12 @@ impl<'a> WordNumbering<'a> {
         self.count == 0
     }
 
+    #[inline]
     fn fragment_number(&mut self, f: u32) -> u32 {
-        let slot = &mut self.fragments.slots[f as usize];
-        if slot.0 == self.fragments.generation {
-            return slot.1;
+        if let Some(n) = self.fragments.get(f) {
+            return n;
         }
-        *slot = (self.fragments.generation, self.count);
+        self.fragments.set(f, self.count);
         self.count += 1;
         self.count - 1
     }
@@ -124,6 +85,28 @@ impl<'a> WordNumbering<'a> {
                     out.push(n);
                 }
                 out
+            })
+            .collect()
+    }
+
+    /// The numbers of the distinct words of each of `docs`, with how often each occurs
+    /// (`(number, count)`, from [`DocWords`]'s distinct words: a number may appear twice in
+    /// one text when two spellings of one word were counted apart).
+    pub fn number_counted(&mut self, docs: &[&DocWords]) -> Vec<Vec<(u32, u32)>> {
+        let first = self.table.fragment_count();
+        docs.iter()
+            .enumerate()
+            .map(|(d, doc)| {
+                doc.distinct
+                    .iter()
+                    .map(|&(k, c)| {
+                        let n = match k.checked_sub(first) {
+                            None => self.fragment_number(k),
+                            Some(i) => self.number_of(docs, d, i as usize, &doc.long[i as usize]),
+                        };
+                        (n, c)
+                    })
+                    .collect()
             })
             .collect()
     }

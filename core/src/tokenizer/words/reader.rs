@@ -1,10 +1,17 @@
 //! Reading the words of one text from token ids and decoded pieces.
 
+use super::slots::Slots;
 use super::{
     hash_bytes, runs, Run, WordTable, BREAK, BREAK_AFTER, BREAK_BEFORE, COMPLEX, NO_FRAGMENT, RAW,
 };
 use crate::token::Token;
+use rustc_hash::FxHashMap;
 use std::ops::Range;
+
+thread_local! {
+    /// Where each fragment is in the distinct words of the text being counted.
+    static DISTINCT_FRAGMENTS: std::cell::Cell<Option<Slots>> = const { std::cell::Cell::new(None) };
+}
 
 /// A word of several fragments, or with decoded text in it.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,9 +37,24 @@ pub struct DocWords {
     pub(super) long: Vec<LongWord>,
     pub(super) parts: Vec<u32>,
     pub(super) texts: Vec<String>,
+    /// Each distinct word once, with how often it occurs, in order of first occurrence:
+    /// `(key, count)`, a key as in `keys` (a long word's is its first occurrence's). Long
+    /// words are merged when spelt alike (same fragments, or same text); one word spelt two
+    /// ways is counted apart, and merged when numbered.
+    pub(super) distinct: Vec<(u32, u32)>,
 }
 
 impl DocWords {
+    /// Number of words.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the text has no word.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
     /// The words as texts, in order (long words joined): for checks.
     pub fn to_strings(&self, table: &WordTable) -> Vec<String> {
         let mut long = self.long.iter();
@@ -54,6 +76,56 @@ impl DocWords {
                 .map(|&f| table.fragment_text(f))
                 .collect(),
         }
+    }
+
+    /// Whether long words `a` and `b` are spelt alike (same fragments, or same text).
+    fn same_spelling(&self, a: &LongWord, b: &LongWord) -> bool {
+        match (&a.spelling, &b.spelling) {
+            (Spelling::Fragments(x), Spelling::Fragments(y)) => {
+                self.parts[x.start as usize..x.end as usize]
+                    == self.parts[y.start as usize..y.end as usize]
+            }
+            (Spelling::Text(i), Spelling::Text(j)) => {
+                self.texts[*i as usize] == self.texts[*j as usize]
+            }
+            _ => false,
+        }
+    }
+
+    /// The distinct words of the text with their counts (see [`DocWords::distinct`]).
+    fn count_distinct(&self, table: &WordTable) -> Vec<(u32, u32)> {
+        let first = table.fragment_count();
+        let mut seen = Slots::take(&DISTINCT_FRAGMENTS, first as usize);
+        let mut out: Vec<(u32, u32)> = Vec::with_capacity(self.keys.len() / 2);
+        let mut by_hash: FxHashMap<u64, u32> = FxHashMap::default();
+        for &k in &self.keys {
+            if k < first {
+                match seen.get(k) {
+                    Some(i) => out[i as usize].1 += 1,
+                    None => {
+                        seen.set(k, out.len() as u32);
+                        out.push((k, 1));
+                    }
+                }
+                continue;
+            }
+            let w = &self.long[(k - first) as usize];
+            match by_hash.get(&w.hash) {
+                Some(&i)
+                    if self.same_spelling(&self.long[(out[i as usize].0 - first) as usize], w) =>
+                {
+                    out[i as usize].1 += 1
+                }
+                // Another spelling, or another word with the same hash: counted apart.
+                Some(_) => out.push((k, 1)),
+                None => {
+                    by_hash.insert(w.hash, out.len() as u32);
+                    out.push((k, 1));
+                }
+            }
+        }
+        seen.put_back(&DISTINCT_FRAGMENTS);
+        out
     }
 
     /// Whether the text of `w` is `text`, without joining it.
@@ -110,6 +182,7 @@ impl<'a> WordReader<'a> {
                 long: Vec::with_capacity(tokens / 8),
                 parts: Vec::with_capacity(tokens / 4),
                 texts: Vec::new(),
+                distinct: Vec::new(),
             },
         }
     }
@@ -236,6 +309,7 @@ impl<'a> WordReader<'a> {
     /// The words read, the last one ended.
     pub fn finish(mut self) -> DocWords {
         self.end_word();
+        self.out.distinct = self.out.count_distinct(self.table);
         self.out
     }
 }

@@ -104,6 +104,21 @@ proptest! {
             }
         }
         prop_assert_eq!(numbering.lookup(&refs, "absent-word"), None);
+        // Counted from the distinct words: the same number of occurrences of each number.
+        let counted = WordNumbering::new(&table).number_counted(&refs);
+        let mut renumber = WordNumbering::new(&table);
+        let again = renumber.number(&refs);
+        for (nums, pairs) in again.iter().zip(&counted) {
+            let mut want = std::collections::BTreeMap::new();
+            for n in nums {
+                *want.entry(*n).or_insert(0u32) += 1;
+            }
+            let mut got = std::collections::BTreeMap::new();
+            for (n, c) in pairs {
+                *got.entry(*n).or_insert(0u32) += c;
+            }
+            prop_assert_eq!(got, want);
+        }
         // Dense: every number below the count is used.
         let used: std::collections::HashSet<u32> = numbers.iter().flatten().copied().collect();
         prop_assert_eq!(used.len(), numbering.len());
