@@ -55,7 +55,13 @@ impl Index {
     /// The `want` occurrences of `occ` with the smallest keys, in key order, as
     /// `(shard, position)`.
     fn smallest_keys(&self, occ: &Occurrences, seed: u64, want: usize) -> Vec<(usize, usize)> {
+        if want == 0 {
+            return Vec::new();
+        }
         let mut heap: BinaryHeap<((u64, u64), usize, usize)> = BinaryHeap::with_capacity(want + 1);
+        // Once the heap is full, only a hash at most the largest kept one can enter: most
+        // occurrences cost one hash and one comparison.
+        let mut threshold = u64::MAX;
         for (shard, range) in occ.ranges.iter().enumerate() {
             if range.is_empty() {
                 continue;
@@ -65,11 +71,19 @@ impl Index {
                 for rank in range.clone() {
                     let p = a.sa.at(rank);
                     let k = key(seed, base + p as u64);
+                    if k.0 > threshold {
+                        continue;
+                    }
                     if heap.len() < want {
                         heap.push((k, shard, p));
                     } else if heap.peek().is_some_and(|top| k < top.0) {
                         heap.pop();
                         heap.push((k, shard, p));
+                    } else {
+                        continue;
+                    }
+                    if heap.len() == want {
+                        threshold = heap.peek().map_or(u64::MAX, |top| top.0 .0);
                     }
                 }
             });
@@ -141,3 +155,4 @@ mod tests {
         assert_ne!(mix(1), mix(2));
     }
 }
+

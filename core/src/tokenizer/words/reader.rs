@@ -97,7 +97,8 @@ impl DocWords {
         let first = table.fragment_count();
         let mut seen = Slots::take(&DISTINCT_FRAGMENTS, first as usize);
         let mut out: Vec<(u32, u32)> = Vec::with_capacity(self.keys.len() / 2);
-        let mut by_hash: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut by_hash: FxHashMap<u64, u32> =
+            FxHashMap::with_capacity_and_hasher(self.long.len(), Default::default());
         for &k in &self.keys {
             if k < first {
                 match seen.get(k) {
