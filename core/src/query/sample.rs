@@ -8,14 +8,14 @@
 //! layout), ties broken by that position, and the first ones in that order are taken.
 //!
 //! Cost: one sequential pass over the span's suffix-array ranges (4 bytes per occurrence)
-//! keeping the `want` smallest hashes in a bounded heap; documents are located only for
+//! keeping the `want` smallest keys (candidates below a threshold, cut back to the smallest
+//! `want` with a selection whenever they reach twice that); documents are located only for
 //! the candidates. When the candidates fall in too few distinct documents the pass is
 //! repeated with four times as many.
 
 use crate::index::{DocLocation, Index};
 use crate::query::count::Occurrences;
 use crate::search::SuffixArray;
-use std::collections::BinaryHeap;
 
 /// One occurrence of a token sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,9 +58,10 @@ impl Index {
         if want == 0 {
             return Vec::new();
         }
-        let mut heap: BinaryHeap<((u64, u64), usize, usize)> = BinaryHeap::with_capacity(want + 1);
-        // Once the heap is full, only a hash at most the largest kept one can enter: most
-        // occurrences cost one hash and one comparison.
+        // Candidates whose hash is at most `threshold`. When there are twice `want` of them,
+        // only the `want` smallest are kept and the threshold drops to the largest kept hash:
+        // most occurrences cost one hash and one comparison, and no heap is maintained.
+        let mut cands: Vec<((u64, u64), usize, usize)> = Vec::with_capacity(2 * want);
         let mut threshold = u64::MAX;
         for (shard, range) in occ.ranges.iter().enumerate() {
             if range.is_empty() {
@@ -74,24 +75,18 @@ impl Index {
                     if k.0 > threshold {
                         continue;
                     }
-                    if heap.len() < want {
-                        heap.push((k, shard, p));
-                    } else if heap.peek().is_some_and(|top| k < top.0) {
-                        heap.pop();
-                        heap.push((k, shard, p));
-                    } else {
-                        continue;
-                    }
-                    if heap.len() == want {
-                        threshold = heap.peek().map_or(u64::MAX, |top| top.0 .0);
+                    cands.push((k, shard, p));
+                    if cands.len() == 2 * want {
+                        cands.select_nth_unstable(want - 1);
+                        cands.truncate(want);
+                        threshold = cands.iter().map(|c| c.0 .0).max().unwrap_or(u64::MAX);
                     }
                 }
             });
         }
-        heap.into_sorted_vec()
-            .into_iter()
-            .map(|(_, s, p)| (s, p))
-            .collect()
+        cands.sort_unstable();
+        cands.truncate(want);
+        cands.into_iter().map(|(_, s, p)| (s, p)).collect()
     }
 
     /// Up to `k` occurrences of `occ` in distinct documents that `keep` accepts, in the
@@ -155,4 +150,3 @@ mod tests {
         assert_ne!(mix(1), mix(2));
     }
 }
-
