@@ -310,25 +310,10 @@ mod oracle {
     //! Lockstep searches against the one-at-a-time searches of `sa.rs`, on random shards, in
     //! verbatim's layout and in infini-gram's (bytewise order, byte-pointer suffix arrays).
     use super::*;
-    use crate::search::BytePointers;
-    use crate::token::BytewiseU16;
+    use crate::search::fixtures::{
+        arrays, byte_pointers, infini_gram_layout, verbatim_layout, views,
+    };
     use proptest::prelude::*;
-
-    fn naive_sa<T: Token>(t: &[T]) -> Vec<u32> {
-        let mut sa: Vec<u32> = (0..t.len() as u32).collect();
-        sa.sort_by(|&a, &b| t[a as usize..].cmp(&t[b as usize..]));
-        sa
-    }
-
-    fn first_table<T: Token>(t: &[T], vocab: usize) -> FirstTokenTable {
-        let mut counts = vec![0u64; vocab];
-        for tok in t {
-            if let Some(c) = counts.get_mut(tok.to_u32() as usize) {
-                *c += 1;
-            }
-        }
-        FirstTokenTable::from_counts(&counts, T::key_of).0
-    }
 
     fn check<T: Token, S: SuffixArray>(
         shards: &[Vec<T>],
@@ -336,13 +321,7 @@ mod oracle {
         firsts: &[FirstTokenTable],
         queries: &[Vec<u32>],
     ) -> Result<(), TestCaseError> {
-        let arrays: Vec<ShardArrays<'_, T, S>> = (0..shards.len())
-            .map(|i| ShardArrays {
-                tokens: &shards[i],
-                sa: sas[i],
-                first: &firsts[i],
-            })
-            .collect();
+        let arrays = arrays(shards, sas, firsts);
         let qs: Vec<&[u32]> = queries.iter().map(|q| q.as_slice()).collect();
         let got = longest_matches(&arrays, &qs);
         for (qi, q) in queries.iter().enumerate() {
@@ -378,10 +357,8 @@ mod oracle {
             shards in prop::collection::vec(prop::collection::vec(prop_oneof![0u16..4, Just(u16::MAX)], 0..120), 1..5),
             queries in prop::collection::vec(prop::collection::vec(0u32..5, 0..7), 1..12),
         ) {
-            let sas: Vec<Vec<u32>> = shards.iter().map(|t| naive_sa(t)).collect();
-            let firsts: Vec<FirstTokenTable> = shards.iter().map(|t| first_table(t, 5)).collect();
-            let views: Vec<&[u32]> = sas.iter().map(|s| s.as_slice()).collect();
-            check(&shards, &views, &firsts, &queries)?;
+            let (sas, firsts) = verbatim_layout(&shards, 5);
+            check(&shards, &views(&sas), &firsts, &queries)?;
         }
 
         #[test]
@@ -389,13 +366,8 @@ mod oracle {
             shards in prop::collection::vec(prop::collection::vec(prop_oneof![0u16..4, 256u16..259, Just(u16::MAX)], 0..120), 1..5),
             queries in prop::collection::vec(prop::collection::vec(prop_oneof![0u32..5, 256u32..259], 0..7), 1..12),
         ) {
-            let shards: Vec<Vec<BytewiseU16>> = shards.into_iter().map(|t| t.into_iter().map(BytewiseU16).collect()).collect();
-            let tables: Vec<Vec<u8>> = shards.iter().map(|t| {
-                naive_sa(t).iter().flat_map(|&p| (p as u64 * 2).to_le_bytes()[..3].to_vec()).collect()
-            }).collect();
-            let sas: Vec<BytePointers<'_>> = tables.iter().zip(&shards).map(|(b, t)| BytePointers::new(b, 3, 2, t.len())).collect();
-            let firsts: Vec<FirstTokenTable> = shards.iter().map(|t| first_table(t, 260)).collect();
-            check(&shards, &sas, &firsts, &queries)?;
+            let (shards, tables, firsts) = infini_gram_layout(shards, 260);
+            check(&shards, &byte_pointers(&tables, &shards), &firsts, &queries)?;
         }
     }
 }

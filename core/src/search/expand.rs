@@ -192,46 +192,21 @@ mod oracle {
     //! Ranges from landings against `find_many`, on random shards, in verbatim's layout and in
     //! infini-gram's.
     use super::super::batch::{find_many, longest_matches_landing};
-    use super::super::suffix_array::FirstTokenTable;
+    use super::super::fixtures::{
+        arrays, byte_pointers, infini_gram_layout, verbatim_layout, views,
+    };
     use super::*;
-    use crate::search::BytePointers;
-    use crate::token::BytewiseU16;
     use proptest::prelude::*;
-
-    fn naive_sa<T: Token>(t: &[T]) -> Vec<u32> {
-        let mut sa: Vec<u32> = (0..t.len() as u32).collect();
-        sa.sort_by(|&a, &b| t[a as usize..].cmp(&t[b as usize..]));
-        sa
-    }
-
-    fn first_table<T: Token>(t: &[T], vocab: usize) -> FirstTokenTable {
-        let mut counts = vec![0u64; vocab];
-        for tok in t {
-            if let Some(c) = counts.get_mut(tok.to_u32() as usize) {
-                *c += 1;
-            }
-        }
-        FirstTokenTable::from_counts(&counts, T::key_of).0
-    }
 
     /// Every prefix of two tokens or more of every query: its range from the query's landing
     /// equals `find_many`'s.
     fn check<T: Token, S: SuffixArray>(
-        shards: &[Vec<T>],
-        sas: &[S],
-        firsts: &[FirstTokenTable],
+        arrays: &[ShardArrays<'_, T, S>],
         queries: &[Vec<u32>],
     ) -> Result<(), TestCaseError> {
-        let arrays: Vec<ShardArrays<'_, T, S>> = (0..shards.len())
-            .map(|i| ShardArrays {
-                tokens: &shards[i],
-                sa: sas[i],
-                first: &firsts[i],
-            })
-            .collect();
         let ns = arrays.len();
         let qs: Vec<&[u32]> = queries.iter().map(|q| q.as_slice()).collect();
-        let (_, landings) = longest_matches_landing(&arrays, &qs);
+        let (_, landings) = longest_matches_landing(arrays, &qs);
         let mut prefixes: Vec<&[u32]> = Vec::new();
         let mut lands: Vec<Option<Landing>> = Vec::new();
         for (qi, q) in qs.iter().enumerate() {
@@ -240,8 +215,8 @@ mod oracle {
                 lands.extend_from_slice(&landings[qi * ns..(qi + 1) * ns]);
             }
         }
-        let got = ranges_from_landings(&arrays, &prefixes, &lands);
-        let want = find_many(&arrays, &prefixes);
+        let got = ranges_from_landings(arrays, &prefixes, &lands);
+        let want = find_many(arrays, &prefixes);
         for (i, p) in prefixes.iter().enumerate() {
             prop_assert_eq!(&got[i], &want[i], "ranges of {:?}", p);
         }
@@ -254,10 +229,8 @@ mod oracle {
             shards in prop::collection::vec(prop::collection::vec(prop_oneof![0u16..3, Just(u16::MAX)], 0..150), 1..5),
             queries in prop::collection::vec(prop::collection::vec(0u32..4, 2..8), 1..12),
         ) {
-            let sas: Vec<Vec<u32>> = shards.iter().map(|t| naive_sa(t)).collect();
-            let firsts: Vec<FirstTokenTable> = shards.iter().map(|t| first_table(t, 4)).collect();
-            let views: Vec<&[u32]> = sas.iter().map(|s| s.as_slice()).collect();
-            check(&shards, &views, &firsts, &queries)?;
+            let (sas, firsts) = verbatim_layout(&shards, 4);
+            check(&arrays(&shards, &views(&sas), &firsts), &queries)?;
         }
 
         #[test]
@@ -265,13 +238,8 @@ mod oracle {
             shards in prop::collection::vec(prop::collection::vec(prop_oneof![0u16..3, 256u16..258, Just(u16::MAX)], 0..150), 1..5),
             queries in prop::collection::vec(prop::collection::vec(prop_oneof![0u32..4, 256u32..258], 2..8), 1..12),
         ) {
-            let shards: Vec<Vec<BytewiseU16>> = shards.into_iter().map(|t| t.into_iter().map(BytewiseU16).collect()).collect();
-            let tables: Vec<Vec<u8>> = shards.iter().map(|t| {
-                naive_sa(t).iter().flat_map(|&p| (p as u64 * 2).to_le_bytes()[..3].to_vec()).collect()
-            }).collect();
-            let sas: Vec<BytePointers<'_>> = tables.iter().zip(&shards).map(|(b, t)| BytePointers::new(b, 3, 2, t.len())).collect();
-            let firsts: Vec<FirstTokenTable> = shards.iter().map(|t| first_table(t, 260)).collect();
-            check(&shards, &sas, &firsts, &queries)?;
+            let (shards, tables, firsts) = infini_gram_layout(shards, 260);
+            check(&arrays(&shards, &byte_pointers(&tables, &shards), &firsts), &queries)?;
         }
 
         /// Long runs of one token: ranges of thousands of suffixes, galloped far.
@@ -280,11 +248,9 @@ mod oracle {
             runs in prop::collection::vec((0u16..2, 1usize..400), 1..12),
             queries in prop::collection::vec(prop::collection::vec(0u32..2, 2..10), 1..6),
         ) {
-            let shard: Vec<u16> = runs.iter().flat_map(|&(t, n)| std::iter::repeat_n(t, n)).collect();
-            let sas = [naive_sa(&shard)];
-            let firsts = [first_table(&shard, 2)];
-            let views: Vec<&[u32]> = sas.iter().map(|s| s.as_slice()).collect();
-            check(&[shard], &views, &firsts, &queries)?;
+            let shards = vec![runs.iter().flat_map(|&(t, n)| std::iter::repeat_n(t, n)).collect()];
+            let (sas, firsts) = verbatim_layout(&shards, 2);
+            check(&arrays(&shards, &views(&sas), &firsts), &queries)?;
         }
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod batch;
 pub mod expand;
+#[cfg(test)]
+mod fixtures;
 pub mod sa;
 pub mod suffix_array;
 
