@@ -154,6 +154,16 @@ fn run_case(
             check_sampling(&index, &occ);
         }
     }
+    // The longest match of every start (searched, or pinned by its neighbours' ends).
+    let longest = index.longest_matches(&enc.ids);
+    for (l, &m) in longest.iter().enumerate() {
+        let rest = &enc.ids[l..];
+        let want = (0..=rest.len())
+            .rev()
+            .find(|&k| occurs(&oracle_docs, &rest[..k]))
+            .unwrap_or(0);
+        assert_eq!(m, want, "longest match of {rest:?}");
+    }
     let mut opts = SpanOptions::defaults_for(&index);
     opts.word_boundaries = bow;
     opts.max_count = max_count;

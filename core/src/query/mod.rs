@@ -7,6 +7,7 @@ pub mod controls;
 pub(crate) mod count;
 mod cpp_random;
 mod documents;
+mod longest;
 mod ngram;
 pub mod sample;
 pub mod spans;

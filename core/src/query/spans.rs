@@ -2,7 +2,8 @@
 //!
 //! For every start position `l` (a word start when word boundaries are enforced):
 //! 1. `L` = the longest prefix of `ids[l..]` occurring anywhere in the corpus: one lower-bound
-//!    search per shard, whose two neighbouring suffixes give the longest common prefix;
+//!    search per shard, whose two neighbouring suffixes give the longest common prefix, or no
+//!    search where neighbouring starts pin it down (`query/longest.rs`);
 //! 2. the span is cut after its first delimiter token (it may end with one, never contain one);
 //! 3. with word boundaries, it is shortened until the token after it begins a word (or the
 //!    input ends);
@@ -74,53 +75,10 @@ pub struct Span {
     pub occurrences: Occurrences,
 }
 
-/// Start positions whose searches run in lockstep (memory accesses overlapping), per chunk
-/// of the parallel loop.
+/// Candidates counted in lockstep, per chunk of the parallel loop.
 const LOCKSTEP_POSITIONS: usize = 16;
 
 impl Index {
-    /// Longest matching prefix length of `ids[l..]` for every `l` (infini-gram's `creativity`,
-    /// as lengths), computed in parallel over chunks of start positions whose searches run in
-    /// lockstep.
-    pub fn longest_matches(&self, ids: &[u32]) -> Vec<usize> {
-        let starts: Vec<usize> = (0..ids.len()).collect();
-        self.longest_matches_at(ids, &starts)
-    }
-
-    /// Longest matching prefix length of `ids[l..]` for every `l` in `starts`.
-    pub fn longest_matches_at(&self, ids: &[u32], starts: &[usize]) -> Vec<usize> {
-        starts
-            .par_chunks(LOCKSTEP_POSITIONS)
-            .flat_map_iter(|chunk| {
-                let queries: Vec<&[u32]> = chunk.iter().map(|&l| &ids[l..]).collect();
-                self.longest_prefix_matches(&queries)
-            })
-            .collect()
-    }
-
-    /// [`Index::longest_matches_at`], and where the search of each start landed in each shard
-    /// (`landings[start index x shards + shard]`).
-    fn longest_matches_landing_at(
-        &self,
-        ids: &[u32],
-        starts: &[usize],
-    ) -> (Vec<usize>, Vec<Option<Landing>>) {
-        let parts: Vec<(Vec<usize>, Vec<Option<Landing>>)> = starts
-            .par_chunks(LOCKSTEP_POSITIONS)
-            .map(|chunk| {
-                let queries: Vec<&[u32]> = chunk.iter().map(|&l| &ids[l..]).collect();
-                self.longest_prefix_matches_landing(&queries)
-            })
-            .collect();
-        let mut longest = Vec::with_capacity(starts.len());
-        let mut landings = Vec::with_capacity(starts.len() * self.shards().len());
-        for (l, a) in parts {
-            longest.extend(l);
-            landings.extend(a);
-        }
-        (longest, landings)
-    }
-
     /// The maximal matching spans of a tokenized text.
     pub fn spans(&self, text: &str, enc: &Encoded, opts: &SpanOptions) -> Vec<Span> {
         let ids = &enc.ids;
@@ -130,10 +88,10 @@ impl Index {
         let starts: Vec<usize> = (0..n)
             .filter(|&l| !opts.word_boundaries || tok.is_word_start(ids[l]))
             .collect();
-        let (longest, landings) = self.longest_matches_landing_at(ids, &starts);
+        let mut matches = self.longest_matches_pinned(ids, &starts);
         // Candidate end for each start (None: not a start).
         let mut ends: Vec<Option<usize>> = vec![None; n];
-        for (&l, &found) in starts.iter().zip(&longest) {
+        for (&l, &found) in starts.iter().zip(&matches.lengths) {
             let q = &ids[l..];
             let mut len = found;
             if let Some(p) = q[..len.saturating_sub(1)].iter().position(|&t| is_delim(t)) {
@@ -166,6 +124,16 @@ impl Index {
         let ns = self.shards().len();
         let start_index: std::collections::HashMap<usize, usize> =
             starts.iter().enumerate().map(|(i, &l)| (l, i)).collect();
+        // Candidates whose start's length was pinned, not searched: searched now, for their
+        // landings (one lower-bound search per shard instead of two to count them).
+        let unsearched: Vec<usize> = chain
+            .iter()
+            .filter(|(l, r)| r - l >= 2)
+            .map(|(l, _)| start_index[l])
+            .filter(|&i| !matches.searched[i])
+            .collect();
+        self.search_starts(ids, &starts, &unsearched, &mut matches);
+        let landings = &matches.landings;
         let counted: Vec<Occurrences> = chain
             .par_chunks(LOCKSTEP_POSITIONS)
             .flat_map_iter(|c| {
