@@ -21,6 +21,10 @@ use rayon::prelude::*;
 /// of the parallel loop.
 const LOCKSTEP_POSITIONS: usize = 16;
 
+/// Whether start `i` (an index into the starts) gives its caller the same answer for every
+/// end in `lo..=hi`.
+pub(crate) type SameOutcome<'a> = &'a (dyn Fn(usize, usize, usize) -> bool + Sync);
+
 /// Distance, in starts, between the starts searched in the first round.
 const STRIDE: usize = 8;
 
@@ -45,12 +49,21 @@ impl Index {
 
     /// Longest matching prefix length of `ids[l..]` for every `l` in `starts`.
     pub fn longest_matches_at(&self, ids: &[u32], starts: &[usize]) -> Vec<usize> {
-        self.longest_matches_pinned(ids, starts).lengths
+        self.longest_matches_pinned(ids, starts, None).lengths
     }
 
     /// The longest matches of `starts` (see the module documentation); starts not in
-    /// increasing order are all searched.
-    pub(crate) fn longest_matches_pinned(&self, ids: &[u32], starts: &[usize]) -> LongestMatches {
+    /// increasing order are all searched. With `same`, a caller that needs less than the
+    /// exact length also lets starts be pinned when `same(i, lo, hi)` holds for each start `i`
+    /// between two searched ones: any end of start `i` in `lo..=hi` gives the caller the
+    /// same answer. Such a start gets the length of end `lo`, which may be shorter than its
+    /// longest match.
+    pub(crate) fn longest_matches_pinned(
+        &self,
+        ids: &[u32],
+        starts: &[usize],
+        same: Option<SameOutcome<'_>>,
+    ) -> LongestMatches {
         let n = starts.len();
         let ns = self.shards().len();
         let mut out = LongestMatches {
@@ -75,7 +88,7 @@ impl Index {
                 known[i] = true;
             }
             todo = if increasing {
-                next_round(starts, &mut out.lengths, &mut known)
+                next_round(starts, &mut out.lengths, &mut known, same)
             } else {
                 Vec::new()
             };
@@ -125,7 +138,12 @@ fn chunk_len(n: usize) -> usize {
 /// Between consecutive known starts (searched or pinned): pins the starts between two of
 /// equal end, and returns the start halfway between two of different ends (the next round's
 /// searches).
-fn next_round(starts: &[usize], lengths: &mut [usize], known: &mut [bool]) -> Vec<usize> {
+fn next_round(
+    starts: &[usize],
+    lengths: &mut [usize],
+    known: &mut [bool],
+    same: Option<SameOutcome<'_>>,
+) -> Vec<usize> {
     let at: Vec<usize> = (0..starts.len()).filter(|&i| known[i]).collect();
     let mut todo = Vec::new();
     for w in at.windows(2) {
@@ -133,10 +151,13 @@ fn next_round(starts: &[usize], lengths: &mut [usize], known: &mut [bool]) -> Ve
         if b - a < 2 {
             continue;
         }
-        let end = starts[a] + lengths[a];
-        if end == starts[b] + lengths[b] {
+        let (end, end_b) = (starts[a] + lengths[a], starts[b] + lengths[b]);
+        // Every start between has an end in end..=end_b (at least its own position).
+        let pinned = end == end_b
+            || same.is_some_and(|f| (a + 1..b).all(|i| f(i, end.max(starts[i]), end_b)));
+        if pinned {
             for i in a + 1..b {
-                lengths[i] = end - starts[i];
+                lengths[i] = end.max(starts[i]) - starts[i];
                 known[i] = true;
             }
         } else {

@@ -88,10 +88,8 @@ impl Index {
         let starts: Vec<usize> = (0..n)
             .filter(|&l| !opts.word_boundaries || tok.is_word_start(ids[l]))
             .collect();
-        let mut matches = self.longest_matches_pinned(ids, &starts);
-        // Candidate end for each start (None: not a start).
-        let mut ends: Vec<Option<usize>> = vec![None; n];
-        for (&l, &found) in starts.iter().zip(&matches.lengths) {
+        // The candidate end of start `l` whose longest match is `found` (None: too short).
+        let candidate = |l: usize, found: usize| -> Option<usize> {
             let q = &ids[l..];
             let mut len = found;
             if let Some(p) = q[..len.saturating_sub(1)].iter().position(|&t| is_delim(t)) {
@@ -102,7 +100,19 @@ impl Index {
                     len -= 1;
                 }
             }
-            ends[l] = (len >= opts.min_len).then_some(l + len);
+            (len >= opts.min_len).then_some(l + len)
+        };
+        // A start whose candidate is the same for every end its neighbours allow needs no
+        // search (its candidate grows with its end, so checking both extremes is enough).
+        let same = |i: usize, lo: usize, hi: usize| {
+            let l = starts[i];
+            candidate(l, lo - l) == candidate(l, hi - l)
+        };
+        let mut matches = self.longest_matches_pinned(ids, &starts, Some(&same));
+        // Candidate end for each start (None: not a start).
+        let mut ends: Vec<Option<usize>> = vec![None; n];
+        for (&l, &found) in starts.iter().zip(&matches.lengths) {
+            ends[l] = candidate(l, found);
         }
         // Walk by start; a candidate ending at or before the furthest kept end is nested in a
         // kept span whatever its count, so only candidates that extend it are counted. The
