@@ -36,12 +36,17 @@ fn build_open_verify_and_query_a_byte_index() {
     assert!(hits.iter().any(|h| h.doc_no == doc.location.doc_no));
 }
 
+/// The small corpus built under `dir` as a byte index of 1,000-token shards, and its path.
+fn small_sharded(dir: &std::path::Path) -> (verbatim_indexer::BuildSummary, std::path::PathBuf) {
+    let input = small_corpus(dir);
+    let out = dir.join("idx");
+    (support::build(vec![input], &out, "bytes", Some(1000)), out)
+}
+
 #[test]
 fn multi_shard_build_counts_across_shards() {
     let dir = tempfile::tempdir().unwrap();
-    let input = small_corpus(dir.path());
-    let out = dir.path().join("idx");
-    let s = support::build(vec![input], &out, "bytes", Some(1000));
+    let (s, out) = small_sharded(dir.path());
     assert!(
         s.manifest.shards.len() > 3,
         "{} shards",
@@ -59,9 +64,7 @@ fn multi_shard_build_counts_across_shards() {
 #[test]
 fn warming_rereads_every_file_and_changes_no_answer() {
     let dir = tempfile::tempdir().unwrap();
-    let input = small_corpus(dir.path());
-    let out = dir.path().join("idx");
-    let s = support::build(vec![input], &out, "bytes", Some(1000));
+    let (s, out) = small_sharded(dir.path());
     let index = Index::open(&out).unwrap();
     let ids = index.tokenizer().encode_ids("says hello").unwrap();
     // The documents a trace cites, with their scores' bits.

@@ -24,14 +24,15 @@ const NO_SLOT: u32 = u32::MAX;
 /// to the rounding of the mean idf; `tests/ranking.rs` checks it against that definition).
 pub fn okapi_scores(corpus: &[impl AsRef<str>], query: &str) -> Vec<f64> {
     let mut numbers: HashMap<&str, u32> = HashMap::default();
-    let docs: Vec<Vec<u32>> = corpus
+    // Each occurrence counted as one; `okapi_scores_numbered` adds up repeats.
+    let docs: Vec<Vec<(u32, u32)>> = corpus
         .iter()
         .map(|t| {
             t.as_ref()
                 .split_whitespace()
                 .map(|w| {
                     let next = numbers.len() as u32;
-                    *numbers.entry(w).or_insert(next)
+                    (*numbers.entry(w).or_insert(next), 1)
                 })
                 .collect()
         })
@@ -41,11 +42,7 @@ pub fn okapi_scores(corpus: &[impl AsRef<str>], query: &str) -> Vec<f64> {
         .map(|w| numbers.get(w).copied())
         .collect();
     let lens: Vec<usize> = docs.iter().map(Vec::len).collect();
-    let counted: Vec<Vec<(u32, u32)>> = docs
-        .iter()
-        .map(|d| d.iter().map(|&n| (n, 1)).collect())
-        .collect();
-    okapi_scores_numbered(&counted, &lens, &query, numbers.len())
+    okapi_scores_numbered(&docs, &lens, &query, numbers.len())
 }
 
 /// BM25 scores of texts whose words were read from token ids with `table` (one

@@ -132,14 +132,14 @@ impl Index {
         // A candidate of two tokens or more is counted from where its start's search landed
         // (galloping out from there); shorter ones by a search from their first-token block.
         let ns = self.shards().len();
-        let start_index: std::collections::HashMap<usize, usize> =
-            starts.iter().enumerate().map(|(i, &l)| (l, i)).collect();
+        // Index of each candidate's start in `starts` (increasing).
+        let start_index = |l: &usize| starts.binary_search(l).expect("a candidate is a start");
         // Candidates whose start's length was pinned, not searched: searched now, for their
         // landings (one lower-bound search per shard instead of two to count them).
         let unsearched: Vec<usize> = chain
             .iter()
             .filter(|(l, r)| r - l >= 2)
-            .map(|(l, _)| start_index[l])
+            .map(|(l, _)| start_index(l))
             .filter(|&i| !matches.searched[i])
             .collect();
         self.search_starts(ids, &starts, &unsearched, &mut matches);
@@ -152,7 +152,7 @@ impl Index {
                 let lands: Vec<Option<Landing>> = long
                     .iter()
                     .flat_map(|(l, _)| {
-                        let i = start_index[l];
+                        let i = start_index(l);
                         landings[i * ns..(i + 1) * ns].iter().copied()
                     })
                     .collect();

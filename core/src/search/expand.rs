@@ -144,14 +144,18 @@ pub fn ranges_from_landings<T: Token, S: SuffixArray>(
             starts[s.slot as usize] = s.lo;
         }
     };
-    sides.retain(|s| {
-        let open = s.lo < s.hi;
-        if !open {
-            finish(s);
+    loop {
+        // Boundaries found are recorded; the rest take one more step.
+        sides.retain(|s| {
+            let open = s.lo < s.hi;
+            if !open {
+                finish(s);
+            }
+            open
+        });
+        if sides.is_empty() {
+            break;
         }
-        open
-    });
-    while !sides.is_empty() {
         // 1. Every suffix-array load.
         for s in sides.iter_mut() {
             s.probe = s.next_probe();
@@ -170,13 +174,6 @@ pub fn ranges_from_landings<T: Token, S: SuffixArray>(
             let inside = starts_with(shards[s.slot as usize % ns].tokens, s.pos, q, s.second);
             s.record(inside);
         }
-        sides.retain(|s| {
-            let open = s.lo < s.hi;
-            if !open {
-                finish(s);
-            }
-            open
-        });
     }
     (0..queries.len())
         .map(|qi| {
