@@ -350,6 +350,7 @@ describe('against the running server', () => {
     // Empty query: plain-words error.
     await page.fill('#search-query', '');
     await page.click('#search-btn');
+    await page.waitForSelector('#search-error:not(:empty)');
     assert.match(await page.textContent('#search-error'), /Type one or more words/);
     await closePage(page);
   });
