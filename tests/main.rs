@@ -18,5 +18,6 @@ mod parquet_input;
 mod pii;
 mod ranking;
 mod router;
+mod samples;
 mod server_api;
 mod shared_data;

@@ -15,8 +15,9 @@ use crate::format::{FileKind, MappedFile};
 use crate::infini_gram::IgShard;
 use crate::manifest::ShardInfo;
 use crate::search::batch::ShardArrays;
-use crate::search::{BytePointers, FirstTokenTable, SuffixArrayRef};
-use crate::token::{BytewiseU16, BytewiseU32, TokenWidth};
+use crate::search::samples::{sample_count, KEY_TOKENS, STRIDE_LOG2};
+use crate::search::{BytePointers, FirstTokenTable, SuffixArrayRef, SuffixSamples};
+use crate::token::{BytewiseU16, BytewiseU32, Token, TokenWidth};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use std::path::Path;
@@ -34,6 +35,8 @@ pub mod files {
     pub const DOC_META: &str = "meta.bin";
     /// Unigram counts.
     pub const UNIGRAMS: &str = "unigrams.bin";
+    /// Suffix samples (optional: shards built before they existed have none).
+    pub const SAMPLES: &str = "samples.bin";
 }
 
 /// The stored description of one document (JSON in `meta.bin`).
@@ -169,6 +172,7 @@ struct VerbatimFiles {
     docs: MappedFile,
     meta: MappedFile,
     unigrams: MappedFile,
+    samples: Option<MappedFile>,
 }
 
 /// Where a shard's arrays live.
@@ -194,6 +198,8 @@ pub struct ShardPaths {
     pub records: std::path::PathBuf,
     /// The unigram counts.
     pub unigrams: std::path::PathBuf,
+    /// The suffix samples, when the shard has them.
+    pub samples: Option<std::path::PathBuf>,
 }
 
 /// An open shard. Cloning shares the mapped files (a group of indexes holds its members'
@@ -230,6 +236,11 @@ impl Shard {
         let docs = open(files::DOC_OFFSETS, FileKind::DocOffsets)?;
         let meta = open(files::DOC_META, FileKind::DocMeta)?;
         let unigrams = open(files::UNIGRAMS, FileKind::Unigrams)?;
+        let samples = if dir.join(files::SAMPLES).exists() {
+            Some(open(files::SAMPLES, FileKind::SuffixSamples)?)
+        } else {
+            None
+        };
         let bad = |path: &Path, detail: String| Error::Corrupt {
             path: path.to_path_buf(),
             detail,
@@ -276,6 +287,7 @@ impl Shard {
                 docs,
                 meta,
                 unigrams,
+                samples,
             })),
         };
         let Storage::Verbatim(f) = &*shard.storage else {
@@ -286,6 +298,23 @@ impl Shard {
         f.sa.as_slice::<u32>()?;
         f.docs.as_slice::<u64>()?;
         f.unigrams.as_slice::<u64>()?;
+        if let Some(samples) = &f.samples {
+            let h = samples.header();
+            let want = sample_count(info.tokens as usize, STRIDE_LOG2) as u64 * KEY_TOKENS as u64;
+            if h.element_width != width.bytes() || h.element_count != want {
+                return Err(bad(
+                    samples.path(),
+                    format!(
+                        "{} samples of {}-byte tokens, where {} tokens need {want} of {}: \
+                         delete the file (queries are then slower) or rebuild the index",
+                        h.element_count,
+                        h.element_width,
+                        info.tokens,
+                        width.bytes()
+                    ),
+                ));
+            }
+        }
         let starts = f.docs.as_slice::<u64>()?;
         if starts.last().copied() != Some(info.tokens) {
             return Err(bad(
@@ -359,27 +388,69 @@ impl Shard {
         }
     }
 
+    /// The suffix samples of a verbatim shard of `suffixes` suffixes, when it has them.
+    fn samples<T: Token>(&self, suffixes: usize) -> Option<SuffixSamples<'_, T>> {
+        let Storage::Verbatim(f) = &*self.storage else {
+            return None;
+        };
+        let keys = f.samples.as_ref()?.as_slice::<T>().ok()?;
+        SuffixSamples::new(keys, suffixes, STRIDE_LOG2, KEY_TOKENS)
+    }
+
     /// The shard's arrays, typed for the searches.
     pub fn arrays(&self) -> TypedArrays<'_> {
         let first = &self.first_token;
         match (self.tokens(), self.suffix_array()) {
             (TokenSlice::U8(tokens), SuffixArrayRef::Positions(sa)) => {
-                TypedArrays::U8(ShardArrays { tokens, sa, first })
+                let samples = self.samples(sa.len());
+                TypedArrays::U8(ShardArrays {
+                    tokens,
+                    sa,
+                    first,
+                    samples,
+                })
             }
             (TokenSlice::U16(tokens), SuffixArrayRef::Positions(sa)) => {
-                TypedArrays::U16(ShardArrays { tokens, sa, first })
+                let samples = self.samples(sa.len());
+                TypedArrays::U16(ShardArrays {
+                    tokens,
+                    sa,
+                    first,
+                    samples,
+                })
             }
             (TokenSlice::U32(tokens), SuffixArrayRef::Positions(sa)) => {
-                TypedArrays::U32(ShardArrays { tokens, sa, first })
+                let samples = self.samples(sa.len());
+                TypedArrays::U32(ShardArrays {
+                    tokens,
+                    sa,
+                    first,
+                    samples,
+                })
             }
             (TokenSlice::U8(tokens), SuffixArrayRef::Pointers(sa)) => {
-                TypedArrays::IgU8(ShardArrays { tokens, sa, first })
+                TypedArrays::IgU8(ShardArrays {
+                    tokens,
+                    sa,
+                    first,
+                    samples: None,
+                })
             }
             (TokenSlice::BytewiseU16(tokens), SuffixArrayRef::Pointers(sa)) => {
-                TypedArrays::IgU16(ShardArrays { tokens, sa, first })
+                TypedArrays::IgU16(ShardArrays {
+                    tokens,
+                    sa,
+                    first,
+                    samples: None,
+                })
             }
             (TokenSlice::BytewiseU32(tokens), SuffixArrayRef::Pointers(sa)) => {
-                TypedArrays::IgU32(ShardArrays { tokens, sa, first })
+                TypedArrays::IgU32(ShardArrays {
+                    tokens,
+                    sa,
+                    first,
+                    samples: None,
+                })
             }
             _ => unreachable!("a shard's token type and suffix-array storage come together"),
         }
@@ -463,7 +534,10 @@ impl Shard {
     /// no checksums), for verification.
     pub fn files(&self) -> Vec<&MappedFile> {
         match &*self.storage {
-            Storage::Verbatim(f) => vec![&f.tokens, &f.sa, &f.docs, &f.meta, &f.unigrams],
+            Storage::Verbatim(f) => [&f.tokens, &f.sa, &f.docs, &f.meta, &f.unigrams]
+                .into_iter()
+                .chain(f.samples.as_ref())
+                .collect(),
             Storage::InfiniGram(_) => Vec::new(),
         }
     }
@@ -477,6 +551,7 @@ impl Shard {
                 doc_offsets: f.docs.path().to_path_buf(),
                 records: f.meta.path().to_path_buf(),
                 unigrams: f.unigrams.path().to_path_buf(),
+                samples: f.samples.as_ref().map(|m| m.path().to_path_buf()),
             },
             Storage::InfiniGram(ig) => ig.paths(),
         }

@@ -86,6 +86,13 @@ fn verify_shard(index: &Index, shard: &Shard) -> Result<u64> {
             )
         },
     )?;
+    if let Some(path) = &paths.samples {
+        crate::with_shard_arrays!(shard.arrays(), |a| match a.samples {
+            Some(samples) => samples.check(a.tokens, a.sa),
+            None => Err("the file does not fit the shard".into()),
+        })
+        .map_err(|d| corrupt(path, format!("suffix samples: {d}")))?;
+    }
     // Document offsets: increasing, each at a separator, no separator inside a document.
     let docs_path = &paths.doc_offsets;
     let starts: Vec<u64> = (0..=shard.documents())

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use verbatim_core::format::{FileKind, FileWriter, HEADER_LEN};
 use verbatim_core::manifest::ShardInfo;
+use verbatim_core::search::samples::{build_keys, KEY_TOKENS, STRIDE_LOG2};
 use verbatim_core::shard::{files, DocRecord};
 use verbatim_core::Token;
 
@@ -99,7 +100,7 @@ impl<T: Token> ShardBuilder<T> {
     }
 
     /// Finishes `tokens.bin`, reads it back, builds the suffix array and writes the other
-    /// four files.
+    /// five files.
     pub fn finish(self, threads: usize) -> Result<(ShardInfo, ShardTimings)> {
         let n = self.token_count;
         let dir = self.dir;
@@ -126,7 +127,21 @@ impl<T: Token> ShardBuilder<T> {
             bytemuck::cast_slice(&sa),
             n,
         )?;
+        // The suffix samples read the stream back: tokens and suffix array together, as
+        // during the suffix-array build, so the shard's peak does not grow.
+        let keys = {
+            let tokens: Vec<T> = read_tokens(&dir.join(files::TOKENS), n)?;
+            build_keys(&tokens, sa.as_slice(), STRIDE_LOG2, KEY_TOKENS)
+        };
         drop(sa);
+        write(
+            files::SAMPLES,
+            FileKind::SuffixSamples,
+            T::WIDTH.bytes(),
+            bytemuck::cast_slice(&keys),
+            keys.len() as u64,
+        )?;
+        drop(keys);
         let mut starts = self.doc_starts;
         let docs = starts.len() as u64;
         starts.push(n);

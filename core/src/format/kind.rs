@@ -27,11 +27,13 @@ pub enum FileKind {
     /// `infini-gram.bin`: JSON naming the infini-gram index a side directory is attached to,
     /// with a fingerprint of its files (`verbatim attach`).
     Attachment = 11,
+    /// `samples.bin`: the first tokens of every 256th suffix of one shard.
+    SuffixSamples = 12,
 }
 
 impl FileKind {
     /// Every kind, for lookups from the raw value.
-    pub const ALL: [FileKind; 11] = [
+    pub const ALL: [FileKind; 12] = [
         FileKind::Manifest,
         FileKind::Tokens,
         FileKind::SuffixArray,
@@ -43,6 +45,7 @@ impl FileKind {
         FileKind::Takedown,
         FileKind::Sources,
         FileKind::Attachment,
+        FileKind::SuffixSamples,
     ];
 
     /// The kind with raw value `raw`, if any.
@@ -64,6 +67,7 @@ impl FileKind {
             FileKind::Takedown => "takedown list",
             FileKind::Sources => "source subsets",
             FileKind::Attachment => "infini-gram attachment",
+            FileKind::SuffixSamples => "suffix samples",
         }
     }
 }

@@ -355,6 +355,7 @@ impl IgShard {
                 .as_ref()
                 .map_or(self.files.offset.clone(), |(m, _)| m.clone()),
             unigrams: self.unigram_path.clone(),
+            samples: None,
         }
     }
 }

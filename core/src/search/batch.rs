@@ -8,6 +8,7 @@
 //! The answers are exactly those of [`super::lower_bound_in`] and [`super::find_in`], which
 //! the property tests check.
 
+use super::samples::{self, SuffixSamples};
 use super::suffix_array::{FirstTokenTable, SuffixArray};
 use crate::token::Token;
 use std::cmp::Ordering;
@@ -23,6 +24,9 @@ pub struct ShardArrays<'a, T, S = &'a [u32]> {
     /// The suffix-array block of the suffixes starting with each token (see
     /// [`crate::shard::Shard::first_token_table`]).
     pub first: &'a FirstTokenTable,
+    /// The shard's suffix samples (`samples.bin`), which shorten every search; `None` for
+    /// shards without them (infini-gram's, or built before they existed).
+    pub samples: Option<SuffixSamples<'a, T>>,
 }
 
 impl<T, S> ShardArrays<'_, T, S> {
@@ -34,14 +38,16 @@ impl<T, S> ShardArrays<'_, T, S> {
 }
 
 /// The state of one lower-bound search.
+/// The answer lies in `lo..=hi`; `lcp_lo` is the query's common prefix with the suffix at
+/// `lo - 1`, `lcp_hi` with the suffix at `hi` (1 at the ends of the first-token block).
 #[derive(Clone, Copy)]
-struct Search {
-    lo: usize,
-    hi: usize,
-    lcp_lo: usize,
-    lcp_hi: usize,
-    query: u32,
-    shard: u32,
+pub(super) struct Search {
+    pub(super) lo: usize,
+    pub(super) hi: usize,
+    pub(super) lcp_lo: usize,
+    pub(super) lcp_hi: usize,
+    pub(super) query: u32,
+    pub(super) shard: u32,
     pos: usize,
     next: Option<u32>,
 }
@@ -101,8 +107,9 @@ fn compare_from<T: Token>(
     }
 }
 
-/// Runs every search in `searches` to its end; `done(search)` receives each finished one.
-/// A lower-bound search moves right past suffixes less than the query; an upper-bound search
+/// Runs every search in `searches` to its end, first as far as the shards' suffix samples
+/// decide, then in the suffix arrays; `done(search)` receives each finished one. A
+/// lower-bound search moves right past suffixes less than the query; an upper-bound search
 /// (`upper`) also past those that start with it.
 fn run<T: Token, S: SuffixArray>(
     shards: &[ShardArrays<'_, T, S>],
@@ -111,7 +118,23 @@ fn run<T: Token, S: SuffixArray>(
     upper: bool,
     mut done: impl FnMut(&Search),
 ) {
-    while !searches.is_empty() {
+    if shards.iter().any(|s| s.samples.is_some()) {
+        let sampled: Vec<_> = shards.iter().map(|s| s.samples).collect();
+        samples::narrow(&sampled, queries, &mut searches, upper);
+    }
+    loop {
+        // Finished searches leave (narrowing by the samples may have finished some).
+        searches.retain(|s| {
+            if s.lo < s.hi {
+                true
+            } else {
+                done(s);
+                false
+            }
+        });
+        if searches.is_empty() {
+            break;
+        }
         // 1. Every suffix-array load.
         for s in searches.iter_mut() {
             let mid = s.lo + (s.hi - s.lo) / 2;
@@ -145,14 +168,6 @@ fn run<T: Token, S: SuffixArray>(
                 s.lcp_hi = lcp;
             }
         }
-        searches.retain(|s| {
-            if s.lo < s.hi {
-                true
-            } else {
-                done(s);
-                false
-            }
-        });
     }
 }
 
@@ -311,7 +326,8 @@ mod oracle {
     //! verbatim's layout and in infini-gram's (bytewise order, byte-pointer suffix arrays).
     use super::*;
     use crate::search::fixtures::{
-        arrays, byte_pointers, infini_gram_layout, verbatim_layout, views,
+        arrays, byte_pointers, infini_gram_layout, sample_keys, verbatim_layout, views,
+        with_samples,
     };
     use proptest::prelude::*;
 
@@ -320,10 +336,26 @@ mod oracle {
         sas: &[S],
         firsts: &[FirstTokenTable],
         queries: &[Vec<u32>],
+        sampling: (u32, usize),
     ) -> Result<(), TestCaseError> {
-        let arrays = arrays(shards, sas, firsts);
+        let (stride_log2, key_tokens) = sampling;
+        let keys = sample_keys(shards, sas, stride_log2, key_tokens);
+        let plain = arrays(shards, sas, firsts);
+        let sampled = with_samples(plain.clone(), &keys, stride_log2, key_tokens);
+        for arrays in [plain, sampled] {
+            check_arrays(shards, sas, &arrays, queries)?;
+        }
+        Ok(())
+    }
+
+    fn check_arrays<T: Token, S: SuffixArray>(
+        shards: &[Vec<T>],
+        sas: &[S],
+        arrays: &[ShardArrays<'_, T, S>],
+        queries: &[Vec<u32>],
+    ) -> Result<(), TestCaseError> {
         let qs: Vec<&[u32]> = queries.iter().map(|q| q.as_slice()).collect();
-        let got = longest_matches(&arrays, &qs);
+        let got = longest_matches(arrays, &qs);
         for (qi, q) in queries.iter().enumerate() {
             let want = shards
                 .iter()
@@ -332,8 +364,8 @@ mod oracle {
                 .max()
                 .unwrap_or(0);
             prop_assert_eq!(got[qi], want, "longest match of {:?}", q);
-            let ranges = find_all(&arrays, q);
-            prop_assert_eq!(&find_many(&arrays, &qs)[qi], &ranges);
+            let ranges = find_all(arrays, q);
+            prop_assert_eq!(&find_many(arrays, &qs)[qi], &ranges);
             for (i, (t, sa)) in shards.iter().zip(sas).enumerate() {
                 let want = crate::search::find(t, *sa, q);
                 prop_assert_eq!(
@@ -356,18 +388,20 @@ mod oracle {
         fn lockstep_equals_one_at_a_time(
             shards in prop::collection::vec(prop::collection::vec(prop_oneof![0u16..4, Just(u16::MAX)], 0..120), 1..5),
             queries in prop::collection::vec(prop::collection::vec(0u32..5, 0..7), 1..12),
+            sampling in (0u32..3, 1usize..4),
         ) {
             let (sas, firsts) = verbatim_layout(&shards, 5);
-            check(&shards, &views(&sas), &firsts, &queries)?;
+            check(&shards, &views(&sas), &firsts, &queries, sampling)?;
         }
 
         #[test]
         fn lockstep_equals_one_at_a_time_in_infini_gram_layout(
             shards in prop::collection::vec(prop::collection::vec(prop_oneof![0u16..4, 256u16..259, Just(u16::MAX)], 0..120), 1..5),
             queries in prop::collection::vec(prop::collection::vec(prop_oneof![0u32..5, 256u32..259], 0..7), 1..12),
+            sampling in (0u32..3, 1usize..4),
         ) {
             let (shards, tables, firsts) = infini_gram_layout(shards, 260);
-            check(&shards, &byte_pointers(&tables, &shards), &firsts, &queries)?;
+            check(&shards, &byte_pointers(&tables, &shards), &firsts, &queries, sampling)?;
         }
     }
 }

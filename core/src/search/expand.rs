@@ -190,7 +190,8 @@ mod oracle {
     //! infini-gram's.
     use super::super::batch::{find_many, longest_matches_landing};
     use super::super::fixtures::{
-        arrays, byte_pointers, infini_gram_layout, verbatim_layout, views,
+        arrays, byte_pointers, infini_gram_layout, sample_keys, verbatim_layout, views,
+        with_samples,
     };
     use super::*;
     use proptest::prelude::*;
@@ -225,9 +226,13 @@ mod oracle {
         fn ranges_from_landings_equal_find_many(
             shards in prop::collection::vec(prop::collection::vec(prop_oneof![0u16..3, Just(u16::MAX)], 0..150), 1..5),
             queries in prop::collection::vec(prop::collection::vec(0u32..4, 2..8), 1..12),
+            (stride_log2, key_tokens) in (0u32..3, 1usize..4),
         ) {
             let (sas, firsts) = verbatim_layout(&shards, 4);
-            check(&arrays(&shards, &views(&sas), &firsts), &queries)?;
+            let plain = arrays(&shards, &views(&sas), &firsts);
+            check(&plain, &queries)?;
+            let keys = sample_keys(&shards, &views(&sas), stride_log2, key_tokens);
+            check(&with_samples(plain, &keys, stride_log2, key_tokens), &queries)?;
         }
 
         #[test]
@@ -247,7 +252,10 @@ mod oracle {
         ) {
             let shards = vec![runs.iter().flat_map(|&(t, n)| std::iter::repeat_n(t, n)).collect()];
             let (sas, firsts) = verbatim_layout(&shards, 2);
-            check(&arrays(&shards, &views(&sas), &firsts), &queries)?;
+            let plain = arrays(&shards, &views(&sas), &firsts);
+            check(&plain, &queries)?;
+            let keys = sample_keys(&shards, &views(&sas), 3, 2);
+            check(&with_samples(plain, &keys, 3, 2), &queries)?;
         }
     }
 }

@@ -2,7 +2,8 @@
 //! verbatim's layout and in infini-gram's.
 
 use super::batch::ShardArrays;
-use super::suffix_array::{BytePointers, FirstTokenTable};
+use super::samples::{build_keys, SuffixSamples};
+use super::suffix_array::{BytePointers, FirstTokenTable, SuffixArray};
 use crate::token::{BytewiseU16, Token};
 
 /// The suffix array of `t`, by sorting its suffixes.
@@ -34,8 +35,37 @@ pub fn arrays<'a, T, S: Copy>(
             tokens: &shards[i],
             sa: sas[i],
             first: &firsts[i],
+            samples: None,
         })
         .collect()
+}
+
+/// Every shard's suffix-sample keys at stride `1 << stride_log2`, `key_tokens` per sample.
+pub fn sample_keys<T: Token, S: SuffixArray>(
+    shards: &[Vec<T>],
+    sas: &[S],
+    stride_log2: u32,
+    key_tokens: usize,
+) -> Vec<Vec<T>> {
+    shards
+        .iter()
+        .zip(sas)
+        .map(|(t, &sa)| build_keys(t, sa, stride_log2, key_tokens))
+        .collect()
+}
+
+/// `arrays` with the suffix samples of [`sample_keys`] (same stride and key length).
+pub fn with_samples<'a, T: Token, S: SuffixArray>(
+    mut arrays: Vec<ShardArrays<'a, T, S>>,
+    keys: &'a [Vec<T>],
+    stride_log2: u32,
+    key_tokens: usize,
+) -> Vec<ShardArrays<'a, T, S>> {
+    for (a, k) in arrays.iter_mut().zip(keys) {
+        a.samples =
+            Some(SuffixSamples::new(k, a.sa.len(), stride_log2, key_tokens).expect("keys fit"));
+    }
+    arrays
 }
 
 /// infini-gram's suffix-array tables (3-byte pointers to byte offsets) of 16-bit shards.

@@ -6,12 +6,14 @@ pub mod expand;
 #[cfg(test)]
 mod fixtures;
 pub mod sa;
+pub mod samples;
 pub mod suffix_array;
 
 pub use sa::{
     compare_suffix, find, find_in, lower_bound, lower_bound_in, next_token_block_end, token_at,
     Bound,
 };
+pub use samples::SuffixSamples;
 pub use suffix_array::{BytePointers, FirstTokenTable, SuffixArray, SuffixArrayRef};
 
 use crate::shard::{Shard, TypedArrays};

@@ -1,0 +1,205 @@
+//! Suffix samples (`samples.bin`): written for every shard, they change no answer (an index
+//! without them, as built before they existed, answers the same), and a bad one is refused.
+
+use crate::support;
+use std::path::{Path, PathBuf};
+use verbatim_core::format::{FileKind, FileWriter, MappedFile};
+use verbatim_core::Index;
+
+/// A word-token index of 2 shards, each holding many samples (ranks 0, 256, 512, ...), with
+/// long repeated phrases so that searches narrow far and stop on undecided samples.
+fn sampled_index(dir: &Path) -> PathBuf {
+    let tok = support::word_tokenizer(dir, 60);
+    let docs: Vec<(String, String)> = (0..400)
+        .map(|i| {
+            let words: Vec<String> = (0..40)
+                .map(|k| format!("w{}", (i * 7 + k * k + (k / 5) * i) % 23))
+                .collect();
+            (
+                format!("d{i}"),
+                format!("w1 w2 w3 w4 w5 w6 w7 w8 w9 {}", words.join(" ")),
+            )
+        })
+        .collect();
+    let input = support::write_jsonl(dir, "c.jsonl", &docs);
+    let out = dir.join("idx");
+    support::build(vec![input], &out, tok.to_str().unwrap(), Some(10_000));
+    out
+}
+
+fn shard_dirs(index: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(index)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("shard-")
+        })
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+/// Every n-gram of 1 to 14 tokens of the corpus's first tokens, and variants that occur
+/// nowhere, as token ids.
+fn queries(index: &Index) -> Vec<Vec<u32>> {
+    let mut text = String::new();
+    for i in 0..40 {
+        text.push_str(&format!(
+            "w1 w2 w3 w4 w5 w6 w7 w8 w9 w{} w{} ",
+            i % 23,
+            (i * 5) % 23
+        ));
+    }
+    let ids = index.tokenizer().encode_ids(&text).unwrap();
+    let mut out = Vec::new();
+    for start in (0..ids.len()).step_by(3) {
+        for len in 1..=14.min(ids.len() - start) {
+            out.push(ids[start..start + len].to_vec());
+        }
+    }
+    let unknown = index.tokenizer().encode_ids("w59 w58").unwrap();
+    out.push(unknown.clone());
+    out.push([ids[..5].to_vec(), unknown].concat());
+    out
+}
+
+#[test]
+fn samples_are_written_and_change_no_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let with = sampled_index(dir.path());
+    let shards = shard_dirs(&with);
+    assert!(shards.len() >= 2, "{shards:?}");
+    for s in &shards {
+        let f = MappedFile::open(&s.join("samples.bin"), FileKind::SuffixSamples).unwrap();
+        assert!(
+            f.header().element_count >= 8 * 20,
+            "{}: few samples",
+            s.display()
+        );
+    }
+    let without = dir.path().join("without");
+    copy_dir(&with, &without);
+    for s in shard_dirs(&without) {
+        std::fs::remove_file(s.join("samples.bin")).unwrap();
+    }
+    let a = Index::open(&with).unwrap();
+    let b = Index::open(&without).unwrap();
+    verbatim_core::verify::verify(&a).unwrap();
+    verbatim_core::verify::verify(&b).unwrap();
+    let qs = queries(&a);
+    let refs: Vec<&[u32]> = qs.iter().map(|q| q.as_slice()).collect();
+    assert_eq!(a.find_many(&refs), b.find_many(&refs));
+    assert!(a.find_many(&refs).iter().any(|o| o.count() > 300));
+    assert_eq!(
+        a.longest_prefix_matches_landing(&refs),
+        b.longest_prefix_matches_landing(&refs)
+    );
+    let text: Vec<u32> = qs.iter().flatten().copied().collect();
+    assert_eq!(a.longest_matches(&text), b.longest_matches(&text));
+    // Ranges counted from where the searches landed (as spans are), for matches of two
+    // tokens or more.
+    let (lengths, landings) = a.longest_prefix_matches_landing(&refs);
+    let ns = a.shards().len();
+    let mut prefixes: Vec<&[u32]> = Vec::new();
+    let mut lands = Vec::new();
+    for (i, (q, &m)) in refs.iter().zip(&lengths).enumerate() {
+        if m >= 2 {
+            prefixes.push(&q[..m]);
+            lands.extend_from_slice(&landings[i * ns..(i + 1) * ns]);
+        }
+    }
+    assert!(prefixes.len() > 100);
+    assert_eq!(
+        a.find_from_landings(&prefixes, &lands),
+        b.find_many(&prefixes)
+    );
+}
+
+#[test]
+fn a_bad_samples_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let pristine = sampled_index(dir.path());
+    let shard = shard_dirs(&pristine)[0].clone();
+    let original = MappedFile::open(&shard.join("samples.bin"), FileKind::SuffixSamples).unwrap();
+    let header = *original.header();
+    let payload = original.payload().to_vec();
+    drop(original);
+
+    // Checksums right, one sample wrong: `verify` finds it.
+    let wrong = dir.path().join("wrong");
+    copy_dir(&pristine, &wrong);
+    let mut bytes = payload.clone();
+    bytes[2 * 8 * 3] ^= 0x01; // first token of sample 3
+    let target = shard_dirs(&wrong)[0].join("samples.bin");
+    std::fs::remove_file(&target).unwrap();
+    FileWriter::write_file(
+        &target,
+        FileKind::SuffixSamples,
+        header.element_width,
+        header.build_id,
+        &bytes,
+        header.element_count,
+    )
+    .unwrap();
+    let index = Index::open(&wrong).unwrap();
+    let err = verbatim_core::verify::verify(&index)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("samples.bin") && err.contains("sample 3 differs"),
+        "{err}"
+    );
+
+    // One sample short: refused at open, saying what to do.
+    let short = dir.path().join("short");
+    copy_dir(&pristine, &short);
+    let target = shard_dirs(&short)[0].join("samples.bin");
+    std::fs::remove_file(&target).unwrap();
+    FileWriter::write_file(
+        &target,
+        FileKind::SuffixSamples,
+        header.element_width,
+        header.build_id,
+        &payload[..payload.len() - 16],
+        header.element_count - 8,
+    )
+    .unwrap();
+    let err = Index::open(&short).err().expect("refused").to_string();
+    assert!(
+        err.contains("samples.bin") && err.contains("delete the file"),
+        "{err}"
+    );
+
+    // Written by another build: refused like any shard file of another build.
+    let other = dir.path().join("other");
+    copy_dir(&pristine, &other);
+    let target = shard_dirs(&other)[0].join("samples.bin");
+    std::fs::remove_file(&target).unwrap();
+    FileWriter::write_file(
+        &target,
+        FileKind::SuffixSamples,
+        header.element_width,
+        header.build_id ^ 1,
+        &payload,
+        header.element_count,
+    )
+    .unwrap();
+    let err = Index::open(&other).err().expect("refused").to_string();
+    assert!(err.contains("samples.bin"), "{err}");
+}
