@@ -80,8 +80,8 @@ fn warming_rereads_every_file_and_changes_no_answer() {
     };
     let before = traced();
     let report = verbatim_core::warm::warm(&index).unwrap();
-    // Five files per shard, the id map and the sources table.
-    assert_eq!(report.files, 5 * s.manifest.shards.len() + 2);
+    // Six files per shard (suffix samples included), the id map and the sources table.
+    assert_eq!(report.files, 6 * s.manifest.shards.len() + 2);
     let payloads: u64 = std::fs::read_dir(&out)
         .unwrap()
         .flatten()
