@@ -37,7 +37,7 @@ fn a_flipped_byte_in_any_file_is_refused_with_its_name() {
     for (k, file) in files.iter().enumerate() {
         let rel = file.strip_prefix(&pristine).unwrap();
         let copy = dir.path().join(format!("copy-{k}"));
-        copy_dir(&pristine, &copy);
+        support::copy_dir(&pristine, &copy);
         let target = copy.join(rel);
         let mut bytes = std::fs::read(&target).unwrap();
         if bytes.is_empty() {
@@ -87,19 +87,6 @@ fn a_flipped_byte_in_any_file_is_refused_with_its_name() {
             rel.display()
         );
         std::fs::remove_dir_all(&copy).unwrap();
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
     }
 }
 

@@ -292,7 +292,7 @@ fn damaged_or_mismatched_directories_are_refused_with_the_file_and_the_reason() 
 
     // Mismatched shard file counts.
     let d = t.path().join("extra");
-    copy_dir(&ig, &d);
+    support::copy_dir(&ig, &d);
     std::fs::copy(d.join("table.0"), d.join("table.1")).unwrap();
     let e = refusal(&d);
     assert!(
@@ -302,7 +302,7 @@ fn damaged_or_mismatched_directories_are_refused_with_the_file_and_the_reason() 
 
     // A table whose size is not a multiple of the token count.
     let d = t.path().join("table");
-    copy_dir(&ig, &d);
+    support::copy_dir(&ig, &d);
     let mut table = std::fs::read(d.join("table.0")).unwrap();
     table.push(0);
     std::fs::write(d.join("table.0"), table).unwrap();
@@ -314,7 +314,7 @@ fn damaged_or_mismatched_directories_are_refused_with_the_file_and_the_reason() 
 
     // A truncated token stream (half a token).
     let d = t.path().join("truncated");
-    copy_dir(&ig, &d);
+    support::copy_dir(&ig, &d);
     let tokens = std::fs::read(d.join("tokenized.0")).unwrap();
     std::fs::write(d.join("tokenized.0"), &tokens[..tokens.len() - 1]).unwrap();
     let e = refusal(&d);
@@ -322,7 +322,7 @@ fn damaged_or_mismatched_directories_are_refused_with_the_file_and_the_reason() 
 
     // A truncated offset file.
     let d = t.path().join("offsets");
-    copy_dir(&ig, &d);
+    support::copy_dir(&ig, &d);
     let od = std::fs::read(d.join("offset.0")).unwrap();
     std::fs::write(d.join("offset.0"), &od[..od.len() - 3]).unwrap();
     let e = refusal(&d);
@@ -330,13 +330,13 @@ fn damaged_or_mismatched_directories_are_refused_with_the_file_and_the_reason() 
 
     // A version-5 (reversed) index, by its name.
     let d = t.path().join("v5_pile_llama");
-    copy_dir(&ig, &d);
+    support::copy_dir(&ig, &d);
     let e = refusal(&d);
     assert!(e.contains("version 5"), "{e}");
 
     // A side directory whose infini-gram index changed since `verbatim attach`.
     let d = t.path().join("changed");
-    copy_dir(&ig, &d);
+    support::copy_dir(&ig, &d);
     let side = t.path().join("changed.side");
     drop(attach(
         &d,
@@ -354,14 +354,6 @@ fn damaged_or_mismatched_directories_are_refused_with_the_file_and_the_reason() 
         e.contains("metadata.0") && e.contains("changed since `verbatim attach`"),
         "{e}"
     );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-    }
 }
 
 #[test]
@@ -387,7 +379,7 @@ fn a_flipped_byte_in_the_token_stream_changes_answers_never_panics() {
     for pos in (0..tokens.len()).step_by(7).chain([0, 1, tokens.len() - 1]) {
         for value in [0xffu8, 0x00, tokens[pos] ^ 0x5a] {
             let d = t.path().join("flipped");
-            copy_dir(&ig, &d);
+            support::copy_dir(&ig, &d);
             let mut bytes = tokens.clone();
             bytes[pos] = value;
             std::fs::write(d.join("tokenized.0"), &bytes).unwrap();

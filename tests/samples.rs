@@ -42,19 +42,6 @@ fn shard_dirs(index: &Path) -> Vec<PathBuf> {
     dirs
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
-}
-
 /// Every n-gram of 1 to 14 tokens of the corpus's first tokens, and variants that occur
 /// nowhere, as token ids.
 fn queries(index: &Index) -> Vec<Vec<u32>> {
@@ -94,7 +81,7 @@ fn samples_are_written_and_change_no_answer() {
         );
     }
     let without = dir.path().join("without");
-    copy_dir(&with, &without);
+    support::copy_dir(&with, &without);
     for s in shard_dirs(&without) {
         std::fs::remove_file(s.join("samples.bin")).unwrap();
     }
@@ -141,22 +128,21 @@ fn a_bad_samples_file_is_refused() {
     let payload = original.payload().to_vec();
     drop(original);
 
-    // Checksums right, one sample wrong: `verify` finds it.
-    let wrong = dir.path().join("wrong");
-    copy_dir(&pristine, &wrong);
+    // A copy of the index whose first shard's samples are rewritten, checksums right.
+    let rewritten = |name: &str, payload: &[u8], build_id: u64, count: u64| {
+        let copy = dir.path().join(name);
+        support::copy_dir(&pristine, &copy);
+        let target = shard_dirs(&copy)[0].join("samples.bin");
+        std::fs::remove_file(&target).unwrap();
+        let (kind, width) = (FileKind::SuffixSamples, header.element_width);
+        FileWriter::write_file(&target, kind, width, build_id, payload, count).unwrap();
+        copy
+    };
+
+    // One sample wrong: `verify` finds it.
     let mut bytes = payload.clone();
     bytes[2 * 8 * 3] ^= 0x01; // first token of sample 3
-    let target = shard_dirs(&wrong)[0].join("samples.bin");
-    std::fs::remove_file(&target).unwrap();
-    FileWriter::write_file(
-        &target,
-        FileKind::SuffixSamples,
-        header.element_width,
-        header.build_id,
-        &bytes,
-        header.element_count,
-    )
-    .unwrap();
+    let wrong = rewritten("wrong", &bytes, header.build_id, header.element_count);
     let index = Index::open(&wrong).unwrap();
     let err = verbatim_core::verify::verify(&index)
         .unwrap_err()
@@ -167,19 +153,12 @@ fn a_bad_samples_file_is_refused() {
     );
 
     // One sample short: refused at open, saying what to do.
-    let short = dir.path().join("short");
-    copy_dir(&pristine, &short);
-    let target = shard_dirs(&short)[0].join("samples.bin");
-    std::fs::remove_file(&target).unwrap();
-    FileWriter::write_file(
-        &target,
-        FileKind::SuffixSamples,
-        header.element_width,
-        header.build_id,
+    let short = rewritten(
+        "short",
         &payload[..payload.len() - 16],
+        header.build_id,
         header.element_count - 8,
-    )
-    .unwrap();
+    );
     let err = Index::open(&short).err().expect("refused").to_string();
     assert!(
         err.contains("samples.bin") && err.contains("delete the file"),
@@ -187,19 +166,7 @@ fn a_bad_samples_file_is_refused() {
     );
 
     // Written by another build: refused like any shard file of another build.
-    let other = dir.path().join("other");
-    copy_dir(&pristine, &other);
-    let target = shard_dirs(&other)[0].join("samples.bin");
-    std::fs::remove_file(&target).unwrap();
-    FileWriter::write_file(
-        &target,
-        FileKind::SuffixSamples,
-        header.element_width,
-        header.build_id ^ 1,
-        &payload,
-        header.element_count,
-    )
-    .unwrap();
+    let other = rewritten("other", &payload, header.build_id ^ 1, header.element_count);
     let err = Index::open(&other).err().expect("refused").to_string();
     assert!(err.contains("samples.bin"), "{err}");
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use verbatim_core::format::{FileKind, FileWriter, HEADER_LEN};
 use verbatim_core::manifest::ShardInfo;
-use verbatim_core::search::samples::{build_keys, KEY_TOKENS, STRIDE_LOG2};
+use verbatim_core::search::samples::{keys_at, sampled_positions, KEY_TOKENS, STRIDE_LOG2};
 use verbatim_core::shard::{files, DocRecord};
 use verbatim_core::Token;
 
@@ -127,13 +127,15 @@ impl<T: Token> ShardBuilder<T> {
             bytemuck::cast_slice(&sa),
             n,
         )?;
-        // The suffix samples read the stream back: tokens and suffix array together, as
-        // during the suffix-array build, so the shard's peak does not grow.
+        // The suffix samples: their positions taken, the suffix array is freed before the
+        // stream is read back, so this stays far below the sort's peak.
+        let positions = sampled_positions(sa.as_slice(), STRIDE_LOG2);
+        drop(sa);
         let keys = {
             let tokens: Vec<T> = read_tokens(&dir.join(files::TOKENS), n)?;
-            build_keys(&tokens, sa.as_slice(), STRIDE_LOG2, KEY_TOKENS)
+            keys_at(&tokens, &positions, KEY_TOKENS)
         };
-        drop(sa);
+        drop(positions);
         write(
             files::SAMPLES,
             FileKind::SuffixSamples,

@@ -120,3 +120,17 @@ pub fn permuted_demo_tokenizer(dir: &Path) -> PathBuf {
     std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
     path
 }
+
+/// Copies the directory tree `from` to `to` (created).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}

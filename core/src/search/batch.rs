@@ -53,6 +53,25 @@ pub(super) struct Search {
 }
 
 impl Search {
+    /// One step of the binary search: the suffix at rank `mid` compared `ord` with the query
+    /// and shares `lcp` tokens with it. Returns whether the search moved right (past it).
+    #[inline]
+    pub(super) fn step(&mut self, mid: usize, ord: Ordering, lcp: usize, upper: bool) -> bool {
+        let right = if upper {
+            ord != Ordering::Greater
+        } else {
+            ord == Ordering::Less
+        };
+        if right {
+            self.lo = mid + 1;
+            self.lcp_lo = lcp;
+        } else {
+            self.hi = mid;
+            self.lcp_hi = lcp;
+        }
+        right
+    }
+
     /// A lower-bound search of query `query` in shard `shard`, inside the block of suffixes
     /// that start with the query's first token (so one token is known to match).
     fn in_block(block: &Range<usize>, query: usize, shard: usize) -> Search {
@@ -155,18 +174,7 @@ fn run<T: Token, S: SuffixArray>(
             let skip = s.lcp_lo.min(s.lcp_hi);
             let (ord, lcp) = compare_from(sh.tokens, s.pos, q, skip, s.next);
             let mid = s.lo + (s.hi - s.lo) / 2;
-            let right = if upper {
-                ord != Ordering::Greater
-            } else {
-                ord == Ordering::Less
-            };
-            if right {
-                s.lo = mid + 1;
-                s.lcp_lo = lcp;
-            } else {
-                s.hi = mid;
-                s.lcp_hi = lcp;
-            }
+            s.step(mid, ord, lcp, upper);
         }
     }
 }

@@ -91,10 +91,23 @@ pub fn build_keys<T: Token, S: SuffixArray>(
     stride_log2: u32,
     key_tokens: usize,
 ) -> Vec<T> {
-    let samples = sample_count(sa.len(), stride_log2);
-    let mut keys = Vec::with_capacity(samples * key_tokens);
-    for j in 0..samples {
-        let pos = sa.at(j << stride_log2);
+    keys_at(tokens, &sampled_positions(sa, stride_log2), key_tokens)
+}
+
+/// The token positions of every `1 << stride_log2`-th suffix (ranks 0, stride, 2 stride, ...):
+/// all [`keys_at`] needs of the suffix array, so a builder can free the array first.
+pub fn sampled_positions<S: SuffixArray>(sa: S, stride_log2: u32) -> Vec<u32> {
+    (0..sample_count(sa.len(), stride_log2))
+        .map(|j| sa.at(j << stride_log2) as u32)
+        .collect()
+}
+
+/// The first `key_tokens` tokens at each of `positions`, padded with the separator past the
+/// end of the stream.
+pub fn keys_at<T: Token>(tokens: &[T], positions: &[u32], key_tokens: usize) -> Vec<T> {
+    let mut keys = Vec::with_capacity(positions.len() * key_tokens);
+    for &pos in positions {
+        let pos = pos as usize;
         let end = (pos + key_tokens).min(tokens.len());
         keys.extend_from_slice(&tokens[pos..end]);
         keys.resize(keys.len() + key_tokens - (end - pos), T::SEPARATOR);
@@ -161,19 +174,9 @@ pub(super) fn narrow<T: Token>(
                 }
                 i += 1;
             };
-            let rank = j << sm.stride_log2;
-            let right = if upper {
-                ord != Ordering::Greater
-            } else {
-                ord == Ordering::Less
-            };
-            if right {
-                s.lo = rank + 1;
-                s.lcp_lo = i;
+            if s.step(j << sm.stride_log2, ord, i, upper) {
                 n.lo = j + 1;
             } else {
-                s.hi = rank;
-                s.lcp_hi = i;
                 n.hi = j;
             }
             n.lo < n.hi
