@@ -24,11 +24,11 @@ fn main() {
     let n = args
         .get(2)
         .map_or((bytes.len() - 64) / 2, |s| s.parse().unwrap());
-    let tokens: Vec<u16> = bytemuck::cast_slice(&bytes[64..64 + 2 * n]).to_vec();
+    let mut tokens: Vec<u16> = bytemuck::cast_slice(&bytes[64..64 + 2 * n]).to_vec();
     drop(bytes);
     status("tokens loaded");
     let t = std::time::Instant::now();
-    let sa = verbatim_indexer::suffix_array::build(tokens, 50_281, 2).unwrap();
+    let sa = verbatim_indexer::suffix_array::build(&mut tokens, 50_281, 2).unwrap();
     status("suffix array built");
     eprintln!(
         "{n} tokens in {:.1} s; {:.2} bytes/token in the suffix array",

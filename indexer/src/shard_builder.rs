@@ -110,10 +110,8 @@ impl<T: Token> ShardBuilder<T> {
         let alphabet = self.unigrams.len() as u32 + 1;
         // The suffix array is the peak: hand back what reading freed first.
         crate::memory::release_unused_memory();
-        let sa = {
-            let tokens: Vec<T> = read_tokens(&dir.join(files::TOKENS), n)?;
-            suffix_array::build(tokens, alphabet, threads)?
-        };
+        let mut tokens: Vec<T> = read_tokens(&dir.join(files::TOKENS), n)?;
+        let sa = suffix_array::build(&mut tokens, alphabet, threads)?;
         timings.suffix_array = t.elapsed().as_secs_f64();
         let t = Instant::now();
         let build_id = self.build_id;
@@ -127,15 +125,12 @@ impl<T: Token> ShardBuilder<T> {
             bytemuck::cast_slice(&sa),
             n,
         )?;
-        // The suffix samples: their positions taken, the suffix array is freed before the
-        // stream is read back, so this stays far below the sort's peak.
+        // The suffix samples, from the tokens still in memory: their positions taken, the
+        // suffix array is freed before the keys are gathered.
         let positions = sampled_positions(sa.as_slice(), STRIDE_LOG2);
         drop(sa);
-        let keys = {
-            let tokens: Vec<T> = read_tokens(&dir.join(files::TOKENS), n)?;
-            keys_at(&tokens, &positions, KEY_TOKENS)
-        };
-        drop(positions);
+        let keys = keys_at(&tokens, &positions, KEY_TOKENS);
+        drop((tokens, positions));
         write(
             files::SAMPLES,
             FileKind::SuffixSamples,

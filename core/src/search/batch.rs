@@ -37,9 +37,9 @@ impl<T, S> ShardArrays<'_, T, S> {
     }
 }
 
-/// The state of one lower-bound search.
-/// The answer lies in `lo..=hi`; `lcp_lo` is the query's common prefix with the suffix at
-/// `lo - 1`, `lcp_hi` with the suffix at `hi` (1 at the ends of the first-token block).
+/// The state of one lower-bound search: the answer lies in `lo..=hi`; `lcp_lo` is the
+/// query's common prefix with the suffix at `lo - 1`, `lcp_hi` with the suffix at `hi` (1 at
+/// the ends of the first-token block).
 #[derive(Clone, Copy)]
 pub(super) struct Search {
     pub(super) lo: usize,
@@ -138,8 +138,7 @@ fn run<T: Token, S: SuffixArray>(
     mut done: impl FnMut(&Search),
 ) {
     if shards.iter().any(|s| s.samples.is_some()) {
-        let sampled: Vec<_> = shards.iter().map(|s| s.samples).collect();
-        samples::narrow(&sampled, queries, &mut searches, upper);
+        samples::narrow(shards, queries, &mut searches, upper);
     }
     loop {
         // Finished searches leave (narrowing by the samples may have finished some).

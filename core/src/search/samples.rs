@@ -12,7 +12,7 @@
 //! Every step taken is exact, so the answers are those of the search without samples, which
 //! the property tests check.
 
-use super::batch::Search;
+use super::batch::{Search, ShardArrays};
 use super::suffix_array::SuffixArray;
 use crate::token::Token;
 use std::cmp::Ordering;
@@ -68,11 +68,8 @@ impl<'a, T: Token> SuffixSamples<'a, T> {
         let mut want = Vec::with_capacity(self.key_tokens);
         for j in 0..self.keys.len() / self.key_tokens {
             let rank = j << self.stride_log2;
-            let pos = sa.at(rank);
-            let end = (pos + self.key_tokens).min(tokens.len());
             want.clear();
-            want.extend_from_slice(&tokens[pos..end]);
-            want.resize(self.key_tokens, T::SEPARATOR);
+            push_key(&mut want, tokens, sa.at(rank), self.key_tokens);
             if self.key(j) != want.as_slice() {
                 return Err(format!(
                     "sample {j} differs from the first tokens of the suffix at rank {rank}"
@@ -107,12 +104,17 @@ pub fn sampled_positions<S: SuffixArray>(sa: S, stride_log2: u32) -> Vec<u32> {
 pub fn keys_at<T: Token>(tokens: &[T], positions: &[u32], key_tokens: usize) -> Vec<T> {
     let mut keys = Vec::with_capacity(positions.len() * key_tokens);
     for &pos in positions {
-        let pos = pos as usize;
-        let end = (pos + key_tokens).min(tokens.len());
-        keys.extend_from_slice(&tokens[pos..end]);
-        keys.resize(keys.len() + key_tokens - (end - pos), T::SEPARATOR);
+        push_key(&mut keys, tokens, pos as usize, key_tokens);
     }
     keys
+}
+
+/// Appends the key of the suffix at `pos`: its first `key_tokens` tokens, padded with the
+/// separator past the end of the stream.
+fn push_key<T: Token>(keys: &mut Vec<T>, tokens: &[T], pos: usize, key_tokens: usize) {
+    let end = (pos + key_tokens).min(tokens.len());
+    keys.extend_from_slice(&tokens[pos..end]);
+    keys.resize(keys.len() + key_tokens - (end - pos), T::SEPARATOR);
 }
 
 /// A search being narrowed: its place in the search list and its sample range `[lo, hi)`.
@@ -122,13 +124,13 @@ struct Narrowing {
     hi: usize,
 }
 
-/// Narrows every search of `searches` whose shard has samples (`samples[shard]`) as far as
-/// the samples decide, all searches in lockstep; `upper` as in the suffix-array search (move
+/// Narrows every search of `searches` whose shard has samples as far as the samples decide,
+/// all searches in lockstep; `upper` as in the suffix-array search (move
 /// right past suffixes that start with the query too). Each step is the step the suffix-array
 /// search would take with the sample as its midpoint, so the searches' ranges and common
 /// prefixes stay exact.
-pub(super) fn narrow<T: Token>(
-    samples: &[Option<SuffixSamples<'_, T>>],
+pub(super) fn narrow<T: Token, S: SuffixArray>(
+    shards: &[ShardArrays<'_, T, S>],
     queries: &[&[u32]],
     searches: &mut [Search],
     upper: bool,
@@ -137,7 +139,7 @@ pub(super) fn narrow<T: Token>(
         .iter()
         .enumerate()
         .filter_map(|(at, s)| {
-            let sm = samples[s.shard as usize].as_ref()?;
+            let sm = shards[s.shard as usize].samples.as_ref()?;
             let round_up = |rank: usize| rank.div_ceil(1 << sm.stride_log2);
             let n = Narrowing {
                 at,
@@ -151,7 +153,10 @@ pub(super) fn narrow<T: Token>(
     while !active.is_empty() {
         active.retain_mut(|n| {
             let s = &mut searches[n.at];
-            let sm = samples[s.shard as usize].as_ref().expect("filtered above");
+            let sm = shards[s.shard as usize]
+                .samples
+                .as_ref()
+                .expect("filtered above");
             let j = n.lo + (n.hi - n.lo) / 2;
             let key = sm.key(j);
             let query = queries[s.query as usize];
