@@ -235,6 +235,59 @@ fn shards_can_live_under_other_roots() {
     );
 }
 
+/// Regression: with `--shard-root`, an append killed after it created its first shard
+/// directory under a root left that directory behind, and the next append stopped on
+/// "already exists" (only the index directory was cleaned).
+#[test]
+fn an_append_removes_shard_directories_a_killed_append_left_under_the_roots() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("idx");
+    let roots = [dir.path().join("disk1"), dir.path().join("disk2")];
+    let a = support::write_jsonl(dir.path(), "a.jsonl", &docs("alpha", 30, 40));
+    let mut o = opts(a, &out, "bytes");
+    o.shard_roots = roots.to_vec();
+    o.shard_max_tokens = 3000;
+    let built = verbatim_indexer::build(&o).unwrap();
+    let next = built.manifest.shards.len();
+    // What an append killed mid-way leaves: its next shards' directories, half written, in
+    // the index's folder under each root (the folder of the first shards placed there).
+    let mut leftovers = Vec::new();
+    for (r, shard) in built.manifest.shards.iter().take(2).enumerate() {
+        let folder = Path::new(&shard.dir).parent().unwrap().to_path_buf();
+        for i in [next, next + 1] {
+            if i % 2 == r {
+                let d = folder.join(format!("shard-{i:05}"));
+                std::fs::create_dir_all(&d).unwrap();
+                std::fs::write(d.join("tokens.bin"), b"half written").unwrap();
+                leftovers.push(d);
+            }
+        }
+    }
+    assert_eq!(leftovers.len(), 2);
+
+    let b = support::write_jsonl(dir.path(), "b.jsonl", &docs("beta", 30, 40));
+    let mut o = opts(b, &out, "");
+    o.append = true;
+    o.shard_roots = roots.to_vec();
+    o.shard_max_tokens = 3000;
+    let appended = verbatim_indexer::build(&o).expect("the leftovers are removed, not in the way");
+    assert!(appended.manifest.shards.len() >= next + 2);
+    let index = Index::open(&out).unwrap();
+    verbatim_core::verify::verify(&index).unwrap();
+    assert_eq!(
+        index.count(&index.tokenizer().encode_ids("beta").unwrap()),
+        30 * 40
+    );
+    for d in &leftovers {
+        assert!(
+            !d.join("tokens.bin").exists()
+                || std::fs::read(d.join("tokens.bin")).unwrap() != b"half written",
+            "{} still holds the leftover",
+            d.display()
+        );
+    }
+}
+
 #[test]
 fn a_budget_too_small_is_refused_naming_the_smallest_that_works() {
     let dir = tempfile::tempdir().unwrap();

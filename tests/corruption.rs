@@ -112,3 +112,39 @@ fn a_mismatched_version_is_refused_with_what_to_do() {
         "{err}"
     );
 }
+
+/// Regression: unigram counts crafted to wrap around (checksums right) added up to the
+/// token count in wrapping arithmetic, so first-token blocks pointed past the suffix array
+/// and a query panicked. Overflowing counts are now refused at open.
+#[test]
+fn unigram_counts_that_overflow_are_refused_at_open() {
+    use verbatim_core::format::{FileKind, FileWriter, MappedFile};
+    let dir = tempfile::tempdir().unwrap();
+    let input = support::write_jsonl(dir.path(), "c.jsonl", &[("a".into(), "hello world".into())]);
+    let out = dir.path().join("idx");
+    support::build(vec![input], &out, "bytes", None);
+    let path = out.join("shard-00000/unigrams.bin");
+    let f = MappedFile::open(&path, FileKind::Unigrams).unwrap();
+    let header = *f.header();
+    let mut counts: Vec<u64> = f.as_slice::<u64>().unwrap().to_vec();
+    drop(f);
+    // Same wrapping total: `l` and `o` get 2^63 more each.
+    counts[b'l' as usize] += 1 << 63;
+    counts[b'o' as usize] += 1 << 63;
+    assert_eq!(
+        counts.iter().fold(0u64, |a, &c| a.wrapping_add(c)),
+        "hello world".len() as u64
+    );
+    std::fs::remove_file(&path).unwrap();
+    let bytes: Vec<u8> = counts.iter().flat_map(|c| c.to_le_bytes()).collect();
+    let n = header.element_count;
+    FileWriter::write_file(&path, FileKind::Unigrams, 8, header.build_id, &bytes, n).unwrap();
+    let err = verbatim_core::Index::open(&out)
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        err.contains("unigrams.bin") && err.contains("add up"),
+        "{err}"
+    );
+}

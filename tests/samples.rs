@@ -161,12 +161,153 @@ fn a_bad_samples_file_is_refused() {
     );
     let err = Index::open(&short).err().expect("refused").to_string();
     assert!(
-        err.contains("samples.bin") && err.contains("delete the file"),
+        err.contains("samples.bin") && err.contains("delete it") && err.contains("tokens of"),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("Rebuild").count() + err.matches("rebuild").count(),
+        1,
         "{err}"
     );
 
     // Written by another build: refused like any shard file of another build.
     let other = rewritten("other", &payload, header.build_id ^ 1, header.element_count);
     let err = Index::open(&other).err().expect("refused").to_string();
+    assert!(
+        err.contains("samples.bin") && err.contains("another shard or build"),
+        "{err}"
+    );
+
+    // A directory where the file should be: named as such, not an OS error.
+    let copy = dir.path().join("dir");
+    support::copy_dir(&pristine, &copy);
+    let target = shard_dirs(&copy)[0].join("samples.bin");
+    std::fs::remove_file(&target).unwrap();
+    std::fs::create_dir(&target).unwrap();
+    let err = Index::open(&copy).err().expect("refused").to_string();
+    assert!(
+        err.contains("a directory") && err.contains("delete it"),
+        "{err}"
+    );
+
+    // A dangling symbolic link is an error, not a file silently taken as absent.
+    #[cfg(unix)]
+    {
+        let copy = dir.path().join("dangling");
+        support::copy_dir(&pristine, &copy);
+        let target = shard_dirs(&copy)[0].join("samples.bin");
+        std::fs::remove_file(&target).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &target).unwrap();
+        let err = Index::open(&copy).err().expect("refused").to_string();
+        assert!(err.contains("samples.bin"), "{err}");
+    }
+}
+
+/// Regression: a `samples.bin` copied from another shard of the same build (its checksums
+/// and size right) was accepted, and searches guided by the wrong keys changed counts. Each
+/// file now carries an id tied to its own shard's token stream and suffix array.
+#[test]
+fn a_samples_file_from_another_shard_is_refused_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let pristine = sampled_index(dir.path());
+    let shards = shard_dirs(&pristine);
+    assert!(shards.len() >= 2);
+    let read = |shard: &Path| {
+        let f = MappedFile::open(&shard.join("samples.bin"), FileKind::SuffixSamples).unwrap();
+        (*f.header(), f.payload().to_vec())
+    };
+    let ((own, own_payload), (other, _)) = (read(&shards[0]), read(&shards[1]));
+    assert_ne!(own.build_id, other.build_id, "ids tie files to shards");
+
+    // Shard 0's own keys under shard 1's id: the size fits, only the binding tells.
+    let copy = dir.path().join("rebound");
+    support::copy_dir(&pristine, &copy);
+    let target = shard_dirs(&copy)[0].join("samples.bin");
+    std::fs::remove_file(&target).unwrap();
+    let (kind, width) = (FileKind::SuffixSamples, own.element_width);
+    FileWriter::write_file(
+        &target,
+        kind,
+        width,
+        other.build_id,
+        &own_payload,
+        own.element_count,
+    )
+    .unwrap();
+    let err = Index::open(&copy).err().expect("refused").to_string();
+    assert!(
+        err.contains("samples.bin") && err.contains("another shard") && err.contains("delete it"),
+        "{err}"
+    );
+
+    // The file itself copied over: refused whatever its size.
+    let copy = dir.path().join("copied");
+    support::copy_dir(&pristine, &copy);
+    let copied = shard_dirs(&copy);
+    std::fs::copy(copied[1].join("samples.bin"), copied[0].join("samples.bin")).unwrap();
+    let err = Index::open(&copy).err().expect("refused").to_string();
     assert!(err.contains("samples.bin"), "{err}");
+}
+
+/// Regression: `verify` checked the suffix samples of the main index's shards only, so a
+/// wrong key in a side index (searched by contamination checks) passed.
+#[test]
+fn verify_checks_the_side_indexes_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = support::word_tokenizer(dir.path(), 60);
+    let docs: Vec<(String, String)> = (0..200)
+        .map(|i| {
+            (
+                format!("d{i}"),
+                format!("w1 w2 w3 w{} w{} w4", i % 23, i % 7),
+            )
+        })
+        .collect();
+    let input = support::write_jsonl(dir.path(), "c.jsonl", &docs);
+    let pristine = dir.path().join("idx");
+    let mut o =
+        verbatim_indexer::BuildOptions::new(vec![input], pristine.clone(), tok.to_str().unwrap());
+    o.threads = 2;
+    o.fulltext = false;
+    o.side_indexes = vec![
+        verbatim_core::normalize::Normalization::Words,
+        verbatim_core::normalize::Normalization::Alnum,
+    ];
+    verbatim_indexer::build(&o).expect("build succeeds");
+    let report = verbatim_core::verify::verify(&Index::open(&pristine).unwrap()).unwrap();
+    let main_docs = 200;
+    assert_eq!(
+        report.documents_checked,
+        3 * main_docs,
+        "main and both side indexes"
+    );
+
+    let copy = dir.path().join("damaged");
+    support::copy_dir(&pristine, &copy);
+    let side_shard = shard_dirs(&copy.join("side").join("alnum"))[0].clone();
+    let target = side_shard.join("samples.bin");
+    let f = MappedFile::open(&target, FileKind::SuffixSamples).unwrap();
+    let header = *f.header();
+    let mut payload = f.payload().to_vec();
+    drop(f);
+    payload[header.element_width as usize * 8 * 3] ^= 0x01; // first token of sample 3
+    std::fs::remove_file(&target).unwrap();
+    let (kind, width) = (FileKind::SuffixSamples, header.element_width);
+    FileWriter::write_file(
+        &target,
+        kind,
+        width,
+        header.build_id,
+        &payload,
+        header.element_count,
+    )
+    .unwrap();
+    let index = Index::open(&copy).unwrap();
+    let err = verbatim_core::verify::verify(&index)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("alnum") && err.contains("samples.bin") && err.contains("sample 3 differs"),
+        "{err}"
+    );
 }

@@ -22,6 +22,15 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+    /// An optional file of a shard (its suffix samples) is damaged or belongs elsewhere; the
+    /// index works without it.
+    #[error("{path}: {detail}. The file is optional: delete it (queries are then slower, their answers the same) or rebuild the index with `verbatim index`.")]
+    BadOptionalFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
     /// An infini-gram index (or the side directory attached to it) that cannot be read as it
     /// is: an unsupported variant, missing or inconsistent files, sizes that do not fit.
     #[error("{path}: cannot serve this infini-gram index: {detail}")]

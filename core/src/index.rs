@@ -149,6 +149,11 @@ impl Index {
         self.sides.iter().find(|(k, _)| *k == n).map(|(_, i)| i)
     }
 
+    /// Every normalised side index the index was built with.
+    pub(crate) fn side_indexes(&self) -> impl Iterator<Item = &Index> {
+        self.sides.iter().map(|(_, i)| i)
+    }
+
     /// The index directory (a group's is its first member's).
     pub fn dir(&self) -> &Path {
         &self.dir

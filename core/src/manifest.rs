@@ -313,6 +313,7 @@ impl Manifest {
     /// Writes the manifest as `DIR/NAME` (a new file).
     pub fn write_named(&self, dir: &Path, name: &str, build_id: u64) -> Result<()> {
         let json = serde_json::to_vec_pretty(self).expect("manifest serializes");
-        FileWriter::write_file(&dir.join(name), FileKind::Manifest, 0, build_id, &json, 1)
+        FileWriter::write_file(&dir.join(name), FileKind::Manifest, 0, build_id, &json, 1)?;
+        Ok(())
     }
 }

@@ -202,6 +202,55 @@ pub struct ShardPaths {
     pub samples: Option<std::path::PathBuf>,
 }
 
+/// The build id a shard's `samples.bin` carries: xxh3-64 of the shard's build id and the
+/// payload checksums of its `tokens.bin` and `sa.bin` (three little-endian u64s). It ties the
+/// samples to the very token stream and suffix array they were taken from, so a file copied
+/// from another shard, even of the same build, is refused at open without reading it.
+pub fn samples_build_id(build_id: u64, tokens_checksum: u64, sa_checksum: u64) -> u64 {
+    let mut bytes = [0u8; 24];
+    bytes[..8].copy_from_slice(&build_id.to_le_bytes());
+    bytes[8..16].copy_from_slice(&tokens_checksum.to_le_bytes());
+    bytes[16..].copy_from_slice(&sa_checksum.to_le_bytes());
+    xxhash_rust::xxh3::xxh3_64(&bytes)
+}
+
+/// Opens the optional `samples.bin` at `path`: `None` when there is none; refused (with
+/// [`Error::BadOptionalFile`], which says deleting it is enough) when it is not a readable
+/// samples file of this very shard.
+fn open_samples(
+    path: &Path,
+    tokens: &MappedFile,
+    sa: &MappedFile,
+    build_id: u64,
+) -> Result<Option<MappedFile>> {
+    let bad = |detail: String| Error::BadOptionalFile {
+        path: path.to_path_buf(),
+        detail,
+    };
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+        Ok(m) if m.is_dir() => return Err(bad("a directory, not a samples file".into())),
+        Ok(_) => {}
+    }
+    let file = MappedFile::open(path, FileKind::SuffixSamples).map_err(|e| match e {
+        Error::Corrupt { detail, .. } => bad(detail),
+        other => other,
+    })?;
+    let expected = samples_build_id(
+        build_id,
+        tokens.header().payload_checksum,
+        sa.header().payload_checksum,
+    );
+    if file.header().build_id != expected {
+        return Err(bad(format!(
+            "it was taken from another shard or build (its id {:016x}, this shard's {expected:016x})",
+            file.header().build_id
+        )));
+    }
+    Ok(Some(file))
+}
+
 /// An open shard. Cloning shares the mapped files (a group of indexes holds its members'
 /// shards, renumbered with [`Shard::rebased`]).
 #[derive(Debug, Clone)]
@@ -236,11 +285,7 @@ impl Shard {
         let docs = open(files::DOC_OFFSETS, FileKind::DocOffsets)?;
         let meta = open(files::DOC_META, FileKind::DocMeta)?;
         let unigrams = open(files::UNIGRAMS, FileKind::Unigrams)?;
-        let samples = if dir.join(files::SAMPLES).exists() {
-            Some(open(files::SAMPLES, FileKind::SuffixSamples)?)
-        } else {
-            None
-        };
+        let samples = open_samples(&dir.join(files::SAMPLES), &tokens, &sa, build_id)?;
         let bad = |path: &Path, detail: String| Error::Corrupt {
             path: path.to_path_buf(),
             detail,
@@ -302,17 +347,17 @@ impl Shard {
             let h = samples.header();
             let want = sample_count(info.tokens as usize, STRIDE_LOG2) as u64 * KEY_TOKENS as u64;
             if h.element_width != width.bytes() || h.element_count != want {
-                return Err(bad(
-                    samples.path(),
-                    format!(
-                        "{} samples of {}-byte tokens, where {} tokens need {want} of {}: \
-                         delete the file (queries are then slower) or rebuild the index",
+                return Err(Error::BadOptionalFile {
+                    path: samples.path().to_path_buf(),
+                    detail: format!(
+                        "it holds {} tokens of {} bytes, where the shard's {} tokens need \
+                         {want} of {}",
                         h.element_count,
                         h.element_width,
                         info.tokens,
                         width.bytes()
                     ),
-                ));
+                });
             }
         }
         let starts = f.docs.as_slice::<u64>()?;
@@ -328,7 +373,7 @@ impl Shard {
         }
         let (first_token, covered) =
             FirstTokenTable::from_counts(f.unigrams.as_slice::<u64>()?, |t| t);
-        if covered + info.documents != info.tokens {
+        if covered.and_then(|c| c.checked_add(info.documents)) != Some(info.tokens) {
             return Err(bad(
                 f.unigrams.path(),
                 "unigram counts plus separators do not add up to the token count".into(),

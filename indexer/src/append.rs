@@ -134,6 +134,7 @@ fn append_at(
     let new_files = generation_files(generation, &sides);
     let tag = format!("{}.{index_id:016x}", sanitize(&old.name));
     let placement = ShardPlacement::new(dir, &opts.shard_roots, &tag)?;
+    placement.remove_leftovers(&old.shards.iter().map(|s| s.dir.as_str()).collect())?;
     let fulltext = if old.options.fulltext && commit == Commit::Rename {
         Some(FullTextWriter::open_linked(
             &dir.join(&old.files.fulltext),

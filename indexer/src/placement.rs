@@ -2,6 +2,7 @@
 //! directories (`--shard-root`, e.g. other disks), named in the manifest by absolute path.
 
 use crate::error::{bail, Context, Result};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use verbatim_core::index::shard_dir_name;
@@ -63,6 +64,40 @@ impl ShardPlacement {
             c.push(abs.clone());
         }
         Ok((abs, recorded))
+    }
+
+    /// Removes the shard directories under this index's folder of each root that `named`
+    /// (the shard directories the committed manifest records) does not hold: left by an
+    /// append killed before its commit, they would otherwise block the next one. Only
+    /// directories named like shards (`shard-NNNNN`) are touched.
+    pub fn remove_leftovers(&self, named: &BTreeSet<&str>) -> Result<()> {
+        for root in &self.roots {
+            let folder = root.join(&self.tag);
+            let entries = match std::fs::read_dir(&folder) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    return Err(e).with_context(|| format!("cannot list {}", folder.display()))
+                }
+            };
+            for e in entries {
+                let path = e
+                    .with_context(|| format!("cannot list {}", folder.display()))?
+                    .path();
+                let is_shard = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.strip_prefix("shard-"))
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+                let recorded = path.to_str().is_some_and(|p| named.contains(p));
+                if is_shard && path.is_dir() && !recorded {
+                    tracing::info!("removing {} (not part of the index)", path.display());
+                    std::fs::remove_dir_all(&path)
+                        .with_context(|| format!("cannot remove {}", path.display()))?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Keeps the created shard directories (the build committed).

@@ -13,7 +13,7 @@ use std::time::Instant;
 use verbatim_core::format::{FileKind, FileWriter, HEADER_LEN};
 use verbatim_core::manifest::ShardInfo;
 use verbatim_core::search::samples::{keys_at, sampled_positions, KEY_TOKENS, STRIDE_LOG2};
-use verbatim_core::shard::{files, DocRecord};
+use verbatim_core::shard::{files, samples_build_id, DocRecord};
 use verbatim_core::Token;
 
 /// The state of the shard being built.
@@ -104,7 +104,7 @@ impl<T: Token> ShardBuilder<T> {
     pub fn finish(self, threads: usize) -> Result<(ShardInfo, ShardTimings)> {
         let n = self.token_count;
         let dir = self.dir;
-        self.tokens_out.finish(n)?;
+        let tokens_checksum = self.tokens_out.finish(n)?;
         let mut timings = ShardTimings::default();
         let t = Instant::now();
         let alphabet = self.unigrams.len() as u32 + 1;
@@ -118,7 +118,7 @@ impl<T: Token> ShardBuilder<T> {
         let write = |name: &str, kind, w: u32, bytes: &[u8], count: u64| {
             FileWriter::write_file(&dir.join(name), kind, w, build_id, bytes, count)
         };
-        write(
+        let sa_checksum = write(
             files::SUFFIX_ARRAY,
             FileKind::SuffixArray,
             4,
@@ -131,10 +131,12 @@ impl<T: Token> ShardBuilder<T> {
         drop(sa);
         let keys = keys_at(&tokens, &positions, KEY_TOKENS);
         drop((tokens, positions));
-        write(
-            files::SAMPLES,
+        // Tied to this shard's token stream and suffix array (`samples_build_id`).
+        FileWriter::write_file(
+            &dir.join(files::SAMPLES),
             FileKind::SuffixSamples,
             T::WIDTH.bytes(),
+            samples_build_id(build_id, tokens_checksum, sa_checksum),
             bytemuck::cast_slice(&keys),
             keys.len() as u64,
         )?;

@@ -44,7 +44,10 @@ impl MappedFile {
             )));
         }
         if header.element_width > 0
-            && header.element_count * header.element_width as u64 != header.payload_len
+            && header
+                .element_count
+                .checked_mul(header.element_width as u64)
+                != Some(header.payload_len)
         {
             return Err(corrupt(format!(
                 "{} elements of {} bytes do not fill {} payload bytes",
@@ -121,7 +124,7 @@ impl MappedFile {
             return Err(Error::Corrupt {
                 path: self.path.clone(),
                 detail: format!(
-                    "file belongs to build {:016x}, the manifest to build {build_id:016x}: files of two different builds are mixed",
+                    "file belongs to build {:016x}, where the index expects build {build_id:016x}: files of two different builds (or shards) are mixed",
                     self.header.build_id
                 ),
             });

@@ -56,7 +56,8 @@ impl FileWriter {
     }
 
     /// Writes the header with `element_count` and the payload checksum, and syncs the file.
-    pub fn finish(mut self, element_count: u64) -> Result<()> {
+    /// Returns the payload checksum.
+    pub fn finish(mut self, element_count: u64) -> Result<u64> {
         let header = Header {
             version: FORMAT_VERSION,
             kind: self.kind as u32,
@@ -74,7 +75,7 @@ impl FileWriter {
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         file.write_all(&header.encode()).map_err(io)?;
         file.sync_all().map_err(io)?;
-        Ok(())
+        Ok(header.payload_checksum)
     }
 
     /// Payload bytes written so far.
@@ -82,7 +83,7 @@ impl FileWriter {
         self.len
     }
 
-    /// Writes a whole file in one call.
+    /// Writes a whole file in one call; returns the payload checksum.
     pub fn write_file(
         path: &Path,
         kind: FileKind,
@@ -90,7 +91,7 @@ impl FileWriter {
         build_id: u64,
         payload: &[u8],
         element_count: u64,
-    ) -> Result<()> {
+    ) -> Result<u64> {
         let mut w = FileWriter::create(path, kind, element_width, build_id)?;
         w.write(payload)?;
         w.finish(element_count)

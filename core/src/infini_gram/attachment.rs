@@ -149,7 +149,8 @@ impl Attachment {
             build_id,
             &json,
             1,
-        )
+        )?;
+        Ok(())
     }
 
     /// Checks that the infini-gram directory still holds the files that were attached,

@@ -307,11 +307,12 @@ impl IgShard {
             TokenWidth::U32 => BytewiseU32::key_of,
         };
         let (table, covered) = FirstTokenTable::from_counts(&self.unigrams, key);
-        if covered + self.doc_cnt as u64 != self.tok_cnt as u64 {
+        if covered.and_then(|c| c.checked_add(self.doc_cnt as u64)) != Some(self.tok_cnt as u64) {
             return Err(refuse(
                 &self.unigram_path,
                 format!(
-                    "unigram counts ({covered}) plus separators ({}) do not add up to the {} tokens of {}",
+                    "unigram counts ({}) plus separators ({}) do not add up to the {} tokens of {}",
+                    covered.map_or("overflowing".to_string(), |c| c.to_string()),
                     self.doc_cnt,
                     self.tok_cnt,
                     self.files.tokenized.display()

@@ -131,16 +131,18 @@ pub struct FirstTokenTable {
 impl FirstTokenTable {
     /// The table of a shard whose suffix array is ordered by `key` (a token id's order key)
     /// and holds `counts[t]` suffixes starting with token `t` (separators excluded: they sort
-    /// after every vocabulary id in both orders). Returns the table and the ranks it covers.
-    pub fn from_counts(counts: &[u64], key: impl Fn(u32) -> u32) -> (FirstTokenTable, u64) {
+    /// after every vocabulary id in both orders). Returns the table and the ranks it covers,
+    /// `None` when the counts overflow a `u64` (a damaged count table: the caller refuses it,
+    /// since only a total equal to the shard's suffixes keeps every block inside the array).
+    pub fn from_counts(counts: &[u64], key: impl Fn(u32) -> u32) -> (FirstTokenTable, Option<u64>) {
         let mut order: Vec<u32> = (0..counts.len() as u32).collect();
         order.sort_unstable_by_key(|&t| key(t));
         let mut blocks = vec![[0u64; 2]; counts.len()];
-        let mut acc = 0u64;
+        let mut acc = Some(0u64);
         for t in order {
-            let c = counts[t as usize];
-            blocks[t as usize] = [acc, acc + c];
-            acc += c;
+            let start = acc.unwrap_or(u64::MAX);
+            acc = acc.and_then(|a| a.checked_add(counts[t as usize]));
+            blocks[t as usize] = [start, acc.unwrap_or(u64::MAX)];
         }
         (FirstTokenTable { blocks }, acc)
     }
