@@ -37,9 +37,12 @@ impl<T, S> ShardArrays<'_, T, S> {
     }
 }
 
-/// The state of one lower-bound search: the answer lies in `lo..=hi`; `lcp_lo` is the
-/// query's common prefix with the suffix at `lo - 1`, `lcp_hi` with the suffix at `hi` (1 at
-/// the ends of the first-token block).
+/// The state of one binary search, for the lower or (in `find_many`) the upper bound: the
+/// answer lies in `lo..=hi`. `lcp_lo` and `lcp_hi` are common-prefix lengths of the query
+/// with suffixes bounding the range from below and above (for a lower bound, the suffixes at
+/// `lo - 1` and at `hi`; 1 at the ends of the first-token block; an upper bound starts from
+/// the lower bound's suffix, which holds the whole query), so every suffix in `lo..hi`
+/// shares their minimum with the query and comparisons skip that many tokens.
 #[derive(Clone, Copy)]
 pub(super) struct Search {
     pub(super) lo: usize,
@@ -401,11 +404,34 @@ mod oracle {
             check(&shards, &views(&sas), &firsts, &queries, sampling)?;
         }
 
+        /// 8-bit tokens, ids next to the separator (254), strides 1 to 16, keys of 1 to 10
+        /// tokens: keys longer than the stride's buckets and samples landing on separators.
+        #[test]
+        fn lockstep_equals_one_at_a_time_with_byte_tokens(
+            shards in prop::collection::vec(prop::collection::vec(prop_oneof![0u8..3, 253u8..255, Just(u8::MAX)], 0..160), 1..4),
+            queries in prop::collection::vec(prop::collection::vec(prop_oneof![0u32..4, 253u32..255], 0..12), 1..12),
+            sampling in (0u32..5, 1usize..11),
+        ) {
+            let (sas, firsts) = verbatim_layout(&shards, 255);
+            check(&shards, &views(&sas), &firsts, &queries, sampling)?;
+        }
+
+        /// 32-bit tokens with ids past 16 bits, strides 1 to 16, keys of 1 to 10 tokens.
+        #[test]
+        fn lockstep_equals_one_at_a_time_with_32_bit_tokens(
+            shards in prop::collection::vec(prop::collection::vec(prop_oneof![0u32..3, 65_535u32..65_538, Just(u32::MAX)], 0..160), 1..4),
+            queries in prop::collection::vec(prop::collection::vec(prop_oneof![0u32..4, 65_535u32..65_539], 0..12), 1..12),
+            sampling in (0u32..5, 1usize..11),
+        ) {
+            let (sas, firsts) = verbatim_layout(&shards, 65_539);
+            check(&shards, &views(&sas), &firsts, &queries, sampling)?;
+        }
+
         #[test]
         fn lockstep_equals_one_at_a_time_in_infini_gram_layout(
             shards in prop::collection::vec(prop::collection::vec(prop_oneof![0u16..4, 256u16..259, Just(u16::MAX)], 0..120), 1..5),
             queries in prop::collection::vec(prop::collection::vec(prop_oneof![0u32..5, 256u32..259], 0..7), 1..12),
-            sampling in (0u32..3, 1usize..4),
+            sampling in (0u32..5, 1usize..11),
         ) {
             let (shards, tables, firsts) = infini_gram_layout(shards, 260);
             check(&shards, &byte_pointers(&tables, &shards), &firsts, &queries, sampling)?;

@@ -94,7 +94,10 @@ pub fn byte_pointers<'a>(
 }
 
 /// Suffix arrays and first-token tables of shards in verbatim's layout.
-pub fn verbatim_layout(shards: &[Vec<u16>], vocab: usize) -> (Vec<Vec<u32>>, Vec<FirstTokenTable>) {
+pub fn verbatim_layout<T: Token>(
+    shards: &[Vec<T>],
+    vocab: usize,
+) -> (Vec<Vec<u32>>, Vec<FirstTokenTable>) {
     let sas = shards.iter().map(|t| naive_sa(t)).collect();
     let firsts = shards.iter().map(|t| first_table(t, vocab)).collect();
     (sas, firsts)
