@@ -25,6 +25,14 @@ fn opts(input: PathBuf, out: &Path, tokenizer: &str) -> BuildOptions {
     o
 }
 
+/// Options writing shards of at most 3,000 tokens spread over `roots` (`--shard-root`).
+fn rooted(input: PathBuf, out: &Path, tokenizer: &str, roots: &[PathBuf]) -> BuildOptions {
+    let mut o = opts(input, out, tokenizer);
+    o.shard_roots = roots.to_vec();
+    o.shard_max_tokens = 3000;
+    o
+}
+
 fn append(input: PathBuf, out: &Path) -> verbatim_indexer::Result<verbatim_indexer::BuildSummary> {
     let mut o = opts(input, out, "");
     o.append = true;
@@ -212,10 +220,7 @@ fn shards_can_live_under_other_roots() {
     let out = dir.path().join("idx");
     let roots = [dir.path().join("disk1"), dir.path().join("disk2")];
     let a = support::write_jsonl(dir.path(), "a.jsonl", &docs("alpha", 30, 40));
-    let mut o = opts(a, &out, "bytes");
-    o.shard_roots = roots.to_vec();
-    o.shard_max_tokens = 3000;
-    let s = verbatim_indexer::build(&o).unwrap();
+    let s = verbatim_indexer::build(&rooted(a, &out, "bytes", &roots)).unwrap();
     assert!(s.manifest.shards.len() >= 3);
     for (i, sh) in s.manifest.shards.iter().enumerate() {
         let p = Path::new(&sh.dir);
@@ -244,10 +249,7 @@ fn an_append_removes_shard_directories_a_killed_append_left_under_the_roots() {
     let out = dir.path().join("idx");
     let roots = [dir.path().join("disk1"), dir.path().join("disk2")];
     let a = support::write_jsonl(dir.path(), "a.jsonl", &docs("alpha", 30, 40));
-    let mut o = opts(a, &out, "bytes");
-    o.shard_roots = roots.to_vec();
-    o.shard_max_tokens = 3000;
-    let built = verbatim_indexer::build(&o).unwrap();
+    let built = verbatim_indexer::build(&rooted(a, &out, "bytes", &roots)).unwrap();
     let next = built.manifest.shards.len();
     // What an append killed mid-way leaves: its next shards' directories, half written, in
     // the index's folder under each root (the folder of the first shards placed there).
@@ -266,10 +268,8 @@ fn an_append_removes_shard_directories_a_killed_append_left_under_the_roots() {
     assert_eq!(leftovers.len(), 2);
 
     let b = support::write_jsonl(dir.path(), "b.jsonl", &docs("beta", 30, 40));
-    let mut o = opts(b, &out, "");
+    let mut o = rooted(b, &out, "", &roots);
     o.append = true;
-    o.shard_roots = roots.to_vec();
-    o.shard_max_tokens = 3000;
     let appended = verbatim_indexer::build(&o).expect("the leftovers are removed, not in the way");
     assert!(appended.manifest.shards.len() >= next + 2);
     let index = Index::open(&out).unwrap();
