@@ -242,17 +242,19 @@ fn shards_can_live_under_other_roots() {
 
 /// Regression: with `--shard-root`, an append killed after it created its first shard
 /// directory under a root left that directory behind, and the next append stopped on
-/// "already exists" (only the index directory was cleaned).
+/// "already exists". Appends now write into a folder of their own, and never delete under a
+/// root: a copy of the index (same name, id and shard paths) appended to apart must not
+/// remove or overwrite the original's new shards.
 #[test]
-fn an_append_removes_shard_directories_a_killed_append_left_under_the_roots() {
+fn appends_under_shard_roots_are_not_blocked_by_leftovers_nor_clash_with_copies() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("idx");
     let roots = [dir.path().join("disk1"), dir.path().join("disk2")];
     let a = support::write_jsonl(dir.path(), "a.jsonl", &docs("alpha", 30, 40));
     let built = verbatim_indexer::build(&rooted(a, &out, "bytes", &roots)).unwrap();
     let next = built.manifest.shards.len();
-    // What an append killed mid-way leaves: its next shards' directories, half written, in
-    // the index's folder under each root (the folder of the first shards placed there).
+    // What a killed append used to leave in the way: the next shards' directories, half
+    // written, in the index's folder under each root.
     let mut leftovers = Vec::new();
     for (r, shard) in built.manifest.shards.iter().take(2).enumerate() {
         let folder = Path::new(&shard.dir).parent().unwrap().to_path_buf();
@@ -265,25 +267,40 @@ fn an_append_removes_shard_directories_a_killed_append_left_under_the_roots() {
             }
         }
     }
-    assert_eq!(leftovers.len(), 2);
+    let copy = dir.path().join("idx-copy");
+    support::copy_dir(&out, &copy);
 
-    let b = support::write_jsonl(dir.path(), "b.jsonl", &docs("beta", 30, 40));
-    let mut o = rooted(b, &out, "", &roots);
-    o.append = true;
-    let appended = verbatim_indexer::build(&o).expect("the leftovers are removed, not in the way");
+    let append_to = |index: &Path, prefix: &str| {
+        let b = support::write_jsonl(
+            dir.path(),
+            &format!("{prefix}.jsonl"),
+            &docs(prefix, 30, 40),
+        );
+        let mut o = rooted(b, index, "", &roots);
+        o.append = true;
+        verbatim_indexer::build(&o).expect("an append under shard roots succeeds")
+    };
+    let appended = append_to(&out, "beta");
     assert!(appended.manifest.shards.len() >= next + 2);
-    let index = Index::open(&out).unwrap();
-    verbatim_core::verify::verify(&index).unwrap();
-    assert_eq!(
-        index.count(&index.tokenizer().encode_ids("beta").unwrap()),
-        30 * 40
-    );
+    let copied = append_to(&copy, "gamma");
+    for (index, word) in [(&out, "beta"), (&copy, "gamma")] {
+        let ix = Index::open(index).unwrap();
+        verbatim_core::verify::verify(&ix).unwrap();
+        let count = |w: &str| ix.count(&ix.tokenizer().encode_ids(w).unwrap());
+        assert_eq!(count(word), 30 * 40, "{}", index.display());
+        assert_eq!(count("alpha"), 30 * 40, "{}", index.display());
+    }
+    let original: Vec<&str> = appended.manifest.shards[next..]
+        .iter()
+        .map(|s| s.dir.as_str())
+        .collect();
+    assert!(copied.manifest.shards[next..]
+        .iter()
+        .all(|s| !original.contains(&s.dir.as_str())));
     for d in &leftovers {
-        assert!(
-            !d.join("tokens.bin").exists()
-                || std::fs::read(d.join("tokens.bin")).unwrap() != b"half written",
-            "{} still holds the leftover",
-            d.display()
+        assert_eq!(
+            std::fs::read(d.join("tokens.bin")).unwrap(),
+            b"half written"
         );
     }
 }

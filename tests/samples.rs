@@ -178,6 +178,31 @@ fn a_bad_samples_file_is_refused() {
         "{err}"
     );
 
+    // Written before samples were tied to their shard (the shard's plain build id).
+    let tokens = MappedFile::open(&shard.join("tokens.bin"), FileKind::Tokens).unwrap();
+    let plain = tokens.header().build_id;
+    drop(tokens);
+    let old = rewritten("old", &payload, plain, header.element_count);
+    let err = Index::open(&old).err().expect("refused").to_string();
+    assert!(
+        err.contains("before 2026-12-03") && err.contains("rm "),
+        "{err}"
+    );
+
+    // A damaged payload (checksum left stale): hashing at open says deleting it is enough.
+    let copy = dir.path().join("damaged");
+    support::copy_dir(&pristine, &copy);
+    let target = shard_dirs(&copy)[0].join("samples.bin");
+    let mut bytes = std::fs::read(&target).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(&target, bytes).unwrap();
+    let err = Index::open(&copy).err().expect("refused").to_string();
+    assert!(
+        err.contains("checksum") && err.contains("delete it"),
+        "{err}"
+    );
+
     // A directory where the file should be: named as such, not an OS error.
     let copy = dir.path().join("dir");
     support::copy_dir(&pristine, &copy);

@@ -242,6 +242,14 @@ fn open_samples(
         tokens.header().payload_checksum,
         sa.header().payload_checksum,
     );
+    if file.header().build_id == build_id {
+        return Err(bad(
+            "it was written by a verbatim before 2026-12-03, whose samples files are not tied \
+             to their shard, so it cannot be trusted; the samples.bin of every shard of this \
+             index are the same age (`rm INDEX/shard-*/samples.bin`)"
+                .into(),
+        ));
+    }
     if file.header().build_id != expected {
         return Err(bad(format!(
             "it was taken from another shard or build (its id {:016x}, this shard's {expected:016x})",

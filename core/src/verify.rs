@@ -19,6 +19,8 @@ pub struct VerifyReport {
     pub suffixes_checked: u64,
     /// Documents checked.
     pub documents_checked: u64,
+    /// Side indexes checked (each counted in the totals above too).
+    pub side_indexes: usize,
 }
 
 fn corrupt(path: &std::path::Path, detail: impl Into<String>) -> Error {
@@ -91,7 +93,10 @@ fn verify_shard(index: &Index, shard: &Shard) -> Result<u64> {
             Some(samples) => samples.check(a.tokens, a.sa),
             None => Err("the file does not fit the shard".into()),
         })
-        .map_err(|d| corrupt(path, format!("suffix samples: {d}")))?;
+        .map_err(|d| Error::BadOptionalFile {
+            path: path.clone(),
+            detail: format!("suffix samples: {d}"),
+        })?;
     }
     // Document offsets: increasing, each at a separator, no separator inside a document.
     let docs_path = &paths.doc_offsets;
@@ -227,6 +232,7 @@ pub fn verify(index: &Index) -> Result<VerifyReport> {
         report.files_checked += r.files_checked;
         report.suffixes_checked += r.suffixes_checked;
         report.documents_checked += r.documents_checked;
+        report.side_indexes += 1;
     }
     Ok(report)
 }

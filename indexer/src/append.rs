@@ -132,9 +132,18 @@ fn append_at(
         .map(|s| s.name().to_string())
         .collect();
     let new_files = generation_files(generation, &sides);
-    let tag = format!("{}.{index_id:016x}", sanitize(&old.name));
+    // Each append's shards get their own folder under a root, named by its build id: a
+    // killed append's leftovers, or the shards of a copy of this index appended to, can
+    // never be in the way, and nothing under a root is ever deleted.
+    let tag = format!("{}.{build_id:016x}", sanitize(&old.name));
     let placement = ShardPlacement::new(dir, &opts.shard_roots, &tag)?;
-    placement.remove_leftovers(&old.shards.iter().map(|s| s.dir.as_str()).collect())?;
+    let named: BTreeSet<&str> = old.shards.iter().map(|s| s.dir.as_str()).collect();
+    for folder in placement.foreign_folders(&sanitize(&old.name), &named) {
+        tracing::warn!(
+            "{} is not part of this index (left by an interrupted build or append, or used by a copy of the index): remove it if no copy uses it",
+            folder.display()
+        );
+    }
     let fulltext = if old.options.fulltext && commit == Commit::Rename {
         Some(FullTextWriter::open_linked(
             &dir.join(&old.files.fulltext),

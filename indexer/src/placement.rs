@@ -66,38 +66,31 @@ impl ShardPlacement {
         Ok((abs, recorded))
     }
 
-    /// Removes the shard directories under this index's folder of each root that `named`
-    /// (the shard directories the committed manifest records) does not hold: left by an
-    /// append killed before its commit, they would otherwise block the next one. Only
-    /// directories named like shards (`shard-NNNNN`) are touched.
-    pub fn remove_leftovers(&self, named: &BTreeSet<&str>) -> Result<()> {
+    /// Folders under the roots that look like this index's (`NAME.` followed by 16 hex
+    /// digits) but hold none of the shard directories `named` (the committed manifest's):
+    /// left by a build or append killed before its commit, or used by a copy of the index.
+    /// Never removed automatically, since a copy's shards cannot be told apart.
+    pub fn foreign_folders(&self, name_prefix: &str, named: &BTreeSet<&str>) -> Vec<PathBuf> {
+        let mut out = Vec::new();
         for root in &self.roots {
-            let folder = root.join(&self.tag);
-            let entries = match std::fs::read_dir(&folder) {
-                Ok(e) => e,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => {
-                    return Err(e).with_context(|| format!("cannot list {}", folder.display()))
-                }
+            let Ok(entries) = std::fs::read_dir(root) else {
+                continue;
             };
-            for e in entries {
-                let path = e
-                    .with_context(|| format!("cannot list {}", folder.display()))?
-                    .path();
-                let is_shard = path
+            for e in entries.flatten() {
+                let path = e.path();
+                let looks_like_ours = path
                     .file_name()
                     .and_then(|n| n.to_str())
-                    .and_then(|n| n.strip_prefix("shard-"))
-                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-                let recorded = path.to_str().is_some_and(|p| named.contains(p));
-                if is_shard && path.is_dir() && !recorded {
-                    tracing::info!("removing {} (not part of the index)", path.display());
-                    std::fs::remove_dir_all(&path)
-                        .with_context(|| format!("cannot remove {}", path.display()))?;
+                    .and_then(|n| n.strip_prefix(name_prefix))
+                    .and_then(|n| n.strip_prefix('.'))
+                    .is_some_and(|id| id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()));
+                let used = named.iter().any(|d| Path::new(d).starts_with(&path));
+                if looks_like_ours && path.is_dir() && !used && path != root.join(&self.tag) {
+                    out.push(path);
                 }
             }
         }
-        Ok(())
+        out
     }
 
     /// Keeps the created shard directories (the build committed).

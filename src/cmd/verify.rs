@@ -16,8 +16,12 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let t = Instant::now();
     let index = super::open_index(&a.index, true)?;
     let report = verbatim_core::verify::verify(&index)?;
+    let scope = match report.side_indexes {
+        0 => String::new(),
+        n => format!(", counting the {n} side index(es)"),
+    };
     outln!(
-        "ok: {} files checksummed, {} suffixes in order, {} documents consistent ({:.1}s)",
+        "ok: {} files checksummed, {} suffixes in order, {} documents consistent{scope} ({:.1}s)",
         report.files_checked + 2,
         report.suffixes_checked,
         report.documents_checked,

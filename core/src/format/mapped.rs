@@ -107,12 +107,17 @@ impl MappedFile {
     pub fn verify_payload(&self) -> Result<()> {
         let sum = xxhash_rust::xxh3::xxh3_64(self.payload());
         if sum != self.header.payload_checksum {
-            return Err(Error::Corrupt {
-                path: self.path.clone(),
-                detail: format!(
+            let (path, detail) = (
+                self.path.clone(),
+                format!(
                     "payload checksum mismatch (stored {:016x}, computed {sum:016x}): the file is damaged",
                     self.header.payload_checksum
                 ),
+            );
+            return Err(if self.header.kind == FileKind::SuffixSamples as u32 {
+                Error::BadOptionalFile { path, detail }
+            } else {
+                Error::Corrupt { path, detail }
             });
         }
         Ok(())
