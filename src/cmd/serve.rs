@@ -214,11 +214,21 @@ pub fn run_demo(a: DemoArgs) -> Result<ExitCode> {
     let out = cache.join("demo-index");
     let corpus = demo.join("demo.jsonl.zst");
     let tokenizer = demo.join("tokenizer.json");
-    let fresh = !a.rebuild
+    let same_corpus = !a.rebuild
         && verbatim_core::Manifest::read(&out).is_ok_and(|(m, _)| {
             let want = std::fs::metadata(&corpus).map(|x| x.len()).ok();
             m.inputs.len() == 1 && Some(m.inputs[0].bytes) == want
         });
+    // A cache written by an older verbatim may no longer open (e.g. its suffix samples): it
+    // is rebuilt rather than refused, since the demo owns it.
+    let opens = || match super::open_index(&out, false) {
+        Ok(_) => true,
+        Err(e) => {
+            eprintln!("the cached demo index cannot be used ({e:#}); rebuilding it");
+            false
+        }
+    };
+    let fresh = same_corpus && opens();
     if fresh {
         eprintln!("using the cached demo index at {}", out.display());
     } else {
