@@ -42,6 +42,27 @@ fn shard_dirs(index: &Path) -> Vec<PathBuf> {
     dirs
 }
 
+/// Copies the index `pristine` to `dir/name` and lets `damage` change the first shard's
+/// `samples.bin` in the copy; returns the copy.
+fn damaged_copy(dir: &Path, pristine: &Path, name: &str, damage: impl FnOnce(&Path)) -> PathBuf {
+    let copy = dir.join(name);
+    support::copy_dir(pristine, &copy);
+    damage(&shard_dirs(&copy)[0].join("samples.bin"));
+    copy
+}
+
+/// Replaces the samples file `target` by one of `payload`, with right checksums.
+fn rewrite_samples(target: &Path, width: u32, build_id: u64, payload: &[u8], count: u64) {
+    std::fs::remove_file(target).unwrap();
+    let kind = FileKind::SuffixSamples;
+    FileWriter::write_file(target, kind, width, build_id, payload, count).unwrap();
+}
+
+/// The error opening `index` gives.
+fn open_error(index: &Path) -> String {
+    Index::open(index).err().expect("refused").to_string()
+}
+
 /// Every n-gram of 1 to 14 tokens of the corpus's first tokens, and variants that occur
 /// nowhere, as token ids.
 fn queries(index: &Index) -> Vec<Vec<u32>> {
@@ -130,13 +151,9 @@ fn a_bad_samples_file_is_refused() {
 
     // A copy of the index whose first shard's samples are rewritten, checksums right.
     let rewritten = |name: &str, payload: &[u8], build_id: u64, count: u64| {
-        let copy = dir.path().join(name);
-        support::copy_dir(&pristine, &copy);
-        let target = shard_dirs(&copy)[0].join("samples.bin");
-        std::fs::remove_file(&target).unwrap();
-        let (kind, width) = (FileKind::SuffixSamples, header.element_width);
-        FileWriter::write_file(&target, kind, width, build_id, payload, count).unwrap();
-        copy
+        damaged_copy(dir.path(), &pristine, name, |target| {
+            rewrite_samples(target, header.element_width, build_id, payload, count)
+        })
     };
 
     // One sample wrong: `verify` finds it.
@@ -159,7 +176,7 @@ fn a_bad_samples_file_is_refused() {
         header.build_id,
         header.element_count - 8,
     );
-    let err = Index::open(&short).err().expect("refused").to_string();
+    let err = open_error(&short);
     assert!(
         err.contains("samples.bin") && err.contains("delete it") && err.contains("tokens of"),
         "{err}"
@@ -172,7 +189,7 @@ fn a_bad_samples_file_is_refused() {
 
     // Written by another build: refused like any shard file of another build.
     let other = rewritten("other", &payload, header.build_id ^ 1, header.element_count);
-    let err = Index::open(&other).err().expect("refused").to_string();
+    let err = open_error(&other);
     assert!(
         err.contains("samples.bin") && err.contains("another shard or build"),
         "{err}"
@@ -183,33 +200,31 @@ fn a_bad_samples_file_is_refused() {
     let plain = tokens.header().build_id;
     drop(tokens);
     let old = rewritten("old", &payload, plain, header.element_count);
-    let err = Index::open(&old).err().expect("refused").to_string();
+    let err = open_error(&old);
     assert!(
         err.contains("before 2026-12-03") && err.contains("rm "),
         "{err}"
     );
 
     // A damaged payload (checksum left stale): hashing at open says deleting it is enough.
-    let copy = dir.path().join("damaged");
-    support::copy_dir(&pristine, &copy);
-    let target = shard_dirs(&copy)[0].join("samples.bin");
-    let mut bytes = std::fs::read(&target).unwrap();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 0x01;
-    std::fs::write(&target, bytes).unwrap();
-    let err = Index::open(&copy).err().expect("refused").to_string();
+    let damaged = damaged_copy(dir.path(), &pristine, "damaged", |target| {
+        let mut bytes = std::fs::read(target).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x01;
+        std::fs::write(target, bytes).unwrap();
+    });
+    let err = open_error(&damaged);
     assert!(
         err.contains("checksum") && err.contains("delete it"),
         "{err}"
     );
 
     // A directory where the file should be: named as such, not an OS error.
-    let copy = dir.path().join("dir");
-    support::copy_dir(&pristine, &copy);
-    let target = shard_dirs(&copy)[0].join("samples.bin");
-    std::fs::remove_file(&target).unwrap();
-    std::fs::create_dir(&target).unwrap();
-    let err = Index::open(&copy).err().expect("refused").to_string();
+    let as_dir = damaged_copy(dir.path(), &pristine, "dir", |target| {
+        std::fs::remove_file(target).unwrap();
+        std::fs::create_dir(target).unwrap();
+    });
+    let err = open_error(&as_dir);
     assert!(
         err.contains("a directory") && err.contains("delete it"),
         "{err}"
@@ -218,12 +233,11 @@ fn a_bad_samples_file_is_refused() {
     // A dangling symbolic link is an error, not a file silently taken as absent.
     #[cfg(unix)]
     {
-        let copy = dir.path().join("dangling");
-        support::copy_dir(&pristine, &copy);
-        let target = shard_dirs(&copy)[0].join("samples.bin");
-        std::fs::remove_file(&target).unwrap();
-        std::os::unix::fs::symlink(dir.path().join("nowhere"), &target).unwrap();
-        let err = Index::open(&copy).err().expect("refused").to_string();
+        let dangling = damaged_copy(dir.path(), &pristine, "dangling", |target| {
+            std::fs::remove_file(target).unwrap();
+            std::os::unix::fs::symlink(dir.path().join("nowhere"), target).unwrap();
+        });
+        let err = open_error(&dangling);
         assert!(err.contains("samples.bin"), "{err}");
     }
 }
@@ -245,32 +259,22 @@ fn a_samples_file_from_another_shard_is_refused_at_open() {
     assert_ne!(own.build_id, other.build_id, "ids tie files to shards");
 
     // Shard 0's own keys under shard 1's id: the size fits, only the binding tells.
-    let copy = dir.path().join("rebound");
-    support::copy_dir(&pristine, &copy);
-    let target = shard_dirs(&copy)[0].join("samples.bin");
-    std::fs::remove_file(&target).unwrap();
-    let (kind, width) = (FileKind::SuffixSamples, own.element_width);
-    FileWriter::write_file(
-        &target,
-        kind,
-        width,
-        other.build_id,
-        &own_payload,
-        own.element_count,
-    )
-    .unwrap();
-    let err = Index::open(&copy).err().expect("refused").to_string();
+    let rebound = damaged_copy(dir.path(), &pristine, "rebound", |target| {
+        let (width, count) = (own.element_width, own.element_count);
+        rewrite_samples(target, width, other.build_id, &own_payload, count)
+    });
+    let err = open_error(&rebound);
     assert!(
         err.contains("samples.bin") && err.contains("another shard") && err.contains("delete it"),
         "{err}"
     );
 
     // The file itself copied over: refused whatever its size.
-    let copy = dir.path().join("copied");
-    support::copy_dir(&pristine, &copy);
-    let copied = shard_dirs(&copy);
-    std::fs::copy(copied[1].join("samples.bin"), copied[0].join("samples.bin")).unwrap();
-    let err = Index::open(&copy).err().expect("refused").to_string();
+    let from = shards[1].join("samples.bin");
+    let copied = damaged_copy(dir.path(), &pristine, "copied", |target| {
+        std::fs::copy(&from, target).unwrap();
+    });
+    let err = open_error(&copied);
     assert!(err.contains("samples.bin"), "{err}");
 }
 
@@ -316,17 +320,8 @@ fn verify_checks_the_side_indexes_too() {
     let mut payload = f.payload().to_vec();
     drop(f);
     payload[header.element_width as usize * 8 * 3] ^= 0x01; // first token of sample 3
-    std::fs::remove_file(&target).unwrap();
-    let (kind, width) = (FileKind::SuffixSamples, header.element_width);
-    FileWriter::write_file(
-        &target,
-        kind,
-        width,
-        header.build_id,
-        &payload,
-        header.element_count,
-    )
-    .unwrap();
+    let (width, count) = (header.element_width, header.element_count);
+    rewrite_samples(&target, width, header.build_id, &payload, count);
     let index = Index::open(&copy).unwrap();
     let err = verbatim_core::verify::verify(&index)
         .unwrap_err()

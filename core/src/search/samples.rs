@@ -6,9 +6,9 @@
 //! misses each (the entry, then the token it points to). The samples are N/16 bytes for
 //! 16-bit tokens; a search first narrows its range to between two samples (one load per
 //! step, the top levels shared by every search and so cached), then finishes in the suffix
-//! array, over at most 256 suffixes when the samples decided every step. A comparison the stored tokens cannot decide (the query
-//! agrees with all of them, or reaches a separator, which may be padding past the end of the
-//! stream) stops the narrowing; the suffix-array search then goes on from the range reached.
+//! array, over at most 256 suffixes when the samples decided every step. A comparison the
+//! stored tokens cannot decide (the query agrees with all of them, or reaches a separator,
+//! which may be padding past the end of the stream) stops the narrowing; the suffix-array search then goes on from the range reached.
 //! Every step taken is exact, so the answers are those of the search without samples, which
 //! the property tests check.
 
