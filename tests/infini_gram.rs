@@ -406,3 +406,45 @@ fn a_flipped_byte_in_the_token_stream_changes_answers_never_panics() {
         }
     }
 }
+
+#[test]
+fn verification_hashes_the_unigram_file_of_an_attached_directory() {
+    let t = tempfile::tempdir().unwrap();
+    let ig = small_ig(t.path());
+    let side = t.path().join("ig.side");
+    drop(attach(
+        &ig,
+        &support::word_tokenizer(t.path(), 8).display().to_string(),
+        &side,
+    ));
+    // Two different counts swapped: the total still adds up, so only the checksum sees it
+    // (and a query would use the wrong first-token blocks).
+    let file = side.join("unigrams-0.bin");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let counts: Vec<u64> = bytes[64..]
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    let a = counts.iter().position(|&c| c > 0).unwrap();
+    let b = counts
+        .iter()
+        .position(|&c| c > 0 && c != counts[a])
+        .unwrap();
+    for (i, c) in [(a, counts[b]), (b, counts[a])] {
+        bytes[64 + 8 * i..64 + 8 * (i + 1)].copy_from_slice(&c.to_le_bytes());
+    }
+    std::fs::write(&file, bytes).unwrap();
+
+    assert!(refusal(&side).contains("unigrams-0.bin"));
+    let opts = verbatim_core::OpenOptions {
+        verify_checksums: false,
+        fulltext: true,
+    };
+    let index = Index::open_with(&side, opts).expect("opens without hashing");
+    let e = verbatim_core::verify::verify(&index).expect_err("verify hashes it");
+    assert!(e.to_string().contains("unigrams-0.bin"), "{e}");
+    let e = index
+        .verify_checksums()
+        .expect_err("background verification hashes it");
+    assert!(e.to_string().contains("unigrams-0.bin"), "{e}");
+}

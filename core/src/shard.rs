@@ -583,15 +583,16 @@ impl Shard {
         }
     }
 
-    /// verbatim's mapped files of this shard (none for an infini-gram shard, whose files carry
-    /// no checksums), for verification.
+    /// verbatim's mapped files of this shard, for verification: for an infini-gram shard,
+    /// whose own files carry no checksums, only the unigram file of the side directory it is
+    /// attached to (if any).
     pub fn files(&self) -> Vec<&MappedFile> {
         match &*self.storage {
             Storage::Verbatim(f) => [&f.tokens, &f.sa, &f.docs, &f.meta, &f.unigrams]
                 .into_iter()
                 .chain(f.samples.as_ref())
                 .collect(),
-            Storage::InfiniGram(_) => Vec::new(),
+            Storage::InfiniGram(ig) => ig.attached_unigrams().into_iter().collect(),
         }
     }
 

@@ -106,7 +106,7 @@ fn open_attached_shards(
             let s = ig::IgShard::open(
                 files,
                 att.token_width,
-                ig::Unigrams::Given(counts, path),
+                ig::Unigrams::Given(counts, f),
                 att.id_rule,
             )?;
             if s.documents() as u64 != info.documents || s.tokens_count() as u64 != info.tokens {

@@ -10,6 +10,7 @@
 use super::layout::ShardFiles;
 use super::records::{self, IdRule};
 use crate::error::{Error, Result};
+use crate::format::MappedFile;
 use crate::search::{BytePointers, FirstTokenTable};
 use crate::shard::{DocRecord, ShardPaths, TokenSlice};
 use crate::token::{BytewiseU16, BytewiseU32, Token, TokenWidth};
@@ -32,6 +33,9 @@ pub struct IgShard {
     meta: Option<(Mmap, Mmap)>,
     unigrams: Vec<u64>,
     unigram_path: std::path::PathBuf,
+    /// The side directory's unigram file the counts came from (`Unigrams::Given`), kept so
+    /// that full verification hashes it too.
+    attached_unigrams: Option<MappedFile>,
     id_rule: IdRule,
 }
 
@@ -44,9 +48,9 @@ fn refuse(path: &Path, detail: impl Into<String>) -> Error {
 
 /// Where a shard's unigram counts come from.
 pub enum Unigrams {
-    /// Counts computed elsewhere (a side directory's `unigrams-N.bin`), indexed by token id,
-    /// separators excluded, from `path`.
-    Given(Vec<u64>, std::path::PathBuf),
+    /// Counts computed elsewhere, indexed by token id, separators excluded, read from `file`
+    /// (a side directory's `unigrams-N.bin`, its header already checked).
+    Given(Vec<u64>, MappedFile),
     /// Read `unigram.N` if the index has it, otherwise count the token stream; ids up to
     /// `vocab_size` (exclusive) are kept.
     Derive {
@@ -123,14 +127,16 @@ impl IgShard {
             meta,
             unigrams: Vec::new(),
             unigram_path: files.unigram.clone().unwrap_or(files.tokenized.clone()),
+            attached_unigrams: None,
             id_rule,
         };
         shard.check_offsets()?;
         shard.check_metadata()?;
         match unigrams {
-            Unigrams::Given(counts, path) => {
+            Unigrams::Given(counts, file) => {
                 shard.unigrams = counts;
-                shard.unigram_path = path;
+                shard.unigram_path = file.path().to_path_buf();
+                shard.attached_unigrams = Some(file);
             }
             Unigrams::Derive { vocab_size } => {
                 shard.unigrams = match &files.unigram {
@@ -140,6 +146,11 @@ impl IgShard {
             }
         }
         Ok(shard)
+    }
+
+    /// The side directory's unigram file the counts were read from, if they were given.
+    pub fn attached_unigrams(&self) -> Option<&MappedFile> {
+        self.attached_unigrams.as_ref()
     }
 
     /// Offsets: 8-byte little-endian byte offsets, the first 0, strictly increasing,
