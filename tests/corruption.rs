@@ -148,3 +148,30 @@ fn unigram_counts_that_overflow_are_refused_at_open() {
         "{err}"
     );
 }
+
+#[test]
+fn a_full_text_index_that_does_not_open_names_the_changed_file_without_hashing() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = support::word_tokenizer(dir.path(), 20);
+    let docs: Vec<(String, String)> = (0..20)
+        .map(|i| (format!("d{i}"), format!("w{} w{} w3 .", i % 7, i % 5)))
+        .collect();
+    let input = support::write_jsonl(dir.path(), "c.jsonl", &docs);
+    let index = dir.path().join("index");
+    support::build(vec![input], &index, tok.to_str().unwrap(), None);
+    std::fs::write(index.join("fulltext/meta.json"), "garbage\n").unwrap();
+    // `verify` and `serve --no-verify` open without hashing; tantivy's own error would not say
+    // that the file changed since the build.
+    let opts = verbatim_core::OpenOptions {
+        verify_checksums: false,
+        fulltext: true,
+    };
+    let e = verbatim_core::Index::open_with(&index, opts)
+        .err()
+        .expect("a garbage meta.json is refused")
+        .to_string();
+    assert!(
+        e.contains("meta.json") && e.contains("changed since the build"),
+        "{e}"
+    );
+}

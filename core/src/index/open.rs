@@ -251,7 +251,12 @@ impl Index {
             if opts.verify_checksums {
                 verify_fulltext_files(&ft_dir, &manifest)?;
             }
-            let ft = FullText::open(&ft_dir, manifest.documents, &manifest.fulltext_parts)?;
+            let ft = FullText::open(&ft_dir, manifest.documents, &manifest.fulltext_parts)
+                .map_err(|e| {
+                    // A full-text index that does not open: name the file that changed since
+                    // the build, when one did (opened without hashing, nothing checked it yet).
+                    verify_fulltext_files(&ft_dir, &manifest).err().unwrap_or(e)
+                })?;
             if opts.verify_checksums {
                 ft.verify(&ft_dir)?;
             }
