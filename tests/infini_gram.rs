@@ -421,7 +421,8 @@ fn verification_hashes_the_unigram_file_of_an_attached_directory() {
     // (and a query would use the wrong first-token blocks).
     let file = side.join("unigrams-0.bin");
     let mut bytes = std::fs::read(&file).unwrap();
-    let counts: Vec<u64> = bytes[64..]
+    const H: usize = verbatim_core::format::HEADER_LEN;
+    let counts: Vec<u64> = bytes[H..]
         .chunks_exact(8)
         .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
         .collect();
@@ -431,7 +432,7 @@ fn verification_hashes_the_unigram_file_of_an_attached_directory() {
         .position(|&c| c > 0 && c != counts[a])
         .unwrap();
     for (i, c) in [(a, counts[b]), (b, counts[a])] {
-        bytes[64 + 8 * i..64 + 8 * (i + 1)].copy_from_slice(&c.to_le_bytes());
+        bytes[H + 8 * i..H + 8 * (i + 1)].copy_from_slice(&c.to_le_bytes());
     }
     std::fs::write(&file, bytes).unwrap();
 

@@ -102,13 +102,7 @@ fn open_attached_shards(
             if opts.verify_checksums {
                 f.verify_payload()?;
             }
-            let counts = f.as_slice::<u64>()?.to_vec();
-            let s = ig::IgShard::open(
-                files,
-                att.token_width,
-                ig::Unigrams::Given(counts, f),
-                att.id_rule,
-            )?;
+            let s = ig::IgShard::open(files, att.token_width, ig::Unigrams::Given(f), att.id_rule)?;
             if s.documents() as u64 != info.documents || s.tokens_count() as u64 != info.tokens {
                 return Err(Error::InfiniGram {
                     path: files.tokenized.clone(),

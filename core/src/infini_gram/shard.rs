@@ -32,7 +32,6 @@ pub struct IgShard {
     offset: Mmap,
     meta: Option<(Mmap, Mmap)>,
     unigrams: Vec<u64>,
-    unigram_path: std::path::PathBuf,
     /// The side directory's unigram file the counts came from (`Unigrams::Given`), kept so
     /// that full verification hashes it too.
     attached_unigrams: Option<MappedFile>,
@@ -48,9 +47,9 @@ fn refuse(path: &Path, detail: impl Into<String>) -> Error {
 
 /// Where a shard's unigram counts come from.
 pub enum Unigrams {
-    /// Counts computed elsewhere, indexed by token id, separators excluded, read from `file`
-    /// (a side directory's `unigrams-N.bin`, its header already checked).
-    Given(Vec<u64>, MappedFile),
+    /// Counts computed elsewhere, indexed by token id, separators excluded: a side
+    /// directory's `unigrams-N.bin`, its header already checked.
+    Given(MappedFile),
     /// Read `unigram.N` if the index has it, otherwise count the token stream; ids up to
     /// `vocab_size` (exclusive) are kept.
     Derive {
@@ -126,16 +125,14 @@ impl IgShard {
             offset,
             meta,
             unigrams: Vec::new(),
-            unigram_path: files.unigram.clone().unwrap_or(files.tokenized.clone()),
             attached_unigrams: None,
             id_rule,
         };
         shard.check_offsets()?;
         shard.check_metadata()?;
         match unigrams {
-            Unigrams::Given(counts, file) => {
-                shard.unigrams = counts;
-                shard.unigram_path = file.path().to_path_buf();
+            Unigrams::Given(file) => {
+                shard.unigrams = file.as_slice::<u64>()?.to_vec();
                 shard.attached_unigrams = Some(file);
             }
             Unigrams::Derive { vocab_size } => {
@@ -151,6 +148,16 @@ impl IgShard {
     /// The side directory's unigram file the counts were read from, if they were given.
     pub fn attached_unigrams(&self) -> Option<&MappedFile> {
         self.attached_unigrams.as_ref()
+    }
+
+    /// The file the unigram counts came from: the side directory's, `unigram.N`, or (counted)
+    /// the token stream.
+    fn unigram_path(&self) -> &Path {
+        match (&self.attached_unigrams, &self.files.unigram) {
+            (Some(f), _) => f.path(),
+            (None, Some(p)) => p,
+            (None, None) => &self.files.tokenized,
+        }
     }
 
     /// Offsets: 8-byte little-endian byte offsets, the first 0, strictly increasing,
@@ -320,7 +327,7 @@ impl IgShard {
         let (table, covered) = FirstTokenTable::from_counts(&self.unigrams, key);
         if covered.and_then(|c| c.checked_add(self.doc_cnt as u64)) != Some(self.tok_cnt as u64) {
             return Err(refuse(
-                &self.unigram_path,
+                self.unigram_path(),
                 format!(
                     "unigram counts ({}) plus separators ({}) do not add up to the {} tokens of {}",
                     covered.map_or("overflowing".to_string(), |c| c.to_string()),
@@ -366,7 +373,7 @@ impl IgShard {
                 .metadata
                 .as_ref()
                 .map_or(self.files.offset.clone(), |(m, _)| m.clone()),
-            unigrams: self.unigram_path.clone(),
+            unigrams: self.unigram_path().to_path_buf(),
             samples: None,
         }
     }

@@ -8,9 +8,9 @@
 //! step, the top levels shared by every search and so cached), then finishes in the suffix
 //! array, over at most 256 suffixes when the samples decided every step. A comparison the
 //! stored tokens cannot decide (the query agrees with all of them, or reaches a separator,
-//! which may be padding past the end of the stream) stops the narrowing; the suffix-array search then goes on from the range reached.
-//! Every step taken is exact, so the answers are those of the search without samples, which
-//! the property tests check.
+//! which may be padding past the end of the stream) stops the narrowing; the suffix-array
+//! search then goes on from the range reached. Every step taken is exact, so the answers are
+//! those of the search without samples, which the property tests check.
 
 use super::batch::{Search, ShardArrays};
 use super::suffix_array::SuffixArray;
