@@ -133,8 +133,15 @@ pub struct DemoArgs {
     server: ServerFlags,
 }
 
+/// An index to serve: its directory, and the index itself when the caller has opened it
+/// already (without hashing its files).
+struct ToServe {
+    dir: PathBuf,
+    opened: Option<verbatim_core::Index>,
+}
+
 fn start(
-    indexes: &[PathBuf],
+    indexes: Vec<ToServe>,
     groups: &[verbatim_server::select::GroupSpec],
     examples: Option<&Path>,
     flags: &ServerFlags,
@@ -142,12 +149,24 @@ fn start(
     let mode = flags.verify_mode();
     // Warming drops only pages no process maps, so it comes before the checksum check, which
     // maps every page.
+    let hash_at_open = mode == VerifyMode::Start && !flags.warm;
+    let dirs: Vec<PathBuf> = indexes.iter().map(|i| i.dir.clone()).collect();
     let opened = indexes
-        .iter()
-        .map(|d| super::open_index(d, mode == VerifyMode::Start && !flags.warm).map(Arc::new))
+        .into_iter()
+        .map(|i| match i.opened {
+            Some(index) => {
+                if hash_at_open {
+                    index
+                        .verify_checksums()
+                        .with_context(|| format!("cannot open index {}", i.dir.display()))?;
+                }
+                Ok(Arc::new(index))
+            }
+            None => super::open_index(&i.dir, hash_at_open).map(Arc::new),
+        })
         .collect::<Result<Vec<_>>>()?;
     if flags.warm {
-        for (dir, index) in indexes.iter().zip(&opened) {
+        for (dir, index) in dirs.iter().zip(&opened) {
             let t = std::time::Instant::now();
             let r = verbatim_core::warm::warm(index)
                 .with_context(|| format!("cannot read {} into the page cache", dir.display()))?;
@@ -190,7 +209,12 @@ fn start(
 
 /// Runs `verbatim serve`.
 pub fn run(a: Args) -> Result<ExitCode> {
-    start(&a.index, &a.group, a.examples.as_deref(), &a.server)
+    let indexes = a
+        .index
+        .into_iter()
+        .map(|dir| ToServe { dir, opened: None })
+        .collect();
+    start(indexes, &a.group, a.examples.as_deref(), &a.server)
 }
 
 /// The repository's `corpora/demo` (the binary is meant to run from its checkout).
@@ -220,16 +244,20 @@ pub fn run_demo(a: DemoArgs) -> Result<ExitCode> {
             m.inputs.len() == 1 && Some(m.inputs[0].bytes) == want
         });
     // A cache written by an older verbatim may no longer open (e.g. its suffix samples): it
-    // is rebuilt rather than refused, since the demo owns it.
-    let opens = || match super::open_index(&out, false) {
-        Ok(_) => true,
-        Err(e) => {
-            eprintln!("the cached demo index cannot be used ({e:#}); rebuilding it");
-            false
+    // is rebuilt rather than refused, since the demo owns it. One that opens is served as
+    // opened here.
+    let cached = if same_corpus {
+        match super::open_index(&out, false) {
+            Ok(index) => Some(index),
+            Err(e) => {
+                eprintln!("the cached demo index cannot be used ({e:#}); rebuilding it");
+                None
+            }
         }
+    } else {
+        None
     };
-    let fresh = same_corpus && opens();
-    if fresh {
+    if cached.is_some() {
         eprintln!("using the cached demo index at {}", out.display());
     } else {
         eprintln!(
@@ -256,8 +284,12 @@ pub fn run_demo(a: DemoArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let examples = demo.join("examples.json");
+    let index = ToServe {
+        dir: out,
+        opened: cached,
+    };
     start(
-        &[out],
+        vec![index],
         &[],
         examples.exists().then_some(examples.as_path()),
         &a.server,
