@@ -64,7 +64,7 @@ fn append_adds_shards_keeps_old_files_and_takedowns_work_across() {
     assert!(!index
         .fulltext()
         .unwrap()
-        .search("beta7", 100)
+        .search("beta7", 0, 100)
         .unwrap()
         .is_empty());
     // Take down one old and one new document with the CLI.

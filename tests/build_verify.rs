@@ -32,7 +32,7 @@ fn build_open_verify_and_query_a_byte_index() {
     assert_eq!(doc.record.metadata["title"], "T doc-7");
     assert_eq!(doc.record.source.as_deref(), Some("test"));
     // The full-text index finds it by keyword.
-    let hits = index.fulltext().unwrap().search("number 7", 5).unwrap();
+    let hits = index.fulltext().unwrap().search("number 7", 0, 5).unwrap();
     assert!(hits.iter().any(|h| h.doc_no == doc.location.doc_no));
 }
 
@@ -238,4 +238,44 @@ fn an_interrupted_build_leaves_nothing_that_opens() {
         let index = Index::open(&out).unwrap();
         verbatim_core::verify::verify(&index).unwrap();
     }
+}
+
+/// A tokenizer.json saved with padding and truncation (BERT's pads every text to 128 tokens
+/// and cuts it there) neither pads nor cuts documents or queries: both would make wrong
+/// indexes and wrong counts.
+#[test]
+fn a_tokenizer_saved_with_padding_and_truncation_neither_pads_nor_cuts() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = support::word_tokenizer(dir.path(), 50);
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&plain).unwrap()).unwrap();
+    json["padding"] = serde_json::json!({"strategy": {"Fixed": 16}, "direction": "Right",
+        "pad_to_multiple_of": null, "pad_id": 0, "pad_type_id": 0, "pad_token": "[UNK]"});
+    json["truncation"] = serde_json::json!({"direction": "Right", "max_length": 4, "strategy": "LongestFirst", "stride": 0});
+    let padded = dir.path().join("padded.json");
+    std::fs::write(&padded, serde_json::to_vec(&json).unwrap()).unwrap();
+    let words = |from: usize, n: usize| -> String {
+        (from..from + n)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let docs = vec![
+        ("a".to_string(), words(0, 10)),
+        ("b".to_string(), words(5, 3)),
+    ];
+    let input = support::write_jsonl(dir.path(), "c.jsonl", &docs);
+    let out = dir.path().join("idx");
+    let s = support::build(vec![input], &out, padded.to_str().unwrap(), None);
+    // 13 word tokens and one separator per document: no padding, nothing cut.
+    assert_eq!(s.manifest.tokens, 15);
+    let index = Index::open(&out).unwrap();
+    let a = index.document_by_id("a", None).unwrap();
+    assert_eq!(a.text.split_whitespace().count(), 10, "{}", a.text);
+    let q = index.tokenizer().encode_ids(&words(4, 6)).unwrap();
+    assert_eq!(q.len(), 6);
+    assert_eq!(index.count(&q), 1);
+    let q = index.tokenizer().encode(&words(5, 2)).unwrap();
+    assert_eq!(q.ids.len(), 2);
+    assert_eq!(index.count(&q.ids), 2);
 }

@@ -119,7 +119,7 @@ fn answers(index: &Index, texts: &[String], ngrams: &[Vec<u32>], n_docs: usize) 
         let mut hits: Vec<(u64, i64)> = index
             .fulltext()
             .unwrap()
-            .search(q, 10_000)
+            .search(q, 0, 10_000)
             .unwrap()
             .iter()
             .map(|h| (h.doc_no, (h.score * 1e4).round() as i64))

@@ -610,3 +610,100 @@ async fn a_damaged_index_found_by_the_background_check_answers_503() {
     .await;
     assert_eq!(status, 200);
 }
+
+/// A takedown written while serving applies to every route that shows documents, the
+/// infini-gram API included, on its very next request (no other route called in between).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_takedown_applies_to_the_infini_gram_api_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = build_index(dir.path(), "td", &support::demo_tokenizer());
+    let (app, ix) = router(&[idx.as_path()], 256);
+    let ix = &ix[0];
+    let no = ix.id_map().unwrap().get("books/pride/2").unwrap();
+    let ask = json!({"index": "td", "query_type": "search_docs", "query": "such a man may be", "maxnum": 1});
+    let (c, before) = post(&app, "/api/infini-gram", ask.clone()).await;
+    assert_eq!(c, 200, "{before}");
+    assert_eq!(before["documents"][0]["blocked"], false, "{before}");
+    let mut list = verbatim_core::takedown::Takedown::default();
+    list.insert(no);
+    list.save(&idx, ix.build_id()).unwrap();
+    let (c, after) = post(&app, "/api/infini-gram", ask).await;
+    assert_eq!(c, 200, "{after}");
+    assert_eq!(after["documents"][0]["blocked"], true, "{after}");
+    assert_eq!(after["documents"][0]["token_ids"], json!([]), "{after}");
+    let find = json!({"index": "td", "query_type": "find", "query": "such a man may be"});
+    let (c, f) = post(&app, "/api/infini-gram", find).await;
+    assert_eq!(c, 200, "{f}");
+    let rank = f["segment_by_shard"][0][0].as_u64().unwrap();
+    let by_rank = json!({"index": "td", "query_type": "get_doc_by_rank", "query": "such a man may be", "s": 0, "rank": rank, "max_disp_len": 20});
+    let (c, d) = post(&app, "/api/infini-gram", by_rank).await;
+    assert_eq!(c, 200, "{d}");
+    assert_eq!(d["blocked"], true, "{d}");
+}
+
+/// Keyword search returns `limit` hits however many of the best-ranked documents are taken
+/// down (it used to read 16 spare hits, so 20 taken-down leaders left it short).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_fills_its_limit_past_many_taken_down_hits() {
+    let dir = tempfile::tempdir().unwrap();
+    // Documents d0..d39 mention "apple" 40, 39, ... times, so BM25 ranks them in that order.
+    let docs: Vec<(String, String)> = (0..40)
+        .map(|i| {
+            let apples = "apple ".repeat(40 - i);
+            (format!("d{i}"), format!("{apples}and some other words {i}"))
+        })
+        .collect();
+    let input = support::write_jsonl(dir.path(), "apples.jsonl", &docs);
+    let idx = dir.path().join("apples");
+    let mut o = verbatim_indexer::BuildOptions::new(vec![input], idx.clone(), "bytes");
+    o.name = "apples".into();
+    verbatim_indexer::build(&o).unwrap();
+    let (app, ix) = router(&[idx.as_path()], 0);
+    let ix = &ix[0];
+    let mut list = verbatim_core::takedown::Takedown::default();
+    for i in 0..20 {
+        list.insert(ix.id_map().unwrap().get(&format!("d{i}")).unwrap());
+    }
+    list.save(&idx, ix.build_id()).unwrap();
+    for limit in [10, 20, 30] {
+        let (c, r) = post(
+            &app,
+            "/api/v1/search",
+            json!({"query": "apple", "limit": limit}),
+        )
+        .await;
+        assert_eq!(c, 200, "{r}");
+        let ids: Vec<&str> = r["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids.len(), limit.min(20), "limit {limit}: {r}");
+        assert!(
+            ids.iter().all(|id| id[1..].parse::<usize>().unwrap() >= 20),
+            "{ids:?}"
+        );
+    }
+}
+
+/// Served beside other indexes, an index named `all` would hide the group of them all (its
+/// name wins), so the server refuses to start with a message saying what to do.
+#[test]
+fn an_index_named_all_is_refused_beside_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = support::demo_tokenizer();
+    let all = build_index(dir.path(), "all", &tok);
+    let other = build_index(dir.path(), "other", &tok);
+    let open = |d: &Path| Arc::new(Index::open(d).unwrap());
+    let err = AppState::new(
+        ServerConfig::default(),
+        vec![open(&all), open(&other)],
+        None,
+    )
+    .err()
+    .expect("refused");
+    assert!(err.to_string().contains("another --name"), "{err}");
+    // Alone it is served: `all` then means that index.
+    assert!(AppState::new(ServerConfig::default(), vec![open(&all)], None).is_ok());
+}

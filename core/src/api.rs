@@ -630,29 +630,39 @@ pub fn search_json(
     let Some(ft) = index.fulltext() else {
         return Ok(None);
     };
-    // A few spare hits for those skipped.
-    let hits = ft.search(query, limit + 16)?;
+    // Hits are read in pages, each a few more than still wanted, until `limit` are kept or
+    // the results end: however many of the best are skipped, the answer is still full.
     let mut out = Vec::new();
-    for h in hits {
-        if out.len() >= limit {
+    let mut offset = 0;
+    while out.len() < limit {
+        let want = (limit - out.len()).saturating_add(16);
+        let hits = ft.search(query, offset, want)?;
+        offset += want;
+        let last_page = hits.len() < want;
+        for h in hits {
+            if out.len() >= limit {
+                break;
+            }
+            if index.is_taken_down(h.doc_no) {
+                continue;
+            }
+            let Some(loc) = index.locate(h.doc_no) else {
+                continue;
+            };
+            let rec = index.doc_record(loc)?;
+            let mut snippet = index.keyword_snippet(loc, query, 30);
+            let Some(masked) = crate::pii::filter_parts(&mut [&mut snippet], pii) else {
+                continue;
+            };
+            out.push(serde_json::json!({
+                "id": rec.id, "doc_no": h.doc_no, "source": rec.source,
+                "metadata": rec.metadata, "score": h.score, "snippet": snippet,
+                "pii_masked": masked,
+            }));
+        }
+        if last_page {
             break;
         }
-        if index.is_taken_down(h.doc_no) {
-            continue;
-        }
-        let Some(loc) = index.locate(h.doc_no) else {
-            continue;
-        };
-        let rec = index.doc_record(loc)?;
-        let mut snippet = index.keyword_snippet(loc, query, 30);
-        let Some(masked) = crate::pii::filter_parts(&mut [&mut snippet], pii) else {
-            continue;
-        };
-        out.push(serde_json::json!({
-            "id": rec.id, "doc_no": h.doc_no, "source": rec.source,
-            "metadata": rec.metadata, "score": h.score, "snippet": snippet,
-            "pii_masked": masked,
-        }));
     }
     Ok(Some(serde_json::json!({ "hits": out })))
 }

@@ -172,14 +172,20 @@ impl FullText {
         Ok(())
     }
 
-    /// BM25 keyword search over the document text.
-    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
+    /// BM25 keyword search over the document text: the hits ranked `offset..offset + limit`
+    /// (best first; fewer at the end of the results).
+    pub fn search(&self, query: &str, offset: usize, limit: usize) -> Result<Vec<SearchHit>> {
         let searcher = self.reader.searcher();
         let mut parser = QueryParser::for_index(&self.index, vec![self.fields.text]);
         parser.set_conjunction_by_default();
         let (q, _errors) = parser.parse_query_lenient(query);
         let top = searcher
-            .search(&q, &TopDocs::with_limit(limit.max(1)).order_by_score())
+            .search(
+                &q,
+                &TopDocs::with_limit(limit.max(1))
+                    .and_offset(offset)
+                    .order_by_score(),
+            )
             .map_err(ft_err)?;
         let mut cols: BTreeMap<u32, NumberColumns> = BTreeMap::new();
         let mut hits = Vec::with_capacity(top.len());

@@ -21,6 +21,9 @@ pub enum StartError {
     /// No index was given.
     #[error("no index to serve")]
     NoIndex,
+    /// Several indexes are served and one is named like the group of them all.
+    #[error("an index is named \"all\", the name of the group of every served index; serve it alone, or rebuild it with another --name")]
+    ReservedName,
     /// The address cannot be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -105,6 +108,9 @@ impl AppState {
         }
         if named.is_empty() {
             return Err(StartError::NoIndex);
+        }
+        if named.len() > 1 && named.iter().any(|(n, _)| n == crate::select::ALL) {
+            return Err(StartError::ReservedName);
         }
         let examples = match examples {
             Some(serde_json::Value::Array(a)) => serde_json::json!({ "examples": a }),

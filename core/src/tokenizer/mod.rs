@@ -109,8 +109,15 @@ fn is_ascii_boundary_byte(b: u8) -> bool {
 impl TextTokenizer {
     /// Loads a `tokenizer.json` from its bytes. Nothing is downloaded.
     pub fn from_json_bytes(bytes: &[u8]) -> Result<TextTokenizer> {
-        let inner = tokenizers::Tokenizer::from_bytes(bytes)
+        let mut inner = tokenizers::Tokenizer::from_bytes(bytes)
             .map_err(|e| Error::Tokenizer(format!("cannot load tokenizer.json: {e}")))?;
+        // A tokenizer.json saved for batched model input may pad every text to a fixed length
+        // or cut it at one (BERT's: 128). Neither belongs in an index or a query: padding
+        // would index pad tokens and match them, truncation would drop the rest of a document.
+        inner.with_padding(None);
+        inner
+            .with_truncation(None)
+            .map_err(|e| Error::Tokenizer(format!("cannot turn truncation off: {e}")))?;
         let vocab_size = inner.get_vocab_size(true) as u32;
         let added: std::collections::HashSet<u32> =
             inner.get_added_tokens_decoder().keys().copied().collect();

@@ -169,7 +169,6 @@ pub async fn cnf(
         ));
     }
     let index = st.index(req.index.as_deref())?;
-    st.refresh_takedowns();
     let name = index.manifest().name.clone();
     let pii = st.config.pii;
     let answer = st

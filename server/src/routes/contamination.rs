@@ -93,7 +93,6 @@ pub async fn contamination(
         ));
     }
     let index = st.index(req.index.as_deref())?;
-    st.refresh_takedowns();
     let opts = CheckOptions {
         methods,
         llama2_skip: req.llama2_skip.map_or(0, UInt::usize),

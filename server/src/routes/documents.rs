@@ -34,7 +34,6 @@ pub async fn document(
     ApiQuery(q): ApiQuery<DocQuery>,
 ) -> Result<Json<DocumentTextJson>, ApiError> {
     let index = st.index(q.index.as_deref())?;
-    st.refresh_takedowns();
     let max = q
         .max_tokens
         .map_or(MAX_DOC_TOKENS, |m| m.0.usize())

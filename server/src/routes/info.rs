@@ -10,7 +10,6 @@ use verbatim_core::api::IndexInfoJson;
 
 /// `GET /api/v1/indexes`. The per-source counts are read once per index, behind the gate.
 pub async fn indexes(State(st): State<Arc<AppState>>) -> Result<Json<serde_json::Value>, ApiError> {
-    st.refresh_takedowns();
     let state = st.clone();
     let list = st
         .gate

@@ -44,6 +44,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.max_body_bytes,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            current_takedowns,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(tower_http::trace::TraceLayer::new_for_http());
     if !state.config.cors_origins.is_empty() {
@@ -75,6 +79,21 @@ async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -
         .metrics
         .observe(&route, resp.status().as_u16(), t.elapsed().as_secs_f64());
     resp
+}
+
+/// Re-reads changed takedown lists before every API request (a `stat` per index when none
+/// changed), so that no route can answer from a list older than the one on disk: one
+/// place, rather than a call in each handler that a new route could forget.
+async fn current_takedowns(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/api/") || req.method() == axum::http::Method::POST {
+        state.refresh_takedowns();
+    }
+    next.run(req).await
 }
 
 /// `allow_spans_with_partial_words`, given directly or through its older opposite

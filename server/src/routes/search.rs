@@ -47,7 +47,6 @@ pub async fn search(
         ));
     }
     let index = st.index(req.index.as_deref())?;
-    st.refresh_takedowns();
     let pii = st.config.pii;
     let v = st
         .gate

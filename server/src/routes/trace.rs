@@ -149,7 +149,6 @@ pub async fn trace(
     let controls = req.controls()?;
     controls.check()?;
     let index = st.target(req.index.as_ref())?;
-    st.refresh_takedowns();
     let key = crate::response_cache::ResponseCache::key(&[
         b"trace",
         &AppState::cache_identity(&index),
