@@ -225,3 +225,82 @@ fn flate2_compress(b: &[u8]) -> Vec<u8> {
     child.stdin.take().unwrap().write_all(b).unwrap();
     child.wait_with_output().unwrap().stdout
 }
+
+/// `--force` replaces an index, nothing else: a directory that is not one is refused and left
+/// as it was; inputs and shard roots inside `--out` are refused before anything is written.
+#[test]
+fn force_replaces_only_an_index_and_nothing_the_build_reads_or_writes_lies_inside_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(
+        data.join("corpus.jsonl"),
+        "{\"id\":\"x\",\"text\":\"precious\"}\n",
+    )
+    .unwrap();
+    std::fs::write(data.join("notes.txt"), "notes\n").unwrap();
+    std::fs::copy(data.join("corpus.jsonl"), p("c.jsonl")).unwrap();
+    let listing = |d: &std::path::Path| {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let refused = |args: &[&str], says: &str| {
+        let o = index_cmd(args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    };
+    // A corpus directory as --out.
+    refused(
+        &[
+            "-i",
+            &p("c.jsonl"),
+            "-o",
+            &p("data"),
+            "-t",
+            "bytes",
+            "--force",
+        ],
+        "is not an index",
+    );
+    // An input inside --out.
+    refused(
+        &[
+            "-i",
+            &p("data/corpus.jsonl"),
+            "-o",
+            &p("data"),
+            "-t",
+            "bytes",
+            "--force",
+        ],
+        "is inside --out",
+    );
+    assert_eq!(listing(&data), ["corpus.jsonl", "notes.txt"]);
+    // A shard root inside --out, with and without --force: nothing is left behind.
+    for force in [false, true] {
+        let mut args = vec!["-i", &p("c.jsonl")[..], "-o", &p("rin")[..], "-t", "bytes"]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+        args.extend(["--shard-root".into(), p("rin/shards")]);
+        if force {
+            args.push("--force".into());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        refused(&args, "is inside --out");
+        assert!(!dir.path().join("rin").exists());
+    }
+    // An index is replaced.
+    let idx = ["-i", &p("c.jsonl")[..], "-o", &p("idx")[..], "-t", "bytes"];
+    assert!(index_cmd(&idx).status.success());
+    let mut forced = idx.to_vec();
+    forced.push("--force");
+    let o = index_cmd(&forced);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -14,13 +14,16 @@ pub struct TempIndexDir {
 
 impl TempIndexDir {
     /// Creates `.NAME.building-PID` beside `target`. Fails if `target` exists and `force` is
-    /// not set.
+    /// not set, or if what `force` would replace is not an index (see [`replaceable`]).
     pub fn create(target: &Path, force: bool) -> Result<Self> {
         if target.exists() && !force {
             bail!(
                 "{} already exists; pass --force to replace it, or choose another --out",
                 target.display()
             );
+        }
+        if target.exists() {
+            replaceable(target)?;
         }
         let parent = target
             .parent()
@@ -79,6 +82,69 @@ impl TempIndexDir {
         }
         self.committed = true;
         Ok(())
+    }
+}
+
+/// Whether `--force` may replace `target`: an index (its `manifest.bin`), an infini-gram
+/// side directory (its `infini-gram.bin`) or an empty directory. Anything else (a corpus
+/// directory, a file, a mistyped path) is refused rather than deleted.
+pub fn replaceable(target: &Path) -> Result<()> {
+    use verbatim_core::infini_gram::attachment::ATTACHMENT_FILE;
+    use verbatim_core::manifest::MANIFEST_FILE;
+    let is_index = [MANIFEST_FILE, ATTACHMENT_FILE]
+        .iter()
+        .any(|f| target.join(f).is_file());
+    let is_empty_dir = target.is_dir()
+        && std::fs::read_dir(target)
+            .with_context(|| format!("cannot read {}", target.display()))?
+            .next()
+            .is_none();
+    if !(is_index || is_empty_dir) {
+        bail!(
+            "{} exists and is not an index (no {MANIFEST_FILE}); --force replaces only an index: \
+             choose another --out, or remove it yourself if it is meant to go",
+            target.display()
+        );
+    }
+    Ok(())
+}
+
+/// Refuses paths the build must not put inside its output directory, which a forced build
+/// replaces as a whole: its inputs (they would be deleted) and its shard roots (the shards
+/// would be deleted with the old directory, or left behind on a failed build).
+pub fn check_outside(target: &Path, inputs: &[PathBuf], shard_roots: &[PathBuf]) -> Result<()> {
+    let Some(out) = absolute(target) else {
+        return Ok(());
+    };
+    for (what, paths) in [("input", inputs), ("--shard-root", shard_roots)] {
+        for p in paths {
+            if absolute(p).is_some_and(|a| a.starts_with(&out)) {
+                bail!(
+                    "{what} {} is inside --out {}, which the build replaces as a whole: \
+                     put it elsewhere",
+                    p.display(),
+                    target.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `path` made absolute with symbolic links resolved as far as it exists (the rest appended),
+/// so that `a/../b` and a link to the output directory compare as the paths they name.
+fn absolute(path: &Path) -> Option<PathBuf> {
+    let abs = std::path::absolute(path).ok()?;
+    let mut existing = abs.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(c) = existing.canonicalize() {
+            let mut out = c;
+            out.extend(rest.iter().rev());
+            return Some(out);
+        }
+        rest.push(existing.file_name()?.to_owned());
+        existing = existing.parent()?;
     }
 }
 

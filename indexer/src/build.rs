@@ -97,6 +97,7 @@ fn build_following(opts: &BuildOptions, follow: Option<&LateSkips>) -> Result<Bu
         .with_context(|| format!("cannot load tokenizer {}", opts.tokenizer))?;
     let budget = check_options(opts, tokenizer.width(), threads)?;
     let files = discover(&opts.inputs, opts.format)?;
+    crate::atomic::check_outside(&opts.out, &opts.inputs, &opts.shard_roots)?;
     let temp = TempIndexDir::create(&opts.out, opts.force)?;
     let build_id = new_build_id();
     let tag = format!("{}.{build_id:016x}", sanitize(&opts.name));
