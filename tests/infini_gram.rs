@@ -449,3 +449,72 @@ fn verification_hashes_the_unigram_file_of_an_attached_directory() {
         .expect_err("background verification hashes it");
     assert!(e.to_string().contains("unigrams-0.bin"), "{e}");
 }
+
+/// `verbatim takedown` on an infini-gram index keeps its list in the side directory (the one
+/// the index is served with), never in the infini-gram directory, and takes documents down by
+/// every id they are shown under, `#N` included; a bare index has nowhere to keep one.
+#[test]
+fn takedowns_of_an_infini_gram_index_live_in_its_side_directory() {
+    let t = tempfile::tempdir().unwrap();
+    let ig = small_ig(t.path());
+    let tok = support::word_tokenizer(t.path(), 8).display().to_string();
+    let run = |args: &[&str]| {
+        std::process::Command::new(support::verbatim_bin())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let ig_arg = ig.to_str().unwrap();
+    let o = run(&["takedown", "add", "--index", ig_arg, "d1"]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("verbatim attach"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let side = verbatim_core::infini_gram::default_side_dir(&ig);
+    drop(attach(&ig, &tok, &side));
+    let o = run(&["takedown", "add", "--index", ig_arg, "d1"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        !ig.join("takedown.bin").exists(),
+        "written into the infini-gram directory"
+    );
+    assert!(side.join("takedown.bin").exists());
+    // Seen through either directory.
+    for dir in [&ig, &side] {
+        let ix = Index::open(dir).unwrap();
+        assert!(ix.doc_by_id("d1").is_none(), "{}", dir.display());
+        assert!(ix.doc_by_id("d0").is_some());
+    }
+    let o = run(&["takedown", "list", "--index", side.to_str().unwrap()]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "d1");
+
+    // Documents named by number.
+    let numbered = t.path().join("ig.numbered");
+    let opts = verbatim_indexer::AttachOptions {
+        index: ig.clone(),
+        out: Some(numbered.clone()),
+        tokenizer: tok.clone(),
+        name: None,
+        token_width: None,
+        version: None,
+        eos_token_id: None,
+        id_rule: Some(verbatim_core::infini_gram::IdRule::DocNumber),
+        fulltext: false,
+        force: false,
+        threads: 1,
+    };
+    verbatim_indexer::attach(&opts).expect("attach");
+    let o = run(&[
+        "takedown",
+        "add",
+        "--index",
+        numbered.to_str().unwrap(),
+        "#2",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ix = Index::open(&numbered).unwrap();
+    assert!(ix.doc_by_id("#2").is_none());
+    assert!(ix.doc_by_id("#0").is_some());
+}

@@ -46,8 +46,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         Action::Add { index, ids } => change(&index, &ids, true),
         Action::Remove { index, ids } => change(&index, &ids, false),
         Action::List { index: dir } => {
-            let index = super::open_index(&dir, false)?;
-            let list = Takedown::load(&dir, index.index_id())?;
+            let index = open(&dir)?;
+            let list = Takedown::load(index.dir(), index.index_id())?;
             for no in list.iter() {
                 let id = index
                     .locate(no)
@@ -61,12 +61,30 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
 }
 
-fn change(dir: &std::path::Path, ids: &[String], add: bool) -> Result<ExitCode> {
+/// Opens the index whose takedown list is read or written: the list lives in
+/// [`verbatim_core::Index::dir`], which for an infini-gram index is its side directory (the
+/// infini-gram directory itself is never written). A bare infini-gram index has none.
+fn open(dir: &std::path::Path) -> Result<verbatim_core::Index> {
     let index = super::open_index(dir, false)?;
-    let mut list = Takedown::load(dir, index.index_id())?;
+    if index.infini_gram().is_some_and(|g| g.side.is_none()) {
+        bail!(
+            "{} is an infini-gram index without a side directory, which is where a takedown \
+             list is kept: run `verbatim attach --infini-gram {} --tokenizer TOKENIZER` first",
+            dir.display(),
+            dir.display()
+        );
+    }
+    Ok(index)
+}
+
+fn change(dir: &std::path::Path, ids: &[String], add: bool) -> Result<ExitCode> {
+    let index = open(dir)?;
+    let list_dir = index.dir();
+    let mut list = Takedown::load(list_dir, index.index_id())?;
     let mut changed = 0;
     for id in ids {
-        let Some(no) = index.id_map().and_then(|m| m.get(id)) else {
+        // Every id a document is shown under, `#N` of an infini-gram index included.
+        let Some(no) = index.doc_by_id_ignoring_takedowns(id) else {
             bail!("no document with id {id:?} in {}", dir.display());
         };
         if if add {
@@ -77,7 +95,7 @@ fn change(dir: &std::path::Path, ids: &[String], add: bool) -> Result<ExitCode> 
             changed += 1;
         }
     }
-    list.save(dir, index.index_id())?;
+    list.save(list_dir, index.index_id())?;
     outln!(
         "{changed} document(s) {}; {} taken down in all",
         if add { "taken down" } else { "restored" },
