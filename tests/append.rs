@@ -131,7 +131,8 @@ fn append_refuses_known_ids_other_tokenizers_and_non_indexes() {
 }
 
 /// `kill -9` at several moments of an append: the index opens and verifies as before, and a
-/// later append still works (taking over the stale lock, removing the leftovers).
+/// later append still works (the killed one's lock gone with its process, its leftovers
+/// removed).
 #[test]
 fn a_killed_append_leaves_the_index_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
@@ -181,7 +182,7 @@ fn a_killed_append_leaves_the_index_as_it_was() {
         killed_mid_way >= 2,
         "the append ended before it could be killed"
     );
-    // A later append takes over the stale lock and succeeds.
+    // A later append succeeds.
     let c = support::write_jsonl(dir.path(), "c.jsonl", &docs("gamma", 5, 30));
     let s = append(c, &out).unwrap();
     let before_c = if completed { 50 + big.len() as u64 } else { 50 };
@@ -385,4 +386,33 @@ fn full_text_directories_hold_no_merged_away_segments() {
     check(&out.join("fulltext"));
     append(b, &out).unwrap();
     check(&out.join("fulltext-g1"));
+}
+
+/// An append runs only while no other holds the index's lock, whatever process id the lock
+/// file names: a file naming a live process (here 1, always alive, as a reused id would be)
+/// does not block, a lock held by a running process does, until it is released.
+#[test]
+fn the_append_lock_is_held_by_the_running_append_not_by_a_process_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("idx");
+    let a = support::write_jsonl(dir.path(), "a.jsonl", &docs("alpha", 5, 30));
+    verbatim_indexer::build(&opts(a, &out, "bytes")).unwrap();
+    let lock_path = out.join(".verbatim-append.lock");
+    std::fs::write(&lock_path, "1").unwrap();
+    let b = support::write_jsonl(dir.path(), "b.jsonl", &docs("beta", 5, 30));
+    assert_eq!(append(b, &out).unwrap().manifest.documents, 10);
+    // Held (as a running append holds it): refused, naming what to do.
+    let held = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
+    held.lock().unwrap();
+    let c = support::write_jsonl(dir.path(), "c.jsonl", &docs("gamma", 5, 30));
+    let e = append(c.clone(), &out).expect_err("locked");
+    assert!(e.to_string().contains("another append"), "{e}");
+    assert_eq!(Index::open(&out).unwrap().manifest().documents, 10);
+    drop(held);
+    assert_eq!(append(c, &out).unwrap().manifest.documents, 15);
 }
