@@ -279,3 +279,28 @@ fn a_tokenizer_saved_with_padding_and_truncation_neither_pads_nor_cuts() {
     assert_eq!(q.ids.len(), 2);
     assert_eq!(index.count(&q.ids), 2);
 }
+
+/// A tokenizer whose ids have gaps (its highest id past its number of entries) builds and
+/// counts: the unigram table covers every id (it used to be sized by the number of entries,
+/// and indexing panicked).
+#[test]
+fn a_vocabulary_with_gaps_in_its_ids_is_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = serde_json::json!({
+        "version": "1.0", "truncation": null, "padding": null, "added_tokens": [],
+        "normalizer": null, "pre_tokenizer": {"type": "WhitespaceSplit"},
+        "post_processor": null, "decoder": null,
+        "model": {"type": "WordLevel", "vocab": {"[UNK]": 0, "a": 1, "far": 60000},
+                  "unk_token": "[UNK]"}
+    });
+    let tok = dir.path().join("gaps.json");
+    std::fs::write(&tok, serde_json::to_vec(&json).unwrap()).unwrap();
+    let docs = vec![("x".to_string(), "a far a far".to_string())];
+    let input = support::write_jsonl(dir.path(), "c.jsonl", &docs);
+    let out = dir.path().join("idx");
+    support::build(vec![input], &out, tok.to_str().unwrap(), None);
+    let index = Index::open(&out).unwrap();
+    verbatim_core::verify::verify(&index).unwrap();
+    assert_eq!(index.count(&[1, 60000]), 2);
+    assert_eq!(index.unigram_counts()[60000], 2);
+}

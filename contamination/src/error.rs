@@ -80,6 +80,9 @@ pub enum Error {
     /// Writing a report failed.
     #[error("cannot write the report: {0}")]
     Write(String),
+    /// More worker threads asked for than [`crate::report::MAX_THREADS`].
+    #[error("{0} threads is more than {max}; give at most one per core", max = crate::report::MAX_THREADS)]
+    TooManyThreads(usize),
     /// The worker threads could not be started.
     #[error("cannot start the worker threads: {0}")]
     Threads(String),

@@ -110,6 +110,9 @@ pub struct BatchTiming {
 /// gpt3, palm and substr50 (one pass per item answers all three).
 pub const SHARED: &str = "words-search";
 
+/// The most threads [`check_all`] starts.
+pub const MAX_THREADS: usize = 4096;
+
 /// Checks `items` in parallel on `threads` threads (0: rayon's global pool, one per core),
 /// calling `tick` after each item. Results keep the input order.
 pub fn check_all(
@@ -130,6 +133,9 @@ pub fn check_all(
             .collect();
         (r, rayon::current_num_threads())
     };
+    if threads > MAX_THREADS {
+        return Err(Error::TooManyThreads(threads));
+    }
     let (results, threads) = if threads == 0 {
         run()
     } else {

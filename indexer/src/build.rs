@@ -40,6 +40,13 @@ pub(crate) fn thread_count(opts: &BuildOptions) -> usize {
     }
 }
 
+/// The largest `--max-document-bytes` accepted: far above any document a shard can hold,
+/// and small enough that the sizes computed from it cannot overflow.
+pub const MAX_DOCUMENT_BYTES_LIMIT: u64 = 1 << 40;
+
+/// The most worker threads a build starts.
+pub const MAX_THREADS: usize = 4096;
+
 /// Checks the options that do not depend on the corpus, and sizes the memory budget.
 pub(crate) fn check_options(
     opts: &BuildOptions,
@@ -51,6 +58,16 @@ pub(crate) fn check_options(
         return Err(Error::Options(format!(
             "--shard-max-tokens must be between 2 and {}",
             crate::options::DEFAULT_SHARD_MAX_TOKENS
+        )));
+    }
+    if opts.max_document_bytes == 0 || opts.max_document_bytes > MAX_DOCUMENT_BYTES_LIMIT {
+        return Err(Error::Options(format!(
+            "--max-document-bytes must be between 1 and {MAX_DOCUMENT_BYTES_LIMIT} (1 TiB)"
+        )));
+    }
+    if threads > MAX_THREADS {
+        return Err(Error::Options(format!(
+            "--threads {threads} is more than {MAX_THREADS}; give at most one per core"
         )));
     }
     let total = opts

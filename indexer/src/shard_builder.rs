@@ -84,6 +84,15 @@ impl<T: Token> ShardBuilder<T> {
 
     /// Appends a document's tokens (after one separator) and its record.
     pub fn push(&mut self, ids: &[u32], record: &DocRecord) -> Result<()> {
+        let vocab = self.unigrams.len();
+        if let Some(&bad) = ids.iter().find(|&&i| i as usize >= vocab) {
+            return Err(crate::error::Error::Failed(format!(
+                "the tokenizer produced id {bad} for document {:?}, past its vocabulary of \
+                 {vocab} ids: the tokenizer.json is inconsistent (an added token numbered past \
+                 the vocabulary?)",
+                record.id
+            )));
+        }
         self.doc_starts.push(self.token_count);
         self.scratch.clear();
         self.scratch.reserve(ids.len() + 1);

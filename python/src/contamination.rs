@@ -274,7 +274,15 @@ pub fn assemble_report<'py>(
             let checker = verbatim_contamination::Checker::new(ix, opts)?;
             let results = results
                 .iter()
-                .map(|s| serde_json::from_str::<ItemResult>(s))
+                .enumerate()
+                .map(|(i, s)| {
+                    serde_json::from_str::<ItemResult>(s).map_err(|e| {
+                        verbatim_contamination::Error::Input {
+                            path: format!("results[{i}]"),
+                            detail: format!("not an item result of check_items: {e}"),
+                        }
+                    })
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let n = results.len();
             let timing = BatchTiming {

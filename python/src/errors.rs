@@ -98,7 +98,9 @@ pub fn contamination(e: verbatim_contamination::Error) -> PyErr {
     use verbatim_contamination::Error as E;
     let kind = match &e {
         E::Index(c) => kind_of(c),
-        E::UnknownMethod(_) | E::Input { .. } | E::Template { .. } => Kind::InvalidInput,
+        E::UnknownMethod(_) | E::Input { .. } | E::Template { .. } | E::TooManyThreads(_) => {
+            Kind::InvalidInput
+        }
         E::Read { .. } | E::Write(_) => Kind::Io,
         _ => Kind::Contamination,
     };

@@ -128,8 +128,9 @@ fn byte_chars() -> [char; 256] {
 }
 
 impl FastBpe {
-    /// The fast path for this `tokenizer.json`, if it has the supported shape.
-    pub fn detect(json: &serde_json::Value) -> Option<FastBpe> {
+    /// The fast path for this `tokenizer.json` (loaded as `inner`), if it has the supported
+    /// shape.
+    pub fn detect(json: &serde_json::Value, inner: &tokenizers::Tokenizer) -> Option<FastBpe> {
         let nfc = match &json["normalizer"] {
             serde_json::Value::Null => false,
             n if n["type"] == "NFC" => true,
@@ -177,7 +178,9 @@ impl FastBpe {
                 return None;
             }
             patterns.push(content.to_string());
-            ids.push(t["id"].as_u64()? as u32);
+            // The id the pipeline gives it, which is not always the file's `id` (one past the
+            // model's vocabulary, say, is renumbered on loading).
+            ids.push(inner.token_to_id(content)?);
         }
         let added = if patterns.is_empty() {
             None

@@ -118,7 +118,14 @@ impl TextTokenizer {
         inner
             .with_truncation(None)
             .map_err(|e| Error::Tokenizer(format!("cannot turn truncation off: {e}")))?;
-        let vocab_size = inner.get_vocab_size(true) as u32;
+        // Ids run up to the highest one, which a vocabulary with gaps puts past its size.
+        let vocab_size = inner
+            .get_vocab(true)
+            .values()
+            .map(|&id| id.saturating_add(1))
+            .max()
+            .unwrap_or(0)
+            .max(inner.get_vocab_size(true) as u32);
         let added: std::collections::HashSet<u32> =
             inner.get_added_tokens_decoder().keys().copied().collect();
         let word_start = (0..vocab_size)
@@ -138,7 +145,7 @@ impl TextTokenizer {
             .collect();
         let json = serde_json::from_slice::<serde_json::Value>(bytes).ok();
         let fast = json.as_ref().and_then(|json| {
-            let mut f = fast_bpe::FastBpe::detect(json)?;
+            let mut f = fast_bpe::FastBpe::detect(json, &inner)?;
             f.build_offset_rules(json, &inner, vocab_size);
             Some(f)
         });
@@ -573,5 +580,46 @@ mod tests {
             }
             assert_eq!(tok.decode(&ids), tok.decode_reference(&ids));
         }
+    }
+
+    /// An added token whose `id` in the file lies past the vocabulary (the pipeline renumbers
+    /// it on loading) gets the pipeline's id on the fast path too, inside the vocabulary.
+    #[test]
+    fn an_added_token_numbered_past_the_vocabulary_gets_the_pipelines_id() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../corpora/demo/tokenizer.json"
+        );
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let far = json["model"]["vocab"].as_object().unwrap().len() as u64 + 100;
+        json["added_tokens"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+                "id": far, "content": "<|extra|>", "single_word": false, "lstrip": false,
+                "rstrip": false, "normalized": false, "special": true
+            }));
+        let tok = TextTokenizer::from_json_bytes(&serde_json::to_vec(&json).unwrap()).unwrap();
+        let text = "before <|extra|> after";
+        let ids = tok.encode_ids(text).unwrap();
+        assert_eq!(ids, tok.encode_ids_reference(text).unwrap());
+        assert!(ids.iter().all(|&i| i < tok.vocab_size()), "{ids:?}");
+    }
+
+    /// A vocabulary with a gap in its ids: every id is below `vocab_size`.
+    #[test]
+    fn vocab_size_covers_the_highest_id_of_a_vocabulary_with_gaps() {
+        let json = serde_json::json!({
+            "version": "1.0", "truncation": null, "padding": null, "added_tokens": [],
+            "normalizer": null, "pre_tokenizer": {"type": "WhitespaceSplit"},
+            "post_processor": null, "decoder": null,
+            "model": {"type": "WordLevel", "vocab": {"[UNK]": 0, "a": 1, "far": 60000},
+                      "unk_token": "[UNK]"}
+        });
+        let tok = TextTokenizer::from_json_bytes(&serde_json::to_vec(&json).unwrap()).unwrap();
+        assert_eq!(tok.encode_ids("a far").unwrap(), [1, 60000]);
+        assert_eq!(tok.vocab_size(), 60001);
+        assert_eq!(tok.width(), crate::TokenWidth::U16);
     }
 }
