@@ -36,7 +36,7 @@ pub fn ig_find(
     input_ids: &Bound<'_, PyAny>,
 ) -> PyResult<(u64, Vec<(usize, usize)>)> {
     let ids = raw_ids(index, input_ids)?;
-    let ix = &index.inner;
+    let ix = index.current()?;
     let occ = py.detach(|| ix.find(&ids));
     Ok((
         occ.count(),
@@ -48,7 +48,7 @@ pub fn ig_find(
 #[pyfunction]
 pub fn ig_count(py: Python<'_>, index: &PyIndex, input_ids: &Bound<'_, PyAny>) -> PyResult<u64> {
     let ids = raw_ids(index, input_ids)?;
-    let ix = &index.inner;
+    let ix = index.current()?;
     Ok(py.detach(|| ix.count(&ids)))
 }
 
@@ -82,7 +82,7 @@ pub fn ig_rank_to_pos(index: &PyIndex, s: usize, rank: usize) -> PyResult<usize>
     Ok(sa.at(rank))
 }
 
-/// `(doc_ix, doc_len, disp_len, needle_offset, record, token_ids)` of `ig_doc_at`.
+/// `(doc_ix, doc_len, disp_len, needle_offset, record, token_ids, blocked)` of `ig_doc_at`.
 type DocAt<'py> = (
     u64,
     usize,
@@ -90,10 +90,26 @@ type DocAt<'py> = (
     usize,
     Bound<'py, PyAny>,
     Bound<'py, PyList>,
+    bool,
 );
 
+/// A document's record and window ids as Python objects; `None` and no ids when it was taken
+/// down (infini-gram's `blocked`: nothing of it is shown).
+fn shown<'py>(
+    py: Python<'py>,
+    blocked: bool,
+    rec: verbatim_core::Result<verbatim_core::shard::DocRecord>,
+    ids: Vec<u32>,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyList>)> {
+    if blocked {
+        return Ok((py.None().into_bound(py), PyList::empty(py)));
+    }
+    let rec = rec.map_err(crate::errors::core)?;
+    Ok((convert::to_py(py, &rec)?, PyList::new(py, ids)?))
+}
+
 /// The document around token position `pos` of shard `s`, as infini-gram's `DocResult`
-/// fields: `(doc_ix, doc_len, disp_len, needle_offset, record, token_ids)`, the window
+/// fields: `(doc_ix, doc_len, disp_len, needle_offset, record, token_ids, blocked)`, the window
 /// taking `max_disp_len / 2` tokens before the position and `(max_disp_len + 1) / 2` from it,
 /// clipped to the document. `pos` on a separator belongs to the document it opens.
 #[pyfunction]
@@ -104,7 +120,7 @@ pub fn ig_doc_at<'py>(
     pos: usize,
     max_disp_len: usize,
 ) -> PyResult<DocAt<'py>> {
-    let ix = &index.inner;
+    let ix = index.current()?;
     let shard = ix
         .shards()
         .get(s)
@@ -139,27 +155,21 @@ pub fn ig_doc_at<'py>(
             ids,
         )
     });
-    let rec = rec.map_err(crate::errors::core)?;
-    Ok((
-        doc_no,
-        doc_len,
-        end - start,
-        needle,
-        convert::to_py(py, &rec)?,
-        PyList::new(py, ids)?,
-    ))
+    let blocked = ix.is_taken_down(doc_no);
+    let (rec, ids) = shown(py, blocked, rec, ids)?;
+    Ok((doc_no, doc_len, end - start, needle, rec, ids, blocked))
 }
 
 /// Document `doc_no` from its start, at most `max_disp_len` tokens, as
-/// `(doc_len, disp_len, record, token_ids)`.
+/// `(doc_len, disp_len, record, token_ids, blocked)`.
 #[pyfunction]
 pub fn ig_doc_by_no<'py>(
     py: Python<'py>,
     index: &PyIndex,
     doc_no: u64,
     max_disp_len: usize,
-) -> PyResult<(usize, usize, Bound<'py, PyAny>, Bound<'py, PyList>)> {
-    let ix = &index.inner;
+) -> PyResult<(usize, usize, Bound<'py, PyAny>, Bound<'py, PyList>, bool)> {
+    let ix = index.current()?;
     let loc = ix
         .locate(doc_no)
         .ok_or_else(|| crate::errors::invalid(format!("no document {doc_no}")))?;
@@ -173,13 +183,10 @@ pub fn ig_doc_by_no<'py>(
             shard.tokens().to_u32(range.start..end),
         )
     });
-    let rec = rec.map_err(crate::errors::core)?;
-    Ok((
-        doc_len,
-        ids.len(),
-        convert::to_py(py, &rec)?,
-        PyList::new(py, ids)?,
-    ))
+    let disp_len = ids.len();
+    let blocked = ix.is_taken_down(doc_no);
+    let (rec, ids) = shown(py, blocked, rec, ids)?;
+    Ok((doc_len, disp_len, rec, ids, blocked))
 }
 
 /// The input file (path relative to the inputs' common folder) and 0-based record number of
@@ -226,7 +233,7 @@ pub fn ig_ntd<'py>(
     eos: u32,
 ) -> PyResult<(u64, Bound<'py, PyDict>)> {
     let ids = raw_ids(index, prompt_ids)?;
-    let ix = &index.inner;
+    let ix = index.current()?;
     let d = py.detach(|| ix.next_token_distribution(&ids));
     let mut merged: std::collections::BTreeMap<u32, u64> = d.next.into_iter().collect();
     if d.end_of_document > 0 {
@@ -248,7 +255,7 @@ pub fn ig_creativity(
     input_ids: &Bound<'_, PyAny>,
 ) -> PyResult<Vec<usize>> {
     let ids = raw_ids(index, input_ids)?;
-    let ix = &index.inner;
+    let ix = index.current()?;
     let threads = index.threads;
     let lens = py.detach(|| crate::pool::run(threads, || ix.longest_matches(&ids)));
     Ok(lens.into_iter().enumerate().map(|(l, n)| l + n).collect())
@@ -277,7 +284,7 @@ pub fn ig_attribute(
 ) -> PyResult<Vec<AttrSpan>> {
     let ids = raw_ids(index, input_ids)?;
     let delims = raw_ids(index, delim_ids)?;
-    let ix = &index.inner;
+    let ix = index.current()?;
     let width = ix.manifest().tokenizer.width.bytes() as u64;
     let threads = index.threads;
     Ok(py.detach(|| {

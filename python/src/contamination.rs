@@ -230,7 +230,7 @@ pub fn check_batch(
         errors::invalid(format!("items must be dicts with id, text and bench: {e}"))
     })?;
     let opts = options(methods, llama2_skip, examples, max_spans)?;
-    let ix = &index.inner;
+    let ix = index.current()?;
     py.detach(|| -> verbatim_contamination::Result<_> {
         let checker = verbatim_contamination::Checker::new(ix, opts)?;
         let (results, timing) = crate::pool::run(None, || {
@@ -268,7 +268,7 @@ pub fn assemble_report<'py>(
     html: Option<PathBuf>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let opts = options(methods, llama2_skip, examples, max_spans)?;
-    let ix = &index.inner;
+    let ix = index.current()?;
     let report = py
         .detach(|| -> verbatim_contamination::Result<_> {
             let checker = verbatim_contamination::Checker::new(ix, opts)?;

@@ -22,6 +22,16 @@ pub struct PyIndex {
     pub(crate) threads: Option<usize>,
 }
 
+impl PyIndex {
+    /// The index, its takedown list first re-read if it changed on disk (a `stat` when it did
+    /// not), as the server does before every request: a document taken down by `verbatim
+    /// takedown` while this object lives is never shown. Every query goes through here.
+    pub(crate) fn current(&self) -> PyResult<&Arc<Index>> {
+        self.inner.refresh_takedown().map_err(errors::core)?;
+        Ok(&self.inner)
+    }
+}
+
 /// Opens `path` like the CLI's query commands do, with the CLI's message on failure.
 pub fn open(path: &std::path::Path, verify: bool, fulltext: bool) -> PyResult<Index> {
     let opts = OpenOptions {
@@ -45,7 +55,7 @@ impl PyIndex {
                 if t.trim().is_empty() {
                     return Err(errors::invalid("text is empty"));
                 }
-                let ix = &self.inner;
+                let ix = self.current()?;
                 py.detach(|| ix.tokenizer().encode_ids(&t))
                     .map_err(errors::core)
             }
@@ -158,7 +168,7 @@ impl PyIndex {
 
     /// What the index holds, as `GET /api/v1/indexes` shows it.
     fn info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let ix = &self.inner;
+        let ix = self.current()?;
         let stats = py
             .detach(|| verbatim_core::sources::source_stats(ix))
             .map_err(errors::core)?;
@@ -177,7 +187,7 @@ impl PyIndex {
         text: &Bound<'_, pyo3::types::PyString>,
     ) -> PyResult<Vec<u32>> {
         let t = convert::text_of(text)?;
-        let ix = &self.inner;
+        let ix = self.current()?;
         py.detach(|| ix.tokenizer().encode_ids(&t))
             .map_err(errors::core)
     }
@@ -185,7 +195,7 @@ impl PyIndex {
     /// Text of token ids (a list or a numpy array).
     fn decode(&self, py: Python<'_>, ids: &Bound<'_, PyAny>) -> PyResult<String> {
         let ids = convert::ids_of(ids, self.vocab(), "ids")?;
-        let ix = &self.inner;
+        let ix = self.current()?;
         Ok(py.detach(|| ix.tokenizer().decode(&ids)))
     }
 
@@ -196,7 +206,7 @@ impl PyIndex {
         query: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let ids = self.ids(py, query)?;
-        let ix = &self.inner;
+        let ix = self.current()?;
         let n = py.detach(|| ix.count(&ids));
         // A list of plain ints was checked item by item: a copy of it shares its int
         // objects (cheaper than making new ones).
@@ -231,7 +241,7 @@ impl PyIndex {
         let text = convert::text_of(text)?;
         nonempty("text", &text)?;
         let opts = self.span_options(max_count, word_boundaries, delimiters, min_len)?;
-        let ix = &self.inner;
+        let ix = self.current()?;
         let json = py.detach(|| {
             pool::run(self.threads, || {
                 let enc = ix.tokenizer().encode(&text)?;
@@ -285,7 +295,7 @@ impl PyIndex {
         opts.docs_per_span = docs_per_span;
         opts.snippet_context = context;
         opts.full_documents = full_documents;
-        let ix = &self.inner;
+        let ix = self.current()?;
         let json = py.detach(|| {
             pool::run(self.threads, || {
                 let t = ix.trace(&response, prompt.as_deref(), &opts)?;
@@ -326,7 +336,7 @@ impl PyIndex {
                 "id must be a document's external id (str) or its number (int >= 0)",
             ));
         };
-        let ix = &self.inner;
+        let ix = self.current()?;
         let json = py.detach(|| -> verbatim_core::Result<serde_json::Value> {
             let d = match key {
                 Key::Id(id) => ix.document_by_id(&id, max_tokens)?,
@@ -365,7 +375,7 @@ impl PyIndex {
         if limit == 0 || limit > 100 {
             return Err(errors::invalid("limit must be between 1 and 100"));
         }
-        let ix = &self.inner;
+        let ix = self.current()?;
         let json = py.detach(|| -> verbatim_core::Result<serde_json::Value> {
             verbatim_core::api::search_json(ix, &query, limit, pii)?.ok_or_else(|| {
                 verbatim_core::Error::FullText(
@@ -384,12 +394,12 @@ impl PyIndex {
         let ids = match convert::query_of(query, self.vocab(), "query")? {
             Query::Ids(ids) => ids,
             Query::Text(t) => {
-                let ix = &self.inner;
+                let ix = self.current()?;
                 py.detach(|| ix.tokenizer().encode_ids(&t))
                     .map_err(errors::core)?
             }
         };
-        let ix = &self.inner;
+        let ix = self.current()?;
         let d = py.detach(|| ix.next_token_distribution(&ids));
         let by = PyDict::new(py);
         let denom = d.prompt_count.max(1) as f64;
@@ -426,12 +436,12 @@ impl PyIndex {
         let ids = match convert::query_of(query, vocab, "query")? {
             Query::Ids(ids) => ids,
             Query::Text(t) => {
-                let ix = &self.inner;
+                let ix = self.current()?;
                 py.detach(|| ix.tokenizer().encode_ids(&t))
                     .map_err(errors::core)?
             }
         };
-        let ix = &self.inner;
+        let ix = self.current()?;
         let p = py.detach(|| ix.infgram_prob(&ids, next as u32));
         let out = PyDict::new(py);
         out.set_item("prompt_count", p.prompt_count)?;
@@ -483,7 +493,7 @@ impl PyIndex {
             items.truncate(n);
         }
         let opts = crate::contamination::options(methods, llama2_skip, examples, max_spans)?;
-        let ix = &self.inner;
+        let ix = self.current()?;
         let report = py.detach(|| -> verbatim_contamination::Result<_> {
             let checker = verbatim_contamination::Checker::new(ix, opts)?;
             if items.is_empty() {

@@ -241,7 +241,13 @@ class InfiniGramEngine:
     # ------------------------------------------------------------------ documents
 
     def _doc_result(self, doc_ix: int, doc_len: int, disp_len: int, needle_offset: int,
-                    record: Dict[str, Any], token_ids: List[int]) -> Dict[str, Any]:
+                    record: Optional[Dict[str, Any]], token_ids: List[int],
+                    blocked: bool) -> Dict[str, Any]:
+        if blocked:
+            # Taken down: answered as infini-gram answers a blocked document, nothing shown.
+            return {"doc_ix": doc_ix, "doc_len": doc_len, "disp_len": disp_len,
+                    "needle_offset": needle_offset, "metadata": "", "token_ids": [],
+                    "blocked": True}
         meta: Dict[str, Any] = {"id": record["id"]}
         if record.get("source") is not None:
             meta["source"] = record["source"]
@@ -335,8 +341,9 @@ class InfiniGramEngine:
         total = self.get_total_doc_cnt()
         if not (type(doc_ix) == int and 0 <= doc_ix and doc_ix < total):
             return {"error": f"doc_ix must be an integer in range [0, {total})"}
-        doc_len, disp_len, record, token_ids = _native.ig_doc_by_no(self.index, doc_ix, max_disp_len)
-        return self._doc_result(doc_ix, doc_len, disp_len, 0, record, token_ids)
+        doc_len, disp_len, record, token_ids, blocked = _native.ig_doc_by_no(
+            self.index, doc_ix, max_disp_len)
+        return self._doc_result(doc_ix, doc_len, disp_len, 0, record, token_ids, blocked)
 
     def get_docs_by_ixs(self, list_of_doc_ix: List[int], max_disp_len: Optional[int] = None) -> Any:
         """``get_doc_by_ix`` of each document number."""
