@@ -318,6 +318,24 @@ fn gpt4_and_substr50_on_normalised_text() {
     assert_eq!((r.units, r.matched, r.label), (1, 1, Label::Dirty));
 }
 
+/// substr50's last substring ends with the item's last word, not with the space framing it:
+/// a corpus copy whose last word goes on ("julie" in "julies") still matches.
+#[test]
+fn substr50_matches_a_copy_whose_last_word_continues_in_the_corpus() {
+    let dir = tempfile::tempdir().unwrap();
+    let item = "alpha bravo charlie delta echo foxtrot golf hotel india julie";
+    let corpus = format!(
+        "intro {} julies and more",
+        &item[..item.len() - " julie".len()]
+    );
+    let idx = build(dir.path(), &docs(&[("copy", corpus.clone())]));
+    let ix = Index::open(&idx).unwrap();
+    let r = run(&ix, Method::Substr50, 0, "s", item);
+    // Two substrings fit before the framing space (a third, from "charlie", would need it).
+    assert_eq!((r.units, r.matched, r.label), (2, 2, Label::Dirty), "{r:?}");
+    assert_eq!(brute_substr50(item, &[&corpus]), (2, 2));
+}
+
 /// substr50 by brute force: distinct 50-char windows at word starts of the normalised item,
 /// found when some normalised document contains them.
 fn brute_substr50(item: &str, corpus: &[&str]) -> (usize, usize) {
@@ -338,7 +356,7 @@ fn brute_substr50(item: &str, corpus: &[&str]) -> (usize, usize) {
         for i in 1..b.len() {
             if b[i - 1] == b' '
                 && b[i] != b' '
-                && i + 50 <= b.len()
+                && i + 50 < b.len() // never the framing space after the last word
                 && !subs.contains(&&norm[i..i + 50])
             {
                 subs.push(&norm[i..i + 50]);

@@ -126,7 +126,7 @@ impl WordsSearch {
                 need.push(k);
                 slot.push(2 * i);
             }
-            if substrings && ws[i] + 1 + SUBSTR_LEN <= norm.len() {
+            if substrings && ws[i] + 1 + SUBSTR_LEN <= inner_end(&norm) {
                 pos.push(ws[i] + 1);
                 need.push(SUBSTR_LEN);
                 slot.push(2 * i + 1);
@@ -191,7 +191,7 @@ impl WordsSearch {
         let mut out = Vec::new();
         for (i, &w) in self.ws[..self.at_word.len()].iter().enumerate() {
             let st = w + 1;
-            if st + SUBSTR_LEN > self.norm.len() {
+            if st + SUBSTR_LEN > inner_end(&self.norm) {
                 break;
             }
             let sub = &self.norm[st..st + SUBSTR_LEN];
@@ -204,6 +204,13 @@ impl WordsSearch {
         }
         (out, false)
     }
+}
+
+/// The end of the text of framed words `" w1 ... wn "` before its final framing space: a
+/// 50-character substring ends there at the latest, since that space is not in the item (the
+/// corpus copy may go on with more letters of the last word).
+fn inner_end(norm: &str) -> usize {
+    norm.len().saturating_sub(1)
 }
 
 /// FNV-1a, 64 bits: the stable seed of an item id.
