@@ -96,3 +96,79 @@ fn olmo_index_of_real_text_verifies_and_equals_python_tokenizers() {
         sample.len()
     );
 }
+
+/// SentencePiece (Llama 2) and WordPiece (BERT) tokenizers, whose decoders are not a
+/// concatenation of per-token bytes: snippets keep the spaces between their parts (each part
+/// decoded alone lost its opening space, gluing words and zeroing BM25), the default
+/// delimiters cut spans as in running text (Llama 2's `.` alone is `▁.`, its newline the byte
+/// token `<0x0A>`), and WordPiece words start at every piece but `##` ones (none did).
+#[test]
+fn sentencepiece_and_wordpiece_snippets_delimiters_and_word_starts() {
+    let (Some(llama), Some(bert), Some(olmo)) = (
+        support::shared_data("tokenizers/llama2.json"),
+        support::shared_data("tokenizers/bert-uncased-wordpiece.json"),
+        support::shared_data("tokenizers/olmo-gpt-neox.json"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let docs: Vec<(String, String)> = [
+        ("a", "alpha beta gamma delta epsilon"),
+        ("b", "zeta beta gamma eta theta"),
+        ("c", "iota kappa lambda mu nu"),
+        ("d", "omicron pi. rho sigma\ntau upsilon"),
+    ]
+    .iter()
+    .map(|(i, t)| (i.to_string(), t.to_string()))
+    .collect();
+    let input = support::write_jsonl(dir.path(), "c.jsonl", &docs);
+    let open = |name: &str, tok: &std::path::Path| {
+        let out = dir.path().join(name);
+        support::build(vec![input.clone()], &out, tok.to_str().unwrap(), None);
+        verbatim_core::Index::open(&out).unwrap()
+    };
+    let (llama, bert, olmo) = (
+        open("llama", &llama),
+        open("bert", &bert),
+        open("olmo", &olmo),
+    );
+    let trace = |ix: &verbatim_core::Index| {
+        let mut o = verbatim_core::query::TraceOptions::defaults_for(ix);
+        o.density = 1.0;
+        o.long_view = true;
+        let t = ix
+            .trace("so beta gamma and kappa lambda", None, &o)
+            .unwrap();
+        t.documents
+            .iter()
+            .map(|d| {
+                let s = &d.snippets[0].1;
+                let text = format!("{}{}{}", s.before, s.matched, s.after);
+                (
+                    d.record.id.clone(),
+                    text.trim().to_string(),
+                    (d.bm25 * 1e3).round(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let want = trace(&olmo);
+    assert_eq!(want[0].1, "iota kappa lambda mu nu");
+    assert!(want[0].2 > 0.0);
+    assert_eq!(trace(&llama), want, "llama 2");
+    assert_eq!(trace(&bert), want, "bert");
+    // Spans are cut after the period and (Llama 2) the newline, as with OLMo's tokenizer.
+    let spans = |ix: &verbatim_core::Index| {
+        let text = "omicron pi. rho sigma\ntau upsilon";
+        let enc = ix.tokenizer().encode(text).unwrap();
+        let o = verbatim_core::query::SpanOptions::defaults_for(ix);
+        ix.spans(text, &enc, &o)
+            .iter()
+            .map(|s| s.text.trim().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(spans(&olmo), ["pi.", "rho sigma", "upsilon"]);
+    assert_eq!(spans(&llama), ["omicron pi.", "rho sigma", "upsilon"]);
+    // BERT has no newline token, so its span runs on past it; its words do start.
+    assert_eq!(spans(&bert), ["omicron pi.", "rho sigma\ntau upsilon"]);
+}

@@ -81,11 +81,15 @@ impl Index {
     pub fn snippet(&self, shard: usize, pos: usize, len: usize, context: usize) -> Snippet {
         let w = self.window_ranges(shard, pos, len, context);
         let toks = self.shards()[shard].tokens();
-        let tok = self.tokenizer();
+        let [before, matched, after] = self.tokenizer().decode_parts([
+            &toks.to_u32(w.before),
+            &toks.to_u32(w.matched.clone()),
+            &toks.to_u32(w.after),
+        ]);
         Snippet {
-            before: tok.decode(&toks.to_u32(w.before)),
-            matched: tok.decode(&toks.to_u32(w.matched.clone())),
-            after: tok.decode(&toks.to_u32(w.after)),
+            before,
+            matched,
+            after,
             token_offset: w.matched.start - w.doc_start,
         }
     }

@@ -101,6 +101,12 @@ fn family_of(sha256: &str, json: Option<&serde_json::Value>, vocab: u32) -> Stri
     )
 }
 
+/// The byte of a SentencePiece byte-fallback token (`<0x0A>`: a newline), if `t` is one.
+fn fallback_byte(t: &str) -> Option<u8> {
+    let hex = t.strip_prefix("<0x")?.strip_suffix('>')?;
+    (hex.len() == 2).then(|| u8::from_str_radix(hex, 16).ok())?
+}
+
 /// Python's `string.whitespace + string.punctuation`: the bytes that begin a word in byte mode.
 fn is_ascii_boundary_byte(b: u8) -> bool {
     b.is_ascii_punctuation() || matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
@@ -128,22 +134,35 @@ impl TextTokenizer {
             .max(inner.get_vocab_size(true) as u32);
         let added: std::collections::HashSet<u32> =
             inner.get_added_tokens_decoder().keys().copied().collect();
+        let json = serde_json::from_slice::<serde_json::Value>(bytes).ok();
+        // WordPiece marks the pieces that go on a word (`##ing`): every other piece starts one.
+        // Other vocabularies mark the pieces that start one (a leading space, `Ġ` or `▁`).
+        let continuing = json
+            .as_ref()
+            .filter(|j| j["model"]["type"] == "WordPiece")
+            .map(|j| {
+                j["model"]["continuing_subword_prefix"]
+                    .as_str()
+                    .unwrap_or("##")
+                    .to_string()
+            });
         let word_start = (0..vocab_size)
             .map(|id| {
                 if added.contains(&id) {
                     return true;
                 }
-                match inner.id_to_token(id) {
-                    None => false,
-                    Some(t) => {
+                match (inner.id_to_token(id), &continuing) {
+                    (None, _) => false,
+                    (Some(t), Some(prefix)) => !t.starts_with(prefix.as_str()),
+                    (Some(t), None) => {
                         let first = t.chars().next();
                         matches!(first, Some('Ġ' | 'Ċ' | 'ĉ' | '▁'))
                             || (!t.is_empty() && t.bytes().all(|b| b.is_ascii_punctuation()))
+                            || fallback_byte(&t).is_some_and(is_ascii_boundary_byte)
                     }
                 }
             })
             .collect();
-        let json = serde_json::from_slice::<serde_json::Value>(bytes).ok();
         let fast = json.as_ref().and_then(|json| {
             let mut f = fast_bpe::FastBpe::detect(json, &inner)?;
             f.build_offset_rules(json, &inner, vocab_size);
@@ -316,6 +335,41 @@ impl TextTokenizer {
         }
     }
 
+    /// Decodes consecutive runs of ids (a window's text before a match, the match, the text
+    /// after it) so that the parts join into the decoding of the whole: a decoder that is not
+    /// a concatenation of per-token bytes (SentencePiece's, which strips the space opening a
+    /// text; WordPiece's, which joins `##` pieces and spaces words) would otherwise lose the
+    /// space at each part's start, gluing words together. Such parts are cut from the
+    /// decodings of growing prefixes when each extends the last, else decoded alone.
+    pub fn decode_parts<const N: usize>(&self, parts: [&[u32]; N]) -> [String; N] {
+        let concatenates = match self {
+            TextTokenizer::Hf(h) => h.decode_table.is_some(),
+            TextTokenizer::Bytes | TextTokenizer::Ids { .. } => true,
+        };
+        let alone = || parts.map(|p| self.decode(p));
+        if concatenates || parts.iter().filter(|p| !p.is_empty()).count() < 2 {
+            return alone();
+        }
+        let mut ids = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
+        let mut ends = [0usize; N];
+        let mut last = String::new();
+        for (k, p) in parts.iter().enumerate() {
+            ids.extend_from_slice(p);
+            let text = self.decode(&ids);
+            if !text.starts_with(&last) {
+                return alone();
+            }
+            ends[k] = text.len();
+            last = text;
+        }
+        let mut start = 0;
+        ends.map(|end| {
+            let part = last[start..end].to_string();
+            start = end;
+            part
+        })
+    }
+
     /// The vocabulary entry of each id (HuggingFace's `convert_ids_to_tokens`: `Ġthe`,
     /// `▁the`; bytes as one character each; `⟨id⟩` without a tokenizer). Unknown ids give
     /// an empty string.
@@ -352,10 +406,21 @@ impl TextTokenizer {
         }
     }
 
-    /// The id of a text that is exactly one token (e.g. `"."` or `"\n"`), if it is one.
+    /// The id a text (e.g. `"."` or `"\n"`) takes as one token in running text: after a word,
+    /// where a delimiter occurs. That is not always its encoding alone: SentencePiece encodes
+    /// `"."` alone as `"▁."` (a space opens every text) but `"x."` with `"."`, and `"\n"`
+    /// alone as two tokens but after a word as the one byte token `<0x0A>`. Failing that, the
+    /// text alone when it is one token; `None` when it is never one.
     pub fn single_token(&self, text: &str) -> Option<u32> {
-        let ids = self.encode_ids(text).ok()?;
-        (ids.len() == 1).then(|| ids[0])
+        let after = |word: &str| -> Option<u32> {
+            let base = self.encode_ids(word).ok()?;
+            let ids = self.encode_ids(&format!("{word}{text}")).ok()?;
+            (ids.len() == base.len() + 1 && ids.starts_with(&base)).then(|| ids[base.len()])
+        };
+        after("x").or_else(|| after("the")).or_else(|| {
+            let ids = self.encode_ids(text).ok()?;
+            (ids.len() == 1).then(|| ids[0])
+        })
     }
 }
 
