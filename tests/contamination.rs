@@ -224,6 +224,33 @@ fn llama2_token_coverage() {
     assert!(r.note.is_some());
 }
 
+/// With a skip budget, a document that adds a longer exact match never lowers the score: the
+/// alignment through another document whose first 10 tokens agree still counts (chains were
+/// grown only from the longest exact match, so adding a document could hide one).
+#[test]
+fn llama2_skip_chains_start_wherever_the_first_ten_tokens_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let item = seq(700, 729);
+    let mut y = item.clone();
+    for (p, v) in [(10, 9010), (12, 9012), (14, 9014), (16, 9016)] {
+        y[p] = format!("w{v}");
+    }
+    let mut x: Vec<String> = item[..11].to_vec();
+    x.extend(seq(9500, 9510));
+    let score = |docs_: &[(&str, String)]| {
+        let d = dir.path().join(format!("i{}", docs_.len()));
+        std::fs::create_dir_all(&d).unwrap();
+        let ix = Index::open(&build(&d, &docs(docs_))).unwrap();
+        let r = run(&ix, Method::Llama2, 4, "it", &join(&item));
+        (r.matched, r.label)
+    };
+    assert_eq!(score(&[("Y", join(&y))]), (29, Label::Dirty));
+    assert_eq!(
+        score(&[("Y", join(&y)), ("X", join(&x))]),
+        (29, Label::Dirty)
+    );
+}
+
 #[test]
 fn llama2_skip_budget() {
     let dir = tempfile::tempdir().unwrap();

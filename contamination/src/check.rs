@@ -712,10 +712,11 @@ impl<'a> Checker<'a> {
     }
 
     /// The skip-gram extension of the exact match `ids[l..l+exact]` (exact ≥ 10): over the
-    /// match's occurrences (all of them, or 64 sampled ones when there are more, in the
-    /// layout-independent sampling order), walk
-    /// the item and the corpus document in step past the match, allowing at most `skip`
-    /// mismatching positions; the match ends at its last agreeing token (no trailing
+    /// occurrences of the match and of its first 10 tokens (each: all of them, or 64 sampled
+    /// ones when there are more, in the layout-independent sampling order; a chain may start
+    /// wherever those 10 agree, and one from a shorter exact match can reach further), walk
+    /// the item and the corpus document in step past the agreeing tokens, allowing at most
+    /// `skip` mismatching positions; the match ends at its last agreeing token (no trailing
     /// mismatches). Returns the furthest end and the corpus position reaching it.
     fn skip_extend(
         &self,
@@ -725,35 +726,42 @@ impl<'a> Checker<'a> {
         skip: usize,
     ) -> (usize, Option<(usize, usize)>) {
         const MAX_OCC: usize = 64;
-        let occ = self.index.find(&ids[l..l + exact]);
         let n = ids.len();
+        let want = n - l; // item tokens from l on
         let mut best = (l + exact, None);
-        for o in self.index.sample_occurrences(&occ, SAMPLE_SEED, MAX_OCC) {
-            let (shard, pos, loc) = (o.shard, o.pos, o.loc);
-            let s = &self.index.shards()[shard];
-            let doc_end = s.doc_range(loc.local).end;
-            let want = n - l; // item tokens from l on
-            let avail = doc_end.saturating_sub(pos).min(want);
-            if avail <= exact {
-                continue;
-            }
-            let corpus = s.tokens().to_u32(pos + exact..pos + avail);
-            let mut mismatches = 0usize;
-            let mut last = exact; // length of the aligned match so far (ends on agreement)
-            for (j, &t) in corpus.iter().enumerate() {
-                if t == ids[l + exact + j] {
-                    last = exact + j + 1;
-                } else {
-                    mismatches += 1;
-                    if mismatches > skip {
-                        break;
+        let seeds = if exact > LLAMA2_MIN_LEN {
+            vec![exact, LLAMA2_MIN_LEN]
+        } else {
+            vec![exact]
+        };
+        for seed in seeds {
+            let occ = self.index.find(&ids[l..l + seed]);
+            for o in self.index.sample_occurrences(&occ, SAMPLE_SEED, MAX_OCC) {
+                let (shard, pos, loc) = (o.shard, o.pos, o.loc);
+                let s = &self.index.shards()[shard];
+                let doc_end = s.doc_range(loc.local).end;
+                let avail = doc_end.saturating_sub(pos).min(want);
+                if avail <= seed {
+                    continue;
+                }
+                let corpus = s.tokens().to_u32(pos + seed..pos + avail);
+                let mut mismatches = 0usize;
+                let mut last = seed; // length of the aligned match so far (ends on agreement)
+                for (j, &t) in corpus.iter().enumerate() {
+                    if t == ids[l + seed + j] {
+                        last = seed + j + 1;
+                    } else {
+                        mismatches += 1;
+                        if mismatches > skip {
+                            break;
+                        }
                     }
                 }
-            }
-            if l + last > best.0 {
-                best = (l + last, Some((shard, pos)));
-                if last == want {
-                    break;
+                if l + last > best.0 {
+                    best = (l + last, Some((shard, pos)));
+                    if last == want {
+                        return best;
+                    }
                 }
             }
         }
