@@ -793,3 +793,28 @@ fn http_route_checks_items_and_limits_their_number() {
     );
     assert_eq!(c, 400, "{v}");
 }
+
+/// Llama 2 examples skip taken-down documents without losing the match: another document
+/// holding it is shown (the one sampled occurrence was dropped when its document was down).
+#[test]
+fn llama2_examples_come_from_documents_not_taken_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = join(&seq(700, 730));
+    let idx = build(
+        dir.path(),
+        &docs(&[("D1", text.clone()), ("D2", text.clone())]),
+    );
+    for skip in [0, 4] {
+        let ix = Index::open(&idx).unwrap();
+        let first = run(&ix, Method::Llama2, skip, "it", &text).examples[0].clone();
+        let mut list = verbatim_core::takedown::Takedown::default();
+        list.insert(first.doc_no);
+        list.save(&idx, ix.build_id()).unwrap();
+        let ix = Index::open(&idx).unwrap();
+        let r = run(&ix, Method::Llama2, skip, "it", &text);
+        assert_eq!(r.label, Label::Dirty);
+        assert_eq!(r.examples.len(), 1, "skip {skip}: {r:?}");
+        assert_ne!(r.examples[0].id, first.id);
+        std::fs::remove_file(idx.join("takedown.bin")).unwrap();
+    }
+}

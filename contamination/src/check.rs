@@ -675,11 +675,21 @@ impl<'a> Checker<'a> {
                 if r.examples.len() >= self.opts.examples {
                     break;
                 }
-                let (shard, pos) = match at {
+                // The aligned document when it can be shown, else an occurrence of the exact
+                // match in a document that is not taken down.
+                let shown = |&(shard, pos): &(usize, usize)| {
+                    !self
+                        .index
+                        .is_taken_down(self.index.locate_position(shard, pos).doc_no)
+                };
+                let (shard, pos) = match at.filter(shown) {
                     Some(p) => p,
                     None => {
                         let occ = self.index.find(&ids[l..l + exact]);
-                        match self.index.sample_occurrences(&occ, SAMPLE_SEED, 1).first() {
+                        let visible = self.index.sample_documents(&occ, SAMPLE_SEED, 1, |loc| {
+                            !self.index.is_taken_down(loc.doc_no)
+                        });
+                        match visible.first() {
                             Some(o) => (o.shard, o.pos),
                             None => continue,
                         }
