@@ -63,11 +63,11 @@ pub fn items_of(
     let paths: Option<Vec<PathBuf>> = if is_path(obj)? {
         Some(vec![obj.extract()?])
     } else if let Ok(list) = obj.extract::<Vec<Bound<'_, PyAny>>>() {
+        // A list of paths, not of texts: every entry path-like, and one an existing file or
+        // all named like item files (so a typo in one name is an error, not an item).
         if !list.is_empty()
             && list.iter().all(|x| is_path(x).unwrap_or(false))
-            && list
-                .iter()
-                .all(|x| x.cast::<PyString>().is_err() || looks_like_file(x))
+            && (list.iter().any(looks_like_file) || list.iter().all(named_like_items))
         {
             Some(list.iter().map(|x| x.extract()).collect::<PyResult<_>>()?)
         } else {
@@ -134,9 +134,23 @@ pub fn items_of(
     Ok((items, vec!["<python>".to_string()]))
 }
 
-/// A string that names an existing file (so that a list of texts is not taken for paths).
+/// A path that names an existing file.
 fn looks_like_file(x: &Bound<'_, PyAny>) -> bool {
     x.extract::<PathBuf>().is_ok_and(|p| p.is_file())
+}
+
+/// A path-like object, or a string without whitespace whose extension is an items format
+/// (`q.jsonl`, `test.csv.gz`): a file name rather than an item's text.
+fn named_like_items(x: &Bound<'_, PyAny>) -> bool {
+    let Ok(p) = x.extract::<PathBuf>() else {
+        return false;
+    };
+    if x.cast::<PyString>().is_err() {
+        return true;
+    }
+    let s = p.to_string_lossy();
+    !s.chars().any(char::is_whitespace)
+        && verbatim_contamination::input::Format::from_path(&p).is_some()
 }
 
 /// Check options from keyword arguments (the CLI's defaults and messages).

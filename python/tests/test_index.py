@@ -264,6 +264,11 @@ def test_contamination_from_python_records(index, items_file):
         index.contamination(recs, methods=["gpt5"])
     with pytest.raises(verbatim.InvalidInputError, match="has no"):
         index.contamination([{"id": "x"}])
+    # A list of file names with a typo in one is an error, not items named like files.
+    missing = str(items_file.parent / "itemz.jsonl")
+    for paths in ([str(items_file), missing], ["itemz.jsonl"]):
+        with pytest.raises(verbatim.IndexIOError, match="itemz.jsonl"):
+            index.contamination(paths, methods=["palm"])
 
 
 def test_contamination_needs_side_indexes(corpus_dir, tmp_path):

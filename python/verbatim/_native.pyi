@@ -209,7 +209,11 @@ class Index:
         csv: Optional[PathLike] = None,
         html: Optional[PathLike] = None,
     ) -> Dict[str, Any]:
-        """Contamination report of benchmark items (``verbatim contamination --out``)."""
+        """Contamination report of benchmark items (``verbatim contamination --out``).
+
+        ``items``: a path, or a list of paths (when one of them is an existing file or all are
+        named like item files, e.g. ``test.jsonl``: a missing one is then an error), or a list
+        of dicts or strings (the items themselves)."""
 
 def build_index(
     inputs: Sequence[PathLike],
