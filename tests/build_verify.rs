@@ -304,3 +304,36 @@ fn a_vocabulary_with_gaps_in_its_ids_is_indexed() {
     assert_eq!(index.count(&[1, 60000]), 2);
     assert_eq!(index.unigram_counts()[60000], 2);
 }
+
+/// Keyword-search snippets are cut at the hit in the original text even where lowercasing
+/// changes lengths before it (`İ`: 2 bytes, lowercased 3), and a byte-token span whose edge
+/// splits a character still shows its text (lossily), not an empty string.
+#[test]
+fn keyword_snippets_after_length_changing_lowercase_and_spans_splitting_a_character() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = vec![
+        (
+            "i".to_string(),
+            format!("{} the target is here", "İ".repeat(60)),
+        ),
+        ("u".to_string(), "\u{2000}xyz".to_string()),
+    ];
+    let input = support::write_jsonl(dir.path(), "c.jsonl", &docs);
+    let out = dir.path().join("idx");
+    support::build(vec![input], &out, "bytes", None);
+    let index = Index::open(&out).unwrap();
+    let loc = index.doc_by_id("i").unwrap();
+    let snippet = index.keyword_snippet(loc, "target", 30);
+    assert!(snippet.contains("the target is here"), "{snippet}");
+    let text = "\u{3000}xyz";
+    let enc = index.tokenizer().encode(text).unwrap();
+    let mut o = verbatim_core::query::SpanOptions::defaults_for(&index);
+    o.word_boundaries = false;
+    let spans = index.spans(text, &enc, &o);
+    let s = spans
+        .iter()
+        .max_by_key(|s| s.token_end - s.token_start)
+        .unwrap();
+    assert_eq!((s.byte_start, s.byte_end), (1, 6));
+    assert_eq!(s.text, "\u{fffd}\u{fffd}xyz");
+}

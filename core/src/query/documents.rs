@@ -167,10 +167,18 @@ impl Index {
             }
             let end = (start + CHUNK).min(range.end);
             let text = self.tokenizer().decode(&toks.to_u32(start..end));
-            let lower = text.to_lowercase();
+            // Lowercased character by character, remembering where each character came from:
+            // lowercasing can change lengths (`İ` takes 2 bytes, its lowercase 3).
+            let mut lower = String::with_capacity(text.len());
+            let mut from: Vec<(usize, usize)> = Vec::with_capacity(text.len());
+            for (i, c) in text.char_indices() {
+                from.push((lower.len(), i));
+                lower.extend(c.to_lowercase());
+            }
             let hit = terms.iter().filter_map(|t| lower.find(t.as_str())).min();
-            if let Some(pos) = hit.filter(|&p| text.is_char_boundary(p)) {
-                return window_around(&text, pos, words);
+            if let Some(p) = hit {
+                let k = from.partition_point(|&(l, _)| l <= p).saturating_sub(1);
+                return window_around(&text, from.get(k).map_or(0, |f| f.1), words);
             }
             first_text.get_or_insert(text);
             start = end;

@@ -199,10 +199,12 @@ impl Index {
                 token_end: r,
                 byte_start,
                 byte_end,
+                // Lossy where a span edge splits a character (byte tokens can).
                 text: text
+                    .as_bytes()
                     .get(byte_start..byte_end)
-                    .unwrap_or_default()
-                    .to_string(),
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default(),
                 count,
                 occurrences,
             });
