@@ -304,3 +304,29 @@ fn force_replaces_only_an_index_and_nothing_the_build_reads_or_writes_lies_insid
     let o = index_cmd(&forced);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// A UTF-8 byte-order mark at the start of a JSONL file is not part of its first record (the
+/// record was skipped as malformed JSON).
+#[test]
+fn a_byte_order_mark_does_not_cost_the_first_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bom.jsonl");
+    std::fs::write(
+        &path,
+        b"\xEF\xBB\xBF{\"id\":\"a\",\"text\":\"hello world\"}\n{\"id\":\"b\",\"text\":\"again\"}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("idx");
+    let o = index_cmd(&[
+        "--input",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--tokenizer",
+        "bytes",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["manifest"]["documents"], 2, "{v}");
+}

@@ -97,7 +97,12 @@ fn open_reader(path: &Path) -> Result<Box<dyn BufRead>> {
     } else {
         Box::new(f)
     };
-    Ok(Box::new(BufReader::with_capacity(1 << 20, r)))
+    let mut r = BufReader::with_capacity(1 << 20, r);
+    // A UTF-8 byte-order mark (as some editors save files) is not part of the first record.
+    if r.fill_buf().map_err(read_err)?.starts_with(b"\xEF\xBB\xBF") {
+        r.consume(3);
+    }
+    Ok(Box::new(r))
 }
 
 /// A field value as text: strings as they are, lists joined with newlines, null as empty,
@@ -336,5 +341,22 @@ mod tests {
             Format::from_path(Path::new("x.parquet")),
             Some(Format::Parquet)
         );
+    }
+
+    /// A UTF-8 byte-order mark at the start of a JSONL or CSV file is not part of its first
+    /// record.
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let jsonl = dir.path().join("bom.jsonl");
+        std::fs::write(&jsonl, b"\xEF\xBB\xBF{\"id\":\"a\",\"text\":\"hello\"}\n").unwrap();
+        let csv = dir.path().join("bom.csv");
+        std::fs::write(&csv, b"\xEF\xBB\xBFid,text\nb,world\n").unwrap();
+        let (items, _) = InputOptions::default().read(&[jsonl, csv]).unwrap();
+        let got: Vec<(&str, &str)> = items
+            .iter()
+            .map(|i| (i.id.as_str(), i.text.as_str()))
+            .collect();
+        assert_eq!(got, [("a", "hello"), ("b", "world")]);
     }
 }

@@ -157,7 +157,11 @@ impl JsonlReader<'_> {
                 )?;
                 continue;
             }
-            let line = trim_newline(&buf);
+            let mut line = trim_newline(&buf);
+            if line_no == 1 {
+                // A UTF-8 byte-order mark (as some editors save files) is not part of the record.
+                line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+            }
             if line.iter().all(|b| b.is_ascii_whitespace()) {
                 continue; // blank lines are not documents
             }
