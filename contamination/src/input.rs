@@ -76,7 +76,7 @@ impl Default for InputOptions {
 pub struct ReadStats {
     /// Records read.
     pub records: usize,
-    /// Records skipped because they have no text field (with its name and file).
+    /// Records skipped because they have no text (no text field, or an empty one), per file.
     pub skipped: Vec<(PathBuf, usize)>,
 }
 
@@ -162,13 +162,14 @@ fn file_stem(path: &Path) -> String {
 }
 
 impl InputOptions {
-    /// Makes an item of record number `no` (1-based) of `path`; `None` without text.
+    /// Makes an item of record number `no` (1-based) of `path`; `None` without text (no such
+    /// field, null, or whitespace only: nothing to check, so not counted as a clean item).
     pub fn item(&self, rec: &Map<String, Value>, path: &Path, no: usize) -> Result<Option<Item>> {
         let text = match &self.template {
             Some(t) => fill_template(t, rec)?,
             None => rec.get(&self.field).map(render),
         };
-        let Some(text) = text else {
+        let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
             return Ok(None);
         };
         let id = match rec.get(&self.id_field) {
@@ -358,5 +359,24 @@ mod tests {
             .map(|i| (i.id.as_str(), i.text.as_str()))
             .collect();
         assert_eq!(got, [("a", "hello"), ("b", "world")]);
+    }
+
+    /// Records with no text to check (empty, whitespace only, null) are skipped and counted,
+    /// not checked as clean items.
+    #[test]
+    fn records_without_text_are_skipped_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("items.jsonl");
+        let lines = [
+            r#"{"id": "a", "text": "a real question"}"#,
+            r#"{"id": "b", "text": ""}"#,
+            r#"{"id": "c", "text": "   "}"#,
+            r#"{"id": "d", "text": null}"#,
+            r#"{"id": "e"}"#,
+        ];
+        std::fs::write(&p, lines.join("\n")).unwrap();
+        let (items, stats) = InputOptions::default().read(&[p.clone()]).unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!(stats.skipped, [(p, 4)]);
     }
 }

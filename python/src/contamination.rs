@@ -82,7 +82,7 @@ pub fn items_of(
             .map_err(errors::contamination)?;
         for (p, n) in &stats.skipped {
             let msg = format!(
-                "{}: {n} records have no text field and were skipped",
+                "{}: {n} records have no text (no field, or empty) and were skipped",
                 p.display()
             );
             let warnings = py.import("warnings")?;
@@ -96,11 +96,14 @@ pub fn items_of(
     for (no, rec) in obj.try_iter()?.enumerate() {
         let rec = rec?;
         if let Ok(s) = rec.cast::<PyString>() {
-            items.push(Item::new(
-                (no + 1).to_string(),
-                convert::text_of(s)?,
-                "items",
-            ));
+            let text = convert::text_of(s)?;
+            if text.trim().is_empty() {
+                return Err(errors::invalid(format!(
+                    "item {} has no text (an empty string)",
+                    no + 1
+                )));
+            }
+            items.push(Item::new((no + 1).to_string(), text, "items"));
             continue;
         }
         let Ok(d) = rec.cast::<PyDict>() else {
@@ -121,7 +124,7 @@ pub fn items_of(
             Some(it) => items.push(it),
             None => {
                 return Err(errors::invalid(format!(
-                    "item {} has no {} field",
+                    "item {} has no text (no {}, or an empty one)",
                     no + 1,
                     spec.template.as_ref().map_or_else(
                         || format!("{:?}", spec.field),

@@ -264,6 +264,10 @@ def test_contamination_from_python_records(index, items_file):
         index.contamination(recs, methods=["gpt5"])
     with pytest.raises(verbatim.InvalidInputError, match="has no"):
         index.contamination([{"id": "x"}])
+    # Nothing to check is not a clean item.
+    for empty in ([{"id": "x", "text": "  "}], [{"id": "x", "text": None}], ["fine", ""]):
+        with pytest.raises(verbatim.InvalidInputError, match="has no text"):
+            index.contamination(empty, methods=["palm"])
     # A list of file names with a typo in one is an error, not items named like files.
     missing = str(items_file.parent / "itemz.jsonl")
     for paths in ([str(items_file), missing], ["itemz.jsonl"]):

@@ -133,7 +133,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let (mut items, stats) = input_opts.read(&a.input)?;
     for (p, n) in &stats.skipped {
         eprintln!(
-            "warning: {}: {n} records have no text field and were skipped",
+            "warning: {}: {n} records have no text (no field, or empty) and were skipped",
             p.display()
         );
     }
