@@ -68,6 +68,11 @@ pub fn py_to_json(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     if let Ok(u) = obj.extract::<u64>() {
         return Ok(Value::from(u));
     }
+    if obj.cast::<pyo3::types::PyInt>().is_ok() {
+        // Past 64 bits: its exact digits (as a float, distinct ids like 10**30 and
+        // 10**30 + 1 would become one).
+        return Ok(Value::String(obj.str()?.to_string()));
+    }
     if let Ok(f) = obj.extract::<f64>() {
         return Ok(serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number));
     }

@@ -264,6 +264,10 @@ def test_contamination_from_python_records(index, items_file):
         index.contamination(recs, methods=["gpt5"])
     with pytest.raises(verbatim.InvalidInputError, match="has no"):
         index.contamination([{"id": "x"}])
+    # Ids past 64 bits keep every digit.
+    big = index.contamination([{"id": 10**30, "text": "a"}, {"id": 10**30 + 1, "text": "b"}],
+                              methods=["palm"])
+    assert [i["id"] for i in big["items"]] == [str(10**30), str(10**30 + 1)]
     # Nothing to check is not a clean item.
     for empty in ([{"id": "x", "text": "  "}], [{"id": "x", "text": None}], ["fine", ""]):
         with pytest.raises(verbatim.InvalidInputError, match="has no text"):
