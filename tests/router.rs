@@ -662,7 +662,7 @@ async fn search_fills_its_limit_past_many_taken_down_hits() {
     let ix = &ix[0];
     let mut list = verbatim_core::takedown::Takedown::default();
     for i in 0..20 {
-        list.insert(ix.id_map().unwrap().get(&format!("d{i}")).unwrap());
+        list.insert(ix.id_map().unwrap().get(format!("d{i}")).unwrap());
     }
     list.save(&idx, ix.build_id()).unwrap();
     for limit in [10, 20, 30] {

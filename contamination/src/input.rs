@@ -375,7 +375,9 @@ mod tests {
             r#"{"id": "e"}"#,
         ];
         std::fs::write(&p, lines.join("\n")).unwrap();
-        let (items, stats) = InputOptions::default().read(&[p.clone()]).unwrap();
+        let (items, stats) = InputOptions::default()
+            .read(std::slice::from_ref(&p))
+            .unwrap();
         assert_eq!(items.len(), 1);
         assert_eq!(stats.skipped, [(p, 4)]);
     }

@@ -160,6 +160,9 @@ pub fn ig_doc_at<'py>(
     Ok((doc_no, doc_len, end - start, needle, rec, ids, blocked))
 }
 
+/// `(doc_len, disp_len, record, token_ids, blocked)` of `ig_doc_by_no`.
+type DocByNo<'py> = (usize, usize, Bound<'py, PyAny>, Bound<'py, PyList>, bool);
+
 /// Document `doc_no` from its start, at most `max_disp_len` tokens, as
 /// `(doc_len, disp_len, record, token_ids, blocked)`.
 #[pyfunction]
@@ -168,7 +171,7 @@ pub fn ig_doc_by_no<'py>(
     index: &PyIndex,
     doc_no: u64,
     max_disp_len: usize,
-) -> PyResult<(usize, usize, Bound<'py, PyAny>, Bound<'py, PyList>, bool)> {
+) -> PyResult<DocByNo<'py>> {
     let ix = index.current()?;
     let loc = ix
         .locate(doc_no)
