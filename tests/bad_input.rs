@@ -13,6 +13,25 @@ fn index_cmd(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Indexes `path` as bytes into `out` with `--json`, which must succeed: the JSON summary, and
+/// the process output (for its stderr).
+fn index_bytes_json(
+    path: &std::path::Path,
+    out: &std::path::Path,
+) -> (serde_json::Value, std::process::Output) {
+    let o = index_cmd(&[
+        "--input",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--tokenizer",
+        "bytes",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    (serde_json::from_slice(&o.stdout).unwrap(), o)
+}
+
 #[test]
 fn every_kind_of_bad_line_is_skipped_counted_and_named() {
     let dir = tempfile::tempdir().unwrap();
@@ -29,18 +48,7 @@ fn every_kind_of_bad_line_is_skipped_counted_and_named() {
     writeln!(f).unwrap(); // 8 blank: ignored
     writeln!(f, r#"{{"id": "good2", "text": "another good document"}}"#).unwrap(); // 9
     drop(f);
-    let out = dir.path().join("idx");
-    let o = index_cmd(&[
-        "--input",
-        path.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--tokenizer",
-        "bytes",
-        "--json",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (v, o) = index_bytes_json(&path, &dir.path().join("idx"));
     let m = &v["manifest"];
     assert_eq!(m["documents"], 2);
     let skipped = &m["skipped"];
@@ -316,17 +324,6 @@ fn a_byte_order_mark_does_not_cost_the_first_document() {
         b"\xEF\xBB\xBF{\"id\":\"a\",\"text\":\"hello world\"}\n{\"id\":\"b\",\"text\":\"again\"}\n",
     )
     .unwrap();
-    let out = dir.path().join("idx");
-    let o = index_cmd(&[
-        "--input",
-        path.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--tokenizer",
-        "bytes",
-        "--json",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (v, _) = index_bytes_json(&path, &dir.path().join("idx"));
     assert_eq!(v["manifest"]["documents"], 2, "{v}");
 }

@@ -301,6 +301,8 @@ fn a_vocabulary_with_gaps_in_its_ids_is_indexed() {
     support::build(vec![input], &out, tok.to_str().unwrap(), None);
     let index = Index::open(&out).unwrap();
     verbatim_core::verify::verify(&index).unwrap();
+    assert_eq!(index.tokenizer().vocab_size(), 60001);
+    assert_eq!(index.tokenizer().width(), verbatim_core::TokenWidth::U16);
     assert_eq!(index.count(&[1, 60000]), 2);
     assert_eq!(index.unigram_counts()[60000], 2);
 }

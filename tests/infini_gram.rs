@@ -74,6 +74,16 @@ fn both(dir: &Path, texts: &[String], width: TokenWidth) -> (Index, std::path::P
 }
 
 fn attach(ig: &Path, tok: &str, out: &Path) -> Index {
+    attach_with(ig, tok, out, None)
+}
+
+/// [`attach`] with external ids by `id_rule` (default: `verbatim attach`'s choice).
+fn attach_with(
+    ig: &Path,
+    tok: &str,
+    out: &Path,
+    id_rule: Option<verbatim_core::infini_gram::IdRule>,
+) -> Index {
     let opts = verbatim_indexer::AttachOptions {
         index: ig.to_path_buf(),
         out: Some(out.to_path_buf()),
@@ -82,7 +92,7 @@ fn attach(ig: &Path, tok: &str, out: &Path) -> Index {
         token_width: None,
         version: None,
         eos_token_id: None,
-        id_rule: None,
+        id_rule,
         fulltext: false,
         force: false,
         threads: 1,
@@ -492,20 +502,12 @@ fn takedowns_of_an_infini_gram_index_live_in_its_side_directory() {
 
     // Documents named by number.
     let numbered = t.path().join("ig.numbered");
-    let opts = verbatim_indexer::AttachOptions {
-        index: ig.clone(),
-        out: Some(numbered.clone()),
-        tokenizer: tok.clone(),
-        name: None,
-        token_width: None,
-        version: None,
-        eos_token_id: None,
-        id_rule: Some(verbatim_core::infini_gram::IdRule::DocNumber),
-        fulltext: false,
-        force: false,
-        threads: 1,
-    };
-    verbatim_indexer::attach(&opts).expect("attach");
+    drop(attach_with(
+        &ig,
+        &tok,
+        &numbered,
+        Some(verbatim_core::infini_gram::IdRule::DocNumber),
+    ));
     let o = run(&[
         "takedown",
         "add",

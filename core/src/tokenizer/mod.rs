@@ -671,20 +671,4 @@ mod tests {
         assert_eq!(ids, tok.encode_ids_reference(text).unwrap());
         assert!(ids.iter().all(|&i| i < tok.vocab_size()), "{ids:?}");
     }
-
-    /// A vocabulary with a gap in its ids: every id is below `vocab_size`.
-    #[test]
-    fn vocab_size_covers_the_highest_id_of_a_vocabulary_with_gaps() {
-        let json = serde_json::json!({
-            "version": "1.0", "truncation": null, "padding": null, "added_tokens": [],
-            "normalizer": null, "pre_tokenizer": {"type": "WhitespaceSplit"},
-            "post_processor": null, "decoder": null,
-            "model": {"type": "WordLevel", "vocab": {"[UNK]": 0, "a": 1, "far": 60000},
-                      "unk_token": "[UNK]"}
-        });
-        let tok = TextTokenizer::from_json_bytes(&serde_json::to_vec(&json).unwrap()).unwrap();
-        assert_eq!(tok.encode_ids("a far").unwrap(), [1, 60000]);
-        assert_eq!(tok.vocab_size(), 60001);
-        assert_eq!(tok.width(), crate::TokenWidth::U16);
-    }
 }
