@@ -67,7 +67,8 @@ pub struct Args {
     /// Do not build the full-text (BM25 keyword search) index.
     #[arg(long)]
     no_fulltext: bool,
-    /// Replace an existing index at --out.
+    /// Replace an existing index at --out (only an index, or an empty directory: anything
+    /// else there is refused, not deleted).
     #[arg(long)]
     force: bool,
     /// Also build normalised byte-level side indexes for exact word-level contamination
