@@ -1,0 +1,271 @@
+//! Side indexes, the CLI (inputs, reports, interruption) and the HTTP route.
+
+use super::*;
+
+/// Documents whose text has no tokens (`blank`: whitespace only, skipped by the main index)
+/// or whose normalisation is empty (`punct`: no ASCII letter or digit, empty in `alnum`).
+fn awkward_docs(tag: &str, body: &str) -> Vec<(String, String)> {
+    vec![
+        (format!("{tag}-a"), join(&seq(0, 20))),
+        (format!("{tag}-blank"), "   \n  \t ".to_string()),
+        (
+            format!("{tag}-punct"),
+            "!!! ??? \u{4e2d}\u{6587} ...".to_string(),
+        ),
+        (format!("{tag}-fox"), body.to_string()),
+        (format!("{tag}-b"), join(&seq(20, 40))),
+    ]
+}
+
+/// Every side index numbers its documents as the main index does (a document the main index
+/// skips is skipped, one whose normalisation is empty is kept, empty), also after an append,
+/// so a side-index match names the right document.
+#[test]
+fn side_indexes_number_documents_as_the_main_index_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "Seven violet penguins recite the Gettysburg Address backwards to forty-two \
+                astonished zebras under a quiet Antarctic moon.";
+    let idx = build(dir.path(), &awkward_docs("x", body));
+    let check = |expect_docs: u64, tag: &str| {
+        let ix = Index::open(&idx).unwrap();
+        assert_eq!(ix.manifest().documents, expect_docs);
+        for n in [Normalization::Words, Normalization::Alnum] {
+            let side = ix.side(n).unwrap();
+            assert_eq!(side.manifest().documents, expect_docs, "{n:?}");
+            for d in 0..expect_docs {
+                let (main_loc, side_loc) = (ix.locate(d).unwrap(), side.locate(d).unwrap());
+                assert_eq!(
+                    ix.doc_record(main_loc).unwrap().id,
+                    side.doc_record(side_loc).unwrap().id,
+                    "{n:?} document {d}"
+                );
+            }
+        }
+        let copy = body.to_uppercase().replace(' ', "  ;");
+        for m in [Method::Gpt4, Method::Substr50] {
+            let r = run(&ix, m, 0, "g", &copy);
+            assert_eq!(r.label, Label::Dirty, "{m:?}: {r:?}");
+            let ids: Vec<&str> = r.examples.iter().map(|e| e.id.as_str()).collect();
+            assert!(
+                ids.contains(&format!("{tag}-fox").as_str()),
+                "{m:?}: {ids:?}"
+            );
+            assert!(ids.iter().all(|i| i.ends_with("-fox")), "{m:?}: {ids:?}");
+        }
+        let r = run(&ix, Method::Gpt3, 0, "w", &join(&seq(20, 40)));
+        assert_eq!(r.examples[0].id, "x-b", "{r:?}");
+    };
+    check(4, "x");
+    // An append with the same kinds of documents.
+    let more = support::write_jsonl(dir.path(), "more.jsonl", &awkward_docs("y", body));
+    let mut o = BuildOptions::new(vec![more], idx.clone(), "");
+    o.threads = 2;
+    o.fulltext = false;
+    o.append = true;
+    verbatim_indexer::build(&o).expect("append succeeds");
+    check(8, "x");
+}
+
+#[test]
+fn missing_side_index_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = build_with(
+        dir.path(),
+        &docs(&[("a", "some text here".to_string())]),
+        "bytes",
+        false,
+    );
+    let ix = Index::open(&idx).unwrap();
+    let err = Checker::new(&ix, CheckOptions::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("--side-indexes words,alnum"), "{err}");
+    // llama2 needs none.
+    let opts = CheckOptions {
+        methods: vec![Method::Llama2],
+        ..CheckOptions::default()
+    };
+    assert!(Checker::new(&ix, opts).is_ok());
+}
+
+fn cli_index(dir: &Path) -> PathBuf {
+    build(
+        dir,
+        &docs(&[
+            ("book/a", join(&seq(0, 200))),
+            ("book/b", join(&seq(1000, 1200))),
+        ]),
+    )
+}
+
+#[test]
+fn cli_reads_jsonl_zst_and_csv_and_writes_every_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = cli_index(dir.path());
+    // JSONL.zst with a template over two fields; items grouped by `bench`.
+    let mut jsonl = String::new();
+    for i in 0..20 {
+        let (q, bench) = if i % 2 == 0 {
+            (join(&seq(10 * i, 10 * i + 20)), "alpha")
+        } else {
+            (join(&seq(5000 + 30 * i, 5000 + 30 * i + 20)), "beta")
+        };
+        jsonl.push_str(
+            &serde_json::json!({"bench": bench, "id": format!("q{i}"), "question": q, "choices": ["w1", "w2"]})
+                .to_string(),
+        );
+        jsonl.push('\n');
+    }
+    let zst = dir.path().join("items.jsonl.zst");
+    std::fs::write(&zst, zstd::encode_all(jsonl.as_bytes(), 3).unwrap()).unwrap();
+    let csv = dir.path().join("More.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "Question,Answer\n\"{}\",yes\n\"{}\",no\n",
+            join(&seq(1000, 1030)),
+            join(&seq(7000, 7030))
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("r.json");
+    let csv_out = dir.path().join("r.csv");
+    let html = dir.path().join("r.html");
+    let o = std::process::Command::new(support::verbatim_bin())
+        .args(["contamination", "--index", idx.to_str().unwrap(), "--input"])
+        .arg(&zst)
+        .args(["--template", "{question} {choices}", "--out"])
+        .arg(&out)
+        .arg("--csv")
+        .arg(&csv_out)
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("gpt3") && stdout.contains("cpu s"),
+        "{stdout}"
+    );
+    let rep: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(rep["summary"]["items"], 20);
+    assert_eq!(rep["summary"]["benchmarks"]["alpha"]["gpt3"]["dirty"], 10);
+    assert_eq!(rep["summary"]["benchmarks"]["beta"]["gpt3"]["clean"], 10);
+    assert_eq!(rep["summary"]["overall"]["palm"]["dirty"], 10);
+    let item0 = &rep["items"][0];
+    assert_eq!(item0["id"], "q0");
+    assert_eq!(item0["methods"][0]["examples"][0]["id"], "book/a");
+    let rows = std::fs::read_to_string(&csv_out).unwrap();
+    assert_eq!(rows.lines().count(), 21);
+    assert!(rows.starts_with("bench,id,words,worst,gpt3_score"));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<table id=\"items\">") && page.contains("class=\"bar\""));
+    assert!(
+        !page.contains("src=\"http")
+            && !page.contains("href=\"http")
+            && !page.contains("src='http")
+    );
+    // No temporary file is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty());
+
+    // CSV input with --field; the file name is the group.
+    let o = std::process::Command::new(support::verbatim_bin())
+        .args(["contamination", "--index", idx.to_str().unwrap(), "--input"])
+        .arg(&csv)
+        .args(["--field", "Question", "--method", "gpt3,llama2", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rep: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(rep["methods"], serde_json::json!(["gpt3", "llama2"]));
+    assert_eq!(rep["summary"]["benchmarks"]["More"]["gpt3"]["dirty"], 1);
+    assert_eq!(rep["summary"]["benchmarks"]["More"]["llama2"]["dirty"], 1);
+    assert_eq!(rep["items"][0]["id"], "1");
+}
+
+#[test]
+fn interrupted_run_leaves_no_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = cli_index(dir.path());
+    let mut jsonl = String::new();
+    for i in 0..150_000usize {
+        jsonl.push_str(&format!(
+            "{{\"bench\":\"b\",\"id\":\"{i}\",\"text\":\"{}\"}}\n",
+            join(&seq(i % 900, i % 900 + 40))
+        ));
+    }
+    let input = dir.path().join("many.jsonl");
+    std::fs::write(&input, jsonl).unwrap();
+    let out = dir.path().join("report.json");
+    let mut child = std::process::Command::new(support::verbatim_bin())
+        .args(["contamination", "--index", idx.to_str().unwrap(), "--input"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    if status.success() {
+        // The run beat the signal: then the report is complete.
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        assert_eq!(v["summary"]["items"], 150_000);
+    } else {
+        assert!(!out.exists(), "an interrupted run left {}", out.display());
+    }
+}
+
+#[test]
+fn http_route_checks_items_and_limits_their_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = cli_index(dir.path());
+    let srv = crate::server_api::Server::start(&idx, &[]);
+    let items = serde_json::json!([
+        {"id": "a", "text": join(&seq(10, 40)), "bench": "x"},
+        {"id": "b", "text": join(&seq(7000, 7030))},
+    ]);
+    let (c, v) = srv.post(
+        "/api/v1/contamination",
+        serde_json::json!({"items": items, "methods": ["gpt3", "llama2", "substr50"]}),
+    );
+    assert_eq!(c, 200, "{v}");
+    assert_eq!(v["items"][0]["methods"][0]["label"], "dirty");
+    assert_eq!(v["items"][1]["methods"][0]["label"], "clean");
+    assert_eq!(v["summary"]["overall"]["llama2"]["dirty"], 1);
+    // The library gives the same answer.
+    let ix = Index::open(&idx).unwrap();
+    let opts = CheckOptions {
+        methods: vec![Method::Gpt3, Method::Llama2, Method::Substr50],
+        ..CheckOptions::default()
+    };
+    let lib = Checker::new(&ix, opts)
+        .unwrap()
+        .check(&Item::new("a", join(&seq(10, 40)), "x"));
+    assert_eq!(v["items"][0], serde_json::to_value(&lib).unwrap());
+    // Over the item limit (1000 by default): 413 with the JSON error shape.
+    let many: Vec<_> = (0..1001)
+        .map(|i| serde_json::json!({"id": i.to_string(), "text": "w1 w2"}))
+        .collect();
+    let (c, v) = srv.post("/api/v1/contamination", serde_json::json!({"items": many}));
+    assert_eq!(c, 413, "{v}");
+    assert_eq!(v["error"]["code"], "too_large");
+    // Unknown method: 400.
+    let (c, v) = srv.post(
+        "/api/v1/contamination",
+        serde_json::json!({"items": [{"id": "a", "text": "w1"}], "methods": ["bogus"]}),
+    );
+    assert_eq!(c, 400, "{v}");
+}
