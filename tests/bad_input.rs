@@ -13,21 +13,31 @@ fn index_cmd(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-/// Indexes `path` as bytes into `out` with `--json`, which must succeed: the JSON summary, and
-/// the process output (for its stderr).
-fn index_bytes_json(
+/// `verbatim index` of `path` as bytes into `out`, with `extra` flags.
+fn index_bytes(
     path: &std::path::Path,
     out: &std::path::Path,
-) -> (serde_json::Value, std::process::Output) {
-    let o = index_cmd(&[
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
         "--input",
         path.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
         "--tokenizer",
         "bytes",
-        "--json",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    index_cmd(&args)
+}
+
+/// [`index_bytes`] with `--json`, which must succeed: the JSON summary, and the process
+/// output (for its stderr).
+fn index_bytes_json(
+    path: &std::path::Path,
+    out: &std::path::Path,
+) -> (serde_json::Value, std::process::Output) {
+    let o = index_bytes(path, out, &["--json"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     (serde_json::from_slice(&o.stdout).unwrap(), o)
 }
@@ -68,15 +78,7 @@ fn every_kind_of_bad_line_is_skipped_counted_and_named() {
 
     // --strict: the first bad line is a hard error naming file and line; no index is left.
     let out2 = dir.path().join("idx2");
-    let o = index_cmd(&[
-        "--input",
-        path.to_str().unwrap(),
-        "--out",
-        out2.to_str().unwrap(),
-        "--tokenizer",
-        "bytes",
-        "--strict",
-    ]);
+    let o = index_bytes(&path, &out2, &["--strict"]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -107,30 +109,13 @@ fn a_100_mb_document_is_skipped_by_default_and_fatal_with_strict() {
     f.write_all(b"\"}\n").unwrap();
     drop(f);
     let out = dir.path().join("idx");
-    let o = index_cmd(&[
-        "--input",
-        path.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--tokenizer",
-        "bytes",
-        "--json",
-        "--no-fulltext",
-    ]);
+    let o = index_bytes(&path, &out, &["--json", "--no-fulltext"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["manifest"]["documents"], 1);
     assert_eq!(v["manifest"]["skipped"]["document_too_large"], 1);
     assert!(String::from_utf8_lossy(&o.stderr).contains("huge.jsonl:2"));
-    let o = index_cmd(&[
-        "--input",
-        path.to_str().unwrap(),
-        "--out",
-        dir.path().join("i2").to_str().unwrap(),
-        "--tokenizer",
-        "bytes",
-        "--strict",
-    ]);
+    let o = index_bytes(&path, &dir.path().join("i2"), &["--strict"]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("huge.jsonl:2"));
 }
@@ -141,14 +126,7 @@ fn empty_input_is_a_clear_error() {
     let path = dir.path().join("empty.jsonl");
     std::fs::write(&path, "").unwrap();
     let out = dir.path().join("idx");
-    let o = index_cmd(&[
-        "--input",
-        path.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--tokenizer",
-        "bytes",
-    ]);
+    let o = index_bytes(&path, &out, &[]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("no documents to index"));
     assert!(!out.exists());
