@@ -641,6 +641,43 @@ async fn a_takedown_applies_to_the_infini_gram_api_at_once() {
     assert_eq!(d["blocked"], true, "{d}");
 }
 
+/// A takedown list changed on disk that cannot be read fails closed: every API request
+/// answers 503 naming the index (never documents by the list loaded before), and answers
+/// come back once the file reads again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_takedown_list_answers_503_until_it_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = build_index(dir.path(), "td", &support::demo_tokenizer());
+    let (app, ix) = router(&[idx.as_path()], 256);
+    let ask = json!({"index": "td", "response": "such a man may be on his first entering"});
+    let (c, before) = post(&app, "/api/v1/trace", ask.clone()).await;
+    assert_eq!(c, 200, "{before}");
+    std::fs::write(idx.join("takedown.bin"), b"not a takedown list").unwrap();
+    for route in ["/api/v1/trace", "/api/infini-gram"] {
+        let body = if route == "/api/v1/trace" {
+            ask.clone()
+        } else {
+            json!({"index": "td", "query_type": "search_docs", "query": "such a man", "maxnum": 1})
+        };
+        let (c, v) = post(&app, route, body).await;
+        assert_eq!(c, 503, "{route}: {v}");
+        assert_eq!(v["error"]["code"], "index_unavailable", "{v}");
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(msg.contains("td") && msg.contains("takedown"), "{msg}");
+    }
+    let (c, doc) = call(&app, Method::GET, "/api/v1/documents/books/pride/2", None).await;
+    assert_eq!(c, 503, "{doc}");
+    let (c, _) = call(&app, Method::GET, "/health", None).await;
+    assert_eq!(c, 200, "health is not an API answer");
+    let mut list = verbatim_core::takedown::Takedown::default();
+    list.insert(ix[0].id_map().unwrap().get("books/pride/2").unwrap());
+    list.save(&idx, ix[0].build_id()).unwrap();
+    let (c, after) = post(&app, "/api/v1/trace", ask).await;
+    assert_eq!(c, 200, "{after}");
+    let (c, doc) = call(&app, Method::GET, "/api/v1/documents/books/pride/2", None).await;
+    assert_eq!(c, 404, "{doc}");
+}
+
 /// Keyword search returns `limit` hits however many of the best-ranked documents are taken
 /// down (it used to read 16 spare hits, so 20 taken-down leaders left it short).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -414,14 +414,28 @@ impl AppState {
 
     /// Re-reads takedown lists that changed on disk. Cached answers that show documents are
     /// keyed by [`Index::takedown_generation`], so a reload makes them unreachable.
-    pub fn refresh_takedowns(&self) {
-        for (_, ix) in &self.indexes {
+    ///
+    /// A changed list that cannot be read fails closed: the error names the index and what
+    /// to do, and every API request answers it (503) until the file reads again (each
+    /// request retries), rather than showing documents by the list loaded before.
+    pub fn refresh_takedowns(&self) -> Result<(), ApiError> {
+        let mut failed = Vec::new();
+        for (name, ix) in &self.indexes {
             if let Err(e) = ix.refresh_takedown() {
                 tracing::error!(
                     "cannot reload the takedown list of {}: {e}",
                     ix.dir().display()
                 );
+                failed.push(format!("{name} ({e})"));
             }
         }
+        if failed.is_empty() {
+            return Ok(());
+        }
+        Err(ApiError::IndexUnavailable(format!(
+            "the takedown list of {} cannot be read, so no answer is given until it can; \
+             restore takedown.bin (for example re-run `verbatim takedown`) or remove it",
+            failed.join(", ")
+        )))
     }
 }
