@@ -110,8 +110,8 @@ pub struct BatchTiming {
 /// gpt3, palm and substr50 (one pass per item answers all three).
 pub const SHARED: &str = "words-search";
 
-/// The most threads [`check_all`] starts.
-pub const MAX_THREADS: usize = 4096;
+/// The most threads [`check_all`] starts (shared with every verbatim job).
+pub use verbatim_core::MAX_THREADS;
 
 /// Checks `items` in parallel on `threads` threads (0: rayon's global pool, one per core),
 /// calling `tick` after each item. Results keep the input order.

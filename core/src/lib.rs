@@ -48,6 +48,11 @@ pub mod verify;
 pub mod warm;
 
 pub use error::{Error, Result};
+
+/// The most worker threads any verbatim job starts (an index build, a contamination check):
+/// far above any machine's cores, and low enough that a mistyped count cannot start
+/// thousands of threads. One value for every crate.
+pub const MAX_THREADS: usize = 4096;
 pub use index::{DocLocation, Index, OpenOptions};
 pub use manifest::Manifest;
 pub use token::{Token, TokenWidth};

@@ -44,8 +44,8 @@ pub(crate) fn thread_count(opts: &BuildOptions) -> usize {
 /// and small enough that the sizes computed from it cannot overflow.
 pub const MAX_DOCUMENT_BYTES_LIMIT: u64 = 1 << 40;
 
-/// The most worker threads a build starts.
-pub const MAX_THREADS: usize = 4096;
+/// The most worker threads a build starts (shared with every verbatim job).
+pub use verbatim_core::MAX_THREADS;
 
 /// Checks the options that do not depend on the corpus, and sizes the memory budget.
 pub(crate) fn check_options(
