@@ -641,41 +641,67 @@ async fn a_takedown_applies_to_the_infini_gram_api_at_once() {
     assert_eq!(d["blocked"], true, "{d}");
 }
 
-/// A takedown list changed on disk that cannot be read fails closed: every API request
-/// answers 503 naming the index (never documents by the list loaded before), and answers
-/// come back once the file reads again.
+/// A takedown list changed on disk that cannot be read fails closed for its index: every
+/// route (groups with it included) answers 503 naming it, never documents by the list
+/// loaded before, and `/health` says so; another index goes on answering, and answers come
+/// back once the file reads again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreadable_takedown_list_answers_503_until_it_reads() {
     let dir = tempfile::tempdir().unwrap();
-    let idx = build_index(dir.path(), "td", &support::demo_tokenizer());
-    let (app, ix) = router(&[idx.as_path()], 256);
-    let ask = json!({"index": "td", "response": "such a man may be on his first entering"});
-    let (c, before) = post(&app, "/api/v1/trace", ask.clone()).await;
+    let tok = support::demo_tokenizer();
+    let idx = build_index(dir.path(), "td", &tok);
+    let other = build_index(dir.path(), "other", &tok);
+    let (app, ix) = router(&[idx.as_path(), other.as_path()], 256);
+    let trace = |index: Value| json!({"index": index, "response": "such a man may be on his first entering"});
+    let (c, before) = post(&app, "/api/v1/trace", trace(json!("td"))).await;
     assert_eq!(c, 200, "{before}");
     std::fs::write(idx.join("takedown.bin"), b"not a takedown list").unwrap();
-    for route in ["/api/v1/trace", "/api/infini-gram"] {
-        let body = if route == "/api/v1/trace" {
-            ask.clone()
-        } else {
-            json!({"index": "td", "query_type": "search_docs", "query": "such a man", "maxnum": 1})
-        };
-        let (c, v) = post(&app, route, body).await;
-        assert_eq!(c, 503, "{route}: {v}");
+    for index in [json!("td"), json!("all"), json!(["other", "td"])] {
+        let (c, v) = post(&app, "/api/v1/trace", trace(index.clone())).await;
+        assert_eq!(c, 503, "{index}: {v}");
         assert_eq!(v["error"]["code"], "index_unavailable", "{v}");
         let msg = v["error"]["message"].as_str().unwrap();
-        assert!(msg.contains("td") && msg.contains("takedown"), "{msg}");
+        assert!(msg.contains("\"td\"") && msg.contains("takedown"), "{msg}");
     }
-    let (c, doc) = call(&app, Method::GET, "/api/v1/documents/books/pride/2", None).await;
+    let ig =
+        json!({"index": "td", "query_type": "search_docs", "query": "such a man", "maxnum": 1});
+    let (c, v) = post(&app, "/api/infini-gram", ig).await;
+    assert_eq!(c, 503, "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("takedown"),
+        "infini-gram's error shape, a string: {v}"
+    );
+    let (c, doc) = call(
+        &app,
+        Method::GET,
+        "/api/v1/documents/books/pride/2?index=td",
+        None,
+    )
+    .await;
     assert_eq!(c, 503, "{doc}");
-    let (c, _) = call(&app, Method::GET, "/health", None).await;
-    assert_eq!(c, 200, "health is not an API answer");
+    let (c, v) = post(&app, "/api/v1/trace", trace(json!("other"))).await;
+    assert_eq!(c, 200, "the other index answers: {v}");
+    let (c, health) = call(&app, Method::GET, "/health", None).await;
+    assert_eq!(c, 503, "{health}");
+    assert_eq!(
+        health["takedown_lists"]["td"]["state"], "unreadable",
+        "{health}"
+    );
     let mut list = verbatim_core::takedown::Takedown::default();
     list.insert(ix[0].id_map().unwrap().get("books/pride/2").unwrap());
     list.save(&idx, ix[0].build_id()).unwrap();
-    let (c, after) = post(&app, "/api/v1/trace", ask).await;
+    let (c, after) = post(&app, "/api/v1/trace", trace(json!("td"))).await;
     assert_eq!(c, 200, "{after}");
-    let (c, doc) = call(&app, Method::GET, "/api/v1/documents/books/pride/2", None).await;
+    let (c, doc) = call(
+        &app,
+        Method::GET,
+        "/api/v1/documents/books/pride/2?index=td",
+        None,
+    )
+    .await;
     assert_eq!(c, 404, "{doc}");
+    let (c, health) = call(&app, Method::GET, "/health", None).await;
+    assert_eq!(c, 200, "{health}");
 }
 
 /// Keyword search returns `limit` hits however many of the best-ranked documents are taken

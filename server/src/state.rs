@@ -67,6 +67,9 @@ pub struct AppState {
     source_stats: Vec<OnceLock<Vec<SourceStats>>>,
     /// The integrity check of each index.
     verification: Vec<RwLock<Verification>>,
+    /// Why each index's changed takedown list could not be read at the last reload (`None`:
+    /// it reads). Such an index answers 503 until its list reads again.
+    takedown_errors: Vec<RwLock<Option<String>>>,
 }
 
 /// Where the integrity check (every checksum) of a served index stands.
@@ -141,6 +144,7 @@ impl AppState {
                 .iter()
                 .map(|_| RwLock::new(Verification::AtStart))
                 .collect(),
+            takedown_errors: named.iter().map(|_| RwLock::new(None)).collect(),
             config,
             indexes: named,
             examples,
@@ -223,12 +227,11 @@ impl AppState {
         v
     }
 
+    /// A group answers only when every member does (integrity check, takedown list).
     fn check_members(&self, g: &Index) -> Result<(), ApiError> {
         for m in g.members() {
-            if let Some(k) = self.indexes.iter().position(|(n, _)| n == m.name()) {
-                if let Verification::Failed { .. } = self.verification(k) {
-                    self.index(Some(m.name()))?;
-                }
+            if self.indexes.iter().any(|(n, _)| n == m.name()) {
+                self.index(Some(m.name()))?;
             }
         }
         Ok(())
@@ -324,7 +327,21 @@ impl AppState {
                 self.indexes[k].0
             )));
         }
+        if let Some(error) = self.takedown_error(k) {
+            return Err(ApiError::IndexUnavailable(format!(
+                "the takedown list of index {:?} changed and cannot be read ({error}), so it answers nothing until it can: restore takedown.bin (for example re-run `verbatim takedown`) or remove it",
+                self.indexes[k].0
+            )));
+        }
         Ok(self.indexes[k].1.clone())
+    }
+
+    /// Why the `k`-th index's changed takedown list cannot be read, if it cannot.
+    pub fn takedown_error(&self, k: usize) -> Option<String> {
+        self.takedown_errors[k]
+            .read()
+            .map(|e| e.clone())
+            .unwrap_or_else(|_| Some("the takedown state lock is poisoned".into()))
     }
 
     /// The integrity check of the `k`-th index.
@@ -415,27 +432,23 @@ impl AppState {
     /// Re-reads takedown lists that changed on disk. Cached answers that show documents are
     /// keyed by [`Index::takedown_generation`], so a reload makes them unreachable.
     ///
-    /// A changed list that cannot be read fails closed: the error names the index and what
-    /// to do, and every API request answers it (503) until the file reads again (each
-    /// request retries), rather than showing documents by the list loaded before.
-    pub fn refresh_takedowns(&self) -> Result<(), ApiError> {
-        let mut failed = Vec::new();
-        for (name, ix) in &self.indexes {
-            if let Err(e) = ix.refresh_takedown() {
+    /// A changed list that cannot be read fails closed for its index: it answers 503 saying
+    /// what to do (through [`AppState::index`] and [`AppState::target`], groups with it
+    /// included) and `/health` reports it, until the file reads again (every request
+    /// retries), rather than showing documents by the list loaded before. Other indexes go on
+    /// answering.
+    pub fn refresh_takedowns(&self) {
+        for (k, (_, ix)) in self.indexes.iter().enumerate() {
+            let outcome = ix.refresh_takedown().err().map(|e| {
                 tracing::error!(
                     "cannot reload the takedown list of {}: {e}",
                     ix.dir().display()
                 );
-                failed.push(format!("{name} ({e})"));
+                e.to_string()
+            });
+            if let Ok(mut slot) = self.takedown_errors[k].write() {
+                *slot = outcome;
             }
         }
-        if failed.is_empty() {
-            return Ok(());
-        }
-        Err(ApiError::IndexUnavailable(format!(
-            "the takedown list of {} cannot be read, so no answer is given until it can; \
-             restore takedown.bin (for example re-run `verbatim takedown`) or remove it",
-            failed.join(", ")
-        )))
     }
 }

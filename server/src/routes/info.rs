@@ -49,7 +49,8 @@ pub async fn openapi(State(st): State<Arc<AppState>>) -> Json<serde_json::Value>
     Json(crate::openapi::document(&st.config))
 }
 
-/// `GET /health`: 200 while every index is usable, 503 once one failed its integrity check.
+/// `GET /health`: 200 while every index is usable, 503 once one failed its integrity check
+/// or has a changed takedown list that cannot be read (`takedown_lists` says which).
 pub async fn health(State(st): State<Arc<AppState>>) -> axum::response::Response {
     let checks: serde_json::Map<String, serde_json::Value> = st
         .indexes
@@ -62,19 +63,38 @@ pub async fn health(State(st): State<Arc<AppState>>) -> axum::response::Response
             )
         })
         .collect();
-    let failed = (0..st.indexes.len()).any(|k| {
-        matches!(
-            st.verification(k),
-            crate::state::Verification::Failed { .. }
-        )
-    });
-    let body = Json(serde_json::json!({
+    st.refresh_takedowns();
+    let takedowns: serde_json::Map<String, serde_json::Value> = st
+        .indexes
+        .iter()
+        .enumerate()
+        .filter_map(|(k, (name, _))| {
+            st.takedown_error(k).map(|e| {
+                (
+                    name.clone(),
+                    serde_json::json!({"state": "unreadable", "error": e}),
+                )
+            })
+        })
+        .collect();
+    let failed = !takedowns.is_empty()
+        || (0..st.indexes.len()).any(|k| {
+            matches!(
+                st.verification(k),
+                crate::state::Verification::Failed { .. }
+            )
+        });
+    let mut body = serde_json::json!({
         "status": if failed { "failing" } else { "ok" },
         "indexes": st.indexes.len(),
         "in_flight": st.gate.in_flight(),
         "web": crate::static_files::has_index_page(),
         "verification": checks,
-    }));
+    });
+    if !takedowns.is_empty() {
+        body["takedown_lists"] = serde_json::Value::Object(takedowns);
+    }
+    let body = Json(body);
     if failed {
         (axum::http::StatusCode::SERVICE_UNAVAILABLE, body).into_response()
     } else {

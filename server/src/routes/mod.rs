@@ -13,7 +13,7 @@ pub(crate) mod trace;
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
@@ -83,8 +83,8 @@ async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -
 
 /// Re-reads changed takedown lists before every API request (a `stat` per index when none
 /// changed), so that no route can answer from a list older than the one on disk: one
-/// place, rather than a call in each handler that a new route could forget. A changed list
-/// that cannot be read answers 503 (fail closed) until it reads again.
+/// place, rather than a call in each handler that a new route could forget. An index whose
+/// changed list cannot be read answers 503 (fail closed) until it reads again.
 async fn current_takedowns(
     State(state): State<Arc<AppState>>,
     req: Request,
@@ -92,9 +92,7 @@ async fn current_takedowns(
 ) -> Response {
     let path = req.uri().path();
     if path.starts_with("/api/") || req.method() == axum::http::Method::POST {
-        if let Err(e) = state.refresh_takedowns() {
-            return e.into_response();
-        }
+        state.refresh_takedowns();
     }
     next.run(req).await
 }
