@@ -325,7 +325,7 @@ fn keyword_snippets_after_length_changing_lowercase_and_spans_splitting_a_charac
     support::build(vec![input], &out, "bytes", None);
     let index = Index::open(&out).unwrap();
     let loc = index.doc_by_id("i").unwrap();
-    let snippet = index.keyword_snippet(loc, "target", 30);
+    let snippet = index.keyword_snippet(loc, "target", 30).text;
     assert!(snippet.contains("the target is here"), "{snippet}");
     let text = "\u{3000}xyz";
     let enc = index.tokenizer().encode(text).unwrap();

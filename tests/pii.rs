@@ -334,3 +334,88 @@ async fn counts_and_spans_ignore_the_filter() {
         .iter()
         .any(|x| x["text"].as_str().unwrap().contains("555-014-7788")));
 }
+
+/// A bytes index of one short document with an e-mail address and a phone number, and one
+/// long document whose address crosses byte 4,096 (where keyword search decodes a chunk).
+fn cut_edges_app(dir: &std::path::Path, pii: PiiMode) -> axum::Router {
+    let long = format!(
+        "{} zanzibar contact jane.doe@example.com today",
+        "qq ".repeat((4096 - 30) / 3)
+    );
+    let docs = vec![
+        (
+            "short".to_string(),
+            "Secret orders of the evening bell: contact me at jane.doe@example.com or call 555-867-5309 please.".to_string(),
+        ),
+        ("long".to_string(), long),
+    ];
+    let input = support::write_jsonl(dir, "cut.jsonl", &docs);
+    let out = dir.join(format!("cut-{}", pii.name()));
+    let mut o = verbatim_indexer::BuildOptions::new(vec![input], out.clone(), "bytes");
+    o.name = "cut".into();
+    verbatim_indexer::build(&o).unwrap();
+    let ix = Arc::new(Index::open(&out).unwrap());
+    let config = ServerConfig {
+        cache_entries: 0,
+        pii,
+        ..ServerConfig::default()
+    };
+    let st = AppState::new(config, vec![ix], None).unwrap();
+    verbatim_server::app(Arc::new(st))
+}
+
+/// No part of an item cut by the edge of a shown window gets out: every window is filtered
+/// with the document's text around it (truncated documents, trace snippets, keyword-search
+/// excerpts across a decoding chunk, infini-gram's document windows, CNF windows).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_cut_by_a_window_edge_are_not_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let leaks = |v: &Value| {
+        let s = v.to_string();
+        ["jane", "doe@", "example.c", "867-5"]
+            .iter()
+            .any(|p| s.contains(p))
+    };
+    for mode in [PiiMode::Mask, PiiMode::Drop] {
+        let app = cut_edges_app(dir.path(), mode);
+        // "contact me at " ends at byte 49; the address runs to byte 69, the phone to 90.
+        for max in 45..95 {
+            let (c, d) = get(&app, &format!("/api/v1/documents/short?max_tokens={max}")).await;
+            assert!(c == 200 || c == 404, "{c} {d}");
+            assert!(!leaks(&d), "{mode:?} max_tokens {max}: {d}");
+        }
+        for context in 1..40 {
+            let (c, t) = post(
+                &app,
+                "/api/v1/trace",
+                json!({"response": "Secret orders of the evening bell: contact me at",
+                       "snippet_context_tokens": context, "maximum_span_density": 1.0}),
+            )
+            .await;
+            assert_eq!(c, 200, "{t}");
+            assert!(!leaks(&t["documents"]), "{mode:?} context {context}: {t}");
+        }
+        let (c, s) = post(&app, "/api/v1/search", json!({"query": "zanzibar"})).await;
+        assert_eq!(c, 200, "{s}");
+        assert!(!leaks(&s), "{mode:?}: {s}");
+        for disp in 45..100 {
+            let (c, g) = post(
+                &app,
+                "/api/infini-gram",
+                json!({"index": "cut", "query_type": "search_docs", "query": "Secret orders",
+                       "maxnum": 1, "max_disp_len": disp}),
+            )
+            .await;
+            assert_eq!(c, 200, "{g}");
+            assert!(!leaks(&g["documents"]), "{mode:?} max_disp_len {disp}: {g}");
+        }
+        let (c, f) = post(
+            &app,
+            "/api/v1/cnf",
+            json!({"query": "contact me AND evening bell"}),
+        )
+        .await;
+        assert_eq!(c, 200, "{f}");
+        assert!(!leaks(&f), "{mode:?}: {f}");
+    }
+}

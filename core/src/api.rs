@@ -262,7 +262,8 @@ impl DocumentTextJson {
         highlight: Option<&str>,
         pii: crate::pii::PiiMode,
     ) -> Option<DocumentTextJson> {
-        let masked = crate::pii::filter_parts(&mut [&mut doc.text], pii)?;
+        let margins = std::mem::take(&mut doc.margins);
+        let masked = crate::pii::filter_parts_within(&margins, &mut [&mut doc.text], pii)?;
         let mut j = DocumentTextJson::new(doc, highlight);
         j.pii_masked = masked;
         Some(j)
@@ -504,8 +505,9 @@ impl TraceJson {
     /// Applies the privacy filter to every shown text (snippets, long snippets, full texts):
     /// `mask` replaces each item by its kind's marker and counts them per document; `drop`
     /// leaves out every document holding one (and its id from the spans' lists). Spans and
-    /// counts are not changed.
-    pub fn apply_pii(&mut self, mode: crate::pii::PiiMode) {
+    /// counts are not changed. `index` is the one that made the answer: each snippet is
+    /// filtered with the document's text around it (an item cut by its edge is found).
+    pub fn apply_pii(&mut self, index: &Index, mode: crate::pii::PiiMode) {
         use crate::pii::PiiMode;
         self.pii = mode;
         if mode == PiiMode::Off {
@@ -520,11 +522,11 @@ impl TraceJson {
                 .chain(d.long_snippets.iter_mut().flatten())
             {
                 let s = &mut sn.snippet;
-                found.extend(crate::pii::mask_parts(&mut [
-                    &mut s.before,
-                    &mut s.matched,
-                    &mut s.after,
-                ]));
+                let margins = index.snippet_margins(s);
+                found.extend(crate::pii::mask_parts_within(
+                    &margins,
+                    &mut [&mut s.before, &mut s.matched, &mut s.after],
+                ));
             }
             if let Some(t) = &mut d.text {
                 let (masked, f) = crate::pii::mask(t);
@@ -650,8 +652,11 @@ pub fn search_json(
                 continue;
             };
             let rec = index.doc_record(loc)?;
-            let mut snippet = index.keyword_snippet(loc, query, 30);
-            let Some(masked) = crate::pii::filter_parts(&mut [&mut snippet], pii) else {
+            let excerpt = index.keyword_snippet(loc, query, 30);
+            let mut snippet = excerpt.text;
+            let Some(masked) =
+                crate::pii::filter_parts_within(&excerpt.margins, &mut [&mut snippet], pii)
+            else {
                 continue;
             };
             out.push(serde_json::json!({

@@ -18,8 +18,14 @@
 //! planted corpus): four-part version numbers (`1.2.3.4`) are masked as IP addresses; long
 //! digit groups separated by spaces (table rows, ISBNs written with spaces) can be masked as
 //! phone numbers; obfuscated addresses (`jane at example dot com`), phone numbers written in
-//! words or without any separator beyond 15 digits, and an item cut by the edge of a snippet
-//! window so that what is left no longer matches, are missed.
+//! words or without any separator beyond 15 digits are missed.
+//!
+//! **Cut windows.** Shown text is usually a window of a document (a snippet, a truncated
+//! document, a search excerpt), and an item cut by the window's edge may no longer match
+//! (`jane.doe@example` left of `jane.doe@example.com`). So every window is filtered with its
+//! [`Margins`], the document's text just outside it (up to [`MARGIN_TOKENS`] tokens each
+//! side): an item that reaches into the window from a margin is found, and its part inside
+//! the window is masked (or, in `drop` mode, the document left out).
 
 use regex::Regex;
 use serde::Serialize;
@@ -258,14 +264,42 @@ pub fn count_by_kind(found: &[PiiMatch]) -> BTreeMap<PiiKind, usize> {
     counts
 }
 
+/// Tokens of context read each side of a shown window for the filter (see [`Margins`]):
+/// enough for any realistic item with a subword vocabulary (about four bytes a token); a
+/// byte-level index reads [`MARGIN_BYTE_TOKENS`].
+pub const MARGIN_TOKENS: usize = 64;
+
+/// Tokens of context each side of a window of a raw-bytes index (one byte a token).
+pub const MARGIN_BYTE_TOKENS: usize = 256;
+
+/// The document's text just outside a shown window: what the filter reads to find items
+/// that the window's edges cut (empty at a document's start or end). Never shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Margins {
+    /// Text just before the window.
+    pub before: String,
+    /// Text just after the window.
+    pub after: String,
+}
+
 /// The privacy filter `mode` on texts shown together (see [`mask_parts`]): masks them unless
 /// the filter is off, and gives the items masked by kind, or `None` when `mode` is `drop` and
 /// they hold any (the caller leaves the whole thing out).
 pub fn filter_parts(parts: &mut [&mut String], mode: PiiMode) -> Option<BTreeMap<PiiKind, usize>> {
+    filter_parts_within(&Margins::default(), parts, mode)
+}
+
+/// [`filter_parts`] for a window of a document, with the document's text around it
+/// (see [`mask_parts_within`]).
+pub fn filter_parts_within(
+    margins: &Margins,
+    parts: &mut [&mut String],
+    mode: PiiMode,
+) -> Option<BTreeMap<PiiKind, usize>> {
     if mode == PiiMode::Off {
         return Some(BTreeMap::new());
     }
-    let found = mask_parts(parts);
+    let found = mask_parts_within(margins, parts);
     if !found.is_empty() && mode == PiiMode::Drop {
         return None;
     }
@@ -276,11 +310,36 @@ pub fn filter_parts(parts: &mut [&mut String], mode: PiiMode) -> Option<BTreeMap
 /// that an item crossing from one part into the next is found: each item's marker goes in
 /// the part where it starts, and its remainder is removed from the parts it reaches into.
 pub fn mask_parts(parts: &mut [&mut String]) -> Vec<PiiMatch> {
-    let joined: String = parts.iter().map(|p| p.as_str()).collect();
-    let found = find(&joined);
+    mask_parts_within(&Margins::default(), parts)
+}
+
+/// [`mask_parts`] for a window of a document whose surrounding text is `margins`: items are
+/// found in the margins and the parts together, and every item reaching into the parts is
+/// masked there (an item cut by the window's edge is masked up to the edge, its marker where
+/// its shown part starts). The matches returned are clipped to the parts, offsets in their
+/// concatenation.
+pub fn mask_parts_within(margins: &Margins, parts: &mut [&mut String]) -> Vec<PiiMatch> {
+    let shown: usize = parts.iter().map(|p| p.len()).sum();
+    let lo = margins.before.len();
+    let mut all = String::with_capacity(lo + shown + margins.after.len());
+    all.push_str(&margins.before);
+    for p in parts.iter() {
+        all.push_str(p);
+    }
+    all.push_str(&margins.after);
+    let found: Vec<PiiMatch> = find(&all)
+        .into_iter()
+        .filter(|m| m.end > lo && m.start < lo + shown)
+        .map(|m| PiiMatch {
+            kind: m.kind,
+            start: m.start.max(lo) - lo,
+            end: m.end.min(lo + shown) - lo,
+        })
+        .collect();
     if found.is_empty() {
         return found;
     }
+    let joined = &all[lo..lo + shown];
     let mut bounds = Vec::with_capacity(parts.len());
     let mut acc = 0;
     for p in parts.iter() {
@@ -310,6 +369,40 @@ pub fn mask_parts(parts: &mut [&mut String]) -> Vec<PiiMatch> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn items_cut_by_a_window_edge_are_found_through_the_margins() {
+        let margins = Margins {
+            before: "write to jane".into(),
+            after: "867-5309 today".into(),
+        };
+        let mut before = ".doe@example.org today, or ops@ex".to_string();
+        let mut matched = "ample.net".to_string();
+        let mut after = " or call 555-".to_string();
+        let found = mask_parts_within(&margins, &mut [&mut before, &mut matched, &mut after]);
+        assert_eq!(before, "[EMAIL] today, or [EMAIL]");
+        assert_eq!(matched, "");
+        assert_eq!(after, " or call [PHONE]");
+        assert_eq!(found.len(), 3);
+        let mut cut = "call 555-".to_string();
+        let m = Margins {
+            before: String::new(),
+            after: "867-5309".into(),
+        };
+        assert_eq!(
+            filter_parts_within(&m, &mut [&mut cut], PiiMode::Drop),
+            None
+        );
+        let mut clean = "nothing here".to_string();
+        let m = Margins {
+            before: "mail jane@example.com ".into(),
+            after: " 10.0.0.1".into(),
+        };
+        assert!(
+            mask_parts_within(&m, &mut [&mut clean]).is_empty(),
+            "items wholly outside the window are not the window's"
+        );
+    }
 
     fn kinds(text: &str) -> Vec<(PiiKind, String)> {
         find(text)

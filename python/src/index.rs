@@ -300,7 +300,7 @@ impl PyIndex {
             pool::run(self.threads, || {
                 let t = ix.trace(&response, prompt.as_deref(), &opts)?;
                 let mut json = verbatim_core::api::TraceJson::new(ix, &response, &t);
-                json.apply_pii(pii);
+                json.apply_pii(ix, pii);
                 serde_json::to_value(json).map_err(|e| verbatim_core::Error::Invalid(e.to_string()))
             })
         });

@@ -67,7 +67,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     opts.full_documents = a.full_documents;
     let trace = index.trace(&text, a.prompt.as_deref(), &opts)?;
     let mut json = verbatim_core::api::TraceJson::new(&index, &text, &trace);
-    json.apply_pii(a.pii);
+    json.apply_pii(&index, a.pii);
     if a.json {
         crate::output::print_json(&json)?;
         return Ok(ExitCode::SUCCESS);

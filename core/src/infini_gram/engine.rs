@@ -86,6 +86,9 @@ pub struct Doc {
     pub token_ids: Vec<u32>,
     /// Whether the document was taken down.
     pub blocked: bool,
+    /// Where the window lies (`None` when blocked or empty), for the privacy filter's
+    /// margins ([`Index::margins`]).
+    pub place: Option<crate::query::WindowPlace>,
 }
 
 /// infini-gram's `search_docs` (and `search_docs_cnf`); the default is the answer for no
@@ -321,7 +324,13 @@ impl Index {
                 .tokens()
                 .to_u32((disp_start / w) as usize..(disp_end / w) as usize)
         };
+        let place = (!token_ids.is_empty()).then(|| crate::query::WindowPlace {
+            shard: s,
+            tokens: (disp_start / w) as usize..(disp_end / w) as usize,
+            doc: shard.doc_range(local),
+        });
         Doc {
+            place,
             doc_ix,
             doc_len,
             disp_len: disp_end.wrapping_sub(disp_start) / w,

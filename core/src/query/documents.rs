@@ -8,7 +8,7 @@ use std::ops::Range;
 
 /// A window of a document around a match: the one snippet type of the trace, the API and the
 /// contamination reports (serialized as `{"before", "match", "after"}`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Snippet {
     /// Text before the match (up to the context window).
     pub before: String,
@@ -20,6 +20,34 @@ pub struct Snippet {
     /// Token offset of the match within the document (not serialized).
     #[serde(skip)]
     pub token_offset: usize,
+    /// Where the window lies in the index that made it, so that the privacy filter can read
+    /// the text around it ([`Index::snippet_margins`]); not serialized, not compared.
+    #[serde(skip)]
+    pub place: Option<WindowPlace>,
+}
+
+impl PartialEq for Snippet {
+    fn eq(&self, other: &Snippet) -> bool {
+        (&self.before, &self.matched, &self.after, self.token_offset)
+            == (
+                &other.before,
+                &other.matched,
+                &other.after,
+                other.token_offset,
+            )
+    }
+}
+
+/// Where a shown window of a document lies: its shard (in the index that made it), its
+/// tokens and its document's tokens in that shard's stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowPlace {
+    /// Shard number.
+    pub shard: usize,
+    /// The window's tokens.
+    pub tokens: Range<usize>,
+    /// Its document's tokens.
+    pub doc: Range<usize>,
 }
 
 /// A whole document with its stored record.
@@ -35,6 +63,8 @@ pub struct DocumentView {
     pub truncated: bool,
     /// Token count of the whole document.
     pub tokens: usize,
+    /// The text after the cut, for the privacy filter (empty when not truncated).
+    pub margins: crate::pii::Margins,
 }
 
 /// The token ranges of a context window in its shard's stream: before the match, the match
@@ -49,6 +79,8 @@ pub(crate) struct WindowRanges {
     pub after: Range<usize>,
     /// First token of the document.
     pub doc_start: usize,
+    /// One past the document's last token.
+    pub doc_end: usize,
 }
 
 impl Index {
@@ -73,6 +105,7 @@ impl Index {
             matched: pos..match_end,
             after: match_end..end,
             doc_start: doc.start,
+            doc_end: doc.end,
         }
     }
 
@@ -81,6 +114,11 @@ impl Index {
     pub fn snippet(&self, shard: usize, pos: usize, len: usize, context: usize) -> Snippet {
         let w = self.window_ranges(shard, pos, len, context);
         let toks = self.shards()[shard].tokens();
+        let place = WindowPlace {
+            shard,
+            tokens: w.before.start..w.after.end,
+            doc: w.doc_start..w.doc_end,
+        };
         let [before, matched, after] = self.tokenizer().decode_parts([
             &toks.to_u32(w.before),
             &toks.to_u32(w.matched.clone()),
@@ -91,7 +129,40 @@ impl Index {
             matched,
             after,
             token_offset: w.matched.start - w.doc_start,
+            place: Some(place),
         }
+    }
+
+    /// The document's text around a window (for the privacy filter): up to
+    /// [`crate::pii::MARGIN_TOKENS`] tokens each side ([`crate::pii::MARGIN_BYTE_TOKENS`]
+    /// for a raw-bytes index), clipped to the document.
+    pub fn margins(&self, place: &WindowPlace) -> crate::pii::Margins {
+        let m = match self.tokenizer() {
+            crate::TextTokenizer::Bytes => crate::pii::MARGIN_BYTE_TOKENS,
+            _ => crate::pii::MARGIN_TOKENS,
+        };
+        let Some(s) = self.shards().get(place.shard) else {
+            return crate::pii::Margins::default();
+        };
+        let toks = s.tokens();
+        let clip = |r: Range<usize>| crate::shard::clip(r, toks.len());
+        let start = place.tokens.start.max(place.doc.start);
+        let end = place.tokens.end.min(place.doc.end).max(start);
+        let before = clip(start.saturating_sub(m).max(place.doc.start)..start);
+        let after = clip(end..(end + m).min(place.doc.end).max(end));
+        crate::pii::Margins {
+            before: self.tokenizer().decode(&toks.to_u32(before)),
+            after: self.tokenizer().decode(&toks.to_u32(after)),
+        }
+    }
+
+    /// The margins of a snippet made by this index (none for one without its place).
+    pub fn snippet_margins(&self, snippet: &Snippet) -> crate::pii::Margins {
+        snippet
+            .place
+            .as_ref()
+            .map(|p| self.margins(p))
+            .unwrap_or_default()
     }
 
     /// Reads the words of a window into `reader` (the text [`Index::snippet`] gives, read from
@@ -126,12 +197,22 @@ impl Index {
         let text = self
             .tokenizer()
             .decode(&s.tokens().to_u32(range.start..end));
+        let margins = if end < range.end {
+            self.margins(&WindowPlace {
+                shard: loc.shard,
+                tokens: range.start..end,
+                doc: range.clone(),
+            })
+        } else {
+            crate::pii::Margins::default()
+        };
         Ok(DocumentView {
             location: loc,
             record,
             text,
             truncated: end < range.end,
             tokens,
+            margins,
         })
     }
 
@@ -147,8 +228,9 @@ impl Index {
 impl Index {
     /// A short window of a document around the first occurrence of any word of `query`
     /// (case-insensitive), decoding the document a chunk at a time; `words` of context each
-    /// side. Falls back to the document's start.
-    pub fn keyword_snippet(&self, loc: DocLocation, query: &str, words: usize) -> String {
+    /// side. Falls back to the document's start. Its margins are the document's text around
+    /// it, for the privacy filter.
+    pub fn keyword_snippet(&self, loc: DocLocation, query: &str, words: usize) -> KeywordSnippet {
         const CHUNK: usize = 4096;
         const MAX_CHUNKS: usize = 64;
         let terms: Vec<String> = query
@@ -161,6 +243,22 @@ impl Index {
         let toks = s.tokens();
         let mut start = range.start;
         let mut first_text = None;
+        // The window of chunk `start..end`, whose text is `text`, around its byte `pos`.
+        let around = |text: &str, start: usize, end: usize, pos: usize| {
+            let (shown, cut) = window_around(text, pos, words);
+            let outside = self.margins(&WindowPlace {
+                shard: loc.shard,
+                tokens: start..end,
+                doc: range.clone(),
+            });
+            KeywordSnippet {
+                text: shown,
+                margins: crate::pii::Margins {
+                    before: outside.before + &text[..cut.start],
+                    after: text[cut.end..].to_string() + &outside.after,
+                },
+            }
+        };
         for _ in 0..MAX_CHUNKS {
             if start >= range.end {
                 break;
@@ -178,22 +276,38 @@ impl Index {
             let hit = terms.iter().filter_map(|t| lower.find(t.as_str())).min();
             if let Some(p) = hit {
                 let k = from.partition_point(|&(l, _)| l <= p).saturating_sub(1);
-                return window_around(&text, from.get(k).map_or(0, |f| f.1), words);
+                return around(&text, start, end, from.get(k).map_or(0, |f| f.1));
             }
-            first_text.get_or_insert(text);
+            first_text.get_or_insert((text, start, end));
             start = end;
         }
         first_text
-            .map(|t| window_around(&t, 0, words))
+            .map(|(t, start, end)| around(&t, start, end, 0))
             .unwrap_or_default()
     }
 }
 
-/// About `words` words either side of byte `pos` of `text`.
-fn window_around(text: &str, pos: usize, words: usize) -> String {
+/// A keyword-search excerpt of a document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeywordSnippet {
+    /// About `words` words each side of the first query word found, joined by single spaces.
+    pub text: String,
+    /// The document's text around the excerpt, for the privacy filter (never shown).
+    pub margins: crate::pii::Margins,
+}
+
+/// About `words` words either side of byte `pos` of `text`, joined by single spaces, and the
+/// byte range of `text` they span.
+fn window_around(text: &str, pos: usize, words: usize) -> (String, Range<usize>) {
     let before: Vec<&str> = text[..pos].split_whitespace().rev().take(words).collect();
     let after: Vec<&str> = text[pos..].split_whitespace().take(words + 1).collect();
+    let offset = |w: &str| w.as_ptr() as usize - text.as_ptr() as usize;
+    let first = before.last().or(after.first()).map_or(pos, |w| offset(w));
+    let last = after
+        .last()
+        .or(before.first())
+        .map_or(pos, |w| offset(w) + w.len());
     let mut out: Vec<&str> = before.into_iter().rev().collect();
     out.extend(after);
-    out.join(" ")
+    (out.join(" "), first..last.max(first))
 }

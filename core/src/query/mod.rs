@@ -16,7 +16,7 @@ pub mod trace;
 pub use cnf::{Cnf, CnfMatches, CnfOptions};
 pub use controls::{ControlError, ControlsJson, SpanRanking, TraceControls};
 pub use count::Occurrences;
-pub use documents::{DocumentView, Snippet};
+pub use documents::{DocumentView, KeywordSnippet, Snippet, WindowPlace};
 pub use ngram::{InfGramProb, NextTokenDistribution};
 pub use sample::Occurrence;
 pub use spans::{Span, SpanOptions};

@@ -10,6 +10,7 @@ use super::query::Query;
 use super::request::{self as rq, bounded, index_field, InfiniGramRequest};
 use serde_json::{json, Map, Value};
 use verbatim_core::infini_gram::engine::{Doc, Rng};
+use verbatim_core::pii::PiiMode;
 use verbatim_core::query::CnfOptions;
 use verbatim_core::Index;
 
@@ -28,8 +29,14 @@ fn token_id_max(index: &Index) -> u64 {
     index.manifest().tokenizer.width.separator() as u64
 }
 
-/// Answers `query_type` for `query` on `index`.
-pub fn answer(index: &Index, query_type: &str, query: &Query, f: &InfiniGramRequest) -> Answer {
+/// Answers `query_type` for `query` on `index`, documents under the privacy filter `pii`.
+pub fn answer(
+    index: &Index,
+    query_type: &str,
+    query: &Query,
+    f: &InfiniGramRequest,
+    pii: PiiMode,
+) -> Answer {
     let max = token_id_max(index);
     let simple_only = |what: &str| -> Result<&Vec<u32>, String> {
         match query {
@@ -132,8 +139,8 @@ pub fn answer(index: &Index, query_type: &str, query: &Query, f: &InfiniGramRequ
                 json!({"cnt": cnt, "approx": approx, "ptrs_by_shard": ptrs}),
             ))
         }
-        "search_docs" => search_docs(index, query, f),
-        "get_doc_by_rank" | "get_doc_by_ptr" => doc_by_pointer(index, query_type, query, f),
+        "search_docs" => search_docs(index, query, f, pii),
+        "get_doc_by_rank" | "get_doc_by_ptr" => doc_by_pointer(index, query_type, query, f, pii),
         other => Err(format!("[Flask] Invalid query_type: {other}")),
     }
 }
@@ -181,9 +188,29 @@ fn max_disp_len(f: &InfiniGramRequest) -> Result<u64, String> {
     )
 }
 
-/// A document in infini-gram's shape, with its matches marked.
-fn doc_json(index: &Index, d: &Doc, query: &Query) -> Value {
+/// A document in infini-gram's shape, with its matches marked. Under the privacy filter
+/// (`mask` or `drop`), a document whose window holds an e-mail address, phone number or IP
+/// address (read with the document's text around the window, so an item cut by its edge
+/// counts) is answered as infini-gram answers a blocked one (`blocked: true`, no token ids,
+/// spans or metadata): its `token_ids` are the shown text too and cannot be masked in place.
+/// Counts are unaffected.
+fn doc_json(index: &Index, d: &Doc, query: &Query, pii: PiiMode) -> Value {
     let spans = marks::spans(index.tokenizer(), &d.token_ids, &query.needles());
+    if pii != PiiMode::Off && !d.blocked {
+        let mut text: String = spans.iter().map(|(t, _)| t.as_str()).collect();
+        let margins = d
+            .place
+            .as_ref()
+            .map(|p| index.margins(p))
+            .unwrap_or_default();
+        if !verbatim_core::pii::mask_parts_within(&margins, &mut [&mut text]).is_empty() {
+            return json!({
+                "doc_ix": d.doc_ix, "doc_len": d.doc_len, "disp_len": d.disp_len,
+                "needle_offset": d.needle_offset, "metadata": "", "token_ids": [],
+                "blocked": true, "spans": [],
+            });
+        }
+    }
     json!({
         "doc_ix": d.doc_ix, "doc_len": d.doc_len, "disp_len": d.disp_len,
         "needle_offset": d.needle_offset, "metadata": d.metadata, "token_ids": d.token_ids,
@@ -191,7 +218,7 @@ fn doc_json(index: &Index, d: &Doc, query: &Query) -> Value {
     })
 }
 
-fn search_docs(index: &Index, query: &Query, f: &InfiniGramRequest) -> Answer {
+fn search_docs(index: &Index, query: &Query, f: &InfiniGramRequest, pii: PiiMode) -> Answer {
     let maxnum = bounded(&f.maxnum, "maxnum", rq::MAXNUM, rq::DEFAULT_MAXNUM)? as usize;
     let disp = max_disp_len(f)?;
     let mut rng = Rng::from_entropy();
@@ -217,14 +244,20 @@ fn search_docs(index: &Index, query: &Query, f: &InfiniGramRequest) -> Answer {
     let documents: Vec<Value> = r
         .documents
         .iter()
-        .map(|d| doc_json(index, d, query))
+        .map(|d| doc_json(index, d, query, pii))
         .collect();
     Ok(object(json!({
         "cnt": r.cnt, "approx": r.approx, "idxs": r.idxs, "documents": documents, "message": message,
     })))
 }
 
-fn doc_by_pointer(index: &Index, query_type: &str, query: &Query, f: &InfiniGramRequest) -> Answer {
+fn doc_by_pointer(
+    index: &Index,
+    query_type: &str,
+    query: &Query,
+    f: &InfiniGramRequest,
+    pii: PiiMode,
+) -> Answer {
     let disp = max_disp_len(f)?;
     let shards = index.shards().len();
     let s = index_field(&f.s)
@@ -249,5 +282,5 @@ fn doc_by_pointer(index: &Index, query_type: &str, query: &Query, f: &InfiniGram
             })?;
         index.ig_doc_by_ptr(s, ptr, disp)
     };
-    Ok(object(doc_json(index, &d, query)))
+    Ok(object(doc_json(index, &d, query, pii)))
 }

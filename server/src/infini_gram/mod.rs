@@ -28,7 +28,7 @@ pub fn respond(index: &Index, routed: request::Routed, pii: PiiMode) -> Value {
     };
     let t = Instant::now();
     let mut m: Map<String, Value> =
-        match answer::answer(index, &routed.query_type, &q, &routed.fields) {
+        match answer::answer(index, &routed.query_type, &q, &routed.fields, pii) {
             Ok(m) => m,
             Err(e) => {
                 let mut m = Map::new();
@@ -36,75 +36,8 @@ pub fn respond(index: &Index, routed: request::Routed, pii: PiiMode) -> Value {
                 m
             }
         };
-    withhold_personal_data(&mut m, pii);
     m.insert("latency".into(), json!(t.elapsed().as_secs_f64() * 1000.0));
     m.insert("token_ids".into(), q.ids_json());
     m.insert("tokens".into(), q.tokens_json(index.tokenizer()));
     Value::Object(m)
-}
-
-/// The privacy filter on infini-gram's document answers (`search_docs`, `get_doc_by_rank`,
-/// `get_doc_by_ptr`): their `token_ids` are the shown text too, so a document whose window
-/// holds an e-mail address, phone number or IP address cannot be masked in place; in `mask`
-/// and `drop` modes it is answered as infini-gram answers a blocked document (`blocked: true`,
-/// no token ids, spans or metadata). Counts are unaffected.
-fn withhold_personal_data(m: &mut Map<String, Value>, pii: PiiMode) {
-    if pii == PiiMode::Off {
-        return;
-    }
-    let withhold = |d: &mut Map<String, Value>| {
-        let Some(spans) = d.get("spans").and_then(Value::as_array) else {
-            return;
-        };
-        let text: String = spans
-            .iter()
-            .filter_map(|s| s.get(0).and_then(Value::as_str))
-            .collect();
-        if !verbatim_core::pii::find(&text).is_empty() {
-            d.insert("blocked".into(), json!(true));
-            d.insert("token_ids".into(), json!([]));
-            d.insert("spans".into(), json!([]));
-            d.insert("metadata".into(), json!(""));
-        }
-    };
-    withhold(m);
-    if let Some(docs) = m.get_mut("documents").and_then(Value::as_array_mut) {
-        for d in docs.iter_mut().filter_map(Value::as_object_mut) {
-            withhold(d);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn object(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => unreachable!("an object"),
-        }
-    }
-
-    fn doc(text: &str) -> Value {
-        json!({"doc_ix": 1, "blocked": false, "token_ids": [1, 2], "metadata": "{}",
-               "spans": [[text, null], [" and more", "0"]]})
-    }
-
-    #[test]
-    fn documents_holding_personal_data_are_answered_blocked() {
-        let mut one = object(doc("write to jane.doe@example.com"));
-        withhold_personal_data(&mut one, PiiMode::Mask);
-        assert_eq!(one["blocked"], true);
-        assert_eq!(one["token_ids"], json!([]));
-        assert_eq!(one["spans"], json!([]));
-        let mut many =
-            object(json!({"documents": [doc("call 555-867-5309 now"), doc("version 1.2 only")]}));
-        withhold_personal_data(&mut many, PiiMode::Drop);
-        assert_eq!(many["documents"][0]["blocked"], true);
-        assert_eq!(many["documents"][1]["blocked"], false);
-        let mut off = object(doc("write to jane.doe@example.com"));
-        withhold_personal_data(&mut off, PiiMode::Off);
-        assert_eq!(off["blocked"], false);
-    }
 }

@@ -85,10 +85,15 @@ pub struct CnfDocument {
 
 impl CnfDocument {
     /// The document under the privacy filter `pii` (`None` in `drop` mode when its pieces
-    /// hold personal data). An item cut across pieces is found and masked too.
-    fn filtered(mut self, pii: PiiMode) -> Option<CnfDocument> {
+    /// hold personal data), the window read with the document's text around it (`margins`).
+    /// An item cut across pieces, or by the window's edge, is found and masked too.
+    fn filtered(
+        mut self,
+        margins: &verbatim_core::pii::Margins,
+        pii: PiiMode,
+    ) -> Option<CnfDocument> {
         let mut parts: Vec<&mut String> = self.pieces.iter_mut().map(|p| &mut p.text).collect();
-        self.pii_masked = verbatim_core::pii::filter_parts(&mut parts, pii)?;
+        self.pii_masked = verbatim_core::pii::filter_parts_within(margins, &mut parts, pii)?;
         Some(self)
     }
 }
@@ -204,6 +209,14 @@ fn run(
             let start = (l as usize).saturating_sub(CONTEXT).max(doc.start);
             let end = (r as usize + longest + CONTEXT).min(doc.end);
             let window = shard.tokens().to_u32(start..end.max(start));
+            let margins = match pii {
+                PiiMode::Off => Default::default(),
+                _ => index.margins(&verbatim_core::query::WindowPlace {
+                    shard: loc.shard,
+                    tokens: start..end.max(start),
+                    doc: doc.clone(),
+                }),
+            };
             Ok(CnfDocument {
                 id: rec.id,
                 doc_no: loc.doc_no,
@@ -218,7 +231,7 @@ fn run(
                     .collect(),
                 pii_masked: Default::default(),
             }
-            .filtered(pii))
+            .filtered(&margins, pii))
         })
         .filter_map(Result::transpose)
         .collect::<Result<Vec<_>, ApiError>>()?;

@@ -167,7 +167,7 @@ pub async fn trace(
             opts.full_documents = req.full_documents.unwrap_or(false);
             let t = index.trace(&req.response, req.prompt.as_deref(), &opts)?;
             let mut json = TraceJson::new(&index, &req.response, &t);
-            json.apply_pii(pii);
+            json.apply_pii(&index, pii);
             serde_json::to_vec(&json).map_err(|e| ApiError::Internal(e.to_string()))
         })
         .await?;
