@@ -217,6 +217,19 @@ fn run_case(
             }
         }
     }
+    // A query starting with the document separator counts the documents starting with the
+    // rest (infini-gram's way to count documents by their opening), as brute force does.
+    let brute = |g: &[u32]| stream.windows(g.len()).filter(|w| *w == g).count() as u64;
+    for k in 0..=q.len().min(3) {
+        let mut g = vec![sep];
+        g.extend_from_slice(&q[..k]);
+        let want = brute(&g);
+        for ix in [&vb, &bare, &side] {
+            assert_eq!(ix.count(&g), want, "count of {g:?}");
+        }
+        let f = side.ig_find(&g);
+        assert_eq!(f.cnt, want, "infini-gram find of {g:?}");
+    }
     let o = SpanOptions::defaults_for(&vb);
     let qtext = text(&query_w);
     let enc = vb.tokenizer().encode(&qtext).unwrap();

@@ -379,8 +379,12 @@ impl Shard {
         if meta_offsets.len() != info.documents as usize + 1 {
             return Err(bad(f.meta.path(), "offset table truncated".into()));
         }
-        let (first_token, covered) =
-            FirstTokenTable::from_counts(f.unigrams.as_slice::<u64>()?, |t| t);
+        let (first_token, covered) = FirstTokenTable::from_counts(
+            f.unigrams.as_slice::<u64>()?,
+            |t| t,
+            width.separator(),
+            info.tokens,
+        );
         if covered.and_then(|c| c.checked_add(info.documents)) != Some(info.tokens) {
             return Err(bad(
                 f.unigrams.path(),

@@ -324,7 +324,12 @@ impl IgShard {
             TokenWidth::U16 => BytewiseU16::key_of,
             TokenWidth::U32 => BytewiseU32::key_of,
         };
-        let (table, covered) = FirstTokenTable::from_counts(&self.unigrams, key);
+        let (table, covered) = FirstTokenTable::from_counts(
+            &self.unigrams,
+            key,
+            self.width.separator(),
+            self.tok_cnt as u64,
+        );
         if covered.and_then(|c| c.checked_add(self.doc_cnt as u64)) != Some(self.tok_cnt as u64) {
             return Err(refuse(
                 self.unigram_path(),

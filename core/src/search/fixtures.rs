@@ -21,7 +21,7 @@ pub fn first_table<T: Token>(t: &[T], vocab: usize) -> FirstTokenTable {
             *c += 1;
         }
     }
-    FirstTokenTable::from_counts(&counts, T::key_of).0
+    FirstTokenTable::from_counts(&counts, T::key_of, T::SEPARATOR.to_u32(), t.len() as u64).0
 }
 
 /// Every shard's arrays.

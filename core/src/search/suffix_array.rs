@@ -122,37 +122,95 @@ impl SuffixArray for SuffixArrayRef<'_> {
 
 /// The suffix-array block of every first token: `block(t)` is the range of ranks whose
 /// suffixes start with token `t`. Blocks come in the order of the shard's token type (id
-/// order for verbatim, byte order for infini-gram), so each is stored as its own range.
-#[derive(Debug, Clone, Default)]
+/// order for verbatim, byte order for infini-gram), so each is stored as its own range. The
+/// separator's block (suffixes starting with a document separator) comes after every id's
+/// in both orders; an id with no block (outside the vocabulary) gets an empty range at the
+/// rank where it would sort, as infini-gram's `find` answers it.
+#[derive(Debug, Clone)]
 pub struct FirstTokenTable {
     blocks: Vec<[u64; 2]>,
+    /// `(order key, first rank)` of every id in the table, in key order.
+    starts: Vec<(u32, u64)>,
+    /// The separator's id.
+    separator: u32,
+    /// Its block: the ranks after every id's, to the end of the suffix array.
+    separator_block: [u64; 2],
+    /// The order key of a token id.
+    key: fn(u32) -> u32,
+}
+
+impl Default for FirstTokenTable {
+    fn default() -> FirstTokenTable {
+        FirstTokenTable {
+            blocks: Vec::new(),
+            starts: Vec::new(),
+            separator: u32::MAX,
+            separator_block: [0, 0],
+            key: |t| t,
+        }
+    }
 }
 
 impl FirstTokenTable {
-    /// The table of a shard whose suffix array is ordered by `key` (a token id's order key)
-    /// and holds `counts[t]` suffixes starting with token `t` (separators excluded: they sort
-    /// after every vocabulary id in both orders). Returns the table and the ranks it covers,
-    /// `None` when the counts overflow a `u64` (a damaged count table: the caller refuses it,
-    /// since only a total equal to the shard's suffixes keeps every block inside the array).
-    pub fn from_counts(counts: &[u64], key: impl Fn(u32) -> u32) -> (FirstTokenTable, Option<u64>) {
+    /// The table of a shard of `suffixes` suffixes whose suffix array is ordered by `key` (a
+    /// token id's order key), holding `counts[t]` suffixes starting with token `t`
+    /// (separators, id `separator`, excluded: they sort after every vocabulary id in both
+    /// orders, and the ranks after the counted ones are theirs). Returns the table and the
+    /// ranks the counts cover, `None` when they overflow a `u64` (a damaged count table: the
+    /// caller refuses it, since only a total equal to the shard's suffixes less its
+    /// separators keeps every block inside the array).
+    pub fn from_counts(
+        counts: &[u64],
+        key: fn(u32) -> u32,
+        separator: u32,
+        suffixes: u64,
+    ) -> (FirstTokenTable, Option<u64>) {
         let mut order: Vec<u32> = (0..counts.len() as u32).collect();
         order.sort_unstable_by_key(|&t| key(t));
         let mut blocks = vec![[0u64; 2]; counts.len()];
+        let mut starts = Vec::with_capacity(counts.len());
         let mut acc = Some(0u64);
         for t in order {
             let start = acc.unwrap_or(u64::MAX);
             acc = acc.and_then(|a| a.checked_add(counts[t as usize]));
             blocks[t as usize] = [start, acc.unwrap_or(u64::MAX)];
+            starts.push((key(t), start));
         }
-        (FirstTokenTable { blocks }, acc)
+        let separator_block = match acc {
+            Some(c) if c <= suffixes => [c, suffixes],
+            _ => [suffixes, suffixes],
+        };
+        let table = FirstTokenTable {
+            blocks,
+            starts,
+            separator,
+            separator_block,
+            key,
+        };
+        (table, acc)
     }
 
-    /// The ranks of the suffixes starting with token `t` (empty outside the vocabulary).
+    /// The ranks of the suffixes starting with token `t`: its block, the separator's, or for
+    /// an id outside the vocabulary the empty range where it would sort.
     #[inline]
     pub fn block(&self, t: u32) -> std::ops::Range<usize> {
         match self.blocks.get(t as usize) {
             Some(&[a, b]) => a as usize..b as usize,
-            None => 0..0,
+            None if t == self.separator => {
+                self.separator_block[0] as usize..self.separator_block[1] as usize
+            }
+            None => {
+                let k = (self.key)(t);
+                let at = if k > (self.key)(self.separator) {
+                    self.separator_block[1]
+                } else {
+                    let p = self.starts.partition_point(|&(key, _)| key < k);
+                    self.starts
+                        .get(p)
+                        .map_or(self.separator_block[0], |&(_, start)| start)
+                };
+                at as usize..at as usize
+            }
         }
     }
 
@@ -170,6 +228,39 @@ impl FirstTokenTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn separators_and_ids_outside_the_vocabulary_get_their_ranks() {
+        // Ids 0..3 counted 2, 0 and 3 times; two separators (255) after them, 7 suffixes.
+        let (t, covered) = FirstTokenTable::from_counts(&[2, 0, 3], |t| t, 255, 7);
+        assert_eq!(covered, Some(5));
+        assert_eq!(t.block(0), 0..2);
+        assert_eq!(t.block(1), 2..2);
+        assert_eq!(t.block(2), 2..5);
+        assert_eq!(
+            t.block(255),
+            5..7,
+            "the separator's block is the last ranks"
+        );
+        assert_eq!(
+            t.block(7),
+            5..5,
+            "an id past the vocabulary sorts before separators"
+        );
+        assert_eq!(
+            t.block(300),
+            7..7,
+            "an id no token can hold sorts after everything"
+        );
+        // In infini-gram's byte order (u16 little-endian bytes compared), id 0x0100 sorts
+        // before 0x0001: an unknown id lands between the blocks around its key.
+        let key = <crate::token::BytewiseU16 as crate::token::Token>::key_of;
+        let (t, _) = FirstTokenTable::from_counts(&[1, 4], key, 0xffff, 6);
+        assert_eq!(t.block(0), 0..1);
+        assert_eq!(t.block(1), 1..5);
+        assert_eq!(t.block(0x0100), 1..1);
+        assert_eq!(t.block(0xffff), 5..6);
+    }
 
     #[test]
     fn byte_pointers_decode_every_width_and_clamp() {
