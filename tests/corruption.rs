@@ -175,3 +175,138 @@ fn a_full_text_index_that_does_not_open_names_the_changed_file_without_hashing()
         "{e}"
     );
 }
+
+/// Two indexes of different corpora with the same number of documents, side indexes and a
+/// full-text index each.
+fn twin_indexes(dir: &Path) -> (PathBuf, PathBuf) {
+    let mut out = Vec::new();
+    for (name, word) in [("a", "apple"), ("b", "pembroke")] {
+        let docs: Vec<(String, String)> = (0..12)
+            .map(|i| {
+                (
+                    format!("{name}{i}"),
+                    format!("The {word} number {i} sat by the circular pond, pointing north."),
+                )
+            })
+            .collect();
+        let input = support::write_jsonl(dir, &format!("{name}.jsonl"), &docs);
+        let idx = dir.join(name);
+        let mut o = verbatim_indexer::BuildOptions::new(vec![input], idx.clone(), "bytes");
+        o.name = name.into();
+        o.side_indexes = vec![verbatim_core::normalize::Normalization::Words];
+        verbatim_indexer::build(&o).unwrap();
+        out.push(idx);
+    }
+    (out.remove(0), out.remove(0))
+}
+
+fn open_unhashed(dir: &Path) -> verbatim_core::Result<verbatim_core::Index> {
+    verbatim_core::Index::open_with(
+        dir,
+        verbatim_core::OpenOptions {
+            verify_checksums: false,
+            fulltext: true,
+        },
+    )
+}
+
+/// A side index or a full-text directory copied in from another build (same number of
+/// documents) is refused at open, even without hashing: queries would otherwise answer
+/// from another corpus (contamination verdicts, keyword search) without a word.
+#[test]
+fn side_and_full_text_directories_of_another_build_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = twin_indexes(dir.path());
+    let side = dir.path().join("side-swapped");
+    support::copy_dir(&a, &side);
+    std::fs::remove_dir_all(side.join("side/words")).unwrap();
+    support::copy_dir(&b.join("side/words"), &side.join("side/words"));
+    let e = open_unhashed(&side).err().expect("refused").to_string();
+    assert!(
+        e.contains("side index") && e.contains("another build"),
+        "{e}"
+    );
+    let ft = dir.path().join("fulltext-swapped");
+    support::copy_dir(&a, &ft);
+    std::fs::remove_dir_all(ft.join("fulltext")).unwrap();
+    support::copy_dir(&b.join("fulltext"), &ft.join("fulltext"));
+    let e = open_unhashed(&ft).err().expect("refused").to_string();
+    assert!(e.contains("fulltext") && e.contains("build"), "{e}");
+}
+
+/// A flipped byte anywhere in the tantivy fast-field files or in the id map never takes
+/// the process down (tantivy and fst assert on some damage): open, keyword search, `verify`
+/// and lookups by id answer or fail with an error.
+#[test]
+fn damaged_full_text_and_id_map_bytes_never_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _) = twin_indexes(dir.path());
+    let mut files = Vec::new();
+    all_files(&a.join("fulltext"), &mut files);
+    files.retain(|f| f.extension().is_some_and(|e| e == "fast"));
+    files.push(a.join("ids.fst"));
+    for f in files {
+        let good = std::fs::read(&f).unwrap();
+        let start = if f.ends_with("ids.fst") { 64 } else { 0 };
+        for i in start..good.len() {
+            let mut bad = good.clone();
+            bad[i] ^= 0xff;
+            std::fs::write(&f, &bad).unwrap();
+            if let Ok(ix) = open_unhashed(&a) {
+                if let Some(ft) = ix.fulltext() {
+                    let _ = ft.search("circular pond", 0, 10);
+                }
+                for k in 0..12 {
+                    let _ = ix.doc_by_id(&format!("a{k}"));
+                }
+                assert!(
+                    verbatim_core::verify::verify(&ix).is_err(),
+                    "{f:?} byte {i}"
+                );
+            }
+        }
+        std::fs::write(&f, &good).unwrap();
+    }
+}
+
+/// `verbatim takedown add` refuses to write when the id map is damaged (it would take down
+/// another document than the one named), and a takedown list that cannot be read says to
+/// restore it, not to rebuild (a rebuild keeps no takedowns).
+#[test]
+fn takedowns_refuse_a_damaged_id_map_and_never_advise_a_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _) = twin_indexes(dir.path());
+    let ids = a.join("ids.fst");
+    let good = std::fs::read(&ids).unwrap();
+    let mut bad = good.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0x01;
+    std::fs::write(&ids, &bad).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(support::verbatim_bin())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let idx = a.to_str().unwrap();
+    let o = run(&["takedown", "add", "--index", idx, "a4"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("ids.fst"), "{err}");
+    assert!(!a.join("takedown.bin").exists());
+    std::fs::write(&ids, &good).unwrap();
+    let o = run(&["takedown", "add", "--index", idx, "a4"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let list = a.join("takedown.bin");
+    let mut bytes = std::fs::read(&list).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&list, &bytes).unwrap();
+    let o = run(&["takedown", "list", "--index", idx]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("takedown list") && err.contains("Do not rebuild"),
+        "{err}"
+    );
+}

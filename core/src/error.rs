@@ -22,6 +22,15 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+    /// The takedown list cannot be read (damaged, or written for another index). Rebuilding
+    /// would not help: a build writes no list, so every taken-down document would be shown.
+    #[error("{path}: the takedown list cannot be read: {detail}. Do not rebuild the index (a rebuild keeps no takedowns): restore takedown.bin from a backup, or remove it and take the documents down again with `verbatim takedown add`.")]
+    BadTakedownList {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
     /// An optional file of a shard (its suffix samples) is damaged or belongs elsewhere; the
     /// index works without it.
     #[error("{path}: {detail}. The file is optional: delete it (queries are then slower, their answers the same) or rebuild the index with `verbatim index`.")]

@@ -70,6 +70,8 @@ pub struct FullText {
     /// First global number of each part (by `part` field value); part 0 is 0.
     part_bases: BTreeMap<u64, u64>,
     documents: u64,
+    /// Where it is, for errors.
+    dir: std::path::PathBuf,
 }
 
 /// One keyword-search hit.
@@ -85,6 +87,25 @@ fn ft_err(e: impl std::fmt::Display) -> Error {
     Error::FullText(e.to_string())
 }
 
+/// Runs `f` on the tantivy index in `dir`, turning a panic into an error naming the
+/// directory: tantivy asserts on some damaged files (a flipped byte in a fast-field file)
+/// instead of returning an error, and bad data must never take the process down.
+fn guarded<T>(dir: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
+        let why = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(Error::Corrupt {
+            path: dir.to_path_buf(),
+            detail: format!(
+                "the full-text index is damaged (tantivy failed: {why}); `verbatim verify` names the file"
+            ),
+        })
+    })
+}
+
 /// The `doc_no` and `part` columns of one segment (`part` absent in indexes built before
 /// parts existed, which is part 0).
 struct NumberColumns {
@@ -96,6 +117,14 @@ impl FullText {
     /// Opens the tantivy index in `dir` of an index of `documents` documents whose parts start
     /// at `part_bases` (see the module documentation).
     pub fn open(dir: &Path, documents: u64, part_bases: &BTreeMap<u64, u64>) -> Result<FullText> {
+        guarded(dir, || Self::open_unguarded(dir, documents, part_bases))
+    }
+
+    fn open_unguarded(
+        dir: &Path,
+        documents: u64,
+        part_bases: &BTreeMap<u64, u64>,
+    ) -> Result<FullText> {
         let index = Index::open_in_dir(dir).map_err(|e| Error::Corrupt {
             path: dir.to_path_buf(),
             detail: format!("full-text index does not open: {e}"),
@@ -114,6 +143,7 @@ impl FullText {
             fields,
             part_bases: bases,
             documents,
+            dir: dir.to_path_buf(),
         })
     }
 
@@ -135,6 +165,10 @@ impl FullText {
     /// Checks every tantivy file's checksum, and that every document of the index is in the
     /// full-text index exactly once.
     pub fn verify(&self, dir: &Path) -> Result<()> {
+        guarded(dir, || self.verify_unguarded(dir))
+    }
+
+    fn verify_unguarded(&self, dir: &Path) -> Result<()> {
         let bad = self.index.validate_checksum().map_err(ft_err)?;
         if let Some(p) = bad.iter().next() {
             return Err(Error::Corrupt {
@@ -175,6 +209,10 @@ impl FullText {
     /// BM25 keyword search over the document text: the hits ranked `offset..offset + limit`
     /// (best first; fewer at the end of the results).
     pub fn search(&self, query: &str, offset: usize, limit: usize) -> Result<Vec<SearchHit>> {
+        guarded(&self.dir, || self.search_unguarded(query, offset, limit))
+    }
+
+    fn search_unguarded(&self, query: &str, offset: usize, limit: usize) -> Result<Vec<SearchHit>> {
         let searcher = self.reader.searcher();
         let mut parser = QueryParser::for_index(&self.index, vec![self.fields.text]);
         parser.set_conjunction_by_default();

@@ -233,6 +233,19 @@ impl Index {
         }
     }
 
+    /// Hashes the id map's payload (of every member, for a group): what a command that
+    /// writes by id (`verbatim takedown`) checks first, since an index opened without
+    /// hashing could map an id to another document.
+    pub fn verify_id_map(&self) -> Result<()> {
+        for m in &self.members {
+            m.index().verify_id_map()?;
+        }
+        match &self.id_file {
+            Some(f) => f.verify_payload(),
+            None => Ok(()),
+        }
+    }
+
     /// Index-level mapped files (id map, sources), for verification.
     pub(crate) fn index_files(&self) -> Vec<&MappedFile> {
         self.id_file.iter().chain(&self.sources_file).collect()
@@ -341,7 +354,18 @@ impl Index {
             return crate::infini_gram::records::parse_number_id(id)
                 .filter(|&n| n < self.manifest.documents);
         }
-        self.ids.as_ref()?.get(id)
+        let ids = self.ids.as_ref()?;
+        // The fst crate indexes out of bounds (panics) on some damaged maps; an index opened
+        // without hashing must not take the process down over one: logged, and not found.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ids.get(id))).unwrap_or_else(
+            |_| {
+                tracing::error!(
+                    "the id map of {} is damaged (run `verbatim verify`)",
+                    self.dir.display()
+                );
+                None
+            },
+        )
     }
 
     /// The stored record (id, source, metadata) of a document.

@@ -74,6 +74,11 @@ pub struct Manifest {
     /// number). Empty when every document carries its global number (see `fulltext.rs`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fulltext_parts: BTreeMap<u64, u64>,
+    /// The build id of each side index written with this generation, by side-index name:
+    /// checked at open, so that a side directory of another build is refused (absent in
+    /// indexes written before it was recorded; their sides are checked by document count).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub side_build_ids: BTreeMap<String, String>,
 }
 
 /// What one source contributes to an index.
@@ -254,6 +259,7 @@ impl Manifest {
             files: IndexFiles::default(),
             source_stats: BTreeMap::new(),
             fulltext_parts: BTreeMap::new(),
+            side_build_ids: BTreeMap::new(),
         }
     }
 

@@ -51,12 +51,21 @@ impl Takedown {
         if !path.exists() {
             return Ok(Takedown::default());
         }
-        let file = MappedFile::open(&path, FileKind::Takedown)?;
-        file.verify_payload()?;
-        file.expect_build(build_id)?;
-        let docs = RoaringBitmap::deserialize_from(file.payload()).map_err(|e| Error::Corrupt {
+        let bad = |e: Error| Error::BadTakedownList {
             path: path.clone(),
-            detail: format!("roaring bitmap does not parse: {e}"),
+            detail: match e {
+                Error::Corrupt { detail, .. } => detail,
+                e => e.to_string(),
+            },
+        };
+        let file = MappedFile::open(&path, FileKind::Takedown).map_err(bad)?;
+        file.verify_payload().map_err(bad)?;
+        file.expect_build(build_id).map_err(bad)?;
+        let docs = RoaringBitmap::deserialize_from(file.payload()).map_err(|e| {
+            bad(Error::Corrupt {
+                path: path.clone(),
+                detail: format!("roaring bitmap does not parse: {e}"),
+            })
         })?;
         Ok(Takedown { docs, stamp })
     }

@@ -198,6 +198,7 @@ fn append_at(
 
     // Side indexes get the same documents, as new generation-named manifests.
     let mut side_manifests = std::collections::BTreeMap::new();
+    let mut side_build_ids = std::collections::BTreeMap::new();
     for side in &old.side_indexes {
         let t = Instant::now();
         let side_dir = dir.join("side").join(side.name());
@@ -220,6 +221,7 @@ fn append_at(
         )
         .with_context(|| format!("appending to the {} side index", side.name()))?;
         side_manifests.insert(side.name().to_string(), r.manifest_name);
+        side_build_ids.insert(side.name().to_string(), r.summary.manifest.build_id);
         timings.insert(format!("side_{}", side.name()), t.elapsed().as_secs_f64());
     }
 
@@ -283,6 +285,7 @@ fn append_at(
         files: files_record,
         source_stats,
         fulltext_parts: old.fulltext_parts.clone(),
+        side_build_ids,
     };
     let manifest_name = match commit {
         Commit::Rename => {

@@ -233,6 +233,7 @@ fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -
     }
 
     // Side indexes, assembled the same way.
+    let mut side_build_ids = BTreeMap::new();
     for side in &first.side_indexes {
         let side_parts: Vec<(PathBuf, String)> = indexes
             .iter()
@@ -251,6 +252,7 @@ fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -
         let m = assemble_into(&side_parts, &side_dest, None)
             .with_context(|| format!("assembling the {} side index", side.name()))?;
         m.write(&side_dest, parse_id(&m.build_id))?;
+        side_build_ids.insert(side.name().to_string(), m.build_id.clone());
     }
 
     let mut inputs = Vec::new();
@@ -297,6 +299,7 @@ fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -
         files: IndexFiles::default(),
         source_stats,
         fulltext_parts,
+        side_build_ids,
     })
 }
 

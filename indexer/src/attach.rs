@@ -299,6 +299,7 @@ pub fn attach(opts: &AttachOptions) -> Result<AttachSummary> {
         files,
         source_stats,
         fulltext_parts: BTreeMap::new(),
+        side_build_ids: BTreeMap::new(),
     };
     manifest.write(temp.path(), build_id)?;
     temp.commit()?;

@@ -204,14 +204,18 @@ fn build_following(opts: &BuildOptions, follow: Option<&LateSkips>) -> Result<Bu
             Some(k) if opts.fulltext => [(k as u64 + 1, 0)].into_iter().collect(),
             _ => BTreeMap::new(),
         },
+        side_build_ids: BTreeMap::new(),
     };
     for side in &opts.side_indexes {
         let t = Instant::now();
-        build_following(
+        let side_summary = build_following(
             &side_options(opts, side, &temp.path().join("side").join(side.name())),
             Some(&out.late_skipped),
         )
         .with_context(|| format!("building the {} side index", side.name()))?;
+        manifest
+            .side_build_ids
+            .insert(side.name().to_string(), side_summary.manifest.build_id);
         manifest
             .timings
             .insert(format!("side_{}", side.name()), t.elapsed().as_secs_f64());

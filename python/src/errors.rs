@@ -71,7 +71,7 @@ pub fn kind_of(e: &verbatim_core::Error) -> Kind {
     use verbatim_core::Error as E;
     match e {
         E::Io { .. } => Kind::Io,
-        E::Corrupt { .. } | E::BadOptionalFile { .. } => Kind::Corrupt,
+        E::Corrupt { .. } | E::BadOptionalFile { .. } | E::BadTakedownList { .. } => Kind::Corrupt,
         E::Version { .. } => Kind::Version,
         E::TokenizerMismatch { .. } | E::Tokenizer(_) => Kind::Tokenizer,
         E::FullText(_) => Kind::FullText,

@@ -329,7 +329,7 @@ impl AppState {
         }
         if let Some(error) = self.takedown_error(k) {
             return Err(ApiError::IndexUnavailable(format!(
-                "the takedown list of index {:?} changed and cannot be read ({error}), so it answers nothing until it can: restore takedown.bin (for example re-run `verbatim takedown`) or remove it",
+                "the takedown list of index {:?} changed and cannot be read, so the index answers nothing until it can: {error}",
                 self.indexes[k].0
             )));
         }

@@ -79,6 +79,8 @@ fn open(dir: &std::path::Path) -> Result<verbatim_core::Index> {
 
 fn change(dir: &std::path::Path, ids: &[String], add: bool) -> Result<ExitCode> {
     let index = open(dir)?;
+    // A damaged id map would take down (or restore) another document than the one named.
+    index.verify_id_map()?;
     let list_dir = index.dir();
     let mut list = Takedown::load(list_dir, index.index_id())?;
     let mut changed = 0;
@@ -87,6 +89,21 @@ fn change(dir: &std::path::Path, ids: &[String], add: bool) -> Result<ExitCode> 
         let Some(no) = index.doc_by_id_ignoring_takedowns(id) else {
             bail!("no document with id {id:?} in {}", dir.display());
         };
+        if !id.starts_with('#') {
+            let shown = index
+                .locate(no)
+                .map(|loc| index.doc_record(loc))
+                .transpose()?
+                .map(|r| r.id);
+            if shown.as_deref() != Some(id.as_str()) {
+                bail!(
+                    "the id map of {} names document #{no} for {id:?}, but that document is \
+                     {shown:?}: the index is damaged; run `verbatim verify {}`",
+                    dir.display(),
+                    dir.display()
+                );
+            }
+        }
         if if add {
             list.insert(no)
         } else {

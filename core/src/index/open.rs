@@ -32,6 +32,28 @@ pub(crate) fn verify_fulltext_files(ft_dir: &Path, manifest: &Manifest) -> Resul
     })
 }
 
+/// The check of the full-text files that costs no hashing: each file the manifest names is
+/// there with its recorded size (a `fulltext` directory of another build has other segment
+/// files), so one opened without hashing is still this build's.
+fn check_fulltext_sizes(ft_dir: &Path, manifest: &Manifest) -> Result<()> {
+    for (name, want) in &manifest.fulltext_files {
+        let path = ft_dir.join(name);
+        let detail = match std::fs::metadata(&path) {
+            Ok(m) if m.len() == want.bytes => continue,
+            Ok(m) => format!(
+                "full-text index file changed since the build (size {}, expected {})",
+                m.len(),
+                want.bytes
+            ),
+            Err(e) => format!(
+                "full-text index file of the build is missing ({e}): the full-text directory is not this build's"
+            ),
+        };
+        return Err(Error::Corrupt { path, detail });
+    }
+    Ok(())
+}
+
 /// Hashes every payload of the index-level files and the shards.
 pub(super) fn verify_payloads(
     ids: Option<&MappedFile>,
@@ -244,6 +266,8 @@ impl Index {
         let fulltext = if opts.fulltext && manifest.options.fulltext {
             if opts.verify_checksums {
                 verify_fulltext_files(&ft_dir, &manifest)?;
+            } else {
+                check_fulltext_sizes(&ft_dir, &manifest)?;
             }
             let ft = FullText::open(&ft_dir, manifest.documents, &manifest.fulltext_parts)
                 .map_err(|e| {
@@ -268,10 +292,10 @@ impl Index {
                     .side_manifests
                     .get(n.name())
                     .map_or(crate::manifest::MANIFEST_FILE, String::as_str);
-                Ok((
-                    *n,
-                    Index::open_manifest(&dir.join("side").join(n.name()), name, opts)?,
-                ))
+                let side_dir = dir.join("side").join(n.name());
+                let side = Index::open_manifest(&side_dir, name, opts)?;
+                check_side(&manifest, n.name(), &side_dir, side.manifest())?;
+                Ok((*n, side))
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Index {
@@ -417,4 +441,25 @@ impl Index {
             members,
         }
     }
+}
+
+/// Refuses a side index that is not the one built with `main`: another build id than the
+/// one `main` recorded for it, or (for indexes that record none) another number of
+/// documents. Its document numbers would name other documents than the main index's.
+fn check_side(main: &Manifest, name: &str, dir: &Path, side: &Manifest) -> Result<()> {
+    let detail = match main.side_build_ids.get(name) {
+        Some(want) if *want != side.build_id => format!(
+            "side index {name:?} has build id {}, but the index was built with side index build {want}: it belongs to another build",
+            side.build_id
+        ),
+        _ if side.documents != main.documents => format!(
+            "side index {name:?} holds {} documents, the index {}: it belongs to another build",
+            side.documents, main.documents
+        ),
+        _ => return Ok(()),
+    };
+    Err(Error::Corrupt {
+        path: dir.to_path_buf(),
+        detail,
+    })
 }
