@@ -270,6 +270,25 @@ impl Index {
     /// as the engine's unsigned arithmetic does (a pointer at a separator gives the engine's
     /// wrapped `needle_offset`).
     pub fn ig_doc_by_ptr(&self, s: usize, ptr: u64, max_disp_len: u64) -> Doc {
+        self.ig_doc_around(s, ptr, max_disp_len / 2, max_disp_len.div_ceil(2))
+    }
+
+    /// infini-gram's `get_doc_by_rank_2`: `get_doc_by_ptr_2` at `rank` of shard `s`.
+    pub fn ig_doc_by_rank_2(&self, s: usize, rank: u64, needle_len: u64, max_ctx_len: u64) -> Doc {
+        self.ig_doc_by_ptr_2(s, self.ig_rank_to_ptr(s, rank), needle_len, max_ctx_len)
+    }
+
+    /// infini-gram's `get_doc_by_ptr_2`: the document holding byte `ptr` of shard `s`, with a
+    /// window of up to `max_ctx_len` tokens before the pointer and `needle_len + max_ctx_len`
+    /// tokens from it (a needle of `needle_len` tokens with `max_ctx_len` of context on each
+    /// side). infini-gram's `get_doc_by_ix_2` is [`Index::ig_doc_by_ix`] with `max_ctx_len`.
+    pub fn ig_doc_by_ptr_2(&self, s: usize, ptr: u64, needle_len: u64, max_ctx_len: u64) -> Doc {
+        self.ig_doc_around(s, ptr, max_ctx_len, needle_len.saturating_add(max_ctx_len))
+    }
+
+    /// The document holding byte `ptr` of shard `s`, windowed to at most `before` tokens
+    /// before the pointer and `after` tokens from it, clipped to the document.
+    fn ig_doc_around(&self, s: usize, ptr: u64, before: u64, after: u64) -> Doc {
         let w = self.token_bytes();
         let shard = &self.shards()[s];
         let local = shard.doc_at((ptr / w) as usize);
@@ -277,10 +296,8 @@ impl Index {
         let doc_start = (shard.doc_start(local) as u64 + 1) * w;
         let doc_end = shard.doc_start(local + 1) as u64 * w;
         let doc_len = doc_end.wrapping_sub(doc_start) / w;
-        let prepend = max_disp_len / 2;
-        let append = max_disp_len.div_ceil(2);
-        let disp_start = doc_start.max(ptr.saturating_sub(w * prepend));
-        let disp_end = doc_end.min(ptr.saturating_add(w * append));
+        let disp_start = doc_start.max(ptr.saturating_sub(w.saturating_mul(before)));
+        let disp_end = doc_end.min(ptr.saturating_add(w.saturating_mul(after)));
         self.ig_window(s, local, doc_ix, doc_len, disp_start, disp_end, ptr)
     }
 
@@ -365,6 +382,21 @@ impl Index {
             }
             Err(_) => String::new(),
         }
+    }
+
+    /// infini-gram's `compute_unigram_counts` of shard `s`: the occurrences of every id below
+    /// `vocab_size` (the shard's unigram counts, which size its suffix-array blocks) and,
+    /// under the separator's id, of the document separator (one per document), in ascending
+    /// ids.
+    pub fn ig_unigram_counts(&self, s: usize, vocab_size: u64) -> BTreeMap<u32, u64> {
+        let shard = &self.shards()[s];
+        let unigrams = shard.unigram_counts();
+        let sep = self.manifest().tokenizer.width.separator();
+        let mut counts: BTreeMap<u32, u64> = (0..vocab_size.min(sep as u64) as u32)
+            .map(|t| (t, unigrams.get(t as usize).copied().unwrap_or(0)))
+            .collect();
+        counts.insert(sep, shard.documents() as u64);
+        counts
     }
 
     /// infini-gram's `search_docs`: `maxnum` occurrences drawn at random (with replacement),
