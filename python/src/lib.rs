@@ -6,7 +6,9 @@
 //! - `index::PyIndex` (`verbatim.Index`): counts, spans, traces, documents, keyword search,
 //!   n-gram statistics and contamination checks, each releasing the GIL while it runs;
 //! - `compat`: the queries `verbatim.compat.InfiniGramEngine` answers with infini-gram's
-//!   conventions (suffix-array ranks, byte pointers, end of document as EOS);
+//!   conventions (suffix-array ranks, byte pointers, end of document as EOS): counts and
+//!   spans, documents (`compat::docs`) and CNF queries (`compat::cnf`), through the core's
+//!   infini-gram engine where it has the query;
 //! - `build`: index builds and input discovery, for `verbatim.build` and the distributed
 //!   build of `verbatim.ray`;
 //! - `contamination`: reading benchmark items, checking batches on workers and assembling
@@ -41,10 +43,15 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compat::ig_find, m)?)?;
     m.add_function(wrap_pyfunction!(compat::ig_count, m)?)?;
     m.add_function(wrap_pyfunction!(compat::ig_shards, m)?)?;
-    m.add_function(wrap_pyfunction!(compat::ig_rank_to_pos, m)?)?;
-    m.add_function(wrap_pyfunction!(compat::ig_doc_at, m)?)?;
-    m.add_function(wrap_pyfunction!(compat::ig_doc_by_no, m)?)?;
-    m.add_function(wrap_pyfunction!(compat::ig_doc_origin, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::ig_unigram_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::docs::ig_doc_by_rank, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::docs::ig_doc_by_ptr, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::docs::ig_doc_by_ix, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::docs::ig_doc_by_rank_2, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::docs::ig_doc_by_ptr_2, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::docs::ig_search_docs, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::cnf::ig_find_cnf, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::cnf::ig_search_docs_cnf, m)?)?;
     m.add_function(wrap_pyfunction!(compat::ig_ntd, m)?)?;
     m.add_function(wrap_pyfunction!(compat::ig_creativity, m)?)?;
     m.add_function(wrap_pyfunction!(compat::ig_attribute, m)?)?;

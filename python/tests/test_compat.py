@@ -143,8 +143,7 @@ def test_documents(engine, index):
     assert engine.get_total_doc_cnt() == index.documents
     assert "error" in engine.get_doc_by_ptr(0, 1)
     assert "error" in engine.get_doc_by_rank(5, 0)
-    with pytest.raises(NotImplementedError):
-        engine.count_cnf([[[1]]])
+    assert engine.count_cnf([[q]]) == {"count": f["cnt"], "approx": False}
 
 
 def test_constructor_checks(index_dir):

@@ -1,4 +1,5 @@
-"""infini-gram's ``InfiniGramEngine`` over a verbatim index.
+"""infini-gram's ``InfiniGramEngine`` over a verbatim index, or over an infini-gram index
+opened in place (``verbatim attach``, or bare).
 
 An infini-gram 2.6.0 script runs unchanged after one import changes::
 
@@ -9,42 +10,68 @@ An infini-gram 2.6.0 script runs unchanged after one import changes::
     engine.count([5613, 4086, 9068])          # {'count': ..., 'approx': False}
 
 The constructor takes infini-gram's arguments and the methods return infini-gram's dicts
-(``{'error': ...}`` for invalid arguments, as infini-gram does). What differs, and why:
+(``{'error': ...}`` for invalid arguments, with infini-gram's messages). Every method of
+infini-gram 2.6.0's ``InfiniGramEngine`` is here except ``get_new_shards_by_index_dir``
+(below). Documents (``get_doc_by_*``, ``get_docs_by_*``, their ``_2`` variants,
+``search_docs``, ``search_docs_cnf``) and the CNF queries are answered by the same core
+functions as ``verbatim serve``'s infini-gram API. What differs, and why:
 
-- ``index_dir`` is a verbatim index (``verbatim index`` / ``verbatim.build``); several
-  directories are not supported (build one index of the whole corpus instead).
-- **Ranks** (``find``'s ``segment_by_shard``, ``get_doc_by_rank``, ``search_docs``'s
-  ``idxs``) are positions in *verbatim's* suffix array. verbatim orders suffixes by token id,
-  infini-gram by little-endian bytes, so the same occurrence has another rank in each engine;
-  a range holds the same occurrences, and the documents behind them are the same.
-- **Pointers** (``attribute``'s ``docs[].ptr``, ``get_doc_by_ptr``) are byte offsets into the
-  shard's token stream, as in infini-gram: both streams put one separator before every
-  document, so a corpus indexed in the same order has the same pointers in both. The order of
-  ``attribute``'s ``docs`` follows the suffix array, so compare them as sets.
+- ``index_dir`` is one index: a verbatim index, or an infini-gram index directory (with its
+  ``verbatim attach`` side directory, if any). Several directories are not supported (build
+  one index of the whole corpus instead).
+- **Ranks** (``find``'s ``segment_by_shard``, ``get_doc_by_rank``) are positions in the
+  index's own suffix array: on an infini-gram index, infini-gram's ranks; on a verbatim
+  index, verbatim's, which orders suffixes by token id where infini-gram orders them by
+  little-endian bytes, so the same occurrence has another rank there; a range holds the
+  same occurrences, and the documents behind them are the same.
+- **Pointers and document numbers** (``attribute``'s ``docs[].ptr``, ``get_doc_by_ptr``,
+  ``doc_ix``) are byte offsets into the shard's token stream and positions in the index's
+  document order. On an infini-gram index they are infini-gram's. A verbatim index of the
+  same corpus has the same ones only when both indexes hold exactly the same documents in
+  the same order: the same files in the same order, one shard each (or the same shard
+  boundaries), and no record that one indexer drops and the other keeps. verbatim's indexer
+  skips empty texts, which infini-gram's keeps as separator-only documents, and records it
+  cannot read (malformed or over-long lines, ``--max-document-bytes``): after the first such
+  record, every later pointer and document number differs. Both streams put one separator
+  before every document. The order of ``attribute``'s ``docs`` follows the suffix array, so
+  compare them as sets.
 - ``ntd``/``infgram_ntd`` are **exact** at every prompt count (``approx`` is always False):
   verbatim counts each distinct next token with one binary search instead of sampling
   ``max_support`` suffixes, so where infini-gram samples, its counts are estimates of these.
-- ``search_docs`` samples occurrences uniformly with Python's ``random`` (infini-gram uses
-  its own random device): the documents differ from run to run in both engines.
-- ``metadata`` of a document is rebuilt as infini-gram stores it, ``{"path", "linenum",
-  "metadata"}``: the path relative to the inputs' common folder and the record's position in
-  its file (exact when no record of that file was skipped); ``metadata`` holds the record's
-  ``id``, ``source`` and other fields (the text excluded), keys in verbatim's order.
-- ``find_cnf``, ``count_cnf`` and ``search_docs_cnf`` (approximate CNF queries) are not
-  offered: they raise ``NotImplementedError`` with the reason.
-- ``load_to_ram``, the prefetch depths, ``attribution_block_size`` and
-  ``prev_shards_by_index_dir`` are accepted and have no effect (verbatim maps the index and
-  schedules its own searches).
+- ``search_docs`` and ``search_docs_cnf`` draw at random with a generator seeded from
+  Python's ``random`` (``random.seed`` makes them repeatable; infini-gram uses its own random
+  device): the documents differ from run to run in both engines. ``find_cnf``, ``count_cnf``
+  and ``search_docs_cnf`` sample frequent clauses exactly as infini-gram does (same
+  generator, seed and windows), so on an infini-gram index their counts, ``approx`` and
+  pointers are infini-gram's; on a verbatim index a sampled clause keeps other occurrences
+  (the suffix-array order differs), so an approximate answer may differ.
+- ``metadata`` of a document: on an infini-gram index, the ``metadata.N`` line exactly as
+  stored (``''`` for an index built without metadata). On a verbatim index it is written in
+  infini-gram's shape, ``{"path", "linenum", "metadata"}``: ``path`` is the input file
+  relative to the inputs' common folder; ``linenum`` is the record's 0-based line (row for
+  Parquet) when the index records it, that is when the record had no id and the indexer gave
+  it ``FILE:LINE``, or when the indexer skipped no record of that file (blank lines, which
+  it passes over uncounted and infini-gram's indexer cannot read, would shift it);
+  otherwise verbatim does not store the line and ``linenum`` is ``None`` (JSON ``null``).
+  ``metadata`` holds the record's ``id``, ``source`` and other fields (the text excluded),
+  keys in verbatim's order.
+- ``compute_unigram_counts(s)`` returns, as infini-gram's does, ``{id: count}`` for every id
+  below ``vocab_size`` and for the separator id (its count is the shard's documents).
+- Not offered: ``get_new_shards_by_index_dir`` (it returns infini-gram's C++ shard objects,
+  to share memory maps between engines; it raises ``NotImplementedError``), and
+  ``InfiniGramEngineDiff``. ``load_to_ram``, the prefetch depths, ``attribution_block_size``
+  and ``prev_shards_by_index_dir`` are accepted and have no effect (verbatim maps the index
+  and schedules its own searches).
 """
 
 from __future__ import annotations
 
-import json
 import random
 import sys
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional
 
 from . import _native
+from ._compat_docs import Documents, finish
 from ._native import Index
 
 __all__ = ["InfiniGramEngine"]
@@ -52,8 +79,9 @@ __all__ = ["InfiniGramEngine"]
 _DTYPE_MAX = {"u8": 2**8 - 1, "u16": 2**16 - 1, "u32": 2**32 - 1}
 
 
-class InfiniGramEngine:
-    """infini-gram 2.6.0's engine interface, answered by a verbatim index."""
+class InfiniGramEngine(Documents):
+    """infini-gram 2.6.0's engine interface, answered by a verbatim or infini-gram index
+    (see the module documentation for what differs)."""
 
     def __init__(
         self,
@@ -110,6 +138,7 @@ class InfiniGramEngine:
         self.maxnum = maxnum
         self.max_disp_len = max_disp_len
         self.token_id_max = _DTYPE_MAX[token_dtype]
+        self.vocab_size = vocab_size
         self.eos_token_id = eos_token_id
         self.precompute_unigram_logprobs = precompute_unigram_logprobs
 
@@ -238,158 +267,6 @@ class InfiniGramEngine:
         r["suffix_len"] = k
         return r
 
-    # ------------------------------------------------------------------ documents
-
-    def _doc_result(self, doc_ix: int, doc_len: int, disp_len: int, needle_offset: int,
-                    record: Optional[Dict[str, Any]], token_ids: List[int],
-                    blocked: bool) -> Dict[str, Any]:
-        if blocked:
-            # Taken down: answered as infini-gram answers a blocked document, nothing shown.
-            return {"doc_ix": doc_ix, "doc_len": doc_len, "disp_len": disp_len,
-                    "needle_offset": needle_offset, "metadata": "", "token_ids": [],
-                    "blocked": True}
-        meta: Dict[str, Any] = {"id": record["id"]}
-        if record.get("source") is not None:
-            meta["source"] = record["source"]
-        meta.update(record.get("metadata") or {})
-        origin = _native.ig_doc_origin(self.index, doc_ix)
-        path, linenum = origin if origin is not None else ("", doc_ix)
-        metadata = json.dumps({"path": path, "linenum": linenum, "metadata": meta}) + "\n"
-        return {"doc_ix": doc_ix, "doc_len": doc_len, "disp_len": disp_len,
-                "needle_offset": needle_offset, "metadata": metadata, "token_ids": token_ids,
-                "blocked": False}
-
-    def _doc_at(self, s: int, pos: int, max_disp_len: int) -> Dict[str, Any]:
-        return self._doc_result(*_native.ig_doc_at(self.index, s, pos, max_disp_len))
-
-    def _disp_len_error(self, max_disp_len: Any) -> Optional[Dict[str, str]]:
-        if not (type(max_disp_len) == int and max_disp_len > 0):
-            return {"error": "max_disp_len must be a positive integer"}
-        return None
-
-    def get_doc_by_rank(self, s: int, rank: int, max_disp_len: Optional[int] = None) -> Dict[str, Any]:
-        """The document holding suffix-array rank ``rank`` of shard ``s`` (verbatim's ranks),
-        a window of ``max_disp_len`` tokens around it."""
-        if max_disp_len is None:
-            max_disp_len = self.max_disp_len
-        err = self._disp_len_error(max_disp_len) or self._rank_error(s, rank)
-        if err:
-            return err
-        return self._doc_at(s, _native.ig_rank_to_pos(self.index, s, rank), max_disp_len)
-
-    def get_docs_by_ranks(self, list_of_s_and_rank: List[Tuple[int, int]], max_disp_len: Optional[int] = None) -> Any:
-        """``get_doc_by_rank`` of each ``(s, rank)``."""
-        if max_disp_len is None:
-            max_disp_len = self.max_disp_len
-        err = self._disp_len_error(max_disp_len)
-        if err:
-            return err
-        for s, rank in list_of_s_and_rank:
-            err = self._rank_error(s, rank)
-            if err:
-                return err
-        return [self._doc_at(s, _native.ig_rank_to_pos(self.index, s, r), max_disp_len)
-                for s, r in list_of_s_and_rank]
-
-    def _rank_error(self, s: Any, rank: Any) -> Optional[Dict[str, str]]:
-        num_shards = len(self._shards)
-        if not (type(s) == int and 0 <= s and s < num_shards):
-            return {"error": f"s must be an integer in range [0, {num_shards})"}
-        tok_cnt = self._shards[s][0]
-        if not (type(rank) == int and 0 <= rank and rank < tok_cnt):
-            return {"error": f"ptr must be an integer in range [0, {tok_cnt})"}
-        return None
-
-    def _ptr_error(self, s: Any, ptr: Any) -> Optional[Dict[str, str]]:
-        num_shards = len(self._shards)
-        if not (type(s) == int and 0 <= s and s < num_shards):
-            return {"error": f"s must be an integer in range [0, {num_shards})"}
-        ds_size = self._shards[s][0] * self._width
-        if not (type(ptr) == int and 0 <= ptr and ptr < ds_size and ptr % self._width == 0):
-            return {"error": f"ptr must be an even integer in range [0, {ds_size})"}
-        return None
-
-    def get_doc_by_ptr(self, s: int, ptr: int, max_disp_len: Optional[int] = None) -> Dict[str, Any]:
-        """The document holding byte offset ``ptr`` of shard ``s``'s token stream."""
-        if max_disp_len is None:
-            max_disp_len = self.max_disp_len
-        err = self._disp_len_error(max_disp_len) or self._ptr_error(s, ptr)
-        if err:
-            return err
-        return self._doc_at(s, ptr // self._width, max_disp_len)
-
-    def get_docs_by_ptrs(self, list_of_s_and_ptr: List[Tuple[int, int]], max_disp_len: Optional[int] = None) -> Any:
-        """``get_doc_by_ptr`` of each ``(s, ptr)``."""
-        if max_disp_len is None:
-            max_disp_len = self.max_disp_len
-        err = self._disp_len_error(max_disp_len)
-        if err:
-            return err
-        for s, ptr in list_of_s_and_ptr:
-            err = self._ptr_error(s, ptr)
-            if err:
-                return err
-        return [self._doc_at(s, p // self._width, max_disp_len) for s, p in list_of_s_and_ptr]
-
-    def get_doc_by_ix(self, doc_ix: int, max_disp_len: Optional[int] = None) -> Dict[str, Any]:
-        """Document number ``doc_ix`` from its start, at most ``max_disp_len`` tokens."""
-        if max_disp_len is None:
-            max_disp_len = self.max_disp_len
-        err = self._disp_len_error(max_disp_len)
-        if err:
-            return err
-        total = self.get_total_doc_cnt()
-        if not (type(doc_ix) == int and 0 <= doc_ix and doc_ix < total):
-            return {"error": f"doc_ix must be an integer in range [0, {total})"}
-        doc_len, disp_len, record, token_ids, blocked = _native.ig_doc_by_no(
-            self.index, doc_ix, max_disp_len)
-        return self._doc_result(doc_ix, doc_len, disp_len, 0, record, token_ids, blocked)
-
-    def get_docs_by_ixs(self, list_of_doc_ix: List[int], max_disp_len: Optional[int] = None) -> Any:
-        """``get_doc_by_ix`` of each document number."""
-        out = []
-        for ix in list_of_doc_ix:
-            r = self.get_doc_by_ix(ix, max_disp_len)
-            if "error" in r:
-                return r
-            out.append(r)
-        return out
-
-    def get_total_doc_cnt(self) -> int:
-        """Number of documents."""
-        return sum(d for _, d, _ in self._shards)
-
-    def search_docs(self, input_ids: List[int], maxnum: Optional[int] = None,
-                    max_disp_len: Optional[int] = None) -> Dict[str, Any]:
-        """``{'cnt', 'approx', 'idxs', 'documents'}``: ``maxnum`` occurrences drawn uniformly
-        (with replacement) and the documents around them."""
-        if maxnum is None:
-            maxnum = self.maxnum
-        if max_disp_len is None:
-            max_disp_len = self.max_disp_len
-        if not (type(maxnum) == int and maxnum > 0):
-            return {"error": "maxnum must be a positive integer"}
-        err = self._disp_len_error(max_disp_len)
-        if err:
-            return err
-        if not self.check_query_ids(input_ids, allow_empty=True):
-            return self._ids_error()
-        cnt, segments = _native.ig_find(self.index, input_ids)
-        if cnt == 0:
-            return {"cnt": 0, "approx": False, "idxs": [], "documents": []}
-        idxs, docs = [], []
-        for _ in range(maxnum):
-            idx = random.randrange(cnt)
-            rest = idx
-            for s, (start, end) in enumerate(segments):
-                if rest < end - start:
-                    pos = _native.ig_rank_to_pos(self.index, s, start + rest)
-                    docs.append(self._doc_at(s, pos, max_disp_len))
-                    break
-                rest -= end - start
-            idxs.append(idx)
-        return {"cnt": cnt, "approx": False, "idxs": idxs, "documents": docs}
-
     # ------------------------------------------------------------------ spans
 
     def creativity(self, input_ids: List[int]) -> Dict[str, Any]:
@@ -421,21 +298,91 @@ class InfiniGramEngine:
             for l, r, count, lp, docs in spans
         ]}
 
-    # ------------------------------------------------------------------ not offered
+    # ------------------------------------------------------------------ CNF queries
 
-    def find_cnf(self, *args: Any, **kwargs: Any) -> Any:
-        """Not offered: infini-gram's CNF queries subsample clause occurrences (approximate)."""
-        raise NotImplementedError(_CNF)
+    def check_cnf(self, cnf: Any) -> bool:
+        """Whether ``cnf`` is a non-empty list of non-empty clauses of non-empty token-id
+        lists infini-gram accepts."""
+        if not (type(cnf) == list and len(cnf) > 0):
+            return False
+        for clause in cnf:
+            if not (type(clause) == list and len(clause) > 0):
+                return False
+            for term in clause:
+                if not self.check_query_ids(term, allow_empty=False):
+                    return False
+        return True
 
-    def count_cnf(self, *args: Any, **kwargs: Any) -> Any:
-        """Not offered: see ``find_cnf``."""
-        raise NotImplementedError(_CNF)
+    def _cnf_error(self, cnf: Any, max_clause_freq: Any, max_diff_tokens: Any) -> Optional[Dict[str, str]]:
+        if not (type(max_clause_freq) == int and max_clause_freq > 0):
+            return {"error": "max_clause_freq must be a positive integer"}
+        if not (type(max_diff_tokens) == int and max_diff_tokens > 0):
+            return {"error": "max_diff_tokens must be a positive integer"}
+        if not self.check_cnf(cnf):
+            return {"error": "cnf must be a non-empty, triply-nested list of integers in range "
+                             f"[0, {self.token_id_max}]"}
+        return None
 
-    def search_docs_cnf(self, *args: Any, **kwargs: Any) -> Any:
-        """Not offered: see ``find_cnf``."""
-        raise NotImplementedError(_CNF)
+    def find_cnf(self, cnf: List[List[List[int]]], max_clause_freq: Optional[int] = None,
+                 max_diff_tokens: Optional[int] = None) -> Dict[str, Any]:
+        """``{'cnt', 'approx', 'ptrs_by_shard'}``: matches of ``cnf`` (clauses joined by AND,
+        terms by OR) whose occurrences lie within ``max_diff_tokens`` tokens in one document,
+        clauses above ``max_clause_freq`` occurrences sampled as infini-gram samples them."""
+        if max_clause_freq is None:
+            max_clause_freq = self.max_clause_freq
+        if max_diff_tokens is None:
+            max_diff_tokens = self.max_diff_tokens
+        err = self._cnf_error(cnf, max_clause_freq, max_diff_tokens)
+        if err:
+            return err
+        cnt, approx, ptrs = _native.ig_find_cnf(self.index, cnf, max_clause_freq, max_diff_tokens)
+        return {"cnt": cnt, "approx": approx, "ptrs_by_shard": ptrs}
 
+    def count_cnf(self, cnf: List[List[List[int]]], max_clause_freq: Optional[int] = None,
+                  max_diff_tokens: Optional[int] = None) -> Dict[str, Any]:
+        """``{'count', 'approx'}`` of ``find_cnf``."""
+        r = self.find_cnf(cnf, max_clause_freq, max_diff_tokens)
+        if "error" in r:
+            return r
+        return {"count": r["cnt"], "approx": r["approx"]}
 
-_CNF = ("verbatim.compat does not offer infini-gram's CNF queries (find_cnf, count_cnf, "
-        "search_docs_cnf): they subsample clause occurrences; use Index.search for keyword "
-        "queries or count the n-grams one by one")
+    def search_docs_cnf(self, cnf: List[List[List[int]]], maxnum: Optional[int] = None,
+                        max_disp_len: Optional[int] = None, max_clause_freq: Optional[int] = None,
+                        max_diff_tokens: Optional[int] = None) -> Dict[str, Any]:
+        """``{'cnt', 'approx', 'idxs', 'documents'}``: ``maxnum`` matches of ``find_cnf``
+        drawn at random (seeded from Python's ``random``), each with its document."""
+        if maxnum is None:
+            maxnum = self.maxnum
+        if max_disp_len is None:
+            max_disp_len = self.max_disp_len
+        if max_clause_freq is None:
+            max_clause_freq = self.max_clause_freq
+        if max_diff_tokens is None:
+            max_diff_tokens = self.max_diff_tokens
+        if not (type(maxnum) == int and maxnum > 0):
+            return {"error": "maxnum must be a positive integer"}
+        err = self._disp_len_error(max_disp_len) or self._cnf_error(cnf, max_clause_freq, max_diff_tokens)
+        if err:
+            return err
+        cnt, approx, idxs, docs = _native.ig_search_docs_cnf(
+            self.index, cnf, maxnum, max_disp_len, max_clause_freq, max_diff_tokens,
+            random.getrandbits(64))
+        return {"cnt": cnt, "approx": approx, "idxs": idxs, "documents": [finish(d) for d in docs]}
+
+    # ------------------------------------------------------------------ index
+
+    def compute_unigram_counts(self, s: int) -> Dict[int, int]:
+        """``{id: occurrences in shard s}`` for every id below ``vocab_size`` and for the
+        document separator (one per document), ascending ids, as infini-gram returns them."""
+        err = self._shard_error(s)
+        if err:
+            raise ValueError(err["error"])
+        return _native.ig_unigram_counts(self.index, s, self.vocab_size)
+
+    def get_new_shards_by_index_dir(self) -> Any:
+        """Not offered: infini-gram returns its C++ shard objects here (to share their memory
+        maps with another engine through ``prev_shards_by_index_dir``); verbatim has none."""
+        raise NotImplementedError(
+            "verbatim.compat.InfiniGramEngine does not offer get_new_shards_by_index_dir: it "
+            "returns infini-gram's C++ shard objects, which verbatim does not have (open one "
+            "InfiniGramEngine per index; its memory maps are shared by the page cache)")

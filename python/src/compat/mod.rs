@@ -1,21 +1,25 @@
 //! The native half of `verbatim.compat.InfiniGramEngine`: infini-gram 2.6.0's queries over a
-//! verbatim index, with infini-gram's conventions.
+//! verbatim index or an infini-gram index opened in place, with infini-gram's conventions.
 //!
 //! Conventions mapped (see `docs/python.md` for what differs and why):
-//! - a **shard** `s` is verbatim shard `s`; a **rank** is a position in verbatim's suffix array
-//!   of that shard (verbatim sorts suffixes by token id, infini-gram by little-endian bytes, so
-//!   the same suffix has different ranks in the two engines, but a rank range holds the same
-//!   occurrences);
+//! - a **shard** `s` is the index's shard `s`; a **rank** is a position in that shard's own
+//!   suffix array (infini-gram's ranks on an infini-gram index; on a verbatim index, which
+//!   sorts suffixes by token id instead of little-endian bytes, the same suffix has another
+//!   rank, but a rank range holds the same occurrences);
 //! - a **ptr** is a byte offset into the shard's token stream: token position x token width,
-//!   as in infini-gram's `tokenized.N` (both streams put one separator before each document,
-//!   so a corpus indexed in the same order has the same ptrs in both);
+//!   as in infini-gram's `tokenized.N`;
 //! - the end of a document (a separator, or the end of the stream) counts as `eos_token_id` in
 //!   next-token distributions, as infini-gram reports it.
+//!
+//! Counts, spans and next tokens are here; documents in [`docs`], CNF queries in [`cnf`].
+
+pub mod cnf;
+pub mod docs;
 
 use crate::convert;
 use crate::index::PyIndex;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::PyDict;
 use std::collections::HashSet;
 use verbatim_core::search::SuffixArray;
 
@@ -52,6 +56,25 @@ pub fn ig_count(py: Python<'_>, index: &PyIndex, input_ids: &Bound<'_, PyAny>) -
     Ok(py.detach(|| ix.count(&ids)))
 }
 
+/// infini-gram's `compute_unigram_counts(s)`: `{id: occurrences in shard s}` for every id
+/// below `vocab_size` and for the separator (one per document), ascending ids.
+#[pyfunction]
+pub fn ig_unigram_counts<'py>(
+    py: Python<'py>,
+    index: &PyIndex,
+    s: usize,
+    vocab_size: u64,
+) -> PyResult<Bound<'py, PyDict>> {
+    let ix = index.current()?;
+    docs::check_shard(ix, s)?;
+    let counts = py.detach(|| ix.ig_unigram_counts(s, vocab_size));
+    let out = PyDict::new(py);
+    for (t, c) in counts {
+        out.set_item(t, c)?;
+    }
+    Ok(out)
+}
+
 /// `[(tokens, documents, first_doc)]` of every shard, and the token width in bytes.
 #[pyfunction]
 pub fn ig_shards(index: &PyIndex) -> (Vec<(u64, u64, u64)>, u32) {
@@ -63,167 +86,6 @@ pub fn ig_shards(index: &PyIndex) -> (Vec<(u64, u64, u64)>, u32) {
             .collect(),
         m.tokenizer.width.bytes(),
     )
-}
-
-/// Token position of suffix-array rank `rank` of shard `s`.
-#[pyfunction]
-pub fn ig_rank_to_pos(index: &PyIndex, s: usize, rank: usize) -> PyResult<usize> {
-    let shard = index
-        .inner
-        .shards()
-        .get(s)
-        .ok_or_else(|| crate::errors::invalid(format!("no shard {s}")))?;
-    let sa = shard.suffix_array();
-    if rank >= sa.len() {
-        return Err(crate::errors::invalid(format!(
-            "rank {rank} is past the end of shard {s}"
-        )));
-    }
-    Ok(sa.at(rank))
-}
-
-/// `(doc_ix, doc_len, disp_len, needle_offset, record, token_ids, blocked)` of `ig_doc_at`.
-type DocAt<'py> = (
-    u64,
-    usize,
-    usize,
-    usize,
-    Bound<'py, PyAny>,
-    Bound<'py, PyList>,
-    bool,
-);
-
-/// A document's record and window ids as Python objects; `None` and no ids when it was taken
-/// down (infini-gram's `blocked`: nothing of it is shown).
-fn shown<'py>(
-    py: Python<'py>,
-    blocked: bool,
-    rec: verbatim_core::Result<verbatim_core::shard::DocRecord>,
-    ids: Vec<u32>,
-) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyList>)> {
-    if blocked {
-        return Ok((py.None().into_bound(py), PyList::empty(py)));
-    }
-    let rec = rec.map_err(crate::errors::core)?;
-    Ok((convert::to_py(py, &rec)?, PyList::new(py, ids)?))
-}
-
-/// The document around token position `pos` of shard `s`, as infini-gram's `DocResult`
-/// fields: `(doc_ix, doc_len, disp_len, needle_offset, record, token_ids, blocked)`, the window
-/// taking `max_disp_len / 2` tokens before the position and `(max_disp_len + 1) / 2` from it,
-/// clipped to the document. `pos` on a separator belongs to the document it opens.
-#[pyfunction]
-pub fn ig_doc_at<'py>(
-    py: Python<'py>,
-    index: &PyIndex,
-    s: usize,
-    pos: usize,
-    max_disp_len: usize,
-) -> PyResult<DocAt<'py>> {
-    let ix = index.current()?;
-    let shard = ix
-        .shards()
-        .get(s)
-        .ok_or_else(|| crate::errors::invalid(format!("no shard {s}")))?;
-    if pos >= shard.tokens().len() {
-        return Err(crate::errors::invalid(format!(
-            "position {pos} is past the end of shard {s}"
-        )));
-    }
-    let (doc_no, doc_len, start, end, needle, rec, ids) = py.detach(|| {
-        // The document whose separator is at or before `pos`.
-        let local = shard.doc_at(pos);
-        let range = shard.doc_range(local);
-        let before = max_disp_len / 2;
-        let after = max_disp_len.div_ceil(2);
-        let start = pos.saturating_sub(before).max(range.start);
-        let end = (pos + after).min(range.end);
-        let end = end.max(start);
-        let ids = shard.tokens().to_u32(start..end);
-        let doc_no = shard.info().first_doc + local as u64;
-        // On a separator the window starts after it, and infini-gram's unsigned
-        // `(ptr - disp_start) / width` wraps around: reproduced as it is.
-        let width = ix.manifest().tokenizer.width.bytes() as u64;
-        let needle = ((pos as u64 * width).wrapping_sub(start as u64 * width) / width) as usize;
-        (
-            doc_no,
-            range.len(),
-            start,
-            end,
-            needle,
-            shard.doc_record(local),
-            ids,
-        )
-    });
-    let blocked = ix.is_taken_down(doc_no);
-    let (rec, ids) = shown(py, blocked, rec, ids)?;
-    Ok((doc_no, doc_len, end - start, needle, rec, ids, blocked))
-}
-
-/// `(doc_len, disp_len, record, token_ids, blocked)` of `ig_doc_by_no`.
-type DocByNo<'py> = (usize, usize, Bound<'py, PyAny>, Bound<'py, PyList>, bool);
-
-/// Document `doc_no` from its start, at most `max_disp_len` tokens, as
-/// `(doc_len, disp_len, record, token_ids, blocked)`.
-#[pyfunction]
-pub fn ig_doc_by_no<'py>(
-    py: Python<'py>,
-    index: &PyIndex,
-    doc_no: u64,
-    max_disp_len: usize,
-) -> PyResult<DocByNo<'py>> {
-    let ix = index.current()?;
-    let loc = ix
-        .locate(doc_no)
-        .ok_or_else(|| crate::errors::invalid(format!("no document {doc_no}")))?;
-    let (doc_len, rec, ids) = py.detach(|| {
-        let shard = &ix.shards()[loc.shard];
-        let range = shard.doc_range(loc.local);
-        let end = range.start + max_disp_len.min(range.len());
-        (
-            range.len(),
-            ix.doc_record(loc),
-            shard.tokens().to_u32(range.start..end),
-        )
-    });
-    let disp_len = ids.len();
-    let blocked = ix.is_taken_down(doc_no);
-    let (rec, ids) = shown(py, blocked, rec, ids)?;
-    Ok((doc_len, disp_len, rec, ids, blocked))
-}
-
-/// The input file (path relative to the inputs' common folder) and 0-based record number of
-/// document `doc_no`, from the manifest's per-file document counts (exact when the file had
-/// no skipped records).
-#[pyfunction]
-pub fn ig_doc_origin(index: &PyIndex, doc_no: u64) -> Option<(String, u64)> {
-    let inputs = &index.inner.manifest().inputs;
-    let paths: Vec<&std::path::Path> = inputs
-        .iter()
-        .map(|i| std::path::Path::new(&i.path))
-        .collect();
-    let common = paths.first().and_then(|p| p.parent()).map(|first| {
-        let mut c = first.to_path_buf();
-        while !paths.iter().all(|p| p.starts_with(&c)) {
-            if !c.pop() {
-                break;
-            }
-        }
-        c
-    });
-    let mut first = 0u64;
-    for (i, info) in inputs.iter().enumerate() {
-        if doc_no < first + info.documents {
-            let p = paths[i];
-            let rel = common
-                .as_ref()
-                .and_then(|c| p.strip_prefix(c).ok())
-                .unwrap_or(p);
-            return Some((rel.display().to_string(), doc_no - first));
-        }
-        first += info.documents;
-    }
-    None
 }
 
 /// Exact next-token distribution in infini-gram's form: `(prompt_cnt, {token: count})`, the

@@ -1,0 +1,245 @@
+"""The document methods of ``verbatim.compat.InfiniGramEngine`` (``get_doc_by_*``,
+``get_docs_by_*``, their ``_2`` variants, ``search_docs``): infini-gram 2.6.0's argument
+checks and messages, answered by the core's infini-gram engine through ``_native``.
+
+A document's ``metadata`` is infini-gram's ``metadata.N`` line as stored on an infini-gram
+index; on a verbatim index it is written here from the stored record (see ``metadata_line``).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import _native
+
+_Doc = Dict[str, Any]
+
+
+def metadata_line(record: Dict[str, Any], origin: Optional[Tuple[str, Optional[int]]]) -> str:
+    """infini-gram's metadata line for a record of a verbatim index: ``{"path", "linenum",
+    "metadata"}`` and a newline, ``metadata`` holding the record's ``id``, ``source`` and other
+    fields. ``path`` and ``linenum`` come from ``origin`` (the input file and the record's
+    0-based line, ``None`` where the index does not know it; ``("", None)`` without one)."""
+    meta: Dict[str, Any] = {"id": record["id"]}
+    if record.get("source") is not None:
+        meta["source"] = record["source"]
+    meta.update(record.get("metadata") or {})
+    path, linenum = origin if origin is not None else ("", None)
+    return json.dumps({"path": path, "linenum": linenum, "metadata": meta}) + "\n"
+
+
+def finish(doc: _Doc) -> _Doc:
+    """A native document in infini-gram's shape: the metadata line of a verbatim shard's
+    record written (an infini-gram shard's line is already there, as stored)."""
+    if doc["metadata"] is None:
+        record = doc.pop("record")
+        origin = doc.pop("origin")
+        doc["metadata"] = metadata_line(record, origin)
+    return doc
+
+
+class Documents:
+    """infini-gram's document methods; mixed into ``InfiniGramEngine``, which sets ``index``,
+    ``_shards``, ``_width``, ``maxnum``, ``max_disp_len`` and the id checks."""
+
+    index: Any
+    _shards: List[Tuple[int, int, int]]
+    _width: int
+    maxnum: int
+    max_disp_len: int
+
+    # ------------------------------------------------------------------ argument checks
+
+    def _disp_len_error(self, max_disp_len: Any) -> Optional[Dict[str, str]]:
+        if not (type(max_disp_len) == int and max_disp_len > 0):
+            return {"error": "max_disp_len must be a positive integer"}
+        return None
+
+    @staticmethod
+    def _needle_ctx_error(needle_len: Any, max_ctx_len: Any) -> Optional[Dict[str, str]]:
+        if needle_len is not None and not (type(needle_len) == int and needle_len >= 0):
+            return {"error": "needle_len must be a non-negative integer"}
+        if not (type(max_ctx_len) == int and max_ctx_len >= 0):
+            return {"error": "max_ctx_len must be a non-negative integer"}
+        return None
+
+    def _shard_error(self, s: Any) -> Optional[Dict[str, str]]:
+        num_shards = len(self._shards)
+        if not (type(s) == int and 0 <= s and s < num_shards):
+            return {"error": f"s must be an integer in range [0, {num_shards})"}
+        return None
+
+    def _rank_error(self, s: Any, rank: Any) -> Optional[Dict[str, str]]:
+        err = self._shard_error(s)
+        if err:
+            return err
+        tok_cnt = self._shards[s][0]
+        if not (type(rank) == int and 0 <= rank and rank < tok_cnt):
+            return {"error": f"ptr must be an integer in range [0, {tok_cnt})"}
+        return None
+
+    def _ptr_error(self, s: Any, ptr: Any) -> Optional[Dict[str, str]]:
+        err = self._shard_error(s)
+        if err:
+            return err
+        ds_size = self._shards[s][0] * self._width
+        if not (type(ptr) == int and 0 <= ptr and ptr < ds_size and ptr % self._width == 0):
+            return {"error": f"ptr must be an even integer in range [0, {ds_size})"}
+        return None
+
+    def _ix_error(self, doc_ix: Any) -> Optional[Dict[str, str]]:
+        total = self.get_total_doc_cnt()
+        if not (type(doc_ix) == int and 0 <= doc_ix and doc_ix < total):
+            return {"error": f"doc_ix must be an integer in range [0, {total})"}
+        return None
+
+    # ------------------------------------------------------------------ documents
+
+    def get_total_doc_cnt(self) -> int:
+        """Number of documents."""
+        return sum(d for _, d, _ in self._shards)
+
+    def get_doc_by_rank(self, s: int, rank: int, max_disp_len: Optional[int] = None) -> Dict[str, Any]:
+        """The document holding suffix-array rank ``rank`` of shard ``s`` (the index's own
+        ranks), a window of ``max_disp_len`` tokens around it."""
+        if max_disp_len is None:
+            max_disp_len = self.max_disp_len
+        err = self._disp_len_error(max_disp_len) or self._rank_error(s, rank)
+        if err:
+            return err
+        return finish(_native.ig_doc_by_rank(self.index, s, rank, max_disp_len))
+
+    def get_docs_by_ranks(self, list_of_s_and_rank: List[Tuple[int, int]],
+                          max_disp_len: Optional[int] = None) -> Any:
+        """``get_doc_by_rank`` of each ``(s, rank)``."""
+        if max_disp_len is None:
+            max_disp_len = self.max_disp_len
+        err = self._disp_len_error(max_disp_len)
+        if err:
+            return err
+        for s, rank in list_of_s_and_rank:
+            err = self._rank_error(s, rank)
+            if err:
+                return err
+        return [finish(_native.ig_doc_by_rank(self.index, s, r, max_disp_len))
+                for s, r in list_of_s_and_rank]
+
+    def get_doc_by_ptr(self, s: int, ptr: int, max_disp_len: Optional[int] = None) -> Dict[str, Any]:
+        """The document holding byte offset ``ptr`` of shard ``s``'s token stream, a window of
+        ``max_disp_len`` tokens around it."""
+        if max_disp_len is None:
+            max_disp_len = self.max_disp_len
+        err = self._disp_len_error(max_disp_len) or self._ptr_error(s, ptr)
+        if err:
+            return err
+        return finish(_native.ig_doc_by_ptr(self.index, s, ptr, max_disp_len))
+
+    def get_docs_by_ptrs(self, list_of_s_and_ptr: List[Tuple[int, int]],
+                         max_disp_len: Optional[int] = None) -> Any:
+        """``get_doc_by_ptr`` of each ``(s, ptr)``."""
+        if max_disp_len is None:
+            max_disp_len = self.max_disp_len
+        err = self._disp_len_error(max_disp_len)
+        if err:
+            return err
+        for s, ptr in list_of_s_and_ptr:
+            err = self._ptr_error(s, ptr)
+            if err:
+                return err
+        return [finish(_native.ig_doc_by_ptr(self.index, s, p, max_disp_len))
+                for s, p in list_of_s_and_ptr]
+
+    def get_doc_by_ix(self, doc_ix: int, max_disp_len: Optional[int] = None) -> Dict[str, Any]:
+        """Document number ``doc_ix`` from its start, at most ``max_disp_len`` tokens."""
+        if max_disp_len is None:
+            max_disp_len = self.max_disp_len
+        err = self._disp_len_error(max_disp_len) or self._ix_error(doc_ix)
+        if err:
+            return err
+        return finish(_native.ig_doc_by_ix(self.index, doc_ix, max_disp_len))
+
+    def get_docs_by_ixs(self, list_of_doc_ix: List[int], max_disp_len: Optional[int] = None) -> Any:
+        """``get_doc_by_ix`` of each document number."""
+        if max_disp_len is None:
+            max_disp_len = self.max_disp_len
+        err = self._disp_len_error(max_disp_len)
+        if err:
+            return err
+        for ix in list_of_doc_ix:
+            err = self._ix_error(ix)
+            if err:
+                return err
+        return [finish(_native.ig_doc_by_ix(self.index, ix, max_disp_len)) for ix in list_of_doc_ix]
+
+    # ------------------------------------------------------------------ needle + context
+
+    def get_doc_by_rank_2(self, s: int, rank: int, needle_len: int, max_ctx_len: int) -> Dict[str, Any]:
+        """The document holding rank ``rank`` of shard ``s``: a needle of ``needle_len``
+        tokens there with up to ``max_ctx_len`` tokens of context on each side."""
+        err = self._needle_ctx_error(needle_len, max_ctx_len) or self._rank_error(s, rank)
+        if err:
+            return err
+        return finish(_native.ig_doc_by_rank_2(self.index, s, rank, needle_len, max_ctx_len))
+
+    def get_docs_by_ranks_2(self, requests: List[Tuple[int, int, int, int]]) -> Any:
+        """``get_doc_by_rank_2`` of each ``(s, rank, needle_len, max_ctx_len)``."""
+        for s, rank, needle_len, max_ctx_len in requests:
+            err = self._needle_ctx_error(needle_len, max_ctx_len) or self._rank_error(s, rank)
+            if err:
+                return err
+        return [finish(_native.ig_doc_by_rank_2(self.index, s, r, n, c)) for s, r, n, c in requests]
+
+    def get_doc_by_ptr_2(self, s: int, ptr: int, needle_len: int, max_ctx_len: int) -> Dict[str, Any]:
+        """The document holding byte offset ``ptr`` of shard ``s``: a needle of
+        ``needle_len`` tokens there with up to ``max_ctx_len`` tokens of context on each
+        side."""
+        err = self._needle_ctx_error(needle_len, max_ctx_len) or self._ptr_error(s, ptr)
+        if err:
+            return err
+        return finish(_native.ig_doc_by_ptr_2(self.index, s, ptr, needle_len, max_ctx_len))
+
+    def get_docs_by_ptrs_2(self, requests: List[Tuple[int, int, int, int]]) -> Any:
+        """``get_doc_by_ptr_2`` of each ``(s, ptr, needle_len, max_ctx_len)``."""
+        for s, ptr, needle_len, max_ctx_len in requests:
+            err = self._needle_ctx_error(needle_len, max_ctx_len) or self._ptr_error(s, ptr)
+            if err:
+                return err
+        return [finish(_native.ig_doc_by_ptr_2(self.index, s, p, n, c)) for s, p, n, c in requests]
+
+    def get_doc_by_ix_2(self, doc_ix: int, max_ctx_len: int) -> Dict[str, Any]:
+        """Document number ``doc_ix`` from its start, at most ``max_ctx_len`` tokens."""
+        err = self._needle_ctx_error(None, max_ctx_len) or self._ix_error(doc_ix)
+        if err:
+            return err
+        return finish(_native.ig_doc_by_ix(self.index, doc_ix, max_ctx_len))
+
+    def get_docs_by_ixs_2(self, requests: List[Tuple[int, int]]) -> Any:
+        """``get_doc_by_ix_2`` of each ``(doc_ix, max_ctx_len)``."""
+        for doc_ix, max_ctx_len in requests:
+            err = self._needle_ctx_error(None, max_ctx_len) or self._ix_error(doc_ix)
+            if err:
+                return err
+        return [finish(_native.ig_doc_by_ix(self.index, ix, c)) for ix, c in requests]
+
+    # ------------------------------------------------------------------ search
+
+    def search_docs(self, input_ids: List[int], maxnum: Optional[int] = None,
+                    max_disp_len: Optional[int] = None) -> Dict[str, Any]:
+        """``{'cnt', 'approx', 'idxs', 'documents'}``: ``maxnum`` occurrences drawn uniformly
+        (with replacement; seeded from Python's ``random``) and the documents around them."""
+        if maxnum is None:
+            maxnum = self.maxnum
+        if max_disp_len is None:
+            max_disp_len = self.max_disp_len
+        if not (type(maxnum) == int and maxnum > 0):
+            return {"error": "maxnum must be a positive integer"}
+        err = self._disp_len_error(max_disp_len)
+        if err:
+            return err
+        if not self.check_query_ids(input_ids, allow_empty=True):  # type: ignore[attr-defined]
+            return self._ids_error()  # type: ignore[attr-defined]
+        cnt, approx, idxs, docs = _native.ig_search_docs(
+            self.index, input_ids, maxnum, max_disp_len, random.getrandbits(64))
+        return {"cnt": cnt, "approx": approx, "idxs": idxs, "documents": [finish(d) for d in docs]}
