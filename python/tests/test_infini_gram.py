@@ -6,47 +6,13 @@ from __future__ import annotations
 
 import json
 import random
-import struct
 
 import pytest
 
 import verbatim
 from conftest import TOKENIZER, demo_records
+from ig_writer import write_infini_gram_u16
 from verbatim.compat import InfiniGramEngine
-
-
-def write_infini_gram_u16(d, docs, ids):
-    """An infini-gram v4 index of ``docs`` (token ids, u16) as its ``indexing.py`` writes
-    one: ``tokenized.0`` (a 0xFFFF separator before each document), ``table.0`` (byte
-    pointers in ``memcmp`` order of the little-endian stream), ``offset.0``, ``metadata.0``
-    and ``metaoff.0``."""
-    d.mkdir()
-    ds, od, mt, om = bytearray(), bytearray(), bytearray(), bytearray()
-    for i, doc in enumerate(docs):
-        od += struct.pack("<Q", len(ds))
-        ds += b"\xff\xff" + struct.pack(f"<{len(doc)}H", *doc)
-        om += struct.pack("<Q", len(mt))
-        line = {"path": "c.jsonl", "linenum": i, "metadata": {"id": ids[i], "source": "test"}}
-        mt += (json.dumps(line) + "\n").encode()
-    ds = bytes(ds)
-    # Sorted on a 256-byte prefix, then every run of equal prefixes on whole suffixes.
-    sa = sorted(range(0, len(ds), 2), key=lambda p: ds[p:p + 256])
-    i = 0
-    while i < len(sa):
-        j = i + 1
-        while j < len(sa) and ds[sa[j]:sa[j] + 256] == ds[sa[i]:sa[i] + 256]:
-            j += 1
-        if j - i > 1:
-            sa[i:j] = sorted(sa[i:j], key=lambda p: ds[p:])
-        i = j
-    ptr = 1  # the fewest bytes that address the stream, as infini-gram sizes its pointers
-    while ptr < 8 and len(ds) > 1 << (8 * ptr):
-        ptr += 1
-    (d / "tokenized.0").write_bytes(ds)
-    (d / "table.0").write_bytes(b"".join(p.to_bytes(8, "little")[:ptr] for p in sa))
-    (d / "offset.0").write_bytes(bytes(od))
-    (d / "metadata.0").write_bytes(bytes(mt))
-    (d / "metaoff.0").write_bytes(bytes(om))
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +27,7 @@ def pair(tmp_path_factory):
     vix = verbatim.Index(vb)
     docs = [vix.tokenize(r["text"]) for r in recs]
     ig = root / "index_u16"
-    write_infini_gram_u16(ig, docs, [r["id"] for r in recs])
+    write_infini_gram_u16(ig, docs, [{"id": r["id"], "source": "test"} for r in recs])
     return vix, verbatim.Index(ig), ig, docs
 
 
