@@ -57,6 +57,8 @@ functions as ``verbatim serve``'s infini-gram API. What differs, and why:
   keys in verbatim's order.
 - ``compute_unigram_counts(s)`` returns, as infini-gram's does, ``{id: count}`` for every id
   below ``vocab_size`` and for the separator id (its count is the shard's documents).
+- ``get_docs_by_ranks`` answers; infini-gram 2.6.0's raises ``AttributeError`` (it calls a
+  method its C++ engine lacks), so scripts can only have used ``get_doc_by_rank`` there.
 - Not offered: ``get_new_shards_by_index_dir`` (it returns infini-gram's C++ shard objects,
   to share memory maps between engines; it raises ``NotImplementedError``), and
   ``InfiniGramEngineDiff``. ``load_to_ram``, the prefetch depths, ``attribution_block_size``
