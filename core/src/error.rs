@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (part of the message, not a separate `source`, so that error
+        /// chains print it once).
+        error: std::io::Error,
     },
     /// A file is damaged or does not belong to this index.
     #[error("{path}: corrupt index file: {detail}. Rebuild the index with `verbatim index`.")]
@@ -88,7 +89,7 @@ impl Error {
     pub fn io(path: &Path, source: std::io::Error) -> Error {
         Error::Io {
             path: path.to_path_buf(),
-            source,
+            error: source,
         }
     }
 }

@@ -375,6 +375,13 @@ impl Shard {
                 "last document offset is not the stream length".into(),
             ));
         }
+        // One pass, like the record offsets' below: every document lookup relies on it.
+        if starts.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(bad(
+                f.docs.path(),
+                "document offsets are not strictly increasing".into(),
+            ));
+        }
         let meta_offsets = meta_offsets_checked(f, info.documents as usize)?;
         if meta_offsets.len() != info.documents as usize + 1 {
             return Err(bad(f.meta.path(), "offset table truncated".into()));

@@ -25,7 +25,7 @@ pub struct Header {
     pub kind: u32,
     /// Bytes per element of the payload (token width, pointer width), 0 when not an array.
     pub element_width: u32,
-    /// Kind-specific flags, 0 unless a kind documents otherwise.
+    /// Kind-specific flags: none is defined, and a file with any set is refused.
     pub flags: u32,
     /// Length of the payload in bytes.
     pub payload_len: u64,
@@ -81,6 +81,14 @@ impl Header {
                 newest: FORMAT_VERSION,
             });
         }
+        // No kind defines a flag yet: a set one is a file of a newer writer (or damage) whose
+        // meaning this reader would miss, never something to read past.
+        if u32_at(20) != 0 {
+            return Err(corrupt(&format!(
+                "header flags {:#x} set, but no flag is defined (a newer verbatim's file?)",
+                u32_at(20)
+            )));
+        }
         Ok(Header {
             version,
             kind: u32_at(12),
@@ -117,5 +125,9 @@ mod tests {
             c[i] ^= 0x10;
             assert!(Header::decode(&c, Path::new("x")).is_err(), "byte {i}");
         }
+        // A flag set under a valid header checksum (a newer writer's file) is refused too.
+        let flagged = Header { flags: 7, ..h }.encode();
+        let e = Header::decode(&flagged, Path::new("x")).unwrap_err().to_string();
+        assert!(e.contains("flags"), "{e}");
     }
 }

@@ -23,7 +23,16 @@ impl MappedFile {
     /// Maps `path`, checks magic, version, header checksum, `kind`, and that the payload length
     /// agrees with the file size and element count.
     pub fn open(path: &Path, kind: FileKind) -> Result<MappedFile> {
-        let map = map_file(path)?;
+        let map = map_file(path).map_err(|e| match e {
+            // A file of the index that is not there: the index is incomplete, not unreadable.
+            Error::Io { path, error } if error.kind() == std::io::ErrorKind::NotFound => {
+                Error::Corrupt {
+                    path,
+                    detail: "the file is missing".into(),
+                }
+            }
+            e => e,
+        })?;
         let header = Header::decode(&map, path)?;
         let corrupt = |detail: String| Error::Corrupt {
             path: path.to_path_buf(),

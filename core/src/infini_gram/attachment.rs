@@ -166,10 +166,10 @@ impl Attachment {
             ));
         }
         let layout = super::layout::scan(&self.dir).map_err(|e| match e {
-            Error::Io { path, source } => refuse(
+            Error::Io { path, error } => refuse(
                 &path,
                 format!(
-                    "cannot read the infini-gram index that {} is attached to: {source}",
+                    "cannot read the infini-gram index that {} is attached to: {error}",
                     side.display()
                 ),
             ),
