@@ -770,3 +770,72 @@ fn an_index_named_all_is_refused_beside_others() {
     // Alone it is served: `all` then means that index.
     assert!(AppState::new(ServerConfig::default(), vec![open(&all)], None).is_ok());
 }
+
+/// Documents are found by an `id` query parameter too, whatever the id: `.` and `..` cannot
+/// travel in a path (URL resolution collapses them, even percent-encoded), so the page asks
+/// this way. The id given twice, or not at all, is a 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_by_query_parameter_take_any_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs: Vec<(String, String)> = [".", "..", "a/b", "x?y#z"]
+        .iter()
+        .map(|id| {
+            (
+                id.to_string(),
+                format!("the document named {id} says hello"),
+            )
+        })
+        .collect();
+    let input = support::write_jsonl(dir.path(), "dots.jsonl", &docs);
+    let idx = dir.path().join("dots");
+    let mut o = verbatim_indexer::BuildOptions::new(vec![input], idx.clone(), "bytes");
+    o.name = "dots".into();
+    verbatim_indexer::build(&o).unwrap();
+    let (app, _) = router(&[idx.as_path()], 0);
+    for (id, enc) in [
+        (".", "."),
+        ("..", ".."),
+        ("a/b", "a%2Fb"),
+        ("x?y#z", "x%3Fy%23z"),
+    ] {
+        let (c, d) = get(&app, &format!("/api/v1/documents?id={enc}&index=dots")).await;
+        assert_eq!(c, 200, "{id}: {d}");
+        assert_eq!(d["id"], id);
+        assert!(d["text"].as_str().unwrap().contains(id), "{d}");
+    }
+    let (c, v) = get(&app, "/api/v1/documents/a%2Fb?id=a%2Fb").await;
+    assert_eq!(c, 400, "{v}");
+    let (c, v) = get(&app, "/api/v1/documents").await;
+    assert_eq!(c, 400, "{v}");
+}
+
+/// A route asked with the wrong method answers 405 with the JSON error body of every other
+/// error and its `allow` header; a JSON array is not taken for a request object.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_methods_and_array_bodies_get_json_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = build_index(dir.path(), "m", &support::demo_tokenizer());
+    let (app, _) = router(&[idx.as_path()], 0);
+    let req = Request::builder()
+        .method(Method::GET)
+        .uri("/api/v1/trace")
+        .body(Body::empty())
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 405);
+    assert!(resp
+        .headers()
+        .get("allow")
+        .is_some_and(|v| v.to_str().unwrap().contains("POST")));
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(v["error"]["code"], "method_not_allowed", "{v}");
+    let (c, v) = post(&app, "/api/v1/trace", json!(["It was the best of times"])).await;
+    assert_eq!(c, 400, "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("object"),
+        "{v}"
+    );
+}

@@ -16,6 +16,9 @@ pub enum ApiError {
     /// Body or text over the configured limit.
     #[error("{0}")]
     TooLarge(String),
+    /// The route exists but not with this method (the `allow` header lists those it takes).
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// Well-formed but unusable input (empty text, token ids outside the vocabulary).
     #[error("{0}")]
     Unprocessable(String),
@@ -40,6 +43,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
@@ -57,6 +61,12 @@ impl From<verbatim_core::Error> for ApiError {
                 ApiError::NotFound(format!("no document with id {id:?}"))
             }
             verbatim_core::Error::Invalid(m) => ApiError::Unprocessable(m),
+            // A damaged file found while answering (opened without hashing): the index cannot
+            // answer this, and the message says what to do.
+            e @ (verbatim_core::Error::Corrupt { .. }
+            | verbatim_core::Error::BadTakedownList { .. }) => {
+                ApiError::IndexUnavailable(e.to_string())
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

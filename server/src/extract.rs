@@ -79,6 +79,14 @@ where
                 buf.extend_from_slice(&data);
             }
         }
+        // serde reads an array into a struct's fields by position: `["text"]` would be taken
+        // for `{"response": "text"}`. Every request is an object.
+        if buf.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return Err(ApiError::BadRequest(
+                "the request body must be a JSON object (`{...}`), not an array".into(),
+            )
+            .into_response());
+        }
         serde_json::from_slice(&buf).map(ApiJson).map_err(|e| {
             let what = if e.is_syntax() || e.is_eof() {
                 "the body is not valid JSON"

@@ -251,6 +251,22 @@ fn hand_written() -> Value {
                     "504": error_response("deadline exceeded")
                 }
             }},
+            "/api/v1/documents": {"get": {
+                "summary": "A document by external id, given as a query parameter (any id, `.` and `..` included)",
+                "parameters": [
+                    {"name": "id", "in": "query", "required": true, "schema": {"type": "string"}},
+                    {"name": "index", "in": "query", "required": false, "schema": {"type": "string"}},
+                    {"name": "max_tokens", "in": "query", "required": false, "schema": any_int},
+                    {"name": "highlight", "in": "query", "required": false, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": {"description": "the document", "content": {"application/json": {"schema": schema_ref("Document")}}},
+                    "400": error_response("bad parameters"),
+                    "404": error_response("unknown index or document"),
+                    "503": error_response("busy"),
+                    "504": error_response("deadline exceeded")
+                }
+            }},
             "/api/v1/search": {"post": op("BM25 keyword search over the corpus", Some("SearchRequest"), schema_ref("Search"), &["400", "404", "413", "422", "503", "504"])},
             "/api/v1/contamination": {"post": op("Benchmark contamination checks of items (GPT-3, PaLM, Llama 2, GPT-4, 50-char substrings)", Some("ContaminationRequest"), json!({"type": "object", "required": ["index", "methods", "summary", "items", "elapsed_ms"], "properties": {
                 "index": {"type": "string"}, "methods": {"type": "array", "items": {"type": "string"}},

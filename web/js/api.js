@@ -94,8 +94,10 @@ export function search(body, opts) {
 }
 
 export function getDocument(id, index, opts) {
-  const q = index ? `?index=${encodeURIComponent(index)}` : '';
-  return request('GET', `documents/${encodeURIComponent(id)}${q}`, undefined, opts);
+  // The id goes in the query: in a path, URL resolution collapses an id of `.` or `..`
+  // (even percent-encoded), and the request would name another resource.
+  const q = `?id=${encodeURIComponent(id)}` + (index ? `&index=${encodeURIComponent(index)}` : '');
+  return request('GET', `documents${q}`, undefined, opts);
 }
 
 /** @param {{query: string, limit?: number, index?: string}} body CNF of exact n-grams */

@@ -22,7 +22,7 @@ const state = { token: 0, marks: [], pos: 0, returnFocus: null };
  * Open the dialog for a document and load its full text.
  * @param {{id: string, source?: string|null, metadata?: object}} doc what is known already
  * @param {string[]} needles texts to mark (the document's matched spans)
- * @param {string} index index name for GET /api/v1/documents/{id}?index=
+ * @param {string} index index name for GET /api/v1/documents?id=ID&index=
  */
 export async function openDocument(doc, needles, index) {
   const token = ++state.token;

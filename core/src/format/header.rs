@@ -127,7 +127,9 @@ mod tests {
         }
         // A flag set under a valid header checksum (a newer writer's file) is refused too.
         let flagged = Header { flags: 7, ..h }.encode();
-        let e = Header::decode(&flagged, Path::new("x")).unwrap_err().to_string();
+        let e = Header::decode(&flagged, Path::new("x"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("flags"), "{e}");
     }
 }

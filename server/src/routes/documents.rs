@@ -1,4 +1,6 @@
-//! `GET /api/v1/documents/{id}`: a document's text and metadata.
+//! `GET /api/v1/documents/{id}` and `GET /api/v1/documents?id=ID`: a document's text and
+//! metadata. The query form takes any id: one of `.` or `..`, which URL resolution (browsers,
+//! `fetch`) collapses out of a path, even percent-encoded.
 
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
@@ -14,6 +16,9 @@ use verbatim_core::api::DocumentTextJson;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DocQuery {
+    /// The external id (the query form; the path form names it in the path).
+    #[serde(default)]
+    id: Option<String>,
     #[serde(default)]
     index: Option<String>,
     /// Return at most this many tokens of text.
@@ -27,11 +32,35 @@ pub struct DocQuery {
 /// Longest text returned unless the client asks for less (tokens).
 const MAX_DOC_TOKENS: usize = 2_000_000;
 
-/// Fetches a document by external id.
+/// Fetches a document by the external id in its path.
 pub async fn document(
     State(st): State<Arc<AppState>>,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<DocQuery>,
+) -> Result<Json<DocumentTextJson>, ApiError> {
+    if q.id.is_some() {
+        return Err(ApiError::BadRequest(
+            "the document id is given in the path and as `id`: give it once".into(),
+        ));
+    }
+    fetch(st, id, q).await
+}
+
+/// Fetches a document by the external id of its `id` query parameter.
+pub async fn document_by_query(
+    State(st): State<Arc<AppState>>,
+    ApiQuery(mut q): ApiQuery<DocQuery>,
+) -> Result<Json<DocumentTextJson>, ApiError> {
+    let id = q.id.take().ok_or_else(|| {
+        ApiError::BadRequest("`id` (the document's external id) is required".into())
+    })?;
+    fetch(st, id, q).await
+}
+
+async fn fetch(
+    st: Arc<AppState>,
+    id: String,
+    q: DocQuery,
 ) -> Result<Json<DocumentTextJson>, ApiError> {
     let index = st.index(q.index.as_deref())?;
     let max = q

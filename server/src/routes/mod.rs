@@ -13,7 +13,7 @@ pub(crate) mod trace;
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
@@ -27,6 +27,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/count", post(count::count))
         .route("/api/v1/contamination", post(contamination::contamination))
         .route("/api/v1/documents/{*id}", get(documents::document))
+        .route("/api/v1/documents", get(documents::document_by_query))
         .route("/api/v1/search", post(search::search))
         .route("/api/v1/cnf", post(cnf::cnf))
         .route("/api/v1/indexes", get(info::indexes))
@@ -48,6 +49,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             state.clone(),
             current_takedowns,
         ))
+        .layer(middleware::from_fn(json_method_not_allowed))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(tower_http::trace::TraceLayer::new_for_http());
     if !state.config.cors_origins.is_empty() {
@@ -79,6 +81,31 @@ async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -
         .metrics
         .observe(&route, resp.status().as_u16(), t.elapsed().as_secs_f64());
     resp
+}
+
+/// Gives axum's bare 405 (a route asked with a method it does not take) the JSON error body
+/// every other error has, keeping its `allow` header.
+async fn json_method_not_allowed(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let resp = next.run(req).await;
+    if resp.status() != axum::http::StatusCode::METHOD_NOT_ALLOWED {
+        return resp;
+    }
+    let allow = resp.headers().get(axum::http::header::ALLOW).cloned();
+    let allowed = allow
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let mut out = crate::error::ApiError::MethodNotAllowed(format!(
+        "{method} is not accepted on {path}; accepted: {allowed}"
+    ))
+    .into_response();
+    if let Some(v) = allow {
+        out.headers_mut().insert(axum::http::header::ALLOW, v);
+    }
+    out
 }
 
 /// Re-reads changed takedown lists before every API request (a `stat` per index when none
