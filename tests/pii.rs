@@ -419,3 +419,59 @@ async fn items_cut_by_a_window_edge_are_not_shown() {
         assert!(!leaks(&f), "{mode:?}: {f}");
     }
 }
+
+/// Contamination examples from the normalised side indexes show text in which no pattern can
+/// find an item (`admin2 example org`): the items of the document's original text are
+/// normalised the same way and masked there, for every method.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn side_index_examples_mask_normalised_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs: Vec<(String, String)> = (0..3)
+        .map(|i| {
+            (
+                format!("k{i}"),
+                format!("What is the capital of France? The answer is Paris, a city on the Seine river with many museums and bridges. Contact admin{i}@example.org or 555-867-530{i} for more."),
+            )
+        })
+        .collect();
+    let input = support::write_jsonl(dir.path(), "k.jsonl", &docs);
+    let out = dir.path().join("k");
+    let mut o = verbatim_indexer::BuildOptions::new(vec![input], out.clone(), "bytes");
+    o.name = "k".into();
+    o.side_indexes = vec![
+        verbatim_core::normalize::Normalization::Words,
+        verbatim_core::normalize::Normalization::Alnum,
+    ];
+    verbatim_indexer::build(&o).unwrap();
+    for pii in [PiiMode::Mask, PiiMode::Drop] {
+        let ix = Arc::new(Index::open(&out).unwrap());
+        let config = ServerConfig {
+            cache_entries: 0,
+            pii,
+            ..ServerConfig::default()
+        };
+        let app = verbatim_server::app(Arc::new(AppState::new(config, vec![ix], None).unwrap()));
+        let (c, r) = post(
+            &app,
+            "/api/v1/contamination",
+            json!({"items": [{"id": "q", "text": "what is the capital of France? The answer is Paris, a city on the Seine river with many museums and bridges."}],
+                   "examples": 3, "methods": ["gpt3", "palm", "gpt4", "substr50", "llama2"]}),
+        )
+        .await;
+        assert_eq!(c, 200, "{r}");
+        let shown = without_echoed_spans(r.clone()).to_string();
+        for leak in ["admin", "example org", "exampleorg", "867 530", "867530"] {
+            assert!(!shown.contains(leak), "{pii:?} {leak}: {shown}");
+        }
+        let examples: usize = r["items"][0]["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["examples"].as_array().map_or(0, Vec::len))
+            .sum();
+        if pii == PiiMode::Mask {
+            assert!(examples > 0, "masked examples are still shown: {r}");
+            assert!(shown.contains("[EMAIL]"), "{shown}");
+        }
+    }
+}

@@ -319,15 +319,68 @@ pub fn mask_parts(parts: &mut [&mut String]) -> Vec<PiiMatch> {
 /// its shown part starts). The matches returned are clipped to the parts, offsets in their
 /// concatenation.
 pub fn mask_parts_within(margins: &Margins, parts: &mut [&mut String]) -> Vec<PiiMatch> {
+    let all = window_text(margins, parts);
+    let found = find(&all);
+    mask_found(&all, margins.before.len(), parts, found)
+}
+
+/// [`mask_parts_within`] for a window of **normalised** text (a contamination side index's:
+/// lowercased words, or alphanumerics only), where no pattern can recognise an item
+/// (`jane doe example com`): `items` are the items of the original document, each given
+/// normalised the same way, and every occurrence of one in the window (or reaching into it
+/// from the margins) is masked with its kind's marker.
+pub fn mask_normalized_within(
+    margins: &Margins,
+    parts: &mut [&mut String],
+    items: &[(PiiKind, String)],
+) -> Vec<PiiMatch> {
+    let all = window_text(margins, parts);
+    let mut found: Vec<PiiMatch> = items
+        .iter()
+        .filter(|(_, needle)| !needle.is_empty())
+        .flat_map(|(kind, needle)| {
+            all.match_indices(needle.as_str())
+                .map(|(start, m)| PiiMatch {
+                    kind: *kind,
+                    start,
+                    end: start + m.len(),
+                })
+        })
+        .collect();
+    found.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
+    let mut kept: Vec<PiiMatch> = Vec::with_capacity(found.len());
+    for m in found {
+        match kept.last_mut() {
+            Some(l) if m.start < l.end => l.end = l.end.max(m.end),
+            _ => kept.push(m),
+        }
+    }
+    mask_found(&all, margins.before.len(), parts, kept)
+}
+
+/// The margins and the parts of a window, concatenated.
+fn window_text(margins: &Margins, parts: &[&mut String]) -> String {
     let shown: usize = parts.iter().map(|p| p.len()).sum();
-    let lo = margins.before.len();
-    let mut all = String::with_capacity(lo + shown + margins.after.len());
+    let mut all = String::with_capacity(margins.before.len() + shown + margins.after.len());
     all.push_str(&margins.before);
     for p in parts.iter() {
         all.push_str(p);
     }
     all.push_str(&margins.after);
-    let found: Vec<PiiMatch> = find(&all)
+    all
+}
+
+/// Masks in `parts` the items `found` (ascending, not overlapping) of `all`, the parts
+/// preceded by `lo` bytes of margin and followed by the rest: items reaching into the parts
+/// are clipped to them; returns the clipped items, offsets in the parts' concatenation.
+fn mask_found(
+    all: &str,
+    lo: usize,
+    parts: &mut [&mut String],
+    found: Vec<PiiMatch>,
+) -> Vec<PiiMatch> {
+    let shown: usize = parts.iter().map(|p| p.len()).sum();
+    let found: Vec<PiiMatch> = found
         .into_iter()
         .filter(|m| m.end > lo && m.start < lo + shown)
         .map(|m| PiiMatch {
