@@ -134,8 +134,7 @@ fn filter_examples(index: &Index, items: &mut [verbatim_contamination::ItemResul
         return;
     }
     // Items of each document's original text, normalised per side index (read once).
-    let mut originals: HashMap<(u64, Option<Normalization>), Vec<(PiiKind, String)>> =
-        HashMap::new();
+    let mut originals: HashMap<(u64, Option<Normalization>), NormalisedItems> = HashMap::new();
     for m in items.iter_mut().flat_map(|i| i.methods.iter_mut()) {
         let side = m.method.side_index();
         m.examples.retain_mut(|e| {
@@ -160,10 +159,13 @@ fn filter_examples(index: &Index, items: &mut [verbatim_contamination::ItemResul
     }
 }
 
+/// Personal-data items of a document, each with its text normalised.
+type NormalisedItems = Vec<(PiiKind, String)>;
+
 /// The personal-data items of main-index document `doc_no`'s text, normalised by `n` (none
 /// when the document cannot be read: then nothing is masked, and the example shows only
 /// normalised text the check itself matched around).
-fn original_items(index: &Index, doc_no: u64, n: Normalization) -> Vec<(PiiKind, String)> {
+fn original_items(index: &Index, doc_no: u64, n: Normalization) -> NormalisedItems {
     let Some(text) = index
         .locate(doc_no)
         .and_then(|loc| index.document(loc, None).ok())
