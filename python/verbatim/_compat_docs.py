@@ -101,6 +101,15 @@ class Documents:
         """Number of documents."""
         return sum(d for _, d, _ in self._shards)
 
+    def _batch(self, requests: List[Tuple[int, ...]], check: Any, fetch: Any) -> Any:
+        """infini-gram's batch calls: the first request's error if any is wrong (nothing
+        fetched), else each request's answer."""
+        for r in requests:
+            err = check(*r)
+            if err:
+                return err
+        return [finish(fetch(*r)) for r in requests]
+
     def get_doc_by_rank(self, s: int, rank: int, max_disp_len: Optional[int] = None) -> Dict[str, Any]:
         """The document holding suffix-array rank ``rank`` of shard ``s`` (the index's own
         ranks), a window of ``max_disp_len`` tokens around it."""
@@ -119,12 +128,10 @@ class Documents:
         err = self._disp_len_error(max_disp_len)
         if err:
             return err
-        for s, rank in list_of_s_and_rank:
-            err = self._rank_error(s, rank)
-            if err:
-                return err
-        return [finish(_native.ig_doc_by_rank(self.index, s, r, max_disp_len))
-                for s, r in list_of_s_and_rank]
+        return self._batch(
+            list_of_s_and_rank,
+            self._rank_error,
+            lambda s, r: _native.ig_doc_by_rank(self.index, s, r, max_disp_len))
 
     def get_doc_by_ptr(self, s: int, ptr: int, max_disp_len: Optional[int] = None) -> Dict[str, Any]:
         """The document holding byte offset ``ptr`` of shard ``s``'s token stream, a window of
@@ -144,12 +151,10 @@ class Documents:
         err = self._disp_len_error(max_disp_len)
         if err:
             return err
-        for s, ptr in list_of_s_and_ptr:
-            err = self._ptr_error(s, ptr)
-            if err:
-                return err
-        return [finish(_native.ig_doc_by_ptr(self.index, s, p, max_disp_len))
-                for s, p in list_of_s_and_ptr]
+        return self._batch(
+            list_of_s_and_ptr,
+            self._ptr_error,
+            lambda s, p: _native.ig_doc_by_ptr(self.index, s, p, max_disp_len))
 
     def get_doc_by_ix(self, doc_ix: int, max_disp_len: Optional[int] = None) -> Dict[str, Any]:
         """Document number ``doc_ix`` from its start, at most ``max_disp_len`` tokens."""
@@ -167,11 +172,10 @@ class Documents:
         err = self._disp_len_error(max_disp_len)
         if err:
             return err
-        for ix in list_of_doc_ix:
-            err = self._ix_error(ix)
-            if err:
-                return err
-        return [finish(_native.ig_doc_by_ix(self.index, ix, max_disp_len)) for ix in list_of_doc_ix]
+        return self._batch(
+            [(ix,) for ix in list_of_doc_ix],
+            self._ix_error,
+            lambda ix: _native.ig_doc_by_ix(self.index, ix, max_disp_len))
 
     # ------------------------------------------------------------------ needle + context
 
@@ -185,11 +189,10 @@ class Documents:
 
     def get_docs_by_ranks_2(self, requests: List[Tuple[int, int, int, int]]) -> Any:
         """``get_doc_by_rank_2`` of each ``(s, rank, needle_len, max_ctx_len)``."""
-        for s, rank, needle_len, max_ctx_len in requests:
-            err = self._needle_ctx_error(needle_len, max_ctx_len) or self._rank_error(s, rank)
-            if err:
-                return err
-        return [finish(_native.ig_doc_by_rank_2(self.index, s, r, n, c)) for s, r, n, c in requests]
+        return self._batch(
+            requests,
+            lambda s, r, n, c: self._needle_ctx_error(n, c) or self._rank_error(s, r),
+            lambda s, r, n, c: _native.ig_doc_by_rank_2(self.index, s, r, n, c))
 
     def get_doc_by_ptr_2(self, s: int, ptr: int, needle_len: int, max_ctx_len: int) -> Dict[str, Any]:
         """The document holding byte offset ``ptr`` of shard ``s``: a needle of
@@ -202,11 +205,10 @@ class Documents:
 
     def get_docs_by_ptrs_2(self, requests: List[Tuple[int, int, int, int]]) -> Any:
         """``get_doc_by_ptr_2`` of each ``(s, ptr, needle_len, max_ctx_len)``."""
-        for s, ptr, needle_len, max_ctx_len in requests:
-            err = self._needle_ctx_error(needle_len, max_ctx_len) or self._ptr_error(s, ptr)
-            if err:
-                return err
-        return [finish(_native.ig_doc_by_ptr_2(self.index, s, p, n, c)) for s, p, n, c in requests]
+        return self._batch(
+            requests,
+            lambda s, p, n, c: self._needle_ctx_error(n, c) or self._ptr_error(s, p),
+            lambda s, p, n, c: _native.ig_doc_by_ptr_2(self.index, s, p, n, c))
 
     def get_doc_by_ix_2(self, doc_ix: int, max_ctx_len: int) -> Dict[str, Any]:
         """Document number ``doc_ix`` from its start, at most ``max_ctx_len`` tokens."""
@@ -217,11 +219,10 @@ class Documents:
 
     def get_docs_by_ixs_2(self, requests: List[Tuple[int, int]]) -> Any:
         """``get_doc_by_ix_2`` of each ``(doc_ix, max_ctx_len)``."""
-        for doc_ix, max_ctx_len in requests:
-            err = self._needle_ctx_error(None, max_ctx_len) or self._ix_error(doc_ix)
-            if err:
-                return err
-        return [finish(_native.ig_doc_by_ix(self.index, ix, c)) for ix, c in requests]
+        return self._batch(
+            requests,
+            lambda ix, c: self._needle_ctx_error(None, c) or self._ix_error(ix),
+            lambda ix, c: _native.ig_doc_by_ix(self.index, ix, c))
 
     # ------------------------------------------------------------------ search
 
