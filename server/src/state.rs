@@ -446,8 +446,12 @@ impl AppState {
                 );
                 e.to_string()
             });
-            if let Ok(mut slot) = self.takedown_errors[k].write() {
-                *slot = outcome;
+            // Written only when it changes: every API request passes here, and a write lock
+            // per index per request would serialise them.
+            if self.takedown_error(k) != outcome {
+                if let Ok(mut slot) = self.takedown_errors[k].write() {
+                    *slot = outcome;
+                }
             }
         }
     }

@@ -243,20 +243,40 @@ impl Index {
         let toks = s.tokens();
         let mut start = range.start;
         let mut first_text = None;
-        // The window of chunk `start..end`, whose text is `text`, around its byte `pos`.
+        // The window of chunk `start..end`, whose text is `text`, around its byte `pos`. Its
+        // margins are the chunk's text next to it (at most MARGIN_BYTES each side), and the
+        // document's past the chunk's edge only when the chunk holds less than that.
+        const MARGIN_BYTES: usize = 1024;
         let around = |text: &str, start: usize, end: usize, pos: usize| {
             let (shown, cut) = window_around(text, pos, words);
-            let outside = self.margins(&WindowPlace {
-                shard: loc.shard,
-                tokens: start..end,
-                doc: range.clone(),
-            });
+            let mut from = cut.start.saturating_sub(MARGIN_BYTES);
+            while !text.is_char_boundary(from) {
+                from -= 1;
+            }
+            let mut to = (cut.end + MARGIN_BYTES).min(text.len());
+            while !text.is_char_boundary(to) {
+                to += 1;
+            }
+            let mut margins = crate::pii::Margins {
+                before: text[from..cut.start].to_string(),
+                after: text[cut.end..to].to_string(),
+            };
+            if from == 0 || to == text.len() {
+                let outside = self.margins(&WindowPlace {
+                    shard: loc.shard,
+                    tokens: start..end,
+                    doc: range.clone(),
+                });
+                if from == 0 {
+                    margins.before.insert_str(0, &outside.before);
+                }
+                if to == text.len() {
+                    margins.after.push_str(&outside.after);
+                }
+            }
             KeywordSnippet {
                 text: shown,
-                margins: crate::pii::Margins {
-                    before: outside.before + &text[..cut.start],
-                    after: text[cut.end..].to_string() + &outside.after,
-                },
+                margins,
             }
         };
         for _ in 0..MAX_CHUNKS {

@@ -129,8 +129,6 @@ impl SuffixArray for SuffixArrayRef<'_> {
 #[derive(Debug, Clone)]
 pub struct FirstTokenTable {
     blocks: Vec<[u64; 2]>,
-    /// `(order key, first rank)` of every id in the table, in key order.
-    starts: Vec<(u32, u64)>,
     /// The separator's id.
     separator: u32,
     /// Its block: the ranks after every id's, to the end of the suffix array.
@@ -143,7 +141,6 @@ impl Default for FirstTokenTable {
     fn default() -> FirstTokenTable {
         FirstTokenTable {
             blocks: Vec::new(),
-            starts: Vec::new(),
             separator: u32::MAX,
             separator_block: [0, 0],
             key: |t| t,
@@ -168,13 +165,11 @@ impl FirstTokenTable {
         let mut order: Vec<u32> = (0..counts.len() as u32).collect();
         order.sort_unstable_by_key(|&t| key(t));
         let mut blocks = vec![[0u64; 2]; counts.len()];
-        let mut starts = Vec::with_capacity(counts.len());
         let mut acc = Some(0u64);
         for t in order {
             let start = acc.unwrap_or(u64::MAX);
             acc = acc.and_then(|a| a.checked_add(counts[t as usize]));
             blocks[t as usize] = [start, acc.unwrap_or(u64::MAX)];
-            starts.push((key(t), start));
         }
         let separator_block = match acc {
             Some(c) if c <= suffixes => [c, suffixes],
@@ -182,7 +177,6 @@ impl FirstTokenTable {
         };
         let table = FirstTokenTable {
             blocks,
-            starts,
             separator,
             separator_block,
             key,
@@ -200,14 +194,18 @@ impl FirstTokenTable {
                 self.separator_block[0] as usize..self.separator_block[1] as usize
             }
             None => {
+                // Rare (token ids sent to the API): the first block of an id sorting after
+                // it, found by one pass rather than kept as a table in every shard.
                 let k = (self.key)(t);
                 let at = if k > (self.key)(self.separator) {
                     self.separator_block[1]
                 } else {
-                    let p = self.starts.partition_point(|&(key, _)| key < k);
-                    self.starts
-                        .get(p)
-                        .map_or(self.separator_block[0], |&(_, start)| start)
+                    (0u32..)
+                        .zip(&self.blocks)
+                        .filter(|&(id, _)| (self.key)(id) > k)
+                        .map(|(_, b)| b[0])
+                        .min()
+                        .unwrap_or(self.separator_block[0])
                 };
                 at as usize..at as usize
             }

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 use verbatim_contamination::{CheckOptions, Checker, Item, ItemResult, Method, Summary};
-use verbatim_core::normalize::Normalization;
 use verbatim_core::pii::{PiiKind, PiiMode};
 use verbatim_core::Index;
 
@@ -133,8 +132,8 @@ fn filter_examples(index: &Index, items: &mut [verbatim_contamination::ItemResul
     if pii == PiiMode::Off {
         return;
     }
-    // Items of each document's original text, normalised per side index (read once).
-    let mut originals: HashMap<(u64, Option<Normalization>), NormalisedItems> = HashMap::new();
+    // The items of each document's original text, read once per request.
+    let mut originals: HashMap<u64, Vec<(PiiKind, String)>> = HashMap::new();
     for m in items.iter_mut().flat_map(|i| i.methods.iter_mut()) {
         let side = m.method.side_index();
         m.examples.retain_mut(|e| {
@@ -148,10 +147,13 @@ fn filter_examples(index: &Index, items: &mut [verbatim_contamination::ItemResul
             let found = match target {
                 None => verbatim_core::pii::mask_parts_within(&margins, parts),
                 Some((n, _)) => {
-                    let items = originals
-                        .entry((e.doc_no, side))
-                        .or_insert_with(|| original_items(index, e.doc_no, n));
-                    verbatim_core::pii::mask_normalized_within(&margins, parts, items)
+                    let items: Vec<(PiiKind, String)> = originals
+                        .entry(e.doc_no)
+                        .or_insert_with(|| original_items(index, e.doc_no))
+                        .iter()
+                        .map(|(kind, text)| (*kind, n.apply(text).trim().to_string()))
+                        .collect();
+                    verbatim_core::pii::mask_normalized_within(&margins, parts, &items)
                 }
             };
             found.is_empty() || pii == PiiMode::Mask
@@ -159,13 +161,10 @@ fn filter_examples(index: &Index, items: &mut [verbatim_contamination::ItemResul
     }
 }
 
-/// Personal-data items of a document, each with its text normalised.
-type NormalisedItems = Vec<(PiiKind, String)>;
-
-/// The personal-data items of main-index document `doc_no`'s text, normalised by `n` (none
+/// The personal-data items of main-index document `doc_no`'s text, with their text (none
 /// when the document cannot be read: then nothing is masked, and the example shows only
 /// normalised text the check itself matched around).
-fn original_items(index: &Index, doc_no: u64, n: Normalization) -> NormalisedItems {
+fn original_items(index: &Index, doc_no: u64) -> Vec<(PiiKind, String)> {
     let Some(text) = index
         .locate(doc_no)
         .and_then(|loc| index.document(loc, None).ok())
@@ -175,7 +174,7 @@ fn original_items(index: &Index, doc_no: u64, n: Normalization) -> NormalisedIte
     };
     verbatim_core::pii::find(&text)
         .into_iter()
-        .map(|m| (m.kind, n.apply(&text[m.start..m.end]).trim().to_string()))
+        .map(|m| (m.kind, text[m.start..m.end].to_string()))
         .collect()
 }
 
