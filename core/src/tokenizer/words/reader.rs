@@ -93,7 +93,7 @@ impl DocWords {
     }
 
     /// The distinct words of the text with their counts (see [`DocWords::distinct`]).
-    fn count_distinct(&self, table: &WordTable) -> Vec<(u32, u32)> {
+    pub(super) fn count_distinct(&self, table: &WordTable) -> Vec<(u32, u32)> {
         let first = table.fragment_count();
         let mut seen = Slots::take(&DISTINCT_FRAGMENTS, first as usize);
         let mut out: Vec<(u32, u32)> = Vec::with_capacity(self.keys.len() / 2);
