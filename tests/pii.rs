@@ -474,4 +474,37 @@ async fn side_index_examples_mask_normalised_items() {
             assert!(shown.contains("[EMAIL]"), "{shown}");
         }
     }
+    // The CLI's report applies the same filter (`--pii`, mask by default); `off` shows the
+    // items, so the check above can see them.
+    let items = dir.path().join("items.jsonl");
+    std::fs::write(
+        &items,
+        json!({"id": "q", "text": "what is the capital of France? The answer is Paris, a city on the Seine river with many museums and bridges."}).to_string() + "\n",
+    )
+    .unwrap();
+    for mode in [None, Some("mask"), Some("drop"), Some("off")] {
+        let report = dir.path().join("report.json");
+        let mut cmd = std::process::Command::new(support::verbatim_bin());
+        cmd.arg("contamination")
+            .arg("--index")
+            .arg(&out)
+            .arg("--input")
+            .arg(&items)
+            .arg("--out")
+            .arg(&report);
+        if let Some(m) = mode {
+            cmd.args(["--pii", m]);
+        }
+        let run = cmd.output().unwrap();
+        assert!(run.status.success(), "{mode:?}: {run:?}");
+        let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+        let shown = without_echoed_spans(r["items"][0].clone()).to_string();
+        let leaked = ["admin", "example org", "exampleorg", "867 530", "867530"]
+            .iter()
+            .any(|l| shown.contains(l));
+        assert_eq!(leaked, mode == Some("off"), "{mode:?}: {shown}");
+        if mode.is_none() {
+            assert!(shown.contains("[EMAIL]"), "masked by default: {shown}");
+        }
+    }
 }

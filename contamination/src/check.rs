@@ -357,6 +357,14 @@ impl<'a> Checker<'a> {
         self.index
     }
 
+    /// The side index of normalisation `n` this checker reads, if it has one.
+    pub fn side(&self, n: Normalization) -> Option<&Index> {
+        match n {
+            Normalization::Words => self.words,
+            Normalization::Alnum => self.alnum,
+        }
+    }
+
     /// Checks one item under every method.
     pub fn check(&self, item: &Item) -> ItemResult {
         let words: Vec<String> = normalize::words(&item.text).collect();

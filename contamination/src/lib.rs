@@ -30,6 +30,7 @@ pub mod error;
 pub mod html;
 pub mod input;
 mod method;
+mod privacy;
 pub mod report;
 mod results;
 

@@ -229,9 +229,10 @@ pub fn read_items<'py>(
 
 /// Checks a batch of items (dicts `{"id", "text", "bench"}`) and returns each result as a
 /// JSON string (exact, and cheap to send between processes), with the seconds spent per
-/// method summed over the batch.
+/// method summed over the batch. `pii`: the privacy filter on example snippets (`"mask"`,
+/// `"drop"` or `"off"`).
 #[pyfunction]
-#[pyo3(signature = (index, items, *, methods = None, llama2_skip = 0, examples = 3, max_spans = 10, threads = 0))]
+#[pyo3(signature = (index, items, *, methods = None, llama2_skip = 0, examples = 3, max_spans = 10, threads = 0, pii = "mask"))]
 #[allow(clippy::too_many_arguments)]
 pub fn check_batch(
     py: Python<'_>,
@@ -242,7 +243,9 @@ pub fn check_batch(
     examples: usize,
     max_spans: usize,
     threads: usize,
+    pii: &str,
 ) -> PyResult<(Vec<String>, std::collections::BTreeMap<String, f64>)> {
+    let pii = crate::index::pii_mode(pii)?;
     let items: Vec<Item> = serde_json::from_value(convert::py_to_json(items)?).map_err(|e| {
         errors::invalid(format!("items must be dicts with id, text and bench: {e}"))
     })?;
@@ -250,9 +253,10 @@ pub fn check_batch(
     let ix = index.current()?;
     py.detach(|| -> verbatim_contamination::Result<_> {
         let checker = verbatim_contamination::Checker::new(ix, opts)?;
-        let (results, timing) = crate::pool::run(None, || {
+        let (mut results, timing) = crate::pool::run(None, || {
             verbatim_contamination::check_all(&checker, &items, threads, &|| {})
         })?;
+        checker.filter_examples(&mut results, pii);
         let json = results
             .iter()
             .map(serde_json::to_string)

@@ -458,8 +458,9 @@ impl PyIndex {
     /// of str, or the path(s) of JSONL / CSV files (read as the CLI reads them, with `field`,
     /// `template`, `id_field`, `group_field` and `format`). `methods`: any of `gpt3`, `palm`,
     /// `llama2`, `gpt4`, `substr50` (default all). `out`, `csv`, `html`: also write those
-    /// report files (atomically).
-    #[pyo3(signature = (items, *, methods = None, llama2_skip = 0, examples = 3, max_spans = 10, threads = 0, field = "text".to_string(), template = None, id_field = "id".to_string(), group_field = "bench".to_string(), format = None, limit = None, out = None, csv = None, html = None))]
+    /// report files (atomically). `pii`: the privacy filter on example snippets, `"mask"`
+    /// (default), `"drop"` (the example left out) or `"off"`; scores and labels are unaffected.
+    #[pyo3(signature = (items, *, methods = None, llama2_skip = 0, examples = 3, max_spans = 10, threads = 0, field = "text".to_string(), template = None, id_field = "id".to_string(), group_field = "bench".to_string(), format = None, limit = None, out = None, csv = None, html = None, pii = "mask"))]
     #[allow(clippy::too_many_arguments)]
     fn contamination<'py>(
         &self,
@@ -479,7 +480,9 @@ impl PyIndex {
         out: Option<PathBuf>,
         csv: Option<PathBuf>,
         html: Option<PathBuf>,
+        pii: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let pii = pii_mode(pii)?;
         let input = crate::contamination::InputSpec {
             field,
             template,
@@ -499,9 +502,10 @@ impl PyIndex {
             if items.is_empty() {
                 return Ok(None);
             }
-            let (results, timing) = crate::pool::run(None, || {
+            let (mut results, timing) = crate::pool::run(None, || {
                 verbatim_contamination::check_all(&checker, &items, threads, &|| {})
             })?;
+            checker.filter_examples(&mut results, pii);
             Ok(Some(verbatim_contamination::Report::new(
                 &checker, inputs, results, timing,
             )))
@@ -599,7 +603,7 @@ pub fn bench_in_rust(
 }
 
 /// The privacy filter named by a `pii=` argument: `"mask"`, `"drop"` or `"off"`.
-fn pii_mode(name: &str) -> PyResult<PiiMode> {
+pub(crate) fn pii_mode(name: &str) -> PyResult<PiiMode> {
     name.parse()
         .map_err(|e: String| errors::invalid(format!("pii: {e}")))
 }

@@ -314,3 +314,32 @@ def test_shown_text_passes_the_privacy_filter(tmp_path):
     assert ix.trace("The clerk of the north mill wrote that", pii="drop")["documents"] == []
     with pytest.raises(verbatim.InvalidInputError, match="pii"):
         ix.trace("The clerk", pii="hide")
+
+
+def test_contamination_examples_pass_the_privacy_filter(tmp_path):
+    """Contamination examples (main and side indexes) are masked by default, as the CLI's
+    and the server's are; `pii="drop"` leaves such examples out, `pii="off"` shows them."""
+    from verbatim import _native
+
+    text = ("The clerk of the north mill wrote that for orders one should write to "
+            "margaret.hale@milton-mills.co.uk before the evening bell rang.")
+    src = tmp_path / "pii.jsonl"
+    src.write_text(json.dumps({"id": "mill/0", "text": text}) + "\n")
+    out = tmp_path / "pii-index"
+    verbatim.build([str(src)], str(out), TOKENIZER, threads=1, side_indexes=["words", "alnum"])
+    ix = verbatim.Index(str(out))
+    item = [{"id": "q", "text": text[:70], "bench": "b"}]
+
+    def examples(report):
+        return [e for m in report["items"][0]["methods"] for e in m.get("examples", [])]
+
+    off = examples(ix.contamination(item, pii="off"))
+    assert any("margaret" in json.dumps(e) for e in off)
+    masked = examples(ix.contamination(item))
+    assert masked and not any("margaret" in json.dumps(e) for e in masked)
+    assert any("[EMAIL]" in json.dumps(e) for e in masked)
+    assert not any("margaret" in json.dumps(e) for e in examples(ix.contamination(item, pii="drop")))
+    batch, _ = _native.check_batch(ix, item)
+    assert "margaret" not in "".join(batch) and "[EMAIL]" in "".join(batch)
+    with pytest.raises(verbatim.InvalidInputError, match="pii"):
+        ix.contamination(item, pii="hide")

@@ -208,12 +208,14 @@ class Index:
         out: Optional[PathLike] = None,
         csv: Optional[PathLike] = None,
         html: Optional[PathLike] = None,
+        pii: str = "mask",
     ) -> Dict[str, Any]:
         """Contamination report of benchmark items (``verbatim contamination --out``).
 
         ``items``: a path, or a list of paths (when one of them is an existing file or all are
         named like item files, e.g. ``test.jsonl``: a missing one is then an error), or a list
-        of dicts or strings (the items themselves)."""
+        of dicts or strings (the items themselves). Example snippets pass the privacy filter
+        ``pii`` ("mask", "drop" the example, or "off"); scores and labels are unaffected."""
 
 def build_index(
     inputs: Sequence[PathLike],
@@ -269,8 +271,10 @@ def check_batch(
     examples: int = 3,
     max_spans: int = 10,
     threads: int = 0,
+    pii: str = "mask",
 ) -> Tuple[List[str], Dict[str, float]]:
-    """Checks a batch; each result as JSON, and CPU seconds per method."""
+    """Checks a batch; each result as JSON (example snippets under the privacy filter
+    ``pii``), and CPU seconds per method."""
 
 def assemble_report(
     index: Index,

@@ -270,9 +270,11 @@ def contamination(
     out: Optional[PathLike] = None,
     csv: Optional[PathLike] = None,
     html: Optional[PathLike] = None,
+    pii: str = "mask",
 ) -> Dict[str, Any]:
     """Checks benchmark items against ``index`` on the Ray cluster and returns the report
-    ``verbatim contamination`` writes (also written to ``out``, ``csv``, ``html`` if given).
+    ``verbatim contamination`` writes (also written to ``out``, ``csv``, ``html`` if given);
+    example snippets under the privacy filter ``pii`` ("mask", "drop" or "off").
 
     ``items``: path(s) of JSONL / CSV files (read as the CLI reads them), a list of dicts or
     str, or a ``ray.data.Dataset`` with ``field`` and ``id_field`` columns (and optionally
@@ -281,6 +283,8 @@ def contamination(
     index = str(index)
     opts = {"methods": list(methods) if methods else None, "llama2_skip": llama2_skip,
             "examples": examples, "max_spans": max_spans}
+    # The workers filter the examples they find; the report is assembled from them as is.
+    check_opts = dict(opts, pii=pii)
     driver_ix = _native.Index(index)
     started = time.perf_counter()
     cpu: Dict[str, float] = {}
@@ -302,7 +306,7 @@ def contamination(
         try:
             ds = _dataset_items(items, field, id_field, group_field)
             checked = ds.map_batches(
-                _CheckBatches, fn_constructor_args=(index, cpus_per_task, opts),
+                _CheckBatches, fn_constructor_args=(index, cpus_per_task, check_opts),
                 batch_size=batch_size, batch_format="numpy", num_cpus=cpus_per_task,
                 concurrency=max(1, int(ray.available_resources().get("CPU", 1) // cpus_per_task)),
             )
@@ -318,7 +322,7 @@ def contamination(
         if not item_dicts:
             raise ValueError("no items to check")
         task = ray.remote(_check).options(num_cpus=cpus_per_task, max_retries=max_retries)
-        refs = [task.remote(index, cpus_per_task, item_dicts[i:i + batch_size], opts)
+        refs = [task.remote(index, cpus_per_task, item_dicts[i:i + batch_size], check_opts)
                 for i in range(0, len(item_dicts), batch_size)]
         results = []
         for res, per in ray.get(refs):

@@ -46,6 +46,10 @@ pub struct Args {
     /// Example documents kept per method for contaminated items.
     #[arg(long, default_value_t = 3)]
     examples: usize,
+    /// The privacy filter on example snippets: mask (default), drop the example, or off.
+    /// Scores and labels are unaffected.
+    #[arg(long, default_value = "mask")]
+    pii: verbatim_core::pii::PiiMode,
     /// Matched spans kept per method and item.
     #[arg(long, default_value_t = 10)]
     max_spans: usize,
@@ -144,9 +148,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
         bail!("no items to check");
     }
     let pb = verbatim_contamination::progress_bar(items.len() as u64, "checking");
-    let (results, timing) =
+    let (mut results, timing) =
         verbatim_contamination::check_all(&checker, &items, a.threads, &|| pb.inc(1))?;
     pb.finish_and_clear();
+    checker.filter_examples(&mut results, a.pii);
     let inputs = a.input.iter().map(|p| p.display().to_string()).collect();
     let report = Report::new(&checker, inputs, results, timing);
 

@@ -7,11 +7,8 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::sync::Arc;
 use verbatim_contamination::{CheckOptions, Checker, Item, ItemResult, Method, Summary};
-use verbatim_core::pii::{PiiKind, PiiMode};
-use verbatim_core::Index;
 
 /// Body of a contamination request.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -109,7 +106,7 @@ pub async fn contamination(
             let checker = Checker::new(&index, opts)?;
             let (mut items, _) =
                 verbatim_contamination::check_all(&checker, &req.items, 0, &|| {})?;
-            filter_examples(&index, &mut items, pii);
+            checker.filter_examples(&mut items, pii);
             let resp = ContaminationResponse {
                 index: index.manifest().name.clone(),
                 methods: checker.options().methods.clone(),
@@ -121,61 +118,6 @@ pub async fn contamination(
         })
         .await?;
     Ok(super::json_bytes(bytes::Bytes::from(body)))
-}
-
-/// The privacy filter on the example snippets of a report: masked in place, or the example
-/// left out (`drop`). Scores and labels are unaffected. A main-index snippet (`llama2`) is
-/// filtered like a trace's, with its document's text around it; a side-index snippet is
-/// normalised text in which no pattern can find an item, so the items of its document's
-/// original text are normalised the same way and masked where they occur in it.
-fn filter_examples(index: &Index, items: &mut [verbatim_contamination::ItemResult], pii: PiiMode) {
-    if pii == PiiMode::Off {
-        return;
-    }
-    // The items of each document's original text, read once per request.
-    let mut originals: HashMap<u64, Vec<(PiiKind, String)>> = HashMap::new();
-    for m in items.iter_mut().flat_map(|i| i.methods.iter_mut()) {
-        let side = m.method.side_index();
-        m.examples.retain_mut(|e| {
-            let target = side.and_then(|n| index.side(n).map(|ix| (n, ix)));
-            let margins = match target {
-                None => index.snippet_margins(&e.snippet),
-                Some((_, side_ix)) => side_ix.snippet_margins(&e.snippet),
-            };
-            let s = &mut e.snippet;
-            let parts = &mut [&mut s.before, &mut s.matched, &mut s.after];
-            let found = match target {
-                None => verbatim_core::pii::mask_parts_within(&margins, parts),
-                Some((n, _)) => {
-                    let items: Vec<(PiiKind, String)> = originals
-                        .entry(e.doc_no)
-                        .or_insert_with(|| original_items(index, e.doc_no))
-                        .iter()
-                        .map(|(kind, text)| (*kind, n.apply(text).trim().to_string()))
-                        .collect();
-                    verbatim_core::pii::mask_normalized_within(&margins, parts, &items)
-                }
-            };
-            found.is_empty() || pii == PiiMode::Mask
-        });
-    }
-}
-
-/// The personal-data items of main-index document `doc_no`'s text, with their text (none
-/// when the document cannot be read: then nothing is masked, and the example shows only
-/// normalised text the check itself matched around).
-fn original_items(index: &Index, doc_no: u64) -> Vec<(PiiKind, String)> {
-    let Some(text) = index
-        .locate(doc_no)
-        .and_then(|loc| index.document(loc, None).ok())
-        .map(|d| d.text)
-    else {
-        return Vec::new();
-    };
-    verbatim_core::pii::find(&text)
-        .into_iter()
-        .map(|m| (m.kind, text[m.start..m.end].to_string()))
-        .collect()
 }
 
 #[cfg(test)]
