@@ -276,3 +276,48 @@ fn documents_at_shard_edges_are_found_in_every_shard() {
         false,
     );
 }
+
+/// A span found 20,000 times (the sampling pass cuts its candidates back many times): the
+/// sampling order is every occurrence once, its first `k` a prefix, and the same occurrences
+/// (by document and offset) in one shard and in several.
+#[test]
+fn sampling_a_span_found_tens_of_thousands_of_times() {
+    let dir = tempfile::tempdir().unwrap();
+    // 40 documents of 1,000 bytes: "ab" 500 times; "a" occurs 20,000 times.
+    let docs: Vec<(String, String)> = (0..40)
+        .map(|i| (format!("d{i}"), "ab".repeat(500)))
+        .collect();
+    let input = support::write_jsonl(dir.path(), "c.jsonl", &docs);
+    let mut picked = Vec::new();
+    for (name, shard_max) in [("one", None), ("several", Some(14_000u64))] {
+        let out = dir.path().join(name);
+        let mut o = verbatim_indexer::BuildOptions::new(vec![input.clone()], out.clone(), "bytes");
+        o.fulltext = false;
+        o.threads = 1;
+        if let Some(s) = shard_max {
+            o.shard_max_tokens = s;
+        }
+        verbatim_indexer::build(&o).unwrap();
+        let index = Index::open(&out).unwrap();
+        let occ = index.find(&[u32::from(b'a')]);
+        assert_eq!(occ.count(), 20_000);
+        let shards = occ.ranges.iter().filter(|r| !r.is_empty()).count();
+        assert_eq!(shards > 1, shard_max.is_some(), "{shards} shards");
+        check_sampling(&index, &occ);
+        let at = |o: &verbatim_core::query::Occurrence| {
+            let start = index.shards()[o.shard].doc_range(o.loc.local).start;
+            (o.loc.doc_no, o.pos - start)
+        };
+        let mut sample: Vec<(u64, usize)> = index
+            .sample_occurrences(&occ, 3, 100)
+            .iter()
+            .map(at)
+            .collect();
+        sample.extend(index.sample_documents(&occ, 3, 10, |_| true).iter().map(at));
+        picked.push(sample);
+    }
+    assert_eq!(
+        picked[0], picked[1],
+        "the same occurrences in one shard and in several"
+    );
+}
