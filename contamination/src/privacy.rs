@@ -9,6 +9,7 @@
 
 use crate::check::{Checker, ItemResult};
 use std::collections::HashMap;
+use verbatim_core::normalize::Normalization;
 use verbatim_core::pii::{PiiKind, PiiMode};
 use verbatim_core::Index;
 
@@ -19,8 +20,10 @@ impl Checker<'_> {
         if mode == PiiMode::Off {
             return;
         }
-        // The items of each document's original text, read once per call.
+        // The items of each document's original text, read once per call, and normalised
+        // once per side index.
         let mut originals: HashMap<u64, Vec<(PiiKind, String)>> = HashMap::new();
+        let mut normalised: HashMap<(u64, Normalization), Vec<(PiiKind, String)>> = HashMap::new();
         for m in items.iter_mut().flat_map(|i| i.methods.iter_mut()) {
             let side = m
                 .method
@@ -36,13 +39,15 @@ impl Checker<'_> {
                 let found = match side {
                     None => verbatim_core::pii::mask_parts_within(&margins, parts),
                     Some((n, _)) => {
-                        let items: Vec<(PiiKind, String)> = originals
-                            .entry(e.doc_no)
-                            .or_insert_with(|| original_items(self.index(), e.doc_no))
-                            .iter()
-                            .map(|(kind, text)| (*kind, n.apply(text).trim().to_string()))
-                            .collect();
-                        verbatim_core::pii::mask_normalized_within(&margins, parts, &items)
+                        let items = normalised.entry((e.doc_no, n)).or_insert_with(|| {
+                            originals
+                                .entry(e.doc_no)
+                                .or_insert_with(|| original_items(self.index(), e.doc_no))
+                                .iter()
+                                .map(|(kind, text)| (*kind, n.apply(text).trim().to_string()))
+                                .collect()
+                        });
+                        verbatim_core::pii::mask_normalized_within(&margins, parts, items)
                     }
                 };
                 found.is_empty() || mode == PiiMode::Mask
