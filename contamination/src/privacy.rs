@@ -1,6 +1,7 @@
-//! The privacy filter on the example snippets of contamination results, as every caller
-//! (CLI, server, Python) applies it: masked in place, or the example left out (`drop`).
-//! Scores and labels are unaffected.
+//! The privacy filter on the example snippets of contamination results: masked in place, or
+//! the example left out (`drop`). Scores and labels are unaffected. [`crate::check_all`]
+//! applies it before it returns, so every caller (CLI, server, Python) shows filtered
+//! examples.
 //!
 //! A main-index snippet (`llama2`) is filtered like a trace's, with its document's text
 //! around it ([`verbatim_core::pii::mask_parts_within`]). A side-index snippet is normalised

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::{Duration, Instant};
+use verbatim_core::pii::PiiMode;
 
 /// Label counts of one method over a set of items.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -114,11 +115,14 @@ pub const SHARED: &str = "words-search";
 pub use verbatim_core::MAX_THREADS;
 
 /// Checks `items` in parallel on `threads` threads (0: rayon's global pool, one per core),
-/// calling `tick` after each item. Results keep the input order.
+/// calling `tick` after each item, then passes the example snippets through the privacy
+/// filter `pii` ([`Checker::filter_examples`]), so that no caller can show them unfiltered.
+/// Results keep the input order.
 pub fn check_all(
     checker: &Checker<'_>,
     items: &[Item],
     threads: usize,
+    pii: PiiMode,
     tick: &(dyn Fn() + Sync),
 ) -> Result<(Vec<ItemResult>, BatchTiming)> {
     let t = Instant::now();
@@ -136,7 +140,7 @@ pub fn check_all(
     if threads > MAX_THREADS {
         return Err(Error::TooManyThreads(threads));
     }
-    let (results, threads) = if threads == 0 {
+    let (mut results, threads) = if threads == 0 {
         run()
     } else {
         rayon::ThreadPoolBuilder::new()
@@ -145,6 +149,7 @@ pub fn check_all(
             .map_err(|e| Error::Threads(e.to_string()))?
             .install(run)
     };
+    checker.filter_examples(&mut results, pii);
     let wall = t.elapsed().as_secs_f64();
     let mut per: BTreeMap<String, Duration> = BTreeMap::new();
     for r in &results {

@@ -253,10 +253,9 @@ pub fn check_batch(
     let ix = index.current()?;
     py.detach(|| -> verbatim_contamination::Result<_> {
         let checker = verbatim_contamination::Checker::new(ix, opts)?;
-        let (mut results, timing) = crate::pool::run(None, || {
-            verbatim_contamination::check_all(&checker, &items, threads, &|| {})
+        let (results, timing) = crate::pool::run(None, || {
+            verbatim_contamination::check_all(&checker, &items, threads, pii, &|| {})
         })?;
-        checker.filter_examples(&mut results, pii);
         let json = results
             .iter()
             .map(serde_json::to_string)

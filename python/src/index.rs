@@ -502,10 +502,9 @@ impl PyIndex {
             if items.is_empty() {
                 return Ok(None);
             }
-            let (mut results, timing) = crate::pool::run(None, || {
-                verbatim_contamination::check_all(&checker, &items, threads, &|| {})
+            let (results, timing) = crate::pool::run(None, || {
+                verbatim_contamination::check_all(&checker, &items, threads, pii, &|| {})
             })?;
-            checker.filter_examples(&mut results, pii);
             Ok(Some(verbatim_contamination::Report::new(
                 &checker, inputs, results, timing,
             )))

@@ -148,10 +148,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
         bail!("no items to check");
     }
     let pb = verbatim_contamination::progress_bar(items.len() as u64, "checking");
-    let (mut results, timing) =
-        verbatim_contamination::check_all(&checker, &items, a.threads, &|| pb.inc(1))?;
+    let (results, timing) =
+        verbatim_contamination::check_all(&checker, &items, a.threads, a.pii, &|| pb.inc(1))?;
     pb.finish_and_clear();
-    checker.filter_examples(&mut results, a.pii);
     let inputs = a.input.iter().map(|p| p.display().to_string()).collect();
     let report = Report::new(&checker, inputs, results, timing);
 

@@ -104,9 +104,8 @@ pub async fn contamination(
         .run(move || {
             let t = std::time::Instant::now();
             let checker = Checker::new(&index, opts)?;
-            let (mut items, _) =
-                verbatim_contamination::check_all(&checker, &req.items, 0, &|| {})?;
-            checker.filter_examples(&mut items, pii);
+            let (items, _) =
+                verbatim_contamination::check_all(&checker, &req.items, 0, pii, &|| {})?;
             let resp = ContaminationResponse {
                 index: index.manifest().name.clone(),
                 methods: checker.options().methods.clone(),
