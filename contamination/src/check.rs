@@ -690,15 +690,17 @@ impl<'a> Checker<'a> {
                         .index
                         .is_taken_down(self.index.locate_position(shard, pos).doc_no)
                 };
-                let (shard, pos) = match at.filter(shown) {
-                    Some(p) => p,
+                // The shown match: the whole aligned match in its own document, or only the
+                // exact prefix elsewhere (another document agrees with the item on no more).
+                let ((shard, pos), shown_len) = match at.filter(shown) {
+                    Some(p) => (p, end - l),
                     None => {
                         let occ = self.index.find(&ids[l..l + exact]);
                         let visible = self.index.sample_documents(&occ, SAMPLE_SEED, 1, |loc| {
                             !self.index.is_taken_down(loc.doc_no)
                         });
                         match visible.first() {
-                            Some(o) => (o.shard, o.pos),
+                            Some(o) => ((o.shard, o.pos), exact),
                             None => continue,
                         }
                     }
@@ -712,7 +714,7 @@ impl<'a> Checker<'a> {
                 let Ok(rec) = self.index.doc_record(loc) else {
                     continue;
                 };
-                let sn = self.index.snippet(shard, pos, end - l, ctx);
+                let sn = self.index.snippet(shard, pos, shown_len, ctx);
                 r.examples.push(Example {
                     id: rec.id,
                     doc_no: loc.doc_no,

@@ -328,3 +328,37 @@ fn llama2_examples_come_from_documents_not_taken_down() {
         std::fs::remove_file(idx.join("takedown.bin")).unwrap();
     }
 }
+
+/// A Llama 2 match extended past a mismatch belongs to one document; when that document is
+/// taken down, the example shown from another document marks only the exact prefix that
+/// document shares with the item, never the extended length (its tokens there differ).
+#[test]
+fn llama2_example_from_another_document_marks_only_what_it_shares() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = seq(800, 830);
+    // The item: the 30 words with word 19 replaced (one skip extends across it).
+    let mut item = whole.clone();
+    item[19] = "w999".to_string();
+    // Another document shares the first 19 words only, then goes on differently.
+    let mut other = seq(800, 819);
+    other.extend(seq(900, 911));
+    let idx = build(
+        dir.path(),
+        &docs(&[("secret", join(&whole)), ("public", join(&other))]),
+    );
+    let ix = Index::open(&idx).unwrap();
+    let before = run(&ix, Method::Llama2, 4, "it", &join(&item));
+    assert_eq!(before.examples[0].id, "secret", "{before:?}");
+    assert_eq!(before.examples[0].snippet.matched, join(&whole));
+    let mut list = verbatim_core::takedown::Takedown::default();
+    list.insert(before.examples[0].doc_no);
+    list.save(&idx, ix.build_id()).unwrap();
+    let ix = Index::open(&idx).unwrap();
+    let after = run(&ix, Method::Llama2, 4, "it", &join(&item));
+    assert_eq!(after.examples.len(), 1, "{after:?}");
+    let e = &after.examples[0];
+    assert_eq!(e.id, "public");
+    // What is marked occurs in the item, word for word.
+    assert_eq!(e.snippet.matched, join(&whole[..19]), "{e:?}");
+    assert!(join(&item).starts_with(&e.snippet.matched));
+}
