@@ -353,6 +353,93 @@ fn overload_gets_fast_503_and_deadline_gets_504() {
     assert_eq!(e["error"]["code"], "timeout");
 }
 
+/// Keyword-search snippets quote the document exactly, around the query word as a whole
+/// word: `bet` is not found inside `alphabet` (whose window was cut inside the word and shown
+/// as "The alpha bet"), whitespace is kept as it is, a length-changing lowercase (`İ`) does
+/// not move the cut, and a document decoded in several chunks is searched as a whole.
+#[test]
+fn keyword_search_snippets_quote_the_document_around_a_whole_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/demo/tokenizer.json");
+    let filler: Vec<String> = (0..40).map(|i| format!("word{i}")).collect();
+    let long_gap = format!(
+        "The alphabet is long. {}\n\n  Later we talk  about the bet itself.",
+        filler.join(" ")
+    );
+    let dotted = format!(
+        "{} İSTANBUL İİ. {} Later the Gambit of İstanbul ends.",
+        "İİ ".repeat(40).trim_end(),
+        filler.join(" ")
+    );
+    // Over 4,096 tokens (keyword search decodes a document 4,096 tokens at a time) of words
+    // holding `bet`, before the word itself.
+    let chunks = format!("{} then the bet itself.", "alphabet betting ".repeat(3000));
+    let docs: Vec<(String, String)> = vec![
+        (
+            "short".into(),
+            "The alphabet is long. Later we talk about the bet itself.".into(),
+        ),
+        ("gap".into(), long_gap.clone()),
+        ("dotted".into(), dotted.clone()),
+        ("chunks".into(), chunks.clone()),
+    ];
+    let input = support::write_jsonl(dir.path(), "c.jsonl", &docs);
+    let idx = dir.path().join("idx");
+    support::build(vec![input], &idx, tok.to_str().unwrap(), None);
+    let srv = Server::start(&idx, &[]);
+    let search = |q: &str| {
+        let (c, v) = srv.post(
+            "/api/v1/search",
+            serde_json::json!({"query": q, "limit": 10}),
+        );
+        assert_eq!(c, 200, "{v}");
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h["id"].as_str().unwrap().to_string(),
+                    h["snippet"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let hits = search("bet");
+    assert_eq!(
+        hits["short"],
+        "The alphabet is long. Later we talk about the bet itself."
+    );
+    // 30 words each side of the whole word `bet`: the start of the document is not shown.
+    let gap = &hits["gap"];
+    assert!(long_gap.contains(gap.as_str()), "{gap:?}");
+    assert!(
+        gap.ends_with("word39\n\n  Later we talk  about the bet itself."),
+        "{gap:?}"
+    );
+    assert!(!gap.contains("alphabet"), "{gap:?}");
+    let c = &hits["chunks"];
+    assert!(chunks.contains(c.as_str()), "{c:?}");
+    assert!(
+        c.ends_with("alphabet betting  then the bet itself."),
+        "{c:?}"
+    );
+    // `İ` lowercases to 3 bytes from 2: the cut is still at the word found, in the text as
+    // it is (the first whole `İstanbul`, in capitals).
+    let hits = search("İstanbul");
+    let d = &hits["dotted"];
+    assert!(dotted.contains(d.as_str()), "{d:?}");
+    assert!(d.contains("İİ İSTANBUL İİ. word0"), "{d:?}");
+    assert!(!d.contains("Gambit"), "{d:?}");
+    // A query word found nowhere as a whole word (`alpha`): the document's start.
+    let index = verbatim_core::Index::open(&idx).unwrap();
+    let loc = index.doc_by_id("short").unwrap();
+    assert_eq!(
+        index.keyword_snippet(loc, "alpha", 3).text,
+        "The alphabet is long."
+    );
+}
+
 /// Removes every non-integer number from `v` (depth first), returning them in order.
 fn take_floats(v: &mut serde_json::Value) -> Vec<f64> {
     let mut out = Vec::new();

@@ -17,7 +17,8 @@ use std::path::Path;
 use tantivy::collector::TopDocs;
 use tantivy::columnar::Column;
 use tantivy::query::QueryParser;
-use tantivy::schema::{Field, Schema, FAST, INDEXED, STORED, STRING, TEXT};
+use tantivy::schema::{Field, FieldType, Schema, FAST, INDEXED, STORED, STRING, TEXT};
+use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
 /// Directory of the full-text index inside an index directory.
@@ -60,6 +61,61 @@ pub fn schema() -> (Schema, Fields) {
             text,
         },
     )
+}
+
+/// The analyzer the `text` field is indexed (and queried) with: the one its schema names
+/// among tantivy's built-in tokenizers (`default`: runs of alphanumeric characters,
+/// lowercased character by character, words over 40 bytes left out).
+fn text_analyzer() -> TextAnalyzer {
+    static ANALYZER: std::sync::OnceLock<TextAnalyzer> = std::sync::OnceLock::new();
+    ANALYZER
+        .get_or_init(|| {
+            let (schema, fields) = schema();
+            let name = match schema.get_field_entry(fields.text).field_type() {
+                FieldType::Str(o) => o.get_indexing_options().map(|i| i.tokenizer().to_string()),
+                _ => None,
+            };
+            TokenizerManager::default()
+                .get(name.as_deref().unwrap_or("default"))
+                .expect("the text field's tokenizer is one of tantivy's built-in ones")
+        })
+        .clone()
+}
+
+/// The terms of `text` as the full-text index makes them from a document's text (and from
+/// a query's words), in order, each with its byte range in `text`: a term is matched only
+/// as a whole word, never inside another (`bet` is not a term of `alphabet`).
+pub fn text_terms(text: &str) -> Vec<(std::ops::Range<usize>, String)> {
+    let mut analyzer = text_analyzer();
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        let t = stream.token();
+        out.push((t.offset_from..t.offset_to, t.text.clone()));
+    }
+    out
+}
+
+/// The byte range in `text` of the first word that is one of `terms` (terms as
+/// [`text_terms`] makes them) and that `accept` accepts (given the word's byte range).
+pub fn find_term(
+    text: &str,
+    terms: &[String],
+    mut accept: impl FnMut(&std::ops::Range<usize>) -> bool,
+) -> Option<std::ops::Range<usize>> {
+    if terms.is_empty() {
+        return None;
+    }
+    let mut analyzer = text_analyzer();
+    let mut stream = analyzer.token_stream(text);
+    while stream.advance() {
+        let t = stream.token();
+        let range = t.offset_from..t.offset_to;
+        if terms.contains(&t.text) && accept(&range) {
+            return Some(range);
+        }
+    }
+    None
 }
 
 /// An open full-text index.
@@ -236,5 +292,38 @@ impl FullText {
             }
         }
         Ok(hits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{find_term, text_terms};
+
+    #[test]
+    fn terms_are_whole_words_lowercased_with_their_places_in_the_text() {
+        let text = "The alphabet is long. Later we talk about the BET itself.";
+        let terms = text_terms(text);
+        assert!(terms
+            .iter()
+            .all(|(r, t)| text[r.clone()].to_lowercase() == *t));
+        let bet = vec!["bet".to_string()];
+        let r = find_term(text, &bet, |_| true).unwrap();
+        assert_eq!(&text[r.clone()], "BET");
+        assert_eq!(r.start, text.find("BET").unwrap());
+        assert_eq!(find_term("alphabet betting", &bet, |_| true), None);
+        assert_eq!(find_term(text, &bet, |r| r.start < 10), None);
+        assert_eq!(find_term(text, &[], |_| true), None);
+    }
+
+    #[test]
+    fn lowercasing_that_changes_lengths_keeps_the_original_byte_ranges() {
+        // `İ` is 2 bytes, its lowercase (`i` and a combining dot) 3.
+        let text = "İİİİ İSTANBUL, istanbul";
+        let query: Vec<String> = text_terms("İstanbul").into_iter().map(|t| t.1).collect();
+        let r = find_term(text, &query, |_| true).unwrap();
+        assert_eq!(&text[r], "İSTANBUL");
+        let plain = vec!["istanbul".to_string()];
+        let r = find_term(text, &plain, |_| true).unwrap();
+        assert_eq!(&text[r], "istanbul");
     }
 }

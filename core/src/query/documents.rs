@@ -226,18 +226,26 @@ impl Index {
 }
 
 impl Index {
-    /// A short window of a document around the first occurrence of any word of `query`
-    /// (case-insensitive), decoding the document a chunk at a time; `words` of context each
-    /// side. Falls back to the document's start. Its margins are the document's text around
-    /// it, for the privacy filter.
+    /// A short window of a document, quoted exactly, around the first occurrence of any word
+    /// of `query` as a whole word (words as the full-text index splits and lowercases them),
+    /// decoding the document a chunk at a time; `words` of context each side. Falls back to
+    /// the document's start. Its margins are the document's text around it, for the privacy
+    /// filter.
     pub fn keyword_snippet(&self, loc: DocLocation, query: &str, words: usize) -> KeywordSnippet {
         const CHUNK: usize = 4096;
         const MAX_CHUNKS: usize = 64;
-        let terms: Vec<String> = query
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| w.chars().count() >= 3)
-            .map(|w| w.to_lowercase())
+        // Consecutive chunks overlap by this many tokens, more than the longest term (40
+        // bytes) can take, so that a word cut by one chunk's end is whole in the next.
+        const OVERLAP: usize = 64;
+        // The query's terms as the full-text index makes them (whole words, lowercased as it
+        // lowercases), preferring those of 3 characters or more (`a`, `of` say little).
+        let mut terms: Vec<String> = crate::fulltext::text_terms(query)
+            .into_iter()
+            .map(|(_, t)| t)
             .collect();
+        if terms.iter().any(|t| t.chars().count() >= 3) {
+            terms.retain(|t| t.chars().count() >= 3);
+        }
         let s = &self.shards()[loc.shard];
         let range = s.doc_range(loc.local);
         let toks = s.tokens();
@@ -248,7 +256,7 @@ impl Index {
         // document's past the chunk's edge only when the chunk holds less than that.
         const MARGIN_BYTES: usize = 1024;
         let around = |text: &str, start: usize, end: usize, pos: usize| {
-            let (shown, cut) = window_around(text, pos, words);
+            let cut = window_around(text, pos, words);
             let mut from = cut.start.saturating_sub(MARGIN_BYTES);
             while !text.is_char_boundary(from) {
                 from -= 1;
@@ -275,7 +283,7 @@ impl Index {
                 }
             }
             KeywordSnippet {
-                text: shown,
+                text: text[cut].to_string(),
                 margins,
             }
         };
@@ -285,21 +293,22 @@ impl Index {
             }
             let end = (start + CHUNK).min(range.end);
             let text = self.tokenizer().decode(&toks.to_u32(start..end));
-            // Lowercased character by character, remembering where each character came from:
-            // lowercasing can change lengths (`İ` takes 2 bytes, its lowercase 3).
-            let mut lower = String::with_capacity(text.len());
-            let mut from: Vec<(usize, usize)> = Vec::with_capacity(text.len());
-            for (i, c) in text.char_indices() {
-                from.push((lower.len(), i));
-                lower.extend(c.to_lowercase());
-            }
-            let hit = terms.iter().filter_map(|t| lower.find(t.as_str())).min();
-            if let Some(p) = hit {
-                let k = from.partition_point(|&(l, _)| l <= p).saturating_sub(1);
-                return around(&text, start, end, from.get(k).map_or(0, |f| f.1));
+            // A word at a chunk's edge may go on past it: one at the start of a chunk after the
+            // first is found whole in the chunk before (the overlap), one at the end of a chunk
+            // before the last is found whole in the next.
+            let first = start == range.start;
+            let last = end == range.end;
+            let hit = crate::fulltext::find_term(&text, &terms, |w| {
+                (first || w.start > 0) && (last || w.end < text.len())
+            });
+            if let Some(w) = hit {
+                return around(&text, start, end, w.start);
             }
             first_text.get_or_insert((text, start, end));
-            start = end;
+            if last {
+                break;
+            }
+            start = end - OVERLAP.min(CHUNK / 2);
         }
         first_text
             .map(|(t, start, end)| around(&t, start, end, 0))
@@ -310,15 +319,17 @@ impl Index {
 /// A keyword-search excerpt of a document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeywordSnippet {
-    /// About `words` words each side of the first query word found, joined by single spaces.
+    /// The document's own text from about `words` words before the first query word found
+    /// (a whole word, as the full-text index splits words) to about `words` after it.
     pub text: String,
     /// The document's text around the excerpt, for the privacy filter (never shown).
     pub margins: crate::pii::Margins,
 }
 
-/// About `words` words either side of byte `pos` of `text`, joined by single spaces, and the
-/// byte range of `text` they span.
-fn window_around(text: &str, pos: usize, words: usize) -> (String, Range<usize>) {
+/// The byte range of `text` from about `words` whitespace-separated words before byte `pos`
+/// (a character boundary) to about `words` after it, `pos`'s own word included: the range
+/// starts at a word's start and ends at a word's end, or is empty at `pos`.
+fn window_around(text: &str, pos: usize, words: usize) -> Range<usize> {
     let before: Vec<&str> = text[..pos].split_whitespace().rev().take(words).collect();
     let after: Vec<&str> = text[pos..].split_whitespace().take(words + 1).collect();
     let offset = |w: &str| w.as_ptr() as usize - text.as_ptr() as usize;
@@ -327,7 +338,26 @@ fn window_around(text: &str, pos: usize, words: usize) -> (String, Range<usize>)
         .last()
         .or(before.first())
         .map_or(pos, |w| offset(w) + w.len());
-    let mut out: Vec<&str> = before.into_iter().rev().collect();
-    out.extend(after);
-    (out.join(" "), first..last.max(first))
+    first..last.max(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window_around;
+
+    #[test]
+    fn window_around_is_a_slice_of_the_text_whole_words_at_its_edges() {
+        let text = "The alphabet is long.\n\nLater  we talk about the bet itself.";
+        let pos = text.find(" bet ").unwrap() + 1;
+        let r = window_around(text, pos, 2);
+        assert_eq!(&text[r], "about the bet itself.");
+        let r = window_around(text, pos, 4);
+        assert_eq!(&text[r], "we talk about the bet itself.");
+        let r = window_around(text, 0, 3);
+        assert_eq!(&text[r], "The alphabet is long.");
+        let r = window_around(text, 0, 5);
+        assert_eq!(&text[r], "The alphabet is long.\n\nLater  we");
+        assert_eq!(window_around("", 0, 3), 0..0);
+        assert_eq!(window_around("  ", 2, 3), 2..2);
+    }
 }
