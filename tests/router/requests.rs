@@ -282,6 +282,32 @@ async fn wrong_methods_and_array_bodies_get_json_errors() {
         .unwrap();
     let v: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(v["error"]["code"], "method_not_allowed", "{v}");
+    // The message names the accepted methods: exactly what the `allow` header says (the
+    // middleware writing it once ran before axum added that header, and said "accepted: ").
+    for (method, uri) in [
+        (Method::GET, "/api/v1/count"),
+        (Method::DELETE, "/api/v1/indexes"),
+        (Method::PUT, "/"),
+    ] {
+        let req = Request::builder()
+            .method(method.clone())
+            .uri(uri)
+            .body(Body::empty())
+            .unwrap();
+        let resp = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(resp.status().as_u16(), 405, "{method} {uri}");
+        let allow = resp.headers()["allow"].to_str().unwrap().to_string();
+        assert!(!allow.is_empty(), "{method} {uri}");
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["error"]["code"], "method_not_allowed", "{v}");
+        assert_eq!(
+            v["error"]["message"],
+            format!("{method} is not accepted on {uri}; accepted: {allow}"),
+        );
+    }
     let (c, v) = post(&app, "/api/v1/trace", json!(["It was the best of times"])).await;
     assert_eq!(c, 400, "{v}");
     assert!(

@@ -49,7 +49,6 @@ pub fn router(state: Arc<AppState>) -> Router {
             state.clone(),
             current_takedowns,
         ))
-        .layer(middleware::from_fn(json_method_not_allowed))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(tower_http::trace::TraceLayer::new_for_http());
     if !state.config.cors_origins.is_empty() {
@@ -66,7 +65,12 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .allow_headers([axum::http::header::CONTENT_TYPE]),
         );
     }
-    app.with_state(state)
+    // `Router::layer` wraps each route's handlers, inside the method routing that adds a
+    // 405's `allow` header: the JSON 405 is made outside the whole router (its only service
+    // the router above), where the answer's `allow` header is there to read.
+    Router::new()
+        .fallback_service(app.with_state(state))
+        .layer(middleware::from_fn(json_method_not_allowed))
 }
 
 /// Times every request and counts it by route and status.
@@ -84,7 +88,8 @@ async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -
 }
 
 /// Gives axum's bare 405 (a route asked with a method it does not take) the JSON error body
-/// every other error has, keeping its `allow` header.
+/// every other error has, naming the methods its `allow` header lists, and keeping its
+/// headers (`allow`, CORS). Must wrap the whole router: see [`router`].
 async fn json_method_not_allowed(req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
@@ -92,9 +97,9 @@ async fn json_method_not_allowed(req: Request, next: Next) -> Response {
     if resp.status() != axum::http::StatusCode::METHOD_NOT_ALLOWED {
         return resp;
     }
-    let allow = resp.headers().get(axum::http::header::ALLOW).cloned();
-    let allowed = allow
-        .as_ref()
+    let allowed = resp
+        .headers()
+        .get(axum::http::header::ALLOW)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
@@ -102,8 +107,11 @@ async fn json_method_not_allowed(req: Request, next: Next) -> Response {
         "{method} is not accepted on {path}; accepted: {allowed}"
     ))
     .into_response();
-    if let Some(v) = allow {
-        out.headers_mut().insert(axum::http::header::ALLOW, v);
+    let own: Vec<_> = out.headers().keys().cloned().collect();
+    for (name, value) in resp.headers() {
+        if name != axum::http::header::CONTENT_LENGTH && !own.contains(name) {
+            out.headers_mut().append(name, value.clone());
+        }
     }
     out
 }
