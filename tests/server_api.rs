@@ -440,6 +440,29 @@ fn keyword_search_snippets_quote_the_document_around_a_whole_word() {
     );
 }
 
+/// A server that cannot listen says why once (the OS error was printed twice: once in the
+/// message, once more as its cause).
+#[test]
+fn a_port_in_use_is_reported_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = demo_like_index(dir.path());
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let o = Command::new(support::verbatim_bin())
+        .args(["serve", "--index", idx.to_str().unwrap(), "--addr", &addr])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    let why = std::io::Error::from(std::io::ErrorKind::AddrInUse).to_string();
+    let line = err
+        .lines()
+        .find(|l| l.contains(&format!("cannot listen on {addr}")))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert_eq!(line.matches("os error").count(), 1, "{err}");
+    assert!(!line.contains(&format!("{why}: {why}")), "{err}");
+}
+
 /// Removes every non-integer number from `v` (depth first), returning them in order.
 fn take_floats(v: &mut serde_json::Value) -> Vec<f64> {
     let mut out = Vec::new();

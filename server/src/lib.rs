@@ -44,13 +44,14 @@ pub async fn serve(state: Arc<AppState>) -> Result<(), StartError> {
     let addr = state.config.addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|source| StartError::Bind { addr, source })?;
-    let local = listener.local_addr()?;
+        .map_err(|error| StartError::Bind { addr, error })?;
+    let local = listener.local_addr().map_err(StartError::Io)?;
     tracing::info!(%local, "serving");
     eprintln!("verbatim is serving on http://{local}/");
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        .await
+        .map_err(StartError::Io)?;
     tracing::info!("shut down");
     Ok(())
 }

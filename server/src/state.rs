@@ -25,12 +25,13 @@ pub enum StartError {
     #[error("an index is named \"all\", the name of the group of every served index; serve it alone, or rebuild it with another --name")]
     ReservedName,
     /// The address cannot be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {error}")]
     Bind {
         /// The address.
         addr: std::net::SocketAddr,
-        /// Why.
-        source: std::io::Error,
+        /// Why (part of the message, not a separate `source`, so that error chains print it
+        /// once; a field named `source` would be taken for one).
+        error: std::io::Error,
     },
     /// A `--group` names an index that is not served, or its indexes cannot be grouped.
     #[error("--group {group}: {detail}")]
@@ -40,9 +41,10 @@ pub enum StartError {
         /// What is wrong.
         detail: String,
     },
-    /// The server stopped with an I/O error.
+    /// The server stopped with an I/O error (part of the message, not a separate `source`:
+    /// no `#[from]`, which would make it one, so that error chains print it once).
     #[error("the server failed: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
 }
 
 /// Shared server state.
@@ -322,9 +324,9 @@ impl AppState {
                 })?,
         };
         if let Verification::Failed { error } = self.verification(k) {
-            return Err(ApiError::IndexUnavailable(format!(
-                "index {:?} failed its integrity check while serving and answers nothing: {error}. Restore it from a copy or rebuild it, then restart the server",
-                self.indexes[k].0
+            return Err(ApiError::IndexUnavailable(failed_check_message(
+                &self.indexes[k].0,
+                &error,
             )));
         }
         if let Some(error) = self.takedown_error(k) {
@@ -454,5 +456,55 @@ impl AppState {
                 }
             }
         }
+    }
+}
+
+/// What a request to an index that failed its background check is told; `error` is what the
+/// check found, which may end a sentence of its own (`… with `verbatim index`.`).
+fn failed_check_message(name: &str, error: &str) -> String {
+    format!(
+        "index {name:?} failed its integrity check while serving and answers nothing: {}. Restore it from a copy or rebuild it, then restart the server",
+        error.trim_end_matches('.')
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{failed_check_message, StartError};
+    use std::error::Error as _;
+
+    /// Each cause is printed once: the message holds it, so it is not a `source` too (which
+    /// the CLI's `{e:#}` would print after the message again).
+    #[test]
+    fn start_errors_hold_their_cause_once() {
+        let addr: std::net::SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let io = || std::io::Error::from(std::io::ErrorKind::AddrInUse);
+        let bind = StartError::Bind { addr, error: io() };
+        assert!(bind.source().is_none());
+        assert_eq!(
+            bind.to_string(),
+            format!("cannot listen on 127.0.0.1:9: {}", io())
+        );
+        let failed = StartError::Io(io());
+        assert!(failed.source().is_none());
+        assert_eq!(failed.to_string(), format!("the server failed: {}", io()));
+    }
+
+    #[test]
+    fn failed_check_message_ends_the_checks_sentence_once() {
+        let error = verbatim_core::Error::Corrupt {
+            path: "idx/tokens.0".into(),
+            detail: "checksum mismatch".into(),
+        }
+        .to_string();
+        assert!(error.ends_with("`verbatim index`."), "{error}");
+        let m = failed_check_message("m", &error);
+        assert!(!m.contains(".."), "{m}");
+        assert!(
+            m.contains("`verbatim index`. Restore it from a copy"),
+            "{m}"
+        );
+        let m = failed_check_message("m", "checksum mismatch");
+        assert!(m.contains("checksum mismatch. Restore it"), "{m}");
     }
 }
