@@ -299,24 +299,160 @@ fn read_parquet(p: &Path, push: Sink<'_>) -> Result<()> {
 
 fn read_csv(p: &Path, push: Sink<'_>) -> Result<()> {
     let tsv = p.to_string_lossy().to_ascii_lowercase().contains(".tsv");
+    let delimiter = if tsv { b'\t' } else { b',' };
     let mut r = csv::ReaderBuilder::new()
-        .delimiter(if tsv { b'\t' } else { b',' })
+        .delimiter(delimiter)
         .flexible(true)
-        .from_reader(open_reader(p)?);
-    let headers = r
-        .headers()
-        .map_err(|e| input_error(p, format!("cannot read the header row: {e}")))?
-        .clone();
-    for (i, rec) in r.records().enumerate() {
-        let rec = rec.map_err(|e| input_error(p, format!("bad CSV record {}: {e}", i + 1)))?;
+        .from_reader(QuoteScan::new(open_reader(p)?, delimiter));
+    // The `csv` reader takes a misquoted file without a word (a quoted field never closed
+    // holds the rest of the file): the quoting it read is checked before each record is used.
+    let misquoted = |r: &csv::Reader<QuoteScan<Box<dyn BufRead>>>| match r.get_ref().problem {
+        Some(q) => Err(q.error(p)),
+        None => Ok(()),
+    };
+    let headers = r.headers().cloned();
+    misquoted(&r)?;
+    let headers =
+        headers.map_err(|e| input_error(p, format!("cannot read the header row: {e}")))?;
+    let mut rec = csv::StringRecord::new();
+    let mut no = 0usize;
+    loop {
+        let more = r.read_record(&mut rec);
+        misquoted(&r)?;
+        if !more.map_err(|e| input_error(p, format!("bad CSV record {}: {e}", no + 1)))? {
+            break;
+        }
+        no += 1;
         let m: Map<String, Value> = headers
             .iter()
             .zip(rec.iter())
             .map(|(h, v)| (h.to_string(), Value::String(v.to_string())))
             .collect();
-        push(&m, i + 1)?;
+        push(&m, no)?;
     }
     Ok(())
+}
+
+/// What [`QuoteScan`] found wrong with a CSV file's quoting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QuoteProblem {
+    /// A quoted field starting on this line is never closed.
+    Unclosed { line: usize },
+    /// A quoted field starting on line `line` runs over several lines to a quote on line
+    /// `end` that more text follows: a closing quote where none was meant.
+    TextAfterClose { line: usize, end: usize },
+}
+
+impl QuoteProblem {
+    /// The error naming file `p` and the line where the quoted field starts.
+    fn error(self, p: &Path) -> Error {
+        let (line, detail) = match self {
+            QuoteProblem::Unclosed { line } => (
+                line,
+                "a quoted field starts here and is never closed, so the rest of the file \
+                 would be read as one field (an unmatched `\"`? a `\"` inside a quoted field \
+                 is written `\"\"`)"
+                    .to_string(),
+            ),
+            QuoteProblem::TextAfterClose { line, end } => (
+                line,
+                format!(
+                    "a quoted field starts here and runs to a `\"` on line {end} that text \
+                     follows, so the rows between would be read as one field (an unmatched \
+                     `\"`? a `\"` inside a quoted field is written `\"\"`)"
+                ),
+            ),
+        };
+        Error::Input {
+            path: format!("{}:{line}", p.display()),
+            detail,
+        }
+    }
+}
+
+/// Where [`QuoteScan`] is in a CSV record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QuoteState {
+    /// At the start of a field.
+    FieldStart,
+    /// In a field that does not start with a quote (where `"` is plain text).
+    Unquoted,
+    /// In a quoted field.
+    Quoted,
+    /// Just after a `"` in a quoted field: the field's end, or the first of a doubled `"`.
+    QuoteInQuoted,
+}
+
+/// A reader that follows the quoting of the CSV text read through it as the `csv` crate
+/// parses it (a field starting with `"` is quoted up to a `"` that is not doubled; `"`
+/// elsewhere is plain text; `\r` and `\n` end records) and notes the first
+/// [`QuoteProblem`].
+struct QuoteScan<R> {
+    inner: R,
+    delimiter: u8,
+    state: QuoteState,
+    /// The line being read (1-based).
+    line: usize,
+    /// The line where the current quoted field started.
+    quote_line: usize,
+    problem: Option<QuoteProblem>,
+}
+
+impl<R> QuoteScan<R> {
+    fn new(inner: R, delimiter: u8) -> QuoteScan<R> {
+        QuoteScan {
+            inner,
+            delimiter,
+            state: QuoteState::FieldStart,
+            line: 1,
+            quote_line: 1,
+            problem: None,
+        }
+    }
+
+    fn scan(&mut self, bytes: &[u8]) {
+        use QuoteState::*;
+        for &b in bytes {
+            let ends_field = b == self.delimiter || b == b'\n' || b == b'\r';
+            self.state = match (self.state, b) {
+                (FieldStart, b'"') => {
+                    self.quote_line = self.line;
+                    Quoted
+                }
+                (FieldStart | Unquoted, _) if ends_field => FieldStart,
+                (FieldStart | Unquoted, _) => Unquoted,
+                (Quoted, b'"') => QuoteInQuoted,
+                (Quoted, _) => Quoted,
+                (QuoteInQuoted, b'"') => Quoted,
+                (QuoteInQuoted, _) if ends_field => FieldStart,
+                (QuoteInQuoted, _) => {
+                    if self.line > self.quote_line && self.problem.is_none() {
+                        self.problem = Some(QuoteProblem::TextAfterClose {
+                            line: self.quote_line,
+                            end: self.line,
+                        });
+                    }
+                    Unquoted
+                }
+            };
+            if b == b'\n' {
+                self.line += 1;
+            }
+        }
+    }
+}
+
+impl<R: Read> Read for QuoteScan<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.scan(&buf[..n]);
+        if n == 0 && !buf.is_empty() && self.state == QuoteState::Quoted && self.problem.is_none() {
+            self.problem = Some(QuoteProblem::Unclosed {
+                line: self.quote_line,
+            });
+        }
+        Ok(n)
+    }
 }
 
 #[cfg(test)]
@@ -380,5 +516,72 @@ mod tests {
             .unwrap();
         assert_eq!(items.len(), 1);
         assert_eq!(stats.skipped, [(p, 4)]);
+    }
+
+    fn read_csv_text(name: &str, text: &str) -> Result<Vec<(String, String)>> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let opts = InputOptions {
+            field: "q".into(),
+            ..InputOptions::default()
+        };
+        opts.read(&[p])
+            .map(|(items, _)| items.into_iter().map(|i| (i.id, i.text)).collect())
+    }
+
+    /// A quoted field that is never closed (it took the rest of the file in, silently: two
+    /// rows read as one item) is an error naming the file and the line the field starts on.
+    #[test]
+    fn an_unclosed_quote_is_an_error_naming_its_line() {
+        let e = read_csv_text("u.csv", "id,q\na,\"first question\nb,second question\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("u.csv:2: a quoted field starts here and is never closed"),
+            "{e}"
+        );
+        // In the header row, in a TSV file, or at the very end.
+        let e = read_csv_text("h.tsv", "id\t\"q\na\tb\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("h.tsv:1: a quoted field starts here and is never closed"),
+            "{e}"
+        );
+        let e = read_csv_text("e.csv", "id,q\na,b\nc,\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("e.csv:3: "), "{e}");
+        // A stray quote closed by a later field's opening quote merges the rows between too.
+        let e = read_csv_text(
+            "s.csv",
+            "id,q\na,\"stray\nb,plain\nc,\"quoted, with a comma\",x\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("s.csv:2: a quoted field starts here and runs to a `\"` on line 4"),
+            "{e}"
+        );
+    }
+
+    /// Well-quoted fields still read as before: doubled quotes, quoted newlines and
+    /// delimiters, quotes inside unquoted fields, CRLF line ends, no final newline.
+    #[test]
+    fn well_quoted_csv_reads_as_before() {
+        let got = read_csv_text(
+            "ok.csv",
+            "id,q\r\na,\"two\r\nlines, \"\"quoted\"\"\"\r\nb,5\" tall\r\nc,\"x\"y\r\nd,\"last\"",
+        )
+        .unwrap();
+        let want = [
+            ("a", "two\r\nlines, \"quoted\""),
+            ("b", "5\" tall"),
+            ("c", "xy"),
+            ("d", "last"),
+        ];
+        let got: Vec<(&str, &str)> = got.iter().map(|(i, t)| (i.as_str(), t.as_str())).collect();
+        assert_eq!(got, want);
     }
 }

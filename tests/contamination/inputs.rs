@@ -191,6 +191,42 @@ fn cli_reads_jsonl_zst_and_csv_and_writes_every_report() {
     assert_eq!(rep["items"][0]["id"], "1");
 }
 
+/// A CSV input with an unmatched quote is refused, naming the file and the line where the
+/// quoted field starts (it took every following row into one item: "1 items checked").
+#[test]
+fn cli_refuses_a_csv_input_with_an_unclosed_quote() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = cli_index(dir.path());
+    let csv = dir.path().join("Bad.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "Question,Answer\n\"{},yes\n{},no\n",
+            join(&seq(1000, 1030)),
+            join(&seq(7000, 7030))
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("r.json");
+    let o = std::process::Command::new(support::verbatim_bin())
+        .args(["contamination", "--index", idx.to_str().unwrap(), "--input"])
+        .arg(&csv)
+        .args(["--field", "Question", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}:2: a quoted field starts here and is never closed",
+            csv.display()
+        )),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
 #[test]
 fn interrupted_run_leaves_no_report() {
     let dir = tempfile::tempdir().unwrap();
