@@ -305,3 +305,48 @@ fn a_byte_order_mark_does_not_cost_the_first_document() {
     let (v, _) = index_bytes_json(&path, &dir.path().join("idx"));
     assert_eq!(v["manifest"]["documents"], 2, "{v}");
 }
+
+/// An error's cause is printed once, not once per level of the error chain (the indexer's
+/// errors named their cause `source`, which both the message and the chain printed).
+#[test]
+fn error_messages_print_each_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("c.jsonl");
+    std::fs::write(&input, "{\"text\":\"a\"}\n").unwrap();
+    let p = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let missing = p("nonexistent");
+    let input = input.to_str().unwrap();
+    let (x1, x2) = (p("x1"), p("x2"));
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["-i", &missing, "-o", &x1, "-t", "bytes"], "os error 2"),
+        (
+            vec!["-i", input, "-o", &x2, "-t", "/nonexistent-tokenizer.json"],
+            "os error 2",
+        ),
+        (
+            vec!["-i", input, "-o", "/proc/nonexistent/idx", "-t", "bytes"],
+            "os error 2",
+        ),
+    ];
+    for (args, cause) in cases {
+        let o = index_cmd(&args);
+        assert!(!o.status.success());
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(stderr.matches(cause).count(), 1, "{args:?}: {stderr}");
+    }
+    // A core error inside an indexer context (a part that is not an index).
+    let part = p("p0");
+    let o = index_cmd(&["-i", input, "-o", &part, "-t", "bytes", "--part", "0"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new(support::verbatim_bin())
+        .args(["assemble", "--out", &p("a"), &part, &missing])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        stderr.matches("is not a verbatim index").count(),
+        1,
+        "{stderr}"
+    );
+}

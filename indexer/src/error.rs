@@ -10,47 +10,83 @@ use std::fmt::Display;
 use std::path::PathBuf;
 
 /// An indexer error.
-#[derive(Debug, thiserror::Error)]
+///
+/// Every message holds its whole cause (`context: cause: ...`), so no variant reports a
+/// separate [`std::error::Error::source`]: a caller printing the chain (`{:#}` of `anyhow`,
+/// or walking `source()`) would print each cause again, two or three times over. The same
+/// rule as `verbatim_core::Error` (whose I/O variant names its field `error` for this
+/// reason). [`Error::root`] walks the contexts.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{}{source}", path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default())]
     Io {
         /// The file, when known.
         path: Option<PathBuf>,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error (part of the message, not a separate `source`).
+        error: std::io::Error,
     },
     /// An index could not be opened or written (damaged, mismatched, unreadable).
-    #[error(transparent)]
-    Index(#[from] verbatim_core::Error),
+    Index(verbatim_core::Error),
     /// The memory budget cannot work.
-    #[error(transparent)]
-    Budget(#[from] crate::memory::BudgetTooSmall),
+    Budget(crate::memory::BudgetTooSmall),
     /// A Parquet input could not be read.
-    #[error(transparent)]
-    Parquet(#[from] verbatim_parquet::Error),
+    Parquet(verbatim_parquet::Error),
     /// The request is refused as asked (e.g. an append that would repeat ids, another
     /// tokenizer, a locked index, parts that do not fit together); nothing was changed.
-    #[error("{0}")]
     Refused(String),
     /// Bad options.
-    #[error("{0}")]
     Options(String),
     /// Bad input, as an error (with `--strict`, or input with no document at all).
-    #[error("{0}")]
     Input(String),
     /// Anything else that stopped the build.
-    #[error("{0}")]
     Failed(String),
     /// An error with what was being done when it happened.
-    #[error("{context}: {source}")]
     Context {
         /// What was being done.
         context: String,
-        /// The cause.
+        /// The cause (part of the message, not a separate `std::error::Error::source`).
         source: Box<Error>,
     },
+}
+
+impl Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Io { path, error } => match path {
+                Some(p) => write!(f, "{}: {error}", p.display()),
+                None => write!(f, "{error}"),
+            },
+            Error::Index(e) => Display::fmt(e, f),
+            Error::Budget(e) => Display::fmt(e, f),
+            Error::Parquet(e) => Display::fmt(e, f),
+            Error::Refused(m) | Error::Options(m) | Error::Input(m) | Error::Failed(m) => {
+                f.write_str(m)
+            }
+            Error::Context { context, source } => write!(f, "{context}: {source}"),
+        }
+    }
+}
+
+/// No `source()`: see [`Error`].
+impl std::error::Error for Error {}
+
+impl From<verbatim_core::Error> for Error {
+    fn from(e: verbatim_core::Error) -> Self {
+        Error::Index(e)
+    }
+}
+
+impl From<crate::memory::BudgetTooSmall> for Error {
+    fn from(e: crate::memory::BudgetTooSmall) -> Self {
+        Error::Budget(e)
+    }
+}
+
+impl From<verbatim_parquet::Error> for Error {
+    fn from(e: verbatim_parquet::Error) -> Self {
+        Error::Parquet(e)
+    }
 }
 
 impl Error {
@@ -64,8 +100,8 @@ impl Error {
 }
 
 impl From<std::io::Error> for Error {
-    fn from(source: std::io::Error) -> Self {
-        Error::Io { path: None, source }
+    fn from(error: std::io::Error) -> Self {
+        Error::Io { path: None, error }
     }
 }
 
@@ -157,3 +193,41 @@ macro_rules! refuse {
 }
 
 pub(crate) use {bail, refuse};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The message and every `source()` after it, joined as `anyhow`'s `{:#}` prints them.
+    fn chain(e: &Error) -> String {
+        let mut parts = vec![e.to_string()];
+        let mut next = std::error::Error::source(e);
+        while let Some(s) = next {
+            parts.push(s.to_string());
+            next = s.source();
+        }
+        parts.join(": ")
+    }
+
+    #[test]
+    fn a_printed_chain_holds_each_cause_once() {
+        let missing = std::fs::File::open("/nonexistent/verbatim-test").unwrap_err();
+        let e = Err::<(), _>(missing)
+            .context("cannot create /nonexistent")
+            .context("outer step")
+            .unwrap_err();
+        let text = chain(&e);
+        assert_eq!(text.matches("os error 2").count(), 1, "{text}");
+        assert!(
+            text.starts_with("outer step: cannot create /nonexistent: "),
+            "{text}"
+        );
+        assert!(matches!(e.root(), Error::Io { .. }));
+
+        let core = verbatim_core::Error::Invalid("not an index".into());
+        let e = Err::<(), _>(core)
+            .context("cannot open part p")
+            .unwrap_err();
+        assert_eq!(chain(&e), "cannot open part p: not an index");
+    }
+}
