@@ -350,3 +350,26 @@ fn error_messages_print_each_cause_once() {
         "{stderr}"
     );
 }
+
+/// A symbolic link back up the input tree (`sub/up -> ..`) does not index the same file
+/// again and again (it indexed it 41 times, until the path was too long): the directory is
+/// read once, and the loop is reported.
+#[cfg(unix)]
+#[test]
+fn a_symlink_loop_in_the_input_indexes_each_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("loop");
+    std::fs::create_dir_all(input.join("sub")).unwrap();
+    std::fs::write(
+        input.join("a.jsonl"),
+        "{\"id\":\"x\",\"text\":\"hello world\"}\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("..", input.join("sub/up")).unwrap();
+    std::os::unix::fs::symlink("nowhere", input.join("sub/broken")).unwrap();
+    let (v, o) = index_bytes_json(&input, &dir.path().join("idx"));
+    assert_eq!(v["manifest"]["documents"], 1, "{v}");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("already read"), "{stderr}");
+    assert!(stderr.contains("broken: cannot be read"), "{stderr}");
+}

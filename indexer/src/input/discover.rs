@@ -2,6 +2,7 @@
 
 use crate::error::{bail, Context, Result};
 use crate::options::InputFormat;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// How a corpus file is read, from its name (or `--format`).
@@ -84,7 +85,43 @@ fn kind_for(path: &Path, format: InputFormat) -> InputKind {
     }
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+/// A directory's identity: device and inode, so that a directory reached again through a
+/// symbolic link (`sub/up -> ..`, a loop) or by two paths is recognised.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum DirId {
+    #[cfg(unix)]
+    Inode(u64, u64),
+    #[cfg(not(unix))]
+    Path(PathBuf),
+}
+
+fn dir_id(path: &Path, meta: &std::fs::Metadata) -> DirId {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let _ = path;
+        DirId::Inode(meta.dev(), meta.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        DirId::Path(path.canonicalize().unwrap_or_else(|_| path.to_path_buf()))
+    }
+}
+
+/// What a walk left out, for the one-line summary.
+#[derive(Debug, Default)]
+struct Walk {
+    /// Directories visited (device and inode).
+    visited: BTreeSet<DirId>,
+    /// Directories not walked again (a symbolic-link loop, or reached by a second path).
+    repeated_dirs: usize,
+    /// Entries that could not be read (broken or looping links, no permission) or that are
+    /// neither files nor directories (sockets, FIFOs, devices).
+    unreadable: usize,
+}
+
+fn walk(dir: &Path, state: &mut Walk, out: &mut Vec<PathBuf>) -> Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot list directory {}", dir.display()))?
         .map(|e| e.map(|e| e.path()))
@@ -101,10 +138,38 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         if hidden || side_file {
             continue;
         }
-        if p.is_dir() {
-            walk(&p, out)?;
-        } else if p.is_file() {
+        // Symbolic links are followed: the metadata is the target's.
+        let meta = match std::fs::metadata(&p) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(
+                    "{}: cannot be read ({e}); left out of the index",
+                    p.display()
+                );
+                state.unreadable += 1;
+                continue;
+            }
+        };
+        if meta.is_dir() {
+            if state.visited.insert(dir_id(&p, &meta)) {
+                walk(&p, state, out)?;
+            } else {
+                tracing::warn!(
+                    "{}: a directory already read (through a symbolic link or another path); \
+                     not read again",
+                    p.display()
+                );
+                state.repeated_dirs += 1;
+            }
+        } else if meta.is_file() {
             out.push(p);
+        } else {
+            tracing::warn!(
+                "{}: neither a file nor a directory (a socket, FIFO or device); left out of \
+                 the index",
+                p.display()
+            );
+            state.unreadable += 1;
         }
     }
     Ok(())
@@ -112,7 +177,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 
 /// Lists the files to read, in a deterministic order: each given path in order, directories
 /// walked recursively in sorted order (hidden entries and the side files of Spark and Hadoop
-/// writers skipped). With `--format auto`, a directory that holds Parquet files is read as a
+/// writers skipped). Symbolic links are followed, but a directory is read once however often
+/// it is reached (a link loop such as `sub/up -> ..` is not followed round); entries that
+/// cannot be read (broken or looping links, no permission) and entries that are neither
+/// files nor directories are left out, each with a warning, and counted in a last one. With `--format auto`, a directory that holds Parquet files is read as a
 /// dataset: its files that are neither Parquet nor JSONL (a dataset card `README.md`, say) are
 /// left out with a warning instead of being indexed as text documents.
 pub fn discover(inputs: &[PathBuf], format: InputFormat) -> Result<Vec<InputFile>> {
@@ -120,13 +188,23 @@ pub fn discover(inputs: &[PathBuf], format: InputFormat) -> Result<Vec<InputFile
         bail!("no input given: pass --input FILE_OR_DIR");
     }
     let mut files = Vec::new();
+    let mut state = Walk::default();
     for input in inputs {
         let meta = std::fs::metadata(input).with_context(|| {
             format!("input {} does not exist or cannot be read", input.display())
         })?;
         if meta.is_dir() {
+            if !state.visited.insert(dir_id(input, &meta)) {
+                tracing::warn!(
+                    "input {}: a directory already read (given twice, or inside another \
+                     input); not read again",
+                    input.display()
+                );
+                state.repeated_dirs += 1;
+                continue;
+            }
             let mut found = Vec::new();
-            walk(input, &mut found)?;
+            walk(input, &mut state, &mut found)?;
             if format == InputFormat::Auto {
                 drop_non_data_beside_parquet(input, &mut found);
             }
@@ -147,6 +225,14 @@ pub fn discover(inputs: &[PathBuf], format: InputFormat) -> Result<Vec<InputFile
                 root: None,
             });
         }
+    }
+    if state.repeated_dirs + state.unreadable > 0 {
+        tracing::warn!(
+            "reading the input directories: {} directory(ies) reached a second time not read \
+             again, {} unreadable or special entry(ies) left out (see the warnings above)",
+            state.repeated_dirs,
+            state.unreadable
+        );
     }
     if files.is_empty() {
         bail!("the inputs hold no files");
@@ -216,5 +302,30 @@ mod tests {
         );
         assert_eq!(files[0].kind, InputKind::Parquet);
         assert_eq!(files[2].kind, InputKind::Jsonl);
+    }
+
+    /// A symbolic link back up the tree (`sub/up -> ..`) is not followed round: every file is
+    /// listed once (it was listed 41 times, until the path was too long). Broken and looping
+    /// links are left out (with a warning), not an error.
+    #[cfg(unix)]
+    #[test]
+    fn link_loops_are_read_once_and_bad_links_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("loop");
+        std::fs::create_dir_all(d.join("sub")).unwrap();
+        std::fs::write(d.join("a.jsonl"), b"x").unwrap();
+        std::fs::write(d.join("sub/b.jsonl"), b"x").unwrap();
+        std::os::unix::fs::symlink("..", d.join("sub/up")).unwrap();
+        std::os::unix::fs::symlink("missing", d.join("sub/broken")).unwrap();
+        std::os::unix::fs::symlink("self", d.join("sub/self")).unwrap();
+        let files = discover(std::slice::from_ref(&d), InputFormat::Auto).unwrap();
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| f.path.strip_prefix(&d).unwrap().display().to_string())
+            .collect();
+        assert_eq!(names, ["a.jsonl", "sub/b.jsonl"]);
+        // The same directory given twice, or inside another input, is read once.
+        let twice = [d.clone(), d.join("sub"), d.clone()];
+        assert_eq!(discover(&twice, InputFormat::Auto).unwrap().len(), 2);
     }
 }
