@@ -373,3 +373,60 @@ fn a_symlink_loop_in_the_input_indexes_each_file_once() {
     assert!(stderr.contains("already read"), "{stderr}");
     assert!(stderr.contains("broken: cannot be read"), "{stderr}");
 }
+
+/// A build killed with no chance to clean up (SIGKILL) leaves `.NAME.building-PID` beside
+/// --out; the next build into the same --out removes it and says so, while the directory of a
+/// build still running is never touched. (The killed build is held up reading a FIFO, after
+/// making its directory.)
+#[cfg(unix)]
+#[test]
+fn a_killed_builds_temporary_directory_is_removed_by_the_next_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("in.jsonl");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let out = dir.path().join("idx");
+    let mut stuck = Command::new(support::verbatim_bin())
+        .args(["index", "--threads", "1", "-t", "bytes", "-i"])
+        .arg(&fifo)
+        .arg("-o")
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let temp = dir.path().join(format!(".idx.building-{}", stuck.id()));
+    let started = std::time::Instant::now();
+    while !temp.is_dir() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no {}",
+            temp.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let good = dir.path().join("c.jsonl");
+    std::fs::write(&good, "{\"id\":\"a\",\"text\":\"hello world\"}\n").unwrap();
+    // A build running: its directory is left alone.
+    let o = index_bytes(&good, &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(temp.is_dir());
+    stuck.kill().unwrap();
+    stuck.wait().unwrap();
+    assert!(temp.is_dir(), "SIGKILL leaves the directory");
+    // Killed: the next build into the same --out removes it, in one line.
+    let o = index_bytes(&good, &out, &["--force"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(!temp.exists(), "{stderr}");
+    assert_eq!(stderr.matches("interrupted build").count(), 1, "{stderr}");
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -16,6 +16,7 @@ use crate::build::{
 use crate::error::{bail, refuse, Context, Result};
 use crate::fulltext_writer::FullTextWriter;
 use crate::input::discover;
+use crate::lock::{Attempt, LockFile};
 use crate::options::BuildOptions;
 use crate::pipeline::{Ctx, LateSkips};
 use crate::placement::ShardPlacement;
@@ -422,75 +423,35 @@ fn is_generation_file(name: &str, stem: &str, ext: &str) -> bool {
 
 /// Keeps two appends off one index: an exclusive lock on `.verbatim-append.lock`, held by
 /// the operating system for as long as the append's process has the file open, so a killed
-/// append leaves no lock held (a process id, which a later process may reuse, decides
-/// nothing). The file holds the locking process's id, for the message; a finished append
-/// removes it while still holding the lock, and a lock taken on a file removed meanwhile is
-/// taken again on the file now at the path.
+/// append leaves no lock held (see [`crate::lock`]). The file holds the locking process's id,
+/// for the message; a finished append removes it while still holding the lock.
 struct AppendLock {
-    path: PathBuf,
-    _file: std::fs::File,
+    _lock: LockFile,
 }
 
 impl AppendLock {
     fn acquire(dir: &Path) -> Result<AppendLock> {
         let path = dir.join(LOCK_FILE);
-        for _ in 0..8 {
-            let mut file = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            match file.try_lock() {
-                Ok(()) => {}
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    let pid = std::fs::read_to_string(&path).unwrap_or_default();
-                    refuse!(
-                        "another append (process {}) is running on {}; wait for it to finish",
-                        pid.trim(),
-                        dir.display()
-                    );
-                }
-                Err(std::fs::TryLockError::Error(e)) => {
-                    return Err(e).with_context(|| format!("cannot lock {}", path.display()))
-                }
+        match LockFile::try_acquire(&path, true)
+            .with_context(|| format!("cannot lock {} for the append", dir.display()))?
+        {
+            Attempt::Acquired(mut lock) => {
+                use std::io::{Seek, Write};
+                let file = lock.file();
+                file.set_len(0)?;
+                file.seek(std::io::SeekFrom::Start(0))?;
+                write!(file, "{}", std::process::id())?;
+                Ok(AppendLock { _lock: lock })
             }
-            if !is_file_at(&file, &path) {
-                continue; // removed by the append that held it: lock the new one
+            Attempt::Held | Attempt::Missing => {
+                let pid = std::fs::read_to_string(&path).unwrap_or_default();
+                refuse!(
+                    "another append (process {}) is running on {}; wait for it to finish",
+                    pid.trim(),
+                    dir.display()
+                );
             }
-            use std::io::{Seek, Write};
-            file.set_len(0)?;
-            file.seek(std::io::SeekFrom::Start(0))?;
-            write!(file, "{}", std::process::id())?;
-            return Ok(AppendLock { path, _file: file });
         }
-        bail!("cannot lock {} for the append", dir.display())
-    }
-}
-
-/// Whether `file` is the file now at `path` (not one removed since it was opened).
-fn is_file_at(file: &std::fs::File, path: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        match (file.metadata(), std::fs::metadata(path)) {
-            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-            _ => false,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (file, path);
-        true
-    }
-}
-
-impl Drop for AppendLock {
-    fn drop(&mut self) {
-        // Removed before the lock is released (when the file closes), so no other append can
-        // hold a lock on a file that is about to disappear.
-        let _ = std::fs::remove_file(&self.path);
     }
 }
 

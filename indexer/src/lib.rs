@@ -21,6 +21,7 @@ mod build;
 pub mod error;
 mod fulltext_writer;
 pub mod input;
+mod lock;
 pub mod memory;
 pub mod options;
 mod pipeline;
