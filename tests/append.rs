@@ -416,3 +416,60 @@ fn the_append_lock_is_held_by_the_running_append_not_by_a_process_id() {
     drop(held);
     assert_eq!(append(c, &out).unwrap().manifest.documents, 15);
 }
+
+/// Options an append cannot honour (the index keeps its name, full-text setting and side
+/// indexes; --force and --part are not appends) are refused at parsing, not silently
+/// ignored; the library refuses those it can tell apart. Nothing is changed.
+#[test]
+fn append_refuses_the_options_it_would_ignore() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("idx");
+    let a = support::write_jsonl(dir.path(), "a.jsonl", &docs("alpha", 5, 20));
+    let b = support::write_jsonl(dir.path(), "b.jsonl", &docs("beta", 5, 20));
+    verbatim_indexer::build(&opts(a, &out, "bytes")).unwrap();
+    let before = std::fs::read(out.join("manifest.bin")).unwrap();
+    for extra in [
+        &["--side-indexes", "words,alnum"][..],
+        &["--name", "renamed"],
+        &["--no-fulltext"],
+        &["--force"],
+        &["--part", "0"],
+    ] {
+        let o = Command::new(support::verbatim_bin())
+            .args(["index", "--append", "--input"])
+            .arg(&b)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot be used with"),
+            "{extra:?}: {stderr}"
+        );
+        assert!(stderr.contains(extra[0]), "{extra:?}: {stderr}");
+    }
+    let setters: [(&str, fn(&mut BuildOptions)); 4] = [
+        ("side indexes", |o| {
+            o.side_indexes =
+                vec![verbatim_core::normalize::Normalization::from_name("words").unwrap()]
+        }),
+        ("no full-text", |o| o.fulltext = false),
+        ("force", |o| o.force = true),
+        ("part", |o| o.part = Some(0)),
+    ];
+    for (what, set) in setters {
+        let mut o = opts(b.clone(), &out, "");
+        o.append = true;
+        set(&mut o);
+        let e = verbatim_indexer::build(&o).unwrap_err();
+        assert!(
+            matches!(e.root(), verbatim_indexer::Error::Refused(_)),
+            "{what}: {e}"
+        );
+        assert!(e.to_string().contains(what), "{what}: {e}");
+    }
+    assert_eq!(std::fs::read(out.join("manifest.bin")).unwrap(), before);
+}

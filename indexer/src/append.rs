@@ -42,6 +42,7 @@ pub fn append(opts: &BuildOptions) -> Result<BuildSummary> {
     }
     let _lock = AppendLock::acquire(dir)?;
     let (old, _) = Manifest::read(dir)?;
+    refuse_ignored_options(opts, &old)?;
     let generation = old.generation + 1;
     let result = append_at(opts, dir, MANIFEST_FILE, generation, Commit::Rename, None)?;
     let mut summary = result.summary;
@@ -50,6 +51,32 @@ pub fn append(opts: &BuildOptions) -> Result<BuildSummary> {
         .timings
         .insert("total".into(), started.elapsed().as_secs_f64());
     Ok(summary)
+}
+
+/// Refuses the options an append cannot honour: the index keeps its side indexes and its
+/// full-text setting, a forced replacement is not an append, and a part of a distributed
+/// build is built fresh. (The command line refuses them, and `--name`, at parsing.)
+fn refuse_ignored_options(opts: &BuildOptions, old: &Manifest) -> Result<()> {
+    let mut ignored = Vec::new();
+    if !opts.side_indexes.is_empty() {
+        ignored.push("side indexes (an append adds to those the index has)");
+    }
+    if !opts.fulltext && old.options.fulltext {
+        ignored.push("no full-text index (the index has one, which an append adds to)");
+    }
+    if opts.force {
+        ignored.push("force (an append adds to the index; rebuild without append to replace it)");
+    }
+    if opts.part.is_some() {
+        ignored.push("part (a part of a distributed build is built fresh)");
+    }
+    if !ignored.is_empty() {
+        refuse!(
+            "an append cannot take these options: {}; leave them out",
+            ignored.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// How an append publishes its new manifest.

@@ -24,7 +24,8 @@ pub struct Args {
     tokenizer: Option<String>,
     /// Add the inputs to the existing index at --out as new shards, without rewriting its
     /// shards. Atomic: an interrupted append leaves the index as it was. Ids already in the
-    /// index are refused.
+    /// index are refused. The index keeps its name, full-text setting and side indexes, so
+    /// --name, --no-fulltext, --side-indexes, --force and --part are refused with --append.
     #[arg(long)]
     append: bool,
     /// Keep the build's memory (peak resident set of the whole process) under this size, e.g.
@@ -40,8 +41,9 @@ pub struct Args {
     /// the other parts by `verbatim assemble`.
     #[arg(long, conflicts_with = "append")]
     part: Option<u32>,
-    /// Name shown by the server (default: the output directory's name).
-    #[arg(long)]
+    /// Name shown by the server (default: the output directory's name). Not with --append (an
+    /// append keeps the index's name).
+    #[arg(long, conflicts_with = "append")]
     name: Option<String>,
     /// How to read inputs: auto (by file name), jsonl, parquet, or text (one document per
     /// file).
@@ -64,16 +66,18 @@ pub struct Args {
     /// Fail on the first bad input instead of skipping and counting it.
     #[arg(long)]
     strict: bool,
-    /// Do not build the full-text (BM25 keyword search) index.
-    #[arg(long)]
+    /// Do not build the full-text (BM25 keyword search) index. Not with --append (an append
+    /// adds to the full-text index if the index has one).
+    #[arg(long, conflicts_with = "append")]
     no_fulltext: bool,
     /// Replace an existing index at --out (only an index, or an empty directory: anything
-    /// else there is refused, not deleted).
-    #[arg(long)]
+    /// else there is refused, not deleted). Not with --append, which adds to that index.
+    #[arg(long, conflicts_with = "append")]
     force: bool,
     /// Also build normalised byte-level side indexes for exact word-level contamination
-    /// checks: `words` (GPT-3 / PaLM n-grams, 50-char substrings) and `alnum` (GPT-4).
-    #[arg(long, value_delimiter = ',', value_parser = ["words", "alnum"])]
+    /// checks: `words` (GPT-3 / PaLM n-grams, 50-char substrings) and `alnum` (GPT-4). Not
+    /// with --append (an append adds to the side indexes the index already has).
+    #[arg(long, value_delimiter = ',', value_parser = ["words", "alnum"], conflicts_with = "append")]
     side_indexes: Vec<String>,
     /// Worker threads (default: all cores).
     #[arg(long, default_value_t = 0)]
