@@ -451,7 +451,8 @@ fn append_refuses_the_options_it_would_ignore() {
         );
         assert!(stderr.contains(extra[0]), "{extra:?}: {stderr}");
     }
-    let setters: [(&str, fn(&mut BuildOptions)); 4] = [
+    type Setter = (&'static str, fn(&mut BuildOptions));
+    let setters: [Setter; 4] = [
         ("side indexes", |o| {
             o.side_indexes =
                 vec![verbatim_core::normalize::Normalization::from_name("words").unwrap()]

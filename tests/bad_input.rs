@@ -430,3 +430,71 @@ fn a_killed_builds_temporary_directory_is_removed_by_the_next_build() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// `index --force` over an index with takedowns carries them over by external id (a taken-down
+/// document stays down in the rebuilt index; an id the new corpus lacks is dropped from the
+/// list and reported); a list that cannot be carried over refuses the rebuild before any work.
+#[test]
+fn a_forced_rebuild_keeps_the_takedowns_by_external_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("f.jsonl");
+    std::fs::write(
+        &corpus,
+        "{\"id\":\"keep\",\"text\":\"hello there\"}\n{\"id\":\"gone\",\"text\":\"secret text\"}\n\
+         {\"id\":\"old\",\"text\":\"old text\"}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("ixF");
+    let run = |args: &[&str]| {
+        Command::new(support::verbatim_bin())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = index_bytes(&corpus, &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ix = out.to_str().unwrap();
+    assert!(run(&["takedown", "add", "--index", ix, "gone", "old"])
+        .status
+        .success());
+    // The new corpus: "gone" moved to another document number, "old" no longer there.
+    let corpus2 = dir.path().join("f2.jsonl");
+    std::fs::write(
+        &corpus2,
+        "{\"id\":\"new\",\"text\":\"a new one\"}\n{\"id\":\"gone\",\"text\":\"secret text\"}\n\
+         {\"id\":\"keep\",\"text\":\"hello there\"}\n",
+    )
+    .unwrap();
+    let o = index_bytes(&corpus2, &out, &["--force"]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("takedowns  1 carried over") && stdout.contains("1 id(s) not in"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("not in the new corpus") && stderr.contains("old"),
+        "{stderr}"
+    );
+    let index = verbatim_core::Index::open(&out).unwrap();
+    assert!(index.doc_by_id("gone").is_none(), "still taken down");
+    assert!(index.doc_by_id("keep").is_some() && index.doc_by_id("new").is_some());
+    assert_eq!(index.doc_by_id_ignoring_takedowns("gone"), Some(1));
+    let o = run(&["doc", "--index", ix, "gone"]);
+    assert!(!o.status.success());
+    drop(index);
+
+    // A list that cannot be read cannot be carried over: refused, the index left as it was.
+    std::fs::write(out.join("takedown.bin"), b"damaged").unwrap();
+    let before = std::fs::read(out.join("manifest.bin")).unwrap();
+    let o = index_bytes(&corpus2, &out, &["--force"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        stderr.contains("carries the takedown list over by external id")
+            && stderr.contains("another --out"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(out.join("manifest.bin")).unwrap(), before);
+}

@@ -54,12 +54,16 @@ pub fn append(opts: &BuildOptions) -> Result<BuildSummary> {
 }
 
 /// Refuses the options an append cannot honour: the index keeps its side indexes and its
-/// full-text setting, a forced replacement is not an append, and a part of a distributed
-/// build is built fresh. (The command line refuses them, and `--name`, at parsing.)
+/// full-text setting (options that ask for what the index has are accepted, so a caller may
+/// pass its build's options again), a forced replacement is not an append, and a part of a
+/// distributed build is built fresh. (The command line refuses them all, and `--name`, at
+/// parsing.)
 fn refuse_ignored_options(opts: &BuildOptions, old: &Manifest) -> Result<()> {
     let mut ignored = Vec::new();
-    if !opts.side_indexes.is_empty() {
-        ignored.push("side indexes (an append adds to those the index has)");
+    let asked: BTreeSet<&str> = opts.side_indexes.iter().map(|s| s.name()).collect();
+    let has: BTreeSet<&str> = old.side_indexes.iter().map(|s| s.name()).collect();
+    if !asked.is_empty() && asked != has {
+        ignored.push("side indexes other than the index's (an append adds to those it has)");
     }
     if !opts.fulltext && old.options.fulltext {
         ignored.push("no full-text index (the index has one, which an append adds to)");
@@ -350,6 +354,7 @@ fn append_at(
             exact_match_bytes,
             total_bytes,
             max_memory: budget.total,
+            takedowns: None,
         },
         manifest_name,
     })

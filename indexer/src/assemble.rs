@@ -43,6 +43,7 @@ pub fn assemble(parts: &[PathBuf], opts: &AssembleOptions) -> Result<BuildSummar
         bail!("no parts to assemble");
     }
     let temp = TempIndexDir::create(&opts.out, opts.force)?;
+    crate::takedowns::check(&opts.out, opts.force)?;
     let sources: Vec<(PathBuf, String)> = parts
         .iter()
         .map(|p| (p.clone(), MANIFEST_FILE.to_string()))
@@ -53,6 +54,7 @@ pub fn assemble(parts: &[PathBuf], opts: &AssembleOptions) -> Result<BuildSummar
         .insert("assemble".into(), started.elapsed().as_secs_f64());
     manifest.write(temp.path(), parse_id(&manifest.build_id))?;
     let (exact_match_bytes, _) = crate::sizes::measure(temp.path(), &manifest)?;
+    let takedowns = crate::takedowns::carry_into(&opts.out, temp.path(), opts.force)?;
     temp.commit()?;
     if opts.remove_parts {
         for p in parts {
@@ -66,6 +68,7 @@ pub fn assemble(parts: &[PathBuf], opts: &AssembleOptions) -> Result<BuildSummar
         exact_match_bytes,
         total_bytes,
         max_memory: 0,
+        takedowns,
     })
 }
 

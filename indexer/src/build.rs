@@ -29,6 +29,9 @@ pub struct BuildSummary {
     pub total_bytes: u64,
     /// The memory budget the build kept to, bytes.
     pub max_memory: u64,
+    /// What a forced rebuild did with the takedown list of the index it replaced (`None`: it
+    /// replaced none with a takedown list).
+    pub takedowns: Option<crate::takedowns::CarriedTakedowns>,
 }
 
 /// Resolves the worker thread count (0 = all cores).
@@ -116,6 +119,8 @@ fn build_following(opts: &BuildOptions, follow: Option<&LateSkips>) -> Result<Bu
     let files = discover(&opts.inputs, opts.format)?;
     crate::atomic::check_outside(&opts.out, &opts.inputs, &opts.shard_roots)?;
     let temp = TempIndexDir::create(&opts.out, opts.force)?;
+    let carry_takedowns = opts.force && follow.is_none();
+    crate::takedowns::check(&opts.out, carry_takedowns)?;
     let build_id = new_build_id();
     let tag = format!("{}.{build_id:016x}", sanitize(&opts.name));
     let placement = ShardPlacement::new(temp.path(), &opts.shard_roots, &tag)?;
@@ -226,6 +231,7 @@ fn build_following(opts: &BuildOptions, follow: Option<&LateSkips>) -> Result<Bu
     manifest.peak_rss_bytes = crate::rss::peak_rss_bytes();
     manifest.write(temp.path(), build_id)?;
     let (exact_match_bytes, _) = crate::sizes::measure(temp.path(), &manifest)?;
+    let takedowns = crate::takedowns::carry_into(&opts.out, temp.path(), carry_takedowns)?;
     temp.commit()?;
     placement.commit();
     let total_bytes = crate::sizes::dir_size(&opts.out)?;
@@ -235,6 +241,7 @@ fn build_following(opts: &BuildOptions, follow: Option<&LateSkips>) -> Result<Bu
         exact_match_bytes,
         total_bytes,
         max_memory: budget.total,
+        takedowns,
     })
 }
 

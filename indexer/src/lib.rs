@@ -32,9 +32,11 @@ mod shard_builder;
 mod side_files;
 mod sizes;
 pub mod suffix_array;
+pub mod takedowns;
 
 pub use assemble::{assemble, AssembleOptions};
 pub use attach::{attach, AttachOptions, AttachSummary};
 pub use build::{build, BuildSummary};
 pub use error::{Error, Result};
 pub use options::{BuildOptions, InputFormat};
+pub use takedowns::CarriedTakedowns;

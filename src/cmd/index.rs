@@ -71,7 +71,8 @@ pub struct Args {
     #[arg(long, conflicts_with = "append")]
     no_fulltext: bool,
     /// Replace an existing index at --out (only an index, or an empty directory: anything
-    /// else there is refused, not deleted). Not with --append, which adds to that index.
+    /// else there is refused, not deleted). Its takedowns are carried over to the new index by
+    /// external id. Not with --append, which adds to that index.
     #[arg(long, conflicts_with = "append")]
     force: bool,
     /// Also build normalised byte-level side indexes for exact word-level contamination
@@ -140,6 +141,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             "manifest": m,
             "exact_match_bytes": summary.exact_match_bytes,
             "total_bytes": summary.total_bytes,
+            "takedowns": summary.takedowns.as_ref().map(|t| serde_json::json!({
+                "carried": t.carried,
+                "not_in_new_corpus": t.not_in_new_corpus,
+            })),
         }))?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -153,6 +158,20 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         );
     } else {
         outln!("index {} written to {}", m.name, opts.out.display());
+    }
+    if let Some(t) = &summary.takedowns {
+        outln!(
+            "  takedowns  {} carried over from the replaced index by external id{}",
+            t.carried.len(),
+            if t.not_in_new_corpus.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; {} id(s) not in the new corpus dropped from the list (see the warning)",
+                    t.not_in_new_corpus.len()
+                )
+            }
+        );
     }
     outln!(
         "  documents  {} indexed, {} skipped{}",

@@ -1,0 +1,148 @@
+//! Takedowns across a rebuild: a build with `--force` over an index that has a takedown list
+//! carries the list over to the new index by external id, so a document taken down stays
+//! down.
+//!
+//! `takedown.bin` lists global document numbers, which mean other documents in a rebuilt
+//! index; external ids are what stays. The old list is read (each number named by its
+//! document's id) before the build starts, so a list that cannot be carried over refuses the
+//! build before any work, and read again just before the commit (a takedown added meanwhile
+//! is kept). The new list is written into the new index before it is renamed into place: the
+//! new index is never visible without it. Ids the new corpus does not hold are dropped from
+//! the list (it can only name documents of the index) and reported, so they can be taken down
+//! again if they come back.
+
+use crate::error::{refuse, Context, Result};
+use std::path::Path;
+use verbatim_core::index::files::TAKEDOWN;
+use verbatim_core::takedown::Takedown;
+use verbatim_core::{Index, OpenOptions};
+
+/// What a rebuild did with the takedown list of the index it replaced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CarriedTakedowns {
+    /// External ids of the old list found in the new index, and taken down there.
+    pub carried: Vec<String>,
+    /// External ids of the old list the new corpus does not hold (dropped from the list).
+    pub not_in_new_corpus: Vec<String>,
+}
+
+/// The external ids of the documents taken down in the index at `target`, which a forced
+/// build is about to replace (`None`: it has no takedown list). Refuses when the list cannot
+/// be carried over by id: the index or its list cannot be read, or a listed document has no
+/// readable id.
+fn taken_down_ids(target: &Path) -> Result<Option<Vec<String>>> {
+    let list = target.join(TAKEDOWN);
+    if !list.exists() {
+        return Ok(None);
+    }
+    let choice = format!(
+        "a rebuild with --force carries the takedown list over by external id, and would \
+         otherwise show those documents again. Build into another --out (and take the documents \
+         down there with `verbatim takedown add`), or, if they may be shown again, remove {} \
+         yourself and rebuild",
+        list.display()
+    );
+    let index = match Index::open_with(
+        target,
+        OpenOptions {
+            verify_checksums: false,
+            fulltext: false,
+        },
+    ) {
+        Ok(index) => index,
+        Err(e) => refuse!(
+            "{} has a takedown list, but the index there cannot be opened to name its \
+             documents ({e}): {choice}",
+            target.display()
+        ),
+    };
+    let taken = match Takedown::load(index.dir(), index.index_id()) {
+        Ok(t) => t,
+        Err(e) => refuse!("{e}; {choice}"),
+    };
+    let mut ids = Vec::with_capacity(taken.len() as usize);
+    let mut unnamed = Vec::new();
+    for no in taken.iter() {
+        match index.locate(no).map(|loc| index.doc_record(loc)) {
+            Some(Ok(record)) => ids.push(record.id),
+            _ => unnamed.push(format!("#{no}")),
+        }
+    }
+    if !unnamed.is_empty() {
+        refuse!(
+            "{} taken-down document(s) of {} have no readable external id ({}): {choice}",
+            unnamed.len(),
+            target.display(),
+            unnamed.join(", ")
+        );
+    }
+    Ok(Some(ids))
+}
+
+/// For a build into `target` (replacing it if `force`): refuses, before any work, a takedown
+/// list there that could not be carried over.
+pub(crate) fn check(target: &Path, force: bool) -> Result<()> {
+    if force {
+        taken_down_ids(target)?;
+    }
+    Ok(())
+}
+
+/// For a build into `target` (replacing it if `force`) finished in `temp`, not yet committed:
+/// takes down in `temp` the documents of the ids taken down in the index at `target` now.
+pub(crate) fn carry_into(
+    target: &Path,
+    temp: &Path,
+    force: bool,
+) -> Result<Option<CarriedTakedowns>> {
+    if !force {
+        return Ok(None);
+    }
+    match taken_down_ids(target)? {
+        Some(ids) => Ok(Some(carry_over(temp, ids)?)),
+        None => Ok(None),
+    }
+}
+
+/// Takes down, in the finished (not yet committed) index at `dir`, the documents with the
+/// external `ids`, writing its `takedown.bin`.
+fn carry_over(dir: &Path, ids: Vec<String>) -> Result<CarriedTakedowns> {
+    let index = Index::open_with(
+        dir,
+        OpenOptions {
+            verify_checksums: false,
+            fulltext: false,
+        },
+    )
+    .with_context(|| format!("cannot open the new index {}", dir.display()))?;
+    let mut list = Takedown::default();
+    let mut out = CarriedTakedowns::default();
+    for id in ids {
+        match index.doc_by_id_ignoring_takedowns(&id) {
+            Some(no) => {
+                list.insert(no);
+                out.carried.push(id);
+            }
+            None => out.not_in_new_corpus.push(id),
+        }
+    }
+    if !list.is_empty() {
+        list.save(dir, index.index_id())
+            .with_context(|| format!("cannot carry the takedown list over to {}", dir.display()))?;
+    }
+    if !out.not_in_new_corpus.is_empty() {
+        let shown = &out.not_in_new_corpus[..out.not_in_new_corpus.len().min(20)];
+        tracing::warn!(
+            "{} taken-down id(s) are not in the new corpus and were dropped from the takedown \
+             list (take them down again if they are added back): {}{}",
+            out.not_in_new_corpus.len(),
+            shown.join(", "),
+            if shown.len() < out.not_in_new_corpus.len() {
+                ", ..."
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(out)
+}
