@@ -474,3 +474,50 @@ fn append_refuses_the_options_it_would_ignore() {
     }
     assert_eq!(std::fs::read(out.join("manifest.bin")).unwrap(), before);
 }
+
+/// Input without ids gets ids derived from its file path and line; an append of a file with
+/// the same relative path repeats them, and is refused (an append renames no id) with a
+/// message that says the ids were derived and what avoids it. A file at another path appends.
+#[test]
+fn an_append_of_id_less_input_says_the_repeated_id_was_derived() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = (dir.path().join("noid1"), dir.path().join("noid2"));
+    std::fs::create_dir_all(two.join("more")).unwrap();
+    std::fs::create_dir_all(&one).unwrap();
+    std::fs::write(one.join("a.jsonl"), "{\"text\":\"first\"}\n").unwrap();
+    std::fs::write(two.join("a.jsonl"), "{\"text\":\"second\"}\n").unwrap();
+    let out = dir.path().join("idx");
+    verbatim_indexer::build(&opts(one, &out, "bytes")).unwrap();
+    let e = append(two.clone(), &out).unwrap_err();
+    assert!(
+        matches!(e.root(), verbatim_indexer::Error::Refused(_)),
+        "{e:?}"
+    );
+    let msg = e.to_string();
+    for part in [
+        "\"a.jsonl:1\"",
+        "no \"id\" field",
+        "derived from the file's path and the line",
+        "--id-field",
+        "paths the index does not have",
+    ] {
+        assert!(msg.contains(part), "{part}: {msg}");
+    }
+    // Ids the input gave keep the short message.
+    std::fs::write(
+        two.join("a.jsonl"),
+        "{\"id\":\"a.jsonl:1\",\"text\":\"x\"}\n",
+    )
+    .unwrap();
+    let msg = append(two.clone(), &out).unwrap_err().to_string();
+    assert!(
+        msg.contains("already in the index") && !msg.contains("derived"),
+        "{msg}"
+    );
+    // Another relative path: another id, appended.
+    std::fs::remove_file(two.join("a.jsonl")).unwrap();
+    std::fs::write(two.join("more/a.jsonl"), "{\"text\":\"second\"}\n").unwrap();
+    assert_eq!(append(two, &out).unwrap().manifest.documents, 2);
+    let index = Index::open(&out).unwrap();
+    assert!(index.doc_by_id("more/a.jsonl:1").is_some());
+}

@@ -3,7 +3,7 @@
 
 use crate::error::{bail, Context, Result};
 use crate::fulltext_writer::FullTextWriter;
-use crate::input::{read_inputs, Document, InputFile, JsonlReader, SkipReason, Skips};
+use crate::input::{read_inputs, Document, IdOrigin, InputFile, JsonlReader, SkipReason, Skips};
 use crate::memory::{MemoryBudget, PER_DOCUMENT_OVERHEAD};
 use crate::options::BuildOptions;
 use crate::placement::ShardPlacement;
@@ -103,13 +103,27 @@ impl IdTable<'_> {
     }
 
     /// Makes `id` unique and records it: a repeat of an id of this build gets `#2`, `#3`...;
-    /// an id already in the index being appended to is refused.
-    fn insert(&mut self, id: String, doc_no: u64, at: &str) -> Result<String> {
+    /// an id already in the index being appended to is refused (FORMAT.md: an append never
+    /// renames, the index's ids stay what they were), whether the input gave it or verbatim
+    /// derived it (`origin`, `id_field` for the message, which then says how to avoid it).
+    fn insert(
+        &mut self,
+        id: String,
+        doc_no: u64,
+        at: &str,
+        origin: IdOrigin,
+        id_field: &str,
+    ) -> Result<String> {
         if !self.ids.contains_key(&id) {
             if let Some(no) = self.existing.and_then(|m| m.get(&id)) {
-                crate::error::refuse!(
-                    "{at}: document id {id:?} is already in the index (document #{no}); an append adds new documents only: remove the document from the input, or rebuild the index"
-                );
+                match origin.derived_from() {
+                    None => crate::error::refuse!(
+                        "{at}: document id {id:?} is already in the index (document #{no}); an append adds new documents only: remove the document from the input, or rebuild the index"
+                    ),
+                    Some(how) => crate::error::refuse!(
+                        "{at}: the document has no {id_field:?} field, so its id {id:?} was derived from {how}, and the index already has that id (document #{no}: a file of the same path, relative to its input directory, was indexed before); an append adds new documents only and renames no id (a `#2` suffix is for repeats within one build or append): give the documents ids of their own (a field named by --id-field), or give the new files paths the index does not have (another file name, or a subdirectory of the input directory), or rebuild the index with all the files"
+                    ),
+                }
             }
             self.held_bytes += id.len() as u64 + PER_DOCUMENT_OVERHEAD;
             self.ids.insert(id.clone(), doc_no);
@@ -292,7 +306,7 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
             next_doc += 1;
             per_file_docs[doc.file] += 1;
             text_bytes += doc.text.len() as u64;
-            let id = table.insert(doc.id, doc_no, &where_)?;
+            let id = table.insert(doc.id, doc_no, &where_, doc.id_origin, &opts.id_field)?;
             if let Some(src) = &doc.source {
                 sources.entry(src.clone()).or_default().insert(
                     u32::try_from(doc_no).context("more than 2^32 documents in one index")?,

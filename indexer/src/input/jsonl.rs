@@ -1,6 +1,6 @@
 //! Dolma-style JSONL: one JSON object per line with a text field, an id field and metadata.
 
-use super::{Document, InputFile, InputKind, SkipReason, Skips};
+use super::{Document, IdOrigin, InputFile, InputKind, SkipReason, Skips};
 use crate::error::{bail, Context, Result};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -212,10 +212,13 @@ impl JsonlReader<'_> {
             }
         };
         self.check_text(&text)?;
-        let id = match map.remove(self.id_field) {
-            Some(Value::String(s)) if !s.is_empty() => s,
-            Some(Value::Number(n)) => n.to_string(),
-            _ => format!("{}:{line_no}", file_label(file)),
+        let (id, id_origin) = match map.remove(self.id_field) {
+            Some(Value::String(s)) if !s.is_empty() => (s, IdOrigin::Field),
+            Some(Value::Number(n)) => (n.to_string(), IdOrigin::Field),
+            _ => (
+                format!("{}:{line_no}", file_label(file)),
+                IdOrigin::FileLine,
+            ),
         };
         let source = match map.remove("source") {
             Some(Value::String(s)) => Some(s),
@@ -232,6 +235,7 @@ impl JsonlReader<'_> {
             text,
             file: file_no,
             line: line_no,
+            id_origin,
         })
     }
 

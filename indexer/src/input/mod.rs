@@ -10,7 +10,7 @@ mod skips;
 mod text_file;
 
 pub use discover::{discover, InputFile, InputKind};
-pub use document::Document;
+pub use document::{Document, IdOrigin};
 pub use jsonl::JsonlReader;
 pub use parquet::{ParquetReader, CHUNK_BYTES, DECODE_BUDGET, MAX_GROUP_MEMORY};
 pub use skips::{SkipReason, Skips};

@@ -26,7 +26,7 @@
 
 use super::jsonl::{file_label, FileOutcome};
 use super::ordered::{OrderedQueue, Stopped};
-use super::{Document, InputFile, JsonlReader, SkipReason, Skips};
+use super::{Document, IdOrigin, InputFile, JsonlReader, SkipReason, Skips};
 use crate::error::{bail, Result};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -443,10 +443,10 @@ impl ParquetReader<'_> {
                     }
                 }
             }
-            let doc_id = match id.and_then(|c| json_value(c, i)) {
-                Some(Value::String(s)) if !s.is_empty() => s,
-                Some(Value::Number(n)) => n.to_string(),
-                _ => format!("{}:{r}", plan.label),
+            let (doc_id, id_origin) = match id.and_then(|c| json_value(c, i)) {
+                Some(Value::String(s)) if !s.is_empty() => (s, IdOrigin::Field),
+                Some(Value::Number(n)) => (n.to_string(), IdOrigin::Field),
+                _ => (format!("{}:{r}", plan.label), IdOrigin::FileRow),
             };
             let doc_source = match source.and_then(|c| json_value(c, i)) {
                 Some(Value::String(s)) => Some(s),
@@ -464,6 +464,7 @@ impl ParquetReader<'_> {
                 text: t.to_string(),
                 file: plan.file_no,
                 line: r,
+                id_origin,
             });
             if bytes >= CHUNK_BYTES {
                 queue.push(seq, Item::Docs(std::mem::take(&mut docs)), bytes)?;

@@ -1,7 +1,7 @@
 //! Plain-text files: one document per file, the path as its id.
 
 use super::jsonl::file_label;
-use super::{Document, InputFile, JsonlReader, SkipReason, Skips};
+use super::{Document, IdOrigin, InputFile, JsonlReader, SkipReason, Skips};
 use crate::error::{Context, Result};
 use std::io::Read;
 
@@ -43,5 +43,6 @@ pub fn read_text_file(
         text,
         file: file_no,
         line: 1,
+        id_origin: IdOrigin::FilePath,
     })
 }
