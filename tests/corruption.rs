@@ -271,7 +271,7 @@ fn damaged_full_text_and_id_map_bytes_never_panic() {
 
 /// `verbatim takedown add` refuses to write when the id map is damaged (it would take down
 /// another document than the one named), and a takedown list that cannot be read says to
-/// restore it, not to rebuild (a rebuild keeps no takedowns).
+/// restore it, not to rebuild (a rebuild carries takedowns over only from a readable list).
 #[test]
 fn takedowns_refuse_a_damaged_id_map_and_never_advise_a_rebuild() {
     let dir = tempfile::tempdir().unwrap();

@@ -533,3 +533,33 @@ fn takedowns_of_an_infini_gram_index_live_in_its_side_directory() {
     assert!(ix.doc_by_id("#2").is_none());
     assert!(ix.doc_by_id("#0").is_some());
 }
+
+/// A verbatim index and an infini-gram index of one tokenizer cannot be searched as one group
+/// (their suffixes are sorted in different orders): the group is refused with both names and
+/// the reason, never built to fail its first query.
+#[test]
+fn a_group_of_a_verbatim_and_an_infini_gram_index_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let texts: Vec<String> = ["w1 w2 w3 w1", "w2 w3 w4"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let (vb, ig, tok) = both(dir.path(), &texts, TokenWidth::U16);
+    let ig = attach(&ig, &tok, &dir.path().join("side"));
+    let (vb_name, ig_name) = (vb.manifest().name.clone(), ig.manifest().name.clone());
+    assert_ne!(vb_name, ig_name);
+    let members = vec![
+        (std::sync::Arc::new(vb), "a".to_string()),
+        (std::sync::Arc::new(ig), "b".to_string()),
+    ];
+    let e = Index::group("g", members)
+        .err()
+        .expect("mixed layouts are refused");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("mixes index layouts")
+            && msg.contains(&format!("{vb_name:?}"))
+            && msg.contains(&format!("{ig_name:?}")),
+        "{msg}"
+    );
+}

@@ -25,7 +25,7 @@ pub enum Error {
     },
     /// The takedown list cannot be read (damaged, or written for another index). Rebuilding
     /// would not help: a build writes no list, so every taken-down document would be shown.
-    #[error("{path}: the takedown list cannot be read: {detail}. Do not rebuild the index (a rebuild keeps no takedowns): restore takedown.bin from a backup, or remove it and take the documents down again with `verbatim takedown add`.")]
+    #[error("{path}: the takedown list cannot be read: {detail}. Do not rebuild the index elsewhere (a rebuild carries takedowns over only from a readable list; `--force` over this index refuses until then): restore takedown.bin from a backup, or remove it and take the documents down again with `verbatim takedown add`.")]
     BadTakedownList {
         /// The file.
         path: PathBuf,

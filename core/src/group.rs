@@ -92,6 +92,21 @@ pub enum GroupError {
         /// The index.
         index: String,
     },
+    /// Members store their suffix arrays in different layouts (a verbatim index beside an
+    /// infini-gram one: their suffixes are sorted in different orders).
+    #[error("group {group:?} mixes index layouts: {first:?} is {first_layout} but {other:?} is {other_layout}; a group's indexes must all be verbatim indexes or all infini-gram indexes (serve the others as separate indexes)")]
+    LayoutMismatch {
+        /// The group.
+        group: String,
+        /// The first member.
+        first: String,
+        /// Its layout.
+        first_layout: &'static str,
+        /// The member that differs.
+        other: String,
+        /// Its layout.
+        other_layout: &'static str,
+    },
     /// The group's documents would not fit global numbering (more than 2^32 documents).
     #[error("group {group:?} holds {documents} documents; at most {max} can be grouped")]
     TooLarge {
@@ -102,6 +117,18 @@ pub enum GroupError {
         /// The limit.
         max: u64,
     },
+}
+
+/// The storage layout of an index's shards (one for all of them), as named in errors.
+fn layout_of(ix: &Index) -> &'static str {
+    use crate::shard::TypedArrays;
+    match ix.shards().first().map(|s| s.arrays()) {
+        None => "empty",
+        Some(TypedArrays::U8(_) | TypedArrays::U16(_) | TypedArrays::U32(_)) => "a verbatim index",
+        Some(TypedArrays::IgU8(_) | TypedArrays::IgU16(_) | TypedArrays::IgU32(_)) => {
+            "an infini-gram index"
+        }
+    }
 }
 
 fn tokenizer_of(ix: &Index) -> String {
@@ -133,6 +160,23 @@ impl Index {
                     other: m.manifest().name.clone(),
                     other_tokenizer: t,
                 });
+            }
+            // Compared with the first member that has shards (an empty one searches nothing).
+            if let Some(f) = members
+                .iter()
+                .map(|(f, _)| f)
+                .find(|f| !f.shards().is_empty())
+            {
+                let (first_layout, other_layout) = (layout_of(f), layout_of(m));
+                if !m.shards().is_empty() && first_layout != other_layout {
+                    return Err(GroupError::LayoutMismatch {
+                        group,
+                        first: f.manifest().name.clone(),
+                        first_layout,
+                        other: m.manifest().name.clone(),
+                        other_layout,
+                    });
+                }
             }
             if seen.contains(&m.manifest().name.as_str()) {
                 return Err(GroupError::Duplicate {
