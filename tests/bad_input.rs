@@ -498,3 +498,35 @@ fn a_forced_rebuild_keeps_the_takedowns_by_external_id() {
     );
     assert_eq!(std::fs::read(out.join("manifest.bin")).unwrap(), before);
 }
+
+/// `verbatim prob --next` refuses an id outside the vocabulary (the separator included), as
+/// `count --ids` does, instead of answering a probability of a token no text holds.
+#[test]
+fn prob_refuses_a_next_token_outside_the_vocabulary() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("c.jsonl");
+    std::fs::write(&input, "{\"id\":\"a\",\"text\":\"ab. ab.\"}\n").unwrap();
+    let out = dir.path().join("idx");
+    let o = index_bytes(&input, &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let prob = |next: &str| {
+        Command::new(support::verbatim_bin())
+            .args(["prob", "--index", out.to_str().unwrap(), "--text", "a"])
+            .args(["--next", next])
+            .output()
+            .unwrap()
+    };
+    let ok = prob(&(b'b' as u32).to_string());
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).starts_with("P = 2 / 2"));
+    for bad in ["256", "255000"] {
+        let o = prob(bad);
+        assert!(!o.status.success(), "--next {bad} was answered");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("outside the vocabulary"), "{err}");
+    }
+}

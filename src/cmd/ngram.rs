@@ -2,7 +2,7 @@
 
 use super::count::query_ids;
 use super::input_text::TextInput;
-use anyhow::Result;
+use anyhow::{bail, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -81,6 +81,14 @@ pub fn run_ntd(a: NtdArgs) -> Result<ExitCode> {
 pub fn run_prob(a: ProbArgs) -> Result<ExitCode> {
     let index = super::open_index(&a.index, false)?;
     let ids = query_ids(&index, a.ids, &a.input)?;
+    // The separator and ids past the vocabulary are no token a text can continue with.
+    let vocab = index.manifest().tokenizer.vocab_size;
+    if a.next >= vocab {
+        bail!(
+            "--next {} is outside the vocabulary (0..{vocab}); give the id of a token",
+            a.next
+        );
+    }
     let p = index.infgram_prob(&ids, a.next);
     if a.json {
         crate::output::print_json(&serde_json::json!({
