@@ -82,17 +82,28 @@ fn text_analyzer() -> TextAnalyzer {
         .clone()
 }
 
+/// Calls `each` with every term of `text` as the full-text index makes them, in order, with
+/// its byte range in `text`, until `each` returns `false`.
+fn for_each_term(text: &str, mut each: impl FnMut(std::ops::Range<usize>, &String) -> bool) {
+    let mut analyzer = text_analyzer();
+    let mut stream = analyzer.token_stream(text);
+    while stream.advance() {
+        let t = stream.token();
+        if !each(t.offset_from..t.offset_to, &t.text) {
+            return;
+        }
+    }
+}
+
 /// The terms of `text` as the full-text index makes them from a document's text (and from
 /// a query's words), in order, each with its byte range in `text`: a term is matched only
 /// as a whole word, never inside another (`bet` is not a term of `alphabet`).
 pub fn text_terms(text: &str) -> Vec<(std::ops::Range<usize>, String)> {
-    let mut analyzer = text_analyzer();
-    let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
-    while stream.advance() {
-        let t = stream.token();
-        out.push((t.offset_from..t.offset_to, t.text.clone()));
-    }
+    for_each_term(text, |range, term| {
+        out.push((range, term.clone()));
+        true
+    });
     out
 }
 
@@ -103,19 +114,16 @@ pub fn find_term(
     terms: &[String],
     mut accept: impl FnMut(&std::ops::Range<usize>) -> bool,
 ) -> Option<std::ops::Range<usize>> {
-    if terms.is_empty() {
-        return None;
+    let mut found = None;
+    if !terms.is_empty() {
+        for_each_term(text, |range, term| {
+            if terms.contains(term) && accept(&range) {
+                found = Some(range);
+            }
+            found.is_none()
+        });
     }
-    let mut analyzer = text_analyzer();
-    let mut stream = analyzer.token_stream(text);
-    while stream.advance() {
-        let t = stream.token();
-        let range = t.offset_from..t.offset_to;
-        if terms.contains(&t.text) && accept(&range) {
-            return Some(range);
-        }
-    }
-    None
+    found
 }
 
 /// An open full-text index.

@@ -237,6 +237,7 @@ impl Index {
         // Consecutive chunks overlap by this many tokens, more than the longest term (40
         // bytes) can take, so that a word cut by one chunk's end is whole in the next.
         const OVERLAP: usize = 64;
+        const _: () = assert!(OVERLAP < CHUNK, "every chunk moves the window forward");
         // The query's terms as the full-text index makes them (whole words, lowercased as it
         // lowercases), preferring those of 3 characters or more (`a`, `of` say little).
         let mut terms: Vec<String> = crate::fulltext::text_terms(query)
@@ -308,7 +309,7 @@ impl Index {
             if last {
                 break;
             }
-            start = end - OVERLAP.min(CHUNK / 2);
+            start = end - OVERLAP;
         }
         first_text
             .map(|(t, start, end)| around(&t, start, end, 0))

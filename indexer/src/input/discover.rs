@@ -180,9 +180,10 @@ fn walk(dir: &Path, state: &mut Walk, out: &mut Vec<PathBuf>) -> Result<()> {
 /// writers skipped). Symbolic links are followed, but a directory is read once however often
 /// it is reached (a link loop such as `sub/up -> ..` is not followed round); entries that
 /// cannot be read (broken or looping links, no permission) and entries that are neither
-/// files nor directories are left out, each with a warning, and counted in a last one. With `--format auto`, a directory that holds Parquet files is read as a
-/// dataset: its files that are neither Parquet nor JSONL (a dataset card `README.md`, say) are
-/// left out with a warning instead of being indexed as text documents.
+/// files nor directories are left out, each with a warning, and counted in a last one. With
+/// `--format auto`, a directory that holds Parquet files is read as a dataset: its files that
+/// are neither Parquet nor JSONL (a dataset card `README.md`, say) are left out with a warning
+/// instead of being indexed as text documents.
 pub fn discover(inputs: &[PathBuf], format: InputFormat) -> Result<Vec<InputFile>> {
     if inputs.is_empty() {
         bail!("no input given: pass --input FILE_OR_DIR");
