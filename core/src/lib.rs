@@ -27,6 +27,7 @@ compile_error!("verbatim reads its little-endian index files in place: it does n
 
 pub mod api;
 pub mod atomic;
+pub mod doc_starts;
 pub mod error;
 pub mod format;
 pub mod fulltext;

@@ -10,6 +10,7 @@
 //! (infini-gram's holds byte pointers and orders suffixes by bytes), which the typed views of
 //! [`Shard::arrays`] carry to the searches.
 
+use crate::doc_starts::DocStartIndex;
 use crate::error::{Error, Result};
 use crate::format::{FileKind, MappedFile};
 use crate::infini_gram::IgShard;
@@ -266,6 +267,9 @@ pub struct Shard {
     /// The suffix-array block of the suffixes starting with each token, so searches start
     /// inside that block instead of the whole array.
     first_token: Arc<FirstTokenTable>,
+    /// Every few document starts, in memory, so finding a position's document reads only a
+    /// few cache lines of `docs.bin` (empty for an infini-gram shard).
+    doc_index: Arc<DocStartIndex>,
     info: ShardInfo,
     width: TokenWidth,
     storage: Arc<Storage>,
@@ -332,6 +336,7 @@ impl Shard {
         }
         let shard = Shard {
             first_token: Arc::default(),
+            doc_index: Arc::default(),
             info: info.clone(),
             width,
             storage: Arc::new(Storage::Verbatim(VerbatimFiles {
@@ -398,8 +403,10 @@ impl Shard {
                 "unigram counts plus separators do not add up to the token count".into(),
             ));
         }
+        let doc_index = DocStartIndex::new(&doc_starts(f)[..info.documents as usize]);
         Ok(Shard {
             first_token: Arc::new(first_token),
+            doc_index: Arc::new(doc_index),
             ..shard
         })
     }
@@ -410,6 +417,7 @@ impl Shard {
         let first_token = ig.first_token_table()?;
         Ok(Shard {
             first_token: Arc::new(first_token),
+            doc_index: Arc::default(),
             info,
             width,
             storage: Arc::new(Storage::InfiniGram(Box::new(ig))),
@@ -524,7 +532,7 @@ impl Shard {
     /// the stream length for `d == documents()`.
     pub fn doc_start(&self, d: usize) -> usize {
         match &*self.storage {
-            Storage::Verbatim(f) => f.docs.as_slice::<u64>().expect("checked at open")[d] as usize,
+            Storage::Verbatim(f) => doc_starts(f)[d] as usize,
             Storage::InfiniGram(ig) => ig.doc_start(d),
         }
     }
@@ -556,17 +564,26 @@ impl Shard {
     /// The local document holding token position `pos` (the last document for positions
     /// past the end).
     pub fn doc_at(&self, pos: usize) -> usize {
-        // First document whose separator lies after `pos`, minus one.
-        let (mut lo, mut hi) = (0usize, self.documents());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.doc_start(mid) <= pos {
-                lo = mid + 1;
-            } else {
-                hi = mid;
+        let below = match &*self.storage {
+            Storage::Verbatim(f) => {
+                let starts = &doc_starts(f)[..self.documents()];
+                self.doc_index.count_at_most(starts, pos as u64)
             }
-        }
-        lo.saturating_sub(1)
+            Storage::InfiniGram(_) => {
+                // Documents whose start (separator) is at most `pos`.
+                let (mut lo, mut hi) = (0usize, self.documents());
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    if self.doc_start(mid) <= pos {
+                        lo = mid + 1;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                lo
+            }
+        };
+        below.saturating_sub(1)
     }
 
     /// Token range of local document `doc` (separator excluded).
@@ -621,6 +638,11 @@ impl Shard {
             Storage::InfiniGram(ig) => ig.paths(),
         }
     }
+}
+
+/// The document starts of `docs.bin` (cast once at open, so this cannot fail).
+fn doc_starts(f: &VerbatimFiles) -> &[u64] {
+    f.docs.as_slice::<u64>().expect("checked at open")
 }
 
 fn verbatim_tokens(f: &VerbatimFiles, width: TokenWidth) -> Result<TokenSlice<'_>> {
