@@ -84,17 +84,16 @@ pub(crate) struct WindowRanges {
 }
 
 impl Index {
-    /// The ranges of the window around `len` tokens at position `pos` of shard `shard`,
-    /// `context` tokens each side, clipped to the document.
+    /// The ranges of the window around `len` tokens at position `pos` of document `loc`
+    /// (which holds it), `context` tokens each side, clipped to the document.
     pub(crate) fn window_ranges(
         &self,
-        shard: usize,
+        loc: DocLocation,
         pos: usize,
         len: usize,
         context: usize,
     ) -> WindowRanges {
-        let s = &self.shards()[shard];
-        let doc = s.doc_range(s.doc_at(pos));
+        let doc = self.shards()[loc.shard].doc_range(loc.local);
         // Clipped to the document, even for a position a damaged index reports outside it.
         let pos = pos.clamp(doc.start, doc.end);
         let match_end = (pos + len).min(doc.end);
@@ -112,7 +111,20 @@ impl Index {
     /// Context window around `len` tokens at position `pos` of shard `shard`, `context` tokens
     /// each side, clipped to the document.
     pub fn snippet(&self, shard: usize, pos: usize, len: usize, context: usize) -> Snippet {
-        let w = self.window_ranges(shard, pos, len, context);
+        self.snippet_in(self.locate_position(shard, pos), pos, len, context)
+    }
+
+    /// [`Index::snippet`] for a position already located in document `loc` (no search for the
+    /// document).
+    pub(crate) fn snippet_in(
+        &self,
+        loc: DocLocation,
+        pos: usize,
+        len: usize,
+        context: usize,
+    ) -> Snippet {
+        let shard = loc.shard;
+        let w = self.window_ranges(loc, pos, len, context);
         let toks = self.shards()[shard].tokens();
         let place = WindowPlace {
             shard,

@@ -243,7 +243,7 @@ impl Index {
                     WordReader::with_capacity(table, g.len() * (2 * opts.long_context + 16));
                 for p in g {
                     let len = scored[p.span].1.token_end - scored[p.span].1.token_start;
-                    let ranges = self.window_ranges(p.shard, p.pos, len, opts.long_context);
+                    let ranges = self.window_ranges(p.loc, p.pos, len, opts.long_context);
                     self.read_window_words(&mut reader, p.shard, &ranges);
                 }
                 (RankedText::Words(reader.finish()), None)
@@ -253,7 +253,7 @@ impl Index {
                     .iter()
                     .map(|p| {
                         let len = scored[p.span].1.token_end - scored[p.span].1.token_start;
-                        self.snippet(p.shard, p.pos, len, opts.long_context)
+                        self.snippet_in(p.loc, p.pos, len, opts.long_context)
                     })
                     .collect();
                 (RankedText::Text(ranked_text_of(&longs)), Some(longs))
@@ -276,7 +276,7 @@ impl Index {
         let snippets = g
             .iter()
             .map(|p| {
-                let s = self.snippet(p.shard, p.pos, len(p), opts.snippet_context);
+                let s = self.snippet_in(p.loc, p.pos, len(p), opts.snippet_context);
                 (p.span, s)
             })
             .collect();
@@ -284,7 +284,7 @@ impl Index {
             Some(l) => l,
             None => g
                 .iter()
-                .map(|p| self.snippet(p.shard, p.pos, len(p), opts.long_context))
+                .map(|p| self.snippet_in(p.loc, p.pos, len(p), opts.long_context))
                 .collect(),
         });
         Ok(TracedDocument {
