@@ -15,7 +15,7 @@
 
 use crate::index::{DocLocation, Index};
 use crate::query::count::Occurrences;
-use crate::search::SuffixArray;
+use crate::search::{SuffixArray, SuffixArrayRef};
 
 /// One occurrence of a token sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,35 +58,23 @@ impl Index {
         if want == 0 {
             return Vec::new();
         }
-        // Candidates whose hash is at most `threshold`. When there are twice `want` of them,
-        // only the `want` smallest are kept and the threshold drops to the largest kept hash:
-        // most occurrences cost one hash and one comparison, and no heap is maintained.
-        let mut cands: Vec<((u64, u64), usize, usize)> = Vec::with_capacity(2 * want);
-        let mut threshold = u64::MAX;
+        let mut smallest = Smallest::new(want);
         for (shard, range) in occ.ranges.iter().enumerate() {
             if range.is_empty() {
                 continue;
             }
             let base = self.shard_token_base(shard);
-            crate::with_shard_arrays!(self.shards()[shard].arrays(), |a| {
-                for rank in range.clone() {
-                    let p = a.sa.at(rank);
-                    let k = key(seed, base + p as u64);
-                    if k.0 > threshold {
-                        continue;
-                    }
-                    cands.push((k, shard, p));
-                    if cands.len() == 2 * want {
-                        cands.select_nth_unstable(want - 1);
-                        cands.truncate(want);
-                        threshold = cands.iter().map(|c| c.0 .0).max().unwrap_or(u64::MAX);
-                    }
-                }
-            });
+            match self.shards()[shard].suffix_array() {
+                SuffixArrayRef::Positions(sa) => smallest.offer(
+                    shard,
+                    base,
+                    seed,
+                    sa[range.clone()].iter().map(|&p| p as usize),
+                ),
+                other => smallest.offer(shard, base, seed, range.clone().map(|r| other.at(r))),
+            }
         }
-        cands.sort_unstable();
-        cands.truncate(want);
-        cands.into_iter().map(|(_, s, p)| (s, p)).collect()
+        smallest.finish()
     }
 
     /// Up to `k` occurrences of `occ` in distinct documents that `keep` accepts, in the
@@ -134,6 +122,64 @@ impl Index {
                 loc: self.locate_position(shard, pos),
             })
             .collect()
+    }
+}
+
+/// The occurrences with the smallest keys among those offered: candidates whose hash is at
+/// most `threshold`; when there are twice `want` of them, only the `want` smallest are kept and
+/// the threshold drops to the largest kept hash. Most occurrences cost one hash and one
+/// comparison, and no heap is maintained.
+struct Smallest {
+    cands: Vec<((u64, u64), usize, usize)>,
+    threshold: u64,
+    want: usize,
+}
+
+impl Smallest {
+    fn new(want: usize) -> Smallest {
+        Smallest {
+            cands: Vec::with_capacity(2 * want),
+            threshold: u64::MAX,
+            want,
+        }
+    }
+
+    /// Offers the occurrences of `shard` at `positions` (its first token at global position
+    /// `base`).
+    #[inline]
+    fn offer(
+        &mut self,
+        shard: usize,
+        base: u64,
+        seed: u64,
+        positions: impl Iterator<Item = usize>,
+    ) {
+        let mut threshold = self.threshold;
+        for p in positions {
+            let k = key(seed, base + p as u64);
+            if k.0 <= threshold {
+                threshold = self.push((k, shard, p));
+            }
+        }
+    }
+
+    /// Keeps a candidate; returns the threshold from now on.
+    #[inline(never)]
+    fn push(&mut self, cand: ((u64, u64), usize, usize)) -> u64 {
+        self.cands.push(cand);
+        if self.cands.len() == 2 * self.want {
+            self.cands.select_nth_unstable(self.want - 1);
+            self.cands.truncate(self.want);
+            self.threshold = self.cands.iter().map(|c| c.0 .0).max().unwrap_or(u64::MAX);
+        }
+        self.threshold
+    }
+
+    /// The kept occurrences in key order, as `(shard, position)`.
+    fn finish(mut self) -> Vec<(usize, usize)> {
+        self.cands.sort_unstable();
+        self.cands.truncate(self.want);
+        self.cands.into_iter().map(|(_, s, p)| (s, p)).collect()
     }
 }
 
