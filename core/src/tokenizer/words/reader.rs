@@ -233,21 +233,35 @@ impl<'a> WordReader<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn push_fragment(&mut self, f: u32) {
         if self.parts == 0 {
             // Most words are one fragment: nothing else is needed until a second one comes.
             self.single = Some(f);
-        } else {
-            if let Some(first) = self.single.take() {
-                self.start_long(first);
-            }
+            self.parts = 1;
+        } else if self.single.is_none() && self.text.is_none() {
+            // A third or later fragment of a word kept as fragments (code is full of them).
             let (h, p) = self.table.hashes[f as usize];
             self.hash = self.hash.wrapping_mul(p).wrapping_add(h);
-            match self.text.as_mut() {
-                Some(t) => t.push_str(self.table.fragment_text(f)),
-                None => self.out.parts.push(f),
-            }
+            self.out.parts.push(f);
+            self.parts += 1;
+        } else {
+            self.push_later_fragment(f);
+        }
+    }
+
+    /// A second fragment of the word being read, or a fragment of a word with decoded text
+    /// in it (out of line: the paths above are the hot ones).
+    #[inline(never)]
+    fn push_later_fragment(&mut self, f: u32) {
+        if let Some(first) = self.single.take() {
+            self.start_long(first);
+        }
+        let (h, p) = self.table.hashes[f as usize];
+        self.hash = self.hash.wrapping_mul(p).wrapping_add(h);
+        match self.text.as_mut() {
+            Some(t) => t.push_str(self.table.fragment_text(f)),
+            None => self.out.parts.push(f),
         }
         self.parts += 1;
     }
@@ -281,29 +295,33 @@ impl<'a> WordReader<'a> {
     }
 
     /// Ends the word being read, if any (whitespace, or the end of the text).
-    #[inline]
+    #[inline(always)]
     pub fn end_word(&mut self) {
         if self.parts == 0 {
             return;
         }
         self.parts = 0;
-        let key = match self.single.take() {
-            Some(f) => f,
-            None => {
-                let spelling = match self.text.take() {
-                    Some(t) => {
-                        self.out.texts.push(t);
-                        Spelling::Text(self.out.texts.len() as u32 - 1)
-                    }
-                    None => Spelling::Fragments(self.parts_start..self.out.parts.len() as u32),
-                };
-                self.out.long.push(LongWord {
-                    hash: self.hash,
-                    spelling,
-                });
-                self.table.fragment_count() + self.out.long.len() as u32 - 1
+        match self.single.take() {
+            Some(f) => self.out.keys.push(f),
+            None => self.end_long_word(),
+        }
+    }
+
+    /// Ends a word of several fragments, or with decoded text in it.
+    #[inline(never)]
+    fn end_long_word(&mut self) {
+        let spelling = match self.text.take() {
+            Some(t) => {
+                self.out.texts.push(t);
+                Spelling::Text(self.out.texts.len() as u32 - 1)
             }
+            None => Spelling::Fragments(self.parts_start..self.out.parts.len() as u32),
         };
+        self.out.long.push(LongWord {
+            hash: self.hash,
+            spelling,
+        });
+        let key = self.table.fragment_count() + self.out.long.len() as u32 - 1;
         self.out.keys.push(key);
     }
 
