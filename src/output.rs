@@ -27,6 +27,23 @@ pub fn human_bytes(b: u64) -> String {
     }
 }
 
+/// The summary line of the takedowns a build with `--force` carried over from the index it
+/// replaced (`verbatim index`, `assemble` and `attach` print it alike).
+pub fn carried_takedowns(t: &verbatim_indexer::CarriedTakedowns) -> String {
+    format!(
+        "  takedowns  {} carried over from the replaced index by external id{}",
+        t.carried.len(),
+        if t.not_in_new_corpus.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} id(s) not in the new corpus dropped from the list (see the warning)",
+                t.not_in_new_corpus.len()
+            )
+        }
+    )
+}
+
 /// Shortens `s` to at most `max` characters for display.
 pub fn ellipsize(s: &str, max: usize) -> String {
     let flat: String = s.chars().map(|c| if c == '\n' { '⏎' } else { c }).collect();

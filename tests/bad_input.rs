@@ -499,6 +499,72 @@ fn a_forced_rebuild_keeps_the_takedowns_by_external_id() {
     assert_eq!(std::fs::read(out.join("manifest.bin")).unwrap(), before);
 }
 
+/// `assemble --force` over an index with takedowns carries them over by external id, as
+/// `index --force` does, and prints how many with the same line: a document taken down in the
+/// replaced index stays down although its number changed.
+#[test]
+fn a_forced_assemble_keeps_the_takedowns_and_says_how_many() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).display().to_string();
+    let write = |name: &str, lines: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, lines).unwrap();
+        path.display().to_string()
+    };
+    let c0 = write("c0.jsonl", "{\"id\":\"new\",\"text\":\"a new one\"}\n");
+    let c1 = write(
+        "c1.jsonl",
+        "{\"id\":\"keep\",\"text\":\"hello there\"}\n{\"id\":\"gone\",\"text\":\"secret text\"}\n",
+    );
+    for (k, c) in [("0", &c0), ("1", &c1)] {
+        let o = index_cmd(&[
+            "-i",
+            c,
+            "-o",
+            &p(&format!("p{k}")),
+            "-t",
+            "bytes",
+            "--part",
+            k,
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let assemble = |parts: &[&str], extra: &[&str]| {
+        Command::new(support::verbatim_bin())
+            .args(["assemble", "--out", &p("ix")])
+            .args(extra)
+            .args(parts)
+            .output()
+            .unwrap()
+    };
+    // First the second part alone: "gone" is document 1.
+    let o = assemble(&[&p("p1")], &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new(support::verbatim_bin())
+        .args(["takedown", "add", "--index", &p("ix"), "gone"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Then both parts: "gone" is document 2.
+    let o = assemble(&[&p("p0"), &p("p1")], &["--force"]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        stdout.contains("\n  takedowns  1 carried over from the replaced index by external id\n"),
+        "{stdout}"
+    );
+    let index = verbatim_core::Index::open(&dir.path().join("ix")).unwrap();
+    assert_eq!(index.manifest().documents, 3);
+    assert!(index.doc_by_id("gone").is_none(), "shown again");
+    assert_eq!(index.doc_by_id_ignoring_takedowns("gone"), Some(2));
+    assert!(index.doc_by_id("keep").is_some() && index.doc_by_id("new").is_some());
+    let o = Command::new(support::verbatim_bin())
+        .args(["doc", "--index", &p("ix"), "gone"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+}
+
 /// `verbatim prob --next` refuses an id outside the vocabulary (the separator included), as
 /// `count --ids` does, instead of answering a probability of a token no text holds.
 #[test]

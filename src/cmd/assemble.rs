@@ -17,7 +17,8 @@ pub struct Args {
     /// Its name (default: the first part's).
     #[arg(long)]
     name: Option<String>,
-    /// Replace an existing index at --out.
+    /// Replace an existing index at --out (only an index, or an empty directory). Its
+    /// takedowns are carried over to the new index by external id.
     #[arg(long)]
     force: bool,
     /// Remove the parts once the index is in place (their shards are hard-linked into it, so
@@ -46,5 +47,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         s.manifest.tokens,
         s.manifest.shards.len()
     );
+    if let Some(t) = &s.takedowns {
+        outln!("{}", crate::output::carried_takedowns(t));
+    }
     Ok(ExitCode::SUCCESS)
 }

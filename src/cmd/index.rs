@@ -160,18 +160,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         outln!("index {} written to {}", m.name, opts.out.display());
     }
     if let Some(t) = &summary.takedowns {
-        outln!(
-            "  takedowns  {} carried over from the replaced index by external id{}",
-            t.carried.len(),
-            if t.not_in_new_corpus.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; {} id(s) not in the new corpus dropped from the list (see the warning)",
-                    t.not_in_new_corpus.len()
-                )
-            }
-        );
+        outln!("{}", crate::output::carried_takedowns(t));
     }
     outln!(
         "  documents  {} indexed, {} skipped{}",
