@@ -534,6 +534,91 @@ fn takedowns_of_an_infini_gram_index_live_in_its_side_directory() {
     assert!(ix.doc_by_id("#0").is_some());
 }
 
+/// `verbatim attach --force` replaces the whole side directory, where the takedown list of an
+/// infini-gram index lives: the list is carried over to the new side directory by external id
+/// (a taken-down document stays down) and the count printed, as `index --force` does. A list
+/// that cannot be carried over (the side directory named its documents by another id rule, or
+/// its infini-gram files changed so it no longer opens) refuses the attach, the side directory
+/// left as it was.
+#[test]
+fn a_forced_attach_carries_the_takedowns_of_the_side_directory() {
+    let t = tempfile::tempdir().unwrap();
+    let ig = small_ig(t.path());
+    let tok = support::word_tokenizer(t.path(), 8).display().to_string();
+    let side = verbatim_core::infini_gram::default_side_dir(&ig);
+    drop(attach(&ig, &tok, &side));
+    let run = |args: &[&str]| {
+        std::process::Command::new(support::verbatim_bin())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let ig_arg = ig.to_str().unwrap();
+    let o = run(&["takedown", "add", "--index", ig_arg, "d1"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let attach_force = |extra: &[&str]| {
+        let mut args = vec![
+            "attach",
+            "--infini-gram",
+            ig_arg,
+            "--tokenizer",
+            &tok,
+            "--no-fulltext",
+            "--threads",
+            "1",
+            "--force",
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let o = attach_force(&[]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ix = Index::open(&ig).unwrap();
+    assert!(
+        ix.doc_by_id("d1").is_none(),
+        "shown again after attach --force"
+    );
+    assert_eq!(ix.doc_by_id_ignoring_takedowns("d1"), Some(1));
+    assert!(ix.doc_by_id("d0").is_some() && ix.doc_by_id("d2").is_some());
+    drop(ix);
+    assert!(
+        stdout.contains("takedowns  1 carried over from the replaced index"),
+        "{stdout}"
+    );
+    let o = run(&["doc", "--index", ig_arg, "d1"]);
+    assert!(!o.status.success());
+
+    // Under another id rule no listed id names a document: refused, nothing replaced.
+    let before = std::fs::read(side.join("manifest.bin")).unwrap();
+    let o = attach_force(&["--id-rule", "doc-number"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        stderr.contains("--id-rule metadata-id") && stderr.contains("takedown"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(side.join("manifest.bin")).unwrap(), before);
+
+    // The infini-gram index rewritten (other documents): the side directory no longer opens,
+    // so its list cannot be named by id: refused, nothing replaced.
+    write_infini_gram(
+        &ig,
+        &[vec![4, 5, 6, 4], vec![5, 6, 7]],
+        &["d1".to_string(), "d0".to_string()],
+        TokenWidth::U16,
+    );
+    let o = attach_force(&[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        stderr.contains("carries the takedown list over by external id"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(side.join("manifest.bin")).unwrap(), before);
+    assert!(side.join("takedown.bin").exists());
+}
+
 /// A verbatim index and an infini-gram index of one tokenizer cannot be searched as one group
 /// (their suffixes are sorted in different orders): the group is refused with both names and
 /// the reason, never built to fail its first query.

@@ -7,7 +7,9 @@
 //! from `unigram.N`, or counted when the index has none), the external-id map and source sets
 //! (from `metadata.N`), the BM25 full-text index (from the decoded documents), and
 //! `infini-gram.bin`, which names the infini-gram directory and fingerprints its files. It is
-//! written into a temporary directory and renamed into place when complete.
+//! written into a temporary directory and renamed into place when complete. The side directory
+//! is also where the index's takedown list lives: one replaced with `--force` has its list
+//! carried over to the new one by external id (see [`crate::takedowns`]).
 
 use crate::atomic::TempIndexDir;
 use crate::error::{refuse, Context, Result};
@@ -46,7 +48,7 @@ pub struct AttachOptions {
     pub id_rule: Option<IdRule>,
     /// Build the BM25 full-text index (decodes every document).
     pub fulltext: bool,
-    /// Replace an existing side directory.
+    /// Replace an existing side directory (its takedowns carried over by external id).
     pub force: bool,
     /// Worker threads.
     pub threads: usize,
@@ -63,6 +65,9 @@ pub struct AttachSummary {
     pub id_rule: IdRule,
     /// Seconds per stage.
     pub timings: BTreeMap<String, f64>,
+    /// What became of the takedown list of the side directory replaced (`--force`; `None`:
+    /// there was none).
+    pub takedowns: Option<crate::takedowns::CarriedTakedowns>,
 }
 
 /// Attaches a side directory to the infini-gram index `opts.index`.
@@ -114,6 +119,8 @@ pub fn attach(opts: &AttachOptions) -> Result<AttachSummary> {
         );
     }
     let temp = TempIndexDir::create(&out, opts.force)?;
+    // The side directory replaced holds the index's takedown list: carried over by id.
+    crate::takedowns::check(&out, opts.force)?;
     let build_id = crate::build::new_build_id();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
@@ -158,6 +165,7 @@ pub fn attach(opts: &AttachOptions) -> Result<AttachSummary> {
         Some(r) => r,
         None => choose_id_rule(&shards),
     };
+    crate::takedowns::check_id_rule(&out, opts.force, id_rule)?;
     let infos = ig::shard_infos(&shards);
     let mut ids: Vec<(String, u64)> = Vec::new();
     let mut sources = SourceSets::new();
@@ -302,12 +310,14 @@ pub fn attach(opts: &AttachOptions) -> Result<AttachSummary> {
         side_build_ids: BTreeMap::new(),
     };
     manifest.write(temp.path(), build_id)?;
+    let takedowns = crate::takedowns::carry_into(&out, temp.path(), opts.force)?;
     temp.commit()?;
     Ok(AttachSummary {
         out,
         manifest,
         id_rule,
         timings,
+        takedowns,
     })
 }
 

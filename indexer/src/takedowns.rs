@@ -1,6 +1,7 @@
-//! Takedowns across a rebuild: a build with `--force` over an index that has a takedown list
-//! carries the list over to the new index by external id, so a document taken down stays
-//! down.
+//! Takedowns across a rebuild: a build, assembly or attach with `--force` over an index (or
+//! an infini-gram side directory, where an infini-gram index keeps its list) that has a
+//! takedown list carries the list over to the new one by external id, so a document taken
+//! down stays down.
 //!
 //! `takedown.bin` lists global document numbers, which mean other documents in a rebuilt
 //! index; external ids are what stays. The old list is read (each number named by its
@@ -14,6 +15,8 @@
 use crate::error::{refuse, Context, Result};
 use std::path::Path;
 use verbatim_core::index::files::TAKEDOWN;
+use verbatim_core::infini_gram::{Attachment, IdRule};
+use verbatim_core::manifest::Manifest;
 use verbatim_core::takedown::Takedown;
 use verbatim_core::{Index, OpenOptions};
 
@@ -86,6 +89,43 @@ pub(crate) fn check(target: &Path, force: bool) -> Result<()> {
         taken_down_ids(target)?;
     }
     Ok(())
+}
+
+/// For an attach into `target` (replacing it if `force`) naming documents by `id_rule`:
+/// refuses a takedown list there when the side directory named its documents by another rule,
+/// since none of its ids would name a document of the new side directory (the documents would
+/// be shown again, under their new ids).
+pub(crate) fn check_id_rule(target: &Path, force: bool, id_rule: IdRule) -> Result<()> {
+    if !force || !target.join(TAKEDOWN).exists() {
+        return Ok(());
+    }
+    let (_, build_id) = Manifest::read(target)?;
+    let Some(old) = Attachment::read(target, build_id)? else {
+        return Ok(());
+    };
+    if old.id_rule != id_rule {
+        refuse!(
+            "{} names its documents by --id-rule {} and has a takedown list, which a forced \
+             attach carries over by external id: under --id-rule {} none of those ids names a \
+             document, and the documents would be shown again. Attach with --id-rule {}, or \
+             attach into another --out (and take the documents down there with `verbatim \
+             takedown add`)",
+            target.display(),
+            rule_name(old.id_rule),
+            rule_name(id_rule),
+            rule_name(old.id_rule)
+        );
+    }
+    Ok(())
+}
+
+/// The `--id-rule` value of `rule`.
+fn rule_name(rule: IdRule) -> &'static str {
+    match rule {
+        IdRule::MetadataId => "metadata-id",
+        IdRule::PathLine => "path-line",
+        IdRule::DocNumber => "doc-number",
+    }
 }
 
 /// For a build into `target` (replacing it if `force`) finished in `temp`, not yet committed:

@@ -41,7 +41,8 @@ pub struct Args {
     /// Skip the BM25 full-text index (keyword search), which decodes every document.
     #[arg(long)]
     no_fulltext: bool,
-    /// Replace an existing side directory.
+    /// Replace an existing side directory. Its takedowns are carried over to the new one by
+    /// external id.
     #[arg(long)]
     force: bool,
     /// Worker threads (default: all cores).
@@ -104,5 +105,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         s.timings.get("ids").copied().unwrap_or(0.0),
         s.timings.get("fulltext").copied().unwrap_or(0.0)
     );
+    if let Some(t) = &s.takedowns {
+        outln!("{}", crate::output::carried_takedowns(t));
+    }
     Ok(ExitCode::SUCCESS)
 }
