@@ -431,6 +431,131 @@ fn a_killed_builds_temporary_directory_is_removed_by_the_next_build() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// The names in `dir` starting with a dot (the leftovers of builds), sorted.
+fn dot_entries(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    names.sort();
+    names
+}
+
+/// A build with `--force` killed between its two renames (the old index moved to
+/// `.NAME.building-PID.old`, the new one not yet at NAME) leaves no index at NAME: the next
+/// build into NAME, or append to it, whose owner's lock it can take, puts the old index back
+/// (with a warning) before anything else, and removes the killed build's directory.
+#[test]
+fn an_index_moved_aside_by_a_killed_forced_build_is_put_back_by_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("c.jsonl");
+    std::fs::write(&corpus, "{\"id\":\"a\",\"text\":\"hello world\"}\n").unwrap();
+    let corpus2 = dir.path().join("c2.jsonl");
+    std::fs::write(&corpus2, "{\"id\":\"b\",\"text\":\"other text\"}\n").unwrap();
+    let out = dir.path().join("idx");
+    let o = index_bytes(&corpus, &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let manifest = std::fs::read(out.join("manifest.bin")).unwrap();
+    // What the killed build (process 4000000001) left: its unlocked lock file, its finished
+    // directory, and the old index moved aside.
+    let kill_between_renames = || {
+        let temp = dir.path().join(".idx.building-4000000001");
+        support::copy_dir(&out, &temp);
+        std::fs::write(dir.path().join(".idx.building-4000000001.lock"), b"").unwrap();
+        std::fs::rename(&out, dir.path().join(".idx.building-4000000001.old")).unwrap();
+        assert!(!out.exists());
+    };
+
+    kill_between_renames();
+    // A build without --force: the old index is back, so it is refused for existing.
+    let o = index_bytes(&corpus2, &out, &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        stderr.contains("idx was missing") && stderr.contains("restored the old index from"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("already exists; pass --force"), "{stderr}");
+    assert_eq!(stderr.matches("interrupted build").count(), 1, "{stderr}");
+    assert_eq!(std::fs::read(out.join("manifest.bin")).unwrap(), manifest);
+    assert!(
+        dot_entries(dir.path()).is_empty(),
+        "{:?}",
+        dot_entries(dir.path())
+    );
+    assert!(verbatim_core::Index::open(&out)
+        .unwrap()
+        .doc_by_id("a")
+        .is_some());
+
+    // An append puts it back too, then appends to it.
+    kill_between_renames();
+    let o = index_bytes(&corpus2, &out, &["--append"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("restored the old index from"), "{stderr}");
+    let index = verbatim_core::Index::open(&out).unwrap();
+    assert!(index.doc_by_id("a").is_some() && index.doc_by_id("b").is_some());
+    assert!(
+        dot_entries(dir.path()).is_empty(),
+        "{:?}",
+        dot_entries(dir.path())
+    );
+}
+
+/// A build with `--force` killed after its two renames leaves the old index in
+/// `.NAME.building-PID.old`: the next build into NAME removes it in one line once it can take
+/// that build's lock, and leaves it alone while the lock is held (a build still running). A
+/// `.NAME.old` of an older verbatim (which named it so) is only named in a warning, and no
+/// longer keeps a forced build from moving the old index aside.
+#[cfg(unix)]
+#[test]
+fn an_old_index_left_by_a_killed_forced_build_is_removed_by_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("c.jsonl");
+    std::fs::write(&corpus, "{\"id\":\"a\",\"text\":\"hello world\"}\n").unwrap();
+    let out = dir.path().join("idx");
+    let o = index_bytes(&corpus, &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let old = dir.path().join(".idx.building-4000000002.old");
+    let lock = dir.path().join(".idx.building-4000000002.lock");
+    support::copy_dir(&out, &old);
+    std::fs::write(&lock, b"").unwrap();
+    let legacy = dir.path().join(".idx.old");
+    support::copy_dir(&out, &legacy);
+
+    // Its lock held (by this process, as by a build still running): left alone.
+    let held = std::fs::File::open(&lock).unwrap();
+    held.try_lock().unwrap();
+    let o = index_bytes(&corpus, &out, &["--force"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(old.is_dir() && lock.is_file(), "{stderr}");
+    assert!(!stderr.contains(".idx.building-4000000002"), "{stderr}");
+    drop(held);
+
+    // Its lock free: removed, in one line.
+    let o = index_bytes(&corpus, &out, &["--force"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("removed ").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(".idx.building-4000000002.old")
+            && stderr.contains("killed before removing it"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(".idx.old was left by a build of an older verbatim"),
+        "{stderr}"
+    );
+    assert_eq!(dot_entries(dir.path()), [".idx.old"]);
+    assert!(verbatim_core::Index::open(&out)
+        .unwrap()
+        .doc_by_id("a")
+        .is_some());
+}
+
 /// `index --force` over an index with takedowns carries them over by external id (a taken-down
 /// document stays down in the rebuilt index; an id the new corpus lacks is dropped from the
 /// list and reported); a list that cannot be carried over refuses the rebuild before any work.

@@ -5,13 +5,23 @@
 //! `.NAME.building-PID.lock`, locked (see [`crate::lock`]) before the directory is made and for
 //! the build's whole life, and removed only after the directory is renamed or removed. A build
 //! killed with no chance to clean up (SIGKILL, a crash, a lost machine) leaves the directory
-//! and an unlocked lock file: the next build into the same target takes that lock and removes
-//! the leftover. The directory of a build still running is never touched (its lock is held),
+//! and an unlocked lock file: the next build into the same target (or append to it) takes
+//! that lock and removes the leftover. The directory of a build still running is never touched (its lock is held),
 //! whatever its process id, which a later process may reuse.
+//!
+//! A build with `--force` commits by two renames: the old index at the target to
+//! `.NAME.building-PID.old`, then its directory to the target; then it removes the old index.
+//! Killed between the renames, it leaves no index at the target and the old one in `.old`;
+//! killed after them, a `.old` nobody needs. The next build into the target (or append to it)
+//! that can take the lock of that `PID` (so the build is not running) renames the old index
+//! back when the target is missing, or removes it when the target is an index, in one line
+//! each.
 
 use crate::error::{bail, refuse, Context, Result};
 use crate::lock::{Attempt, LockFile};
 use std::path::{Path, PathBuf};
+use verbatim_core::infini_gram::attachment::ATTACHMENT_FILE;
+use verbatim_core::manifest::MANIFEST_FILE;
 
 /// A temporary index directory, removed on drop unless committed.
 pub struct TempIndexDir {
@@ -24,31 +34,16 @@ pub struct TempIndexDir {
 }
 
 impl TempIndexDir {
-    /// Creates `.NAME.building-PID` beside `target` (and locks its lock file), after removing
-    /// the leftovers of interrupted builds into `target` (see [`remove_stale`]). Fails if
-    /// `target` exists and `force` is not set, or if what `force` would replace is not an
-    /// index (see [`replaceable`]).
+    /// Creates `.NAME.building-PID` beside `target` (and locks its lock file), after dealing
+    /// with the leftovers of interrupted builds into `target` (see [`remove_stale`]: an old
+    /// index a killed `--force` build had moved aside is put back first). Fails if `target`
+    /// exists and `force` is not set, or if what `force` would replace is not an index (see
+    /// [`replaceable`]).
     pub fn create(target: &Path, force: bool) -> Result<Self> {
-        if target.exists() && !force {
-            bail!(
-                "{} already exists; pass --force to replace it, or choose another --out",
-                target.display()
-            );
-        }
-        if target.exists() {
-            replaceable(target)?;
-        }
-        let parent = target
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let parent = parent_of(target);
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
-        let name = target
-            .file_name()
-            .context("--out must name a directory")?
-            .to_string_lossy();
-        let prefix = format!(".{name}.building-");
+        let prefix = temp_prefix(target).context("--out must name a directory")?;
         let temp = parent.join(format!("{prefix}{}", std::process::id()));
         let lock_path = lock_path(&temp);
         let lock = match LockFile::try_acquire(&lock_path, true)? {
@@ -60,7 +55,16 @@ impl TempIndexDir {
                 lock_path.display()
             ),
         };
-        remove_stale(parent, &prefix, &temp)?;
+        remove_stale(parent, &prefix, Some(&temp), target)?;
+        if target.exists() && !force {
+            bail!(
+                "{} already exists; pass --force to replace it, or choose another --out",
+                target.display()
+            );
+        }
+        if target.exists() {
+            replaceable(target)?;
+        }
         if temp.exists() {
             // Ours by name, and its lock is ours: left by a killed build whose process id
             // this process now has.
@@ -92,11 +96,40 @@ impl TempIndexDir {
                     self.target.display()
                 );
             }
-            let old = self.temp.with_extension("old");
-            std::fs::rename(&self.target, &old)
-                .with_context(|| format!("cannot move the old {} aside", self.target.display()))?;
-            std::fs::rename(&self.temp, &self.target)?;
-            std::fs::remove_dir_all(&old).ok();
+            // Named after this build, whose lock (held until the end) tells the next build
+            // whether this one still runs (see [`remove_stale`]).
+            let old = old_path(&self.temp);
+            std::fs::rename(&self.target, &old).with_context(|| {
+                format!(
+                    "cannot move the old {} aside to {}",
+                    self.target.display(),
+                    old.display()
+                )
+            })?;
+            if let Err(e) = std::fs::rename(&self.temp, &self.target) {
+                // Not killed, only failed: the old index goes back where it was.
+                let back = std::fs::rename(&old, &self.target);
+                return Err(e).with_context(|| {
+                    format!(
+                        "cannot rename {} to {}{}",
+                        self.temp.display(),
+                        self.target.display(),
+                        match back {
+                            Ok(()) => " (the old index is back in place)".to_string(),
+                            Err(_) => format!(" (the old index is in {})", old.display()),
+                        }
+                    )
+                });
+            }
+            sync_dir(parent_of(&self.target));
+            if let Err(e) = std::fs::remove_dir_all(&old) {
+                tracing::warn!(
+                    "cannot remove {}, the index {} held before this build ({e}): remove it \
+                     yourself",
+                    old.display(),
+                    self.target.display()
+                );
+            }
         } else {
             std::fs::rename(&self.temp, &self.target).with_context(|| {
                 format!(
@@ -114,83 +147,149 @@ impl TempIndexDir {
     }
 }
 
-/// The lock file of the temporary directory `temp`: `.NAME.building-PID.lock`.
-fn lock_path(temp: &Path) -> PathBuf {
-    let mut name = temp.file_name().unwrap_or_default().to_os_string();
-    name.push(".lock");
-    temp.with_file_name(name)
+/// The directory `target` is in (`.` for a bare name).
+fn parent_of(target: &Path) -> &Path {
+    target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
-/// Removes from `parent` the temporary directories `PREFIXN` (`N` a process id) of builds
-/// that are no longer running, known by their lock file `PREFIXN.lock`, which can be taken,
-/// and says so in one line; `own` (this build's, whose lock it holds) is left to the caller.
-/// A directory whose lock is held belongs to a running build and is left alone. One with no
+/// `.NAME.building-`, the start of the names of the temporary directories of builds into
+/// `target` (`None`: `target` names no directory, e.g. `..`).
+fn temp_prefix(target: &Path) -> Option<String> {
+    let name = target.file_name()?.to_string_lossy();
+    Some(format!(".{name}.building-"))
+}
+
+/// `path` with `suffix` added to its file name.
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+/// The lock file of the temporary directory `temp`: `.NAME.building-PID.lock`.
+fn lock_path(temp: &Path) -> PathBuf {
+    with_suffix(temp, ".lock")
+}
+
+/// Where the build of the temporary directory `temp` moves the index it replaces during its
+/// commit: `.NAME.building-PID.old`.
+fn old_path(temp: &Path) -> PathBuf {
+    with_suffix(temp, ".old")
+}
+
+/// Deals with the leftovers of interrupted builds into `target` (see [`remove_stale`]) for an
+/// append to it, which takes no build lock of its own: an index a killed `--force` build had
+/// moved aside is put back before the append looks for the index.
+pub(crate) fn recover(target: &Path) -> Result<()> {
+    let parent = parent_of(target);
+    match temp_prefix(target) {
+        Some(prefix) if parent.is_dir() => remove_stale(parent, &prefix, None, target),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a directory entry (not followed if a symbolic link) is at `path`.
+fn present(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
+}
+
+/// Whether `path` is a directory itself, not a symbolic link to one (never followed to delete
+/// or move).
+fn real_dir(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+}
+
+/// Deals with the leftovers in `parent` of builds into `target` that are no longer running,
+/// known by the lock file `PREFIXN.lock` (`N` a process id) beside them, which can be taken:
+/// their temporary directories `PREFIXN` are removed (one line names them), and an old index
+/// `PREFIXN.old` that a killed `--force` build had moved aside is put back at `target` when
+/// `target` is missing, or removed when `target` is an index (see [`recover_replaced`]).
+/// `own` (this build's temporary directory, whose lock it holds) is left to the caller; an old
+/// index beside it was left by a killed build with this process's id, and is dealt with.
+/// Leftovers whose lock is held belong to a running build and are left alone. Ones with no
 /// lock file (written by a verbatim from before the lock files, or the lock removed by hand)
-/// cannot be told from a running build's: it is left, with a warning that names it. Lock
-/// files of builds no longer running with no directory beside them are removed quietly.
-fn remove_stale(parent: &Path, prefix: &str, own: &Path) -> Result<()> {
-    let own_name = own.file_name().unwrap_or_default();
-    let mut removed = Vec::new();
-    let mut bytes = 0u64;
+/// cannot be told from a running build's: they are left, with a warning that names them, as is
+/// `.NAME.old`, where a verbatim before `.NAME.building-PID.old` moved the replaced index.
+/// Lock files of builds no longer running with nothing beside them are removed quietly.
+fn remove_stale(parent: &Path, prefix: &str, own: Option<&Path>, target: &Path) -> Result<()> {
+    let mut pids = std::collections::BTreeSet::new();
     let entries =
         std::fs::read_dir(parent).with_context(|| format!("cannot list {}", parent.display()))?;
     for e in entries {
         let e = e.with_context(|| format!("cannot list {}", parent.display()))?;
-        let name = e.file_name();
-        if name == own_name {
-            continue;
-        }
-        let name = name.to_string_lossy().into_owned();
+        let name = e.file_name().to_string_lossy().into_owned();
         let Some(rest) = name.strip_prefix(prefix) else {
             continue;
         };
-        let (pid, is_lock) = match rest.strip_suffix(".lock") {
-            Some(pid) => (pid, true),
-            None => (rest, false),
-        };
-        if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        let dir = parent.join(format!("{prefix}{pid}"));
-        if dir == own {
-            continue;
-        }
-        if is_lock {
-            if !dir.exists() {
-                // Left by a build killed before making its directory or after renaming it:
-                // removed (on drop) if no build holds it.
-                let _ = LockFile::try_acquire(&e.path(), false)?;
-            }
-            continue;
-        }
-        // A real directory, not a symbolic link to one (never followed to delete).
-        if !e.file_type().is_ok_and(|t| t.is_dir()) {
-            continue;
-        }
-        match LockFile::try_acquire(&lock_path(&dir), false)? {
-            Attempt::Held => {
-                tracing::debug!("{} belongs to a running build; left alone", dir.display());
-            }
-            Attempt::Missing => tracing::warn!(
-                "{} has no lock file: it was left by an interrupted build of an older verbatim, \
-                 or one is still writing it; remove it yourself if no build is running",
-                dir.display()
-            ),
-            Attempt::Acquired(lock) => {
-                bytes += crate::sizes::dir_size(&dir).unwrap_or(0);
-                std::fs::remove_dir_all(&dir).with_context(|| {
-                    format!(
-                        "cannot remove {}, left by an interrupted build",
-                        dir.display()
-                    )
-                })?;
-                drop(lock);
-                removed.push(name);
-            }
+        let pid = [".lock", ".old"]
+            .iter()
+            .find_map(|s| rest.strip_suffix(s))
+            .unwrap_or(rest);
+        if !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) {
+            pids.insert(pid.to_string());
         }
     }
+    let mut removed = Vec::new();
+    let mut bytes = 0u64;
+    for pid in pids {
+        let dir = parent.join(format!("{prefix}{pid}"));
+        let old = old_path(&dir);
+        let is_own = own == Some(dir.as_path());
+        if !present(&old) && (is_own || !present(&dir)) {
+            if !is_own {
+                // A lock file alone, left by a build killed before making its directory or
+                // after renaming it: removed (on drop) if no build holds it.
+                let _ = LockFile::try_acquire(&lock_path(&dir), false)?;
+            }
+            continue;
+        }
+        let stale_dir = !is_own && real_dir(&dir);
+        let stale_old = real_dir(&old);
+        if !stale_dir && !stale_old {
+            continue; // not directories: not ours to touch
+        }
+        let lock = if is_own {
+            None // held by this build, for the directory it is about to make
+        } else {
+            match LockFile::try_acquire(&lock_path(&dir), false)? {
+                Attempt::Acquired(lock) => Some(lock),
+                Attempt::Held => {
+                    tracing::debug!("{} belongs to a running build; left alone", dir.display());
+                    continue;
+                }
+                Attempt::Missing => {
+                    for p in [&dir, &old].into_iter().filter(|p| real_dir(p)) {
+                        tracing::warn!(
+                            "{} has no lock file {}: it was left by an interrupted build of an \
+                             older verbatim, or one is still writing it; remove it yourself if no \
+                             build is running",
+                            p.display(),
+                            lock_path(&dir).display()
+                        );
+                    }
+                    continue;
+                }
+            }
+        };
+        if stale_old {
+            recover_replaced(&old, target)?;
+        }
+        if stale_dir {
+            bytes += crate::sizes::dir_size(&dir).unwrap_or(0);
+            std::fs::remove_dir_all(&dir).with_context(|| {
+                format!(
+                    "cannot remove {}, left by an interrupted build",
+                    dir.display()
+                )
+            })?;
+            removed.push(format!("{prefix}{pid}"));
+        }
+        drop(lock);
+    }
     if !removed.is_empty() {
-        removed.sort();
         tracing::warn!(
             "removed {} ({}) in {}, left by {} interrupted build(s)",
             removed.join(", "),
@@ -199,18 +298,93 @@ fn remove_stale(parent: &Path, prefix: &str, own: &Path) -> Result<()> {
             removed.len()
         );
     }
+    if let Some(legacy) = temp_prefix(target)
+        .and_then(|p| {
+            p.strip_suffix(".building-")
+                .map(|n| parent.join(format!("{n}.old")))
+        })
+        .filter(|p| real_dir(p))
+    {
+        tracing::warn!(
+            "{} was left by a build of an older verbatim killed while replacing {} (--force): \
+             it holds the index that build replaced; once no build into {} is running, remove \
+             it yourself, or rename it to {} if that is missing",
+            legacy.display(),
+            target.display(),
+            target.display(),
+            target.display()
+        );
+    }
     Ok(())
+}
+
+/// `old`, the index a build with `--force` into `target` had moved aside when it was killed
+/// (known dead: the caller holds its lock): renamed back to `target` when `target` is missing
+/// (killed between its two renames: the old index is the last one committed), removed when
+/// `target` is an index (killed after them: `target` is the new one), in one line each.
+/// Anything else at `target` (put there by hand since) leaves `old` where it is, with a
+/// warning naming both.
+fn recover_replaced(old: &Path, target: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(target) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::rename(old, target).with_context(|| {
+                format!(
+                    "cannot restore {} from {}, where a build killed while replacing it had \
+                     moved it",
+                    target.display(),
+                    old.display()
+                )
+            })?;
+            sync_dir(parent_of(target));
+            tracing::warn!(
+                "{} was missing: a build replacing it (--force) was killed between moving the \
+                 old index aside and the new one into place; restored the old index from {}",
+                target.display(),
+                old.display()
+            );
+        }
+        Ok(_) if is_index(target) => {
+            let bytes = crate::sizes::dir_size(old).unwrap_or(0);
+            std::fs::remove_dir_all(old).with_context(|| {
+                format!(
+                    "cannot remove {}, the index {} held before a build replaced it",
+                    old.display(),
+                    target.display()
+                )
+            })?;
+            tracing::warn!(
+                "removed {} ({}), the index {} held before a build (--force) that replaced it \
+                 and was killed before removing it",
+                old.display(),
+                crate::memory::human(bytes),
+                target.display()
+            );
+        }
+        _ => tracing::warn!(
+            "{} holds the index {} held before a build (--force) that was killed while \
+             replacing it, but {} is now not an index: left alone; remove it, or put it back, \
+             yourself",
+            old.display(),
+            target.display(),
+            target.display()
+        ),
+    }
+    Ok(())
+}
+
+/// Whether `dir` holds an index: a verbatim index (its `manifest.bin`) or an infini-gram side
+/// directory (its `infini-gram.bin`).
+fn is_index(dir: &Path) -> bool {
+    [MANIFEST_FILE, ATTACHMENT_FILE]
+        .iter()
+        .any(|f| dir.join(f).is_file())
 }
 
 /// Whether `--force` may replace `target`: an index (its `manifest.bin`), an infini-gram
 /// side directory (its `infini-gram.bin`) or an empty directory. Anything else (a corpus
 /// directory, a file, a mistyped path) is refused rather than deleted.
 pub fn replaceable(target: &Path) -> Result<()> {
-    use verbatim_core::infini_gram::attachment::ATTACHMENT_FILE;
-    use verbatim_core::manifest::MANIFEST_FILE;
-    let is_index = [MANIFEST_FILE, ATTACHMENT_FILE]
-        .iter()
-        .any(|f| target.join(f).is_file());
+    let is_index = is_index(target);
     let is_empty_dir = target.is_dir()
         && std::fs::read_dir(target)
             .with_context(|| format!("cannot read {}", target.display()))?
@@ -331,5 +505,28 @@ mod tests {
         drop(temp);
         assert!(!own.exists() && !own_lock.exists());
         drop(running_lock);
+    }
+
+    /// An old index moved aside by a killed forced build with this process's id (whose lock
+    /// this build now holds) is put back at the missing target; one with no lock file beside
+    /// it cannot be told from a running build's and is left.
+    #[test]
+    fn an_old_index_is_put_back_only_when_its_build_is_known_dead() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let target = d.join("idx");
+        let own_old = d.join(format!(".idx.building-{}.old", std::process::id()));
+        std::fs::create_dir(&own_old).unwrap();
+        std::fs::write(own_old.join(MANIFEST_FILE), b"m").unwrap();
+        let unlocked = d.join(".idx.building-4000000006.old");
+        std::fs::create_dir(&unlocked).unwrap();
+
+        let temp = TempIndexDir::create(&target, true).unwrap();
+        assert!(target.join(MANIFEST_FILE).is_file() && !own_old.exists());
+        assert!(unlocked.is_dir());
+        drop(temp);
+        // A second build into the target (now an index): the unlocked one is still left.
+        drop(TempIndexDir::create(&target, true).unwrap());
+        assert!(unlocked.is_dir() && target.is_dir());
     }
 }

@@ -5,8 +5,9 @@
 //! The holder removes the file while still holding the lock (on drop); a lock taken on a file
 //! removed meanwhile is taken again on the file now at the path, so two processes never both
 //! believe they hold the lock of one path. Used by appends (one append at a time on an index)
-//! and by fresh builds (a leftover `.NAME.building-PID` directory is stale when the lock file
-//! beside it can be taken).
+//! and by fresh builds (a leftover `.NAME.building-PID` directory, or the old index
+//! `.NAME.building-PID.old` a forced build moved aside, is stale when the lock file
+//! `.NAME.building-PID.lock` beside it can be taken).
 
 use crate::error::{bail, Context, Result};
 use std::fs::File;
