@@ -195,7 +195,7 @@ fn ms(t: Instant) -> f64 {
 /// One occurrence picked for a span.
 struct Pick {
     span: usize,
-    shard: usize,
+    /// Token position in the shard of `loc`.
     pos: usize,
     loc: DocLocation,
 }
@@ -244,7 +244,7 @@ impl Index {
                 for p in g {
                     let len = scored[p.span].1.token_end - scored[p.span].1.token_start;
                     let ranges = self.window_ranges(p.loc, p.pos, len, opts.long_context);
-                    self.read_window_words(&mut reader, p.shard, &ranges);
+                    self.read_window_words(&mut reader, p.loc.shard, &ranges);
                 }
                 (RankedText::Words(reader.finish()), None)
             }
@@ -312,7 +312,6 @@ impl Index {
         .into_iter()
         .map(|o| Pick {
             span: span_idx,
-            shard: o.shard,
             pos: o.pos,
             loc: o.loc,
         })
