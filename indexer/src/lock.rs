@@ -2,21 +2,27 @@
 //! the locking process has the file open, so a killed process leaves no lock held. A process
 //! id, which a later process may reuse, decides nothing.
 //!
-//! The holder removes the file while still holding the lock (on drop); a lock taken on a file
-//! removed meanwhile is taken again on the file now at the path, so two processes never both
-//! believe they hold the lock of one path. Used by appends (one append at a time on an index)
-//! and by fresh builds (a leftover `.NAME.building-PID` directory, or the old index
-//! `.NAME.building-PID.old` a forced build moved aside, is stale when the lock file
-//! `.NAME.building-PID.lock` beside it can be taken).
+//! The holder removes the file while still holding the lock (on drop), unless told to keep it
+//! ([`LockFile::keep_file`]: a lock file that is never removed, or one that must outlive its
+//! holder to mark what it left); a lock taken on a file removed meanwhile is taken again on the
+//! file now at the path, so two processes never both believe they hold the lock of one path.
+//! Used by appends (one append at a time on an index), by fresh builds (a leftover
+//! `.NAME.building-PID` directory, or the old index `.NAME.building-PID.old` a forced build
+//! moved aside, is stale when the lock file `.NAME.building-PID.lock` beside it can be taken),
+//! and by forced builds' commits and the recovery of their leftovers (`.NAME.commit.lock`,
+//! waited for with [`LockFile::acquire`], never removed).
 
 use crate::error::{bail, Context, Result};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-/// A held lock on a file, which is removed when the lock is dropped.
+/// A held lock on a file, which is removed when the lock is dropped (unless
+/// [`LockFile::keep_file`]).
 pub(crate) struct LockFile {
     path: PathBuf,
     file: File,
+    /// Whether the file is removed when the lock is dropped.
+    remove: bool,
 }
 
 /// What [`LockFile::try_acquire`] found.
@@ -62,9 +68,56 @@ impl LockFile {
             return Ok(Attempt::Acquired(LockFile {
                 path: path.to_path_buf(),
                 file,
+                remove: true,
             }));
         }
         bail!("cannot lock {}", path.display())
+    }
+
+    /// Locks `path` (creating the file if missing), waiting as long as another open file holds
+    /// the lock; `waiting` is called once, before the wait, when it is held. The file is kept
+    /// when the lock is dropped (a lock file shared by processes that come and go, so none of
+    /// them removes it under another that has just opened it).
+    pub(crate) fn acquire(path: &Path, waiting: impl FnOnce()) -> Result<LockFile> {
+        let mut waiting = Some(waiting);
+        for _ in 0..8 {
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    if let Some(waiting) = waiting.take() {
+                        waiting();
+                    }
+                    file.lock()
+                        .with_context(|| format!("cannot lock {}", path.display()))?;
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(e).with_context(|| format!("cannot lock {}", path.display()))
+                }
+            }
+            if !is_file_at(&file, path) {
+                continue; // removed (by hand) meanwhile: lock the file now there
+            }
+            return Ok(LockFile {
+                path: path.to_path_buf(),
+                file,
+                remove: false,
+            });
+        }
+        bail!("cannot lock {}", path.display())
+    }
+
+    /// Keeps the file on disk when the lock is dropped (released, not removed): what the
+    /// holder leaves beside it stays known as left by a process no longer running, whose
+    /// lock the next one can take.
+    pub(crate) fn keep_file(&mut self) {
+        self.remove = false;
     }
 
     /// The locked file (e.g. to write the holder's process id into, for messages).
@@ -94,7 +147,9 @@ impl Drop for LockFile {
     fn drop(&mut self) {
         // Removed before the lock is released (when the file closes), so no other process can
         // hold a lock on a file that is about to disappear.
-        let _ = std::fs::remove_file(&self.path);
+        if self.remove {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -127,5 +182,48 @@ mod tests {
             Attempt::Acquired(_)
         ));
         assert!(!path.exists());
+    }
+
+    /// A kept lock file stays on disk, unlocked, after its lock is dropped.
+    #[test]
+    fn a_kept_lock_file_outlives_its_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.lock");
+        let Attempt::Acquired(mut held) = LockFile::try_acquire(&path, true).unwrap() else {
+            panic!("not acquired")
+        };
+        held.keep_file();
+        drop(held);
+        assert!(path.is_file());
+        assert!(matches!(
+            LockFile::try_acquire(&path, false).unwrap(),
+            Attempt::Acquired(_)
+        ));
+    }
+
+    /// [`LockFile::acquire`] waits for the holder (saying so once), takes the lock when it is
+    /// released, and keeps the file.
+    #[test]
+    fn a_waited_for_lock_is_taken_when_released_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.lock");
+        let held = LockFile::acquire(&path, || panic!("free: no wait")).unwrap();
+        let taken = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (said_tx, said_rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let (path, taken) = (path.clone(), taken.clone());
+            std::thread::spawn(move || {
+                let lock = LockFile::acquire(&path, || said_tx.send(()).unwrap()).unwrap();
+                taken.store(true, std::sync::atomic::Ordering::SeqCst);
+                drop(lock);
+            })
+        };
+        said_rx.recv().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(!taken.load(std::sync::atomic::Ordering::SeqCst));
+        drop(held);
+        waiter.join().unwrap();
+        assert!(taken.load(std::sync::atomic::Ordering::SeqCst));
+        assert!(path.is_file());
     }
 }
