@@ -35,7 +35,7 @@ pub fn append(opts: &BuildOptions) -> Result<BuildSummary> {
     let started = Instant::now();
     let dir = opts.out.as_path();
     // An index a killed `--force` build had moved aside is put back first.
-    crate::atomic::recover(dir)?;
+    crate::atomic::recover(dir);
     if !dir.join(MANIFEST_FILE).exists() {
         refuse!(
             "{} is not a verbatim index (no {MANIFEST_FILE}); --append adds to an existing index: build one first without --append",

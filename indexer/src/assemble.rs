@@ -54,8 +54,7 @@ pub fn assemble(parts: &[PathBuf], opts: &AssembleOptions) -> Result<BuildSummar
         .insert("assemble".into(), started.elapsed().as_secs_f64());
     manifest.write(temp.path(), parse_id(&manifest.build_id))?;
     let (exact_match_bytes, _) = crate::sizes::measure(temp.path(), &manifest)?;
-    let takedowns = crate::takedowns::carry_into(&opts.out, temp.path(), opts.force)?;
-    temp.commit()?;
+    let takedowns = temp.commit(|dir| crate::takedowns::carry_into(&opts.out, dir, opts.force))?;
     if opts.remove_parts {
         for p in parts {
             std::fs::remove_dir_all(p).with_context(|| format!("cannot remove {}", p.display()))?;

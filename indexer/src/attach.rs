@@ -310,8 +310,7 @@ pub fn attach(opts: &AttachOptions) -> Result<AttachSummary> {
         side_build_ids: BTreeMap::new(),
     };
     manifest.write(temp.path(), build_id)?;
-    let takedowns = crate::takedowns::carry_into(&out, temp.path(), opts.force)?;
-    temp.commit()?;
+    let takedowns = temp.commit(|dir| crate::takedowns::carry_into(&out, dir, opts.force))?;
     Ok(AttachSummary {
         out,
         manifest,

@@ -231,8 +231,9 @@ fn build_following(opts: &BuildOptions, follow: Option<&LateSkips>) -> Result<Bu
     manifest.peak_rss_bytes = crate::rss::peak_rss_bytes();
     manifest.write(temp.path(), build_id)?;
     let (exact_match_bytes, _) = crate::sizes::measure(temp.path(), &manifest)?;
-    let takedowns = crate::takedowns::carry_into(&opts.out, temp.path(), carry_takedowns)?;
-    temp.commit()?;
+    // Under the target's commit lock: no other build moves the index there meanwhile.
+    let takedowns =
+        temp.commit(|dir| crate::takedowns::carry_into(&opts.out, dir, carry_takedowns))?;
     placement.commit();
     let total_bytes = crate::sizes::dir_size(&opts.out)?;
     Ok(BuildSummary {

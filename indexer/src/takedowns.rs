@@ -6,8 +6,9 @@
 //! `takedown.bin` lists global document numbers, which mean other documents in a rebuilt
 //! index; external ids are what stays. The old list is read (each number named by its
 //! document's id) before the build starts, so a list that cannot be carried over refuses the
-//! build before any work, and read again just before the commit (a takedown added meanwhile
-//! is kept). The new list is written into the new index before it is renamed into place: the
+//! build before any work, and read again just before the commit, holding the target's commit
+//! lock (a takedown added meanwhile is kept; no other forced build is moving the index at the
+//! target meanwhile). The new list is written into the new index before it is renamed into place: the
 //! new index is never visible without it. Ids the new corpus does not hold are dropped from
 //! the list (it can only name documents of the index) and reported, so they can be taken down
 //! again if they come back.
@@ -130,6 +131,9 @@ fn rule_name(rule: IdRule) -> &'static str {
 
 /// For a build into `target` (replacing it if `force`) finished in `temp`, not yet committed:
 /// takes down in `temp` the documents of the ids taken down in the index at `target` now.
+/// Called from [`crate::atomic::TempIndexDir::commit`], which holds the target's commit lock
+/// (and has put back an index a killed build had moved aside): no other forced build is
+/// between its two renames, with the target missing, while the list is read.
 pub(crate) fn carry_into(
     target: &Path,
     temp: &Path,
