@@ -339,3 +339,53 @@ fn keyword_snippets_after_length_changing_lowercase_and_spans_splitting_a_charac
     assert_eq!((s.byte_start, s.byte_end), (1, 6));
     assert_eq!(s.text, "\u{fffd}\u{fffd}xyz");
 }
+
+/// `verbatim takedown add` waits for the index's commit lock (held here as a forced build
+/// holds it from its last read of the takedown list to its renames), opens the index only
+/// then, and writes its list after the lock is released.
+#[test]
+fn a_takedown_waits_for_the_commit_lock_of_a_forced_build() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let input = small_corpus(dir.path());
+    let out = dir.path().join("idx");
+    support::build(vec![input], &out, "bytes", None);
+    let lock = verbatim_indexer::takedowns::lock_for_change(&out).unwrap();
+    let mut child = Command::new(support::verbatim_bin())
+        .args(["takedown", "add", "--index", out.to_str().unwrap(), "doc-7"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "the takedown ended without waiting"
+        );
+        if line.contains("waiting for another process to finish changing") {
+            break;
+        }
+    }
+    assert!(line.contains(".idx.commit.lock"), "{line}");
+    assert!(
+        !out.join("takedown.bin").exists(),
+        "written while the lock was held"
+    );
+    drop(lock);
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    let index = Index::open(&out).unwrap();
+    let no = index.doc_by_id_ignoring_takedowns("doc-7").unwrap();
+    assert!(index.is_taken_down(no));
+    assert_eq!(
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect::<Vec<_>>(),
+        [".idx.commit.lock"]
+    );
+}

@@ -21,7 +21,9 @@
 //! its renames meanwhile: renames the old index back when the target is missing, or removes it
 //! when the target is an index, in one line each. With more than one `.old` and the target
 //! missing it cannot tell which was committed last: it puts none back, names them all, and a
-//! build into the target is refused until one is renamed back by hand.
+//! build into the target is refused until one is renamed back by hand. `verbatim takedown`
+//! holds the same commit lock while it changes an index's list in place, so a takedown is
+//! never written into an index a forced build has just read the list of and is replacing.
 
 use crate::error::{bail, refuse, Context, Result};
 use crate::lock::{Attempt, LockFile};
@@ -261,13 +263,14 @@ fn commit_lock_path(target: &Path) -> PathBuf {
 }
 
 /// Takes the commit lock of `target` (see [`TempIndexDir::commit`]), waiting for the build
-/// that holds it, with a line saying so. The file is never removed.
-fn commit_lock(target: &Path) -> Result<LockFile> {
+/// that holds it, with a line saying so. The file is never removed. Also held by a change of
+/// the takedown list in place ([`crate::takedowns::lock_for_change`]).
+pub(crate) fn commit_lock(target: &Path) -> Result<LockFile> {
     let path = commit_lock_path(target);
     LockFile::acquire(&path, || {
         tracing::warn!(
-            "waiting for another build into {} to finish replacing it or recovering it (it \
-             holds {})",
+            "waiting for another process to finish changing {} (a build replacing it or \
+             recovering it, or a takedown change; it holds {})",
             target.display(),
             path.display()
         )

@@ -12,6 +12,12 @@
 //! new index is never visible without it. Ids the new corpus does not hold are dropped from
 //! the list (it can only name documents of the index) and reported, so they can be taken down
 //! again if they come back.
+//!
+//! A change of the list in place (`verbatim takedown add` or `remove`) holds the same commit
+//! lock from opening the index to writing the list ([`lock_for_change`]): otherwise a takedown
+//! written after a forced build's last read of the list, before its renames, would be lost
+//! with the old index, and one written after the renames, by a command that had opened the
+//! old index, would put the old index's document numbers into the new one.
 
 use crate::error::{refuse, Context, Result};
 use std::path::Path;
@@ -20,6 +26,21 @@ use verbatim_core::infini_gram::{Attachment, IdRule};
 use verbatim_core::manifest::Manifest;
 use verbatim_core::takedown::Takedown;
 use verbatim_core::{Index, OpenOptions};
+
+/// The commit lock of an index directory, held while its takedown list is changed in place
+/// (see the module documentation); released when dropped.
+pub struct ListChangeLock {
+    _lock: crate::lock::LockFile,
+}
+
+/// Takes the commit lock of the index (or infini-gram side) directory `dir`, the one a
+/// forced build, assembly or attach into `dir` holds while it replaces it, waiting (with a
+/// line saying so) while one holds it. Open the index only once it is held.
+pub fn lock_for_change(dir: &Path) -> Result<ListChangeLock> {
+    Ok(ListChangeLock {
+        _lock: crate::atomic::commit_lock(dir)?,
+    })
+}
 
 /// What a rebuild did with the takedown list of the index it replaced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -77,8 +77,24 @@ fn open(dir: &std::path::Path) -> Result<verbatim_core::Index> {
     Ok(index)
 }
 
+/// Takes documents down (`add`) or restores them, holding the commit lock of the directory
+/// that holds the list (see [`verbatim_indexer::takedowns::lock_for_change`]), taken before the
+/// index that is changed is opened.
 fn change(dir: &std::path::Path, ids: &[String], add: bool) -> Result<ExitCode> {
+    // The list lives in the index directory, or in an infini-gram index's side directory,
+    // known once the index is open: the lock is taken on that directory, and the index
+    // opened again under it, so that what is changed is the index now at that path.
+    let list_dir = open(dir)?.dir().to_path_buf();
+    let _lock = verbatim_indexer::takedowns::lock_for_change(&list_dir)?;
     let index = open(dir)?;
+    if index.dir() != list_dir {
+        bail!(
+            "{} changed while its takedown list was being locked (its list is now kept in \
+             {}): run the command again",
+            dir.display(),
+            index.dir().display()
+        );
+    }
     // A damaged id map would take down (or restore) another document than the one named.
     index.verify_id_map()?;
     let list_dir = index.dir();
