@@ -340,19 +340,12 @@ fn keyword_snippets_after_length_changing_lowercase_and_spans_splitting_a_charac
     assert_eq!(s.text, "\u{fffd}\u{fffd}xyz");
 }
 
-/// `verbatim takedown add` waits for the index's commit lock (held here as a forced build
-/// holds it from its last read of the takedown list to its renames), opens the index only
-/// then, and writes its list after the lock is released.
-#[test]
-fn a_takedown_waits_for_the_commit_lock_of_a_forced_build() {
+/// Starts `verbatim ARGS` and reads its standard error until it says it waits for a commit
+/// lock; returns the child and that line.
+fn spawn_until_waiting(args: &[&str]) -> (std::process::Child, String) {
     use std::io::{BufRead, BufReader};
-    let dir = tempfile::tempdir().unwrap();
-    let input = small_corpus(dir.path());
-    let out = dir.path().join("idx");
-    support::build(vec![input], &out, "bytes", None);
-    let lock = verbatim_indexer::takedowns::lock_for_change(&out).unwrap();
     let mut child = Command::new(support::verbatim_bin())
-        .args(["takedown", "add", "--index", out.to_str().unwrap(), "doc-7"])
+        .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -363,29 +356,81 @@ fn a_takedown_waits_for_the_commit_lock_of_a_forced_build() {
         line.clear();
         assert!(
             stderr.read_line(&mut line).unwrap() > 0,
-            "the takedown ended without waiting"
+            "{args:?} ended without waiting"
         );
         if line.contains("waiting for another process to finish changing") {
-            break;
+            return (child, line);
         }
     }
+}
+
+/// Names starting with a dot in `dir`.
+fn dot_entries(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    names.sort();
+    names
+}
+
+/// An append holds the index's commit lock for its whole run: it waits while a forced build
+/// (here, the test) holds it, and adds nothing before it is released.
+#[test]
+fn an_append_waits_for_the_commit_lock_of_a_forced_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = small_corpus(dir.path());
+    let out = dir.path().join("idx");
+    support::build(vec![input], &out, "bytes", None);
+    let more = support::write_jsonl(
+        dir.path(),
+        "more.jsonl",
+        &[(
+            "new-1".to_string(),
+            "A new document, appended later.".to_string(),
+        )],
+    );
+    let manifest = std::fs::read(out.join("manifest.bin")).unwrap();
+    let lock = verbatim_indexer::takedowns::lock_for_change(&out).unwrap();
+    let (mut child, line) = spawn_until_waiting(&[
+        "index",
+        "--append",
+        "--input",
+        more.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(line.contains(".idx.commit.lock"), "{line}");
+    assert_eq!(std::fs::read(out.join("manifest.bin")).unwrap(), manifest);
+    drop(lock);
+    assert!(child.wait().unwrap().success());
+    let index = Index::open(&out).unwrap();
+    assert!(index.doc_by_id_ignoring_takedowns("new-1").is_some());
+    assert_eq!(dot_entries(dir.path()), [".idx.commit.lock"]);
+}
+
+/// `verbatim takedown add` waits for the index's commit lock (held here as a forced build
+/// holds it from its last read of the takedown list to its renames), opens the index only
+/// then, and writes its list after the lock is released.
+#[test]
+fn a_takedown_waits_for_the_commit_lock_of_a_forced_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = small_corpus(dir.path());
+    let out = dir.path().join("idx");
+    support::build(vec![input], &out, "bytes", None);
+    let lock = verbatim_indexer::takedowns::lock_for_change(&out).unwrap();
+    let (mut child, line) =
+        spawn_until_waiting(&["takedown", "add", "--index", out.to_str().unwrap(), "doc-7"]);
     assert!(line.contains(".idx.commit.lock"), "{line}");
     assert!(
         !out.join("takedown.bin").exists(),
         "written while the lock was held"
     );
     drop(lock);
-    let status = child.wait().unwrap();
-    assert!(status.success());
+    assert!(child.wait().unwrap().success());
     let index = Index::open(&out).unwrap();
     let no = index.doc_by_id_ignoring_takedowns("doc-7").unwrap();
     assert!(index.is_taken_down(no));
-    assert_eq!(
-        std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with('.'))
-            .collect::<Vec<_>>(),
-        [".idx.commit.lock"]
-    );
+    assert_eq!(dot_entries(dir.path()), [".idx.commit.lock"]);
 }

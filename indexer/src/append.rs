@@ -34,8 +34,12 @@ const LOCK_FILE: &str = ".verbatim-append.lock";
 pub fn append(opts: &BuildOptions) -> Result<BuildSummary> {
     let started = Instant::now();
     let dir = opts.out.as_path();
+    // The index's commit lock, held throughout (waiting for a forced build that is replacing
+    // the index): no forced build renames the index away while the append writes into it,
+    // and no takedown change is lost meanwhile.
+    let _commit = crate::atomic::commit_lock_if_writable(dir)?;
     // An index a killed `--force` build had moved aside is put back first.
-    crate::atomic::recover(dir);
+    crate::atomic::recover(dir, _commit.is_some());
     if !dir.join(MANIFEST_FILE).exists() {
         refuse!(
             "{} is not a verbatim index (no {MANIFEST_FILE}); --append adds to an existing index: build one first without --append",

@@ -277,12 +277,38 @@ pub(crate) fn commit_lock(target: &Path) -> Result<LockFile> {
     })
 }
 
+/// [`commit_lock`], unless this user cannot create the lock file beside `target` (no
+/// permission, a read-only file system): then it cannot rename `target` either, as a forced
+/// build into it would, and `None` is returned. Held by an append for its whole run and by a
+/// change of the takedown list, which write inside `target`, not beside it.
+pub(crate) fn commit_lock_if_writable(target: &Path) -> Result<Option<LockFile>> {
+    let path = commit_lock_path(target);
+    if let Err(e) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+    {
+        if matches!(
+            e.kind(),
+            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+        ) {
+            tracing::debug!(
+                "no commit lock for {} ({e}): nothing can replace it",
+                target.display()
+            );
+            return Ok(None);
+        }
+    }
+    commit_lock(target).map(Some)
+}
+
 /// Deals with the leftovers of interrupted builds into `target` (see [`remove_stale`]) for an
 /// append to it, which takes no build lock of its own: an index a killed `--force` build had
-/// moved aside is put back before the append looks for the index. Never fails the append:
+/// moved aside is put back before the append looks for the index. `committing`: the caller
+/// holds the target's commit lock (an append holds it throughout). Never fails the append:
 /// what it cannot do (list the directory, take a lock, restore) is a warning, and the append
 /// goes on as it would without it.
-pub(crate) fn recover(target: &Path) {
+pub(crate) fn recover(target: &Path, committing: bool) {
     let parent = parent_of(target);
     let Some(prefix) = temp_prefix(target) else {
         return;
@@ -290,7 +316,7 @@ pub(crate) fn recover(target: &Path) {
     if !parent.is_dir() {
         return;
     }
-    match remove_stale(parent, &prefix, None, target, false) {
+    match remove_stale(parent, &prefix, None, target, committing) {
         Ok(left) if !left.ambiguous.is_empty() => {
             tracing::warn!("{}", ambiguous(target, &left.ambiguous))
         }
@@ -935,7 +961,7 @@ mod tests {
                 && err.contains(".idx.building-4000000002.old"),
             "{err}"
         );
-        recover(&target);
+        recover(&target, false);
         assert!(!present(&target));
         assert_eq!(manifest_of(&one), b"I0");
         assert_eq!(manifest_of(&two), b"I1");
@@ -969,7 +995,7 @@ mod tests {
         assert_eq!(manifest_of(&old_path(&own)), b"I0");
         assert!(lock_path(&own).is_file(), "the lock file stays");
         // An append's recovery (another build's too) takes that lock and removes the `.old`.
-        recover(&target);
+        recover(&target, false);
         assert_eq!(leftovers(d), [".idx.commit.lock"]);
         assert_eq!(manifest_of(&target), b"I1");
     }
@@ -985,7 +1011,7 @@ mod tests {
         let old = d.join(".idx.building-4000000007.old");
         index_at(&old, b"I0");
         drop(TempIndexDir::create(&target, true).unwrap());
-        recover(&target);
+        recover(&target, false);
         assert_eq!(manifest_of(&old), b"I0");
     }
 
@@ -1007,7 +1033,7 @@ mod tests {
         let old = d.join(".idx.building-4000000001.old");
         std::fs::write(d.join(".idx.building-4000000001.lock"), b"").unwrap();
         std::fs::rename(&target, &old).unwrap();
-        recover(&target);
+        recover(&target, false);
         assert_eq!(std::fs::read_link(&target).unwrap(), Path::new("idx-v1"));
         assert!(!present(&old));
 
@@ -1065,7 +1091,7 @@ mod tests {
         index_at(&parent.join("idx"), b"I0");
         std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o311)).unwrap();
         let listable = std::fs::read_dir(&parent).is_ok();
-        let () = recover(&parent.join("idx"));
+        let () = recover(&parent.join("idx"), false);
         std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o755)).unwrap();
         if listable {
             eprintln!("privileged: {} can be listed anyway", parent.display());

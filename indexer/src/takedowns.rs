@@ -30,15 +30,17 @@ use verbatim_core::{Index, OpenOptions};
 /// The commit lock of an index directory, held while its takedown list is changed in place
 /// (see the module documentation); released when dropped.
 pub struct ListChangeLock {
-    _lock: crate::lock::LockFile,
+    _lock: Option<crate::lock::LockFile>,
 }
 
 /// Takes the commit lock of the index (or infini-gram side) directory `dir`, the one a
 /// forced build, assembly or attach into `dir` holds while it replaces it, waiting (with a
-/// line saying so) while one holds it. Open the index only once it is held.
+/// line saying so) while one holds it. Open the index only once it is held. Where this user
+/// cannot create the lock file beside `dir`, it cannot rename `dir` either, and no lock is
+/// taken.
 pub fn lock_for_change(dir: &Path) -> Result<ListChangeLock> {
     Ok(ListChangeLock {
-        _lock: crate::atomic::commit_lock(dir)?,
+        _lock: crate::atomic::commit_lock_if_writable(dir)?,
     })
 }
 
