@@ -354,10 +354,10 @@ fn spawn_until_waiting(args: &[&str]) -> (std::process::Child, String) {
     let mut line = String::new();
     loop {
         line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "{args:?} ended without waiting"
-        );
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            let status = child.wait();
+            panic!("{args:?} ended without waiting ({status:?})");
+        }
         if line.contains("waiting for another process to finish changing") {
             return (child, line);
         }
