@@ -341,7 +341,8 @@ fn keyword_snippets_after_length_changing_lowercase_and_spans_splitting_a_charac
 }
 
 /// Starts `verbatim ARGS` and reads its standard error until it says it waits for a commit
-/// lock; returns the child and that line.
+/// lock; returns the child (which the caller waits for) and that line.
+#[allow(clippy::zombie_processes)] // returned to the caller, which waits; a failed test ends the process
 fn spawn_until_waiting(args: &[&str]) -> (std::process::Child, String) {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(support::verbatim_bin())
