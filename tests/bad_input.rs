@@ -424,18 +424,7 @@ fn a_killed_builds_temporary_directory_is_removed_by_the_next_build() {
     assert!(!temp.exists(), "{stderr}");
     assert_eq!(stderr.matches("interrupted build").count(), 1, "{stderr}");
     // Only the commit lock of the forced build stays (never removed: see atomic.rs).
-    assert_eq!(dot_entries(dir.path()), [".idx.commit.lock"]);
-}
-
-/// The names in `dir` starting with a dot (the leftovers of builds), sorted.
-fn dot_entries(dir: &std::path::Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect();
-    names.sort();
-    names
+    assert_eq!(support::dot_entries(dir.path()), [".idx.commit.lock"]);
 }
 
 /// A build with `--force` killed between its two renames (the old index moved to
@@ -475,7 +464,7 @@ fn an_index_moved_aside_by_a_killed_forced_build_is_put_back_by_the_next_one() {
     assert!(stderr.contains("already exists; pass --force"), "{stderr}");
     assert_eq!(stderr.matches("interrupted build").count(), 1, "{stderr}");
     assert_eq!(std::fs::read(out.join("manifest.bin")).unwrap(), manifest);
-    assert_eq!(dot_entries(dir.path()), [".idx.commit.lock"]);
+    assert_eq!(support::dot_entries(dir.path()), [".idx.commit.lock"]);
     assert!(verbatim_core::Index::open(&out)
         .unwrap()
         .doc_by_id("a")
@@ -489,7 +478,7 @@ fn an_index_moved_aside_by_a_killed_forced_build_is_put_back_by_the_next_one() {
     assert!(stderr.contains("restored the old index from"), "{stderr}");
     let index = verbatim_core::Index::open(&out).unwrap();
     assert!(index.doc_by_id("a").is_some() && index.doc_by_id("b").is_some());
-    assert_eq!(dot_entries(dir.path()), [".idx.commit.lock"]);
+    assert_eq!(support::dot_entries(dir.path()), [".idx.commit.lock"]);
 }
 
 /// A build with `--force` killed after its two renames leaves the old index in
@@ -537,7 +526,10 @@ fn an_old_index_left_by_a_killed_forced_build_is_removed_by_the_next_one() {
         stderr.contains(".idx.old was left by a build of an older verbatim"),
         "{stderr}"
     );
-    assert_eq!(dot_entries(dir.path()), [".idx.commit.lock", ".idx.old"]);
+    assert_eq!(
+        support::dot_entries(dir.path()),
+        [".idx.commit.lock", ".idx.old"]
+    );
     assert!(verbatim_core::Index::open(&out)
         .unwrap()
         .doc_by_id("a")
@@ -575,7 +567,7 @@ fn several_old_indexes_beside_a_missing_out_are_named_and_left() {
     assert!(stderr.contains("is not a verbatim index"), "{stderr}");
     assert!(!out.exists());
     assert_eq!(
-        dot_entries(dir.path()),
+        support::dot_entries(dir.path()),
         [
             ".idx.building-4000000001.lock",
             ".idx.building-4000000001.old",
@@ -588,7 +580,7 @@ fn several_old_indexes_beside_a_missing_out_are_named_and_left() {
     std::fs::rename(dir.path().join(".idx.building-4000000002.old"), &out).unwrap();
     let o = index_bytes(&corpus, &out, &["--force"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(dot_entries(dir.path()), [".idx.commit.lock"]);
+    assert_eq!(support::dot_entries(dir.path()), [".idx.commit.lock"]);
 }
 
 /// `--force` into a symbolic link to an index (`current -> idx-v1`) replaces the link with
@@ -618,7 +610,7 @@ fn a_forced_build_into_a_symbolic_link_replaces_the_link_only() {
         .unwrap()
         .doc_by_id("a")
         .is_some());
-    assert_eq!(dot_entries(dir.path()), [".current.commit.lock"]);
+    assert_eq!(support::dot_entries(dir.path()), [".current.commit.lock"]);
 }
 
 /// `index --force` over an index with takedowns carries them over by external id (a taken-down

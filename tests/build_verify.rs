@@ -365,17 +365,6 @@ fn spawn_until_waiting(args: &[&str]) -> (std::process::Child, String) {
     }
 }
 
-/// Names starting with a dot in `dir`.
-fn dot_entries(dir: &std::path::Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect();
-    names.sort();
-    names
-}
-
 /// An append holds the index's commit lock for its whole run: it waits while a forced build
 /// (here, the test) holds it, and adds nothing before it is released.
 #[test]
@@ -408,7 +397,7 @@ fn an_append_waits_for_the_commit_lock_of_a_forced_build() {
     assert!(child.wait().unwrap().success());
     let index = Index::open(&out).unwrap();
     assert!(index.doc_by_id_ignoring_takedowns("new-1").is_some());
-    assert_eq!(dot_entries(dir.path()), [".idx.commit.lock"]);
+    assert_eq!(support::dot_entries(dir.path()), [".idx.commit.lock"]);
 }
 
 /// `verbatim takedown add` waits for the index's commit lock (held here as a forced build
@@ -433,5 +422,5 @@ fn a_takedown_waits_for_the_commit_lock_of_a_forced_build() {
     let index = Index::open(&out).unwrap();
     let no = index.doc_by_id_ignoring_takedowns("doc-7").unwrap();
     assert!(index.is_taken_down(no));
-    assert_eq!(dot_entries(dir.path()), [".idx.commit.lock"]);
+    assert_eq!(support::dot_entries(dir.path()), [".idx.commit.lock"]);
 }
