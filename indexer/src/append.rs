@@ -37,9 +37,9 @@ pub fn append(opts: &BuildOptions) -> Result<BuildSummary> {
     // The index's commit lock, held throughout (waiting for a forced build that is replacing
     // the index): no forced build renames the index away while the append writes into it,
     // and no takedown change is lost meanwhile.
-    let _commit = crate::atomic::commit_lock_if_writable(dir)?;
+    let commit_lock = crate::atomic::commit_lock_if_writable(dir)?;
     // An index a killed `--force` build had moved aside is put back first.
-    crate::atomic::recover(dir, _commit.is_some());
+    crate::atomic::recover(dir, commit_lock.is_some());
     if !dir.join(MANIFEST_FILE).exists() {
         refuse!(
             "{} is not a verbatim index (no {MANIFEST_FILE}); --append adds to an existing index: build one first without --append",

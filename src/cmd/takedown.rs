@@ -81,10 +81,10 @@ fn open(dir: &std::path::Path) -> Result<verbatim_core::Index> {
 /// that holds the list (see [`verbatim_indexer::takedowns::lock_for_change`]), taken before the
 /// index that is changed is opened.
 fn change(dir: &std::path::Path, ids: &[String], add: bool) -> Result<ExitCode> {
-    // The list lives in the index directory, or in an infini-gram index's side directory,
-    // known once the index is open: the lock is taken on that directory, and the index
-    // opened again under it, so that what is changed is the index now at that path.
-    let list_dir = open(dir)?.dir().to_path_buf();
+    // The list lives in the index directory, or in an infini-gram index's side directory:
+    // the lock is taken on that directory before the index is opened, so that what is
+    // changed is the index now at that path.
+    let list_dir = verbatim_core::Index::dir_opened_for(dir);
     let _lock = verbatim_indexer::takedowns::lock_for_change(&list_dir)?;
     let index = open(dir)?;
     if index.dir() != list_dir {
@@ -97,8 +97,7 @@ fn change(dir: &std::path::Path, ids: &[String], add: bool) -> Result<ExitCode> 
     }
     // A damaged id map would take down (or restore) another document than the one named.
     index.verify_id_map()?;
-    let list_dir = index.dir();
-    let mut list = Takedown::load(list_dir, index.index_id())?;
+    let mut list = Takedown::load(&list_dir, index.index_id())?;
     let mut changed = 0;
     for id in ids {
         // Every id a document is shown under, `#N` of an infini-gram index included.
@@ -128,7 +127,7 @@ fn change(dir: &std::path::Path, ids: &[String], add: bool) -> Result<ExitCode> 
             changed += 1;
         }
     }
-    list.save(list_dir, index.index_id())?;
+    list.save(&list_dir, index.index_id())?;
     outln!(
         "{changed} document(s) {}; {} taken down in all",
         if add { "taken down" } else { "restored" },

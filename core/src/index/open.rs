@@ -149,6 +149,17 @@ impl Index {
         Self::open_with(dir, OpenOptions::default())
     }
 
+    /// The directory [`Index::open_with`] reads the index in `dir` from, which is where its
+    /// takedown list is kept ([`Index::dir`] of the index it opens), found without opening it:
+    /// `dir` itself, or the side directory `DIR.verbatim` of an infini-gram index directory.
+    pub fn dir_opened_for(dir: &Path) -> std::path::PathBuf {
+        if crate::infini_gram::looks_like(dir) {
+            crate::infini_gram::default_side_dir(dir)
+        } else {
+            dir.to_path_buf()
+        }
+    }
+
     /// Opens the index in `dir`: a verbatim index, a side directory made by
     /// `verbatim attach` (serving the infini-gram index it names), or an infini-gram index
     /// directory (served with its side directory `DIR.verbatim` when there is one, bare
