@@ -37,9 +37,25 @@ fn index_bytes_json(
     path: &std::path::Path,
     out: &std::path::Path,
 ) -> (serde_json::Value, std::process::Output) {
-    let o = index_bytes(path, out, &["--json"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = index_bytes_ok(path, out, &["--json"]);
     (serde_json::from_slice(&o.stdout).unwrap(), o)
+}
+
+/// Builds `path` into `out` as [`index_bytes`] does; the build must succeed.
+fn index_bytes_ok(
+    path: &std::path::Path,
+    out: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let o = index_bytes(path, out, extra);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
+/// Writes a JSONL corpus of one document, `id` with `text`, to `path`.
+fn write_one_doc(path: &std::path::Path, id: &str, text: &str) {
+    let line = serde_json::json!({"id": id, "text": text});
+    std::fs::write(path, format!("{line}\n")).unwrap();
 }
 
 #[test]
@@ -109,8 +125,7 @@ fn a_100_mb_document_is_skipped_by_default_and_fatal_with_strict() {
     f.write_all(b"\"}\n").unwrap();
     drop(f);
     let out = dir.path().join("idx");
-    let o = index_bytes(&path, &out, &["--json", "--no-fulltext"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = index_bytes_ok(&path, &out, &["--json", "--no-fulltext"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["manifest"]["documents"], 1);
     assert_eq!(v["manifest"]["skipped"]["document_too_large"], 1);
@@ -409,10 +424,9 @@ fn a_killed_builds_temporary_directory_is_removed_by_the_next_build() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let good = dir.path().join("c.jsonl");
-    std::fs::write(&good, "{\"id\":\"a\",\"text\":\"hello world\"}\n").unwrap();
+    write_one_doc(&good, "a", "hello world");
     // A build running: its directory is left alone.
-    let o = index_bytes(&good, &out, &[]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    index_bytes_ok(&good, &out, &[]);
     assert!(temp.is_dir());
     stuck.kill().unwrap();
     stuck.wait().unwrap();
@@ -435,12 +449,11 @@ fn a_killed_builds_temporary_directory_is_removed_by_the_next_build() {
 fn an_index_moved_aside_by_a_killed_forced_build_is_put_back_by_the_next_one() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("c.jsonl");
-    std::fs::write(&corpus, "{\"id\":\"a\",\"text\":\"hello world\"}\n").unwrap();
+    write_one_doc(&corpus, "a", "hello world");
     let corpus2 = dir.path().join("c2.jsonl");
-    std::fs::write(&corpus2, "{\"id\":\"b\",\"text\":\"other text\"}\n").unwrap();
+    write_one_doc(&corpus2, "b", "other text");
     let out = dir.path().join("idx");
-    let o = index_bytes(&corpus, &out, &[]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    index_bytes_ok(&corpus, &out, &[]);
     let manifest = std::fs::read(out.join("manifest.bin")).unwrap();
     // What the killed build (process 4000000001) left: its unlocked lock file, its finished
     // directory, and the old index moved aside.
@@ -491,10 +504,9 @@ fn an_index_moved_aside_by_a_killed_forced_build_is_put_back_by_the_next_one() {
 fn an_old_index_left_by_a_killed_forced_build_is_removed_by_the_next_one() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("c.jsonl");
-    std::fs::write(&corpus, "{\"id\":\"a\",\"text\":\"hello world\"}\n").unwrap();
+    write_one_doc(&corpus, "a", "hello world");
     let out = dir.path().join("idx");
-    let o = index_bytes(&corpus, &out, &[]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    index_bytes_ok(&corpus, &out, &[]);
     let old = dir.path().join(".idx.building-4000000002.old");
     let lock = dir.path().join(".idx.building-4000000002.lock");
     support::copy_dir(&out, &old);
@@ -544,10 +556,9 @@ fn an_old_index_left_by_a_killed_forced_build_is_removed_by_the_next_one() {
 fn several_old_indexes_beside_a_missing_out_are_named_and_left() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("c.jsonl");
-    std::fs::write(&corpus, "{\"id\":\"a\",\"text\":\"hello world\"}\n").unwrap();
+    write_one_doc(&corpus, "a", "hello world");
     let out = dir.path().join("idx");
-    let o = index_bytes(&corpus, &out, &[]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    index_bytes_ok(&corpus, &out, &[]);
     for pid in ["4000000001", "4000000002"] {
         support::copy_dir(&out, &dir.path().join(format!(".idx.building-{pid}.old")));
         std::fs::write(dir.path().join(format!(".idx.building-{pid}.lock")), b"").unwrap();
@@ -578,8 +589,7 @@ fn several_old_indexes_beside_a_missing_out_are_named_and_left() {
     );
     // One put back by hand: the next build removes the other.
     std::fs::rename(dir.path().join(".idx.building-4000000002.old"), &out).unwrap();
-    let o = index_bytes(&corpus, &out, &["--force"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    index_bytes_ok(&corpus, &out, &["--force"]);
     assert_eq!(support::dot_entries(dir.path()), [".idx.commit.lock"]);
 }
 
@@ -591,16 +601,14 @@ fn several_old_indexes_beside_a_missing_out_are_named_and_left() {
 fn a_forced_build_into_a_symbolic_link_replaces_the_link_only() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("c.jsonl");
-    std::fs::write(&corpus, "{\"id\":\"a\",\"text\":\"hello world\"}\n").unwrap();
+    write_one_doc(&corpus, "a", "hello world");
     let corpus2 = dir.path().join("c2.jsonl");
-    std::fs::write(&corpus2, "{\"id\":\"b\",\"text\":\"other text\"}\n").unwrap();
+    write_one_doc(&corpus2, "b", "other text");
     let v1 = dir.path().join("idx-v1");
-    let o = index_bytes(&corpus, &v1, &[]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    index_bytes_ok(&corpus, &v1, &[]);
     let current = dir.path().join("current");
     std::os::unix::fs::symlink("idx-v1", &current).unwrap();
-    let o = index_bytes(&corpus2, &current, &["--force"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    index_bytes_ok(&corpus2, &current, &["--force"]);
     assert!(!std::fs::symlink_metadata(&current).unwrap().is_symlink());
     assert!(verbatim_core::Index::open(&current)
         .unwrap()
@@ -633,8 +641,7 @@ fn a_forced_rebuild_keeps_the_takedowns_by_external_id() {
             .output()
             .unwrap()
     };
-    let o = index_bytes(&corpus, &out, &[]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    index_bytes_ok(&corpus, &out, &[]);
     let ix = out.to_str().unwrap();
     assert!(run(&["takedown", "add", "--index", ix, "gone", "old"])
         .status
@@ -753,10 +760,9 @@ fn a_forced_assemble_keeps_the_takedowns_and_says_how_many() {
 fn prob_refuses_a_next_token_outside_the_vocabulary() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("c.jsonl");
-    std::fs::write(&input, "{\"id\":\"a\",\"text\":\"ab. ab.\"}\n").unwrap();
+    write_one_doc(&input, "a", "ab. ab.");
     let out = dir.path().join("idx");
-    let o = index_bytes(&input, &out, &[]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    index_bytes_ok(&input, &out, &[]);
     let prob = |next: &str| {
         Command::new(support::verbatim_bin())
             .args(["prob", "--index", out.to_str().unwrap(), "--text", "a"])
