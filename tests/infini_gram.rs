@@ -481,14 +481,8 @@ fn takedowns_of_an_infini_gram_index_live_in_its_side_directory() {
     let t = tempfile::tempdir().unwrap();
     let ig = small_ig(t.path());
     let tok = support::word_tokenizer(t.path(), 8).display().to_string();
-    let run = |args: &[&str]| {
-        std::process::Command::new(support::verbatim_bin())
-            .args(args)
-            .output()
-            .unwrap()
-    };
     let ig_arg = ig.to_str().unwrap();
-    let o = run(&["takedown", "add", "--index", ig_arg, "d1"]);
+    let o = run_verbatim(&["takedown", "add", "--index", ig_arg, "d1"]);
     assert!(!o.status.success());
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("verbatim attach"),
@@ -497,7 +491,7 @@ fn takedowns_of_an_infini_gram_index_live_in_its_side_directory() {
     );
     let side = verbatim_core::infini_gram::default_side_dir(&ig);
     drop(attach(&ig, &tok, &side));
-    let o = run(&["takedown", "add", "--index", ig_arg, "d1"]);
+    let o = run_verbatim(&["takedown", "add", "--index", ig_arg, "d1"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(
         !ig.join("takedown.bin").exists(),
@@ -510,7 +504,7 @@ fn takedowns_of_an_infini_gram_index_live_in_its_side_directory() {
         assert!(ix.doc_by_id("d1").is_none(), "{}", dir.display());
         assert!(ix.doc_by_id("d0").is_some());
     }
-    let o = run(&["takedown", "list", "--index", side.to_str().unwrap()]);
+    let o = run_verbatim(&["takedown", "list", "--index", side.to_str().unwrap()]);
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "d1");
 
     // Documents named by number.
@@ -521,7 +515,7 @@ fn takedowns_of_an_infini_gram_index_live_in_its_side_directory() {
         &numbered,
         Some(verbatim_core::infini_gram::IdRule::DocNumber),
     ));
-    let o = run(&[
+    let o = run_verbatim(&[
         "takedown",
         "add",
         "--index",
@@ -547,14 +541,8 @@ fn a_forced_attach_carries_the_takedowns_of_the_side_directory() {
     let tok = support::word_tokenizer(t.path(), 8).display().to_string();
     let side = verbatim_core::infini_gram::default_side_dir(&ig);
     drop(attach(&ig, &tok, &side));
-    let run = |args: &[&str]| {
-        std::process::Command::new(support::verbatim_bin())
-            .args(args)
-            .output()
-            .unwrap()
-    };
     let ig_arg = ig.to_str().unwrap();
-    let o = run(&["takedown", "add", "--index", ig_arg, "d1"]);
+    let o = run_verbatim(&["takedown", "add", "--index", ig_arg, "d1"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let attach_force = |extra: &[&str]| {
         let mut args = vec![
@@ -569,7 +557,7 @@ fn a_forced_attach_carries_the_takedowns_of_the_side_directory() {
             "--force",
         ];
         args.extend_from_slice(extra);
-        run(&args)
+        run_verbatim(&args)
     };
     let o = attach_force(&[]);
     let stdout = String::from_utf8_lossy(&o.stdout);
@@ -586,7 +574,7 @@ fn a_forced_attach_carries_the_takedowns_of_the_side_directory() {
         stdout.contains("takedowns  1 carried over from the replaced index"),
         "{stdout}"
     );
-    let o = run(&["doc", "--index", ig_arg, "d1"]);
+    let o = run_verbatim(&["doc", "--index", ig_arg, "d1"]);
     assert!(!o.status.success());
 
     // Under another id rule no listed id names a document: refused, nothing replaced.
@@ -647,4 +635,12 @@ fn a_group_of_a_verbatim_and_an_infini_gram_index_is_refused() {
             && msg.contains(&format!("{ig_name:?}")),
         "{msg}"
     );
+}
+
+/// Runs `verbatim ARGS` and returns what it did.
+fn run_verbatim(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(support::verbatim_bin())
+        .args(args)
+        .output()
+        .unwrap()
 }
