@@ -3,7 +3,7 @@
 
 use crate::support;
 use proptest::prelude::*;
-use verbatim_core::query::SpanOptions;
+use verbatim_core::query::{Span, SpanOptions, TraceOptions};
 use verbatim_core::{Index, TokenWidth};
 
 /// Token sequences of the indexed documents, as the oracle sees them.
@@ -180,6 +180,29 @@ fn run_case(
         brute_spans(&index, &oracle_docs, &enc.ids, &opts),
         "spans of {query:?}"
     );
+    check_trace_spans(&index, &query, &opts);
+}
+
+/// A trace counts only the spans its density cap keeps (and those whose count decides whether
+/// they are maximal): it finds the same candidates, keeps the same spans and gives them the
+/// same counts and occurrences as counting every span first.
+fn check_trace_spans(index: &Index, query: &str, opts: &SpanOptions) {
+    let enc = index.tokenizer().encode(query).unwrap();
+    for density in [0.05, 0.3, 1.0] {
+        let mut t = TraceOptions::defaults_for(index);
+        t.spans = opts.clone();
+        t.density = density;
+        let trace = index.trace(query, None, &t).unwrap();
+        let all = index.spans(query, &enc, opts);
+        assert_eq!(trace.candidate_spans, all.len(), "candidates of {query:?}");
+        let want = index.keep_ranked(all, &enc.ids, density, t.ranking);
+        let got: Vec<(f64, Span)> = trace
+            .spans
+            .iter()
+            .map(|s| (s.unigram_logprob, s.span.clone()))
+            .collect();
+        assert_eq!(got, want, "kept spans of {query:?} at density {density}");
+    }
 }
 
 /// Sampling against its definition: the first `k` occurrences of the sampling order are a

@@ -21,6 +21,7 @@
 
 use crate::index::Index;
 use crate::query::count::Occurrences;
+use crate::query::longest::LongestMatches;
 use crate::search::batch::Landing;
 use crate::tokenizer::Encoded;
 use rayon::prelude::*;
@@ -78,10 +79,50 @@ pub struct Span {
 /// Candidates counted in lockstep, per chunk of the parallel loop.
 const LOCKSTEP_POSITIONS: usize = 16;
 
+/// A maximal span of a text, as found by [`Index::maximal_spans`]: its token range and, when
+/// it was counted, where it occurs.
+pub(crate) struct FoundSpan {
+    /// First token of the span.
+    pub start: usize,
+    /// One past its last token.
+    pub end: usize,
+    /// Its occurrences; `None` when counting was deferred (see [`Index::maximal_spans`]).
+    pub occurrences: Option<Occurrences>,
+}
+
+/// What a text's span search leaves behind for counting more of its spans later: the start
+/// positions and where each searched one landed in each shard.
+pub(crate) struct SpanSearch<'a> {
+    ids: &'a [u32],
+    starts: Vec<usize>,
+    matches: LongestMatches,
+}
+
 impl Index {
     /// The maximal matching spans of a tokenized text.
     pub fn spans(&self, text: &str, enc: &Encoded, opts: &SpanOptions) -> Vec<Span> {
-        let ids = &enc.ids;
+        let (found, _) = self.maximal_spans(&enc.ids, opts, true);
+        found
+            .into_iter()
+            .map(|f| {
+                let occurrences = f.occurrences.expect("every span counted");
+                self.span_at(text, enc, f.start, f.end, occurrences)
+            })
+            .collect()
+    }
+
+    /// The maximal spans of `ids`, in order. With `count_all`, every span is counted. Without,
+    /// a span is counted only where its count decides whether it is kept: when `max_count`
+    /// is set and the span's rarest token occurs more than `max_count` times in the corpus
+    /// (each occurrence of the span holds one of that token, so the span occurs at most that
+    /// often). The others are left for [`Index::count_spans`], so that a caller that keeps a
+    /// few of them (the trace's density cap) counts only those.
+    pub(crate) fn maximal_spans<'a>(
+        &self,
+        ids: &'a [u32],
+        opts: &SpanOptions,
+        count_all: bool,
+    ) -> (Vec<FoundSpan>, SpanSearch<'a>) {
         let n = ids.len();
         let tok = self.tokenizer();
         let is_delim = |t: u32| opts.delimiters.contains(&t);
@@ -108,12 +149,30 @@ impl Index {
             let l = starts[i];
             candidate(l, lo - l) == candidate(l, hi - l)
         };
-        let mut matches = self.longest_matches_pinned(ids, &starts, Some(&same));
+        let matches = self.longest_matches_pinned(ids, &starts, Some(&same));
         // Candidate end for each start (None: not a start).
         let mut ends: Vec<Option<usize>> = vec![None; n];
         for (&l, &found) in starts.iter().zip(&matches.lengths) {
             ends[l] = candidate(l, found);
         }
+        let mut search = SpanSearch {
+            ids,
+            starts,
+            matches,
+        };
+        // Whether the count of `ids[l..r]` is needed to find the maximal spans (or asked for).
+        let unigrams = self.unigram_counts();
+        let must_count = |l: usize, r: usize| {
+            count_all
+                || opts.max_count.is_some_and(|m| {
+                    let at_most = ids[l..r]
+                        .iter()
+                        .map(|&t| unigrams.get(t as usize).copied().unwrap_or(u64::MAX))
+                        .min()
+                        .unwrap_or(u64::MAX);
+                    at_most > m
+                })
+        };
         // Walk by start; a candidate ending at or before the furthest kept end is nested in a
         // kept span whatever its count, so only candidates that extend it are counted. The
         // candidates kept if every count passes `max_count` are counted first, in parallel
@@ -123,28 +182,71 @@ impl Index {
         let mut furthest = 0usize;
         for (l, end) in ends.iter().enumerate() {
             if let Some(r) = *end {
-                if r > furthest {
+                if r > furthest && must_count(l, r) {
                     chain.push((l, r));
-                    furthest = r;
                 }
+                furthest = furthest.max(r);
             }
         }
-        // A candidate of two tokens or more is counted from where its start's search landed
-        // (galloping out from there); shorter ones by a search from their first-token block.
+        let counted = self.count_spans(&mut search, &chain);
+        let mut precounted: std::collections::HashMap<(usize, usize), Occurrences> =
+            chain.into_iter().zip(counted).collect();
+        let mut found = Vec::new();
+        let mut last_end = 0usize;
+        for (l, end) in ends.into_iter().enumerate() {
+            let Some(r) = end else { continue };
+            if r <= last_end {
+                continue;
+            }
+            let occurrences = match precounted.remove(&(l, r)) {
+                Some(o) => Some(o),
+                None if must_count(l, r) => Some(self.find(&ids[l..r])),
+                None => None,
+            };
+            if let (Some(o), Some(m)) = (&occurrences, opts.max_count) {
+                if o.count() > m {
+                    continue;
+                }
+            }
+            last_end = r;
+            found.push(FoundSpan {
+                start: l,
+                end: r,
+                occurrences,
+            });
+        }
+        (found, search)
+    }
+
+    /// The occurrences of spans `(start, end)` of a searched text, each starting at one of its
+    /// start positions. A span of two tokens or more is counted from where its start's search
+    /// landed (galloping out from there; a start whose length was pinned, not searched, is
+    /// searched now, one lower-bound search per shard instead of the two of a plain count);
+    /// a shorter one by a search from its first-token block. All in parallel, in lockstep.
+    pub(crate) fn count_spans(
+        &self,
+        search: &mut SpanSearch<'_>,
+        spans: &[(usize, usize)],
+    ) -> Vec<Occurrences> {
+        if spans.is_empty() {
+            return Vec::new();
+        }
+        let ids = search.ids;
         let ns = self.shards().len();
-        // Index of each candidate's start in `starts` (increasing).
-        let start_index = |l: &usize| starts.binary_search(l).expect("a candidate is a start");
-        // Candidates whose start's length was pinned, not searched: searched now, for their
-        // landings (one lower-bound search per shard instead of two to count them).
-        let unsearched: Vec<usize> = chain
+        let starts = &search.starts;
+        // Index of each span's start in `starts` (increasing).
+        let start_index = |l: &usize| starts.binary_search(l).expect("a span starts at a start");
+        let unsearched: Vec<usize> = spans
             .iter()
             .filter(|(l, r)| r - l >= 2)
             .map(|(l, _)| start_index(l))
-            .filter(|&i| !matches.searched[i])
+            .filter(|&i| !search.matches.searched[i])
             .collect();
-        self.search_starts(ids, &starts, &unsearched, &mut matches);
-        let landings = &matches.landings;
-        let counted: Vec<Occurrences> = chain
+        if !unsearched.is_empty() {
+            self.search_starts(ids, starts, &unsearched, &mut search.matches);
+        }
+        let landings = &search.matches.landings;
+        spans
             .par_chunks(LOCKSTEP_POSITIONS)
             .flat_map_iter(|c| {
                 let (long, short): (Vec<_>, Vec<_>) = c.iter().partition(|(l, r)| r - l >= 2);
@@ -166,50 +268,42 @@ impl Index {
                         } else {
                             searched.next()
                         };
-                        next.expect("one count per candidate")
+                        next.expect("one count per span")
                     })
                     .collect::<Vec<_>>()
             })
-            .collect();
-        let mut precounted: std::collections::HashMap<(usize, usize), Occurrences> =
-            chain.into_iter().zip(counted).collect();
-        let mut spans = Vec::new();
-        let mut last_end = 0usize;
-        for (l, end) in ends.into_iter().enumerate() {
-            let Some(r) = end else { continue };
-            if r <= last_end {
-                continue;
-            }
-            let occurrences = precounted
-                .remove(&(l, r))
-                .unwrap_or_else(|| self.find(&ids[l..r]));
-            let count = occurrences.count();
-            if opts.max_count.is_some_and(|m| count > m) {
-                continue;
-            }
-            last_end = r;
-            let (byte_start, byte_end) = if r > l {
-                (enc.offsets[l].0, enc.offsets[r - 1].1)
-            } else {
-                let b = enc.offsets.get(l).map_or(text.len(), |o| o.0);
-                (b, b)
-            };
-            spans.push(Span {
-                token_start: l,
-                token_end: r,
-                byte_start,
-                byte_end,
-                // Lossy where a span edge splits a character (byte tokens can).
-                text: text
-                    .as_bytes()
-                    .get(byte_start..byte_end)
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
-                    .unwrap_or_default(),
-                count,
-                occurrences,
-            });
+            .collect()
+    }
+
+    /// The span of tokens `l..r` of a text, with its occurrences.
+    pub(crate) fn span_at(
+        &self,
+        text: &str,
+        enc: &Encoded,
+        l: usize,
+        r: usize,
+        occurrences: Occurrences,
+    ) -> Span {
+        let (byte_start, byte_end) = if r > l {
+            (enc.offsets[l].0, enc.offsets[r - 1].1)
+        } else {
+            let b = enc.offsets.get(l).map_or(text.len(), |o| o.0);
+            (b, b)
+        };
+        Span {
+            token_start: l,
+            token_end: r,
+            byte_start,
+            byte_end,
+            // Lossy where a span edge splits a character (byte tokens can).
+            text: text
+                .as_bytes()
+                .get(byte_start..byte_end)
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default(),
+            count: occurrences.count(),
+            occurrences,
         }
-        spans
     }
 
     /// Sum of the log unigram probabilities of `ids` (natural log; the denominator counts

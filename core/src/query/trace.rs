@@ -6,7 +6,7 @@ use crate::index::{DocLocation, Index};
 use crate::query::bm25;
 use crate::query::controls::{SpanRanking, DEFAULT_LONG_CONTEXT, DEFAULT_SNIPPET_CONTEXT};
 use crate::query::documents::Snippet;
-use crate::query::spans::{Span, SpanOptions};
+use crate::query::spans::{FoundSpan, Span, SpanOptions};
 use crate::shard::DocRecord;
 use crate::tokenizer::words::{DocWords, WordReader, WordTable};
 use rayon::prelude::*;
@@ -331,9 +331,36 @@ impl Index {
         timing.tokenize = ms(t0);
 
         let t = Instant::now();
-        let all = self.spans(response, &enc, &opts.spans);
-        let candidate_spans = all.len();
-        let scored = self.keep_ranked(all, &enc.ids, opts.density, opts.ranking);
+        // Only the spans the density cap keeps are counted (and those whose count decides
+        // whether they are maximal spans at all).
+        let (found, mut search) = self.maximal_spans(&enc.ids, &opts.spans, false);
+        let candidate_spans = found.len();
+        let ranges: Vec<(usize, usize)> = found.iter().map(|f| (f.start, f.end)).collect();
+        let kept = self.rank_spans(&ranges, &enc.ids, opts.density, opts.ranking);
+        let mut found: Vec<Option<FoundSpan>> = found.into_iter().map(Some).collect();
+        let mut kept: Vec<(f64, FoundSpan)> = kept
+            .into_iter()
+            .map(|(lp, i)| (lp, found[i].take().expect("each span kept once")))
+            .collect();
+        let uncounted: Vec<(usize, usize)> = kept
+            .iter()
+            .filter(|(_, f)| f.occurrences.is_none())
+            .map(|(_, f)| (f.start, f.end))
+            .collect();
+        let mut counted = self.count_spans(&mut search, &uncounted).into_iter();
+        let scored: Vec<(f64, Span)> = kept
+            .iter_mut()
+            .map(|(lp, f)| {
+                let occurrences = match f.occurrences.take() {
+                    Some(o) => o,
+                    None => counted.next().expect("one count per uncounted span"),
+                };
+                (
+                    *lp,
+                    self.span_at(response, &enc, f.start, f.end, occurrences),
+                )
+            })
+            .collect();
         timing.spans = ms(t);
 
         let t = Instant::now();
@@ -435,24 +462,39 @@ impl Index {
         density: f64,
         ranking: SpanRanking,
     ) -> Vec<(f64, Span)> {
+        let ranges: Vec<(usize, usize)> =
+            spans.iter().map(|s| (s.token_start, s.token_end)).collect();
+        let kept = self.rank_spans(&ranges, ids, density, ranking);
+        let mut spans: Vec<Option<Span>> = spans.into_iter().map(Some).collect();
+        kept.into_iter()
+            .map(|(lp, i)| (lp, spans[i].take().expect("each span kept once")))
+            .collect()
+    }
+
+    /// [`Index::keep_ranked`] of spans given as token ranges `(start, end)` in text order:
+    /// the index of each span kept, with its unigram log-probability sum, in text order.
+    fn rank_spans(
+        &self,
+        ranges: &[(usize, usize)],
+        ids: &[u32],
+        density: f64,
+        ranking: SpanRanking,
+    ) -> Vec<(f64, usize)> {
         let k = (density * ids.len() as f64).ceil() as usize;
-        let mut scored: Vec<(f64, Span)> = spans
-            .into_iter()
-            .map(|s| {
-                (
-                    self.unigram_logprob_sum(&ids[s.token_start..s.token_end]),
-                    s,
-                )
-            })
+        let mut scored: Vec<(f64, usize)> = ranges
+            .iter()
+            .enumerate()
+            .map(|(i, &(l, r))| (self.unigram_logprob_sum(&ids[l..r]), i))
             .collect();
         match ranking {
             SpanRanking::UnigramLogprobSum => scored.sort_by(|a, b| a.0.total_cmp(&b.0)),
             SpanRanking::Length => scored.sort_by(|a, b| {
-                (b.1.token_end - b.1.token_start).cmp(&(a.1.token_end - a.1.token_start))
+                let len = |i: usize| ranges[i].1 - ranges[i].0;
+                len(b.1).cmp(&len(a.1))
             }),
         }
         scored.truncate(k);
-        scored.sort_by_key(|(_, s)| s.token_start);
+        scored.sort_by_key(|&(_, i)| ranges[i].0);
         scored
     }
 }
