@@ -30,7 +30,7 @@ use verbatim_core::{Index, OpenOptions};
 /// The commit lock of an index directory, held while its takedown list is changed in place
 /// (see the module documentation); released when dropped.
 pub struct ListChangeLock {
-    _lock: Option<crate::lock::LockFile>,
+    _lock: Option<crate::atomic::CommitLock>,
 }
 
 /// Takes the commit lock of the index (or infini-gram side) directory `dir`, the one a

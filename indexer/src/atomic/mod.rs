@@ -266,12 +266,45 @@ fn commit_lock_path(target: &Path) -> PathBuf {
     parent_of(target).join(format!(".{name}.commit.lock"))
 }
 
+/// The directory `target` names when it is a symbolic link (resolved all the way), whose
+/// own path another process may be given instead.
+fn linked_dir(target: &Path) -> Option<PathBuf> {
+    let link = std::fs::symlink_metadata(target)
+        .ok()?
+        .file_type()
+        .is_symlink();
+    link.then(|| std::fs::canonicalize(target).ok()).flatten()
+}
+
+/// The commit locks a change of `target` holds (see [`commit_lock`]); released when dropped.
+pub(crate) struct CommitLock {
+    _own: LockFile,
+    _linked: Option<LockFile>,
+}
+
 /// Takes the commit lock of `target` (see [`TempIndexDir::commit`]), waiting for the build
 /// that holds it, with a line saying so. The file is never removed. Also held by a change of
-/// the takedown list in place ([`crate::takedowns::lock_for_change`]).
-pub(crate) fn commit_lock(target: &Path) -> Result<LockFile> {
-    let path = commit_lock_path(target);
-    LockFile::acquire(&path, || {
+/// the takedown list in place ([`crate::takedowns::lock_for_change`]). When `target` is a
+/// symbolic link, the commit lock of the directory it names is taken too, after its own
+/// (always in that order, so two processes never wait for each other): a process given that
+/// directory's own path changes the same takedown list. Where that lock file cannot be
+/// created (no permission, a read-only file system), nothing can replace the directory
+/// there, and only the link's own lock is taken.
+pub(crate) fn commit_lock(target: &Path) -> Result<CommitLock> {
+    let own = wait_for(target, &commit_lock_path(target))?;
+    let linked = match linked_dir(target) {
+        Some(dir) if dir != target => lock_if_writable(&dir)?,
+        _ => None,
+    };
+    Ok(CommitLock {
+        _own: own,
+        _linked: linked,
+    })
+}
+
+/// Takes the lock file `path` of `target`, waiting with a line saying so.
+fn wait_for(target: &Path, path: &Path) -> Result<LockFile> {
+    LockFile::acquire(path, || {
         tracing::warn!(
             "waiting for another process to finish changing {} (a build replacing it or \
              recovering it, or a takedown change; it holds {})",
@@ -281,27 +314,53 @@ pub(crate) fn commit_lock(target: &Path) -> Result<LockFile> {
     })
 }
 
-/// [`commit_lock`], unless this user cannot create the lock file beside `target` (no
-/// permission, a read-only file system): then it cannot rename `target` either, as a forced
-/// build into it would, and `None` is returned. Held by an append for its whole run and by a
-/// change of the takedown list, which write inside `target`, not beside it.
-pub(crate) fn commit_lock_if_writable(target: &Path) -> Result<Option<LockFile>> {
+/// Whether this user can create `target`'s commit lock file (`false`: no permission, a
+/// read-only file system; then it cannot rename `target` either).
+fn lock_writable(target: &Path) -> bool {
     let path = commit_lock_path(target);
-    if let Err(e) = std::fs::OpenOptions::new()
+    match std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&path)
     {
-        if matches!(
-            e.kind(),
-            std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
-        ) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            ) =>
+        {
             tracing::debug!(
                 "no commit lock for {} ({e}): nothing can replace it",
                 target.display()
             );
-            return Ok(None);
+            false
         }
+        _ => true,
+    }
+}
+
+/// The commit lock of the directory `dir` alone, unless its lock file cannot be created.
+fn lock_if_writable(dir: &Path) -> Result<Option<LockFile>> {
+    if !lock_writable(dir) {
+        return Ok(None);
+    }
+    wait_for(dir, &commit_lock_path(dir)).map(Some)
+}
+
+/// [`commit_lock`], unless this user cannot create the lock file beside `target` (no
+/// permission, a read-only file system): then it cannot rename `target` either, as a forced
+/// build into it would, and `None` is returned. Held by an append for its whole run and by a
+/// change of the takedown list, which write inside `target`, not beside it.
+pub(crate) fn commit_lock_if_writable(target: &Path) -> Result<Option<CommitLock>> {
+    if !lock_writable(target) {
+        // The directory a link names may still be replaced through its own path.
+        return Ok(match linked_dir(target) {
+            Some(dir) if dir != target => lock_if_writable(&dir)?.map(|l| CommitLock {
+                _own: l,
+                _linked: None,
+            }),
+            _ => None,
+        });
     }
     commit_lock(target).map(Some)
 }

@@ -297,7 +297,8 @@ fn an_old_index_with_no_lock_file_is_left() {
 /// Review: `--force` into a symbolic link (`current -> idx-v1`) moves the link itself
 /// aside; recovery treats a link `.old` as it does a directory, never following it: put
 /// back when the target is missing, removed (the link, not what it points to) when the
-/// target is an index. The commit removes the link it moved aside, never `idx-v1`.
+/// target is an index. The commit removes the link it moved aside, never `idx-v1`, holding
+/// `idx-v1`'s commit lock too.
 #[cfg(unix)]
 #[test]
 fn a_symbolic_link_moved_aside_is_put_back_or_removed_never_followed() {
@@ -322,7 +323,10 @@ fn a_symbolic_link_moved_aside_is_put_back_or_removed_never_followed() {
     temp.commit(|_| Ok(())).unwrap();
     assert!(real_dir(&target) && manifest_of(&target) == b"I1");
     assert_eq!(manifest_of(&v1), b"V1");
-    assert_eq!(leftovers(d), [".idx.commit.lock"]);
+    // The commit through the link held idx-v1's commit lock too.
+    let mut left = leftovers(d);
+    left.sort();
+    assert_eq!(left, [".idx-v1.commit.lock", ".idx.commit.lock"]);
 
     // Killed after its renames: the link is removed, idx-v1 untouched.
     std::os::unix::fs::symlink("idx-v1", &old).unwrap();
@@ -331,7 +335,9 @@ fn a_symbolic_link_moved_aside_is_put_back_or_removed_never_followed() {
     assert!(!present(&old));
     assert_eq!(manifest_of(&v1), b"V1");
     assert_eq!(manifest_of(&target), b"I1");
-    assert_eq!(leftovers(d), [".idx.commit.lock"]);
+    let mut left = leftovers(d);
+    left.sort();
+    assert_eq!(left, [".idx-v1.commit.lock", ".idx.commit.lock"]);
 }
 
 /// Review: `.NAME.building-PID.old` of this build's process id still there once the
@@ -376,4 +382,52 @@ fn recovery_in_a_parent_that_cannot_be_listed_is_only_a_warning() {
         eprintln!("privileged: {} can be listed anyway", parent.display());
     }
     assert_eq!(manifest_of(&parent.join("idx")), b"I0");
+}
+
+/// A change given the index through a symbolic link also takes the commit lock of the
+/// directory the link names (after the link's own), so it excludes a change given that
+/// directory's own path: a takedown through either path waits for a forced build through the
+/// other.
+#[test]
+fn a_symbolic_link_takes_the_commit_lock_of_the_directory_it_names_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real");
+    index_at(&real, b"I0");
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let held = |target: &Path| {
+        matches!(
+            LockFile::try_acquire(&commit_lock_path(target), false).unwrap(),
+            Attempt::Held
+        )
+    };
+    let through_link = commit_lock(&link).unwrap();
+    assert!(
+        held(&link) && held(&real),
+        "both locks held through the link"
+    );
+    drop(through_link);
+    assert!(!held(&link) && !held(&real), "both released");
+    // Held through the directory's own path: a change through the link waits for it.
+    let through_dir = commit_lock_if_writable(&real).unwrap().unwrap();
+    assert!(held(&real) && !held(&link));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let waiting = {
+        let (done, link) = (done.clone(), link.clone());
+        std::thread::spawn(move || {
+            let lock = commit_lock_if_writable(&link).unwrap();
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            lock.is_some()
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        !done.load(std::sync::atomic::Ordering::SeqCst),
+        "waits for the lock"
+    );
+    drop(through_dir);
+    assert!(waiting.join().unwrap());
+    let mut left = leftovers(dir.path());
+    left.sort();
+    assert_eq!(left, [".link.commit.lock", ".real.commit.lock"]);
 }
