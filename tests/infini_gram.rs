@@ -489,6 +489,8 @@ fn takedowns_of_an_infini_gram_index_live_in_its_side_directory() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    // The refused takedown left nothing beside the index.
+    assert_eq!(support::dot_entries(t.path()), Vec::<String>::new());
     let side = verbatim_core::infini_gram::default_side_dir(&ig);
     drop(attach(&ig, &tok, &side));
     let o = run_verbatim(&["takedown", "add", "--index", ig_arg, "d1"]);

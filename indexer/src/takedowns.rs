@@ -37,8 +37,12 @@ pub struct ListChangeLock {
 /// forced build, assembly or attach into `dir` holds while it replaces it, waiting (with a
 /// line saying so) while one holds it. Open the index only once it is held. Where this user
 /// cannot create the lock file beside `dir`, it cannot rename `dir` either, and no lock is
-/// taken.
+/// taken; nor where `dir` does not exist (an infini-gram index with no side directory, whose
+/// takedown is refused when it is opened), so that a refused change leaves no lock file.
 pub fn lock_for_change(dir: &Path) -> Result<ListChangeLock> {
+    if std::fs::symlink_metadata(dir).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
+        return Ok(ListChangeLock { _lock: None });
+    }
     Ok(ListChangeLock {
         _lock: crate::atomic::commit_lock_if_writable(dir)?,
     })
