@@ -3,7 +3,7 @@
 
 use crate::support;
 use proptest::prelude::*;
-use verbatim_core::query::{Span, SpanOptions, TraceOptions};
+use verbatim_core::query::{Span, SpanOptions, SpanRanking, TraceOptions};
 use verbatim_core::{Index, TokenWidth};
 
 /// Token sequences of the indexed documents, as the oracle sees them.
@@ -188,10 +188,15 @@ fn run_case(
 /// same counts and occurrences as counting every span first.
 fn check_trace_spans(index: &Index, query: &str, opts: &SpanOptions) {
     let enc = index.tokenizer().encode(query).unwrap();
-    for density in [0.05, 0.3, 1.0] {
+    let rankings = [SpanRanking::UnigramLogprobSum, SpanRanking::Length];
+    for (density, ranking) in [0.05, 0.3, 1.0]
+        .into_iter()
+        .zip(rankings.into_iter().cycle())
+    {
         let mut t = TraceOptions::defaults_for(index);
         t.spans = opts.clone();
         t.density = density;
+        t.ranking = ranking;
         let trace = index.trace(query, None, &t).unwrap();
         let all = index.spans(query, &enc, opts);
         assert_eq!(trace.candidate_spans, all.len(), "candidates of {query:?}");
@@ -201,7 +206,10 @@ fn check_trace_spans(index: &Index, query: &str, opts: &SpanOptions) {
             .iter()
             .map(|s| (s.unigram_logprob, s.span.clone()))
             .collect();
-        assert_eq!(got, want, "kept spans of {query:?} at density {density}");
+        assert_eq!(
+            got, want,
+            "kept spans of {query:?} at density {density}, {ranking:?}"
+        );
     }
 }
 

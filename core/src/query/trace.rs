@@ -9,6 +9,7 @@ use crate::query::documents::Snippet;
 use crate::query::spans::{FoundSpan, Span, SpanOptions};
 use crate::shard::DocRecord;
 use crate::tokenizer::words::{DocWords, WordReader, WordTable};
+use crate::tokenizer::Encoded;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -318,6 +319,42 @@ impl Index {
         .collect()
     }
 
+    /// How many maximal spans `response` has, and the ones the density cap keeps, counted.
+    /// Only those are counted, besides any whose count decides whether it is a maximal span
+    /// at all (see [`Index::maximal_spans`]).
+    fn kept_spans(
+        &self,
+        response: &str,
+        enc: &Encoded,
+        opts: &TraceOptions,
+    ) -> (usize, Vec<(f64, Span)>) {
+        let (found, mut search) = self.maximal_spans(&enc.ids, &opts.spans, false);
+        let ranges: Vec<(usize, usize)> = found.iter().map(|f| (f.start, f.end)).collect();
+        let kept = self.rank_spans(&ranges, &enc.ids, opts.density, opts.ranking);
+        let candidates = found.len();
+        let mut found: Vec<Option<FoundSpan>> = found.into_iter().map(Some).collect();
+        let kept: Vec<(f64, FoundSpan)> = kept
+            .into_iter()
+            .map(|(lp, i)| (lp, found[i].take().expect("each span kept once")))
+            .collect();
+        let uncounted: Vec<(usize, usize)> = kept
+            .iter()
+            .filter(|(_, f)| f.occurrences.is_none())
+            .map(|(_, f)| (f.start, f.end))
+            .collect();
+        let mut counted = self.count_spans(&mut search, &uncounted).into_iter();
+        let spans = kept
+            .into_iter()
+            .map(|(lp, f)| {
+                let occurrences = f
+                    .occurrences
+                    .unwrap_or_else(|| counted.next().expect("one count per uncounted span"));
+                (lp, self.span_at(response, enc, f.start, f.end, occurrences))
+            })
+            .collect();
+        (candidates, spans)
+    }
+
     /// Traces `response` (optionally with its `prompt`) back to the corpus.
     pub fn trace(
         &self,
@@ -331,36 +368,7 @@ impl Index {
         timing.tokenize = ms(t0);
 
         let t = Instant::now();
-        // Only the spans the density cap keeps are counted (and those whose count decides
-        // whether they are maximal spans at all).
-        let (found, mut search) = self.maximal_spans(&enc.ids, &opts.spans, false);
-        let candidate_spans = found.len();
-        let ranges: Vec<(usize, usize)> = found.iter().map(|f| (f.start, f.end)).collect();
-        let kept = self.rank_spans(&ranges, &enc.ids, opts.density, opts.ranking);
-        let mut found: Vec<Option<FoundSpan>> = found.into_iter().map(Some).collect();
-        let mut kept: Vec<(f64, FoundSpan)> = kept
-            .into_iter()
-            .map(|(lp, i)| (lp, found[i].take().expect("each span kept once")))
-            .collect();
-        let uncounted: Vec<(usize, usize)> = kept
-            .iter()
-            .filter(|(_, f)| f.occurrences.is_none())
-            .map(|(_, f)| (f.start, f.end))
-            .collect();
-        let mut counted = self.count_spans(&mut search, &uncounted).into_iter();
-        let scored: Vec<(f64, Span)> = kept
-            .iter_mut()
-            .map(|(lp, f)| {
-                let occurrences = match f.occurrences.take() {
-                    Some(o) => o,
-                    None => counted.next().expect("one count per uncounted span"),
-                };
-                (
-                    *lp,
-                    self.span_at(response, &enc, f.start, f.end, occurrences),
-                )
-            })
-            .collect();
+        let (candidate_spans, scored) = self.kept_spans(response, &enc, opts);
         timing.spans = ms(t);
 
         let t = Instant::now();
