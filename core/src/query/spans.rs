@@ -161,13 +161,15 @@ impl Index {
             matches,
         };
         // Whether the count of `ids[l..r]` is needed to find the maximal spans (or asked for).
+        // A token the unigram table does not count (outside it, or counted 0, as the
+        // separator is) bounds nothing.
         let unigrams = self.unigram_counts();
         let must_count = |l: usize, r: usize| {
             count_all
                 || opts.max_count.is_some_and(|m| {
                     let at_most = ids[l..r]
                         .iter()
-                        .map(|&t| unigrams.get(t as usize).copied().unwrap_or(u64::MAX))
+                        .filter_map(|&t| unigrams.get(t as usize).copied().filter(|&c| c > 0))
                         .min()
                         .unwrap_or(u64::MAX);
                     at_most > m
