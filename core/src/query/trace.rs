@@ -332,11 +332,7 @@ impl Index {
         let ranges: Vec<(usize, usize)> = found.iter().map(|f| (f.start, f.end)).collect();
         let kept = self.rank_spans(&ranges, &enc.ids, opts.density, opts.ranking);
         let candidates = found.len();
-        let mut found: Vec<Option<FoundSpan>> = found.into_iter().map(Some).collect();
-        let kept: Vec<(f64, FoundSpan)> = kept
-            .into_iter()
-            .map(|(lp, i)| (lp, found[i].take().expect("each span kept once")))
-            .collect();
+        let kept: Vec<(f64, FoundSpan)> = take_kept(found, kept);
         let uncounted: Vec<(usize, usize)> = kept
             .iter()
             .filter(|(_, f)| f.occurrences.is_none())
@@ -472,11 +468,7 @@ impl Index {
     ) -> Vec<(f64, Span)> {
         let ranges: Vec<(usize, usize)> =
             spans.iter().map(|s| (s.token_start, s.token_end)).collect();
-        let kept = self.rank_spans(&ranges, ids, density, ranking);
-        let mut spans: Vec<Option<Span>> = spans.into_iter().map(Some).collect();
-        kept.into_iter()
-            .map(|(lp, i)| (lp, spans[i].take().expect("each span kept once")))
-            .collect()
+        take_kept(spans, self.rank_spans(&ranges, ids, density, ranking))
     }
 
     /// [`Index::keep_ranked`] of spans given as token ranges `(start, end)` in text order:
@@ -505,6 +497,14 @@ impl Index {
         scored.sort_by_key(|&(_, i)| ranges[i].0);
         scored
     }
+}
+
+/// The items at the indices [`Index::rank_spans`] kept, each with its score, in its order.
+fn take_kept<T>(items: Vec<T>, kept: Vec<(f64, usize)>) -> Vec<(f64, T)> {
+    let mut items: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    kept.into_iter()
+        .map(|(score, i)| (score, items[i].take().expect("each span kept once")))
+        .collect()
 }
 
 /// Merges overlapping spans (not merely touching ones) into display groups.

@@ -276,10 +276,10 @@ fn linked_dir(target: &Path) -> Option<PathBuf> {
     link.then(|| std::fs::canonicalize(target).ok()).flatten()
 }
 
-/// The commit locks a change of `target` holds (see [`commit_lock`]); released when dropped.
+/// The commit locks a change of `target` holds (see [`commit_lock`]): its own, then that of
+/// the directory it names when it is a symbolic link; released when dropped.
 pub(crate) struct CommitLock {
-    _own: LockFile,
-    _linked: Option<LockFile>,
+    _held: Vec<LockFile>,
 }
 
 /// Takes the commit lock of `target` (see [`TempIndexDir::commit`]), waiting for the build
@@ -292,14 +292,17 @@ pub(crate) struct CommitLock {
 /// there, and only the link's own lock is taken.
 pub(crate) fn commit_lock(target: &Path) -> Result<CommitLock> {
     let own = wait_for(target, &commit_lock_path(target))?;
-    let linked = match linked_dir(target) {
-        Some(dir) if dir != target => lock_if_writable(&dir)?,
-        _ => None,
-    };
-    Ok(CommitLock {
-        _own: own,
-        _linked: linked,
-    })
+    let held = std::iter::once(own).chain(linked_lock(target)?).collect();
+    Ok(CommitLock { _held: held })
+}
+
+/// The commit lock of the directory `target` names when it is a symbolic link, unless its
+/// lock file cannot be created.
+fn linked_lock(target: &Path) -> Result<Option<LockFile>> {
+    match linked_dir(target) {
+        Some(dir) if dir != target => lock_if_writable(&dir),
+        _ => Ok(None),
+    }
 }
 
 /// Takes the lock file `path` of `target`, waiting with a line saying so.
@@ -347,22 +350,16 @@ fn lock_if_writable(dir: &Path) -> Result<Option<LockFile>> {
     wait_for(dir, &commit_lock_path(dir)).map(Some)
 }
 
-/// [`commit_lock`], unless this user cannot create the lock file beside `target` (no
-/// permission, a read-only file system): then it cannot rename `target` either, as a forced
-/// build into it would, and `None` is returned. Held by an append for its whole run and by a
-/// change of the takedown list, which write inside `target`, not beside it.
+/// [`commit_lock`], without each lock whose file this user cannot create (no permission, a
+/// read-only file system: then it cannot rename that directory either, as a forced build
+/// would); `None` when neither is taken. Held by an append for its whole run and by a change
+/// of the takedown list, which write inside `target`, not beside it.
 pub(crate) fn commit_lock_if_writable(target: &Path) -> Result<Option<CommitLock>> {
-    if !lock_writable(target) {
-        // The directory a link names may still be replaced through its own path.
-        return Ok(match linked_dir(target) {
-            Some(dir) if dir != target => lock_if_writable(&dir)?.map(|l| CommitLock {
-                _own: l,
-                _linked: None,
-            }),
-            _ => None,
-        });
-    }
-    commit_lock(target).map(Some)
+    let held: Vec<LockFile> = lock_if_writable(target)?
+        .into_iter()
+        .chain(linked_lock(target)?)
+        .collect();
+    Ok((!held.is_empty()).then_some(CommitLock { _held: held }))
 }
 
 /// Whether `dir` holds an index: a verbatim index (its `manifest.bin`) or an infini-gram side

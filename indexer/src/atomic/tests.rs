@@ -324,9 +324,7 @@ fn a_symbolic_link_moved_aside_is_put_back_or_removed_never_followed() {
     assert!(real_dir(&target) && manifest_of(&target) == b"I1");
     assert_eq!(manifest_of(&v1), b"V1");
     // The commit through the link held idx-v1's commit lock too.
-    let mut left = leftovers(d);
-    left.sort();
-    assert_eq!(left, [".idx-v1.commit.lock", ".idx.commit.lock"]);
+    assert_eq!(leftovers(d), [".idx-v1.commit.lock", ".idx.commit.lock"]);
 
     // Killed after its renames: the link is removed, idx-v1 untouched.
     std::os::unix::fs::symlink("idx-v1", &old).unwrap();
@@ -335,9 +333,7 @@ fn a_symbolic_link_moved_aside_is_put_back_or_removed_never_followed() {
     assert!(!present(&old));
     assert_eq!(manifest_of(&v1), b"V1");
     assert_eq!(manifest_of(&target), b"I1");
-    let mut left = leftovers(d);
-    left.sort();
-    assert_eq!(left, [".idx-v1.commit.lock", ".idx.commit.lock"]);
+    assert_eq!(leftovers(d), [".idx-v1.commit.lock", ".idx.commit.lock"]);
 }
 
 /// Review: `.NAME.building-PID.old` of this build's process id still there once the
@@ -427,7 +423,8 @@ fn a_symbolic_link_takes_the_commit_lock_of_the_directory_it_names_too() {
     );
     drop(through_dir);
     assert!(waiting.join().unwrap());
-    let mut left = leftovers(dir.path());
-    left.sort();
-    assert_eq!(left, [".link.commit.lock", ".real.commit.lock"]);
+    assert_eq!(
+        leftovers(dir.path()),
+        [".link.commit.lock", ".real.commit.lock"]
+    );
 }
