@@ -5,6 +5,7 @@
 //! cargo bench --bench scale -- run     --index IDX --probes probes.json --out result.json
 //!                                      [--no-verify] [--docs-per-span K] [--spans-only ROUNDS]
 //!                                      [--traces-only ROUNDS] [--dump-windows FILE] [--warm]
+//!                                      [--count-stats]
 //! cargo bench --bench scale -- compare result-a.json result-b.json ...
 //! cargo bench --bench scale -- curve   --index A --probes PA.json --index B --probes PB.json ...
 //!                                      --out curve.json [--rounds 7] [--no-verify] [--warm]
@@ -21,7 +22,7 @@
 //! `--docs-per-span K` changes the trace's documents per span (default 10); `--spans-only ROUNDS` only finds spans and
 //! `--traces-only ROUNDS` only traces, for profilers; `--dump-windows FILE` writes each text's
 //! ranked windows (decoded), query and BM25 scores as JSON, for studying the ranking stage
-//! alone. `compare` checks that
+//! alone; `--count-stats` prints how many of the texts' maximal spans a trace counts. `compare` checks that
 //! several results hold the same answers (counts, spans, traced documents).
 //!
 //! `curve` measures the full trace of several indexes in one process, for their ratios: this
@@ -99,6 +100,34 @@ fn random_doc(index: &Index, r: &mut Lcg, min: usize) -> (usize, std::ops::Range
             return (loc.shard, range);
         }
     }
+}
+
+/// Over every text, with the trace's span options: the maximal spans, those whose rarest token
+/// occurs more than `max_count` times (a trace counts them to know whether they are maximal),
+/// those whose first token does (what a bound by the first token alone would count), and the
+/// spans the density cap keeps (a trace counts those too).
+fn count_stats(index: &Index, texts: &[String], o: &TraceOptions) {
+    let m = o.spans.max_count.unwrap_or(u64::MAX);
+    let unigrams = index.unigram_counts();
+    let count_of = |t: u32| unigrams.get(t as usize).copied().unwrap_or(u64::MAX);
+    let (mut spans, mut rarest, mut first, mut kept) = (0, 0, 0, 0);
+    for text in texts {
+        let enc = index.tokenizer().encode(text).unwrap();
+        let found = index.spans(text, &enc, &o.spans);
+        for s in &found {
+            let ids = &enc.ids[s.token_start..s.token_end];
+            spans += 1;
+            rarest += (ids.iter().map(|&t| count_of(t)).min().unwrap_or(u64::MAX) > m) as usize;
+            first += (ids.first().map_or(u64::MAX, |&t| count_of(t)) > m) as usize;
+        }
+        kept += index
+            .keep_ranked(found, &enc.ids, o.density, o.ranking)
+            .len();
+    }
+    println!(
+        "{} texts: {spans} maximal spans; rarest token above max_count {rarest}; first token above it {first}; kept {kept}",
+        texts.len()
+    );
 }
 
 fn gen(args: &[String]) {
@@ -185,6 +214,11 @@ fn run(args: &[String]) {
     let mut trace_opts = TraceOptions::defaults_for(&index);
     if let Some(k) = arg(args, "--docs-per-span") {
         trace_opts.docs_per_span = k.parse().expect("--docs-per-span N");
+    }
+    // `--count-stats`: how many of the texts' maximal spans (trace options) a trace counts.
+    if args.iter().any(|a| a == "--count-stats") {
+        count_stats(&index, &texts, &trace_opts);
+        return;
     }
     // `--spans-only N`: N rounds of the spans of every text, nothing else (for profilers).
     if let Some(rounds) = arg(args, "--spans-only") {
