@@ -9,6 +9,7 @@ mod cpp_random;
 mod documents;
 mod longest;
 mod ngram;
+mod on_pool;
 pub mod sample;
 pub mod spans;
 pub mod trace;

@@ -22,6 +22,7 @@
 use crate::index::Index;
 use crate::query::count::Occurrences;
 use crate::query::longest::LongestMatches;
+use crate::query::on_pool::on_pool;
 use crate::search::batch::Landing;
 use crate::tokenizer::Encoded;
 use rayon::prelude::*;
@@ -99,8 +100,13 @@ pub(crate) struct SpanSearch<'a> {
 }
 
 impl Index {
-    /// The maximal matching spans of a tokenized text.
+    /// The maximal matching spans of a tokenized text (searched on a thread of rayon's pool,
+    /// so that its search rounds split from there).
     pub fn spans(&self, text: &str, enc: &Encoded, opts: &SpanOptions) -> Vec<Span> {
+        on_pool(|| self.spans_on_pool(text, enc, opts))
+    }
+
+    fn spans_on_pool(&self, text: &str, enc: &Encoded, opts: &SpanOptions) -> Vec<Span> {
         let (found, _) = self.maximal_spans(&enc.ids, opts, true);
         found
             .into_iter()

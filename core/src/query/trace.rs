@@ -6,6 +6,7 @@ use crate::index::{DocLocation, Index};
 use crate::query::bm25;
 use crate::query::controls::{SpanRanking, DEFAULT_LONG_CONTEXT, DEFAULT_SNIPPET_CONTEXT};
 use crate::query::documents::Snippet;
+use crate::query::on_pool::on_pool;
 use crate::query::spans::{FoundSpan, Span, SpanOptions};
 use crate::shard::DocRecord;
 use crate::tokenizer::words::{DocWords, WordReader, WordTable};
@@ -351,8 +352,18 @@ impl Index {
         (candidates, spans)
     }
 
-    /// Traces `response` (optionally with its `prompt`) back to the corpus.
+    /// Traces `response` (optionally with its `prompt`) back to the corpus, on a thread of
+    /// rayon's pool: its parallel steps then split from there, without a hand-off each.
     pub fn trace(
+        &self,
+        response: &str,
+        prompt: Option<&str>,
+        opts: &TraceOptions,
+    ) -> Result<Trace> {
+        on_pool(|| self.trace_on_pool(response, prompt, opts))
+    }
+
+    fn trace_on_pool(
         &self,
         response: &str,
         prompt: Option<&str>,
