@@ -5,8 +5,8 @@
 //! route), serve it on a loopback socket (`tests/body_limit.rs`), and run the real binary once
 //! (`tests/server_api.rs`); [`serve`] binds it and shuts down gracefully on SIGINT/SIGTERM.
 //!
-//! CPU-bound work (tokenizing, tracing, span lookup, counting, search) runs on blocking threads
-//! behind a bounded
+//! CPU-bound work (tokenizing, tracing, span lookup, counting, search) runs as jobs of rayon's
+//! pool (one thread per core, or `RAYON_NUM_THREADS`) behind a bounded
 //! admission gate (`gate::Gate`): when all workers are busy and the queue is full, requests
 //! are refused at once with 503 instead of piling up; a request that exceeds its deadline gets
 //! 504. Errors are JSON `{"error": {"code", "message"}}` with one table of statuses
