@@ -8,7 +8,8 @@ use std::time::Duration;
 pub struct ServerConfig {
     /// Address to listen on.
     pub addr: SocketAddr,
-    /// Requests computed at once (default: the number of cores).
+    /// Requests admitted to compute at once, as jobs of rayon's pool, whose threads (one per
+    /// core) run them (default: the number of cores).
     pub workers: usize,
     /// Requests allowed to wait for a worker; beyond this they get 503 at once.
     pub queue: usize,

@@ -14,7 +14,7 @@ pub struct ServerFlags {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// Requests computed at once (default: number of cores).
+    /// Requests computing at once, sharing the thread pool (one thread per core; default: number of cores).
     #[arg(long)]
     workers: Option<usize>,
     /// Requests waiting for a worker before new ones get 503.
