@@ -66,8 +66,6 @@ impl Gate {
             let (done, answer) = tokio::sync::oneshot::channel();
             // The slot stays taken until the work really ends, even after a 504.
             rayon::spawn(move || {
-                let _permit = permit;
-                let _admitted = admitted;
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
                     .unwrap_or_else(|panic| {
                         Err(ApiError::Internal(format!(
@@ -75,6 +73,10 @@ impl Gate {
                             panic_message(panic.as_ref())
                         )))
                     });
+                // The work has ended: its slot is free before anyone sees the answer (a client
+                // that asks `/metrics` next finds it counted out).
+                drop(permit);
+                drop(admitted);
                 // The request may have timed out and stopped waiting: nothing to answer then.
                 let _ = done.send(result);
             });
@@ -114,7 +116,15 @@ mod tests {
             .await
             .expect("an answer");
         assert!(on_pool);
-        assert_eq!(g.in_flight(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_request_is_counted_out_before_its_answer_arrives() {
+        let g = gate();
+        for _ in 0..200 {
+            g.run(|| Ok(())).await.expect("an answer");
+            assert_eq!(g.in_flight(), 0);
+        }
     }
 
     #[tokio::test]
