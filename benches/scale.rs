@@ -19,7 +19,8 @@
 //! full trace (stage times and documents per trace too); it writes p50/p99 and every answer.
 //! `--warm` first re-reads the index into the page cache in 2 MiB pages, as `verbatim serve
 //! --warm` does (`verbatim_core::warm`); `--no-verify` opens without hashing every file;
-//! `--docs-per-span K` changes the trace's documents per span (default 10); `--spans-only ROUNDS` only finds spans and
+//! `--docs-per-span K` changes the trace's documents per span (default 10); `--spans-only ROUNDS` only finds spans (and prints
+//! each call's p50/p90/p99, tokenization included) and
 //! `--traces-only ROUNDS` only traces, for profilers; `--dump-windows FILE` writes each text's
 //! ranked windows (decoded), query and BM25 scores as JSON, for studying the ranking stage
 //! alone; `--count-stats` prints how many of the texts' maximal spans a trace counts. `compare` checks that
@@ -220,14 +221,26 @@ fn run(args: &[String]) {
         count_stats(&index, &texts, &trace_opts);
         return;
     }
-    // `--spans-only N`: N rounds of the spans of every text, nothing else (for profilers).
+    // `--spans-only N`: N rounds of the spans of every text, nothing else (for profilers), each
+    // call (tokenization included) timed.
     if let Some(rounds) = arg(args, "--spans-only") {
+        let mut ms = Vec::new();
         for _ in 0..rounds.parse::<usize>().expect("--spans-only N") {
             for text in &texts {
+                let t = Instant::now();
                 let enc = index.tokenizer().encode(text).unwrap();
                 std::hint::black_box(index.spans(text, &enc, &span_opts));
+                ms.push(t.elapsed().as_secs_f64() * 1e3);
             }
         }
+        let mean = ms.iter().sum::<f64>() / ms.len().max(1) as f64;
+        eprintln!(
+            "spans of {} texts x {rounds}: p50 {:.3} p90 {:.3} p99 {:.3} mean {mean:.3} ms",
+            texts.len(),
+            pct(&ms, 0.5),
+            pct(&ms, 0.9),
+            pct(&ms, 0.99)
+        );
         return;
     }
     // `--traces-only N`: N rounds of the full trace of every text, nothing else (for profilers).

@@ -1,21 +1,18 @@
 //! Running a whole query on a thread of rayon's pool.
 //!
 //! A trace takes several parallel steps (search rounds, document sampling, window words,
-//! records). Called from a thread outside the pool (the server's blocking threads, the CLI,
-//! a bench), each step is handed to the pool as a job the caller sleeps on, so every step
-//! costs a thread wake-up each way. Run on a pool thread, the steps split from there and the
-//! caller waits once: 0.1 ms off a 0.8 ms trace at 121M tokens (benches/RESULTS.md, "Traces
-//! run on the pool").
+//! records). Called from a thread outside the pool (the CLI, a bench, a program using the
+//! library), each step would be handed to the pool as a job the caller sleeps on, a thread
+//! wake-up each way per step. Run on a pool thread, the steps split from there and the caller
+//! waits once: trace p50 0.86 -> 0.72 ms at 121M tokens (benches/RESULTS.md, "Traces run on
+//! the pool"). The server's gate already runs its work on the pool, so there this costs
+//! nothing.
 
-/// Runs `f` on a thread of rayon's pool and returns its result: at once when the caller is
-/// a pool thread already (of any pool, so a caller inside its own pool keeps it), otherwise
-/// as one job of the global pool that the caller waits for.
+/// Runs `f` on a thread of rayon's pool and returns its result: `rayon::scope` runs it at
+/// once when the caller is a pool thread already (of any pool, so a caller inside its own
+/// pool keeps it), otherwise as one job of the global pool that the caller waits for.
 pub(crate) fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    if rayon::current_thread_index().is_some() {
-        f()
-    } else {
-        rayon::scope(|_| f())
-    }
+    rayon::scope(|_| f())
 }
 
 #[cfg(test)]
