@@ -6,6 +6,7 @@ mod append;
 mod bad_input;
 mod body_limit;
 mod build_verify;
+mod compact;
 mod contamination;
 mod corruption;
 mod golden;

@@ -213,7 +213,7 @@ fn append_at(
         budget,
         first_doc: old.documents,
         placement: &placement,
-        first_shard: old.shards.len(),
+        first_shard: crate::placement::next_shard_number(&old.shards),
         existing_ids: Some(index.own_id_map()?),
         fulltext,
         follow,
@@ -450,6 +450,12 @@ fn remove_garbage(dir: &Path, current: &Manifest, commit: Commit) -> Result<()> 
     Ok(())
 }
 
+/// Removes what the committed manifest `current` of `dir` (and of its side indexes) does not
+/// name (see `remove_garbage`): used by compaction before it starts and after its commit.
+pub(crate) fn remove_garbage_of(dir: &Path, current: &Manifest) -> Result<()> {
+    remove_garbage(dir, current, Commit::Rename)
+}
+
 /// `STEM.EXT` or `STEM-gN.EXT`.
 fn is_generation_file(name: &str, stem: &str, ext: &str) -> bool {
     name == format!("{stem}{ext}")
@@ -463,12 +469,13 @@ fn is_generation_file(name: &str, stem: &str, ext: &str) -> bool {
 /// the operating system for as long as the append's process has the file open, so a killed
 /// append leaves no lock held (see [`crate::lock`]). The file holds the locking process's id,
 /// for the message; a finished append removes it while still holding the lock.
-struct AppendLock {
+pub(crate) struct AppendLock {
     _lock: LockFile,
 }
 
 impl AppendLock {
-    fn acquire(dir: &Path) -> Result<AppendLock> {
+    /// Takes the lock of the index in `dir`, or refuses naming the process that holds it.
+    pub(crate) fn acquire(dir: &Path) -> Result<AppendLock> {
         let path = dir.join(LOCK_FILE);
         match LockFile::try_acquire(&path, true)
             .with_context(|| format!("cannot lock {} for the append", dir.display()))?
@@ -484,7 +491,7 @@ impl AppendLock {
             Attempt::Held | Attempt::Missing => {
                 let pid = std::fs::read_to_string(&path).unwrap_or_default();
                 refuse!(
-                    "another append (process {}) is running on {}; wait for it to finish",
+                    "another append or compaction (process {}) is running on {}; wait for it to finish",
                     pid.trim(),
                     dir.display()
                 );

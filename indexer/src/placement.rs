@@ -7,6 +7,26 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use verbatim_core::index::shard_dir_name;
 
+/// The number to give the next new shard of an index whose shards are `shards`: past the
+/// shard count and past every `shard-N` name in use (a compaction names its shards after the
+/// ones it replaces, so names and positions differ).
+pub(crate) fn next_shard_number(shards: &[verbatim_core::manifest::ShardInfo]) -> usize {
+    shards
+        .iter()
+        .filter_map(|s| {
+            Path::new(&s.dir)
+                .file_name()?
+                .to_str()?
+                .strip_prefix("shard-")?
+                .parse::<usize>()
+                .ok()
+        })
+        .map(|n| n + 1)
+        .max()
+        .unwrap_or(0)
+        .max(shards.len())
+}
+
 /// Decides the directory of each new shard and remembers the ones it created, so that a
 /// failed build or append removes them.
 pub struct ShardPlacement {

@@ -2,6 +2,7 @@
 
 mod assemble;
 mod attach;
+mod compact;
 mod contamination;
 mod count;
 mod doc;
@@ -41,6 +42,9 @@ enum Command {
     Assemble(assemble::Args),
     /// Attach a side directory to an infini-gram index so verbatim serves it in place.
     Attach(attach::Args),
+    /// Rebuild runs of neighbouring shards (left by appends or a small --max-memory) as one
+    /// shard each, so that queries search fewer suffix arrays; answers do not change.
+    Compact(compact::Args),
     /// Check every file of an index: checksums, suffix-array order, offsets, counts.
     Verify(verify::Args),
     /// Print what an index holds.
@@ -73,6 +77,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Index(a) => index::run(a),
         Command::Assemble(a) => assemble::run(a),
         Command::Attach(a) => attach::run(a),
+        Command::Compact(a) => compact::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Stats(a) => stats::run(a),
         Command::Count(a) => count::run(a),

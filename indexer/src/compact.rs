@@ -1,0 +1,596 @@
+//! Compaction: runs of neighbouring shards rebuilt as one shard each, so that an index grown
+//! by appends, or built in small shards under a tight `--max-memory`, searches fewer suffix
+//! arrays.
+//!
+//! Every query searches each shard, so its cost grows with the number of shards (8 shards of
+//! the 1.3B-token corpus trace about 1.5x slower than one; benches/RESULTS.md). Compaction
+//! reads the documents of consecutive shards, in order, into a new shard (the same token ids,
+//! records and global document numbers; a new suffix array, samples and unigram counts), as
+//! many shards per group as fit one shard under the memory budget (tokens plus the 32-bit
+//! suffix array, as in a build). Nothing else changes: the id map, sources, full-text index
+//! and takedown list are keyed by document number, which compaction keeps, so every count,
+//! span, trace and document lookup answers as before. Side indexes are compacted the same
+//! way, each on its own.
+//!
+//! What is copied is checked as it is read: each source shard's document tables, and its
+//! token stream's payload checksum, computed while the stream is read (a damaged shard fails
+//! the compaction before its commit, never copied under fresh checksums). The new shards are written beside the old ones, under new names; the one
+//! commit point is the atomic rename of a new `manifest.bin` over the old one, as for an
+//! append, so a killed compaction leaves the index as it was. The replaced shards inside the
+//! index directory are removed after the commit; those under a `--shard-root` are left and
+//! named, as a build or append never deletes under a root (a copy of the index may use them). A server that has the index open keeps serving the shards it opened
+//! until it is restarted.
+
+use crate::build::{new_build_id, sanitize, thread_count};
+use crate::error::{bail, refuse, Context, Result};
+use crate::memory::{bytes_per_token, human};
+use crate::options::{BuildOptions, DEFAULT_SHARD_MAX_TOKENS};
+use crate::placement::{next_shard_number, ShardPlacement};
+use crate::shard_builder::ShardBuilder;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{BufReader, Read};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use verbatim_core::format::{Header, HEADER_LEN};
+use verbatim_core::manifest::{Manifest, ShardInfo, MANIFEST_FILE};
+use verbatim_core::shard::Shard;
+use verbatim_core::{Index, OpenOptions, Token, TokenWidth};
+
+/// What the memory budget leaves aside besides the shard being built: the process itself,
+/// buffers, the open index's tables.
+const BASE_BYTES: u64 = 192 << 20;
+
+/// Bytes held per document while its shard is built, besides its record: its offsets in the
+/// new shard's tables and in the old shard's mapped one.
+const PER_DOCUMENT_BYTES: u64 = 24;
+
+/// How to compact.
+#[derive(Debug, Clone)]
+pub struct CompactOptions {
+    /// The index directory.
+    pub index: PathBuf,
+    /// Peak memory budget, bytes (default: [`crate::memory::default_budget`]).
+    pub max_memory: Option<u64>,
+    /// Most tokens in one compacted shard (also capped by the budget).
+    pub shard_max_tokens: u64,
+    /// Directories for the new shards (`--shard-root`, round-robin); none: the index's own.
+    pub shard_roots: Vec<PathBuf>,
+    /// Worker threads for the suffix arrays; 0 = one per core.
+    pub threads: usize,
+    /// Show progress bars.
+    pub progress: bool,
+}
+
+impl CompactOptions {
+    /// Compacting `index` with the default budget, shard cap and threads.
+    pub fn new(index: PathBuf) -> CompactOptions {
+        CompactOptions {
+            index,
+            max_memory: None,
+            shard_max_tokens: DEFAULT_SHARD_MAX_TOKENS,
+            shard_roots: Vec::new(),
+            threads: 0,
+            progress: false,
+        }
+    }
+}
+
+/// What a compaction did to one index (the main one or a side index).
+#[derive(Debug, Clone)]
+pub struct CompactedIndex {
+    /// Its name (`NAME` or `NAME/side`).
+    pub name: String,
+    /// Shards before.
+    pub shards_before: usize,
+    /// Shards after.
+    pub shards_after: usize,
+    /// The runs of old shards rebuilt, each as one new shard.
+    pub groups: Vec<Range<usize>>,
+}
+
+/// The result of [`compact`].
+#[derive(Debug, Clone)]
+pub struct CompactSummary {
+    /// The main index, then each side index.
+    pub indexes: Vec<CompactedIndex>,
+    /// Replaced shard directories left under `--shard-root`s (never deleted there: a copy of
+    /// the index may use them); remove them if no copy does.
+    pub left_under_roots: Vec<PathBuf>,
+    /// The committed manifest (unchanged when nothing was compacted).
+    pub manifest: Manifest,
+    /// The budget the groups were sized by, bytes.
+    pub max_memory: u64,
+    /// Most tokens a compacted shard could hold under it.
+    pub shard_capacity: u64,
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+impl CompactSummary {
+    /// Whether any shard was rebuilt.
+    pub fn changed(&self) -> bool {
+        self.indexes.iter().any(|i| !i.groups.is_empty())
+    }
+}
+
+/// Compacts the index at `opts.index` (see the module documentation).
+pub fn compact(opts: &CompactOptions) -> Result<CompactSummary> {
+    let started = Instant::now();
+    let dir = opts.index.as_path();
+    let budget = opts
+        .max_memory
+        .unwrap_or_else(crate::memory::default_budget);
+    let threads = if opts.threads == 0 {
+        thread_count(&BuildOptions::new(Vec::new(), PathBuf::new(), ""))
+    } else {
+        opts.threads
+    };
+    if opts.shard_max_tokens < 2 || opts.shard_max_tokens > DEFAULT_SHARD_MAX_TOKENS {
+        return Err(crate::Error::Options(format!(
+            "--shard-max-tokens must be between 2 and {DEFAULT_SHARD_MAX_TOKENS}"
+        )));
+    }
+    // As an append: the index's commit lock (no forced rebuild renames it away meanwhile, no
+    // takedown change is lost), an index a killed forced build moved aside put back first,
+    // and the append lock, which keeps appends and compactions off each other.
+    let commit_lock = crate::atomic::commit_lock_if_writable(dir)?;
+    crate::atomic::recover(dir, commit_lock.is_some());
+    if !dir.join(MANIFEST_FILE).exists() {
+        refuse!(
+            "{} is not a verbatim index (no {MANIFEST_FILE}); compaction rewrites the shards of a verbatim index",
+            dir.display()
+        );
+    }
+    let _lock = crate::append::AppendLock::acquire(dir)?;
+    let (old, header_build_id) = Manifest::read(dir)?;
+    // What a killed append or compaction left (shard directories it had not committed) goes
+    // first, so that the new shards' names are free.
+    crate::append::remove_garbage_of(dir, &old)?;
+    // Opened without hashing every file: what compaction copies (document tables and token
+    // streams) is checked as it is read, and what it rebuilds is not read at all.
+    let index = Index::open_named(
+        dir,
+        MANIFEST_FILE,
+        OpenOptions {
+            verify_checksums: false,
+            fulltext: false,
+        },
+    )
+    .with_context(|| format!("cannot open the index to compact, {}", dir.display()))?;
+    if index.shards().iter().any(|s| s.infini_gram().is_some()) {
+        refuse!(
+            "{} serves an infini-gram index in place; compaction rewrites verbatim shards only",
+            dir.display()
+        );
+    }
+    let plan = Plan {
+        budget,
+        shard_max_tokens: opts.shard_max_tokens,
+        threads,
+        progress: opts.progress,
+        build_id: new_build_id(),
+        generation: old.generation + 1,
+    };
+    let capacity = plan.capacity(&index, index.tokenizer().width())?;
+    let mut indexes = Vec::new();
+    let mut rebuilt: Vec<PendingShards> = Vec::new();
+
+    let main = plan.compact_one(&index, dir, &old.name, &opts.shard_roots)?;
+    let mut manifest = old.clone();
+    let main_changed = !main.report.groups.is_empty();
+    indexes.push(main.report.clone());
+    if main_changed {
+        manifest.shards = main.shards.clone();
+    }
+    rebuilt.push(main);
+    let mut side_manifests = old.files.side_manifests.clone();
+    for (norm, side) in old.side_indexes.iter().zip(index_sides(&index, &old)?) {
+        let side_dir = dir.join("side").join(norm.name());
+        let (side_old, side_build_id) = Manifest::read_named(
+            &side_dir,
+            old.files
+                .side_manifests
+                .get(norm.name())
+                .map_or(MANIFEST_FILE, String::as_str),
+        )?;
+        let done = plan.compact_one(side, &side_dir, &side_old.name, &[])?;
+        indexes.push(done.report.clone());
+        if !done.report.groups.is_empty() {
+            let mut m = side_old.clone();
+            m.shards = done.shards.clone();
+            m.generation = plan.generation;
+            let name = format!("manifest-g{}.bin", plan.generation);
+            let _ = std::fs::remove_file(side_dir.join(&name));
+            m.write_named(&side_dir, &name, side_build_id)?;
+            sync_dir(&side_dir);
+            side_manifests.insert(norm.name().to_string(), name);
+        }
+        rebuilt.push(done);
+    }
+    if !indexes.iter().any(|i| !i.groups.is_empty()) {
+        return Ok(CompactSummary {
+            indexes,
+            left_under_roots: Vec::new(),
+            manifest: old,
+            max_memory: budget,
+            shard_capacity: capacity,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+    manifest.generation = plan.generation;
+    manifest.files.side_manifests = side_manifests;
+    manifest
+        .timings
+        .insert("compact".into(), started.elapsed().as_secs_f64());
+    let tmp = format!("{MANIFEST_FILE}.tmp-{}", std::process::id());
+    let _ = std::fs::remove_file(dir.join(&tmp));
+    manifest.write_named(dir, &tmp, header_build_id)?;
+    std::fs::rename(dir.join(&tmp), dir.join(MANIFEST_FILE))
+        .with_context(|| format!("cannot commit {}", dir.join(MANIFEST_FILE).display()))?;
+    sync_dir(dir);
+    // Committed: the new shards stay; the replaced ones inside the index go. Those under a
+    // `--shard-root` stay, as for a build or an append (a copy of the index may use them), and
+    // are named for the caller to remove.
+    for r in &rebuilt {
+        r.placement.commit();
+    }
+    drop(index);
+    crate::append::remove_garbage_of(dir, &manifest)?;
+    let left_under_roots: Vec<PathBuf> = rebuilt
+        .iter()
+        .flat_map(|r| r.replaced.iter())
+        .filter(|d| d.exists())
+        .cloned()
+        .collect();
+    Ok(CompactSummary {
+        indexes,
+        left_under_roots,
+        manifest,
+        max_memory: budget,
+        shard_capacity: capacity,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The side indexes of `index`, in the manifest's order.
+fn index_sides<'a>(index: &'a Index, m: &Manifest) -> Result<Vec<&'a Index>> {
+    m.side_indexes
+        .iter()
+        .map(|n| {
+            index.side(*n).ok_or_else(|| {
+                crate::Error::Failed(format!("side index {} did not open", n.name()))
+            })
+        })
+        .collect()
+}
+
+/// How one compaction sizes and writes its shards.
+struct Plan {
+    budget: u64,
+    shard_max_tokens: u64,
+    threads: usize,
+    progress: bool,
+    build_id: u64,
+    generation: u64,
+}
+
+/// The new shard list of one index, and what to remove once it is committed.
+struct PendingShards {
+    report: CompactedIndex,
+    shards: Vec<ShardInfo>,
+    placement: ShardPlacement,
+    /// Directories of the replaced shards.
+    replaced: Vec<PathBuf>,
+}
+
+impl Plan {
+    /// Most tokens one compacted shard of `index` (token width `width`) may hold: the budget
+    /// less what the process holds anyway, at the build's bytes per token, and at most
+    /// `shard_max_tokens`. Refused when not even the largest document's shard fits.
+    fn capacity(&self, index: &Index, width: TokenWidth) -> Result<u64> {
+        let per_token = bytes_per_token(width);
+        let cap = (self.budget.saturating_sub(BASE_BYTES) / per_token).min(self.shard_max_tokens);
+        let largest = index
+            .shards()
+            .iter()
+            .map(|s| s.info().tokens)
+            .max()
+            .unwrap_or(0);
+        if cap < 2 {
+            refuse!(
+                "--max-memory {} is too small to compact: a shard needs {} besides the tokens; pass --max-memory {} or more",
+                human(self.budget),
+                human(BASE_BYTES),
+                human(BASE_BYTES + largest * per_token)
+            );
+        }
+        Ok(cap)
+    }
+
+    /// Rebuilds the groups of `index` (in `dir`, named `name`); the new shards are written
+    /// but not committed.
+    fn compact_one(
+        &self,
+        index: &Index,
+        dir: &Path,
+        name: &str,
+        roots: &[PathBuf],
+    ) -> Result<PendingShards> {
+        let width = index.tokenizer().width();
+        let vocab = index.tokenizer().vocab_size();
+        let cap = self.capacity(index, width)?;
+        let shards = index.shards();
+        let sizes: Vec<u64> = shards
+            .iter()
+            .map(|s| s.info().tokens + held_bytes(s) / bytes_per_token(width))
+            .collect();
+        let groups = plan_groups(&sizes, cap);
+        let tag = format!("{}.{:016x}", sanitize(name), self.build_id);
+        let placement = ShardPlacement::new(dir, roots, &tag)?;
+        let old_infos: Vec<ShardInfo> = index.manifest().shards.clone();
+        let mut out: Vec<ShardInfo> = Vec::new();
+        let mut replaced = Vec::new();
+        let mut at = 0;
+        for (number, g) in (next_shard_number(&old_infos)..).zip(&groups) {
+            while at < g.start {
+                out.push(with_build_id(&old_infos[at], index.manifest()));
+                at += 1;
+            }
+            let (abs, recorded) = placement.place(number)?;
+            let info = match width {
+                TokenWidth::U8 => {
+                    self.rebuild::<u8>(&shards[g.clone()], vocab, &abs, &recorded, name)?
+                }
+                TokenWidth::U16 => {
+                    self.rebuild::<u16>(&shards[g.clone()], vocab, &abs, &recorded, name)?
+                }
+                TokenWidth::U32 => {
+                    self.rebuild::<u32>(&shards[g.clone()], vocab, &abs, &recorded, name)?
+                }
+            };
+            out.push(info);
+            replaced.extend(old_infos[g.clone()].iter().map(|s| dir.join(&s.dir)));
+            at = g.end;
+        }
+        while at < old_infos.len() {
+            out.push(with_build_id(&old_infos[at], index.manifest()));
+            at += 1;
+        }
+        Ok(PendingShards {
+            report: CompactedIndex {
+                name: name.to_string(),
+                shards_before: shards.len(),
+                shards_after: out.len(),
+                groups,
+            },
+            shards: out,
+            placement,
+            replaced,
+        })
+    }
+
+    /// One new shard in `abs` from the documents of `group`, in order.
+    fn rebuild<T: Token>(
+        &self,
+        group: &[Shard],
+        vocab: u32,
+        abs: &Path,
+        recorded: &str,
+        name: &str,
+    ) -> Result<ShardInfo> {
+        let first = group[0].info();
+        let tokens: u64 = group.iter().map(|s| s.info().tokens).sum();
+        let bar = progress_bar(self.progress, tokens, name, group);
+        let mut b =
+            ShardBuilder::<T>::create(abs, recorded, self.build_id, first.first_doc, vocab)?;
+        let mut ids: Vec<u32> = Vec::new();
+        for shard in group {
+            // The document tables are checked first; the token stream is checked as it is
+            // read (as a file, not through the index's mapping, so that the pages read do
+            // not count against the budget). A damaged shard fails the compaction before
+            // its commit, and is never copied under fresh checksums.
+            let paths = shard.paths();
+            check_payload(&paths.doc_offsets)?;
+            check_payload(&paths.records)?;
+            let mut stream = TokenStream::<T>::open(&paths.tokens)?;
+            for d in 0..shard.documents() {
+                let range = shard.doc_range(d);
+                let doc = stream.read_to(range.end)?;
+                ids.clear();
+                ids.extend(doc[doc.len() - range.len()..].iter().map(|t| t.to_u32()));
+                let record = shard.doc_record(d)?;
+                b.push(&ids, &record)?;
+                bar.inc(range.len() as u64 + 1);
+            }
+            stream.finish(shard.info().tokens as usize)?;
+        }
+        if b.tokens() != tokens {
+            bail!(
+                "compacting into {}: read {} tokens from shards holding {tokens}",
+                abs.display(),
+                b.tokens()
+            );
+        }
+        bar.set_message(format!("{name}: suffix array of {} tokens", tokens));
+        let (mut info, _) = b.finish(self.threads)?;
+        bar.finish_and_clear();
+        info.build_id = Some(format!("{:016x}", self.build_id));
+        Ok(info)
+    }
+}
+
+/// A shard's `tokens.bin` read front to back, its payload checksum computed on the way.
+struct TokenStream<T> {
+    path: PathBuf,
+    reader: BufReader<std::fs::File>,
+    header: Header,
+    hasher: xxhash_rust::xxh3::Xxh3,
+    /// Tokens read so far.
+    at: usize,
+    buf: Vec<T>,
+}
+
+impl<T: Token> TokenStream<T> {
+    fn open(path: &Path) -> Result<Self> {
+        let file =
+            std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        let mut head = [0u8; HEADER_LEN];
+        reader
+            .read_exact(&mut head)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(TokenStream {
+            path: path.to_path_buf(),
+            reader,
+            header: Header::decode(&head, path)?,
+            hasher: xxhash_rust::xxh3::Xxh3::new(),
+            at: 0,
+            buf: Vec::new(),
+        })
+    }
+
+    /// The tokens from where the last read ended up to position `end`.
+    fn read_to(&mut self, end: usize) -> Result<&[T]> {
+        let n = end.checked_sub(self.at).ok_or_else(|| {
+            crate::Error::Failed(format!(
+                "{}: document offsets go backwards at token {end}",
+                self.path.display()
+            ))
+        })?;
+        self.buf.clear();
+        self.buf.resize(n, T::SEPARATOR);
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut self.buf);
+        self.reader
+            .read_exact(bytes)
+            .with_context(|| format!("cannot read {}", self.path.display()))?;
+        self.hasher.update(bytes);
+        self.at = end;
+        Ok(&self.buf)
+    }
+
+    /// Reads the rest of the stream's `len` tokens and checks its payload checksum.
+    fn finish(mut self, len: usize) -> Result<()> {
+        self.read_to(len)?;
+        let mut rest = Vec::new();
+        self.reader
+            .read_to_end(&mut rest)
+            .with_context(|| format!("cannot read {}", self.path.display()))?;
+        self.hasher.update(&rest);
+        checksum_matches(&self.path, &self.header, self.hasher.digest())
+    }
+}
+
+/// Checks the payload checksum of the file at `path`, read as a stream.
+fn check_payload(path: &Path) -> Result<()> {
+    let mut file = BufReader::with_capacity(
+        1 << 20,
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?,
+    );
+    let mut head = [0u8; HEADER_LEN];
+    file.read_exact(&mut head)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let header = Header::decode(&head, path)?;
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut chunk = vec![0u8; 1 << 20];
+    loop {
+        let n = file
+            .read(&mut chunk)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&chunk[..n]);
+    }
+    checksum_matches(path, &header, hasher.digest())
+}
+
+fn checksum_matches(path: &Path, header: &Header, sum: u64) -> Result<()> {
+    if sum != header.payload_checksum {
+        bail!(
+            "cannot compact: {} is damaged (payload checksum {sum:016x}, stored {:016x}); nothing was changed: run `verbatim verify` on the index, and rebuild it",
+            path.display(),
+            header.payload_checksum
+        );
+    }
+    Ok(())
+}
+
+/// Bytes a shard's documents hold while their new shard is built: their records twice (read
+/// through the old shard's mapping, and held for the new one) and their offsets.
+fn held_bytes(s: &Shard) -> u64 {
+    let meta = std::fs::metadata(s.paths().records).map_or(0, |m| m.len());
+    2 * meta + s.documents() as u64 * PER_DOCUMENT_BYTES
+}
+
+/// `info` with its build id written out (a compacted index's manifest may no longer share
+/// the build id of every shard it keeps).
+fn with_build_id(info: &ShardInfo, m: &Manifest) -> ShardInfo {
+    let mut s = info.clone();
+    s.build_id.get_or_insert_with(|| m.build_id.clone());
+    s
+}
+
+/// Runs of neighbouring shards to rebuild as one, from each shard's size (tokens, plus its
+/// held records in tokens' worth): greedily, as many shards as fit `cap`; only runs of two
+/// shards or more.
+pub fn plan_groups(sizes: &[u64], cap: u64) -> Vec<Range<usize>> {
+    let mut groups = Vec::new();
+    let mut start = 0;
+    let mut total = 0u64;
+    for (i, &s) in sizes.iter().enumerate() {
+        if i > start && total + s > cap {
+            if i - start >= 2 {
+                groups.push(start..i);
+            }
+            start = i;
+            total = 0;
+        }
+        total += s;
+    }
+    if sizes.len() - start >= 2 {
+        groups.push(start..sizes.len());
+    }
+    groups
+}
+
+fn progress_bar(enabled: bool, tokens: u64, name: &str, group: &[Shard]) -> ProgressBar {
+    let bar = if enabled {
+        ProgressBar::with_draw_target(Some(tokens), ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {percent}% ({eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(format!(
+        "{name}: reading {} shards ({} tokens)",
+        group.len(),
+        tokens
+    ));
+    bar
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(f) = std::fs::File::open(dir) {
+        let _ = f.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plan_groups;
+
+    #[test]
+    fn groups_are_runs_of_two_or_more_that_fit() {
+        assert_eq!(plan_groups(&[10, 10, 10, 10], 40), vec![0..4]);
+        assert_eq!(plan_groups(&[10, 10, 10, 10], 25), vec![0..2, 2..4]);
+        assert_eq!(plan_groups(&[10, 10, 10], 25), vec![0..2]);
+        assert_eq!(plan_groups(&[30, 10, 10, 30], 25), vec![1..3]);
+        assert!(plan_groups(&[30, 30], 25).is_empty());
+        assert!(plan_groups(&[10], 25).is_empty());
+        assert!(plan_groups(&[], 25).is_empty());
+    }
+}
