@@ -151,20 +151,12 @@ fn a_killed_append_leaves_the_index_as_it_was() {
     let mut killed_mid_way = 0;
     let mut completed = false;
     for delay_ms in [30u64, 150, 400, 900, 1600] {
-        let mut child = Command::new(&bin)
-            .args(["index", "--append", "--threads", "2", "--input"])
+        let mut cmd = Command::new(&bin);
+        cmd.args(["index", "--append", "--threads", "2", "--input"])
             .arg(&b)
             .arg("--out")
-            .arg(&out)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        let finished = child.try_wait().unwrap().is_some();
-        let _ = child.kill(); // SIGKILL
-        let _ = child.wait();
-        if finished {
+            .arg(&out);
+        if support::kill_after(&mut cmd, delay_ms) {
             completed = true;
             break;
         }

@@ -326,18 +326,9 @@ fn a_killed_compaction_leaves_the_index_as_it_was() {
     let bin = support::verbatim_bin();
     let mut killed_mid_way = 0;
     for delay_ms in [30u64, 150, 400, 900] {
-        let mut child = Command::new(&bin)
-            .args(["compact", "--threads", "2"])
-            .arg(&out)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
-        let finished = child.try_wait().unwrap().is_some();
-        let _ = child.kill(); // SIGKILL
-        let _ = child.wait();
-        if finished {
+        let mut cmd = Command::new(&bin);
+        cmd.args(["compact", "--threads", "2"]).arg(&out);
+        if support::kill_after(&mut cmd, delay_ms) {
             break;
         }
         killed_mid_way += 1;

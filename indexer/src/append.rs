@@ -34,19 +34,10 @@ const LOCK_FILE: &str = ".verbatim-append.lock";
 pub fn append(opts: &BuildOptions) -> Result<BuildSummary> {
     let started = Instant::now();
     let dir = opts.out.as_path();
-    // The index's commit lock, held throughout (waiting for a forced build that is replacing
-    // the index): no forced build renames the index away while the append writes into it,
-    // and no takedown change is lost meanwhile.
-    let commit_lock = crate::atomic::commit_lock_if_writable(dir)?;
-    // An index a killed `--force` build had moved aside is put back first.
-    crate::atomic::recover(dir, commit_lock.is_some());
-    if !dir.join(MANIFEST_FILE).exists() {
-        refuse!(
-            "{} is not a verbatim index (no {MANIFEST_FILE}); --append adds to an existing index: build one first without --append",
-            dir.display()
-        );
-    }
-    let _lock = AppendLock::acquire(dir)?;
+    let _locks = IndexChangeLocks::take(
+        dir,
+        "--append adds to an existing index: build one first without --append",
+    )?;
     let (old, _) = Manifest::read(dir)?;
     refuse_ignored_options(opts, &old)?;
     let generation = old.generation + 1;
@@ -465,17 +456,45 @@ fn is_generation_file(name: &str, stem: &str, ext: &str) -> bool {
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// What an append or a compaction holds while it changes an index in place.
+pub(crate) struct IndexChangeLocks {
+    _commit: Option<crate::atomic::CommitLock>,
+    _append: AppendLock,
+}
+
+impl IndexChangeLocks {
+    /// Takes, in order: the index's commit lock, held throughout (waiting for a forced build
+    /// that is replacing the index), so that no forced build renames the index away while it
+    /// is changed and no takedown change is lost meanwhile; then, an index a killed `--force`
+    /// build had moved aside put back, and `dir` checked to be an index (`hint` says what to
+    /// do otherwise), the append lock, which keeps appends and compactions apart.
+    pub(crate) fn take(dir: &Path, hint: &str) -> Result<IndexChangeLocks> {
+        let commit = crate::atomic::commit_lock_if_writable(dir)?;
+        crate::atomic::recover(dir, commit.is_some());
+        if !dir.join(MANIFEST_FILE).exists() {
+            refuse!(
+                "{} is not a verbatim index (no {MANIFEST_FILE}); {hint}",
+                dir.display()
+            );
+        }
+        Ok(IndexChangeLocks {
+            _commit: commit,
+            _append: AppendLock::acquire(dir)?,
+        })
+    }
+}
+
 /// Keeps two appends off one index: an exclusive lock on `.verbatim-append.lock`, held by
 /// the operating system for as long as the append's process has the file open, so a killed
 /// append leaves no lock held (see [`crate::lock`]). The file holds the locking process's id,
 /// for the message; a finished append removes it while still holding the lock.
-pub(crate) struct AppendLock {
+struct AppendLock {
     _lock: LockFile,
 }
 
 impl AppendLock {
     /// Takes the lock of the index in `dir`, or refuses naming the process that holds it.
-    pub(crate) fn acquire(dir: &Path) -> Result<AppendLock> {
+    fn acquire(dir: &Path) -> Result<AppendLock> {
         let path = dir.join(LOCK_FILE);
         match LockFile::try_acquire(&path, true)
             .with_context(|| format!("cannot lock {} for the append", dir.display()))?

@@ -131,18 +131,11 @@ pub fn compact(opts: &CompactOptions) -> Result<CompactSummary> {
             "--shard-max-tokens must be between 2 and {DEFAULT_SHARD_MAX_TOKENS}"
         )));
     }
-    // As an append: the index's commit lock (no forced rebuild renames it away meanwhile, no
-    // takedown change is lost), an index a killed forced build moved aside put back first,
-    // and the append lock, which keeps appends and compactions off each other.
-    let commit_lock = crate::atomic::commit_lock_if_writable(dir)?;
-    crate::atomic::recover(dir, commit_lock.is_some());
-    if !dir.join(MANIFEST_FILE).exists() {
-        refuse!(
-            "{} is not a verbatim index (no {MANIFEST_FILE}); compaction rewrites the shards of a verbatim index",
-            dir.display()
-        );
-    }
-    let _lock = crate::append::AppendLock::acquire(dir)?;
+    // The locks an append takes, for the same reasons.
+    let _locks = crate::append::IndexChangeLocks::take(
+        dir,
+        "compaction rewrites the shards of a verbatim index",
+    )?;
     let (old, header_build_id) = Manifest::read(dir)?;
     // What a killed append or compaction left (shard directories it had not committed) goes
     // first, so that the new shards' names are free.

@@ -145,3 +145,18 @@ pub fn dot_entries(dir: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// Runs `cmd` (its output discarded), waits `delay_ms` and sends it SIGKILL; whether it had
+/// finished before the kill.
+pub fn kill_after(cmd: &mut std::process::Command, delay_ms: u64) -> bool {
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+    let finished = child.try_wait().unwrap().is_some();
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+    finished
+}
