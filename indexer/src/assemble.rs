@@ -106,7 +106,7 @@ fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -
         }
         if m.generation > 0 {
             refuse!(
-                "part {} was appended to; assemble parts as their builds wrote them",
+                "part {} was appended to or compacted; assemble parts as their builds wrote them",
                 dir.display()
             );
         }

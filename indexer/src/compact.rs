@@ -9,7 +9,10 @@
 //! many shards per group as fit one shard under the memory budget (tokens plus the 32-bit
 //! suffix array, as in a build). Nothing else changes: the id map, sources, full-text index
 //! and takedown list are keyed by document number, which compaction keeps, so every count,
-//! span, trace and document lookup answers as before. Side indexes are compacted the same
+//! span, trace, document lookup and contamination report answers as before. What names
+//! shards or suffix-array ranks (infini-gram's `find` segments, documents addressed by rank)
+//! and sampled approximations (CNF above its clause limit, approximate next-token
+//! distributions) follow the new layout, as after an append. Side indexes are compacted the same
 //! way, each on its own.
 //!
 //! What is copied is checked as it is read: each source shard's document tables, and its
@@ -37,13 +40,17 @@ use verbatim_core::manifest::{Manifest, ShardInfo, MANIFEST_FILE};
 use verbatim_core::shard::Shard;
 use verbatim_core::{Index, OpenOptions, Token, TokenWidth};
 
-/// What the memory budget leaves aside besides the shard being built: the process itself,
-/// buffers, the open index's tables.
+/// What the memory budget leaves aside besides the open index and the shard being built: the
+/// process itself and its buffers.
 const BASE_BYTES: u64 = 192 << 20;
 
-/// Bytes held per document while its shard is built, besides its record: its offsets in the
-/// new shard's tables and in the old shard's mapped one.
-const PER_DOCUMENT_BYTES: u64 = 24;
+/// Bytes the new shard's tables hold per document (its start and its record's offset).
+const NEW_SHARD_BYTES_PER_DOCUMENT: u64 = 16;
+
+/// Bytes an open shard holds per vocabulary id (its first-token table) and per document (its
+/// offsets and its record's, read at open).
+const OPEN_SHARD_BYTES_PER_ID: u64 = 16;
+const OPEN_SHARD_BYTES_PER_DOCUMENT: u64 = 16;
 
 /// How to compact.
 #[derive(Debug, Clone)]
@@ -101,8 +108,11 @@ pub struct CompactSummary {
     pub manifest: Manifest,
     /// The budget the groups were sized by, bytes.
     pub max_memory: u64,
-    /// Most tokens a compacted shard could hold under it.
-    pub shard_capacity: u64,
+    /// What the budget leaves aside for the process and the open index, bytes.
+    pub held_anyway: u64,
+    /// The smallest budget that would merge some two neighbouring shards (within the
+    /// `--shard-max-tokens` cap), when this one merged none.
+    pub smallest_merging_budget: Option<u64>,
     /// Wall time, seconds.
     pub seconds: f64,
 }
@@ -158,18 +168,36 @@ pub fn compact(opts: &CompactOptions) -> Result<CompactSummary> {
         );
     }
     let plan = Plan {
-        budget,
         shard_max_tokens: opts.shard_max_tokens,
         threads,
         progress: opts.progress,
         build_id: new_build_id(),
         generation: old.generation + 1,
     };
-    let capacity = plan.capacity(&index, index.tokenizer().width())?;
+    let mut all: Vec<(&Index, PathBuf, String, Vec<PathBuf>)> = vec![(
+        &index,
+        dir.to_path_buf(),
+        old.name.clone(),
+        opts.shard_roots.clone(),
+    )];
+    for (norm, side) in old.side_indexes.iter().zip(index_sides(&index, &old)?) {
+        let name = format!("{}/{}", old.name, norm.name());
+        all.push((side, dir.join("side").join(norm.name()), name, Vec::new()));
+    }
+    let held_anyway = BASE_BYTES + all.iter().map(|(i, ..)| open_cost(i)).sum::<u64>();
+    let room = budget.checked_sub(held_anyway).ok_or_else(|| {
+        crate::Error::Refused(format!(
+            "--max-memory {} is too small to compact: the open index alone holds {} (its shards' tables, besides {} for the process); pass --max-memory {} or more",
+            human(budget),
+            human(held_anyway - BASE_BYTES),
+            human(BASE_BYTES),
+            human(held_anyway + smallest_pair(&all, opts.shard_max_tokens).unwrap_or(0)),
+        ))
+    })?;
     let mut indexes = Vec::new();
     let mut rebuilt: Vec<PendingShards> = Vec::new();
 
-    let main = plan.compact_one(&index, dir, &old.name, &opts.shard_roots)?;
+    let main = plan.compact_one(&index, dir, &old.name, &opts.shard_roots, room)?;
     let mut manifest = old.clone();
     let main_changed = !main.report.groups.is_empty();
     indexes.push(main.report.clone());
@@ -187,7 +215,7 @@ pub fn compact(opts: &CompactOptions) -> Result<CompactSummary> {
                 .get(norm.name())
                 .map_or(MANIFEST_FILE, String::as_str),
         )?;
-        let done = plan.compact_one(side, &side_dir, &side_old.name, &[])?;
+        let done = plan.compact_one(side, &side_dir, &side_old.name, &[], room)?;
         indexes.push(done.report.clone());
         if !done.report.groups.is_empty() {
             let mut m = side_old.clone();
@@ -207,7 +235,9 @@ pub fn compact(opts: &CompactOptions) -> Result<CompactSummary> {
             left_under_roots: Vec::new(),
             manifest: old,
             max_memory: budget,
-            shard_capacity: capacity,
+            held_anyway,
+            smallest_merging_budget: smallest_pair(&all, opts.shard_max_tokens)
+                .map(|b| held_anyway + b),
             seconds: started.elapsed().as_secs_f64(),
         });
     }
@@ -216,6 +246,16 @@ pub fn compact(opts: &CompactOptions) -> Result<CompactSummary> {
     manifest
         .timings
         .insert("compact".into(), started.elapsed().as_secs_f64());
+    // The new shards' directory entries reach the disk before the manifest naming them.
+    for r in &rebuilt {
+        for info in &r.shards[..] {
+            let path = r.dir.join(&info.dir);
+            sync_dir(&path);
+            if let Some(parent) = path.parent() {
+                sync_dir(parent);
+            }
+        }
+    }
     let tmp = format!("{MANIFEST_FILE}.tmp-{}", std::process::id());
     let _ = std::fs::remove_file(dir.join(&tmp));
     manifest.write_named(dir, &tmp, header_build_id)?;
@@ -229,7 +269,11 @@ pub fn compact(opts: &CompactOptions) -> Result<CompactSummary> {
         r.placement.commit();
     }
     drop(index);
-    crate::append::remove_garbage_of(dir, &manifest)?;
+    // The index is compacted whatever happens now: a replaced shard that cannot be removed is
+    // a warning (the next append or compaction removes it), not a failure.
+    if let Err(e) = crate::append::remove_garbage_of(dir, &manifest) {
+        tracing::warn!("{e:#}");
+    }
     let left_under_roots: Vec<PathBuf> = rebuilt
         .iter()
         .flat_map(|r| r.replaced.iter())
@@ -241,9 +285,58 @@ pub fn compact(opts: &CompactOptions) -> Result<CompactSummary> {
         left_under_roots,
         manifest,
         max_memory: budget,
-        shard_capacity: capacity,
+        held_anyway,
+        smallest_merging_budget: None,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Bytes the open `index` holds on the heap or resident through its mappings for the whole
+/// compaction: each shard's first-token table and document tables, and its records (read
+/// through the mapping as groups are rebuilt, and left resident until the end).
+fn open_cost(index: &Index) -> u64 {
+    let vocab = u64::from(index.tokenizer().vocab_size());
+    index
+        .shards()
+        .iter()
+        .map(|s| {
+            OPEN_SHARD_BYTES_PER_ID * vocab
+                + OPEN_SHARD_BYTES_PER_DOCUMENT * s.documents() as u64
+                + record_bytes(s)
+        })
+        .sum()
+}
+
+/// Bytes of a shard's stored records.
+fn record_bytes(s: &Shard) -> u64 {
+    std::fs::metadata(s.paths().records).map_or(0, |m| m.len())
+}
+
+/// What building one new shard from shard `s` holds: its tokens and suffix array, and its
+/// records and tables.
+fn new_shard_bytes(s: &Shard, per_token: u64) -> u64 {
+    s.info().tokens * per_token
+        + record_bytes(s)
+        + NEW_SHARD_BYTES_PER_DOCUMENT * s.documents() as u64
+}
+
+/// The bytes of the cheapest merge of two neighbouring shards within `max_tokens`, in any of
+/// `indexes`.
+fn smallest_pair(
+    indexes: &[(&Index, PathBuf, String, Vec<PathBuf>)],
+    max_tokens: u64,
+) -> Option<u64> {
+    indexes
+        .iter()
+        .flat_map(|(index, ..)| {
+            let per_token = bytes_per_token(index.tokenizer().width());
+            index
+                .shards()
+                .windows(2)
+                .filter(move |w| w[0].info().tokens + w[1].info().tokens <= max_tokens)
+                .map(move |w| new_shard_bytes(&w[0], per_token) + new_shard_bytes(&w[1], per_token))
+        })
+        .min()
 }
 
 /// The side indexes of `index`, in the manifest's order.
@@ -260,7 +353,6 @@ fn index_sides<'a>(index: &'a Index, m: &Manifest) -> Result<Vec<&'a Index>> {
 
 /// How one compaction sizes and writes its shards.
 struct Plan {
-    budget: u64,
     shard_max_tokens: u64,
     threads: usize,
     progress: bool,
@@ -270,6 +362,8 @@ struct Plan {
 
 /// The new shard list of one index, and what to remove once it is committed.
 struct PendingShards {
+    /// The index's directory.
+    dir: PathBuf,
     report: CompactedIndex,
     shards: Vec<ShardInfo>,
     placement: ShardPlacement,
@@ -278,47 +372,24 @@ struct PendingShards {
 }
 
 impl Plan {
-    /// Most tokens one compacted shard of `index` (token width `width`) may hold: the budget
-    /// less what the process holds anyway, at the build's bytes per token, and at most
-    /// `shard_max_tokens`. Refused when not even the largest document's shard fits.
-    fn capacity(&self, index: &Index, width: TokenWidth) -> Result<u64> {
-        let per_token = bytes_per_token(width);
-        let cap = (self.budget.saturating_sub(BASE_BYTES) / per_token).min(self.shard_max_tokens);
-        let largest = index
-            .shards()
-            .iter()
-            .map(|s| s.info().tokens)
-            .max()
-            .unwrap_or(0);
-        if cap < 2 {
-            refuse!(
-                "--max-memory {} is too small to compact: a shard needs {} besides the tokens; pass --max-memory {} or more",
-                human(self.budget),
-                human(BASE_BYTES),
-                human(BASE_BYTES + largest * per_token)
-            );
-        }
-        Ok(cap)
-    }
-
-    /// Rebuilds the groups of `index` (in `dir`, named `name`); the new shards are written
-    /// but not committed.
+    /// Rebuilds the groups of `index` (in `dir`, named `name`), each new shard holding at most
+    /// `room` bytes while it is built; the new shards are written but not committed.
     fn compact_one(
         &self,
         index: &Index,
         dir: &Path,
         name: &str,
         roots: &[PathBuf],
+        room: u64,
     ) -> Result<PendingShards> {
         let width = index.tokenizer().width();
         let vocab = index.tokenizer().vocab_size();
-        let cap = self.capacity(index, width)?;
         let shards = index.shards();
-        let sizes: Vec<u64> = shards
+        let sizes: Vec<(u64, u64)> = shards
             .iter()
-            .map(|s| s.info().tokens + held_bytes(s) / bytes_per_token(width))
+            .map(|s| (s.info().tokens, new_shard_bytes(s, bytes_per_token(width))))
             .collect();
-        let groups = plan_groups(&sizes, cap);
+        let groups = plan_groups(&sizes, self.shard_max_tokens, room);
         let tag = format!("{}.{:016x}", sanitize(name), self.build_id);
         let placement = ShardPlacement::new(dir, roots, &tag)?;
         let old_infos: Vec<ShardInfo> = index.manifest().shards.clone();
@@ -351,6 +422,7 @@ impl Plan {
             at += 1;
         }
         Ok(PendingShards {
+            dir: dir.to_path_buf(),
             report: CompactedIndex {
                 name: name.to_string(),
                 shards_before: shards.len(),
@@ -377,6 +449,10 @@ impl Plan {
         let bar = progress_bar(self.progress, tokens, name, group);
         let mut b =
             ShardBuilder::<T>::create(abs, recorded, self.build_id, first.first_doc, vocab)?;
+        b.reserve(
+            group.iter().map(|s| s.documents()).sum(),
+            group.iter().map(|s| record_bytes(s) as usize).sum(),
+        );
         let mut ids: Vec<u32> = Vec::new();
         for shard in group {
             // The document tables are checked first; the token stream is checked as it is
@@ -509,13 +585,6 @@ fn checksum_matches(path: &Path, header: &Header, sum: u64) -> Result<()> {
     Ok(())
 }
 
-/// Bytes a shard's documents hold while their new shard is built: their records twice (read
-/// through the old shard's mapping, and held for the new one) and their offsets.
-fn held_bytes(s: &Shard) -> u64 {
-    let meta = std::fs::metadata(s.paths().records).map_or(0, |m| m.len());
-    2 * meta + s.documents() as u64 * PER_DOCUMENT_BYTES
-}
-
 /// `info` with its build id written out (a compacted index's manifest may no longer share
 /// the build id of every shard it keeps).
 fn with_build_id(info: &ShardInfo, m: &Manifest) -> ShardInfo {
@@ -524,22 +593,23 @@ fn with_build_id(info: &ShardInfo, m: &Manifest) -> ShardInfo {
     s
 }
 
-/// Runs of neighbouring shards to rebuild as one, from each shard's size (tokens, plus its
-/// held records in tokens' worth): greedily, as many shards as fit `cap`; only runs of two
-/// shards or more.
-pub fn plan_groups(sizes: &[u64], cap: u64) -> Vec<Range<usize>> {
+/// Runs of neighbouring shards to rebuild as one, from each shard's `(tokens, bytes held
+/// while its new shard is built)`: greedily, as many shards as fit both `max_tokens` and
+/// `max_bytes`; only runs of two shards or more.
+pub fn plan_groups(sizes: &[(u64, u64)], max_tokens: u64, max_bytes: u64) -> Vec<Range<usize>> {
     let mut groups = Vec::new();
     let mut start = 0;
-    let mut total = 0u64;
-    for (i, &s) in sizes.iter().enumerate() {
-        if i > start && total + s > cap {
+    let (mut tokens, mut bytes) = (0u64, 0u64);
+    for (i, &(t, b)) in sizes.iter().enumerate() {
+        if i > start && (tokens + t > max_tokens || bytes + b > max_bytes) {
             if i - start >= 2 {
                 groups.push(start..i);
             }
             start = i;
-            total = 0;
+            (tokens, bytes) = (0, 0);
         }
-        total += s;
+        tokens += t;
+        bytes += b;
     }
     if sizes.len() - start >= 2 {
         groups.push(start..sizes.len());
@@ -576,14 +646,43 @@ fn sync_dir(dir: &Path) {
 mod tests {
     use super::plan_groups;
 
+    /// Shards of `t` tokens, 6 bytes each.
+    fn sized(tokens: &[u64]) -> Vec<(u64, u64)> {
+        tokens.iter().map(|&t| (t, 6 * t)).collect()
+    }
+
     #[test]
     fn groups_are_runs_of_two_or_more_that_fit() {
-        assert_eq!(plan_groups(&[10, 10, 10, 10], 40), vec![0..4]);
-        assert_eq!(plan_groups(&[10, 10, 10, 10], 25), vec![0..2, 2..4]);
-        assert_eq!(plan_groups(&[10, 10, 10], 25), vec![0..2]);
-        assert_eq!(plan_groups(&[30, 10, 10, 30], 25), vec![1..3]);
-        assert!(plan_groups(&[30, 30], 25).is_empty());
-        assert!(plan_groups(&[10], 25).is_empty());
-        assert!(plan_groups(&[], 25).is_empty());
+        let roomy = u64::MAX;
+        assert_eq!(
+            plan_groups(&sized(&[10, 10, 10, 10]), 40, roomy),
+            vec![0..4]
+        );
+        assert_eq!(
+            plan_groups(&sized(&[10, 10, 10, 10]), 25, roomy),
+            vec![0..2, 2..4]
+        );
+        assert_eq!(plan_groups(&sized(&[10, 10, 10]), 25, roomy), vec![0..2]);
+        assert_eq!(
+            plan_groups(&sized(&[30, 10, 10, 30]), 25, roomy),
+            vec![1..3]
+        );
+        assert!(plan_groups(&sized(&[30, 30]), 25, roomy).is_empty());
+        assert!(plan_groups(&sized(&[10]), 25, roomy).is_empty());
+        assert!(plan_groups(&[], 25, roomy).is_empty());
+    }
+
+    #[test]
+    fn the_byte_budget_and_the_token_cap_each_split_groups() {
+        // 150 bytes hold two shards of 10 tokens (60 bytes each), not three.
+        assert_eq!(
+            plan_groups(&sized(&[10, 10, 10, 10]), 100, 150),
+            vec![0..2, 2..4]
+        );
+        assert_eq!(
+            plan_groups(&sized(&[10, 10, 10, 10]), 20, 1000),
+            vec![0..2, 2..4]
+        );
+        assert!(plan_groups(&sized(&[10, 10]), 100, 100).is_empty());
     }
 }

@@ -72,6 +72,15 @@ impl<T: Token> ShardBuilder<T> {
         })
     }
 
+    /// Makes room for `docs` more documents with about `record_bytes` bytes of records, so
+    /// that the document tables grow once instead of doubling (a compaction knows both).
+    pub fn reserve(&mut self, docs: usize, record_bytes: usize) {
+        self.doc_starts.reserve_exact(docs);
+        self.meta_offsets.reserve_exact(docs);
+        self.meta_blob
+            .reserve_exact(record_bytes + record_bytes / 64 + 4096);
+    }
+
     /// Tokens in the shard so far, separators included.
     pub fn tokens(&self) -> u64 {
         self.token_count

@@ -20,7 +20,8 @@ pub struct Args {
     #[arg(long, default_value_t = verbatim_indexer::options::DEFAULT_SHARD_MAX_TOKENS)]
     shard_max_tokens: u64,
     /// Write the new shards under these directories (e.g. other disks), round-robin, instead
-    /// of inside the index directory. Repeatable.
+    /// of inside the index directory (side indexes' new shards stay inside it, as an
+    /// append's do). Repeatable.
     #[arg(long = "shard-root")]
     shard_roots: Vec<PathBuf>,
     /// Worker threads for the suffix arrays (0 = one per core).
@@ -77,17 +78,23 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     if s.changed() {
         outln!(
-            "compacted {} in {:.1}s (shards of at most {} tokens under --max-memory {}); a running server keeps the shards it opened until restarted",
+            "compacted {} in {:.1}s under --max-memory {}; a running server keeps the shards it opened until restarted",
             a.index.display(),
             s.seconds,
-            s.shard_capacity,
             human_bytes(s.max_memory)
         );
     } else {
+        let hint = match s.smallest_merging_budget {
+            Some(b) => format!(
+                "; merging the two smallest neighbouring shards needs --max-memory {}",
+                human_bytes(b)
+            ),
+            None => String::new(),
+        };
         outln!(
-            "nothing to compact: no two neighbouring shards fit one shard of at most {} tokens under --max-memory {}",
-            s.shard_capacity,
-            human_bytes(s.max_memory)
+            "nothing to compact: no two neighbouring shards fit one shard under --max-memory {} and --shard-max-tokens {}{hint}",
+            human_bytes(s.max_memory),
+            a.shard_max_tokens
         );
     }
     Ok(ExitCode::SUCCESS)
