@@ -83,6 +83,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             s.seconds,
             human_bytes(s.max_memory)
         );
+    } else if s.indexes.iter().all(|i| i.shards_before <= 1) {
+        outln!("nothing to compact: one shard already");
     } else {
         let hint = match s.smallest_merging_budget {
             Some(b) => format!(
