@@ -1,6 +1,6 @@
 //! Index builds from Python: a whole build (`verbatim index`), the corpus files a build reads
-//! in order (what a distributed build splits among its tasks), and the assembly of part
-//! indexes into one.
+//! in order (what a distributed build splits among its tasks), the assembly of part indexes
+//! into one, and compaction (`verbatim compact`).
 
 use crate::convert;
 use crate::errors;
@@ -117,4 +117,39 @@ pub fn assemble_index<'py>(
         .detach(|| verbatim_indexer::assemble(&parts, &opts))
         .map_err(errors::indexer)?;
     convert::to_py(py, &summary.manifest)
+}
+
+/// Compacts the index at `index` as `verbatim compact` does: runs of neighbouring shards (an
+/// assembled or appended index has many) rebuilt as one shard each, as many as fit
+/// `max_memory` bytes (default 60% of the available memory) and `shard_max_tokens`; committed
+/// atomically. Returns `{"changed", "shards_before", "shards_after", "manifest"}` for the main
+/// index (side indexes are compacted alike).
+#[pyfunction]
+#[pyo3(signature = (index, *, max_memory = None, shard_max_tokens = None, threads = 0))]
+pub fn compact_index<'py>(
+    py: Python<'py>,
+    index: PathBuf,
+    max_memory: Option<u64>,
+    shard_max_tokens: Option<u64>,
+    threads: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let mut opts = verbatim_indexer::CompactOptions::new(index);
+    opts.max_memory = max_memory;
+    if let Some(m) = shard_max_tokens {
+        opts.shard_max_tokens = m;
+    }
+    opts.threads = threads;
+    let s = py
+        .detach(|| verbatim_indexer::compact(&opts))
+        .map_err(errors::indexer)?;
+    let main = &s.indexes[0];
+    convert::to_py(
+        py,
+        &serde_json::json!({
+            "changed": s.changed(),
+            "shards_before": main.shards_before,
+            "shards_after": main.shards_after,
+            "manifest": s.manifest,
+        }),
+    )
 }

@@ -37,6 +37,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(build::build_index, m)?)?;
     m.add_function(wrap_pyfunction!(build::discover_inputs, m)?)?;
     m.add_function(wrap_pyfunction!(build::assemble_index, m)?)?;
+    m.add_function(wrap_pyfunction!(build::compact_index, m)?)?;
     m.add_function(wrap_pyfunction!(contamination::read_items, m)?)?;
     m.add_function(wrap_pyfunction!(contamination::check_batch, m)?)?;
     m.add_function(wrap_pyfunction!(contamination::assemble_report, m)?)?;

@@ -80,6 +80,15 @@ def test_distributed_build_equals_a_single_build(cluster, corpus_dir, index, tmp
     items = [index.document(d)["text"][:300] for d in range(0, 80, 7)]
     assert dist.contamination(items)["items"] == index.contamination(items)["items"]
     assert not (tmp_path / "shared" / "parts").exists()
+    # The assembled index has a shard per part at least; compacted, it has one and answers
+    # the same.
+    c = verbatim.compact(out)
+    assert c["changed"] and c["shards_before"] >= 4 and c["shards_after"] == 1
+    assert len(c["manifest"]["shards"]) == 1
+    comp = verbatim.Index(out, verify=True)
+    assert _answers(comp, texts, queries) == _answers(index, texts, queries)
+    assert comp.contamination(items)["items"] == index.contamination(items)["items"]
+    assert not verbatim.compact(out)["changed"]
 
 
 def _kill_first_attempt_of_part_1(k, attempt, out_dir):

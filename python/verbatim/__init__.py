@@ -19,6 +19,7 @@ from . import errors
 from ._native import Index, __version__
 from ._native import assemble_index as assemble
 from ._native import build_index as build
+from ._native import compact_index as compact
 from ._native import discover_inputs
 from .errors import (
     BuildError,
@@ -37,6 +38,7 @@ __all__ = [
     "Index",
     "build",
     "assemble",
+    "compact",
     "discover_inputs",
     "errors",
     "__version__",

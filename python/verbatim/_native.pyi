@@ -248,6 +248,16 @@ def assemble_index(
 ) -> Dict[str, Any]:
     """Assembles part indexes, in part order, into one index (``verbatim assemble``)."""
 
+def compact_index(
+    index: PathLike,
+    *,
+    max_memory: Optional[int] = None,
+    shard_max_tokens: Optional[int] = None,
+    threads: int = 0,
+) -> Dict[str, Any]:
+    """Rebuilds runs of neighbouring shards as one shard each (``verbatim compact``); returns
+    ``{"changed", "shards_before", "shards_after", "manifest"}``."""
+
 def discover_inputs(inputs: Sequence[PathLike], *, format: str = "auto") -> List[Tuple[str, int]]:
     """The corpus files a build reads, in order, with their sizes."""
 
