@@ -392,6 +392,18 @@ impl Plan {
         let groups = plan_groups(&sizes, self.shard_max_tokens, room);
         let tag = format!("{}.{:016x}", sanitize(name), self.build_id);
         let placement = ShardPlacement::new(dir, roots, &tag)?;
+        let named: std::collections::BTreeSet<&str> = index
+            .manifest()
+            .shards
+            .iter()
+            .map(|s| s.dir.as_str())
+            .collect();
+        for folder in placement.foreign_folders(&sanitize(name), &named) {
+            tracing::warn!(
+                "{} is not part of this index (left by an interrupted build, append or compaction, or used by a copy of the index): remove it if no copy uses it",
+                folder.display()
+            );
+        }
         let old_infos: Vec<ShardInfo> = index.manifest().shards.clone();
         let mut out: Vec<ShardInfo> = Vec::new();
         let mut replaced = Vec::new();
