@@ -318,21 +318,10 @@ fn append_at(
     };
     let manifest_name = match commit {
         Commit::Rename => {
-            let tmp = format!("{MANIFEST_FILE}.tmp-{}", std::process::id());
-            let _ = std::fs::remove_file(dir.join(&tmp));
-            manifest.write_named(dir, &tmp, build_id)?;
-            std::fs::rename(dir.join(&tmp), dir.join(MANIFEST_FILE))
-                .with_context(|| format!("cannot commit {}", dir.join(MANIFEST_FILE).display()))?;
-            sync_dir(dir);
+            commit_manifest(dir, &manifest, build_id)?;
             MANIFEST_FILE.to_string()
         }
-        Commit::Named => {
-            let name = format!("manifest-g{generation}.bin");
-            let _ = std::fs::remove_file(dir.join(&name));
-            manifest.write_named(dir, &name, build_id)?;
-            sync_dir(dir);
-            name
-        }
+        Commit::Named => write_generation_manifest(dir, &manifest, build_id)?,
     };
     placement.commit();
     let mut cleanup = cleanup;
@@ -378,7 +367,34 @@ impl Drop for NewFiles {
     }
 }
 
-fn sync_dir(dir: &Path) {
+/// Writes `manifest` (headed by `build_id`) beside `dir/manifest.bin` and renames it over it:
+/// the commit point of an append or a compaction.
+pub(crate) fn commit_manifest(dir: &Path, manifest: &Manifest, build_id: u64) -> Result<()> {
+    let tmp = format!("{MANIFEST_FILE}.tmp-{}", std::process::id());
+    let _ = std::fs::remove_file(dir.join(&tmp));
+    manifest.write_named(dir, &tmp, build_id)?;
+    std::fs::rename(dir.join(&tmp), dir.join(MANIFEST_FILE))
+        .with_context(|| format!("cannot commit {}", dir.join(MANIFEST_FILE).display()))?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Writes a side index's `manifest` as `manifest-gN.bin` (N its generation), which its
+/// parent's manifest will name; returns that name.
+pub(crate) fn write_generation_manifest(
+    dir: &Path,
+    manifest: &Manifest,
+    build_id: u64,
+) -> Result<String> {
+    let name = format!("manifest-g{}.bin", manifest.generation);
+    let _ = std::fs::remove_file(dir.join(&name));
+    manifest.write_named(dir, &name, build_id)?;
+    sync_dir(dir);
+    Ok(name)
+}
+
+/// Syncs a directory, so that the entries just created in it reach the disk.
+pub(crate) fn sync_dir(dir: &Path) {
     if let Ok(f) = std::fs::File::open(dir) {
         let _ = f.sync_all();
     }

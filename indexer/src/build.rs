@@ -36,10 +36,15 @@ pub struct BuildSummary {
 
 /// Resolves the worker thread count (0 = all cores).
 pub(crate) fn thread_count(opts: &BuildOptions) -> usize {
-    if opts.threads == 0 {
+    threads_or_all(opts.threads)
+}
+
+/// `threads`, or one per core for 0.
+pub(crate) fn threads_or_all(threads: usize) -> usize {
+    if threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
-        opts.threads
+        threads
     }
 }
 

@@ -12,22 +12,23 @@
 //! span, trace, document lookup and contamination report answers as before. What names
 //! shards or suffix-array ranks (infini-gram's `find` segments, documents addressed by rank)
 //! and sampled approximations (CNF above its clause limit, approximate next-token
-//! distributions) follow the new layout, as after an append. Side indexes are compacted the same
-//! way, each on its own.
+//! distributions) follow the new layout, as after an append. Side indexes are compacted the
+//! same way, each on its own.
 //!
 //! What is copied is checked as it is read: each source shard's document tables, and its
 //! token stream's payload checksum, computed while the stream is read (a damaged shard fails
-//! the compaction before its commit, never copied under fresh checksums). The new shards are written beside the old ones, under new names; the one
-//! commit point is the atomic rename of a new `manifest.bin` over the old one, as for an
-//! append, so a killed compaction leaves the index as it was. The replaced shards inside the
-//! index directory are removed after the commit; those under a `--shard-root` are left and
-//! named, as a build or append never deletes under a root (a copy of the index may use them). A server that has the index open keeps serving the shards it opened
-//! until it is restarted.
+//! the compaction before its commit, never copied under fresh checksums). The new shards are
+//! written beside the old ones, under new names; the one commit point is the atomic rename of
+//! a new `manifest.bin` over the old one, as for an append, so a killed compaction leaves the
+//! index as it was. The replaced shards inside the index directory are removed after the
+//! commit; those under a `--shard-root` are left and named, as a build or append never
+//! deletes under a root (a copy of the index may use them). A server that has the index open
+//! keeps serving the shards it opened until it is restarted.
 
-use crate::build::{new_build_id, sanitize, thread_count};
+use crate::build::{new_build_id, sanitize, threads_or_all};
 use crate::error::{bail, refuse, Context, Result};
 use crate::memory::{bytes_per_token, human};
-use crate::options::{BuildOptions, DEFAULT_SHARD_MAX_TOKENS};
+use crate::options::DEFAULT_SHARD_MAX_TOKENS;
 use crate::placement::{next_shard_number, ShardPlacement};
 use crate::shard_builder::ShardBuilder;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -108,8 +109,6 @@ pub struct CompactSummary {
     pub manifest: Manifest,
     /// The budget the groups were sized by, bytes.
     pub max_memory: u64,
-    /// What the budget leaves aside for the process and the open index, bytes.
-    pub held_anyway: u64,
     /// The smallest budget that would merge some two neighbouring shards (within the
     /// `--shard-max-tokens` cap), when this one merged none.
     pub smallest_merging_budget: Option<u64>,
@@ -131,11 +130,7 @@ pub fn compact(opts: &CompactOptions) -> Result<CompactSummary> {
     let budget = opts
         .max_memory
         .unwrap_or_else(crate::memory::default_budget);
-    let threads = if opts.threads == 0 {
-        thread_count(&BuildOptions::new(Vec::new(), PathBuf::new(), ""))
-    } else {
-        opts.threads
-    };
+    let threads = threads_or_all(opts.threads);
     if opts.shard_max_tokens < 2 || opts.shard_max_tokens > DEFAULT_SHARD_MAX_TOKENS {
         return Err(crate::Error::Options(format!(
             "--shard-max-tokens must be between 2 and {DEFAULT_SHARD_MAX_TOKENS}"
@@ -146,10 +141,6 @@ pub fn compact(opts: &CompactOptions) -> Result<CompactSummary> {
         dir,
         "compaction rewrites the shards of a verbatim index",
     )?;
-    let (old, header_build_id) = Manifest::read(dir)?;
-    // What a killed append or compaction left (shard directories it had not committed) goes
-    // first, so that the new shards' names are free.
-    crate::append::remove_garbage_of(dir, &old)?;
     // Opened without hashing every file: what compaction copies (document tables and token
     // streams) is checked as it is read, and what it rebuilds is not read at all.
     let index = Index::open_named(
@@ -161,6 +152,10 @@ pub fn compact(opts: &CompactOptions) -> Result<CompactSummary> {
         },
     )
     .with_context(|| format!("cannot open the index to compact, {}", dir.display()))?;
+    let old = index.manifest().clone();
+    // What a killed append or compaction left (shard directories it had not committed) goes
+    // first, so that the new shards' names are free.
+    crate::append::remove_garbage_of(dir, &old)?;
     if index.shards().iter().any(|s| s.infini_gram().is_some()) {
         refuse!(
             "{} serves an infini-gram index in place; compaction rewrites verbatim shards only",
@@ -174,17 +169,11 @@ pub fn compact(opts: &CompactOptions) -> Result<CompactSummary> {
         build_id: new_build_id(),
         generation: old.generation + 1,
     };
-    let mut all: Vec<(&Index, PathBuf, String, Vec<PathBuf>)> = vec![(
-        &index,
-        dir.to_path_buf(),
-        old.name.clone(),
-        opts.shard_roots.clone(),
-    )];
-    for (norm, side) in old.side_indexes.iter().zip(index_sides(&index, &old)?) {
-        let name = format!("{}/{}", old.name, norm.name());
-        all.push((side, dir.join("side").join(norm.name()), name, Vec::new()));
-    }
-    let held_anyway = BASE_BYTES + all.iter().map(|(i, ..)| open_cost(i)).sum::<u64>();
+    let sides = index_sides(&index, &old)?;
+    let all: Vec<&Index> = std::iter::once(&index)
+        .chain(sides.iter().copied())
+        .collect();
+    let held_anyway = BASE_BYTES + all.iter().map(|i| open_cost(i)).sum::<u64>();
     let room = budget.checked_sub(held_anyway).ok_or_else(|| {
         crate::Error::Refused(format!(
             "--max-memory {} is too small to compact: the open index alone holds {} (its shards' tables, besides {} for the process); pass --max-memory {} or more",
@@ -206,25 +195,15 @@ pub fn compact(opts: &CompactOptions) -> Result<CompactSummary> {
     }
     rebuilt.push(main);
     let mut side_manifests = old.files.side_manifests.clone();
-    for (norm, side) in old.side_indexes.iter().zip(index_sides(&index, &old)?) {
+    for (norm, side) in old.side_indexes.iter().zip(&sides) {
         let side_dir = dir.join("side").join(norm.name());
-        let (side_old, side_build_id) = Manifest::read_named(
-            &side_dir,
-            old.files
-                .side_manifests
-                .get(norm.name())
-                .map_or(MANIFEST_FILE, String::as_str),
-        )?;
-        let done = plan.compact_one(side, &side_dir, &side_old.name, &[], room)?;
+        let done = plan.compact_one(side, &side_dir, &side.manifest().name, &[], room)?;
         indexes.push(done.report.clone());
         if !done.report.groups.is_empty() {
-            let mut m = side_old.clone();
+            let mut m = side.manifest().clone();
             m.shards = done.shards.clone();
             m.generation = plan.generation;
-            let name = format!("manifest-g{}.bin", plan.generation);
-            let _ = std::fs::remove_file(side_dir.join(&name));
-            m.write_named(&side_dir, &name, side_build_id)?;
-            sync_dir(&side_dir);
+            let name = crate::append::write_generation_manifest(&side_dir, &m, side.build_id())?;
             side_manifests.insert(norm.name().to_string(), name);
         }
         rebuilt.push(done);
@@ -235,7 +214,6 @@ pub fn compact(opts: &CompactOptions) -> Result<CompactSummary> {
             left_under_roots: Vec::new(),
             manifest: old,
             max_memory: budget,
-            held_anyway,
             smallest_merging_budget: smallest_pair(&all, opts.shard_max_tokens)
                 .map(|b| held_anyway + b),
             seconds: started.elapsed().as_secs_f64(),
@@ -248,20 +226,16 @@ pub fn compact(opts: &CompactOptions) -> Result<CompactSummary> {
         .insert("compact".into(), started.elapsed().as_secs_f64());
     // The new shards' directory entries reach the disk before the manifest naming them.
     for r in &rebuilt {
-        for info in &r.shards[..] {
+        for info in &r.shards {
             let path = r.dir.join(&info.dir);
-            sync_dir(&path);
+            crate::append::sync_dir(&path);
             if let Some(parent) = path.parent() {
-                sync_dir(parent);
+                crate::append::sync_dir(parent);
             }
         }
     }
-    let tmp = format!("{MANIFEST_FILE}.tmp-{}", std::process::id());
-    let _ = std::fs::remove_file(dir.join(&tmp));
-    manifest.write_named(dir, &tmp, header_build_id)?;
-    std::fs::rename(dir.join(&tmp), dir.join(MANIFEST_FILE))
-        .with_context(|| format!("cannot commit {}", dir.join(MANIFEST_FILE).display()))?;
-    sync_dir(dir);
+    let header_build_id = index.build_id();
+    crate::append::commit_manifest(dir, &manifest, header_build_id)?;
     // Committed: the new shards stay; the replaced ones inside the index go. Those under a
     // `--shard-root` stay, as for a build or an append (a copy of the index may use them), and
     // are named for the caller to remove.
@@ -285,7 +259,6 @@ pub fn compact(opts: &CompactOptions) -> Result<CompactSummary> {
         left_under_roots,
         manifest,
         max_memory: budget,
-        held_anyway,
         smallest_merging_budget: None,
         seconds: started.elapsed().as_secs_f64(),
     })
@@ -322,13 +295,10 @@ fn new_shard_bytes(s: &Shard, per_token: u64) -> u64 {
 
 /// The bytes of the cheapest merge of two neighbouring shards within `max_tokens`, in any of
 /// `indexes`.
-fn smallest_pair(
-    indexes: &[(&Index, PathBuf, String, Vec<PathBuf>)],
-    max_tokens: u64,
-) -> Option<u64> {
+fn smallest_pair(indexes: &[&Index], max_tokens: u64) -> Option<u64> {
     indexes
         .iter()
-        .flat_map(|(index, ..)| {
+        .flat_map(|index| {
             let per_token = bytes_per_token(index.tokenizer().width());
             index
                 .shards()
@@ -501,19 +471,16 @@ impl Plan {
     }
 }
 
-/// A shard's `tokens.bin` read front to back, its payload checksum computed on the way.
-struct TokenStream<T> {
+/// A verbatim file read front to back, its payload checksum computed on the way.
+struct CheckedFile {
     path: PathBuf,
     reader: BufReader<std::fs::File>,
     header: Header,
     hasher: xxhash_rust::xxh3::Xxh3,
-    /// Tokens read so far.
-    at: usize,
-    buf: Vec<T>,
 }
 
-impl<T: Token> TokenStream<T> {
-    fn open(path: &Path) -> Result<Self> {
+impl CheckedFile {
+    fn open(path: &Path) -> Result<CheckedFile> {
         let file =
             std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
         let mut reader = BufReader::with_capacity(1 << 20, file);
@@ -521,11 +488,57 @@ impl<T: Token> TokenStream<T> {
         reader
             .read_exact(&mut head)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        Ok(TokenStream {
+        Ok(CheckedFile {
             path: path.to_path_buf(),
             reader,
             header: Header::decode(&head, path)?,
             hasher: xxhash_rust::xxh3::Xxh3::new(),
+        })
+    }
+
+    /// Fills `buf` from the payload.
+    fn read_exact(&mut self, buf: &mut [u8]) -> Result<()> {
+        self.reader
+            .read_exact(buf)
+            .with_context(|| format!("cannot read {}", self.path.display()))?;
+        self.hasher.update(buf);
+        Ok(())
+    }
+
+    /// Reads the rest of the payload and checks its checksum.
+    fn finish(mut self) -> Result<()> {
+        let mut chunk = vec![0u8; 1 << 20];
+        loop {
+            let n = self
+                .reader
+                .read(&mut chunk)
+                .with_context(|| format!("cannot read {}", self.path.display()))?;
+            if n == 0 {
+                break;
+            }
+            self.hasher.update(&chunk[..n]);
+        }
+        checksum_matches(&self.path, &self.header, self.hasher.digest())
+    }
+}
+
+/// Checks the payload checksum of the file at `path`, read as a stream.
+fn check_payload(path: &Path) -> Result<()> {
+    CheckedFile::open(path)?.finish()
+}
+
+/// A shard's `tokens.bin` read front to back, its payload checksum checked at the end.
+struct TokenStream<T> {
+    file: CheckedFile,
+    /// Tokens read so far.
+    at: usize,
+    buf: Vec<T>,
+}
+
+impl<T: Token> TokenStream<T> {
+    fn open(path: &Path) -> Result<Self> {
+        Ok(TokenStream {
+            file: CheckedFile::open(path)?,
             at: 0,
             buf: Vec::new(),
         })
@@ -536,16 +549,13 @@ impl<T: Token> TokenStream<T> {
         let n = end.checked_sub(self.at).ok_or_else(|| {
             crate::Error::Failed(format!(
                 "{}: document offsets go backwards at token {end}",
-                self.path.display()
+                self.file.path.display()
             ))
         })?;
         self.buf.clear();
         self.buf.resize(n, T::SEPARATOR);
-        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut self.buf);
-        self.reader
-            .read_exact(bytes)
-            .with_context(|| format!("cannot read {}", self.path.display()))?;
-        self.hasher.update(bytes);
+        self.file
+            .read_exact(bytemuck::cast_slice_mut(&mut self.buf))?;
         self.at = end;
         Ok(&self.buf)
     }
@@ -553,37 +563,8 @@ impl<T: Token> TokenStream<T> {
     /// Reads the rest of the stream's `len` tokens and checks its payload checksum.
     fn finish(mut self, len: usize) -> Result<()> {
         self.read_to(len)?;
-        let mut rest = Vec::new();
-        self.reader
-            .read_to_end(&mut rest)
-            .with_context(|| format!("cannot read {}", self.path.display()))?;
-        self.hasher.update(&rest);
-        checksum_matches(&self.path, &self.header, self.hasher.digest())
+        self.file.finish()
     }
-}
-
-/// Checks the payload checksum of the file at `path`, read as a stream.
-fn check_payload(path: &Path) -> Result<()> {
-    let mut file = BufReader::with_capacity(
-        1 << 20,
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?,
-    );
-    let mut head = [0u8; HEADER_LEN];
-    file.read_exact(&mut head)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let header = Header::decode(&head, path)?;
-    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    let mut chunk = vec![0u8; 1 << 20];
-    loop {
-        let n = file
-            .read(&mut chunk)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&chunk[..n]);
-    }
-    checksum_matches(path, &header, hasher.digest())
 }
 
 fn checksum_matches(path: &Path, header: &Header, sum: u64) -> Result<()> {
@@ -646,12 +627,6 @@ fn progress_bar(enabled: bool, tokens: u64, name: &str, group: &[Shard]) -> Prog
         tokens
     ));
     bar
-}
-
-fn sync_dir(dir: &Path) {
-    if let Ok(f) = std::fs::File::open(dir) {
-        let _ = f.sync_all();
-    }
 }
 
 #[cfg(test)]
