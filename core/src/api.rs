@@ -583,6 +583,9 @@ pub struct IndexInfoJson {
     pub taken_down: u64,
     /// Unix time of the build, in seconds.
     pub built_at: u64,
+    /// Appends and compactions since the first build (0 for a fresh build): a server
+    /// serves the new generation as soon as it has opened it.
+    pub generation: u64,
     /// Whether BM25 keyword search is available.
     pub fulltext: bool,
     /// Document sources.
@@ -612,6 +615,7 @@ impl IndexInfoJson {
             documents: m.documents,
             taken_down: index.taken_down_count(),
             built_at: m.created_unix,
+            generation: m.generation,
             fulltext: index.fulltext().is_some(),
             sources: m.sources.clone(),
             source_stats,

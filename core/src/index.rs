@@ -94,6 +94,16 @@ pub struct Index {
     /// files of its own: ids, sources, takedowns, full-text and side indexes stay with its
     /// members.
     members: Vec<crate::group::Member>,
+    /// This opened instance's number (see [`Index::instance`]).
+    instance: u64,
+}
+
+/// The next [`Index::instance`] number.
+static NEXT_INSTANCE: AtomicU64 = AtomicU64::new(1);
+
+/// A number no other index opened (or group made) by this process has.
+pub(crate) fn next_instance() -> u64 {
+    NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed)
 }
 
 impl Index {
@@ -162,6 +172,14 @@ impl Index {
     /// The manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    /// A number unique to this opened index (or group) within the process: a server that
+    /// opens an index again after it changed on disk keys cached answers by it, so that no
+    /// answer of the instance it replaced is served, whatever the two have in common (a
+    /// compaction keeps the build id; takedown generations restart at 0).
+    pub fn instance(&self) -> u64 {
+        self.instance
     }
 
     /// The build id of this generation of the index (the manifest's; appends change it).

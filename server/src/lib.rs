@@ -22,6 +22,7 @@ mod gate;
 pub mod infini_gram;
 mod metrics;
 mod openapi;
+pub mod reload;
 mod response_cache;
 mod routes;
 pub mod select;
@@ -29,6 +30,7 @@ pub mod state;
 mod static_files;
 
 pub use config::ServerConfig;
+pub use reload::ReloadOptions;
 pub use state::{AppState, StartError};
 
 use axum::Router;

@@ -353,10 +353,11 @@ fn hand_written() -> Value {
                     "name": {"type": "string"}, "documents": uint, "tokens": uint, "stages": {"type": "array", "items": schema_ref("Stage")}}}},
                 "indexes": {"type": "array", "items": {
                 "type": "object",
-                "required": ["name", "tokenizer", "tokenizer_family", "tokenizer_sha256", "token_width", "shards", "tokens", "documents", "taken_down", "built_at", "fulltext", "sources", "source_stats"],
+                "required": ["name", "tokenizer", "tokenizer_family", "tokenizer_sha256", "token_width", "shards", "tokens", "documents", "taken_down", "built_at", "generation", "fulltext", "sources", "source_stats"],
                 "properties": {"name": {"type": "string"}, "tokenizer": {"type": "string"}, "tokenizer_family": {"type": "string"}, "tokenizer_sha256": {"type": "string"},
                     "token_width": uint, "shards": uint, "tokens": uint, "documents": uint, "taken_down": uint,
                     "built_at": {"type": "integer", "minimum": 0, "description": "Unix time of the build, in seconds"},
+                    "generation": {"type": "integer", "minimum": 0, "description": "Appends and compactions since the first build; the server serves a new generation once it has opened it"},
                     "fulltext": {"type": "boolean"}, "sources": {"type": "array", "items": {"type": "string"}},
                     "source_stats": {"type": "array", "items": {"type": "object", "required": ["name", "documents", "tokens"],
                         "properties": {"name": nullable_str, "documents": uint, "tokens": uint}}}}

@@ -51,27 +51,66 @@ pub enum StartError {
 pub struct AppState {
     /// Settings.
     pub config: ServerConfig,
-    /// Served indexes by name, in the order given.
-    pub indexes: Vec<(String, Arc<Index>)>,
-    /// Groups named at start (`--group`), then `all` when every served index shares a
-    /// tokenizer and there are several.
-    pub groups: Vec<(String, Arc<Index>)>,
-    /// Why `all` cannot be queried, when the served indexes do not share a tokenizer.
-    all_refused: Option<String>,
-    /// Groups of listed indexes, built on first use (by served-index positions).
-    listed: Mutex<HashMap<Vec<usize>, Arc<Index>>>,
+    /// Served indexes, in the order given; each is opened again when it changes on disk
+    /// (see [`crate::reload`]).
+    pub(crate) served: Vec<Served>,
+    /// The groups given at start (`--group`), rebuilt from their members after a reload.
+    group_specs: Vec<GroupSpec>,
+    /// Groups named at start, then `all`, over the indexes being served.
+    groups: RwLock<Groups>,
+    /// Groups of listed indexes, built on first use (by served-index positions); emptied
+    /// when a served index is replaced.
+    pub(crate) listed: Mutex<HashMap<Vec<usize>, Arc<Index>>>,
     /// Example outputs shown on the page (`{"examples": [...]}`).
     pub examples: serde_json::Value,
     pub(crate) gate: Gate,
     pub(crate) metrics: Metrics,
     pub(crate) cache: ResponseCache,
-    /// Documents and tokens per source of each index, computed on first use.
-    source_stats: Vec<OnceLock<Vec<SourceStats>>>,
     /// The integrity check of each index.
-    verification: Vec<RwLock<Verification>>,
+    pub(crate) verification: Vec<RwLock<Verification>>,
     /// Why each index's changed takedown list could not be read at the last reload (`None`:
     /// it reads). Such an index answers 503 until its list reads again.
-    takedown_errors: Vec<RwLock<Option<String>>>,
+    pub(crate) takedown_errors: Vec<RwLock<Option<String>>>,
+    /// How a changed index is checked before it is served.
+    pub(crate) reload: crate::reload::ReloadOptions,
+}
+
+/// One served index: its name, where it is, and the instance being served.
+pub(crate) struct Served {
+    /// The name queries give.
+    pub(crate) name: String,
+    /// The directory given at start, opened again when the index changes.
+    pub(crate) dir: std::path::PathBuf,
+    /// The instance being served, with what is computed from it.
+    pub(crate) current: RwLock<Arc<Current>>,
+    /// Whether and how its reloads went.
+    pub(crate) watch: Mutex<crate::reload::Watch>,
+}
+
+/// An opened instance of a served index and what is computed from it once.
+pub(crate) struct Current {
+    pub(crate) index: Arc<Index>,
+    /// Documents and tokens per source, computed on first use.
+    source_stats: OnceLock<Vec<SourceStats>>,
+}
+
+impl Current {
+    pub(crate) fn new(index: Arc<Index>) -> Arc<Current> {
+        Arc::new(Current {
+            index,
+            source_stats: OnceLock::new(),
+        })
+    }
+}
+
+/// The groups being served.
+#[derive(Default)]
+struct Groups {
+    /// `--group` groups, then `all` when every served index shares a tokenizer and there are
+    /// several.
+    list: Vec<(String, Arc<Index>)>,
+    /// Why `all` cannot be queried, when the served indexes do not share a tokenizer.
+    all_refused: Option<String>,
 }
 
 /// Where the integrity check (every checksum) of a served index stands.
@@ -103,18 +142,23 @@ impl AppState {
         indexes: Vec<Arc<Index>>,
         examples: Option<serde_json::Value>,
     ) -> Result<AppState, StartError> {
-        let mut named: Vec<(String, Arc<Index>)> = Vec::new();
+        let mut served: Vec<Served> = Vec::new();
         for ix in indexes {
             let name = ix.manifest().name.clone();
-            if named.iter().any(|(n, _)| *n == name) {
+            if served.iter().any(|s| s.name == name) {
                 return Err(StartError::DuplicateName(name));
             }
-            named.push((name, ix));
+            served.push(Served {
+                watch: Mutex::new(crate::reload::Watch::of(&ix)),
+                dir: ix.dir().to_path_buf(),
+                current: RwLock::new(Current::new(ix)),
+                name,
+            });
         }
-        if named.is_empty() {
+        if served.is_empty() {
             return Err(StartError::NoIndex);
         }
-        if named.len() > 1 && named.iter().any(|(n, _)| n == crate::select::ALL) {
+        if served.len() > 1 && served.iter().any(|s| s.name == crate::select::ALL) {
             return Err(StartError::ReservedName);
         }
         let examples = match examples {
@@ -122,58 +166,70 @@ impl AppState {
             Some(v @ serde_json::Value::Object(_)) => v,
             _ => serde_json::json!({ "examples": [] }),
         };
-        let mut groups = Vec::new();
-        let mut all_refused = None;
-        if named.len() > 1 {
-            let members = named
-                .iter()
-                .map(|(n, ix)| (ix.clone(), n.clone()))
-                .collect();
-            match Index::group(crate::select::ALL, members) {
-                Ok(g) => groups.push((crate::select::ALL.to_string(), Arc::new(g))),
-                Err(e) => all_refused = Some(e.to_string()),
-            }
-        }
-        Ok(AppState {
-            groups,
-            all_refused,
+        let state = AppState {
+            group_specs: Vec::new(),
+            groups: RwLock::new(Groups::default()),
             listed: Mutex::new(HashMap::new()),
             gate: Gate::new(config.workers, config.queue, config.deadline),
             metrics: Metrics::default(),
             cache: ResponseCache::new(config.cache_entries),
-            source_stats: named.iter().map(|_| OnceLock::new()).collect(),
-            verification: named
+            verification: served
                 .iter()
                 .map(|_| RwLock::new(Verification::AtStart))
                 .collect(),
-            takedown_errors: named.iter().map(|_| RwLock::new(None)).collect(),
+            takedown_errors: served.iter().map(|_| RwLock::new(None)).collect(),
+            reload: crate::reload::ReloadOptions::default(),
             config,
-            indexes: named,
+            served,
             examples,
-        })
+        };
+        state.build_groups()?;
+        Ok(state)
     }
 
     /// Adds the groups given at start (`--group`); each member must be a served index, and a
     /// group's indexes must share a tokenizer.
     pub fn with_groups(mut self, specs: &[GroupSpec]) -> Result<AppState, StartError> {
         for spec in specs {
+            if self.served.iter().any(|s| s.name == spec.name)
+                || self.group_specs.iter().any(|g| g.name == spec.name)
+                || spec.name == crate::select::ALL
+            {
+                return Err(StartError::Group {
+                    group: spec.name.clone(),
+                    detail: format!(
+                        "{:?} is already the name of a served index or group",
+                        spec.name
+                    ),
+                });
+            }
+            self.group_specs.push(spec.clone());
+        }
+        self.build_groups()?;
+        Ok(self)
+    }
+
+    /// How an index that changed on disk is checked before it is served (default: opened
+    /// without hashing its files, not warmed).
+    pub fn with_reload(mut self, options: crate::reload::ReloadOptions) -> AppState {
+        self.reload = options;
+        self
+    }
+
+    /// Builds the groups (`--group` ones, then `all`) over the indexes being served.
+    pub(crate) fn build_groups(&self) -> Result<(), StartError> {
+        let indexes = self.indexes();
+        let mut groups = Groups::default();
+        for spec in &self.group_specs {
             let err = |detail: String| StartError::Group {
                 group: spec.name.clone(),
                 detail,
             };
-            if self.indexes.iter().any(|(n, _)| *n == spec.name)
-                || self.groups.iter().any(|(n, _)| *n == spec.name)
-            {
-                return Err(err(format!(
-                    "{:?} is already the name of a served index or group",
-                    spec.name
-                )));
-            }
             let members = spec
                 .members
                 .iter()
                 .map(|(name, label)| {
-                    self.indexes
+                    indexes
                         .iter()
                         .find(|(n, _)| n == name)
                         .map(|(_, ix)| (ix.clone(), label.clone()))
@@ -181,16 +237,51 @@ impl AppState {
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let g = Index::group(&spec.name, members).map_err(|e| err(e.to_string()))?;
-            self.groups.insert(
-                self.groups.len().saturating_sub(usize::from(
-                    self.groups
-                        .last()
-                        .is_some_and(|(n, _)| n == crate::select::ALL),
-                )),
-                (spec.name.clone(), Arc::new(g)),
-            );
+            groups.list.push((spec.name.clone(), Arc::new(g)));
         }
-        Ok(self)
+        if indexes.len() > 1 {
+            let members = indexes
+                .iter()
+                .map(|(n, ix)| (ix.clone(), n.clone()))
+                .collect();
+            match Index::group(crate::select::ALL, members) {
+                Ok(g) => groups
+                    .list
+                    .push((crate::select::ALL.to_string(), Arc::new(g))),
+                Err(e) => groups.all_refused = Some(e.to_string()),
+            }
+        }
+        *self
+            .groups
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = groups;
+        Ok(())
+    }
+
+    /// The served indexes by name, in the order given: the instances being served now.
+    pub fn indexes(&self) -> Vec<(String, Arc<Index>)> {
+        self.served
+            .iter()
+            .map(|s| (s.name.clone(), self.current(s).index.clone()))
+            .collect()
+    }
+
+    /// The groups being served (`--group` ones, then `all`), over the instances being served.
+    pub fn groups(&self) -> Vec<(String, Arc<Index>)> {
+        self.groups
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .list
+            .clone()
+    }
+
+    /// The instance of `served` being served.
+    pub(crate) fn current(&self, served: &Served) -> Arc<Current> {
+        served
+            .current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The index or group a query asks for (`None`: the first served index). A group
@@ -201,15 +292,21 @@ impl AppState {
             Some(IndexSelector::Name(n)) => n,
             Some(IndexSelector::List(list)) => return self.listed_group(list),
         };
-        if self.indexes.iter().any(|(n, _)| n == name) {
+        if self.served.iter().any(|s| s.name == *name) {
             return self.index(Some(name));
         }
-        if let Some((_, g)) = self.groups.iter().find(|(n, _)| n == name) {
-            self.check_members(g)?;
-            return Ok(g.clone());
+        if let Some((_, g)) = self.groups().into_iter().find(|(n, _)| n == name) {
+            self.check_members(&g)?;
+            return Ok(g);
         }
         if name == crate::select::ALL {
-            if let Some(why) = &self.all_refused {
+            let refused = self
+                .groups
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .all_refused
+                .clone();
+            if let Some(why) = refused {
                 return Err(ApiError::Unprocessable(format!(
                     "\"all\" cannot be traced: {why}"
                 )));
@@ -224,15 +321,15 @@ impl AppState {
 
     /// Every name a query may give: indexes, then groups.
     pub fn names(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.indexes.iter().map(|(n, _)| n.clone()).collect();
-        v.extend(self.groups.iter().map(|(n, _)| n.clone()));
+        let mut v: Vec<String> = self.served.iter().map(|s| s.name.clone()).collect();
+        v.extend(self.groups().into_iter().map(|(n, _)| n));
         v
     }
 
     /// A group answers only when every member does (integrity check, takedown list).
     fn check_members(&self, g: &Index) -> Result<(), ApiError> {
         for m in g.members() {
-            if self.indexes.iter().any(|(n, _)| n == m.name()) {
+            if self.served.iter().any(|s| s.name == m.name()) {
                 self.index(Some(m.name()))?;
             }
         }
@@ -245,15 +342,15 @@ impl AppState {
         let positions = list
             .iter()
             .map(|name| {
-                self.indexes
+                self.served
                     .iter()
-                    .position(|(n, _)| n == name)
+                    .position(|s| s.name == *name)
                     .ok_or_else(|| {
                         ApiError::NotFound(format!(
                             "no index named {name:?} (a list names served indexes: {})",
-                            self.indexes
+                            self.served
                                 .iter()
-                                .map(|(n, _)| n.as_str())
+                                .map(|s| s.name.as_str())
                                 .collect::<Vec<_>>()
                                 .join(", ")
                         ))
@@ -263,20 +360,26 @@ impl AppState {
         if positions.len() == 1 {
             return self.index(Some(&list[0]));
         }
-        for &k in &positions {
-            self.index(Some(&self.indexes[k].0))?;
-        }
+        let members = positions
+            .iter()
+            .map(|&k| {
+                self.index(Some(&self.served[k].name))
+                    .map(|ix| (ix, self.served[k].name.clone()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let mut cache = self
             .listed
             .lock()
             .map_err(|_| ApiError::Internal("listed-group cache poisoned".into()))?;
-        if let Some(g) = cache.get(&positions) {
+        // A group built before one of its members was replaced is not reused.
+        if let Some(g) = cache.get(&positions).filter(|g| {
+            g.members()
+                .iter()
+                .zip(&members)
+                .all(|(m, (ix, _))| m.index().instance() == ix.instance())
+        }) {
             return Ok(g.clone());
         }
-        let members = positions
-            .iter()
-            .map(|&k| (self.indexes[k].1.clone(), self.indexes[k].0.clone()))
-            .collect();
         let g = Index::group(&list.join("+"), members).map_err(|e| match e {
             verbatim_core::group::GroupError::Duplicate { .. } => {
                 ApiError::BadRequest(format!("index: {e}"))
@@ -291,15 +394,17 @@ impl AppState {
         Ok(g)
     }
 
-    /// The cache-key parts of answers from `index`: its build id and the takedown generation
-    /// of it or of each of its members.
+    /// The cache-key parts of answers from `index`: its build id, the instance (see
+    /// [`Index::instance`]) and the takedown generation of it or of each of its members.
     pub fn cache_identity(index: &Index) -> Vec<u8> {
         let mut v = index.manifest().build_id.as_bytes().to_vec();
         if index.members().is_empty() {
+            v.extend_from_slice(&index.instance().to_le_bytes());
             v.extend_from_slice(&index.takedown_generation().to_le_bytes());
         }
         for m in index.members() {
             v.extend_from_slice(m.index().manifest().build_id.as_bytes());
+            v.extend_from_slice(&m.index().instance().to_le_bytes());
             v.extend_from_slice(&m.index().takedown_generation().to_le_bytes());
         }
         v
@@ -310,11 +415,11 @@ impl AppState {
         let k = match name {
             None | Some("") => 0,
             Some(n) => self
-                .indexes
+                .served
                 .iter()
-                .position(|(k, _)| k == n)
+                .position(|s| s.name == n)
                 .ok_or_else(|| {
-                    if self.groups.iter().any(|(g, _)| g == n) {
+                    if self.groups().iter().any(|(g, _)| g == n) {
                         ApiError::NotFound(format!(
                             "{n:?} is a group: this endpoint answers for one index at a time (ask one of its members)"
                         ))
@@ -325,17 +430,17 @@ impl AppState {
         };
         if let Verification::Failed { error } = self.verification(k) {
             return Err(ApiError::IndexUnavailable(failed_check_message(
-                &self.indexes[k].0,
+                &self.served[k].name,
                 &error,
             )));
         }
         if let Some(error) = self.takedown_error(k) {
             return Err(ApiError::IndexUnavailable(format!(
                 "the takedown list of index {:?} changed and cannot be read, so the index answers nothing until it can: {error}",
-                self.indexes[k].0
+                self.served[k].name
             )));
         }
-        Ok(self.indexes[k].1.clone())
+        Ok(self.current(&self.served[k]).index.clone())
     }
 
     /// Why the `k`-th index's changed takedown list cannot be read, if it cannot.
@@ -354,28 +459,31 @@ impl AppState {
             .unwrap_or(Verification::Running)
     }
 
+    /// Records the integrity check of the `k`-th index.
+    pub(crate) fn set_verification(&self, k: usize, v: Verification) {
+        if let Ok(mut slot) = self.verification[k].write() {
+            *slot = v;
+        }
+    }
+
     /// Records that the indexes were opened without their checksums checked.
     pub fn mark_unverified(&self) {
-        for v in &self.verification {
-            if let Ok(mut v) = v.write() {
-                *v = Verification::Skipped;
-            }
+        for k in 0..self.served.len() {
+            self.set_verification(k, Verification::Skipped);
         }
     }
 
     /// Checks every index's checksums on one background thread while serving;
     /// an index found damaged answers 503 from then on, and `/health` says so.
     pub fn verify_in_background(self: &Arc<Self>) {
-        for v in &self.verification {
-            if let Ok(mut v) = v.write() {
-                *v = Verification::Running;
-            }
+        for k in 0..self.served.len() {
+            self.set_verification(k, Verification::Running);
         }
         let state = self.clone();
         let spawned = std::thread::Builder::new()
             .name("verbatim-verify".into())
             .spawn(move || {
-                for (k, (name, index)) in state.indexes.iter().enumerate() {
+                for (k, (name, index)) in state.indexes().iter().enumerate() {
                     let t = std::time::Instant::now();
                     let outcome = match index.verify_checksums() {
                         Ok(()) => {
@@ -391,8 +499,10 @@ impl AppState {
                             }
                         }
                     };
-                    if let Ok(mut v) = state.verification[k].write() {
-                        *v = outcome;
+                    // A reload that replaced the index meanwhile checked (or skipped) the
+                    // new one itself.
+                    if state.current(&state.served[k]).index.instance() == index.instance() {
+                        state.set_verification(k, outcome);
                     }
                 }
             });
@@ -401,12 +511,14 @@ impl AppState {
         }
     }
 
-    /// Documents and tokens per source of the `i`-th index (read once; an unreadable table
-    /// is logged and shown as no rows).
+    /// Documents and tokens per source of the `i`-th index (read once per instance; an
+    /// unreadable table is logged and shown as no rows).
     pub fn source_stats(&self, i: usize) -> Vec<SourceStats> {
-        self.source_stats[i]
+        let current = self.current(&self.served[i]);
+        current
+            .source_stats
             .get_or_init(|| {
-                let ix = &self.indexes[i].1;
+                let ix = &current.index;
                 verbatim_core::sources::source_stats(ix).unwrap_or_else(|e| {
                     tracing::error!("cannot read the sources of {}: {e}", ix.dir().display());
                     Vec::new()
@@ -440,7 +552,7 @@ impl AppState {
     /// retries), rather than showing documents by the list loaded before. Other indexes go on
     /// answering.
     pub fn refresh_takedowns(&self) {
-        for (k, (_, ix)) in self.indexes.iter().enumerate() {
+        for (k, (_, ix)) in self.indexes().iter().enumerate() {
             let outcome = ix.refresh_takedown().err().map(|e| {
                 tracing::error!(
                     "cannot reload the takedown list of {}: {e}",
@@ -448,12 +560,17 @@ impl AppState {
                 );
                 e.to_string()
             });
-            // Written only when it changes: every API request passes here, and a write lock
-            // per index per request would serialise them.
-            if self.takedown_error(k) != outcome {
-                if let Ok(mut slot) = self.takedown_errors[k].write() {
-                    *slot = outcome;
-                }
+            self.set_takedown_error(k, outcome);
+        }
+    }
+
+    /// Records whether the `k`-th index's takedown list reads.
+    pub(crate) fn set_takedown_error(&self, k: usize, outcome: Option<String>) {
+        // Written only when it changes: every API request passes here, and a write lock
+        // per index per request would serialise them.
+        if self.takedown_error(k) != outcome {
+            if let Ok(mut slot) = self.takedown_errors[k].write() {
+                *slot = outcome;
             }
         }
     }

@@ -65,7 +65,9 @@ enum Command {
     Contamination(contamination::Args),
     /// Manage documents taken down from results (no rebuild needed).
     Takedown(takedown::Args),
-    /// Serve the web page and the HTTP API.
+    /// Serve the web page and the HTTP API. An index that changes on disk while served (an
+    /// append, a compaction, a forced rebuild) is served in its new generation without a
+    /// restart.
     Serve(serve::Args),
     /// Build the bundled demo index (first run only) and serve it.
     Demo(serve::DemoArgs),

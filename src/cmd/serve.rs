@@ -38,7 +38,9 @@ pub struct ServerFlags {
     /// When to check every index file's checksum: `start` (before serving; about 0.1 s per
     /// GB from the page cache, much longer from a cold disk), `background` (serve at once and
     /// check meanwhile: an index found damaged answers 503 and `/health` reports it), or `off`.
-    /// Headers, sizes and build ids are always checked at start.
+    /// Headers, sizes and build ids are always checked at start. An index that changes
+    /// while served (an append, a compaction, a forced rebuild) is opened again and checked
+    /// the same way (hashed unless `off`) before its new generation is served.
     #[arg(long, value_enum, default_value = "start")]
     verify: VerifyMode,
     /// Same as `--verify off`.
@@ -46,7 +48,8 @@ pub struct ServerFlags {
     no_verify: bool,
     /// Before serving, read every index file into the page cache in 2 MiB pages (Linux): the
     /// fastest state for queries on a large index, whose files may be cached in 4 KiB pages
-    /// after a build or a copy. Takes as long as reading the index from disk once.
+    /// after a build or a copy. Takes as long as reading the index from disk once. A new
+    /// generation of a served index (see `--verify`) is warmed too before it is served.
     #[arg(long)]
     warm: bool,
     /// The privacy filter on document text shown by traces, document views and search:
@@ -193,7 +196,15 @@ fn start(
         ),
         None => None,
     };
-    let state = Arc::new(AppState::new(flags.config(), opened, examples)?.with_groups(groups)?);
+    let reload = verbatim_server::ReloadOptions {
+        verify: mode != VerifyMode::Off,
+        warm: flags.warm,
+    };
+    let state = Arc::new(
+        AppState::new(flags.config(), opened, examples)?
+            .with_groups(groups)?
+            .with_reload(reload),
+    );
     match mode {
         VerifyMode::Start => {}
         VerifyMode::Off => state.mark_unverified(),

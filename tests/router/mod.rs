@@ -306,5 +306,6 @@ async fn route_static_page() {
     assert_eq!(get(&app, "/../Cargo.toml").await.0, 404);
 }
 
+mod reloads;
 mod requests;
 mod takedowns;

@@ -328,6 +328,7 @@ impl Index {
             fulltext,
             takedown: RwLock::new(takedown),
             takedown_generation: AtomicU64::new(0),
+            instance: crate::index::next_instance(),
             members: Vec::new(),
         })
     }
@@ -403,6 +404,7 @@ impl Index {
             fulltext: None,
             takedown: RwLock::new(Takedown::default()),
             takedown_generation: AtomicU64::new(0),
+            instance: crate::index::next_instance(),
             manifest,
             members: Vec::new(),
         })
@@ -448,6 +450,7 @@ impl Index {
             fulltext: None,
             takedown: RwLock::new(Takedown::default()),
             takedown_generation: AtomicU64::new(0),
+            instance: crate::index::next_instance(),
             sides: Vec::new(),
             members,
         }

@@ -15,7 +15,7 @@ pub async fn indexes(State(st): State<Arc<AppState>>) -> Result<Json<serde_json:
         .gate
         .run(move || {
             Ok(state
-                .indexes
+                .indexes()
                 .iter()
                 .enumerate()
                 .map(|(k, (_, i))| IndexInfoJson::new(i, state.source_stats(k)))
@@ -23,7 +23,7 @@ pub async fn indexes(State(st): State<Arc<AppState>>) -> Result<Json<serde_json:
         })
         .await?;
     let groups: Vec<serde_json::Value> = st
-        .groups
+        .groups()
         .iter()
         .map(|(name, g)| {
             serde_json::json!({
@@ -52,8 +52,9 @@ pub async fn openapi(State(st): State<Arc<AppState>>) -> Json<serde_json::Value>
 /// `GET /health`: 200 while every index is usable, 503 once one failed its integrity check
 /// or has a changed takedown list that cannot be read (`takedown_lists` says which).
 pub async fn health(State(st): State<Arc<AppState>>) -> axum::response::Response {
+    st.reload_changed();
     let checks: serde_json::Map<String, serde_json::Value> = st
-        .indexes
+        .indexes()
         .iter()
         .enumerate()
         .map(|(k, (name, _))| {
@@ -65,7 +66,7 @@ pub async fn health(State(st): State<Arc<AppState>>) -> axum::response::Response
         .collect();
     st.refresh_takedowns();
     let takedowns: serde_json::Map<String, serde_json::Value> = st
-        .indexes
+        .indexes()
         .iter()
         .enumerate()
         .filter_map(|(k, (name, _))| {
@@ -78,7 +79,7 @@ pub async fn health(State(st): State<Arc<AppState>>) -> axum::response::Response
         })
         .collect();
     let failed = !takedowns.is_empty()
-        || (0..st.indexes.len()).any(|k| {
+        || (0..st.indexes().len()).any(|k| {
             matches!(
                 st.verification(k),
                 crate::state::Verification::Failed { .. }
@@ -86,10 +87,11 @@ pub async fn health(State(st): State<Arc<AppState>>) -> axum::response::Response
         });
     let mut body = serde_json::json!({
         "status": if failed { "failing" } else { "ok" },
-        "indexes": st.indexes.len(),
+        "indexes": st.indexes().len(),
         "in_flight": st.gate.in_flight(),
         "web": crate::static_files::has_index_page(),
         "verification": checks,
+        "generations": st.reload_report(),
     });
     if !takedowns.is_empty() {
         body["takedown_lists"] = serde_json::Value::Object(takedowns);

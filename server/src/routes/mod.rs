@@ -116,8 +116,9 @@ async fn json_method_not_allowed(req: Request, next: Next) -> Response {
     out
 }
 
-/// Re-reads changed takedown lists before every API request (a `stat` per index when none
-/// changed), so that no route can answer from a list older than the one on disk: one
+/// Before every API request: starts reloading the indexes whose manifest changed on disk
+/// (`crate::reload`), and re-reads changed takedown lists (a `stat` per index and file when
+/// none changed), so that no route can answer from a list older than the one on disk: one
 /// place, rather than a call in each handler that a new route could forget. An index whose
 /// changed list cannot be read answers 503 (fail closed) until it reads again.
 async fn current_takedowns(
@@ -127,6 +128,7 @@ async fn current_takedowns(
 ) -> Response {
     let path = req.uri().path();
     if path.starts_with("/api/") || req.method() == axum::http::Method::POST {
+        state.reload_changed();
         state.refresh_takedowns();
     }
     next.run(req).await

@@ -1,0 +1,252 @@
+//! Serving an index's new generation without a restart.
+//!
+//! An append, a compaction, an attach or a forced rebuild ends by renaming a new
+//! `manifest.bin` into the index directory. Before every API request the server compares each
+//! served index's manifest file (device, inode, size, modification time) with the one it
+//! opened, a `stat` per index. When it changed, a background thread opens the index again
+//! (and, as at start, hashes its files unless the server runs with `--verify off`, and warms
+//! it with `--warm`); meanwhile and on failure the instance opened before goes on answering,
+//! from its own mapped files, which stay readable even once a compaction has deleted them.
+//! Once the new instance is ready it replaces the old one in one step, and the groups over
+//! it are built again. Requests already running finish on the instance they started with.
+//!
+//! Cached answers are keyed by the instance ([`verbatim_core::Index::instance`]), so none
+//! computed from the old one is served after the swap. A reload that fails (a damaged or
+//! half-replaced directory, an index renamed) is logged, reported by `/health`, and retried
+//! on a later request, [`RETRY`] after the failure.
+
+use crate::state::{AppState, Current, Verification};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use verbatim_core::{Index, OpenOptions};
+
+/// Time between a failed reload and the next attempt.
+pub const RETRY: Duration = Duration::from_secs(2);
+
+/// How an index that changed on disk is checked before it is served.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReloadOptions {
+    /// Hash every file of the new instance before serving it (`serve --verify start` and
+    /// `background`, as at start).
+    pub verify: bool,
+    /// Read the new instance into the page cache first (`serve --warm`).
+    pub warm: bool,
+}
+
+/// What identifies one version of a manifest file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileStamp {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: i64,
+    mtime_nsec: i64,
+}
+
+impl FileStamp {
+    /// The stamp of `path` (`None` when it cannot be read).
+    fn of(path: &Path) -> Option<FileStamp> {
+        let m = std::fs::metadata(path).ok()?;
+        Some(FileStamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            mtime: m.mtime(),
+            mtime_nsec: m.mtime_nsec(),
+        })
+    }
+}
+
+/// Where a served index's reloads stand.
+#[derive(Debug, Default)]
+pub(crate) struct Watch {
+    /// Whether the index has a manifest file to watch (an infini-gram directory served bare
+    /// has none, and is never reloaded).
+    watched: bool,
+    /// The manifest file the instance being served was opened from (`None`: an index
+    /// without one, an infini-gram directory served bare, which is never reloaded).
+    stamp: Option<FileStamp>,
+    /// A reload is running.
+    running: bool,
+    /// No new attempt before this (after a failure).
+    retry_at: Option<Instant>,
+    /// Why the last reload failed, until one succeeds.
+    pub(crate) error: Option<String>,
+    /// Reloads that replaced the instance since start.
+    pub(crate) reloads: u64,
+}
+
+impl Watch {
+    /// The watch of an instance just opened.
+    pub(crate) fn of(index: &Index) -> Watch {
+        let stamp = FileStamp::of(&manifest_path(index.dir()));
+        Watch {
+            watched: stamp.is_some(),
+            stamp,
+            ..Watch::default()
+        }
+    }
+
+    /// `"reloading"`, `"failed"` or `"current"`.
+    pub(crate) fn state(&self) -> &'static str {
+        if self.running {
+            "reloading"
+        } else if self.error.is_some() {
+            "failed"
+        } else {
+            "current"
+        }
+    }
+}
+
+fn manifest_path(dir: &Path) -> std::path::PathBuf {
+    dir.join(verbatim_core::manifest::MANIFEST_FILE)
+}
+
+impl AppState {
+    /// Starts a reload of every served index whose manifest changed on disk since it was
+    /// opened (one `stat` each; nothing when none changed or a reload is running).
+    pub fn reload_changed(self: &Arc<Self>) {
+        for k in 0..self.served.len() {
+            let served = &self.served[k];
+            let Ok(mut watch) = served.watch.lock() else {
+                continue;
+            };
+            if !watch.watched || watch.running || watch.retry_at.is_some_and(|t| Instant::now() < t)
+            {
+                continue;
+            }
+            let seen = FileStamp::of(&manifest_path(&served.dir));
+            if seen.is_none() || seen == watch.stamp {
+                continue;
+            }
+            watch.running = true;
+            drop(watch);
+            let state = self.clone();
+            let spawned = std::thread::Builder::new()
+                .name("verbatim-reload".into())
+                .spawn(move || state.reload(k, seen));
+            if let Err(e) = spawned {
+                self.reload_failed(k, format!("cannot start a reload thread: {e}"));
+            }
+        }
+    }
+
+    /// Opens the `k`-th index again and, when it opens and passes the checks, serves it.
+    /// `seen` is its manifest file's stamp before opening: a manifest renamed in meanwhile
+    /// differs from it, and is reloaded in turn.
+    fn reload(&self, k: usize, seen: Option<FileStamp>) {
+        let served = &self.served[k];
+        let t = Instant::now();
+        let opened = self.open_again(&served.dir, &served.name);
+        match opened {
+            Ok(index) => {
+                let index = Arc::new(index);
+                let old = {
+                    let mut slot = served
+                        .current
+                        .write()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    std::mem::replace(&mut *slot, Current::new(index.clone()))
+                };
+                self.set_verification(
+                    k,
+                    if self.reload.verify {
+                        Verification::Passed {
+                            seconds: t.elapsed().as_secs_f64(),
+                        }
+                    } else {
+                        Verification::Skipped
+                    },
+                );
+                self.set_takedown_error(k, None);
+                if let Err(e) = self.build_groups() {
+                    tracing::error!("after reloading {}: {e}", served.name);
+                }
+                if let Ok(mut listed) = self.listed.lock() {
+                    listed.clear();
+                }
+                let m = index.manifest();
+                tracing::info!(
+                    index = %served.name,
+                    generation = m.generation,
+                    documents = m.documents,
+                    shards = index.shards().len(),
+                    previous_generation = old.index.manifest().generation,
+                    seconds = t.elapsed().as_secs_f64(),
+                    "serving the index as it is now on disk"
+                );
+                if let Ok(mut watch) = served.watch.lock() {
+                    watch.stamp = seen;
+                    watch.running = false;
+                    watch.retry_at = None;
+                    watch.error = None;
+                    watch.reloads += 1;
+                }
+            }
+            Err(e) => self.reload_failed(k, e),
+        }
+    }
+
+    /// The index in `dir` opened again, checked as at start; it must keep its `name`.
+    fn open_again(&self, dir: &Path, name: &str) -> Result<Index, String> {
+        let opts = OpenOptions {
+            verify_checksums: false,
+            fulltext: true,
+        };
+        let index = Index::open_with(dir, opts).map_err(|e| e.to_string())?;
+        let now = &index.manifest().name;
+        if now != name {
+            return Err(format!(
+                "the index in {} is now named {now:?}; restart the server to serve it under that name",
+                dir.display()
+            ));
+        }
+        // Warming drops only pages no process maps, so it comes before the hashing, which
+        // maps every page (as at start).
+        if self.reload.warm {
+            verbatim_core::warm::warm(&index)
+                .map_err(|e| format!("cannot read it into the page cache: {e}"))?;
+        }
+        if self.reload.verify {
+            index.verify_checksums().map_err(|e| e.to_string())?;
+        }
+        Ok(index)
+    }
+
+    /// Records a failed reload of the `k`-th index; the instance served before stays.
+    fn reload_failed(&self, k: usize, error: String) {
+        let served = &self.served[k];
+        tracing::error!(
+            index = %served.name,
+            "the index changed on disk and cannot be opened again; still serving the instance opened before: {error}"
+        );
+        if let Ok(mut watch) = served.watch.lock() {
+            watch.running = false;
+            watch.retry_at = Some(Instant::now() + RETRY);
+            watch.error = Some(error);
+        }
+    }
+
+    /// Each served index's generation, reloads since start, and reload state (with the
+    /// error of the last failed one), for `/health`.
+    pub(crate) fn reload_report(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.served
+            .iter()
+            .map(|s| {
+                let generation = self.current(s).index.manifest().generation;
+                let mut v = serde_json::json!({ "generation": generation });
+                if let Ok(w) = s.watch.lock() {
+                    v["reloads"] = w.reloads.into();
+                    v["state"] = w.state().into();
+                    if let Some(e) = &w.error {
+                        v["error"] = e.clone().into();
+                    }
+                }
+                (s.name.clone(), v)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,225 @@
+//! Indexes that change on disk while served: an append, a compaction, a damaged manifest. The
+//! server opens the new generation without a restart, answers from it (never from a cached
+//! answer of the instance it replaced), keeps groups over it current, and goes on answering
+//! from the instance it has when the new one cannot be opened.
+
+use super::*;
+use std::time::{Duration, Instant};
+
+/// A document only the append adds, and a text whose spans only it holds.
+const NEW_ID: &str = "books/new/1";
+const NEW_TEXT: &str =
+    "Quietly the lighthouse keeper counted seventeen gulls above the harbour wall.";
+
+/// Appends one document ([`NEW_ID`]) to the index in `out`.
+fn append_new_document(dir: &Path, out: &Path) {
+    let input = support::write_jsonl(
+        dir,
+        "new.jsonl",
+        &[(NEW_ID.to_string(), NEW_TEXT.to_string())],
+    );
+    let tok = support::demo_tokenizer();
+    let mut o =
+        verbatim_indexer::BuildOptions::new(vec![input], out.to_path_buf(), tok.to_str().unwrap());
+    o.append = true;
+    o.threads = 2;
+    verbatim_indexer::build(&o).expect("append succeeds");
+}
+
+/// Sends requests until `/health` reports `index` at `generation` and settled (each request
+/// starts a reload when the manifest changed), or fails after 60 s.
+async fn until_generation(app: &Router, index: &str, generation: u64) -> Value {
+    let t = Instant::now();
+    loop {
+        let (_, h) = get(app, "/health").await;
+        let g = &h["generations"][index];
+        if g["generation"] == generation && g["state"] == "current" {
+            return h;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "{index} not at generation {generation} after 60 s: {h}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn shown(trace: &Value) -> Vec<String> {
+    trace["documents"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no documents: {trace}"))
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// An append while serving is served without a restart: counts, traces (the same request
+/// cached before the append included), document lookups, `/api/v1/indexes` and takedowns of
+/// the new document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_append_while_serving_is_served_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = build_index(dir.path(), "grow", &support::demo_tokenizer());
+    let (app, _) = router(&[idx.as_path()], 256);
+    let trace = json!({"response": NEW_TEXT});
+    let count = json!({"text": " seventeen gulls above the harbour"});
+    let (c, before) = post(&app, "/api/v1/trace", trace.clone()).await;
+    assert_eq!(c, 200, "{before}");
+    assert!(!shown(&before).contains(&NEW_ID.to_string()), "{before}");
+    assert_eq!(
+        post(&app, "/api/v1/count", count.clone()).await.1["count"],
+        0
+    );
+    assert_eq!(get(&app, "/api/v1/documents/books%2Fnew%2F1").await.0, 404);
+
+    append_new_document(dir.path(), &idx);
+    let h = until_generation(&app, "grow", 1).await;
+    assert_eq!(h["generations"]["grow"]["reloads"], 1, "{h}");
+    assert_eq!(h["status"], "ok", "{h}");
+
+    let (c, after) = post(&app, "/api/v1/trace", trace.clone()).await;
+    assert_eq!(c, 200, "{after}");
+    assert!(
+        shown(&after).contains(&NEW_ID.to_string()),
+        "the trace cached before the append was served: {after}"
+    );
+    assert_eq!(
+        post(&app, "/api/v1/count", count.clone()).await.1["count"],
+        1
+    );
+    let (c, d) = get(&app, "/api/v1/documents/books%2Fnew%2F1").await;
+    assert_eq!(c, 200, "{d}");
+    let (_, i) = get(&app, "/api/v1/indexes").await;
+    assert_eq!(i["indexes"][0]["documents"], 7, "{i}");
+    assert_eq!(i["indexes"][0]["generation"], 1, "{i}");
+    assert_eq!(i["indexes"][0]["shards"], 2, "{i}");
+
+    // A takedown of the appended document applies to the new instance at once.
+    let opened = Index::open(&idx).unwrap();
+    let no = opened.id_map().unwrap().get(NEW_ID).unwrap();
+    let mut list = verbatim_core::takedown::Takedown::load(&idx, opened.index_id()).unwrap();
+    list.insert(no);
+    list.save(&idx, opened.index_id()).unwrap();
+    let (_, t) = post(&app, "/api/v1/trace", trace).await;
+    assert!(!shown(&t).contains(&NEW_ID.to_string()), "{t}");
+    assert_eq!(get(&app, "/api/v1/documents/books%2Fnew%2F1").await.0, 404);
+}
+
+/// A compaction while serving: the server moves to the one-shard generation (whose old shard
+/// directories the compaction deleted) with the same answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compaction_while_serving_is_served_with_the_same_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = build_index(dir.path(), "grow", &support::demo_tokenizer());
+    append_new_document(dir.path(), &idx);
+    let (app, _) = router(&[idx.as_path()], 256);
+    let requests = [
+        ("/api/v1/trace", json!({"response": NEW_TEXT})),
+        (
+            "/api/v1/trace",
+            json!({"response": "The built-in sorted() function returns a new sorted list from the items in iterable."}),
+        ),
+        ("/api/v1/count", json!({"text": " the age of"})),
+    ];
+    let mut before = Vec::new();
+    for (uri, body) in &requests {
+        let (c, v) = post(&app, uri, body.clone()).await;
+        assert_eq!(c, 200, "{v}");
+        before.push(v);
+    }
+    let (_, i) = get(&app, "/api/v1/indexes").await;
+    assert_eq!(i["indexes"][0]["shards"], 2, "{i}");
+
+    verbatim_indexer::compact(&verbatim_indexer::CompactOptions::new(idx.clone())).unwrap();
+    until_generation(&app, "grow", 2).await;
+    let (_, i) = get(&app, "/api/v1/indexes").await;
+    assert_eq!(i["indexes"][0]["shards"], 1, "{i}");
+    for ((uri, body), want) in requests.iter().zip(&before) {
+        let (c, got) = post(&app, uri, body.clone()).await;
+        assert_eq!(c, 200, "{got}");
+        let strip = |v: &Value| {
+            let mut v = v.clone();
+            if let Some(o) = v.as_object_mut() {
+                o.remove("timing_ms");
+            }
+            v
+        };
+        assert_eq!(strip(&got), strip(want), "{uri} {body}");
+    }
+}
+
+/// Groups over a reloaded index (`all`, and a listed group built before the append) answer
+/// from its new generation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_follow_a_reloaded_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = build_index(dir.path(), "a", &support::demo_tokenizer());
+    let b = build_index(dir.path(), "b", &support::demo_tokenizer());
+    let (app, _) = router(&[a.as_path(), b.as_path()], 256);
+    let count =
+        |index: Value| json!({"text": " seventeen gulls above the harbour", "index": index});
+    for sel in [json!("all"), json!(["a", "b"]), json!("a")] {
+        let (c, v) = post(&app, "/api/v1/count", count(sel.clone())).await;
+        assert_eq!((c, &v["count"]), (200, &json!(0)), "{sel}: {v}");
+    }
+    append_new_document(dir.path(), &a);
+    until_generation(&app, "a", 1).await;
+    for sel in [json!("all"), json!(["a", "b"]), json!("a")] {
+        let (c, v) = post(&app, "/api/v1/count", count(sel.clone())).await;
+        assert_eq!((c, &v["count"]), (200, &json!(1)), "{sel}: {v}");
+    }
+    let (_, t) = post(
+        &app,
+        "/api/v1/trace",
+        json!({"response": NEW_TEXT, "index": "all"}),
+    )
+    .await;
+    assert!(shown(&t).contains(&NEW_ID.to_string()), "{t}");
+    let (_, i) = get(&app, "/api/v1/indexes").await;
+    assert_eq!(i["groups"][0]["documents"], 13, "{i}");
+}
+
+/// A manifest that cannot be read (damaged, or mid-replacement) is not served: the instance
+/// opened before goes on answering, `/health` names the failure, and once the manifest reads
+/// again the index is opened again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_new_manifest_keeps_the_served_instance_until_it_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = build_index(dir.path(), "grow", &support::demo_tokenizer());
+    let (app, _) = router(&[idx.as_path()], 0);
+    let count = json!({"text": " the age of"});
+    let want = post(&app, "/api/v1/count", count.clone()).await.1["count"].clone();
+    assert!(want.as_u64().unwrap() > 0);
+    let manifest = idx.join("manifest.bin");
+    let good = std::fs::read(&manifest).unwrap();
+    let mut bad = good.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0xff;
+    std::fs::write(idx.join("manifest.bin.new"), &bad).unwrap();
+    std::fs::rename(idx.join("manifest.bin.new"), &manifest).unwrap();
+    let t = Instant::now();
+    let h = loop {
+        let (_, h) = get(&app, "/health").await;
+        if h["generations"]["grow"]["state"] == "failed" {
+            break h;
+        }
+        assert!(t.elapsed() < Duration::from_secs(60), "{h}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        h["status"], "ok",
+        "the instance served before still answers: {h}"
+    );
+    let error = h["generations"]["grow"]["error"].as_str().unwrap();
+    assert!(error.contains("manifest"), "{error}");
+    let (c, v) = post(&app, "/api/v1/count", count.clone()).await;
+    assert_eq!((c, &v["count"]), (200, &want), "{v}");
+    // Restored: opened again after the retry delay.
+    std::fs::write(idx.join("manifest.bin.new"), &good).unwrap();
+    std::fs::rename(idx.join("manifest.bin.new"), &manifest).unwrap();
+    let h = until_generation(&app, "grow", 0).await;
+    assert_eq!(h["generations"]["grow"]["reloads"], 1, "{h}");
+    assert!(h["generations"]["grow"].get("error").is_none(), "{h}");
+    let (c, v) = post(&app, "/api/v1/count", count).await;
+    assert_eq!((c, &v["count"]), (200, &want), "{v}");
+}
