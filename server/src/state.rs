@@ -473,8 +473,9 @@ impl AppState {
         }
     }
 
-    /// Checks every index's checksums on one background thread while serving;
-    /// an index found damaged answers 503 from then on, and `/health` says so.
+    /// Checks every index's checksums on one background thread while serving (not on the
+    /// query pool, whose threads queries would otherwise wait for); an index found damaged
+    /// answers 503 from then on, and `/health` says so.
     pub fn verify_in_background(self: &Arc<Self>) {
         for k in 0..self.served.len() {
             self.set_verification(k, Verification::Running);
@@ -485,7 +486,9 @@ impl AppState {
             .spawn(move || {
                 for (k, (name, index)) in state.indexes().iter().enumerate() {
                     let t = std::time::Instant::now();
-                    let outcome = match index.verify_checksums() {
+                    let checked =
+                        crate::reload::off_the_query_pool(|| index.verify_checksums());
+                    let outcome = match checked {
                         Ok(()) => {
                             tracing::info!(index = %name, seconds = t.elapsed().as_secs_f64(), "background check passed");
                             Verification::Passed {
