@@ -23,7 +23,8 @@
 //! index as it was. The replaced shards inside the index directory are removed after the
 //! commit; those under a `--shard-root` are left and named, as a build or append never
 //! deletes under a root (a copy of the index may use them). A server that has the index open
-//! keeps serving the shards it opened until it is restarted.
+//! answers from the shards it opened (still mapped, even once deleted) until it has opened
+//! the new generation (`verbatim-server`'s `reload.rs`).
 
 use crate::build::{new_build_id, sanitize, threads_or_all};
 use crate::error::{bail, refuse, Context, Result};

@@ -25,8 +25,10 @@ pub enum ApiError {
     /// All workers busy and the queue full.
     #[error("the server is busy; retry shortly")]
     Overloaded,
-    /// The index failed its integrity check while serving; it answers nothing until it is
-    /// restored or rebuilt and the server restarted.
+    /// The index failed its integrity check while serving, or its changed takedown list
+    /// cannot be read; it answers nothing until it is restored or rebuilt (a rebuild renames
+    /// a new manifest into place, which the server opens and checks without a restart) or
+    /// the server restarted.
     #[error("{0}")]
     IndexUnavailable(String),
     /// The request ran past its deadline.

@@ -583,7 +583,7 @@ impl AppState {
 /// check found, which may end a sentence of its own (`… with `verbatim index`.`).
 fn failed_check_message(name: &str, error: &str) -> String {
     format!(
-        "index {name:?} failed its integrity check while serving and answers nothing: {}. Restore it from a copy or rebuild it, then restart the server",
+        "index {name:?} failed its integrity check while serving and answers nothing: {}. Rebuild it (the server opens and checks the new index without a restart), or restore it from a copy and restart the server",
         error.trim_end_matches('.')
     )
 }
@@ -621,10 +621,10 @@ mod tests {
         let m = failed_check_message("m", &error);
         assert!(!m.contains(".."), "{m}");
         assert!(
-            m.contains("`verbatim index`. Restore it from a copy"),
+            m.contains("`verbatim index`. Rebuild it (the server"),
             "{m}"
         );
         let m = failed_check_message("m", "checksum mismatch");
-        assert!(m.contains("checksum mismatch. Restore it"), "{m}");
+        assert!(m.contains("checksum mismatch. Rebuild it"), "{m}");
     }
 }

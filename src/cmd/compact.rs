@@ -78,7 +78,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     if s.changed() {
         outln!(
-            "compacted {} in {:.1}s under --max-memory {}; a running server keeps the shards it opened until restarted",
+            "compacted {} in {:.1}s under --max-memory {}; a server serving it moves to the compacted shards once it has opened and checked them",
             a.index.display(),
             s.seconds,
             human_bytes(s.max_memory)
