@@ -12,8 +12,9 @@
 //!
 //! Cached answers are keyed by the instance ([`verbatim_core::Index::instance`]), so none
 //! computed from the old one is served after the swap. A reload that fails (a damaged or
-//! half-replaced directory, an index renamed) is logged, reported by `/health`, and retried
-//! on a later request, [`RETRY`] after the failure.
+//! half-replaced directory, an index renamed) is logged and reported by `/health`; a request
+//! retries it at once when the manifest file has changed since, else after a delay that
+//! doubles from [`RETRY`] up to [`RETRY_MAX`] (a directory still being put in place).
 
 use crate::state::{AppState, Current, Verification};
 use std::os::unix::fs::MetadataExt;
@@ -22,8 +23,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use verbatim_core::{Index, OpenOptions};
 
-/// Time between a failed reload and the next attempt.
+/// Time between a failed reload and the next attempt of the same manifest file, after the
+/// first failure; it doubles with each failure after that.
 pub const RETRY: Duration = Duration::from_secs(2);
+
+/// Longest time between two attempts of the same manifest file.
+pub const RETRY_MAX: Duration = Duration::from_secs(120);
 
 /// How an index that changed on disk is checked before it is served.
 #[derive(Debug, Clone, Copy, Default)]
@@ -70,8 +75,9 @@ pub(crate) struct Watch {
     stamp: Option<FileStamp>,
     /// A reload is running.
     running: bool,
-    /// No new attempt before this (after a failure).
-    retry_at: Option<Instant>,
+    /// After failures: the manifest file that failed to open, when to try it again, and
+    /// how many times in a row it failed.
+    failed: Option<(Option<FileStamp>, Instant, u32)>,
     /// Why the last reload failed, until one succeeds.
     pub(crate) error: Option<String>,
     /// Reloads that replaced the instance since start.
@@ -133,12 +139,17 @@ impl AppState {
             let Ok(mut watch) = served.watch.lock() else {
                 continue;
             };
-            if !watch.watched || watch.running || watch.retry_at.is_some_and(|t| Instant::now() < t)
-            {
+            if !watch.watched || watch.running {
                 continue;
             }
             let seen = FileStamp::of(&manifest_path(&served.dir));
             if seen.is_none() || seen == watch.stamp {
+                continue;
+            }
+            if watch
+                .failed
+                .is_some_and(|(stamp, at, _)| stamp == seen && Instant::now() < at)
+            {
                 continue;
             }
             watch.running = true;
@@ -148,7 +159,7 @@ impl AppState {
                 .name("verbatim-reload".into())
                 .spawn(move || state.reload(k, seen));
             if let Err(e) = spawned {
-                self.reload_failed(k, format!("cannot start a reload thread: {e}"));
+                self.reload_failed(k, seen, format!("cannot start a reload thread: {e}"));
             }
         }
     }
@@ -200,12 +211,12 @@ impl AppState {
                 if let Ok(mut watch) = served.watch.lock() {
                     watch.stamp = seen;
                     watch.running = false;
-                    watch.retry_at = None;
+                    watch.failed = None;
                     watch.error = None;
                     watch.reloads += 1;
                 }
             }
-            Err(e) => self.reload_failed(k, e),
+            Err(e) => self.reload_failed(k, seen, e),
         }
     }
 
@@ -235,8 +246,9 @@ impl AppState {
         Ok(index)
     }
 
-    /// Records a failed reload of the `k`-th index; the instance served before stays.
-    fn reload_failed(&self, k: usize, error: String) {
+    /// Records a failed reload of the `k`-th index from the manifest file `seen`; the
+    /// instance served before stays.
+    fn reload_failed(&self, k: usize, seen: Option<FileStamp>, error: String) {
         let served = &self.served[k];
         tracing::error!(
             index = %served.name,
@@ -244,7 +256,14 @@ impl AppState {
         );
         if let Ok(mut watch) = served.watch.lock() {
             watch.running = false;
-            watch.retry_at = Some(Instant::now() + RETRY);
+            let failures = match watch.failed {
+                Some((stamp, _, n)) if stamp == seen => n + 1,
+                _ => 1,
+            };
+            let delay = RETRY
+                .saturating_mul(1 << (failures - 1).min(16))
+                .min(RETRY_MAX);
+            watch.failed = Some((seen, Instant::now() + delay, failures));
             watch.error = Some(error);
         }
     }
