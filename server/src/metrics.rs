@@ -1,6 +1,6 @@
 //! Prometheus metrics (`prometheus-client`, OpenMetrics text): requests by route and status,
 //! latency histograms by route, requests in flight, requests refused because the server was
-//! busy.
+//! busy, and each served index's generation and reloads.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -27,6 +27,20 @@ struct RouteLabel {
     route: String,
 }
 
+/// The labels of a served index's reloads.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReloadLabels {
+    index: String,
+    /// `ok` or `failed`.
+    outcome: String,
+}
+
+/// The label of a served index.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct IndexLabel {
+    index: String,
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new(BUCKETS)
 }
@@ -38,6 +52,8 @@ pub struct Metrics {
     latency: Family<RouteLabel, Histogram, fn() -> Histogram>,
     in_flight: Gauge,
     rejected: Counter,
+    reloads: Family<ReloadLabels, Counter>,
+    generation: Family<IndexLabel, Gauge>,
 }
 
 impl Default for Metrics {
@@ -68,12 +84,26 @@ impl Default for Metrics {
             "Requests refused because the server was busy",
             rejected.clone(),
         );
+        let reloads = Family::<ReloadLabels, Counter>::default();
+        registry.register(
+            "index_reloads",
+            "Served indexes opened again after they changed on disk, by outcome",
+            reloads.clone(),
+        );
+        let generation = Family::<IndexLabel, Gauge>::default();
+        registry.register(
+            "index_generation",
+            "Generation (appends and compactions since the first build) of each served index",
+            generation.clone(),
+        );
         Metrics {
             registry,
             requests,
             latency,
             in_flight,
             rejected,
+            reloads,
+            generation,
         }
     }
 }
@@ -95,6 +125,25 @@ impl Metrics {
         if status == 503 || status == 429 {
             self.rejected.inc();
         }
+    }
+
+    /// Records a reload of `index` that served its new generation (`ok`) or failed.
+    pub fn reloaded(&self, index: &str, ok: bool) {
+        self.reloads
+            .get_or_create(&ReloadLabels {
+                index: index.to_string(),
+                outcome: if ok { "ok" } else { "failed" }.to_string(),
+            })
+            .inc();
+    }
+
+    /// Records the generation of `index` being served.
+    pub fn serving_generation(&self, index: &str, generation: u64) {
+        self.generation
+            .get_or_create(&IndexLabel {
+                index: index.to_string(),
+            })
+            .set(i64::try_from(generation).unwrap_or(i64::MAX));
     }
 
     /// Renders the OpenMetrics text exposition format, with `in_flight` requests now.

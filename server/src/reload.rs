@@ -199,6 +199,8 @@ impl AppState {
                     listed.clear();
                 }
                 let m = index.manifest();
+                self.metrics.reloaded(&served.name, true);
+                self.metrics.serving_generation(&served.name, m.generation);
                 tracing::info!(
                     index = %served.name,
                     generation = m.generation,
@@ -254,6 +256,7 @@ impl AppState {
             index = %served.name,
             "the index changed on disk and cannot be opened again; still serving the instance opened before: {error}"
         );
+        self.metrics.reloaded(&served.name, false);
         if let Ok(mut watch) = served.watch.lock() {
             watch.running = false;
             let failures = match watch.failed {

@@ -184,6 +184,11 @@ impl AppState {
             examples,
         };
         state.build_groups()?;
+        for (name, ix) in state.indexes() {
+            state
+                .metrics
+                .serving_generation(&name, ix.manifest().generation);
+        }
         Ok(state)
     }
 
@@ -216,8 +221,14 @@ impl AppState {
         self
     }
 
-    /// Builds the groups (`--group` ones, then `all`) over the indexes being served.
+    /// Builds the groups (`--group` ones, then `all`) over the indexes being served. The
+    /// groups stay locked from before the indexes are read until the new groups are in
+    /// place, so that of two reloads finishing at once, the groups built last hold both.
     pub(crate) fn build_groups(&self) -> Result<(), StartError> {
+        let mut slot = self
+            .groups
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let indexes = self.indexes();
         let mut groups = Groups::default();
         for spec in &self.group_specs {
@@ -251,10 +262,7 @@ impl AppState {
                 Err(e) => groups.all_refused = Some(e.to_string()),
             }
         }
-        *self
-            .groups
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = groups;
+        *slot = groups;
         Ok(())
     }
 

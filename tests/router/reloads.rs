@@ -93,6 +93,16 @@ async fn an_append_while_serving_is_served_without_a_restart() {
     assert_eq!(i["indexes"][0]["documents"], 7, "{i}");
     assert_eq!(i["indexes"][0]["generation"], 1, "{i}");
     assert_eq!(i["indexes"][0]["shards"], 2, "{i}");
+    let (_, m) = get(&app, "/metrics").await;
+    let m = m.as_str().unwrap();
+    assert!(
+        m.contains(r#"verbatim_index_reloads_total{index="grow",outcome="ok"} 1"#),
+        "{m}"
+    );
+    assert!(
+        m.contains(r#"verbatim_index_generation{index="grow"} 1"#),
+        "{m}"
+    );
 
     // A takedown of the appended document applies to the new instance at once.
     let opened = Index::open(&idx).unwrap();
@@ -212,6 +222,13 @@ async fn a_damaged_new_manifest_keeps_the_served_instance_until_it_reads() {
     );
     let error = h["generations"]["grow"]["error"].as_str().unwrap();
     assert!(error.contains("manifest"), "{error}");
+    let (_, m) = get(&app, "/metrics").await;
+    assert!(
+        m.as_str()
+            .unwrap()
+            .contains(r#"verbatim_index_reloads_total{index="grow",outcome="failed"}"#),
+        "{m}"
+    );
     let (c, v) = post(&app, "/api/v1/count", count.clone()).await;
     assert_eq!((c, &v["count"]), (200, &want), "{v}");
     // Restored: opened again after the retry delay.
