@@ -1,6 +1,6 @@
 //! Serving an index's new generation without a restart.
 //!
-//! An append, a compaction, an attach or a forced rebuild ends by renaming a new
+//! An append, a compaction or a forced rebuild ends by renaming a new
 //! `manifest.bin` into the index directory. Before every API request the server compares each
 //! served index's manifest file (device, inode, size, modification time) with the one it
 //! opened, a `stat` per index. When it changed, a background thread opens the index again

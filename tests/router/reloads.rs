@@ -240,3 +240,53 @@ async fn a_damaged_new_manifest_keeps_the_served_instance_until_it_reads() {
     let (c, v) = post(&app, "/api/v1/count", count).await;
     assert_eq!((c, &v["count"]), (200, &want), "{v}");
 }
+
+/// A forced rebuild into the served directory (a new corpus, same name) is served once the
+/// rebuilt index is renamed into place: its documents, not the replaced index's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forced_rebuild_while_serving_is_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = build_index(dir.path(), "grow", &support::demo_tokenizer());
+    let (app, _) = router(&[idx.as_path()], 256);
+    let count = |text: &str| json!({ "text": text });
+    assert_eq!(
+        post(&app, "/api/v1/count", count(" the age of")).await.1["count"],
+        2
+    );
+    let input = support::write_jsonl(
+        dir.path(),
+        "rebuilt.jsonl",
+        &[(NEW_ID.to_string(), NEW_TEXT.to_string())],
+    );
+    let tok = support::demo_tokenizer();
+    let mut o =
+        verbatim_indexer::BuildOptions::new(vec![input], idx.clone(), tok.to_str().unwrap());
+    o.threads = 2;
+    o.name = "grow".into();
+    o.force = true;
+    verbatim_indexer::build(&o).expect("forced rebuild succeeds");
+    let t = Instant::now();
+    loop {
+        let (_, h) = get(&app, "/health").await;
+        let g = &h["generations"]["grow"];
+        if g["reloads"] == 1 && g["state"] == "current" {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(60), "{h}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        post(&app, "/api/v1/count", count(" the age of")).await.1["count"],
+        0
+    );
+    let (c, v) = post(
+        &app,
+        "/api/v1/count",
+        count(" seventeen gulls above the harbour"),
+    )
+    .await;
+    assert_eq!((c, &v["count"]), (200, &json!(1)), "{v}");
+    let (_, i) = get(&app, "/api/v1/indexes").await;
+    assert_eq!(i["indexes"][0]["documents"], 1, "{i}");
+    assert_eq!(get(&app, "/api/v1/documents/books%2Ftale%2F1").await.0, 404);
+}
