@@ -170,7 +170,12 @@ impl AppState {
     fn reload(&self, k: usize, seen: Option<FileStamp>) {
         let served = &self.served[k];
         let t = Instant::now();
-        let opened = off_the_query_pool(|| self.open_again(&served.dir, &served.name));
+        // A panic while opening (a damaged file a dependency does not expect) is a failed
+        // reload, not a watch left "reloading" for good.
+        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            off_the_query_pool(|| self.open_again(&served.dir, &served.name))
+        }))
+        .unwrap_or_else(|_| Err("opening it panicked (see the log)".to_string()));
         match opened {
             Ok(index) => {
                 let index = Arc::new(index);
