@@ -1,10 +1,11 @@
 //! Responses to identical requests, kept in memory (`quick_cache`: a concurrent cache with
 //! CLOCK-Pro eviction, so a burst of one-off requests does not flush the popular ones).
 //!
-//! Keys hash everything an answer depends on: the route, the index's build id, the request
-//! body, and for answers that show documents the index's takedown generation
-//! ([`verbatim_core::Index::takedown_generation`]), so a reload of the takedown list makes
-//! every earlier answer unreachable.
+//! Keys hash everything an answer depends on: the route, the index's build id and opened
+//! instance ([`verbatim_core::Index::instance`], so that no answer of an instance replaced by
+//! a reload is served), the request body, and for answers that show documents the index's
+//! takedown generation ([`verbatim_core::Index::takedown_generation`]), so a reload of the
+//! takedown list makes every earlier answer unreachable.
 
 use bytes::Bytes;
 
