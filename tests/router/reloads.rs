@@ -290,3 +290,52 @@ async fn a_forced_rebuild_while_serving_is_served() {
     assert_eq!(i["indexes"][0]["documents"], 1, "{i}");
     assert_eq!(get(&app, "/api/v1/documents/books%2Ftale%2F1").await.0, 404);
 }
+
+/// Requests running while an append is committed and served: every one answers 200, each
+/// from one whole instance (a count of the appended text is 0 or 1), and once a client has
+/// seen the new instance it never gets an answer from the old one again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_during_a_reload_get_one_instance_or_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = build_index(dir.path(), "grow", &support::demo_tokenizer());
+    let (app, _) = router(&[idx.as_path()], 0);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        let (app, stop) = (app.clone(), stop.clone());
+        clients.push(tokio::spawn(async move {
+            let mut seen = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let (c, v) = post(
+                    &app,
+                    "/api/v1/count",
+                    json!({"text": " seventeen gulls above the harbour"}),
+                )
+                .await;
+                assert_eq!(c, 200, "{v}");
+                seen.push(v["count"].as_u64().unwrap());
+                let (c, t) = post(&app, "/api/v1/trace", json!({"response": NEW_TEXT})).await;
+                assert_eq!(c, 200, "{t}");
+            }
+            seen
+        }));
+    }
+    let (d, out) = (dir.path().to_path_buf(), idx.clone());
+    tokio::task::spawn_blocking(move || append_new_document(&d, &out))
+        .await
+        .unwrap();
+    until_generation(&app, "grow", 1).await;
+    // A few more rounds on the new instance.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for c in clients {
+        let seen = c.await.unwrap();
+        assert!(seen.iter().all(|&n| n <= 1), "{seen:?}");
+        let first_new = seen.iter().position(|&n| n == 1);
+        let first_new = first_new.unwrap_or_else(|| panic!("never saw the append: {seen:?}"));
+        assert!(
+            seen[first_new..].iter().all(|&n| n == 1),
+            "an answer from the replaced instance after the new one: {seen:?}"
+        );
+    }
+}
