@@ -67,11 +67,9 @@ impl FileStamp {
 /// Where a served index's reloads stand.
 #[derive(Debug, Default)]
 pub(crate) struct Watch {
-    /// Whether the index has a manifest file to watch (an infini-gram directory served bare
-    /// has none, and is never reloaded).
-    watched: bool,
     /// The manifest file the instance being served was opened from (`None`: an index
-    /// without one, an infini-gram directory served bare, which is never reloaded).
+    /// without one, an infini-gram directory served bare, which is never reloaded; a reload
+    /// only ever replaces it by another file's).
     stamp: Option<FileStamp>,
     /// A reload is running.
     running: bool,
@@ -87,10 +85,8 @@ pub(crate) struct Watch {
 impl Watch {
     /// The watch of an instance just opened.
     pub(crate) fn of(index: &Index) -> Watch {
-        let stamp = FileStamp::of(&manifest_path(index.dir()));
         Watch {
-            watched: stamp.is_some(),
-            stamp,
+            stamp: FileStamp::of(&manifest_path(index.dir())),
             ..Watch::default()
         }
     }
@@ -136,14 +132,12 @@ impl AppState {
     pub fn reload_changed(self: &Arc<Self>) {
         for k in 0..self.served.len() {
             let served = &self.served[k];
+            // The `stat` runs outside the lock, which every request takes.
+            let seen = FileStamp::of(&manifest_path(&served.dir));
             let Ok(mut watch) = served.watch.lock() else {
                 continue;
             };
-            if !watch.watched || watch.running {
-                continue;
-            }
-            let seen = FileStamp::of(&manifest_path(&served.dir));
-            if seen.is_none() || seen == watch.stamp {
+            if watch.stamp.is_none() || watch.running || seen.is_none() || seen == watch.stamp {
                 continue;
             }
             if watch

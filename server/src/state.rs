@@ -563,7 +563,8 @@ impl AppState {
     /// retries), rather than showing documents by the list loaded before. Other indexes go on
     /// answering.
     pub fn refresh_takedowns(&self) {
-        for (k, (_, ix)) in self.indexes().iter().enumerate() {
+        for (k, served) in self.served.iter().enumerate() {
+            let ix = &self.current(served).index;
             let outcome = ix.refresh_takedown().err().map(|e| {
                 tracing::error!(
                     "cannot reload the takedown list of {}: {e}",
