@@ -146,32 +146,21 @@ fn a_killed_append_leaves_the_index_as_it_was() {
     let mut o = opts(a, &out, "bytes");
     o.side_indexes = vec![verbatim_core::normalize::Normalization::Words];
     verbatim_indexer::build(&o).unwrap();
-    let before = std::fs::read(out.join("manifest.bin")).unwrap();
     let bin = support::verbatim_bin();
-    let mut killed_mid_way = 0;
-    let mut completed = false;
-    for delay_ms in [30u64, 150, 400, 900, 1600] {
-        let mut cmd = Command::new(&bin);
-        cmd.args(["index", "--append", "--threads", "2", "--input"])
-            .arg(&b)
-            .arg("--out")
-            .arg(&out);
-        let finished = support::kill_after(&mut cmd, delay_ms);
-        // Finished, or committed between the check and the kill: nothing more to test.
-        if finished || std::fs::read(out.join("manifest.bin")).unwrap() != before {
-            completed = true;
-            break;
-        }
-        killed_mid_way += 1;
-        assert_eq!(
-            std::fs::read(out.join("manifest.bin")).unwrap(),
-            before,
-            "killed after {delay_ms} ms"
-        );
-        let index = Index::open(&out).unwrap();
-        assert_eq!(index.manifest().documents, 50);
-        verbatim_core::verify::verify(&index).unwrap();
-    }
+    let kills = support::kill_at_moments(
+        &out,
+        &[30, 150, 400, 900, 1600],
+        || {
+            let mut cmd = Command::new(&bin);
+            cmd.args(["index", "--append", "--threads", "2", "--input"])
+                .arg(&b)
+                .arg("--out")
+                .arg(&out);
+            cmd
+        },
+        |index| assert_eq!(index.manifest().documents, 50),
+    );
+    let (killed_mid_way, completed) = (kills.killed_mid_way, kills.completed);
     assert!(
         killed_mid_way >= 2,
         "the append ended before it could be killed"

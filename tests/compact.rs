@@ -322,27 +322,18 @@ fn a_killed_compaction_leaves_the_index_as_it_was() {
         .collect();
     let out = dir.path().join("idx");
     appended(&files, &out, "bytes");
-    let before = std::fs::read(out.join("manifest.bin")).unwrap();
     let bin = support::verbatim_bin();
-    let mut killed_mid_way = 0;
-    for delay_ms in [30u64, 150, 400, 900] {
-        let mut cmd = Command::new(&bin);
-        cmd.args(["compact", "--threads", "2"]).arg(&out);
-        let finished = support::kill_after(&mut cmd, delay_ms);
-        // Finished, or committed between the check and the kill: nothing more to test.
-        if finished || std::fs::read(out.join("manifest.bin")).unwrap() != before {
-            break;
-        }
-        killed_mid_way += 1;
-        assert_eq!(
-            std::fs::read(out.join("manifest.bin")).unwrap(),
-            before,
-            "killed after {delay_ms} ms"
-        );
-        let index = Index::open(&out).unwrap();
-        assert_eq!(index.shards().len(), 3);
-        verbatim_core::verify::verify(&index).unwrap();
-    }
+    let killed_mid_way = support::kill_at_moments(
+        &out,
+        &[30, 150, 400, 900],
+        || {
+            let mut cmd = Command::new(&bin);
+            cmd.args(["compact", "--threads", "2"]).arg(&out);
+            cmd
+        },
+        |index| assert_eq!(index.shards().len(), 3),
+    )
+    .killed_mid_way;
     assert!(
         killed_mid_way >= 2,
         "the compaction ended before it could be killed"

@@ -26,22 +26,35 @@ fn append_new_document(dir: &Path, out: &Path) {
     verbatim_indexer::build(&o).expect("append succeeds");
 }
 
-/// Sends requests until `/health` reports `index` at `generation` and settled (each request
-/// starts a reload when the manifest changed), or fails after 60 s.
-async fn until_generation(app: &Router, index: &str, generation: u64) -> Value {
+/// Asks `/health` every 50 ms (each request starts a reload when the manifest changed) until
+/// `index`'s entry in its `generations` satisfies `done`; returns that answer, or fails after
+/// 60 s naming `what` was waited for.
+async fn until_health(
+    app: &Router,
+    index: &str,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let t = Instant::now();
     loop {
         let (_, h) = get(app, "/health").await;
-        let g = &h["generations"][index];
-        if g["generation"] == generation && g["state"] == "current" {
+        if done(&h["generations"][index]) {
             return h;
         }
         assert!(
             t.elapsed() < Duration::from_secs(60),
-            "{index} not at generation {generation} after 60 s: {h}"
+            "{index} not {what} after 60 s: {h}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// [`until_health`] until `index` serves `generation` and no reload is running or failed.
+async fn until_generation(app: &Router, index: &str, generation: u64) -> Value {
+    until_health(app, index, &format!("at generation {generation}"), |g| {
+        g["generation"] == generation && g["state"] == "current"
+    })
+    .await
 }
 
 fn shown(trace: &Value) -> Vec<String> {
@@ -207,15 +220,7 @@ async fn a_damaged_new_manifest_keeps_the_served_instance_until_it_reads() {
     bad[last] ^= 0xff;
     std::fs::write(idx.join("manifest.bin.new"), &bad).unwrap();
     std::fs::rename(idx.join("manifest.bin.new"), &manifest).unwrap();
-    let t = Instant::now();
-    let h = loop {
-        let (_, h) = get(&app, "/health").await;
-        if h["generations"]["grow"]["state"] == "failed" {
-            break h;
-        }
-        assert!(t.elapsed() < Duration::from_secs(60), "{h}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let h = until_health(&app, "grow", "failed", |g| g["state"] == "failed").await;
     assert_eq!(
         h["status"], "ok",
         "the instance served before still answers: {h}"
@@ -265,16 +270,10 @@ async fn a_forced_rebuild_while_serving_is_served() {
     o.name = "grow".into();
     o.force = true;
     verbatim_indexer::build(&o).expect("forced rebuild succeeds");
-    let t = Instant::now();
-    loop {
-        let (_, h) = get(&app, "/health").await;
-        let g = &h["generations"]["grow"];
-        if g["reloads"] == 1 && g["state"] == "current" {
-            break;
-        }
-        assert!(t.elapsed() < Duration::from_secs(60), "{h}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_health(&app, "grow", "reloaded", |g| {
+        g["reloads"] == 1 && g["state"] == "current"
+    })
+    .await;
     assert_eq!(
         post(&app, "/api/v1/count", count(" the age of")).await.1["count"],
         0

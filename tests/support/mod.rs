@@ -160,3 +160,43 @@ pub fn kill_after(cmd: &mut std::process::Command, delay_ms: u64) -> bool {
     let _ = child.wait();
     finished
 }
+
+/// What [`kill_at_moments`] saw.
+pub struct Kills {
+    /// Runs killed before they committed.
+    pub killed_mid_way: usize,
+    /// A run finished (or committed just before its kill).
+    pub completed: bool,
+}
+
+/// Runs the command `make` builds (an append or a compaction of the index in `index`) once
+/// per delay, sending it SIGKILL after that many milliseconds, until a run finishes or commits
+/// (its `manifest.bin` changes). After each run killed before its commit, `manifest.bin` must
+/// be byte for byte as before and the index must open and verify; `check` gets it too.
+pub fn kill_at_moments(
+    index: &Path,
+    delays_ms: &[u64],
+    make: impl Fn() -> std::process::Command,
+    check: impl Fn(&verbatim_core::Index),
+) -> Kills {
+    let manifest = || std::fs::read(index.join("manifest.bin")).unwrap();
+    let before = manifest();
+    let mut kills = Kills {
+        killed_mid_way: 0,
+        completed: false,
+    };
+    for &delay_ms in delays_ms {
+        let finished = kill_after(&mut make(), delay_ms);
+        // Finished, or committed between the check and the kill: nothing more to test.
+        if finished || manifest() != before {
+            kills.completed = true;
+            break;
+        }
+        kills.killed_mid_way += 1;
+        assert_eq!(manifest(), before, "killed after {delay_ms} ms");
+        let opened = verbatim_core::Index::open(index).unwrap();
+        check(&opened);
+        verbatim_core::verify::verify(&opened).unwrap();
+    }
+    kills
+}
