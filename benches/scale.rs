@@ -4,11 +4,13 @@
 //! cargo bench --bench scale -- gen     --index IDX --out probes.json [--ngrams 1000] [--texts 100]
 //! cargo bench --bench scale -- run     --index IDX --probes probes.json --out result.json
 //!                                      [--no-verify] [--docs-per-span K] [--spans-only ROUNDS]
-//!                                      [--traces-only ROUNDS] [--dump-windows FILE] [--warm]
-//!                                      [--count-stats]
+//!                                      [--traces-only ROUNDS] [--traces-timed ROUNDS]
+//!                                      [--dump-windows FILE] [--warm] [--count-stats]
+//!                                      [--residency auto|memory|disk]
 //! cargo bench --bench scale -- compare result-a.json result-b.json ...
 //! cargo bench --bench scale -- curve   --index A --probes PA.json --index B --probes PB.json ...
 //!                                      --out curve.json [--rounds 7] [--no-verify] [--warm]
+//!                                      [--residency auto|memory|disk]
 //! ```
 //!
 //! `gen` samples probes from an index, deterministically: n-grams of 1–10 tokens cut from
@@ -21,7 +23,10 @@
 //! --warm` does (`verbatim_core::warm`); `--no-verify` opens without hashing every file;
 //! `--docs-per-span K` changes the trace's documents per span (default 10); `--spans-only ROUNDS` only finds spans (and prints
 //! each call's p50/p90/p99, tokenization included) and
-//! `--traces-only ROUNDS` only traces, for profilers; `--dump-windows FILE` writes each text's
+//! `--traces-only ROUNDS` only traces, for profilers; `--traces-timed ROUNDS` only traces,
+//! no untimed pass first, and prints each trace's p50/p90/p99 and the first ten (for an index
+//! read from disk, `benches/residency/`); `--residency` advises the index's files as `verbatim
+//! serve --residency` does; `--dump-windows FILE` writes each text's
 //! ranked windows (decoded), query and BM25 scores as JSON, for studying the ranking stage
 //! alone; `--count-stats` prints how many of the texts' maximal spans a trace counts. `compare` checks that
 //! several results hold the same answers (counts, spans, traced documents).
@@ -37,7 +42,7 @@
 use std::path::Path;
 use std::time::Instant;
 use verbatim_core::query::{SpanOptions, TraceOptions};
-use verbatim_core::Index;
+use verbatim_core::{Index, Residency};
 
 /// The allocator `verbatim serve` runs with (see `src/main.rs`), so that the latencies here
 /// are those of the server's process.
@@ -180,11 +185,17 @@ fn gen(args: &[String]) {
     );
 }
 
-/// Opens `dir`; with `warm`, reads it into the page cache in 2 MiB pages first, as `verbatim
+/// `--residency auto|memory|disk` (default auto), as `verbatim serve` takes it.
+fn residency_arg(args: &[String]) -> Residency {
+    arg(args, "--residency").map_or(Residency::Auto, |s| s.parse().expect("--residency"))
+}
+
+/// Opens `dir` with its files advised for `residency`; with `warm`, reads it into the page cache in 2 MiB pages first, as `verbatim
 /// serve --warm` does (before the checksum check, which would map every page).
-fn open(dir: &str, verify_checksums: bool, warm: bool) -> Index {
+fn open(dir: &str, verify_checksums: bool, warm: bool, residency: Residency) -> Index {
     let open_opts = verbatim_core::index::OpenOptions {
         verify_checksums: verify_checksums && !warm,
+        residency,
         ..Default::default()
     };
     let index = Index::open_with(Path::new(dir), open_opts).unwrap();
@@ -209,7 +220,7 @@ fn run(args: &[String]) {
     let t = Instant::now();
     let verify_checksums = !args.iter().any(|a| a == "--no-verify");
     let warm = args.iter().any(|a| a == "--warm");
-    let index = open(&dir, verify_checksums, warm);
+    let index = open(&dir, verify_checksums, warm, residency_arg(args));
     let open_ms = t.elapsed().as_secs_f64() * 1e3;
     let span_opts = SpanOptions::defaults_for(&index);
     let mut trace_opts = TraceOptions::defaults_for(&index);
@@ -240,6 +251,29 @@ fn run(args: &[String]) {
             pct(&ms, 0.5),
             pct(&ms, 0.9),
             pct(&ms, 0.99)
+        );
+        return;
+    }
+    // `--traces-timed N`: N rounds of the full trace of every text, each call timed, nothing
+    // else (for disk-resident runs, where the first traces differ from the later ones).
+    if let Some(rounds) = arg(args, "--traces-timed") {
+        let mut ms = Vec::new();
+        for _ in 0..rounds.parse::<usize>().expect("--traces-timed N") {
+            for text in &texts {
+                let t = Instant::now();
+                std::hint::black_box(index.trace(text, None, &trace_opts).unwrap());
+                ms.push(t.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        let mean = ms.iter().sum::<f64>() / ms.len().max(1) as f64;
+        let first: Vec<String> = ms.iter().take(10).map(|m| format!("{m:.1}")).collect();
+        eprintln!(
+            "traces of {} texts x {rounds}: p50 {:.3} p90 {:.3} p99 {:.3} mean {mean:.3} ms; first 10: {}",
+            texts.len(),
+            pct(&ms, 0.5),
+            pct(&ms, 0.9),
+            pct(&ms, 0.99),
+            first.join(" ")
         );
         return;
     }
@@ -427,7 +461,7 @@ fn curve(args: &[String]) {
     let mut indexes = Vec::new();
     let warm = args.iter().any(|a| a == "--warm");
     for (dir, probes) in dirs.iter().zip(&probe_files) {
-        let index = open(dir, verify_checksums, warm);
+        let index = open(dir, verify_checksums, warm, residency_arg(args));
         let probes: serde_json::Value =
             serde_json::from_slice(&std::fs::read(probes).unwrap()).unwrap();
         let texts: Vec<String> = serde_json::from_value(probes["texts"].clone()).unwrap();

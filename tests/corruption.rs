@@ -165,6 +165,7 @@ fn a_full_text_index_that_does_not_open_names_the_changed_file_without_hashing()
     let opts = verbatim_core::OpenOptions {
         verify_checksums: false,
         fulltext: true,
+        residency: verbatim_core::Residency::Auto,
     };
     let e = verbatim_core::Index::open_with(&index, opts)
         .err()
@@ -206,6 +207,7 @@ fn open_unhashed(dir: &Path) -> verbatim_core::Result<verbatim_core::Index> {
         verbatim_core::OpenOptions {
             verify_checksums: false,
             fulltext: true,
+            residency: verbatim_core::Residency::Auto,
         },
     )
 }

@@ -463,6 +463,7 @@ fn verification_hashes_the_unigram_file_of_an_attached_directory() {
     let opts = verbatim_core::OpenOptions {
         verify_checksums: false,
         fulltext: true,
+        residency: verbatim_core::Residency::Auto,
     };
     let index = Index::open_with(&side, opts).expect("opens without hashing");
     let e = verbatim_core::verify::verify(&index).expect_err("verify hashes it");

@@ -18,6 +18,7 @@ mod oracle;
 mod parquet_input;
 mod pii;
 mod ranking;
+mod residency;
 mod router;
 mod samples;
 mod server_api;

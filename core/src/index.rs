@@ -25,6 +25,7 @@ pub mod files {
 }
 
 mod open;
+mod residency;
 pub(crate) use open::verify_fulltext_files;
 use open::verify_payloads;
 
@@ -41,6 +42,8 @@ pub struct OpenOptions {
     pub verify_checksums: bool,
     /// Open the full-text (BM25) side index if the index has one.
     pub fulltext: bool,
+    /// How its mapped files are advised (see [`crate::residency`]); `Auto` by default.
+    pub residency: crate::Residency,
 }
 
 impl Default for OpenOptions {
@@ -48,6 +51,7 @@ impl Default for OpenOptions {
         OpenOptions {
             verify_checksums: true,
             fulltext: true,
+            residency: crate::Residency::Auto,
         }
     }
 }
@@ -96,6 +100,9 @@ pub struct Index {
     members: Vec<crate::group::Member>,
     /// This opened instance's number (see [`Index::instance`]).
     instance: u64,
+    /// 1 when its files are advised for [`crate::Residency::Disk`] (see
+    /// [`Index::set_residency`]), 0 for `Memory`.
+    residency: std::sync::atomic::AtomicU8,
 }
 
 /// The next [`Index::instance`] number.

@@ -2,6 +2,7 @@
 #![allow(unsafe_code)]
 
 use crate::error::{Error, Result};
+use crate::residency::Residency;
 use memmap2::Mmap;
 use std::fs::File;
 use std::path::Path;
@@ -31,6 +32,37 @@ pub fn map_file(path: &Path) -> Result<Mmap> {
         let _ = map.advise(memmap2::Advice::HugePage);
     }
     Ok(map)
+}
+
+/// Advises `map` for `residency` (see [`crate::residency`]): `Memory` (and `Auto`) asks for
+/// 2 MiB pages, as [`map_file`] does; `Disk` for 4 KiB pages read one at a time (no
+/// read-around). Advice is a hint: a kernel that refuses it reads as before.
+pub fn advise(map: &Mmap, residency: Residency) {
+    #[cfg(target_os = "linux")]
+    if !map.is_empty() {
+        use memmap2::Advice;
+        let advice: &[Advice] = match residency {
+            Residency::Disk => &[Advice::NoHugePage, Advice::Random],
+            Residency::Memory | Residency::Auto => &[Advice::Normal, Advice::HugePage],
+        };
+        for &a in advice {
+            let _ = map.advise(a);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (map, residency);
+}
+
+/// Asks the kernel to start reading `len` bytes of `map` from `offset` into the page cache
+/// (`MADV_WILLNEED`), without waiting: a mapping advised for [`Residency::Disk`] would
+/// otherwise read a sequential pass (a checksum) one 4 KiB fault at a time.
+pub fn read_ahead(map: &Mmap, offset: usize, len: usize) {
+    #[cfg(target_os = "linux")]
+    if len > 0 {
+        let _ = map.advise_range(memmap2::Advice::WillNeed, offset, len);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (map, offset, len);
 }
 
 /// Re-reads the file `map` maps (at `path`) into the page cache in 2 MiB pages: drops its

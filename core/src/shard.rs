@@ -624,6 +624,22 @@ impl Shard {
         }
     }
 
+    /// Advises every mapped file of the shard for `residency` (see [`crate::residency`]).
+    pub fn set_residency(&self, residency: crate::residency::Residency) {
+        match &*self.storage {
+            Storage::Verbatim(_) => self.files().iter().for_each(|f| f.set_residency(residency)),
+            Storage::InfiniGram(ig) => ig.set_residency(residency),
+        }
+    }
+
+    /// Bytes of the shard's mapped files (payloads; an infini-gram shard's whole files).
+    pub fn mapped_bytes(&self) -> u64 {
+        match &*self.storage {
+            Storage::Verbatim(_) => self.files().iter().map(|f| f.payload().len() as u64).sum(),
+            Storage::InfiniGram(ig) => ig.mapped_bytes(),
+        }
+    }
+
     /// The files holding each part of the shard, for messages.
     pub fn paths(&self) -> ShardPaths {
         match &*self.storage {

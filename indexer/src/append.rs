@@ -123,6 +123,7 @@ fn append_at(
         OpenOptions {
             verify_checksums: false,
             fulltext: false,
+            residency: verbatim_core::Residency::Auto,
         },
     )
     .with_context(|| format!("cannot open the index to append to, {}", dir.display()))?;

@@ -81,6 +81,7 @@ fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -
     let no_checks = OpenOptions {
         verify_checksums: false,
         fulltext: false,
+        residency: verbatim_core::Residency::Auto,
     };
     let indexes: Vec<Index> = parts
         .iter()

@@ -150,6 +150,7 @@ pub fn compact(opts: &CompactOptions) -> Result<CompactSummary> {
         OpenOptions {
             verify_checksums: false,
             fulltext: false,
+            residency: verbatim_core::Residency::Auto,
         },
     )
     .with_context(|| format!("cannot open the index to compact, {}", dir.display()))?;

@@ -78,6 +78,7 @@ fn taken_down_ids(target: &Path) -> Result<Option<Vec<String>>> {
         OpenOptions {
             verify_checksums: false,
             fulltext: false,
+            residency: verbatim_core::Residency::Auto,
         },
     ) {
         Ok(index) => index,
@@ -183,6 +184,7 @@ fn carry_over(dir: &Path, ids: Vec<String>) -> Result<CarriedTakedowns> {
         OpenOptions {
             verify_checksums: false,
             fulltext: false,
+            residency: verbatim_core::Residency::Auto,
         },
     )
     .with_context(|| format!("cannot open the new index {}", dir.display()))?;

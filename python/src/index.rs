@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use verbatim_core::pii::PiiMode;
 use verbatim_core::query::{SpanOptions, TraceOptions};
-use verbatim_core::{Index, OpenOptions};
+use verbatim_core::{Index, OpenOptions, Residency};
 
 /// An open, read-only verbatim index (memory-mapped: opening is cheap, and processes that
 /// open the same index share its pages).
@@ -33,10 +33,16 @@ impl PyIndex {
 }
 
 /// Opens `path` like the CLI's query commands do, with the CLI's message on failure.
-pub fn open(path: &std::path::Path, verify: bool, fulltext: bool) -> PyResult<Index> {
+pub fn open(
+    path: &std::path::Path,
+    verify: bool,
+    fulltext: bool,
+    residency: Residency,
+) -> PyResult<Index> {
     let opts = OpenOptions {
         verify_checksums: verify,
         fulltext,
+        residency,
     };
     Index::open_with(path, opts).map_err(|e| {
         errors::error(
@@ -109,22 +115,26 @@ impl PyIndex {
     /// order only; `search` is unavailable). `threads=None` lets each query use every core;
     /// `threads=N` keeps each query on `N` threads of the calling thread's own pool (the
     /// calling thread one of them), for callers that run many queries at once from several
-    /// threads.
+    /// threads. `residency` is `"auto"` (default), `"memory"` or `"disk"`: how the mapped
+    /// files are read (`"disk"` for an index larger than memory: each page fault reads only
+    /// the page it needs; see `verbatim serve --residency`).
     #[new]
-    #[pyo3(signature = (path, *, verify = false, fulltext = true, threads = None))]
+    #[pyo3(signature = (path, *, verify = false, fulltext = true, threads = None, residency = "auto"))]
     fn new(
         py: Python<'_>,
         path: PathBuf,
         verify: bool,
         fulltext: bool,
         threads: Option<usize>,
+        residency: &str,
     ) -> PyResult<Self> {
         if threads == Some(0) {
             return Err(errors::invalid(
                 "threads must be at least 1 (or None for every core)",
             ));
         }
-        let inner = py.detach(|| open(&path, verify, fulltext))?;
+        let residency: Residency = residency.parse().map_err(errors::invalid)?;
+        let inner = py.detach(|| open(&path, verify, fulltext, residency))?;
         Ok(PyIndex {
             inner: Arc::new(inner),
             threads,
@@ -164,6 +174,13 @@ impl PyIndex {
     #[getter]
     fn documents(&self) -> u64 {
         self.inner.manifest().documents
+    }
+
+    /// How the index's files are read: `"memory"` (2 MiB pages, for an index that stays in
+    /// the page cache) or `"disk"` (4 KiB pages read as needed), `"auto"` resolved at open.
+    #[getter]
+    fn residency(&self) -> &'static str {
+        self.inner.residency().name()
     }
 
     /// What the index holds, as `GET /api/v1/indexes` shows it.

@@ -21,7 +21,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use verbatim_core::{Index, OpenOptions};
+use verbatim_core::{Index, OpenOptions, Residency};
 
 /// Time between a failed reload and the next attempt of the same manifest file, after the
 /// first failure; it doubles with each failure after that.
@@ -167,7 +167,10 @@ impl AppState {
         // A panic while opening (a damaged file a dependency does not expect) is a failed
         // reload, not a watch left "reloading" for good.
         let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            off_the_query_pool(|| self.open_again(&served.dir, &served.name))
+            // A new generation is advised as the one it replaces (see `verbatim serve
+            // --residency`).
+            let residency = self.current(served).index.residency();
+            off_the_query_pool(|| self.open_again(&served.dir, &served.name, residency))
         }))
         .unwrap_or_else(|_| Err("opening it panicked (see the log)".to_string()));
         match opened {
@@ -221,11 +224,13 @@ impl AppState {
         }
     }
 
-    /// The index in `dir` opened again, checked as at start; it must keep its `name`.
-    fn open_again(&self, dir: &Path, name: &str) -> Result<Index, String> {
+    /// The index in `dir` opened again, its files advised for `residency`, checked as at
+    /// start; it must keep its `name`.
+    fn open_again(&self, dir: &Path, name: &str, residency: Residency) -> Result<Index, String> {
         let opts = OpenOptions {
             verify_checksums: false,
             fulltext: true,
+            residency,
         };
         let index = Index::open_with(dir, opts).map_err(|e| e.to_string())?;
         let now = &index.manifest().name;

@@ -101,6 +101,7 @@ pub fn open_index(dir: &std::path::Path, verify: bool) -> anyhow::Result<verbati
     let opts = verbatim_core::OpenOptions {
         verify_checksums: verify,
         fulltext: true,
+        residency: verbatim_core::Residency::Auto,
     };
     verbatim_core::Index::open_with(dir, opts)
         .with_context(|| format!("cannot open index {}", dir.display()))

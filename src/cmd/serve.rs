@@ -52,6 +52,16 @@ pub struct ServerFlags {
     /// generation of a served index (see `--verify`) is warmed too before it is served.
     #[arg(long)]
     warm: bool,
+    /// How the index files are read: `memory` (2 MiB pages: each page fault reads 2 MiB,
+    /// and the cached index is mapped with few TLB entries; the fastest queries once the
+    /// index is in the page cache), `disk` (each page fault reads only the 4 KiB page it
+    /// needs: for indexes larger than the memory left for the page cache, whose queries
+    /// then read megabytes instead of gigabytes, and for the fastest first answers from a
+    /// cold disk), or `auto` (default): `memory` when the served indexes' files take at most
+    /// half of the machine's memory (or of the container's memory limit), else `disk`;
+    /// `memory` with `--warm`.
+    #[arg(long, default_value = "auto")]
+    residency: verbatim_core::Residency,
     /// The privacy filter on document text shown by traces, document views and search:
     /// `mask` e-mail addresses, phone numbers and IP addresses (default), `drop` every
     /// document holding one, or `off` (private deployments). Counts and spans are unaffected.
@@ -136,6 +146,38 @@ pub struct DemoArgs {
     server: ServerFlags,
 }
 
+/// Advises every served index's files for `--residency` (`auto` judged on all of them
+/// together), and says what was chosen.
+fn advise(opened: &[Arc<verbatim_core::Index>], flags: &ServerFlags) {
+    use verbatim_core::Residency;
+    let bytes: u64 = opened.iter().map(|i| i.mapped_bytes()).sum();
+    let limit = verbatim_core::residency::page_cache_limit();
+    let chosen = match flags.residency {
+        Residency::Auto if flags.warm => Residency::Memory,
+        r => r.resolve(bytes, limit),
+    };
+    for index in opened {
+        index.set_residency(chosen);
+    }
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    let why = match (flags.residency, limit) {
+        (Residency::Auto, _) if flags.warm => " (auto, with --warm)".to_string(),
+        (Residency::Auto, Some(l)) => format!(
+            " (auto: {:.2} GiB of index files, {} half of the {:.1} GiB memory limit)",
+            gib(bytes),
+            if chosen == Residency::Disk {
+                "over"
+            } else {
+                "within"
+            },
+            gib(l)
+        ),
+        (Residency::Auto, None) => " (auto: the memory limit is unknown)".to_string(),
+        _ => String::new(),
+    };
+    eprintln!("residency: {chosen}{why}");
+}
+
 /// An index to serve: its directory, and the index itself when the caller has opened it
 /// already (without hashing its files).
 struct ToServe {
@@ -150,6 +192,11 @@ fn start(
     flags: &ServerFlags,
 ) -> Result<ExitCode> {
     let mode = flags.verify_mode();
+    if flags.warm && flags.residency == verbatim_core::Residency::Disk {
+        anyhow::bail!(
+            "--warm reads every index file into memory, and --residency disk is for indexes that do not stay there: give one of them"
+        );
+    }
     // Warming drops only pages no process maps, so it comes before the checksum check, which
     // maps every page.
     let hash_at_open = mode == VerifyMode::Start && !flags.warm;
@@ -168,6 +215,7 @@ fn start(
             None => super::open_index(&i.dir, hash_at_open).map(Arc::new),
         })
         .collect::<Result<Vec<_>>>()?;
+    advise(&opened, flags);
     if flags.warm {
         for (dir, index) in dirs.iter().zip(&opened) {
             let t = std::time::Instant::now();

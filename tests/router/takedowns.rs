@@ -67,6 +67,7 @@ async fn a_damaged_index_found_by_the_background_check_answers_503() {
     let opts = verbatim_core::OpenOptions {
         verify_checksums: false,
         fulltext: true,
+        residency: verbatim_core::Residency::Auto,
     };
     let opened: Vec<Arc<Index>> = [&good, &bad]
         .iter()

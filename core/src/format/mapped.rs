@@ -3,10 +3,16 @@
 use super::{FileKind, Header, HEADER_LEN};
 use crate::error::{Error, Result};
 use crate::mmap::map_file;
+use crate::residency::Residency;
 use memmap2::Mmap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+
+/// Bytes hashed at a time by [`MappedFile::verify_payload`] on a file advised for
+/// [`Residency::Disk`], the next block read ahead meanwhile.
+const VERIFY_BLOCK: usize = 32 << 20;
 
 /// A memory-mapped index file whose header has been checked.
 ///
@@ -17,6 +23,8 @@ pub struct MappedFile {
     path: PathBuf,
     header: Header,
     map: Arc<Mmap>,
+    /// The mapping is advised for [`Residency::Disk`] (shared by clones, as the mapping is).
+    on_disk: Arc<AtomicBool>,
 }
 
 impl MappedFile {
@@ -67,6 +75,7 @@ impl MappedFile {
             path: path.to_path_buf(),
             header,
             map: Arc::new(map),
+            on_disk: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -112,9 +121,23 @@ impl MappedFile {
         }
     }
 
-    /// Hashes the whole payload and compares it with the header's checksum.
+    /// Advises the mapping for `residency` (see [`crate::residency`]); `Auto` counts as
+    /// `Memory`.
+    pub fn set_residency(&self, residency: Residency) {
+        crate::mmap::advise(&self.map, residency);
+        self.on_disk
+            .store(residency == Residency::Disk, Ordering::Relaxed);
+    }
+
+    /// Hashes the whole payload and compares it with the header's checksum. On a file
+    /// advised for [`Residency::Disk`] the payload is read ahead a block at a time, so the
+    /// pass is not one 4 KiB fault after another.
     pub fn verify_payload(&self) -> Result<()> {
-        let sum = xxhash_rust::xxh3::xxh3_64(self.payload());
+        let sum = if self.on_disk.load(Ordering::Relaxed) {
+            hash_reading_ahead(&self.map, HEADER_LEN, VERIFY_BLOCK)
+        } else {
+            xxhash_rust::xxh3::xxh3_64(self.payload())
+        };
         if sum != self.header.payload_checksum {
             let (path, detail) = (
                 self.path.clone(),
@@ -147,6 +170,21 @@ impl MappedFile {
     }
 }
 
+/// The xxh3 of `map[start..]`, hashed `block` bytes at a time, each next block read ahead
+/// while the current one is hashed: equal to `xxh3_64(&map[start..])`.
+fn hash_reading_ahead(map: &Mmap, start: usize, block: usize) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut at = start;
+    crate::mmap::read_ahead(map, at, block.min(map.len().saturating_sub(at)));
+    while at < map.len() {
+        let end = (at + block).min(map.len());
+        crate::mmap::read_ahead(map, end, block.min(map.len() - end));
+        h.update(&map[at..end]);
+        at = end;
+    }
+    h.digest()
+}
+
 /// A byte range of a mapped file, usable wherever `AsRef<[u8]>` is wanted.
 #[derive(Debug, Clone)]
 pub struct MappedSlice {
@@ -170,5 +208,32 @@ impl MappedSlice {
 impl AsRef<[u8]> for MappedSlice {
     fn as_ref(&self) -> &[u8] {
         &self.map[self.range.clone()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashing_block_by_block_equals_hashing_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let bytes: Vec<u8> = (0..100_003u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let map = map_file(&path).unwrap();
+        crate::mmap::advise(&map, Residency::Disk);
+        for start in [0, 64, 4095] {
+            let want = xxhash_rust::xxh3::xxh3_64(&bytes[start..]);
+            for block in [1, 4096, 5000, 65_536, 1 << 20] {
+                assert_eq!(
+                    hash_reading_ahead(&map, start, block),
+                    want,
+                    "start {start} block {block}"
+                );
+            }
+        }
     }
 }

@@ -309,7 +309,7 @@ impl Index {
                 Ok((*n, side))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Index {
+        let index = Index {
             sides,
             dir: dir.to_path_buf(),
             manifest,
@@ -329,14 +329,17 @@ impl Index {
             takedown: RwLock::new(takedown),
             takedown_generation: AtomicU64::new(0),
             instance: crate::index::next_instance(),
+            residency: std::sync::atomic::AtomicU8::new(0),
             members: Vec::new(),
-        })
+        };
+        index.set_residency(opts.residency);
+        Ok(index)
     }
 
     /// Opens an infini-gram index directory without a side directory (see
     /// [`crate::infini_gram`]): byte indexes get the bytes tokenizer, others answer token ids
     /// only; documents are `#N`; no id map, sources, full-text index or takedowns.
-    fn open_bare_infini_gram(dir: &Path, _opts: OpenOptions) -> Result<Index> {
+    fn open_bare_infini_gram(dir: &Path, opts: OpenOptions) -> Result<Index> {
         use crate::infini_gram as ig;
         ig::refuse_v5_name(dir)?;
         let layout = ig::scan(dir)?;
@@ -382,7 +385,7 @@ impl Index {
                 *acc += c;
             }
         }
-        Ok(Index {
+        let index = Index {
             sides: Vec::new(),
             dir: dir.to_path_buf(),
             build_id,
@@ -405,9 +408,12 @@ impl Index {
             takedown: RwLock::new(Takedown::default()),
             takedown_generation: AtomicU64::new(0),
             instance: crate::index::next_instance(),
+            residency: std::sync::atomic::AtomicU8::new(0),
             manifest,
             members: Vec::new(),
-        })
+        };
+        index.set_residency(opts.residency);
+        Ok(index)
     }
 
     /// An index over `shards` (already numbered globally) with `members`: a group.
@@ -451,6 +457,7 @@ impl Index {
             takedown: RwLock::new(Takedown::default()),
             takedown_generation: AtomicU64::new(0),
             instance: crate::index::next_instance(),
+            residency: std::sync::atomic::AtomicU8::new(0),
             sides: Vec::new(),
             members,
         }

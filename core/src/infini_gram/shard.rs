@@ -145,6 +145,25 @@ impl IgShard {
         Ok(shard)
     }
 
+    /// Advises every mapped file of the shard for `residency` (see [`crate::residency`]).
+    pub fn set_residency(&self, residency: crate::residency::Residency) {
+        let maps = [&self.tokenized, &self.table, &self.offset]
+            .into_iter()
+            .chain(self.meta.iter().flat_map(|(a, b)| [a, b]));
+        for m in maps {
+            crate::mmap::advise(m, residency);
+        }
+        if let Some(f) = &self.attached_unigrams {
+            f.set_residency(residency);
+        }
+    }
+
+    /// Bytes of the shard's mapped files.
+    pub fn mapped_bytes(&self) -> u64 {
+        let meta = self.meta.as_ref().map_or(0, |(a, b)| a.len() + b.len());
+        (self.tokenized.len() + self.table.len() + self.offset.len() + meta) as u64
+    }
+
     /// The side directory's unigram file the counts were read from, if they were given.
     pub fn attached_unigrams(&self) -> Option<&MappedFile> {
         self.attached_unigrams.as_ref()

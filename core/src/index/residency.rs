@@ -1,0 +1,66 @@
+//! Advising an open index's mapped files for memory or disk (see [`crate::residency`]).
+
+use super::Index;
+use crate::residency::{page_cache_limit, Residency};
+use std::sync::atomic::Ordering;
+
+impl Index {
+    /// Bytes of the files this index maps: every shard's (an infini-gram index's files
+    /// included), the id map and sources, and its side indexes'. A group counts its members.
+    /// (The full-text index, which tantivy maps itself, is not counted.)
+    pub fn mapped_bytes(&self) -> u64 {
+        if self.is_group() {
+            return self.members.iter().map(|m| m.index().mapped_bytes()).sum();
+        }
+        let own: u64 = self.shards.iter().map(|s| s.mapped_bytes()).sum::<u64>()
+            + self
+                .index_files()
+                .iter()
+                .map(|f| f.payload().len() as u64)
+                .sum::<u64>();
+        own + self
+            .sides
+            .iter()
+            .map(|(_, s)| s.mapped_bytes())
+            .sum::<u64>()
+    }
+
+    /// Advises every file this index maps for `residency` and returns what was applied:
+    /// `Auto` becomes `Memory` when [`Index::mapped_bytes`] is at most half of
+    /// [`page_cache_limit`], `Disk` otherwise. Can be called at any time, queries running:
+    /// it changes what later page faults read, never an answer.
+    pub fn set_residency(&self, residency: Residency) -> Residency {
+        let r = residency.resolve(self.mapped_bytes(), page_cache_limit());
+        self.apply_residency(r);
+        r
+    }
+
+    fn apply_residency(&self, r: Residency) {
+        if self.is_group() {
+            for m in &self.members {
+                m.index().apply_residency(r);
+            }
+        } else {
+            for s in &self.shards {
+                s.set_residency(r);
+            }
+            for f in self.index_files() {
+                f.set_residency(r);
+            }
+            for (_, side) in &self.sides {
+                side.apply_residency(r);
+            }
+        }
+        self.residency
+            .store(matches!(r, Residency::Disk) as u8, Ordering::Relaxed);
+    }
+
+    /// How this index's files are advised: `Memory` or `Disk` (see [`Index::set_residency`]).
+    pub fn residency(&self) -> Residency {
+        if self.residency.load(Ordering::Relaxed) == 1 {
+            Residency::Disk
+        } else {
+            Residency::Memory
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! Whether an index is read as if it stays in memory or as if it lives on disk.
+//!
+//! Every index file is memory-mapped, and what a page fault reads is decided by the advice
+//! the mapping carries:
+//!
+//! - [`Residency::Memory`] (`MADV_HUGEPAGE`): a fault reads a 2 MiB block and maps it with one
+//!   TLB entry. Best when the whole index stays in the page cache: once read, every random
+//!   suffix-array or token access is a cache miss without a TLB miss.
+//! - [`Residency::Disk`] (`MADV_RANDOM`, `MADV_NOHUGEPAGE`): a fault reads only the 4 KiB page
+//!   it needs. Best when the index is larger than the memory left for the page cache: a
+//!   binary search touches a handful of pages spread over gigabytes, and reading 2 MiB (or the
+//!   kernel's read-around window) for each of them reads the disk hundreds of times over and
+//!   evicts the pages the next query needs. Measured on the 1.3B-token index held to 2 GiB of
+//!   memory: 20 traces read 27 GB from disk with `Memory` and 142 MB with `Disk`, and the
+//!   trace p50 fell from 697 to 118 ms (benches/RESULTS.md, "Indexes larger than memory").
+//! - [`Residency::Auto`] picks `Memory` when the index's files take at most half of the
+//!   memory the process can use for the page cache ([`page_cache_limit`]), `Disk` otherwise.
+//!
+//! The advice changes what is read, never what a query answers.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// How an index's mapped files are advised (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Residency {
+    /// `Memory` when the index takes at most half of [`page_cache_limit`], else `Disk`.
+    #[default]
+    Auto,
+    /// The index stays in the page cache: 2 MiB pages.
+    Memory,
+    /// The index is read from disk as queries need it: 4 KiB pages, no read-around.
+    Disk,
+}
+
+impl Residency {
+    /// `Memory` or `Disk` for an index of `index_bytes` when the page cache can hold
+    /// `limit` bytes (`None`: unknown, taken as room enough). `Memory` and `Disk` stay as
+    /// they are.
+    pub fn resolve(self, index_bytes: u64, limit: Option<u64>) -> Residency {
+        match self {
+            Residency::Auto => match limit {
+                Some(l) if index_bytes > l / 2 => Residency::Disk,
+                _ => Residency::Memory,
+            },
+            r => r,
+        }
+    }
+
+    /// The name used on the command line and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Residency::Auto => "auto",
+            Residency::Memory => "memory",
+            Residency::Disk => "disk",
+        }
+    }
+}
+
+impl fmt::Display for Residency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Residency {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Residency, String> {
+        match s {
+            "auto" => Ok(Residency::Auto),
+            "memory" => Ok(Residency::Memory),
+            "disk" => Ok(Residency::Disk),
+            _ => Err(format!(
+                "unknown residency {s:?}: expected auto, memory or disk"
+            )),
+        }
+    }
+}
+
+/// The memory this process's page cache can use, in bytes: the machine's `MemTotal`, or the
+/// memory limit of the process's cgroup when that is lower (a container; cgroup v2
+/// `memory.max`, or v1 `memory.limit_in_bytes`, where file pages count against the limit).
+/// `None` where it cannot be read (not Linux).
+pub fn page_cache_limit() -> Option<u64> {
+    let total = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| mem_total(&s));
+    let cgroup = std::fs::read_to_string("/proc/self/cgroup")
+        .ok()
+        .and_then(|s| cgroup_limit(&s, |p| std::fs::read_to_string(p).ok()));
+    match (total, cgroup) {
+        (Some(t), Some(c)) => Some(t.min(c)),
+        (t, c) => t.or(c),
+    }
+}
+
+/// `MemTotal` of a `/proc/meminfo` text, in bytes.
+fn mem_total(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// The memory limit of the cgroup named in a `/proc/self/cgroup` text, reading its limit
+/// file with `read` (`None`: no limit, or none readable).
+fn cgroup_limit(proc_cgroup: &str, read: impl Fn(&str) -> Option<String>) -> Option<u64> {
+    let mut limit: Option<u64> = None;
+    for line in proc_cgroup.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (Some(_), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let file = if controllers.is_empty() {
+            format!("/sys/fs/cgroup{path}/memory.max")
+        } else if controllers.split(',').any(|c| c == "memory") {
+            format!("/sys/fs/cgroup/memory{path}/memory.limit_in_bytes")
+        } else {
+            continue;
+        };
+        // "max" (v2) or a huge number (v1, no limit) does not parse or exceeds any machine.
+        if let Some(v) = read(&file).and_then(|s| s.trim().parse::<u64>().ok()) {
+            if v < (1u64 << 62) {
+                limit = Some(limit.map_or(v, |l| l.min(v)));
+            }
+        }
+    }
+    limit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_picks_disk_only_past_half_the_limit() {
+        let g = 1u64 << 30;
+        assert_eq!(
+            Residency::Auto.resolve(8 * g, Some(24 * g)),
+            Residency::Memory
+        );
+        assert_eq!(
+            Residency::Auto.resolve(12 * g, Some(24 * g)),
+            Residency::Memory
+        );
+        assert_eq!(
+            Residency::Auto.resolve(12 * g + 1, Some(24 * g)),
+            Residency::Disk
+        );
+        assert_eq!(Residency::Auto.resolve(u64::MAX, None), Residency::Memory);
+        assert_eq!(Residency::Disk.resolve(1, Some(24 * g)), Residency::Disk);
+        assert_eq!(
+            Residency::Memory.resolve(100 * g, Some(g)),
+            Residency::Memory
+        );
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for r in [Residency::Auto, Residency::Memory, Residency::Disk] {
+            assert_eq!(r.name().parse::<Residency>(), Ok(r));
+        }
+        let e = "ram".parse::<Residency>().unwrap_err();
+        assert!(e.contains("auto, memory or disk"), "{e}");
+    }
+
+    #[test]
+    fn reads_mem_total() {
+        let m = "MemTotal:       24576000 kB\nMemFree:  100 kB\n";
+        assert_eq!(mem_total(m), Some(24_576_000 * 1024));
+        assert_eq!(mem_total("nothing"), None);
+    }
+
+    #[test]
+    fn reads_cgroup_limits() {
+        let files = |p: &str| match p {
+            "/sys/fs/cgroup/memory/jobs/a/memory.limit_in_bytes" => Some("2147483648\n".into()),
+            "/sys/fs/cgroup/memory/free/memory.limit_in_bytes" => {
+                Some("9223372036854771712\n".into())
+            }
+            "/sys/fs/cgroup/svc/b/memory.max" => Some("1073741824\n".into()),
+            "/sys/fs/cgroup/unlimited/memory.max" => Some("max\n".into()),
+            _ => None,
+        };
+        // cgroup v1, with other controllers listed around the memory one.
+        let v1 = "9:name=systemd:/\n4:memory:/jobs/a\n1:cpu,cpuacct:/\n";
+        assert_eq!(cgroup_limit(v1, files), Some(2 << 30));
+        // v1 without a limit (the kernel's "no limit" value).
+        assert_eq!(cgroup_limit("4:memory:/free\n", files), None);
+        // cgroup v2.
+        assert_eq!(cgroup_limit("0::/svc/b\n", files), Some(1 << 30));
+        assert_eq!(cgroup_limit("0::/unlimited\n", files), None);
+        // Both: the lower one.
+        assert_eq!(
+            cgroup_limit("4:memory:/jobs/a\n0::/svc/b\n", files),
+            Some(1 << 30)
+        );
+        assert_eq!(cgroup_limit("garbage", files), None);
+    }
+}

@@ -1,0 +1,200 @@
+//! Reading an index as resident in memory or from disk (`--residency`): the advice reaches
+//! every mapping, answers do not change, checksums are checked the same way, and `serve`
+//! refuses `--warm` with `disk`.
+
+use crate::layout::{corpus, probes, spans_and_traces};
+use crate::support;
+use std::path::Path;
+use verbatim_core::{Index, OpenOptions, Residency};
+
+/// An index of three shards or more of the layout corpus, with its documents and phrase bank.
+fn sharded(dir: &Path) -> (std::path::PathBuf, Vec<(String, String)>, Vec<String>) {
+    let tok = support::word_tokenizer(dir, 10_000);
+    let (docs, phrases) = corpus(120, 11);
+    let input = support::write_jsonl(dir, "docs.jsonl", &docs);
+    let out = dir.join("idx");
+    let one = support::build(
+        vec![input.clone()],
+        &dir.join("probe"),
+        tok.to_str().unwrap(),
+        None,
+    );
+    support::build(
+        vec![input],
+        &out,
+        tok.to_str().unwrap(),
+        Some(one.manifest.tokens / 3 + 1),
+    );
+    (out, docs, phrases)
+}
+
+fn open(dir: &Path, residency: Residency, verify: bool) -> Index {
+    Index::open_with(
+        dir,
+        OpenOptions {
+            verify_checksums: verify,
+            residency,
+            ..OpenOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+/// The `VmFlags` of every mapping of a verbatim file under `dir` (`.bin`, `.fst`; the
+/// full-text index's files are tantivy's, mapped by tantivy), by file name.
+#[cfg(target_os = "linux")]
+fn vm_flags_under(dir: &Path) -> Vec<(String, String)> {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+    let dir = dir.canonicalize().unwrap().display().to_string();
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for line in smaps.lines() {
+        if let Some(flags) = line.strip_prefix("VmFlags:") {
+            if let Some(name) = current.take() {
+                out.push((name, flags.trim().to_string()));
+            }
+        } else if line
+            .split_whitespace()
+            .next()
+            .is_some_and(|a| a.contains('-'))
+            && line.split_whitespace().count() >= 5
+        {
+            current = line
+                .split_whitespace()
+                .nth(5)
+                .filter(|p| p.starts_with(&dir) && (p.ends_with(".bin") || p.ends_with(".fst")))
+                .map(|p| {
+                    Path::new(p)
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned()
+                });
+        }
+    }
+    out
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_advice_reaches_every_mapping_and_can_change_while_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let (idx, _, _) = sharded(dir.path());
+    let index = open(&idx, Residency::Disk, false);
+    assert_eq!(index.residency(), Residency::Disk);
+    let has = |flags: &str, f: &str| flags.split_whitespace().any(|x| x == f);
+    let mapped = vm_flags_under(&idx);
+    let names: std::collections::BTreeSet<&str> = mapped.iter().map(|(n, _)| n.as_str()).collect();
+    for file in [
+        "tokens.bin",
+        "sa.bin",
+        "docs.bin",
+        "meta.bin",
+        "unigrams.bin",
+        "ids.fst",
+        "sources.bin",
+    ] {
+        assert!(names.contains(file), "{file} is mapped: {names:?}");
+    }
+    // Every shard's files, each read a page at a time: random reads, no huge pages.
+    assert!(index.shards().len() >= 3);
+    assert_eq!(
+        mapped.iter().filter(|(n, _)| n == "sa.bin").count(),
+        index.shards().len()
+    );
+    for (name, flags) in &mapped {
+        assert!(has(flags, "rr") && !has(flags, "hg"), "{name}: {flags}");
+    }
+    assert_eq!(index.set_residency(Residency::Memory), Residency::Memory);
+    assert_eq!(index.residency(), Residency::Memory);
+    for (name, flags) in vm_flags_under(&idx) {
+        assert!(has(&flags, "hg") && !has(&flags, "rr"), "{name}: {flags}");
+    }
+}
+
+#[test]
+fn disk_and_memory_answer_alike_and_check_checksums_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let (idx, docs, phrases) = sharded(dir.path());
+    let memory = open(&idx, Residency::Memory, true);
+    let disk = open(&idx, Residency::Disk, true);
+    assert!(disk.shards().len() >= 3);
+    assert!(disk.mapped_bytes() > memory.manifest().tokens);
+    let (texts, ngrams) = probes(&docs, &phrases, &memory);
+    for g in &ngrams {
+        assert_eq!(disk.count(g), memory.count(g), "{g:?}");
+    }
+    assert_eq!(
+        spans_and_traces(&disk, &texts),
+        spans_and_traces(&memory, &texts)
+    );
+    disk.verify_checksums()
+        .expect("an intact index passes when read from disk");
+
+    // A flipped byte in a payload is found by a check that reads the index from disk.
+    let copy = dir.path().join("damaged");
+    support::copy_dir(&idx, &copy);
+    let shard = std::fs::read_dir(&copy)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("sa.bin").exists())
+        .unwrap();
+    let sa = shard.join("sa.bin");
+    let mut bytes = std::fs::read(&sa).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x40;
+    std::fs::write(&sa, bytes).unwrap();
+    let damaged = open(&copy, Residency::Disk, false);
+    let e = damaged.verify_checksums().expect_err("the damage is found");
+    assert!(e.to_string().contains("checksum mismatch"), "{e}");
+    let e = Index::open_with(
+        &copy,
+        OpenOptions {
+            residency: Residency::Disk,
+            ..OpenOptions::default()
+        },
+    )
+    .err()
+    .expect("opening with checksums refuses it");
+    assert!(e.to_string().contains("checksum mismatch"), "{e}");
+}
+
+#[test]
+fn auto_keeps_a_small_index_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let (idx, _, _) = sharded(dir.path());
+    let index = open(&idx, Residency::Auto, false);
+    // A few hundred kilobytes against any machine's memory.
+    assert_eq!(index.residency(), Residency::Memory);
+    assert_eq!(index.set_residency(Residency::Disk), Residency::Disk);
+    assert_eq!(index.set_residency(Residency::Auto), Residency::Memory);
+}
+
+#[test]
+fn serve_refuses_warm_with_disk_residency_and_an_unknown_residency() {
+    let dir = tempfile::tempdir().unwrap();
+    let (idx, _, _) = sharded(dir.path());
+    let serve = |extra: &[&str]| {
+        let o = std::process::Command::new(support::verbatim_bin())
+            .args([
+                "serve",
+                "--index",
+                idx.to_str().unwrap(),
+                "--addr",
+                "127.0.0.1:0",
+            ])
+            .args(extra)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "{extra:?} is refused");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let e = serve(&["--residency", "disk", "--warm"]);
+    assert!(
+        e.contains("--warm") && e.contains("--residency disk"),
+        "{e}"
+    );
+    let e = serve(&["--residency", "ram"]);
+    assert!(e.contains("expected auto, memory or disk"), "{e}");
+}
