@@ -2,9 +2,10 @@
 # Cold start: time from `verbatim serve --no-verify` to the first answered trace, with every
 # index file evicted from the page cache first, and the latencies of the first traces.
 #
-# usage: benches/cold_start.sh INDEX PROBES.json [N_TRACES] [PORT]
+# usage: [SERVE_ARGS="--residency disk"] benches/cold_start.sh INDEX PROBES.json [N_TRACES] [PORT]
 #   PROBES.json: written by `cargo bench --bench scale -- gen` ({"texts": [...]}); the first
-#   N_TRACES (default 10) texts are traced, one after the other.
+#   N_TRACES (default 10) texts are traced, one after the other. SERVE_ARGS: more flags for
+#   `verbatim serve`.
 #
 # Eviction: `sync`, then posix_fadvise(POSIX_FADV_DONTNEED) on every file of the index (and
 # of shards under other roots), which drops their clean pages from the page cache; the
@@ -20,10 +21,11 @@ PORT="${4:-18181}"
 BIN="${VERBATIM_BIN:-target/release/verbatim}"
 [ -x "$BIN" ] || cargo build --release --locked -q
 echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
-python3 - "$INDEX" "$PROBES" "$N" "$PORT" "$BIN" <<'PY'
+python3 - "$INDEX" "$PROBES" "$N" "$PORT" "$BIN" "${SERVE_ARGS:-}" <<'PY'
 import json, os, subprocess, sys, time, urllib.request
 
 index, probes, n, port, binary = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+extra = sys.argv[6].split()
 
 def index_files(root):
     files = []
@@ -58,7 +60,7 @@ print(f"evicted {len(files)} files, {total/2**30:.2f} GiB; still cached after ev
 
 texts = json.load(open(probes))["texts"][:n]
 t0 = time.monotonic()
-proc = subprocess.Popen([binary, "serve", "--no-verify", "--index", index, "--addr", f"127.0.0.1:{port}"],
+proc = subprocess.Popen([binary, "serve", "--no-verify", "--index", index, "--addr", f"127.0.0.1:{port}"] + extra,
                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 try:
     while True:

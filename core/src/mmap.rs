@@ -18,7 +18,7 @@ use std::path::Path;
 /// 4 KiB pages would give every random suffix-array or token access of a multi-GiB index its
 /// own TLB miss. Parts cached in small pages beforehand (a file just written or copied) stay
 /// small until evicted (see `warm.rs`). The advice is a hint: a kernel without it maps as
-/// before.
+/// before. An index opened for [`Residency::Disk`] is advised again afterwards ([`advise`]).
 pub fn map_file(path: &Path) -> Result<Mmap> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     // SAFETY: `Mmap::map` is unsafe because another process could truncate or modify the file

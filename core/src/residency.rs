@@ -11,7 +11,7 @@
 //!   binary search touches a handful of pages spread over gigabytes, and reading 2 MiB (or the
 //!   kernel's read-around window) for each of them reads the disk hundreds of times over and
 //!   evicts the pages the next query needs. Measured on the 1.3B-token index held to 2 GiB of
-//!   memory: 20 traces read 27 GB from disk with `Memory` and 142 MB with `Disk`, and the
+//!   memory: 20 traces read 27 GiB from disk with `Memory` and 142 MiB with `Disk`, and the
 //!   trace p50 fell from 697 to 118 ms (benches/RESULTS.md, "Indexes larger than memory").
 //! - [`Residency::Auto`] picks `Memory` when the index's files take at most half of the
 //!   memory the process can use for the page cache ([`page_cache_limit`]), `Disk` otherwise.

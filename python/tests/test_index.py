@@ -104,6 +104,21 @@ def test_info_and_repr(index):
     assert index.manifest()["side_indexes"] == ["words", "alnum"]
 
 
+def test_residency_changes_reads_not_answers(index, index_dir):
+    # A small index stays in memory by default; read from disk it answers alike.
+    assert index.residency == "memory"
+    disk = verbatim.Index(index_dir, residency="disk", verify=True)
+    assert disk.residency == "disk"
+    text = "It was the best of times. " + PHRASE + ", with a comfortable home"
+    assert disk.count(text) == index.count(text)
+    got, want = disk.trace(text), index.trace(text)
+    got.pop("timing_ms")
+    want.pop("timing_ms")
+    assert got == want and got["documents"]
+    with pytest.raises(verbatim.InvalidInputError, match="expected auto, memory or disk"):
+        verbatim.Index(index_dir, residency="ram")
+
+
 # ------------------------------------------------------------------------------ bad input
 
 def test_path_that_is_not_an_index(tmp_path):

@@ -122,10 +122,13 @@ class Index:
         verify: bool = False,
         fulltext: bool = True,
         threads: Optional[int] = None,
+        residency: str = "auto",
     ) -> None:
         """Opens the index in ``path`` (a verbatim index, or an infini-gram v4 index
         directory, in place); ``threads=N`` keeps each query on N threads of the calling
-        thread's own pool, the calling thread one of them (None: every core)."""
+        thread's own pool, the calling thread one of them (None: every core);
+        ``residency`` is ``"auto"``, ``"memory"`` or ``"disk"`` (see
+        ``verbatim serve --residency``)."""
     @property
     def path(self) -> str:
         """The index directory."""
@@ -138,6 +141,9 @@ class Index:
     @property
     def documents(self) -> int:
         """Number of documents."""
+    @property
+    def residency(self) -> str:
+        """How the files are read: ``"memory"`` or ``"disk"`` (``"auto"`` resolved)."""
     def info(self) -> Dict[str, Any]:
         """What the index holds, as ``GET /api/v1/indexes`` shows it."""
     def manifest(self) -> Dict[str, Any]:
