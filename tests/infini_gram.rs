@@ -300,6 +300,65 @@ fn small_ig(dir: &Path) -> std::path::PathBuf {
     both(dir, &texts, TokenWidth::U16).1
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn a_bare_infini_gram_index_read_from_disk_is_advised_and_answers_alike() {
+    use verbatim_core::Residency;
+    let dir = tempfile::tempdir().unwrap();
+    let ig = small_ig(dir.path());
+    let open = |residency| {
+        Index::open_with(
+            &ig,
+            verbatim_core::OpenOptions {
+                residency,
+                ..verbatim_core::OpenOptions::default()
+            },
+        )
+        .unwrap()
+    };
+    let memory = open(Residency::Memory);
+    let disk = open(Residency::Disk);
+    assert_eq!(disk.residency(), Residency::Disk);
+    let mapped = support::vm_flags_under(&ig);
+    let names: Vec<&str> = mapped.iter().map(|(n, _)| n.as_str()).collect();
+    for file in [
+        "tokenized.0",
+        "table.0",
+        "offset.0",
+        "metadata.0",
+        "metaoff.0",
+    ] {
+        let flags: Vec<&String> = mapped
+            .iter()
+            .filter(|(n, _)| n == file)
+            .map(|(_, f)| f)
+            .collect();
+        // One mapping each per open index: the memory one has huge pages, the disk one random reads.
+        assert_eq!(flags.len(), 2, "{file} in {names:?}");
+        let has = |f: &str, x: &str| f.split_whitespace().any(|y| y == x);
+        assert_eq!(
+            flags
+                .iter()
+                .filter(|f| has(f, "rr") && !has(f, "hg"))
+                .count(),
+            1,
+            "{file}: {flags:?}"
+        );
+        assert_eq!(
+            flags
+                .iter()
+                .filter(|f| has(f, "hg") && !has(f, "rr"))
+                .count(),
+            1,
+            "{file}: {flags:?}"
+        );
+    }
+    for q in [vec![4u32], vec![4, 5], vec![5, 6, 4], vec![7, 4, 5]] {
+        assert_eq!(disk.count(&q), memory.count(&q), "{q:?}");
+    }
+    assert!(memory.count(&[4, 5]) > 0);
+}
+
 fn refusal(dir: &Path) -> String {
     match Index::open(dir) {
         Ok(_) => panic!("{} opened", dir.display()),

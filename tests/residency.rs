@@ -28,6 +28,16 @@ fn sharded(dir: &Path) -> (std::path::PathBuf, Vec<(String, String)>, Vec<String
     (out, docs, phrases)
 }
 
+/// The mappings of verbatim's files (`.bin`, `.fst`; the full-text index's files are
+/// tantivy's, mapped by tantivy).
+#[cfg(target_os = "linux")]
+fn verbatim_files(mapped: Vec<(String, String)>) -> Vec<(String, String)> {
+    mapped
+        .into_iter()
+        .filter(|(n, _)| n.ends_with(".bin") || n.ends_with(".fst"))
+        .collect()
+}
+
 fn open(dir: &Path, residency: Residency, verify: bool) -> Index {
     Index::open_with(
         dir,
@@ -40,41 +50,6 @@ fn open(dir: &Path, residency: Residency, verify: bool) -> Index {
     .unwrap()
 }
 
-/// The `VmFlags` of every mapping of a verbatim file under `dir` (`.bin`, `.fst`; the
-/// full-text index's files are tantivy's, mapped by tantivy), by file name.
-#[cfg(target_os = "linux")]
-fn vm_flags_under(dir: &Path) -> Vec<(String, String)> {
-    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
-    let dir = dir.canonicalize().unwrap().display().to_string();
-    let mut out = Vec::new();
-    let mut current: Option<String> = None;
-    for line in smaps.lines() {
-        if let Some(flags) = line.strip_prefix("VmFlags:") {
-            if let Some(name) = current.take() {
-                out.push((name, flags.trim().to_string()));
-            }
-        } else if line
-            .split_whitespace()
-            .next()
-            .is_some_and(|a| a.contains('-'))
-            && line.split_whitespace().count() >= 5
-        {
-            current = line
-                .split_whitespace()
-                .nth(5)
-                .filter(|p| p.starts_with(&dir) && (p.ends_with(".bin") || p.ends_with(".fst")))
-                .map(|p| {
-                    Path::new(p)
-                        .file_name()
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned()
-                });
-        }
-    }
-    out
-}
-
 #[cfg(target_os = "linux")]
 #[test]
 fn the_advice_reaches_every_mapping_and_can_change_while_open() {
@@ -83,7 +58,7 @@ fn the_advice_reaches_every_mapping_and_can_change_while_open() {
     let index = open(&idx, Residency::Disk, false);
     assert_eq!(index.residency(), Residency::Disk);
     let has = |flags: &str, f: &str| flags.split_whitespace().any(|x| x == f);
-    let mapped = vm_flags_under(&idx);
+    let mapped = verbatim_files(support::vm_flags_under(&idx));
     let names: std::collections::BTreeSet<&str> = mapped.iter().map(|(n, _)| n.as_str()).collect();
     for file in [
         "tokens.bin",
@@ -107,7 +82,7 @@ fn the_advice_reaches_every_mapping_and_can_change_while_open() {
     }
     assert_eq!(index.set_residency(Residency::Memory), Residency::Memory);
     assert_eq!(index.residency(), Residency::Memory);
-    for (name, flags) in vm_flags_under(&idx) {
+    for (name, flags) in verbatim_files(support::vm_flags_under(&idx)) {
         assert!(has(&flags, "hg") && !has(&flags, "rr"), "{name}: {flags}");
     }
 }

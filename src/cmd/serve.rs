@@ -59,7 +59,8 @@ pub struct ServerFlags {
     /// then read megabytes instead of gigabytes, and for the fastest first answers from a
     /// cold disk), or `auto` (default): `memory` when the served indexes' files take at most
     /// half of the machine's memory (or of the container's memory limit), else `disk`;
-    /// `memory` with `--warm`.
+    /// `memory` with `--warm`. A new generation of a served index (see `--verify`) is read
+    /// as the one it replaces.
     #[arg(long, default_value = "auto")]
     residency: verbatim_core::Residency,
     /// The privacy filter on document text shown by traces, document views and search:

@@ -338,3 +338,36 @@ async fn requests_during_a_reload_get_one_instance_or_the_next() {
         );
     }
 }
+
+/// A new generation is read as the one it replaces: an index served from disk
+/// (`--residency disk`) stays advised for disk after an append is reloaded.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reloaded_generation_keeps_the_residency() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = build_index(dir.path(), "grow", &support::demo_tokenizer());
+    let (app, opened) = router(&[idx.as_path()], 256);
+    assert_eq!(
+        opened[0].set_residency(verbatim_core::Residency::Disk),
+        verbatim_core::Residency::Disk
+    );
+    append_new_document(dir.path(), &idx);
+    until_generation(&app, "grow", 1).await;
+    let shards: Vec<String> = std::fs::read_dir(&idx)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("shard-"))
+        .collect();
+    assert_eq!(shards.len(), 2, "{shards:?}");
+    for shard in &shards {
+        let mapped = support::vm_flags_under(&idx.join(shard));
+        assert!(
+            mapped.iter().any(|(n, _)| n == "sa.bin"),
+            "{shard} is mapped: {mapped:?}"
+        );
+        for (name, flags) in mapped {
+            let has = |x: &str| flags.split_whitespace().any(|f| f == x);
+            assert!(has("rr") && !has("hg"), "{shard}/{name}: {flags}");
+        }
+    }
+}

@@ -200,3 +200,38 @@ pub fn kill_at_moments(
     }
     kills
 }
+
+/// The `VmFlags` of every mapping this process has of a file under `dir`, by file name
+/// (`rr`: advised `MADV_RANDOM`, `hg`: `MADV_HUGEPAGE`; see proc(5)).
+#[cfg(target_os = "linux")]
+pub fn vm_flags_under(dir: &Path) -> Vec<(String, String)> {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+    let dir = dir.canonicalize().unwrap().display().to_string();
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for line in smaps.lines() {
+        if let Some(flags) = line.strip_prefix("VmFlags:") {
+            if let Some(name) = current.take() {
+                out.push((name, flags.trim().to_string()));
+            }
+        } else if line
+            .split_whitespace()
+            .next()
+            .is_some_and(|a| a.contains('-'))
+            && line.split_whitespace().count() >= 6
+        {
+            current = line
+                .split_whitespace()
+                .nth(5)
+                .filter(|p| p.starts_with(&dir))
+                .map(|p| {
+                    Path::new(p)
+                        .file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned()
+                });
+        }
+    }
+    out
+}
