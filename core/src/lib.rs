@@ -43,6 +43,7 @@ pub mod residency;
 pub mod search;
 pub mod shard;
 pub mod sources;
+pub mod sysmem;
 pub mod takedown;
 pub mod token;
 pub mod tokenizer;

@@ -14,7 +14,8 @@
 //!   memory: 20 traces read 27 GiB from disk with `Memory` and 142 MiB with `Disk`, and the
 //!   trace p50 fell from 697 to 118 ms (benches/RESULTS.md, "Indexes larger than memory").
 //! - [`Residency::Auto`] picks `Memory` when the index's files take at most half of the
-//!   memory the process can use for the page cache ([`page_cache_limit`]), `Disk` otherwise.
+//!   memory the process can use for the page cache ([`crate::sysmem::page_cache_limit`]),
+//!   `Disk` otherwise.
 //!
 //! The advice changes what is read, never what a query answers.
 
@@ -24,7 +25,8 @@ use std::str::FromStr;
 /// How an index's mapped files are advised (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Residency {
-    /// `Memory` when the index takes at most half of [`page_cache_limit`], else `Disk`.
+    /// `Memory` when the index takes at most half of [`crate::sysmem::page_cache_limit`],
+    /// else `Disk`.
     #[default]
     Auto,
     /// The index stays in the page cache: 2 MiB pages.
@@ -78,57 +80,6 @@ impl FromStr for Residency {
     }
 }
 
-/// The memory this process's page cache can use, in bytes: the machine's `MemTotal`, or the
-/// memory limit of the process's cgroup when that is lower (a container; cgroup v2
-/// `memory.max`, or v1 `memory.limit_in_bytes`, where file pages count against the limit).
-/// `None` where it cannot be read (not Linux).
-pub fn page_cache_limit() -> Option<u64> {
-    let total = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| mem_total(&s));
-    let cgroup = std::fs::read_to_string("/proc/self/cgroup")
-        .ok()
-        .and_then(|s| cgroup_limit(&s, |p| std::fs::read_to_string(p).ok()));
-    match (total, cgroup) {
-        (Some(t), Some(c)) => Some(t.min(c)),
-        (t, c) => t.or(c),
-    }
-}
-
-/// `MemTotal` of a `/proc/meminfo` text, in bytes.
-fn mem_total(meminfo: &str) -> Option<u64> {
-    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
-/// The memory limit of the cgroup named in a `/proc/self/cgroup` text, reading its limit
-/// file with `read` (`None`: no limit, or none readable).
-fn cgroup_limit(proc_cgroup: &str, read: impl Fn(&str) -> Option<String>) -> Option<u64> {
-    let mut limit: Option<u64> = None;
-    for line in proc_cgroup.lines() {
-        let mut parts = line.splitn(3, ':');
-        let (Some(_), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
-        else {
-            continue;
-        };
-        let file = if controllers.is_empty() {
-            format!("/sys/fs/cgroup{path}/memory.max")
-        } else if controllers.split(',').any(|c| c == "memory") {
-            format!("/sys/fs/cgroup/memory{path}/memory.limit_in_bytes")
-        } else {
-            continue;
-        };
-        // "max" (v2) or a huge number (v1, no limit) does not parse or exceeds any machine.
-        if let Some(v) = read(&file).and_then(|s| s.trim().parse::<u64>().ok()) {
-            if v < (1u64 << 62) {
-                limit = Some(limit.map_or(v, |l| l.min(v)));
-            }
-        }
-    }
-    limit
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,39 +114,5 @@ mod tests {
         }
         let e = "ram".parse::<Residency>().unwrap_err();
         assert!(e.contains("auto, memory or disk"), "{e}");
-    }
-
-    #[test]
-    fn reads_mem_total() {
-        let m = "MemTotal:       24576000 kB\nMemFree:  100 kB\n";
-        assert_eq!(mem_total(m), Some(24_576_000 * 1024));
-        assert_eq!(mem_total("nothing"), None);
-    }
-
-    #[test]
-    fn reads_cgroup_limits() {
-        let files = |p: &str| match p {
-            "/sys/fs/cgroup/memory/jobs/a/memory.limit_in_bytes" => Some("2147483648\n".into()),
-            "/sys/fs/cgroup/memory/free/memory.limit_in_bytes" => {
-                Some("9223372036854771712\n".into())
-            }
-            "/sys/fs/cgroup/svc/b/memory.max" => Some("1073741824\n".into()),
-            "/sys/fs/cgroup/unlimited/memory.max" => Some("max\n".into()),
-            _ => None,
-        };
-        // cgroup v1, with other controllers listed around the memory one.
-        let v1 = "9:name=systemd:/\n4:memory:/jobs/a\n1:cpu,cpuacct:/\n";
-        assert_eq!(cgroup_limit(v1, files), Some(2 << 30));
-        // v1 without a limit (the kernel's "no limit" value).
-        assert_eq!(cgroup_limit("4:memory:/free\n", files), None);
-        // cgroup v2.
-        assert_eq!(cgroup_limit("0::/svc/b\n", files), Some(1 << 30));
-        assert_eq!(cgroup_limit("0::/unlimited\n", files), None);
-        // Both: the lower one.
-        assert_eq!(
-            cgroup_limit("4:memory:/jobs/a\n0::/svc/b\n", files),
-            Some(1 << 30)
-        );
-        assert_eq!(cgroup_limit("garbage", files), None);
     }
 }

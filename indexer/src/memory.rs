@@ -128,18 +128,17 @@ impl MemoryBudget {
     }
 }
 
-/// The default budget: 60% of the memory available now (`MemAvailable`), so that the page
-/// cache and other processes keep the rest; 4 GiB where that cannot be read.
+/// The default budget: 60% of the memory available now ([`available_memory`]), so that the
+/// page cache and other processes keep the rest; 4 GiB where that cannot be read.
 pub fn default_budget() -> u64 {
     available_memory().map_or(4 << 30, |a| a / 10 * 6)
 }
 
-/// `MemAvailable` from `/proc/meminfo`, bytes.
+/// The memory available now, bytes: the machine's `MemAvailable`, or in a container whose
+/// memory cgroup has a lower limit, that limit less the anonymous memory already held under
+/// it (see [`verbatim_core::sysmem::available`]).
 pub fn available_memory() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = s.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+    verbatim_core::sysmem::available()
 }
 
 /// Parses a size such as `4G`, `2GiB`, `512M`, `1.5G` or `1073741824` (binary units).

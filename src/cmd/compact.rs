@@ -13,7 +13,8 @@ pub struct Args {
     index: PathBuf,
     /// Keep the compaction's memory under this size, e.g. 4G: neighbouring shards are merged
     /// only as far as one shard's suffix array fits (as in `verbatim index`). Default: 60% of
-    /// the memory available at start (printed).
+    /// the memory available at start (printed; in a container, within its memory cgroup's
+    /// limit).
     #[arg(long, value_parser = verbatim_indexer::memory::parse_size)]
     max_memory: Option<u64>,
     /// Maximum tokens per compacted shard.

@@ -30,7 +30,7 @@ pub struct Args {
     append: bool,
     /// Keep the build's memory (peak resident set of the whole process) under this size, e.g.
     /// 4G or 512M: the corpus is split into as many shards as needed. Default: 60% of the
-    /// memory available at start (printed).
+    /// memory available at start (printed; in a container, within its memory cgroup's limit).
     #[arg(long, value_parser = verbatim_indexer::memory::parse_size)]
     max_memory: Option<u64>,
     /// Write new shards under these directories (e.g. other disks), round-robin, instead of

@@ -152,7 +152,7 @@ pub struct DemoArgs {
 fn advise(opened: &[Arc<verbatim_core::Index>], flags: &ServerFlags) {
     use verbatim_core::Residency;
     let bytes: u64 = opened.iter().map(|i| i.mapped_bytes()).sum();
-    let limit = verbatim_core::residency::page_cache_limit();
+    let limit = verbatim_core::sysmem::page_cache_limit();
     let chosen = match flags.residency {
         Residency::Auto if flags.warm => Residency::Memory,
         r => r.resolve(bytes, limit),

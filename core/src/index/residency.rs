@@ -1,7 +1,8 @@
 //! Advising an open index's mapped files for memory or disk (see [`crate::residency`]).
 
 use super::Index;
-use crate::residency::{page_cache_limit, Residency};
+use crate::residency::Residency;
+use crate::sysmem::page_cache_limit;
 use std::sync::atomic::Ordering;
 
 impl Index {
