@@ -281,8 +281,11 @@ impl AppState {
         self.served
             .iter()
             .map(|s| {
-                let generation = self.current(s).index.manifest().generation;
-                let mut v = serde_json::json!({ "generation": generation });
+                let current = self.current(s);
+                let mut v = serde_json::json!({
+                    "generation": current.index.manifest().generation,
+                    "residency": current.index.residency().name(),
+                });
                 if let Ok(w) = s.watch.lock() {
                     v["reloads"] = w.reloads.into();
                     v["state"] = w.state().into();

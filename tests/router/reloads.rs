@@ -352,7 +352,11 @@ async fn a_reloaded_generation_keeps_the_residency() {
         verbatim_core::Residency::Disk
     );
     append_new_document(dir.path(), &idx);
-    until_generation(&app, "grow", 1).await;
+    let health = until_generation(&app, "grow", 1).await;
+    assert_eq!(
+        health["generations"]["grow"]["residency"], "disk",
+        "{health}"
+    );
     let shards: Vec<String> = std::fs::read_dir(&idx)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
