@@ -41,8 +41,9 @@ pub fn discover_inputs(
 ///
 /// `tokenizer`: a `tokenizer.json` path or `"bytes"`. `side_indexes`: any of `"words"`,
 /// `"alnum"` (contamination checks). `max_memory`: the build's memory budget in bytes
-/// (default 60% of the available memory). `threads`: 0 for every core. `part`: build part
-/// `k` of a distributed build (its files are the `k`-th group of the corpus in build order).
+/// (default 60% of the available memory: the machine's, or what a container's memory cgroup
+/// leaves). `threads`: 0 for every core. `part`: build part `k` of a distributed build (its
+/// files are the `k`-th group of the corpus in build order).
 #[pyfunction]
 #[pyo3(signature = (inputs, out, tokenizer, *, name = None, side_indexes = Vec::new(), format = "auto", text_field = "text".to_string(), id_field = "id".to_string(), max_memory = None, shard_max_tokens = None, threads = 0, fulltext = true, force = false, strict = false, part = None))]
 #[allow(clippy::too_many_arguments)]
