@@ -100,9 +100,9 @@ pub struct Index {
     members: Vec<crate::group::Member>,
     /// This opened instance's number (see [`Index::instance`]).
     instance: u64,
-    /// 1 when its files are advised for [`crate::Residency::Disk`] (see
-    /// [`Index::set_residency`]), 0 for `Memory`.
-    residency: std::sync::atomic::AtomicU8,
+    /// Its files are advised for [`crate::Residency::Disk`], not `Memory` (see
+    /// [`Index::set_residency`]; a group's members keep their own).
+    on_disk: std::sync::atomic::AtomicBool,
 }
 
 /// The next [`Index::instance`] number.

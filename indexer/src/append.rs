@@ -123,7 +123,8 @@ fn append_at(
         OpenOptions {
             verify_checksums: false,
             fulltext: false,
-            residency: verbatim_core::Residency::Auto,
+            // The indexer reads in passes, not searches: 2 MiB pages.
+            residency: verbatim_core::Residency::Memory,
         },
     )
     .with_context(|| format!("cannot open the index to append to, {}", dir.display()))?;

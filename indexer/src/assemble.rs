@@ -81,7 +81,8 @@ fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -
     let no_checks = OpenOptions {
         verify_checksums: false,
         fulltext: false,
-        residency: verbatim_core::Residency::Auto,
+        // The indexer reads in passes, not searches: 2 MiB pages.
+        residency: verbatim_core::Residency::Memory,
     };
     let indexes: Vec<Index> = parts
         .iter()

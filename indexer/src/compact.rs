@@ -150,7 +150,8 @@ pub fn compact(opts: &CompactOptions) -> Result<CompactSummary> {
         OpenOptions {
             verify_checksums: false,
             fulltext: false,
-            residency: verbatim_core::Residency::Auto,
+            // The indexer reads in passes, not searches: 2 MiB pages.
+            residency: verbatim_core::Residency::Memory,
         },
     )
     .with_context(|| format!("cannot open the index to compact, {}", dir.display()))?;

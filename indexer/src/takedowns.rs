@@ -78,7 +78,8 @@ fn taken_down_ids(target: &Path) -> Result<Option<Vec<String>>> {
         OpenOptions {
             verify_checksums: false,
             fulltext: false,
-            residency: verbatim_core::Residency::Auto,
+            // The indexer reads in passes, not searches: 2 MiB pages.
+            residency: verbatim_core::Residency::Memory,
         },
     ) {
         Ok(index) => index,
@@ -184,7 +185,8 @@ fn carry_over(dir: &Path, ids: Vec<String>) -> Result<CarriedTakedowns> {
         OpenOptions {
             verify_checksums: false,
             fulltext: false,
-            residency: verbatim_core::Residency::Auto,
+            // The indexer reads in passes, not searches: 2 MiB pages.
+            residency: verbatim_core::Residency::Memory,
         },
     )
     .with_context(|| format!("cannot open the new index {}", dir.display()))?;

@@ -95,13 +95,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Opens an index for a query command.
+/// Opens an index for a query command (its residency chosen by its size, see
+/// [`verbatim_core::residency`]).
 pub fn open_index(dir: &std::path::Path, verify: bool) -> anyhow::Result<verbatim_core::Index> {
+    open_index_as(dir, verify, verbatim_core::Residency::Auto)
+}
+
+/// Opens an index for a command, its files advised for `residency`.
+pub fn open_index_as(
+    dir: &std::path::Path,
+    verify: bool,
+    residency: verbatim_core::Residency,
+) -> anyhow::Result<verbatim_core::Index> {
     use anyhow::Context;
     let opts = verbatim_core::OpenOptions {
         verify_checksums: verify,
         fulltext: true,
-        residency: verbatim_core::Residency::Auto,
+        residency,
     };
     verbatim_core::Index::open_with(dir, opts)
         .with_context(|| format!("cannot open index {}", dir.display()))

@@ -16,7 +16,8 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let t = Instant::now();
     // Opened without hashing: `verify` hashes every payload itself (the side indexes' and an
     // attached infini-gram directory's unigram files included), so each file is read once.
-    let index = super::open_index(&a.index, false)?;
+    // It reads every file in order: 2 MiB pages, whatever the index's size.
+    let index = super::open_index_as(&a.index, false, verbatim_core::Residency::Memory)?;
     let report = verbatim_core::verify::verify(&index)?;
     let scope = match report.side_indexes {
         0 => String::new(),

@@ -329,7 +329,7 @@ impl Index {
             takedown: RwLock::new(takedown),
             takedown_generation: AtomicU64::new(0),
             instance: crate::index::next_instance(),
-            residency: std::sync::atomic::AtomicU8::new(0),
+            on_disk: std::sync::atomic::AtomicBool::new(false),
             members: Vec::new(),
         };
         index.set_residency(opts.residency);
@@ -408,7 +408,7 @@ impl Index {
             takedown: RwLock::new(Takedown::default()),
             takedown_generation: AtomicU64::new(0),
             instance: crate::index::next_instance(),
-            residency: std::sync::atomic::AtomicU8::new(0),
+            on_disk: std::sync::atomic::AtomicBool::new(false),
             manifest,
             members: Vec::new(),
         };
@@ -457,7 +457,7 @@ impl Index {
             takedown: RwLock::new(Takedown::default()),
             takedown_generation: AtomicU64::new(0),
             instance: crate::index::next_instance(),
-            residency: std::sync::atomic::AtomicU8::new(0),
+            on_disk: std::sync::atomic::AtomicBool::new(false),
             sides: Vec::new(),
             members,
         }

@@ -31,34 +31,43 @@ impl Index {
     /// [`page_cache_limit`], `Disk` otherwise. Can be called at any time, queries running:
     /// it changes what later page faults read, never an answer.
     pub fn set_residency(&self, residency: Residency) -> Residency {
-        let r = residency.resolve(self.mapped_bytes(), page_cache_limit());
+        let r = match residency {
+            Residency::Auto => residency.resolve(self.mapped_bytes(), page_cache_limit()),
+            r => r,
+        };
         self.apply_residency(r);
         r
     }
 
+    /// Advises the files for `r` (`Memory` or `Disk`) unless they already are (files are
+    /// mapped for `Memory` by [`crate::mmap::map_file`], as an index's state starts), and
+    /// its side indexes' and members' alike.
     fn apply_residency(&self, r: Residency) {
-        if self.is_group() {
-            for m in &self.members {
-                m.index().apply_residency(r);
-            }
-        } else {
-            for s in &self.shards {
-                s.set_residency(r);
-            }
-            for f in self.index_files() {
-                f.set_residency(r);
-            }
-            for (_, side) in &self.sides {
-                side.apply_residency(r);
-            }
+        for m in &self.members {
+            m.index().apply_residency(r);
         }
-        self.residency
-            .store(matches!(r, Residency::Disk) as u8, Ordering::Relaxed);
+        for (_, side) in &self.sides {
+            side.apply_residency(r);
+        }
+        if self.is_group() || self.residency() == r {
+            return;
+        }
+        for s in &self.shards {
+            s.set_residency(r);
+        }
+        for f in self.index_files() {
+            f.set_residency(r);
+        }
+        self.on_disk.store(r == Residency::Disk, Ordering::Relaxed);
     }
 
     /// How this index's files are advised: `Memory` or `Disk` (see [`Index::set_residency`]).
+    /// A group reports its first member's.
     pub fn residency(&self) -> Residency {
-        if self.residency.load(Ordering::Relaxed) == 1 {
+        if let Some(m) = self.members.first() {
+            return m.index().residency();
+        }
+        if self.on_disk.load(Ordering::Relaxed) {
             Residency::Disk
         } else {
             Residency::Memory
