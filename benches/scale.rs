@@ -7,6 +7,8 @@
 //!                                      [--traces-only ROUNDS] [--traces-timed ROUNDS]
 //!                                      [--dump-windows FILE] [--warm] [--count-stats]
 //!                                      [--residency auto|memory|disk]
+//! cargo bench --bench scale -- search  --index IDX --probes probes.json [--rounds 1]
+//!                                      [--residency auto|memory|disk]
 //! cargo bench --bench scale -- compare result-a.json result-b.json ...
 //! cargo bench --bench scale -- curve   --index A --probes PA.json --index B --probes PB.json ...
 //!                                      --out curve.json [--rounds 7] [--no-verify] [--warm]
@@ -30,6 +32,10 @@
 //! ranked windows (decoded), query and BM25 scores as JSON, for studying the ranking stage
 //! alone; `--count-stats` prints how many of the texts' maximal spans a trace counts. `compare` checks that
 //! several results hold the same answers (counts, spans, traced documents).
+//!
+//! `search` times full-text (BM25 keyword) searches, the top 10 of each, with no untimed
+//! pass first (for an index read from disk, `benches/residency/`): a query of two words, then
+//! one of three, cut from each text's words of four letters or more, 200 at most per text.
 //!
 //! `curve` measures the full trace of several indexes in one process, for their ratios: this
 //! machine's speed drifts by ±20% over minutes, more than the differences measured, so the
@@ -524,6 +530,56 @@ fn curve(args: &[String]) {
     std::fs::write(&out, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
 }
 
+/// Keyword queries cut from `texts`: two words, then three, in turn, from each text's words
+/// of four letters or more.
+fn keyword_queries(texts: &[String]) -> Vec<String> {
+    let mut queries = Vec::new();
+    for text in texts {
+        let words: Vec<&str> = text
+            .split(|c: char| !c.is_alphabetic())
+            .filter(|w| w.chars().count() >= 4)
+            .collect();
+        let (mut at, mut n, mut made) = (0, 2, 0);
+        while at + n <= words.len() && made < 200 {
+            queries.push(words[at..at + n].join(" "));
+            (at, n, made) = (at + n, 5 - n, made + 1);
+        }
+    }
+    queries
+}
+
+fn search(args: &[String]) {
+    let dir = arg(args, "--index").expect("--index");
+    let probes: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(arg(args, "--probes").expect("--probes")).unwrap())
+            .unwrap();
+    let texts: Vec<String> = serde_json::from_value(probes["texts"].clone()).unwrap();
+    let rounds: usize = arg(args, "--rounds").map_or(1, |s| s.parse().expect("--rounds N"));
+    let index = open(&dir, false, false, residency_arg(args));
+    let ft = index.fulltext().expect("the index has a full-text index");
+    let queries = keyword_queries(&texts);
+    let (mut ms, mut hits) = (Vec::new(), 0);
+    for _ in 0..rounds {
+        for q in &queries {
+            let t = Instant::now();
+            hits += ft.search(q, 0, 10).unwrap().len();
+            ms.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let first: Vec<String> = ms.iter().take(10).map(|m| format!("{m:.1}")).collect();
+    eprintln!(
+        "{} searches ({} queries x {rounds}), {hits} hits, residency {}: p50 {:.3} p90 {:.3} p99 {:.3} ms; total {:.0} ms; first 10: {}",
+        ms.len(),
+        queries.len(),
+        index.residency(),
+        pct(&ms, 0.5),
+        pct(&ms, 0.9),
+        pct(&ms, 0.99),
+        ms.iter().sum::<f64>(),
+        first.join(" ")
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -534,6 +590,7 @@ fn main() {
         Some("run") => run(&args[1..]),
         Some("compare") => compare(&args[1..]),
         Some("curve") => curve(&args[1..]),
+        Some("search") => search(&args[1..]),
         _ => eprintln!("scale: usage: gen --index IDX --out P.json | run --index IDX --probes P.json --out R.json | compare R1.json R2.json ... | curve --index A --probes PA.json --index B --probes PB.json ... --out C.json; nothing to do"),
     }
 }

@@ -80,11 +80,32 @@ fn the_advice_reaches_every_mapping_and_can_change_while_open() {
     for (name, flags) in &mapped {
         assert!(has(flags, "rr") && !has(flags, "hg"), "{name}: {flags}");
     }
+    // The full-text index's files, which tantivy maps, are read a page at a time too.
+    let fulltext = fulltext_files(support::vm_flags_under(&idx));
+    assert!(!fulltext.is_empty(), "tantivy maps the full-text index");
+    for (name, flags) in &fulltext {
+        assert!(has(flags, "rr"), "{name}: {flags}");
+    }
     assert_eq!(index.set_residency(Residency::Memory), Residency::Memory);
     assert_eq!(index.residency(), Residency::Memory);
     for (name, flags) in verbatim_files(support::vm_flags_under(&idx)) {
         assert!(has(&flags, "hg") && !has(&flags, "rr"), "{name}: {flags}");
     }
+    let fulltext = fulltext_files(support::vm_flags_under(&idx));
+    assert!(!fulltext.is_empty(), "the full-text index is mapped anew");
+    for (name, flags) in &fulltext {
+        assert!(!has(flags, "rr"), "{name}: {flags}");
+    }
+}
+
+/// The mappings of the full-text index's files (tantivy's own names: a segment id and an
+/// extension such as `.term`, `.idx`, `.pos`, `.fast`).
+#[cfg(target_os = "linux")]
+fn fulltext_files(mapped: Vec<(String, String)>) -> Vec<(String, String)> {
+    mapped
+        .into_iter()
+        .filter(|(n, _)| !n.ends_with(".bin") && !n.ends_with(".fst"))
+        .collect()
 }
 
 #[test]
@@ -103,6 +124,19 @@ fn disk_and_memory_answer_alike_and_check_checksums_alike() {
         spans_and_traces(&disk, &texts),
         spans_and_traces(&memory, &texts)
     );
+    let hits = |index: &Index, q: &str| -> Vec<(u64, u32)> {
+        let found = index.fulltext().unwrap().search(q, 0, 20).unwrap();
+        found
+            .iter()
+            .map(|h| (h.doc_no, h.score.to_bits()))
+            .collect()
+    };
+    for text in texts.iter().take(20) {
+        let words: Vec<&str> = text.split_whitespace().take(3).collect();
+        let q = words.join(" ");
+        assert_eq!(hits(&disk, &q), hits(&memory, &q), "{q}");
+    }
+    assert!(!hits(&disk, texts[0].split_whitespace().next().unwrap()).is_empty());
     disk.verify_checksums()
         .expect("an intact index passes when read from disk");
 

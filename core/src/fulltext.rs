@@ -12,10 +12,14 @@
 //! one.
 
 use crate::error::{Error, Result};
+use crate::residency::Residency;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use tantivy::collector::TopDocs;
 use tantivy::columnar::Column;
+use tantivy::directory::{Advice, MmapDirectory};
 use tantivy::query::QueryParser;
 use tantivy::schema::{Field, FieldType, Schema, FAST, INDEXED, STORED, STRING, TEXT};
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
@@ -128,14 +132,47 @@ pub fn find_term(
 
 /// An open full-text index.
 pub struct FullText {
-    index: Index,
-    reader: IndexReader,
+    /// The tantivy index and its reader, swapped whole when [`FullText::set_residency`] maps
+    /// the files anew; a search holds the pair it started with.
+    opened: RwLock<Arc<Opened>>,
+    /// Whether its files are mapped for [`Residency::Disk`].
+    on_disk: AtomicBool,
     fields: Fields,
     /// First global number of each part (by `part` field value); part 0 is 0.
     part_bases: BTreeMap<u64, u64>,
     documents: u64,
     /// Where it is, for errors.
     dir: std::path::PathBuf,
+}
+
+/// A tantivy index opened over its directory, and its reader.
+struct Opened {
+    index: Index,
+    reader: IndexReader,
+}
+
+impl Opened {
+    /// Opens the tantivy index in `dir`: for [`Residency::Disk`] its files are mapped
+    /// `MADV_RANDOM` (a page fault reads the page it needs), otherwise with the kernel's
+    /// read-around, as tantivy maps them by default.
+    fn open(dir: &Path, residency: Residency) -> Result<Opened> {
+        let index = match residency {
+            Residency::Disk => MmapDirectory::open_with_madvice(dir, Advice::Random)
+                .map_err(|e| e.to_string())
+                .and_then(|d| Index::open(d).map_err(|e| e.to_string())),
+            _ => Index::open_in_dir(dir).map_err(|e| e.to_string()),
+        }
+        .map_err(|e| Error::Corrupt {
+            path: dir.to_path_buf(),
+            detail: format!("full-text index does not open: {e}"),
+        })?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(ft_err)?;
+        Ok(Opened { index, reader })
+    }
 }
 
 /// One keyword-search hit.
@@ -189,26 +226,42 @@ impl FullText {
         documents: u64,
         part_bases: &BTreeMap<u64, u64>,
     ) -> Result<FullText> {
-        let index = Index::open_in_dir(dir).map_err(|e| Error::Corrupt {
-            path: dir.to_path_buf(),
-            detail: format!("full-text index does not open: {e}"),
-        })?;
+        let opened = Opened::open(dir, Residency::Memory)?;
         let (_, fields) = schema();
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(ft_err)?;
         let mut bases = part_bases.clone();
         bases.insert(0, 0);
         Ok(FullText {
-            index,
-            reader,
+            opened: RwLock::new(Arc::new(opened)),
+            on_disk: AtomicBool::new(false),
             fields,
             part_bases: bases,
             documents,
             dir: dir.to_path_buf(),
         })
+    }
+
+    /// Maps its files for `residency` (`Memory` or `Disk`; see [`crate::residency`]) unless
+    /// they already are: the tantivy index is opened again over a directory that advises them
+    /// so, and later searches use it (searches running keep the mapping they started with).
+    /// Answers do not change. If it does not open again (its files gone), the files stay
+    /// mapped as they were and the error is returned.
+    pub fn set_residency(&self, residency: Residency) -> Result<()> {
+        let disk = residency == Residency::Disk;
+        if self.on_disk.load(Ordering::Relaxed) == disk {
+            return Ok(());
+        }
+        let opened = guarded(&self.dir, || Opened::open(&self.dir, residency))?;
+        *self.opened.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(opened);
+        self.on_disk.store(disk, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The tantivy index and reader searches use now.
+    fn opened(&self) -> Arc<Opened> {
+        self.opened
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn columns(&self, seg: &tantivy::SegmentReader) -> Result<NumberColumns> {
@@ -233,7 +286,8 @@ impl FullText {
     }
 
     fn verify_unguarded(&self, dir: &Path) -> Result<()> {
-        let bad = self.index.validate_checksum().map_err(ft_err)?;
+        let opened = self.opened();
+        let bad = opened.index.validate_checksum().map_err(ft_err)?;
         if let Some(p) = bad.iter().next() {
             return Err(Error::Corrupt {
                 path: dir.join(p),
@@ -244,7 +298,7 @@ impl FullText {
             path: dir.to_path_buf(),
             detail,
         };
-        let searcher = self.reader.searcher();
+        let searcher = opened.reader.searcher();
         let mut seen = roaring::RoaringTreemap::new();
         let mut count = 0u64;
         for seg in searcher.segment_readers() {
@@ -277,8 +331,9 @@ impl FullText {
     }
 
     fn search_unguarded(&self, query: &str, offset: usize, limit: usize) -> Result<Vec<SearchHit>> {
-        let searcher = self.reader.searcher();
-        let mut parser = QueryParser::for_index(&self.index, vec![self.fields.text]);
+        let opened = self.opened();
+        let searcher = opened.reader.searcher();
+        let mut parser = QueryParser::for_index(&opened.index, vec![self.fields.text]);
         parser.set_conjunction_by_default();
         let (q, _errors) = parser.parse_query_lenient(query);
         let top = searcher

@@ -17,6 +17,12 @@
 //!   memory the process can use for the page cache ([`crate::sysmem::page_cache_limit`]),
 //!   `Disk` otherwise.
 //!
+//! The full-text index's files, which tantivy maps, follow too: with `Disk` they are mapped
+//! `MADV_RANDOM`, otherwise with the kernel's read-around. Its searches read postings lists
+//! in runs, so read-around is quicker once they are cached, but it reads about twice the
+//! pages; with too little memory it reads the disk over and over (benches/RESULTS.md,
+//! "Full-text search read from disk").
+//!
 //! The advice changes what is read, never what a query answers.
 
 use std::fmt;

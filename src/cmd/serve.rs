@@ -57,7 +57,7 @@ pub struct ServerFlags {
     /// index is in the page cache), `disk` (each page fault reads only the 4 KiB page it
     /// needs: for indexes larger than the memory left for the page cache, whose queries
     /// then read megabytes instead of gigabytes, and for the fastest first answers from a
-    /// cold disk), or `auto` (default): `memory` when the served indexes' files take at most
+    /// cold disk; the full-text index's files too), or `auto` (default): `memory` when the served indexes' files take at most
     /// half of the machine's memory (or of the container's memory limit), else `disk`;
     /// `memory` with `--warm`. A new generation of a served index (see `--verify`) is read
     /// as the one it replaces.

@@ -7,13 +7,14 @@ use std::sync::atomic::Ordering;
 
 impl Index {
     /// Bytes of the files this index maps: every shard's (an infini-gram index's files
-    /// included), the id map and sources, and its side indexes'. A group counts its members.
-    /// (The full-text index, which tantivy maps itself, is not counted.)
+    /// included), the id map and sources, the full-text index's when it is open (as the
+    /// manifest records them), and its side indexes'. A group counts its members.
     pub fn mapped_bytes(&self) -> u64 {
         if self.is_group() {
             return self.members.iter().map(|m| m.index().mapped_bytes()).sum();
         }
         let own: u64 = self.shards.iter().map(|s| s.mapped_bytes()).sum::<u64>()
+            + self.fulltext_bytes()
             + self
                 .index_files()
                 .iter()
@@ -58,7 +59,21 @@ impl Index {
         for f in self.index_files() {
             f.set_residency(r);
         }
+        if let Some(ft) = &self.fulltext {
+            if let Err(e) = ft.set_residency(r) {
+                tracing::warn!(index = %self.dir.display(), "full-text index left mapped as it was: {e}");
+            }
+        }
         self.on_disk.store(r == Residency::Disk, Ordering::Relaxed);
+    }
+
+    /// Bytes of the open full-text index's files, as the manifest records them (0 when it is
+    /// not open).
+    fn fulltext_bytes(&self) -> u64 {
+        match self.fulltext {
+            Some(_) => self.manifest.fulltext_files.values().map(|f| f.bytes).sum(),
+            None => 0,
+        }
     }
 
     /// How this index's files are advised: `Memory` or `Disk` (see [`Index::set_residency`]).
