@@ -30,7 +30,7 @@ pub mod state;
 mod static_files;
 
 pub use config::ServerConfig;
-pub use reload::ReloadOptions;
+pub use reload::{ReloadOptions, ReloadResidency};
 pub use state::{AppState, StartError};
 
 use axum::Router;

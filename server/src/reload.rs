@@ -38,6 +38,26 @@ pub struct ReloadOptions {
     pub verify: bool,
     /// Read the new instance into the page cache first (`serve --warm`).
     pub warm: bool,
+    /// How the new instance's files are advised.
+    pub residency: ReloadResidency,
+}
+
+/// How a new generation's files are advised (see [`verbatim_core::Residency`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReloadResidency {
+    /// As the instance it replaces (`serve --residency memory` or `disk`, or `auto` with
+    /// `--warm`).
+    #[default]
+    Keep,
+    /// `serve --residency auto`, judged again: `memory` when every served index, the new
+    /// generation in place of the one it replaces, takes at most half of `limit` bytes of
+    /// page cache (`None`: unknown, taken as room enough), else `disk`; the other served
+    /// indexes are advised alike, so that an index grown past the limit by appends is read
+    /// from disk without a restart.
+    Auto {
+        /// The memory the page cache can use ([`verbatim_core::sysmem::page_cache_limit`]).
+        limit: Option<u64>,
+    },
 }
 
 /// What identifies one version of a manifest file.
@@ -167,8 +187,8 @@ impl AppState {
         // A panic while opening (a damaged file a dependency does not expect) is a failed
         // reload, not a watch left "reloading" for good.
         let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            // A new generation is advised as the one it replaces (see `verbatim serve
-            // --residency`).
+            // A new generation is opened advised as the one it replaces (see `verbatim serve
+            // --residency`); `auto` is then judged again (`ReloadResidency`).
             let residency = self.current(served).index.residency();
             off_the_query_pool(|| self.open_again(&served.dir, &served.name, residency))
         }))
@@ -240,6 +260,9 @@ impl AppState {
                 dir.display()
             ));
         }
+        if let ReloadResidency::Auto { limit } = self.reload.residency {
+            self.judge_residency(name, &index, limit);
+        }
         // Warming drops only pages no process maps, so it comes before the hashing, which
         // maps every page (as at start).
         if self.reload.warm {
@@ -250,6 +273,35 @@ impl AppState {
             index.verify_checksums().map_err(|e| e.to_string())?;
         }
         Ok(index)
+    }
+
+    /// `auto` residency judged again with `index` about to replace the served index `name`
+    /// (see [`ReloadResidency::Auto`]): advises `index` and every other served index for
+    /// the choice, and logs it when it changes.
+    fn judge_residency(&self, name: &str, index: &Index, limit: Option<u64>) {
+        let others: Vec<Arc<Index>> = self
+            .served
+            .iter()
+            .filter(|s| s.name != name)
+            .map(|s| self.current(s).index.clone())
+            .collect();
+        let bytes = index.mapped_bytes() + others.iter().map(|i| i.mapped_bytes()).sum::<u64>();
+        let chosen = Residency::Auto.resolve(bytes, limit);
+        if chosen == index.residency() && others.iter().all(|i| i.residency() == chosen) {
+            return;
+        }
+        index.set_residency(chosen);
+        for other in &others {
+            other.set_residency(chosen);
+        }
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        tracing::info!(
+            index = %name,
+            residency = %chosen,
+            index_files_gib = gib(bytes),
+            limit_gib = limit.map(gib),
+            "residency judged again (auto) with the new generation: every served index is now read so"
+        );
     }
 
     /// Records a failed reload of the `k`-th index from the manifest file `seen`; the

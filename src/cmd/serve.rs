@@ -60,7 +60,8 @@ pub struct ServerFlags {
     /// cold disk; the full-text index's files too), or `auto` (default): `memory` when the served indexes' files take at most
     /// half of the machine's memory (or of the container's memory limit), else `disk`;
     /// `memory` with `--warm`. A new generation of a served index (see `--verify`) is read
-    /// as the one it replaces.
+    /// as the one it replaces; with `auto`, the choice is judged again then, over every
+    /// served index, so an index grown by appends past the limit is read from disk.
     #[arg(long, default_value = "auto")]
     residency: verbatim_core::Residency,
     /// The privacy filter on document text shown by traces, document views and search:
@@ -248,6 +249,14 @@ fn start(
     let reload = verbatim_server::ReloadOptions {
         verify: mode != VerifyMode::Off,
         warm: flags.warm,
+        residency: match flags.residency {
+            verbatim_core::Residency::Auto if !flags.warm => {
+                verbatim_server::ReloadResidency::Auto {
+                    limit: verbatim_core::sysmem::page_cache_limit(),
+                }
+            }
+            _ => verbatim_server::ReloadResidency::Keep,
+        },
     };
     let state = Arc::new(
         AppState::new(flags.config(), opened, examples)?

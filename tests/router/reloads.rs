@@ -375,3 +375,54 @@ async fn a_reloaded_generation_keeps_the_residency() {
         }
     }
 }
+
+/// With `serve --residency auto` the choice is judged again when an index is reloaded: an
+/// append that takes the served indexes past half of the memory limit has the new generation,
+/// and every other served index, read from disk.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_residency_is_judged_again_when_an_append_grows_past_the_limit() {
+    use verbatim_core::Residency;
+    let dir = tempfile::tempdir().unwrap();
+    let grow = build_index(dir.path(), "grow", &support::demo_tokenizer());
+    let still = build_index(dir.path(), "still", &support::demo_tokenizer());
+    let opened: Vec<Arc<Index>> = [&grow, &still]
+        .iter()
+        .map(|d| Arc::new(Index::open(d).unwrap()))
+        .collect();
+    // A limit the two indexes fit in half of, as they are now, and not once one grows.
+    let bytes: u64 = opened.iter().map(|i| i.mapped_bytes()).sum();
+    let limit = 2 * bytes;
+    for index in &opened {
+        assert_eq!(
+            index.set_residency(Residency::Auto.resolve(bytes, Some(limit))),
+            Residency::Memory
+        );
+    }
+    let reload = verbatim_server::ReloadOptions {
+        residency: verbatim_server::ReloadResidency::Auto { limit: Some(limit) },
+        ..Default::default()
+    };
+    let state = AppState::new(ServerConfig::default(), opened.clone(), None)
+        .unwrap()
+        .with_reload(reload);
+    let app = verbatim_server::app(Arc::new(state));
+    append_new_document(dir.path(), &grow);
+    let health = until_generation(&app, "grow", 1).await;
+    for name in ["grow", "still"] {
+        assert_eq!(
+            health["generations"][name]["residency"], "disk",
+            "{name}: {health}"
+        );
+    }
+    // The index that did not change is read from disk too, its very mapping.
+    assert_eq!(opened[1].residency(), Residency::Disk);
+    let mapped = support::vm_flags_under(&still);
+    assert!(mapped.iter().any(|(n, _)| n == "sa.bin"), "{mapped:?}");
+    for (name, flags) in mapped.iter().filter(|(n, _)| n.ends_with(".bin")) {
+        assert!(
+            flags.split_whitespace().any(|f| f == "rr"),
+            "still/{name}: {flags}"
+        );
+    }
+}
