@@ -215,11 +215,15 @@ fn open(dir: &str, verify_checksums: bool, warm: bool, residency: Residency) -> 
     index
 }
 
+/// The probes file given by `--probes` (see `gen`).
+fn probes_arg(args: &[String]) -> serde_json::Value {
+    let path = arg(args, "--probes").expect("--probes");
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
 fn run(args: &[String]) {
     let dir = arg(args, "--index").expect("--index");
-    let probes: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(arg(args, "--probes").expect("--probes")).unwrap())
-            .unwrap();
+    let probes = probes_arg(args);
     let out = arg(args, "--out").expect("--out");
     let ngrams: Vec<Vec<u32>> = serde_json::from_value(probes["ngrams"].clone()).unwrap();
     let texts: Vec<String> = serde_json::from_value(probes["texts"].clone()).unwrap();
@@ -550,9 +554,7 @@ fn keyword_queries(texts: &[String]) -> Vec<String> {
 
 fn search(args: &[String]) {
     let dir = arg(args, "--index").expect("--index");
-    let probes: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(arg(args, "--probes").expect("--probes")).unwrap())
-            .unwrap();
+    let probes = probes_arg(args);
     let texts: Vec<String> = serde_json::from_value(probes["texts"].clone()).unwrap();
     let rounds: usize = arg(args, "--rounds").map_or(1, |s| s.parse().expect("--rounds N"));
     let index = open(&dir, false, false, residency_arg(args));
