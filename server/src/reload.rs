@@ -260,9 +260,6 @@ impl AppState {
                 dir.display()
             ));
         }
-        if let ReloadResidency::Auto { limit } = self.reload.residency {
-            self.judge_residency(name, &index, limit);
-        }
         // Warming drops only pages no process maps, so it comes before the hashing, which
         // maps every page (as at start).
         if self.reload.warm {
@@ -271,6 +268,11 @@ impl AppState {
         }
         if self.reload.verify {
             index.verify_checksums().map_err(|e| e.to_string())?;
+        }
+        // Judged once the new generation will be served, so that a failed one changes
+        // nothing.
+        if let ReloadResidency::Auto { limit } = self.reload.residency {
+            self.judge_residency(name, &index, limit);
         }
         Ok(index)
     }
