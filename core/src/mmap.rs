@@ -53,13 +53,25 @@ pub fn advise(map: &Mmap, residency: Residency) {
     let _ = (map, residency);
 }
 
+/// Bytes asked for by one `MADV_WILLNEED`: the kernel reads at most its readahead window
+/// (`read_ahead_kb`, 128 KiB by default, or the device's largest request when larger) of
+/// each call and drops the rest, so a longer range is asked for in pieces this size.
+const READ_AHEAD_PIECE: usize = 128 << 10;
+
 /// Asks the kernel to start reading `len` bytes of `map` from `offset` into the page cache
-/// (`MADV_WILLNEED`), without waiting: a mapping advised for [`Residency::Disk`] would
-/// otherwise read a sequential pass (a checksum) one 4 KiB fault at a time.
+/// (`MADV_WILLNEED`, in [`READ_AHEAD_PIECE`]s), without waiting: a mapping advised for
+/// [`Residency::Disk`] would otherwise read a sequential pass (a checksum) one 4 KiB fault
+/// at a time.
 pub fn read_ahead(map: &Mmap, offset: usize, len: usize) {
     #[cfg(target_os = "linux")]
-    if len > 0 {
-        let _ = map.advise_range(memmap2::Advice::WillNeed, offset, len);
+    {
+        let end = (offset + len).min(map.len());
+        let mut at = offset;
+        while at < end {
+            let piece = READ_AHEAD_PIECE.min(end - at);
+            let _ = map.advise_range(memmap2::Advice::WillNeed, at, piece);
+            at += piece;
+        }
     }
     #[cfg(not(target_os = "linux"))]
     let _ = (map, offset, len);

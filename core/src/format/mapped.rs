@@ -215,11 +215,13 @@ impl AsRef<[u8]> for MappedSlice {
 mod tests {
     use super::*;
 
+    /// Over a file of several read-ahead pieces ([`crate::mmap::read_ahead`] asks for 128
+    /// KiB at a time), at offsets and block sizes that do not divide it.
     #[test]
     fn hashing_block_by_block_equals_hashing_at_once() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
-        let bytes: Vec<u8> = (0..100_003u32)
+        let bytes: Vec<u8> = (0..300_007u32)
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
             .collect();
         std::fs::write(&path, &bytes).unwrap();
