@@ -593,6 +593,6 @@ fn main() {
         Some("compare") => compare(&args[1..]),
         Some("curve") => curve(&args[1..]),
         Some("search") => search(&args[1..]),
-        _ => eprintln!("scale: usage: gen --index IDX --out P.json | run --index IDX --probes P.json --out R.json | compare R1.json R2.json ... | curve --index A --probes PA.json --index B --probes PB.json ... --out C.json; nothing to do"),
+        _ => eprintln!("scale: usage: gen --index IDX --out P.json | run --index IDX --probes P.json --out R.json | compare R1.json R2.json ... | curve --index A --probes PA.json --index B --probes PB.json ... --out C.json | search --index IDX --probes P.json; nothing to do"),
     }
 }

@@ -15,7 +15,6 @@ use crate::error::{Error, Result};
 use crate::residency::Residency;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use tantivy::collector::TopDocs;
 use tantivy::columnar::Column;
@@ -135,8 +134,6 @@ pub struct FullText {
     /// The tantivy index and its reader, swapped whole when [`FullText::set_residency`] maps
     /// the files anew; a search holds the pair it started with.
     opened: RwLock<Arc<Opened>>,
-    /// Whether its files are mapped for [`Residency::Disk`].
-    on_disk: AtomicBool,
     fields: Fields,
     /// First global number of each part (by `part` field value); part 0 is 0.
     part_bases: BTreeMap<u64, u64>,
@@ -149,6 +146,8 @@ pub struct FullText {
 struct Opened {
     index: Index,
     reader: IndexReader,
+    /// Its files are mapped for [`Residency::Disk`].
+    on_disk: bool,
 }
 
 impl Opened {
@@ -156,6 +155,7 @@ impl Opened {
     /// `MADV_RANDOM` (a page fault reads the page it needs), otherwise with the kernel's
     /// read-around, as tantivy maps them by default.
     fn open(dir: &Path, residency: Residency) -> Result<Opened> {
+        let on_disk = residency == Residency::Disk;
         let index = match residency {
             Residency::Disk => MmapDirectory::open_with_madvice(dir, Advice::Random)
                 .map_err(|e| e.to_string())
@@ -171,7 +171,11 @@ impl Opened {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(ft_err)?;
-        Ok(Opened { index, reader })
+        Ok(Opened {
+            index,
+            reader,
+            on_disk,
+        })
     }
 }
 
@@ -216,23 +220,31 @@ struct NumberColumns {
 
 impl FullText {
     /// Opens the tantivy index in `dir` of an index of `documents` documents whose parts start
-    /// at `part_bases` (see the module documentation).
-    pub fn open(dir: &Path, documents: u64, part_bases: &BTreeMap<u64, u64>) -> Result<FullText> {
-        guarded(dir, || Self::open_unguarded(dir, documents, part_bases))
+    /// at `part_bases` (see the module documentation), its files mapped for `residency`
+    /// (`Disk`, or otherwise as for `Memory`; see [`FullText::set_residency`]).
+    pub fn open(
+        dir: &Path,
+        documents: u64,
+        part_bases: &BTreeMap<u64, u64>,
+        residency: Residency,
+    ) -> Result<FullText> {
+        guarded(dir, || {
+            Self::open_unguarded(dir, documents, part_bases, residency)
+        })
     }
 
     fn open_unguarded(
         dir: &Path,
         documents: u64,
         part_bases: &BTreeMap<u64, u64>,
+        residency: Residency,
     ) -> Result<FullText> {
-        let opened = Opened::open(dir, Residency::Memory)?;
+        let opened = Opened::open(dir, residency)?;
         let (_, fields) = schema();
         let mut bases = part_bases.clone();
         bases.insert(0, 0);
         Ok(FullText {
             opened: RwLock::new(Arc::new(opened)),
-            on_disk: AtomicBool::new(false),
             fields,
             part_bases: bases,
             documents,
@@ -246,13 +258,11 @@ impl FullText {
     /// Answers do not change. If it does not open again (its files gone), the files stay
     /// mapped as they were and the error is returned.
     pub fn set_residency(&self, residency: Residency) -> Result<()> {
-        let disk = residency == Residency::Disk;
-        if self.on_disk.load(Ordering::Relaxed) == disk {
+        if self.opened().on_disk == (residency == Residency::Disk) {
             return Ok(());
         }
         let opened = guarded(&self.dir, || Opened::open(&self.dir, residency))?;
         *self.opened.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(opened);
-        self.on_disk.store(disk, Ordering::Relaxed);
         Ok(())
     }
 

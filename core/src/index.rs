@@ -28,6 +28,7 @@ mod open;
 mod residency;
 pub(crate) use open::verify_fulltext_files;
 use open::verify_payloads;
+pub use residency::set_residency_together;
 
 /// Directory name of shard `i`.
 pub fn shard_dir_name(i: usize) -> String {

@@ -12,7 +12,9 @@ use std::path::Path;
 /// cgroup's limit when lower. `None` where neither can be read (not Linux).
 pub fn page_cache_limit() -> Option<u64> {
     let total = read("/proc/meminfo").and_then(|s| meminfo_field(&s, "MemTotal:"));
-    let cgroup = cgroup_memory(&read("/proc/self/cgroup")?, read).map(|c| c.limit);
+    let cgroup = read("/proc/self/cgroup")
+        .and_then(|s| cgroup_memory(&s, read))
+        .map(|c| c.limit);
     lower(total, cgroup)
 }
 

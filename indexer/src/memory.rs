@@ -128,17 +128,12 @@ impl MemoryBudget {
     }
 }
 
-/// The default budget: 60% of the memory available now ([`available_memory`]), so that the
-/// page cache and other processes keep the rest; 4 GiB where that cannot be read.
+/// The default budget: 60% of the memory available now
+/// ([`verbatim_core::sysmem::available`]: the machine's, or what a container's memory cgroup
+/// leaves), so that the page cache and other processes keep the rest; 4 GiB where that
+/// cannot be read.
 pub fn default_budget() -> u64 {
-    available_memory().map_or(4 << 30, |a| a / 10 * 6)
-}
-
-/// The memory available now, bytes: the machine's `MemAvailable`, or in a container whose
-/// memory cgroup has a lower limit, that limit less the anonymous memory already held under
-/// it (see [`verbatim_core::sysmem::available`]).
-pub fn available_memory() -> Option<u64> {
-    verbatim_core::sysmem::available()
+    verbatim_core::sysmem::available().map_or(4 << 30, |a| a / 10 * 6)
 }
 
 /// Parses a size such as `4G`, `2GiB`, `512M`, `1.5G` or `1073741824` (binary units).

@@ -279,22 +279,25 @@ impl AppState {
 
     /// `auto` residency judged again with `index` about to replace the served index `name`
     /// (see [`ReloadResidency::Auto`]): advises `index` and every other served index for
-    /// the choice, and logs it when it changes.
+    /// the choice, and logs it when it differs from the replaced instance's.
     fn judge_residency(&self, name: &str, index: &Index, limit: Option<u64>) {
-        let others: Vec<Arc<Index>> = self
-            .served
-            .iter()
-            .filter(|s| s.name != name)
-            .map(|s| self.current(s).index.clone())
-            .collect();
-        let bytes = index.mapped_bytes() + others.iter().map(|i| i.mapped_bytes()).sum::<u64>();
-        let chosen = Residency::Auto.resolve(bytes, limit);
-        if chosen == index.residency() && others.iter().all(|i| i.residency() == chosen) {
-            return;
+        let mut before = None;
+        let mut others: Vec<Arc<Index>> = Vec::new();
+        for s in &self.served {
+            let current = self.current(s).index.clone();
+            if s.name == name {
+                before = Some(current.residency());
+            } else {
+                others.push(current);
+            }
         }
-        index.set_residency(chosen);
-        for other in &others {
-            other.set_residency(chosen);
+        let (chosen, bytes) = verbatim_core::index::set_residency_together(
+            std::iter::once(index).chain(others.iter().map(|i| i.as_ref())),
+            Residency::Auto,
+            limit,
+        );
+        if before == Some(chosen) {
+            return;
         }
         let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
         tracing::info!(

@@ -102,7 +102,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         ),
         None => {
             let budget = verbatim_indexer::memory::default_budget();
-            let available = verbatim_indexer::memory::available_memory()
+            let available = verbatim_core::sysmem::available()
                 .map_or("unknown".to_string(), verbatim_indexer::memory::human);
             eprintln!(
                 "memory budget {} (default: 60% of the {available} available; set it with --max-memory)",

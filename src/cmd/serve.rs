@@ -150,17 +150,17 @@ pub struct DemoArgs {
 
 /// Advises every served index's files for `--residency` (`auto` judged on all of them
 /// together), and says what was chosen.
-fn advise(opened: &[Arc<verbatim_core::Index>], flags: &ServerFlags) {
+fn advise(opened: &[Arc<verbatim_core::Index>], flags: &ServerFlags, limit: Option<u64>) {
     use verbatim_core::Residency;
-    let bytes: u64 = opened.iter().map(|i| i.mapped_bytes()).sum();
-    let limit = verbatim_core::sysmem::page_cache_limit();
-    let chosen = match flags.residency {
+    let asked = match flags.residency {
         Residency::Auto if flags.warm => Residency::Memory,
-        r => r.resolve(bytes, limit),
+        r => r,
     };
-    for index in opened {
-        index.set_residency(chosen);
-    }
+    let (chosen, bytes) = verbatim_core::index::set_residency_together(
+        opened.iter().map(|i| i.as_ref()),
+        asked,
+        limit,
+    );
     let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
     let why = match (flags.residency, limit) {
         (Residency::Auto, _) if flags.warm => " (auto, with --warm)".to_string(),
@@ -217,7 +217,8 @@ fn start(
             None => super::open_index(&i.dir, hash_at_open).map(Arc::new),
         })
         .collect::<Result<Vec<_>>>()?;
-    advise(&opened, flags);
+    let limit = verbatim_core::sysmem::page_cache_limit();
+    advise(&opened, flags, limit);
     if flags.warm {
         for (dir, index) in dirs.iter().zip(&opened) {
             let t = std::time::Instant::now();
@@ -251,9 +252,7 @@ fn start(
         warm: flags.warm,
         residency: match flags.residency {
             verbatim_core::Residency::Auto if !flags.warm => {
-                verbatim_server::ReloadResidency::Auto {
-                    limit: verbatim_core::sysmem::page_cache_limit(),
-                }
+                verbatim_server::ReloadResidency::Auto { limit }
             }
             _ => verbatim_server::ReloadResidency::Keep,
         },

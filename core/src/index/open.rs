@@ -280,12 +280,19 @@ impl Index {
             } else {
                 check_fulltext_sizes(&ft_dir, &manifest)?;
             }
-            let ft = FullText::open(&ft_dir, manifest.documents, &manifest.fulltext_parts)
-                .map_err(|e| {
-                    // A full-text index that does not open: name the file that changed since
-                    // the build, when one did (opened without hashing, nothing checked it yet).
-                    verify_fulltext_files(&ft_dir, &manifest).err().unwrap_or(e)
-                })?;
+            // Mapped for `Disk` at once when asked for it (`Auto` is judged once the whole
+            // index is open).
+            let ft = FullText::open(
+                &ft_dir,
+                manifest.documents,
+                &manifest.fulltext_parts,
+                opts.residency,
+            )
+            .map_err(|e| {
+                // A full-text index that does not open: name the file that changed since
+                // the build, when one did (opened without hashing, nothing checked it yet).
+                verify_fulltext_files(&ft_dir, &manifest).err().unwrap_or(e)
+            })?;
             if opts.verify_checksums {
                 ft.verify(&ft_dir)?;
             }

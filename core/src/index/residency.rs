@@ -5,6 +5,24 @@ use crate::residency::Residency;
 use crate::sysmem::page_cache_limit;
 use std::sync::atomic::Ordering;
 
+/// Advises every index of `indexes` for `residency`, `Auto` judged on all of them together
+/// (their [`Index::mapped_bytes`] summed) against `limit` bytes of page cache (see
+/// [`Residency::resolve`]), as a server does with the indexes it serves. Returns the choice
+/// and the bytes it was judged on.
+pub fn set_residency_together<'a>(
+    indexes: impl IntoIterator<Item = &'a Index>,
+    residency: Residency,
+    limit: Option<u64>,
+) -> (Residency, u64) {
+    let indexes: Vec<&Index> = indexes.into_iter().collect();
+    let bytes = indexes.iter().map(|i| i.mapped_bytes()).sum();
+    let chosen = residency.resolve(bytes, limit);
+    for index in indexes {
+        index.set_residency(chosen);
+    }
+    (chosen, bytes)
+}
+
 impl Index {
     /// Bytes of the files this index maps: every shard's (an infini-gram index's files
     /// included), the id map and sources, the full-text index's when it is open (as the
