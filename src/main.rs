@@ -57,14 +57,17 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn init_logging(verbose: u8, json: bool) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
-        0 => "warn,tantivy=error",
+        // Reloads are rare and change what is served: they are printed by default.
+        0 => "warn,verbatim_server::reload=info,tantivy=error",
         1 => "info,tantivy=warn",
         _ => "debug",
     };
     let filter =
         EnvFilter::try_from_env("VERBATIM_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    // Colours only on a terminal: logs written to a file or a journal stay plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();

@@ -5,11 +5,14 @@ use crate::support;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 /// A running `verbatim serve`, killed on drop.
 pub struct Server {
     child: Child,
     pub base: String,
+    /// What it printed to stderr after its address, line by line.
+    pub log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -41,8 +44,14 @@ impl Server {
                 break rest.trim().trim_end_matches('/').to_string();
             }
         };
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, base }
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                kept.lock().unwrap().push(line);
+            }
+        });
+        Server { child, base, log }
     }
 
     pub fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
@@ -494,4 +503,49 @@ fn encode(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// A reload is logged with the default log filter, as plain text when stderr is no terminal.
+#[test]
+fn a_reload_is_logged_by_default_without_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = demo_like_index(dir.path());
+    let server = Server::start(&idx, &["--verify", "off"]);
+    let input = support::write_jsonl(
+        dir.path(),
+        "new.jsonl",
+        &[("new/1".into(), "Seventeen gulls wheeled above the harbour.".into())],
+    );
+    let o = Command::new(support::verbatim_bin())
+        .args(["index", "--append", "--input"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&idx)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = std::time::Instant::now();
+    let line = loop {
+        // Each request notices the new manifest; the reload then runs in the background.
+        let (status, _) = server.get("/health");
+        assert_eq!(status, 200);
+        let found = server
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|l| l.contains("serving the index as it is now on disk"))
+            .cloned();
+        if let Some(line) = found {
+            break line;
+        }
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(60),
+            "no reload logged: {:?}",
+            server.log.lock().unwrap()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(line.contains("generation=1"), "{line}");
+    assert!(!line.contains('\x1b'), "colour codes in a log that is no terminal: {line:?}");
 }

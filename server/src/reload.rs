@@ -53,7 +53,8 @@ pub enum ReloadResidency {
     /// generation in place of the one it replaces, takes at most half of `limit` bytes of
     /// page cache (`None`: unknown, taken as room enough), else `disk`; the other served
     /// indexes are advised alike, so that an index grown past the limit by appends is read
-    /// from disk without a restart.
+    /// from disk without a restart. Reloads judge one at a time, each as it swaps its new
+    /// generation in, so the last judgment sees every reload that finished before it.
     Auto {
         /// The memory the page cache can use ([`verbatim_core::sysmem::page_cache_limit`]).
         limit: Option<u64>,
@@ -197,6 +198,17 @@ impl AppState {
             Ok(index) => {
                 let index = Arc::new(index);
                 let old = {
+                    // One reload at a time judges `auto` and swaps, so that of two reloads
+                    // finishing together the second judges with the first's new generation
+                    // in place (each judging with the other's old one could keep every
+                    // index in memory past the limit).
+                    let _turn = self
+                        .swapping
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if let ReloadResidency::Auto { limit } = self.reload.residency {
+                        self.judge_residency(&served.name, &index, limit);
+                    }
                     let mut slot = served
                         .current
                         .write()
@@ -269,11 +281,8 @@ impl AppState {
         if self.reload.verify {
             index.verify_checksums().map_err(|e| e.to_string())?;
         }
-        // Judged once the new generation will be served, so that a failed one changes
-        // nothing.
-        if let ReloadResidency::Auto { limit } = self.reload.residency {
-            self.judge_residency(name, &index, limit);
-        }
+        // `auto` is judged by `reload` as the new generation is swapped in, so that a
+        // failed one changes nothing.
         Ok(index)
     }
 

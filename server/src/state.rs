@@ -73,6 +73,8 @@ pub struct AppState {
     pub(crate) takedown_errors: Vec<RwLock<Option<String>>>,
     /// How a changed index is checked before it is served.
     pub(crate) reload: crate::reload::ReloadOptions,
+    /// Held by a reload while it judges `auto` residency and swaps its new instance in.
+    pub(crate) swapping: Mutex<()>,
 }
 
 /// One served index: its name, where it is, and the instance being served.
@@ -179,6 +181,7 @@ impl AppState {
                 .collect(),
             takedown_errors: served.iter().map(|_| RwLock::new(None)).collect(),
             reload: crate::reload::ReloadOptions::default(),
+            swapping: Mutex::new(()),
             config,
             served,
             examples,

@@ -426,3 +426,55 @@ async fn auto_residency_is_judged_again_when_an_append_grows_past_the_limit() {
         );
     }
 }
+
+/// Two served indexes that change at once are judged together: the reload that swaps second
+/// judges `auto` with the first one's new generation in place. Each index alone grown stays
+/// within half of the limit; both grown do not, so both end read from disk.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_residency_of_two_reloads_at_once_sees_both_new_generations() {
+    use verbatim_core::Residency;
+    let dir = tempfile::tempdir().unwrap();
+    let tok = support::demo_tokenizer();
+    let a = build_index(dir.path(), "a", &tok);
+    let b = build_index(dir.path(), "b", &tok);
+    // How much one append grows an index like these: measured on a third copy.
+    let probe = build_index(dir.path(), "probe", &tok);
+    let before = Index::open(&probe).unwrap().mapped_bytes();
+    append_new_document(dir.path(), &probe);
+    let grown = Index::open(&probe).unwrap().mapped_bytes();
+    assert!(grown > before, "{before} -> {grown}");
+    let step = grown - before;
+    let opened: Vec<Arc<Index>> = [&a, &b]
+        .iter()
+        .map(|d| Arc::new(Index::open(d).unwrap()))
+        .collect();
+    let bytes: u64 = opened.iter().map(|i| i.mapped_bytes()).sum();
+    // Half the limit holds both indexes with one of them grown, not with both.
+    let limit = 2 * (bytes + step + step / 2);
+    for index in &opened {
+        assert_eq!(
+            index.set_residency(Residency::Auto.resolve(bytes, Some(limit))),
+            Residency::Memory
+        );
+    }
+    let reload = verbatim_server::ReloadOptions {
+        residency: verbatim_server::ReloadResidency::Auto { limit: Some(limit) },
+        ..Default::default()
+    };
+    let state = AppState::new(ServerConfig::default(), opened.clone(), None)
+        .unwrap()
+        .with_reload(reload);
+    let app = verbatim_server::app(Arc::new(state));
+    // Both change before the first request, which starts both reloads.
+    append_new_document(dir.path(), &a);
+    append_new_document(dir.path(), &b);
+    until_generation(&app, "a", 1).await;
+    let health = until_generation(&app, "b", 1).await;
+    for name in ["a", "b"] {
+        assert_eq!(
+            health["generations"][name]["residency"], "disk",
+            "{name}: {health}"
+        );
+    }
+}
