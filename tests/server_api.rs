@@ -514,7 +514,10 @@ fn a_reload_is_logged_by_default_without_colour_codes() {
     let input = support::write_jsonl(
         dir.path(),
         "new.jsonl",
-        &[("new/1".into(), "Seventeen gulls wheeled above the harbour.".into())],
+        &[(
+            "new/1".into(),
+            "Seventeen gulls wheeled above the harbour.".into(),
+        )],
     );
     let o = Command::new(support::verbatim_bin())
         .args(["index", "--append", "--input"])
@@ -547,5 +550,8 @@ fn a_reload_is_logged_by_default_without_colour_codes() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     assert!(line.contains("generation=1"), "{line}");
-    assert!(!line.contains('\x1b'), "colour codes in a log that is no terminal: {line:?}");
+    assert!(
+        !line.contains('\x1b'),
+        "colour codes in a log that is no terminal: {line:?}"
+    );
 }
