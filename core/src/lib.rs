@@ -29,6 +29,7 @@ pub mod api;
 pub mod atomic;
 pub mod doc_starts;
 pub mod error;
+pub mod file_stamp;
 pub mod format;
 pub mod fulltext;
 pub mod group;

@@ -6,11 +6,11 @@
 
 use crate::atomic::AtomicFile;
 use crate::error::{Error, Result};
+use crate::file_stamp::FileStamp;
 use crate::format::{FileKind, FileWriter, MappedFile};
 use crate::index::files::TAKEDOWN;
 use roaring::RoaringBitmap;
 use std::path::Path;
-use std::time::SystemTime;
 
 /// The set of taken-down documents.
 #[derive(Debug, Clone, Default)]
@@ -19,26 +19,9 @@ pub struct Takedown {
     stamp: Option<FileStamp>,
 }
 
-/// What identifies one version of `takedown.bin` on disk. Every save renames a new file into
-/// place, so the inode changes even when the size and modification time (whose granularity
-/// may be coarse) do not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FileStamp {
-    dev: u64,
-    ino: u64,
-    len: u64,
-    modified: Option<SystemTime>,
-}
-
+/// The stamp of `DIR/takedown.bin` (every save renames a new file into place).
 fn stamp(dir: &Path) -> Option<FileStamp> {
-    use std::os::unix::fs::MetadataExt;
-    let m = std::fs::metadata(dir.join(TAKEDOWN)).ok()?;
-    Some(FileStamp {
-        dev: m.dev(),
-        ino: m.ino(),
-        len: m.len(),
-        modified: m.modified().ok(),
-    })
+    FileStamp::of(&dir.join(TAKEDOWN))
 }
 
 impl Takedown {

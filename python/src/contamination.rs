@@ -252,7 +252,7 @@ pub fn check_batch(
     let opts = options(methods, llama2_skip, examples, max_spans)?;
     let ix = index.current()?;
     py.detach(|| -> verbatim_contamination::Result<_> {
-        let checker = verbatim_contamination::Checker::new(ix, opts)?;
+        let checker = verbatim_contamination::Checker::new(&ix, opts)?;
         let (results, timing) = crate::pool::run(None, || {
             verbatim_contamination::check_all(&checker, &items, threads, pii, &|| {})
         })?;
@@ -291,7 +291,7 @@ pub fn assemble_report<'py>(
     let ix = index.current()?;
     let report = py
         .detach(|| -> verbatim_contamination::Result<_> {
-            let checker = verbatim_contamination::Checker::new(ix, opts)?;
+            let checker = verbatim_contamination::Checker::new(&ix, opts)?;
             let results = results
                 .iter()
                 .enumerate()

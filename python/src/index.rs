@@ -6,29 +6,126 @@
 use crate::convert::{self, Query};
 use crate::errors;
 use crate::pool;
+use crate::reload;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use verbatim_core::file_stamp::FileStamp;
 use verbatim_core::pii::PiiMode;
 use verbatim_core::query::{SpanOptions, TraceOptions};
 use verbatim_core::{Index, OpenOptions, Residency};
 
 /// An open, read-only verbatim index (memory-mapped: opening is cheap, and processes that
 /// open the same index share its pages).
+///
+/// The instance queried is replaced only by [`PyIndex::reload`] (`Index.reload()`), when a
+/// new generation of the index was put in place on disk: every query takes its own reference
+/// to the instance current when it starts ([`PyIndex::current`]) and answers from that one
+/// alone, so queries running on other threads during a reload finish on the instance they
+/// started with.
 #[pyclass(module = "verbatim._native", name = "Index", frozen)]
 pub struct PyIndex {
-    pub(crate) inner: Arc<Index>,
+    /// The instance queries use, and the stamp of the manifest file it was opened from.
+    opened: RwLock<Opened>,
+    /// Held by a reload while it runs (one at a time), taken without the GIL.
+    reloading: Mutex<()>,
+    /// The index directory as given: a reload opens it again from there...
+    path: PathBuf,
+    /// ... unless the working directory changed since and `path` is relative: then from
+    /// `path` made absolute when the index was opened.
+    absolute: PathBuf,
+    /// The options it was opened with, residency as asked (`auto` is judged again by each
+    /// reload).
+    opts: OpenOptions,
     pub(crate) threads: Option<usize>,
 }
 
+/// One opened instance of the index.
+struct Opened {
+    index: Arc<Index>,
+    /// Its manifest file's stamp, taken before opening it (`None`: an infini-gram index
+    /// directory opened bare, which has no manifest file and is never reloaded).
+    stamp: Option<FileStamp>,
+}
+
 impl PyIndex {
-    /// The index, its takedown list first re-read if it changed on disk (a `stat` when it did
-    /// not), as the server does before every request: a document taken down by `verbatim
-    /// takedown` while this object lives is never shown. Every query goes through here.
-    pub(crate) fn current(&self) -> PyResult<&Arc<Index>> {
-        self.inner.refresh_takedown().map_err(errors::core)?;
-        Ok(&self.inner)
+    /// The instance queries use now, without checking its takedown list: for what a takedown
+    /// does not change (its manifest, tokenizer, files).
+    pub(crate) fn instance(&self) -> Arc<Index> {
+        self.opened
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .index
+            .clone()
+    }
+
+    /// The instance queries use now, its takedown list first re-read if it changed on disk (a
+    /// `stat` when it did not), as the server does before every request: a document taken
+    /// down by `verbatim takedown` while this object lives is never shown. Every query goes
+    /// through here once, and answers from the instance it got, whatever a `reload()` on
+    /// another thread does meanwhile.
+    pub(crate) fn current(&self) -> PyResult<Arc<Index>> {
+        let ix = self.instance();
+        ix.refresh_takedown().map_err(errors::core)?;
+        Ok(ix)
+    }
+
+    /// `reload()` without the GIL: whether it replaced the instance, or why it could not.
+    fn reload_now(&self) -> Result<bool, reload::Failure> {
+        let _one = self
+            .reloading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let dir = self.dir_to_reopen();
+        // Only a reload replaces the instance, and this one holds `reloading`.
+        let (old, stamp) = {
+            let o = self.opened.read().unwrap_or_else(PoisonError::into_inner);
+            (o.index.clone(), o.stamp)
+        };
+        if stamp.is_none() {
+            return Ok(false);
+        }
+        // Taken before opening: a manifest renamed in meanwhile differs from it, and is
+        // opened by the next reload.
+        let seen = reload::manifest_stamp(dir);
+        if seen == stamp {
+            return Ok(false);
+        }
+        if seen.is_none() {
+            return Err((
+                errors::Kind::Io,
+                format!(
+                    "cannot reload index {} (still answering from the instance opened before, \
+                     generation {}): {} is missing or unreadable (the index was moved, deleted \
+                     or is being replaced)",
+                    dir.display(),
+                    old.manifest().generation,
+                    reload::manifest_path(dir).display(),
+                ),
+            ));
+        }
+        let index = reload::open_again(dir, self.opts, &old)?;
+        let replaced = std::mem::replace(
+            &mut *self.opened.write().unwrap_or_else(PoisonError::into_inner),
+            Opened {
+                index: Arc::new(index),
+                stamp: seen,
+            },
+        );
+        // The old instance is unmapped here, outside the lock, once no query holds it.
+        drop(replaced);
+        Ok(true)
+    }
+
+    /// Where a reload opens the index: the path given to the constructor, as the instance
+    /// it replaces was opened (so that `path` and `repr` show the same), unless it is relative
+    /// and the working directory changed since.
+    fn dir_to_reopen(&self) -> &std::path::Path {
+        match std::path::absolute(&self.path) {
+            Ok(now) if now == self.absolute => &self.path,
+            _ => &self.absolute,
+        }
     }
 }
 
@@ -52,50 +149,47 @@ pub fn open(
     })
 }
 
-impl PyIndex {
-    /// Token ids of a query, tokenizing text without the GIL.
-    fn ids(&self, py: Python<'_>, query: &Bound<'_, PyAny>) -> PyResult<Vec<u32>> {
-        match convert::query_of(query, self.vocab(), "query")? {
-            Query::Ids(ids) => Ok(ids),
-            Query::Text(t) => {
-                if t.trim().is_empty() {
-                    return Err(errors::invalid("text is empty"));
-                }
-                let ix = self.current()?;
-                py.detach(|| ix.tokenizer().encode_ids(&t))
-                    .map_err(errors::core)
+/// Token ids of a query, tokenizing text with `ix`'s tokenizer without the GIL.
+fn ids(py: Python<'_>, ix: &Index, query: &Bound<'_, PyAny>) -> PyResult<Vec<u32>> {
+    match convert::query_of(query, vocab(ix), "query")? {
+        Query::Ids(ids) => Ok(ids),
+        Query::Text(t) => {
+            if t.trim().is_empty() {
+                return Err(errors::invalid("text is empty"));
             }
+            py.detach(|| ix.tokenizer().encode_ids(&t))
+                .map_err(errors::core)
         }
     }
+}
 
-    fn vocab(&self) -> u64 {
-        u64::from(self.inner.manifest().tokenizer.vocab_size)
-    }
+fn vocab(ix: &Index) -> u64 {
+    u64::from(ix.manifest().tokenizer.vocab_size)
+}
 
-    /// Span rules from keyword arguments, with the API's defaults and messages.
-    fn span_options(
-        &self,
-        max_count: Option<u64>,
-        word_boundaries: bool,
-        delimiters: Option<Vec<String>>,
-        min_len: usize,
-    ) -> PyResult<SpanOptions> {
-        let mut o = SpanOptions::defaults_for(&self.inner);
-        o.max_count = max_count;
-        o.word_boundaries = word_boundaries;
-        o.min_len = min_len.max(1);
-        if let Some(ds) = delimiters {
-            o.delimiters = ds
-                .iter()
-                .map(|d| {
-                    self.inner.tokenizer().single_token(d).ok_or_else(|| {
-                        errors::invalid(format!("delimiter {d:?} is not a single token"))
-                    })
+/// Span rules from keyword arguments, with the API's defaults and messages.
+fn span_options(
+    ix: &Index,
+    max_count: Option<u64>,
+    word_boundaries: bool,
+    delimiters: Option<Vec<String>>,
+    min_len: usize,
+) -> PyResult<SpanOptions> {
+    let mut o = SpanOptions::defaults_for(ix);
+    o.max_count = max_count;
+    o.word_boundaries = word_boundaries;
+    o.min_len = min_len.max(1);
+    if let Some(ds) = delimiters {
+        o.delimiters = ds
+            .iter()
+            .map(|d| {
+                ix.tokenizer().single_token(d).ok_or_else(|| {
+                    errors::invalid(format!("delimiter {d:?} is not a single token"))
                 })
-                .collect::<PyResult<_>>()?;
-        }
-        Ok(o)
+            })
+            .collect::<PyResult<_>>()?;
     }
+    Ok(o)
 }
 
 fn nonempty(field: &str, text: &str) -> PyResult<()> {
@@ -134,18 +228,37 @@ impl PyIndex {
             ));
         }
         let residency: Residency = residency.parse().map_err(errors::invalid)?;
-        let inner = py.detach(|| open(&path, verify, fulltext, residency))?;
+        // So that a reload opens the same directory whatever the working directory is then
+        // (a symbolic link in it is followed again).
+        let absolute = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+        let (index, stamp) = py.detach(|| {
+            // Taken before opening, as a reload does.
+            let stamp = reload::manifest_stamp(&path);
+            open(&path, verify, fulltext, residency).map(|ix| (ix, stamp))
+        })?;
         Ok(PyIndex {
-            inner: Arc::new(inner),
+            opened: RwLock::new(Opened {
+                index: Arc::new(index),
+                stamp,
+            }),
+            reloading: Mutex::new(()),
+            opts: OpenOptions {
+                verify_checksums: verify,
+                fulltext,
+                residency,
+            },
+            path,
+            absolute,
             threads,
         })
     }
 
     fn __repr__(&self) -> String {
-        let m = self.inner.manifest();
+        let ix = self.instance();
+        let m = ix.manifest();
         format!(
             "verbatim.Index({:?}: {} documents, {} tokens, {} shard(s))",
-            self.inner.dir().display().to_string(),
+            ix.dir().display().to_string(),
             m.documents,
             m.tokens,
             m.shards.len()
@@ -155,46 +268,78 @@ impl PyIndex {
     /// The index directory.
     #[getter]
     fn path(&self) -> PathBuf {
-        self.inner.dir().to_path_buf()
+        self.instance().dir().to_path_buf()
     }
 
     /// The index's name (from its manifest).
     #[getter]
     fn name(&self) -> String {
-        self.inner.manifest().name.clone()
+        self.instance().manifest().name.clone()
     }
 
     /// Token ids `0..vocab_size` are valid queries.
     #[getter]
     fn vocab_size(&self) -> u64 {
-        self.vocab()
+        vocab(&self.instance())
     }
 
     /// Number of documents.
     #[getter]
     fn documents(&self) -> u64 {
-        self.inner.manifest().documents
+        self.instance().manifest().documents
+    }
+
+    /// The generation of the index this object queries (its manifest's: 0 for a fresh
+    /// build, one more with each `verbatim index --append`; `verbatim compact` and a forced
+    /// rebuild write another). It changes only when `reload()` replaces the instance.
+    #[getter]
+    fn generation(&self) -> u64 {
+        self.instance().manifest().generation
+    }
+
+    /// Opens the index's new generation, if there is one: when `manifest.bin` in the index
+    /// directory was replaced since the instance being queried was opened (by `verbatim index
+    /// --append`, `verbatim compact` or a forced rebuild; a `stat` tells, cheaply, when it
+    /// was not), opens the index again with the options given to the constructor (`verify`,
+    /// `fulltext`, and `residency` as asked: `"auto"` is judged again), and from then on every
+    /// query answers from the new instance. Returns `True` when it replaced the instance,
+    /// `False` when nothing changed on disk (or the index is an infini-gram directory opened
+    /// bare, which has no manifest).
+    ///
+    /// Explicit only: queries never reload by themselves, so that results stay reproducible
+    /// while the index changes on disk; call `reload()` when you want the new documents.
+    /// Queries running on other threads meanwhile finish on the instance they started with.
+    ///
+    /// When the new generation cannot be opened (a damaged or half-written directory, a
+    /// manifest file missing, an index renamed or rebuilt with another tokenizer), raises
+    /// the error the constructor would (`IndexCorruptError`, `IndexIOError`,
+    /// `TokenizerError`, or `VerbatimError` for a renamed index) and keeps answering from the
+    /// instance opened before; a later `reload()` tries again. The GIL is released while it
+    /// opens.
+    fn reload(&self, py: Python<'_>) -> PyResult<bool> {
+        py.detach(|| self.reload_now())
+            .map_err(|(kind, message)| errors::error(kind, message))
     }
 
     /// How the index's files are read: `"memory"` (2 MiB pages, for an index that stays in
     /// the page cache) or `"disk"` (4 KiB pages read as needed), `"auto"` resolved at open.
     #[getter]
     fn residency(&self) -> &'static str {
-        self.inner.residency().name()
+        self.instance().residency().name()
     }
 
     /// What the index holds, as `GET /api/v1/indexes` shows it.
     fn info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let ix = self.current()?;
         let stats = py
-            .detach(|| verbatim_core::sources::source_stats(ix))
+            .detach(|| verbatim_core::sources::source_stats(&ix))
             .map_err(errors::core)?;
-        convert::to_py(py, &verbatim_core::api::IndexInfoJson::new(ix, stats))
+        convert::to_py(py, &verbatim_core::api::IndexInfoJson::new(&ix, stats))
     }
 
     /// The whole manifest (what the index holds and how it was built).
     fn manifest<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        convert::to_py(py, self.inner.manifest())
+        convert::to_py(py, self.instance().manifest())
     }
 
     /// Token ids of `text` with the index's tokenizer (no special tokens added).
@@ -211,8 +356,8 @@ impl PyIndex {
 
     /// Text of token ids (a list or a numpy array).
     fn decode(&self, py: Python<'_>, ids: &Bound<'_, PyAny>) -> PyResult<String> {
-        let ids = convert::ids_of(ids, self.vocab(), "ids")?;
         let ix = self.current()?;
+        let ids = convert::ids_of(ids, vocab(&ix), "ids")?;
         Ok(py.detach(|| ix.tokenizer().decode(&ids)))
     }
 
@@ -222,8 +367,8 @@ impl PyIndex {
         py: Python<'py>,
         query: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let ids = self.ids(py, query)?;
         let ix = self.current()?;
+        let ids = ids(py, &ix, query)?;
         let n = py.detach(|| ix.count(&ids));
         // A list of plain ints was checked item by item: a copy of it shares its int
         // objects (cheaper than making new ones).
@@ -257,14 +402,14 @@ impl PyIndex {
     ) -> PyResult<Bound<'py, PyAny>> {
         let text = convert::text_of(text)?;
         nonempty("text", &text)?;
-        let opts = self.span_options(max_count, word_boundaries, delimiters, min_len)?;
         let ix = self.current()?;
+        let opts = span_options(&ix, max_count, word_boundaries, delimiters, min_len)?;
         let json = py.detach(|| {
             pool::run(self.threads, || {
                 let enc = ix.tokenizer().encode(&text)?;
                 let spans = ix.spans(&text, &enc, &opts);
                 serde_json::to_value(verbatim_core::api::SpansJson::new(
-                    ix,
+                    &ix,
                     &text,
                     enc.ids.len(),
                     &spans,
@@ -306,18 +451,18 @@ impl PyIndex {
         if docs_per_span == 0 || docs_per_span > 100 {
             return Err(errors::invalid("docs_per_span must be between 1 and 100"));
         }
-        let mut opts = TraceOptions::defaults_for(&self.inner);
-        opts.spans = self.span_options(max_count, word_boundaries, delimiters, min_len)?;
+        let ix = self.current()?;
+        let mut opts = TraceOptions::defaults_for(&ix);
+        opts.spans = span_options(&ix, max_count, word_boundaries, delimiters, min_len)?;
         opts.density = density;
         opts.docs_per_span = docs_per_span;
         opts.snippet_context = context;
         opts.full_documents = full_documents;
-        let ix = self.current()?;
         let json = py.detach(|| {
             pool::run(self.threads, || {
                 let t = ix.trace(&response, prompt.as_deref(), &opts)?;
-                let mut json = verbatim_core::api::TraceJson::new(ix, &response, &t);
-                json.apply_pii(ix, pii);
+                let mut json = verbatim_core::api::TraceJson::new(&ix, &response, &t);
+                json.apply_pii(&ix, pii);
                 serde_json::to_value(json).map_err(|e| verbatim_core::Error::Invalid(e.to_string()))
             })
         });
@@ -394,7 +539,7 @@ impl PyIndex {
         }
         let ix = self.current()?;
         let json = py.detach(|| -> verbatim_core::Result<serde_json::Value> {
-            verbatim_core::api::search_json(ix, &query, limit, pii)?.ok_or_else(|| {
+            verbatim_core::api::search_json(&ix, &query, limit, pii)?.ok_or_else(|| {
                 verbatim_core::Error::FullText(
                     "this index was built without a full-text index".into(),
                 )
@@ -408,15 +553,13 @@ impl PyIndex {
     /// {"cont_count", "prob"}}, "approx": False}`, as `verbatim ntd --json` prints it (with
     /// int keys).
     fn ntd<'py>(&self, py: Python<'py>, query: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
-        let ids = match convert::query_of(query, self.vocab(), "query")? {
-            Query::Ids(ids) => ids,
-            Query::Text(t) => {
-                let ix = self.current()?;
-                py.detach(|| ix.tokenizer().encode_ids(&t))
-                    .map_err(errors::core)?
-            }
-        };
         let ix = self.current()?;
+        let ids = match convert::query_of(query, vocab(&ix), "query")? {
+            Query::Ids(ids) => ids,
+            Query::Text(t) => py
+                .detach(|| ix.tokenizer().encode_ids(&t))
+                .map_err(errors::core)?,
+        };
         let d = py.detach(|| ix.next_token_distribution(&ids));
         let by = PyDict::new(py);
         let denom = d.prompt_count.max(1) as f64;
@@ -444,7 +587,8 @@ impl PyIndex {
         query: &Bound<'py, PyAny>,
         next: i64,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let vocab = self.vocab();
+        let ix = self.current()?;
+        let vocab = vocab(&ix);
         if next < 0 || next as u64 >= vocab {
             return Err(errors::invalid(format!(
                 "token id {next} is outside the vocabulary (0..{vocab})"
@@ -452,13 +596,10 @@ impl PyIndex {
         }
         let ids = match convert::query_of(query, vocab, "query")? {
             Query::Ids(ids) => ids,
-            Query::Text(t) => {
-                let ix = self.current()?;
-                py.detach(|| ix.tokenizer().encode_ids(&t))
-                    .map_err(errors::core)?
-            }
+            Query::Text(t) => py
+                .detach(|| ix.tokenizer().encode_ids(&t))
+                .map_err(errors::core)?,
         };
-        let ix = self.current()?;
         let p = py.detach(|| ix.infgram_prob(&ids, next as u32));
         let out = PyDict::new(py);
         out.set_item("prompt_count", p.prompt_count)?;
@@ -515,7 +656,7 @@ impl PyIndex {
         let opts = crate::contamination::options(methods, llama2_skip, examples, max_spans)?;
         let ix = self.current()?;
         let report = py.detach(|| -> verbatim_contamination::Result<_> {
-            let checker = verbatim_contamination::Checker::new(ix, opts)?;
+            let checker = verbatim_contamination::Checker::new(&ix, opts)?;
             if items.is_empty() {
                 return Ok(None);
             }
@@ -549,12 +690,13 @@ pub fn bench_in_rust(
     queries: &Bound<'_, PyList>,
 ) -> PyResult<Vec<f64>> {
     use std::time::Instant;
-    let ix = &index.inner;
+    let instance = index.instance();
+    let ix: &Index = &instance;
     match kind {
         "count" => {
             let qs = queries
                 .iter()
-                .map(|q| convert::ids_of(&q, index.vocab(), "query"))
+                .map(|q| convert::ids_of(&q, vocab(ix), "query"))
                 .collect::<PyResult<Vec<_>>>()?;
             Ok(py.detach(|| {
                 qs.iter()

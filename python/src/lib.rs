@@ -4,7 +4,8 @@
 //! `pip install ./python`). It wraps the engine crates without adding query logic of its own:
 //!
 //! - `index::PyIndex` (`verbatim.Index`): counts, spans, traces, documents, keyword search,
-//!   n-gram statistics and contamination checks, each releasing the GIL while it runs;
+//!   n-gram statistics and contamination checks, each releasing the GIL while it runs; a new
+//!   generation of the index on disk is opened by an explicit `reload()` (`reload`);
 //! - `compat`: the queries `verbatim.compat.InfiniGramEngine` answers with infini-gram's
 //!   conventions (suffix-array ranks, byte pointers, end of document as EOS): counts and
 //!   spans, documents (`compat::docs`) and CNF queries (`compat::cnf`), through the core's
@@ -25,6 +26,7 @@ mod convert;
 mod errors;
 mod index;
 mod pool;
+mod reload;
 
 use pyo3::prelude::*;
 

@@ -144,6 +144,31 @@ class Index:
     @property
     def residency(self) -> str:
         """How the files are read: ``"memory"`` or ``"disk"`` (``"auto"`` resolved)."""
+    @property
+    def generation(self) -> int:
+        """The manifest's generation of the instance being queried: 0 for a fresh build, one
+        more with each ``verbatim index --append`` (``verbatim compact`` and a forced rebuild
+        write another). It changes only when :meth:`reload` replaces the instance."""
+    def reload(self) -> bool:
+        """Opens the index's new generation, if there is one.
+
+        When ``manifest.bin`` in the index directory was replaced since the instance being
+        queried was opened (by ``verbatim index --append``, ``verbatim compact`` or a forced
+        rebuild; a ``stat`` tells, cheaply, when it was not), opens the index again with the
+        constructor's options (``verify``, ``fulltext``, and ``residency`` as asked:
+        ``"auto"`` is judged again); from then on every query answers from the new instance.
+        Returns True when it replaced the instance, False when nothing changed on disk (or
+        for an infini-gram directory opened bare, which has no manifest).
+
+        Explicit only: queries never reload by themselves, so that results stay reproducible
+        while the index changes on disk. Queries running on other threads meanwhile finish on
+        the instance they started with. The GIL is released while it opens.
+
+        Raises what the constructor would (``IndexCorruptError``, ``IndexIOError``,
+        ``TokenizerError``; ``VerbatimError`` for an index renamed) when the new generation
+        cannot be opened (a damaged or half-written directory, a missing manifest, another
+        name or tokenizer), and keeps answering from the instance opened before; a later
+        ``reload()`` tries again."""
     def info(self) -> Dict[str, Any]:
         """What the index holds, as ``GET /api/v1/indexes`` shows it."""
     def manifest(self) -> Dict[str, Any]:

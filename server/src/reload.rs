@@ -17,10 +17,10 @@
 //! doubles from [`RETRY`] up to [`RETRY_MAX`] (a directory still being put in place).
 
 use crate::state::{AppState, Current, Verification};
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use verbatim_core::file_stamp::FileStamp;
 use verbatim_core::{Index, OpenOptions, Residency};
 
 /// Time between a failed reload and the next attempt of the same manifest file, after the
@@ -59,30 +59,6 @@ pub enum ReloadResidency {
         /// The memory the page cache can use ([`verbatim_core::sysmem::page_cache_limit`]).
         limit: Option<u64>,
     },
-}
-
-/// What identifies one version of a manifest file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct FileStamp {
-    dev: u64,
-    ino: u64,
-    len: u64,
-    mtime: i64,
-    mtime_nsec: i64,
-}
-
-impl FileStamp {
-    /// The stamp of `path` (`None` when it cannot be read).
-    fn of(path: &Path) -> Option<FileStamp> {
-        let m = std::fs::metadata(path).ok()?;
-        Some(FileStamp {
-            dev: m.dev(),
-            ino: m.ino(),
-            len: m.len(),
-            mtime: m.mtime(),
-            mtime_nsec: m.mtime_nsec(),
-        })
-    }
 }
 
 /// Where a served index's reloads stand.

@@ -93,13 +93,13 @@ pub(crate) fn to_dict<'py>(py: Python<'py>, f: Fetched) -> PyResult<Bound<'py, P
     Ok(out)
 }
 
-/// Runs `get` on the index without the GIL, then converts its document.
+/// Runs `get` on `ix` (the instance the call checked its arguments against) without the
+/// GIL, then converts its document.
 fn answer<'py>(
     py: Python<'py>,
-    index: &PyIndex,
+    ix: &Index,
     get: impl FnOnce(&Index) -> Doc + Send,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let ix = index.current()?;
     let fetched = py.detach(|| fetch(ix, get(ix))).map_err(errors::core)?;
     to_dict(py, fetched)
 }
@@ -114,8 +114,9 @@ pub fn ig_doc_by_rank<'py>(
     rank: u64,
     max_disp_len: u64,
 ) -> PyResult<Bound<'py, PyDict>> {
-    check_rank(index.current()?, s, rank)?;
-    answer(py, index, |ix| ix.ig_doc_by_rank(s, rank, max_disp_len))
+    let ix = index.current()?;
+    check_rank(&ix, s, rank)?;
+    answer(py, &ix, |ix| ix.ig_doc_by_rank(s, rank, max_disp_len))
 }
 
 /// infini-gram's `get_doc_by_ptr`: the document holding byte `ptr` of shard `s`,
@@ -128,8 +129,9 @@ pub fn ig_doc_by_ptr<'py>(
     ptr: u64,
     max_disp_len: u64,
 ) -> PyResult<Bound<'py, PyDict>> {
-    check_ptr(index.current()?, s, ptr)?;
-    answer(py, index, |ix| ix.ig_doc_by_ptr(s, ptr, max_disp_len))
+    let ix = index.current()?;
+    check_ptr(&ix, s, ptr)?;
+    answer(py, &ix, |ix| ix.ig_doc_by_ptr(s, ptr, max_disp_len))
 }
 
 /// infini-gram's `get_doc_by_ix` (and `get_doc_by_ix_2`, with `max_ctx_len`): the first
@@ -145,7 +147,7 @@ pub fn ig_doc_by_ix<'py>(
     if ix.locate(doc_ix).is_none() {
         return Err(errors::invalid(format!("no document {doc_ix}")));
     }
-    answer(py, index, |ix| {
+    answer(py, &ix, |ix| {
         ix.ig_doc_by_ix(doc_ix, max_disp_len)
             .expect("located above")
     })
@@ -162,8 +164,9 @@ pub fn ig_doc_by_rank_2<'py>(
     needle_len: u64,
     max_ctx_len: u64,
 ) -> PyResult<Bound<'py, PyDict>> {
-    check_rank(index.current()?, s, rank)?;
-    answer(py, index, |ix| {
+    let ix = index.current()?;
+    check_rank(&ix, s, rank)?;
+    answer(py, &ix, |ix| {
         ix.ig_doc_by_rank_2(s, rank, needle_len, max_ctx_len)
     })
 }
@@ -179,8 +182,9 @@ pub fn ig_doc_by_ptr_2<'py>(
     needle_len: u64,
     max_ctx_len: u64,
 ) -> PyResult<Bound<'py, PyDict>> {
-    check_ptr(index.current()?, s, ptr)?;
-    answer(py, index, |ix| {
+    let ix = index.current()?;
+    check_ptr(&ix, s, ptr)?;
+    answer(py, &ix, |ix| {
         ix.ig_doc_by_ptr_2(s, ptr, needle_len, max_ctx_len)
     })
 }
@@ -222,10 +226,10 @@ pub fn ig_search_docs<'py>(
     max_disp_len: u64,
     seed: u64,
 ) -> PyResult<Searched<'py>> {
-    let ids = super::raw_ids(index, input_ids)?;
     let ix = index.current()?;
+    let ids = super::raw_ids(&ix, input_ids)?;
     let r = py.detach(|| ix.ig_search_docs(&ids, maxnum, max_disp_len, &mut Rng::new(seed)));
-    searched(py, ix, r)
+    searched(py, &ix, r)
 }
 
 /// Where document `doc_no` (external id `id`) came from: its input file, relative to the

@@ -22,14 +22,15 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::collections::HashSet;
 use verbatim_core::search::SuffixArray;
+use verbatim_core::Index;
 
-fn token_limit(index: &PyIndex) -> u64 {
-    1u64 << (8 * index.inner.manifest().tokenizer.width.bytes())
+fn token_limit(ix: &Index) -> u64 {
+    1u64 << (8 * ix.manifest().tokenizer.width.bytes())
 }
 
 /// Token ids in `0..2^(8 x width)` (infini-gram accepts every value of the token type).
-fn raw_ids(index: &PyIndex, obj: &Bound<'_, PyAny>) -> PyResult<Vec<u32>> {
-    convert::ids_of(obj, token_limit(index), "input_ids")
+fn raw_ids(ix: &Index, obj: &Bound<'_, PyAny>) -> PyResult<Vec<u32>> {
+    convert::ids_of(obj, token_limit(ix), "input_ids")
 }
 
 /// `(count, [(start, end) per shard])`: the suffix-array range of `input_ids` in every shard.
@@ -39,8 +40,8 @@ pub fn ig_find(
     index: &PyIndex,
     input_ids: &Bound<'_, PyAny>,
 ) -> PyResult<(u64, Vec<(usize, usize)>)> {
-    let ids = raw_ids(index, input_ids)?;
     let ix = index.current()?;
+    let ids = raw_ids(&ix, input_ids)?;
     let occ = py.detach(|| ix.find(&ids));
     Ok((
         occ.count(),
@@ -51,8 +52,8 @@ pub fn ig_find(
 /// Occurrences of `input_ids` (any token value of the width, the separator included).
 #[pyfunction]
 pub fn ig_count(py: Python<'_>, index: &PyIndex, input_ids: &Bound<'_, PyAny>) -> PyResult<u64> {
-    let ids = raw_ids(index, input_ids)?;
     let ix = index.current()?;
+    let ids = raw_ids(&ix, input_ids)?;
     Ok(py.detach(|| ix.count(&ids)))
 }
 
@@ -66,7 +67,7 @@ pub fn ig_unigram_counts<'py>(
     vocab_size: u64,
 ) -> PyResult<Bound<'py, PyDict>> {
     let ix = index.current()?;
-    docs::check_shard(ix, s)?;
+    docs::check_shard(&ix, s)?;
     let counts = py.detach(|| ix.ig_unigram_counts(s, vocab_size));
     let out = PyDict::new(py);
     for (t, c) in counts {
@@ -78,7 +79,8 @@ pub fn ig_unigram_counts<'py>(
 /// `[(tokens, documents, first_doc)]` of every shard, and the token width in bytes.
 #[pyfunction]
 pub fn ig_shards(index: &PyIndex) -> (Vec<(u64, u64, u64)>, u32) {
-    let m = index.inner.manifest();
+    let ix = index.instance();
+    let m = ix.manifest();
     (
         m.shards
             .iter()
@@ -97,8 +99,8 @@ pub fn ig_ntd<'py>(
     prompt_ids: &Bound<'py, PyAny>,
     eos: u32,
 ) -> PyResult<(u64, Bound<'py, PyDict>)> {
-    let ids = raw_ids(index, prompt_ids)?;
     let ix = index.current()?;
+    let ids = raw_ids(&ix, prompt_ids)?;
     let d = py.detach(|| ix.next_token_distribution(&ids));
     let mut merged: std::collections::BTreeMap<u32, u64> = d.next.into_iter().collect();
     if d.end_of_document > 0 {
@@ -119,8 +121,8 @@ pub fn ig_creativity(
     index: &PyIndex,
     input_ids: &Bound<'_, PyAny>,
 ) -> PyResult<Vec<usize>> {
-    let ids = raw_ids(index, input_ids)?;
     let ix = index.current()?;
+    let ids = raw_ids(&ix, input_ids)?;
     let threads = index.threads;
     let lens = py.detach(|| crate::pool::run(threads, || ix.longest_matches(&ids)));
     Ok(lens.into_iter().enumerate().map(|(l, n)| l + n).collect())
@@ -147,9 +149,9 @@ pub fn ig_attribute(
     bow: HashSet<u32>,
     unigram_logprobs: bool,
 ) -> PyResult<Vec<AttrSpan>> {
-    let ids = raw_ids(index, input_ids)?;
-    let delims = raw_ids(index, delim_ids)?;
     let ix = index.current()?;
+    let ids = raw_ids(&ix, input_ids)?;
+    let delims = raw_ids(&ix, delim_ids)?;
     let width = ix.manifest().tokenizer.width.bytes() as u64;
     let threads = index.threads;
     Ok(py.detach(|| {
