@@ -376,6 +376,28 @@ async fn a_reloaded_generation_keeps_the_residency() {
     }
 }
 
+/// A router over `opened` as `serve --residency auto` starts it under a page-cache `limit`
+/// the indexes fit half of: each read from memory, and `auto` judged again on reload.
+#[cfg(target_os = "linux")]
+fn auto_residency_router(opened: &[Arc<Index>], limit: u64) -> Router {
+    use verbatim_core::Residency;
+    let bytes: u64 = opened.iter().map(|i| i.mapped_bytes()).sum();
+    for index in opened {
+        assert_eq!(
+            index.set_residency(Residency::Auto.resolve(bytes, Some(limit))),
+            Residency::Memory
+        );
+    }
+    let reload = verbatim_server::ReloadOptions {
+        residency: verbatim_server::ReloadResidency::Auto { limit: Some(limit) },
+        ..Default::default()
+    };
+    let state = AppState::new(ServerConfig::default(), opened.to_vec(), None)
+        .unwrap()
+        .with_reload(reload);
+    verbatim_server::app(Arc::new(state))
+}
+
 /// With `serve --residency auto` the choice is judged again when an index is reloaded: an
 /// append that takes the served indexes past half of the memory limit has the new generation,
 /// and every other served index, read from disk.
@@ -393,20 +415,7 @@ async fn auto_residency_is_judged_again_when_an_append_grows_past_the_limit() {
     // A limit the two indexes fit in half of, as they are now, and not once one grows.
     let bytes: u64 = opened.iter().map(|i| i.mapped_bytes()).sum();
     let limit = 2 * bytes;
-    for index in &opened {
-        assert_eq!(
-            index.set_residency(Residency::Auto.resolve(bytes, Some(limit))),
-            Residency::Memory
-        );
-    }
-    let reload = verbatim_server::ReloadOptions {
-        residency: verbatim_server::ReloadResidency::Auto { limit: Some(limit) },
-        ..Default::default()
-    };
-    let state = AppState::new(ServerConfig::default(), opened.clone(), None)
-        .unwrap()
-        .with_reload(reload);
-    let app = verbatim_server::app(Arc::new(state));
+    let app = auto_residency_router(&opened, limit);
     append_new_document(dir.path(), &grow);
     let health = until_generation(&app, "grow", 1).await;
     for name in ["grow", "still"] {
@@ -433,7 +442,6 @@ async fn auto_residency_is_judged_again_when_an_append_grows_past_the_limit() {
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_residency_of_two_reloads_at_once_sees_both_new_generations() {
-    use verbatim_core::Residency;
     let dir = tempfile::tempdir().unwrap();
     let tok = support::demo_tokenizer();
     let a = build_index(dir.path(), "a", &tok);
@@ -452,20 +460,7 @@ async fn auto_residency_of_two_reloads_at_once_sees_both_new_generations() {
     let bytes: u64 = opened.iter().map(|i| i.mapped_bytes()).sum();
     // Half the limit holds both indexes with one of them grown, not with both.
     let limit = 2 * (bytes + step + step / 2);
-    for index in &opened {
-        assert_eq!(
-            index.set_residency(Residency::Auto.resolve(bytes, Some(limit))),
-            Residency::Memory
-        );
-    }
-    let reload = verbatim_server::ReloadOptions {
-        residency: verbatim_server::ReloadResidency::Auto { limit: Some(limit) },
-        ..Default::default()
-    };
-    let state = AppState::new(ServerConfig::default(), opened.clone(), None)
-        .unwrap()
-        .with_reload(reload);
-    let app = verbatim_server::app(Arc::new(state));
+    let app = auto_residency_router(&opened, limit);
     // Both change before the first request, which starts both reloads.
     append_new_document(dir.path(), &a);
     append_new_document(dir.path(), &b);
