@@ -268,22 +268,36 @@ fn run(args: &[String]) {
     // else (for disk-resident runs, where the first traces differ from the later ones).
     if let Some(rounds) = arg(args, "--traces-timed") {
         let mut ms = Vec::new();
+        // Per stage (tokenize, spans, documents, rank), each trace's time.
+        let mut stages: [Vec<f64>; 4] = Default::default();
         for _ in 0..rounds.parse::<usize>().expect("--traces-timed N") {
             for text in &texts {
                 let t = Instant::now();
-                std::hint::black_box(index.trace(text, None, &trace_opts).unwrap());
+                let tr = std::hint::black_box(index.trace(text, None, &trace_opts).unwrap());
                 ms.push(t.elapsed().as_secs_f64() * 1e3);
+                let tm = &tr.timing;
+                for (v, x) in stages
+                    .iter_mut()
+                    .zip([tm.tokenize, tm.spans, tm.documents, tm.rank])
+                {
+                    v.push(x);
+                }
             }
         }
         let mean = ms.iter().sum::<f64>() / ms.len().max(1) as f64;
         let first: Vec<String> = ms.iter().take(10).map(|m| format!("{m:.1}")).collect();
         eprintln!(
-            "traces of {} texts x {rounds}: p50 {:.3} p90 {:.3} p99 {:.3} mean {mean:.3} ms; first 10: {}",
+            "traces of {} texts x {rounds}: p50 {:.3} p90 {:.3} p99 {:.3} mean {mean:.3} ms; first 10: {}; \
+             stage p50s: tokenize {:.2}, spans {:.2}, documents {:.2}, rank {:.2} ms",
             texts.len(),
             pct(&ms, 0.5),
             pct(&ms, 0.9),
             pct(&ms, 0.99),
-            first.join(" ")
+            first.join(" "),
+            pct(&stages[0], 0.5),
+            pct(&stages[1], 0.5),
+            pct(&stages[2], 0.5),
+            pct(&stages[3], 0.5),
         );
         return;
     }

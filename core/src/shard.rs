@@ -273,6 +273,9 @@ pub struct Shard {
     info: ShardInfo,
     width: TokenWidth,
     storage: Arc<Storage>,
+    /// Whether its files are advised for [`crate::Residency::Disk`] (its searches then read
+    /// ahead: [`ShardArrays::read_ahead`]); shared with its copies in groups.
+    on_disk: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Shard {
@@ -347,6 +350,7 @@ impl Shard {
                 unigrams,
                 samples,
             })),
+            on_disk: Arc::default(),
         };
         let Storage::Verbatim(f) = &*shard.storage else {
             unreachable!("just built")
@@ -421,6 +425,7 @@ impl Shard {
             info,
             width,
             storage: Arc::new(Storage::InfiniGram(Box::new(ig))),
+            on_disk: Arc::default(),
         })
     }
 
@@ -472,6 +477,7 @@ impl Shard {
     /// The shard's arrays, typed for the searches.
     pub fn arrays(&self) -> TypedArrays<'_> {
         let first = &self.first_token;
+        let read_ahead = self.reads_ahead();
         match (self.tokens(), self.suffix_array()) {
             (TokenSlice::U8(tokens), SuffixArrayRef::Positions(sa)) => {
                 let samples = self.samples(sa.len());
@@ -480,6 +486,7 @@ impl Shard {
                     sa,
                     first,
                     samples,
+                    read_ahead,
                 })
             }
             (TokenSlice::U16(tokens), SuffixArrayRef::Positions(sa)) => {
@@ -489,6 +496,7 @@ impl Shard {
                     sa,
                     first,
                     samples,
+                    read_ahead,
                 })
             }
             (TokenSlice::U32(tokens), SuffixArrayRef::Positions(sa)) => {
@@ -498,6 +506,7 @@ impl Shard {
                     sa,
                     first,
                     samples,
+                    read_ahead,
                 })
             }
             (TokenSlice::U8(tokens), SuffixArrayRef::Pointers(sa)) => {
@@ -506,6 +515,7 @@ impl Shard {
                     sa,
                     first,
                     samples: None,
+                    read_ahead,
                 })
             }
             (TokenSlice::BytewiseU16(tokens), SuffixArrayRef::Pointers(sa)) => {
@@ -514,6 +524,7 @@ impl Shard {
                     sa,
                     first,
                     samples: None,
+                    read_ahead,
                 })
             }
             (TokenSlice::BytewiseU32(tokens), SuffixArrayRef::Pointers(sa)) => {
@@ -522,6 +533,7 @@ impl Shard {
                     sa,
                     first,
                     samples: None,
+                    read_ahead,
                 })
             }
             _ => unreachable!("a shard's token type and suffix-array storage come together"),
@@ -624,8 +636,18 @@ impl Shard {
         }
     }
 
+    /// Whether its files are read from disk ([`crate::Residency::Disk`]), so that its
+    /// searches ask for their pages ahead ([`ShardArrays::read_ahead`]).
+    pub fn reads_ahead(&self) -> bool {
+        self.on_disk.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Advises every mapped file of the shard for `residency` (see [`crate::residency`]).
     pub fn set_residency(&self, residency: crate::residency::Residency) {
+        self.on_disk.store(
+            residency == crate::residency::Residency::Disk,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         match &*self.storage {
             Storage::Verbatim(_) => self.files().iter().for_each(|f| f.set_residency(residency)),
             Storage::InfiniGram(ig) => ig.set_residency(residency),

@@ -18,7 +18,8 @@ use crate::search::batch::Landing;
 use rayon::prelude::*;
 
 /// Start positions whose searches run in lockstep (memory accesses overlapping), per chunk
-/// of the parallel loop.
+/// of the parallel loop, for an index in memory; read from disk, each thread runs its share
+/// of a round in one lockstep batch ([`Index::lockstep_positions`]).
 const LOCKSTEP_POSITIONS: usize = 16;
 
 /// Whether start `i` (an index into the starts) gives its caller the same answer for every
@@ -108,7 +109,7 @@ impl Index {
     ) {
         let ns = self.shards().len();
         let found: Vec<(Vec<usize>, Vec<Option<Landing>>)> = which
-            .par_chunks(chunk_len(which.len()))
+            .par_chunks(chunk_len(which.len(), self.lockstep_positions(which.len())))
             .map(|chunk| {
                 let queries: Vec<&[u32]> = chunk.iter().map(|&i| &ids[starts[i]..]).collect();
                 self.longest_prefix_matches_landing(&queries)
@@ -126,12 +127,25 @@ impl Index {
     }
 }
 
-/// Starts per parallel chunk when `n` are searched: at most [`LOCKSTEP_POSITIONS`], and as
-/// many chunks as a multiple of the threads, so that a small round still keeps every thread
-/// busy.
-fn chunk_len(n: usize) -> usize {
+impl Index {
+    /// How many of `n` start positions (or spans) to search in one lockstep batch: 16 for an
+    /// index in memory, where that many cache misses overlap; for one read from disk, each
+    /// thread's share of all `n`, so that as many page reads as possible are in flight
+    /// together (a disk answers tens of reads at once about as fast as one).
+    pub(crate) fn lockstep_positions(&self, n: usize) -> usize {
+        if self.shards().iter().any(|s| s.reads_ahead()) {
+            n.div_ceil(rayon::current_num_threads().max(1)).max(1)
+        } else {
+            LOCKSTEP_POSITIONS
+        }
+    }
+}
+
+/// Starts per parallel chunk when `n` are searched: at most `lockstep`, and as many chunks as
+/// a multiple of the threads, so that a small round still keeps every thread busy.
+fn chunk_len(n: usize, lockstep: usize) -> usize {
     let threads = rayon::current_num_threads().max(1);
-    let chunks = n.div_ceil(LOCKSTEP_POSITIONS).div_ceil(threads) * threads;
+    let chunks = n.div_ceil(lockstep.max(1)).div_ceil(threads) * threads;
     n.div_ceil(chunks.max(1)).max(1)
 }
 

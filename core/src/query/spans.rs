@@ -77,9 +77,6 @@ pub struct Span {
     pub occurrences: Occurrences,
 }
 
-/// Candidates counted in lockstep, per chunk of the parallel loop.
-const LOCKSTEP_POSITIONS: usize = 16;
-
 /// A maximal span of a text, as found by [`Index::maximal_spans`]: its token range and, when
 /// it was counted, where it occurs.
 pub(crate) struct FoundSpan {
@@ -255,7 +252,7 @@ impl Index {
         }
         let landings = &search.matches.landings;
         spans
-            .par_chunks(LOCKSTEP_POSITIONS)
+            .par_chunks(self.lockstep_positions(spans.len()))
             .flat_map_iter(|c| {
                 let (long, short): (Vec<_>, Vec<_>) = c.iter().partition(|(l, r)| r - l >= 2);
                 let qs: Vec<&[u32]> = long.iter().map(|&(l, r)| &ids[l..r]).collect();

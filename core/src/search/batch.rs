@@ -8,6 +8,7 @@
 //! The answers are exactly those of [`super::lower_bound_in`] and [`super::find_in`], which
 //! the property tests check.
 
+use super::read_ahead::{Loads, ReadAhead};
 use super::samples::{self, SuffixSamples};
 use super::suffix_array::{FirstTokenTable, SuffixArray};
 use crate::token::Token;
@@ -27,6 +28,10 @@ pub struct ShardArrays<'a, T, S = &'a [u32]> {
     /// The shard's suffix samples (`samples.bin`), which shorten every search; `None` for
     /// shards without them (infini-gram's, or built before they existed).
     pub samples: Option<SuffixSamples<'a, T>>,
+    /// Whether its files are read from disk ([`crate::Residency::Disk`]): each lockstep step
+    /// then asks for the pages every search will load before loading any
+    /// (`MADV_WILLNEED`), so their disk reads overlap.
+    pub read_ahead: bool,
 }
 
 impl<T, S> ShardArrays<'_, T, S> {
@@ -143,6 +148,11 @@ fn run<T: Token, S: SuffixArray>(
     if shards.iter().any(|s| s.samples.is_some()) {
         samples::narrow(shards, queries, &mut searches, upper);
     }
+    let read_ahead = shards.iter().any(|s| s.read_ahead);
+    let (mut sa_ahead, mut token_ahead) = (
+        ReadAhead::new(read_ahead, Loads::SuffixArray),
+        ReadAhead::new(read_ahead, Loads::Tokens),
+    );
     loop {
         // Finished searches leave (narrowing by the samples may have finished some).
         searches.retain(|s| {
@@ -156,19 +166,41 @@ fn run<T: Token, S: SuffixArray>(
         if searches.is_empty() {
             break;
         }
-        // 1. Every suffix-array load.
-        for s in searches.iter_mut() {
-            let mid = s.lo + (s.hi - s.lo) / 2;
-            s.pos = shards[s.shard as usize].sa.at(mid);
+        // 1. Every suffix-array load; from disk, while loads are slow, every page asked for
+        // first, so that their reads overlap.
+        if sa_ahead.asking() {
+            for s in &searches {
+                let sh = &shards[s.shard as usize];
+                if sh.read_ahead {
+                    sh.sa.will_need(s.lo + (s.hi - s.lo) / 2);
+                }
+            }
         }
-        // 2. Every first compared token.
-        for s in searches.iter_mut() {
-            let skip = s.lcp_lo.min(s.lcp_hi);
-            s.next = shards[s.shard as usize]
-                .tokens
-                .get(s.pos + skip)
-                .map(|t| t.key());
+        sa_ahead.loads(searches.len(), || {
+            for s in searches.iter_mut() {
+                let mid = s.lo + (s.hi - s.lo) / 2;
+                s.pos = shards[s.shard as usize].sa.at(mid);
+            }
+        });
+        // 2. Every first compared token (asked for first likewise).
+        if token_ahead.asking() {
+            for s in &searches {
+                let sh = &shards[s.shard as usize];
+                let skip = s.lcp_lo.min(s.lcp_hi);
+                if let Some(t) = sh.tokens.get(s.pos + skip).filter(|_| sh.read_ahead) {
+                    crate::mmap::will_need(t);
+                }
+            }
         }
+        token_ahead.loads(searches.len(), || {
+            for s in searches.iter_mut() {
+                let skip = s.lcp_lo.min(s.lcp_hi);
+                s.next = shards[s.shard as usize]
+                    .tokens
+                    .get(s.pos + skip)
+                    .map(|t| t.key());
+            }
+        });
         // 3. Every comparison.
         for s in searches.iter_mut() {
             let sh = &shards[s.shard as usize];

@@ -18,6 +18,7 @@
 //! which the property tests check.
 
 use super::batch::{Landing, ShardArrays};
+use super::read_ahead::{Loads, ReadAhead};
 use super::suffix_array::SuffixArray;
 use crate::token::Token;
 use std::ops::Range;
@@ -137,6 +138,11 @@ pub fn ranges_from_landings<T: Token, S: SuffixArray>(
             }
         }
     }
+    let read_ahead = shards.iter().any(|s| s.read_ahead);
+    let (mut sa_ahead, mut token_ahead) = (
+        ReadAhead::new(read_ahead, Loads::RangeSuffixArray),
+        ReadAhead::new(read_ahead, Loads::RangeTokens),
+    );
     let mut finish = |s: &Side| {
         if s.end {
             ends[s.slot as usize] = s.lo;
@@ -156,18 +162,41 @@ pub fn ranges_from_landings<T: Token, S: SuffixArray>(
         if sides.is_empty() {
             break;
         }
-        // 1. Every suffix-array load.
+        // 1. Every suffix-array load (from disk, while loads are slow, every page asked for
+        // first, so that their reads overlap; see `ShardArrays::read_ahead`).
         for s in sides.iter_mut() {
             s.probe = s.next_probe();
-            s.pos = shards[s.slot as usize % ns].sa.at(s.probe);
         }
-        // 2. Every second token.
-        for s in sides.iter_mut() {
-            s.second = shards[s.slot as usize % ns]
-                .tokens
-                .get(s.pos + 1)
-                .map(|t| t.to_u32());
+        if sa_ahead.asking() {
+            for s in &sides {
+                let sh = &shards[s.slot as usize % ns];
+                if sh.read_ahead {
+                    sh.sa.will_need(s.probe);
+                }
+            }
         }
+        sa_ahead.loads(sides.len(), || {
+            for s in sides.iter_mut() {
+                s.pos = shards[s.slot as usize % ns].sa.at(s.probe);
+            }
+        });
+        // 2. Every second token (asked for first likewise).
+        if token_ahead.asking() {
+            for s in &sides {
+                let sh = &shards[s.slot as usize % ns];
+                if let Some(t) = sh.tokens.get(s.pos + 1).filter(|_| sh.read_ahead) {
+                    crate::mmap::will_need(t);
+                }
+            }
+        }
+        token_ahead.loads(sides.len(), || {
+            for s in sides.iter_mut() {
+                s.second = shards[s.slot as usize % ns]
+                    .tokens
+                    .get(s.pos + 1)
+                    .map(|t| t.to_u32());
+            }
+        });
         // 3. Every comparison.
         for s in sides.iter_mut() {
             let q = queries[s.slot as usize / ns];

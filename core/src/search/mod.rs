@@ -5,6 +5,7 @@ pub mod batch;
 pub mod expand;
 #[cfg(test)]
 mod fixtures;
+mod read_ahead;
 pub mod sa;
 pub mod samples;
 pub mod suffix_array;

@@ -13,6 +13,7 @@
 //! those of the search without samples, which the property tests check.
 
 use super::batch::{Search, ShardArrays};
+use super::read_ahead::{Loads, ReadAhead};
 use super::suffix_array::SuffixArray;
 use crate::token::Token;
 use std::cmp::Ordering;
@@ -150,7 +151,31 @@ pub(super) fn narrow<T: Token, S: SuffixArray>(
         })
         .collect();
     let separator = T::SEPARATOR.key();
+    let read_ahead = shards.iter().any(|s| s.read_ahead);
+    let mut ahead = ReadAhead::new(read_ahead, Loads::Samples);
+    // The sample each narrowing compares next (from disk, loaded in a pass of their own).
+    let midpoint = |searches: &[Search], n: &Narrowing| {
+        let sh = &shards[searches[n.at].shard as usize];
+        let sm = sh.samples.as_ref().expect("filtered above");
+        (sh.read_ahead, sm.key(n.lo + (n.hi - n.lo) / 2).first())
+    };
     while !active.is_empty() {
+        if read_ahead {
+            // While loads are slow, every sample's page asked for first, so that their reads
+            // overlap; then every sample loaded, timed, before any is compared.
+            if ahead.asking() {
+                for n in &active {
+                    if let (true, Some(k)) = midpoint(searches, n) {
+                        crate::mmap::will_need(k);
+                    }
+                }
+            }
+            ahead.loads(active.len(), || {
+                for n in &active {
+                    std::hint::black_box(midpoint(searches, n).1.map(|k| k.key()));
+                }
+            });
+        }
         active.retain_mut(|n| {
             let s = &mut searches[n.at];
             let sm = shards[s.shard as usize]

@@ -16,6 +16,9 @@ pub trait SuffixArray: Copy + Send + Sync {
     }
     /// Token position of the suffix at `rank` (`rank < len()`), at most the token count.
     fn at(&self, rank: usize) -> usize;
+    /// Asks for the page holding the entry at `rank` to be read from disk, without waiting
+    /// (`MADV_WILLNEED`).
+    fn will_need(&self, rank: usize);
 }
 
 impl SuffixArray for &[u32] {
@@ -26,6 +29,12 @@ impl SuffixArray for &[u32] {
     #[inline]
     fn at(&self, rank: usize) -> usize {
         self[rank] as usize
+    }
+    #[inline]
+    fn will_need(&self, rank: usize) {
+        if let Some(e) = self.get(rank) {
+            crate::mmap::will_need(e);
+        }
     }
 }
 
@@ -92,6 +101,12 @@ impl SuffixArray for BytePointers<'_> {
     fn at(&self, rank: usize) -> usize {
         ((self.raw(rank) >> self.shift) as usize).min(self.tokens)
     }
+    #[inline]
+    fn will_need(&self, rank: usize) {
+        if let Some(b) = self.bytes.get(rank * self.ptr_size) {
+            crate::mmap::will_need(b);
+        }
+    }
 }
 
 /// A shard's suffix array of either kind, for code that is not hot enough to monomorphise.
@@ -116,6 +131,13 @@ impl SuffixArray for SuffixArrayRef<'_> {
         match self {
             SuffixArrayRef::Positions(p) => p[rank] as usize,
             SuffixArrayRef::Pointers(p) => p.at(rank),
+        }
+    }
+    #[inline]
+    fn will_need(&self, rank: usize) {
+        match self {
+            SuffixArrayRef::Positions(p) => p.will_need(rank),
+            SuffixArrayRef::Pointers(p) => p.will_need(rank),
         }
     }
 }

@@ -1,0 +1,165 @@
+//! Deciding, step by step, whether a lockstep search of an index read from disk asks for its
+//! pages ahead.
+//!
+//! Asking for a page (`MADV_WILLNEED`, [`crate::mmap::will_need`]) lets the disk read every
+//! search's next page at once instead of one page fault after another. But each request is a
+//! system call, which costs more than the load itself when the page is cached: asking at every
+//! step made a warm 8-shard trace 8x slower. So a lockstep search asks only where loads are
+//! slow. It times each step's loads (a disk read costs tens of microseconds, a cached page
+//! under one; a step that asked is judged by a lower bar, since its reads were already in
+//! flight), and asks for the next step's pages when this step's loads were slow, or when
+//! the same step (the same depth of the binary searches) was slow the last time this thread
+//! took it. The top steps of every search read pages every search reads, which stay cached;
+//! the deep ones read pages of their own, which come from disk while the index is cold. A
+//! warm index never asks; a cold one asks from the first deep step on.
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+/// A step that did not ask was slow when its loads took longer than this, per search plus a
+/// fixed part: a page read from disk takes about 90 µs on the bench machine's disk, a cached
+/// page under one, and even a page fault on a cached page about half of one.
+const PER_SEARCH: Duration = Duration::from_micros(1);
+const FIXED: Duration = Duration::from_micros(50);
+
+/// A step that asked waits for reads already in flight, so it was slow when its loads took
+/// longer than this: loads of mapped, cached pages take about 0.1 µs each.
+const ASKED_PER_SEARCH: Duration = Duration::from_nanos(250);
+const ASKED_FIXED: Duration = Duration::from_micros(10);
+
+/// Steps remembered per kind of load (deeper steps share the last slot).
+const DEPTHS: usize = 64;
+
+/// The unit tests' searches (over heap memory, always fast) ask at every step, so that the
+/// property tests run the asking path and show that it changes no answer.
+const ALWAYS: bool = cfg!(test);
+
+/// What a step loads: each kind has its own depths.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Loads {
+    /// Suffix samples (`samples.bin`).
+    Samples = 0,
+    /// Suffix-array entries of a binary search.
+    SuffixArray,
+    /// The first compared token of a binary search.
+    Tokens,
+    /// Suffix-array entries of a range found from a landing ([`super::expand`]).
+    RangeSuffixArray,
+    /// Its second tokens.
+    RangeTokens,
+}
+
+const KINDS: usize = 5;
+
+thread_local! {
+    /// Whether each step of each kind was slow the last time this thread took it.
+    static SLOW: RefCell<[[bool; DEPTHS]; KINDS]> = const { RefCell::new([[false; DEPTHS]; KINDS]) };
+}
+
+/// Whether the next step of a lockstep search asks for its pages ahead.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ReadAhead {
+    /// Some shard of the search is read from disk.
+    allowed: bool,
+    /// Ask at every step ([`ALWAYS`]).
+    always: bool,
+    kind: Loads,
+    /// Steps taken.
+    step: usize,
+    asking: bool,
+}
+
+impl ReadAhead {
+    /// For a search over shards some of which may be read from disk (`allowed`).
+    pub(super) fn new(allowed: bool, kind: Loads) -> ReadAhead {
+        ReadAhead::judged(allowed, kind, ALWAYS)
+    }
+
+    fn judged(allowed: bool, kind: Loads, always: bool) -> ReadAhead {
+        ReadAhead {
+            allowed,
+            always,
+            kind,
+            step: 0,
+            asking: allowed && (always || was_slow(kind, 0)),
+        }
+    }
+
+    /// Whether this step asks for its pages before loading them.
+    #[inline]
+    pub(super) fn asking(&self) -> bool {
+        self.asking
+    }
+
+    /// Runs `loads`, the step's loads of `searches` searches, timing them when reading ahead
+    /// is allowed, and decides whether the next step asks.
+    #[inline]
+    pub(super) fn loads<R>(&mut self, searches: usize, loads: impl FnOnce() -> R) -> R {
+        if !self.allowed {
+            return loads();
+        }
+        let t = Instant::now();
+        let r = loads();
+        let n = searches as u32;
+        let slow = t.elapsed()
+            > if self.asking {
+                ASKED_FIXED + ASKED_PER_SEARCH * n
+            } else {
+                FIXED + PER_SEARCH * n
+            };
+        let (kind, step) = (self.kind as usize, self.step.min(DEPTHS - 1));
+        SLOW.with_borrow_mut(|s| s[kind][step] = slow);
+        self.step += 1;
+        self.asking = self.always || slow || was_slow(self.kind, self.step);
+        r
+    }
+}
+
+/// Whether step `step` of `kind` was slow the last time this thread took it.
+fn was_slow(kind: Loads, step: usize) -> bool {
+    SLOW.with_borrow(|s| s[kind as usize][step.min(DEPTHS - 1)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loads(r: &mut ReadAhead, searches: usize, wait: Duration) {
+        r.loads(searches, || std::thread::sleep(wait));
+    }
+
+    #[test]
+    fn asks_after_slow_loads_and_where_they_were_slow_before() {
+        let (fast, slow) = (Duration::ZERO, Duration::from_millis(2));
+        // A thread of its own: the remembered depths are per thread.
+        std::thread::spawn(move || {
+            let mut r = ReadAhead::judged(true, Loads::Tokens, false);
+            assert!(!r.asking());
+            loads(&mut r, 8, fast);
+            assert!(!r.asking(), "fast loads ask nothing");
+            loads(&mut r, 8, slow);
+            assert!(r.asking(), "slow loads: the next step asks");
+            loads(&mut r, 8, slow);
+            loads(&mut r, 8, fast);
+            assert!(
+                !r.asking(),
+                "asked loads that were fast: the next step does not ask"
+            );
+            // The next search asks from the step that was slow last time (step 1) on.
+            let mut r = ReadAhead::judged(true, Loads::Tokens, false);
+            assert!(!r.asking());
+            loads(&mut r, 8, fast);
+            assert!(r.asking(), "step 1 was slow last time");
+            // Another kind of load keeps its own depths.
+            let mut other = ReadAhead::judged(true, Loads::Samples, false);
+            loads(&mut other, 8, fast);
+            assert!(!other.asking());
+            // Memory-resident shards never time nor ask.
+            let mut r = ReadAhead::judged(false, Loads::Tokens, false);
+            loads(&mut r, 8, slow);
+            assert!(!r.asking());
+        })
+        .join()
+        .unwrap();
+    }
+}
