@@ -4,12 +4,12 @@
 //! Asking for a page (`MADV_WILLNEED`, [`crate::mmap::will_need`]) lets the disk read every
 //! search's next page at once instead of one page fault after another. But each request is a
 //! system call, which costs more than the load itself when the page is cached: asking at every
-//! step made a warm 8-shard trace 8x slower. So a lockstep search asks only where loads are
-//! slow. It times each step's loads (a disk read costs tens of microseconds, a cached page
-//! under one; a step that asked is judged by a lower bar, since its reads were already in
-//! flight), and asks for the next step's pages when this step's loads were slow, or when
-//! the same step (the same depth of the binary searches) was slow the last time this thread
-//! took it. The top steps of every search read pages every search reads, which stay cached;
+//! step made a warm 8-shard trace 8x slower (benches/RESULTS.md, "Disk reads issued
+//! together"). So a lockstep search asks only where loads are slow. It times each step's
+//! loads (a disk read costs tens of microseconds, a cached page under one; a step that asked
+//! is judged by a lower bar, since its reads were already in flight), and asks for the next
+//! step's pages when this step's loads were slow, or when the same step (the same depth of
+//! the binary searches) was slow the last time this thread took it. The top steps of every search read pages every search reads, which stay cached;
 //! the deep ones read pages of their own, which come from disk while the index is cold. A
 //! warm index never asks; a cold one asks from the first deep step on.
 
@@ -100,8 +100,15 @@ impl ReadAhead {
         }
         let t = Instant::now();
         let r = loads();
+        self.judge(t.elapsed(), searches);
+        r
+    }
+
+    /// Records whether this step's loads of `searches` searches, which took `elapsed`, were
+    /// slow, and decides whether the next step asks.
+    fn judge(&mut self, elapsed: Duration, searches: usize) {
         let n = searches as u32;
-        let slow = t.elapsed()
+        let slow = elapsed
             > if self.asking {
                 ASKED_FIXED + ASKED_PER_SEARCH * n
             } else {
@@ -111,7 +118,6 @@ impl ReadAhead {
         SLOW.with_borrow_mut(|s| s[kind][step] = slow);
         self.step += 1;
         self.asking = self.always || slow || was_slow(self.kind, self.step);
-        r
     }
 }
 
@@ -124,10 +130,7 @@ fn was_slow(kind: Loads, step: usize) -> bool {
 mod tests {
     use super::*;
 
-    fn loads(r: &mut ReadAhead, searches: usize, wait: Duration) {
-        r.loads(searches, || std::thread::sleep(wait));
-    }
-
+    /// Loads judged by how long they took (no clock: the decision alone is tested).
     #[test]
     fn asks_after_slow_loads_and_where_they_were_slow_before() {
         let (fast, slow) = (Duration::ZERO, Duration::from_millis(2));
@@ -135,12 +138,12 @@ mod tests {
         std::thread::spawn(move || {
             let mut r = ReadAhead::judged(true, Loads::Tokens, false);
             assert!(!r.asking());
-            loads(&mut r, 8, fast);
+            r.judge(fast, 8);
             assert!(!r.asking(), "fast loads ask nothing");
-            loads(&mut r, 8, slow);
+            r.judge(slow, 8);
             assert!(r.asking(), "slow loads: the next step asks");
-            loads(&mut r, 8, slow);
-            loads(&mut r, 8, fast);
+            r.judge(slow, 8);
+            r.judge(fast, 8);
             assert!(
                 !r.asking(),
                 "asked loads that were fast: the next step does not ask"
@@ -148,15 +151,25 @@ mod tests {
             // The next search asks from the step that was slow last time (step 1) on.
             let mut r = ReadAhead::judged(true, Loads::Tokens, false);
             assert!(!r.asking());
-            loads(&mut r, 8, fast);
+            r.judge(fast, 8);
             assert!(r.asking(), "step 1 was slow last time");
             // Another kind of load keeps its own depths.
             let mut other = ReadAhead::judged(true, Loads::Samples, false);
-            loads(&mut other, 8, fast);
+            other.judge(fast, 8);
             assert!(!other.asking());
+            // A step that asked is judged by the lower bar: waiting 40 µs for reads in
+            // flight is slow then, though it would not be for a step that did not ask.
+            let wait = Duration::from_micros(40);
+            let mut r = ReadAhead::judged(true, Loads::RangeTokens, false);
+            r.judge(wait, 8);
+            assert!(!r.asking(), "40 µs for 8 loads that did not ask: not slow");
+            r.judge(slow, 8);
+            assert!(r.asking());
+            r.judge(wait, 8);
+            assert!(r.asking(), "40 µs for 8 loads that asked: slow");
             // Memory-resident shards never time nor ask.
             let mut r = ReadAhead::judged(false, Loads::Tokens, false);
-            loads(&mut r, 8, slow);
+            r.loads(8, || std::thread::sleep(slow));
             assert!(!r.asking());
         })
         .join()
