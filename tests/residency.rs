@@ -168,6 +168,24 @@ fn disk_and_memory_answer_alike_and_check_checksums_alike() {
     assert!(e.to_string().contains("checksum mismatch"), "{e}");
 }
 
+/// Asking for pages ahead (every step of the searches, every window of a trace's documents,
+/// as a cold index does) over real mapped files changes no answer.
+#[test]
+fn asking_for_every_page_ahead_changes_no_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (idx, docs, phrases) = sharded(dir.path());
+    let memory = open(&idx, Residency::Memory, true);
+    let disk = open(&idx, Residency::Disk, true);
+    let (texts, ngrams) = probes(&docs, &phrases, &memory);
+    verbatim_core::search::always_ask(true);
+    let counts: Vec<u64> = ngrams.iter().map(|g| disk.count(g)).collect();
+    let answers = spans_and_traces(&disk, &texts);
+    verbatim_core::search::always_ask(false);
+    let expected: Vec<u64> = ngrams.iter().map(|g| memory.count(g)).collect();
+    assert_eq!(counts, expected);
+    assert_eq!(answers, spans_and_traces(&memory, &texts));
+}
+
 #[test]
 fn auto_keeps_a_small_index_in_memory() {
     let dir = tempfile::tempdir().unwrap();

@@ -85,24 +85,39 @@ pub fn read_ahead(map: &Mmap, offset: usize, len: usize) {
 /// a file mapping it does nothing.
 #[inline]
 pub fn will_need<T>(item: &T) {
+    will_need_slice(std::slice::from_ref(item));
+}
+
+/// Asks the kernel to start reading every page that holds part of `items` into the page
+/// cache, with one system call, and returns at once (see [`will_need`]). The trace asks so
+/// for all its documents' windows and records before reading any of them. Nothing for an
+/// empty slice.
+#[inline]
+pub fn will_need_slice<T>(items: &[T]) {
     #[cfg(target_os = "linux")]
     {
+        let bytes = std::mem::size_of_val(items);
+        if bytes == 0 {
+            return;
+        }
         let size = rustix::param::page_size();
-        let page = (item as *const T as usize) & !(size - 1);
+        let start = items.as_ptr() as usize;
+        let page = start & !(size - 1);
+        let len = (start + bytes - page).div_ceil(size) * size;
         // SAFETY: `MADV_WILLNEED` only schedules reads into the page cache: it changes no
         // mapping, no protection and no byte of memory, so no reference anywhere can observe
-        // it. `page` is the start of the page holding `item`, which the live reference keeps
-        // mapped for the duration of the call.
+        // it. `page..page + len` are the pages holding `items`, which the live reference
+        // keeps mapped for the duration of the call.
         let _ = unsafe {
             rustix::mm::madvise(
                 page as *mut std::ffi::c_void,
-                size,
+                len,
                 rustix::mm::Advice::WillNeed,
             )
         };
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = item;
+    let _ = items;
 }
 
 /// Re-reads the file `map` maps (at `path`) into the page cache in 2 MiB pages: drops its
@@ -151,6 +166,19 @@ mod tests {
             will_need(&map[at]);
         }
         will_need(&bytes[100]);
+        for range in [
+            0..0,
+            0..1,
+            4090..4100,
+            2 * 4096..5 * 4096 + 17,
+            17..bytes.len(),
+        ] {
+            will_need_slice(&map[range.clone()]);
+            will_need_slice(&bytes[range]);
+        }
+        let words: Vec<u32> = (0..3000).collect();
+        will_need_slice(&words[1..2999]);
         assert_eq!(&map[..], &bytes[..]);
+        assert_eq!(words, (0..3000).collect::<Vec<u32>>());
     }
 }

@@ -623,6 +623,38 @@ impl Shard {
         }
     }
 
+    /// Asks for the pages of tokens `range` (clipped to the stream) to be read from disk ahead
+    /// of their use, without waiting ([`crate::mmap::will_need_slice`]).
+    pub fn will_need_tokens(&self, range: Range<usize>) {
+        crate::with_tokens!(self.tokens(), |t| {
+            crate::mmap::will_need_slice(&t[clip(range, t.len())])
+        });
+    }
+
+    /// Asks for the pages of local document `doc`'s entries in the record table to be read
+    /// ahead; an infini-gram shard's records are not asked for.
+    pub fn will_need_record_offsets(&self, doc: usize) {
+        if let Storage::Verbatim(f) = &*self.storage {
+            let n = self.info.documents as usize + 1;
+            let offsets: &[u64] = bytemuck::cast_slice(&f.meta.payload()[..n * 8]);
+            crate::mmap::will_need_slice(&offsets[clip(doc..doc + 2, n)]);
+        }
+    }
+
+    /// Asks for the pages of local document `doc`'s record to be read ahead. It reads the
+    /// record's offsets, so ask for those first ([`Shard::will_need_record_offsets`]).
+    pub fn will_need_record(&self, doc: usize) {
+        if let Storage::Verbatim(f) = &*self.storage {
+            let n = self.info.documents as usize + 1;
+            let (table, blob) = f.meta.payload().split_at(n * 8);
+            let offsets: &[u64] = bytemuck::cast_slice(table);
+            if doc + 1 < n {
+                let (a, b) = (offsets[doc] as usize, offsets[doc + 1] as usize);
+                crate::mmap::will_need_slice(&blob[clip(a..b, blob.len())]);
+            }
+        }
+    }
+
     /// verbatim's mapped files of this shard, for verification: for an infini-gram shard,
     /// whose own files carry no checksums, only the unigram file of the side directory it is
     /// attached to (if any).

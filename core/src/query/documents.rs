@@ -2,9 +2,11 @@
 
 use crate::error::{Error, Result};
 use crate::index::{DocLocation, Index};
+use crate::search::read_ahead;
 use crate::shard::DocRecord;
 use crate::tokenizer::words::WordReader;
 use std::ops::Range;
+use std::time::Instant;
 
 /// A window of a document around a match: the one snippet type of the trace, the API and the
 /// contamination reports (serialized as `{"before", "match", "after"}`).
@@ -175,6 +177,35 @@ impl Index {
             .as_ref()
             .map(|p| self.margins(p))
             .unwrap_or_default()
+    }
+
+    /// For a trace over shards read from disk: when the pages of its documents' windows
+    /// (`(document, window)`) are not cached, asks for all of them at once, so that their
+    /// disk reads are in flight together instead of one page fault after another. It loads
+    /// the first token of the first few windows and asks only when that was slow: on cached
+    /// pages, asking would cost a system call per window for nothing.
+    pub(crate) fn read_windows_ahead(&self, windows: &[(DocLocation, WindowRanges)]) {
+        let probe = Instant::now();
+        let probed = &windows[..windows.len().min(read_ahead::PROBED_WINDOWS)];
+        for (loc, w) in probed {
+            std::hint::black_box(self.shards()[loc.shard].tokens().get(w.matched.start));
+        }
+        if read_ahead::windows_ask(probe.elapsed(), probed.len()) {
+            self.will_need_windows(windows);
+        }
+    }
+
+    /// Asks for the pages of each window's tokens and, once the record table's entries are
+    /// asked for and read, of each document's record.
+    fn will_need_windows(&self, windows: &[(DocLocation, WindowRanges)]) {
+        for (loc, w) in windows {
+            let shard = &self.shards()[loc.shard];
+            shard.will_need_tokens(w.before.start..w.after.end);
+            shard.will_need_record_offsets(loc.local);
+        }
+        for (loc, _) in windows {
+            self.shards()[loc.shard].will_need_record(loc.local);
+        }
     }
 
     /// Reads the words of a window into `reader` (the text [`Index::snippet`] gives, read from

@@ -133,11 +133,19 @@ impl Index {
     /// thread's share of all `n`, so that as many page reads as possible are in flight
     /// together (a disk answers tens of reads at once about as fast as one).
     pub(crate) fn lockstep_positions(&self, n: usize) -> usize {
-        if self.shards().iter().any(|s| s.reads_ahead()) {
+        if self.reads_ahead() {
             n.div_ceil(rayon::current_num_threads().max(1)).max(1)
         } else {
             LOCKSTEP_POSITIONS
         }
+    }
+}
+
+impl Index {
+    /// Whether some shard is read from disk ([`crate::shard::Shard::reads_ahead`]), so that
+    /// queries may ask for their pages ahead.
+    pub(crate) fn reads_ahead(&self) -> bool {
+        self.shards().iter().any(|s| s.reads_ahead())
     }
 }
 

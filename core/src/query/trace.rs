@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::index::{DocLocation, Index};
 use crate::query::bm25;
 use crate::query::controls::{SpanRanking, DEFAULT_LONG_CONTEXT, DEFAULT_SNIPPET_CONTEXT};
-use crate::query::documents::Snippet;
+use crate::query::documents::{Snippet, WindowRanges};
 use crate::query::on_pool::on_pool;
 use crate::query::spans::{FoundSpan, Span, SpanOptions};
 use crate::shard::DocRecord;
@@ -390,6 +390,20 @@ impl Index {
             by_doc.entry(p.loc.doc_no).or_default().push(p);
         }
         let groups: Vec<Vec<Pick>> = by_doc.into_values().collect();
+        if self.reads_ahead() {
+            // Read from disk: when the windows' pages are not cached, they are all asked for
+            // at once.
+            let context = opts.long_context.max(opts.snippet_context);
+            let windows: Vec<(DocLocation, WindowRanges)> = groups
+                .iter()
+                .flatten()
+                .map(|p| {
+                    let len = scored[p.span].1.token_end - scored[p.span].1.token_start;
+                    (p.loc, self.window_ranges(p.loc, p.pos, len, context))
+                })
+                .collect();
+            self.read_windows_ahead(&windows);
+        }
         // The text each document is ranked by: its long windows, each followed by a newline.
         // With a byte-level vocabulary its words are read from the token ids and the windows
         // are decoded only when they are shown (`long_view`).

@@ -5,11 +5,13 @@ pub mod batch;
 pub mod expand;
 #[cfg(test)]
 mod fixtures;
-mod read_ahead;
+pub(crate) mod read_ahead;
 pub mod sa;
 pub mod samples;
 pub mod suffix_array;
 
+#[doc(hidden)]
+pub use read_ahead::always_ask;
 pub use sa::{
     compare_suffix, find, find_in, lower_bound, lower_bound_in, next_token_block_end, token_at,
     Bound,

@@ -14,6 +14,7 @@
 //! warm index never asks; a cold one asks from the first deep step on.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// A step that did not ask was slow when its loads took longer than this, per search plus a
@@ -33,6 +34,23 @@ const DEPTHS: usize = 64;
 /// The unit tests' searches (over heap memory, always fast) ask at every step, so that the
 /// property tests run the asking path and show that it changes no answer.
 const ALWAYS: bool = cfg!(test);
+
+/// Set by [`always_ask`].
+static FORCED: AtomicBool = AtomicBool::new(false);
+
+/// Makes every query over shards read from disk ask for its pages at every step of its
+/// searches and for every window of its documents, whatever the timings say (`false`: back
+/// to judging by them). For tests, which must run the asking paths over real mapped indexes
+/// and show that they change no answer; it changes only how fast pages arrive.
+#[doc(hidden)]
+pub fn always_ask(on: bool) {
+    FORCED.store(on, Ordering::Relaxed);
+}
+
+/// Whether every step asks ([`ALWAYS`], or [`always_ask`]).
+fn always() -> bool {
+    ALWAYS || FORCED.load(Ordering::Relaxed)
+}
 
 /// What a step loads: each kind has its own depths.
 #[derive(Debug, Clone, Copy)]
@@ -61,7 +79,7 @@ thread_local! {
 pub(super) struct ReadAhead {
     /// Some shard of the search is read from disk.
     allowed: bool,
-    /// Ask at every step ([`ALWAYS`]).
+    /// Ask at every step ([`always`]).
     always: bool,
     kind: Loads,
     /// Steps taken.
@@ -72,7 +90,7 @@ pub(super) struct ReadAhead {
 impl ReadAhead {
     /// For a search over shards some of which may be read from disk (`allowed`).
     pub(super) fn new(allowed: bool, kind: Loads) -> ReadAhead {
-        ReadAhead::judged(allowed, kind, ALWAYS)
+        ReadAhead::judged(allowed, kind, always())
     }
 
     fn judged(allowed: bool, kind: Loads, always: bool) -> ReadAhead {
@@ -119,6 +137,29 @@ impl ReadAhead {
         self.step += 1;
         self.asking = self.always || slow || was_slow(self.kind, self.step);
     }
+}
+
+/// Windows whose first token a trace over disk shards loads, timed, before deciding whether
+/// to ask for every window's pages ([`windows_ask`]).
+pub(crate) const PROBED_WINDOWS: usize = 8;
+
+/// Loading the first token of `PROBED_WINDOWS` windows was slow when it took longer than
+/// this: a cached page takes under a microsecond (a first touch, a minor fault, about one),
+/// one read from disk about 90 µs on the bench machine's disk.
+const PROBE_FIXED: Duration = Duration::from_micros(20);
+const PROBE_PER_WINDOW: Duration = Duration::from_micros(2);
+
+/// Whether a trace over disk shards asks for the pages of all its documents' windows and
+/// records, having loaded the first token of `probed` windows in `elapsed`: only when that
+/// was slow, that is when their pages come from disk (asking costs a system call per window,
+/// which a cached index would pay for nothing: 0.4 ms of a 2 ms trace at 1.3B tokens).
+pub(crate) fn windows_ask(elapsed: Duration, probed: usize) -> bool {
+    windows_ask_judged(elapsed, probed, always())
+}
+
+fn windows_ask_judged(elapsed: Duration, probed: usize, always: bool) -> bool {
+    let probed = u32::try_from(probed).unwrap_or(u32::MAX);
+    always || elapsed > PROBE_FIXED + PROBE_PER_WINDOW.saturating_mul(probed)
 }
 
 /// Whether step `step` of `kind` was slow the last time this thread took it.
@@ -174,5 +215,23 @@ mod tests {
         })
         .join()
         .unwrap();
+    }
+
+    /// A trace asks for its windows' pages only when loading the first ones was slow.
+    #[test]
+    fn windows_are_asked_for_when_the_first_ones_were_slow() {
+        let us = Duration::from_micros;
+        assert!(
+            !windows_ask_judged(us(8), 8, false),
+            "1 µs per window: cached"
+        );
+        assert!(windows_ask_judged(us(90), 8, false), "one read from disk");
+        assert!(!windows_ask_judged(us(20), 0, false));
+        assert!(windows_ask_judged(us(21), 0, false));
+        assert!(windows_ask_judged(Duration::ZERO, 8, true));
+        assert!(
+            !windows_ask_judged(us(90), usize::MAX, false),
+            "no overflow"
+        );
     }
 }
