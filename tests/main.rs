@@ -21,5 +21,6 @@ mod ranking;
 mod residency;
 mod router;
 mod samples;
+mod served_generations;
 mod server_api;
 mod shared_data;

@@ -148,6 +148,8 @@ struct Opened {
     reader: IndexReader,
     /// Its files are mapped for [`Residency::Disk`].
     on_disk: bool,
+    /// The segments it searches, sorted: which build and generation of the directory it is.
+    segments: Vec<tantivy::index::SegmentId>,
 }
 
 impl Opened {
@@ -171,10 +173,18 @@ impl Opened {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(ft_err)?;
+        let mut segments: Vec<tantivy::index::SegmentId> = reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|s| s.segment_id())
+            .collect();
+        segments.sort();
         Ok(Opened {
             index,
             reader,
             on_disk,
+            segments,
         })
     }
 }
@@ -255,13 +265,22 @@ impl FullText {
     /// Maps its files for `residency` (`Memory` or `Disk`; see [`crate::residency`]) unless
     /// they already are: the tantivy index is opened again over a directory that advises them
     /// so, and later searches use it (searches running keep the mapping they started with).
-    /// Answers do not change. If it does not open again (its files gone), the files stay
-    /// mapped as they were and the error is returned.
+    /// Answers do not change. If it does not open again (its files gone), or the directory now
+    /// holds other segments (an append or a rebuild since it was opened: another generation's
+    /// index, whose hits would name other documents), the files stay mapped as they were and
+    /// the error is returned.
     pub fn set_residency(&self, residency: Residency) -> Result<()> {
-        if self.opened().on_disk == (residency == Residency::Disk) {
+        let current = self.opened();
+        if current.on_disk == (residency == Residency::Disk) {
             return Ok(());
         }
         let opened = guarded(&self.dir, || Opened::open(&self.dir, residency))?;
+        if opened.segments != current.segments {
+            return Err(Error::FullText(format!(
+                "the full-text index in {} is another generation's since this one was opened (an append or a rebuild); it stays mapped as it was",
+                self.dir.display()
+            )));
+        }
         *self.opened.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(opened);
         Ok(())
     }

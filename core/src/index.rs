@@ -104,6 +104,9 @@ pub struct Index {
     /// Its files are advised for [`crate::Residency::Disk`], not `Memory` (see
     /// [`Index::set_residency`]; a group's members keep their own).
     on_disk: std::sync::atomic::AtomicBool,
+    /// The manifest file it was opened from, as it was just before it was read (`None` for
+    /// a group and a bare infini-gram index, which have none).
+    manifest_stamp: Option<crate::file_stamp::FileStamp>,
 }
 
 /// The next [`Index::instance`] number.
@@ -188,6 +191,14 @@ impl Index {
     /// compaction keeps the build id; takedown generations restart at 0).
     pub fn instance(&self) -> u64 {
         self.instance
+    }
+
+    /// The manifest file this instance was opened from, stamped just before it was read
+    /// (`None` for a group or a bare infini-gram index, which have none, or when it could not
+    /// be read). A watcher that compares the file on disk with it sees any generation
+    /// committed since, even one committed while the index was opening or being checked.
+    pub fn manifest_stamp(&self) -> Option<crate::file_stamp::FileStamp> {
+        self.manifest_stamp
     }
 
     /// The build id of this generation of the index (the manifest's; appends change it).

@@ -12,7 +12,8 @@
 //!
 //! Cached answers are keyed by the instance ([`verbatim_core::Index::instance`]), so none
 //! computed from the old one is served after the swap. A reload that fails (a damaged or
-//! half-replaced directory, an index renamed) is logged and reported by `/health`; a request
+//! half-replaced directory, an index renamed, a `--group` that cannot be made over the new
+//! generation) is logged and reported by `/health`; a request
 //! retries it at once when the manifest file has changed since, else after a delay that
 //! doubles from [`RETRY`] up to [`RETRY_MAX`] (a directory still being put in place).
 
@@ -80,10 +81,12 @@ pub(crate) struct Watch {
 }
 
 impl Watch {
-    /// The watch of an instance just opened.
+    /// The watch of an instance: its manifest file as it was when the instance was opened,
+    /// so that a generation committed since (while `serve` opened, hashed and warmed it) is
+    /// reloaded.
     pub(crate) fn of(index: &Index) -> Watch {
         Watch {
-            stamp: FileStamp::of(&manifest_path(index.dir())),
+            stamp: index.manifest_stamp(),
             ..Watch::default()
         }
     }
@@ -173,24 +176,44 @@ impl AppState {
         match opened {
             Ok(index) => {
                 let index = Arc::new(index);
-                let old = {
-                    // One reload at a time judges `auto` and swaps, so that of two reloads
-                    // finishing together the second judges with the first's new generation
-                    // in place (each judging with the other's old one could keep every
-                    // index in memory past the limit).
-                    let _turn = self
-                        .swapping
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    if let ReloadResidency::Auto { limit } = self.reload.residency {
-                        self.judge_residency(&served.name, &index, limit);
+                // One reload at a time makes the groups, judges `auto` and swaps, so that of
+                // two reloads finishing together the second works with the first's new
+                // generation in place (each judging with the other's old one could keep
+                // every index in memory past the limit; the groups built first would lack
+                // the other's).
+                let turn = self
+                    .swapping
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut indexes = self.indexes();
+                indexes[k].1 = index.clone();
+                // A `--group` that cannot be made over the new generation (another tokenizer
+                // than its other members') fails the reload: the group and the index go on
+                // answering from the instance opened before, rather than the group from an
+                // instance nothing refreshes any more.
+                let groups = match self.groups_over(&indexes) {
+                    Ok(groups) => groups,
+                    Err(e) => {
+                        drop(turn);
+                        return self.reload_failed(
+                            k,
+                            seen,
+                            format!("{e}; restart the server with groups that fit the new index"),
+                        );
                     }
-                    let mut slot = served
+                };
+                if let ReloadResidency::Auto { limit } = self.reload.residency {
+                    self.judge_residency(&served.name, &index, limit);
+                }
+                let old = std::mem::replace(
+                    &mut *served
                         .current
                         .write()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    std::mem::replace(&mut *slot, Current::new(index.clone()))
-                };
+                        .unwrap_or_else(std::sync::PoisonError::into_inner),
+                    Current::new(index.clone()),
+                );
+                self.set_groups(groups);
+                drop(turn);
                 self.set_verification(
                     k,
                     if self.reload.verify {
@@ -202,9 +225,6 @@ impl AppState {
                     },
                 );
                 self.set_takedown_error(k, None);
-                if let Err(e) = self.build_groups() {
-                    tracing::error!("after reloading {}: {e}", served.name);
-                }
                 if let Ok(mut listed) = self.listed.lock() {
                     listed.clear();
                 }

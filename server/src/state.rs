@@ -107,7 +107,7 @@ impl Current {
 
 /// The groups being served.
 #[derive(Default)]
-struct Groups {
+pub(crate) struct Groups {
     /// `--group` groups, then `all` when every served index shares a tokenizer and there are
     /// several.
     list: Vec<(String, Arc<Index>)>,
@@ -224,15 +224,19 @@ impl AppState {
         self
     }
 
-    /// Builds the groups (`--group` ones, then `all`) over the indexes being served. The
-    /// groups stay locked from before the indexes are read until the new groups are in
-    /// place, so that of two reloads finishing at once, the groups built last hold both.
+    /// Builds the groups (`--group` ones, then `all`) over the indexes being served.
     pub(crate) fn build_groups(&self) -> Result<(), StartError> {
-        let mut slot = self
-            .groups
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let indexes = self.indexes();
+        self.set_groups(self.groups_over(&self.indexes())?);
+        Ok(())
+    }
+
+    /// The groups (`--group` ones, then `all`) over `indexes` (served names and instances):
+    /// an error when a `--group` cannot be made (a member missing, or its indexes no longer
+    /// share a tokenizer); `all` that cannot be made is refused when queried instead.
+    pub(crate) fn groups_over(
+        &self,
+        indexes: &[(String, Arc<Index>)],
+    ) -> Result<Groups, StartError> {
         let mut groups = Groups::default();
         for spec in &self.group_specs {
             let err = |detail: String| StartError::Group {
@@ -265,8 +269,15 @@ impl AppState {
                 Err(e) => groups.all_refused = Some(e.to_string()),
             }
         }
-        *slot = groups;
-        Ok(())
+        Ok(groups)
+    }
+
+    /// Serves `groups` (made by [`AppState::groups_over`]) from now on.
+    pub(crate) fn set_groups(&self, groups: Groups) {
+        *self
+            .groups
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = groups;
     }
 
     /// The served indexes by name, in the order given: the instances being served now.
@@ -337,12 +348,21 @@ impl AppState {
         v
     }
 
-    /// A group answers only when every member does (integrity check, takedown list).
+    /// A group answers only when every member does (integrity check, takedown list). The
+    /// takedown list of each member instance the group holds is re-read too (the instance
+    /// served under its name, but for the moment a reload swaps one in and the group over it
+    /// is rebuilt).
     fn check_members(&self, g: &Index) -> Result<(), ApiError> {
         for m in g.members() {
             if self.served.iter().any(|s| s.name == m.name()) {
                 self.index(Some(m.name()))?;
             }
+            m.index().refresh_takedown().map_err(|e| {
+                ApiError::IndexUnavailable(format!(
+                    "the takedown list of index {:?} changed and cannot be read, so the group answers nothing until it can: {e}",
+                    m.name()
+                ))
+            })?;
         }
         Ok(())
     }
@@ -445,13 +465,17 @@ impl AppState {
                 &error,
             )));
         }
+        // The list is re-read here, as the instance is taken, not when the request came in:
+        // a takedown that finished while the request's body arrived applies to its answer.
+        let index = self.current(&self.served[k]).index.clone();
+        self.refresh_takedown(k, &index);
         if let Some(error) = self.takedown_error(k) {
             return Err(ApiError::IndexUnavailable(format!(
                 "the takedown list of index {:?} changed and cannot be read, so the index answers nothing until it can: {error}",
                 self.served[k].name
             )));
         }
-        Ok(self.current(&self.served[k]).index.clone())
+        Ok(index)
     }
 
     /// Why the `k`-th index's changed takedown list cannot be read, if it cannot.
@@ -567,16 +591,21 @@ impl AppState {
     /// answering.
     pub fn refresh_takedowns(&self) {
         for (k, served) in self.served.iter().enumerate() {
-            let ix = &self.current(served).index;
-            let outcome = ix.refresh_takedown().err().map(|e| {
-                tracing::error!(
-                    "cannot reload the takedown list of {}: {e}",
-                    ix.dir().display()
-                );
-                e.to_string()
-            });
-            self.set_takedown_error(k, outcome);
+            self.refresh_takedown(k, &self.current(served).index);
         }
+    }
+
+    /// Re-reads the takedown list of `index`, an instance of the `k`-th served index, if it
+    /// changed on disk, and records whether it reads.
+    fn refresh_takedown(&self, k: usize, index: &Index) {
+        let outcome = index.refresh_takedown().err().map(|e| {
+            tracing::error!(
+                "cannot reload the takedown list of {}: {e}",
+                index.dir().display()
+            );
+            e.to_string()
+        });
+        self.set_takedown_error(k, outcome);
     }
 
     /// Records whether the `k`-th index's takedown list reads.

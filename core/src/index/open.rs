@@ -196,6 +196,9 @@ impl Index {
     }
 
     fn open_manifest(dir: &Path, manifest_name: &str, opts: OpenOptions) -> Result<Index> {
+        // Taken before the manifest is read: a generation committed while this one opens
+        // changes the file after it, so a watcher comparing with it sees the change.
+        let manifest_stamp = crate::file_stamp::FileStamp::of(&dir.join(manifest_name));
         let (manifest, build_id) = Manifest::read_named(dir, manifest_name)?;
         let index_id = manifest.index_id(dir)?;
         let width = manifest.tokenizer.width;
@@ -338,6 +341,7 @@ impl Index {
             instance: crate::index::next_instance(),
             on_disk: std::sync::atomic::AtomicBool::new(false),
             members: Vec::new(),
+            manifest_stamp,
         };
         index.set_residency(opts.residency);
         Ok(index)
@@ -418,6 +422,7 @@ impl Index {
             on_disk: std::sync::atomic::AtomicBool::new(false),
             manifest,
             members: Vec::new(),
+            manifest_stamp: None,
         };
         index.set_residency(opts.residency);
         Ok(index)
@@ -467,6 +472,7 @@ impl Index {
             on_disk: std::sync::atomic::AtomicBool::new(false),
             sides: Vec::new(),
             members,
+            manifest_stamp: None,
         }
     }
 }

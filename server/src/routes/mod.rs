@@ -47,7 +47,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            current_takedowns,
+            current_generations,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(tower_http::trace::TraceLayer::new_for_http());
@@ -117,11 +117,10 @@ async fn json_method_not_allowed(req: Request, next: Next) -> Response {
 }
 
 /// Before every API request: starts reloading the indexes whose manifest changed on disk
-/// (`crate::reload`), and re-reads changed takedown lists (a `stat` per index and file when
-/// none changed), so that no route can answer from a list older than the one on disk: one
-/// place, rather than a call in each handler that a new route could forget. An index whose
-/// changed list cannot be read answers 503 (fail closed) until it reads again.
-async fn current_takedowns(
+/// (`crate::reload`; a `stat` per index when none changed). Takedown lists are re-read where
+/// a handler takes its index ([`AppState::index`], [`AppState::target`]), after the request's
+/// body has arrived, so that a takedown finished before the answer is computed applies to it.
+async fn current_generations(
     State(state): State<Arc<AppState>>,
     req: Request,
     next: Next,
@@ -129,7 +128,6 @@ async fn current_takedowns(
     let path = req.uri().path();
     if path.starts_with("/api/") || req.method() == axum::http::Method::POST {
         state.reload_changed();
-        state.refresh_takedowns();
     }
     next.run(req).await
 }
