@@ -81,8 +81,8 @@ def main():
     vt = np.memmap(shard, dtype=np.uint16, mode="r", offset=64)
     same_stream = len(vt) == len(ds) and bool(np.array_equal(vt, ds))
     R["same_token_stream"] = same_stream
-    R["shards"] = len(vb._shards)
-    print(f"[stream] {len(ds)} tokens, identical: {same_stream}, verbatim shards: {len(vb._shards)}", flush=True)
+    R["shards"] = len(vb._view.shards)
+    print(f"[stream] {len(ds)} tokens, identical: {same_stream}, verbatim shards: {len(vb._view.shards)}", flush=True)
 
     # 1. counts
     queries = cp.sample_queries(ds, args.queries, 0)

@@ -24,6 +24,11 @@ use verbatim_core::{Index, OpenOptions, Residency};
 /// to the instance current when it starts ([`PyIndex::current`]) and answers from that one
 /// alone, so queries running on other threads during a reload finish on the instance they
 /// started with.
+///
+/// A *pinned* `Index` ([`PyIndex::pinned`]) queries one instance for its whole life and
+/// refuses to reload: `verbatim.compat.InfiniGramEngine` answers from one, so that each of
+/// its calls (several queries, checked against shard sizes read beforehand) sees a single
+/// generation.
 #[pyclass(module = "verbatim._native", name = "Index", frozen)]
 pub struct PyIndex {
     /// The instance queries use, and the stamp of the manifest file it was opened from.
@@ -39,6 +44,8 @@ pub struct PyIndex {
     /// reload).
     opts: OpenOptions,
     pub(crate) threads: Option<usize>,
+    /// Pinned to its instance: `reload()` raises instead of opening a new generation.
+    pinned: bool,
 }
 
 /// One opened instance of the index.
@@ -71,8 +78,41 @@ impl PyIndex {
         Ok(ix)
     }
 
+    /// Another `Index` that queries the instance this one queries now, for its whole life: its
+    /// `reload()` raises. `None` when that instance is `previous`'s (so that a caller holding
+    /// one pinned `Index` learns whether this one has moved on since).
+    pub(crate) fn pinned(&self, previous: Option<&PyIndex>) -> Option<PyIndex> {
+        let (index, stamp) = {
+            let o = self.opened.read().unwrap_or_else(PoisonError::into_inner);
+            (o.index.clone(), o.stamp)
+        };
+        if previous.is_some_and(|p| Arc::ptr_eq(&p.instance(), &index)) {
+            return None;
+        }
+        Some(PyIndex {
+            opened: RwLock::new(Opened { index, stamp }),
+            reloading: Mutex::new(()),
+            path: self.path.clone(),
+            absolute: self.absolute.clone(),
+            opts: self.opts,
+            threads: self.threads,
+            pinned: true,
+        })
+    }
+
     /// `reload()` without the GIL: whether it replaced the instance, or why it could not.
     fn reload_now(&self) -> Result<bool, reload::Failure> {
+        if self.pinned {
+            return Err((
+                errors::Kind::Generic,
+                format!(
+                    "this Index of {} is pinned to generation {} (verbatim.compat.\
+                     InfiniGramEngine answers from it): reload the engine instead",
+                    self.path.display(),
+                    self.instance().manifest().generation
+                ),
+            ));
+        }
         let _one = self
             .reloading
             .lock()
@@ -250,6 +290,7 @@ impl PyIndex {
             path,
             absolute,
             threads,
+            pinned: false,
         })
     }
 

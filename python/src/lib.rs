@@ -45,6 +45,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(contamination::assemble_report, m)?)?;
     m.add_function(wrap_pyfunction!(compat::ig_find, m)?)?;
     m.add_function(wrap_pyfunction!(compat::ig_count, m)?)?;
+    m.add_function(wrap_pyfunction!(compat::ig_pin, m)?)?;
     m.add_function(wrap_pyfunction!(compat::ig_shards, m)?)?;
     m.add_function(wrap_pyfunction!(compat::ig_unigram_counts, m)?)?;
     m.add_function(wrap_pyfunction!(compat::docs::ig_doc_by_rank, m)?)?;

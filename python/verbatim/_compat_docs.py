@@ -4,17 +4,44 @@ checks and messages, answered by the core's infini-gram engine through ``_native
 
 A document's ``metadata`` is infini-gram's ``metadata.N`` line as stored on an infini-gram
 index; on a verbatim index it is written here from the stored record (see ``metadata_line``).
+
+Each method reads the engine's ``View`` once and both checks its arguments against that view's
+shards and fetches from that view's pinned ``Index``, so that a ``reload()`` on another thread
+never pairs one generation's shard sizes with another's documents.
 """
 
 from __future__ import annotations
 
 import json
 import random
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from . import _native
 
 _Doc = Dict[str, Any]
+
+
+class View(NamedTuple):
+    """One generation of the index, as an ``InfiniGramEngine`` answers from it: an ``Index``
+    pinned to it (it never reloads), what the shard checks need of it, read from that same
+    instance, and its generation. The engine replaces the whole view at once on ``reload()``;
+    a call reads it once."""
+
+    index: Any
+    generation: int
+    shards: List[Tuple[int, int, int]]  # (tokens, documents, first_doc) of each shard
+    width: int  # bytes per token
+    documents: int
+
+
+def pin(index: Any, previous: Optional[View] = None) -> Optional[View]:
+    """A view of the instance ``index`` queries now, or ``None`` when that instance is the
+    one ``previous`` views."""
+    pinned = _native.ig_pin(index, None if previous is None else previous.index)
+    if pinned is None:
+        return None
+    shards, width = _native.ig_shards(pinned)
+    return View(pinned, pinned.generation, shards, width, sum(d for _, d, _ in shards))
 
 
 def metadata_line(record: Dict[str, Any], origin: Optional[Tuple[str, Optional[int]]]) -> str:
@@ -41,12 +68,10 @@ def finish(doc: _Doc) -> _Doc:
 
 
 class Documents:
-    """infini-gram's document methods; mixed into ``InfiniGramEngine``, which sets ``index``,
-    ``_shards``, ``_width``, ``maxnum``, ``max_disp_len`` and the id checks."""
+    """infini-gram's document methods; mixed into ``InfiniGramEngine``, which sets ``_view``
+    (the ``View`` it answers from), ``maxnum``, ``max_disp_len`` and the id checks."""
 
-    index: Any
-    _shards: List[Tuple[int, int, int]]
-    _width: int
+    _view: View
     maxnum: int
     max_disp_len: int
 
@@ -65,32 +90,33 @@ class Documents:
             return {"error": "max_ctx_len must be a non-negative integer"}
         return None
 
-    def _shard_error(self, s: Any) -> Optional[Dict[str, str]]:
-        num_shards = len(self._shards)
+    def _shard_error(self, v: View, s: Any) -> Optional[Dict[str, str]]:
+        num_shards = len(v.shards)
         if not (type(s) == int and 0 <= s and s < num_shards):
             return {"error": f"s must be an integer in range [0, {num_shards})"}
         return None
 
-    def _rank_error(self, s: Any, rank: Any) -> Optional[Dict[str, str]]:
-        err = self._shard_error(s)
+    def _rank_error(self, v: View, s: Any, rank: Any) -> Optional[Dict[str, str]]:
+        err = self._shard_error(v, s)
         if err:
             return err
-        tok_cnt = self._shards[s][0]
+        tok_cnt = v.shards[s][0]
         if not (type(rank) == int and 0 <= rank and rank < tok_cnt):
             return {"error": f"ptr must be an integer in range [0, {tok_cnt})"}
         return None
 
-    def _ptr_error(self, s: Any, ptr: Any) -> Optional[Dict[str, str]]:
-        err = self._shard_error(s)
+    def _ptr_error(self, v: View, s: Any, ptr: Any) -> Optional[Dict[str, str]]:
+        err = self._shard_error(v, s)
         if err:
             return err
-        ds_size = self._shards[s][0] * self._width
-        if not (type(ptr) == int and 0 <= ptr and ptr < ds_size and ptr % self._width == 0):
+        ds_size = v.shards[s][0] * v.width
+        if not (type(ptr) == int and 0 <= ptr and ptr < ds_size and ptr % v.width == 0):
             return {"error": f"ptr must be an even integer in range [0, {ds_size})"}
         return None
 
-    def _ix_error(self, doc_ix: Any) -> Optional[Dict[str, str]]:
-        total = self.get_total_doc_cnt()
+    @staticmethod
+    def _ix_error(v: View, doc_ix: Any) -> Optional[Dict[str, str]]:
+        total = v.documents
         if not (type(doc_ix) == int and 0 <= doc_ix and doc_ix < total):
             return {"error": f"doc_ix must be an integer in range [0, {total})"}
         return None
@@ -99,7 +125,7 @@ class Documents:
 
     def get_total_doc_cnt(self) -> int:
         """Number of documents."""
-        return sum(d for _, d, _ in self._shards)
+        return self._view.documents
 
     def _batch(self, requests: List[Tuple[int, ...]], check: Any, fetch: Any) -> Any:
         """infini-gram's batch calls: the first request's error if any is wrong (nothing
@@ -115,10 +141,11 @@ class Documents:
         ranks), a window of ``max_disp_len`` tokens around it."""
         if max_disp_len is None:
             max_disp_len = self.max_disp_len
-        err = self._disp_len_error(max_disp_len) or self._rank_error(s, rank)
+        v = self._view
+        err = self._disp_len_error(max_disp_len) or self._rank_error(v, s, rank)
         if err:
             return err
-        return finish(_native.ig_doc_by_rank(self.index, s, rank, max_disp_len))
+        return finish(_native.ig_doc_by_rank(v.index, s, rank, max_disp_len))
 
     def get_docs_by_ranks(self, list_of_s_and_rank: List[Tuple[int, int]],
                           max_disp_len: Optional[int] = None) -> Any:
@@ -128,20 +155,22 @@ class Documents:
         err = self._disp_len_error(max_disp_len)
         if err:
             return err
+        v = self._view
         return self._batch(
             list_of_s_and_rank,
-            self._rank_error,
-            lambda s, r: _native.ig_doc_by_rank(self.index, s, r, max_disp_len))
+            lambda s, r: self._rank_error(v, s, r),
+            lambda s, r: _native.ig_doc_by_rank(v.index, s, r, max_disp_len))
 
     def get_doc_by_ptr(self, s: int, ptr: int, max_disp_len: Optional[int] = None) -> Dict[str, Any]:
         """The document holding byte offset ``ptr`` of shard ``s``'s token stream, a window of
         ``max_disp_len`` tokens around it."""
         if max_disp_len is None:
             max_disp_len = self.max_disp_len
-        err = self._disp_len_error(max_disp_len) or self._ptr_error(s, ptr)
+        v = self._view
+        err = self._disp_len_error(max_disp_len) or self._ptr_error(v, s, ptr)
         if err:
             return err
-        return finish(_native.ig_doc_by_ptr(self.index, s, ptr, max_disp_len))
+        return finish(_native.ig_doc_by_ptr(v.index, s, ptr, max_disp_len))
 
     def get_docs_by_ptrs(self, list_of_s_and_ptr: List[Tuple[int, int]],
                          max_disp_len: Optional[int] = None) -> Any:
@@ -151,19 +180,21 @@ class Documents:
         err = self._disp_len_error(max_disp_len)
         if err:
             return err
+        v = self._view
         return self._batch(
             list_of_s_and_ptr,
-            self._ptr_error,
-            lambda s, p: _native.ig_doc_by_ptr(self.index, s, p, max_disp_len))
+            lambda s, p: self._ptr_error(v, s, p),
+            lambda s, p: _native.ig_doc_by_ptr(v.index, s, p, max_disp_len))
 
     def get_doc_by_ix(self, doc_ix: int, max_disp_len: Optional[int] = None) -> Dict[str, Any]:
         """Document number ``doc_ix`` from its start, at most ``max_disp_len`` tokens."""
         if max_disp_len is None:
             max_disp_len = self.max_disp_len
-        err = self._disp_len_error(max_disp_len) or self._ix_error(doc_ix)
+        v = self._view
+        err = self._disp_len_error(max_disp_len) or self._ix_error(v, doc_ix)
         if err:
             return err
-        return finish(_native.ig_doc_by_ix(self.index, doc_ix, max_disp_len))
+        return finish(_native.ig_doc_by_ix(v.index, doc_ix, max_disp_len))
 
     def get_docs_by_ixs(self, list_of_doc_ix: List[int], max_disp_len: Optional[int] = None) -> Any:
         """``get_doc_by_ix`` of each document number."""
@@ -172,57 +203,64 @@ class Documents:
         err = self._disp_len_error(max_disp_len)
         if err:
             return err
+        v = self._view
         return self._batch(
             [(ix,) for ix in list_of_doc_ix],
-            self._ix_error,
-            lambda ix: _native.ig_doc_by_ix(self.index, ix, max_disp_len))
+            lambda ix: self._ix_error(v, ix),
+            lambda ix: _native.ig_doc_by_ix(v.index, ix, max_disp_len))
 
     # ------------------------------------------------------------------ needle + context
 
     def get_doc_by_rank_2(self, s: int, rank: int, needle_len: int, max_ctx_len: int) -> Dict[str, Any]:
         """The document holding rank ``rank`` of shard ``s``: a needle of ``needle_len``
         tokens there with up to ``max_ctx_len`` tokens of context on each side."""
-        err = self._needle_ctx_error(needle_len, max_ctx_len) or self._rank_error(s, rank)
+        v = self._view
+        err = self._needle_ctx_error(needle_len, max_ctx_len) or self._rank_error(v, s, rank)
         if err:
             return err
-        return finish(_native.ig_doc_by_rank_2(self.index, s, rank, needle_len, max_ctx_len))
+        return finish(_native.ig_doc_by_rank_2(v.index, s, rank, needle_len, max_ctx_len))
 
     def get_docs_by_ranks_2(self, requests: List[Tuple[int, int, int, int]]) -> Any:
         """``get_doc_by_rank_2`` of each ``(s, rank, needle_len, max_ctx_len)``."""
+        v = self._view
         return self._batch(
             requests,
-            lambda s, r, n, c: self._needle_ctx_error(n, c) or self._rank_error(s, r),
-            lambda s, r, n, c: _native.ig_doc_by_rank_2(self.index, s, r, n, c))
+            lambda s, r, n, c: self._needle_ctx_error(n, c) or self._rank_error(v, s, r),
+            lambda s, r, n, c: _native.ig_doc_by_rank_2(v.index, s, r, n, c))
 
     def get_doc_by_ptr_2(self, s: int, ptr: int, needle_len: int, max_ctx_len: int) -> Dict[str, Any]:
         """The document holding byte offset ``ptr`` of shard ``s``: a needle of
         ``needle_len`` tokens there with up to ``max_ctx_len`` tokens of context on each
         side."""
-        err = self._needle_ctx_error(needle_len, max_ctx_len) or self._ptr_error(s, ptr)
+        v = self._view
+        err = self._needle_ctx_error(needle_len, max_ctx_len) or self._ptr_error(v, s, ptr)
         if err:
             return err
-        return finish(_native.ig_doc_by_ptr_2(self.index, s, ptr, needle_len, max_ctx_len))
+        return finish(_native.ig_doc_by_ptr_2(v.index, s, ptr, needle_len, max_ctx_len))
 
     def get_docs_by_ptrs_2(self, requests: List[Tuple[int, int, int, int]]) -> Any:
         """``get_doc_by_ptr_2`` of each ``(s, ptr, needle_len, max_ctx_len)``."""
+        v = self._view
         return self._batch(
             requests,
-            lambda s, p, n, c: self._needle_ctx_error(n, c) or self._ptr_error(s, p),
-            lambda s, p, n, c: _native.ig_doc_by_ptr_2(self.index, s, p, n, c))
+            lambda s, p, n, c: self._needle_ctx_error(n, c) or self._ptr_error(v, s, p),
+            lambda s, p, n, c: _native.ig_doc_by_ptr_2(v.index, s, p, n, c))
 
     def get_doc_by_ix_2(self, doc_ix: int, max_ctx_len: int) -> Dict[str, Any]:
         """Document number ``doc_ix`` from its start, at most ``max_ctx_len`` tokens."""
-        err = self._needle_ctx_error(None, max_ctx_len) or self._ix_error(doc_ix)
+        v = self._view
+        err = self._needle_ctx_error(None, max_ctx_len) or self._ix_error(v, doc_ix)
         if err:
             return err
-        return finish(_native.ig_doc_by_ix(self.index, doc_ix, max_ctx_len))
+        return finish(_native.ig_doc_by_ix(v.index, doc_ix, max_ctx_len))
 
     def get_docs_by_ixs_2(self, requests: List[Tuple[int, int]]) -> Any:
         """``get_doc_by_ix_2`` of each ``(doc_ix, max_ctx_len)``."""
+        v = self._view
         return self._batch(
             requests,
-            lambda ix, c: self._needle_ctx_error(None, c) or self._ix_error(ix),
-            lambda ix, c: _native.ig_doc_by_ix(self.index, ix, c))
+            lambda ix, c: self._needle_ctx_error(None, c) or self._ix_error(v, ix),
+            lambda ix, c: _native.ig_doc_by_ix(v.index, ix, c))
 
     # ------------------------------------------------------------------ search
 
@@ -242,5 +280,5 @@ class Documents:
         if not self.check_query_ids(input_ids, allow_empty=True):  # type: ignore[attr-defined]
             return self._ids_error()  # type: ignore[attr-defined]
         cnt, approx, idxs, docs = _native.ig_search_docs(
-            self.index, input_ids, maxnum, max_disp_len, random.getrandbits(64))
+            self._view.index, input_ids, maxnum, max_disp_len, random.getrandbits(64))
         return {"cnt": cnt, "approx": approx, "idxs": idxs, "documents": [finish(d) for d in docs]}

@@ -12,9 +12,10 @@ An infini-gram 2.6.0 script runs unchanged after one import changes::
 The constructor takes infini-gram's arguments and the methods return infini-gram's dicts
 (``{'error': ...}`` for invalid arguments, with infini-gram's messages). Every method of
 infini-gram 2.6.0's ``InfiniGramEngine`` is here except ``get_new_shards_by_index_dir``
-(below). Documents (``get_doc_by_*``, ``get_docs_by_*``, their ``_2`` variants,
-``search_docs``, ``search_docs_cnf``) and the CNF queries are answered by the same core
-functions as ``verbatim serve``'s infini-gram API. What differs, and why:
+(below), and ``reload()`` follows an index that grows (below). Documents (``get_doc_by_*``,
+``get_docs_by_*``, their ``_2`` variants, ``search_docs``, ``search_docs_cnf``) and the CNF
+queries are answered by the same core functions as ``verbatim serve``'s infini-gram API. What
+differs, and why:
 
 - ``index_dir`` is one index: a verbatim index, or an infini-gram index directory (with its
   ``verbatim attach`` side directory, if any). Several directories are not supported (build
@@ -59,6 +60,21 @@ functions as ``verbatim serve``'s infini-gram API. What differs, and why:
   below ``vocab_size`` and for the separator id (its count is the shard's documents).
 - ``get_docs_by_ranks`` answers; infini-gram 2.6.0's raises ``AttributeError`` (it calls a
   method its C++ engine lacks), so scripts can only have used ``get_doc_by_rank`` there.
+- **A growing index**: ``reload()`` and ``generation`` are verbatim's own (infini-gram's
+  indexes never change). An engine answers from the generation of the index it opened, even
+  after ``verbatim index --append``, ``verbatim compact`` or a forced rebuild puts a new one in
+  place. ``reload()`` reloads ``engine.index`` and then answers from the new generation in
+  every method: the shard list (``find``'s ``segment_by_shard``, ``s`` and the rank and pointer
+  ranges the document methods accept), ``get_total_doc_cnt`` and ``doc_ix``, counts, ``ntd``,
+  ``attribute``, ``compute_unigram_counts``. It returns True when the engine moved to another
+  generation and False otherwise (nothing changed on disk; an infini-gram directory opened
+  bare has no manifest and never changes), and raises what ``Index.reload()`` raises when the
+  new generation cannot be opened, the engine answering from the old one. Each call answers
+  from one generation: a ``reload()`` on another thread applies to calls that start after it.
+  An append only adds shards, so the old shards' ranks and pointers, and every document
+  number, keep their meaning; a compaction keeps document numbers but changes the shards,
+  their ranks and pointers. ``engine.index.reload()`` alone does not move the engine (which
+  keeps the old generation mapped until its own ``reload()``, which then returns True).
 - Not offered: ``get_new_shards_by_index_dir`` (it returns infini-gram's C++ shard objects,
   to share memory maps between engines; it raises ``NotImplementedError``), and
   ``InfiniGramEngineDiff``. ``load_to_ram``, the prefetch depths, ``attribution_block_size``
@@ -70,10 +86,11 @@ from __future__ import annotations
 
 import random
 import sys
+import threading
 from typing import Any, Dict, Iterable, List, Optional
 
 from . import _native
-from ._compat_docs import Documents, finish
+from ._compat_docs import Documents, View, finish, pin
 from ._native import Index
 
 __all__ = ["InfiniGramEngine"]
@@ -150,15 +167,50 @@ class InfiniGramEngine(Documents):
                 for line in f:
                     self.bow_ids.add(int(line.strip()))
 
+        # The Index reload() reloads; the engine answers from _view, pinned to one of its
+        # generations, and only reload() replaces it (whole, in one assignment).
         self.index = Index(index_dir[0])
-        shards, width = _native.ig_shards(self.index)
+        view = pin(self.index)
+        assert view is not None
+        width = view.width
         if _DTYPE_MAX[token_dtype] != 2 ** (8 * width) - 1:
             raise ValueError(
                 f"token_dtype {token_dtype!r} does not match the index, which stores "
                 f"{8 * width}-bit tokens (use token_dtype='u{8 * width}')"
             )
-        self._shards = shards  # [(tokens, documents, first_doc)]
-        self._width = width
+        self._view: View = view
+        self._reloading = threading.Lock()
+
+    # ------------------------------------------------------------------ generations
+
+    @property
+    def generation(self) -> int:
+        """The generation of the index the engine answers from (its manifest's: 0 for a fresh
+        build, one more with each ``verbatim index --append``; ``verbatim compact`` and a
+        forced rebuild write another). It changes only when ``reload()`` moves the engine."""
+        return self._view.generation
+
+    def reload(self) -> bool:
+        """Answers from the index's new generation, if there is one: reloads ``index`` (see
+        ``verbatim.Index.reload``) and from then on every method answers from the instance it
+        queries, shard list, shard sizes and document count included. Returns True when the
+        engine moved to another generation, False when it already answered from the newest
+        (nothing changed on disk, or an infini-gram directory opened bare, which has no
+        manifest and never changes).
+
+        A call running on another thread meanwhile answers wholly from the generation it
+        started with. When the new generation cannot be opened, raises what
+        ``Index.reload()`` raises (``IndexCorruptError``, ``IndexIOError``,
+        ``TokenizerError``, ``VerbatimError``) and keeps answering from the old one.
+        ``engine.index.reload()`` alone does not move the engine: its next ``reload()`` does
+        (and returns True)."""
+        with self._reloading:
+            self.index.reload()
+            view = pin(self.index, self._view)
+            if view is None:
+                return False
+            self._view = view
+            return True
 
     # ------------------------------------------------------------------ argument checks
 
@@ -184,14 +236,14 @@ class InfiniGramEngine(Documents):
         shard (verbatim's ranks)."""
         if not self.check_query_ids(input_ids, allow_empty=True):
             return self._ids_error()
-        cnt, segments = _native.ig_find(self.index, input_ids)
+        cnt, segments = _native.ig_find(self._view.index, input_ids)
         return {"cnt": cnt, "segment_by_shard": segments}
 
     def count(self, input_ids: List[int]) -> Dict[str, Any]:
         """``{'count', 'approx'}``: exact occurrences of ``input_ids``."""
         if not self.check_query_ids(input_ids, allow_empty=True):
             return self._ids_error()
-        return {"count": _native.ig_count(self.index, input_ids), "approx": False}
+        return {"count": _native.ig_count(self._view.index, input_ids), "approx": False}
 
     def prob(self, prompt_ids: List[int], cont_id: int) -> Dict[str, Any]:
         """``{'prompt_cnt', 'cont_cnt', 'prob'}``: P(cont | prompt), -1 when the prompt never
@@ -200,10 +252,14 @@ class InfiniGramEngine(Documents):
             return {"error": f"prompt_ids must be a non-empty list of integers in range [0, {self.token_id_max}]"}
         if not self._cont_ok(cont_id):
             return {"error": f"cont_id must be an integer in range [0, {self.token_id_max}]"}
-        prompt_cnt = _native.ig_count(self.index, prompt_ids)
+        return self._prob(self._view.index, prompt_ids, cont_id)
+
+    @staticmethod
+    def _prob(ix: Index, prompt_ids: List[int], cont_id: int) -> Dict[str, Any]:
+        prompt_cnt = _native.ig_count(ix, prompt_ids)
         if prompt_cnt == 0:
             return {"prompt_cnt": 0, "cont_cnt": 0, "prob": -1.0}
-        cont_cnt = _native.ig_count(self.index, prompt_ids + [cont_id])
+        cont_cnt = _native.ig_count(ix, prompt_ids + [cont_id])
         return {"prompt_cnt": prompt_cnt, "cont_cnt": cont_cnt, "prob": cont_cnt / prompt_cnt}
 
     def ntd(self, prompt_ids: List[int], max_support: Optional[int] = None) -> Dict[str, Any]:
@@ -215,30 +271,31 @@ class InfiniGramEngine(Documents):
             return {"error": "max_support must be a positive integer"}
         if not self.check_query_ids(prompt_ids, allow_empty=True):
             return self._ids_error("prompt_ids")
-        return self._ntd(prompt_ids)
+        return self._ntd(self._view.index, prompt_ids)
 
-    def _ntd(self, prompt_ids: List[int]) -> Dict[str, Any]:
-        prompt_cnt, counts = _native.ig_ntd(self.index, prompt_ids, self.eos_token_id)
+    def _ntd(self, ix: Index, prompt_ids: List[int]) -> Dict[str, Any]:
+        prompt_cnt, counts = _native.ig_ntd(ix, prompt_ids, self.eos_token_id)
         if prompt_cnt == 0:
             return {"prompt_cnt": 0, "result_by_token_id": {}, "approx": False}
         result = {t: {"cont_cnt": c, "prob": c / prompt_cnt} for t, c in counts.items()}
         return {"prompt_cnt": prompt_cnt, "result_by_token_id": result, "approx": False}
 
-    def _suffix_len(self, prompt_ids: List[int]) -> int:
-        """Length of the longest suffix of ``prompt_ids`` that occurs (binary lifting then
-        binary search, as infini-gram)."""
+    @staticmethod
+    def _suffix_len(ix: Index, prompt_ids: List[int]) -> int:
+        """Length of the longest suffix of ``prompt_ids`` that occurs in ``ix`` (binary
+        lifting then binary search, as infini-gram)."""
         n = len(prompt_ids)
         lo, hi = 0, 1
         while True:
             if hi > n:
                 hi = n + 1
                 break
-            if _native.ig_count(self.index, prompt_ids[n - hi:]) == 0:
+            if _native.ig_count(ix, prompt_ids[n - hi:]) == 0:
                 break
             lo, hi = hi, hi * 2
         while hi - lo > 1:
             mid = (lo + hi) // 2
-            if _native.ig_count(self.index, prompt_ids[n - mid:]) == 0:
+            if _native.ig_count(ix, prompt_ids[n - mid:]) == 0:
                 hi = mid
             else:
                 lo = mid
@@ -251,8 +308,9 @@ class InfiniGramEngine(Documents):
             return {"error": f"prompt_ids must be a non-empty list of integers in range [0, {self.token_id_max}]"}
         if not self._cont_ok(cont_id):
             return {"error": f"cont_id must be an integer in range [0, {self.token_id_max}]"}
-        k = self._suffix_len(prompt_ids)
-        r = self.prob(prompt_ids[len(prompt_ids) - k:], cont_id)
+        ix = self._view.index  # one generation for every count of this call
+        k = self._suffix_len(ix, prompt_ids)
+        r = self._prob(ix, prompt_ids[len(prompt_ids) - k:], cont_id)
         r["suffix_len"] = k
         return r
 
@@ -264,8 +322,9 @@ class InfiniGramEngine(Documents):
             return {"error": "max_support must be a positive integer"}
         if not self.check_query_ids(prompt_ids, allow_empty=True):
             return self._ids_error("prompt_ids")
-        k = self._suffix_len(prompt_ids)
-        r = self._ntd(prompt_ids[len(prompt_ids) - k:])
+        ix = self._view.index
+        k = self._suffix_len(ix, prompt_ids)
+        r = self._ntd(ix, prompt_ids[len(prompt_ids) - k:])
         r["suffix_len"] = k
         return r
 
@@ -276,7 +335,7 @@ class InfiniGramEngine(Documents):
         that occurs."""
         if not self.check_query_ids(input_ids, allow_empty=True):
             return self._ids_error()
-        return {"rs": _native.ig_creativity(self.index, input_ids)}
+        return {"rs": _native.ig_creativity(self._view.index, input_ids)}
 
     def attribute(self, input_ids: List[int], delim_ids: Iterable[int], min_len: int, max_cnt: int,
                   enforce_bow: bool) -> Dict[str, Any]:
@@ -292,7 +351,7 @@ class InfiniGramEngine(Documents):
             return {"error": "max_cnt must be a positive integer"}
         if not (type(enforce_bow) == bool):
             return {"error": "enforce_bow must be a boolean"}
-        spans = _native.ig_attribute(self.index, input_ids, delim_ids, min_len, max_cnt,
+        spans = _native.ig_attribute(self._view.index, input_ids, delim_ids, min_len, max_cnt,
                                      enforce_bow, self.bow_ids, self.precompute_unigram_logprobs)
         return {"spans": [
             {"l": l, "r": r, "length": r - l, "count": count, "unigram_logprob_sum": lp,
@@ -337,7 +396,7 @@ class InfiniGramEngine(Documents):
         err = self._cnf_error(cnf, max_clause_freq, max_diff_tokens)
         if err:
             return err
-        cnt, approx, ptrs = _native.ig_find_cnf(self.index, cnf, max_clause_freq, max_diff_tokens)
+        cnt, approx, ptrs = _native.ig_find_cnf(self._view.index, cnf, max_clause_freq, max_diff_tokens)
         return {"cnt": cnt, "approx": approx, "ptrs_by_shard": ptrs}
 
     def count_cnf(self, cnf: List[List[List[int]]], max_clause_freq: Optional[int] = None,
@@ -367,7 +426,7 @@ class InfiniGramEngine(Documents):
         if err:
             return err
         cnt, approx, idxs, docs = _native.ig_search_docs_cnf(
-            self.index, cnf, maxnum, max_disp_len, max_clause_freq, max_diff_tokens,
+            self._view.index, cnf, maxnum, max_disp_len, max_clause_freq, max_diff_tokens,
             random.getrandbits(64))
         return {"cnt": cnt, "approx": approx, "idxs": idxs, "documents": [finish(d) for d in docs]}
 
@@ -376,10 +435,11 @@ class InfiniGramEngine(Documents):
     def compute_unigram_counts(self, s: int) -> Dict[int, int]:
         """``{id: occurrences in shard s}`` for every id below ``vocab_size`` and for the
         document separator (one per document), ascending ids, as infini-gram returns them."""
-        err = self._shard_error(s)
+        v = self._view
+        err = self._shard_error(v, s)
         if err:
             raise ValueError(err["error"])
-        return _native.ig_unigram_counts(self.index, s, self.vocab_size)
+        return _native.ig_unigram_counts(v.index, s, self.vocab_size)
 
     def get_new_shards_by_index_dir(self) -> Any:
         """Not offered: infini-gram returns its C++ shard objects here (to share their memory

@@ -12,6 +12,10 @@
 //!   next-token distributions, as infini-gram reports it.
 //!
 //! Counts, spans and next tokens are here; documents in [`docs`], CNF queries in [`cnf`].
+//!
+//! Every function answers from the instance its `index` queries when it starts; the engine
+//! passes an `Index` pinned to one generation ([`ig_pin`]), so that its checks (shard sizes
+//! from [`ig_shards`]) and its several queries per call agree.
 
 pub mod cnf;
 pub mod docs;
@@ -74,6 +78,17 @@ pub fn ig_unigram_counts<'py>(
         out.set_item(t, c)?;
     }
     Ok(out)
+}
+
+/// An `Index` pinned to the instance `index` queries now (its `reload()` raises), or `None`
+/// when that instance is the one `previous` is pinned to. `InfiniGramEngine` answers every
+/// call from one pinned `Index` and reads the shard list from the same one ([`ig_shards`]),
+/// so that a reload on another thread cannot mix two generations in one answer; its
+/// `reload()` replaces it.
+#[pyfunction]
+#[pyo3(signature = (index, previous = None))]
+pub fn ig_pin(index: &PyIndex, previous: Option<PyRef<'_, PyIndex>>) -> Option<PyIndex> {
+    index.pinned(previous.as_deref())
 }
 
 /// `[(tokens, documents, first_doc)]` of every shard, and the token width in bytes.
