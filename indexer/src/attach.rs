@@ -167,6 +167,14 @@ pub fn attach(opts: &AttachOptions) -> Result<AttachSummary> {
     };
     crate::takedowns::check_id_rule(&out, opts.force, id_rule)?;
     let infos = ig::shard_infos(&shards);
+    // Takedown lists and source sets number documents in 32 bits, as verbatim's own builds
+    // do (which refuse more documents).
+    let documents: u64 = infos.iter().map(|s| s.documents).sum();
+    if documents > u64::from(u32::MAX) + 1 {
+        refuse!(
+            "the index holds {documents} documents; verbatim numbers at most 2^32 (4,294,967,296) in one index (its takedown lists and source sets are 32-bit): put its shards in several directories and attach and serve each"
+        );
+    }
     let mut ids: Vec<(String, u64)> = Vec::new();
     let mut sources = SourceSets::new();
     let mut source_stats: BTreeMap<String, SourceStats> = BTreeMap::new();

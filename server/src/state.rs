@@ -549,20 +549,30 @@ impl AppState {
         }
     }
 
-    /// Documents and tokens per source of the `i`-th index (read once per instance; an
-    /// unreadable table is logged and shown as no rows).
-    pub fn source_stats(&self, i: usize) -> Vec<SourceStats> {
-        let current = self.current(&self.served[i]);
-        current
-            .source_stats
-            .get_or_init(|| {
-                let ix = &current.index;
-                verbatim_core::sources::source_stats(ix).unwrap_or_else(|e| {
-                    tracing::error!("cannot read the sources of {}: {e}", ix.dir().display());
-                    Vec::new()
-                })
+    /// Each served index's instance being served, with its documents and tokens per source
+    /// (read once per instance; an unreadable table is logged and shown as no rows): both
+    /// from the same instance, whatever a reload swaps in meanwhile.
+    pub fn indexes_with_sources(&self) -> Vec<(Arc<Index>, Vec<SourceStats>)> {
+        self.served
+            .iter()
+            .map(|s| {
+                let current = self.current(s);
+                let stats = current
+                    .source_stats
+                    .get_or_init(|| {
+                        let ix = &current.index;
+                        verbatim_core::sources::source_stats(ix).unwrap_or_else(|e| {
+                            tracing::error!(
+                                "cannot read the sources of {}: {e}",
+                                ix.dir().display()
+                            );
+                            Vec::new()
+                        })
+                    })
+                    .clone();
+                (current.index.clone(), stats)
             })
-            .clone()
+            .collect()
     }
 
     /// Checks a text against the size limit and emptiness. Only the empty string is empty: a

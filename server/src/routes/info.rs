@@ -15,10 +15,9 @@ pub async fn indexes(State(st): State<Arc<AppState>>) -> Result<Json<serde_json:
         .gate
         .run(move || {
             Ok(state
-                .indexes()
-                .iter()
-                .enumerate()
-                .map(|(k, (_, i))| IndexInfoJson::new(i, state.source_stats(k)))
+                .indexes_with_sources()
+                .into_iter()
+                .map(|(index, sources)| IndexInfoJson::new(&index, sources))
                 .collect::<Vec<_>>())
         })
         .await?;
