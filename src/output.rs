@@ -31,8 +31,16 @@ pub fn human_bytes(b: u64) -> String {
 /// replaced (`verbatim index`, `assemble` and `attach` print it alike).
 pub fn carried_takedowns(t: &verbatim_indexer::CarriedTakedowns) -> String {
     format!(
-        "  takedowns  {} carried over from the replaced index by external id{}",
+        "  takedowns  {} carried over from the replaced index by external id{}{}",
         t.carried.len(),
+        if t.found_by_text.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} found by their text under another id and taken down there too (see the warning)",
+                t.found_by_text.len()
+            )
+        },
         if t.not_in_new_corpus.is_empty() {
             String::new()
         } else {

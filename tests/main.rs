@@ -24,3 +24,4 @@ mod samples;
 mod served_generations;
 mod server_api;
 mod shared_data;
+mod takedown_carry_over;

@@ -221,8 +221,9 @@ fn phones(text: &str, out: &mut Vec<PiiMatch>) {
     }
 }
 
-/// Every item in `text`, by position; where two overlap the earlier (then longer) one is
-/// kept.
+/// Every item in `text`, by position; items that overlap are merged into one, of the earlier
+/// (then longer) one's kind, that covers them all: masking must hide every byte of each
+/// (a phone number running into an e-mail address, say), not only the first.
 pub fn find(text: &str) -> Vec<PiiMatch> {
     let mut all = Vec::new();
     emails(text, &mut all);
@@ -231,8 +232,9 @@ pub fn find(text: &str) -> Vec<PiiMatch> {
     all.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
     let mut out: Vec<PiiMatch> = Vec::with_capacity(all.len());
     for m in all {
-        if out.last().is_none_or(|l| m.start >= l.end) {
-            out.push(m);
+        match out.last_mut() {
+            Some(l) if m.start < l.end => l.end = l.end.max(m.end),
+            _ => out.push(m),
         }
     }
     out
@@ -513,6 +515,20 @@ mod tests {
         assert_eq!(
             kinds("section 4.2.1.3 says"),
             vec![(PiiKind::Ip, "4.2.1.3".to_string())]
+        );
+    }
+
+    /// Overlapping items are masked as one stretch covering both: a phone number that runs
+    /// into an e-mail address leaves no part of the address shown.
+    #[test]
+    fn overlapping_items_are_masked_whole() {
+        let text = "Call +1 555 867 5309.jane.doe@example.com today";
+        let (masked, found) = mask(text);
+        assert_eq!(masked, "Call [PHONE] today", "{found:?}");
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            &text[found[0].start..found[0].end],
+            "+1 555 867 5309.jane.doe@example.com"
         );
     }
 

@@ -128,6 +128,12 @@ fn append_at(
         },
     )
     .with_context(|| format!("cannot open the index to append to, {}", dir.display()))?;
+    if index.shards().iter().any(|s| s.infini_gram().is_some()) {
+        crate::error::refuse!(
+            "{} serves an infini-gram index in place (a `verbatim attach` side directory); an append adds verbatim shards to a verbatim index only: build the new documents into an index of their own and serve both (as a group), or build one verbatim index of the whole corpus",
+            dir.display()
+        );
+    }
     let old = index.manifest().clone();
     remove_garbage(dir, &old, commit)?;
     let given;
@@ -329,12 +335,23 @@ fn append_at(
     let mut cleanup = cleanup;
     cleanup.keep = true;
     drop(index);
+    // The new generation is committed whatever happens now: what follows only tidies and
+    // measures, and a failure there is a warning, not a failed append.
     if commit == Commit::Rename {
-        // The new generation is committed: the previous one's files are garbage now.
-        remove_garbage(dir, &manifest, commit)?;
+        // The previous generation's files are garbage now (the next append or compaction
+        // removes what is left).
+        if let Err(e) = remove_garbage(dir, &manifest, commit) {
+            tracing::warn!("{e:#}");
+        }
     }
-    let (exact_match_bytes, _) = crate::sizes::measure(dir, &manifest)?;
-    let total_bytes = crate::sizes::dir_size(dir)?;
+    let (exact_match_bytes, _) = crate::sizes::measure(dir, &manifest).unwrap_or_else(|e| {
+        tracing::warn!("cannot measure the index's files: {e:#}");
+        (0, 0)
+    });
+    let total_bytes = crate::sizes::dir_size(dir).unwrap_or_else(|e| {
+        tracing::warn!("cannot measure the index's size: {e:#}");
+        0
+    });
     Ok(AppendResult {
         summary: BuildSummary {
             manifest,

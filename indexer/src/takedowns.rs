@@ -9,9 +9,14 @@
 //! build before any work, and read again just before the commit, holding the target's commit
 //! lock (a takedown added meanwhile is kept; no other forced build is moving the index at the
 //! target meanwhile). The new list is written into the new index before it is renamed into place: the
-//! new index is never visible without it. Ids the new corpus does not hold are dropped from
-//! the list (it can only name documents of the index) and reported, so they can be taken down
-//! again if they come back.
+//! new index is never visible without it. An id names a document's identity, but an id
+//! verbatim made (`a#2` for a repeat of `a`, `FILE:LINE` for a record without an id) follows
+//! the document's place in the input: so each taken-down document's text is fingerprinted too,
+//! and where the document now holding its id has another text (or none does), every document
+//! of the new index with the taken-down text is taken down as well (with the same tokenizer;
+//! see [`carry_over`]). Ids the new corpus does not hold, and whose text it does not hold
+//! either, are dropped from the list (it can only name documents of the index) and reported,
+//! so they can be taken down again if they come back.
 //!
 //! A change of the list in place (`verbatim takedown add` or `remove`) holds the same commit
 //! lock from opening the index to writing the list ([`lock_for_change`]): otherwise a takedown
@@ -55,13 +60,47 @@ pub struct CarriedTakedowns {
     pub carried: Vec<String>,
     /// External ids of the old list the new corpus does not hold (dropped from the list).
     pub not_in_new_corpus: Vec<String>,
+    /// Taken-down documents whose text the new index holds under another id (an id verbatim
+    /// made, `a#2` for a repeat of `a` or `FILE:LINE`, names another document once the input
+    /// changes): `(old id, new id)`, the new one taken down too.
+    pub found_by_text: Vec<(String, String)>,
+}
+
+/// A taken-down document of the index a rebuild replaces: its external id, and its text's
+/// fingerprint when the new index can compare it.
+struct Listed {
+    id: String,
+    text: Fingerprint,
+}
+
+/// A document's tokens, counted and hashed, with its index's tokenizer: equal for the same
+/// text when both indexes share a tokenizer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Fingerprint {
+    tokens: u64,
+    hash: u64,
+}
+
+/// The fingerprint of document `no` of `index`.
+fn fingerprint(index: &Index, no: u64) -> Option<Fingerprint> {
+    use std::hash::{Hash, Hasher};
+    let loc = index.locate(no)?;
+    let shard = &index.shards()[loc.shard];
+    let range = shard.doc_range(loc.local);
+    // SipHash with fixed keys: the same in both indexes, which one process reads.
+    let mut h = std::hash::DefaultHasher::new();
+    shard.tokens().to_u32(range.clone()).hash(&mut h);
+    Some(Fingerprint {
+        tokens: range.len() as u64,
+        hash: h.finish(),
+    })
 }
 
 /// The external ids of the documents taken down in the index at `target`, which a forced
 /// build is about to replace (`None`: it has no takedown list). Refuses when the list cannot
 /// be carried over by id: the index or its list cannot be read, or a listed document has no
 /// readable id.
-fn taken_down_ids(target: &Path) -> Result<Option<Vec<String>>> {
+fn taken_down_ids(target: &Path) -> Result<Option<(Vec<Listed>, String)>> {
     let list = target.join(TAKEDOWN);
     if !list.exists() {
         return Ok(None);
@@ -96,8 +135,14 @@ fn taken_down_ids(target: &Path) -> Result<Option<Vec<String>>> {
     let mut ids = Vec::with_capacity(taken.len() as usize);
     let mut unnamed = Vec::new();
     for no in taken.iter() {
-        match index.locate(no).map(|loc| index.doc_record(loc)) {
-            Some(Ok(record)) => ids.push(record.id),
+        match (
+            index.locate(no).map(|loc| index.doc_record(loc)),
+            fingerprint(&index, no),
+        ) {
+            (Some(Ok(record)), Some(text)) => ids.push(Listed {
+                id: record.id,
+                text,
+            }),
             _ => unnamed.push(format!("#{no}")),
         }
     }
@@ -109,7 +154,7 @@ fn taken_down_ids(target: &Path) -> Result<Option<Vec<String>>> {
             unnamed.join(", ")
         );
     }
-    Ok(Some(ids))
+    Ok(Some((ids, index.tokenizer().identity())))
 }
 
 /// For a build into `target` (replacing it if `force`): refuses, before any work, a takedown
@@ -172,14 +217,20 @@ pub(crate) fn carry_into(
         return Ok(None);
     }
     match taken_down_ids(target)? {
-        Some(ids) => Ok(Some(carry_over(temp, ids)?)),
+        Some((listed, tokenizer)) => Ok(Some(carry_over(temp, listed, &tokenizer)?)),
         None => Ok(None),
     }
 }
 
-/// Takes down, in the finished (not yet committed) index at `dir`, the documents with the
-/// external `ids`, writing its `takedown.bin`.
-fn carry_over(dir: &Path, ids: Vec<String>) -> Result<CarriedTakedowns> {
+/// Takes down, in the finished (not yet committed) index at `dir`, the documents of the
+/// `listed` ones, writing its `takedown.bin`: the document with the same external id, and,
+/// where that one's text is not the listed document's (or there is none), every document whose
+/// text is (when the two indexes share a tokenizer, `tokenizer` being the old one's identity).
+/// An id verbatim made (`a#2` for a repeat of `a`, `FILE:LINE` without an id field) follows its
+/// position in the input, so after the input changed it may name another document; the text
+/// taken down is then found by its fingerprint and taken down too, and the document now holding
+/// the id stays down as well (hiding one too many rather than showing a taken-down text).
+fn carry_over(dir: &Path, listed: Vec<Listed>, tokenizer: &str) -> Result<CarriedTakedowns> {
     let index = Index::open_with(
         dir,
         OpenOptions {
@@ -192,14 +243,64 @@ fn carry_over(dir: &Path, ids: Vec<String>) -> Result<CarriedTakedowns> {
     .with_context(|| format!("cannot open the new index {}", dir.display()))?;
     let mut list = Takedown::default();
     let mut out = CarriedTakedowns::default();
-    for id in ids {
-        match index.doc_by_id_ignoring_takedowns(&id) {
-            Some(no) => {
-                list.insert(no);
-                out.carried.push(id);
-            }
-            None => out.not_in_new_corpus.push(id),
+    let mut search: Vec<&Listed> = Vec::new();
+    let same_tokenizer = index.tokenizer().identity() == tokenizer;
+    for l in &listed {
+        let by_id = index.doc_by_id_ignoring_takedowns(&l.id);
+        if let Some(no) = by_id {
+            list.insert(no);
+            out.carried.push(l.id.clone());
         }
+        let same_text = by_id.is_some_and(|no| fingerprint(&index, no) == Some(l.text));
+        if same_tokenizer && !same_text {
+            search.push(l);
+        } else if by_id.is_none() {
+            out.not_in_new_corpus.push(l.id.clone());
+        }
+    }
+    if !search.is_empty() {
+        // One pass over the new index's documents, hashing only those of a wanted length.
+        let wanted: std::collections::HashSet<u64> = search.iter().map(|l| l.text.tokens).collect();
+        let mut found: std::collections::HashMap<Fingerprint, Vec<u64>> = Default::default();
+        for no in 0..index.manifest().documents {
+            let Some(loc) = index.locate(no) else {
+                continue;
+            };
+            let len = index.shards()[loc.shard].doc_range(loc.local).len() as u64;
+            if wanted.contains(&len) {
+                if let Some(f) = fingerprint(&index, no) {
+                    found.entry(f).or_default().push(no);
+                }
+            }
+        }
+        for l in search {
+            let nos = found.get(&l.text).map(Vec::as_slice).unwrap_or_default();
+            for &no in nos {
+                list.insert(no);
+                let new_id = index
+                    .locate(no)
+                    .and_then(|loc| index.doc_record(loc).ok())
+                    .map_or_else(|| format!("#{no}"), |r| r.id);
+                out.found_by_text.push((l.id.clone(), new_id));
+            }
+            if nos.is_empty() && index.doc_by_id_ignoring_takedowns(&l.id).is_none() {
+                out.not_in_new_corpus.push(l.id.clone());
+            }
+        }
+    }
+    if !out.found_by_text.is_empty() {
+        let shown: Vec<String> = out
+            .found_by_text
+            .iter()
+            .take(20)
+            .map(|(old, new)| format!("{old} -> {new}"))
+            .collect();
+        tracing::warn!(
+            "{} taken-down document(s) are in the new corpus under another id and were taken down there too (the old id, where the new corpus has it, names another text and stays down as well): {}{}",
+            out.found_by_text.len(),
+            shown.join(", "),
+            if shown.len() < out.found_by_text.len() { ", ..." } else { "" }
+        );
     }
     if !list.is_empty() {
         list.save(dir, index.index_id())
