@@ -17,6 +17,7 @@ mod layout;
 mod oracle;
 mod parquet_input;
 mod pii;
+mod privacy_edges;
 mod ranking;
 mod residency;
 mod router;

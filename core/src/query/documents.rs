@@ -149,7 +149,11 @@ impl Index {
 
     /// The document's text around a window (for the privacy filter): up to
     /// [`crate::pii::MARGIN_TOKENS`] tokens each side ([`crate::pii::MARGIN_BYTE_TOKENS`]
-    /// for a raw-bytes index), clipped to the document.
+    /// for a raw-bytes index), clipped to the document. The margins, the window decoded on
+    /// its own between them, read as the document does there: they are decoded with the
+    /// window in one run, so that a tokenizer whose pieces decode differently alone
+    /// (SentencePiece drops a leading space) does not glue an item at the window's edge to the
+    /// text beside it, where the filter would no longer see it stand alone.
     pub fn margins(&self, place: &WindowPlace) -> crate::pii::Margins {
         let m = match self.tokenizer() {
             crate::TextTokenizer::Bytes => crate::pii::MARGIN_BYTE_TOKENS,
@@ -164,10 +168,17 @@ impl Index {
         let end = place.tokens.end.min(place.doc.end).max(start);
         let before = clip(start.saturating_sub(m).max(place.doc.start)..start);
         let after = clip(end..(end + m).min(place.doc.end).max(end));
-        crate::pii::Margins {
-            before: self.tokenizer().decode(&toks.to_u32(before)),
-            after: self.tokenizer().decode(&toks.to_u32(after)),
+        let tok = self.tokenizer();
+        let window = toks.to_u32(clip(start..end));
+        let [mut before, in_run, after] =
+            tok.decode_parts([&toks.to_u32(before), &window, &toks.to_u32(after)]);
+        // The window as shown is decoded on its own; what the run has before it (a space a
+        // first piece loses alone) belongs to the text before it.
+        let alone = tok.decode(&window);
+        if let Some(lost) = in_run.strip_suffix(alone.as_str()) {
+            before.push_str(lost);
         }
+        crate::pii::Margins { before, after }
     }
 
     /// The margins of a snippet made by this index (none for one without its place).

@@ -197,7 +197,9 @@ fn max_disp_len(f: &InfiniGramRequest) -> Result<u64, String> {
 fn doc_json(index: &Index, d: &Doc, query: &Query, pii: PiiMode) -> Value {
     let spans = marks::spans(index.tokenizer(), &d.token_ids, &query.needles());
     if pii != PiiMode::Off && !d.blocked {
-        let mut text: String = spans.iter().map(|(t, _)| t.as_str()).collect();
+        // The window decoded as one run, as the margins expect (its pieces decoded apart may
+        // differ at their joins).
+        let mut text = index.tokenizer().decode(&d.token_ids);
         let margins = d
             .place
             .as_ref()

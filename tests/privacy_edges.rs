@@ -1,0 +1,218 @@
+//! The privacy filter at a window's edges: with a tokenizer whose pieces decode differently
+//! alone (SentencePiece drops a leading space), the text around a window is decoded with it,
+//! so that an item at the edge is still found (each case once showed a phone number
+//! unmasked); and overlapping items masked whole.
+
+use crate::support;
+use axum::body::Body;
+use axum::http::Request;
+use axum::Router;
+use serde_json::Value;
+use std::path::Path;
+use std::sync::Arc;
+use tower::ServiceExt;
+use verbatim_core::Index;
+use verbatim_server::{AppState, ServerConfig};
+
+fn build_named(
+    dir: &Path,
+    name: &str,
+    tokenizer: &Path,
+    docs: &[(&str, &str)],
+) -> std::path::PathBuf {
+    let docs: Vec<(String, String)> = docs
+        .iter()
+        .map(|(i, t)| (i.to_string(), t.to_string()))
+        .collect();
+    let input = support::write_jsonl(dir, &format!("{name}.jsonl"), &docs);
+    let out = dir.join(name);
+    let mut o =
+        verbatim_indexer::BuildOptions::new(vec![input], out.clone(), tokenizer.to_str().unwrap());
+    o.threads = 2;
+    o.name = name.into();
+    verbatim_indexer::build(&o).expect("build succeeds");
+    out
+}
+
+fn router(dir: &Path) -> Router {
+    let ix = Arc::new(Index::open(dir).unwrap());
+    let config = ServerConfig {
+        cache_entries: 0,
+        workers: 2,
+        queue: 16,
+        ..ServerConfig::default()
+    };
+    let state = AppState::new(config, vec![ix], None).unwrap();
+    verbatim_server::app(Arc::new(state))
+}
+
+async fn get(app: &Router, uri: &str) -> (u16, Value) {
+    let req = Request::builder().uri(uri).body(Body::empty()).unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status().as_u16();
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// With a SentencePiece tokenizer (Llama 2), the margins the privacy filter reads around a
+/// cut window are decoded alone, which drops the space that opens them: a phone number at
+/// the end of a truncated document is followed by a glued word (`5309tomorrow`), no longer
+/// "stands alone", and is shown unmasked, where the whole document masks it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_number_at_the_cut_of_a_sentencepiece_document_is_masked() {
+    let Some(llama) = support::shared_data("tokenizers/llama2.json") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = build_named(
+        tmp.path(),
+        "sp",
+        &llama,
+        &[(
+            "p",
+            "Please call me at 555-867-5309 tomorrow morning, thanks.",
+        )],
+    );
+    let app = router(&dir);
+    let (status, whole) = get(&app, "/api/v1/documents/p").await;
+    assert_eq!(status, 200, "{whole}");
+    let whole_text = whole["text"].as_str().unwrap();
+    assert!(
+        whole_text.contains("[PHONE]") && !whole_text.contains("5309"),
+        "whole document: {whole_text:?}"
+    );
+    // Every cut: none may show the number unmasked (the cut right after its last digit
+    // does: its margin, decoded alone, is `tomorrow` without its space).
+    let mut leaks = Vec::new();
+    for n in 1..64 {
+        let (status, v) = get(&app, &format!("/api/v1/documents/p?max_tokens={n}")).await;
+        assert_eq!(status, 200, "{v}");
+        let t = v["text"].as_str().unwrap().to_string();
+        if t.contains("867-5309") {
+            leaks.push((n, t));
+        }
+    }
+    assert!(
+        leaks.is_empty(),
+        "the phone number is shown unmasked: {leaks:?}"
+    );
+}
+
+/// The same through a trace snippet: a window that starts at the number (no context before
+/// the match) is read with a margin decoded without its trailing space (`call` + `555-...`),
+/// so the number is glued to the word before it and not masked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_number_at_the_edge_of_a_sentencepiece_snippet_is_masked() {
+    let Some(llama) = support::shared_data("tokenizers/llama2.json") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = build_named(
+        tmp.path(),
+        "sp",
+        &llama,
+        &[("p", "Please call 555-867-5309 tomorrow morning, thanks.")],
+    );
+    let app = router(&dir);
+    let body = serde_json::json!({
+        "response": "555-867-5309",
+        "snippet_context_tokens": 0,
+        "maximum_span_density": 1.0,
+        "allow_spans_with_partial_words": true,
+    });
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/v1/trace")
+        .header("content-type", "application/json")
+        .body(Body::from(serde_json::to_vec(&body).unwrap()))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    let docs = v["documents"].as_array().unwrap();
+    assert!(!docs.is_empty(), "{v}");
+    for d in docs {
+        for s in d["snippets"].as_array().unwrap() {
+            let shown = format!(
+                "{}{}{}",
+                s["before"].as_str().unwrap(),
+                s["match"].as_str().unwrap(),
+                s["after"].as_str().unwrap()
+            );
+            assert!(
+                !shown.contains("867-5309"),
+                "a snippet shows the phone number unmasked: {shown:?}"
+            );
+        }
+    }
+}
+
+/// Two items that overlap (a phone number whose last group opens an e-mail address's local
+/// part): the filter keeps the earlier and drops the later whole, so the rest of the e-mail
+/// address is shown unmasked.
+#[test]
+fn overlapping_items_leave_no_part_of_an_email_shown() {
+    let (masked, found) =
+        verbatim_core::pii::mask("Call +1 555 867 5309.jane.doe@example.com today");
+    assert!(
+        !masked.contains("@example.com"),
+        "masked {masked:?} (found {found:?})"
+    );
+}
+
+/// infini-gram API, SentencePiece index: `doc_json` checks the window for personal data
+/// by joining its pieces, each decoded alone; the piece after the needle loses its opening
+/// space (`5309` + `tomorrow`), so the phone number is glued to the next word, not found,
+/// and the document is shown (its `spans` text and `token_ids`) instead of blocked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_infini_gram_document_with_a_phone_number_at_a_match_edge_is_blocked() {
+    let Some(llama) = support::shared_data("tokenizers/llama2.json") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = build_named(
+        tmp.path(),
+        "sp",
+        &llama,
+        &[("p", "Please call 555-867-5309 tomorrow morning, thanks.")],
+    );
+    let app = router(&dir);
+    let body = serde_json::json!({
+        "index": "sp", "query_type": "search_docs", "query": "555-867-5309", "maxnum": 1,
+    });
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/infini-gram")
+        .header("content-type", "application/json")
+        .body(Body::from(serde_json::to_vec(&body).unwrap()))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    let docs = v["documents"].as_array().expect("documents");
+    assert!(!docs.is_empty(), "{v}");
+    for d in docs {
+        let shown: String = d["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s[0].as_str().unwrap_or("").to_string())
+            .collect();
+        assert!(
+            d["blocked"] == Value::Bool(true) || !shown.contains("867-5309"),
+            "the document is shown with the phone number: blocked={} spans={shown:?}",
+            d["blocked"]
+        );
+    }
+}
