@@ -169,13 +169,19 @@ impl Index {
         let before = clip(start.saturating_sub(m).max(place.doc.start)..start);
         let after = clip(end..(end + m).min(place.doc.end).max(end));
         let tok = self.tokenizer();
+        let (before, after) = (toks.to_u32(before), toks.to_u32(after));
+        if tok.decodes_by_concatenation() {
+            // Decoded apart, they join as decoded together.
+            return crate::pii::Margins {
+                before: tok.decode(&before),
+                after: tok.decode(&after),
+            };
+        }
         let window = toks.to_u32(clip(start..end));
-        let [mut before, in_run, after] =
-            tok.decode_parts([&toks.to_u32(before), &window, &toks.to_u32(after)]);
+        let [mut before, in_run, after] = tok.decode_parts([&before, &window, &after]);
         // The window as shown is decoded on its own; what the run has before it (a space a
         // first piece loses alone) belongs to the text before it.
-        let alone = tok.decode(&window);
-        if let Some(lost) = in_run.strip_suffix(alone.as_str()) {
+        if let Some(lost) = in_run.strip_suffix(tok.decode(&window).as_str()) {
             before.push_str(lost);
         }
         crate::pii::Margins { before, after }

@@ -342,12 +342,8 @@ impl TextTokenizer {
     /// space at each part's start, gluing words together. Such parts are cut from the
     /// decodings of growing prefixes when each extends the last, else decoded alone.
     pub fn decode_parts<const N: usize>(&self, parts: [&[u32]; N]) -> [String; N] {
-        let concatenates = match self {
-            TextTokenizer::Hf(h) => h.decode_table.is_some(),
-            TextTokenizer::Bytes | TextTokenizer::Ids { .. } => true,
-        };
         let alone = || parts.map(|p| self.decode(p));
-        if concatenates || parts.iter().filter(|p| !p.is_empty()).count() < 2 {
+        if self.decodes_by_concatenation() || parts.iter().filter(|p| !p.is_empty()).count() < 2 {
             return alone();
         }
         let mut ids = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
@@ -368,6 +364,15 @@ impl TextTokenizer {
             start = end;
             part
         })
+    }
+
+    /// Whether decoding ids is concatenating each id's text (a byte table: raw bytes, or a
+    /// byte-level vocabulary), so that ranges decoded apart join as decoded together.
+    pub fn decodes_by_concatenation(&self) -> bool {
+        match self {
+            TextTokenizer::Hf(h) => h.decode_table.is_some(),
+            TextTokenizer::Bytes | TextTokenizer::Ids { .. } => true,
+        }
     }
 
     /// The vocabulary entry of each id (HuggingFace's `convert_ids_to_tokens`: `Ġthe`,

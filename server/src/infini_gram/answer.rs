@@ -197,9 +197,14 @@ fn max_disp_len(f: &InfiniGramRequest) -> Result<u64, String> {
 fn doc_json(index: &Index, d: &Doc, query: &Query, pii: PiiMode) -> Value {
     let spans = marks::spans(index.tokenizer(), &d.token_ids, &query.needles());
     if pii != PiiMode::Off && !d.blocked {
-        // The window decoded as one run, as the margins expect (its pieces decoded apart may
-        // differ at their joins).
-        let mut text = index.tokenizer().decode(&d.token_ids);
+        // The window as one decoded run, as the margins expect: its pieces decoded apart
+        // join as that run only with a tokenizer that decodes by concatenation.
+        let tok = index.tokenizer();
+        let mut text: String = if tok.decodes_by_concatenation() {
+            spans.iter().map(|(t, _)| t.as_str()).collect()
+        } else {
+            tok.decode(&d.token_ids)
+        };
         let margins = d
             .place
             .as_ref()
