@@ -7,32 +7,11 @@
 //! data sends a TCP reset, and a client still sending its body sees its write fail ("connection
 //! reset") before it reads the 413.
 
-use axum::Router;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 use verbatim_server::{AppState, ServerConfig};
-
-/// The router served on a loopback port by its own runtime, which lives as long as this.
-struct LoopbackServer {
-    addr: SocketAddr,
-    _rt: tokio::runtime::Runtime,
-}
-
-fn serve(app: Router) -> LoopbackServer {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    rt.spawn(async move { axum::serve(listener, app).await });
-    LoopbackServer { addr, _rt: rt }
-}
 
 /// Reads one response head; returns its status, or why there was none.
 fn read_status(s: &mut TcpStream) -> Result<u16, String> {
@@ -108,7 +87,7 @@ fn issue16_every_oversized_request_gets_its_413_even_with_expect_continue() {
         ..ServerConfig::default()
     };
     let state = AppState::new(config, vec![index], None).unwrap();
-    let server = serve(verbatim_server::app(Arc::new(state)));
+    let server = crate::support::serve_loopback(verbatim_server::app(Arc::new(state)));
     let addr = server.addr;
     let len = 16 << 20;
     let threads: Vec<_> = (0..8)

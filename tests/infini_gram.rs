@@ -13,7 +13,7 @@ use verbatim_core::query::{CnfOptions, SpanOptions, TraceOptions};
 use verbatim_core::{Index, TokenWidth};
 
 /// Writes an infini-gram v4 index of `docs` (token ids) with tokens of `width` into `dir`.
-fn write_infini_gram(dir: &Path, docs: &[Vec<u32>], ids: &[String], width: TokenWidth) {
+pub(crate) fn write_infini_gram(dir: &Path, docs: &[Vec<u32>], ids: &[String], width: TokenWidth) {
     std::fs::create_dir_all(dir).unwrap();
     let w = width.bytes() as usize;
     let (mut ds, mut od, mut mt, mut om) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());

@@ -3,6 +3,7 @@
 //! so that an item at the edge is still found (each case once showed a phone number
 //! unmasked); and overlapping items masked whole.
 
+use crate::router::get;
 use crate::support;
 use axum::body::Body;
 use axum::http::Request;
@@ -14,24 +15,17 @@ use tower::ServiceExt;
 use verbatim_core::Index;
 use verbatim_server::{AppState, ServerConfig};
 
-fn build_named(
-    dir: &Path,
-    name: &str,
-    tokenizer: &Path,
-    docs: &[(&str, &str)],
-) -> std::path::PathBuf {
-    let docs: Vec<(String, String)> = docs
-        .iter()
-        .map(|(i, t)| (i.to_string(), t.to_string()))
-        .collect();
-    let input = support::write_jsonl(dir, &format!("{name}.jsonl"), &docs);
-    let out = dir.join(name);
-    let mut o =
-        verbatim_indexer::BuildOptions::new(vec![input], out.clone(), tokenizer.to_str().unwrap());
+/// An index of one document `text` (id `p`) built with Llama 2's SentencePiece tokenizer,
+/// and its router; `None` (printed why) where `../shared/data` is absent.
+fn sentencepiece_index(tmp: &Path, text: &str) -> Option<Router> {
+    let llama = support::shared_data("tokenizers/llama2.json")?;
+    let input = support::write_jsonl(tmp, "sp.jsonl", &[("p".to_string(), text.to_string())]);
+    let dir = tmp.join("sp");
+    let mut o = verbatim_indexer::BuildOptions::new(vec![input], dir.clone(), llama.to_str()?);
     o.threads = 2;
-    o.name = name.into();
+    o.name = "sp".into();
     verbatim_indexer::build(&o).expect("build succeeds");
-    out
+    Some(router(&dir))
 }
 
 fn router(dir: &Path) -> Router {
@@ -46,39 +40,16 @@ fn router(dir: &Path) -> Router {
     verbatim_server::app(Arc::new(state))
 }
 
-async fn get(app: &Router, uri: &str) -> (u16, Value) {
-    let req = Request::builder().uri(uri).body(Body::empty()).unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status().as_u16();
-    let bytes = axum::body::to_bytes(resp.into_body(), 64 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
-/// With a SentencePiece tokenizer (Llama 2), the margins the privacy filter reads around a
-/// cut window are decoded alone, which drops the space that opens them: a phone number at
-/// the end of a truncated document is followed by a glued word (`5309tomorrow`), no longer
-/// "stands alone", and is shown unmasked, where the whole document masks it.
+/// With a SentencePiece tokenizer (Llama 2), a document cut right after a phone number is
+/// masked as the whole document is: the text after the cut is read with its opening space
+/// (decoded alone it loses it, and `5309tomorrow` no longer holds a number standing alone).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_number_at_the_cut_of_a_sentencepiece_document_is_masked() {
-    let Some(llama) = support::shared_data("tokenizers/llama2.json") else {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "Please call me at 555-867-5309 tomorrow morning, thanks.";
+    let Some(app) = sentencepiece_index(tmp.path(), text) else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = build_named(
-        tmp.path(),
-        "sp",
-        &llama,
-        &[(
-            "p",
-            "Please call me at 555-867-5309 tomorrow morning, thanks.",
-        )],
-    );
-    let app = router(&dir);
     let (status, whole) = get(&app, "/api/v1/documents/p").await;
     assert_eq!(status, 200, "{whole}");
     let whole_text = whole["text"].as_str().unwrap();
@@ -103,22 +74,18 @@ async fn a_phone_number_at_the_cut_of_a_sentencepiece_document_is_masked() {
     );
 }
 
-/// The same through a trace snippet: a window that starts at the number (no context before
-/// the match) is read with a margin decoded without its trailing space (`call` + `555-...`),
-/// so the number is glued to the word before it and not masked.
+/// The same through a trace snippet that starts at the number (no context before the match):
+/// the text before it is read with the space between (not `call555-...`), and the number is
+/// masked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_number_at_the_edge_of_a_sentencepiece_snippet_is_masked() {
-    let Some(llama) = support::shared_data("tokenizers/llama2.json") else {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(app) = sentencepiece_index(
+        tmp.path(),
+        "Please call 555-867-5309 tomorrow morning, thanks.",
+    ) else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = build_named(
-        tmp.path(),
-        "sp",
-        &llama,
-        &[("p", "Please call 555-867-5309 tomorrow morning, thanks.")],
-    );
-    let app = router(&dir);
     let body = serde_json::json!({
         "response": "555-867-5309",
         "snippet_context_tokens": 0,
@@ -156,8 +123,7 @@ async fn a_phone_number_at_the_edge_of_a_sentencepiece_snippet_is_masked() {
 }
 
 /// Two items that overlap (a phone number whose last group opens an e-mail address's local
-/// part): the filter keeps the earlier and drops the later whole, so the rest of the e-mail
-/// address is shown unmasked.
+/// part) are masked as one stretch: no part of the address is shown.
 #[test]
 fn overlapping_items_leave_no_part_of_an_email_shown() {
     let (masked, found) =
@@ -168,23 +134,18 @@ fn overlapping_items_leave_no_part_of_an_email_shown() {
     );
 }
 
-/// infini-gram API, SentencePiece index: `doc_json` checks the window for personal data
-/// by joining its pieces, each decoded alone; the piece after the needle loses its opening
-/// space (`5309` + `tomorrow`), so the phone number is glued to the next word, not found,
-/// and the document is shown (its `spans` text and `token_ids`) instead of blocked.
+/// infini-gram API, SentencePiece index: a document window holding a phone number right
+/// before the text after the match is blocked (checked as one decoded run: its pieces
+/// decoded apart would glue `5309tomorrow`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_infini_gram_document_with_a_phone_number_at_a_match_edge_is_blocked() {
-    let Some(llama) = support::shared_data("tokenizers/llama2.json") else {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(app) = sentencepiece_index(
+        tmp.path(),
+        "Please call 555-867-5309 tomorrow morning, thanks.",
+    ) else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = build_named(
-        tmp.path(),
-        "sp",
-        &llama,
-        &[("p", "Please call 555-867-5309 tomorrow morning, thanks.")],
-    );
-    let app = router(&dir);
     let body = serde_json::json!({
         "index": "sp", "query_type": "search_docs", "query": "555-867-5309", "maxnum": 1,
     });

@@ -12,7 +12,6 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use verbatim_core::takedown::Takedown;
 use verbatim_core::Index;
 use verbatim_server::select::GroupSpec;
 use verbatim_server::{AppState, ServerConfig};
@@ -51,15 +50,6 @@ fn build(
     o.force = force;
     verbatim_indexer::build(&o).expect("build succeeds");
     out
-}
-
-/// Takes the document `id` of the index in `dir` down, as `verbatim takedown add` does.
-fn take_down(dir: &Path, id: &str) {
-    let opened = Index::open(dir).unwrap();
-    let no = opened.id_map().unwrap().get(id).unwrap();
-    let mut list = Takedown::load(dir, opened.index_id()).unwrap();
-    list.insert(no);
-    list.save(dir, opened.index_id()).unwrap();
 }
 
 fn shown(trace: &Value) -> Vec<String> {
@@ -122,7 +112,7 @@ async fn a_group_over_an_index_rebuilt_with_another_tokenizer_shows_no_taken_dow
     assert_eq!(h["generations"]["a"]["reloads"], 0, "{h}");
 
     // Taken down in the index now on disk as `a`.
-    take_down(&a, TALE_ID);
+    support::take_down(&a, TALE_ID);
     for index in ["a", "g", "all"] {
         let (c, t) = post(&app, "/api/v1/trace", trace(index)).await;
         assert!(
@@ -132,26 +122,6 @@ async fn a_group_over_an_index_rebuilt_with_another_tokenizer_shows_no_taken_dow
     }
     let (c, d) = get(&app, "/api/v1/documents/books%2Ftale%2F1?index=a").await;
     assert_ne!(c, 200, "{d}");
-}
-
-/// The router served on a loopback port by its own runtime, which lives as long as this.
-struct Loopback {
-    addr: std::net::SocketAddr,
-    _rt: tokio::runtime::Runtime,
-}
-
-fn serve(app: Router) -> Loopback {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    rt.spawn(async move { axum::serve(listener, app).await });
-    Loopback { addr, _rt: rt }
 }
 
 /// Posts `body` to `uri`, holding its last byte back until `meanwhile` has run; returns the
@@ -183,11 +153,9 @@ fn post_slowly(
         .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out)))
 }
 
-/// The takedown list is re-read in a middleware, before the request's body is read, and the
-/// handler picks its index after the body: a takedown finished while the body arrives is not
-/// applied to the answer, which is computed after it. (With a reload in between, the handler
-/// even gets the new instance, whose list was read when it was opened, before its hashing:
-/// older than the one the server had already applied.)
+/// A takedown that finishes while a request's body is still arriving applies to its answer,
+/// which is computed after it: the list is re-read where the handler takes its index, after
+/// the body (it was once re-read in a middleware, before the body, and the document shown).
 #[test]
 fn a_takedown_finished_before_the_answer_is_computed_is_applied() {
     let dir = tempfile::tempdir().unwrap();
@@ -202,12 +170,12 @@ fn a_takedown_finished_before_the_answer_is_computed_is_applied() {
         None,
     )
     .unwrap();
-    let server = serve(verbatim_server::app(Arc::new(state)));
+    let server = support::serve_loopback(verbatim_server::app(Arc::new(state)));
     let trace = json!({"response": TALE});
     let before = post_slowly(server.addr, "/api/v1/trace", &trace, || {});
     assert!(shown(&before).contains(&TALE_ID.to_string()), "{before}");
     let after = post_slowly(server.addr, "/api/v1/trace", &trace, || {
-        take_down(&idx, TALE_ID)
+        support::take_down(&idx, TALE_ID)
     });
     assert!(
         !shown(&after).contains(&TALE_ID.to_string()),
@@ -216,13 +184,13 @@ fn a_takedown_finished_before_the_answer_is_computed_is_applied() {
 }
 
 /// With `--residency auto`, a reload of one index judges again and re-advises every other
-/// served index; for a full-text index that means opening tantivy again **by path**. When the
-/// other index's directory was meanwhile replaced by a forced rebuild (whose reload has not
-/// swapped, here because it failed), its old instance now searches the new build's tantivy
-/// files with its own shards: a hit's document number names another document.
+/// served index, which opens a full-text index again by path. When the other index's
+/// directory was meanwhile replaced by a forced rebuild (whose reload failed here), its old
+/// instance keeps its own tantivy mapping rather than searching the new build's segments
+/// with its own shards (whose hits would name other documents).
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn re_advising_an_old_instance_opens_another_builds_full_text_index() {
+async fn re_advising_an_old_instance_keeps_its_own_full_text_index() {
     use verbatim_core::Residency;
     let dir = tempfile::tempdir().unwrap();
     let tok = support::demo_tokenizer();
@@ -288,9 +256,9 @@ async fn re_advising_an_old_instance_opens_another_builds_full_text_index() {
 }
 
 /// `verbatim serve` opens (and by default hashes, and with `--warm` reads) its indexes before
-/// `AppState::new`, which takes the manifest's stamp (`Watch::of`) only then: an append
-/// committed while the server was starting is taken for the generation being served and is
-/// never reloaded (until the manifest changes again); `/health` says "current" meanwhile.
+/// `AppState::new`: an append committed meanwhile is reloaded, since the watch compares the
+/// manifest with its stamp taken as the index opened (not when the state was made, which took
+/// the new generation for the one served and never reloaded it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_append_committed_while_the_server_starts_is_served() {
     let dir = tempfile::tempdir().unwrap();

@@ -4,49 +4,24 @@
 
 use crate::support;
 use std::path::Path;
-use verbatim_core::takedown::Takedown;
 use verbatim_core::Index;
 use verbatim_indexer::BuildOptions;
 
-/// Writes a byte-level (u8) infini-gram v4 index of `texts` (ids `d0`, `d1`, ...) into `dir`.
-fn write_byte_infini_gram(dir: &Path, texts: &[&str]) {
-    std::fs::create_dir_all(dir).unwrap();
-    let (mut ds, mut od, mut mt, mut om) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (i, t) in texts.iter().enumerate() {
-        od.extend_from_slice(&(ds.len() as u64).to_le_bytes());
-        ds.push(0xffu8);
-        ds.extend_from_slice(t.as_bytes());
-        om.extend_from_slice(&(mt.len() as u64).to_le_bytes());
-        let line = serde_json::json!({"path": "c.jsonl", "linenum": i, "metadata": {"id": format!("d{i}"), "source": "test"}});
-        mt.extend_from_slice(format!("{line}\n").as_bytes());
-    }
-    let mut sa: Vec<usize> = (0..ds.len()).collect();
-    sa.sort_by(|&a, &b| ds[a..].cmp(&ds[b..]));
-    let ptr = verbatim_core::infini_gram::layout::standard_ptr_size(ds.len() as u64);
-    let table: Vec<u8> = sa
-        .iter()
-        .flat_map(|&p| (p as u64).to_le_bytes()[..ptr].to_vec())
-        .collect();
-    for (name, bytes) in [
-        ("tokenized.0", &ds),
-        ("table.0", &table),
-        ("offset.0", &od),
-        ("metadata.0", &mt),
-        ("metaoff.0", &om),
-    ] {
-        std::fs::write(dir.join(name), bytes).unwrap();
-    }
-}
-
 /// `verbatim index --append --out SIDE` over the side directory of an attached infini-gram
-/// index must either be refused (leaving it as it was) or give an index that opens with the
-/// new documents. It is accepted, commits a manifest naming verbatim shards beside the
-/// infini-gram ones, and the side directory no longer opens: the index is broken.
+/// index is refused before it writes, and the side directory stays as it was and opens (it
+/// once committed a manifest naming verbatim shards beside the infini-gram ones, which the
+/// side directory could not open).
 #[test]
 fn an_append_into_an_attached_infini_gram_side_directory_is_refused_and_changes_nothing() {
     let t = tempfile::tempdir().unwrap();
     let ig = t.path().join("ig");
-    write_byte_infini_gram(&ig, &["hello world", "another text", "third one"]);
+    let texts = ["hello world", "another text", "third one"];
+    let docs: Vec<Vec<u32>> = texts
+        .iter()
+        .map(|t| t.bytes().map(u32::from).collect())
+        .collect();
+    let ids: Vec<String> = (0..texts.len()).map(|i| format!("d{i}")).collect();
+    crate::infini_gram::write_infini_gram(&ig, &docs, &ids, verbatim_core::TokenWidth::U8);
     let side = t.path().join("ig.verbatim");
     let opts = verbatim_indexer::AttachOptions {
         index: ig.clone(),
@@ -97,15 +72,6 @@ fn an_append_into_an_attached_infini_gram_side_directory_is_refused_and_changes_
     }
 }
 
-/// Takes the document `id` of the index in `dir` down (as `verbatim takedown add` does).
-fn take_down(dir: &Path, id: &str) {
-    let opened = Index::open(dir).unwrap();
-    let no = opened.id_map().unwrap().get(id).unwrap();
-    let mut list = Takedown::load(dir, opened.index_id()).unwrap();
-    list.insert(no);
-    list.save(dir, opened.index_id()).unwrap();
-}
-
 fn build_bytes(input: &Path, out: &Path, force: bool) -> verbatim_indexer::BuildSummary {
     let mut o = BuildOptions::new(vec![input.to_path_buf()], out.to_path_buf(), "bytes");
     o.threads = 1;
@@ -123,9 +89,9 @@ fn shown_texts(index: &Index) -> Vec<String> {
 }
 
 /// Two input documents share the id "a": the second is indexed as "a#2" (a name verbatim
-/// made up, which depends on the order of the input). Taking "a#2" down and rebuilding with
-/// `--force` carries the takedown over by that made-up id: in the rebuilt corpus "a#2" is
-/// another document (or none), so the taken-down text is shown again.
+/// made up, which depends on the order of the input). After "a#2" is taken down and the
+/// input reordered, `--force` finds the taken-down text under "a" and keeps it down (by id
+/// alone, "a#2" now names the other document, and the text was shown again).
 #[test]
 fn a_forced_rebuild_keeps_down_a_text_whose_made_up_id_moved_to_another_document() {
     let t = tempfile::tempdir().unwrap();
@@ -141,7 +107,7 @@ fn a_forced_rebuild_keeps_down_a_text_whose_made_up_id_moved_to_another_document
     let secret = ix.doc_by_id("a#2").unwrap();
     assert_eq!(ix.doc_text(secret), "SECRET text");
     drop(ix);
-    take_down(&out, "a#2");
+    support::take_down(&out, "a#2");
     let ix = Index::open(&out).unwrap();
     assert!(!shown_texts(&ix).iter().any(|t| t.contains("SECRET")));
     drop(ix);
@@ -173,9 +139,8 @@ fn a_forced_rebuild_keeps_down_a_text_whose_made_up_id_moved_to_another_document
     assert!(!shown_texts(&ix).iter().any(|t| t.contains("SECRET")));
 }
 
-/// Same as above, the public duplicate dropped from the new corpus: "a#2" is not in the new
-/// corpus, so the takedown is dropped ("not in the new corpus") although the very document
-/// taken down is there, now as "a", and is shown.
+/// Same as above, the public duplicate dropped from the new corpus: "a#2" is not in it, but
+/// the very text taken down is, now as "a", and stays down.
 #[test]
 fn a_forced_rebuild_keeps_down_a_text_whose_made_up_id_is_gone() {
     let t = tempfile::tempdir().unwrap();
@@ -187,7 +152,7 @@ fn a_forced_rebuild_keeps_down_a_text_whose_made_up_id_is_gone() {
     )
     .unwrap();
     build_bytes(&v1, &out, false);
-    take_down(&out, "a#2");
+    support::take_down(&out, "a#2");
     let v2 = t.path().join("v2.jsonl");
     std::fs::write(&v2, "{\"id\":\"a\",\"text\":\"SECRET text\"}\n").unwrap();
     let s = build_bytes(&v2, &out, true);

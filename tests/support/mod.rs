@@ -235,3 +235,34 @@ pub fn vm_flags_under(dir: &Path) -> Vec<(String, String)> {
     }
     out
 }
+
+/// A router served on a loopback port by its own runtime, which lives as long as this.
+pub struct LoopbackServer {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    _rt: tokio::runtime::Runtime,
+}
+
+/// Serves `app` on a free loopback port (for tests that need a real socket).
+pub fn serve_loopback(app: axum::Router) -> LoopbackServer {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    rt.spawn(async move { axum::serve(listener, app).await });
+    LoopbackServer { addr, _rt: rt }
+}
+
+/// Takes the document `id` of the index in `dir` down, as `verbatim takedown add` does.
+pub fn take_down(dir: &Path, id: &str) {
+    let opened = verbatim_core::Index::open(dir).unwrap();
+    let no = opened.id_map().unwrap().get(id).unwrap();
+    let mut list = verbatim_core::takedown::Takedown::load(dir, opened.index_id()).unwrap();
+    list.insert(no);
+    list.save(dir, opened.index_id()).unwrap();
+}
