@@ -624,7 +624,7 @@ impl Shard {
     }
 
     /// Asks for the pages of tokens `range` (clipped to the stream) to be read from disk ahead
-    /// of their use, without waiting ([`crate::mmap::will_need_slice`]).
+    /// of their use, without waiting (`MADV_WILLNEED` on their pages).
     pub fn will_need_tokens(&self, range: Range<usize>) {
         crate::with_tokens!(self.tokens(), |t| {
             crate::mmap::will_need_slice(&t[clip(range, t.len())])

@@ -14,7 +14,7 @@
 //! the document's place in the input: so each taken-down document's text is fingerprinted too,
 //! and where the document now holding its id has another text (or none does), every document
 //! of the new index with the taken-down text is taken down as well (with the same tokenizer;
-//! see [`carry_over`]). Ids the new corpus does not hold, and whose text it does not hold
+//! see `carry_over`). Ids the new corpus does not hold, and whose text it does not hold
 //! either, are dropped from the list (it can only name documents of the index) and reported,
 //! so they can be taken down again if they come back.
 //!
