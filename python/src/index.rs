@@ -6,12 +6,10 @@
 use crate::convert::{self, Query};
 use crate::errors;
 use crate::pool;
-use crate::reload;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use verbatim_core::file_stamp::FileStamp;
 use verbatim_core::pii::PiiMode;
 use verbatim_core::query::{SpanOptions, TraceOptions};
 use verbatim_core::{Index, OpenOptions, Residency};
@@ -31,29 +29,22 @@ use verbatim_core::{Index, OpenOptions, Residency};
 /// generation.
 #[pyclass(module = "verbatim._native", name = "Index", frozen)]
 pub struct PyIndex {
-    /// The instance queries use, and the stamp of the manifest file it was opened from.
-    opened: RwLock<Opened>,
+    /// The instance queries use (its manifest file's stamp, [`Index::manifest_stamp`], is
+    /// what a reload compares with).
+    pub(crate) opened: RwLock<Arc<Index>>,
     /// Held by a reload while it runs (one at a time), taken without the GIL.
-    reloading: Mutex<()>,
+    pub(crate) reloading: Mutex<()>,
     /// The index directory as given: a reload opens it again from there...
-    path: PathBuf,
+    pub(crate) path: PathBuf,
     /// ... unless the working directory changed since and `path` is relative: then from
     /// `path` made absolute when the index was opened.
-    absolute: PathBuf,
+    pub(crate) absolute: PathBuf,
     /// The options it was opened with, residency as asked (`auto` is judged again by each
     /// reload).
-    opts: OpenOptions,
+    pub(crate) opts: OpenOptions,
     pub(crate) threads: Option<usize>,
     /// Pinned to its instance: `reload()` raises instead of opening a new generation.
-    pinned: bool,
-}
-
-/// One opened instance of the index.
-struct Opened {
-    index: Arc<Index>,
-    /// Its manifest file's stamp, taken before opening it (`None`: an infini-gram index
-    /// directory opened bare, which has no manifest file and is never reloaded).
-    stamp: Option<FileStamp>,
+    pub(crate) pinned: bool,
 }
 
 impl PyIndex {
@@ -63,7 +54,6 @@ impl PyIndex {
         self.opened
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .index
             .clone()
     }
 
@@ -76,96 +66,6 @@ impl PyIndex {
         let ix = self.instance();
         ix.refresh_takedown().map_err(errors::core)?;
         Ok(ix)
-    }
-
-    /// Another `Index` that queries the instance this one queries now, for its whole life: its
-    /// `reload()` raises. `None` when that instance is `previous`'s (so that a caller holding
-    /// one pinned `Index` learns whether this one has moved on since).
-    pub(crate) fn pinned(&self, previous: Option<&PyIndex>) -> Option<PyIndex> {
-        let (index, stamp) = {
-            let o = self.opened.read().unwrap_or_else(PoisonError::into_inner);
-            (o.index.clone(), o.stamp)
-        };
-        if previous.is_some_and(|p| Arc::ptr_eq(&p.instance(), &index)) {
-            return None;
-        }
-        Some(PyIndex {
-            opened: RwLock::new(Opened { index, stamp }),
-            reloading: Mutex::new(()),
-            path: self.path.clone(),
-            absolute: self.absolute.clone(),
-            opts: self.opts,
-            threads: self.threads,
-            pinned: true,
-        })
-    }
-
-    /// `reload()` without the GIL: whether it replaced the instance, or why it could not.
-    fn reload_now(&self) -> Result<bool, reload::Failure> {
-        if self.pinned {
-            return Err((
-                errors::Kind::Generic,
-                format!(
-                    "this Index of {} is pinned to generation {} (verbatim.compat.\
-                     InfiniGramEngine answers from it): reload the engine instead",
-                    self.path.display(),
-                    self.instance().manifest().generation
-                ),
-            ));
-        }
-        let _one = self
-            .reloading
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let dir = self.dir_to_reopen();
-        // Only a reload replaces the instance, and this one holds `reloading`.
-        let (old, stamp) = {
-            let o = self.opened.read().unwrap_or_else(PoisonError::into_inner);
-            (o.index.clone(), o.stamp)
-        };
-        if stamp.is_none() {
-            return Ok(false);
-        }
-        // Taken before opening: a manifest renamed in meanwhile differs from it, and is
-        // opened by the next reload.
-        let seen = reload::manifest_stamp(dir);
-        if seen == stamp {
-            return Ok(false);
-        }
-        if seen.is_none() {
-            return Err((
-                errors::Kind::Io,
-                format!(
-                    "cannot reload index {} (still answering from the instance opened before, \
-                     generation {}): {} is missing or unreadable (the index was moved, deleted \
-                     or is being replaced)",
-                    dir.display(),
-                    old.manifest().generation,
-                    reload::manifest_path(dir).display(),
-                ),
-            ));
-        }
-        let index = reload::open_again(dir, self.opts, &old)?;
-        let replaced = std::mem::replace(
-            &mut *self.opened.write().unwrap_or_else(PoisonError::into_inner),
-            Opened {
-                index: Arc::new(index),
-                stamp: seen,
-            },
-        );
-        // The old instance is unmapped here, outside the lock, once no query holds it.
-        drop(replaced);
-        Ok(true)
-    }
-
-    /// Where a reload opens the index: the path given to the constructor, as the instance
-    /// it replaces was opened (so that `path` and `repr` show the same), unless it is relative
-    /// and the working directory changed since.
-    fn dir_to_reopen(&self) -> &std::path::Path {
-        match std::path::absolute(&self.path) {
-            Ok(now) if now == self.absolute => &self.path,
-            _ => &self.absolute,
-        }
     }
 }
 
@@ -271,16 +171,9 @@ impl PyIndex {
         // So that a reload opens the same directory whatever the working directory is then
         // (a symbolic link in it is followed again).
         let absolute = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
-        let (index, stamp) = py.detach(|| {
-            // Taken before opening, as a reload does.
-            let stamp = reload::manifest_stamp(&path);
-            open(&path, verify, fulltext, residency).map(|ix| (ix, stamp))
-        })?;
+        let index = py.detach(|| open(&path, verify, fulltext, residency))?;
         Ok(PyIndex {
-            opened: RwLock::new(Opened {
-                index: Arc::new(index),
-                stamp,
-            }),
+            opened: RwLock::new(Arc::new(index)),
             reloading: Mutex::new(()),
             opts: OpenOptions {
                 verify_checksums: verify,

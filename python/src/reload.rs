@@ -14,9 +14,94 @@
 //! reproducible while the index changes on disk.
 
 use crate::errors::{self, Kind};
+use crate::index::PyIndex;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use verbatim_core::file_stamp::FileStamp;
 use verbatim_core::{Index, OpenOptions};
+
+impl PyIndex {
+    /// Another `Index` that queries the instance this one queries now, for its whole life: its
+    /// `reload()` raises. `None` when that instance is `previous`'s (so that a caller holding
+    /// one pinned `Index` learns whether this one has moved on since).
+    pub(crate) fn pinned(&self, previous: Option<&PyIndex>) -> Option<PyIndex> {
+        let index = self.instance();
+        if previous.is_some_and(|p| Arc::ptr_eq(&p.instance(), &index)) {
+            return None;
+        }
+        Some(PyIndex {
+            opened: RwLock::new(index),
+            reloading: Mutex::new(()),
+            path: self.path.clone(),
+            absolute: self.absolute.clone(),
+            opts: self.opts,
+            threads: self.threads,
+            pinned: true,
+        })
+    }
+
+    /// `reload()` without the GIL: whether it replaced the instance, or why it could not.
+    pub(crate) fn reload_now(&self) -> Result<bool, Failure> {
+        if self.pinned {
+            return Err((
+                Kind::Generic,
+                format!(
+                    "this Index of {} is pinned to generation {} (verbatim.compat.\
+                     InfiniGramEngine answers from it): reload the engine instead",
+                    self.path.display(),
+                    self.instance().manifest().generation
+                ),
+            ));
+        }
+        let _one = self
+            .reloading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let dir = self.dir_to_reopen();
+        // Only a reload replaces the instance, and this one holds `reloading`.
+        let old = self.instance();
+        let Some(stamp) = old.manifest_stamp() else {
+            return Ok(false);
+        };
+        let seen = manifest_stamp(dir);
+        if seen == Some(stamp) {
+            return Ok(false);
+        }
+        if seen.is_none() {
+            return Err((
+                Kind::Io,
+                format!(
+                    "cannot reload index {} (still answering from the instance opened before, \
+                     generation {}): {} is missing or unreadable (the index was moved, deleted \
+                     or is being replaced)",
+                    dir.display(),
+                    old.manifest().generation,
+                    manifest_path(dir).display(),
+                ),
+            ));
+        }
+        // The new instance stamps its manifest as it opens it: a manifest renamed in meanwhile
+        // differs from that stamp, and is opened by the next reload.
+        let index = open_again(dir, self.opts, &old)?;
+        let replaced = std::mem::replace(
+            &mut *self.opened.write().unwrap_or_else(PoisonError::into_inner),
+            Arc::new(index),
+        );
+        // The old instance is unmapped here, outside the lock, once no query holds it.
+        drop(replaced);
+        Ok(true)
+    }
+
+    /// Where a reload opens the index: the path given to the constructor, as the instance
+    /// it replaces was opened (so that `path` and `repr` show the same), unless it is relative
+    /// and the working directory changed since.
+    fn dir_to_reopen(&self) -> &Path {
+        match std::path::absolute(&self.path) {
+            Ok(now) if now == self.absolute => &self.path,
+            _ => &self.absolute,
+        }
+    }
+}
 
 /// The manifest file [`Index::open_with`] reads for the index in `dir` (for an infini-gram
 /// index directory, its side directory's; a bare one has none).
