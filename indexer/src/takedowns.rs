@@ -243,7 +243,8 @@ fn carry_over(dir: &Path, listed: Vec<Listed>, tokenizer: &str) -> Result<Carrie
     .with_context(|| format!("cannot open the new index {}", dir.display()))?;
     let mut list = Takedown::default();
     let mut out = CarriedTakedowns::default();
-    let mut search: Vec<&Listed> = Vec::new();
+    // Listed documents to find by their text, and whether their id is in the new index.
+    let mut search: Vec<(&Listed, bool)> = Vec::new();
     let same_tokenizer = index.tokenizer().identity() == tokenizer;
     for l in &listed {
         let by_id = index.doc_by_id_ignoring_takedowns(&l.id);
@@ -253,14 +254,15 @@ fn carry_over(dir: &Path, listed: Vec<Listed>, tokenizer: &str) -> Result<Carrie
         }
         let same_text = by_id.is_some_and(|no| fingerprint(&index, no) == Some(l.text));
         if same_tokenizer && !same_text {
-            search.push(l);
+            search.push((l, by_id.is_some()));
         } else if by_id.is_none() {
             out.not_in_new_corpus.push(l.id.clone());
         }
     }
     if !search.is_empty() {
         // One pass over the new index's documents, hashing only those of a wanted length.
-        let wanted: std::collections::HashSet<u64> = search.iter().map(|l| l.text.tokens).collect();
+        let wanted: std::collections::HashSet<u64> =
+            search.iter().map(|(l, _)| l.text.tokens).collect();
         let mut found: std::collections::HashMap<Fingerprint, Vec<u64>> = Default::default();
         for no in 0..index.manifest().documents {
             let Some(loc) = index.locate(no) else {
@@ -273,7 +275,7 @@ fn carry_over(dir: &Path, listed: Vec<Listed>, tokenizer: &str) -> Result<Carrie
                 }
             }
         }
-        for l in search {
+        for (l, has_id) in search {
             let nos = found.get(&l.text).map(Vec::as_slice).unwrap_or_default();
             for &no in nos {
                 list.insert(no);
@@ -283,7 +285,7 @@ fn carry_over(dir: &Path, listed: Vec<Listed>, tokenizer: &str) -> Result<Carrie
                     .map_or_else(|| format!("#{no}"), |r| r.id);
                 out.found_by_text.push((l.id.clone(), new_id));
             }
-            if nos.is_empty() && index.doc_by_id_ignoring_takedowns(&l.id).is_none() {
+            if nos.is_empty() && !has_id {
                 out.not_in_new_corpus.push(l.id.clone());
             }
         }

@@ -355,7 +355,12 @@ impl AppState {
     fn check_members(&self, g: &Index) -> Result<(), ApiError> {
         for m in g.members() {
             if self.served.iter().any(|s| s.name == m.name()) {
-                self.index(Some(m.name()))?;
+                // Re-reads the served instance's list; the group's own needs no second read
+                // when it is that instance.
+                let served = self.index(Some(m.name()))?;
+                if served.instance() == m.index().instance() {
+                    continue;
+                }
             }
             m.index().refresh_takedown().map_err(|e| {
                 ApiError::IndexUnavailable(format!(

@@ -107,3 +107,11 @@ impl Index {
         }
     }
 }
+
+impl Index {
+    /// Whether some shard is read from disk ([`crate::shard::Shard::reads_ahead`]), so that
+    /// queries may ask for their pages ahead.
+    pub(crate) fn reads_ahead(&self) -> bool {
+        self.shards().iter().any(|s| s.reads_ahead())
+    }
+}

@@ -141,14 +141,6 @@ impl Index {
     }
 }
 
-impl Index {
-    /// Whether some shard is read from disk ([`crate::shard::Shard::reads_ahead`]), so that
-    /// queries may ask for their pages ahead.
-    pub(crate) fn reads_ahead(&self) -> bool {
-        self.shards().iter().any(|s| s.reads_ahead())
-    }
-}
-
 /// Starts per parallel chunk when `n` are searched: at most `lockstep`, and as many chunks as
 /// a multiple of the threads, so that a small round still keeps every thread busy.
 fn chunk_len(n: usize, lockstep: usize) -> usize {
