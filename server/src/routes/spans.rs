@@ -69,12 +69,13 @@ pub async fn spans(
     let index = st.target(req.index.as_ref())?;
     // Spans show no documents, so takedowns do not change them: build ids and request
     // suffice.
-    let key = crate::response_cache::ResponseCache::key(&[
+    let request = serde_json::to_vec(&req).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let key = crate::response_cache::CacheKey::new(&[
         b"spans",
         &AppState::cache_identity(&index),
-        &serde_json::to_vec(&req).unwrap_or_default(),
+        &request,
     ]);
-    if let Some(body) = st.cache.get(key) {
+    if let Some(body) = st.cache.get(&key) {
         return Ok(super::json_bytes(body));
     }
     let body = st

@@ -149,13 +149,14 @@ pub async fn trace(
     let controls = req.controls()?;
     controls.check()?;
     let index = st.target(req.index.as_ref())?;
-    let key = crate::response_cache::ResponseCache::key(&[
+    let request = serde_json::to_vec(&req).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let key = crate::response_cache::CacheKey::new(&[
         b"trace",
         &AppState::cache_identity(&index),
         st.config.pii.name().as_bytes(),
-        &serde_json::to_vec(&req).unwrap_or_default(),
+        &request,
     ]);
-    if let Some(body) = st.cache.get(key) {
+    if let Some(body) = st.cache.get(&key) {
         return Ok(super::json_bytes(body));
     }
     let pii = st.config.pii;
