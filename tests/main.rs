@@ -25,4 +25,5 @@ mod samples;
 mod served_generations;
 mod server_api;
 mod shared_data;
+mod span_text;
 mod takedown_carry_over;

@@ -104,7 +104,7 @@ impl Index {
     }
 
     fn spans_on_pool(&self, text: &str, enc: &Encoded, opts: &SpanOptions) -> Vec<Span> {
-        let (found, _) = self.maximal_spans(&enc.ids, opts, true);
+        let (found, _) = self.maximal_spans(text, enc, opts, true);
         found
             .into_iter()
             .map(|f| {
@@ -120,29 +120,48 @@ impl Index {
     /// (each occurrence of the span holds one of that token, so the span occurs at most that
     /// often). The others are left for [`Index::count_spans`], so that a caller that keeps a
     /// few of them (the trace's density cap) counts only those.
+    ///
+    /// Besides OLMoTrace's rules, a span begins and ends only between characters of `text`
+    /// ([`span_edges`]), and never holds the tokenizer's unknown token
+    /// ([`crate::TextTokenizer::unknown_id`]): in both cases equal tokens need not be equal text.
     pub(crate) fn maximal_spans<'a>(
         &self,
-        ids: &'a [u32],
+        text: &str,
+        enc: &'a Encoded,
         opts: &SpanOptions,
         count_all: bool,
     ) -> (Vec<FoundSpan>, SpanSearch<'a>) {
+        let ids = &enc.ids[..];
         let n = ids.len();
         let tok = self.tokenizer();
         let is_delim = |t: u32| opts.delimiters.contains(&t);
+        let unknown = tok.unknown_id();
+        let is_unknown = |t: u32| Some(t) == unknown;
+        let edges = span_edges(text, enc);
         let starts: Vec<usize> = (0..n)
-            .filter(|&l| !opts.word_boundaries || tok.is_word_start(ids[l]))
+            .filter(|&l| {
+                edges[l]
+                    && !is_unknown(ids[l])
+                    && (!opts.word_boundaries || tok.is_word_start(ids[l]))
+            })
             .collect();
         // The candidate end of start `l` whose longest match is `found` (None: too short).
+        // It grows with `found`, which the pinning below relies on.
         let candidate = |l: usize, found: usize| -> Option<usize> {
             let q = &ids[l..];
             let mut len = found;
             if let Some(p) = q[..len.saturating_sub(1)].iter().position(|&t| is_delim(t)) {
                 len = p + 1;
             }
-            if opts.word_boundaries {
-                while len > 0 && !(len == q.len() || tok.is_word_start(q[len])) {
-                    len -= 1;
-                }
+            if let Some(p) = q[..len].iter().position(|&t| is_unknown(t)) {
+                len = p;
+            }
+            let may_end = |len: usize| {
+                edges[l + len]
+                    && (!opts.word_boundaries || len == q.len() || tok.is_word_start(q[len]))
+            };
+            while len > 0 && !may_end(len) {
+                len -= 1;
             }
             (len >= opts.min_len).then_some(l + len)
         };
@@ -280,7 +299,10 @@ impl Index {
             .collect()
     }
 
-    /// The span of tokens `l..r` of a text, with its occurrences.
+    /// The span of tokens `l..r` of a text, with its occurrences. Where the tokenizer does
+    /// not decode by concatenating token bytes (SentencePiece, whose `▁` opens a word after a
+    /// space or at a document's start alike), the span's leading whitespace is left out: the
+    /// documents it cites need not have it.
     pub(crate) fn span_at(
         &self,
         text: &str,
@@ -290,7 +312,15 @@ impl Index {
         occurrences: Occurrences,
     ) -> Span {
         let (byte_start, byte_end) = if r > l {
-            (enc.offsets[l].0, enc.offsets[r - 1].1)
+            let (mut start, end) = (enc.offsets[l].0, enc.offsets[r - 1].1);
+            if !self.tokenizer().decodes_by_concatenation() {
+                let covered = text.get(start..end).unwrap_or_default();
+                let trimmed = covered.trim_start();
+                if !trimmed.is_empty() {
+                    start += covered.len() - trimmed.len();
+                }
+            }
+            (start, end)
         } else {
             let b = enc.offsets.get(l).map_or(text.len(), |o| o.0);
             (b, b)
@@ -300,7 +330,8 @@ impl Index {
             token_end: r,
             byte_start,
             byte_end,
-            // Lossy where a span edge splits a character (byte tokens can).
+            // Spans begin and end between characters ([`span_edges`]); lossy only for
+            // offsets a caller made up.
             text: text
                 .as_bytes()
                 .get(byte_start..byte_end)
@@ -329,4 +360,25 @@ impl Index {
             })
             .sum()
     }
+}
+
+/// Where a span of a tokenized text may begin or end: `edges[k]` for the boundary before token
+/// `k` (`edges[n]`: the text's end). A boundary inside one character of `text` is not one: a
+/// byte-level token may hold part of a character (whose first bytes other characters share),
+/// and tokenizers give every token of one character, and the space SentencePiece puts before
+/// a text, that character's whole range, so such tokens overlap. Token ids without offsets
+/// have every edge.
+pub(crate) fn span_edges(text: &str, enc: &Encoded) -> Vec<bool> {
+    let n = enc.ids.len();
+    if enc.offsets.len() != n {
+        return vec![true; n + 1];
+    }
+    (0..=n)
+        .map(|k| {
+            k == 0
+                || k == n
+                || (enc.offsets[k - 1].1 <= enc.offsets[k].0
+                    && text.is_char_boundary(enc.offsets[k].0))
+        })
+        .collect()
 }

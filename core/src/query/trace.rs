@@ -329,7 +329,7 @@ impl Index {
         enc: &Encoded,
         opts: &TraceOptions,
     ) -> (usize, Vec<(f64, Span)>) {
-        let (found, mut search) = self.maximal_spans(&enc.ids, &opts.spans, false);
+        let (found, mut search) = self.maximal_spans(response, enc, &opts.spans, false);
         let ranges: Vec<(usize, usize)> = found.iter().map(|f| (f.start, f.end)).collect();
         let kept = self.rank_spans(&ranges, &enc.ids, opts.density, opts.ranking);
         let candidates = found.len();

@@ -50,6 +50,9 @@ pub struct HfTokenizer {
     decode_table: Option<Vec<Box<[u8]>>>,
     /// Words of token ranges read from the ids, built on first use (byte-level BPE only).
     words: std::sync::OnceLock<Option<words::WordTable>>,
+    /// The id standing for text the vocabulary cannot spell (WordPiece's `[UNK]`), when
+    /// the model has one and no byte fallback.
+    unknown: Option<u32>,
 }
 
 /// Tokenizer files people trace against, by sha256, with their model family.
@@ -99,6 +102,23 @@ fn family_of(sha256: &str, json: Option<&serde_json::Value>, vocab: u32) -> Stri
         "{}{model}, {digits} ids",
         if byte_level { "byte-level " } else { "" }
     )
+}
+
+/// The id of the model's unknown token, when text it cannot spell becomes that token (a
+/// `unk_token` and no `byte_fallback`, which spells every character in bytes instead).
+fn unknown_id(json: &serde_json::Value, inner: &tokenizers::Tokenizer) -> Option<u32> {
+    let model = &json["model"];
+    if model["byte_fallback"].as_bool() == Some(true) {
+        return None;
+    }
+    match &model["unk_token"] {
+        serde_json::Value::String(t) => inner.token_to_id(t),
+        // A Unigram model names its unknown piece by id.
+        serde_json::Value::Number(n) if model["type"] == "Unigram" => {
+            n.as_u64().and_then(|n| u32::try_from(n).ok())
+        }
+        _ => None,
+    }
 }
 
 /// The byte of a SentencePiece byte-fallback token (`<0x0A>`: a newline), if `t` is one.
@@ -171,6 +191,7 @@ impl TextTokenizer {
         let decode_table = json
             .as_ref()
             .and_then(|json| fast_bpe::byte_level_decode_table(json, &inner, vocab_size));
+        let unknown = json.as_ref().and_then(|j| unknown_id(j, &inner));
         let sha256 = sha256_hex(bytes);
         Ok(TextTokenizer::Hf(Box::new(HfTokenizer {
             inner,
@@ -181,6 +202,7 @@ impl TextTokenizer {
             fast,
             decode_table,
             words: std::sync::OnceLock::new(),
+            unknown,
         })))
     }
 
@@ -396,6 +418,16 @@ impl TextTokenizer {
     pub fn piece_id(&self, piece: &str) -> Option<u32> {
         match self {
             TextTokenizer::Hf(h) => h.inner.token_to_id(piece),
+            TextTokenizer::Bytes | TextTokenizer::Ids { .. } => None,
+        }
+    }
+
+    /// The id standing for any text the vocabulary cannot spell (WordPiece's `[UNK]`), if
+    /// the tokenizer has one: two texts with that id in the same place may differ there, so
+    /// no span may hold it.
+    pub fn unknown_id(&self) -> Option<u32> {
+        match self {
+            TextTokenizer::Hf(h) => h.unknown,
             TextTokenizer::Bytes | TextTokenizer::Ids { .. } => None,
         }
     }

@@ -1,0 +1,162 @@
+//! A span is text its cited documents hold, whatever the tokenizer. Equal tokens are not
+//! always equal text: a byte-level token may hold the first bytes of a character that others
+//! share (★ and ☃), SentencePiece's `▁` stands for a space or a document's start alike and is
+//! put before a text the user did not type, and WordPiece's `[UNK]` stands for any character
+//! it cannot spell. Each case below once reported a span, or a count, of text the cited
+//! documents do not have (a review's reproductions).
+
+use crate::router::post;
+use crate::support;
+use axum::Router;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use verbatim_core::Index;
+use verbatim_server::{AppState, ServerConfig};
+
+/// The documents every index below holds.
+fn documents() -> Vec<(String, String)> {
+    [
+        (
+            "glyph",
+            "There is a rare glyph ☃ appears here in the snowy middle of it.",
+        ),
+        (
+            "apple",
+            "I ate an apple from the orchard yesterday and it was good.",
+        ),
+        (
+            "parens",
+            "Some code (f (g x)) more or less, and more after it.",
+        ),
+        ("years", "In the year 1999 and 2001 there were floods."),
+        ("thai", "Unknown letters ᚠᚢᚦ runes and 🦀 crabs here."),
+        ("tab", "A line\twith a tab inside it."),
+    ]
+    .into_iter()
+    .map(|(id, text)| (id.to_string(), text.to_string()))
+    .collect()
+}
+
+/// An index of [`documents`] built with `tokenizer` (a path, or `bytes`) and its router.
+fn served(tmp: &Path, tokenizer: &str) -> Router {
+    let input = support::write_jsonl(tmp, "docs.jsonl", &documents());
+    let dir = tmp.join("index");
+    support::build(vec![input], &dir, tokenizer, None);
+    let ix = Arc::new(Index::open(&dir).unwrap());
+    let config = ServerConfig {
+        cache_entries: 0,
+        workers: 2,
+        queue: 16,
+        ..ServerConfig::default()
+    };
+    let state = AppState::new(config, vec![ix], None).unwrap();
+    verbatim_server::app(Arc::new(state))
+}
+
+/// Traces `response` keeping every span (`partial`: spans may cut words) and checks each
+/// span: its offsets fall between characters, its text is the response's text there, and
+/// every document it cites holds that text. Returns the spans' texts.
+async fn trace_checked(app: &Router, response: &str, partial: bool) -> Vec<String> {
+    let (status, t) = post(
+        app,
+        "/api/v1/trace",
+        json!({"response": response, "maximum_span_density": 1.0,
+               "allow_spans_with_partial_words": partial}),
+    )
+    .await;
+    assert_eq!(status, 200, "{t}");
+    let texts: HashMap<String, String> = documents().into_iter().collect();
+    let mut out = Vec::new();
+    for s in t["spans"].as_array().unwrap() {
+        let (a, b) = (
+            s["byte_start"].as_u64().unwrap() as usize,
+            s["byte_end"].as_u64().unwrap() as usize,
+        );
+        assert!(
+            response.is_char_boundary(a) && response.is_char_boundary(b),
+            "span {s} of {response:?} cuts a character"
+        );
+        let text = s["text"].as_str().unwrap();
+        assert_eq!(&response[a..b], text, "span {s}");
+        assert!(!text.is_empty(), "empty span {s} of {response:?}");
+        for id in s["document_ids"].as_array().unwrap() {
+            let doc = &texts[id.as_str().unwrap()];
+            assert!(
+                doc.contains(text),
+                "span {text:?} of {response:?} cites {id}, which does not hold it: {doc:?}"
+            );
+        }
+        out.push(text.to_string());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn byte_level_spans_never_end_inside_a_character() {
+    let Some(neox) = support::shared_data("tokenizers/olmo-gpt-neox.json") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let app = served(tmp.path(), neox.to_str().unwrap());
+    // ★ and ☃ share their first two UTF-8 bytes, which GPT-NeoX spells as one token.
+    let spans = trace_checked(&app, "a rare glyph ★ appears here", true).await;
+    assert!(spans.iter().any(|s| s.ends_with("rare glyph")), "{spans:?}");
+    trace_checked(&app, "a rare glyph ★ appears here", false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn byte_spans_never_end_inside_a_character() {
+    let tmp = tempfile::tempdir().unwrap();
+    let app = served(tmp.path(), "bytes");
+    let spans = trace_checked(&app, "a rare glyph ★ appears here", true).await;
+    assert!(spans.iter().all(|s| !s.contains('★')), "{spans:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sentencepiece_spans_hold_no_space_the_document_may_lack() {
+    let Some(llama) = support::shared_data("tokenizers/llama2.json") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let app = served(tmp.path(), llama.to_str().unwrap());
+    // The `▁` opening a text was reported as its first character, with the count of every
+    // word start; a `▁word` match at a document's start was reported with the user's space.
+    for response in [
+        ")))) more or less",
+        "\twith a tab inside",
+        "Then I ate an apple from the orchard yesterday",
+        "京都 and 2001 there were floods",
+    ] {
+        for partial in [false, true] {
+            let spans = trace_checked(&app, response, partial).await;
+            assert!(
+                spans.iter().all(|s| !s.starts_with(char::is_whitespace)),
+                "{response:?}: {spans:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wordpiece_unknown_tokens_match_nothing() {
+    let Some(bert) = support::shared_data("tokenizers/bert-uncased-wordpiece.json") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let app = served(tmp.path(), bert.to_str().unwrap());
+    // Other runes, and a Thai greeting, are `[UNK]` as the document's runes are.
+    let spans = trace_checked(&app, "Unknown letters ᛗᛁᛚ runes", false).await;
+    assert_eq!(spans, ["Unknown letters", "runes"], "{spans:?}");
+    assert!(trace_checked(&app, "สวัสดีชาวโลก", false).await.is_empty());
+    // Counting a text the tokenizer drops whole, or one it cannot spell, is refused: the
+    // first would count every token, the second every unknown character.
+    for text in ["\n", "\u{200b}", "ᛗᛁᛚ"] {
+        let (status, body) = post(&app, "/api/v1/count", json!({ "text": text })).await;
+        assert_eq!(status, 422, "{text:?}: {body}");
+    }
+    let (status, body): (u16, Value) =
+        post(&app, "/api/v1/count", json!({ "text": "runes" })).await;
+    assert_eq!((status, body["count"].as_u64()), (200, Some(1)), "{body}");
+}
