@@ -1,7 +1,8 @@
 //! # verbatim-contamination
 //!
 //! Which benchmark test items does a training corpus already contain? This crate answers the
-//! question with every standard definition, exactly, from one verbatim index:
+//! question with every standard definition, exactly (but for the sampled occurrences the
+//! optional Llama 2 skip budget grows its chains from), from one verbatim index:
 //!
 //! | method | definition (source) | evidence |
 //! |---|---|---|
