@@ -108,7 +108,7 @@ pub fn render(rep: &Report) -> String {
                     span.clean { "clean" } span.suspicious { "suspicious" } span.dirty { "dirty" }
                     " Definitions: " b { "gpt3" } " any word 13-gram found in ≤ 10 documents · "
                     b { "palm" } " ≥ 70% of word 8-grams found · "
-                    b { "llama2" } " tokens covered by matches > 10 tokens (clean < 20%, dirty > 80%" (skip) ") · "
+                    b { "llama2" } " tokens covered by matches > 10 tokens (clean < 20% ≤ suspicious < 80% ≤ dirty" (skip) ") · "
                     b { "gpt4" } " any of 3 random 50-char alphanumeric substrings found · "
                     b { "substr50" } " 50-char substrings at every word (clean < 20% ≤ suspicious < 80% ≤ dirty)."
                 }

@@ -1,13 +1,14 @@
 //! # verbatim-contamination
 //!
 //! Which benchmark test items does a training corpus already contain? This crate answers the
-//! question with every standard definition, exactly, from one verbatim index:
+//! question with every standard definition, exactly (but for the sampled occurrences the
+//! optional Llama 2 skip budget grows its chains from), from one verbatim index:
 //!
 //! | method | definition (source) | evidence |
 //! |---|---|---|
 //! | `gpt3` | any word 13-gram of the item occurs in the corpus, ignoring 13-grams found in more than 10 documents (Brown et al. 2020, GPT-3, appendix C) | `words` side index |
 //! | `palm` | at least 70% of the item's distinct word 8-grams occur in the corpus (Chowdhery et al. 2022, PaLM, section 8) | `words` side index |
-//! | `llama2` | share of the item's tokens covered by corpus matches longer than 10 tokens, optionally with a skip budget; clean < 20%, dirty > 80% (Touvron et al. 2023, Llama 2, appendix A.6) | main index tokens |
+//! | `llama2` | share of the item's tokens covered by corpus matches longer than 10 tokens, optionally with a skip budget; clean < 20% ≤ suspicious < 80% ≤ dirty (Touvron et al. 2023, Llama 2, appendix A.6) | main index tokens |
 //! | `gpt4` | any of 3 random 50-character substrings of the item, spaces and symbols removed, occurs (OpenAI 2023, GPT-4 technical report, appendix C) | `alnum` side index |
 //! | `substr50` | share of 50-character substrings, one per word start, that occur; clean < 20% ≤ suspicious < 80% ≤ dirty (infini-gram mini, Xu et al. 2025) | `words` side index |
 //!

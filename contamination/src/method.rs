@@ -104,7 +104,7 @@ impl Method {
             Method::Llama2 => {
                 if score < LLAMA2_CLEAN {
                     Label::Clean
-                } else if score > LLAMA2_DIRTY {
+                } else if score >= LLAMA2_DIRTY {
                     Label::Dirty
                 } else {
                     Label::Suspicious
@@ -139,9 +139,10 @@ pub const PALM_N: usize = 8;
 pub const PALM_DIRTY: f64 = 0.7;
 /// Llama 2: a match must be longer than this many tokens.
 pub const LLAMA2_MIN_LEN: usize = 10;
-/// Llama 2: below this coverage an item is clean.
+/// Llama 2: below this coverage an item is clean (from it on, "not clean").
 pub const LLAMA2_CLEAN: f64 = 0.2;
-/// Llama 2: above this coverage an item is dirty.
+/// Llama 2: from this coverage on an item is dirty (appendix A.6: "greater than (or equal
+/// to) 80%").
 pub const LLAMA2_DIRTY: f64 = 0.8;
 /// GPT-4: substrings sampled per item.
 pub const GPT4_SAMPLES: usize = 3;

@@ -165,6 +165,35 @@ fn llama2_token_coverage() {
     assert!(r.note.is_some());
 }
 
+/// Llama 2's "dirty" subset holds the items with 80% of their tokens contaminated or more
+/// (appendix A.6: "greater than (or equal to) 80%"), its complement "not dirty" those below
+/// 80%; "clean" is below 20%, "not clean" from 20% on.
+#[test]
+fn llama2_thresholds_include_20_and_80_percent() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = build(dir.path(), &docs(&[("L", join(&seq(600, 660)))]));
+    let ix = Index::open(&idx).unwrap();
+    let novel = |n: usize| seq(8000, 8000 + n);
+    // 12 of 15 tokens covered: exactly 80%.
+    let w = [seq(600, 612), novel(3)].concat();
+    let r = run(&ix, Method::Llama2, 0, "eighty", &join(&w));
+    assert_eq!((r.units, r.matched), (15, 12));
+    assert!(approx(r.score, 0.8));
+    assert_eq!(r.label, Label::Dirty, "{r:?}");
+    // 11 of 14: below 80%.
+    let w = [seq(600, 611), novel(3)].concat();
+    let r = run(&ix, Method::Llama2, 0, "below", &join(&w));
+    assert_eq!((r.matched, r.label), (11, Label::Suspicious));
+    // 11 of 55 tokens covered: exactly 20%, not clean.
+    let w = [seq(600, 611), novel(44)].concat();
+    let r = run(&ix, Method::Llama2, 0, "twenty", &join(&w));
+    assert_eq!((r.units, r.matched), (55, 11));
+    assert!(approx(r.score, 0.2));
+    assert_eq!(r.label, Label::Suspicious, "{r:?}");
+    assert_eq!(Method::Llama2.label(0.8, 1), Label::Dirty);
+    assert_eq!(Method::Llama2.label(0.2 - 1e-12, 1), Label::Clean);
+}
+
 /// With a skip budget, a document that adds a longer exact match never lowers the score: the
 /// alignment through another document whose first 10 tokens agree still counts (chains were
 /// grown only from the longest exact match, so adding a document could hide one).
@@ -220,10 +249,11 @@ fn llama2_skip_budget() {
     assert_eq!(run(&ix, Method::Llama2, 4, "4", &four).matched, 30);
     let five = with(&[(12, 9001), (13, 9002), (14, 9003), (15, 9004), (16, 9005)]);
     assert_eq!(run(&ix, Method::Llama2, 4, "5", &five).matched, 25);
-    // No mismatch within the first 10 tokens of a match: [0, 5) stays uncovered.
+    // No mismatch within the first 10 tokens of a match: [0, 5) stays uncovered (24 of 30
+    // tokens: 80%, dirty).
     let early = with(&[(5, 9001)]);
     let r = run(&ix, Method::Llama2, 4, "early", &early);
-    assert_eq!((r.matched, r.label), (24, Label::Suspicious));
+    assert_eq!((r.matched, r.label), (24, Label::Dirty));
     // No trailing mismatches: the match ends on its last agreeing token.
     let w = [seq(700, 725), seq(9100, 9102)].concat();
     let r = run(&ix, Method::Llama2, 4, "trail", &join(&w));

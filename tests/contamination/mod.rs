@@ -5,6 +5,7 @@
 //! `methods.rs` the definitions, `oracle.rs` brute force, `inputs.rs` side indexes, the CLI
 //! and the HTTP route; the shared corpus helpers are here.
 
+mod edges;
 mod inputs;
 mod methods;
 mod oracle;

@@ -37,7 +37,7 @@ pub(super) fn brute_substr50(item: &str, corpus: &[&str]) -> (usize, usize) {
 }
 
 /// Word n-grams by brute force: (distinct, found in 1..=max_docs documents, found in more).
-fn brute_ngrams(
+pub(super) fn brute_ngrams(
     words: &[String],
     n: usize,
     docs: &[String],
@@ -73,7 +73,7 @@ fn brute_ngrams(
 
 /// Llama 2 coverage by brute force (exact matches only): a token is covered when some
 /// substring of more than 10 tokens containing it is a substring of a document.
-fn brute_llama2(item: &[String], docs: &[Vec<String>]) -> usize {
+pub(super) fn brute_llama2(item: &[String], docs: &[Vec<String>]) -> usize {
     let n = item.len();
     let mut covered = vec![false; n];
     for l in 0..n {

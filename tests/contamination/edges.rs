@@ -1,0 +1,177 @@
+//! Edge cases of the definitions against brute force over the documents' text: matches that
+//! would cross a document boundary, items of punctuation only, non-ASCII text, repeated
+//! items, and matches held only by taken-down documents.
+
+use super::oracle::{brute_llama2, brute_ngrams, brute_substr50};
+use super::*;
+
+/// Every method's units and matches for `text`, against brute force over `texts` (documents
+/// of `wN` words and other text; Llama 2 counts `wN` words, one token each).
+fn agree_with_brute_force(c: &Checker<'_>, texts: &[String], id: &str, text: &str) {
+    let r = c.check(&Item::new(id, text, "b"));
+    let words: Vec<String> = verbatim_core::normalize::words(text).collect();
+    let g = r.get(Method::Gpt3).unwrap();
+    let (units, ok, common) = brute_ngrams(&words, 13, texts, 10);
+    assert_eq!(
+        (g.units, g.matched, g.ignored),
+        (units, ok, Some(common)),
+        "gpt3 {text:?}"
+    );
+    let p = r.get(Method::Palm).unwrap();
+    let (units, ok, _) = brute_ngrams(&words, 8, texts, usize::MAX);
+    assert_eq!((p.units, p.matched), (units, ok), "palm {text:?}");
+    let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
+    let s = r.get(Method::Substr50).unwrap();
+    assert_eq!(
+        (s.units, s.matched),
+        brute_substr50(text, &refs),
+        "substr50 {text:?}"
+    );
+    let alnum: Vec<String> = texts
+        .iter()
+        .map(|t| Normalization::Alnum.apply(t))
+        .collect();
+    let expect = gpt4_samples(id, text)
+        .iter()
+        .filter(|s| alnum.iter().any(|d| d.contains(s.as_str())))
+        .count();
+    assert_eq!(
+        r.get(Method::Gpt4).unwrap().matched,
+        expect,
+        "gpt4 {text:?}"
+    );
+    let tok = |t: &str| -> Vec<String> { t.split_whitespace().map(str::to_string).collect() };
+    if text.split_whitespace().all(|w| w.starts_with('w')) {
+        let docs: Vec<Vec<String>> = texts.iter().map(|t| tok(t)).collect();
+        let l = r.get(Method::Llama2).unwrap();
+        assert_eq!(
+            l.matched,
+            brute_llama2(&tok(text), &docs),
+            "llama2 {text:?}"
+        );
+    }
+}
+
+/// No n-gram, substring or token match spans two documents, even when the two documents,
+/// side by side, hold the item word for word (and in several shards).
+#[test]
+fn no_match_crosses_a_document_boundary() {
+    let texts: Vec<String> = vec![
+        join(&seq(0, 30)),
+        join(&seq(30, 60)),
+        // The normalised texts meet without a space: "...w99" + "w100..." in alnum.
+        format!("{}!", join(&seq(90, 100))),
+        format!("-{}", join(&seq(100, 130))),
+        "Mary had a little lamb, its fleece was white".to_string(),
+        "as snow; and everywhere that Mary went the lamb was sure to go.".to_string(),
+        "!!! ... ???".to_string(),
+        "Ünïcödé ｗｉｄｅ ｔｅｘｔ café naïve".to_string(),
+    ];
+    let d: Vec<(String, String)> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("d{i}"), t.clone()))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let tok = support::word_tokenizer(dir.path(), 10_000);
+    let input = support::write_jsonl(dir.path(), "corpus.jsonl", &d);
+    let out = dir.path().join("idx");
+    let mut o = BuildOptions::new(vec![input], out.clone(), tok.to_str().unwrap());
+    o.threads = 2;
+    o.fulltext = false;
+    o.shard_max_tokens = 160; // several shards
+    o.side_indexes = vec![Normalization::Words, Normalization::Alnum];
+    verbatim_indexer::build(&o).expect("build succeeds");
+    let ix = Index::open(&out).unwrap();
+    let c = Checker::new(&ix, CheckOptions::default()).unwrap();
+    let items = [
+        join(&seq(15, 45)),
+        join(&seq(20, 42)),
+        join(&seq(85, 115)),
+        join(&seq(95, 125)),
+        "Mary had a little lamb, its fleece was white as snow; and everywhere that Mary went"
+            .to_string(),
+        "its fleece was white as snow and everywhere".to_string(),
+        "white as snow".to_string(),
+        "!!! ... ???".to_string(),
+        "".to_string(),
+        "Ünïcödé ｗｉｄｅ ｔｅｘｔ café naïve".to_string(),
+        "cafe naive".to_string(),
+    ];
+    for (k, text) in items.iter().enumerate() {
+        agree_with_brute_force(&c, &texts, &format!("i{k}"), text);
+    }
+    // 8 words of each of two documents side by side: no 13-gram, no match of 11 tokens.
+    let r = c.check(&Item::new("x", join(&seq(22, 38)), "b"));
+    for m in [Method::Gpt3, Method::Llama2] {
+        assert_eq!(r.get(m).unwrap().matched, 0, "{m}: {r:?}");
+    }
+}
+
+/// Taken-down documents count towards every method's score (they were in the training data)
+/// but are never shown: an item held only by a taken-down document stays dirty, with no
+/// example; the GPT-3 cut-off counts taken-down documents too.
+#[test]
+fn taken_down_documents_count_but_are_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let item = join(&seq(300, 330));
+    let mut d = vec![("secret".to_string(), format!("w1 {item} w2"))];
+    // A 13-gram of the item in 10 more documents: 11 in all with the secret one.
+    let gram = join(&seq(300, 313));
+    for i in 0..10 {
+        d.push((
+            format!("common{i}"),
+            format!("w{} {gram} w{}", 500 + i, 600 + i),
+        ));
+    }
+    let idx = build(dir.path(), &d);
+    let ix = Index::open(&idx).unwrap();
+    let before = Checker::new(&ix, CheckOptions::default())
+        .unwrap()
+        .check(&Item::new("it", item.clone(), "b"));
+    support::take_down(&idx, "secret");
+    let ix = Index::open(&idx).unwrap();
+    let after = Checker::new(&ix, CheckOptions::default())
+        .unwrap()
+        .check(&Item::new("it", item.clone(), "b"));
+    for m in Method::ALL {
+        let (b, a) = (before.get(m).unwrap(), after.get(m).unwrap());
+        assert_eq!(
+            (a.units, a.matched, a.ignored, a.label),
+            (b.units, b.matched, b.ignored, b.label),
+            "{m}"
+        );
+        assert_eq!(a.label, Label::Dirty, "{m}: {a:?}");
+        assert!(
+            a.examples.iter().all(|e| e.id != "secret"),
+            "{m}: {:?}",
+            a.examples
+        );
+    }
+    // The 13-gram in 11 documents (one taken down) is ignored, before and after.
+    assert_eq!(after.get(Method::Gpt3).unwrap().ignored, Some(1));
+}
+
+/// Known limitation, not fixed: with a skip budget, chains are grown from at most 64 sampled
+/// occurrences of the exact match, so the one document continuing the item past a mismatch,
+/// among 3,000 that share only its first 12 tokens, is missed (29 of 30 tokens covered; the
+/// definition covers all 30). Run with `--ignored` to see it.
+#[test]
+#[ignore = "known limitation: the llama2 skip chain is grown from 64 sampled occurrences"]
+fn llama2_skip_chain_through_one_document_among_many() {
+    let dir = tempfile::tempdir().unwrap();
+    let item = seq(700, 730);
+    let mut d: Vec<(String, String)> = (0..3000)
+        .map(|i| {
+            let mut w = seq(700, 712);
+            w.push(format!("w{}", 3000 + i));
+            (format!("decoy{i}"), join(&w))
+        })
+        .collect();
+    let mut y = item.clone();
+    y[12] = "w8999".into();
+    d.insert(1500, ("Y".to_string(), join(&y)));
+    let ix = Index::open(&build(dir.path(), &d)).unwrap();
+    let r = run(&ix, Method::Llama2, 4, "it", &join(&item));
+    assert_eq!(r.matched, 30, "{r:?}");
+}
