@@ -178,14 +178,22 @@ function advancedOptions() {
   return out;
 }
 
+/**
+ * A value of a shared URL's options as text. The URL may hold any JSON: String() would
+ * throw on an object like {"toString": 1}, and only strings have .replace.
+ */
+function optionText(v) {
+  return typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
+}
+
 /** Put options (from a shared URL) back into the advanced controls. */
 function setAdvancedOptions(options) {
   const opts = options || {};
   for (const input of ui.advanced.querySelectorAll('[data-opt]')) {
     const v = opts[input.dataset.opt];
     if (input.dataset.kind === 'bool') input.checked = v === true;
-    else if (input.dataset.kind === 'list') input.value = Array.isArray(v) ? v.map((t) => t.replace(/\n/g, '\\n')).join(',') : '';
-    else input.value = v === undefined || v === null ? '' : String(v);
+    else if (input.dataset.kind === 'list') input.value = Array.isArray(v) ? v.map((t) => optionText(t).replace(/\n/g, '\\n')).join(',') : '';
+    else input.value = v === undefined || v === null ? '' : optionText(v);
   }
   if (Object.keys(opts).length) ui.advanced.open = true;
 }

@@ -720,6 +720,18 @@ describe('with canned API answers', () => {
     await page.close();
   });
 
+  test('a shared URL with odd advanced options still restores and traces', async () => {
+    // Any JSON may sit in a URL: a list holding non-strings, an object where a number goes.
+    const options = { delimiters: ['.', 1, { toString: 1 }], maximum_frequency: { toString: 1 } };
+    const t = Buffer.from(JSON.stringify({ response: RESPONSE, options }), 'utf8').toString('base64url');
+    const page = await cannedPage(`#t=${t}`);
+    await waitTraceDone(page);
+    assert.deepEqual(page.traceBodies.at(-1), { ...options, response: RESPONSE }, 'sent as given (the server judges them)');
+    assert.equal(await page.inputValue('#opt-delimiters'), '.,1,{"toString":1}');
+    assert.equal(await page.textContent('#output'), RESPONSE);
+    await closePage(page);
+  });
+
   test('a document that cannot be loaded shows an error in the dialog', async () => {
     const page = await cannedPage(traceHash({ response: RESPONSE }));
     await waitTraceDone(page);
