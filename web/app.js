@@ -52,7 +52,7 @@ const state = {
   result: null, // normalized trace answer
   marks: [], // highlight elements, by display index
   selected: null, // selected display span index
-  locatedDocId: null,
+  locatedDocKey: null, // the document whose spans are outlined (grouped documents' key: index and id)
   traceCtrl: null,
 };
 
@@ -330,7 +330,7 @@ function showResult(result, spanId, { reveal = false } = {}) {
   state.result = result;
   ui.traceForm.classList.add('has-result');
   state.selected = null;
-  state.locatedDocId = null;
+  state.locatedDocKey = null;
   state.stage = null;
   hideTooltip();
   ui.result.hidden = false;
@@ -466,7 +466,7 @@ function renderDocs() {
   ui.docList.replaceChildren(...docs.map((doc) => renderDocCard(doc, {
     spansById: r.spansById,
     selectedSpanIds: selIds,
-    locatedDocId: state.locatedDocId,
+    locatedDocKey: state.locatedDocKey,
     onLocate: toggleLocate,
     onView: (d) => openDocument(d, d.span_ids.map((id) => r.spansById.get(id)?.text).filter(Boolean), d.index || r.index),
   })));
@@ -498,8 +498,8 @@ function renderStageFilter(r, docs) {
 function toggleLocate(doc) {
   const r = state.result;
   if (!r) return;
-  state.locatedDocId = state.locatedDocId === doc.id ? null : doc.id;
-  const ids = state.locatedDocId ? new Set(doc.span_ids) : new Set();
+  state.locatedDocKey = state.locatedDocKey === doc.key ? null : doc.key;
+  const ids = state.locatedDocKey ? new Set(doc.span_ids) : new Set();
   let first = null;
   let n = 0;
   for (const m of state.marks) {
@@ -511,13 +511,13 @@ function toggleLocate(doc) {
     }
   }
   for (const card of ui.docList.querySelectorAll('.doc-card')) {
-    const on = card.dataset.docId === state.locatedDocId;
+    const on = card.dataset.docKey === state.locatedDocKey;
     card.classList.toggle('is-located', on);
     const btn = card.querySelector('.locate-btn');
     btn.setAttribute('aria-pressed', String(on));
     btn.textContent = on ? 'Hide spans' : 'Locate spans';
   }
-  if (state.locatedDocId) {
+  if (state.locatedDocKey) {
     ui.locateBanner.hidden = false;
     ui.locateBanner.replaceChildren(
       el('span', { class: 'locate-swatch', 'aria-hidden': 'true' }),
@@ -628,7 +628,7 @@ function hideResult() {
   hideTooltip();
   state.result = null;
   state.selected = null;
-  state.locatedDocId = null;
+  state.locatedDocKey = null;
   state.marks = [];
   ui.result.hidden = true;
   ui.traceForm.classList.remove('has-result');

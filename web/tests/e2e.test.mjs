@@ -732,6 +732,39 @@ describe('with canned API answers', () => {
     await closePage(page);
   });
 
+  test('in a group, two documents with one id keep their own spans', async () => {
+    // Ids are unique only within an index: 'd1' of the first stage holds span 0, 'd1' of the
+    // second holds span 2. The spans name their documents by id alone.
+    const stages = [{ index: 'alpha', stage: 'pre-training' }, { index: 'beta', stage: 'post-training' }];
+    const trace = {
+      ...TRACE,
+      index: 'both',
+      stages,
+      spans: [{ ...spanA, document_ids: ['d1'] }, { ...spanC, document_ids: ['d1'] }].map(withTokens),
+      documents: [
+        { id: 'd1', index: 'alpha', stage: 'pre-training', metadata: {}, relevance: 'high', span_ids: [0],
+          snippets: [{ span_id: 0, before: 'x ', match: spanA.text, after: ' y' }] },
+        { id: 'd1', index: 'beta', stage: 'post-training', metadata: {}, relevance: 'low', span_ids: [2],
+          snippets: [{ span_id: 2, before: 'x ', match: spanC.text, after: ' y' }] },
+      ],
+    };
+    const page = await cannedPage(traceHash({ response: RESPONSE }), { trace });
+    await waitTraceDone(page);
+    const cards = () => page.$$eval('#doc-list .doc-card', (els) => els.map((e) => [e.dataset.stage, e.dataset.spanIds,
+      [...e.querySelectorAll('.snippet mark')].map((m) => m.textContent), e.classList.contains('is-located')]));
+    assert.deepEqual(await cards(), [
+      ['pre-training', '0', [spanA.text], false],
+      ['post-training', '2', [spanC.text], false],
+    ]);
+    await page.locator('#output .hl').nth(0).click();
+    assert.deepEqual((await cards()).map((c) => c[0]), ['pre-training'], 'only the document holding the span');
+    await page.locator('#output .hl').nth(0).click();
+    await page.locator('#doc-list .doc-card').nth(1).locator('.locate-btn').click();
+    assert.deepEqual((await cards()).map((c) => c[3]), [false, true], 'only the clicked card is located');
+    assert.deepEqual(await page.$$eval('#output .hl.is-located', (els) => els.map((e) => e.textContent)), [spanC.text]);
+    await closePage(page);
+  });
+
   test('a document that cannot be loaded shows an error in the dialog', async () => {
     const page = await cannedPage(traceHash({ response: RESPONSE }));
     await waitTraceDone(page);
