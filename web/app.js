@@ -170,8 +170,9 @@ function advancedOptions() {
     }
     const v = String(input.value ?? '').trim();
     if (!v) continue;
-    if (kind === 'int') out[name] = Number.parseInt(v, 10);
-    else if (kind === 'float') out[name] = Number.parseFloat(v);
+    // The number as typed: parseInt read "1e6" as 1 and "2.5" as 2 (another trace than the
+    // one asked for); a number that is not whole is the server's to refuse, in words.
+    if (kind === 'int' || kind === 'float') out[name] = Number(v);
     else if (kind === 'list') out[name] = v.split(',').map((t) => t.replace(/\\n/g, '\n')).filter((t) => t.length);
     else out[name] = v;
   }

@@ -765,6 +765,21 @@ describe('with canned API answers', () => {
     await closePage(page);
   });
 
+  test('advanced number fields are sent as typed, not cut to their leading digits', async () => {
+    const page = await cannedPage();
+    await page.click('#advanced summary');
+    await page.fill('#response', RESPONSE);
+    await page.fill('#opt-maximum_frequency', '1e6'); // a valid number field value: 1,000,000
+    await page.fill('#opt-minimum_span_length', '2.5'); // not whole: the server refuses it in words
+    await page.fill('#opt-maximum_span_density', '.5');
+    await page.click('#trace-btn');
+    await waitTraceDone(page);
+    assert.deepEqual(page.traceBodies.at(-1), {
+      maximum_frequency: 1000000, minimum_span_length: 2.5, maximum_span_density: 0.5, response: RESPONSE, index: 'alpha',
+    });
+    await closePage(page);
+  });
+
   test('a document that cannot be loaded shows an error in the dialog', async () => {
     const page = await cannedPage(traceHash({ response: RESPONSE }));
     await waitTraceDone(page);
