@@ -77,9 +77,19 @@ export function safeUrl(value) {
   }
 }
 
+/**
+ * A slice of a string without the half of a surrogate pair (an emoji, a rare CJK character)
+ * that a cut by UTF-16 index can leave at either end: alone it is drawn as "�".
+ */
+export function wholeChars(s) {
+  const start = /^[\uDC00-\uDFFF]/.test(s) ? 1 : 0;
+  const end = /[\uD800-\uDBFF]$/.test(s) ? s.length - 1 : s.length;
+  return s.slice(start, Math.max(start, end));
+}
+
 export function truncate(text, max) {
   const s = String(text).replace(/\s+/g, ' ').trim();
-  return s.length > max ? `${s.slice(0, max - 1).trimEnd()}…` : s;
+  return s.length > max ? `${wholeChars(s.slice(0, max - 1)).trimEnd()}…` : s;
 }
 
 // ------------------------------------------------------------ data shaping
@@ -320,7 +330,7 @@ const SNIPPET_CONTEXT = 110;
 export function clipStart(text, max) {
   const s = String(text ?? '');
   if (s.length <= max) return s;
-  const cut = s.slice(s.length - max);
+  const cut = wholeChars(s.slice(s.length - max));
   const sp = cut.search(/\s/);
   return sp >= 0 && sp < max / 3 ? cut.slice(sp + 1) : cut;
 }
@@ -329,7 +339,7 @@ export function clipStart(text, max) {
 export function clipEnd(text, max) {
   const s = String(text ?? '');
   if (s.length <= max) return s;
-  const cut = s.slice(0, max);
+  const cut = wholeChars(s.slice(0, max));
   const sp = Math.max(cut.lastIndexOf(' '), cut.lastIndexOf('\n'));
   return sp > (max * 2) / 3 ? cut.slice(0, sp) : cut;
 }

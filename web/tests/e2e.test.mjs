@@ -780,6 +780,30 @@ describe('with canned API answers', () => {
     await closePage(page);
   });
 
+  test('shortened context and quotes never cut an emoji in half', async () => {
+    const emoji = '😀'.repeat(80);
+    const response = `${emoji} and more`;
+    const span = { id: 0, text: emoji, utf16_start: 0, utf16_end: emoji.length, count: 2, relevance: 'high', document_ids: ['e1'] };
+    const trace = {
+      index: 'alpha', tokens: 90, spans: [withTokens(span, 0)], timing_ms: { total: 1 },
+      // The card keeps ~110 UTF-16 units of each side: 161 and 161 here, cut inside a pair
+      // unless the cut keeps whole characters.
+      documents: [{ id: 'e1', metadata: { title: `T${emoji}` }, relevance: 'high', span_ids: [0],
+        snippets: [{ span_id: 0, before: `${emoji}z`, match: emoji, after: `z${emoji}` }] }],
+    };
+    const page = await cannedPage('', { trace });
+    await page.fill('#response', response);
+    await page.click('#trace-btn');
+    await waitTraceDone(page);
+    await page.locator('#output .hl').first().click(); // the filter quote: the span, shortened
+    await page.locator('#doc-list .locate-btn').first().click(); // the banner: the title, shortened
+    const texts = await page.$$eval('#doc-list .snippet .ctx, #docs-filter-text q, #locate-banner q',
+      (els) => els.map((e) => [e.textContent, e.textContent.isWellFormed()]));
+    assert.equal(texts.length, 4, JSON.stringify(texts));
+    for (const [text, whole] of texts) assert.ok(whole, `a lone surrogate in ${JSON.stringify(text)}`);
+    await closePage(page);
+  });
+
   test('a document that cannot be loaded shows an error in the dialog', async () => {
     const page = await cannedPage(traceHash({ response: RESPONSE }));
     await waitTraceDone(page);
