@@ -469,8 +469,19 @@ function renderDocs() {
     selectedSpanIds: selIds,
     locatedDocKey: state.locatedDocKey,
     onLocate: toggleLocate,
-    onView: (d) => openDocument(d, d.span_ids.map((id) => r.spansById.get(id)?.text).filter(Boolean), d.index || r.index),
+    onView: (d) => openDocument(d, matchTexts(d, r.spansById), d.index || r.index),
   })));
+}
+
+/**
+ * The texts to mark in a document's full text: each snippet's match, which is the
+ * document's own text, and each span's text, which is the output's. They differ where the
+ * tokenizer normalizes (NFC): "cafe\u0301" in the output matched "café" in the document.
+ */
+function matchTexts(doc, spansById) {
+  const fromDoc = doc.snippets.map((sn) => sn && sn.match).filter((t) => typeof t === 'string');
+  const fromSpans = doc.span_ids.map((id) => spansById.get(id)?.text).filter((t) => typeof t === 'string');
+  return [...fromDoc, ...fromSpans];
 }
 
 /** Stage chips (groups only): "All" and one per stage, each with its document count. */

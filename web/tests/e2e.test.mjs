@@ -804,6 +804,34 @@ describe('with canned API answers', () => {
     await closePage(page);
   });
 
+  test('the document view marks the match where the output differs by normalization', async () => {
+    // The tokenizer normalizes (NFC): the output's decomposed "crème brûlée" matched the
+    // document's composed one. The snippet's match is the document's own text.
+    const response = 'We ate cre\u0300me bru\u0302le\u0301e today.';
+    const text = 'cre\u0300me bru\u0302le\u0301e';
+    const at = response.indexOf(text);
+    const span = { id: 0, text, utf16_start: at, utf16_end: at + text.length, count: 1, relevance: 'high', document_ids: ['n1'] };
+    const trace = {
+      index: 'alpha', tokens: 9, spans: [withTokens(span, 0)], timing_ms: { total: 1 },
+      documents: [{ id: 'n1', metadata: {}, relevance: 'high', span_ids: [0],
+        snippets: [{ span_id: 0, before: 'Dessert: ', match: 'crème brûlée', after: ', then coffee.' }] }],
+    };
+    const page = await cannedPage('', { trace });
+    await page.route('**/api/v1/documents?**', (route) => route.fulfill({
+      status: 200, contentType: 'application/json',
+      body: JSON.stringify({ id: 'n1', metadata: {}, text: 'Dessert: crème brûlée, then coffee.', truncated: false }),
+    }));
+    await page.fill('#response', response);
+    await page.click('#trace-btn');
+    await waitTraceDone(page);
+    assert.equal(await page.textContent('#output .hl'), text);
+    await page.locator('#doc-list .doc-card[data-doc-id="n1"] .view-btn').click();
+    await page.waitForSelector('#doc-dialog[open] #doc-dialog-body[aria-busy="false"]');
+    assert.deepEqual(await page.$$eval('#doc-dialog-body mark', (m) => m.map((x) => x.textContent)), ['crème brûlée']);
+    await page.keyboard.press('Escape');
+    await closePage(page);
+  });
+
   test('a document that cannot be loaded shows an error in the dialog', async () => {
     const page = await cannedPage(traceHash({ response: RESPONSE }));
     await waitTraceDone(page);
