@@ -13,6 +13,11 @@ use axum::response::{IntoResponse, Response};
 #[exclude = "node_modules/*"]
 struct WebAssets;
 
+/// The page's policy: its own files only (it has no inline script or style, and calls only
+/// its own server's API), no plugins, not framed by other sites.
+pub(crate) const PAGE_POLICY: &str =
+    "default-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'";
+
 /// Serves an embedded file by path (`/` is `index.html`); unknown paths are 404.
 pub async fn serve_static(uri: Uri) -> Response {
     let path = uri.path().trim_start_matches('/');
@@ -24,6 +29,7 @@ pub async fn serve_static(uri: Uri) -> Response {
                 [
                     (header::CONTENT_TYPE, mime),
                     (header::CACHE_CONTROL, "no-cache".to_string()),
+                    (header::CONTENT_SECURITY_POLICY, PAGE_POLICY.to_string()),
                 ],
                 file.data,
             )
