@@ -24,7 +24,13 @@ pub async fn serve_static(uri: Uri) -> Response {
     let path = if path.is_empty() { "index.html" } else { path };
     match WebAssets::get(path) {
         Some(file) => {
-            let mime = file.metadata.mimetype().to_string();
+            // Text files are UTF-8, and said to be (as web/README.md lists them).
+            let mime = match file.metadata.mimetype() {
+                m if m.starts_with("text/") && !m.contains("charset") => {
+                    format!("{m}; charset=utf-8")
+                }
+                m => m.to_string(),
+            };
             (
                 [
                     (header::CONTENT_TYPE, mime),

@@ -1,6 +1,6 @@
 //! Security headers: every answer (the page, its scripts, JSON answers, errors, a 405) says
 //! `X-Content-Type-Options: nosniff`; the page's files carry a policy allowing only its own
-//! files, every other answer one allowing nothing.
+//! files, every other answer one allowing nothing; the page's text files say they are UTF-8.
 
 use super::*;
 
@@ -69,5 +69,23 @@ async fn every_answer_has_nosniff_and_a_content_security_policy() {
             (status, "nosniff", api),
             "{method} {uri}"
         );
+    }
+}
+
+/// The page's text files say they are UTF-8, as `web/README.md` lists them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_text_files_are_declared_utf8() {
+    let (app, _) = router(&[demo_index()], 0);
+    for (uri, want) in [
+        ("/", "text/html; charset=utf-8"),
+        ("/app.js", "text/javascript; charset=utf-8"),
+        ("/js/theme.js", "text/javascript; charset=utf-8"),
+        ("/style.css", "text/css; charset=utf-8"),
+        ("/favicon.svg", "image/svg+xml"),
+    ] {
+        let req = Request::builder().uri(uri).body(Body::empty()).unwrap();
+        let resp = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "{uri}");
+        assert_eq!(resp.headers()["content-type"], want, "{uri}");
     }
 }
