@@ -52,7 +52,7 @@ const state = {
   result: null, // normalized trace answer
   marks: [], // highlight elements, by display index
   selected: null, // selected display span index
-  locatedDocId: null,
+  locatedDocKey: null, // the document whose spans are outlined (grouped documents' key: index and id)
   traceCtrl: null,
 };
 
@@ -170,12 +170,21 @@ function advancedOptions() {
     }
     const v = String(input.value ?? '').trim();
     if (!v) continue;
-    if (kind === 'int') out[name] = Number.parseInt(v, 10);
-    else if (kind === 'float') out[name] = Number.parseFloat(v);
+    // The number as typed: parseInt read "1e6" as 1 and "2.5" as 2 (another trace than the
+    // one asked for); a number that is not whole is the server's to refuse, in words.
+    if (kind === 'int' || kind === 'float') out[name] = Number(v);
     else if (kind === 'list') out[name] = v.split(',').map((t) => t.replace(/\\n/g, '\n')).filter((t) => t.length);
     else out[name] = v;
   }
   return out;
+}
+
+/**
+ * A value of a shared URL's options as text. The URL may hold any JSON: String() would
+ * throw on an object like {"toString": 1}, and only strings have .replace.
+ */
+function optionText(v) {
+  return typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
 }
 
 /** Put options (from a shared URL) back into the advanced controls. */
@@ -184,8 +193,8 @@ function setAdvancedOptions(options) {
   for (const input of ui.advanced.querySelectorAll('[data-opt]')) {
     const v = opts[input.dataset.opt];
     if (input.dataset.kind === 'bool') input.checked = v === true;
-    else if (input.dataset.kind === 'list') input.value = Array.isArray(v) ? v.map((t) => t.replace(/\n/g, '\\n')).join(',') : '';
-    else input.value = v === undefined || v === null ? '' : String(v);
+    else if (input.dataset.kind === 'list') input.value = Array.isArray(v) ? v.map((t) => optionText(t).replace(/\n/g, '\\n')).join(',') : '';
+    else input.value = v === undefined || v === null ? '' : optionText(v);
   }
   if (Object.keys(opts).length) ui.advanced.open = true;
 }
@@ -322,7 +331,7 @@ function showResult(result, spanId, { reveal = false } = {}) {
   state.result = result;
   ui.traceForm.classList.add('has-result');
   state.selected = null;
-  state.locatedDocId = null;
+  state.locatedDocKey = null;
   state.stage = null;
   hideTooltip();
   ui.result.hidden = false;
@@ -458,10 +467,21 @@ function renderDocs() {
   ui.docList.replaceChildren(...docs.map((doc) => renderDocCard(doc, {
     spansById: r.spansById,
     selectedSpanIds: selIds,
-    locatedDocId: state.locatedDocId,
+    locatedDocKey: state.locatedDocKey,
     onLocate: toggleLocate,
-    onView: (d) => openDocument(d, d.span_ids.map((id) => r.spansById.get(id)?.text).filter(Boolean), d.index || r.index),
+    onView: (d) => openDocument(d, matchTexts(d, r.spansById), d.index || r.index),
   })));
+}
+
+/**
+ * The texts to mark in a document's full text: each snippet's match, which is the
+ * document's own text, and each span's text, which is the output's. They differ where the
+ * tokenizer normalizes (NFC): "cafe\u0301" in the output matched "café" in the document.
+ */
+function matchTexts(doc, spansById) {
+  const fromDoc = doc.snippets.map((sn) => sn && sn.match).filter((t) => typeof t === 'string');
+  const fromSpans = doc.span_ids.map((id) => spansById.get(id)?.text).filter((t) => typeof t === 'string');
+  return [...fromDoc, ...fromSpans];
 }
 
 /** Stage chips (groups only): "All" and one per stage, each with its document count. */
@@ -490,8 +510,8 @@ function renderStageFilter(r, docs) {
 function toggleLocate(doc) {
   const r = state.result;
   if (!r) return;
-  state.locatedDocId = state.locatedDocId === doc.id ? null : doc.id;
-  const ids = state.locatedDocId ? new Set(doc.span_ids) : new Set();
+  state.locatedDocKey = state.locatedDocKey === doc.key ? null : doc.key;
+  const ids = state.locatedDocKey ? new Set(doc.span_ids) : new Set();
   let first = null;
   let n = 0;
   for (const m of state.marks) {
@@ -503,13 +523,13 @@ function toggleLocate(doc) {
     }
   }
   for (const card of ui.docList.querySelectorAll('.doc-card')) {
-    const on = card.dataset.docId === state.locatedDocId;
+    const on = card.dataset.docKey === state.locatedDocKey;
     card.classList.toggle('is-located', on);
     const btn = card.querySelector('.locate-btn');
     btn.setAttribute('aria-pressed', String(on));
     btn.textContent = on ? 'Hide spans' : 'Locate spans';
   }
-  if (state.locatedDocId) {
+  if (state.locatedDocKey) {
     ui.locateBanner.hidden = false;
     ui.locateBanner.replaceChildren(
       el('span', { class: 'locate-swatch', 'aria-hidden': 'true' }),
@@ -620,7 +640,7 @@ function hideResult() {
   hideTooltip();
   state.result = null;
   state.selected = null;
-  state.locatedDocId = null;
+  state.locatedDocKey = null;
   state.marks = [];
   ui.result.hidden = true;
   ui.traceForm.classList.remove('has-result');

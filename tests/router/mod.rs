@@ -306,6 +306,7 @@ async fn route_static_page() {
     assert_eq!(get(&app, "/../Cargo.toml").await.0, 404);
 }
 
+mod headers;
 mod reloads;
 mod requests;
 mod takedowns;

@@ -77,9 +77,19 @@ export function safeUrl(value) {
   }
 }
 
+/**
+ * A slice of a string without the half of a surrogate pair (an emoji, a rare CJK character)
+ * that a cut by UTF-16 index can leave at either end: alone it is drawn as "�".
+ */
+export function wholeChars(s) {
+  const start = /^[\uDC00-\uDFFF]/.test(s) ? 1 : 0;
+  const end = /[\uD800-\uDBFF]$/.test(s) ? s.length - 1 : s.length;
+  return s.slice(start, Math.max(start, end));
+}
+
 export function truncate(text, max) {
   const s = String(text).replace(/\s+/g, ' ').trim();
-  return s.length > max ? `${s.slice(0, max - 1).trimEnd()}…` : s;
+  return s.length > max ? `${wholeChars(s.slice(0, max - 1)).trimEnd()}…` : s;
 }
 
 // ------------------------------------------------------------ data shaping
@@ -108,12 +118,13 @@ export function groupDocuments(documents) {
     if (!raw || raw.id === undefined || raw.id === null) continue;
     const id = String(raw.id);
     // In a group two indexes may hold the same id: a document is its index and its id.
-    const key = typeof raw.index === 'string' ? `${raw.index}\u0000${id}` : id;
+    const key = JSON.stringify([typeof raw.index === 'string' ? raw.index : null, id]);
     const spanIds = Array.isArray(raw.span_ids) ? raw.span_ids : [];
     const snippets = Array.isArray(raw.snippets) ? raw.snippets : [];
     const existing = byId.get(key);
     if (!existing) {
       byId.set(key, {
+        key,
         id,
         index: typeof raw.index === 'string' ? raw.index : '',
         stage: typeof raw.stage === 'string' ? raw.stage : '',
@@ -183,9 +194,14 @@ export function normalizeTrace(data, response) {
   });
 
   const documents = groupDocuments(Array.isArray(data.documents) ? data.documents : []);
-  // Make the span <-> document links symmetric.
+  // Make the span <-> document links symmetric. A span names its documents by id alone, and
+  // in a group two indexes may hold the same id: such an id does not say which of them holds
+  // the span, so those documents keep only the span ids the server gave them.
+  const sharedIds = new Set();
+  const seenIds = new Set();
+  for (const doc of documents) (seenIds.has(doc.id) ? sharedIds : seenIds).add(doc.id);
   for (const doc of documents) {
-    for (const s of spans) {
+    for (const s of sharedIds.has(doc.id) ? [] : spans) {
       if (s.document_ids.includes(doc.id) && !doc.span_ids.includes(s.id)) doc.span_ids.push(s.id);
     }
     doc.span_ids = doc.span_ids.filter((id) => spansById.has(id)).sort((a, b) => spansById.get(a).utf16_start - spansById.get(b).utf16_start);
@@ -314,7 +330,7 @@ const SNIPPET_CONTEXT = 110;
 export function clipStart(text, max) {
   const s = String(text ?? '');
   if (s.length <= max) return s;
-  const cut = s.slice(s.length - max);
+  const cut = wholeChars(s.slice(s.length - max));
   const sp = cut.search(/\s/);
   return sp >= 0 && sp < max / 3 ? cut.slice(sp + 1) : cut;
 }
@@ -323,7 +339,7 @@ export function clipStart(text, max) {
 export function clipEnd(text, max) {
   const s = String(text ?? '');
   if (s.length <= max) return s;
-  const cut = s.slice(0, max);
+  const cut = wholeChars(s.slice(0, max));
   const sp = Math.max(cut.lastIndexOf(' '), cut.lastIndexOf('\n'));
   return sp > (max * 2) / 3 ? cut.slice(0, sp) : cut;
 }
@@ -348,14 +364,14 @@ function snippetNode(doc, spanId, spansById, highlighted) {
 /**
  * One card per document.
  * @param {object} doc grouped document
- * @param {{spansById: Map, selectedSpanIds: number[]|null, locatedDocId: string|null, onLocate: Function, onView: Function}} ctx
+ * @param {{spansById: Map, selectedSpanIds: number[]|null, locatedDocKey: string|null, onLocate: Function, onView: Function}} ctx
  */
 export function renderDocCard(doc, ctx) {
-  const { spansById, selectedSpanIds, locatedDocId } = ctx;
+  const { spansById, selectedSpanIds, locatedDocKey } = ctx;
   const rel = doc.relevance;
   const url = safeUrl(doc.metadata && doc.metadata.url);
   const titleText = docTitle(doc);
-  const titleId = `doc-title-${cssSafe(doc.id)}`;
+  const titleId = `doc-title-${cssSafe(doc.key)}`;
 
   const title = el('h3', { class: `doc-title${titleText === doc.id ? ' is-id' : ''}`, id: titleId },
     url ? el('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, titleText) : titleText);
@@ -386,11 +402,11 @@ export function renderDocCard(doc, ctx) {
     }, `Show ${order.length - LIMIT} more ${order.length - LIMIT === 1 ? 'match' : 'matches'}`);
   }
 
-  const located = locatedDocId === doc.id;
+  const located = locatedDocKey === doc.key;
   const card = el('li', {
     class: `doc-card rel-${rel}${located ? ' is-located' : ''}`,
     'aria-labelledby': titleId,
-    dataset: { docId: doc.id, spanIds: doc.span_ids.join(','), relevance: rel, stage: doc.stage || '' },
+    dataset: { docId: doc.id, docKey: doc.key, spanIds: doc.span_ids.join(','), relevance: rel, stage: doc.stage || '' },
   },
   el('div', { class: 'doc-card-head' },
     el('span', { class: `badge rel-${rel}` }, relevanceLabel(rel)),

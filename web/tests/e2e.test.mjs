@@ -720,6 +720,118 @@ describe('with canned API answers', () => {
     await page.close();
   });
 
+  test('a shared URL with odd advanced options still restores and traces', async () => {
+    // Any JSON may sit in a URL: a list holding non-strings, an object where a number goes.
+    const options = { delimiters: ['.', 1, { toString: 1 }], maximum_frequency: { toString: 1 } };
+    const t = Buffer.from(JSON.stringify({ response: RESPONSE, options }), 'utf8').toString('base64url');
+    const page = await cannedPage(`#t=${t}`);
+    await waitTraceDone(page);
+    assert.deepEqual(page.traceBodies.at(-1), { ...options, response: RESPONSE }, 'sent as given (the server judges them)');
+    assert.equal(await page.inputValue('#opt-delimiters'), '.,1,{"toString":1}');
+    assert.equal(await page.textContent('#output'), RESPONSE);
+    await closePage(page);
+  });
+
+  test('in a group, two documents with one id keep their own spans', async () => {
+    // Ids are unique only within an index: 'd1' of the first stage holds span 0, 'd1' of the
+    // second holds span 2. The spans name their documents by id alone.
+    const stages = [{ index: 'alpha', stage: 'pre-training' }, { index: 'beta', stage: 'post-training' }];
+    const trace = {
+      ...TRACE,
+      index: 'both',
+      stages,
+      spans: [{ ...spanA, document_ids: ['d1'] }, { ...spanC, document_ids: ['d1'] }].map(withTokens),
+      documents: [
+        { id: 'd1', index: 'alpha', stage: 'pre-training', metadata: {}, relevance: 'high', span_ids: [0],
+          snippets: [{ span_id: 0, before: 'x ', match: spanA.text, after: ' y' }] },
+        { id: 'd1', index: 'beta', stage: 'post-training', metadata: {}, relevance: 'low', span_ids: [2],
+          snippets: [{ span_id: 2, before: 'x ', match: spanC.text, after: ' y' }] },
+      ],
+    };
+    const page = await cannedPage(traceHash({ response: RESPONSE }), { trace });
+    await waitTraceDone(page);
+    const cards = () => page.$$eval('#doc-list .doc-card', (els) => els.map((e) => [e.dataset.stage, e.dataset.spanIds,
+      [...e.querySelectorAll('.snippet mark')].map((m) => m.textContent), e.classList.contains('is-located')]));
+    assert.deepEqual(await cards(), [
+      ['pre-training', '0', [spanA.text], false],
+      ['post-training', '2', [spanC.text], false],
+    ]);
+    await page.locator('#output .hl').nth(0).click();
+    assert.deepEqual((await cards()).map((c) => c[0]), ['pre-training'], 'only the document holding the span');
+    await page.locator('#output .hl').nth(0).click();
+    await page.locator('#doc-list .doc-card').nth(1).locator('.locate-btn').click();
+    assert.deepEqual((await cards()).map((c) => c[3]), [false, true], 'only the clicked card is located');
+    assert.deepEqual(await page.$$eval('#output .hl.is-located', (els) => els.map((e) => e.textContent)), [spanC.text]);
+    await closePage(page);
+  });
+
+  test('advanced number fields are sent as typed, not cut to their leading digits', async () => {
+    const page = await cannedPage();
+    await page.click('#advanced summary');
+    await page.fill('#response', RESPONSE);
+    await page.fill('#opt-maximum_frequency', '1e6'); // a valid number field value: 1,000,000
+    await page.fill('#opt-minimum_span_length', '2.5'); // not whole: the server refuses it in words
+    await page.fill('#opt-maximum_span_density', '.5');
+    await page.click('#trace-btn');
+    await waitTraceDone(page);
+    assert.deepEqual(page.traceBodies.at(-1), {
+      maximum_frequency: 1000000, minimum_span_length: 2.5, maximum_span_density: 0.5, response: RESPONSE, index: 'alpha',
+    });
+    await closePage(page);
+  });
+
+  test('shortened context and quotes never cut an emoji in half', async () => {
+    const emoji = '😀'.repeat(80);
+    const response = `${emoji} and more`;
+    const span = { id: 0, text: emoji, utf16_start: 0, utf16_end: emoji.length, count: 2, relevance: 'high', document_ids: ['e1'] };
+    const trace = {
+      index: 'alpha', tokens: 90, spans: [withTokens(span, 0)], timing_ms: { total: 1 },
+      // The card keeps ~110 UTF-16 units of each side: 161 and 161 here, cut inside a pair
+      // unless the cut keeps whole characters.
+      documents: [{ id: 'e1', metadata: { title: `T${emoji}` }, relevance: 'high', span_ids: [0],
+        snippets: [{ span_id: 0, before: `${emoji}z`, match: emoji, after: `z${emoji}` }] }],
+    };
+    const page = await cannedPage('', { trace });
+    await page.fill('#response', response);
+    await page.click('#trace-btn');
+    await waitTraceDone(page);
+    await page.locator('#output .hl').first().click(); // the filter quote: the span, shortened
+    await page.locator('#doc-list .locate-btn').first().click(); // the banner: the title, shortened
+    const texts = await page.$$eval('#doc-list .snippet .ctx, #docs-filter-text q, #locate-banner q',
+      (els) => els.map((e) => [e.textContent, e.textContent.isWellFormed()]));
+    assert.equal(texts.length, 4, JSON.stringify(texts));
+    for (const [text, whole] of texts) assert.ok(whole, `a lone surrogate in ${JSON.stringify(text)}`);
+    await closePage(page);
+  });
+
+  test('the document view marks the match where the output differs by normalization', async () => {
+    // The tokenizer normalizes (NFC): the output's decomposed "crème brûlée" matched the
+    // document's composed one. The snippet's match is the document's own text.
+    const response = 'We ate cre\u0300me bru\u0302le\u0301e today.';
+    const text = 'cre\u0300me bru\u0302le\u0301e';
+    const at = response.indexOf(text);
+    const span = { id: 0, text, utf16_start: at, utf16_end: at + text.length, count: 1, relevance: 'high', document_ids: ['n1'] };
+    const trace = {
+      index: 'alpha', tokens: 9, spans: [withTokens(span, 0)], timing_ms: { total: 1 },
+      documents: [{ id: 'n1', metadata: {}, relevance: 'high', span_ids: [0],
+        snippets: [{ span_id: 0, before: 'Dessert: ', match: 'crème brûlée', after: ', then coffee.' }] }],
+    };
+    const page = await cannedPage('', { trace });
+    await page.route('**/api/v1/documents?**', (route) => route.fulfill({
+      status: 200, contentType: 'application/json',
+      body: JSON.stringify({ id: 'n1', metadata: {}, text: 'Dessert: crème brûlée, then coffee.', truncated: false }),
+    }));
+    await page.fill('#response', response);
+    await page.click('#trace-btn');
+    await waitTraceDone(page);
+    assert.equal(await page.textContent('#output .hl'), text);
+    await page.locator('#doc-list .doc-card[data-doc-id="n1"] .view-btn').click();
+    await page.waitForSelector('#doc-dialog[open] #doc-dialog-body[aria-busy="false"]');
+    assert.deepEqual(await page.$$eval('#doc-dialog-body mark', (m) => m.map((x) => x.textContent)), ['crème brûlée']);
+    await page.keyboard.press('Escape');
+    await closePage(page);
+  });
+
   test('a document that cannot be loaded shows an error in the dialog', async () => {
     const page = await cannedPage(traceHash({ response: RESPONSE }));
     await waitTraceDone(page);

@@ -4,6 +4,7 @@ pub(crate) mod cnf;
 pub(crate) mod contamination;
 pub(crate) mod count;
 mod documents;
+mod headers;
 pub(crate) mod infini_gram;
 mod info;
 pub(crate) mod search;
@@ -71,6 +72,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .fallback_service(app.with_state(state))
         .layer(middleware::from_fn(json_method_not_allowed))
+        .layer(middleware::from_fn(headers::security_headers))
 }
 
 /// Times every request and counts it by route and status.
