@@ -153,3 +153,23 @@ def test_constructor_checks(index_dir):
         InfiniGramEngine(index_dir=str(index_dir), eos_token_id=0, token_dtype="u32", vocab_size=2**20)
     with pytest.raises(verbatim.VerbatimError, match="is not a verbatim index"):
         InfiniGramEngine(index_dir="/nonexistent/index", eos_token_id=0)
+
+
+def test_separator_log_probability_and_edge_windows(engine, index):
+    # The separator counts once per document in infini-gram's unigram table, so `attribute`
+    # gives it that log-probability (it was -10000, as for a token absent from the corpus).
+    import math
+    sep = 2**16 - 1 if index.vocab_size < 2**16 - 1 else 2**32 - 1
+    counts = {}
+    for s in range(len(engine.find([sep])["segment_by_shard"])):
+        for t, c in engine.compute_unigram_counts(s).items():
+            counts[t] = counts.get(t, 0) + c
+    (span,) = engine.attribute([sep], [], 1, 10**12, False)["spans"]
+    want = math.log(counts[sep]) - math.log(sum(counts.values()))
+    assert span["unigram_logprob_sum"] == pytest.approx(want, rel=1e-12)
+    # A window that ends before it starts (a pointer at a separator, no context) is empty,
+    # not one of length 2^63; a huge window is the whole document.
+    doc = engine.get_doc_by_ptr_2(0, 0, 0, 0)
+    assert doc["disp_len"] == len(doc["token_ids"]) == 0
+    whole = engine.get_doc_by_ix(0, 2**63 - 1)
+    assert whole["disp_len"] == len(whole["token_ids"]) == whole["doc_len"]

@@ -308,7 +308,7 @@ impl Index {
         let shard = &self.shards()[loc.shard];
         let doc_start = (shard.doc_start(loc.local) as u64 + 1) * w;
         let doc_end = shard.doc_start(loc.local + 1) as u64 * w;
-        let disp_end = doc_end.min(doc_start + w * max_disp_len);
+        let disp_end = doc_end.min(doc_start.saturating_add(w.saturating_mul(max_disp_len)));
         Some(self.ig_window(
             loc.shard,
             loc.local,
@@ -350,7 +350,9 @@ impl Index {
             place,
             doc_ix,
             doc_len,
-            disp_len: disp_end.wrapping_sub(disp_start) / w,
+            // An empty window (a pointer at a separator with no context: it ends before it
+            // starts) has length 0; infini-gram's engine fails there.
+            disp_len: disp_end.saturating_sub(disp_start) / w,
             needle_offset: ptr.wrapping_sub(disp_start) / w,
             metadata: if blocked {
                 String::new()
@@ -397,6 +399,30 @@ impl Index {
             .collect();
         counts.insert(sep, shard.documents() as u64);
         counts
+    }
+
+    /// The sum of the natural-log unigram probabilities of `ids` as infini-gram's
+    /// `attribute` computes them with `precompute_unigram_logprobs`: like
+    /// [`Index::unigram_logprob_sum`], except that the separator counts once per document
+    /// (infini-gram's unigram table, [`Index::ig_unigram_counts`], holds it).
+    pub fn ig_unigram_logprob_sum(&self, ids: &[u32]) -> f64 {
+        let sep = self.manifest().tokenizer.width.separator();
+        let docs: u64 = self.shards().iter().map(|s| s.documents() as u64).sum();
+        let total = self
+            .shards()
+            .iter()
+            .map(|s| s.info().tokens)
+            .sum::<u64>()
+            .max(1) as f64;
+        ids.iter()
+            .map(|&t| {
+                if t == sep && docs > 0 {
+                    (docs as f64).ln() - total.ln()
+                } else {
+                    self.unigram_logprob_sum(&[t])
+                }
+            })
+            .sum()
     }
 
     /// infini-gram's `search_docs`: `maxnum` occurrences drawn at random (with replacement),

@@ -213,7 +213,7 @@ pub fn ig_attribute(
                     docs.extend(range.clone().map(|r| (s, sa.at(r) as u64 * width)));
                 }
                 let logprob = if unigram_logprobs {
-                    ix.unigram_logprob_sum(&ids[l..r])
+                    ix.ig_unigram_logprob_sum(&ids[l..r])
                 } else {
                     (0..len).fold(0.0, |acc, _| acc - 10000.0)
                 };
