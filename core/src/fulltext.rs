@@ -158,16 +158,17 @@ impl Opened {
     /// read-around, as tantivy maps them by default.
     fn open(dir: &Path, residency: Residency) -> Result<Opened> {
         let on_disk = residency == Residency::Disk;
-        let index = match residency {
-            Residency::Disk => MmapDirectory::open_with_madvice(dir, Advice::Random)
-                .map_err(|e| e.to_string())
-                .and_then(|d| Index::open(d).map_err(|e| e.to_string())),
-            _ => Index::open_in_dir(dir).map_err(|e| e.to_string()),
-        }
-        .map_err(|e| Error::Corrupt {
-            path: dir.to_path_buf(),
-            detail: format!("full-text index does not open: {e}"),
-        })?;
+        let mapped = match residency {
+            Residency::Disk => MmapDirectory::open_with_madvice(dir, Advice::Random),
+            _ => MmapDirectory::open(dir),
+        };
+        let index = mapped
+            .map_err(|e| e.to_string())
+            .and_then(|d| Index::open(ReadOnlyUnlocked(d)).map_err(|e| e.to_string()))
+            .map_err(|e| Error::Corrupt {
+                path: dir.to_path_buf(),
+                detail: format!("full-text index does not open: {e}"),
+            })?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -417,5 +418,83 @@ mod tests {
         let plain = vec!["istanbul".to_string()];
         let r = find_term(text, &plain, |_| true).unwrap();
         assert_eq!(&text[r], "istanbul");
+    }
+}
+
+/// A tantivy directory that, on a read-only file system, reads without the lock files tantivy
+/// takes (a reader holds its meta lock while it opens segments, so that a writer does not
+/// delete them meanwhile): they cannot be created there, and no writer can change the index
+/// there either. Elsewhere every lock is taken as tantivy takes it.
+#[derive(Debug, Clone)]
+struct ReadOnlyUnlocked(MmapDirectory);
+
+impl tantivy::Directory for ReadOnlyUnlocked {
+    fn get_file_handle(
+        &self,
+        path: &Path,
+    ) -> std::result::Result<
+        std::sync::Arc<dyn tantivy::directory::FileHandle>,
+        tantivy::directory::error::OpenReadError,
+    > {
+        self.0.get_file_handle(path)
+    }
+
+    fn delete(
+        &self,
+        path: &Path,
+    ) -> std::result::Result<(), tantivy::directory::error::DeleteError> {
+        self.0.delete(path)
+    }
+
+    fn exists(
+        &self,
+        path: &Path,
+    ) -> std::result::Result<bool, tantivy::directory::error::OpenReadError> {
+        self.0.exists(path)
+    }
+
+    fn open_write(
+        &self,
+        path: &Path,
+    ) -> std::result::Result<tantivy::directory::WritePtr, tantivy::directory::error::OpenWriteError>
+    {
+        self.0.open_write(path)
+    }
+
+    fn atomic_read(
+        &self,
+        path: &Path,
+    ) -> std::result::Result<Vec<u8>, tantivy::directory::error::OpenReadError> {
+        self.0.atomic_read(path)
+    }
+
+    fn atomic_write(&self, path: &Path, data: &[u8]) -> std::io::Result<()> {
+        self.0.atomic_write(path, data)
+    }
+
+    fn sync_directory(&self) -> std::io::Result<()> {
+        self.0.sync_directory()
+    }
+
+    fn acquire_lock(
+        &self,
+        lock: &tantivy::directory::Lock,
+    ) -> std::result::Result<tantivy::directory::DirectoryLock, tantivy::directory::error::LockError>
+    {
+        match self.0.acquire_lock(lock) {
+            Err(tantivy::directory::error::LockError::IoError(e))
+                if e.kind() == std::io::ErrorKind::ReadOnlyFilesystem =>
+            {
+                Ok(tantivy::directory::DirectoryLock::from(Box::new(())))
+            }
+            other => other,
+        }
+    }
+
+    fn watch(
+        &self,
+        callback: tantivy::directory::WatchCallback,
+    ) -> tantivy::Result<tantivy::directory::WatchHandle> {
+        self.0.watch(callback)
     }
 }
