@@ -201,6 +201,34 @@ fn compressed_inputs_and_text_folders_are_read() {
     }
 }
 
+/// A gzip file damaged in its middle fails the build before it writes anything (the
+/// documents decoded before its checksum failed may be garbage: they were indexed, with exit
+/// 0); one cut short keeps the documents before the cut, with a counted skip.
+#[test]
+fn a_damaged_compressed_file_fails_the_build_and_a_truncated_one_is_a_counted_skip() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines: String = (0..5000)
+        .map(|i| format!("{}\n", serde_json::json!({"id": format!("g{i}"), "text": format!("compressed document number {i} with some words")})))
+        .collect();
+    let gz = flate2_compress(lines.as_bytes());
+    let mut damaged = gz.clone();
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 0x55;
+    let path = dir.path().join("damaged.jsonl.gz");
+    std::fs::write(&path, &damaged).unwrap();
+    let out = dir.path().join("idx");
+    let o = index_bytes(&path, &out, &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(err.contains("damaged.jsonl.gz is damaged"), "{err}");
+    assert!(!out.exists(), "nothing written");
+    let cut = dir.path().join("cut.jsonl.gz");
+    std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
+    let (summary, _) = index_bytes_json(&cut, &dir.path().join("cut"));
+    let indexed = summary["manifest"]["documents"].as_u64().unwrap();
+    assert!(indexed > 0 && indexed < 5000, "{summary}");
+}
+
 fn zstd_compress(b: &[u8]) -> Vec<u8> {
     let o = Command::new("zstd")
         .args(["-q", "-c"])

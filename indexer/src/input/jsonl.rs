@@ -126,6 +126,17 @@ impl JsonlReader<'_> {
             let (n, too_long) = match read_bounded_line(&mut reader, &mut buf, max_line) {
                 Ok(x) => x,
                 Err(e) => {
+                    // A compressed stream that decodes wrongly (not one that ends early) may
+                    // already have given documents decoded from damaged bytes, which a
+                    // skip cannot take back: the build stops before it writes anything.
+                    if line_no > 1 && decoded_wrongly(&e) {
+                        bail!(
+                            "{} is damaged: its decompression failed at line {line_no} ({e}), so \
+                             the documents read from it before may be garbage. Repair or remove \
+                             the file (`gzip -t` / `zstd -t` test it) and build again",
+                            file.path.display()
+                        );
+                    }
                     let detail = format!("read or decompression failed: {e}");
                     self.skip(
                         skips,
@@ -361,4 +372,13 @@ mod tests {
         assert_eq!(read_bounded_line(&mut r, &mut buf, 10).unwrap(), (3, false));
         assert_eq!(buf, b"ok\n");
     }
+}
+
+/// Whether a read error is a compressed stream's data failing to decode or its checksum
+/// failing (gzip's and zstd's messages say `corrupt` or `checksum`): the bytes decoded before
+/// it may be wrong. A stream that ends early, or bytes after the last stream that are not
+/// another, leave what was decoded intact.
+fn decoded_wrongly(e: &std::io::Error) -> bool {
+    let msg = e.to_string().to_ascii_lowercase();
+    msg.contains("corrupt") || msg.contains("checksum")
 }
