@@ -355,6 +355,15 @@ fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     hay.iter().position(|&b| b == needle)
 }
 
+/// Whether a read error is a compressed stream's data failing to decode or its checksum
+/// failing (gzip's and zstd's messages say `corrupt` or `checksum`): the bytes decoded before
+/// it may be wrong. A stream that ends early, or bytes after the last stream that are not
+/// another, leave what was decoded intact.
+fn decoded_wrongly(e: &std::io::Error) -> bool {
+    let msg = e.to_string().to_ascii_lowercase();
+    msg.contains("corrupt") || msg.contains("checksum")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,13 +381,4 @@ mod tests {
         assert_eq!(read_bounded_line(&mut r, &mut buf, 10).unwrap(), (3, false));
         assert_eq!(buf, b"ok\n");
     }
-}
-
-/// Whether a read error is a compressed stream's data failing to decode or its checksum
-/// failing (gzip's and zstd's messages say `corrupt` or `checksum`): the bytes decoded before
-/// it may be wrong. A stream that ends early, or bytes after the last stream that are not
-/// another, leave what was decoded intact.
-fn decoded_wrongly(e: &std::io::Error) -> bool {
-    let msg = e.to_string().to_ascii_lowercase();
-    msg.contains("corrupt") || msg.contains("checksum")
 }
