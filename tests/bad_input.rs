@@ -494,6 +494,20 @@ fn an_index_moved_aside_by_a_killed_forced_build_is_put_back_by_the_next_one() {
     };
 
     kill_between_renames();
+    // Reading says where the old index is and how to put it back (it said "not a verbatim
+    // index; build one", and a build without --force is refused once it has put it back).
+    let o = Command::new(support::verbatim_bin())
+        .args(["count", "--index", out.to_str().unwrap(), "--text", "hello"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        stderr.contains("was killed while replacing it")
+            && stderr.contains(".idx.building-4000000001.old")
+            && stderr.contains("Put it back with `mv"),
+        "{stderr}"
+    );
     // A build without --force: the old index is back, so it is refused for existing.
     let o = index_bytes(&corpus2, &out, &[]);
     let stderr = String::from_utf8_lossy(&o.stderr);

@@ -289,6 +289,18 @@ impl Manifest {
     pub fn read_named(dir: &Path, name: &str) -> Result<(Manifest, u64)> {
         let path = dir.join(name);
         if !path.exists() {
+            if let Some(old) = moved_aside_by_killed_build(dir) {
+                return Err(Error::Invalid(format!(
+                    "{} is missing: a rebuild (--force) was killed while replacing it, and the \
+                     old index is at {}. Put it back with `mv {} {}` (the next build, append or \
+                     compaction into {} also puts it back)",
+                    dir.display(),
+                    old.display(),
+                    old.display(),
+                    dir.display(),
+                    dir.display()
+                )));
+            }
             return Err(Error::Invalid(format!(
                 "{} is not a verbatim index (no {name}); build one with `verbatim index`",
                 dir.display()
@@ -321,5 +333,35 @@ impl Manifest {
         let json = serde_json::to_vec_pretty(self).expect("manifest serializes");
         FileWriter::write_file(&dir.join(name), FileKind::Manifest, 0, build_id, &json, 1)?;
         Ok(())
+    }
+}
+
+/// Where a forced build killed between its two renames left the index that `dir` was
+/// (`.NAME.building-PID.old` beside it, holding a manifest), when `dir` itself is missing and
+/// exactly one such index is there.
+fn moved_aside_by_killed_build(dir: &Path) -> Option<std::path::PathBuf> {
+    if std::fs::symlink_metadata(dir).is_ok() {
+        return None;
+    }
+    let name = dir.file_name()?.to_str()?;
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let prefix = format!(".{name}.building-");
+    let found: Vec<std::path::PathBuf> = std::fs::read_dir(parent)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".old"))
+        })
+        .map(|e| e.path())
+        .filter(|p| p.join(MANIFEST_FILE).exists())
+        .collect();
+    match found.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
     }
 }
