@@ -10,10 +10,7 @@ use axum::http::Request;
 use axum::Router;
 use serde_json::Value;
 use std::path::Path;
-use std::sync::Arc;
 use tower::ServiceExt;
-use verbatim_core::Index;
-use verbatim_server::{AppState, ServerConfig};
 
 /// An index of one document `text` (id `p`) built with Llama 2's SentencePiece tokenizer,
 /// and its router; `None` (printed why) where `../shared/data` is absent.
@@ -25,19 +22,7 @@ fn sentencepiece_index(tmp: &Path, text: &str) -> Option<Router> {
     o.threads = 2;
     o.name = "sp".into();
     verbatim_indexer::build(&o).expect("build succeeds");
-    Some(router(&dir))
-}
-
-fn router(dir: &Path) -> Router {
-    let ix = Arc::new(Index::open(dir).unwrap());
-    let config = ServerConfig {
-        cache_entries: 0,
-        workers: 2,
-        queue: 16,
-        ..ServerConfig::default()
-    };
-    let state = AppState::new(config, vec![ix], None).unwrap();
-    verbatim_server::app(Arc::new(state))
+    Some(support::uncached_router(&dir))
 }
 
 /// With a SentencePiece tokenizer (Llama 2), a document cut right after a phone number is

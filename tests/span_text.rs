@@ -11,9 +11,6 @@ use axum::Router;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
-use verbatim_core::Index;
-use verbatim_server::{AppState, ServerConfig};
 
 /// The documents every index below holds.
 fn documents() -> Vec<(String, String)> {
@@ -44,15 +41,7 @@ fn served(tmp: &Path, tokenizer: &str) -> Router {
     let input = support::write_jsonl(tmp, "docs.jsonl", &documents());
     let dir = tmp.join("index");
     support::build(vec![input], &dir, tokenizer, None);
-    let ix = Arc::new(Index::open(&dir).unwrap());
-    let config = ServerConfig {
-        cache_entries: 0,
-        workers: 2,
-        queue: 16,
-        ..ServerConfig::default()
-    };
-    let state = AppState::new(config, vec![ix], None).unwrap();
-    verbatim_server::app(Arc::new(state))
+    support::uncached_router(&dir)
 }
 
 /// Traces `response` keeping every span (`partial`: spans may cut words) and checks each

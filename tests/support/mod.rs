@@ -266,3 +266,17 @@ pub fn take_down(dir: &Path, id: &str) {
     list.insert(no);
     list.save(dir, opened.index_id()).unwrap();
 }
+
+/// The HTTP app over the index in `dir`, without a response cache (every request answered
+/// afresh), 2 workers.
+pub fn uncached_router(dir: &Path) -> axum::Router {
+    let ix = std::sync::Arc::new(verbatim_core::Index::open(dir).unwrap());
+    let config = verbatim_server::ServerConfig {
+        cache_entries: 0,
+        workers: 2,
+        queue: 16,
+        ..verbatim_server::ServerConfig::default()
+    };
+    let state = verbatim_server::AppState::new(config, vec![ix], None).unwrap();
+    verbatim_server::app(std::sync::Arc::new(state))
+}

@@ -408,12 +408,7 @@ impl Index {
     pub fn ig_unigram_logprob_sum(&self, ids: &[u32]) -> f64 {
         let sep = self.manifest().tokenizer.width.separator();
         let docs: u64 = self.shards().iter().map(|s| s.documents() as u64).sum();
-        let total = self
-            .shards()
-            .iter()
-            .map(|s| s.info().tokens)
-            .sum::<u64>()
-            .max(1) as f64;
+        let total = self.unigram_denominator();
         ids.iter()
             .map(|&t| {
                 if t == sep && docs > 0 {

@@ -342,16 +342,21 @@ impl Index {
         }
     }
 
+    /// Every token of the corpus, separators included (at least 1), as a float: the
+    /// denominator of a unigram probability, as infini-gram's.
+    pub(crate) fn unigram_denominator(&self) -> f64 {
+        self.shards()
+            .iter()
+            .map(|s| s.info().tokens)
+            .sum::<u64>()
+            .max(1) as f64
+    }
+
     /// Sum of the log unigram probabilities of `ids` (natural log; the denominator counts
     /// every token of the corpus, separators included, as infini-gram does). Tokens absent
     /// from the corpus contribute -10000.
     pub fn unigram_logprob_sum(&self, ids: &[u32]) -> f64 {
-        let total = self
-            .shards()
-            .iter()
-            .map(|s| s.info().tokens)
-            .sum::<u64>()
-            .max(1) as f64;
+        let total = self.unigram_denominator();
         let counts = self.unigram_counts();
         ids.iter()
             .map(|&t| match counts.get(t as usize) {
