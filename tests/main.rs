@@ -7,6 +7,7 @@ mod bad_input;
 mod body_limit;
 mod build_verify;
 mod compact;
+mod compressed_input;
 mod contamination;
 mod corruption;
 mod golden;
