@@ -15,10 +15,14 @@ use crate::error::{Error, Result};
 use crate::residency::Residency;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::result::Result as StdResult;
 use std::sync::{Arc, RwLock};
 use tantivy::collector::TopDocs;
 use tantivy::columnar::Column;
-use tantivy::directory::{Advice, MmapDirectory};
+use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
+use tantivy::directory::{
+    Advice, DirectoryLock, FileHandle, Lock, MmapDirectory, WatchCallback, WatchHandle, WritePtr,
+};
 use tantivy::query::QueryParser;
 use tantivy::schema::{Field, FieldType, Schema, FAST, INDEXED, STORED, STRING, TEXT};
 use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
@@ -429,42 +433,23 @@ mod tests {
 struct ReadOnlyUnlocked(MmapDirectory);
 
 impl tantivy::Directory for ReadOnlyUnlocked {
-    fn get_file_handle(
-        &self,
-        path: &Path,
-    ) -> std::result::Result<
-        std::sync::Arc<dyn tantivy::directory::FileHandle>,
-        tantivy::directory::error::OpenReadError,
-    > {
+    fn get_file_handle(&self, path: &Path) -> StdResult<Arc<dyn FileHandle>, OpenReadError> {
         self.0.get_file_handle(path)
     }
 
-    fn delete(
-        &self,
-        path: &Path,
-    ) -> std::result::Result<(), tantivy::directory::error::DeleteError> {
+    fn delete(&self, path: &Path) -> StdResult<(), DeleteError> {
         self.0.delete(path)
     }
 
-    fn exists(
-        &self,
-        path: &Path,
-    ) -> std::result::Result<bool, tantivy::directory::error::OpenReadError> {
+    fn exists(&self, path: &Path) -> StdResult<bool, OpenReadError> {
         self.0.exists(path)
     }
 
-    fn open_write(
-        &self,
-        path: &Path,
-    ) -> std::result::Result<tantivy::directory::WritePtr, tantivy::directory::error::OpenWriteError>
-    {
+    fn open_write(&self, path: &Path) -> StdResult<WritePtr, OpenWriteError> {
         self.0.open_write(path)
     }
 
-    fn atomic_read(
-        &self,
-        path: &Path,
-    ) -> std::result::Result<Vec<u8>, tantivy::directory::error::OpenReadError> {
+    fn atomic_read(&self, path: &Path) -> StdResult<Vec<u8>, OpenReadError> {
         self.0.atomic_read(path)
     }
 
@@ -476,25 +461,16 @@ impl tantivy::Directory for ReadOnlyUnlocked {
         self.0.sync_directory()
     }
 
-    fn acquire_lock(
-        &self,
-        lock: &tantivy::directory::Lock,
-    ) -> std::result::Result<tantivy::directory::DirectoryLock, tantivy::directory::error::LockError>
-    {
+    fn acquire_lock(&self, lock: &Lock) -> StdResult<DirectoryLock, LockError> {
         match self.0.acquire_lock(lock) {
-            Err(tantivy::directory::error::LockError::IoError(e))
-                if e.kind() == std::io::ErrorKind::ReadOnlyFilesystem =>
-            {
-                Ok(tantivy::directory::DirectoryLock::from(Box::new(())))
+            Err(LockError::IoError(e)) if e.kind() == std::io::ErrorKind::ReadOnlyFilesystem => {
+                Ok(DirectoryLock::from(Box::new(())))
             }
             other => other,
         }
     }
 
-    fn watch(
-        &self,
-        callback: tantivy::directory::WatchCallback,
-    ) -> tantivy::Result<tantivy::directory::WatchHandle> {
+    fn watch(&self, callback: WatchCallback) -> tantivy::Result<WatchHandle> {
         self.0.watch(callback)
     }
 }

@@ -337,7 +337,7 @@ impl Manifest {
 }
 
 /// Where a forced build killed between its two renames left the index that `dir` was
-/// (`.NAME.building-PID.old` beside it, holding a manifest), when `dir` itself is missing and
+/// (`.NAME.building-PID.old` beside it, as `indexer/src/atomic` names it, holding a manifest), when `dir` itself is missing and
 /// exactly one such index is there.
 fn moved_aside_by_killed_build(dir: &Path) -> Option<std::path::PathBuf> {
     if std::fs::symlink_metadata(dir).is_ok() {
@@ -355,7 +355,8 @@ fn moved_aside_by_killed_build(dir: &Path) -> Option<std::path::PathBuf> {
         .filter(|e| {
             e.file_name()
                 .to_str()
-                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".old"))
+                .and_then(|n| n.strip_prefix(&prefix)?.strip_suffix(".old"))
+                .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
         })
         .map(|e| e.path())
         .filter(|p| p.join(MANIFEST_FILE).exists())

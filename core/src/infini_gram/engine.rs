@@ -408,16 +408,14 @@ impl Index {
     pub fn ig_unigram_logprob_sum(&self, ids: &[u32]) -> f64 {
         let sep = self.manifest().tokenizer.width.separator();
         let docs: u64 = self.shards().iter().map(|s| s.documents() as u64).sum();
-        let total = self.unigram_denominator();
-        ids.iter()
-            .map(|&t| {
-                if t == sep && docs > 0 {
-                    (docs as f64).ln() - total.ln()
-                } else {
-                    self.unigram_logprob_sum(&[t])
-                }
-            })
-            .sum()
+        let counts = self.unigram_counts();
+        self.logprob_sum_with(ids, |t| {
+            if t == sep {
+                Some(docs)
+            } else {
+                counts.get(t as usize).copied()
+            }
+        })
     }
 
     /// infini-gram's `search_docs`: `maxnum` occurrences drawn at random (with replacement),

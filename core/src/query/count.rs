@@ -1,5 +1,6 @@
 //! Counting and finding a token sequence across all shards.
 
+use crate::error::{Error, Result};
 use crate::index::{DocLocation, Index};
 use crate::search::batch::Landing;
 use crate::search::{self, SuffixArray};
@@ -108,5 +109,31 @@ impl Index {
             rank -= n;
         }
         None
+    }
+}
+
+impl Index {
+    /// The token ids of a text to count. Refused (`Error::Invalid`) when the text tokenizes
+    /// to nothing, since the empty sequence occurs at every position (whitespace for
+    /// WordPiece: its count was the corpus's size), or holds the tokenizer's unknown token,
+    /// which stands for any text the vocabulary cannot spell (its count counts other texts).
+    pub fn ids_to_count(&self, text: &str) -> Result<Vec<u32>> {
+        let tok = self.tokenizer();
+        let ids = tok.encode_ids(text)?;
+        if ids.is_empty() {
+            return Err(Error::Invalid(
+                "the text has no tokens with this index's tokenizer (it drops such text, e.g. \
+                 whitespace): nothing to count"
+                    .into(),
+            ));
+        }
+        if tok.unknown_id().is_some_and(|unk| ids.contains(&unk)) {
+            return Err(Error::Invalid(
+                "the text has characters this index's tokenizer cannot spell (its unknown token \
+                 stands for any of them): its count would count other texts too"
+                    .into(),
+            ));
+        }
+        Ok(ids)
     }
 }

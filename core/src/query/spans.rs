@@ -342,25 +342,26 @@ impl Index {
         }
     }
 
-    /// Every token of the corpus, separators included (at least 1), as a float: the
-    /// denominator of a unigram probability, as infini-gram's.
-    pub(crate) fn unigram_denominator(&self) -> f64 {
-        self.shards()
-            .iter()
-            .map(|s| s.info().tokens)
-            .sum::<u64>()
-            .max(1) as f64
-    }
-
     /// Sum of the log unigram probabilities of `ids` (natural log; the denominator counts
     /// every token of the corpus, separators included, as infini-gram does). Tokens absent
     /// from the corpus contribute -10000.
     pub fn unigram_logprob_sum(&self, ids: &[u32]) -> f64 {
-        let total = self.unigram_denominator();
         let counts = self.unigram_counts();
+        self.logprob_sum_with(ids, |t| counts.get(t as usize).copied())
+    }
+
+    /// [`Index::unigram_logprob_sum`] with each token's count from `count` (`None` or 0:
+    /// absent, -10000).
+    pub(crate) fn logprob_sum_with(&self, ids: &[u32], count: impl Fn(u32) -> Option<u64>) -> f64 {
+        let total = self
+            .shards()
+            .iter()
+            .map(|s| s.info().tokens)
+            .sum::<u64>()
+            .max(1) as f64;
         ids.iter()
-            .map(|&t| match counts.get(t as usize) {
-                Some(&c) if c > 0 => (c as f64).ln() - total.ln(),
+            .map(|&t| match count(t) {
+                Some(c) if c > 0 => (c as f64).ln() - total.ln(),
                 _ => -10000.0,
             })
             .sum()

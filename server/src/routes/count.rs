@@ -66,38 +66,15 @@ pub async fn count(
     let answer = st
         .gate
         .run(move || {
-            let from_text = matches!(query, Query::Text(_));
             let ids = match query {
-                Query::Text(t) => index.tokenizer().encode_ids(&t)?,
+                Query::Text(t) => index.ids_to_count(&t)?,
                 Query::Ids(ids) => ids,
             };
-            // The empty sequence occurs at every position: a text the tokenizer drops whole
-            // (whitespace for WordPiece) is refused like empty `token_ids`, not answered with
-            // the corpus size.
-            if ids.is_empty() {
-                return Err(ApiError::Unprocessable(NO_TOKENS.into()));
-            }
-            // Any text the vocabulary cannot spell becomes the unknown token, so its count
-            // would count other texts too (explicit `token_ids` still count it).
-            if from_text
-                && ids
-                    .iter()
-                    .any(|&t| Some(t) == index.tokenizer().unknown_id())
-            {
-                return Err(ApiError::Unprocessable(UNKNOWN_TOKEN.into()));
-            }
             Ok(CountJson::new(&index, ids))
         })
         .await?;
     Ok(Json(answer))
 }
-
-/// The refusal of a text that tokenizes to nothing.
-pub(crate) const NO_TOKENS: &str =
-    "text has no tokens with this index's tokenizer (it drops such text, e.g. whitespace): nothing to count";
-
-/// The refusal of a text with characters the tokenizer cannot spell.
-pub(crate) const UNKNOWN_TOKEN: &str = "text has characters this index's tokenizer cannot spell (its unknown token stands for any of them): its count would count other texts too";
 
 /// What is counted.
 enum Query {
