@@ -356,6 +356,7 @@ fn append_at(
         summary: BuildSummary {
             manifest,
             skip_examples: out.skips.examples().to_vec(),
+            rename_examples: out.rename_examples,
             exact_match_bytes,
             total_bytes,
             max_memory: budget.total,

@@ -23,6 +23,8 @@ pub struct BuildSummary {
     pub manifest: Manifest,
     /// First skip messages, for the console summary.
     pub skip_examples: Vec<String>,
+    /// First renamed repeated ids, for the console summary.
+    pub rename_examples: Vec<String>,
     /// Bytes of the exact-match structures (tokens + suffix array + document offsets).
     pub exact_match_bytes: u64,
     /// Bytes of the whole index directory.
@@ -244,6 +246,7 @@ fn build_following(opts: &BuildOptions, follow: Option<&LateSkips>) -> Result<Bu
     Ok(BuildSummary {
         manifest,
         skip_examples: out.skips.examples().to_vec(),
+        rename_examples: out.rename_examples,
         exact_match_bytes,
         total_bytes,
         max_memory: budget.total,

@@ -21,6 +21,7 @@ mod build;
 mod compact;
 pub mod error;
 mod fulltext_writer;
+mod id_table;
 pub mod input;
 mod lock;
 pub mod memory;

@@ -3,8 +3,9 @@
 
 use crate::error::{bail, Context, Result};
 use crate::fulltext_writer::FullTextWriter;
-use crate::input::{read_inputs, Document, IdOrigin, InputFile, JsonlReader, SkipReason, Skips};
-use crate::memory::{MemoryBudget, PER_DOCUMENT_OVERHEAD};
+use crate::id_table::IdTable;
+use crate::input::{read_inputs, Document, InputFile, JsonlReader, SkipReason, Skips};
+use crate::memory::MemoryBudget;
 use crate::options::BuildOptions;
 use crate::placement::ShardPlacement;
 use crate::progress::Progress;
@@ -72,6 +73,8 @@ pub struct RunOutput {
     pub source_stats: BTreeMap<String, SourceStats>,
     /// Ids renamed because they repeated an earlier id of this build.
     pub renamed: u64,
+    /// The first renames, for the console summary.
+    pub rename_examples: Vec<String>,
     /// Text bytes indexed.
     pub text_bytes: u64,
     /// `(external id, global document number)` of every new document.
@@ -86,62 +89,6 @@ pub struct RunOutput {
 struct ReadResult {
     skips: Skips,
     sha256: Vec<String>,
-}
-
-/// The ids seen so far, for uniqueness.
-struct IdTable<'a> {
-    ids: HashMap<String, u64>,
-    repeats: HashMap<String, u32>,
-    existing: Option<&'a fst::Map<MappedSlice>>,
-    renamed: u64,
-    held_bytes: u64,
-}
-
-impl IdTable<'_> {
-    fn taken(&self, id: &str) -> bool {
-        self.ids.contains_key(id) || self.existing.is_some_and(|m| m.contains_key(id))
-    }
-
-    /// Makes `id` unique and records it: a repeat of an id of this build gets `#2`, `#3`...;
-    /// an id already in the index being appended to is refused (FORMAT.md: an append never
-    /// renames, the index's ids stay what they were), whether the input gave it or verbatim
-    /// derived it (`origin`, `id_field` for the message, which then says how to avoid it).
-    fn insert(
-        &mut self,
-        id: String,
-        doc_no: u64,
-        at: &str,
-        origin: IdOrigin,
-        id_field: &str,
-    ) -> Result<String> {
-        if !self.ids.contains_key(&id) {
-            if let Some(no) = self.existing.and_then(|m| m.get(&id)) {
-                match origin.derived_from() {
-                    None => crate::error::refuse!(
-                        "{at}: document id {id:?} is already in the index (document #{no}); an append adds new documents only: remove the document from the input, or rebuild the index"
-                    ),
-                    Some(how) => crate::error::refuse!(
-                        "{at}: the document has no {id_field:?} field, so its id {id:?} was derived from {how}, and the index already has that id (document #{no}: a file of the same path, relative to its input directory, was indexed before); an append adds new documents only and renames no id (a `#2` suffix is for repeats within one build or append): give the documents ids of their own (a field named by --id-field), or give the new files paths the index does not have (another file name, or a subdirectory of the input directory), or rebuild the index with all the files"
-                    ),
-                }
-            }
-            self.held_bytes += id.len() as u64 + PER_DOCUMENT_OVERHEAD;
-            self.ids.insert(id.clone(), doc_no);
-            return Ok(id);
-        }
-        let mut k = self.repeats.get(&id).copied().unwrap_or(1);
-        loop {
-            k += 1;
-            let candidate = format!("{id}#{k}");
-            if !self.taken(&candidate) {
-                self.repeats.insert(id, k);
-                self.renamed += 1;
-                self.held_bytes += 2 * candidate.len() as u64 + 2 * PER_DOCUMENT_OVERHEAD;
-                self.ids.insert(candidate.clone(), doc_no);
-                return Ok(candidate);
-            }
-        }
-    }
 }
 
 /// Runs the pipeline over `ctx.files`, writing new shards.
@@ -194,13 +141,7 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
     let mut write_secs = 0.0;
     let vocab = ctx.tokenizer.vocab_size();
     let mut builder: Option<ShardBuilder<T>> = None;
-    let mut table = IdTable {
-        ids: HashMap::new(),
-        repeats: HashMap::new(),
-        existing: ctx.existing_ids,
-        renamed: 0,
-        held_bytes: 0,
-    };
+    let mut table = IdTable::new(ctx.existing_ids);
     let mut sources = SourceSets::new();
     let mut source_stats: BTreeMap<String, SourceStats> = BTreeMap::new();
     let mut per_file_docs = vec![0u64; ctx.files.len()];
@@ -274,7 +215,7 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
             let limit = |b: Option<&ShardBuilder<T>>| {
                 opts.shard_max_tokens.min(
                     ctx.budget
-                        .shard_tokens(table.held_bytes + b.map_or(0, |b| b.held_bytes())),
+                        .shard_tokens(table.held_bytes() + b.map_or(0, |b| b.held_bytes())),
                 )
             };
             if let Some(b) = builder.as_ref() {
@@ -386,9 +327,9 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
             skipped: skips.in_file(i),
         })
         .collect();
-    let renamed = table.renamed;
-    let mut ids: Vec<(String, u64)> = table.ids.into_iter().collect();
-    ids.shrink_to_fit();
+    let renamed = table.renamed();
+    let rename_examples = table.rename_examples().to_vec();
+    let ids = table.into_ids();
     Ok(RunOutput {
         late_skipped,
         shards,
@@ -397,6 +338,7 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
         sources,
         source_stats,
         renamed,
+        rename_examples,
         text_bytes,
         ids,
         timings,

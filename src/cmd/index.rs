@@ -182,6 +182,16 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     for e in &summary.skip_examples {
         outln!("    {e}");
     }
+    if m.renamed_duplicate_ids > 0 {
+        outln!(
+            "  ids        {} repeated id(s) renamed with a `#N` suffix{}",
+            m.renamed_duplicate_ids,
+            if summary.rename_examples.is_empty() { "" } else { ", the first of this run:" }
+        );
+        for e in &summary.rename_examples {
+            outln!("    {e}");
+        }
+    }
     outln!(
         "  tokens     {} in {} shard(s), {:?} tokens ({} tokenizer {})",
         m.tokens,
