@@ -675,8 +675,8 @@ fn a_forced_assemble_keeps_the_takedowns_and_says_how_many() {
             .output()
             .unwrap()
     };
-    // First the second part alone: "gone" is document 1.
-    let o = assemble(&[&p("p1")], &[]);
+    // First an index of the second file alone: "gone" is document 1.
+    let o = index_cmd(&["-i", &c1, "-o", &p("ix"), "-t", "bytes"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let o = Command::new(support::verbatim_bin())
         .args(["takedown", "add", "--index", &p("ix"), "gone"])

@@ -3,6 +3,7 @@
 mod support;
 
 mod append;
+mod assemble_parts;
 mod bad_input;
 mod body_limit;
 mod build_verify;

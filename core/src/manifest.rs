@@ -219,6 +219,11 @@ pub struct BuildOptionsRecord {
     /// The memory budget (`--max-memory`) the build kept to, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_memory: Option<u64>,
+    /// The part number `K` of a distributed build's part (`verbatim index --part K`), which
+    /// `verbatim assemble` checks; absent in whole indexes and in parts built before it was
+    /// recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<u32>,
 }
 
 /// Parses a 16-hex-digit build id.

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use verbatim_core::index::shard_dir_name;
-use verbatim_core::manifest::{IndexFiles, Manifest, ShardInfo, MANIFEST_FILE};
+use verbatim_core::manifest::{BuildOptionsRecord, IndexFiles, Manifest, ShardInfo, MANIFEST_FILE};
 use verbatim_core::sources::SourceSets;
 use verbatim_core::{Index, OpenOptions};
 
@@ -120,6 +120,7 @@ fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -
             );
         }
     }
+    check_part_numbers(&indexes)?;
     let build_id = new_build_id();
     std::fs::create_dir_all(dest)?;
 
@@ -293,7 +294,10 @@ fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -
         skipped,
         sources: sources.keys().cloned().collect(),
         renamed_duplicate_ids: renamed,
-        options: first.options.clone(),
+        options: BuildOptionsRecord {
+            part: None,
+            ..first.options.clone()
+        },
         timings: BTreeMap::new(),
         peak_rss_bytes: crate::rss::peak_rss_bytes(),
         normalization: first.normalization,
@@ -306,6 +310,57 @@ fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -
         fulltext_parts,
         side_build_ids,
     })
+}
+
+/// The part number an index was built with (`--part K`): recorded in its options, or, in
+/// parts built before that, the part its full-text documents carry.
+fn part_number(m: &Manifest) -> Option<u32> {
+    m.options
+        .part
+        .or_else(|| match m.fulltext_parts.keys().collect::<Vec<_>>()[..] {
+            [&k] => u32::try_from(k.checked_sub(1)?).ok(),
+            _ => None,
+        })
+}
+
+/// Refuses parts given out of part order, with a part missing before the last, or twice:
+/// the assembled index numbers documents in the order given, and a one-shot build of the
+/// corpus numbers them in part order. A missing last part cannot be seen (no part records
+/// how many there are). Indexes built without `--part` carry no number and are taken in the
+/// order given, but not mixed with numbered parts.
+fn check_part_numbers(indexes: &[Index]) -> Result<()> {
+    let numbers: Vec<Option<u32>> = indexes
+        .iter()
+        .map(|ix| part_number(ix.manifest()))
+        .collect();
+    if numbers.iter().all(Option::is_none) {
+        return Ok(());
+    }
+    for (i, (ix, n)) in indexes.iter().zip(&numbers).enumerate() {
+        let Some(n) = *n else {
+            refuse!(
+                "{} was not built as a part (--part K) but the other parts were; build it with --part {i}",
+                ix.dir().display()
+            );
+        };
+        if n as usize == i {
+            continue;
+        }
+        let given: Vec<String> = numbers
+            .iter()
+            .map(|n| n.map_or("-".into(), |n| n.to_string()))
+            .collect();
+        let missing = (0..indexes.len() as u32).find(|k| !numbers.contains(&Some(*k)));
+        refuse!(
+            "parts must be given in part order, 0 first, each once (a one-shot build numbers the documents in that order); the parts given are numbered {} in this order{}",
+            given.join(", "),
+            match missing {
+                Some(k) => format!(", and part {k} is missing"),
+                None => format!(": {} is part {n}, in place {i}", ix.dir().display()),
+            }
+        );
+    }
+    Ok(())
 }
 
 /// Hard-links every file of `src` into the new directory `dst` (copies across file systems).

@@ -292,6 +292,7 @@ pub(crate) fn options_record(opts: &BuildOptions, threads: usize) -> BuildOption
         fulltext: opts.fulltext,
         threads,
         max_memory: opts.max_memory,
+        part: opts.part,
     }
 }
 

@@ -103,10 +103,8 @@ impl<'a> IdTable<'a> {
                     "{at}: id {id:?} repeats document #{holder}'s; indexed as {candidate:?}"
                 ));
             }
-            self.held_bytes += 2 * candidate.len() as u64
-                + 2 * PER_DOCUMENT_OVERHEAD
-                + at.len() as u64
-                + 8;
+            self.held_bytes +=
+                2 * candidate.len() as u64 + 2 * PER_DOCUMENT_OVERHEAD + at.len() as u64 + 8;
             self.renamed_docs.insert(doc_no, at.to_string());
             self.ids.insert(candidate.clone(), doc_no);
             self.repeats.insert(id, k);

@@ -186,7 +186,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         outln!(
             "  ids        {} repeated id(s) renamed with a `#N` suffix{}",
             m.renamed_duplicate_ids,
-            if summary.rename_examples.is_empty() { "" } else { ", the first of this run:" }
+            if summary.rename_examples.is_empty() {
+                ""
+            } else {
+                ", the first of this run:"
+            }
         );
         for e in &summary.rename_examples {
             outln!("    {e}");

@@ -1,0 +1,115 @@
+//! `verbatim assemble` takes parts in part order, each once: the assembled index then numbers
+//! its documents as a one-shot build of the same files does, and anything else is refused
+//! with the part numbers given and the one missing.
+
+use crate::support;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn verbatim(args: &[&str]) -> Output {
+    Command::new(support::verbatim_bin())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(o: Output) -> Output {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
+fn refused(o: Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "accepted; wanted {needle:?}");
+    assert!(stderr.contains(needle), "wanted {needle:?} in: {stderr}");
+}
+
+fn ids_in_order(dir: &Path) -> Vec<String> {
+    let index = verbatim_core::Index::open(dir).unwrap();
+    (0..index.manifest().documents)
+        .map(|no| index.doc_record(index.locate(no).unwrap()).unwrap().id)
+        .collect()
+}
+
+#[test]
+fn parts_out_of_order_missing_or_repeated_are_refused_and_in_order_equal_one_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).display().to_string();
+    let mut files = Vec::new();
+    for k in 0..3 {
+        let docs: Vec<(String, String)> = (0..2)
+            .map(|d| (format!("p{k}d{d}"), format!("text {k} {d} of part {k}")))
+            .collect();
+        let f = support::write_jsonl(dir.path(), &format!("c{k}.jsonl"), &docs);
+        ok(verbatim(&[
+            "index",
+            "-i",
+            f.to_str().unwrap(),
+            "-o",
+            &p(&format!("p{k}")),
+            "-t",
+            "bytes",
+            "--part",
+            &k.to_string(),
+        ]));
+        files.push(f);
+    }
+    ok(verbatim(&[
+        "index",
+        "-i",
+        files[0].to_str().unwrap(),
+        "-o",
+        &p("whole"),
+        "-t",
+        "bytes",
+    ]));
+    let assemble = |parts: &[&str]| {
+        let mut args = vec!["assemble".to_string(), "--out".into(), p("ix")];
+        args.extend(parts.iter().map(|s| p(s)));
+        verbatim(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    refused(assemble(&["p0", "p2"]), "part 1 is missing");
+    refused(assemble(&["p1", "p2"]), "part 0 is missing");
+    refused(
+        assemble(&["p0", "p0"]),
+        "numbered 0, 0 in this order, and part 1 is missing",
+    );
+    refused(
+        assemble(&["p1", "p0", "p2"]),
+        "numbered 1, 0, 2 in this order",
+    );
+    refused(
+        assemble(&["p0", "whole"]),
+        "was not built as a part (--part K)",
+    );
+    assert!(
+        !dir.path().join("ix").exists(),
+        "a refused assemble wrote an index"
+    );
+
+    ok(assemble(&["p0", "p1", "p2"]));
+    let joined = dir.path().join("joined");
+    std::fs::create_dir(&joined).unwrap();
+    for f in &files {
+        std::fs::copy(f, joined.join(f.file_name().unwrap())).unwrap();
+    }
+    ok(verbatim(&[
+        "index",
+        "-i",
+        joined.to_str().unwrap(),
+        "-o",
+        &p("one"),
+        "-t",
+        "bytes",
+    ]));
+    assert_eq!(
+        ids_in_order(&dir.path().join("ix")),
+        ids_in_order(&dir.path().join("one"))
+    );
+    let m = verbatim_core::Index::open(&dir.path().join("ix")).unwrap();
+    assert_eq!(
+        m.manifest().options.part,
+        None,
+        "the assembled index is not a part"
+    );
+}
