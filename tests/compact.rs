@@ -302,6 +302,33 @@ fn compaction_moves_shards_under_roots_and_a_corrupt_shard_is_refused() {
     assert_eq!(shard_dirs(&out), 4);
 }
 
+/// A token stream damaged into ids past the vocabulary is refused as a damaged file (it was
+/// blamed on the tokenizer, since the shard builder saw the bad id before the checksum).
+#[test]
+fn a_token_stream_damaged_past_the_vocabulary_is_named_as_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokenizer = support::word_tokenizer(dir.path(), 80);
+    let files: Vec<PathBuf> = ["a", "bb"]
+        .iter()
+        .map(|p| support::write_jsonl(dir.path(), &format!("{p}.jsonl"), &docs(p, 40, 60)))
+        .collect();
+    let out = dir.path().join("grown");
+    appended(&files, &out, tokenizer.to_str().unwrap());
+    let victim = out.join("shard-00001/tokens.bin");
+    let mut bytes = std::fs::read(&victim).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at..at + 8].fill(0xff);
+    std::fs::write(&victim, bytes).unwrap();
+    let err = format!(
+        "{:#}",
+        verbatim_indexer::compact(&CompactOptions::new(out.clone())).unwrap_err()
+    );
+    assert!(
+        err.contains("tokens.bin is damaged") && !err.contains("tokenizer produced"),
+        "{err}"
+    );
+}
+
 /// `kill -9` at several moments of a compaction: the index opens, verifies and answers as
 /// before; a later compaction completes.
 #[test]

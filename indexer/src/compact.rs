@@ -454,7 +454,12 @@ impl Plan {
                 ids.clear();
                 ids.extend(doc[doc.len() - range.len()..].iter().map(|t| t.to_u32()));
                 let record = shard.doc_record(d)?;
-                b.push(&ids, &record)?;
+                if let Err(e) = b.push(&ids, &record) {
+                    // An id past the vocabulary is a damaged token stream, not the
+                    // tokenizer's fault: the rest of the stream's checksum names the file.
+                    stream.finish(shard.info().tokens as usize)?;
+                    return Err(e);
+                }
                 bar.inc(range.len() as u64 + 1);
             }
             stream.finish(shard.info().tokens as usize)?;
