@@ -119,6 +119,21 @@ struct Walk {
     /// Entries that could not be read (broken or looping links, no permission) or that are
     /// neither files nor directories (sockets, FIFOs, devices).
     unreadable: usize,
+    /// Verbatim indexes and shards found inside an input directory (an index written into
+    /// its own input folder), not read.
+    indexes: usize,
+}
+
+/// Whether `dir` is a verbatim index or shard directory: its `manifest.bin` or `tokens.bin`
+/// begins with verbatim's magic. Read as input, its files would be skipped as bad text or
+/// indexed as documents, and a rebuild into an input folder would read its own output.
+fn is_verbatim_output(dir: &Path) -> bool {
+    ["manifest.bin", "tokens.bin"].iter().any(|name| {
+        let mut magic = [0u8; 8];
+        std::fs::File::open(dir.join(name))
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+            .is_ok_and(|()| magic == verbatim_core::format::MAGIC)
+    })
 }
 
 fn walk(dir: &Path, state: &mut Walk, out: &mut Vec<PathBuf>) -> Result<()> {
@@ -151,7 +166,14 @@ fn walk(dir: &Path, state: &mut Walk, out: &mut Vec<PathBuf>) -> Result<()> {
             }
         };
         if meta.is_dir() {
-            if state.visited.insert(dir_id(&p, &meta)) {
+            if is_verbatim_output(&p) {
+                tracing::warn!(
+                    "{}: a verbatim index or shard (its files start with verbatim's magic); \
+                     left out of the input",
+                    p.display()
+                );
+                state.indexes += 1;
+            } else if state.visited.insert(dir_id(&p, &meta)) {
                 walk(&p, state, out)?;
             } else {
                 tracing::warn!(
@@ -195,6 +217,12 @@ pub fn discover(inputs: &[PathBuf], format: InputFormat) -> Result<Vec<InputFile
             format!("input {} does not exist or cannot be read", input.display())
         })?;
         if meta.is_dir() {
+            if is_verbatim_output(input) {
+                bail!(
+                    "input {} is a verbatim index or shard, not a corpus: give the files it was built from",
+                    input.display()
+                );
+            }
             if !state.visited.insert(dir_id(input, &meta)) {
                 tracing::warn!(
                     "input {}: a directory already read (given twice, or inside another \
@@ -227,12 +255,14 @@ pub fn discover(inputs: &[PathBuf], format: InputFormat) -> Result<Vec<InputFile
             });
         }
     }
-    if state.repeated_dirs + state.unreadable > 0 {
+    if state.repeated_dirs + state.unreadable + state.indexes > 0 {
         tracing::warn!(
             "reading the input directories: {} directory(ies) reached a second time not read \
-             again, {} unreadable or special entry(ies) left out (see the warnings above)",
+             again, {} unreadable or special entry(ies) and {} verbatim index or shard \
+             directory(ies) left out (see the warnings above)",
             state.repeated_dirs,
-            state.unreadable
+            state.unreadable,
+            state.indexes
         );
     }
     if files.is_empty() {
@@ -303,6 +333,34 @@ mod tests {
         );
         assert_eq!(files[0].kind, InputKind::Parquet);
         assert_eq!(files[2].kind, InputKind::Jsonl);
+    }
+
+    /// An index written into its own input folder is not read back as input by the next
+    /// build (its files were skipped as bad text, or indexed as documents); an index given
+    /// as the input is refused.
+    #[test]
+    fn verbatim_indexes_inside_an_input_are_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for (f, bytes) in [
+            ("a.jsonl", &b"x"[..]),
+            ("idx/manifest.bin", b"VERBATIM\x01rest"),
+            ("idx/fulltext/meta.json", b"{}"),
+            ("root/idx.0123/shard-00000/tokens.bin", b"VERBATIM\x02rest"),
+            ("notes/manifest.bin", b"not ours"),
+        ] {
+            let p = d.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, bytes).unwrap();
+        }
+        let files = discover(&[d.to_path_buf()], InputFormat::Auto).unwrap();
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| f.path.strip_prefix(d).unwrap().display().to_string())
+            .collect();
+        assert_eq!(names, ["a.jsonl", "notes/manifest.bin"]);
+        let err = discover(&[d.join("idx")], InputFormat::Auto).unwrap_err();
+        assert!(err.to_string().contains("is a verbatim index"), "{err}");
     }
 
     /// A symbolic link back up the tree (`sub/up -> ..`) is not followed round: every file is
