@@ -5,7 +5,9 @@
 //! rename cannot cross file systems), which is synced, renamed over the target, and then the
 //! directory is synced so the rename itself survives a crash. A reader sees the old file or
 //! the new one, never a partial one; an interrupted writer leaves at most a hidden
-//! `.NAME.PID-N.partial` file beside the target (removed when the writer unwinds normally).
+//! `.NAME.PID-N.partial` file beside the target (removed when the writer unwinds normally,
+//! and, once killed, by the next commit to the same target, where `/proc` shows the process
+//! gone).
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -69,6 +71,7 @@ impl AtomicFile {
             .map_err(|e| Error::io(&self.temp, e))?;
         std::fs::rename(&self.temp, &self.target).map_err(|e| Error::io(&self.target, e))?;
         self.committed = true;
+        remove_partials_of_dead_writers(&self.target);
         // The rename is durable only once the directory entry is.
         let dir = parent_dir(&self.target);
         std::fs::File::open(dir)
@@ -81,6 +84,38 @@ impl Drop for AtomicFile {
     fn drop(&mut self) {
         if !self.committed {
             let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Removes the `.NAME.PID-N.partial` files that writers of `target` killed before their
+/// commit left beside it. Only where `/proc` lists processes, and only files whose process
+/// is gone (a live one, or a new process with a reused id, keeps its file).
+fn remove_partials_of_dead_writers(target: &Path) {
+    let proc_fs = Path::new("/proc");
+    let Some(name) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    if !proc_fs.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(parent_dir(target)) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = file
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".partial"))
+            .and_then(|rest| rest.split_once('-'))
+            .filter(|(pid, n)| n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty())
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !proc_fs.join(pid.to_string()).exists() {
+            let _ = std::fs::remove_file(e.path());
         }
     }
 }
@@ -130,5 +165,30 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    /// A writer killed before its commit (`kill -9`) leaves its temporary file; the next
+    /// commit to the same target removes it, but not a live writer's nor another target's.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_commit_removes_what_killed_writers_of_its_target_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.txt");
+        // No process has an id above the kernel's limit (at most 2^22).
+        let dead = dir.path().join(".out.txt.999999999-3.partial");
+        let live = dir
+            .path()
+            .join(format!(".out.txt.{}-777.partial", std::process::id()));
+        let other = dir.path().join(".other.txt.999999999-0.partial");
+        for p in [&dead, &live, &other] {
+            std::fs::write(p, "partial").unwrap();
+        }
+        write_atomic(&target, |w| {
+            w.write_all(b"new")
+                .map_err(|e| Error::io(Path::new("x"), e))
+        })
+        .unwrap();
+        assert!(!dead.exists());
+        assert!(live.exists() && other.exists());
     }
 }
