@@ -109,7 +109,7 @@ fn remove_partials_of_dead_writers(target: &Path) {
             .strip_prefix(&prefix)
             .and_then(|rest| rest.strip_suffix(".partial"))
             .and_then(|rest| rest.split_once('-'))
-            .filter(|(pid, n)| n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty())
+            .filter(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|(pid, _)| pid.parse::<u32>().ok())
         else {
             continue;
