@@ -5,7 +5,7 @@ use crate::method::*;
 use crate::Item;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
-use verbatim_core::normalize::{self, Normalization};
+use verbatim_core::normalize::{self, Normalization, NormalizationRules};
 use verbatim_core::query::Occurrences;
 use verbatim_core::{DocLocation, Index};
 
@@ -16,7 +16,19 @@ pub struct Checker<'a> {
     index: &'a Index,
     words: Option<&'a Index>,
     alnum: Option<&'a Index>,
+    /// The rules the words side index was normalised by, for its queries.
+    words_rules: NormalizationRules,
+    /// The rules the alnum side index was normalised by, for its queries.
+    alnum_rules: NormalizationRules,
     opts: CheckOptions,
+}
+
+/// The byte length of the first `n` characters of `s`, if it has that many.
+fn chars_len(s: &str, n: usize) -> Option<usize> {
+    if n == 0 {
+        return Some(0);
+    }
+    s.char_indices().nth(n - 1).map(|(i, c)| i + c.len_utf8())
 }
 
 /// A Llama 2 match: `(start, end, exact prefix length, aligned corpus (shard, position) when
@@ -126,9 +138,12 @@ impl WordsSearch {
                 need.push(k);
                 slot.push(2 * i);
             }
-            if substrings && ws[i] + 1 + SUBSTR_LEN <= inner_end(&norm) {
+            let sub_len = substrings
+                .then(|| chars_len(&norm[ws[i] + 1..inner_end(&norm)], SUBSTR_LEN))
+                .flatten();
+            if let Some(len) = sub_len {
                 pos.push(ws[i] + 1);
-                need.push(SUBSTR_LEN);
+                need.push(len);
                 slot.push(2 * i + 1);
             }
         }
@@ -183,7 +198,7 @@ impl WordsSearch {
         if inner.is_empty() {
             return (Vec::new(), false);
         }
-        if inner.len() < SUBSTR_LEN {
+        if inner.chars().count() < SUBSTR_LEN {
             let p = present(side, &bytes_query(inner));
             return (vec![(inner.to_string(), p)], true);
         }
@@ -191,15 +206,12 @@ impl WordsSearch {
         let mut out = Vec::new();
         for (i, &w) in self.ws[..self.at_word.len()].iter().enumerate() {
             let st = w + 1;
-            if st + SUBSTR_LEN > inner_end(&self.norm) {
+            let Some(len) = chars_len(&self.norm[st..inner_end(&self.norm)], SUBSTR_LEN) else {
                 break;
-            }
-            let sub = &self.norm[st..st + SUBSTR_LEN];
+            };
+            let sub = &self.norm[st..st + len];
             if seen.insert(sub) {
-                out.push((
-                    sub.to_string(),
-                    self.at_word[i].is_some_and(|l| l >= SUBSTR_LEN),
-                ));
+                out.push((sub.to_string(), self.at_word[i].is_some_and(|l| l >= len)));
             }
         }
         (out, false)
@@ -271,10 +283,22 @@ pub(crate) fn gpt4_starts(id: &str, len: usize) -> Vec<usize> {
 /// The GPT-4 samples of an item: up to 3 distinct 50-character substrings of its alnum text
 /// (the whole text when shorter), at offsets drawn by a generator seeded with the item id.
 pub fn gpt4_samples(id: &str, text: &str) -> Vec<String> {
-    let a = Normalization::Alnum.apply(text);
-    gpt4_starts(id, a.len())
+    gpt4_samples_under(id, text, NormalizationRules::CURRENT)
+}
+
+/// [`gpt4_samples`] of an alnum text normalised by `rules` (offsets count characters, so
+/// ASCII text gives the same samples under either rules).
+pub fn gpt4_samples_under(id: &str, text: &str, rules: NormalizationRules) -> Vec<String> {
+    let a = Normalization::Alnum.apply_under(text, rules);
+    let bounds: Vec<usize> = a
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(a.len()))
+        .collect();
+    let chars = bounds.len() - 1;
+    gpt4_starts(id, chars)
         .into_iter()
-        .map(|s| a[s..(s + SUBSTR_LEN).min(a.len())].to_string())
+        .map(|s| a[bounds[s]..bounds[(s + SUBSTR_LEN).min(chars)]].to_string())
         .collect()
 }
 
@@ -339,10 +363,15 @@ impl<'a> Checker<'a> {
                 missing,
             });
         }
+        let rules_of = |side: Option<&Index>| {
+            side.map_or(Ok(NormalizationRules::CURRENT), |s| s.manifest().rules())
+        };
         Ok(Checker {
             index,
             words,
             alnum,
+            words_rules: rules_of(words)?,
+            alnum_rules: rules_of(alnum)?,
             opts,
         })
     }
@@ -357,6 +386,14 @@ impl<'a> Checker<'a> {
         self.index
     }
 
+    /// The rules the side index of normalisation `n` was normalised by (its queries are).
+    pub fn rules(&self, n: Normalization) -> NormalizationRules {
+        match n {
+            Normalization::Words => self.words_rules,
+            Normalization::Alnum => self.alnum_rules,
+        }
+    }
+
     /// The side index of normalisation `n` this checker reads, if it has one.
     pub fn side(&self, n: Normalization) -> Option<&Index> {
         match n {
@@ -367,7 +404,7 @@ impl<'a> Checker<'a> {
 
     /// Checks one item under every method.
     pub fn check(&self, item: &Item) -> ItemResult {
-        let words: Vec<String> = normalize::words(&item.text).collect();
+        let words = normalize::words_under(&item.text, self.words_rules);
         let ms = &self.opts.methods;
         let mut ns = Vec::new();
         if ms.contains(&Method::Gpt3) {
@@ -584,8 +621,8 @@ impl<'a> Checker<'a> {
     /// any found contaminates.
     fn gpt4(&self, id: &str, text: &str) -> MethodResult {
         let side = self.alnum.expect("checked in new");
-        let a = Normalization::Alnum.apply(text);
-        let subs = gpt4_samples(id, text);
+        let a = Normalization::Alnum.apply_under(text, self.alnum_rules);
+        let subs = gpt4_samples_under(id, text, self.alnum_rules);
         let found: Vec<String> = subs
             .iter()
             .filter(|s| present(side, &bytes_query(s)))
@@ -596,10 +633,10 @@ impl<'a> Checker<'a> {
         if r.label != Label::Clean {
             r.examples = self.side_examples(side, &found);
         }
-        if !a.is_empty() && a.len() < SUBSTR_LEN {
+        let chars = a.chars().count();
+        if chars > 0 && chars < SUBSTR_LEN {
             r.note = Some(format!(
-                "fewer than {SUBSTR_LEN} alphanumeric characters ({}): the whole text is the single sample",
-                a.len()
+                "fewer than {SUBSTR_LEN} alphanumeric characters ({chars}): the whole text is the single sample"
             ));
         }
         r

@@ -35,7 +35,10 @@ mod privacy;
 pub mod report;
 mod results;
 
-pub use check::{gpt4_samples, CheckOptions, Checker, Example, ItemResult, MethodResult, Snippet};
+pub use check::{
+    gpt4_samples, gpt4_samples_under, CheckOptions, Checker, Example, ItemResult, MethodResult,
+    Snippet,
+};
 pub use error::{Error, Result};
 pub use method::{Label, Method};
 pub use report::{check_all, BatchTiming, Counts, Report, Summary};

@@ -45,7 +45,9 @@ impl Checker<'_> {
                                 .entry(e.doc_no)
                                 .or_insert_with(|| original_items(self.index(), e.doc_no))
                                 .iter()
-                                .map(|(kind, text)| (*kind, n.apply(text).trim().to_string()))
+                                .map(|(kind, text)| {
+                                    (*kind, n.apply_under(text, self.rules(n)).trim().to_string())
+                                })
                                 .collect()
                         });
                         verbatim_core::pii::mask_normalized_within(&margins, parts, items)

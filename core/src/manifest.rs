@@ -48,6 +48,10 @@ pub struct Manifest {
     /// The normalisation applied to every document (side indexes only).
     #[serde(default)]
     pub normalization: Option<crate::normalize::Normalization>,
+    /// Version of the [`crate::normalize::NormalizationRules`] the side index's documents
+    /// were normalised by (absent in side indexes built before 2026-12-05: 1, ASCII).
+    #[serde(default = "ascii_rules")]
+    pub normalization_rules: u32,
     /// Normalised side indexes under `side/NAME`.
     #[serde(default)]
     pub side_indexes: Vec<crate::normalize::Normalization>,
@@ -226,6 +230,11 @@ pub struct BuildOptionsRecord {
     pub part: Option<u32>,
 }
 
+/// The normalisation rules of manifests written before they were recorded.
+fn ascii_rules() -> u32 {
+    crate::normalize::NormalizationRules::Ascii.version()
+}
+
 /// Parses a 16-hex-digit build id.
 pub fn parse_build_id(hex: &str, path: &Path) -> Result<u64> {
     u64::from_str_radix(hex, 16).map_err(|_| Error::Corrupt {
@@ -235,6 +244,19 @@ pub fn parse_build_id(hex: &str, path: &Path) -> Result<u64> {
 }
 
 impl Manifest {
+    /// The rules this (side) index's documents were normalised by; refused when a newer
+    /// verbatim wrote rules this one does not know.
+    pub fn rules(&self) -> Result<crate::normalize::NormalizationRules> {
+        crate::normalize::NormalizationRules::from_version(self.normalization_rules).ok_or_else(
+            || {
+                Error::Invalid(format!(
+                    "side index {:?} was normalised by rules version {}, which this verbatim does not know (it knows 1 and 2): use the verbatim that built it, or rebuild the index",
+                    self.name, self.normalization_rules
+                ))
+            },
+        )
+    }
+
     /// The manifest of shards that were not built as one verbatim index (a group of indexes,
     /// an infini-gram index read in place): its documents and tokens are the shards', and it
     /// records no build (no inputs, options, timings, side indexes or full-text files).
@@ -257,6 +279,7 @@ impl Manifest {
             timings: BTreeMap::new(),
             peak_rss_bytes: 0,
             normalization: None,
+            normalization_rules: crate::normalize::NormalizationRules::CURRENT.version(),
             side_indexes: Vec::new(),
             fulltext_files: BTreeMap::new(),
             index_id: None,

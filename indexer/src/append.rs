@@ -158,6 +158,18 @@ fn append_at(
     if opts.normalize != old.normalization {
         bail!("{}: the side index's normalisation differs", dir.display());
     }
+    // A side index keeps the rules it was built with: its new documents are normalised as
+    // its old ones were, and its queries by those rules.
+    let with_old_rules;
+    let opts = if opts.normalize.is_some() {
+        with_old_rules = BuildOptions {
+            normalization_rules: old.rules()?,
+            ..opts.clone()
+        };
+        &with_old_rules
+    } else {
+        opts
+    };
     let threads = thread_count(opts);
     let budget = check_options(opts, tokenizer.width(), threads)?;
     let files = discover(&opts.inputs, opts.format)?;
@@ -311,6 +323,7 @@ fn append_at(
         timings,
         peak_rss_bytes: crate::rss::peak_rss_bytes(),
         normalization: old.normalization,
+        normalization_rules: old.normalization_rules,
         side_indexes: old.side_indexes.clone(),
         fulltext_files: if has_ft {
             fulltext_sums(&ft_dir, true)?

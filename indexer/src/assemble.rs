@@ -98,6 +98,7 @@ fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -
         let same = m.tokenizer.sha256 == first.tokenizer.sha256
             && m.tokenizer.width == first.tokenizer.width
             && m.normalization == first.normalization
+            && m.normalization_rules == first.normalization_rules
             && m.side_indexes == first.side_indexes
             && m.options.fulltext == first.options.fulltext;
         if !same {
@@ -301,6 +302,7 @@ fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -
         timings: BTreeMap::new(),
         peak_rss_bytes: crate::rss::peak_rss_bytes(),
         normalization: first.normalization,
+        normalization_rules: first.normalization_rules,
         side_indexes: first.side_indexes.clone(),
         fulltext_files,
         index_id: None,

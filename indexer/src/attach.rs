@@ -308,6 +308,7 @@ pub fn attach(opts: &AttachOptions) -> Result<AttachSummary> {
         timings: timings.clone(),
         peak_rss_bytes: crate::rss::peak_rss_bytes(),
         normalization: None,
+        normalization_rules: verbatim_core::normalize::NormalizationRules::CURRENT.version(),
         side_indexes: Vec::new(),
         fulltext_files,
         index_id: None,

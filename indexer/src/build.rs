@@ -207,6 +207,7 @@ fn build_following(opts: &BuildOptions, follow: Option<&LateSkips>) -> Result<Bu
         peak_rss_bytes: crate::rss::peak_rss_bytes(),
         fulltext_files: fulltext_sums(&temp.path().join(&index_files.fulltext), opts.fulltext)?,
         normalization: opts.normalize,
+        normalization_rules: opts.normalization_rules.version(),
         side_indexes: opts.side_indexes.clone(),
         index_id: None,
         generation: 0,

@@ -1,7 +1,7 @@
 //! What a build is asked to do.
 
 use std::path::PathBuf;
-use verbatim_core::normalize::Normalization;
+use verbatim_core::normalize::{Normalization, NormalizationRules};
 
 /// How input files are interpreted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,6 +52,9 @@ pub struct BuildOptions {
     pub progress: bool,
     /// Normalise every document before indexing (side indexes for contamination checks).
     pub normalize: Option<Normalization>,
+    /// The rules `normalize` follows: the current ones for a new side index, the side
+    /// index's own for an append (set by the append from its manifest).
+    pub normalization_rules: NormalizationRules,
     /// Also build these normalised byte-level side indexes under `INDEX/side/NAME`.
     pub side_indexes: Vec<Normalization>,
     /// Keep the build's resident memory under this many bytes (`None`: 60% of the memory
@@ -91,6 +94,7 @@ impl BuildOptions {
             threads: 0,
             progress: false,
             normalize: None,
+            normalization_rules: NormalizationRules::CURRENT,
             side_indexes: Vec::new(),
             max_memory: None,
             append: false,

@@ -167,7 +167,10 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
     for batch in rx {
         let mut batch = batch;
         if let Some(n) = opts.normalize {
-            batch.par_iter_mut().for_each(|d| d.text = n.apply(&d.text));
+            let rules = opts.normalization_rules;
+            batch
+                .par_iter_mut()
+                .for_each(|d| d.text = n.apply_under(&d.text, rules));
         }
         let encoded: Vec<_> = batch
             .par_iter()

@@ -9,7 +9,7 @@ use super::*;
 /// of `wN` words and other text; Llama 2 counts `wN` words, one token each).
 fn agree_with_brute_force(c: &Checker<'_>, texts: &[String], id: &str, text: &str) {
     let r = c.check(&Item::new(id, text, "b"));
-    let words: Vec<String> = verbatim_core::normalize::words(text).collect();
+    let words: Vec<String> = verbatim_core::normalize::words(text);
     let g = r.get(Method::Gpt3).unwrap();
     let (units, ok, common) = brute_ngrams(&words, 13, texts, 10);
     assert_eq!(
@@ -66,6 +66,7 @@ fn no_match_crosses_a_document_boundary() {
         "as snow; and everywhere that Mary went the lamb was sure to go.".to_string(),
         "!!! ... ???".to_string(),
         "Ünïcödé ｗｉｄｅ ｔｅｘｔ café naïve".to_string(),
+        "Жил-был у бабушки серенький козлик, вот как, вот как, серенький козлик".to_string(),
     ];
     let d: Vec<(String, String)> = texts
         .iter()
@@ -97,6 +98,10 @@ fn no_match_crosses_a_document_boundary() {
         "".to_string(),
         "Ünïcödé ｗｉｄｅ ｔｅｘｔ café naïve".to_string(),
         "cafe naive".to_string(),
+        "ＭＡＲＹ ｈａｄ ａ ｌｉｔｔｌｅ ｌａｍｂ, its fleece was white".to_string(),
+        "unicode wide text cafe\u{301} nai\u{308}ve".to_string(),
+        "ЖИЛ-БЫЛ у бабушки серенький козлик, вот как, вот как, серенький козлик".to_string(),
+        "у бабушки серенький козлик, вот как".to_string(),
     ];
     for (k, text) in items.iter().enumerate() {
         agree_with_brute_force(&c, &texts, &format!("i{k}"), text);
@@ -174,4 +179,81 @@ fn llama2_skip_chain_through_one_document_among_many() {
     let ix = Index::open(&build(dir.path(), &d)).unwrap();
     let r = run(&ix, Method::Llama2, 4, "it", &join(&item));
     assert_eq!(r.matched, 30, "{r:?}");
+}
+
+/// A copy of a corpus text in full-width letters, decomposed accents, other case or another
+/// script is found by every word and character method (the ASCII-only normalisation missed
+/// all of them: full-width letters and Cyrillic gave no words at all).
+#[test]
+fn unicode_copies_of_a_corpus_text_are_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = "Crème brûlée is a dessert of rich custard topped with a layer of hard caramel, \
+                    served cold in a ramekin. Съешь же ещё этих мягких французских булок, да выпей чаю";
+    let idx = build(dir.path(), &docs(&[("d", original.to_string())]));
+    let ix = Index::open(&idx).unwrap();
+    let nfd: String = unicode_normalization::UnicodeNormalization::nfd(original).collect();
+    let wide: String = original
+        .chars()
+        .map(|c| match c {
+            '!'..='~' => char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap(),
+            c => c,
+        })
+        .collect();
+    for (what, text) in [
+        ("nfd", nfd),
+        ("full-width", wide),
+        ("upper", original.to_uppercase()),
+    ] {
+        for m in [Method::Gpt3, Method::Palm, Method::Substr50, Method::Gpt4] {
+            let r = run(&ix, m, 0, "u", &text);
+            assert_eq!(r.label, Label::Dirty, "{what} copy under {m}: {r:?}");
+        }
+    }
+}
+
+/// A side index normalised by the ASCII rules (built before 2026-12-05) is queried by them,
+/// and an append to it keeps them, so its documents and queries never disagree.
+#[test]
+fn a_side_index_of_the_ascii_rules_is_queried_and_appended_by_them() {
+    use verbatim_core::manifest::Manifest;
+    use verbatim_core::normalize::NormalizationRules;
+    let dir = tempfile::tempdir().unwrap();
+    let idx = build(dir.path(), &docs(&[("d", join(&seq(0, 40)))]));
+    // ASCII documents normalise to the same bytes under both rules: only the record differs.
+    for side in ["words", "alnum"] {
+        let d = idx.join("side").join(side);
+        let (mut m, build_id) = Manifest::read(&d).unwrap();
+        assert_eq!(m.rules().unwrap(), NormalizationRules::Unicode);
+        m.normalization_rules = NormalizationRules::Ascii.version();
+        std::fs::remove_file(d.join("manifest.bin")).unwrap();
+        m.write(&d, build_id).unwrap();
+    }
+    let ix = Index::open(&idx).unwrap();
+    let item = Item::new("x", "Привет мир w1 w2 w3", "b");
+    let c = Checker::new(&ix, CheckOptions::default()).unwrap();
+    assert_eq!(c.rules(Normalization::Words), NormalizationRules::Ascii);
+    assert_eq!(
+        c.check(&item).words,
+        3,
+        "Cyrillic is no word under the ASCII rules"
+    );
+    drop(c);
+    drop(ix);
+    let more = support::write_jsonl(
+        dir.path(),
+        "more.jsonl",
+        &docs(&[("e", "Привет w7".into())]),
+    );
+    let mut o = BuildOptions::new(vec![more], idx.clone(), "");
+    o.append = true;
+    o.threads = 2;
+    verbatim_indexer::build(&o).unwrap();
+    let ix = Index::open(&idx).unwrap();
+    let side = ix.side(Normalization::Words).unwrap();
+    assert_eq!(side.manifest().rules().unwrap(), NormalizationRules::Ascii);
+    // The new document was normalised as the old ones: " w7 ", without the Cyrillic word
+    // (the Unicode rules give " привет w7 ").
+    let bytes = |s: &str| s.bytes().map(u32::from).collect::<Vec<_>>();
+    assert_eq!(side.count(&bytes("привет")), 0);
+    assert_eq!(side.count(&bytes(" w7 ")), 2, "both documents hold the word");
 }

@@ -14,24 +14,26 @@ pub(super) fn brute_substr50(item: &str, corpus: &[&str]) -> (usize, usize) {
     if inner.is_empty() {
         return (0, 0);
     }
-    let mut subs: Vec<&str> = Vec::new();
-    if inner.len() < 50 {
-        subs.push(inner);
+    // Substrings of 50 characters (not bytes) at word starts.
+    let mut subs: Vec<String> = Vec::new();
+    if inner.chars().count() < 50 {
+        subs.push(inner.to_string());
     } else {
-        let b = norm.as_bytes();
-        for i in 1..b.len() {
-            if b[i - 1] == b' '
-                && b[i] != b' '
-                && i + 50 < b.len() // never the framing space after the last word
-                && !subs.contains(&&norm[i..i + 50])
+        let c: Vec<char> = norm.chars().collect();
+        for i in 1..c.len() {
+            let sub: String = c[i..c.len().min(i + 50)].iter().collect();
+            if c[i - 1] == ' '
+                && c[i] != ' '
+                && i + 50 < c.len() // never the framing space after the last word
+                && !subs.contains(&sub)
             {
-                subs.push(&norm[i..i + 50]);
+                subs.push(sub);
             }
         }
     }
     let found = subs
         .iter()
-        .filter(|s| docs.iter().any(|d| d.contains(*s)))
+        .filter(|s| docs.iter().any(|d| d.contains(s.as_str())))
         .count();
     (subs.len(), found)
 }
