@@ -85,18 +85,18 @@ impl Normalization {
 
     /// Normalises `text` by `rules`.
     pub fn apply_under(self, text: &str, rules: NormalizationRules) -> String {
+        let mut out = String::with_capacity(text.len() + 2);
         match self {
             Normalization::Words => {
-                let mut out = String::with_capacity(text.len() + 2);
                 out.push(' ');
-                for w in words_under(text, rules) {
-                    out.push_str(&w);
+                each_word(text, rules, |w| {
+                    out.push_str(w);
                     out.push(' ');
-                }
-                out
+                });
             }
-            Normalization::Alnum => words_under(text, rules).concat(),
+            Normalization::Alnum => each_word(text, rules, |w| out.push_str(w)),
         }
+        out
     }
 }
 
@@ -107,33 +107,68 @@ pub fn words(text: &str) -> Vec<String> {
 
 /// The lowercase alphanumeric words of `text` by `rules`.
 pub fn words_under(text: &str, rules: NormalizationRules) -> Vec<String> {
-    if rules == NormalizationRules::Ascii || text.is_ascii() {
-        // ASCII text is its own NFKC and NFC: both rules give these words.
-        return text
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(|w| w.to_ascii_lowercase())
-            .collect();
+    let mut out = Vec::new();
+    each_word(text, rules, |w| out.push(w.to_string()));
+    out
+}
+
+/// Calls `f` with each word of `text` by `rules`, in order.
+fn each_word(text: &str, rules: NormalizationRules, mut f: impl FnMut(&str)) {
+    let mut lower = String::new();
+    if rules == NormalizationRules::Ascii {
+        ascii_words(text, &mut lower, &mut f);
+        return;
     }
+    // No word spans whitespace, and the Unicode steps act within a run of non-whitespace
+    // (compatibility forms that hold a space, like `¨`, are split inside their run): so each
+    // run is folded alone, and a run of ASCII, its own NFKC and NFC, takes the fast path.
+    // Prose with curly quotes and dashes then costs little more than ASCII.
+    for run in text.split(char::is_whitespace).filter(|r| !r.is_empty()) {
+        if run.is_ascii() {
+            ascii_words(run, &mut lower, &mut f);
+        } else {
+            unicode_words(run, &mut f);
+        }
+    }
+}
+
+/// Calls `f` with each lowercase ASCII alphanumeric word of `text` (`lower`: scratch space).
+fn ascii_words(text: &str, lower: &mut String, f: &mut impl FnMut(&str)) {
+    for w in text.split(|c: char| !c.is_ascii_alphanumeric()) {
+        if w.is_empty() {
+            continue;
+        }
+        if w.bytes().any(|b| b.is_ascii_uppercase()) {
+            lower.clear();
+            lower.push_str(w);
+            lower.make_ascii_lowercase();
+            f(lower);
+        } else {
+            f(w);
+        }
+    }
+}
+
+/// Calls `f` with each word of `text` by the Unicode rules.
+fn unicode_words(text: &str, f: &mut impl FnMut(&str)) {
     let folded: String = text
         .nfkc()
         .collect::<String>()
         .to_lowercase()
         .nfc()
         .collect();
-    let mut out = Vec::new();
     let mut word = String::new();
     for c in folded.chars() {
         if c.is_alphanumeric() || (!word.is_empty() && is_combining_mark(c)) {
             word.push(c);
         } else if !word.is_empty() {
-            out.push(std::mem::take(&mut word));
+            f(&word);
+            word.clear();
         }
     }
     if !word.is_empty() {
-        out.push(word);
+        f(&word);
     }
-    out
 }
 
 #[cfg(test)]
@@ -192,5 +227,25 @@ mod tests {
             assert_eq!(NormalizationRules::from_version(r.version()), Some(r));
         }
         assert_eq!(NormalizationRules::from_version(3), None);
+    }
+
+    proptest::proptest! {
+        /// Folding each whitespace-separated run alone gives the words of folding the whole
+        /// text at once, on text mixing ASCII, spaces of several kinds, combining marks,
+        /// compatibility forms holding a space, final sigma and other scripts.
+        #[test]
+        fn runs_fold_as_the_whole_text(chars in proptest::collection::vec(
+            proptest::sample::select(vec![
+                'a', 'Z', '7', ' ', '\n', '\u{a0}', '\u{3000}', '-', '\'', '\u{301}',
+                '\u{308}', '\u{a8}', '\u{2019}', 'Σ', 'σ', 'İ', 'ﬃ', 'Ａ', '１', 'é', 'ж',
+                '日', '\u{93e}', '\u{2028}', '½',
+            ]),
+            0..40,
+        )) {
+            let text: String = chars.into_iter().collect();
+            let mut whole = Vec::new();
+            unicode_words(&text, &mut |w: &str| whole.push(w.to_string()));
+            proptest::prop_assert_eq!(words(&text), whole, "{:?}", text);
+        }
     }
 }
