@@ -360,7 +360,10 @@ impl FullText {
 
     /// BM25 keyword search over the document text: the hits ranked `offset..offset + limit`
     /// (best first; fewer at the end of the results).
+    /// A query nesting deeper than [`crate::fulltext_query::MAX_QUERY_NESTING`] is refused
+    /// ([`Error::Invalid`]).
     pub fn search(&self, query: &str, offset: usize, limit: usize) -> Result<Vec<SearchHit>> {
+        crate::fulltext_query::check_nesting(query)?;
         guarded(&self.dir, || self.search_unguarded(query, offset, limit))
     }
 

@@ -32,6 +32,7 @@ pub mod error;
 pub mod file_stamp;
 pub mod format;
 pub mod fulltext;
+pub mod fulltext_query;
 pub mod group;
 pub mod index;
 pub mod infini_gram;

@@ -255,5 +255,9 @@ fn a_side_index_of_the_ascii_rules_is_queried_and_appended_by_them() {
     // (the Unicode rules give " привет w7 ").
     let bytes = |s: &str| s.bytes().map(u32::from).collect::<Vec<_>>();
     assert_eq!(side.count(&bytes("привет")), 0);
-    assert_eq!(side.count(&bytes(" w7 ")), 2, "both documents hold the word");
+    assert_eq!(
+        side.count(&bytes(" w7 ")),
+        2,
+        "both documents hold the word"
+    );
 }

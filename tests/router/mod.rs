@@ -205,6 +205,16 @@ async fn route_search() {
             .0,
         400
     );
+    // Deep nesting is refused; it overflowed the parsing thread's stack and aborted the
+    // server (a 1.6 KB request).
+    for q in [
+        format!("{}zebra{}", "(".repeat(800), ")".repeat(800)),
+        format!("{}zebra", "NOT ".repeat(3000)),
+    ] {
+        let (c, h) = post(&app, "/api/v1/search", json!({ "query": q })).await;
+        assert_eq!(c, 422, "{h}");
+        assert!(h["error"]["message"].as_str().unwrap().contains("at most 100"), "{h}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
