@@ -93,6 +93,12 @@ async fn byte_level_spans_never_end_inside_a_character() {
     let spans = trace_checked(&app, "a rare glyph ★ appears here", true).await;
     assert!(spans.iter().any(|s| s.ends_with("rare glyph")), "{spans:?}");
     trace_checked(&app, "a rare glyph ★ appears here", false).await;
+    // A text's trailing space is a token whose range is trimmed to nothing: alone, it was a
+    // span with text "" (and the count of every such space).
+    for partial in [false, true] {
+        let spans = trace_checked(&app, "qqq an apple from the orchard ", partial).await;
+        assert_eq!(spans, ["an apple from the orchard"], "{spans:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,6 +131,12 @@ async fn sentencepiece_spans_hold_no_space_the_document_may_lack() {
                 "{response:?}: {spans:?}"
             );
         }
+    }
+    // A text opening with a space is `▁` (0, 1) then `▁ate` (0, 4): they overlap, and a span
+    // may still begin at `▁ate` (its first word was dropped).
+    for partial in [false, true] {
+        let spans = trace_checked(&app, " ate an apple from the orchard", partial).await;
+        assert_eq!(spans, ["ate an apple from the orchard"], "{spans:?}");
     }
 }
 

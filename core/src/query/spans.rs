@@ -137,10 +137,10 @@ impl Index {
         let is_delim = |t: u32| opts.delimiters.contains(&t);
         let unknown = tok.unknown_id();
         let is_unknown = |t: u32| Some(t) == unknown;
-        let edges = span_edges(text, enc);
+        let edges = span_edges(text, enc, tok);
         let starts: Vec<usize> = (0..n)
             .filter(|&l| {
-                edges[l]
+                edges.may_start(l)
                     && !is_unknown(ids[l])
                     && (!opts.word_boundaries || tok.is_word_start(ids[l]))
             })
@@ -157,13 +157,19 @@ impl Index {
                 len = p;
             }
             let may_end = |len: usize| {
-                edges[l + len]
+                edges.may_end(l + len)
                     && (!opts.word_boundaries || len == q.len() || tok.is_word_start(q[len]))
             };
             while len > 0 && !may_end(len) {
                 len -= 1;
             }
-            (len >= opts.min_len).then_some(l + len)
+            // A span covers some text: a trailing-space token alone (GPT-NeoX's `Ġ` at a
+            // text's end, its range trimmed to nothing) matched its count with text "".
+            let has_text = enc
+                .offsets
+                .get(l..l + len)
+                .is_none_or(|o| o.first().zip(o.last()).is_some_and(|(a, b)| a.0 < b.1));
+            (len >= opts.min_len && has_text).then_some(l + len)
         };
         // A start whose candidate is the same for every end its neighbours allow needs no
         // search (its candidate grows with its end, so checking both extremes is enough).
@@ -368,23 +374,57 @@ impl Index {
     }
 }
 
-/// Where a span of a tokenized text may begin or end: `edges[k]` for the boundary before token
-/// `k` (`edges[n]`: the text's end). A boundary inside one character of `text` is not one: a
-/// byte-level token may hold part of a character (whose first bytes other characters share),
-/// and tokenizers give every token of one character, and the space SentencePiece puts before
-/// a text, that character's whole range, so such tokens overlap. Token ids without offsets
-/// have every edge.
-pub(crate) fn span_edges(text: &str, enc: &Encoded) -> Vec<bool> {
+/// Where a span of a tokenized text may begin and end ([`span_edges`]).
+pub(crate) struct SpanEdges {
+    /// `starts[k]`: a span may begin at token `k`.
+    starts: Vec<bool>,
+    /// `ends[k]`: a span may end before token `k` (`ends[n]`: the text's end).
+    ends: Vec<bool>,
+}
+
+impl SpanEdges {
+    /// Whether a span may begin at token `k`.
+    pub(crate) fn may_start(&self, k: usize) -> bool {
+        self.starts[k]
+    }
+
+    /// Whether a span may end before token `k`.
+    pub(crate) fn may_end(&self, k: usize) -> bool {
+        self.ends[k]
+    }
+}
+
+/// Where a span of a tokenized text may begin and end: never inside one character of
+/// `text`, where equal tokens need not be equal text. A byte-level token may hold part of a
+/// character (whose first bytes other characters share), and tokenizers give every token of
+/// one character that character's whole range, so such tokens overlap.
+///
+/// - A span begins at token `k` when its offset is a character boundary of `text` and the
+///   token does not begin inside a character ([`crate::TextTokenizer::starts_inside_char`]).
+///   Overlap alone does not forbid it: the `▁` SentencePiece puts before a text overlaps the
+///   token after it (` lattice` is `▁` (0, 1), `▁lattice` (0, 8)), and a span may begin there.
+/// - A span ends before token `k` when token `k - 1` does not overlap token `k` and `k`'s
+///   offset is a character boundary: the last token then holds whole characters of its own
+///   (the `▁` above, alone, would be reported as the text's first character).
+///
+/// Token ids without offsets have every edge.
+pub(crate) fn span_edges(text: &str, enc: &Encoded, tok: &crate::TextTokenizer) -> SpanEdges {
     let n = enc.ids.len();
     if enc.offsets.len() != n {
-        return vec![true; n + 1];
+        return SpanEdges {
+            starts: vec![true; n + 1],
+            ends: vec![true; n + 1],
+        };
     }
-    (0..=n)
-        .map(|k| {
-            k == 0
-                || k == n
-                || (enc.offsets[k - 1].1 <= enc.offsets[k].0
-                    && text.is_char_boundary(enc.offsets[k].0))
-        })
-        .collect()
+    let boundary = |k: usize| text.is_char_boundary(enc.offsets[k].0);
+    SpanEdges {
+        starts: (0..=n)
+            .map(|k| k == 0 || k == n || (boundary(k) && !tok.starts_inside_char(enc.ids[k])))
+            .collect(),
+        ends: (0..=n)
+            .map(|k| {
+                k == 0 || k == n || (enc.offsets[k - 1].1 <= enc.offsets[k].0 && boundary(k))
+            })
+            .collect(),
+    }
 }

@@ -422,6 +422,31 @@ impl TextTokenizer {
         }
     }
 
+    /// Whether token `id` begins inside a character: its first byte is a UTF-8 continuation
+    /// byte (a byte-level token, a raw byte, or a SentencePiece byte-fallback piece
+    /// `<0x80>`..`<0xBF>`). Other pieces hold whole characters.
+    pub fn starts_inside_char(&self, id: u32) -> bool {
+        let continuation = |b: u8| (0x80..0xC0).contains(&b);
+        match self {
+            TextTokenizer::Bytes => u8::try_from(id).is_ok_and(continuation),
+            TextTokenizer::Hf(h) => match h.decode_table.as_deref() {
+                Some(table) => table
+                    .get(id as usize)
+                    .and_then(|b| b.first())
+                    .is_some_and(|&b| continuation(b)),
+                None => h.inner.id_to_token(id).is_some_and(|piece| {
+                    piece
+                        .strip_prefix("<0x")
+                        .and_then(|hex| hex.strip_suffix('>'))
+                        .filter(|hex| hex.len() == 2)
+                        .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                        .is_some_and(continuation)
+                }),
+            },
+            TextTokenizer::Ids { .. } => false,
+        }
+    }
+
     /// The id standing for any text the vocabulary cannot spell (WordPiece's `[UNK]`), if
     /// the tokenizer has one: two texts with that id in the same place may differ there, so
     /// no span may hold it.
