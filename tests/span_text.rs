@@ -157,6 +157,13 @@ async fn wordpiece_unknown_tokens_match_nothing() {
         let (status, body) = post(&app, "/api/v1/count", json!({ "text": text })).await;
         assert_eq!(status, 422, "{text:?}: {body}");
     }
+    // So is a CNF term that is the unknown token (it counted the runes of `thai`).
+    for query in ["ᛗᛁᛚ", "runes AND ᛗᛁᛚ", "ᛗᛁᛚ OR runes"] {
+        let (status, body) = post(&app, "/api/v1/cnf", json!({ "query": query })).await;
+        assert_eq!(status, 422, "{query:?}: {body}");
+    }
+    let (status, body) = post(&app, "/api/v1/cnf", json!({ "query": "runes" })).await;
+    assert_eq!((status, body["count"].as_u64()), (200, Some(1)), "{body}");
     let (status, body): (u16, Value) =
         post(&app, "/api/v1/count", json!({ "text": "runes" })).await;
     assert_eq!((status, body["count"].as_u64()), (200, Some(1)), "{body}");

@@ -118,8 +118,16 @@ impl Index {
     /// WordPiece: its count was the corpus's size), or holds the tokenizer's unknown token,
     /// which stands for any text the vocabulary cannot spell (its count counts other texts).
     pub fn ids_to_count(&self, text: &str) -> Result<Vec<u32>> {
+        let ids = self.tokenizer().encode_ids(text)?;
+        self.check_countable(&ids)?;
+        Ok(ids)
+    }
+
+    /// Refuses the ids of a text to count ([`Error::Invalid`]) when they are none (the
+    /// tokenizer dropped the text: its count would be every token's) or hold the tokenizer's
+    /// unknown token (which stands for any text it cannot spell).
+    pub fn check_countable(&self, ids: &[u32]) -> Result<()> {
         let tok = self.tokenizer();
-        let ids = tok.encode_ids(text)?;
         if ids.is_empty() {
             return Err(Error::Invalid(
                 "the text has no tokens with this index's tokenizer (it drops such text, e.g. \
@@ -134,6 +142,6 @@ impl Index {
                     .into(),
             ));
         }
-        Ok(ids)
+        Ok(())
     }
 }

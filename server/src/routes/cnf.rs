@@ -23,7 +23,8 @@ pub struct CnfRequest {
     /// The query: n-grams joined by ` OR ` into clauses, clauses joined by ` AND ` (OR binds
     /// tighter, as in infini-gram: `a OR b AND c` is `(a OR b) AND c`). Each term is matched
     /// as running text, with a leading space for byte-level BPE tokenizers, as infini-gram
-    /// tokenizes it.
+    /// tokenizes it. A term the tokenizer drops whole, or spells with its unknown token, is
+    /// refused (422), as `/api/v1/count` refuses such text.
     #[schema(min_length = 1, max_length = 1000)]
     query: String,
     /// The index (default: the first served).
@@ -195,7 +196,20 @@ fn run(
     let tok = index.tokenizer();
     let ids: Vec<Vec<Vec<u32>>> = clauses
         .iter()
-        .map(|c| c.iter().map(|term| api_tokenize(tok, term)).collect())
+        .map(|c| {
+            c.iter()
+                .map(|term| {
+                    let ids = api_tokenize(tok, term)?;
+                    index.check_countable(&ids).map_err(|e| match e {
+                        verbatim_core::Error::Invalid(m) => {
+                            verbatim_core::Error::Invalid(format!("term {term:?}: {m}"))
+                        }
+                        e => e,
+                    })?;
+                    Ok(ids)
+                })
+                .collect()
+        })
         .collect::<verbatim_core::Result<_>>()?;
     let m = index.find_cnf(&ids, opts);
     let documents = index
