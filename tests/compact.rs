@@ -92,6 +92,25 @@ fn assert_same_answers(a: &Index, b: &Index) {
             .map(|s| (s.token_start, s.token_end, s.count))
             .collect();
         assert_eq!(sa, sb, "spans of {text:?}");
+        // CNF counts start from the whole index's rarest clause: with each shard's, 3 shards
+        // and 1 counted `dog AND sat AND ran` 39 and 44 times (a review's reproduction).
+        let term = |w: &str| a.tokenizer().encode_ids(w).unwrap();
+        for k in (0..words.len() - 4).step_by(7) {
+            let cnf = vec![
+                vec![term(words[k])],
+                vec![term(words[k + 2]), term(words[k + 3])],
+                vec![term(words[k + 4])],
+            ];
+            let opts = verbatim_core::query::CnfOptions {
+                max_clause_freq: 1 << 40,
+                max_diff_tokens: 20,
+                ..Default::default()
+            };
+            let (ma, mb) = (a.find_cnf(&cnf, opts), b.find_cnf(&cnf, opts));
+            assert!(!ma.approx && !mb.approx);
+            assert_eq!(ma.count, mb.count, "CNF {cnf:?}");
+            assert_eq!(a.cnf_document_count(&ma), b.cnf_document_count(&mb));
+        }
         let to = TraceOptions::defaults_for(a);
         let ta = a.trace(text, None, &to).unwrap();
         let tb = b.trace(text, None, &to).unwrap();

@@ -9,7 +9,7 @@ use crate::support;
 use proptest::prelude::*;
 use std::path::Path;
 use verbatim_core::infini_gram::layout::standard_ptr_size;
-use verbatim_core::query::{CnfOptions, SpanOptions, TraceOptions};
+use verbatim_core::query::{CnfOptions, CnfRules, SpanOptions, TraceOptions};
 use verbatim_core::{Index, TokenWidth};
 
 /// Writes an infini-gram v4 index of `docs` (token ids) with tokens of `width` into `dir`.
@@ -103,7 +103,16 @@ fn attach_with(
 
 /// infini-gram's CNF search written the slow way: occurrences found by scanning the stream,
 /// nearest occurrences by linear scans. Returns the surviving `(l, r)` ranges, sorted.
-fn brute_cnf(stream: &[u32], sep: u32, cnf: &[Vec<Vec<u32>>], max_diff: u64) -> Vec<(u64, u64)> {
+/// The CNF ranges of `stream` by infini-gram's rules, or (`own_document`) with ranges that
+/// grow only to occurrences in their own document (verbatim's).
+fn brute_cnf(
+    stream: &[u32],
+    sep: u32,
+    cnf: &[Vec<Vec<u32>>],
+    max_diff: u64,
+    own_document: bool,
+) -> Vec<(u64, u64)> {
+    let apart = |a: u64, b: u64| own_document && stream[a as usize..b as usize].contains(&sep);
     let occ = |t: &[u32]| -> Vec<u64> {
         (0..stream.len().saturating_sub(t.len() - 1))
             .filter(|&p| stream[p..p + t.len()] == *t)
@@ -124,8 +133,16 @@ fn brute_cnf(stream: &[u32], sep: u32, cnf: &[Vec<Vec<u32>>], max_diff: u64) -> 
         let ps = &clauses[c];
         let mut next = Vec::new();
         for &(l, r) in &ranges {
-            let before = ps.iter().filter(|&&p| p < r).max().map(|&p| l.min(p));
-            let after = ps.iter().filter(|&&p| p >= l).min().map(|&p| r.max(p));
+            let before = ps
+                .iter()
+                .filter(|&&p| p < r && !apart(p.min(l), l))
+                .max()
+                .map(|&p| l.min(p));
+            let after = ps
+                .iter()
+                .filter(|&&p| p >= l && !apart(r, p.max(r)))
+                .min()
+                .map(|&p| r.max(p));
             let lok = before.is_some_and(|b| b + max_diff >= l);
             let rok = after.is_some_and(|a| a <= r + max_diff);
             if lok && rok {
@@ -254,24 +271,29 @@ fn run_case(
         return;
     }
     for max_diff in [1u64, 3, 100] {
-        let opts = CnfOptions {
-            max_clause_freq: 1 << 40,
-            max_diff_tokens: max_diff,
-        };
-        let want = brute_cnf(&stream, sep, &cnf, max_diff);
-        for ix in [&vb, &bare, &side] {
-            let m = ix.find_cnf(&cnf, opts);
-            let mut got = m.ranges_by_shard.concat();
-            got.sort_unstable();
-            assert_eq!(got, want, "CNF {cnf:?} within {max_diff}");
-            assert_eq!(m.count, want.len() as u64);
-            assert!(!m.approx);
+        for rules in [CnfRules::Documents, CnfRules::InfiniGram] {
+            let opts = CnfOptions {
+                max_clause_freq: 1 << 40,
+                max_diff_tokens: max_diff,
+                rules,
+            };
+            let own = rules == CnfRules::Documents;
+            let want = brute_cnf(&stream, sep, &cnf, max_diff, own);
+            for ix in [&vb, &bare, &side] {
+                let m = ix.find_cnf(&cnf, opts);
+                let mut got = m.ranges_by_shard.concat();
+                got.sort_unstable();
+                assert_eq!(got, want, "CNF {cnf:?} within {max_diff}, {rules:?}");
+                assert_eq!(m.count, want.len() as u64);
+                assert!(!m.approx);
+            }
         }
     }
     // Sampled: approximate, never more matches than exact, the same on both infini-gram opens.
     let opts = CnfOptions {
         max_clause_freq: 2,
         max_diff_tokens: 100,
+        rules: CnfRules::InfiniGram,
     };
     let (a, b) = (bare.find_cnf(&cnf, opts), side.find_cnf(&cnf, opts));
     assert_eq!(a, b);

@@ -213,7 +213,13 @@ async fn route_search() {
     ] {
         let (c, h) = post(&app, "/api/v1/search", json!({ "query": q })).await;
         assert_eq!(c, 422, "{h}");
-        assert!(h["error"]["message"].as_str().unwrap().contains("at most 100"), "{h}");
+        assert!(
+            h["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("at most 100"),
+            "{h}"
+        );
     }
 }
 

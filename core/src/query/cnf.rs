@@ -13,7 +13,8 @@
 //!    uniform distribution; module `cpp_random`), so on an infini-gram index the sample, and
 //!    the approximate count, are infini-gram's too. On a verbatim index the suffix array orders
 //!    the same occurrences differently, so a sampled answer may differ.
-//! 2. Per shard, the rarest clause's occurrences start one range each `[p, p]`; each other
+//! 2. Per shard, the rarest clause's occurrences start one range each `[p, p]` (rarest in
+//!    the whole index, or in that shard as infini-gram takes it: [`CnfRules`]); each other
 //!    clause (from rarer to more frequent) extends every range to its nearest occurrence on
 //!    the left and on the right (the last one before the range's end, the first one from its
 //!    start): a range survives extended both ways when both lie within `max_diff_tokens`
@@ -37,6 +38,21 @@ pub const DEFAULT_MAX_DIFF_TOKENS: u64 = 100;
 /// A CNF query: clauses (AND) of terms (OR) of token ids.
 pub type Cnf = Vec<Vec<Vec<u32>>>;
 
+/// Where step 2 differs from infini-gram's engine, whose count depends on how the corpus is
+/// sharded: it takes each shard's rarest clause (each of its occurrences gives zero, one or
+/// two ranges), and a range reaches for the nearest occurrence even in the next document,
+/// which then drops it in step 3, though it may have been satisfied on its other side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CnfRules {
+    /// The rarest clause of the whole index, the same in every shard, and a range grows only
+    /// to occurrences in its own document: the answer does not depend on the sharding
+    /// (verbatim's API).
+    #[default]
+    Documents,
+    /// infini-gram's engine's (its API, answering as it does on the same shards).
+    InfiniGram,
+}
+
 /// How a CNF query runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CnfOptions {
@@ -44,6 +60,8 @@ pub struct CnfOptions {
     pub max_clause_freq: u64,
     /// The occurrences of all clauses lie within this many tokens of each other.
     pub max_diff_tokens: u64,
+    /// verbatim's rules or infini-gram's.
+    pub rules: CnfRules,
 }
 
 impl Default for CnfOptions {
@@ -51,6 +69,7 @@ impl Default for CnfOptions {
         CnfOptions {
             max_clause_freq: DEFAULT_MAX_CLAUSE_FREQ,
             max_diff_tokens: DEFAULT_MAX_DIFF_TOKENS,
+            rules: CnfRules::default(),
         }
     }
 }
@@ -108,8 +127,21 @@ impl Index {
         let mut count = 0u64;
         let mut approx = false;
         let mut ranges_by_shard = Vec::with_capacity(self.shards().len());
+        // Rarer clauses first (a stable sort, as infini-gram's sort of a few clauses is).
+        let ordered = |count: &dyn Fn(usize) -> u64| {
+            let mut order: Vec<usize> = (0..clauses.len()).collect();
+            order.sort_by_key(|&c| count(c));
+            order
+        };
+        let in_index = ordered(&|c| clauses[c].iter().map(|s| s.count).sum());
         for s in 0..self.shards().len() {
-            let (ranges, factor) = self.cnf_in_shard(s, &clauses, opts.max_diff_tokens);
+            let order = match opts.rules {
+                CnfRules::Documents => in_index.clone(),
+                CnfRules::InfiniGram => ordered(&|c| clauses[c][s].count),
+            };
+            let own_document = opts.rules == CnfRules::Documents;
+            let (ranges, factor) =
+                self.cnf_in_shard(s, &clauses, &order, opts.max_diff_tokens, own_document);
             count += (ranges.len() as f64 * factor) as u64;
             approx |= factor != 1.0;
             ranges_by_shard.push(ranges);
@@ -167,16 +199,22 @@ impl Index {
         })
     }
 
-    /// The ranges of shard `s` satisfying every clause, and the shard's scale factor.
+    /// The ranges of shard `s` satisfying every clause, taken in `order`, and the shard's
+    /// scale factor. With `own_document`, a range does not grow to an occurrence past a
+    /// document separator.
     fn cnf_in_shard(
         &self,
         s: usize,
         clauses: &[Vec<ClauseInShard>],
+        order: &[usize],
         max_diff: u64,
+        own_document: bool,
     ) -> (Vec<(u64, u64)>, f64) {
-        // Rarer clauses first (a stable sort, as infini-gram's sort of a few clauses is).
-        let mut order: Vec<usize> = (0..clauses.len()).collect();
-        order.sort_by_key(|&c| clauses[c][s].count);
+        let shard = &self.shards()[s];
+        let crosses = |a: u64, b: u64| {
+            own_document
+                && crate::with_tokens!(shard.tokens(), |t| has_separator(t, a as usize, b as usize))
+        };
         let first = &clauses[order[0]][s];
         let mut ranges: Vec<(u64, u64)> = self
             .positions(s, &first.segments)
@@ -195,8 +233,8 @@ impl Index {
                 let hi = ptrs.partition_point(|&p| p < l);
                 let new_l = lo.map(|i| l.min(ptrs[i]));
                 let new_r = ptrs.get(hi).map(|&p| r.max(p));
-                let left_ok = new_l.is_some_and(|nl| nl + max_diff >= l);
-                let right_ok = new_r.is_some_and(|nr| nr <= r + max_diff);
+                let left_ok = new_l.is_some_and(|nl| nl + max_diff >= l && !crosses(nl, l));
+                let right_ok = new_r.is_some_and(|nr| nr <= r + max_diff && !crosses(r, nr));
                 match (new_l, new_r) {
                     (Some(nl), Some(nr)) if left_ok && right_ok => next.push((nl, nr)),
                     _ => {
@@ -212,7 +250,6 @@ impl Index {
             ranges = next;
             factor *= clause.factor;
         }
-        let shard = &self.shards()[s];
         crate::with_tokens!(shard.tokens(), |t| {
             ranges.retain(|&(l, r)| !has_separator(t, l as usize, r as usize));
         });

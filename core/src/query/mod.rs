@@ -14,7 +14,7 @@ pub mod sample;
 pub mod spans;
 pub mod trace;
 
-pub use cnf::{Cnf, CnfMatches, CnfOptions};
+pub use cnf::{Cnf, CnfMatches, CnfOptions, CnfRules};
 pub use controls::{ControlError, ControlsJson, SpanRanking, TraceControls};
 pub use count::Occurrences;
 pub use documents::{DocumentView, KeywordSnippet, Snippet, WindowPlace};

@@ -422,9 +422,7 @@ pub(crate) fn span_edges(text: &str, enc: &Encoded, tok: &crate::TextTokenizer) 
             .map(|k| k == 0 || k == n || (boundary(k) && !tok.starts_inside_char(enc.ids[k])))
             .collect(),
         ends: (0..=n)
-            .map(|k| {
-                k == 0 || k == n || (enc.offsets[k - 1].1 <= enc.offsets[k].0 && boundary(k))
-            })
+            .map(|k| k == 0 || k == n || (enc.offsets[k - 1].1 <= enc.offsets[k].0 && boundary(k)))
             .collect(),
     }
 }

@@ -8,13 +8,15 @@ use super::docs::{searched, Searched};
 use crate::index::PyIndex;
 use pyo3::prelude::*;
 use verbatim_core::infini_gram::engine::Rng;
-use verbatim_core::query::CnfOptions;
+use verbatim_core::query::{CnfOptions, CnfRules};
 
 /// A CNF query's options from infini-gram's arguments.
 fn options(max_clause_freq: u64, max_diff_tokens: u64) -> CnfOptions {
     CnfOptions {
         max_clause_freq,
         max_diff_tokens,
+        // infini-gram's engine takes each shard's rarest clause.
+        rules: CnfRules::InfiniGram,
     }
 }
 

@@ -176,6 +176,8 @@ fn cnf_options(f: &InfiniGramRequest) -> Result<CnfOptions, String> {
             rq::MAX_DIFF_TOKENS,
             d.max_diff_tokens,
         )?,
+        // infini-gram's engine takes each shard's rarest clause.
+        rules: verbatim_core::query::CnfRules::InfiniGram,
     })
 }
 

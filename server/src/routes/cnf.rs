@@ -155,6 +155,8 @@ pub async fn cnf(
             limits::MAX_DIFF_TOKENS,
             d.max_diff_tokens,
         )?,
+        // The whole index's rarest clause: the count does not depend on the sharding.
+        rules: verbatim_core::query::CnfRules::Documents,
     };
     let limit = bounded(req.limit, "limit", 100, 10)? as usize;
     let clauses = verbatim_core::query::cnf::parse_query(&req.query);
