@@ -164,3 +164,50 @@ fn a_forced_rebuild_keeps_down_a_text_whose_made_up_id_is_gone() {
         s.takedowns
     );
 }
+
+/// An index open while its directory is rebuilt with `--force`, or deleted and built afresh,
+/// refuses to read the takedown list found there (the new index's, or none) and answers
+/// nothing: it said the list was damaged and to remove it, which then showed the taken-down
+/// document from the old instance (a review's reproduction); and an index built afresh
+/// without a list made the old instance show it at once.
+#[test]
+fn an_open_index_whose_directory_was_replaced_does_not_read_the_new_list() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("idx");
+    let input = t.path().join("in.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\":\"keep\",\"text\":\"kept text\"}\n{\"id\":\"gone\",\"text\":\"secret text\"}\n",
+    )
+    .unwrap();
+    build_bytes(&input, &out, false);
+    let open = Index::open(&out).unwrap();
+    support::take_down(&out, "gone");
+    open.refresh_takedown().unwrap();
+    assert_eq!(shown_texts(&open), ["kept text"]);
+
+    // Replaced by `--force` (the list carried over, under the new index's id).
+    build_bytes(&input, &out, true);
+    let err = open.refresh_takedown().unwrap_err();
+    assert!(
+        matches!(err, verbatim_core::Error::IndexReplaced { .. }),
+        "{err}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("replaced while open") && !message.contains("remove it"),
+        "{message}"
+    );
+    assert!(open.is_taken_down(open.doc_by_id_ignoring_takedowns("gone").unwrap()));
+
+    // Deleted and built afresh: no list at all.
+    let open = Index::open(&out).unwrap();
+    open.refresh_takedown().unwrap();
+    assert_eq!(shown_texts(&open), ["kept text"]);
+    std::fs::remove_dir_all(&out).unwrap();
+    build_bytes(&input, &out, false);
+    assert!(matches!(
+        open.refresh_takedown(),
+        Err(verbatim_core::Error::IndexReplaced { .. })
+    ));
+}

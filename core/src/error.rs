@@ -32,6 +32,19 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+    /// The index directory an open index was read from no longer holds it (a rebuild with
+    /// `--force` replaced it, or is replacing it), and its takedown list changed: a new list
+    /// numbers the new index's documents, so the open instance cannot apply it, and answers
+    /// nothing rather than show documents the list may hide.
+    #[error("{dir}: the index was replaced while open ({now}; this one is {open:016x}), and the takedown list there now is the new index's: this instance answers nothing until it is closed. A server opens the new index by itself and answers from it once it has opened (see /health); nothing needs repair.")]
+    IndexReplaced {
+        /// The index directory.
+        dir: PathBuf,
+        /// The open index's id.
+        open: u64,
+        /// What the directory holds now.
+        now: String,
+    },
     /// An optional file of a shard (its suffix samples) is damaged or belongs elsewhere; the
     /// index works without it.
     #[error("{path}: {detail}. The file is optional: delete it (queries are then slower, their answers the same) or rebuild the index with `verbatim index`.")]

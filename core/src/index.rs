@@ -94,6 +94,9 @@ pub struct Index {
     takedown: RwLock<Takedown>,
     /// Bumped on every reload of the takedown list (see [`Index::takedown_generation`]).
     takedown_generation: AtomicU64,
+    /// The manifest file this index was opened from, in `dir` (`None`: none, as for an
+    /// infini-gram index opened bare or a group).
+    manifest_name: Option<String>,
     sides: Vec<(crate::normalize::Normalization, Index)>,
     /// The indexes of a group, in order (empty for a built index). A group has no index-level
     /// files of its own: ids, sources, takedowns, full-text and side indexes stay with its
@@ -449,6 +452,7 @@ impl Index {
             .map(|t| t.changed_on_disk(&self.dir))
             .unwrap_or(true);
         if changed {
+            self.check_still_in_place()?;
             let fresh = Takedown::load(&self.dir, self.index_id)?;
             if let Ok(mut t) = self.takedown.write() {
                 *t = fresh;
@@ -456,6 +460,26 @@ impl Index {
             }
         }
         Ok(())
+    }
+
+    /// Fails with [`Error::IndexReplaced`] when the directory no longer holds this index: a
+    /// takedown list read there (or its absence) would be another index's.
+    fn check_still_in_place(&self) -> Result<()> {
+        let Some(name) = &self.manifest_name else {
+            return Ok(());
+        };
+        let now = match Manifest::read_named(&self.dir, name)
+            .and_then(|(m, _)| m.index_id(&self.dir))
+        {
+            Ok(id) if id == self.index_id => return Ok(()),
+            Ok(id) => format!("index {id:016x} is there now"),
+            Err(e) => format!("no index reads there now: {e}"),
+        };
+        Err(Error::IndexReplaced {
+            dir: self.dir.clone(),
+            open: self.index_id,
+            now,
+        })
     }
 
     /// A number that changes every time the takedown list is reloaded, whatever changed in it

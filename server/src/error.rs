@@ -66,7 +66,8 @@ impl From<verbatim_core::Error> for ApiError {
             // A damaged file found while answering (opened without hashing): the index cannot
             // answer this, and the message says what to do.
             e @ (verbatim_core::Error::Corrupt { .. }
-            | verbatim_core::Error::BadTakedownList { .. }) => {
+            | verbatim_core::Error::BadTakedownList { .. }
+            | verbatim_core::Error::IndexReplaced { .. }) => {
                 ApiError::IndexUnavailable(e.to_string())
             }
             other => ApiError::Internal(other.to_string()),
