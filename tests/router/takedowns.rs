@@ -54,6 +54,13 @@ async fn issue16_takedown_and_restore_in_one_write_is_not_served_from_the_cache(
     );
     let (_, i) = get(&app, "/api/v1/indexes").await;
     assert_eq!(i["indexes"][0]["taken_down"], 1);
+    // `/api/v1/indexes` reads a changed list itself (it showed the count of the list last
+    // read by another request).
+    let mut list = verbatim_core::takedown::Takedown::load(&idx, ix.build_id()).unwrap();
+    assert!(list.insert(y));
+    list.save(&idx, ix.build_id()).unwrap();
+    let (_, i) = get(&app, "/api/v1/indexes").await;
+    assert_eq!(i["indexes"][0]["taken_down"], 2, "{i}");
 }
 
 /// Issue 11: `serve --verify background` serves at once; an index found damaged by the

@@ -8,8 +8,10 @@ use axum::Json;
 use std::sync::Arc;
 use verbatim_core::api::IndexInfoJson;
 
-/// `GET /api/v1/indexes`. The per-source counts are read once per index, behind the gate.
+/// `GET /api/v1/indexes`. The per-source counts are read once per index, behind the gate;
+/// the takedown lists are read again first when they changed, so `taken_down` is current.
 pub async fn indexes(State(st): State<Arc<AppState>>) -> Result<Json<serde_json::Value>, ApiError> {
+    st.refresh_takedowns();
     let state = st.clone();
     let list = st
         .gate
