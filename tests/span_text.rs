@@ -132,6 +132,18 @@ async fn sentencepiece_spans_hold_no_space_the_document_may_lack() {
             );
         }
     }
+    // CNF windows are cut into pieces that join into the document's text (each decoded
+    // alone lost the space opening it: "I ate an" + "apple" + " from", read "anapple").
+    let (status, body) = post(&app, "/api/v1/cnf", json!({ "query": "apple" })).await;
+    assert_eq!(status, 200, "{body}");
+    let doc = &body["documents"][0];
+    let joined: String = doc["pieces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[0].as_str().or(p["text"].as_str()).unwrap().to_string())
+        .collect();
+    assert!(joined.contains("ate an apple from the"), "{joined:?}: {doc}");
     // A text opening with a space is `▁` (0, 1) then `▁ate` (0, 4): they overlap, and a span
     // may still begin at `▁ate` (its first word was dropped).
     for partial in [false, true] {

@@ -468,13 +468,12 @@ impl Index {
         let Some(name) = &self.manifest_name else {
             return Ok(());
         };
-        let now = match Manifest::read_named(&self.dir, name)
-            .and_then(|(m, _)| m.index_id(&self.dir))
-        {
-            Ok(id) if id == self.index_id => return Ok(()),
-            Ok(id) => format!("index {id:016x} is there now"),
-            Err(e) => format!("no index reads there now: {e}"),
-        };
+        let now =
+            match Manifest::read_named(&self.dir, name).and_then(|(m, _)| m.index_id(&self.dir)) {
+                Ok(id) if id == self.index_id => return Ok(()),
+                Ok(id) => format!("index {id:016x} is there now"),
+                Err(e) => format!("no index reads there now: {e}"),
+            };
         Err(Error::IndexReplaced {
             dir: self.dir.clone(),
             open: self.index_id,

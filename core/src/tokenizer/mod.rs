@@ -364,28 +364,36 @@ impl TextTokenizer {
     /// space at each part's start, gluing words together. Such parts are cut from the
     /// decodings of growing prefixes when each extends the last, else decoded alone.
     pub fn decode_parts<const N: usize>(&self, parts: [&[u32]; N]) -> [String; N] {
-        let alone = || parts.map(|p| self.decode(p));
+        let mut runs = self.decode_runs(&parts).into_iter();
+        std::array::from_fn(|_| runs.next().unwrap_or_default())
+    }
+
+    /// [`TextTokenizer::decode_parts`] of any number of runs.
+    pub fn decode_runs(&self, parts: &[&[u32]]) -> Vec<String> {
+        let alone = || parts.iter().map(|p| self.decode(p)).collect();
         if self.decodes_by_concatenation() || parts.iter().filter(|p| !p.is_empty()).count() < 2 {
             return alone();
         }
         let mut ids = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
-        let mut ends = [0usize; N];
+        let mut ends = Vec::with_capacity(parts.len());
         let mut last = String::new();
-        for (k, p) in parts.iter().enumerate() {
+        for p in parts {
             ids.extend_from_slice(p);
             let text = self.decode(&ids);
             if !text.starts_with(&last) {
                 return alone();
             }
-            ends[k] = text.len();
+            ends.push(text.len());
             last = text;
         }
         let mut start = 0;
-        ends.map(|end| {
-            let part = last[start..end].to_string();
-            start = end;
-            part
-        })
+        ends.into_iter()
+            .map(|end| {
+                let part = last[start..end].to_string();
+                start = end;
+                part
+            })
+            .collect()
     }
 
     /// Whether decoding ids is concatenating each id's text (a byte table: raw bytes, or a

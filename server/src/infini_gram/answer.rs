@@ -197,7 +197,12 @@ fn max_disp_len(f: &InfiniGramRequest) -> Result<u64, String> {
 /// spans or metadata): its `token_ids` are the shown text too and cannot be masked in place.
 /// Counts are unaffected.
 fn doc_json(index: &Index, d: &Doc, query: &Query, pii: PiiMode) -> Value {
-    let spans = marks::spans(index.tokenizer(), &d.token_ids, &query.needles());
+    let spans = marks::spans(
+        index.tokenizer(),
+        &d.token_ids,
+        &query.needles(),
+        marks::PieceText::Alone,
+    );
     if pii != PiiMode::Off && !d.blocked {
         // The window as one decoded run, as the margins expect: its pieces decoded apart
         // join as that run only with a tokenizer that decodes by concatenation.

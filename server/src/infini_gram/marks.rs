@@ -3,13 +3,24 @@
 
 use verbatim_core::TextTokenizer;
 
+/// How the pieces of [`spans`] are decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PieceText {
+    /// Each piece alone, as infini-gram's server decodes them (a SentencePiece piece loses
+    /// the space it opens with: `cat sat`, `light`, ` hill` read as `cat satlight hill`).
+    Alone,
+    /// So that the pieces join into the window's text ([`TextTokenizer::decode_runs`]).
+    Joined,
+}
+
 /// Cuts `tokens` into `[text, label]` pieces as infini-gram's server does: for each clause
 /// `d` in order, for each of its terms, every leftmost non-overlapping occurrence inside a
-/// still unlabelled piece is labelled `"d"`; text is each piece decoded.
+/// still unlabelled piece is labelled `"d"`; text is each piece decoded as `text` says.
 pub fn spans(
     tok: &TextTokenizer,
     tokens: &[u32],
     clauses: &[Vec<Vec<u32>>],
+    text: PieceText,
 ) -> Vec<(String, Option<String>)> {
     let mut pieces: Vec<(Vec<u32>, Option<String>)> = vec![(tokens.to_vec(), None)];
     for (d, clause) in clauses.iter().enumerate() {
@@ -23,9 +34,16 @@ pub fn spans(
                 .collect();
         }
     }
-    pieces
+    let texts = match text {
+        PieceText::Alone => pieces.iter().map(|(t, _)| tok.decode(t)).collect(),
+        PieceText::Joined => {
+            tok.decode_runs(&pieces.iter().map(|(t, _)| &t[..]).collect::<Vec<_>>())
+        }
+    };
+    texts
         .into_iter()
-        .map(|(t, label)| (tok.decode(&t), label))
+        .zip(pieces)
+        .map(|(text, (_, label))| (text, label))
         .collect()
 }
 
@@ -58,7 +76,12 @@ mod tests {
         let tok = TextTokenizer::Bytes;
         let text: Vec<u32> = b"abcabxab".iter().map(|&b| b as u32).collect();
         let ids = |s: &str| s.bytes().map(u32::from).collect::<Vec<_>>();
-        let got = spans(&tok, &text, &[vec![ids("ab")], vec![ids("x"), ids("c")]]);
+        let got = spans(
+            &tok,
+            &text,
+            &[vec![ids("ab")], vec![ids("x"), ids("c")]],
+            PieceText::Alone,
+        );
         let want: Vec<(String, Option<String>)> = vec![
             ("ab".into(), Some("0".into())),
             ("c".into(), Some("1".into())),
@@ -68,7 +91,7 @@ mod tests {
         ];
         assert_eq!(got, want);
         assert_eq!(
-            spans(&tok, &text, &[]),
+            spans(&tok, &text, &[], PieceText::Joined),
             vec![("abcabxab".to_string(), None)]
         );
     }

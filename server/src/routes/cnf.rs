@@ -238,7 +238,7 @@ fn run(
                 doc_no: loc.doc_no,
                 source: rec.source,
                 metadata: rec.metadata,
-                pieces: marks::spans(tok, &window, &ids)
+                pieces: marks::spans(tok, &window, &ids, marks::PieceText::Joined)
                     .into_iter()
                     .map(|(text, label)| Piece {
                         text,
