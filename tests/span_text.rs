@@ -143,7 +143,10 @@ async fn sentencepiece_spans_hold_no_space_the_document_may_lack() {
         .iter()
         .map(|p| p[0].as_str().or(p["text"].as_str()).unwrap().to_string())
         .collect();
-    assert!(joined.contains("ate an apple from the"), "{joined:?}: {doc}");
+    assert!(
+        joined.contains("ate an apple from the"),
+        "{joined:?}: {doc}"
+    );
     // A text opening with a space is `▁` (0, 1) then `▁ate` (0, 4): they overlap, and a span
     // may still begin at `▁ate` (its first word was dropped).
     for partial in [false, true] {

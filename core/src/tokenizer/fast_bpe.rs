@@ -93,8 +93,34 @@ pub fn decode_with_table(table: &[Box<[u8]>], ids: &[u32]) -> String {
     }
     match String::from_utf8(bytes) {
         Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        Err(e) => lossy_without_cut_edges(e.as_bytes()),
     }
+}
+
+/// `bytes` as text without the parts of characters cut at either end (continuation bytes
+/// before the first character, a character's first bytes after the last); invalid bytes
+/// inside become U+FFFD. Valid UTF-8 comes back as it is.
+pub fn lossy_without_cut_edges(bytes: &[u8]) -> String {
+    let continuation = |b: u8| (0x80..0xC0).contains(&b);
+    let start = bytes
+        .iter()
+        .take(3)
+        .take_while(|&&b| continuation(b))
+        .count();
+    let mut end = bytes.len();
+    let tail = end.saturating_sub(3).max(start);
+    if let Some(lead) = (tail..end).rev().find(|&i| !continuation(bytes[i])) {
+        let len = match bytes[lead] {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => 1,
+        };
+        if lead + len > end {
+            end = lead;
+        }
+    }
+    String::from_utf8_lossy(&bytes[start..end]).into_owned()
 }
 
 /// Token ids and the byte range of the text each covers.
