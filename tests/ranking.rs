@@ -224,20 +224,28 @@ fn olmo2_decodes_by_its_byte_table_and_reads_words_from_ids() {
         let ids = tok.encode_ids(t).unwrap();
         for a in 0..ids.len() {
             for b in a..=ids.len().min(a + 5) {
-                assert_eq!(tok.decode(&ids[a..b]), tok.decode_reference(&ids[a..b]));
+                // HuggingFace's decoder shows a character cut at an edge as U+FFFD; verbatim
+                // leaves it out (the texts hold no U+FFFD of their own).
+                assert_eq!(
+                    tok.decode(&ids[a..b]),
+                    tok.decode_reference(&ids[a..b]).trim_matches('\u{fffd}')
+                );
             }
         }
     }
-    // Random ids over the whole vocabulary, added tokens included.
+    // Random ids over the whole vocabulary, added tokens included, between two `.` (so no
+    // character is cut at an edge, where the decoders differ on purpose).
+    let dot = tok.encode_ids(".").unwrap()[0];
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
     for _ in 0..300 {
-        let ids: Vec<u32> = (0..24)
-            .map(|_| {
+        let ids: Vec<u32> = std::iter::once(dot)
+            .chain((0..24).map(|_| {
                 x = x
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
                 ((x >> 33) % tok.vocab_size() as u64) as u32
-            })
+            }))
+            .chain(std::iter::once(dot))
             .collect();
         let text = tok.decode(&ids);
         assert_eq!(text, tok.decode_reference(&ids), "{ids:?}");
