@@ -29,6 +29,11 @@ impl CacheKey {
     }
 }
 
+/// The largest body kept: a trace asking for full documents and long windows can be hundreds
+/// of megabytes (360 MB seen), which a cache bounded by entries would otherwise hold
+/// `entries` times over. Such answers are rare and recomputed.
+pub const MAX_CACHED_BODY: usize = 1 << 20;
+
 /// Cached response bodies keyed by the whole request identity ([`CacheKey`]).
 pub struct ResponseCache {
     inner: Option<quick_cache::sync::Cache<CacheKey, Bytes>>,
@@ -47,10 +52,12 @@ impl ResponseCache {
         self.inner.as_ref()?.get(key)
     }
 
-    /// Stores a body.
+    /// Stores a body, unless it is larger than [`MAX_CACHED_BODY`].
     pub fn put(&self, key: CacheKey, body: Bytes) {
         if let Some(c) = &self.inner {
-            c.insert(key, body);
+            if body.len() <= MAX_CACHED_BODY {
+                c.insert(key, body);
+            }
         }
     }
 }
@@ -76,6 +83,9 @@ mod tests {
         );
         assert_eq!(cache.get(&CacheKey::new(&[b"trace", b"y"])), None);
         assert_eq!(cache.get(&CacheKey::new(&[b"spans", b"x"])), None);
+        let big = CacheKey::new(&[b"trace", b"big"]);
+        cache.put(big.clone(), Bytes::from(vec![b' '; MAX_CACHED_BODY + 1]));
+        assert_eq!(cache.get(&big), None, "a body over the bound is not kept");
         let off = ResponseCache::new(0);
         off.put(CacheKey::new(&[b"a"]), Bytes::from_static(b"1"));
         assert_eq!(off.get(&CacheKey::new(&[b"a"])), None);
