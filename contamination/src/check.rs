@@ -2,8 +2,8 @@
 
 use crate::error::{Error, Result};
 use crate::method::*;
+use crate::words_search::{bytes_query, present, sparse_lpm, WordsSearch};
 use crate::Item;
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 use verbatim_core::normalize::{self, Normalization, NormalizationRules};
 use verbatim_core::query::Occurrences;
@@ -23,14 +23,6 @@ pub struct Checker<'a> {
     opts: CheckOptions,
 }
 
-/// The byte length of the first `n` characters of `s`, if it has that many.
-fn chars_len(s: &str, n: usize) -> Option<usize> {
-    if n == 0 {
-        return Some(0);
-    }
-    s.char_indices().nth(n - 1).map(|(i, c)| i + c.len_utf8())
-}
-
 /// A Llama 2 match: `(start, end, exact prefix length, aligned corpus (shard, position) when
 /// extended past a mismatch)`.
 type Llama2Match = (usize, usize, usize, Option<(usize, usize)>);
@@ -40,190 +32,6 @@ type Hit = (usize, usize, DocLocation, usize);
 
 /// Seed of the occurrence sampling of contamination checks (fixed: reports are reproducible).
 const SAMPLE_SEED: u64 = 0x7665_7262_6174_696d;
-
-fn bytes_query(s: &str) -> Vec<u32> {
-    s.bytes().map(u32::from).collect()
-}
-
-/// Whether `q` occurs: one lower-bound search per shard instead of the two of `count`.
-fn present(ix: &Index, q: &[u32]) -> bool {
-    !q.is_empty() && ix.longest_prefix_match(q) >= q.len()
-}
-
-/// `" w1 w2 ... wn "`: the exact words-side-index query of a word sequence.
-fn framed(words: &[String]) -> String {
-    let mut s = String::with_capacity(words.iter().map(|w| w.len() + 1).sum::<usize>() + 1);
-    s.push(' ');
-    for w in words {
-        s.push_str(w);
-        s.push(' ');
-    }
-    s
-}
-
-/// Longest-prefix-match lengths of `q` at ascending `starts`, computed only where needed.
-///
-/// If `q[a..a+k]` occurs, so does `q[b..a+k]` for `a < b`, hence
-/// `LPM(a) <= LPM(b) + (b - a)`. Walking right to left, a start whose bound is already below
-/// `need(i)` cannot reach `need(i)` and is not searched (`None`); the answer "does
-/// `q[s..s+need]` occur" stays exact while most searches in text absent from the corpus are
-/// skipped.
-pub(crate) fn sparse_lpm(
-    ix: &Index,
-    q: &[u32],
-    starts: &[usize],
-    need: impl Fn(usize) -> usize,
-) -> Vec<Option<usize>> {
-    let mut out = vec![None; starts.len()];
-    let mut last: Option<(usize, usize)> = None;
-    for i in (0..starts.len()).rev() {
-        let s = starts[i];
-        if let Some((p, l)) = last {
-            if l + (p - s) < need(i) {
-                continue;
-            }
-        }
-        let l = ix.longest_prefix_match(&q[s..]);
-        out[i] = Some(l);
-        last = Some((s, l));
-    }
-    out
-}
-
-/// One pass of searches over the words side index serving every word-level method of an
-/// item: longest-prefix-match lengths at the space before each word (n-gram queries
-/// `" w1 ... wn "`) and right after it (50-character substrings), searched only where the
-/// bound of [`sparse_lpm`] leaves the answer open.
-pub(crate) struct WordsSearch {
-    /// `" w1 w2 ... wn "`.
-    norm: String,
-    /// Byte offset of the space before each word, then of the final space.
-    ws: Vec<usize>,
-    /// LPM at `ws[i]` (`None`: provably below every length asked there).
-    at_space: Vec<Option<usize>>,
-    /// LPM at `ws[i] + 1` (`None`: provably below 50).
-    at_word: Vec<Option<usize>>,
-}
-
-impl WordsSearch {
-    /// Searches for word n-grams of the lengths in `ns` and, with `substrings`, for the
-    /// 50-character substrings at word starts.
-    pub(crate) fn new(
-        side: &Index,
-        words: &[String],
-        ns: &[usize],
-        substrings: bool,
-    ) -> WordsSearch {
-        let norm = framed(words);
-        let mut ws = Vec::with_capacity(words.len() + 1);
-        let mut p = 0usize;
-        for w in words {
-            ws.push(p);
-            p += w.len() + 1;
-        }
-        ws.push(p);
-        let nw = words.len();
-        // (position, need, slot): slot 2i = at_space[i], 2i + 1 = at_word[i].
-        let mut pos = Vec::with_capacity(2 * nw);
-        let mut need = Vec::with_capacity(2 * nw);
-        let mut slot = Vec::with_capacity(2 * nw);
-        for i in 0..nw {
-            let n_need = ns
-                .iter()
-                .filter(|&&n| i + n <= nw)
-                .map(|&n| ws[i + n] + 1 - ws[i])
-                .min();
-            if let Some(k) = n_need {
-                pos.push(ws[i]);
-                need.push(k);
-                slot.push(2 * i);
-            }
-            let sub_len = substrings
-                .then(|| chars_len(&norm[ws[i] + 1..inner_end(&norm)], SUBSTR_LEN))
-                .flatten();
-            if let Some(len) = sub_len {
-                pos.push(ws[i] + 1);
-                need.push(len);
-                slot.push(2 * i + 1);
-            }
-        }
-        let q = bytes_query(&norm);
-        let lpm = sparse_lpm(side, &q, &pos, |i| need[i]);
-        let mut at_space = vec![None; nw];
-        let mut at_word = vec![None; nw];
-        for (k, l) in lpm.into_iter().enumerate() {
-            if slot[k] % 2 == 0 {
-                at_space[slot[k] / 2] = l;
-            } else {
-                at_word[slot[k] / 2] = l;
-            }
-        }
-        WordsSearch {
-            norm,
-            ws,
-            at_space,
-            at_word,
-        }
-    }
-
-    /// The distinct word n-grams in order of first appearance, framed, each with whether it
-    /// occurs. An item shorter than `n` words gives its whole word sequence as its single
-    /// n-gram (and `true`).
-    pub(crate) fn ngrams(&self, side: &Index, n: usize) -> (Vec<(String, bool)>, bool) {
-        let nw = self.at_space.len();
-        if nw == 0 {
-            return (Vec::new(), false);
-        }
-        if nw < n {
-            let p = present(side, &bytes_query(&self.norm));
-            return (vec![(self.norm.clone(), p)], true);
-        }
-        let mut seen = HashSet::new();
-        let mut out = Vec::new();
-        for i in 0..=nw - n {
-            let (a, b) = (self.ws[i], self.ws[i + n] + 1);
-            let g = &self.norm[a..b];
-            if seen.insert(g) {
-                out.push((g.to_string(), self.at_space[i].is_some_and(|l| l >= b - a)));
-            }
-        }
-        (out, false)
-    }
-
-    /// The distinct 50-character substrings starting at word starts, in order, each with
-    /// whether it occurs; a text of fewer than 50 characters (framing spaces excluded) gives
-    /// itself (and `true`).
-    pub(crate) fn substrings(&self, side: &Index) -> (Vec<(String, bool)>, bool) {
-        let inner = self.norm.trim_matches(' ');
-        if inner.is_empty() {
-            return (Vec::new(), false);
-        }
-        if inner.chars().count() < SUBSTR_LEN {
-            let p = present(side, &bytes_query(inner));
-            return (vec![(inner.to_string(), p)], true);
-        }
-        let mut seen = HashSet::new();
-        let mut out = Vec::new();
-        for (i, &w) in self.ws[..self.at_word.len()].iter().enumerate() {
-            let st = w + 1;
-            let Some(len) = chars_len(&self.norm[st..inner_end(&self.norm)], SUBSTR_LEN) else {
-                break;
-            };
-            let sub = &self.norm[st..st + len];
-            if seen.insert(sub) {
-                out.push((sub.to_string(), self.at_word[i].is_some_and(|l| l >= len)));
-            }
-        }
-        (out, false)
-    }
-}
-
-/// The end of the text of framed words `" w1 ... wn "` before its final framing space: a
-/// 50-character substring ends there at the latest, since that space is not in the item (the
-/// corpus copy may go on with more letters of the last word).
-fn inner_end(norm: &str) -> usize {
-    norm.len().saturating_sub(1)
-}
 
 /// FNV-1a, 64 bits: the stable seed of an item id.
 fn fnv1a(s: &str) -> u64 {

@@ -34,6 +34,7 @@ mod method;
 mod privacy;
 pub mod report;
 mod results;
+mod words_search;
 
 pub use check::{
     gpt4_samples, gpt4_samples_under, CheckOptions, Checker, Example, ItemResult, MethodResult,
