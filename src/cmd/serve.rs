@@ -33,7 +33,7 @@ pub struct ServerFlags {
     #[arg(long)]
     cors_origin: Vec<String>,
     /// Responses kept for identical requests (0 disables the cache); a response over 1 MiB
-    /// is not kept, so the cache holds at most this many MiB.
+    /// is not kept, so bodies take at most this many MiB (keys, the request bodies, besides).
     #[arg(long, default_value_t = 256)]
     cache_entries: usize,
     /// When to check every index file's checksum: `start` (before serving; about 0.1 s per
