@@ -92,6 +92,15 @@ pub enum Error {
     /// A caller asked for something that does not exist or is not allowed.
     #[error("{0}")]
     Invalid(String),
+    /// A trace would read and show more document text than its options allow
+    /// ([`crate::query::TraceOptions::max_document_tokens`]).
+    #[error("this trace would read {needed} tokens of document text (the context windows of every document occurrence it shows, and full texts when asked for); the limit is {limit}. Ask for fewer documents per span, shorter snippet or long-view contexts, a lower span density, or no full documents.")]
+    TraceTooLarge {
+        /// Tokens the trace would read.
+        needed: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// A document was asked for that is not in the index (or was taken down).
     #[error("document not found: {0}")]
     DocumentNotFound(String),

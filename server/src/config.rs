@@ -25,6 +25,9 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     /// Identical requests answered from memory (entries; 0 disables).
     pub cache_entries: usize,
+    /// Most document tokens one trace may read and show (its windows and full texts);
+    /// a trace over it gets 422 before any is read.
+    pub max_trace_tokens: u64,
     /// The privacy filter on shown document text (default: mask).
     pub pii: verbatim_core::pii::PiiMode,
 }
@@ -42,6 +45,7 @@ impl Default for ServerConfig {
             max_items: 1000,
             cors_origins: Vec::new(),
             cache_entries: 256,
+            max_trace_tokens: 16 << 20,
             pii: verbatim_core::pii::PiiMode::Mask,
         }
     }

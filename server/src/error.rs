@@ -63,6 +63,9 @@ impl From<verbatim_core::Error> for ApiError {
                 ApiError::NotFound(format!("no document with id {id:?}"))
             }
             verbatim_core::Error::Invalid(m) => ApiError::Unprocessable(m),
+            e @ verbatim_core::Error::TraceTooLarge { .. } => {
+                ApiError::Unprocessable(e.to_string())
+            }
             // A damaged file found while answering (opened without hashing): the index cannot
             // answer this, and the message says what to do.
             e @ (verbatim_core::Error::Corrupt { .. }

@@ -36,6 +36,13 @@ pub struct ServerFlags {
     /// is not kept, so bodies take at most this many MiB (keys, the request bodies, besides).
     #[arg(long, default_value_t = 256)]
     cache_entries: usize,
+    /// Most document tokens one trace may read and show: the context windows of every
+    /// document occurrence it picks (for ranking, snippets and long views) and the full texts
+    /// it is asked for (then 422, before any is read). The default, 16,777,216 (about 64 MiB
+    /// of text), is 190 times the most any default trace of a 450-token output read in the
+    /// benchmarks (86k tokens; 4M with full documents of books).
+    #[arg(long, default_value_t = 16 << 20)]
+    max_trace_tokens: u64,
     /// When to check every index file's checksum: `start` (before serving; about 0.1 s per
     /// GB from the page cache, much longer from a cold disk), `background` (serve at once and
     /// check meanwhile: an index found damaged answers 503 and `/health` reports it), or `off`.
@@ -101,6 +108,7 @@ impl ServerFlags {
             max_text_bytes: self.max_text_bytes,
             cors_origins: self.cors_origin.clone(),
             cache_entries: self.cache_entries,
+            max_trace_tokens: self.max_trace_tokens,
             max_items: self.max_items,
             pii: self.pii,
             ..ServerConfig::default()

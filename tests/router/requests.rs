@@ -315,3 +315,52 @@ async fn wrong_methods_and_array_bodies_get_json_errors() {
         "{v}"
     );
 }
+
+/// A trace that would read more document text than `max_trace_tokens` is refused with 422
+/// before any is read, and one at the limit is answered: a request for every view of up to
+/// 100 documents per span returned 360 MB, and the process peaked at 7 GB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trace_reading_more_document_text_than_the_limit_is_refused() {
+    let index = Arc::new(Index::open(demo_index()).unwrap());
+    let app_with = |max_trace_tokens: u64| {
+        let config = ServerConfig {
+            cache_entries: 16,
+            max_trace_tokens,
+            ..ServerConfig::default()
+        };
+        let state = AppState::new(config, vec![index.clone()], None).unwrap();
+        verbatim_server::app(Arc::new(state))
+    };
+    let everything = json!({"response": OUTPUT, "full_documents": true, "long_view": true,
+        "maximum_documents_per_span": 100, "long_context_tokens": 5000, "maximum_span_density": 1.0});
+    let (c, e) = post(&app_with(1), "/api/v1/trace", everything.clone()).await;
+    assert_eq!(c, 422, "{e}");
+    let message = e["error"]["message"].as_str().unwrap();
+    assert!(message.contains("the limit is 1."), "{message}");
+    let needed: u64 = message
+        .split("would read ")
+        .nth(1)
+        .and_then(|m| m.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no token count in {message}"));
+    // The windows and full texts of every document shown: more than the documents' length.
+    let all_tokens: u64 = (0..index.manifest().documents)
+        .map(|d| index.doc_tokens(index.locate(d).unwrap()).len() as u64)
+        .sum();
+    assert!(needed > all_tokens, "{needed} <= {all_tokens}");
+    // At the limit it is answered; one token under it is refused, and not from a cache.
+    let at_limit = app_with(needed);
+    let (c, t) = post(&at_limit, "/api/v1/trace", everything.clone()).await;
+    assert_eq!(c, 200, "{t}");
+    assert!(t["documents"][0]["text"].is_string(), "{t}");
+    let under = app_with(needed - 1);
+    for _ in 0..2 {
+        assert_eq!(
+            post(&under, "/api/v1/trace", everything.clone()).await.0,
+            422
+        );
+    }
+    // The default limit leaves the default trace, and this one, alone.
+    let default = app_with(ServerConfig::default().max_trace_tokens);
+    assert_eq!(post(&default, "/api/v1/trace", everything).await.0, 200);
+}

@@ -64,6 +64,11 @@ pub struct TraceOptions {
     pub long_view: bool,
     /// Include each document's full text.
     pub full_documents: bool,
+    /// Most document tokens one trace may read and show: the ranking, snippet and long-view
+    /// windows of every document occurrence it picks, and the full texts when asked for. A
+    /// trace over it is refused with [`crate::Error::TraceTooLarge`] before any is read
+    /// (`None`: no limit; a server sets one, so that one request cannot take its memory).
+    pub max_document_tokens: Option<u64>,
 }
 
 impl TraceOptions {
@@ -82,6 +87,7 @@ impl TraceOptions {
             long_context: DEFAULT_LONG_CONTEXT,
             long_view: false,
             full_documents: false,
+            max_document_tokens: None,
         }
     }
 }
@@ -303,6 +309,39 @@ impl Index {
 }
 
 impl Index {
+    /// How many document tokens a trace of these picks reads and shows: each occurrence's
+    /// ranking window (`long_context`), snippet and, with `long_view`, long view again, each
+    /// clipped to its document; and each document's whole length with `full_documents`.
+    fn document_tokens_read(
+        &self,
+        groups: &[Vec<Pick>],
+        scored: &[(f64, Span)],
+        opts: &TraceOptions,
+    ) -> u64 {
+        let window = |p: &Pick, context: usize| {
+            let len = scored[p.span].1.token_end - scored[p.span].1.token_start;
+            let w = self.window_ranges(p.loc, p.pos, len, context);
+            (w.after.end - w.before.start) as u64
+        };
+        let views = 1 + u64::from(opts.long_view);
+        groups
+            .iter()
+            .map(|g| {
+                let windows: u64 = g
+                    .iter()
+                    .map(|p| views * window(p, opts.long_context) + window(p, opts.snippet_context))
+                    .sum();
+                let full = match (opts.full_documents, g.first()) {
+                    (true, Some(p)) => {
+                        self.shards()[p.loc.shard].doc_range(p.loc.local).len() as u64
+                    }
+                    _ => 0,
+                };
+                windows + full
+            })
+            .sum()
+    }
+
     /// Picks up to `k` distinct, not-taken-down documents among a span's occurrences, in the
     /// layout-independent sampling order of [`crate::query::sample`] seeded by the span's
     /// tokens: the same corpus picks the same documents however it is sharded.
@@ -390,6 +429,12 @@ impl Index {
             by_doc.entry(p.loc.doc_no).or_default().push(p);
         }
         let groups: Vec<Vec<Pick>> = by_doc.into_values().collect();
+        if let Some(limit) = opts.max_document_tokens {
+            let needed = self.document_tokens_read(&groups, &scored, opts);
+            if needed > limit {
+                return Err(crate::Error::TraceTooLarge { needed, limit });
+            }
+        }
         if self.reads_ahead() {
             // Read from disk: when the windows' pages are not cached, they are all asked for
             // at once.

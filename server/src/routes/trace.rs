@@ -27,7 +27,9 @@ pub(crate) enum RankingSchema {
 }
 
 /// Body of a trace request. Field names and defaults are OLMoTrace's; the older names
-/// (`max_count`, `density`, `docs_per_span`, `min_len`) are accepted as aliases.
+/// (`max_count`, `density`, `docs_per_span`, `min_len`) are accepted as aliases. A trace that
+/// would read more document text than the server's `--max-trace-tokens` (its windows and full
+/// documents) gets 422 before any is read.
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TraceRequest {
@@ -160,12 +162,14 @@ pub async fn trace(
         return Ok(super::json_bytes(body));
     }
     let pii = st.config.pii;
+    let max_document_tokens = st.config.max_trace_tokens;
     let body = st
         .gate
         .run(move || {
             let mut opts = controls.resolve(&index)?;
             opts.long_view = req.long_view.unwrap_or(false);
             opts.full_documents = req.full_documents.unwrap_or(false);
+            opts.max_document_tokens = Some(max_document_tokens);
             let t = index.trace(&req.response, req.prompt.as_deref(), &opts)?;
             let mut json = TraceJson::new(&index, &req.response, &t);
             json.apply_pii(&index, pii);
