@@ -183,3 +183,73 @@ async fn wordpiece_unknown_tokens_match_nothing() {
         post(&app, "/api/v1/count", json!({ "text": "runes" })).await;
     assert_eq!((status, body["count"].as_u64()), (200, Some(1)), "{body}");
 }
+
+/// GPT-2's byte-level alphabet: the character that stands for each byte in a piece.
+fn byte_of_char() -> HashMap<char, u8> {
+    let mut printable: Vec<u8> = (b'!'..=b'~')
+        .chain(0xA1..=0xAC)
+        .chain(0xAE..=0xFF)
+        .collect();
+    let mut chars: Vec<u32> = printable.iter().map(|&b| u32::from(b)).collect();
+    let mut extra = 0;
+    for b in 0..=255u8 {
+        if !printable.contains(&b) {
+            printable.push(b);
+            chars.push(256 + extra);
+            extra += 1;
+        }
+    }
+    printable
+        .into_iter()
+        .zip(chars)
+        .map(|(b, c)| (char::from_u32(c).unwrap(), b))
+        .collect()
+}
+
+/// The table read at load answers as the pieces do: for every id of every shared tokenizer,
+/// a token starts inside a character exactly when its first byte (a byte-level piece's first
+/// character read back as its byte, or a `<0xNN>` byte-fallback piece's) is a UTF-8
+/// continuation byte.
+#[test]
+fn the_inside_a_character_table_agrees_with_every_piece() {
+    let continuation = |b: u8| (0x80..0xC0).contains(&b);
+    let byte_of = byte_of_char();
+    for name in [
+        "olmo-gpt-neox.json",
+        "gpt2.json",
+        "olmo2-dolma2.json",
+        "llama2.json",
+        "bert-uncased-wordpiece.json",
+    ] {
+        let Some(path) = support::shared_data(&format!("tokenizers/{name}")) else {
+            return;
+        };
+        let (tok, _) = verbatim_core::TextTokenizer::from_spec(path.to_str().unwrap()).unwrap();
+        let raw = tokenizers::Tokenizer::from_file(&path).unwrap();
+        let added: std::collections::HashSet<u32> =
+            raw.get_added_tokens_decoder().keys().copied().collect();
+        let byte_level = tok.decodes_by_concatenation();
+        let mut inside = 0;
+        for id in 0..tok.vocab_size() {
+            let want = raw.id_to_token(id).is_some_and(|p| {
+                let first = if byte_level && !added.contains(&id) {
+                    p.chars().next().and_then(|c| byte_of.get(&c).copied())
+                } else if byte_level {
+                    p.bytes().next()
+                } else {
+                    p.strip_prefix("<0x")
+                        .and_then(|h| h.strip_suffix('>'))
+                        .filter(|h| h.len() == 2)
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                };
+                first.is_some_and(continuation)
+            });
+            assert_eq!(tok.starts_inside_char(id), want, "{name}: id {id}");
+            inside += usize::from(want);
+        }
+        eprintln!(
+            "{name}: {inside} of {} ids start inside a character",
+            tok.vocab_size()
+        );
+    }
+}

@@ -41,6 +41,9 @@ pub struct HfTokenizer {
     inner: tokenizers::Tokenizer,
     vocab_size: u32,
     word_start: Vec<bool>,
+    /// Whether each id's first byte is a UTF-8 continuation byte (read once at load, so that
+    /// span edges cost a table look-up).
+    starts_inside_char: Vec<bool>,
     sha256: String,
     family: String,
     fast: Option<fast_bpe::FastBpe>,
@@ -127,6 +130,11 @@ fn fallback_byte(t: &str) -> Option<u8> {
     (hex.len() == 2).then(|| u8::from_str_radix(hex, 16).ok())?
 }
 
+/// A UTF-8 continuation byte: one that cannot begin a character.
+fn is_continuation_byte(b: u8) -> bool {
+    (0x80..0xC0).contains(&b)
+}
+
 /// Python's `string.whitespace + string.punctuation`: the bytes that begin a word in byte mode.
 fn is_ascii_boundary_byte(b: u8) -> bool {
     b.is_ascii_punctuation() || matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
@@ -192,11 +200,21 @@ impl TextTokenizer {
             .as_ref()
             .and_then(|json| fast_bpe::byte_level_decode_table(json, &inner, vocab_size));
         let unknown = json.as_ref().and_then(|j| unknown_id(j, &inner));
+        let starts_inside_char = (0..vocab_size)
+            .map(|id| {
+                let first = match decode_table.as_deref() {
+                    Some(table) => table.get(id as usize).and_then(|b| b.first().copied()),
+                    None => inner.id_to_token(id).as_deref().and_then(fallback_byte),
+                };
+                first.is_some_and(is_continuation_byte)
+            })
+            .collect();
         let sha256 = sha256_hex(bytes);
         Ok(TextTokenizer::Hf(Box::new(HfTokenizer {
             inner,
             vocab_size,
             word_start,
+            starts_inside_char,
             family: family_of(&sha256, json.as_ref(), vocab_size),
             sha256,
             fast,
@@ -437,23 +455,13 @@ impl TextTokenizer {
     /// byte (a byte-level token, a raw byte, or a SentencePiece byte-fallback piece
     /// `<0x80>`..`<0xBF>`). Other pieces hold whole characters.
     pub fn starts_inside_char(&self, id: u32) -> bool {
-        let continuation = |b: u8| (0x80..0xC0).contains(&b);
         match self {
-            TextTokenizer::Bytes => u8::try_from(id).is_ok_and(continuation),
-            TextTokenizer::Hf(h) => match h.decode_table.as_deref() {
-                Some(table) => table
-                    .get(id as usize)
-                    .and_then(|b| b.first())
-                    .is_some_and(|&b| continuation(b)),
-                None => h.inner.id_to_token(id).is_some_and(|piece| {
-                    piece
-                        .strip_prefix("<0x")
-                        .and_then(|hex| hex.strip_suffix('>'))
-                        .filter(|hex| hex.len() == 2)
-                        .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-                        .is_some_and(continuation)
-                }),
-            },
+            TextTokenizer::Bytes => u8::try_from(id).is_ok_and(is_continuation_byte),
+            TextTokenizer::Hf(h) => h
+                .starts_inside_char
+                .get(id as usize)
+                .copied()
+                .unwrap_or(false),
             TextTokenizer::Ids { .. } => false,
         }
     }
