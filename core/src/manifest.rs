@@ -359,7 +359,16 @@ impl Manifest {
     /// Writes the manifest as `DIR/NAME` (a new file).
     pub fn write_named(&self, dir: &Path, name: &str, build_id: u64) -> Result<()> {
         let json = serde_json::to_vec_pretty(self).expect("manifest serializes");
-        FileWriter::write_file(&dir.join(name), FileKind::Manifest, 0, build_id, &json, 1)?;
+        let unicode = crate::normalize::NormalizationRules::Unicode.version();
+        let version = if self.normalization.is_some() && self.normalization_rules >= unicode {
+            crate::format::UNICODE_SIDE_MANIFEST_VERSION
+        } else {
+            crate::format::FORMAT_VERSION
+        };
+        let mut w = FileWriter::create(&dir.join(name), FileKind::Manifest, 0, build_id)?
+            .with_version(version);
+        w.write(&json)?;
+        w.finish(1)?;
         Ok(())
     }
 }

@@ -219,14 +219,27 @@ fn a_side_index_of_the_ascii_rules_is_queried_and_appended_by_them() {
     use verbatim_core::normalize::NormalizationRules;
     let dir = tempfile::tempdir().unwrap();
     let idx = build(dir.path(), &docs(&[("d", join(&seq(0, 40)))]));
+    // The header version of a manifest: a side index of the Unicode rules is written as
+    // version 3, which a verbatim that knows only the ASCII rules (reading up to 2) refuses.
+    let version = |p: &std::path::Path| {
+        let b = std::fs::read(p).unwrap();
+        u32::from_le_bytes(b[8..12].try_into().unwrap())
+    };
+    assert_eq!(version(&idx.join("manifest.bin")), 2);
     // ASCII documents normalise to the same bytes under both rules: only the record differs.
     for side in ["words", "alnum"] {
         let d = idx.join("side").join(side);
+        assert_eq!(version(&d.join("manifest.bin")), 3);
         let (mut m, build_id) = Manifest::read(&d).unwrap();
         assert_eq!(m.rules().unwrap(), NormalizationRules::Unicode);
         m.normalization_rules = NormalizationRules::Ascii.version();
         std::fs::remove_file(d.join("manifest.bin")).unwrap();
         m.write(&d, build_id).unwrap();
+        assert_eq!(
+            version(&d.join("manifest.bin")),
+            2,
+            "the ASCII rules are version 2's"
+        );
     }
     let ix = Index::open(&idx).unwrap();
     let item = Item::new("x", "Привет мир w1 w2 w3", "b");

@@ -11,6 +11,13 @@ pub const MAGIC: [u8; 8] = *b"VERBATIM";
 /// `index_id` that `tokenizer.bin` and `takedown.bin` carry) and shards in other directories.
 /// A version-1 index is a version-2 index without any of those, so both are read.
 pub const FORMAT_VERSION: u32 = 2;
+/// The version written in the manifest of a side index normalised by
+/// [`crate::normalize::NormalizationRules::Unicode`] (every other file is
+/// [`FORMAT_VERSION`]): a verbatim that reads only up to version 2 knows only the ASCII rules,
+/// and would read such a side index by them, so it refuses the file instead.
+pub const UNICODE_SIDE_MANIFEST_VERSION: u32 = 3;
+/// The newest format version this build reads.
+pub const NEWEST_READABLE_VERSION: u32 = UNICODE_SIDE_MANIFEST_VERSION;
 /// The oldest format version this build still reads.
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Length of the header in bytes; the payload starts here (8-byte aligned).
@@ -73,12 +80,12 @@ impl Header {
             return Err(corrupt("header checksum mismatch"));
         }
         let version = u32_at(8);
-        if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&version) {
+        if !(OLDEST_READABLE_VERSION..=NEWEST_READABLE_VERSION).contains(&version) {
             return Err(Error::Version {
                 path: path.to_path_buf(),
                 found: version,
                 oldest: OLDEST_READABLE_VERSION,
-                newest: FORMAT_VERSION,
+                newest: NEWEST_READABLE_VERSION,
             });
         }
         // No kind defines a flag yet: a set one is a file of a newer writer (or damage) whose
@@ -125,6 +132,20 @@ mod tests {
             c[i] ^= 0x10;
             assert!(Header::decode(&c, Path::new("x")).is_err(), "byte {i}");
         }
+        // Every version from the oldest to the newest is read; the next one is refused.
+        for version in OLDEST_READABLE_VERSION..=NEWEST_READABLE_VERSION {
+            let v = Header { version, ..h }.encode();
+            assert_eq!(Header::decode(&v, Path::new("x")).unwrap().version, version);
+        }
+        let newer = Header {
+            version: NEWEST_READABLE_VERSION + 1,
+            ..h
+        }
+        .encode();
+        assert!(matches!(
+            Header::decode(&newer, Path::new("x")),
+            Err(Error::Version { found: 4, .. })
+        ));
         // A flag set under a valid header checksum (a newer writer's file) is refused too.
         let flagged = Header { flags: 7, ..h }.encode();
         let e = Header::decode(&flagged, Path::new("x"))

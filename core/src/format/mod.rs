@@ -13,7 +13,10 @@ mod kind;
 mod mapped;
 mod writer;
 
-pub use header::{Header, FORMAT_VERSION, HEADER_LEN, MAGIC, OLDEST_READABLE_VERSION};
+pub use header::{
+    Header, FORMAT_VERSION, HEADER_LEN, MAGIC, NEWEST_READABLE_VERSION, OLDEST_READABLE_VERSION,
+    UNICODE_SIDE_MANIFEST_VERSION,
+};
 pub use kind::FileKind;
 pub use mapped::{MappedFile, MappedSlice};
 pub use writer::FileWriter;

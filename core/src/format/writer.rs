@@ -16,6 +16,7 @@ pub struct FileWriter {
     kind: FileKind,
     element_width: u32,
     build_id: u64,
+    version: u32,
 }
 
 impl FileWriter {
@@ -38,7 +39,15 @@ impl FileWriter {
             kind,
             element_width,
             build_id,
+            version: FORMAT_VERSION,
         })
+    }
+
+    /// Writes `version` in the header instead of [`FORMAT_VERSION`] (see
+    /// [`super::UNICODE_SIDE_MANIFEST_VERSION`]).
+    pub fn with_version(mut self, version: u32) -> Self {
+        self.version = version;
+        self
     }
 
     /// Appends payload bytes.
@@ -59,7 +68,7 @@ impl FileWriter {
     /// Returns the payload checksum.
     pub fn finish(mut self, element_count: u64) -> Result<u64> {
         let header = Header {
-            version: FORMAT_VERSION,
+            version: self.version,
             kind: self.kind as u32,
             element_width: self.element_width,
             flags: 0,
