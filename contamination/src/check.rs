@@ -474,14 +474,26 @@ impl<'a> Checker<'a> {
         };
         let starts: Vec<usize> = (0..n).collect();
         let lpm = sparse_lpm(self.index, &ids, &starts, |_| need);
+        // A token standing for any text the vocabulary cannot spell (WordPiece's `[UNK]`)
+        // agrees with nothing: an exact match ends before it, and a skip-gram walk counts it
+        // as a mismatch. `unknown_at[l]`: the first such position at or after `l`.
+        let unknown = self.index.tokenizer().unknown_id();
+        let mut unknown_at = vec![n; n + 1];
+        for l in (0..n).rev() {
+            unknown_at[l] = if Some(ids[l]) == unknown {
+                l
+            } else {
+                unknown_at[l + 1]
+            };
+        }
         for l in 0..n {
-            let Some(exact) = lpm[l] else {
+            let Some(exact) = lpm[l].map(|e| e.min(unknown_at[l] - l)) else {
                 continue;
             };
             let mut end = l + exact;
             let mut at = None;
             if skip > 0 && exact >= LLAMA2_MIN_LEN && end < n {
-                let (e, p) = self.skip_extend(&ids, l, exact, skip);
+                let (e, p) = self.skip_extend(&ids, l, exact, skip, unknown);
                 if e > end {
                     end = e;
                     at = p;
@@ -582,13 +594,15 @@ impl<'a> Checker<'a> {
     /// wherever those 10 agree, and one from a shorter exact match can reach further), walk
     /// the item and the corpus document in step past the agreeing tokens, allowing at most
     /// `skip` mismatching positions; the match ends at its last agreeing token (no trailing
-    /// mismatches). Returns the furthest end and the corpus position reaching it.
+    /// mismatches; an `unknown` token agrees with nothing). Returns the furthest end and the
+    /// corpus position reaching it.
     fn skip_extend(
         &self,
         ids: &[u32],
         l: usize,
         exact: usize,
         skip: usize,
+        unknown: Option<u32>,
     ) -> (usize, Option<(usize, usize)>) {
         const MAX_OCC: usize = 64;
         let n = ids.len();
@@ -613,7 +627,7 @@ impl<'a> Checker<'a> {
                 let mut mismatches = 0usize;
                 let mut last = seed; // length of the aligned match so far (ends on agreement)
                 for (j, &t) in corpus.iter().enumerate() {
-                    if t == ids[l + seed + j] {
+                    if t == ids[l + seed + j] && Some(t) != unknown {
                         last = seed + j + 1;
                     } else {
                         mismatches += 1;

@@ -274,3 +274,52 @@ fn a_side_index_of_the_ascii_rules_is_queried_and_appended_by_them() {
         "both documents hold the word"
     );
 }
+
+/// WordPiece writes every character it cannot spell as the same `[UNK]` id, which stands for
+/// different texts: Llama 2's method matches no text through it (a review saw 🚀 items
+/// "dirty" against 😀 documents), while a skip budget may step over it as over any mismatch.
+#[test]
+fn llama2_matches_no_text_through_an_unknown_token() {
+    let Some(bert) = support::shared_data("tokenizers/bert-uncased-wordpiece.json") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // Ten words of one token each, either side.
+    let words = [
+        "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    ];
+    let more = [
+        "red", "blue", "green", "black", "white", "brown", "pink", "gray", "gold", "silver",
+    ];
+    let sentence = |glyph: &str| format!("{} {glyph} {}", words.join(" "), more.join(" "));
+    let corpus = docs(&[
+        ("emoji", "😀 ".repeat(12).trim_end().to_string()),
+        ("sentence", sentence("😀")),
+    ]);
+    let ix = Index::open(&build_with(
+        dir.path(),
+        &corpus,
+        bert.to_str().unwrap(),
+        false,
+    ))
+    .unwrap();
+    // Twelve unknown characters, other than the document's twelve.
+    let r = run(
+        &ix,
+        Method::Llama2,
+        0,
+        "rockets",
+        "🚀 ".repeat(12).trim_end(),
+    );
+    assert_eq!((r.matched, r.label), (0, Label::Clean), "{r:?}");
+    // Ten words each side of a character the document does not hold: no match is longer
+    // than 10 tokens.
+    let r = run(&ix, Method::Llama2, 0, "across", &sentence("🚀"));
+    assert_eq!(r.matched, 0, "{r:?}");
+    // With one skip the unknown position is stepped over as a mismatch, as a known
+    // different word would be.
+    let r = run(&ix, Method::Llama2, 1, "across", &sentence("🚀"));
+    let known = run(&ix, Method::Llama2, 1, "across", &sentence("dog"));
+    assert_eq!(r.matched, 21, "{r:?}");
+    assert_eq!(known.matched, r.matched, "{known:?}");
+}
