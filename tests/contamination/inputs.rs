@@ -305,3 +305,66 @@ fn http_route_checks_items_and_limits_their_number() {
     );
     assert_eq!(c, 400, "{v}");
 }
+
+/// A side index given alone (`--side-index OTHER/side/words`) opens after its index grew by
+/// an append or shrank to one shard by a compaction, which name its current manifest
+/// `manifest-gN.bin` (it was refused: "not a verbatim index (no manifest.bin)").
+#[test]
+fn a_side_index_given_alone_opens_after_an_append_and_a_compaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = docs(&[("a", join(&seq(0, 40)))]);
+    let second = docs(&[("b", join(&seq(100, 140)))]);
+    let all: Vec<(String, String)> = first.iter().chain(&second).cloned().collect();
+    let (main_dir, other_dir) = (dir.path().join("main"), dir.path().join("other"));
+    std::fs::create_dir_all(&main_dir).unwrap();
+    std::fs::create_dir_all(&other_dir).unwrap();
+    let main = build(&main_dir, &all);
+    let other = build_with(&other_dir, &first, "bytes", true);
+    let more = support::write_jsonl(dir.path(), "more.jsonl", &second);
+    let mut o = BuildOptions::new(vec![more], other.clone(), "");
+    o.append = true;
+    o.threads = 2;
+    verbatim_indexer::build(&o).unwrap();
+    let words = other.join("side").join("words");
+    assert!(
+        !words.join("manifest.bin").exists(),
+        "the append renames it"
+    );
+    let check = |stage: &str| {
+        let alone = Index::open(&words).unwrap_or_else(|e| panic!("{stage}: {e}"));
+        let whole = Index::open(&other).unwrap();
+        let through_parent = whole.side(Normalization::Words).unwrap();
+        assert_eq!(alone.build_id(), through_parent.build_id(), "{stage}");
+        assert_eq!(alone.manifest().documents, 2, "{stage}");
+        let out = dir.path().join(format!("{stage}.json"));
+        let items = support::write_jsonl(
+            dir.path(),
+            "items.jsonl",
+            &docs(&[("q", join(&seq(110, 130)))]),
+        );
+        let o = std::process::Command::new(support::verbatim_bin())
+            .args(["contamination", "--index"])
+            .arg(&main)
+            .arg("--input")
+            .arg(&items)
+            .args(["--method", "gpt3", "--side-index"])
+            .arg(&words)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{stage}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let rep: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        assert_eq!(
+            rep["items"][0]["methods"][0]["label"], "dirty",
+            "{stage}: {rep}"
+        );
+    };
+    check("appended");
+    verbatim_indexer::compact(&verbatim_indexer::CompactOptions::new(other.clone())).unwrap();
+    check("compacted");
+}

@@ -143,6 +143,23 @@ fn open_attached_shards(
         .collect()
 }
 
+/// The manifest file of the side index in `dir` (`INDEX/side/NAME`) when `dir` holds no
+/// `manifest.bin`: after an append or a compaction its current manifest is `manifest-gN.bin`,
+/// named in the parent index's manifest, so that the side index can still be opened alone
+/// (`verbatim contamination --side-index INDEX/side/words`).
+fn side_manifest_named_by_parent(dir: &Path) -> Option<String> {
+    if dir.join(crate::manifest::MANIFEST_FILE).exists() {
+        return None;
+    }
+    let side_root = dir.parent()?;
+    if side_root.file_name()? != "side" {
+        return None;
+    }
+    let (parent, _) = Manifest::read(side_root.parent()?).ok()?;
+    let name = dir.file_name()?.to_str()?;
+    parent.files.side_manifests.get(name).cloned()
+}
+
 impl Index {
     /// Opens the index in `dir` with default options (checksums verified).
     pub fn open(dir: &Path) -> Result<Index> {
@@ -186,7 +203,12 @@ impl Index {
             }
             return Self::open_bare_infini_gram(dir, opts);
         }
-        Self::open_manifest(dir, crate::manifest::MANIFEST_FILE, opts)
+        let name = side_manifest_named_by_parent(dir);
+        Self::open_manifest(
+            dir,
+            name.as_deref().unwrap_or(crate::manifest::MANIFEST_FILE),
+            opts,
+        )
     }
 
     /// Opens the index in `dir` described by the manifest file `manifest_name` instead of
