@@ -54,12 +54,13 @@ pub enum Error {
         missing: Vec<String>,
     },
     /// An input file that cannot be opened or read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Read {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (part of the message, not a separate `source`, so that error chains print it
+        /// once).
+        error: std::io::Error,
     },
     /// An input file whose content is not items (bad JSON or CSV, unknown format, no text).
     #[error("{path}: {detail}")]

@@ -84,9 +84,9 @@ pub struct ReadStats {
 type Sink<'a> = &'a mut dyn FnMut(&Map<String, Value>, usize) -> Result<()>;
 
 fn open_reader(path: &Path) -> Result<Box<dyn BufRead>> {
-    let read_err = |source| Error::Read {
+    let read_err = |error| Error::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let f = std::fs::File::open(path).map_err(read_err)?;
     let name = path.to_string_lossy().to_ascii_lowercase();
@@ -288,12 +288,18 @@ fn read_jsonl(p: &Path, push: Sink<'_>) -> Result<()> {
 const PARQUET_BATCH_BYTES: u64 = 8 << 20;
 
 fn read_parquet(p: &Path, push: Sink<'_>) -> Result<()> {
-    // The Parquet reader's errors name the file (and row group or row) already.
-    let file = verbatim_parquet::ParquetFile::open(p).map_err(|e| input_error(p, e.to_string()))?;
+    // The Parquet reader's errors name the file (and row group or row) already: the input
+    // error names it once.
+    let error = |e: verbatim_parquet::Error| {
+        let message = e.to_string();
+        let named = format!("{}: ", p.display());
+        input_error(p, message.strip_prefix(&named).unwrap_or(&message))
+    };
+    let file = verbatim_parquet::ParquetFile::open(p).map_err(error)?;
     verbatim_parquet::read_records(&file, PARQUET_BATCH_BYTES, &mut |rec, row| {
         push(rec, row as usize + 1).map_err(|e| format!("{e:#}"))
     })
-    .map_err(|e| input_error(p, e.to_string()))?;
+    .map_err(error)?;
     Ok(())
 }
 

@@ -120,6 +120,26 @@ fn remove_partials_of_dead_writers(target: &Path) {
     }
 }
 
+/// Checks, before long work whose result goes to `target`, that [`write_atomic`] will be able
+/// to write it: `target` is not a directory, and a temporary file can be created beside it
+/// (and is removed at once). An error names the path and the reason.
+pub fn check_writable(target: &Path) -> Result<()> {
+    if target.is_dir() {
+        return Err(Error::io(
+            target,
+            std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
+        ));
+    }
+    let probe = AtomicFile::new(target);
+    std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(probe.temp_path())
+        .map_err(|e| Error::io(parent_dir(target), e))?;
+    drop(probe);
+    Ok(())
+}
+
 /// Writes `target` atomically with `fill`, which writes the whole content to a buffered writer.
 pub fn write_atomic<E>(
     target: &Path,
@@ -144,6 +164,21 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_target_that_cannot_be_written_is_found_before_the_work() {
+        let dir = tempfile::tempdir().unwrap();
+        check_writable(&dir.path().join("report.json")).unwrap();
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "the probe is removed"
+        );
+        let missing = check_writable(&dir.path().join("nope/report.json")).unwrap_err();
+        assert!(missing.to_string().contains("nope"), "{missing}");
+        let is_dir = check_writable(dir.path()).unwrap_err();
+        assert!(is_dir.to_string().contains("is a directory"), "{is_dir}");
+    }
 
     #[test]
     fn replaces_the_target_and_leaves_nothing_beside_it() {

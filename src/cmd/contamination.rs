@@ -97,6 +97,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
             bail!("{} is an input; choose another output path", out.display());
         }
     }
+    // A report that cannot be written is found now, not after every item was checked.
+    for out in [&a.out, &a.csv, &a.html].into_iter().flatten() {
+        verbatim_core::atomic::check_writable(out)
+            .with_context(|| format!("cannot write {}", out.display()))?;
+    }
     let index = super::open_index(&a.index, a.verify)?;
     let opts = CheckOptions {
         methods,

@@ -368,3 +368,49 @@ fn a_side_index_given_alone_opens_after_an_append_and_a_compaction() {
     verbatim_indexer::compact(&verbatim_indexer::CompactOptions::new(other.clone())).unwrap();
     check("compacted");
 }
+
+/// Reports that cannot be written are refused before any item is checked (a typo in the
+/// output folder cost a whole run, and `--out ok.json --html missing/r.html` wrote one
+/// report and failed), and an unreadable input's reason is printed once.
+#[test]
+fn cli_refuses_unwritable_reports_first_and_names_each_reason_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = cli_index(dir.path());
+    let items = support::write_jsonl(
+        dir.path(),
+        "items.jsonl",
+        &docs(&[("q", join(&seq(0, 30)))]),
+    );
+    let ok = dir.path().join("ok.json");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let o = std::process::Command::new(support::verbatim_bin())
+            .args(["contamination", "--index"])
+            .arg(&idx)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!o.status.success());
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let missing = dir.path().join("missing").join("r.html");
+    let err = run(&[
+        "--input".as_ref(),
+        items.as_os_str(),
+        "--out".as_ref(),
+        ok.as_os_str(),
+        "--html".as_ref(),
+        missing.as_os_str(),
+    ]);
+    assert!(
+        err.contains("cannot write") && err.contains("missing"),
+        "{err}"
+    );
+    assert!(!ok.exists(), "no report is written when another cannot be");
+    let err = run(&[
+        "--input".as_ref(),
+        dir.path().join("absent.jsonl").as_os_str(),
+        "--method".as_ref(),
+        "llama2".as_ref(),
+    ]);
+    assert_eq!(err.matches("No such file").count(), 1, "{err}");
+}
