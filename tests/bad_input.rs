@@ -733,3 +733,32 @@ fn prob_refuses_a_next_token_outside_the_vocabulary() {
         assert!(err.contains("outside the vocabulary"), "{err}");
     }
 }
+
+/// An `--out` that exists and is not an index (a folder of other files, a plain file) is
+/// refused with or without `--force`, and without `--force` the message does not offer it
+/// (it said "pass --force to replace it", which then refused too).
+#[test]
+fn an_out_that_is_not_an_index_is_refused_without_offering_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("c.jsonl");
+    write_one_doc(&corpus, "a", "hello world");
+    let folder = dir.path().join("notes");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("keep.txt"), b"keep").unwrap();
+    let file = dir.path().join("plain.txt");
+    std::fs::write(&file, b"keep").unwrap();
+    for out in [&folder, &file] {
+        for extra in [&[][..], &["--force"][..]] {
+            let o = index_bytes(&corpus, out, extra);
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            assert!(!o.status.success());
+            assert!(
+                stderr.contains("is not an index") && !stderr.contains("pass --force"),
+                "{} {extra:?}: {stderr}",
+                out.display()
+            );
+        }
+    }
+    assert_eq!(std::fs::read(folder.join("keep.txt")).unwrap(), b"keep");
+    assert_eq!(std::fs::read(&file).unwrap(), b"keep");
+}

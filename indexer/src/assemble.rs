@@ -348,11 +348,21 @@ fn check_part_numbers(indexes: &[Index]) -> Result<()> {
         if n as usize == i {
             continue;
         }
+        if let Some(first) = numbers[..i].iter().position(|m| *m == Some(n)) {
+            refuse!(
+                "part {n} is given twice: {} and {} (give each part once, in part order)",
+                indexes[first].dir().display(),
+                ix.dir().display()
+            );
+        }
         let given: Vec<String> = numbers
             .iter()
             .map(|n| n.map_or("-".into(), |n| n.to_string()))
             .collect();
-        let missing = (0..indexes.len() as u32).find(|k| !numbers.contains(&Some(*k)));
+        // A part below the highest one given that is absent (a missing last part cannot be
+        // seen).
+        let highest = numbers.iter().flatten().max().copied().unwrap_or(0);
+        let missing = (0..highest).find(|k| !numbers.contains(&Some(*k)));
         refuse!(
             "parts must be given in part order, 0 first, each once (a one-shot build numbers the documents in that order); the parts given are numbered {} in this order{}",
             given.join(", "),

@@ -97,14 +97,15 @@ impl TempIndexDir {
                 target.display()
             );
         }
-        if present(target) && !force {
-            bail!(
-                "{} already exists; pass --force to replace it, or choose another --out",
-                target.display()
-            );
-        }
         if present(target) {
+            // Not an index: --force would not replace it either, so it is not offered.
             replaceable(target)?;
+            if !force {
+                bail!(
+                    "{} already exists; pass --force to replace it, or choose another --out",
+                    target.display()
+                );
+            }
         }
         if temp.exists() {
             // Ours by name, and its lock is ours: left by a killed build whose process id
