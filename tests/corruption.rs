@@ -312,3 +312,39 @@ fn takedowns_refuse_a_damaged_id_map_and_never_advise_a_rebuild() {
         "{err}"
     );
 }
+
+/// A damaged full-text file that tantivy asserts on is refused with the error alone: the
+/// panic it caught was printed first (`panicked at ... ownedbytes ...`, and with
+/// `RUST_BACKTRACE=1` some 80 frames), so a clean refusal looked like a crash.
+#[test]
+fn a_full_text_file_tantivy_asserts_on_is_refused_without_a_printed_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _) = twin_indexes(dir.path());
+    let mut files = Vec::new();
+    all_files(&a.join("fulltext"), &mut files);
+    files.retain(|f| f.extension().is_some_and(|e| e == "fast"));
+    let mut refused = 0;
+    for f in files {
+        let good = std::fs::read(&f).unwrap();
+        for i in (0..good.len()).step_by(5) {
+            let mut bad = good.clone();
+            bad[i] ^= 0xff;
+            std::fs::write(&f, &bad).unwrap();
+            let o = std::process::Command::new(support::verbatim_bin())
+                .args(["count", "--index"])
+                .arg(&a)
+                .args(["--text", " apple"])
+                .env("RUST_BACKTRACE", "1")
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            assert!(!stderr.contains("panicked"), "{f:?} byte {i}: {stderr}");
+            if !o.status.success() {
+                assert!(stderr.contains("corrupt index file"), "{stderr}");
+                refused += 1;
+            }
+        }
+        std::fs::write(&f, &good).unwrap();
+    }
+    assert!(refused > 0, "no damage was refused");
+}

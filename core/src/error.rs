@@ -89,6 +89,10 @@ pub enum Error {
     /// The full-text side index failed.
     #[error("full-text index: {0}")]
     FullText(String),
+    /// A directory that holds no verbatim index (no manifest), or whose index a killed
+    /// rebuild moved aside; the message says which, and what to do.
+    #[error("{0}")]
+    NotAnIndex(String),
     /// A caller asked for something that does not exist or is not allowed.
     #[error("{0}")]
     Invalid(String),

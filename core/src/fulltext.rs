@@ -211,7 +211,7 @@ fn ft_err(e: impl std::fmt::Display) -> Error {
 /// directory: tantivy asserts on some damaged files (a flipped byte in a fast-field file)
 /// instead of returning an error, and bad data must never take the process down.
 fn guarded<T>(dir: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
+    crate::quiet_panic::catch_quietly(f).unwrap_or_else(|p| {
         let why = p
             .downcast_ref::<&str>()
             .map(|s| s.to_string())

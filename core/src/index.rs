@@ -397,15 +397,13 @@ impl Index {
         let ids = self.ids.as_ref()?;
         // The fst crate indexes out of bounds (panics) on some damaged maps; an index opened
         // without hashing must not take the process down over one: logged, and not found.
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ids.get(id))).unwrap_or_else(
-            |_| {
-                tracing::error!(
-                    "the id map of {} is damaged (run `verbatim verify`)",
-                    self.dir.display()
-                );
-                None
-            },
-        )
+        crate::quiet_panic::catch_quietly(|| ids.get(id)).unwrap_or_else(|_| {
+            tracing::error!(
+                "the id map of {} is damaged (run `verbatim verify`)",
+                self.dir.display()
+            );
+            None
+        })
     }
 
     /// The stored record (id, source, metadata) of a document.

@@ -41,6 +41,7 @@ mod mmap;
 pub mod normalize;
 pub mod pii;
 pub mod query;
+mod quiet_panic;
 pub mod residency;
 pub mod search;
 pub mod shard;

@@ -318,7 +318,7 @@ impl Manifest {
         let path = dir.join(name);
         if !path.exists() {
             if let Some(old) = moved_aside_by_killed_build(dir) {
-                return Err(Error::Invalid(format!(
+                return Err(Error::NotAnIndex(format!(
                     "{} is missing: a rebuild (--force) was killed while replacing it, and the \
                      old index is at {}. Put it back with `mv {} {}` (the next build, append or \
                      compaction into {} also puts it back)",
@@ -329,7 +329,7 @@ impl Manifest {
                     dir.display()
                 )));
             }
-            return Err(Error::Invalid(format!(
+            return Err(Error::NotAnIndex(format!(
                 "{} is not a verbatim index (no {name}); build one with `verbatim index`",
                 dir.display()
             )));

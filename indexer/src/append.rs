@@ -521,10 +521,11 @@ impl IndexChangeLocks {
         let commit = crate::atomic::commit_lock_if_writable(dir)?;
         crate::atomic::recover(dir, commit.is_some());
         if !dir.join(MANIFEST_FILE).exists() {
-            refuse!(
+            return Err(verbatim_core::Error::NotAnIndex(format!(
                 "{} is not a verbatim index (no {MANIFEST_FILE}); {hint}",
                 dir.display()
-            );
+            ))
+            .into());
         }
         Ok(IndexChangeLocks {
             _commit: commit,

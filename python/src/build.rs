@@ -14,8 +14,9 @@ fn input_format(format: &str) -> PyResult<InputFormat> {
         "auto" => Ok(InputFormat::Auto),
         "jsonl" => Ok(InputFormat::Jsonl),
         "text" => Ok(InputFormat::Text),
+        "parquet" => Ok(InputFormat::Parquet),
         other => Err(errors::invalid(format!(
-            "unknown format {other:?}; use auto, jsonl or text"
+            "unknown format {other:?}; use auto, jsonl, text or parquet"
         ))),
     }
 }

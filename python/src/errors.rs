@@ -70,7 +70,7 @@ pub fn error(kind: Kind, message: impl Into<String>) -> PyErr {
 pub fn kind_of(e: &verbatim_core::Error) -> Kind {
     use verbatim_core::Error as E;
     match e {
-        E::Io { .. } => Kind::Io,
+        E::Io { .. } | E::NotAnIndex(_) => Kind::Io,
         E::Corrupt { .. } | E::BadOptionalFile { .. } | E::BadTakedownList { .. } => Kind::Corrupt,
         E::Version { .. } => Kind::Version,
         E::TokenizerMismatch { .. } | E::Tokenizer(_) => Kind::Tokenizer,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 
 import numpy as np
@@ -122,10 +123,13 @@ def test_residency_changes_reads_not_answers(index, index_dir):
 # ------------------------------------------------------------------------------ bad input
 
 def test_path_that_is_not_an_index(tmp_path):
-    with pytest.raises(verbatim.InvalidInputError, match="is not a verbatim index"):
+    # An I/O error, as documented (docs/python.md): `except OSError` catches it.
+    with pytest.raises(verbatim.IndexIOError, match="is not a verbatim index"):
         verbatim.Index(tmp_path)
-    with pytest.raises(ValueError, match="is not a verbatim index"):
+    with pytest.raises(OSError, match="is not a verbatim index"):
         verbatim.Index(tmp_path / "missing")
+    with pytest.raises(verbatim.IndexIOError, match="is not a verbatim index"):
+        verbatim.compact(tmp_path / "missing")
     (tmp_path / "manifest.bin").write_bytes(b"not a manifest at all" * 10)
     with pytest.raises(verbatim.VerbatimError, match="cannot open index"):
         verbatim.Index(tmp_path)
@@ -182,7 +186,7 @@ def test_ids_that_are_not_ints(index):
 def test_path_that_is_a_file(tmp_path):
     f = tmp_path / "notes.txt"
     f.write_text("hello")
-    with pytest.raises(verbatim.InvalidInputError, match="is not a verbatim index"):
+    with pytest.raises(verbatim.IndexIOError, match="is not a verbatim index"):
         verbatim.Index(f)
 
 
@@ -305,6 +309,24 @@ def test_contamination_needs_side_indexes(corpus_dir, tmp_path):
     assert ix.contamination(["some text here"], methods=["llama2"])["summary"]["items"] == 1
     with pytest.raises(verbatim.FullTextError):
         ix.search("Emma")
+
+
+def test_build_reads_parquet_whatever_its_name(tmp_path):
+    """`format="parquet"` reads every input as Parquet, as `verbatim index --format parquet`
+    does (it was refused), so a Parquet file not named `*.parquet` can be indexed."""
+    pa = pytest.importorskip("pyarrow") if not os.environ.get("CI") else __import__("pyarrow")
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "rows.pq"
+    table = pa.table({"id": ["r/0", "r/1"], "text": ["a row of parquet text", "another row"]})
+    pq.write_table(table, src)
+    assert verbatim.discover_inputs([str(src)], format="parquet") == [(src, src.stat().st_size)]
+    out = tmp_path / "pq-index"
+    verbatim.build([str(src)], str(out), TOKENIZER, format="parquet", fulltext=False)
+    ix = verbatim.Index(out)
+    assert ix.document("r/1")["text"] == "another row"
+    with pytest.raises(verbatim.InvalidInputError, match="auto, jsonl, text or parquet"):
+        verbatim.build([str(src)], str(tmp_path / "x"), TOKENIZER, format="csv")
 
 
 def test_shown_text_passes_the_privacy_filter(tmp_path):

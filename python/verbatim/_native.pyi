@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple, TypedDict, Union
 
 import numpy.typing as npt
@@ -289,8 +290,11 @@ def compact_index(
     """Rebuilds runs of neighbouring shards as one shard each (``verbatim compact``); returns
     ``{"changed", "shards_before", "shards_after", "manifest"}``."""
 
-def discover_inputs(inputs: Sequence[PathLike], *, format: str = "auto") -> List[Tuple[str, int]]:
-    """The corpus files a build reads, in order, with their sizes."""
+def discover_inputs(
+    inputs: Sequence[PathLike], *, format: str = "auto"
+) -> List[Tuple[pathlib.Path, int]]:
+    """The corpus files a build reads, in order, as ``(path, bytes)``; ``format`` as
+    ``build``'s (``auto``, ``jsonl``, ``text`` or ``parquet``)."""
 
 def read_items(
     items: Any,

@@ -70,9 +70,8 @@ impl From<verbatim_core::Error> for ApiError {
             // answer this, and the message says what to do.
             e @ (verbatim_core::Error::Corrupt { .. }
             | verbatim_core::Error::BadTakedownList { .. }
-            | verbatim_core::Error::IndexReplaced { .. }) => {
-                ApiError::IndexUnavailable(e.to_string())
-            }
+            | verbatim_core::Error::IndexReplaced { .. }
+            | verbatim_core::Error::NotAnIndex(_)) => ApiError::IndexUnavailable(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }
