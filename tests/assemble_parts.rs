@@ -74,6 +74,8 @@ fn parts_out_of_order_missing_or_repeated_are_refused_and_in_order_equal_one_bui
     // A repeat is named as one, not as a part nobody gave missing ("part 2 is missing").
     refused(assemble(&["p0", "p0", "p1"]), "part 0 is given twice");
     refused(assemble(&["p0", "p1", "p1"]), "part 1 is given twice");
+    refused(assemble(&["p1", "p0", "p0"]), "part 0 is given twice");
+    refused(assemble(&["p1", "p1"]), "part 1 is given twice");
     refused(
         assemble(&["p1", "p0", "p2"]),
         "numbered 1, 0, 2 in this order",

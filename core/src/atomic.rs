@@ -125,10 +125,7 @@ fn remove_partials_of_dead_writers(target: &Path) {
 /// (and is removed at once). An error names the path and the reason.
 pub fn check_writable(target: &Path) -> Result<()> {
     if target.is_dir() {
-        return Err(Error::io(
-            target,
-            std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
-        ));
+        return Err(Error::Invalid("it is a directory".into()));
     }
     let probe = AtomicFile::new(target);
     std::fs::File::options()

@@ -212,15 +212,12 @@ fn ft_err(e: impl std::fmt::Display) -> Error {
 /// instead of returning an error, and bad data must never take the process down.
 fn guarded<T>(dir: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
     crate::quiet_panic::catch_quietly(f).unwrap_or_else(|p| {
-        let why = p
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
+        let at = p.location.map(|l| format!(" at {l}")).unwrap_or_default();
         Err(Error::Corrupt {
             path: dir.to_path_buf(),
             detail: format!(
-                "the full-text index is damaged (tantivy failed: {why}); `verbatim verify` names the file"
+                "the full-text index is damaged (tantivy failed: {}{at}); `verbatim verify` names the file",
+                p.message
             ),
         })
     })

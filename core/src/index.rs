@@ -397,10 +397,12 @@ impl Index {
         let ids = self.ids.as_ref()?;
         // The fst crate indexes out of bounds (panics) on some damaged maps; an index opened
         // without hashing must not take the process down over one: logged, and not found.
-        crate::quiet_panic::catch_quietly(|| ids.get(id)).unwrap_or_else(|_| {
+        crate::quiet_panic::catch_quietly(|| ids.get(id)).unwrap_or_else(|p| {
             tracing::error!(
-                "the id map of {} is damaged (run `verbatim verify`)",
-                self.dir.display()
+                "the id map of {} is damaged (run `verbatim verify`): {} at {}",
+                self.dir.display(),
+                p.message,
+                p.location.as_deref().unwrap_or("an unknown place")
             );
             None
         })

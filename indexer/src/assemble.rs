@@ -338,6 +338,16 @@ fn check_part_numbers(indexes: &[Index]) -> Result<()> {
     if numbers.iter().all(Option::is_none) {
         return Ok(());
     }
+    for (i, n) in numbers.iter().enumerate() {
+        if let Some(first) = numbers[..i].iter().position(|m| n.is_some() && m == n) {
+            refuse!(
+                "part {} is given twice: {} and {} (give each part once, in part order)",
+                n.unwrap_or_default(),
+                indexes[first].dir().display(),
+                indexes[i].dir().display()
+            );
+        }
+    }
     for (i, (ix, n)) in indexes.iter().zip(&numbers).enumerate() {
         let Some(n) = *n else {
             refuse!(
@@ -347,13 +357,6 @@ fn check_part_numbers(indexes: &[Index]) -> Result<()> {
         };
         if n as usize == i {
             continue;
-        }
-        if let Some(first) = numbers[..i].iter().position(|m| *m == Some(n)) {
-            refuse!(
-                "part {n} is given twice: {} and {} (give each part once, in part order)",
-                indexes[first].dir().display(),
-                ix.dir().display()
-            );
         }
         let given: Vec<String> = numbers
             .iter()

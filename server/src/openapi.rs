@@ -10,9 +10,10 @@
 //! ([`crate::fields::UInt`]), optional fields absent rather than `null`, no fields but the
 //! listed ones (`additionalProperties: false`: an unknown field is answered 400), texts of at
 //! least one character (whitespace is text; a search query needs a word), and the limits this
-//! server was started with (`--max-items`, `--max-text-bytes`). Two limits cannot be written in JSON Schema and answer 413 / 422 instead:
-//! the text limit counts UTF-8 bytes, not characters, and token ids or delimiters depend on the
-//! vocabulary of the index asked for.
+//! server was started with (`--max-items`, `--max-text-bytes`). Three limits cannot be written in JSON Schema and answer 413 / 422 instead:
+//! the text limit counts UTF-8 bytes, not characters, token ids or delimiters depend on the
+//! vocabulary of the index asked for, and the document tokens a trace reads
+//! (`--max-trace-tokens`) depend on what it finds.
 
 use crate::config::ServerConfig;
 use crate::fields::MAX_SAFE_INTEGER;

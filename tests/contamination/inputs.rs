@@ -321,6 +321,7 @@ fn a_side_index_given_alone_opens_after_an_append_and_a_compaction() {
     let main = build(&main_dir, &all);
     let other = build_with(&other_dir, &first, "bytes", true);
     let more = support::write_jsonl(dir.path(), "more.jsonl", &second);
+    let first_generation = std::fs::read(other.join("side/words/manifest.bin")).unwrap();
     let mut o = BuildOptions::new(vec![more], other.clone(), "");
     o.append = true;
     o.threads = 2;
@@ -365,6 +366,10 @@ fn a_side_index_given_alone_opens_after_an_append_and_a_compaction() {
         );
     };
     check("appended");
+    // A commit killed before it removed the old manifest: the parent's generation is read.
+    std::fs::write(words.join("manifest.bin"), &first_generation).unwrap();
+    check("appended, old manifest left");
+    std::fs::remove_file(words.join("manifest.bin")).unwrap();
     verbatim_indexer::compact(&verbatim_indexer::CompactOptions::new(other.clone())).unwrap();
     check("compacted");
 }

@@ -13,8 +13,9 @@ pub const MAGIC: [u8; 8] = *b"VERBATIM";
 pub const FORMAT_VERSION: u32 = 2;
 /// The version written in the manifest of a side index normalised by
 /// [`crate::normalize::NormalizationRules::Unicode`] (every other file is
-/// [`FORMAT_VERSION`]): a verbatim that reads only up to version 2 knows only the ASCII rules,
-/// and would read such a side index by them, so it refuses the file instead.
+/// [`FORMAT_VERSION`], and a version-3 file of another kind is refused): a verbatim from
+/// before the Unicode rules reads up to version 2 and knows only the ASCII rules, so it
+/// refuses the file instead of reading such a side index by them. The next change of the format as a whole is version 4.
 pub const UNICODE_SIDE_MANIFEST_VERSION: u32 = 3;
 /// The newest format version this build reads.
 pub const NEWEST_READABLE_VERSION: u32 = UNICODE_SIDE_MANIFEST_VERSION;
@@ -80,12 +81,19 @@ impl Header {
             return Err(corrupt("header checksum mismatch"));
         }
         let version = u32_at(8);
-        if !(OLDEST_READABLE_VERSION..=NEWEST_READABLE_VERSION).contains(&version) {
+        // Version 3 is only ever a manifest's (a side index of the Unicode rules); any other
+        // file of version 3 is a later format's, read as this build reads version 2.
+        let newest = if u32_at(12) == crate::format::FileKind::Manifest as u32 {
+            NEWEST_READABLE_VERSION
+        } else {
+            FORMAT_VERSION
+        };
+        if !(OLDEST_READABLE_VERSION..=newest).contains(&version) {
             return Err(Error::Version {
                 path: path.to_path_buf(),
                 found: version,
                 oldest: OLDEST_READABLE_VERSION,
-                newest: NEWEST_READABLE_VERSION,
+                newest,
             });
         }
         // No kind defines a flag yet: a set one is a file of a newer writer (or damage) whose
@@ -132,11 +140,29 @@ mod tests {
             c[i] ^= 0x10;
             assert!(Header::decode(&c, Path::new("x")).is_err(), "byte {i}");
         }
-        // Every version from the oldest to the newest is read; the next one is refused.
+        // Every version from the oldest to the newest is read (3 only in a manifest); the
+        // next one is refused.
+        let manifest = Header {
+            kind: crate::format::FileKind::Manifest as u32,
+            ..h
+        };
         for version in OLDEST_READABLE_VERSION..=NEWEST_READABLE_VERSION {
-            let v = Header { version, ..h }.encode();
+            let v = Header {
+                version,
+                ..manifest
+            }
+            .encode();
             assert_eq!(Header::decode(&v, Path::new("x")).unwrap().version, version);
         }
+        let tokens_of_version_3 = Header { version: 3, ..h }.encode();
+        assert!(matches!(
+            Header::decode(&tokens_of_version_3, Path::new("x")),
+            Err(Error::Version {
+                found: 3,
+                newest: 2,
+                ..
+            })
+        ));
         let newer = Header {
             version: NEWEST_READABLE_VERSION + 1,
             ..h

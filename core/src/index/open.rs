@@ -143,14 +143,11 @@ fn open_attached_shards(
         .collect()
 }
 
-/// The manifest file of the side index in `dir` (`INDEX/side/NAME`) when `dir` holds no
-/// `manifest.bin`: after an append or a compaction its current manifest is `manifest-gN.bin`,
-/// named in the parent index's manifest, so that the side index can still be opened alone
-/// (`verbatim contamination --side-index INDEX/side/words`).
+/// The manifest file of the side index in `dir` (`INDEX/side/NAME`) that its parent index
+/// names: after an append or a compaction its current manifest is `manifest-gN.bin`, so that
+/// the side index opened alone (`verbatim contamination --side-index INDEX/side/words`) is the
+/// generation its index serves, even where a killed commit left the old `manifest.bin`.
 fn side_manifest_named_by_parent(dir: &Path) -> Option<String> {
-    if dir.join(crate::manifest::MANIFEST_FILE).exists() {
-        return None;
-    }
     let side_root = dir.parent()?;
     if side_root.file_name()? != "side" {
         return None;

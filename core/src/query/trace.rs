@@ -310,8 +310,9 @@ impl Index {
 
 impl Index {
     /// How many document tokens a trace of these picks reads and shows: each occurrence's
-    /// ranking window (`long_context`), snippet and, with `long_view`, long view again, each
-    /// clipped to its document; and each document's whole length with `full_documents`.
+    /// ranking window (`long_context`), snippet and, with `long_view` and a word table (whose
+    /// ranking reads words, not text), the long view decoded again, each clipped to its
+    /// document; and each document's whole length with `full_documents`.
     fn document_tokens_read(
         &self,
         groups: &[Vec<Pick>],
@@ -323,7 +324,10 @@ impl Index {
             let w = self.window_ranges(p.loc, p.pos, len, context);
             (w.after.end - w.before.start) as u64
         };
-        let views = 1 + u64::from(opts.long_view);
+        // Without a word table the ranking decodes the long windows, and a long view reuses
+        // them.
+        let decoded_again = opts.long_view && self.tokenizer().word_table().is_some();
+        let views = 1 + u64::from(decoded_again);
         groups
             .iter()
             .map(|g| {
