@@ -115,3 +115,55 @@ fn parts_out_of_order_missing_or_repeated_are_refused_and_in_order_equal_one_bui
         "the assembled index is not a part"
     );
 }
+
+/// Parts built with `--parts N` record how many there are, so a missing last part, which
+/// parts without it cannot show, is refused too; the count is checked when the parts are built.
+#[test]
+fn parts_that_record_their_count_refuse_an_assembly_without_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).display().to_string();
+    let part = |k: u32, n: u32, name: &str| {
+        let docs = vec![(format!("{name}d"), format!("text of part {k} of {n}"))];
+        let f = support::write_jsonl(dir.path(), &format!("{name}.jsonl"), &docs);
+        verbatim(&[
+            "index",
+            "-i",
+            f.to_str().unwrap(),
+            "-o",
+            &p(name),
+            "-t",
+            "bytes",
+            "--part",
+            &k.to_string(),
+            "--parts",
+            &n.to_string(),
+        ])
+    };
+    for k in 0..3 {
+        ok(part(k, 3, &format!("p{k}")));
+    }
+    ok(part(2, 4, "other2"));
+    refused(part(3, 3, "p3"), "--part 3 is not among the 3 parts");
+    let assemble = |parts: &[&str]| {
+        let mut args = vec!["assemble".to_string(), "--out".into(), p("ix")];
+        args.extend(parts.iter().map(|s| p(s)));
+        verbatim(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    refused(
+        assemble(&["p0", "p1"]),
+        "but 2 are given: part 2 is missing",
+    );
+    refused(assemble(&["p0", "p2"]), "part 1 is missing");
+    refused(
+        assemble(&["p0", "p1", "other2"]),
+        "they belong to different builds",
+    );
+    ok(assemble(&["p0", "p1", "p2"]));
+    let m = verbatim_core::Index::open(&dir.path().join("ix")).unwrap();
+    assert_eq!(
+        m.manifest().options.parts,
+        None,
+        "the assembled index is not a part"
+    );
+    assert_eq!(m.manifest().documents, 3);
+}

@@ -228,6 +228,10 @@ pub struct BuildOptionsRecord {
     /// recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub part: Option<u32>,
+    /// How many parts the distributed build has (`verbatim index --part K --parts N`), so
+    /// that `verbatim assemble` sees a missing last part; absent when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts: Option<u32>,
 }
 
 /// The normalisation rules of manifests written before they were recorded.

@@ -68,7 +68,7 @@ fn refuse_ignored_options(opts: &BuildOptions, old: &Manifest) -> Result<()> {
     if opts.force {
         ignored.push("force (an append adds to the index; rebuild without append to replace it)");
     }
-    if opts.part.is_some() {
+    if opts.part.is_some() || opts.parts.is_some() {
         ignored.push("part (a part of a distributed build is built fresh)");
     }
     if !ignored.is_empty() {

@@ -297,6 +297,7 @@ fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -
         renamed_duplicate_ids: renamed,
         options: BuildOptionsRecord {
             part: None,
+            parts: None,
             ..first.options.clone()
         },
         timings: BTreeMap::new(),
@@ -325,11 +326,11 @@ fn part_number(m: &Manifest) -> Option<u32> {
         })
 }
 
-/// Refuses parts given out of part order, with a part missing before the last, or twice:
-/// the assembled index numbers documents in the order given, and a one-shot build of the
-/// corpus numbers them in part order. A missing last part cannot be seen (no part records
-/// how many there are). Indexes built without `--part` carry no number and are taken in the
-/// order given, but not mixed with numbered parts.
+/// Refuses parts given out of part order, with a part missing, or twice: the assembled index
+/// numbers documents in the order given, and a one-shot build of the corpus numbers them in
+/// part order. A missing last part is seen only where the parts record how many there are
+/// (`--parts N`), which must then agree. Indexes built without `--part` carry no number and
+/// are taken in the order given, but not mixed with numbered parts.
 fn check_part_numbers(indexes: &[Index]) -> Result<()> {
     let numbers: Vec<Option<u32>> = indexes
         .iter()
@@ -348,6 +349,7 @@ fn check_part_numbers(indexes: &[Index]) -> Result<()> {
             );
         }
     }
+    check_part_count(indexes, &numbers)?;
     for (i, (ix, n)) in indexes.iter().zip(&numbers).enumerate() {
         let Some(n) = *n else {
             refuse!(
@@ -373,6 +375,41 @@ fn check_part_numbers(indexes: &[Index]) -> Result<()> {
                 Some(k) => format!(", and part {k} is missing"),
                 None => format!(": {} is part {n}, in place {i}", ix.dir().display()),
             }
+        );
+    }
+    Ok(())
+}
+
+/// Refuses parts that record different part counts (`--parts N`), or another number of
+/// parts than they record, naming the first missing part (`numbers`: each index's part).
+fn check_part_count(indexes: &[Index], numbers: &[Option<u32>]) -> Result<()> {
+    let counts: Vec<(u32, &Index)> = indexes
+        .iter()
+        .filter_map(|ix| ix.manifest().options.parts.map(|n| (n, ix)))
+        .collect();
+    let Some(&(n, first)) = counts.first() else {
+        return Ok(());
+    };
+    if let Some((m, other)) = counts.iter().find(|(m, _)| *m != n) {
+        refuse!(
+            "{} was built as one of {n} parts (--parts {n}) and {} as one of {m}: they belong to different builds",
+            first.dir().display(),
+            other.dir().display()
+        );
+    }
+    if indexes.len() < n as usize {
+        let missing = (0..n)
+            .find(|k| !numbers.contains(&Some(*k)))
+            .unwrap_or(n - 1);
+        refuse!(
+            "the parts were built as {n} parts (--parts {n}) but {} are given: part {missing} is missing",
+            indexes.len()
+        );
+    }
+    if indexes.len() > n as usize {
+        refuse!(
+            "the parts were built as {n} parts (--parts {n}) but {} are given",
+            indexes.len()
         );
     }
     Ok(())

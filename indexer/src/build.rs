@@ -80,6 +80,21 @@ pub(crate) fn check_options(
             "--threads {threads} is more than {MAX_THREADS}; give at most one per core"
         )));
     }
+    match (opts.part, opts.parts) {
+        (None, Some(_)) => {
+            return Err(Error::Options(
+                "--parts N is the number of parts of a distributed build: give it with --part K"
+                    .into(),
+            ))
+        }
+        (Some(k), Some(n)) if k >= n => {
+            return Err(Error::Options(format!(
+                "--part {k} is not among the {n} parts of --parts {n} (parts are numbered 0 to {})",
+                n.saturating_sub(1)
+            )))
+        }
+        _ => {}
+    }
     let total = opts
         .max_memory
         .unwrap_or_else(crate::memory::default_budget);
@@ -294,6 +309,7 @@ pub(crate) fn options_record(opts: &BuildOptions, threads: usize) -> BuildOption
         threads,
         max_memory: opts.max_memory,
         part: opts.part,
+        parts: opts.parts,
     }
 }
 

@@ -69,6 +69,9 @@ pub struct BuildOptions {
     /// This build is part `K` of a distributed build, to be assembled with the others
     /// ([`crate::assemble()`]): its full-text documents are marked with the part.
     pub part: Option<u32>,
+    /// How many parts the distributed build has (with `part`), recorded so that
+    /// [`crate::assemble()`] refuses an assembly without every part.
+    pub parts: Option<u32>,
 }
 
 impl BuildOptions {
@@ -100,6 +103,7 @@ impl BuildOptions {
             append: false,
             shard_roots: Vec::new(),
             part: None,
+            parts: None,
         }
     }
 }

@@ -44,9 +44,9 @@ pub fn discover_inputs(
 /// `"alnum"` (contamination checks). `max_memory`: the build's memory budget in bytes
 /// (default 60% of the available memory: the machine's, or what a container's memory cgroup
 /// leaves). `threads`: 0 for every core. `part`: build part `k` of a distributed build (its
-/// files are the `k`-th group of the corpus in build order).
+/// files are the `k`-th group of the corpus in build order); `parts`: how many parts it has.
 #[pyfunction]
-#[pyo3(signature = (inputs, out, tokenizer, *, name = None, side_indexes = Vec::new(), format = "auto", text_field = "text".to_string(), id_field = "id".to_string(), max_memory = None, shard_max_tokens = None, threads = 0, fulltext = true, force = false, strict = false, part = None))]
+#[pyo3(signature = (inputs, out, tokenizer, *, name = None, side_indexes = Vec::new(), format = "auto", text_field = "text".to_string(), id_field = "id".to_string(), max_memory = None, shard_max_tokens = None, threads = 0, fulltext = true, force = false, strict = false, part = None, parts = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn build_index<'py>(
     py: Python<'py>,
@@ -65,6 +65,7 @@ pub fn build_index<'py>(
     force: bool,
     strict: bool,
     part: Option<u32>,
+    parts: Option<u32>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let mut opts = BuildOptions::new(inputs, out, tokenizer);
     if let Some(n) = name {
@@ -79,6 +80,7 @@ pub fn build_index<'py>(
     }
     opts.threads = threads;
     opts.part = part;
+    opts.parts = parts;
     opts.fulltext = fulltext;
     opts.force = force;
     opts.strict = strict;

@@ -329,6 +329,24 @@ def test_build_reads_parquet_whatever_its_name(tmp_path):
         verbatim.build([str(src)], str(tmp_path / "x"), TOKENIZER, format="csv")
 
 
+def test_parts_record_their_count_and_a_missing_last_part_is_refused(tmp_path):
+    """`parts=n` is recorded in each part, as `--parts N` is, so that `assemble` refuses an
+    assembly without the last part (a Ray build passes it)."""
+    paths = []
+    for k in range(2):
+        src = tmp_path / f"c{k}.jsonl"
+        src.write_text(json.dumps({"id": f"d{k}", "text": f"part {k} text"}) + "\n")
+        out = tmp_path / f"p{k}"
+        m = verbatim.build([str(src)], str(out), "bytes", part=k, parts=2, fulltext=False)
+        assert (m["options"]["part"], m["options"]["parts"]) == (k, 2)
+        paths.append(str(out))
+    with pytest.raises(verbatim.InvalidInputError, match="part 1 is missing"):
+        verbatim.assemble(paths[:1], str(tmp_path / "ix"))
+    with pytest.raises(verbatim.InvalidInputError, match="not among the 2 parts"):
+        verbatim.build([str(tmp_path / "c0.jsonl")], str(tmp_path / "p9"), "bytes", part=2, parts=2)
+    assert verbatim.assemble(paths, str(tmp_path / "ix"))["documents"] == 2
+
+
 def test_shown_text_passes_the_privacy_filter(tmp_path):
     """Documents, traces and search hits are masked by default, as `verbatim trace` and
     `verbatim doc` mask them; `pii=\"drop\"` withholds, `pii=\"off\"` shows."""

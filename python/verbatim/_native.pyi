@@ -266,9 +266,11 @@ def build_index(
     force: bool = False,
     strict: bool = False,
     part: Optional[int] = None,
+    parts: Optional[int] = None,
 ) -> Dict[str, Any]:
     """Builds an index (``verbatim index``) and returns its manifest; ``part=k`` builds part
-    ``k`` of a distributed build."""
+    ``k`` of a distributed build of ``parts`` parts (recorded, so that ``assemble_index``
+    refuses an assembly without every part)."""
 
 def assemble_index(
     parts: Sequence[PathLike],

@@ -162,6 +162,7 @@ def build(
     if memory_per_task:
         resources["memory"] = memory_per_task
     task = ray.remote(_build_part).options(**resources)
+    opts["parts"] = len(groups)
     refs = [task.remote(k, g, str(parts_dir), tokenizer, opts, on_attempt)
             for k, g in enumerate(groups)]
     try:

@@ -41,6 +41,10 @@ pub struct Args {
     /// the other parts by `verbatim assemble`.
     #[arg(long, conflicts_with = "append")]
     part: Option<u32>,
+    /// How many parts the distributed build has (with --part): recorded, so that `verbatim
+    /// assemble` refuses to join the parts without every one, the last included.
+    #[arg(long, requires = "part")]
+    parts: Option<u32>,
     /// Name shown by the server (default: the output directory's name). Not with --append (an
     /// append keeps the index's name).
     #[arg(long, conflicts_with = "append")]
@@ -94,6 +98,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     opts.append = a.append;
     opts.shard_roots = a.shard_roots;
     opts.part = a.part;
+    opts.parts = a.parts;
     opts.max_memory = a.max_memory;
     match a.max_memory {
         Some(m) => eprintln!(
