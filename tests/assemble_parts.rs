@@ -144,6 +144,7 @@ fn parts_that_record_their_count_refuse_an_assembly_without_the_last() {
     }
     ok(part(2, 4, "other2"));
     refused(part(3, 3, "p3"), "--part 3 is not among the 3 parts");
+    refused(part(0, 0, "none"), "at least 1");
     let assemble = |parts: &[&str]| {
         let mut args = vec!["assemble".to_string(), "--out".into(), p("ix")];
         args.extend(parts.iter().map(|s| p(s)));

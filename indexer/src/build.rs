@@ -87,6 +87,11 @@ pub(crate) fn check_options(
                     .into(),
             ))
         }
+        (Some(_), Some(0)) => {
+            return Err(Error::Options(
+                "--parts N counts the parts of a distributed build: at least 1".into(),
+            ))
+        }
         (Some(k), Some(n)) if k >= n => {
             return Err(Error::Options(format!(
                 "--part {k} is not among the {n} parts of --parts {n} (parts are numbered 0 to {})",

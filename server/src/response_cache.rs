@@ -29,9 +29,10 @@ impl CacheKey {
     }
 }
 
-/// The largest body kept: a trace asking for full documents and long windows can be hundreds
-/// of megabytes (360 MB seen), which a cache bounded by entries would otherwise hold
-/// `entries` times over. Such answers are rare and recomputed.
+/// The largest body kept: a trace asking for full documents and long windows can be tens of
+/// megabytes (up to `--max-trace-tokens` of document text; 360 MB was seen before that limit),
+/// which a cache bounded by entries would otherwise hold `entries` times over. Such answers
+/// are rare and recomputed.
 pub const MAX_CACHED_BODY: usize = 1 << 20;
 
 /// Cached response bodies keyed by the whole request identity ([`CacheKey`]).

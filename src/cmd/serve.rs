@@ -39,7 +39,7 @@ pub struct ServerFlags {
     /// Most document tokens one trace may read and show: the context windows of every
     /// document occurrence it picks (for ranking, snippets and long views) and the full texts
     /// it is asked for (then 422, before any is read). The default, 16,777,216 (about 64 MiB
-    /// of text), is 190 times the most any default trace of a 450-token output read in the
+    /// of text), is 195 times the most any default trace of a 450-token output read in the
     /// benchmarks (86k tokens; 4M with full documents of books).
     #[arg(long, default_value_t = 16 << 20)]
     max_trace_tokens: u64,

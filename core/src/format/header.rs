@@ -15,7 +15,8 @@ pub const FORMAT_VERSION: u32 = 2;
 /// [`crate::normalize::NormalizationRules::Unicode`] (every other file is
 /// [`FORMAT_VERSION`], and a version-3 file of another kind is refused): a verbatim from
 /// before the Unicode rules reads up to version 2 and knows only the ASCII rules, so it
-/// refuses the file instead of reading such a side index by them. The next change of the format as a whole is version 4.
+/// refuses the file instead of reading such a side index by them. The next change of the
+/// format as a whole is version 4.
 pub const UNICODE_SIDE_MANIFEST_VERSION: u32 = 3;
 /// The newest format version this build reads.
 pub const NEWEST_READABLE_VERSION: u32 = UNICODE_SIDE_MANIFEST_VERSION;

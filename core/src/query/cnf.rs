@@ -134,14 +134,18 @@ impl Index {
             order
         };
         let in_index = ordered(&|c| clauses[c].iter().map(|s| s.count).sum());
+        let own_document = opts.rules == CnfRules::Documents;
         for s in 0..self.shards().len() {
+            let in_shard;
             let order = match opts.rules {
-                CnfRules::Documents => in_index.clone(),
-                CnfRules::InfiniGram => ordered(&|c| clauses[c][s].count),
+                CnfRules::Documents => &in_index,
+                CnfRules::InfiniGram => {
+                    in_shard = ordered(&|c| clauses[c][s].count);
+                    &in_shard
+                }
             };
-            let own_document = opts.rules == CnfRules::Documents;
             let (ranges, factor) =
-                self.cnf_in_shard(s, &clauses, &order, opts.max_diff_tokens, own_document);
+                self.cnf_in_shard(s, &clauses, order, opts.max_diff_tokens, own_document);
             count += (ranges.len() as f64 * factor) as u64;
             approx |= factor != 1.0;
             ranges_by_shard.push(ranges);

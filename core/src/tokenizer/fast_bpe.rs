@@ -101,7 +101,7 @@ pub fn decode_with_table(table: &[Box<[u8]>], ids: &[u32]) -> String {
 /// before the first character, a character's first bytes after the last); invalid bytes
 /// inside become U+FFFD. Valid UTF-8 comes back as it is.
 pub fn lossy_without_cut_edges(bytes: &[u8]) -> String {
-    let continuation = |b: u8| (0x80..0xC0).contains(&b);
+    let continuation = super::is_continuation_byte;
     let start = bytes
         .iter()
         .take(3)

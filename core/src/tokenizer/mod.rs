@@ -131,7 +131,7 @@ fn fallback_byte(t: &str) -> Option<u8> {
 }
 
 /// A UTF-8 continuation byte: one that cannot begin a character.
-fn is_continuation_byte(b: u8) -> bool {
+pub(crate) fn is_continuation_byte(b: u8) -> bool {
     (0x80..0xC0).contains(&b)
 }
 
