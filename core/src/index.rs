@@ -107,9 +107,13 @@ pub struct Index {
     /// Its files are advised for [`crate::Residency::Disk`], not `Memory` (see
     /// [`Index::set_residency`]; a group's members keep their own).
     on_disk: std::sync::atomic::AtomicBool,
-    /// The manifest file it was opened from, as it was just before it was read (`None` for
-    /// a group and a bare infini-gram index, which have none).
+    /// The manifest file whose replacement commits its next generation
+    /// ([`Index::generation_file_for`]: its own, or a side index's parent's), as it was just
+    /// before it was read (`None` for a group and a bare infini-gram index, which have none).
     manifest_stamp: Option<crate::file_stamp::FileStamp>,
+    /// The index this side index belongs to (`INDEX` of `INDEX/side/NAME`), whose takedown
+    /// list it reads; `None` for any other index.
+    parent: Option<open::Parent>,
 }
 
 /// The next [`Index::instance`] number.
@@ -183,6 +187,20 @@ impl Index {
         &self.dir
     }
 
+    /// The directory whose `takedown.bin` lists this index's taken-down documents: its own
+    /// directory, or, for a side index (`INDEX/side/NAME`, which numbers documents as its
+    /// parent does), its parent's, so that a document taken down from an index is down in
+    /// its side indexes too, served alone included.
+    pub fn takedown_dir(&self) -> &Path {
+        self.parent.as_ref().map_or(&self.dir, |p| &p.dir)
+    }
+
+    /// The id the takedown list in [`Index::takedown_dir`] carries: the [`Index::index_id`]
+    /// of the index it belongs to.
+    pub fn takedown_id(&self) -> u64 {
+        self.parent.as_ref().map_or(self.index_id, |p| p.index_id)
+    }
+
     /// The manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
@@ -196,9 +214,10 @@ impl Index {
         self.instance
     }
 
-    /// The manifest file this instance was opened from, stamped just before it was read
-    /// (`None` for a group or a bare infini-gram index, which have none, or when it could not
-    /// be read). A watcher that compares the file on disk with it sees any generation
+    /// The manifest file whose replacement commits this index's next generation
+    /// ([`Index::generation_file_for`]: the one it was opened from, or a side index's
+    /// parent's), stamped just before it was read (`None` for a group or a bare infini-gram
+    /// index, which have none, or when it could not be read). A watcher that compares the file on disk with it sees any generation
     /// committed since, even one committed while the index was opening or being checked.
     pub fn manifest_stamp(&self) -> Option<crate::file_stamp::FileStamp> {
         self.manifest_stamp
@@ -449,17 +468,18 @@ impl Index {
         let changed = self
             .takedown
             .read()
-            .map(|t| t.changed_on_disk(&self.dir))
+            .map(|t| t.changed_on_disk(self.takedown_dir()))
             .unwrap_or(true);
         if changed {
             self.check_still_in_place()?;
-            let fresh = Takedown::load(&self.dir, self.index_id)?;
+            let fresh = Takedown::load(self.takedown_dir(), self.takedown_id())?;
             if let Ok(mut t) = self.takedown.write() {
                 *t = fresh;
                 self.takedown_generation.fetch_add(1, Ordering::SeqCst);
             }
         }
-        Ok(())
+        // Side indexes read the same list.
+        self.side_indexes().try_for_each(Index::refresh_takedown)
     }
 
     /// Fails with [`Error::IndexReplaced`] when the directory no longer holds this index: a
@@ -468,15 +488,19 @@ impl Index {
         let Some(name) = &self.manifest_name else {
             return Ok(());
         };
-        let now =
-            match Manifest::read_named(&self.dir, name).and_then(|(m, _)| m.index_id(&self.dir)) {
-                Ok(id) if id == self.index_id => return Ok(()),
-                Ok(id) => format!("index {id:016x} is there now"),
-                Err(e) => format!("no index reads there now: {e}"),
-            };
+        // A side index reads its parent's list: the parent must be in place too.
+        let (dir, name, open) = match &self.parent {
+            Some(p) => (&p.dir, crate::manifest::MANIFEST_FILE, p.index_id),
+            None => (&self.dir, name.as_str(), self.index_id),
+        };
+        let now = match Manifest::read_named(dir, name).and_then(|(m, _)| m.index_id(dir)) {
+            Ok(id) if id == open => return Ok(()),
+            Ok(id) => format!("index {id:016x} is there now"),
+            Err(e) => format!("no index reads there now: {e}"),
+        };
         Err(Error::IndexReplaced {
-            dir: self.dir.clone(),
-            open: self.index_id,
+            dir: dir.clone(),
+            open,
             now,
         })
     }

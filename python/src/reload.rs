@@ -103,10 +103,11 @@ impl PyIndex {
     }
 }
 
-/// The manifest file [`Index::open_with`] reads for the index in `dir` (for an infini-gram
-/// index directory, its side directory's; a bare one has none).
+/// The manifest file whose replacement commits a new generation of the index in `dir` (for
+/// an infini-gram index directory, its side directory's, a bare one has none; for a side
+/// index, its parent's: see [`Index::generation_file_for`]).
 pub(crate) fn manifest_path(dir: &Path) -> PathBuf {
-    Index::dir_opened_for(dir).join(verbatim_core::manifest::MANIFEST_FILE)
+    Index::generation_file_for(dir)
 }
 
 /// The stamp of the manifest file of the index in `dir` (`None`: there is none, or it

@@ -122,8 +122,10 @@ pub(crate) fn off_the_query_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     }
 }
 
+/// The manifest file whose replacement commits a new generation of the index served from
+/// `dir` (a side index's is its parent's, see [`Index::generation_file_for`]).
 fn manifest_path(dir: &Path) -> std::path::PathBuf {
-    dir.join(verbatim_core::manifest::MANIFEST_FILE)
+    Index::generation_file_for(dir)
 }
 
 impl AppState {

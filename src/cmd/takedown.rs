@@ -47,7 +47,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         Action::Remove { index, ids } => change(&index, &ids, false),
         Action::List { index: dir } => {
             let index = open(&dir)?;
-            let list = Takedown::load(index.dir(), index.index_id())?;
+            let list = Takedown::load(index.takedown_dir(), index.takedown_id())?;
             for no in list.iter() {
                 let id = index
                     .locate(no)
@@ -62,8 +62,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
 }
 
 /// Opens the index whose takedown list is read or written: the list lives in
-/// [`verbatim_core::Index::dir`], which for an infini-gram index is its side directory (the
-/// infini-gram directory itself is never written). A bare infini-gram index has none.
+/// [`verbatim_core::Index::takedown_dir`], which for an infini-gram index is its side
+/// directory (the infini-gram directory itself is never written) and for a side index
+/// (`INDEX/side/words`) its parent index's. A bare infini-gram index has none.
 fn open(dir: &std::path::Path) -> Result<verbatim_core::Index> {
     let index = super::open_index(dir, false)?;
     if index.infini_gram().is_some_and(|g| g.side.is_none()) {
@@ -81,23 +82,23 @@ fn open(dir: &std::path::Path) -> Result<verbatim_core::Index> {
 /// that holds the list (see [`verbatim_indexer::takedowns::lock_for_change`]), taken before the
 /// index that is changed is opened.
 fn change(dir: &std::path::Path, ids: &[String], add: bool) -> Result<ExitCode> {
-    // The list lives in the index directory, or in an infini-gram index's side directory:
-    // the lock is taken on that directory before the index is opened, so that what is
-    // changed is the index now at that path.
-    let list_dir = verbatim_core::Index::dir_opened_for(dir);
+    // The list lives in the index directory, in an infini-gram index's side directory, or in
+    // a side index's parent: the lock is taken on that directory before the index is opened,
+    // so that what is changed is the index now at that path.
+    let list_dir = verbatim_core::Index::takedown_dir_for(dir);
     let _lock = verbatim_indexer::takedowns::lock_for_change(&list_dir)?;
     let index = open(dir)?;
-    if index.dir() != list_dir {
+    if index.takedown_dir() != list_dir {
         bail!(
             "{} changed while its takedown list was being locked (its list is now kept in \
              {}): run the command again",
             dir.display(),
-            index.dir().display()
+            index.takedown_dir().display()
         );
     }
     // A damaged id map would take down (or restore) another document than the one named.
     index.verify_id_map()?;
-    let mut list = Takedown::load(&list_dir, index.index_id())?;
+    let mut list = Takedown::load(&list_dir, index.takedown_id())?;
     let mut changed = 0;
     for id in ids {
         // Every id a document is shown under, `#N` of an infini-gram index included.
@@ -127,7 +128,7 @@ fn change(dir: &std::path::Path, ids: &[String], add: bool) -> Result<ExitCode> 
             changed += 1;
         }
     }
-    list.save(&list_dir, index.index_id())?;
+    list.save(&list_dir, index.takedown_id())?;
     outln!(
         "{changed} document(s) {}; {} taken down in all",
         if add { "taken down" } else { "restored" },

@@ -324,5 +324,6 @@ async fn route_static_page() {
 
 mod headers;
 mod reloads;
+mod side_alone;
 mod requests;
 mod takedowns;

@@ -7,12 +7,12 @@ use super::*;
 use std::time::{Duration, Instant};
 
 /// A document only the append adds, and a text whose spans only it holds.
-const NEW_ID: &str = "books/new/1";
-const NEW_TEXT: &str =
+pub(super) const NEW_ID: &str = "books/new/1";
+pub(super) const NEW_TEXT: &str =
     "Quietly the lighthouse keeper counted seventeen gulls above the harbour wall.";
 
 /// Appends one document ([`NEW_ID`]) to the index in `out`.
-fn append_new_document(dir: &Path, out: &Path) {
+pub(super) fn append_new_document(dir: &Path, out: &Path) {
     let input = support::write_jsonl(
         dir,
         "new.jsonl",
@@ -50,7 +50,7 @@ async fn until_health(
 }
 
 /// [`until_health`] until `index` serves `generation` and no reload is running or failed.
-async fn until_generation(app: &Router, index: &str, generation: u64) -> Value {
+pub(super) async fn until_generation(app: &Router, index: &str, generation: u64) -> Value {
     until_health(app, index, &format!("at generation {generation}"), |g| {
         g["generation"] == generation && g["state"] == "current"
     })

@@ -143,18 +143,58 @@ fn open_attached_shards(
         .collect()
 }
 
-/// The manifest file of the side index in `dir` (`INDEX/side/NAME`) that its parent index
-/// names: after an append or a compaction its current manifest is `manifest-gN.bin`, so that
-/// the side index opened alone (`verbatim contamination --side-index INDEX/side/words`) is the
-/// generation its index serves, even where a killed commit left the old `manifest.bin`.
-fn side_manifest_named_by_parent(dir: &Path) -> Option<String> {
+/// The index a side index belongs to: the directory a takedown list is kept in and the id it
+/// carries, and the manifest file whose replacement commits a new generation of both.
+#[derive(Debug, Clone)]
+pub(crate) struct Parent {
+    /// The parent index's directory (`INDEX` of `INDEX/side/NAME`).
+    pub(crate) dir: std::path::PathBuf,
+    /// The parent's [`Index::index_id`], which its takedown list carries.
+    pub(crate) index_id: u64,
+}
+
+/// The side index in `dir` (`INDEX/side/NAME`) as its parent index names it: the parent, and
+/// the side index's manifest file the parent's manifest names. After an append or a
+/// compaction that is `manifest-gN.bin`, so that the side index opened alone (`verbatim
+/// contamination --side-index INDEX/side/words`, or served) is the generation its index
+/// serves, even where a killed commit left the old `manifest.bin`. `None` when `dir` is not a
+/// side index its parent names.
+fn side_named_by_parent(dir: &Path) -> Option<(Parent, String)> {
+    let parent_dir = parent_of_side_dir(dir)?;
+    let (parent, _) = Manifest::read(&parent_dir).ok()?;
+    let name = dir.file_name()?.to_str()?;
+    if !parent.side_indexes.iter().any(|n| n.name() == name) {
+        return None;
+    }
+    // The first build's side manifests are `manifest.bin`, which the parent does not name.
+    let manifest = parent
+        .files
+        .side_manifests
+        .get(name)
+        .cloned()
+        .unwrap_or_else(|| crate::manifest::MANIFEST_FILE.to_string());
+    let index_id = parent.index_id(&parent_dir).ok()?;
+    Some((
+        Parent {
+            dir: parent_dir,
+            index_id,
+        },
+        manifest,
+    ))
+}
+
+/// `INDEX` when `dir` is `INDEX/side/NAME` and `INDEX` holds a manifest (not checked to name
+/// it).
+fn parent_of_side_dir(dir: &Path) -> Option<std::path::PathBuf> {
     let side_root = dir.parent()?;
     if side_root.file_name()? != "side" {
         return None;
     }
-    let (parent, _) = Manifest::read(side_root.parent()?).ok()?;
-    let name = dir.file_name()?.to_str()?;
-    parent.files.side_manifests.get(name).cloned()
+    let parent = side_root.parent()?;
+    parent
+        .join(crate::manifest::MANIFEST_FILE)
+        .exists()
+        .then(|| parent.to_path_buf())
 }
 
 impl Index {
@@ -163,9 +203,9 @@ impl Index {
         Self::open_with(dir, OpenOptions::default())
     }
 
-    /// The directory [`Index::open_with`] reads the index in `dir` from, which is where its
-    /// takedown list is kept ([`Index::dir`] of the index it opens), found without opening it:
-    /// `dir` itself, or the side directory `DIR.verbatim` of an infini-gram index directory.
+    /// The directory [`Index::open_with`] reads the index in `dir` from ([`Index::dir`] of the
+    /// index it opens), found without opening it: `dir` itself, or the side directory
+    /// `DIR.verbatim` of an infini-gram index directory.
     pub fn dir_opened_for(dir: &Path) -> std::path::PathBuf {
         if crate::infini_gram::looks_like(dir) {
             crate::infini_gram::default_side_dir(dir)
@@ -182,7 +222,7 @@ impl Index {
         if crate::infini_gram::looks_like(dir) {
             let side = crate::infini_gram::default_side_dir(dir);
             if side.join(crate::manifest::MANIFEST_FILE).exists() {
-                let ix = Self::open_manifest(&side, crate::manifest::MANIFEST_FILE, opts)?;
+                let ix = Self::open_manifest(&side, crate::manifest::MANIFEST_FILE, opts, None)?;
                 let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
                     (Ok(a), Ok(b)) => a == b,
                     _ => false,
@@ -200,21 +240,57 @@ impl Index {
             }
             return Self::open_bare_infini_gram(dir, opts);
         }
-        let name = side_manifest_named_by_parent(dir);
-        Self::open_manifest(
-            dir,
-            name.as_deref().unwrap_or(crate::manifest::MANIFEST_FILE),
-            opts,
-        )
+        // A side index its parent names is a generation of its parent: the parent's manifest
+        // file is what a watcher compares (stamped before it is read), and the parent's
+        // takedown list is the side index's.
+        let parent_stamp = parent_of_side_dir(dir)
+            .and_then(|p| crate::file_stamp::FileStamp::of(&p.join(crate::manifest::MANIFEST_FILE)));
+        match side_named_by_parent(dir) {
+            Some((parent, name)) => {
+                let mut ix = Self::open_manifest(dir, &name, opts, Some(parent))?;
+                ix.manifest_stamp = parent_stamp;
+                Ok(ix)
+            }
+            None => Self::open_manifest(dir, crate::manifest::MANIFEST_FILE, opts, None),
+        }
+    }
+
+    /// The directory whose `takedown.bin` the index [`Index::open_with`] opens in `dir` reads
+    /// ([`Index::takedown_dir`]), found without opening it: that of [`Index::dir_opened_for`],
+    /// or the parent `INDEX` of a side index `INDEX/side/NAME` its parent names.
+    pub fn takedown_dir_for(dir: &Path) -> std::path::PathBuf {
+        match side_named_by_parent(dir) {
+            Some((parent, _)) => parent.dir,
+            None => Self::dir_opened_for(dir),
+        }
+    }
+
+    /// The manifest file whose replacement commits a new generation of the index in `dir`
+    /// (an append, a compaction, a forced rebuild): `manifest.bin` in the directory
+    /// [`Index::dir_opened_for`] names, or, for a side index its parent names, the parent's.
+    /// [`Index::manifest_stamp`] is this file's stamp as the index was opened.
+    pub fn generation_file_for(dir: &Path) -> std::path::PathBuf {
+        let dir = match side_named_by_parent(dir) {
+            Some((parent, _)) => parent.dir,
+            None => Self::dir_opened_for(dir),
+        };
+        dir.join(crate::manifest::MANIFEST_FILE)
     }
 
     /// Opens the index in `dir` described by the manifest file `manifest_name` instead of
     /// `manifest.bin` (side indexes are opened through the manifest their parent names).
     pub fn open_named(dir: &Path, manifest_name: &str, opts: OpenOptions) -> Result<Index> {
-        Self::open_manifest(dir, manifest_name, opts)
+        Self::open_manifest(dir, manifest_name, opts, None)
     }
 
-    fn open_manifest(dir: &Path, manifest_name: &str, opts: OpenOptions) -> Result<Index> {
+    /// Opens the index in `dir` from its manifest file `manifest_name`; `parent` is the index
+    /// a side index belongs to, whose takedown list it reads.
+    fn open_manifest(
+        dir: &Path,
+        manifest_name: &str,
+        opts: OpenOptions,
+        parent: Option<Parent>,
+    ) -> Result<Index> {
         // Taken before the manifest is read: a generation committed while this one opens
         // changes the file after it, so a watcher comparing with it sees the change.
         let manifest_stamp = crate::file_stamp::FileStamp::of(&dir.join(manifest_name));
@@ -322,7 +398,10 @@ impl Index {
         } else {
             None
         };
-        let takedown = Takedown::load(dir, index_id)?;
+        let takedown = match &parent {
+            Some(p) => Takedown::load(&p.dir, p.index_id)?,
+            None => Takedown::load(dir, index_id)?,
+        };
         let sides = manifest
             .side_indexes
             .iter()
@@ -333,7 +412,11 @@ impl Index {
                     .get(n.name())
                     .map_or(crate::manifest::MANIFEST_FILE, String::as_str);
                 let side_dir = dir.join("side").join(n.name());
-                let side = Index::open_manifest(&side_dir, name, opts)?;
+                let parent = Parent {
+                    dir: dir.to_path_buf(),
+                    index_id,
+                };
+                let side = Index::open_manifest(&side_dir, name, opts, Some(parent))?;
                 check_side(&manifest, n.name(), &side_dir, side.manifest())?;
                 Ok((*n, side))
             })
@@ -362,6 +445,7 @@ impl Index {
             on_disk: std::sync::atomic::AtomicBool::new(false),
             members: Vec::new(),
             manifest_stamp,
+            parent,
         };
         index.set_residency(opts.residency);
         Ok(index)
@@ -444,6 +528,7 @@ impl Index {
             manifest,
             members: Vec::new(),
             manifest_stamp: None,
+            parent: None,
         };
         index.set_residency(opts.residency);
         Ok(index)
@@ -495,6 +580,7 @@ impl Index {
             sides: Vec::new(),
             members,
             manifest_stamp: None,
+            parent: None,
         }
     }
 }
