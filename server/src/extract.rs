@@ -88,6 +88,18 @@ where
             .into_response());
         }
         serde_json::from_slice(&buf).map(ApiJson).map_err(|e| {
+            // serde_json calls any unpaired `\uD800`-`\uDFFF` escape a "lone leading
+            // surrogate", a trailing one too.
+            if e.to_string().contains("surrogate") {
+                return ApiError::BadRequest(format!(
+                    "the body is not valid JSON text: a \\u escape at line {} column {} is an \
+                     unpaired UTF-16 surrogate (\\uD800-\\uDFFF outside a high-low pair), which \
+                     is not a character",
+                    e.line(),
+                    e.column()
+                ))
+                .into_response();
+            }
             let what = if e.is_syntax() || e.is_eof() {
                 "the body is not valid JSON"
             } else {

@@ -186,7 +186,8 @@ fn infini_gram_op() -> Value {
 
 /// The rest of the document: paths, responses and answer schemas.
 fn hand_written() -> Value {
-    let any_int = int_field(0, MAX_SAFE_INTEGER);
+    // Larger values are taken as the server's cap on a document's text.
+    let doc_tokens = int_field(1, MAX_SAFE_INTEGER);
     let rel = json!({"type": "string", "enum": ["high", "medium", "low"]});
     let meta = json!({"type": "object", "additionalProperties": true});
     let nullable_str = json!({"type": ["string", "null"]});
@@ -241,7 +242,7 @@ fn hand_written() -> Value {
                 "parameters": [
                     {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
                     {"name": "index", "in": "query", "required": false, "schema": {"type": "string"}},
-                    {"name": "max_tokens", "in": "query", "required": false, "schema": any_int},
+                    {"name": "max_tokens", "in": "query", "required": false, "schema": doc_tokens},
                     {"name": "highlight", "in": "query", "required": false, "schema": {"type": "string"}}
                 ],
                 "responses": {
@@ -257,7 +258,7 @@ fn hand_written() -> Value {
                 "parameters": [
                     {"name": "id", "in": "query", "required": true, "schema": {"type": "string"}},
                     {"name": "index", "in": "query", "required": false, "schema": {"type": "string"}},
-                    {"name": "max_tokens", "in": "query", "required": false, "schema": any_int},
+                    {"name": "max_tokens", "in": "query", "required": false, "schema": doc_tokens},
                     {"name": "highlight", "in": "query", "required": false, "schema": {"type": "string"}}
                 ],
                 "responses": {
@@ -275,9 +276,14 @@ fn hand_written() -> Value {
             }}), &["400", "404", "413", "422", "503", "504"])},
             "/api/v1/cnf": {"post": op("Documents holding a CNF of n-grams (a AND (b OR c)), counted and listed with the matches marked; infini-gram's max_clause_freq / max_diff_tokens semantics", Some("CnfRequest"), schema_ref("Cnf"), &["400", "404", "413", "422", "503", "504"])},
             "/api/infini-gram": {"post": infini_gram_op()},
+            "/": {"post": infini_gram_op()},
             "/api/v1/indexes": {"get": op("The served indexes", None, schema_ref("Indexes"), &[])},
             "/api/v1/examples": {"get": op("Example outputs for the web page", None, json!({"type": "object", "required": ["examples"], "properties": {"examples": {"type": "array", "items": {"type": "object"}}}}), &[])},
-            "/health": {"get": op("Liveness", None, json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}), &[])}
+            "/health": {"get": op("Liveness", None, json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}), &[])},
+            "/metrics": {"get": {
+                "summary": "Prometheus metrics: requests, latency, each index's generation and reloads",
+                "responses": {"200": {"description": "the metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+            }}
         },
         "components": {"schemas": {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {

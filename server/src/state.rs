@@ -449,7 +449,7 @@ impl AppState {
     /// The index named `name`, or the first one.
     pub fn index(&self, name: Option<&str>) -> Result<Arc<Index>, ApiError> {
         let k = match name {
-            None | Some("") => 0,
+            None => 0,
             Some(n) => self
                 .served
                 .iter()

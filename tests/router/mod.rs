@@ -63,11 +63,27 @@ pub(crate) async fn call(
     uri: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
+    call_raw(
+        app,
+        method,
+        uri,
+        body.map(|b| serde_json::to_vec(&b).unwrap()),
+    )
+    .await
+}
+
+/// [`call`] with a body of any bytes, sent as JSON.
+pub(crate) async fn call_raw(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    body: Option<Vec<u8>>,
+) -> (u16, Value) {
     let mut req = Request::builder().method(method).uri(uri);
     let body = match body {
         Some(b) => {
             req = req.header("content-type", "application/json");
-            Body::from(serde_json::to_vec(&b).unwrap())
+            Body::from(b)
         }
         None => Body::empty(),
     };
@@ -243,11 +259,13 @@ async fn route_contamination() {
     )
     .await;
     assert_eq!(c, 422, "{e}");
+    // Named as served, with the API's field, not the command line's options.
+    let message = e["error"]["message"].as_str().unwrap();
+    assert!(message.contains("side index"), "{e}");
+    assert!(message.contains("`methods`"), "{e}");
+    assert!(!message.contains("--side-index DIR"), "{e}");
     assert!(
-        e["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("side index"),
+        !message.contains(&demo_index().display().to_string()),
         "{e}"
     );
 }
@@ -310,6 +328,9 @@ async fn route_openapi() {
     assert_eq!(c, 200);
     assert_eq!(o["openapi"], "3.1.0");
     assert!(o["paths"]["/api/v1/trace"]["post"].is_object());
+    // Every route the README names, the infini-gram alias and the metrics included.
+    assert!(o["paths"]["/"]["post"].is_object(), "{o}");
+    assert!(o["paths"]["/metrics"]["get"].is_object(), "{o}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -324,6 +345,6 @@ async fn route_static_page() {
 
 mod headers;
 mod reloads;
-mod side_alone;
 mod requests;
+mod side_alone;
 mod takedowns;

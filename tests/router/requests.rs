@@ -364,3 +364,57 @@ async fn a_trace_reading_more_document_text_than_the_limit_is_refused() {
     let default = app_with(ServerConfig::default().max_trace_tokens);
     assert_eq!(post(&default, "/api/v1/trace", everything).await.0, 200);
 }
+
+/// An empty index name is no index (404) on every route that takes one, rather than the first
+/// index on some; a document's `max_tokens` of 0 is refused as out of range; an unpaired
+/// surrogate escape is named as such, whichever half it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_index_names_zero_max_tokens_and_lone_surrogates_are_refused_clearly() {
+    let (app, _) = router(&[demo_index()], 0);
+    let item = json!([{"id": "q1", "text": "a single man in possession of a good fortune"}]);
+    for (uri, body) in [
+        (
+            "/api/v1/trace",
+            json!({"response": "a single man", "index": ""}),
+        ),
+        (
+            "/api/v1/spans",
+            json!({"text": "a single man", "index": ""}),
+        ),
+        ("/api/v1/count", json!({"text": " single man", "index": ""})),
+        ("/api/v1/search", json!({"query": "fortune", "index": ""})),
+        ("/api/v1/cnf", json!({"query": "single man", "index": ""})),
+        (
+            "/api/v1/contamination",
+            json!({"items": item, "methods": ["llama2"], "index": ""}),
+        ),
+    ] {
+        let (c, e) = post(&app, uri, body).await;
+        assert_eq!(c, 404, "{uri}: {e}");
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains("no index"),
+            "{uri}: {e}"
+        );
+    }
+    let (c, e) = get(&app, "/api/v1/documents?id=books%2Fpride%2F1&index=").await;
+    assert_eq!(c, 404, "{e}");
+
+    let (c, d) = get(&app, "/api/v1/documents?id=books%2Fpride%2F1&max_tokens=1").await;
+    assert_eq!(c, 200, "{d}");
+    assert_eq!(d["truncated"], true, "{d}");
+    let (c, e) = get(&app, "/api/v1/documents?id=books%2Fpride%2F1&max_tokens=0").await;
+    assert_eq!(c, 400, "{e}");
+    assert!(e.to_string().contains("at least 1"), "{e}");
+
+    for escape in [r"\udc00", r"\ud800\u0041"] {
+        let body = format!(r#"{{"text": "a{escape}"}}"#).into_bytes();
+        let (c, e) = call_raw(&app, Method::POST, "/api/v1/count", Some(body)).await;
+        assert_eq!(c, 400, "{escape}: {e}");
+        let message = e["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("unpaired UTF-16 surrogate"),
+            "{escape}: {e}"
+        );
+        assert!(!message.contains("leading"), "{escape}: {e}");
+    }
+}

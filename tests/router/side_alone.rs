@@ -14,7 +14,8 @@ fn build_with_words(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     let input = support::write_jsonl(dir, &format!("{name}.jsonl"), &documents());
     let out = dir.join(name);
     let tok = support::demo_tokenizer();
-    let mut o = verbatim_indexer::BuildOptions::new(vec![input], out.clone(), tok.to_str().unwrap());
+    let mut o =
+        verbatim_indexer::BuildOptions::new(vec![input], out.clone(), tok.to_str().unwrap());
     o.threads = 2;
     o.name = name.into();
     o.side_indexes = vec![Normalization::Words];
@@ -29,7 +30,8 @@ fn take_down(dir: &Path, id: &str) {
     let no = index.doc_by_id(id).unwrap();
     let mut list = Takedown::load(index.takedown_dir(), index.takedown_id()).unwrap();
     list.insert(no.doc_no);
-    list.save(index.takedown_dir(), index.takedown_id()).unwrap();
+    list.save(index.takedown_dir(), index.takedown_id())
+        .unwrap();
 }
 
 fn shown(trace: &Value) -> Vec<String> {
@@ -55,7 +57,8 @@ async fn a_side_index_served_alone_hides_what_its_parent_took_down() {
     assert_eq!(opened.takedown_dir(), idx.as_path());
     let name = opened.manifest().name.clone();
     let (app, _) = router(&[side.as_path()], 256);
-    let hidden = json!({"response": "however little known the feelings or views of such a man may be"});
+    let hidden =
+        json!({"response": "however little known the feelings or views of such a man may be"});
     let (c, t) = post(&app, "/api/v1/trace", hidden).await;
     assert_eq!(c, 200, "{t}");
     assert_eq!(t["spans"][0]["count"], 1, "{t}");
@@ -96,7 +99,10 @@ async fn a_side_index_served_alone_follows_an_append_to_its_parent() {
     let name = Index::open(&side).unwrap().manifest().name.clone();
     let (app, _) = router(&[side.as_path()], 256);
     let count = json!({"text": " seventeen gulls above the harbour "});
-    assert_eq!(post(&app, "/api/v1/count", count.clone()).await.1["count"], 0);
+    assert_eq!(
+        post(&app, "/api/v1/count", count.clone()).await.1["count"],
+        0
+    );
 
     append_new_document(dir.path(), &idx);
     until_generation(&app, &name, 1).await;

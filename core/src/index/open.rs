@@ -243,8 +243,9 @@ impl Index {
         // A side index its parent names is a generation of its parent: the parent's manifest
         // file is what a watcher compares (stamped before it is read), and the parent's
         // takedown list is the side index's.
-        let parent_stamp = parent_of_side_dir(dir)
-            .and_then(|p| crate::file_stamp::FileStamp::of(&p.join(crate::manifest::MANIFEST_FILE)));
+        let parent_stamp = parent_of_side_dir(dir).and_then(|p| {
+            crate::file_stamp::FileStamp::of(&p.join(crate::manifest::MANIFEST_FILE))
+        });
         match side_named_by_parent(dir) {
             Some((parent, name)) => {
                 let mut ix = Self::open_manifest(dir, &name, opts, Some(parent))?;

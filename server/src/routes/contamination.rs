@@ -103,7 +103,7 @@ pub async fn contamination(
         .gate
         .run(move || {
             let t = std::time::Instant::now();
-            let checker = Checker::new(&index, opts)?;
+            let checker = Checker::new(&index, opts).map_err(|e| over_http(e, &index))?;
             let (items, _) =
                 verbatim_contamination::check_all(&checker, &req.items, 0, pii, &|| {})?;
             let resp = ContaminationResponse {
@@ -117,6 +117,24 @@ pub async fn contamination(
         })
         .await?;
     Ok(super::json_bytes(bytes::Bytes::from(body)))
+}
+
+/// The API's error for `e`: a served index without the side indexes the methods asked need is
+/// named as served, with what to ask for instead (the library's message names its directory
+/// and the command line's options).
+fn over_http(e: verbatim_contamination::Error, index: &verbatim_core::Index) -> ApiError {
+    match e {
+        verbatim_contamination::Error::MissingSideIndexes { missing, .. } => {
+            ApiError::Unprocessable(format!(
+                "index {:?} cannot answer every method asked: {}. Ask for other `methods` \
+                 (llama2 needs no side index), or serve an index built with side indexes \
+                 (`verbatim index ... --side-indexes words,alnum`)",
+                index.manifest().name,
+                missing.join("; ")
+            ))
+        }
+        e => e.into(),
+    }
 }
 
 #[cfg(test)]

@@ -62,11 +62,17 @@ async fn fetch(
     id: String,
     q: DocQuery,
 ) -> Result<Json<DocumentTextJson>, ApiError> {
+    if q.max_tokens.is_some_and(|m| m.0.usize() == 0) {
+        return Err(ApiError::BadRequest(
+            "max_tokens must be at least 1 (the most tokens of the document's text returned)"
+                .into(),
+        ));
+    }
     let index = st.index(q.index.as_deref())?;
     let max = q
         .max_tokens
         .map_or(MAX_DOC_TOKENS, |m| m.0.usize())
-        .clamp(1, MAX_DOC_TOKENS);
+        .min(MAX_DOC_TOKENS);
     let pii = st.config.pii;
     let v = st
         .gate
