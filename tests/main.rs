@@ -14,6 +14,7 @@ mod corruption;
 mod golden;
 mod groups;
 mod infini_gram;
+mod infini_gram_bare;
 mod issue16_core;
 mod layout;
 mod oracle;

@@ -333,6 +333,13 @@ impl Manifest {
                     dir.display()
                 )));
             }
+            if !dir.exists() {
+                return Err(Error::NotAnIndex(format!(
+                    "{} does not exist, so it is not a verbatim index (nor an infini-gram \
+                     one): check the path, or build an index there with `verbatim index`",
+                    dir.display()
+                )));
+            }
             return Err(Error::NotAnIndex(format!(
                 "{} is not a verbatim index (no {name}); build one with `verbatim index`",
                 dir.display()

@@ -485,9 +485,12 @@ impl Index {
             .zip(&infos)
             .map(|(s, info)| Shard::from_infini_gram(s, info.clone()))
             .collect::<Result<Vec<_>>>()?;
+        // A bare index does not know its tokenizer's end-of-text token: a document's end is
+        // reported as the separator, not as a guessed id that may be a real token (`verbatim
+        // attach --tokenizer` names the end-of-text token).
         let eos_token_id = match width {
             crate::TokenWidth::U8 => 0,
-            _ => vocab_size.saturating_sub(1),
+            _ => width.separator(),
         };
         let mut shard_token_base = Vec::with_capacity(shards.len());
         let mut acc = 0u64;

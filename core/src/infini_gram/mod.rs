@@ -120,12 +120,17 @@ pub fn infer_layout_width(layout: &Layout) -> Result<TokenWidth> {
     })
 }
 
-/// The number of token ids of a bare index: the largest id in its token streams (separators
-/// excluded) plus one. Reads every stream once, in parallel.
+/// The number of token ids of a bare index, whose tokenizer is unknown: every id below the
+/// separator for u8 and u16 tokens (255 and 65535, as infini-gram's API server takes them, so
+/// that an id the corpus lacks counts 0 rather than being refused), and for u32 tokens the
+/// largest id in the token streams plus one (read once, in parallel; a table of counts for
+/// every 32-bit id would not fit in memory).
 pub fn bare_vocab_size(layout: &Layout, width: TokenWidth) -> Result<u32> {
     use rayon::prelude::*;
-    if width == TokenWidth::U8 {
-        return Ok(255);
+    match width {
+        TokenWidth::U8 => return Ok(255),
+        TokenWidth::U16 => return Ok(u32::from(u16::MAX)),
+        TokenWidth::U32 => {}
     }
     let sep = width.separator();
     let mut max_id = 0u32;
