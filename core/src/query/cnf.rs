@@ -7,8 +7,10 @@
 //! 1. Each clause's occurrences are the union of its terms' occurrences (suffix-array ranges).
 //!    When a clause occurs more than `max_clause_freq` times (split evenly over the shards,
 //!    rounded up), each of its terms keeps a random contiguous window of its suffix-array range,
-//!    sized in proportion: the answer is then approximate (`approx`), scaled up by the integer
-//!    ratio of all to kept occurrences, as infini-gram scales it. The windows are drawn as
+//!    sized in proportion: the answer is then approximate (`approx`), scaled up by the ratio
+//!    of all to kept occurrences. Under infini-gram's rules ([`CnfRules::InfiniGram`]) the
+//!    ratio is an integer and `approx` is set only when it is not 1, as its engine does (a
+//!    clause of 79,326 occurrences sampled to 50,000 counts 50,000, said to be exact). The windows are drawn as
 //!    infini-gram draws them (`std::mt19937` seeded 19260817 per clause and shard, libstdc++'s
 //!    uniform distribution; module `cpp_random`), so on an infini-gram index the sample, and
 //!    the approximate count, are infini-gram's too. On a verbatim index the suffix array orders
@@ -79,7 +81,9 @@ impl Default for CnfOptions {
 pub struct CnfMatches {
     /// Occurrences of the conjunction (scaled up when sampled), infini-gram's `cnt`.
     pub count: u64,
-    /// Whether a clause was sampled (and the scale factor was not 1).
+    /// Whether a clause was sampled. Under [`CnfRules::InfiniGram`], as infini-gram's engine
+    /// says it: only when the integer scale factor is not 1 (a clause of 79,326 occurrences
+    /// sampled to 50,000 counts 50,000, exact).
     pub approx: bool,
     /// Per shard, the token ranges `[first occurrence, start of the last clause's occurrence]`
     /// that satisfy every clause, in infini-gram's order. Empty (no shards at all) when a
@@ -88,11 +92,12 @@ pub struct CnfMatches {
 }
 
 /// One clause's occurrences in one shard: each term's suffix-array range (a window of it when
-/// sampled), the count before sampling, and the scale factor.
+/// sampled), the count before sampling, the scale factor, and whether it was sampled.
 struct ClauseInShard {
     segments: Vec<Range<usize>>,
     count: u64,
     factor: f64,
+    sampled: bool,
 }
 
 impl Index {
@@ -116,7 +121,7 @@ impl Index {
         // clauses[c][s]
         let clauses: Vec<Vec<ClauseInShard>> = cnf
             .iter()
-            .map(|terms| self.clause(terms, per_shard))
+            .map(|terms| self.clause(terms, per_shard, opts.rules))
             .collect();
         if clauses
             .iter()
@@ -144,10 +149,19 @@ impl Index {
                     &in_shard
                 }
             };
-            let (ranges, factor) =
+            let (ranges, factor, sampled) =
                 self.cnf_in_shard(s, &clauses, order, opts.max_diff_tokens, own_document);
-            count += (ranges.len() as f64 * factor) as u64;
-            approx |= factor != 1.0;
+            match opts.rules {
+                // Scaled by the real ratio, and approximate whenever a clause was sampled.
+                CnfRules::Documents => {
+                    count += (ranges.len() as f64 * factor).round() as u64;
+                    approx |= sampled;
+                }
+                CnfRules::InfiniGram => {
+                    count += (ranges.len() as f64 * factor) as u64;
+                    approx |= factor != 1.0;
+                }
+            }
             ranges_by_shard.push(ranges);
         }
         CnfMatches {
@@ -157,8 +171,9 @@ impl Index {
         }
     }
 
-    /// A clause's occurrences in every shard, sampled to `per_shard` as infini-gram does.
-    fn clause(&self, terms: &[Vec<u32>], per_shard: u64) -> Vec<ClauseInShard> {
+    /// A clause's occurrences in every shard, sampled to `per_shard` as infini-gram does; the
+    /// scale factor is all over kept occurrences, as an integer under infini-gram's rules.
+    fn clause(&self, terms: &[Vec<u32>], per_shard: u64, rules: CnfRules) -> Vec<ClauseInShard> {
         let finds: Vec<Vec<Range<usize>>> = terms.iter().map(|t| self.find(t).ranges).collect();
         (0..self.shards().len())
             .map(|s| {
@@ -169,6 +184,7 @@ impl Index {
                         segments,
                         count,
                         factor: 1.0,
+                        sampled: false,
                     };
                 }
                 let mut gen = Mt19937::new(19_260_817);
@@ -183,11 +199,16 @@ impl Index {
                         start as usize..(start + new_len) as usize
                     })
                     .collect();
+                let factor = match rules {
+                    CnfRules::Documents => count as f64 / kept.max(1) as f64,
+                    // infini-gram divides the counts as integers.
+                    CnfRules::InfiniGram => (count / kept.max(1)) as f64,
+                };
                 ClauseInShard {
                     segments,
                     count,
-                    // infini-gram divides the counts as integers.
-                    factor: (count / kept.max(1)) as f64,
+                    factor,
+                    sampled: true,
                 }
             })
             .collect()
@@ -203,9 +224,9 @@ impl Index {
         })
     }
 
-    /// The ranges of shard `s` satisfying every clause, taken in `order`, and the shard's
-    /// scale factor. With `own_document`, a range does not grow to an occurrence past a
-    /// document separator.
+    /// The ranges of shard `s` satisfying every clause, taken in `order`, the shard's scale
+    /// factor, and whether a clause was sampled there. With `own_document`, a range does not
+    /// grow to an occurrence past a document separator.
     fn cnf_in_shard(
         &self,
         s: usize,
@@ -213,7 +234,7 @@ impl Index {
         order: &[usize],
         max_diff: u64,
         own_document: bool,
-    ) -> (Vec<(u64, u64)>, f64) {
+    ) -> (Vec<(u64, u64)>, f64, bool) {
         let shard = &self.shards()[s];
         let crosses = |a: u64, b: u64| {
             own_document
@@ -226,6 +247,7 @@ impl Index {
             .map(|p| (p, p))
             .collect();
         let mut factor = first.factor;
+        let mut sampled = first.sampled;
         for &c in &order[1..] {
             let clause = &clauses[c][s];
             let mut ptrs = self.positions(s, &clause.segments);
@@ -253,11 +275,12 @@ impl Index {
             }
             ranges = next;
             factor *= clause.factor;
+            sampled |= clause.sampled;
         }
         crate::with_tokens!(shard.tokens(), |t| {
             ranges.retain(|&(l, r)| !has_separator(t, l as usize, r as usize));
         });
-        (ranges, factor)
+        (ranges, factor, sampled)
     }
 
     /// Up to `k` distinct documents holding a match of `m`, in shard and range order, with the
