@@ -237,7 +237,7 @@ function renderIndexes() {
         stat('Documents', fmtInt(ix.documents), approx(ix.documents)),
         stat('Tokenizer', ix.tokenizer_family || ix.tokenizer || '—', ix.tokenizer_family && ix.tokenizer ? ix.tokenizer : ''),
         stat('Tokenizer sha256', hash ? `${hash.slice(0, 12)}…` : '—', null, hash ? { title: hash, class: 'stat stat-hash' } : null),
-        stat('Token width', ix.token_width ? `${ix.token_width} bytes` : '—'),
+        stat('Token width', ix.token_width ? plural(ix.token_width, 'byte') : '—'),
         stat('Shards', fmtInt(ix.shards)),
         stat('Built', builtText, builtTime, { class: 'stat stat-built' })),
       sourceTable);
@@ -448,10 +448,12 @@ function renderDocs() {
   ui.docsFilter.hidden = !selected;
   if (selected) {
     const text = r.response.slice(selected.utf16_start, selected.utf16_end);
-    ui.docsFilterText.replaceChildren(
-      `${plural(docs.length, 'document')} containing `,
-      el('q', { class: 'filter-quote' }, truncate(text, 80)),
-    );
+    // A highlight may merge overlapping spans: each listed document holds one of them, not
+    // necessarily the whole highlighted text.
+    const lead = selIds.length > 1
+      ? `${plural(docs.length, 'document')} containing one of the ${selIds.length} overlapping spans in `
+      : `${plural(docs.length, 'document')} containing `;
+    ui.docsFilterText.replaceChildren(lead, el('q', { class: 'filter-quote' }, truncate(text, 80)));
   }
 
   const emptyTitle = ui.docsEmpty.querySelector('.empty-title');
@@ -469,7 +471,7 @@ function renderDocs() {
     selectedSpanIds: selIds,
     locatedDocKey: state.locatedDocKey,
     onLocate: toggleLocate,
-    onView: (d) => openDocument(d, matchTexts(d, r.spansById), d.index || r.index),
+    onView: (d) => openDocument(d, matchTexts(d, r.spansById), d.index || r.index, selIds ? matchTexts(d, r.spansById, selIds) : []),
   })));
 }
 
@@ -478,9 +480,11 @@ function renderDocs() {
  * document's own text, and each span's text, which is the output's. They differ where the
  * tokenizer normalizes (NFC): "cafe\u0301" in the output matched "café" in the document.
  */
-function matchTexts(doc, spansById) {
-  const fromDoc = doc.snippets.map((sn) => sn && sn.match).filter((t) => typeof t === 'string');
-  const fromSpans = doc.span_ids.map((id) => spansById.get(id)?.text).filter((t) => typeof t === 'string');
+/** The texts a document matched: of all its spans, or only of the spans `only` names. */
+function matchTexts(doc, spansById, only = null) {
+  const keep = (id) => only === null || only.includes(id);
+  const fromDoc = doc.snippets.filter((sn) => sn && keep(sn.span_id)).map((sn) => sn.match).filter((t) => typeof t === 'string');
+  const fromSpans = doc.span_ids.filter(keep).map((id) => spansById.get(id)?.text).filter((t) => typeof t === 'string');
   return [...fromDoc, ...fromSpans];
 }
 
@@ -499,6 +503,9 @@ function renderStageFilter(r, docs) {
     onclick: () => {
       state.stage = state.stage === stage ? null : stage;
       renderDocs();
+      // The chips were made anew: the keyboard focus stays on the one pressed.
+      const again = [...ui.stageFilter.querySelectorAll('.stage-chip')].find((c) => c.dataset.stage === (stage ?? ''));
+      again?.focus({ preventScroll: true });
     },
   }, `${label} `, el('span', { class: 'count-badge' }, fmtInt(n)));
   ui.stageFilter.replaceChildren(

@@ -33,22 +33,45 @@ function statusWords(status) {
   return 'The request failed';
 }
 
+/** How long the page waits for an answer before it gives up (the server's own deadline,
+ * `serve --deadline-ms`, answers 504 well before this; this catches a connection that hangs). */
+export const TIMEOUT_MS = 120_000;
+
 async function request(method, path, body, { signal } = {}) {
+  // Aborted by the caller (a newer request) or by the timeout, whichever comes first.
+  const ctrl = new AbortController();
+  const onAbort = () => ctrl.abort();
+  if (signal) {
+    if (signal.aborted) ctrl.abort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  }
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; ctrl.abort(); }, TIMEOUT_MS);
+  const timeoutError = () => new ApiError(`The server did not answer within ${TIMEOUT_MS / 1000} seconds. Try again, or try a shorter text.`, { code: 'timeout' });
   let res;
+  let text = '';
   try {
-    res = await fetch(url(path), {
-      method,
-      signal,
-      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (err) {
-    if (err && err.name === 'AbortError') throw err;
-    throw new ApiError('Could not reach the verbatim server. Check that it is running and that you are online, then try again.', { code: 'network' });
+    try {
+      res = await fetch(url(path), {
+        method,
+        signal: ctrl.signal,
+        headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      if (timedOut) throw timeoutError();
+      if (err && err.name === 'AbortError') throw err;
+      throw new ApiError('Could not reach the verbatim server. Check that it is running and that you are online, then try again.', { code: 'network' });
+    }
+    text = await res.text().catch(() => '');
+    if (timedOut) throw timeoutError();
+    if (signal && signal.aborted) throw new DOMException('aborted', 'AbortError');
+  } finally {
+    clearTimeout(timer);
+    if (signal) signal.removeEventListener('abort', onAbort);
   }
 
   let data = null;
-  const text = await res.text().catch(() => '');
   if (text) {
     try { data = JSON.parse(text); } catch { data = null; }
   }

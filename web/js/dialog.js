@@ -23,8 +23,10 @@ const state = { token: 0, marks: [], pos: 0, returnFocus: null };
  * @param {{id: string, source?: string|null, metadata?: object}} doc what is known already
  * @param {string[]} needles texts to mark (the document's matched spans)
  * @param {string} index index name for GET /api/v1/documents?id=ID&index=
+ * @param {string[]} [selected] texts of the span the user selected: their passages are
+ *   marked apart, and the dialog opens at the first of them
  */
-export async function openDocument(doc, needles, index) {
+export async function openDocument(doc, needles, index, selected = []) {
   const token = ++state.token;
   state.returnFocus = document.activeElement;
   state.marks = [];
@@ -52,7 +54,9 @@ export async function openDocument(doc, needles, index) {
     ui.meta.replaceChildren(...meta);
 
     const text = typeof full.text === 'string' ? full.text : '';
-    state.marks = renderMarkedText(ui.body, text, findMatches(text, needles));
+    const intervals = findMatches(text, [...needles, ...selected]);
+    state.marks = renderMarkedText(ui.body, text, intervals);
+    const first = markSelected(state.marks, intervals, findMatches(text, selected));
     if (!text) ui.body.replaceChildren(el('p', { class: 'empty-inline' }, 'This document has no text.'));
     if (full.truncated) {
       ui.body.append(el('p', { class: 'notice truncated-note' }, 'The document is longer than the server returns; the text above is cut short.'));
@@ -62,7 +66,7 @@ export async function openDocument(doc, needles, index) {
       : 'The matched spans were not found in the returned text (it may be cut short or differ in spacing).';
     ui.prev.disabled = ui.next.disabled = state.marks.length < 2;
     ui.nav.hidden = state.marks.length < 2;
-    if (state.marks.length) goToMatch(0);
+    if (state.marks.length) goToMatch(Math.max(first, 0));
   } catch (err) {
     if (token !== state.token) return;
     ui.body.replaceChildren();
@@ -71,6 +75,21 @@ export async function openDocument(doc, needles, index) {
   } finally {
     if (token === state.token) ui.body.setAttribute('aria-busy', 'false');
   }
+}
+
+/**
+ * Marks apart the marks (one per interval of `intervals`) that hold a passage of the selected
+ * span (`chosen`, intervals of the same text); returns the index of the first, or -1.
+ */
+function markSelected(marks, intervals, chosen) {
+  let first = -1;
+  marks.forEach((m, k) => {
+    const [start, end] = intervals[k];
+    const hit = chosen.some(([s, e]) => s < end && e > start);
+    m.classList.toggle('is-selected-span', hit);
+    if (hit && first < 0) first = k;
+  });
+  return first;
 }
 
 function goToMatch(i) {

@@ -435,7 +435,9 @@ function piiNote(doc) {
   const parts = Object.entries(doc.pii_masked || {})
     .filter(([k, n]) => PII_WORDS[k] && n > 0)
     .map(([k, n]) => `${n} ${PII_WORDS[k][n === 1 ? 0 : 1]}`);
-  return parts.length ? el('p', { class: 'pii-note' }, `Personal data masked: ${parts.join(', ')}`) : null;
+  // The server counts the masks in each snippet shown: two overlapping snippets showing one
+  // address count it twice.
+  return parts.length ? el('p', { class: 'pii-note' }, `Personal data masked in the snippets shown: ${parts.join(', ')}`) : null;
 }
 
 function cssSafe(id) {

@@ -15,9 +15,20 @@ export function clearError(region) {
   region.replaceChildren();
 }
 
-/** Busy state: button disabled with a spinner, regions marked aria-busy. */
+/**
+ * Busy state: button disabled with a spinner, regions marked aria-busy. A button that had the
+ * keyboard focus gets it back when the work ends (disabling it sent the focus to the page).
+ */
 export function setBusy(button, regions, busy, busyLabel, idleLabel) {
+  if (busy) {
+    button.dataset.hadFocus = String(document.activeElement === button);
+  }
   button.disabled = busy;
+  if (!busy && button.dataset.hadFocus === 'true') {
+    delete button.dataset.hadFocus;
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (lost) button.focus({ preventScroll: true });
+  }
   button.classList.toggle('is-busy', busy);
   button.querySelector('.btn-label').textContent = busy ? busyLabel : idleLabel;
   for (const r of [].concat(regions)) r.setAttribute('aria-busy', String(busy));

@@ -246,6 +246,51 @@ describe('against the running server', () => {
     await closePage(page);
   });
 
+  test('"View document" under a selected span opens at that span\'s passage; Trace keeps the keyboard focus', async () => {
+    const page = await openPage(traceHash(FIXTURE));
+    await waitTraceDone(page);
+    assert.equal(await page.getAttribute('#result-summary', 'aria-live'), 'polite', 'a finished trace is announced');
+    const hl = page.locator('#output .hl').last();
+    await hl.click();
+    await page.waitForSelector('#docs-filter:not([hidden])');
+    const filter = await page.textContent('#docs-filter-text');
+    const ids = idsOf(await hl.getAttribute('data-span-ids'));
+    if (ids.length > 1) assert.match(filter, /one of the \d+ overlapping spans/, filter);
+    else assert.doesNotMatch(filter, /overlapping/, filter);
+    await page.locator('#doc-list .doc-card').first().locator('.view-btn').click();
+    await page.waitForSelector('#doc-dialog[open]');
+    await page.waitForSelector('#doc-dialog-body[aria-busy="false"]');
+    const current = await page.$eval('#doc-dialog-body mark.doc-mark.is-current', (m) => m.classList.contains('is-selected-span'));
+    assert.ok(current, 'the dialog opens at a passage of the selected span');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#doc-dialog', { state: 'hidden' });
+
+    await page.focus('#trace-btn');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#trace-btn.is-busy').catch(() => {});
+    await waitTraceDone(page);
+    await page.waitForFunction(() => document.activeElement?.id === 'trace-btn', null, { timeout: 5000 })
+      .catch(() => assert.fail('the focus returns to the Trace button'));
+    await closePage(page);
+  });
+
+  test('an exact n-gram search of a frequent word says the count is approximate', async () => {
+    const page = await openPage();
+    await page.click('#tab-search');
+    await page.selectOption('#search-mode', 'cnf');
+    await page.fill('#search-query', 'the');
+    await page.press('#search-query', 'Enter');
+    await page.waitForFunction(() => document.getElementById('search-summary').textContent.length > 0);
+    const api = await page.evaluate(async () => (await (await fetch('api/v1/cnf', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ query: 'the', limit: 1 }) })).json()));
+    const summary = await page.textContent('#search-summary');
+    if (api.count > 50000) {
+      assert.equal(api.approx, true, JSON.stringify(api.clauses));
+      assert.match(summary, /^about .* matches/, summary);
+    }
+    assert.doesNotMatch(summary, /matchs/, summary);
+    await closePage(page);
+  });
+
   test('a URL with the trace state restores the text, the trace and the selected span', async () => {
     const page = await openPage();
     await fillAndTrace(page, FIXTURE);
