@@ -49,6 +49,7 @@ const state = {
   indexesLoaded: false,
   stage: null, // the stage whose documents alone are shown (groups), or null
   traced: null, // {response, prompt, index} of the shown (or running) trace
+  tracedForm: null, // the advanced controls as that trace found them (formOptionsKey)
   result: null, // normalized trace answer
   marks: [], // highlight elements, by display index
   selected: null, // selected display span index
@@ -173,10 +174,23 @@ function advancedOptions() {
     // The number as typed: parseInt read "1e6" as 1 and "2.5" as 2 (another trace than the
     // one asked for); a number that is not whole is the server's to refuse, in words.
     if (kind === 'int' || kind === 'float') out[name] = Number(v);
-    else if (kind === 'list') out[name] = v.split(',').map((t) => t.replace(/\\n/g, '\n')).filter((t) => t.length);
+    else if (kind === 'list') out[name] = listItems(v);
     else out[name] = v;
   }
   return out;
+}
+
+/**
+ * The items of a comma-separated list field: `\n` is a newline and `\,` a comma (so that a
+ * comma can be a delimiter); empty items are dropped.
+ */
+function listItems(v) {
+  return v.split(/(?<!\\),/).map((t) => t.replace(/\\,/g, ',').replace(/\\n/g, '\n')).filter((t) => t.length);
+}
+
+/** A list item as typed in its field (the inverse of `listItems`). */
+function listItemText(t) {
+  return t.replace(/\n/g, '\\n').replace(/,/g, '\\,');
 }
 
 /**
@@ -193,7 +207,7 @@ function setAdvancedOptions(options) {
   for (const input of ui.advanced.querySelectorAll('[data-opt]')) {
     const v = opts[input.dataset.opt];
     if (input.dataset.kind === 'bool') input.checked = v === true;
-    else if (input.dataset.kind === 'list') input.value = Array.isArray(v) ? v.map((t) => optionText(t).replace(/\n/g, '\\n')).join(',') : '';
+    else if (input.dataset.kind === 'list') input.value = Array.isArray(v) ? v.map((t) => listItemText(optionText(t))).join(',') : '';
     else input.value = v === undefined || v === null ? '' : optionText(v);
   }
   if (Object.keys(opts).length) ui.advanced.open = true;
@@ -288,6 +302,8 @@ async function runTrace({ push = true, spanId = null, input = null } = {}) {
   state.traceCtrl = ctrl;
   const options = req.options && typeof req.options === 'object' ? req.options : {};
   state.traced = { response: req.response, prompt: req.prompt || '', index: req.index || '', options };
+  // The controls as this trace found them (a shared URL's options are put into them first).
+  state.tracedForm = formOptionsKey();
   // A trace started here shows the trace view; one restored from the URL keeps the URL's view.
   const body = { ...options, response: req.response };
   if (req.prompt) body.prompt = req.prompt;
@@ -366,9 +382,19 @@ function showResult(result, spanId, { reveal = false } = {}) {
   }
 }
 
+/** The advanced controls as they stand, as a comparable string. */
+function formOptionsKey() {
+  return JSON.stringify(Object.entries(advancedOptions()).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Shows the "changed since this trace" note when the text, the index or an option changed. */
 function checkStale() {
   if (!state.result || !state.traced) return;
-  ui.staleNote.hidden = ui.response.value === state.traced.response && ui.prompt.value === state.traced.prompt;
+  const same = ui.response.value === state.traced.response
+    && ui.prompt.value === state.traced.prompt
+    && selectedIndex(ui.traceIndex, ui.traceIndexField) === (state.traced.index || '')
+    && formOptionsKey() === state.tracedForm;
+  ui.staleNote.hidden = same;
 }
 
 // ---------------------------------------------------------------- selection
@@ -638,6 +664,9 @@ ui.traceForm.addEventListener('keydown', (e) => {
 ui.retraceBtn.addEventListener('click', () => runTrace({ push: true }));
 ui.response.addEventListener('input', checkStale);
 ui.prompt.addEventListener('input', checkStale);
+ui.advanced.addEventListener('input', checkStale);
+ui.advanced.addEventListener('change', checkStale);
+ui.traceIndex.addEventListener('change', checkStale);
 if (/Mac|iPhone|iPad/.test(navigator.platform || '')) {
   const kbd = document.querySelector('#response-hint kbd');
   if (kbd) kbd.textContent = '⌘';

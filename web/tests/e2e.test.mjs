@@ -274,6 +274,23 @@ describe('against the running server', () => {
     await closePage(page);
   });
 
+  test('changed settings mark the result stale; a comma can be a delimiter', async () => {
+    const page = await openPage(traceHash(FIXTURE));
+    await waitTraceDone(page);
+    assert.equal(await page.isVisible('#stale-note'), false, 'a restored trace is not stale');
+    if (!(await page.getAttribute('#advanced', 'open'))) await page.click('#advanced > summary');
+    await page.fill('#opt-delimiters', '\\,,.');
+    await page.waitForSelector('#stale-note:not([hidden])');
+    const [req] = await Promise.all([
+      page.waitForRequest((r) => r.url().endsWith('/api/v1/trace')),
+      page.click('#retrace-btn'),
+    ]);
+    assert.deepEqual(JSON.parse(req.postData()).delimiters, [',', '.']);
+    await waitTraceDone(page);
+    assert.equal(await page.isVisible('#stale-note'), false, 'traced again with the new settings');
+    await closePage(page);
+  });
+
   test('an exact n-gram search of a frequent word says the count is approximate', async () => {
     const page = await openPage();
     await page.click('#tab-search');
