@@ -215,13 +215,17 @@ fn hand_written() -> Value {
             "pii_masked": pii_masked,
             "long_snippets": {"type": "array", "items": {
                 "type": "object", "required": ["span_id", "before", "match", "after"],
-                "properties": {"span_id": uint, "before": {"type": "string"}, "match": {"type": "string"}, "after": {"type": "string"}}
+                "properties": {"span_id": uint, "before": {"type": "string"}, "match": {"type": "string"}, "after": {"type": "string"},
+                    "at_document_start": {"type": "boolean", "description": "before begins where the document does"},
+                    "at_document_end": {"type": "boolean", "description": "after ends where the document does"}}
             }},
             "bm25": {"type": "number"}, "relevance_score": {"type": "number", "minimum": 0, "maximum": 1},
             "relevance": rel, "span_ids": {"type": "array", "items": uint},
             "snippets": {"type": "array", "items": {
                 "type": "object", "required": ["span_id", "before", "match", "after"],
-                "properties": {"span_id": uint, "before": {"type": "string"}, "match": {"type": "string"}, "after": {"type": "string"}}
+                "properties": {"span_id": uint, "before": {"type": "string"}, "match": {"type": "string"}, "after": {"type": "string"},
+                    "at_document_start": {"type": "boolean", "description": "before begins where the document does"},
+                    "at_document_end": {"type": "boolean", "description": "after ends where the document does"}}
             }},
             "text": {"type": "string"}
         }

@@ -418,3 +418,30 @@ async fn empty_index_names_zero_max_tokens_and_lone_surrogates_are_refused_clear
         assert!(!message.contains("leading"), "{escape}: {e}");
     }
 }
+
+/// A snippet says whether its window reaches its document's start and end, so that the page
+/// puts an ellipsis only where text was left out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snippets_say_whether_they_reach_the_document_edges() {
+    let (app, _) = router(&[demo_index()], 0);
+    // `books/pride/2` is one sentence; the span starts a few words in.
+    let text = "the feelings or views of such a man may be on his first entering a neighbourhood.";
+    for (context, start, end) in [(40, true, true), (2, false, true)] {
+        let (c, t) = post(
+            &app,
+            "/api/v1/trace",
+            json!({"response": text, "snippet_context_tokens": context}),
+        )
+        .await;
+        assert_eq!(c, 200, "{t}");
+        let doc = t["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == "books/pride/2")
+            .unwrap_or_else(|| panic!("{t}"));
+        let s = &doc["snippets"][0];
+        assert_eq!(s["at_document_start"], start, "context {context}: {s}");
+        assert_eq!(s["at_document_end"], end, "context {context}: {s}");
+    }
+}

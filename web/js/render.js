@@ -350,11 +350,16 @@ function snippetNode(doc, spanId, spansById, highlighted) {
   const li = el('li', { class: `snippet${highlighted ? ' is-selected' : ''}`, dataset: { spanId: String(spanId) } });
   if (sn) {
     // Outer whitespace (often a line break) would only put the ellipsis on a line of its own.
-    const before = clipStart(sn.before, SNIPPET_CONTEXT).trimStart();
-    const after = clipEnd(sn.after, SNIPPET_CONTEXT).trimEnd();
-    if (before) li.append(el('span', { class: 'ctx' }, `…${before}`));
+    const clippedBefore = clipStart(sn.before, SNIPPET_CONTEXT);
+    const clippedAfter = clipEnd(sn.after, SNIPPET_CONTEXT);
+    const before = clippedBefore.trimStart();
+    const after = clippedAfter.trimEnd();
+    // An ellipsis only where text was left out: not at the document's own start or end.
+    const cutBefore = sn.at_document_start !== true || clippedBefore.length < String(sn.before ?? '').length;
+    const cutAfter = sn.at_document_end !== true || clippedAfter.length < String(sn.after ?? '').length;
+    if (before || cutBefore) li.append(el('span', { class: 'ctx' }, `${cutBefore ? '…' : ''}${before}`));
     li.append(el('mark', null, sn.match ?? span?.text ?? ''));
-    if (after) li.append(el('span', { class: 'ctx' }, `${after}…`));
+    if (after || cutAfter) li.append(el('span', { class: 'ctx' }, `${after}${cutAfter ? '…' : ''}`));
   } else if (span) {
     li.append(el('mark', null, span.text ?? ''));
   }

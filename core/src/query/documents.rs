@@ -19,6 +19,12 @@ pub struct Snippet {
     pub matched: String,
     /// Text after the match.
     pub after: String,
+    /// `before` begins where the document does (nothing of it was cut off before).
+    #[serde(default)]
+    pub at_document_start: bool,
+    /// `after` ends where the document does.
+    #[serde(default)]
+    pub at_document_end: bool,
     /// Token offset of the match within the document (not serialized).
     #[serde(skip)]
     pub token_offset: usize,
@@ -142,6 +148,8 @@ impl Index {
             before,
             matched,
             after,
+            at_document_start: place.tokens.start == place.doc.start,
+            at_document_end: place.tokens.end == place.doc.end,
             token_offset: w.matched.start - w.doc_start,
             place: Some(place),
         }
