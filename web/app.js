@@ -356,6 +356,7 @@ function showResult(result, spanId, { reveal = false } = {}) {
 
   state.marks = renderOutput(ui.output, result);
   ui.noMatch.hidden = result.display.length > 0;
+  ui.noMatch.textContent = result.display.length ? '' : noMatchText(result.response, state.traced?.options || {});
 
   const parts = [plural(result.spans.length, 'matched span'), plural(result.documents.length, 'document')];
   if (result.index) parts.push(`index ${result.index}`);
@@ -385,6 +386,20 @@ function showResult(result, spanId, { reveal = false } = {}) {
 /** The advanced controls as they stand, as a comparable string. */
 function formOptionsKey() {
   return JSON.stringify(Object.entries(advancedOptions()).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Scripts written without spaces between words. */
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+
+/**
+ * The "nothing found" note. A span starts only where a word does (after a space or
+ * punctuation, OLMoTrace's rule), so text without spaces between words is found only after
+ * its punctuation unless partial words are allowed: say so.
+ */
+function noMatchText(response, options) {
+  const base = 'No part of this text was found verbatim in the index. Only long spans that occur word for word in the training data are highlighted.';
+  if (options.allow_spans_with_partial_words || !UNSPACED.test(response)) return base;
+  return `${base} This text is written without spaces between words, and a span starts only after a space or punctuation: try Advanced → “Allow spans with partial words”.`;
 }
 
 /** Shows the "changed since this trace" note when the text, the index or an option changed. */

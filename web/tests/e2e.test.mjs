@@ -264,11 +264,20 @@ describe('against the running server', () => {
     assert.ok(current, 'the dialog opens at a passage of the selected span');
     await page.keyboard.press('Escape');
     await page.waitForSelector('#doc-dialog', { state: 'hidden' });
+    // The dialog gives the focus back in a task after it hides: wait for it before moving it.
+    await page.waitForFunction(() => document.activeElement?.classList.contains('view-btn'));
 
+    // Held, so that the button is disabled (and its focus lost) while the trace runs.
+    let release;
+    const held = new Promise((r) => { release = r; });
+    await page.route('**/api/v1/trace', async (route) => { await held; await route.continue(); });
     await page.focus('#trace-btn');
     await page.keyboard.press('Enter');
-    await page.waitForSelector('#trace-btn.is-busy').catch(() => {});
+    await page.waitForSelector('#trace-btn.is-busy');
+    await page.waitForTimeout(100);
+    release();
     await waitTraceDone(page);
+    await page.unroute('**/api/v1/trace');
     await page.waitForFunction(() => document.activeElement?.id === 'trace-btn', null, { timeout: 5000 })
       .catch(() => assert.fail('the focus returns to the Trace button'));
     await closePage(page);
@@ -288,6 +297,15 @@ describe('against the running server', () => {
     assert.deepEqual(JSON.parse(req.postData()).delimiters, [',', '.']);
     await waitTraceDone(page);
     assert.equal(await page.isVisible('#stale-note'), false, 'traced again with the new settings');
+    await closePage(page);
+  });
+
+  test('nothing found in text without spaces between words suggests partial words', async () => {
+    const page = await openPage();
+    await fillAndTrace(page, { response: '東京は日本の首都であり、世界で最も人口の多い都市圏の一つです。' });
+    await waitTraceDone(page);
+    await page.waitForSelector('#no-match:not([hidden])');
+    assert.match(await page.textContent('#no-match'), /without spaces between words.*partial words/);
     await closePage(page);
   });
 
