@@ -255,7 +255,19 @@ function renderIndexes() {
         stat('Shards', fmtInt(ix.shards)),
         stat('Built', builtText, builtTime, { class: 'stat stat-built' })),
       sourceTable);
-  }));
+  }), ...(state.groups || []).map(groupCard));
+}
+
+/** A group of served indexes traced as one: its size and its stages in order. */
+function groupCard(g) {
+  const stages = Array.isArray(g.stages) ? g.stages : [];
+  return el('article', { class: 'card group-card', 'aria-label': `Group ${g.name}` },
+    el('h3', null, `${g.name} `, el('span', { class: 'stat-sub' }, `group of ${plural(stages.length, 'index', 'indexes')}`)),
+    el('dl', { class: 'stats' },
+      el('div', { class: 'stat' }, el('dt', null, 'Tokens'), el('dd', null, fmtInt(g.tokens))),
+      el('div', { class: 'stat' }, el('dt', null, 'Documents'), el('dd', null, fmtInt(g.documents)))),
+    el('ol', { class: 'group-stages' }, ...stages.map((st) => el('li', null,
+      `${st.stage}`, st.stage !== st.index ? ` (index ${st.index})` : '', `: ${plural(st.documents, 'document')}`))));
 }
 
 // ================================================================= examples

@@ -522,6 +522,17 @@ describe('against the running server', () => {
     assert.ok(group, `group ${FIXTURE.group} is served`);
     const labels = group.stages.map((st) => st.stage);
     await page.waitForFunction((g) => [...document.getElementById('trace-index').options].some((o) => o.value === g), FIXTURE.group);
+    // The Indexes tab shows the group with its stages in order.
+    await page.click('#tab-indexes');
+    await page.waitForSelector('#index-list .group-card');
+    const card = await page.$eval(`#index-list .group-card[aria-label="Group ${FIXTURE.group}"]`, (e) => e.textContent);
+    let at = 0;
+    for (const label of labels) {
+      const i = card.indexOf(label, at);
+      assert.ok(i >= at, `stage ${label} listed in order: ${card}`);
+      at = i + label.length;
+    }
+    await page.click('#tab-trace');
     await fillAndTrace(page, { response: FIXTURE.groupResponse, index: FIXTURE.group });
     await waitTraceDone(page);
     assert.equal(await page.textContent('#trace-error'), '');
