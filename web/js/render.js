@@ -242,7 +242,9 @@ export function renderOutput(container, result) {
       role: 'button',
       tabindex: '0',
       'aria-pressed': 'false',
-      'aria-label': `${response.slice(d.utf16_start, d.utf16_end)} (${relevanceLabel(d.relevance).toLowerCase()}, found ${fmtInt(count)} ${count === 1 ? 'time' : 'times'})`,
+      // The span's text (cut short: a screen reader reads the whole label at every highlight)
+      // and what is known of it.
+      'aria-label': `${truncate(response.slice(d.utf16_start, d.utf16_end), 80)} (${relevanceLabel(d.relevance).toLowerCase()}, found ${fmtInt(count)} ${count === 1 ? 'time' : 'times'})`,
       dataset: { index: String(d.index), spanIds: d.span_ids.join(','), relevance: d.relevance, count: String(count) },
     }, response.slice(d.utf16_start, d.utf16_end));
     frag.append(node);
