@@ -181,16 +181,32 @@ function advancedOptions() {
 }
 
 /**
- * The items of a comma-separated list field: `\n` is a newline and `\,` a comma (so that a
- * comma can be a delimiter); empty items are dropped.
+ * The items of a comma-separated list field, read character by character: `\n` is a newline,
+ * `\,` a comma and `\\` a backslash (so that any text can be an item); a backslash before
+ * anything else is itself; empty items are dropped.
  */
 function listItems(v) {
-  return v.split(/(?<!\\),/).map((t) => t.replace(/\\,/g, ',').replace(/\\n/g, '\n')).filter((t) => t.length);
+  const items = [];
+  let cur = '';
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i];
+    if (c === '\\' && i + 1 < v.length && 'n,\\'.includes(v[i + 1])) {
+      const next = v[++i];
+      cur += next === 'n' ? '\n' : next;
+    } else if (c === ',') {
+      items.push(cur);
+      cur = '';
+    } else {
+      cur += c;
+    }
+  }
+  items.push(cur);
+  return items.filter((t) => t.length);
 }
 
 /** A list item as typed in its field (the inverse of `listItems`). */
 function listItemText(t) {
-  return t.replace(/\n/g, '\\n').replace(/,/g, '\\,');
+  return t.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/,/g, '\\,');
 }
 
 /**
@@ -395,6 +411,12 @@ function showResult(result, spanId, { reveal = false } = {}) {
   }
 }
 
+/** Whether two index selections name the same index ('' is the server's first one). */
+function sameIndex(a, b) {
+  const first = state.indexes[0]?.name ?? '';
+  return (a || first) === (b || first);
+}
+
 /** The advanced controls as they stand, as a comparable string. */
 function formOptionsKey() {
   return JSON.stringify(Object.entries(advancedOptions()).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -403,6 +425,13 @@ function formOptionsKey() {
 /** Scripts written without spaces between words. */
 const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 
+/** Whether most of the letters of `text` are of scripts written without spaces. */
+function mostlyUnspaced(text) {
+  const letters = text.match(/\p{L}/gu) || [];
+  const unspaced = letters.filter((c) => UNSPACED.test(c)).length;
+  return unspaced > 0 && unspaced * 2 >= letters.length;
+}
+
 /**
  * The "nothing found" note. A span starts only where a word does (after a space or
  * punctuation, OLMoTrace's rule), so text without spaces between words is found only after
@@ -410,7 +439,7 @@ const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script
  */
 function noMatchText(response, options) {
   const base = 'No part of this text was found verbatim in the index. Only long spans that occur word for word in the training data are highlighted.';
-  if (options.allow_spans_with_partial_words || !UNSPACED.test(response)) return base;
+  if (options.allow_spans_with_partial_words || !mostlyUnspaced(response)) return base;
   return `${base} This text is written without spaces between words, and a span starts only after a space or punctuation: try Advanced → “Allow spans with partial words”.`;
 }
 
@@ -419,7 +448,7 @@ function checkStale() {
   if (!state.result || !state.traced) return;
   const same = ui.response.value === state.traced.response
     && ui.prompt.value === state.traced.prompt
-    && selectedIndex(ui.traceIndex, ui.traceIndexField) === (state.traced.index || '')
+    && sameIndex(selectedIndex(ui.traceIndex, ui.traceIndexField), state.traced.index || '')
     && formOptionsKey() === state.tracedForm;
   ui.staleNote.hidden = same;
 }
@@ -529,11 +558,11 @@ function renderDocs() {
 }
 
 /**
- * The texts to mark in a document's full text: each snippet's match, which is the
- * document's own text, and each span's text, which is the output's. They differ where the
- * tokenizer normalizes (NFC): "cafe\u0301" in the output matched "café" in the document.
+ * The texts to mark in a document's full text, of all its spans or only of those `only`
+ * names: each snippet's match, which is the document's own text, and each span's text, which
+ * is the output's. They differ where the tokenizer normalizes (NFC): "cafe\u0301" in the
+ * output matched "café" in the document.
  */
-/** The texts a document matched: of all its spans, or only of the spans `only` names. */
 function matchTexts(doc, spansById, only = null) {
   const keep = (id) => only === null || only.includes(id);
   const fromDoc = doc.snippets.filter((sn) => sn && keep(sn.span_id)).map((sn) => sn.match).filter((t) => typeof t === 'string');

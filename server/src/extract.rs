@@ -90,7 +90,10 @@ where
         serde_json::from_slice(&buf).map(ApiJson).map_err(|e| {
             // serde_json calls any unpaired `\uD800`-`\uDFFF` escape a "lone leading
             // surrogate", a trailing one too.
-            if e.to_string().contains("surrogate") {
+            if e.is_syntax()
+                && e.to_string()
+                    .contains("lone leading surrogate in hex escape")
+            {
                 return ApiError::BadRequest(format!(
                     "the body is not valid JSON text: a \\u escape at line {} column {} is an \
                      unpaired UTF-16 surrogate (\\uD800-\\uDFFF outside a high-low pair), which \

@@ -122,12 +122,6 @@ pub(crate) fn off_the_query_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     }
 }
 
-/// The manifest file whose replacement commits a new generation of the index served from
-/// `dir` (a side index's is its parent's, see [`Index::generation_file_for`]).
-fn manifest_path(dir: &Path) -> std::path::PathBuf {
-    Index::generation_file_for(dir)
-}
-
 impl AppState {
     /// Starts a reload of every served index whose manifest changed on disk since it was
     /// opened (one `stat` each; nothing when none changed or a reload is running).
@@ -135,7 +129,7 @@ impl AppState {
         for k in 0..self.served.len() {
             let served = &self.served[k];
             // The `stat` runs outside the lock, which every request takes.
-            let seen = FileStamp::of(&manifest_path(&served.dir));
+            let seen = FileStamp::of(&served.generation_file);
             let Ok(mut watch) = served.watch.lock() else {
                 continue;
             };

@@ -83,6 +83,9 @@ pub(crate) struct Served {
     pub(crate) name: String,
     /// The directory given at start, opened again when the index changes.
     pub(crate) dir: std::path::PathBuf,
+    /// The manifest file whose replacement commits its next generation
+    /// ([`Index::generation_file_for`], found once: a `stat` of it per request).
+    pub(crate) generation_file: std::path::PathBuf,
     /// The instance being served, with what is computed from it.
     pub(crate) current: RwLock<Arc<Current>>,
     /// Whether and how its reloads went.
@@ -153,6 +156,7 @@ impl AppState {
             served.push(Served {
                 watch: Mutex::new(crate::reload::Watch::of(&ix)),
                 dir: ix.dir().to_path_buf(),
+                generation_file: Index::generation_file_for(ix.dir()),
                 current: RwLock::new(Current::new(ix)),
                 name,
             });
@@ -616,7 +620,7 @@ impl AppState {
         let outcome = index.refresh_takedown().err().map(|e| {
             tracing::error!(
                 "cannot reload the takedown list of {}: {e}",
-                index.dir().display()
+                index.takedown_dir().display()
             );
             e.to_string()
         });

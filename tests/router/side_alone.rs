@@ -111,3 +111,56 @@ async fn a_side_index_served_alone_follows_an_append_to_its_parent() {
     assert_eq!(c, 200, "{t}");
     assert!(shown(&t).contains(&NEW_ID.to_string()), "{t}");
 }
+
+/// However the side index's path is spelled (a symbolic link, `..`, relative), it reads its
+/// index's takedown list; a side index copied out of its index, or holding a takedown list of
+/// its own (written through its path by an older verbatim), is refused rather than show what
+/// its index took down.
+#[test]
+fn a_side_index_reached_by_any_path_reads_its_index_list_or_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (idx, side) = build_with_words(dir.path(), "paths");
+    take_down(&idx, "books/pride/2");
+    let no = Index::open(&idx)
+        .unwrap()
+        .id_map()
+        .unwrap()
+        .get("books/pride/2")
+        .unwrap();
+    let link = dir.path().join("link-to-words");
+    std::os::unix::fs::symlink(&side, &link).unwrap();
+    let dotted = side.join("..").join("words");
+    for path in [&link, &dotted] {
+        let opened = Index::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(opened.is_taken_down(no), "{}", path.display());
+        assert_eq!(
+            opened.takedown_dir().canonicalize().unwrap(),
+            idx.canonicalize().unwrap()
+        );
+        assert_eq!(
+            Index::takedown_dir_for(path).canonicalize().unwrap(),
+            idx.canonicalize().unwrap()
+        );
+    }
+
+    // Copied out of its index: no list to read.
+    let copy = dir.path().join("copy");
+    let status = std::process::Command::new("cp")
+        .args(["-r", side.to_str().unwrap(), copy.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let err = Index::open(&copy).err().expect("refused").to_string();
+    assert!(err.contains("no index names"), "{err}");
+
+    // A list of its own, as an older `verbatim takedown --index INDEX/side/words` wrote it.
+    let opened = Index::open(&side).unwrap();
+    let mut own = Takedown::default();
+    own.insert(opened.doc_by_id_ignoring_takedowns("books/tale/1").unwrap());
+    own.save(&side, opened.index_id()).unwrap();
+    let err = Index::open(&side).err().expect("refused").to_string();
+    assert!(
+        err.contains("books/tale/1") && err.contains("takedown add --index"),
+        "{err}"
+    );
+}

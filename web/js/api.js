@@ -35,7 +35,7 @@ function statusWords(status) {
 
 /** How long the page waits for an answer before it gives up (the server's own deadline,
  * `serve --deadline-ms`, answers 504 well before this; this catches a connection that hangs). */
-export const TIMEOUT_MS = 120_000;
+export const TIMEOUT_MS = 300_000;
 
 async function request(method, path, body, { signal } = {}) {
   // Aborted by the caller (a newer request) or by the timeout, whichever comes first.

@@ -67,7 +67,7 @@ async function runCnf(query, index, signal) {
   const docs = Array.isArray(r.documents) ? r.documents : [];
   const about = r.approx ? 'about ' : '';
   ui.summary.textContent = r.count
-    ? `${about}${plural(r.count, 'match', 'matches')} in ${r.approx ? 'a sample of ' : ''}${plural(r.documents_matched, 'document')}${r.approx ? ' (a clause is frequent: counted from a sample, as infini-gram does)' : ''}; ${docs.length < r.documents_matched ? `first ${docs.length} shown` : 'all shown'}`
+    ? `${about}${plural(r.count, 'match', 'matches')} in ${r.approx ? 'a sample of ' : ''}${plural(r.documents_matched, 'document')}${r.approx ? ' (a clause is frequent: counted in a sample of its occurrences and scaled up)' : ''}; ${docs.length < r.documents_matched ? `first ${docs.length} shown` : 'all shown'}`
     : `No document holds “${truncate(query, 60)}” (every clause within 100 tokens of the others).`;
   ui.list.replaceChildren(...docs.map((d) => cnfCard(d, index)));
 }

@@ -20,7 +20,8 @@ export function clearError(region) {
  * keyboard focus gets it back when the work ends (disabling it sent the focus to the page).
  */
 export function setBusy(button, regions, busy, busyLabel, idleLabel) {
-  if (busy) {
+  // Recorded when it becomes busy (a second call while busy would find the focus lost).
+  if (busy && !button.disabled) {
     button.dataset.hadFocus = String(document.activeElement === button);
   }
   button.disabled = busy;

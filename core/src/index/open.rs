@@ -158,34 +158,38 @@ pub(crate) struct Parent {
 /// compaction that is `manifest-gN.bin`, so that the side index opened alone (`verbatim
 /// contamination --side-index INDEX/side/words`, or served) is the generation its index
 /// serves, even where a killed commit left the old `manifest.bin`. `None` when `dir` is not a
-/// side index its parent names.
-fn side_named_by_parent(dir: &Path) -> Option<(Parent, String)> {
-    let parent_dir = parent_of_side_dir(dir)?;
-    let (parent, _) = Manifest::read(&parent_dir).ok()?;
-    let name = dir.file_name()?.to_str()?;
+/// side index its parent names; an error when `dir` lies in an index's `side/` but that
+/// index's manifest cannot be read (its takedown list would be passed over).
+fn side_named_by_parent(dir: &Path) -> Result<Option<(Parent, String)>> {
+    let Some((parent_dir, name)) = parent_of_side_dir(dir) else {
+        return Ok(None);
+    };
+    let (parent, _) = Manifest::read(&parent_dir)?;
     if !parent.side_indexes.iter().any(|n| n.name() == name) {
-        return None;
+        return Ok(None);
     }
     // The first build's side manifests are `manifest.bin`, which the parent does not name.
     let manifest = parent
         .files
         .side_manifests
-        .get(name)
+        .get(&name)
         .cloned()
         .unwrap_or_else(|| crate::manifest::MANIFEST_FILE.to_string());
-    let index_id = parent.index_id(&parent_dir).ok()?;
-    Some((
+    let index_id = parent.index_id(&parent_dir)?;
+    Ok(Some((
         Parent {
             dir: parent_dir,
             index_id,
         },
         manifest,
-    ))
+    )))
 }
 
-/// `INDEX` when `dir` is `INDEX/side/NAME` and `INDEX` holds a manifest (not checked to name
-/// it).
-fn parent_of_side_dir(dir: &Path) -> Option<std::path::PathBuf> {
+/// `(INDEX, NAME)` when `dir`, its symbolic links, `.` and `..` resolved, is
+/// `INDEX/side/NAME` and `INDEX` holds a manifest file (not checked to name it).
+fn parent_of_side_dir(dir: &Path) -> Option<(PathBuf, String)> {
+    let dir = dir.canonicalize().ok()?;
+    let name = dir.file_name()?.to_str()?.to_string();
     let side_root = dir.parent()?;
     if side_root.file_name()? != "side" {
         return None;
@@ -194,7 +198,39 @@ fn parent_of_side_dir(dir: &Path) -> Option<std::path::PathBuf> {
     parent
         .join(crate::manifest::MANIFEST_FILE)
         .exists()
-        .then(|| parent.to_path_buf())
+        .then(|| (parent.to_path_buf(), name))
+}
+
+/// Refuses a side index opened alone whose own directory holds a takedown list: verbatim
+/// before 2026-12-05 wrote one there for `verbatim takedown --index INDEX/side/NAME`, and a
+/// side index now reads its index's list only, so those documents would be shown again.
+fn refuse_own_takedown_list(side: &Index, parent: &Path) -> Result<()> {
+    let own = side.dir.join(files::TAKEDOWN);
+    if !own.exists() {
+        return Ok(());
+    }
+    let list = Takedown::load(&side.dir, side.index_id)?;
+    let ids: Vec<String> = list
+        .iter()
+        .take(20)
+        .map(|no| {
+            side.locate(no)
+                .and_then(|l| side.doc_record(l).ok())
+                .map_or_else(|| format!("#{no}"), |r| r.id)
+        })
+        .collect();
+    Err(Error::Invalid(format!(
+        "{} holds a takedown list of its own ({} document(s): {}{}), written through this side \
+         index's path by an older verbatim; a side index now reads its index's list, {}. Take \
+         those documents down there (`verbatim takedown add --index {} ID...`), then delete {}",
+        side.dir.display(),
+        list.len(),
+        ids.join(", "),
+        if list.len() > 20 { ", ..." } else { "" },
+        parent.join(files::TAKEDOWN).display(),
+        parent.display(),
+        own.display()
+    )))
 }
 
 impl Index {
@@ -243,16 +279,33 @@ impl Index {
         // A side index its parent names is a generation of its parent: the parent's manifest
         // file is what a watcher compares (stamped before it is read), and the parent's
         // takedown list is the side index's.
-        let parent_stamp = parent_of_side_dir(dir).and_then(|p| {
+        let parent_stamp = parent_of_side_dir(dir).and_then(|(p, _)| {
             crate::file_stamp::FileStamp::of(&p.join(crate::manifest::MANIFEST_FILE))
         });
-        match side_named_by_parent(dir) {
+        match side_named_by_parent(dir)? {
             Some((parent, name)) => {
+                let parent_dir = parent.dir.clone();
                 let mut ix = Self::open_manifest(dir, &name, opts, Some(parent))?;
                 ix.manifest_stamp = parent_stamp;
+                refuse_own_takedown_list(&ix, &parent_dir)?;
                 Ok(ix)
             }
-            None => Self::open_manifest(dir, crate::manifest::MANIFEST_FILE, opts, None),
+            None => {
+                let ix = Self::open_manifest(dir, crate::manifest::MANIFEST_FILE, opts, None)?;
+                // A side index outside the index it was built with has no takedown list to
+                // read: it would show what its index took down.
+                if let Some(n) = ix.manifest.normalization {
+                    return Err(Error::Invalid(format!(
+                        "{} is a side index ({} normalisation) that no index names: open it \
+                         inside the index it was built with, as INDEX/side/{} (it reads that \
+                         index's takedown list)",
+                        dir.display(),
+                        n.name(),
+                        n.name()
+                    )));
+                }
+                Ok(ix)
+            }
         }
     }
 
@@ -261,8 +314,10 @@ impl Index {
     /// or the parent `INDEX` of a side index `INDEX/side/NAME` its parent names.
     pub fn takedown_dir_for(dir: &Path) -> std::path::PathBuf {
         match side_named_by_parent(dir) {
-            Some((parent, _)) => parent.dir,
-            None => Self::dir_opened_for(dir),
+            Ok(Some((parent, _))) => parent.dir,
+            Ok(None) => Self::dir_opened_for(dir),
+            // Its index's manifest does not read: opening it fails too.
+            Err(_) => parent_of_side_dir(dir).map_or_else(|| Self::dir_opened_for(dir), |(p, _)| p),
         }
     }
 
@@ -272,8 +327,9 @@ impl Index {
     /// [`Index::manifest_stamp`] is this file's stamp as the index was opened.
     pub fn generation_file_for(dir: &Path) -> std::path::PathBuf {
         let dir = match side_named_by_parent(dir) {
-            Some((parent, _)) => parent.dir,
-            None => Self::dir_opened_for(dir),
+            Ok(Some((parent, _))) => parent.dir,
+            Ok(None) => Self::dir_opened_for(dir),
+            Err(_) => parent_of_side_dir(dir).map_or_else(|| Self::dir_opened_for(dir), |(p, _)| p),
         };
         dir.join(crate::manifest::MANIFEST_FILE)
     }

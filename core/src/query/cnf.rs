@@ -47,8 +47,8 @@ pub type Cnf = Vec<Vec<Vec<u32>>>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CnfRules {
     /// The rarest clause of the whole index, the same in every shard, and a range grows only
-    /// to occurrences in its own document: the answer does not depend on the sharding
-    /// (verbatim's API).
+    /// to occurrences in its own document (verbatim's API): an exact answer does not depend
+    /// on the sharding (a sampled one does: each shard keeps its share of `max_clause_freq`).
     #[default]
     Documents,
     /// infini-gram's engine's (its API, answering as it does on the same shards).
@@ -130,6 +130,8 @@ impl Index {
             return none;
         }
         let mut count = 0u64;
+        // Under verbatim's rules: the shards' scaled counts, rounded once at the end.
+        let mut scaled = 0f64;
         let mut approx = false;
         let mut ranges_by_shard = Vec::with_capacity(self.shards().len());
         // Rarer clauses first (a stable sort, as infini-gram's sort of a few clauses is).
@@ -154,7 +156,7 @@ impl Index {
             match opts.rules {
                 // Scaled by the real ratio, and approximate whenever a clause was sampled.
                 CnfRules::Documents => {
-                    count += (ranges.len() as f64 * factor).round() as u64;
+                    scaled += ranges.len() as f64 * factor;
                     approx |= sampled;
                 }
                 CnfRules::InfiniGram => {
@@ -163,6 +165,9 @@ impl Index {
                 }
             }
             ranges_by_shard.push(ranges);
+        }
+        if opts.rules == CnfRules::Documents {
+            count = scaled.round() as u64;
         }
         CnfMatches {
             count,
