@@ -57,7 +57,8 @@ pub(super) async fn until_generation(app: &Router, index: &str, generation: u64)
     .await
 }
 
-fn shown(trace: &Value) -> Vec<String> {
+/// The ids of the documents a trace shows.
+pub(super) fn shown(trace: &Value) -> Vec<String> {
     trace["documents"]
         .as_array()
         .unwrap_or_else(|| panic!("no documents: {trace}"))

@@ -3,7 +3,7 @@
 //! never shown from its side index), and the parent's manifest is what commits its next
 //! generation (an append to the parent is served without a restart).
 
-use super::reloads::{append_new_document, until_generation, NEW_ID, NEW_TEXT};
+use super::reloads::{append_new_document, shown, until_generation, NEW_ID, NEW_TEXT};
 use super::*;
 use verbatim_core::normalize::Normalization;
 use verbatim_core::takedown::Takedown;
@@ -32,15 +32,6 @@ fn take_down(dir: &Path, id: &str) {
     list.insert(no.doc_no);
     list.save(index.takedown_dir(), index.takedown_id())
         .unwrap();
-}
-
-fn shown(trace: &Value) -> Vec<String> {
-    trace["documents"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no documents: {trace}"))
-        .iter()
-        .map(|d| d["id"].as_str().unwrap().to_string())
-        .collect()
 }
 
 /// The parent's takedown list hides documents from its side index served alone: those taken
