@@ -1,21 +1,14 @@
 // Browser end-to-end tests of the trace view's finer points, against the running server
 // (see e2e.test.mjs for how it is started): the document dialog under a selected span, the
 // keyboard focus, the stale note, list fields, notes for what is not found, CNF counts.
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, baseUrl, loadFixture, traceHash } from './browser.mjs';
-import { useBrowser, openPage, closePage, fillAndTrace, waitTraceDone, idsOf } from './page.mjs';
+import { baseUrl, loadFixture, traceHash } from './browser.mjs';
+import { setUpBrowser, openPage, closePage, fillAndTrace, waitTraceDone, idsOf } from './page.mjs';
 
 const FIXTURE = await loadFixture(baseUrl());
 
-let browser;
-before(async () => {
-  browser = await launch({ viewport: { width: 1280, height: 900 } });
-  useBrowser(browser);
-});
-after(async () => {
-  await browser?.close();
-});
+setUpBrowser();
 
 describe('the trace view against the running server', () => {
   test('"View document" under a selected span opens at that span\'s passage; Trace keeps the keyboard focus', async () => {

@@ -8,22 +8,15 @@
 // a text with spans known to occur verbatim in the served index. The first
 // group of tests runs against the real server; the "canned" group replaces the
 // API answers with fixed JSON (page.route) to check the page's own logic.
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, baseUrl, loadFixture, traceHash } from './browser.mjs';
-import { useBrowser, openPage, closePage, fillAndTrace, waitTraceDone, idsOf, docCards } from './page.mjs';
+import { baseUrl, loadFixture, traceHash } from './browser.mjs';
+import { setUpBrowser, openPage, closePage, fillAndTrace, waitTraceDone, idsOf, docCards } from './page.mjs';
 
 const BASE = baseUrl();
 const FIXTURE = await loadFixture(BASE);
 
-let browser;
-before(async () => {
-  browser = await launch({ viewport: { width: 1280, height: 900 } });
-  useBrowser(browser);
-});
-after(async () => {
-  await browser?.close();
-});
+const currentBrowser = setUpBrowser();
 
 // =====================================================================
 describe('against the running server', () => {
@@ -217,7 +210,7 @@ describe('against the running server', () => {
     assert.match(url, /#t=[A-Za-z0-9_-]+&s=\d+/);
     await closePage(page);
 
-    const restored = await browser.context.newPage();
+    const restored = await currentBrowser().context.newPage();
     await restored.goto(url);
     await waitTraceDone(restored);
     assert.equal(await restored.inputValue('#response'), FIXTURE.response);
@@ -549,7 +542,7 @@ describe('with canned API answers', () => {
   const EXAMPLES = [{ title: 'Cats', prompt: 'Tell me about cats', response: RESPONSE }];
 
   async function cannedPage(hash = '', { examples = EXAMPLES, indexes = INDEXES, trace = TRACE } = {}) {
-    const page = await browser.context.newPage();
+    const page = await currentBrowser().context.newPage();
     page.errors = [];
     page.on('pageerror', (err) => page.errors.push(String(err)));
     page.traceBodies = [];

@@ -1,14 +1,24 @@
 // Page helpers shared by the browser test files: one browser per file, opened in its
 // `before` hook (`useBrowser`), and fresh pages on it that fail the test on uncaught errors.
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { baseUrl } from './browser.mjs';
+import { launch, baseUrl } from './browser.mjs';
 
 const BASE = baseUrl();
 let browser = null;
 
-/** The browser `openPage` opens pages in (from `launch`). */
-export function useBrowser(b) {
-  browser = b;
+/**
+ * Opens the test file's browser before its tests and closes it after them; `openPage` opens
+ * pages in it. Returns a getter of the browser (from `launch`).
+ */
+export function setUpBrowser() {
+  before(async () => {
+    browser = await launch({ viewport: { width: 1280, height: 900 } });
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return () => browser;
 }
 
 /** A fresh page that records uncaught page errors. */
