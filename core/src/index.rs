@@ -217,8 +217,9 @@ impl Index {
     /// The manifest file whose replacement commits this index's next generation
     /// ([`Index::generation_file_for`]: the one it was opened from, or a side index's
     /// parent's), stamped just before it was read (`None` for a group or a bare infini-gram
-    /// index, which have none, or when it could not be read). A watcher that compares the file on disk with it sees any generation
-    /// committed since, even one committed while the index was opening or being checked.
+    /// index, which have none, or when it could not be read). A watcher that compares the file
+    /// on disk with it sees any generation committed since, even one committed while the index
+    /// was opening or being checked.
     pub fn manifest_stamp(&self) -> Option<crate::file_stamp::FileStamp> {
         self.manifest_stamp
     }

@@ -15,7 +15,7 @@
 
 use crate::errors::{self, Kind};
 use crate::index::PyIndex;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use verbatim_core::file_stamp::FileStamp;
 use verbatim_core::{Index, OpenOptions};
@@ -76,7 +76,7 @@ impl PyIndex {
                      or is being replaced)",
                     dir.display(),
                     old.manifest().generation,
-                    manifest_path(dir).display(),
+                    Index::generation_file_for(dir).display(),
                 ),
             ));
         }
@@ -103,17 +103,10 @@ impl PyIndex {
     }
 }
 
-/// The manifest file whose replacement commits a new generation of the index in `dir` (for
-/// an infini-gram index directory, its side directory's, a bare one has none; for a side
-/// index, its parent's: see [`Index::generation_file_for`]).
-pub(crate) fn manifest_path(dir: &Path) -> PathBuf {
-    Index::generation_file_for(dir)
-}
-
 /// The stamp of the manifest file of the index in `dir` (`None`: there is none, or it
 /// cannot be read).
 pub(crate) fn manifest_stamp(dir: &Path) -> Option<FileStamp> {
-    FileStamp::of(&manifest_path(dir))
+    FileStamp::of(&Index::generation_file_for(dir))
 }
 
 /// A reload that failed: the exception kind and its message.

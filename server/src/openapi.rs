@@ -205,6 +205,13 @@ fn hand_written() -> Value {
     });
     let pii_masked = json!({"type": "object", "description": "personal-data items masked in the shown text, by kind",
         "properties": {"email": uint, "phone": uint, "ip": uint}, "additionalProperties": false});
+    // A snippet, and a long view, of a traced document.
+    let snippet = json!({
+        "type": "object", "required": ["span_id", "before", "match", "after"],
+        "properties": {"span_id": uint, "before": {"type": "string"}, "match": {"type": "string"}, "after": {"type": "string"},
+            "at_document_start": {"type": "boolean", "description": "before begins where the document does"},
+            "at_document_end": {"type": "boolean", "description": "after ends where the document does"}}
+    });
     let document = json!({
         "type": "object",
         "required": ["id", "doc_no", "index", "source", "metadata", "bm25", "relevance_score", "relevance", "span_ids", "snippets"],
@@ -213,20 +220,10 @@ fn hand_written() -> Value {
             "index": {"type": "string", "description": "the index holding it (in a group: the member)"},
             "stage": {"type": "string", "description": "the group's label for that index (groups only)"},
             "pii_masked": pii_masked,
-            "long_snippets": {"type": "array", "items": {
-                "type": "object", "required": ["span_id", "before", "match", "after"],
-                "properties": {"span_id": uint, "before": {"type": "string"}, "match": {"type": "string"}, "after": {"type": "string"},
-                    "at_document_start": {"type": "boolean", "description": "before begins where the document does"},
-                    "at_document_end": {"type": "boolean", "description": "after ends where the document does"}}
-            }},
+            "long_snippets": {"type": "array", "items": snippet},
             "bm25": {"type": "number"}, "relevance_score": {"type": "number", "minimum": 0, "maximum": 1},
             "relevance": rel, "span_ids": {"type": "array", "items": uint},
-            "snippets": {"type": "array", "items": {
-                "type": "object", "required": ["span_id", "before", "match", "after"],
-                "properties": {"span_id": uint, "before": {"type": "string"}, "match": {"type": "string"}, "after": {"type": "string"},
-                    "at_document_start": {"type": "boolean", "description": "before begins where the document does"},
-                    "at_document_end": {"type": "boolean", "description": "after ends where the document does"}}
-            }},
+            "snippets": {"type": "array", "items": snippet},
             "text": {"type": "string"}
         }
     });

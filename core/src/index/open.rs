@@ -161,7 +161,12 @@ pub(crate) struct Parent {
 /// side index its parent names; an error when `dir` lies in an index's `side/` but that
 /// index's manifest cannot be read (its takedown list would be passed over).
 fn side_named_by_parent(dir: &Path) -> Result<Option<(Parent, String)>> {
-    let Some((parent_dir, name)) = parent_of_side_dir(dir) else {
+    named_by_parent(parent_of_side_dir(dir))
+}
+
+/// [`side_named_by_parent`] of the `(INDEX, NAME)` that [`parent_of_side_dir`] found.
+fn named_by_parent(side_of: Option<(PathBuf, String)>) -> Result<Option<(Parent, String)>> {
+    let Some((parent_dir, name)) = side_of else {
         return Ok(None);
     };
     let (parent, _) = Manifest::read(&parent_dir)?;
@@ -279,10 +284,11 @@ impl Index {
         // A side index its parent names is a generation of its parent: the parent's manifest
         // file is what a watcher compares (stamped before it is read), and the parent's
         // takedown list is the side index's.
-        let parent_stamp = parent_of_side_dir(dir).and_then(|(p, _)| {
+        let side_of = parent_of_side_dir(dir);
+        let parent_stamp = side_of.as_ref().and_then(|(p, _)| {
             crate::file_stamp::FileStamp::of(&p.join(crate::manifest::MANIFEST_FILE))
         });
-        match side_named_by_parent(dir)? {
+        match named_by_parent(side_of)? {
             Some((parent, name)) => {
                 let parent_dir = parent.dir.clone();
                 let mut ix = Self::open_manifest(dir, &name, opts, Some(parent))?;
@@ -311,27 +317,23 @@ impl Index {
 
     /// The directory whose `takedown.bin` the index [`Index::open_with`] opens in `dir` reads
     /// ([`Index::takedown_dir`]), found without opening it: that of [`Index::dir_opened_for`],
-    /// or the parent `INDEX` of a side index `INDEX/side/NAME` its parent names.
+    /// or the parent `INDEX` of a side index `INDEX/side/NAME` (also when the parent's
+    /// manifest does not read, which fails the opening too).
     pub fn takedown_dir_for(dir: &Path) -> std::path::PathBuf {
         match side_named_by_parent(dir) {
             Ok(Some((parent, _))) => parent.dir,
             Ok(None) => Self::dir_opened_for(dir),
-            // Its index's manifest does not read: opening it fails too.
             Err(_) => parent_of_side_dir(dir).map_or_else(|| Self::dir_opened_for(dir), |(p, _)| p),
         }
     }
 
     /// The manifest file whose replacement commits a new generation of the index in `dir`
-    /// (an append, a compaction, a forced rebuild): `manifest.bin` in the directory
-    /// [`Index::dir_opened_for`] names, or, for a side index its parent names, the parent's.
-    /// [`Index::manifest_stamp`] is this file's stamp as the index was opened.
+    /// (an append, a compaction, a forced rebuild): `manifest.bin` in the directory that keeps
+    /// its takedown list ([`Index::takedown_dir_for`]: its own, an infini-gram index's side
+    /// directory, or a side index's parent). [`Index::manifest_stamp`] is this file's stamp
+    /// as the index was opened.
     pub fn generation_file_for(dir: &Path) -> std::path::PathBuf {
-        let dir = match side_named_by_parent(dir) {
-            Ok(Some((parent, _))) => parent.dir,
-            Ok(None) => Self::dir_opened_for(dir),
-            Err(_) => parent_of_side_dir(dir).map_or_else(|| Self::dir_opened_for(dir), |(p, _)| p),
-        };
-        dir.join(crate::manifest::MANIFEST_FILE)
+        Self::takedown_dir_for(dir).join(crate::manifest::MANIFEST_FILE)
     }
 
     /// Opens the index in `dir` described by the manifest file `manifest_name` instead of

@@ -10,9 +10,9 @@
 //!    sized in proportion: the answer is then approximate (`approx`), scaled up by the ratio
 //!    of all to kept occurrences. Under infini-gram's rules ([`CnfRules::InfiniGram`]) the
 //!    ratio is an integer and `approx` is set only when it is not 1, as its engine does (a
-//!    clause of 79,326 occurrences sampled to 50,000 counts 50,000, said to be exact). The windows are drawn as
-//!    infini-gram draws them (`std::mt19937` seeded 19260817 per clause and shard, libstdc++'s
-//!    uniform distribution; module `cpp_random`), so on an infini-gram index the sample, and
+//!    clause of 79,326 occurrences sampled to 50,000 counts 50,000, said to be exact). The
+//!    windows are drawn as infini-gram draws them (`std::mt19937` seeded 19260817 per clause
+//!    and shard, libstdc++'s uniform distribution; module `cpp_random`), so on an infini-gram index the sample, and
 //!    the approximate count, are infini-gram's too. On a verbatim index the suffix array orders
 //!    the same occurrences differently, so a sampled answer may differ.
 //! 2. Per shard, the rarest clause's occurrences start one range each `[p, p]` (rarest in
