@@ -27,10 +27,16 @@ describe('the trace view against the running server', () => {
     await page.waitForSelector('#doc-dialog-body[aria-busy="false"]');
     const current = await page.$eval('#doc-dialog-body mark.doc-mark.is-current', (m) => m.classList.contains('is-selected-span'));
     assert.ok(current, 'the dialog opens at a passage of the selected span');
+    // The browser gives the focus back as the dialog hides, and the page's 'close' handler
+    // gives it again in a later task: wait for that handler, or it takes the focus moved below.
+    await page.evaluate(() => {
+      window.dialogClosed = new Promise((resolve) => {
+        document.getElementById('doc-dialog').addEventListener('close', () => setTimeout(resolve, 0), { once: true });
+      });
+    });
     await page.keyboard.press('Escape');
-    await page.waitForSelector('#doc-dialog', { state: 'hidden' });
-    // The dialog gives the focus back in a task after it hides: wait for it before moving it.
-    await page.waitForFunction(() => document.activeElement?.classList.contains('view-btn'));
+    await page.evaluate(() => window.dialogClosed);
+    assert.ok(await page.evaluate(() => document.activeElement?.classList.contains('view-btn')), 'the focus returns to the View button');
 
     // Held, so that the button is disabled (and its focus lost) while the trace runs.
     let release;
