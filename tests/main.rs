@@ -12,6 +12,7 @@ mod compact;
 mod compressed_input;
 mod contamination;
 mod corruption;
+mod fulltext_normalization;
 mod golden;
 mod groups;
 mod infini_gram;

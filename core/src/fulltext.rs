@@ -2,7 +2,8 @@
 //!
 //! One tantivy document per corpus document: `doc_no` and `part` (fast fields: the document's
 //! number), `id` and `source` (stored strings), `meta` (stored JSON text) and `text` (indexed
-//! with frequencies and positions, not stored: text is always decoded from the token stream).
+//! with frequencies and positions, not stored: text is always decoded from the token stream),
+//! its terms made by the analyzer its schema names ([`crate::fulltext_words`]).
 //!
 //! A document's global number is `doc_no` when `part` is 0. An index assembled from parts
 //! built apart (a distributed build) keeps each part's tantivy segments as they are: their
@@ -24,8 +25,11 @@ use tantivy::directory::{
     Advice, DirectoryLock, FileHandle, Lock, MmapDirectory, WatchCallback, WatchHandle, WritePtr,
 };
 use tantivy::query::QueryParser;
-use tantivy::schema::{Field, FieldType, Schema, FAST, INDEXED, STORED, STRING, TEXT};
-use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
+use tantivy::schema::{
+    Field, FieldType, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED,
+    STORED, STRING,
+};
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
 /// Directory of the full-text index inside an index directory.
@@ -55,7 +59,13 @@ pub fn schema() -> (Schema, Fields) {
     let id = b.add_text_field("id", STRING | STORED);
     let source = b.add_text_field("source", STRING | STORED);
     let meta = b.add_text_field("meta", STORED);
-    let text = b.add_text_field("text", TEXT);
+    let indexing = TextFieldIndexing::default()
+        .set_tokenizer(crate::fulltext_words::NFC_WORDS)
+        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    let text = b.add_text_field(
+        "text",
+        TextOptions::default().set_indexing_options(indexing),
+    );
     let part = b.add_u64_field("part", FAST | STORED);
     (
         b.build(),
@@ -70,67 +80,71 @@ pub fn schema() -> (Schema, Fields) {
     )
 }
 
-/// The analyzer the `text` field is indexed (and queried) with: the one its schema names
-/// among tantivy's built-in tokenizers (`default`: runs of alphanumeric characters,
-/// lowercased character by character, words over 40 bytes left out).
-fn text_analyzer() -> TextAnalyzer {
-    static ANALYZER: std::sync::OnceLock<TextAnalyzer> = std::sync::OnceLock::new();
-    ANALYZER
-        .get_or_init(|| {
-            let (schema, fields) = schema();
-            let name = match schema.get_field_entry(fields.text).field_type() {
-                FieldType::Str(o) => o.get_indexing_options().map(|i| i.tokenizer().to_string()),
-                _ => None,
-            };
-            TokenizerManager::default()
-                .get(name.as_deref().unwrap_or("default"))
-                .expect("the text field's tokenizer is one of tantivy's built-in ones")
-        })
-        .clone()
-}
+/// The terms of the `text` field: the analyzer a full-text index's schema names for it, which
+/// indexed its documents and parses its queries (see [`crate::fulltext_words`]).
+#[derive(Clone)]
+pub struct Terms(TextAnalyzer);
 
-/// Calls `each` with every term of `text` as the full-text index makes them, in order, with
-/// its byte range in `text`, until `each` returns `false`.
-fn for_each_term(text: &str, mut each: impl FnMut(std::ops::Range<usize>, &String) -> bool) {
-    let mut analyzer = text_analyzer();
-    let mut stream = analyzer.token_stream(text);
-    while stream.advance() {
-        let t = stream.token();
-        if !each(t.offset_from..t.offset_to, &t.text) {
-            return;
+impl Terms {
+    /// The analyzer of `schema`'s `text` field; `None` when it names one verbatim does not
+    /// know (an index written by a newer verbatim).
+    fn of_schema(schema: &Schema) -> Option<Terms> {
+        let field = schema.get_field("text").ok()?;
+        let FieldType::Str(o) = schema.get_field_entry(field).field_type() else {
+            return None;
+        };
+        crate::fulltext_words::analyzer_named(o.get_indexing_options()?.tokenizer()).map(Terms)
+    }
+
+    /// The analyzer of the full-text indexes this verbatim builds.
+    pub fn current() -> Terms {
+        Terms::of_schema(&schema().0).expect("the schema names an analyzer verbatim knows")
+    }
+
+    /// Calls `each` with every term of `text` as the full-text index makes them, in order,
+    /// with its byte range in `text`, until `each` returns `false`.
+    fn for_each(&self, text: &str, mut each: impl FnMut(std::ops::Range<usize>, &String) -> bool) {
+        let mut analyzer = self.0.clone();
+        let mut stream = analyzer.token_stream(text);
+        while stream.advance() {
+            let t = stream.token();
+            if !each(t.offset_from..t.offset_to, &t.text) {
+                return;
+            }
         }
     }
-}
 
-/// The terms of `text` as the full-text index makes them from a document's text (and from
-/// a query's words), in order, each with its byte range in `text`: a term is matched only
-/// as a whole word, never inside another (`bet` is not a term of `alphabet`).
-pub fn text_terms(text: &str) -> Vec<(std::ops::Range<usize>, String)> {
-    let mut out = Vec::new();
-    for_each_term(text, |range, term| {
-        out.push((range, term.clone()));
-        true
-    });
-    out
-}
-
-/// The byte range in `text` of the first word that is one of `terms` (terms as
-/// [`text_terms`] makes them) and that `accept` accepts (given the word's byte range).
-pub fn find_term(
-    text: &str,
-    terms: &[String],
-    mut accept: impl FnMut(&std::ops::Range<usize>) -> bool,
-) -> Option<std::ops::Range<usize>> {
-    let mut found = None;
-    if !terms.is_empty() {
-        for_each_term(text, |range, term| {
-            if terms.contains(term) && accept(&range) {
-                found = Some(range);
-            }
-            found.is_none()
+    /// The terms of `text` as the full-text index makes them from a document's text (and
+    /// from a query's words), in order, each with its byte range in `text`: a term is matched
+    /// only as a whole word, never inside another (`bet` is not a term of `alphabet`).
+    pub fn of(&self, text: &str) -> Vec<(std::ops::Range<usize>, String)> {
+        let mut out = Vec::new();
+        self.for_each(text, |range, term| {
+            out.push((range, term.clone()));
+            true
         });
+        out
     }
-    found
+
+    /// The byte range in `text` of the first word that is one of `terms` (terms as
+    /// [`Terms::of`] makes them) and that `accept` accepts (given the word's byte range).
+    pub fn find(
+        &self,
+        text: &str,
+        terms: &[String],
+        mut accept: impl FnMut(&std::ops::Range<usize>) -> bool,
+    ) -> Option<std::ops::Range<usize>> {
+        let mut found = None;
+        if !terms.is_empty() {
+            self.for_each(text, |range, term| {
+                if terms.contains(term) && accept(&range) {
+                    found = Some(range);
+                }
+                found.is_none()
+            });
+        }
+        found
+    }
 }
 
 /// An open full-text index.
@@ -154,6 +168,8 @@ struct Opened {
     on_disk: bool,
     /// The segments it searches, sorted: which build and generation of the directory it is.
     segments: Vec<tantivy::index::SegmentId>,
+    /// The analyzer its documents were indexed with.
+    terms: Terms,
 }
 
 impl Opened {
@@ -173,6 +189,11 @@ impl Opened {
                 path: dir.to_path_buf(),
                 detail: format!("full-text index does not open: {e}"),
             })?;
+        crate::fulltext_words::register(&index);
+        let terms = Terms::of_schema(&index.schema()).ok_or_else(|| Error::Corrupt {
+            path: dir.to_path_buf(),
+            detail: "the full-text index names a text analyzer this verbatim does not know (it was built by a newer verbatim): upgrade verbatim, or rebuild the index with this one".into(),
+        })?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -190,6 +211,7 @@ impl Opened {
             reader,
             on_disk,
             segments,
+            terms,
         })
     }
 }
@@ -285,6 +307,12 @@ impl FullText {
         }
         *self.opened.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(opened);
         Ok(())
+    }
+
+    /// How its documents and queries are split into terms (to find a query's words in a
+    /// document as the search matched them).
+    pub fn terms(&self) -> Terms {
+        self.opened().terms.clone()
     }
 
     /// The tantivy index and reader searches use now.
@@ -394,33 +422,40 @@ impl FullText {
 
 #[cfg(test)]
 mod tests {
-    use super::{find_term, text_terms};
+    use super::Terms;
 
     #[test]
     fn terms_are_whole_words_lowercased_with_their_places_in_the_text() {
         let text = "The alphabet is long. Later we talk about the BET itself.";
-        let terms = text_terms(text);
+        let terms = Terms::current().of(text);
         assert!(terms
             .iter()
             .all(|(r, t)| text[r.clone()].to_lowercase() == *t));
         let bet = vec!["bet".to_string()];
-        let r = find_term(text, &bet, |_| true).unwrap();
+        let r = Terms::current().find(text, &bet, |_| true).unwrap();
         assert_eq!(&text[r.clone()], "BET");
         assert_eq!(r.start, text.find("BET").unwrap());
-        assert_eq!(find_term("alphabet betting", &bet, |_| true), None);
-        assert_eq!(find_term(text, &bet, |r| r.start < 10), None);
-        assert_eq!(find_term(text, &[], |_| true), None);
+        assert_eq!(
+            Terms::current().find("alphabet betting", &bet, |_| true),
+            None
+        );
+        assert_eq!(Terms::current().find(text, &bet, |r| r.start < 10), None);
+        assert_eq!(Terms::current().find(text, &[], |_| true), None);
     }
 
     #[test]
     fn lowercasing_that_changes_lengths_keeps_the_original_byte_ranges() {
         // `İ` is 2 bytes, its lowercase (`i` and a combining dot) 3.
         let text = "İİİİ İSTANBUL, istanbul";
-        let query: Vec<String> = text_terms("İstanbul").into_iter().map(|t| t.1).collect();
-        let r = find_term(text, &query, |_| true).unwrap();
+        let query: Vec<String> = Terms::current()
+            .of("İstanbul")
+            .into_iter()
+            .map(|t| t.1)
+            .collect();
+        let r = Terms::current().find(text, &query, |_| true).unwrap();
         assert_eq!(&text[r], "İSTANBUL");
         let plain = vec!["istanbul".to_string()];
-        let r = find_term(text, &plain, |_| true).unwrap();
+        let r = Terms::current().find(text, &plain, |_| true).unwrap();
         assert_eq!(&text[r], "istanbul");
     }
 }

@@ -86,6 +86,7 @@ mod tests {
             check_nesting(&q).unwrap();
             let (schema, fields) = crate::fulltext::schema();
             let index = tantivy::Index::create_in_ram(schema);
+            crate::fulltext_words::register(&index);
             std::thread::Builder::new()
                 .stack_size(2 << 20)
                 .spawn(move || {

@@ -33,6 +33,7 @@ pub mod file_stamp;
 pub mod format;
 pub mod fulltext;
 pub mod fulltext_query;
+pub mod fulltext_words;
 pub mod group;
 pub mod index;
 pub mod infini_gram;

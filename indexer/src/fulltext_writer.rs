@@ -4,20 +4,51 @@
 //! its memory would grow with the corpus); at the end, segments are merged in groups of at
 //! most `merge_cap` bytes, which bounds the merge's memory whatever the corpus size.
 
-use crate::error::{Context, Result};
+use crate::error::{bail, Context, Result};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use tantivy::indexer::NoMergePolicy;
-use tantivy::{doc, Index, IndexWriter};
-use verbatim_core::fulltext::{schema, Fields};
+use tantivy::schema::{Field, Schema};
+use tantivy::{Index, IndexWriter, TantivyDocument};
+use verbatim_core::fulltext::schema;
 
 /// tantivy's indexing arena per thread (counted in the memory budget).
 const ARENA_PER_THREAD: usize = crate::memory::FULLTEXT_ARENA_PER_THREAD as usize;
 
+/// The fields a document is written with, found by name in the schema of the index written
+/// to (which an append takes from the index it grows, maybe built by an earlier verbatim).
+struct WrittenFields {
+    doc_no: Field,
+    /// Absent in indexes built before distributed-build parts (every document is part 0).
+    part: Option<Field>,
+    id: Field,
+    source: Field,
+    meta: Field,
+    text: Field,
+}
+
+impl WrittenFields {
+    fn of(schema: &Schema) -> Result<WrittenFields> {
+        let field = |name: &str| {
+            schema.get_field(name).ok().with_context(|| {
+                format!("the full-text index has no `{name}` field: rebuild the index")
+            })
+        };
+        Ok(WrittenFields {
+            doc_no: field("doc_no")?,
+            part: schema.get_field("part").ok(),
+            id: field("id")?,
+            source: field("source")?,
+            meta: field("meta")?,
+            text: field("text")?,
+        })
+    }
+}
+
 /// A tantivy writer for the full-text side index.
 pub struct FullTextWriter {
     writer: IndexWriter,
-    fields: Fields,
+    fields: WrittenFields,
     index: Index,
     dir: PathBuf,
     merge_cap: u64,
@@ -34,7 +65,10 @@ impl FullTextWriter {
     }
 
     fn start(index: Index, dir: &Path, threads: usize, merge_cap: u64) -> Result<Self> {
-        let (_, fields) = schema();
+        // Documents are indexed with the analyzer the index's schema names: an append to an
+        // index built before normalized words keeps its analyzer, so its terms still match.
+        verbatim_core::fulltext_words::register(&index);
+        let fields = WrittenFields::of(&index.schema())?;
         let threads = threads.clamp(1, 8);
         let writer: IndexWriter = index
             .writer_with_num_threads(threads, threads * ARENA_PER_THREAD)
@@ -87,14 +121,21 @@ impl FullTextWriter {
         text: &str,
     ) -> Result<()> {
         let f = &self.fields;
-        self.writer.add_document(doc!(
-            f.doc_no => doc_no,
-            f.part => part,
-            f.id => id,
-            f.source => source.unwrap_or(""),
-            f.meta => meta,
-            f.text => text,
-        ))?;
+        let mut doc = TantivyDocument::new();
+        doc.add_u64(f.doc_no, doc_no);
+        match f.part {
+            Some(field) => doc.add_u64(field, part),
+            None if part == 0 => {}
+            None => bail!(
+                "the full-text index in {} was built before distributed-build parts: rebuild it to add parts",
+                self.dir.display()
+            ),
+        }
+        doc.add_text(f.id, id);
+        doc.add_text(f.source, source.unwrap_or(""));
+        doc.add_text(f.meta, meta);
+        doc.add_text(f.text, text);
+        self.writer.add_document(doc)?;
         Ok(())
     }
 

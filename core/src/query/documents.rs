@@ -302,16 +302,17 @@ impl Index {
     pub fn keyword_snippet(&self, loc: DocLocation, query: &str, words: usize) -> KeywordSnippet {
         const CHUNK: usize = 4096;
         const MAX_CHUNKS: usize = 64;
-        // Consecutive chunks overlap by this many tokens, more than the longest term (40
-        // bytes) can take, so that a word cut by one chunk's end is whole in the next.
-        const OVERLAP: usize = 64;
+        // Consecutive chunks overlap by this many tokens, more than the longest term can take
+        // (under 40 bytes once normalized, at most three times that as written), so that a
+        // word cut by one chunk's end is whole in the next.
+        const OVERLAP: usize = 128;
         const _: () = assert!(OVERLAP < CHUNK, "every chunk moves the window forward");
         // The query's terms as the full-text index makes them (whole words, lowercased as it
         // lowercases), preferring those of 3 characters or more (`a`, `of` say little).
-        let mut terms: Vec<String> = crate::fulltext::text_terms(query)
-            .into_iter()
-            .map(|(_, t)| t)
-            .collect();
+        let analyzer = self
+            .fulltext()
+            .map_or_else(crate::fulltext::Terms::current, |ft| ft.terms());
+        let mut terms: Vec<String> = analyzer.of(query).into_iter().map(|(_, t)| t).collect();
         if terms.iter().any(|t| t.chars().count() >= 3) {
             terms.retain(|t| t.chars().count() >= 3);
         }
@@ -367,7 +368,7 @@ impl Index {
             // before the last is found whole in the next.
             let first = start == range.start;
             let last = end == range.end;
-            let hit = crate::fulltext::find_term(&text, &terms, |w| {
+            let hit = analyzer.find(&text, &terms, |w| {
                 (first || w.start > 0) && (last || w.end < text.len())
             });
             if let Some(w) = hit {

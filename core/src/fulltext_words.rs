@@ -1,0 +1,210 @@
+//! How the full-text index splits text into terms.
+//!
+//! Full-text indexes built since format note "nfc words" (FORMAT.md, `fulltext/`) name the
+//! analyzer [`NFC_WORDS`] in their schema: a word is a run of alphanumeric characters and
+//! the combining marks that follow them, put in Unicode normalization form C, words of 40
+//! bytes or more left out, and lowercased character by character. So a word spelt with a
+//! precomposed letter (`café`, U+00E9) and one spelt with a letter and a combining mark
+//! (`cafe` + U+0301) are one term, in documents and in queries alike.
+//!
+//! Indexes built before name tantivy's `default` analyzer (runs of alphanumeric characters
+//! only, not normalized: the combining mark splits `cafe` + U+0301 into `cafe` alone); they
+//! are searched with it, as they were built, so that their terms still match.
+
+use tantivy::tokenizer::{
+    LowerCaser, RemoveLongFilter, TextAnalyzer, Token, TokenStream, Tokenizer, TokenizerManager,
+};
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+/// The analyzer name of normalized words in a full-text schema.
+pub const NFC_WORDS: &str = "verbatim_nfc_words";
+
+/// Words of this many bytes or more (after normalization) are not terms, as in tantivy's
+/// `default` analyzer.
+const LONGEST_TERM: usize = 40;
+
+/// The analyzer named `name` in a full-text schema: [`NFC_WORDS`], or one of tantivy's
+/// built-in analyzers (`default` in indexes built before [`NFC_WORDS`]).
+pub fn analyzer_named(name: &str) -> Option<TextAnalyzer> {
+    if name == NFC_WORDS {
+        return Some(nfc_words());
+    }
+    TokenizerManager::default().get(name)
+}
+
+/// Registers [`NFC_WORDS`] with a tantivy index, so that it can index and parse queries with
+/// it (tantivy knows only its built-in analyzers by name).
+pub fn register(index: &tantivy::Index) {
+    index.tokenizers().register(NFC_WORDS, nfc_words());
+}
+
+fn nfc_words() -> TextAnalyzer {
+    TextAnalyzer::builder(NfcWordTokenizer::default())
+        .filter(RemoveLongFilter::limit(LONGEST_TERM))
+        .filter(LowerCaser)
+        .build()
+}
+
+/// Splits text into runs of alphanumeric characters and the combining marks after them,
+/// each put in normalization form C (its byte range is the run's in the original text).
+#[derive(Clone, Default)]
+struct NfcWordTokenizer {
+    token: Token,
+}
+
+struct NfcWordStream<'a> {
+    text: &'a str,
+    at: usize,
+    token: &'a mut Token,
+}
+
+impl Tokenizer for NfcWordTokenizer {
+    type TokenStream<'a> = NfcWordStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> NfcWordStream<'a> {
+        self.token.reset();
+        NfcWordStream {
+            text,
+            at: 0,
+            token: &mut self.token,
+        }
+    }
+}
+
+impl TokenStream for NfcWordStream<'_> {
+    fn advance(&mut self) -> bool {
+        self.token.text.clear();
+        self.token.position = self.token.position.wrapping_add(1);
+        let rest = &self.text[self.at..];
+        let Some((start, _)) = rest.char_indices().find(|(_, c)| c.is_alphanumeric()) else {
+            self.at = self.text.len();
+            return false;
+        };
+        let word = &rest[start..];
+        let len = word
+            .char_indices()
+            .find(|&(_, c)| !c.is_alphanumeric() && !is_combining_mark(c))
+            .map_or(word.len(), |(i, _)| i);
+        let from = self.at + start;
+        self.at = from + len;
+        self.token.offset_from = from;
+        self.token.offset_to = self.at;
+        let word = &self.text[from..self.at];
+        if word.is_ascii() {
+            self.token.text.push_str(word);
+        } else {
+            self.token.text.extend(word.nfc());
+        }
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn terms(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(usize, usize, String)> {
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            let t = stream.token();
+            out.push((t.offset_from, t.offset_to, t.text.clone()));
+        }
+        out
+    }
+
+    /// The terms by the rule in the module documentation, written plainly: for the property
+    /// test below.
+    fn oracle(text: &str) -> Vec<(usize, usize, String)> {
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let end_of = |i: usize| chars.get(i).map_or(text.len(), |c| c.0);
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            if !chars[i].1.is_alphanumeric() {
+                i += 1;
+                continue;
+            }
+            let mut j = i + 1;
+            while j < chars.len() && (chars[j].1.is_alphanumeric() || is_combining_mark(chars[j].1))
+            {
+                j += 1;
+            }
+            let (from, to) = (chars[i].0, end_of(j));
+            let nfc: String = text[from..to].nfc().collect();
+            if nfc.len() < LONGEST_TERM {
+                let lower: String = nfc.chars().flat_map(char::to_lowercase).collect();
+                out.push((from, to, lower));
+            }
+            i = j;
+        }
+        out
+    }
+
+    #[test]
+    fn a_precomposed_letter_and_a_letter_with_a_combining_mark_make_one_term() {
+        let mut a = nfc_words();
+        let composed = "Café crème";
+        let decomposed = "Cafe\u{301} cre\u{300}me";
+        let want = vec!["café".to_string(), "crème".to_string()];
+        let mut texts = |t| {
+            terms(&mut a, t)
+                .into_iter()
+                .map(|x| x.2)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(texts(composed), want);
+        assert_eq!(texts(decomposed), want);
+        // Byte ranges are the original text's.
+        let t = terms(&mut a, decomposed);
+        assert_eq!(&decomposed[t[0].0..t[0].1], "Cafe\u{301}");
+        // tantivy's default analyzer splits at the mark: why old indexes miss such words.
+        let mut old = analyzer_named("default").unwrap();
+        assert_eq!(terms(&mut old, decomposed)[0].2, "cafe");
+    }
+
+    #[test]
+    fn marks_with_no_letter_before_them_are_no_word_and_long_words_are_left_out() {
+        let mut a = nfc_words();
+        assert!(terms(&mut a, "\u{301} - \u{300}\u{301}").is_empty());
+        let long = "x".repeat(LONGEST_TERM);
+        assert_eq!(terms(&mut a, &format!("{long} ok"))[0].2, "ok");
+        assert!(analyzer_named("no such analyzer").is_none());
+        assert!(analyzer_named(NFC_WORDS).is_some());
+    }
+
+    proptest! {
+        #[test]
+        fn terms_follow_the_rule_and_do_not_depend_on_the_normal_form(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("e"), Just("E"), Just("é"), Just("e\u{301}"), Just("\u{301}"),
+                    Just("İ"), Just("ß"), Just("한"), Just("\u{1112}\u{1161}\u{11ab}"),
+                    Just(" "), Just("-"), Just("7"), Just("ﬁ"), Just("\u{308}"),
+                ],
+                0..30,
+            )
+        ) {
+            let text: String = parts.concat();
+            let mut a = nfc_words();
+            let got = terms(&mut a, &text);
+            prop_assert_eq!(&got, &oracle(&text));
+            let nfd: String = text.nfd().collect();
+            let nfc: String = text.nfc().collect();
+            let words = |t: &str, a: &mut TextAnalyzer| {
+                terms(a, t).into_iter().map(|x| x.2).collect::<Vec<_>>()
+            };
+            prop_assert_eq!(words(&nfd, &mut a), words(&nfc, &mut a));
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Keyword search finds a word however its accented letters are spelt (precomposed, or a
+//! letter and a combining mark), and indexes built before that still search as they were
+//! built, appends included.
+
+use crate::support;
+use std::path::PathBuf;
+use verbatim_core::pii::PiiMode;
+use verbatim_core::Index;
+
+fn ids_of(index: &Index, query: &str) -> Vec<String> {
+    let hits = verbatim_core::api::search_json(index, query, 20, PiiMode::Off)
+        .unwrap()
+        .expect("the index has a full-text index");
+    let mut ids: Vec<String> = hits["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn snippet_of(index: &Index, query: &str, id: &str) -> String {
+    let hits = verbatim_core::api::search_json(index, query, 20, PiiMode::Off)
+        .unwrap()
+        .unwrap();
+    let hit = hits["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("{id} is a hit of {query:?}: {hits}"));
+    hit["snippet"].as_str().unwrap().to_string()
+}
+
+/// A filler of `n` words, so that a snippet of 30 words each side does not hold a whole
+/// document and shows where it was cut.
+fn filler(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("w{i}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn a_word_is_found_whichever_way_its_accents_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = vec![
+        (
+            "composed".to_string(),
+            format!("{} Un café noir. {}", filler(80), filler(80)),
+        ),
+        (
+            "decomposed".to_string(),
+            format!("{} Un cafe\u{301} au lait. {}", filler(80), filler(80)),
+        ),
+        ("plain".to_string(), "A cafe without an accent.".to_string()),
+        (
+            "hangul".to_string(),
+            "\u{1112}\u{1161}\u{11ab}\u{1100}\u{116e}\u{11a8} (jamo)".to_string(),
+        ),
+    ];
+    let input = support::write_jsonl(dir.path(), "docs.jsonl", &docs);
+    let out = dir.path().join("idx");
+    support::build(vec![input], &out, "bytes", None);
+    let index = Index::open(&out).unwrap();
+    for query in ["café", "cafe\u{301}", "CAFÉ"] {
+        assert_eq!(
+            ids_of(&index, query),
+            ["composed", "decomposed"],
+            "{query:?}"
+        );
+    }
+    assert_eq!(ids_of(&index, "cafe"), ["plain"]);
+    assert_eq!(
+        ids_of(&index, "한국"),
+        ["hangul"],
+        "precomposed Hangul finds jamo"
+    );
+    // The snippet is cut around the word as the document spells it.
+    assert!(snippet_of(&index, "café", "decomposed").contains("cafe\u{301} au lait"));
+    assert!(snippet_of(&index, "cafe\u{301}", "composed").contains("café noir"));
+}
+
+#[test]
+fn an_index_built_before_normalized_words_searches_and_grows_as_it_was_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let golden = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v1-bytes");
+    let out = dir.path().join("idx");
+    support::copy_dir(&golden, &out);
+    let new = support::write_jsonl(
+        dir.path(),
+        "new.jsonl",
+        &[(
+            "new/1".to_string(),
+            "Golden too: un cafe\u{301}.".to_string(),
+        )],
+    );
+    let mut o = verbatim_indexer::BuildOptions::new(vec![new], out.clone(), "");
+    o.threads = 2;
+    o.append = true;
+    verbatim_indexer::build(&o).expect("an append to a format-1 index");
+    let index = Index::open(&out).unwrap();
+    // Its terms are tantivy's `default` analyzer's, for old and new documents alike: the
+    // combining mark ends the word.
+    let terms = index.fulltext().unwrap().terms().of("cafe\u{301}");
+    assert_eq!(terms, vec![(0..4, "cafe".to_string())]);
+    assert_eq!(ids_of(&index, "cafe"), ["new/1"]);
+    assert_eq!(ids_of(&index, "golden").len(), 13);
+    verbatim_core::verify::verify(&index).expect("verifies after the append");
+}
