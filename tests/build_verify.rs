@@ -31,6 +31,12 @@ fn build_open_verify_and_query_a_byte_index() {
     assert!(doc.text.contains("Document number 7 says hello"));
     assert_eq!(doc.record.metadata["title"], "T doc-7");
     assert_eq!(doc.record.source.as_deref(), Some("test"));
+    // At most 0 tokens is refused (the API's 400), not an empty text.
+    let zero = index
+        .document_by_id("doc-7", Some(0))
+        .unwrap_err()
+        .to_string();
+    assert!(zero.contains("max_tokens must be at least 1"), "{zero}");
     // The full-text index finds it by keyword.
     let hits = index.fulltext().unwrap().search("number 7", 0, 5).unwrap();
     assert!(hits.iter().any(|h| h.doc_no == doc.location.doc_no));

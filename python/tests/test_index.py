@@ -68,6 +68,8 @@ def test_document_by_id_and_number(index):
     assert index.document(doc["doc_no"])["id"] == doc["id"]
     short = index.document(doc["id"], max_tokens=5)
     assert short["truncated"] and short["tokens"] == doc["tokens"]
+    with pytest.raises(verbatim.InvalidInputError, match="max_tokens must be at least 1"):
+        index.document(doc["id"], max_tokens=0)
     hl = index.document(doc["id"], highlight="Emma")
     assert hl["highlights"]
     with pytest.raises(verbatim.TokenizerError, match="lone surrogate"):

@@ -254,6 +254,11 @@ impl Index {
 
     /// A document by location, refusing taken-down ones; text cut after `max_tokens` tokens.
     pub fn document(&self, loc: DocLocation, max_tokens: Option<usize>) -> Result<DocumentView> {
+        if max_tokens == Some(0) {
+            return Err(Error::Invalid(
+                "max_tokens must be at least 1 (leave it out for the whole document)".into(),
+            ));
+        }
         if self.is_taken_down(loc.doc_no) {
             return Err(Error::DocumentNotFound(format!("#{}", loc.doc_no)));
         }
