@@ -72,26 +72,62 @@ impl Tokenizer for NfcWordTokenizer {
     }
 }
 
+impl NfcWordStream<'_> {
+    /// The character at byte `i` of the text, which is not ASCII.
+    fn char_at(&self, i: usize) -> char {
+        self.text[i..]
+            .chars()
+            .next()
+            .expect("a character starts at i")
+    }
+}
+
 impl TokenStream for NfcWordStream<'_> {
     fn advance(&mut self) -> bool {
         self.token.text.clear();
         self.token.position = self.token.position.wrapping_add(1);
-        let rest = &self.text[self.at..];
-        let Some((start, _)) = rest.char_indices().find(|(_, c)| c.is_alphanumeric()) else {
-            self.at = self.text.len();
-            return false;
+        // Bytes, with ASCII decided without decoding: most text is mostly ASCII.
+        let bytes = self.text.as_bytes();
+        let mut i = self.at;
+        let from = loop {
+            let Some(&b) = bytes.get(i) else {
+                self.at = i;
+                return false;
+            };
+            if b.is_ascii() {
+                if b.is_ascii_alphanumeric() {
+                    break i;
+                }
+                i += 1;
+            } else {
+                let c = self.char_at(i);
+                if c.is_alphanumeric() {
+                    break i;
+                }
+                i += c.len_utf8();
+            }
         };
-        let word = &rest[start..];
-        let len = word
-            .char_indices()
-            .find(|&(_, c)| !c.is_alphanumeric() && !is_combining_mark(c))
-            .map_or(word.len(), |(i, _)| i);
-        let from = self.at + start;
-        self.at = from + len;
+        let mut ascii = true;
+        while let Some(&b) = bytes.get(i) {
+            if b.is_ascii() {
+                if !b.is_ascii_alphanumeric() {
+                    break;
+                }
+                i += 1;
+            } else {
+                let c = self.char_at(i);
+                if !c.is_alphanumeric() && !is_combining_mark(c) {
+                    break;
+                }
+                ascii = false;
+                i += c.len_utf8();
+            }
+        }
+        self.at = i;
         self.token.offset_from = from;
-        self.token.offset_to = self.at;
-        let word = &self.text[from..self.at];
-        if word.is_ascii() {
+        self.token.offset_to = i;
+        let word = &self.text[from..i];
+        if ascii {
             self.token.text.push_str(word);
         } else {
             self.token.text.extend(word.nfc());

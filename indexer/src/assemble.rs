@@ -458,7 +458,10 @@ fn link_fulltext(dirs: &[PathBuf], dst: &Path) -> Result<()> {
             None => meta = Some(m),
             Some(acc) => {
                 if acc.schema != m.schema {
-                    bail!("the parts' full-text schemas differ ({})", dir.display());
+                    bail!(
+                        "the parts' full-text schemas differ ({}): parts built by different verbatim versions (whose keyword search splits words differently) cannot be assembled; build every part with one verbatim",
+                        dir.display()
+                    );
                 }
                 acc.segments.extend(m.segments);
                 acc.opstamp = acc.opstamp.max(m.opstamp);
