@@ -139,6 +139,46 @@ fn a_forced_rebuild_keeps_down_a_text_whose_made_up_id_moved_to_another_document
     assert!(!shown_texts(&ix).iter().any(|t| t.contains("SECRET")));
 }
 
+/// Same as above, rebuilt with another tokenizer: the taken-down text is recognised by its
+/// decoded text, not its tokens (which another tokenizer makes differently), and stays down.
+#[test]
+fn a_forced_rebuild_with_another_tokenizer_keeps_down_a_text_whose_made_up_id_moved() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("idx");
+    let v1 = t.path().join("v1.jsonl");
+    std::fs::write(
+        &v1,
+        "{\"id\":\"a\",\"text\":\"public text\"}\n{\"id\":\"a\",\"text\":\"SECRET text\"}\n",
+    )
+    .unwrap();
+    build_bytes(&v1, &out, false);
+    support::take_down(&out, "a#2");
+    let v2 = t.path().join("v2.jsonl");
+    std::fs::write(
+        &v2,
+        "{\"id\":\"a\",\"text\":\"SECRET text\"}\n{\"id\":\"a\",\"text\":\"public text\"}\n",
+    )
+    .unwrap();
+    let tokenizer = support::demo_tokenizer();
+    let mut o = BuildOptions::new(vec![v2], out.clone(), tokenizer.to_str().unwrap());
+    o.threads = 1;
+    o.fulltext = false;
+    o.force = true;
+    let s = verbatim_indexer::build(&o).expect("build");
+    let carried = s.takedowns.expect("a list carried over");
+    assert_eq!(
+        carried.found_by_text,
+        vec![("a#2".to_string(), "a".to_string())]
+    );
+    let ix = Index::open(&out).unwrap();
+    assert_ne!(ix.tokenizer().identity(), "bytes");
+    let shown = shown_texts(&ix);
+    assert!(
+        !shown.iter().any(|t| t.contains("SECRET")),
+        "taken-down document shown again after index --force with another tokenizer: shown {shown:?}"
+    );
+}
+
 /// Same as above, the public duplicate dropped from the new corpus: "a#2" is not in it, but
 /// the very text taken down is, now as "a", and stays down.
 #[test]

@@ -13,8 +13,9 @@
 //! verbatim made (`a#2` for a repeat of `a`, `FILE:LINE` for a record without an id) follows
 //! the document's place in the input: so each taken-down document's text is fingerprinted too,
 //! and where the document now holding its id has another text (or none does), every document
-//! of the new index with the taken-down text is taken down as well (with the same tokenizer;
-//! see `carry_over`). Ids the new corpus does not hold, and whose text it does not hold
+//! of the new index with the taken-down text is taken down as well (its tokens compared when
+//! the new index has the same tokenizer, its decoded text when it has another; see
+//! `carry_over`). Ids the new corpus does not hold, and whose text it does not hold
 //! either, are dropped from the list (it can only name documents of the index) and reported,
 //! so they can be taken down again if they come back.
 //!
@@ -67,33 +68,63 @@ pub struct CarriedTakedowns {
 }
 
 /// A taken-down document of the index a rebuild replaces: its external id, and its text's
-/// fingerprint when the new index can compare it.
+/// fingerprints.
 struct Listed {
     id: String,
+    /// Of its tokens: compared when the new index has the same tokenizer.
+    tokens: Fingerprint,
+    /// Of its decoded text: compared when the new index has another tokenizer.
     text: Fingerprint,
 }
 
-/// A document's tokens, counted and hashed, with its index's tokenizer: equal for the same
-/// text when both indexes share a tokenizer.
+/// A document's tokens or decoded text bytes, counted and hashed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Fingerprint {
-    tokens: u64,
+    len: u64,
     hash: u64,
 }
 
-/// The fingerprint of document `no` of `index`.
-fn fingerprint(index: &Index, no: u64) -> Option<Fingerprint> {
-    use std::hash::{Hash, Hasher};
-    let loc = index.locate(no)?;
-    let shard = &index.shards()[loc.shard];
-    let range = shard.doc_range(loc.local);
-    // SipHash with fixed keys: the same in both indexes, which one process reads.
-    let mut h = std::hash::DefaultHasher::new();
-    shard.tokens().to_u32(range.clone()).hash(&mut h);
-    Some(Fingerprint {
-        tokens: range.len() as u64,
-        hash: h.finish(),
-    })
+/// What a rebuild compares to find a taken-down text in the new index: its tokens (the two
+/// indexes share a tokenizer; a document's length is known without reading it), or its
+/// decoded text (another tokenizer: every document is decoded to compare).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compared {
+    Tokens,
+    Text,
+}
+
+impl Compared {
+    /// The fingerprint of document `no` of `index`.
+    fn fingerprint(self, index: &Index, no: u64) -> Option<Fingerprint> {
+        use std::hash::{Hash, Hasher};
+        let loc = index.locate(no)?;
+        // SipHash with fixed keys: the same in both indexes, which one process reads.
+        let mut h = std::hash::DefaultHasher::new();
+        let len = match self {
+            Compared::Tokens => {
+                let tokens = index.doc_tokens(loc);
+                tokens.hash(&mut h);
+                tokens.len()
+            }
+            Compared::Text => {
+                let text = index.doc_text(loc);
+                text.hash(&mut h);
+                text.len()
+            }
+        };
+        Some(Fingerprint {
+            len: len as u64,
+            hash: h.finish(),
+        })
+    }
+
+    /// The fingerprint of `listed` this comparison uses.
+    fn of(self, listed: &Listed) -> Fingerprint {
+        match self {
+            Compared::Tokens => listed.tokens,
+            Compared::Text => listed.text,
+        }
+    }
 }
 
 /// The external ids of the documents taken down in the index at `target`, which a forced
@@ -137,10 +168,12 @@ fn taken_down_ids(target: &Path) -> Result<Option<(Vec<Listed>, String)>> {
     for no in taken.iter() {
         match (
             index.locate(no).map(|loc| index.doc_record(loc)),
-            fingerprint(&index, no),
+            Compared::Tokens.fingerprint(&index, no),
+            Compared::Text.fingerprint(&index, no),
         ) {
-            (Some(Ok(record)), Some(text)) => ids.push(Listed {
+            (Some(Ok(record)), Some(tokens), Some(text)) => ids.push(Listed {
                 id: record.id,
+                tokens,
                 text,
             }),
             _ => unnamed.push(format!("#{no}")),
@@ -225,7 +258,8 @@ pub(crate) fn carry_into(
 /// Takes down, in the finished (not yet committed) index at `dir`, the documents of the
 /// `listed` ones, writing its `takedown.bin`: the document with the same external id, and,
 /// where that one's text is not the listed document's (or there is none), every document whose
-/// text is (when the two indexes share a tokenizer, `tokenizer` being the old one's identity).
+/// text is: the same tokens when the two indexes share a tokenizer (`tokenizer` being the old
+/// one's identity), the same decoded text otherwise.
 /// An id verbatim made (`a#2` for a repeat of `a`, `FILE:LINE` without an id field) follows its
 /// position in the input, so after the input changed it may name another document; the text
 /// taken down is then found by its fingerprint and taken down too, and the document now holding
@@ -245,38 +279,51 @@ fn carry_over(dir: &Path, listed: Vec<Listed>, tokenizer: &str) -> Result<Carrie
     let mut out = CarriedTakedowns::default();
     // Listed documents to find by their text, and whether their id is in the new index.
     let mut search: Vec<(&Listed, bool)> = Vec::new();
-    let same_tokenizer = index.tokenizer().identity() == tokenizer;
+    let compared = if index.tokenizer().identity() == tokenizer {
+        Compared::Tokens
+    } else {
+        Compared::Text
+    };
     for l in &listed {
         let by_id = index.doc_by_id_ignoring_takedowns(&l.id);
         if let Some(no) = by_id {
             list.insert(no);
             out.carried.push(l.id.clone());
         }
-        let same_text = by_id.is_some_and(|no| fingerprint(&index, no) == Some(l.text));
-        if same_tokenizer && !same_text {
+        let same_text =
+            by_id.is_some_and(|no| compared.fingerprint(&index, no) == Some(compared.of(l)));
+        if !same_text {
             search.push((l, by_id.is_some()));
-        } else if by_id.is_none() {
-            out.not_in_new_corpus.push(l.id.clone());
         }
     }
     if !search.is_empty() {
-        // One pass over the new index's documents, hashing only those of a wanted length.
+        if compared == Compared::Text {
+            tracing::info!(
+                "{} taken-down text(s) are looked for in the new index, which has another tokenizer: each of its documents is decoded to compare",
+                search.len()
+            );
+        }
+        // One pass over the new index's documents; with the same tokenizer, hashing only
+        // those of a wanted length.
         let wanted: std::collections::HashSet<u64> =
-            search.iter().map(|(l, _)| l.text.tokens).collect();
+            search.iter().map(|(l, _)| compared.of(l).len).collect();
         let mut found: std::collections::HashMap<Fingerprint, Vec<u64>> = Default::default();
         for no in 0..index.manifest().documents {
             let Some(loc) = index.locate(no) else {
                 continue;
             };
-            let len = index.shards()[loc.shard].doc_range(loc.local).len() as u64;
-            if wanted.contains(&len) {
-                if let Some(f) = fingerprint(&index, no) {
+            let tokens = index.shards()[loc.shard].doc_range(loc.local).len() as u64;
+            if compared == Compared::Text || wanted.contains(&tokens) {
+                if let Some(f) = compared.fingerprint(&index, no) {
                     found.entry(f).or_default().push(no);
                 }
             }
         }
         for (l, has_id) in search {
-            let nos = found.get(&l.text).map(Vec::as_slice).unwrap_or_default();
+            let nos = found
+                .get(&compared.of(l))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             for &no in nos {
                 list.insert(no);
                 let new_id = index
