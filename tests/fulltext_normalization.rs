@@ -111,3 +111,54 @@ fn an_index_built_before_normalized_words_searches_and_grows_as_it_was_built() {
     assert_eq!(ids_of(&index, "golden").len(), 13);
     verbatim_core::verify::verify(&index).expect("verifies after the append");
 }
+
+/// A snippet is centred on a query word as the document holds it whole: not on the end of a
+/// longer word that a chunk of the document starts inside (on its accent, or inside its
+/// last character), nor on an operator of the query or a word it excludes.
+#[test]
+fn snippets_are_centred_on_whole_wanted_words() {
+    let dir = tempfile::tempdir().unwrap();
+    // The bytes tokenizer makes one token per byte, and the snippet search reads documents in
+    // chunks of 4,096 tokens overlapping by 128: the second chunk starts at byte 3,968.
+    // `word` is written so that the byte `inside` of it is the second chunk's first.
+    let at_second_chunk = |word: &str, inside: usize| {
+        let pad = 3968 - inside;
+        let mut text = "x ".repeat(pad / 2);
+        if pad % 2 == 1 {
+            text.push(' ');
+        }
+        assert_eq!(text.len() + inside, 3968);
+        format!(
+            "{text}{word} {} the real cole word {}",
+            filler(300),
+            filler(100)
+        )
+    };
+    let docs = vec![
+        // The mark of "é" written decomposed at the chunk's first byte.
+        ("mark".to_string(), at_second_chunk("e\u{301}cole", 1)),
+        // The second byte of "é" (precomposed, two bytes) at the chunk's first byte.
+        ("cut".to_string(), at_second_chunk("\u{e9}cole", 1)),
+        (
+            "operators".to_string(),
+            format!("and not {} une crème {} café", filler(200), filler(50)),
+        ),
+    ];
+    let input = support::write_jsonl(dir.path(), "docs.jsonl", &docs);
+    let out = dir.path().join("idx");
+    support::build(vec![input], &out, "bytes", None);
+    let index = Index::open(&out).unwrap();
+    for id in ["mark", "cut"] {
+        let snippet = snippet_of(&index, "cole", id);
+        assert!(snippet.contains("the real cole word"), "{id}: {snippet:?}");
+    }
+    for query in [
+        "crème AND café",
+        "NOT zzz crème",
+        "-zzz crème",
+        "crème OR thé",
+    ] {
+        let snippet = snippet_of(&index, query, "operators");
+        assert!(snippet.contains("une crème"), "{query}: {snippet:?}");
+    }
+}

@@ -1,4 +1,5 @@
-//! A bound on how deeply a keyword-search query nests, checked before tantivy parses it.
+//! Keyword-search query text before tantivy parses it: a bound on how deeply it nests, and
+//! the words a hit is to be shown around.
 //!
 //! Tantivy's query grammar recurses once per parenthesis and per prefix operator (`NOT`, `-`,
 //! `+`), on the stack of the thread that parses: a request of 1.6 KB (`(` x 800) overflowed a
@@ -6,6 +7,24 @@
 //! [`MAX_QUERY_NESTING`] is refused instead; real queries nest a few levels.
 
 use crate::error::{Error, Result};
+
+/// The words of `query` a hit's snippet may be centred on: all but tantivy's operators
+/// (`AND`, `OR`, `NOT`) and the words a hit must not hold (after `NOT`, or starting with `-`
+/// or `!`), joined by spaces.
+pub fn wanted_words(query: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let mut excluded = false;
+    for word in query.split_whitespace() {
+        match word {
+            "AND" | "OR" | "&&" | "||" => {}
+            "NOT" => excluded = true,
+            _ if std::mem::take(&mut excluded) => {}
+            _ if word.starts_with(['-', '!']) => {}
+            _ => out.push(word),
+        }
+    }
+    out.join(" ")
+}
 
 /// The most levels of parentheses and prefix operators a search query may stack.
 pub const MAX_QUERY_NESTING: usize = 100;
@@ -65,6 +84,14 @@ mod tests {
         assert_eq!(nesting_bound("))))(("), 2);
         assert!(check_nesting(&format!("{}zebra{}", "(".repeat(101), ")".repeat(101))).is_err());
         assert!(check_nesting(&"NOT ".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn operators_and_excluded_words_are_not_wanted() {
+        assert_eq!(wanted_words("crème AND café"), "crème café");
+        assert_eq!(wanted_words("café NOT zzz OR thé"), "café thé");
+        assert_eq!(wanted_words("-zzz café !yyy and not"), "café and not");
+        assert_eq!(wanted_words("NOT"), "");
     }
 
     /// Every query at the bound parses on a thread with a server thread's 2 MiB stack (one

@@ -2,17 +2,18 @@
 //!
 //! Full-text indexes built since format note "nfc words" (FORMAT.md, `fulltext/`) name the
 //! analyzer [`NFC_WORDS`] in their schema: a word is a run of alphanumeric characters and
-//! the combining marks that follow them, put in Unicode normalization form C, words of 40
-//! bytes or more left out, and lowercased character by character. So a word spelt with a
-//! precomposed letter (`café`, U+00E9) and one spelt with a letter and a combining mark
-//! (`cafe` + U+0301) are one term, in documents and in queries alike.
+//! the combining marks that follow them, lowercased character by character (a final sigma
+//! `ς` made `σ`), then put in Unicode normalization form C; terms of 40 bytes or more are
+//! left out. So a word spelt with a precomposed letter (`café`, U+00E9) and one spelt with a
+//! letter and a combining mark (`cafe` + U+0301) are one term, in capitals too (`J̌AMAL` and
+//! `ǰamal`; `ΟΔΟΣ` and `οδος`), in documents and in queries alike.
 //!
 //! Indexes built before name tantivy's `default` analyzer (runs of alphanumeric characters
 //! only, not normalized: the combining mark splits `cafe` + U+0301 into `cafe` alone); they
 //! are searched with it, as they were built, so that their terms still match.
 
 use tantivy::tokenizer::{
-    LowerCaser, RemoveLongFilter, TextAnalyzer, Token, TokenStream, Tokenizer, TokenizerManager,
+    RemoveLongFilter, TextAnalyzer, Token, TokenStream, Tokenizer, TokenizerManager,
 };
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
@@ -42,12 +43,12 @@ pub fn register(index: &tantivy::Index) {
 fn nfc_words() -> TextAnalyzer {
     TextAnalyzer::builder(NfcWordTokenizer::default())
         .filter(RemoveLongFilter::limit(LONGEST_TERM))
-        .filter(LowerCaser)
         .build()
 }
 
 /// Splits text into runs of alphanumeric characters and the combining marks after them,
-/// each put in normalization form C (its byte range is the run's in the original text).
+/// each lowercased and put in normalization form C (its byte range is the run's in the
+/// original text).
 #[derive(Clone, Default)]
 struct NfcWordTokenizer {
     token: Token,
@@ -129,8 +130,15 @@ impl TokenStream for NfcWordStream<'_> {
         let word = &self.text[from..i];
         if ascii {
             self.token.text.push_str(word);
+            self.token.text.make_ascii_lowercase();
         } else {
-            self.token.text.extend(word.nfc());
+            // Lowercased, then composed: a capital with no precomposed accented form (`J̌`)
+            // lowercases to a letter and a mark that compose (`ǰ`). A final sigma is a sigma.
+            let lower =
+                word.chars()
+                    .flat_map(char::to_lowercase)
+                    .map(|c| if c == 'ς' { 'σ' } else { c });
+            self.token.text.extend(lower.nfc());
         }
         true
     }
@@ -177,9 +185,14 @@ mod tests {
                 j += 1;
             }
             let (from, to) = (chars[i].0, end_of(j));
-            let nfc: String = text[from..to].nfc().collect();
-            if nfc.len() < LONGEST_TERM {
-                let lower: String = nfc.chars().flat_map(char::to_lowercase).collect();
+            let lower: String = text[from..to]
+                .chars()
+                .flat_map(char::to_lowercase)
+                .collect::<String>()
+                .replace('ς', "σ")
+                .nfc()
+                .collect();
+            if lower.len() < LONGEST_TERM {
                 out.push((from, to, lower));
             }
             i = j;
@@ -193,8 +206,8 @@ mod tests {
         let composed = "Café crème";
         let decomposed = "Cafe\u{301} cre\u{300}me";
         let want = vec!["café".to_string(), "crème".to_string()];
-        let mut texts = |t| {
-            terms(&mut a, t)
+        let texts = |t| {
+            terms(&mut nfc_words(), t)
                 .into_iter()
                 .map(|x| x.2)
                 .collect::<Vec<_>>()
@@ -204,6 +217,9 @@ mod tests {
         // Byte ranges are the original text's.
         let t = terms(&mut a, decomposed);
         assert_eq!(&decomposed[t[0].0..t[0].1], "Cafe\u{301}");
+        // Capitals with no precomposed accented form, and a final sigma.
+        assert_eq!(texts("J\u{30c}AMAL ǰamal"), ["ǰamal", "ǰamal"]);
+        assert_eq!(texts("ΟΔΟΣ οδος"), ["οδοσ", "οδοσ"]);
         // tantivy's default analyzer splits at the mark: why old indexes miss such words.
         let mut old = analyzer_named("default").unwrap();
         assert_eq!(terms(&mut old, decomposed)[0].2, "cafe");
@@ -227,6 +243,7 @@ mod tests {
                     Just("e"), Just("E"), Just("é"), Just("e\u{301}"), Just("\u{301}"),
                     Just("İ"), Just("ß"), Just("한"), Just("\u{1112}\u{1161}\u{11ab}"),
                     Just(" "), Just("-"), Just("7"), Just("ﬁ"), Just("\u{308}"),
+                    Just("J\u{30c}"), Just("ǰ"), Just("Σ"), Just("ς"), Just("Ϊ́"),
                 ],
                 0..30,
             )

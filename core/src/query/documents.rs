@@ -313,11 +313,16 @@ impl Index {
         const OVERLAP: usize = 128;
         const _: () = assert!(OVERLAP < CHUNK, "every chunk moves the window forward");
         // The query's terms as the full-text index makes them (whole words, lowercased as it
-        // lowercases), preferring those of 3 characters or more (`a`, `of` say little).
+        // lowercases), preferring those of 3 characters or more (`a`, `of` say little);
+        // neither operators (`AND`) nor words a hit must not hold (`-word`).
         let analyzer = self
             .fulltext()
             .map_or_else(crate::fulltext::Terms::current, |ft| ft.terms());
-        let mut terms: Vec<String> = analyzer.of(query).into_iter().map(|(_, t)| t).collect();
+        let mut terms: Vec<String> = analyzer
+            .of(&crate::fulltext_query::wanted_words(query))
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect();
         if terms.iter().any(|t| t.chars().count() >= 3) {
             terms.retain(|t| t.chars().count() >= 3);
         }
@@ -373,8 +378,16 @@ impl Index {
             // before the last is found whole in the next.
             let first = start == range.start;
             let last = end == range.end;
+            // A chunk may also start inside a word, on the marks of a letter left in the chunk
+            // before (or on the rest of a character cut there, decoded as U+FFFD): a word
+            // after nothing else is not taken either.
+            let starts_the_chunk = |at: usize| {
+                text[..at]
+                    .chars()
+                    .all(|c| c == '\u{FFFD}' || unicode_normalization::char::is_combining_mark(c))
+            };
             let hit = analyzer.find(&text, &terms, |w| {
-                (first || w.start > 0) && (last || w.end < text.len())
+                (first || !starts_the_chunk(w.start)) && (last || w.end < text.len())
             });
             if let Some(w) = hit {
                 return around(&text, start, end, w.start);
