@@ -762,3 +762,32 @@ fn an_out_that_is_not_an_index_is_refused_without_offering_force() {
     assert_eq!(std::fs::read(folder.join("keep.txt")).unwrap(), b"keep");
     assert_eq!(std::fs::read(&file).unwrap(), b"keep");
 }
+
+/// `verbatim doc --max-tokens 0` is refused, naming the flag (the API refuses 0 too).
+#[test]
+fn doc_with_zero_max_tokens_is_refused_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = support::write_jsonl(dir.path(), "d.jsonl", &[("a".into(), "some text".into())]);
+    let out = dir.path().join("idx");
+    assert!(index_bytes(&input, &out, &[]).status.success());
+    let run = |max: &str| {
+        Command::new(support::verbatim_bin())
+            .args([
+                "doc",
+                "--index",
+                out.to_str().unwrap(),
+                "--max-tokens",
+                max,
+                "a",
+            ])
+            .output()
+            .unwrap()
+    };
+    let o = run("0");
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--max-tokens"), "{err}");
+    let o = run("4");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("some"));
+}

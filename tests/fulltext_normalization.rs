@@ -7,6 +7,12 @@ use std::path::PathBuf;
 use verbatim_core::pii::PiiMode;
 use verbatim_core::Index;
 
+/// The format version in the header of the manifest in `dir`.
+fn manifest_version(dir: &std::path::Path) -> u32 {
+    let b = std::fs::read(dir.join("manifest.bin")).unwrap();
+    u32::from_le_bytes(b[8..12].try_into().unwrap())
+}
+
 fn ids_of(index: &Index, query: &str) -> Vec<String> {
     let hits = verbatim_core::api::search_json(index, query, 20, PiiMode::Off)
         .unwrap()
@@ -65,6 +71,21 @@ fn a_word_is_found_whichever_way_its_accents_are_written() {
     let input = support::write_jsonl(dir.path(), "docs.jsonl", &docs);
     let out = dir.path().join("idx");
     support::build(vec![input], &out, "bytes", None);
+    // Its manifest carries version 4, so that a verbatim from before the analyzer (which
+    // would find nothing by keyword in it) refuses the index; without a full-text index, 2.
+    assert_eq!(
+        manifest_version(&out),
+        verbatim_core::format::NFC_WORDS_MANIFEST_VERSION
+    );
+    let plain = dir.path().join("plain");
+    let input = support::write_jsonl(dir.path(), "plain.jsonl", &docs[..1]);
+    let mut o = verbatim_indexer::BuildOptions::new(vec![input], plain.clone(), "bytes");
+    o.fulltext = false;
+    verbatim_indexer::build(&o).unwrap();
+    assert_eq!(
+        manifest_version(&plain),
+        verbatim_core::format::FORMAT_VERSION
+    );
     let index = Index::open(&out).unwrap();
     for query in ["café", "cafe\u{301}", "CAFÉ"] {
         assert_eq!(
@@ -102,6 +123,11 @@ fn an_index_built_before_normalized_words_searches_and_grows_as_it_was_built() {
     o.threads = 2;
     o.append = true;
     verbatim_indexer::build(&o).expect("an append to a format-1 index");
+    // Read by any verbatim that read it before.
+    assert_eq!(
+        manifest_version(&out),
+        verbatim_core::format::FORMAT_VERSION
+    );
     let index = Index::open(&out).unwrap();
     // Its terms are tantivy's `default` analyzer's, for old and new documents alike: the
     // combining mark ends the word.
@@ -134,7 +160,18 @@ fn snippets_are_centred_on_whole_wanted_words() {
             filler(100)
         )
     };
+    // The first byte of U+0301 (two bytes) as the first chunk's last byte (4,095): its
+    // `cafe` seems to end there, but is `café`.
+    let mut end_cut = "x ".repeat(4091 / 2);
+    end_cut.push(' ');
+    assert_eq!(end_cut.len(), 4091);
+    end_cut.push_str(&format!(
+        "cafe\u{301} {} the real cafe word {}",
+        filler(300),
+        filler(100)
+    ));
     let docs = vec![
+        ("end_cut".to_string(), end_cut),
         // The mark of "é" written decomposed at the chunk's first byte.
         ("mark".to_string(), at_second_chunk("e\u{301}cole", 1)),
         // The second byte of "é" (precomposed, two bytes) at the chunk's first byte.
@@ -152,6 +189,11 @@ fn snippets_are_centred_on_whole_wanted_words() {
         let snippet = snippet_of(&index, "cole", id);
         assert!(snippet.contains("the real cole word"), "{id}: {snippet:?}");
     }
+    let snippet = snippet_of(&index, "cafe", "end_cut");
+    assert!(
+        snippet.contains("the real cafe word"),
+        "end_cut: {snippet:?}"
+    );
     for query in [
         "crème AND café",
         "NOT zzz crème",

@@ -190,9 +190,12 @@ impl Opened {
                 detail: format!("full-text index does not open: {e}"),
             })?;
         crate::fulltext_words::register(&index);
-        let terms = Terms::of_schema(&index.schema()).ok_or_else(|| Error::Corrupt {
-            path: dir.to_path_buf(),
-            detail: "the full-text index names a text analyzer this verbatim does not know (it was built by a newer verbatim): upgrade verbatim, or rebuild the index with this one".into(),
+        let terms = Terms::of_schema(&index.schema()).ok_or_else(|| {
+            Error::FullText(format!(
+                "the full-text index in {} has no `text` field whose analyzer this verbatim knows (it knows `{}` and tantivy's built-in ones): an index built by a newer verbatim needs that verbatim; otherwise rebuild the index",
+                dir.display(),
+                crate::fulltext_words::NFC_WORDS
+            ))
         })?;
         let reader = index
             .reader_builder()

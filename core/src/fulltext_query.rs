@@ -9,18 +9,36 @@
 use crate::error::{Error, Result};
 
 /// The words of `query` a hit's snippet may be centred on: all but tantivy's operators
-/// (`AND`, `OR`, `NOT`) and the words a hit must not hold (after `NOT`, or starting with `-`
-/// or `!`), joined by spaces.
+/// (`AND`, `OR`, `NOT`) and what a hit must not hold (the word, parenthesised group or quoted
+/// phrase after `NOT` or `-`), joined by spaces.
 pub fn wanted_words(query: &str) -> String {
     let mut out: Vec<&str> = Vec::new();
+    let mut words = query.split_whitespace();
+    // Whether the next word or group is excluded (after `NOT`).
     let mut excluded = false;
-    for word in query.split_whitespace() {
-        match word {
-            "AND" | "OR" | "&&" | "||" => {}
-            "NOT" => excluded = true,
-            _ if std::mem::take(&mut excluded) => {}
-            _ if word.starts_with(['-', '!']) => {}
-            _ => out.push(word),
+    while let Some(word) = words.next() {
+        if word == "AND" || word == "OR" {
+            continue;
+        }
+        if word == "NOT" {
+            excluded = true;
+            continue;
+        }
+        let negated = std::mem::take(&mut excluded) || word.starts_with('-');
+        if !negated {
+            out.push(word);
+            continue;
+        }
+        // Skip the excluded group or phrase to its end.
+        let body = word.trim_start_matches('-');
+        let mut depth = body.matches('(').count() as i64 - body.matches(')').count() as i64;
+        let mut in_quote = body.matches('"').count() % 2 == 1;
+        while depth > 0 || in_quote {
+            let Some(w) = words.next() else { break };
+            depth += w.matches('(').count() as i64 - w.matches(')').count() as i64;
+            if w.matches('"').count() % 2 == 1 {
+                in_quote = !in_quote;
+            }
         }
     }
     out.join(" ")
@@ -90,8 +108,18 @@ mod tests {
     fn operators_and_excluded_words_are_not_wanted() {
         assert_eq!(wanted_words("crème AND café"), "crème café");
         assert_eq!(wanted_words("café NOT zzz OR thé"), "café thé");
-        assert_eq!(wanted_words("-zzz café !yyy and not"), "café and not");
+        // `!` is no operator in tantivy's grammar; lowercase `and` is a word.
+        assert_eq!(wanted_words("-zzz café !yyy and not"), "café !yyy and not");
+        assert_eq!(
+            wanted_words("NOT (zzz yyy) café -(a (b c)) thé"),
+            "café thé"
+        );
+        assert_eq!(
+            wanted_words("-\"zzz yyy\" café NOT \"a b c\" thé"),
+            "café thé"
+        );
         assert_eq!(wanted_words("NOT"), "");
+        assert_eq!(wanted_words("-(unclosed café"), "");
     }
 
     /// Every query at the bound parses on a thread with a server thread's 2 MiB stack (one

@@ -1,14 +1,14 @@
 //! How the full-text index splits text into terms.
 //!
-//! Full-text indexes built since format note "nfc words" (FORMAT.md, `fulltext/`) name the
-//! analyzer [`NFC_WORDS`] in their schema: a word is a run of alphanumeric characters and
+//! Full-text indexes built by this verbatim name the analyzer [`NFC_WORDS`] in their schema
+//! (FORMAT.md, `fulltext/`; their manifest carries header version 4): a word is a run of alphanumeric characters and
 //! the combining marks that follow them, lowercased character by character (a final sigma
 //! `ς` made `σ`), then put in Unicode normalization form C; terms of 40 bytes or more are
 //! left out. So a word spelt with a precomposed letter (`café`, U+00E9) and one spelt with a
 //! letter and a combining mark (`cafe` + U+0301) are one term, in capitals too (`J̌AMAL` and
 //! `ǰamal`; `ΟΔΟΣ` and `οδος`), in documents and in queries alike.
 //!
-//! Indexes built before name tantivy's `default` analyzer (runs of alphanumeric characters
+//! Indexes built by earlier versions name tantivy's `default` analyzer (runs of alphanumeric characters
 //! only, not normalized: the combining mark splits `cafe` + U+0301 into `cafe` alone); they
 //! are searched with it, as they were built, so that their terms still match.
 

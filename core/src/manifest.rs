@@ -371,7 +371,9 @@ impl Manifest {
     pub fn write_named(&self, dir: &Path, name: &str, build_id: u64) -> Result<()> {
         let json = serde_json::to_vec_pretty(self).expect("manifest serializes");
         let unicode = crate::normalize::NormalizationRules::Unicode.version();
-        let version = if self.normalization.is_some() && self.normalization_rules >= unicode {
+        let version = if self.fulltext_makes_nfc_words(dir) {
+            crate::format::NFC_WORDS_MANIFEST_VERSION
+        } else if self.normalization.is_some() && self.normalization_rules >= unicode {
             crate::format::UNICODE_SIDE_MANIFEST_VERSION
         } else {
             crate::format::FORMAT_VERSION
@@ -381,6 +383,29 @@ impl Manifest {
         w.write(&json)?;
         w.finish(1)?;
         Ok(())
+    }
+}
+
+impl Manifest {
+    /// Whether the full-text index of this manifest's index, in `dir`, makes its terms with
+    /// [`crate::fulltext_words::NFC_WORDS`] (read from its tantivy schema, `meta.json`).
+    fn fulltext_makes_nfc_words(&self, dir: &Path) -> bool {
+        if self.fulltext_files.is_empty() {
+            return false;
+        }
+        let meta = dir.join(&self.files.fulltext).join("meta.json");
+        let Some(meta) = std::fs::read(meta)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        else {
+            return false;
+        };
+        meta["schema"].as_array().is_some_and(|fields| {
+            fields.iter().any(|f| {
+                f["name"] == "text"
+                    && f["options"]["indexing"]["tokenizer"] == crate::fulltext_words::NFC_WORDS
+            })
+        })
     }
 }
 

@@ -307,6 +307,10 @@ fn carry_over(dir: &Path, listed: Vec<Listed>, tokenizer: &str) -> Result<Carrie
         // those of a wanted length.
         let wanted: std::collections::HashSet<u64> =
             search.iter().map(|(l, _)| compared.of(l).len).collect();
+        let wanted_prints: std::collections::HashSet<Fingerprint> =
+            search.iter().map(|(l, _)| compared.of(l)).collect();
+        // Only the documents with a text looked for are kept (not every document's
+        // fingerprint: the pass may read the whole corpus).
         let mut found: std::collections::HashMap<Fingerprint, Vec<u64>> = Default::default();
         for no in 0..index.manifest().documents {
             let Some(loc) = index.locate(no) else {
@@ -315,7 +319,9 @@ fn carry_over(dir: &Path, listed: Vec<Listed>, tokenizer: &str) -> Result<Carrie
             let tokens = index.shards()[loc.shard].doc_range(loc.local).len() as u64;
             if compared == Compared::Text || wanted.contains(&tokens) {
                 if let Some(f) = compared.fingerprint(&index, no) {
-                    found.entry(f).or_default().push(no);
+                    if wanted_prints.contains(&f) {
+                        found.entry(f).or_default().push(no);
+                    }
                 }
             }
         }
@@ -334,6 +340,14 @@ fn carry_over(dir: &Path, listed: Vec<Listed>, tokenizer: &str) -> Result<Carrie
             }
             if nos.is_empty() && !has_id {
                 out.not_in_new_corpus.push(l.id.clone());
+            }
+            if nos.is_empty() && compared == Compared::Text {
+                // Another tokenizer may decode a text differently (a normalizer, unknown
+                // pieces): not finding it is not proof that the new corpus lacks it.
+                tracing::warn!(
+                    "the text taken down as {:?} was not found by its decoded text in the new index, which has another tokenizer (it may decode it differently): check the new index and take it down again if it holds it",
+                    l.id
+                );
             }
         }
     }

@@ -404,7 +404,8 @@ impl PyIndex {
     }
 
     /// A document by external id (`str`) or global document number (`int`), as
-    /// `GET /api/v1/documents/{id}` returns it; its text is cut after `max_tokens` tokens.
+    /// `GET /api/v1/documents/{id}` returns it; its text is cut after `max_tokens` tokens (at
+    /// least 1: 0 raises `InvalidInputError`).
     /// `highlight` marks every occurrence of that text (UTF-16 ranges into `text`). Raises
     /// `NotFoundError` for an unknown or taken-down document, or (with `pii="drop"`) one
     /// whose text holds personal data.

@@ -215,7 +215,8 @@ class Index:
         highlight: Optional[str] = None,
         pii: str = "mask",
     ) -> DocumentResult:
-        """A document by external id or number, under the privacy filter ``pii``."""
+        """A document by external id or number, under the privacy filter ``pii``; its text
+        cut after ``max_tokens`` tokens (at least 1: 0 raises ``InvalidInputError``)."""
     def search(self, query: str, *, limit: int = 10, pii: str = "mask") -> SearchResult:
         """BM25 keyword search; snippets under the privacy filter ``pii``."""
     def ntd(self, query: Query) -> NtdResult:

@@ -12,9 +12,9 @@ pub struct Args {
     index: PathBuf,
     /// External id of the document.
     id: String,
-    /// Show at most this many tokens of text (default: all).
-    #[arg(long)]
-    max_tokens: Option<usize>,
+    /// Show at most this many tokens of text, at least 1 (default: all).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    max_tokens: Option<u64>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -27,7 +27,7 @@ pub struct Args {
 /// Runs `verbatim doc`.
 pub fn run(a: Args) -> Result<ExitCode> {
     let index = super::open_index(&a.index, false)?;
-    let d = index.document_by_id(&a.id, a.max_tokens)?;
+    let d = index.document_by_id(&a.id, a.max_tokens.map(|m| m as usize))?;
     let Some(j) = verbatim_core::api::DocumentTextJson::filtered(d.clone(), None, a.pii) else {
         anyhow::bail!(
             "document {:?} holds personal data and --pii drop withholds it",

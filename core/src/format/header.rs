@@ -16,10 +16,16 @@ pub const FORMAT_VERSION: u32 = 2;
 /// [`FORMAT_VERSION`], and a version-3 file of another kind is refused): a verbatim from
 /// before the Unicode rules reads up to version 2 and knows only the ASCII rules, so it
 /// refuses the file instead of reading such a side index by them. The next change of the
-/// format as a whole is version 4.
+/// format as a whole is version 5.
 pub const UNICODE_SIDE_MANIFEST_VERSION: u32 = 3;
-/// The newest format version this build reads.
-pub const NEWEST_READABLE_VERSION: u32 = UNICODE_SIDE_MANIFEST_VERSION;
+/// The version written in the manifest of an index whose full-text index makes its terms with
+/// [`crate::fulltext_words::NFC_WORDS`]: a verbatim from before that analyzer reads up to
+/// version 3, and would open such an index and find nothing by keyword (its query parser
+/// does not know the analyzer), so it refuses the index instead.
+pub const NFC_WORDS_MANIFEST_VERSION: u32 = 4;
+/// The newest format version this build reads (a manifest's; other files' is
+/// [`FORMAT_VERSION`]).
+pub const NEWEST_READABLE_VERSION: u32 = NFC_WORDS_MANIFEST_VERSION;
 /// The oldest format version this build still reads.
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Length of the header in bytes; the payload starts here (8-byte aligned).
@@ -82,8 +88,9 @@ impl Header {
             return Err(corrupt("header checksum mismatch"));
         }
         let version = u32_at(8);
-        // Version 3 is only ever a manifest's (a side index of the Unicode rules); any other
-        // file of version 3 is a later format's, read as this build reads version 2.
+        // Versions 3 and 4 are only ever a manifest's (a side index of the Unicode rules, an
+        // index of normalized full-text words); any other file of those versions is a later
+        // format's, read as this build reads version 2.
         let newest = if u32_at(12) == crate::format::FileKind::Manifest as u32 {
             NEWEST_READABLE_VERSION
         } else {

@@ -300,7 +300,8 @@ impl Index {
 
 impl Index {
     /// A short window of a document, quoted exactly, around the first occurrence of any word
-    /// of `query` as a whole word (words as the full-text index splits and lowercases them),
+    /// `query` searches for (not its operators, nor the words it excludes) as a whole word
+    /// (words as the full-text index splits and lowercases them),
     /// decoding the document a chunk at a time; `words` of context each side. Falls back to
     /// the document's start. Its margins are the document's text around it, for the privacy
     /// filter.
@@ -386,8 +387,11 @@ impl Index {
                     .chars()
                     .all(|c| c == '\u{FFFD}' || unicode_normalization::char::is_combining_mark(c))
             };
+            // And end inside one: a word before nothing but the start of a character cut
+            // by the chunk's end (decoded as U+FFFD) may go on in the next chunk.
+            let ends_the_chunk = |at: usize| text[at..].chars().all(|c| c == '\u{FFFD}');
             let hit = analyzer.find(&text, &terms, |w| {
-                (first || !starts_the_chunk(w.start)) && (last || w.end < text.len())
+                (first || !starts_the_chunk(w.start)) && (last || !ends_the_chunk(w.end))
             });
             if let Some(w) = hit {
                 return around(&text, start, end, w.start);
