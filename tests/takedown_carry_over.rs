@@ -80,6 +80,32 @@ fn build_bytes(input: &Path, out: &Path, force: bool) -> verbatim_indexer::Build
     verbatim_indexer::build(&o).expect("build")
 }
 
+/// Two input documents that share the id "a" ("public text", then "SECRET text", which is
+/// indexed as "a#2") built as bytes into `DIR/idx`; returns that path.
+fn secret_as_second_a(dir: &Path) -> std::path::PathBuf {
+    let out = dir.join("idx");
+    let v1 = dir.join("v1.jsonl");
+    std::fs::write(
+        &v1,
+        "{\"id\":\"a\",\"text\":\"public text\"}\n{\"id\":\"a\",\"text\":\"SECRET text\"}\n",
+    )
+    .unwrap();
+    build_bytes(&v1, &out, false);
+    out
+}
+
+/// The same two documents the other way round (e.g. files given in another order), written
+/// to `DIR/v2.jsonl`.
+fn reordered_input(dir: &Path) -> std::path::PathBuf {
+    let v2 = dir.join("v2.jsonl");
+    std::fs::write(
+        &v2,
+        "{\"id\":\"a\",\"text\":\"SECRET text\"}\n{\"id\":\"a\",\"text\":\"public text\"}\n",
+    )
+    .unwrap();
+    v2
+}
+
 /// The texts of the documents of `index` that are not taken down.
 fn shown_texts(index: &Index) -> Vec<String> {
     (0..index.manifest().documents)
@@ -95,14 +121,7 @@ fn shown_texts(index: &Index) -> Vec<String> {
 #[test]
 fn a_forced_rebuild_keeps_down_a_text_whose_made_up_id_moved_to_another_document() {
     let t = tempfile::tempdir().unwrap();
-    let out = t.path().join("idx");
-    let v1 = t.path().join("v1.jsonl");
-    std::fs::write(
-        &v1,
-        "{\"id\":\"a\",\"text\":\"public text\"}\n{\"id\":\"a\",\"text\":\"SECRET text\"}\n",
-    )
-    .unwrap();
-    build_bytes(&v1, &out, false);
+    let out = secret_as_second_a(t.path());
     let ix = Index::open(&out).unwrap();
     let secret = ix.doc_by_id("a#2").unwrap();
     assert_eq!(ix.doc_text(secret), "SECRET text");
@@ -112,13 +131,8 @@ fn a_forced_rebuild_keeps_down_a_text_whose_made_up_id_moved_to_another_document
     assert!(!shown_texts(&ix).iter().any(|t| t.contains("SECRET")));
     drop(ix);
 
-    // Case 1: the same two documents, the other way round (e.g. files given in another order).
-    let v2 = t.path().join("v2.jsonl");
-    std::fs::write(
-        &v2,
-        "{\"id\":\"a\",\"text\":\"SECRET text\"}\n{\"id\":\"a\",\"text\":\"public text\"}\n",
-    )
-    .unwrap();
+    // Case 1: the same two documents, the other way round.
+    let v2 = reordered_input(t.path());
     let s = build_bytes(&v2, &out, true);
     let carried = s.takedowns.expect("a list carried over");
     assert_eq!(
@@ -144,21 +158,9 @@ fn a_forced_rebuild_keeps_down_a_text_whose_made_up_id_moved_to_another_document
 #[test]
 fn a_forced_rebuild_with_another_tokenizer_keeps_down_a_text_whose_made_up_id_moved() {
     let t = tempfile::tempdir().unwrap();
-    let out = t.path().join("idx");
-    let v1 = t.path().join("v1.jsonl");
-    std::fs::write(
-        &v1,
-        "{\"id\":\"a\",\"text\":\"public text\"}\n{\"id\":\"a\",\"text\":\"SECRET text\"}\n",
-    )
-    .unwrap();
-    build_bytes(&v1, &out, false);
+    let out = secret_as_second_a(t.path());
     support::take_down(&out, "a#2");
-    let v2 = t.path().join("v2.jsonl");
-    std::fs::write(
-        &v2,
-        "{\"id\":\"a\",\"text\":\"SECRET text\"}\n{\"id\":\"a\",\"text\":\"public text\"}\n",
-    )
-    .unwrap();
+    let v2 = reordered_input(t.path());
     let tokenizer = support::demo_tokenizer();
     let mut o = BuildOptions::new(vec![v2], out.clone(), tokenizer.to_str().unwrap());
     o.threads = 1;
@@ -184,14 +186,7 @@ fn a_forced_rebuild_with_another_tokenizer_keeps_down_a_text_whose_made_up_id_mo
 #[test]
 fn a_forced_rebuild_keeps_down_a_text_whose_made_up_id_is_gone() {
     let t = tempfile::tempdir().unwrap();
-    let out = t.path().join("idx");
-    let v1 = t.path().join("v1.jsonl");
-    std::fs::write(
-        &v1,
-        "{\"id\":\"a\",\"text\":\"public text\"}\n{\"id\":\"a\",\"text\":\"SECRET text\"}\n",
-    )
-    .unwrap();
-    build_bytes(&v1, &out, false);
+    let out = secret_as_second_a(t.path());
     support::take_down(&out, "a#2");
     let v2 = t.path().join("v2.jsonl");
     std::fs::write(&v2, "{\"id\":\"a\",\"text\":\"SECRET text\"}\n").unwrap();
