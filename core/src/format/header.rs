@@ -148,7 +148,7 @@ mod tests {
             c[i] ^= 0x10;
             assert!(Header::decode(&c, Path::new("x")).is_err(), "byte {i}");
         }
-        // Every version from the oldest to the newest is read (3 only in a manifest); the
+        // Every version from the oldest to the newest is read (3 and 4 only in a manifest); the
         // next one is refused.
         let manifest = Header {
             kind: crate::format::FileKind::Manifest as u32,
@@ -178,7 +178,17 @@ mod tests {
         .encode();
         assert!(matches!(
             Header::decode(&newer, Path::new("x")),
-            Err(Error::Version { found: 4, .. })
+            Err(Error::Version { found: 5, .. })
+        ));
+        // Version 4 is a manifest's only, as 3 is.
+        let tokens_of_version_4 = Header { version: 4, ..h }.encode();
+        assert!(matches!(
+            Header::decode(&tokens_of_version_4, Path::new("x")),
+            Err(Error::Version {
+                found: 4,
+                newest: 2,
+                ..
+            })
         ));
         // A flag set under a valid header checksum (a newer writer's file) is refused too.
         let flagged = Header { flags: 7, ..h }.encode();
