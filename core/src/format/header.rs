@@ -162,15 +162,14 @@ mod tests {
             .encode();
             assert_eq!(Header::decode(&v, Path::new("x")).unwrap().version, version);
         }
-        let tokens_of_version_3 = Header { version: 3, ..h }.encode();
-        assert!(matches!(
-            Header::decode(&tokens_of_version_3, Path::new("x")),
-            Err(Error::Version {
-                found: 3,
-                newest: 2,
-                ..
-            })
-        ));
+        // Versions 3 and 4 are a manifest's only: a file of another kind is refused.
+        for version in [3, 4] {
+            let tokens = Header { version, ..h }.encode();
+            assert!(matches!(
+                Header::decode(&tokens, Path::new("x")),
+                Err(Error::Version { found, newest: 2, .. }) if found == version
+            ));
+        }
         let newer = Header {
             version: NEWEST_READABLE_VERSION + 1,
             ..h
@@ -179,16 +178,6 @@ mod tests {
         assert!(matches!(
             Header::decode(&newer, Path::new("x")),
             Err(Error::Version { found: 5, .. })
-        ));
-        // Version 4 is a manifest's only, as 3 is.
-        let tokens_of_version_4 = Header { version: 4, ..h }.encode();
-        assert!(matches!(
-            Header::decode(&tokens_of_version_4, Path::new("x")),
-            Err(Error::Version {
-                found: 4,
-                newest: 2,
-                ..
-            })
         ));
         // A flag set under a valid header checksum (a newer writer's file) is refused too.
         let flagged = Header { flags: 7, ..h }.encode();
