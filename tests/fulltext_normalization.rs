@@ -1,6 +1,6 @@
 //! Keyword search finds a word however its accented letters are spelt (precomposed, or a
-//! letter and a combining mark), and indexes built before that still search as they were
-//! built, appends included.
+//! letter and a combining mark), and a word in a script written without spaces inside a longer
+//! run; indexes built before either still search as they were built, appends included.
 
 use crate::support;
 use std::path::PathBuf;
@@ -71,11 +71,11 @@ fn a_word_is_found_whichever_way_its_accents_are_written() {
     let input = support::write_jsonl(dir.path(), "docs.jsonl", &docs);
     let out = dir.path().join("idx");
     support::build(vec![input], &out, "bytes", None);
-    // Its manifest carries version 4, so that a verbatim from before the analyzer (which
+    // Its manifest carries version 5, so that a verbatim from before the analyzer (which
     // would find nothing by keyword in it) refuses the index; without a full-text index, 2.
     assert_eq!(
         manifest_version(&out),
-        verbatim_core::format::NFC_WORDS_MANIFEST_VERSION
+        verbatim_core::format::NFC_WORDS_UNSPACED_MANIFEST_VERSION
     );
     let plain = dir.path().join("plain");
     let input = support::write_jsonl(dir.path(), "plain.jsonl", &docs[..1]);
@@ -203,4 +203,100 @@ fn snippets_are_centred_on_whole_wanted_words() {
         let snippet = snippet_of(&index, query, "operators");
         assert!(snippet.contains("une crème"), "{query}: {snippet:?}");
     }
+}
+
+/// In Chinese, Japanese and Thai, which are written without spaces between words, a query word
+/// is found wherever a document's text holds it, inside a longer run of such characters too,
+/// and in its order only.
+#[test]
+fn a_word_written_without_spaces_is_found_inside_longer_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = vec![
+        (
+            "zh".to_string(),
+            format!("{} 我们在东京都的大学学习。 {}", filler(80), filler(80)),
+        ),
+        (
+            "ja".to_string(),
+            "東京タワーはとても高いです。コーヒーを飲みました。".to_string(),
+        ),
+        ("th".to_string(), "สวัสดีครับ ยินดีต้อนรับ สู่กรุงเทพ".to_string()),
+        (
+            "long".to_string(),
+            "中华人民共和国是一个位于东亚的国家首都北京".to_string(),
+        ),
+    ];
+    let input = support::write_jsonl(dir.path(), "docs.jsonl", &docs);
+    let out = dir.path().join("idx");
+    support::build(vec![input], &out, "bytes", None);
+    assert_eq!(
+        manifest_version(&out),
+        verbatim_core::format::NFC_WORDS_UNSPACED_MANIFEST_VERSION
+    );
+    let index = Index::open(&out).unwrap();
+    let cases: [(&str, &[&str]); 12] = [
+        ("东京", &["zh"]),
+        ("東京", &["ja"]),
+        ("京", &["ja", "long", "zh"]),
+        ("京都", &["zh"]),
+        ("京东", &[]),
+        // A word of a run of 21 characters, which was one term of 63 bytes and left out.
+        ("北京", &["long"]),
+        ("中华人民共和国", &["long"]),
+        ("コーヒー", &["ja"]),
+        // Written with a combining voicing mark: the kana it composes to.
+        ("カ\u{3099}ラス", &[]),
+        ("飲みました 高い", &["ja"]),
+        ("สวัสดี", &["th"]),
+        ("กรุงเทพ", &["th"]),
+    ];
+    for (query, want) in cases {
+        assert_eq!(ids_of(&index, query), want, "{query:?}");
+    }
+    assert!(snippet_of(&index, "北京", "long").contains("北京"));
+    assert!(snippet_of(&index, "京都", "zh").contains("东京都"));
+}
+
+/// An index whose full-text index was built with the analyzer before (a run of characters
+/// written without spaces one term: `tests/golden/v4-nfc-words`, made by verbatim 59dd079)
+/// opens, searches by its own rule and keeps it, and its manifest version, when appended to.
+#[test]
+fn an_index_built_with_whole_unspaced_runs_searches_and_grows_as_it_was_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let golden = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/v4-nfc-words");
+    let out = dir.path().join("idx");
+    support::copy_dir(&golden, &out);
+    assert_eq!(
+        manifest_version(&out),
+        verbatim_core::format::NFC_WORDS_MANIFEST_VERSION
+    );
+    let check = |index: &Index| {
+        assert_eq!(ids_of(index, "我们在东京都的大学学习"), ["cjk/1"]);
+        assert!(ids_of(index, "东京").is_empty());
+        assert_eq!(ids_of(index, "café"), ["accent/1"]);
+        assert_eq!(ids_of(index, "CAFE"), ["plain/1"]);
+        assert_eq!(
+            index.fulltext().unwrap().terms().of("東京タワー"),
+            vec![(0..15, "東京タワー".to_string())]
+        );
+    };
+    check(&Index::open(&out).unwrap());
+    let new = support::write_jsonl(
+        dir.path(),
+        "new.jsonl",
+        &[("new/1".to_string(), "新しい東京".to_string())],
+    );
+    let mut o = verbatim_indexer::BuildOptions::new(vec![new], out.clone(), "");
+    o.threads = 2;
+    o.append = true;
+    verbatim_indexer::build(&o).expect("an append to a format-4 index");
+    assert_eq!(
+        manifest_version(&out),
+        verbatim_core::format::NFC_WORDS_MANIFEST_VERSION
+    );
+    let index = Index::open(&out).unwrap();
+    check(&index);
+    assert_eq!(ids_of(&index, "新しい東京"), ["new/1"]);
+    assert!(ids_of(&index, "東京").is_empty());
+    verbatim_core::verify::verify(&index).expect("verifies after the append");
 }

@@ -60,7 +60,7 @@ pub fn schema() -> (Schema, Fields) {
     let source = b.add_text_field("source", STRING | STORED);
     let meta = b.add_text_field("meta", STORED);
     let indexing = TextFieldIndexing::default()
-        .set_tokenizer(crate::fulltext_words::NFC_WORDS)
+        .set_tokenizer(crate::fulltext_words::NFC_WORDS_UNSPACED)
         .set_index_option(IndexRecordOption::WithFreqsAndPositions);
     let text = b.add_text_field(
         "text",
@@ -192,8 +192,9 @@ impl Opened {
         crate::fulltext_words::register(&index);
         let terms = Terms::of_schema(&index.schema()).ok_or_else(|| {
             Error::FullText(format!(
-                "the full-text index in {} has no `text` field whose analyzer this verbatim knows (it knows `{}` and tantivy's built-in ones): an index built by a newer verbatim needs that verbatim; otherwise rebuild the index",
+                "the full-text index in {} has no `text` field whose analyzer this verbatim knows (it knows `{}`, `{}` and tantivy's built-in ones): an index built by a newer verbatim needs that verbatim; otherwise rebuild the index",
                 dir.display(),
+                crate::fulltext_words::NFC_WORDS_UNSPACED,
                 crate::fulltext_words::NFC_WORDS
             ))
         })?;

@@ -1,63 +1,107 @@
 //! How the full-text index splits text into terms.
 //!
-//! Full-text indexes built by this verbatim name the analyzer [`NFC_WORDS`] in their schema
-//! (FORMAT.md, `fulltext/`; their manifest carries header version 4): a word is a run of alphanumeric characters and
-//! the combining marks that follow them, lowercased character by character (a final sigma
-//! `ς` made `σ`), then put in Unicode normalization form C; terms of 40 bytes or more are
-//! left out. So a word spelt with a precomposed letter (`café`, U+00E9) and one spelt with a
-//! letter and a combining mark (`cafe` + U+0301) are one term, in capitals too (`J̌AMAL` and
-//! `ǰamal`; `ΟΔΟΣ` and `οδος`), in documents and in queries alike.
+//! Full-text indexes built by this verbatim name the analyzer [`NFC_WORDS_UNSPACED`] in their
+//! schema (FORMAT.md, `fulltext/`; their manifest carries header version 5). A word is a run of
+//! alphanumeric characters and the combining marks that follow them, lowercased character by
+//! character (a final sigma `ς` made `σ`), then put in Unicode normalization form C; terms of
+//! 40 bytes or more are left out. So a word spelt with a precomposed letter (`café`, U+00E9)
+//! and one spelt with a letter and a combining mark (`cafe` + U+0301) are one term, in capitals
+//! too (`J̌AMAL` and `ǰamal`; `ΟΔΟΣ` and `οδος`), in documents and in queries alike.
 //!
-//! Indexes built by earlier versions name tantivy's `default` analyzer (runs of alphanumeric characters
-//! only, not normalized: the combining mark splits `cafe` + U+0301 into `cafe` alone); they
-//! are searched with it, as they were built, so that their terms still match.
+//! Scripts written without spaces between words (Han, Hiragana, Katakana, Bopomofo, Thai,
+//! Lao, Khmer, Myanmar, Yi: [`written_without_spaces`]) have no word boundaries to find, so
+//! each of their characters is a term of its own, with the combining marks after it, and a
+//! run of other letters ends before one. A query word in them (`東京`) is then a phrase of its
+//! characters, which finds it wherever the text holds it, inside a longer run too; as one term
+//! per run, a run of 14 or more such characters (40 bytes) was left out altogether.
+//!
+//! Indexes built by earlier versions keep the analyzer their schema names, and are searched
+//! and appended to with it, so that their terms still match: [`NFC_WORDS`] (the rule above,
+//! with a run in those scripts one term; header version 4), or tantivy's `default` (runs of
+//! alphanumeric characters only, not normalized: the combining mark splits `cafe` + U+0301
+//! into `cafe` alone).
 
 use tantivy::tokenizer::{
     RemoveLongFilter, TextAnalyzer, Token, TokenStream, Tokenizer, TokenizerManager,
 };
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
+use unicode_script::{Script, UnicodeScript};
 
-/// The analyzer name of normalized words in a full-text schema.
+/// The analyzer name of normalized words, each character of a script written without spaces a
+/// term of its own, in a full-text schema: the one this verbatim builds with.
+pub const NFC_WORDS_UNSPACED: &str = "verbatim_nfc_words_unspaced";
+
+/// The analyzer name of normalized words, a run in a script written without spaces one term,
+/// in the schema of a full-text index built before [`NFC_WORDS_UNSPACED`].
 pub const NFC_WORDS: &str = "verbatim_nfc_words";
 
 /// Words of this many bytes or more (after normalization) are not terms, as in tantivy's
 /// `default` analyzer.
 const LONGEST_TERM: usize = 40;
 
-/// The analyzer named `name` in a full-text schema: [`NFC_WORDS`], or one of tantivy's
-/// built-in analyzers (`default` in indexes built before [`NFC_WORDS`]).
+/// The analyzer named `name` in a full-text schema: [`NFC_WORDS_UNSPACED`], [`NFC_WORDS`],
+/// or one of tantivy's built-in analyzers (`default` in indexes built before [`NFC_WORDS`]).
 pub fn analyzer_named(name: &str) -> Option<TextAnalyzer> {
-    if name == NFC_WORDS {
-        return Some(nfc_words());
+    match name {
+        NFC_WORDS_UNSPACED => Some(nfc_words(true)),
+        NFC_WORDS => Some(nfc_words(false)),
+        _ => TokenizerManager::default().get(name),
     }
-    TokenizerManager::default().get(name)
 }
 
-/// Registers [`NFC_WORDS`] with a tantivy index, so that it can index and parse queries with
-/// it (tantivy knows only its built-in analyzers by name).
+/// Registers [`NFC_WORDS_UNSPACED`] and [`NFC_WORDS`] with a tantivy index, so that it can
+/// index and parse queries with them (tantivy knows only its built-in analyzers by name).
 pub fn register(index: &tantivy::Index) {
-    index.tokenizers().register(NFC_WORDS, nfc_words());
+    index
+        .tokenizers()
+        .register(NFC_WORDS_UNSPACED, nfc_words(true));
+    index.tokenizers().register(NFC_WORDS, nfc_words(false));
 }
 
-fn nfc_words() -> TextAnalyzer {
-    TextAnalyzer::builder(NfcWordTokenizer::default())
+fn nfc_words(split_unspaced: bool) -> TextAnalyzer {
+    let tokenizer = NfcWordTokenizer {
+        token: Token::default(),
+        split_unspaced,
+    };
+    TextAnalyzer::builder(tokenizer)
         .filter(RemoveLongFilter::limit(LONGEST_TERM))
         .build()
 }
 
+/// Whether `c` belongs to a script written without spaces between words, whose characters
+/// [`NFC_WORDS_UNSPACED`] makes a term each: Han, Hiragana, Katakana, Bopomofo, Thai, Lao,
+/// Khmer, Myanmar and Yi (Unicode's Script property; Hangul is written with spaces).
+pub fn written_without_spaces(c: char) -> bool {
+    matches!(
+        c.script(),
+        Script::Han
+            | Script::Hiragana
+            | Script::Katakana
+            | Script::Bopomofo
+            | Script::Thai
+            | Script::Lao
+            | Script::Khmer
+            | Script::Myanmar
+            | Script::Yi
+    )
+}
+
 /// Splits text into runs of alphanumeric characters and the combining marks after them,
 /// each lowercased and put in normalization form C (its byte range is the run's in the
-/// original text).
-#[derive(Clone, Default)]
+/// original text); with `split_unspaced`, a character [`written_without_spaces`] is a run of
+/// its own with the marks after it.
+#[derive(Clone)]
 struct NfcWordTokenizer {
     token: Token,
+    split_unspaced: bool,
 }
 
 struct NfcWordStream<'a> {
     text: &'a str,
     at: usize,
     token: &'a mut Token,
+    split_unspaced: bool,
 }
 
 impl Tokenizer for NfcWordTokenizer {
@@ -69,11 +113,18 @@ impl Tokenizer for NfcWordTokenizer {
             text,
             at: 0,
             token: &mut self.token,
+            split_unspaced: self.split_unspaced,
         }
     }
 }
 
 impl NfcWordStream<'_> {
+    /// Whether a term is to start at `c` (a character that is not ASCII) and end after it and
+    /// its marks: a character [`written_without_spaces`], when the analyzer splits them.
+    fn splits_at(&self, c: char) -> bool {
+        self.split_unspaced && !is_combining_mark(c) && written_without_spaces(c)
+    }
+
     /// The character at byte `i` of the text, which is not ASCII.
     fn char_at(&self, i: usize) -> char {
         self.text[i..]
@@ -109,7 +160,20 @@ impl TokenStream for NfcWordStream<'_> {
             }
         };
         let mut ascii = true;
-        while let Some(&b) = bytes.get(i) {
+        let alone = !bytes[from].is_ascii() && self.splits_at(self.char_at(from));
+        if alone {
+            // One character of a script written without spaces, and the marks after it.
+            ascii = false;
+            i += self.char_at(from).len_utf8();
+            while i < bytes.len() && !bytes[i].is_ascii() {
+                let c = self.char_at(i);
+                if !is_combining_mark(c) {
+                    break;
+                }
+                i += c.len_utf8();
+            }
+        }
+        while let (false, Some(&b)) = (alone, bytes.get(i)) {
             if b.is_ascii() {
                 if !b.is_ascii_alphanumeric() {
                     break;
@@ -117,7 +181,8 @@ impl TokenStream for NfcWordStream<'_> {
                 i += 1;
             } else {
                 let c = self.char_at(i);
-                if !c.is_alphanumeric() && !is_combining_mark(c) {
+                let continues = is_combining_mark(c) || (c.is_alphanumeric() && !self.splits_at(c));
+                if !continues {
                     break;
                 }
                 ascii = false;
@@ -167,11 +232,12 @@ mod tests {
         out
     }
 
-    /// The terms by the rule in the module documentation, written plainly: for the property
-    /// test below.
-    fn oracle(text: &str) -> Vec<(usize, usize, String)> {
+    /// The terms by the rule in the module documentation, written plainly (`split`: each
+    /// character written without spaces a term): for the property test below.
+    fn oracle(text: &str, split: bool) -> Vec<(usize, usize, String)> {
         let chars: Vec<(usize, char)> = text.char_indices().collect();
         let end_of = |i: usize| chars.get(i).map_or(text.len(), |c| c.0);
+        let alone = |c: char| split && !is_combining_mark(c) && written_without_spaces(c);
         let mut out = Vec::new();
         let mut i = 0;
         while i < chars.len() {
@@ -180,8 +246,14 @@ mod tests {
                 continue;
             }
             let mut j = i + 1;
-            while j < chars.len() && (chars[j].1.is_alphanumeric() || is_combining_mark(chars[j].1))
-            {
+            let goes_on = |c: char| {
+                if alone(chars[i].1) {
+                    is_combining_mark(c)
+                } else {
+                    is_combining_mark(c) || (c.is_alphanumeric() && !alone(c))
+                }
+            };
+            while j < chars.len() && goes_on(chars[j].1) {
                 j += 1;
             }
             let (from, to) = (chars[i].0, end_of(j));
@@ -202,12 +274,12 @@ mod tests {
 
     #[test]
     fn a_precomposed_letter_and_a_letter_with_a_combining_mark_make_one_term() {
-        let mut a = nfc_words();
+        let mut a = nfc_words(true);
         let composed = "Café crème";
         let decomposed = "Cafe\u{301} cre\u{300}me";
         let want = vec!["café".to_string(), "crème".to_string()];
         let texts = |t| {
-            terms(&mut nfc_words(), t)
+            terms(&mut nfc_words(true), t)
                 .into_iter()
                 .map(|x| x.2)
                 .collect::<Vec<_>>()
@@ -227,12 +299,38 @@ mod tests {
 
     #[test]
     fn marks_with_no_letter_before_them_are_no_word_and_long_words_are_left_out() {
-        let mut a = nfc_words();
+        let mut a = nfc_words(true);
         assert!(terms(&mut a, "\u{301} - \u{300}\u{301}").is_empty());
         let long = "x".repeat(LONGEST_TERM);
         assert_eq!(terms(&mut a, &format!("{long} ok"))[0].2, "ok");
         assert!(analyzer_named("no such analyzer").is_none());
         assert!(analyzer_named(NFC_WORDS).is_some());
+        assert!(analyzer_named(NFC_WORDS_UNSPACED).is_some());
+    }
+
+    #[test]
+    fn each_character_of_a_script_written_without_spaces_is_a_term() {
+        let texts = |split: bool, t: &str| {
+            terms(&mut nfc_words(split), t)
+                .into_iter()
+                .map(|x| x.2)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            texts(true, "東京タワーとTokyo"),
+            ["東", "京", "タ", "ワ", "ー", "と", "tokyo"]
+        );
+        // A voiced kana written as a kana and a combining mark is the precomposed one.
+        assert_eq!(texts(true, "カ\u{3099}ラス"), ["ガ", "ラ", "ス"]);
+        // Thai: a consonant with the vowel and tone marks written over or under it.
+        assert_eq!(texts(true, "สวัสดี"), ["ส", "วั", "ส", "ดี"]);
+        // Hangul is written with spaces: its words stay whole.
+        assert_eq!(texts(true, "한국어 공부"), ["한국어", "공부"]);
+        // The analyzer of indexes built before: a run is one term, and a long one none.
+        assert_eq!(texts(false, "東京タワーとTokyo"), ["東京タワーとtokyo"]);
+        let long = "東".repeat(14);
+        assert!(texts(false, &long).is_empty());
+        assert_eq!(texts(true, &long).len(), 14);
     }
 
     proptest! {
@@ -244,14 +342,17 @@ mod tests {
                     Just("İ"), Just("ß"), Just("한"), Just("\u{1112}\u{1161}\u{11ab}"),
                     Just(" "), Just("-"), Just("7"), Just("ﬁ"), Just("\u{308}"),
                     Just("J\u{30c}"), Just("ǰ"), Just("Σ"), Just("ς"), Just("Ϊ́"),
+                    Just("東"), Just("京"), Just("カ"), Just("ガ"), Just("\u{3099}"),
+                    Just("ー"), Just("ส"), Just("\u{e31}"), Just("ດ"), Just("\u{f900}"),
                 ],
                 0..30,
-            )
+            ),
+            split: bool,
         ) {
             let text: String = parts.concat();
-            let mut a = nfc_words();
+            let mut a = nfc_words(split);
             let got = terms(&mut a, &text);
-            prop_assert_eq!(&got, &oracle(&text));
+            prop_assert_eq!(&got, &oracle(&text, split));
             let nfd: String = text.nfd().collect();
             let nfc: String = text.nfc().collect();
             let words = |t: &str, a: &mut TextAnalyzer| {

@@ -371,7 +371,10 @@ impl Manifest {
     pub fn write_named(&self, dir: &Path, name: &str, build_id: u64) -> Result<()> {
         let json = serde_json::to_vec_pretty(self).expect("manifest serializes");
         let unicode = crate::normalize::NormalizationRules::Unicode.version();
-        let version = if self.fulltext_makes_nfc_words(dir) {
+        let analyzer = self.fulltext_analyzer(dir);
+        let version = if analyzer.as_deref() == Some(crate::fulltext_words::NFC_WORDS_UNSPACED) {
+            crate::format::NFC_WORDS_UNSPACED_MANIFEST_VERSION
+        } else if analyzer.as_deref() == Some(crate::fulltext_words::NFC_WORDS) {
             crate::format::NFC_WORDS_MANIFEST_VERSION
         } else if self.normalization.is_some() && self.normalization_rules >= unicode {
             crate::format::UNICODE_SIDE_MANIFEST_VERSION
@@ -387,25 +390,20 @@ impl Manifest {
 }
 
 impl Manifest {
-    /// Whether the full-text index of this manifest's index, in `dir`, makes its terms with
-    /// [`crate::fulltext_words::NFC_WORDS`] (read from its tantivy schema, `meta.json`).
-    fn fulltext_makes_nfc_words(&self, dir: &Path) -> bool {
+    /// The analyzer that the full-text index of this manifest's index, in `dir`, makes its
+    /// terms with (read from its tantivy schema, `meta.json`): `None` without a full-text index.
+    fn fulltext_analyzer(&self, dir: &Path) -> Option<String> {
         if self.fulltext_files.is_empty() {
-            return false;
+            return None;
         }
         let meta = dir.join(&self.files.fulltext).join("meta.json");
-        let Some(meta) = std::fs::read(meta)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        else {
-            return false;
-        };
-        meta["schema"].as_array().is_some_and(|fields| {
-            fields.iter().any(|f| {
-                f["name"] == "text"
-                    && f["options"]["indexing"]["tokenizer"] == crate::fulltext_words::NFC_WORDS
-            })
-        })
+        let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(meta).ok()?).ok()?;
+        meta["schema"]
+            .as_array()?
+            .iter()
+            .find(|f| f["name"] == "text")?["options"]["indexing"]["tokenizer"]
+            .as_str()
+            .map(str::to_string)
     }
 }
 

@@ -16,16 +16,20 @@ pub const FORMAT_VERSION: u32 = 2;
 /// [`FORMAT_VERSION`], and a version-3 file of another kind is refused): a verbatim from
 /// before the Unicode rules reads up to version 2 and knows only the ASCII rules, so it
 /// refuses the file instead of reading such a side index by them. The next change of the
-/// format as a whole is version 5.
+/// format as a whole is version 6.
 pub const UNICODE_SIDE_MANIFEST_VERSION: u32 = 3;
 /// The version written in the manifest of an index whose full-text index makes its terms with
 /// [`crate::fulltext_words::NFC_WORDS`]: a verbatim from before that analyzer reads up to
 /// version 3, and would open such an index and find nothing by keyword (its query parser
 /// does not know the analyzer), so it refuses the index instead.
 pub const NFC_WORDS_MANIFEST_VERSION: u32 = 4;
+/// The version written in the manifest of an index whose full-text index makes its terms with
+/// [`crate::fulltext_words::NFC_WORDS_UNSPACED`], for the same reason: a verbatim that reads up
+/// to version 4 does not know that analyzer.
+pub const NFC_WORDS_UNSPACED_MANIFEST_VERSION: u32 = 5;
 /// The newest format version this build reads (a manifest's; other files' is
 /// [`FORMAT_VERSION`]).
-pub const NEWEST_READABLE_VERSION: u32 = NFC_WORDS_MANIFEST_VERSION;
+pub const NEWEST_READABLE_VERSION: u32 = NFC_WORDS_UNSPACED_MANIFEST_VERSION;
 /// The oldest format version this build still reads.
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Length of the header in bytes; the payload starts here (8-byte aligned).
@@ -88,9 +92,9 @@ impl Header {
             return Err(corrupt("header checksum mismatch"));
         }
         let version = u32_at(8);
-        // Versions 3 and 4 are only ever a manifest's (a side index of the Unicode rules, an
-        // index of normalized full-text words); any other file of those versions is a later
-        // format's, read as this build reads version 2.
+        // Versions 3 to 5 are only ever a manifest's (a side index of the Unicode rules, an
+        // index of normalized full-text words, one whose unspaced scripts are split into
+        // characters); any other file of those versions is a later format's.
         let newest = if u32_at(12) == crate::format::FileKind::Manifest as u32 {
             NEWEST_READABLE_VERSION
         } else {
@@ -148,7 +152,7 @@ mod tests {
             c[i] ^= 0x10;
             assert!(Header::decode(&c, Path::new("x")).is_err(), "byte {i}");
         }
-        // Every version from the oldest to the newest is read (3 and 4 only in a manifest); the
+        // Every version from the oldest to the newest is read (3 to 5 only in a manifest); the
         // next one is refused.
         let manifest = Header {
             kind: crate::format::FileKind::Manifest as u32,
@@ -162,8 +166,8 @@ mod tests {
             .encode();
             assert_eq!(Header::decode(&v, Path::new("x")).unwrap().version, version);
         }
-        // Versions 3 and 4 are a manifest's only: a file of another kind is refused.
-        for version in [3, 4] {
+        // Versions 3 to 5 are a manifest's only: a file of another kind is refused.
+        for version in [3, 4, 5] {
             let tokens = Header { version, ..h }.encode();
             assert!(matches!(
                 Header::decode(&tokens, Path::new("x")),
@@ -177,7 +181,7 @@ mod tests {
         .encode();
         assert!(matches!(
             Header::decode(&newer, Path::new("x")),
-            Err(Error::Version { found: 5, .. })
+            Err(Error::Version { found: 6, .. })
         ));
         // A flag set under a valid header checksum (a newer writer's file) is refused too.
         let flagged = Header { flags: 7, ..h }.encode();
