@@ -10,10 +10,11 @@
 //!
 //! Scripts written without spaces between words (Han, Hiragana, Katakana, Bopomofo, Thai,
 //! Lao, Khmer, Myanmar, Yi: [`written_without_spaces`]) have no word boundaries to find, so
-//! each of their characters is a term of its own, with the combining marks after it, and a
-//! run of other letters ends before one. A query word in them (`東京`) is then a phrase of its
-//! characters, which finds it wherever the text holds it, inside a longer run too; as one term
-//! per run, a run of 14 or more such characters (40 bytes) was left out altogether.
+//! each of their characters is a term of its own, with the combining marks after it (variation
+//! selectors left out), and a run of other letters ends before one. A query word in them
+//! (`東京`) is then a phrase of its characters, which finds it wherever the text holds it,
+//! inside a longer run too; as one term per run, a run of 14 or more such characters (40
+//! bytes) was left out altogether.
 //!
 //! Indexes built by earlier versions keep the analyzer their schema names, and are searched
 //! and appended to with it, so that their terms still match: [`NFC_WORDS`] (the rule above,
@@ -85,6 +86,12 @@ pub fn written_without_spaces(c: char) -> bool {
             | Script::Myanmar
             | Script::Yi
     )
+}
+
+/// Whether `c` is a variation selector (U+FE00 to U+FE0F, U+E0100 to U+E01EF): a mark that
+/// picks one glyph of the character before it, without changing which character it is.
+fn is_variation_selector(c: char) -> bool {
+    matches!(c, '\u{fe00}'..='\u{fe0f}' | '\u{e0100}'..='\u{e01ef}')
 }
 
 /// Splits text into runs of alphanumeric characters and the combining marks after them,
@@ -199,10 +206,14 @@ impl TokenStream for NfcWordStream<'_> {
         } else {
             // Lowercased, then composed: a capital with no precomposed accented form (`J̌`)
             // lowercases to a letter and a mark that compose (`ǰ`). A final sigma is a sigma.
-            let lower =
-                word.chars()
-                    .flat_map(char::to_lowercase)
-                    .map(|c| if c == 'ς' { 'σ' } else { c });
+            // Splitting unspaced scripts, a variation selector (which picks a glyph of an
+            // ideograph) is left out, so that `葛` + U+E0100 is `葛`.
+            let split = self.split_unspaced;
+            let lower = word
+                .chars()
+                .filter(|&c| !(split && is_variation_selector(c)))
+                .flat_map(char::to_lowercase)
+                .map(|c| if c == 'ς' { 'σ' } else { c });
             self.token.text.extend(lower.nfc());
         }
         true
@@ -259,6 +270,7 @@ mod tests {
             let (from, to) = (chars[i].0, end_of(j));
             let lower: String = text[from..to]
                 .chars()
+                .filter(|&c| !(split && is_variation_selector(c)))
                 .flat_map(char::to_lowercase)
                 .collect::<String>()
                 .replace('ς', "σ")
@@ -324,6 +336,8 @@ mod tests {
         assert_eq!(texts(true, "カ\u{3099}ラス"), ["ガ", "ラ", "ス"]);
         // Thai: a consonant with the vowel and tone marks written over or under it.
         assert_eq!(texts(true, "สวัสดี"), ["ส", "วั", "ส", "ดี"]);
+        // A variation selector picks a glyph, not another character.
+        assert_eq!(texts(true, "葛\u{e0100}飾"), ["葛", "飾"]);
         // Hangul is written with spaces: its words stay whole.
         assert_eq!(texts(true, "한국어 공부"), ["한국어", "공부"]);
         // The analyzer of indexes built before: a run is one term, and a long one none.
@@ -344,6 +358,7 @@ mod tests {
                     Just("J\u{30c}"), Just("ǰ"), Just("Σ"), Just("ς"), Just("Ϊ́"),
                     Just("東"), Just("京"), Just("カ"), Just("ガ"), Just("\u{3099}"),
                     Just("ー"), Just("ส"), Just("\u{e31}"), Just("ດ"), Just("\u{f900}"),
+                    Just("\u{fe01}"), Just("\u{e0100}"),
                 ],
                 0..30,
             ),
