@@ -257,6 +257,73 @@ fn a_word_written_without_spaces_is_found_inside_longer_runs() {
     assert!(snippet_of(&index, "京都", "zh").contains("东京都"));
 }
 
+/// Queries as people type them: an ideographic space (U+3000) or a no-break space between
+/// words separates them (tantivy dropped everything after it), a query of no searchable word
+/// finds nothing (two of them found every document), `AND NOT` excludes (it found nothing),
+/// and `ー` before Latin letters or digits does not hide a katakana word.
+#[test]
+fn queries_as_typed_find_what_they_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = vec![
+        ("tower".to_string(), "東京 tokyo tower".to_string()),
+        ("station".to_string(), "東京 tokyo station".to_string()),
+        (
+            "user".to_string(),
+            "ユーザーIDを入力して、コーヒー3杯".to_string(),
+        ),
+    ];
+    let input = support::write_jsonl(dir.path(), "docs.jsonl", &docs);
+    let out = dir.path().join("idx");
+    support::build(vec![input], &out, "bytes", None);
+    let index = Index::open(&out).unwrap();
+    let cases: [(&str, &[&str]); 14] = [
+        ("東京\u{3000}zzz", &[]),
+        ("東京\u{3000}tower", &["tower"]),
+        ("tokyo\u{a0}station", &["station"]),
+        ("。 。", &[]),
+        ("🗼 ❤", &[]),
+        ("🗼 -❤", &[]),
+        ("tokyo AND NOT tower", &["station"]),
+        ("NOT tower AND tokyo", &["station"]),
+        ("tokyo NOT tower", &["station"]),
+        ("-tower", &["station", "user"]),
+        ("NOT tower AND NOT station", &["user"]),
+        ("ユーザー", &["user"]),
+        ("コーヒー", &["user"]),
+        ("ID", &["user"]),
+    ];
+    for (query, want) in cases {
+        assert_eq!(ids_of(&index, query), want, "{query:?}");
+    }
+}
+
+/// The snippet of a hit in text written without spaces is about as many characters each side
+/// as a snippet of spaced text has words, and centred on the query's phrase where the
+/// document holds it whole, not on a lone word of it found earlier.
+#[test]
+fn snippets_in_unspaced_text_are_short_and_centred_on_the_phrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = vec![
+        (
+            "cjk".to_string(),
+            format!("京{}东京都{}", "あ".repeat(1300), "い".repeat(1300)),
+        ),
+        (
+            "latin".to_string(),
+            format!("tower {} tokyo tower {}", filler(200), filler(200)),
+        ),
+    ];
+    let input = support::write_jsonl(dir.path(), "docs.jsonl", &docs);
+    let out = dir.path().join("idx");
+    support::build(vec![input], &out, "bytes", None);
+    let index = Index::open(&out).unwrap();
+    let cjk = snippet_of(&index, "京都", "cjk");
+    assert!(cjk.contains("东京都"), "{cjk}");
+    assert!(cjk.chars().count() < 100, "{cjk}");
+    let latin = snippet_of(&index, "\"tokyo tower\"", "latin");
+    assert!(latin.contains("tokyo tower"), "{latin}");
+}
+
 /// An index whose full-text index was built with the analyzer before (a run of characters
 /// written without spaces one term: `tests/golden/v4-nfc-words`, made by verbatim 59dd079)
 /// opens, searches by its own rule and keeps it, and its manifest version, when appended to.

@@ -110,6 +110,30 @@ pub fn gpt4_samples_under(id: &str, text: &str, rules: NormalizationRules) -> Ve
         .collect()
 }
 
+/// Documents whose ids [`first_other_id`] compares: evenly spaced, the first and last
+/// included.
+const IDS_COMPARED: u64 = 65;
+
+/// The first of [`IDS_COMPARED`] evenly spaced documents (the first and the last among them)
+/// whose id in `side` differs from its id in `index`, as `(number, side's id, index's id)`:
+/// a side index of another corpus with as many documents. A record that cannot be read is not
+/// compared (reading it for a match reports the damage).
+fn first_other_id(index: &Index, side: &Index) -> Option<(u64, String, String)> {
+    let n = index.manifest().documents;
+    let id = |i: &Index, doc_no: u64| {
+        i.locate(doc_no)
+            .and_then(|loc| i.doc_record(loc).ok())
+            .map(|r| r.id)
+    };
+    (0..IDS_COMPARED)
+        .map(|k| k * n.saturating_sub(1) / (IDS_COMPARED - 1))
+        .filter(|&d| d < n)
+        .find_map(|d| match (id(side, d), id(index, d)) {
+            (Some(a), Some(b)) if a != b => Some((d, a, b)),
+            _ => None,
+        })
+}
+
 impl<'a> Checker<'a> {
     /// A checker for `index` using its own side indexes; fails when a requested method needs
     /// a side index it lacks.
@@ -150,6 +174,16 @@ impl<'a> Checker<'a> {
                     side_documents: side.manifest().documents,
                     index: index.dir().to_path_buf(),
                     index_documents: index.manifest().documents,
+                });
+            }
+            if let Some((doc_no, side_id, index_id)) = first_other_id(index, side) {
+                return Err(Error::SideIndexOtherDocuments {
+                    want: want.name(),
+                    dir: side.dir().to_path_buf(),
+                    doc_no,
+                    side_id,
+                    index: index.dir().to_path_buf(),
+                    index_id,
                 });
             }
         }

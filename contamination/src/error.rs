@@ -40,6 +40,26 @@ pub enum Error {
         /// Its documents.
         index_documents: u64,
     },
+    /// A side index of another corpus with as many documents: a document's id differs.
+    #[error(
+        "the `{want}` side index {dir} names document #{doc_no} `{side_id}` where the index \
+         {index} names it `{index_id}`: they were not built from the same corpus (pass the \
+         side index of this index's corpus, or rebuild with `--side-indexes`)"
+    )]
+    SideIndexOtherDocuments {
+        /// The normalisation.
+        want: &'static str,
+        /// The side index directory.
+        dir: PathBuf,
+        /// The global number of the first document found to differ.
+        doc_no: u64,
+        /// Its id in the side index.
+        side_id: String,
+        /// The main index directory.
+        index: PathBuf,
+        /// Its id in the main index.
+        index_id: String,
+    },
     /// Methods that need side indexes the index lacks.
     #[error(
         "index {index} cannot answer every method asked: {}. Rebuild it with \

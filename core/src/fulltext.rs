@@ -126,23 +126,52 @@ impl Terms {
         out
     }
 
-    /// The byte range in `text` of the first word that is one of `terms` (terms as
-    /// [`Terms::of`] makes them) and that `accept` accepts (given the word's byte range).
+    /// The byte range in `text` of the first run of words that makes one of `targets` (each a
+    /// sequence of terms as [`Terms::of`] makes them, one word or a phrase) and that `accept`
+    /// accepts (given the run's byte range, from its first word's start to its last's end).
     pub fn find(
         &self,
         text: &str,
-        terms: &[String],
+        targets: &[Vec<String>],
         mut accept: impl FnMut(&std::ops::Range<usize>) -> bool,
     ) -> Option<std::ops::Range<usize>> {
-        let mut found = None;
-        if !terms.is_empty() {
-            self.for_each(text, |range, term| {
-                if terms.contains(term) && accept(&range) {
-                    found = Some(range);
-                }
-                found.is_none()
-            });
+        let longest = targets.iter().map(Vec::len).max().unwrap_or(0);
+        if longest == 0 {
+            return None;
         }
+        // The last `longest` words, the newest last: a target ending at the newest word.
+        let mut recent: std::collections::VecDeque<(std::ops::Range<usize>, String)> =
+            std::collections::VecDeque::with_capacity(longest);
+        // The earliest-starting target ending at the newest word; several may end there.
+        let mut found: Option<std::ops::Range<usize>> = None;
+        let mut best_start = usize::MAX;
+        self.for_each(text, |range, term| {
+            if recent.len() == longest {
+                recent.pop_front();
+            }
+            recent.push_back((range.clone(), term.clone()));
+            // A match starting before `best_start` may still end later, at most `longest`
+            // words after it: stop once no such match can come.
+            if found.is_some() && recent.front().is_some_and(|w| w.0.start > best_start) {
+                return false;
+            }
+            for t in targets {
+                if t.is_empty() || t.len() > recent.len() {
+                    continue;
+                }
+                let words = recent.range(recent.len() - t.len()..);
+                if !words.clone().zip(t).all(|(w, want)| w.1 == *want) {
+                    continue;
+                }
+                let start = recent[recent.len() - t.len()].0.start;
+                let run = start..range.end;
+                if start < best_start && accept(&run) {
+                    best_start = start;
+                    found = Some(run);
+                }
+            }
+            true
+        });
         found
     }
 }
@@ -401,7 +430,8 @@ impl FullText {
         let searcher = opened.reader.searcher();
         let mut parser = QueryParser::for_index(&opened.index, vec![self.fields.text]);
         parser.set_conjunction_by_default();
-        let (q, _errors) = parser.parse_query_lenient(query);
+        let (q, _errors) = parser.parse_query_lenient(&crate::fulltext_query::spaced(query));
+        let q = crate::fulltext_query::settled(q);
         let top = searcher
             .search(
                 &q,
@@ -435,7 +465,7 @@ mod tests {
         assert!(terms
             .iter()
             .all(|(r, t)| text[r.clone()].to_lowercase() == *t));
-        let bet = vec!["bet".to_string()];
+        let bet = vec![vec!["bet".to_string()]];
         let r = Terms::current().find(text, &bet, |_| true).unwrap();
         assert_eq!(&text[r.clone()], "BET");
         assert_eq!(r.start, text.find("BET").unwrap());
@@ -448,17 +478,48 @@ mod tests {
     }
 
     #[test]
+    fn a_phrase_is_found_where_its_words_follow_each_other() {
+        let text = "tower of tokyo, then tokyo tower, then the tower";
+        let t = |s: &str| -> Vec<String> { s.split(' ').map(str::to_string).collect() };
+        let all = |_: &std::ops::Range<usize>| true;
+        let r = Terms::current()
+            .find(text, &[t("tokyo tower")], all)
+            .unwrap();
+        assert_eq!(&text[r], "tokyo tower");
+        // The earliest of several targets, whichever is listed first.
+        let r = Terms::current()
+            .find(text, &[t("then the tower"), t("of tokyo")], all)
+            .unwrap();
+        assert_eq!(&text[r], "of tokyo");
+        assert_eq!(Terms::current().find(text, &[t("tokyo of")], all), None);
+        // A target starting earlier but ending later than another is still the earliest.
+        let r = Terms::current()
+            .find("a b c d", &[t("a b c d"), t("b c")], all)
+            .unwrap();
+        assert_eq!(r, 0..7);
+        // Unspaced scripts: a phrase of characters, inside a longer run.
+        let text = "我们在东京都的大学";
+        let target = vec![Terms::current()
+            .of("京都")
+            .into_iter()
+            .map(|t| t.1)
+            .collect()];
+        let r = Terms::current().find(text, &target, all).unwrap();
+        assert_eq!(&text[r], "京都");
+    }
+
+    #[test]
     fn lowercasing_that_changes_lengths_keeps_the_original_byte_ranges() {
         // `İ` is 2 bytes, its lowercase (`i` and a combining dot) 3.
         let text = "İİİİ İSTANBUL, istanbul";
-        let query: Vec<String> = Terms::current()
+        let query: Vec<Vec<String>> = vec![Terms::current()
             .of("İstanbul")
             .into_iter()
             .map(|t| t.1)
-            .collect();
+            .collect()];
         let r = Terms::current().find(text, &query, |_| true).unwrap();
         assert_eq!(&text[r], "İSTANBUL");
-        let plain = vec!["istanbul".to_string()];
+        let plain = vec![vec!["istanbul".to_string()]];
         let r = Terms::current().find(text, &plain, |_| true).unwrap();
         assert_eq!(&text[r], "istanbul");
     }

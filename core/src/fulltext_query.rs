@@ -7,6 +7,7 @@
 //! [`MAX_QUERY_NESTING`] is refused instead; real queries nest a few levels.
 
 use crate::error::{Error, Result};
+use tantivy::query::{AllQuery, BooleanQuery, EmptyQuery, Occur, Query};
 
 /// The words of `query` a hit's snippet may be centred on: all but tantivy's operators
 /// (`AND`, `OR`, `NOT`) and what a hit must not hold (the word, parenthesised group or quoted
@@ -42,6 +43,89 @@ pub fn wanted_words(query: &str) -> String {
         }
     }
     out.join(" ")
+}
+
+/// The words and quoted phrases of [`wanted_words`] of `query`, each on its own: a phrase from
+/// the word that opens its quotes to the one that closes them, quotes and all.
+pub fn wanted_phrases(query: &str) -> Vec<String> {
+    let wanted = wanted_words(query);
+    let mut out: Vec<String> = Vec::new();
+    let mut open = false;
+    for word in wanted.split(' ').filter(|w| !w.is_empty()) {
+        match out.last_mut() {
+            Some(phrase) if open => {
+                phrase.push(' ');
+                phrase.push_str(word);
+            }
+            _ => out.push(word.to_string()),
+        }
+        if word.matches('"').count() % 2 == 1 {
+            open = !open;
+        }
+    }
+    out
+}
+
+/// `query` with each whitespace character that is not ASCII (the ideographic space U+3000
+/// that Japanese input methods type, a no-break space) made an ASCII space: tantivy's query
+/// grammar separates words at ASCII whitespace only, and its lenient parse dropped the rest of
+/// a query after another one.
+pub fn spaced(query: &str) -> std::borrow::Cow<'_, str> {
+    if query.is_ascii() {
+        return query.into();
+    }
+    query
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .collect::<String>()
+        .into()
+}
+
+/// The query tantivy parsed from a search text, as verbatim searches it:
+/// - a clause that only excludes, as tantivy parses `NOT tower` in `tokyo AND NOT tower` or
+///   `NOT tower AND tokyo` (a clause of its own, which matches nothing, so the query found
+///   nothing), excludes from the clause it is required in, as `tokyo NOT tower` does;
+/// - a query without any term (only punctuation or emoji, or words too long to be terms, which
+///   tantivy made a query matching every document when there were two of them) finds nothing.
+pub fn settled(query: Box<dyn Query>) -> Box<dyn Query> {
+    let mut terms = 0usize;
+    query.query_terms(&mut |_, _| terms += 1);
+    if terms == 0 {
+        return Box::new(EmptyQuery);
+    }
+    lift_exclusions(query)
+}
+
+/// [`settled`]'s first rule, throughout `query`.
+fn lift_exclusions(query: Box<dyn Query>) -> Box<dyn Query> {
+    let Some(b) = query.downcast_ref::<BooleanQuery>() else {
+        return query;
+    };
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(b.clauses().len());
+    for (occur, sub) in b.clauses() {
+        let sub = lift_exclusions(sub.box_clone());
+        let only_excludes = sub.downcast_ref::<BooleanQuery>().is_some_and(|s| {
+            !s.clauses().is_empty() && s.clauses().iter().all(|(o, _)| *o == Occur::MustNot)
+        });
+        match (occur, only_excludes) {
+            (Occur::Must, true) => {
+                let s = sub
+                    .downcast_ref::<BooleanQuery>()
+                    .expect("checked just above");
+                clauses.extend(s.clauses().iter().map(|(o, q)| (*o, q.box_clone())));
+            }
+            _ => clauses.push((*occur, sub)),
+        }
+    }
+    // Left with exclusions only (`NOT a AND NOT b`), it excludes from every document, as
+    // tantivy makes a query that only excludes at its top level.
+    if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
+        clauses.push((Occur::Should, Box::new(AllQuery)));
+    }
+    Box::new(BooleanQuery::with_minimum_required_clauses(
+        clauses,
+        b.get_minimum_number_should_match(),
+    ))
 }
 
 /// The most levels of parentheses and prefix operators a search query may stack.

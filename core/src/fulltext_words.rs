@@ -9,12 +9,12 @@
 //! too (`J̌AMAL` and `ǰamal`; `ΟΔΟΣ` and `οδος`), in documents and in queries alike.
 //!
 //! Scripts written without spaces between words (Han, Hiragana, Katakana, Bopomofo, Thai,
-//! Lao, Khmer, Myanmar, Yi: [`written_without_spaces`]) have no word boundaries to find, so
-//! each of their characters is a term of its own, with the combining marks after it (variation
-//! selectors left out), and a run of other letters ends before one. A query word in them
-//! (`東京`) is then a phrase of its characters, which finds it wherever the text holds it,
-//! inside a longer run too; as one term per run, a run of 14 or more such characters (40
-//! bytes) was left out altogether.
+//! Lao, Khmer, Myanmar, Yi) have no word boundaries to find, so each character used in them
+//! ([`written_without_spaces`]: by Unicode's Script_Extensions, so kana's `ー` too) is a term
+//! of its own, with the combining marks after it (variation selectors left out), and a run
+//! of other letters ends before one. A query word in them (`東京`) is then a phrase of its
+//! characters, which finds it wherever the text holds it, inside a longer run too; as one
+//! term per run, a run of 14 or more such characters (40 bytes) was left out altogether.
 //!
 //! Indexes built by earlier versions keep the analyzer their schema names, and are searched
 //! and appended to with it, so that their terms still match: [`NFC_WORDS`] (the rule above,
@@ -70,22 +70,30 @@ fn nfc_words(split_unspaced: bool) -> TextAnalyzer {
         .build()
 }
 
-/// Whether `c` belongs to a script written without spaces between words, whose characters
-/// [`NFC_WORDS_UNSPACED`] makes a term each: Han, Hiragana, Katakana, Bopomofo, Thai, Lao,
-/// Khmer, Myanmar and Yi (Unicode's Script property; Hangul is written with spaces).
+/// The scripts written without spaces between words, whose characters [`NFC_WORDS_UNSPACED`]
+/// makes a term each (Hangul is written with spaces).
+const UNSPACED_SCRIPTS: [Script; 9] = [
+    Script::Han,
+    Script::Hiragana,
+    Script::Katakana,
+    Script::Bopomofo,
+    Script::Thai,
+    Script::Lao,
+    Script::Khmer,
+    Script::Myanmar,
+    Script::Yi,
+];
+
+/// Whether `c` is used in a script written without spaces between words: Han, Hiragana,
+/// Katakana, Bopomofo, Thai, Lao, Khmer, Myanmar or Yi is one of its Unicode
+/// Script_Extensions (so the prolonged sound mark `ー`, of script Common but used only in
+/// kana, is one too; a digit or punctuation of any script is not).
 pub fn written_without_spaces(c: char) -> bool {
-    matches!(
-        c.script(),
-        Script::Han
-            | Script::Hiragana
-            | Script::Katakana
-            | Script::Bopomofo
-            | Script::Thai
-            | Script::Lao
-            | Script::Khmer
-            | Script::Myanmar
-            | Script::Yi
-    )
+    let ext = c.script_extension();
+    // Common and Inherited would intersect every script.
+    !ext.is_common()
+        && !ext.is_inherited()
+        && UNSPACED_SCRIPTS.iter().any(|&s| ext.contains_script(s))
 }
 
 /// Whether `c` is a variation selector (U+FE00 to U+FE0F, U+E0100 to U+E01EF): a mark that

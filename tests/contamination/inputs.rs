@@ -374,6 +374,50 @@ fn a_side_index_given_alone_opens_after_an_append_and_a_compaction() {
     check("compacted");
 }
 
+/// A side index of another corpus that happens to hold as many documents is refused, naming
+/// a document whose id differs: its matches would have been reported against documents of
+/// this index that do not hold them (`dirty`, with no example to show).
+#[test]
+fn a_side_index_of_another_corpus_with_as_many_documents_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (main_dir, other_dir) = (dir.path().join("main"), dir.path().join("other"));
+    std::fs::create_dir_all(&main_dir).unwrap();
+    std::fs::create_dir_all(&other_dir).unwrap();
+    let main = build(
+        &main_dir,
+        &docs(&[("a", join(&seq(0, 40))), ("b", join(&seq(50, 90)))]),
+    );
+    let other = build_with(
+        &other_dir,
+        &docs(&[("a", join(&seq(0, 40))), ("z", join(&seq(100, 140)))]),
+        "bytes",
+        true,
+    );
+    let items = support::write_jsonl(
+        dir.path(),
+        "items.jsonl",
+        &docs(&[("q", join(&seq(110, 130)))]),
+    );
+    let o = std::process::Command::new(support::verbatim_bin())
+        .args(["contamination", "--index"])
+        .arg(&main)
+        .arg("--input")
+        .arg(&items)
+        .args(["--method", "gpt3", "--side-index"])
+        .arg(other.join("side").join("words"))
+        .arg("--out")
+        .arg(dir.path().join("r.json"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains("document #1 `z`") && err.contains("names it `b`"),
+        "{err}"
+    );
+    assert!(!dir.path().join("r.json").exists());
+}
+
 /// Reports that cannot be written are refused before any item is checked (a typo in the
 /// output folder cost a whole run, and `--out ok.json --html missing/r.html` wrote one
 /// report and failed), and an unreadable input's reason is printed once.

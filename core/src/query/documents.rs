@@ -313,20 +313,35 @@ impl Index {
         // word cut by one chunk's end is whole in the next.
         const OVERLAP: usize = 128;
         const _: () = assert!(OVERLAP < CHUNK, "every chunk moves the window forward");
-        // The query's terms as the full-text index makes them (whole words, lowercased as it
-        // lowercases), preferring those of 3 characters or more (`a`, `of` say little);
-        // neither operators (`AND`) nor words a hit must not hold (`-word`).
+        // The query's words and phrases as the full-text index makes their terms (whole
+        // words, lowercased as it lowercases; a word of a script written without spaces is a
+        // phrase of its characters), preferring phrases and words of 3 characters or more
+        // (`a`, `of` say little); neither operators (`AND`) nor words a hit must not hold
+        // (`-word`). Failing those, the first of their words found alone.
         let analyzer = self
             .fulltext()
             .map_or_else(crate::fulltext::Terms::current, |ft| ft.terms());
-        let mut terms: Vec<String> = analyzer
-            .of(&crate::fulltext_query::wanted_words(query))
-            .into_iter()
-            .map(|(_, t)| t)
+        let mut targets: Vec<Vec<String>> = crate::fulltext_query::wanted_phrases(query)
+            .iter()
+            .map(|p| {
+                analyzer
+                    .of(p)
+                    .into_iter()
+                    .map(|(_, t)| t)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|t| !t.is_empty())
             .collect();
-        if terms.iter().any(|t| t.chars().count() >= 3) {
-            terms.retain(|t| t.chars().count() >= 3);
+        let telling = |t: &Vec<String>| t.len() > 1 || t[0].chars().count() >= 3;
+        if targets.iter().any(telling) {
+            targets.retain(telling);
         }
+        let alone: Vec<Vec<String>> = if targets.iter().any(|t| t.len() > 1) {
+            targets.iter().flatten().map(|t| vec![t.clone()]).collect()
+        } else {
+            Vec::new()
+        };
+        let mut found_alone: Option<(String, usize, usize, usize)> = None;
         let s = &self.shards()[loc.shard];
         let range = s.doc_range(loc.local);
         let toks = s.tokens();
@@ -390,17 +405,25 @@ impl Index {
             // And end inside one: a word before nothing but the start of a character cut
             // by the chunk's end (decoded as U+FFFD) may go on in the next chunk.
             let ends_the_chunk = |at: usize| text[at..].chars().all(|c| c == '\u{FFFD}');
-            let hit = analyzer.find(&text, &terms, |w| {
+            let whole = |w: &Range<usize>| {
                 (first || !starts_the_chunk(w.start)) && (last || !ends_the_chunk(w.end))
-            });
-            if let Some(w) = hit {
+            };
+            if let Some(w) = analyzer.find(&text, &targets, whole) {
                 return around(&text, start, end, w.start);
+            }
+            if found_alone.is_none() {
+                if let Some(w) = analyzer.find(&text, &alone, whole) {
+                    found_alone = Some((text.clone(), start, end, w.start));
+                }
             }
             first_text.get_or_insert((text, start, end));
             if last {
                 break;
             }
             start = end - OVERLAP;
+        }
+        if let Some((t, start, end, pos)) = found_alone {
+            return around(&t, start, end, pos);
         }
         first_text
             .map(|(t, start, end)| around(&t, start, end, 0))
@@ -418,19 +441,67 @@ pub struct KeywordSnippet {
     pub margins: crate::pii::Margins,
 }
 
-/// The byte range of `text` from about `words` whitespace-separated words before byte `pos`
-/// (a character boundary) to about `words` after it, `pos`'s own word included: the range
-/// starts at a word's start and ends at a word's end, or is empty at `pos`.
+/// The byte range of `text` from about `words` words before byte `pos` (a character
+/// boundary) to about `words` after it, `pos`'s own word included: the range starts at a
+/// word's start and ends at a word's end, or is empty at `pos`. A word is a
+/// whitespace-separated one, except that each character used in a script written without
+/// spaces ([`crate::fulltext_words::written_without_spaces`]), with the combining marks after
+/// it, is a word of its own: Chinese, Japanese or Thai text gets a window of about as many
+/// characters, not the whole run around `pos`.
 fn window_around(text: &str, pos: usize, words: usize) -> Range<usize> {
-    let before: Vec<&str> = text[..pos].split_whitespace().rev().take(words).collect();
-    let after: Vec<&str> = text[pos..].split_whitespace().take(words + 1).collect();
-    let offset = |w: &str| w.as_ptr() as usize - text.as_ptr() as usize;
-    let first = before.last().or(after.first()).map_or(pos, |w| offset(w));
-    let last = after
+    let before = words_of(&text[..pos]);
+    let after = words_of(&text[pos..]);
+    let first = before
+        .iter()
+        .rev()
+        .take(words)
         .last()
-        .or(before.first())
-        .map_or(pos, |w| offset(w) + w.len());
+        .map(|w| w.start)
+        .or(after.first().map(|w| pos + w.start))
+        .unwrap_or(pos);
+    let last = after
+        .iter()
+        .take(words + 1)
+        .last()
+        .map(|w| pos + w.end)
+        .or(before.last().map(|w| w.end))
+        .unwrap_or(pos);
     first..last.max(first)
+}
+
+/// The byte ranges of the words of `text` as [`window_around`] counts them.
+fn words_of(text: &str) -> Vec<Range<usize>> {
+    use crate::fulltext_words::written_without_spaces;
+    use unicode_normalization::char::is_combining_mark;
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    // Whether the word being read is one character written without spaces (and its marks).
+    let mut alone = false;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            if let Some(s) = start.take() {
+                out.push(s..i);
+            }
+            continue;
+        }
+        let mark = is_combining_mark(c);
+        let unspaced = !mark && written_without_spaces(c);
+        match start {
+            Some(s) if unspaced || (alone && !mark) => {
+                out.push(s..i);
+                start = Some(i);
+            }
+            Some(_) => {}
+            None => start = Some(i),
+        }
+        if !mark {
+            alone = unspaced;
+        }
+    }
+    if let Some(s) = start {
+        out.push(s..text.len());
+    }
+    out
 }
 
 #[cfg(test)]
@@ -451,5 +522,20 @@ mod tests {
         assert_eq!(&text[r], "The alphabet is long.\n\nLater  we");
         assert_eq!(window_around("", 0, 3), 0..0);
         assert_eq!(window_around("  ", 2, 3), 2..2);
+    }
+
+    #[test]
+    fn in_text_written_without_spaces_each_character_is_a_word_of_the_window() {
+        let text = format!("{}東京{}", "あ".repeat(100), "い".repeat(100));
+        let pos = text.find("東京").unwrap();
+        assert_eq!(&text[window_around(&text, pos, 3)], "あああ東京いい");
+        // A character keeps the marks after it; Latin words and spaces count as before.
+        let text = "see ka\u{3099}か\u{3099}き the end";
+        let pos = text.find("か").unwrap();
+        assert_eq!(&text[window_around(text, pos, 1)], "ka\u{3099}か\u{3099}き");
+        assert_eq!(
+            &text[window_around(text, pos, 2)],
+            "see ka\u{3099}か\u{3099}き the"
+        );
     }
 }
