@@ -263,7 +263,12 @@ impl<'a> Checker<'a> {
             }
             _ => None,
         };
-        let shared_elapsed = t.elapsed();
+        // Timed only when it ran: a llama2-only check has no words search to report.
+        let shared_elapsed = if shared.is_some() {
+            t.elapsed()
+        } else {
+            Duration::ZERO
+        };
         let methods = ms
             .iter()
             .map(|&m| {

@@ -163,6 +163,14 @@ fn llama2_token_coverage() {
     let r = run(&ix, Method::Llama2, 0, "short", &join(&seq(600, 610)));
     assert_eq!((r.units, r.matched, r.label), (10, 0, Label::Clean));
     assert!(r.note.is_some());
+    // Llama 2 alone runs no words search, and reports no time spent in one.
+    let opts = CheckOptions {
+        methods: vec![Method::Llama2],
+        ..CheckOptions::default()
+    };
+    let item = Item::new("copy", &join(&seq(600, 630)), "t");
+    let checked = Checker::new(&ix, opts).unwrap().check(&item);
+    assert_eq!(checked.shared_elapsed, std::time::Duration::ZERO);
 }
 
 /// Llama 2's "dirty" subset holds the items with 80% of their tokens contaminated or more
