@@ -115,9 +115,9 @@ pub fn gpt4_samples_under(id: &str, text: &str, rules: NormalizationRules) -> Ve
 const IDS_COMPARED: u64 = 65;
 
 /// The first of [`IDS_COMPARED`] evenly spaced documents (the first and the last among them)
-/// whose id in `side` differs from its id in `index`, as `(number, side's id, index's id)`:
-/// a side index of another corpus with as many documents. A record that cannot be read is not
-/// compared (reading it for a match reports the damage).
+/// whose id in `side` is not [`same_document_id`] as its id in `index`, as `(number, side's
+/// id, index's id)`: a side index of another corpus with as many documents. A record that
+/// cannot be read is not compared (reading it for a match reports the damage).
 fn first_other_id(index: &Index, side: &Index) -> Option<(u64, String, String)> {
     let n = index.manifest().documents;
     let id = |i: &Index, doc_no: u64| {
@@ -129,9 +129,34 @@ fn first_other_id(index: &Index, side: &Index) -> Option<(u64, String, String)> 
         .map(|k| k * n.saturating_sub(1) / (IDS_COMPARED - 1))
         .filter(|&d| d < n)
         .find_map(|d| match (id(side, d), id(index, d)) {
-            (Some(a), Some(b)) if a != b => Some((d, a, b)),
+            (Some(a), Some(b)) if !same_document_id(&a, &b) => Some((d, a, b)),
             _ => None,
         })
+}
+
+/// Whether ids `a` and `b` may name one document of one corpus indexed twice: equal; or both
+/// derived from a file and a line (`DIR/FILE:LINE`, which depends on how the input was
+/// given) with the same file name and line; or either an infini-gram index's number (`#N`),
+/// which says nothing of the corpus.
+fn same_document_id(a: &str, b: &str) -> bool {
+    let file_line = |id: &str| {
+        let (path, line) = id.rsplit_once(':')?;
+        let digits = !line.is_empty() && line.bytes().all(|c| c.is_ascii_digit());
+        digits.then(|| {
+            (
+                path.rsplit('/').next().unwrap_or(path).to_string(),
+                line.to_string(),
+            )
+        })
+    };
+    let number = |id: &str| {
+        id.strip_prefix('#')
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
+    };
+    a == b
+        || number(a)
+        || number(b)
+        || matches!((file_line(a), file_line(b)), (Some(x), Some(y)) if x == y)
 }
 
 impl<'a> Checker<'a> {
@@ -148,7 +173,7 @@ impl<'a> Checker<'a> {
 
     /// A checker for `index` with side indexes opened separately (e.g. `OTHER/side/words` of
     /// a `--tokenizer bytes` build of the same corpus). Each must carry its normalisation and
-    /// hold as many documents as the main index.
+    /// hold as many documents as the main index, with the same ids ([`first_other_id`]).
     pub fn with_side_indexes(
         index: &'a Index,
         words: Option<&'a Index>,
@@ -684,5 +709,21 @@ impl<'a> Checker<'a> {
             }
         }
         best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_document_id;
+
+    #[test]
+    fn ids_derived_from_files_compare_by_file_name_and_line() {
+        assert!(same_document_id("doc-7", "doc-7"));
+        assert!(!same_document_id("doc-7", "doc-8"));
+        assert!(same_document_id("data/a.jsonl:12", "a.jsonl:12"));
+        assert!(!same_document_id("a.jsonl:12", "a.jsonl:13"));
+        assert!(!same_document_id("a.jsonl:12", "b.jsonl:12"));
+        assert!(same_document_id("#41", "doc-7"));
+        assert!(!same_document_id("#", "doc-7"));
     }
 }

@@ -430,8 +430,8 @@ impl FullText {
         let searcher = opened.reader.searcher();
         let mut parser = QueryParser::for_index(&opened.index, vec![self.fields.text]);
         parser.set_conjunction_by_default();
-        let (q, _errors) = parser.parse_query_lenient(&crate::fulltext_query::spaced(query));
-        let q = crate::fulltext_query::settled(q);
+        let (q, errors) = parser.parse_query_lenient(&crate::fulltext_query::spaced(query));
+        let q = crate::fulltext_query::settled(q, &errors);
         let top = searcher
             .search(
                 &q,

@@ -7,7 +7,7 @@
 //! [`MAX_QUERY_NESTING`] is refused instead; real queries nest a few levels.
 
 use crate::error::{Error, Result};
-use tantivy::query::{AllQuery, BooleanQuery, EmptyQuery, Occur, Query};
+use tantivy::query::{AllQuery, BooleanQuery, EmptyQuery, Occur, Query, QueryParserError};
 
 /// The words of `query` a hit's snippet may be centred on: all but tantivy's operators
 /// (`AND`, `OR`, `NOT`) and what a hit must not hold (the word, parenthesised group or quoted
@@ -52,6 +52,7 @@ pub fn wanted_phrases(query: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut open = false;
     for word in wanted.split(' ').filter(|w| !w.is_empty()) {
+        let word = without_syntax(word);
         match out.last_mut() {
             Some(phrase) if open => {
                 phrase.push(' ');
@@ -66,10 +67,33 @@ pub fn wanted_phrases(query: &str) -> Vec<String> {
     out
 }
 
+/// A query word without the syntax around it that names no word of a document: a leading
+/// `+`, a field (`text:`), a boost (`^2`) or a phrase's slop (`~1`).
+fn without_syntax(word: &str) -> &str {
+    let mut w = word.trim_start_matches('+');
+    if let Some((field, rest)) = w.split_once(':') {
+        let named = !field.is_empty()
+            && field
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.');
+        if named {
+            w = rest;
+        }
+    }
+    for mark in ['^', '~'] {
+        if let Some((body, n)) = w.rsplit_once(mark) {
+            if !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit() || c == b'.') {
+                w = body;
+            }
+        }
+    }
+    w
+}
+
 /// `query` with each whitespace character that is not ASCII (the ideographic space U+3000
 /// that Japanese input methods type, a no-break space) made an ASCII space: tantivy's query
-/// grammar separates words at ASCII whitespace only, and its lenient parse dropped the rest of
-/// a query after another one.
+/// grammar separates words at spaces, tabs and line ends only, and its lenient parse dropped
+/// the rest of a query after another whitespace character.
 pub fn spaced(query: &str) -> std::borrow::Cow<'_, str> {
     if query.is_ascii() {
         return query.into();
@@ -81,44 +105,38 @@ pub fn spaced(query: &str) -> std::borrow::Cow<'_, str> {
         .into()
 }
 
-/// The query tantivy parsed from a search text, as verbatim searches it:
-/// - a clause that only excludes, as tantivy parses `NOT tower` in `tokyo AND NOT tower` or
-///   `NOT tower AND tokyo` (a clause of its own, which matches nothing, so the query found
-///   nothing), excludes from the clause it is required in, as `tokyo NOT tower` does;
-/// - a query without any term (only punctuation or emoji, or words too long to be terms, which
-///   tantivy made a query matching every document when there were two of them) finds nothing.
-pub fn settled(query: Box<dyn Query>) -> Box<dyn Query> {
+/// The query tantivy parsed from a search text (`errors`: those of its lenient parse), as
+/// verbatim searches it:
+/// - a query without any term that tantivy made match every document because it saw no
+///   positive clause (`。 。`, `🗼 -❤`: words of punctuation or emoji, or too long to be
+///   terms) finds nothing, as one such word does; `*` still finds every document;
+/// - a clause that only excludes matches every document but those it excludes, wherever it
+///   stands, as tantivy makes it at the top level (`-tower`): `tokyo AND NOT tower` and
+///   `NOT tower AND tokyo` find `tokyo` without `tower` (tantivy's nested `NOT tower`
+///   matched nothing, so they found nothing), and `tokyo OR NOT tower` finds `tokyo` or no
+///   `tower`. Inside a boosted group (`(…)^2`) tantivy's reading is kept.
+pub fn settled(query: Box<dyn Query>, errors: &[QueryParserError]) -> Box<dyn Query> {
     let mut terms = 0usize;
     query.query_terms(&mut |_, _| terms += 1);
-    if terms == 0 {
+    let made_all = errors
+        .iter()
+        .any(|e| matches!(e, QueryParserError::AllButQueryForbidden));
+    if terms == 0 && made_all {
         return Box::new(EmptyQuery);
     }
-    lift_exclusions(query)
+    with_exclusions_from_all(query)
 }
 
-/// [`settled`]'s first rule, throughout `query`.
-fn lift_exclusions(query: Box<dyn Query>) -> Box<dyn Query> {
+/// [`settled`]'s second rule, throughout `query`.
+fn with_exclusions_from_all(query: Box<dyn Query>) -> Box<dyn Query> {
     let Some(b) = query.downcast_ref::<BooleanQuery>() else {
         return query;
     };
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(b.clauses().len());
-    for (occur, sub) in b.clauses() {
-        let sub = lift_exclusions(sub.box_clone());
-        let only_excludes = sub.downcast_ref::<BooleanQuery>().is_some_and(|s| {
-            !s.clauses().is_empty() && s.clauses().iter().all(|(o, _)| *o == Occur::MustNot)
-        });
-        match (occur, only_excludes) {
-            (Occur::Must, true) => {
-                let s = sub
-                    .downcast_ref::<BooleanQuery>()
-                    .expect("checked just above");
-                clauses.extend(s.clauses().iter().map(|(o, q)| (*o, q.box_clone())));
-            }
-            _ => clauses.push((*occur, sub)),
-        }
-    }
-    // Left with exclusions only (`NOT a AND NOT b`), it excludes from every document, as
-    // tantivy makes a query that only excludes at its top level.
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = b
+        .clauses()
+        .iter()
+        .map(|(occur, sub)| (*occur, with_exclusions_from_all(sub.box_clone())))
+        .collect();
     if clauses.iter().all(|(o, _)| *o == Occur::MustNot) {
         clauses.push((Occur::Should, Box::new(AllQuery)));
     }
@@ -176,6 +194,65 @@ pub fn check_nesting(query: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// How many of three documents (`tokyo tower`, `tokyo station`, `osaka`) `query` finds,
+    /// parsed and settled as a search is.
+    fn hits(query: &str) -> usize {
+        let (schema, fields) = crate::fulltext::schema();
+        let index = tantivy::Index::create_in_ram(schema);
+        crate::fulltext_words::register(&index);
+        let mut w: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+        for text in ["tokyo tower", "tokyo station", "osaka"] {
+            let mut d = tantivy::TantivyDocument::default();
+            d.add_text(fields.text, text);
+            w.add_document(d).unwrap();
+        }
+        w.commit().unwrap();
+        let mut parser = tantivy::query::QueryParser::for_index(&index, vec![fields.text]);
+        parser.set_conjunction_by_default();
+        let (q, errors) = parser.parse_query_lenient(&spaced(query));
+        let q = settled(q, &errors);
+        let searcher = index.reader().unwrap().searcher();
+        searcher.search(&q, &tantivy::collector::Count).unwrap()
+    }
+
+    #[test]
+    fn settled_queries_exclude_where_they_stand_and_find_nothing_without_a_word() {
+        let cases = [
+            ("tokyo", 2),
+            ("tokyo AND NOT tower", 1),
+            ("NOT tower AND tokyo", 1),
+            ("tokyo NOT tower", 1),
+            ("tokyo -tower", 1),
+            ("-tower", 2),
+            ("tokyo OR NOT tower", 3),
+            ("osaka OR NOT tokyo", 1),
+            ("(tokyo AND NOT tower) OR osaka", 2),
+            ("tokyo OR osaka", 3),
+            ("\"tokyo tower\"", 1),
+            ("tokyo^2 station", 1),
+            ("。", 0),
+            ("。 。", 0),
+            ("🗼 -❤", 0),
+            ("tokyo 。", 2),
+            ("*", 3),
+            ("tokyo\u{3000}station", 1),
+            ("tokyo\u{a0}zzz", 0),
+        ];
+        for (query, want) in cases {
+            assert_eq!(hits(query), want, "{query:?}");
+        }
+    }
+
+    #[test]
+    fn wanted_phrases_are_words_and_quoted_phrases_without_syntax() {
+        assert_eq!(
+            wanted_phrases("+tokyo^2 \"old tower\"~1 text:station -osaka NOT (a b) 東京"),
+            ["tokyo", "\"old tower\"", "station", "東京"]
+        );
+        assert_eq!(wanted_phrases("a AND b OR c"), ["a", "b", "c"]);
+        assert_eq!(spaced("a\u{3000}b\u{a0}c d"), "a b c d");
+    }
 
     #[test]
     fn bounds_count_parentheses_and_prefix_operators() {

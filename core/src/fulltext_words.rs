@@ -87,7 +87,8 @@ const UNSPACED_SCRIPTS: [Script; 9] = [
 /// Whether `c` is used in a script written without spaces between words: Han, Hiragana,
 /// Katakana, Bopomofo, Thai, Lao, Khmer, Myanmar or Yi is one of its Unicode
 /// Script_Extensions (so the prolonged sound mark `ー`, of script Common but used only in
-/// kana, is one too; a digit or punctuation of any script is not).
+/// kana, is one too, and so are a Thai digit and `〇`; digits and punctuation that every
+/// script shares are not). Only letters and digits make terms, so Thai punctuation makes none.
 pub fn written_without_spaces(c: char) -> bool {
     let ext = c.script_extension();
     // Common and Inherited would intersect every script.

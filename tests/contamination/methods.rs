@@ -168,7 +168,7 @@ fn llama2_token_coverage() {
         methods: vec![Method::Llama2],
         ..CheckOptions::default()
     };
-    let item = Item::new("copy", &join(&seq(600, 630)), "t");
+    let item = Item::new("copy", join(&seq(600, 630)), "t");
     let checked = Checker::new(&ix, opts).unwrap().check(&item);
     assert_eq!(checked.shared_elapsed, std::time::Duration::ZERO);
 }

@@ -299,12 +299,13 @@ impl Index {
 }
 
 impl Index {
-    /// A short window of a document, quoted exactly, around the first occurrence of any word
-    /// `query` searches for (not its operators, nor the words it excludes) as a whole word
-    /// (words as the full-text index splits and lowercases them),
-    /// decoding the document a chunk at a time; `words` of context each side. Falls back to
-    /// the document's start. Its margins are the document's text around it, for the privacy
-    /// filter.
+    /// A short window of a document, quoted exactly, around the first place that holds one of
+    /// the words or phrases `query` searches for whole (not its operators, nor the words it
+    /// excludes; words as the full-text index splits and lowercases them, so a word of a
+    /// script written without spaces is a phrase of its characters), or failing that one of
+    /// their words alone; decoding the document a chunk at a time; `words` of context each
+    /// side. Falls back to the document's start. Its margins are the document's text around
+    /// it, for the privacy filter.
     pub fn keyword_snippet(&self, loc: DocLocation, query: &str, words: usize) -> KeywordSnippet {
         const CHUNK: usize = 4096;
         const MAX_CHUNKS: usize = 64;
@@ -313,6 +314,8 @@ impl Index {
         // word cut by one chunk's end is whole in the next.
         const OVERLAP: usize = 128;
         const _: () = assert!(OVERLAP < CHUNK, "every chunk moves the window forward");
+        // Chunks read for a phrase after the one that held one of its words alone.
+        const PHRASE_REACH: usize = 4;
         // The query's words and phrases as the full-text index makes their terms (whole
         // words, lowercased as it lowercases; a word of a script written without spaces is a
         // phrase of its characters), preferring phrases and words of 3 characters or more
@@ -411,10 +414,16 @@ impl Index {
             if let Some(w) = analyzer.find(&text, &targets, whole) {
                 return around(&text, start, end, w.start);
             }
-            if found_alone.is_none() {
-                if let Some(w) = analyzer.find(&text, &alone, whole) {
-                    found_alone = Some((text.clone(), start, end, w.start));
+            match &found_alone {
+                None => {
+                    if let Some(w) = analyzer.find(&text, &alone, whole) {
+                        found_alone = Some((text.clone(), start, end, w.start));
+                    }
                 }
+                // A phrase not found near the first of its words alone (a hit of an `OR`)
+                // is not looked for through the whole document.
+                Some((_, from, ..)) if start - from >= PHRASE_REACH * (CHUNK - OVERLAP) => break,
+                Some(_) => {}
             }
             first_text.get_or_insert((text, start, end));
             if last {
@@ -434,8 +443,8 @@ impl Index {
 /// A keyword-search excerpt of a document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeywordSnippet {
-    /// The document's own text from about `words` words before the first query word found
-    /// (a whole word, as the full-text index splits words) to about `words` after it.
+    /// The document's own text from about `words` words before the query's phrase or word
+    /// found (whole words, as the full-text index splits words) to about `words` after it.
     pub text: String,
     /// The document's text around the excerpt, for the privacy filter (never shown).
     pub margins: crate::pii::Margins,
@@ -451,17 +460,14 @@ pub struct KeywordSnippet {
 fn window_around(text: &str, pos: usize, words: usize) -> Range<usize> {
     let before = words_of(&text[..pos]);
     let after = words_of(&text[pos..]);
-    let first = before
-        .iter()
-        .rev()
-        .take(words)
-        .last()
+    let kept_before = &before[before.len() - words.min(before.len())..];
+    let kept_after = &after[..(words + 1).min(after.len())];
+    let first = kept_before
+        .first()
         .map(|w| w.start)
         .or(after.first().map(|w| pos + w.start))
         .unwrap_or(pos);
-    let last = after
-        .iter()
-        .take(words + 1)
+    let last = kept_after
         .last()
         .map(|w| pos + w.end)
         .or(before.last().map(|w| w.end))
