@@ -90,11 +90,33 @@ const UNSPACED_SCRIPTS: [Script; 9] = [
 /// kana, is one too, and so are a Thai digit and `〇`; digits and punctuation that every
 /// script shares are not). Only letters and digits make terms, so Thai punctuation makes none.
 pub fn written_without_spaces(c: char) -> bool {
+    if is_common_kana_or_han(c.encode_utf8(&mut [0; 4])) {
+        return true;
+    }
     let ext = c.script_extension();
     // Common and Inherited would intersect every script.
     !ext.is_common()
         && !ext.is_inherited()
         && UNSPACED_SCRIPTS.iter().any(|&s| ext.contains_script(s))
+}
+
+/// Whether `text` is one character of the blocks most Chinese and Japanese text is written in:
+/// hiragana and katakana letters (U+3041 to U+3096, U+30A1 to U+30FA) and the CJK unified
+/// ideographs of the basic block and extension A (U+3400 to U+4DBF, U+4E00 to U+9FFF). Each is
+/// [`written_without_spaces`], has no case and is its own form C (checked for every one by a
+/// test), so the analyzer takes them without looking them up.
+fn is_common_kana_or_han(text: &str) -> bool {
+    let mut chars = text.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => matches!(
+            c,
+            '\u{3041}'..='\u{3096}'
+                | '\u{30a1}'..='\u{30fa}'
+                | '\u{3400}'..='\u{4dbf}'
+                | '\u{4e00}'..='\u{9fff}'
+        ),
+        _ => false,
+    }
 }
 
 /// Whether `c` is a variation selector (U+FE00 to U+FE0F, U+E0100 to U+E01EF): a mark that
@@ -212,6 +234,9 @@ impl TokenStream for NfcWordStream<'_> {
         if ascii {
             self.token.text.push_str(word);
             self.token.text.make_ascii_lowercase();
+        } else if alone && word.chars().nth(1).is_none() && is_common_kana_or_han(word) {
+            // Already lowercase and in form C: most terms of Chinese and Japanese text.
+            self.token.text.push_str(word);
         } else {
             // Lowercased, then composed: a capital with no precomposed accented form (`J̌`)
             // lowercases to a letter and a mark that compose (`ǰ`). A final sigma is a sigma.
@@ -327,6 +352,26 @@ mod tests {
         assert!(analyzer_named("no such analyzer").is_none());
         assert!(analyzer_named(NFC_WORDS).is_some());
         assert!(analyzer_named(NFC_WORDS_UNSPACED).is_some());
+    }
+
+    #[test]
+    fn the_common_kana_and_han_are_taken_as_the_full_rule_would_take_them() {
+        let ranges = [
+            0x3041..=0x3096u32,
+            0x30a1..=0x30fa,
+            0x3400..=0x4dbf,
+            0x4e00..=0x9fff,
+        ];
+        for c in ranges.into_iter().flatten().filter_map(char::from_u32) {
+            let ext = c.script_extension();
+            let by_script = !ext.is_common()
+                && !ext.is_inherited()
+                && UNSPACED_SCRIPTS.iter().any(|&s| ext.contains_script(s));
+            assert!(by_script && c.is_alphanumeric(), "U+{:04X}", c as u32);
+            let one = c.to_string();
+            let composed: String = one.chars().flat_map(char::to_lowercase).nfc().collect();
+            assert_eq!(composed, one, "U+{:04X}", c as u32);
+        }
     }
 
     #[test]
