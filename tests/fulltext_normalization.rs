@@ -41,6 +41,26 @@ fn snippet_of(index: &Index, query: &str, id: &str) -> String {
     hit["snippet"].as_str().unwrap().to_string()
 }
 
+/// An index of `docs` (bytes tokenizer, full-text index) built in `dir/idx`, whose manifest
+/// carries the version of the analyzer it was built with.
+fn built(dir: &std::path::Path, docs: &[(String, String)]) -> Index {
+    let input = support::write_jsonl(dir, "docs.jsonl", docs);
+    let out = dir.join("idx");
+    support::build(vec![input], &out, "bytes", None);
+    assert_eq!(
+        manifest_version(&out),
+        verbatim_core::format::NFC_WORDS_UNSPACED_MANIFEST_VERSION
+    );
+    Index::open(&out).unwrap()
+}
+
+/// Checks the documents each query finds.
+fn assert_finds(index: &Index, cases: &[(&str, &[&str])]) {
+    for (query, want) in cases {
+        assert_eq!(ids_of(index, query), *want, "{query:?}");
+    }
+}
+
 /// A filler of `n` words, so that a snippet of 30 words each side does not hold a whole
 /// document and shows where it was cut.
 fn filler(n: usize) -> String {
@@ -68,15 +88,9 @@ fn a_word_is_found_whichever_way_its_accents_are_written() {
             "\u{1112}\u{1161}\u{11ab}\u{1100}\u{116e}\u{11a8} (jamo)".to_string(),
         ),
     ];
-    let input = support::write_jsonl(dir.path(), "docs.jsonl", &docs);
-    let out = dir.path().join("idx");
-    support::build(vec![input], &out, "bytes", None);
     // Its manifest carries version 5, so that a verbatim from before the analyzer (which
     // would find nothing by keyword in it) refuses the index; without a full-text index, 2.
-    assert_eq!(
-        manifest_version(&out),
-        verbatim_core::format::NFC_WORDS_UNSPACED_MANIFEST_VERSION
-    );
+    let index = built(dir.path(), &docs);
     let plain = dir.path().join("plain");
     let input = support::write_jsonl(dir.path(), "plain.jsonl", &docs[..1]);
     let mut o = verbatim_indexer::BuildOptions::new(vec![input], plain.clone(), "bytes");
@@ -86,7 +100,6 @@ fn a_word_is_found_whichever_way_its_accents_are_written() {
         manifest_version(&plain),
         verbatim_core::format::FORMAT_VERSION
     );
-    let index = Index::open(&out).unwrap();
     for query in ["café", "cafe\u{301}", "CAFÉ"] {
         assert_eq!(
             ids_of(&index, query),
@@ -181,10 +194,7 @@ fn snippets_are_centred_on_whole_wanted_words() {
             format!("and not {} une crème {} café", filler(200), filler(50)),
         ),
     ];
-    let input = support::write_jsonl(dir.path(), "docs.jsonl", &docs);
-    let out = dir.path().join("idx");
-    support::build(vec![input], &out, "bytes", None);
-    let index = Index::open(&out).unwrap();
+    let index = built(dir.path(), &docs);
     for id in ["mark", "cut"] {
         let snippet = snippet_of(&index, "cole", id);
         assert!(snippet.contains("the real cole word"), "{id}: {snippet:?}");
@@ -226,14 +236,7 @@ fn a_word_written_without_spaces_is_found_inside_longer_runs() {
             "中华人民共和国是一个位于东亚的国家首都北京".to_string(),
         ),
     ];
-    let input = support::write_jsonl(dir.path(), "docs.jsonl", &docs);
-    let out = dir.path().join("idx");
-    support::build(vec![input], &out, "bytes", None);
-    assert_eq!(
-        manifest_version(&out),
-        verbatim_core::format::NFC_WORDS_UNSPACED_MANIFEST_VERSION
-    );
-    let index = Index::open(&out).unwrap();
+    let index = built(dir.path(), &docs);
     let cases: [(&str, &[&str]); 12] = [
         ("东京", &["zh"]),
         ("東京", &["ja"]),
@@ -250,9 +253,7 @@ fn a_word_written_without_spaces_is_found_inside_longer_runs() {
         ("สวัสดี", &["th"]),
         ("กรุงเทพ", &["th"]),
     ];
-    for (query, want) in cases {
-        assert_eq!(ids_of(&index, query), want, "{query:?}");
-    }
+    assert_finds(&index, &cases);
     assert!(snippet_of(&index, "北京", "long").contains("北京"));
     assert!(snippet_of(&index, "京都", "zh").contains("东京都"));
 }
@@ -272,10 +273,7 @@ fn queries_as_typed_find_what_they_say() {
             "ユーザーIDを入力して、コーヒー3杯".to_string(),
         ),
     ];
-    let input = support::write_jsonl(dir.path(), "docs.jsonl", &docs);
-    let out = dir.path().join("idx");
-    support::build(vec![input], &out, "bytes", None);
-    let index = Index::open(&out).unwrap();
+    let index = built(dir.path(), &docs);
     let cases: [(&str, &[&str]); 14] = [
         ("東京\u{3000}zzz", &[]),
         ("東京\u{3000}tower", &["tower"]),
@@ -292,9 +290,7 @@ fn queries_as_typed_find_what_they_say() {
         ("コーヒー", &["user"]),
         ("ID", &["user"]),
     ];
-    for (query, want) in cases {
-        assert_eq!(ids_of(&index, query), want, "{query:?}");
-    }
+    assert_finds(&index, &cases);
 }
 
 /// The snippet of a hit in text written without spaces is about as many characters each side
@@ -313,10 +309,7 @@ fn snippets_in_unspaced_text_are_short_and_centred_on_the_phrase() {
             format!("tower {} tokyo tower {}", filler(200), filler(200)),
         ),
     ];
-    let input = support::write_jsonl(dir.path(), "docs.jsonl", &docs);
-    let out = dir.path().join("idx");
-    support::build(vec![input], &out, "bytes", None);
-    let index = Index::open(&out).unwrap();
+    let index = built(dir.path(), &docs);
     let cjk = snippet_of(&index, "京都", "cjk");
     assert!(cjk.contains("东京都"), "{cjk}");
     assert!(cjk.chars().count() < 100, "{cjk}");

@@ -306,6 +306,23 @@ fn http_route_checks_items_and_limits_their_number() {
     assert_eq!(c, 400, "{v}");
 }
 
+/// `verbatim contamination --method gpt3` of one item (tokens 110 to 129, written in `dir`)
+/// against `main` with the side index `side`, its report written to `out`.
+fn gpt3_with_side_index(dir: &Path, main: &Path, side: &Path, out: &Path) -> std::process::Output {
+    let items = support::write_jsonl(dir, "items.jsonl", &docs(&[("q", join(&seq(110, 130)))]));
+    std::process::Command::new(support::verbatim_bin())
+        .args(["contamination", "--index"])
+        .arg(main)
+        .arg("--input")
+        .arg(&items)
+        .args(["--method", "gpt3", "--side-index"])
+        .arg(side)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 /// A side index given alone (`--side-index OTHER/side/words`) opens after its index grew by
 /// an append or shrank to one shard by a compaction, which name its current manifest
 /// `manifest-gN.bin` (it was refused: "not a verbatim index (no manifest.bin)").
@@ -338,22 +355,7 @@ fn a_side_index_given_alone_opens_after_an_append_and_a_compaction() {
         assert_eq!(alone.build_id(), through_parent.build_id(), "{stage}");
         assert_eq!(alone.manifest().documents, 2, "{stage}");
         let out = dir.path().join(format!("{stage}.json"));
-        let items = support::write_jsonl(
-            dir.path(),
-            "items.jsonl",
-            &docs(&[("q", join(&seq(110, 130)))]),
-        );
-        let o = std::process::Command::new(support::verbatim_bin())
-            .args(["contamination", "--index"])
-            .arg(&main)
-            .arg("--input")
-            .arg(&items)
-            .args(["--method", "gpt3", "--side-index"])
-            .arg(&words)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
+        let o = gpt3_with_side_index(dir.path(), &main, &words, &out);
         assert!(
             o.status.success(),
             "{stage}: {}",
@@ -393,22 +395,8 @@ fn a_side_index_of_another_corpus_with_as_many_documents_is_refused() {
         "bytes",
         true,
     );
-    let items = support::write_jsonl(
-        dir.path(),
-        "items.jsonl",
-        &docs(&[("q", join(&seq(110, 130)))]),
-    );
-    let o = std::process::Command::new(support::verbatim_bin())
-        .args(["contamination", "--index"])
-        .arg(&main)
-        .arg("--input")
-        .arg(&items)
-        .args(["--method", "gpt3", "--side-index"])
-        .arg(other.join("side").join("words"))
-        .arg("--out")
-        .arg(dir.path().join("r.json"))
-        .output()
-        .unwrap();
+    let words = other.join("side").join("words");
+    let o = gpt3_with_side_index(dir.path(), &main, &words, &dir.path().join("r.json"));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success(), "{err}");
     assert!(
