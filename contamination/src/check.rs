@@ -173,7 +173,8 @@ impl<'a> Checker<'a> {
 
     /// A checker for `index` with side indexes opened separately (e.g. `OTHER/side/words` of
     /// a `--tokenizer bytes` build of the same corpus). Each must carry its normalisation and
-    /// hold as many documents as the main index, with the same ids ([`first_other_id`]).
+    /// hold as many documents as the main index, with the same ids at 65 evenly spaced
+    /// documents.
     pub fn with_side_indexes(
         index: &'a Index,
         words: Option<&'a Index>,
