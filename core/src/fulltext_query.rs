@@ -238,6 +238,10 @@ mod tests {
             ("*", 3),
             ("tokyo\u{3000}station", 1),
             ("tokyo\u{a0}zzz", 0),
+            // A phrase's last word may be a prefix; a lone word's `*` is not one.
+            ("\"tokyo tow\"*", 1),
+            ("tokyo*", 2),
+            ("tok*", 0),
         ];
         for (query, want) in cases {
             assert_eq!(hits(query), want, "{query:?}");
