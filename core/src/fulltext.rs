@@ -146,10 +146,15 @@ impl Terms {
         let mut found: Option<std::ops::Range<usize>> = None;
         let mut best_start = usize::MAX;
         self.for_each(text, |range, term| {
-            if recent.len() == longest {
-                recent.pop_front();
-            }
-            recent.push_back((range.clone(), term.clone()));
+            // The oldest word's string is reused once the window is full.
+            let mut word = if recent.len() == longest {
+                recent.pop_front().map(|w| w.1).unwrap_or_default()
+            } else {
+                String::new()
+            };
+            word.clear();
+            word.push_str(term);
+            recent.push_back((range.clone(), word));
             // A match starting before `best_start` may still end later, at most `longest`
             // words after it: stop once no such match can come.
             if found.is_some() && recent.front().is_some_and(|w| w.0.start > best_start) {

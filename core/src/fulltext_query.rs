@@ -11,8 +11,8 @@ use tantivy::query::{AllQuery, BooleanQuery, EmptyQuery, Occur, Query, QueryPars
 
 /// The words of `query` a hit's snippet may be centred on: all but tantivy's operators
 /// (`AND`, `OR`, `NOT`) and what a hit must not hold (the word, parenthesised group or quoted
-/// phrase after `NOT` or `-`), joined by spaces.
-pub fn wanted_words(query: &str) -> String {
+/// phrase after `NOT` or `-`).
+pub fn wanted_words(query: &str) -> Vec<&str> {
     let mut out: Vec<&str> = Vec::new();
     let mut words = query.split_whitespace();
     // Whether the next word or group is excluded (after `NOT`).
@@ -42,16 +42,15 @@ pub fn wanted_words(query: &str) -> String {
             }
         }
     }
-    out.join(" ")
+    out
 }
 
 /// The words and quoted phrases of [`wanted_words`] of `query`, each on its own: a phrase from
 /// the word that opens its quotes to the one that closes them, quotes and all.
 pub fn wanted_phrases(query: &str) -> Vec<String> {
-    let wanted = wanted_words(query);
     let mut out: Vec<String> = Vec::new();
     let mut open = false;
-    for word in wanted.split(' ').filter(|w| !w.is_empty()) {
+    for word in wanted_words(query) {
         let word = without_syntax(word);
         match out.last_mut() {
             Some(phrase) if open => {
@@ -271,20 +270,23 @@ mod tests {
 
     #[test]
     fn operators_and_excluded_words_are_not_wanted() {
-        assert_eq!(wanted_words("crème AND café"), "crème café");
-        assert_eq!(wanted_words("café NOT zzz OR thé"), "café thé");
+        assert_eq!(wanted_words("crème AND café").join(" "), "crème café");
+        assert_eq!(wanted_words("café NOT zzz OR thé").join(" "), "café thé");
         // `!` is no operator in tantivy's grammar; lowercase `and` is a word.
-        assert_eq!(wanted_words("-zzz café !yyy and not"), "café !yyy and not");
         assert_eq!(
-            wanted_words("NOT (zzz yyy) café -(a (b c)) thé"),
+            wanted_words("-zzz café !yyy and not").join(" "),
+            "café !yyy and not"
+        );
+        assert_eq!(
+            wanted_words("NOT (zzz yyy) café -(a (b c)) thé").join(" "),
             "café thé"
         );
         assert_eq!(
-            wanted_words("-\"zzz yyy\" café NOT \"a b c\" thé"),
+            wanted_words("-\"zzz yyy\" café NOT \"a b c\" thé").join(" "),
             "café thé"
         );
-        assert_eq!(wanted_words("NOT"), "");
-        assert_eq!(wanted_words("-(unclosed café"), "");
+        assert_eq!(wanted_words("NOT").join(" "), "");
+        assert_eq!(wanted_words("-(unclosed café").join(" "), "");
     }
 
     /// Every query at the bound parses on a thread with a server thread's 2 MiB stack (one

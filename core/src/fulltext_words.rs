@@ -90,7 +90,7 @@ const UNSPACED_SCRIPTS: [Script; 9] = [
 /// kana, is one too, and so are a Thai digit and `〇`; digits and punctuation that every
 /// script shares are not). Only letters and digits make terms, so Thai punctuation makes none.
 pub fn written_without_spaces(c: char) -> bool {
-    if is_common_kana_or_han(c.encode_utf8(&mut [0; 4])) {
+    if is_common_kana_or_han(c) {
         return true;
     }
     let ext = c.script_extension();
@@ -100,23 +100,16 @@ pub fn written_without_spaces(c: char) -> bool {
         && UNSPACED_SCRIPTS.iter().any(|&s| ext.contains_script(s))
 }
 
-/// Whether `text` is one character of the blocks most Chinese and Japanese text is written in:
+/// Whether `c` is of the blocks most Chinese and Japanese text is written in:
 /// hiragana and katakana letters (U+3041 to U+3096, U+30A1 to U+30FA) and the CJK unified
 /// ideographs of the basic block and extension A (U+3400 to U+4DBF, U+4E00 to U+9FFF). Each is
 /// [`written_without_spaces`], has no case and is its own form C (checked for every one by a
 /// test), so the analyzer takes them without looking them up.
-fn is_common_kana_or_han(text: &str) -> bool {
-    let mut chars = text.chars();
-    match (chars.next(), chars.next()) {
-        (Some(c), None) => matches!(
-            c,
-            '\u{3041}'..='\u{3096}'
-                | '\u{30a1}'..='\u{30fa}'
-                | '\u{3400}'..='\u{4dbf}'
-                | '\u{4e00}'..='\u{9fff}'
-        ),
-        _ => false,
-    }
+fn is_common_kana_or_han(c: char) -> bool {
+    matches!(
+        c,
+        '\u{3041}'..='\u{3096}' | '\u{30a1}'..='\u{30fa}' | '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}'
+    )
 }
 
 /// Whether `c` is a variation selector (U+FE00 to U+FE0F, U+E0100 to U+E01EF): a mark that
@@ -234,7 +227,12 @@ impl TokenStream for NfcWordStream<'_> {
         if ascii {
             self.token.text.push_str(word);
             self.token.text.make_ascii_lowercase();
-        } else if alone && word.chars().nth(1).is_none() && is_common_kana_or_han(word) {
+        } else if alone
+            && word
+                .chars()
+                .next()
+                .is_some_and(|c| c.len_utf8() == word.len() && is_common_kana_or_han(c))
+        {
             // Already lowercase and in form C: most terms of Chinese and Japanese text.
             self.token.text.push_str(word);
         } else {
