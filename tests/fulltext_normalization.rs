@@ -13,7 +13,7 @@ fn manifest_version(dir: &std::path::Path) -> u32 {
     u32::from_le_bytes(b[8..12].try_into().unwrap())
 }
 
-fn ids_of(index: &Index, query: &str) -> Vec<String> {
+pub(crate) fn ids_of(index: &Index, query: &str) -> Vec<String> {
     let hits = verbatim_core::api::search_json(index, query, 20, PiiMode::Off)
         .unwrap()
         .expect("the index has a full-text index");
@@ -27,7 +27,7 @@ fn ids_of(index: &Index, query: &str) -> Vec<String> {
     ids
 }
 
-fn snippet_of(index: &Index, query: &str, id: &str) -> String {
+pub(crate) fn snippet_of(index: &Index, query: &str, id: &str) -> String {
     let hits = verbatim_core::api::search_json(index, query, 20, PiiMode::Off)
         .unwrap()
         .unwrap();
@@ -43,7 +43,7 @@ fn snippet_of(index: &Index, query: &str, id: &str) -> String {
 
 /// An index of `docs` (bytes tokenizer, full-text index) built in `dir/idx`, whose manifest
 /// carries the version of the analyzer it was built with.
-fn built(dir: &std::path::Path, docs: &[(String, String)]) -> Index {
+pub(crate) fn built(dir: &std::path::Path, docs: &[(String, String)]) -> Index {
     let input = support::write_jsonl(dir, "docs.jsonl", docs);
     let out = dir.join("idx");
     support::build(vec![input], &out, "bytes", None);
@@ -63,7 +63,7 @@ fn assert_finds(index: &Index, cases: &[(&str, &[&str])]) {
 
 /// A filler of `n` words, so that a snippet of 30 words each side does not hold a whole
 /// document and shows where it was cut.
-fn filler(n: usize) -> String {
+pub(crate) fn filler(n: usize) -> String {
     (0..n)
         .map(|i| format!("w{i}"))
         .collect::<Vec<_>>()
@@ -335,6 +335,10 @@ fn an_index_built_with_whole_unspaced_runs_searches_and_grows_as_it_was_built() 
         assert!(ids_of(index, "东京").is_empty());
         assert_eq!(ids_of(index, "café"), ["accent/1"]);
         assert_eq!(ids_of(index, "CAFE"), ["plain/1"]);
+        // A prefix is of the index's own terms: here a whole run of unspaced characters.
+        assert_eq!(ids_of(index, "我们在东京*"), ["cjk/1"]);
+        assert!(ids_of(index, "东京*").is_empty());
+        assert_eq!(ids_of(index, "caf*"), ["accent/1", "plain/1"]);
         assert_eq!(
             index.fulltext().unwrap().terms().of("東京タワー"),
             vec![(0..15, "東京タワー".to_string())]

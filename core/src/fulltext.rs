@@ -24,7 +24,6 @@ use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWrite
 use tantivy::directory::{
     Advice, DirectoryLock, FileHandle, Lock, MmapDirectory, WatchCallback, WatchHandle, WritePtr,
 };
-use tantivy::query::QueryParser;
 use tantivy::schema::{
     Field, FieldType, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED,
     STORED, STRING,
@@ -126,16 +125,16 @@ impl Terms {
         out
     }
 
-    /// The byte range in `text` of the first run of words that makes one of `targets` (each a
-    /// sequence of terms as [`Terms::of`] makes them, one word or a phrase) and that `accept`
-    /// accepts (given the run's byte range, from its first word's start to its last's end).
+    /// The byte range in `text` of the first run of words that makes one of `targets` and
+    /// that `accept` accepts (given the run's byte range, from its first word's start to its
+    /// last's end).
     pub fn find(
         &self,
         text: &str,
-        targets: &[Vec<String>],
+        targets: &[Wanted],
         mut accept: impl FnMut(&std::ops::Range<usize>) -> bool,
     ) -> Option<std::ops::Range<usize>> {
-        let longest = targets.iter().map(Vec::len).max().unwrap_or(0);
+        let longest = targets.iter().map(|t| t.terms.len()).max().unwrap_or(0);
         if longest == 0 {
             return None;
         }
@@ -161,14 +160,23 @@ impl Terms {
                 return false;
             }
             for t in targets {
-                if t.is_empty() || t.len() > recent.len() {
+                let n = t.terms.len();
+                if n == 0 || n > recent.len() {
                     continue;
                 }
-                let words = recent.range(recent.len() - t.len()..);
-                if !words.clone().zip(t).all(|(w, want)| w.1 == *want) {
+                let words = recent.range(recent.len() - n..);
+                let last = n - 1;
+                let matched = words.zip(&t.terms).enumerate().all(|(i, (w, want))| {
+                    if t.prefix && i == last {
+                        w.1.starts_with(want.as_str())
+                    } else {
+                        w.1 == *want
+                    }
+                });
+                if !matched {
                     continue;
                 }
-                let start = recent[recent.len() - t.len()].0.start;
+                let start = recent[recent.len() - n].0.start;
                 let run = start..range.end;
                 if start < best_start && accept(&run) {
                     best_start = start;
@@ -178,6 +186,26 @@ impl Terms {
             true
         });
         found
+    }
+}
+
+/// A word or phrase a keyword snippet is centred on: its terms as [`Terms::of`] makes them,
+/// the last of which may be a prefix (`tok*`, `"tokyo tow"*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wanted {
+    /// The terms, in order.
+    pub terms: Vec<String>,
+    /// The last term matches any word that starts with it.
+    pub prefix: bool,
+}
+
+impl From<Vec<String>> for Wanted {
+    /// Terms matched whole.
+    fn from(terms: Vec<String>) -> Wanted {
+        Wanted {
+            terms,
+            prefix: false,
+        }
     }
 }
 
@@ -433,10 +461,8 @@ impl FullText {
     fn search_unguarded(&self, query: &str, offset: usize, limit: usize) -> Result<Vec<SearchHit>> {
         let opened = self.opened();
         let searcher = opened.reader.searcher();
-        let mut parser = QueryParser::for_index(&opened.index, vec![self.fields.text]);
-        parser.set_conjunction_by_default();
-        let (q, errors) = parser.parse_query_lenient(&crate::fulltext_query::spaced(query));
-        let q = crate::fulltext_query::settled(q, &errors);
+        let (q, _) =
+            crate::fulltext_query::parse(&opened.index, self.fields.text, &opened.terms, query);
         let top = searcher
             .search(
                 &q,
@@ -461,7 +487,7 @@ impl FullText {
 
 #[cfg(test)]
 mod tests {
-    use super::Terms;
+    use super::{Terms, Wanted};
 
     #[test]
     fn terms_are_whole_words_lowercased_with_their_places_in_the_text() {
@@ -470,7 +496,7 @@ mod tests {
         assert!(terms
             .iter()
             .all(|(r, t)| text[r.clone()].to_lowercase() == *t));
-        let bet = vec![vec!["bet".to_string()]];
+        let bet = vec![Wanted::from(vec!["bet".to_string()])];
         let r = Terms::current().find(text, &bet, |_| true).unwrap();
         assert_eq!(&text[r.clone()], "BET");
         assert_eq!(r.start, text.find("BET").unwrap());
@@ -485,7 +511,9 @@ mod tests {
     #[test]
     fn a_phrase_is_found_where_its_words_follow_each_other() {
         let text = "tower of tokyo, then tokyo tower, then the tower";
-        let t = |s: &str| -> Vec<String> { s.split(' ').map(str::to_string).collect() };
+        let t = |s: &str| -> Wanted {
+            Wanted::from(s.split(' ').map(str::to_string).collect::<Vec<_>>())
+        };
         let all = |_: &std::ops::Range<usize>| true;
         let r = Terms::current()
             .find(text, &[t("tokyo tower")], all)
@@ -504,27 +532,54 @@ mod tests {
         assert_eq!(r, 0..7);
         // Unspaced scripts: a phrase of characters, inside a longer run.
         let text = "我们在东京都的大学";
-        let target = vec![Terms::current()
-            .of("京都")
-            .into_iter()
-            .map(|t| t.1)
-            .collect()];
+        let target = vec![Wanted::from(
+            Terms::current()
+                .of("京都")
+                .into_iter()
+                .map(|t| t.1)
+                .collect::<Vec<_>>(),
+        )];
         let r = Terms::current().find(text, &target, all).unwrap();
         assert_eq!(&text[r], "京都");
+    }
+
+    #[test]
+    fn a_prefix_target_matches_words_that_start_with_its_last_term() {
+        let text = "tok tower of Tokyo, then tokyo towers";
+        let all = |_: &std::ops::Range<usize>| true;
+        let prefix = |s: &str| Wanted {
+            terms: s.split(' ').map(str::to_string).collect(),
+            prefix: true,
+        };
+        let r = Terms::current().find(text, &[prefix("toky")], all).unwrap();
+        assert_eq!(&text[r], "Tokyo");
+        let r = Terms::current()
+            .find(text, &[prefix("tokyo towe")], all)
+            .unwrap();
+        assert_eq!(&text[r], "tokyo towers");
+        // Only the last term is a prefix.
+        assert_eq!(
+            Terms::current().find(text, &[prefix("toky towers")], all),
+            None
+        );
+        let r = Terms::current().find(text, &[prefix("tok")], all).unwrap();
+        assert_eq!(&text[r], "tok");
     }
 
     #[test]
     fn lowercasing_that_changes_lengths_keeps_the_original_byte_ranges() {
         // `İ` is 2 bytes, its lowercase (`i` and a combining dot) 3.
         let text = "İİİİ İSTANBUL, istanbul";
-        let query: Vec<Vec<String>> = vec![Terms::current()
-            .of("İstanbul")
-            .into_iter()
-            .map(|t| t.1)
-            .collect()];
+        let query = vec![Wanted::from(
+            Terms::current()
+                .of("İstanbul")
+                .into_iter()
+                .map(|t| t.1)
+                .collect::<Vec<_>>(),
+        )];
         let r = Terms::current().find(text, &query, |_| true).unwrap();
         assert_eq!(&text[r], "İSTANBUL");
-        let plain = vec![vec!["istanbul".to_string()]];
+        let plain = vec![Wanted::from(vec!["istanbul".to_string()])];
         let r = Terms::current().find(text, &plain, |_| true).unwrap();
         assert_eq!(&text[r], "istanbul");
     }

@@ -7,7 +7,11 @@
 //! [`MAX_QUERY_NESTING`] is refused instead; real queries nest a few levels.
 
 use crate::error::{Error, Result};
-use tantivy::query::{AllQuery, BooleanQuery, EmptyQuery, Occur, Query, QueryParserError};
+use crate::fulltext::Terms;
+use tantivy::query::{
+    AllQuery, BooleanQuery, EmptyQuery, Occur, Query, QueryParser, QueryParserError,
+};
+use tantivy::schema::Field;
 
 /// The words of `query` a hit's snippet may be centred on: all but tantivy's operators
 /// (`AND`, `OR`, `NOT`) and what a hit must not hold (the word, parenthesised group or quoted
@@ -104,8 +108,35 @@ pub fn spaced(query: &str) -> std::borrow::Cow<'_, str> {
         .into()
 }
 
-/// The query tantivy parsed from a search text (`errors`: those of its lenient parse), as
-/// verbatim searches it:
+/// The query verbatim searches for the search text `query` in `field` of `index`, whose
+/// analyzer is `terms`, with the errors of its lenient parse: words are ANDed, separated by
+/// any whitespace ([`spaced`]), a lone word ending in `*` searches the words that start with
+/// it ([`crate::fulltext_prefix`]), and the rules of [`settled`] apply.
+pub fn parse(
+    index: &tantivy::Index,
+    field: Field,
+    terms: &Terms,
+    query: &str,
+) -> (Box<dyn Query>, Vec<QueryParserError>) {
+    let mut parser = QueryParser::for_index(index, vec![field]);
+    parser.set_conjunction_by_default();
+    // Only the prefix searches made below: typed regular expressions are left out by them.
+    parser.allow_regexes();
+    let (ast, syntax) = tantivy::query_grammar::parse_query_lenient(&spaced(query));
+    let mut errors: Vec<QueryParserError> = syntax
+        .into_iter()
+        .map(|e| QueryParserError::SyntaxError(format!("{} at position {}", e.message, e.pos)))
+        .collect();
+    let name = index.schema().get_field_name(field).to_string();
+    let (ast, prefixes) =
+        crate::fulltext_prefix::with_word_prefixes(ast, terms, &name, &mut errors);
+    let (q, mut built) = parser.build_query_from_user_input_ast_lenient(ast);
+    errors.append(&mut built);
+    (settled(q, prefixes, &errors), errors)
+}
+
+/// The query tantivy parsed from a search text (`errors`: those of its lenient parse; holding
+/// `prefixes` prefix searches, which name no term), as verbatim searches it:
 /// - a query without any term that tantivy made match every document because it saw no
 ///   positive clause (`。 。`, `🗼 -❤`: words of punctuation or emoji, or too long to be
 ///   terms) finds nothing, as one such word does; `*` still finds every document;
@@ -114,8 +145,12 @@ pub fn spaced(query: &str) -> std::borrow::Cow<'_, str> {
 ///   `NOT tower AND tokyo` find `tokyo` without `tower` (tantivy's nested `NOT tower`
 ///   matched nothing, so they found nothing), and `tokyo OR NOT tower` finds `tokyo` or no
 ///   `tower`. Inside a boosted group (`(…)^2`) tantivy's reading is kept.
-pub fn settled(query: Box<dyn Query>, errors: &[QueryParserError]) -> Box<dyn Query> {
-    let mut terms = 0usize;
+pub fn settled(
+    query: Box<dyn Query>,
+    prefixes: usize,
+    errors: &[QueryParserError],
+) -> Box<dyn Query> {
+    let mut terms = prefixes;
     query.query_terms(&mut |_, _| terms += 1);
     let made_all = errors
         .iter()
@@ -207,10 +242,8 @@ mod tests {
             w.add_document(d).unwrap();
         }
         w.commit().unwrap();
-        let mut parser = tantivy::query::QueryParser::for_index(&index, vec![fields.text]);
-        parser.set_conjunction_by_default();
-        let (q, errors) = parser.parse_query_lenient(&spaced(query));
-        let q = settled(q, &errors);
+        let terms = Terms::current();
+        let (q, _) = parse(&index, fields.text, &terms, query);
         let searcher = index.reader().unwrap().searcher();
         searcher.search(&q, &tantivy::collector::Count).unwrap()
     }
@@ -237,10 +270,29 @@ mod tests {
             ("*", 3),
             ("tokyo\u{3000}station", 1),
             ("tokyo\u{a0}zzz", 0),
-            // A phrase's last word may be a prefix; a lone word's `*` is not one.
+            // A phrase's last word may be a prefix, and so may a lone word.
             ("\"tokyo tow\"*", 1),
+            ("\"tokyo x\"*", 0),
             ("tokyo*", 2),
-            ("tok*", 0),
+            ("tok*", 2),
+            ("TOK*", 2),
+            ("\"tok\"*", 2),
+            ("text:tok*", 2),
+            ("tok* tow*", 1),
+            ("tok* -tow*", 1),
+            ("-tow*", 2),
+            ("osa* OR tow*", 2),
+            ("(tok*)^2 station", 1),
+            ("t*", 2),
+            ("o*", 1),
+            ("x*", 0),
+            ("tok\\*", 0),
+            ("tokyo-tow*", 1),
+            ("tokyo-x*", 0),
+            // Typed regular expressions are left out, as before prefixes were searched.
+            ("/tok.*/", 0),
+            ("tokyo /osa.*/", 2),
+            ("text:/.*/ osaka", 1),
         ];
         for (query, want) in cases {
             assert_eq!(hits(query), want, "{query:?}");

@@ -1,6 +1,7 @@
 //! Fetching documents and context windows around matches.
 
 use crate::error::{Error, Result};
+use crate::fulltext::Wanted;
 use crate::index::{DocLocation, Index};
 use crate::search::read_ahead;
 use crate::shard::DocRecord;
@@ -302,8 +303,9 @@ impl Index {
     /// A short window of a document, quoted exactly, around the first place that holds one of
     /// the words or phrases `query` searches for whole (not its operators, nor the words it
     /// excludes; words as the full-text index splits and lowercases them, so a word of a
-    /// script written without spaces is a phrase of its characters), or failing that one of
-    /// their words alone; decoding the document a chunk at a time; `words` of context each
+    /// script written without spaces is a phrase of its characters; a word or phrase ending in
+    /// `*` ends with any word that starts with its last word), or failing that one of their
+    /// words alone; decoding the document a chunk at a time; `words` of context each
     /// side. Falls back to the document's start. Its margins are the document's text around
     /// it, for the privacy filter.
     pub fn keyword_snippet(&self, loc: DocLocation, query: &str, words: usize) -> KeywordSnippet {
@@ -324,23 +326,29 @@ impl Index {
         let analyzer = self
             .fulltext()
             .map_or_else(crate::fulltext::Terms::current, |ft| ft.terms());
-        let mut targets: Vec<Vec<String>> = crate::fulltext_query::wanted_phrases(query)
+        let mut targets: Vec<Wanted> = crate::fulltext_query::wanted_phrases(query)
             .iter()
-            .map(|p| {
-                analyzer
-                    .of(p)
-                    .into_iter()
-                    .map(|(_, t)| t)
-                    .collect::<Vec<_>>()
+            .map(|p| Wanted {
+                terms: analyzer.of(p).into_iter().map(|(_, t)| t).collect(),
+                prefix: crate::fulltext_prefix::word_prefix(p).is_some(),
             })
-            .filter(|t| !t.is_empty())
+            .filter(|t| !t.terms.is_empty())
             .collect();
-        let telling = |t: &Vec<String>| t.len() > 1 || t[0].chars().count() >= 3;
+        let telling = |t: &Wanted| t.terms.len() > 1 || t.terms[0].chars().count() >= 3;
         if targets.iter().any(telling) {
             targets.retain(telling);
         }
-        let alone: Vec<Vec<String>> = if targets.iter().any(|t| t.len() > 1) {
-            targets.iter().flatten().map(|t| vec![t.clone()]).collect()
+        let alone: Vec<Wanted> = if targets.iter().any(|t| t.terms.len() > 1) {
+            targets
+                .iter()
+                .flat_map(|t| {
+                    let last = t.terms.len() - 1;
+                    t.terms.iter().enumerate().map(move |(i, term)| Wanted {
+                        terms: vec![term.clone()],
+                        prefix: t.prefix && i == last,
+                    })
+                })
+                .collect()
         } else {
             Vec::new()
         };
