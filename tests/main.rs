@@ -13,7 +13,7 @@ mod compressed_input;
 mod contamination;
 mod corruption;
 mod fulltext_normalization;
-mod fulltext_prefix;
+mod fulltext_query_text;
 mod golden;
 mod groups;
 mod infini_gram;

@@ -71,17 +71,12 @@ pub fn wanted_phrases(query: &str) -> Vec<String> {
 }
 
 /// A query word without the syntax around it that names no word of a document: a leading
-/// `+`, a field (`text:`), a boost (`^2`) or a phrase's slop (`~1`).
+/// `+`, the field `text:`, a boost (`^2`) or a phrase's slop (`~1`).
 fn without_syntax(word: &str) -> &str {
     let mut w = word.trim_start_matches('+');
-    if let Some((field, rest)) = w.split_once(':') {
-        let named = !field.is_empty()
-            && field
-                .bytes()
-                .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.');
-        if named {
-            w = rest;
-        }
+    // The one field a query may name; any other `word:` is text ([`literal_syntax`]).
+    if let Some(rest) = w.strip_prefix("text:") {
+        w = rest;
     }
     for mark in ['^', '~'] {
         if let Some((body, n)) = w.rsplit_once(mark) {
@@ -108,9 +103,102 @@ pub fn spaced(query: &str) -> std::borrow::Cow<'_, str> {
         .into()
 }
 
+/// `query` with the characters that tantivy's grammar reads as syntax where text means them
+/// as themselves escaped, so that they stay in their word (whose terms are then searched as
+/// a phrase, as `e-mail` is): a `:` after a word that is not one of `fields` (`10:30`,
+/// `tokyo:zzz`, `http://…`, `std::vec`: tantivy searched a field of that name, which does not
+/// exist, and dropped the word); a `^` not followed by a number (`word^2` is a boost; in
+/// `a^b` tantivy dropped the rest of the query); a `(` inside a word and a `)` that closes no
+/// `(` (`f(x) y`, `tokyo)zzz`: the rest was dropped too); and a `[`, `{`, `<` or `>` that
+/// starts a word (`[1]`, `>5`: range syntax, for a field of numbers, which verbatim's
+/// full-text index has not; the word was dropped). Quoted phrases are left as they are.
+pub fn literal_syntax<'a>(query: &'a str, fields: &[&str]) -> std::borrow::Cow<'a, str> {
+    if !query.contains([':', '^', '(', ')', '[', '{', '<', '>']) {
+        return query.into();
+    }
+    let mut out = String::with_capacity(query.len() + 8);
+    // Where the word being read starts in `out` (after its leading operators).
+    let mut word_start = 0;
+    let mut depth = 0usize;
+    // Parentheses opened inside the word being read.
+    let mut inner = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut chars = query.chars().peekable();
+    while let Some(c) = chars.next() {
+        if escaped {
+            escaped = false;
+            out.push(c);
+            continue;
+        }
+        if c == '\\' {
+            escaped = true;
+            out.push(c);
+            continue;
+        }
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+            out.push(c);
+            continue;
+        }
+        let before = out.len();
+        match c {
+            '"' | '\'' if out.len() == word_start || after_field(&out[word_start..], fields) => {
+                quote = Some(c);
+            }
+            '+' | '-' | '!' if out.len() == word_start => {
+                out.push(c);
+                word_start = out.len();
+                continue;
+            }
+            ':' if !fields.contains(&&out[word_start..]) => out.push('\\'),
+            '^' => {
+                let boost = chars
+                    .peek()
+                    .is_some_and(|n| n.is_ascii_digit() || *n == '.');
+                if !boost {
+                    out.push('\\');
+                }
+            }
+            // Ranges (`[a TO b]`, `>5`) need a field that holds numbers; verbatim has none.
+            '[' | '{' | '<' | '>' if out.len() == word_start => out.push('\\'),
+            // Inside a word (`f(x)`) a parenthesis opens no group; after a field (`text:(`)
+            // it does.
+            '(' if out.len() > word_start && !after_field(&out[word_start..], fields) => {
+                inner += 1;
+                out.push('\\');
+            }
+            '(' => depth += 1,
+            ')' if inner > 0 => {
+                inner -= 1;
+                out.push('\\');
+            }
+            ')' if depth == 0 => out.push('\\'),
+            ')' => depth -= 1,
+            _ => {}
+        }
+        // Whether `c` was escaped just now (it stays in its word).
+        let literal = out.len() > before;
+        out.push(c);
+        if !literal && (c.is_whitespace() || c == '(' || c == ')') {
+            word_start = out.len();
+            inner = 0;
+        }
+    }
+    out.into()
+}
+
+/// Whether `word` is one of `fields` and a colon (`text:`).
+fn after_field(word: &str, fields: &[&str]) -> bool {
+    word.strip_suffix(':').is_some_and(|f| fields.contains(&f))
+}
+
 /// The query verbatim searches for the search text `query` in `field` of `index`, whose
 /// analyzer is `terms`, with the errors of its lenient parse: words are ANDed, separated by
-/// any whitespace ([`spaced`]), a lone word ending in `*` searches the words that start with
+/// any whitespace ([`spaced`]), syntax characters that text means as themselves stay in
+/// their words ([`literal_syntax`]), a lone word ending in `*` searches the words that start with
 /// it ([`crate::fulltext_prefix`]), and the rules of [`settled`] apply.
 pub fn parse(
     index: &tantivy::Index,
@@ -122,12 +210,14 @@ pub fn parse(
     parser.set_conjunction_by_default();
     // Only the prefix searches made below: typed regular expressions are left out by them.
     parser.allow_regexes();
-    let (ast, syntax) = tantivy::query_grammar::parse_query_lenient(&spaced(query));
+    let name = index.schema().get_field_name(field).to_string();
+    let spaced = spaced(query);
+    let text = literal_syntax(&spaced, &[name.as_str()]);
+    let (ast, syntax) = tantivy::query_grammar::parse_query_lenient(&text);
     let mut errors: Vec<QueryParserError> = syntax
         .into_iter()
         .map(|e| QueryParserError::SyntaxError(format!("{} at position {}", e.message, e.pos)))
         .collect();
-    let name = index.schema().get_field_name(field).to_string();
     let (ast, prefixes) =
         crate::fulltext_prefix::with_word_prefixes(ast, terms, &name, &mut errors);
     let (q, mut built) = parser.build_query_from_user_input_ast_lenient(ast);
@@ -293,9 +383,55 @@ mod tests {
             ("/tok.*/", 0),
             ("tokyo /osa.*/", 2),
             ("text:/.*/ osaka", 1),
+            // Syntax characters meant as text stay in their words.
+            ("tokyo:tower", 1),
+            ("tokyo:zzz", 0),
+            ("tokyo)station", 1),
+            ("tokyo^tower", 1),
+            ("tokyo^2 tower", 1),
+            ("station: tokyo", 1),
+            ("tower(tokyo) station", 0),
+            ("tokyo(tower) OR osaka", 2),
+            ("(tokyo(tower) OR osaka) station", 0),
+            ("[tokyo] <tower>", 1),
         ];
         for (query, want) in cases {
             assert_eq!(hits(query), want, "{query:?}");
+        }
+    }
+
+    #[test]
+    fn syntax_characters_that_text_means_as_themselves_are_escaped() {
+        let f = &["text"];
+        let cases = [
+            ("tokyo", "tokyo"),
+            ("10:30", "10\\:30"),
+            ("tokyo:zzz", "tokyo\\:zzz"),
+            ("text:tokyo", "text:tokyo"),
+            ("text:tokyo:zzz", "text:tokyo\\:zzz"),
+            ("+text:a -text:b", "+text:a -text:b"),
+            ("-foo:bar", "-foo\\:bar"),
+            ("cost: $5 (approx)", "cost\\: $5 (approx)"),
+            ("http://a.org/b", "http\\://a.org/b"),
+            ("std::vec", "std\\:\\:vec"),
+            ("\"a:b\" c:d", "\"a:b\" c\\:d"),
+            ("text:\"a:b\"", "text:\"a:b\""),
+            ("what's up:x", "what's up\\:x"),
+            ("a\\:b", "a\\:b"),
+            ("x^2 y^1.5", "x^2 y^1.5"),
+            ("a^b", "a\\^b"),
+            ("(a b)^2", "(a b)^2"),
+            ("tokyo)zzz", "tokyo\\)zzz"),
+            ("(a) b)", "(a) b\\)"),
+            ("((a)", "((a)"),
+            ("\"x)\" y", "\"x)\" y"),
+            ("f(x) y", "f\\(x\\) y"),
+            ("(f(x))", "(f\\(x\\))"),
+            ("[1] {2} <b> >5 a[1]", "\\[1] \\{2} \\<b> \\>5 a[1]"),
+            ("text:(a b) a:(b c)", "text:(a b) a\\:\\(b c\\)"),
+        ];
+        for (query, want) in cases {
+            assert_eq!(literal_syntax(query, f), want, "{query:?}");
         }
     }
 
@@ -306,6 +442,7 @@ mod tests {
             ["tokyo", "\"old tower\"", "station", "東京"]
         );
         assert_eq!(wanted_phrases("a AND b OR c"), ["a", "b", "c"]);
+        assert_eq!(wanted_phrases("10:30 text:x"), ["10:30", "x"]);
         assert_eq!(spaced("a\u{3000}b\u{a0}c d"), "a b c d");
     }
 

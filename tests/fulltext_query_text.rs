@@ -1,6 +1,7 @@
-//! Keyword search of words by their start: a lone word ending in `*` finds every word that
-//! starts with it, as a phrase's last word does (`"tokyo tow"*`); snippets are centred on
-//! such a word.
+//! Keyword queries as people type them: a lone word ending in `*` finds every word that
+//! starts with it, as a phrase's last word does (`"tokyo tow"*`), and snippets are centred on
+//! such a word; characters of tantivy's syntax that text means as themselves (`10:30`,
+//! `http://…`, `f(x)`, `[1]`, `a^b`) are searched as text, not dropped with what follows.
 
 use crate::fulltext_normalization::{built, filler, ids_of, snippet_of};
 
@@ -74,4 +75,47 @@ fn a_snippet_is_centred_on_a_word_that_starts_with_the_prefix() {
     assert!(!s.starts_with("w0 "), "{s}");
     let s = snippet_of(&index, "\"tokyo tow\"*", "phrase");
     assert!(s.contains("tokyo towers"), "{s}");
+}
+
+#[test]
+fn syntax_characters_in_ordinary_text_are_searched_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = |id: &str, text: &str| (id.to_string(), text.to_string());
+    let docs = vec![
+        doc("time", "The train leaves at 10:30 sharp."),
+        doc("url", "See http://example.com/a?b=c for the details."),
+        doc("code", "Then call f(x) and std::vec::Vec here."),
+        doc("cite", "As shown before [1] and <b>bold</b> text."),
+        doc("power", "Here x^y grows fast; cost: 5 dollars."),
+        doc("other", "Nothing of the kind: 10 and 30 apart, x and y."),
+    ];
+    let index = built(dir.path(), &docs);
+    let cases: &[(&str, &[&str])] = &[
+        // Before, each of these named a field that does not exist, and found nothing.
+        ("10:30", &["time"]),
+        ("train 10:30", &["time"]),
+        ("http://example.com/a?b=c", &["url"]),
+        ("std::vec::Vec", &["code"]),
+        ("cost: 5", &["power"]),
+        // Before, what followed the `)` or `^` was dropped (`f(x) zzz` found `f x`).
+        ("f(x) here", &["code"]),
+        ("f(x) zzz", &[]),
+        ("x^y grows", &["power"]),
+        ("x^y zzz", &[]),
+        ("before) shown", &["cite"]),
+        // Before, range syntax without a number field found nothing.
+        ("[1] shown", &["cite"]),
+        ("<b>bold</b>", &["cite"]),
+        // The syntax itself still works.
+        ("text:train", &["time"]),
+        ("text:(train sharp)", &["time"]),
+        ("(train OR details) -sharp", &["url"]),
+        ("grows^2 OR train", &["power", "time"]),
+    ];
+    for (query, want) in cases {
+        assert_eq!(ids_of(&index, query), *want, "{query:?}");
+    }
+    // A snippet centres on such a word as it is written.
+    let s = snippet_of(&index, "10:30", "time");
+    assert!(s.contains("10:30"), "{s}");
 }
