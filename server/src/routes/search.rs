@@ -13,9 +13,10 @@ use std::sync::Arc;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchRequest {
-    /// Keywords (tantivy query syntax: AND, OR, NOT, -, +, parentheses, "phrases"); at least
-    /// one character that is not whitespace, and at most 100 levels of parentheses and prefix
-    /// operators (422 beyond).
+    /// Keywords (tantivy query syntax: AND, OR, NOT, -, +, parentheses, "phrases", `word*`
+    /// for the words starting with `word`; other syntax characters in a word, as in `10:30`
+    /// or `f(x)`, are text); at least one character that is not whitespace, and at most 100
+    /// levels of parentheses and prefix operators (422 beyond).
     #[schema(
         min_length = 1,
         pattern = "[^\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
