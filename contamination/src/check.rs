@@ -538,7 +538,13 @@ impl<'a> Checker<'a> {
             LLAMA2_MIN_LEN + 1
         };
         let starts: Vec<usize> = (0..n).collect();
-        let lpm = sparse_lpm(self.index, &ids, &starts, |_| need);
+        // Exact matches are capped at LLAMA2_EXACT_CAP tokens, which leaves the covered tokens
+        // as they are: ends `l + LPM(l)` never decrease along the item, so a token `t` that a
+        // start `l` covers is covered by a start `l' = max(l, t + 1 - cap)`, whose match ends
+        // after `t` and is more than 10 tokens long. The skip-gram extension grows from the
+        // occurrences of the whole exact match, so it is not capped.
+        let cap = if skip > 0 { n } else { LLAMA2_EXACT_CAP };
+        let lpm = sparse_lpm(self.index, &ids, &starts, |_| need, cap);
         // A token standing for any text the vocabulary cannot spell (WordPiece's `[UNK]`)
         // agrees with nothing: an exact match ends before it, and a skip-gram walk counts it
         // as a mismatch. `unknown_at[l]`: the first such position at or after `l`.

@@ -113,6 +113,43 @@ fn no_match_crosses_a_document_boundary() {
     }
 }
 
+/// Items longer than the searches measure matches (256 tokens for Llama 2, the longest
+/// n-gram or substring for the word-level methods), copied whole, with changes, across two
+/// near-duplicate documents, or from two documents in turn, give the answers of brute force.
+#[test]
+fn long_copied_items_agree_with_brute_force() {
+    let texts: Vec<String> = vec![
+        join(&seq(0, 900)),
+        // Shares 500 words with the first: a copy of either part is found in both.
+        join(&seq(400, 1300)),
+        format!("{} {}", join(&seq(2000, 2400)), join(&seq(0, 300))),
+    ];
+    let d: Vec<(String, String)> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("d{i}"), t.clone()))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let ix = Index::open(&build(dir.path(), &d)).unwrap();
+    let c = Checker::new(&ix, CheckOptions::default()).unwrap();
+    let mut changed = seq(100, 800);
+    for p in (37..changed.len()).step_by(150) {
+        changed[p] = "w5000".to_string();
+    }
+    let mut two = seq(2000, 2350);
+    two.extend(seq(10, 420));
+    let items = [
+        join(&seq(50, 850)),
+        join(&changed),
+        join(&two),
+        join(&seq(850, 1250)),
+        join(&seq(0, 1300)),
+    ];
+    for (k, text) in items.iter().enumerate() {
+        agree_with_brute_force(&c, &texts, &format!("long{k}"), text);
+    }
+}
+
 /// Taken-down documents count towards every method's score (they were in the training data)
 /// but are never shown: an item held only by a taken-down document stays dirty, with no
 /// example; the GPT-3 cut-off counts taken-down documents too.

@@ -74,20 +74,21 @@ pub(super) fn brute_ngrams(
 }
 
 /// Llama 2 coverage by brute force (exact matches only): a token is covered when some
-/// substring of more than 10 tokens containing it is a substring of a document.
+/// substring of more than 10 tokens containing it is a substring of a document; at each start,
+/// the longest piece of the item from there that a document holds, from every document
+/// position.
 pub(super) fn brute_llama2(item: &[String], docs: &[Vec<String>]) -> usize {
     let n = item.len();
     let mut covered = vec![false; n];
     for l in 0..n {
-        for e in (l + 11..=n).rev() {
-            let piece = &item[l..e];
-            if docs
-                .iter()
-                .any(|d| d.windows(piece.len()).any(|w| w == piece))
-            {
-                covered[l..e].iter_mut().for_each(|c| *c = true);
-                break;
-            }
+        let longest = docs
+            .iter()
+            .flat_map(|d| (0..d.len()).map(move |p| &d[p..]))
+            .map(|d| item[l..].iter().zip(d).take_while(|(a, b)| a == b).count())
+            .max()
+            .unwrap_or(0);
+        if longest > 10 {
+            covered[l..l + longest].iter_mut().for_each(|c| *c = true);
         }
     }
     covered.iter().filter(|&&c| c).count()
