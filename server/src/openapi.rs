@@ -244,7 +244,7 @@ fn hand_written() -> Value {
                     {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
                     {"name": "index", "in": "query", "required": false, "schema": {"type": "string"}},
                     {"name": "max_tokens", "in": "query", "required": false, "schema": doc_tokens},
-                    {"name": "highlight", "in": "query", "required": false, "schema": {"type": "string"}}
+                    {"name": "highlight", "in": "query", "required": false, "description": "mark every occurrence of this text in `text`, exactly as written (case-sensitive, inside words too; at most 1,000), as UTF-16 ranges in `highlights`", "schema": {"type": "string"}}
                 ],
                 "responses": {
                     "200": {"description": "the document", "content": {"application/json": {"schema": schema_ref("Document")}}},
@@ -260,7 +260,7 @@ fn hand_written() -> Value {
                     {"name": "id", "in": "query", "required": true, "schema": {"type": "string"}},
                     {"name": "index", "in": "query", "required": false, "schema": {"type": "string"}},
                     {"name": "max_tokens", "in": "query", "required": false, "schema": doc_tokens},
-                    {"name": "highlight", "in": "query", "required": false, "schema": {"type": "string"}}
+                    {"name": "highlight", "in": "query", "required": false, "description": "mark every occurrence of this text in `text`, exactly as written (case-sensitive, inside words too; at most 1,000), as UTF-16 ranges in `highlights`", "schema": {"type": "string"}}
                 ],
                 "responses": {
                     "200": {"description": "the document", "content": {"application/json": {"schema": schema_ref("Document")}}},

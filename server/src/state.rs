@@ -334,7 +334,7 @@ impl AppState {
                 .clone();
             if let Some(why) = refused {
                 return Err(ApiError::Unprocessable(format!(
-                    "\"all\" cannot be traced: {why}"
+                    "\"all\" (every served index as one) cannot be used here: {why}"
                 )));
             }
             return self.index(None);

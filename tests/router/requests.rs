@@ -406,7 +406,13 @@ async fn empty_index_names_zero_max_tokens_and_lone_surrogates_are_refused_clear
     assert_eq!(c, 400, "{e}");
     assert!(e.to_string().contains("at least 1"), "{e}");
 
-    for escape in [r"\udc00", r"\ud800\u0041"] {
+    for escape in [
+        r"\udc00",
+        r"\ud800\u0041",
+        r"\ud800",
+        r"\ud800b",
+        r"\ud800\n",
+    ] {
         let body = format!(r#"{{"text": "a{escape}"}}"#).into_bytes();
         let (c, e) = call_raw(&app, Method::POST, "/api/v1/count", Some(body)).await;
         assert_eq!(c, 400, "{escape}: {e}");
