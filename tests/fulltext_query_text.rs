@@ -41,10 +41,10 @@ fn a_word_ending_in_a_star_finds_the_words_that_start_with_it() {
         ("东京*", &["cjk"]),
         ("东京都的大*", &["cjk"]),
         ("zzz*", &[]),
-        // An escaped star is no prefix; a typed regular expression is left out.
+        // An escaped star is no prefix; a typed regular expression is its words.
         ("tok\\*", &["stoke"]),
-        ("/tok.*/", &[]),
-        ("tower /zzz.*/", &["tokyo", "tokyo-tower"]),
+        ("/tok.*/", &["stoke"]),
+        ("tower /zzz.*/", &[]),
     ];
     for (query, want) in cases {
         assert_eq!(ids_of(&index, query), *want, "{query:?}");
@@ -75,6 +75,8 @@ fn a_snippet_is_centred_on_a_word_that_starts_with_the_prefix() {
     assert!(!s.starts_with("w0 "), "{s}");
     let s = snippet_of(&index, "\"tokyo tow\"*", "phrase");
     assert!(s.contains("tokyo towers"), "{s}");
+    let s = snippet_of(&index, "(tokeniz*)^2", "late");
+    assert!(s.contains("the Tokenizers library"), "{s}");
 }
 
 #[test]
@@ -87,6 +89,7 @@ fn syntax_characters_in_ordinary_text_are_searched_as_text() {
         doc("code", "Then call f(x) and std::vec::Vec here."),
         doc("cite", "As shown before [1] and <b>bold</b> text."),
         doc("power", "Here x^y grows fast; cost: 5 dollars."),
+        doc("path", "Run /usr/bin/env python3 first."),
         doc("other", "Nothing of the kind: 10 and 30 apart, x and y."),
     ];
     let index = built(dir.path(), &docs);
@@ -106,6 +109,9 @@ fn syntax_characters_in_ordinary_text_are_searched_as_text() {
         // Before, range syntax without a number field found nothing.
         ("[1] shown", &["cite"]),
         ("<b>bold</b>", &["cite"]),
+        // Before, a word starting with `/` was a regular expression, and dropped.
+        ("/usr/bin/env", &["path"]),
+        ("x^.5 zzz", &[]),
         // The syntax itself still works.
         ("text:train", &["time"]),
         ("text:(train sharp)", &["time"]),

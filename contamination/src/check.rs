@@ -1,6 +1,7 @@
 //! Checking one item under every requested definition.
 
 use crate::error::{Error, Result};
+use crate::llama2_shown::{shown_matches, Llama2Match};
 use crate::method::*;
 use crate::words_search::{bytes_query, present, sparse_lpm, WordsSearch};
 use crate::Item;
@@ -22,10 +23,6 @@ pub struct Checker<'a> {
     alnum_rules: NormalizationRules,
     opts: CheckOptions,
 }
-
-/// A Llama 2 match: `(start, end, exact prefix length, aligned corpus (shard, position) when
-/// extended past a mismatch)`.
-type Llama2Match = (usize, usize, usize, Option<(usize, usize)>);
 
 /// A hit in a side index: `(shard, position, document, match length)`.
 type Hit = (usize, usize, DocLocation, usize);
@@ -543,7 +540,11 @@ impl<'a> Checker<'a> {
         // start `l` covers is covered by a start `l' = max(l, t + 1 - cap)`, whose match ends
         // after `t` and is more than 10 tokens long. The skip-gram extension grows from the
         // occurrences of the whole exact match, so it is not capped.
-        let cap = if skip > 0 { n } else { LLAMA2_EXACT_CAP };
+        let cap = if skip > 0 {
+            usize::MAX
+        } else {
+            LLAMA2_EXACT_CAP
+        };
         let lpm = sparse_lpm(self.index, &ids, &starts, |_| need, cap);
         // A token standing for any text the vocabulary cannot spell (WordPiece's `[UNK]`)
         // agrees with nothing: an exact match ends before it, and a skip-gram walk counts it
@@ -587,25 +588,30 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        // Spans: the matches that make up the runs, each one whole (a run may join matches
+        // of different places, which together are text the corpus does not hold).
+        let shown = shown_matches(&runs, &matches, |m| {
+            if skip > 0 {
+                return m;
+            }
+            // The exact match past the cap: within its run, which holds every match.
+            let run_end = runs[runs.partition_point(|r| r.1 <= m.0)].1;
+            let exact = self
+                .index
+                .longest_prefix_match(&ids[m.0..run_end])
+                .min(unknown_at[m.0] - m.0);
+            (m.0, m.0 + exact, exact, m.3)
+        });
         let tok = self.index.tokenizer();
-        r.spans = runs
+        r.spans = shown
             .iter()
             .take(self.opts.max_spans)
-            .map(|&(a, b)| tok.decode(&ids[a..b]))
+            .map(|m| tok.decode(&ids[m.0..m.1]))
             .collect();
         if r.label != Label::Clean {
             let ctx = (self.opts.snippet_chars / 4).max(1);
-            // The longest match of each run.
-            let mut best: Vec<Llama2Match> = Vec::new();
-            for &(a, b) in &runs {
-                if let Some(m) = matches
-                    .iter()
-                    .filter(|m| m.0 >= a && m.1 <= b)
-                    .max_by_key(|m| (m.1 - m.0, std::cmp::Reverse(m.0)))
-                {
-                    best.push(*m);
-                }
-            }
+            // The longest matches shown.
+            let mut best = shown;
             best.sort_by_key(|m| std::cmp::Reverse(m.1 - m.0));
             for (l, end, exact, at) in best {
                 if r.examples.len() >= self.opts.examples {

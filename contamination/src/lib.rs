@@ -30,6 +30,7 @@ mod check;
 pub mod error;
 pub mod html;
 pub mod input;
+mod llama2_shown;
 mod method;
 mod privacy;
 pub mod report;

@@ -82,10 +82,11 @@ pub(crate) struct WordsSearch {
     norm: String,
     /// Byte offset of the space before each word, then of the final space.
     ws: Vec<usize>,
-    /// LPM at `ws[i]`, at most the longest n-gram asked there (`None`: provably below every
-    /// length asked there).
+    /// LPM at `ws[i]`, at most the longest length asked anywhere in the item (`None`:
+    /// provably below every length asked there).
     at_space: Vec<Option<usize>>,
-    /// LPM at `ws[i] + 1`, at most the substring's length (`None`: provably below it).
+    /// LPM at `ws[i] + 1`, capped as `at_space` (`None`: provably below the substring's
+    /// length).
     at_word: Vec<Option<usize>>,
 }
 

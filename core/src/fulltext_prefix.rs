@@ -5,9 +5,9 @@
 //! The parsed query's words marked as prefixes that the index's analyzer makes one term of
 //! become a search for every term starting with that term (tantivy's `RegexQuery` over the
 //! term dictionary, `tok.*`: constant-scored, as a prefix query is in Lucene). Regular
-//! expressions typed in a query (`/tok.*/`) stay unsupported: they are left out of the query
-//! with an error, as tantivy's lenient parse left them out before, because one such as `/.*/`
-//! reads every posting list of the index.
+//! expressions stay unsupported, because one such as `/.*/` reads every posting list of the
+//! index: [`crate::fulltext_query::literal_syntax`] makes a typed one text, and any regular
+//! expression leaf left is taken out of the query with an error.
 
 use crate::fulltext::Terms;
 use tantivy::query::QueryParserError;

@@ -109,11 +109,13 @@ pub fn spaced(query: &str) -> std::borrow::Cow<'_, str> {
 /// `tokyo:zzz`, `http://…`, `std::vec`: tantivy searched a field of that name, which does not
 /// exist, and dropped the word); a `^` not followed by a number (`word^2` is a boost; in
 /// `a^b` tantivy dropped the rest of the query); a `(` inside a word and a `)` that closes no
-/// `(` (`f(x) y`, `tokyo)zzz`: the rest was dropped too); and a `[`, `{`, `<` or `>` that
-/// starts a word (`[1]`, `>5`: range syntax, for a field of numbers, which verbatim's
-/// full-text index has not; the word was dropped). Quoted phrases are left as they are.
+/// `(` (`f(x) y`, `tokyo)zzz`: the rest was dropped too); a `[`, `{`, `<` or `>` that starts
+/// a word (`[1]`, `>5`: range syntax, for a field of numbers, which verbatim's full-text index
+/// has not; the word was dropped); and a `/` that starts one (`/usr/bin/env`: a regular
+/// expression, which verbatim does not search; it was dropped). Quoted phrases are left as
+/// they are.
 pub fn literal_syntax<'a>(query: &'a str, fields: &[&str]) -> std::borrow::Cow<'a, str> {
-    if !query.contains([':', '^', '(', ')', '[', '{', '<', '>']) {
+    if !query.contains([':', '^', '(', ')', '[', '{', '<', '>', '/']) {
         return query.into();
     }
     let mut out = String::with_capacity(query.len() + 8);
@@ -155,15 +157,18 @@ pub fn literal_syntax<'a>(query: &'a str, fields: &[&str]) -> std::borrow::Cow<'
             }
             ':' if !fields.contains(&&out[word_start..]) => out.push('\\'),
             '^' => {
-                let boost = chars
-                    .peek()
-                    .is_some_and(|n| n.is_ascii_digit() || *n == '.');
+                // Tantivy's boost is a number that starts with a digit (`x^2`, `x^0.5`).
+                let boost = chars.peek().is_some_and(char::is_ascii_digit);
                 if !boost {
                     out.push('\\');
                 }
             }
             // Ranges (`[a TO b]`, `>5`) need a field that holds numbers; verbatim has none.
             '[' | '{' | '<' | '>' if out.len() == word_start => out.push('\\'),
+            // A regular expression (`/usr/`), which verbatim does not search: a path's words.
+            '/' if out.len() == word_start || after_field(&out[word_start..], fields) => {
+                out.push('\\')
+            }
             // Inside a word (`f(x)`) a parenthesis opens no group; after a field (`text:(`)
             // it does.
             '(' if out.len() > word_start && !after_field(&out[word_start..], fields) => {
@@ -379,9 +384,10 @@ mod tests {
             ("tok\\*", 0),
             ("tokyo-tow*", 1),
             ("tokyo-x*", 0),
-            // Typed regular expressions are left out, as before prefixes were searched.
+            // A typed regular expression is the words in it (verbatim searches none).
             ("/tok.*/", 0),
-            ("tokyo /osa.*/", 2),
+            ("/tokyo/", 2),
+            ("tokyo /osaka/", 0),
             ("text:/.*/ osaka", 1),
             // Syntax characters meant as text stay in their words.
             ("tokyo:tower", 1),
@@ -419,6 +425,9 @@ mod tests {
             ("what's up:x", "what's up\\:x"),
             ("a\\:b", "a\\:b"),
             ("x^2 y^1.5", "x^2 y^1.5"),
+            ("x^.5 y", "x\\^.5 y"),
+            ("/usr/bin/env python", "\\/usr/bin/env python"),
+            ("text:/x/ a/b", "text:\\/x/ a/b"),
             ("a^b", "a\\^b"),
             ("(a b)^2", "(a b)^2"),
             ("tokyo)zzz", "tokyo\\)zzz"),

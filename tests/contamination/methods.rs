@@ -173,6 +173,40 @@ fn llama2_token_coverage() {
     assert_eq!(checked.shared_elapsed, std::time::Duration::ZERO);
 }
 
+/// A run of covered tokens that joins the end of one document to the start of another is
+/// shown as its two matches, each held by its document and each with an example, not as one
+/// span that no document holds; with a skip budget too.
+#[test]
+fn llama2_spans_are_matches_a_document_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = build(
+        dir.path(),
+        &docs(&[("A", join(&seq(600, 640))), ("B", join(&seq(700, 740)))]),
+    );
+    let ix = Index::open(&idx).unwrap();
+    let w = [seq(615, 640), seq(700, 720)].concat();
+    for skip in [0, 4] {
+        let opts = CheckOptions {
+            methods: vec![Method::Llama2],
+            llama2_skip: skip,
+            ..CheckOptions::default()
+        };
+        let r = Checker::new(&ix, opts)
+            .unwrap()
+            .check(&Item::new("joined", join(&w), "t"));
+        let r = r.get(Method::Llama2).unwrap();
+        assert_eq!((r.units, r.matched), (45, 45), "skip {skip}");
+        assert_eq!(
+            r.spans,
+            [join(&seq(615, 640)), join(&seq(700, 720))],
+            "skip {skip}"
+        );
+        let mut ids: Vec<&str> = r.examples.iter().map(|e| e.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids, ["A", "B"], "skip {skip}");
+    }
+}
+
 /// Llama 2's "dirty" subset holds the items with 80% of their tokens contaminated or more
 /// (appendix A.6: "greater than (or equal to) 80%"), its complement "not dirty" those below
 /// 80%; "clean" is below 20%, "not clean" from 20% on.

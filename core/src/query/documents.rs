@@ -330,7 +330,8 @@ impl Index {
             .iter()
             .map(|p| Wanted {
                 terms: analyzer.of(p).into_iter().map(|(_, t)| t).collect(),
-                prefix: crate::fulltext_prefix::word_prefix(p).is_some(),
+                // `(tok*)^2` is a prefix too (its boost is gone already).
+                prefix: crate::fulltext_prefix::word_prefix(p.trim_end_matches(')')).is_some(),
             })
             .filter(|t| !t.terms.is_empty())
             .collect();
