@@ -204,7 +204,7 @@ fn after_field(word: &str, fields: &[&str]) -> bool {
 /// analyzer is `terms`, with the errors of its lenient parse: words are ANDed, separated by
 /// any whitespace ([`spaced`]), syntax characters that text means as themselves stay in
 /// their words ([`literal_syntax`]), a lone word ending in `*` searches the words that start with
-/// it ([`crate::fulltext_prefix`]), and the rules of [`settled`] apply.
+/// it (`fulltext_prefix.rs`), and the rules of [`settled`] apply.
 pub fn parse(
     index: &tantivy::Index,
     field: Field,
