@@ -116,7 +116,8 @@ fn render(v: &Value) -> String {
     }
 }
 
-/// Fills a template from a record; `None` when a named field is absent.
+/// Fills a template from a record; `None` when a named field is absent or null (a Parquet
+/// file's null is an absent field, so a JSONL null reads the same).
 pub fn fill_template(template: &str, rec: &Map<String, Value>) -> Result<Option<String>> {
     let mut out = String::with_capacity(template.len() * 4);
     let mut rest = template;
@@ -138,8 +139,8 @@ pub fn fill_template(template: &str, rec: &Map<String, Value>) -> Result<Option<
             };
             let name = &tail[1..j];
             match rec.get(name) {
-                Some(v) => out.push_str(&render(v)),
-                None => return Ok(None),
+                Some(v) if !v.is_null() => out.push_str(&render(v)),
+                _ => return Ok(None),
             }
             rest = &tail[j + 1..];
         } else {
@@ -181,6 +182,20 @@ impl InputOptions {
             _ => file_stem(path),
         };
         Ok(Some(Item { id, text, bench }))
+    }
+
+    /// Why a skipped record of [`ReadStats::skipped`] was skipped, for a warning: "`n` records
+    /// {this} and were skipped".
+    pub fn skip_reason(&self) -> String {
+        match &self.template {
+            Some(t) => format!(
+                "lack a field of the template {t:?} (absent or null), or fill it with blank text"
+            ),
+            None => format!(
+                "have no text in the field {:?} (absent, null or blank)",
+                self.field
+            ),
+        }
     }
 
     /// Reads every item of `paths`.
@@ -474,6 +489,9 @@ mod tests {
             Some("Q? a\nb 3 {x}".into())
         );
         assert_eq!(fill_template("{missing}", &rec).unwrap(), None);
+        let null: Map<String, Value> =
+            serde_json::from_str(r#"{"question": null, "choices": ["a"]}"#).unwrap();
+        assert_eq!(fill_template("{question} {choices}", &null).unwrap(), None);
         assert!(fill_template("{oops", &rec).is_err());
         assert_eq!(
             Format::from_path(Path::new("a/items.jsonl.zst")),

@@ -82,8 +82,9 @@ pub fn items_of(
             .map_err(errors::contamination)?;
         for (p, n) in &stats.skipped {
             let msg = format!(
-                "{}: {n} records have no text (no field, or empty) and were skipped",
-                p.display()
+                "{}: {n} records {} and were skipped",
+                p.display(),
+                opts.skip_reason()
             );
             let warnings = py.import("warnings")?;
             warnings.call_method1("warn", (msg,))?;

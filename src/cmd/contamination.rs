@@ -142,8 +142,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let (mut items, stats) = input_opts.read(&a.input)?;
     for (p, n) in &stats.skipped {
         eprintln!(
-            "warning: {}: {n} records have no text (no field, or empty) and were skipped",
-            p.display()
+            "warning: {}: {n} records {} and were skipped",
+            p.display(),
+            input_opts.skip_reason()
         );
     }
     if let Some(n) = a.limit {
