@@ -28,6 +28,7 @@ mod ranking;
 mod residency;
 mod router;
 mod samples;
+mod sentencepiece_decode;
 mod served_generations;
 mod server_api;
 mod shared_data;

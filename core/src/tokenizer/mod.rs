@@ -5,6 +5,7 @@
 //! corpus.
 
 mod fast_bpe;
+mod sentencepiece;
 pub mod words;
 
 use crate::error::{Error, Result};
@@ -51,6 +52,8 @@ pub struct HfTokenizer {
     /// concatenation), whether or not the fast encoder applies (OLMo 2's pre-tokenizer is one
     /// it does not know).
     decode_table: Option<Vec<Box<[u8]>>>,
+    /// Each id's piece, when the decoder is SentencePiece's with byte fallback (Llama 2's).
+    sentencepiece: Option<sentencepiece::SentencePieceDecoder>,
     /// Words of token ranges read from the ids, built on first use (byte-level BPE only).
     words: std::sync::OnceLock<Option<words::WordTable>>,
     /// The id standing for text the vocabulary cannot spell (WordPiece's `[UNK]`), when
@@ -199,6 +202,9 @@ impl TextTokenizer {
         let decode_table = json
             .as_ref()
             .and_then(|json| fast_bpe::byte_level_decode_table(json, &inner, vocab_size));
+        let sentencepiece = json
+            .as_ref()
+            .and_then(|json| sentencepiece::SentencePieceDecoder::detect(json, &inner, vocab_size));
         let unknown = json.as_ref().and_then(|j| unknown_id(j, &inner));
         let starts_inside_char = (0..vocab_size)
             .map(|id| {
@@ -219,6 +225,7 @@ impl TextTokenizer {
             sha256,
             fast,
             decode_table,
+            sentencepiece,
             words: std::sync::OnceLock::new(),
             unknown,
         })))
@@ -360,19 +367,20 @@ impl TextTokenizer {
         }
     }
 
-    /// Turns ids back into text. Where ids are bytes (raw bytes, a byte-level vocabulary),
-    /// the parts of characters cut at either edge (a window of a document starting or ending
-    /// inside one) are left out rather than shown as U+FFFD, which the document does not
-    /// hold; invalid bytes inside become U+FFFD.
+    /// Turns ids back into text. Where ids are bytes (raw bytes, a byte-level vocabulary,
+    /// SentencePiece's fallback bytes), the parts of characters cut at either edge (a window of
+    /// a document starting or ending inside one) are left out rather than shown as U+FFFD,
+    /// which the document does not hold; invalid bytes inside become U+FFFD.
     pub fn decode(&self, ids: &[u32]) -> String {
         match self {
             TextTokenizer::Bytes => {
                 let bytes: Vec<u8> = ids.iter().map(|&i| i as u8).collect();
                 fast_bpe::lossy_without_cut_edges(&bytes)
             }
-            TextTokenizer::Hf(h) => match h.decode_table.as_deref() {
-                Some(table) => fast_bpe::decode_with_table(table, ids),
-                None => h.inner.decode(ids, false).unwrap_or_default(),
+            TextTokenizer::Hf(h) => match (h.decode_table.as_deref(), &h.sentencepiece) {
+                (Some(table), _) => fast_bpe::decode_with_table(table, ids),
+                (None, Some(sp)) => sp.decode(ids),
+                (None, None) => h.inner.decode(ids, false).unwrap_or_default(),
             },
             TextTokenizer::Ids { .. } => ids.iter().map(|i| format!("⟨{i}⟩")).collect(),
         }
