@@ -79,7 +79,7 @@ fn llama2_decoding_equals_huggingfaces_but_for_characters_cut_at_the_edges() {
                     .wrapping_add(1442695040888963407);
                 let r = (x >> 33) % (tok.vocab_size() as u64 + 40);
                 // Fallback bytes (ids 3..259) often, so that runs of them form characters.
-                if r % 3 == 0 {
+                if r.is_multiple_of(3) {
                     3 + (r % 256) as u32
                 } else {
                     r as u32
