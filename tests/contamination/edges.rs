@@ -52,6 +52,15 @@ fn agree_with_brute_force(c: &Checker<'_>, texts: &[String], id: &str, text: &st
     }
 }
 
+/// `texts` as documents `d0`, `d1`, ...
+fn numbered(texts: &[String]) -> Vec<(String, String)> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("d{i}"), t.clone()))
+        .collect()
+}
+
 /// No n-gram, substring or token match spans two documents, even when the two documents,
 /// side by side, hold the item word for word (and in several shards).
 #[test]
@@ -68,11 +77,7 @@ fn no_match_crosses_a_document_boundary() {
         "Ünïcödé ｗｉｄｅ ｔｅｘｔ café naïve".to_string(),
         "Жил-был у бабушки серенький козлик, вот как, вот как, серенький козлик".to_string(),
     ];
-    let d: Vec<(String, String)> = texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (format!("d{i}"), t.clone()))
-        .collect();
+    let d = numbered(&texts);
     let dir = tempfile::tempdir().unwrap();
     let tok = support::word_tokenizer(dir.path(), 10_000);
     let input = support::write_jsonl(dir.path(), "corpus.jsonl", &d);
@@ -124,11 +129,7 @@ fn long_copied_items_agree_with_brute_force() {
         join(&seq(400, 1300)),
         format!("{} {}", join(&seq(2000, 2400)), join(&seq(0, 300))),
     ];
-    let d: Vec<(String, String)> = texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (format!("d{i}"), t.clone()))
-        .collect();
+    let d = numbered(&texts);
     let dir = tempfile::tempdir().unwrap();
     let ix = Index::open(&build(dir.path(), &d)).unwrap();
     let c = Checker::new(&ix, CheckOptions::default()).unwrap();
