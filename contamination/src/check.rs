@@ -591,7 +591,8 @@ impl<'a> Checker<'a> {
         // Spans: the matches that make up the runs, each one whole (a run may join matches
         // of different places, which together are text the corpus does not hold).
         let shown = shown_matches(&runs, &matches, |m| {
-            if skip > 0 {
+            // Measured whole already: with a budget, or shorter than the cap.
+            if skip > 0 || m.2 < LLAMA2_EXACT_CAP {
                 return m;
             }
             // The exact match past the cap: within its run, which holds every match.

@@ -90,9 +90,11 @@ const UNSPACED_SCRIPTS: [Script; 9] = [
 /// kana, is one too, and so are a Thai digit and `〇`; digits and punctuation that every
 /// script shares are not). Only letters and digits make terms, so Thai punctuation makes none.
 pub fn written_without_spaces(c: char) -> bool {
-    if is_common_kana_or_han(c) {
-        return true;
-    }
+    is_common_kana_or_han(c) || in_unspaced_script(c)
+}
+
+/// [`written_without_spaces`] by `c`'s Script_Extensions alone.
+fn in_unspaced_script(c: char) -> bool {
     let ext = c.script_extension();
     // Common and Inherited would intersect every script.
     !ext.is_common()
@@ -361,11 +363,11 @@ mod tests {
             0x4e00..=0x9fff,
         ];
         for c in ranges.into_iter().flatten().filter_map(char::from_u32) {
-            let ext = c.script_extension();
-            let by_script = !ext.is_common()
-                && !ext.is_inherited()
-                && UNSPACED_SCRIPTS.iter().any(|&s| ext.contains_script(s));
-            assert!(by_script && c.is_alphanumeric(), "U+{:04X}", c as u32);
+            assert!(
+                in_unspaced_script(c) && c.is_alphanumeric(),
+                "U+{:04X}",
+                c as u32
+            );
             let one = c.to_string();
             let composed: String = one.chars().flat_map(char::to_lowercase).nfc().collect();
             assert_eq!(composed, one, "U+{:04X}", c as u32);

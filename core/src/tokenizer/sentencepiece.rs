@@ -2,13 +2,14 @@
 //! `tokenizer.json`, which infini-gram's and OLMoTrace's indexes of OLMo 2 use): the same text
 //! as HuggingFace's decoder chain `Replace("▁", " ")`, `ByteFallback`, `Fuse`,
 //! `Strip(" ", 1, 0)`, read from a table of each id's piece instead of through that chain
-//! (which allocated strings per token and per decoder, and cost a Llama 2 trace 20 times the
-//! time of a GPT-NeoX one in its documents stage).
+//! (which allocated strings per token and per decoder: a Llama 2 trace of 100 documents spent
+//! 440-530 ms in its documents stage, 34-87 ms with the table; `benches/RESULTS.md`).
 //!
 //! As the byte-level decoder does (`fast_bpe::decode_with_table`), the parts of a character cut
 //! at either edge of the ids (a window starting or ending inside a character spelt in fallback
 //! bytes) are left out rather than shown as U+FFFD, which the document does not hold.
 
+use super::fallback_byte;
 use super::fast_bpe::lossy_without_cut_edges;
 
 /// The decoder chain this module stands in for, as `tokenizer.json` writes it.
@@ -106,21 +107,12 @@ fn push_bytes(out: &mut String, bytes: &[u8], first: bool, last: bool) {
         Err(_) if first || last => {
             let trimmed = lossy_without_cut_edges(bytes);
             // Only the cut edges are left out; inside, HuggingFace's one U+FFFD per byte.
-            if std::str::from_utf8(trimmed.as_bytes()).is_ok() && !trimmed.contains('\u{fffd}') {
+            if !trimmed.contains('\u{fffd}') {
                 out.push_str(&trimmed);
             } else {
                 out.extend(std::iter::repeat_n('\u{fffd}', bytes.len()));
             }
         }
         Err(_) => out.extend(std::iter::repeat_n('\u{fffd}', bytes.len())),
-    }
-}
-
-/// The byte a `<0xNN>` piece stands for, read as HuggingFace's `ByteFallback` reads it.
-fn fallback_byte(t: &str) -> Option<u8> {
-    if t.len() == 6 && t.starts_with("<0x") && t.ends_with('>') {
-        t.get(3..5).and_then(|h| u8::from_str_radix(h, 16).ok())
-    } else {
-        None
     }
 }
