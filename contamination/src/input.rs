@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::Item;
+use crate::item_ids::{DuplicateIds, IdTracker};
 use serde_json::{Map, Value};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -78,6 +79,28 @@ pub struct ReadStats {
     pub records: usize,
     /// Records skipped because they have no text (no text field, or an empty one), per file.
     pub skipped: Vec<(PathBuf, usize)>,
+    /// Items that share their benchmark and id with an earlier item.
+    pub duplicate_ids: DuplicateIds,
+}
+
+impl ReadStats {
+    /// The warnings a reader of the report needs, one line each: the records skipped in each
+    /// file (`opts` says why), and items whose benchmark and id repeat an earlier item's.
+    pub fn warnings(&self, opts: &InputOptions) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .skipped
+            .iter()
+            .map(|(p, n)| {
+                format!(
+                    "{}: {n} records {} and were skipped",
+                    p.display(),
+                    opts.skip_reason()
+                )
+            })
+            .collect();
+        out.extend(self.duplicate_ids.warning());
+        out
+    }
 }
 
 /// Receives each record and its 1-based number.
@@ -202,6 +225,7 @@ impl InputOptions {
     pub fn read(&self, paths: &[PathBuf]) -> Result<(Vec<Item>, ReadStats)> {
         let mut items = Vec::new();
         let mut stats = ReadStats::default();
+        let mut ids = IdTracker::default();
         for p in paths {
             let format = match self.format.or_else(|| Format::from_path(p)) {
                 Some(f) => f,
@@ -217,7 +241,10 @@ impl InputOptions {
             let mut push = |rec: &Map<String, Value>, no: usize| -> Result<()> {
                 stats.records += 1;
                 match self.item(rec, p, no)? {
-                    Some(it) => items.push(it),
+                    Some(it) => {
+                        ids.note(&it.bench, &it.id, p, no);
+                        items.push(it);
+                    }
                     None => skipped += 1,
                 }
                 Ok(())
@@ -241,6 +268,7 @@ impl InputOptions {
                 ));
             }
         }
+        stats.duplicate_ids = ids.finish();
         Ok((items, stats))
     }
 }
@@ -540,6 +568,31 @@ mod tests {
             .unwrap();
         assert_eq!(items.len(), 1);
         assert_eq!(stats.skipped, [(p, 4)]);
+    }
+
+    /// Items with the benchmark and id of an earlier item are counted, the first named with
+    /// both records; an item without an id is named by its record number, so it can repeat
+    /// another item's id.
+    #[test]
+    fn repeated_benchmark_and_id_are_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("items.jsonl");
+        let lines = [
+            r#"{"id": "2", "text": "first"}"#,
+            r#"{"text": "named 2 by its record number"}"#,
+            r#"{"id": "2", "bench": "other", "text": "another benchmark"}"#,
+            r#"{"id": "2", "text": "a third one"}"#,
+        ];
+        std::fs::write(&p, lines.join("\n")).unwrap();
+        let opts = InputOptions::default();
+        let (items, stats) = opts.read(std::slice::from_ref(&p)).unwrap();
+        assert_eq!(items.len(), 4);
+        assert_eq!(stats.duplicate_ids.count, 2);
+        let f = stats.duplicate_ids.first.clone().unwrap();
+        assert_eq!((f.earlier.record, f.later.record), (1, 2));
+        let w = stats.warnings(&opts);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("2 item(s) share their benchmark and id"), "{w:?}");
     }
 
     fn read_csv_text(name: &str, text: &str) -> Result<Vec<(String, String)>> {

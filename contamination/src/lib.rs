@@ -30,6 +30,7 @@ mod check;
 pub mod error;
 pub mod html;
 pub mod input;
+pub mod item_ids;
 mod llama2_shown;
 mod method;
 mod privacy;

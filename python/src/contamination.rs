@@ -80,12 +80,7 @@ pub fn items_of(
         let (items, stats) = py
             .detach(|| opts.read(&paths))
             .map_err(errors::contamination)?;
-        for (p, n) in &stats.skipped {
-            let msg = format!(
-                "{}: {n} records {} and were skipped",
-                p.display(),
-                opts.skip_reason()
-            );
+        for msg in stats.warnings(&opts) {
             let warnings = py.import("warnings")?;
             warnings.call_method1("warn", (msg,))?;
         }
@@ -94,6 +89,8 @@ pub fn items_of(
     }
     // Python records.
     let mut items = Vec::new();
+    let mut ids = verbatim_contamination::item_ids::IdTracker::default();
+    let records = std::path::Path::new("the items given");
     for (no, rec) in obj.try_iter()?.enumerate() {
         let rec = rec?;
         if let Ok(s) = rec.cast::<PyString>() {
@@ -105,6 +102,7 @@ pub fn items_of(
                 )));
             }
             items.push(Item::new((no + 1).to_string(), text, "items"));
+            ids.note("items", &(no + 1).to_string(), records, no + 1);
             continue;
         }
         let Ok(d) = rec.cast::<PyDict>() else {
@@ -122,7 +120,10 @@ pub fn items_of(
             .item(&map, std::path::Path::new("items"), no + 1)
             .map_err(errors::contamination)?;
         match item {
-            Some(it) => items.push(it),
+            Some(it) => {
+                ids.note(&it.bench, &it.id, records, no + 1);
+                items.push(it);
+            }
             None => {
                 return Err(errors::invalid(format!(
                     "item {} has no text (no {}, or an empty one)",
@@ -134,6 +135,9 @@ pub fn items_of(
                 )))
             }
         }
+    }
+    if let Some(msg) = ids.finish().warning() {
+        py.import("warnings")?.call_method1("warn", (msg,))?;
     }
     Ok((items, vec!["<python>".to_string()]))
 }

@@ -140,12 +140,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         group_field: a.group_field.clone(),
     };
     let (mut items, stats) = input_opts.read(&a.input)?;
-    for (p, n) in &stats.skipped {
-        eprintln!(
-            "warning: {}: {n} records {} and were skipped",
-            p.display(),
-            input_opts.skip_reason()
-        );
+    for w in stats.warnings(&input_opts) {
+        eprintln!("warning: {w}");
     }
     if let Some(n) = a.limit {
         items.truncate(n);
