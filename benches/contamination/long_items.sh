@@ -25,11 +25,13 @@ with open("items.jsonl", "w") as f:
 PY
 [ -d idx-bytes ] || "$bin" index --input corpus-dup.jsonl --out idx-bytes --tokenizer bytes \
     --side-indexes words,alnum > build.log 2>&1
-for m in gpt3,palm,substr50 llama2; do
+for m in gpt3,palm,substr50 llama2 llama2-skip4; do
+  args=(--method "${m%-skip4}")
+  [ "$m" = llama2-skip4 ] && args+=(--llama2-skip 4)
   for kb in 5 10 20 40 80; do
     grep "\"copy$kb\"" items.jsonl > one.jsonl
     /usr/bin/time -f "%e" -o time.txt "$bin" contamination --index idx-bytes \
-        --input one.jsonl --method "$m" --out "r-$m-$kb.json" > /dev/null 2>&1
+        --input one.jsonl "${args[@]}" --out "r-$m-$kb.json" > /dev/null 2>&1
     echo "$m ${kb} KB: $(cat time.txt) s"
   done
 done

@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::llama2_shown::{shown_matches, Llama2Match};
+use crate::llama2_skip::{self, SkipWalks};
 use crate::method::*;
 use crate::words_search::{bytes_query, present, sparse_lpm, WordsSearch};
 use crate::Item;
@@ -535,17 +536,15 @@ impl<'a> Checker<'a> {
             LLAMA2_MIN_LEN + 1
         };
         let starts: Vec<usize> = (0..n).collect();
-        // Exact matches are capped at LLAMA2_EXACT_CAP tokens, which leaves the covered tokens
-        // as they are: ends `l + LPM(l)` never decrease along the item, so a token `t` that a
-        // start `l` covers is covered by a start `l' = max(l, t + 1 - cap)`, whose match ends
-        // after `t` and is more than 10 tokens long. The skip-gram extension grows from the
-        // occurrences of the whole exact match, so it is not capped.
-        let cap = if skip > 0 {
-            usize::MAX
-        } else {
-            LLAMA2_EXACT_CAP
-        };
-        let lpm = sparse_lpm(self.index, &ids, &starts, |_| need, cap);
+        // Exact matches are measured up to LLAMA2_EXACT_CAP tokens, which leaves the covered
+        // tokens as they are: ends `l + LPM(l)` never decrease along the item, so a token `t`
+        // that a start `l` covers is covered by a start `l' = max(l, t + 1 - cap)`, whose
+        // match ends after `t` and is more than 10 tokens long. With a skip budget, chains
+        // grow from the capped match's occurrences and its first 10 tokens'; every chain a
+        // longer match would grow runs along an occurrence of its first 10 tokens as well, so
+        // while those are few enough to be walked all (64), the ends are the same
+        // (`llama2_skip::extend`).
+        let lpm = sparse_lpm(self.index, &ids, &starts, |_| need, LLAMA2_EXACT_CAP);
         // A token standing for any text the vocabulary cannot spell (WordPiece's `[UNK]`)
         // agrees with nothing: an exact match ends before it, and a skip-gram walk counts it
         // as a mismatch. `unknown_at[l]`: the first such position at or after `l`.
@@ -558,6 +557,7 @@ impl<'a> Checker<'a> {
                 unknown_at[l + 1]
             };
         }
+        let mut walks = SkipWalks::new(self.index, &ids, skip);
         for l in 0..n {
             let Some(exact) = lpm[l].map(|e| e.min(unknown_at[l] - l)) else {
                 continue;
@@ -565,7 +565,7 @@ impl<'a> Checker<'a> {
             let mut end = l + exact;
             let mut at = None;
             if skip > 0 && exact >= LLAMA2_MIN_LEN && end < n {
-                let (e, p) = self.skip_extend(&ids, l, exact, skip, unknown);
+                let (e, p) = llama2_skip::extend(&mut walks, l, exact, SAMPLE_SEED);
                 if e > end {
                     end = e;
                     at = p;
@@ -591,8 +591,8 @@ impl<'a> Checker<'a> {
         // Spans: the matches that make up the runs, each one whole (a run may join matches
         // of different places, which together are text the corpus does not hold).
         let shown = shown_matches(&runs, &matches, |m| {
-            // Measured whole already: with a budget, or shorter than the cap.
-            if skip > 0 || m.2 < LLAMA2_EXACT_CAP {
+            // Measured whole already: shorter than the cap, or a chain walked to its end.
+            if m.2 < LLAMA2_EXACT_CAP || m.3.is_some() {
                 return m;
             }
             // The exact match past the cap: within its run, which holds every match.
@@ -664,65 +664,6 @@ impl<'a> Checker<'a> {
             ));
         }
         r
-    }
-
-    /// The skip-gram extension of the exact match `ids[l..l+exact]` (exact ≥ 10): over the
-    /// occurrences of the match and of its first 10 tokens (each: all of them, or 64 sampled
-    /// ones when there are more, in the layout-independent sampling order; a chain may start
-    /// wherever those 10 agree, and one from a shorter exact match can reach further), walk
-    /// the item and the corpus document in step past the agreeing tokens, allowing at most
-    /// `skip` mismatching positions; the match ends at its last agreeing token (no trailing
-    /// mismatches; an `unknown` token agrees with nothing). Returns the furthest end and the
-    /// corpus position reaching it.
-    fn skip_extend(
-        &self,
-        ids: &[u32],
-        l: usize,
-        exact: usize,
-        skip: usize,
-        unknown: Option<u32>,
-    ) -> (usize, Option<(usize, usize)>) {
-        const MAX_OCC: usize = 64;
-        let n = ids.len();
-        let want = n - l; // item tokens from l on
-        let mut best = (l + exact, None);
-        let seeds = if exact > LLAMA2_MIN_LEN {
-            vec![exact, LLAMA2_MIN_LEN]
-        } else {
-            vec![exact]
-        };
-        for seed in seeds {
-            let occ = self.index.find(&ids[l..l + seed]);
-            for o in self.index.sample_occurrences(&occ, SAMPLE_SEED, MAX_OCC) {
-                let (shard, pos, loc) = (o.shard, o.pos, o.loc);
-                let s = &self.index.shards()[shard];
-                let doc_end = s.doc_range(loc.local).end;
-                let avail = doc_end.saturating_sub(pos).min(want);
-                if avail <= seed {
-                    continue;
-                }
-                let corpus = s.tokens().to_u32(pos + seed..pos + avail);
-                let mut mismatches = 0usize;
-                let mut last = seed; // length of the aligned match so far (ends on agreement)
-                for (j, &t) in corpus.iter().enumerate() {
-                    if t == ids[l + seed + j] && Some(t) != unknown {
-                        last = seed + j + 1;
-                    } else {
-                        mismatches += 1;
-                        if mismatches > skip {
-                            break;
-                        }
-                    }
-                }
-                if l + last > best.0 {
-                    best = (l + last, Some((shard, pos)));
-                    if last == want {
-                        return best;
-                    }
-                }
-            }
-        }
-        best
     }
 }
 

@@ -32,6 +32,7 @@ pub mod html;
 pub mod input;
 pub mod item_ids;
 mod llama2_shown;
+mod llama2_skip;
 mod method;
 mod privacy;
 pub mod report;

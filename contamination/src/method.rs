@@ -139,9 +139,10 @@ pub const PALM_N: usize = 8;
 pub const PALM_DIRTY: f64 = 0.7;
 /// Llama 2: a match must be longer than this many tokens.
 pub const LLAMA2_MIN_LEN: usize = 10;
-/// Llama 2 without a skip budget: exact matches are measured up to this many tokens, which
-/// leaves the covered tokens exact (see `Checker::llama2`) and keeps a long copied item's
-/// searches linear in its length (the matches shown are then measured whole).
+/// Llama 2: exact matches are measured up to this many tokens, which leaves the covered
+/// tokens exact (see `Checker::llama2`; with a skip budget, while no occurrence is sampled)
+/// and keeps a long copied item's searches linear in its length (the matches shown are then
+/// measured whole).
 pub const LLAMA2_EXACT_CAP: usize = 256;
 /// Llama 2: below this coverage an item is clean (from it on, "not clean").
 pub const LLAMA2_CLEAN: f64 = 0.2;

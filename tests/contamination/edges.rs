@@ -2,7 +2,7 @@
 //! would cross a document boundary, items of punctuation only, non-ASCII text, repeated
 //! items, and matches held only by taken-down documents.
 
-use super::oracle::{brute_llama2, brute_ngrams, brute_substr50};
+use super::oracle::{brute_llama2, brute_llama2_skip, brute_ngrams, brute_substr50};
 use super::*;
 
 /// Every method's units and matches for `text`, against brute force over `texts` (documents
@@ -148,6 +148,51 @@ fn long_copied_items_agree_with_brute_force() {
     ];
     for (k, text) in items.iter().enumerate() {
         agree_with_brute_force(&c, &texts, &format!("long{k}"), text);
+    }
+}
+
+/// With a skip budget, long items copied with changes (single words, runs of changed words,
+/// two places joined) get the coverage of the written definition, brute-forced: the exact
+/// matches measured up to 256 tokens and the walks that share their comparisons along a
+/// diagonal change nothing while no occurrence is sampled (each 10-gram here occurs at most
+/// 4 times).
+#[test]
+fn long_changed_items_with_a_skip_budget_agree_with_brute_force() {
+    let changed = |mut w: Vec<String>, every: usize, run: usize, tag: usize| {
+        for p in (7..w.len()).step_by(every) {
+            for q in p..(p + run).min(w.len()) {
+                w[q] = format!("w{}", tag + q);
+            }
+        }
+        w
+    };
+    let word_docs: Vec<Vec<String>> = vec![
+        seq(0, 900),
+        changed(seq(0, 900), 97, 1, 5000),
+        changed(seq(300, 1200), 41, 2, 6000),
+        [seq(2000, 2300), seq(100, 500)].concat(),
+    ];
+    let texts: Vec<String> = word_docs.iter().map(|d| join(d)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let ix = Index::open(&build(dir.path(), &numbered(&texts))).unwrap();
+    let items: Vec<Vec<String>> = vec![
+        seq(50, 850),
+        changed(seq(50, 850), 30, 1, 7000),
+        changed(seq(50, 850), 120, 3, 7000),
+        changed(seq(350, 1150), 17, 1, 7000),
+        changed(seq(0, 900), 300, 6, 7000),
+        [seq(2100, 2300), changed(seq(100, 700), 45, 2, 7000)].concat(),
+        changed(seq(0, 1200), 11, 1, 7000),
+    ];
+    for skip in [1, 4] {
+        for (k, w) in items.iter().enumerate() {
+            let r = run(&ix, Method::Llama2, skip, &format!("s{k}"), &join(w));
+            assert_eq!(
+                (r.units, r.matched),
+                (w.len(), brute_llama2_skip(w, &word_docs, skip)),
+                "skip {skip}, item {k}"
+            );
+        }
     }
 }
 

@@ -94,6 +94,53 @@ pub(super) fn brute_llama2(item: &[String], docs: &[Vec<String>]) -> usize {
     covered.iter().filter(|&&c| c).count()
 }
 
+/// Llama 2 coverage with a skip budget by brute force, as docs/contamination.md defines it
+/// when every 10-token prefix has at most 64 occurrences (none sampled): at each start whose
+/// longest exact match has 10 tokens or more, the match itself, and every walk from an
+/// occurrence of its first 10 tokens in step with the item, through at most `skip`
+/// mismatching positions, to its last agreeing token before the next mismatch or the end of
+/// the document or item; the furthest end covers from the start when it is more than 10
+/// tokens away.
+pub(super) fn brute_llama2_skip(item: &[String], docs: &[Vec<String>], skip: usize) -> usize {
+    let n = item.len();
+    let mut covered = vec![false; n];
+    for l in 0..n {
+        let exact = docs
+            .iter()
+            .flat_map(|d| (0..d.len()).map(move |p| &d[p..]))
+            .map(|d| item[l..].iter().zip(d).take_while(|(a, b)| a == b).count())
+            .max()
+            .unwrap_or(0);
+        if exact < 10 {
+            continue;
+        }
+        let mut end = l + exact;
+        for d in docs {
+            for p in 0..d.len().saturating_sub(9) {
+                if d[p..p + 10] != item[l..l + 10] {
+                    continue;
+                }
+                let (mut mismatches, mut last) = (0, 10);
+                for j in 10..(n - l).min(d.len() - p) {
+                    if item[l + j] == d[p + j] {
+                        last = j + 1;
+                    } else {
+                        mismatches += 1;
+                        if mismatches > skip {
+                            break;
+                        }
+                    }
+                }
+                end = end.max(l + last);
+            }
+        }
+        if end - l > 10 {
+            covered[l..end].iter_mut().for_each(|c| *c = true);
+        }
+    }
+    covered.iter().filter(|&&c| c).count()
+}
+
 #[test]
 fn every_method_agrees_with_brute_force_on_a_repetitive_corpus() {
     // A two-word vocabulary makes n-grams repeat across documents, so the GPT-3 cut-off, the
