@@ -306,6 +306,7 @@ impl<'a> Checker<'a> {
                     Method::Substr50 => self.substr50(ws.expect("words side index")),
                 };
                 r.elapsed = t.elapsed();
+                self.note_hidden_examples(&mut r);
                 r
             })
             .collect();
@@ -336,6 +337,24 @@ impl<'a> Checker<'a> {
             note: None,
             elapsed: Duration::ZERO,
         }
+    }
+
+    /// A match shown without an example document says why when documents are taken down:
+    /// takedowns hide the documents but not what they matched, so a reader would otherwise
+    /// see a dirty item with nothing behind it.
+    fn note_hidden_examples(&self, r: &mut MethodResult) {
+        if r.label == Label::Clean
+            || !r.examples.is_empty()
+            || self.opts.examples == 0
+            || self.index.taken_down_count() == 0
+        {
+            return;
+        }
+        let why = "no example shown: the documents found holding the matches are taken down";
+        r.note = Some(match r.note.take() {
+            Some(n) => format!("{n}; {why}"),
+            None => why.to_string(),
+        });
     }
 
     /// Up to `limit + 1` occurrences in distinct documents, taken-down ones included (they

@@ -3,8 +3,8 @@
 //! arrays, nulls left out, so `{"question", "choices", "answer"}` reads the same from either).
 
 use crate::error::{Error, Result};
-use crate::Item;
 use crate::item_ids::{DuplicateIds, IdTracker};
+use crate::Item;
 use serde_json::{Map, Value};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -592,7 +592,10 @@ mod tests {
         assert_eq!((f.earlier.record, f.later.record), (1, 2));
         let w = stats.warnings(&opts);
         assert_eq!(w.len(), 1);
-        assert!(w[0].contains("2 item(s) share their benchmark and id"), "{w:?}");
+        assert!(
+            w[0].contains("2 item(s) share their benchmark and id"),
+            "{w:?}"
+        );
     }
 
     fn read_csv_text(name: &str, text: &str) -> Result<Vec<(String, String)>> {

@@ -119,11 +119,26 @@ mod tests {
         assert_eq!(d.count, 3);
         let f = d.first.clone().unwrap();
         assert_eq!((f.bench.as_str(), f.id.as_str()), ("x", "1"));
-        assert_eq!(f.earlier, RecordAt { path: a.into(), record: 1 });
-        assert_eq!(f.later, RecordAt { path: b.into(), record: 1 });
+        assert_eq!(
+            f.earlier,
+            RecordAt {
+                path: a.into(),
+                record: 1
+            }
+        );
+        assert_eq!(
+            f.later,
+            RecordAt {
+                path: b.into(),
+                record: 1
+            }
+        );
         let w = d.warning().unwrap();
         assert!(w.starts_with("3 item(s) share"), "{w}");
-        assert!(w.contains("record 1 of a.jsonl and record 1 of b.jsonl"), "{w}");
+        assert!(
+            w.contains("record 1 of a.jsonl and record 1 of b.jsonl"),
+            "{w}"
+        );
         assert_eq!(DuplicateIds::default().warning(), None);
     }
 }

@@ -235,7 +235,15 @@ fn taken_down_documents_count_but_are_never_shown() {
             "{m}: {:?}",
             a.examples
         );
+        // A dirty item without an example says why; before the takedown none needed to.
+        let hidden = |r: &MethodResult| r.note.as_deref().is_some_and(|n| n.contains("taken down"));
+        assert_eq!(hidden(a), a.examples.is_empty(), "{m}: {a:?}");
+        assert!(!hidden(b), "{m}: {b:?}");
     }
+    // Only the taken-down document holds the item's other n-grams: some method shows nothing.
+    assert!(Method::ALL
+        .iter()
+        .any(|&m| after.get(m).unwrap().examples.is_empty()));
     // The 13-gram in 11 documents (one taken down) is ignored, before and after.
     assert_eq!(after.get(Method::Gpt3).unwrap().ignored, Some(1));
 }
