@@ -461,8 +461,13 @@ impl FullText {
     fn search_unguarded(&self, query: &str, offset: usize, limit: usize) -> Result<Vec<SearchHit>> {
         let opened = self.opened();
         let searcher = opened.reader.searcher();
-        let (q, _) =
-            crate::fulltext_query::parse(&opened.index, self.fields.text, &opened.terms, query);
+        let (q, _) = crate::fulltext_query::parse(
+            &opened.index,
+            &searcher,
+            self.fields.text,
+            &opened.terms,
+            query,
+        );
         let top = searcher
             .search(
                 &q,

@@ -1,6 +1,7 @@
 //! Prefix searches of a lone word (`tok*`), which tantivy's query grammar marks as a prefix
 //! but its query parser searches as the whole word `tok`: it makes prefixes of a phrase's last
-//! word only (`"tokyo tow"*`).
+//! word only (`"tokyo tow"*`); and fuzzy searches of a lone word (`whale~1`,
+//! `fulltext_fuzzy.rs`).
 //!
 //! The parsed query's words marked as prefixes that the index's analyzer makes one term of
 //! become a search for every term starting with that term (tantivy's `RegexQuery` over the
@@ -10,20 +11,36 @@
 //! expression leaf left is taken out of the query with an error.
 
 use crate::fulltext::Terms;
+use crate::fulltext_fuzzy;
 use tantivy::query::QueryParserError;
-use tantivy::query_grammar::{Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
+use tantivy::schema::Field;
+use tantivy::Searcher;
+use tantivy::query_grammar::{Delimiter, Occur, UserInputAst, UserInputLeaf, UserInputLiteral};
 
-/// `ast` with each lone-word prefix of the field `field` (named, or the default field when
-/// unnamed) made a prefix search of its term, and every regular expression typed in it left
-/// out (each reported in `errors`); with the number of prefix searches made.
+/// Where the rewritten words search: the field, by name and handle, its analyzer, and a
+/// searcher over its term dictionaries (for fuzzy words' terms).
+pub(crate) struct WordField<'a> {
+    /// The field's name, as a query names it.
+    pub name: &'a str,
+    /// The field.
+    pub field: Field,
+    /// Its analyzer.
+    pub terms: &'a Terms,
+    /// A searcher of the index.
+    pub searcher: &'a Searcher,
+}
+
+/// `ast` with each lone-word prefix of the field (named, or the default field when unnamed)
+/// made a prefix search of its term, each lone fuzzy word a search of the terms near its
+/// term, and every regular expression typed in it left out (each reported in `errors`); with
+/// the number of prefix and fuzzy searches made (they name no term of their own).
 pub(crate) fn with_word_prefixes(
     ast: UserInputAst,
-    terms: &Terms,
-    field: &str,
+    at: &WordField<'_>,
     errors: &mut Vec<QueryParserError>,
 ) -> (UserInputAst, usize) {
     let mut made = 0;
-    let ast = rewritten(ast, terms, field, errors, &mut made)
+    let ast = rewritten(ast, at, errors, &mut made)
         .unwrap_or_else(|| UserInputAst::Clause(Vec::new()));
     (ast, made)
 }
@@ -31,22 +48,22 @@ pub(crate) fn with_word_prefixes(
 /// [`with_word_prefixes`] of one node; `None` for a node left out.
 fn rewritten(
     ast: UserInputAst,
-    terms: &Terms,
-    field: &str,
+    at: &WordField<'_>,
     errors: &mut Vec<QueryParserError>,
     made: &mut usize,
 ) -> Option<UserInputAst> {
+    let (terms, field) = (at.terms, at.name);
     match ast {
         UserInputAst::Clause(clauses) => Some(UserInputAst::Clause(
             clauses
                 .into_iter()
                 .filter_map(|(occur, sub)| {
-                    Some((occur, rewritten(sub, terms, field, errors, made)?))
+                    Some((occur, rewritten(sub, at, errors, made)?))
                 })
                 .collect(),
         )),
         UserInputAst::Boost(sub, boost) => Some(UserInputAst::Boost(
-            Box::new(rewritten(*sub, terms, field, errors, made)?),
+            Box::new(rewritten(*sub, at, errors, made)?),
             boost,
         )),
         UserInputAst::Leaf(leaf) => match *leaf {
@@ -58,6 +75,9 @@ fn rewritten(
             }
             UserInputLeaf::Literal(mut literal) => {
                 let ours = literal.field_name.as_deref().is_none_or(|f| f == field);
+                if let Some((word, distance)) = fuzzy_stem(&literal).filter(|_| ours) {
+                    return fuzzy(literal.clone(), word, distance, at, errors, made);
+                }
                 let Some(stem) = prefix_stem(&literal).filter(|_| ours) else {
                     return Some(UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(
                         literal,
@@ -85,6 +105,68 @@ fn rewritten(
             other => Some(UserInputAst::Leaf(Box::new(other))),
         },
     }
+}
+
+/// A lone fuzzy word (`whale~1`) made a search for any of the terms near its term; a word of
+/// several terms (`tokyo-tower~1`) searches them as a phrase, and `~0` the word itself.
+fn fuzzy(
+    mut literal: UserInputLiteral,
+    word: &str,
+    distance: u8,
+    at: &WordField<'_>,
+    errors: &mut Vec<QueryParserError>,
+    made: &mut usize,
+) -> Option<UserInputAst> {
+    let word = word.to_string();
+    let leaf = match at.terms.of(&word).as_slice() {
+        [(_, term)] if distance > 0 => {
+            match fulltext_fuzzy::expansions(at.searcher, at.field, term, distance) {
+                // None near it (the word itself is not in the index either): its term,
+                // which finds nothing.
+                Ok(near) if near.is_empty() => {
+                    literal.phrase = word;
+                    UserInputLeaf::Literal(literal)
+                }
+                Ok(near) => {
+                    *made += 1;
+                    // Any term near it, and the word itself scored by BM25, so that the
+                    // documents holding the word come first.
+                    let any = UserInputLeaf::Set {
+                        field: Some(at.name.to_string()),
+                        elements: near,
+                    };
+                    literal.phrase = word;
+                    return Some(UserInputAst::Clause(vec![
+                        (Some(Occur::Must), UserInputAst::Leaf(Box::new(any))),
+                        (
+                            Some(Occur::Should),
+                            UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(literal))),
+                        ),
+                    ]));
+                }
+                Err(e) => {
+                    errors.push(QueryParserError::UnsupportedQuery(format!(
+                        "cannot read the terms near {term:?}: {e}"
+                    )));
+                    return None;
+                }
+            }
+        }
+        _ => {
+            literal.phrase = word;
+            UserInputLeaf::Literal(literal)
+        }
+    };
+    Some(UserInputAst::Leaf(Box::new(leaf)))
+}
+
+/// The word and edits of a bare word written fuzzy (`whale~1`), which the grammar keeps in
+/// the word.
+fn fuzzy_stem(literal: &UserInputLiteral) -> Option<(&str, u8)> {
+    if literal.delimiter != Delimiter::None || literal.slop > 0 || literal.prefix {
+        return None;
+    }
+    fulltext_fuzzy::fuzzy_word(&literal.phrase)
 }
 
 /// The text a literal asks for the prefixes of: a quoted one marked as a prefix (`"tok"*`),

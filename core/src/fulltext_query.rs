@@ -207,6 +207,7 @@ fn after_field(word: &str, fields: &[&str]) -> bool {
 /// it (`fulltext_prefix.rs`), and the rules of [`settled`] apply.
 pub fn parse(
     index: &tantivy::Index,
+    searcher: &tantivy::Searcher,
     field: Field,
     terms: &Terms,
     query: &str,
@@ -223,8 +224,13 @@ pub fn parse(
         .into_iter()
         .map(|e| QueryParserError::SyntaxError(format!("{} at position {}", e.message, e.pos)))
         .collect();
-    let (ast, prefixes) =
-        crate::fulltext_prefix::with_word_prefixes(ast, terms, &name, &mut errors);
+    let at = crate::fulltext_prefix::WordField {
+        name: &name,
+        field,
+        terms,
+        searcher,
+    };
+    let (ast, prefixes) = crate::fulltext_prefix::with_word_prefixes(ast, &at, &mut errors);
     let (q, mut built) = parser.build_query_from_user_input_ast_lenient(ast);
     errors.append(&mut built);
     (settled(q, prefixes, &errors), errors)
@@ -338,8 +344,8 @@ mod tests {
         }
         w.commit().unwrap();
         let terms = Terms::current();
-        let (q, _) = parse(&index, fields.text, &terms, query);
         let searcher = index.reader().unwrap().searcher();
+        let (q, _) = parse(&index, &searcher, fields.text, &terms, query);
         searcher.search(&q, &tantivy::collector::Count).unwrap()
     }
 
@@ -400,6 +406,27 @@ mod tests {
             ("tokyo(tower) OR osaka", 2),
             ("(tokyo(tower) OR osaka) station", 0),
             ("[tokyo] <tower>", 1),
+            // A lone word ending in `~N` finds the words within N edits (`~`: 2).
+            ("tokio~1", 2),
+            ("TOKIO~1", 2),
+            ("tokyo~1", 2),
+            ("tokyo~0", 2),
+            ("tokio~0", 0),
+            ("tokio", 0),
+            ("oska~1", 1),
+            ("osk~1", 0),
+            ("osk~", 1),
+            ("osk~9", 1),
+            ("towr~1 tokio~1", 1),
+            ("tokyo -towers~1", 1),
+            ("(towr~1)^2 OR osaka", 2),
+            ("text:osak~1", 1),
+            ("zzzzz~1", 0),
+            ("tokyo zzzzz~1", 0),
+            // Several terms: the phrase, as written.
+            ("tokyo-towr~1", 0),
+            ("tokyo-tower~1", 1),
+            ("\"tokyo tower\"~1", 1),
         ];
         for (query, want) in cases {
             assert_eq!(hits(query), want, "{query:?}");

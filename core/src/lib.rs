@@ -32,6 +32,7 @@ pub mod error;
 pub mod file_stamp;
 pub mod format;
 pub mod fulltext;
+mod fulltext_fuzzy;
 mod fulltext_prefix;
 pub mod fulltext_query;
 pub mod fulltext_words;
