@@ -392,7 +392,14 @@ impl<'a> Checker<'a> {
             }
             let q = bytes_query(u);
             let occ = side.find(&q);
-            for hit in self.distinct_docs(side, &occ, q.len(), k) {
+            // Sampled among the documents that can be shown: sampling first and leaving out
+            // the taken-down ones after showed none when most holders were taken down.
+            let shown = |loc| {
+                side.doc_record(loc)
+                    .is_ok_and(|rec| self.index.doc_by_id(&rec.id).is_some())
+            };
+            let hits = side.sample_documents(&occ, SAMPLE_SEED, k, shown);
+            for hit in hits.into_iter().map(|o| (o.shard, o.pos, o.loc, q.len())) {
                 if out.len() >= k {
                     break;
                 }

@@ -85,7 +85,9 @@ fn edits(a: &str, b: &str) -> usize {
                 i + j
             } else {
                 let replace = d[(i - 1) * w + j - 1] + usize::from(a[i - 1] != b[j - 1]);
-                let mut best = replace.min(d[(i - 1) * w + j] + 1).min(d[i * w + j - 1] + 1);
+                let mut best = replace
+                    .min(d[(i - 1) * w + j] + 1)
+                    .min(d[i * w + j - 1] + 1);
                 if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                     best = best.min(d[(i - 2) * w + j - 2] + 1);
                 }

@@ -13,9 +13,9 @@
 use crate::fulltext::Terms;
 use crate::fulltext_fuzzy;
 use tantivy::query::QueryParserError;
+use tantivy::query_grammar::{Delimiter, Occur, UserInputAst, UserInputLeaf, UserInputLiteral};
 use tantivy::schema::Field;
 use tantivy::Searcher;
-use tantivy::query_grammar::{Delimiter, Occur, UserInputAst, UserInputLeaf, UserInputLiteral};
 
 /// Where the rewritten words search: the field, by name and handle, its analyzer, and a
 /// searcher over its term dictionaries (for fuzzy words' terms).
@@ -40,8 +40,8 @@ pub(crate) fn with_word_prefixes(
     errors: &mut Vec<QueryParserError>,
 ) -> (UserInputAst, usize) {
     let mut made = 0;
-    let ast = rewritten(ast, at, errors, &mut made)
-        .unwrap_or_else(|| UserInputAst::Clause(Vec::new()));
+    let ast =
+        rewritten(ast, at, errors, &mut made).unwrap_or_else(|| UserInputAst::Clause(Vec::new()));
     (ast, made)
 }
 
@@ -57,9 +57,7 @@ fn rewritten(
         UserInputAst::Clause(clauses) => Some(UserInputAst::Clause(
             clauses
                 .into_iter()
-                .filter_map(|(occur, sub)| {
-                    Some((occur, rewritten(sub, at, errors, made)?))
-                })
+                .filter_map(|(occur, sub)| Some((occur, rewritten(sub, at, errors, made)?)))
                 .collect(),
         )),
         UserInputAst::Boost(sub, boost) => Some(UserInputAst::Boost(

@@ -196,6 +196,44 @@ fn long_changed_items_with_a_skip_budget_agree_with_brute_force() {
     }
 }
 
+/// With most of the documents holding an item taken down, the examples are the visible ones:
+/// they were sampled among all holders and the taken-down ones left out afterwards, which
+/// showed none (a review: 39 of 40 holders taken down, every method dirty without example).
+#[test]
+fn examples_are_the_visible_holders_when_most_are_taken_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let item = join(&seq(300, 330));
+    let d: Vec<(String, String)> = (0..40)
+        .map(|i| {
+            (
+                format!("h{i:02}"),
+                format!("w{} {item} w{}", 500 + i, 600 + i),
+            )
+        })
+        .collect();
+    let idx = build(dir.path(), &d);
+    for i in 0..39 {
+        support::take_down(&idx, &format!("h{i:02}"));
+    }
+    let ix = Index::open(&idx).unwrap();
+    let opts = CheckOptions {
+        examples: 5,
+        ..CheckOptions::default()
+    };
+    let r = Checker::new(&ix, opts)
+        .unwrap()
+        .check(&Item::new("it", item.clone(), "b"));
+    for m in Method::ALL {
+        let x = r.get(m).unwrap();
+        if x.label == Label::Clean {
+            continue; // gpt3: the item's 13-grams are in 40 documents, more than 10
+        }
+        let ids: Vec<&str> = x.examples.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["h39"], "{m}: {x:?}");
+        assert_eq!(x.note, None, "{m}");
+    }
+}
+
 /// Taken-down documents count towards every method's score (they were in the training data)
 /// but are never shown: an item held only by a taken-down document stays dirty, with no
 /// example; the GPT-3 cut-off counts taken-down documents too.
