@@ -13,6 +13,8 @@
 //! - **phone**: an optional `+` country code, an optional area code in parentheses, then
 //!   groups of digits separated by one space, dot or hyphen, 10 to 15 digits in all, or 7 to
 //!   9 digits written as `NNN-NNNN` / `NNN.NNNN` / with a `+`; not inside a longer number.
+//!   Digit groups that run on into the next number (`555-867-5309 1.2.3.4`) are cut back
+//!   where the separator changes, to the longest part that is a phone number.
 //!
 //! Known false positives and misses (`docs/pii.md` has the measured precision and recall on a
 //! planted corpus): four-part version numbers (`1.2.3.4`) are masked as IP addresses; long
@@ -194,31 +196,53 @@ fn ips(text: &str, out: &mut Vec<PiiMatch>) {
 
 fn phones(text: &str, out: &mut Vec<PiiMatch>) {
     for m in patterns().phone.find_iter(text) {
+        // The pattern takes every digit group it can, so it may run on into the next number
+        // (`555-867-5309 1.2.3`, before an IP address), which then fails the checks: cut
+        // back where the separator changes, the longest such part that passes is the phone.
         let s = m.as_str();
-        let digits = s.bytes().filter(u8::is_ascii_digit).count();
-        let seps: Vec<u8> = s
+        let changes = s
             .bytes()
-            .filter(|b| matches!(b, b' ' | b'.' | b'-'))
-            .collect();
-        let plus = s.starts_with('+');
-        let paren = s.contains('(');
-        let long = (10..=15).contains(&digits);
-        // 7 to 9 digits only in the shapes local numbers are written in.
-        let local_shape = s.len() == 8
-            && s.as_bytes()[3] != b' '
-            && seps.len() == 1
-            && s.find(['-', '.']) == Some(3);
-        let short = (7..=9).contains(&digits) && (plus || paren || local_shape);
-        // Dotted numbers with a group of one digit are version or section numbers.
-        let dotted_version = seps.iter().all(|&b| b == b'.') && s.split('.').any(|g| g.len() == 1);
-        if (long || short) && !dotted_version && stands_alone(text, m.start(), m.end()) {
+            .enumerate()
+            .filter(|(_, b)| matches!(b, b' ' | b'.' | b'-'))
+            .scan(None, |last, (i, b)| {
+                let changed = last.is_some_and(|l| l != b);
+                *last = Some(b);
+                Some(changed.then_some(i))
+            })
+            .flatten()
+            .collect::<Vec<usize>>();
+        let ends = std::iter::once(s.len()).chain(changes.into_iter().rev());
+        if let Some(len) = ends
+            .into_iter()
+            .find(|&len| is_phone(text, m.start(), m.start() + len))
+        {
             out.push(PiiMatch {
                 kind: PiiKind::Phone,
                 start: m.start(),
-                end: m.end(),
+                end: m.start() + len,
             });
         }
     }
+}
+
+/// Whether `text[start..end]`, digit groups the phone pattern matched, is a phone number.
+fn is_phone(text: &str, start: usize, end: usize) -> bool {
+    let s = &text[start..end];
+    let digits = s.bytes().filter(u8::is_ascii_digit).count();
+    let seps: Vec<u8> = s
+        .bytes()
+        .filter(|b| matches!(b, b' ' | b'.' | b'-'))
+        .collect();
+    let plus = s.starts_with('+');
+    let paren = s.contains('(');
+    let long = (10..=15).contains(&digits);
+    // 7 to 9 digits only in the shapes local numbers are written in.
+    let local_shape =
+        s.len() == 8 && s.as_bytes()[3] != b' ' && seps.len() == 1 && s.find(['-', '.']) == Some(3);
+    let short = (7..=9).contains(&digits) && (plus || paren || local_shape);
+    // Dotted numbers with a group of one digit are version or section numbers.
+    let dotted_version = seps.iter().all(|&b| b == b'.') && s.split('.').any(|g| g.len() == 1);
+    (long || short) && !dotted_version && stands_alone(text, start, end)
 }
 
 /// Every item in `text`, by position; items that overlap are merged into one, of the earlier
@@ -493,6 +517,23 @@ mod tests {
         }
     }
 
+    /// The phone pattern runs on into a number after a space; the phone before it is found
+    /// all the same (a review: `call 555-867-5309 1.2.3.4` showed the number).
+    #[test]
+    fn a_phone_number_followed_by_another_number_is_found() {
+        for (text, phone) in [
+            ("call 555-867-5309 1.2.3.4 today", "555-867-5309"),
+            ("call +1 555-867-5309 1.2.3.4", "+1 555-867-5309"),
+        ] {
+            let found = kinds(text);
+            assert_eq!(found[0], (PiiKind::Phone, phone.to_string()), "{text}");
+        }
+        assert_eq!(
+            kinds("call 555-867-5309 1.2.3.4 today")[1],
+            (PiiKind::Ip, "1.2.3.4".to_string())
+        );
+    }
+
     #[test]
     fn leaves_look_alikes() {
         for text in [
@@ -504,6 +545,8 @@ mod tests {
             "1.2.3.4.5 is a long version",
             "x@y is no address",
             "price 1,234,567 dollars",
+            "years 2019 2020 2021 2022 in a row",
+            "pages 12-34 and 1.2.3.4.5",
         ] {
             assert_eq!(kinds(text), vec![], "{text}");
         }
