@@ -249,7 +249,8 @@ impl Report {
     }
 
     /// Writes one CSV row per item: bench, id, words, then per method score, label, matched
-    /// and units, and the first example document.
+    /// and units, and the first example document. Text cells a spreadsheet would run as a
+    /// formula start with `'` ([`spreadsheet_safe`]).
     pub fn write_csv(&self, w: &mut dyn Write) -> Result<()> {
         let mut c = csv::Writer::from_writer(w);
         let mut head = vec![
@@ -266,8 +267,8 @@ impl Report {
         c.write_record(&head)?;
         for r in &self.items {
             let mut row = vec![
-                r.bench.clone(),
-                r.id.clone(),
+                spreadsheet_safe(&r.bench),
+                spreadsheet_safe(&r.id),
                 r.words.to_string(),
                 r.worst().name().to_string(),
             ];
@@ -278,7 +279,12 @@ impl Report {
                         row.push(x.label.name().to_string());
                         row.push(x.matched.to_string());
                         row.push(x.units.to_string());
-                        row.push(x.examples.first().map(|e| e.id.clone()).unwrap_or_default());
+                        row.push(
+                            x.examples
+                                .first()
+                                .map(|e| spreadsheet_safe(&e.id))
+                                .unwrap_or_default(),
+                        );
                     }
                     None => row.extend(std::iter::repeat_n(String::new(), 5)),
                 }
@@ -378,5 +384,43 @@ impl Report {
         }
         let _ = writeln!(s, "(d/s: dirty / suspicious items)");
         s
+    }
+}
+
+/// `cell` as a spreadsheet shows it rather than runs it: text starting with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return (a formula to Excel, LibreOffice and Google Sheets; an item
+/// or document id from the input or the corpus could be one) gets a leading `'`, OWASP's
+/// advice for CSV files. A plain number (`-1`, `+44`) is left as it is.
+pub fn spreadsheet_safe(cell: &str) -> String {
+    let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formula && cell.trim().parse::<f64>().is_err() {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn formulas_are_shown_as_text_and_numbers_stay_numbers() {
+        for (cell, shown) in [
+            (
+                "=HYPERLINK(\"http://evil.example/\",\"x\")",
+                "'=HYPERLINK(\"http://evil.example/\",\"x\")",
+            ),
+            ("+1+1", "'+1+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("-1", "-1"),
+            ("+44", "+44"),
+            ("gsm8k/12", "gsm8k/12"),
+            ("", ""),
+        ] {
+            assert_eq!(spreadsheet_safe(cell), shown, "{cell:?}");
+        }
     }
 }
