@@ -215,8 +215,9 @@ pub struct FullText {
     /// the files anew; a search holds the pair it started with.
     opened: RwLock<Arc<Opened>>,
     fields: Fields,
-    /// First global number of each part (by `part` field value); part 0 is 0.
-    part_bases: BTreeMap<u64, u64>,
+    /// First global number of each part (by `part` field value); part 0 is 0. Shared with
+    /// the searches' sort keys.
+    part_bases: Arc<BTreeMap<u64, u64>>,
     documents: u64,
     /// Where it is, for errors.
     dir: std::path::PathBuf,
@@ -318,6 +319,22 @@ struct NumberColumns {
     part: Option<Column<u64>>,
 }
 
+/// The columns of a segment that number its documents.
+fn number_columns(seg: &tantivy::SegmentReader) -> Result<NumberColumns> {
+    let ff = seg.fast_fields();
+    Ok(NumberColumns {
+        doc_no: ff.u64("doc_no").map_err(ft_err)?,
+        part: ff.u64("part").ok(),
+    })
+}
+
+/// The global number of tantivy document `doc` of a segment, from its parts' first numbers.
+fn global_number(bases: &BTreeMap<u64, u64>, cols: &NumberColumns, doc: u32) -> Option<u64> {
+    let local = cols.doc_no.first(doc)?;
+    let part = cols.part.as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
+    Some(bases.get(&part)? + local)
+}
+
 impl FullText {
     /// Opens the tantivy index in `dir` of an index of `documents` documents whose parts start
     /// at `part_bases` (see the module documentation), its files mapped for `residency`
@@ -346,7 +363,7 @@ impl FullText {
         Ok(FullText {
             opened: RwLock::new(Arc::new(opened)),
             fields,
-            part_bases: bases,
+            part_bases: Arc::new(bases),
             documents,
             dir: dir.to_path_buf(),
         })
@@ -390,18 +407,12 @@ impl FullText {
     }
 
     fn columns(&self, seg: &tantivy::SegmentReader) -> Result<NumberColumns> {
-        let ff = seg.fast_fields();
-        Ok(NumberColumns {
-            doc_no: ff.u64("doc_no").map_err(ft_err)?,
-            part: ff.u64("part").ok(),
-        })
+        number_columns(seg)
     }
 
     /// The global number of tantivy document `doc` of a segment.
     fn global(&self, cols: &NumberColumns, doc: u32) -> Option<u64> {
-        let local = cols.doc_no.first(doc)?;
-        let part = cols.part.as_ref().and_then(|c| c.first(doc)).unwrap_or(0);
-        Some(self.part_bases.get(&part)? + local)
+        global_number(&self.part_bases, cols, doc)
     }
 
     /// Checks every tantivy file's checksum, and that every document of the index is in the
@@ -468,24 +479,31 @@ impl FullText {
             &opened.terms,
             query,
         );
+        // Best score first, and equal scores in document order: tantivy's own order among
+        // them is its segments', which an append or a compaction changes (a limit of 1 gave
+        // another hit after an append).
+        let bases = Arc::clone(&self.part_bases);
+        let by_score_then_document = TopDocs::with_limit(limit.max(1))
+            .and_offset(offset)
+            .tweak_score(move |seg: &tantivy::SegmentReader| {
+                let cols = number_columns(seg).ok();
+                let bases = Arc::clone(&bases);
+                move |doc: tantivy::DocId, score: tantivy::Score| {
+                    let no = cols.as_ref().and_then(|c| global_number(&bases, c, doc));
+                    (score, std::cmp::Reverse(no.unwrap_or(u64::MAX)))
+                }
+            });
         let top = searcher
-            .search(
-                &q,
-                &TopDocs::with_limit(limit.max(1))
-                    .and_offset(offset)
-                    .order_by_score(),
-            )
+            .search(&q, &by_score_then_document)
             .map_err(ft_err)?;
-        let mut cols: BTreeMap<u32, NumberColumns> = BTreeMap::new();
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, addr) in top {
-            if let std::collections::btree_map::Entry::Vacant(e) = cols.entry(addr.segment_ord) {
-                e.insert(self.columns(searcher.segment_reader(addr.segment_ord))?);
-            }
-            if let Some(no) = self.global(&cols[&addr.segment_ord], addr.doc_id) {
-                hits.push(SearchHit { doc_no: no, score });
-            }
-        }
+        let hits = top
+            .into_iter()
+            .filter(|((_, no), _)| no.0 != u64::MAX)
+            .map(|((score, no), _)| SearchHit {
+                doc_no: no.0,
+                score,
+            })
+            .collect();
         Ok(hits)
     }
 }
