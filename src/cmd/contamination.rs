@@ -2,7 +2,7 @@
 //! every standard definition (GPT-3, PaLM, Llama 2, GPT-4, infini-gram mini).
 
 use anyhow::{bail, Context, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use verbatim_contamination::input::{Format, InputOptions};
 use verbatim_contamination::{html, CheckOptions, Checker, Method, Report};
@@ -91,10 +91,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
             None => bail!("unknown --format {f:?}; use jsonl, csv or parquet"),
         },
     };
-    // Refuse to overwrite an input with a report.
-    for out in [&a.out, &a.csv, &a.html].into_iter().flatten() {
-        if a.input.iter().any(|i| i == out) {
+    // Refuse to overwrite an input with a report, or one report with another.
+    let outputs: Vec<&PathBuf> = [&a.out, &a.csv, &a.html].into_iter().flatten().collect();
+    for (k, out) in outputs.iter().enumerate() {
+        if a.input.iter().any(|i| resolved(i) == resolved(out)) {
             bail!("{} is an input; choose another output path", out.display());
+        }
+        if outputs[..k].iter().any(|o| resolved(o) == resolved(out)) {
+            bail!(
+                "{} is named for two reports (--out, --csv, --html); give each its own path",
+                out.display()
+            );
         }
     }
     // A report that cannot be written is found now, not after every item was checked.
@@ -189,4 +196,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
         outln!("(write the per-item results with --out report.json, --csv items.csv or --html report.html)");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `p` with its folder resolved (`./a.json`, `a.json` and `dir/../a.json` are one file), for
+/// comparing paths that may not exist yet.
+fn resolved(p: &Path) -> PathBuf {
+    let parent = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let dir = std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf());
+    match p.file_name() {
+        Some(name) => dir.join(name),
+        None => dir,
+    }
 }

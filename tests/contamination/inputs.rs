@@ -450,4 +450,25 @@ fn cli_refuses_unwritable_reports_first_and_names_each_reason_once() {
         "llama2".as_ref(),
     ]);
     assert_eq!(err.matches("No such file").count(), 1, "{err}");
+    // Two reports, or a report and an input, named alike (the CSV overwrote the JSON).
+    let twice = dir.path().join(".").join("ok.json");
+    let err = run(&[
+        "--input".as_ref(),
+        items.as_os_str(),
+        "--out".as_ref(),
+        ok.as_os_str(),
+        "--csv".as_ref(),
+        twice.as_os_str(),
+    ]);
+    assert!(err.contains("named for two reports"), "{err}");
+    let input_again = dir.path().join("missing").join("..").join("items.jsonl");
+    std::fs::create_dir_all(dir.path().join("missing")).unwrap();
+    let err = run(&[
+        "--input".as_ref(),
+        items.as_os_str(),
+        "--html".as_ref(),
+        input_again.as_os_str(),
+    ]);
+    assert!(err.contains("is an input"), "{err}");
+    assert!(!ok.exists());
 }
