@@ -114,6 +114,13 @@ def test_cnf_equals_infini_gram(reference, corpus):
             assert len(sd["documents"]) == len(rsd["documents"])
             for d in sd["documents"]:
                 assert d["metadata"] == ref.get_doc_by_ix(d["doc_ix"], 1)["metadata"]
+    # Approximate counts past 2^64: infini-gram's C++ conversion gives 0 (verbatim gave
+    # 2^64 - 1), and shard counts add modulo 2^64.
+    for k in (6, 12, 20):
+        cnf = [[the]] * k
+        got = ours.find_cnf(cnf, max_clause_freq=1, max_diff_tokens=100)
+        assert got == ref.find_cnf(cnf, max_clause_freq=1, max_diff_tokens=100), k
+        assert ours.count_cnf(cnf, 1, 100) == ref.count_cnf(cnf, 1, 100), k
 
 
 def test_errors_equal_infini_gram(reference, corpus):
@@ -130,6 +137,9 @@ def test_errors_equal_infini_gram(reference, corpus):
         ("find_cnf", ([[[70000]]],)), ("find_cnf", ([[[1]]], 0)), ("count_cnf", ([[[1]]], 5, 0)),
         ("search_docs_cnf", ([[[1]]], 0)), ("search_docs_cnf", ([[[1]]], 1, 0)),
         ("search_docs_cnf", ([[[1]]], 1, 1, 0)), ("search_docs_cnf", ([[[]]], 1, 1)),
+        # needle_len None: infini-gram's error dict (verbatim raised TypeError).
+        ("get_doc_by_ptr_2", (0, 2, None, 1)), ("get_doc_by_rank_2", (0, 5, None, 1)),
+        ("get_docs_by_ptrs_2", ([(0, 2, None, 1)],)), ("get_docs_by_ranks_2", ([(0, 5, None, 1)],)),
     ]
     for name, args in calls:
         assert getattr(ours, name)(*args) == getattr(ref, name)(*args), (name, args)

@@ -84,8 +84,13 @@ class Documents:
 
     @staticmethod
     def _needle_ctx_error(needle_len: Any, max_ctx_len: Any) -> Optional[Dict[str, str]]:
-        if needle_len is not None and not (type(needle_len) == int and needle_len >= 0):
+        # None too (it raised TypeError past this check; infini-gram answers this error).
+        if not (type(needle_len) == int and needle_len >= 0):
             return {"error": "needle_len must be a non-negative integer"}
+        return Documents._ctx_error(max_ctx_len)
+
+    @staticmethod
+    def _ctx_error(max_ctx_len: Any) -> Optional[Dict[str, str]]:
         if not (type(max_ctx_len) == int and max_ctx_len >= 0):
             return {"error": "max_ctx_len must be a non-negative integer"}
         return None
@@ -111,7 +116,9 @@ class Documents:
             return err
         ds_size = v.shards[s][0] * v.width
         if not (type(ptr) == int and 0 <= ptr and ptr < ds_size and ptr % v.width == 0):
-            return {"error": f"ptr must be an even integer in range [0, {ds_size})"}
+            # infini-gram's words on its 2-byte tokens; a token's width in bytes otherwise.
+            kind = {1: "an integer", 2: "an even integer"}.get(v.width, f"a multiple of {v.width}")
+            return {"error": f"ptr must be {kind} in range [0, {ds_size})"}
         return None
 
     @staticmethod
@@ -249,7 +256,7 @@ class Documents:
     def get_doc_by_ix_2(self, doc_ix: int, max_ctx_len: int) -> Dict[str, Any]:
         """Document number ``doc_ix`` from its start, at most ``max_ctx_len`` tokens."""
         v = self._view
-        err = self._needle_ctx_error(None, max_ctx_len) or self._ix_error(v, doc_ix)
+        err = self._ctx_error(max_ctx_len) or self._ix_error(v, doc_ix)
         if err:
             return err
         return finish(_native.ig_doc_by_ix(v.index, doc_ix, max_ctx_len))
@@ -259,7 +266,7 @@ class Documents:
         v = self._view
         return self._batch(
             requests,
-            lambda ix, c: self._needle_ctx_error(None, c) or self._ix_error(v, ix),
+            lambda ix, c: self._ctx_error(c) or self._ix_error(v, ix),
             lambda ix, c: _native.ig_doc_by_ix(v.index, ix, c))
 
     # ------------------------------------------------------------------ search

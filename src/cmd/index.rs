@@ -167,8 +167,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if let Some(t) = &summary.takedowns {
         outln!("{}", crate::output::carried_takedowns(t));
     }
+    // The manifest's counts are the whole index's: after an append, say so.
+    let (indexed, skipped_word) = if opts.append {
+        ("in the index now", "skipped by all its builds")
+    } else {
+        ("indexed", "skipped")
+    };
     outln!(
-        "  documents  {} indexed, {} skipped{}",
+        "  documents  {} {indexed}, {} {skipped_word}{}",
         m.documents,
         skipped,
         if skipped > 0 {
@@ -189,8 +195,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     if m.renamed_duplicate_ids > 0 {
         outln!(
-            "  ids        {} repeated id(s) renamed with a `#N` suffix{}",
+            "  ids        {} repeated id(s) renamed with a `#N` suffix{}{}",
             m.renamed_duplicate_ids,
+            if opts.append { " in the index" } else { "" },
             if summary.rename_examples.is_empty() {
                 ""
             } else {

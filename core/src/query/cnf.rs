@@ -159,8 +159,11 @@ impl Index {
                     scaled += ranges.len() as f64 * factor;
                     approx |= sampled;
                 }
+                // As infini-gram's C++ computes it: converted as x86-64 converts, summed
+                // modulo 2^64.
                 CnfRules::InfiniGram => {
-                    count += (ranges.len() as f64 * factor) as u64;
+                    let in_shard = ranges.len() as f64 * factor;
+                    count = count.wrapping_add(super::cpp_random::x86_64_double_to_u64(in_shard));
                     approx |= factor != 1.0;
                 }
             }

@@ -89,9 +89,35 @@ impl Mt19937 {
     }
 }
 
+/// `(uint64_t)x` for a non-negative `double` as GCC compiles it for x86-64, where infini-gram
+/// runs: exact below 2^64 (truncated), and 0 from 2^64 on (`cvttsd2si` gives its "integer
+/// indefinite" `1 << 63`, which the conversion's sign flip makes 0). Rust's `as u64`
+/// saturates there instead, so an approximate CNF count that overflowed was 2^64 - 1 where
+/// infini-gram reports 0.
+pub(crate) fn x86_64_double_to_u64(x: f64) -> u64 {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if x < TWO_63 {
+        x as u64
+    } else if x < 2.0 * TWO_63 {
+        ((x - TWO_63) as u64) ^ (1 << 63)
+    } else {
+        0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn doubles_convert_as_on_x86_64() {
+        assert_eq!(x86_64_double_to_u64(0.0), 0);
+        assert_eq!(x86_64_double_to_u64(12.9), 12);
+        assert_eq!(x86_64_double_to_u64(9.3e18), 9_300_000_000_000_000_000);
+        // From 2^64 on, 0 (infini-gram's answer to a count past 2^64; a review measured it).
+        assert_eq!(x86_64_double_to_u64(18_446_744_073_709_551_616.0), 0);
+        assert_eq!(x86_64_double_to_u64(1e30), 0);
+    }
 
     #[test]
     fn mt19937_matches_the_standard() {
