@@ -367,6 +367,13 @@ impl<'a> Checker<'a> {
             .collect()
     }
 
+    /// Whether the document `loc` of side index `side` can be shown: the main index has it
+    /// (by its id) and it is not taken down.
+    fn shown_in_main(&self, side: &Index, loc: DocLocation) -> bool {
+        side.doc_record(loc)
+            .is_ok_and(|rec| self.index.doc_by_id(&rec.id).is_some())
+    }
+
     /// An example from a side-index hit: the document is found in the main index by its
     /// external id (side indexes keep the ids), and the snippet is the normalised text.
     fn side_example(&self, side: &Index, hit: Hit) -> Option<Example> {
@@ -394,10 +401,7 @@ impl<'a> Checker<'a> {
             let occ = side.find(&q);
             // Sampled among the documents that can be shown: sampling first and leaving out
             // the taken-down ones after showed none when most holders were taken down.
-            let shown = |loc| {
-                side.doc_record(loc)
-                    .is_ok_and(|rec| self.index.doc_by_id(&rec.id).is_some())
-            };
+            let shown = |loc| self.shown_in_main(side, loc);
             let hits = side.sample_documents(&occ, SAMPLE_SEED, k, shown);
             for hit in hits.into_iter().map(|o| (o.shard, o.pos, o.loc, q.len())) {
                 if out.len() >= k {
@@ -445,7 +449,9 @@ impl<'a> Checker<'a> {
             }
             matched_units.push(g.clone());
             if hits.len() < 4 * self.opts.examples {
-                hits.extend(docs);
+                // Only documents that can be shown, so that taken-down ones do not use up
+                // the places of visible ones found by later n-grams.
+                hits.extend(docs.into_iter().filter(|h| self.shown_in_main(side, h.2)));
             }
         }
         let mut r = self.result(Method::Gpt3, grams.len(), matched_units.len());

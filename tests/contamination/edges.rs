@@ -234,6 +234,35 @@ fn examples_are_the_visible_holders_when_most_are_taken_down() {
     }
 }
 
+/// GPT-3's examples are not crowded out by taken-down holders of the item's first n-grams: a
+/// visible document holding a later n-gram is shown.
+#[test]
+fn gpt3_examples_skip_taken_down_holders_of_earlier_ngrams() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut d: Vec<(String, String)> = Vec::new();
+    for i in 0..10 {
+        d.push((
+            format!("t{i}"),
+            format!("w{} {} w{}", 500 + i, join(&seq(300, 313)), 600 + i),
+        ));
+        d.push((
+            format!("u{i}"),
+            format!("w{} {} w{}", 700 + i, join(&seq(301, 314)), 800 + i),
+        ));
+    }
+    d.push(("v".to_string(), join(&seq(302, 315))));
+    let idx = build(dir.path(), &d);
+    for i in 0..10 {
+        support::take_down(&idx, &format!("t{i}"));
+        support::take_down(&idx, &format!("u{i}"));
+    }
+    let ix = Index::open(&idx).unwrap();
+    let r = run(&ix, Method::Gpt3, 0, "it", &join(&seq(300, 330)));
+    assert_eq!(r.label, Label::Dirty, "{r:?}");
+    let ids: Vec<&str> = r.examples.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["v"], "{r:?}");
+}
+
 /// Taken-down documents count towards every method's score (they were in the training data)
 /// but are never shown: an item held only by a taken-down document stays dirty, with no
 /// example; the GPT-3 cut-off counts taken-down documents too.
