@@ -531,6 +531,8 @@ fn equal_scores_rank_in_document_order_after_appends() {
         "NOT beta7",
         "alpha1* OR gamma2*",
         "beta1* OR gamma*",
+        // Scored by BM25: the top-k path with no tie at the cut.
+        "alpha7 OR alpha38 OR alpha69 OR gamma7 OR gamma38 OR beta7 OR beta38 OR beta69",
     ] {
         let all = once.fulltext().unwrap().search(q, 0, 100).unwrap();
         assert!(all.len() > 3, "{q}: {}", all.len());

@@ -29,6 +29,7 @@ use tantivy::schema::{
     STORED, STRING,
 };
 use tantivy::tokenizer::TextAnalyzer;
+use tantivy::Score;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
 /// Directory of the full-text index inside an index directory.
@@ -481,28 +482,57 @@ impl FullText {
         );
         // Best score first, and equal scores in document order: tantivy's own order among
         // them is its segments', which an append or a compaction changes (a limit of 1 gave
-        // another hit after an append).
-        let bases = Arc::clone(&self.part_bases);
-        let by_score_then_document = TopDocs::with_limit(limit.max(1))
-            .and_offset(offset)
-            .tweak_score(move |seg: &tantivy::SegmentReader| {
-                let cols = number_columns(seg).ok();
-                let bases = Arc::clone(&bases);
-                move |doc: tantivy::DocId, score: tantivy::Score| {
-                    let no = cols.as_ref().and_then(|c| global_number(&bases, c, doc));
-                    (score, std::cmp::Reverse(no.unwrap_or(u64::MAX)))
-                }
-            });
-        let top = searcher
-            .search(&q, &by_score_then_document)
+        // another hit after an append). First tantivy's top-k (which skips blocks that
+        // cannot enter it) with one hit more: when that one scores below the last wanted, no
+        // tie crosses the cut and sorting the hits is enough. Otherwise every hit is scored
+        // with its document number as the second key.
+        let wanted = offset.saturating_add(limit.max(1));
+        let fast = searcher
+            .search(
+                &q,
+                &TopDocs::with_limit(wanted.saturating_add(1)).order_by_score(),
+            )
             .map_err(ft_err)?;
-        let hits = top
+        let no_tie_at_cut = fast.len() <= wanted || fast[wanted].0 < fast[wanted - 1].0;
+        let ranked: Vec<(Score, u64)> = if no_tie_at_cut {
+            let mut cols: BTreeMap<u32, Option<NumberColumns>> = BTreeMap::new();
+            let mut ranked: Vec<(Score, u64)> = fast
+                .into_iter()
+                .take(wanted)
+                .filter_map(|(score, addr)| {
+                    let c = cols.entry(addr.segment_ord).or_insert_with(|| {
+                        number_columns(searcher.segment_reader(addr.segment_ord)).ok()
+                    });
+                    let no = global_number(&self.part_bases, c.as_ref()?, addr.doc_id)?;
+                    Some((score, no))
+                })
+                .collect();
+            ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            ranked.into_iter().skip(offset).collect()
+        } else {
+            let bases = Arc::clone(&self.part_bases);
+            let by_score_then_document = TopDocs::with_limit(limit.max(1))
+                .and_offset(offset)
+                .tweak_score(move |seg: &tantivy::SegmentReader| {
+                    let cols = number_columns(seg).ok();
+                    let bases = Arc::clone(&bases);
+                    move |doc: tantivy::DocId, score: Score| {
+                        let no = cols.as_ref().and_then(|c| global_number(&bases, c, doc));
+                        (score, std::cmp::Reverse(no.unwrap_or(u64::MAX)))
+                    }
+                });
+            let top = searcher
+                .search(&q, &by_score_then_document)
+                .map_err(ft_err)?;
+            top.into_iter()
+                .filter(|((_, no), _)| no.0 != u64::MAX)
+                .map(|((score, no), _)| (score, no.0))
+                .collect()
+        };
+        let hits = ranked
             .into_iter()
-            .filter(|((_, no), _)| no.0 != u64::MAX)
-            .map(|((score, no), _)| SearchHit {
-                doc_no: no.0,
-                score,
-            })
+            .take(limit.max(1))
+            .map(|(score, doc_no)| SearchHit { doc_no, score })
             .collect();
         Ok(hits)
     }
