@@ -195,10 +195,12 @@ fn ips(text: &str, out: &mut Vec<PiiMatch>) {
 }
 
 fn phones(text: &str, out: &mut Vec<PiiMatch>) {
-    for m in patterns().phone.find_iter(text) {
+    let mut from = 0;
+    while let Some(m) = patterns().phone.find_at(text, from) {
         // The pattern takes every digit group it can, so it may run on into the next number
-        // (`555-867-5309 1.2.3`, before an IP address), which then fails the checks: cut
-        // back where the separator changes, the longest such part that passes is the phone.
+        // (`555-867-5309 1.2.3`, before an IP address; another phone number), which then
+        // fails the checks: cut back where the separator changes, the longest such part that
+        // passes is the phone, and the search goes on after it.
         let s = m.as_str();
         let changes = s
             .bytes()
@@ -212,15 +214,19 @@ fn phones(text: &str, out: &mut Vec<PiiMatch>) {
             .flatten()
             .collect::<Vec<usize>>();
         let ends = std::iter::once(s.len()).chain(changes.into_iter().rev());
-        if let Some(len) = ends
+        match ends
             .into_iter()
             .find(|&len| is_phone(text, m.start(), m.start() + len))
         {
-            out.push(PiiMatch {
-                kind: PiiKind::Phone,
-                start: m.start(),
-                end: m.start() + len,
-            });
+            Some(len) => {
+                out.push(PiiMatch {
+                    kind: PiiKind::Phone,
+                    start: m.start(),
+                    end: m.start() + len,
+                });
+                from = m.start() + len;
+            }
+            None => from = m.end(),
         }
     }
 }
@@ -524,6 +530,8 @@ mod tests {
         for (text, phone) in [
             ("call 555-867-5309 1.2.3.4 today", "555-867-5309"),
             ("call +1 555-867-5309 1.2.3.4", "+1 555-867-5309"),
+            ("call 555-867-5309 555-123-4567", "555-867-5309"),
+            ("call 555.867.5309 555.123.4567", "555.867.5309"),
         ] {
             let found = kinds(text);
             assert_eq!(found[0], (PiiKind::Phone, phone.to_string()), "{text}");
@@ -532,6 +540,15 @@ mod tests {
             kinds("call 555-867-5309 1.2.3.4 today")[1],
             (PiiKind::Ip, "1.2.3.4".to_string())
         );
+        // The number after a phone number cut back is searched too (a review: the second
+        // of two phone numbers was shown).
+        for text in [
+            "call 555-867-5309 555-123-4567",
+            "call 555.867.5309 555.123.4567",
+        ] {
+            let (masked, _) = mask(text);
+            assert_eq!(masked, "call [PHONE] [PHONE]", "{text}");
+        }
     }
 
     #[test]
