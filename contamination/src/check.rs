@@ -28,6 +28,10 @@ pub struct Checker<'a> {
 /// A hit in a side index: `(shard, position, document, match length)`.
 type Hit = (usize, usize, DocLocation, usize);
 
+/// Documents sampled per example wanted, among which the examples are the first that can be
+/// shown (not taken down).
+const EXAMPLE_CANDIDATES: usize = 16;
+
 /// Seed of the occurrence sampling of contamination checks (fixed: reports are reproducible).
 const SAMPLE_SEED: u64 = 0x7665_7262_6174_696d;
 
@@ -350,7 +354,7 @@ impl<'a> Checker<'a> {
         {
             return;
         }
-        let why = "no example shown: the documents found holding the matches are taken down";
+        let why = "no example shown: the documents looked at that hold the matches are taken down (or could not be read)";
         r.note = Some(match r.note.take() {
             Some(n) => format!("{n}; {why}"),
             None => why.to_string(),
@@ -399,11 +403,16 @@ impl<'a> Checker<'a> {
             }
             let q = bytes_query(u);
             let occ = side.find(&q);
-            // Sampled among the documents that can be shown: sampling first and leaving out
-            // the taken-down ones after showed none when most holders were taken down.
-            let shown = |loc| self.shown_in_main(side, loc);
-            let hits = side.sample_documents(&occ, SAMPLE_SEED, k, shown);
-            for hit in hits.into_iter().map(|o| (o.shard, o.pos, o.loc, q.len())) {
+            // The first documents that can be shown among up to 16 times as many sampled:
+            // sampling `k` and leaving out the taken-down ones after showed none when most
+            // holders were taken down, and filtering while sampling would read every
+            // occurrence of a unit held only by hidden documents.
+            let hits = side
+                .sample_documents(&occ, SAMPLE_SEED, EXAMPLE_CANDIDATES * k, |_| true)
+                .into_iter()
+                .filter(|o| self.shown_in_main(side, o.loc))
+                .take(k);
+            for hit in hits.map(|o| (o.shard, o.pos, o.loc, q.len())) {
                 if out.len() >= k {
                     break;
                 }

@@ -111,7 +111,8 @@ impl<'a> SkipWalks<'a> {
         // `skip + 1` of them are.
         let first = diag.mismatches.partition_point(|&i| i < a);
         let mut chunk = SHORT_WALK;
-        while diag.mismatches.len() <= first + self.skip && diag.compared < diag.limit {
+        while diag.mismatches.len() <= first.saturating_add(self.skip) && diag.compared < diag.limit
+        {
             let from = diag.compared.max(a);
             let to = (from + chunk).min(diag.limit);
             let at = (from as isize + d) as usize;
@@ -119,7 +120,7 @@ impl<'a> SkipWalks<'a> {
             for (j, t) in tokens.to_u32(at..at + (to - from)).into_iter().enumerate() {
                 if !agrees(from + j, t) {
                     diag.mismatches.push(from + j);
-                    if diag.mismatches.len() > first + self.skip {
+                    if diag.mismatches.len() > first.saturating_add(self.skip) {
                         diag.compared = from + j + 1;
                         break;
                     }
@@ -130,7 +131,7 @@ impl<'a> SkipWalks<'a> {
         // The walk stops at the `skip + 1`-th mismatch from `a`, else where the diagonal ends.
         let stop = diag
             .mismatches
-            .get(first + self.skip)
+            .get(first.saturating_add(self.skip))
             .copied()
             .unwrap_or(diag.limit);
         Some(last_agreeing(&diag.mismatches, first, a, stop))

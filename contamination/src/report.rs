@@ -393,7 +393,12 @@ impl Report {
 /// advice for CSV files. A plain number (`-1`, `+44`) is left as it is.
 pub fn spreadsheet_safe(cell: &str) -> String {
     let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if formula && cell.trim().parse::<f64>().is_err() {
+    let number = cell.len() > 1
+        && cell
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b".+-eE".contains(&b))
+        && cell.parse::<f64>().is_ok();
+    if formula && !number {
         format!("'{cell}")
     } else {
         cell.to_string()
@@ -416,6 +421,10 @@ mod tests {
             ("@SUM(A1)", "'@SUM(A1)"),
             ("\tx", "'\tx"),
             ("-1", "-1"),
+            ("-2.5e3", "-2.5e3"),
+            ("-inf", "'-inf"),
+            ("+nan", "'+nan"),
+            ("-", "'-"),
             ("+44", "+44"),
             ("gsm8k/12", "gsm8k/12"),
             ("", ""),
