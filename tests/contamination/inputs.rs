@@ -304,19 +304,6 @@ fn http_route_checks_items_and_limits_their_number() {
         serde_json::json!({"items": [{"id": "a", "text": "w1"}], "methods": ["bogus"]}),
     );
     assert_eq!(c, 400, "{v}");
-    // Whitespace only: nothing to check, as the CLI skips it (it was answered `clean`).
-    let (c, v) = srv.post(
-        "/api/v1/contamination",
-        serde_json::json!({"items": [{"id": "a", "text": "w1"}, {"id": "b", "text": " \n\t"}]}),
-    );
-    assert_eq!(c, 422, "{v}");
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("items[1].text"),
-        "{v}"
-    );
 }
 
 /// `verbatim contamination --method gpt3` of one item (tokens 110 to 129, written in `dir`)

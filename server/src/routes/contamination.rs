@@ -76,12 +76,6 @@ pub async fn contamination(
     }
     for (i, it) in req.items.iter().enumerate() {
         st.check_text(&format!("items[{i}].text"), &it.text)?;
-        // As the CLI and Python skip or refuse it: no words to check is not a clean item.
-        if it.text.trim().is_empty() {
-            return Err(ApiError::Unprocessable(format!(
-                "items[{i}].text is only whitespace: there is nothing to check"
-            )));
-        }
     }
     let methods = match &req.methods {
         None => Method::ALL.to_vec(),
