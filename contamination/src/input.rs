@@ -223,6 +223,12 @@ impl InputOptions {
 
     /// Reads every item of `paths`.
     pub fn read(&self, paths: &[PathBuf]) -> Result<(Vec<Item>, ReadStats)> {
+        self.read_at_most(paths, usize::MAX)
+    }
+
+    /// Reads the first `limit` items of `paths` (`--limit`); the records after them are not
+    /// made items, so the warnings are about the items kept.
+    pub fn read_at_most(&self, paths: &[PathBuf], limit: usize) -> Result<(Vec<Item>, ReadStats)> {
         let mut items = Vec::new();
         let mut stats = ReadStats::default();
         let mut ids = IdTracker::default();
@@ -239,6 +245,9 @@ impl InputOptions {
             let before = items.len();
             let mut skipped = 0usize;
             let mut push = |rec: &Map<String, Value>, no: usize| -> Result<()> {
+                if items.len() >= limit {
+                    return Ok(());
+                }
                 stats.records += 1;
                 match self.item(rec, p, no)? {
                     Some(it) => {
@@ -596,6 +605,10 @@ mod tests {
             w[0].contains("2 item(s) share their benchmark and id"),
             "{w:?}"
         );
+        // With `--limit 1` the repeats are not read, and not warned about.
+        let (items, stats) = opts.read_at_most(std::slice::from_ref(&p), 1).unwrap();
+        assert_eq!((items.len(), stats.records), (1, 1));
+        assert!(stats.warnings(&opts).is_empty());
     }
 
     fn read_csv_text(name: &str, text: &str) -> Result<Vec<(String, String)>> {

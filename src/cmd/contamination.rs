@@ -146,12 +146,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
         id_field: a.id_field.clone(),
         group_field: a.group_field.clone(),
     };
-    let (mut items, stats) = input_opts.read(&a.input)?;
+    let (items, stats) = input_opts.read_at_most(&a.input, a.limit.unwrap_or(usize::MAX))?;
     for w in stats.warnings(&input_opts) {
         eprintln!("warning: {w}");
-    }
-    if let Some(n) = a.limit {
-        items.truncate(n);
     }
     if items.is_empty() {
         bail!("no items to check");
