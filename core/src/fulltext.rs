@@ -170,6 +170,8 @@ impl Terms {
                 let matched = words.zip(&t.terms).enumerate().all(|(i, (w, want))| {
                     if t.prefix && i == last {
                         w.1.starts_with(want.as_str())
+                    } else if t.edits > 0 && n == 1 {
+                        crate::fulltext_fuzzy::within_edits(&w.1, want, t.edits)
                     } else {
                         w.1 == *want
                     }
@@ -191,13 +193,16 @@ impl Terms {
 }
 
 /// A word or phrase a keyword snippet is centred on: its terms as [`Terms::of`] makes them,
-/// the last of which may be a prefix (`tok*`, `"tokyo tow"*`).
+/// the last of which may be a prefix (`tok*`, `"tokyo tow"*`), or a lone term may be fuzzy
+/// (`whale~1`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wanted {
     /// The terms, in order.
     pub terms: Vec<String>,
     /// The last term matches any word that starts with it.
     pub prefix: bool,
+    /// A lone term matches any word within this many edits of it (0: only itself).
+    pub edits: u8,
 }
 
 impl From<Vec<String>> for Wanted {
@@ -206,6 +211,7 @@ impl From<Vec<String>> for Wanted {
         Wanted {
             terms,
             prefix: false,
+            edits: 0,
         }
     }
 }
@@ -603,6 +609,7 @@ mod tests {
         let prefix = |s: &str| Wanted {
             terms: s.split(' ').map(str::to_string).collect(),
             prefix: true,
+            edits: 0,
         };
         let r = Terms::current().find(text, &[prefix("toky")], all).unwrap();
         assert_eq!(&text[r], "Tokyo");
@@ -617,6 +624,26 @@ mod tests {
         );
         let r = Terms::current().find(text, &[prefix("tok")], all).unwrap();
         assert_eq!(&text[r], "tok");
+    }
+
+    #[test]
+    fn a_fuzzy_target_matches_words_within_its_edits() {
+        let text = "the wale and the whales, then a whale";
+        let all = |_: &std::ops::Range<usize>| true;
+        let near = |s: &str, edits: u8| Wanted {
+            terms: vec![s.to_string()],
+            prefix: false,
+            edits,
+        };
+        let r = Terms::current()
+            .find(text, &[near("whale", 1)], all)
+            .unwrap();
+        assert_eq!(&text[r], "wale");
+        let r = Terms::current()
+            .find(text, &[near("whale", 0)], all)
+            .unwrap();
+        assert_eq!(&text[r], "whale");
+        assert_eq!(Terms::current().find(text, &[near("whelk", 1)], all), None);
     }
 
     #[test]

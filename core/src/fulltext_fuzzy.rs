@@ -73,6 +73,13 @@ pub(crate) fn expansions(
         .collect())
 }
 
+/// Whether `word` is within `distance` edits of `term`, as the automaton counts them (for
+/// the snippet of a hit, centred on the word that matched).
+pub(crate) fn within_edits(word: &str, term: &str, distance: u8) -> bool {
+    let (a, b) = (word.chars().count(), term.chars().count());
+    a.abs_diff(b) <= distance as usize && edits(word, term) <= distance as usize
+}
+
 /// Edits between `a` and `b` in characters: insertions, deletions, replacements and swaps
 /// of two neighbours (the optimal string alignment distance, which the automaton counts).
 fn edits(a: &str, b: &str) -> usize {

@@ -71,7 +71,8 @@ pub fn wanted_phrases(query: &str) -> Vec<String> {
 }
 
 /// A query word without the syntax around it that names no word of a document: a leading
-/// `+`, the field `text:`, a boost (`^2`) or a phrase's slop (`~1`).
+/// `+`, the field `text:`, a boost (`^2`) or a phrase's slop (`"…"~1`). A bare word's `~N`
+/// stays: it asks for the words within N edits (`fulltext_fuzzy.rs`).
 fn without_syntax(word: &str) -> &str {
     let mut w = word.trim_start_matches('+');
     // The one field a query may name; any other `word:` is text ([`literal_syntax`]).
@@ -80,7 +81,8 @@ fn without_syntax(word: &str) -> &str {
     }
     for mark in ['^', '~'] {
         if let Some((body, n)) = w.rsplit_once(mark) {
-            if !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit() || c == b'.') {
+            let number = !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit() || c == b'.');
+            if number && (mark == '^' || body.ends_with('"')) {
                 w = body;
             }
         }
@@ -479,6 +481,7 @@ mod tests {
         );
         assert_eq!(wanted_phrases("a AND b OR c"), ["a", "b", "c"]);
         assert_eq!(wanted_phrases("10:30 text:x"), ["10:30", "x"]);
+        assert_eq!(wanted_phrases("whale~1 +ship^2"), ["whale~1", "ship"]);
         assert_eq!(spaced("a\u{3000}b\u{a0}c d"), "a b c d");
     }
 

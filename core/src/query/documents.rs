@@ -328,10 +328,17 @@ impl Index {
             .map_or_else(crate::fulltext::Terms::current, |ft| ft.terms());
         let mut targets: Vec<Wanted> = crate::fulltext_query::wanted_phrases(query)
             .iter()
-            .map(|p| Wanted {
-                terms: analyzer.of(p).into_iter().map(|(_, t)| t).collect(),
-                // `(tok*)^2` is a prefix too (its boost is gone already).
-                prefix: crate::fulltext_prefix::word_prefix(p.trim_end_matches(')')).is_some(),
+            .map(|p| {
+                // `whale~1`: the words within one edit of `whale` (fuzzy only alone).
+                let (p, edits) = crate::fulltext_fuzzy::fuzzy_word(p.trim_end_matches(')'))
+                    .unwrap_or((p.as_str(), 0));
+                let terms: Vec<String> = analyzer.of(p).into_iter().map(|(_, t)| t).collect();
+                Wanted {
+                    edits: if terms.len() == 1 { edits } else { 0 },
+                    // `(tok*)^2` is a prefix too (its boost is gone already).
+                    prefix: crate::fulltext_prefix::word_prefix(p.trim_end_matches(')')).is_some(),
+                    terms,
+                }
             })
             .filter(|t| !t.terms.is_empty())
             .collect();
@@ -347,6 +354,7 @@ impl Index {
                     t.terms.iter().enumerate().map(move |(i, term)| Wanted {
                         terms: vec![term.clone()],
                         prefix: t.prefix && i == last,
+                        edits: 0,
                     })
                 })
                 .collect()
