@@ -14,7 +14,8 @@ use std::sync::Arc;
 #[serde(deny_unknown_fields)]
 pub struct SearchRequest {
     /// Keywords (tantivy query syntax: AND, OR, NOT, -, +, parentheses, "phrases", `word*`
-    /// for the words starting with `word`; other syntax characters in a word, as in `10:30`
+    /// for the words starting with `word`, `word~1` / `word~2` for the words within one or
+    /// two edits of it; other syntax characters in a word, as in `10:30`
     /// or `f(x)`, are text); at least one character that is not whitespace, and at most 100
     /// levels of parentheses and prefix operators (422 beyond).
     #[schema(
