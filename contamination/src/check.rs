@@ -371,11 +371,24 @@ impl<'a> Checker<'a> {
             .collect()
     }
 
-    /// Whether the document `loc` of side index `side` can be shown: the main index has it
-    /// (by its id) and it is not taken down.
-    fn shown_in_main(&self, side: &Index, loc: DocLocation) -> bool {
-        side.doc_record(loc)
-            .is_ok_and(|rec| self.index.doc_by_id(&rec.id).is_some())
+    /// Adds to `out` the examples of `hits` that can be shown (not taken down), one per
+    /// document, until it holds `examples` of them.
+    fn push_examples(
+        &self,
+        side: &Index,
+        hits: impl IntoIterator<Item = Hit>,
+        out: &mut Vec<Example>,
+    ) {
+        for hit in hits {
+            if out.len() >= self.opts.examples {
+                break;
+            }
+            if let Some(e) = self.side_example(side, hit) {
+                if !out.iter().any(|x| x.id == e.id) {
+                    out.push(e);
+                }
+            }
+        }
     }
 
     /// An example from a side-index hit: the document is found in the main index by its
@@ -403,28 +416,14 @@ impl<'a> Checker<'a> {
             }
             let q = bytes_query(u);
             let occ = side.find(&q);
-            // The first documents that can be shown among up to 16 times as many sampled:
-            // sampling `k` and leaving out the taken-down ones after showed none when most
-            // holders were taken down, and filtering while sampling would read every
-            // occurrence of a unit held only by hidden documents.
+            // Among up to 16 times as many documents sampled as wanted: sampling `k` left
+            // none to show when most holders were taken down, and filtering while sampling
+            // would read every occurrence of a unit held only by hidden documents.
             let hits = side
                 .sample_documents(&occ, SAMPLE_SEED, EXAMPLE_CANDIDATES * k, |_| true)
                 .into_iter()
-                .filter(|o| self.shown_in_main(side, o.loc))
-                .take(k);
-            for hit in hits.map(|o| (o.shard, o.pos, o.loc, q.len())) {
-                if out.len() >= k {
-                    break;
-                }
-                if out.iter().any(|e| e.doc_no == hit.2.doc_no) {
-                    continue;
-                }
-                if let Some(e) = self.side_example(side, hit) {
-                    if !out.iter().any(|x| x.id == e.id) {
-                        out.push(e);
-                    }
-                }
-            }
+                .map(|o| (o.shard, o.pos, o.loc, q.len()));
+            self.push_examples(side, hits, &mut out);
         }
         out
     }
@@ -443,7 +442,7 @@ impl<'a> Checker<'a> {
         let side = self.words.expect("checked in new");
         let (grams, short) = ws.ngrams(side, GPT3_N);
         let mut matched_units: Vec<String> = Vec::new();
-        let mut hits: Vec<Hit> = Vec::new();
+        let mut examples: Vec<Example> = Vec::new();
         let mut ignored = 0usize;
         for (g, found) in &grams {
             if !found {
@@ -457,26 +456,15 @@ impl<'a> Checker<'a> {
                 continue;
             }
             matched_units.push(g.clone());
-            if hits.len() < 4 * self.opts.examples {
-                // Only documents that can be shown, so that taken-down ones do not use up
-                // the places of visible ones found by later n-grams.
-                hits.extend(docs.into_iter().filter(|h| self.shown_in_main(side, h.2)));
-            }
+            // From the documents that can be shown, so that taken-down holders of the first
+            // n-grams do not crowd out visible ones found by later n-grams.
+            self.push_examples(side, docs, &mut examples);
         }
         let mut r = self.result(Method::Gpt3, grams.len(), matched_units.len());
         r.ignored = Some(ignored);
         r.spans = self.cap_spans(&matched_units);
         if r.label != Label::Clean {
-            for h in hits {
-                if r.examples.len() >= self.opts.examples {
-                    break;
-                }
-                if let Some(e) = self.side_example(side, h) {
-                    if !r.examples.iter().any(|x| x.id == e.id) {
-                        r.examples.push(e);
-                    }
-                }
-            }
+            r.examples = examples;
         }
         if short {
             r.note = Some(format!(

@@ -31,13 +31,46 @@ struct Diagonal {
     mismatches: Vec<usize>,
 }
 
-/// The skip-budget walks of one item.
-pub(crate) struct SkipWalks<'a> {
+/// An item's tokens and the index its walks read.
+struct Walked<'a> {
     index: &'a Index,
     ids: &'a [u32],
-    skip: usize,
     /// A token standing for any text the vocabulary cannot spell: it agrees with nothing.
     unknown: Option<u32>,
+}
+
+impl Walked<'_> {
+    /// Compares item positions `range` with the corpus of `shard` on diagonal `d`, adding
+    /// each disagreeing position to `mismatches`, and stops early once it holds more than
+    /// `enough`; returns the position compared up to (exclusive).
+    fn compare(
+        &self,
+        shard: usize,
+        d: isize,
+        range: std::ops::Range<usize>,
+        mismatches: &mut Vec<usize>,
+        enough: usize,
+    ) -> usize {
+        let at = (range.start as isize + d) as usize;
+        let corpus = self.index.shards()[shard]
+            .tokens()
+            .to_u32(at..at + range.len());
+        for (i, t) in range.clone().zip(corpus) {
+            if t != self.ids[i] || Some(t) == self.unknown {
+                mismatches.push(i);
+                if mismatches.len() > enough {
+                    return i + 1;
+                }
+            }
+        }
+        range.end
+    }
+}
+
+/// The skip-budget walks of one item.
+pub(crate) struct SkipWalks<'a> {
+    item: Walked<'a>,
+    skip: usize,
     /// Per (shard, document, corpus position minus item position).
     diagonals: HashMap<(usize, usize, isize), Diagonal>,
 }
@@ -46,10 +79,12 @@ impl<'a> SkipWalks<'a> {
     /// The walks of item `ids` with `skip` mismatching positions allowed per match.
     pub(crate) fn new(index: &'a Index, ids: &'a [u32], skip: usize) -> SkipWalks<'a> {
         SkipWalks {
-            index,
-            ids,
+            item: Walked {
+                index,
+                ids,
+                unknown: index.tokenizer().unknown_id(),
+            },
             skip,
-            unknown: index.tokenizer().unknown_id(),
             diagonals: HashMap::new(),
         }
     }
@@ -65,8 +100,8 @@ impl<'a> SkipWalks<'a> {
     /// walk's start, and a later start on it lies past that point, in agreeing positions or
     /// compared ones.
     pub(crate) fn walk(&mut self, l: usize, seed: usize, o: &Occurrence) -> Option<usize> {
-        let n = self.ids.len();
-        let shard = &self.index.shards()[o.shard];
+        let n = self.item.ids.len();
+        let shard = &self.item.index.shards()[o.shard];
         let doc_end = shard.doc_range(o.loc.local).end;
         let avail = doc_end.saturating_sub(o.pos).min(n - l);
         if avail <= seed {
@@ -76,31 +111,23 @@ impl<'a> SkipWalks<'a> {
         let a = l + seed;
         let limit = l + avail;
         let key = (o.shard, o.loc.local, d);
-        let tokens = shard.tokens();
-        let (ids, unknown) = (self.ids, self.unknown);
-        let agrees = |i: usize, t: u32| t == ids[i] && Some(t) != unknown;
         if !self.diagonals.contains_key(&key) {
             // Most walks stop within a few tokens: those walk once, without an entry.
-            let to = (a + SHORT_WALK).min(limit);
-            let at = (a as isize + d) as usize;
             let mut mismatches = Vec::new();
-            for (j, t) in tokens.to_u32(at..at + (to - a)).into_iter().enumerate() {
-                if !agrees(a + j, t) {
-                    mismatches.push(a + j);
-                    if mismatches.len() > self.skip {
-                        return Some(last_agreeing(&mismatches, 0, a, a + j));
-                    }
-                }
-            }
-            if to == limit {
-                return Some(last_agreeing(&mismatches, 0, a, limit));
+            let to = (a + SHORT_WALK).min(limit);
+            let compared = self
+                .item
+                .compare(o.shard, d, a..to, &mut mismatches, self.skip);
+            if mismatches.len() > self.skip || compared == limit {
+                let stop = mismatches.get(self.skip).copied().unwrap_or(limit);
+                return Some(last_agreeing(&mismatches, 0, a, stop));
             }
             self.prune(l);
             self.diagonals.insert(
                 key,
                 Diagonal {
                     limit,
-                    compared: to,
+                    compared,
                     mismatches,
                 },
             );
@@ -110,30 +137,18 @@ impl<'a> SkipWalks<'a> {
         // Mismatches at or after `a` already known; compare further while fewer than
         // `skip + 1` of them are.
         let first = diag.mismatches.partition_point(|&i| i < a);
+        let enough = first.saturating_add(self.skip);
         let mut chunk = SHORT_WALK;
-        while diag.mismatches.len() <= first.saturating_add(self.skip) && diag.compared < diag.limit
-        {
+        while diag.mismatches.len() <= enough && diag.compared < diag.limit {
             let from = diag.compared.max(a);
             let to = (from + chunk).min(diag.limit);
-            let at = (from as isize + d) as usize;
-            diag.compared = to;
-            for (j, t) in tokens.to_u32(at..at + (to - from)).into_iter().enumerate() {
-                if !agrees(from + j, t) {
-                    diag.mismatches.push(from + j);
-                    if diag.mismatches.len() > first.saturating_add(self.skip) {
-                        diag.compared = from + j + 1;
-                        break;
-                    }
-                }
-            }
+            diag.compared = self
+                .item
+                .compare(o.shard, d, from..to, &mut diag.mismatches, enough);
             chunk = (chunk * 2).min(MAX_CHUNK);
         }
         // The walk stops at the `skip + 1`-th mismatch from `a`, else where the diagonal ends.
-        let stop = diag
-            .mismatches
-            .get(first.saturating_add(self.skip))
-            .copied()
-            .unwrap_or(diag.limit);
+        let stop = diag.mismatches.get(enough).copied().unwrap_or(diag.limit);
         Some(last_agreeing(&diag.mismatches, first, a, stop))
     }
 
@@ -173,7 +188,7 @@ pub(crate) fn extend(
     exact: usize,
     seed: u64,
 ) -> (usize, Option<(usize, usize)>) {
-    let n = walks.ids.len();
+    let n = walks.item.ids.len();
     let mut best = (l + exact, None);
     let seeds = if exact > LLAMA2_MIN_LEN {
         vec![exact, LLAMA2_MIN_LEN]
@@ -181,8 +196,8 @@ pub(crate) fn extend(
         vec![exact]
     };
     for len in seeds {
-        let occ = walks.index.find(&walks.ids[l..l + len]);
-        for o in walks.index.sample_occurrences(&occ, seed, MAX_OCC) {
+        let occ = walks.item.index.find(&walks.item.ids[l..l + len]);
+        for o in walks.item.index.sample_occurrences(&occ, seed, MAX_OCC) {
             let Some(end) = walks.walk(l, len, &o) else {
                 continue;
             };
