@@ -413,15 +413,6 @@ impl FullText {
             .clone()
     }
 
-    fn columns(&self, seg: &tantivy::SegmentReader) -> Result<NumberColumns> {
-        number_columns(seg)
-    }
-
-    /// The global number of tantivy document `doc` of a segment.
-    fn global(&self, cols: &NumberColumns, doc: u32) -> Option<u64> {
-        global_number(&self.part_bases, cols, doc)
-    }
-
     /// Checks every tantivy file's checksum, and that every document of the index is in the
     /// full-text index exactly once.
     pub fn verify(&self, dir: &Path) -> Result<()> {
@@ -445,9 +436,9 @@ impl FullText {
         let mut seen = roaring::RoaringTreemap::new();
         let mut count = 0u64;
         for seg in searcher.segment_readers() {
-            let cols = self.columns(seg)?;
+            let cols = number_columns(seg)?;
             for doc in 0..seg.max_doc() {
-                let no = self.global(&cols, doc).ok_or_else(|| {
+                let no = global_number(&self.part_bases, &cols, doc).ok_or_else(|| {
                     corrupt("a document has no number, or an unknown part".into())
                 })?;
                 if no >= self.documents || !seen.insert(no) {

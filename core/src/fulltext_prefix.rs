@@ -74,7 +74,8 @@ fn rewritten(
             UserInputLeaf::Literal(mut literal) => {
                 let ours = literal.field_name.as_deref().is_none_or(|f| f == field);
                 if let Some((word, distance)) = fuzzy_stem(&literal).filter(|_| ours) {
-                    return fuzzy(literal.clone(), word, distance, at, errors, made);
+                    let word = word.to_string();
+                    return fuzzy(literal, word, distance, at, errors, made);
                 }
                 let Some(stem) = prefix_stem(&literal).filter(|_| ours) else {
                     return Some(UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(
@@ -109,39 +110,16 @@ fn rewritten(
 /// several terms (`tokyo-tower~1`) searches them as a phrase, and `~0` the word itself.
 fn fuzzy(
     mut literal: UserInputLiteral,
-    word: &str,
+    word: String,
     distance: u8,
     at: &WordField<'_>,
     errors: &mut Vec<QueryParserError>,
     made: &mut usize,
 ) -> Option<UserInputAst> {
-    let word = word.to_string();
-    let leaf = match at.terms.of(&word).as_slice() {
+    let near = match at.terms.of(&word).as_slice() {
         [(_, term)] if distance > 0 => {
             match fulltext_fuzzy::expansions(at.searcher, at.field, term, distance) {
-                // None near it (the word itself is not in the index either): its term,
-                // which finds nothing.
-                Ok(near) if near.is_empty() => {
-                    literal.phrase = word;
-                    UserInputLeaf::Literal(literal)
-                }
-                Ok(near) => {
-                    *made += 1;
-                    // Any term near it, and the word itself scored by BM25, so that the
-                    // documents holding the word come first.
-                    let any = UserInputLeaf::Set {
-                        field: Some(at.name.to_string()),
-                        elements: near,
-                    };
-                    literal.phrase = word;
-                    return Some(UserInputAst::Clause(vec![
-                        (Some(Occur::Must), UserInputAst::Leaf(Box::new(any))),
-                        (
-                            Some(Occur::Should),
-                            UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(literal))),
-                        ),
-                    ]));
-                }
+                Ok(near) => near,
                 Err(e) => {
                     errors.push(QueryParserError::UnsupportedQuery(format!(
                         "cannot read the terms near {term:?}: {e}"
@@ -150,12 +128,25 @@ fn fuzzy(
                 }
             }
         }
-        _ => {
-            literal.phrase = word;
-            UserInputLeaf::Literal(literal)
-        }
+        _ => Vec::new(),
     };
-    Some(UserInputAst::Leaf(Box::new(leaf)))
+    literal.phrase = word;
+    let as_written = UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(literal)));
+    // None near it (then the word itself is not in the index either, and finds nothing).
+    if near.is_empty() {
+        return Some(as_written);
+    }
+    *made += 1;
+    // Any term near it, and the word itself scored by BM25, so that the documents holding
+    // the word come first.
+    let any = UserInputLeaf::Set {
+        field: Some(at.name.to_string()),
+        elements: near,
+    };
+    Some(UserInputAst::Clause(vec![
+        (Some(Occur::Must), UserInputAst::Leaf(Box::new(any))),
+        (Some(Occur::Should), as_written),
+    ]))
 }
 
 /// The word and edits of a bare word written fuzzy (`whale~1`), which the grammar keeps in

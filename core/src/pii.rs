@@ -213,11 +213,8 @@ fn phones(text: &str, out: &mut Vec<PiiMatch>) {
             })
             .flatten()
             .collect::<Vec<usize>>();
-        let ends = std::iter::once(s.len()).chain(changes.into_iter().rev());
-        match ends
-            .into_iter()
-            .find(|&len| is_phone(text, m.start(), m.start() + len))
-        {
+        let mut ends = std::iter::once(s.len()).chain(changes.into_iter().rev());
+        match ends.find(|&len| is_phone(text, m.start(), m.start() + len)) {
             Some(len) => {
                 out.push(PiiMatch {
                     kind: PiiKind::Phone,

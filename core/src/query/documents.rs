@@ -329,14 +329,14 @@ impl Index {
         let mut targets: Vec<Wanted> = crate::fulltext_query::wanted_phrases(query)
             .iter()
             .map(|p| {
+                // `(tok*)^2` and `(whale~1)^2` keep their meaning (the boost is gone already).
+                let bare = p.trim_end_matches(')');
                 // `whale~1`: the words within one edit of `whale` (fuzzy only alone).
-                let (p, edits) = crate::fulltext_fuzzy::fuzzy_word(p.trim_end_matches(')'))
-                    .unwrap_or((p.as_str(), 0));
+                let (p, edits) = crate::fulltext_fuzzy::fuzzy_word(bare).unwrap_or((p, 0));
                 let terms: Vec<String> = analyzer.of(p).into_iter().map(|(_, t)| t).collect();
                 Wanted {
                     edits: if terms.len() == 1 { edits } else { 0 },
-                    // `(tok*)^2` is a prefix too (its boost is gone already).
-                    prefix: crate::fulltext_prefix::word_prefix(p.trim_end_matches(')')).is_some(),
+                    prefix: crate::fulltext_prefix::word_prefix(bare).is_some(),
                     terms,
                 }
             })
