@@ -66,6 +66,7 @@ fn append_adds_shards_keeps_old_files_and_takedowns_work_across() {
         .unwrap()
         .search("beta7", 0, 100)
         .unwrap()
+        .hits
         .is_empty());
     // Take down one old and one new document with the CLI.
     let bin = support::verbatim_bin();
@@ -534,7 +535,7 @@ fn equal_scores_rank_in_document_order_after_appends() {
         // Scored by BM25: the top-k path with no tie at the cut.
         "alpha7 OR alpha38 OR alpha69 OR gamma7 OR gamma38 OR beta7 OR beta38 OR beta69",
     ] {
-        let all = once.fulltext().unwrap().search(q, 0, 100).unwrap();
+        let all = once.fulltext().unwrap().search(q, 0, 100).unwrap().hits;
         assert!(all.len() > 3, "{q}: {}", all.len());
         for w in all.windows(2) {
             assert!(
@@ -544,7 +545,12 @@ fn equal_scores_rank_in_document_order_after_appends() {
         }
         for (offset, limit) in [(0, 1), (0, 3), (2, 5), (0, 100)] {
             let hits = |ix: &Index| -> Vec<u64> {
-                let h = ix.fulltext().unwrap().search(q, offset, limit).unwrap();
+                let h = ix
+                    .fulltext()
+                    .unwrap()
+                    .search(q, offset, limit)
+                    .unwrap()
+                    .hits;
                 h.iter().map(|h| h.doc_no).collect()
             };
             assert_eq!(hits(&once), hits(&grown), "{q} at {offset}+{limit}");

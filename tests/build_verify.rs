@@ -38,7 +38,12 @@ fn build_open_verify_and_query_a_byte_index() {
         .to_string();
     assert!(zero.contains("max_tokens must be at least 1"), "{zero}");
     // The full-text index finds it by keyword.
-    let hits = index.fulltext().unwrap().search("number 7", 0, 5).unwrap();
+    let hits = index
+        .fulltext()
+        .unwrap()
+        .search("number 7", 0, 5)
+        .unwrap()
+        .hits;
     assert!(hits.iter().any(|h| h.doc_no == doc.location.doc_no));
 }
 

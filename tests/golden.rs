@@ -21,6 +21,11 @@ fn format_v1_index_opens_verifies_and_answers() {
     assert_eq!(doc.record.source.as_deref(), Some("golden-a"));
     let report = verbatim_core::verify::verify(&index).expect("verifies");
     assert_eq!(report.documents_checked, 12);
-    let hits = index.fulltext().unwrap().search("golden", 0, 20).unwrap();
+    let hits = index
+        .fulltext()
+        .unwrap()
+        .search("golden", 0, 20)
+        .unwrap()
+        .hits;
     assert_eq!(hits.len(), 12);
 }

@@ -121,6 +121,7 @@ fn answers(index: &Index, texts: &[String], ngrams: &[Vec<u32>], n_docs: usize) 
             .unwrap()
             .search(q, 0, 10_000)
             .unwrap()
+            .hits
             .iter()
             .map(|h| (h.doc_no, (h.score * 1e4).round() as i64))
             .collect();

@@ -125,7 +125,7 @@ fn disk_and_memory_answer_alike_and_check_checksums_alike() {
         spans_and_traces(&memory, &texts)
     );
     let hits = |index: &Index, q: &str| -> Vec<(u64, u32)> {
-        let found = index.fulltext().unwrap().search(q, 0, 20).unwrap();
+        let found = index.fulltext().unwrap().search(q, 0, 20).unwrap().hits;
         found
             .iter()
             .map(|h| (h.doc_no, h.score.to_bits()))

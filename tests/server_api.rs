@@ -202,6 +202,29 @@ fn every_endpoint_and_error_status_over_a_real_socket() {
     );
     assert_eq!(c, 200, "{h}");
     assert_eq!(h["hits"][0]["id"], "books/pride/1");
+    assert_eq!(h["warnings"], serde_json::json!([]), "{h}");
+    // A query not valid as written is read leniently, and the answer says how.
+    let (c, h) = srv.post(
+        "/api/v1/search",
+        serde_json::json!({"query": "(universally \"acknowledged", "limit": 3}),
+    );
+    assert_eq!(c, 200, "{h}");
+    assert_eq!(h["hits"][0]["id"], "books/pride/1");
+    let warnings = h["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 2, "{h}");
+    assert!(
+        warnings
+            .iter()
+            .all(|w| w.as_str().unwrap().contains("not closed")),
+        "{h}"
+    );
+    // `text:*` (tantivy's "has a value", which needed a fast field: a 500) finds every document.
+    let (c, h) = srv.post(
+        "/api/v1/search",
+        serde_json::json!({"query": "text:*", "limit": 100}),
+    );
+    assert_eq!(c, 200, "{h}");
+    assert!(h["hits"].as_array().unwrap().len() > 1, "{h}");
     let (c, d) = srv.get(&format!(
         "/api/v1/documents/{}?highlight=caf%C3%A9",
         encode("docs/généré ü")

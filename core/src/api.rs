@@ -624,7 +624,8 @@ impl IndexInfoJson {
 }
 
 /// Keyword search as `POST /api/v1/search` answers it: `{"hits": [{"id", "doc_no", "source",
-/// "metadata", "score", "snippet", "pii_masked"}]}`, at most `limit` hits, taken-down
+/// "metadata", "score", "snippet", "pii_masked"}], "warnings": [how the query was read where it
+/// was not valid as written]}`, at most `limit` hits, taken-down
 /// documents skipped, snippets under the privacy filter `pii` (`drop` leaves a hit holding
 /// personal data out). `None` when the index has no full-text index.
 pub fn search_json(
@@ -639,13 +640,15 @@ pub fn search_json(
     // Hits are read in pages, each a few more than still wanted, until `limit` are kept or
     // the results end: however many of the best are skipped, the answer is still full.
     let mut out = Vec::new();
+    let mut warnings = Vec::new();
     let mut offset = 0;
     while out.len() < limit {
         let want = (limit - out.len()).saturating_add(16);
-        let hits = ft.search(query, offset, want)?;
+        let page = ft.search(query, offset, want)?;
+        warnings = page.warnings;
         offset += want;
-        let last_page = hits.len() < want;
-        for h in hits {
+        let last_page = page.hits.len() < want;
+        for h in page.hits {
             if out.len() >= limit {
                 break;
             }
@@ -673,5 +676,7 @@ pub fn search_json(
             break;
         }
     }
-    Ok(Some(serde_json::json!({ "hits": out })))
+    Ok(Some(
+        serde_json::json!({ "hits": out, "warnings": warnings }),
+    ))
 }

@@ -290,6 +290,18 @@ impl Opened {
     }
 }
 
+/// One page of keyword-search hits, with what the lenient query parse could not take as
+/// written.
+#[derive(Debug, Clone, Default)]
+pub struct SearchPage {
+    /// The hits, best first.
+    pub hits: Vec<SearchHit>,
+    /// How the query was read where it was not valid as written (an unclosed parenthesis or
+    /// quote, an operator with nothing to join, a regular expression left out), one line
+    /// each ([`crate::fulltext_query::warning`]).
+    pub warnings: Vec<String>,
+}
+
 /// One keyword-search hit.
 #[derive(Debug, Clone)]
 pub struct SearchHit {
@@ -459,18 +471,18 @@ impl FullText {
     }
 
     /// BM25 keyword search over the document text: the hits ranked `offset..offset + limit`
-    /// (best first; fewer at the end of the results).
+    /// (best first; fewer at the end of the results), with the query's warnings.
     /// A query nesting deeper than [`crate::fulltext_query::MAX_QUERY_NESTING`] is refused
     /// ([`Error::Invalid`]).
-    pub fn search(&self, query: &str, offset: usize, limit: usize) -> Result<Vec<SearchHit>> {
+    pub fn search(&self, query: &str, offset: usize, limit: usize) -> Result<SearchPage> {
         crate::fulltext_query::check_nesting(query)?;
         guarded(&self.dir, || self.search_unguarded(query, offset, limit))
     }
 
-    fn search_unguarded(&self, query: &str, offset: usize, limit: usize) -> Result<Vec<SearchHit>> {
+    fn search_unguarded(&self, query: &str, offset: usize, limit: usize) -> Result<SearchPage> {
         let opened = self.opened();
         let searcher = opened.reader.searcher();
-        let (q, _) = crate::fulltext_query::parse(
+        let (q, errors) = crate::fulltext_query::parse(
             &opened.index,
             &searcher,
             self.fields.text,
@@ -531,7 +543,13 @@ impl FullText {
             .take(limit.max(1))
             .map(|(score, doc_no)| SearchHit { doc_no, score })
             .collect();
-        Ok(hits)
+        let mut warnings: Vec<String> = Vec::new();
+        for w in errors.iter().filter_map(crate::fulltext_query::warning) {
+            if !warnings.contains(&w) {
+                warnings.push(w);
+            }
+        }
+        Ok(SearchPage { hits, warnings })
     }
 }
 

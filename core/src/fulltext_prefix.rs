@@ -101,6 +101,11 @@ fn rewritten(
                 };
                 Some(UserInputAst::Leaf(Box::new(leaf)))
             }
+            // `text:*`: tantivy searches it as "has a value", which needs a fast field
+            // (the search failed); every document has text, so it finds every one, as `*`.
+            UserInputLeaf::Exists { field: f } if f == field => {
+                Some(UserInputAst::Leaf(Box::new(UserInputLeaf::All)))
+            }
             other => Some(UserInputAst::Leaf(Box::new(other))),
         },
     }

@@ -224,7 +224,7 @@ pub fn parse(
     let (ast, syntax) = tantivy::query_grammar::parse_query_lenient(&text);
     let mut errors: Vec<QueryParserError> = syntax
         .into_iter()
-        .map(|e| QueryParserError::SyntaxError(format!("{} at position {}", e.message, e.pos)))
+        .map(|e| QueryParserError::SyntaxError(e.message))
         .collect();
     let at = crate::fulltext_prefix::WordField {
         name: &name,
@@ -236,6 +236,35 @@ pub fn parse(
     let (q, mut built) = parser.build_query_from_user_input_ast_lenient(ast);
     errors.append(&mut built);
     (settled(q, prefixes, &errors), errors)
+}
+
+/// What a user is told of `error`, one of a search query's lenient-parse errors: how the query
+/// was read instead. `None` for an error that changes nothing the user meant (a query that
+/// only excludes, which [`settled`] reads as Lucene does). Positions are left out: tantivy's
+/// count in the rewritten text ([`literal_syntax`]), not in the query as typed.
+pub fn warning(error: &QueryParserError) -> Option<String> {
+    let syntax = match error {
+        QueryParserError::AllButQueryForbidden => return None,
+        QueryParserError::SyntaxError(m) => m.as_str(),
+        QueryParserError::UnsupportedQuery(m) => return Some(m.clone()),
+        other => return Some(other.to_string()),
+    };
+    let read = match syntax {
+        "expected ')'" => "a `(` is not closed: the query was read as if it closed at the end",
+        "missing ]" => "a `[` is not closed: the query was read as if it closed at the end",
+        "Found unexpected boolean operator before term" => {
+            "an AND or OR with no word before it was left out"
+        }
+        "parsed keyword NOT as term. It should be quoted" => {
+            "a NOT with no word after it was searched as the word `not`"
+        }
+        "expected word" => "an operator or field name with no word after it was left out",
+        m if m.starts_with("missing delimiter") => {
+            "a quote is not closed: the phrase was read to the end of the query"
+        }
+        m => return Some(format!("part of the query was left out ({m})")),
+    };
+    Some(read.to_string())
 }
 
 /// The query tantivy parsed from a search text (`errors`: those of its lenient parse; holding
@@ -371,6 +400,8 @@ mod tests {
             ("🗼 -❤", 0),
             ("tokyo 。", 2),
             ("*", 3),
+            ("text:*", 3),
+            ("text:* -tower", 2),
             ("tokyo\u{3000}station", 1),
             ("tokyo\u{a0}zzz", 0),
             // A phrase's last word may be a prefix, and so may a lone word.

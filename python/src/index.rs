@@ -457,7 +457,8 @@ impl PyIndex {
     }
 
     /// BM25 keyword search, as `POST /api/v1/search` returns it: `{"hits": [{"id", "doc_no",
-    /// "source", "metadata", "score", "snippet"}]}`, at most `limit` hits.
+    /// "source", "metadata", "score", "snippet"}], "warnings": [how a query not valid as
+    /// written was read]}`, at most `limit` hits.
     #[pyo3(signature = (query, *, limit = 10, pii = "mask"))]
     fn search<'py>(
         &self,

@@ -81,7 +81,10 @@ def test_document_by_id_and_number(index):
 
 
 def test_search(index):
-    hits = index.search("Woodhouse Hartfield", limit=3)["hits"]
+    found = index.search("Woodhouse Hartfield", limit=3)
+    assert found["warnings"] == []
+    assert index.search("(Woodhouse", limit=1)["warnings"], "an unclosed parenthesis is noted"
+    hits = found["hits"]
     assert 1 <= len(hits) <= 3
     assert {"id", "doc_no", "source", "metadata", "score", "snippet", "pii_masked"} == set(hits[0])
 

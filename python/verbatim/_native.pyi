@@ -96,6 +96,7 @@ class SearchHit(TypedDict):
 
 class SearchResult(TypedDict):
     hits: List[SearchHit]
+    warnings: List[str]
 
 class NextToken(TypedDict):
     cont_count: int

@@ -350,11 +350,11 @@ fn hand_written() -> Value {
                 "highlights": {"type": "array", "items": {"type": "object", "required": ["utf16_start", "utf16_end"],
                     "properties": {"utf16_start": uint, "utf16_end": uint}}}
             }},
-            "Search": {"type": "object", "required": ["hits"], "properties": {"hits": {"type": "array", "items": {
+            "Search": {"type": "object", "required": ["hits", "warnings"], "properties": {"hits": {"type": "array", "items": {
                 "type": "object", "required": ["id", "doc_no", "source", "metadata", "score", "snippet"],
                 "properties": {"id": {"type": "string"}, "doc_no": uint, "source": nullable_str, "metadata": meta,
                     "score": {"type": "number"}, "snippet": {"type": "string"}, "pii_masked": pii_masked}
-            }}}},
+            }}, "warnings": {"type": "array", "description": "How the query was read where it was not valid as written (an unclosed parenthesis or quote, an AND with nothing before it, a regular expression left out); empty when it was read as typed", "items": {"type": "string"}}}},
             "Indexes": {"type": "object", "required": ["indexes", "groups", "pii"], "properties": {
                 "pii": {"type": "string", "enum": ["mask", "drop", "off"]},
                 "groups": {"type": "array", "items": {"type": "object", "required": ["name", "documents", "tokens", "stages"], "properties": {

@@ -111,9 +111,15 @@ export function trace(body, opts) {
   return request('POST', 'trace', body, opts);
 }
 
-/** @param {{query: string, limit?: number, index?: string}} body */
+/**
+ * The hits, and how the query was read where it was not valid as written.
+ * @param {{query: string, limit?: number, index?: string}} body
+ */
 export function search(body, opts) {
-  return request('POST', 'search', body, opts).then((d) => (Array.isArray(d.hits) ? d.hits : []));
+  return request('POST', 'search', body, opts).then((d) => ({
+    hits: Array.isArray(d.hits) ? d.hits : [],
+    warnings: Array.isArray(d.warnings) ? d.warnings.map(String) : [],
+  }));
 }
 
 export function getDocument(id, index, opts) {

@@ -98,11 +98,12 @@ async function runSearch() {
     }
     const body = { query, limit: 20 };
     if (index) body.index = index;
-    const hits = await api.search(body, { signal: mine.signal });
+    const { hits, warnings } = await api.search(body, { signal: mine.signal });
     if (mine !== ctrl) return;
-    ui.summary.textContent = hits.length
-      ? `${plural(hits.length, 'document')} matching “${truncate(query, 60)}”, best first`
-      : `No documents match “${truncate(query, 60)}”.`;
+    const readAs = warnings.length ? ` Note: ${warnings.join('; ')}.` : '';
+    ui.summary.textContent = (hits.length
+      ? `${plural(hits.length, 'document')} matching “${truncate(query, 60)}”, best first.`
+      : `No documents match “${truncate(query, 60)}”.`) + readAs;
     ui.list.replaceChildren(...hits.map((hit) => hitCard(hit, query, index)));
   } catch (err) {
     if (err && err.name === 'AbortError') return;

@@ -304,6 +304,12 @@ describe('against the running server', () => {
     await page.waitForFunction(() => document.activeElement?.classList.contains('view-btn'));
     assert.match(new URL(page.url()).hash, /v=search/);
 
+    // A parenthesis left open: searched as if closed, and the summary says so.
+    await page.fill('#search-query', `(${query}`);
+    await page.click('#search-btn');
+    await page.waitForFunction(() => /not closed/.test(document.getElementById('search-summary').textContent));
+    assert.ok(await page.locator('#search-list .search-hit').count() >= 1, 'the unclosed query still finds documents');
+
     // Empty query: plain-words error. The box is emptied in one step (Playwright's fill('')
     // selects, then presses Delete as a second step, which the closing dialog's queued focus
     // move could split: the search then ran with the old query, seen twice in CI), and on a
