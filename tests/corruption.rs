@@ -238,7 +238,8 @@ fn side_and_full_text_directories_of_another_build_are_refused() {
 
 /// A flipped byte anywhere in the tantivy fast-field files or in the id map never takes
 /// the process down (tantivy and fst assert on some damage): open, keyword search, `verify`
-/// and lookups by id answer or fail with an error.
+/// and lookups by id answer or fail with an error, and a lookup by id never answers with
+/// another document (a damaged map can name one: `doc a1` printed `a2`).
 #[test]
 fn damaged_full_text_and_id_map_bytes_never_panic() {
     let dir = tempfile::tempdir().unwrap();
@@ -249,21 +250,37 @@ fn damaged_full_text_and_id_map_bytes_never_panic() {
     files.push(a.join("ids.fst"));
     for f in files {
         let good = std::fs::read(&f).unwrap();
-        let start = if f.ends_with("ids.fst") { 64 } else { 0 };
-        for i in start..good.len() {
+        let id_map = f.ends_with("ids.fst");
+        let start = if id_map { 64 } else { 0 };
+        // Each bit of the id map alone too: one changes a stored number, naming another document.
+        let masks: &[u8] = if id_map {
+            &[0xff, 1, 2, 4, 8, 16, 32, 64, 128]
+        } else {
+            &[0xff]
+        };
+        for (i, &mask) in (start..good.len()).flat_map(|i| masks.iter().map(move |m| (i, m))) {
             let mut bad = good.clone();
-            bad[i] ^= 0xff;
+            bad[i] ^= mask;
             std::fs::write(&f, &bad).unwrap();
             if let Ok(ix) = open_unhashed(&a) {
                 if let Some(ft) = ix.fulltext() {
                     let _ = ft.search("circular pond", 0, 10);
                 }
                 for k in 0..12 {
-                    let _ = ix.doc_by_id(&format!("a{k}"));
+                    // A lookup that answers names the document holding the id, never another.
+                    let id = format!("a{k}");
+                    if let Some(loc) = ix.doc_by_id(&id) {
+                        let held = ix.doc_record(loc).map(|r| r.id);
+                        assert_eq!(
+                            held.ok().as_deref(),
+                            Some(id.as_str()),
+                            "{f:?} byte {i} ^ {mask}"
+                        );
+                    }
                 }
                 assert!(
                     verbatim_core::verify::verify(&ix).is_err(),
-                    "{f:?} byte {i}"
+                    "{f:?} byte {i} ^ {mask}"
                 );
             }
         }

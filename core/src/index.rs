@@ -417,7 +417,7 @@ impl Index {
         let ids = self.ids.as_ref()?;
         // The fst crate indexes out of bounds (panics) on some damaged maps; an index opened
         // without hashing must not take the process down over one: logged, and not found.
-        crate::quiet_panic::catch_quietly(|| ids.get(id)).unwrap_or_else(|p| {
+        let no = crate::quiet_panic::catch_quietly(|| ids.get(id)).unwrap_or_else(|p| {
             tracing::error!(
                 "the id map of {} is damaged (run `verbatim verify`): {} at {}",
                 self.dir.display(),
@@ -425,7 +425,28 @@ impl Index {
                 p.location.as_deref().unwrap_or("an unknown place")
             );
             None
-        })
+        })?;
+        // A damaged map whose checksum was not hashed (one-shot commands check headers only)
+        // can name another document, and so can records swapped between shards: the record
+        // says which id it holds, and a document is never shown for an id it does not hold.
+        let held = self
+            .locate(no)
+            .map(|loc| self.doc_record(loc).map(|r| r.id));
+        match held {
+            Some(Ok(held)) if held == id => Some(no),
+            other => {
+                let found = match other {
+                    Some(Ok(held)) => format!("whose record holds the id {held:?}"),
+                    Some(Err(e)) => format!("whose record cannot be read ({e})"),
+                    None => "past the last document".to_string(),
+                };
+                tracing::error!(
+                    "the id map or the records of {} are damaged (run `verbatim verify`): the id {id:?} maps to document {no}, {found}",
+                    self.dir.display()
+                );
+                None
+            }
+        }
     }
 
     /// The stored record (id, source, metadata) of a document.
