@@ -5,7 +5,10 @@
 //! has. A rename could still take an id that a later input document really has (`a`, `a`,
 //! `a#2`): the build cannot rename the earlier document, whose record is already written, and
 //! renaming the later one would make a takedown or lookup of `a#2` hit a document the input
-//! never called so. Such a build is refused, naming both documents.
+//! never called so. Such a build is refused, naming both documents. So is an id the input gives
+//! that verbatim already derived for an earlier document without one (`x.jsonl:1`, then a
+//! record whose id is `x.jsonl:1`): renaming the given id would let a lookup of it find the
+//! other document.
 
 use crate::error::{refuse, Result};
 use crate::input::IdOrigin;
@@ -16,8 +19,13 @@ use verbatim_core::format::MappedSlice;
 /// How many renames the summary lists.
 const RENAME_EXAMPLES: usize = 5;
 
+/// The bit of an [`IdTable`] entry's value that marks an id verbatim derived (document numbers
+/// stay far below it).
+const DERIVED: u64 = 1 << 63;
+
 /// The ids seen so far, for uniqueness.
 pub(crate) struct IdTable<'a> {
+    /// Each id's document number, with [`DERIVED`] set for an id verbatim derived.
     ids: HashMap<String, u64>,
     /// The highest suffix given to each repeated id.
     repeats: HashMap<String, u32>,
@@ -58,7 +66,11 @@ impl<'a> IdTable<'a> {
 
     /// Every `(id, document number)`, in no order.
     pub(crate) fn into_ids(self) -> Vec<(String, u64)> {
-        let mut ids: Vec<(String, u64)> = self.ids.into_iter().collect();
+        let mut ids: Vec<(String, u64)> = self
+            .ids
+            .into_iter()
+            .map(|(id, no)| (id, no & !DERIVED))
+            .collect();
         ids.shrink_to_fit();
         ids
     }
@@ -80,12 +92,23 @@ impl<'a> IdTable<'a> {
         origin: IdOrigin,
         id_field: &str,
     ) -> Result<String> {
-        let Some(&holder) = self.ids.get(&id) else {
+        let Some(&entry) = self.ids.get(&id) else {
             self.refuse_existing(&id, at, origin, id_field)?;
             self.held_bytes += id.len() as u64 + PER_DOCUMENT_OVERHEAD;
-            self.ids.insert(id.clone(), doc_no);
+            let derived = if origin.derived_from().is_some() {
+                DERIVED
+            } else {
+                0
+            };
+            self.ids.insert(id.clone(), doc_no | derived);
             return Ok(id);
         };
+        let holder = entry & !DERIVED;
+        if entry & DERIVED != 0 && origin.derived_from().is_none() {
+            refuse!(
+                "{at}: document id {id:?} is the id verbatim derived for document #{holder}, read earlier from an input without {id_field:?} fields; a document keeps the id its input gives, and the earlier one's is already written, so the build cannot rename either: give the documents without ids ids of their own (a field named by --id-field), or give this document another id"
+            );
+        }
         if let Some(renamed_at) = self.renamed_docs.get(&holder) {
             refuse!(
                 "{at}: document id {id:?} was already given to the document at {renamed_at} (document #{holder}), a repeat of an earlier id renamed with a `#` suffix before this document came; a document keeps the id its input gives, so the build cannot rename either: give the repeated documents ids of their own, or remove the repeats from the input"
@@ -167,6 +190,29 @@ mod tests {
         // "a#2" here repeats a plain id (document 1), not a rename.
         let got = insert_all(&["a#2", "a", "a", "a#2"]).unwrap();
         assert_eq!(got, ["a#2", "a", "a#3", "a#2#2"]);
+    }
+
+    #[test]
+    fn an_id_given_that_an_earlier_document_was_derived_is_refused() {
+        let mut table = IdTable::new(None);
+        let derived = table.insert("x.jsonl:1".into(), 0, "x.jsonl:1", IdOrigin::FileLine, "id");
+        assert_eq!(derived.unwrap(), "x.jsonl:1");
+        let err = table
+            .insert("x.jsonl:1".into(), 1, "y.jsonl:1", IdOrigin::Field, "id")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("y.jsonl:1") && err.contains("document #0"),
+            "{err}"
+        );
+        // The other way round a derived id is renamed, as a repeat is.
+        let mut table = IdTable::new(None);
+        table
+            .insert("x.jsonl:1".into(), 0, "y.jsonl:1", IdOrigin::Field, "id")
+            .unwrap();
+        let renamed = table.insert("x.jsonl:1".into(), 1, "x.jsonl:1", IdOrigin::FileLine, "id");
+        assert_eq!(renamed.unwrap(), "x.jsonl:1#2");
+        assert_eq!(table.into_ids().iter().map(|(_, no)| no).max(), Some(&1));
     }
 
     #[test]
