@@ -68,6 +68,14 @@ pub struct BudgetTooSmall {
     pub hint: String,
 }
 
+/// The longest JSONL line read for documents of at most `max_document_bytes` bytes of text:
+/// JSON may escape text to three times its bytes (`\ud83d\ude00`, 12 bytes, for a 4-byte emoji;
+/// `\u00e9` for `é`, as Python's `json.dumps` writes any non-ASCII character), and the id and
+/// metadata get 1 MiB more. A longer line is skipped as too large.
+pub fn max_jsonl_line(max_document_bytes: u64) -> u64 {
+    max_document_bytes.saturating_mul(3).saturating_add(1 << 20)
+}
+
 impl MemoryBudget {
     /// The budget for a build of `width` tokens with `threads` threads, whose documents have
     /// at most `max_document_bytes` bytes of text (a document's tokens never outnumber its
@@ -85,8 +93,9 @@ impl MemoryBudget {
             0
         };
         let per_token = bytes_per_token(width);
-        // A document in flight is held as text, as token ids (4 bytes each) and in its shard.
-        let fixed = BASE_BYTES + ft + max_document_bytes * 5;
+        // A document in flight is held as its JSON line, as text, as token ids (4 bytes each)
+        // and in its shard.
+        let fixed = BASE_BYTES + ft + max_document_bytes * 5 + max_jsonl_line(max_document_bytes);
         let budget = MemoryBudget {
             total,
             fixed,

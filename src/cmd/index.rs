@@ -64,7 +64,8 @@ pub struct Args {
     /// Maximum tokens per shard; larger corpora are split into several shards.
     #[arg(long, default_value_t = verbatim_indexer::options::DEFAULT_SHARD_MAX_TOKENS)]
     shard_max_tokens: u64,
-    /// Skip documents with more text than this many bytes.
+    /// Skip documents with more text than this many bytes (and JSONL lines longer than three
+    /// times this plus 1 MiB, room for escaped text, the id and metadata).
     #[arg(long, default_value_t = 64 << 20)]
     max_document_bytes: u64,
     /// Fail on the first bad input instead of skipping and counting it.

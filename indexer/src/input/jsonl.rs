@@ -114,10 +114,7 @@ impl JsonlReader<'_> {
         sink: &mut dyn FnMut(Document) -> Result<()>,
     ) -> Result<()> {
         // A JSON line may escape its text, so allow lines a good deal longer than the text cap.
-        let max_line = self
-            .max_document_bytes
-            .saturating_mul(2)
-            .saturating_add(1 << 16);
+        let max_line = crate::memory::max_jsonl_line(self.max_document_bytes);
         let mut buf = Vec::new();
         let mut line_no = 0u64;
         loop {
@@ -157,7 +154,9 @@ impl JsonlReader<'_> {
                 return Ok(());
             }
             if too_long {
-                let detail = format!("line longer than {max_line} bytes");
+                let detail = format!(
+                    "line longer than {max_line} bytes (three times --max-document-bytes, for text JSON escapes, plus 1 MiB)"
+                );
                 self.skip(
                     skips,
                     SkipReason::DocumentTooLarge,
