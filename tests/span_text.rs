@@ -30,6 +30,10 @@ fn documents() -> Vec<(String, String)> {
         ("years", "In the year 1999 and 2001 there were floods."),
         ("thai", "Unknown letters ᚠᚢᚦ runes and 🦀 crabs here."),
         ("tab", "A line\twith a tab inside it."),
+        (
+            "indent",
+            "Then he said:\n    Good morning, sir.\nAnd    Good night.",
+        ),
     ]
     .into_iter()
     .map(|(id, text)| (id.to_string(), text.to_string()))
@@ -93,11 +97,61 @@ async fn byte_level_spans_never_end_inside_a_character() {
     let spans = trace_checked(&app, "a rare glyph ★ appears here", true).await;
     assert!(spans.iter().any(|s| s.ends_with("rare glyph")), "{spans:?}");
     trace_checked(&app, "a rare glyph ★ appears here", false).await;
-    // A text's trailing space is a token whose range is trimmed to nothing: alone, it was a
-    // span with text "" (and the count of every such space).
+    // A text's trailing space is a token of its own: alone, it was a span with text "" (its
+    // range trimmed to nothing, with the count of every such space). A span covers the text of
+    // its tokens (` an`, with its space: GPT-NeoX's trimmed offsets showed `an`), and
+    // whitespace alone is no span.
     for partial in [false, true] {
         let spans = trace_checked(&app, "qqq an apple from the orchard ", partial).await;
-        assert_eq!(spans, ["an apple from the orchard"], "{spans:?}");
+        assert_eq!(spans, [" an apple from the orchard"], "{spans:?}");
+    }
+}
+
+/// A span's text is the text of the tokens it counted, spaces included, and a run of spaces
+/// alone is no span, on GPT-NeoX (whose offsets HuggingFace trims: ` Good` covered `Good`, so
+/// a span showed `Good` with the count of `    Good`) as on GPT-2 (whose offsets it does not).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_span_shows_the_text_it_counted_with_its_spaces() {
+    for name in ["olmo-gpt-neox.json", "gpt2.json"] {
+        let Some(tok) = support::shared_data(&format!("tokenizers/{name}")) else {
+            return;
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let app = served(tmp.path(), tok.to_str().unwrap());
+        let text = "Qzxv said:\n    Good morning, sir";
+        let (status, v) = post(
+            &app,
+            "/api/v1/spans",
+            json!({"text": text, "word_boundaries": false, "delimiters": []}),
+        )
+        .await;
+        assert_eq!(status, 200, "{v}");
+        let spans = v["spans"].as_array().unwrap();
+        let good = spans
+            .iter()
+            .find(|s| s["text"].as_str().unwrap().contains("Good"))
+            .unwrap_or_else(|| panic!("{name}: no span holds Good: {v}"));
+        assert!(
+            good["text"].as_str().unwrap().contains(":\n    Good"),
+            "{name}: {good}"
+        );
+        for s in spans {
+            let t = s["text"].as_str().unwrap();
+            let (a, b) = (
+                s["byte_start"].as_u64().unwrap() as usize,
+                s["byte_end"].as_u64().unwrap() as usize,
+            );
+            assert_eq!(&text[a..b], t, "{name}: {s}");
+            assert!(
+                t.chars().any(|c| !c.is_whitespace()),
+                "{name}: whitespace alone: {s}"
+            );
+            let (_, c) = post(&app, "/api/v1/count", json!({"text": t})).await;
+            assert_eq!(
+                c["count"], s["count"],
+                "{name}: the count of {t:?} is not the span's: {s}"
+            );
+        }
     }
 }
 

@@ -40,6 +40,25 @@ where
     async fn from_request(req: Request, st: &Arc<AppState>) -> Result<Self, Self::Rejection> {
         let limit = st.config.max_body_bytes;
         let (parts, mut body) = req.into_parts();
+        // Fields in the URL would be ignored (`?index=b` answered from the default index).
+        if let Some(query) = parts.uri.query().filter(|q| !q.is_empty()) {
+            let names: Vec<&str> = query
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .map(|p| p.split('=').next().unwrap_or(p))
+                .collect();
+            return Err(ApiError::BadRequest(format!(
+                "{} {} reads its fields from the JSON body only; the query string is not read: move {} into the body",
+                parts.method,
+                parts.uri.path(),
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .into_response());
+        }
         let expects_continue = parts
             .headers
             .get(header::EXPECT)
@@ -55,7 +74,7 @@ where
                 drain(body);
             }
             return Err(too_large(format!(
-                "the request body is {len} bytes; the limit is {limit}"
+                "the request body is {len} bytes; the limit is {limit} (`verbatim serve --max-body-bytes`)"
             )));
         }
         if !is_json(&parts.headers) {
@@ -73,7 +92,7 @@ where
                 if buf.len() + data.len() > limit {
                     drain(body);
                     return Err(too_large(format!(
-                        "the request body is larger than the limit of {limit} bytes"
+                        "the request body is larger than the limit of {limit} bytes (`verbatim serve --max-body-bytes`)"
                     )));
                 }
                 buf.extend_from_slice(&data);

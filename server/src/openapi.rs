@@ -10,7 +10,8 @@
 //! ([`crate::fields::UInt`]), optional fields absent rather than `null`, no fields but the
 //! listed ones (`additionalProperties: false`: an unknown field is answered 400), texts of at
 //! least one character (whitespace is text; a search query needs a word), and the limits this
-//! server was started with (`--max-items`, `--max-text-bytes`). Three limits cannot be written in JSON Schema and answer 413 / 422 instead:
+//! server was started with (`--max-items`, `--max-text-bytes`; the body limit,
+//! `--max-body-bytes`, is in the API's description). Three limits cannot be written in JSON Schema and answer 413 / 422 instead:
 //! the text limit counts UTF-8 bytes, not characters, token ids or delimiters depend on the
 //! vocabulary of the index asked for, and the document tokens a trace reads
 //! (`--max-trace-tokens`) depend on what it finds.
@@ -69,6 +70,11 @@ pub fn document(config: &ServerConfig) -> Value {
         .as_object_mut()
         .expect("the document has component schemas");
     request_schemas(schemas, config);
+    doc["info"]["description"] = Value::from(format!(
+        "{} Request bodies of POST routes are JSON of at most {} bytes (413 beyond); their fields are read from the body only (a query string is answered 400).",
+        doc["info"]["description"].as_str().unwrap_or_default(),
+        config.max_body_bytes
+    ));
     doc
 }
 

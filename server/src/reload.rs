@@ -6,7 +6,9 @@
 //! opened, a `stat` per index. When it changed, a background thread opens the index again
 //! (and, as at start, hashes its files unless the server runs with `--verify off`, and warms
 //! it with `--warm`), on a thread pool of its own so that queries never wait behind it; meanwhile and on failure the instance opened before goes on answering,
-//! from its own mapped files, which stay readable even once a compaction has deleted them.
+//! from its own mapped files, which stay readable even once a compaction has deleted them;
+//! except when the directory now holds another build (a forced rebuild, which may have left
+//! documents out) that cannot be served: the index then answers nothing (503) until a restart.
 //! Once the new instance is ready it replaces the old one in one step, and the groups over
 //! it are built again. Requests already running finish on the instance they started with.
 //!
@@ -17,8 +19,7 @@
 //! retries it at once when the manifest file has changed since, else after a delay that
 //! doubles from [`RETRY`] up to [`RETRY_MAX`] (a directory still being put in place).
 
-use crate::state::{AppState, Current, Verification};
-use std::path::Path;
+use crate::state::{AppState, Current, Served, Verification};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use verbatim_core::file_stamp::FileStamp;
@@ -76,6 +77,10 @@ pub(crate) struct Watch {
     failed: Option<(Option<FileStamp>, Instant, u32)>,
     /// Why the last reload failed, until one succeeds.
     pub(crate) error: Option<String>,
+    /// The last reload failed over another build of the index than the one served (a forced
+    /// rebuild: another `index_id`), which may lack documents the served one shows: the
+    /// index answers nothing until a reload succeeds or the server restarts.
+    pub(crate) replaced: bool,
     /// Reloads that replaced the instance since start.
     pub(crate) reloads: u64,
 }
@@ -95,6 +100,8 @@ impl Watch {
     pub(crate) fn state(&self) -> &'static str {
         if self.running {
             "reloading"
+        } else if self.replaced {
+            "replaced"
         } else if self.error.is_some() {
             "failed"
         } else {
@@ -149,7 +156,7 @@ impl AppState {
                 .name("verbatim-reload".into())
                 .spawn(move || state.reload(k, seen));
             if let Err(e) = spawned {
-                self.reload_failed(k, seen, format!("cannot start a reload thread: {e}"));
+                self.reload_failed(k, seen, format!("cannot start a reload thread: {e}"), false);
             }
         }
     }
@@ -166,9 +173,9 @@ impl AppState {
             // A new generation is opened advised as the one it replaces (see `verbatim serve
             // --residency`); `auto` is then judged again (`ReloadResidency`).
             let residency = self.current(served).index.residency();
-            off_the_query_pool(|| self.open_again(&served.dir, &served.name, residency))
+            off_the_query_pool(|| self.open_again(served, residency))
         }))
-        .unwrap_or_else(|_| Err("opening it panicked (see the log)".to_string()));
+        .unwrap_or_else(|_| Err(("opening it panicked (see the log)".to_string(), false)));
         match opened {
             Ok(index) => {
                 let index = Arc::new(index);
@@ -191,10 +198,12 @@ impl AppState {
                     Ok(groups) => groups,
                     Err(e) => {
                         drop(turn);
+                        let replaced = self.other_build(served, &index);
                         return self.reload_failed(
                             k,
                             seen,
                             format!("{e}; restart the server with groups that fit the new index"),
+                            replaced,
                         );
                     }
                 };
@@ -241,37 +250,65 @@ impl AppState {
                     watch.running = false;
                     watch.failed = None;
                     watch.error = None;
+                    watch.replaced = false;
                     watch.reloads += 1;
                 }
             }
-            Err(e) => self.reload_failed(k, seen, e),
+            Err((e, replaced)) => self.reload_failed(k, seen, e, replaced),
         }
     }
 
+    /// Whether `index`, opened from the directory of `served`, is another build than the
+    /// instance served (a forced rebuild; an append or a compaction keeps the `index_id`).
+    fn other_build(&self, served: &Served, index: &Index) -> bool {
+        self.current(served).index.index_id() != index.index_id()
+    }
+
+    /// Why the `k`-th index answers nothing, when a forced rebuild replaced it by an index
+    /// this server cannot serve (see [`Watch::replaced`]).
+    pub(crate) fn replaced_error(&self, k: usize) -> Option<String> {
+        let served = &self.served[k];
+        let watch = served.watch.lock().ok()?;
+        let error = watch.error.as_deref().filter(|_| watch.replaced)?;
+        Some(format!(
+            "index {:?} was rebuilt on disk as an index this server cannot serve ({}), so it answers nothing rather than show the documents of the index it replaced: restart the server",
+            served.name,
+            error.trim_end_matches('.')
+        ))
+    }
+
     /// The index in `dir` opened again, its files advised for `residency`, checked as at
-    /// start; it must keep its `name`.
-    fn open_again(&self, dir: &Path, name: &str, residency: Residency) -> Result<Index, String> {
+    /// start; it must keep its `name`. Fails with why, and whether the directory now holds
+    /// another build than `served`'s (known once it opened).
+    fn open_again(&self, served: &Served, residency: Residency) -> Result<Index, (String, bool)> {
+        let (dir, name) = (&served.dir, &served.name);
         let opts = OpenOptions {
             verify_checksums: false,
             fulltext: true,
             residency,
         };
-        let index = Index::open_with(dir, opts).map_err(|e| e.to_string())?;
+        let index = Index::open_with(dir, opts).map_err(|e| (e.to_string(), false))?;
+        let replaced = self.other_build(served, &index);
         let now = &index.manifest().name;
-        if now != name {
-            return Err(format!(
-                "the index in {} is now named {now:?}; restart the server to serve it under that name",
-                dir.display()
+        if *now != *name {
+            return Err((
+                format!(
+                    "the index in {} is now named {now:?}; restart the server to serve it under that name",
+                    dir.display()
+                ),
+                replaced,
             ));
         }
         // Warming drops only pages no process maps, so it comes before the hashing, which
         // maps every page (as at start).
         if self.reload.warm {
             verbatim_core::warm::warm(&index)
-                .map_err(|e| format!("cannot read it into the page cache: {e}"))?;
+                .map_err(|e| (format!("cannot read it into the page cache: {e}"), replaced))?;
         }
         if self.reload.verify {
-            index.verify_checksums().map_err(|e| e.to_string())?;
+            index
+                .verify_checksums()
+                .map_err(|e| (e.to_string(), replaced))?;
         }
         // `auto` is judged by `reload` as the new generation is swapped in, so that a
         // failed one changes nothing.
@@ -312,12 +349,19 @@ impl AppState {
 
     /// Records a failed reload of the `k`-th index from the manifest file `seen`; the
     /// instance served before stays.
-    fn reload_failed(&self, k: usize, seen: Option<FileStamp>, error: String) {
+    fn reload_failed(&self, k: usize, seen: Option<FileStamp>, error: String, replaced: bool) {
         let served = &self.served[k];
-        tracing::error!(
-            index = %served.name,
-            "the index changed on disk and cannot be opened again; still serving the instance opened before: {error}"
-        );
+        if replaced {
+            tracing::error!(
+                index = %served.name,
+                "the index was rebuilt on disk and cannot be served; it answers nothing until the server restarts: {error}"
+            );
+        } else {
+            tracing::error!(
+                index = %served.name,
+                "the index changed on disk and cannot be opened again; still serving the instance opened before: {error}"
+            );
+        }
         self.metrics.reloaded(&served.name, false);
         if let Ok(mut watch) = served.watch.lock() {
             watch.running = false;
@@ -330,6 +374,7 @@ impl AppState {
                 .min(RETRY_MAX);
             watch.failed = Some((seen, Instant::now() + delay, failures));
             watch.error = Some(error);
+            watch.replaced = replaced;
         }
     }
 

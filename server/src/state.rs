@@ -468,6 +468,9 @@ impl AppState {
                     }
                 })?,
         };
+        if let Some(error) = self.replaced_error(k) {
+            return Err(ApiError::IndexUnavailable(error));
+        }
         if let Verification::Failed { error } = self.verification(k) {
             return Err(ApiError::IndexUnavailable(failed_check_message(
                 &self.served[k].name,

@@ -26,6 +26,10 @@ pub struct ServerFlags {
     /// Largest text accepted, bytes (then 413).
     #[arg(long, default_value_t = 64 << 10)]
     max_text_bytes: usize,
+    /// Largest request body, bytes (then 413; default: 4 MiB, or three times
+    /// --max-text-bytes plus 64 KiB if more, room for one text however JSON escapes it).
+    #[arg(long)]
+    max_body_bytes: Option<usize>,
     /// Largest number of items in one contamination request (then 413).
     #[arg(long, default_value_t = 1000)]
     max_items: usize,
@@ -113,6 +117,13 @@ impl ServerFlags {
             pii: self.pii,
             ..ServerConfig::default()
         };
+        c.max_body_bytes = self.max_body_bytes.unwrap_or_else(|| {
+            c.max_body_bytes.max(
+                self.max_text_bytes
+                    .saturating_mul(3)
+                    .saturating_add(64 << 10),
+            )
+        });
         if let Some(w) = self.workers {
             c.workers = w.max(1);
         }

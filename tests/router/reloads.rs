@@ -291,6 +291,40 @@ async fn a_forced_rebuild_while_serving_is_served() {
     assert_eq!(get(&app, "/api/v1/documents/books%2Ftale%2F1").await.0, 404);
 }
 
+/// A forced rebuild under another name cannot be served without a restart, and may lack
+/// documents the replaced index shows (it went on showing them, `/health` saying "ok"): the
+/// index answers nothing (503 saying to restart) and `/health` says it is failing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forced_rebuild_under_another_name_answers_nothing_until_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = build_index(dir.path(), "grow", &support::demo_tokenizer());
+    let (app, _) = router(&[idx.as_path()], 256);
+    assert_eq!(get(&app, "/api/v1/documents/books%2Ftale%2F1").await.0, 200);
+    let input = support::write_jsonl(
+        dir.path(),
+        "rebuilt.jsonl",
+        &[(NEW_ID.to_string(), NEW_TEXT.to_string())],
+    );
+    let tok = support::demo_tokenizer();
+    let mut o =
+        verbatim_indexer::BuildOptions::new(vec![input], idx.clone(), tok.to_str().unwrap());
+    o.threads = 2;
+    o.name = "renamed".into();
+    o.force = true;
+    verbatim_indexer::build(&o).expect("forced rebuild succeeds");
+    let h = until_health(&app, "grow", "refused", |g| g["state"] == "replaced").await;
+    assert_eq!(h["status"], "failing", "{h}");
+    let (c, e) = get(&app, "/api/v1/documents/books%2Ftale%2F1").await;
+    assert_eq!(c, 503, "{e}");
+    let msg = e["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("restart the server") && msg.contains("renamed"),
+        "{msg}"
+    );
+    let (c, _) = post(&app, "/api/v1/count", json!({"text": " the age of"})).await;
+    assert_eq!(c, 503);
+}
+
 /// Requests running while an append is committed and served: every one answers 200, each
 /// from one whole instance (a count of the appended text is 0 or 1), and once a client has
 /// seen the new instance it never gets an answer from the old one again.

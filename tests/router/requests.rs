@@ -176,6 +176,25 @@ async fn issue16_unknown_request_fields_are_refused_by_name() {
         assert!(msg.contains(&format!("`{bad}`")), "{path}: {msg}");
         assert!(msg.contains(&format!("`{accepted}`")), "{path}: {msg}");
     }
+    // Fields in the URL of a POST were ignored: `?index=b` was answered from the default index.
+    for path in [
+        "/api/v1/count?index=other",
+        "/api/v1/trace?index=other&x",
+        "/api/infini-gram?index=other",
+    ] {
+        let body = json!({"text": "a", "response": "a", "query_type": "count", "query": "a"});
+        let (c, e) = post(&app, path, body).await;
+        // infini-gram's answers carry the message as `error` itself.
+        let msg = e["error"]["message"]
+            .as_str()
+            .or(e["error"].as_str())
+            .unwrap_or_default();
+        assert_eq!(c, 400, "{path}: {e}");
+        assert!(
+            msg.contains("`index`") && msg.contains("JSON body"),
+            "{path}: {msg}"
+        );
+    }
     let (c, e) = get(&app, "/api/v1/documents/books%2Ftale%2F1?maxtokens=3").await;
     assert_eq!(c, 400, "{e}");
     assert!(

@@ -163,12 +163,14 @@ impl Index {
             while len > 0 && !may_end(len) {
                 len -= 1;
             }
-            // A span covers some text: a trailing-space token alone (GPT-NeoX's `Ġ` at a
-            // text's end, its range trimmed to nothing) matched its count with text "".
-            let has_text = enc
-                .offsets
-                .get(l..l + len)
-                .is_none_or(|o| o.first().zip(o.last()).is_some_and(|(a, b)| a.0 < b.1));
+            // A span holds some text besides whitespace, whatever the tokenizer: a run of
+            // spaces or a line end alone says nothing of where a text came from.
+            let has_text = enc.offsets.get(l..l + len).is_none_or(|o| {
+                o.first().zip(o.last()).is_some_and(|(a, b)| {
+                    text.get(a.0..b.1)
+                        .is_none_or(|t| t.chars().any(|c| !c.is_whitespace()))
+                })
+            });
             (len >= opts.min_len && has_text).then_some(l + len)
         };
         // A start whose candidate is the same for every end its neighbours allow needs no

@@ -143,11 +143,41 @@ fn is_ascii_boundary_byte(b: u8) -> bool {
     b.is_ascii_punctuation() || matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
+/// Sets `trim_offsets` off in every ByteLevel post-processor of `post` (alone or in a
+/// `Sequence`); whether one had it on.
+fn untrim_offsets(post: &mut serde_json::Value) -> bool {
+    if post["type"] == "Sequence" {
+        let mut changed = false;
+        if let Some(steps) = post["processors"].as_array_mut() {
+            for step in steps {
+                changed |= untrim_offsets(step);
+            }
+        }
+        return changed;
+    }
+    if post["type"] == "ByteLevel" && post["trim_offsets"] != false {
+        post["trim_offsets"] = false.into();
+        return true;
+    }
+    false
+}
+
 impl TextTokenizer {
     /// Loads a `tokenizer.json` from its bytes. Nothing is downloaded.
     pub fn from_json_bytes(bytes: &[u8]) -> Result<TextTokenizer> {
-        let mut inner = tokenizers::Tokenizer::from_bytes(bytes)
-            .map_err(|e| Error::Tokenizer(format!("cannot load tokenizer.json: {e}")))?;
+        let mut json = serde_json::from_slice::<serde_json::Value>(bytes).ok();
+        // Offsets say which text a span counted, so every token must cover its own bytes:
+        // ByteLevel's `trim_offsets` cuts a token's spaces from its range (GPT-NeoX's ` Good`
+        // covered `Good` and a run of spaces nothing, so a span showed `Good` with the count
+        // of `    Good`, and whitespace alone was no span). Ids do not change.
+        let untrimmed = json
+            .as_mut()
+            .is_some_and(|j| untrim_offsets(&mut j["post_processor"]));
+        let mut inner = match &json {
+            Some(j) if untrimmed => tokenizers::Tokenizer::from_bytes(j.to_string()),
+            _ => tokenizers::Tokenizer::from_bytes(bytes),
+        }
+        .map_err(|e| Error::Tokenizer(format!("cannot load tokenizer.json: {e}")))?;
         // A tokenizer.json saved for batched model input may pad every text to a fixed length
         // or cut it at one (BERT's: 128). Neither belongs in an index or a query: padding
         // would index pad tokens and match them, truncation would drop the rest of a document.
@@ -165,7 +195,6 @@ impl TextTokenizer {
             .max(inner.get_vocab_size(true) as u32);
         let added: std::collections::HashSet<u32> =
             inner.get_added_tokens_decoder().keys().copied().collect();
-        let json = serde_json::from_slice::<serde_json::Value>(bytes).ok();
         // WordPiece marks the pieces that go on a word (`##ing`): every other piece starts one.
         // Other vocabularies mark the pieces that start one (a leading space, `Ġ` or `▁`).
         let continuing = json

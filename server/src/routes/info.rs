@@ -80,6 +80,7 @@ pub async fn health(State(st): State<Arc<AppState>>) -> axum::response::Response
         })
         .collect();
     let failed = !takedowns.is_empty()
+        || (0..st.indexes().len()).any(|k| st.replaced_error(k).is_some())
         || (0..st.indexes().len()).any(|k| {
             matches!(
                 st.verification(k),
