@@ -578,7 +578,7 @@ fn search(args: &[String]) {
     for _ in 0..rounds {
         for q in &queries {
             let t = Instant::now();
-            hits += ft.search(q, 0, 10).unwrap().len();
+            hits += ft.search(q, 0, 10).unwrap().hits.len();
             ms.push(t.elapsed().as_secs_f64() * 1e3);
         }
     }

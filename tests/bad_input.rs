@@ -185,6 +185,29 @@ fn empty_input_is_a_clear_error() {
     ]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("no files"));
+    // Hidden files are left out, and said to be: a folder of them was "no files" alone, and
+    // beside other files they went unmentioned.
+    std::fs::write(empty_dir.join(".x.jsonl"), "{\"text\": \"hidden\"}\n").unwrap();
+    let run = || {
+        index_cmd(&[
+            "--input",
+            empty_dir.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--tokenizer",
+            "bytes",
+        ])
+    };
+    let o = run();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("1 hidden") && err.contains(".x.jsonl"),
+        "{err}"
+    );
+    std::fs::write(empty_dir.join("a.jsonl"), "{\"text\": \"shown\"}\n").unwrap();
+    let o = run();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && err.contains("1 hidden"), "{err}");
 }
 
 /// `--force` replaces an index, nothing else: a directory that is not one is refused and left

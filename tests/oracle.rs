@@ -25,7 +25,8 @@ fn occurs(docs: &[Vec<u32>], q: &[u32]) -> bool {
     q.is_empty() || brute_count(docs, q) > 0
 }
 
-/// OLMoTrace's span rules written the slow, obvious way.
+/// OLMoTrace's span rules written the slow, obvious way (and verbatim's: a span holds some
+/// text besides whitespace).
 fn brute_spans(
     index: &Index,
     docs: &[Vec<u32>],
@@ -52,6 +53,10 @@ fn brute_spans(
             }
         }
         if r - l < o.min_len {
+            continue;
+        }
+        // Whitespace alone is no span.
+        if r > l && tok.decode(&ids[l..r]).trim().is_empty() {
             continue;
         }
         let c = brute_count(docs, &ids[l..r]);

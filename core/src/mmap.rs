@@ -21,6 +21,14 @@ use std::path::Path;
 /// before. An index opened for [`Residency::Disk`] is advised again afterwards ([`advise`]).
 pub fn map_file(path: &Path) -> Result<Mmap> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    // A directory or a device where a file belongs maps as "No such device" (ENODEV).
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            detail: "not a regular file (a directory or a device is in its place)".into(),
+        });
+    }
     // SAFETY: `Mmap::map` is unsafe because another process could truncate or modify the file
     // while it is mapped, which would make the mapped bytes change under us (or fault).
     // Index files are immutable once the atomic build rename has happened, and the index

@@ -28,7 +28,7 @@
 
 use crate::build::{new_build_id, sanitize, threads_or_all};
 use crate::error::{bail, refuse, Context, Result};
-use crate::memory::{bytes_per_token, human};
+use crate::memory::{bytes_per_token, human, human_ceil};
 use crate::options::DEFAULT_SHARD_MAX_TOKENS;
 use crate::placement::{next_shard_number, ShardPlacement};
 use crate::shard_builder::ShardBuilder;
@@ -183,7 +183,7 @@ pub fn compact(opts: &CompactOptions) -> Result<CompactSummary> {
             human(budget),
             human(held_anyway - BASE_BYTES),
             human(BASE_BYTES),
-            human(held_anyway + smallest_pair(&all, opts.shard_max_tokens).unwrap_or(0)),
+            human_ceil(held_anyway + smallest_pair(&all, opts.shard_max_tokens).unwrap_or(0)),
         ))
     })?;
     let mut indexes = Vec::new();

@@ -186,8 +186,9 @@ pub fn human(bytes: u64) -> String {
     format!("{bytes}B")
 }
 
-/// A size in binary units rounded up to the next tenth, so it is never below `bytes`.
-fn human_ceil(bytes: u64) -> String {
+/// A size in binary units rounded up to the next tenth, so it is never below `bytes` (for
+/// advice: `--max-memory` of the value printed is enough).
+pub fn human_ceil(bytes: u64) -> String {
     const UNITS: [(&str, u64); 3] = [("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)];
     for (u, m) in UNITS {
         if bytes >= m {

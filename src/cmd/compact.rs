@@ -90,7 +90,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         let hint = match s.smallest_merging_budget {
             Some(b) => format!(
                 "; merging the two smallest neighbouring shards needs --max-memory {}",
-                human_bytes(b)
+                verbatim_indexer::memory::human_ceil(b)
             ),
             None => String::new(),
         };

@@ -122,6 +122,10 @@ struct Walk {
     /// Verbatim indexes and shards found inside an input directory (an index written into
     /// its own input folder), not read.
     indexes: usize,
+    /// Hidden entries (names starting with `.`, such as `.git`) inside input directories,
+    /// not read; the first one's path.
+    hidden: usize,
+    first_hidden: Option<PathBuf>,
 }
 
 /// Whether `dir` is a verbatim index or shard directory: its `manifest.bin` or `tokens.bin`
@@ -150,7 +154,12 @@ fn walk(dir: &Path, state: &mut Walk, out: &mut Vec<PathBuf>) -> Result<()> {
         let side_file = p
             .file_name()
             .is_some_and(|n| is_writer_side_file(&n.to_string_lossy()));
-        if hidden || side_file {
+        if hidden {
+            state.hidden += 1;
+            state.first_hidden.get_or_insert_with(|| p.clone());
+            continue;
+        }
+        if side_file {
             continue;
         }
         // Symbolic links are followed: the metadata is the target's.
@@ -265,8 +274,21 @@ pub fn discover(inputs: &[PathBuf], format: InputFormat) -> Result<Vec<InputFile
             state.indexes
         );
     }
+    let hidden = state.first_hidden.as_ref().map(|first| {
+        format!(
+            "{} hidden file(s) or folder(s) (names starting with `.`, such as {}) inside the input directories left out; give one as --input to index it",
+            state.hidden,
+            first.display()
+        )
+    });
     if files.is_empty() {
-        bail!("the inputs hold no files");
+        match hidden {
+            Some(h) => bail!("the inputs hold no files to read: {h}"),
+            None => bail!("the inputs hold no files"),
+        }
+    }
+    if let Some(h) = hidden {
+        tracing::warn!("{h}");
     }
     Ok(files)
 }
