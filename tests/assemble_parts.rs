@@ -84,6 +84,16 @@ fn parts_out_of_order_missing_or_repeated_are_refused_and_in_order_equal_one_bui
         assemble(&["p0", "whole"]),
         "was not built as a part (--part K)",
     );
+    // A part damaged on its way (a byte of its token stream flipped, its checksum stale) is
+    // refused before anything is linked: it was assembled into an index that failed `verify`.
+    let tokens = dir.path().join("p1/shard-00000/tokens.bin");
+    let good = std::fs::read(&tokens).unwrap();
+    let mut bad = good.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0x01;
+    std::fs::write(&tokens, &bad).unwrap();
+    refused(assemble(&["p0", "p1", "p2"]), "tokens.bin");
+    std::fs::write(&tokens, &good).unwrap();
     assert!(
         !dir.path().join("ix").exists(),
         "a refused assemble wrote an index"

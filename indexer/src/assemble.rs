@@ -79,8 +79,11 @@ fn parse_id(hex: &str) -> u64 {
 /// Assembles the indexes `(directory, manifest file)` into `dest` (which exists and is empty)
 /// and returns the manifest to write there (not written).
 fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -> Result<Manifest> {
-    let no_checks = OpenOptions {
-        verify_checksums: false,
+    // Every part's files are hashed before they are linked in: parts come from other
+    // machines, and a damaged one (a byte flipped in transfer) made an index that failed
+    // `verify` only after assembly, or after `--remove-parts` had removed the good copy.
+    let checked = OpenOptions {
+        verify_checksums: true,
         fulltext: false,
         // The indexer reads in passes, not searches: 2 MiB pages.
         residency: verbatim_core::Residency::Memory,
@@ -88,7 +91,7 @@ fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -
     let indexes: Vec<Index> = parts
         .iter()
         .map(|(dir, m)| {
-            Index::open_named(dir, m, no_checks)
+            Index::open_named(dir, m, checked)
                 .with_context(|| format!("cannot open part {}", dir.display()))
         })
         .collect::<Result<_>>()?;

@@ -57,7 +57,8 @@ pub async fn count(
             let vocab = index.manifest().tokenizer.vocab_size;
             if let Some(bad) = ids.iter().find(|&&i| i >= vocab) {
                 return Err(ApiError::Unprocessable(format!(
-                    "token id {bad} is outside the vocabulary (0..{vocab})"
+                    "token id {bad} is outside the vocabulary (ids 0 to {})",
+                    vocab.saturating_sub(1)
                 )));
             }
             Query::Ids(ids)
