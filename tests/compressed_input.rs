@@ -101,3 +101,25 @@ fn flate2_compress(b: &[u8]) -> Vec<u8> {
     child.stdin.take().unwrap().write_all(b).unwrap();
     child.wait_with_output().unwrap().stdout
 }
+
+/// A file compressed in a way verbatim does not read (`.xz`, `.bz2`...) was read as one text
+/// document and skipped as invalid UTF-8: given alone it is refused, in a folder left out,
+/// each time saying to decompress it or use zstd or gzip.
+#[test]
+fn an_unsupported_compression_is_named_not_read_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("in");
+    std::fs::create_dir(&folder).unwrap();
+    let xz = folder.join("a.jsonl.xz");
+    std::fs::write(&xz, b"\xfd7zXZ\x00 not really xz").unwrap();
+    std::fs::write(folder.join("b.jsonl"), "{\"text\": \"kept\"}\n").unwrap();
+    let o = crate::bad_input::index_bytes(&xz, &dir.path().join("one"), &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("compressed as .xz"),
+        "{err}"
+    );
+    let (v, o) = crate::bad_input::index_bytes_json(&folder, &dir.path().join("two"));
+    assert_eq!(v["manifest"]["documents"], 1, "{v}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("a.jsonl.xz: compressed as .xz"));
+}

@@ -30,6 +30,11 @@ fn documents() -> Vec<(String, String)> {
         ("years", "In the year 1999 and 2001 there were floods."),
         ("thai", "Unknown letters ᚠᚢᚦ runes and 🦀 crabs here."),
         ("tab", "A line\twith a tab inside it."),
+        ("crlf", "Then he stood up, he\r\nreached the door."),
+        (
+            "quote",
+            "Lincoln wrote:\n\n“I sincerely hope father may yet recover.",
+        ),
         (
             "indent",
             "Then he said:\n    Good morning, sir.\nAnd    Good night.",
@@ -155,6 +160,44 @@ async fn a_span_shows_the_text_it_counted_with_its_spaces() {
     }
 }
 
+/// A word ends before a carriage return as before a newline, and punctuation outside ASCII
+/// (`“`, where one piece spells it) starts a word, as in byte mode: a CRLF line lost its last word
+/// (`up,` for `up, he`) and a quotation at a line's start its first (`sincerely` for `“I`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn carriage_returns_end_words_and_curly_quotes_start_them() {
+    for name in [
+        "olmo-gpt-neox.json",
+        "gpt2.json",
+        "llama2.json",
+        "olmo2-dolma2.json",
+    ] {
+        let Some(tok) = support::shared_data(&format!("tokenizers/{name}")) else {
+            return;
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let app = served(tmp.path(), tok.to_str().unwrap());
+        let mut cases = vec![("Qzxv stood up, he\r\nQzxv", "up, he")];
+        // GPT-2 spells `“` in two pieces, the first not a whole character: no word start.
+        if name != "gpt2.json" {
+            cases.push(("Qzxv said:\n\n“I sincerely hope father", "“I sincerely"));
+        }
+        for (text, want) in cases {
+            let (status, v) = post(&app, "/api/v1/spans", json!({ "text": text })).await;
+            assert_eq!(status, 200, "{v}");
+            let texts: Vec<&str> = v["spans"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["text"].as_str().unwrap())
+                .collect();
+            assert!(
+                texts.iter().any(|t| t.contains(want)),
+                "{name}: {text:?}: {texts:?}"
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn byte_spans_never_end_inside_a_character() {
     let tmp = tempfile::tempdir().unwrap();
@@ -175,13 +218,16 @@ async fn sentencepiece_spans_hold_no_space_the_document_may_lack() {
     for response in [
         ")))) more or less",
         "\twith a tab inside",
+        "A line\twith a tab inside",
         "Then I ate an apple from the orchard yesterday",
         "京都 and 2001 there were floods",
     ] {
         for partial in [false, true] {
             let spans = trace_checked(&app, response, partial).await;
+            // The space `▁` stands for is left out; a tab or newline token is the text's own
+            // (it was cut too), and the cited documents hold it ([`trace_checked`]).
             assert!(
-                spans.iter().all(|s| !s.starts_with(char::is_whitespace)),
+                spans.iter().all(|s| !s.starts_with(' ')),
                 "{response:?}: {spans:?}"
             );
         }

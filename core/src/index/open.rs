@@ -18,7 +18,15 @@ use std::sync::RwLock;
 pub(crate) fn verify_fulltext_files(ft_dir: &Path, manifest: &Manifest) -> Result<()> {
     manifest.fulltext_files.par_iter().try_for_each(|(name, want)| {
         let path = ft_dir.join(name);
-        let got = crate::manifest::FileSum::of(&path)?;
+        let got = crate::manifest::FileSum::of(&path).map_err(|e| match e {
+            Error::Io { path, error } if error.kind() == std::io::ErrorKind::NotFound => {
+                Error::Corrupt {
+                    path,
+                    detail: "full-text index file of the build is missing".into(),
+                }
+            }
+            e => e,
+        })?;
         if &got != want {
             return Err(Error::Corrupt {
                 path,

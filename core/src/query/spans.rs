@@ -322,8 +322,9 @@ impl Index {
         let (byte_start, byte_end) = if r > l {
             let (mut start, end) = (enc.offsets[l].0, enc.offsets[r - 1].1);
             if !self.tokenizer().decodes_by_concatenation() {
+                // Only the spaces `▁` stands for: a newline or tab token is the text's own.
                 let covered = text.get(start..end).unwrap_or_default();
-                let trimmed = covered.trim_start();
+                let trimmed = covered.trim_start_matches(' ');
                 if !trimmed.is_empty() {
                     start += covered.len() - trimmed.len();
                 }

@@ -136,6 +136,21 @@ struct OffsetRules {
     spaces: Vec<(u16, u16)>,
 }
 
+/// The byte GPT-2's byte-level alphabet spells with `c`, if it is one of its characters.
+pub(crate) fn byte_of_char(c: char) -> Option<u8> {
+    static INVERSE: std::sync::OnceLock<HashMap<char, u8>> = std::sync::OnceLock::new();
+    INVERSE
+        .get_or_init(|| {
+            byte_chars()
+                .iter()
+                .enumerate()
+                .map(|(b, c)| (*c, b as u8))
+                .collect()
+        })
+        .get(&c)
+        .copied()
+}
+
 /// GPT-2's reversible byte → printable character map.
 fn byte_chars() -> [char; 256] {
     let mut map = ['\0'; 256];

@@ -138,6 +138,21 @@ pub(crate) fn is_continuation_byte(b: u8) -> bool {
     (0x80..0xC0).contains(&b)
 }
 
+/// Whether the piece `t` spells punctuation alone (Unicode general category P: `“`, `…`, `—`)
+/// or opens with an opening bracket or quote (`“I`, `(foo`, `"I`, as pre-tokenizers that put
+/// one such character before a word make them; not `'s`), read through the byte-level
+/// alphabet when every character is in it and the bytes are UTF-8 (`âĢľ` is `“`), else as
+/// written.
+fn punctuation_only(t: &str) -> bool {
+    static PUNCT: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let punct = PUNCT.get_or_init(|| {
+        regex::Regex::new(r#"^(\p{P}+$|[\p{Ps}\p{Pi}"])"#).expect("a valid pattern")
+    });
+    let bytes: Option<Vec<u8>> = t.chars().map(fast_bpe::byte_of_char).collect();
+    let decoded = bytes.and_then(|b| String::from_utf8(b).ok());
+    punct.is_match(decoded.as_deref().unwrap_or(t))
+}
+
 /// Python's `string.whitespace + string.punctuation`: the bytes that begin a word in byte mode.
 fn is_ascii_boundary_byte(b: u8) -> bool {
     b.is_ascii_punctuation() || matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
@@ -215,10 +230,15 @@ impl TextTokenizer {
                     (None, _) => false,
                     (Some(t), Some(prefix)) => !t.starts_with(prefix.as_str()),
                     (Some(t), None) => {
+                        // A byte-level piece starting with a space, tab, line end (`\r`
+                        // too, as in byte mode), vertical tab or form feed; a SentencePiece
+                        // `▁`; punctuation alone, Unicode's too (`“`, `…`), or an opening
+                        // bracket or quote before a word (`“I`).
                         let first = t.chars().next();
-                        matches!(first, Some('Ġ' | 'Ċ' | 'ĉ' | '▁'))
+                        matches!(first, Some('Ġ' | 'Ċ' | 'ĉ' | 'č' | 'ċ' | 'Č' | '▁'))
                             || (!t.is_empty() && t.bytes().all(|b| b.is_ascii_punctuation()))
                             || fallback_byte(&t).is_some_and(is_ascii_boundary_byte)
+                            || punctuation_only(&t)
                     }
                 }
             })

@@ -63,6 +63,22 @@ fn is_writer_side_file(name: &str) -> bool {
         || name.ends_with(".crc")
 }
 
+/// Why `path` cannot be read as `format`, when its name says it is compressed in a way verbatim
+/// does not decompress (read as text, it was skipped as invalid UTF-8).
+fn unsupported_compression(path: &Path, format: InputFormat) -> Option<String> {
+    if format == InputFormat::Text || format == InputFormat::Parquet {
+        return None;
+    }
+    let name = path.file_name()?.to_string_lossy().to_lowercase();
+    let kind = [".xz", ".bz2", ".lz4", ".lzma", ".br", ".zip", ".7z"]
+        .into_iter()
+        .find(|ext| name.ends_with(ext))?;
+    Some(format!(
+        "{}: compressed as {kind}, which verbatim does not read: decompress it, or recompress it with zstd (.zst) or gzip (.gz)",
+        path.display()
+    ))
+}
+
 fn kind_for(path: &Path, format: InputFormat) -> InputKind {
     let name = path
         .file_name()
@@ -140,7 +156,7 @@ fn is_verbatim_output(dir: &Path) -> bool {
     })
 }
 
-fn walk(dir: &Path, state: &mut Walk, out: &mut Vec<PathBuf>) -> Result<()> {
+fn walk(dir: &Path, format: InputFormat, state: &mut Walk, out: &mut Vec<PathBuf>) -> Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot list directory {}", dir.display()))?
         .map(|e| e.map(|e| e.path()))
@@ -183,7 +199,7 @@ fn walk(dir: &Path, state: &mut Walk, out: &mut Vec<PathBuf>) -> Result<()> {
                 );
                 state.indexes += 1;
             } else if state.visited.insert(dir_id(&p, &meta)) {
-                walk(&p, state, out)?;
+                walk(&p, format, state, out)?;
             } else {
                 tracing::warn!(
                     "{}: a directory already read (through a symbolic link or another path); \
@@ -192,6 +208,9 @@ fn walk(dir: &Path, state: &mut Walk, out: &mut Vec<PathBuf>) -> Result<()> {
                 );
                 state.repeated_dirs += 1;
             }
+        } else if let Some(why) = unsupported_compression(&p, format).filter(|_| meta.is_file()) {
+            tracing::warn!("{why}; left out of the index");
+            state.unreadable += 1;
         } else if meta.is_file() {
             out.push(p);
         } else {
@@ -242,7 +261,7 @@ pub fn discover(inputs: &[PathBuf], format: InputFormat) -> Result<Vec<InputFile
                 continue;
             }
             let mut found = Vec::new();
-            walk(input, &mut state, &mut found)?;
+            walk(input, format, &mut state, &mut found)?;
             if format == InputFormat::Auto {
                 drop_non_data_beside_parquet(input, &mut found);
             }
@@ -256,6 +275,9 @@ pub fn discover(inputs: &[PathBuf], format: InputFormat) -> Result<Vec<InputFile
                 });
             }
         } else {
+            if let Some(why) = unsupported_compression(input, format) {
+                bail!("{why}");
+            }
             files.push(InputFile {
                 kind: kind_for(input, format),
                 path: input.clone(),
