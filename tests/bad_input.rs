@@ -188,16 +188,7 @@ fn empty_input_is_a_clear_error() {
     // Hidden files are left out, and said to be: a folder of them was "no files" alone, and
     // beside other files they went unmentioned.
     std::fs::write(empty_dir.join(".x.jsonl"), "{\"text\": \"hidden\"}\n").unwrap();
-    let run = || {
-        index_cmd(&[
-            "--input",
-            empty_dir.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--tokenizer",
-            "bytes",
-        ])
-    };
+    let run = || index_bytes(&empty_dir, &out, &[]);
     let o = run();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(

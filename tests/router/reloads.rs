@@ -26,6 +26,22 @@ pub(super) fn append_new_document(dir: &Path, out: &Path) {
     verbatim_indexer::build(&o).expect("append succeeds");
 }
 
+/// Rebuilds the index in `idx` (`--force`) as `name`, holding [`NEW_ID`] alone.
+fn rebuild_with_the_new_document(dir: &Path, idx: &Path, name: &str) {
+    let input = support::write_jsonl(
+        dir,
+        "rebuilt.jsonl",
+        &[(NEW_ID.to_string(), NEW_TEXT.to_string())],
+    );
+    let tok = support::demo_tokenizer();
+    let mut o =
+        verbatim_indexer::BuildOptions::new(vec![input], idx.to_path_buf(), tok.to_str().unwrap());
+    o.threads = 2;
+    o.name = name.into();
+    o.force = true;
+    verbatim_indexer::build(&o).expect("forced rebuild succeeds");
+}
+
 /// Asks `/health` every 50 ms (each request starts a reload when the manifest changed) until
 /// `index`'s entry in its `generations` satisfies `done`; returns that answer, or fails after
 /// 60 s naming `what` was waited for.
@@ -259,18 +275,7 @@ async fn a_forced_rebuild_while_serving_is_served() {
         post(&app, "/api/v1/count", count(" the age of")).await.1["count"],
         2
     );
-    let input = support::write_jsonl(
-        dir.path(),
-        "rebuilt.jsonl",
-        &[(NEW_ID.to_string(), NEW_TEXT.to_string())],
-    );
-    let tok = support::demo_tokenizer();
-    let mut o =
-        verbatim_indexer::BuildOptions::new(vec![input], idx.clone(), tok.to_str().unwrap());
-    o.threads = 2;
-    o.name = "grow".into();
-    o.force = true;
-    verbatim_indexer::build(&o).expect("forced rebuild succeeds");
+    rebuild_with_the_new_document(dir.path(), &idx, "grow");
     until_health(&app, "grow", "reloaded", |g| {
         g["reloads"] == 1 && g["state"] == "current"
     })
@@ -300,18 +305,7 @@ async fn a_forced_rebuild_under_another_name_answers_nothing_until_a_restart() {
     let idx = build_index(dir.path(), "grow", &support::demo_tokenizer());
     let (app, _) = router(&[idx.as_path()], 256);
     assert_eq!(get(&app, "/api/v1/documents/books%2Ftale%2F1").await.0, 200);
-    let input = support::write_jsonl(
-        dir.path(),
-        "rebuilt.jsonl",
-        &[(NEW_ID.to_string(), NEW_TEXT.to_string())],
-    );
-    let tok = support::demo_tokenizer();
-    let mut o =
-        verbatim_indexer::BuildOptions::new(vec![input], idx.clone(), tok.to_str().unwrap());
-    o.threads = 2;
-    o.name = "renamed".into();
-    o.force = true;
-    verbatim_indexer::build(&o).expect("forced rebuild succeeds");
+    rebuild_with_the_new_document(dir.path(), &idx, "renamed");
     let h = until_health(&app, "grow", "refused", |g| g["state"] == "replaced").await;
     assert_eq!(h["status"], "failing", "{h}");
     let (c, e) = get(&app, "/api/v1/documents/books%2Ftale%2F1").await;
