@@ -5,6 +5,7 @@
 //! corpus.
 
 mod fast_bpe;
+mod pieces;
 mod sentencepiece;
 pub mod words;
 
@@ -138,45 +139,6 @@ pub(crate) fn is_continuation_byte(b: u8) -> bool {
     (0x80..0xC0).contains(&b)
 }
 
-/// Whether the piece `t` spells punctuation alone (Unicode general category P: `“`, `…`, `—`)
-/// or opens with an opening bracket or quote (`“I`, `(foo`, `"I`, as pre-tokenizers that put
-/// one such character before a word make them; not `'s`), read through the byte-level
-/// alphabet when every character is in it and the bytes are UTF-8 (`âĢľ` is `“`), else as
-/// written.
-fn punctuation_only(t: &str) -> bool {
-    static PUNCT: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let punct = PUNCT.get_or_init(|| {
-        regex::Regex::new(r#"^(\p{P}+$|[\p{Ps}\p{Pi}"])"#).expect("a valid pattern")
-    });
-    let bytes: Option<Vec<u8>> = t.chars().map(fast_bpe::byte_of_char).collect();
-    let decoded = bytes.and_then(|b| String::from_utf8(b).ok());
-    punct.is_match(decoded.as_deref().unwrap_or(t))
-}
-
-/// Python's `string.whitespace + string.punctuation`: the bytes that begin a word in byte mode.
-fn is_ascii_boundary_byte(b: u8) -> bool {
-    b.is_ascii_punctuation() || matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
-}
-
-/// Sets `trim_offsets` off in every ByteLevel post-processor of `post` (alone or in a
-/// `Sequence`); whether one had it on.
-fn untrim_offsets(post: &mut serde_json::Value) -> bool {
-    if post["type"] == "Sequence" {
-        let mut changed = false;
-        if let Some(steps) = post["processors"].as_array_mut() {
-            for step in steps {
-                changed |= untrim_offsets(step);
-            }
-        }
-        return changed;
-    }
-    if post["type"] == "ByteLevel" && post["trim_offsets"] != false {
-        post["trim_offsets"] = false.into();
-        return true;
-    }
-    false
-}
-
 impl TextTokenizer {
     /// Loads a `tokenizer.json` from its bytes. Nothing is downloaded.
     pub fn from_json_bytes(bytes: &[u8]) -> Result<TextTokenizer> {
@@ -187,7 +149,7 @@ impl TextTokenizer {
         // of `    Good`, and whitespace alone was no span). Ids do not change.
         let untrimmed = json
             .as_mut()
-            .is_some_and(|j| untrim_offsets(&mut j["post_processor"]));
+            .is_some_and(|j| pieces::untrim_offsets(&mut j["post_processor"]));
         let mut inner = match &json {
             Some(j) if untrimmed => tokenizers::Tokenizer::from_bytes(j.to_string()),
             _ => tokenizers::Tokenizer::from_bytes(bytes),
@@ -237,8 +199,8 @@ impl TextTokenizer {
                         let first = t.chars().next();
                         matches!(first, Some('Ġ' | 'Ċ' | 'ĉ' | 'č' | 'ċ' | 'Č' | '▁'))
                             || (!t.is_empty() && t.bytes().all(|b| b.is_ascii_punctuation()))
-                            || fallback_byte(&t).is_some_and(is_ascii_boundary_byte)
-                            || punctuation_only(&t)
+                            || fallback_byte(&t).is_some_and(pieces::is_ascii_boundary_byte)
+                            || pieces::punctuation_only(&t)
                     }
                 }
             })
@@ -537,7 +499,7 @@ impl TextTokenizer {
     /// added/special token (infini-gram's and OLMoTrace's "bow" rule).
     pub fn is_word_start(&self, id: u32) -> bool {
         match self {
-            TextTokenizer::Bytes => id < 256 && is_ascii_boundary_byte(id as u8),
+            TextTokenizer::Bytes => id < 256 && pieces::is_ascii_boundary_byte(id as u8),
             TextTokenizer::Hf(h) => h.word_start.get(id as usize).copied().unwrap_or(false),
             // Without a tokenizer nothing is known about words: every token may start one.
             TextTokenizer::Ids { .. } => true,
