@@ -63,18 +63,13 @@ pub fn byte_level_decode_table(
     if json["decoder"]["type"] != "ByteLevel" {
         return None;
     }
-    let inverse: HashMap<char, u8> = byte_chars()
-        .iter()
-        .enumerate()
-        .map(|(b, c)| (*c, b as u8))
-        .collect();
     Some(
         (0..vocab)
             .map(|id| {
                 let Some(t) = tok.id_to_token(id) else {
                     return Box::default();
                 };
-                let mapped: Option<Vec<u8>> = t.chars().map(|c| inverse.get(&c).copied()).collect();
+                let mapped: Option<Vec<u8>> = t.chars().map(byte_of_char).collect();
                 mapped
                     .unwrap_or_else(|| t.as_bytes().to_vec())
                     .into_boxed_slice()

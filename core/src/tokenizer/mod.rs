@@ -200,7 +200,7 @@ impl TextTokenizer {
                         matches!(first, Some('Ġ' | 'Ċ' | 'ĉ' | 'č' | 'ċ' | 'Č' | '▁'))
                             || (!t.is_empty() && t.bytes().all(|b| b.is_ascii_punctuation()))
                             || fallback_byte(&t).is_some_and(pieces::is_ascii_boundary_byte)
-                            || pieces::punctuation_only(&t)
+                            || pieces::starts_word_by_punctuation(&t)
                     }
                 }
             })
