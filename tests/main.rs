@@ -7,6 +7,7 @@ mod assemble_parts;
 mod bad_input;
 mod body_limit;
 mod build_verify;
+mod cli_args;
 mod cnf_sampling;
 mod compact;
 mod compressed_input;

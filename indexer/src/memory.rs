@@ -145,7 +145,8 @@ pub fn default_budget() -> u64 {
     verbatim_core::sysmem::available().map_or(4 << 30, |a| a / 10 * 6)
 }
 
-/// Parses a size such as `4G`, `2GiB`, `512M`, `1.5G` or `1073741824` (binary units).
+/// Parses a size such as `4G`, `2GiB`, `2Gi`, `512M`, `1.5G` or `1073741824` (binary units;
+/// the unit's case does not matter).
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let split = t
@@ -157,11 +158,15 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .map_err(|_| format!("{s:?} is not a size (examples: 4G, 512M, 1.5GiB)"))?;
     let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        "t" | "tb" | "tib" => 1 << 40,
-        other => return Err(format!("{s:?}: unknown unit {other:?} (use K, M, G or T)")),
+        "k" | "kb" | "ki" | "kib" => 1 << 10,
+        "m" | "mb" | "mi" | "mib" => 1 << 20,
+        "g" | "gb" | "gi" | "gib" => 1 << 30,
+        "t" | "tb" | "ti" | "tib" => 1 << 40,
+        other => {
+            return Err(format!(
+                "{s:?}: unknown unit {other:?} (use K, M, G or T, or none for bytes)"
+            ))
+        }
     };
     let bytes = value * mult as f64;
     if !bytes.is_finite() || bytes < 1.0 || bytes > u64::MAX as f64 {
@@ -226,6 +231,8 @@ mod tests {
     fn sizes_parse() {
         assert_eq!(parse_size("4G").unwrap(), 4 << 30);
         assert_eq!(parse_size("2GiB").unwrap(), 2 << 30);
+        assert_eq!(parse_size("1Gi").unwrap(), 1 << 30);
+        assert_eq!(parse_size("64 KiB").unwrap(), 64 << 10);
         assert_eq!(parse_size("512m").unwrap(), 512 << 20);
         assert_eq!(parse_size("1.5G").unwrap(), 3 << 29);
         assert_eq!(parse_size("1000").unwrap(), 1000);

@@ -9,8 +9,8 @@ use verbatim_indexer::CompactOptions;
 /// Arguments of `verbatim compact`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The index directory.
-    index: PathBuf,
+    #[command(flatten)]
+    index: super::IndexDir,
     /// Keep the compaction's memory under this size, e.g. 4G: neighbouring shards are merged
     /// only as far as one shard's suffix array fits (as in `verbatim index`). Default: 60% of
     /// the memory available at start (printed; in a container, within its memory cgroup's
@@ -42,7 +42,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         );
     }
     let s = verbatim_indexer::compact(&CompactOptions {
-        index: a.index.clone(),
+        index: a.index.path().to_path_buf(),
         max_memory: Some(budget),
         shard_max_tokens: a.shard_max_tokens,
         shard_roots: a.shard_roots,
@@ -80,7 +80,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     if s.changed() {
         outln!(
             "compacted {} in {:.1}s under --max-memory {}; a server serving it moves to the compacted shards once it has opened and checked them",
-            a.index.display(),
+            a.index.path().display(),
             s.seconds,
             human_bytes(s.max_memory)
         );

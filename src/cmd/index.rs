@@ -65,8 +65,9 @@ pub struct Args {
     #[arg(long, default_value_t = verbatim_indexer::options::DEFAULT_SHARD_MAX_TOKENS)]
     shard_max_tokens: u64,
     /// Skip documents with more text than this many bytes (and JSONL lines longer than three
-    /// times this plus 1 MiB, room for escaped text, the id and metadata).
-    #[arg(long, default_value_t = 64 << 20)]
+    /// times this plus 1 MiB, room for escaped text, the id and metadata). Units as for
+    /// --max-memory (`64M`).
+    #[arg(long, default_value_t = 64 << 20, value_parser = verbatim_indexer::memory::parse_size)]
     max_document_bytes: u64,
     /// Fail on the first bad input instead of skipping and counting it.
     #[arg(long)]

@@ -35,4 +35,20 @@ impl TextInput {
             None => bail!("give the text with --text TEXT or --file PATH (- for standard input)"),
         }
     }
+
+    /// Reads the text and refuses an empty one (as the API answers 422): a trace or the
+    /// spans of nothing is most likely a mistake, such as an empty file or variable.
+    pub fn read_non_empty(&self) -> Result<String> {
+        let text = self.read()?;
+        if text.is_empty() {
+            match &self.file {
+                Some(p) if p.as_os_str() == "-" => {
+                    bail!("the text is empty: standard input held nothing")
+                }
+                Some(p) => bail!("the text is empty: {} holds nothing", p.display()),
+                None => bail!("the text is empty (--text '')"),
+            }
+        }
+        Ok(text)
+    }
 }

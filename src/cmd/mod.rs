@@ -116,3 +116,29 @@ pub fn open_index_as(
     verbatim_core::Index::open_with(dir, opts)
         .with_context(|| format!("cannot open index {}", dir.display()))
 }
+
+/// The index directory of a command that takes only one: given as the argument
+/// (`verbatim verify DIR`) or, as every query command takes it, as `--index DIR`.
+#[derive(Debug, clap::Args)]
+pub struct IndexDir {
+    /// The index directory (or give it as --index DIR).
+    #[arg(
+        value_name = "INDEX",
+        required_unless_present = "index_flag",
+        conflicts_with = "index_flag"
+    )]
+    index: Option<std::path::PathBuf>,
+    /// The index directory, as the argument.
+    #[arg(long = "index", id = "index_flag", value_name = "INDEX")]
+    index_flag: Option<std::path::PathBuf>,
+}
+
+impl IndexDir {
+    /// The directory given, whichever way.
+    pub fn path(&self) -> &std::path::Path {
+        self.index
+            .as_deref()
+            .or(self.index_flag.as_deref())
+            .expect("clap requires the index one way or the other")
+    }
+}

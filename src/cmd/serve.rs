@@ -8,6 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use verbatim_server::{AppState, ServerConfig};
 
+/// A byte count given as a size (`65536`, `64K`, `4MiB`), as a `usize`.
+fn byte_size(s: &str) -> Result<usize, String> {
+    let bytes = verbatim_indexer::memory::parse_size(s)?;
+    usize::try_from(bytes).map_err(|_| format!("{s:?} is too large for this machine"))
+}
+
 /// Server flags shared by `serve` and `demo`.
 #[derive(Debug, clap::Args)]
 pub struct ServerFlags {
@@ -23,12 +29,12 @@ pub struct ServerFlags {
     /// Per-request deadline in milliseconds (then 504).
     #[arg(long, default_value_t = 10_000)]
     deadline_ms: u64,
-    /// Largest text accepted, bytes (then 413).
-    #[arg(long, default_value_t = 64 << 10)]
+    /// Largest text accepted, bytes (then 413); `64K` and `1M` work too.
+    #[arg(long, default_value_t = 64 << 10, value_parser = byte_size)]
     max_text_bytes: usize,
     /// Largest request body, bytes (then 413; default: 4 MiB, or three times
     /// --max-text-bytes plus 64 KiB if more, room for one text however JSON escapes it).
-    #[arg(long)]
+    #[arg(long, value_parser = byte_size)]
     max_body_bytes: Option<usize>,
     /// Largest number of items in one contamination request (then 413).
     #[arg(long, default_value_t = 1000)]

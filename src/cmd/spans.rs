@@ -15,10 +15,14 @@ pub struct SpanFlags {
     /// Allow spans to start and end inside words.
     #[arg(long)]
     pub no_word_boundaries: bool,
-    /// Delimiter texts a span may end with but not contain (each must be one token);
-    /// default "." and newline.
-    #[arg(long, value_delimiter = ',')]
-    pub delimiters: Option<Vec<String>>,
+    /// A delimiter text a span may end with but not contain (one token of the index's
+    /// tokenizer; `\n` is a newline). Repeatable: `--delimiter . --delimiter '\n'` is the
+    /// default; giving any replaces the default list.
+    #[arg(long = "delimiter", alias = "delimiters", value_name = "TEXT")]
+    pub delimiters: Vec<String>,
+    /// No delimiters at all: spans may run across sentence ends and lines.
+    #[arg(long, conflicts_with = "delimiters")]
+    pub no_delimiters: bool,
     /// Shortest span kept, in tokens.
     #[arg(long, default_value_t = 1)]
     pub min_len: u64,
@@ -28,10 +32,18 @@ impl SpanFlags {
     /// The controls these flags ask for (`\\n` in a delimiter is a newline).
     pub fn controls(&self) -> TraceControls {
         TraceControls {
-            delimiters: self
-                .delimiters
-                .as_ref()
-                .map(|d| d.iter().map(|t| t.replace("\\n", "\n")).collect()),
+            delimiters: if self.no_delimiters {
+                Some(Vec::new())
+            } else if self.delimiters.is_empty() {
+                None
+            } else {
+                Some(
+                    self.delimiters
+                        .iter()
+                        .map(|t| t.replace("\\n", "\n"))
+                        .collect(),
+                )
+            },
             allow_spans_with_partial_words: Some(self.no_word_boundaries),
             minimum_span_length: Some(self.min_len),
             maximum_frequency: self.max_count,
@@ -57,7 +69,7 @@ pub struct Args {
 /// Runs `verbatim spans`.
 pub fn run(a: Args) -> Result<ExitCode> {
     let index = a.index.open()?;
-    let text = a.input.read()?;
+    let text = a.input.read_non_empty()?;
     let opts = a.flags.controls().span_options(&index)?;
     let enc = index.tokenizer().encode(&text)?;
     let spans = index.spans(&text, &enc, &opts);

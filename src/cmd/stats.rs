@@ -1,14 +1,13 @@
 //! `verbatim stats`: what an index holds.
 
 use crate::output::human_bytes;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Arguments of `verbatim stats`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The index directory.
-    index: PathBuf,
+    #[command(flatten)]
+    index: super::IndexDir,
     /// Print the whole manifest as JSON.
     #[arg(long)]
     json: bool,
@@ -16,10 +15,10 @@ pub struct Args {
 
 /// Runs `verbatim stats`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let m = if verbatim_core::infini_gram::looks_like(&a.index) {
-        super::open_index(&a.index, false)?.manifest().clone()
+    let m = if verbatim_core::infini_gram::looks_like(a.index.path()) {
+        super::open_index(a.index.path(), false)?.manifest().clone()
     } else {
-        verbatim_core::Manifest::read(&a.index)?.0
+        verbatim_core::Manifest::read(a.index.path())?.0
     };
     if a.json {
         crate::output::print_json(&m)?;

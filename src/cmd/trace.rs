@@ -50,7 +50,7 @@ pub struct Args {
 /// Runs `verbatim trace`.
 pub fn run(a: Args) -> Result<ExitCode> {
     let index = a.index.open()?;
-    let text = a.input.read()?;
+    let text = a.input.read_non_empty()?;
     let mut controls = a.flags.controls();
     controls.maximum_frequency = Some(
         a.flags

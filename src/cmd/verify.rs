@@ -1,14 +1,13 @@
 //! `verbatim verify`: check an index completely.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 /// Arguments of `verbatim verify`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The index directory.
-    index: PathBuf,
+    #[command(flatten)]
+    index: super::IndexDir,
 }
 
 /// Runs `verbatim verify`; exits 1 with a message naming the damaged file on any problem.
@@ -17,7 +16,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     // Opened without hashing: `verify` hashes every payload itself (the side indexes' and an
     // attached infini-gram directory's unigram files included), so each file is read once.
     // It reads every file in order: 2 MiB pages, whatever the index's size.
-    let index = super::open_index_as(&a.index, false, verbatim_core::Residency::Memory)?;
+    let index = super::open_index_as(a.index.path(), false, verbatim_core::Residency::Memory)?;
     let report = verbatim_core::verify::verify(&index)?;
     let scope = match report.side_indexes {
         0 => String::new(),

@@ -1,0 +1,173 @@
+//! The command line takes what a user types: sizes in any binary unit spelling, the index as
+//! an argument or as `--index` on the commands that take one index, any one-token text as a
+//! delimiter (a comma too), no delimiters at all, and it refuses an empty text to trace.
+
+use crate::support;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn verbatim(args: &[&str]) -> Output {
+    Command::new(support::verbatim_bin())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout_of(o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn refused(o: Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "accepted; wanted {needle:?}");
+    assert!(stderr.contains(needle), "wanted {needle:?} in: {stderr}");
+}
+
+/// A small index of the demo tokenizer, built through the command line.
+fn small_index(dir: &Path) -> String {
+    let docs = vec![
+        (
+            "a".to_string(),
+            "It was the best of times, it was the worst of times.".to_string(),
+        ),
+        (
+            "b".to_string(),
+            "It was the age of wisdom, it was".to_string(),
+        ),
+        ("c".to_string(), "so the worst of times. It was".to_string()),
+    ];
+    let input = support::write_jsonl(dir, "c.jsonl", &docs);
+    let out = dir.join("idx");
+    let tok = support::demo_tokenizer();
+    stdout_of(verbatim(&[
+        "index",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--tokenizer",
+        tok.to_str().unwrap(),
+        "--max-memory",
+        "1Gi",
+        "--max-document-bytes",
+        "1M",
+    ]));
+    out.display().to_string()
+}
+
+#[test]
+fn sizes_take_every_binary_unit_spelling_and_bad_ones_name_the_units() {
+    let dir = tempfile::tempdir().unwrap();
+    // `1Gi` and `1M` above: the build succeeds.
+    let index = small_index(dir.path());
+    refused(
+        verbatim(&["index", "--input", "x", "--out", "y", "--max-memory", "4Gx"]),
+        "use K, M, G or T",
+    );
+    // The server's byte limits take units too (and are checked before anything is opened).
+    refused(
+        verbatim(&["serve", "--index", &index, "--max-text-bytes", "64Q"]),
+        "use K, M, G or T",
+    );
+}
+
+#[test]
+fn commands_of_one_index_take_it_as_an_argument_or_as_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = small_index(dir.path());
+    for cmd in ["stats", "verify"] {
+        let positional = stdout_of(verbatim(&[cmd, &index]));
+        let flagged = stdout_of(verbatim(&[cmd, "--index", &index]));
+        if cmd == "stats" {
+            assert_eq!(positional, flagged);
+        }
+        refused(
+            verbatim(&[cmd, &index, "--index", &index]),
+            "cannot be used",
+        );
+        refused(verbatim(&[cmd]), "INDEX");
+    }
+}
+
+#[test]
+fn a_comma_can_be_a_delimiter_and_the_list_can_be_emptied() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = small_index(dir.path());
+    let spans_of = |text: &str, extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["spans", "--index", &index, "--text", text, "--json"];
+        args.extend_from_slice(extra);
+        let json: serde_json::Value = serde_json::from_str(&stdout_of(verbatim(&args))).unwrap();
+        json["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["text"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let spans =
+        |extra: &[&str]| spans_of("it was the worst of times, it was the age of wisdom", extra);
+    // By default (`.` and newline) a span runs across the comma.
+    assert!(
+        spans(&[]).iter().any(|s| s.contains(", it was")),
+        "{:?}",
+        spans(&[])
+    );
+    // With the comma a delimiter, a span may end with it but not hold it inside.
+    let comma = spans(&["--delimiter", ","]);
+    assert!(
+        comma.iter().all(|s| !s.trim_end_matches(',').contains(',')),
+        "{comma:?}"
+    );
+    assert!(comma.iter().any(|s| s.ends_with(',')), "{comma:?}");
+    // Several delimiters, as repeated flags (the old spelling `--delimiters` still works).
+    assert_eq!(
+        spans(&["--delimiters", ",", "--delimiters", "."]),
+        spans(&["--delimiter", ",", "--delimiter", "."])
+    );
+    // No delimiters at all: a span may hold a full stop.
+    let text = "the worst of times. It was";
+    assert!(spans_of(text, &[])
+        .iter()
+        .all(|s| !s.trim_end_matches('.').contains('.')));
+    let undelimited = spans_of(text, &["--no-delimiters"]);
+    assert!(
+        undelimited.contains(&" worst of times. It was".to_string()),
+        "{undelimited:?}"
+    );
+    refused(
+        verbatim(&[
+            "spans",
+            "--index",
+            &index,
+            "--text",
+            "x",
+            "--no-delimiters",
+            "--delimiter",
+            ",",
+        ]),
+        "cannot be used",
+    );
+}
+
+#[test]
+fn an_empty_text_to_trace_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = small_index(dir.path());
+    for cmd in ["spans", "trace"] {
+        refused(
+            verbatim(&[cmd, "--index", &index, "--text", ""]),
+            "the text is empty",
+        );
+        let empty = dir.path().join("empty.txt");
+        std::fs::write(&empty, "").unwrap();
+        refused(
+            verbatim(&[cmd, "--index", &index, "--file", empty.to_str().unwrap()]),
+            "holds nothing",
+        );
+    }
+}
