@@ -24,6 +24,7 @@ mod issue16_core;
 mod layout;
 mod oracle;
 mod parquet_input;
+mod parquet_invalid_utf8;
 mod pii;
 mod privacy_edges;
 mod ranking;

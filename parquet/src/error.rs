@@ -41,6 +41,18 @@ pub enum Error {
         /// The Parquet reader's message.
         detail: String,
     },
+    /// A string column holds a value that is not UTF-8 (see [`crate::read_records`]).
+    #[error("{}: row {row}: the {column:?} column holds a value that is not UTF-8 ({detail})", path.display())]
+    InvalidUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// The row (0-based, in the file).
+        row: u64,
+        /// The column.
+        column: String,
+        /// Where the UTF-8 breaks.
+        detail: String,
+    },
     /// The caller's record sink failed (see [`crate::read_records`]).
     #[error("{}: row {row}: {message}", path.display())]
     Sink {

@@ -1,7 +1,7 @@
 //! One Parquet file: its footer, and its row groups decoded in bounded batches.
 
+use crate::lenient::{binary_strings, restore_strings, Decoded};
 use crate::Error;
-use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
@@ -12,6 +12,7 @@ use parquet::basic::PageType;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Rows per batch are never more than this, however small the rows.
 const MAX_BATCH_ROWS: usize = 8192;
@@ -22,7 +23,11 @@ const MAX_BATCH_ROWS: usize = 8192;
 pub struct ParquetFile {
     path: PathBuf,
     bytes: u64,
+    /// The footer, as Arrow reads the file: [`ParquetFile::schema`].
     meta: ArrowReaderMetadata,
+    /// The footer the row groups are decoded with: top-level string columns read as binary
+    /// and checked row by row (see `lenient.rs`).
+    decode: ArrowReaderMetadata,
     first_rows: Vec<u64>,
 }
 
@@ -45,10 +50,15 @@ impl ParquetFile {
         let options = ArrowReaderOptions::new()
             .with_skip_arrow_metadata(true)
             .with_encoding_stats_as_mask(false);
-        let meta = ArrowReaderMetadata::load(&file, options).map_err(|e| Error::BadFooter {
+        let bad_footer = |e: parquet::errors::ParquetError| Error::BadFooter {
             path: path.to_path_buf(),
             detail: e.to_string(),
-        })?;
+        };
+        let meta = ArrowReaderMetadata::load(&file, options.clone()).map_err(bad_footer)?;
+        let decode = match binary_strings(meta.metadata()) {
+            Some(lenient) => ArrowReaderMetadata::try_new(lenient, options).map_err(bad_footer)?,
+            None => meta.clone(),
+        };
         let mut first_rows = Vec::with_capacity(meta.metadata().num_row_groups());
         let mut row = 0u64;
         for g in meta.metadata().row_groups() {
@@ -59,6 +69,7 @@ impl ParquetFile {
             path: path.to_path_buf(),
             bytes,
             meta,
+            decode,
             first_rows,
         })
     }
@@ -163,7 +174,9 @@ impl ParquetFile {
     }
 
     /// Decodes the top-level columns `roots` (indices into [`ParquetFile::schema`]) of row
-    /// group `g`, `batch_rows` rows at a time.
+    /// group `g`, `batch_rows` rows at a time. The batches hold the columns in schema order;
+    /// a string value that is not UTF-8 is a null named in [`Decoded::invalid_utf8`] rather
+    /// than an error that ends the row group.
     pub fn row_group(
         &self,
         g: usize,
@@ -179,8 +192,17 @@ impl ParquetFile {
             path: self.path.clone(),
             source,
         })?;
-        let mask = ProjectionMask::roots(self.meta.parquet_schema(), roots.iter().copied());
-        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
+        let mut sorted = roots.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let strict = Arc::new(
+            self.meta
+                .schema()
+                .project(&sorted)
+                .map_err(|e| bad(e.to_string()))?,
+        );
+        let mask = ProjectionMask::roots(self.decode.parquet_schema(), sorted.iter().copied());
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.decode.clone())
             .with_row_groups(vec![g])
             .with_projection(mask)
             .with_batch_size(batch_rows.max(1))
@@ -188,6 +210,7 @@ impl ParquetFile {
             .map_err(|e| bad(e.to_string()))?;
         Ok(RowGroupBatches {
             reader,
+            strict,
             path: self.path.clone(),
             group: g,
         })
@@ -197,20 +220,23 @@ impl ParquetFile {
 /// The batches of one row group, in row order.
 pub struct RowGroupBatches {
     reader: ParquetRecordBatchReader,
+    /// The decoded columns as Arrow reads the file (strings as strings).
+    strict: SchemaRef,
     path: PathBuf,
     group: usize,
 }
 
 impl Iterator for RowGroupBatches {
-    type Item = Result<RecordBatch, Error>;
+    type Item = Result<Decoded, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
         self.reader.next().map(|r| {
-            r.map_err(|e| Error::RowGroup {
-                path: self.path.clone(),
-                group: self.group,
-                detail: e.to_string(),
-            })
+            r.and_then(|batch| restore_strings(batch, &self.strict))
+                .map_err(|e| Error::RowGroup {
+                    path: self.path.clone(),
+                    group: self.group,
+                    detail: e.to_string(),
+                })
         })
     }
 }

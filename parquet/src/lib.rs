@@ -9,7 +9,8 @@
 //! - [`ParquetFile::row_group`] decodes one row group in batches of rows sized from the
 //!   footer's column sizes ([`ParquetFile::batch_rows`]), so memory stays bounded by the batch,
 //!   never the row group or the file. The Parquet reader fetches and decompresses one page at a
-//!   time.
+//!   time. A top-level string value that is not UTF-8 costs its row alone
+//!   ([`Decoded::invalid_utf8`]), not the rest of its row group.
 //! - [`json_value`] turns one Arrow value into JSON (scalars, lists, structs, dictionaries);
 //!   [`TextColumn`] reads a text column (string, large string, string view, dictionary of
 //!   strings, or binary holding UTF-8).
@@ -30,11 +31,13 @@
 
 mod error;
 mod file;
+mod lenient;
 mod records;
 mod value;
 
 pub use error::Error;
 pub use file::{ParquetFile, RowGroupBatches};
+pub use lenient::{Decoded, InvalidUtf8};
 pub use records::{read_records, RecordSink};
 pub use value::{is_scalar, json_value, TextColumn, TextProblem};
 

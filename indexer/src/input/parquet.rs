@@ -18,8 +18,10 @@
 //! Bad input is counted like JSONL's (or fails the build with `--strict`), each message naming
 //! the file, row group and row: a file that is not Parquet or is truncated (`unreadable_input`,
 //! one per file), a missing text column (`missing_text`) or a non-string one
-//! (`non_string_text`, one per row), null texts (`non_string_text`), binary texts that are not
-//! UTF-8 (`invalid_utf8`), a row group that cannot be decoded (`unreadable_input`, one per row
+//! (`non_string_text`, one per row), null texts (`non_string_text`), a row with a text, id,
+//! source or metadata string that is not UTF-8 (`invalid_utf8`, that row alone: string
+//! columns are checked row by row, see `verbatim_parquet::Decoded`), a row group that cannot
+//! be decoded (`unreadable_input`, one per row
 //! not read), and a row group whose rows average more text than `--max-document-bytes`
 //! (`document_too_large`, one per row: not decoded at all, since even one of its rows may not
 //! fit the memory a document is allowed).
@@ -33,7 +35,7 @@ use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex};
-use verbatim_parquet::{json_value, Array, ParquetFile, RecordBatch, TextColumn, TextProblem};
+use verbatim_parquet::{json_value, Array, Decoded, ParquetFile, TextColumn, TextProblem};
 
 /// Text per chunk of documents handed on, and the decoded size a batch of rows aims at.
 pub const CHUNK_BYTES: u64 = 8 << 20;
@@ -366,11 +368,12 @@ impl ParquetReader<'_> {
         &self,
         plan: &Plan,
         g: usize,
-        batch: &RecordBatch,
+        decoded: &Decoded,
         row: &mut u64,
         seq: u64,
         queue: &OrderedQueue<Item>,
     ) -> Result<(), Stopped> {
+        let batch = &decoded.batch;
         let column = |name: &str| batch.column_by_name(name).map(|c| c.as_ref());
         let Some(text) = column(&plan.text).and_then(TextColumn::new) else {
             // The plan checked the column's type; a file whose schema changed under us reads
@@ -402,13 +405,22 @@ impl ParquetReader<'_> {
         for i in 0..batch.num_rows() {
             let r = *row;
             *row += 1;
-            let checked = match text.get(i) {
-                Ok(t) => self.rules.check_text(t).map(|()| t),
-                Err(TextProblem::Null) => Err((
+            // Any string of the row that is not UTF-8 skips it, as a JSONL line that is not
+            // UTF-8 is skipped.
+            let checked = match (decoded.invalid_in_row(i), text.get(i)) {
+                (Some(bad), _) => Err((
+                    SkipReason::InvalidUtf8,
+                    format!(
+                        "the {:?} column holds a value that is not UTF-8 ({})",
+                        bad.column, bad.detail
+                    ),
+                )),
+                (None, Ok(t)) => self.rules.check_text(t).map(|()| t),
+                (None, Err(TextProblem::Null)) => Err((
                     SkipReason::NonStringText,
                     format!("{:?} is null, not a string", plan.text),
                 )),
-                Err(TextProblem::InvalidUtf8(e)) => Err((SkipReason::InvalidUtf8, e)),
+                (None, Err(TextProblem::InvalidUtf8(e))) => Err((SkipReason::InvalidUtf8, e)),
             };
             let t = match checked {
                 Ok(t) => t,
