@@ -99,7 +99,14 @@ fn parts_out_of_order_missing_or_repeated_are_refused_and_in_order_equal_one_bui
         "a refused assemble wrote an index"
     );
 
-    ok(assemble(&["p0", "p1", "p2"]));
+    // Parts built without --parts: assembled, with a warning that a missing last part (here
+    // none) could not be seen.
+    let o = ok(assemble(&["p0", "p1", "p2"]));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("a missing last part cannot be seen: this index holds parts 0 to 2 only"),
+        "{stderr}"
+    );
     let joined = dir.path().join("joined");
     std::fs::create_dir(&joined).unwrap();
     for f in &files {

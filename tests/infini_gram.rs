@@ -7,8 +7,10 @@
 
 use crate::support;
 use proptest::prelude::*;
+use serde_json::json;
 use std::path::Path;
 use verbatim_core::infini_gram::layout::standard_ptr_size;
+use verbatim_core::infini_gram::pyjson::dumps_object;
 use verbatim_core::query::{CnfOptions, CnfRules, SpanOptions, TraceOptions};
 use verbatim_core::{Index, TokenWidth};
 
@@ -24,8 +26,12 @@ pub(crate) fn write_infini_gram(dir: &Path, docs: &[Vec<u32>], ids: &[String], w
             ds.extend_from_slice(&t.to_le_bytes()[..w]);
         }
         om.extend_from_slice(&(mt.len() as u64).to_le_bytes());
-        let line = serde_json::json!({"path": "c.jsonl", "linenum": i, "metadata": {"id": ids[i], "source": "test"}});
-        mt.extend_from_slice(format!("{line}\n").as_bytes());
+        // As infini-gram's indexer writes it (Python's `json.dumps`) for a record of
+        // `support::write_jsonl`: every field but the text, in the record's order.
+        let (id, title) = (json!(ids[i]), json!(format!("T {}", ids[i])));
+        let meta = dumps_object(&[("id", &id), ("source", &json!("test")), ("title", &title)]);
+        let line = format!("{{\"path\": \"c.jsonl\", \"linenum\": {i}, \"metadata\": {meta}}}\n");
+        mt.extend_from_slice(line.as_bytes());
     }
     let mut sa: Vec<usize> = (0..ds.len() / w).map(|p| p * w).collect();
     sa.sort_by(|&a, &b| ds[a..].cmp(&ds[b..]));
@@ -216,17 +222,9 @@ fn run_case(
             let f = side.ig_find(g);
             for rank in f.segment_by_shard[0].0..f.segment_by_shard[0].1 {
                 let ptr = side.ig_rank_to_ptr(0, rank);
-                // The metadata string differs by design (infini-gram's line vs the record).
-                let plain = |d: verbatim_core::infini_gram::engine::Doc| {
-                    verbatim_core::infini_gram::engine::Doc {
-                        metadata: String::new(),
-                        ..d
-                    }
-                };
-                assert_eq!(
-                    plain(side.ig_doc_by_ptr(0, ptr, 5)),
-                    plain(vb.ig_doc_by_ptr(0, ptr, 5))
-                );
+                // The metadata line too: the verbatim index writes the record as
+                // infini-gram's indexer writes the line.
+                assert_eq!(side.ig_doc_by_ptr(0, ptr, 5), vb.ig_doc_by_ptr(0, ptr, 5));
                 assert_eq!(
                     side.ig_doc_by_rank(0, rank, 5),
                     side.ig_doc_by_ptr(0, ptr, 5)
@@ -437,6 +435,29 @@ fn damaged_or_mismatched_directories_are_refused_with_the_file_and_the_reason() 
     support::copy_dir(&ig, &d);
     let e = refusal(&d);
     assert!(e.contains("version 5"), "{e}");
+    assert!(matches!(
+        Index::open(&d),
+        Err(verbatim_core::Error::InfiniGramVariant { .. })
+    ));
+
+    // A suffix array out of order: `verify` names the file and says to copy or rebuild it
+    // with infini-gram's indexer (not `verbatim index`).
+    let d = t.path().join("disorder");
+    support::copy_dir(&ig, &d);
+    let mut table = std::fs::read(d.join("table.0")).unwrap();
+    let ptr = table.len() / Index::open(&ig).unwrap().manifest().tokens as usize;
+    let (first, rest) = table.split_at_mut(ptr);
+    first.swap_with_slice(&mut rest[..ptr]);
+    std::fs::write(d.join("table.0"), table).unwrap();
+    let e = verbatim_core::verify::verify(&Index::open(&d).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("table.0")
+            && e.contains("infini-gram's indexer")
+            && !e.contains("verbatim index"),
+        "{e}"
+    );
 
     // A side directory whose infini-gram index changed since `verbatim attach`.
     let d = t.path().join("changed");

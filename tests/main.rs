@@ -37,3 +37,4 @@ mod server_api;
 mod shared_data;
 mod span_text;
 mod takedown_carry_over;
+mod takedown_list_damage;

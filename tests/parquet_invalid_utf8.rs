@@ -91,7 +91,10 @@ fn a_string_that_is_not_utf8_skips_its_row_and_no_other() {
         );
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         // Three rows skipped, and nothing else lost.
-        assert_eq!(v["manifest"]["skipped"], serde_json::json!({"invalid_utf8": 3}));
+        assert_eq!(
+            v["manifest"]["skipped"],
+            serde_json::json!({"invalid_utf8": 3})
+        );
         for needle in [
             "row group 0, row 1: invalid utf8: the \"text\" column holds a value that is not UTF-8",
             "row 3: invalid utf8: the \"id\" column",

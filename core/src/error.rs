@@ -63,6 +63,15 @@ pub enum Error {
         /// What is wrong, and what to do about it.
         detail: String,
     },
+    /// An infini-gram index of a kind verbatim does not read (version 5's reversed documents,
+    /// version 6's single-file layout).
+    #[error("{path}: cannot serve this infini-gram index: {detail}")]
+    InfiniGramVariant {
+        /// The file or directory.
+        path: PathBuf,
+        /// Which kind it is, and what to do about it.
+        detail: String,
+    },
     /// A file was written by another format version.
     #[error("{path}: index format version {found}, but this verbatim reads versions {oldest} to {newest}. Rebuild the index with this version of `verbatim index`, or open it with the verbatim that built it.")]
     Version {

@@ -94,6 +94,9 @@ pub struct Index {
     takedown: RwLock<Takedown>,
     /// Bumped on every reload of the takedown list (see [`Index::takedown_generation`]).
     takedown_generation: AtomicU64,
+    /// The input files by document number, made at the first infini-gram metadata line
+    /// ([`Index::ig_origin`]).
+    pub(crate) origins: std::sync::OnceLock<crate::infini_gram::origin::Origins>,
     /// The manifest file this index was opened from, in `dir` (`None`: none, as for an
     /// infini-gram index opened bare or a group).
     manifest_name: Option<String>,
@@ -495,6 +498,7 @@ impl Index {
         if changed {
             self.check_still_in_place()?;
             let fresh = Takedown::load(self.takedown_dir(), self.takedown_id())?;
+            fresh.check_documents(self.takedown_dir(), self.manifest().documents)?;
             if let Ok(mut t) = self.takedown.write() {
                 *t = fresh;
                 self.takedown_generation.fetch_add(1, Ordering::SeqCst);

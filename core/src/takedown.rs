@@ -25,14 +25,30 @@ fn stamp(dir: &Path) -> Option<FileStamp> {
 }
 
 impl Takedown {
+    /// Whether `DIR` holds a takedown list: any entry named `takedown.bin`, readable or not (a
+    /// symbolic link to a missing file counts: such a list cannot be read, so it is not no
+    /// list).
+    pub fn present(dir: &Path) -> bool {
+        std::fs::symlink_metadata(dir.join(TAKEDOWN)).is_ok()
+    }
+
     /// Loads `DIR/takedown.bin`; an absent file is an empty list. The file must carry the
     /// index's build id (`build_id`): a list written for another index is refused, because its
     /// document numbers mean other documents there.
     pub fn load(dir: &Path, build_id: u64) -> Result<Takedown> {
         let path = dir.join(TAKEDOWN);
         let stamp = stamp(dir);
-        if !path.exists() {
-            return Ok(Takedown::default());
+        // Only no entry at all is no list: a symbolic link whose target is missing (an
+        // unmounted disk) or that loops is a list that cannot be read, never an empty one.
+        match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Takedown::default()),
+            Err(e) => {
+                return Err(Error::BadTakedownList {
+                    path: path.clone(),
+                    detail: e.to_string(),
+                })
+            }
+            Ok(_) => {}
         }
         let bad = |e: Error| Error::BadTakedownList {
             path: path.clone(),
@@ -50,7 +66,31 @@ impl Takedown {
                 detail: format!("roaring bitmap does not parse: {e}"),
             })
         })?;
+        if file.header().element_count != docs.len() {
+            return Err(bad(Error::Corrupt {
+                path: path.clone(),
+                detail: format!(
+                    "its header counts {} documents but the list holds {}",
+                    file.header().element_count,
+                    docs.len()
+                ),
+            }));
+        }
         Ok(Takedown { docs, stamp })
+    }
+
+    /// Refuses a list naming a document number the index (of `documents` documents) does not
+    /// have: the list is damaged, or written for another index with the same id.
+    pub fn check_documents(&self, dir: &Path, documents: u64) -> Result<()> {
+        match self.docs.max() {
+            Some(max) if u64::from(max) >= documents => Err(Error::BadTakedownList {
+                path: dir.join(TAKEDOWN),
+                detail: format!(
+                    "it names document #{max}, but the index has {documents} documents"
+                ),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Writes the list to `DIR/takedown.bin` atomically ([`crate::atomic::AtomicFile`]).

@@ -173,6 +173,26 @@ fn sep_of<T: Token>(_: &[T]) -> u32 {
 
 /// Verifies everything; the first problem found is returned as an error naming the file.
 pub fn verify(index: &Index) -> Result<VerifyReport> {
+    let report = verify_files(index);
+    // A damaged file of an infini-gram index is not rebuilt with `verbatim index`.
+    match (report, index.infini_gram()) {
+        (Err(crate::error::Error::Corrupt { path, detail }), Some(ig))
+            if path.starts_with(&ig.dir) =>
+        {
+            Err(crate::error::Error::InfiniGram {
+                path,
+                detail: format!(
+                    "{detail}: the infini-gram index's files are damaged; copy them again or \
+                     rebuild the index with infini-gram's indexer"
+                ),
+            })
+        }
+        (report, _) => report,
+    }
+}
+
+/// [`verify`], with the advice of an index verbatim built.
+fn verify_files(index: &Index) -> Result<VerifyReport> {
     if !index.members().is_empty() {
         return Err(crate::error::Error::Invalid(
             "a group of indexes is verified by verifying each of its members".into(),

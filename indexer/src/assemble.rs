@@ -117,7 +117,11 @@ fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -
                 dir.display()
             );
         }
-        if dir.join(verbatim_core::index::files::TAKEDOWN).exists() {
+        // An emptied list (every takedown removed) is no takedown.
+        if verbatim_core::takedown::Takedown::present(dir)
+            && !verbatim_core::takedown::Takedown::load(dir, ix.index_id())
+                .is_ok_and(|list| list.is_empty())
+        {
             refuse!(
                 "part {} has a takedown list; take documents down in the assembled index instead",
                 dir.display()
@@ -353,6 +357,17 @@ fn check_part_numbers(indexes: &[Index]) -> Result<()> {
         }
     }
     check_part_count(indexes, &numbers)?;
+    if indexes
+        .iter()
+        .all(|ix| ix.manifest().options.parts.is_none())
+    {
+        tracing::warn!(
+            "the parts do not record how many there are (they were built without --parts N), so \
+             a missing last part cannot be seen: this index holds parts 0 to {} only; build \
+             with --part K --parts N to have every part checked",
+            indexes.len() - 1
+        );
+    }
     for (i, (ix, n)) in indexes.iter().zip(&numbers).enumerate() {
         let Some(n) = *n else {
             refuse!(

@@ -133,7 +133,7 @@ impl Compared {
 /// readable id.
 fn taken_down_ids(target: &Path) -> Result<Option<(Vec<Listed>, String)>> {
     let list = target.join(TAKEDOWN);
-    if !list.exists() {
+    if !Takedown::present(target) {
         return Ok(None);
     }
     let choice = format!(
@@ -204,7 +204,7 @@ pub(crate) fn check(target: &Path, force: bool) -> Result<()> {
 /// since none of its ids would name a document of the new side directory (the documents would
 /// be shown again, under their new ids).
 pub(crate) fn check_id_rule(target: &Path, force: bool, id_rule: IdRule) -> Result<()> {
-    if !force || !target.join(TAKEDOWN).exists() {
+    if !force || !Takedown::present(target) {
         return Ok(());
     }
     let (_, build_id) = Manifest::read(target)?;

@@ -71,8 +71,11 @@ pub fn kind_of(e: &verbatim_core::Error) -> Kind {
     use verbatim_core::Error as E;
     match e {
         E::Io { .. } | E::NotAnIndex(_) => Kind::Io,
-        E::Corrupt { .. } | E::BadOptionalFile { .. } | E::BadTakedownList { .. } => Kind::Corrupt,
-        E::Version { .. } => Kind::Version,
+        E::Corrupt { .. }
+        | E::BadOptionalFile { .. }
+        | E::BadTakedownList { .. }
+        | E::InfiniGram { .. } => Kind::Corrupt,
+        E::Version { .. } | E::InfiniGramVariant { .. } => Kind::Version,
         E::TokenizerMismatch { .. } | E::Tokenizer(_) => Kind::Tokenizer,
         E::FullText(_) => Kind::FullText,
         E::Invalid(_) => Kind::InvalidInput,

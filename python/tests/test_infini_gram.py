@@ -72,5 +72,10 @@ def test_damaged_infini_gram_index_is_refused(pair, tmp_path):
     shutil.copytree(ig, bad)
     table = (bad / "table.0").read_bytes()
     (bad / "table.0").write_bytes(table + b"\x00")
-    with pytest.raises(verbatim.VerbatimError, match="table.0"):
+    with pytest.raises(verbatim.IndexCorruptError, match="table.0"):
         verbatim.Index(bad)
+    # An infini-gram index of another version (5: documents reversed) is a version error.
+    v5 = tmp_path / "v5_pile"
+    shutil.copytree(ig, v5)
+    with pytest.raises(verbatim.IndexVersionError, match="version 5"):
+        verbatim.Index(v5)

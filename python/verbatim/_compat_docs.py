@@ -3,7 +3,8 @@
 checks and messages, answered by the core's infini-gram engine through ``_native``.
 
 A document's ``metadata`` is infini-gram's ``metadata.N`` line as stored on an infini-gram
-index; on a verbatim index it is written here from the stored record (see ``metadata_line``).
+index; on a verbatim index the core writes it from the stored record, as infini-gram's indexer
+writes it with ``json.dumps`` (the same line the server's infini-gram API answers with).
 
 Each method reads the engine's ``View`` once and both checks its arguments against that view's
 shards and fetches from that view's pinned ``Index``, so that a ``reload()`` on another thread
@@ -12,7 +13,6 @@ never pairs one generation's shard sizes with another's documents.
 
 from __future__ import annotations
 
-import json
 import random
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
@@ -42,29 +42,6 @@ def pin(index: Any, previous: Optional[View] = None) -> Optional[View]:
         return None
     shards, width = _native.ig_shards(pinned)
     return View(pinned, pinned.generation, shards, width, sum(d for _, d, _ in shards))
-
-
-def metadata_line(record: Dict[str, Any], origin: Optional[Tuple[str, Optional[int]]]) -> str:
-    """infini-gram's metadata line for a record of a verbatim index: ``{"path", "linenum",
-    "metadata"}`` and a newline, ``metadata`` holding the record's ``id``, ``source`` and other
-    fields. ``path`` and ``linenum`` come from ``origin`` (the input file and the record's
-    0-based line, ``None`` where the index does not know it; ``("", None)`` without one)."""
-    meta: Dict[str, Any] = {"id": record["id"]}
-    if record.get("source") is not None:
-        meta["source"] = record["source"]
-    meta.update(record.get("metadata") or {})
-    path, linenum = origin if origin is not None else ("", None)
-    return json.dumps({"path": path, "linenum": linenum, "metadata": meta}) + "\n"
-
-
-def finish(doc: _Doc) -> _Doc:
-    """A native document in infini-gram's shape: the metadata line of a verbatim shard's
-    record written (an infini-gram shard's line is already there, as stored)."""
-    if doc["metadata"] is None:
-        record = doc.pop("record")
-        origin = doc.pop("origin")
-        doc["metadata"] = metadata_line(record, origin)
-    return doc
 
 
 class Documents:
@@ -141,7 +118,7 @@ class Documents:
             err = check(*r)
             if err:
                 return err
-        return [finish(fetch(*r)) for r in requests]
+        return [fetch(*r) for r in requests]
 
     def get_doc_by_rank(self, s: int, rank: int, max_disp_len: Optional[int] = None) -> Dict[str, Any]:
         """The document holding suffix-array rank ``rank`` of shard ``s`` (the index's own
@@ -152,7 +129,7 @@ class Documents:
         err = self._disp_len_error(max_disp_len) or self._rank_error(v, s, rank)
         if err:
             return err
-        return finish(_native.ig_doc_by_rank(v.index, s, rank, max_disp_len))
+        return _native.ig_doc_by_rank(v.index, s, rank, max_disp_len)
 
     def get_docs_by_ranks(self, list_of_s_and_rank: List[Tuple[int, int]],
                           max_disp_len: Optional[int] = None) -> Any:
@@ -177,7 +154,7 @@ class Documents:
         err = self._disp_len_error(max_disp_len) or self._ptr_error(v, s, ptr)
         if err:
             return err
-        return finish(_native.ig_doc_by_ptr(v.index, s, ptr, max_disp_len))
+        return _native.ig_doc_by_ptr(v.index, s, ptr, max_disp_len)
 
     def get_docs_by_ptrs(self, list_of_s_and_ptr: List[Tuple[int, int]],
                          max_disp_len: Optional[int] = None) -> Any:
@@ -201,7 +178,7 @@ class Documents:
         err = self._disp_len_error(max_disp_len) or self._ix_error(v, doc_ix)
         if err:
             return err
-        return finish(_native.ig_doc_by_ix(v.index, doc_ix, max_disp_len))
+        return _native.ig_doc_by_ix(v.index, doc_ix, max_disp_len)
 
     def get_docs_by_ixs(self, list_of_doc_ix: List[int], max_disp_len: Optional[int] = None) -> Any:
         """``get_doc_by_ix`` of each document number."""
@@ -225,7 +202,7 @@ class Documents:
         err = self._needle_ctx_error(needle_len, max_ctx_len) or self._rank_error(v, s, rank)
         if err:
             return err
-        return finish(_native.ig_doc_by_rank_2(v.index, s, rank, needle_len, max_ctx_len))
+        return _native.ig_doc_by_rank_2(v.index, s, rank, needle_len, max_ctx_len)
 
     def get_docs_by_ranks_2(self, requests: List[Tuple[int, int, int, int]]) -> Any:
         """``get_doc_by_rank_2`` of each ``(s, rank, needle_len, max_ctx_len)``."""
@@ -243,7 +220,7 @@ class Documents:
         err = self._needle_ctx_error(needle_len, max_ctx_len) or self._ptr_error(v, s, ptr)
         if err:
             return err
-        return finish(_native.ig_doc_by_ptr_2(v.index, s, ptr, needle_len, max_ctx_len))
+        return _native.ig_doc_by_ptr_2(v.index, s, ptr, needle_len, max_ctx_len)
 
     def get_docs_by_ptrs_2(self, requests: List[Tuple[int, int, int, int]]) -> Any:
         """``get_doc_by_ptr_2`` of each ``(s, ptr, needle_len, max_ctx_len)``."""
@@ -259,7 +236,7 @@ class Documents:
         err = self._ctx_error(max_ctx_len) or self._ix_error(v, doc_ix)
         if err:
             return err
-        return finish(_native.ig_doc_by_ix(v.index, doc_ix, max_ctx_len))
+        return _native.ig_doc_by_ix(v.index, doc_ix, max_ctx_len)
 
     def get_docs_by_ixs_2(self, requests: List[Tuple[int, int]]) -> Any:
         """``get_doc_by_ix_2`` of each ``(doc_ix, max_ctx_len)``."""
@@ -288,4 +265,4 @@ class Documents:
             return self._ids_error()  # type: ignore[attr-defined]
         cnt, approx, idxs, docs = _native.ig_search_docs(
             self._view.index, input_ids, maxnum, max_disp_len, random.getrandbits(64))
-        return {"cnt": cnt, "approx": approx, "idxs": idxs, "documents": [finish(d) for d in docs]}
+        return {"cnt": cnt, "approx": approx, "idxs": idxs, "documents": [d for d in docs]}

@@ -90,7 +90,7 @@ import threading
 from typing import Any, Dict, Iterable, List, Optional
 
 from . import _native
-from ._compat_docs import Documents, View, finish, pin
+from ._compat_docs import Documents, View, pin
 from ._native import Index
 
 __all__ = ["InfiniGramEngine"]
@@ -428,7 +428,7 @@ class InfiniGramEngine(Documents):
         cnt, approx, idxs, docs = _native.ig_search_docs_cnf(
             self._view.index, cnf, maxnum, max_disp_len, max_clause_freq, max_diff_tokens,
             random.getrandbits(64))
-        return {"cnt": cnt, "approx": approx, "idxs": idxs, "documents": [finish(d) for d in docs]}
+        return {"cnt": cnt, "approx": approx, "idxs": idxs, "documents": docs}
 
     # ------------------------------------------------------------------ index
 

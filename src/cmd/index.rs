@@ -38,7 +38,8 @@ pub struct Args {
     #[arg(long = "shard-root")]
     shard_roots: Vec<PathBuf>,
     /// Build part K (0-based, in corpus-file order) of a distributed build, to be joined with
-    /// the other parts by `verbatim assemble`.
+    /// the other parts by `verbatim assemble`. Give --parts too: without it a missing last
+    /// part cannot be seen (assemble warns).
     #[arg(long, conflicts_with = "append")]
     part: Option<u32>,
     /// How many parts the distributed build has (with --part): recorded, so that `verbatim

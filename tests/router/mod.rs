@@ -344,6 +344,7 @@ async fn route_static_page() {
 }
 
 mod headers;
+mod infini_gram_api;
 mod reloads;
 mod requests;
 mod side_alone;

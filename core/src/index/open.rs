@@ -218,8 +218,7 @@ fn parent_of_side_dir(dir: &Path) -> Option<(PathBuf, String)> {
 /// before 2026-12-05 wrote one there for `verbatim takedown --index INDEX/side/NAME`, and a
 /// side index now reads its index's list only, so those documents would be shown again.
 fn refuse_own_takedown_list(side: &Index, parent: &Path) -> Result<()> {
-    let own = side.dir.join(files::TAKEDOWN);
-    if !own.exists() {
+    if !Takedown::present(&side.dir) {
         return Ok(());
     }
     let list = Takedown::load(&side.dir, side.index_id)?;
@@ -242,7 +241,7 @@ fn refuse_own_takedown_list(side: &Index, parent: &Path) -> Result<()> {
         if list.len() > 20 { ", ..." } else { "" },
         parent.join(files::TAKEDOWN).display(),
         parent.display(),
-        own.display()
+        side.dir.join(files::TAKEDOWN).display()
     )))
 }
 
@@ -469,6 +468,10 @@ impl Index {
             Some(p) => Takedown::load(&p.dir, p.index_id)?,
             None => Takedown::load(dir, index_id)?,
         };
+        takedown.check_documents(
+            parent.as_ref().map_or(dir, |p| p.dir.as_path()),
+            manifest.documents,
+        )?;
         let sides = manifest
             .side_indexes
             .iter()
@@ -507,6 +510,7 @@ impl Index {
             fulltext,
             takedown: RwLock::new(takedown),
             takedown_generation: AtomicU64::new(0),
+            origins: std::sync::OnceLock::new(),
             manifest_name: Some(manifest_name.to_string()),
             instance: crate::index::next_instance(),
             on_disk: std::sync::atomic::AtomicBool::new(false),
@@ -592,6 +596,7 @@ impl Index {
             fulltext: None,
             takedown: RwLock::new(Takedown::default()),
             takedown_generation: AtomicU64::new(0),
+            origins: std::sync::OnceLock::new(),
             manifest_name: None,
             instance: crate::index::next_instance(),
             on_disk: std::sync::atomic::AtomicBool::new(false),
@@ -644,6 +649,7 @@ impl Index {
             fulltext: None,
             takedown: RwLock::new(Takedown::default()),
             takedown_generation: AtomicU64::new(0),
+            origins: std::sync::OnceLock::new(),
             manifest_name: None,
             instance: crate::index::next_instance(),
             on_disk: std::sync::atomic::AtomicBool::new(false),

@@ -20,6 +20,7 @@ use crate::index::Index;
 use crate::search::SuffixArray;
 use crate::token::Token;
 use crate::tokenizer::TextTokenizer;
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The end-of-text id of a tokenizer: `<|endoftext|>`, `</s>`, `<|end_of_text|>` or `<eos>`
@@ -365,8 +366,11 @@ impl Index {
     }
 
     /// A document's metadata string as infini-gram returns it: the raw `metadata.N` line of an
-    /// infini-gram index; for a verbatim index, the record in the same shape
-    /// (`{"metadata": {...}}` and a newline).
+    /// infini-gram index; for a verbatim index, the record in the same shape, as infini-gram's
+    /// indexer writes it with Python's `json.dumps`: `{"path": ..., "linenum": ...,
+    /// "metadata": {...}}` and a newline, `metadata` holding the record's `id`, `source` and
+    /// other fields, `path` and `linenum` from [`Index::ig_origin`] (`""` and `null` where
+    /// unknown).
     pub fn ig_metadata(&self, s: usize, local: usize) -> String {
         let shard = &self.shards()[s];
         if let Some(ig) = shard.infini_gram() {
@@ -374,16 +378,40 @@ impl Index {
         }
         match shard.doc_record(local) {
             Ok(r) => {
-                let mut m = serde_json::Map::new();
-                m.insert("id".into(), r.id.into());
-                if let Some(src) = r.source {
-                    m.insert("source".into(), src.into());
+                let doc_no = shard.info().first_doc + local as u64;
+                let (path, linenum) = self.ig_origin(doc_no, &r.id).unwrap_or_default();
+                // As infini-gram's indexer builds the line: `id`, `source`, then the other
+                // fields (a field of the same name replacing the value in its place).
+                let id = Value::String(r.id);
+                let source = r.source.map(Value::String);
+                let mut fields: Vec<(&str, &Value)> = vec![("id", &id)];
+                if let Some(src) = &source {
+                    fields.push(("source", src));
                 }
-                m.extend(r.metadata);
-                format!("{}\n", serde_json::json!({ "metadata": m }))
+                for (k, v) in &r.metadata {
+                    match fields.iter_mut().find(|(name, _)| name == k) {
+                        Some(field) => field.1 = v,
+                        None => fields.push((k, v)),
+                    }
+                }
+                let metadata = super::pyjson::dumps_object(&fields);
+                let (path, linenum) = (Value::from(path), Value::from(linenum));
+                format!(
+                    "{{\"path\": {}, \"linenum\": {}, \"metadata\": {metadata}}}\n",
+                    super::pyjson::dumps(&path),
+                    super::pyjson::dumps(&linenum)
+                )
             }
             Err(_) => String::new(),
         }
+    }
+
+    /// Document `doc_no`'s input file (relative to the inputs' common folder) and 0-based line
+    /// ([`super::origin::Origins::of`]); `None` when the manifest lists no file for it.
+    pub fn ig_origin(&self, doc_no: u64, id: &str) -> Option<(String, Option<u64>)> {
+        self.origins
+            .get_or_init(|| super::origin::Origins::new(&self.manifest().inputs))
+            .of(doc_no, id)
     }
 
     /// infini-gram's `compute_unigram_counts` of shard `s`: the occurrences of every id below

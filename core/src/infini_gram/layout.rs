@@ -100,11 +100,13 @@ pub fn scan(dir: &Path) -> Result<Layout> {
         let e = e.map_err(|e| Error::io(dir, e))?;
         let name = e.file_name().to_string_lossy().into_owned();
         if KINDS.contains(&name.as_str()) {
-            return Err(refuse(
-                &e.path(),
-                "an un-numbered file: this is infini-gram's v6 single-file layout, which \
-                 verbatim does not read (it reads the v4 layout: tokenized.N, table.N, offset.N)",
-            ));
+            return Err(Error::InfiniGramVariant {
+                path: e.path(),
+                detail: "an un-numbered file: this is infini-gram's v6 single-file layout, \
+                         which verbatim does not read (it reads the v4 layout: tokenized.N, \
+                         table.N, offset.N)"
+                    .into(),
+            });
         }
         let Some((kind, n)) = name.split_once('.') else {
             continue;

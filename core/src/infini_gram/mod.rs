@@ -26,6 +26,8 @@
 pub mod attachment;
 pub mod engine;
 pub mod layout;
+pub mod origin;
+pub mod pyjson;
 pub mod records;
 mod shard;
 
@@ -71,7 +73,7 @@ pub fn refuse_v5_name(dir: &Path) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     if name.starts_with("v5_") || name.starts_with("v5-") {
-        return Err(Error::InfiniGram {
+        return Err(Error::InfiniGramVariant {
             path: dir.to_path_buf(),
             detail: "named like an infini-gram version 5 index (documents stored reversed), \
                      which verbatim does not read; if it is a version 4 index, attach it with \

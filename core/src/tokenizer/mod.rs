@@ -462,6 +462,16 @@ impl TextTokenizer {
         }
     }
 
+    /// The vocabulary entry of one id, `None` for an id outside the vocabulary (as
+    /// HuggingFace's `convert_ids_to_tokens` answers: the document separator, for one).
+    pub fn id_piece(&self, id: u32) -> Option<String> {
+        match self {
+            TextTokenizer::Bytes => (id < 256).then(|| char::from_u32(id).map(String::from))?,
+            TextTokenizer::Hf(h) => h.inner.id_to_token(id),
+            TextTokenizer::Ids { .. } => Some(format!("⟨{id}⟩")),
+        }
+    }
+
     /// The id of a vocabulary entry (`<|endoftext|>`), if the tokenizer has it.
     pub fn piece_id(&self, piece: &str) -> Option<u32> {
         match self {
@@ -541,7 +551,9 @@ impl HfTokenizer {
 /// The error of tokenizing text without a tokenizer.
 fn no_tokenizer() -> Error {
     Error::Invalid(
-        "this index has no tokenizer (an infini-gram index served without a side directory):          query it with token ids, or attach a tokenizer with `verbatim attach`"
+        "this index has no tokenizer (an infini-gram index served without a side directory): \
+         query it with token ids (`query_ids` in infini-gram's API), or attach a tokenizer \
+         with `verbatim attach`"
             .into(),
     )
 }

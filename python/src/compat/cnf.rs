@@ -53,5 +53,5 @@ pub fn ig_search_docs_cnf<'py>(
     let opts = options(max_clause_freq, max_diff_tokens);
     let r =
         py.detach(|| ix.ig_search_docs_cnf(&cnf, opts, maxnum, max_disp_len, &mut Rng::new(seed)));
-    searched(py, &ix, r)
+    searched(py, r)
 }

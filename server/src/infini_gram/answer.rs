@@ -140,6 +140,20 @@ pub fn answer(
             ))
         }
         "search_docs" => search_docs(index, query, f, pii),
+        // infini-gram's server answers any method of its engine: these two are `count` and
+        // `search_docs` of a CNF query, which take nothing else.
+        "count_cnf" | "search_docs_cnf" => {
+            let Query::Cnf(cnf) = query else {
+                return Err(cnf_message(max));
+            };
+            if query_type == "search_docs_cnf" {
+                return search_docs(index, query, f, pii);
+            }
+            let opts = cnf_options(f)?;
+            check_cnf(cnf, max)?;
+            let (cnt, approx, _) = index.ig_find_cnf(cnf, opts);
+            Ok(object(json!({"count": cnt, "approx": approx})))
+        }
         "get_doc_by_rank" | "get_doc_by_ptr" => doc_by_pointer(index, query_type, query, f, pii),
         other => Err(format!("[Flask] Invalid query_type: {other}")),
     }

@@ -27,18 +27,20 @@ impl Query {
 
     /// The vocabulary entries of the query (`tokens` of the answer), nested like the ids.
     pub fn tokens_json(&self, tok: &TextTokenizer) -> Value {
+        // An id outside the vocabulary (the separator) is `null`, as `convert_ids_to_tokens`
+        // gives `None` for it.
+        let pieces = |ids: &[u32]| -> Value {
+            Value::Array(
+                ids.iter()
+                    .map(|&id| tok.id_piece(id).map_or(Value::Null, Value::String))
+                    .collect(),
+            )
+        };
         match self {
-            Query::Simple(ids) => serde_json::json!(tok.id_pieces(ids)),
+            Query::Simple(ids) => pieces(ids),
             Query::Cnf(c) => Value::Array(
                 c.iter()
-                    .map(|terms| {
-                        Value::Array(
-                            terms
-                                .iter()
-                                .map(|t| serde_json::json!(tok.id_pieces(t)))
-                                .collect(),
-                        )
-                    })
+                    .map(|terms| Value::Array(terms.iter().map(|t| pieces(t)).collect()))
                     .collect(),
             ),
         }
@@ -87,10 +89,7 @@ pub fn resolve(index: &Index, input: Input) -> Result<Query, String> {
                 ));
             }
             let tok = index.tokenizer();
-            let t = |s: &str| {
-                api_tokenize(tok, s)
-                    .map_err(|e| format!("{e}; this index answers token ids only: send query_ids"))
-            };
+            let t = |s: &str| api_tokenize(tok, s).map_err(|e| e.to_string());
             if !(q.contains(" AND ") || q.contains(" OR ")) {
                 serde_json::json!(t(&q)?)
             } else {

@@ -35,8 +35,9 @@ pub const DEFAULT_MAXNUM: u64 = 1;
 pub const DEFAULT_MAX_DISP_LEN: u64 = 1000;
 
 /// The query types answered, by their wire names.
-pub const QUERY_TYPES: [&str; 10] = [
+pub const QUERY_TYPES: [&str; 12] = [
     "count",
+    "count_cnf",
     "prob",
     "ntd",
     "infgram_prob",
@@ -44,6 +45,7 @@ pub const QUERY_TYPES: [&str; 10] = [
     "find",
     "find_cnf",
     "search_docs",
+    "search_docs_cnf",
     "get_doc_by_rank",
     "get_doc_by_ptr",
 ];
