@@ -161,6 +161,32 @@ fn same_document_id(a: &str, b: &str) -> bool {
         || matches!((file_line(a), file_line(b)), (Some(x), Some(y)) if x == y)
 }
 
+/// The first input file whose bytes differ between the builds of `index` and `side`, where
+/// both record their input files and those pair up (as many files, each giving as many
+/// documents): a side index numbers its documents as the index does only when built from
+/// the same bytes in the same order, and the same ids are not enough (ids `FILE:LINE` of a
+/// file whose lines were reordered agree). Files split otherwise (an index appended to, its
+/// side index built at once) are left to the id check.
+fn first_other_input(index: &Index, side: &Index) -> Option<String> {
+    let (a, b) = (&index.manifest().inputs, &side.manifest().inputs);
+    let paired = a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.documents == y.documents);
+    if a.is_empty() || !paired {
+        return None;
+    }
+    a.iter().zip(b).enumerate().find_map(|(i, (x, y))| {
+        (x.sha256 != y.sha256).then(|| {
+            format!(
+                "input file {} is {} (sha256 {}) where the index read {} (sha256 {})",
+                i + 1,
+                y.path,
+                y.sha256,
+                x.path,
+                x.sha256
+            )
+        })
+    })
+}
+
 impl<'a> Checker<'a> {
     /// A checker for `index` using its own side indexes; fails when a requested method needs
     /// a side index it lacks.
@@ -176,7 +202,8 @@ impl<'a> Checker<'a> {
     /// A checker for `index` with side indexes opened separately (e.g. `OTHER/side/words` of
     /// a `--tokenizer bytes` build of the same corpus). Each must carry its normalisation and
     /// hold as many documents as the main index, with the same ids at 65 evenly spaced
-    /// documents.
+    /// documents, and the same input files byte for byte where both builds read the same
+    /// number of files, each giving as many documents.
     pub fn with_side_indexes(
         index: &'a Index,
         words: Option<&'a Index>,
@@ -202,6 +229,14 @@ impl<'a> Checker<'a> {
                     side_documents: side.manifest().documents,
                     index: index.dir().to_path_buf(),
                     index_documents: index.manifest().documents,
+                });
+            }
+            if let Some(detail) = first_other_input(index, side) {
+                return Err(Error::SideIndexOtherInputs {
+                    want: want.name(),
+                    dir: side.dir().to_path_buf(),
+                    index: index.dir().to_path_buf(),
+                    detail,
                 });
             }
             if let Some((doc_no, side_id, index_id)) = first_other_id(index, side) {

@@ -40,6 +40,23 @@ pub enum Error {
         /// Its documents.
         index_documents: u64,
     },
+    /// A side index built from other input files than the index (other bytes, or the same
+    /// files in another order): its documents are not the index's, whatever their ids.
+    #[error(
+        "the `{want}` side index {dir} was not built from the input files of the index \
+         {index}: {detail} (pass the side index of a build of the same files, in the same \
+         order, or rebuild with `--side-indexes`)"
+    )]
+    SideIndexOtherInputs {
+        /// The normalisation.
+        want: &'static str,
+        /// The side index directory.
+        dir: PathBuf,
+        /// The main index directory.
+        index: PathBuf,
+        /// The first difference.
+        detail: String,
+    },
     /// A side index of another corpus with as many documents: a document's id differs.
     #[error(
         "the `{want}` side index {dir} names document #{doc_no} `{side_id}` where the index \

@@ -588,17 +588,31 @@ pub struct IndexInfoJson {
     pub generation: u64,
     /// Whether BM25 keyword search is available.
     pub fulltext: bool,
-    /// Document sources.
+    /// Document sources, but those whose every document is taken down.
     pub sources: Vec<String>,
-    /// Documents and tokens of each source.
+    /// Documents and tokens of each source, but those whose every document is taken down
+    /// (whose name would be shown otherwise).
     pub source_stats: Vec<SourceStats>,
 }
 
 impl IndexInfoJson {
     /// Summarises `index`, with its per-source counts (from [`crate::sources::source_stats`],
     /// which callers compute once: it reads the whole document table).
-    pub fn new(index: &Index, source_stats: Vec<SourceStats>) -> IndexInfoJson {
+    pub fn new(index: &Index, mut source_stats: Vec<SourceStats>) -> IndexInfoJson {
         let m = index.manifest();
+        let mut sources = m.sources.clone();
+        match crate::sources::sources_taken_down(index) {
+            Some(down) if down.is_empty() => {}
+            Some(down) => {
+                sources.retain(|s| !down.contains(s));
+                source_stats.retain(|s| s.name.as_ref().is_none_or(|n| !down.contains(n)));
+            }
+            // Takedowns, and no readable table of which document has which source.
+            None => {
+                sources.clear();
+                source_stats.retain(|s| s.name.is_none());
+            }
+        }
         IndexInfoJson {
             name: m.name.clone(),
             tokenizer: match &m.tokenizer.source_path {
@@ -617,7 +631,7 @@ impl IndexInfoJson {
             built_at: m.created_unix,
             generation: m.generation,
             fulltext: index.fulltext().is_some(),
-            sources: m.sources.clone(),
+            sources,
             source_stats,
         }
     }

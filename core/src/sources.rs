@@ -113,6 +113,27 @@ pub fn source_stats(index: &crate::index::Index) -> Result<Vec<SourceStats>> {
     Ok(out)
 }
 
+/// The sources every document of which is taken down: their names are document metadata, so
+/// an index summary leaves them out (their documents still count in the totals, as every
+/// count includes taken-down documents). `None` when the index has takedowns but its
+/// source table cannot be read: then no source name can be shown safely.
+pub fn sources_taken_down(
+    index: &crate::index::Index,
+) -> Option<std::collections::BTreeSet<String>> {
+    if index.taken_down_count() == 0 {
+        return Some(Default::default());
+    }
+    let sets = index.source_documents().ok()?;
+    Some(
+        sets.into_iter()
+            .filter(|(_, docs)| {
+                !docs.is_empty() && docs.iter().all(|d| index.is_taken_down(u64::from(d)))
+            })
+            .map(|(name, _)| name)
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -389,12 +389,23 @@ fn a_side_index_of_another_corpus_with_as_many_documents_is_refused() {
         &main_dir,
         &docs(&[("a", join(&seq(0, 40))), ("b", join(&seq(50, 90)))]),
     );
+    // Built in two files (an append), so its input files do not pair up with the index's
+    // one and the ids decide.
     let other = build_with(
         &other_dir,
-        &docs(&[("a", join(&seq(0, 40))), ("z", join(&seq(100, 140)))]),
+        &docs(&[("a", join(&seq(0, 40)))]),
         "bytes",
         true,
     );
+    let more = support::write_jsonl(
+        dir.path(),
+        "more.jsonl",
+        &docs(&[("z", join(&seq(100, 140)))]),
+    );
+    let mut o = BuildOptions::new(vec![more], other.clone(), "");
+    o.append = true;
+    o.threads = 2;
+    verbatim_indexer::build(&o).unwrap();
     let words = other.join("side").join("words");
     let o = gpt3_with_side_index(dir.path(), &main, &words, &dir.path().join("r.json"));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -404,6 +415,48 @@ fn a_side_index_of_another_corpus_with_as_many_documents_is_refused() {
         "{err}"
     );
     assert!(!dir.path().join("r.json").exists());
+}
+
+/// A side index built from the same file with its lines in another order has the same ids
+/// (`FILE:LINE`) at the same numbers but other documents behind them: refused by the files'
+/// sha256, where a taken-down document's text was shown under another document's id.
+#[test]
+fn a_side_index_of_the_same_file_reordered_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (main_dir, other_dir) = (dir.path().join("main"), dir.path().join("other"));
+    std::fs::create_dir_all(&main_dir).unwrap();
+    std::fs::create_dir_all(&other_dir).unwrap();
+    let (x, y) = (join(&seq(0, 40)), join(&seq(50, 90)));
+    let line = |t: &str| serde_json::json!({ "text": t }).to_string();
+    std::fs::write(
+        main_dir.join("t.jsonl"),
+        format!("{}\n{}\n", line(&x), line(&y)),
+    )
+    .unwrap();
+    std::fs::write(
+        other_dir.join("t.jsonl"),
+        format!("{}\n{}\n", line(&y), line(&x)),
+    )
+    .unwrap();
+    let index = |d: &Path, tok: &str, side: bool| {
+        let mut o = BuildOptions::new(vec![d.join("t.jsonl")], d.join("idx"), tok);
+        o.threads = 2;
+        if side {
+            o.side_indexes = vec![Normalization::Words];
+        }
+        verbatim_indexer::build(&o).unwrap();
+        d.join("idx")
+    };
+    let main = index(&main_dir, "bytes", false);
+    let other = index(&other_dir, "bytes", true);
+    let words = other.join("side").join("words");
+    let o = gpt3_with_side_index(dir.path(), &main, &words, &dir.path().join("r.json"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains("was not built from the input files of the index") && err.contains("sha256"),
+        "{err}"
+    );
 }
 
 /// Reports that cannot be written are refused before any item is checked (a typo in the

@@ -259,3 +259,64 @@ async fn search_fills_its_limit_past_many_taken_down_hits() {
         );
     }
 }
+
+/// A source whose every document is taken down leaves the index summary (its name is the
+/// documents' metadata; its documents still count in the totals); it comes back when one of
+/// them is restored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_all_taken_down_is_not_named_in_the_index_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("s.jsonl");
+    let lines: Vec<String> = [
+        ("pub1", "public", "a public text"),
+        ("diary1", "private-diary", "a private text"),
+        ("diary2", "private-diary", "another private text"),
+    ]
+    .iter()
+    .map(|(id, source, text)| json!({"id": id, "source": source, "text": text}).to_string())
+    .collect();
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let idx = dir.path().join("src");
+    let mut o = verbatim_indexer::BuildOptions::new(vec![input], idx.clone(), "bytes");
+    o.name = "src".into();
+    verbatim_indexer::build(&o).unwrap();
+    let (app, ix) = router(&[idx.as_path()], 256);
+    let named = |v: &Value| -> (Vec<String>, Vec<String>, u64) {
+        let i = &v["indexes"][0];
+        let names = |k: &str| {
+            i[k].as_array()
+                .unwrap()
+                .iter()
+                .map(|s| {
+                    let s = if k == "source_stats" { &s["name"] } else { s };
+                    s.as_str().unwrap_or("-").to_string()
+                })
+                .collect()
+        };
+        (
+            names("sources"),
+            names("source_stats"),
+            i["documents"].as_u64().unwrap(),
+        )
+    };
+    let (_, v) = get(&app, "/api/v1/indexes").await;
+    assert_eq!(named(&v).0, ["private-diary", "public"]);
+    let mut list = verbatim_core::takedown::Takedown::default();
+    let no = |id: &str| ix[0].id_map().unwrap().get(id).unwrap();
+    list.insert(no("diary1"));
+    list.save(&idx, ix[0].build_id()).unwrap();
+    let (_, v) = get(&app, "/api/v1/indexes").await;
+    assert_eq!(
+        named(&v).0,
+        ["private-diary", "public"],
+        "one of two is down"
+    );
+    list.insert(no("diary2"));
+    list.save(&idx, ix[0].build_id()).unwrap();
+    let (_, v) = get(&app, "/api/v1/indexes").await;
+    assert_eq!(named(&v), (vec!["public".into()], vec!["public".into()], 3));
+    list.remove(no("diary1"));
+    list.save(&idx, ix[0].build_id()).unwrap();
+    let (_, v) = get(&app, "/api/v1/indexes").await;
+    assert_eq!(named(&v).0, ["private-diary", "public"]);
+}
