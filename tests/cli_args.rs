@@ -171,3 +171,69 @@ fn an_empty_text_to_trace_is_refused() {
         );
     }
 }
+
+#[test]
+fn takedown_ids_come_from_a_file_or_standard_input_and_list_feeds_them_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = small_index(dir.path());
+    let ids = dir.path().join("ids.txt");
+    std::fs::write(&ids, "a\r\n\nb\n").unwrap();
+    stdout_of(verbatim(&[
+        "takedown",
+        "add",
+        "--index",
+        &index,
+        "--from-file",
+        ids.to_str().unwrap(),
+    ]));
+    let listed = stdout_of(verbatim(&["takedown", "list", "--index", &index]));
+    assert_eq!(listed, "a\nb\n");
+    // One unknown id refuses the whole list: nothing more is taken down.
+    let mut child = Command::new(support::verbatim_bin())
+        .args([
+            "takedown",
+            "add",
+            "--index",
+            &index,
+            "c",
+            "--from-file",
+            "-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"nonesuch\n")
+        .unwrap();
+    refused(
+        child.wait_with_output().unwrap(),
+        "no document with id \"nonesuch\"",
+    );
+    // The list, fed back through standard input, restores them all.
+    let mut child = Command::new(support::verbatim_bin())
+        .args(["takedown", "remove", "--index", &index, "--from-file", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(listed.as_bytes())
+        .unwrap();
+    let out = stdout_of(child.wait_with_output().unwrap());
+    assert!(
+        out.starts_with("2 document(s) restored; 0 taken down"),
+        "{out}"
+    );
+    refused(
+        verbatim(&["takedown", "add", "--index", &index]),
+        "--from-file",
+    );
+}

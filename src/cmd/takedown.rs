@@ -1,6 +1,6 @@
 //! `verbatim takedown`: remove documents from results without rebuilding the index.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use verbatim_core::takedown::Takedown;
@@ -14,23 +14,22 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Action {
-    /// Take documents down (by external id).
+    /// Take documents down (by external id). Every id must name a document, or nothing is
+    /// written.
     Add {
         /// The index directory.
         #[arg(long)]
         index: PathBuf,
-        /// External document ids.
-        #[arg(required = true)]
-        ids: Vec<String>,
+        #[command(flatten)]
+        ids: Ids,
     },
     /// Restore taken-down documents.
     Remove {
         /// The index directory.
         #[arg(long)]
         index: PathBuf,
-        /// External document ids.
-        #[arg(required = true)]
-        ids: Vec<String>,
+        #[command(flatten)]
+        ids: Ids,
     },
     /// List taken-down documents.
     List {
@@ -40,11 +39,52 @@ enum Action {
     },
 }
 
+/// The ids a change names: on the command line, and/or one per line of a file.
+#[derive(Debug, clap::Args)]
+#[group(required = true, multiple = true)]
+struct Ids {
+    /// External document ids.
+    ids: Vec<String>,
+    /// Read ids from this file too, one per line (`-` for standard input; blank lines are
+    /// skipped, nothing else is trimmed): for lists too long for a command line, such as
+    /// `verbatim takedown list` of another build of the corpus.
+    #[arg(long, value_name = "FILE")]
+    from_file: Option<PathBuf>,
+}
+
+impl Ids {
+    /// Every id named, command-line ones first.
+    fn read(&self) -> Result<Vec<String>> {
+        let mut ids = self.ids.clone();
+        if let Some(path) = &self.from_file {
+            let text = if path.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                    .context("cannot read ids from standard input")?;
+                s
+            } else {
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read ids from {}", path.display()))?
+            };
+            ids.extend(
+                text.lines()
+                    .map(|l| l.strip_suffix('\r').unwrap_or(l))
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string),
+            );
+            if ids.is_empty() {
+                bail!("{} holds no ids", path.display());
+            }
+        }
+        Ok(ids)
+    }
+}
+
 /// Runs `verbatim takedown`.
 pub fn run(a: Args) -> Result<ExitCode> {
     match a.action {
-        Action::Add { index, ids } => change(&index, &ids, true),
-        Action::Remove { index, ids } => change(&index, &ids, false),
+        Action::Add { index, ids } => change(&index, &ids.read()?, true),
+        Action::Remove { index, ids } => change(&index, &ids.read()?, false),
         Action::List { index: dir } => {
             let index = open(&dir)?;
             let list = Takedown::load(index.takedown_dir(), index.takedown_id())?;
