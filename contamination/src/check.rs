@@ -463,11 +463,14 @@ impl<'a> Checker<'a> {
         out
     }
 
-    fn cap_spans(&self, units: &[String]) -> Vec<String> {
+    /// At most `max_spans` of the matched units, as shown: a word n-gram without the spaces
+    /// that frame its words; a character substring (`substr50`, `gpt4`) exactly as matched,
+    /// an end space included, so that it keeps its 50 characters.
+    fn cap_spans(&self, units: &[String], words: bool) -> Vec<String> {
         units
             .iter()
             .take(self.opts.max_spans)
-            .map(|u| u.trim_matches(' ').to_string())
+            .map(|u| if words { u.trim_matches(' ') } else { u }.to_string())
             .collect()
     }
 
@@ -497,7 +500,7 @@ impl<'a> Checker<'a> {
         }
         let mut r = self.result(Method::Gpt3, grams.len(), matched_units.len());
         r.ignored = Some(ignored);
-        r.spans = self.cap_spans(&matched_units);
+        r.spans = self.cap_spans(&matched_units, true);
         if r.label != Label::Clean {
             r.examples = examples;
         }
@@ -518,7 +521,7 @@ impl<'a> Checker<'a> {
         let (grams, short) = ws.ngrams(side, PALM_N);
         let found: Vec<String> = grams.iter().filter(|g| g.1).map(|g| g.0.clone()).collect();
         let mut r = self.result(Method::Palm, grams.len(), found.len());
-        r.spans = self.cap_spans(&found);
+        r.spans = self.cap_spans(&found, true);
         if r.label != Label::Clean {
             r.examples = self.side_examples(side, &found);
         }
@@ -540,7 +543,7 @@ impl<'a> Checker<'a> {
         let (subs, short) = ws.substrings(side);
         let found: Vec<String> = subs.iter().filter(|s| s.1).map(|s| s.0.clone()).collect();
         let mut r = self.result(Method::Substr50, subs.len(), found.len());
-        r.spans = self.cap_spans(&found);
+        r.spans = self.cap_spans(&found, false);
         if r.label != Label::Clean {
             r.examples = self.side_examples(side, &found);
         }
@@ -564,7 +567,7 @@ impl<'a> Checker<'a> {
             .cloned()
             .collect();
         let mut r = self.result(Method::Gpt4, subs.len(), found.len());
-        r.spans = self.cap_spans(&found);
+        r.spans = self.cap_spans(&found, false);
         if r.label != Label::Clean {
             r.examples = self.side_examples(side, &found);
         }

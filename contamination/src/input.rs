@@ -177,12 +177,26 @@ pub fn fill_template(template: &str, rec: &Map<String, Value>) -> Result<Option<
     Ok(Some(out))
 }
 
+/// The benchmark name a file gives: its name without a compression extension and then a
+/// format one (`mmlu.jsonl.zst` is `mmlu`; `my.bench.v2.jsonl` is `my.bench.v2`).
 fn file_stem(path: &Path) -> String {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    name.split('.').next().unwrap_or(&name).to_string()
+    let strip = |name: &str, extensions: &[&str]| -> String {
+        extensions
+            .iter()
+            .find_map(|e| {
+                name.strip_suffix(e)
+                    .and_then(|s| s.strip_suffix('.'))
+                    .filter(|s| !s.is_empty())
+            })
+            .unwrap_or(name)
+            .to_string()
+    };
+    let name = strip(&name, &["gz", "zst", "zstd"]);
+    strip(&name, &["jsonl", "json", "ndjson", "csv", "tsv", "parquet"])
 }
 
 impl InputOptions {
@@ -290,6 +304,26 @@ fn input_error(p: &Path, detail: impl Into<String>) -> Error {
     }
 }
 
+/// A JSON object whose top-level numbers keep the text they were written with, as strings:
+/// a number is checked as its JSON text, and parsing it into a float first would turn
+/// `12345678901234567890123` into `1.2345678901234568e+22` (and `1.0` into `1.0`, but `0.1e1`
+/// into `1.0`).
+fn parse_record(json: &str) -> serde_json::Result<Map<String, Value>> {
+    let raw: std::collections::BTreeMap<String, Box<serde_json::value::RawValue>> =
+        serde_json::from_str(json)?;
+    raw.into_iter()
+        .map(|(k, v)| {
+            let text = v.get();
+            let value = if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+                Value::String(text.to_string())
+            } else {
+                serde_json::from_str(text)?
+            };
+            Ok((k, value))
+        })
+        .collect()
+}
+
 fn read_jsonl(p: &Path, push: Sink<'_>) -> Result<()> {
     let mut r = open_reader(p)?;
     // A JSON array file: `[ {...}, {...} ]`.
@@ -300,12 +334,12 @@ fn read_jsonl(p: &Path, push: Sink<'_>) -> Result<()> {
         buf.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
     };
     if starts_array {
-        let v: Value = serde_json::from_reader(r)
+        let v: Vec<Box<serde_json::value::RawValue>> = serde_json::from_reader(r)
             .map_err(|e| input_error(p, format!("not valid JSON: {e}")))?;
-        for (i, rec) in v.as_array().into_iter().flatten().enumerate() {
-            match rec {
-                Value::Object(m) => push(m, i + 1)?,
-                _ => {
+        for (i, rec) in v.iter().enumerate() {
+            match parse_record(rec.get()) {
+                Ok(m) => push(&m, i + 1)?,
+                Err(_) => {
                     return Err(input_error(
                         p,
                         format!("element {} is not an object", i + 1),
@@ -326,12 +360,8 @@ fn read_jsonl(p: &Path, push: Sink<'_>) -> Result<()> {
             path: format!("{}:{}", p.display(), i + 1),
             detail,
         };
-        let v: Value = serde_json::from_str(&line)
-            .map_err(|e| not_object(format!("not a JSON object: {e}")))?;
-        match v {
-            Value::Object(m) => push(&m, no)?,
-            _ => return Err(not_object("not a JSON object".into())),
-        }
+        let m = parse_record(&line).map_err(|e| not_object(format!("not a JSON object: {e}")))?;
+        push(&m, no)?;
     }
     Ok(())
 }
@@ -556,6 +586,50 @@ mod tests {
             .map(|i| (i.id.as_str(), i.text.as_str()))
             .collect();
         assert_eq!(got, [("a", "hello"), ("b", "world")]);
+    }
+
+    #[test]
+    fn a_benchmark_is_named_by_its_file_without_its_extensions() {
+        for (file, bench) in [
+            ("mmlu.jsonl.zst", "mmlu"),
+            ("dir/my.bench.v2.jsonl", "my.bench.v2"),
+            ("test-00000-of-00001.parquet", "test-00000-of-00001"),
+            ("truthfulqa.csv.gz", "truthfulqa"),
+            ("notes", "notes"),
+            (".jsonl", ".jsonl"),
+        ] {
+            assert_eq!(file_stem(Path::new(file)), bench, "{file}");
+        }
+    }
+
+    /// A number is checked as the text it was written with, however large: parsed as a float
+    /// first, `12345678901234567890123` became `1.2345678901234568e+22` (ids ending 123 and
+    /// 124 the same), and `0.1e1` became `1.0`. In a JSON array file too.
+    #[test]
+    fn numbers_keep_their_written_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let lines = dir.path().join("n.jsonl");
+        std::fs::write(
+            &lines,
+            "{\"id\": 12345678901234567890123, \"text\": 12345678901234567890124}\n\
+             {\"id\": 0.1e1, \"text\": -7}\n",
+        )
+        .unwrap();
+        let array = dir.path().join("n.json");
+        std::fs::write(&array, "[{\"id\": 18446744073709551616, \"text\": \"x\"}]").unwrap();
+        let (items, _) = InputOptions::default().read(&[lines, array]).unwrap();
+        let got: Vec<(&str, &str)> = items
+            .iter()
+            .map(|i| (i.id.as_str(), i.text.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("12345678901234567890123", "12345678901234567890124"),
+                ("0.1e1", "-7"),
+                ("18446744073709551616", "x")
+            ]
+        );
     }
 
     /// Records with no text to check (empty, whitespace only, null) are skipped and counted,

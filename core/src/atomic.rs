@@ -9,6 +9,10 @@
 //! and, once killed, by the next commit to the same target, where `/proc` shows the process
 //! gone).
 //!
+//! A target that is a symbolic link is written where the link points (the link stays); one
+//! that is a device, FIFO or socket (`--out /dev/null`, `--csv >(gzip > r.csv.gz)`) is
+//! written in place, as any writer would, since it cannot be replaced.
+//!
 //! ```no_run
 //! use std::path::Path;
 //! let path = Path::new("report.json");
@@ -43,10 +47,40 @@ fn parent_dir(path: &Path) -> &Path {
     }
 }
 
+/// `path` with its symbolic links followed to the file they name (which need not exist), so
+/// that a link is written through rather than replaced. Gives up after 40 links (a loop),
+/// returning the last one.
+fn follow_links(path: &Path) -> PathBuf {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        let is_link = std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
+        if !is_link {
+            break;
+        }
+        let Ok(next) = std::fs::read_link(&p) else {
+            break;
+        };
+        p = if next.is_absolute() {
+            next
+        } else {
+            parent_dir(&p).join(next)
+        };
+    }
+    p
+}
+
+/// Whether `path` is something other than a regular file that exists (a device, FIFO or
+/// socket), which cannot be replaced by a rename and is written in place.
+fn is_special(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
 impl AtomicFile {
     /// Chooses a fresh temporary path beside `target` (not created yet: the caller creates and
-    /// writes it, e.g. with [`crate::format::FileWriter`]).
+    /// writes it, e.g. with [`crate::format::FileWriter`]); a symbolic link is followed, so
+    /// the file it names is replaced and the link kept.
     pub fn new(target: &Path) -> AtomicFile {
+        let target = &follow_links(target);
         let name = target
             .file_name()
             .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
@@ -127,6 +161,10 @@ pub fn check_writable(target: &Path) -> Result<()> {
     if target.is_dir() {
         return Err(Error::Invalid("it is a directory".into()));
     }
+    if is_special(target) {
+        // Written in place; opening a FIFO here would wait for its reader.
+        return Ok(());
+    }
     let probe = AtomicFile::new(target);
     std::fs::File::options()
         .write(true)
@@ -145,6 +183,15 @@ pub fn write_atomic<E>(
 where
     E: From<Error>,
 {
+    if is_special(target) {
+        let f = std::fs::File::options()
+            .write(true)
+            .open(target)
+            .map_err(|e| Error::io(target, e))?;
+        let mut w = BufWriter::new(f);
+        fill(&mut w)?;
+        return Ok(w.flush().map_err(|e| Error::io(target, e))?);
+    }
     let file = AtomicFile::new(target);
     let f = std::fs::File::options()
         .write(true)
@@ -175,6 +222,38 @@ mod tests {
         assert!(missing.to_string().contains("nope"), "{missing}");
         let is_dir = check_writable(dir.path()).unwrap_err();
         assert!(is_dir.to_string().contains("is a directory"), "{is_dir}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_is_written_through_and_a_fifo_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.json");
+        let link = dir.path().join("link.json");
+        std::fs::write(&real, "old").unwrap();
+        std::os::unix::fs::symlink("real.json", &link).unwrap();
+        let write = |p: &Path, text: &'static str| -> Result<()> {
+            check_writable(p)?;
+            write_atomic(p, |w| {
+                w.write_all(text.as_bytes())
+                    .map_err(|e| Error::io(Path::new("x"), e))
+            })
+        };
+        write(&link, "new").unwrap();
+        assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+        // A FIFO: read on another thread, never replaced by a regular file.
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let reader = {
+                let fifo = fifo.clone();
+                std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+            };
+            write(&fifo, "through the pipe").unwrap();
+            assert_eq!(reader.join().unwrap(), "through the pipe");
+            assert!(!std::fs::metadata(&fifo).unwrap().is_file());
+        }
     }
 
     #[test]
