@@ -124,10 +124,14 @@ fn a_comma_can_be_a_delimiter_and_the_list_can_be_emptied() {
         "{comma:?}"
     );
     assert!(comma.iter().any(|s| s.ends_with(',')), "{comma:?}");
-    // Several delimiters, as repeated flags (the old spelling `--delimiters` still works).
+    // Several delimiters, as repeated flags or as the older comma-separated list.
     assert_eq!(
-        spans(&["--delimiters", ",", "--delimiters", "."]),
-        spans(&["--delimiter", ",", "--delimiter", "."])
+        spans(&["--delimiters", ".,\\n"]),
+        spans(&["--delimiter", ".", "--delimiter", "\\n"])
+    );
+    assert_ne!(
+        spans(&["--delimiter", ",", "--delimiter", "."]),
+        spans(&["--delimiter", "."])
     );
     // No delimiters at all: a span may hold a full stop.
     let text = "the worst of times. It was";

@@ -184,13 +184,13 @@ fn file_stem(path: &Path) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    // Extensions in any case (`ITEMS.JSONL`), as formats are told from them.
     let strip = |name: &str, extensions: &[&str]| -> String {
         extensions
             .iter()
             .find_map(|e| {
-                name.strip_suffix(e)
-                    .and_then(|s| s.strip_suffix('.'))
-                    .filter(|s| !s.is_empty())
+                let (stem, ext) = name.rsplit_once('.')?;
+                (ext.eq_ignore_ascii_case(e) && !stem.is_empty()).then_some(stem)
             })
             .unwrap_or(name)
             .to_string()
@@ -595,6 +595,7 @@ mod tests {
             ("dir/my.bench.v2.jsonl", "my.bench.v2"),
             ("test-00000-of-00001.parquet", "test-00000-of-00001"),
             ("truthfulqa.csv.gz", "truthfulqa"),
+            ("UP.v1.JSONL.ZST", "UP.v1"),
             ("notes", "notes"),
             (".jsonl", ".jsonl"),
         ] {

@@ -48,25 +48,41 @@ fn parent_dir(path: &Path) -> &Path {
 }
 
 /// `path` with its symbolic links followed to the file they name (which need not exist), so
-/// that a link is written through rather than replaced. Gives up after 40 links (a loop),
-/// returning the last one.
-fn follow_links(path: &Path) -> PathBuf {
+/// that a link is written through rather than replaced; `None` for a loop (more than 40
+/// links).
+fn follow_links(path: &Path) -> Option<PathBuf> {
     let mut p = path.to_path_buf();
-    for _ in 0..40 {
+    for _ in 0..=40 {
         let is_link = std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
         if !is_link {
-            break;
+            return Some(p);
         }
-        let Ok(next) = std::fs::read_link(&p) else {
-            break;
-        };
+        let next = std::fs::read_link(&p).ok()?;
         p = if next.is_absolute() {
             next
         } else {
             parent_dir(&p).join(next)
         };
     }
-    p
+    None
+}
+
+/// The file a write to `path` replaces: its symbolic links followed, its folder's path made
+/// canonical where that folder exists (so two spellings of one file, or a link and its
+/// target, resolve alike). Refuses a loop of links.
+pub fn resolve_target(path: &Path) -> Result<PathBuf> {
+    let p = follow_links(path).ok_or_else(|| {
+        Error::io(
+            path,
+            std::io::Error::other("too many levels of symbolic links (a loop)"),
+        )
+    })?;
+    let dir = parent_dir(&p);
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    Ok(match p.file_name() {
+        Some(name) => dir.join(name),
+        None => dir,
+    })
 }
 
 /// Whether `path` is something other than a regular file that exists (a device, FIFO or
@@ -80,7 +96,9 @@ impl AtomicFile {
     /// writes it, e.g. with [`crate::format::FileWriter`]); a symbolic link is followed, so
     /// the file it names is replaced and the link kept.
     pub fn new(target: &Path) -> AtomicFile {
-        let target = &follow_links(target);
+        // A loop is left as it is here: the temporary file's rename then replaces the link;
+        // `write_atomic` and `check_writable` refuse loops first.
+        let target = &follow_links(target).unwrap_or_else(|| target.to_path_buf());
         let name = target
             .file_name()
             .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
@@ -158,6 +176,7 @@ fn remove_partials_of_dead_writers(target: &Path) {
 /// to write it: `target` is not a directory, and a temporary file can be created beside it
 /// (and is removed at once). An error names the path and the reason.
 pub fn check_writable(target: &Path) -> Result<()> {
+    let target = &resolve_target(target)?;
     if target.is_dir() {
         return Err(Error::Invalid("it is a directory".into()));
     }
@@ -183,6 +202,7 @@ pub fn write_atomic<E>(
 where
     E: From<Error>,
 {
+    let target = &resolve_target(target)?;
     if is_special(target) {
         let f = std::fs::File::options()
             .write(true)
@@ -242,6 +262,17 @@ mod tests {
         write(&link, "new").unwrap();
         assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
         assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+        assert_eq!(
+            resolve_target(&link).unwrap(),
+            resolve_target(&real).unwrap()
+        );
+        // A loop of links is refused, and left as it was.
+        let (a, b) = (dir.path().join("la"), dir.path().join("lb"));
+        std::os::unix::fs::symlink("lb", &a).unwrap();
+        std::os::unix::fs::symlink("la", &b).unwrap();
+        let e = write(&a, "x").unwrap_err().to_string();
+        assert!(e.contains("too many levels"), "{e}");
+        assert!(a.symlink_metadata().unwrap().file_type().is_symlink());
         // A FIFO: read on another thread, never replaced by a regular file.
         let fifo = dir.path().join("fifo");
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();

@@ -169,8 +169,12 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         }
     };
     let bytes = value * mult as f64;
-    if !bytes.is_finite() || bytes < 1.0 || bytes > u64::MAX as f64 {
+    // `u64::MAX as f64` is 2^64, itself too large.
+    if !bytes.is_finite() || bytes < 1.0 || bytes >= u64::MAX as f64 {
         return Err(format!("{s:?} is not a usable size"));
+    }
+    if mult == 1 && bytes.fract() != 0.0 {
+        return Err(format!("{s:?}: a number of bytes is a whole number"));
     }
     Ok(bytes as u64)
 }
@@ -239,6 +243,9 @@ mod tests {
         assert!(parse_size("lots").is_err());
         assert!(parse_size("4X").is_err());
         assert!(parse_size("0").is_err());
+        assert!(parse_size("1.9").is_err());
+        assert!(parse_size("18446744073709551616").is_err());
+        assert_eq!(parse_size("0.5K").unwrap(), 512);
     }
 
     #[test]

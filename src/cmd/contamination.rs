@@ -93,11 +93,20 @@ pub fn run(a: Args) -> Result<ExitCode> {
     };
     // Refuse to overwrite an input with a report, or one report with another.
     let outputs: Vec<&PathBuf> = [&a.out, &a.csv, &a.html].into_iter().flatten().collect();
+    // Links followed: a report written through a link replaces the file it names.
+    let resolved = |p: &Path| verbatim_core::atomic::resolve_target(p);
     for (k, out) in outputs.iter().enumerate() {
-        if a.input.iter().any(|i| resolved(i) == resolved(out)) {
+        let out_file = resolved(out)?;
+        if a.input
+            .iter()
+            .any(|i| resolved(i).ok().as_ref() == Some(&out_file))
+        {
             bail!("{} is an input; choose another output path", out.display());
         }
-        if outputs[..k].iter().any(|o| resolved(o) == resolved(out)) {
+        if outputs[..k]
+            .iter()
+            .any(|o| resolved(o).ok().as_ref() == Some(&out_file))
+        {
             bail!(
                 "{} is named for two reports (--out, --csv, --html); give each its own path",
                 out.display()
@@ -193,18 +202,4 @@ pub fn run(a: Args) -> Result<ExitCode> {
         outln!("(write the per-item results with --out report.json, --csv items.csv or --html report.html)");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `p` with its folder resolved (`./a.json`, `a.json` and `dir/../a.json` are one file), for
-/// comparing paths that may not exist yet.
-fn resolved(p: &Path) -> PathBuf {
-    let parent = match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let dir = std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf());
-    match p.file_name() {
-        Some(name) => dir.join(name),
-        None => dir,
-    }
 }

@@ -111,7 +111,18 @@ impl ServerFlags {
 }
 
 impl ServerFlags {
-    fn config(&self) -> ServerConfig {
+    fn config(&self) -> Result<ServerConfig> {
+        if let Some(body) = self.max_body_bytes {
+            if body < self.max_text_bytes {
+                anyhow::bail!(
+                    "--max-body-bytes {body} is below --max-text-bytes {}: a text near its limit \
+                     could never arrive; give at least {} (the text, escaped, and the request's \
+                     other fields), or leave --max-body-bytes out",
+                    self.max_text_bytes,
+                    self.max_text_bytes.saturating_add(64 << 10)
+                );
+            }
+        }
         let mut c = ServerConfig {
             addr: self.addr,
             deadline: Duration::from_millis(self.deadline_ms.max(1)),
@@ -136,7 +147,7 @@ impl ServerFlags {
         if let Some(q) = self.queue {
             c.queue = q;
         }
-        c
+        Ok(c)
     }
 }
 
@@ -284,7 +295,7 @@ fn start(
         },
     };
     let state = Arc::new(
-        AppState::new(flags.config(), opened, examples)?
+        AppState::new(flags.config()?, opened, examples)?
             .with_groups(groups)?
             .with_reload(reload),
     );

@@ -18,10 +18,19 @@ pub struct SpanFlags {
     /// A delimiter text a span may end with but not contain (one token of the index's
     /// tokenizer; `\n` is a newline). Repeatable: `--delimiter . --delimiter '\n'` is the
     /// default; giving any replaces the default list.
-    #[arg(long = "delimiter", alias = "delimiters", value_name = "TEXT")]
+    #[arg(long = "delimiter", value_name = "TEXT")]
     pub delimiters: Vec<String>,
+    /// The delimiters as one comma-separated list (the older form of --delimiter; a comma
+    /// itself cannot be given this way).
+    #[arg(
+        long = "delimiters",
+        value_delimiter = ',',
+        value_name = "LIST",
+        hide = true
+    )]
+    pub delimiter_list: Vec<String>,
     /// No delimiters at all: spans may run across sentence ends and lines.
-    #[arg(long, conflicts_with = "delimiters")]
+    #[arg(long, conflicts_with_all = ["delimiters", "delimiter_list"])]
     pub no_delimiters: bool,
     /// Shortest span kept, in tokens.
     #[arg(long, default_value_t = 1)]
@@ -34,12 +43,13 @@ impl SpanFlags {
         TraceControls {
             delimiters: if self.no_delimiters {
                 Some(Vec::new())
-            } else if self.delimiters.is_empty() {
+            } else if self.delimiters.is_empty() && self.delimiter_list.is_empty() {
                 None
             } else {
                 Some(
                     self.delimiters
                         .iter()
+                        .chain(&self.delimiter_list)
                         .map(|t| t.replace("\\n", "\n"))
                         .collect(),
                 )

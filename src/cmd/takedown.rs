@@ -66,12 +66,8 @@ impl Ids {
                 std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read ids from {}", path.display()))?
             };
-            ids.extend(
-                text.lines()
-                    .map(|l| l.strip_suffix('\r').unwrap_or(l))
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_string),
-            );
+            // `lines` takes a line end of `\n` or `\r\n`; nothing else is trimmed.
+            ids.extend(text.lines().filter(|l| !l.is_empty()).map(str::to_string));
             if ids.is_empty() {
                 bail!("{} holds no ids", path.display());
             }

@@ -523,5 +523,23 @@ fn cli_refuses_unwritable_reports_first_and_names_each_reason_once() {
         input_again.as_os_str(),
     ]);
     assert!(err.contains("is an input"), "{err}");
+    // A link and the file it names are one report's path too (a write follows the link).
+    #[cfg(unix)]
+    {
+        let link = dir.path().join("link.json");
+        std::fs::write(&ok, "keep").unwrap();
+        std::os::unix::fs::symlink("ok.json", &link).unwrap();
+        let err = run(&[
+            "--input".as_ref(),
+            items.as_os_str(),
+            "--out".as_ref(),
+            link.as_os_str(),
+            "--csv".as_ref(),
+            ok.as_os_str(),
+        ]);
+        assert!(err.contains("named for two reports"), "{err}");
+        assert_eq!(std::fs::read_to_string(&ok).unwrap(), "keep");
+        std::fs::remove_file(&ok).unwrap();
+    }
     assert!(!ok.exists());
 }

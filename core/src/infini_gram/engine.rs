@@ -385,7 +385,9 @@ impl Index {
                 let id = Value::String(r.id);
                 let source = r.source.map(Value::String);
                 let mut fields: Vec<(&str, &Value)> = vec![("id", &id)];
-                if let Some(src) = &source {
+                // A `source` that is not a string (null, a number) is kept with the other
+                // fields; it still comes second.
+                if let Some(src) = source.as_ref().or_else(|| r.metadata.get("source")) {
                     fields.push(("source", src));
                 }
                 for (k, v) in &r.metadata {
