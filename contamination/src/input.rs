@@ -305,9 +305,8 @@ fn input_error(p: &Path, detail: impl Into<String>) -> Error {
 }
 
 /// A JSON object whose top-level numbers keep the text they were written with, as strings:
-/// a number is checked as its JSON text, and parsing it into a float first would turn
-/// `12345678901234567890123` into `1.2345678901234568e+22` (and `1.0` into `1.0`, but `0.1e1`
-/// into `1.0`).
+/// a number is checked as its JSON text, and parsing it first would turn
+/// `12345678901234567890123` into `1.2345678901234568e+22` and `0.1e1` into `1.0`.
 fn parse_record(json: &str) -> serde_json::Result<Map<String, Value>> {
     let raw: std::collections::BTreeMap<String, Box<serde_json::value::RawValue>> =
         serde_json::from_str(json)?;

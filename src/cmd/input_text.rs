@@ -4,6 +4,18 @@ use anyhow::{bail, Context, Result};
 use std::io::Read;
 use std::path::PathBuf;
 
+/// The text of file `path`, or of standard input for `-`.
+pub fn read_file_or_stdin(path: &std::path::Path) -> Result<String> {
+    if path.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("cannot read standard input")?;
+        return Ok(s);
+    }
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
 /// Where the query text comes from.
 #[derive(Debug, clap::Args)]
 pub struct TextInput {
@@ -22,16 +34,7 @@ impl TextInput {
             return Ok(t.clone());
         }
         match &self.file {
-            Some(p) if p.as_os_str() == "-" => {
-                let mut s = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut s)
-                    .context("cannot read standard input")?;
-                Ok(s)
-            }
-            Some(p) => {
-                std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
-            }
+            Some(p) => read_file_or_stdin(p),
             None => bail!("give the text with --text TEXT or --file PATH (- for standard input)"),
         }
     }

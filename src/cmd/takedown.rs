@@ -1,6 +1,6 @@
 //! `verbatim takedown`: remove documents from results without rebuilding the index.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use verbatim_core::takedown::Takedown;
@@ -57,15 +57,7 @@ impl Ids {
     fn read(&self) -> Result<Vec<String>> {
         let mut ids = self.ids.clone();
         if let Some(path) = &self.from_file {
-            let text = if path.as_os_str() == "-" {
-                let mut s = String::new();
-                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
-                    .context("cannot read ids from standard input")?;
-                s
-            } else {
-                std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read ids from {}", path.display()))?
-            };
+            let text = super::input_text::read_file_or_stdin(path)?;
             // `lines` takes a line end of `\n` or `\r\n`; nothing else is trimmed.
             ids.extend(text.lines().filter(|l| !l.is_empty()).map(str::to_string));
             if ids.is_empty() {
