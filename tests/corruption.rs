@@ -365,3 +365,35 @@ fn a_full_text_file_tantivy_asserts_on_is_refused_without_a_printed_panic() {
     }
     assert!(refused > 0, "no damage was refused");
 }
+
+/// A source table rewritten with a valid checksum (a document moved out of its source, or a
+/// bitmap with a repeated element) opens, but `verify` compares it with the records.
+#[test]
+fn verify_compares_the_source_table_with_the_records() {
+    use verbatim_core::format::{FileKind, FileWriter, MappedFile};
+    let dir = tempfile::tempdir().unwrap();
+    let input = support::write_jsonl(
+        dir.path(),
+        "c.jsonl",
+        &[
+            ("a".into(), "hello world".into()),
+            ("b".into(), "another one".into()),
+        ],
+    );
+    let out = dir.path().join("idx");
+    support::build(vec![input], &out, "bytes", None);
+    let index = verbatim_core::Index::open(&out).unwrap();
+    verbatim_core::verify::verify(&index).expect("a fresh build verifies");
+    drop(index);
+    let path = out.join("sources.bin");
+    let header = *MappedFile::open(&path, FileKind::Sources).unwrap().header();
+    let mut sets = verbatim_core::sources::SourceSets::new();
+    sets.insert("test".into(), [0u32].into_iter().collect());
+    std::fs::remove_file(&path).unwrap();
+    let bytes = verbatim_core::sources::encode(&sets);
+    FileWriter::write_file(&path, FileKind::Sources, 0, header.build_id, &bytes, 1).unwrap();
+    let index = verbatim_core::Index::open(&out).expect("opens: the file is well formed");
+    let e = verbatim_core::verify::verify(&index).expect_err("verify compares");
+    let e = e.to_string();
+    assert!(e.contains("sources.bin") && e.contains("records"), "{e}");
+}

@@ -561,7 +561,11 @@ fn verification_hashes_the_unigram_file_of_an_attached_directory() {
     }
     std::fs::write(&file, bytes).unwrap();
 
-    assert!(refusal(&side).contains("unigrams-0.bin"));
+    let r = refusal(&side);
+    assert!(
+        r.contains("unigrams-0.bin") && r.contains("verbatim attach"),
+        "{r}"
+    );
     let opts = verbatim_core::OpenOptions {
         verify_checksums: false,
         fulltext: true,
@@ -569,11 +573,45 @@ fn verification_hashes_the_unigram_file_of_an_attached_directory() {
     };
     let index = Index::open_with(&side, opts).expect("opens without hashing");
     let e = verbatim_core::verify::verify(&index).expect_err("verify hashes it");
-    assert!(e.to_string().contains("unigrams-0.bin"), "{e}");
+    let e = e.to_string();
+    // The file is `verbatim attach`'s, so that is what makes it again.
+    assert!(
+        e.contains("unigrams-0.bin") && e.contains("verbatim attach --infini-gram"),
+        "{e}"
+    );
+    assert!(!e.contains("verbatim index"), "{e}");
     let e = index
         .verify_checksums()
         .expect_err("background verification hashes it");
     assert!(e.to_string().contains("unigrams-0.bin"), "{e}");
+}
+
+/// A side directory built with its full-text index knows each source's bytes of text (they are
+/// counted as its documents are decoded).
+#[test]
+fn an_attached_directory_counts_each_sources_text() {
+    let t = tempfile::tempdir().unwrap();
+    let ig = small_ig(t.path());
+    let side = t.path().join("ig.side");
+    let opts = verbatim_indexer::AttachOptions {
+        index: ig.clone(),
+        out: Some(side.clone()),
+        tokenizer: support::word_tokenizer(t.path(), 8).display().to_string(),
+        name: None,
+        token_width: None,
+        version: None,
+        eos_token_id: None,
+        id_rule: None,
+        fulltext: true,
+        force: false,
+        threads: 2,
+    };
+    verbatim_indexer::attach(&opts).expect("attach");
+    let m = Index::open(&side).unwrap().manifest().clone();
+    assert!(m.text_bytes > 0);
+    // Every document of `write_infini_gram` has the source `test`.
+    assert_eq!(m.source_stats["test"].text_bytes, m.text_bytes);
+    assert_eq!(m.source_stats["test"].documents, m.documents);
 }
 
 /// `verbatim takedown` on an infini-gram index keeps its list in the side directory (the one

@@ -33,15 +33,30 @@ impl Format {
 
     /// The format a file name implies (compression suffixes ignored).
     pub fn from_path(p: &Path) -> Option<Format> {
-        let name = p.file_name()?.to_string_lossy().to_ascii_lowercase();
-        let base = name
-            .strip_suffix(".gz")
-            .or_else(|| name.strip_suffix(".zst"))
-            .or_else(|| name.strip_suffix(".zstd"))
-            .unwrap_or(&name);
-        let ext = base.rsplit_once('.')?.1;
-        Format::from_name(ext)
+        let name = p.file_name()?.to_string_lossy();
+        format_extension(without_compression(&name)).map(|(_, f)| f)
     }
+}
+
+/// `name` without a compression extension (`.gz`, `.zst`, `.zstd`, in any case).
+fn without_compression(name: &str) -> &str {
+    match name.rsplit_once('.') {
+        Some((stem, ext))
+            if !stem.is_empty()
+                && ["gz", "zst", "zstd"]
+                    .iter()
+                    .any(|c| ext.eq_ignore_ascii_case(c)) =>
+        {
+            stem
+        }
+        _ => name,
+    }
+}
+
+/// The part of `name` before its format extension, and the format that extension names.
+fn format_extension(name: &str) -> Option<(&str, Format)> {
+    let (stem, ext) = name.rsplit_once('.')?;
+    Some((stem, Format::from_name(ext)?))
 }
 
 /// Which fields make an item.
@@ -185,18 +200,11 @@ fn file_stem(path: &Path) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     // Extensions in any case (`ITEMS.JSONL`), as formats are told from them.
-    let strip = |name: &str, extensions: &[&str]| -> String {
-        extensions
-            .iter()
-            .find_map(|e| {
-                let (stem, ext) = name.rsplit_once('.')?;
-                (ext.eq_ignore_ascii_case(e) && !stem.is_empty()).then_some(stem)
-            })
-            .unwrap_or(name)
-            .to_string()
-    };
-    let name = strip(&name, &["gz", "zst", "zstd"]);
-    strip(&name, &["jsonl", "json", "ndjson", "csv", "tsv", "parquet"])
+    let base = without_compression(&name);
+    match format_extension(base) {
+        Some((stem, _)) if !stem.is_empty() => stem.to_string(),
+        _ => base.to_string(),
+    }
 }
 
 impl InputOptions {

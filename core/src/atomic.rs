@@ -87,7 +87,7 @@ pub fn resolve_target(path: &Path) -> Result<PathBuf> {
 
 /// Whether `path` is something other than a regular file that exists (a device, FIFO or
 /// socket), which cannot be replaced by a rename and is written in place.
-fn is_special(path: &Path) -> bool {
+pub fn is_special(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
@@ -98,7 +98,12 @@ impl AtomicFile {
     pub fn new(target: &Path) -> AtomicFile {
         // A loop is left as it is here: the temporary file's rename then replaces the link;
         // `write_atomic` and `check_writable` refuse loops first.
-        let target = &follow_links(target).unwrap_or_else(|| target.to_path_buf());
+        AtomicFile::beside(follow_links(target).unwrap_or_else(|| target.to_path_buf()))
+    }
+
+    /// As [`AtomicFile::new`] for a target whose links are already followed.
+    fn beside(target: PathBuf) -> AtomicFile {
+        let target = &target;
         let name = target
             .file_name()
             .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
@@ -184,7 +189,7 @@ pub fn check_writable(target: &Path) -> Result<()> {
         // Written in place; opening a FIFO here would wait for its reader.
         return Ok(());
     }
-    let probe = AtomicFile::new(target);
+    let probe = AtomicFile::beside(target.clone());
     std::fs::File::options()
         .write(true)
         .create_new(true)
@@ -212,7 +217,7 @@ where
         fill(&mut w)?;
         return Ok(w.flush().map_err(|e| Error::io(target, e))?);
     }
-    let file = AtomicFile::new(target);
+    let file = AtomicFile::beside(target.clone());
     let f = std::fs::File::options()
         .write(true)
         .create_new(true)

@@ -47,7 +47,7 @@ pub enum Error {
     },
     /// An optional file of a shard (its suffix samples) is damaged or belongs elsewhere; the
     /// index works without it.
-    #[error("{path}: {detail}. The file is optional: delete it (queries are then slower, their answers the same) or rebuild the index with `verbatim index`.")]
+    #[error("{path}: {detail}. The file is optional: delete it and check the rest of the index with `verbatim verify` (queries are then slower, their answers the same), or rebuild the index with `verbatim index`.")]
     BadOptionalFile {
         /// The file.
         path: PathBuf,

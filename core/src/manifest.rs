@@ -340,6 +340,15 @@ impl Manifest {
                     dir.display()
                 )));
             }
+            if name != MANIFEST_FILE {
+                // A side index's manifest, which its parent's manifest names.
+                return Err(Error::Corrupt {
+                    path,
+                    detail: "this side index's manifest, which its index's manifest names, is \
+                             missing (restore it from a backup)"
+                        .into(),
+                });
+            }
             return Err(Error::NotAnIndex(format!(
                 "{} is not a verbatim index (no {name}); build one with `verbatim index`",
                 dir.display()

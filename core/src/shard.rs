@@ -253,7 +253,9 @@ fn open_samples(
     }
     if file.header().build_id != expected {
         return Err(bad(format!(
-            "it was taken from another shard or build (its id {:016x}, this shard's {expected:016x})",
+            "it does not match this shard's tokens.bin and sa.bin (its id {:016x}, theirs \
+             {expected:016x}): it was taken from another shard or build, or they changed after \
+             the build",
             file.header().build_id
         )));
     }

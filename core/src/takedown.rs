@@ -54,6 +54,15 @@ impl Takedown {
             path: path.clone(),
             detail: match e {
                 Error::Corrupt { detail, .. } => detail,
+                // Its own advice (rebuild) is wrong for a list: say only what is found.
+                Error::Version {
+                    found,
+                    oldest,
+                    newest,
+                    ..
+                } => format!(
+                    "format version {found}, but this verbatim reads versions {oldest} to {newest}"
+                ),
                 e => e.to_string(),
             },
         };

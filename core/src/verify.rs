@@ -1,5 +1,5 @@
 //! Full verification of an index: every checksum, the suffix array really sorted, offsets,
-//! unigram counts and id map consistent. Used by `verbatim verify`.
+//! unigram counts, id map and source sets consistent. Used by `verbatim verify`.
 
 use crate::error::{Error, Result};
 use crate::index::Index;
@@ -21,6 +21,64 @@ pub struct VerifyReport {
     pub documents_checked: u64,
     /// Side indexes checked (each counted in the totals above too).
     pub side_indexes: usize,
+}
+
+/// What the documents' records say of each source, to check `sources.bin` and the manifest's
+/// `source_stats` against.
+#[derive(Default)]
+struct SourceTally {
+    documents: crate::sources::SourceSets,
+    stats: std::collections::BTreeMap<String, crate::manifest::SourceStats>,
+}
+
+impl SourceTally {
+    fn add(&mut self, source: String, doc_no: u64, tokens: u64, text_bytes: u64) {
+        let st = self.stats.entry(source.clone()).or_default();
+        st.documents += 1;
+        st.tokens += tokens;
+        st.text_bytes += text_bytes;
+        // Numbers past 2^32 cannot be in a set: such an index is refused at build time.
+        if let Ok(no) = u32::try_from(doc_no) {
+            self.documents.entry(source).or_default().insert(no);
+        }
+    }
+
+    /// Compares the tally with the index's source table and the manifest's figures.
+    fn check(mut self, index: &Index) -> Result<()> {
+        let sources_path = index.dir().join(&index.manifest().files.sources);
+        if index.source_documents()? != self.documents {
+            return Err(corrupt(
+                &sources_path,
+                "the documents of each source differ from the documents' records",
+            ));
+        }
+        let m = index.manifest();
+        let names: Vec<&String> = self.documents.keys().collect();
+        if m.sources.iter().collect::<Vec<_>>() != names {
+            return Err(corrupt(
+                &index.dir().join(crate::manifest::MANIFEST_FILE),
+                "its list of sources differs from the documents' records",
+            ));
+        }
+        // An index built before `source_stats` has none, or (appended to since) only its new
+        // documents' sources; an attached infini-gram index counts text bytes only with its
+        // full-text index.
+        if self.stats.keys().any(|k| !m.source_stats.contains_key(k)) {
+            return Ok(());
+        }
+        if index.infini_gram().is_some() {
+            for (name, st) in &mut self.stats {
+                st.text_bytes = m.source_stats.get(name).map_or(0, |s| s.text_bytes);
+            }
+        }
+        if m.source_stats != self.stats {
+            return Err(corrupt(
+                &index.dir().join(crate::manifest::MANIFEST_FILE),
+                "its source_stats differ from a recount of the documents' records",
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn corrupt(path: &std::path::Path, detail: impl Into<String>) -> Error {
@@ -78,7 +136,7 @@ pub fn check_suffix_array<T: Token, S: SuffixArray>(
     }
 }
 
-fn verify_shard(index: &Index, shard: &Shard) -> Result<u64> {
+fn verify_shard(index: &Index, shard: &Shard, tally: &mut SourceTally) -> Result<u64> {
     let paths = shard.paths();
     crate::with_shard_arrays!(shard.arrays(), |a| check_suffix_array(a.tokens, a.sa)).map_err(
         |d| {
@@ -154,6 +212,9 @@ fn verify_shard(index: &Index, shard: &Shard) -> Result<u64> {
     for d in 0..shard.documents() {
         let rec = shard.doc_record(d)?;
         let no = shard.info().first_doc + d as u64;
+        if let Some(source) = rec.source.clone() {
+            tally.add(source, no, shard.doc_range(d).len() as u64, rec.text_bytes);
+        }
         if index.doc_by_id_ignoring_takedowns(&rec.id) != Some(no) {
             return Err(corrupt(
                 &paths.records,
@@ -187,6 +248,10 @@ pub fn verify(index: &Index) -> Result<VerifyReport> {
                 ),
             })
         }
+        (Err(e), Some(_)) => Err(crate::infini_gram::attachment::advise_attach_again(
+            e,
+            index.dir(),
+        )),
         (report, _) => report,
     }
 }
@@ -211,6 +276,7 @@ fn verify_files(index: &Index) -> Result<VerifyReport> {
         ft.verify(&ft_dir)?;
     }
     let mut first = 0u64;
+    let mut tally = SourceTally::default();
     for s in index.shards() {
         if s.info().first_doc != first {
             return Err(corrupt(
@@ -223,9 +289,10 @@ fn verify_files(index: &Index) -> Result<VerifyReport> {
             ));
         }
         first += s.info().documents;
-        report.suffixes_checked += verify_shard(index, s)?;
+        report.suffixes_checked += verify_shard(index, s, &mut tally)?;
         report.documents_checked += s.info().documents;
     }
+    tally.check(index)?;
     let mut n = 0u64;
     if let Some(ids) = index.id_map() {
         let mut stream = ids.stream();

@@ -232,6 +232,7 @@ pub fn attach(opts: &AttachOptions) -> Result<AttachSummary> {
         let ft_dir = temp.path().join(&files.fulltext);
         let ft = FullTextWriter::create(&ft_dir, opts.threads, 1 << 30)?;
         let bytes = std::sync::atomic::AtomicU64::new(0);
+        let source_bytes = std::sync::Mutex::new(BTreeMap::<String, u64>::new());
         pool.install(|| {
             shards.iter().zip(&infos).try_for_each(|(s, info)| {
                 (0..s.documents()).into_par_iter().try_for_each(|d| {
@@ -245,6 +246,10 @@ pub fn attach(opts: &AttachOptions) -> Result<AttachSummary> {
                     let range = s.doc_start(d) + 1..s.doc_start(d + 1);
                     let text = tokenizer.decode(&s.tokens().to_u32(range));
                     bytes.fetch_add(text.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                    if let Some(src) = &rec.source {
+                        let mut by_source = source_bytes.lock().unwrap_or_else(|e| e.into_inner());
+                        *by_source.entry(src.clone()).or_default() += text.len() as u64;
+                    }
                     let meta = serde_json::to_string(&rec.metadata)?;
                     ft.add(no, 0, &rec.id, rec.source.as_deref(), &meta, &text)
                 })
@@ -252,6 +257,10 @@ pub fn attach(opts: &AttachOptions) -> Result<AttachSummary> {
         })?;
         ft.finish()?;
         text_bytes = bytes.into_inner();
+        let by_source = source_bytes.into_inner().unwrap_or_else(|e| e.into_inner());
+        for (src, n) in by_source {
+            source_stats.entry(src).or_default().text_bytes = n;
+        }
     }
     timings.insert("fulltext".into(), t.elapsed().as_secs_f64());
     let fulltext_files =

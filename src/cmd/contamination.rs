@@ -103,9 +103,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
         {
             bail!("{} is an input; choose another output path", out.display());
         }
-        if outputs[..k]
-            .iter()
-            .any(|o| resolved(o).ok().as_ref() == Some(&out_file))
+        // A device or FIFO takes the reports one after the other (`--out /dev/null --csv
+        // /dev/null`); only a file would be replaced by the second.
+        if !verbatim_core::atomic::is_special(&out_file)
+            && outputs[..k]
+                .iter()
+                .any(|o| resolved(o).ok().as_ref() == Some(&out_file))
         {
             bail!(
                 "{} is named for two reports (--out, --csv, --html); give each its own path",

@@ -540,6 +540,39 @@ fn cli_refuses_unwritable_reports_first_and_names_each_reason_once() {
         assert!(err.contains("named for two reports"), "{err}");
         assert_eq!(std::fs::read_to_string(&ok).unwrap(), "keep");
         std::fs::remove_file(&ok).unwrap();
+        // A FIFO (or a device such as /dev/null) takes two reports one after the other.
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let reader = {
+                let fifo = fifo.clone();
+                // The second report may come through the first reader's open.
+                let both = |s: &str| s.contains('{') && s.contains("bench,id,");
+                std::thread::spawn(move || {
+                    let mut all = std::fs::read_to_string(&fifo).unwrap();
+                    if !both(&all) {
+                        all += &std::fs::read_to_string(&fifo).unwrap();
+                    }
+                    all
+                })
+            };
+            let o = std::process::Command::new(support::verbatim_bin())
+                .args(["contamination", "--index"])
+                .arg(&idx)
+                .arg("--input")
+                .arg(&items)
+                .arg("--out")
+                .arg(&fifo)
+                .arg("--csv")
+                .arg(&fifo)
+                .args(["--method", "llama2"])
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let both = reader.join().unwrap();
+            assert!(both.contains('{') && both.contains("bench,id,"), "{both}");
+            assert!(!std::fs::metadata(&fifo).unwrap().is_file());
+        }
     }
     assert!(!ok.exists());
 }

@@ -161,7 +161,7 @@ impl MappedFile {
             return Err(Error::Corrupt {
                 path: self.path.clone(),
                 detail: format!(
-                    "file belongs to build {:016x}, where the index expects build {build_id:016x}: files of two different builds (or shards) are mixed",
+                    "file belongs to build {:016x}, where the index's manifest expects build {build_id:016x}: files of two different builds (or shards) are mixed (this file or the manifest came from another build)",
                     self.header.build_id
                 ),
             });

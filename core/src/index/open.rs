@@ -357,6 +357,17 @@ impl Index {
         opts: OpenOptions,
         parent: Option<Parent>,
     ) -> Result<Index> {
+        Self::open_manifest_files(dir, manifest_name, opts, parent)
+            .map_err(|e| crate::infini_gram::attachment::advise_attach_again(e, dir))
+    }
+
+    /// [`Index::open_manifest`], with the advice of an index `verbatim index` built.
+    fn open_manifest_files(
+        dir: &Path,
+        manifest_name: &str,
+        opts: OpenOptions,
+        parent: Option<Parent>,
+    ) -> Result<Index> {
         // Taken before the manifest is read: a generation committed while this one opens
         // changes the file after it, so a watcher comparing with it sees the change.
         let manifest_stamp = crate::file_stamp::FileStamp::of(&dir.join(manifest_name));

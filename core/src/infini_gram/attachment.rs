@@ -89,6 +89,29 @@ pub struct Attachment {
     pub shards: Vec<AttachedShard>,
 }
 
+/// A damaged file of side directory `side` (one made by `verbatim attach`) comes with the
+/// advice to make the directory again, rather than `verbatim index`'s; other errors are
+/// returned as they are.
+pub fn advise_attach_again(e: Error, side: &Path) -> Error {
+    match e {
+        Error::Corrupt { path, detail }
+            if path.starts_with(side) && side.join(ATTACHMENT_FILE).exists() =>
+        {
+            Error::InfiniGram {
+                path,
+                detail: format!(
+                    "{detail}: this file of the side directory {} is made by `verbatim \
+                     attach`; make the directory again with `verbatim attach --infini-gram DIR \
+                     --tokenizer TOKENIZER --out {} --force` (its takedowns are carried over)",
+                    side.display(),
+                    side.display()
+                ),
+            }
+        }
+        e => e,
+    }
+}
+
 fn refuse(path: &Path, detail: impl Into<String>) -> Error {
     Error::InfiniGram {
         path: path.to_path_buf(),

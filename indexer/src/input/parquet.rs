@@ -13,7 +13,8 @@
 //! `--id-field` (a missing or empty id becomes `FILE:ROW`, ROW counted from 0 in the file); a
 //! string `source` column is the source; every other scalar column (strings, numbers,
 //! booleans, dates, timestamps, decimals) is metadata, nulls left out. Hive-style partition
-//! folders (`lang=en/`) add their key and value as metadata.
+//! folders (`lang=en/`) add their key and value as metadata, with `%XX` escapes decoded as
+//! Spark, Hive and pyarrow write them (`lang=en%2Fus` is `en/us`).
 //!
 //! Bad input is counted like JSONL's (or fails the build with `--strict`), each message naming
 //! the file, row group and row: a file that is not Parquet or is truncated (`unreadable_input`,
@@ -689,7 +690,8 @@ fn plan(
     })
 }
 
-/// `key=value` folders between the input directory and the file (Hive / Spark partitioning).
+/// `key=value` folders between the input directory and the file (Hive / Spark partitioning),
+/// their `%XX` escapes decoded; Hive's `__HIVE_DEFAULT_PARTITION__` (a null) is left out.
 fn hive_partitions(file: &InputFile) -> Vec<(String, String)> {
     let Some(root) = &file.root else {
         return Vec::new();
@@ -703,11 +705,26 @@ fn hive_partitions(file: &InputFile) -> Vec<(String, String)> {
     parent
         .components()
         .filter_map(|c| {
-            let c = c.as_os_str().to_string_lossy();
-            let (k, v) = c.split_once('=')?;
-            (!k.is_empty() && v != "__HIVE_DEFAULT_PARTITION__").then(|| (k.into(), v.into()))
+            let name = c.as_os_str().as_encoded_bytes();
+            let eq = name.iter().position(|&b| b == b'=')?;
+            let (k, v) = (unescape(&name[..eq]), unescape(&name[eq + 1..]));
+            (!k.is_empty() && v != "__HIVE_DEFAULT_PARTITION__").then_some((k, v))
         })
         .collect()
+}
+
+/// A partition folder's key or value with its `%XX` escapes decoded. Bytes that are not
+/// UTF-8 after decoding are written back as `%XX`, so two such folders stay apart.
+fn unescape(raw: &[u8]) -> String {
+    let bytes: Vec<u8> = percent_encoding::percent_decode(raw).collect();
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -92,3 +92,18 @@ fn a_row_group_needing_more_memory_than_allowed_is_skipped_and_named() {
         "{msg}"
     );
 }
+
+#[test]
+fn partition_folders_have_their_escapes_decoded() {
+    assert_eq!(unescape(b"en%2Fus"), "en/us");
+    assert_eq!(unescape(b"a%20b"), "a b");
+    assert_eq!(unescape(b"x%3Dy%25z"), "x=y%z");
+    assert_eq!(unescape(b"caf%C3%A9"), "caf\u{e9}");
+    // Not an escape: left as written.
+    assert_eq!(unescape(b"100%"), "100%");
+    assert_eq!(unescape(b"%zz"), "%zz");
+    // Not UTF-8 once decoded: the bytes are written back escaped, never replaced by U+FFFD.
+    assert_eq!(unescape(b"%FF"), "%FF");
+    assert_eq!(unescape(&[b'a', 0xFF]), "a%FF");
+    assert_ne!(unescape(&[0xFE]), unescape(&[0xFF]));
+}
