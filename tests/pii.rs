@@ -103,13 +103,14 @@ fn detector_scores(docs: &[(String, String)]) -> (usize, usize, usize) {
 }
 
 fn state(dir: &std::path::Path, pii: PiiMode) -> (axum::Router, Arc<Index>) {
+    state_with(dir, pii, support::demo_tokenizer().to_str().unwrap())
+}
+
+/// [`state`] with an index of `tokenizer`.
+fn state_with(dir: &std::path::Path, pii: PiiMode, tokenizer: &str) -> (axum::Router, Arc<Index>) {
     let input = support::write_jsonl(dir, "pii.jsonl", &corpus());
     let out = dir.join(format!("pii-{}", pii.name()));
-    let mut o = verbatim_indexer::BuildOptions::new(
-        vec![input],
-        out.clone(),
-        support::demo_tokenizer().to_str().unwrap(),
-    );
+    let mut o = verbatim_indexer::BuildOptions::new(vec![input], out.clone(), tokenizer);
     o.threads = 2;
     o.name = "pii".into();
     verbatim_indexer::build(&o).unwrap();
@@ -306,6 +307,50 @@ async fn planted_personal_data_is_never_shown_by_default() {
         assert!(
             others.contains(item),
             "{item} is in the CNF, infini-gram or contamination answers when the filter is off"
+        );
+    }
+}
+
+/// A WordPiece index (BERT's) decodes `+1 (555) 014-2233` as `+ 1 ( 555 ) 014 - 2233` and
+/// `margaret.hale@milton-mills.co.uk` as `margaret. hale @ milton - mills. co. uk`, which the
+/// patterns alone do not match (a review saw such a document shown, and not dropped): no
+/// planted item is shown in that form either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn planted_personal_data_is_never_shown_by_a_wordpiece_index() {
+    let Some(bert) = support::shared_data("tokenizers/bert-uncased-wordpiece.json") else {
+        return;
+    };
+    let bert = bert.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let spaced = |ix: &Index, item: &str| {
+        let tok = ix.tokenizer();
+        tok.decode(&tok.encode_ids(item).unwrap())
+            .trim()
+            .to_string()
+    };
+    let (app, ix) = state_with(dir.path(), PiiMode::Mask, bert);
+    let (shown, _, _) = everything_shown(&app).await;
+    for (_, item) in PLANTED {
+        let item = spaced(&ix, item);
+        assert!(
+            !shown.contains(&item),
+            "{item} was shown in mask mode: {}",
+            around(&shown, &item)
+        );
+    }
+    for marker in ["[EMAIL]", "[PHONE]", "[IP]"] {
+        assert!(shown.contains(marker), "{marker} marks a masked item");
+    }
+    let (app, _) = state_with(dir.path(), PiiMode::Drop, bert);
+    let (c, _) = get(&app, "/api/v1/documents/planted%2F0").await;
+    assert_eq!(c, 404, "a document holding personal data is withheld");
+    let (app, ix) = state_with(dir.path(), PiiMode::Off, bert);
+    let (shown, _, _) = everything_shown(&app).await;
+    for (_, item) in PLANTED {
+        let item = spaced(&ix, item);
+        assert!(
+            shown.contains(&item),
+            "{item} is shown when the filter is off"
         );
     }
 }

@@ -529,9 +529,12 @@ impl TraceJson {
                 ));
             }
             if let Some(t) = &mut d.text {
-                let (masked, f) = crate::pii::mask(t);
-                *t = masked;
-                found.extend(f);
+                // The whole document: no margins, but how its text was decoded.
+                let whole = crate::pii::Margins {
+                    spaced_punctuation: index.tokenizer().spaces_punctuation(),
+                    ..Default::default()
+                };
+                found.extend(crate::pii::mask_parts_within(&whole, &mut [t]));
             }
             if found.is_empty() {
                 keep.push(d);

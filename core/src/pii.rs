@@ -22,6 +22,12 @@
 //! phone numbers; obfuscated addresses (`jane at example dot com`), phone numbers written in
 //! words or without any separator beyond 15 digits are missed.
 //!
+//! **Spaced punctuation.** A WordPiece index (BERT's) decodes `info@eun.org` as `info @ eun.
+//! org` and `+32 (0)2 790 75 75` as `+ 32 ( 0 ) 2 790 75 75`, which no pattern above
+//! matches; its text is also read with the spaces beside `@ . ( ) + - : _ %` closed up (but
+//! the one before `(` or `+`: [`find_spaced`]), and an item found so is masked over the
+//! spaced text it covers.
+//!
 //! **Cut windows.** Shown text is usually a window of a document (a snippet, a truncated
 //! document, a search excerpt), and an item cut by the window's edge may no longer match
 //! (`jane.doe@example` left of `jane.doe@example.com`). So every window is filtered with its
@@ -256,6 +262,66 @@ pub fn find(text: &str) -> Vec<PiiMatch> {
     emails(text, &mut all);
     ips(text, &mut all);
     phones(text, &mut all);
+    merge_overlapping(all)
+}
+
+/// Characters of items that WordPiece's decoder writes apart from what follows them
+/// (`+ 32`, `( 0`, `info @ eun`).
+fn joins_next(c: char) -> bool {
+    matches!(c, '@' | '.' | '(' | '+' | '-' | ':' | '_' | '%')
+}
+
+/// Characters of items that WordPiece's decoder writes apart from what precedes them
+/// (`0 )`, `info @`); an opening bracket or a `+` keeps the space before it (`or ( 555 )`).
+fn joins_previous(c: char) -> bool {
+    matches!(c, '@' | '.' | ')' | '-' | ':' | '_' | '%')
+}
+
+/// `text` with the spaces beside an item's punctuation removed (`info @ eun. org` is
+/// `info@eun.org`, `+ 32 ( 0 ) 2` is `+32 (0)2`), and for each byte of it the byte of `text`
+/// it comes from.
+fn close_up(text: &str) -> (String, Vec<usize>) {
+    let mut closed = String::with_capacity(text.len());
+    let mut from = Vec::with_capacity(text.len());
+    let mut chars = text.char_indices().peekable();
+    let mut prev: Option<char> = None;
+    while let Some((i, c)) = chars.next() {
+        if c == ' ' {
+            let next = chars.peek().map(|&(_, n)| n);
+            // A `+` before a word is inside an address (`j _ thornton + orders @`); before
+            // digits it starts a phone number (`or + 32`).
+            let plus_in_word = text[i + 1..]
+                .strip_prefix('+')
+                .map(|r| r.trim_start_matches(' '))
+                .is_some_and(|r| r.starts_with(|c: char| c.is_alphabetic()));
+            if prev.is_some_and(joins_next) || next.is_some_and(joins_previous) || plus_in_word {
+                continue;
+            }
+        }
+        closed.push(c);
+        from.extend(i..i + c.len_utf8());
+        prev = Some(c);
+    }
+    (closed, from)
+}
+
+/// [`find`] for text whose decoder writes punctuation apart from words (WordPiece's): the
+/// items of `text` as it is, and those of `text` with the spaces beside an item's punctuation
+/// closed up, each covering the bytes of `text` it was read from.
+pub fn find_spaced(text: &str) -> Vec<PiiMatch> {
+    let (closed, from) = close_up(text);
+    let mut all = find(text);
+    all.extend(find(&closed).into_iter().map(|m| PiiMatch {
+        kind: m.kind,
+        start: from[m.start],
+        end: from[m.end - 1] + 1,
+    }));
+    merge_overlapping(all)
+}
+
+/// Sorts items by position and merges those that overlap into one, of the earlier (then
+/// longer) one's kind, covering them all.
+fn merge_overlapping(mut all: Vec<PiiMatch>) -> Vec<PiiMatch> {
     all.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
     let mut out: Vec<PiiMatch> = Vec::with_capacity(all.len());
     for m in all {
@@ -302,13 +368,18 @@ pub const MARGIN_TOKENS: usize = 64;
 pub const MARGIN_BYTE_TOKENS: usize = 256;
 
 /// The document's text just outside a shown window: what the filter reads to find items
-/// that the window's edges cut (empty at a document's start or end). Never shown.
+/// that the window's edges cut (empty at a document's start or end), and how the text was
+/// decoded. Never shown.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Margins {
     /// Text just before the window.
     pub before: String,
     /// Text just after the window.
     pub after: String,
+    /// The text comes from a decoder that writes punctuation apart from words (WordPiece's:
+    /// `info @ eun. org`, `+ 32 ( 0 ) 2 790 75 75`): items are also looked for with those
+    /// spaces closed up ([`find_spaced`]).
+    pub spaced_punctuation: bool,
 }
 
 /// The privacy filter `mode` on texts shown together (see [`mask_parts`]): masks them unless
@@ -349,7 +420,11 @@ pub fn mask_parts(parts: &mut [&mut String]) -> Vec<PiiMatch> {
 /// concatenation.
 pub fn mask_parts_within(margins: &Margins, parts: &mut [&mut String]) -> Vec<PiiMatch> {
     let all = window_text(margins, parts);
-    let found = find(&all);
+    let found = if margins.spaced_punctuation {
+        find_spaced(&all)
+    } else {
+        find(&all)
+    };
     mask_found(&all, margins.before.len(), parts, found)
 }
 
@@ -364,7 +439,7 @@ pub fn mask_normalized_within(
     items: &[(PiiKind, String)],
 ) -> Vec<PiiMatch> {
     let all = window_text(margins, parts);
-    let mut found: Vec<PiiMatch> = items
+    let found: Vec<PiiMatch> = items
         .iter()
         .filter(|(_, needle)| !needle.is_empty())
         .flat_map(|(kind, needle)| {
@@ -376,15 +451,7 @@ pub fn mask_normalized_within(
                 })
         })
         .collect();
-    found.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
-    let mut kept: Vec<PiiMatch> = Vec::with_capacity(found.len());
-    for m in found {
-        match kept.last_mut() {
-            Some(l) if m.start < l.end => l.end = l.end.max(m.end),
-            _ => kept.push(m),
-        }
-    }
-    mask_found(&all, margins.before.len(), parts, kept)
+    mask_found(&all, margins.before.len(), parts, merge_overlapping(found))
 }
 
 /// The margins and the parts of a window, concatenated.
@@ -452,11 +519,59 @@ fn mask_found(
 mod tests {
     use super::*;
 
+    /// Text as BERT's WordPiece decoder writes it (the real tokenizer's output for each
+    /// item, lowercased and with punctuation apart).
+    #[test]
+    fn items_with_punctuation_written_apart_are_found_when_the_decoder_spaces_it() {
+        let masked = |text: &str| {
+            let mut t = text.to_string();
+            let whole = Margins {
+                spaced_punctuation: true,
+                ..Margins::default()
+            };
+            mask_parts_within(&whole, &mut [&mut t]);
+            t
+        };
+        for (text, want) in [
+            (
+                "tel : + 32 ( 0 ) 2 790 75 75 , info @ eun. org .",
+                "tel : [PHONE] , [EMAIL] .",
+            ),
+            (
+                "mail margaret. hale @ milton - mills. co. uk now",
+                "mail [EMAIL] now",
+            ),
+            (
+                "from 192. 168. 14. 201 and 2001 : db8 : : 1 on",
+                "from [IP] and [IP] on",
+            ),
+            (
+                "call 555 - 014 - 7788 or ( 555 ) 014 9911",
+                "call [PHONE] or [PHONE]",
+            ),
+            ("j _ thornton + orders @ example. com", "[EMAIL]"),
+        ] {
+            assert_eq!(masked(text), want, "{text}");
+        }
+        // Look-alikes stay as they are.
+        for text in [
+            "python 3. 11. 4 and version 2. 0. 1",
+            "the years 1999 - 2004 , on 2024 - 01 - 15 at 12 : 30 : 45",
+            "a ratio of 3. 5 : 1 ; user @ localhost",
+        ] {
+            assert_eq!(masked(text), text);
+        }
+        // Without the flag the spaced text is read as it is.
+        let mut t = "info @ eun. org".to_string();
+        assert!(mask_parts_within(&Margins::default(), &mut [&mut t]).is_empty());
+    }
+
     #[test]
     fn items_cut_by_a_window_edge_are_found_through_the_margins() {
         let margins = Margins {
             before: "write to jane".into(),
             after: "867-5309 today".into(),
+            spaced_punctuation: false,
         };
         let mut before = ".doe@example.org today, or ops@ex".to_string();
         let mut matched = "ample.net".to_string();
@@ -470,6 +585,7 @@ mod tests {
         let m = Margins {
             before: String::new(),
             after: "867-5309".into(),
+            spaced_punctuation: false,
         };
         assert_eq!(
             filter_parts_within(&m, &mut [&mut cut], PiiMode::Drop),
@@ -479,6 +595,7 @@ mod tests {
         let m = Margins {
             before: "mail jane@example.com ".into(),
             after: " 10.0.0.1".into(),
+            spaced_punctuation: false,
         };
         assert!(
             mask_parts_within(&m, &mut [&mut clean]).is_empty(),

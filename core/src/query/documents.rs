@@ -168,8 +168,12 @@ impl Index {
             crate::TextTokenizer::Bytes => crate::pii::MARGIN_BYTE_TOKENS,
             _ => crate::pii::MARGIN_TOKENS,
         };
+        let spaced_punctuation = self.tokenizer().spaces_punctuation();
         let Some(s) = self.shards().get(place.shard) else {
-            return crate::pii::Margins::default();
+            return crate::pii::Margins {
+                spaced_punctuation,
+                ..Default::default()
+            };
         };
         let toks = s.tokens();
         let clip = |r: Range<usize>| crate::shard::clip(r, toks.len());
@@ -184,6 +188,7 @@ impl Index {
             return crate::pii::Margins {
                 before: tok.decode(&before),
                 after: tok.decode(&after),
+                spaced_punctuation,
             };
         }
         let window = toks.to_u32(clip(start..end));
@@ -193,7 +198,11 @@ impl Index {
         if let Some(lost) = in_run.strip_suffix(tok.decode(&window).as_str()) {
             before.push_str(lost);
         }
-        crate::pii::Margins { before, after }
+        crate::pii::Margins {
+            before,
+            after,
+            spaced_punctuation,
+        }
     }
 
     /// The margins of a snippet made by this index (none for one without its place).
@@ -202,7 +211,10 @@ impl Index {
             .place
             .as_ref()
             .map(|p| self.margins(p))
-            .unwrap_or_default()
+            .unwrap_or_else(|| crate::pii::Margins {
+                spaced_punctuation: self.tokenizer().spaces_punctuation(),
+                ..Default::default()
+            })
     }
 
     /// For a trace over shards read from disk: when the pages of its documents' windows
@@ -278,7 +290,10 @@ impl Index {
                 doc: range.clone(),
             })
         } else {
-            crate::pii::Margins::default()
+            crate::pii::Margins {
+                spaced_punctuation: self.tokenizer().spaces_punctuation(),
+                ..Default::default()
+            }
         };
         Ok(DocumentView {
             location: loc,
@@ -384,6 +399,7 @@ impl Index {
             let mut margins = crate::pii::Margins {
                 before: text[from..cut.start].to_string(),
                 after: text[cut.end..to].to_string(),
+                spaced_punctuation: self.tokenizer().spaces_punctuation(),
             };
             if from == 0 || to == text.len() {
                 let outside = self.margins(&WindowPlace {

@@ -61,6 +61,9 @@ pub struct HfTokenizer {
     /// The id standing for text the vocabulary cannot spell (WordPiece's `[UNK]`), when
     /// the model has one and no byte fallback.
     unknown: Option<u32>,
+    /// Whether decoded text has punctuation written apart from its words (see
+    /// [`TextTokenizer::spaces_punctuation`]).
+    spaces_punctuation: bool,
 }
 
 /// The id of the model's unknown token, when text it cannot spell becomes that token (a
@@ -169,6 +172,12 @@ impl TextTokenizer {
             .as_ref()
             .and_then(|json| sentencepiece::SentencePieceDecoder::detect(json, &inner, vocab_size));
         let unknown = json.as_ref().and_then(|j| unknown_id(j, &inner));
+        // WordPiece's decoder joins pieces with spaces (`info @ eun. org`); without a
+        // decoder, HuggingFace joins the pieces of any model so.
+        let spaces_punctuation = json.as_ref().is_some_and(|j| {
+            j["decoder"]["type"] == "WordPiece"
+                || (j["decoder"].is_null() && j["model"]["type"] == "WordPiece")
+        });
         let starts_inside_char = (0..vocab_size)
             .map(|id| {
                 let first = match decode_table.as_deref() {
@@ -191,6 +200,7 @@ impl TextTokenizer {
             sentencepiece,
             words: std::sync::OnceLock::new(),
             unknown,
+            spaces_punctuation,
         })))
     }
 
@@ -386,6 +396,16 @@ impl TextTokenizer {
                 part
             })
             .collect()
+    }
+
+    /// Whether decoded text writes punctuation apart from its words, as WordPiece's decoder
+    /// does (`info@eun.org` decodes as `info @ eun. org`): the privacy filter then also reads
+    /// the text with those spaces closed up ([`crate::pii::Margins::spaced_punctuation`]).
+    pub fn spaces_punctuation(&self) -> bool {
+        match self {
+            TextTokenizer::Hf(h) => h.spaces_punctuation,
+            TextTokenizer::Bytes | TextTokenizer::Ids { .. } => false,
+        }
     }
 
     /// Whether decoding ids is concatenating each id's text (a byte table: raw bytes, or a
