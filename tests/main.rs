@@ -35,6 +35,7 @@ mod sentencepiece_decode;
 mod served_generations;
 mod server_api;
 mod shared_data;
+mod slow_clients;
 mod span_text;
 mod takedown_carry_over;
 mod takedown_list_damage;

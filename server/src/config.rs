@@ -30,6 +30,12 @@ pub struct ServerConfig {
     pub max_trace_tokens: u64,
     /// The privacy filter on shown document text (default: mask).
     pub pii: verbatim_core::pii::PiiMode,
+    /// Time a client has to send a request's headers; past it the connection is closed
+    /// (default 30 s, hyper's own).
+    pub header_read_timeout: Duration,
+    /// Longest pause between two reads of a request body; past it the request gets 408
+    /// (default 30 s).
+    pub body_read_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -47,6 +53,8 @@ impl Default for ServerConfig {
             cache_entries: 256,
             max_trace_tokens: 16 << 20,
             pii: verbatim_core::pii::PiiMode::Mask,
+            header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(30),
         }
     }
 }

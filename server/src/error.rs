@@ -34,6 +34,9 @@ pub enum ApiError {
     /// The request ran past its deadline.
     #[error("the request took longer than the {0} ms deadline")]
     Timeout(u64),
+    /// The client paused longer than the server waits while sending its request body.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// Anything else; the detail is logged, never returned.
     #[error("internal error")]
     Internal(String),
@@ -51,6 +54,7 @@ impl ApiError {
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             ApiError::IndexUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "index_unavailable"),
             ApiError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "timeout"),
+            ApiError::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -44,9 +44,17 @@ where
         if let Some(query) = parts.uri.query().filter(|q| !q.is_empty()) {
             let names: Vec<&str> = query
                 .split('&')
-                .filter(|p| !p.is_empty())
                 .map(|p| p.split('=').next().unwrap_or(p))
+                .filter(|n| !n.is_empty())
                 .collect();
+            if names.is_empty() {
+                return Err(ApiError::BadRequest(format!(
+                    "{} {} reads its fields from the JSON body only: remove the query string ({query:?})",
+                    parts.method,
+                    parts.uri.path()
+                ))
+                .into_response());
+            }
             return Err(ApiError::BadRequest(format!(
                 "{} {} reads its fields from the JSON body only; the query string is not read: move {} into the body",
                 parts.method,
@@ -84,7 +92,16 @@ where
             .into_response());
         }
         let mut buf: Vec<u8> = Vec::with_capacity(declared.unwrap_or(0) as usize);
-        while let Some(frame) = body.frame().await {
+        let pause = st.config.body_read_timeout;
+        loop {
+            let Ok(frame) = tokio::time::timeout(pause, body.frame()).await else {
+                return Err(ApiError::RequestTimeout(format!(
+                    "the request body paused for more than {} s; send it without pauses",
+                    pause.as_secs_f64()
+                ))
+                .into_response());
+            };
+            let Some(frame) = frame else { break };
             let frame = frame.map_err(|e| {
                 ApiError::BadRequest(format!("cannot read the request body: {e}")).into_response()
             })?;

@@ -20,6 +20,7 @@ mod extract;
 mod fields;
 mod gate;
 pub mod infini_gram;
+mod listen;
 mod metrics;
 mod openapi;
 pub mod reload;
@@ -50,10 +51,8 @@ pub async fn serve(state: Arc<AppState>) -> Result<(), StartError> {
     let local = listener.local_addr().map_err(StartError::Io)?;
     tracing::info!(%local, "serving");
     eprintln!("verbatim is serving on http://{local}/");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(StartError::Io)?;
+    let header_read_timeout = state.config.header_read_timeout;
+    listen::serve_until(listener, app(state), header_read_timeout, shutdown_signal()).await;
     tracing::info!("shut down");
     Ok(())
 }

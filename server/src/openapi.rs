@@ -35,6 +35,7 @@ fn errors(codes: &[&str]) -> serde_json::Map<String, Value> {
         let desc = match *c {
             "400" => "malformed JSON, wrong field types or an unknown field",
             "404" => "unknown index or document",
+            "408" => "the request body paused longer than the server waits (`verbatim serve --body-timeout-secs`)",
             "413" => "text or body over the configured limit",
             "422" => "unusable input (empty text, ids outside the vocabulary)",
             "503" => "the server is busy; retry (Retry-After: 1)",
@@ -183,6 +184,7 @@ fn infini_gram_op() -> Value {
         "responses": {
             "200": {"description": "the answer, or {\"error\"} for a value out of infini-gram's bounds", "content": {"application/json": {"schema": schema_ref("InfiniGramAnswer")}}},
             "400": err("missing query_type or index, unknown index or query type, both or neither of query and query_ids, malformed JSON or an unknown field"),
+            "408": err("the request body paused longer than the server waits"),
             "413": err("body over the configured limit"),
             "503": err("the server is busy; retry"),
             "504": err("the request exceeded its deadline")
@@ -241,9 +243,9 @@ fn hand_written() -> Value {
             "description": "Find which spans of a language model's output appear verbatim in its training corpus, and the documents behind each span."
         },
         "paths": {
-            "/api/v1/trace": {"post": op("OLMoTrace-style trace of a model output", Some("TraceRequest"), schema_ref("Trace"), &["400", "404", "413", "422", "503", "504"])},
-            "/api/v1/spans": {"post": op("All maximal matching spans of a text", Some("SpansRequest"), schema_ref("Spans"), &["400", "404", "413", "422", "503", "504"])},
-            "/api/v1/count": {"post": op("Occurrences of a text or token ids", Some("CountRequest"), schema_ref("Count"), &["400", "404", "413", "422", "503", "504"])},
+            "/api/v1/trace": {"post": op("OLMoTrace-style trace of a model output", Some("TraceRequest"), schema_ref("Trace"), &["400", "404", "408", "413", "422", "503", "504"])},
+            "/api/v1/spans": {"post": op("All maximal matching spans of a text", Some("SpansRequest"), schema_ref("Spans"), &["400", "404", "408", "413", "422", "503", "504"])},
+            "/api/v1/count": {"post": op("Occurrences of a text or token ids", Some("CountRequest"), schema_ref("Count"), &["400", "404", "408", "413", "422", "503", "504"])},
             "/api/v1/documents/{id}": {"get": {
                 "summary": "A document by external id",
                 "parameters": [
@@ -276,12 +278,12 @@ fn hand_written() -> Value {
                     "504": error_response("deadline exceeded")
                 }
             }},
-            "/api/v1/search": {"post": op("BM25 keyword search over the corpus", Some("SearchRequest"), schema_ref("Search"), &["400", "404", "413", "422", "503", "504"])},
+            "/api/v1/search": {"post": op("BM25 keyword search over the corpus", Some("SearchRequest"), schema_ref("Search"), &["400", "404", "408", "413", "422", "503", "504"])},
             "/api/v1/contamination": {"post": op("Benchmark contamination checks of items (GPT-3, PaLM, Llama 2, GPT-4, 50-char substrings)", Some("ContaminationRequest"), json!({"type": "object", "required": ["index", "methods", "summary", "items", "elapsed_ms"], "properties": {
                 "index": {"type": "string"}, "methods": {"type": "array", "items": {"type": "string"}},
                 "summary": {"type": "object"}, "items": {"type": "array", "items": {"type": "object"}}, "elapsed_ms": {"type": "number"}
-            }}), &["400", "404", "413", "422", "503", "504"])},
-            "/api/v1/cnf": {"post": op("Documents holding a CNF of n-grams (a AND (b OR c)), counted and listed with the matches marked; infini-gram's max_clause_freq / max_diff_tokens semantics", Some("CnfRequest"), schema_ref("Cnf"), &["400", "404", "413", "422", "503", "504"])},
+            }}), &["400", "404", "408", "413", "422", "503", "504"])},
+            "/api/v1/cnf": {"post": op("Documents holding a CNF of n-grams (a AND (b OR c)), counted and listed with the matches marked; infini-gram's max_clause_freq / max_diff_tokens semantics", Some("CnfRequest"), schema_ref("Cnf"), &["400", "404", "408", "413", "422", "503", "504"])},
             "/api/infini-gram": {"post": infini_gram_op()},
             "/": {"post": infini_gram_op()},
             "/api/v1/indexes": {"get": op("The served indexes", None, schema_ref("Indexes"), &[])},

@@ -271,7 +271,7 @@ impl AppState {
         let watch = served.watch.lock().ok()?;
         let error = watch.error.as_deref().filter(|_| watch.replaced)?;
         Some(format!(
-            "index {:?} was rebuilt on disk as an index this server cannot serve ({}), so it answers nothing rather than show the documents of the index it replaced: restart the server",
+            "index {:?} was rebuilt on disk as an index this server cannot serve ({}), so it answers nothing rather than show the documents of the index it replaced: restart the server to serve the new index, or rebuild it as one this server can serve (it is opened without a restart)",
             served.name,
             error.trim_end_matches('.')
         ))
@@ -354,7 +354,7 @@ impl AppState {
         if replaced {
             tracing::error!(
                 index = %served.name,
-                "the index was rebuilt on disk and cannot be served; it answers nothing until the server restarts: {error}"
+                "the index was rebuilt on disk and cannot be served; it answers nothing until the server restarts or the directory holds an index it can serve: {error}"
             );
         } else {
             tracing::error!(

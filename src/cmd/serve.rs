@@ -29,6 +29,13 @@ pub struct ServerFlags {
     /// Per-request deadline in milliseconds (then 504).
     #[arg(long, default_value_t = 10_000)]
     deadline_ms: u64,
+    /// Seconds a client has to send a request's headers before its connection is closed
+    /// (stalled clients cannot hold connections).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_secs: u64,
+    /// Longest pause, in seconds, between two reads of a request body (then 408).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_secs: u64,
     /// Largest text accepted, bytes (then 413); `64K` and `1M` work too.
     #[arg(long, default_value_t = 64 << 10, value_parser = byte_size)]
     max_text_bytes: usize,
@@ -132,6 +139,8 @@ impl ServerFlags {
             max_trace_tokens: self.max_trace_tokens,
             max_items: self.max_items,
             pii: self.pii,
+            header_read_timeout: Duration::from_secs(self.header_timeout_secs),
+            body_read_timeout: Duration::from_secs(self.body_timeout_secs),
             ..ServerConfig::default()
         };
         c.max_body_bytes = self.max_body_bytes.unwrap_or_else(|| {
