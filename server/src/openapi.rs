@@ -156,6 +156,31 @@ fn request_schemas(schemas: &mut serde_json::Map<String, Value>, config: &Server
         // A delimiter is one token: never empty.
         schemas[name]["properties"]["delimiters"]["items"]["minLength"] = Value::from(1);
     }
+    // Older names the server accepts as aliases: listed, so that the closed schemas say what
+    // is taken, and marked deprecated; one name or the other, never both (400).
+    for (schema, alias, name) in [
+        ("TraceRequest", "min_len", "minimum_span_length"),
+        ("TraceRequest", "max_count", "maximum_frequency"),
+        ("TraceRequest", "density", "maximum_span_density"),
+        (
+            "TraceRequest",
+            "docs_per_span",
+            "maximum_documents_per_span",
+        ),
+        ("SpansRequest", "maximum_frequency", "max_count"),
+        ("SpansRequest", "minimum_span_length", "min_len"),
+    ] {
+        let s = &mut schemas[schema];
+        let mut property = s["properties"][name].clone();
+        property["description"] = Value::from(format!("Another name of `{name}` (not both)."));
+        property["deprecated"] = Value::from(true);
+        s["properties"][alias] = property;
+        let both = json!({"not": {"required": [alias, name]}});
+        match s["allOf"].as_array_mut() {
+            Some(all) => all.push(both),
+            None => s["allOf"] = json!([both]),
+        }
+    }
     // infini-gram's server reads a `null` query or query_ids as absent; exactly one is given.
     let ig = &mut schemas["InfiniGramRequest"];
     ig["properties"]["query"]["type"] = json!(["string", "null"]);
@@ -435,6 +460,17 @@ mod tests {
         assert_eq!(kinds, [&json!("string"), &json!("array")]);
         assert_eq!(s["IndexSelector"]["oneOf"][1]["maxItems"], 16);
         assert!(s["SpansRequest"]["not"]["required"].is_array());
+        // Aliases are listed, deprecated, and exclusive of their other name.
+        assert_eq!(t["properties"]["docs_per_span"]["deprecated"], true);
+        assert_eq!(t["properties"]["docs_per_span"]["maximum"], 100);
+        assert_eq!(
+            s["SpansRequest"]["properties"]["maximum_frequency"]["deprecated"],
+            true
+        );
+        assert!(t["allOf"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"not": {"required": ["density", "maximum_span_density"]}})));
         assert_eq!(s["InfiniGramRequest"]["oneOf"].as_array().unwrap().len(), 2);
         let items = &s["ContaminationRequest"]["properties"]["items"];
         assert_eq!(items["maxItems"], config.max_items);
