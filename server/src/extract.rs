@@ -145,6 +145,17 @@ where
             } else {
                 "invalid request"
             };
+            // serde names a field given under its two names by one of them.
+            let twice = crate::fields::ALIASES.iter().find(|(_, alias, name)| {
+                message.starts_with(&format!("duplicate field `{name}`"))
+                    || message.starts_with(&format!("duplicate field `{alias}`"))
+            });
+            if let Some((_, alias, name)) = twice {
+                return ApiError::BadRequest(format!(
+                    "{what}: {e} (`{name}` and `{alias}` are two names of one field: give one)"
+                ))
+                .into_response();
+            }
             ApiError::BadRequest(format!("{what}: {e}")).into_response()
         })
     }

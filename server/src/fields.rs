@@ -10,6 +10,22 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
 
+/// The older names request fields are also read under (`#[serde(alias)]`): (request schema,
+/// older name, name). The OpenAPI document lists them; a field given under both names is
+/// refused with both named.
+pub const ALIASES: &[(&str, &str, &str)] = &[
+    ("TraceRequest", "min_len", "minimum_span_length"),
+    ("TraceRequest", "max_count", "maximum_frequency"),
+    ("TraceRequest", "density", "maximum_span_density"),
+    (
+        "TraceRequest",
+        "docs_per_span",
+        "maximum_documents_per_span",
+    ),
+    ("SpansRequest", "maximum_frequency", "max_count"),
+    ("SpansRequest", "minimum_span_length", "min_len"),
+];
+
 /// Largest integer a request may carry: 2^53 - 1 (JavaScript's `Number.MAX_SAFE_INTEGER`).
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 

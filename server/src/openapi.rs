@@ -158,18 +158,7 @@ fn request_schemas(schemas: &mut serde_json::Map<String, Value>, config: &Server
     }
     // Older names the server accepts as aliases: listed, so that the closed schemas say what
     // is taken, and marked deprecated; one name or the other, never both (400).
-    for (schema, alias, name) in [
-        ("TraceRequest", "min_len", "minimum_span_length"),
-        ("TraceRequest", "max_count", "maximum_frequency"),
-        ("TraceRequest", "density", "maximum_span_density"),
-        (
-            "TraceRequest",
-            "docs_per_span",
-            "maximum_documents_per_span",
-        ),
-        ("SpansRequest", "maximum_frequency", "max_count"),
-        ("SpansRequest", "minimum_span_length", "min_len"),
-    ] {
+    for &(schema, alias, name) in crate::fields::ALIASES {
         let s = &mut schemas[schema];
         let mut property = s["properties"][name].clone();
         property["description"] = Value::from(format!("Another name of `{name}` (not both)."));

@@ -195,6 +195,20 @@ async fn issue16_unknown_request_fields_are_refused_by_name() {
             "{path}: {msg}"
         );
     }
+    // A query string of separators only has no field to name.
+    let (c, e) = post(&app, "/api/v1/count?&", json!({"text": "a"})).await;
+    assert_eq!(c, 400, "{e}");
+    let msg = e["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("remove the query string"), "{msg}");
+    // A field given under both its names is refused naming both.
+    let body = json!({"response": "a", "docs_per_span": 2, "maximum_documents_per_span": 2});
+    let (c, e) = post(&app, "/api/v1/trace", body).await;
+    assert_eq!(c, 400, "{e}");
+    let msg = e["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("`docs_per_span`") && msg.contains("`maximum_documents_per_span`"),
+        "{msg}"
+    );
     let (c, e) = get(&app, "/api/v1/documents/books%2Ftale%2F1?maxtokens=3").await;
     assert_eq!(c, 400, "{e}");
     assert!(
