@@ -36,7 +36,7 @@ pub enum Error {
     /// `--force` replaced it, or is replacing it), and its takedown list changed: a new list
     /// numbers the new index's documents, so the open instance cannot apply it, and answers
     /// nothing rather than show documents the list may hide.
-    #[error("{dir}: the index was replaced while open ({now}; this one is {open:016x}), and the takedown list there now is the new index's: this instance answers nothing until it is closed. A server opens the new index by itself and answers from it once it has opened (see /health); nothing needs repair.")]
+    #[error("{dir}: the index was replaced while open ({now}; this one is {open:016x}), and the takedown list there now is the new index's: this instance answers nothing until it is closed. A server opens the index it finds there by itself and answers from it once it has opened it (see /health), unless it cannot serve it (another name or tokenizer: restart the server) or there is none (put the index back or rebuild it).")]
     IndexReplaced {
         /// The index directory.
         dir: PathBuf,
