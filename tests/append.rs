@@ -436,7 +436,7 @@ fn append_refuses_the_options_it_would_ignore() {
         assert!(stderr.contains(extra[0]), "{extra:?}: {stderr}");
     }
     type Setter = (&'static str, fn(&mut BuildOptions));
-    let setters: [Setter; 4] = [
+    let setters: [Setter; 5] = [
         ("side indexes", |o| {
             o.side_indexes =
                 vec![verbatim_core::normalize::Normalization::from_name("words").unwrap()]
@@ -444,6 +444,7 @@ fn append_refuses_the_options_it_would_ignore() {
         ("no full-text", |o| o.fulltext = false),
         ("force", |o| o.force = true),
         ("part", |o| o.part = Some(0)),
+        ("--max-document-bytes", |o| o.max_document_bytes = 1000),
     ];
     for (what, set) in setters {
         let mut o = opts(b.clone(), &out, "");
@@ -556,4 +557,88 @@ fn equal_scores_rank_in_document_order_after_appends() {
             assert_eq!(hits(&once), hits(&grown), "{q} at {offset}+{limit}");
         }
     }
+}
+
+/// An append reads its files with the fields the index was built with and keeps its document
+/// size limit and shard size, unless told otherwise (a review saw an append of an index built
+/// with `--id-field doc_id --text-field body --max-document-bytes 1000` read `id` and `text`,
+/// keep documents over 1000 bytes and cut one large shard, all silently).
+#[test]
+fn an_append_keeps_the_options_the_index_was_built_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("idx");
+    let write = |name: &str, prefix: &str| {
+        let mut text = String::new();
+        for i in 0..4 {
+            // Documents 0 and 1 are short, 2 and 3 over the 1000-byte limit.
+            let body = format!("{prefix} body {i} ").repeat(if i < 2 { 3 } else { 100 });
+            text.push_str(
+                &serde_json::json!({"doc_id": format!("{prefix}{i}"), "id": format!("other{prefix}{i}"),
+                    "body": body, "text": "plain text"})
+                .to_string(),
+            );
+            text.push('\n');
+        }
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let (a, b) = (write("a.jsonl", "A"), write("b.jsonl", "B"));
+    let run = |args: &[&std::ffi::OsStr]| {
+        Command::new(support::verbatim_bin())
+            .arg("index")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = run(&[
+        "--input".as_ref(),
+        a.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--tokenizer".as_ref(),
+        "bytes".as_ref(),
+        "--id-field".as_ref(),
+        "doc_id".as_ref(),
+        "--text-field".as_ref(),
+        "body".as_ref(),
+        "--max-document-bytes".as_ref(),
+        "1000".as_ref(),
+        "--shard-max-tokens".as_ref(),
+        "300".as_ref(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let append = |extra: &[&str]| {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "--append".as_ref(),
+            "--input".as_ref(),
+            b.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ];
+        args.extend(extra.iter().map(|e| std::ffi::OsStr::new(*e)));
+        run(&args)
+    };
+    // Another document limit would hold documents one build of both files skips.
+    let o = append(&["--max-document-bytes", "64M"]);
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("--max-document-bytes") && e.contains("1000"),
+        "{e}"
+    );
+    let o = append(&[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let index = Index::open(&out).unwrap();
+    let m = index.manifest();
+    // Two short documents of each file: the long ones are skipped, as by one build.
+    assert_eq!(m.documents, 4, "{m:?}");
+    assert!(m.shards.iter().all(|s| s.tokens <= 300), "{:?}", m.shards);
+    for id in ["A0", "A1", "B0", "B1"] {
+        let loc = index
+            .doc_by_id(id)
+            .unwrap_or_else(|| panic!("{id} is found by doc_id"));
+        assert!(index.doc_text(loc).contains("body"), "{id} holds its body");
+    }
+    assert!(index.doc_by_id("otherB0").is_none());
 }

@@ -71,6 +71,18 @@ fn refuse_ignored_options(opts: &BuildOptions, old: &Manifest) -> Result<()> {
     if opts.part.is_some() || opts.parts.is_some() {
         ignored.push("part (a part of a distributed build is built fresh)");
     }
+    // The index's document size limit decides which documents it holds: an append keeps it,
+    // so that appends hold what one build of every file would. (An attached infini-gram
+    // directory records none, and refuses appends.)
+    let limit = format!(
+        "--max-document-bytes {} other than the index's {} (an append keeps it)",
+        opts.max_document_bytes, old.options.max_document_bytes
+    );
+    if old.options.max_document_bytes != 0
+        && opts.max_document_bytes != old.options.max_document_bytes
+    {
+        ignored.push(limit.as_str());
+    }
     if !ignored.is_empty() {
         refuse!(
             "an append cannot take these options: {}; leave them out",

@@ -54,22 +54,26 @@ pub struct Args {
     /// file).
     #[arg(long, default_value = "auto", value_parser = ["auto", "jsonl", "parquet", "text"])]
     format: String,
-    /// JSON field or Parquet column holding the document text (Parquet files with no `text`
-    /// column but a `content` column use `content`).
-    #[arg(long, default_value = "text")]
-    text_field: String,
-    /// JSON field or Parquet column holding the document's external id (absent: FILE:LINE for
-    /// JSONL, FILE:ROW for Parquet, rows counted from 0).
-    #[arg(long, default_value = "id")]
-    id_field: String,
-    /// Maximum tokens per shard; larger corpora are split into several shards.
-    #[arg(long, default_value_t = verbatim_indexer::options::DEFAULT_SHARD_MAX_TOKENS)]
-    shard_max_tokens: u64,
+    /// JSON field or Parquet column holding the document text (default `text`; Parquet files
+    /// with no `text` column but a `content` column use `content`). With --append: the
+    /// index's, unless given.
+    #[arg(long)]
+    text_field: Option<String>,
+    /// JSON field or Parquet column holding the document's external id (default `id`; absent:
+    /// FILE:LINE for JSONL, FILE:ROW for Parquet, rows counted from 0). With --append: the
+    /// index's, unless given.
+    #[arg(long)]
+    id_field: Option<String>,
+    /// Maximum tokens per shard; larger corpora are split into several shards (default: the
+    /// suffix-array library's limit, 2^31 - 1). With --append: the index's, unless given.
+    #[arg(long)]
+    shard_max_tokens: Option<u64>,
     /// Skip documents with more text than this many bytes (and JSONL lines longer than three
     /// times this plus 1 MiB, room for escaped text, the id and metadata). Units as for
-    /// --max-memory (`64M`).
-    #[arg(long, default_value_t = 64 << 20, value_parser = verbatim_indexer::memory::parse_size)]
-    max_document_bytes: u64,
+    /// --max-memory (`64M`; default 64M). With --append: the index's (another value is
+    /// refused).
+    #[arg(long, value_parser = verbatim_indexer::memory::parse_size)]
+    max_document_bytes: Option<u64>,
     /// Fail on the first bad input instead of skipping and counting it.
     #[arg(long)]
     strict: bool,
@@ -128,10 +132,30 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         "parquet" => InputFormat::Parquet,
         _ => InputFormat::Auto,
     };
-    opts.text_field = a.text_field;
-    opts.id_field = a.id_field;
-    opts.shard_max_tokens = a.shard_max_tokens;
-    opts.max_document_bytes = a.max_document_bytes;
+    // An append reads its new files as the index was built (the fields it was told), cuts
+    // shards as it did and keeps its document limit: what is left out comes from the index's
+    // manifest.
+    let built = a
+        .append
+        .then(|| verbatim_core::manifest::Manifest::read(&opts.out).ok())
+        .flatten()
+        .map(|(m, _)| m.options);
+    opts.text_field = a
+        .text_field
+        .or_else(|| built.as_ref().map(|b| b.text_field.clone()))
+        .unwrap_or(opts.text_field);
+    opts.id_field = a
+        .id_field
+        .or_else(|| built.as_ref().map(|b| b.id_field.clone()))
+        .unwrap_or(opts.id_field);
+    opts.shard_max_tokens = a
+        .shard_max_tokens
+        .or_else(|| built.as_ref().map(|b| b.shard_max_tokens))
+        .unwrap_or(opts.shard_max_tokens);
+    opts.max_document_bytes = a
+        .max_document_bytes
+        .or_else(|| built.as_ref().map(|b| b.max_document_bytes))
+        .unwrap_or(opts.max_document_bytes);
     opts.strict = a.strict;
     opts.fulltext = !a.no_fulltext;
     opts.force = a.force;
