@@ -223,6 +223,15 @@ fn shards_can_live_under_other_roots() {
         index.count(&index.tokenizer().encode_ids("alpha").unwrap()),
         30 * 40
     );
+    drop(index);
+    // A root not mounted is said to be missing, not advised to be rebuilt.
+    std::fs::rename(&roots[1], dir.path().join("unmounted")).unwrap();
+    let e = Index::open(&out)
+        .err()
+        .expect("a shard is missing")
+        .to_string();
+    assert!(e.contains("is missing") && e.contains("mount"), "{e}");
+    assert!(!e.contains("Rebuild"), "{e}");
 }
 
 /// Regression: with `--shard-root`, an append killed after it created its first shard
@@ -312,7 +321,10 @@ fn a_budget_too_small_is_refused_naming_the_smallest_that_works() {
         .unwrap();
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("--max-memory 64.0M is too small"), "{err}");
+    assert!(
+        err.contains("--max-memory 64.0M (67108864 bytes) is too small"),
+        "{err}"
+    );
     let smallest = err
         .split("pass --max-memory ")
         .nth(1)

@@ -292,6 +292,16 @@ impl Shard {
 
     /// Opens the shard in `dir`, checking every header against `info` and `build_id`.
     pub fn open(dir: &Path, info: &ShardInfo, width: TokenWidth, build_id: u64) -> Result<Shard> {
+        // A whole shard folder gone is a disk not mounted or a folder moved (shards may live
+        // under `--shard-root`s), not a damaged file: rebuilding is not the answer.
+        if !dir.exists() {
+            return Err(Error::NotAnIndex(format!(
+                "{}: the shard folder the index's manifest names ({}) is missing: restore it \
+                 there, or mount the disk that holds it at that path",
+                dir.display(),
+                info.dir
+            )));
+        }
         let open = |name: &str, kind| -> Result<MappedFile> {
             let f = MappedFile::open(&dir.join(name), kind)?;
             f.expect_build(build_id)?;

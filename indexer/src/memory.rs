@@ -104,7 +104,7 @@ impl MemoryBudget {
         let smallest = budget.smallest_workable(max_document_bytes);
         if total < smallest {
             return Err(BudgetTooSmall {
-                given: human(total),
+                given: format!("{} ({total} bytes)", human(total)),
                 reason: format!(
                     "a shard must be able to hold one document of up to {} (--max-document-bytes) at {per_token} bytes per token, besides {} the build needs anyway",
                     human(max_document_bytes),

@@ -229,11 +229,16 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
             }
             if builder.is_none() {
                 if need > limit(None) {
+                    // What this document needs now; the ids of the documents after it need
+                    // more, so the value named is a floor.
+                    let now =
+                        ctx.budget.fixed + table.held_bytes() + (need + 1) * ctx.budget.per_token;
                     bail!(
-                        "{where_}: a document of {} tokens does not fit in a shard under --max-memory {} once the ids of {} documents are held; raise --max-memory",
+                        "{where_}: a document of {} tokens does not fit in a shard under --max-memory {} once the ids of {} documents are held (the budget named at start leaves room for a small id table); raise --max-memory above {}, with room for the ids of the documents still to come",
                         tokens.len(),
                         crate::memory::human(ctx.budget.total),
-                        next_doc - ctx.first_doc
+                        next_doc - ctx.first_doc,
+                        crate::memory::human_ceil(now)
                     );
                 }
                 let i = ctx.first_shard + shards.len();
