@@ -247,6 +247,17 @@ async fn sentencepiece_spans_hold_no_space_the_document_may_lack() {
         joined.contains("ate an apple from the"),
         "{joined:?}: {doc}"
     );
+    // A line ending `\r` starts a word, as `\n` does: the word before it can end a span (a
+    // review saw `the lazy dog\r\n` give `the lazy`; Llama 2 spells `\r` as a piece of its
+    // own, id 28801, not as the byte `<0x0D>`).
+    for ending in ["\n", "\r\n"] {
+        let response = format!("quokka I ate an apple from the orchard{ending}zebra");
+        let spans = trace_checked(&app, &response, false).await;
+        assert!(
+            spans.iter().any(|s| s.ends_with("the orchard")),
+            "{ending:?}: {spans:?}"
+        );
+    }
     // A text opening with a space is `▁` (0, 1) then `▁ate` (0, 4): they overlap, and a span
     // may still begin at `▁ate` (its first word was dropped).
     for partial in [false, true] {

@@ -151,8 +151,11 @@ impl TextTokenizer {
                         // too, as in byte mode), vertical tab or form feed; a SentencePiece
                         // `▁`; punctuation alone, Unicode's too (`“`, `…`), or an opening
                         // bracket or quote before a word (`“I`).
+                        // A piece of raw whitespace (SentencePiece's `\r`, Llama 2's id
+                        // 28801) starts one too, as its byte-fallback form `<0x0D>` does.
                         let first = t.chars().next();
                         matches!(first, Some('Ġ' | 'Ċ' | 'ĉ' | 'č' | 'ċ' | 'Č' | '▁'))
+                            || matches!(first, Some(' ' | '\t' | '\n' | '\r' | '\u{b}' | '\u{c}'))
                             || (!t.is_empty() && t.bytes().all(|b| b.is_ascii_punctuation()))
                             || fallback_byte(&t).is_some_and(pieces::is_ascii_boundary_byte)
                             || pieces::starts_word_by_punctuation(&t)
