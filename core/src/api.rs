@@ -529,12 +529,7 @@ impl TraceJson {
                 ));
             }
             if let Some(t) = &mut d.text {
-                // The whole document: no margins, but how its text was decoded.
-                let whole = crate::pii::Margins {
-                    spaced_punctuation: index.tokenizer().spaces_punctuation(),
-                    ..Default::default()
-                };
-                found.extend(crate::pii::mask_parts_within(&whole, &mut [t]));
+                found.extend(crate::pii::mask_parts_within(&index.no_margins(), &mut [t]));
             }
             if found.is_empty() {
                 keep.push(d);

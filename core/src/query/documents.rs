@@ -170,10 +170,7 @@ impl Index {
         };
         let spaced_punctuation = self.tokenizer().spaces_punctuation();
         let Some(s) = self.shards().get(place.shard) else {
-            return crate::pii::Margins {
-                spaced_punctuation,
-                ..Default::default()
-            };
+            return self.no_margins();
         };
         let toks = s.tokens();
         let clip = |r: Range<usize>| crate::shard::clip(r, toks.len());
@@ -211,10 +208,16 @@ impl Index {
             .place
             .as_ref()
             .map(|p| self.margins(p))
-            .unwrap_or_else(|| crate::pii::Margins {
-                spaced_punctuation: self.tokenizer().spaces_punctuation(),
-                ..Default::default()
-            })
+            .unwrap_or_else(|| self.no_margins())
+    }
+
+    /// Margins of text shown whole (or without its place in a document): no text around it,
+    /// only how this index decodes text ([`crate::pii::Margins::spaced_punctuation`]).
+    pub fn no_margins(&self) -> crate::pii::Margins {
+        crate::pii::Margins {
+            spaced_punctuation: self.tokenizer().spaces_punctuation(),
+            ..Default::default()
+        }
     }
 
     /// For a trace over shards read from disk: when the pages of its documents' windows
@@ -290,10 +293,7 @@ impl Index {
                 doc: range.clone(),
             })
         } else {
-            crate::pii::Margins {
-                spaced_punctuation: self.tokenizer().spaces_punctuation(),
-                ..Default::default()
-            }
+            self.no_margins()
         };
         Ok(DocumentView {
             location: loc,
