@@ -294,6 +294,7 @@ fn new_shard_bytes(s: &Shard, per_token: u64) -> u64 {
     s.info().tokens * per_token
         + record_bytes(s)
         + NEW_SHARD_BYTES_PER_DOCUMENT * s.documents() as u64
+        + 4 * crate::chunked::CHUNK_BYTES as u64
 }
 
 /// The bytes of the cheapest merge of two neighbouring shards within `max_tokens`, in any of
@@ -434,10 +435,6 @@ impl Plan {
         let bar = progress_bar(self.progress, tokens, name, group);
         let mut b =
             ShardBuilder::<T>::create(abs, recorded, self.build_id, first.first_doc, vocab)?;
-        b.reserve(
-            group.iter().map(|s| s.documents()).sum(),
-            group.iter().map(|s| record_bytes(s) as usize).sum(),
-        );
         let mut ids: Vec<u32> = Vec::new();
         for shard in group {
             // The document tables are checked first; the token stream is checked as it is

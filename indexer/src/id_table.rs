@@ -11,10 +11,14 @@
 //! other document.
 
 use crate::error::{refuse, Result};
+use crate::id_map::IdMap;
 use crate::input::IdOrigin;
-use crate::memory::PER_DOCUMENT_OVERHEAD;
 use std::collections::HashMap;
 use verbatim_core::format::MappedSlice;
+
+/// Memory a rename's bookkeeping holds besides its texts: the renamed document's entry, the
+/// repeated id's counter, with their maps' overhead.
+const RENAME_OVERHEAD: u64 = 112;
 
 /// How many renames the summary lists.
 const RENAME_EXAMPLES: usize = 5;
@@ -26,32 +30,34 @@ const DERIVED: u64 = 1 << 63;
 /// The ids seen so far, for uniqueness.
 pub(crate) struct IdTable<'a> {
     /// Each id's document number, with [`DERIVED`] set for an id verbatim derived.
-    ids: HashMap<String, u64>,
+    ids: IdMap,
     /// The highest suffix given to each repeated id.
     repeats: HashMap<String, u32>,
     /// Documents whose id is a rename, with where they were read.
     renamed_docs: HashMap<u64, String>,
     existing: Option<&'a fst::Map<MappedSlice>>,
     examples: Vec<String>,
-    held_bytes: u64,
+    /// Memory held by the renames' bookkeeping (estimated).
+    rename_bytes: u64,
 }
 
 impl<'a> IdTable<'a> {
     /// An empty table; `existing` is the id map of the index being appended to.
     pub(crate) fn new(existing: Option<&'a fst::Map<MappedSlice>>) -> Self {
         IdTable {
-            ids: HashMap::new(),
+            ids: IdMap::new(),
             repeats: HashMap::new(),
             renamed_docs: HashMap::new(),
             existing,
             examples: Vec::new(),
-            held_bytes: 0,
+            rename_bytes: 0,
         }
     }
 
-    /// Bytes of memory the table holds (estimated), for the memory budget.
+    /// Bytes of memory the table holds, and may need for its next growth, for the memory
+    /// budget.
     pub(crate) fn held_bytes(&self) -> u64 {
-        self.held_bytes
+        self.ids.held_bytes() + self.rename_bytes
     }
 
     /// Ids renamed so far.
@@ -66,12 +72,10 @@ impl<'a> IdTable<'a> {
 
     /// Every `(id, document number)`, in no order.
     pub(crate) fn into_ids(self) -> Vec<(String, u64)> {
-        let mut ids: Vec<(String, u64)> = self
-            .ids
-            .into_iter()
-            .map(|(id, no)| (id, no & !DERIVED))
-            .collect();
-        ids.shrink_to_fit();
+        let mut ids = self.ids.into_vec();
+        for (_, no) in &mut ids {
+            *no &= !DERIVED;
+        }
         ids
     }
 
@@ -92,9 +96,8 @@ impl<'a> IdTable<'a> {
         origin: IdOrigin,
         id_field: &str,
     ) -> Result<String> {
-        let Some(&entry) = self.ids.get(&id) else {
+        let Some(entry) = self.ids.get(&id) else {
             self.refuse_existing(&id, at, origin, id_field)?;
-            self.held_bytes += id.len() as u64 + PER_DOCUMENT_OVERHEAD;
             let derived = if origin.derived_from().is_some() {
                 DERIVED
             } else {
@@ -126,8 +129,7 @@ impl<'a> IdTable<'a> {
                     "{at}: id {id:?} repeats document #{holder}'s; indexed as {candidate:?}"
                 ));
             }
-            self.held_bytes +=
-                2 * candidate.len() as u64 + 2 * PER_DOCUMENT_OVERHEAD + at.len() as u64 + 8;
+            self.rename_bytes += candidate.len() as u64 + RENAME_OVERHEAD + at.len() as u64 + 8;
             self.renamed_docs.insert(doc_no, at.to_string());
             self.ids.insert(candidate.clone(), doc_no);
             self.repeats.insert(id, k);

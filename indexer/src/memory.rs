@@ -25,11 +25,6 @@ const BASE_BYTES: u64 = 192 << 20;
 /// segment flushes and merges hold.
 pub const FULLTEXT_ARENA_PER_THREAD: u64 = 48 << 20;
 
-/// Memory kept per indexed document until the end of the build (its id twice, once for the
-/// id map and once for duplicate detection, with hash-map and vector overhead), bytes beyond
-/// the id's own length.
-pub const PER_DOCUMENT_OVERHEAD: u64 = 112;
-
 /// Peak bytes per token of a shard while its suffix array is built: the token stream (1, 2
 /// or 4 bytes per token) plus the 32-bit suffix array. (For 32-bit tokens the stream is
 /// written out and dropped before the suffix array is built from a 32-bit copy.)

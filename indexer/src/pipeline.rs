@@ -21,7 +21,8 @@ use verbatim_core::shard::DocRecord;
 use verbatim_core::sources::SourceSets;
 use verbatim_core::{TextTokenizer, Token};
 
-/// Text per batch handed from the reader thread to the tokenizers.
+/// Memory per batch handed from the reader thread to the tokenizers (documents weighed by
+/// [`Document::held_bytes`]).
 pub const BATCH_BYTES: usize = 8 << 20;
 
 /// What the pipeline needs to know.
@@ -118,7 +119,9 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
             let mut batch = Vec::new();
             let mut batch_bytes = 0usize;
             let sha = read_inputs(&r, &reader_files, decode_threads, &mut skips, &mut |doc| {
-                batch_bytes += doc.text.len();
+                // Weighed by all a document holds, not by its text alone, which made a batch
+                // of 8 MiB of 17-byte documents hold 490,000 of them.
+                batch_bytes += doc.held_bytes();
                 batch.push(doc);
                 if batch_bytes >= BATCH_BYTES {
                     batch_bytes = 0;

@@ -5,6 +5,7 @@
 //! memory for libsais, which is the shard's memory peak: the tokens plus the 32-bit suffix
 //! array (see [`crate::memory`]).
 
+use crate::chunked::Chunked;
 use crate::error::{Context, Result};
 use crate::suffix_array;
 use std::io::Read;
@@ -23,9 +24,9 @@ pub struct ShardBuilder<T: Token> {
     build_id: u64,
     tokens_out: FileWriter,
     token_count: u64,
-    doc_starts: Vec<u64>,
-    meta_offsets: Vec<u64>,
-    meta_blob: Vec<u8>,
+    doc_starts: Chunked<u64>,
+    meta_offsets: Chunked<u64>,
+    meta_blob: Chunked<u8>,
     unigrams: Vec<u64>,
     first_doc: u64,
     scratch: Vec<T>,
@@ -63,22 +64,17 @@ impl<T: Token> ShardBuilder<T> {
             build_id,
             tokens_out,
             token_count: 0,
-            doc_starts: Vec::new(),
-            meta_offsets: vec![0],
-            meta_blob: Vec::new(),
+            doc_starts: Chunked::new(),
+            meta_offsets: {
+                let mut offsets = Chunked::new();
+                offsets.push(0);
+                offsets
+            },
+            meta_blob: Chunked::new(),
             unigrams: vec![0; vocab_size as usize],
             first_doc,
             scratch: Vec::new(),
         })
-    }
-
-    /// Makes room for `docs` more documents with about `record_bytes` bytes of records, so
-    /// that the document tables grow once instead of doubling (a compaction knows both).
-    pub fn reserve(&mut self, docs: usize, record_bytes: usize) {
-        self.doc_starts.reserve_exact(docs);
-        self.meta_offsets.reserve_exact(docs);
-        self.meta_blob
-            .reserve_exact(record_bytes + record_bytes / 64 + 4096);
     }
 
     /// Tokens in the shard so far, separators included.
@@ -86,9 +82,13 @@ impl<T: Token> ShardBuilder<T> {
         self.token_count
     }
 
-    /// Bytes of memory held by the shard's document tables.
+    /// Bytes of memory held by the shard's document tables (in chunks, so they never hold
+    /// a copy of themselves while growing), with room for the next chunk of each.
     pub fn held_bytes(&self) -> u64 {
-        (self.meta_blob.capacity() + 16 * self.doc_starts.capacity()) as u64
+        self.meta_blob.held_bytes()
+            + self.doc_starts.held_bytes()
+            + self.meta_offsets.held_bytes()
+            + 3 * crate::chunked::CHUNK_BYTES as u64
     }
 
     /// Appends a document's tokens (after one separator) and its record.
@@ -162,17 +162,24 @@ impl<T: Token> ShardBuilder<T> {
         let mut starts = self.doc_starts;
         let docs = starts.len() as u64;
         starts.push(n);
-        write(
-            files::DOC_OFFSETS,
+        let mut offsets = FileWriter::create(
+            &dir.join(files::DOC_OFFSETS),
             FileKind::DocOffsets,
             8,
-            bytemuck::cast_slice(&starts),
-            docs + 1,
+            build_id,
         )?;
+        for chunk in starts.chunks() {
+            offsets.write_slice(chunk)?;
+        }
+        offsets.finish(docs + 1)?;
         let mut meta =
             FileWriter::create(&dir.join(files::DOC_META), FileKind::DocMeta, 0, build_id)?;
-        meta.write_slice(&self.meta_offsets)?;
-        meta.write(&self.meta_blob)?;
+        for chunk in self.meta_offsets.chunks() {
+            meta.write_slice(chunk)?;
+        }
+        for chunk in self.meta_blob.chunks() {
+            meta.write(chunk)?;
+        }
         meta.finish(docs)?;
         let vocab = self.unigrams.len() as u64;
         write(

@@ -19,6 +19,44 @@ pub struct Document {
     pub id_origin: IdOrigin,
 }
 
+impl Document {
+    /// Memory the document holds, estimated (its text, id, source and metadata, and the
+    /// struct itself with what the tokenizer stage adds per document), for cutting the stream
+    /// into batches: a batch of many short documents weighs more than its text.
+    pub fn held_bytes(&self) -> usize {
+        DOCUMENT_OVERHEAD
+            + self.text.len()
+            + self.id.len()
+            + self.source.as_ref().map_or(0, String::len)
+            + self
+                .metadata
+                .iter()
+                .map(|(k, v)| VALUE_OVERHEAD + k.len() + value_bytes(v))
+                .sum::<usize>()
+    }
+}
+
+/// Bytes a [`Document`] holds besides its strings' text: the struct, one allocation per
+/// string, the metadata map's header, and the token-id vector the tokenizer stage makes for it.
+const DOCUMENT_OVERHEAD: usize = std::mem::size_of::<Document>() + 3 * 16 + 64;
+
+/// Bytes a JSON value or map entry holds besides its strings' text.
+const VALUE_OVERHEAD: usize = 48;
+
+/// Memory a metadata value holds, estimated.
+fn value_bytes(v: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => s.len(),
+        Value::Array(a) => a.iter().map(|x| VALUE_OVERHEAD + value_bytes(x)).sum(),
+        Value::Object(o) => o
+            .iter()
+            .map(|(k, x)| VALUE_OVERHEAD + k.len() + value_bytes(x))
+            .sum(),
+        _ => 0,
+    }
+}
+
 /// Where a document's external id came from: the input, or verbatim (the record has no id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdOrigin {
