@@ -654,3 +654,52 @@ fn an_append_keeps_the_options_the_index_was_built_with() {
     }
     assert!(index.doc_by_id("otherB0").is_none());
 }
+
+/// An append reads the id map, the source sets and the full-text segments into the next
+/// generation: a damaged one is refused, and the index is left as it was, still failing its
+/// check. (The append wrote the damage into a new generation under fresh checksums, and the
+/// index then passed `serve`'s check while its id map named the wrong documents.)
+#[test]
+fn an_append_refuses_damaged_files_it_would_carry_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = support::write_jsonl(dir.path(), "a.jsonl", &docs("alpha", 200, 40));
+    let b = support::write_jsonl(dir.path(), "b.jsonl", &docs("beta", 5, 40));
+    let built = dir.path().join("built");
+    let mut o = opts(a, &built, "bytes");
+    let sourced = dir.path().join("src.jsonl");
+    let lines: Vec<String> = (0..40)
+        .map(|i| {
+            format!(
+                r#"{{"id": "g-{i}", "text": "gamma {i} text", "source": "s{}"}}"#,
+                i % 7
+            )
+        })
+        .collect();
+    std::fs::write(&sourced, lines.join("\n")).unwrap();
+    o.inputs.push(sourced);
+    verbatim_indexer::build(&o).unwrap();
+    let segment = std::fs::read_dir(built.join("fulltext"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "idx"))
+        .expect("a segment's .idx file");
+    let segment = segment.file_name().unwrap().to_str().unwrap().to_string();
+    for file in ["ids.fst", "sources.bin", &format!("fulltext/{segment}")] {
+        let out = dir.path().join(format!("idx-{}", file.replace('/', "-")));
+        support::copy_dir(&built, &out);
+        let path = out.join(file);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let at = bytes.len() / 2 + 8;
+        bytes[at] ^= 0x55;
+        std::fs::write(&path, &bytes).unwrap();
+        let manifest = std::fs::read(out.join("manifest.bin")).unwrap();
+        let err = append(b.clone(), &out).unwrap_err().to_string();
+        assert!(err.contains("is damaged"), "{file}: {err}");
+        assert!(
+            err.contains(file.rsplit('/').next().unwrap()),
+            "{file}: {err}"
+        );
+        assert_eq!(std::fs::read(out.join("manifest.bin")).unwrap(), manifest);
+        assert!(Index::open(&out).is_err(), "{file}: the damage went unseen");
+    }
+}

@@ -147,6 +147,20 @@ impl Index {
         self.members.get(i)
     }
 
+    /// Hashes the files an append carries into its next generation: the id map, the source
+    /// sets and the full-text files (not the shards, which it leaves as they are), so that a
+    /// damaged one is refused rather than rewritten under fresh checksums.
+    pub fn verify_carried_files(&self) -> Result<()> {
+        verify_payloads(self.id_file.as_ref(), self.sources_file.as_ref(), &[])?;
+        if self.manifest.options.fulltext {
+            verify_fulltext_files(
+                &self.dir.join(&self.manifest.files.fulltext),
+                &self.manifest,
+            )?;
+        }
+        Ok(())
+    }
+
     /// What opening with checksums verifies, for an index opened without: every payload
     /// checksum of this index and its side indexes, and the full-text files' sizes and
     /// checksums. Reads the whole index once (sequentially, through the page cache); holds no

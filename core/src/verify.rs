@@ -215,11 +215,14 @@ fn verify_shard(index: &Index, shard: &Shard, tally: &mut SourceTally) -> Result
         if let Some(source) = rec.source.clone() {
             tally.add(source, no, shard.doc_range(d).len() as u64, rec.text_bytes);
         }
-        if index.doc_by_id_ignoring_takedowns(&rec.id) != Some(no) {
+        let found = index.doc_by_id_ignoring_takedowns(&rec.id);
+        if found != Some(no) {
+            let under = found.map_or("no document".to_string(), |o| format!("document {o}"));
             return Err(corrupt(
-                &paths.records,
+                &index.dir().join(&index.manifest().files.ids),
                 format!(
-                    "document {no} (id {:?}) is not found under its id in ids.fst",
+                    "the id map and the records disagree: {} names document {no} {:?}, and the id map gives {under} under that id (one of the two files is damaged)",
+                    paths.records.display(),
                     rec.id
                 ),
             ));

@@ -15,7 +15,7 @@ use crate::build::{
 };
 use crate::error::{bail, refuse, Context, Result};
 use crate::fulltext_writer::FullTextWriter;
-use crate::input::discover;
+use crate::input::discover_files;
 use crate::lock::{Attempt, LockFile};
 use crate::options::BuildOptions;
 use crate::pipeline::{Ctx, LateSkips};
@@ -146,6 +146,11 @@ fn append_at(
             dir.display()
         );
     }
+    // The id map, source sets and full-text segments are read into the next generation:
+    // damage in them is refused here, not carried over under new checksums.
+    index
+        .verify_carried_files()
+        .with_context(|| format!("the index to append to, {}, is damaged (run `verbatim verify {}` for a full check; restore the index from a backup or rebuild it)", dir.display(), dir.display()))?;
     let old = index.manifest().clone();
     remove_garbage(dir, &old, commit)?;
     let given;
@@ -184,7 +189,7 @@ fn append_at(
     };
     let threads = thread_count(opts);
     let budget = check_options(opts, tokenizer.width(), threads)?;
-    let files = discover(&opts.inputs, opts.format)?;
+    let files = discover_files(&opts.inputs, opts.format, opts.strict)?;
     let build_id = new_build_id();
     let index_id = index.index_id();
     let sides: Vec<String> = old

@@ -4,7 +4,7 @@
 use crate::atomic::TempIndexDir;
 use crate::error::{Context, Error, Result};
 use crate::fulltext_writer::FullTextWriter;
-use crate::input::discover;
+use crate::input::discover_files;
 use crate::memory::MemoryBudget;
 use crate::options::BuildOptions;
 use crate::pipeline::{self, Ctx, LateSkips, RunOutput};
@@ -143,7 +143,7 @@ fn build_following(opts: &BuildOptions, follow: Option<&LateSkips>) -> Result<Bu
     let (tokenizer, tokenizer_json) = TextTokenizer::from_spec(&opts.tokenizer)
         .with_context(|| format!("cannot load tokenizer {}", opts.tokenizer))?;
     let budget = check_options(opts, tokenizer.width(), threads)?;
-    let files = discover(&opts.inputs, opts.format)?;
+    let files = discover_files(&opts.inputs, opts.format, opts.strict)?;
     crate::atomic::check_outside(&opts.out, &opts.inputs, &opts.shard_roots)?;
     let temp = TempIndexDir::create(&opts.out, opts.force)?;
     let carry_takedowns = opts.force && follow.is_none();

@@ -493,6 +493,16 @@ impl Index {
                     .get(n.name())
                     .map_or(crate::manifest::MANIFEST_FILE, String::as_str);
                 let side_dir = dir.join("side").join(n.name());
+                if !side_dir.join(name).exists() {
+                    return Err(Error::Corrupt {
+                        path: side_dir.join(name),
+                        detail: format!(
+                            "the {} side index, which the index's manifest names, is missing{}: restore it from a backup, or rebuild the index with --side-indexes",
+                            n.name(),
+                            if side_dir.exists() { "" } else { " (its whole directory)" }
+                        ),
+                    });
+                }
                 let parent = Parent {
                     dir: dir.to_path_buf(),
                     index_id,

@@ -142,6 +142,8 @@ struct Walk {
     /// not read; the first one's path.
     hidden: usize,
     first_hidden: Option<PathBuf>,
+    /// `--strict`: an entry that cannot be read is an error, not left out.
+    strict: bool,
 }
 
 /// Whether `dir` is a verbatim index or shard directory: its `manifest.bin` or `tokens.bin`
@@ -154,6 +156,19 @@ fn is_verbatim_output(dir: &Path) -> bool {
             .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
             .is_ok_and(|()| magic == verbatim_core::format::MAGIC)
     })
+}
+
+impl Walk {
+    /// Leaves out an entry that cannot be read, with a warning saying `why`; with
+    /// `--strict`, refuses the input instead.
+    fn unreadable(&mut self, why: String) -> Result<()> {
+        if self.strict {
+            bail!("{why} (bad input is an error with --strict)");
+        }
+        tracing::warn!("{why}; left out of the index");
+        self.unreadable += 1;
+        Ok(())
+    }
 }
 
 fn walk(dir: &Path, format: InputFormat, state: &mut Walk, out: &mut Vec<PathBuf>) -> Result<()> {
@@ -182,11 +197,7 @@ fn walk(dir: &Path, format: InputFormat, state: &mut Walk, out: &mut Vec<PathBuf
         let meta = match std::fs::metadata(&p) {
             Ok(m) => m,
             Err(e) => {
-                tracing::warn!(
-                    "{}: cannot be read ({e}); left out of the index",
-                    p.display()
-                );
-                state.unreadable += 1;
+                state.unreadable(format!("{}: cannot be read ({e})", p.display()))?;
                 continue;
             }
         };
@@ -209,17 +220,14 @@ fn walk(dir: &Path, format: InputFormat, state: &mut Walk, out: &mut Vec<PathBuf
                 state.repeated_dirs += 1;
             }
         } else if let Some(why) = unsupported_compression(&p, format).filter(|_| meta.is_file()) {
-            tracing::warn!("{why}; left out of the index");
-            state.unreadable += 1;
+            state.unreadable(why)?;
         } else if meta.is_file() {
             out.push(p);
         } else {
-            tracing::warn!(
-                "{}: neither a file nor a directory (a socket, FIFO or device); left out of \
-                 the index",
+            state.unreadable(format!(
+                "{}: neither a file nor a directory (a socket, FIFO or device)",
                 p.display()
-            );
-            state.unreadable += 1;
+            ))?;
         }
     }
     Ok(())
@@ -235,11 +243,25 @@ fn walk(dir: &Path, format: InputFormat, state: &mut Walk, out: &mut Vec<PathBuf
 /// are neither Parquet nor JSONL (a dataset card `README.md`, say) are left out with a warning
 /// instead of being indexed as text documents.
 pub fn discover(inputs: &[PathBuf], format: InputFormat) -> Result<Vec<InputFile>> {
+    discover_files(inputs, format, false)
+}
+
+/// [`discover`]; with `strict` (`--strict`), an entry of an input directory that cannot be
+/// read (a broken link, a FIFO, a compression verbatim does not read) is an error rather
+/// than left out with a warning.
+pub fn discover_files(
+    inputs: &[PathBuf],
+    format: InputFormat,
+    strict: bool,
+) -> Result<Vec<InputFile>> {
     if inputs.is_empty() {
         bail!("no input given: pass --input FILE_OR_DIR");
     }
     let mut files = Vec::new();
-    let mut state = Walk::default();
+    let mut state = Walk {
+        strict,
+        ..Walk::default()
+    };
     for input in inputs {
         let meta = std::fs::metadata(input).with_context(|| {
             format!("input {} does not exist or cannot be read", input.display())
@@ -430,5 +452,13 @@ mod tests {
         // The same directory given twice, or inside another input, is read once.
         let twice = [d.clone(), d.join("sub"), d.clone()];
         assert_eq!(discover(&twice, InputFormat::Auto).unwrap().len(), 2);
+        // With --strict a link that cannot be read is an error, named, not left out.
+        let err = discover_files(std::slice::from_ref(&d), InputFormat::Auto, true)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("sub/broken") && err.contains("--strict"),
+            "{err}"
+        );
     }
 }

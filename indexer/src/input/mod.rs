@@ -9,7 +9,7 @@ mod parquet;
 mod skips;
 mod text_file;
 
-pub use discover::{discover, InputFile, InputKind};
+pub use discover::{discover, discover_files, InputFile, InputKind};
 pub use document::{Document, IdOrigin};
 pub use jsonl::JsonlReader;
 pub use parquet::{ParquetReader, CHUNK_BYTES, DECODE_BUDGET, MAX_GROUP_MEMORY};
