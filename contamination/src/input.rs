@@ -145,6 +145,15 @@ fn open_reader(path: &Path) -> Result<Box<dyn BufRead>> {
 
 /// A field value as text: strings as they are, lists joined with newlines, null as empty,
 /// anything else as JSON.
+/// An id or benchmark name: a string as it is, any other value as its JSON text (a list
+/// `["a", "b"]` stays apart from the string `"a\nb"`).
+fn render_name(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 fn render(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -211,19 +220,33 @@ impl InputOptions {
     /// Makes an item of record number `no` (1-based) of `path`; `None` without text (no such
     /// field, null, or whitespace only: nothing to check, so not counted as a clean item).
     pub fn item(&self, rec: &Map<String, Value>, path: &Path, no: usize) -> Result<Option<Item>> {
+        Ok(self
+            .item_as_given(rec, path, no)?
+            .filter(|it| !it.text.trim().is_empty()))
+    }
+
+    /// [`InputOptions::item`] keeping a text of whitespace only (`None` only when the text is
+    /// absent, null or empty), as the routes that take items from a caller do: whitespace is
+    /// text there, and only the file readers skip a blank record.
+    pub fn item_as_given(
+        &self,
+        rec: &Map<String, Value>,
+        path: &Path,
+        no: usize,
+    ) -> Result<Option<Item>> {
         let text = match &self.template {
             Some(t) => fill_template(t, rec)?,
             None => rec.get(&self.field).map(render),
         };
-        let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+        let Some(text) = text.filter(|t| !t.is_empty()) else {
             return Ok(None);
         };
         let id = match rec.get(&self.id_field) {
-            Some(v) if !v.is_null() => render(v),
+            Some(v) if !v.is_null() => render_name(v),
             _ => no.to_string(),
         };
         let bench = match rec.get(&self.group_field) {
-            Some(v) if !v.is_null() => render(v),
+            Some(v) if !v.is_null() => render_name(v),
             _ => file_stem(path),
         };
         Ok(Some(Item { id, text, bench }))
@@ -255,6 +278,9 @@ impl InputOptions {
         let mut stats = ReadStats::default();
         let mut ids = IdTracker::default();
         for p in paths {
+            if items.len() >= limit {
+                break;
+            }
             let format = match self.format.or_else(|| Format::from_path(p)) {
                 Some(f) => f,
                 None => {
@@ -266,10 +292,10 @@ impl InputOptions {
             };
             let before = items.len();
             let mut skipped = 0usize;
+            // Set when the `limit`-th item is taken: the sink then stops the reader with an
+            // error that is dropped, so no record after it is read (or refused).
+            let full = std::cell::Cell::new(false);
             let mut push = |rec: &Map<String, Value>, no: usize| -> Result<()> {
-                if items.len() >= limit {
-                    return Ok(());
-                }
                 stats.records += 1;
                 match self.item(rec, p, no)? {
                     Some(it) => {
@@ -278,12 +304,20 @@ impl InputOptions {
                     }
                     None => skipped += 1,
                 }
+                if items.len() >= limit {
+                    full.set(true);
+                    return Err(input_error(p, "the --limit was reached"));
+                }
                 Ok(())
             };
-            match format {
-                Format::Parquet => read_parquet(p, &mut push)?,
-                Format::Jsonl => read_jsonl(p, &mut push)?,
-                Format::Csv => read_csv(p, &mut push)?,
+            let read = match format {
+                Format::Parquet => read_parquet(p, &mut push),
+                Format::Jsonl => read_jsonl(p, &mut push),
+                Format::Csv => read_csv(p, &mut push),
+            };
+            match read {
+                Err(_) if full.get() => {}
+                other => other?,
             }
             if skipped > 0 {
                 stats.skipped.push((p.clone(), skipped));
@@ -640,6 +674,29 @@ mod tests {
         );
     }
 
+    /// An id or benchmark that is a list is its JSON text, as any value that is not a string:
+    /// it was its items joined by newlines, the same as the string "a\nb".
+    #[test]
+    fn list_ids_and_benchmarks_are_their_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("l.jsonl");
+        std::fs::write(
+            &p,
+            "{\"id\": [\"a\", \"b\"], \"bench\": [\"x\", \"y\"], \"text\": \"hello\"}\n\
+             {\"id\": \"a\\nb\", \"bench\": {\"k\": 1}, \"text\": \"hello\"}\n",
+        )
+        .unwrap();
+        let (items, _) = InputOptions::default().read(&[p]).unwrap();
+        let got: Vec<(&str, &str)> = items
+            .iter()
+            .map(|i| (i.id.as_str(), i.bench.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [(r#"["a","b"]"#, r#"["x","y"]"#), ("a\nb", r#"{"k":1}"#)]
+        );
+    }
+
     /// Records with no text to check (empty, whitespace only, null) are skipped and counted,
     /// not checked as clean items.
     #[test]
@@ -691,6 +748,20 @@ mod tests {
         let (items, stats) = opts.read_at_most(std::slice::from_ref(&p), 1).unwrap();
         assert_eq!((items.len(), stats.records), (1, 1));
         assert!(stats.warnings(&opts).is_empty());
+        // Nor is a bad record after the limit, in any format, nor a file after it: the
+        // reading stops at the limit (it failed on a bad line further on).
+        let jsonl = dir.path().join("bad-after.jsonl");
+        std::fs::write(&jsonl, "{\"id\": \"a\", \"text\": \"x y\"}\nnot json\n").unwrap();
+        let csv = dir.path().join("bad-after.csv");
+        std::fs::write(&csv, "id,text\na,x y\nb,\"never closed\n").unwrap();
+        let missing = dir.path().join("missing.jsonl");
+        for bad in [&jsonl, &csv] {
+            let (items, _) = opts
+                .read_at_most(&[bad.clone(), missing.clone()], 1)
+                .unwrap();
+            assert_eq!(items.len(), 1, "{}", bad.display());
+            assert!(opts.read(std::slice::from_ref(bad)).is_err());
+        }
     }
 
     fn read_csv_text(name: &str, text: &str) -> Result<Vec<(String, String)>> {

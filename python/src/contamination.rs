@@ -95,7 +95,7 @@ pub fn items_of(
         let rec = rec?;
         if let Ok(s) = rec.cast::<PyString>() {
             let text = convert::text_of(s)?;
-            if text.trim().is_empty() {
+            if text.is_empty() {
                 return Err(errors::invalid(format!(
                     "item {} has no text (an empty string)",
                     no + 1
@@ -117,7 +117,7 @@ pub fn items_of(
             unreachable!("a dict converts to a JSON object")
         };
         let item = opts
-            .item(&map, std::path::Path::new("items"), no + 1)
+            .item_as_given(&map, std::path::Path::new("items"), no + 1)
             .map_err(errors::contamination)?;
         match item {
             Some(it) => {
@@ -126,7 +126,7 @@ pub fn items_of(
             }
             None => {
                 return Err(errors::invalid(format!(
-                    "item {} has no text (no {}, or an empty one)",
+                    "item {} has no text (no {}, or an empty one; whitespace is text)",
                     no + 1,
                     spec.template.as_ref().map_or_else(
                         || format!("{:?}", spec.field),

@@ -11,7 +11,7 @@ use pyo3::types::{PyDict, PyList};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use verbatim_core::pii::PiiMode;
-use verbatim_core::query::{SpanOptions, TraceOptions};
+use verbatim_core::query::{SpanOptions, TraceControls, TraceOptions};
 use verbatim_core::{Index, OpenOptions, Residency};
 
 /// An open, read-only verbatim index (memory-mapped: opening is cheap, and processes that
@@ -115,21 +115,24 @@ fn span_options(
     delimiters: Option<Vec<String>>,
     min_len: usize,
 ) -> PyResult<SpanOptions> {
-    let mut o = SpanOptions::defaults_for(ix);
-    o.max_count = max_count;
-    o.word_boundaries = word_boundaries;
-    o.min_len = min_len.max(1);
-    if let Some(ds) = delimiters {
-        o.delimiters = ds
-            .iter()
-            .map(|d| {
-                ix.tokenizer().single_token(d).ok_or_else(|| {
-                    errors::invalid(format!("delimiter {d:?} is not a single token"))
-                })
-            })
-            .collect::<PyResult<_>>()?;
-    }
-    Ok(o)
+    // Checked as the API and the CLI check them (`min_len=0` and `max_count=0` are
+    // refused, not answered with no spans), named as the keyword arguments are.
+    let controls = TraceControls {
+        delimiters,
+        allow_spans_with_partial_words: Some(!word_boundaries),
+        minimum_span_length: Some(min_len as u64),
+        maximum_frequency: max_count,
+        ..TraceControls::default()
+    };
+    controls.span_options(ix).map_err(|e| {
+        errors::invalid(
+            e.named(&[
+                ("minimum_span_length", "min_len"),
+                ("maximum_frequency", "max_count"),
+            ])
+            .to_string(),
+        )
+    })
 }
 
 fn nonempty(field: &str, text: &str) -> PyResult<()> {

@@ -153,6 +153,14 @@ def test_constructor_checks(index_dir):
         InfiniGramEngine(index_dir=str(index_dir), eos_token_id=0, token_dtype="u32", vocab_size=2**20)
     with pytest.raises(verbatim.VerbatimError, match="is not a verbatim index"):
         InfiniGramEngine(index_dir="/nonexistent/index", eos_token_id=0)
+    # A reversed (v5) index is refused when the caller says so, not answered as a v4 one
+    # (whose counts would be wrong); another version is refused as by infini-gram.
+    with pytest.raises(ValueError, match="version=5"):
+        InfiniGramEngine(index_dir=str(index_dir), eos_token_id=0, version=5)
+    with pytest.raises(AssertionError):
+        InfiniGramEngine(index_dir=str(index_dir), eos_token_id=0, version=6)
+    # A path object names the index as a string does.
+    assert InfiniGramEngine(index_dir=index_dir, eos_token_id=0).get_total_doc_cnt() > 0
 
 
 def test_separator_log_probability_and_edge_windows(engine, index):

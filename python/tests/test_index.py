@@ -228,6 +228,14 @@ def test_bad_arguments(index):
         index.trace("hello there", density=0)
     with pytest.raises(verbatim.InvalidInputError, match="is not a single token"):
         index.spans("hello there", delimiters=["not one token"])
+    # Out of range, as the CLI and the API refuse them (they gave no spans), named as the
+    # keyword arguments are.
+    for kwargs, name in (({"min_len": 0}, "min_len"), ({"max_count": 0}, "max_count"),
+                         ({"min_len": 20000}, "min_len")):
+        with pytest.raises(verbatim.InvalidInputError, match=f"^{name} is"):
+            index.spans("hello there", **kwargs)
+        with pytest.raises(verbatim.InvalidInputError, match=f"^{name} is"):
+            index.trace("hello there", **kwargs)
     with pytest.raises(verbatim.InvalidInputError, match="limit must be between"):
         index.search("Emma", limit=0)
     with pytest.raises(verbatim.InvalidInputError):
@@ -293,9 +301,14 @@ def test_contamination_from_python_records(index, items_file):
                               methods=["palm"])
     assert [i["id"] for i in big["items"]] == [str(10**30), str(10**30 + 1)]
     # Nothing to check is not a clean item.
-    for empty in ([{"id": "x", "text": "  "}], [{"id": "x", "text": None}], ["fine", ""]):
+    for empty in ([{"id": "x", "text": ""}], [{"id": "x", "text": None}], ["fine", ""]):
         with pytest.raises(verbatim.InvalidInputError, match="has no text"):
             index.contamination(empty, methods=["palm"])
+    # Whitespace is text, checked as given, as the HTTP API checks it (only the file
+    # readers skip a blank record).
+    for blank in ([{"id": "x", "text": "  "}], ["\n"], ["   "]):
+        report = index.contamination(blank, methods=["palm"])
+        assert report["items"][0]["methods"][0]["label"] == "clean", report
     # A list of file names with a typo in one is an error, not items named like files.
     missing = str(items_file.parent / "itemz.jsonl")
     for paths in ([str(items_file), missing], ["itemz.jsonl"]):

@@ -84,6 +84,7 @@ differs, and why:
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import threading
@@ -130,10 +131,17 @@ class InfiniGramEngine(Documents):
         infini-gram. Invalid arguments raise ``AssertionError`` or ``ValueError`` as there.
         """
         assert sys.byteorder == "little", "This code is designed to run on little-endian machines only!"
-        if isinstance(index_dir, str):
+        if isinstance(index_dir, (str, os.PathLike)):
             index_dir = [index_dir]
-        index_dir = list(index_dir)
+        index_dir = [os.fspath(d) if isinstance(d, os.PathLike) else d for d in index_dir]
         assert all(isinstance(d, str) for d in index_dir)
+        assert type(version) == int and version in [4, 5]
+        if version == 5:
+            raise ValueError(
+                "version=5 asks for an index of reversed documents (infini-gram's v5), which "
+                "verbatim does not read: it would answer it as a v4 index, with wrong counts; "
+                "build a v4 index (infini-gram's default) or a verbatim index of the corpus"
+            )
         assert type(eos_token_id) == int and 0 <= eos_token_id and eos_token_id < vocab_size
         assert type(load_to_ram) == bool
         assert type(ds_prefetch_depth) == int and ds_prefetch_depth >= 0
