@@ -364,3 +364,38 @@ fn the_inside_a_character_table_agrees_with_every_piece() {
         );
     }
 }
+
+/// With OLMo's GPT-NeoX, whose normaliser composes `e` + U+0301 into `é` (NFC), a span ending
+/// on the composed letter covers its combining mark: the span's range stopped before it, so
+/// the text shown ended in a bare `e` that the corpus does not hold there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_span_ending_on_a_composed_letter_keeps_its_combining_mark() {
+    let Some(neox) = support::shared_data("tokenizers/olmo-gpt-neox.json") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = vec![(
+        "cafe".to_string(),
+        "Every morning we met at the little café, then walked on.".to_string(),
+    )];
+    let input = support::write_jsonl(tmp.path(), "docs.jsonl", &docs);
+    let dir = tmp.path().join("index");
+    support::build(vec![input], &dir, neox.to_str().unwrap(), None);
+    let app = support::uncached_router(&dir);
+    let response = "zzqx we met at the little cafe\u{301}";
+    let (status, t) = post(
+        &app,
+        "/api/v1/trace",
+        json!({"response": response, "maximum_span_density": 1.0}),
+    )
+    .await;
+    assert_eq!(status, 200, "{t}");
+    let spans = t["spans"].as_array().unwrap();
+    assert_eq!(spans.len(), 1, "{t}");
+    let end = spans[0]["byte_end"].as_u64().unwrap() as usize;
+    assert_eq!(end, response.len(), "{t}");
+    assert!(
+        spans[0]["text"].as_str().unwrap().ends_with("cafe\u{301}"),
+        "{t}"
+    );
+}

@@ -215,11 +215,33 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(query) = parts.uri.query() {
+            refuse_non_utf8_query(query)?;
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(v)| ApiQuery(v))
             .map_err(|e| ApiError::BadRequest(e.body_text()))
     }
+}
+
+/// Refuses a query string a name or value of which is not UTF-8 once percent-decoded
+/// (`?id=%FF`), as the path form refuses it: the query decoder would put U+FFFD in its place
+/// and look up another id.
+fn refuse_non_utf8_query(query: &str) -> Result<(), ApiError> {
+    for pair in query.split('&') {
+        let name = pair.split('=').next().unwrap_or("");
+        if percent_encoding::percent_decode_str(pair)
+            .decode_utf8()
+            .is_err()
+        {
+            let shown = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+            return Err(ApiError::BadRequest(format!(
+                "query parameter {shown:?} is not valid UTF-8 once percent-decoded: percent-encode the UTF-8 bytes of its text"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `Path<T>` with API-shaped errors (for instance a document id that is not valid UTF-8).

@@ -112,19 +112,33 @@ impl<'de> Deserialize<'de> for TokenId {
     }
 }
 
-/// A [`UInt`] in a query string, where every value is text (`?max_tokens=500`).
+/// A whole number from 1 to [`MAX_SAFE_INTEGER`] in a query string, where every value is text
+/// (`?max_tokens=500`): `500.0` is accepted as `500`; 0, negatives, fractions and larger
+/// values are refused with the range named.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueryUInt(pub UInt);
+pub struct QueryCount(pub u64);
 
-impl<'de> Deserialize<'de> for QueryUInt {
+impl QueryCount {
+    /// The value as `usize` (saturating on 32-bit targets).
+    pub fn usize(self) -> usize {
+        usize::try_from(self.0).unwrap_or(usize::MAX)
+    }
+}
+
+impl<'de> Deserialize<'de> for QueryCount {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        if let Ok(n) = text.parse::<u64>() {
-            return checked(n).map(QueryUInt);
-        }
-        match text.parse::<f64>() {
-            Ok(f) if f.is_finite() => UIntVisitor.visit_f64(f).map(QueryUInt),
-            _ => Err(de::Error::custom(format!("{text:?} is not {Expecting}"))),
+        let value = text.parse::<u64>().ok().or_else(|| {
+            text.parse::<f64>()
+                .ok()
+                .filter(|f| f.fract() == 0.0 && (1.0..=MAX_SAFE_INTEGER as f64).contains(f))
+                .map(|f| f as u64)
+        });
+        match value {
+            Some(n) if (1..=MAX_SAFE_INTEGER).contains(&n) => Ok(QueryCount(n)),
+            _ => Err(de::Error::custom(format!(
+                "{text:?} is not a whole number from 1 to {MAX_SAFE_INTEGER}"
+            ))),
         }
     }
 }
@@ -192,15 +206,28 @@ mod tests {
     }
 
     #[test]
-    fn query_string_values() {
+    fn query_string_counts() {
         #[derive(Debug, Deserialize)]
         struct Q {
-            n: Option<QueryUInt>,
+            n: Option<QueryCount>,
         }
         let q: Q = serde_urlencoded::from_str("n=12").unwrap();
-        assert_eq!(q.n, Some(QueryUInt(UInt(12))));
-        assert!(serde_urlencoded::from_str::<Q>("n=-3").is_err());
-        assert!(serde_urlencoded::from_str::<Q>("n=abc").is_err());
-        assert!(serde_urlencoded::from_str::<Q>("n=99999999999999999999").is_err());
+        assert_eq!(q.n, Some(QueryCount(12)));
+        let q: Q = serde_urlencoded::from_str("n=12.0").unwrap();
+        assert_eq!(q.n, Some(QueryCount(12)));
+        for bad in [
+            "n=-3",
+            "n=-1",
+            "n=0",
+            "n=0.0",
+            "n=1.5",
+            "n=abc",
+            "n=99999999999999999999",
+        ] {
+            let err = serde_urlencoded::from_str::<Q>(bad)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("from 1 to"), "{bad}: {err}");
+        }
     }
 }

@@ -17,7 +17,9 @@ pub struct SpanFlags {
     pub no_word_boundaries: bool,
     /// A delimiter text a span may end with but not contain (one token of the index's
     /// tokenizer; `\n` is a newline). Repeatable: `--delimiter . --delimiter '\n'` is the
-    /// default; giving any replaces the default list.
+    /// default; giving any replaces the default list. A delimiter is a token, as in
+    /// OLMoTrace: a token merging a period or line end with more (GPT-NeoX's `."` or
+    /// `\n\n`) is none unless given too.
     #[arg(long = "delimiter", value_name = "TEXT")]
     pub delimiters: Vec<String>,
     /// The delimiters as one comma-separated list (the older form of --delimiter; a comma
@@ -29,13 +31,24 @@ pub struct SpanFlags {
         hide = true
     )]
     pub delimiter_list: Vec<String>,
-    /// No delimiters at all: spans may run across sentence ends and lines.
+    /// No delimiters at all: spans may run across any `.` and newline token.
     #[arg(long, conflicts_with_all = ["delimiters", "delimiter_list"])]
     pub no_delimiters: bool,
     /// Shortest span kept, in tokens.
     #[arg(long, default_value_t = 1)]
     pub min_len: u64,
 }
+
+/// The command-line flag of each trace request field, for messages about a value given.
+pub const FLAG_NAMES: &[(&str, &str)] = &[
+    ("maximum_frequency", "--max-count"),
+    ("minimum_span_length", "--min-len"),
+    ("delimiters", "--delimiter"),
+    ("maximum_span_density", "--density"),
+    ("maximum_documents_per_span", "--docs-per-span"),
+    ("snippet_context_tokens", "--context"),
+    ("long_context_tokens", "--long-context"),
+];
 
 impl SpanFlags {
     /// The controls these flags ask for (`\\n` in a delimiter is a newline).
@@ -80,7 +93,11 @@ pub struct Args {
 pub fn run(a: Args) -> Result<ExitCode> {
     let index = a.index.open()?;
     let text = a.input.read_non_empty()?;
-    let opts = a.flags.controls().span_options(&index)?;
+    let opts = a
+        .flags
+        .controls()
+        .span_options(&index)
+        .map_err(|e| e.named(FLAG_NAMES))?;
     let enc = index.tokenizer().encode(&text)?;
     let spans = index.spans(&text, &enc, &opts);
     if a.json {

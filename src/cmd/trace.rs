@@ -62,7 +62,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
     controls.maximum_documents_per_span = a.docs_per_span;
     controls.snippet_context_tokens = a.context;
     controls.long_context_tokens = a.long_context;
-    let mut opts = controls.resolve(&index)?;
+    let mut opts = controls
+        .resolve(&index)
+        .map_err(|e| e.named(super::spans::FLAG_NAMES))?;
     opts.long_view = a.long_view;
     opts.full_documents = a.full_documents;
     let trace = index.trace(&text, a.prompt.as_deref(), &opts)?;

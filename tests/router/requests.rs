@@ -126,6 +126,22 @@ async fn issue16_whitespace_only_text_is_a_valid_query() {
     }
 }
 
+/// An out-of-range value on `/api/v1/spans` is refused naming the field as that request
+/// calls it (`max_count`, `min_len`), not as the trace request does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_range_errors_name_the_spans_fields() {
+    let (app, _) = router(&[demo_index()], 0);
+    for (field, name) in [("max_count", "max_count"), ("min_len", "min_len")] {
+        let (c, e) = post(&app, "/api/v1/spans", json!({"text": "a b", field: 0})).await;
+        assert_eq!(c, 400, "{e}");
+        let msg = e["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(msg.starts_with(name), "{field}: {e}");
+    }
+}
+
 /// Issue 16, item 6: a misspelled or unknown field is refused with 400, naming it and the
 /// accepted fields, on every route that takes a body or query parameters; the OpenAPI
 /// document says `additionalProperties: false` for every request body.
@@ -431,13 +447,24 @@ async fn empty_index_names_zero_max_tokens_and_lone_surrogates_are_refused_clear
     }
     let (c, e) = get(&app, "/api/v1/documents?id=books%2Fpride%2F1&index=").await;
     assert_eq!(c, 404, "{e}");
+    // An id whose percent-decoded bytes are not UTF-8 is refused in both forms, not looked
+    // up with U+FFFD in place of the byte.
+    for bad in ["/api/v1/documents?id=%FF", "/api/v1/documents/%FF"] {
+        let (c, e) = get(&app, bad).await;
+        assert_eq!(c, 400, "{bad}: {e}");
+        assert!(e.to_string().contains("UTF-8"), "{bad}: {e}");
+    }
 
     let (c, d) = get(&app, "/api/v1/documents?id=books%2Fpride%2F1&max_tokens=1").await;
     assert_eq!(c, 200, "{d}");
     assert_eq!(d["truncated"], true, "{d}");
     let (c, e) = get(&app, "/api/v1/documents?id=books%2Fpride%2F1&max_tokens=0").await;
     assert_eq!(c, 400, "{e}");
-    assert!(e.to_string().contains("at least 1"), "{e}");
+    assert!(e.to_string().contains("from 1 to"), "{e}");
+    // A negative value names the same range (it said "from 0").
+    let (c, e) = get(&app, "/api/v1/documents?id=books%2Fpride%2F1&max_tokens=-1").await;
+    assert_eq!(c, 400, "{e}");
+    assert!(e.to_string().contains("from 1 to"), "{e}");
 
     for escape in [
         r"\udc00",

@@ -67,6 +67,16 @@ pub struct ControlError {
 }
 
 impl ControlError {
+    /// The error with its field called as the caller called it (`names`: the field's name
+    /// here, the caller's), for a route or a command whose names differ from the trace
+    /// request's (`/api/v1/spans` says `max_count`; the CLI says `--density`).
+    pub fn named(mut self, names: &[(&'static str, &'static str)]) -> ControlError {
+        if let Some(&(_, theirs)) = names.iter().find(|(ours, _)| *ours == self.field) {
+            self.field = theirs;
+        }
+        self
+    }
+
     fn range(field: &'static str, got: impl std::fmt::Display, accepted: String) -> ControlError {
         ControlError {
             field,

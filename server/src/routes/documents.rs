@@ -4,7 +4,7 @@
 
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
-use crate::fields::QueryUInt;
+use crate::fields::QueryCount;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
@@ -21,9 +21,9 @@ pub struct DocQuery {
     id: Option<String>,
     #[serde(default)]
     index: Option<String>,
-    /// Return at most this many tokens of text.
+    /// Return at most this many tokens of text (at least 1).
     #[serde(default)]
-    max_tokens: Option<QueryUInt>,
+    max_tokens: Option<QueryCount>,
     /// Mark every occurrence of this text (UTF-16 ranges into `text`).
     #[serde(default)]
     highlight: Option<String>,
@@ -62,16 +62,10 @@ async fn fetch(
     id: String,
     q: DocQuery,
 ) -> Result<Json<DocumentTextJson>, ApiError> {
-    if q.max_tokens.is_some_and(|m| m.0.usize() == 0) {
-        return Err(ApiError::BadRequest(
-            "max_tokens must be at least 1 (the most tokens of the document's text returned)"
-                .into(),
-        ));
-    }
     let index = st.index(q.index.as_deref())?;
     let max = q
         .max_tokens
-        .map_or(MAX_DOC_TOKENS, |m| m.0.usize())
+        .map_or(MAX_DOC_TOKENS, QueryCount::usize)
         .min(MAX_DOC_TOKENS);
     let pii = st.config.pii;
     let v = st

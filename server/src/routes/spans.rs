@@ -10,7 +10,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use verbatim_core::api::SpansJson;
-use verbatim_core::query::TraceControls;
+use verbatim_core::query::{ControlError, TraceControls};
 
 /// Body of a span request.
 #[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
@@ -57,6 +57,15 @@ pub struct SpansRequest {
     min_len: Option<UInt>,
 }
 
+/// The error named as this request names its fields (the trace calls them
+/// maximum_frequency and minimum_span_length).
+fn named_as_spans(e: ControlError) -> ControlError {
+    e.named(&[
+        ("maximum_frequency", "max_count"),
+        ("minimum_span_length", "min_len"),
+    ])
+}
+
 /// Finds all maximal spans of a text. Tokenizing (of the text and of the delimiters) runs
 /// behind the admission gate with the search.
 pub async fn spans(
@@ -65,7 +74,7 @@ pub async fn spans(
 ) -> Result<Response, ApiError> {
     st.check_text("text", &req.text)?;
     let controls = controls(&req)?;
-    controls.check()?;
+    controls.check().map_err(named_as_spans)?;
     let index = st.target(req.index.as_ref())?;
     // Spans show no documents, so takedowns do not change them: build ids and request
     // suffice.
@@ -81,7 +90,7 @@ pub async fn spans(
     let body = st
         .gate
         .run(move || {
-            let opts = controls.span_options(&index)?;
+            let opts = controls.span_options(&index).map_err(named_as_spans)?;
             let enc = index.tokenizer().encode(&req.text)?;
             let spans = index.spans(&req.text, &enc, &opts);
             let json = SpansJson::new(&index, &req.text, enc.ids.len(), &spans);
