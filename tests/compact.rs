@@ -396,3 +396,27 @@ fn a_killed_compaction_leaves_the_index_as_it_was() {
     assert_eq!(shard_dirs(&out), 1, "leftover shard directories");
     assert_eq!(index.manifest().documents, 6000);
 }
+
+/// Many small shards (left by a small `--shard-max-tokens`, or by many appends) compact into
+/// one under a budget that holds them all: the room for the new shard's table chunks is
+/// counted once per new shard (it was counted for every old shard, so 70 tiny shards became 2
+/// under 1 GiB).
+#[test]
+fn many_tiny_shards_compact_into_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = support::write_jsonl(dir.path(), "tiny.jsonl", &docs("t", 70, 8));
+    let out = dir.path().join("idx");
+    let mut o = opts(vec![input], &out, "bytes");
+    o.side_indexes = Vec::new();
+    o.fulltext = false;
+    o.shard_max_tokens = 40;
+    verbatim_indexer::build(&o).unwrap();
+    assert_eq!(Index::open(&out).unwrap().shards().len(), 70);
+    let mut c = CompactOptions::new(out.clone());
+    c.max_memory = Some(1 << 30);
+    c.shard_max_tokens = 1_000_000;
+    verbatim_indexer::compact(&c).unwrap();
+    let index = Index::open(&out).unwrap();
+    assert_eq!(index.shards().len(), 1);
+    verbatim_core::verify::verify(&index).unwrap();
+}

@@ -435,19 +435,26 @@ fn read_csv(p: &Path, push: Sink<'_>) -> Result<()> {
         .from_reader(QuoteScan::new(open_reader(p)?, delimiter));
     // The `csv` reader takes a misquoted file without a word (a quoted field never closed
     // holds the rest of the file): the quoting it read is checked before each record is used.
-    let misquoted = |r: &csv::Reader<QuoteScan<Box<dyn BufRead>>>| match r.get_ref().problem {
-        Some(q) => Err(q.error(p)),
-        None => Ok(()),
-    };
+    // Only a problem starting by `line` is the record's own: the scan reads ahead, and a
+    // problem further on waits for its record (which `--limit` may never read).
+    let misquoted =
+        |r: &csv::Reader<QuoteScan<Box<dyn BufRead>>>, line: usize| match r.get_ref().problem {
+            Some(q) if q.line() <= line => Err(q.error(p)),
+            _ => Ok(()),
+        };
     let headers = r.headers().cloned();
-    misquoted(&r)?;
+    misquoted(&r, 1)?;
     let headers =
         headers.map_err(|e| input_error(p, format!("cannot read the header row: {e}")))?;
     let mut rec = csv::StringRecord::new();
     let mut no = 0usize;
     loop {
         let more = r.read_record(&mut rec);
-        misquoted(&r)?;
+        let line = match &more {
+            Ok(true) => rec.position().map_or(usize::MAX, |at| at.line() as usize),
+            _ => usize::MAX,
+        };
+        misquoted(&r, line)?;
         if !more.map_err(|e| input_error(p, format!("bad CSV record {}: {e}", no + 1)))? {
             break;
         }
@@ -473,6 +480,13 @@ enum QuoteProblem {
 }
 
 impl QuoteProblem {
+    /// The line where the quoted field starts.
+    fn line(self) -> usize {
+        match self {
+            QuoteProblem::Unclosed { line } | QuoteProblem::TextAfterClose { line, .. } => line,
+        }
+    }
+
     /// The error naming file `p` and the line where the quoted field starts.
     fn error(self, p: &Path) -> Error {
         let (line, detail) = match self {
@@ -754,8 +768,10 @@ mod tests {
         std::fs::write(&jsonl, "{\"id\": \"a\", \"text\": \"x y\"}\nnot json\n").unwrap();
         let csv = dir.path().join("bad-after.csv");
         std::fs::write(&csv, "id,text\na,x y\nb,\"never closed\n").unwrap();
+        let csv_ahead = dir.path().join("bad-ahead.csv");
+        std::fs::write(&csv_ahead, "id,text\na,hello world\nb,\"multi\nline\"zz\n").unwrap();
         let missing = dir.path().join("missing.jsonl");
-        for bad in [&jsonl, &csv] {
+        for bad in [&jsonl, &csv, &csv_ahead] {
             let (items, _) = opts
                 .read_at_most(&[bad.clone(), missing.clone()], 1)
                 .unwrap();

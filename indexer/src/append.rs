@@ -146,11 +146,6 @@ fn append_at(
             dir.display()
         );
     }
-    // The id map, source sets and full-text segments are read into the next generation:
-    // damage in them is refused here, not carried over under new checksums.
-    index
-        .verify_carried_files()
-        .with_context(|| format!("the index to append to, {}, is damaged (run `verbatim verify {}` for a full check; restore the index from a backup or rebuild it)", dir.display(), dir.display()))?;
     let old = index.manifest().clone();
     remove_garbage(dir, &old, commit)?;
     let given;
@@ -190,6 +185,12 @@ fn append_at(
     let threads = thread_count(opts);
     let budget = check_options(opts, tokenizer.width(), threads)?;
     let files = discover_files(&opts.inputs, opts.format, opts.strict)?;
+    // The id map, source sets and full-text segments are read into the next generation:
+    // damage in them is refused here, not carried over under new checksums (after the
+    // cheaper checks of the inputs and options, since this reads them whole).
+    index
+        .verify_carried_files()
+        .with_context(|| format!("the index to append to, {}, is damaged (run `verbatim verify {}` for a full check; restore the index from a backup or rebuild it)", dir.display(), dir.display()))?;
     let build_id = new_build_id();
     let index_id = index.index_id();
     let sides: Vec<String> = old

@@ -294,8 +294,11 @@ fn new_shard_bytes(s: &Shard, per_token: u64) -> u64 {
     s.info().tokens * per_token
         + record_bytes(s)
         + NEW_SHARD_BYTES_PER_DOCUMENT * s.documents() as u64
-        + 4 * crate::chunked::CHUNK_BYTES as u64
 }
+
+/// What the one shard being built holds besides its shards' share ([`new_shard_bytes`]): its
+/// document tables' chunks being filled and the next ones.
+const NEW_SHARD_TABLE_CHUNKS: u64 = 2 * crate::shard_builder::OPENING_BYTES;
 
 /// The bytes of the cheapest merge of two neighbouring shards within `max_tokens`, in any of
 /// `indexes`.
@@ -308,7 +311,11 @@ fn smallest_pair(indexes: &[&Index], max_tokens: u64) -> Option<u64> {
                 .shards()
                 .windows(2)
                 .filter(move |w| w[0].info().tokens + w[1].info().tokens <= max_tokens)
-                .map(move |w| new_shard_bytes(&w[0], per_token) + new_shard_bytes(&w[1], per_token))
+                .map(move |w| {
+                    new_shard_bytes(&w[0], per_token)
+                        + new_shard_bytes(&w[1], per_token)
+                        + NEW_SHARD_TABLE_CHUNKS
+                })
         })
         .min()
 }
@@ -363,7 +370,11 @@ impl Plan {
             .iter()
             .map(|s| (s.info().tokens, new_shard_bytes(s, bytes_per_token(width))))
             .collect();
-        let groups = plan_groups(&sizes, self.shard_max_tokens, room);
+        let groups = plan_groups(
+            &sizes,
+            self.shard_max_tokens,
+            room.saturating_sub(NEW_SHARD_TABLE_CHUNKS),
+        );
         let tag = format!("{}.{:016x}", sanitize(name), self.build_id);
         let placement = ShardPlacement::new(dir, roots, &tag)?;
         let named: std::collections::BTreeSet<&str> = index

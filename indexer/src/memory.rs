@@ -114,9 +114,12 @@ impl MemoryBudget {
     }
 
     /// The smallest total that fits one document of `max_document_bytes` in a shard, with
-    /// room for a small id table.
+    /// its document tables' first chunks and room for a small id table.
     pub fn smallest_workable(&self, max_document_bytes: u64) -> u64 {
-        self.fixed + (max_document_bytes + 1) * self.per_token + (16 << 20)
+        self.fixed
+            + (max_document_bytes + 1) * self.per_token
+            + crate::shard_builder::OPENING_BYTES
+            + (16 << 20)
     }
 
     /// Bytes of full-text segments one final merge may read (a merge maps its inputs): a

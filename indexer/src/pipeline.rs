@@ -219,10 +219,10 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
                 continue;
             }
             let limit = |b: Option<&ShardBuilder<T>>| {
-                opts.shard_max_tokens.min(
-                    ctx.budget
-                        .shard_tokens(table.held_bytes() + b.map_or(0, |b| b.held_bytes())),
-                )
+                opts.shard_max_tokens.min(ctx.budget.shard_tokens(
+                    table.held_bytes()
+                        + b.map_or(crate::shard_builder::OPENING_BYTES, |b| b.held_bytes()),
+                ))
             };
             if let Some(b) = builder.as_ref() {
                 if b.tokens() + need > limit(Some(b)) {
@@ -234,8 +234,10 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
                 if need > limit(None) {
                     // What this document needs now; the ids of the documents after it need
                     // more, so the value named is a floor.
-                    let now =
-                        ctx.budget.fixed + table.held_bytes() + (need + 1) * ctx.budget.per_token;
+                    let now = ctx.budget.fixed
+                        + table.held_bytes()
+                        + crate::shard_builder::OPENING_BYTES
+                        + (need + 1) * ctx.budget.per_token;
                     bail!(
                         "{where_}: a document of {} tokens does not fit in a shard under --max-memory {} once the ids of {} documents are held (the budget named at start leaves room for a small id table); raise --max-memory above {}, with room for the ids of the documents still to come",
                         tokens.len(),

@@ -17,6 +17,10 @@ use verbatim_core::search::samples::{keys_at, sampled_positions, KEY_TOKENS, STR
 use verbatim_core::shard::{files, samples_build_id, DocRecord};
 use verbatim_core::Token;
 
+/// What a shard's document tables take with its first document: a chunk each (and the room
+/// [`ShardBuilder::held_bytes`] keeps for each table's next chunk).
+pub const OPENING_BYTES: u64 = 3 * crate::chunked::CHUNK_BYTES as u64;
+
 /// The state of the shard being built.
 pub struct ShardBuilder<T: Token> {
     dir: PathBuf,
@@ -88,7 +92,7 @@ impl<T: Token> ShardBuilder<T> {
         self.meta_blob.held_bytes()
             + self.doc_starts.held_bytes()
             + self.meta_offsets.held_bytes()
-            + 3 * crate::chunked::CHUNK_BYTES as u64
+            + OPENING_BYTES
     }
 
     /// Appends a document's tokens (after one separator) and its record.

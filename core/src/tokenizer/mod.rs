@@ -525,6 +525,13 @@ impl HfTokenizer {
     }
 }
 
+/// Whether NFC may fold `c` into the character before it: a combining mark, or a Hangul
+/// vowel or final consonant jamo (`ᄂ` + `ᅡ` is `나`).
+fn composes_with_previous(c: char) -> bool {
+    unicode_normalization::char::is_combining_mark(c)
+        || matches!(c, '\u{1160}'..='\u{11FF}' | '\u{D7B0}'..='\u{D7FF}')
+}
+
 /// Extends each token's end over the combining marks right after it that no token covers.
 ///
 /// A normaliser that composes characters (NFC: `e` + U+0301 into `é`) or strips accents
@@ -539,7 +546,7 @@ fn cover_combining_marks(text: &str, offsets: &mut [(usize, usize)]) {
         };
         let marks: usize = rest
             .chars()
-            .take_while(|&c| unicode_normalization::char::is_combining_mark(c))
+            .take_while(|&c| composes_with_previous(c))
             .map(char::len_utf8)
             .sum();
         if marks == 0 || starts.binary_search(&o.1).is_ok() {
@@ -670,6 +677,10 @@ mod tests {
         let mut offsets = vec![(0, 1), (5, 6)];
         cover_combining_marks("e\u{301}\u{302}x", &mut offsets);
         assert_eq!(offsets, [(0, 5), (5, 6)]);
+        // Conjoining jamo NFC composes into a syllable are the syllable's too.
+        let text = "a \u{1102}\u{1161}";
+        let e = tok.encode(text).unwrap();
+        assert_eq!(e.offsets.last().unwrap().1, text.len(), "{:?}", e.offsets);
     }
 
     proptest::proptest! {
