@@ -751,40 +751,6 @@ fn an_out_that_is_not_an_index_is_refused_without_offering_force() {
     assert_eq!(std::fs::read(&file).unwrap(), b"keep");
 }
 
-/// A trace or spans option out of range is refused naming the flag given (`--density`), not
-/// the API field it sets (`maximum_span_density`).
-#[test]
-fn out_of_range_trace_options_name_their_flags() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = support::write_jsonl(dir.path(), "d.jsonl", &[("a".into(), "some text".into())]);
-    let out = dir.path().join("idx");
-    assert!(index_bytes(&input, &out, &[]).status.success());
-    for (cmd, flag, value) in [
-        ("trace", "--density", "0"),
-        ("trace", "--docs-per-span", "0"),
-        ("trace", "--long-context", "100000000"),
-        ("trace", "--max-count", "0"),
-        ("spans", "--min-len", "0"),
-        ("spans", "--max-count", "0"),
-    ] {
-        let o = Command::new(support::verbatim_bin())
-            .args([
-                cmd,
-                "--index",
-                out.to_str().unwrap(),
-                "--text",
-                "some",
-                flag,
-                value,
-            ])
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success(), "{cmd} {flag} {value}");
-        assert!(err.contains(flag), "{cmd} {flag} {value}: {err}");
-    }
-}
-
 /// `verbatim doc --max-tokens 0` is refused, naming the flag (the API refuses 0 too).
 #[test]
 fn doc_with_zero_max_tokens_is_refused_naming_the_flag() {

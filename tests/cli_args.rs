@@ -2,6 +2,7 @@
 //! an argument or as `--index` on the commands that take one index, any one-token text as a
 //! delimiter (a comma too), no delimiters at all, and it refuses an empty text to trace.
 
+use crate::bad_input::index_bytes;
 use crate::support;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -240,4 +241,38 @@ fn takedown_ids_come_from_a_file_or_standard_input_and_list_feeds_them_back() {
         verbatim(&["takedown", "add", "--index", &index]),
         "--from-file",
     );
+}
+
+/// A trace or spans option out of range is refused naming the flag given (`--density`), not
+/// the API field it sets (`maximum_span_density`).
+#[test]
+fn out_of_range_trace_options_name_their_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = support::write_jsonl(dir.path(), "d.jsonl", &[("a".into(), "some text".into())]);
+    let out = dir.path().join("idx");
+    assert!(index_bytes(&input, &out, &[]).status.success());
+    for (cmd, flag, value) in [
+        ("trace", "--density", "0"),
+        ("trace", "--docs-per-span", "0"),
+        ("trace", "--long-context", "100000000"),
+        ("trace", "--max-count", "0"),
+        ("spans", "--min-len", "0"),
+        ("spans", "--max-count", "0"),
+    ] {
+        let o = Command::new(support::verbatim_bin())
+            .args([
+                cmd,
+                "--index",
+                out.to_str().unwrap(),
+                "--text",
+                "some",
+                flag,
+                value,
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{cmd} {flag} {value}");
+        assert!(err.contains(flag), "{cmd} {flag} {value}: {err}");
+    }
 }

@@ -27,6 +27,7 @@
 //! ```
 
 mod check;
+mod csv_items;
 pub mod error;
 pub mod html;
 pub mod input;
