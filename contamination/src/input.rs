@@ -143,8 +143,6 @@ pub(crate) fn open_reader(path: &Path) -> Result<Box<dyn BufRead>> {
     Ok(Box::new(r))
 }
 
-/// A field value as text: strings as they are, lists joined with newlines, null as empty,
-/// anything else as JSON.
 /// An id or benchmark name: a string as it is, any other value as its JSON text (a list
 /// `["a", "b"]` stays apart from the string `"a\nb"`).
 fn render_name(v: &Value) -> String {
@@ -154,6 +152,8 @@ fn render_name(v: &Value) -> String {
     }
 }
 
+/// A field value as text: strings as they are, lists joined with newlines, null as empty,
+/// anything else as JSON.
 fn render(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),

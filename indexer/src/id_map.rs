@@ -20,6 +20,11 @@ pub(crate) struct IdMap {
     hasher: RandomState,
     /// Heap bytes of the ids' text, as the allocator rounds it.
     text_bytes: u64,
+    /// Bytes of every part's table at its capacity, kept up to date by [`IdMap::insert`]
+    /// (the budget asks for it before every document).
+    table_bytes: u64,
+    /// The largest part's table bytes (tables never shrink, so it only grows).
+    largest_table: u64,
 }
 
 impl IdMap {
@@ -29,6 +34,8 @@ impl IdMap {
             parts: (0..PARTS).map(|_| HashMap::new()).collect(),
             hasher: RandomState::new(),
             text_bytes: 0,
+            table_bytes: 0,
+            largest_table: 0,
         }
     }
 
@@ -50,9 +57,13 @@ impl IdMap {
     pub(crate) fn insert(&mut self, id: String, value: u64) {
         let k = self.part(&id);
         let len = id.len() as u64;
+        let before = table_bytes(self.parts[k].capacity());
         if self.parts[k].insert(id, value).is_none() {
             self.text_bytes += allocated(len);
         }
+        let after = table_bytes(self.parts[k].capacity());
+        self.table_bytes += after - before;
+        self.largest_table = self.largest_table.max(after);
     }
 
     /// Ids in the map.
@@ -64,13 +75,7 @@ impl IdMap {
     /// capacity, the ids' text, and the largest part's table doubled (the old and the new
     /// table live together while it grows).
     pub(crate) fn held_bytes(&self) -> u64 {
-        let tables: Vec<u64> = self
-            .parts
-            .iter()
-            .map(|p| table_bytes(p.capacity()))
-            .collect();
-        let largest = tables.iter().copied().max().unwrap_or(0);
-        tables.iter().sum::<u64>() + self.text_bytes + 2 * largest.max(table_bytes(3))
+        self.table_bytes + self.text_bytes + 2 * self.largest_table.max(table_bytes(3))
     }
 
     /// Every `(id, value)`, in no order, each part's table freed as soon as it is read.
@@ -133,6 +138,10 @@ mod tests {
             m.insert(format!("{i:040}"), i);
         }
         let held = m.held_bytes();
+        // The running count is a recount of the tables as they are.
+        let tables: Vec<u64> = m.parts.iter().map(|p| table_bytes(p.capacity())).collect();
+        assert_eq!(m.table_bytes, tables.iter().sum::<u64>());
+        assert_eq!(m.largest_table, *tables.iter().max().unwrap());
         // 40 bytes of text and a 33-byte bucket at most 7/8 full: at least 77 bytes an id.
         assert!(held - empty >= 100_000 * 77, "{held}");
         // The parts' tables are not over twice the entries' size, plus one part's growth.
