@@ -18,6 +18,7 @@ mod fulltext_normalization;
 mod fulltext_query_text;
 mod golden;
 mod groups;
+mod id_spill;
 mod infini_gram;
 mod infini_gram_bare;
 mod issue16_core;

@@ -30,6 +30,10 @@ use verbatim_core::{Index, OpenOptions, TextTokenizer};
 /// Name of the lock file that keeps two appends from running at once.
 const LOCK_FILE: &str = ".verbatim-append.lock";
 
+/// The directory an append's ids spill to, followed by its generation (removed when its id
+/// map is written; one a killed append left is removed by the next).
+const ID_SPILL_PREFIX: &str = "ids-spill-g";
+
 /// Appends `opts.inputs` to the index at `opts.out`.
 pub fn append(opts: &BuildOptions) -> Result<BuildSummary> {
     let started = Instant::now();
@@ -244,6 +248,7 @@ fn append_at(
         placement: &placement,
         first_shard: crate::placement::next_shard_number(&old.shards),
         existing_ids: Some(index.own_id_map()?),
+        id_spill: dir.join(format!("{ID_SPILL_PREFIX}{generation}")),
         fulltext,
         follow,
     };
@@ -453,8 +458,9 @@ pub(crate) fn sync_dir(dir: &Path) {
 
 /// Removes what `current` (the committed manifest of `dir`) does not name among the files an
 /// index or an append writes: shard directories, generation-named id maps, source sets,
-/// full-text directories, temporary manifests and (in the index directory itself, after a
-/// commit) side-index manifests of other generations. Files of other names are never touched.
+/// full-text directories, temporary manifests, the `ids-spill-gN` directories of appends killed
+/// before they wrote their id map, and (in the index directory itself, after a commit)
+/// side-index manifests of other generations. Files of other names are never touched.
 fn remove_garbage(dir: &Path, current: &Manifest, commit: Commit) -> Result<()> {
     let shards: BTreeSet<&str> = current.shards.iter().map(|s| s.dir.as_str()).collect();
     let keep_files = [current.files.ids.as_str(), current.files.sources.as_str()];
@@ -470,6 +476,9 @@ fn remove_garbage(dir: &Path, current: &Manifest, commit: Commit) -> Result<()> 
             !keep_files.contains(&name.as_str())
         } else if (name == "fulltext" || name.starts_with("fulltext-g")) && path.is_dir() {
             name != current.files.fulltext
+        } else if name.starts_with(ID_SPILL_PREFIX) && path.is_dir() {
+            // Ids an append killed before it wrote its id map spilled to disk.
+            true
         } else {
             name.starts_with(&format!("{MANIFEST_FILE}.tmp-"))
         };

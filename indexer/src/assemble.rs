@@ -201,7 +201,12 @@ fn assemble_into(parts: &[(PathBuf, String)], dest: &Path, name: Option<&str>) -
             ));
         }
     }
-    side_files::write_id_map::<Vec<u8>>(&dest.join(&files.ids), build_id, ids, None)?;
+    side_files::write_id_map::<Vec<u8>>(
+        &dest.join(&files.ids),
+        build_id,
+        crate::id_map::SortedIds::from_vec(ids),
+        None,
+    )?;
 
     // Source sets, shifted.
     let mut sources = SourceSets::new();

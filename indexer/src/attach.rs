@@ -211,7 +211,7 @@ pub fn attach(opts: &AttachOptions) -> Result<AttachSummary> {
     side_files::write_id_map::<Vec<u8>>(
         &temp.path().join(verbatim_core::index::files::ID_MAP),
         build_id,
-        ids,
+        crate::id_map::SortedIds::from_vec(ids),
         None,
     )?;
     side_files::write_sources(

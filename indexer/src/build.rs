@@ -176,6 +176,7 @@ fn build_following(opts: &BuildOptions, follow: Option<&LateSkips>) -> Result<Bu
         placement: &placement,
         first_shard: 0,
         existing_ids: None,
+        id_spill: temp.path().join("ids-spill"),
         fulltext,
         follow,
     };

@@ -11,14 +11,19 @@
 //! other document.
 
 use crate::error::{refuse, Result};
-use crate::id_map::IdMap;
+use crate::id_map::{IdMap, SortedIds};
 use crate::input::IdOrigin;
 use std::collections::HashMap;
 use verbatim_core::format::MappedSlice;
 
-/// Memory a rename's bookkeeping holds besides its texts: the renamed document's entry, the
-/// repeated id's counter, with their maps' overhead.
-const RENAME_OVERHEAD: u64 = 112;
+/// Memory an entry of the repeats' cache holds besides its id's text, with its map's
+/// overhead.
+const REPEAT_OVERHEAD: u64 = 64;
+
+/// Repeated ids whose last suffix is cached: a cache, not a record (the next suffix is found
+/// by trying `#2`, `#3`... without it, with the same answer), so that input whose ids all
+/// repeat cannot grow the table's memory with the number of documents.
+const REPEATS_CACHED: usize = 1 << 16;
 
 /// How many renames the summary lists.
 const RENAME_EXAMPLES: usize = 5;
@@ -27,42 +32,47 @@ const RENAME_EXAMPLES: usize = 5;
 /// stay far below it).
 const DERIVED: u64 = 1 << 63;
 
+/// The bit of an [`IdTable`] entry's value that marks a rename (`a#2`).
+const RENAMED: u64 = 1 << 62;
+
 /// The ids seen so far, for uniqueness.
 pub(crate) struct IdTable<'a> {
-    /// Each id's document number, with [`DERIVED`] set for an id verbatim derived.
+    /// Each id's document number, with [`DERIVED`] set for an id verbatim derived and
+    /// [`RENAMED`] for a rename.
     ids: IdMap,
-    /// The highest suffix given to each repeated id.
+    /// The highest suffix given to repeated ids, for at most [`REPEATS_CACHED`] of them.
     repeats: HashMap<String, u32>,
-    /// Documents whose id is a rename, with where they were read.
-    renamed_docs: HashMap<u64, String>,
+    /// Memory `repeats` holds (estimated).
+    repeats_bytes: u64,
+    /// Ids renamed so far.
+    renamed: u64,
     existing: Option<&'a fst::Map<MappedSlice>>,
     examples: Vec<String>,
-    /// Memory held by the renames' bookkeeping (estimated).
-    rename_bytes: u64,
 }
 
 impl<'a> IdTable<'a> {
-    /// An empty table; `existing` is the id map of the index being appended to.
-    pub(crate) fn new(existing: Option<&'a fst::Map<MappedSlice>>) -> Self {
+    /// An empty table; `existing` is the id map of the index being appended to; `ids` holds
+    /// the ids read (an [`IdMap::spilling`] one keeps the table's memory bounded).
+    pub(crate) fn new(existing: Option<&'a fst::Map<MappedSlice>>, ids: IdMap) -> Self {
         IdTable {
-            ids: IdMap::new(),
+            ids,
             repeats: HashMap::new(),
-            renamed_docs: HashMap::new(),
+            repeats_bytes: 0,
+            renamed: 0,
             existing,
             examples: Vec::new(),
-            rename_bytes: 0,
         }
     }
 
     /// Bytes of memory the table holds, and may need for its next growth, for the memory
     /// budget.
     pub(crate) fn held_bytes(&self) -> u64 {
-        self.ids.held_bytes() + self.rename_bytes
+        self.ids.held_bytes() + self.repeats_bytes
     }
 
     /// Ids renamed so far.
     pub(crate) fn renamed(&self) -> u64 {
-        self.renamed_docs.len() as u64
+        self.renamed
     }
 
     /// The first renames, as `FILE:LINE: id "a" repeats document #N's; indexed as "a#2"`.
@@ -70,17 +80,18 @@ impl<'a> IdTable<'a> {
         &self.examples
     }
 
-    /// Every `(id, document number)`, in no order.
-    pub(crate) fn into_ids(self) -> Vec<(String, u64)> {
-        let mut ids = self.ids.into_vec();
-        for (_, no) in &mut ids {
-            *no &= !DERIVED;
-        }
-        ids
+    /// Runs of ids written to disk so far.
+    pub(crate) fn spilled_runs(&self) -> usize {
+        self.ids.runs()
     }
 
-    fn taken(&self, id: &str) -> bool {
-        self.ids.contains_key(id) || self.existing.is_some_and(|m| m.contains_key(id))
+    /// Every `(id, document number)`, in id order.
+    pub(crate) fn into_ids(self) -> Result<SortedIds> {
+        Ok(self.ids.into_sorted()?.masked(!(DERIVED | RENAMED)))
+    }
+
+    fn taken(&self, id: &str) -> Result<bool> {
+        Ok(self.ids.contains_key(id)? || self.existing.is_some_and(|m| m.contains_key(id)))
     }
 
     /// Makes `id` of document `doc_no` (read at `at`) unique and records it: a repeat of an id
@@ -96,32 +107,32 @@ impl<'a> IdTable<'a> {
         origin: IdOrigin,
         id_field: &str,
     ) -> Result<String> {
-        let Some(entry) = self.ids.get(&id) else {
+        let Some(entry) = self.ids.get(&id)? else {
             self.refuse_existing(&id, at, origin, id_field)?;
             let derived = if origin.derived_from().is_some() {
                 DERIVED
             } else {
                 0
             };
-            self.ids.insert(id.clone(), doc_no | derived);
+            self.ids.insert(id.clone(), doc_no | derived)?;
             return Ok(id);
         };
-        let holder = entry & !DERIVED;
+        let holder = entry & !(DERIVED | RENAMED);
         if entry & DERIVED != 0 && origin.derived_from().is_none() {
             refuse!(
                 "{at}: document id {id:?} is the id verbatim derived for document #{holder}, read earlier from an input without {id_field:?} fields; a document keeps the id its input gives, and the earlier one's is already written, so the build cannot rename either: give the documents without ids ids of their own (a field named by --id-field), or give this document another id"
             );
         }
-        if let Some(renamed_at) = self.renamed_docs.get(&holder) {
+        if entry & RENAMED != 0 {
             refuse!(
-                "{at}: document id {id:?} was already given to the document at {renamed_at} (document #{holder}), a repeat of an earlier id renamed with a `#` suffix before this document came; a document keeps the id its input gives, so the build cannot rename either: give the repeated documents ids of their own, or remove the repeats from the input"
+                "{at}: document id {id:?} was already given to document #{holder}, a repeat of an earlier id renamed with a `#` suffix before this document came; a document keeps the id its input gives, so the build cannot rename either: give the repeated documents ids of their own, or remove the repeats from the input"
             );
         }
         let mut k = self.repeats.get(&id).copied().unwrap_or(1);
         loop {
             k += 1;
             let candidate = format!("{id}#{k}");
-            if self.taken(&candidate) {
+            if self.taken(&candidate)? {
                 continue;
             }
             if self.examples.len() < RENAME_EXAMPLES {
@@ -129,10 +140,16 @@ impl<'a> IdTable<'a> {
                     "{at}: id {id:?} repeats document #{holder}'s; indexed as {candidate:?}"
                 ));
             }
-            self.rename_bytes += candidate.len() as u64 + RENAME_OVERHEAD + at.len() as u64 + 8;
-            self.renamed_docs.insert(doc_no, at.to_string());
-            self.ids.insert(candidate.clone(), doc_no);
-            self.repeats.insert(id, k);
+            self.renamed += 1;
+            self.ids.insert(candidate.clone(), doc_no | RENAMED)?;
+            if self.repeats.len() >= REPEATS_CACHED {
+                self.repeats = HashMap::new();
+                self.repeats_bytes = 0;
+            }
+            let bytes = id.len() as u64 + REPEAT_OVERHEAD;
+            if self.repeats.insert(id, k).is_none() {
+                self.repeats_bytes += bytes;
+            }
             return Ok(candidate);
         }
     }
@@ -158,7 +175,7 @@ mod tests {
     use super::*;
 
     fn insert_all(ids: &[&str]) -> Result<Vec<String>> {
-        let mut table = IdTable::new(None);
+        let mut table = IdTable::new(None, IdMap::new());
         ids.iter()
             .enumerate()
             .map(|(no, id)| {
@@ -183,7 +200,7 @@ mod tests {
     fn an_id_a_rename_took_is_refused_naming_both_documents() {
         let err = insert_all(&["a", "a", "a#2"]).unwrap_err().to_string();
         assert!(err.contains("in.jsonl:3"), "{err}");
-        assert!(err.contains("in.jsonl:2"), "{err}");
+        assert!(err.contains("document #1"), "{err}");
         assert!(err.contains("\"a#2\""), "{err}");
     }
 
@@ -196,7 +213,7 @@ mod tests {
 
     #[test]
     fn an_id_given_that_an_earlier_document_was_derived_is_refused() {
-        let mut table = IdTable::new(None);
+        let mut table = IdTable::new(None, IdMap::new());
         let derived = table.insert("x.jsonl:1".into(), 0, "x.jsonl:1", IdOrigin::FileLine, "id");
         assert_eq!(derived.unwrap(), "x.jsonl:1");
         let err = table
@@ -208,18 +225,45 @@ mod tests {
             "{err}"
         );
         // The other way round a derived id is renamed, as a repeat is.
-        let mut table = IdTable::new(None);
+        let mut table = IdTable::new(None, IdMap::new());
         table
             .insert("x.jsonl:1".into(), 0, "y.jsonl:1", IdOrigin::Field, "id")
             .unwrap();
         let renamed = table.insert("x.jsonl:1".into(), 1, "x.jsonl:1", IdOrigin::FileLine, "id");
         assert_eq!(renamed.unwrap(), "x.jsonl:1#2");
-        assert_eq!(table.into_ids().iter().map(|(_, no)| no).max(), Some(&1));
+        let numbers: Vec<u64> = table.into_ids().unwrap().map(|r| r.unwrap().1).collect();
+        assert_eq!(numbers.iter().max(), Some(&1));
+    }
+
+    #[test]
+    fn renames_do_not_depend_on_the_repeats_cache() {
+        // More repeated ids than the cache keeps, each repeated twice, and one id repeated
+        // throughout: every rename is the lowest free suffix, cleared cache or not.
+        let n = REPEATS_CACHED + 100;
+        let mut ids: Vec<String> = Vec::new();
+        for i in 0..n {
+            ids.push(format!("r{i}"));
+            ids.push("same".into());
+        }
+        ids.extend((0..n).map(|i| format!("r{i}")));
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let got = insert_all(&refs).unwrap();
+        for (k, id) in got[..2 * n].iter().skip(1).step_by(2).enumerate() {
+            let want = if k == 0 {
+                "same".to_string()
+            } else {
+                format!("same#{}", k + 1)
+            };
+            assert_eq!(*id, want);
+        }
+        for (i, id) in got[2 * n..].iter().enumerate() {
+            assert_eq!(*id, format!("r{i}#2"));
+        }
     }
 
     #[test]
     fn renames_are_listed_with_where_they_were_read() {
-        let mut table = IdTable::new(None);
+        let mut table = IdTable::new(None, IdMap::new());
         for (no, id) in ["x", "x", "x"].iter().enumerate() {
             table
                 .insert(id.to_string(), no as u64, "f:1", IdOrigin::Field, "id")

@@ -23,6 +23,8 @@ mod compact;
 pub mod error;
 mod fulltext_writer;
 mod id_map;
+mod id_merge;
+mod id_runs;
 mod id_table;
 pub mod input;
 mod lock;

@@ -5,7 +5,9 @@
 //!
 //! ```text
 //! fixed                      process, tokenizer, reader/tokenizer pipeline, full-text writer
-//! + per-document state       ids of every document so far (for the id map), kept in memory
+//! + per-document state       ids of the documents so far (for the id map): in memory up to
+//!                            an eighth of the room left after `fixed`, then written to disk
+//!                            as sorted runs (about 1.2 bytes an id stay in memory)
 //! + shard records            the open shard's document records and offsets
 //! + tokens × bytes_per_token token stream (1, 2 or 4 bytes) + suffix array (4 bytes)
 //! ```
@@ -126,6 +128,12 @@ impl MemoryBudget {
     /// quarter of the budget, at least 64 MiB.
     pub fn fulltext_merge_cap(&self) -> u64 {
         (self.total / 4).max(64 << 20)
+    }
+
+    /// Memory the ids read may hold before they are written out to disk as a sorted run (see
+    /// `id_map.rs`): an eighth of what the shards and ids share, from 8 MiB to 1 GiB.
+    pub fn id_spill_bytes(&self) -> u64 {
+        (self.total.saturating_sub(self.fixed) / 8).clamp(8 << 20, 1 << 30)
     }
 
     /// Tokens a shard may hold when `held` bytes are taken by per-document state and the

@@ -60,6 +60,9 @@ pub struct BuildOptions {
     /// Keep the build's resident memory under this many bytes (`None`: 60% of the memory
     /// available at start, see [`crate::memory::default_budget`]).
     pub max_memory: Option<u64>,
+    /// Memory the ids read may hold before they are written to disk as a sorted run (`None`:
+    /// an eighth of the budget's room, see [`crate::memory::MemoryBudget::id_spill_bytes`]).
+    pub id_memory: Option<u64>,
     /// Add the inputs to the existing index at `out` as new shards instead of building one.
     /// An empty `tokenizer` then means the index's own.
     pub append: bool,
@@ -100,6 +103,7 @@ impl BuildOptions {
             normalization_rules: NormalizationRules::CURRENT,
             side_indexes: Vec::new(),
             max_memory: None,
+            id_memory: None,
             append: false,
             shard_roots: Vec::new(),
             part: None,

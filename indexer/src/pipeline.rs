@@ -3,6 +3,7 @@
 
 use crate::error::{bail, Context, Result};
 use crate::fulltext_writer::FullTextWriter;
+use crate::id_map::{IdMap, SortedIds};
 use crate::id_table::IdTable;
 use crate::input::{read_inputs, Document, InputFile, JsonlReader, SkipReason, Skips};
 use crate::memory::MemoryBudget;
@@ -12,6 +13,7 @@ use crate::progress::Progress;
 use crate::shard_builder::ShardBuilder;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Instant;
@@ -47,6 +49,10 @@ pub struct Ctx<'a> {
     pub first_shard: usize,
     /// The index's id map, for an append (new ids must not repeat its ids).
     pub existing_ids: Option<&'a fst::Map<MappedSlice>>,
+    /// Where the ids read go when they outgrow their share of the budget (a directory made
+    /// when first needed and removed when the id map is written; one left there is removed
+    /// first).
+    pub id_spill: PathBuf,
     /// The full-text writer, if the index has a full-text index.
     pub fulltext: Option<FullTextWriter>,
     /// For a side index: the documents its main index skipped after reading them. A side
@@ -78,8 +84,8 @@ pub struct RunOutput {
     pub rename_examples: Vec<String>,
     /// Text bytes indexed.
     pub text_bytes: u64,
-    /// `(external id, global document number)` of every new document.
-    pub ids: Vec<(String, u64)>,
+    /// `(external id, global document number)` of every new document, in id order.
+    pub ids: SortedIds,
     /// Seconds per stage.
     pub timings: BTreeMap<String, f64>,
     /// The documents skipped after reading (for the side indexes to skip the same ones).
@@ -144,7 +150,14 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
     let mut write_secs = 0.0;
     let vocab = ctx.tokenizer.vocab_size();
     let mut builder: Option<ShardBuilder<T>> = None;
-    let mut table = IdTable::new(ctx.existing_ids);
+    let mut table = IdTable::new(
+        ctx.existing_ids,
+        IdMap::spilling(
+            ctx.id_spill.clone(),
+            opts.id_memory
+                .unwrap_or_else(|| ctx.budget.id_spill_bytes()),
+        ),
+    );
     let mut sources = SourceSets::new();
     let mut source_stats: BTreeMap<String, SourceStats> = BTreeMap::new();
     let mut per_file_docs = vec![0u64; ctx.files.len()];
@@ -239,7 +252,7 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
                         + crate::shard_builder::OPENING_BYTES
                         + (need + 1) * ctx.budget.per_token;
                     bail!(
-                        "{where_}: a document of {} tokens does not fit in a shard under --max-memory {} once the ids of {} documents are held (the budget named at start leaves room for a small id table); raise --max-memory above {}, with room for the ids of the documents still to come",
+                        "{where_}: a document of {} tokens does not fit in a shard under --max-memory {} once the ids of {} documents are held (in memory up to an eighth of the budget, then on disk with about 1.2 bytes an id kept in memory; the budget named at start leaves room for a small id table); raise --max-memory above {}, with room for the ids of the documents still to come",
                         tokens.len(),
                         crate::memory::human(ctx.budget.total),
                         next_doc - ctx.first_doc,
@@ -342,7 +355,11 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
         .collect();
     let renamed = table.renamed();
     let rename_examples = table.rename_examples().to_vec();
-    let ids = table.into_ids();
+    let spilled = table.spilled_runs();
+    if spilled > 0 {
+        tracing::debug!("ids spilled to disk: {spilled} runs");
+    }
+    let ids = table.into_ids()?;
     Ok(RunOutput {
         late_skipped,
         shards,

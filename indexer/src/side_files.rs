@@ -1,6 +1,7 @@
 //! Index-level files besides the shards: tokenizer copy, external-id map, source sets.
 
 use crate::error::{Context, Result};
+use crate::id_map::SortedIds;
 use fst::{IntoStreamer, Streamer};
 use std::path::Path;
 use verbatim_core::format::{FileKind, FileWriter};
@@ -21,16 +22,15 @@ pub fn write_tokenizer(dir: &Path, build_id: u64, json: &[u8]) -> Result<()> {
 }
 
 /// Writes the id map `path`: external id → global document number, streamed into the file
-/// (the fst is never held whole in memory). `ids` are this build's new documents (unique by
-/// construction); `existing`, for an append, is the index's current map, whose ids the new
-/// ones were checked not to repeat.
+/// (neither the fst nor the ids are ever held whole in memory). `ids` are this build's new
+/// documents in id order (unique by construction); `existing`, for an append, is the index's
+/// current map, whose ids the new ones were checked not to repeat.
 pub fn write_id_map<D: AsRef<[u8]>>(
     path: &Path,
     build_id: u64,
-    mut ids: Vec<(String, u64)>,
+    mut ids: SortedIds,
     existing: Option<&fst::Map<D>>,
 ) -> Result<()> {
-    ids.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let out = FileWriter::create(path, FileKind::IdMap, 0, build_id)?;
     let mut builder = fst::MapBuilder::new(out).context("cannot start the id map")?;
     let mut count = 0u64;
@@ -46,25 +46,33 @@ pub fn write_id_map<D: AsRef<[u8]>>(
     };
     match existing {
         None => {
-            for (id, no) in &ids {
-                add(&mut builder, id.as_bytes(), *no)?;
+            for item in ids.by_ref() {
+                let (id, no) = item?;
+                add(&mut builder, &id, no)?;
             }
         }
         Some(old) => {
             // Merge two sorted streams.
             let mut old_stream = old.into_stream();
-            let mut new_iter = ids.iter().peekable();
+            let mut new_iter = ids.by_ref().peekable();
             while let Some((k, v)) = old_stream.next() {
-                while let Some((id, no)) = new_iter.next_if(|(id, _)| id.as_bytes() < k) {
-                    add(&mut builder, id.as_bytes(), *no)?;
+                // An error sorts first, so that it is returned at once.
+                let before_k = |r: &Result<(Vec<u8>, u64)>| {
+                    r.as_ref().map_or(true, |(id, _)| id.as_slice() < k)
+                };
+                while let Some(item) = new_iter.next_if(before_k) {
+                    let (id, no) = item?;
+                    add(&mut builder, &id, no)?;
                 }
                 add(&mut builder, k, v)?;
             }
-            for (id, no) in new_iter {
-                add(&mut builder, id.as_bytes(), *no)?;
+            for item in new_iter {
+                let (id, no) = item?;
+                add(&mut builder, &id, no)?;
             }
         }
     }
+    ids.finish()?;
     let out = builder.into_inner().context("cannot finish the id map")?;
     out.finish(count)?;
     Ok(())

@@ -33,6 +33,11 @@ pub struct Args {
     /// memory available at start (printed; in a container, within its memory cgroup's limit).
     #[arg(long, value_parser = verbatim_indexer::memory::parse_size)]
     max_memory: Option<u64>,
+    /// Memory the documents' ids may hold before they are written to disk as a sorted run
+    /// (default: an eighth of what --max-memory leaves for shards and ids). For tests and
+    /// benchmarks.
+    #[arg(long, hide = true, value_parser = verbatim_indexer::memory::parse_size)]
+    id_memory: Option<u64>,
     /// Write new shards under these directories (e.g. other disks), round-robin, instead of
     /// inside the index directory; the manifest names them by absolute path. Repeatable.
     #[arg(long = "shard-root")]
@@ -107,6 +112,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     opts.part = a.part;
     opts.parts = a.parts;
     opts.max_memory = a.max_memory;
+    opts.id_memory = a.id_memory;
     match a.max_memory {
         Some(m) => eprintln!(
             "memory budget {} (--max-memory)",
