@@ -1,6 +1,6 @@
 //! A takedown list that is there but cannot be read fails closed, whatever its shape: a
 //! symbolic link to a missing file (an unmounted disk) or one that loops, a header whose
-//! count disagrees with the list, or a list naming documents the index does not have. Every
+//! count disagrees with the list, bytes after the list, or a list naming documents the index does not have. Every
 //! command refuses and nothing writes over it; only no entry at all is no list. A list
 //! emptied by `takedown remove` is no list for `assemble`.
 
@@ -94,14 +94,19 @@ fn a_list_whose_count_or_documents_do_not_fit_the_index_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let idx = build(dir.path(), "c", None);
     let index_id = Index::open(Path::new(&idx)).unwrap().index_id();
-    let write = |docs: &[u32], count: u64| {
+    let write_with = |docs: &[u32], count: u64, tail: &[u8]| {
         let bitmap: roaring::RoaringBitmap = docs.iter().copied().collect();
         let mut bytes = Vec::new();
         bitmap.serialize_into(&mut bytes).unwrap();
+        bytes.extend_from_slice(tail);
         let path = Path::new(&idx).join("takedown.bin");
         let _ = std::fs::remove_file(&path);
         FileWriter::write_file(&path, FileKind::Takedown, 0, index_id, &bytes, count).unwrap();
     };
+    let write = |docs: &[u32], count: u64| write_with(docs, count, b"");
+    // Bytes after the bitmap (within the checksum): not a list verbatim wrote.
+    write_with(&[1], 1, b"\0\0\0\0");
+    every_command_refuses(&idx, "4 bytes follow the bitmap");
     // The header says 99 documents, the list holds 1 (its checksum is right).
     write(&[1], 99);
     every_command_refuses(&idx, "its header counts 99 documents but the list holds 1");

@@ -75,6 +75,13 @@ impl Takedown {
                 detail: format!("roaring bitmap does not parse: {e}"),
             })
         })?;
+        let extra = file.payload().len().saturating_sub(docs.serialized_size());
+        if extra > 0 {
+            return Err(bad(Error::Corrupt {
+                path: path.clone(),
+                detail: format!("{extra} bytes follow the bitmap"),
+            }));
+        }
         if file.header().element_count != docs.len() {
             return Err(bad(Error::Corrupt {
                 path: path.clone(),
