@@ -92,7 +92,8 @@ impl MemoryBudget {
         let per_token = bytes_per_token(width);
         // A document in flight is held as its JSON line, as text, as token ids (4 bytes each)
         // and in its shard.
-        let fixed = BASE_BYTES + ft + max_document_bytes * 5 + max_jsonl_line(max_document_bytes);
+        let in_flight = max_document_bytes * 5 + max_jsonl_line(max_document_bytes);
+        let fixed = BASE_BYTES + ft + in_flight;
         let budget = MemoryBudget {
             total,
             fixed,
@@ -103,9 +104,17 @@ impl MemoryBudget {
             return Err(BudgetTooSmall {
                 given: format!("{} ({total} bytes)", human(total)),
                 reason: format!(
-                    "a shard must be able to hold one document of up to {} (--max-document-bytes) at {per_token} bytes per token, besides {} the build needs anyway",
+                    "a shard must be able to hold one document of up to {} (--max-document-bytes) at {per_token} bytes per token, besides {} the build needs for itself: {} for the process and its pipeline{}, and {} to read and tokenize a document of up to {} (its JSON line, text and token ids)",
                     human(max_document_bytes),
-                    human(fixed)
+                    human(fixed),
+                    human(BASE_BYTES),
+                    if ft > 0 {
+                        format!(", {} for the full-text index's writers", human(ft))
+                    } else {
+                        String::new()
+                    },
+                    human(in_flight),
+                    human(max_document_bytes)
                 ),
                 smallest: human_ceil(smallest),
                 smallest_bytes: smallest,

@@ -138,3 +138,17 @@ def test_unigram_counts_and_cnf(ig):
     assert e.search_docs(the, maxnum=2) == s1
     with pytest.raises(NotImplementedError, match="get_new_shards_by_index_dir"):
         e.get_new_shards_by_index_dir()
+
+
+def test_batch_requests_of_the_wrong_shape_raise_as_unpacking_does(origins):
+    # infini-gram unpacks each request (``for doc_ix, max_ctx_len in requests``): the same
+    # errors, not one naming an internal function.
+    with pytest.raises(ValueError, match=r"not enough values to unpack \(expected 2, got 1\)"):
+        origins.get_docs_by_ixs_2([(0,)])
+    with pytest.raises(ValueError, match=r"too many values to unpack \(expected 2\)"):
+        origins.get_docs_by_ixs_2([(0, 1, 2)])
+    with pytest.raises(TypeError, match="cannot unpack non-iterable int object"):
+        origins.get_docs_by_ixs_2([0])
+    with pytest.raises(ValueError, match=r"expected 4, got 2"):
+        origins.get_docs_by_ranks_2([(0, 1)])
+    assert len(origins.get_docs_by_ixs_2([(0, 1), [1, 1]])) == 2

@@ -113,7 +113,10 @@ class Documents:
 
     def _batch(self, requests: List[Tuple[int, ...]], check: Any, fetch: Any) -> Any:
         """infini-gram's batch calls: the first request's error if any is wrong (nothing
-        fetched), else each request's answer."""
+        fetched), else each request's answer. A request of the wrong shape raises what
+        infini-gram's unpacking of it raises."""
+        arity = check.__code__.co_argcount
+        requests = [_unpack(r, arity) for r in requests]
         for r in requests:
             err = check(*r)
             if err:
@@ -266,3 +269,17 @@ class Documents:
         cnt, approx, idxs, docs = _native.ig_search_docs(
             self._view.index, input_ids, maxnum, max_disp_len, random.getrandbits(64))
         return {"cnt": cnt, "approx": approx, "idxs": idxs, "documents": [d for d in docs]}
+
+
+def _unpack(request: Any, arity: int) -> Tuple[Any, ...]:
+    """``request`` as a tuple of ``arity`` values, or the error Python's unpacking of it into
+    that many names raises (infini-gram unpacks its batch requests in a ``for``)."""
+    try:
+        values = tuple(request)
+    except TypeError:
+        raise TypeError(f"cannot unpack non-iterable {type(request).__name__} object") from None
+    if len(values) < arity:
+        raise ValueError(f"not enough values to unpack (expected {arity}, got {len(values)})")
+    if len(values) > arity:
+        raise ValueError(f"too many values to unpack (expected {arity})")
+    return values
