@@ -6,7 +6,7 @@
 //! Split by hash into [`PARTS`] maps, each doubling moves one part's table, and what the maps
 //! hold is counted from their real capacities ([`IdMap::held_bytes`]). Past
 //! [`IdMap::spilling`]'s limit the ids in memory are sorted and written out as a run
-//! ([`crate::id_runs`]), of which memory keeps about 1.2 bytes an id; runs are merged four at
+//! ([`crate::id_runs`]), of which memory keeps about 1.4 bytes an id; runs are merged four at
 //! a time, so a lookup asks a few runs however many documents the build reads.
 
 use crate::error::{Context, Result};
@@ -188,9 +188,14 @@ impl IdMap {
 
     /// Memory the map holds, and may need next: [`IdMap::memory_bytes`], the runs' filters
     /// and block indexes (a merge frees its runs' before it makes the merged run's, so it
-    /// needs no more), and the buffers of a merge of every run and of the run it writes.
+    /// needs no more), the buffers of a merge of every run and of the run it writes, and the
+    /// block a lookup reads.
     pub(crate) fn held_bytes(&self) -> u64 {
-        self.memory_bytes() + self.runs_bytes + (self.runs.len() as u64 + 2) * READ_BUFFER as u64
+        let lookup = self.runs.iter().map(IdRun::lookup_bytes).max().unwrap_or(0);
+        self.memory_bytes()
+            + self.runs_bytes
+            + (self.runs.len() as u64 + 2) * READ_BUFFER as u64
+            + lookup
     }
 
     /// Writes the ids in memory to a new run and frees their maps; merges the last runs while
@@ -209,26 +214,10 @@ impl IdMap {
                 .with_context(|| format!("cannot create {}", path.display()))?;
             spill.dir.made = true;
         }
-        let mut ids: Vec<(String, u64)> = Vec::with_capacity(self.in_memory as usize);
-        for part in std::mem::replace(&mut self.parts, fresh_parts()) {
-            ids.extend(part);
-        }
-        ids.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let len = ids.len() as u64;
-        let path = spill.dir.path.join(format!("run-{}", spill.written));
-        spill.written += 1;
+        let path = spill.next_run_path();
         let seed = spill.seed;
-        self.in_memory = 0;
-        self.text_bytes = 0;
-        self.table_bytes = 0;
-        self.largest_table = 0;
-        let run = IdRun::write(
-            &path,
-            len,
-            seed,
-            1,
-            ids.into_iter().map(|(id, v)| Ok((id.into_bytes(), v))),
-        )?;
+        let ids = self.take_sorted();
+        let run = IdRun::write(&path, ids.len() as u64, seed, 1, vec_source(ids))?;
         self.runs_bytes += run.held_bytes();
         self.runs.push(run);
         while self.runs.len() >= MERGE_FANOUT {
@@ -238,6 +227,9 @@ impl IdMap {
             }
             let tail = self.runs.split_off(self.runs.len() - MERGE_FANOUT);
             self.runs_bytes -= tail.iter().map(IdRun::held_bytes).sum::<u64>();
+            let Some(spill) = self.spill.as_mut() else {
+                break;
+            };
             let run = merge_runs(spill, tail)?;
             self.runs_bytes += run.held_bytes();
             self.runs.push(run);
@@ -245,21 +237,30 @@ impl IdMap {
         Ok(())
     }
 
+    /// The ids in the maps, sorted by id; the maps are left empty, their tables freed as
+    /// they are read.
+    fn take_sorted(&mut self) -> Vec<(String, u64)> {
+        let mut ids: Vec<(String, u64)> = Vec::with_capacity(self.in_memory as usize);
+        for part in std::mem::replace(&mut self.parts, fresh_parts()) {
+            ids.extend(part);
+        }
+        ids.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        self.in_memory = 0;
+        self.text_bytes = 0;
+        self.table_bytes = 0;
+        self.largest_table = 0;
+        ids
+    }
+
     /// Every `(id, value)` in id order, read from the runs and the maps; the runs' files and
     /// directory are removed as the result is dropped.
     pub(crate) fn into_sorted(mut self) -> Result<SortedIds> {
-        let mut memory: Vec<(String, u64)> = Vec::with_capacity(self.in_memory as usize);
-        for part in std::mem::take(&mut self.parts) {
-            memory.extend(part);
-        }
-        memory.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let memory = self.take_sorted();
         let mut sources: Vec<IdSource> = Vec::new();
         for run in std::mem::take(&mut self.runs) {
             sources.push(Box::new(run.into_reader()?));
         }
-        sources.push(Box::new(
-            memory.into_iter().map(|(id, v)| Ok((id.into_bytes(), v))),
-        ));
+        sources.push(vec_source(memory));
         Ok(SortedIds {
             merged: MergedIds::new(sources),
             mask: u64::MAX,
@@ -276,9 +277,21 @@ fn merge_runs(spill: &mut Spill, runs: Vec<IdRun>) -> Result<IdRun> {
     for run in runs {
         sources.push(Box::new(run.into_reader()?));
     }
-    let path = spill.dir.path.join(format!("run-{}", spill.written));
-    spill.written += 1;
+    let path = spill.next_run_path();
     IdRun::write(&path, len, spill.seed, weight, MergedIds::new(sources))
+}
+
+impl Spill {
+    /// The path of the next run written.
+    fn next_run_path(&mut self) -> PathBuf {
+        self.written += 1;
+        self.dir.path.join(format!("run-{}", self.written - 1))
+    }
+}
+
+/// Sorted `(id, value)` pairs as a merge's source.
+fn vec_source(ids: Vec<(String, u64)>) -> IdSource {
+    Box::new(ids.into_iter().map(|(id, v)| Ok((id.into_bytes(), v))))
 }
 
 /// The ids of a build, `(id bytes, document number)` in id order, as the id map is written
@@ -295,9 +308,7 @@ impl SortedIds {
     pub(crate) fn from_vec(mut ids: Vec<(String, u64)>) -> SortedIds {
         ids.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         SortedIds {
-            merged: MergedIds::new(vec![Box::new(
-                ids.into_iter().map(|(id, v)| Ok((id.into_bytes(), v))),
-            )]),
+            merged: MergedIds::new(vec![vec_source(ids)]),
             mask: u64::MAX,
             dir: None,
         }

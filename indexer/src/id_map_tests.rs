@@ -97,6 +97,30 @@ fn a_spilling_map_answers_as_one_in_memory_and_removes_its_runs() {
 }
 
 #[test]
+fn runs_keep_about_a_byte_and_a_half_an_id_in_memory() {
+    // 40-character ids, as the many-short-documents corpora of RESULTS.md have.
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = IdMap::spilling(dir.path().join("s"), 1 << 20);
+    for i in 0..300_000u64 {
+        let id = format!(
+            "{:040x}",
+            (i as u128).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835)
+        );
+        m.insert(id, i).unwrap();
+    }
+    let on_disk = m.len() - m.in_memory;
+    let per_id = m.runs_bytes as f64 / on_disk as f64;
+    eprintln!(
+        "{} runs, {on_disk} ids on disk, {per_id:.3} bytes an id in memory",
+        m.runs()
+    );
+    assert!(
+        on_disk > 250_000 && (1.0..1.6).contains(&per_id),
+        "{per_id}"
+    );
+}
+
+#[test]
 fn a_dropped_map_removes_its_runs_and_a_new_one_clears_what_was_left() {
     let dir = tempfile::tempdir().unwrap();
     let spill = dir.path().join("spill");

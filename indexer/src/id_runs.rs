@@ -156,16 +156,19 @@ impl IdRun {
         Ok(None)
     }
 
-    /// Memory the run holds: its filter and block index, and a lookup's block read.
+    /// Memory the run holds: its filter and block index.
     pub(crate) fn held_bytes(&self) -> u64 {
         let keys: usize = self.first_ids.iter().map(|k| k.len().max(8)).sum();
         (self.filter.num_bits() / 8
             + keys
-            + BLOCK_BYTES as usize
-            + self.longest
             + self.first_ids.capacity() * std::mem::size_of::<Box<[u8]>>()
             + self.block_starts.capacity() * 8
             + std::mem::size_of::<Self>()) as u64
+    }
+
+    /// The buffer a lookup reads into: a block, which may end with a record past its size.
+    pub(crate) fn lookup_bytes(&self) -> u64 {
+        BLOCK_BYTES + 12 + self.longest as u64
     }
 
     /// Reads the run in order; the file is removed when the reader is dropped.

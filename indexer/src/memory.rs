@@ -7,7 +7,7 @@
 //! fixed                      process, tokenizer, reader/tokenizer pipeline, full-text writer
 //! + per-document state       ids of the documents so far (for the id map): in memory up to
 //!                            an eighth of the room left after `fixed`, then written to disk
-//!                            as sorted runs (about 1.2 bytes an id stay in memory)
+//!                            as sorted runs (about 1.4 bytes an id stay in memory)
 //! + shard records            the open shard's document records and offsets
 //! + tokens × bytes_per_token token stream (1, 2 or 4 bytes) + suffix array (4 bytes)
 //! ```

@@ -252,7 +252,7 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
                         + crate::shard_builder::OPENING_BYTES
                         + (need + 1) * ctx.budget.per_token;
                     bail!(
-                        "{where_}: a document of {} tokens does not fit in a shard under --max-memory {} once the ids of {} documents are held (in memory up to an eighth of the budget, then on disk with about 1.2 bytes an id kept in memory; the budget named at start leaves room for a small id table); raise --max-memory above {}, with room for the ids of the documents still to come",
+                        "{where_}: a document of {} tokens does not fit in a shard under --max-memory {} once the ids of {} documents are held (in memory up to an eighth of the budget, then on disk with about 1.4 bytes an id kept in memory; the budget named at start leaves room for a small id table); raise --max-memory above {}, with room for the ids of the documents still to come",
                         tokens.len(),
                         crate::memory::human(ctx.budget.total),
                         next_doc - ctx.first_doc,
