@@ -82,6 +82,27 @@ fn append_adds_shards_keeps_old_files_and_takedowns_work_across() {
     assert!(index.is_taken_down(23) && index.is_taken_down(1));
 }
 
+/// infini-gram's metadata `path` of a document stays as the first build named it when an
+/// append reads files from another folder (it is relative to each generation's inputs).
+#[test]
+fn an_append_from_another_folder_keeps_earlier_metadata_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("idx");
+    let (old, new) = (dir.path().join("old/set"), dir.path().join("new"));
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::create_dir_all(&new).unwrap();
+    let a = support::write_jsonl(&old, "a.jsonl", &docs("alpha", 3, 10));
+    let b = support::write_jsonl(&new, "b.jsonl", &docs("beta", 2, 10));
+    verbatim_indexer::build(&opts(a, &out, "bytes")).unwrap();
+    let before = Index::open(&out).unwrap().ig_metadata(0, 1);
+    append(b, &out).unwrap();
+    let index = Index::open(&out).unwrap();
+    assert_eq!(index.ig_metadata(0, 1), before);
+    assert!(before.starts_with(r#"{"path": "a.jsonl", "linenum": 1,"#), "{before}");
+    let appended = index.ig_metadata(1, 0);
+    assert!(appended.starts_with(r#"{"path": "b.jsonl", "linenum": 0,"#), "{appended}");
+}
+
 #[test]
 fn append_refuses_known_ids_other_tokenizers_and_non_indexes() {
     let dir = tempfile::tempdir().unwrap();

@@ -201,6 +201,15 @@ pub struct InputInfo {
     pub documents: u64,
     /// Documents skipped in it.
     pub skipped: u64,
+    /// The generation that read it: 0 for the first build, N for the N-th append. The
+    /// infini-gram metadata `path` of its documents is relative to the common folder of that
+    /// generation's inputs, so an append never changes the paths of earlier documents.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub generation: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The options a build ran with.

@@ -24,7 +24,7 @@ use crate::side_files;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use verbatim_core::manifest::{IndexFiles, Manifest, MANIFEST_FILE};
+use verbatim_core::manifest::{IndexFiles, InputInfo, Manifest, MANIFEST_FILE};
 use verbatim_core::{Index, OpenOptions, TextTokenizer};
 
 /// Name of the lock file that keeps two appends from running at once.
@@ -306,7 +306,10 @@ fn append_at(
         shards.push(s);
     }
     let mut inputs = old.inputs.clone();
-    inputs.extend(out.inputs);
+    inputs.extend(out.inputs.into_iter().map(|i| InputInfo {
+        generation,
+        ..i
+    }));
     let mut skipped = old.skipped.clone();
     for (k, v) in out.skips.by_reason() {
         *skipped.entry(k).or_default() += v;

@@ -351,6 +351,7 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
             sha256: read.sha256.get(i).cloned().unwrap_or_default(),
             documents: per_file_docs[i],
             skipped: skips.in_file(i),
+            generation: 0,
         })
         .collect();
     let renamed = table.renamed();

@@ -49,7 +49,8 @@ differs, and why:
 - ``metadata`` of a document: on an infini-gram index, the ``metadata.N`` line exactly as
   stored (``''`` for an index built without metadata). On a verbatim index it is written in
   infini-gram's shape, ``{"path", "linenum", "metadata"}``: ``path`` is the input file
-  relative to the inputs' common folder; ``linenum`` is the record's 0-based line (row for
+  relative to the common folder of the inputs read with it (by the first build, or by the
+  same append); ``linenum`` is the record's 0-based line (row for
   Parquet) when the index records it, that is when the record had no id and the indexer gave
   it ``FILE:LINE``, or when the indexer skipped no record of that file (blank lines, which
   it passes over uncounted and infini-gram's indexer cannot read, would shift it);

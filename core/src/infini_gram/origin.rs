@@ -1,15 +1,17 @@
 //! Where a document of a verbatim index came from, in the form of infini-gram's metadata lines
-//! (`{"path", "linenum", "metadata"}`): its input file, relative to the inputs' common folder,
-//! and its 0-based line (for Parquet, row) in that file when the index records it.
+//! (`{"path", "linenum", "metadata"}`): its input file, relative to the common folder of the
+//! inputs read with it (by the first build, or by the same append), and its 0-based line (for
+//! Parquet, row) in that file when the index records it.
 
 use crate::manifest::InputInfo;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The input files of an index, in document order, ready to name any document's file in
 /// O(log files).
 #[derive(Debug, Clone)]
 pub struct Origins {
-    /// Each file: as the manifest records it, relative to the common folder, and whether the
+    /// Each file: as the manifest records it, relative to its generation's common folder, and whether the
     /// indexer skipped any of its records.
     files: Vec<(PathBuf, String, bool)>,
     /// The global number one past each file's last document (ascending).
@@ -21,14 +23,27 @@ impl Origins {
     /// file).
     pub fn new(inputs: &[InputInfo]) -> Origins {
         let paths: Vec<&Path> = inputs.iter().map(|i| Path::new(&i.path)).collect();
-        let common = common_folder(&paths);
+        // The common folder of each generation's inputs (the first build's, then each
+        // append's), so that an append from elsewhere leaves earlier paths as they were.
+        let mut commons: BTreeMap<u64, Option<PathBuf>> = BTreeMap::new();
+        for generation in inputs.iter().map(|i| i.generation) {
+            commons.entry(generation).or_insert_with(|| {
+                let same: Vec<&Path> = inputs
+                    .iter()
+                    .zip(&paths)
+                    .filter(|(i, _)| i.generation == generation)
+                    .map(|(_, p)| *p)
+                    .collect();
+                common_folder(&same)
+            });
+        }
         let mut end = 0u64;
         let mut ends = Vec::with_capacity(inputs.len());
         let mut files = Vec::with_capacity(inputs.len());
         for (info, path) in inputs.iter().zip(&paths) {
             end += info.documents;
             ends.push(end);
-            let rel = common
+            let rel = commons[&info.generation]
                 .as_deref()
                 .and_then(|c| path.strip_prefix(c).ok())
                 .unwrap_or(path);
@@ -101,6 +116,7 @@ mod tests {
             sha256: String::new(),
             documents,
             skipped,
+            generation: 0,
         }
     }
 
@@ -118,5 +134,41 @@ mod tests {
         assert_eq!(o.of(3, "c.jsonl:5"), Some(("sub/c.jsonl".into(), Some(4))));
         assert_eq!(o.of(5, "z"), None);
         assert_eq!(Origins::new(&[]).of(0, "x"), None);
+    }
+
+    /// An append from another folder names its files relative to its own inputs' common
+    /// folder and leaves the earlier documents' paths as the first build named them.
+    #[test]
+    fn an_append_from_elsewhere_keeps_earlier_paths() {
+        let built = [input("/c/a/x.jsonl", 2, 0), input("/c/a/y.jsonl", 1, 0)];
+        let before = Origins::new(&built);
+        let mut appended = built.to_vec();
+        appended.push(InputInfo {
+            generation: 1,
+            ..input("/d/new/z.jsonl", 2, 0)
+        });
+        appended.push(InputInfo {
+            generation: 2,
+            ..input("/c/a/w.jsonl", 1, 0)
+        });
+        let after = Origins::new(&appended);
+        for doc in 0..3 {
+            assert_eq!(after.of(doc, "i"), before.of(doc, "i"), "document {doc}");
+        }
+        assert_eq!(after.of(0, "i"), Some(("x.jsonl".into(), Some(0))));
+        assert_eq!(after.of(3, "i"), Some(("z.jsonl".into(), Some(0))));
+        assert_eq!(after.of(5, "i"), Some(("w.jsonl".into(), Some(0))));
+        // Without generations (an index appended to before they were recorded), one folder.
+        let old: Vec<InputInfo> = appended
+            .iter()
+            .map(|i| InputInfo {
+                generation: 0,
+                ..i.clone()
+            })
+            .collect();
+        assert_eq!(
+            Origins::new(&old).of(0, "i"),
+            Some(("c/a/x.jsonl".into(), Some(0)))
+        );
     }
 }
