@@ -198,6 +198,11 @@ fn takedowns_stay_per_member() {
     assert!(!g.is_taken_down(0) && g.is_taken_down(1));
     assert!(ib.is_taken_down(0) && !ia.is_taken_down(0));
     assert_eq!(g.taken_down_count(), 1);
+    assert_eq!(
+        g.taken_down_docs().unwrap().iter().collect::<Vec<u32>>(),
+        [1],
+        "b's list, renumbered in the group"
+    );
     let mut o = TraceOptions::defaults_for(&g);
     o.density = 1.0;
     o.spans.word_boundaries = false;

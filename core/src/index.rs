@@ -561,6 +561,22 @@ impl Index {
         self.takedown_generation.load(Ordering::SeqCst)
     }
 
+    /// The taken-down documents, as of now (a group: its members', renumbered); `None` when a
+    /// list cannot be read (a writer panicked holding it), which callers must treat as
+    /// everything taken down.
+    pub fn taken_down_docs(&self) -> Option<roaring::RoaringBitmap> {
+        if self.is_group() {
+            let mut out = roaring::RoaringBitmap::new();
+            for m in &self.members {
+                for d in m.index().taken_down_docs()? {
+                    out.insert(u32::try_from(u64::from(d) + m.first_doc()).ok()?);
+                }
+            }
+            return Some(out);
+        }
+        self.takedown.read().ok().map(|t| t.docs().clone())
+    }
+
     /// Number of taken-down documents.
     pub fn taken_down_count(&self) -> u64 {
         if self.is_group() {

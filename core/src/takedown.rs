@@ -142,6 +142,11 @@ impl Takedown {
         u32::try_from(doc_no).is_ok_and(|d| self.docs.remove(d))
     }
 
+    /// The documents taken down.
+    pub fn docs(&self) -> &RoaringBitmap {
+        &self.docs
+    }
+
     /// Number of documents taken down.
     pub fn len(&self) -> u64 {
         self.docs.len()
