@@ -544,18 +544,24 @@ fn cli_refuses_unwritable_reports_first_and_names_each_reason_once() {
         let fifo = dir.path().join("fifo");
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();
         if made.is_ok_and(|s| s.success()) {
-            let reader = {
-                let fifo = fifo.clone();
-                // The second report may come through the first reader's open.
-                let both = |s: &str| s.contains('{') && s.contains("bench,id,");
-                std::thread::spawn(move || {
-                    let mut all = std::fs::read_to_string(&fifo).unwrap();
-                    if !both(&all) {
-                        all += &std::fs::read_to_string(&fifo).unwrap();
-                    }
-                    all
-                })
-            };
+            // Opened for reading and writing before the command runs (which does not wait
+            // on Linux), so a reader is there for both of its opens and no read sees the
+            // end of the pipe between them; a line written after the command exits ends it.
+            const END: &str = "\nend of the test's read\n";
+            let mut pipe = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&fifo)
+                .unwrap();
+            let reader = std::thread::spawn(move || {
+                use std::io::Read;
+                let (mut all, mut buf) = (Vec::new(), [0u8; 4096]);
+                while !all.ends_with(END.as_bytes()) {
+                    let n = pipe.read(&mut buf).unwrap();
+                    all.extend_from_slice(&buf[..n]);
+                }
+                String::from_utf8(all).unwrap()
+            });
             let o = std::process::Command::new(support::verbatim_bin())
                 .args(["contamination", "--index"])
                 .arg(&idx)
@@ -568,6 +574,7 @@ fn cli_refuses_unwritable_reports_first_and_names_each_reason_once() {
                 .args(["--method", "llama2"])
                 .output()
                 .unwrap();
+            std::fs::write(&fifo, END).unwrap();
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             let both = reader.join().unwrap();
             assert!(both.contains('{') && both.contains("bench,id,"), "{both}");
