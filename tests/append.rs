@@ -98,9 +98,15 @@ fn an_append_from_another_folder_keeps_earlier_metadata_paths() {
     append(b, &out).unwrap();
     let index = Index::open(&out).unwrap();
     assert_eq!(index.ig_metadata(0, 1), before);
-    assert!(before.starts_with(r#"{"path": "a.jsonl", "linenum": 1,"#), "{before}");
+    assert!(
+        before.starts_with(r#"{"path": "a.jsonl", "linenum": 1,"#),
+        "{before}"
+    );
     let appended = index.ig_metadata(1, 0);
-    assert!(appended.starts_with(r#"{"path": "b.jsonl", "linenum": 0,"#), "{appended}");
+    assert!(
+        appended.starts_with(r#"{"path": "b.jsonl", "linenum": 0,"#),
+        "{appended}"
+    );
 }
 
 #[test]

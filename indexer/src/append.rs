@@ -306,10 +306,11 @@ fn append_at(
         shards.push(s);
     }
     let mut inputs = old.inputs.clone();
-    inputs.extend(out.inputs.into_iter().map(|i| InputInfo {
-        generation,
-        ..i
-    }));
+    inputs.extend(
+        out.inputs
+            .into_iter()
+            .map(|i| InputInfo { generation, ..i }),
+    );
     let mut skipped = old.skipped.clone();
     for (k, v) in out.skips.by_reason() {
         *skipped.entry(k).or_default() += v;

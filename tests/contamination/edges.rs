@@ -481,3 +481,50 @@ fn llama2_matches_no_text_through_an_unknown_token() {
     assert_eq!(r.matched, 21, "{r:?}");
     assert_eq!(known.matched, r.matched, "{known:?}");
 }
+
+/// A Llama 2 match on byte-level tokens may start or end inside a character (the item's first
+/// character follows a space in the document, a character shares its first bytes with
+/// another's). The evidence shows each cut character whole beside the match, so the text
+/// shown is the document's, and no character vanishes from it.
+#[test]
+fn llama2_evidence_keeps_characters_a_match_cuts() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = docs(&[
+        ("doc1", "café  ٣٤ ΣΟΦΟΣ 🄰 ＭＭＬＵ end".to_string()),
+        ("doc2", "ΣΟΦΟΣ 🅰 -- tail".to_string()),
+        (
+            "doc3",
+            "x Ωmega the wind blew over the hills and down to the grey sea below them. In the end"
+                .to_string(),
+        ),
+    ]);
+    let tok = support::demo_tokenizer();
+    let index = Index::open(&build_with(
+        dir.path(),
+        &corpus,
+        tok.to_str().unwrap(),
+        false,
+    ))
+    .unwrap();
+    let text = |id: &str| corpus.iter().find(|(i, _)| i == id).unwrap().1.clone();
+    for item in [
+        "ΣΟΦΟΣ 🄰",
+        "Ωmega the wind blew over the hills and down to the grey sea below them.",
+    ] {
+        let r = run(&index, Method::Llama2, 0, "q", item);
+        assert!(!r.examples.is_empty(), "{item}: {r:?}");
+        for e in &r.examples {
+            let s = &e.snippet;
+            let shown = format!("{}{}{}", s.before, s.matched, s.after);
+            assert!(
+                text(&e.id).contains(&shown),
+                "{item}: {shown:?} in {}",
+                e.id
+            );
+            assert!(item.contains(&s.matched), "{item}: match {:?}", s.matched);
+        }
+        for span in &r.spans {
+            assert!(item.contains(span.as_str()), "{item}: span {span:?}");
+        }
+    }
+}

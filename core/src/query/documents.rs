@@ -140,11 +140,12 @@ impl Index {
             tokens: w.before.start..w.after.end,
             doc: w.doc_start..w.doc_end,
         };
-        let [before, matched, after] = self.tokenizer().decode_parts([
+        // The match narrowed to whole characters, its cut ones shown beside it.
+        let [before, matched, after] = self.tokenizer().decode_window(
             &toks.to_u32(w.before),
             &toks.to_u32(w.matched.clone()),
             &toks.to_u32(w.after),
-        ]);
+        );
         Snippet {
             before,
             matched,

@@ -5,6 +5,7 @@
 //! corpus.
 
 mod composed;
+mod cut_characters;
 mod family;
 mod fast_bpe;
 mod pieces;

@@ -9,7 +9,8 @@ pub enum PieceText {
     /// Each piece alone, as infini-gram's server decodes them (a SentencePiece piece loses
     /// the space it opens with: `cat sat`, `light`, ` hill` read as `cat satlight hill`).
     Alone,
-    /// So that the pieces join into the window's text ([`TextTokenizer::decode_runs`]).
+    /// So that the pieces join into the window's text
+    /// ([`TextTokenizer::decode_runs_narrowing`]: a labelled piece holds whole characters).
     Joined,
 }
 
@@ -37,7 +38,12 @@ pub fn spans(
     let texts = match text {
         PieceText::Alone => pieces.iter().map(|(t, _)| tok.decode(t)).collect(),
         PieceText::Joined => {
-            tok.decode_runs(&pieces.iter().map(|(t, _)| &t[..]).collect::<Vec<_>>())
+            // A labelled piece shows only characters it holds whole.
+            let narrow: Vec<bool> = pieces.iter().map(|(_, label)| label.is_some()).collect();
+            tok.decode_runs_narrowing(
+                &pieces.iter().map(|(t, _)| &t[..]).collect::<Vec<_>>(),
+                &narrow,
+            )
         }
     };
     texts
