@@ -550,24 +550,47 @@ struct NextToken<'a, T, S> {
     eos: u32,
 }
 
+/// A continuation as stored: a token, the separator that ends a document, or the end of the
+/// stream (which sorts first). Suffixes with equal continuations are adjacent in a suffix
+/// array, so a segment whose first and last agree holds no other; two different ends do
+/// not agree, though both count as `eos`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Continuation {
+    Token(u32),
+    Separator,
+    StreamEnd,
+}
+
 impl<T: Token, S: SuffixArray> NextToken<'_, T, S> {
-    fn at(&self, rank: u64) -> u32 {
+    fn at(&self, rank: u64) -> Continuation {
         match self.tokens.get(self.sa.at(rank as usize) + self.depth) {
-            Some(t) if *t != T::SEPARATOR => t.to_u32(),
-            _ => self.eos,
+            Some(t) if *t == T::SEPARATOR => Continuation::Separator,
+            Some(t) => Continuation::Token(t.to_u32()),
+            None => Continuation::StreamEnd,
+        }
+    }
+
+    /// The token a continuation counts as (a document end as `eos`).
+    fn token(&self, c: Continuation) -> u32 {
+        match c {
+            Continuation::Token(t) => t,
+            Continuation::Separator | Continuation::StreamEnd => self.eos,
         }
     }
 
     /// infini-gram's `_get_freq_by_token_id_approx`: in segments shorter than four units,
     /// one continuation per unit (at its middle) counts for the unit; a longer segment whose
-    /// first and last continuations agree is all that token; others are halved.
+    /// first and last continuations agree is all that token; others are halved. Unlike
+    /// infini-gram's, the agreement is of continuations as stored, not of the tokens they
+    /// count as: a segment from a document ending with the stream to one ending at a
+    /// separator holds other tokens between (infini-gram counts them all as `eos`).
     fn freq(
         &self,
         start: u64,
         end: u64,
         unit: u64,
-        first: Option<u32>,
-        last: Option<u32>,
+        first: Option<Continuation>,
+        last: Option<Continuation>,
         out: &mut BTreeMap<u32, u64>,
     ) {
         if end - start < 4 * unit {
@@ -578,7 +601,7 @@ impl<T: Token, S: SuffixArray> NextToken<'_, T, S> {
                 } else {
                     ((rank + end) >> 1, end - rank)
                 };
-                *out.entry(self.at(mid)).or_default() += n;
+                *out.entry(self.token(self.at(mid))).or_default() += n;
                 rank += unit;
             }
             return;
@@ -586,7 +609,7 @@ impl<T: Token, S: SuffixArray> NextToken<'_, T, S> {
         let a = first.unwrap_or_else(|| self.at(start));
         let b = last.unwrap_or_else(|| self.at(end - 1));
         if a == b {
-            *out.entry(a).or_default() += end - start;
+            *out.entry(self.token(a)).or_default() += end - start;
             return;
         }
         let mid = (start + end) >> 1;
