@@ -152,3 +152,19 @@ def test_batch_requests_of_the_wrong_shape_raise_as_unpacking_does(origins):
     with pytest.raises(ValueError, match=r"expected 4, got 2"):
         origins.get_docs_by_ranks_2([(0, 1)])
     assert len(origins.get_docs_by_ixs_2([(0, 1), [1, 1]])) == 2
+
+
+def test_unigram_counts_too_large_for_memory_raise_memory_error(tmp_path):
+    """A vocabulary of every u32 id would not fit: refused with MemoryError (as infini-gram
+    raises where its table does not fit), not an abort of the interpreter."""
+    d = tmp_path / "u32"
+    write_infini_gram_u16(d, [[70000, 5], [2**20, 5, 6]], width=4)
+    e = InfiniGramEngine(index_dir=str(d), eos_token_id=0, token_dtype="u32",
+                         vocab_size=2**32 - 1)
+    assert e.count([5])["count"] == 2
+    with pytest.raises(MemoryError, match="vocab_size=4294967295"):
+        e.compute_unigram_counts(0)
+    small = InfiniGramEngine(index_dir=str(d), eos_token_id=0, token_dtype="u32",
+                             vocab_size=200_000)
+    u = small.compute_unigram_counts(0)
+    assert u[70000] == 1 and u[5] == 2 and u[2**32 - 1] == 2

@@ -61,6 +61,10 @@ pub fn ig_count(py: Python<'_>, index: &PyIndex, input_ids: &Bound<'_, PyAny>) -
     Ok(py.detach(|| ix.count(&ids)))
 }
 
+/// Memory one id of [`ig_unigram_counts`] takes: its entry in the ordered map and in the
+/// Python dict, with the dict's key and value objects (an estimate on the high side).
+const UNIGRAM_ENTRY_BYTES: u64 = 160;
+
 /// infini-gram's `compute_unigram_counts(s)`: `{id: occurrences in shard s}` for every id
 /// below `vocab_size` and for the separator (one per document), ascending ids.
 #[pyfunction]
@@ -72,6 +76,22 @@ pub fn ig_unigram_counts<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let ix = index.current()?;
     docs::check_shard(&ix, s)?;
+    // One entry per id below `vocab_size` (and the separator): refused before allocating
+    // what the machine cannot hold, which would abort the interpreter (infini-gram's engine
+    // raises MemoryError where its table does not fit).
+    let entries = vocab_size.min(u64::from(ix.manifest().tokenizer.width.separator())) + 1;
+    let need = entries.saturating_mul(UNIGRAM_ENTRY_BYTES);
+    if let Some(available) = verbatim_core::sysmem::available() {
+        if need > available {
+            return Err(pyo3::exceptions::PyMemoryError::new_err(format!(
+                "compute_unigram_counts({s}) would hold {entries} ids (one per id below \
+                 vocab_size={vocab_size}), about {} GiB, and {} GiB are available: give the \
+                 engine the tokenizer's vocabulary size as vocab_size",
+                need >> 30,
+                available >> 30
+            )));
+        }
+    }
     let counts = py.detach(|| ix.ig_unigram_counts(s, vocab_size));
     let out = PyDict::new(py);
     for (t, c) in counts {
