@@ -833,3 +833,16 @@ fn an_exact_next_token_distribution_counts_every_continuation() {
         }
     }
 }
+
+/// An infini-gram index whose documents hold the separator id (its indexer cuts an id too
+/// large for the token width to it) is refused saying so, not as damaged counts.
+#[test]
+fn documents_holding_the_separator_id_are_refused_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let ig = dir.path().join("ig");
+    let docs: Vec<Vec<u32>> = vec![vec![1, 65535, 2], vec![3, 4]];
+    write_infini_gram(&ig, &docs, &["a".into(), "b".into()], TokenWidth::U16);
+    let e = Index::open(&ig).err().expect("refused").to_string();
+    assert!(e.contains("some documents hold the separator id"), "{e}");
+    assert!(e.contains("tokenized.0"), "{e}");
+}

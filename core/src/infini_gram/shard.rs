@@ -349,7 +349,31 @@ impl IgShard {
             self.width.separator(),
             self.tok_cnt as u64,
         );
-        if covered.and_then(|c| c.checked_add(self.doc_cnt as u64)) != Some(self.tok_cnt as u64) {
+        let counted = self.attached_unigrams.is_none() && self.files.unigram.is_none();
+        let expected = covered.and_then(|c| c.checked_add(self.doc_cnt as u64));
+        if let (true, Some(e)) = (counted, expected) {
+            if e < self.tok_cnt as u64 {
+                // Counted from the stream itself: the rest are separators inside documents,
+                // or ids the vocabulary does not hold.
+                return Err(refuse(
+                    &self.files.tokenized,
+                    format!(
+                        "{} tokens are neither ids below the vocabulary size ({}) nor the one \
+                         separator ({}) that opens each of the {} documents: some documents \
+                         hold the separator id (infini-gram's indexer writes an id too large for \
+                         the token width cut to it, so 65535 can come from 131071) or ids \
+                         outside the vocabulary. verbatim finds documents by their separators \
+                         and cannot serve this index; index the corpus again with a tokenizer \
+                         whose ids fit the token width (or a wider one)",
+                        self.tok_cnt as u64 - e,
+                        self.unigrams.len(),
+                        self.width.separator(),
+                        self.doc_cnt,
+                    ),
+                ));
+            }
+        }
+        if expected != Some(self.tok_cnt as u64) {
             return Err(refuse(
                 self.unigram_path(),
                 format!(
