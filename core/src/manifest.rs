@@ -263,7 +263,7 @@ impl Manifest {
         crate::normalize::NormalizationRules::from_version(self.normalization_rules).ok_or_else(
             || {
                 Error::Invalid(format!(
-                    "side index {:?} was normalised by rules version {}, which this verbatim does not know (it knows 1 and 2): use the verbatim that built it, or rebuild the index",
+                    "side index {:?} was normalised by rules version {}, which this verbatim does not know (it knows 1 to 3): use the verbatim that built it, or rebuild the index",
                     self.name, self.normalization_rules
                 ))
             },

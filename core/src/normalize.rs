@@ -9,9 +9,10 @@
 //!   removed (GPT-4's "remove spaces and symbols").
 //!
 //! What counts as a letter is set by the [`NormalizationRules`] a side index was built
-//! with (its manifest's `normalization_rules`): [`NormalizationRules::Unicode`] since
-//! 2026-12-05, [`NormalizationRules::Ascii`] before. Queries of a side index are normalised
-//! by its own rules, and an append keeps them. For ASCII text both give the same bytes.
+//! with (its manifest's `normalization_rules`): [`NormalizationRules::UnicodeSigma`] since
+//! 2026-12-07, [`NormalizationRules::Unicode`] from 2026-12-05, [`NormalizationRules::Ascii`]
+//! before. Queries of a side index are normalised by its own rules, and an append keeps them.
+//! For ASCII text all give the same bytes.
 
 use serde::{Deserialize, Serialize};
 use unicode_normalization::char::is_combining_mark;
@@ -39,17 +40,23 @@ pub enum NormalizationRules {
     /// a letter is any alphanumeric character (Unicode Alphabetic or Numeric), with the
     /// combining marks that follow it.
     Unicode = 2,
+    /// Version 3: version 2, with Greek final sigma `ς` written `σ`. Lowercasing gives a
+    /// capital `Σ` as `ς` or `σ` by what follows it (`ΛΟΓΟΣ` is `λογος`, `ΛΟΓΟΣ.ΤΕΛΟΣ` is
+    /// `λογοσ.τελος`), so the same word could normalise two ways in an item and in the
+    /// document it was copied from; one sigma, as Unicode case folding has it, makes them one.
+    UnicodeSigma = 3,
 }
 
 impl NormalizationRules {
     /// The rules new side indexes are built with.
-    pub const CURRENT: NormalizationRules = NormalizationRules::Unicode;
+    pub const CURRENT: NormalizationRules = NormalizationRules::UnicodeSigma;
 
     /// The rules of version `v` as recorded in a manifest, if this verbatim knows them.
     pub fn from_version(v: u32) -> Option<NormalizationRules> {
         match v {
             1 => Some(NormalizationRules::Ascii),
             2 => Some(NormalizationRules::Unicode),
+            3 => Some(NormalizationRules::UnicodeSigma),
             _ => None,
         }
     }
@@ -127,7 +134,7 @@ fn each_word(text: &str, rules: NormalizationRules, mut f: impl FnMut(&str)) {
         if run.is_ascii() {
             ascii_words(run, &mut lower, &mut f);
         } else {
-            unicode_words(run, &mut f);
+            unicode_words(run, rules == NormalizationRules::UnicodeSigma, &mut f);
         }
     }
 }
@@ -149,8 +156,8 @@ fn ascii_words(text: &str, lower: &mut String, f: &mut impl FnMut(&str)) {
     }
 }
 
-/// Calls `f` with each word of `text` by the Unicode rules.
-fn unicode_words(text: &str, f: &mut impl FnMut(&str)) {
+/// Calls `f` with each word of `text` by the Unicode rules (`one_sigma`: with `ς` as `σ`).
+fn unicode_words(text: &str, one_sigma: bool, f: &mut impl FnMut(&str)) {
     let folded: String = text
         .nfkc()
         .collect::<String>()
@@ -159,6 +166,7 @@ fn unicode_words(text: &str, f: &mut impl FnMut(&str)) {
         .collect();
     let mut word = String::new();
     for c in folded.chars() {
+        let c = if one_sigma && c == 'ς' { 'σ' } else { c };
         if c.is_alphanumeric() || (!word.is_empty() && is_combining_mark(c)) {
             word.push(c);
         } else if !word.is_empty() {
@@ -221,12 +229,29 @@ mod tests {
         }
     }
 
+    /// A capital sigma gives one word however the text goes on after it (version 3); version
+    /// 2 lowercased it by what followed (`ς` at a word's end, `σ` before `.` and a letter).
+    #[test]
+    fn a_final_sigma_is_one_letter_whatever_follows() {
+        let w = |t: &str| Normalization::Words.apply(t);
+        assert_eq!(w("Ο ΛΟΓΟΣ"), " ο λογοσ ");
+        assert_eq!(w("Ο ΛΟΓΟΣ.ΤΕΛΟΣ"), " ο λογοσ τελοσ ");
+        assert_eq!(w("ο λόγος"), " ο λόγοσ ");
+        let v2 = |t: &str| Normalization::Words.apply_under(t, NormalizationRules::Unicode);
+        assert_eq!(v2("ΛΟΓΟΣ.ΤΕΛΟΣ"), " λογοσ τελος ");
+        assert_eq!(v2("ΛΟΓΟΣ"), " λογος ");
+    }
+
     #[test]
     fn rules_round_trip_through_their_version() {
-        for r in [NormalizationRules::Ascii, NormalizationRules::Unicode] {
+        for r in [
+            NormalizationRules::Ascii,
+            NormalizationRules::Unicode,
+            NormalizationRules::UnicodeSigma,
+        ] {
             assert_eq!(NormalizationRules::from_version(r.version()), Some(r));
         }
-        assert_eq!(NormalizationRules::from_version(3), None);
+        assert_eq!(NormalizationRules::from_version(4), None);
     }
 
     proptest::proptest! {
@@ -244,7 +269,7 @@ mod tests {
         )) {
             let text: String = chars.into_iter().collect();
             let mut whole = Vec::new();
-            unicode_words(&text, &mut |w: &str| whole.push(w.to_string()));
+            unicode_words(&text, true, &mut |w: &str| whole.push(w.to_string()));
             proptest::prop_assert_eq!(words(&text), whole, "{:?}", text);
         }
     }

@@ -389,7 +389,7 @@ fn a_side_index_of_the_ascii_rules_is_queried_and_appended_by_them() {
         let d = idx.join("side").join(side);
         assert_eq!(version(&d.join("manifest.bin")), 3);
         let (mut m, build_id) = Manifest::read(&d).unwrap();
-        assert_eq!(m.rules().unwrap(), NormalizationRules::Unicode);
+        assert_eq!(m.rules().unwrap(), NormalizationRules::CURRENT);
         m.normalization_rules = NormalizationRules::Ascii.version();
         std::fs::remove_file(d.join("manifest.bin")).unwrap();
         m.write(&d, build_id).unwrap();
@@ -526,5 +526,20 @@ fn llama2_evidence_keeps_characters_a_match_cuts() {
         for span in &r.spans {
             assert!(item.contains(span.as_str()), "{item}: span {span:?}");
         }
+    }
+}
+
+/// An item copied from the start of a Greek document is wholly contaminated though the
+/// document goes on after its last word with `.` and a letter (`ΛΟΓΟΣ.ΤΕΛΟΣ`), where
+/// lowercasing gives that word's capital sigma as `σ` and the item's as final `ς`.
+#[test]
+fn a_copied_greek_item_matches_whatever_follows_its_last_sigma() {
+    let dir = tempfile::tempdir().unwrap();
+    let item = "Ο ΣΩΚΡΑΤΗΣ ΗΤΑΝ ΕΝΑΣ ΑΡΧΑΙΟΣ ΦΙΛΟΣΟΦΟΣ ΑΠΟ ΤΗΝ ΑΘΗΝΑ ΚΑΙ ΔΑΣΚΑΛΟΣ ΤΟΥ ΠΛΑΤΩΝΑ ΟΠΩΣ ΛΕΕΙ Ο ΛΟΓΟΣ";
+    let corpus = docs(&[("greek", format!("{item}.ΤΕΛΟΣ"))]);
+    let index = Index::open(&build_with(dir.path(), &corpus, "bytes", true)).unwrap();
+    for m in [Method::Gpt3, Method::Palm, Method::Gpt4, Method::Substr50] {
+        let r = run(&index, m, 0, "q", item);
+        assert!(approx(r.score, 1.0), "{m}: {r:?}");
     }
 }

@@ -12,7 +12,7 @@ pub const MAGIC: [u8; 8] = *b"VERBATIM";
 /// A version-1 index is a version-2 index without any of those, so both are read.
 pub const FORMAT_VERSION: u32 = 2;
 /// The version written in the manifest of a side index normalised by
-/// [`crate::normalize::NormalizationRules::Unicode`] (every other file is
+/// [`crate::normalize::NormalizationRules::Unicode`] or a later rule (every other file is
 /// [`FORMAT_VERSION`], and a version-3 file of another kind is refused): a verbatim from
 /// before the Unicode rules reads up to version 2 and knows only the ASCII rules, so it
 /// refuses the file instead of reading such a side index by them. The next change of the
