@@ -377,8 +377,9 @@ fn hand_written() -> Value {
                 "properties": {"id": {"type": "string"}, "doc_no": uint, "source": nullable_str, "metadata": meta,
                     "score": {"type": "number"}, "snippet": {"type": "string"}, "pii_masked": pii_masked}
             }}, "warnings": {"type": "array", "description": "How the query was read where it was not valid as written (an unclosed parenthesis or quote, an AND with nothing before it, a regular expression left out); empty when it was read as typed", "items": {"type": "string"}}}},
-            "Indexes": {"type": "object", "required": ["indexes", "groups", "pii"], "properties": {
+            "Indexes": {"type": "object", "required": ["indexes", "groups", "unavailable", "pii"], "properties": {
                 "pii": {"type": "string", "enum": ["mask", "drop", "off"]},
+                "unavailable": {"type": "array", "description": "Indexes that answer nothing (rebuilt on disk as one this server cannot serve, failed their integrity check, a takedown list that cannot be read), and the groups holding them, with the reason their queries are refused; they are not in `indexes` or `groups`", "items": {"type": "object", "required": ["name", "error"], "properties": {"name": {"type": "string"}, "error": {"type": "string"}}}},
                 "groups": {"type": "array", "items": {"type": "object", "required": ["name", "documents", "tokens", "stages"], "properties": {
                     "name": {"type": "string"}, "documents": uint, "tokens": uint, "stages": {"type": "array", "items": schema_ref("Stage")}}}},
                 "indexes": {"type": "array", "items": {

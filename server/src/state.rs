@@ -490,6 +490,24 @@ impl AppState {
         Ok(index)
     }
 
+    /// Why the `k`-th index answers nothing, if it does not: it was rebuilt on disk as an
+    /// index this server cannot serve, failed its integrity check, or has a changed takedown
+    /// list that cannot be read (each query on it is refused with the same reason).
+    pub fn unavailable(&self, k: usize) -> Option<String> {
+        if let Some(error) = self.replaced_error(k) {
+            return Some(error);
+        }
+        if let Verification::Failed { error } = self.verification(k) {
+            return Some(failed_check_message(&self.served[k].name, &error));
+        }
+        self.takedown_error(k).map(|error| {
+            format!(
+                "the takedown list of index {:?} changed and cannot be read, so the index answers nothing until it can: {error}",
+                self.served[k].name
+            )
+        })
+    }
+
     /// Why the `k`-th index's changed takedown list cannot be read, if it cannot.
     pub fn takedown_error(&self, k: usize) -> Option<String> {
         self.takedown_errors[k]

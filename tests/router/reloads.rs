@@ -317,6 +317,40 @@ async fn a_forced_rebuild_under_another_name_answers_nothing_until_a_restart() {
     );
     let (c, _) = post(&app, "/api/v1/count", json!({"text": " the age of"})).await;
     assert_eq!(c, 503);
+    // The list of indexes no longer describes the index it replaced: it names it unavailable,
+    // with the reason its queries get.
+    let (c, v) = get(&app, "/api/v1/indexes").await;
+    assert_eq!(c, 200, "{v}");
+    assert_eq!(v["indexes"], json!([]), "{v}");
+    assert_eq!(v["groups"], json!([]), "{v}");
+    assert_eq!(v["unavailable"][0]["name"], "grow", "{v}");
+    let why = v["unavailable"][0]["error"].as_str().unwrap();
+    assert!(why.contains("restart the server"), "{why}");
+}
+
+/// A group over an index rebuilt as one the server cannot serve is listed as unavailable with
+/// it; the other index is listed as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_index_list_names_a_replaced_member_and_its_groups_unavailable() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = build_index(dir.path(), "a", &support::demo_tokenizer());
+    let b = build_index(dir.path(), "b", &support::demo_tokenizer());
+    let (app, _) = router(&[a.as_path(), b.as_path()], 256);
+    let (_, before) = get(&app, "/api/v1/indexes").await;
+    assert_eq!(before["groups"][0]["name"], "all", "{before}");
+    rebuild_with_the_new_document(dir.path(), &b, "renamed");
+    until_health(&app, "b", "refused", |g| g["state"] == "replaced").await;
+    let (c, v) = get(&app, "/api/v1/indexes").await;
+    assert_eq!(c, 200, "{v}");
+    assert_eq!(v["indexes"], json!([before["indexes"][0].clone()]), "{v}");
+    assert_eq!(v["groups"], json!([]), "{v}");
+    let names: Vec<&str> = v["unavailable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["b", "all"], "{v}");
 }
 
 /// Requests running while an append is committed and served: every one answers 200, each

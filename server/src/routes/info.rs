@@ -10,21 +10,46 @@ use verbatim_core::api::IndexInfoJson;
 
 /// `GET /api/v1/indexes`. The per-source counts are read once per index, behind the gate;
 /// the takedown lists are read again first when they changed, so `taken_down` is current.
+/// An index that answers nothing (rebuilt as one this server cannot serve, failed its check,
+/// an unreadable takedown list), and every group holding it, is listed under `unavailable`
+/// with the reason its queries get, not with the numbers of what it was.
 pub async fn indexes(State(st): State<Arc<AppState>>) -> Result<Json<serde_json::Value>, ApiError> {
+    st.reload_changed();
     st.refresh_takedowns();
+    let names: Vec<String> = st.indexes().into_iter().map(|(name, _)| name).collect();
+    let down: Vec<(String, String)> = (0..names.len())
+        .filter_map(|k| st.unavailable(k).map(|why| (names[k].clone(), why)))
+        .collect();
+    let is_down = |name: &str| down.iter().any(|(n, _)| n == name);
     let state = st.clone();
+    let kept: Vec<bool> = names.iter().map(|n| !is_down(n)).collect();
     let list = st
         .gate
         .run(move || {
             Ok(state
                 .indexes_with_sources()
                 .into_iter()
-                .map(|(index, sources)| IndexInfoJson::new(&index, sources))
+                .zip(kept)
+                .filter(|(_, kept)| *kept)
+                .map(|((index, sources), _)| IndexInfoJson::new(&index, sources))
                 .collect::<Vec<_>>())
         })
         .await?;
-    let groups: Vec<serde_json::Value> = st
-        .groups()
+    let mut unavailable: Vec<serde_json::Value> = down
+        .iter()
+        .map(|(name, why)| serde_json::json!({"name": name, "error": why}))
+        .collect();
+    let mut groups_up = Vec::new();
+    for (name, g) in st.groups() {
+        match g.members().iter().find(|m| is_down(m.name())) {
+            Some(m) => unavailable.push(serde_json::json!({
+                "name": name,
+                "error": format!("group {name:?} holds index {:?}, which answers nothing", m.name()),
+            })),
+            None => groups_up.push((name, g)),
+        }
+    }
+    let groups: Vec<serde_json::Value> = groups_up
         .iter()
         .map(|(name, g)| {
             serde_json::json!({
@@ -35,9 +60,9 @@ pub async fn indexes(State(st): State<Arc<AppState>>) -> Result<Json<serde_json:
             })
         })
         .collect();
-    Ok(Json(
-        serde_json::json!({ "indexes": list, "groups": groups, "pii": st.config.pii }),
-    ))
+    Ok(Json(serde_json::json!({
+        "indexes": list, "groups": groups, "unavailable": unavailable, "pii": st.config.pii,
+    })))
 }
 
 /// `GET /api/v1/examples`.
