@@ -21,6 +21,7 @@ mod groups;
 mod id_spill;
 mod infini_gram;
 mod infini_gram_bare;
+mod infini_gram_edges;
 mod issue16_core;
 mod layout;
 mod oracle;

@@ -5,7 +5,7 @@
 //! corpus.
 
 mod composed;
-mod cut_characters;
+mod decode_runs;
 mod family;
 mod fast_bpe;
 mod pieces;
@@ -362,45 +362,6 @@ impl TextTokenizer {
             },
             TextTokenizer::Ids { .. } => ids.iter().map(|i| format!("⟨{i}⟩")).collect(),
         }
-    }
-
-    /// Decodes consecutive runs of ids (a window's text before a match, the match, the text
-    /// after it) so that the parts join into the decoding of the whole: a decoder that is not
-    /// a concatenation of per-token bytes (SentencePiece's, which strips the space opening a
-    /// text; WordPiece's, which joins `##` pieces and spaces words) would otherwise lose the
-    /// space at each part's start, gluing words together. Such parts are cut from the
-    /// decodings of growing prefixes when each extends the last, else decoded alone.
-    pub fn decode_parts<const N: usize>(&self, parts: [&[u32]; N]) -> [String; N] {
-        let mut runs = self.decode_runs(&parts).into_iter();
-        std::array::from_fn(|_| runs.next().unwrap_or_default())
-    }
-
-    /// [`TextTokenizer::decode_parts`] of any number of runs.
-    pub fn decode_runs(&self, parts: &[&[u32]]) -> Vec<String> {
-        let alone = || parts.iter().map(|p| self.decode(p)).collect();
-        if self.decodes_by_concatenation() || parts.iter().filter(|p| !p.is_empty()).count() < 2 {
-            return alone();
-        }
-        let mut ids = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
-        let mut ends = Vec::with_capacity(parts.len());
-        let mut last = String::new();
-        for p in parts {
-            ids.extend_from_slice(p);
-            let text = self.decode(&ids);
-            if !text.starts_with(&last) {
-                return alone();
-            }
-            ends.push(text.len());
-            last = text;
-        }
-        let mut start = 0;
-        ends.into_iter()
-            .map(|end| {
-                let part = last[start..end].to_string();
-                start = end;
-                part
-            })
-            .collect()
     }
 
     /// Whether decoded text writes punctuation apart from its words, as WordPiece's decoder

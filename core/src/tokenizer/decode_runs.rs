@@ -1,8 +1,10 @@
-//! Decoding consecutive runs of byte ids (raw bytes, a byte-level vocabulary) whose boundaries
-//! may fall inside a character.
+//! Decoding consecutive runs of ids (a window's text before a match, the match, the text after
+//! it) so that their texts join into the text of all of them.
 //!
-//! A match found on byte-level tokens can start or end inside a multi-byte character: the
-//! text before it holds the character's first bytes, the match its last ones. Decoded apart,
+//! With byte ids (raw bytes, a byte-level vocabulary) a run's boundary may fall inside a
+//! character: a match found on byte-level tokens can start or end inside a multi-byte
+//! character, the text before it holding the character's first bytes and the match its last
+//! ones. Decoded apart,
 //! each part drops its cut bytes and the character vanishes from the window shown, which then
 //! reads as text its document does not hold (`٣٤ ` + `ΟΦΟΣ` for `٣٤ ΣΟΦΟΣ`). Decoded here,
 //! the runs' bytes are joined and every cut character is given whole to one of the two runs
@@ -15,6 +17,45 @@ use super::fast_bpe::lossy_without_cut_edges;
 use super::{is_continuation_byte, TextTokenizer};
 
 impl TextTokenizer {
+    /// Decodes consecutive runs of ids (a window's text before a match, the match, the text
+    /// after it) so that the parts join into the decoding of the whole: a decoder that is not
+    /// a concatenation of per-token bytes (SentencePiece's, which strips the space opening a
+    /// text; WordPiece's, which joins `##` pieces and spaces words) would otherwise lose the
+    /// space at each part's start, gluing words together. Such parts are cut from the
+    /// decodings of growing prefixes when each extends the last, else decoded alone.
+    pub fn decode_parts<const N: usize>(&self, parts: [&[u32]; N]) -> [String; N] {
+        let mut runs = self.decode_runs(&parts).into_iter();
+        std::array::from_fn(|_| runs.next().unwrap_or_default())
+    }
+
+    /// [`TextTokenizer::decode_parts`] of any number of runs.
+    pub fn decode_runs(&self, parts: &[&[u32]]) -> Vec<String> {
+        let alone = || parts.iter().map(|p| self.decode(p)).collect();
+        if self.decodes_by_concatenation() || parts.iter().filter(|p| !p.is_empty()).count() < 2 {
+            return alone();
+        }
+        let mut ids = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
+        let mut ends = Vec::with_capacity(parts.len());
+        let mut last = String::new();
+        for p in parts {
+            ids.extend_from_slice(p);
+            let text = self.decode(&ids);
+            if !text.starts_with(&last) {
+                return alone();
+            }
+            ends.push(text.len());
+            last = text;
+        }
+        let mut start = 0;
+        ends.into_iter()
+            .map(|end| {
+                let part = last[start..end].to_string();
+                start = end;
+                part
+            })
+            .collect()
+    }
+
     /// The bytes `ids` decode to, for a tokenizer whose decoding concatenates per-id bytes
     /// (`None` for any other, and for the token-id display of an index without a tokenizer).
     fn id_bytes(&self, ids: &[u32]) -> Option<Vec<u8>> {

@@ -1,0 +1,65 @@
+//! Edge cases of infini-gram's queries answered exactly where infini-gram's engine does not,
+//! and infini-gram indexes verbatim cannot serve refused saying why.
+
+use crate::infini_gram::write_infini_gram;
+use crate::support;
+use verbatim_core::{Index, TokenWidth};
+
+/// A next-token distribution marked exact counts every continuation: a run of occurrences
+/// whose first ends with the stream and whose last ends before a separator holds other
+/// continuations between them (infini-gram's engine counts the whole run as document ends).
+/// On an infini-gram index and on a verbatim one.
+#[test]
+fn an_exact_next_token_distribution_counts_every_continuation() {
+    let dir = tempfile::tempdir().unwrap();
+    let ig = dir.path().join("ig");
+    let docs: Vec<Vec<u32>> = vec![vec![5, 7], vec![5, 8], vec![5], vec![5]];
+    let ids: Vec<String> = (0..docs.len()).map(|i| format!("d{i}")).collect();
+    write_infini_gram(&ig, &docs, &ids, TokenWidth::U16);
+    let texts: Vec<String> = ["ab", "ac", "a", "a"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let input = support::write_jsonl(
+        dir.path(),
+        "c.jsonl",
+        &ids.iter().cloned().zip(texts).collect::<Vec<_>>(),
+    );
+    let vb = dir.path().join("vb");
+    verbatim_indexer::build(&verbatim_indexer::BuildOptions::new(
+        vec![input],
+        vb.clone(),
+        "bytes",
+    ))
+    .unwrap();
+    for (dir, prompt, others) in [(&ig, 5u32, [7u32, 8]), (&vb, 97, [98, 99])] {
+        let ix = Index::open(dir).unwrap();
+        for ntd in [
+            ix.ig_ntd(&[prompt], 1000),
+            ix.ig_infgram_ntd(&[prompt], 1000),
+        ] {
+            assert!(!ntd.approx);
+            let got: Vec<(u32, u64)> = ntd
+                .result_by_token_id
+                .iter()
+                .map(|(&t, &(c, _))| (t, c))
+                .collect();
+            let mut want = vec![(others[0], 1), (others[1], 1), (ix.eos_token_id(), 2)];
+            want.sort_unstable();
+            assert_eq!(got, want, "{}", dir.display());
+        }
+    }
+}
+
+/// An infini-gram index whose documents hold the separator id (its indexer cuts an id too
+/// large for the token width to it) is refused saying so, not as damaged counts.
+#[test]
+fn documents_holding_the_separator_id_are_refused_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let ig = dir.path().join("ig");
+    let docs: Vec<Vec<u32>> = vec![vec![1, 65535, 2], vec![3, 4]];
+    write_infini_gram(&ig, &docs, &["a".into(), "b".into()], TokenWidth::U16);
+    let e = Index::open(&ig).err().expect("refused").to_string();
+    assert!(e.contains("some documents hold the separator id"), "{e}");
+    assert!(e.contains("tokenized.0"), "{e}");
+}
