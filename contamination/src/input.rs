@@ -96,6 +96,9 @@ pub struct ReadStats {
     pub skipped: Vec<(PathBuf, usize)>,
     /// Items that share their benchmark and id with an earlier item.
     pub duplicate_ids: DuplicateIds,
+    /// Files given again (the same file under the same or another name), read once: each
+    /// with the name it was read under.
+    pub repeated_files: Vec<(PathBuf, PathBuf)>,
 }
 
 impl ReadStats {
@@ -113,6 +116,13 @@ impl ReadStats {
                 )
             })
             .collect();
+        out.extend(self.repeated_files.iter().map(|(again, first)| {
+            format!(
+                "{}: the same file as {}, given again; read once",
+                again.display(),
+                first.display()
+            )
+        }));
         out.extend(self.duplicate_ids.warning());
         out
     }
@@ -277,9 +287,18 @@ impl InputOptions {
         let mut items = Vec::new();
         let mut stats = ReadStats::default();
         let mut ids = IdTracker::default();
+        let mut read_files: Vec<(PathBuf, &PathBuf)> = Vec::new();
         for p in paths {
             if items.len() >= limit {
                 break;
+            }
+            // A file that cannot be resolved is read (and refused) as it is.
+            if let Ok(real) = std::fs::canonicalize(p) {
+                if let Some((_, first)) = read_files.iter().find(|(r, _)| *r == real) {
+                    stats.repeated_files.push((p.clone(), (*first).clone()));
+                    continue;
+                }
+                read_files.push((real, p));
             }
             let format = match self.format.or_else(|| Format::from_path(p)) {
                 Some(f) => f,
@@ -563,6 +582,30 @@ mod tests {
     /// Items with the benchmark and id of an earlier item are counted, the first named with
     /// both records; an item without an id is named by its record number, so it can repeat
     /// another item's id.
+    /// A file given twice (by the same name, or another that names the same file) is read
+    /// once, with a warning naming both names, not read again as items that all repeat.
+    #[test]
+    fn a_file_given_twice_is_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("items.jsonl");
+        std::fs::write(&p, "{\"id\": \"1\", \"text\": \"one two\"}\n").unwrap();
+        let again = dir.path().join(".").join("items.jsonl");
+        let opts = InputOptions::default();
+        let (items, stats) = opts.read(&[p.clone(), p.clone(), again.clone()]).unwrap();
+        assert_eq!((items.len(), stats.duplicate_ids.count), (1, 0));
+        let w = stats.warnings(&opts);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w[1].starts_with(&format!(
+                "{}: the same file as {}",
+                again.display(),
+                p.display()
+            )),
+            "{w:?}"
+        );
+        assert!(w[0].ends_with("given again; read once"), "{w:?}");
+    }
+
     #[test]
     fn repeated_benchmark_and_id_are_counted() {
         let dir = tempfile::tempdir().unwrap();
