@@ -579,9 +579,6 @@ mod tests {
         assert_eq!(stats.skipped, [(p, 4)]);
     }
 
-    /// Items with the benchmark and id of an earlier item are counted, the first named with
-    /// both records; an item without an id is named by its record number, so it can repeat
-    /// another item's id.
     /// A file given twice (by the same name, or another that names the same file) is read
     /// once, with a warning naming both names, not read again as items that all repeat.
     #[test]
@@ -606,6 +603,9 @@ mod tests {
         assert!(w[0].ends_with("given again; read once"), "{w:?}");
     }
 
+    /// Items with the benchmark and id of an earlier item are counted, the first named with
+    /// both records; an item without an id is named by its record number, so it can repeat
+    /// another item's id.
     #[test]
     fn repeated_benchmark_and_id_are_counted() {
         let dir = tempfile::tempdir().unwrap();

@@ -468,24 +468,15 @@ impl AppState {
                     }
                 })?,
         };
-        if let Some(error) = self.replaced_error(k) {
-            return Err(ApiError::IndexUnavailable(error));
-        }
-        if let Verification::Failed { error } = self.verification(k) {
-            return Err(ApiError::IndexUnavailable(failed_check_message(
-                &self.served[k].name,
-                &error,
-            )));
+        if let Some(why) = self.broken(k) {
+            return Err(ApiError::IndexUnavailable(why));
         }
         // The list is re-read here, as the instance is taken, not when the request came in:
         // a takedown that finished while the request's body arrived applies to its answer.
         let index = self.current(&self.served[k]).index.clone();
         self.refresh_takedown(k, &index);
-        if let Some(error) = self.takedown_error(k) {
-            return Err(ApiError::IndexUnavailable(format!(
-                "the takedown list of index {:?} changed and cannot be read, so the index answers nothing until it can: {error}",
-                self.served[k].name
-            )));
+        if let Some(why) = self.takedown_unreadable(k) {
+            return Err(ApiError::IndexUnavailable(why));
         }
         Ok(index)
     }
@@ -494,12 +485,25 @@ impl AppState {
     /// index this server cannot serve, failed its integrity check, or has a changed takedown
     /// list that cannot be read (each query on it is refused with the same reason).
     pub fn unavailable(&self, k: usize) -> Option<String> {
+        self.broken(k).or_else(|| self.takedown_unreadable(k))
+    }
+
+    /// Why the `k`-th index answers nothing whatever its takedown list: replaced on disk by
+    /// an index this server cannot serve, or failed its integrity check.
+    fn broken(&self, k: usize) -> Option<String> {
         if let Some(error) = self.replaced_error(k) {
             return Some(error);
         }
-        if let Verification::Failed { error } = self.verification(k) {
-            return Some(failed_check_message(&self.served[k].name, &error));
+        match self.verification(k) {
+            Verification::Failed { error } => {
+                Some(failed_check_message(&self.served[k].name, &error))
+            }
+            _ => None,
         }
+    }
+
+    /// Why the `k`-th index answers nothing while its changed takedown list cannot be read.
+    fn takedown_unreadable(&self, k: usize) -> Option<String> {
         self.takedown_error(k).map(|error| {
             format!(
                 "the takedown list of index {:?} changed and cannot be read, so the index answers nothing until it can: {error}",

@@ -409,8 +409,8 @@ impl Index {
     }
 
     /// Document `doc_no`'s input file (relative to the common folder of its generation's
-    /// inputs) and 0-based line
-    /// ([`super::origin::Origins::of`]); `None` when the manifest lists no file for it.
+    /// inputs) and 0-based line ([`super::origin::Origins::of`]); `None` when the manifest
+    /// lists no file for it.
     pub fn ig_origin(&self, doc_no: u64, id: &str) -> Option<(String, Option<u64>)> {
         self.origins
             .get_or_init(|| super::origin::Origins::new(&self.manifest().inputs))

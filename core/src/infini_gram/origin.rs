@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 /// O(log files).
 #[derive(Debug, Clone)]
 pub struct Origins {
-    /// Each file: as the manifest records it, relative to its generation's common folder, and whether the
-    /// indexer skipped any of its records.
+    /// Each file: as the manifest records it, relative to its generation's common folder,
+    /// and whether the indexer skipped any of its records.
     files: Vec<(PathBuf, String, bool)>,
     /// The global number one past each file's last document (ascending).
     ends: Vec<u64>,
@@ -25,18 +25,14 @@ impl Origins {
         let paths: Vec<&Path> = inputs.iter().map(|i| Path::new(&i.path)).collect();
         // The common folder of each generation's inputs (the first build's, then each
         // append's), so that an append from elsewhere leaves earlier paths as they were.
-        let mut commons: BTreeMap<u64, Option<PathBuf>> = BTreeMap::new();
-        for generation in inputs.iter().map(|i| i.generation) {
-            commons.entry(generation).or_insert_with(|| {
-                let same: Vec<&Path> = inputs
-                    .iter()
-                    .zip(&paths)
-                    .filter(|(i, _)| i.generation == generation)
-                    .map(|(_, p)| *p)
-                    .collect();
-                common_folder(&same)
-            });
+        let mut by_generation: BTreeMap<u64, Vec<&Path>> = BTreeMap::new();
+        for (info, path) in inputs.iter().zip(&paths) {
+            by_generation.entry(info.generation).or_default().push(path);
         }
+        let commons: BTreeMap<u64, Option<PathBuf>> = by_generation
+            .into_iter()
+            .map(|(generation, same)| (generation, common_folder(&same)))
+            .collect();
         let mut end = 0u64;
         let mut ends = Vec::with_capacity(inputs.len());
         let mut files = Vec::with_capacity(inputs.len());

@@ -349,7 +349,7 @@ impl IgShard {
             self.width.separator(),
             self.tok_cnt as u64,
         );
-        let counted = self.attached_unigrams.is_none() && self.files.unigram.is_none();
+        let counted = self.unigram_path() == self.files.tokenized;
         let expected = covered.and_then(|c| c.checked_add(self.doc_cnt as u64));
         if let (true, Some(e)) = (counted, expected) {
             if e < self.tok_cnt as u64 {

@@ -4,17 +4,16 @@
 //! With byte ids (raw bytes, a byte-level vocabulary) a run's boundary may fall inside a
 //! character: a match found on byte-level tokens can start or end inside a multi-byte
 //! character, the text before it holding the character's first bytes and the match its last
-//! ones. Decoded apart,
-//! each part drops its cut bytes and the character vanishes from the window shown, which then
-//! reads as text its document does not hold (`٣٤ ` + `ΟΦΟΣ` for `٣٤ ΣΟΦΟΣ`). Decoded here,
-//! the runs' bytes are joined and every cut character is given whole to one of the two runs
-//! beside it: never to a run marked narrow (a match, which holds only the bytes it
-//! matched, so its text is shown without the character), otherwise to the earlier run. The
-//! runs' texts then join into the window's text, less only the characters cut at its outer
-//! edges.
+//! ones. Decoded apart, each part drops its cut bytes and the character vanishes from the
+//! window shown, which then reads as text its document does not hold (`٣٤ ` + `ΟΦΟΣ` for
+//! `٣٤ ΣΟΦΟΣ`). Decoded here, the runs' bytes are joined and every cut character is given
+//! whole to one of the two runs beside it: never to a run marked narrow (a match, which holds
+//! only the bytes it matched, so its text is shown without the character), otherwise to the
+//! earlier run. The runs' texts then join into the window's text, less only the characters
+//! cut at its outer edges.
 
 use super::fast_bpe::lossy_without_cut_edges;
-use super::{is_continuation_byte, TextTokenizer};
+use super::{is_continuation_byte, multibyte_len, TextTokenizer};
 
 impl TextTokenizer {
     /// Decodes consecutive runs of ids (a window's text before a match, the match, the text
@@ -61,12 +60,10 @@ impl TextTokenizer {
     fn id_bytes(&self, ids: &[u32]) -> Option<Vec<u8>> {
         match self {
             TextTokenizer::Bytes => Some(ids.iter().map(|&i| i as u8).collect()),
-            TextTokenizer::Hf(h) => h.decode_table.as_deref().map(|table| {
-                ids.iter()
-                    .filter_map(|&id| table.get(id as usize))
-                    .flat_map(|b| b.iter().copied())
-                    .collect()
-            }),
+            TextTokenizer::Hf(h) => h
+                .decode_table
+                .as_deref()
+                .map(|table| super::fast_bpe::bytes_with_table(table, ids)),
             TextTokenizer::Ids { .. } => None,
         }
     }
@@ -127,13 +124,7 @@ fn cut_character(bytes: &[u8], at: usize) -> Option<(usize, usize)> {
     let start = (at.saturating_sub(3)..at)
         .rev()
         .find(|&i| !is_continuation_byte(bytes[i]))?;
-    let len = match bytes[start] {
-        0xC0..=0xDF => 2,
-        0xE0..=0xEF => 3,
-        0xF0..=0xF7 => 4,
-        _ => return None,
-    };
-    let end = start + len;
+    let end = start + multibyte_len(bytes[start])?;
     let whole = end <= bytes.len()
         && bytes[start + 1..end]
             .iter()

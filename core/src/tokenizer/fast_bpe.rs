@@ -78,15 +78,20 @@ pub fn byte_level_decode_table(
     )
 }
 
-/// Decodes `ids` with a [`byte_level_decode_table`] (ids outside it decode to nothing).
-pub fn decode_with_table(table: &[Box<[u8]>], ids: &[u32]) -> String {
+/// The bytes of `ids` in a [`byte_level_decode_table`] (ids outside it have none).
+pub fn bytes_with_table(table: &[Box<[u8]>], ids: &[u32]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(ids.len() * 4);
     for &id in ids {
         if let Some(b) = table.get(id as usize) {
             bytes.extend_from_slice(b);
         }
     }
-    match String::from_utf8(bytes) {
+    bytes
+}
+
+/// Decodes `ids` with a [`byte_level_decode_table`] (ids outside it decode to nothing).
+pub fn decode_with_table(table: &[Box<[u8]>], ids: &[u32]) -> String {
+    match String::from_utf8(bytes_with_table(table, ids)) {
         Ok(s) => s,
         Err(e) => lossy_without_cut_edges(e.as_bytes()),
     }
@@ -105,12 +110,7 @@ pub fn lossy_without_cut_edges(bytes: &[u8]) -> String {
     let mut end = bytes.len();
     let tail = end.saturating_sub(3).max(start);
     if let Some(lead) = (tail..end).rev().find(|&i| !continuation(bytes[i])) {
-        let len = match bytes[lead] {
-            0xC0..=0xDF => 2,
-            0xE0..=0xEF => 3,
-            0xF0..=0xF7 => 4,
-            _ => 1,
-        };
+        let len = super::multibyte_len(bytes[lead]).unwrap_or(1);
         if lead + len > end {
             end = lead;
         }

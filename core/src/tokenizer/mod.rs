@@ -96,6 +96,17 @@ pub(crate) fn is_continuation_byte(b: u8) -> bool {
     (0x80..0xC0).contains(&b)
 }
 
+/// The length of the UTF-8 character that lead byte `b` starts (`None`: not a lead byte of a
+/// multi-byte character).
+pub(crate) fn multibyte_len(b: u8) -> Option<usize> {
+    match b {
+        0xC0..=0xDF => Some(2),
+        0xE0..=0xEF => Some(3),
+        0xF0..=0xF7 => Some(4),
+        _ => None,
+    }
+}
+
 impl TextTokenizer {
     /// Loads a `tokenizer.json` from its bytes. Nothing is downloaded.
     pub fn from_json_bytes(bytes: &[u8]) -> Result<TextTokenizer> {

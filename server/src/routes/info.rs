@@ -14,7 +14,6 @@ use verbatim_core::api::IndexInfoJson;
 /// an unreadable takedown list), and every group holding it, is listed under `unavailable`
 /// with the reason its queries get, not with the numbers of what it was.
 pub async fn indexes(State(st): State<Arc<AppState>>) -> Result<Json<serde_json::Value>, ApiError> {
-    st.reload_changed();
     st.refresh_takedowns();
     let names: Vec<String> = st.indexes().into_iter().map(|(name, _)| name).collect();
     let down: Vec<(String, String)> = (0..names.len())
