@@ -41,6 +41,24 @@ pub(crate) fn read_csv(p: &Path, push: Sink<'_>) -> Result<()> {
             break;
         }
         no += 1;
+        // A row longer than the header row most often holds an unquoted delimiter, which cut
+        // a field in two: read as it is, the item's text would lose its end. Empty fields
+        // past the header's (a spreadsheet's trailing delimiters) are harmless.
+        if rec
+            .iter()
+            .skip(headers.len())
+            .any(|field| !field.is_empty())
+        {
+            return Err(Error::Input {
+                path: format!("{}:{line}", p.display()),
+                detail: format!(
+                    "record {no} has {} fields and the header row {}: a field holding the \
+                     delimiter must be quoted (`\"a, b\"`)",
+                    rec.len(),
+                    headers.len()
+                ),
+            });
+        }
         let m: Map<String, Value> = headers
             .iter()
             .zip(rec.iter())

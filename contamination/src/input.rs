@@ -5,6 +5,7 @@
 use crate::error::{Error, Result};
 use crate::item_ids::{DuplicateIds, IdTracker};
 use crate::Item;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -369,8 +370,7 @@ pub(crate) fn input_error(p: &Path, detail: impl Into<String>) -> Error {
 /// a number is checked as its JSON text, and parsing it first would turn
 /// `12345678901234567890123` into `1.2345678901234568e+22` and `0.1e1` into `1.0`.
 fn parse_record(json: &str) -> serde_json::Result<Map<String, Value>> {
-    let raw: std::collections::BTreeMap<String, Box<serde_json::value::RawValue>> =
-        serde_json::from_str(json)?;
+    let raw: std::collections::BTreeMap<String, Box<RawValue>> = serde_json::from_str(json)?;
     raw.into_iter()
         .map(|(k, v)| {
             let text = v.get();
@@ -394,7 +394,7 @@ fn read_jsonl(p: &Path, push: Sink<'_>) -> Result<()> {
         buf.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
     };
     if starts_array {
-        let v: Vec<Box<serde_json::value::RawValue>> = serde_json::from_reader(r)
+        let v: Vec<Box<RawValue>> = serde_json::from_reader(r)
             .map_err(|e| input_error(p, format!("not valid JSON: {e}")))?;
         for (i, rec) in v.iter().enumerate() {
             match parse_record(rec.get()) {
@@ -410,18 +410,66 @@ fn read_jsonl(p: &Path, push: Sink<'_>) -> Result<()> {
         return Ok(());
     }
     let mut no = 0usize;
-    for (i, line) in r.lines().enumerate() {
-        let line = line.map_err(|e| input_error(p, format!("cannot read line {}: {e}", i + 1)))?;
+    let mut line = String::new();
+    for i in 0.. {
+        line.clear();
+        match r.read_line(&mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => return Err(input_error(p, format!("cannot read line {}: {e}", i + 1))),
+        }
         if line.trim().is_empty() {
             continue;
         }
         no += 1;
-        let not_object = |detail: String| Error::Input {
-            path: format!("{}:{}", p.display(), i + 1),
-            detail,
+        let m = match parse_record(&line) {
+            Ok(m) => m,
+            // A first record that goes on past its line: pretty-printed JSON objects, one
+            // after another (a `.json` file of one item, as editors write it).
+            Err(e) if e.is_eof() && no == 1 => {
+                let rest = std::io::Cursor::new(std::mem::take(&mut line)).chain(r);
+                return read_json_objects(p, i, rest, push);
+            }
+            Err(e) => {
+                return Err(Error::Input {
+                    path: format!("{}:{}", p.display(), i + 1),
+                    detail: not_json_object(&e),
+                })
+            }
         };
-        let m = parse_record(&line).map_err(|e| not_object(format!("not a JSON object: {e}")))?;
         push(&m, no)?;
+    }
+    Ok(())
+}
+
+/// Why a record is not a JSON object, in words: serde_json's own, but for an escaped surrogate
+/// without its pair, which it calls a "lone leading surrogate" or an "unexpected end of hex
+/// escape".
+fn not_json_object(e: &serde_json::Error) -> String {
+    if verbatim_core::json_error::is_unpaired_surrogate(e) {
+        format!(
+            "not a JSON object: a \\u escape at column {} {}",
+            e.column(),
+            verbatim_core::json_error::UNPAIRED_SURROGATE
+        )
+    } else {
+        format!("not a JSON object: {e}")
+    }
+}
+
+/// Reads JSON objects written one after another, over any number of lines each, from `r`,
+/// which starts at line `first_line` (0-based) of `p`; records are numbered from 1.
+fn read_json_objects(p: &Path, first_line: usize, r: impl Read, push: Sink<'_>) -> Result<()> {
+    let values = serde_json::Deserializer::from_reader(r).into_iter::<Box<RawValue>>();
+    for (i, value) in values.enumerate() {
+        let at = |e: &serde_json::Error| format!("{}:{}", p.display(), first_line + e.line());
+        let value = value.map_err(|e| Error::Input {
+            path: at(&e),
+            detail: not_json_object(&e),
+        })?;
+        let m = parse_record(value.get())
+            .map_err(|_| input_error(p, format!("record {} is not a JSON object", i + 1)))?;
+        push(&m, i + 1)?;
     }
     Ok(())
 }
@@ -716,5 +764,77 @@ mod tests {
         ];
         let got: Vec<(&str, &str)> = got.iter().map(|(i, t)| (i.as_str(), t.as_str())).collect();
         assert_eq!(got, want);
+    }
+
+    /// A row with more fields than the header row (an unquoted comma cut the text in two)
+    /// is an error naming its line, not an item missing the end of its text; empty fields
+    /// past the header's are not.
+    #[test]
+    fn a_row_longer_than_the_header_is_an_error() {
+        let e = read_csv_text("x.csv", "id,q\na,fine\nb,Hello, world\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("x.csv:3: record 2 has 3 fields and the header row 2"),
+            "{e}"
+        );
+        let got = read_csv_text("t.csv", "id,q\na,fine,,\nb\n").unwrap();
+        assert_eq!(got, [("a".to_string(), "fine".to_string())]);
+    }
+
+    /// A `.json` file of pretty-printed objects (one item as an editor saves it, or several
+    /// one after another) is read as its objects; a broken one is named by its line, and an
+    /// unpaired surrogate escape is called that.
+    #[test]
+    fn pretty_printed_objects_are_items() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = dir.path().join("one.json");
+        std::fs::write(&one, "{\n  \"id\": \"q1\",\n  \"text\": \"one two\"\n}\n").unwrap();
+        let two = dir.path().join("two.json");
+        std::fs::write(
+            &two,
+            "\n{\n  \"id\": \"a\",\n  \"text\": \"x\"\n}\n{\"id\": \"b\",\n \"text\": \"y\"}\n",
+        )
+        .unwrap();
+        let opts = InputOptions::default();
+        let (items, stats) = opts.read(&[one, two.clone()]).unwrap();
+        let got: Vec<_> = items
+            .iter()
+            .map(|i| (i.id.as_str(), i.text.as_str()))
+            .collect();
+        assert_eq!(got, [("q1", "one two"), ("a", "x"), ("b", "y")]);
+        assert_eq!(stats.records, 3);
+        // `--limit` stops in the middle of them too.
+        let (items, _) = opts.read_at_most(std::slice::from_ref(&two), 1).unwrap();
+        assert_eq!(items.len(), 1);
+
+        let broken = dir.path().join("broken.json");
+        std::fs::write(
+            &broken,
+            "{\n \"id\": \"a\",\n \"text\": \"x\"\n}\n{\n \"id\": 1,,\n}\n",
+        )
+        .unwrap();
+        let e = format!(
+            "{:#}",
+            opts.read(std::slice::from_ref(&broken)).unwrap_err()
+        );
+        assert!(e.contains("broken.json:6"), "{e}");
+        let not_object = dir.path().join("not-object.json");
+        std::fs::write(&not_object, "{\n \"id\": \"a\", \"text\": \"x\"\n}\n[1]\n").unwrap();
+        let e = format!(
+            "{:#}",
+            opts.read(std::slice::from_ref(&not_object)).unwrap_err()
+        );
+        assert!(e.contains("record 2 is not a JSON object"), "{e}");
+
+        let lone = dir.path().join("lone.jsonl");
+        std::fs::write(
+            &lone,
+            "{\"id\": \"a\", \"text\": \"x\"}\n{\"text\": \"\\ud800\"}\n",
+        )
+        .unwrap();
+        let e = format!("{:#}", opts.read(std::slice::from_ref(&lone)).unwrap_err());
+        assert!(e.contains("lone.jsonl:2"), "{e}");
+        assert!(e.contains("unpaired UTF-16 surrogate"), "{e}");
     }
 }

@@ -39,6 +39,7 @@ pub mod fulltext_words;
 pub mod group;
 pub mod index;
 pub mod infini_gram;
+pub mod json_error;
 pub mod manifest;
 mod mmap;
 pub mod normalize;

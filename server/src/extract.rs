@@ -124,19 +124,13 @@ where
             .into_response());
         }
         serde_json::from_slice(&buf).map(ApiJson).map_err(|e| {
-            // serde_json calls any unpaired `\uD800`-`\uDFFF` escape a "lone leading
-            // surrogate", a trailing one too, and a leading one followed by anything but a
-            // `\u` escape an "unexpected end of hex escape" (its only use).
             let message = e.to_string();
-            let unpaired = message.contains("lone leading surrogate in hex escape")
-                || message.contains("unexpected end of hex escape");
-            if e.is_syntax() && unpaired {
+            if verbatim_core::json_error::is_unpaired_surrogate(&e) {
                 return ApiError::BadRequest(format!(
-                    "the body is not valid JSON text: a \\u escape at line {} column {} is an \
-                     unpaired UTF-16 surrogate (\\uD800-\\uDFFF outside a high-low pair), which \
-                     is not a character",
+                    "the body is not valid JSON text: a \\u escape at line {} column {} {}",
                     e.line(),
-                    e.column()
+                    e.column(),
+                    verbatim_core::json_error::UNPAIRED_SURROGATE
                 ))
                 .into_response();
             }
