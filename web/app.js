@@ -46,6 +46,7 @@ const state = {
   view: 'trace',
   indexes: [],
   groups: [],
+  unavailable: [],
   indexesLoaded: false,
   stage: null, // the stage whose documents alone are shown (groups), or null
   traced: null, // {response, prompt, index} of the shown (or running) trace
@@ -123,9 +124,10 @@ let indexesPromise = null;
 function loadIndexes({ render = false } = {}) {
   if (!indexesPromise || (render && !state.indexesLoaded)) {
     ui.indexList.setAttribute('aria-busy', 'true');
-    indexesPromise = api.getCatalog().then(({ indexes: list, groups }) => {
+    indexesPromise = api.getCatalog().then(({ indexes: list, groups, unavailable }) => {
       state.indexes = list;
       state.groups = groups;
+      state.unavailable = unavailable;
       state.indexesLoaded = true;
       clearError(ui.indexesError);
       fillIndexPickers();
@@ -236,8 +238,9 @@ function approx(n) {
 
 function renderIndexes() {
   if (!state.indexesLoaded) return;
+  const down = (state.unavailable || []).map(unavailableCard);
   if (!state.indexes.length) {
-    ui.indexList.replaceChildren(el('p', { class: 'empty-inline' }, 'This server has no index loaded.'));
+    ui.indexList.replaceChildren(el('p', { class: 'empty-inline' }, 'This server has no index loaded.'), ...down);
     return;
   }
   ui.indexList.replaceChildren(...state.indexes.map((ix) => {
@@ -271,7 +274,14 @@ function renderIndexes() {
         stat('Shards', fmtInt(ix.shards)),
         stat('Built', builtText, builtTime, { class: 'stat stat-built' })),
       sourceTable);
-  }), ...(state.groups || []).map(groupCard));
+  }), ...(state.groups || []).map(groupCard), ...down);
+}
+
+/** An index or group the server lists but cannot answer from, with the reason it gives. */
+function unavailableCard(u) {
+  return el('article', { class: 'card index-card unavailable-card', 'aria-label': `${u.name}, unavailable` },
+    el('h3', null, `${u.name} `, el('span', { class: 'stat-sub' }, 'unavailable: its queries are refused')),
+    el('p', { class: 'unavailable-reason' }, typeof u.error === 'string' ? u.error : 'No reason given.'));
 }
 
 /** A group of served indexes traced as one: its size and its stages in order. */

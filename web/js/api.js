@@ -94,11 +94,15 @@ export function getIndexes(opts) {
   return getCatalog(opts).then((c) => c.indexes);
 }
 
-/** The served indexes and the groups of them a trace may ask for. */
+/**
+ * The served indexes, the groups of them a trace may ask for, and the indexes and groups that
+ * answer nothing (each with the reason its queries are refused).
+ */
 export function getCatalog(opts) {
   return request('GET', 'indexes', undefined, opts).then((d) => ({
     indexes: Array.isArray(d.indexes) ? d.indexes : [],
     groups: Array.isArray(d.groups) ? d.groups : [],
+    unavailable: Array.isArray(d.unavailable) ? d.unavailable.filter((u) => u && typeof u.name === 'string') : [],
   }));
 }
 

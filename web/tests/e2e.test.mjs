@@ -547,7 +547,7 @@ describe('with canned API answers', () => {
   ];
   const EXAMPLES = [{ title: 'Cats', prompt: 'Tell me about cats', response: RESPONSE }];
 
-  async function cannedPage(hash = '', { examples = EXAMPLES, indexes = INDEXES, trace = TRACE } = {}) {
+  async function cannedPage(hash = '', { examples = EXAMPLES, indexes = INDEXES, trace = TRACE, unavailable = [] } = {}) {
     const page = await currentBrowser().context.newPage();
     page.errors = [];
     page.on('pageerror', (err) => page.errors.push(String(err)));
@@ -555,7 +555,7 @@ describe('with canned API answers', () => {
     await page.route('**/api/v1/**', async (route) => {
       const url = new URL(route.request().url());
       const json = (status, body) => route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
-      if (url.pathname.endsWith('/api/v1/indexes')) return json(200, { indexes });
+      if (url.pathname.endsWith('/api/v1/indexes')) return json(200, { indexes, groups: [], unavailable });
       if (url.pathname.endsWith('/api/v1/examples')) return json(200, { examples });
       if (url.pathname.endsWith('/api/v1/trace')) {
         page.traceBodies.push(route.request().postDataJSON());
@@ -673,6 +673,20 @@ describe('with canned API answers', () => {
     await page.waitForFunction(() => document.getElementById('response').value === 'first text here');
     await waitTraceDone(page);
     assert.equal(page.traceBodies.at(-1).response, 'first text here');
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  test('an index the server cannot answer from is listed with its reason, and not offered', async () => {
+    const reason = 'index gamma was rebuilt on disk with another tokenizer; restart the server';
+    const page = await cannedPage('', { indexes: INDEXES.slice(0, 1), unavailable: [{ name: 'gamma', error: reason }] });
+    await page.waitForFunction(() => document.getElementById('trace-index').options.length === 1);
+    await page.click('#tab-indexes');
+    const card = page.locator('#index-list .unavailable-card');
+    await card.waitFor();
+    assert.equal(await card.getAttribute('aria-label'), 'gamma, unavailable');
+    assert.equal((await card.locator('.unavailable-reason').textContent()).trim(), reason);
+    assert.equal(await page.locator('#index-list .index-card:not(.unavailable-card)').count(), 1);
     assert.deepEqual(page.errors, []);
     await page.close();
   });
