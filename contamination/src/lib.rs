@@ -32,6 +32,7 @@ pub mod error;
 pub mod html;
 pub mod input;
 pub mod item_ids;
+mod json_items;
 mod llama2_shown;
 mod llama2_skip;
 mod method;
