@@ -143,6 +143,13 @@ function loadIndexes({ render = false } = {}) {
   });
 }
 
+/** Reads the list of indexes again (it changed on the server), redrawing what shows it. */
+function refreshIndexes() {
+  indexesPromise = null;
+  state.indexesLoaded = false;
+  return loadIndexes({ render: state.view === 'indexes' });
+}
+
 function fillIndexPickers() {
   // Traces may ask for a group of indexes (every stage at once); search takes one index.
   const groupOptions = state.groups.map((g) => el('option', { value: g.name },
@@ -369,6 +376,9 @@ async function runTrace({ push = true, spanId = null, input = null } = {}) {
     // Do not leave an older result on screen under the new text.
     hideResult();
     showError(ui.traceError, err instanceof api.ApiError ? err.message : 'Something went wrong while tracing. Please try again.');
+    // The index went down while the page was open: the lists learn it (the Indexes view
+    // says why), and the pickers stop offering it.
+    if (err instanceof api.ApiError && err.code === 'index_unavailable') refreshIndexes();
   } finally {
     clearTimeout(dimTimer);
     if (ctrl === state.traceCtrl) {
@@ -711,6 +721,10 @@ ui.output.addEventListener('focusin', (e) => {
   if (mark) showTooltip(mark);
 });
 ui.output.addEventListener('focusout', hideTooltip);
+// Escape closes a tooltip shown by hovering too, wherever focus is (WCAG 1.4.13).
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && tipAnchor && !ui.output.contains(e.target)) hideTooltip();
+});
 // Capture: also scrolls of inner boxes (the output, the documents list).
 window.addEventListener('scroll', followTooltip, { passive: true, capture: true });
 window.addEventListener('resize', followTooltip);

@@ -52,6 +52,8 @@ pub struct SpanJson {
     pub token_end: usize,
     /// The span text.
     pub text: String,
+    /// Its token ids (to mark its occurrences in a document: `GET /api/v1/documents?marks=`).
+    pub token_ids: Vec<u32>,
     /// Exact occurrences in the corpus.
     pub count: u64,
     /// Relevance of its best document (trace only).
@@ -140,6 +142,7 @@ impl SpanJson {
             token_start: s.token_start,
             token_end: s.token_end,
             text: s.text.clone(),
+            token_ids: s.token_ids.clone(),
             count: s.count,
             relevance: None,
             unigram_logprob: None,

@@ -216,10 +216,11 @@ fn hand_written() -> Value {
     let uint = json!({"type": "integer", "minimum": 0});
     let span = json!({
         "type": "object",
-        "required": ["id", "byte_start", "byte_end", "utf16_start", "utf16_end", "token_start", "token_end", "text", "count"],
+        "required": ["id", "byte_start", "byte_end", "utf16_start", "utf16_end", "token_start", "token_end", "text", "token_ids", "count"],
         "properties": {
             "id": uint, "byte_start": uint, "byte_end": uint, "utf16_start": uint, "utf16_end": uint,
             "token_start": uint, "token_end": uint, "text": {"type": "string"}, "count": uint,
+            "token_ids": {"type": "array", "items": uint, "description": "the span's token ids: give them to `GET /api/v1/documents` as `marks` to mark its occurrences in a document"},
             "relevance": rel, "unigram_logprob": {"type": "number"},
             "document_ids": {"type": "array", "items": {"type": "string"}},
             "stage_counts": {"type": "array", "items": schema_ref("StageCount")}

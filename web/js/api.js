@@ -22,13 +22,15 @@ function url(path) {
   return new URL(`${BASE}/${path}`, document.baseURI).toString();
 }
 
-function statusWords(status) {
+function statusWords(status, code) {
+  if (code === 'index_unavailable') return 'This index cannot answer until the server is restarted or the index is mended';
+  if (code === 'overloaded') return 'The server is busy; please wait a moment and try again';
   if (status === 400 || status === 422) return 'The server could not accept this request';
   if (status === 404) return 'The server could not find what was asked for';
   if (status === 408 || status === 504) return 'The server took too long to answer';
   if (status === 413) return 'The text is too long for the server';
   if (status === 429) return 'The server is busy; please wait a moment and try again';
-  if (status === 503) return 'The server is not ready yet';
+  if (status === 503) return 'The server cannot answer now';
   if (status >= 500) return 'The server ran into a problem';
   return 'The request failed';
 }
@@ -80,7 +82,7 @@ async function request(method, path, body, { signal } = {}) {
     const e = data && typeof data === 'object' ? data.error : null;
     const serverMsg = e && typeof e.message === 'string' && e.message.trim() ? e.message.trim() : '';
     const code = e && typeof e.code === 'string' ? e.code : `http_${res.status}`;
-    const lead = statusWords(res.status);
+    const lead = statusWords(res.status, code);
     const message = serverMsg ? `${lead}: ${serverMsg}` : `${lead} (HTTP ${res.status}).`;
     throw new ApiError(message, { code, status: res.status, detail: serverMsg });
   }

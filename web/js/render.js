@@ -349,7 +349,8 @@ export function clipEnd(text, max) {
 function snippetNode(doc, spanId, spansById, highlighted) {
   const sn = doc.snippets.find((x) => x.span_id === spanId);
   const span = spansById.get(spanId);
-  const li = el('li', { class: `snippet${highlighted ? ' is-selected' : ''}`, dataset: { spanId: String(spanId) } });
+  // dir=auto: a right-to-left document's snippet reads right to left.
+  const li = el('li', { class: `snippet${highlighted ? ' is-selected' : ''}`, dir: 'auto', dataset: { spanId: String(spanId) } });
   if (sn) {
     // Outer whitespace (often a line break) would only put the ellipsis on a line of its own.
     const clippedBefore = clipStart(sn.before, SNIPPET_CONTEXT);
@@ -512,7 +513,7 @@ export function renderMarkedText(container, text, intervals) {
 /** Mark query words in a search snippet (case-insensitive, whole text kept). */
 export function renderSnippetWithTerms(text, query) {
   const terms = [...new Set(String(query).toLowerCase().split(/\s+/).filter((w) => w.length > 1))];
-  const span = el('span', { class: 'snippet-text' });
+  const span = el('span', { class: 'snippet-text', dir: 'auto' });
   if (!terms.length) {
     span.textContent = text;
     return span;

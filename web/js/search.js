@@ -4,6 +4,9 @@ import { el, plural, truncate, docTitle, metaLine, safeUrl, renderSnippetWithTer
 import { $, showError, clearError, setBusy, selectedIndex } from './ui.js';
 import { openDocument } from './dialog.js';
 
+/** Most documents one keyword search shows. */
+const SEARCH_LIMIT = 20;
+
 const ui = {
   form: $('search-form'),
   query: $('search-query'),
@@ -96,12 +99,15 @@ async function runSearch() {
       await runCnf(query, index, mine.signal);
       return;
     }
-    const body = { query, limit: 20 };
+    const body = { query, limit: SEARCH_LIMIT };
     if (index) body.index = index;
     const { hits, warnings } = await api.search(body, { signal: mine.signal });
     if (mine !== ctrl) return;
     const readAs = warnings.length ? ` Note: ${warnings.join('; ')}.` : '';
-    ui.summary.textContent = (hits.length
+    // A full page says only that these are the best: more documents may match.
+    ui.summary.textContent = (hits.length >= SEARCH_LIMIT
+      ? `The ${hits.length} documents that best match “${truncate(query, 60)}”, best first.`
+      : hits.length
       ? `${plural(hits.length, 'document')} matching “${truncate(query, 60)}”, best first.`
       : `No documents match “${truncate(query, 60)}”.`) + readAs;
     ui.list.replaceChildren(...hits.map((hit) => hitCard(hit, query, index)));

@@ -71,6 +71,8 @@ pub struct Span {
     pub byte_end: usize,
     /// The input text of the span.
     pub text: String,
+    /// Its token ids (the input's tokenization from `token_start` to `token_end`).
+    pub token_ids: Vec<u32>,
     /// Exact number of occurrences in the corpus.
     pub count: u64,
     /// Where it occurs (suffix-array ranges per shard).
@@ -346,6 +348,7 @@ impl Index {
                 .get(byte_start..byte_end)
                 .map(|b| String::from_utf8_lossy(b).into_owned())
                 .unwrap_or_default(),
+            token_ids: enc.ids.get(l..r).map(<[u32]>::to_vec).unwrap_or_default(),
             count: occurrences.count(),
             occurrences,
         }
