@@ -13,6 +13,7 @@ mod compact;
 mod compressed_input;
 mod contamination;
 mod corruption;
+mod document_marks;
 mod document_size;
 mod fulltext_normalization;
 mod fulltext_query_text;

@@ -573,8 +573,18 @@ function renderDocs() {
     selectedSpanIds: selIds,
     locatedDocKey: state.locatedDocKey,
     onLocate: toggleLocate,
-    onView: (d) => openDocument(d, matchTexts(d, r.spansById), d.index || r.index, selIds ? matchTexts(d, r.spansById, selIds) : []),
+    onView: (d) => openDocument(d, matchTexts(d, r.spansById), d.index || r.index, selIds ? matchTexts(d, r.spansById, selIds) : [], markedSpans(d, r.spansById, selIds)),
   })));
+}
+
+/**
+ * A document's spans as token ids for the server to mark where their tokens are (not text
+ * that only looks the same), each saying whether it is one the user selected; empty when the
+ * server sent no ids (the texts are marked instead).
+ */
+function markedSpans(doc, spansById, selected = null) {
+  const spans = doc.span_ids.map((id) => spansById.get(id)).filter((s) => s && Array.isArray(s.token_ids) && s.token_ids.length);
+  return spans.map((s) => ({ ids: s.token_ids, selected: Boolean(selected && selected.includes(s.id)) }));
 }
 
 /**

@@ -252,12 +252,68 @@ pub struct DocumentTextJson {
     pub text: String,
     /// Occurrences of the highlight text in `text` (at most 1,000).
     pub highlights: Vec<Utf16Range>,
+    /// Occurrences of the token sequences asked for (`marks`) in `text`, by position (at most
+    /// [`crate::query::MAX_MARKS`]); absent when none were asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marks: Option<Vec<MarkJson>>,
     /// Personal-data items masked in `text`, by kind (absent when none).
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub pii_masked: std::collections::BTreeMap<crate::pii::PiiKind, usize>,
 }
 
+/// Where one of the token sequences a document was asked to mark occurs in its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MarkJson {
+    /// Which sequence (its place in the list asked for).
+    pub mark: usize,
+    /// Start, UTF-16 code units into `text`.
+    pub utf16_start: u32,
+    /// End, UTF-16 code units.
+    pub utf16_end: u32,
+}
+
 impl DocumentTextJson {
+    /// [`DocumentTextJson::filtered`] of a document with marks: its runs are masked as parts
+    /// of one text (an item is masked whole, its marker where it starts), so every mark keeps
+    /// its place in the text shown.
+    pub fn filtered_marked(
+        doc: crate::query::MarkedDocument,
+        highlight: Option<&str>,
+        pii: crate::pii::PiiMode,
+    ) -> Option<DocumentTextJson> {
+        let crate::query::MarkedDocument {
+            mut view,
+            mut runs,
+            marks,
+        } = doc;
+        let margins = std::mem::take(&mut view.margins);
+        let mut parts: Vec<&mut String> = runs.iter_mut().collect();
+        let masked = crate::pii::filter_parts_within(&margins, &mut parts, pii)?;
+        let mut at_run = Vec::with_capacity(runs.len() + 1);
+        let mut u = 0u32;
+        at_run.push(u);
+        for r in &runs {
+            u += r.encode_utf16().count() as u32;
+            at_run.push(u);
+        }
+        view.text = runs.concat();
+        let mut j = DocumentTextJson::new(view, highlight);
+        j.pii_masked = masked;
+        // A mark inside a masked item shows nothing: it is left out.
+        j.marks = Some(
+            marks
+                .iter()
+                .map(|m| MarkJson {
+                    mark: m.sequence,
+                    utf16_start: at_run[m.first_run],
+                    utf16_end: at_run[m.end_run],
+                })
+                .filter(|m| m.utf16_start < m.utf16_end)
+                .collect(),
+        );
+        Some(j)
+    }
+
     /// The JSON of `doc` under the privacy filter `pii` (`None` in `drop` mode when its text
     /// holds an item), marking every occurrence of `highlight` (if not empty).
     pub fn filtered(
@@ -298,6 +354,7 @@ impl DocumentTextJson {
             truncated: doc.truncated,
             text: doc.text,
             highlights,
+            marks: None,
             pii_masked: Default::default(),
         }
     }

@@ -267,7 +267,8 @@ fn hand_written() -> Value {
                     {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
                     {"name": "index", "in": "query", "required": false, "schema": {"type": "string"}},
                     {"name": "max_tokens", "in": "query", "required": false, "schema": doc_tokens},
-                    {"name": "highlight", "in": "query", "required": false, "description": "mark every occurrence of this text in `text`, exactly as written (case-sensitive, inside words too; at most 1,000), as UTF-16 ranges in `highlights`", "schema": {"type": "string"}}
+                    {"name": "highlight", "in": "query", "required": false, "description": "mark every occurrence of this text in `text`, exactly as written (case-sensitive, inside words too; at most 1,000), as UTF-16 ranges in `highlights`", "schema": {"type": "string"}},
+                    {"name": "marks", "in": "query", "required": false, "description": "mark every occurrence of these token sequences (a trace's spans' `token_ids`: ids joined by `.`, sequences by `,`; at most 256 sequences and 65,536 ids) in the document's tokens, as UTF-16 ranges in `marks` (at most 1,000, by position)", "schema": {"type": "string"}}
                 ],
                 "responses": {
                     "200": {"description": "the document", "content": {"application/json": {"schema": schema_ref("Document")}}},
@@ -283,7 +284,8 @@ fn hand_written() -> Value {
                     {"name": "id", "in": "query", "required": true, "schema": {"type": "string"}},
                     {"name": "index", "in": "query", "required": false, "schema": {"type": "string"}},
                     {"name": "max_tokens", "in": "query", "required": false, "schema": doc_tokens},
-                    {"name": "highlight", "in": "query", "required": false, "description": "mark every occurrence of this text in `text`, exactly as written (case-sensitive, inside words too; at most 1,000), as UTF-16 ranges in `highlights`", "schema": {"type": "string"}}
+                    {"name": "highlight", "in": "query", "required": false, "description": "mark every occurrence of this text in `text`, exactly as written (case-sensitive, inside words too; at most 1,000), as UTF-16 ranges in `highlights`", "schema": {"type": "string"}},
+                    {"name": "marks", "in": "query", "required": false, "description": "mark every occurrence of these token sequences (a trace's spans' `token_ids`: ids joined by `.`, sequences by `,`; at most 256 sequences and 65,536 ids) in the document's tokens, as UTF-16 ranges in `marks` (at most 1,000, by position)", "schema": {"type": "string"}}
                 ],
                 "responses": {
                     "200": {"description": "the document", "content": {"application/json": {"schema": schema_ref("Document")}}},
@@ -371,7 +373,10 @@ fn hand_written() -> Value {
                 "id": {"type": "string"}, "doc_no": uint, "source": nullable_str, "metadata": meta, "tokens": uint,
                 "truncated": {"type": "boolean"}, "text": {"type": "string"}, "pii_masked": pii_masked,
                 "highlights": {"type": "array", "items": {"type": "object", "required": ["utf16_start", "utf16_end"],
-                    "properties": {"utf16_start": uint, "utf16_end": uint}}}
+                    "properties": {"utf16_start": uint, "utf16_end": uint}}},
+                "marks": {"type": "array", "description": "occurrences of the `marks` sequences in the document's tokens, by position (present when `marks` was given)",
+                    "items": {"type": "object", "required": ["mark", "utf16_start", "utf16_end"],
+                    "properties": {"mark": uint, "utf16_start": uint, "utf16_end": uint}}}
             }},
             "Search": {"type": "object", "required": ["hits", "warnings"], "properties": {"hits": {"type": "array", "items": {
                 "type": "object", "required": ["id", "doc_no", "source", "metadata", "score", "snippet"],

@@ -128,10 +128,15 @@ export function search(body, opts) {
   }));
 }
 
-export function getDocument(id, index, opts) {
+/**
+ * A document's text; with `marks` (token-id sequences), where each occurs in its tokens.
+ * @param {number[][]} [marks]
+ */
+export function getDocument(id, index, opts, marks = []) {
   // The id goes in the query: in a path, URL resolution collapses an id of `.` or `..`
   // (even percent-encoded), and the request would name another resource.
-  const q = `?id=${encodeURIComponent(id)}` + (index ? `&index=${encodeURIComponent(index)}` : '');
+  const q = `?id=${encodeURIComponent(id)}` + (index ? `&index=${encodeURIComponent(index)}` : '')
+    + (marks.length ? `&marks=${marks.map((ids) => ids.join('.')).join(',')}` : '');
   return request('GET', `documents${q}`, undefined, opts);
 }
 

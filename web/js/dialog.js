@@ -25,8 +25,10 @@ const state = { token: 0, marks: [], pos: 0, returnFocus: null };
  * @param {string} index index name for GET /api/v1/documents?id=ID&index=
  * @param {string[]} [selected] texts of the span the user selected: their passages are
  *   marked apart, and the dialog opens at the first of them
+ * @param {{ids: number[], selected: boolean}[]} [spans] the spans as token ids: when given
+ *   (and the server marks them), the places their tokens are marked instead of the texts
  */
-export async function openDocument(doc, needles, index, selected = []) {
+export async function openDocument(doc, needles, index, selected = [], spans = []) {
   const token = ++state.token;
   state.returnFocus = document.activeElement;
   state.marks = [];
@@ -44,7 +46,7 @@ export async function openDocument(doc, needles, index, selected = []) {
   ui.close.focus();
 
   try {
-    const full = await api.getDocument(doc.id, index);
+    const full = await api.getDocument(doc.id, index, undefined, spans.map((sp) => sp.ids).slice(0, MAX_MARKED_SPANS));
     if (token !== state.token) return;
     const merged = { ...doc, ...full, id: String(full.id ?? doc.id), metadata: full.metadata || doc.metadata || {} };
     ui.title.textContent = docTitle(merged);
@@ -54,9 +56,10 @@ export async function openDocument(doc, needles, index, selected = []) {
     ui.meta.replaceChildren(...meta);
 
     const text = typeof full.text === 'string' ? full.text : '';
-    const intervals = findMatches(text, [...needles, ...selected]);
+    const byTokens = Array.isArray(full.marks) ? tokenMarks(full.marks, spans, text.length) : null;
+    const intervals = byTokens ? byTokens.all : findMatches(text, [...needles, ...selected]);
     state.marks = renderMarkedText(ui.body, text, intervals);
-    const first = markSelected(state.marks, intervals, findMatches(text, selected));
+    const first = markSelected(state.marks, intervals, byTokens ? byTokens.selected : findMatches(text, selected));
     if (!text) ui.body.replaceChildren(el('p', { class: 'empty-inline' }, 'This document has no text.'));
     if (full.truncated) {
       ui.body.append(el('p', { class: 'notice truncated-note' }, 'The document is longer than the server returns; the text above is cut short.'));
@@ -75,6 +78,30 @@ export async function openDocument(doc, needles, index, selected = []) {
   } finally {
     if (token === state.token) ui.body.setAttribute('aria-busy', 'false');
   }
+}
+
+/** Most spans whose places one document view asks the server for (its limit is 256). */
+const MAX_MARKED_SPANS = 256;
+
+/**
+ * The intervals to mark from the server's token marks (UTF-16 ranges of `text`, merged where
+ * they overlap), and those of the selected spans.
+ */
+function tokenMarks(marks, spans, length) {
+  const ranges = marks
+    .filter((m) => m && Number.isInteger(m.utf16_start) && Number.isInteger(m.utf16_end) && m.utf16_start < m.utf16_end && m.utf16_end <= length)
+    .map((m) => ({ range: [m.utf16_start, m.utf16_end], selected: Boolean(spans[m.mark]?.selected) }));
+  const merge = (list) => {
+    const sorted = list.map(([s, e]) => [s, e]).sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+    const out = [];
+    for (const [s, e] of sorted) {
+      const last = out[out.length - 1];
+      if (last && s < last[1]) last[1] = Math.max(last[1], e);
+      else out.push([s, e]);
+    }
+    return out;
+  };
+  return { all: merge(ranges.map((r) => r.range)), selected: merge(ranges.filter((r) => r.selected).map((r) => r.range)) };
 }
 
 /**

@@ -183,6 +183,15 @@ describe('against the running server', () => {
     assert.ok(text.length > 0, 'document text shown');
     const marks = await page.$$eval('#doc-dialog-body mark.doc-mark', (els) => els.map((e) => e.textContent));
     assert.ok(marks.length >= 1, 'matched span marked in the document');
+    // The page asks for the places of the spans' tokens, and marks them: each mark is the
+    // text of tokens of the document's spans (the server's own ranges), not a search for
+    // look-alike text.
+    const asked = new URL(docResponse.url()).searchParams.get('marks');
+    assert.ok(asked && /^\d+(\.\d+)*(,\d+(\.\d+)*)*$/.test(asked), `marks asked: ${asked}`);
+    const served = await docResponse.json();
+    const ranges = served.marks.map((m) => served.text.slice(m.utf16_start, m.utf16_end));
+    assert.ok(ranges.length >= 1);
+    for (const m of marks) assert.ok(ranges.some((r) => m.includes(r)), `mark ${JSON.stringify(m)} is one of the server's`);
     // The first match is scrolled into the visible part of the dialog body.
     const visible = await page.evaluate(() => {
       const body = document.getElementById('doc-dialog-body').getBoundingClientRect();

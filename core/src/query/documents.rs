@@ -271,6 +271,18 @@ impl Index {
 
     /// A document by location, refusing taken-down ones; text cut after `max_tokens` tokens.
     pub fn document(&self, loc: DocLocation, max_tokens: Option<usize>) -> Result<DocumentView> {
+        let (mut view, ids) = self.document_ids(loc, max_tokens)?;
+        view.text = self.tokenizer().decode(&ids);
+        Ok(view)
+    }
+
+    /// [`Index::document`] before decoding: the view without its text, and the token ids
+    /// its text is decoded from.
+    pub(crate) fn document_ids(
+        &self,
+        loc: DocLocation,
+        max_tokens: Option<usize>,
+    ) -> Result<(DocumentView, Vec<u32>)> {
         if max_tokens == Some(0) {
             return Err(Error::Invalid(
                 "max_tokens must be at least 1 (leave it out for the whole document)".into(),
@@ -284,9 +296,7 @@ impl Index {
         let range = s.doc_range(loc.local);
         let tokens = range.len();
         let end = max_tokens.map_or(range.end, |m| range.start + m.min(tokens));
-        let text = self
-            .tokenizer()
-            .decode(&s.tokens().to_u32(range.start..end));
+        let ids = s.tokens().to_u32(range.start..end);
         let margins = if end < range.end {
             self.margins(&WindowPlace {
                 shard: loc.shard,
@@ -296,14 +306,15 @@ impl Index {
         } else {
             self.no_margins()
         };
-        Ok(DocumentView {
+        let view = DocumentView {
             location: loc,
             record,
-            text,
+            text: String::new(),
             truncated: end < range.end,
             tokens,
             margins,
-        })
+        };
+        Ok((view, ids))
     }
 
     /// A document by external id.

@@ -15,6 +15,11 @@
 use super::fast_bpe::lossy_without_cut_edges;
 use super::{is_continuation_byte, multibyte_len, TextTokenizer};
 
+/// Ids before a run that [`TextTokenizer::decode_runs_linear`] decodes it after: enough for
+/// any decoder's look-back (a space before a word, `##` joins, byte-fallback sequences of up to
+/// four ids).
+pub const RUN_CONTEXT: usize = 16;
+
 impl TextTokenizer {
     /// Decodes consecutive runs of ids (a window's text before a match, the match, the text
     /// after it) so that the parts join into the decoding of the whole: a decoder that is not
@@ -102,6 +107,38 @@ impl TextTokenizer {
             .windows(2)
             .map(|w| lossy_without_cut_edges(&bytes[w[0]..w[1]]))
             .collect()
+    }
+
+    /// [`TextTokenizer::decode_runs_narrowing`] of any number of consecutive runs of a
+    /// document, in time linear in their length: a tokenizer whose decoding is not a
+    /// concatenation (SentencePiece drops the space opening a text, WordPiece the one before a
+    /// word) decodes each run after the [`RUN_CONTEXT`] ids before it, and the run's text is
+    /// what follows the context's own decoding (failing that, the run decoded alone), where
+    /// [`TextTokenizer::decode_runs`] decodes growing prefixes of the whole.
+    pub fn decode_runs_linear(&self, parts: &[&[u32]], narrow: &[bool]) -> Vec<String> {
+        if self.decodes_by_concatenation() {
+            return self.decode_runs_narrowing(parts, narrow);
+        }
+        let mut out = Vec::with_capacity(parts.len());
+        let mut context: Vec<u32> = Vec::new();
+        for part in parts {
+            let alone = || self.decode(part);
+            let text = if context.is_empty() {
+                alone()
+            } else {
+                let before = self.decode(&context);
+                let mut ids = context.clone();
+                ids.extend_from_slice(part);
+                let both = self.decode(&ids);
+                both.strip_prefix(&before)
+                    .map_or_else(alone, str::to_string)
+            };
+            out.push(text);
+            context.extend_from_slice(part);
+            let excess = context.len().saturating_sub(RUN_CONTEXT);
+            context.drain(..excess);
+        }
+        out
     }
 
     /// A window of a document decoded as the text before a match, the match and the text

@@ -27,6 +27,52 @@ pub struct DocQuery {
     /// Mark every occurrence of this text (UTF-16 ranges into `text`).
     #[serde(default)]
     highlight: Option<String>,
+    /// Mark every occurrence of these token sequences (a trace's spans' `token_ids`): ids
+    /// joined by `.`, sequences by `,` (`464.3290,11`).
+    #[serde(default)]
+    marks: Option<String>,
+}
+
+/// Most sequences one document request may mark.
+const MAX_MARK_SEQUENCES: usize = 256;
+
+/// Most ids one document request's sequences may hold together.
+const MAX_MARK_IDS: usize = 65_536;
+
+/// The token sequences of a `marks` parameter.
+fn parse_marks(marks: &str) -> Result<Vec<Vec<u32>>, ApiError> {
+    let sequences: Vec<&str> = marks.split(',').collect();
+    if sequences.len() > MAX_MARK_SEQUENCES {
+        return Err(ApiError::BadRequest(format!(
+            "marks holds {} sequences; at most {MAX_MARK_SEQUENCES} are marked in one request",
+            sequences.len()
+        )));
+    }
+    let mut total = 0;
+    sequences
+        .into_iter()
+        .map(|seq| {
+            if seq.is_empty() {
+                return Ok(Vec::new());
+            }
+            let ids = seq
+                .split('.')
+                .map(|id| id.parse::<u32>())
+                .collect::<Result<Vec<u32>, _>>()
+                .map_err(|_| {
+                    ApiError::BadRequest(format!(
+                        "marks: {seq:?} is not token ids joined by `.` (sequences are joined by `,`: `464.3290,11`)"
+                    ))
+                })?;
+            total += ids.len();
+            if total > MAX_MARK_IDS {
+                return Err(ApiError::BadRequest(format!(
+                    "marks holds more than {MAX_MARK_IDS} token ids"
+                )));
+            }
+            Ok(ids)
+        })
+        .collect()
 }
 
 /// Longest text returned unless the client asks for less (tokens).
@@ -68,11 +114,24 @@ async fn fetch(
         .map_or(MAX_DOC_TOKENS, QueryCount::usize)
         .min(MAX_DOC_TOKENS);
     let pii = st.config.pii;
+    let marks = q.marks.as_deref().map(parse_marks).transpose()?;
     let v = st
         .gate
         .run(move || {
-            let d = index.document_by_id(&id, Some(max))?;
-            DocumentTextJson::filtered(d, q.highlight.as_deref(), pii).ok_or_else(|| {
+            let shown = match marks {
+                Some(marks) => {
+                    let loc = index
+                        .doc_by_id(&id)
+                        .ok_or_else(|| verbatim_core::Error::DocumentNotFound(id.clone()))?;
+                    let d = index.document_marked(loc, Some(max), &marks)?;
+                    DocumentTextJson::filtered_marked(d, q.highlight.as_deref(), pii)
+                }
+                None => {
+                    let d = index.document_by_id(&id, Some(max))?;
+                    DocumentTextJson::filtered(d, q.highlight.as_deref(), pii)
+                }
+            };
+            shown.ok_or_else(|| {
                 ApiError::NotFound(format!(
                     "document {id:?} is withheld: its text holds personal data (the server runs with --pii drop)"
                 ))
