@@ -162,3 +162,32 @@ async fn an_infini_gram_document_with_a_phone_number_at_a_match_edge_is_blocked(
         );
     }
 }
+
+/// A trace's `pii_masked` counts each item of a document once, however many of its windows
+/// show it (a snippet and its long view, spans near each other): one address shown in four
+/// windows was said to be four (a review's report); two addresses are two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_shown_in_several_windows_counts_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "Write to jane.doe@example.com for the quarterly report on river otters, \
+                or to john.roe@example.org for the annual survey of mountain hares.";
+    let input = support::write_jsonl(tmp.path(), "d.jsonl", &[("d".to_string(), text.into())]);
+    let dir = tmp.path().join("ix");
+    support::build(vec![input], &dir, "bytes", None);
+    let app = support::uncached_router(&dir);
+    let (status, t) = crate::router::post(
+        &app,
+        "/api/v1/trace",
+        serde_json::json!({"response": "the quarterly report on river otters and the annual survey of mountain hares"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{t}");
+    let docs = t["documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 1, "{t}");
+    assert!(docs[0]["snippets"].as_array().unwrap().len() >= 2, "{t}");
+    assert_eq!(
+        docs[0]["pii_masked"],
+        serde_json::json!({"email": 2}),
+        "{t}"
+    );
+}

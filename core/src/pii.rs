@@ -419,13 +419,46 @@ pub fn mask_parts(parts: &mut [&mut String]) -> Vec<PiiMatch> {
 /// its shown part starts). The matches returned are clipped to the parts, offsets in their
 /// concatenation.
 pub fn mask_parts_within(margins: &Margins, parts: &mut [&mut String]) -> Vec<PiiMatch> {
+    mask_parts_within_items(margins, parts)
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect()
+}
+
+/// [`mask_parts_within`], each match with the whole item's text (its part in the margins
+/// included), so that an item shown in several windows of one document counts once.
+pub fn mask_parts_within_items(
+    margins: &Margins,
+    parts: &mut [&mut String],
+) -> Vec<(PiiMatch, String)> {
     let all = window_text(margins, parts);
     let found = if margins.spaced_punctuation {
         find_spaced(&all)
     } else {
         find(&all)
     };
-    mask_found(&all, margins.before.len(), parts, found)
+    let lo = margins.before.len();
+    let shown: usize = parts.iter().map(|p| p.len()).sum();
+    let texts: Vec<String> = found
+        .iter()
+        .filter(|m| m.end > lo && m.start < lo + shown)
+        .map(|m| all[m.start..m.end].to_string())
+        .collect();
+    mask_found(&all, lo, parts, found)
+        .into_iter()
+        .zip(texts)
+        .collect()
+}
+
+/// How many distinct items of each kind `items` holds (an item by its kind and text).
+pub fn count_distinct_by_kind(items: &[(PiiMatch, String)]) -> BTreeMap<PiiKind, usize> {
+    let distinct: std::collections::BTreeSet<(PiiKind, &str)> =
+        items.iter().map(|(m, t)| (m.kind, t.as_str())).collect();
+    let mut counts = BTreeMap::new();
+    for (kind, _) in distinct {
+        *counts.entry(kind).or_default() += 1;
+    }
+    counts
 }
 
 /// [`mask_parts_within`] for a window of **normalised** text (a contamination side index's:
