@@ -583,13 +583,16 @@ impl TraceJson {
             {
                 let s = &mut sn.snippet;
                 let margins = index.snippet_margins(s);
-                found.extend(crate::pii::mask_parts_within(
+                found.extend(crate::pii::mask_parts_within_items(
                     &margins,
                     &mut [&mut s.before, &mut s.matched, &mut s.after],
                 ));
             }
             if let Some(t) = &mut d.text {
-                found.extend(crate::pii::mask_parts_within(&index.no_margins(), &mut [t]));
+                found.extend(crate::pii::mask_parts_within_items(
+                    &index.no_margins(),
+                    &mut [t],
+                ));
             }
             if found.is_empty() {
                 keep.push(d);
@@ -599,7 +602,9 @@ impl TraceJson {
                 self.pii_dropped_documents += 1;
                 continue;
             }
-            d.pii_masked = crate::pii::count_by_kind(&found);
+            // An item shown in several windows (a snippet and its long view, spans near
+            // each other) counts once.
+            d.pii_masked = crate::pii::count_distinct_by_kind(&found);
             keep.push(d);
         }
         if mode == PiiMode::Drop {
