@@ -189,6 +189,47 @@ function advancedOptions() {
   return out;
 }
 
+/** The label of an advanced control. */
+function optionLabel(input) {
+  return document.querySelector(`label[for="${input.id}"]`)?.textContent.trim() || input.dataset.opt;
+}
+
+/**
+ * What is wrong with a control's value against its range, in words ('' when nothing). A
+ * number that is not whole is the server's to refuse (it says so), as is one between steps.
+ */
+function rangeProblem(input) {
+  const v = input.validity;
+  if (v.badInput) return 'is not a number';
+  if (v.rangeUnderflow) return `must be at least ${input.min}`;
+  if (v.rangeOverflow) return `must be at most ${input.max}`;
+  return '';
+}
+
+/**
+ * Marks each advanced control invalid or not by its own range (`aria-invalid`); returns the
+ * first invalid one, or null.
+ */
+function markInvalidOptions() {
+  let first = null;
+  for (const input of ui.advanced.querySelectorAll('input[data-opt]')) {
+    const ok = rangeProblem(input) === '';
+    if (ok) input.removeAttribute('aria-invalid');
+    else input.setAttribute('aria-invalid', 'true');
+    if (!ok && !first) first = input;
+  }
+  return first;
+}
+
+/** A server message with the API names of the advanced controls given as their labels. */
+function withOptionLabels(message) {
+  let out = message;
+  for (const input of ui.advanced.querySelectorAll('[data-opt]')) {
+    out = out.split(input.dataset.opt).join(`“${optionLabel(input)}”`);
+  }
+  return out;
+}
+
 /**
  * The items of a comma-separated list field, read character by character: `\n` is a newline,
  * `\,` a comma and `\\` a backslash (so that any text can be an item); a backslash before
@@ -339,8 +380,21 @@ async function runTrace({ push = true, spanId = null, input = null } = {}) {
   clearError(ui.traceError);
   if (!req.response.trim()) {
     showError(ui.traceError, 'There is no text to trace. Paste or type the model output into the “Model output” box first.');
+    ui.response.setAttribute('aria-invalid', 'true');
     ui.response.focus();
     return;
+  }
+  ui.response.removeAttribute('aria-invalid');
+  // The advanced controls as typed are checked against their own ranges first, and a wrong
+  // one is named by its label (the server would name it by its API name).
+  if (!input) {
+    const bad = markInvalidOptions();
+    if (bad) {
+      showError(ui.traceError, `“${optionLabel(bad)}” ${rangeProblem(bad)}.`);
+      ui.advanced.open = true;
+      bad.focus();
+      return;
+    }
   }
   state.traceCtrl?.abort();
   const ctrl = new AbortController();
@@ -375,7 +429,7 @@ async function runTrace({ push = true, spanId = null, input = null } = {}) {
     if (ctrl !== state.traceCtrl) return;
     // Do not leave an older result on screen under the new text.
     hideResult();
-    showError(ui.traceError, err instanceof api.ApiError ? err.message : 'Something went wrong while tracing. Please try again.');
+    showError(ui.traceError, err instanceof api.ApiError ? withOptionLabels(err.message) : 'Something went wrong while tracing. Please try again.');
     // The index went down while the page was open: the lists learn it (the Indexes view
     // says why), and the pickers stop offering it.
     if (err instanceof api.ApiError && err.code === 'index_unavailable') refreshIndexes();

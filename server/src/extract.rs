@@ -123,7 +123,13 @@ where
             )
             .into_response());
         }
-        serde_json::from_slice(&buf).map(ApiJson).map_err(|e| {
+        // The field a value was refused in is named (`maximum_documents_per_span: 2.5 is not
+        // a whole number`): serde's own message names no field.
+        let mut de = serde_json::Deserializer::from_slice(&buf);
+        let parsed = serde_path_to_error::deserialize(&mut de)
+            .map_err(|e| (e.path().to_string(), e.into_inner()))
+            .and_then(|v| de.end().map(|()| v).map_err(|e| (String::new(), e)));
+        parsed.map(ApiJson).map_err(|(field, e)| {
             let message = e.to_string();
             if verbatim_core::json_error::is_unpaired_surrogate(&e) {
                 return ApiError::BadRequest(format!(
@@ -149,6 +155,9 @@ where
                     "{what}: {e} (`{name}` and `{alias}` are two names of one field: give one)"
                 ))
                 .into_response();
+            }
+            if e.is_data() && field != "." && !field.is_empty() {
+                return ApiError::BadRequest(format!("{what}: `{field}`: {e}")).into_response();
             }
             ApiError::BadRequest(format!("{what}: {e}")).into_response()
         })

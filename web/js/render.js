@@ -237,14 +237,17 @@ export function renderOutput(container, result) {
   for (const d of display) {
     if (d.utf16_start > cursor) frag.append(document.createTextNode(response.slice(cursor, d.utf16_start)));
     const count = d.span_ids.reduce((m, id) => Math.max(m, spansById.get(id)?.count ?? 0), 0);
+    // Several spans overlap here: one count would be only one of theirs.
+    const found = d.span_ids.length > 1
+      ? `${d.span_ids.length} overlapping matched spans`
+      : `found ${fmtInt(count)} ${count === 1 ? 'time' : 'times'}`;
     const node = el('span', {
       class: `hl rel-${d.relevance}`,
       role: 'button',
       tabindex: '0',
       'aria-pressed': 'false',
-      // The span's text (cut short: a screen reader reads the whole label at every highlight)
-      // and what is known of it.
-      'aria-label': `${truncate(response.slice(d.utf16_start, d.utf16_end), 80)} (${relevanceLabel(d.relevance).toLowerCase()}, found ${fmtInt(count)} ${count === 1 ? 'time' : 'times'})`,
+      // Named by its whole text (its content); what is known of it is its description.
+      'aria-description': `${relevanceLabel(d.relevance).toLowerCase()}, ${found}`,
       dataset: { index: String(d.index), spanIds: d.span_ids.join(','), relevance: d.relevance, count: String(count) },
     }, response.slice(d.utf16_start, d.utf16_end));
     frag.append(node);

@@ -480,11 +480,21 @@ describe('against the running server', () => {
     assert.equal(echoed.span_ranking_method, 'length');
     assert.equal(echoed.maximum_documents_per_span, 2);
     assert.equal(echoed.maximum_frequency, 1000000, 'defaults are echoed too');
-    // A bad value is refused by the server with the field and its range, shown in plain words.
+    // A value outside the field's range is refused before sending, named by its label, and
+    // the field is marked invalid.
     await page.fill('#opt-maximum_documents_per_span', '500');
     await fillAndTrace(page, FIXTURE);
     await page.waitForFunction(() => document.getElementById('trace-error').textContent.length > 0);
-    assert.match(await page.textContent('#trace-error'), /maximum_documents_per_span.*1 to 100/);
+    assert.match(await page.textContent('#trace-error'), /“Documents per span” must be at most 100/);
+    assert.equal(await page.getAttribute('#opt-maximum_documents_per_span', 'aria-invalid'), 'true');
+    // One the server refuses (not whole) is named by the field's label, not its API name.
+    await page.fill('#opt-maximum_documents_per_span', '2.5');
+    await fillAndTrace(page, FIXTURE);
+    await page.waitForFunction(() => /whole/.test(document.getElementById('trace-error').textContent));
+    const refused = await page.textContent('#trace-error');
+    assert.match(refused, /“Documents per span”/);
+    assert.doesNotMatch(refused, /maximum_documents_per_span/);
+    assert.equal(await page.getAttribute('#opt-maximum_documents_per_span', 'aria-invalid'), null);
     // The URL keeps the controls: a reload restores and re-runs the same trace.
     await page.fill('#opt-maximum_documents_per_span', '2');
     await fillAndTrace(page, FIXTURE);
