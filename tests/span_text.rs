@@ -399,3 +399,44 @@ async fn a_span_ending_on_a_composed_letter_keeps_its_combining_mark() {
         "{t}"
     );
 }
+
+/// WordPiece: a word given as a delimiter is that word's piece, not its continuation piece
+/// (`cat` was read as `##cat`, so spans ran across the word asked to end them; a review's
+/// report).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wordpiece_delimiter_word_ends_spans() {
+    let Some(bert) = support::shared_data("tokenizers/bert-uncased-wordpiece.json") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let input = support::write_jsonl(
+        tmp.path(),
+        "d.jsonl",
+        &[("d1".to_string(), "the cat sat, on the mat".to_string())],
+    );
+    let dir = tmp.path().join("bert");
+    support::build(vec![input], &dir, bert.to_str().unwrap(), None);
+    let app = support::uncached_router(&dir);
+    let (status, v) = post(
+        &app,
+        "/api/v1/spans",
+        json!({"text": "the cat sat, on the mat", "word_boundaries": false, "delimiters": ["cat"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let texts: Vec<&str> = v["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["the cat", "sat, on the mat"], "{v}");
+    let (status, t) = post(
+        &app,
+        "/api/v1/trace",
+        json!({"response": "the cat sat", "delimiters": ["cat"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(t["options"]["delimiters"], json!(["cat"]), "{t}");
+}

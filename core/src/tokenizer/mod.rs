@@ -469,17 +469,24 @@ impl TextTokenizer {
     /// where a delimiter occurs. That is not always its encoding alone: SentencePiece encodes
     /// `"."` alone as `"▁."` (a space opens every text) but `"x."` with `"."`, and `"\n"`
     /// alone as two tokens but after a word as the one byte token `<0x0A>`. Failing that, the
-    /// text alone when it is one token; `None` when it is never one.
+    /// text alone when it is one token; `None` when it is never one. WordPiece splits words
+    /// at spaces and punctuation before it looks up pieces, so a text is one of its words
+    /// as it is alone: after a word it would be that word's continuation (`cat` after `x` is
+    /// `##cat`, which never occurs where the word `cat` does).
     pub fn single_token(&self, text: &str) -> Option<u32> {
         let after = |word: &str| -> Option<u32> {
             let base = self.encode_ids(word).ok()?;
             let ids = self.encode_ids(&format!("{word}{text}")).ok()?;
             (ids.len() == base.len() + 1 && ids.starts_with(&base)).then(|| ids[base.len()])
         };
-        after("x").or_else(|| after("the")).or_else(|| {
+        let alone = || {
             let ids = self.encode_ids(text).ok()?;
             (ids.len() == 1).then(|| ids[0])
-        })
+        };
+        if self.spaces_punctuation() {
+            return alone().or_else(|| after("x"));
+        }
+        after("x").or_else(|| after("the")).or_else(alone)
     }
 }
 
