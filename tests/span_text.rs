@@ -440,3 +440,40 @@ async fn a_wordpiece_delimiter_word_ends_spans() {
     assert_eq!(status, 200, "{t}");
     assert_eq!(t["options"]["delimiters"], json!(["cat"]), "{t}");
 }
+
+/// WordPiece: a snippet starting inside a word shows the word's rest, not the continuation
+/// piece's `##` (`##vably` for `unbelievably`, text the document does not hold; a review's
+/// report).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wordpiece_snippet_starting_inside_a_word_shows_no_marker() {
+    let Some(bert) = support::shared_data("tokenizers/bert-uncased-wordpiece.json") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "unbelievably the cat sat on the mat quickly";
+    let input = support::write_jsonl(
+        tmp.path(),
+        "d.jsonl",
+        &[("d1".to_string(), text.to_string())],
+    );
+    let dir = tmp.path().join("bert");
+    support::build(vec![input], &dir, bert.to_str().unwrap(), None);
+    let app = support::uncached_router(&dir);
+    for context in [1, 2] {
+        let (status, t) = post(
+            &app,
+            "/api/v1/trace",
+            json!({"response": "the cat sat on", "snippet_context_tokens": context}),
+        )
+        .await;
+        assert_eq!(status, 200, "{t}");
+        let sn = &t["documents"][0]["snippets"][0];
+        let before = sn["before"].as_str().unwrap();
+        assert!(!before.contains("##"), "{sn}");
+        let shown = format!("{before}{}", sn["match"].as_str().unwrap());
+        assert!(
+            text.contains(shown.trim()),
+            "context {context}: {shown:?} is not text of {text:?}"
+        );
+    }
+}

@@ -369,7 +369,18 @@ impl TextTokenizer {
             TextTokenizer::Hf(h) => match (h.decode_table.as_deref(), &h.sentencepiece) {
                 (Some(table), _) => fast_bpe::decode_with_table(table, ids),
                 (None, Some(sp)) => sp.decode(ids),
-                (None, None) => h.inner.decode(ids, false).unwrap_or_default(),
+                (None, None) => {
+                    let text = h.inner.decode(ids, false).unwrap_or_default();
+                    // WordPiece writes a continuation piece's `##` unless a piece comes
+                    // before it: a window starting inside a word (`##vably` of `unbelievably`)
+                    // shows the word's rest, which its document holds, not the marker.
+                    match ids.first() {
+                        Some(&first) if h.spaces_punctuation && !self.is_word_start(first) => {
+                            text.strip_prefix("##").map(str::to_string).unwrap_or(text)
+                        }
+                        _ => text,
+                    }
+                }
             },
             TextTokenizer::Ids { .. } => ids.iter().map(|i| format!("⟨{i}⟩")).collect(),
         }
