@@ -530,7 +530,8 @@ impl PyIndex {
         let vocab = vocab(&ix);
         if next < 0 || next as u64 >= vocab {
             return Err(errors::invalid(format!(
-                "token id {next} is outside the vocabulary (0..{vocab})"
+                "token id {next} is outside the vocabulary (ids 0 to {})",
+                vocab.saturating_sub(1)
             )));
         }
         let ids = match convert::query_of(query, vocab, "query")? {

@@ -30,7 +30,10 @@ pub fn query_ids(
     match ids {
         Some(ids) => {
             if let Some(bad) = ids.iter().find(|&&i| i >= vocab) {
-                bail!("token id {bad} is outside the vocabulary (0..{vocab})");
+                bail!(
+                    "token id {bad} is outside the vocabulary (ids 0 to {})",
+                    vocab.saturating_sub(1)
+                );
             }
             Ok(ids)
         }

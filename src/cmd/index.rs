@@ -70,7 +70,8 @@ pub struct Args {
     #[arg(long)]
     id_field: Option<String>,
     /// Maximum tokens per shard; larger corpora are split into several shards (default: the
-    /// suffix-array library's limit, 2^31 - 1). With --append: the index's, unless given.
+    /// suffix-array library's limit, 2^31 - 1). A document is never split: one longer than a
+    /// shard is skipped and counted. With --append: the index's, unless given.
     #[arg(long)]
     shard_max_tokens: Option<u64>,
     /// Skip documents with more text than this many bytes (and JSONL lines longer than three

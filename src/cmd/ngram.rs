@@ -85,8 +85,9 @@ pub fn run_prob(a: ProbArgs) -> Result<ExitCode> {
     let vocab = index.manifest().tokenizer.vocab_size;
     if a.next >= vocab {
         bail!(
-            "--next {} is outside the vocabulary (0..{vocab}); give the id of a token",
-            a.next
+            "--next {} is outside the vocabulary (ids 0 to {}); give the id of a token",
+            a.next,
+            vocab.saturating_sub(1)
         );
     }
     let p = index.infgram_prob(&ids, a.next);
