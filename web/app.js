@@ -460,7 +460,9 @@ function showResult(result, spanId, { reveal = false } = {}) {
   ui.noMatch.hidden = result.display.length > 0;
   ui.noMatch.textContent = result.display.length ? '' : noMatchText(result.response, state.traced?.options || {});
 
-  const parts = [plural(result.spans.length, 'matched span'), plural(result.documents.length, 'document')];
+  // Overlapping spans are drawn as one highlight: say so when the numbers differ.
+  const drawn = result.display.length < result.spans.length ? ` (${plural(result.display.length, 'highlight')})` : '';
+  const parts = [`${plural(result.spans.length, 'matched span')}${drawn}`, plural(result.documents.length, 'document')];
   if (result.index) parts.push(`index ${result.index}`);
   if (result.piiDropped) parts.push(`${plural(result.piiDropped, 'document')} withheld (personal data)`);
   if (result.tokens !== null) parts.push(plural(result.tokens, 'token'));

@@ -429,13 +429,16 @@ export function renderDocCard(doc, ctx) {
   more,
   extraMetadata(doc),
   el('div', { class: 'doc-actions' },
+    // Each card's buttons say which document they act on (WCAG 2.4.6): their visible words
+    // are the same on every card.
     el('button', {
       type: 'button',
       class: 'btn btn-small locate-btn',
       'aria-pressed': located ? 'true' : 'false',
+      'aria-describedby': titleId,
       onclick: () => ctx.onLocate(doc),
     }, located ? 'Hide spans' : 'Locate spans'),
-    el('button', { type: 'button', class: 'btn btn-small view-btn', onclick: () => ctx.onView(doc) }, 'View document')));
+    el('button', { type: 'button', class: 'btn btn-small view-btn', 'aria-describedby': titleId, onclick: () => ctx.onView(doc) }, 'View document')));
   return card;
 }
 
