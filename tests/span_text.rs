@@ -53,6 +53,25 @@ fn served(tmp: &Path, tokenizer: &str) -> Router {
     support::uncached_router(&dir)
 }
 
+/// The texts of a span lookup's spans, in order.
+fn span_texts(v: &Value) -> Vec<&str> {
+    v["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["text"].as_str().unwrap())
+        .collect()
+}
+
+/// An index of one document `text` (id `d1`) built with the tokenizer at `tokenizer`, and its
+/// router.
+fn one_document(tmp: &Path, tokenizer: &Path, text: &str) -> Router {
+    let input = support::write_jsonl(tmp, "d.jsonl", &[("d1".to_string(), text.to_string())]);
+    let dir = tmp.join("index");
+    support::build(vec![input], &dir, tokenizer.to_str().unwrap(), None);
+    support::uncached_router(&dir)
+}
+
 /// Traces `response` keeping every span (`partial`: spans may cut words) and checks each
 /// span: its offsets fall between characters, its text is the response's text there, and
 /// every document it cites holds that text. Returns the spans' texts.
@@ -184,12 +203,7 @@ async fn carriage_returns_end_words_and_curly_quotes_start_them() {
         for (text, want) in cases {
             let (status, v) = post(&app, "/api/v1/spans", json!({ "text": text })).await;
             assert_eq!(status, 200, "{v}");
-            let texts: Vec<&str> = v["spans"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|s| s["text"].as_str().unwrap())
-                .collect();
+            let texts = span_texts(&v);
             assert!(
                 texts.iter().any(|t| t.contains(want)),
                 "{name}: {text:?}: {texts:?}"
@@ -409,14 +423,7 @@ async fn a_wordpiece_delimiter_word_ends_spans() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let input = support::write_jsonl(
-        tmp.path(),
-        "d.jsonl",
-        &[("d1".to_string(), "the cat sat, on the mat".to_string())],
-    );
-    let dir = tmp.path().join("bert");
-    support::build(vec![input], &dir, bert.to_str().unwrap(), None);
-    let app = support::uncached_router(&dir);
+    let app = one_document(tmp.path(), &bert, "the cat sat, on the mat");
     let (status, v) = post(
         &app,
         "/api/v1/spans",
@@ -424,13 +431,7 @@ async fn a_wordpiece_delimiter_word_ends_spans() {
     )
     .await;
     assert_eq!(status, 200, "{v}");
-    let texts: Vec<&str> = v["spans"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["text"].as_str().unwrap())
-        .collect();
-    assert_eq!(texts, ["the cat", "sat, on the mat"], "{v}");
+    assert_eq!(span_texts(&v), ["the cat", "sat, on the mat"], "{v}");
     let (status, t) = post(
         &app,
         "/api/v1/trace",
@@ -451,14 +452,7 @@ async fn a_wordpiece_snippet_starting_inside_a_word_shows_no_marker() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let text = "unbelievably the cat sat on the mat quickly";
-    let input = support::write_jsonl(
-        tmp.path(),
-        "d.jsonl",
-        &[("d1".to_string(), text.to_string())],
-    );
-    let dir = tmp.path().join("bert");
-    support::build(vec![input], &dir, bert.to_str().unwrap(), None);
-    let app = support::uncached_router(&dir);
+    let app = one_document(tmp.path(), &bert, text);
     for context in [1, 2] {
         let (status, t) = post(
             &app,
