@@ -84,7 +84,7 @@ impl JsonlReader<'_> {
             let decoded: Box<dyn Read + '_> = match file.kind {
                 InputKind::JsonlGz => Box::new(flate2::read::MultiGzDecoder::new(&mut hashing)),
                 InputKind::JsonlZst => Box::new(
-                    zstd::stream::read::Decoder::new(&mut hashing)
+                    zstd_decoder(&mut hashing)
                         .with_context(|| format!("{}: not a zstd file", file.path.display()))?,
                 ),
                 _ => Box::new(&mut hashing),
@@ -279,6 +279,22 @@ impl JsonlReader<'_> {
     }
 }
 
+/// The largest zstd window (log2 of its bytes) a `.zst` input may use: zstd's own maximum,
+/// as `zstd --long=31` writes. The library's default refuses frames with a window over
+/// 2^27 bytes ("Frame requires too much memory for decoding"); the window is memory the
+/// decoder holds while it reads the file (at most 2 GiB, and no more than the file's
+/// decompressed size when its frame header records it, as the `zstd` tool's do).
+const ZSTD_WINDOW_LOG_MAX: u32 = 31;
+
+/// A zstd decoder of `reader` that accepts windows up to [`ZSTD_WINDOW_LOG_MAX`].
+fn zstd_decoder<R: Read>(
+    reader: R,
+) -> std::io::Result<zstd::stream::read::Decoder<'static, BufReader<R>>> {
+    let mut d = zstd::stream::read::Decoder::new(reader)?;
+    d.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
+    Ok(d)
+}
+
 fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -366,6 +382,56 @@ fn decoded_wrongly(e: &std::io::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reads `path` as `kind` with the default rules: the documents and the skips.
+    pub(crate) fn read_path(
+        path: &std::path::Path,
+        kind: InputKind,
+        id_field: &str,
+    ) -> (Vec<Document>, Skips) {
+        let rules = JsonlReader {
+            text_field: "text",
+            id_field,
+            max_document_bytes: 1 << 20,
+            strict: false,
+            progress: Default::default(),
+        };
+        let file = InputFile {
+            path: path.to_path_buf(),
+            kind,
+            bytes: std::fs::metadata(path).unwrap().len(),
+            root: None,
+        };
+        let (mut docs, mut skips) = (Vec::new(), Skips::default());
+        rules
+            .read_file(0, &file, &mut skips, &mut |d| {
+                docs.push(d);
+                Ok(())
+            })
+            .unwrap();
+        (docs, skips)
+    }
+
+    /// A file compressed with a long window (`zstd --long=31`, here 2^28 bytes: the zstd
+    /// library's default decoder refuses windows over 2^27) is read whole; it was one skip
+    /// ("Frame requires too much memory for decoding") and no documents.
+    #[test]
+    fn zstd_long_windows_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("long.jsonl.zst");
+        let mut enc = zstd::stream::Encoder::new(Vec::new(), 3).unwrap();
+        enc.long_distance_matching(true).unwrap();
+        enc.window_log(28).unwrap();
+        for i in 0..1000 {
+            let line = serde_json::json!({"id": format!("d{i}"), "text": format!("document {i}")});
+            std::io::Write::write_all(&mut enc, format!("{line}\n").as_bytes()).unwrap();
+        }
+        std::fs::write(&path, enc.finish().unwrap()).unwrap();
+        let (docs, skips) = read_path(&path, InputKind::JsonlZst, "id");
+        assert_eq!(skips.total(), 0, "{:?}", skips.examples());
+        assert_eq!(docs.len(), 1000);
+        assert_eq!(docs[999].id, "d999");
+    }
 
     #[test]
     fn bounded_lines() {
