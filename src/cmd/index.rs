@@ -11,7 +11,9 @@ use verbatim_indexer::{BuildOptions, InputFormat};
 pub struct Args {
     /// Corpus files or directories (walked recursively, in sorted order): JSONL (.jsonl,
     /// .jsonl.gz, .jsonl.zst), Parquet (.parquet: HuggingFace, pyarrow, polars and Spark
-    /// layouts; writer side files such as _SUCCESS are skipped), or plain-text files.
+    /// layouts; writer side files such as _SUCCESS are skipped), or plain-text files. A
+    /// directory holding JSONL or Parquet files is a dataset: its other files (README.md,
+    /// LICENSE, scripts) are left out with a warning unless given on their own.
     #[arg(long, short, required = true, num_args = 1..)]
     input: Vec<PathBuf>,
     /// Directory to create (written atomically).

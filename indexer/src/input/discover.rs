@@ -268,9 +268,10 @@ fn walk(dir: &Path, format: InputFormat, state: &mut Walk, out: &mut Vec<PathBuf
 /// warning naming both); entries that
 /// cannot be read (broken or looping links, no permission) and entries that are neither
 /// files nor directories are left out, each with a warning, and counted in a last one. With
-/// `--format auto`, a directory that holds Parquet files is read as a dataset: its files that
-/// are neither Parquet nor JSONL (a dataset card `README.md`, say) are left out with a warning
-/// instead of being indexed as text documents.
+/// `--format auto`, a directory that holds Parquet or JSONL files (`.jsonl`, `.json`,
+/// `.ndjson`, compressed or not) is read as a dataset: its files that are neither (a dataset
+/// card `README.md`, a license, a loading script) are left out with a warning instead of being
+/// indexed as text documents. A directory of plain-text files only is read as documents.
 pub fn discover(inputs: &[PathBuf], format: InputFormat) -> Result<Vec<InputFile>> {
     discover_files(inputs, format, false)
 }
@@ -314,7 +315,7 @@ pub fn discover_files(
             let mut found = Vec::new();
             walk(input, format, &mut state, &mut found)?;
             if format == InputFormat::Auto {
-                drop_non_data_beside_parquet(input, &mut found);
+                drop_non_data_in_datasets(input, &mut found);
             }
             for p in found {
                 let meta = std::fs::metadata(&p)
@@ -373,22 +374,33 @@ pub fn discover_files(
     Ok(files)
 }
 
-fn drop_non_data_beside_parquet(dir: &Path, found: &mut Vec<PathBuf>) {
+/// Whether a file's name says it holds dataset rows: Parquet or JSONL (compressed or not).
+fn is_data_name(name: &str) -> bool {
+    is_parquet_name(name) || jsonl_kind(name).is_some()
+}
+
+/// Reads an input directory that holds data files (Parquet or JSONL, compressed or not) as a
+/// dataset: its other files (a dataset card `README.md`, a `LICENSE`, a loading script) are
+/// not documents, and are left out with a warning naming the first. A directory with no data
+/// file (plain-text files) is left as it is: its files are the documents.
+fn drop_non_data_in_datasets(dir: &Path, found: &mut Vec<PathBuf>) {
     let name = |p: &PathBuf| {
         p.file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
     };
-    if !found.iter().any(|p| is_parquet_name(&name(p))) {
+    if !found.iter().any(|p| is_data_name(&name(p))) {
         return;
     }
     let (data, other): (Vec<PathBuf>, Vec<PathBuf>) = std::mem::take(found)
         .into_iter()
-        .partition(|p| is_parquet_name(&name(p)) || jsonl_kind(&name(p)).is_some());
+        .partition(|p| is_data_name(&name(p)));
     if let Some(first) = other.first() {
         tracing::warn!(
-            "{}: left out {} file(s) that are neither Parquet nor JSONL (e.g. {}); pass them \
-             as inputs of their own or use --format text to index them",
+            "{}: a folder of JSONL or Parquet data: left out {} file(s) that are neither (e.g. \
+             {}; a dataset card, license or script is not a document); give such a file as an \
+             --input of its own to index it as a text document, or use --format text to read \
+             every file as text",
             dir.display(),
             other.len(),
             first.display()
@@ -437,6 +449,47 @@ mod tests {
         assert_eq!(files[2].kind, InputKind::Jsonl);
     }
 
+    /// A folder of JSONL data is read as a dataset, as a Parquet one is: its card, license
+    /// and loading script are left out (they were indexed as documents, with no warning),
+    /// unless given on their own; a folder of plain-text files is read whole.
+    #[test]
+    fn jsonl_datasets_leave_out_cards_licenses_and_scripts() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for f in [
+            "ds/README.md",
+            "ds/LICENSE",
+            "ds/loader.py",
+            "ds/data/train.jsonl.zst",
+            "ds/data/valid.json.gz",
+            "ds/test.ndjson",
+            "texts/one.txt",
+            "texts/sub/two.md",
+        ] {
+            let p = d.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b"x").unwrap();
+        }
+        let inputs = [d.join("ds"), d.join("texts"), d.join("ds/LICENSE")];
+        let files = discover(&inputs, InputFormat::Auto).unwrap();
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| f.path.strip_prefix(d).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "ds/data/train.jsonl.zst",
+                "ds/data/valid.json.gz",
+                "ds/test.ndjson",
+                "texts/one.txt",
+                "texts/sub/two.md",
+                "ds/LICENSE"
+            ]
+        );
+        assert_eq!(files[5].kind, InputKind::Text);
+    }
+
     /// An index written into its own input folder is not read back as input by the next
     /// build (its files were skipped as bad text, or indexed as documents); an index given
     /// as the input is refused.
@@ -445,7 +498,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         for (f, bytes) in [
-            ("a.jsonl", &b"x"[..]),
+            ("a.txt", &b"x"[..]),
             ("idx/manifest.bin", b"VERBATIM\x01rest"),
             ("idx/fulltext/meta.json", b"{}"),
             ("root/idx.0123/shard-00000/tokens.bin", b"VERBATIM\x02rest"),
@@ -460,7 +513,8 @@ mod tests {
             .iter()
             .map(|f| f.path.strip_prefix(d).unwrap().display().to_string())
             .collect();
-        assert_eq!(names, ["a.jsonl", "notes/manifest.bin"]);
+        // A folder of text files (no JSONL or Parquet data), so every file is a document.
+        assert_eq!(names, ["a.txt", "notes/manifest.bin"]);
         let err = discover(&[d.join("idx")], InputFormat::Auto).unwrap_err();
         assert!(err.to_string().contains("is a verbatim index"), "{err}");
     }
