@@ -379,10 +379,20 @@ fn is_data_name(name: &str) -> bool {
     is_parquet_name(name) || jsonl_kind(name).is_some()
 }
 
+/// Whether a file's name says it is plain text (`.txt`, compressed or not): a document
+/// beside JSONL data too.
+fn is_text_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".txt", ".txt.gz", ".txt.zst"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
+}
+
 /// Reads an input directory that holds data files (Parquet or JSONL, compressed or not) as a
 /// dataset: its other files (a dataset card `README.md`, a `LICENSE`, a loading script) are
-/// not documents, and are left out with a warning naming the first. A directory with no data
-/// file (plain-text files) is left as it is: its files are the documents.
+/// not documents, and are left out with a warning naming the first; beside JSONL (not
+/// Parquet), `.txt` files stay documents. A directory with no data file (plain-text files)
+/// is left as it is: its files are the documents.
 fn drop_non_data_in_datasets(dir: &Path, found: &mut Vec<PathBuf>) {
     let name = |p: &PathBuf| {
         p.file_name()
@@ -392,9 +402,10 @@ fn drop_non_data_in_datasets(dir: &Path, found: &mut Vec<PathBuf>) {
     if !found.iter().any(|p| is_data_name(&name(p))) {
         return;
     }
+    let parquet = found.iter().any(|p| is_parquet_name(&name(p)));
     let (data, other): (Vec<PathBuf>, Vec<PathBuf>) = std::mem::take(found)
         .into_iter()
-        .partition(|p| is_data_name(&name(p)));
+        .partition(|p| is_data_name(&name(p)) || (!parquet && is_text_name(&name(p))));
     if let Some(first) = other.first() {
         tracing::warn!(
             "{}: a folder of JSONL or Parquet data: left out {} file(s) that are neither (e.g. \
@@ -463,6 +474,7 @@ mod tests {
             "ds/data/train.jsonl.zst",
             "ds/data/valid.json.gz",
             "ds/test.ndjson",
+            "ds/notes/extra.txt",
             "texts/one.txt",
             "texts/sub/two.md",
         ] {
@@ -481,13 +493,14 @@ mod tests {
             [
                 "ds/data/train.jsonl.zst",
                 "ds/data/valid.json.gz",
+                "ds/notes/extra.txt",
                 "ds/test.ndjson",
                 "texts/one.txt",
                 "texts/sub/two.md",
                 "ds/LICENSE"
             ]
         );
-        assert_eq!(files[5].kind, InputKind::Text);
+        assert_eq!(files[6].kind, InputKind::Text);
     }
 
     /// An index written into its own input folder is not read back as input by the next
