@@ -141,7 +141,10 @@ pub(crate) fn open_reader(path: &Path) -> Result<Box<dyn BufRead>> {
     let r: Box<dyn Read> = if name.ends_with(".gz") {
         Box::new(flate2::read::MultiGzDecoder::new(f))
     } else if name.ends_with(".zst") || name.ends_with(".zstd") {
-        Box::new(zstd::Decoder::new(f).map_err(read_err)?)
+        let mut d = zstd::Decoder::new(f).map_err(read_err)?;
+        // Files written by `zstd --long=31` use windows over the default limit (2^27).
+        d.window_log_max(31).map_err(read_err)?;
+        Box::new(d)
     } else {
         Box::new(f)
     };
@@ -427,6 +430,21 @@ mod tests {
             .map(|i| (i.id.as_str(), i.text.as_str()))
             .collect();
         assert_eq!(got, [("a", "hello"), ("b", "world")]);
+    }
+
+    /// A `.zst` file with a window over 2^27 bytes (`zstd --long=31`) is read; it was refused
+    /// ("Frame requires too much memory for decoding").
+    #[test]
+    fn zstd_long_windows_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("long.jsonl.zst");
+        let mut enc = zstd::stream::Encoder::new(Vec::new(), 3).unwrap();
+        enc.long_distance_matching(true).unwrap();
+        enc.window_log(28).unwrap();
+        std::io::Write::write_all(&mut enc, b"{\"id\":\"a\",\"text\":\"hello\"}\n").unwrap();
+        std::fs::write(&p, enc.finish().unwrap()).unwrap();
+        let (items, _) = InputOptions::default().read(&[p]).unwrap();
+        assert_eq!(items.len(), 1);
     }
 
     #[test]

@@ -11,7 +11,9 @@ use verbatim_indexer::{BuildOptions, InputFormat};
 pub struct Args {
     /// Corpus files or directories (walked recursively, in sorted order): JSONL (.jsonl,
     /// .jsonl.gz, .jsonl.zst), Parquet (.parquet: HuggingFace, pyarrow, polars and Spark
-    /// layouts; writer side files such as _SUCCESS are skipped), or plain-text files.
+    /// layouts; writer side files such as _SUCCESS are skipped), or plain-text files. A
+    /// directory holding JSONL or Parquet files is a dataset: its other files (README.md,
+    /// LICENSE, scripts) are left out with a warning unless given on their own.
     #[arg(long, short, required = true, num_args = 1..)]
     input: Vec<PathBuf>,
     /// Directory to create (written atomically).
@@ -65,8 +67,9 @@ pub struct Args {
     #[arg(long)]
     text_field: Option<String>,
     /// JSON field or Parquet column holding the document's external id (default `id`; absent:
-    /// FILE:LINE for JSONL, FILE:ROW for Parquet, rows counted from 0). With --append: the
-    /// index's, unless given.
+    /// FILE:LINE for JSONL, FILE:ROW for Parquet, rows counted from 0; so is an id that is not
+    /// a string or number, counted in a warning; a number keeps its written text). With
+    /// --append: the index's, unless given.
     #[arg(long)]
     id_field: Option<String>,
     /// Maximum tokens per shard; larger corpora are split into several shards (default: the

@@ -2,7 +2,7 @@
 
 use crate::error::{bail, Context, Result};
 use crate::options::InputFormat;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// How a corpus file is read, from its name (or `--format`).
@@ -101,27 +101,27 @@ fn kind_for(path: &Path, format: InputFormat) -> InputKind {
     }
 }
 
-/// A directory's identity: device and inode, so that a directory reached again through a
-/// symbolic link (`sub/up -> ..`, a loop) or by two paths is recognised.
+/// A file's or directory's identity: device and inode, so that one reached again through a
+/// symbolic link (`sub/up -> ..`, a loop), a hard link or by two paths is recognised.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum DirId {
+enum FileId {
     #[cfg(unix)]
     Inode(u64, u64),
     #[cfg(not(unix))]
     Path(PathBuf),
 }
 
-fn dir_id(path: &Path, meta: &std::fs::Metadata) -> DirId {
+fn file_id(path: &Path, meta: &std::fs::Metadata) -> FileId {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
         let _ = path;
-        DirId::Inode(meta.dev(), meta.ino())
+        FileId::Inode(meta.dev(), meta.ino())
     }
     #[cfg(not(unix))]
     {
         let _ = meta;
-        DirId::Path(path.canonicalize().unwrap_or_else(|_| path.to_path_buf()))
+        FileId::Path(path.canonicalize().unwrap_or_else(|_| path.to_path_buf()))
     }
 }
 
@@ -129,7 +129,12 @@ fn dir_id(path: &Path, meta: &std::fs::Metadata) -> DirId {
 #[derive(Debug, Default)]
 struct Walk {
     /// Directories visited (device and inode).
-    visited: BTreeSet<DirId>,
+    visited: BTreeSet<FileId>,
+    /// Files listed (device and inode), with the name each was first listed by.
+    listed: BTreeMap<FileId, PathBuf>,
+    /// Files not listed again (reached by a second name: given twice, given and inside an
+    /// input directory, or through a link).
+    repeated_files: usize,
     /// Directories not walked again (a symbolic-link loop, or reached by a second path).
     repeated_dirs: usize,
     /// Entries that could not be read (broken or looping links, no permission) or that are
@@ -168,6 +173,28 @@ impl Walk {
         tracing::warn!("{why}; left out of the index");
         self.unreadable += 1;
         Ok(())
+    }
+
+    /// Whether `path` is a file not listed yet. A file listed before, by this name or another
+    /// (given twice, given and inside an input directory, or reached through a link), is left
+    /// out with a warning naming both, so that its documents are not indexed twice.
+    fn first_listing(&mut self, path: &Path, meta: &std::fs::Metadata) -> bool {
+        match self.listed.entry(file_id(path, meta)) {
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(path.to_path_buf());
+                true
+            }
+            std::collections::btree_map::Entry::Occupied(e) => {
+                tracing::warn!(
+                    "{}: the same file as {} (given twice, inside an input directory too, or \
+                     through a link); read once",
+                    path.display(),
+                    e.get().display()
+                );
+                self.repeated_files += 1;
+                false
+            }
+        }
     }
 }
 
@@ -209,7 +236,7 @@ fn walk(dir: &Path, format: InputFormat, state: &mut Walk, out: &mut Vec<PathBuf
                     p.display()
                 );
                 state.indexes += 1;
-            } else if state.visited.insert(dir_id(&p, &meta)) {
+            } else if state.visited.insert(file_id(&p, &meta)) {
                 walk(&p, format, state, out)?;
             } else {
                 tracing::warn!(
@@ -235,13 +262,16 @@ fn walk(dir: &Path, format: InputFormat, state: &mut Walk, out: &mut Vec<PathBuf
 
 /// Lists the files to read, in a deterministic order: each given path in order, directories
 /// walked recursively in sorted order (hidden entries and the side files of Spark and Hadoop
-/// writers skipped). Symbolic links are followed, but a directory is read once however often
-/// it is reached (a link loop such as `sub/up -> ..` is not followed round); entries that
+/// writers skipped). Symbolic links are followed, but a directory or file is read once however
+/// often it is reached (a link loop such as `sub/up -> ..` is not followed round; a file given
+/// and also inside an input directory, or reached by a link, is read at its first name, with a
+/// warning naming both); entries that
 /// cannot be read (broken or looping links, no permission) and entries that are neither
 /// files nor directories are left out, each with a warning, and counted in a last one. With
-/// `--format auto`, a directory that holds Parquet files is read as a dataset: its files that
-/// are neither Parquet nor JSONL (a dataset card `README.md`, say) are left out with a warning
-/// instead of being indexed as text documents.
+/// `--format auto`, a directory that holds Parquet or JSONL files (`.jsonl`, `.json`,
+/// `.ndjson`, compressed or not) is read as a dataset: its files that are neither (a dataset
+/// card `README.md`, a license, a loading script) are left out with a warning instead of being
+/// indexed as text documents. A directory of plain-text files only is read as documents.
 pub fn discover(inputs: &[PathBuf], format: InputFormat) -> Result<Vec<InputFile>> {
     discover_files(inputs, format, false)
 }
@@ -273,7 +303,7 @@ pub fn discover_files(
                     input.display()
                 );
             }
-            if !state.visited.insert(dir_id(input, &meta)) {
+            if !state.visited.insert(file_id(input, &meta)) {
                 tracing::warn!(
                     "input {}: a directory already read (given twice, or inside another \
                      input); not read again",
@@ -285,20 +315,26 @@ pub fn discover_files(
             let mut found = Vec::new();
             walk(input, format, &mut state, &mut found)?;
             if format == InputFormat::Auto {
-                drop_non_data_beside_parquet(input, &mut found);
+                drop_non_data_in_datasets(input, &mut found);
             }
             for p in found {
-                let bytes = std::fs::metadata(&p)?.len();
-                files.push(InputFile {
-                    kind: kind_for(&p, format),
-                    path: p,
-                    bytes,
-                    root: Some(input.clone()),
-                });
+                let meta = std::fs::metadata(&p)
+                    .with_context(|| format!("cannot read {}", p.display()))?;
+                if state.first_listing(&p, &meta) {
+                    files.push(InputFile {
+                        kind: kind_for(&p, format),
+                        path: p,
+                        bytes: meta.len(),
+                        root: Some(input.clone()),
+                    });
+                }
             }
         } else {
             if let Some(why) = unsupported_compression(input, format) {
                 bail!("{why}");
+            }
+            if !state.first_listing(input, &meta) {
+                continue;
             }
             files.push(InputFile {
                 kind: kind_for(input, format),
@@ -308,12 +344,13 @@ pub fn discover_files(
             });
         }
     }
-    if state.repeated_dirs + state.unreadable + state.indexes > 0 {
+    if state.repeated_dirs + state.repeated_files + state.unreadable + state.indexes > 0 {
         tracing::warn!(
-            "reading the input directories: {} directory(ies) reached a second time not read \
-             again, {} unreadable or special entry(ies) and {} verbatim index or shard \
+            "reading the inputs: {} directory(ies) and {} file(s) reached a second time not \
+             read again, {} unreadable or special entry(ies) and {} verbatim index or shard \
              directory(ies) left out (see the warnings above)",
             state.repeated_dirs,
+            state.repeated_files,
             state.unreadable,
             state.indexes
         );
@@ -337,22 +374,44 @@ pub fn discover_files(
     Ok(files)
 }
 
-fn drop_non_data_beside_parquet(dir: &Path, found: &mut Vec<PathBuf>) {
+/// Whether a file's name says it holds dataset rows: Parquet or JSONL (compressed or not).
+fn is_data_name(name: &str) -> bool {
+    is_parquet_name(name) || jsonl_kind(name).is_some()
+}
+
+/// Whether a file's name says it is plain text (`.txt`, compressed or not): a document
+/// beside JSONL data too.
+fn is_text_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".txt", ".txt.gz", ".txt.zst"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
+}
+
+/// Reads an input directory that holds data files (Parquet or JSONL, compressed or not) as a
+/// dataset: its other files (a dataset card `README.md`, a `LICENSE`, a loading script) are
+/// not documents, and are left out with a warning naming the first; beside JSONL (not
+/// Parquet), `.txt` files stay documents. A directory with no data file (plain-text files)
+/// is left as it is: its files are the documents.
+fn drop_non_data_in_datasets(dir: &Path, found: &mut Vec<PathBuf>) {
     let name = |p: &PathBuf| {
         p.file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
     };
-    if !found.iter().any(|p| is_parquet_name(&name(p))) {
+    if !found.iter().any(|p| is_data_name(&name(p))) {
         return;
     }
+    let parquet = found.iter().any(|p| is_parquet_name(&name(p)));
     let (data, other): (Vec<PathBuf>, Vec<PathBuf>) = std::mem::take(found)
         .into_iter()
-        .partition(|p| is_parquet_name(&name(p)) || jsonl_kind(&name(p)).is_some());
+        .partition(|p| is_data_name(&name(p)) || (!parquet && is_text_name(&name(p))));
     if let Some(first) = other.first() {
         tracing::warn!(
-            "{}: left out {} file(s) that are neither Parquet nor JSONL (e.g. {}); pass them \
-             as inputs of their own or use --format text to index them",
+            "{}: a folder of JSONL or Parquet data: left out {} file(s) that are neither (e.g. \
+             {}; a dataset card, license or script is not a document); give such a file as an \
+             --input of its own to index it as a text document, or use --format text to read \
+             every file as text",
             dir.display(),
             other.len(),
             first.display()
@@ -401,6 +460,49 @@ mod tests {
         assert_eq!(files[2].kind, InputKind::Jsonl);
     }
 
+    /// A folder of JSONL data is read as a dataset, as a Parquet one is: its card, license
+    /// and loading script are left out (they were indexed as documents, with no warning),
+    /// unless given on their own; a folder of plain-text files is read whole.
+    #[test]
+    fn jsonl_datasets_leave_out_cards_licenses_and_scripts() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for f in [
+            "ds/README.md",
+            "ds/LICENSE",
+            "ds/loader.py",
+            "ds/data/train.jsonl.zst",
+            "ds/data/valid.json.gz",
+            "ds/test.ndjson",
+            "ds/notes/extra.txt",
+            "texts/one.txt",
+            "texts/sub/two.md",
+        ] {
+            let p = d.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, b"x").unwrap();
+        }
+        let inputs = [d.join("ds"), d.join("texts"), d.join("ds/LICENSE")];
+        let files = discover(&inputs, InputFormat::Auto).unwrap();
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| f.path.strip_prefix(d).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "ds/data/train.jsonl.zst",
+                "ds/data/valid.json.gz",
+                "ds/notes/extra.txt",
+                "ds/test.ndjson",
+                "texts/one.txt",
+                "texts/sub/two.md",
+                "ds/LICENSE"
+            ]
+        );
+        assert_eq!(files[6].kind, InputKind::Text);
+    }
+
     /// An index written into its own input folder is not read back as input by the next
     /// build (its files were skipped as bad text, or indexed as documents); an index given
     /// as the input is refused.
@@ -409,7 +511,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         for (f, bytes) in [
-            ("a.jsonl", &b"x"[..]),
+            ("a.txt", &b"x"[..]),
             ("idx/manifest.bin", b"VERBATIM\x01rest"),
             ("idx/fulltext/meta.json", b"{}"),
             ("root/idx.0123/shard-00000/tokens.bin", b"VERBATIM\x02rest"),
@@ -424,14 +526,16 @@ mod tests {
             .iter()
             .map(|f| f.path.strip_prefix(d).unwrap().display().to_string())
             .collect();
-        assert_eq!(names, ["a.jsonl", "notes/manifest.bin"]);
+        // A folder of text files (no JSONL or Parquet data), so every file is a document.
+        assert_eq!(names, ["a.txt", "notes/manifest.bin"]);
         let err = discover(&[d.join("idx")], InputFormat::Auto).unwrap_err();
         assert!(err.to_string().contains("is a verbatim index"), "{err}");
     }
 
     /// A symbolic link back up the tree (`sub/up -> ..`) is not followed round: every file is
     /// listed once (it was listed 41 times, until the path was too long). Broken and looping
-    /// links are left out (with a warning), not an error.
+    /// links are left out (with a warning), not an error. A file reached by two names is
+    /// listed once (it was indexed twice).
     #[cfg(unix)]
     #[test]
     fn link_loops_are_read_once_and_bad_links_left_out() {
@@ -452,6 +556,23 @@ mod tests {
         // The same directory given twice, or inside another input, is read once.
         let twice = [d.clone(), d.join("sub"), d.clone()];
         assert_eq!(discover(&twice, InputFormat::Auto).unwrap().len(), 2);
+        // A file given again, given and inside an input directory, or reached through a link
+        // to it or to its directory is read once, by its first name.
+        std::os::unix::fs::symlink(d.join("a.jsonl"), dir.path().join("alias.jsonl")).unwrap();
+        std::os::unix::fs::symlink(&d, dir.path().join("dirlink")).unwrap();
+        let inputs = [
+            dir.path().join("alias.jsonl"),
+            d.join("a.jsonl"),
+            d.clone(),
+            dir.path().join("dirlink/sub/b.jsonl"),
+            dir.path().join("dirlink/./a.jsonl"),
+        ];
+        let files = discover(&inputs, InputFormat::Auto).unwrap();
+        let names: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
+        assert_eq!(
+            names,
+            [dir.path().join("alias.jsonl"), d.join("sub/b.jsonl")]
+        );
         // With --strict a link that cannot be read is an error, named, not left out.
         let err = discover_files(std::slice::from_ref(&d), InputFormat::Auto, true)
             .unwrap_err()

@@ -84,7 +84,7 @@ impl JsonlReader<'_> {
             let decoded: Box<dyn Read + '_> = match file.kind {
                 InputKind::JsonlGz => Box::new(flate2::read::MultiGzDecoder::new(&mut hashing)),
                 InputKind::JsonlZst => Box::new(
-                    zstd::stream::read::Decoder::new(&mut hashing)
+                    zstd_decoder(&mut hashing)
                         .with_context(|| format!("{}: not a zstd file", file.path.display()))?,
                 ),
                 _ => Box::new(&mut hashing),
@@ -112,12 +112,13 @@ impl JsonlReader<'_> {
         mut reader: impl BufRead,
         skips: &mut Skips,
         sink: &mut dyn FnMut(Document) -> Result<()>,
-    ) -> Result<()> {
+    ) -> Result<IdFieldSeen> {
         // A JSON line may escape its text, so allow lines a good deal longer than the text cap.
         let max_line = crate::memory::max_jsonl_line(self.max_document_bytes);
         let mut buf = Vec::new();
         let mut line_no = 0u64;
-        loop {
+        let mut ids = IdFieldSeen::default();
+        let result = loop {
             buf.clear();
             line_no += 1;
             let (n, too_long) = match read_bounded_line(&mut reader, &mut buf, max_line) {
@@ -147,11 +148,11 @@ impl JsonlReader<'_> {
                         "{}: stopped reading at line {line_no}: {e}; the rest of the file is not indexed",
                         file.path.display()
                     );
-                    return Ok(());
+                    break Ok(());
                 }
             };
             if n == 0 {
-                return Ok(());
+                break Ok(());
             }
             if too_long {
                 let detail = format!(
@@ -175,13 +176,32 @@ impl JsonlReader<'_> {
             if line.iter().all(|b| b.is_ascii_whitespace()) {
                 continue; // blank lines are not documents
             }
-            match self.parse_line(file_no, file, line_no, line) {
+            match self.parse_line(file_no, file, line_no, line, skips, &mut ids) {
                 Ok(doc) => sink(doc)?,
                 Err((reason, detail)) => {
                     self.skip(skips, reason, file_no, file, line_no, &detail)?
                 }
             }
+        };
+        if let Some(w) = self.missing_id_field(file, &ids) {
+            tracing::warn!("{w}");
         }
+        result.map(|()| ids)
+    }
+
+    /// The warning for a file none of whose records holds the id field: a misspelt
+    /// `--id-field` (the default `id` missing from a corpus without ids is not worth a
+    /// warning per file).
+    fn missing_id_field(&self, file: &InputFile, ids: &IdFieldSeen) -> Option<String> {
+        (ids.records > 0 && !ids.with_field && self.id_field != DEFAULT_ID_FIELD).then(|| {
+            format!(
+                "{}: none of its {} record(s) has the id field {:?} (--id-field); their ids are \
+                 FILE:LINE",
+                file.path.display(),
+                ids.records,
+                self.id_field
+            )
+        })
     }
 
     fn parse_line(
@@ -190,18 +210,19 @@ impl JsonlReader<'_> {
         file: &InputFile,
         line_no: u64,
         line: &[u8],
+        skips: &mut Skips,
+        ids: &mut IdFieldSeen,
     ) -> std::result::Result<Document, (SkipReason, String)> {
         if let Err(e) = std::str::from_utf8(line) {
             return Err((SkipReason::InvalidUtf8, e.to_string()));
         }
-        let value: Value =
-            serde_json::from_slice(line).map_err(|e| (SkipReason::MalformedJson, e.to_string()))?;
-        let Value::Object(mut map) = value else {
-            return Err((
-                SkipReason::MalformedJson,
-                "line is not a JSON object".into(),
-            ));
-        };
+        // The id field kept as written (unless it is the text field, read as the text).
+        let id_field = (self.id_field != self.text_field).then_some(self.id_field);
+        let record = super::record::parse(line, id_field)
+            .map_err(|e| (SkipReason::MalformedJson, e.to_string()))?;
+        let mut map = record.fields;
+        ids.records += 1;
+        ids.with_field |= record.id.is_some();
         let text = match map.remove(self.text_field) {
             None => {
                 return Err((
@@ -222,13 +243,21 @@ impl JsonlReader<'_> {
             }
         };
         self.check_text(&text)?;
-        let (id, id_origin) = match map.remove(self.id_field) {
-            Some(Value::String(s)) if !s.is_empty() => (s, IdOrigin::Field),
-            Some(Value::Number(n)) => (n.to_string(), IdOrigin::Field),
-            _ => (
-                format!("{}:{line_no}", file_label(file)),
-                IdOrigin::FileLine,
-            ),
+        let derived = || format!("{}:{line_no}", file_label(file));
+        let (id, id_origin) = match record.id.map(super::record::id_text) {
+            Some(Ok(id)) => (id, IdOrigin::Field),
+            Some(Err(what)) => {
+                skips.record_replaced_id(|| {
+                    format!(
+                        "{}:{line_no}: the id field {:?} is {what}, so the id is {}",
+                        file.path.display(),
+                        self.id_field,
+                        derived()
+                    )
+                });
+                (derived(), IdOrigin::FileLine)
+            }
+            None => (derived(), IdOrigin::FileLine),
         };
         let source = match map.remove("source") {
             Some(Value::String(s)) => Some(s),
@@ -277,6 +306,34 @@ impl JsonlReader<'_> {
     ) -> Result<()> {
         self.skip(skips, reason, file_no, file, 1, detail)
     }
+}
+
+/// The largest zstd window (log2 of its bytes) a `.zst` input may use: zstd's own maximum,
+/// as `zstd --long=31` writes. The library's default refuses frames with a window over
+/// 2^27 bytes ("Frame requires too much memory for decoding"); the window is memory the
+/// decoder holds while it reads the file (at most 2 GiB, and no more than the file's
+/// decompressed size when its frame header records it, as the `zstd` tool's do).
+const ZSTD_WINDOW_LOG_MAX: u32 = 31;
+
+/// A zstd decoder of `reader` that accepts windows up to [`ZSTD_WINDOW_LOG_MAX`].
+fn zstd_decoder<R: Read>(
+    reader: R,
+) -> std::io::Result<zstd::stream::read::Decoder<'static, BufReader<R>>> {
+    let mut d = zstd::stream::read::Decoder::new(reader)?;
+    d.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
+    Ok(d)
+}
+
+/// The id field read when none is chosen (`--id-field`).
+const DEFAULT_ID_FIELD: &str = "id";
+
+/// Whether the records of a file hold the id field.
+#[derive(Debug, Default)]
+struct IdFieldSeen {
+    /// Records read as JSON objects.
+    records: u64,
+    /// Whether one of them has the id field.
+    with_field: bool,
 }
 
 fn json_type(v: &Value) -> &'static str {
@@ -366,6 +423,134 @@ fn decoded_wrongly(e: &std::io::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reads `path` as `kind` with the default rules: the documents and the skips.
+    pub(crate) fn read_path(
+        path: &std::path::Path,
+        kind: InputKind,
+        id_field: &str,
+    ) -> (Vec<Document>, Skips) {
+        let rules = JsonlReader {
+            text_field: "text",
+            id_field,
+            max_document_bytes: 1 << 20,
+            strict: false,
+            progress: Default::default(),
+        };
+        let file = InputFile {
+            path: path.to_path_buf(),
+            kind,
+            bytes: std::fs::metadata(path).unwrap().len(),
+            root: None,
+        };
+        let (mut docs, mut skips) = (Vec::new(), Skips::default());
+        rules
+            .read_file(0, &file, &mut skips, &mut |d| {
+                docs.push(d);
+                Ok(())
+            })
+            .unwrap();
+        (docs, skips)
+    }
+
+    /// A file compressed with a long window (`zstd --long=31`, here 2^28 bytes: the zstd
+    /// library's default decoder refuses windows over 2^27) is read whole; it was one skip
+    /// ("Frame requires too much memory for decoding") and no documents.
+    #[test]
+    fn zstd_long_windows_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("long.jsonl.zst");
+        let mut enc = zstd::stream::Encoder::new(Vec::new(), 3).unwrap();
+        enc.long_distance_matching(true).unwrap();
+        enc.window_log(28).unwrap();
+        for i in 0..1000 {
+            let line = serde_json::json!({"id": format!("d{i}"), "text": format!("document {i}")});
+            std::io::Write::write_all(&mut enc, format!("{line}\n").as_bytes()).unwrap();
+        }
+        std::fs::write(&path, enc.finish().unwrap()).unwrap();
+        let (docs, skips) = read_path(&path, InputKind::JsonlZst, "id");
+        assert_eq!(skips.total(), 0, "{:?}", skips.examples());
+        assert_eq!(docs.len(), 1000);
+        assert_eq!(docs[999].id, "d999");
+    }
+
+    /// A number id keeps the text it was written with (parsed as a float, the two 30-digit
+    /// ids were both `1.2345678901234568e+29`, and `1e2` was `100.0`); an id that is not a
+    /// string or number is replaced by `FILE:LINE` and counted (it was replaced silently).
+    #[test]
+    fn ids_keep_their_text_and_unusable_ids_are_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ids.jsonl");
+        let lines = [
+            r#"{"id": 123456789012345678901234567890, "text": "a"}"#,
+            r#"{"id": 123456789012345678901234567891, "text": "b"}"#,
+            r#"{"id": 1e2, "text": "c"}"#,
+            r#"{"id": -0.50, "text": "d"}"#,
+            r#"{"id": true, "text": "e"}"#,
+            r#"{"id": {"k": 1}, "text": "f"}"#,
+            r#"{"id": [], "text": "g"}"#,
+            r#"{"id": "", "text": "h"}"#,
+            r#"{"text": "i", "n": 1.0}"#,
+        ];
+        std::fs::write(&path, lines.join("\n")).unwrap();
+        let (docs, skips) = read_path(&path, InputKind::Jsonl, "id");
+        let ids: Vec<&str> = docs.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "123456789012345678901234567890",
+                "123456789012345678901234567891",
+                "1e2",
+                "-0.50",
+                "ids.jsonl:5",
+                "ids.jsonl:6",
+                "ids.jsonl:7",
+                "ids.jsonl:8",
+                "ids.jsonl:9"
+            ]
+        );
+        assert_eq!(docs[8].metadata["n"], serde_json::json!(1.0));
+        assert_eq!(skips.total(), 0);
+        assert_eq!(skips.replaced_ids(), 4);
+        let w = skips.replaced_ids_warning().unwrap();
+        assert!(w.starts_with("4 document(s)"), "{w}");
+        assert!(
+            w.contains("ids.jsonl:5: the id field \"id\" is a boolean"),
+            "{w}"
+        );
+    }
+
+    /// An --id-field no record of a file holds (misspelt) is named in a warning for the file.
+    #[test]
+    fn a_misspelt_id_field_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.jsonl");
+        std::fs::write(&path, "{\"doc_id\": \"x\", \"text\": \"a\"}\n").unwrap();
+        let file = InputFile {
+            path: path.clone(),
+            kind: InputKind::Jsonl,
+            bytes: 0,
+            root: None,
+        };
+        for (field, warns) in [("docid", true), ("doc_id", false), ("id", false)] {
+            let rules = JsonlReader {
+                text_field: "text",
+                id_field: field,
+                max_document_bytes: 1 << 20,
+                strict: false,
+                progress: Default::default(),
+            };
+            let reader = std::io::BufReader::new(std::fs::File::open(&path).unwrap());
+            let ids = rules
+                .read_lines(0, &file, reader, &mut Skips::default(), &mut |_| Ok(()))
+                .unwrap();
+            let w = rules.missing_id_field(&file, &ids);
+            assert_eq!(w.is_some(), warns, "{field}: {w:?}");
+            if let Some(w) = w {
+                assert!(w.contains("has the id field \"docid\""), "{w}");
+            }
+        }
+    }
 
     #[test]
     fn bounded_lines() {

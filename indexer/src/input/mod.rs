@@ -6,6 +6,7 @@ mod document;
 mod jsonl;
 mod ordered;
 mod parquet;
+mod record;
 mod skips;
 mod text_file;
 
@@ -21,7 +22,8 @@ use crate::error::Result;
 /// Reads `files` in order, handing every good document to `sink` and counting bad input in
 /// `skips`; returns each file's sha256. JSONL and text files are read one after the other;
 /// each run of consecutive Parquet files is decoded on `threads` threads (see
-/// [`ParquetReader`]), its documents still handed on in file and row order.
+/// [`ParquetReader`]), its documents still handed on in file and row order. Documents whose id
+/// field held no usable id are indexed under a derived id and counted in one warning.
 pub fn read_inputs(
     rules: &JsonlReader<'_>,
     files: &[InputFile],
@@ -45,6 +47,9 @@ pub fn read_inputs(
             sha.push(rules.read_file(i, &files[i], skips, sink)?.sha256);
             i += 1;
         }
+    }
+    if let Some(w) = skips.replaced_ids_warning() {
+        tracing::warn!("{w}");
     }
     Ok(sha)
 }

@@ -76,6 +76,9 @@ enum Item {
         rows: u64,
         message: String,
     },
+    /// Rows of a batch indexed under `FILE:ROW` because their id held no id, and what the
+    /// first one's was.
+    ReplacedIds(u64, String),
     /// Raw bytes read, for the progress bar.
     Progress(u64),
     /// A file is finished: its sha256.
@@ -202,6 +205,7 @@ impl ParquetReader<'_> {
                     }
                     skips.record_rows(reason, file_no, rows, message);
                 }
+                Item::ReplacedIds(n, first) => skips.record_replaced_ids(n, || first),
                 Item::Progress(n) => {
                     self.rules.progress.fetch_add(n, Ordering::Relaxed);
                 }
@@ -403,6 +407,7 @@ impl ParquetReader<'_> {
             .collect();
         let mut docs = Vec::new();
         let mut bytes = 0u64;
+        let mut replaced: (u64, Option<String>) = (0, None);
         for i in 0..batch.num_rows() {
             let r = *row;
             *row += 1;
@@ -459,7 +464,24 @@ impl ParquetReader<'_> {
             let (doc_id, id_origin) = match id.and_then(|c| json_value(c, i)) {
                 Some(Value::String(s)) if !s.is_empty() => (s, IdOrigin::Field),
                 Some(Value::Number(n)) => (n.to_string(), IdOrigin::Field),
-                _ => (format!("{}:{r}", plan.label), IdOrigin::FileRow),
+                None => (format!("{}:{r}", plan.label), IdOrigin::FileRow),
+                Some(other) => {
+                    let derived = format!("{}:{r}", plan.label);
+                    let what = match other {
+                        Value::Null => "null".to_string(),
+                        Value::String(_) => "an empty string".to_string(),
+                        v => format!("{v}"),
+                    };
+                    let message = format!(
+                        "{}: row group {g}, row {r}: the id column {:?} holds {what}, so the id \
+                         is {derived}",
+                        plan.pq.path().display(),
+                        self.rules.id_field
+                    );
+                    replaced.0 += 1;
+                    replaced.1.get_or_insert(message);
+                    (derived, IdOrigin::FileRow)
+                }
             };
             let doc_source = match source.and_then(|c| json_value(c, i)) {
                 Some(Value::String(s)) => Some(s),
@@ -486,6 +508,9 @@ impl ParquetReader<'_> {
         }
         if !docs.is_empty() {
             queue.push(seq, Item::Docs(docs), bytes)?;
+        }
+        if let (n, Some(first)) = replaced {
+            queue.push(seq, Item::ReplacedIds(n, first), 0)?;
         }
         Ok(())
     }
@@ -656,6 +681,12 @@ fn plan(
         ));
     }
     let id = has(rules.id_field).map(|_| rules.id_field.to_string());
+    if id.is_none() && rules.id_field != "id" {
+        tracing::warn!(
+            "{path}: no column {:?} (--id-field); its ids are FILE:ROW",
+            rules.id_field
+        );
+    }
     let source = has("source").map(|_| "source".to_string());
     let mut roots = vec![text_root];
     let mut meta = Vec::new();

@@ -107,3 +107,47 @@ fn partition_folders_have_their_escapes_decoded() {
     assert_eq!(unescape(&[b'a', 0xFF]), "a%FF");
     assert_ne!(unescape(&[0xFE]), unescape(&[0xFF]));
 }
+
+/// An id that is null, an empty string or a boolean is replaced by `FILE:ROW` and counted (it
+/// was replaced silently); a number keeps its value.
+#[test]
+fn unusable_ids_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let texts = StringArray::from(vec!["a", "b", "c", "d"]);
+    let ids = StringArray::from(vec![Some("x"), None, Some(""), Some("y")]);
+    let flags = arrow_array::BooleanArray::from(vec![true, false, true, false]);
+    for (name, id) in [
+        ("s.parquet", Arc::new(ids) as ArrayRef),
+        ("b.parquet", Arc::new(flags)),
+    ] {
+        let batch =
+            RecordBatch::try_from_iter([("text", Arc::new(texts.clone()) as ArrayRef), ("id", id)])
+                .unwrap();
+        let f = std::fs::File::create(dir.path().join(name)).unwrap();
+        let mut w = ArrowWriter::try_new(f, batch.schema(), None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+    }
+    let rules = rules();
+    let (docs, skips) = read(&ParquetReader::new(&rules, 2), dir.path());
+    let ids: Vec<&str> = docs.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "b.parquet:0",
+            "b.parquet:1",
+            "b.parquet:2",
+            "b.parquet:3",
+            "x",
+            "s.parquet:1",
+            "s.parquet:2",
+            "y"
+        ]
+    );
+    assert_eq!(skips.replaced_ids(), 6);
+    let w = skips.replaced_ids_warning().unwrap();
+    assert!(
+        w.contains("b.parquet: row group 0, row 0: the id column \"id\" holds true"),
+        "{w}"
+    );
+}

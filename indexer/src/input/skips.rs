@@ -55,6 +55,10 @@ pub struct Skips {
     counts: BTreeMap<SkipReason, u64>,
     per_file: BTreeMap<usize, u64>,
     examples: Vec<String>,
+    /// Documents indexed under a derived id because their id field held no usable id.
+    replaced_ids: u64,
+    /// The first of them, described.
+    first_replaced_id: Option<String>,
 }
 
 /// How many skip messages are printed before the rest are only counted.
@@ -80,6 +84,37 @@ impl Skips {
             tracing::warn!("skipped: {message}");
             self.examples.push(message);
         }
+    }
+
+    /// Records a document indexed under a derived id (`FILE:LINE`, `FILE:ROW`) because its id
+    /// field held no usable id (not a string or number, or an empty string); `message` names
+    /// the record and what its id was.
+    pub fn record_replaced_id(&mut self, message: impl FnOnce() -> String) {
+        self.record_replaced_ids(1, message);
+    }
+
+    /// Records `n` documents indexed under a derived id, as [`Skips::record_replaced_id`];
+    /// `first` describes the first of them.
+    pub fn record_replaced_ids(&mut self, n: u64, first: impl FnOnce() -> String) {
+        self.replaced_ids += n;
+        if self.first_replaced_id.is_none() {
+            self.first_replaced_id = Some(first());
+        }
+    }
+
+    /// The warning about the ids replaced (`None`: none was), with their count and the first.
+    pub fn replaced_ids_warning(&self) -> Option<String> {
+        let first = self.first_replaced_id.as_ref()?;
+        Some(format!(
+            "{} document(s) indexed under an id derived from their file and line or row, since \
+             their id field held no id (not a string or number, or an empty string); the first: {first}",
+            self.replaced_ids
+        ))
+    }
+
+    /// Documents indexed under a derived id because their id field held no usable id.
+    pub fn replaced_ids(&self) -> u64 {
+        self.replaced_ids
     }
 
     /// Total skipped.

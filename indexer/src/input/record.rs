@@ -1,0 +1,107 @@
+//! One JSONL record, parsed in one pass: its fields as JSON values, except the id field, kept
+//! as the text it was written with, so that a number id keeps its digits (parsed as a float,
+//! `123456789012345678901234567890` and `...891` were the same id, and `1e2` was `100.0`).
+
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// A JSON object's fields, the id field aside.
+pub(super) struct Record<'a> {
+    /// Every field but the id field.
+    pub fields: Map<String, Value>,
+    /// The id field as written, if the record has one.
+    pub id: Option<&'a RawValue>,
+}
+
+/// Parses `line` as one JSON object, keeping field `id_field` (if any) as written.
+pub(super) fn parse<'a>(line: &'a [u8], id_field: Option<&str>) -> serde_json::Result<Record<'a>> {
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let record = RecordSeed { id_field }.deserialize(&mut de)?;
+    de.end()?;
+    Ok(record)
+}
+
+/// An id field's value as a document id: a non-empty string as it is, a number as the text
+/// it was written with; `Err` says what else it is (a boolean, null, an object, an array, an
+/// empty string), for the count of ids replaced by `FILE:LINE`.
+pub(super) fn id_text(raw: &RawValue) -> Result<String, &'static str> {
+    let t = raw.get();
+    match t.as_bytes().first() {
+        Some(b'"') => match serde_json::from_str::<String>(t) {
+            Ok(s) if !s.is_empty() => Ok(s),
+            Ok(_) => Err("an empty string"),
+            Err(_) => Err("a string with an invalid escape"),
+        },
+        Some(b'-' | b'0'..=b'9') => Ok(t.to_string()),
+        Some(b't' | b'f') => Err("a boolean"),
+        Some(b'n') => Err("null"),
+        Some(b'[') => Err("an array"),
+        Some(b'{') => Err("an object"),
+        _ => Err("not a string or number"),
+    }
+}
+
+struct RecordSeed<'f> {
+    id_field: Option<&'f str>,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
+    type Value = Record<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordSeed<'_> {
+    type Value = Record<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+        let mut fields = Map::new();
+        let mut id = None;
+        while let Some(key) = a.next_key::<String>()? {
+            if Some(key.as_str()) == self.id_field {
+                id = Some(a.next_value::<&'de RawValue>()?);
+            } else {
+                let v: Value = a.next_value()?;
+                fields.insert(key, v);
+            }
+        }
+        Ok(Record { fields, id })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_keep_their_written_text() {
+        let line = br#"{"id" : 1e2 , "text": "t", "n": 1.5}"#;
+        let r = parse(line, Some("id")).unwrap();
+        assert_eq!(id_text(r.id.unwrap()), Ok("1e2".to_string()));
+        assert_eq!(r.fields.len(), 2);
+        for (json, want) in [
+            (
+                r#"{"id": 123456789012345678901234567891}"#,
+                Ok("123456789012345678901234567891"),
+            ),
+            (r#"{"id": "a\"b"}"#, Ok("a\"b")),
+            (r#"{"id": ""}"#, Err("an empty string")),
+            (r#"{"id": true}"#, Err("a boolean")),
+            (r#"{"id": {"k": 1}}"#, Err("an object")),
+            (r#"{"id": [1]}"#, Err("an array")),
+        ] {
+            let r = parse(json.as_bytes(), Some("id")).unwrap();
+            assert_eq!(id_text(r.id.unwrap()), want.map(String::from), "{json}");
+        }
+        assert!(parse(b"[1]", Some("id")).is_err());
+        assert!(parse(br#"{"id": 1} x"#, Some("id")).is_err());
+    }
+}
