@@ -18,7 +18,7 @@ use super::{is_continuation_byte, multibyte_len, TextTokenizer};
 /// Ids before a run that [`TextTokenizer::decode_runs_linear`] decodes it after: enough for
 /// any decoder's look-back (a space before a word, `##` joins, byte-fallback sequences of up to
 /// four ids).
-pub const RUN_CONTEXT: usize = 16;
+pub(crate) const RUN_CONTEXT: usize = 16;
 
 impl TextTokenizer {
     /// Decodes consecutive runs of ids (a window's text before a match, the match, the text
@@ -112,7 +112,7 @@ impl TextTokenizer {
     /// [`TextTokenizer::decode_runs_narrowing`] of any number of consecutive runs of a
     /// document, in time linear in their length: a tokenizer whose decoding is not a
     /// concatenation (SentencePiece drops the space opening a text, WordPiece the one before a
-    /// word) decodes each run after the [`RUN_CONTEXT`] ids before it, and the run's text is
+    /// word) decodes each run after the `RUN_CONTEXT` (16) ids before it, and the run's text is
     /// what follows the context's own decoding (failing that, the run decoded alone), where
     /// [`TextTokenizer::decode_runs`] decodes growing prefixes of the whole.
     pub fn decode_runs_linear(&self, parts: &[&[u32]], narrow: &[bool]) -> Vec<String> {
