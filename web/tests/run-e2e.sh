@@ -29,7 +29,7 @@ if [ ! -d node_modules/playwright-core ]; then
   npm install --no-audit --no-fund --loglevel=error
 fi
 
-node --test --test-concurrency=1 e2e.test.mjs e2e-trace-view.test.mjs
+node --test --test-concurrency=1 e2e.test.mjs e2e-canned.test.mjs e2e-trace-view.test.mjs
 
 if [ -n "${1:-}" ]; then
   node screenshots.mjs "$1"
