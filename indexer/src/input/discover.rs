@@ -424,24 +424,32 @@ fn drop_non_data_in_datasets(dir: &Path, found: &mut Vec<PathBuf>) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn parquet_datasets_skip_side_files_and_cards() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        for f in [
-            "README.md",
-            "data/train-00000-of-00002.parquet",
-            "data/train-00001-of-00002.parquet",
-            "spark/_SUCCESS",
-            "spark/_metadata",
-            "spark/lang=en/part-00000-abc.snappy.parquet",
-            "spark/lang=en/.part-00000-abc.snappy.parquet.crc",
-            "extra.jsonl",
-        ] {
+    /// Writes each of `files` (paths under `d`, folders made as needed) holding `x`.
+    fn write_files(d: &Path, files: &[&str]) {
+        for f in files {
             let p = d.join(f);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, b"x").unwrap();
         }
+    }
+
+    #[test]
+    fn parquet_datasets_skip_side_files_and_cards() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write_files(
+            d,
+            &[
+                "README.md",
+                "data/train-00000-of-00002.parquet",
+                "data/train-00001-of-00002.parquet",
+                "spark/_SUCCESS",
+                "spark/_metadata",
+                "spark/lang=en/part-00000-abc.snappy.parquet",
+                "spark/lang=en/.part-00000-abc.snappy.parquet.crc",
+                "extra.jsonl",
+            ],
+        );
         let files = discover(&[d.to_path_buf()], InputFormat::Auto).unwrap();
         let names: Vec<String> = files
             .iter()
@@ -467,21 +475,20 @@ mod tests {
     fn jsonl_datasets_leave_out_cards_licenses_and_scripts() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        for f in [
-            "ds/README.md",
-            "ds/LICENSE",
-            "ds/loader.py",
-            "ds/data/train.jsonl.zst",
-            "ds/data/valid.json.gz",
-            "ds/test.ndjson",
-            "ds/notes/extra.txt",
-            "texts/one.txt",
-            "texts/sub/two.md",
-        ] {
-            let p = d.join(f);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, b"x").unwrap();
-        }
+        write_files(
+            d,
+            &[
+                "ds/README.md",
+                "ds/LICENSE",
+                "ds/loader.py",
+                "ds/data/train.jsonl.zst",
+                "ds/data/valid.json.gz",
+                "ds/test.ndjson",
+                "ds/notes/extra.txt",
+                "texts/one.txt",
+                "texts/sub/two.md",
+            ],
+        );
         let inputs = [d.join("ds"), d.join("texts"), d.join("ds/LICENSE")];
         let files = discover(&inputs, InputFormat::Auto).unwrap();
         let names: Vec<String> = files
