@@ -319,10 +319,13 @@ impl Index {
 
     /// A document by external id.
     pub fn document_by_id(&self, id: &str, max_tokens: Option<usize>) -> Result<DocumentView> {
-        let loc = self
-            .doc_by_id(id)
-            .ok_or_else(|| Error::DocumentNotFound(id.to_string()))?;
-        self.document(loc, max_tokens)
+        self.document(self.doc_location_of(id)?, max_tokens)
+    }
+
+    /// Where the document with external id `id` is, or the error naming the id.
+    pub fn doc_location_of(&self, id: &str) -> Result<DocLocation> {
+        self.doc_by_id(id)
+            .ok_or_else(|| Error::DocumentNotFound(id.to_string()))
     }
 }
 

@@ -120,10 +120,7 @@ async fn fetch(
         .run(move || {
             let shown = match marks {
                 Some(marks) => {
-                    let loc = index
-                        .doc_by_id(&id)
-                        .ok_or_else(|| verbatim_core::Error::DocumentNotFound(id.clone()))?;
-                    let d = index.document_marked(loc, Some(max), &marks)?;
+                    let d = index.document_marked(index.doc_location_of(&id)?, Some(max), &marks)?;
                     DocumentTextJson::filtered_marked(d, q.highlight.as_deref(), pii)
                 }
                 None => {
