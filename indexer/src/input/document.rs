@@ -57,6 +57,22 @@ fn value_bytes(v: &serde_json::Value) -> usize {
     }
 }
 
+/// The longest id a document may have, in bytes. A longer id is replaced by the document's
+/// place (`FILE:LINE`, `FILE:ROW`) and counted with the other replaced ids: ids are the keys
+/// of the id map, whose builder holds state for every byte of a key (six ids of 16 MiB took
+/// a build with `--max-memory 1.2G` to 2.6 GiB), and an id is a name, not a document.
+pub const MAX_ID_BYTES: usize = 4096;
+
+/// Why `id` cannot be a document's id because of its length (`None`: it can).
+pub(super) fn id_too_long(id: &str) -> Option<String> {
+    (id.len() > MAX_ID_BYTES).then(|| {
+        format!(
+            "{} bytes long (an id may have at most {MAX_ID_BYTES})",
+            id.len()
+        )
+    })
+}
+
 /// Where a document's external id came from: the input, or verbatim (the record has no id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdOrigin {

@@ -476,7 +476,8 @@ mod tests {
 
     /// A number id keeps the text it was written with (parsed as a float, the two 30-digit
     /// ids were both `1.2345678901234568e+29`, and `1e2` was `100.0`); an id that is not a
-    /// string or number is replaced by `FILE:LINE` and counted (it was replaced silently).
+    /// string or number, or is longer than `MAX_ID_BYTES`, is replaced by `FILE:LINE` and
+    /// counted (it was replaced silently; ids of 16 MiB broke `--max-memory`).
     #[test]
     fn ids_keep_their_text_and_unusable_ids_are_counted() {
         let dir = tempfile::tempdir().unwrap();
@@ -492,6 +493,15 @@ mod tests {
             r#"{"id": "", "text": "h"}"#,
             r#"{"text": "i", "n": 1.0}"#,
         ];
+        let longest = "l".repeat(super::super::document::MAX_ID_BYTES);
+        let lines: Vec<String> = lines
+            .iter()
+            .map(|l| l.to_string())
+            .chain([
+                format!(r#"{{"id": "{longest}", "text": "j"}}"#),
+                format!(r#"{{"id": "{longest}+", "text": "k"}}"#),
+            ])
+            .collect();
         std::fs::write(&path, lines.join("\n")).unwrap();
         let (docs, skips) = read_path(&path, InputKind::Jsonl, "id");
         let ids: Vec<&str> = docs.iter().map(|d| d.id.as_str()).collect();
@@ -506,14 +516,16 @@ mod tests {
                 "ids.jsonl:6",
                 "ids.jsonl:7",
                 "ids.jsonl:8",
-                "ids.jsonl:9"
+                "ids.jsonl:9",
+                longest.as_str(),
+                "ids.jsonl:11"
             ]
         );
         assert_eq!(docs[8].metadata["n"], serde_json::json!(1.0));
         assert_eq!(skips.total(), 0);
-        assert_eq!(skips.replaced_ids(), 4);
+        assert_eq!(skips.replaced_ids(), 5);
         let w = skips.replaced_ids_warning().unwrap();
-        assert!(w.starts_with("4 document(s)"), "{w}");
+        assert!(w.starts_with("5 document(s)"), "{w}");
         assert!(
             w.contains("ids.jsonl:5: the id field \"id\" is a boolean"),
             "{w}"

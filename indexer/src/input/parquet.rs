@@ -27,6 +27,7 @@
 //! (`document_too_large`, one per row: not decoded at all, since even one of its rows may not
 //! fit the memory a document is allowed).
 
+use super::document::id_too_long;
 use super::jsonl::{file_label, FileOutcome};
 use super::ordered::{OrderedQueue, Stopped};
 use super::{Document, IdOrigin, InputFile, JsonlReader, SkipReason, Skips};
@@ -461,17 +462,24 @@ impl ParquetReader<'_> {
                     }
                 }
             }
-            let (doc_id, id_origin) = match id.and_then(|c| json_value(c, i)) {
-                Some(Value::String(s)) if !s.is_empty() => (s, IdOrigin::Field),
-                Some(Value::Number(n)) => (n.to_string(), IdOrigin::Field),
-                None => (format!("{}:{r}", plan.label), IdOrigin::FileRow),
-                Some(other) => {
+            // The id column's value as an id, or why it cannot be one (`Err(None)`: no id).
+            let field_id = match id.and_then(|c| json_value(c, i)) {
+                Some(Value::String(s)) if !s.is_empty() => Ok(s),
+                Some(Value::Number(n)) => Ok(n.to_string()),
+                None => Err(None),
+                Some(Value::Null) => Err(Some("null".to_string())),
+                Some(Value::String(_)) => Err(Some("an empty string".to_string())),
+                Some(v) => Err(Some(format!("{v}"))),
+            };
+            let field_id = field_id.and_then(|s| match id_too_long(&s) {
+                Some(why) => Err(Some(format!("an id {why}"))),
+                None => Ok(s),
+            });
+            let (doc_id, id_origin) = match field_id {
+                Ok(s) => (s, IdOrigin::Field),
+                Err(None) => (format!("{}:{r}", plan.label), IdOrigin::FileRow),
+                Err(Some(what)) => {
                     let derived = format!("{}:{r}", plan.label);
-                    let what = match other {
-                        Value::Null => "null".to_string(),
-                        Value::String(_) => "an empty string".to_string(),
-                        v => format!("{v}"),
-                    };
                     let message = format!(
                         "{}: row group {g}, row {r}: the id column {:?} holds {what}, so the id \
                          is {derived}",

@@ -108,14 +108,15 @@ fn partition_folders_have_their_escapes_decoded() {
     assert_ne!(unescape(&[0xFE]), unescape(&[0xFF]));
 }
 
-/// An id that is null, an empty string or a boolean is replaced by `FILE:ROW` and counted (it
-/// was replaced silently); a number keeps its value.
+/// An id that is null, an empty string, a boolean or longer than `MAX_ID_BYTES` is replaced
+/// by `FILE:ROW` and counted (it was replaced silently); a number keeps its value.
 #[test]
 fn unusable_ids_are_counted() {
     let dir = tempfile::tempdir().unwrap();
-    let texts = StringArray::from(vec!["a", "b", "c", "d"]);
-    let ids = StringArray::from(vec![Some("x"), None, Some(""), Some("y")]);
-    let flags = arrow_array::BooleanArray::from(vec![true, false, true, false]);
+    let texts = StringArray::from(vec!["a", "b", "c", "d", "e"]);
+    let too_long = "z".repeat(crate::input::document::MAX_ID_BYTES + 1);
+    let ids = StringArray::from(vec![Some("x"), None, Some(""), Some("y"), Some(&too_long)]);
+    let flags = arrow_array::BooleanArray::from(vec![true, false, true, false, true]);
     for (name, id) in [
         ("s.parquet", Arc::new(ids) as ArrayRef),
         ("b.parquet", Arc::new(flags)),
@@ -138,13 +139,15 @@ fn unusable_ids_are_counted() {
             "b.parquet:1",
             "b.parquet:2",
             "b.parquet:3",
+            "b.parquet:4",
             "x",
             "s.parquet:1",
             "s.parquet:2",
-            "y"
+            "y",
+            "s.parquet:4"
         ]
     );
-    assert_eq!(skips.replaced_ids(), 6);
+    assert_eq!(skips.replaced_ids(), 8);
     let w = skips.replaced_ids_warning().unwrap();
     assert!(
         w.contains("b.parquet: row group 0, row 0: the id column \"id\" holds true"),

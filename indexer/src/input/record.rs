@@ -2,9 +2,11 @@
 //! as the text it was written with, so that a number id keeps its digits (parsed as a float,
 //! `123456789012345678901234567890` and `...891` were the same id, and `1e2` was `100.0`).
 
+use super::document::{id_too_long, MAX_ID_BYTES};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::fmt;
 
 /// A JSON object's fields, the id field aside.
@@ -25,21 +27,26 @@ pub(super) fn parse<'a>(line: &'a [u8], id_field: Option<&str>) -> serde_json::R
 
 /// An id field's value as a document id: a non-empty string as it is, a number as the text
 /// it was written with; `Err` says what else it is (a boolean, null, an object, an array, an
-/// empty string), for the count of ids replaced by `FILE:LINE`.
-pub(super) fn id_text(raw: &RawValue) -> Result<String, &'static str> {
+/// empty string, an id longer than [`MAX_ID_BYTES`]), for the count of ids replaced by
+/// `FILE:LINE`.
+pub(super) fn id_text(raw: &RawValue) -> Result<String, Cow<'static, str>> {
     let t = raw.get();
-    match t.as_bytes().first() {
+    let id = match t.as_bytes().first() {
         Some(b'"') => match serde_json::from_str::<String>(t) {
-            Ok(s) if !s.is_empty() => Ok(s),
-            Ok(_) => Err("an empty string"),
-            Err(_) => Err("a string with an invalid escape"),
+            Ok(s) if !s.is_empty() => s,
+            Ok(_) => return Err("an empty string".into()),
+            Err(_) => return Err("a string with an invalid escape".into()),
         },
-        Some(b'-' | b'0'..=b'9') => Ok(t.to_string()),
-        Some(b't' | b'f') => Err("a boolean"),
-        Some(b'n') => Err("null"),
-        Some(b'[') => Err("an array"),
-        Some(b'{') => Err("an object"),
-        _ => Err("not a string or number"),
+        Some(b'-' | b'0'..=b'9') => t.to_string(),
+        Some(b't' | b'f') => return Err("a boolean".into()),
+        Some(b'n') => return Err("null".into()),
+        Some(b'[') => return Err("an array".into()),
+        Some(b'{') => return Err("an object".into()),
+        _ => return Err("not a string or number".into()),
+    };
+    match id_too_long(&id) {
+        Some(why) => Err(why.into()),
+        None => Ok(id),
     }
 }
 
@@ -87,6 +94,19 @@ mod tests {
         let r = parse(line, Some("id")).unwrap();
         assert_eq!(id_text(r.id.unwrap()), Ok("1e2".to_string()));
         assert_eq!(r.fields.len(), 2);
+        let long = format!(r#"{{"id": "{}"}}"#, "x".repeat(MAX_ID_BYTES + 1));
+        let r = parse(long.as_bytes(), Some("id")).unwrap();
+        assert_eq!(
+            id_text(r.id.unwrap()),
+            Err(format!(
+                "{} bytes long (an id may have at most {MAX_ID_BYTES})",
+                MAX_ID_BYTES + 1
+            )
+            .into())
+        );
+        let longest = format!(r#"{{"id": "{}"}}"#, "x".repeat(MAX_ID_BYTES));
+        let r = parse(longest.as_bytes(), Some("id")).unwrap();
+        assert_eq!(id_text(r.id.unwrap()).map(|s| s.len()), Ok(MAX_ID_BYTES));
         for (json, want) in [
             (
                 r#"{"id": 123456789012345678901234567891}"#,
@@ -99,7 +119,11 @@ mod tests {
             (r#"{"id": [1]}"#, Err("an array")),
         ] {
             let r = parse(json.as_bytes(), Some("id")).unwrap();
-            assert_eq!(id_text(r.id.unwrap()), want.map(String::from), "{json}");
+            assert_eq!(
+                id_text(r.id.unwrap()),
+                want.map(String::from).map_err(Cow::from),
+                "{json}"
+            );
         }
         assert!(parse(b"[1]", Some("id")).is_err());
         assert!(parse(br#"{"id": 1} x"#, Some("id")).is_err());

@@ -87,7 +87,7 @@ impl Skips {
     }
 
     /// Records a document indexed under a derived id (`FILE:LINE`, `FILE:ROW`) because its id
-    /// field held no usable id (not a string or number, or an empty string); `message` names
+    /// field held no usable id (not a string or number, an empty string, or too long); `message` names
     /// the record and what its id was.
     pub fn record_replaced_id(&mut self, message: impl FnOnce() -> String) {
         self.record_replaced_ids(1, message);
@@ -107,8 +107,10 @@ impl Skips {
         let first = self.first_replaced_id.as_ref()?;
         Some(format!(
             "{} document(s) indexed under an id derived from their file and line or row, since \
-             their id field held no id (not a string or number, or an empty string); the first: {first}",
-            self.replaced_ids
+             their id field held no id (not a string or number, an empty string, or longer than {} \
+             bytes); the first: {first}",
+            self.replaced_ids,
+            super::document::MAX_ID_BYTES
         ))
     }
 
