@@ -614,6 +614,28 @@ fn an_attached_directory_counts_each_sources_text() {
     assert_eq!(m.source_stats["test"].documents, m.documents);
 }
 
+/// `verbatim attach` keeps the corpus's ids only when each is at most 4096 bytes long (the
+/// id map's builder holds state per key byte): one longer id and every document is shown
+/// under `FILE:LINE` instead.
+#[test]
+fn an_id_longer_than_4096_bytes_makes_attach_use_file_line() {
+    let t = tempfile::tempdir().unwrap();
+    let docs = vec![vec![1u32, 2, 3], vec![2, 3, 4]];
+    let shown_ids = |ids: &[String], sub: &str| {
+        let ig = t.path().join(sub);
+        write_infini_gram(&ig, &docs, ids, TokenWidth::U8);
+        let index = attach(&ig, "bytes", &t.path().join(format!("{sub}.side")));
+        (0..2)
+            .map(|d| index.doc_record(index.locate(d).unwrap()).unwrap().id)
+            .collect::<Vec<_>>()
+    };
+    let longest = "l".repeat(4096);
+    let kept = shown_ids(&["a".to_string(), longest.clone()], "kept");
+    assert_eq!(kept, ["a".to_string(), longest]);
+    let replaced = shown_ids(&["a".to_string(), "l".repeat(4097)], "replaced");
+    assert_eq!(replaced, ["c.jsonl:0", "c.jsonl:1"]);
+}
+
 /// `verbatim takedown` on an infini-gram index keeps its list in the side directory (the one
 /// the index is served with), never in the infini-gram directory, and takes documents down by
 /// every id they are shown under, `#N` included; a bare index has nowhere to keep one.

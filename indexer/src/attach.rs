@@ -338,8 +338,9 @@ pub fn attach(opts: &AttachOptions) -> Result<AttachSummary> {
     })
 }
 
-/// The corpus's own ids when every document has one and none repeats, else `FILE:LINE`, else
-/// (no metadata) document numbers.
+/// The corpus's own ids when every document has one, none longer than
+/// [`crate::input::MAX_ID_BYTES`], and none repeats, else `FILE:LINE`, else (no metadata)
+/// document numbers.
 fn choose_id_rule(shards: &[IgShard]) -> IdRule {
     if shards.iter().any(|s| s.raw_metadata(0).is_empty()) {
         return IdRule::DocNumber;
@@ -348,8 +349,8 @@ fn choose_id_rule(shards: &[IgShard]) -> IdRule {
     for s in shards {
         for d in 0..s.documents() {
             match ig::records::id_of(s.raw_metadata(d), IdRule::MetadataId, 0) {
-                Some(id) => ids.push(id),
-                None => return IdRule::PathLine,
+                Some(id) if id.len() <= crate::input::MAX_ID_BYTES => ids.push(id),
+                _ => return IdRule::PathLine,
             }
         }
     }

@@ -11,7 +11,7 @@ mod skips;
 mod text_file;
 
 pub use discover::{discover, discover_files, InputFile, InputKind};
-pub use document::{Document, IdOrigin};
+pub use document::{Document, IdOrigin, MAX_ID_BYTES};
 pub use jsonl::JsonlReader;
 pub use parquet::{ParquetReader, CHUNK_BYTES, DECODE_BUDGET, MAX_GROUP_MEMORY};
 pub use skips::{SkipReason, Skips};

@@ -2,7 +2,7 @@
 //! as the text it was written with, so that a number id keeps its digits (parsed as a float,
 //! `123456789012345678901234567890` and `...891` were the same id, and `1e2` was `100.0`).
 
-use super::document::{id_too_long, MAX_ID_BYTES};
+use super::document::id_too_long;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -27,7 +27,7 @@ pub(super) fn parse<'a>(line: &'a [u8], id_field: Option<&str>) -> serde_json::R
 
 /// An id field's value as a document id: a non-empty string as it is, a number as the text
 /// it was written with; `Err` says what else it is (a boolean, null, an object, an array, an
-/// empty string, an id longer than [`MAX_ID_BYTES`]), for the count of ids replaced by
+/// empty string, an id longer than [`MAX_ID_BYTES`](super::MAX_ID_BYTES)), for the count of ids replaced by
 /// `FILE:LINE`.
 pub(super) fn id_text(raw: &RawValue) -> Result<String, Cow<'static, str>> {
     let t = raw.get();
@@ -87,6 +87,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::MAX_ID_BYTES;
 
     #[test]
     fn ids_keep_their_written_text() {
