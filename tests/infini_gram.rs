@@ -79,7 +79,8 @@ fn both(dir: &Path, texts: &[String], width: TokenWidth) -> (Index, std::path::P
     (vb, ig, tok)
 }
 
-fn attach(ig: &Path, tok: &str, out: &Path) -> Index {
+/// `verbatim attach` of `ig` into `out` with the ids it chooses, opened.
+pub(crate) fn attach(ig: &Path, tok: &str, out: &Path) -> Index {
     attach_with(ig, tok, out, None)
 }
 
@@ -612,28 +613,6 @@ fn an_attached_directory_counts_each_sources_text() {
     // Every document of `write_infini_gram` has the source `test`.
     assert_eq!(m.source_stats["test"].text_bytes, m.text_bytes);
     assert_eq!(m.source_stats["test"].documents, m.documents);
-}
-
-/// `verbatim attach` keeps the corpus's ids only when each is at most 4096 bytes long (the
-/// id map's builder holds state per key byte): one longer id and every document is shown
-/// under `FILE:LINE` instead.
-#[test]
-fn an_id_longer_than_4096_bytes_makes_attach_use_file_line() {
-    let t = tempfile::tempdir().unwrap();
-    let docs = vec![vec![1u32, 2, 3], vec![2, 3, 4]];
-    let shown_ids = |ids: &[String], sub: &str| {
-        let ig = t.path().join(sub);
-        write_infini_gram(&ig, &docs, ids, TokenWidth::U8);
-        let index = attach(&ig, "bytes", &t.path().join(format!("{sub}.side")));
-        (0..2)
-            .map(|d| index.doc_record(index.locate(d).unwrap()).unwrap().id)
-            .collect::<Vec<_>>()
-    };
-    let longest = "l".repeat(4096);
-    let kept = shown_ids(&["a".to_string(), longest.clone()], "kept");
-    assert_eq!(kept, ["a".to_string(), longest]);
-    let replaced = shown_ids(&["a".to_string(), "l".repeat(4097)], "replaced");
-    assert_eq!(replaced, ["c.jsonl:0", "c.jsonl:1"]);
 }
 
 /// `verbatim takedown` on an infini-gram index keeps its list in the side directory (the one

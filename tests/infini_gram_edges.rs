@@ -1,7 +1,8 @@
 //! Edge cases of infini-gram's queries answered exactly where infini-gram's engine does not,
-//! and infini-gram indexes verbatim cannot serve refused saying why.
+//! infini-gram indexes verbatim cannot serve refused saying why, and the ids `verbatim attach`
+//! shows documents under.
 
-use crate::infini_gram::write_infini_gram;
+use crate::infini_gram::{attach, write_infini_gram};
 use crate::support;
 use verbatim_core::{Index, TokenWidth};
 
@@ -62,4 +63,26 @@ fn documents_holding_the_separator_id_are_refused_saying_so() {
     let e = Index::open(&ig).err().expect("refused").to_string();
     assert!(e.contains("some documents hold the separator id"), "{e}");
     assert!(e.contains("tokenized.0"), "{e}");
+}
+
+/// `verbatim attach` keeps the corpus's ids only when each is at most 4096 bytes long (the
+/// id map's builder holds state per key byte): one longer id and every document is shown
+/// under `FILE:LINE` instead.
+#[test]
+fn an_id_longer_than_4096_bytes_makes_attach_use_file_line() {
+    let t = tempfile::tempdir().unwrap();
+    let docs = vec![vec![1u32, 2, 3], vec![2, 3, 4]];
+    let shown_ids = |ids: &[String], sub: &str| {
+        let ig = t.path().join(sub);
+        write_infini_gram(&ig, &docs, ids, TokenWidth::U8);
+        let index = attach(&ig, "bytes", &t.path().join(format!("{sub}.side")));
+        (0..2)
+            .map(|d| index.doc_record(index.locate(d).unwrap()).unwrap().id)
+            .collect::<Vec<_>>()
+    };
+    let longest = "l".repeat(4096);
+    let kept = shown_ids(&["a".to_string(), longest.clone()], "kept");
+    assert_eq!(kept, ["a".to_string(), longest]);
+    let replaced = shown_ids(&["a".to_string(), "l".repeat(4097)], "replaced");
+    assert_eq!(replaced, ["c.jsonl:0", "c.jsonl:1"]);
 }
