@@ -67,7 +67,7 @@ fn documents_holding_the_separator_id_are_refused_saying_so() {
 
 /// `verbatim attach` keeps the corpus's ids only when each is at most 4096 bytes long (the
 /// id map's builder holds state per key byte): one longer id and every document is shown
-/// under `FILE:LINE` instead.
+/// under `FILE:LINE` instead; asked for the corpus's ids (`--id-rule metadata-id`), it refuses.
 #[test]
 fn an_id_longer_than_4096_bytes_makes_attach_use_file_line() {
     let t = tempfile::tempdir().unwrap();
@@ -85,4 +85,23 @@ fn an_id_longer_than_4096_bytes_makes_attach_use_file_line() {
     assert_eq!(kept, ["a".to_string(), longest]);
     let replaced = shown_ids(&["a".to_string(), "l".repeat(4097)], "replaced");
     assert_eq!(replaced, ["c.jsonl:0", "c.jsonl:1"]);
+    // Asked for the corpus's ids, attach refuses the long one and says what to do.
+    let opts = verbatim_indexer::AttachOptions {
+        index: t.path().join("replaced"),
+        out: Some(t.path().join("forced.side")),
+        tokenizer: "bytes".to_string(),
+        name: None,
+        token_width: None,
+        version: None,
+        eos_token_id: None,
+        id_rule: Some(verbatim_core::infini_gram::IdRule::MetadataId),
+        fulltext: false,
+        force: false,
+        threads: 1,
+    };
+    let e = verbatim_indexer::attach(&opts).unwrap_err().to_string();
+    assert!(
+        e.contains("document #1 has an id of 4097 bytes") && e.contains("--id-rule path-line"),
+        "{e}"
+    );
 }

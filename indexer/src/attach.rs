@@ -187,6 +187,13 @@ pub fn attach(opts: &AttachOptions) -> Result<AttachSummary> {
                 no,
                 &s.files().tokenized,
             )?;
+            if id_rule == IdRule::MetadataId && rec.id.len() > crate::input::MAX_ID_BYTES {
+                refuse!(
+                    "document #{no} has an id of {} bytes, and verbatim keeps ids of at most {} (the id map holds state for every byte of an id): attach with `--id-rule path-line`",
+                    rec.id.len(),
+                    crate::input::MAX_ID_BYTES
+                );
+            }
             if id_rule != IdRule::DocNumber {
                 ids.push((rec.id, no));
             }

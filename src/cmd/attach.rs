@@ -35,7 +35,8 @@ pub struct Args {
     #[arg(long)]
     eos_token_id: Option<u32>,
     /// External ids: the corpus's `id` field, `FILE:LINE`, or `#N` (default: the corpus's
-    /// ids when all are present, unique and at most 4096 bytes long, else FILE:LINE, else #N).
+    /// ids when all are present, unique and at most 4096 bytes long, else FILE:LINE, else #N;
+    /// metadata-id refuses a longer id).
     #[arg(long, value_parser = parse_rule)]
     id_rule: Option<IdRule>,
     /// Skip the BM25 full-text index (keyword search), which decodes every document.

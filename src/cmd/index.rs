@@ -68,8 +68,8 @@ pub struct Args {
     text_field: Option<String>,
     /// JSON field or Parquet column holding the document's external id (default `id`; absent:
     /// FILE:LINE for JSONL, FILE:ROW for Parquet, rows counted from 0; so is an id that is not
-    /// a string or number, or longer than 4096 bytes, counted in a warning; a number keeps its written text). With
-    /// --append: the index's, unless given.
+    /// a string or number, or longer than 4096 bytes, counted in a warning; a number keeps its
+    /// written text). With --append: the index's, unless given.
     #[arg(long)]
     id_field: Option<String>,
     /// Maximum tokens per shard; larger corpora are split into several shards (default: the

@@ -27,8 +27,8 @@ pub(super) fn parse<'a>(line: &'a [u8], id_field: Option<&str>) -> serde_json::R
 
 /// An id field's value as a document id: a non-empty string as it is, a number as the text
 /// it was written with; `Err` says what else it is (a boolean, null, an object, an array, an
-/// empty string, an id longer than [`MAX_ID_BYTES`](super::MAX_ID_BYTES)), for the count of ids replaced by
-/// `FILE:LINE`.
+/// empty string, an id longer than [`MAX_ID_BYTES`](super::MAX_ID_BYTES)), for the count
+/// of ids replaced by `FILE:LINE`.
 pub(super) fn id_text(raw: &RawValue) -> Result<String, Cow<'static, str>> {
     let t = raw.get();
     let id = match t.as_bytes().first() {

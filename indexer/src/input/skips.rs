@@ -87,8 +87,8 @@ impl Skips {
     }
 
     /// Records a document indexed under a derived id (`FILE:LINE`, `FILE:ROW`) because its id
-    /// field held no usable id (not a string or number, an empty string, or too long); `message` names
-    /// the record and what its id was.
+    /// field held no usable id (not a string or number, an empty string, or too long);
+    /// `message` names the record and what its id was.
     pub fn record_replaced_id(&mut self, message: impl FnOnce() -> String) {
         self.record_replaced_ids(1, message);
     }
