@@ -38,6 +38,7 @@ mod sentencepiece_decode;
 mod served_generations;
 mod server_api;
 mod shared_data;
+mod skip_log;
 mod slow_clients;
 mod span_text;
 mod takedown_carry_over;

@@ -189,6 +189,7 @@ fn append_at(
     let threads = thread_count(opts);
     let budget = check_options(opts, tokenizer.width(), threads)?;
     let files = discover_files(&opts.inputs, opts.format, opts.strict)?;
+    crate::build::check_skip_log(opts, &files)?;
     // The id map, source sets and full-text segments are read into the next generation:
     // damage in them is refused here, not carried over under new checksums (after the
     // cheaper checks of the inputs and options, since this reads them whole).
@@ -396,6 +397,7 @@ fn append_at(
         summary: BuildSummary {
             manifest,
             skip_examples: out.skips.examples().to_vec(),
+            skips_unlisted: out.skips.unlisted(),
             rename_examples: out.rename_examples,
             exact_match_bytes,
             total_bytes,

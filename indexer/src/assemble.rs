@@ -64,6 +64,7 @@ pub fn assemble(parts: &[PathBuf], opts: &AssembleOptions) -> Result<BuildSummar
     Ok(BuildSummary {
         manifest,
         skip_examples: Vec::new(),
+        skips_unlisted: 0,
         rename_examples: Vec::new(),
         exact_match_bytes,
         total_bytes,

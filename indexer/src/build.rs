@@ -23,6 +23,8 @@ pub struct BuildSummary {
     pub manifest: Manifest,
     /// First skip messages, for the console summary.
     pub skip_examples: Vec<String>,
+    /// Documents this run skipped whose message is not among `skip_examples`.
+    pub skips_unlisted: u64,
     /// First renamed repeated ids, for the console summary.
     pub rename_examples: Vec<String>,
     /// Bytes of the exact-match structures (tokens + suffix array + document offsets).
@@ -112,6 +114,35 @@ pub(crate) fn check_options(
     )?)
 }
 
+/// Refuses a `--skip-log` that would overwrite one of the input files, or that lies inside
+/// `--out`, which a build replaces as a whole (and an append fills with its own files).
+pub(crate) fn check_skip_log(opts: &BuildOptions, files: &[crate::input::InputFile]) -> Result<()> {
+    let Some(log) = &opts.skip_log else {
+        return Ok(());
+    };
+    crate::atomic::check_outside(&opts.out, std::slice::from_ref(log), &[]).map_err(|_| {
+        Error::Options(format!(
+            "--skip-log {} is inside --out {}: write it elsewhere",
+            log.display(),
+            opts.out.display()
+        ))
+    })?;
+    if let Ok(same) = std::fs::canonicalize(log) {
+        if let Some(f) = files
+            .iter()
+            .find(|f| std::fs::canonicalize(&f.path).is_ok_and(|p| p == same))
+        {
+            return Err(Error::Options(format!(
+                "--skip-log {} is the input file {}: writing the log would overwrite it; \
+                 name another file",
+                log.display(),
+                f.path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// A new random build id (never 0).
 pub(crate) fn new_build_id() -> u64 {
     let nanos = SystemTime::now()
@@ -145,6 +176,7 @@ fn build_following(opts: &BuildOptions, follow: Option<&LateSkips>) -> Result<Bu
     let budget = check_options(opts, tokenizer.width(), threads)?;
     let files = discover_files(&opts.inputs, opts.format, opts.strict)?;
     crate::atomic::check_outside(&opts.out, &opts.inputs, &opts.shard_roots)?;
+    check_skip_log(opts, &files)?;
     let temp = TempIndexDir::create(&opts.out, opts.force)?;
     let carry_takedowns = opts.force && follow.is_none();
     crate::takedowns::check(&opts.out, carry_takedowns)?;
@@ -268,6 +300,7 @@ fn build_following(opts: &BuildOptions, follow: Option<&LateSkips>) -> Result<Bu
     Ok(BuildSummary {
         manifest,
         skip_examples: out.skips.examples().to_vec(),
+        skips_unlisted: out.skips.unlisted(),
         rename_examples: out.rename_examples,
         exact_match_bytes,
         total_bytes,
@@ -300,6 +333,8 @@ pub(crate) fn side_options(
     o.fulltext = false;
     o.force = false;
     o.progress = opts.progress;
+    // The main index's skips are the ones logged; a side index skips the same documents.
+    o.skip_log = None;
     o
 }
 

@@ -75,6 +75,9 @@ pub struct BuildOptions {
     /// How many parts the distributed build has (with `part`), recorded so that
     /// [`crate::assemble()`] refuses an assembly without every part.
     pub parts: Option<u32>,
+    /// Write every skipped document's reason and message to this file, one JSON object a
+    /// line (`None`: only the first few are shown).
+    pub skip_log: Option<PathBuf>,
 }
 
 impl BuildOptions {
@@ -108,6 +111,7 @@ impl BuildOptions {
             shard_roots: Vec::new(),
             part: None,
             parts: None,
+            skip_log: None,
         }
     }
 }

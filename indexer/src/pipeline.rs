@@ -121,7 +121,11 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
                 strict: reader_opts.strict,
                 progress: reader_progress,
             };
-            let mut skips = Skips::default();
+            let mut skips = match &reader_opts.skip_log {
+                Some(path) => Skips::logging_to(path)
+                    .with_context(|| format!("cannot create the skip log {}", path.display()))?,
+                None => Skips::default(),
+            };
             let mut batch = Vec::new();
             let mut batch_bytes = 0usize;
             let sha = read_inputs(&r, &reader_files, decode_threads, &mut skips, &mut |doc| {
@@ -319,6 +323,7 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
         }
         skips.record(reason, file, msg);
     }
+    skips.finish_log().context("cannot write the skip log")?;
     timings.insert("read_tokenize".into(), t_read.elapsed().as_secs_f64());
     if next_doc == ctx.first_doc {
         return Err(crate::error::Error::Input(format!(

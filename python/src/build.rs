@@ -45,8 +45,10 @@ pub fn discover_inputs(
 /// (default 60% of the available memory: the machine's, or what a container's memory cgroup
 /// leaves). `threads`: 0 for every core. `part`: build part `k` of a distributed build (its
 /// files are the `k`-th group of the corpus in build order); `parts`: how many parts it has.
+/// `skip_log`: a file to write every skipped document to, one JSON object a line (the
+/// manifest's `skipped` counts them by reason).
 #[pyfunction]
-#[pyo3(signature = (inputs, out, tokenizer, *, name = None, side_indexes = Vec::new(), format = "auto", text_field = "text".to_string(), id_field = "id".to_string(), max_memory = None, shard_max_tokens = None, threads = 0, fulltext = true, force = false, strict = false, part = None, parts = None))]
+#[pyo3(signature = (inputs, out, tokenizer, *, name = None, side_indexes = Vec::new(), format = "auto", text_field = "text".to_string(), id_field = "id".to_string(), max_memory = None, shard_max_tokens = None, threads = 0, fulltext = true, force = false, strict = false, part = None, parts = None, skip_log = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn build_index<'py>(
     py: Python<'py>,
@@ -66,6 +68,7 @@ pub fn build_index<'py>(
     strict: bool,
     part: Option<u32>,
     parts: Option<u32>,
+    skip_log: Option<PathBuf>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let mut opts = BuildOptions::new(inputs, out, tokenizer);
     if let Some(n) = name {
@@ -84,6 +87,7 @@ pub fn build_index<'py>(
     opts.fulltext = fulltext;
     opts.force = force;
     opts.strict = strict;
+    opts.skip_log = skip_log;
     opts.side_indexes = side_indexes
         .iter()
         .map(|n| {

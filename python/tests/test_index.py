@@ -347,6 +347,20 @@ def test_build_reads_parquet_whatever_its_name(tmp_path):
         verbatim.build([str(src)], str(tmp_path / "x"), TOKENIZER, format="csv")
 
 
+def test_skip_log_lists_every_skipped_document(tmp_path):
+    """`skip_log=` writes every skip, as `--skip-log` does: the manifest only counts them."""
+    src = tmp_path / "c.jsonl"
+    lines = [json.dumps({"id": f"d{i}", "text": f"text {i}"}) for i in range(3)]
+    lines += ["not json"] * 25
+    src.write_text("\n".join(lines) + "\n")
+    log = tmp_path / "skips.jsonl"
+    m = verbatim.build([str(src)], str(tmp_path / "ix"), "bytes", fulltext=False, skip_log=log)
+    assert m["skipped"] == {"malformed_json": 25}
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [e["reason"] for e in entries] == ["malformed_json"] * 25
+    assert "c.jsonl:28: malformed json" in entries[-1]["message"]
+
+
 def test_parts_record_their_count_and_a_missing_last_part_is_refused(tmp_path):
     """`parts=n` is recorded in each part, as `--parts N` is, so that `assemble` refuses an
     assembly without the last part (a Ray build passes it)."""

@@ -269,10 +269,12 @@ def build_index(
     strict: bool = False,
     part: Optional[int] = None,
     parts: Optional[int] = None,
+    skip_log: Optional[PathLike] = None,
 ) -> Dict[str, Any]:
     """Builds an index (``verbatim index``) and returns its manifest; ``part=k`` builds part
     ``k`` of a distributed build of ``parts`` parts (recorded, so that ``assemble_index``
-    refuses an assembly without every part)."""
+    refuses an assembly without every part); ``skip_log`` names a file to write every skipped
+    document to, one JSON object a line (``reason``, ``documents``, ``message``)."""
 
 def assemble_index(
     parts: Sequence[PathLike],

@@ -86,6 +86,11 @@ pub struct Args {
     /// Fail on the first bad input instead of skipping and counting it.
     #[arg(long)]
     strict: bool,
+    /// Write every skipped document to this file, one JSON object a line (`reason`,
+    /// `documents`, and `message` naming the file and line or row); the summary shows only
+    /// the first 20. Created or emptied at start; not inside --out, never an input file.
+    #[arg(long)]
+    skip_log: Option<PathBuf>,
     /// Do not build the full-text (BM25 keyword search) index. Not with --append (an append
     /// adds to the full-text index if the index has one).
     #[arg(long, conflicts_with = "append")]
@@ -167,6 +172,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         .or_else(|| built.as_ref().map(|b| b.max_document_bytes))
         .unwrap_or(opts.max_document_bytes);
     opts.strict = a.strict;
+    opts.skip_log = a.skip_log;
     opts.fulltext = !a.no_fulltext;
     opts.force = a.force;
     opts.threads = a.threads;
@@ -229,6 +235,18 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     );
     for e in &summary.skip_examples {
         outln!("    {e}");
+    }
+    if summary.skips_unlisted > 0 {
+        outln!(
+            "    ... and {} more skipped document(s) not listed here; {}",
+            summary.skips_unlisted,
+            match &opts.skip_log {
+                Some(log) => format!("every skip is in {}", log.display()),
+                None => "--skip-log FILE writes every one to FILE".to_string(),
+            }
+        );
+    } else if let Some(log) = opts.skip_log.as_ref().filter(|_| skipped > 0) {
+        outln!("    (every skip is in {})", log.display());
     }
     if m.renamed_duplicate_ids > 0 {
         outln!(

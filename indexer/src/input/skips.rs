@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// Why a document (or line) was not indexed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -49,12 +51,16 @@ impl fmt::Display for SkipReason {
     }
 }
 
-/// Skip counts, plus the first few messages of each reason for the summary.
-#[derive(Debug, Clone, Default)]
+/// Skip counts, plus the first few messages for the summary and, with a log, every message.
+#[derive(Debug, Default)]
 pub struct Skips {
     counts: BTreeMap<SkipReason, u64>,
     per_file: BTreeMap<usize, u64>,
     examples: Vec<String>,
+    /// Skipped documents (rows, lines, files) whose message is not among `examples`.
+    unlisted: u64,
+    /// Where every skip is written (`--skip-log`), if anywhere.
+    log: Option<SkipLog>,
     /// Documents indexed under a derived id because their id field held no usable id.
     replaced_ids: u64,
     /// The first of them, described.
@@ -64,15 +70,33 @@ pub struct Skips {
 /// How many skip messages are printed before the rest are only counted.
 const MAX_EXAMPLES: usize = 20;
 
+/// The file every skip is written to, one JSON object a line.
+#[derive(Debug)]
+struct SkipLog {
+    path: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+    /// The first write that failed; the build fails with it at the end.
+    error: Option<std::io::Error>,
+}
+
 impl Skips {
+    /// Counts that also write every skip to `path` (created, or emptied), one JSON object a
+    /// line: `{"reason": "malformed_json", "documents": 1, "message": "FILE:LINE: ..."}`.
+    pub fn logging_to(path: &Path) -> std::io::Result<Skips> {
+        let file = std::fs::File::create(path)?;
+        Ok(Skips {
+            log: Some(SkipLog {
+                path: path.to_path_buf(),
+                out: std::io::BufWriter::new(file),
+                error: None,
+            }),
+            ..Skips::default()
+        })
+    }
+
     /// Records a skip in file `file` with a message naming the file and line.
     pub fn record(&mut self, reason: SkipReason, file: usize, message: String) {
-        *self.counts.entry(reason).or_default() += 1;
-        *self.per_file.entry(file).or_default() += 1;
-        if self.examples.len() < MAX_EXAMPLES {
-            tracing::warn!("skipped: {message}");
-            self.examples.push(message);
-        }
+        self.record_rows(reason, file, 1, message);
     }
 
     /// Records `rows` skipped rows of one reason in file `file` with one message (a Parquet
@@ -80,10 +104,42 @@ impl Skips {
     pub fn record_rows(&mut self, reason: SkipReason, file: usize, rows: u64, message: String) {
         *self.counts.entry(reason).or_default() += rows;
         *self.per_file.entry(file).or_default() += rows;
+        if let Some(log) = self.log.as_mut().filter(|l| l.error.is_none()) {
+            let line = serde_json::json!({
+                "reason": reason.key(),
+                "documents": rows,
+                "message": message,
+            });
+            if let Err(e) = writeln!(log.out, "{line}") {
+                log.error = Some(e);
+            }
+        }
         if self.examples.len() < MAX_EXAMPLES {
             tracing::warn!("skipped: {message}");
             self.examples.push(message);
+        } else {
+            self.unlisted += rows;
         }
+    }
+
+    /// Writes out the skip log, if there is one: an error if any of it could not be written.
+    pub fn finish_log(&mut self) -> crate::error::Result<()> {
+        let Some(log) = self.log.as_mut() else {
+            return Ok(());
+        };
+        let flushed = match log.error.take() {
+            Some(e) => Err(e),
+            None => log.out.flush().and_then(|()| log.out.get_ref().sync_all()),
+        };
+        flushed.map_err(|error| crate::error::Error::Io {
+            path: Some(log.path.clone()),
+            error,
+        })
+    }
+
+    /// Skipped documents whose message is not among [`Skips::examples`].
+    pub fn unlisted(&self) -> u64 {
+        self.unlisted
     }
 
     /// Records a document indexed under a derived id (`FILE:LINE`, `FILE:ROW`) because its id
