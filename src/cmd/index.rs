@@ -11,9 +11,11 @@ use verbatim_indexer::{BuildOptions, InputFormat};
 pub struct Args {
     /// Corpus files or directories (walked recursively, in sorted order): JSONL (.jsonl,
     /// .jsonl.gz, .jsonl.zst), Parquet (.parquet: HuggingFace, pyarrow, polars and Spark
-    /// layouts; writer side files such as _SUCCESS are skipped), or plain-text files. A
-    /// directory holding JSONL or Parquet files is a dataset: its other files (README.md,
-    /// LICENSE, scripts) are left out with a warning unless given on their own.
+    /// layouts; writer side files such as _SUCCESS, and HuggingFace's dataset_info.json and
+    /// state.json, are skipped), or plain-text files. A directory holding JSONL or Parquet
+    /// files is a dataset: its other files (README.md, LICENSE, scripts) are left out with a
+    /// warning unless given on their own. Arrow files (.arrow, as HuggingFace's
+    /// save_to_disk writes) are not read: export the dataset to Parquet or JSONL.
     #[arg(long, short, required = true, num_args = 1..)]
     input: Vec<PathBuf>,
     /// Directory to create (written atomically).

@@ -63,11 +63,41 @@ fn is_writer_side_file(name: &str) -> bool {
         || name.ends_with(".crc")
 }
 
+/// The files HuggingFace `datasets` writes beside a dataset's data: `save_to_disk`'s
+/// `dataset_info.json`, `state.json` and `dataset_dict.json`, and the Hub's older
+/// `dataset_infos.json`. JSON metadata, not rows: read as JSONL, every line was a skip.
+fn is_dataset_metadata(name: &str) -> bool {
+    matches!(
+        name,
+        "dataset_info.json" | "dataset_infos.json" | "dataset_dict.json" | "state.json"
+    )
+}
+
+/// Whether `path` is an Arrow file (`.arrow`: what HuggingFace `datasets`' `save_to_disk`
+/// and its cache hold), which verbatim does not read.
+fn is_arrow_name(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().ends_with(".arrow"))
+}
+
+/// Why Arrow files cannot be indexed, and how to index their rows.
+fn arrow_advice(what: &str) -> String {
+    format!(
+        "{what}: Arrow (as HuggingFace datasets' save_to_disk writes), which verbatim does not \
+         read: write the dataset as Parquet (`Dataset.to_parquet`, `pyarrow.parquet.write_table`) \
+         or JSONL (`Dataset.to_json`) and index that"
+    )
+}
+
 /// Why `path` cannot be read as `format`, when its name says it is compressed in a way verbatim
-/// does not decompress (read as text, it was skipped as invalid UTF-8).
+/// does not decompress (read as text, it was skipped as invalid UTF-8), or that it is an Arrow
+/// file.
 fn unsupported_compression(path: &Path, format: InputFormat) -> Option<String> {
     if format == InputFormat::Text || format == InputFormat::Parquet {
         return None;
+    }
+    if is_arrow_name(path) {
+        return Some(arrow_advice(&path.display().to_string()));
     }
     let name = path.file_name()?.to_string_lossy().to_lowercase();
     let kind = [".xz", ".bz2", ".lz4", ".lzma", ".br", ".zip", ".7z"]
@@ -147,6 +177,8 @@ struct Walk {
     /// not read; the first one's path.
     hidden: usize,
     first_hidden: Option<PathBuf>,
+    /// Why the first folder's Arrow files were left out, if any were.
+    first_arrow: Option<String>,
     /// `--strict`: an entry that cannot be read is an error, not left out.
     strict: bool,
 }
@@ -205,13 +237,15 @@ fn walk(dir: &Path, format: InputFormat, state: &mut Walk, out: &mut Vec<PathBuf
         .collect::<std::io::Result<_>>()
         .with_context(|| format!("cannot list directory {}", dir.display()))?;
     entries.sort();
+    let mut arrow_files = Vec::new();
     for p in entries {
         let hidden = p
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        let side_file = p
-            .file_name()
-            .is_some_and(|n| is_writer_side_file(&n.to_string_lossy()));
+        let side_file = p.file_name().is_some_and(|n| {
+            let n = n.to_string_lossy();
+            is_writer_side_file(&n) || is_dataset_metadata(&n)
+        });
         if hidden {
             state.hidden += 1;
             state.first_hidden.get_or_insert_with(|| p.clone());
@@ -246,6 +280,9 @@ fn walk(dir: &Path, format: InputFormat, state: &mut Walk, out: &mut Vec<PathBuf
                 );
                 state.repeated_dirs += 1;
             }
+        } else if meta.is_file() && is_arrow_name(&p) && format == InputFormat::Auto {
+            // One warning for a folder's Arrow files (a saved dataset has many).
+            arrow_files.push(p);
         } else if let Some(why) = unsupported_compression(&p, format).filter(|_| meta.is_file()) {
             state.unreadable(why)?;
         } else if meta.is_file() {
@@ -257,12 +294,23 @@ fn walk(dir: &Path, format: InputFormat, state: &mut Walk, out: &mut Vec<PathBuf
             ))?;
         }
     }
+    if let Some(first) = arrow_files.first() {
+        let why = arrow_advice(&format!(
+            "{}: {} file(s) such as {}",
+            dir.display(),
+            arrow_files.len(),
+            first.file_name().unwrap_or_default().to_string_lossy()
+        ));
+        state.first_arrow.get_or_insert_with(|| why.clone());
+        state.unreadable(why)?;
+    }
     Ok(())
 }
 
 /// Lists the files to read, in a deterministic order: each given path in order, directories
-/// walked recursively in sorted order (hidden entries and the side files of Spark and Hadoop
-/// writers skipped). Symbolic links are followed, but a directory or file is read once however
+/// walked recursively in sorted order (hidden entries, the side files of Spark and Hadoop
+/// writers and HuggingFace `datasets`' metadata files skipped; Arrow files left out with a
+/// warning that says how to export them, an error when nothing else is left). Symbolic links are followed, but a directory or file is read once however
 /// often it is reached (a link loop such as `sub/up -> ..` is not followed round; a file given
 /// and also inside an input directory, or reached by a link, is read at its first name, with a
 /// warning naming both); entries that
@@ -363,6 +411,9 @@ pub fn discover_files(
         )
     });
     if files.is_empty() {
+        if let Some(why) = state.first_arrow {
+            bail!("the inputs hold no files to read: {why}");
+        }
         match hidden {
             Some(h) => bail!("the inputs hold no files to read: {h}"),
             None => bail!("the inputs hold no files"),
@@ -508,6 +559,55 @@ mod tests {
             ]
         );
         assert_eq!(files[6].kind, InputKind::Text);
+    }
+
+    /// HuggingFace `datasets` metadata beside the data is not read as JSONL (every line of
+    /// its pretty-printed JSON was a skip, and an error with --strict); a folder of Arrow
+    /// files (`save_to_disk`) is left out with advice, refused when nothing else is left.
+    #[test]
+    fn huggingface_metadata_and_arrow_files_are_not_read_as_documents() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write_files(
+            d,
+            &[
+                "hub/dataset_infos.json",
+                "hub/data/train.jsonl",
+                "saved/train/data-00000-of-00002.arrow",
+                "saved/train/data-00001-of-00002.arrow",
+                "saved/train/dataset_info.json",
+                "saved/train/state.json",
+                "saved/dataset_dict.json",
+            ],
+        );
+        let files = discover(&[d.to_path_buf()], InputFormat::Auto).unwrap();
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| f.path.strip_prefix(d).unwrap().display().to_string())
+            .collect();
+        assert_eq!(names, ["hub/data/train.jsonl"]);
+        let err = discover_files(&[d.to_path_buf()], InputFormat::Auto, true)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("2 file(s) such as data-00000-of-00002.arrow")
+                && err.contains("Dataset.to_parquet")
+                && err.contains("--strict"),
+            "{err}"
+        );
+        let err = discover(&[d.join("saved")], InputFormat::Auto)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("hold no files to read") && err.contains("Dataset.to_json"),
+            "{err}"
+        );
+        let one = d.join("saved/train/data-00000-of-00002.arrow");
+        let err = discover(&[one], InputFormat::Auto).unwrap_err().to_string();
+        assert!(err.contains("which verbatim does not read"), "{err}");
+        // Given on its own, a metadata file is read as asked.
+        let info = d.join("hub/dataset_infos.json");
+        assert_eq!(discover(&[info], InputFormat::Auto).unwrap().len(), 1);
     }
 
     /// An index written into its own input folder is not read back as input by the next
