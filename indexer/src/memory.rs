@@ -104,9 +104,8 @@ impl MemoryBudget {
             return Err(BudgetTooSmall {
                 given: format!("{} ({total} bytes)", human(total)),
                 reason: format!(
-                    "a shard must be able to hold one document of up to {} (--max-document-bytes) at {per_token} bytes per token, besides {} the build needs for itself: {} for the process and its pipeline{}, and {} to read and tokenize a document of up to {} (its JSON line, text and token ids)",
+                    "a build whose documents may hold up to {} of text (--max-document-bytes) needs {} for the process and its pipeline{}, {} to read and tokenize one such document (its JSON line, text and token ids), {} for a shard holding it ({} tokens, at most one per byte, at {per_token} bytes each for the tokens and suffix array), and {} for the shard's first record chunks and the id table",
                     human(max_document_bytes),
-                    human(fixed),
                     human(BASE_BYTES),
                     if ft > 0 {
                         format!(", {} for the full-text index's writers", human(ft))
@@ -114,7 +113,9 @@ impl MemoryBudget {
                         String::new()
                     },
                     human(in_flight),
-                    human(max_document_bytes)
+                    human((max_document_bytes + 1) * per_token),
+                    max_document_bytes + 1,
+                    human(smallest - fixed - (max_document_bytes + 1) * per_token),
                 ),
                 smallest: human_ceil(smallest),
                 smallest_bytes: smallest,
@@ -270,6 +271,30 @@ mod tests {
         assert!(smallest >= e.smallest_bytes);
         assert!(MemoryBudget::new(smallest, TokenWidth::U16, 2, true, 64 << 20).is_ok());
         assert!(e.to_string().contains("--max-memory"), "{e}");
+    }
+
+    /// The refusal itemises what the smallest budget is made of, and the items add up to it
+    /// (it named 897M of a 1.2G total, leaving the shard's tokens out).
+    #[test]
+    fn too_small_budget_itemises_the_smallest_workable_one() {
+        for fulltext in [true, false] {
+            let e =
+                MemoryBudget::new(100 << 20, TokenWidth::U16, 2, fulltext, 1 << 20).unwrap_err();
+            // Each item is a size in units followed by what it is for.
+            let words: Vec<&str> = e.reason.split(' ').collect();
+            let items: u64 = words
+                .windows(2)
+                .filter(|w| (w[1] == "for" || w[1] == "to") && w[0].ends_with('M'))
+                .map(|w| parse_size(w[0]).unwrap())
+                .sum();
+            let tolerance = 5 * (1 << 20) / 10; // each item rounded to 0.1 MiB
+            assert!(
+                items.abs_diff(e.smallest_bytes) <= tolerance,
+                "{items} != {}: {e}",
+                e.smallest_bytes
+            );
+            assert!(e.reason.contains("1048577 tokens"), "{e}");
+        }
     }
 
     #[test]
