@@ -293,6 +293,18 @@ async fn planted_personal_data_is_never_shown_by_default() {
     assert!(traces
         .iter()
         .any(|t| t["pii_dropped_documents"].as_u64() > Some(0)));
+    // A span left with no document by the filter says why; one with documents does not.
+    let spans: Vec<&Value> = traces
+        .iter()
+        .flat_map(|t| t["spans"].as_array().unwrap())
+        .collect();
+    assert!(spans
+        .iter()
+        .any(|s| s["documents_withheld"] == "personal_data"));
+    for s in spans {
+        let empty = s["document_ids"].as_array().unwrap().is_empty();
+        assert_eq!(empty, s.get("documents_withheld").is_some(), "{s}");
+    }
     let (c, _) = get(&app, "/api/v1/documents/planted%2F0").await;
     assert_eq!(c, 404, "a document holding personal data is withheld");
 

@@ -3,6 +3,7 @@ import * as api from './js/api.js';
 import { parseHash, writeHash, effectiveTheme, setTheme, VIEWS } from './js/state.js';
 import {
   el, fmtInt, fmtMs, plural, truncate, normalizeTrace, renderOutput, describeDisplaySpan, renderDocCard, docTitle,
+  WITHHELD,
 } from './js/render.js';
 import { $, showError, clearError, setBusy, selectedIndex } from './js/ui.js';
 import { openDocument } from './js/dialog.js';
@@ -503,10 +504,17 @@ function renderDocs() {
   const emptyTitle = ui.docsEmpty.querySelector('.empty-title');
   if (!docs.length) {
     ui.docsEmpty.hidden = false;
-    emptyTitle.textContent = r.spans.length ? 'No documents were returned for this span' : 'No matching documents';
-    ui.docsEmpty.querySelector('p:last-child').textContent = r.spans.length
-      ? 'The server found the text in the index but sent no document for it.'
-      : 'Nothing in this text was found verbatim in the training data.';
+    // Why the selected spans show nothing, when the server said so for each of them.
+    const reasons = new Set((selIds || []).map((id) => r.spansById.get(id)?.withheld));
+    const withheld = reasons.size === 1 ? [...reasons][0] : null;
+    emptyTitle.textContent = withheld
+      ? 'This span’s documents are withheld'
+      : r.spans.length ? 'No documents were returned for this span' : 'No matching documents';
+    ui.docsEmpty.querySelector('p:last-child').textContent = withheld
+      ? `The text occurs in the training data, but ${WITHHELD[withheld]}.`
+      : r.spans.length
+        ? 'The server found the text in the index but sent no document for it.'
+        : 'Nothing in this text was found verbatim in the training data.';
   } else {
     ui.docsEmpty.hidden = true;
   }

@@ -69,6 +69,19 @@ pub struct SpanJson {
     /// `count`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stage_counts: Option<Vec<StageCount>>,
+    /// Why a traced span that occurs in the corpus shows no document (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub documents_withheld: Option<Withheld>,
+}
+
+/// Why a traced span shows no document although it occurs in the corpus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Withheld {
+    /// Every document holding it is taken down.
+    TakenDown,
+    /// The privacy filter (`drop`) left out every document shown for it.
+    PersonalData,
 }
 
 /// Occurrences of a span in one index of a group.
@@ -148,6 +161,7 @@ impl SpanJson {
             unigram_logprob: None,
             document_ids: None,
             stage_counts: None,
+            documents_withheld: None,
         }
     }
 }
@@ -464,6 +478,7 @@ impl TraceJson {
             .map(|(i, s)| {
                 let mut j = SpanJson::from_span(i, &s.span, &map);
                 j.relevance = Some(s.relevance);
+                j.documents_withheld = s.taken_down_only.then_some(Withheld::TakenDown);
                 j.unigram_logprob = Some(s.unigram_logprob);
                 j.document_ids = Some(
                     s.documents
@@ -614,7 +629,11 @@ impl TraceJson {
                 // A span's ids are of documents in this answer; in a group two members may
                 // share an id, so an id is kept while any shown document carries it.
                 if let Some(ids) = &mut s.document_ids {
+                    let had = !ids.is_empty();
                     ids.retain(|id| shown.contains(id.as_str()));
+                    if had && ids.is_empty() {
+                        s.documents_withheld = Some(Withheld::PersonalData);
+                    }
                 }
             }
         }

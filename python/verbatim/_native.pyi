@@ -31,6 +31,8 @@ class SpanResult(TypedDict, total=False):
     relevance: str
     unigram_logprob: float
     document_ids: List[str]
+    # Why a traced span shows no document: "taken_down" or "personal_data" (absent otherwise).
+    documents_withheld: str
 
 class SpansResult(TypedDict):
     index: str

@@ -223,7 +223,9 @@ fn hand_written() -> Value {
             "token_ids": {"type": "array", "items": uint, "description": "the span's token ids: give them to `GET /api/v1/documents` as `marks` to mark its occurrences in a document"},
             "relevance": rel, "unigram_logprob": {"type": "number"},
             "document_ids": {"type": "array", "items": {"type": "string"}},
-            "stage_counts": {"type": "array", "items": schema_ref("StageCount")}
+            "stage_counts": {"type": "array", "items": schema_ref("StageCount")},
+            "documents_withheld": {"type": "string", "enum": ["taken_down", "personal_data"],
+                "description": "why a traced span that occurs in the corpus shows no document: every document holding it is taken down, or the privacy filter dropped every one shown"}
         }
     });
     let pii_masked = json!({"type": "object", "description": "personal-data items masked in the shown text, by kind",

@@ -5,6 +5,7 @@ use super::spans::SpanFlags;
 use crate::output::ellipsize;
 use anyhow::Result;
 use std::process::ExitCode;
+use verbatim_core::api::Withheld;
 
 /// Arguments of `verbatim trace`.
 #[derive(Debug, clap::Args)]
@@ -82,12 +83,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
         trace.documents.len(),
         trace.timing.total
     );
-    for (i, s) in trace.spans.iter().enumerate() {
+    for (i, s) in json.spans.iter().enumerate() {
+        let withheld = match s.documents_withheld {
+            Some(Withheld::TakenDown) => "  (no document shown: all taken down)",
+            Some(Withheld::PersonalData) => "  (no document shown: personal data)",
+            None => "",
+        };
         outln!(
-            "  [{i}] {:?} count {:>6}  {}",
-            s.relevance,
-            s.span.count,
-            ellipsize(&s.span.text, 80)
+            "  [{i}] {:?} count {:>6}  {}{withheld}",
+            s.relevance.unwrap_or(verbatim_core::query::Relevance::Low),
+            s.count,
+            ellipsize(&s.text, 80)
         );
     }
     for d in &json.documents {

@@ -63,6 +63,54 @@ async fn issue16_takedown_and_restore_in_one_write_is_not_served_from_the_cache(
     assert_eq!(i["indexes"][0]["taken_down"], 2, "{i}");
 }
 
+/// A span whose every document is taken down still shows (its text is in the corpus) and
+/// says why it has no document (`documents_withheld`); a span with documents does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_span_whose_documents_are_all_taken_down_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = build_index(dir.path(), "td", &support::demo_tokenizer());
+    let (app, ix) = router(&[idx.as_path()], 256);
+    let ix = &ix[0];
+    let body = json!({"response": "The built-in sorted() function returns a new sorted list from the items in iterable."});
+    let withheld = |t: &Value| -> Vec<(bool, Option<String>)> {
+        t["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                assert!(s["count"].as_u64().unwrap() > 0, "{s}");
+                (
+                    s["document_ids"].as_array().unwrap().is_empty(),
+                    s["documents_withheld"].as_str().map(String::from),
+                )
+            })
+            .collect()
+    };
+    let (c, before) = post(&app, "/api/v1/trace", body.clone()).await;
+    assert_eq!(c, 200, "{before}");
+    let spans = withheld(&before);
+    assert!(
+        !spans.is_empty() && spans.iter().all(|s| *s == (false, None)),
+        "{before}"
+    );
+    // Every document the trace showed, taken down.
+    let mut list = verbatim_core::takedown::Takedown::default();
+    for d in before["documents"].as_array().unwrap() {
+        list.insert(ix.id_map().unwrap().get(d["id"].as_str().unwrap()).unwrap());
+    }
+    list.save(&idx, ix.build_id()).unwrap();
+    let (c, after) = post(&app, "/api/v1/trace", body).await;
+    assert_eq!(c, 200, "{after}");
+    let spans = withheld(&after);
+    assert!(
+        spans.contains(&(true, Some("taken_down".into()))),
+        "no span says its documents are taken down: {after}"
+    );
+    for (empty, why) in spans {
+        assert_eq!(empty, why.is_some(), "{after}");
+    }
+}
+
 /// Issue 11: `serve --verify background` serves at once; an index found damaged by the
 /// background check answers 503 (and `/health` says so) instead of answering from bad data.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

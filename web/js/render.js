@@ -164,6 +164,7 @@ export function normalizeTrace(data, response) {
       utf16_end: Math.max(0, Math.min(len, s.utf16_end)),
       relevance: relevanceOf(s.relevance),
       document_ids: Array.isArray(s.document_ids) ? s.document_ids.map(String) : [],
+      withheld: WITHHELD[s.documents_withheld] ? s.documents_withheld : null,
     }));
   const spansById = new Map(spans.map((s) => [s.id, s]));
 
@@ -259,6 +260,19 @@ export function renderOutput(container, result) {
   return marks;
 }
 
+/** Why a span shows no document although it occurs in the corpus, as the server says it. */
+export const WITHHELD = {
+  taken_down: 'every document holding it was taken down',
+  personal_data: 'its documents hold personal data and were left out',
+};
+
+/** The documents line of a span's tooltip: how many are shown, or why none is. */
+function shownLine(s) {
+  const tokens = plural(s.token_end - s.token_start, 'token');
+  if (s.withheld && !s.document_ids.length) return `No document shown: ${WITHHELD[s.withheld]} · ${tokens}`;
+  return `${plural(s.document_ids.length || 0, 'document')} shown · ${tokens}`;
+}
+
 /** Tooltip content for one display span. */
 export function describeDisplaySpan(d, spansById) {
   const spans = d.span_ids.map((id) => spansById.get(id)).filter(Boolean);
@@ -270,7 +284,7 @@ export function describeDisplaySpan(d, spansById) {
     const s = spans[0];
     const count = s ? s.count : 0;
     root.append(el('div', null, `Found ${fmtInt(count)} ${count === 1 ? 'time' : 'times'} in the corpus`));
-    if (s) root.append(el('div', { class: 'tooltip-sub' }, `${plural(s.document_ids.length || 0, 'document')} shown · ${plural(s.token_end - s.token_start, 'token')}`));
+    if (s) root.append(el('div', { class: 'tooltip-sub' }, shownLine(s)));
     if (s && Array.isArray(s.stage_counts)) {
       root.append(el('div', { class: 'tooltip-sub' }, s.stage_counts.map((c) => `${c.stage}: ${fmtInt(c.count)}`).join(' · ')));
     }

@@ -103,6 +103,33 @@ describe('with canned API answers', () => {
     await page.close();
   });
 
+  test('a span whose documents are taken down or dropped for personal data says so', async () => {
+    const text = 'alpha beta gamma delta';
+    const mk = (id, w, extra) => {
+      const at = text.indexOf(w);
+      return withTokens({ id, text: w, utf16_start: at, utf16_end: at + w.length, count: 3, relevance: 'low', document_ids: [], ...extra }, id);
+    };
+    const trace = {
+      index: 'alpha', tokens: 4, timing_ms: { total: 1 }, pii: 'drop', pii_dropped_documents: 1,
+      spans: [mk(0, 'alpha beta', { documents_withheld: 'taken_down' }), mk(1, 'gamma delta', { documents_withheld: 'personal_data' })],
+      documents: [],
+    };
+    const page = await cannedPage('', { trace });
+    await page.fill('#response', text);
+    await page.click('#trace-btn');
+    await waitTraceDone(page);
+    const empty = async () => [await page.textContent('#docs-empty .empty-title'), await page.textContent('#docs-empty p:last-child')];
+    await page.locator('#output .hl').nth(0).click();
+    assert.deepEqual(await empty(), ['This span’s documents are withheld', 'The text occurs in the training data, but every document holding it was taken down.']);
+    await page.locator('#output .hl').nth(1).click();
+    assert.match((await empty())[1], /hold personal data and were left out/);
+    await page.locator('#output .hl').nth(0).focus();
+    await page.waitForSelector('#span-tooltip:not([hidden])');
+    assert.match(await page.textContent('#span-tooltip'), /No document shown: every document holding it was taken down/);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
   test('example buttons fill the fields and trace; overlapping spans merge; documents group', async () => {
     const page = await cannedPage();
     await page.waitForSelector('#examples:not([hidden]) .chip-btn');

@@ -103,6 +103,9 @@ pub struct TracedSpan {
     pub relevance: Relevance,
     /// Indices into [`Trace::documents`].
     pub documents: Vec<usize>,
+    /// Every document holding it is taken down: it occurs in the corpus, but no document
+    /// can be shown for it.
+    pub taken_down_only: bool,
 }
 
 /// A retrieved document.
@@ -427,6 +430,11 @@ impl Index {
             .enumerate()
             .map(|(i, (_, s))| self.pick_documents(i, s, &enc.ids, opts.docs_per_span))
             .collect();
+        // A span with occurrences but no document to show: every one is taken down.
+        let taken_down_only: Vec<bool> = picks
+            .iter()
+            .map(|p| p.is_empty() && opts.docs_per_span > 0)
+            .collect();
         // Group occurrences by document.
         let mut by_doc: BTreeMap<u64, Vec<Pick>> = BTreeMap::new();
         for p in picks.into_iter().flatten() {
@@ -497,11 +505,13 @@ impl Index {
         });
         let mut spans: Vec<TracedSpan> = scored
             .into_iter()
-            .map(|(lp, span)| TracedSpan {
+            .zip(taken_down_only)
+            .map(|((lp, span), taken_down_only)| TracedSpan {
                 span,
                 unigram_logprob: lp,
                 relevance: Relevance::Low,
                 documents: Vec::new(),
+                taken_down_only,
             })
             .collect();
         for (di, d) in documents.iter().enumerate() {
