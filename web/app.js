@@ -7,7 +7,7 @@ import {
 } from './js/render.js';
 import { $, showError, clearError, setBusy, selectedIndex } from './js/ui.js';
 import { openDocument } from './js/dialog.js';
-import { initSearch } from './js/search.js';
+import { initSearch, restoreSearch } from './js/search.js';
 import {
   advancedOptions, setAdvancedOptions, formOptionsKey, markInvalidOptions, optionLabel, rangeProblem, withOptionLabels,
 } from './js/advanced.js';
@@ -60,6 +60,7 @@ const state = {
   selected: null, // selected display span index
   locatedDocKey: null, // the document whose spans are outlined (grouped documents' key: index and id)
   traceCtrl: null,
+  searched: null, // {query, mode, index} of the last search run, kept in the URL
 };
 
 // ================================================================= helpers
@@ -71,7 +72,7 @@ function scrollBehavior() {
 
 function hashState() {
   const d = state.selected !== null && state.result ? state.result.display[state.selected] : null;
-  return { trace: state.traced, span: d && d.span_ids.length ? d.span_ids[0] : null, view: state.view };
+  return { trace: state.traced, span: d && d.span_ids.length ? d.span_ids[0] : null, view: state.view, search: state.searched };
 }
 
 // ================================================================= theme
@@ -301,7 +302,7 @@ async function runTrace({ push = true, spanId = null, input = null } = {}) {
   // Send the request first: the URL and busy-state updates below run while the server works.
   const answer = api.trace(body, { signal: ctrl.signal });
   if (!input && state.view !== 'trace') setView('trace', { updateHash: false });
-  writeHash({ trace: state.traced, span: spanId, view: state.view }, { push });
+  writeHash({ trace: state.traced, span: spanId, view: state.view, search: state.searched }, { push });
 
   setBusy(ui.traceBtn, [ui.result, ui.docsPanel], true, 'Tracing…', 'Trace');
   // Dim the old result only when the answer is slow to come: most traces take tens
@@ -735,6 +736,10 @@ function clearResult() {
 function applyHash() {
   const h = parseHash(window.location.hash);
   if (h.view !== state.view) setView(h.view, { updateHash: false });
+  if (JSON.stringify(h.search) !== JSON.stringify(state.searched)) {
+    state.searched = h.search;
+    restoreSearch(h.search);
+  }
   if (!h.trace) {
     if (state.traced) {
       clearResult();
@@ -769,7 +774,14 @@ window.addEventListener('hashchange', applyHash);
 // ================================================================= start
 
 syncThemeButton();
-initSearch({ defaultIndex: () => state.indexes[0]?.name || '' });
+initSearch({
+  defaultIndex: () => state.indexes[0]?.name || '',
+  onSearch: (search) => {
+    const changed = JSON.stringify(search) !== JSON.stringify(state.searched);
+    state.searched = search;
+    if (changed) writeHash(hashState(), { push: true });
+  },
+});
 renderDocs();
 loadIndexes();
 loadExamples();

@@ -23,6 +23,8 @@ const ui = {
 
 let ctrl = null;
 let defaultIndex = () => '';
+/** Told of each search run from the form ({query, mode, index}), to keep it in the URL. */
+let onSearch = () => {};
 
 function hitCard(hit, query, index) {
   const doc = { id: String(hit.id), source: hit.source ?? null, metadata: hit.metadata && typeof hit.metadata === 'object' ? hit.metadata : {} };
@@ -81,7 +83,7 @@ function syncMode() {
   ui.query.placeholder = cnf ? 'e.g. single man AND good fortune OR large fortune' : 'e.g. photosynthesis light energy';
 }
 
-async function runSearch() {
+async function runSearch({ fromHash = false } = {}) {
   const query = ui.query.value.trim();
   clearError(ui.error);
   if (!query) {
@@ -93,6 +95,7 @@ async function runSearch() {
   const mine = new AbortController();
   ctrl = mine;
   const index = selectedIndex(ui.index, ui.indexField);
+  if (!fromHash) onSearch({ query, mode: ui.mode.value, index });
   setBusy(ui.button, ui.results, true, 'Searching…', 'Search');
   try {
     if (ui.mode.value === 'cnf') {
@@ -125,9 +128,40 @@ async function runSearch() {
   }
 }
 
-/** @param {{defaultIndex: () => string}} opts index used to open documents when no picker is shown */
+/**
+ * Fills the form with a search kept in the URL and runs it, unless it is the one shown; `null`
+ * empties the form and the results.
+ * @param {{query: string, mode: string, index: string} | null} search
+ */
+export function restoreSearch(search) {
+  if (!search) {
+    ctrl?.abort();
+    ui.query.value = '';
+    ui.summary.textContent = '';
+    ui.list.replaceChildren();
+    clearError(ui.error);
+    return;
+  }
+  const shown = ui.query.value.trim() === search.query && ui.mode.value === search.mode
+    && selectedIndex(ui.index, ui.indexField) === search.index && ui.summary.textContent;
+  if (shown) return;
+  ui.query.value = search.query;
+  ui.mode.value = search.mode;
+  syncMode();
+  if (search.index) {
+    if (![...ui.index.options].some((o) => o.value === search.index)) ui.index.append(el('option', { value: search.index }, search.index));
+    ui.index.value = search.index;
+  }
+  runSearch({ fromHash: true });
+}
+
+/**
+ * @param {{defaultIndex: () => string, onSearch: (s: {query: string, mode: string, index: string}) => void}} opts
+ *   the index used to open documents when no picker is shown; told of each search the user runs
+ */
 export function initSearch(opts) {
   defaultIndex = opts.defaultIndex;
+  onSearch = opts.onSearch;
   ui.mode.addEventListener('change', syncMode);
   syncMode();
   ui.form.addEventListener('submit', (e) => {

@@ -1,9 +1,11 @@
 // Page state kept in the URL hash, and the colour theme kept in localStorage.
 //
-// Hash format:  #t=<base64url(utf-8 JSON {"response", "prompt"?, "index"?, "options"?})>&s=<span id>&v=<view>
+// Hash format:  #t=<base64url(utf-8 JSON {"response", "prompt"?, "index"?, "options"?})>&s=<span id>
+//                &q=<base64url(utf-8 JSON {"query", "mode"?, "index"?})>&v=<view>
 //   (options: the advanced trace controls that were set, sent as they are)
 //   t  the traced text (restored and re-traced on load)
 //   s  the id of the selected span (its documents are shown)
+//   q  the last search (restored and searched again on load; mode "cnf" or, by default, keywords)
 //   v  the visible view when it is not "trace" ("search" or "indexes")
 
 const THEME_KEY = 'verbatim-theme';
@@ -29,10 +31,11 @@ export function base64urlDecode(s) {
 
 /**
  * Parse a location hash. Never throws: a damaged hash yields an empty state.
- * @returns {{trace: {response: string, prompt: string, index: string} | null, span: number | null, view: string}}
+ * @returns {{trace: {response: string, prompt: string, index: string} | null, span: number | null, view: string,
+ *   search: {query: string, mode: string, index: string} | null}}
  */
 export function parseHash(hash) {
-  const out = { trace: null, span: null, view: 'trace' };
+  const out = { trace: null, span: null, view: 'trace', search: null };
   const params = new URLSearchParams(String(hash || '').replace(/^#/, ''));
   const t = params.get('t');
   if (t) {
@@ -50,6 +53,21 @@ export function parseHash(hash) {
       /* ignore a damaged hash */
     }
   }
+  const q = params.get('q');
+  if (q) {
+    try {
+      const obj = JSON.parse(base64urlDecode(q));
+      if (obj && typeof obj.query === 'string' && obj.query) {
+        out.search = {
+          query: obj.query,
+          mode: obj.mode === 'cnf' ? 'cnf' : 'keywords',
+          index: typeof obj.index === 'string' ? obj.index : '',
+        };
+      }
+    } catch {
+      /* ignore a damaged hash */
+    }
+  }
   const s = params.get('s');
   if (s !== null && /^\d+$/.test(s)) out.span = Number(s);
   const v = params.get('v');
@@ -58,7 +76,7 @@ export function parseHash(hash) {
 }
 
 /** Build a hash string from state (the inverse of parseHash). */
-export function buildHash({ trace, span, view }) {
+export function buildHash({ trace, span, view, search }) {
   const parts = [];
   if (trace && trace.response) {
     const obj = { response: trace.response };
@@ -67,6 +85,12 @@ export function buildHash({ trace, span, view }) {
     if (trace.options && Object.keys(trace.options).length) obj.options = trace.options;
     parts.push(`t=${base64urlEncode(JSON.stringify(obj))}`);
     if (span !== null && span !== undefined) parts.push(`s=${span}`);
+  }
+  if (search && search.query) {
+    const obj = { query: search.query };
+    if (search.mode === 'cnf') obj.mode = 'cnf';
+    if (search.index) obj.index = search.index;
+    parts.push(`q=${base64urlEncode(JSON.stringify(obj))}`);
   }
   if (view && view !== 'trace') parts.push(`v=${view}`);
   return parts.length ? `#${parts.join('&')}` : '';

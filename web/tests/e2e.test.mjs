@@ -313,11 +313,28 @@ describe('against the running server', () => {
     await page.waitForFunction(() => document.activeElement?.classList.contains('view-btn'));
     assert.match(new URL(page.url()).hash, /v=search/);
 
+    // The search is kept in the URL: the link, opened again, runs it again.
+    const link = new URL(page.url()).hash;
+    assert.match(link, /q=/);
+    const again = await openPage(link);
+    await again.waitForFunction(() => document.getElementById('search-summary').textContent.length > 0);
+    assert.equal(await again.isVisible('#view-search'), true);
+    assert.equal(await again.inputValue('#search-query'), query);
+    assert.equal(await again.locator('#search-list .search-hit').count(), hits);
+    await closePage(again);
+
     // A parenthesis left open: searched as if closed, and the summary says so.
     await page.fill('#search-query', `(${query}`);
     await page.click('#search-btn');
     await page.waitForFunction(() => /not closed/.test(document.getElementById('search-summary').textContent));
     assert.ok(await page.locator('#search-list .search-hit').count() >= 1, 'the unclosed query still finds documents');
+    // Back: the search before, searched again.
+    await page.goBack();
+    await page.waitForFunction((q) => document.getElementById('search-query').value === q
+      && !/not closed/.test(document.getElementById('search-summary').textContent)
+      && document.getElementById('search-summary').textContent.length > 0
+      && !document.getElementById('search-btn').disabled, query);
+    assert.equal(await page.locator('#search-list .search-hit').count(), hits);
 
     // Empty query: plain-words error. The box is emptied in one step (Playwright's fill('')
     // selects, then presses Delete as a second step, which the closing dialog's queued focus
