@@ -112,6 +112,25 @@ fn an_append_logs_its_own_skips() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(read_log(&log), vec![(1, "empty_document".to_string())]);
+    // An append that skips nothing does not point at its (empty) log, though the index's
+    // earlier build skipped a line.
+    let clean = dir.path().join("clean.jsonl");
+    std::fs::write(&clean, "{\"id\": \"d\", \"text\": \"delta\"}\n").unwrap();
+    let o = std::process::Command::new(crate::support::verbatim_bin())
+        .args(["index", "--append", "--input"])
+        .arg(&clean)
+        .arg("--out")
+        .arg(&index)
+        .arg("--skip-log")
+        .arg(&log)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && !out.contains("every skip is in"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "");
 }
 
 #[test]
@@ -136,12 +155,63 @@ fn a_skip_log_that_would_overwrite_an_input_or_sit_inside_out_is_refused() {
     let o = index_bytes(&corpus, &out, &["--skip-log", inside.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
-    assert!(err.contains("is inside --out"), "{err}");
+    assert!(err.contains("inside --out"), "{err}");
 
     let missing = dir.path().join("no-such-dir").join("skips.jsonl");
     let o = index_bytes(&corpus, &out, &["--skip-log", missing.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
-    assert!(err.contains("cannot create the skip log"), "{err}");
+    assert!(err.contains("cannot be written"), "{err}");
     assert!(!out.exists(), "no half-written index");
+
+    // A hard link to an input is the input: refused (it was emptied before being read).
+    #[cfg(unix)]
+    {
+        let link = dir.path().join("link.jsonl");
+        std::fs::hard_link(&corpus, &link).unwrap();
+        let o = index_bytes(&corpus, &out, &["--skip-log", link.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("would overwrite it"), "{err}");
+        assert_eq!(
+            std::fs::read(&corpus).unwrap(),
+            before,
+            "the input is untouched"
+        );
+    }
+
+    // Inside an input directory, the next build would read it as a document.
+    let folder = dir.path().join("folder");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::copy(&corpus, folder.join("c.jsonl")).unwrap();
+    let o = index_bytes(
+        &folder,
+        &out,
+        &["--skip-log", folder.join("skips.jsonl").to_str().unwrap()],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("inside the input directory"), "{err}");
+    assert!(!folder.join("skips.jsonl").exists() && !out.exists());
+}
+
+/// The log replaces the previous one only once every input has been read: a build stopped
+/// by `--strict` keeps it (it was emptied), and no temporary file is left.
+#[test]
+fn a_build_stopped_while_reading_keeps_the_previous_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("c.jsonl");
+    write_mixed_corpus(&corpus);
+    let log = dir.path().join("skips.jsonl");
+    std::fs::write(&log, "the previous log\n").unwrap();
+    let o = index_bytes(
+        &corpus,
+        &dir.path().join("idx"),
+        &["--strict", "--skip-log", log.to_str().unwrap()],
+    );
+    assert!(!o.status.success());
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "the previous log\n");
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!left.iter().any(|n| n.ends_with(".partial")), "{left:?}");
 }

@@ -398,6 +398,7 @@ fn append_at(
             manifest,
             skip_examples: out.skips.examples().to_vec(),
             skips_unlisted: out.skips.unlisted(),
+            skipped_this_run: out.skips.total(),
             rename_examples: out.rename_examples,
             exact_match_bytes,
             total_bytes,

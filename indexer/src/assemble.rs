@@ -65,6 +65,7 @@ pub fn assemble(parts: &[PathBuf], opts: &AssembleOptions) -> Result<BuildSummar
         manifest,
         skip_examples: Vec::new(),
         skips_unlisted: 0,
+        skipped_this_run: 0,
         rename_examples: Vec::new(),
         exact_match_bytes,
         total_bytes,

@@ -25,6 +25,8 @@ pub struct BuildSummary {
     pub skip_examples: Vec<String>,
     /// Documents this run skipped whose message is not among `skip_examples`.
     pub skips_unlisted: u64,
+    /// Documents this run skipped (the manifest counts every build's, after an append).
+    pub skipped_this_run: u64,
     /// First renamed repeated ids, for the console summary.
     pub rename_examples: Vec<String>,
     /// Bytes of the exact-match structures (tokens + suffix array + document offsets).
@@ -114,33 +116,12 @@ pub(crate) fn check_options(
     )?)
 }
 
-/// Refuses a `--skip-log` that would overwrite one of the input files, or that lies inside
-/// `--out`, which a build replaces as a whole (and an append fills with its own files).
+/// Refuses a `--skip-log` the build must not write (see [`crate::input::check_skip_log`]).
 pub(crate) fn check_skip_log(opts: &BuildOptions, files: &[crate::input::InputFile]) -> Result<()> {
-    let Some(log) = &opts.skip_log else {
-        return Ok(());
-    };
-    crate::atomic::check_outside(&opts.out, std::slice::from_ref(log), &[]).map_err(|_| {
-        Error::Options(format!(
-            "--skip-log {} is inside --out {}: write it elsewhere",
-            log.display(),
-            opts.out.display()
-        ))
-    })?;
-    if let Ok(same) = std::fs::canonicalize(log) {
-        if let Some(f) = files
-            .iter()
-            .find(|f| std::fs::canonicalize(&f.path).is_ok_and(|p| p == same))
-        {
-            return Err(Error::Options(format!(
-                "--skip-log {} is the input file {}: writing the log would overwrite it; \
-                 name another file",
-                log.display(),
-                f.path.display()
-            )));
-        }
+    match &opts.skip_log {
+        Some(log) => crate::input::check_skip_log(log, &opts.out, &opts.inputs, files),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// A new random build id (never 0).
@@ -301,6 +282,7 @@ fn build_following(opts: &BuildOptions, follow: Option<&LateSkips>) -> Result<Bu
         manifest,
         skip_examples: out.skips.examples().to_vec(),
         skips_unlisted: out.skips.unlisted(),
+        skipped_this_run: out.skips.total(),
         rename_examples: out.rename_examples,
         exact_match_bytes,
         total_bytes,

@@ -123,7 +123,7 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
             };
             let mut skips = match &reader_opts.skip_log {
                 Some(path) => Skips::logging_to(path)
-                    .with_context(|| format!("cannot create the skip log {}", path.display()))?,
+                    .with_context(|| format!("cannot start the skip log {}", path.display()))?,
                 None => Skips::default(),
             };
             let mut batch = Vec::new();

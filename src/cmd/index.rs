@@ -90,7 +90,9 @@ pub struct Args {
     strict: bool,
     /// Write every skipped document to this file, one JSON object a line (`reason`,
     /// `documents`, and `message` naming the file and line or row); the summary shows only
-    /// the first 20. Created or emptied at start; not inside --out, never an input file.
+    /// the first 20. Replaced once every input is read (a build stopped before then keeps
+    /// the previous log); a device such as /dev/stderr is written as it goes. Not inside
+    /// --out or an input directory, never an input file.
     #[arg(long)]
     skip_log: Option<PathBuf>,
     /// Do not build the full-text (BM25 keyword search) index. Not with --append (an append
@@ -247,7 +249,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
                 None => "--skip-log FILE writes every one to FILE".to_string(),
             }
         );
-    } else if let Some(log) = opts.skip_log.as_ref().filter(|_| skipped > 0) {
+    } else if let Some(log) = opts
+        .skip_log
+        .as_ref()
+        .filter(|_| summary.skipped_this_run > 0)
+    {
         outln!("    (every skip is in {})", log.display());
     }
     if m.renamed_duplicate_ids > 0 {

@@ -7,6 +7,7 @@ mod jsonl;
 mod ordered;
 mod parquet;
 mod record;
+mod skip_log;
 mod skips;
 mod text_file;
 
@@ -14,6 +15,7 @@ pub use discover::{discover, discover_files, InputFile, InputKind};
 pub use document::{Document, IdOrigin, MAX_ID_BYTES};
 pub use jsonl::JsonlReader;
 pub use parquet::{ParquetReader, CHUNK_BYTES, DECODE_BUDGET, MAX_GROUP_MEMORY};
+pub(crate) use skip_log::check as check_skip_log;
 pub use skips::{SkipReason, Skips};
 pub use text_file::read_text_file;
 

@@ -1,9 +1,9 @@
 //! Bad input: the reasons a document is skipped, counted per reason.
 
+use super::skip_log::SkipLog;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Why a document (or line) was not indexed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -61,6 +61,7 @@ pub struct Skips {
     unlisted: u64,
     /// Where every skip is written (`--skip-log`), if anywhere.
     log: Option<SkipLog>,
+
     /// Documents indexed under a derived id because their id field held no usable id.
     replaced_ids: u64,
     /// The first of them, described.
@@ -70,26 +71,13 @@ pub struct Skips {
 /// How many skip messages are printed before the rest are only counted.
 const MAX_EXAMPLES: usize = 20;
 
-/// The file every skip is written to, one JSON object a line.
-#[derive(Debug)]
-struct SkipLog {
-    path: PathBuf,
-    out: std::io::BufWriter<std::fs::File>,
-    /// The first write that failed; the build fails with it at the end.
-    error: Option<std::io::Error>,
-}
-
 impl Skips {
-    /// Counts that also write every skip to `path` (created, or emptied), one JSON object a
-    /// line: `{"reason": "malformed_json", "documents": 1, "message": "FILE:LINE: ..."}`.
-    pub fn logging_to(path: &Path) -> std::io::Result<Skips> {
-        let file = std::fs::File::create(path)?;
+    /// Counts that also write every skip to `path` (replaced once every input has been read,
+    /// see [`Skips::finish_log`]), one JSON object a line:
+    /// `{"documents": 1, "message": "FILE:LINE: ...", "reason": "malformed_json"}`.
+    pub fn logging_to(path: &Path) -> crate::error::Result<Skips> {
         Ok(Skips {
-            log: Some(SkipLog {
-                path: path.to_path_buf(),
-                out: std::io::BufWriter::new(file),
-                error: None,
-            }),
+            log: Some(SkipLog::create(path)?),
             ..Skips::default()
         })
     }
@@ -104,15 +92,8 @@ impl Skips {
     pub fn record_rows(&mut self, reason: SkipReason, file: usize, rows: u64, message: String) {
         *self.counts.entry(reason).or_default() += rows;
         *self.per_file.entry(file).or_default() += rows;
-        if let Some(log) = self.log.as_mut().filter(|l| l.error.is_none()) {
-            let line = serde_json::json!({
-                "reason": reason.key(),
-                "documents": rows,
-                "message": message,
-            });
-            if let Err(e) = writeln!(log.out, "{line}") {
-                log.error = Some(e);
-            }
+        if let Some(log) = self.log.as_mut() {
+            log.write(reason.key(), rows, &message);
         }
         if self.examples.len() < MAX_EXAMPLES {
             tracing::warn!("skipped: {message}");
@@ -122,19 +103,13 @@ impl Skips {
         }
     }
 
-    /// Writes out the skip log, if there is one: an error if any of it could not be written.
+    /// Puts the skip log, if there is one, in place of the file it names: an error if any of
+    /// it could not be written. Called once every input has been read.
     pub fn finish_log(&mut self) -> crate::error::Result<()> {
-        let Some(log) = self.log.as_mut() else {
-            return Ok(());
-        };
-        let flushed = match log.error.take() {
-            Some(e) => Err(e),
-            None => log.out.flush().and_then(|()| log.out.get_ref().sync_all()),
-        };
-        flushed.map_err(|error| crate::error::Error::Io {
-            path: Some(log.path.clone()),
-            error,
-        })
+        match self.log.take() {
+            Some(log) => log.finish(),
+            None => Ok(()),
+        }
     }
 
     /// Skipped documents whose message is not among [`Skips::examples`].
