@@ -505,14 +505,17 @@ function renderDocs() {
   const emptyTitle = ui.docsEmpty.querySelector('.empty-title');
   if (!docs.length) {
     ui.docsEmpty.hidden = false;
-    // Why the selected spans show nothing, when the server said so for each of them.
-    const reasons = new Set((selIds || []).map((id) => r.spansById.get(id)?.withheld));
-    const withheld = reasons.size === 1 ? [...reasons][0] : null;
+    // Why the selected spans (or, with none selected, all of them) show nothing, when the
+    // server said so for each of them.
+    const shownSpans = selIds ? selIds.map((id) => r.spansById.get(id)).filter(Boolean) : r.spans;
+    const reasons = new Set(shownSpans.map((s) => s.withheld));
+    const withheld = shownSpans.length > 0 && !reasons.has(null) && !reasons.has(undefined);
+    const one = selIds && selIds.length === 1;
     emptyTitle.textContent = withheld
-      ? 'This span’s documents are withheld'
+      ? (one ? 'This span’s documents are withheld' : 'The documents of these spans are withheld')
       : r.spans.length ? 'No documents were returned for this span' : 'No matching documents';
     ui.docsEmpty.querySelector('p:last-child').textContent = withheld
-      ? `The text occurs in the training data, but ${WITHHELD[withheld]}.`
+      ? `The text occurs in the training data, but ${reasons.size === 1 ? WITHHELD[[...reasons][0]] : `${WITHHELD.taken_down}, or ${WITHHELD.personal_data}`}.`
       : r.spans.length
         ? 'The server found the text in the index but sent no document for it.'
         : 'Nothing in this text was found verbatim in the training data.';

@@ -623,14 +623,17 @@ impl TraceJson {
             keep.push(d);
         }
         if mode == PiiMode::Drop {
-            let shown: std::collections::HashSet<&str> =
-                keep.iter().map(|d| d.id.as_str()).collect();
             for s in &mut self.spans {
-                // A span's ids are of documents in this answer; in a group two members may
-                // share an id, so an id is kept while any shown document carries it.
+                // A span's ids, again from the documents kept that hold it: by document, not
+                // by id, since in a group two members may share an id and only one of them be
+                // dropped.
                 if let Some(ids) = &mut s.document_ids {
                     let had = !ids.is_empty();
-                    ids.retain(|id| shown.contains(id.as_str()));
+                    *ids = keep
+                        .iter()
+                        .filter(|d| d.span_ids.contains(&s.id))
+                        .map(|d| d.id.clone())
+                        .collect();
                     if had && ids.is_empty() {
                         s.documents_withheld = Some(Withheld::PersonalData);
                     }

@@ -38,6 +38,10 @@ pub fn bytes_per_token(width: TokenWidth) -> u64 {
     }
 }
 
+/// Room the smallest budget keeps for an open shard's first record and offset chunks and a
+/// small id table.
+const OPENING_ROOM: u64 = crate::shard_builder::OPENING_BYTES + (16 << 20);
+
 /// The budget of one build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemoryBudget {
@@ -115,7 +119,7 @@ impl MemoryBudget {
                     human(in_flight),
                     human((max_document_bytes + 1) * per_token),
                     max_document_bytes + 1,
-                    human(smallest - fixed - (max_document_bytes + 1) * per_token),
+                    human(OPENING_ROOM),
                 ),
                 smallest: human_ceil(smallest),
                 smallest_bytes: smallest,
@@ -128,10 +132,7 @@ impl MemoryBudget {
     /// The smallest total that fits one document of `max_document_bytes` in a shard, with
     /// its document tables' first chunks and room for a small id table.
     pub fn smallest_workable(&self, max_document_bytes: u64) -> u64 {
-        self.fixed
-            + (max_document_bytes + 1) * self.per_token
-            + crate::shard_builder::OPENING_BYTES
-            + (16 << 20)
+        self.fixed + (max_document_bytes + 1) * self.per_token + OPENING_ROOM
     }
 
     /// Bytes of full-text segments one final merge may read (a merge maps its inputs): a

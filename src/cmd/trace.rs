@@ -80,7 +80,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         trace.tokens,
         trace.candidate_spans,
         trace.spans.len(),
-        trace.documents.len(),
+        json.documents.len(),
         trace.timing.total
     );
     for (i, s) in json.spans.iter().enumerate() {

@@ -23,6 +23,8 @@ const ui = {
 
 let ctrl = null;
 let defaultIndex = () => '';
+/** The search whose results are shown ({query, mode, index}), or null. */
+let drawn = null;
 /** Told of each search run from the form ({query, mode, index}), to keep it in the URL. */
 let onSearch = () => {};
 
@@ -83,8 +85,12 @@ function syncMode() {
   ui.query.placeholder = cnf ? 'e.g. single man AND good fortune OR large fortune' : 'e.g. photosynthesis light energy';
 }
 
-async function runSearch({ fromHash = false } = {}) {
-  const query = ui.query.value.trim();
+/**
+ * Runs the search in the form, or `restored` (a search kept in the URL, run against the index
+ * it names even before the picker lists it).
+ */
+async function runSearch(restored = null) {
+  const query = restored ? restored.query : ui.query.value.trim();
   clearError(ui.error);
   if (!query) {
     showError(ui.error, 'Type one or more words to search for.');
@@ -94,12 +100,16 @@ async function runSearch({ fromHash = false } = {}) {
   ctrl?.abort();
   const mine = new AbortController();
   ctrl = mine;
-  const index = selectedIndex(ui.index, ui.indexField);
-  if (!fromHash) onSearch({ query, mode: ui.mode.value, index });
+  const index = restored ? restored.index : selectedIndex(ui.index, ui.indexField);
+  const mode = restored ? restored.mode : ui.mode.value;
+  const search = { query, mode, index };
+  if (!restored) onSearch(search);
+  drawn = null;
   setBusy(ui.button, ui.results, true, 'Searching…', 'Search');
   try {
-    if (ui.mode.value === 'cnf') {
+    if (mode === 'cnf') {
       await runCnf(query, index, mine.signal);
+      if (mine === ctrl) drawn = search;
       return;
     }
     const body = { query, limit: SEARCH_LIMIT };
@@ -114,6 +124,7 @@ async function runSearch({ fromHash = false } = {}) {
       ? `${plural(hits.length, 'document')} matching “${truncate(query, 60)}”, best first.`
       : `No documents match “${truncate(query, 60)}”.`) + readAs;
     ui.list.replaceChildren(...hits.map((hit) => hitCard(hit, query, index)));
+    drawn = search;
   } catch (err) {
     if (err && err.name === 'AbortError') return;
     if (mine !== ctrl) return;
@@ -130,21 +141,19 @@ async function runSearch({ fromHash = false } = {}) {
 
 /**
  * Fills the form with a search kept in the URL and runs it, unless it is the one shown; `null`
- * empties the form and the results.
+ * empties the results (text typed in the box stays).
  * @param {{query: string, mode: string, index: string} | null} search
  */
 export function restoreSearch(search) {
   if (!search) {
+    // Results of a search no longer in the URL go; text typed in the box stays.
     ctrl?.abort();
-    ui.query.value = '';
+    drawn = null;
     ui.summary.textContent = '';
     ui.list.replaceChildren();
     clearError(ui.error);
     return;
   }
-  const shown = ui.query.value.trim() === search.query && ui.mode.value === search.mode
-    && selectedIndex(ui.index, ui.indexField) === search.index && ui.summary.textContent;
-  if (shown) return;
   ui.query.value = search.query;
   ui.mode.value = search.mode;
   syncMode();
@@ -152,7 +161,8 @@ export function restoreSearch(search) {
     if (![...ui.index.options].some((o) => o.value === search.index)) ui.index.append(el('option', { value: search.index }, search.index));
     ui.index.value = search.index;
   }
-  runSearch({ fromHash: true });
+  if (JSON.stringify(drawn) === JSON.stringify(search)) return;
+  runSearch(search);
 }
 
 /**

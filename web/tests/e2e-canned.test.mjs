@@ -49,11 +49,17 @@ describe('with canned API answers', () => {
     page.errors = [];
     page.on('pageerror', (err) => page.errors.push(String(err)));
     page.traceBodies = [];
+    page.searchBodies = [];
     await page.route('**/api/v1/**', async (route) => {
       const url = new URL(route.request().url());
       const json = (status, body) => route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
       if (url.pathname.endsWith('/api/v1/indexes')) return json(200, { indexes, groups: [], unavailable });
       if (url.pathname.endsWith('/api/v1/examples')) return json(200, { examples });
+      if (url.pathname.endsWith('/api/v1/search')) {
+        const body = route.request().postDataJSON();
+        page.searchBodies.push(body);
+        return json(200, { hits: [{ id: `hit-in-${body.index || 'default'}`, source: null, metadata: {}, score: 1, snippet: body.query }] });
+      }
       if (url.pathname.endsWith('/api/v1/trace')) {
         page.traceBodies.push(route.request().postDataJSON());
         return json(200, trace);
@@ -119,6 +125,10 @@ describe('with canned API answers', () => {
     await page.click('#trace-btn');
     await waitTraceDone(page);
     const empty = async () => [await page.textContent('#docs-empty .empty-title'), await page.textContent('#docs-empty p:last-child')];
+    // Nothing selected: every span's documents are withheld, for one reason or the other.
+    const [title, why] = await empty();
+    assert.equal(title, 'The documents of these spans are withheld');
+    assert.match(why, /taken down, or its documents hold personal data/);
     await page.locator('#output .hl').nth(0).click();
     assert.deepEqual(await empty(), ['This span’s documents are withheld', 'The text occurs in the training data, but every document holding it was taken down.']);
     await page.locator('#output .hl').nth(1).click();
@@ -126,6 +136,26 @@ describe('with canned API answers', () => {
     await page.locator('#output .hl').nth(0).focus();
     await page.waitForSelector('#span-tooltip:not([hidden])');
     assert.match(await page.textContent('#span-tooltip'), /No document shown: every document holding it was taken down/);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  });
+
+  test('a search link runs against the index it names, before the index list has loaded', async () => {
+    const q = Buffer.from(JSON.stringify({ query: 'zebra', index: 'beta' })).toString('base64url');
+    const page = await cannedPage(`#v=search&q=${q}`);
+    await page.waitForSelector('#search-list .search-hit');
+    assert.deepEqual(page.searchBodies, [{ query: 'zebra', limit: 20, index: 'beta' }]);
+    assert.equal(await page.getAttribute('#search-list .search-hit', 'data-doc-id'), 'hit-in-beta');
+    assert.equal(await page.inputValue('#search-query'), 'zebra');
+    // Another search, then text typed but not searched, then Back: the first search's
+    // results come back, searched again (they were left as the second's).
+    await page.fill('#search-query', 'fruit');
+    await page.click('#search-btn');
+    await page.waitForFunction(() => document.querySelector('#search-list .search-hit')?.textContent.includes('fruit'));
+    await page.fill('#search-query', 'zebra');
+    await page.goBack();
+    await page.waitForFunction(() => document.querySelector('#search-list .search-hit')?.textContent.includes('zebra'));
+    assert.equal(page.searchBodies.at(-1).query, 'zebra');
     assert.deepEqual(page.errors, []);
     await page.close();
   });

@@ -63,14 +63,29 @@ fn is_writer_side_file(name: &str) -> bool {
         || name.ends_with(".crc")
 }
 
-/// The files HuggingFace `datasets` writes beside a dataset's data: `save_to_disk`'s
-/// `dataset_info.json`, `state.json` and `dataset_dict.json`, and the Hub's older
-/// `dataset_infos.json`. JSON metadata, not rows: read as JSONL, every line was a skip.
-fn is_dataset_metadata(name: &str) -> bool {
-    matches!(
-        name,
-        "dataset_info.json" | "dataset_infos.json" | "dataset_dict.json" | "state.json"
-    )
+/// Whether a file named `name` is metadata HuggingFace `datasets` writes beside a dataset's
+/// data, in a folder that holds data files (`beside_data`): `save_to_disk`'s
+/// `dataset_dict.json` (beside the splits' folders) always, its `dataset_info.json` and
+/// `state.json` beside data or Arrow files, and the Hub's older `dataset_infos.json` always.
+/// JSON metadata, not rows: read as JSONL, every line of it was a skip.
+fn is_dataset_metadata(name: &str, beside_data: bool) -> bool {
+    match name {
+        "dataset_dict.json" | "dataset_infos.json" => true,
+        "dataset_info.json" | "state.json" => beside_data,
+        _ => false,
+    }
+}
+
+/// Whether the names `entries` hold a data file or an Arrow file that is not HuggingFace
+/// metadata (which is named like JSON data).
+fn holds_data(entries: &[PathBuf]) -> bool {
+    entries.iter().any(|p| {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        !is_dataset_metadata(&name, true) && (is_data_name(&name) || is_arrow_name(p))
+    })
 }
 
 /// Whether `path` is an Arrow file (`.arrow`: what HuggingFace `datasets`' `save_to_disk`
@@ -93,11 +108,14 @@ fn arrow_advice(what: &str) -> String {
 /// does not decompress (read as text, it was skipped as invalid UTF-8), or that it is an Arrow
 /// file.
 fn unsupported_compression(path: &Path, format: InputFormat) -> Option<String> {
-    if format == InputFormat::Text || format == InputFormat::Parquet {
+    if format == InputFormat::Text {
         return None;
     }
     if is_arrow_name(path) {
         return Some(arrow_advice(&path.display().to_string()));
+    }
+    if format == InputFormat::Parquet {
+        return None;
     }
     let name = path.file_name()?.to_string_lossy().to_lowercase();
     let kind = [".xz", ".bz2", ".lz4", ".lzma", ".br", ".zip", ".7z"]
@@ -179,6 +197,11 @@ struct Walk {
     first_hidden: Option<PathBuf>,
     /// Why the first folder's Arrow files were left out, if any were.
     first_arrow: Option<String>,
+    /// Folders whose Arrow files were left out.
+    arrow_dirs: usize,
+    /// HuggingFace `datasets` metadata files left out; the first one's path.
+    metadata: usize,
+    first_metadata: Option<PathBuf>,
     /// `--strict`: an entry that cannot be read is an error, not left out.
     strict: bool,
 }
@@ -238,20 +261,25 @@ fn walk(dir: &Path, format: InputFormat, state: &mut Walk, out: &mut Vec<PathBuf
         .with_context(|| format!("cannot list directory {}", dir.display()))?;
     entries.sort();
     let mut arrow_files = Vec::new();
+    // HuggingFace's metadata is left out unless every file is read as a text document.
+    let metadata_rule = format != InputFormat::Text;
+    let beside_data = metadata_rule && holds_data(&entries);
     for p in entries {
-        let hidden = p
+        let name = p
             .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        let side_file = p.file_name().is_some_and(|n| {
-            let n = n.to_string_lossy();
-            is_writer_side_file(&n) || is_dataset_metadata(&n)
-        });
-        if hidden {
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.starts_with('.') {
             state.hidden += 1;
             state.first_hidden.get_or_insert_with(|| p.clone());
             continue;
         }
-        if side_file {
+        if is_writer_side_file(&name) {
+            continue;
+        }
+        if metadata_rule && is_dataset_metadata(&name, beside_data) {
+            state.metadata += 1;
+            state.first_metadata.get_or_insert_with(|| p.clone());
             continue;
         }
         // Symbolic links are followed: the metadata is the target's.
@@ -280,7 +308,7 @@ fn walk(dir: &Path, format: InputFormat, state: &mut Walk, out: &mut Vec<PathBuf
                 );
                 state.repeated_dirs += 1;
             }
-        } else if meta.is_file() && is_arrow_name(&p) && format == InputFormat::Auto {
+        } else if meta.is_file() && is_arrow_name(&p) && format != InputFormat::Text {
             // One warning for a folder's Arrow files (a saved dataset has many).
             arrow_files.push(p);
         } else if let Some(why) = unsupported_compression(&p, format).filter(|_| meta.is_file()) {
@@ -302,6 +330,7 @@ fn walk(dir: &Path, format: InputFormat, state: &mut Walk, out: &mut Vec<PathBuf
             first.file_name().unwrap_or_default().to_string_lossy()
         ));
         state.first_arrow.get_or_insert_with(|| why.clone());
+        state.arrow_dirs += 1;
         state.unreadable(why)?;
     }
     Ok(())
@@ -361,9 +390,11 @@ pub fn discover_files(
                 continue;
             }
             let mut found = Vec::new();
+            let arrow_dirs = state.arrow_dirs;
             walk(input, format, &mut state, &mut found)?;
             if format == InputFormat::Auto {
-                drop_non_data_in_datasets(input, &mut found);
+                // A folder of Arrow files is a dataset too: its card is not its only document.
+                drop_non_data_in_datasets(input, &mut found, state.arrow_dirs > arrow_dirs);
             }
             for p in found {
                 let meta = std::fs::metadata(&p)
@@ -410,6 +441,14 @@ pub fn discover_files(
             first.display()
         )
     });
+    if let Some(first) = &state.first_metadata {
+        tracing::warn!(
+            "left out {} HuggingFace datasets metadata file(s) beside the data, such as {} \
+             (JSON that describes the dataset, not its rows); give one as --input to read it",
+            state.metadata,
+            first.display()
+        );
+    }
     if files.is_empty() {
         if let Some(why) = state.first_arrow {
             bail!("the inputs hold no files to read: {why}");
@@ -442,15 +481,16 @@ fn is_text_name(name: &str) -> bool {
 /// Reads an input directory that holds data files (Parquet or JSONL, compressed or not) as a
 /// dataset: its other files (a dataset card `README.md`, a `LICENSE`, a loading script) are
 /// not documents, and are left out with a warning naming the first; beside JSONL (not
-/// Parquet), `.txt` files stay documents. A directory with no data file (plain-text files)
-/// is left as it is: its files are the documents.
-fn drop_non_data_in_datasets(dir: &Path, found: &mut Vec<PathBuf>) {
+/// Parquet), `.txt` files stay documents. So is one whose Arrow files were left out
+/// (`arrow`: a saved dataset, whose card is not its only document). A directory with no data
+/// file (plain-text files) is left as it is: its files are the documents.
+fn drop_non_data_in_datasets(dir: &Path, found: &mut Vec<PathBuf>, arrow: bool) {
     let name = |p: &PathBuf| {
         p.file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
     };
-    if !found.iter().any(|p| is_data_name(&name(p))) {
+    if !arrow && !found.iter().any(|p| is_data_name(&name(p))) {
         return;
     }
     let parquet = found.iter().any(|p| is_parquet_name(&name(p)));
@@ -608,6 +648,31 @@ mod tests {
         // Given on its own, a metadata file is read as asked.
         let info = d.join("hub/dataset_infos.json");
         assert_eq!(discover(&[info], InputFormat::Auto).unwrap().len(), 1);
+        // Arrow files and a dataset card: the card is not indexed as the only document.
+        write_files(d, &["arrow-hub/README.md", "arrow-hub/data/train-0.arrow"]);
+        let err = discover(&[d.join("arrow-hub")], InputFormat::Auto).unwrap_err();
+        assert!(err.to_string().contains("Dataset.to_parquet"), "{err}");
+        // Named as JSONL or Parquet, Arrow files get the same advice.
+        for format in [InputFormat::Jsonl, InputFormat::Parquet] {
+            let err = discover(&[d.join("saved")], format)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("2 file(s) such as") && err.contains("Dataset.to_json"),
+                "{err}"
+            );
+        }
+        // A `state.json` beside no data is the user's own file, read as a document; with
+        // --format text every file is a document.
+        write_files(d, &["notes/state.json", "notes/a.txt"]);
+        assert_eq!(
+            discover(&[d.join("notes")], InputFormat::Auto)
+                .unwrap()
+                .len(),
+            2
+        );
+        let files = discover(&[d.join("saved")], InputFormat::Text).unwrap();
+        assert_eq!(files.len(), 5, "{files:?}");
     }
 
     /// An index written into its own input folder is not read back as input by the next
