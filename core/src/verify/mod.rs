@@ -3,12 +3,14 @@
 
 use crate::error::{Error, Result};
 use crate::index::Index;
-use crate::search::SuffixArray;
 use crate::shard::Shard;
 use crate::token::Token;
 use crate::with_tokens;
 use fst::Streamer;
 use rayon::prelude::*;
+use std::time::Instant;
+
+mod suffix_order;
 
 /// What verification looked at.
 #[derive(Debug, Clone, Default)]
@@ -21,7 +23,21 @@ pub struct VerifyReport {
     pub documents_checked: u64,
     /// Side indexes checked (each counted in the totals above too).
     pub side_indexes: usize,
+    /// Seconds spent in each kind of check (side indexes' included), by name: `checksums`,
+    /// `full-text`, `suffix order`, `suffix samples`, `offsets and counts`, `records`,
+    /// `id map`.
+    pub seconds: std::collections::BTreeMap<&'static str, f64>,
 }
+
+impl VerifyReport {
+    fn add_seconds(&mut self, what: &'static str, since: Instant) {
+        *self.seconds.entry(what).or_default() += since.elapsed().as_secs_f64();
+    }
+}
+
+/// Told of each step of a verification as it starts (`shard 3/8: suffix order (162.0M
+/// suffixes)`), for a progress display; long indexes take minutes per shard.
+pub type StepSink<'a> = &'a (dyn Fn(&str) + Sync);
 
 /// What the documents' records say of each source, to check `sources.bin` and the manifest's
 /// `source_stats` against.
@@ -88,56 +104,21 @@ fn corrupt(path: &std::path::Path, detail: impl Into<String>) -> Error {
     }
 }
 
-/// Checks that `sa` is exactly the sorted order of the suffixes of `tokens` (in the order of
-/// the token type), in linear time: it must be a permutation, and each adjacent pair must be
-/// ordered by first token, or on equal first tokens by the ranks of the suffixes one token
-/// later (via the inverse suffix array).
-pub fn check_suffix_array<T: Token, S: SuffixArray>(
-    tokens: &[T],
-    sa: S,
-) -> std::result::Result<(), String> {
-    let n = tokens.len();
-    if sa.len() != n {
-        return Err(format!("{} entries for {n} tokens", sa.len()));
-    }
-    let mut rank = vec![u32::MAX; n];
-    for r in 0..n {
-        let p = sa.at(r);
-        if p >= n {
-            return Err(format!("entry {r} points past the end ({p})"));
-        }
-        if rank[p] != u32::MAX {
-            return Err(format!("position {p} appears twice"));
-        }
-        rank[p] = r as u32;
-    }
-    // rank of the suffix after position p (-1 for the empty suffix, which sorts first)
-    let next_rank = |p: usize| -> i64 {
-        if p + 1 == n {
-            -1
-        } else {
-            rank[p + 1] as i64
-        }
-    };
-    let bad = (0..n.saturating_sub(1)).into_par_iter().find_any(|&r| {
-        let (a, b) = (sa.at(r), sa.at(r + 1));
-        match tokens[a].cmp(&tokens[b]) {
-            std::cmp::Ordering::Less => false,
-            std::cmp::Ordering::Greater => true,
-            std::cmp::Ordering::Equal => next_rank(a) >= next_rank(b),
-        }
-    });
-    match bad {
-        Some(r) => Err(format!(
-            "suffixes at ranks {r} and {} are out of order",
-            r + 1
-        )),
-        None => Ok(()),
-    }
-}
+pub use suffix_order::check_suffix_array;
 
-fn verify_shard(index: &Index, shard: &Shard, tally: &mut SourceTally) -> Result<u64> {
+fn verify_shard(
+    index: &Index,
+    shard: &Shard,
+    tally: &mut SourceTally,
+    report: &mut VerifyReport,
+    step: &dyn Fn(&str),
+) -> Result<u64> {
     let paths = shard.paths();
+    step(&format!(
+        "suffix order ({:.1}M suffixes)",
+        shard.info().tokens as f64 / 1e6
+    ));
+    let t = Instant::now();
     crate::with_shard_arrays!(shard.arrays(), |a| check_suffix_array(a.tokens, a.sa)).map_err(
         |d| {
             corrupt(
@@ -146,7 +127,10 @@ fn verify_shard(index: &Index, shard: &Shard, tally: &mut SourceTally) -> Result
             )
         },
     )?;
+    report.add_seconds("suffix order", t);
     if let Some(path) = &paths.samples {
+        step("suffix samples");
+        let t = Instant::now();
         crate::with_shard_arrays!(shard.arrays(), |a| match a.samples {
             Some(samples) => samples.check(a.tokens, a.sa),
             None => Err("the file does not fit the shard".into()),
@@ -155,7 +139,13 @@ fn verify_shard(index: &Index, shard: &Shard, tally: &mut SourceTally) -> Result
             path: path.clone(),
             detail: format!("suffix samples: {d}"),
         })?;
+        report.add_seconds("suffix samples", t);
     }
+    step(&format!(
+        "document offsets and unigram counts ({} documents)",
+        shard.documents()
+    ));
+    let t = Instant::now();
     // Document offsets: increasing, each at a separator, no separator inside a document.
     let docs_path = &paths.doc_offsets;
     let starts: Vec<u64> = (0..=shard.documents())
@@ -209,6 +199,12 @@ fn verify_shard(index: &Index, shard: &Shard, tally: &mut SourceTally) -> Result
             "unigram counts differ from a recount of the token stream",
         ));
     }
+    report.add_seconds("offsets and counts", t);
+    step(&format!(
+        "records and ids ({} documents)",
+        shard.documents()
+    ));
+    let t = Instant::now();
     for d in 0..shard.documents() {
         let rec = shard.doc_record(d)?;
         let no = shard.info().first_doc + d as u64;
@@ -228,6 +224,7 @@ fn verify_shard(index: &Index, shard: &Shard, tally: &mut SourceTally) -> Result
             ));
         }
     }
+    report.add_seconds("records", t);
     Ok(shard.info().tokens)
 }
 
@@ -237,7 +234,12 @@ fn sep_of<T: Token>(_: &[T]) -> u32 {
 
 /// Verifies everything; the first problem found is returned as an error naming the file.
 pub fn verify(index: &Index) -> Result<VerifyReport> {
-    let report = verify_files(index);
+    verify_reporting(index, &|_| {})
+}
+
+/// [`verify`], telling `step` of each step as it starts.
+pub fn verify_reporting(index: &Index, step: StepSink<'_>) -> Result<VerifyReport> {
+    let report = verify_files(index, step);
     // A damaged file of an infini-gram index is not rebuilt with `verbatim index`.
     match (report, index.infini_gram()) {
         (Err(crate::error::Error::Corrupt { path, detail }), Some(ig))
@@ -260,7 +262,7 @@ pub fn verify(index: &Index) -> Result<VerifyReport> {
 }
 
 /// [`verify`], with the advice of an index verbatim built.
-fn verify_files(index: &Index) -> Result<VerifyReport> {
+fn verify_files(index: &Index, step: StepSink<'_>) -> Result<VerifyReport> {
     if !index.members().is_empty() {
         return Err(crate::error::Error::Invalid(
             "a group of indexes is verified by verifying each of its members".into(),
@@ -271,16 +273,28 @@ fn verify_files(index: &Index) -> Result<VerifyReport> {
     for s in index.shards() {
         files.extend(s.files());
     }
+    let bytes: u64 = files.iter().map(|f| f.payload().len() as u64).sum();
+    step(&format!(
+        "checksums of {} files ({:.2} GB)",
+        files.len(),
+        bytes as f64 / 1e9
+    ));
+    let t = Instant::now();
     files.par_iter().try_for_each(|f| f.verify_payload())?;
     report.files_checked = files.len();
+    report.add_seconds("checksums", t);
     if let Some(ft) = index.fulltext() {
+        step("full-text index");
+        let t = Instant::now();
         let ft_dir = index.dir().join(&index.manifest().files.fulltext);
         crate::index::verify_fulltext_files(&ft_dir, index.manifest())?;
         ft.verify(&ft_dir)?;
+        report.add_seconds("full-text", t);
     }
     let mut first = 0u64;
     let mut tally = SourceTally::default();
-    for s in index.shards() {
+    let shards = index.shards().len();
+    for (k, s) in index.shards().iter().enumerate() {
         if s.info().first_doc != first {
             return Err(corrupt(
                 index.dir(),
@@ -292,10 +306,13 @@ fn verify_files(index: &Index) -> Result<VerifyReport> {
             ));
         }
         first += s.info().documents;
-        report.suffixes_checked += verify_shard(index, s, &mut tally)?;
+        let shard_step = |what: &str| step(&format!("shard {}/{shards}: {what}", k + 1));
+        report.suffixes_checked += verify_shard(index, s, &mut tally, &mut report, &shard_step)?;
         report.documents_checked += s.info().documents;
     }
     tally.check(index)?;
+    step("id map");
+    let t = Instant::now();
     let mut n = 0u64;
     if let Some(ids) = index.id_map() {
         let mut stream = ids.stream();
@@ -315,14 +332,21 @@ fn verify_files(index: &Index) -> Result<VerifyReport> {
             format!("{n} ids for {} documents", index.manifest().documents),
         ));
     }
+    report.add_seconds("id map", t);
     // The normalised side indexes are whole indexes that contamination checks search: each
     // gets the same complete check.
     for side in index.side_indexes() {
-        let r = verify(side)?;
+        let name = side.manifest().name.clone();
+        let r = verify_reporting(side, &|what: &str| {
+            step(&format!("side index {name}: {what}"))
+        })?;
         report.files_checked += r.files_checked;
         report.suffixes_checked += r.suffixes_checked;
         report.documents_checked += r.documents_checked;
         report.side_indexes += 1;
+        for (what, secs) in r.seconds {
+            *report.seconds.entry(what).or_default() += secs;
+        }
     }
     Ok(report)
 }
