@@ -23,7 +23,11 @@ use rayon::prelude::*;
 
 /// Token ids up to this bound are counted in arrays (u8 and u16 tokens always are, u32
 /// tokens of any real vocabulary); a stream with a larger id is checked by ranks.
-const MAX_DENSE_ID: u32 = 1 << 24;
+const MAX_DENSE_ID: u32 = 1 << 22;
+
+/// The counters of all chunks together stay under this many bytes (fewer chunks for a large
+/// vocabulary).
+const COUNTER_BYTES: usize = 256 << 20;
 
 /// Checks that `sa` is exactly the sorted order of the suffixes of `tokens` (in the order of
 /// the token type, [`Token::key`]): a permutation of the positions, ordered.
@@ -41,7 +45,8 @@ pub fn check_suffix_array<T: Token, S: SuffixArray>(
     let Some(buckets) = Buckets::of(tokens) else {
         return check_by_ranks(tokens, sa);
     };
-    let chunks = (rayon::current_num_threads() * 8).min(n);
+    let affordable = (COUNTER_BYTES / (buckets.len() * 8)).max(1);
+    let chunks = (rayon::current_num_threads() * 8).min(affordable).min(n);
     let per_chunk = n.div_ceil(chunks);
     let ranks = |c: usize| c * per_chunk..((c + 1) * per_chunk).min(n);
     // How many predecessors each chunk places in each bucket (and every rank in its bucket).
@@ -154,24 +159,24 @@ impl Buckets {
             }
         };
         let len = separator + 1;
+        // One counter array per thread, within the counters' budget.
+        let parts = rayon::current_num_threads()
+            .min((COUNTER_BYTES / (len * 8)).max(1))
+            .min(tokens.len().max(1));
         let size = tokens
-            .par_chunks(1 << 20)
-            .fold(
-                || vec![0u64; len],
-                |mut size, part| {
-                    for &t in part {
-                        size[index(t)] += 1;
-                    }
-                    size
-                },
-            )
-            .reduce(
-                || vec![0u64; len],
-                |mut a, b| {
-                    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-                    a
-                },
-            );
+            .par_chunks(tokens.len().div_ceil(parts).max(1))
+            .map(|part| {
+                let mut size = vec![0u64; len];
+                for &t in part {
+                    size[index(t)] += 1;
+                }
+                size
+            })
+            .reduce_with(|mut a, b| {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                a
+            })
+            .unwrap_or_else(|| vec![0u64; len]);
         let mut buckets = Buckets {
             separator,
             start: vec![0u64; len],
