@@ -35,10 +35,7 @@ pub fn check_suffix_array<T: Token, S: SuffixArray>(
     tokens: &[T],
     sa: S,
 ) -> std::result::Result<(), String> {
-    let n = tokens.len();
-    if sa.len() != n {
-        return Err(format!("{} entries for {n} tokens", sa.len()));
-    }
+    let n = entries_for(tokens, &sa)?;
     if n == 0 {
         return Ok(());
     }
@@ -125,6 +122,17 @@ pub fn check_suffix_array<T: Token, S: SuffixArray>(
             }
             Ok(())
         })
+}
+
+/// The number of tokens, when `sa` has one entry for each.
+fn entries_for<T: Token, S: SuffixArray>(
+    tokens: &[T],
+    sa: &S,
+) -> std::result::Result<usize, String> {
+    match (tokens.len(), sa.len()) {
+        (n, m) if n == m => Ok(n),
+        (n, m) => Err(format!("{m} entries for {n} tokens")),
+    }
 }
 
 /// Each token's bucket: the ranks of the suffixes that start with it. Tokens are counted in
@@ -240,10 +248,7 @@ pub fn check_by_ranks<T: Token, S: SuffixArray>(
     tokens: &[T],
     sa: S,
 ) -> std::result::Result<(), String> {
-    let n = tokens.len();
-    if sa.len() != n {
-        return Err(format!("{} entries for {n} tokens", sa.len()));
-    }
+    let n = entries_for(tokens, &sa)?;
     let mut rank = vec![u32::MAX; n];
     for r in 0..n {
         let p = sa.at(r);
