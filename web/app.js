@@ -510,7 +510,7 @@ function renderDocs() {
     const shownSpans = selIds ? selIds.map((id) => r.spansById.get(id)).filter(Boolean) : r.spans;
     const reasons = new Set(shownSpans.map((s) => s.withheld));
     const withheld = shownSpans.length > 0 && !reasons.has(null) && !reasons.has(undefined);
-    const one = selIds && selIds.length === 1;
+    const one = Boolean(selIds); // a highlight clicked, however many spans it merges
     emptyTitle.textContent = withheld
       ? (one ? 'This span’s documents are withheld' : 'The documents of these spans are withheld')
       : r.spans.length ? 'No documents were returned for this span' : 'No matching documents';

@@ -443,7 +443,7 @@ pub fn discover_files(
     });
     if let Some(first) = &state.first_metadata {
         tracing::warn!(
-            "left out {} HuggingFace datasets metadata file(s) beside the data, such as {} \
+            "left out {} HuggingFace datasets metadata file(s), such as {} \
              (JSON that describes the dataset, not its rows); give one as --input to read it",
             state.metadata,
             first.display()

@@ -84,10 +84,21 @@ impl SkipLog {
 }
 
 /// Whether the log is written in place rather than replaced: a device, FIFO or socket, or a
-/// name under `/dev` or `/proc` (`/dev/stderr` redirected to a file names that file, which
-/// holds the build's messages too: they are appended to, not replaced).
+/// name of an open file descriptor (`/dev/stdout`, `/dev/stderr`, `/dev/fd/N`,
+/// `/proc/PID/fd/N`: `/dev/stderr` redirected to a file names that file, which holds the
+/// build's messages too; they are appended to, not replaced). A regular file elsewhere under
+/// `/dev` (`/dev/shm/x`) is replaced like any other.
 fn in_place(path: &Path, target: &Path) -> bool {
-    is_special(target) || path.starts_with("/dev") || path.starts_with("/proc")
+    let parts: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    let descriptor = matches!(
+        parts.as_slice(),
+        ["/", "dev", "stdout" | "stderr"] | ["/", "dev", "fd", _] | ["/", "proc", _, "fd", _]
+    );
+    is_special(target) || descriptor
 }
 
 /// Refuses a `--skip-log` that would overwrite one of the input `files` (by any name: a hard
@@ -154,5 +165,23 @@ fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
     {
         let _ = (a, b);
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names of open descriptors are written in place; a regular file under `/dev` (a
+    /// `/dev/shm` file was appended to across builds) or anywhere else is replaced.
+    #[test]
+    fn only_descriptor_names_and_devices_are_written_in_place() {
+        let regular = Path::new("/tmp/no-such-dir/skips.jsonl");
+        for name in ["/dev/stderr", "/dev/stdout", "/dev/fd/2", "/proc/self/fd/2"] {
+            assert!(in_place(Path::new(name), regular), "{name}");
+        }
+        for name in ["/dev/shm/skips.jsonl", "/dev/../tmp/x", "/procfs/x", "skips.jsonl"] {
+            assert!(!in_place(Path::new(name), regular), "{name}");
+        }
     }
 }
