@@ -180,7 +180,12 @@ mod tests {
         for name in ["/dev/stderr", "/dev/stdout", "/dev/fd/2", "/proc/self/fd/2"] {
             assert!(in_place(Path::new(name), regular), "{name}");
         }
-        for name in ["/dev/shm/skips.jsonl", "/dev/../tmp/x", "/procfs/x", "skips.jsonl"] {
+        for name in [
+            "/dev/shm/skips.jsonl",
+            "/dev/../tmp/x",
+            "/procfs/x",
+            "skips.jsonl",
+        ] {
             assert!(!in_place(Path::new(name), regular), "{name}");
         }
     }
