@@ -244,7 +244,7 @@ impl Buckets {
 /// [`check_suffix_array`] through the inverse suffix array, in linear time but 4 bytes of
 /// memory per token: it must be a permutation, and each adjacent pair must be ordered by first
 /// token, or on equal first tokens by the ranks of the suffixes one token later.
-pub fn check_by_ranks<T: Token, S: SuffixArray>(
+fn check_by_ranks<T: Token, S: SuffixArray>(
     tokens: &[T],
     sa: S,
 ) -> std::result::Result<(), String> {

@@ -152,14 +152,14 @@ fn kind_for(path: &Path, format: InputFormat) -> InputKind {
 /// A file's or directory's identity: device and inode, so that one reached again through a
 /// symbolic link (`sub/up -> ..`, a loop), a hard link or by two paths is recognised.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum FileId {
+pub(crate) enum FileId {
     #[cfg(unix)]
     Inode(u64, u64),
     #[cfg(not(unix))]
     Path(PathBuf),
 }
 
-fn file_id(path: &Path, meta: &std::fs::Metadata) -> FileId {
+pub(crate) fn file_id(path: &Path, meta: &std::fs::Metadata) -> FileId {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;

@@ -7,6 +7,7 @@
 //! appended to.
 
 use crate::error::{Error, Result};
+use crate::input::discover::file_id;
 use crate::input::InputFile;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -129,9 +130,10 @@ pub(crate) fn check(log: &Path, out: &Path, inputs: &[PathBuf], files: &[InputFi
         }
     }
     if let Ok(meta) = std::fs::metadata(&target) {
+        let log_id = file_id(&target, &meta);
         if let Some(f) = files
             .iter()
-            .find(|f| std::fs::metadata(&f.path).is_ok_and(|m| same_file(&m, &meta)))
+            .find(|f| std::fs::metadata(&f.path).is_ok_and(|m| file_id(&f.path, &m) == log_id))
         {
             return refuse(format!(
                 "the input file {} (by another name, or a link to it): writing the log would \
@@ -152,20 +154,6 @@ pub(crate) fn check(log: &Path, out: &Path, inputs: &[PathBuf], files: &[InputFi
             log.display()
         ))
     })
-}
-
-/// Whether two metadata describe one file (device and inode where there are such).
-fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        a.dev() == b.dev() && a.ino() == b.ino()
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (a, b);
-        false
-    }
 }
 
 #[cfg(test)]

@@ -61,7 +61,6 @@ pub struct Skips {
     unlisted: u64,
     /// Where every skip is written (`--skip-log`), if anywhere.
     log: Option<SkipLog>,
-
     /// Documents indexed under a derived id because their id field held no usable id.
     replaced_ids: u64,
     /// The first of them, described.
