@@ -460,6 +460,23 @@ fn damaged_or_mismatched_directories_are_refused_with_the_file_and_the_reason() 
         "{e}"
     );
 
+    // A pointer moved inside its token (u16 tokens: an odd byte offset). Searches read it as
+    // the token it falls in, so the order alone would pass; `verify` refuses the stored value.
+    let d = t.path().join("odd");
+    support::copy_dir(&ig, &d);
+    let mut table = std::fs::read(d.join("table.0")).unwrap();
+    table[ptr] |= 1;
+    std::fs::write(d.join("table.0"), table).unwrap();
+    let e = verbatim_core::verify::verify(&Index::open(&d).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("table.0")
+            && e.contains("entry 1 holds byte offset")
+            && e.contains("infini-gram's indexer"),
+        "{e}"
+    );
+
     // A side directory whose infini-gram index changed since `verbatim attach`.
     let d = t.path().join("changed");
     support::copy_dir(&ig, &d);

@@ -19,6 +19,12 @@ pub trait SuffixArray: Copy + Send + Sync {
     /// Asks for the page holding the entry at `rank` to be read from disk, without waiting
     /// (`MADV_WILLNEED`).
     fn will_need(&self, rank: usize);
+    /// The stored entry at `rank`, when [`SuffixArray::at`] reads it as some other position:
+    /// an infini-gram byte pointer inside a token or past the stream (`None`: read as stored).
+    /// Only checks ask.
+    fn inexact(&self, _rank: usize) -> Option<u64> {
+        None
+    }
 }
 
 impl SuffixArray for &[u32] {
@@ -107,6 +113,11 @@ impl SuffixArray for BytePointers<'_> {
             crate::mmap::will_need(b);
         }
     }
+    fn inexact(&self, rank: usize) -> Option<u64> {
+        let raw = self.raw(rank);
+        let inside_token = raw & ((1u64 << self.shift) - 1) != 0;
+        (inside_token || raw >> self.shift >= self.tokens as u64).then_some(raw)
+    }
 }
 
 /// A shard's suffix array of either kind, for code that is not hot enough to monomorphise.
@@ -138,6 +149,12 @@ impl SuffixArray for SuffixArrayRef<'_> {
         match self {
             SuffixArrayRef::Positions(p) => p.will_need(rank),
             SuffixArrayRef::Pointers(p) => p.will_need(rank),
+        }
+    }
+    fn inexact(&self, rank: usize) -> Option<u64> {
+        match self {
+            SuffixArrayRef::Positions(p) => p.inexact(rank),
+            SuffixArrayRef::Pointers(p) => p.inexact(rank),
         }
     }
 }

@@ -56,6 +56,9 @@ pub fn check_suffix_array<T: Token, S: SuffixArray>(
                 placed[buckets.index(tokens[n - 1])] += 1;
             }
             for r in ranks(c) {
+                if let Some(raw) = sa.inexact(r) {
+                    return Err(inexact(r, raw));
+                }
                 let q = sa.at(r);
                 if q >= n {
                     return Err(format!("entry {r} points past the end ({q})"));
@@ -122,6 +125,11 @@ pub fn check_suffix_array<T: Token, S: SuffixArray>(
             }
             Ok(())
         })
+}
+
+/// What is wrong with entry `r`, stored as `raw`, which names no token position.
+fn inexact(r: usize, raw: u64) -> String {
+    format!("entry {r} holds byte offset {raw}, where no token of the stream starts")
 }
 
 /// The number of tokens, when `sa` has one entry for each.
@@ -251,6 +259,9 @@ fn check_by_ranks<T: Token, S: SuffixArray>(
     let n = entries_for(tokens, &sa)?;
     let mut rank = vec![u32::MAX; n];
     for r in 0..n {
+        if let Some(raw) = sa.inexact(r) {
+            return Err(inexact(r, raw));
+        }
         let p = sa.at(r);
         if p >= n {
             return Err(format!("entry {r} points past the end ({p})"));
@@ -288,6 +299,7 @@ fn check_by_ranks<T: Token, S: SuffixArray>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::BytePointers;
     use crate::token::{BytewiseU16, BytewiseU32};
     use proptest::prelude::*;
 
@@ -351,6 +363,38 @@ mod tests {
         fn any_array_of_positions_is_judged_as_by_ranks(t in prop::collection::vec(0u16..3, 1..40), sa in prop::collection::vec(0u32..45, 1..40)) {
             if sa.len() == t.len() {
                 agree(&t, &sa);
+            }
+        }
+    }
+
+    #[test]
+    fn byte_pointers_inside_a_token_or_past_the_stream_are_refused() {
+        // infini-gram's layout: u16 tokens, 5-byte pointers to each suffix's first byte.
+        let t = vec![1u16, 0, 1, 0, u16::MAX, 2];
+        let sa = naive_sa(&t);
+        let table = |sa: &[u64]| -> Vec<u8> {
+            sa.iter()
+                .flat_map(|&p| p.to_le_bytes()[..5].to_vec())
+                .collect()
+        };
+        let pointers: Vec<u64> = sa.iter().map(|&p| 2 * p as u64).collect();
+        let bytes = table(&pointers);
+        let good = BytePointers::new(&bytes, 5, 2, t.len());
+        assert!(check_suffix_array(&t, good).is_ok());
+        assert!(check_by_ranks(&t, good).is_ok());
+        // One pointer moved inside its token reads as the same position, so the order alone
+        // would pass: the stored value is what is refused.
+        for bad_ptr in [pointers[3] + 1, 2 * t.len() as u64] {
+            let mut bad = pointers.clone();
+            bad[3] = bad_ptr;
+            let bytes = table(&bad);
+            let bad = BytePointers::new(&bytes, 5, 2, t.len());
+            for e in [check_suffix_array(&t, bad), check_by_ranks(&t, bad)] {
+                let e = e.unwrap_err();
+                assert!(
+                    e.contains(&format!("entry 3 holds byte offset {bad_ptr}")),
+                    "{e}"
+                );
             }
         }
     }
