@@ -191,3 +191,79 @@ async fn an_item_shown_in_several_windows_counts_once() {
         "{t}"
     );
 }
+
+/// A span whose match lies wholly inside a masked item (`168.` of `192.168.1.1`) is shown as
+/// the item's marker, in the trace's snippets and in the document's marks, instead of a
+/// document cited with nothing highlighted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_span_inside_a_masked_item_highlights_its_marker() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = [("ip", "Logged in from 192.168.1.1 please retry later.")]
+        .map(|(id, t)| (id.to_string(), t.to_string()));
+    let input = support::write_jsonl(tmp.path(), "ip.jsonl", &docs);
+    let dir = tmp.path().join("ip");
+    let mut o = verbatim_indexer::BuildOptions::new(vec![input], dir.clone(), "bytes");
+    o.name = "ip".into();
+    verbatim_indexer::build(&o).expect("build succeeds");
+    let app = support::uncached_router(&dir);
+    let body = serde_json::json!({
+        "response": "from 192.168.1.1 please",
+        "allow_spans_with_partial_words": true,
+        "maximum_span_density": 1.0,
+        "long_view": true,
+    });
+    let (status, t) = crate::router::post(&app, "/api/v1/trace", body).await;
+    assert_eq!(status, 200, "{t}");
+    let spans = t["spans"].as_array().unwrap();
+    let doc = &t["documents"][0];
+    assert_eq!(doc["id"], "ip", "{t}");
+    let mut inside = 0;
+    for s in spans {
+        let text = s["text"].as_str().unwrap();
+        let id = &s["id"];
+        assert_eq!(s["document_ids"], serde_json::json!(["ip"]), "{s}");
+        for key in ["snippets", "long_snippets"] {
+            let sn = doc[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|sn| &sn["span_id"] == id)
+                .unwrap_or_else(|| panic!("no {key} for {s}"));
+            let m = sn["match"].as_str().unwrap();
+            let whole = format!("{}{m}{}", sn["before"], sn["after"]);
+            assert!(!whole.contains("192") && !whole.contains(".1.1"), "{whole}");
+            if "192.168.1.1".contains(text) {
+                inside += 1;
+                assert_eq!(m, "[IP]", "{key} of {s}");
+            } else {
+                assert!(!m.is_empty() && m != "[IP]", "{key} of {s}: {m:?}");
+            }
+        }
+        // The document's view marks the span: the marker when it lies inside the address.
+        let ids: Vec<String> = s["token_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.to_string())
+            .collect();
+        let uri = format!("/api/v1/documents/ip?marks={}", ids.join("."));
+        let (status, d) = get(&app, &uri).await;
+        assert_eq!(status, 200, "{d}");
+        let marks = d["marks"].as_array().unwrap();
+        assert!(!marks.is_empty(), "no mark of {s} in {d}");
+        let shown = d["text"].as_str().unwrap();
+        for mk in marks {
+            let (a, b) = (
+                mk["utf16_start"].as_u64().unwrap(),
+                mk["utf16_end"].as_u64().unwrap(),
+            );
+            let marked: String = shown
+                .chars()
+                .skip(a as usize)
+                .take((b - a) as usize)
+                .collect();
+            assert!(marked == text || marked.contains("[IP]"), "{s}: {marked:?}");
+        }
+    }
+    assert!(inside > 0, "no span lies inside the address: {t}");
+}

@@ -11,7 +11,7 @@
 use crate::check::{Checker, ItemResult};
 use std::collections::HashMap;
 use verbatim_core::normalize::Normalization;
-use verbatim_core::pii::{PiiKind, PiiMode};
+use verbatim_core::pii::{PiiKind, PiiMode, SNIPPET_MATCH};
 use verbatim_core::Index;
 
 impl Checker<'_> {
@@ -38,7 +38,7 @@ impl Checker<'_> {
                 let s = &mut e.snippet;
                 let parts = &mut [&mut s.before, &mut s.matched, &mut s.after];
                 let found = match side {
-                    None => verbatim_core::pii::mask_parts_within(&margins, parts),
+                    None => verbatim_core::pii::mask_parts_within(&margins, parts, SNIPPET_MATCH),
                     Some((n, _)) => {
                         let items = normalised.entry((e.doc_no, n)).or_insert_with(|| {
                             originals
@@ -50,7 +50,12 @@ impl Checker<'_> {
                                 })
                                 .collect()
                         });
-                        verbatim_core::pii::mask_normalized_within(&margins, parts, items)
+                        verbatim_core::pii::mask_normalized_within(
+                            &margins,
+                            parts,
+                            SNIPPET_MATCH,
+                            items,
+                        )
                     }
                 };
                 found.is_empty() || mode == PiiMode::Mask

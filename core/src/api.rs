@@ -286,10 +286,29 @@ pub struct MarkJson {
     pub utf16_end: u32,
 }
 
+/// Which of `runs` runs of a marked document lie inside a mark.
+fn marked_runs(runs: usize, marks: &[crate::query::RunMark]) -> Vec<bool> {
+    // +1 where a mark starts, -1 where it ends; a run is marked while the sum is positive.
+    let mut change = vec![0i64; runs + 1];
+    for m in marks {
+        change[m.first_run.min(runs)] += 1;
+        change[m.end_run.min(runs)] -= 1;
+    }
+    let mut open = 0i64;
+    change[..runs]
+        .iter()
+        .map(|c| {
+            open += c;
+            open > 0
+        })
+        .collect()
+}
+
 impl DocumentTextJson {
     /// [`DocumentTextJson::filtered`] of a document with marks: its runs are masked as parts
-    /// of one text (an item is masked whole, its marker where it starts), so every mark keeps
-    /// its place in the text shown.
+    /// of one text (an item is masked whole, its marker in the first marked run it reaches,
+    /// else where it starts), so every mark keeps its place in the text shown, and a mark
+    /// inside an item marks the item's marker.
     pub fn filtered_marked(
         doc: crate::query::MarkedDocument,
         highlight: Option<&str>,
@@ -301,8 +320,9 @@ impl DocumentTextJson {
             marks,
         } = doc;
         let margins = std::mem::take(&mut view.margins);
+        let highlighted = marked_runs(runs.len(), &marks);
         let mut parts: Vec<&mut String> = runs.iter_mut().collect();
-        let masked = crate::pii::filter_parts_within(&margins, &mut parts, pii)?;
+        let masked = crate::pii::filter_parts_within(&margins, &mut parts, &highlighted, pii)?;
         let mut at_run = Vec::with_capacity(runs.len() + 1);
         let mut u = 0u32;
         at_run.push(u);
@@ -313,7 +333,7 @@ impl DocumentTextJson {
         view.text = runs.concat();
         let mut j = DocumentTextJson::new(view, highlight);
         j.pii_masked = masked;
-        // A mark inside a masked item shows nothing: it is left out.
+        // A mark whose runs an item emptied (its marker is in an earlier mark) is left out.
         j.marks = Some(
             marks
                 .iter()
@@ -336,7 +356,12 @@ impl DocumentTextJson {
         pii: crate::pii::PiiMode,
     ) -> Option<DocumentTextJson> {
         let margins = std::mem::take(&mut doc.margins);
-        let masked = crate::pii::filter_parts_within(&margins, &mut [&mut doc.text], pii)?;
+        let masked = crate::pii::filter_parts_within(
+            &margins,
+            &mut [&mut doc.text],
+            crate::pii::NOT_HIGHLIGHTED,
+            pii,
+        )?;
         let mut j = DocumentTextJson::new(doc, highlight);
         j.pii_masked = masked;
         Some(j)
@@ -601,12 +626,14 @@ impl TraceJson {
                 found.extend(crate::pii::mask_parts_within_items(
                     &margins,
                     &mut [&mut s.before, &mut s.matched, &mut s.after],
+                    crate::pii::SNIPPET_MATCH,
                 ));
             }
             if let Some(t) = &mut d.text {
                 found.extend(crate::pii::mask_parts_within_items(
                     &index.no_margins(),
                     &mut [t],
+                    crate::pii::NOT_HIGHLIGHTED,
                 ));
             }
             if found.is_empty() {
@@ -760,9 +787,12 @@ pub fn search_json(
             let rec = index.doc_record(loc)?;
             let excerpt = index.keyword_snippet(loc, query, 30);
             let mut snippet = excerpt.text;
-            let Some(masked) =
-                crate::pii::filter_parts_within(&excerpt.margins, &mut [&mut snippet], pii)
-            else {
+            let Some(masked) = crate::pii::filter_parts_within(
+                &excerpt.margins,
+                &mut [&mut snippet],
+                crate::pii::NOT_HIGHLIGHTED,
+                pii,
+            ) else {
                 continue;
             };
             out.push(serde_json::json!({

@@ -382,11 +382,23 @@ pub struct Margins {
     pub spaced_punctuation: bool,
 }
 
+/// Which of the parts given to the masking functions are highlighted (`true`), by position; a
+/// part past the end of the list is not. An item reaching into a highlighted part puts its
+/// marker in the first such part it reaches, not where it starts, so that a highlight inside
+/// masked text still shows, as the marker, instead of being masked away to nothing.
+pub type Highlighted<'a> = &'a [bool];
+
+/// A snippet's parts, `[before, matched, after]`: the match is highlighted.
+pub const SNIPPET_MATCH: Highlighted<'static> = &[false, true, false];
+
+/// Parts none of which is highlighted.
+pub const NOT_HIGHLIGHTED: Highlighted<'static> = &[];
+
 /// The privacy filter `mode` on texts shown together (see [`mask_parts`]): masks them unless
 /// the filter is off, and gives the items masked by kind, or `None` when `mode` is `drop` and
 /// they hold any (the caller leaves the whole thing out).
 pub fn filter_parts(parts: &mut [&mut String], mode: PiiMode) -> Option<BTreeMap<PiiKind, usize>> {
-    filter_parts_within(&Margins::default(), parts, mode)
+    filter_parts_within(&Margins::default(), parts, NOT_HIGHLIGHTED, mode)
 }
 
 /// [`filter_parts`] for a window of a document, with the document's text around it
@@ -394,12 +406,13 @@ pub fn filter_parts(parts: &mut [&mut String], mode: PiiMode) -> Option<BTreeMap
 pub fn filter_parts_within(
     margins: &Margins,
     parts: &mut [&mut String],
+    highlighted: Highlighted<'_>,
     mode: PiiMode,
 ) -> Option<BTreeMap<PiiKind, usize>> {
     if mode == PiiMode::Off {
         return Some(BTreeMap::new());
     }
-    let found = mask_parts_within(margins, parts);
+    let found = mask_parts_within(margins, parts, highlighted);
     if !found.is_empty() && mode == PiiMode::Drop {
         return None;
     }
@@ -410,16 +423,20 @@ pub fn filter_parts_within(
 /// that an item crossing from one part into the next is found: each item's marker goes in
 /// the part where it starts, and its remainder is removed from the parts it reaches into.
 pub fn mask_parts(parts: &mut [&mut String]) -> Vec<PiiMatch> {
-    mask_parts_within(&Margins::default(), parts)
+    mask_parts_within(&Margins::default(), parts, NOT_HIGHLIGHTED)
 }
 
 /// [`mask_parts`] for a window of a document whose surrounding text is `margins`: items are
 /// found in the margins and the parts together, and every item reaching into the parts is
 /// masked there (an item cut by the window's edge is masked up to the edge, its marker where
-/// its shown part starts). The matches returned are clipped to the parts, offsets in their
-/// concatenation.
-pub fn mask_parts_within(margins: &Margins, parts: &mut [&mut String]) -> Vec<PiiMatch> {
-    mask_parts_within_items(margins, parts)
+/// its shown part starts, or in the first `highlighted` part it reaches). The matches
+/// returned are clipped to the parts, offsets in their concatenation.
+pub fn mask_parts_within(
+    margins: &Margins,
+    parts: &mut [&mut String],
+    highlighted: Highlighted<'_>,
+) -> Vec<PiiMatch> {
+    mask_parts_within_items(margins, parts, highlighted)
         .into_iter()
         .map(|(m, _)| m)
         .collect()
@@ -430,6 +447,7 @@ pub fn mask_parts_within(margins: &Margins, parts: &mut [&mut String]) -> Vec<Pi
 pub fn mask_parts_within_items(
     margins: &Margins,
     parts: &mut [&mut String],
+    highlighted: Highlighted<'_>,
 ) -> Vec<(PiiMatch, String)> {
     let all = window_text(margins, parts);
     let found = if margins.spaced_punctuation {
@@ -444,7 +462,7 @@ pub fn mask_parts_within_items(
         .filter(|m| m.end > lo && m.start < lo + shown)
         .map(|m| all[m.start..m.end].to_string())
         .collect();
-    mask_found(&all, lo, parts, found)
+    mask_found(&all, lo, parts, found, highlighted)
         .into_iter()
         .zip(texts)
         .collect()
@@ -469,6 +487,7 @@ pub fn count_distinct_by_kind(items: &[(PiiMatch, String)]) -> BTreeMap<PiiKind,
 pub fn mask_normalized_within(
     margins: &Margins,
     parts: &mut [&mut String],
+    highlighted: Highlighted<'_>,
     items: &[(PiiKind, String)],
 ) -> Vec<PiiMatch> {
     let all = window_text(margins, parts);
@@ -484,7 +503,13 @@ pub fn mask_normalized_within(
                 })
         })
         .collect();
-    mask_found(&all, margins.before.len(), parts, merge_overlapping(found))
+    mask_found(
+        &all,
+        margins.before.len(),
+        parts,
+        merge_overlapping(found),
+        highlighted,
+    )
 }
 
 /// The margins and the parts of a window, concatenated.
@@ -501,12 +526,15 @@ fn window_text(margins: &Margins, parts: &[&mut String]) -> String {
 
 /// Masks in `parts` the items `found` (ascending, not overlapping) of `all`, the parts
 /// preceded by `lo` bytes of margin and followed by the rest: items reaching into the parts
-/// are clipped to them; returns the clipped items, offsets in the parts' concatenation.
+/// are clipped to them, each item's marker in the first `highlighted` part it reaches, else
+/// in the part where it starts; returns the clipped items, offsets in the parts'
+/// concatenation.
 fn mask_found(
     all: &str,
     lo: usize,
     parts: &mut [&mut String],
     found: Vec<PiiMatch>,
+    highlighted: Highlighted<'_>,
 ) -> Vec<PiiMatch> {
     let shown: usize = parts.iter().map(|p| p.len()).sum();
     let found: Vec<PiiMatch> = found
@@ -528,16 +556,28 @@ fn mask_found(
         bounds.push((acc, acc + p.len()));
         acc += p.len();
     }
-    for (part, &(lo, hi)) in parts.iter_mut().zip(&bounds) {
+    let reaches = |m: &PiiMatch, i: usize| m.end > bounds[i].0 && m.start < bounds[i].1;
+    // The part each item's marker goes in.
+    let marked_in: Vec<usize> = found
+        .iter()
+        .map(|m| {
+            let mut reached = (0..bounds.len()).filter(|&i| reaches(m, i));
+            let first = reached.clone().next().unwrap_or(0);
+            reached
+                .find(|&i| highlighted.get(i).copied().unwrap_or(false))
+                .unwrap_or(first)
+        })
+        .collect();
+    for (i, (part, &(lo, hi))) in parts.iter_mut().zip(&bounds).enumerate() {
         let mut out = String::with_capacity(hi - lo);
         let mut at = lo;
-        for m in &found {
+        for (m, &marked) in found.iter().zip(&marked_in) {
             if m.end <= lo || m.start >= hi {
                 continue;
             }
             let s = m.start.max(lo);
             out.push_str(&joined[at..s]);
-            if m.start >= lo {
+            if marked == i {
                 out.push_str(m.kind.marker());
             }
             at = m.end.min(hi);
@@ -562,7 +602,7 @@ mod tests {
                 spaced_punctuation: true,
                 ..Margins::default()
             };
-            mask_parts_within(&whole, &mut [&mut t]);
+            mask_parts_within(&whole, &mut [&mut t], NOT_HIGHLIGHTED);
             t
         };
         for (text, want) in [
@@ -596,7 +636,7 @@ mod tests {
         }
         // Without the flag the spaced text is read as it is.
         let mut t = "info @ eun. org".to_string();
-        assert!(mask_parts_within(&Margins::default(), &mut [&mut t]).is_empty());
+        assert!(mask_parts_within(&Margins::default(), &mut [&mut t], NOT_HIGHLIGHTED).is_empty());
     }
 
     #[test]
@@ -609,11 +649,21 @@ mod tests {
         let mut before = ".doe@example.org today, or ops@ex".to_string();
         let mut matched = "ample.net".to_string();
         let mut after = " or call 555-".to_string();
-        let found = mask_parts_within(&margins, &mut [&mut before, &mut matched, &mut after]);
+        let parts = &mut [&mut before, &mut matched, &mut after];
+        let found = mask_parts_within(&margins, parts, NOT_HIGHLIGHTED);
         assert_eq!(before, "[EMAIL] today, or [EMAIL]");
         assert_eq!(matched, "");
         assert_eq!(after, " or call [PHONE]");
         assert_eq!(found.len(), 3);
+        // The same window as a snippet: the item the match lies in is shown as the match.
+        let mut before = ".doe@example.org today, or ops@ex".to_string();
+        let mut matched = "ample.net".to_string();
+        let mut after = " or call 555-".to_string();
+        let parts = &mut [&mut before, &mut matched, &mut after];
+        assert_eq!(mask_parts_within(&margins, parts, SNIPPET_MATCH).len(), 3);
+        assert_eq!(before, "[EMAIL] today, or ");
+        assert_eq!(matched, "[EMAIL]");
+        assert_eq!(after, " or call [PHONE]");
         let mut cut = "call 555-".to_string();
         let m = Margins {
             before: String::new(),
@@ -621,7 +671,7 @@ mod tests {
             spaced_punctuation: false,
         };
         assert_eq!(
-            filter_parts_within(&m, &mut [&mut cut], PiiMode::Drop),
+            filter_parts_within(&m, &mut [&mut cut], NOT_HIGHLIGHTED, PiiMode::Drop),
             None
         );
         let mut clean = "nothing here".to_string();
@@ -631,7 +681,7 @@ mod tests {
             spaced_punctuation: false,
         };
         assert!(
-            mask_parts_within(&m, &mut [&mut clean]).is_empty(),
+            mask_parts_within(&m, &mut [&mut clean], NOT_HIGHLIGHTED).is_empty(),
             "items wholly outside the window are not the window's"
         );
     }
@@ -755,5 +805,44 @@ mod tests {
             (a.as_str(), b.as_str(), c.as_str()),
             ("x [EMAIL]", "", " y")
         );
+    }
+
+    #[test]
+    fn a_highlighted_part_inside_an_item_shows_its_marker() {
+        let cases: [(&[&str], Highlighted<'_>, &[&str]); 4] = [
+            // A match wholly inside an address that starts before it.
+            (
+                &["from 192.", "168.", "1.1 please"],
+                SNIPPET_MATCH,
+                &["from ", "[IP]", " please"],
+            ),
+            // A match that starts the item: where it starts anyway.
+            (
+                &["x ", "jane@", "example.com y"],
+                SNIPPET_MATCH,
+                &["x ", "[EMAIL]", " y"],
+            ),
+            // Marked runs of a document: the first marked run the item reaches.
+            (
+                &["a 10.", "0", ".", "0", ".1 b"],
+                &[false, false, false, true, false],
+                &["a ", "", "", "[IP]", " b"],
+            ),
+            // An empty match strictly inside an item still gets the marker.
+            (
+                &["call 555-", "", "867-5309 now"],
+                SNIPPET_MATCH,
+                &["call ", "[PHONE]", " now"],
+            ),
+        ];
+        for (parts, highlighted, want) in cases {
+            let mut owned: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
+            let mut refs: Vec<&mut String> = owned.iter_mut().collect();
+            assert_eq!(
+                mask_parts_within(&Margins::default(), &mut refs, highlighted).len(),
+                1
+            );
+            assert_eq!(owned, want.to_vec(), "{parts:?}");
+        }
     }
 }

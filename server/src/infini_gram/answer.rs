@@ -231,7 +231,13 @@ fn doc_json(index: &Index, d: &Doc, query: &Query, pii: PiiMode) -> Value {
             .as_ref()
             .map(|p| index.margins(p))
             .unwrap_or_default();
-        if !verbatim_core::pii::mask_parts_within(&margins, &mut [&mut text]).is_empty() {
+        if !verbatim_core::pii::mask_parts_within(
+            &margins,
+            &mut [&mut text],
+            verbatim_core::pii::NOT_HIGHLIGHTED,
+        )
+        .is_empty()
+        {
             return json!({
                 "doc_ix": d.doc_ix, "doc_len": d.doc_len, "disp_len": d.disp_len,
                 "needle_offset": d.needle_offset, "metadata": "", "token_ids": [],

@@ -87,14 +87,17 @@ pub struct CnfDocument {
 impl CnfDocument {
     /// The document under the privacy filter `pii` (`None` in `drop` mode when its pieces
     /// hold personal data), the window read with the document's text around it (`margins`).
-    /// An item cut across pieces, or by the window's edge, is found and masked too.
+    /// An item cut across pieces, or by the window's edge, is found and masked too; one
+    /// reaching into a matched piece shows its marker there.
     fn filtered(
         mut self,
         margins: &verbatim_core::pii::Margins,
         pii: PiiMode,
     ) -> Option<CnfDocument> {
+        let matched: Vec<bool> = self.pieces.iter().map(|p| p.clause.is_some()).collect();
         let mut parts: Vec<&mut String> = self.pieces.iter_mut().map(|p| &mut p.text).collect();
-        self.pii_masked = verbatim_core::pii::filter_parts_within(margins, &mut parts, pii)?;
+        self.pii_masked =
+            verbatim_core::pii::filter_parts_within(margins, &mut parts, &matched, pii)?;
         Some(self)
     }
 }
