@@ -105,6 +105,64 @@ pub fn spaced(query: &str) -> std::borrow::Cow<'_, str> {
         .into()
 }
 
+/// Lenient-parse message of an `AND` or `OR` right after another ([`joined_operators`]).
+const DOUBLED_OPERATOR: &str = "doubled operator";
+
+/// Lenient-parse message of an `AND` or `OR` that ends the query ([`joined_operators`]).
+const TRAILING_OPERATOR: &str = "trailing operator";
+
+/// `query` without the `AND` and `OR` operators that join nothing, with an error for each
+/// kind left out: one right after another (`tokyo AND AND station`, `tokyo OR AND osaka`: the
+/// first is kept; tantivy's lenient parse dropped the word before them) and one ending the
+/// query (`tokyo OR`: tantivy searched it as the word `or`). Quoted phrases are left as they
+/// are.
+pub fn joined_operators(query: &str) -> (std::borrow::Cow<'_, str>, Vec<QueryParserError>) {
+    let is_operator = |w: &str| w == "AND" || w == "OR";
+    let words: Vec<(usize, &str)> = query
+        .split_ascii_whitespace()
+        .map(|w| (w.as_ptr() as usize - query.as_ptr() as usize, w))
+        .collect();
+    let mut cut: Vec<std::ops::Range<usize>> = Vec::new();
+    let (mut doubled, mut trailing) = (false, false);
+    let mut in_phrase = false;
+    let mut previous_operator = false;
+    for (k, &(at, w)) in words.iter().enumerate() {
+        let operator = !in_phrase && is_operator(w);
+        if operator && (previous_operator || k + 1 == words.len()) {
+            doubled |= previous_operator;
+            trailing |= !previous_operator;
+            cut.push(at..at + w.len());
+            continue;
+        }
+        previous_operator = operator;
+        // A quote not escaped by a backslash opens or closes a phrase.
+        let mut escaped = false;
+        for c in w.chars() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => in_phrase = !in_phrase,
+                _ => escaped = false,
+            }
+        }
+    }
+    if cut.is_empty() {
+        return (query.into(), Vec::new());
+    }
+    let mut out = String::with_capacity(query.len());
+    let mut from = 0;
+    for r in &cut {
+        out.push_str(&query[from..r.start]);
+        from = r.end;
+    }
+    out.push_str(&query[from..]);
+    let errors = [(doubled, DOUBLED_OPERATOR), (trailing, TRAILING_OPERATOR)]
+        .into_iter()
+        .filter(|(found, _)| *found)
+        .map(|(_, m)| QueryParserError::SyntaxError(m.to_string()))
+        .collect();
+    (out.into(), errors)
+}
+
 /// `query` with the characters that tantivy's grammar reads as syntax where text means them
 /// as themselves escaped, so that they stay in their word (whose terms are then searched as
 /// a phrase, as `e-mail` is): a `:` after a word that is not one of `fields` (`10:30`,
@@ -220,12 +278,14 @@ pub fn parse(
     parser.allow_regexes();
     let name = index.schema().get_field_name(field).to_string();
     let spaced = spaced(query);
-    let text = literal_syntax(&spaced, &[name.as_str()]);
+    let (joined, mut errors) = joined_operators(&spaced);
+    let text = literal_syntax(&joined, &[name.as_str()]);
     let (ast, syntax) = tantivy::query_grammar::parse_query_lenient(&text);
-    let mut errors: Vec<QueryParserError> = syntax
-        .into_iter()
-        .map(|e| QueryParserError::SyntaxError(e.message))
-        .collect();
+    errors.extend(
+        syntax
+            .into_iter()
+            .map(|e| QueryParserError::SyntaxError(e.message)),
+    );
     let at = crate::fulltext_prefix::WordField {
         name: &name,
         field,
@@ -259,6 +319,8 @@ pub fn warning(error: &QueryParserError) -> Option<String> {
             "a NOT with no word after it was searched as the word `not`"
         }
         "expected word" => "an operator or field name with no word after it was left out",
+        DOUBLED_OPERATOR => "an AND or OR right after another was left out (the first was kept)",
+        TRAILING_OPERATOR => "an AND or OR with no word after it was left out",
         m if m.starts_with("missing delimiter") => {
             "a quote is not closed: the phrase was read to the end of the query"
         }
@@ -393,6 +455,15 @@ mod tests {
             ("osaka OR NOT tokyo", 1),
             ("(tokyo AND NOT tower) OR osaka", 2),
             ("tokyo OR osaka", 3),
+            // An operator that joins nothing is left out.
+            ("tokyo AND AND station", 1),
+            ("tokyo OR OR osaka", 3),
+            ("tokyo OR AND osaka", 3),
+            ("tokyo AND OR osaka", 0),
+            ("tokyo OR", 2),
+            ("tokyo AND", 2),
+            ("osaka OR OR", 1),
+            ("\"tokyo AND AND\" station", 0),
             ("\"tokyo tower\"", 1),
             ("tokyo^2 station", 1),
             ("。", 0),
@@ -464,6 +535,23 @@ mod tests {
         for (query, want) in cases {
             assert_eq!(hits(query), want, "{query:?}");
         }
+    }
+
+    #[test]
+    fn operators_that_join_nothing_are_left_out_with_a_warning() {
+        let said = |q: &str| {
+            let (text, errors) = joined_operators(q);
+            let w: Vec<String> = errors.iter().filter_map(warning).collect();
+            (text.into_owned(), w)
+        };
+        assert_eq!(said("tokyo station"), ("tokyo station".into(), vec![]));
+        let (text, w) = said("tokyo AND  AND station OR");
+        assert_eq!(text, "tokyo AND   station ");
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("right after another") && w[1].contains("no word after"));
+        assert_eq!(said("\"a AND\" OR").0, "\"a AND\" ");
+        assert_eq!(said("\"a \\\" AND\" b").0, "\"a \\\" AND\" b");
+        assert_eq!(said("and or").0, "and or");
     }
 
     #[test]
