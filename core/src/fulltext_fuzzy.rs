@@ -39,6 +39,29 @@ pub(crate) fn fuzzy_word(word: &str) -> Option<(&str, u8)> {
     Some((body, distance))
 }
 
+/// What a user is told of a bare word written with a fuzzy distance that is over the most
+/// (`fox~9`: read as `fox~2`) or not a whole number (`fox~-1`, `fox~1.5`: searched as written,
+/// which finds what its words find); `None` for any other word.
+pub(crate) fn fuzzy_distance_warning(word: &str) -> Option<String> {
+    let (body, n) = word.rsplit_once('~')?;
+    if body.is_empty() || body.ends_with('\\') || body.ends_with('~') || n.is_empty() {
+        return None;
+    }
+    if n.bytes().all(|b| b.is_ascii_digit()) {
+        let over = n.parse::<u32>().map_or(true, |d| d > MAX_DISTANCE as u32);
+        return over.then(|| {
+            format!("`{word}` asks for more edits than {MAX_DISTANCE}: it was read as `{body}~{MAX_DISTANCE}`")
+        });
+    }
+    let numeric = n.bytes().any(|b| b.is_ascii_digit())
+        && n.bytes().all(|b| b.is_ascii_digit() || b"+-.".contains(&b));
+    numeric.then(|| {
+        format!(
+            "`{word}`: a fuzzy word's edits are 0, 1 or 2 (`{body}~1`); it was searched as written"
+        )
+    })
+}
+
 /// The terms of `field` within `distance` edits of `term` that the index holds, at most
 /// [`MAX_EXPANSIONS`] of them: fewest edits first, then the most documents, then in term
 /// order.
@@ -118,6 +141,31 @@ mod tests {
         assert_eq!(fuzzy_word("whale~99999999999999999999"), Some(("whale", 2)));
         for plain in ["whale", "~1", "a~b", "whale\\~1", "x~~", "1.5~x"] {
             assert_eq!(fuzzy_word(plain), None, "{plain}");
+        }
+    }
+
+    #[test]
+    fn distances_that_are_not_read_as_written_are_said() {
+        for (word, said) in [
+            ("fox~9", Some("read as `fox~2`")),
+            ("fox~99999999999999999999", Some("read as `fox~2`")),
+            ("fox~-1", Some("searched as written")),
+            ("fox~1.5", Some("searched as written")),
+            ("fox~2", None),
+            ("fox~", None),
+            ("fox~0", None),
+            ("a~b", None),
+            ("fox\\~9", None),
+            ("fox", None),
+        ] {
+            let got = fuzzy_distance_warning(word);
+            match said {
+                Some(s) => assert!(
+                    got.as_deref().is_some_and(|g| g.contains(s)),
+                    "{word}: {got:?}"
+                ),
+                None => assert_eq!(got, None, "{word}"),
+            }
         }
     }
 

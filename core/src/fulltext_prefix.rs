@@ -73,6 +73,12 @@ fn rewritten(
             }
             UserInputLeaf::Literal(mut literal) => {
                 let ours = literal.field_name.as_deref().is_none_or(|f| f == field);
+                let bare = literal.delimiter == Delimiter::None && literal.slop == 0;
+                if let Some(w) = fulltext_fuzzy::fuzzy_distance_warning(&literal.phrase)
+                    .filter(|_| ours && bare && !literal.prefix)
+                {
+                    errors.push(QueryParserError::UnsupportedQuery(w));
+                }
                 if let Some((word, distance)) = fuzzy_stem(&literal).filter(|_| ours) {
                     let word = word.to_string();
                     return fuzzy(literal, word, distance, at, errors, made);

@@ -426,6 +426,11 @@ mod tests {
     /// How many of three documents (`tokyo tower`, `tokyo station`, `osaka`) `query` finds,
     /// parsed and settled as a search is.
     fn hits(query: &str) -> usize {
+        searched(query).0
+    }
+
+    /// [`hits`], and the warnings a search answers with.
+    fn searched(query: &str) -> (usize, Vec<String>) {
         let (schema, fields) = crate::fulltext::schema();
         let index = tantivy::Index::create_in_ram(schema);
         crate::fulltext_words::register(&index);
@@ -438,8 +443,30 @@ mod tests {
         w.commit().unwrap();
         let terms = Terms::current();
         let searcher = index.reader().unwrap().searcher();
-        let (q, _) = parse(&index, &searcher, fields.text, &terms, query);
-        searcher.search(&q, &tantivy::collector::Count).unwrap()
+        let (q, errors) = parse(&index, &searcher, fields.text, &terms, query);
+        let warnings = errors.iter().filter_map(warning).collect();
+        (
+            searcher.search(&q, &tantivy::collector::Count).unwrap(),
+            warnings,
+        )
+    }
+
+    #[test]
+    fn searches_read_otherwise_than_written_say_so() {
+        for (query, found, said) in [
+            ("tokyo AND AND station", 1, "right after another"),
+            ("tokyo OR", 2, "no word after"),
+            ("tokio~9", 2, "read as `tokio~2`"),
+            ("tokyo~-1", 0, "searched as written"),
+        ] {
+            let (n, warnings) = searched(query);
+            assert_eq!(n, found, "{query}");
+            assert!(
+                warnings.iter().any(|w| w.contains(said)),
+                "{query}: {warnings:?}"
+            );
+        }
+        assert_eq!(searched("tokyo station"), (1, vec![]));
     }
 
     #[test]
