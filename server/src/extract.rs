@@ -117,10 +117,23 @@ where
         }
         // serde reads an array into a struct's fields by position: `["text"]` would be taken
         // for `{"response": "text"}`. Every request is an object.
-        if buf.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-            return Err(ApiError::BadRequest(
-                "the request body must be a JSON object (`{...}`), not an array".into(),
-            )
+        // Other JSON values (`null`, `"text"`, `5`) too: serde's message named the Rust type
+        // it wanted.
+        let kind = match buf.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'[') => Some("an array"),
+            Some(b'n') => Some("null"),
+            Some(b't' | b'f') => Some("a boolean"),
+            Some(b'"') => Some("a string"),
+            Some(b'-' | b'0'..=b'9') => Some("a number"),
+            _ => None,
+        };
+        let not_an_object = kind.filter(|&k| {
+            k == "an array" || serde_json::from_slice::<serde::de::IgnoredAny>(&buf).is_ok()
+        });
+        if let Some(kind) = not_an_object {
+            return Err(ApiError::BadRequest(format!(
+                "the request body must be a JSON object (`{{...}}`), not {kind}"
+            ))
             .into_response());
         }
         // The field a value was refused in is named (`maximum_documents_per_span: 2.5 is not

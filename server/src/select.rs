@@ -18,7 +18,10 @@ pub const MAX_LISTED: usize = 16;
 /// The `index` field of a query: a name (an index, a group, or `"all"`) or a list of index
 /// names.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "an index name, a group name, \"all\", or a list of index names"
+)]
 pub enum IndexSelector {
     /// An index name, a group name, or `"all"`.
     Name(String),
@@ -86,6 +89,15 @@ impl IndexSelector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_selector_of_another_type_names_what_is_expected() {
+        let e = serde_json::from_str::<IndexSelector>("5")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("an index name, a group name"), "{e}");
+        assert!(!e.contains("untagged enum"), "{e}");
+    }
 
     #[test]
     fn group_specs() {

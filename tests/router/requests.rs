@@ -372,6 +372,30 @@ async fn wrong_methods_and_array_bodies_get_json_errors() {
         v["error"]["message"].as_str().unwrap().contains("object"),
         "{v}"
     );
+    // Other JSON values are named as such, not by the Rust type the server wanted; an
+    // `index` of another type says what it may be.
+    for (body, kind) in [
+        (json!(null), "not null"),
+        (json!("text"), "not a string"),
+        (json!(5), "not a number"),
+        (json!(true), "not a boolean"),
+    ] {
+        let (c, v) = post(&app, "/api/v1/trace", body).await;
+        let m = v["error"]["message"].as_str().unwrap();
+        assert_eq!(c, 400, "{v}");
+        assert!(
+            m.contains("must be a JSON object") && m.contains(kind),
+            "{m}"
+        );
+    }
+    let (c, v) = post(&app, "/api/v1/trace", json!({"response": "x", "index": 5})).await;
+    let m = v["error"]["message"].as_str().unwrap();
+    assert_eq!(c, 400, "{v}");
+    assert!(
+        m.contains("`index`") && m.contains("a list of index names"),
+        "{m}"
+    );
+    assert!(!m.contains("enum") && !m.contains("struct"), "{m}");
 }
 
 /// A trace that would read more document text than `max_trace_tokens` is refused with 422
