@@ -243,6 +243,47 @@ fn takedown_ids_come_from_a_file_or_standard_input_and_list_feeds_them_back() {
     );
 }
 
+/// An id holding a line break is listed as a JSON string, so that the list read back by
+/// `--from-file` takes down that document, not the documents named by its pieces (it took
+/// down `x` and `y` for `x\ny`, and left `x\ny` shown).
+#[test]
+fn a_listed_id_with_a_line_break_is_read_back_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = [
+        ("x", "first"),
+        ("y", "second"),
+        ("x\ny", "SECRET text"),
+        ("\"q\"", "quoted"),
+    ]
+    .map(|(id, t)| (id.to_string(), t.to_string()));
+    let input = support::write_jsonl(dir.path(), "d.jsonl", &docs);
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for out in [&a, &b] {
+        assert!(index_bytes(&input, out, &[]).status.success());
+    }
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    stdout_of(verbatim(&[
+        "takedown", "add", "--index", a, "x\ny", "\"q\"",
+    ]));
+    let listed = stdout_of(verbatim(&["takedown", "list", "--index", a]));
+    assert_eq!(listed, "\"x\\ny\"\n\"\\\"q\\\"\"\n");
+    let file = dir.path().join("list.txt");
+    std::fs::write(&file, &listed).unwrap();
+    let file = file.to_str().unwrap();
+    stdout_of(verbatim(&[
+        "takedown",
+        "add",
+        "--index",
+        b,
+        "--from-file",
+        file,
+    ]));
+    assert_eq!(
+        stdout_of(verbatim(&["takedown", "list", "--index", b])),
+        listed
+    );
+}
+
 /// A trace or spans option out of range is refused naming the flag given (`--density`), not
 /// the API field it sets (`maximum_span_density`).
 #[test]

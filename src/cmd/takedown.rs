@@ -31,7 +31,8 @@ enum Action {
         #[command(flatten)]
         ids: Ids,
     },
-    /// List taken-down documents.
+    /// List taken-down documents, one id a line: an id holding a line break, or starting
+    /// with `"`, is written as a JSON string (`"a\nb"`), as `--from-file` reads it.
     List {
         /// The index directory.
         #[arg(long)]
@@ -46,8 +47,9 @@ struct Ids {
     /// External document ids.
     ids: Vec<String>,
     /// Read ids from this file too, one per line (`-` for standard input; blank lines are
-    /// skipped, nothing else is trimmed): for lists too long for a command line, such as
-    /// `verbatim takedown list` of another build of the corpus.
+    /// skipped, nothing else is trimmed; a line that is a JSON string is that string, as
+    /// `takedown list` writes an id holding a line break): for lists too long for a command
+    /// line, such as `verbatim takedown list` of another build of the corpus.
     #[arg(long, value_name = "FILE")]
     from_file: Option<PathBuf>,
 }
@@ -59,7 +61,7 @@ impl Ids {
         if let Some(path) = &self.from_file {
             let text = super::input_text::read_file_or_stdin(path)?;
             // `lines` takes a line end of `\n` or `\r\n`; nothing else is trimmed.
-            ids.extend(text.lines().filter(|l| !l.is_empty()).map(str::to_string));
+            ids.extend(text.lines().filter(|l| !l.is_empty()).map(id_of_line));
             if ids.is_empty() {
                 bail!("{} holds no ids", path.display());
             }
@@ -81,12 +83,34 @@ pub fn run(a: Args) -> Result<ExitCode> {
                     .locate(no)
                     .and_then(|l| index.doc_record(l).ok())
                     .map_or_else(|| format!("#{no}"), |r| r.id);
-                outln!("{id}");
+                outln!("{}", line_of_id(&id));
             }
             eprintln!("{} document(s) taken down", list.len());
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// An id as one line of `takedown list`: as it is, or as a JSON string when it holds a line
+/// break (which would split it, and `--from-file` would take down the pieces) or starts with
+/// a quote (which would read as such a string).
+fn line_of_id(id: &str) -> String {
+    if id.contains(['\n', '\r']) || id.starts_with('"') {
+        serde_json::Value::from(id).to_string()
+    } else {
+        id.to_string()
+    }
+}
+
+/// The id a line of a `--from-file` list names: a JSON string's text ([`line_of_id`]), else
+/// the line as it is (an id such as `"abc` of a list written before ids were escaped).
+fn id_of_line(line: &str) -> String {
+    if line.starts_with('"') {
+        if let Ok(id) = serde_json::from_str::<String>(line) {
+            return id;
+        }
+    }
+    line.to_string()
 }
 
 /// Opens the index whose takedown list is read or written: the list lives in
@@ -163,4 +187,30 @@ fn change(dir: &std::path::Path, ids: &[String], add: bool) -> Result<ExitCode> 
         list.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_id_survives_a_list_read_back() {
+        for id in [
+            "x",
+            "x\ny",
+            "x\r",
+            "\"quoted\"",
+            "\"",
+            "a \"b\"",
+            "é\u{2028}",
+            "#5",
+        ] {
+            let line = line_of_id(id);
+            assert_eq!(line.lines().count(), 1, "{id:?} -> {line:?}");
+            assert_eq!(id_of_line(line.lines().next().unwrap()), id, "{line:?}");
+        }
+        // Lines of lists written before ids were escaped read as before.
+        assert_eq!(id_of_line("\"abc"), "\"abc");
+        assert_eq!(line_of_id("x\ny"), "\"x\\ny\"");
+    }
 }
