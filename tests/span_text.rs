@@ -414,6 +414,58 @@ async fn a_span_ending_on_a_composed_letter_keeps_its_combining_mark() {
     );
 }
 
+/// NFC composes a letter with a mark that is not next to it (`a` + U+0332 + U+0301 is `á` +
+/// U+0332), and HuggingFace's offsets then give the wrong characters: a span ending between
+/// the `a` and its marks was shown as ` a̲` for the tokens of ` á` and cited a document
+/// holding ` á`, and one starting at U+0301 was counted as U+0332 (found by review). Spans now
+/// never begin or end inside a letter and its marks, so every one is its tokens' text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_never_begin_or_end_inside_a_letter_and_its_marks() {
+    let Some(neox) = support::shared_data("tokenizers/olmo-gpt-neox.json") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = vec![
+        ("low".to_string(), "underlined a\u{332} letter".to_string()),
+        ("acute".to_string(), "the \u{e1} yes".to_string()),
+        ("both".to_string(), "in zzz \u{e1}\u{332} end".to_string()),
+    ];
+    let input = support::write_jsonl(tmp.path(), "docs.jsonl", &docs);
+    let dir = tmp.path().join("index");
+    support::build(vec![input], &dir, neox.to_str().unwrap(), None);
+    let app = support::uncached_router(&dir);
+    let response = "zzz a\u{332}\u{301} end";
+    let (status, t) = post(
+        &app,
+        "/api/v1/trace",
+        json!({"response": response, "maximum_span_density": 1.0,
+               "allow_spans_with_partial_words": true}),
+    )
+    .await;
+    assert_eq!(status, 200, "{t}");
+    let texts: HashMap<String, String> = docs.into_iter().collect();
+    for s in t["spans"].as_array().unwrap() {
+        let text = s["text"].as_str().unwrap();
+        let first = text.chars().next().unwrap();
+        assert!(!matches!(first, '\u{301}' | '\u{332}'), "{s}");
+        assert!(!text.ends_with('a') && !text.ends_with("a\u{332}"), "{s}");
+        // Every cited document holds the span's text in the normal form documents are shown in.
+        let composed = text.replace("a\u{332}\u{301}", "\u{e1}\u{332}");
+        for id in s["document_ids"].as_array().unwrap() {
+            let doc = &texts[id.as_str().unwrap()];
+            assert!(doc.contains(&composed), "{s} cites {id}: {doc:?}");
+        }
+    }
+    let whole: Vec<&str> = t["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    // The letter with its marks is found whole, where `both` holds it.
+    assert!(whole.contains(&" a\u{332}\u{301} end"), "{whole:?}");
+}
+
 /// WordPiece: a word given as a delimiter is that word's piece, not its continuation piece
 /// (`cat` was read as `##cat`, so spans ran across the word asked to end them; a review's
 /// report).

@@ -412,6 +412,9 @@ impl SpanEdges {
 /// - A span ends before token `k` when token `k - 1` does not overlap token `k` and `k`'s
 ///   offset is a character boundary: the last token then holds whole characters of its own
 ///   (the `▁` above, alone, would be reported as the text's first character).
+/// - Neither happens right before a character a tokenizer's normaliser may fold into the one
+///   before it (a combining mark: [`crate::TextTokenizer::folds_into_previous`]), whose
+///   token's offsets need not be its own.
 ///
 /// Token ids without offsets have every edge.
 pub(crate) fn span_edges(text: &str, enc: &Encoded, tok: &crate::TextTokenizer) -> SpanEdges {
@@ -423,12 +426,26 @@ pub(crate) fn span_edges(text: &str, enc: &Encoded, tok: &crate::TextTokenizer) 
         };
     }
     let boundary = |k: usize| text.is_char_boundary(enc.offsets[k].0);
+    // Inside a letter and its marks ([`crate::TextTokenizer::folds_into_previous`]).
+    let in_cluster = |k: usize| {
+        text.get(enc.offsets[k].0..)
+            .and_then(|rest| rest.chars().next())
+            .is_some_and(|c| tok.folds_into_previous(c))
+    };
     SpanEdges {
         starts: (0..=n)
-            .map(|k| k == 0 || k == n || (boundary(k) && !tok.starts_inside_char(enc.ids[k])))
+            .map(|k| {
+                k == 0
+                    || k == n
+                    || (boundary(k) && !tok.starts_inside_char(enc.ids[k]) && !in_cluster(k))
+            })
             .collect(),
         ends: (0..=n)
-            .map(|k| k == 0 || k == n || (enc.offsets[k - 1].1 <= enc.offsets[k].0 && boundary(k)))
+            .map(|k| {
+                k == 0
+                    || k == n
+                    || (enc.offsets[k - 1].1 <= enc.offsets[k].0 && boundary(k) && !in_cluster(k))
+            })
             .collect(),
     }
 }

@@ -3,7 +3,7 @@
 
 /// Whether NFC may fold `c` into the character before it: a combining mark, or a Hangul
 /// vowel or final consonant jamo (`ᄂ` + `ᅡ` is `나`).
-fn composes_with_previous(c: char) -> bool {
+pub(super) fn composes_with_previous(c: char) -> bool {
     unicode_normalization::char::is_combining_mark(c)
         || matches!(c, '\u{1160}'..='\u{11FF}' | '\u{D7B0}'..='\u{D7FF}')
 }

@@ -440,6 +440,15 @@ impl TextTokenizer {
         }
     }
 
+    /// Whether `c` may be folded by this tokenizer's normaliser into the character before it
+    /// (a combining mark, a Hangul vowel or final jamo; raw bytes: never). NFC also reorders
+    /// and composes marks that are not next to their letter (`a` + U+0332 + U+0301 is `á` +
+    /// U+0332), and HuggingFace's offsets then name the wrong characters: a span never begins
+    /// or ends right before such a character ([`crate::query::spans`]).
+    pub fn folds_into_previous(&self, c: char) -> bool {
+        matches!(self, TextTokenizer::Hf(_)) && composed::composes_with_previous(c)
+    }
+
     /// Whether token `id` begins inside a character: its first byte is a UTF-8 continuation
     /// byte (a byte-level token, a raw byte, or a SentencePiece byte-fallback piece
     /// `<0x80>`..`<0xBF>`). Other pieces hold whole characters.
