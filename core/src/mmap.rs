@@ -33,13 +33,31 @@ pub fn map_file(path: &Path) -> Result<Mmap> {
     // while it is mapped, which would make the mapped bytes change under us (or fault).
     // Index files are immutable once the atomic build rename has happened, and the index
     // directory is documented as read-only while served (FORMAT.md, "Immutability").
-    let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))?;
+    let map = unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, out_of_maps(e)))?;
     #[cfg(target_os = "linux")]
     if !map.is_empty() {
         // A refused hint (a kernel without transparent huge pages) changes nothing.
         let _ = map.advise(memmap2::Advice::HugePage);
     }
     Ok(map)
+}
+
+/// A failed map's error, with what to do when it is the limit of maps a process may hold
+/// (`ENOMEM`: an index of very many shards reaches it before memory runs out).
+fn out_of_maps(e: std::io::Error) -> std::io::Error {
+    if e.raw_os_error() != Some(12) {
+        return e;
+    }
+    let limit = crate::sysmem::max_map_count().map_or("its limit".into(), |m| m.to_string());
+    std::io::Error::new(
+        e.kind(),
+        format!(
+            "{e}: the process may hold no more memory maps (vm.max_map_count is {limit}, and \
+             each shard of an index holds {}); raise it (`sysctl vm.max_map_count=N`) or build \
+             the index with fewer, larger shards (a larger --max-memory)",
+            crate::sysmem::MAPS_PER_SHARD
+        ),
+    )
 }
 
 /// Advises `map` for `residency` (see [`crate::residency`]): `Memory` (and `Auto`) asks for

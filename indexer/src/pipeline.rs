@@ -264,6 +264,18 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
                     );
                 }
                 let i = ctx.first_shard + shards.len();
+                if let Some(most) = verbatim_core::sysmem::openable_shards() {
+                    if i as u64 >= most {
+                        let last = shards.last().map_or(0, |s| s.tokens);
+                        bail!(
+                            "{where_}: this index would need more than {most} shards, more than a process on this machine can map (vm.max_map_count {}, {} maps a shard); under --max-memory {} the ids and records held leave room for shards of {} tokens (the last one made); raise --max-memory, or --shard-max-tokens if it is set low",
+                            verbatim_core::sysmem::max_map_count().unwrap_or(0),
+                            verbatim_core::sysmem::MAPS_PER_SHARD,
+                            crate::memory::human(ctx.budget.total),
+                            last
+                        );
+                    }
+                }
                 let (abs, name) = ctx.placement.place(i)?;
                 builder = Some(ShardBuilder::create(
                     &abs,
