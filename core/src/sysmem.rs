@@ -139,6 +139,27 @@ fn v1(path: &str, read: &impl Fn(&str) -> Option<String>) -> Option<CgroupMemory
     Some(CgroupMemory { limit, held })
 }
 
+/// Memory maps a verbatim shard holds open while its index is open (its token stream, suffix
+/// array, document offsets, records, unigram counts and suffix samples).
+pub const MAPS_PER_SHARD: u64 = 6;
+
+/// The most memory maps one process may hold (Linux's `vm.max_map_count`; `None` where it
+/// cannot be read).
+pub fn max_map_count() -> Option<u64> {
+    std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The most verbatim shards one index may have and still be opened on this machine: three
+/// quarters of [`max_map_count`] (the rest for the process's libraries, thread stacks and
+/// full-text segments), [`MAPS_PER_SHARD`] a shard.
+pub fn openable_shards() -> Option<u64> {
+    max_map_count().map(|m| m / 4 * 3 / MAPS_PER_SHARD)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,25 +250,4 @@ mod tests {
             Some(1 << 30)
         );
     }
-}
-
-/// Memory maps a verbatim shard holds open while its index is open (its token stream, suffix
-/// array, document offsets, records, unigram counts and suffix samples).
-pub const MAPS_PER_SHARD: u64 = 6;
-
-/// The most memory maps one process may hold (Linux's `vm.max_map_count`; `None` where it
-/// cannot be read).
-pub fn max_map_count() -> Option<u64> {
-    std::fs::read_to_string("/proc/sys/vm/max_map_count")
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-}
-
-/// The most verbatim shards one index may have and still be opened on this machine: three
-/// quarters of [`max_map_count`] (the rest for the process's libraries, thread stacks and
-/// full-text segments), [`MAPS_PER_SHARD`] a shard.
-pub fn openable_shards() -> Option<u64> {
-    max_map_count().map(|m| m / 4 * 3 / MAPS_PER_SHARD)
 }
