@@ -387,6 +387,18 @@ fn refusal(dir: &Path) -> String {
     }
 }
 
+/// `verify`'s error for a copy of infini-gram index `ig` at `copy` whose `table.0` was
+/// changed by `damage`.
+fn verify_damaged_table(ig: &Path, copy: &Path, damage: impl FnOnce(&mut Vec<u8>)) -> String {
+    support::copy_dir(ig, copy);
+    let mut table = std::fs::read(copy.join("table.0")).unwrap();
+    damage(&mut table);
+    std::fs::write(copy.join("table.0"), table).unwrap();
+    verbatim_core::verify::verify(&Index::open(copy).unwrap())
+        .unwrap_err()
+        .to_string()
+}
+
 #[test]
 fn damaged_or_mismatched_directories_are_refused_with_the_file_and_the_reason() {
     let t = tempfile::tempdir().unwrap();
@@ -443,16 +455,12 @@ fn damaged_or_mismatched_directories_are_refused_with_the_file_and_the_reason() 
 
     // A suffix array out of order: `verify` names the file and says to copy or rebuild it
     // with infini-gram's indexer (not `verbatim index`).
-    let d = t.path().join("disorder");
-    support::copy_dir(&ig, &d);
-    let mut table = std::fs::read(d.join("table.0")).unwrap();
-    let ptr = table.len() / Index::open(&ig).unwrap().manifest().tokens as usize;
-    let (first, rest) = table.split_at_mut(ptr);
-    first.swap_with_slice(&mut rest[..ptr]);
-    std::fs::write(d.join("table.0"), table).unwrap();
-    let e = verbatim_core::verify::verify(&Index::open(&d).unwrap())
-        .unwrap_err()
-        .to_string();
+    let ptr = std::fs::read(ig.join("table.0")).unwrap().len()
+        / Index::open(&ig).unwrap().manifest().tokens as usize;
+    let e = verify_damaged_table(&ig, &t.path().join("disorder"), |table| {
+        let (first, rest) = table.split_at_mut(ptr);
+        first.swap_with_slice(&mut rest[..ptr]);
+    });
     assert!(
         e.contains("table.0")
             && e.contains("infini-gram's indexer")
@@ -462,14 +470,7 @@ fn damaged_or_mismatched_directories_are_refused_with_the_file_and_the_reason() 
 
     // A pointer moved inside its token (u16 tokens: an odd byte offset). Searches read it as
     // the token it falls in, so the order alone would pass; `verify` refuses the stored value.
-    let d = t.path().join("odd");
-    support::copy_dir(&ig, &d);
-    let mut table = std::fs::read(d.join("table.0")).unwrap();
-    table[ptr] |= 1;
-    std::fs::write(d.join("table.0"), table).unwrap();
-    let e = verbatim_core::verify::verify(&Index::open(&d).unwrap())
-        .unwrap_err()
-        .to_string();
+    let e = verify_damaged_table(&ig, &t.path().join("odd"), |table| table[ptr] |= 1);
     assert!(
         e.contains("table.0")
             && e.contains("entry 1 holds byte offset")
