@@ -228,7 +228,7 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
                     SkipReason::DocumentTooManyTokens,
                     doc.file,
                     format!(
-                        "{where_}: {} tokens exceed --shard-max-tokens {}",
+                        "{where_}: {} tokens and the separator before them exceed --shard-max-tokens {}",
                         tokens.len(),
                         opts.shard_max_tokens
                     ),
