@@ -286,24 +286,6 @@ pub struct MarkJson {
     pub utf16_end: u32,
 }
 
-/// Which of `runs` runs of a marked document lie inside a mark.
-fn marked_runs(runs: usize, marks: &[crate::query::RunMark]) -> Vec<bool> {
-    // +1 where a mark starts, -1 where it ends; a run is marked while the sum is positive.
-    let mut change = vec![0i64; runs + 1];
-    for m in marks {
-        change[m.first_run.min(runs)] += 1;
-        change[m.end_run.min(runs)] -= 1;
-    }
-    let mut open = 0i64;
-    change[..runs]
-        .iter()
-        .map(|c| {
-            open += c;
-            open > 0
-        })
-        .collect()
-}
-
 impl DocumentTextJson {
     /// [`DocumentTextJson::filtered`] of a document with marks: its runs are masked as parts
     /// of one text (an item is masked whole, its marker in the first marked run it reaches,
@@ -320,7 +302,7 @@ impl DocumentTextJson {
             marks,
         } = doc;
         let margins = std::mem::take(&mut view.margins);
-        let highlighted = marked_runs(runs.len(), &marks);
+        let highlighted = crate::query::marked_runs(runs.len(), &marks);
         let mut parts: Vec<&mut String> = runs.iter_mut().collect();
         let masked = crate::pii::filter_parts_within(&margins, &mut parts, &highlighted, pii)?;
         let mut at_run = Vec::with_capacity(runs.len() + 1);

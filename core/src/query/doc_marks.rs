@@ -129,6 +129,24 @@ fn occurrences(ids: &[u32], sequences: &[Vec<u32>], limit: usize) -> Vec<Occurre
     out
 }
 
+/// Which of `runs` runs of a marked document lie inside a mark.
+pub(crate) fn marked_runs(runs: usize, marks: &[RunMark]) -> Vec<bool> {
+    // +1 where a mark starts, -1 where it ends; a run is marked while the sum is positive.
+    let mut change = vec![0i64; runs + 1];
+    for m in marks {
+        change[m.first_run.min(runs)] += 1;
+        change[m.end_run.min(runs)] -= 1;
+    }
+    let mut open = 0i64;
+    change[..runs]
+        .iter()
+        .map(|c| {
+            open += c;
+            open > 0
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,7 @@ pub mod trace;
 pub use cnf::{Cnf, CnfMatches, CnfOptions, CnfRules};
 pub use controls::{ControlError, ControlsJson, SpanRanking, TraceControls};
 pub use count::Occurrences;
+pub(crate) use doc_marks::marked_runs;
 pub use doc_marks::{MarkedDocument, RunMark, MAX_MARKS};
 pub use documents::{DocumentView, KeywordSnippet, Snippet, WindowPlace};
 pub use ngram::{InfGramProb, NextTokenDistribution};
