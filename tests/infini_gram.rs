@@ -387,18 +387,6 @@ fn refusal(dir: &Path) -> String {
     }
 }
 
-/// `verify`'s error for a copy of infini-gram index `ig` at `copy` whose `table.0` was
-/// changed by `damage`.
-fn verify_damaged_table(ig: &Path, copy: &Path, damage: impl FnOnce(&mut Vec<u8>)) -> String {
-    support::copy_dir(ig, copy);
-    let mut table = std::fs::read(copy.join("table.0")).unwrap();
-    damage(&mut table);
-    std::fs::write(copy.join("table.0"), table).unwrap();
-    verbatim_core::verify::verify(&Index::open(copy).unwrap())
-        .unwrap_err()
-        .to_string()
-}
-
 #[test]
 fn damaged_or_mismatched_directories_are_refused_with_the_file_and_the_reason() {
     let t = tempfile::tempdir().unwrap();
@@ -457,26 +445,26 @@ fn damaged_or_mismatched_directories_are_refused_with_the_file_and_the_reason() 
     // with infini-gram's indexer (not `verbatim index`).
     let ptr = std::fs::read(ig.join("table.0")).unwrap().len()
         / Index::open(&ig).unwrap().manifest().tokens as usize;
-    let e = verify_damaged_table(&ig, &t.path().join("disorder"), |table| {
+    let e = support::verify_error_of_damaged(&ig, &t.path().join("disorder"), "table.0", |table| {
         let (first, rest) = table.split_at_mut(ptr);
         first.swap_with_slice(&mut rest[..ptr]);
     });
-    assert!(
-        e.contains("table.0")
-            && e.contains("infini-gram's indexer")
-            && !e.contains("verbatim index"),
-        "{e}"
-    );
+    assert!(!e.contains("verbatim index"), "{e}");
+    for want in ["table.0", "infini-gram's indexer"] {
+        assert!(e.contains(want), "{e}");
+    }
 
     // A pointer moved inside its token (u16 tokens: an odd byte offset). Searches read it as
     // the token it falls in, so the order alone would pass; `verify` refuses the stored value.
-    let e = verify_damaged_table(&ig, &t.path().join("odd"), |table| table[ptr] |= 1);
-    assert!(
-        e.contains("table.0")
-            && e.contains("entry 1 holds byte offset")
-            && e.contains("infini-gram's indexer"),
-        "{e}"
-    );
+    let odd = t.path().join("odd");
+    let e = support::verify_error_of_damaged(&ig, &odd, "table.0", |table| table[ptr] |= 1);
+    for want in [
+        "table.0",
+        "entry 1 holds byte offset",
+        "infini-gram's indexer",
+    ] {
+        assert!(e.contains(want), "{e}");
+    }
 
     // A side directory whose infini-gram index changed since `verbatim attach`.
     let d = t.path().join("changed");

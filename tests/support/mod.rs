@@ -280,3 +280,20 @@ pub fn uncached_router(dir: &Path) -> axum::Router {
     let state = verbatim_server::AppState::new(config, vec![ix], None).unwrap();
     verbatim_server::app(std::sync::Arc::new(state))
 }
+
+/// `verify`'s error for a copy of index `dir` at `copy` whose file `name` was changed by
+/// `damage`.
+pub fn verify_error_of_damaged(
+    dir: &Path,
+    copy: &Path,
+    name: &str,
+    damage: impl FnOnce(&mut Vec<u8>),
+) -> String {
+    copy_dir(dir, copy);
+    let mut bytes = std::fs::read(copy.join(name)).unwrap();
+    damage(&mut bytes);
+    std::fs::write(copy.join(name), bytes).unwrap();
+    verbatim_core::verify::verify(&verbatim_core::Index::open(copy).unwrap())
+        .unwrap_err()
+        .to_string()
+}
