@@ -45,7 +45,9 @@ pub fn map_file(path: &Path) -> Result<Mmap> {
 /// A failed map's error, with what to do when it is the limit of maps a process may hold
 /// (`ENOMEM`: an index of very many shards reaches it before memory runs out).
 fn out_of_maps(e: std::io::Error) -> std::io::Error {
-    if e.raw_os_error() != Some(12) {
+    // ENOMEM (the same number on every Linux architecture).
+    const ENOMEM: i32 = 12;
+    if e.raw_os_error() != Some(ENOMEM) {
         return e;
     }
     let limit = crate::sysmem::max_map_count().map_or("its limit".into(), |m| m.to_string());

@@ -153,11 +153,11 @@ pub fn max_map_count() -> Option<u64> {
         .ok()
 }
 
-/// The most verbatim shards one index may have and still be opened on this machine: three
-/// quarters of [`max_map_count`] (the rest for the process's libraries, thread stacks and
-/// full-text segments), [`MAPS_PER_SHARD`] a shard.
-pub fn openable_shards() -> Option<u64> {
-    max_map_count().map(|m| m / 4 * 3 / MAPS_PER_SHARD)
+/// The most verbatim shards one index may have and still be opened under a limit of
+/// `max_maps` maps ([`max_map_count`]): three quarters of it (the rest for the process's
+/// libraries, thread stacks and full-text segments), [`MAPS_PER_SHARD`] a shard.
+pub fn openable_shards_of(max_maps: Option<u64>) -> Option<u64> {
+    max_maps.map(|m| m / 4 * 3 / MAPS_PER_SHARD)
 }
 
 #[cfg(test)]

@@ -150,6 +150,9 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
     let mut timings = BTreeMap::new();
     let t_read = Instant::now();
     let mut shards: Vec<ShardInfo> = Vec::new();
+    // The most shards a process on this machine can map (read once, not per shard).
+    let map_limit = verbatim_core::sysmem::max_map_count();
+    let openable = verbatim_core::sysmem::openable_shards_of(map_limit);
     let mut sa_secs = 0.0;
     let mut write_secs = 0.0;
     let vocab = ctx.tokenizer.vocab_size();
@@ -264,12 +267,12 @@ pub fn run<T: Token>(mut ctx: Ctx<'_>) -> Result<RunOutput> {
                     );
                 }
                 let i = ctx.first_shard + shards.len();
-                if let Some(most) = verbatim_core::sysmem::openable_shards() {
+                if let Some(most) = openable {
                     if i as u64 >= most {
                         let last = shards.last().map_or(0, |s| s.tokens);
                         bail!(
                             "{where_}: this index would need more than {most} shards, more than a process on this machine can map (vm.max_map_count {}, {} maps a shard); under --max-memory {} the ids and records held leave room for shards of {} tokens (the last one made); raise --max-memory, or --shard-max-tokens if it is set low",
-                            verbatim_core::sysmem::max_map_count().unwrap_or(0),
+                            map_limit.unwrap_or(0),
                             verbatim_core::sysmem::MAPS_PER_SHARD,
                             crate::memory::human(ctx.budget.total),
                             last

@@ -119,17 +119,19 @@ where
         // for `{"response": "text"}`. Every request is an object.
         // Other JSON values (`null`, `"text"`, `5`) too: serde's message named the Rust type
         // it wanted.
-        let kind = match buf.iter().find(|b| !b.is_ascii_whitespace()) {
+        let scalar = |kind| {
+            serde_json::from_slice::<serde::de::IgnoredAny>(&buf)
+                .is_ok()
+                .then_some(kind)
+        };
+        let not_an_object = match buf.iter().find(|b| !b.is_ascii_whitespace()) {
             Some(b'[') => Some("an array"),
-            Some(b'n') => Some("null"),
-            Some(b't' | b'f') => Some("a boolean"),
-            Some(b'"') => Some("a string"),
-            Some(b'-' | b'0'..=b'9') => Some("a number"),
+            Some(b'n') => scalar("null"),
+            Some(b't' | b'f') => scalar("a boolean"),
+            Some(b'"') => scalar("a string"),
+            Some(b'-' | b'0'..=b'9') => scalar("a number"),
             _ => None,
         };
-        let not_an_object = kind.filter(|&k| {
-            k == "an array" || serde_json::from_slice::<serde::de::IgnoredAny>(&buf).is_ok()
-        });
         if let Some(kind) = not_an_object {
             return Err(ApiError::BadRequest(format!(
                 "the request body must be a JSON object (`{{...}}`), not {kind}"
